@@ -1,0 +1,81 @@
+//===- GraphDesc.h - An exported program as the importer receives it ------===//
+//
+// The one coarse hand-over from Python: a torch.export graph after the
+// core-ATen decompositions, flattened to plain data. Tensor values are named
+// by integer ids; constants point at memory the caller keeps alive (numpy
+// arrays through the buffer protocol: no copy).
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ember {
+
+/// Element type (.pte ScalarType code) and static shape of a tensor.
+struct TensorDesc {
+  int dtype = 6;
+  std::vector<int64_t> shape;
+};
+
+/// One argument of a node, in schema order, defaults filled in.
+struct ArgValue {
+  enum class Kind { None, Int, Double, Bool, String, IntList, DoubleList, BoolList, Tensor, TensorList };
+  Kind kind = Kind::None;
+  int64_t intValue = 0;
+  double doubleValue = 0;
+  bool boolValue = false;
+  std::string stringValue;
+  std::vector<int64_t> ints;     ///< IntList; Tensor: {id}; TensorList: ids (-1 = None)
+  std::vector<double> doubles;   ///< DoubleList
+  std::vector<bool> bools;       ///< BoolList
+};
+
+/// Where in the user's code a node came from.
+struct SourceLoc {
+  std::string file;
+  int line = 0;
+  std::string function;
+};
+
+/// One call_function node.
+struct NodeDesc {
+  std::string target;    ///< "aten::convolution"
+  std::string overload;  ///< "default", "Tensor", ...
+  std::string name;      ///< the FX node's name
+  std::vector<ArgValue> args;
+  std::vector<TensorDesc> results;
+  std::vector<int64_t> resultIds;
+  SourceLoc loc;
+};
+
+/// A weight, buffer or lifted constant.
+struct ConstantDesc {
+  int64_t id = 0;
+  std::string name;  ///< fully-qualified name ("conv.weight")
+  TensorDesc type;
+  const void *data = nullptr;
+  size_t nbytes = 0;
+};
+
+/// A user input.
+struct InputDesc {
+  int64_t id = 0;
+  std::string name;
+  TensorDesc type;
+};
+
+/// One method's graph.
+struct GraphDesc {
+  std::string name = "forward";
+  std::vector<InputDesc> inputs;
+  std::vector<ConstantDesc> constants;
+  std::vector<NodeDesc> nodes;
+  std::vector<int64_t> outputs;  ///< value ids
+  std::string inSpec;            ///< pytree container string of the inputs
+  std::string outSpec;           ///< ... and of the outputs
+};
+
+} // namespace ember

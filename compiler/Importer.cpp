@@ -1,0 +1,271 @@
+//===- Importer.cpp - GraphDesc -> Edge dialect ----------------------------===//
+//
+// Builds one func.func per method. Every ATen node is created generically
+// from the op table (exir/EdgeOpTable.h): tensor arguments become operands in
+// schema order, the others attributes named after the schema argument.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/Importer.h"
+
+#include "exir/EdgeDialect.h"
+#include "exir/EdgeOpTable.h"
+#include "exir/EdgeTypes.h"
+
+#include "llvm/ADT/DenseMap.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/AsmState.h"
+
+using namespace mlir;
+
+namespace ember {
+namespace {
+
+class GraphImporter {
+public:
+  GraphImporter(ModuleOp module, const GraphDesc &graph)
+      : module(module), graph(graph), ctx(module.getContext()), builder(ctx) {}
+
+  LogicalResult run();
+
+private:
+  FailureOr<RankedTensorType> tensorType(const TensorDesc &desc, Location loc);
+  Location locationOf(const NodeDesc &node);
+  LogicalResult importNode(const NodeDesc &node);
+  FailureOr<Value> tensorOperand(int64_t id, bool optional, Location loc, const char *arg,
+                                 const NodeDesc &node);
+  FailureOr<Attribute> attribute(const edge::ArgSpec &spec, const ArgValue &value,
+                                 const NodeDesc &node, Location loc);
+
+  ModuleOp module;
+  const GraphDesc &graph;
+  MLIRContext *ctx;
+  OpBuilder builder;
+  llvm::DenseMap<int64_t, Value> values;
+  Value noneValue;
+};
+
+FailureOr<RankedTensorType> GraphImporter::tensorType(const TensorDesc &desc, Location loc) {
+  Type element = edge::scalarTypeToElementType(ctx, desc.dtype);
+  if (!element)
+    return emitError(loc) << "unsupported tensor dtype (ScalarType " << desc.dtype << ")";
+  for (int64_t d : desc.shape)
+    if (d < 0)
+      return emitError(loc) << "tensor has a negative size";
+  return RankedTensorType::get(desc.shape, element);
+}
+
+Location GraphImporter::locationOf(const NodeDesc &node) {
+  Location loc = UnknownLoc::get(ctx);
+  if (!node.loc.file.empty())
+    loc = FileLineColLoc::get(ctx, node.loc.file, node.loc.line, 0);
+  return NameLoc::get(StringAttr::get(ctx, node.name), loc);
+}
+
+FailureOr<Value> GraphImporter::tensorOperand(int64_t id, bool optional, Location loc,
+                                              const char *arg, const NodeDesc &node) {
+  if (id < 0) {
+    if (!optional)
+      return emitError(loc) << node.target << ": argument '" << arg << "' may not be None";
+    return noneValue;
+  }
+  Value v = values.lookup(id);
+  if (!v)
+    return emitError(loc) << node.target << ": argument '" << arg << "' refers to unknown value "
+                          << id;
+  return v;
+}
+
+FailureOr<Attribute> GraphImporter::attribute(const edge::ArgSpec &spec, const ArgValue &value,
+                                              const NodeDesc &node, Location loc) {
+  using K = ArgValue::Kind;
+  auto mismatch = [&]() -> FailureOr<Attribute> {
+    return emitError(loc) << node.target << ": argument '" << spec.name
+                          << "' has a value of the wrong kind";
+  };
+  switch (spec.kind) {
+  case edge::ArgKind::Int:
+  case edge::ArgKind::ScalarType:
+  case edge::ArgKind::Layout:
+  case edge::ArgKind::MemoryFormat:
+    if (value.kind != K::Int) return mismatch();
+    return Attribute(builder.getI64IntegerAttr(value.intValue));
+  case edge::ArgKind::IntList:
+    if (value.kind == K::Int)  // int[2] given as one int: ATen repeats it.
+      return Attribute(builder.getDenseI64ArrayAttr({value.intValue}));
+    if (value.kind != K::IntList) return mismatch();
+    return Attribute(builder.getDenseI64ArrayAttr(value.ints));
+  case edge::ArgKind::Float:
+    if (value.kind == K::Int) return Attribute(builder.getF64FloatAttr((double)value.intValue));
+    if (value.kind != K::Double) return mismatch();
+    return Attribute(builder.getF64FloatAttr(value.doubleValue));
+  case edge::ArgKind::FloatList:
+    if (value.kind != K::DoubleList) return mismatch();
+    return Attribute(builder.getDenseF64ArrayAttr(value.doubles));
+  case edge::ArgKind::Bool:
+    if (value.kind != K::Bool) return mismatch();
+    return Attribute(builder.getBoolAttr(value.boolValue));
+  case edge::ArgKind::BoolList: {
+    if (value.kind != K::BoolList) return mismatch();
+    SmallVector<bool> bools(value.bools.begin(), value.bools.end());
+    return Attribute(builder.getDenseBoolArrayAttr(bools));
+  }
+  case edge::ArgKind::Scalar:
+    if (value.kind == K::Int) return Attribute(builder.getI64IntegerAttr(value.intValue));
+    if (value.kind == K::Double) return Attribute(builder.getF64FloatAttr(value.doubleValue));
+    if (value.kind == K::Bool) return Attribute(builder.getBoolAttr(value.boolValue));
+    return mismatch();
+  case edge::ArgKind::Device:
+  case edge::ArgKind::String:
+    if (value.kind != K::String) return mismatch();
+    return Attribute(builder.getStringAttr(value.stringValue));
+  case edge::ArgKind::Tensor:
+  case edge::ArgKind::TensorList:
+  case edge::ArgKind::OptionalTensorList:
+    break;
+  }
+  return mismatch();
+}
+
+LogicalResult GraphImporter::importNode(const NodeDesc &node) {
+  Location loc = locationOf(node);
+  const edge::EdgeOpInfo *info = edge::lookupAtenOp(node.target, node.overload);
+  if (!info)
+    return emitError(loc) << "Ember cannot compile " << node.target
+                          << (node.overload == "default" ? "" : "." + node.overload)
+                          << " yet: it is not in the Edge op table";
+  if (node.args.size() != info->args.size())
+    return emitError(loc) << node.target << ": expected " << info->args.size()
+                          << " arguments, got " << node.args.size();
+
+  OperationState state(loc, info->opName);
+  for (auto [spec, value] : llvm::zip(info->args, node.args)) {
+    bool none = value.kind == ArgValue::Kind::None;
+    if (spec.kind == edge::ArgKind::Tensor) {
+      if (!none && value.kind != ArgValue::Kind::Tensor)
+        return emitError(loc) << node.target << ": argument '" << spec.name
+                              << "' should be a tensor";
+      auto operand = tensorOperand(none ? -1 : value.ints[0], spec.optional, loc, spec.name, node);
+      if (failed(operand))
+        return failure();
+      state.addOperands(*operand);
+      continue;
+    }
+    if (spec.kind == edge::ArgKind::TensorList || spec.kind == edge::ArgKind::OptionalTensorList) {
+      if (value.kind != ArgValue::Kind::TensorList)
+        return emitError(loc) << node.target << ": argument '" << spec.name
+                              << "' should be a list of tensors";
+      bool optional = spec.kind == edge::ArgKind::OptionalTensorList;
+      for (int64_t id : value.ints) {
+        auto operand = tensorOperand(id, optional, loc, spec.name, node);
+        if (failed(operand))
+          return failure();
+        state.addOperands(*operand);
+      }
+      continue;
+    }
+    if (none) {
+      if (!spec.optional)
+        return emitError(loc) << node.target << ": argument '" << spec.name
+                              << "' may not be None";
+      continue;
+    }
+    auto attr = attribute(spec, value, node, loc);
+    if (failed(attr))
+      return failure();
+    state.addAttribute(spec.name, *attr);
+  }
+
+  if (node.results.size() != info->numResults || node.resultIds.size() != info->numResults)
+    return emitError(loc) << node.target << ": expected " << info->numResults << " results, got "
+                          << node.results.size();
+  for (const TensorDesc &result : node.results) {
+    auto type = tensorType(result, loc);
+    if (failed(type))
+      return failure();
+    state.addTypes(*type);
+  }
+  Operation *op = builder.create(state);
+  for (auto [id, result] : llvm::zip(node.resultIds, op->getResults()))
+    values[id] = result;
+  return success();
+}
+
+LogicalResult GraphImporter::run() {
+  Location funcLoc = NameLoc::get(StringAttr::get(ctx, graph.name));
+  SmallVector<Type> inputTypes, outputTypes;
+  for (const InputDesc &input : graph.inputs) {
+    auto type = tensorType(input.type, funcLoc);
+    if (failed(type))
+      return failure();
+    inputTypes.push_back(*type);
+  }
+
+  builder.setInsertionPointToEnd(module.getBody());
+  auto func = builder.create<func::FuncOp>(funcLoc, graph.name,
+                                           builder.getFunctionType(inputTypes, {}));
+  Block *entry = func.addEntryBlock();
+  builder.setInsertionPointToStart(entry);
+  SmallVector<Attribute> inputNames;
+  for (auto [input, arg] : llvm::zip(graph.inputs, entry->getArguments())) {
+    values[input.id] = arg;
+    inputNames.push_back(builder.getStringAttr(input.name));
+  }
+  func->setAttr("edge.input_names", builder.getArrayAttr(inputNames));
+  func->setAttr("edge.in_spec", builder.getStringAttr(graph.inSpec));
+  func->setAttr("edge.out_spec", builder.getStringAttr(graph.outSpec));
+
+  noneValue = builder.create<edge::NoneOp>(funcLoc).getResult();
+
+  // Weights: dense_resource blobs over the caller's memory, no copy.
+  auto &blobManager = DenseResourceElementsHandle::getManagerInterface(ctx);
+  for (const ConstantDesc &constant : graph.constants) {
+    Location loc = NameLoc::get(builder.getStringAttr(constant.name));
+    auto type = tensorType(constant.type, loc);
+    if (failed(type))
+      return failure();
+    size_t expected = (size_t)type->getNumElements() *
+                      std::max<size_t>(1, type->getElementTypeBitWidth() / 8);
+    if (constant.nbytes != expected)
+      return emitError(loc) << "constant '" << constant.name << "' has " << constant.nbytes
+                            << " bytes, its type needs " << expected;
+    AsmResourceBlob blob = UnmanagedAsmResourceBlob::allocateInferAlign(
+        ArrayRef<char>(static_cast<const char *>(constant.data), constant.nbytes));
+    auto handle = blobManager.insert(constant.name.empty() ? "constant" : constant.name,
+                                     std::move(blob));
+    auto attr = DenseResourceElementsAttr::get(*type, handle);
+    auto op = builder.create<edge::ConstantOp>(loc, attr,
+                                               constant.name.empty()
+                                                   ? StringAttr()
+                                                   : builder.getStringAttr(constant.name));
+    values[constant.id] = op.getResult();
+  }
+
+  for (const NodeDesc &node : graph.nodes)
+    if (failed(importNode(node)))
+      return failure();
+
+  SmallVector<Value> results;
+  for (int64_t id : graph.outputs) {
+    Value v = values.lookup(id);
+    if (!v)
+      return emitError(funcLoc) << "output refers to unknown value " << id;
+    results.push_back(v);
+    outputTypes.push_back(v.getType());
+  }
+  builder.create<func::ReturnOp>(funcLoc, results);
+  func.setFunctionType(builder.getFunctionType(inputTypes, outputTypes));
+  if (noneValue.use_empty())
+    noneValue.getDefiningOp()->erase();
+  return success();
+}
+
+} // namespace
+
+LogicalResult importGraph(ModuleOp module, const GraphDesc &graph) {
+  return GraphImporter(module, graph).run();
+}
+
+} // namespace ember

@@ -1,0 +1,163 @@
+//===- EdgeVerifiers.cpp - Shape rules of the Edge ops --------------------===//
+//
+// Hand-written verifiers for ops flagged `verifier: true` in ops.yaml. Each
+// recomputes the result shape from the operands and attributes as ATen does
+// and rejects IR whose declared result disagrees, naming the sizes at fault.
+//
+//===----------------------------------------------------------------------===//
+#include "exir/EdgeDialect.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallVector.h"
+
+using namespace mlir;
+using namespace ember::edge;
+
+namespace {
+
+std::string shapeStr(ArrayRef<int64_t> shape) {
+  std::string s = "[";
+  for (auto [i, d] : llvm::enumerate(shape))
+    s += (i ? ", " : "") + (ShapedType::isDynamic(d) ? std::string("?") : std::to_string(d));
+  return s + "]";
+}
+
+/// Check `result` has shape `expected` and the element type of `like`.
+LogicalResult checkResult(Operation *op, Value result, ArrayRef<int64_t> expected,
+                          Type elementType) {
+  auto type = cast<RankedTensorType>(result.getType());
+  if (type.getShape() != expected)
+    return op->emitOpError("result shape ") << shapeStr(type.getShape())
+           << " does not match the inferred shape " << shapeStr(expected);
+  if (elementType && type.getElementType() != elementType)
+    return op->emitOpError("result element type ") << type.getElementType()
+           << " does not match the operand element type " << elementType;
+  return success();
+}
+
+/// NumPy broadcasting of two shapes; failure names both.
+FailureOr<SmallVector<int64_t>> broadcast(Operation *op, ArrayRef<int64_t> a,
+                                          ArrayRef<int64_t> b) {
+  size_t rank = std::max(a.size(), b.size());
+  SmallVector<int64_t> out(rank);
+  for (size_t i = 0; i < rank; ++i) {
+    int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
+    int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
+    if (da != db && da != 1 && db != 1) {
+      op->emitOpError("operand shapes ") << shapeStr(a) << " and " << shapeStr(b)
+                                         << " cannot be broadcast together";
+      return failure();
+    }
+    out[i] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+ArrayRef<int64_t> shapeOf(Value v) { return cast<RankedTensorType>(v.getType()).getShape(); }
+Type elementOf(Value v) { return cast<RankedTensorType>(v.getType()).getElementType(); }
+
+/// Shared rule of the binary elementwise arithmetic ops.
+LogicalResult verifyBinary(Operation *op) {
+  Value self = op->getOperand(0), other = op->getOperand(1);
+  auto shape = broadcast(op, shapeOf(self), shapeOf(other));
+  if (failed(shape))
+    return failure();
+  return checkResult(op, op->getResult(0), *shape, Type());
+}
+
+/// Shared rule of the matrix products: [.., n, k] x [.., k, m].
+LogicalResult verifyMatmul(Operation *op, Value a, Value b, int64_t rank) {
+  ArrayRef<int64_t> sa = shapeOf(a), sb = shapeOf(b);
+  if ((int64_t)sa.size() != rank || (int64_t)sb.size() != rank)
+    return op->emitOpError("expects ") << rank << "-d operands, got " << shapeStr(sa)
+                                       << " and " << shapeStr(sb);
+  if (sa[rank - 1] != sb[rank - 2])
+    return op->emitOpError("inner dimensions differ: ") << shapeStr(sa) << " x " << shapeStr(sb);
+  if (rank == 3 && sa[0] != sb[0])
+    return op->emitOpError("batch dimensions differ: ") << shapeStr(sa) << " x " << shapeStr(sb);
+  SmallVector<int64_t> out(sa.begin(), sa.end() - 1);
+  out.push_back(sb[rank - 1]);
+  return checkResult(op, op->getResult(0), out, elementOf(a));
+}
+
+} // namespace
+
+LogicalResult ConvolutionOp::verify() {
+  ArrayRef<int64_t> in = shapeOf(getInput()), w = shapeOf(getWeight());
+  int64_t spatial = (int64_t)in.size() - 2;
+  if (spatial < 1 || spatial > 2)
+    return emitOpError("supports 1-d and 2-d convolution; input has shape ") << shapeStr(in);
+  if (w.size() != in.size())
+    return emitOpError("weight rank ") << w.size() << " differs from input rank " << in.size();
+  auto check = [&](ArrayRef<int64_t> list, StringRef what) -> LogicalResult {
+    if ((int64_t)list.size() != spatial)
+      return emitOpError() << what << " has " << list.size() << " entries, expected " << spatial;
+    return success();
+  };
+  if (failed(check(getStride(), "stride")) || failed(check(getPadding(), "padding")) ||
+      failed(check(getDilation(), "dilation")))
+    return failure();
+  int64_t groups = getGroups();
+  if (groups < 1 || in[1] % groups != 0)
+    return emitOpError("groups ") << groups << " must divide the input channels " << in[1];
+  int64_t outChannels;
+  if (getTransposed()) {
+    if (failed(check(getOutputPadding(), "output_padding")))
+      return failure();
+    if (w[0] != in[1])
+      return emitOpError("transposed weight ") << shapeStr(w) << " expects " << w[0]
+                                               << " input channels, input has " << in[1];
+    outChannels = w[1] * groups;
+  } else {
+    if (w[1] * groups != in[1])
+      return emitOpError("weight ") << shapeStr(w) << " with groups " << groups
+                                    << " expects " << w[1] * groups << " input channels, input has "
+                                    << in[1];
+    outChannels = w[0];
+  }
+  if (auto biasType = dyn_cast<RankedTensorType>(getBias().getType()))
+    if (biasType.getShape() != ArrayRef<int64_t>{outChannels})
+      return emitOpError("bias shape ") << shapeStr(biasType.getShape()) << " should be ["
+                                        << outChannels << "]";
+  SmallVector<int64_t> out = {in[0], outChannels};
+  for (int64_t i = 0; i < spatial; ++i) {
+    int64_t k = getDilation()[i] * (w[2 + i] - 1) + 1;
+    int64_t size = getTransposed()
+                       ? (in[2 + i] - 1) * getStride()[i] - 2 * getPadding()[i] + k +
+                             getOutputPadding()[i]
+                       : (in[2 + i] + 2 * getPadding()[i] - k) / getStride()[i] + 1;
+    if (size < 1)
+      return emitOpError("output spatial size ") << size << " is not positive (input "
+                                                 << shapeStr(in) << ", weight " << shapeStr(w) << ")";
+    out.push_back(size);
+  }
+  return checkResult(*this, getResult(), out, elementOf(getInput()));
+}
+
+LogicalResult AddmmOp::verify() {
+  if (failed(verifyMatmul(*this, getMat1(), getMat2(), 2)))
+    return failure();
+  // self must broadcast to the product's shape.
+  auto shape = broadcast(*this, shapeOf(getSelf()), shapeOf(getResult()));
+  if (failed(shape))
+    return failure();
+  if (ArrayRef<int64_t>(*shape) != shapeOf(getResult()))
+    return emitOpError("self ") << shapeStr(shapeOf(getSelf()))
+                                << " does not broadcast to the product shape "
+                                << shapeStr(shapeOf(getResult()));
+  return success();
+}
+
+LogicalResult MmOp::verify() { return verifyMatmul(*this, getSelf(), getMat2(), 2); }
+LogicalResult BmmOp::verify() { return verifyMatmul(*this, getSelf(), getMat2(), 3); }
+LogicalResult AddTensorOp::verify() { return verifyBinary(*this); }
+LogicalResult SubTensorOp::verify() { return verifyBinary(*this); }
+LogicalResult MulTensorOp::verify() { return verifyBinary(*this); }
+LogicalResult DivTensorOp::verify() { return verifyBinary(*this); }
+
+LogicalResult DivTensorModeOp::verify() {
+  if (auto mode = getRoundingMode())
+    if (*mode != "trunc" && *mode != "floor")
+      return emitOpError("rounding_mode must be \"trunc\" or \"floor\", got \"") << *mode << "\"";
+  return verifyBinary(*this);
+}

@@ -1,0 +1,12 @@
+//===- Passes.cpp - Registration of Ember's passes ------------------------===//
+#include "passes/Passes.h"
+
+namespace ember {
+namespace {
+#define GEN_PASS_REGISTRATION
+#include "passes/Passes.h.inc"
+} // namespace
+
+void registerAllPasses() { registerEmberPasses(); }
+
+} // namespace ember

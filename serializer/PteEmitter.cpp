@@ -1,0 +1,363 @@
+//===- PteEmitter.cpp - Edge IR + memory plan -> .pte bytes ---------------===//
+//
+// Each function becomes an ExecutionPlan with one chain of KernelCalls. A
+// call's arguments follow the out-variant schema from the op table: one
+// value per schema argument (tensors by value index, None as Null, int lists
+// boxed), the out tensor(s), then the result again (a TensorList of the
+// results when there are several).
+//
+//===----------------------------------------------------------------------===//
+#include "serializer/PteEmitter.h"
+
+#include "exir/EdgeDialect.h"
+#include "exir/EdgeOpTable.h"
+#include "exir/EdgeTypes.h"
+#include "passes/Passes.h"
+#include "serializer/PteFile.h"
+#include "serializer/schema/program_generated.h"
+
+#include <cstring>
+#include <map>
+
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/StringMap.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinDialect.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+
+using namespace mlir;
+namespace fb = executorch_flatbuffer;
+
+namespace ember {
+namespace {
+
+constexpr size_t kConstantAlignment = 16;
+
+/// The constant segment: deduplicated tensors, each padded to 16 bytes.
+class ConstantPool {
+public:
+  ConstantPool() { offsets.push_back(0); }  // index 0: reserved, empty
+
+  /// The buffer index of `bytes`, adding it if new.
+  uint32_t add(ArrayRef<char> bytes) {
+    std::string key(bytes.data(), bytes.size());
+    auto it = index.find(key);
+    if (it != index.end())
+      return it->second;
+    if (offsets.size() > 1)
+      data.resize((data.size() + kConstantAlignment - 1) / kConstantAlignment * kConstantAlignment, 0);
+    offsets.push_back(data.size());
+    data.insert(data.end(), bytes.begin(), bytes.end());
+    uint32_t id = offsets.size() - 1;
+    index.emplace(std::move(key), id);
+    return id;
+  }
+  // offsets[i] is buffer i's offset; offsets[0] is the reserved empty buffer.
+  std::vector<uint64_t> offsets;
+  std::vector<uint8_t> data;
+
+private:
+  std::map<std::string, uint32_t> index;
+};
+
+/// The raw little-endian bytes of a constant's value.
+FailureOr<std::vector<char>> constantBytes(edge::ConstantOp op) {
+  auto type = cast<RankedTensorType>(op.getType());
+  size_t elementBytes = std::max<size_t>(1, type.getElementTypeBitWidth() / 8);
+  size_t nbytes = type.getNumElements() * elementBytes;
+  Attribute value = op.getValue();
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(value)) {
+    AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+    if (!blob)
+      return op.emitOpError("has no data for resource '") << resource.getRawHandle().getKey() << "'";
+    ArrayRef<char> data = blob->getData();
+    if (data.size() != nbytes)
+      return op.emitOpError("resource holds ") << data.size() << " bytes, its type needs " << nbytes;
+    return std::vector<char>(data.begin(), data.end());
+  }
+  auto dense = dyn_cast<DenseElementsAttr>(value);
+  if (!dense)
+    return op.emitOpError("value must be dense or dense_resource data");
+  std::vector<char> out(nbytes);
+  if (type.getElementType().isInteger(1)) {  // MLIR packs i1 as bits; the .pte uses bytes
+    size_t i = 0;
+    for (bool b : dense.getValues<bool>())
+      out[i++] = b ? 1 : 0;
+    return out;
+  }
+  ArrayRef<char> raw = dense.getRawData();
+  if (dense.isSplat()) {
+    for (size_t i = 0; i < nbytes; i += elementBytes)
+      std::memcpy(out.data() + i, raw.data(), elementBytes);
+  } else {
+    std::memcpy(out.data(), raw.data(), nbytes);
+  }
+  return out;
+}
+
+/// Emits one function as an ExecutionPlan.
+class PlanEmitter {
+public:
+  PlanEmitter(flatbuffers::FlatBufferBuilder &b, ConstantPool &constants)
+      : b(b), constants(constants) {}
+
+  FailureOr<flatbuffers::Offset<fb::ExecutionPlan>> emit(func::FuncOp func);
+
+private:
+  int32_t add(fb::KernelTypes type, flatbuffers::Offset<void> value) {
+    values.push_back(fb::CreateEValue(b, type, value));
+    return values.size() - 1;
+  }
+  int32_t addNull() { return add(fb::KernelTypes::Null, fb::CreateNull(b).Union()); }
+  int32_t addInt(int64_t v) { return add(fb::KernelTypes::Int, fb::CreateInt(b, v).Union()); }
+  int32_t addTensor(Value v, uint32_t bufferIdx, int64_t offset);
+  FailureOr<int32_t> addAttr(Operation *op, const edge::ArgSpec &spec);
+  LogicalResult emitOp(Operation *op, const edge::EdgeOpInfo &info);
+  uint32_t operatorIndex(const edge::EdgeOpInfo &info);
+
+  flatbuffers::FlatBufferBuilder &b;
+  ConstantPool &constants;
+  std::vector<flatbuffers::Offset<fb::EValue>> values;
+  std::vector<flatbuffers::Offset<fb::Instruction>> instructions;
+  std::vector<std::pair<std::string, std::string>> operators;
+  llvm::DenseMap<Value, int32_t> valueIndex;
+  int32_t noneIndex = -1;
+};
+
+int32_t PlanEmitter::addTensor(Value v, uint32_t bufferIdx, int64_t offset) {
+  auto type = cast<RankedTensorType>(v.getType());
+  std::vector<int32_t> sizes(type.getShape().begin(), type.getShape().end());
+  std::vector<uint8_t> dimOrder(type.getRank());
+  for (int64_t i = 0; i < type.getRank(); ++i)
+    dimOrder[i] = i;
+  flatbuffers::Offset<fb::AllocationDetails> alloc = 0;
+  if (offset >= 0)
+    alloc = fb::CreateAllocationDetails(b, /*memory_id=*/1, static_cast<uint32_t>(offset),
+                                        static_cast<uint32_t>(static_cast<uint64_t>(offset) >> 32));
+  auto scalarType = static_cast<fb::ScalarType>(*edge::elementTypeToScalarType(type.getElementType()));
+  auto tensor = fb::CreateTensor(b, scalarType, /*storage_offset=*/0, b.CreateVector(sizes),
+                                 b.CreateVector(dimOrder), /*requires_grad=*/false, bufferIdx,
+                                 alloc);
+  int32_t idx = add(fb::KernelTypes::Tensor, tensor.Union());
+  valueIndex[v] = idx;
+  return idx;
+}
+
+FailureOr<int32_t> PlanEmitter::addAttr(Operation *op, const edge::ArgSpec &spec) {
+  Attribute attr = op->getAttr(spec.name);
+  if (!attr)
+    return addNull();
+  switch (spec.kind) {
+  case edge::ArgKind::Int:
+  case edge::ArgKind::ScalarType:
+  case edge::ArgKind::Layout:
+  case edge::ArgKind::MemoryFormat:
+    return addInt(cast<IntegerAttr>(attr).getInt());
+  case edge::ArgKind::IntList: {
+    std::vector<int64_t> items;
+    for (int64_t v : cast<DenseI64ArrayAttr>(attr).asArrayRef())
+      items.push_back(addInt(v));  // boxed: indices of Int values
+    return add(fb::KernelTypes::IntList, fb::CreateIntList(b, b.CreateVector(items)).Union());
+  }
+  case edge::ArgKind::Float:
+    return add(fb::KernelTypes::Double,
+               fb::CreateDouble(b, cast<FloatAttr>(attr).getValueAsDouble()).Union());
+  case edge::ArgKind::FloatList: {
+    std::vector<double> items(cast<DenseF64ArrayAttr>(attr).asArrayRef().begin(),
+                              cast<DenseF64ArrayAttr>(attr).asArrayRef().end());
+    return add(fb::KernelTypes::DoubleList, fb::CreateDoubleList(b, b.CreateVector(items)).Union());
+  }
+  case edge::ArgKind::Bool:
+    return add(fb::KernelTypes::Bool, fb::CreateBool(b, cast<BoolAttr>(attr).getValue()).Union());
+  case edge::ArgKind::BoolList: {
+    std::vector<uint8_t> items;
+    for (bool v : cast<DenseBoolArrayAttr>(attr).asArrayRef())
+      items.push_back(v);
+    return add(fb::KernelTypes::BoolList,
+               fb::CreateBoolList(b, b.CreateVector(items)).Union());
+  }
+  case edge::ArgKind::Scalar:
+    if (auto i = dyn_cast<BoolAttr>(attr))
+      return add(fb::KernelTypes::Bool, fb::CreateBool(b, i.getValue()).Union());
+    if (auto i = dyn_cast<IntegerAttr>(attr))
+      return addInt(i.getInt());
+    return add(fb::KernelTypes::Double,
+               fb::CreateDouble(b, cast<FloatAttr>(attr).getValueAsDouble()).Union());
+  case edge::ArgKind::Device:
+  case edge::ArgKind::String:
+    return add(fb::KernelTypes::String,
+               fb::CreateString(b, b.CreateString(cast<StringAttr>(attr).getValue().str())).Union());
+  default:
+    return op->emitOpError("argument '") << spec.name << "' is not an attribute kind";
+  }
+}
+
+uint32_t PlanEmitter::operatorIndex(const edge::EdgeOpInfo &info) {
+  std::pair<std::string, std::string> key{info.outName, info.outOverload};
+  for (auto [i, existing] : llvm::enumerate(operators))
+    if (existing == key)
+      return i;
+  operators.push_back(key);
+  return operators.size() - 1;
+}
+
+LogicalResult PlanEmitter::emitOp(Operation *op, const edge::EdgeOpInfo &info) {
+  auto offsetsAttr = op->getAttrOfType<DenseI64ArrayAttr>(kOffsetsAttr);
+  if (!offsetsAttr || offsetsAttr.size() != (int64_t)op->getNumResults())
+    return op->emitOpError("has no memory plan: run ember-plan-memory before emission");
+  std::vector<int32_t> resultIdx;
+  for (auto [result, offset] : llvm::zip(op->getResults(), offsetsAttr.asArrayRef()))
+    resultIdx.push_back(addTensor(result, 0, offset));
+
+  // Operand ranges of the functional arguments (at most one is variadic).
+  unsigned singles = 0;
+  for (const edge::ArgSpec &spec : info.args)
+    singles += spec.kind == edge::ArgKind::Tensor;
+  unsigned variadic = op->getNumOperands() - singles;
+  llvm::StringMap<std::pair<unsigned, unsigned>> operandRange;
+  llvm::StringMap<const edge::ArgSpec *> functional;
+  unsigned next = 0;
+  for (const edge::ArgSpec &spec : info.args) {
+    functional[spec.name] = &spec;
+    if (spec.kind == edge::ArgKind::Tensor)
+      operandRange[spec.name] = {next++, 1};
+    else if (spec.kind == edge::ArgKind::TensorList || spec.kind == edge::ArgKind::OptionalTensorList) {
+      operandRange[spec.name] = {next, variadic};
+      next += variadic;
+    }
+  }
+  auto tensorIndex = [&](Value v) -> int32_t {
+    if (isa<NoneType>(v.getType()))
+      return -1;
+    return valueIndex.lookup(v);
+  };
+
+  std::vector<int32_t> args;
+  unsigned outIndex = 0;
+  for (const edge::ArgSpec &spec : info.outArgs) {
+    if (spec.isOut) {
+      args.push_back(resultIdx[outIndex++]);
+      continue;
+    }
+    if (spec.kind == edge::ArgKind::Tensor) {
+      int32_t idx = tensorIndex(op->getOperand(operandRange[spec.name].first));
+      args.push_back(idx >= 0 ? idx : addNull());
+    } else if (spec.kind == edge::ArgKind::TensorList ||
+               spec.kind == edge::ArgKind::OptionalTensorList) {
+      auto [start, count] = operandRange[spec.name];
+      std::vector<int32_t> items;
+      for (unsigned i = 0; i < count; ++i)
+        items.push_back(tensorIndex(op->getOperand(start + i)));
+      if (spec.kind == edge::ArgKind::TensorList)
+        args.push_back(add(fb::KernelTypes::TensorList,
+                           fb::CreateTensorList(b, b.CreateVector(items)).Union()));
+      else
+        args.push_back(add(fb::KernelTypes::OptionalTensorList,
+                           fb::CreateOptionalTensorList(b, b.CreateVector(items)).Union()));
+    } else {
+      auto idx = addAttr(op, spec);
+      if (failed(idx))
+        return failure();
+      args.push_back(*idx);
+    }
+  }
+  if (resultIdx.size() == 1)
+    args.push_back(resultIdx[0]);
+  else
+    args.push_back(add(fb::KernelTypes::TensorList,
+                       fb::CreateTensorList(b, b.CreateVector(resultIdx)).Union()));
+
+  auto call = fb::CreateKernelCall(b, operatorIndex(info), b.CreateVector(args));
+  instructions.push_back(
+      fb::CreateInstruction(b, fb::InstructionArguments::KernelCall, call.Union()));
+  return success();
+}
+
+FailureOr<flatbuffers::Offset<fb::ExecutionPlan>> PlanEmitter::emit(func::FuncOp func) {
+  auto argOffsets = func->getAttrOfType<DenseI64ArrayAttr>(kArgOffsetsAttr);
+  auto plannedSize = func->getAttrOfType<IntegerAttr>(kPlannedSizeAttr);
+  if (!argOffsets || !plannedSize || argOffsets.size() != (int64_t)func.getNumArguments())
+    return func.emitOpError("has no memory plan: run ember-plan-memory before emission");
+
+  std::vector<int32_t> inputs, outputs;
+  for (auto [arg, offset] : llvm::zip(func.getArguments(), argOffsets.asArrayRef()))
+    inputs.push_back(addTensor(arg, 0, offset));
+
+  for (Operation &op : func.getBody().front()) {
+    if (auto constant = dyn_cast<edge::ConstantOp>(op)) {
+      auto bytes = constantBytes(constant);
+      if (failed(bytes))
+        return failure();
+      addTensor(constant.getResult(), constants.add(*bytes), -1);
+      continue;
+    }
+    if (isa<edge::NoneOp>(op))
+      continue;
+    if (auto ret = dyn_cast<func::ReturnOp>(op)) {
+      for (Value v : ret.getOperands())
+        outputs.push_back(valueIndex.lookup(v));
+      continue;
+    }
+    const edge::EdgeOpInfo *info = edge::lookupEdgeOp(op.getName().getStringRef());
+    if (!info)
+      return op.emitOpError("cannot be emitted: it is not in the Edge op table");
+    if (failed(emitOp(&op, *info)))
+      return failure();
+  }
+
+  std::vector<flatbuffers::Offset<fb::Operator>> ops;
+  for (auto &[name, overload] : operators)
+    ops.push_back(fb::CreateOperator(b, b.CreateString(name), b.CreateString(overload)));
+  auto str = [&](StringRef attr) {
+    auto s = func->getAttrOfType<StringAttr>(attr);
+    return b.CreateString(s ? s.getValue().str() : std::string());
+  };
+  auto meta = fb::CreateContainerMetadata(b, str("edge.in_spec"), str("edge.out_spec"));
+  auto chain = fb::CreateChain(b, b.CreateVector(std::vector<int32_t>{}),
+                               b.CreateVector(std::vector<int32_t>{}), b.CreateVector(instructions));
+  std::vector<int64_t> bufferSizes = {0, plannedSize.getInt()};
+  return fb::CreateExecutionPlan(
+      b, b.CreateString(func.getSymName().str()), meta, b.CreateVector(values),
+      b.CreateVector(inputs), b.CreateVector(outputs),
+      b.CreateVector(std::vector<flatbuffers::Offset<fb::Chain>>{chain}), b.CreateVector(ops),
+      b.CreateVector(std::vector<flatbuffers::Offset<fb::BackendDelegate>>{}),
+      b.CreateVector(bufferSizes));
+}
+
+} // namespace
+
+FailureOr<std::string> emitPte(ModuleOp module) {
+  std::vector<func::FuncOp> funcs(module.getOps<func::FuncOp>().begin(),
+                                  module.getOps<func::FuncOp>().end());
+  llvm::sort(funcs, [](func::FuncOp a, func::FuncOp c) { return a.getSymName() < c.getSymName(); });
+  if (funcs.empty())
+    return module.emitError("nothing to emit: the module has no functions");
+
+  flatbuffers::FlatBufferBuilder b(1 << 16);
+  b.ForceDefaults(false);
+  ConstantPool constants;
+  std::vector<flatbuffers::Offset<fb::ExecutionPlan>> plans;
+  for (func::FuncOp func : funcs) {
+    PlanEmitter emitter(b, constants);
+    auto plan = emitter.emit(func);
+    if (failed(plan))
+      return failure();
+    plans.push_back(*plan);
+  }
+
+  // Segment 0 is the constant segment (always recorded, possibly empty).
+  std::vector<SegmentData> segments = {{constants.data, kConstantAlignment}};
+  std::vector<flatbuffers::Offset<fb::DataSegment>> segmentTable;
+  for (auto [offset, size] : layoutSegments(segments))
+    segmentTable.push_back(fb::CreateDataSegment(b, offset, size));
+  auto constantSegment = fb::CreateSubsegmentOffsets(b, 0, b.CreateVector(constants.offsets));
+  auto program = fb::CreateProgram(
+      b, /*version=*/0, b.CreateVector(plans),
+      b.CreateVector(std::vector<flatbuffers::Offset<fb::Buffer>>{}),
+      b.CreateVector(std::vector<flatbuffers::Offset<fb::BackendDelegateInlineData>>{}),
+      b.CreateVector(segmentTable), constantSegment);
+  b.Finish(program, fb::ProgramIdentifier());
+  return assemblePte(ArrayRef<uint8_t>(b.GetBufferPointer(), b.GetSize()), segments);
+}
+
+} // namespace ember
