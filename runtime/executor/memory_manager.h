@@ -1,0 +1,25 @@
+// The memory a method runs in, all provided by the caller.
+#pragma once
+
+#include <cstdint>
+
+#include "runtime/core/memory_allocator.h"
+#include "runtime/core/span.h"
+
+namespace ember {
+
+/// Arenas for one loaded method. None is owned; all must outlive the Method.
+///  - method_allocator: the value table, tensors' shape arrays and the
+///    resolved instructions (filled once at load).
+///  - planned_buffers: one span per planned buffer of the method, sized at
+///    least MethodMeta::planned_buffer_size(i); a tensor with memory_id k lives
+///    in planned_buffers[k - 1]. 16-byte aligned memory is recommended.
+///  - temp_allocator: kernels' scratch memory, reset before every kernel call
+///    (may be null: kernels then get no scratch memory).
+struct MemoryManager {
+  MemoryAllocator* method_allocator = nullptr;
+  Span<Span<uint8_t>> planned_buffers;
+  MemoryAllocator* temp_allocator = nullptr;
+};
+
+}  // namespace ember

@@ -1,0 +1,372 @@
+// Method: load (value table, inputs/outputs, kernel resolution), inputs and
+// the execute loop. execute() touches only memory set up at load.
+#include "runtime/executor/method.h"
+
+#include <cstdio>
+#include <cstring>
+#include <new>
+
+#include "runtime/executor/program.h"
+#include "runtime/executor/value_table.h"
+#include "serializer/schema/program_generated.h"
+
+namespace fb = executorch_flatbuffer;
+
+namespace ember {
+namespace {
+
+constexpr size_t kMaxOpNameLength = 255;
+
+/// Copy a plan's list of input or output value indices, each checked.
+Error copy_indices(const flatbuffers::Vector<int32_t>* src, size_t num_values,
+                   MemoryAllocator* alloc, const char* what, int32_t** out, size_t* count) {
+  const size_t n = src != nullptr ? src->size() : 0;
+  int32_t* dst = alloc->allocate_array<int32_t>(n);
+  EMBER_CHECK(dst != nullptr || n == 0, Error::MemoryAllocationFailed,
+              "method allocator exhausted copying %s", what);
+  for (size_t i = 0; i < n; ++i) {
+    const int32_t v = src->Get(static_cast<uint32_t>(i));
+    EMBER_CHECK(v >= 0 && static_cast<size_t>(v) < num_values, Error::InvalidProgram,
+                "%s %zu names value %d, out of range (%zu values)", what, i, static_cast<int>(v),
+                num_values);
+    dst[i] = v;
+  }
+  *out = dst;
+  *count = n;
+  return Error::Ok;
+}
+
+/// "name.overload" (or just "name" for the default overload) into `buf`.
+bool format_op_name(const fb::Operator* op, char* buf, size_t cap) {
+  const char* name = op->name() != nullptr ? op->name()->c_str() : "";
+  const char* overload = op->overload() != nullptr ? op->overload()->c_str() : "";
+  const size_t n = std::strlen(name);
+  const size_t o = std::strlen(overload);
+  if (n == 0 || n + 1 + o + 1 > cap) return false;
+  std::memcpy(buf, name, n);
+  size_t pos = n;
+  if (o > 0) {
+    buf[pos++] = '.';
+    std::memcpy(buf + pos, overload, o);
+    pos += o;
+  }
+  buf[pos] = '\0';
+  return true;
+}
+
+bool index_ok(int32_t v, size_t n) { return v >= 0 && static_cast<size_t>(v) < n; }
+
+}  // namespace
+
+Result<Method> Method::load(const Program* program, const fb::ExecutionPlan* plan,
+                            MemoryManager* memory) {
+  EMBER_CHECK(program != nullptr && plan != nullptr, Error::InvalidArgument,
+              "load needs a program and a plan");
+  EMBER_CHECK(memory != nullptr && memory->method_allocator != nullptr, Error::InvalidArgument,
+              "load needs a memory manager with a method allocator");
+  Method m;
+  m.program_ = program;
+  m.plan_ = plan;
+  m.temp_allocator_ = memory->temp_allocator;
+  MemoryAllocator* alloc = memory->method_allocator;
+
+  // 1. Values, inputs, outputs.
+  EMBER_TRY(build_value_table(*program, plan, memory, &m.values_, &m.num_values_));
+  EMBER_TRY(copy_indices(plan->inputs(), m.num_values_, alloc, "input", &m.inputs_,
+                         &m.num_inputs_));
+  EMBER_TRY(copy_indices(plan->outputs(), m.num_values_, alloc, "output", &m.outputs_,
+                         &m.num_outputs_));
+  m.input_planned_ = alloc->allocate_array<uint8_t>(m.num_inputs_);
+  EMBER_CHECK(m.input_planned_ != nullptr || m.num_inputs_ == 0, Error::MemoryAllocationFailed,
+              "method allocator exhausted");
+  for (size_t i = 0; i < m.num_inputs_; ++i) {
+    const EValue& v = m.values_[m.inputs_[i]];
+    m.input_planned_[i] = v.is_tensor() && v.to_tensor().data() != nullptr;
+  }
+
+  // 2. A tensor without storage must be an input or output the caller binds.
+  for (size_t i = 0; i < m.num_values_; ++i) {
+    const EValue& v = m.values_[i];
+    if (!v.is_tensor() || v.to_tensor().data() != nullptr || v.to_tensor().nbytes() == 0) continue;
+    bool io = false;
+    for (size_t k = 0; k < m.num_inputs_ && !io; ++k) io = m.inputs_[k] == static_cast<int32_t>(i);
+    for (size_t k = 0; k < m.num_outputs_ && !io; ++k) io = m.outputs_[k] == static_cast<int32_t>(i);
+    EMBER_CHECK(io, Error::InvalidProgram,
+                "value %zu is a tensor with no storage that is neither an input nor an output", i);
+  }
+
+  // 3. Instructions, each kernel resolved once.
+  EMBER_TRY(m.resolve_instructions(alloc));
+  return m;
+}
+
+Error Method::resolve_instructions(MemoryAllocator* alloc) {
+  const auto* chains = plan_->chains();
+  if (chains == nullptr || chains->size() == 0) return Error::Ok;  // nothing to run
+  EMBER_CHECK(chains->size() == 1, Error::NotSupported,
+              "method has %u chains; only single-chain methods are supported", chains->size());
+  const auto* instructions = chains->Get(0)->instructions();
+  const size_t n = instructions != nullptr ? instructions->size() : 0;
+  steps_ = alloc->allocate_array<Step>(n);
+  EMBER_CHECK(steps_ != nullptr || n == 0, Error::MemoryAllocationFailed,
+              "method allocator too small for %zu instructions", n);
+  num_steps_ = n;
+  const auto* operators = plan_->operators();
+  const size_t num_ops = operators != nullptr ? operators->size() : 0;
+  Error missing = Error::Ok;
+
+  for (size_t pc = 0; pc < n; ++pc) {
+    Step& s = *new (&steps_[pc]) Step();
+    const fb::Instruction* instr = instructions->Get(static_cast<uint32_t>(pc));
+    switch (instr->instr_args_type()) {
+      case fb::InstructionArguments::KernelCall: {
+        const fb::KernelCall* kc = instr->instr_args_as_KernelCall();
+        EMBER_CHECK(kc != nullptr, Error::InvalidProgram, "instruction %zu: empty KernelCall", pc);
+        EMBER_CHECK(index_ok(kc->op_index(), num_ops), Error::InvalidProgram,
+                    "instruction %zu: operator index %d out of range (%zu operators)", pc,
+                    static_cast<int>(kc->op_index()), num_ops);
+        const size_t num_args = kc->args() != nullptr ? kc->args()->size() : 0;
+        s.kind = Step::Kernel;
+        s.a = kc->op_index();
+        s.num_args = static_cast<uint32_t>(num_args);
+        s.args = alloc->allocate_array<EValue*>(num_args);
+        EMBER_CHECK(s.args != nullptr || num_args == 0, Error::MemoryAllocationFailed,
+                    "method allocator exhausted at instruction %zu", pc);
+        ScalarType dtypes[KernelKey::kMaxTensors];
+        size_t num_tensors = 0;
+        for (size_t k = 0; k < num_args; ++k) {
+          const int32_t v = kc->args()->Get(static_cast<uint32_t>(k));
+          EMBER_CHECK(index_ok(v, num_values_), Error::InvalidProgram,
+                      "instruction %zu: argument %zu names value %d, out of range", pc, k,
+                      static_cast<int>(v));
+          s.args[k] = &values_[v];
+          if (values_[v].is_tensor()) {
+            if (num_tensors < KernelKey::kMaxTensors) dtypes[num_tensors] = values_[v].to_tensor().dtype();
+            ++num_tensors;
+          }
+        }
+        char name[kMaxOpNameLength + 1];
+        const fb::Operator* op = operators->Get(static_cast<uint32_t>(kc->op_index()));
+        EMBER_CHECK(format_op_name(op, name, sizeof(name)), Error::InvalidProgram,
+                    "instruction %zu: operator %d has an empty or too long name", pc,
+                    static_cast<int>(kc->op_index()));
+        // More tensors than a key can hold: only a catch-all kernel can match.
+        const Span<const ScalarType> key(dtypes, num_tensors <= KernelKey::kMaxTensors ? num_tensors : 0);
+        s.fn = find_kernel(name, key);
+        if (s.fn == nullptr) {
+          if (has_kernel(name)) {
+            char list[128] = "";
+            size_t pos = 0;
+            for (size_t k = 0; k < key.size() && pos + 12 < sizeof(list); ++k) {
+              pos += static_cast<size_t>(std::snprintf(list + pos, sizeof(list) - pos, "%s%s",
+                                                       k ? ", " : "", scalar_type_name(key[k])));
+            }
+            EMBER_LOG(Error, "operator %s (instruction %zu): no kernel for dtypes [%s]", name, pc,
+                      list);
+          } else {
+            EMBER_LOG(Error, "operator %s (instruction %zu): no kernel registered", name, pc);
+          }
+          missing = Error::OperatorMissing;  // keep going: report every missing op
+        }
+        break;
+      }
+      case fb::InstructionArguments::DelegateCall: {
+        const fb::DelegateCall* dc = instr->instr_args_as_DelegateCall();
+        EMBER_LOG(Error,
+                  "instruction %zu is a DelegateCall (delegate %d): backend delegates are not "
+                  "supported by this runtime yet",
+                  pc, dc != nullptr ? static_cast<int>(dc->delegate_index()) : -1);
+        return Error::NotSupported;
+      }
+      case fb::InstructionArguments::MoveCall: {
+        const fb::MoveCall* mc = instr->instr_args_as_MoveCall();
+        EMBER_CHECK(mc != nullptr && index_ok(mc->move_from(), num_values_) &&
+                        index_ok(mc->move_to(), num_values_),
+                    Error::InvalidProgram, "instruction %zu: MoveCall index out of range", pc);
+        s.kind = Step::Move;
+        s.a = mc->move_from();
+        s.b = mc->move_to();
+        break;
+      }
+      case fb::InstructionArguments::JumpFalseCall: {
+        const fb::JumpFalseCall* jc = instr->instr_args_as_JumpFalseCall();
+        EMBER_CHECK(jc != nullptr && index_ok(jc->cond_value_index(), num_values_),
+                    Error::InvalidProgram, "instruction %zu: JumpFalse condition out of range", pc);
+        EMBER_CHECK(jc->destination_instruction() >= 0 &&
+                        static_cast<size_t>(jc->destination_instruction()) <= n,
+                    Error::InvalidProgram, "instruction %zu: jump destination %d out of range", pc,
+                    static_cast<int>(jc->destination_instruction()));
+        s.kind = Step::JumpFalse;
+        s.a = jc->cond_value_index();
+        s.b = jc->destination_instruction();
+        break;
+      }
+      case fb::InstructionArguments::FreeCall: {
+        const fb::FreeCall* fc = instr->instr_args_as_FreeCall();
+        EMBER_CHECK(fc != nullptr && index_ok(fc->value_index(), num_values_),
+                    Error::InvalidProgram, "instruction %zu: FreeCall index out of range", pc);
+        s.kind = Step::Free;  // planned memory is reused by the plan, nothing to free
+        s.a = fc->value_index();
+        break;
+      }
+      default:
+        EMBER_LOG(Error, "instruction %zu has unknown type %u", pc,
+                  static_cast<unsigned>(instr->instr_args_type()));
+        return Error::InvalidProgram;
+    }
+  }
+  return missing;
+}
+
+Result<Tensor*> Method::input_tensor(size_t i) const {
+  EMBER_CHECK(i < num_inputs_, Error::InvalidArgument, "input %zu out of range (%zu inputs)", i,
+              num_inputs_);
+  EValue& v = values_[inputs_[i]];
+  EMBER_CHECK(v.is_tensor(), Error::InvalidArgument, "input %zu is not a tensor", i);
+  return &v.to_tensor();
+}
+
+Error Method::set_input(size_t i, const Tensor& t) {
+  Result<Tensor*> r = input_tensor(i);
+  if (!r.ok()) return r.error();
+  Tensor& dst = **r;
+  EMBER_CHECK(t.dtype() == dst.dtype(), Error::InvalidArgument,
+              "input %zu: dtype %s given, %s expected", i, scalar_type_name(t.dtype()),
+              scalar_type_name(dst.dtype()));
+  EMBER_CHECK(t.dim() == dst.dim(), Error::InvalidArgument, "input %zu: rank %d given, %d expected",
+              i, static_cast<int>(t.dim()), static_cast<int>(dst.dim()));
+  for (int32_t d = 0; d < t.dim(); ++d) {
+    EMBER_CHECK(t.dim_order()[d] == dst.dim_order()[d], Error::InvalidArgument,
+                "input %zu: dim order differs from the method's at position %d", i,
+                static_cast<int>(d));
+  }
+  const Error resized = dst.resize(t.sizes());
+  EMBER_CHECK(resized == Error::Ok, Error::InvalidArgument,
+              "input %zu: sizes do not fit the method's input", i);
+  if (input_planned_[i]) {
+    if (t.nbytes() > 0) {
+      EMBER_CHECK(t.data() != nullptr, Error::InvalidArgument, "input %zu: null data", i);
+      std::memcpy(dst.mutable_data(), t.data(), t.nbytes());
+    }
+  } else {
+    dst.set_data(t.mutable_data());
+  }
+  return Error::Ok;
+}
+
+Error Method::set_input(size_t i, const void* data, size_t nbytes) {
+  Result<Tensor*> r = input_tensor(i);
+  if (!r.ok()) return r.error();
+  Tensor& dst = **r;
+  EMBER_CHECK(nbytes == dst.nbytes(), Error::InvalidArgument,
+              "input %zu: %zu bytes given, %zu expected", i, nbytes, dst.nbytes());
+  EMBER_CHECK(data != nullptr || nbytes == 0, Error::InvalidArgument, "input %zu: null data", i);
+  if (input_planned_[i]) {
+    if (nbytes > 0) std::memcpy(dst.mutable_data(), data, nbytes);
+  } else {
+    dst.set_data(const_cast<void*>(data));  // bound, not copied; kernels only read inputs
+  }
+  return Error::Ok;
+}
+
+Error Method::set_input(size_t i, const EValue& value) {
+  EMBER_CHECK(i < num_inputs_, Error::InvalidArgument, "input %zu out of range (%zu inputs)", i,
+              num_inputs_);
+  EValue& dst = values_[inputs_[i]];
+  EMBER_CHECK(!dst.is_tensor() && value.tag == dst.tag &&
+                  (dst.is_int() || dst.is_double() || dst.is_bool()),
+              Error::InvalidArgument, "input %zu: a %u value cannot be set from a %u value", i,
+              static_cast<unsigned>(dst.tag), static_cast<unsigned>(value.tag));
+  dst.payload = value.payload;
+  return Error::Ok;
+}
+
+Error Method::set_output_data_ptr(size_t i, void* data, size_t nbytes) {
+  EMBER_CHECK(i < num_outputs_, Error::InvalidArgument, "output %zu out of range (%zu outputs)",
+              i, num_outputs_);
+  EValue& v = values_[outputs_[i]];
+  EMBER_CHECK(v.is_tensor(), Error::InvalidArgument, "output %zu is not a tensor", i);
+  Tensor& t = v.to_tensor();
+  const fb::Tensor* ft = plan_->values()->Get(static_cast<uint32_t>(outputs_[i]))->val_as_Tensor();
+  EMBER_CHECK(ft != nullptr && ft->allocation_info() == nullptr && ft->data_buffer_idx() == 0,
+              Error::InvalidArgument, "output %zu has planned memory; it cannot be rebound", i);
+  EMBER_CHECK(nbytes >= t.capacity_bytes() && (data != nullptr || nbytes == 0),
+              Error::InvalidArgument, "output %zu needs %zu bytes, %zu given", i,
+              t.capacity_bytes(), nbytes);
+  t.set_data(data);
+  return Error::Ok;
+}
+
+const EValue* Method::get_input(size_t i) const {
+  return i < num_inputs_ ? &values_[inputs_[i]] : nullptr;
+}
+
+const EValue* Method::get_output(size_t i) const {
+  return i < num_outputs_ ? &values_[outputs_[i]] : nullptr;
+}
+
+Error Method::check_io_bound() const {
+  for (size_t i = 0; i < num_inputs_; ++i) {
+    const EValue& v = values_[inputs_[i]];
+    EMBER_CHECK(!v.is_tensor() || v.to_tensor().data() != nullptr || v.to_tensor().nbytes() == 0,
+                Error::InvalidState, "input %zu has no memory: call set_input first", i);
+  }
+  for (size_t i = 0; i < num_outputs_; ++i) {
+    const EValue& v = values_[outputs_[i]];
+    EMBER_CHECK(!v.is_tensor() || v.to_tensor().data() != nullptr || v.to_tensor().nbytes() == 0,
+                Error::InvalidState, "output %zu has no memory: call set_output_data_ptr first", i);
+  }
+  return Error::Ok;
+}
+
+Error Method::execute() {
+  EMBER_TRY(check_io_bound());
+  uint8_t* temp = temp_allocator_ != nullptr ? temp_allocator_->base() : nullptr;
+  const size_t temp_size = temp_allocator_ != nullptr ? temp_allocator_->capacity() : 0;
+  size_t pc = 0;
+  while (pc < num_steps_) {
+    const Step& s = steps_[pc];
+    switch (s.kind) {
+      case Step::Kernel: {
+        KernelContext ctx(temp, temp_size);  // fresh scratch memory per call
+        s.fn(ctx, Span<EValue*>(s.args, s.num_args));
+        if (ctx.error() != Error::Ok) {
+          Result<OperatorName> op = MethodMeta(plan_).operator_name(static_cast<size_t>(s.a));
+          EMBER_LOG(Error, "instruction %zu (%s.%s) failed: %s", pc, op.ok() ? op->name : "?",
+                    op.ok() ? op->overload : "?", error_name(ctx.error()));
+          return Error::KernelFailed;
+        }
+        ++pc;
+        break;
+      }
+      case Step::Move:
+        values_[s.b] = values_[s.a];
+        ++pc;
+        break;
+      case Step::JumpFalse: {
+        const EValue& c = values_[s.a];
+        bool cond = false;
+        if (c.is_bool()) {
+          cond = c.to_bool();
+        } else if (c.is_tensor() && c.to_tensor().dtype() == ScalarType::Bool &&
+                   c.to_tensor().data() != nullptr) {
+          const Tensor& t = c.to_tensor();
+          cond = true;
+          for (int64_t k = 0; k < t.numel() && cond; ++k) cond = t.data_as<const uint8_t>()[k] != 0;
+        } else {
+          EMBER_LOG(Error, "instruction %zu: JumpFalse condition (value %d) is not a bool", pc,
+                    static_cast<int>(s.a));
+          return Error::InvalidProgram;
+        }
+        pc = cond ? pc + 1 : static_cast<size_t>(s.b);
+        break;
+      }
+      case Step::Free:
+        ++pc;
+        break;
+    }
+  }
+  return Error::Ok;
+}
+
+}  // namespace ember

@@ -1,0 +1,113 @@
+// A loaded method: its value table, resolved kernels and the execute loop.
+// Everything lives in the caller's MemoryManager; execute() allocates nothing.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "runtime/core/error.h"
+#include "runtime/core/evalue.h"
+#include "runtime/core/span.h"
+#include "runtime/core/tensor.h"
+#include "runtime/executor/memory_manager.h"
+#include "runtime/executor/method_meta.h"
+#include "runtime/kernel/kernel.h"
+
+namespace executorch_flatbuffer {
+struct ExecutionPlan;
+}
+
+namespace ember {
+
+class Program;
+
+/// One method ready to run. Movable, not copyable. Borrows the Program and
+/// the MemoryManager's memory: both must outlive it. Not thread-safe: one
+/// execute() at a time.
+///
+/// Usage:
+///   Result<Method> m = program.load_method("forward", &memory);
+///   m->set_input(0, input_tensor);
+///   m->execute();
+///   const Tensor& y = m->get_output(0)->to_tensor();
+class Method {
+ public:
+  Method(Method&&) = default;
+  Method(const Method&) = delete;
+  Method& operator=(const Method&) = delete;
+  Method& operator=(Method&&) = default;
+
+  /// Build a method from `plan` (called by Program::load_method): parse the
+  /// value table, place tensors, resolve kernels. Fails with InvalidProgram
+  /// on any out-of-range value, OperatorMissing if a kernel is not
+  /// registered, NotSupported for delegate calls (no backends yet),
+  /// MemoryAllocationFailed if method_allocator is too small and
+  /// InvalidArgument if a planned buffer is smaller than the plan needs.
+  static Result<Method> load(const Program* program,
+                             const executorch_flatbuffer::ExecutionPlan* plan,
+                             MemoryManager* memory);
+
+  MethodMeta meta() const { return MethodMeta(plan_); }
+  size_t num_inputs() const { return num_inputs_; }
+  size_t num_outputs() const { return num_outputs_; }
+
+  /// Set tensor input i from `t`: dtype, rank and dim order must match; sizes
+  /// must equal the planned sizes unless the input is dynamic, then they may
+  /// be smaller (the input is resized). A planned input is copied; an
+  /// unplanned one is bound to t's memory, which must outlive execute().
+  Error set_input(size_t i, const Tensor& t);
+  /// Set tensor input i from raw bytes: `nbytes` must equal the input's
+  /// current byte size. Copied (planned) or bound (unplanned) as above.
+  Error set_input(size_t i, const void* data, size_t nbytes);
+  /// Set a non-tensor input (Int, Double or Bool); the tag must match.
+  Error set_input(size_t i, const EValue& value);
+
+  /// Give an output that has no planned memory a buffer of at least its size.
+  Error set_output_data_ptr(size_t i, void* data, size_t nbytes);
+
+  /// Run the chain once. KernelFailed if a kernel reports an error (logged
+  /// with the instruction index and op name); InvalidState if an unplanned
+  /// input or output has no memory bound. Allocates nothing.
+  Error execute();
+
+  /// Input/output i, or nullptr if out of range. Tensor outputs point into
+  /// planned memory and are overwritten by the next execute().
+  const EValue* get_input(size_t i) const;
+  const EValue* get_output(size_t i) const;
+
+  /// The value table, for tools and debugging.
+  size_t num_values() const { return num_values_; }
+  const EValue* value(size_t i) const { return i < num_values_ ? &values_[i] : nullptr; }
+
+  /// One resolved instruction (internal, exposed for the loader's helpers).
+  struct Step {
+    enum Kind : uint8_t { Kernel = 1, Move = 3, JumpFalse = 4, Free = 5 };
+    Kind kind = Free;
+    KernelFn fn = nullptr;
+    EValue** args = nullptr;
+    uint32_t num_args = 0;
+    int32_t a = 0;          ///< op index, move_from, cond index or freed value
+    int32_t b = 0;          ///< move_to or jump destination
+  };
+
+ private:
+  Method() = default;
+  Error resolve_instructions(MemoryAllocator* allocator);
+  Error check_io_bound() const;
+  Result<Tensor*> input_tensor(size_t i) const;
+
+  const Program* program_ = nullptr;
+  const executorch_flatbuffer::ExecutionPlan* plan_ = nullptr;
+  EValue* values_ = nullptr;
+  size_t num_values_ = 0;
+  int32_t* inputs_ = nullptr;      ///< value indices of the inputs
+  uint8_t* input_planned_ = nullptr;
+  size_t num_inputs_ = 0;
+  int32_t* outputs_ = nullptr;
+  size_t num_outputs_ = 0;
+  Step* steps_ = nullptr;
+  size_t num_steps_ = 0;
+  MemoryAllocator* temp_allocator_ = nullptr;
+};
+
+}  // namespace ember

@@ -1,0 +1,85 @@
+// The global kernel table: fixed capacity, filled by explicit registration
+// calls before any method is loaded. Not thread-safe: register first, then load.
+#include <cstring>
+
+#include "runtime/kernel/kernel.h"
+
+namespace ember {
+namespace {
+
+constexpr size_t kMaxKernels = 1024;
+
+Kernel g_kernels[kMaxKernels];
+size_t g_num_kernels = 0;
+
+bool same_key(const KernelKey& a, const KernelKey& b) {
+  if (a.num_dtypes != b.num_dtypes) return false;
+  for (int i = 0; i < a.num_dtypes; ++i) {
+    if (a.dtypes[i] != b.dtypes[i]) return false;
+  }
+  return true;
+}
+
+bool key_matches(const KernelKey& key, Span<const ScalarType> dtypes) {
+  if (key.num_dtypes <= 0 || static_cast<size_t>(key.num_dtypes) != dtypes.size()) return false;
+  for (size_t i = 0; i < dtypes.size(); ++i) {
+    if (key.dtypes[i] != dtypes[i]) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void* KernelContext::allocate_temp(size_t nbytes, size_t alignment) {
+  if (alignment == 0 || (alignment & (alignment - 1)) != 0 || temp_ == nullptr) return nullptr;
+  const uintptr_t start = reinterpret_cast<uintptr_t>(temp_) + temp_used_;
+  const size_t pad = (alignment - (start & (alignment - 1))) & (alignment - 1);
+  const size_t free_bytes = temp_size_ - temp_used_;
+  if (pad > free_bytes || nbytes > free_bytes - pad) return nullptr;
+  void* out = temp_ + temp_used_ + pad;
+  temp_used_ += pad + nbytes;
+  return out;
+}
+
+Error register_kernels(Span<const Kernel> kernels) {
+  for (const Kernel& k : kernels) {
+    EMBER_CHECK(k.name != nullptr && k.fn != nullptr, Error::InvalidArgument,
+                "kernel entry without a name or function");
+    EMBER_CHECK(k.key.num_dtypes >= 0 && k.key.num_dtypes <= KernelKey::kMaxTensors,
+                Error::InvalidArgument, "kernel %s has a key with %d dtypes", k.name,
+                static_cast<int>(k.key.num_dtypes));
+    bool duplicate = false;
+    for (size_t i = 0; i < g_num_kernels && !duplicate; ++i) {
+      duplicate = std::strcmp(g_kernels[i].name, k.name) == 0 && same_key(g_kernels[i].key, k.key);
+    }
+    if (duplicate) continue;  // registration is idempotent: the first entry wins
+    EMBER_CHECK(g_num_kernels < kMaxKernels, Error::Internal,
+                "kernel registry full (%zu entries) registering %s", kMaxKernels, k.name);
+    g_kernels[g_num_kernels++] = k;
+  }
+  return Error::Ok;
+}
+
+KernelFn find_kernel(const char* name, Span<const ScalarType> tensor_dtypes) {
+  KernelFn catch_all = nullptr;
+  for (size_t i = 0; i < g_num_kernels; ++i) {
+    const Kernel& k = g_kernels[i];
+    if (std::strcmp(k.name, name) != 0) continue;
+    if (key_matches(k.key, tensor_dtypes)) return k.fn;
+    if (k.key.num_dtypes == 0 && catch_all == nullptr) catch_all = k.fn;
+  }
+  return catch_all;
+}
+
+bool has_kernel(const char* name) {
+  for (size_t i = 0; i < g_num_kernels; ++i) {
+    if (std::strcmp(g_kernels[i].name, name) == 0) return true;
+  }
+  return false;
+}
+
+size_t num_registered_kernels() { return g_num_kernels; }
+
+const Kernel* registered_kernel(size_t i) { return i < g_num_kernels ? &g_kernels[i] : nullptr; }
+
+}  // namespace ember

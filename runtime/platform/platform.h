@@ -1,0 +1,34 @@
+// The platform layer: logging, a clock and abort. Each function is a weak
+// symbol with a default POSIX implementation; a port overrides it by
+// defining the same function in its own object file.
+#pragma once
+
+#include <cstdint>
+
+namespace ember {
+namespace platform {
+
+enum class LogLevel : uint8_t { Debug = 0, Info = 1, Error = 2, Fatal = 3 };
+
+/// printf-style log with the source location. Default: stderr, Error and up
+/// only unless EMBER_LOG_LEVEL=debug|info is set in the environment.
+void log(LogLevel level, const char* file, int line, const char* fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/// Monotonic time in nanoseconds.
+uint64_t now_ns();
+
+/// Stop the process (only for broken invariants inside Ember, never for bad input).
+[[noreturn]] void abort();
+
+/// Hook for tests: every log line is also passed here when set (nullptr to unset).
+using LogSink = void (*)(LogLevel level, const char* message);
+void set_log_sink(LogSink sink);
+/// The sink currently set (nullptr if none), so a caller can restore it.
+LogSink get_log_sink();
+
+}  // namespace platform
+}  // namespace ember
+
+#define EMBER_LOG(level, ...) \
+  ::ember::platform::log(::ember::platform::LogLevel::level, __FILE__, __LINE__, __VA_ARGS__)

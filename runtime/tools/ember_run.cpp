@@ -1,0 +1,392 @@
+// ember_run: load a .pte, feed inputs (files or deterministic random values),
+// run a method, print the outputs and the time per run.
+//
+//   ember_run model.pte [--method NAME] [--input FILE]... [--output-dir DIR]
+//             [--iterations N] [--warmup N] [--seed S] [--print-limit K]
+#include <algorithm>
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "runtime/extension/module.h"
+#include "runtime/kernel/kernel.h"
+#include "runtime/platform/platform.h"
+#include "runtime/tools/npy.h"
+
+namespace {
+
+struct Options {
+  std::string model;
+  std::string method;
+  std::vector<std::string> inputs;
+  std::string output_dir;
+  long iterations = 1;
+  long warmup = 0;
+  uint64_t seed = 0;
+  long print_limit = 16;
+};
+
+void usage() {
+  std::fprintf(stderr,
+               "usage: ember_run model.pte [--method NAME] [--input FILE]... [--output-dir DIR]\n"
+               "                 [--iterations N] [--warmup N] [--seed S] [--print-limit K]\n"
+               "  --input FILE      one per method input, in order: .npy, or raw bytes of the\n"
+               "                    planned size; without --input, inputs are random\n"
+               "  --output-dir DIR  write output_<i>.npy for every tensor output\n"
+               "  --iterations N    timed runs (default 1); --warmup N untimed runs (default 0)\n"
+               "  --seed S          seed of the random inputs (default 0)\n"
+               "  --print-limit K   values printed per output (default 16)\n");
+}
+
+int fail(const std::string& message) {
+  std::fprintf(stderr, "ember_run: %s\n", message.c_str());
+  return 1;
+}
+
+bool parse_long(const char* s, long min, long* out) {
+  char* end = nullptr;
+  const long v = std::strtol(s, &end, 10);
+  if (end == s || *end != '\0' || v < min) return false;
+  *out = v;
+  return true;
+}
+
+bool parse_args(int argc, char** argv, Options* o, std::string* error) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto next = [&](const char* flag) -> const char* {
+      if (i + 1 >= argc) {
+        *error = std::string(flag) + " needs a value";
+        return nullptr;
+      }
+      return argv[++i];
+    };
+    const char* v = nullptr;
+    if (a == "--help" || a == "-h") {
+      usage();
+      std::exit(0);
+    } else if (a == "--method") {
+      if ((v = next("--method")) == nullptr) return false;
+      o->method = v;
+    } else if (a == "--input") {
+      if ((v = next("--input")) == nullptr) return false;
+      o->inputs.push_back(v);
+    } else if (a == "--output-dir") {
+      if ((v = next("--output-dir")) == nullptr) return false;
+      o->output_dir = v;
+    } else if (a == "--iterations" || a == "--warmup" || a == "--print-limit") {
+      if ((v = next(a.c_str())) == nullptr) return false;
+      long* dst = a == "--iterations" ? &o->iterations : a == "--warmup" ? &o->warmup : &o->print_limit;
+      if (!parse_long(v, a == "--iterations" ? 1 : 0, dst)) {
+        *error = "bad value for " + a + ": " + v;
+        return false;
+      }
+    } else if (a == "--seed") {
+      long s = 0;
+      if ((v = next("--seed")) == nullptr) return false;
+      if (!parse_long(v, 0, &s)) {
+        *error = std::string("bad value for --seed: ") + v;
+        return false;
+      }
+      o->seed = static_cast<uint64_t>(s);
+    } else if (!a.empty() && a[0] == '-') {
+      *error = "unknown flag " + a;
+      return false;
+    } else if (o->model.empty()) {
+      o->model = a;
+    } else {
+      *error = "unexpected argument " + a;
+      return false;
+    }
+  }
+  if (o->model.empty()) {
+    *error = "no model given";
+    return false;
+  }
+  return true;
+}
+
+bool read_file(const std::string& path, std::vector<uint8_t>* out) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return false;
+  out->assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+  return !f.bad();
+}
+
+/// splitmix64: deterministic on every platform, unlike <random>'s distributions.
+struct Rng {
+  uint64_t state;
+  uint64_t next() {
+    uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+  }
+  double uniform() { return static_cast<double>(next() >> 11) * (1.0 / 9007199254740992.0); }
+};
+
+uint16_t float_to_half(float f) {
+  uint32_t x;
+  std::memcpy(&x, &f, 4);
+  const uint32_t sign = (x >> 16) & 0x8000;
+  const int32_t exp = static_cast<int32_t>((x >> 23) & 0xff) - 127 + 15;
+  const uint32_t mant = x & 0x7fffff;
+  if (exp <= 0) return static_cast<uint16_t>(sign);  // inputs in [-1, 1): flush tiny values
+  if (exp >= 31) return static_cast<uint16_t>(sign | 0x7c00);
+  return static_cast<uint16_t>(sign | (exp << 10) | (mant >> 13));
+}
+
+float half_to_float(uint16_t h) {
+  const uint32_t sign = (h & 0x8000u) << 16;
+  const uint32_t exp = (h >> 10) & 0x1f;
+  const uint32_t mant = h & 0x3ff;
+  uint32_t x;
+  if (exp == 0) {
+    const float f = std::ldexp(static_cast<float>(mant), -24);
+    return sign ? -f : f;
+  }
+  if (exp == 31) x = sign | 0x7f800000u | (mant << 13);
+  else x = sign | ((exp - 15 + 127) << 23) | (mant << 13);
+  float f;
+  std::memcpy(&f, &x, 4);
+  return f;
+}
+
+/// Random values: floats uniform in [-1, 1), integers in [0, 10), bools 0/1.
+void fill_random(ember::ScalarType dtype, void* data, size_t numel, Rng* rng) {
+  using ember::ScalarType;
+  for (size_t i = 0; i < numel; ++i) {
+    const double u = rng->uniform() * 2.0 - 1.0;
+    const int64_t k = static_cast<int64_t>(rng->next() % 10);
+    switch (dtype) {
+      case ScalarType::Float: static_cast<float*>(data)[i] = static_cast<float>(u); break;
+      case ScalarType::Double: static_cast<double*>(data)[i] = u; break;
+      case ScalarType::Half: static_cast<uint16_t*>(data)[i] = float_to_half(static_cast<float>(u)); break;
+      case ScalarType::BFloat16: {
+        const float f = static_cast<float>(u);
+        uint32_t x;
+        std::memcpy(&x, &f, 4);
+        static_cast<uint16_t*>(data)[i] = static_cast<uint16_t>(x >> 16);
+        break;
+      }
+      case ScalarType::Bool: static_cast<uint8_t*>(data)[i] = static_cast<uint8_t>(k & 1); break;
+      default: {
+        const size_t elem = ember::element_size(dtype);
+        std::memcpy(static_cast<uint8_t*>(data) + i * elem, &k, elem);  // little-endian
+      }
+    }
+  }
+}
+
+/// Element i of a tensor as text.
+std::string format_element(ember::ScalarType dtype, const void* data, size_t i) {
+  using ember::ScalarType;
+  char buf[64];
+  const uint8_t* p = static_cast<const uint8_t*>(data);
+  switch (dtype) {
+    case ScalarType::Float: {
+      float v;
+      std::memcpy(&v, p + 4 * i, 4);
+      std::snprintf(buf, sizeof(buf), "%.6g", static_cast<double>(v));
+      break;
+    }
+    case ScalarType::Double: {
+      double v;
+      std::memcpy(&v, p + 8 * i, 8);
+      std::snprintf(buf, sizeof(buf), "%.6g", v);
+      break;
+    }
+    case ScalarType::Half: {
+      uint16_t h;
+      std::memcpy(&h, p + 2 * i, 2);
+      std::snprintf(buf, sizeof(buf), "%.4g", static_cast<double>(half_to_float(h)));
+      break;
+    }
+    case ScalarType::BFloat16: {
+      uint16_t h;
+      std::memcpy(&h, p + 2 * i, 2);
+      const uint32_t x = static_cast<uint32_t>(h) << 16;
+      float f;
+      std::memcpy(&f, &x, 4);
+      std::snprintf(buf, sizeof(buf), "%.4g", static_cast<double>(f));
+      break;
+    }
+    case ScalarType::Bool: return p[i] ? "true" : "false";
+    case ScalarType::Char: std::snprintf(buf, sizeof(buf), "%d", static_cast<int>(static_cast<int8_t>(p[i]))); break;
+    case ScalarType::Short: {
+      int16_t v;
+      std::memcpy(&v, p + 2 * i, 2);
+      std::snprintf(buf, sizeof(buf), "%d", static_cast<int>(v));
+      break;
+    }
+    case ScalarType::Int:
+    case ScalarType::QInt32: {
+      int32_t v;
+      std::memcpy(&v, p + 4 * i, 4);
+      std::snprintf(buf, sizeof(buf), "%" PRId32, v);
+      break;
+    }
+    case ScalarType::Long: {
+      int64_t v;
+      std::memcpy(&v, p + 8 * i, 8);
+      std::snprintf(buf, sizeof(buf), "%" PRId64, v);
+      break;
+    }
+    default: {  // unsigned types and quantized bytes
+      const size_t elem = ember::element_size(dtype);
+      uint64_t v = 0;
+      std::memcpy(&v, p + elem * i, elem);
+      std::snprintf(buf, sizeof(buf), "%" PRIu64, v);
+    }
+  }
+  return buf;
+}
+
+std::string format_shape(const std::vector<int64_t>& sizes) {
+  std::string s = "[";
+  for (size_t d = 0; d < sizes.size(); ++d) s += (d ? ", " : "") + std::to_string(sizes[d]);
+  return s + "]";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options opt;
+  std::string error;
+  if (!parse_args(argc, argv, &opt, &error)) {
+    usage();
+    return fail(error);
+  }
+#ifdef EMBER_HAVE_PORTABLE_KERNELS
+  if (ember::register_portable_kernels() != ember::Error::Ok) {
+    return fail("cannot register the portable kernels");
+  }
+#endif
+
+  // 1. Program and method.
+  ember::Status st;
+  std::unique_ptr<ember::Module> module = ember::Module::load(opt.model, &st);
+  if (!module) return fail(st.message);
+  const std::vector<std::string> names = module->method_names();
+  if (names.empty()) return fail("the program has no methods");
+  if (opt.method.empty()) {
+    opt.method = std::find(names.begin(), names.end(), "forward") != names.end() ? "forward" : names[0];
+  }
+  ember::MethodInfo info;
+  st = module->method_info(opt.method, &info);
+  if (!st.ok()) return fail(st.message);
+  st = module->load_method(opt.method);
+  if (!st.ok()) return fail(st.message);
+
+  // 2. Inputs: files or random values at the planned sizes.
+  if (!opt.inputs.empty() && opt.inputs.size() != info.inputs.size()) {
+    return fail(std::to_string(opt.inputs.size()) + " --input files given, method '" +
+                opt.method + "' has " + std::to_string(info.inputs.size()) + " inputs");
+  }
+  Rng rng{opt.seed};
+  std::vector<std::vector<uint8_t>> storage(info.inputs.size());
+  std::vector<ember::Value> inputs;
+  for (size_t i = 0; i < info.inputs.size(); ++i) {
+    const ember::ValueInfo& in = info.inputs[i];
+    const std::string where = "input " + std::to_string(i);
+    if (in.tag != ember::Tag::Tensor) {
+      if (!opt.inputs.empty()) return fail(where + " is a scalar; files are for tensor inputs");
+      if (in.tag == ember::Tag::Int) inputs.push_back(ember::Value::from_int(1));
+      else if (in.tag == ember::Tag::Double) inputs.push_back(ember::Value::from_double(1.0));
+      else if (in.tag == ember::Tag::Bool) inputs.push_back(ember::Value::from_bool(true));
+      else return fail(where + " has a kind ember_run cannot provide");
+      continue;
+    }
+    ember::TensorView view;
+    view.dtype = in.dtype;
+    view.dim_order = in.dim_order;
+    if (opt.inputs.empty()) {
+      view.sizes = in.sizes;
+      storage[i].assign(in.nbytes, 0);
+      const size_t elem = ember::element_size(in.dtype);
+      fill_random(in.dtype, storage[i].data(), elem ? in.nbytes / elem : 0, &rng);
+    } else {
+      std::vector<uint8_t> bytes;
+      const std::string& path = opt.inputs[i];
+      if (!read_file(path, &bytes)) return fail("cannot read " + path);
+      ember::npy::Array arr;
+      const bool is_npy = bytes.size() >= 6 && std::memcmp(bytes.data(), "\x93NUMPY", 6) == 0;
+      if (is_npy) {
+        if (!ember::npy::parse(bytes, &arr, &error)) return fail(path + ": " + error);
+        if (arr.dtype != in.dtype) {
+          return fail(path + ": dtype " + ember::scalar_type_name(arr.dtype) + ", " + where +
+                      " expects " + ember::scalar_type_name(in.dtype));
+        }
+        view.sizes = arr.shape;
+        storage[i] = std::move(arr.data);
+      } else {
+        if (bytes.size() != in.nbytes) {
+          return fail(path + ": " + std::to_string(bytes.size()) + " raw bytes, " + where +
+                      " needs " + std::to_string(in.nbytes));
+        }
+        view.sizes = in.sizes;
+        storage[i] = std::move(bytes);
+      }
+    }
+    view.data = storage[i].data();
+    view.nbytes = storage[i].size();
+    inputs.push_back(ember::Value::from_tensor(std::move(view)));
+  }
+
+  // 3. Run: warm-up, then timed iterations.
+  std::vector<ember::Value> outputs;
+  for (long w = 0; w < opt.warmup; ++w) {
+    st = module->execute(opt.method, inputs, &outputs);
+    if (!st.ok()) return fail(st.message);
+  }
+  std::vector<double> times_ms;
+  for (long it = 0; it < opt.iterations; ++it) {
+    const uint64_t t0 = ember::platform::now_ns();
+    st = module->execute(opt.method, inputs, &outputs);
+    const uint64_t t1 = ember::platform::now_ns();
+    if (!st.ok()) return fail(st.message);
+    times_ms.push_back(static_cast<double>(t1 - t0) / 1e6);
+  }
+
+  // 4. Outputs.
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const ember::Value& out = outputs[i];
+    if (out.tag == ember::Tag::Int) {
+      std::printf("output[%zu]: int = %" PRId64 "\n", i, out.int_value);
+    } else if (out.tag == ember::Tag::Double) {
+      std::printf("output[%zu]: double = %.6g\n", i, out.double_value);
+    } else if (out.tag == ember::Tag::Bool) {
+      std::printf("output[%zu]: bool = %s\n", i, out.bool_value ? "true" : "false");
+    } else if (out.tag != ember::Tag::Tensor) {
+      std::printf("output[%zu]: (value of kind %u)\n", i, static_cast<unsigned>(out.tag));
+    } else {
+      const ember::TensorView& t = out.tensor;
+      const size_t elem = ember::element_size(t.dtype);
+      const size_t numel = elem ? t.nbytes / elem : 0;
+      const size_t shown = std::min(numel, static_cast<size_t>(opt.print_limit));
+      std::string values;
+      for (size_t k = 0; k < shown; ++k) values += (k ? ", " : "") + format_element(t.dtype, t.data, k);
+      if (shown < numel) values += shown ? ", ..." : "...";
+      std::printf("output[%zu]: %s %s = [%s]\n", i, ember::scalar_type_name(t.dtype),
+                  format_shape(t.sizes).c_str(), values.c_str());
+      if (!opt.output_dir.empty()) {
+        const std::string path = opt.output_dir + "/output_" + std::to_string(i) + ".npy";
+        const std::vector<uint8_t> bytes = ember::npy::serialize(t.dtype, t.sizes, t.data, t.nbytes);
+        std::ofstream f(path, std::ios::binary);
+        f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+        if (!f) return fail("cannot write " + path);
+      }
+    }
+  }
+  std::sort(times_ms.begin(), times_ms.end());
+  const size_t n = times_ms.size();
+  const double median = n % 2 ? times_ms[n / 2] : (times_ms[n / 2 - 1] + times_ms[n / 2]) / 2;
+  std::printf("time per run: min %.3f ms, median %.3f ms over %zu runs\n", times_ms[0], median, n);
+  return 0;
+}
