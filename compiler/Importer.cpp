@@ -15,6 +15,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinDialect.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/AsmState.h"
 
@@ -217,7 +218,7 @@ LogicalResult GraphImporter::run() {
   func->setAttr("edge.in_spec", builder.getStringAttr(graph.inSpec));
   func->setAttr("edge.out_spec", builder.getStringAttr(graph.outSpec));
 
-  noneValue = builder.create<edge::NoneOp>(funcLoc).getResult();
+  noneValue = builder.create<edge::NoneOp>(funcLoc, builder.getNoneType()).getResult();
 
   // Weights: dense_resource blobs over the caller's memory, no copy.
   auto &blobManager = DenseResourceElementsHandle::getManagerInterface(ctx);
@@ -236,7 +237,7 @@ LogicalResult GraphImporter::run() {
     auto handle = blobManager.insert(constant.name.empty() ? "constant" : constant.name,
                                      std::move(blob));
     auto attr = DenseResourceElementsAttr::get(*type, handle);
-    auto op = builder.create<edge::ConstantOp>(loc, attr,
+    auto op = builder.create<edge::ConstantOp>(loc, *type, attr,
                                                constant.name.empty()
                                                    ? StringAttr()
                                                    : builder.getStringAttr(constant.name));

@@ -1,0 +1,56 @@
+//===- CompilerSession.h - One compile: context, module, diagnostics ------===//
+//
+// What the Python binding drives: an MLIR context with Ember's dialects, the
+// module being compiled, and every diagnostic collected as text (never
+// printed, never thrown), so that the binding can turn a failure into one
+// Python exception that names the op and its source line.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "compiler/GraphDesc.h"
+#include "compiler/Pipeline.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/OwningOpRef.h"
+
+namespace ember {
+
+class CompilerSession {
+public:
+  CompilerSession();
+  ~CompilerSession();
+
+  /// Import every method (one function each) into a new module.
+  mlir::LogicalResult importGraphs(const std::vector<GraphDesc> &graphs);
+  /// Parse a module from MLIR text (tests, ember-opt round trips).
+  mlir::LogicalResult parse(const std::string &text);
+
+  /// Run the phases after `phase()` up to `to`.
+  mlir::LogicalResult runTo(Phase to, const PipelineOptions &options = {});
+  /// Serialize the planned module (runs up to memory-plan first if needed).
+  mlir::FailureOr<std::string> emit(const PipelineOptions &options = {});
+
+  /// The IR as text; large constants elided unless `full`.
+  std::string print(bool full = false) const;
+  /// Diagnostics since the last call that cleared them, one per line with location.
+  std::string takeDiagnostics();
+  Phase phase() const { return phase_; }
+  mlir::ModuleOp module() const { return module_.get(); }
+
+private:
+  std::unique_ptr<mlir::MLIRContext> context_;
+  mlir::OwningOpRef<mlir::ModuleOp> module_;
+  std::vector<std::string> diagnostics_;
+  Phase phase_ = Phase::Import;
+};
+
+/// Register Ember's dialects with a registry (func, edge, builtin).
+void registerEmberDialects(mlir::DialectRegistry &registry);
+
+} // namespace ember

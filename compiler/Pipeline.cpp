@@ -1,0 +1,62 @@
+//===- Pipeline.cpp - The compiler's named phases -------------------------===//
+#include "compiler/Pipeline.h"
+
+#include "passes/Passes.h"
+
+#include "mlir/Pass/PassOptions.h"
+#include "mlir/Pass/PassRegistry.h"
+
+using namespace mlir;
+
+namespace ember {
+
+static constexpr const char *kPhaseNames[] = {"import",    "edge",        "quantize",
+                                              "partition", "memory-plan", "emit"};
+
+llvm::StringRef phaseName(Phase phase) { return kPhaseNames[static_cast<int>(phase)]; }
+
+std::optional<Phase> parsePhase(llvm::StringRef name) {
+  for (int i = 0; i < 6; ++i)
+    if (name == kPhaseNames[i])
+      return static_cast<Phase>(i);
+  return std::nullopt;
+}
+
+void buildPhasePipeline(OpPassManager &pm, Phase from, Phase to, const PipelineOptions &options) {
+  auto runs = [&](Phase p) { return from < p && p <= to; };
+  if (runs(Phase::Edge))
+    pm.addPass(createVerifyEdgeContract());
+  // Quantize and partition have no passes yet: quantized ops and backends
+  // plug in here.
+  if (runs(Phase::MemoryPlan)) {
+    pm.addPass(createVerifyEdgeContract());
+    PlanMemoryOptions plan;
+    plan.alignment = options.alignment;
+    plan.planInputs = options.planInputs;
+    plan.planOutputs = options.planOutputs;
+    pm.addNestedPass<func::FuncOp>(createPlanMemory(plan));
+  }
+}
+
+namespace {
+struct CompileOptions : public PassPipelineOptions<CompileOptions> {
+  Option<std::string> to{*this, "to",
+                         llvm::cl::desc("Last phase to run: edge, quantize, partition, memory-plan"),
+                         llvm::cl::init("memory-plan")};
+  Option<int64_t> alignment{*this, "alignment", llvm::cl::desc("Tensor alignment in bytes"),
+                            llvm::cl::init(16)};
+};
+} // namespace
+
+void registerPhasePipelines() {
+  PassPipelineRegistration<CompileOptions>(
+      "ember-compile", "Run Ember's phases from imported IR up to `to`",
+      [](OpPassManager &pm, const CompileOptions &opts) {
+        std::optional<Phase> to = parsePhase(opts.to);
+        PipelineOptions options;
+        options.alignment = opts.alignment;
+        buildPhasePipeline(pm, Phase::Import, to.value_or(Phase::MemoryPlan), options);
+      });
+}
+
+} // namespace ember

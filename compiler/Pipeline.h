@@ -1,0 +1,39 @@
+//===- Pipeline.h - The compiler's named phases ---------------------------===//
+//
+// import -> edge -> quantize -> partition -> memory-plan -> emit. Any prefix
+// can be run and the IR inspected after it (ember-opt --ember-compile-to=...,
+// or CompilerSession::runPhases from Python).
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "llvm/ADT/StringRef.h"
+#include "mlir/Pass/PassManager.h"
+
+namespace ember {
+
+enum class Phase { Import, Edge, Quantize, Partition, MemoryPlan, Emit };
+
+/// "import", "edge", "quantize", "partition", "memory-plan", "emit".
+llvm::StringRef phaseName(Phase phase);
+std::optional<Phase> parsePhase(llvm::StringRef name);
+
+/// Options of the memory-plan phase (ExecutorchBackendConfig on the Python side).
+struct PipelineOptions {
+  int64_t alignment = 16;
+  bool planInputs = true;
+  bool planOutputs = true;
+};
+
+/// Add the passes that take IR at the end of phase `from` to the end of
+/// phase `to` (the emit phase has no passes: it is the serializer).
+void buildPhasePipeline(mlir::OpPassManager &pm, Phase from, Phase to,
+                        const PipelineOptions &options = {});
+
+/// Register `ember-compile` (option `to=<phase>`) for ember-opt.
+void registerPhasePipelines();
+
+} // namespace ember
