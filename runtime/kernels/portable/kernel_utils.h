@@ -1,0 +1,247 @@
+// Shared helpers for the portable kernels: reading and checking a kernel's
+// arguments, resizing its outputs, dtype dispatch, broadcasting, and strided
+// loops that walk any dim order row by row.
+//
+// Every kernel follows the same shape:
+//   ArgReader r(ctx, args, "aten::add.out", 5);
+//   Tensor* self = r.tensor(0, "self");
+//   ...
+//   if (!r.ok()) return;          // a bad tag or count was logged and failed
+//   EMBER_KERNEL_CHECK(ctx, cond, InvalidArgument, "aten::add.out: ...");
+// No exceptions, no heap: scratch memory comes from ctx.allocate_temp().
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "runtime/core/evalue.h"
+#include "runtime/core/span.h"
+#include "runtime/core/tensor.h"
+#include "runtime/kernel/kernel.h"
+#include "runtime/platform/platform.h"
+
+/// In a kernel (a void function): if `cond` is false, log the message (which
+/// names the op), mark the call failed with Error::err and return.
+#define EMBER_KERNEL_CHECK(ctx, cond, err, ...) \
+  do {                                          \
+    if (!(cond)) {                              \
+      EMBER_LOG(Error, __VA_ARGS__);            \
+      (ctx).fail(::ember::Error::err);          \
+      return;                                   \
+    }                                           \
+  } while (0)
+
+/// One case of a dtype switch: binds CTYPE and runs the body.
+#define EMBER_DTYPE_CASE(ENUM, TYPE, ...) \
+  case ::ember::ScalarType::ENUM: {       \
+    using CTYPE = TYPE;                   \
+    __VA_ARGS__;                          \
+  } break;
+
+/// Run the body with CTYPE bound to float, int32_t or int64_t as `dtype` is
+/// Float, Int or Long; any other dtype runs `otherwise`.
+#define EMBER_SWITCH_REAL(dtype, otherwise, ...)        \
+  switch (dtype) {                                      \
+    EMBER_DTYPE_CASE(Float, float, __VA_ARGS__)         \
+    EMBER_DTYPE_CASE(Int, int32_t, __VA_ARGS__)         \
+    EMBER_DTYPE_CASE(Long, int64_t, __VA_ARGS__)        \
+    default:                                            \
+      otherwise;                                        \
+      break;                                            \
+  }
+
+/// As EMBER_SWITCH_REAL, plus Bool, Byte, Char, Short and Double: the dtypes
+/// the copy and cast kernels move.
+#define EMBER_SWITCH_ALL(dtype, otherwise, ...)         \
+  switch (dtype) {                                      \
+    EMBER_DTYPE_CASE(Float, float, __VA_ARGS__)         \
+    EMBER_DTYPE_CASE(Double, double, __VA_ARGS__)       \
+    EMBER_DTYPE_CASE(Int, int32_t, __VA_ARGS__)         \
+    EMBER_DTYPE_CASE(Long, int64_t, __VA_ARGS__)        \
+    EMBER_DTYPE_CASE(Short, int16_t, __VA_ARGS__)       \
+    EMBER_DTYPE_CASE(Char, int8_t, __VA_ARGS__)         \
+    EMBER_DTYPE_CASE(Byte, uint8_t, __VA_ARGS__)        \
+    EMBER_DTYPE_CASE(Bool, bool, __VA_ARGS__)           \
+    default:                                            \
+      otherwise;                                        \
+      break;                                            \
+  }
+
+namespace ember {
+namespace portable {
+
+/// Reads a kernel's arguments by position, checking count and tags. The
+/// first problem is logged (naming the op and the argument) and recorded with
+/// ctx.fail(InvalidArgument); later reads then return harmless defaults
+/// (nullptr, 0, empty), so a kernel reads everything and checks ok() once.
+class ArgReader {
+ public:
+  /// `expected` counts every entry of args: schema arguments, outs, results.
+  ArgReader(KernelContext& ctx, Span<EValue*> args, const char* op, size_t expected);
+
+  bool ok() const { return ok_; }
+  const char* op() const { return op_; }
+  KernelContext& ctx() const { return ctx_; }
+
+  /// A Tensor argument; nullptr after a failure.
+  Tensor* tensor(size_t i, const char* name);
+  /// A Tensor? argument: nullptr for None (and after a failure: check ok()).
+  Tensor* optional_tensor(size_t i, const char* name);
+  /// An int argument.
+  int64_t integer(size_t i, const char* name);
+  /// An int? argument: false for None, else stores the value.
+  bool optional_integer(size_t i, const char* name, int64_t* value);
+  /// A float argument (Double; an Int is accepted too).
+  double real(size_t i, const char* name);
+  /// A bool argument.
+  bool boolean(size_t i, const char* name);
+  /// A Scalar argument (Int, Double or Bool) as a double.
+  double scalar(size_t i, const char* name);
+  /// True if the Scalar argument i holds an integer or bool (not a Double).
+  bool scalar_is_integral(size_t i) const;
+  /// A Scalar argument as an int64 (a Double must hold an integral value).
+  int64_t scalar_as_int(size_t i, const char* name);
+  /// An int[] argument.
+  Span<const int64_t> int_list(size_t i, const char* name);
+  /// An int[]? argument: false for None, else stores the list.
+  bool optional_int_list(size_t i, const char* name, Span<const int64_t>* list);
+  /// A str or str? argument: false for None, else stores the characters.
+  bool optional_string(size_t i, const char* name, Span<const char>* str);
+  /// A Tensor[] argument: the Tensor EValues, each checked.
+  Span<EValue* const> tensor_list(size_t i, const char* name);
+
+  /// Log "op: <message>" and fail the call with `err` (once).
+  void fail(Error err, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
+
+ private:
+  const EValue* get(size_t i, const char* name);
+
+  KernelContext& ctx_;
+  Span<EValue*> args_;
+  const char* op_;
+  bool ok_ = true;
+};
+
+/// True if the string argument equals the literal `s`.
+bool string_equals(Span<const char> str, const char* s);
+
+/// "[2, 3, 4]" in a small buffer, for log lines.
+struct SizesText {
+  char text[128];
+};
+SizesText sizes_text(Span<const int32_t> sizes);
+SizesText sizes_text(const int64_t* sizes, int ndim);
+
+/// Resize `out` to sizes[0..ndim): checks the rank, that every size fits in
+/// int32, and that Tensor::resize accepts it (a static tensor must already
+/// have these sizes). Logs and fails with InvalidArgument otherwise.
+bool resize_out(KernelContext& ctx, const char* op, const char* name, Tensor& out,
+                const int64_t* sizes, int ndim);
+
+/// Check that `t` has dtype `dtype`; logs and fails with NotSupported if not.
+bool check_dtype(KernelContext& ctx, const char* op, const char* name, const Tensor& t,
+                 ScalarType dtype);
+
+/// Check that `t` uses the contiguous dim order (0..n-1); logs and fails with
+/// NotSupported if not (for kernels that do not walk strides).
+bool check_contiguous(KernelContext& ctx, const char* op, const char* name, const Tensor& t);
+
+/// Wrap a possibly negative dim into [0, ndim); a 0-d tensor accepts -1 and 0
+/// (as torch does). False if out of range.
+bool normalize_dim(int64_t dim, int64_t ndim, int64_t* out);
+
+/// The tensor's sizes and element strides as int64.
+void tensor_sizes(const Tensor& t, int64_t* sizes);
+void tensor_strides(const Tensor& t, int64_t* strides);
+
+/// NumPy broadcast of two shapes into out[0..*ndim); false if incompatible.
+bool broadcast_shapes(Span<const int32_t> a, Span<const int32_t> b, int64_t* out, int* ndim);
+
+/// Element strides of `t` seen as the `ndim`-d shape `sizes` it broadcasts
+/// to: leading and size-1 dims get stride 0.
+void broadcast_strides(const Tensor& t, int ndim, const int64_t* sizes, int64_t* strides);
+
+/// Largest number of operands a StridedLoop walks together.
+constexpr int kMaxOperands = 4;
+
+/// An index space walked row by row, each operand with its own element
+/// strides (0 where it is broadcast). Dims of size 1 are dropped and adjacent
+/// dims that are contiguous for every operand are merged, so dense operands
+/// of the same dim order become one long row.
+struct StridedLoop {
+  int ndim = 0;  ///< after merging; 0 means a single element
+  int nops = 0;
+  int64_t sizes[kMaxRank] = {};
+  int64_t strides[kMaxOperands][kMaxRank] = {};
+  int64_t numel = 1;
+
+  /// `strides[op]` points at ndim element strides for operand op.
+  void init(int in_ndim, const int64_t* in_sizes, int num_ops, const int64_t* const* op_strides);
+
+  /// Call fn(offsets, n, inner_strides) once per innermost row: offsets[op]
+  /// is the element offset of the row's first element in operand op, n its
+  /// length and inner_strides[op] the step between its elements.
+  template <typename F>
+  void run(F&& fn) const {
+    if (numel == 0) return;
+    int64_t offsets[kMaxOperands] = {};
+    int64_t inner[kMaxOperands] = {};
+    if (ndim == 0) {
+      fn(offsets, int64_t{1}, inner);
+      return;
+    }
+    const int last = ndim - 1;
+    for (int op = 0; op < nops; ++op) inner[op] = strides[op][last];
+    int64_t index[kMaxRank] = {};
+    for (;;) {
+      fn(offsets, sizes[last], inner);
+      int d = last - 1;
+      for (; d >= 0; --d) {
+        if (++index[d] < sizes[d]) {
+          for (int op = 0; op < nops; ++op) offsets[op] += strides[op][d];
+          break;
+        }
+        for (int op = 0; op < nops; ++op) offsets[op] -= strides[op][d] * (sizes[d] - 1);
+        index[d] = 0;
+      }
+      if (d < 0) return;
+    }
+  }
+};
+
+/// Copy an index space of `elem_size`-byte elements between two strided
+/// layouts (same dtype): the workhorse of permute, expand, cat and clone.
+void copy_strided(int ndim, const int64_t* sizes, const void* src, const int64_t* src_strides,
+                  void* dst, const int64_t* dst_strides, size_t elem_size);
+
+/// Apply `f` elementwise from `in` to `out` (same shape, any dim orders):
+/// one flat loop when both share a dim order, a strided walk otherwise.
+template <typename In, typename Out, typename F>
+void map_unary(const Tensor& in, Tensor& out, F f) {
+  const In* src = in.data_as<const In>();
+  Out* dst = out.data_as<Out>();
+  bool same_order = true;
+  for (int32_t d = 0; d < in.dim(); ++d) {
+    if (in.dim_order()[d] != out.dim_order()[d]) same_order = false;
+  }
+  if (same_order) {
+    const int64_t n = in.numel();
+    for (int64_t i = 0; i < n; ++i) dst[i] = f(src[i]);
+    return;
+  }
+  int64_t sizes[kMaxRank], s_in[kMaxRank], s_out[kMaxRank];
+  tensor_sizes(in, sizes);
+  tensor_strides(out, s_out);
+  tensor_strides(in, s_in);
+  const int64_t* strides[2] = {s_out, s_in};
+  StridedLoop loop;
+  loop.init(in.dim(), sizes, 2, strides);
+  loop.run([&](const int64_t* off, int64_t n, const int64_t* st) {
+    Out* o = dst + off[0];
+    const In* a = src + off[1];
+    for (int64_t i = 0; i < n; ++i) o[i * st[0]] = f(a[i * st[1]]);
+  });
+}
+
+}  // namespace portable
+}  // namespace ember

@@ -1,0 +1,341 @@
+// aten::convolution.out for 1-d (N, C, L) and 2-d (N, C, H, W) float32
+// inputs in the contiguous dim order: groups, stride, padding, dilation,
+// optional bias, and transposed convolution with output_padding. A 1-d
+// convolution runs as a 2-d one with H = 1.
+//
+// Forward convolution, per batch item and group:
+//   1. Pre-fill the output planes with the bias (or zeros).
+//   2. 1x1 / stride 1 / no padding: the input plane already is the
+//      [C/g, H*W] matrix, so out += W_g * in_g is one gemm.
+//   3. Otherwise im2col a chunk of output positions into temp memory
+//      ([C/g*kh*kw, chunk]) and run the gemm on it; chunks keep the column
+//      buffer near L2 size.
+//   4. Without temp memory, a direct loop whose innermost loop runs over a
+//      precomputed valid range of output columns (no bounds checks inside).
+// Transposed convolution scatters each input pixel times each kernel tap
+// into the output, again over precomputed valid ranges.
+#include <cstring>
+
+#include "runtime/kernels/portable/kernel_utils.h"
+#include "runtime/kernels/portable/matmul.h"
+#include "runtime/kernels/portable/portable_kernels.h"
+
+namespace ember {
+namespace portable {
+namespace {
+
+const char* const kOp = "aten::convolution.out";
+
+/// Everything the loops need, with 1-d already lifted to 2-d.
+struct ConvShape {
+  int64_t n, in_c, in_h, in_w;
+  int64_t out_c, out_h, out_w;
+  int64_t k_h, k_w, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w;
+  int64_t groups;
+  int64_t in_cg, out_cg;  // channels per group
+};
+
+int64_t ceil_div(int64_t a, int64_t b) { return a <= 0 ? -((-a) / b) : (a + b - 1) / b; }
+
+/// The range [lo, hi) of o in [0, limit) with 0 <= o * stride + offset < extent.
+void valid_range(int64_t offset, int64_t stride, int64_t extent, int64_t limit, int64_t* lo,
+                 int64_t* hi) {
+  int64_t l = offset >= 0 ? 0 : ceil_div(-offset, stride);
+  int64_t h = extent - offset <= 0 ? 0 : ceil_div(extent - offset, stride);
+  if (h > limit) h = limit;
+  if (l > h) l = h;
+  *lo = l;
+  *hi = h;
+}
+
+/// A per-spatial-dim list of 1 or `spatial` values (1 broadcasts). A 1-d
+/// convolution runs with H = 1, so its h value is `h_default`.
+bool spatial_param(ArgReader& r, Span<const int64_t> list, int spatial, const char* name,
+                   int64_t h_default, int64_t* h, int64_t* w) {
+  if (list.size() != 1 && list.size() != static_cast<size_t>(spatial)) {
+    r.fail(Error::InvalidArgument, "%s has %zu values, expected 1 or %d", name, list.size(),
+           spatial);
+    return false;
+  }
+  *w = list[list.size() - 1];
+  *h = spatial == 2 ? list[0] : h_default;
+  return true;
+}
+
+void fill_bias(const ConvShape& s, const float* bias, float* out) {
+  const int64_t plane = s.out_h * s.out_w;
+  for (int64_t b = 0; b < s.n; ++b) {
+    for (int64_t c = 0; c < s.out_c; ++c) {
+      float* dst = out + (b * s.out_c + c) * plane;
+      const float v = bias ? bias[c] : 0.0f;
+      for (int64_t i = 0; i < plane; ++i) dst[i] = v;
+    }
+  }
+}
+
+/// im2col of output positions [p0, p0 + count) of one group into col
+/// ([in_cg * k_h * k_w] rows of `count` floats).
+void im2col_chunk(const ConvShape& s, const float* in_g, int64_t p0, int64_t count, float* col) {
+  const int64_t plane = s.in_h * s.in_w;
+  for (int64_t ic = 0; ic < s.in_cg; ++ic) {
+    const float* src_plane = in_g + ic * plane;
+    for (int64_t ki = 0; ki < s.k_h; ++ki) {
+      for (int64_t kj = 0; kj < s.k_w; ++kj) {
+        float* row = col + ((ic * s.k_h + ki) * s.k_w + kj) * count;
+        const int64_t off_w = kj * s.dil_w - s.pad_w;
+        int64_t lo_all, hi_all;
+        valid_range(off_w, s.stride_w, s.in_w, s.out_w, &lo_all, &hi_all);
+        int64_t p = p0;
+        int64_t oh = p0 / s.out_w;
+        int64_t ow0 = p0 % s.out_w;
+        while (p < p0 + count) {
+          const int64_t run = s.out_w - ow0 < p0 + count - p ? s.out_w - ow0 : p0 + count - p;
+          float* dst = row + (p - p0) - ow0;  // indexed by ow
+          const int64_t ih = oh * s.stride_h - s.pad_h + ki * s.dil_h;
+          if (ih < 0 || ih >= s.in_h) {
+            for (int64_t ow = ow0; ow < ow0 + run; ++ow) dst[ow] = 0.0f;
+          } else {
+            const float* src = src_plane + ih * s.in_w + off_w;
+            const int64_t end = ow0 + run;
+            const int64_t lo = lo_all < ow0 ? ow0 : (lo_all > end ? end : lo_all);
+            const int64_t hi = hi_all > end ? end : (hi_all < lo ? lo : hi_all);
+            for (int64_t ow = ow0; ow < lo; ++ow) dst[ow] = 0.0f;
+            if (s.stride_w == 1) {
+              if (hi > lo) memcpy(dst + lo, src + lo, static_cast<size_t>(hi - lo) * sizeof(float));
+            } else {
+              for (int64_t ow = lo; ow < hi; ++ow) dst[ow] = src[ow * s.stride_w];
+            }
+            for (int64_t ow = hi; ow < ow0 + run; ++ow) dst[ow] = 0.0f;
+          }
+          p += run;
+          ++oh;
+          ow0 = 0;
+        }
+      }
+    }
+  }
+}
+
+/// Direct convolution of one (batch, group) into out_g (pre-filled with bias).
+void conv_direct(const ConvShape& s, const float* in_g, const float* w_g, float* out_g) {
+  const int64_t in_plane = s.in_h * s.in_w;
+  const int64_t out_plane = s.out_h * s.out_w;
+  for (int64_t oc = 0; oc < s.out_cg; ++oc) {
+    float* dst_plane = out_g + oc * out_plane;
+    for (int64_t ic = 0; ic < s.in_cg; ++ic) {
+      const float* src_plane = in_g + ic * in_plane;
+      const float* w = w_g + (oc * s.in_cg + ic) * s.k_h * s.k_w;
+      for (int64_t ki = 0; ki < s.k_h; ++ki) {
+        for (int64_t kj = 0; kj < s.k_w; ++kj) {
+          const float wv = w[ki * s.k_w + kj];
+          const int64_t off_w = kj * s.dil_w - s.pad_w;
+          int64_t lo, hi;
+          valid_range(off_w, s.stride_w, s.in_w, s.out_w, &lo, &hi);
+          for (int64_t oh = 0; oh < s.out_h; ++oh) {
+            const int64_t ih = oh * s.stride_h - s.pad_h + ki * s.dil_h;
+            if (ih < 0 || ih >= s.in_h) continue;
+            const float* src = src_plane + ih * s.in_w + off_w;
+            float* dst = dst_plane + oh * s.out_w;
+            if (s.stride_w == 1) {
+              for (int64_t ow = lo; ow < hi; ++ow) dst[ow] += wv * src[ow];
+            } else {
+              for (int64_t ow = lo; ow < hi; ++ow) dst[ow] += wv * src[ow * s.stride_w];
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+void conv_forward(KernelContext& ctx, const ConvShape& s, const float* in, const float* weight,
+                  float* out) {
+  const int64_t k = s.in_cg * s.k_h * s.k_w;
+  const int64_t positions = s.out_h * s.out_w;
+  const bool pointwise = s.k_h == 1 && s.k_w == 1 && s.stride_h == 1 && s.stride_w == 1 &&
+                         s.pad_h == 0 && s.pad_w == 0;
+  // Column buffer: aim for ~512 KiB, at least 32 positions; halve on failure.
+  float* col = nullptr;
+  int64_t chunk = 0;
+  if (!pointwise && positions > 0 && k > 0) {
+    chunk = (int64_t{512} * 1024 / 4) / k;
+    if (chunk < 32) chunk = 32;
+    if (chunk > positions) chunk = positions;
+    while (chunk >= 8 || chunk == positions) {
+      col = static_cast<float*>(
+          ctx.allocate_temp(static_cast<size_t>(chunk * k) * sizeof(float), 64));
+      if (col != nullptr || chunk < 16) break;
+      chunk /= 2;
+    }
+  }
+  for (int64_t b = 0; b < s.n; ++b) {
+    for (int64_t g = 0; g < s.groups; ++g) {
+      const float* in_g = in + (b * s.in_c + g * s.in_cg) * s.in_h * s.in_w;
+      const float* w_g = weight + g * s.out_cg * k;
+      float* out_g = out + (b * s.out_c + g * s.out_cg) * positions;
+      const MatrixView w_view{w_g, k, 1};
+      if (pointwise) {
+        gemm_f32(s.out_cg, positions, k, 1.0f, w_view, MatrixView{in_g, s.in_h * s.in_w, 1}, 1.0f,
+                 out_g, positions);
+      } else if (col != nullptr) {
+        for (int64_t p0 = 0; p0 < positions; p0 += chunk) {
+          const int64_t count = positions - p0 < chunk ? positions - p0 : chunk;
+          im2col_chunk(s, in_g, p0, count, col);
+          gemm_f32(s.out_cg, count, k, 1.0f, w_view, MatrixView{col, count, 1}, 1.0f, out_g + p0,
+                   positions);
+        }
+      } else {
+        conv_direct(s, in_g, w_g, out_g);
+      }
+    }
+  }
+}
+
+/// Transposed convolution: weight is [in_c, out_c / groups, k_h, k_w].
+void conv_transposed(const ConvShape& s, const float* in, const float* weight, float* out) {
+  const int64_t in_plane = s.in_h * s.in_w;
+  const int64_t out_plane = s.out_h * s.out_w;
+  for (int64_t b = 0; b < s.n; ++b) {
+    for (int64_t g = 0; g < s.groups; ++g) {
+      for (int64_t ic = 0; ic < s.in_cg; ++ic) {
+        const int64_t in_ch = g * s.in_cg + ic;
+        const float* src_plane = in + (b * s.in_c + in_ch) * in_plane;
+        for (int64_t oc = 0; oc < s.out_cg; ++oc) {
+          float* dst_plane = out + (b * s.out_c + g * s.out_cg + oc) * out_plane;
+          const float* w = weight + (in_ch * s.out_cg + oc) * s.k_h * s.k_w;
+          for (int64_t ki = 0; ki < s.k_h; ++ki) {
+            for (int64_t kj = 0; kj < s.k_w; ++kj) {
+              const float wv = w[ki * s.k_w + kj];
+              const int64_t off_w = kj * s.dil_w - s.pad_w;
+              int64_t lo, hi;  // input columns whose output column is in range
+              valid_range(off_w, s.stride_w, s.out_w, s.in_w, &lo, &hi);
+              for (int64_t ih = 0; ih < s.in_h; ++ih) {
+                const int64_t oh = ih * s.stride_h - s.pad_h + ki * s.dil_h;
+                if (oh < 0 || oh >= s.out_h) continue;
+                const float* src = src_plane + ih * s.in_w;
+                float* dst = dst_plane + oh * s.out_w + off_w;
+                for (int64_t iw = lo; iw < hi; ++iw) dst[iw * s.stride_w] += wv * src[iw];
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void convolution_out(KernelContext& ctx, Span<EValue*> args) {
+  ArgReader r(ctx, args, kOp, 11);
+  Tensor* input = r.tensor(0, "input");
+  Tensor* weight = r.tensor(1, "weight");
+  Tensor* bias = r.optional_tensor(2, "bias");
+  Span<const int64_t> stride = r.int_list(3, "stride");
+  Span<const int64_t> padding = r.int_list(4, "padding");
+  Span<const int64_t> dilation = r.int_list(5, "dilation");
+  const bool transposed = r.boolean(6, "transposed");
+  Span<const int64_t> output_padding = r.int_list(7, "output_padding");
+  const int64_t groups = r.integer(8, "groups");
+  Tensor* out = r.tensor(9, "out");
+  if (!r.ok()) return;
+
+  const int rank = input->dim();
+  EMBER_KERNEL_CHECK(ctx, (rank == 3 || rank == 4) && weight->dim() == rank, NotSupported,
+                     "%s: input %s and weight %s must both be 3-d (N, C, L) or 4-d (N, C, H, W)",
+                     kOp, sizes_text(input->sizes()).text, sizes_text(weight->sizes()).text);
+  const int spatial = rank - 2;
+  if (!check_dtype(ctx, kOp, "input", *input, ScalarType::Float) ||
+      !check_dtype(ctx, kOp, "weight", *weight, ScalarType::Float) ||
+      !check_dtype(ctx, kOp, "out", *out, ScalarType::Float) ||
+      (bias && !check_dtype(ctx, kOp, "bias", *bias, ScalarType::Float))) {
+    return;
+  }
+  if (!check_contiguous(ctx, kOp, "input", *input) ||
+      !check_contiguous(ctx, kOp, "weight", *weight) ||
+      !check_contiguous(ctx, kOp, "out", *out)) {
+    return;
+  }
+
+  ConvShape s{};
+  int64_t op_h = 0, op_w = 0;
+  if (!spatial_param(r, stride, spatial, "stride", 1, &s.stride_h, &s.stride_w) ||
+      !spatial_param(r, padding, spatial, "padding", 0, &s.pad_h, &s.pad_w) ||
+      !spatial_param(r, dilation, spatial, "dilation", 1, &s.dil_h, &s.dil_w)) {
+    return;
+  }
+  if (transposed &&
+      !spatial_param(r, output_padding, spatial, "output_padding", 0, &op_h, &op_w)) {
+    return;
+  }
+  EMBER_KERNEL_CHECK(ctx, s.stride_h > 0 && s.stride_w > 0 && s.dil_h > 0 && s.dil_w > 0 &&
+                              s.pad_h >= 0 && s.pad_w >= 0 && op_h >= 0 && op_w >= 0,
+                     InvalidArgument,
+                     "%s: stride and dilation must be positive, padding non-negative", kOp);
+  EMBER_KERNEL_CHECK(ctx, groups > 0, InvalidArgument, "%s: groups = %lld must be positive", kOp,
+                     static_cast<long long>(groups));
+
+  s.groups = groups;
+  s.n = input->size(0);
+  s.in_c = input->size(1);
+  s.in_h = spatial == 2 ? input->size(2) : 1;
+  s.in_w = input->size(rank - 1);
+  s.k_h = spatial == 2 ? weight->size(2) : 1;
+  s.k_w = weight->size(rank - 1);
+  EMBER_KERNEL_CHECK(ctx, s.k_h > 0 && s.k_w > 0 && s.in_c % groups == 0, InvalidArgument,
+                     "%s: weight %s with groups=%lld does not fit input %s", kOp,
+                     sizes_text(weight->sizes()).text, static_cast<long long>(groups),
+                     sizes_text(input->sizes()).text);
+  s.in_cg = s.in_c / groups;
+  if (!transposed) {
+    s.out_c = weight->size(0);
+    s.out_cg = s.out_c / groups;
+    EMBER_KERNEL_CHECK(ctx, s.out_c % groups == 0 && weight->size(1) == s.in_cg, InvalidArgument,
+                       "%s: weight %s with groups=%lld does not fit input %s", kOp,
+                       sizes_text(weight->sizes()).text, static_cast<long long>(groups),
+                       sizes_text(input->sizes()).text);
+    s.out_h = (s.in_h + 2 * s.pad_h - s.dil_h * (s.k_h - 1) - 1) / s.stride_h + 1;
+    s.out_w = (s.in_w + 2 * s.pad_w - s.dil_w * (s.k_w - 1) - 1) / s.stride_w + 1;
+    EMBER_KERNEL_CHECK(ctx,
+                       s.in_h + 2 * s.pad_h - s.dil_h * (s.k_h - 1) - 1 >= 0 &&
+                           s.in_w + 2 * s.pad_w - s.dil_w * (s.k_w - 1) - 1 >= 0,
+                       InvalidArgument, "%s: kernel %s is larger than the padded input %s", kOp,
+                       sizes_text(weight->sizes()).text, sizes_text(input->sizes()).text);
+  } else {
+    EMBER_KERNEL_CHECK(ctx, weight->size(0) == s.in_c, InvalidArgument,
+                       "%s: transposed weight %s does not fit input %s", kOp,
+                       sizes_text(weight->sizes()).text, sizes_text(input->sizes()).text);
+    EMBER_KERNEL_CHECK(ctx,
+                       (op_h < s.stride_h || op_h < s.dil_h) && (op_w < s.stride_w || op_w < s.dil_w),
+                       InvalidArgument,
+                       "%s: output_padding must be smaller than either stride or dilation", kOp);
+    s.out_cg = weight->size(1);
+    s.out_c = s.out_cg * groups;
+    s.out_h = (s.in_h - 1) * s.stride_h - 2 * s.pad_h + s.dil_h * (s.k_h - 1) + op_h + 1;
+    s.out_w = (s.in_w - 1) * s.stride_w - 2 * s.pad_w + s.dil_w * (s.k_w - 1) + op_w + 1;
+    EMBER_KERNEL_CHECK(ctx, s.out_h > 0 && s.out_w > 0, InvalidArgument,
+                       "%s: padding leaves no output for input %s", kOp,
+                       sizes_text(input->sizes()).text);
+  }
+  if (bias != nullptr) {
+    EMBER_KERNEL_CHECK(ctx, bias->dim() == 1 && bias->size(0) == s.out_c, InvalidArgument,
+                       "%s: bias has sizes %s, expected [%lld]", kOp,
+                       sizes_text(bias->sizes()).text, static_cast<long long>(s.out_c));
+  }
+  int64_t out_sizes[4] = {s.n, s.out_c, s.out_h, s.out_w};
+  if (spatial == 1) out_sizes[2] = s.out_w;
+  if (!resize_out(ctx, kOp, "out", *out, out_sizes, rank)) return;
+
+  const float* b = bias ? bias->data_as<const float>() : nullptr;
+  fill_bias(s, b, out->data_as<float>());
+  if (transposed) {
+    conv_transposed(s, input->data_as<const float>(), weight->data_as<const float>(),
+                    out->data_as<float>());
+  } else {
+    conv_forward(ctx, s, input->data_as<const float>(), weight->data_as<const float>(),
+                 out->data_as<float>());
+  }
+}
+
+}  // namespace portable
+}  // namespace ember

@@ -1,0 +1,110 @@
+// Copies and casts into out's dtype and dim order: clone, _to_copy and
+// dim_order_ops::_to_dim_order_copy. A change of dim order (e.g. to
+// channels-last) is just a strided walk: out's strides decide the layout.
+#include <cmath>
+#include <limits>
+#include <type_traits>
+
+#include "runtime/kernels/portable/kernel_utils.h"
+#include "runtime/kernels/portable/portable_kernels.h"
+
+namespace ember {
+namespace portable {
+namespace {
+
+/// Cast one value without undefined behaviour: float to integer truncates,
+/// values out of range wrap through int64 and NaN/huge values give the
+/// type's minimum (what x86 produces for int32 and int64, as in torch).
+template <typename Out, typename In>
+Out convert(In x) {
+  if constexpr (std::is_same<Out, bool>::value) {
+    return x != In(0);
+  } else if constexpr (std::is_floating_point<In>::value && std::is_integral<Out>::value) {
+    using Lim = std::numeric_limits<Out>;
+    if (x >= static_cast<In>(Lim::min()) && x < static_cast<In>(Lim::max())) {
+      return static_cast<Out>(x);
+    }
+    if (x > -9.2e18 && x < 9.2e18) {
+      return static_cast<Out>(static_cast<uint64_t>(static_cast<int64_t>(x)));
+    }
+    return Lim::min();
+  } else {
+    return static_cast<Out>(x);
+  }
+}
+
+template <typename In, typename Out>
+void cast_copy(const Tensor& self, Tensor& out) {
+  map_unary<In, Out>(self, out, [](In x) { return convert<Out, In>(x); });
+}
+
+/// Resize out to self's sizes and copy or cast every element into out's layout.
+void copy_into(KernelContext& ctx, const char* op, const Tensor& self, Tensor& out) {
+  int64_t sizes[kMaxRank];
+  tensor_sizes(self, sizes);
+  if (!resize_out(ctx, op, "out", out, sizes, self.dim())) return;
+  const ScalarType in_t = self.dtype();
+  const ScalarType out_t = out.dtype();
+  if (in_t == out_t && element_size(in_t) != 0) {
+    int64_t s_in[kMaxRank], s_out[kMaxRank];
+    tensor_strides(self, s_in);
+    tensor_strides(out, s_out);
+    copy_strided(self.dim(), sizes, self.data(), s_in, out.mutable_data(), s_out,
+                 element_size(in_t));
+    return;
+  }
+  bool supported = true;
+  EMBER_SWITCH_ALL(in_t, supported = false, {
+    using IN_T = CTYPE;
+    EMBER_SWITCH_ALL(out_t, supported = false, (cast_copy<IN_T, CTYPE>(self, out)));
+  });
+  EMBER_KERNEL_CHECK(ctx, supported, NotSupported, "%s: cannot cast %s to %s", op,
+                     scalar_type_name(in_t), scalar_type_name(out_t));
+}
+
+}  // namespace
+
+void clone_out(KernelContext& ctx, Span<EValue*> args) {
+  ArgReader r(ctx, args, "aten::clone.out", 4);
+  Tensor* self = r.tensor(0, "self");
+  int64_t memory_format = 0;
+  r.optional_integer(1, "memory_format", &memory_format);
+  Tensor* out = r.tensor(2, "out");
+  if (!r.ok()) return;
+  if (!check_dtype(ctx, r.op(), "out", *out, self->dtype())) return;
+  copy_into(ctx, r.op(), *self, *out);
+}
+
+void to_copy_out(KernelContext& ctx, Span<EValue*> args) {
+  ArgReader r(ctx, args, "aten::_to_copy.out", 5);
+  Tensor* self = r.tensor(0, "self");
+  r.boolean(1, "non_blocking");
+  int64_t memory_format = 0;
+  r.optional_integer(2, "memory_format", &memory_format);
+  Tensor* out = r.tensor(3, "out");
+  if (!r.ok()) return;
+  copy_into(ctx, r.op(), *self, *out);
+}
+
+void to_dim_order_copy_out(KernelContext& ctx, Span<EValue*> args) {
+  ArgReader r(ctx, args, "dim_order_ops::_to_dim_order_copy.out", 5);
+  Tensor* self = r.tensor(0, "self");
+  r.boolean(1, "non_blocking");
+  Span<const int64_t> dim_order;
+  const bool has_order = r.optional_int_list(2, "dim_order", &dim_order);
+  Tensor* out = r.tensor(3, "out");
+  if (!r.ok()) return;
+  if (has_order) {
+    bool match = dim_order.size() == static_cast<size_t>(out->dim());
+    for (size_t i = 0; match && i < dim_order.size(); ++i) {
+      match = dim_order[i] == out->dim_order()[i];
+    }
+    EMBER_KERNEL_CHECK(ctx, match, InvalidArgument,
+                       "%s: dim_order %s differs from out's dim order", r.op(),
+                       sizes_text(dim_order.data(), static_cast<int>(dim_order.size())).text);
+  }
+  copy_into(ctx, r.op(), *self, *out);
+}
+
+}  // namespace portable
+}  // namespace ember

@@ -1,0 +1,269 @@
+// 2-d pooling over float32 (N, C, H, W) or (C, H, W) inputs in the
+// contiguous dim order: max_pool2d_with_indices, avg_pool2d and
+// _adaptive_avg_pool2d, with torch's output-size and window rules.
+#include <cmath>
+
+#include "runtime/kernels/portable/kernel_utils.h"
+#include "runtime/kernels/portable/portable_kernels.h"
+
+namespace ember {
+namespace portable {
+namespace {
+
+/// Window parameters of one pooling call, per spatial dim.
+struct PoolShape {
+  int64_t planes;  // N * C
+  int64_t in_h, in_w, out_h, out_w;
+  int64_t k_h, k_w, s_h, s_w, p_h, p_w, d_h, d_w;
+};
+
+int64_t floor_div(int64_t a, int64_t b) {
+  const int64_t q = a / b;
+  return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
+/// torch's pooling_output_shape.
+int64_t pooled_size(int64_t in, int64_t k, int64_t pad, int64_t stride, int64_t dil, bool ceil) {
+  int64_t out = floor_div(in + 2 * pad - dil * (k - 1) - 1 + (ceil ? stride - 1 : 0), stride) + 1;
+  if (ceil && (out - 1) * stride >= in + pad) --out;
+  return out;
+}
+
+/// A 2-element int list (1 element broadcasts; `allow_empty` lists give
+/// `fallback`, as stride=[] means stride = kernel_size).
+bool pair_param(ArgReader& r, Span<const int64_t> list, const char* name, bool allow_empty,
+                const int64_t* fallback, int64_t* h, int64_t* w) {
+  if (list.empty() && allow_empty) {
+    *h = fallback[0];
+    *w = fallback[1];
+    return true;
+  }
+  if (list.size() != 1 && list.size() != 2) {
+    r.fail(Error::InvalidArgument, "%s has %zu values, expected 1 or 2", name, list.size());
+    return false;
+  }
+  *h = list[0];
+  *w = list[list.size() - 1];
+  return true;
+}
+
+/// Reads self, kernel_size, stride, padding (and dilation if given) and
+/// fills the shape; checks dtype, rank, order and window validity.
+bool read_window(ArgReader& r, const Tensor& self, Span<const int64_t> kernel,
+                 Span<const int64_t> stride, Span<const int64_t> padding,
+                 const Span<const int64_t>* dilation, bool ceil_mode, PoolShape* s) {
+  KernelContext& ctx = r.ctx();
+  const char* op = r.op();
+  if (!check_dtype(ctx, op, "self", self, ScalarType::Float)) return false;
+  if (self.dim() != 3 && self.dim() != 4) {
+    r.fail(Error::InvalidArgument, "self has sizes %s, expected (N, C, H, W) or (C, H, W)",
+           sizes_text(self.sizes()).text);
+    return false;
+  }
+  if (!check_contiguous(ctx, op, "self", self)) return false;
+  const int64_t ones[2] = {1, 1};
+  const int64_t zeros[2] = {0, 0};
+  int64_t ks[2];
+  if (!pair_param(r, kernel, "kernel_size", false, ones, &ks[0], &ks[1])) return false;
+  if (!pair_param(r, stride, "stride", true, ks, &s->s_h, &s->s_w) ||
+      !pair_param(r, padding, "padding", false, zeros, &s->p_h, &s->p_w)) {
+    return false;
+  }
+  s->k_h = ks[0];
+  s->k_w = ks[1];
+  s->d_h = s->d_w = 1;
+  if (dilation && !pair_param(r, *dilation, "dilation", false, ones, &s->d_h, &s->d_w)) {
+    return false;
+  }
+  if (s->k_h <= 0 || s->k_w <= 0 || s->s_h <= 0 || s->s_w <= 0 || s->d_h <= 0 || s->d_w <= 0 ||
+      s->p_h < 0 || s->p_w < 0) {
+    r.fail(Error::InvalidArgument, "kernel_size, stride and dilation must be positive");
+    return false;
+  }
+  if (s->p_h > s->k_h / 2 || s->p_w > s->k_w / 2) {
+    r.fail(Error::InvalidArgument, "padding must be at most half of the kernel size");
+    return false;
+  }
+  const int rank = self.dim();
+  s->in_h = self.size(rank - 2);
+  s->in_w = self.size(rank - 1);
+  s->planes = rank == 4 ? int64_t{self.size(0)} * self.size(1) : self.size(0);
+  s->out_h = pooled_size(s->in_h, s->k_h, s->p_h, s->s_h, s->d_h, ceil_mode);
+  s->out_w = pooled_size(s->in_w, s->k_w, s->p_w, s->s_w, s->d_w, ceil_mode);
+  if (s->out_h <= 0 || s->out_w <= 0) {
+    r.fail(Error::InvalidArgument, "input %s is too small for the window (output %lldx%lld)",
+           sizes_text(self.sizes()).text, static_cast<long long>(s->out_h),
+           static_cast<long long>(s->out_w));
+    return false;
+  }
+  return true;
+}
+
+/// Output sizes: self's leading dims with the pooled H, W.
+bool resize_pooled(ArgReader& r, const Tensor& self, Tensor& out, const char* name, int64_t h,
+                   int64_t w) {
+  int64_t sizes[4];
+  tensor_sizes(self, sizes);
+  const int rank = self.dim();
+  sizes[rank - 2] = h;
+  sizes[rank - 1] = w;
+  return check_contiguous(r.ctx(), r.op(), name, out) &&
+         resize_out(r.ctx(), r.op(), name, out, sizes, rank);
+}
+
+}  // namespace
+
+void max_pool2d_with_indices_out(KernelContext& ctx, Span<EValue*> args) {
+  ArgReader r(ctx, args, "aten::max_pool2d_with_indices.out", 9);
+  Tensor* self = r.tensor(0, "self");
+  Span<const int64_t> kernel = r.int_list(1, "kernel_size");
+  Span<const int64_t> stride = r.int_list(2, "stride");
+  Span<const int64_t> padding = r.int_list(3, "padding");
+  Span<const int64_t> dilation = r.int_list(4, "dilation");
+  const bool ceil_mode = r.boolean(5, "ceil_mode");
+  Tensor* out = r.tensor(6, "out");
+  Tensor* indices = r.tensor(7, "indices");
+  if (!r.ok()) return;
+  PoolShape s;
+  if (!read_window(r, *self, kernel, stride, padding, &dilation, ceil_mode, &s)) return;
+  if (!check_dtype(ctx, r.op(), "out", *out, ScalarType::Float) ||
+      !check_dtype(ctx, r.op(), "indices", *indices, ScalarType::Long) ||
+      !resize_pooled(r, *self, *out, "out", s.out_h, s.out_w) ||
+      !resize_pooled(r, *self, *indices, "indices", s.out_h, s.out_w)) {
+    return;
+  }
+  const float* in = self->data_as<const float>();
+  float* dst = out->data_as<float>();
+  int64_t* idx = indices->data_as<int64_t>();
+  for (int64_t p = 0; p < s.planes; ++p) {
+    const float* plane = in + p * s.in_h * s.in_w;
+    for (int64_t oh = 0; oh < s.out_h; ++oh) {
+      int64_t h0 = oh * s.s_h - s.p_h;
+      const int64_t h1 = h0 + (s.k_h - 1) * s.d_h + 1 < s.in_h ? h0 + (s.k_h - 1) * s.d_h + 1
+                                                                 : s.in_h;
+      while (h0 < 0) h0 += s.d_h;
+      for (int64_t ow = 0; ow < s.out_w; ++ow) {
+        int64_t w0 = ow * s.s_w - s.p_w;
+        const int64_t w1 = w0 + (s.k_w - 1) * s.d_w + 1 < s.in_w ? w0 + (s.k_w - 1) * s.d_w + 1
+                                                                   : s.in_w;
+        while (w0 < 0) w0 += s.d_w;
+        // As torch: the first valid tap is the default; NaN wins.
+        int64_t best = h0 * s.in_w + w0;
+        float best_val = -INFINITY;
+        for (int64_t ih = h0; ih < h1; ih += s.d_h) {
+          for (int64_t iw = w0; iw < w1; iw += s.d_w) {
+            const float v = plane[ih * s.in_w + iw];
+            if (v > best_val || std::isnan(v)) {
+              best_val = v;
+              best = ih * s.in_w + iw;
+            }
+          }
+        }
+        const int64_t o = (p * s.out_h + oh) * s.out_w + ow;
+        dst[o] = best_val;
+        idx[o] = best;
+      }
+    }
+  }
+}
+
+void avg_pool2d_out(KernelContext& ctx, Span<EValue*> args) {
+  ArgReader r(ctx, args, "aten::avg_pool2d.out", 9);
+  Tensor* self = r.tensor(0, "self");
+  Span<const int64_t> kernel = r.int_list(1, "kernel_size");
+  Span<const int64_t> stride = r.int_list(2, "stride");
+  Span<const int64_t> padding = r.int_list(3, "padding");
+  const bool ceil_mode = r.boolean(4, "ceil_mode");
+  const bool count_include_pad = r.boolean(5, "count_include_pad");
+  int64_t divisor = 0;
+  const bool has_divisor = r.optional_integer(6, "divisor_override", &divisor);
+  Tensor* out = r.tensor(7, "out");
+  if (!r.ok()) return;
+  EMBER_KERNEL_CHECK(ctx, !has_divisor || divisor != 0, InvalidArgument,
+                     "%s: divisor_override must be non-zero", r.op());
+  PoolShape s;
+  if (!read_window(r, *self, kernel, stride, padding, nullptr, ceil_mode, &s)) return;
+  if (!check_dtype(ctx, r.op(), "out", *out, ScalarType::Float) ||
+      !resize_pooled(r, *self, *out, "out", s.out_h, s.out_w)) {
+    return;
+  }
+  const float* in = self->data_as<const float>();
+  float* dst = out->data_as<float>();
+  for (int64_t p = 0; p < s.planes; ++p) {
+    const float* plane = in + p * s.in_h * s.in_w;
+    for (int64_t oh = 0; oh < s.out_h; ++oh) {
+      for (int64_t ow = 0; ow < s.out_w; ++ow) {
+        // 1. The window clipped to the padded input gives pool_size;
+        // 2. clipped to the input it gives the taps summed.
+        int64_t h0 = oh * s.s_h - s.p_h, w0 = ow * s.s_w - s.p_w;
+        int64_t h1 = h0 + s.k_h < s.in_h + s.p_h ? h0 + s.k_h : s.in_h + s.p_h;
+        int64_t w1 = w0 + s.k_w < s.in_w + s.p_w ? w0 + s.k_w : s.in_w + s.p_w;
+        const int64_t pool_size = (h1 - h0) * (w1 - w0);
+        h0 = h0 < 0 ? 0 : h0;
+        w0 = w0 < 0 ? 0 : w0;
+        h1 = h1 > s.in_h ? s.in_h : h1;
+        w1 = w1 > s.in_w ? s.in_w : w1;
+        const int64_t o = (p * s.out_h + oh) * s.out_w + ow;
+        if (h0 >= h1 || w0 >= w1) {
+          dst[o] = 0.0f;
+          continue;
+        }
+        float sum = 0.0f;
+        for (int64_t ih = h0; ih < h1; ++ih) {
+          for (int64_t iw = w0; iw < w1; ++iw) sum += plane[ih * s.in_w + iw];
+        }
+        const int64_t div = has_divisor         ? divisor
+                            : count_include_pad ? pool_size
+                                                : (h1 - h0) * (w1 - w0);
+        dst[o] = sum / static_cast<float>(div);
+      }
+    }
+  }
+}
+
+void adaptive_avg_pool2d_out(KernelContext& ctx, Span<EValue*> args) {
+  ArgReader r(ctx, args, "aten::_adaptive_avg_pool2d.out", 4);
+  Tensor* self = r.tensor(0, "self");
+  Span<const int64_t> output_size = r.int_list(1, "output_size");
+  Tensor* out = r.tensor(2, "out");
+  if (!r.ok()) return;
+  const char* op = r.op();
+  if (!check_dtype(ctx, op, "self", *self, ScalarType::Float) ||
+      !check_dtype(ctx, op, "out", *out, ScalarType::Float) ||
+      !check_contiguous(ctx, op, "self", *self)) {
+    return;
+  }
+  EMBER_KERNEL_CHECK(ctx, self->dim() == 3 || self->dim() == 4, InvalidArgument,
+                     "%s: self has sizes %s, expected (N, C, H, W) or (C, H, W)", op,
+                     sizes_text(self->sizes()).text);
+  EMBER_KERNEL_CHECK(ctx, output_size.size() == 2 && output_size[0] >= 0 && output_size[1] >= 0,
+                     InvalidArgument, "%s: output_size must be two non-negative values", op);
+  const int rank = self->dim();
+  const int64_t in_h = self->size(rank - 2), in_w = self->size(rank - 1);
+  const int64_t out_h = output_size[0], out_w = output_size[1];
+  EMBER_KERNEL_CHECK(ctx, (in_h > 0 && in_w > 0) || out_h * out_w == 0, InvalidArgument,
+                     "%s: self %s has an empty spatial dim", op, sizes_text(self->sizes()).text);
+  if (!resize_pooled(r, *self, *out, "out", out_h, out_w)) return;
+  const int64_t planes = rank == 4 ? int64_t{self->size(0)} * self->size(1) : self->size(0);
+  const float* in = self->data_as<const float>();
+  float* dst = out->data_as<float>();
+  for (int64_t p = 0; p < planes; ++p) {
+    const float* plane = in + p * in_h * in_w;
+    for (int64_t oh = 0; oh < out_h; ++oh) {
+      const int64_t h0 = oh * in_h / out_h;
+      const int64_t h1 = ((oh + 1) * in_h + out_h - 1) / out_h;
+      for (int64_t ow = 0; ow < out_w; ++ow) {
+        const int64_t w0 = ow * in_w / out_w;
+        const int64_t w1 = ((ow + 1) * in_w + out_w - 1) / out_w;
+        float sum = 0.0f;
+        for (int64_t ih = h0; ih < h1; ++ih) {
+          for (int64_t iw = w0; iw < w1; ++iw) sum += plane[ih * in_w + iw];
+        }
+        dst[(p * out_h + oh) * out_w + ow] = sum / static_cast<float>((h1 - h0) * (w1 - w0));
+      }
+    }
+  }
+}
+
+}  // namespace portable
+}  // namespace ember

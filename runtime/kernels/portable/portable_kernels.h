@@ -1,0 +1,65 @@
+// Declarations of every portable kernel, for the registration table in
+// register.cpp. Each is an out-variant ATen operator with the calling
+// convention of runtime/kernel/kernel.h; the comment names the registered
+// operator and the dtypes it accepts (it fails with NotSupported otherwise).
+#pragma once
+
+#include "runtime/core/evalue.h"
+#include "runtime/core/span.h"
+#include "runtime/kernel/kernel.h"
+
+namespace ember {
+namespace portable {
+
+// op_elementwise.cpp: NumPy broadcasting; float32, int32, int64.
+void add_out(KernelContext& ctx, Span<EValue*> args);       ///< aten::add.out
+void sub_out(KernelContext& ctx, Span<EValue*> args);       ///< aten::sub.out
+void mul_out(KernelContext& ctx, Span<EValue*> args);       ///< aten::mul.out
+void div_out(KernelContext& ctx, Span<EValue*> args);       ///< aten::div.out (int inputs give float32)
+void div_out_mode(KernelContext& ctx, Span<EValue*> args);  ///< aten::div.out_mode
+
+// op_activation.cpp
+void relu_out(KernelContext& ctx, Span<EValue*> args);      ///< aten::relu.out: float32, int32, int64
+void hardtanh_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::hardtanh.out: float32, int32, int64
+void sigmoid_out(KernelContext& ctx, Span<EValue*> args);   ///< aten::sigmoid.out: float32
+void tanh_out(KernelContext& ctx, Span<EValue*> args);      ///< aten::tanh.out: float32
+void gelu_out(KernelContext& ctx, Span<EValue*> args);      ///< aten::gelu.out: float32
+void softmax_out(KernelContext& ctx, Span<EValue*> args);   ///< aten::_softmax.out: float32
+
+// op_batch_norm.cpp
+/// aten::_native_batch_norm_legit_no_training.out: float32
+void batch_norm_no_training_out(KernelContext& ctx, Span<EValue*> args);
+
+// op_convolution.cpp
+void convolution_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::convolution.out: float32
+
+// op_pool.cpp: float32, NCHW or CHW, contiguous.
+void max_pool2d_with_indices_out(KernelContext& ctx, Span<EValue*> args);
+void avg_pool2d_out(KernelContext& ctx, Span<EValue*> args);
+void adaptive_avg_pool2d_out(KernelContext& ctx, Span<EValue*> args);
+
+// op_reduce.cpp
+void mean_out(KernelContext& ctx, Span<EValue*> args);         ///< aten::mean.out: float32
+void sum_intlist_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::sum.IntList_out
+
+// op_linear.cpp: float32.
+void addmm_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::addmm.out
+void mm_out(KernelContext& ctx, Span<EValue*> args);     ///< aten::mm.out
+void bmm_out(KernelContext& ctx, Span<EValue*> args);    ///< aten::bmm.out
+
+// op_shape.cpp: any dtype (same in and out).
+void view_copy_out(KernelContext& ctx, Span<EValue*> args);          ///< aten::view_copy.out
+void permute_copy_out(KernelContext& ctx, Span<EValue*> args);       ///< aten::permute_copy.out
+void unsqueeze_copy_out(KernelContext& ctx, Span<EValue*> args);     ///< aten::unsqueeze_copy.out
+void squeeze_copy_dims_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::squeeze_copy.dims_out
+void squeeze_copy_dim_out(KernelContext& ctx, Span<EValue*> args);   ///< aten::squeeze_copy.dim_out
+void expand_copy_out(KernelContext& ctx, Span<EValue*> args);        ///< aten::expand_copy.out
+void cat_out(KernelContext& ctx, Span<EValue*> args);                ///< aten::cat.out
+
+// op_copy.cpp: casts among bool, uint8, int8, int16, int32, int64, float32, float64.
+void clone_out(KernelContext& ctx, Span<EValue*> args);              ///< aten::clone.out
+void to_copy_out(KernelContext& ctx, Span<EValue*> args);            ///< aten::_to_copy.out
+void to_dim_order_copy_out(KernelContext& ctx, Span<EValue*> args);  ///< dim_order_ops::_to_dim_order_copy.out
+
+}  // namespace portable
+}  // namespace ember
