@@ -13,10 +13,11 @@ namespace platform {
 namespace {
 
 LogSink g_sink = nullptr;
+int g_threshold = -1;  // -1: not yet read from the environment
 
 /// The lowest level printed: EMBER_LOG_LEVEL=debug|info|error|fatal (default error).
 LogLevel threshold() {
-  static int cached = -1;
+  int& cached = g_threshold;
   if (cached < 0) {
     const char* env = std::getenv("EMBER_LOG_LEVEL");
     LogLevel level = LogLevel::Error;
@@ -71,6 +72,8 @@ __attribute__((weak)) uint64_t now_ns() {
 __attribute__((weak)) void abort() { std::abort(); }
 
 void set_log_sink(LogSink sink) { g_sink = sink; }
+
+void set_log_level(LogLevel level) { g_threshold = static_cast<int>(level); }
 
 LogSink get_log_sink() { return g_sink; }
 

@@ -15,6 +15,9 @@ enum class LogLevel : uint8_t { Debug = 0, Info = 1, Error = 2, Fatal = 3 };
 void log(LogLevel level, const char* file, int line, const char* fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/// Override the default log's threshold (otherwise taken from EMBER_LOG_LEVEL).
+void set_log_level(LogLevel level);
+
 /// Monotonic time in nanoseconds.
 uint64_t now_ns();
 

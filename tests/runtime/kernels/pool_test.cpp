@@ -1,0 +1,1 @@
+#include "tests/runtime/kernels/kernel_test_util.h"

@@ -1,0 +1,214 @@
+// Serialises a PteBuilder into .pte bytes laid out as ExecuTorch writes them.
+#include "tests/runtime/pte_builder.h"
+
+#include <cstring>
+
+#include "serializer/schema/program_generated.h"
+
+namespace fb = executorch_flatbuffer;
+
+namespace ember {
+namespace testing {
+namespace {
+
+constexpr size_t kHeaderLength = 32;
+constexpr size_t kSegmentAlignment = 128;
+
+size_t align_up(size_t v, size_t a) { return (v + a - 1) / a * a; }
+
+void put_u64(uint8_t* p, uint64_t v) { std::memcpy(p, &v, 8); }
+
+/// Concatenate buffers (index 0 reserved and empty), each padded to 16.
+std::vector<uint8_t> concat(const std::vector<std::vector<uint8_t>>& parts,
+                            std::vector<uint64_t>* offsets) {
+  std::vector<uint8_t> out;
+  offsets->assign(1, 0);
+  for (const auto& p : parts) {
+    out.resize(align_up(out.size(), 16), 0);
+    offsets->push_back(out.size());
+    out.insert(out.end(), p.begin(), p.end());
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<uint8_t> float_bytes(const std::vector<float>& v) {
+  std::vector<uint8_t> out(v.size() * 4);
+  if (!v.empty()) std::memcpy(out.data(), v.data(), out.size());
+  return out;
+}
+
+int PteBuilder::push(Value v) {
+  values_.push_back(std::move(v));
+  return static_cast<int>(values_.size() - 1);
+}
+
+int PteBuilder::add_null() { Value v; v.kind = 1; return push(v); }
+int PteBuilder::add_int(int64_t x) { Value v; v.kind = 2; v.i = x; return push(v); }
+int PteBuilder::add_bool(bool x) { Value v; v.kind = 3; v.i = x; return push(v); }
+int PteBuilder::add_double(double x) { Value v; v.kind = 4; v.d = x; return push(v); }
+int PteBuilder::add_tensor(const TensorSpec& t) { Value v; v.kind = 5; v.tensor = t; return push(v); }
+int PteBuilder::add_string(const std::string& s) { Value v; v.kind = 6; v.s = s; return push(v); }
+int PteBuilder::add_int_list(const std::vector<int64_t>& idx) { Value v; v.kind = 7; v.longs = idx; return push(v); }
+int PteBuilder::add_double_list(const std::vector<double>& d) { Value v; v.kind = 8; v.doubles = d; return push(v); }
+int PteBuilder::add_bool_list(const std::vector<bool>& b) {
+  Value v;
+  v.kind = 9;
+  for (bool x : b) v.bools.push_back(x ? 1 : 0);
+  return push(v);
+}
+int PteBuilder::add_tensor_list(const std::vector<int32_t>& idx) { Value v; v.kind = 10; v.ints = idx; return push(v); }
+int PteBuilder::add_optional_tensor_list(const std::vector<int32_t>& idx) { Value v; v.kind = 11; v.ints = idx; return push(v); }
+
+int PteBuilder::add_operator(const std::string& name, const std::string& overload) {
+  operators_.emplace_back(name, overload);
+  return static_cast<int>(operators_.size() - 1);
+}
+
+void PteBuilder::add_kernel_call(int op, const std::vector<int32_t>& args) {
+  Instr i;
+  i.kind = 1;
+  i.a = op;
+  i.args = args;
+  instructions_.push_back(i);
+}
+void PteBuilder::add_delegate_call(int delegate, const std::vector<int32_t>& args) {
+  Instr i;
+  i.kind = 2;
+  i.a = delegate;
+  i.args = args;
+  instructions_.push_back(i);
+}
+void PteBuilder::add_move(int from, int to) { Instr i; i.kind = 3; i.a = from; i.b = to; instructions_.push_back(i); }
+void PteBuilder::add_jump_false(int cond, int dest) { Instr i; i.kind = 4; i.a = cond; i.b = dest; instructions_.push_back(i); }
+void PteBuilder::add_free(int value) { Instr i; i.kind = 5; i.a = value; instructions_.push_back(i); }
+
+uint32_t PteBuilder::add_constant(const std::vector<uint8_t>& bytes) {
+  constants_.push_back(bytes);
+  return static_cast<uint32_t>(constants_.size());
+}
+
+uint32_t PteBuilder::add_mutable_data(const std::vector<uint8_t>& bytes) {
+  mutable_.push_back(bytes);
+  return static_cast<uint32_t>(mutable_.size());
+}
+
+std::vector<uint8_t> PteBuilder::finish(bool extended_header) const {
+  flatbuffers::FlatBufferBuilder b;
+  // 1. Values.
+  std::vector<flatbuffers::Offset<fb::EValue>> evs;
+  for (const Value& v : values_) {
+    flatbuffers::Offset<void> val;
+    switch (v.kind) {
+      case 1: val = fb::CreateNull(b).Union(); break;
+      case 2: val = fb::CreateInt(b, v.i).Union(); break;
+      case 3: val = fb::CreateBool(b, v.i != 0).Union(); break;
+      case 4: val = fb::CreateDouble(b, v.d).Union(); break;
+      case 5: {
+        const TensorSpec& t = v.tensor;
+        std::vector<uint8_t> order = t.dim_order;
+        if (order.empty()) {
+          for (size_t d = 0; d < t.sizes.size(); ++d) order.push_back(static_cast<uint8_t>(d));
+        }
+        auto sizes = b.CreateVector(t.sizes);
+        auto dim_order = b.CreateVector(order);
+        flatbuffers::Offset<fb::AllocationDetails> alloc = 0;
+        if (t.planned) {
+          alloc = fb::CreateAllocationDetails(b, t.memory_id, static_cast<uint32_t>(t.offset),
+                                              static_cast<uint32_t>(t.offset >> 32));
+        }
+        val = fb::CreateTensor(b, static_cast<fb::ScalarType>(t.dtype), 0, sizes, dim_order, false,
+                               t.data_buffer_idx, alloc, 0,
+                               static_cast<fb::TensorShapeDynamism>(t.dynamism))
+                  .Union();
+        break;
+      }
+      case 6: val = fb::CreateString(b, b.CreateString(v.s)).Union(); break;
+      case 7: val = fb::CreateIntList(b, b.CreateVector(v.longs)).Union(); break;
+      case 8: val = fb::CreateDoubleList(b, b.CreateVector(v.doubles)).Union(); break;
+      case 9: val = fb::CreateBoolList(b, b.CreateVector(v.bools)).Union(); break;
+      case 10: val = fb::CreateTensorList(b, b.CreateVector(v.ints)).Union(); break;
+      case 11: val = fb::CreateOptionalTensorList(b, b.CreateVector(v.ints)).Union(); break;
+    }
+    evs.push_back(fb::CreateEValue(b, static_cast<fb::KernelTypes>(v.kind), val));
+  }
+  // 2. Operators, instructions, the plan.
+  std::vector<flatbuffers::Offset<fb::Operator>> ops;
+  for (const auto& op : operators_) {
+    ops.push_back(fb::CreateOperator(b, b.CreateString(op.first), b.CreateString(op.second)));
+  }
+  std::vector<flatbuffers::Offset<fb::Instruction>> instrs;
+  for (const Instr& i : instructions_) {
+    flatbuffers::Offset<void> args;
+    switch (i.kind) {
+      case 1: args = fb::CreateKernelCall(b, i.a, b.CreateVector(i.args)).Union(); break;
+      case 2: args = fb::CreateDelegateCall(b, i.a, b.CreateVector(i.args)).Union(); break;
+      case 3: args = fb::CreateMoveCall(b, i.a, i.b).Union(); break;
+      case 4: args = fb::CreateJumpFalseCall(b, i.a, i.b).Union(); break;
+      case 5: args = fb::CreateFreeCall(b, i.a).Union(); break;
+    }
+    instrs.push_back(fb::CreateInstruction(b, static_cast<fb::InstructionArguments>(i.kind), args));
+  }
+  std::vector<int32_t> none;
+  auto chain = fb::CreateChain(b, b.CreateVector(none), b.CreateVector(none), b.CreateVector(instrs));
+  std::vector<flatbuffers::Offset<fb::Chain>> chains = {chain};
+  auto plan = fb::CreateExecutionPlan(b, b.CreateString(method_name), 0, b.CreateVector(evs),
+                                      b.CreateVector(inputs), b.CreateVector(outputs),
+                                      b.CreateVector(chains), b.CreateVector(ops), 0,
+                                      b.CreateVector(buffer_sizes));
+  std::vector<flatbuffers::Offset<fb::ExecutionPlan>> plans = {plan};
+
+  // 3. Constants and mutable data: segments, or legacy inline buffers.
+  std::vector<uint64_t> const_offsets, mut_offsets;
+  const std::vector<uint8_t> const_seg = concat(constants_, &const_offsets);
+  const std::vector<uint8_t> mut_seg = concat(mutable_, &mut_offsets);
+  flatbuffers::Offset<fb::Program> program;
+  const size_t mut_seg_offset = align_up(const_seg.size(), kSegmentAlignment);
+  if (extended_header) {
+    std::vector<flatbuffers::Offset<fb::DataSegment>> segs = {
+        fb::CreateDataSegment(b, 0, const_seg.size())};
+    std::vector<flatbuffers::Offset<fb::SubsegmentOffsets>> mds;
+    if (!mutable_.empty()) {
+      segs.push_back(fb::CreateDataSegment(b, mut_seg_offset, mut_seg.size()));
+      mds.push_back(fb::CreateSubsegmentOffsets(b, 1, b.CreateVector(mut_offsets)));
+    }
+    auto cs = fb::CreateSubsegmentOffsets(b, 0, b.CreateVector(const_offsets));
+    program = fb::CreateProgram(b, 0, b.CreateVector(plans), 0, 0, b.CreateVector(segs), cs,
+                                mds.empty() ? 0 : b.CreateVector(mds));
+  } else {
+    std::vector<flatbuffers::Offset<fb::Buffer>> buffers;
+    std::vector<uint8_t> empty;
+    buffers.push_back(fb::CreateBufferDirect(b, &empty));
+    for (const auto& c : constants_) buffers.push_back(fb::CreateBufferDirect(b, &c));
+    program = fb::CreateProgram(b, 0, b.CreateVector(plans), b.CreateVector(buffers));
+  }
+  fb::FinishProgramBuffer(b, program);
+  std::vector<uint8_t> flat(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());
+  if (!extended_header) return flat;
+
+  // 4. Insert the extended header after the root offset and identifier.
+  std::vector<uint8_t> out(flat.begin(), flat.begin() + 8);
+  out.resize(8 + kHeaderLength, 0);
+  out.insert(out.end(), flat.begin() + 8, flat.end());
+  uint32_t root;
+  std::memcpy(&root, out.data(), 4);
+  root += kHeaderLength;
+  std::memcpy(out.data(), &root, 4);
+  const size_t program_size = out.size();
+  const size_t base = align_up(program_size, kSegmentAlignment);
+  const size_t data_size = mutable_.empty() ? const_seg.size() : mut_seg_offset + mut_seg.size();
+  std::memcpy(out.data() + 8, "eh00", 4);
+  const uint32_t len = kHeaderLength;
+  std::memcpy(out.data() + 12, &len, 4);
+  put_u64(out.data() + 16, program_size);
+  put_u64(out.data() + 24, base);
+  put_u64(out.data() + 32, data_size);
+  out.resize(base + data_size, 0);
+  std::copy(const_seg.begin(), const_seg.end(), out.begin() + base);
+  std::copy(mut_seg.begin(), mut_seg.end(), out.begin() + base + mut_seg_offset);
+  return out;
+}
+
+}  // namespace testing
+}  // namespace ember

@@ -1,0 +1,234 @@
+// Core pieces: the bump allocator, tensors (strides, resize rules), EValue
+// helpers, scalar types, the kernel registry and the platform log sink.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "runtime/core/error.h"
+#include "runtime/core/evalue.h"
+#include "runtime/core/memory_allocator.h"
+#include "runtime/core/tensor.h"
+#include "runtime/kernel/kernel.h"
+#include "runtime/platform/platform.h"
+
+namespace ember {
+namespace {
+
+// The allocator aligns absolute addresses and refuses what does not fit.
+TEST(MemoryAllocator, AlignsAndStopsWhenFull) {
+  alignas(64) uint8_t buf[128];
+  MemoryAllocator a(buf + 1, 100);  // deliberately unaligned base
+  void* p = a.allocate(10, 16);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % 16, 0u);
+  EXPECT_EQ(p, buf + 16);
+  void* q = a.allocate(8, 8);
+  ASSERT_NE(q, nullptr);
+  EXPECT_EQ(q, buf + 32);
+  EXPECT_EQ(a.allocate(100, 1), nullptr);  // does not fit
+  EXPECT_NE(a.allocate(61, 1), nullptr);   // exactly the rest: 100 - 39
+  EXPECT_EQ(a.used(), 100u);
+  EXPECT_EQ(a.allocate(1, 1), nullptr);
+  a.reset();
+  EXPECT_EQ(a.used(), 0u);
+  EXPECT_NE(a.allocate(100, 1), nullptr);
+}
+
+// Huge sizes and bad alignments fail instead of wrapping around.
+TEST(MemoryAllocator, OverflowSafe) {
+  uint8_t buf[64];
+  MemoryAllocator a(buf, sizeof(buf));
+  EXPECT_EQ(a.allocate(SIZE_MAX, 1), nullptr);
+  EXPECT_EQ(a.allocate(SIZE_MAX - 8, 16), nullptr);
+  EXPECT_EQ(a.allocate(8, 3), nullptr);  // not a power of two
+  EXPECT_EQ(a.allocate(8, 0), nullptr);
+  EXPECT_EQ(a.allocate_array<uint64_t>(SIZE_MAX / 4), nullptr);  // count * size overflows
+  EXPECT_EQ(a.used(), 0u);
+  MemoryAllocator empty;
+  EXPECT_EQ(empty.allocate(0, 1), nullptr);
+}
+
+// Strides come from sizes and dim order: contiguous and channels-last.
+TEST(Tensor, StridesFromDimOrder) {
+  int32_t sizes[4] = {2, 3, 4, 5};
+  uint8_t contiguous[4] = {0, 1, 2, 3};
+  int32_t strides[4];
+  Tensor t(ScalarType::Float, 4, sizes, contiguous, strides, nullptr);
+  EXPECT_EQ(t.numel(), 120);
+  EXPECT_EQ(t.nbytes(), 480u);
+  EXPECT_EQ(strides[0], 60);
+  EXPECT_EQ(strides[3], 1);
+  EXPECT_TRUE(t.is_contiguous_order());
+
+  uint8_t channels_last[4] = {0, 2, 3, 1};
+  Tensor cl(ScalarType::Float, 4, sizes, channels_last, strides, nullptr);
+  EXPECT_EQ(strides[1], 1);   // C innermost
+  EXPECT_EQ(strides[3], 3);   // W
+  EXPECT_EQ(strides[2], 15);  // H
+  EXPECT_EQ(strides[0], 60);
+  EXPECT_FALSE(cl.is_contiguous_order());
+}
+
+// A 0-d tensor has one element.
+TEST(Tensor, ZeroDim) {
+  Tensor t(ScalarType::Long, 0, nullptr, nullptr, nullptr, nullptr);
+  EXPECT_EQ(t.numel(), 1);
+  EXPECT_EQ(t.nbytes(), 8u);
+}
+
+// Static tensors only accept their own sizes; dynamic ones any sizes within capacity.
+TEST(Tensor, ResizeRules) {
+  int32_t sizes[2] = {2, 3};
+  uint8_t order[2] = {0, 1};
+  int32_t strides[2];
+  Tensor s(ScalarType::Float, 2, sizes, order, strides, nullptr, ShapeDynamism::Static);
+  const int32_t same[2] = {2, 3};
+  const int32_t smaller[2] = {1, 3};
+  const int32_t larger[2] = {3, 3};
+  const int32_t rank1[1] = {6};
+  const int32_t negative[2] = {-1, 3};
+  EXPECT_EQ(s.resize(Span<const int32_t>(same, 2)), Error::Ok);
+  EXPECT_NE(s.resize(Span<const int32_t>(smaller, 2)), Error::Ok);
+
+  int32_t dsizes[2] = {2, 3};
+  Tensor d(ScalarType::Float, 2, dsizes, order, strides, nullptr, ShapeDynamism::DynamicBound);
+  EXPECT_EQ(d.capacity_bytes(), 24u);
+  EXPECT_EQ(d.resize(Span<const int32_t>(smaller, 2)), Error::Ok);
+  EXPECT_EQ(d.numel(), 3);
+  EXPECT_EQ(d.size(0), 1);
+  EXPECT_EQ(strides[0], 3);
+  EXPECT_NE(d.resize(Span<const int32_t>(larger, 2)), Error::Ok);  // over capacity
+  EXPECT_NE(d.resize(Span<const int32_t>(rank1, 1)), Error::Ok);   // rank change
+  EXPECT_NE(d.resize(Span<const int32_t>(negative, 2)), Error::Ok);
+  EXPECT_EQ(d.size(0), 1);  // failed resizes leave the tensor alone
+  EXPECT_EQ(d.resize(Span<const int32_t>(same, 2)), Error::Ok);
+  EXPECT_EQ(d.numel(), 6);
+}
+
+// Shapes from a file are checked before a Tensor is built.
+TEST(Tensor, CheckShape) {
+  size_t nbytes = 0;
+  const int32_t ok_sizes[2] = {4, 8};
+  const uint8_t ok_order[2] = {1, 0};
+  EXPECT_EQ(check_tensor_shape(ScalarType::Float, {ok_sizes, 2}, {ok_order, 2}, &nbytes), Error::Ok);
+  EXPECT_EQ(nbytes, 128u);
+  const uint8_t dup_order[2] = {0, 0};
+  EXPECT_NE(check_tensor_shape(ScalarType::Float, {ok_sizes, 2}, {dup_order, 2}, &nbytes), Error::Ok);
+  const uint8_t big_order[2] = {0, 2};
+  EXPECT_NE(check_tensor_shape(ScalarType::Float, {ok_sizes, 2}, {big_order, 2}, &nbytes), Error::Ok);
+  const int32_t neg[2] = {4, -1};
+  EXPECT_NE(check_tensor_shape(ScalarType::Float, {neg, 2}, {ok_order, 2}, &nbytes), Error::Ok);
+  const int32_t huge[4] = {1 << 30, 1 << 30, 1 << 30, 1 << 30};
+  const uint8_t order4[4] = {0, 1, 2, 3};
+  EXPECT_NE(check_tensor_shape(ScalarType::Float, {huge, 4}, {order4, 4}, &nbytes), Error::Ok);
+  int32_t many[17] = {};
+  uint8_t order17[17] = {};
+  EXPECT_NE(check_tensor_shape(ScalarType::Float, {many, 17}, {order17, 17}, &nbytes), Error::Ok);
+  EXPECT_NE(check_tensor_shape(static_cast<ScalarType>(9), {ok_sizes, 2}, {ok_order, 2}, &nbytes),
+            Error::Ok);
+  EXPECT_NE(check_tensor_shape(ScalarType::Float, {ok_sizes, 2}, {ok_order, 1}, &nbytes), Error::Ok);
+}
+
+TEST(ScalarType, SizesAndNames) {
+  EXPECT_EQ(element_size(ScalarType::Float), 4u);
+  EXPECT_EQ(element_size(ScalarType::Long), 8u);
+  EXPECT_EQ(element_size(ScalarType::Bool), 1u);
+  EXPECT_EQ(element_size(ScalarType::BFloat16), 2u);
+  EXPECT_TRUE(is_valid_scalar_type(6));
+  EXPECT_FALSE(is_valid_scalar_type(8));   // ComplexHalf: not supported
+  EXPECT_FALSE(is_valid_scalar_type(-1));
+  EXPECT_STREQ(scalar_type_name(ScalarType::Float), "float32");
+  EXPECT_STREQ(error_name(Error::OperatorMissing), "OperatorMissing");
+}
+
+// Boxed int lists read their Int values afresh.
+TEST(EValue, IntListAndScalars) {
+  EValue a, b;
+  a.tag = b.tag = Tag::Int;
+  a.payload.as_int = 3;
+  b.payload.as_int = 4;
+  EValue* items[2] = {&a, &b};
+  int64_t unboxed[2];
+  EValue list;
+  list.tag = Tag::IntList;
+  list.payload.as_int_list = {items, unboxed, 2};
+  EXPECT_EQ(list.to_int_list()[1], 4);
+  b.payload.as_int = 7;
+  EXPECT_EQ(list.to_int_list()[1], 7);
+  EXPECT_DOUBLE_EQ(a.scalar_as_double(), 3.0);
+  EValue t;
+  t.tag = Tag::Bool;
+  t.payload.as_bool = true;
+  EXPECT_DOUBLE_EQ(t.scalar_as_double(), 1.0);
+}
+
+void kernel_a(KernelContext&, Span<EValue*>) {}
+void kernel_b(KernelContext&, Span<EValue*>) {}
+
+// An exact dtype key wins over the catch-all, whatever the registration order.
+TEST(KernelRegistry, ExactKeyPreferred) {
+  const Kernel kernels[] = {
+      {"registry_test::pick.out", kernel_b, {}},
+      {"registry_test::pick.out", kernel_a, {2, {ScalarType::Float, ScalarType::Float}}},
+  };
+  ASSERT_EQ(register_kernels(kernels), Error::Ok);
+  const ScalarType floats[2] = {ScalarType::Float, ScalarType::Float};
+  const ScalarType ints[2] = {ScalarType::Int, ScalarType::Int};
+  EXPECT_EQ(find_kernel("registry_test::pick.out", floats), kernel_a);
+  EXPECT_EQ(find_kernel("registry_test::pick.out", ints), kernel_b);
+  EXPECT_EQ(find_kernel("registry_test::nothing.out", floats), nullptr);
+  EXPECT_TRUE(has_kernel("registry_test::pick.out"));
+  EXPECT_FALSE(has_kernel("registry_test::pick"));
+}
+
+// Without a catch-all, a dtype mismatch finds nothing; re-registering is a no-op.
+TEST(KernelRegistry, NoCatchAllAndIdempotent) {
+  const Kernel kernels[] = {
+      {"registry_test::only_float.out", kernel_a, {1, {ScalarType::Float}}},
+  };
+  ASSERT_EQ(register_kernels(kernels), Error::Ok);
+  const size_t count = num_registered_kernels();
+  ASSERT_EQ(register_kernels(kernels), Error::Ok);
+  EXPECT_EQ(num_registered_kernels(), count);
+  const ScalarType f[1] = {ScalarType::Float};
+  const ScalarType d[1] = {ScalarType::Double};
+  EXPECT_EQ(find_kernel("registry_test::only_float.out", f), kernel_a);
+  EXPECT_EQ(find_kernel("registry_test::only_float.out", d), nullptr);
+  EXPECT_EQ(find_kernel("registry_test::only_float.out", Span<const ScalarType>()), nullptr);
+  const Kernel bad[] = {{"registry_test::bad.out", nullptr, {}}};
+  EXPECT_EQ(register_kernels(bad), Error::InvalidArgument);
+}
+
+// Scratch memory in a kernel context is bounded and aligned.
+TEST(KernelContext, TempMemory) {
+  alignas(16) uint8_t buf[64];
+  KernelContext ctx(buf, sizeof(buf));
+  void* p = ctx.allocate_temp(40);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(ctx.allocate_temp(40), nullptr);
+  ctx.reset_temp();
+  EXPECT_EQ(ctx.allocate_temp(40), p);
+  KernelContext none;
+  EXPECT_EQ(none.allocate_temp(1), nullptr);
+}
+
+std::string g_last_log;
+void capture(platform::LogLevel, const char* message) { g_last_log = message; }
+
+// Log lines reach the sink; EMBER_CHECK logs and returns its error.
+Error checked(int v) {
+  EMBER_CHECK(v > 0, Error::InvalidArgument, "value %d is not positive", v);
+  return Error::Ok;
+}
+TEST(Platform, LogSinkAndCheck) {
+  platform::set_log_sink(capture);
+  EXPECT_EQ(checked(-5), Error::InvalidArgument);
+  EXPECT_EQ(g_last_log, "value -5 is not positive");
+  platform::set_log_sink(nullptr);
+  EXPECT_EQ(platform::get_log_sink(), nullptr);
+  const uint64_t t0 = platform::now_ns();
+  EXPECT_GE(platform::now_ns(), t0);
+}
+
+}  // namespace
+}  // namespace ember

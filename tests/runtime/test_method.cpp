@@ -1,0 +1,407 @@
+// Method loading and execution: arena layout, value table, instructions,
+// inputs, errors, and the reference file et_two.pte run end to end.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "runtime/executor/method.h"
+#include "runtime/executor/program.h"
+#include "runtime/kernel/kernel.h"
+#include "tests/runtime/pte_builder.h"
+#include "tests/runtime/test_util.h"
+
+namespace ember {
+namespace testing {
+namespace {
+
+TensorSpec planned(std::vector<int32_t> sizes, uint64_t offset, uint32_t memory_id = 1,
+                   ScalarType dtype = ScalarType::Float) {
+  TensorSpec t;
+  t.dtype = dtype;
+  t.sizes = std::move(sizes);
+  t.planned = true;
+  t.memory_id = memory_id;
+  t.offset = offset;
+  return t;
+}
+
+/// A loaded program plus memory for its "forward" method.
+struct Fixture {
+  explicit Fixture(std::vector<uint8_t> bytes, size_t arena = 1 << 20, size_t temp = 4096)
+      : p(load_program(std::move(bytes))) {
+    EXPECT_TRUE(p->program.ok());
+    meta = *p->program->method_meta("forward");
+    mem.reset(new MethodMemory(meta, arena, 0, temp));
+  }
+  Result<Method> load() { return p->program->load_method("forward", &mem->manager); }
+  std::unique_ptr<LoadedProgram> p;
+  MethodMeta meta;
+  std::unique_ptr<MethodMemory> mem;
+};
+
+class MethodTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    register_test_kernels();
+    g_test_kernel_calls = 0;
+  }
+};
+
+/// x (planned input) + y (constant) -> out (planned), through test::add.out.
+PteBuilder add_program() {
+  PteBuilder b;
+  b.buffer_sizes = {0, 64};
+  const int x = b.add_tensor(planned({4}, 0));
+  TensorSpec y;
+  y.sizes = {4};
+  y.data_buffer_idx = b.add_constant(float_bytes({10, 20, 30, 40}));
+  const int yi = b.add_tensor(y);
+  const int out = b.add_tensor(planned({4}, 16));
+  b.add_kernel_call(b.add_operator("test::add", "out"), {x, yi, out, out});
+  b.inputs = {x};
+  b.outputs = {out};
+  return b;
+}
+
+// ExecuTorch's planned offsets land at planned_buffers[memory_id - 1] + offset.
+TEST_F(MethodTest, ArenaLayoutOfReferenceFile) {
+  register_et_two_kernels();
+  Fixture f(read_test_file("et_two.pte"));
+  if (!has_kernel("dim_order_ops::_to_dim_order_copy.out")) GTEST_SKIP() << "kernel missing";
+  Result<Method> m = f.load();
+  ASSERT_TRUE(m.ok());
+  uint8_t* base = f.mem->spans[0].data();
+  EXPECT_EQ(m->value(1)->to_tensor().data(), base + 128);  // input a
+  EXPECT_EQ(m->value(2)->to_tensor().data(), base + 96);   // input b
+  EXPECT_EQ(m->value(7)->to_tensor().data(), base + 64);   // output 0
+  EXPECT_EQ(m->value(10)->to_tensor().data(), base + 0);   // output 1
+  // The constant points into the file's constant segment (base 2048).
+  EXPECT_EQ(m->value(0)->to_tensor().data(), f.p->bytes.data() + 2048);
+  EXPECT_EQ(m->get_input(0), m->value(1));
+  EXPECT_EQ(m->get_output(1), m->value(10));
+  EXPECT_EQ(m->get_output(2), nullptr);
+}
+
+// Two planned buffers: memory_id 2 uses the second span; bad ids and offsets fail.
+TEST_F(MethodTest, ArenaLayoutTwoBuffers) {
+  PteBuilder b;
+  b.buffer_sizes = {0, 64, 128};
+  const int a = b.add_tensor(planned({4}, 16, 1));
+  const int c = b.add_tensor(planned({8}, 96, 2));
+  b.outputs = {a, c};
+  Fixture f(b.finish());
+  Result<Method> m = f.load();
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->value(0)->to_tensor().data(), f.mem->spans[0].data() + 16);
+  EXPECT_EQ(m->value(1)->to_tensor().data(), f.mem->spans[1].data() + 96);
+
+  for (const TensorSpec& bad : {planned({8}, 100, 2),   // runs past buffer 2
+                                planned({4}, 0, 3),     // no buffer 3
+                                planned({4}, 0, 0),     // memory_id is 1-based
+                                planned({4}, uint64_t{1} << 32, 1)}) {
+    PteBuilder bb;
+    bb.buffer_sizes = {0, 64, 128};
+    bb.outputs = {bb.add_tensor(bad)};
+    Fixture fb(bb.finish());
+    EXPECT_EQ(fb.load().error(), Error::InvalidProgram);
+  }
+}
+
+// A caller buffer smaller than the plan is refused at load.
+TEST_F(MethodTest, PlannedBufferTooSmall) {
+  Fixture f(add_program().finish());
+  f.mem->spans[0] = Span<uint8_t>(f.mem->planned[0].data(), 32);
+  EXPECT_EQ(f.load().error(), Error::InvalidArgument);
+  f.mem->manager.planned_buffers = Span<Span<uint8_t>>();
+  EXPECT_EQ(f.load().error(), Error::InvalidArgument);
+}
+
+// A method arena that is too small fails with MemoryAllocationFailed; the
+// bound from MethodMeta is enough for both reference files.
+TEST_F(MethodTest, MethodMemoryBound) {
+  Fixture small(add_program().finish(), 64);
+  EXPECT_EQ(small.load().error(), Error::MemoryAllocationFailed);
+  register_et_two_kernels();
+  for (const char* name : {"et_two.pte", "et_cnn.pte", static_cast<const char*>(nullptr)}) {
+    std::vector<uint8_t> bytes = name ? read_test_file(name) : add_program().finish();
+    auto p = load_program(bytes);
+    ASSERT_TRUE(p->program.ok());
+    MethodMeta meta = *p->program->method_meta("forward");
+    MethodMemory mem(meta, meta.method_memory_bound());
+    Result<Method> m = p->program->load_method("forward", &mem.manager);
+    EXPECT_NE(m.error(), Error::MemoryAllocationFailed) << (name ? name : "add");
+    EXPECT_LE(mem.method_allocator.used(), meta.method_memory_bound());
+  }
+}
+
+// End to end on a synthetic program: planned input copied, constant read, kernel run.
+TEST_F(MethodTest, ExecutesKernel) {
+  Fixture f(add_program().finish());
+  Result<Method> m = f.load();
+  ASSERT_TRUE(m.ok());
+  const float x[4] = {1, 2, 3, 4};
+  ASSERT_EQ(m->set_input(0, x, sizeof(x)), Error::Ok);
+  ASSERT_EQ(m->execute(), Error::Ok);
+  const Tensor& out = m->get_output(0)->to_tensor();
+  EXPECT_EQ(out.data_as<float>()[0], 11.0f);
+  EXPECT_EQ(out.data_as<float>()[3], 44.0f);
+  EXPECT_EQ(g_test_kernel_calls, 1);
+  EXPECT_EQ(m->set_input(0, x, 8), Error::InvalidArgument);  // wrong byte count
+  EXPECT_EQ(m->set_input(1, x, sizeof(x)), Error::InvalidArgument);  // no input 1
+}
+
+// Every kind of value is parsed, and list items point at the right values.
+TEST_F(MethodTest, ValueTable) {
+  PteBuilder b;
+  b.buffer_sizes = {0, 64};
+  const int i0 = b.add_int(3);
+  const int i1 = b.add_int(-4);
+  const int t0 = b.add_tensor(planned({2}, 0));
+  const int il = b.add_int_list({i0, i1});
+  const int tl = b.add_tensor_list({t0, t0});
+  const int ol = b.add_optional_tensor_list({-1, t0});
+  const int dl = b.add_double_list({0.5, 1.5});
+  const int bl = b.add_bool_list({true, false, true});
+  const int s = b.add_string("hello");
+  const int n = b.add_null();
+  const int d = b.add_double(2.25);
+  b.outputs = {t0};
+  Fixture f(b.finish());
+  Result<Method> m = f.load();
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->value(il)->to_int_list()[1], -4);
+  EXPECT_EQ(m->value(il)->payload.as_int_list.items[0], m->value(i0));
+  EXPECT_EQ(m->value(tl)->payload.as_tensor_list.size, 2u);
+  EXPECT_EQ(m->value(tl)->payload.as_tensor_list.items[1], m->value(t0));
+  EXPECT_EQ(m->value(ol)->payload.as_tensor_list.items[0], nullptr);
+  EXPECT_EQ(m->value(ol)->payload.as_tensor_list.items[1], m->value(t0));
+  EXPECT_EQ(m->value(dl)->payload.as_double_list.items[1], 1.5);
+  EXPECT_EQ(m->value(bl)->payload.as_bool_list.items[2], 1);
+  EXPECT_EQ(std::string(m->value(s)->payload.as_string.data, m->value(s)->payload.as_string.size),
+            "hello");
+  EXPECT_TRUE(m->value(n)->is_none());
+  EXPECT_EQ(m->value(d)->to_double(), 2.25);
+  EXPECT_EQ(m->num_values(), 11u);
+}
+
+// List items must name values of the right kind, inside the table.
+TEST_F(MethodTest, BadListsRejected) {
+  for (int which = 0; which < 4; ++which) {
+    PteBuilder b;
+    b.buffer_sizes = {0, 64};
+    const int t0 = b.add_tensor(planned({2}, 0));
+    const int i0 = b.add_int(1);
+    if (which == 0) b.add_int_list({t0});       // IntList item is a tensor
+    if (which == 1) b.add_int_list({i0, 99});   // out of range
+    if (which == 2) b.add_tensor_list({i0});    // TensorList item is an int
+    if (which == 3) b.add_optional_tensor_list({-2});
+    b.outputs = {t0};
+    Fixture f(b.finish());
+    EXPECT_EQ(f.load().error(), Error::InvalidProgram) << "case " << which;
+  }
+}
+
+// Move copies a value; JumpFalse on false skips to its destination; Free is a no-op.
+TEST_F(MethodTest, MoveJumpFalseFree) {
+  PteBuilder b;
+  const int src = b.add_int(7);
+  const int dst = b.add_int(0);
+  const int cond = b.add_bool(false);
+  const int fail = b.add_operator("test::fail", "out");
+  b.add_move(src, dst);
+  b.add_jump_false(cond, 3);
+  b.add_kernel_call(fail, {});
+  b.add_free(src);
+  b.outputs = {dst};
+  Fixture f(b.finish());
+  Result<Method> m = f.load();
+  ASSERT_TRUE(m.ok());
+  ASSERT_EQ(m->execute(), Error::Ok);
+  EXPECT_EQ(m->get_output(0)->to_int(), 7);
+  EXPECT_EQ(g_test_kernel_calls, 0);
+
+  PteBuilder bad;
+  const int c = bad.add_bool(true);
+  bad.add_jump_false(c, 5);  // past the end of a 1-instruction chain
+  Fixture fb(bad.finish());
+  EXPECT_EQ(fb.load().error(), Error::InvalidProgram);
+  PteBuilder bad_move;
+  bad_move.add_move(bad_move.add_int(1), 42);
+  Fixture fm(bad_move.finish());
+  EXPECT_EQ(fm.load().error(), Error::InvalidProgram);
+}
+
+// A kernel that fails makes execute return KernelFailed.
+TEST_F(MethodTest, KernelFailure) {
+  PteBuilder b;
+  b.add_kernel_call(b.add_operator("test::fail", "out"), {});
+  Fixture f(b.finish());
+  Result<Method> m = f.load();
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->execute(), Error::KernelFailed);
+}
+
+// Unknown operators, dtypes without a kernel, bad operator indices.
+TEST_F(MethodTest, OperatorMissing) {
+  PteBuilder b;
+  b.add_kernel_call(b.add_operator("test::nope", "out"), {});
+  EXPECT_EQ(Fixture(b.finish()).load().error(), Error::OperatorMissing);
+
+  PteBuilder ints;  // test::add.out only has a float32 key and no catch-all
+  ints.buffer_sizes = {0, 64};
+  const int x = ints.add_tensor(planned({2}, 0, 1, ScalarType::Int));
+  ints.add_kernel_call(ints.add_operator("test::add", "out"), {x, x, x, x});
+  ints.outputs = {x};
+  EXPECT_EQ(Fixture(ints.finish()).load().error(), Error::OperatorMissing);
+
+  PteBuilder bad_index;
+  bad_index.add_kernel_call(3, {});
+  EXPECT_EQ(Fixture(bad_index.finish()).load().error(), Error::InvalidProgram);
+
+  PteBuilder bad_arg;
+  bad_arg.add_kernel_call(bad_arg.add_operator("test::fail", "out"), {17});
+  EXPECT_EQ(Fixture(bad_arg.finish()).load().error(), Error::InvalidProgram);
+}
+
+// Delegate calls are refused when the method loads, not when it runs.
+TEST_F(MethodTest, DelegateCallRejectedAtLoad) {
+  PteBuilder b;
+  b.add_delegate_call(0, {});
+  EXPECT_EQ(Fixture(b.finish()).load().error(), Error::NotSupported);
+}
+
+// An unplanned input must be bound before execute; binding does not copy.
+TEST_F(MethodTest, UnplannedInput) {
+  PteBuilder b;
+  b.buffer_sizes = {0, 64};
+  TensorSpec in;
+  in.sizes = {4};
+  const int x = b.add_tensor(in);
+  const int out = b.add_tensor(planned({4}, 0));
+  b.add_kernel_call(b.add_operator("test::copy", "out"), {x, out, out});
+  b.inputs = {x};
+  b.outputs = {out};
+  Fixture f(b.finish());
+  Result<Method> m = f.load();
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->execute(), Error::InvalidState);
+  const float data[4] = {5, 6, 7, 8};
+  ASSERT_EQ(m->set_input(0, data, sizeof(data)), Error::Ok);
+  EXPECT_EQ(m->get_input(0)->to_tensor().data(), data);
+  ASSERT_EQ(m->execute(), Error::Ok);
+  EXPECT_EQ(m->get_output(0)->to_tensor().data_as<float>()[3], 8.0f);
+
+  PteBuilder orphan;  // a storage-less tensor that is not an input
+  TensorSpec t;
+  t.sizes = {4};
+  orphan.add_tensor(t);
+  EXPECT_EQ(Fixture(orphan.finish()).load().error(), Error::InvalidProgram);
+}
+
+// Dynamic-bound inputs accept smaller sizes; static ones and wrong dtypes do not.
+TEST_F(MethodTest, InputShapes) {
+  PteBuilder b;
+  b.buffer_sizes = {0, 64};
+  TensorSpec in = planned({2, 4}, 0);
+  in.dynamism = ShapeDynamism::DynamicBound;
+  const int x = b.add_tensor(in);
+  TensorSpec o = planned({2, 4}, 32);
+  o.dynamism = ShapeDynamism::DynamicBound;
+  const int out = b.add_tensor(o);
+  const int s = b.add_tensor(planned({2}, 0));
+  b.add_kernel_call(b.add_operator("test::copy", "out"), {x, out, out});
+  b.inputs = {x, s};
+  b.outputs = {out};
+  Fixture f(b.finish());
+  Result<Method> m = f.load();
+  ASSERT_TRUE(m.ok());
+
+  int32_t sizes[2] = {1, 4};
+  uint8_t order[2] = {0, 1};
+  int32_t strides[2];
+  float data[4] = {1, 2, 3, 4};
+  Tensor small(ScalarType::Float, 2, sizes, order, strides, data);
+  ASSERT_EQ(m->set_input(0, small), Error::Ok);
+  EXPECT_EQ(m->get_input(0)->to_tensor().size(0), 1);
+  ASSERT_EQ(m->execute(), Error::Ok);
+  const Tensor& y = m->get_output(0)->to_tensor();
+  EXPECT_EQ(y.size(0), 1);
+  EXPECT_EQ(y.numel(), 4);
+  EXPECT_EQ(y.data_as<float>()[2], 3.0f);
+
+  int32_t big_sizes[2] = {3, 4};
+  float big_data[12] = {};
+  Tensor big(ScalarType::Float, 2, big_sizes, order, strides, big_data);
+  EXPECT_EQ(m->set_input(0, big), Error::InvalidArgument);
+  int32_t one[1] = {1};
+  Tensor static_small(ScalarType::Float, 1, one, order, strides, data);
+  EXPECT_EQ(m->set_input(1, static_small), Error::InvalidArgument);
+  int32_t two[1] = {2};
+  int32_t ints[2] = {1, 2};
+  Tensor wrong_dtype(ScalarType::Int, 1, two, order, strides, ints);
+  EXPECT_EQ(m->set_input(1, wrong_dtype), Error::InvalidArgument);
+  EValue scalar;
+  scalar.tag = Tag::Int;
+  EXPECT_EQ(m->set_input(1, scalar), Error::InvalidArgument);  // tensor input
+}
+
+// A planned tensor with data_buffer_idx gets its initial value at load.
+TEST_F(MethodTest, MutableDataInitialValue) {
+  PteBuilder b;
+  b.buffer_sizes = {0, 64};
+  TensorSpec t = planned({3}, 16);
+  t.data_buffer_idx = b.add_mutable_data(float_bytes({0.25f, 0.5f, 0.75f}));
+  b.outputs = {b.add_tensor(t)};
+  Fixture f(b.finish());
+  Result<Method> m = f.load();
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->get_output(0)->to_tensor().data(), f.mem->spans[0].data() + 16);
+  EXPECT_EQ(m->get_output(0)->to_tensor().data_as<float>()[2], 0.75f);
+}
+
+// Kernels get scratch memory from the temp allocator, none without one.
+TEST_F(MethodTest, TempMemory) {
+  PteBuilder b;
+  b.add_kernel_call(b.add_operator("test::temp", "out"), {});
+  Fixture with(b.finish());
+  Result<Method> m = with.load();
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->execute(), Error::Ok);
+  EXPECT_EQ(m->execute(), Error::Ok);  // reset between calls
+  Fixture without(b.finish());
+  without.mem->manager.temp_allocator = nullptr;
+  Result<Method> m2 = without.load();
+  ASSERT_TRUE(m2.ok());
+  EXPECT_EQ(m2->execute(), Error::KernelFailed);
+}
+
+// et_two.pte from ExecuTorch: out0 = a + b * 2, out1 = sigmoid(a) - b. If the
+// dim-order copy kernel is missing the load must fail with OperatorMissing.
+TEST_F(MethodTest, RunsReferenceTwoInputs) {
+  const bool portable = register_et_two_kernels();
+  Fixture f(read_test_file("et_two.pte"));
+  Result<Method> m = f.load();
+  if (!has_kernel("dim_order_ops::_to_dim_order_copy.out")) {
+    EXPECT_EQ(m.error(), Error::OperatorMissing);
+    GTEST_SKIP() << "dim_order_ops::_to_dim_order_copy.out is not registered";
+  }
+  ASSERT_TRUE(m.ok()) << "portable kernels: " << portable;
+  const float a[6] = {-1.5f, -0.5f, 0.0f, 0.25f, 1.0f, 3.0f};
+  const float b[6] = {2.0f, -1.0f, 0.5f, 0.0f, -3.0f, 0.125f};
+  ASSERT_EQ(m->set_input(0, a, sizeof(a)), Error::Ok);
+  ASSERT_EQ(m->set_input(1, b, sizeof(b)), Error::Ok);
+  for (int run = 0; run < 2; ++run) {  // results must not depend on leftovers
+    ASSERT_EQ(m->execute(), Error::Ok);
+    const float* out0 = m->get_output(0)->to_tensor().data_as<float>();
+    const float* out1 = m->get_output(1)->to_tensor().data_as<float>();
+    for (int i = 0; i < 6; ++i) {
+      EXPECT_NEAR(out0[i], a[i] + b[i] * 2.0f, 1e-6f) << i;
+      EXPECT_NEAR(out1[i], 1.0f / (1.0f + std::exp(-a[i])) - b[i], 1e-6f) << i;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace testing
+}  // namespace ember

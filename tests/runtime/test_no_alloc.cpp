@@ -1,0 +1,190 @@
+// execute() must not allocate: this binary replaces malloc and the global
+// operator new/delete with counting versions and runs methods under them.
+// (Built as its own executable so the hooks touch no other test.)
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+#include "runtime/executor/method.h"
+#include "runtime/kernel/kernel.h"
+#include "tests/runtime/pte_builder.h"
+#include "tests/runtime/test_util.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define EMBER_NO_MALLOC_HOOKS 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define EMBER_NO_MALLOC_HOOKS 1
+#endif
+#endif
+
+namespace {
+std::atomic<bool> g_counting{false};
+std::atomic<long> g_allocations{0};
+void count() {
+  if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1);
+}
+}  // namespace
+
+#ifndef EMBER_NO_MALLOC_HOOKS
+// glibc's real allocator, under its internal names.
+extern "C" {
+void* __libc_malloc(size_t);
+void* __libc_calloc(size_t, size_t);
+void* __libc_realloc(void*, size_t);
+void* __libc_memalign(size_t, size_t);
+void __libc_free(void*);
+
+void* malloc(size_t n) {
+  count();
+  return __libc_malloc(n);
+}
+void* calloc(size_t n, size_t s) {
+  count();
+  return __libc_calloc(n, s);
+}
+void* realloc(void* p, size_t n) {
+  count();
+  return __libc_realloc(p, n);
+}
+void* aligned_alloc(size_t a, size_t n) {
+  count();
+  return __libc_memalign(a, n);
+}
+int posix_memalign(void** out, size_t a, size_t n) {
+  count();
+  *out = __libc_memalign(a, n);
+  return *out != nullptr ? 0 : 12;  // ENOMEM
+}
+void free(void* p) { __libc_free(p); }
+}
+#endif
+
+void* operator new(size_t n) {
+  count();
+  void* p = std::malloc(n == 0 ? 1 : n);
+  if (p == nullptr) std::abort();
+  return p;
+}
+void* operator new[](size_t n) { return operator new(n); }
+void* operator new(size_t n, const std::nothrow_t&) noexcept {
+  count();
+  return std::malloc(n == 0 ? 1 : n);
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, size_t) noexcept { std::free(p); }
+void operator delete[](void* p, size_t) noexcept { std::free(p); }
+
+namespace ember {
+namespace testing {
+namespace {
+
+/// Count allocations made while `fn` runs.
+template <typename Fn>
+long allocations_during(Fn fn) {
+  g_allocations = 0;
+  g_counting = true;
+  fn();
+  g_counting = false;
+  return g_allocations.load();
+}
+
+// The hooks work: a plain allocation is seen.
+TEST(NoAlloc, HooksCount) {
+  const long n = allocations_during([] {
+    void* volatile p = std::malloc(16);
+    std::free(p);
+    int* volatile q = new int(3);
+    delete q;
+  });
+#ifdef EMBER_NO_MALLOC_HOOKS
+  EXPECT_GE(n, 1);
+#else
+  EXPECT_GE(n, 2);
+#endif
+}
+
+// A synthetic program (kernel, move, jump, temp memory, failing nothing).
+TEST(NoAlloc, SyntheticExecute) {
+  register_test_kernels();
+  PteBuilder b;
+  b.buffer_sizes = {0, 64};
+  TensorSpec x;
+  x.sizes = {4};
+  x.planned = true;
+  const int xi = b.add_tensor(x);
+  TensorSpec out = x;
+  out.offset = 16;
+  const int oi = b.add_tensor(out);
+  const int src = b.add_int(1);
+  const int dst = b.add_int(0);
+  const int cond = b.add_bool(true);
+  b.add_kernel_call(b.add_operator("test::copy", "out"), {xi, oi, oi});
+  b.add_move(src, dst);
+  b.add_jump_false(cond, 4);
+  b.add_kernel_call(b.add_operator("test::temp", "out"), {});
+  b.inputs = {xi};
+  b.outputs = {oi, dst};
+  auto p = load_program(b.finish());
+  ASSERT_TRUE(p->program.ok());
+  MethodMemory mem(*p->program->method_meta("forward"));
+  Result<Method> m = p->program->load_method("forward", &mem.manager);
+  ASSERT_TRUE(m.ok());
+  const float data[4] = {1, 2, 3, 4};
+  Error e1 = Error::Internal, e2 = Error::Internal, e3 = Error::Internal;
+  const long n = allocations_during([&] {
+    e1 = m->set_input(0, data, sizeof(data));
+    e2 = m->execute();
+    e3 = m->execute();
+  });
+  EXPECT_EQ(e1, Error::Ok);
+  EXPECT_EQ(e2, Error::Ok);
+  EXPECT_EQ(e3, Error::Ok);
+  EXPECT_EQ(n, 0);
+}
+
+// The ExecuTorch reference program with real (or stand-in) kernels.
+TEST(NoAlloc, ReferenceExecute) {
+  register_et_two_kernels();
+  if (!has_kernel("dim_order_ops::_to_dim_order_copy.out")) GTEST_SKIP() << "kernel missing";
+  auto p = load_program(read_test_file("et_two.pte"));
+  ASSERT_TRUE(p->program.ok());
+  MethodMemory mem(*p->program->method_meta("forward"));
+  Result<Method> m = p->program->load_method("forward", &mem.manager);
+  ASSERT_TRUE(m.ok());
+  const float a[6] = {1, 2, 3, 4, 5, 6};
+  Error e = Error::Internal;
+  const long n = allocations_during([&] {
+    m->set_input(0, a, sizeof(a));
+    m->set_input(1, a, sizeof(a));
+    e = m->execute();
+  });
+  EXPECT_EQ(e, Error::Ok);
+  EXPECT_EQ(n, 0);
+}
+
+// The CNN reference program through the portable kernels.
+TEST(NoAlloc, ReferenceCnnExecute) {
+  register_et_two_kernels();
+  if (!has_kernel("aten::convolution.out")) GTEST_SKIP() << "portable kernels not built";
+  auto p = load_program(read_test_file("et_cnn.pte"));
+  ASSERT_TRUE(p->program.ok());
+  MethodMemory mem(*p->program->method_meta("forward"), 1 << 20, 0, 1 << 20);
+  Result<Method> m = p->program->load_method("forward", &mem.manager);
+  ASSERT_TRUE(m.ok());
+  std::vector<float> x(3 * 16 * 16, 0.5f);
+  Error e = Error::Internal;
+  const long n = allocations_during([&] {
+    m->set_input(0, x.data(), x.size() * sizeof(float));
+    e = m->execute();
+  });
+  EXPECT_EQ(e, Error::Ok);
+  EXPECT_EQ(n, 0);
+}
+
+}  // namespace
+}  // namespace testing
+}  // namespace ember

@@ -1,0 +1,56 @@
+// Shared test helpers: reference files, a method harness that owns its
+// memory, and a tiny kernel set under "test::" names.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "runtime/core/data_loader.h"
+#include "runtime/core/memory_allocator.h"
+#include "runtime/executor/memory_manager.h"
+#include "runtime/executor/method.h"
+#include "runtime/executor/program.h"
+
+namespace ember {
+namespace testing {
+
+/// Bytes of tests/runtime/data/<name>.
+std::vector<uint8_t> read_test_file(const std::string& name);
+
+/// Program bytes kept alive with their loader and the Program over them.
+struct LoadedProgram {
+  std::vector<uint8_t> bytes;
+  std::unique_ptr<BufferDataLoader> loader;
+  Result<Program> program = Error::Internal;
+};
+std::unique_ptr<LoadedProgram> load_program(std::vector<uint8_t> bytes);
+
+/// Memory for one method: a method arena, planned buffers sized from the
+/// MethodMeta (plus `extra` bytes each) and a temp arena.
+struct MethodMemory {
+  explicit MethodMemory(const MethodMeta& meta, size_t arena = 1 << 20, size_t extra = 0,
+                        size_t temp = 4096);
+  std::vector<uint8_t> arena_bytes;
+  std::vector<std::vector<uint8_t>> planned;
+  std::vector<Span<uint8_t>> spans;
+  std::vector<uint8_t> temp_bytes;
+  MemoryAllocator method_allocator;
+  MemoryAllocator temp_allocator;
+  MemoryManager manager;
+};
+
+/// Register test::add.out (float, exact key), test::copy.out (catch-all),
+/// test::fail.out (always fails), test::temp.out (needs 64 bytes of temp).
+void register_test_kernels();
+
+/// How many times test kernels ran (reset by the caller).
+extern int g_test_kernel_calls;
+
+/// Register the portable kernels when they are built, else minimal
+/// stand-ins for the ops of et_two.pte. Returns true for the portable set.
+bool register_et_two_kernels();
+
+}  // namespace testing
+}  // namespace ember
