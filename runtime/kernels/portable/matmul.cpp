@@ -11,6 +11,8 @@
 // Transposed B (unit row stride) uses dot products over contiguous K.
 #include "runtime/kernels/portable/matmul.h"
 
+#include <cstring>
+
 namespace ember {
 namespace portable {
 namespace {
@@ -32,23 +34,64 @@ void scale_c(int64_t m, int64_t n, float beta, float* c, int64_t ldc) {
   }
 }
 
-/// One 4x8 tile over depth [k0, k0 + kb): B row-major (unit column stride).
+#if defined(__GNUC__) || defined(__clang__)
+// GCC/Clang generic vectors (no target intrinsics): 4 lanes map to SSE/NEON
+// registers, so a 4x8 tile is 8 accumulator registers on any target.
+typedef float Vec4 __attribute__((vector_size(16)));
+
+inline Vec4 load4(const float* p) {
+  Vec4 v;
+  memcpy(&v, p, sizeof(v));
+  return v;
+}
+
+inline void store4(float* p, Vec4 v) { memcpy(p, &v, sizeof(v)); }
+
+/// One 4x8 tile over depth [0, kb): B row-major (unit column stride).
+inline void tile_4x8(const float* a, int64_t a_rs, int64_t a_cs, const float* b, int64_t b_rs,
+                     int64_t kb, float alpha, float* c, int64_t ldc) {
+  Vec4 c00 = {}, c01 = {}, c10 = {}, c11 = {}, c20 = {}, c21 = {}, c30 = {}, c31 = {};
+  const float* a0 = a;
+  const float* a1 = a + a_rs;
+  const float* a2 = a + 2 * a_rs;
+  const float* a3 = a + 3 * a_rs;
+  for (int64_t p = 0; p < kb; ++p) {
+    const Vec4 b0 = load4(b + p * b_rs);
+    const Vec4 b1 = load4(b + p * b_rs + 4);
+    const float x0 = a0[p * a_cs], x1 = a1[p * a_cs], x2 = a2[p * a_cs], x3 = a3[p * a_cs];
+    c00 += x0 * b0;
+    c01 += x0 * b1;
+    c10 += x1 * b0;
+    c11 += x1 * b1;
+    c20 += x2 * b0;
+    c21 += x2 * b1;
+    c30 += x3 * b0;
+    c31 += x3 * b1;
+  }
+  const Vec4 rows[kTileM][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}};
+  for (int r = 0; r < kTileM; ++r) {
+    float* crow = c + r * ldc;
+    store4(crow, load4(crow) + alpha * rows[r][0]);
+    store4(crow + 4, load4(crow + 4) + alpha * rows[r][1]);
+  }
+}
+#else
+/// One 4x8 tile over depth [0, kb): B row-major (unit column stride).
 inline void tile_4x8(const float* a, int64_t a_rs, int64_t a_cs, const float* b, int64_t b_rs,
                      int64_t kb, float alpha, float* c, int64_t ldc) {
   float acc[kTileM][kTileN] = {};
   for (int64_t p = 0; p < kb; ++p) {
     const float* brow = b + p * b_rs;
-    float bv[kTileN];
-    for (int t = 0; t < kTileN; ++t) bv[t] = brow[t];
     for (int r = 0; r < kTileM; ++r) {
       const float av = a[r * a_rs + p * a_cs];
-      for (int t = 0; t < kTileN; ++t) acc[r][t] += av * bv[t];
+      for (int t = 0; t < kTileN; ++t) acc[r][t] += av * brow[t];
     }
   }
   for (int r = 0; r < kTileM; ++r) {
     for (int t = 0; t < kTileN; ++t) c[r * ldc + t] += alpha * acc[r][t];
   }
 }
+#endif
 
 /// Any rows x cols block with unit-column-stride B: the ragged edges.
 void block_scalar(const float* a, int64_t a_rs, int64_t a_cs, const float* b, int64_t b_rs,
