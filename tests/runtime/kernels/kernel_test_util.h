@@ -237,6 +237,10 @@ inline void expect_close(const std::vector<float>& got, const std::vector<float>
       EXPECT_TRUE(std::isnan(got[i])) << "at " << i;
       continue;
     }
+    if (std::isinf(want[i])) {
+      EXPECT_EQ(got[i], want[i]) << "at " << i;
+      continue;
+    }
     EXPECT_NEAR(got[i], want[i], tol * (1.0f + std::fabs(want[i]))) << "at " << i;
   }
 }
