@@ -249,6 +249,8 @@ Error Method::set_input(size_t i, const Tensor& t) {
       std::memcpy(dst.mutable_data(), t.data(), t.nbytes());
     }
   } else {
+    EMBER_CHECK(reinterpret_cast<uintptr_t>(t.data()) % element_size(dst.dtype()) == 0,
+                Error::InvalidArgument, "input %zu: data is not aligned to its elements", i);
     dst.set_data(t.mutable_data());
   }
   return Error::Ok;
@@ -264,6 +266,8 @@ Error Method::set_input(size_t i, const void* data, size_t nbytes) {
   if (input_planned_[i]) {
     if (nbytes > 0) std::memcpy(dst.mutable_data(), data, nbytes);
   } else {
+    EMBER_CHECK(reinterpret_cast<uintptr_t>(data) % element_size(dst.dtype()) == 0,
+                Error::InvalidArgument, "input %zu: data is not aligned to its elements", i);
     dst.set_data(const_cast<void*>(data));  // bound, not copied; kernels only read inputs
   }
   return Error::Ok;
@@ -293,6 +297,8 @@ Error Method::set_output_data_ptr(size_t i, void* data, size_t nbytes) {
   EMBER_CHECK(nbytes >= t.capacity_bytes() && (data != nullptr || nbytes == 0),
               Error::InvalidArgument, "output %zu needs %zu bytes, %zu given", i,
               t.capacity_bytes(), nbytes);
+  EMBER_CHECK(reinterpret_cast<uintptr_t>(data) % element_size(t.dtype()) == 0,
+              Error::InvalidArgument, "output %zu: data is not aligned to its elements", i);
   t.set_data(data);
   return Error::Ok;
 }

@@ -36,6 +36,42 @@ uint64_t read_u64(const uint8_t* p) {
   return v;
 }
 
+/// True when a vector of 8-byte elements starts 8-byte aligned (or is absent).
+template <typename T>
+bool aligned8(const flatbuffers::Vector<T>* v) {
+  static_assert(sizeof(T) == 8, "only 8-byte elements need this check");
+  return v == nullptr || reinterpret_cast<uintptr_t>(v->data()) % 8 == 0;
+}
+
+/// The FlatBuffers verifier checks vector alignment only to 4 bytes; reading
+/// a misaligned int64/double vector is undefined behaviour (and DoubleList
+/// items go to kernels as a pointer). Check every 8-byte vector once.
+Error check_wide_vectors(const fb::Program* program) {
+  const fb::SubsegmentOffsets* cs = program->constant_segment();
+  EMBER_CHECK(cs == nullptr || aligned8(cs->offsets()), Error::InvalidProgram,
+              "constant segment offsets are misaligned");
+  if (program->mutable_data_segments() != nullptr) {
+    for (const fb::SubsegmentOffsets* m : *program->mutable_data_segments()) {
+      EMBER_CHECK(aligned8(m->offsets()), Error::InvalidProgram,
+                  "mutable data offsets are misaligned");
+    }
+  }
+  if (program->execution_plan() == nullptr) return Error::Ok;
+  for (const fb::ExecutionPlan* plan : *program->execution_plan()) {
+    EMBER_CHECK(aligned8(plan->non_const_buffer_sizes()), Error::InvalidProgram,
+                "non_const_buffer_sizes is misaligned");
+    if (plan->values() == nullptr) continue;
+    for (uint32_t i = 0; i < plan->values()->size(); ++i) {
+      const fb::EValue* ev = plan->values()->Get(i);
+      const fb::IntList* il = ev->val_as_IntList();
+      const fb::DoubleList* dl = ev->val_as_DoubleList();
+      EMBER_CHECK((il == nullptr || aligned8(il->items())) && (dl == nullptr || aligned8(dl->items())),
+                  Error::InvalidProgram, "value %u: list items are misaligned", i);
+    }
+  }
+  return Error::Ok;
+}
+
 }  // namespace
 
 Result<ProgramHeader> parse_program_header(Span<const uint8_t> head, size_t file_size) {
@@ -115,6 +151,9 @@ Result<Program> Program::load(DataLoader* loader, Verification verification) {
                 "the flatbuffer failed verification (corrupt or truncated .pte)");
   }
   p.program_ = fb::GetProgram(p.program_data_.data());
+  if (verification == Verification::InternalConsistency) {
+    EMBER_TRY(check_wide_vectors(p.program_));
+  }
 
   // 3. The constant segment, when the file has one with data.
   const fb::SubsegmentOffsets* cs = p.program_->constant_segment();

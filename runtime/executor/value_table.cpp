@@ -86,6 +86,11 @@ Result<Tensor*> make_tensor(const Context& c, size_t index, const fb::Tensor* t)
     data = const_cast<void*>(*cdata);
   }
 
+  // Kernels read elements in place: a misaligned pointer would be undefined behaviour.
+  EMBER_CHECK(reinterpret_cast<uintptr_t>(data) % element_size(dtype) == 0, Error::InvalidProgram,
+              "value %zu: data at %p is not aligned to its %zu-byte elements", index, data,
+              element_size(dtype));
+
   // 2. The Tensor and its shape arrays.
   const size_t dim = sizes.size();
   int32_t* own_sizes = c.alloc->allocate_array<int32_t>(dim);

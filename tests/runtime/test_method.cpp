@@ -99,7 +99,8 @@ TEST_F(MethodTest, ArenaLayoutTwoBuffers) {
   for (const TensorSpec& bad : {planned({8}, 100, 2),   // runs past buffer 2
                                 planned({4}, 0, 3),     // no buffer 3
                                 planned({4}, 0, 0),     // memory_id is 1-based
-                                planned({4}, uint64_t{1} << 32, 1)}) {
+                                planned({4}, uint64_t{1} << 32, 1),
+                                planned({4}, 2, 1)}) {  // misaligned for float32
     PteBuilder bb;
     bb.buffer_sizes = {0, 64, 128};
     bb.outputs = {bb.add_tensor(bad)};
@@ -286,6 +287,8 @@ TEST_F(MethodTest, UnplannedInput) {
   Result<Method> m = f.load();
   ASSERT_TRUE(m.ok());
   EXPECT_EQ(m->execute(), Error::InvalidState);
+  alignas(8) uint8_t raw[20] = {};
+  EXPECT_EQ(m->set_input(0, raw + 1, 16), Error::InvalidArgument);  // misaligned
   const float data[4] = {5, 6, 7, 8};
   ASSERT_EQ(m->set_input(0, data, sizeof(data)), Error::Ok);
   EXPECT_EQ(m->get_input(0)->to_tensor().data(), data);
