@@ -17,7 +17,8 @@ class MemoryAllocator {
 
   /// `nbytes` bytes aligned to `alignment` (a power of two), or nullptr when
   /// the buffer is exhausted or the alignment is not a power of two.
-  /// A zero-byte request returns a valid non-null pointer when any space is left.
+  /// A zero-byte request returns a non-null pointer (not to be dereferenced)
+  /// unless the alignment padding does not fit.
   void* allocate(size_t nbytes, size_t alignment = kDefaultAlignment);
 
   /// `count` objects of T (uninitialised), or nullptr (also when count * sizeof(T) overflows).

@@ -303,8 +303,12 @@ Status Module::execute(const std::string& name, const std::vector<Value>& inputs
     if (v.tag == Tag::Tensor) {
       const TensorView& tv = v.tensor;
       const size_t dim = tv.sizes.size();
-      if (dim > static_cast<size_t>(kMaxRank) || (!tv.dim_order.empty() && tv.dim_order.size() != dim)) {
-        return {Error::InvalidArgument, where + ": bad rank or dim order"};
+      if (dim > static_cast<size_t>(kMaxRank)) {
+        return {Error::InvalidArgument, where + ": rank " + std::to_string(dim) + " exceeds 16"};
+      }
+      if (!tv.dim_order.empty() && tv.dim_order.size() != dim) {
+        return {Error::InvalidArgument, where + ": " + std::to_string(tv.dim_order.size()) +
+                                            " dim_order entries for rank " + std::to_string(dim)};
       }
       int32_t sizes[kMaxRank];
       uint8_t order[kMaxRank];

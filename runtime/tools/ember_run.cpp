@@ -323,6 +323,11 @@ int main(int argc, char** argv) {
           return fail(path + ": dtype " + ember::scalar_type_name(arr.dtype) + ", " + where +
                       " expects " + ember::scalar_type_name(in.dtype));
         }
+        if (arr.shape.size() != in.sizes.size()) {
+          std::vector<int64_t> expected(in.sizes.begin(), in.sizes.end());
+          return fail(path + ": shape " + format_shape(arr.shape) + ", " + where + " expects " +
+                      format_shape(expected));
+        }
         view.sizes = arr.shape;
         storage[i] = std::move(arr.data);
       } else {

@@ -1,0 +1,79 @@
+// The kernel interface: what a kernel receives and how it is registered.
+//
+// A kernel implements one out-variant operator, e.g. "aten::add.out". The
+// executor resolves every KernelCall once at load to a KernelFn (by name and
+// the dtypes of its tensor arguments) and calls it with the call's arguments
+// in schema order: `add.out(self, other, *, alpha, out)` gets
+// [self, other, alpha, out, out] (the out tensor appears as an argument and
+// again as the result; several results add a TensorList at the end).
+#pragma once
+
+#include <cstdint>
+
+#include "runtime/core/error.h"
+#include "runtime/core/evalue.h"
+#include "runtime/core/span.h"
+
+namespace ember {
+
+/// Per-call context. A kernel reports failure through fail(); it must not
+/// allocate heap memory: scratch space comes from allocate_temp().
+class KernelContext {
+ public:
+  KernelContext() = default;
+  KernelContext(uint8_t* temp, size_t temp_size) : temp_(temp), temp_size_(temp_size) {}
+
+  /// Mark the call failed. The executor stops and returns this error.
+  void fail(Error e) { error_ = e; }
+  Error error() const { return error_; }
+  /// Scratch memory valid until the kernel returns; nullptr if exhausted.
+  void* allocate_temp(size_t nbytes, size_t alignment = 16);
+  void reset_temp() { temp_used_ = 0; }
+
+ private:
+  Error error_ = Error::Ok;
+  uint8_t* temp_ = nullptr;
+  size_t temp_size_ = 0;
+  size_t temp_used_ = 0;
+};
+
+/// A kernel. `args` has one entry per schema argument plus the result(s).
+using KernelFn = void (*)(KernelContext& ctx, Span<EValue*> args);
+
+/// What a kernel accepts: a dtype per tensor argument (in order), or an empty
+/// key meaning "any dtype; the kernel checks and fails with NotSupported".
+/// At load the executor prefers an exact key match over the catch-all.
+struct KernelKey {
+  static constexpr int kMaxTensors = 8;
+  int8_t num_dtypes = 0;  ///< 0: matches anything
+  ScalarType dtypes[kMaxTensors] = {};
+};
+
+/// One registry entry. `name` is "namespace::op.overload", e.g. "aten::add.out".
+struct Kernel {
+  const char* name;
+  KernelFn fn;
+  KernelKey key;
+};
+
+/// Add kernels to the global registry (a fixed-capacity table, no heap).
+/// Fails with Internal if the table is full. Registration is explicit: call
+/// it from a function such as register_portable_kernels(), never from a
+/// static initializer the linker could drop.
+Error register_kernels(Span<const Kernel> kernels);
+
+/// Find the best kernel for `name` given the dtypes of the call's tensor
+/// arguments. Returns nullptr when no kernel has that name or none matches.
+KernelFn find_kernel(const char* name, Span<const ScalarType> tensor_dtypes);
+
+/// True if any kernel is registered under `name`.
+bool has_kernel(const char* name);
+
+/// Number of registered kernels, and the i-th one (for listing).
+size_t num_registered_kernels();
+const Kernel* registered_kernel(size_t i);
+
+/// Register every portable kernel (runtime/kernels/portable). Idempotent.
+Error register_portable_kernels();
+
+}  // namespace ember
