@@ -17,6 +17,28 @@
 using namespace mlir;
 
 namespace ember {
+namespace {
+
+/// "file:line (node name)" for the locations the importer makes, MLIR's own
+/// form for the rest.
+void printLocation(llvm::raw_ostream &os, Location loc) {
+  if (auto name = dyn_cast<NameLoc>(loc)) {
+    if (auto file = dyn_cast<FileLineColLoc>(name.getChildLoc())) {
+      os << file.getFilename().getValue() << ":" << file.getLine() << " (" << name.getName().getValue()
+         << ")";
+      return;
+    }
+    os << name.getName().getValue();
+    return;
+  }
+  if (auto file = dyn_cast<FileLineColLoc>(loc)) {
+    os << file.getFilename().getValue() << ":" << file.getLine() << ":" << file.getColumn();
+    return;
+  }
+  os << loc;
+}
+
+} // namespace
 
 void registerEmberDialects(DialectRegistry &registry) {
   registry.insert<func::FuncDialect, edge::EdgeDialect>();
@@ -30,10 +52,14 @@ CompilerSession::CompilerSession() {
   context_->getDiagEngine().registerHandler([this](Diagnostic &diag) {
     std::string text;
     llvm::raw_string_ostream os(text);
-    os << diag.getLocation() << ": "
+    printLocation(os, diag.getLocation());
+    os << ": "
        << (diag.getSeverity() == DiagnosticSeverity::Error ? "error: " : "note: ") << diag;
-    for (Diagnostic &note : diag.getNotes())
-      os << "\n  " << note.getLocation() << ": note: " << note;
+    for (Diagnostic &note : diag.getNotes()) {
+      os << "\n  ";
+      printLocation(os, note.getLocation());
+      os << ": note: " << note;
+    }
     diagnostics_.push_back(os.str());
     return success();
   });

@@ -71,14 +71,23 @@ LogicalResult checkOp(Operation *op) {
   for (auto [i, type] : llvm::enumerate(op->getOperandTypes()))
     if (failed(checkValueType(op, type, "operand #" + std::to_string(i))))
       return failure();
-  for (auto [i, type] : llvm::enumerate(op->getResultTypes())) {
+  for (auto [i, type] : llvm::enumerate(op->getResultTypes()))
     if (failed(checkValueType(op, type, "result #" + std::to_string(i))))
       return failure();
-    Type element = cast<RankedTensorType>(type).getElementType();
-    if (!(edge::dtypeBit(element) & info->dtypes))
-      return op->emitOpError("has no kernel for element type ")
-             << element << " (kernels take " << maskNames(info->dtypes) << ")";
-  }
+  // Kernels dispatch on the element type of the first tensor operand (the
+  // first result for ops without tensor operands); other operands and results
+  // (indices, masks) have their own fixed types.
+  Type dispatch;
+  for (Type type : op->getOperandTypes())
+    if (auto tensor = dyn_cast<RankedTensorType>(type)) {
+      dispatch = tensor.getElementType();
+      break;
+    }
+  if (!dispatch && op->getNumResults() > 0)
+    dispatch = cast<RankedTensorType>(op->getResult(0).getType()).getElementType();
+  if (dispatch && !(edge::dtypeBit(dispatch) & info->dtypes))
+    return op->emitOpError("has no kernel for element type ")
+           << dispatch << " (kernels take " << maskNames(info->dtypes) << ")";
   return success();
 }
 
