@@ -1,0 +1,29 @@
+"""Ember: torch.export graph in, one .pte file out, run by a small C++ runtime.
+
+    ep = torch.export.export(model.eval(), example_inputs)
+    prog = ember.to_edge(ep).to_executorch()
+    prog.save("model.pte")
+    y = ember.runtime.load("model.pte").forward(x)
+"""
+
+from . import runtime
+from .config import EdgeCompileConfig, ExecutorchBackendConfig
+from .errors import CompileError, EmberError, EmberRuntimeError, UnsupportedOpError
+
+__version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    # The compiler front end imports torch; keep `import ember` (and the
+    # runtime) usable without it.
+    if name in ("to_edge", "EdgeProgramManager", "ExecutorchProgramManager"):
+        from . import edge
+        return getattr(edge, name)
+    raise AttributeError(f"module 'ember' has no attribute {name!r}")
+
+
+__all__ = [
+    "to_edge", "EdgeProgramManager", "ExecutorchProgramManager", "EdgeCompileConfig",
+    "ExecutorchBackendConfig", "runtime", "EmberError", "CompileError", "UnsupportedOpError",
+    "EmberRuntimeError",
+]

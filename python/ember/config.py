@@ -1,0 +1,40 @@
+"""Compile options, under the names ExecuTorch users know."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class EdgeCompileConfig:
+    """Options of `to_edge`.
+
+    _check_ir_validity: run the Edge-contract verifier after import (always
+    on in Ember; kept for ExecuTorch compatibility, False is rejected).
+    """
+
+    _check_ir_validity: bool = True
+
+    def __post_init__(self) -> None:
+        if not self._check_ir_validity:
+            raise ValueError("Ember always verifies the Edge contract; "
+                             "_check_ir_validity=False is not supported")
+
+
+@dataclass(frozen=True)
+class ExecutorchBackendConfig:
+    """Options of `to_executorch`: memory planning.
+
+    alloc_graph_input / alloc_graph_output: place user inputs / outputs in the
+    planned arena (True, the default) or leave them to the caller.
+    memory_alignment: byte alignment of every planned tensor (a power of two).
+    """
+
+    alloc_graph_input: bool = True
+    alloc_graph_output: bool = True
+    memory_alignment: int = 16
+
+    def __post_init__(self) -> None:
+        a = self.memory_alignment
+        if a <= 0 or a & (a - 1):
+            raise ValueError(f"memory_alignment must be a power of two, got {a}")

@@ -1,0 +1,114 @@
+"""EdgeProgramManager and ExecutorchProgramManager: the to_edge / to_executorch API."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Mapping
+
+from torch.export import ExportedProgram
+
+from . import _C, _graph
+from .config import EdgeCompileConfig, ExecutorchBackendConfig
+
+
+class EdgeProgramManager:
+    """One or more methods in the Edge dialect, verified against the Edge contract.
+
+    `str(edge)` (or `edge.ir()`) shows the Edge IR; `to_executorch()` plans
+    memory and serializes a .pte.
+    """
+
+    def __init__(self, programs: Mapping[str, ExportedProgram],
+                 compile_config: EdgeCompileConfig | None = None):
+        self.compile_config = compile_config or EdgeCompileConfig()
+        # 1. Decompose to core ATen (the only step that needs torch's passes).
+        self._programs = {name: ep.run_decompositions() for name, ep in sorted(programs.items())}
+        # 2. Reject unsupported operators before any other work.
+        _graph.check_supported(self._programs)
+        # 3. Hand every method to C++ in one call; weights are not copied.
+        self._graphs = [_graph.graph_dict(name, ep) for name, ep in self._programs.items()]
+        self._session = self._import()
+        self._session.run_to("edge")
+
+    def _import(self) -> "_C.CompilerSession":
+        session = _C.CompilerSession()
+        session.import_graphs(self._graphs)
+        return session
+
+    @property
+    def methods(self) -> list[str]:
+        return list(self._programs)
+
+    def exported_program(self, method_name: str = "forward") -> ExportedProgram:
+        """The decomposed program of a method."""
+        return self._programs[method_name]
+
+    def ir(self, full: bool = False) -> str:
+        """The Edge IR as MLIR text (large constants elided unless `full`)."""
+        return self._session.print(full)
+
+    def __str__(self) -> str:
+        return self.ir()
+
+    def to_executorch(self, config: ExecutorchBackendConfig | None = None
+                      ) -> "ExecutorchProgramManager":
+        """Plan memory and emit the .pte."""
+        config = config or ExecutorchBackendConfig()
+        session = self._import()  # a fresh module: the plan depends on config
+        data = session.emit(alignment=config.memory_alignment,
+                            plan_inputs=config.alloc_graph_input,
+                            plan_outputs=config.alloc_graph_output)
+        return ExecutorchProgramManager(data, session.print(False), self.methods)
+
+
+class ExecutorchProgramManager:
+    """A serialized program: `.buffer` holds the .pte bytes, `.save()` writes them."""
+
+    def __init__(self, buffer: bytes, planned_ir: str, methods: list[str]):
+        self._buffer = buffer
+        self._planned_ir = planned_ir
+        self.methods = methods
+
+    @property
+    def buffer(self) -> bytes:
+        return self._buffer
+
+    def ir(self) -> str:
+        """The planned Edge IR the file was emitted from."""
+        return self._planned_ir
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the .pte atomically: a temporary file in the same folder, then a rename."""
+        path = Path(path)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(self._buffer)
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+    def write_to_file(self, f) -> None:
+        """ExecuTorch's spelling: write the bytes to an open binary file."""
+        f.write(self._buffer)
+
+
+def to_edge(programs: ExportedProgram | Mapping[str, ExportedProgram],
+            compile_config: EdgeCompileConfig | None = None) -> EdgeProgramManager:
+    """Lower exported program(s) to the Edge dialect.
+
+    `programs` is one ExportedProgram (method "forward") or a dict of method
+    name to ExportedProgram.
+    """
+    if isinstance(programs, ExportedProgram):
+        programs = {"forward": programs}
+    if not programs:
+        raise ValueError("to_edge needs at least one program")
+    for name, ep in programs.items():
+        if not isinstance(ep, ExportedProgram):
+            raise TypeError(f"method '{name}' is a {type(ep).__name__}, not an ExportedProgram")
+    return EdgeProgramManager(programs, compile_config)

@@ -1,0 +1,83 @@
+"""Ember's C++ runtime from Python: load a .pte and run its methods.
+
+    m = ember.runtime.load("model.pte")      # path (memory-mapped) or bytes
+    y = m.forward(x)                          # torch tensors or numpy arrays in
+
+Outputs come back as torch tensors when the inputs were torch tensors, numpy
+arrays otherwise, nested as the exported method returned them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import _C, _pytree
+
+__all__ = ["load", "Module", "runner_path"]
+
+
+def runner_path() -> Path:
+    """The installed `ember_run` command-line runner."""
+    return Path(__file__).parent / "bin" / "ember_run"
+
+
+def _to_numpy(x: Any) -> tuple[Any, bool]:
+    try:
+        import torch
+        if isinstance(x, torch.Tensor):
+            return x.detach().cpu().contiguous().numpy(), True
+    except ImportError:  # the runtime works without torch
+        pass
+    return x, False
+
+
+class Module:
+    """A loaded program. Methods load on first use."""
+
+    def __init__(self, native: "_C.RuntimeModule"):
+        self._native = native
+        self._specs: dict[str, tuple[Any, Any]] = {}
+
+    @property
+    def method_names(self) -> list[str]:
+        return self._native.method_names()
+
+    def method_meta(self, name: str = "forward") -> dict:
+        """Inputs, outputs (dtype, sizes, dim order, planned), planned buffer
+        sizes and operators of a method."""
+        return self._native.method_info(name)
+
+    def run_method(self, name: str, inputs: list | tuple) -> Any:
+        flat = [_to_numpy(x) for x in inputs]
+        outputs = self._native.execute(name, [a for a, _ in flat])
+        if any(is_torch for _, is_torch in flat):
+            import torch
+            outputs = [torch.from_numpy(o) if isinstance(o, np.ndarray) else o for o in outputs]
+        return _pytree.unflatten(self._out_spec(name), outputs)
+
+    def forward(self, *inputs: Any) -> Any:
+        return self.run_method("forward", inputs)
+
+    def __call__(self, *inputs: Any) -> Any:
+        return self.forward(*inputs)
+
+    def _out_spec(self, name: str) -> _pytree.Node:
+        if name not in self._specs:
+            spec = self._native.out_spec(name)
+            node = _pytree.decode(spec) if spec else None
+            n = len(self.method_meta(name)["outputs"])
+            if node is None or node.num_leaves() != n:
+                node = _pytree.Node("$") if n == 1 else _pytree.Node("T", [_pytree.Node("$")] * n)
+            self._specs[name] = node
+        return self._specs[name]
+
+
+def load(source: str | os.PathLike | bytes) -> Module:
+    """Load a .pte from a path (memory-mapped) or from bytes (copied)."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return Module(_C.RuntimeModule.from_bytes(bytes(source)))
+    return Module(_C.RuntimeModule.load(os.fspath(source)))

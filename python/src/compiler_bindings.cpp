@@ -1,0 +1,191 @@
+// Python bindings of the compiler: one CompilerSession per EdgeProgramManager.
+// Failures come back from C++ as collected diagnostics and become one
+// ember.errors.CompileError here, never an abort or a printed dump.
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include "compiler/CompilerSession.h"
+#include "exir/EdgeOpTable.h"
+
+namespace py = pybind11;
+using ember::ArgValue;
+
+namespace {
+
+[[noreturn]] void raise(const char* cls, const std::string& message) {
+  py::object type = py::module_::import("ember.errors").attr(cls);
+  PyErr_SetObject(type.ptr(), type(message).ptr());
+  throw py::error_already_set();
+}
+
+ember::TensorDesc to_tensor_desc(const py::handle& dtype, const py::handle& shape) {
+  ember::TensorDesc d;
+  d.dtype = dtype.cast<int>();
+  d.shape = shape.cast<std::vector<int64_t>>();
+  return d;
+}
+
+/// A Python argument value -> ArgValue. Tensors arrive as ("t", id) and lists
+/// of tensors as ("tl", [ids]) with -1 for None; everything else is literal.
+ArgValue to_arg(const py::handle& v) {
+  ArgValue a;
+  using K = ArgValue::Kind;
+  if (v.is_none()) return a;
+  if (py::isinstance<py::bool_>(v)) { a.kind = K::Bool; a.boolValue = v.cast<bool>(); return a; }
+  if (py::isinstance<py::int_>(v)) { a.kind = K::Int; a.intValue = v.cast<int64_t>(); return a; }
+  if (py::isinstance<py::float_>(v)) { a.kind = K::Double; a.doubleValue = v.cast<double>(); return a; }
+  if (py::isinstance<py::str>(v)) { a.kind = K::String; a.stringValue = v.cast<std::string>(); return a; }
+  if (py::isinstance<py::tuple>(v)) {
+    auto t = v.cast<py::tuple>();
+    auto tag = t[0].cast<std::string>();
+    if (tag == "t") { a.kind = K::Tensor; a.ints = {t[1].cast<int64_t>()}; return a; }
+    if (tag == "tl") { a.kind = K::TensorList; a.ints = t[1].cast<std::vector<int64_t>>(); return a; }
+    throw py::value_error("unknown argument tag '" + tag + "'");
+  }
+  if (py::isinstance<py::list>(v)) {
+    auto l = v.cast<py::list>();
+    bool all_bool = l.size() > 0, any_float = false;
+    for (auto item : l) {
+      all_bool &= py::isinstance<py::bool_>(item);
+      any_float |= py::isinstance<py::float_>(item);
+    }
+    if (all_bool) { a.kind = K::BoolList; for (auto i : l) a.bools.push_back(i.cast<bool>()); return a; }
+    if (any_float) { a.kind = K::DoubleList; for (auto i : l) a.doubles.push_back(i.cast<double>()); return a; }
+    a.kind = K::IntList;
+    for (auto i : l) a.ints.push_back(i.cast<int64_t>());
+    return a;
+  }
+  throw py::type_error("unsupported argument value: " + py::repr(v).cast<std::string>());
+}
+
+/// A session plus the arrays whose memory its constants point at.
+class PySession {
+ public:
+  void import_graphs(const py::list& graphs) {
+    std::vector<ember::GraphDesc> descs;
+    for (auto g : graphs) descs.push_back(to_graph(g.cast<py::dict>()));
+    if (mlir::failed(session_.importGraphs(descs))) raise("CompileError", session_.takeDiagnostics());
+  }
+
+  void parse(const std::string& text) {
+    if (mlir::failed(session_.parse(text))) raise("CompileError", session_.takeDiagnostics());
+  }
+
+  void run_to(const std::string& phase, int64_t alignment, bool plan_inputs, bool plan_outputs) {
+    auto p = ember::parsePhase(phase);
+    if (!p) throw py::value_error("unknown phase '" + phase + "'");
+    mlir::LogicalResult r = mlir::failure();
+    {
+      py::gil_scoped_release release;
+      r = session_.runTo(*p, options(alignment, plan_inputs, plan_outputs));
+    }
+    if (mlir::failed(r)) raise("CompileError", session_.takeDiagnostics());
+  }
+
+  py::bytes emit(int64_t alignment, bool plan_inputs, bool plan_outputs) {
+    mlir::FailureOr<std::string> bytes = mlir::failure();
+    {
+      py::gil_scoped_release release;
+      bytes = session_.emit(options(alignment, plan_inputs, plan_outputs));
+    }
+    if (mlir::failed(bytes)) raise("CompileError", session_.takeDiagnostics());
+    return py::bytes(*bytes);
+  }
+
+  std::string print(bool full) const { return session_.print(full); }
+  std::string phase() const { return ember::phaseName(session_.phase()).str(); }
+
+ private:
+  static ember::PipelineOptions options(int64_t alignment, bool in, bool out) {
+    ember::PipelineOptions o;
+    o.alignment = alignment;
+    o.planInputs = in;
+    o.planOutputs = out;
+    return o;
+  }
+
+  ember::GraphDesc to_graph(const py::dict& g) {
+    ember::GraphDesc d;
+    d.name = g["name"].cast<std::string>();
+    d.inSpec = g["in_spec"].cast<std::string>();
+    d.outSpec = g["out_spec"].cast<std::string>();
+    for (auto i : g["inputs"]) {
+      auto t = i.cast<py::tuple>();
+      d.inputs.push_back({t[0].cast<int64_t>(), t[1].cast<std::string>(), to_tensor_desc(t[2], t[3])});
+    }
+    for (auto c : g["constants"]) {
+      auto t = c.cast<py::tuple>();
+      py::buffer buf = t[4].cast<py::buffer>();
+      py::buffer_info info = buf.request();
+      bool contiguous = true;
+      py::ssize_t expect = info.itemsize;
+      for (py::ssize_t k = info.ndim - 1; k >= 0; --k) {
+        if (info.shape[k] > 1 && info.strides[k] != expect) contiguous = false;
+        expect *= info.shape[k];
+      }
+      if (!contiguous) throw py::value_error("constant '" + t[1].cast<std::string>() + "' is not contiguous");
+      keep_alive_.append(buf);
+      ember::ConstantDesc cd;
+      cd.id = t[0].cast<int64_t>();
+      cd.name = t[1].cast<std::string>();
+      cd.type = to_tensor_desc(t[2], t[3]);
+      cd.data = info.ptr;
+      cd.nbytes = static_cast<size_t>(info.size * info.itemsize);
+      d.constants.push_back(std::move(cd));
+    }
+    for (auto n : g["nodes"]) {
+      auto t = n.cast<py::tuple>();
+      ember::NodeDesc nd;
+      nd.target = t[0].cast<std::string>();
+      nd.overload = t[1].cast<std::string>();
+      nd.name = t[2].cast<std::string>();
+      for (auto a : t[3].cast<py::list>()) nd.args.push_back(to_arg(a));
+      for (auto r : t[4].cast<py::list>()) {
+        auto rt = r.cast<py::tuple>();
+        nd.results.push_back(to_tensor_desc(rt[0], rt[1]));
+      }
+      nd.resultIds = t[5].cast<std::vector<int64_t>>();
+      auto loc = t[6].cast<py::tuple>();
+      nd.loc = {loc[0].cast<std::string>(), loc[1].cast<int>(), loc[2].cast<std::string>()};
+      d.nodes.push_back(std::move(nd));
+    }
+    d.outputs = g["outputs"].cast<std::vector<int64_t>>();
+    return d;
+  }
+
+  ember::CompilerSession session_;
+  py::list keep_alive_;
+};
+
+}  // namespace
+
+void bind_compiler(py::module_& m) {
+  py::class_<PySession>(m, "CompilerSession")
+      .def(py::init<>())
+      .def("import_graphs", &PySession::import_graphs, py::arg("graphs"),
+           "Import methods (dicts made by ember._graph) into Edge IR.")
+      .def("parse", &PySession::parse, py::arg("text"), "Parse Edge IR text.")
+      .def("run_to", &PySession::run_to, py::arg("phase"), py::arg("alignment") = 16,
+           py::arg("plan_inputs") = true, py::arg("plan_outputs") = true,
+           "Run the pipeline's phases up to `phase`.")
+      .def("emit", &PySession::emit, py::arg("alignment") = 16, py::arg("plan_inputs") = true,
+           py::arg("plan_outputs") = true, "Plan memory and serialize to .pte bytes.")
+      .def("print", &PySession::print, py::arg("full") = false, "The IR as text.")
+      .def_property_readonly("phase", &PySession::phase);
+
+  m.def("edge_ops", [] {
+    py::list ops;
+    for (const ember::edge::EdgeOpInfo& info : ember::edge::getEdgeOpTable()) {
+      py::dict d;
+      std::string overload = info.atenOverload;
+      d["aten"] = std::string(info.atenName) + "." + (overload.empty() ? "default" : overload);
+      d["edge"] = info.opName;
+      d["kernel"] = std::string(info.outName) + (*info.outOverload ? "." : "") + info.outOverload;
+      py::list out_args;
+      for (const auto& a : info.outArgs) out_args.append(a.name);
+      d["kernel_args"] = out_args;
+      ops.append(d);
+    }
+    return ops;
+  }, "Every ATen overload the Edge dialect mirrors: aten name, edge op, out-variant kernel.");
+}

@@ -1,0 +1,186 @@
+// Python bindings of the runtime's Module: load a .pte (path: memory-mapped;
+// bytes: copied), run a method on numpy arrays (or anything with the buffer
+// protocol), get numpy arrays back. Runtime errors become
+// ember.errors.EmberRuntimeError carrying the error code's name.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include "runtime/core/scalar_type.h"
+#include "runtime/extension/module.h"
+#include "runtime/kernel/kernel.h"
+
+namespace py = pybind11;
+
+namespace {
+
+[[noreturn]] void raise_status(const ember::Status& st) {
+  py::object type = py::module_::import("ember.errors").attr("EmberRuntimeError");
+  PyErr_SetObject(type.ptr(), type(ember::error_name(st.error), st.message).ptr());
+  throw py::error_already_set();
+}
+
+void check(const ember::Status& st) {
+  if (!st.ok()) raise_status(st);
+}
+
+/// numpy dtype of a ScalarType, or None for types numpy lacks.
+py::object numpy_dtype(ember::ScalarType t) {
+  const char* name = nullptr;
+  switch (t) {
+    case ember::ScalarType::Byte: name = "uint8"; break;
+    case ember::ScalarType::Char: name = "int8"; break;
+    case ember::ScalarType::Short: name = "int16"; break;
+    case ember::ScalarType::Int: name = "int32"; break;
+    case ember::ScalarType::Long: name = "int64"; break;
+    case ember::ScalarType::Half: name = "float16"; break;
+    case ember::ScalarType::Float: name = "float32"; break;
+    case ember::ScalarType::Double: name = "float64"; break;
+    case ember::ScalarType::Bool: name = "bool"; break;
+    default: return py::none();
+  }
+  return py::dtype(name);
+}
+
+py::dict value_info(const ember::ValueInfo& v) {
+  py::dict d;
+  d["tag"] = static_cast<int>(v.tag);
+  d["dtype"] = ember::scalar_type_name(v.dtype);
+  d["sizes"] = v.sizes;
+  d["dim_order"] = std::vector<int>(v.dim_order.begin(), v.dim_order.end());
+  d["planned"] = v.is_planned;
+  d["nbytes"] = v.nbytes;
+  return d;
+}
+
+class PyModule {
+ public:
+  explicit PyModule(std::unique_ptr<ember::Module> m) : m_(std::move(m)) {}
+
+  static PyModule load(const std::string& path) {
+    ensure_kernels();
+    ember::Status st;
+    auto m = ember::Module::load(path, &st);
+    if (!m) raise_status(st);
+    return PyModule(std::move(m));
+  }
+
+  static PyModule from_bytes(const py::bytes& data) {
+    ensure_kernels();
+    std::string_view view = data;
+    ember::Status st;
+    auto m = ember::Module::load_from_buffer(view.data(), view.size(), &st);
+    if (!m) raise_status(st);
+    return PyModule(std::move(m));
+  }
+
+  std::vector<std::string> method_names() const { return m_->method_names(); }
+
+  py::dict method_info(const std::string& name) const {
+    ember::MethodInfo info;
+    check(m_->method_info(name, &info));
+    py::dict d;
+    py::list ins, outs;
+    for (const auto& v : info.inputs) ins.append(value_info(v));
+    for (const auto& v : info.outputs) outs.append(value_info(v));
+    d["name"] = info.name;
+    d["inputs"] = ins;
+    d["outputs"] = outs;
+    d["planned_buffer_sizes"] = info.planned_buffer_sizes;
+    d["operators"] = info.operators;
+    d["num_instructions"] = info.num_instructions;
+    return d;
+  }
+
+  void load_method(const std::string& name) { check(m_->load_method(name)); }
+
+  /// Run `name` on arrays; returns copies of the outputs as numpy arrays.
+  py::list execute(const std::string& name, const py::list& args) {
+    ember::MethodInfo info;
+    check(m_->method_info(name, &info));
+    if (args.size() != info.inputs.size())
+      throw py::value_error("method '" + name + "' takes " + std::to_string(info.inputs.size()) +
+                            " inputs, got " + std::to_string(args.size()));
+    std::vector<py::array> arrays;
+    std::vector<ember::Value> inputs;
+    for (size_t i = 0; i < args.size(); ++i) {
+      const ember::ValueInfo& want = info.inputs[i];
+      if (want.tag != ember::Tag::Tensor) {
+        py::handle a = args[i];
+        if (want.tag == ember::Tag::Int) inputs.push_back(ember::Value::from_int(a.cast<int64_t>()));
+        else if (want.tag == ember::Tag::Double) inputs.push_back(ember::Value::from_double(a.cast<double>()));
+        else if (want.tag == ember::Tag::Bool) inputs.push_back(ember::Value::from_bool(a.cast<bool>()));
+        else throw py::value_error("input " + std::to_string(i) + " has an unsupported kind");
+        continue;
+      }
+      py::object dtype = numpy_dtype(want.dtype);
+      if (dtype.is_none())
+        throw py::type_error(std::string("input dtype ") + ember::scalar_type_name(want.dtype) +
+                             " has no numpy equivalent");
+      py::array arr = py::array::ensure(args[i]);
+      if (!arr) throw py::type_error("input " + std::to_string(i) + " is not an array");
+      if (!arr.dtype().is(dtype))
+        throw py::type_error("input " + std::to_string(i) + " has dtype " +
+                             py::str(arr.dtype()).cast<std::string>() + ", the method expects " +
+                             ember::scalar_type_name(want.dtype));
+      arr = py::array::ensure(arr, py::array::c_style);
+      arrays.push_back(arr);
+      ember::TensorView view;
+      view.dtype = want.dtype;
+      for (py::ssize_t k = 0; k < arr.ndim(); ++k) view.sizes.push_back(arr.shape(k));
+      view.data = arr.data();
+      view.nbytes = arr.nbytes();
+      inputs.push_back(ember::Value::from_tensor(std::move(view)));
+    }
+    std::vector<ember::Value> outputs;
+    ember::Status st;
+    {
+      py::gil_scoped_release release;
+      st = m_->execute(name, inputs, &outputs);
+    }
+    check(st);
+    py::list result;
+    for (const ember::Value& v : outputs) {
+      switch (v.tag) {
+        case ember::Tag::Tensor: {
+          py::object dtype = numpy_dtype(v.tensor.dtype);
+          if (dtype.is_none())
+            throw py::type_error(std::string("output dtype ") + ember::scalar_type_name(v.tensor.dtype) +
+                                 " has no numpy equivalent");
+          py::array out(py::dtype::from_args(dtype), v.tensor.sizes);
+          std::memcpy(out.mutable_data(), v.tensor.data, v.tensor.nbytes);
+          result.append(out);
+          break;
+        }
+        case ember::Tag::Int: result.append(v.int_value); break;
+        case ember::Tag::Double: result.append(v.double_value); break;
+        case ember::Tag::Bool: result.append(v.bool_value); break;
+        default: result.append(py::none());
+      }
+    }
+    return result;
+  }
+
+ private:
+  static void ensure_kernels() { ember::register_portable_kernels(); }
+  std::unique_ptr<ember::Module> m_;
+};
+
+}  // namespace
+
+void bind_runtime(py::module_& m) {
+  py::class_<PyModule>(m, "RuntimeModule")
+      .def_static("load", &PyModule::load, py::arg("path"), "Load a .pte file (memory-mapped).")
+      .def_static("from_bytes", &PyModule::from_bytes, py::arg("data"), "Load a .pte from bytes (copied).")
+      .def("method_names", &PyModule::method_names)
+      .def("method_info", &PyModule::method_info, py::arg("name"))
+      .def("load_method", &PyModule::load_method, py::arg("name"))
+      .def("execute", &PyModule::execute, py::arg("name"), py::arg("inputs"));
+  m.def("registered_kernels", [] {
+    ember::register_portable_kernels();
+    std::vector<std::string> names;
+    for (size_t i = 0; i < ember::num_registered_kernels(); ++i)
+      names.push_back(ember::registered_kernel(i)->name);
+    return names;
+  }, "Names of every kernel registered in the runtime (portable kernels included).");
+}

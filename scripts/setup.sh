@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Set up everything Ember needs on a fresh Debian 12 machine, then build and
+# install Ember into .venv. Idempotent: a second run checks and returns
+# quickly (it rebuilds only when sources changed since the last install).
+#
+#   scripts/setup.sh            # deps + build + install
+#   EMBER_SKIP_BUILD=1 scripts/setup.sh   # deps only
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+VENV=$ROOT/.venv
+STAMP_DIR=$ROOT/build/stamps
+mkdir -p "$STAMP_DIR"
+
+log() { printf '[setup] %s\n' "$*"; }
+
+# 1. Debian packages: MLIR 19, FlatBuffers 2.0.8, gtest, XNNPACK, ninja, ccache.
+APT_PACKAGES=(libmlir-19-dev mlir-19-tools llvm-19-dev llvm-19-tools flatbuffers-compiler
+              libflatbuffers-dev libgtest-dev libbenchmark-dev libxnnpack-dev
+              libpthreadpool-dev ninja-build ccache)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  log "installing Debian packages: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# 2. The virtual environment and Python packages. torch is pinned first so
+#    that nothing installed after it can resolve another (CUDA) build.
+PY_PACKAGES=(numpy pytest lit pybind11 scikit-build-core pyyaml)
+req_hash=$(printf '%s\n' torch==2.13.0 "${PY_PACKAGES[@]}" | sha1sum | cut -c1-12)
+if [ ! -x "$VENV/bin/python" ]; then
+  log "creating $VENV"
+  python3 -m venv "$VENV"
+fi
+if [ "$(cat "$STAMP_DIR/python-deps" 2>/dev/null)" != "$req_hash" ]; then
+  log "installing Python packages (torch==2.13.0 CPU, ${PY_PACKAGES[*]})"
+  "$VENV/bin/pip" install -q --upgrade pip >/dev/null
+  "$VENV/bin/pip" install -q torch==2.13.0
+  "$VENV/bin/pip" install -q "${PY_PACKAGES[@]}" torch==2.13.0
+  echo "$req_hash" > "$STAMP_DIR/python-deps"
+fi
+
+[ "${EMBER_SKIP_BUILD:-0}" = 1 ] && exit 0
+
+# 3. Build and install Ember (incremental: build/py is kept between runs).
+#    Skipped when no tracked or new source file changed since the last install.
+src_hash=$( (git ls-files -co --exclude-standard -- . ':!docs' ':!tests/python' ':!bench' ':!examples' 2>/dev/null \
+             | grep -v '^\.' | sort | xargs -r sha1sum 2>/dev/null) | sha1sum | cut -c1-12)
+if [ "$(cat "$STAMP_DIR/ember-install" 2>/dev/null)" != "$src_hash" ] || \
+   ! "$VENV/bin/python" -c "import ember._C" 2>/dev/null; then
+  log "building and installing Ember (build folder: build/py)"
+  start=$(date +%s)
+  CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)} \
+    "$VENV/bin/pip" install -q --no-build-isolation --no-deps "$ROOT"
+  echo "$src_hash" > "$STAMP_DIR/ember-install"
+  log "built and installed in $(( $(date +%s) - start )) s"
+fi

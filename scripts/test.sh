@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Run every test suite against the installed build: lit (compiler passes
+# through ember-opt), gtest through ctest (runtime, kernels), pytest (Python
+# API, end to end against eager PyTorch). Prints one closing line
+# "N passed, N failed" over all suites; exits non-zero if any test failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BUILD=build/py
+VENV=.venv
+export PATH="$PWD/$VENV/bin:/usr/lib/llvm-19/bin:$PATH"
+passed=0; failed=0; status=0
+
+# lit: "Passed: N" / "Failed: N" lines.
+out=$("$VENV/bin/lit" -sv "$BUILD/tests/lit" 2>&1); rc=$?
+echo "$out" | tail -n 25
+p=$(echo "$out" | sed -n 's/^ *Passed *: *\([0-9]*\).*/\1/p' | head -1)
+f=$(echo "$out" | sed -n 's/^ *Failed *: *\([0-9]*\).*/\1/p' | head -1)
+passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+[ $rc -eq 0 ] && [ -n "$p" ] || status=1
+
+# ctest: "N% tests passed, M tests failed out of T".
+out=$(ctest --test-dir "$BUILD" --output-on-failure -j"$(nproc)" 2>&1); rc=$?
+echo "$out" | tail -n 15
+t=$(echo "$out" | sed -n 's/.*tests failed out of \([0-9]*\).*/\1/p' | tail -1)
+f=$(echo "$out" | sed -n 's/.* \([0-9]*\) tests failed out of.*/\1/p' | tail -1)
+passed=$((passed + ${t:-0} - ${f:-0})); failed=$((failed + ${f:-0}))
+[ $rc -eq 0 ] && [ -n "$t" ] || status=1
+
+# pytest last: its summary is the closing line CI reads, with ours after it.
+out=$("$VENV/bin/python" -m pytest -q -p no:cacheprovider tests/python 2>&1); rc=$?
+echo "$out" | tail -n 30
+p=$(echo "$out" | tail -1 | sed -n 's/.* \([0-9]*\) passed.*/\1/p; s/^\([0-9]*\) passed.*/\1/p' | head -1)
+f=$(echo "$out" | tail -1 | sed -n 's/.* \([0-9]*\) failed.*/\1/p; s/^\([0-9]*\) failed.*/\1/p' | head -1)
+passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+[ $rc -eq 0 ] && [ -n "$p" ] || status=1
+
+echo
+echo "total: $passed passed, $failed failed"
+exit $status

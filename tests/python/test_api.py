@@ -1,0 +1,72 @@
+"""The Python API's shape: to_edge variants, the Edge IR, configs, inspection."""
+
+from __future__ import annotations
+
+import torch
+
+import ember
+from helpers import assert_close
+from models import MLP, SmallCNN, randomize_batch_norm
+
+
+def test_edge_ir_is_printable():
+    ep = torch.export.export(randomize_batch_norm(SmallCNN()).eval(), (torch.randn(1, 3, 16, 16),))
+    edge = ember.to_edge(ep)
+    text = str(edge)
+    assert "func.func @forward" in text
+    for op in ("edge.convolution", "edge._native_batch_norm_legit_no_training", "edge.relu",
+               "edge.max_pool2d_with_indices", "edge.addmm"):
+        assert op in text, op
+    assert 'name = "features.0.weight"' in text
+    assert edge.methods == ["forward"]
+
+
+def test_to_edge_accepts_a_dict_of_methods(tmp_path):
+    mlp = MLP().eval()
+    x = torch.randn(2, 32)
+    edge = ember.to_edge({"forward": torch.export.export(mlp, (x,)),
+                          "twice": torch.export.export(MLP((32, 8)).eval(), (x,))})
+    assert edge.methods == ["forward", "twice"]
+    m = ember.runtime.load(edge.to_executorch().buffer)
+    assert sorted(m.method_names) == ["forward", "twice"]
+    with torch.no_grad():
+        assert_close(m.forward(x), mlp(x))
+
+
+def test_unplanned_inputs_and_alignment(tmp_path):
+    mlp = MLP().eval()
+    x = torch.randn(2, 32)
+    ep = torch.export.export(mlp, (x,))
+    config = ember.ExecutorchBackendConfig(alloc_graph_input=False, memory_alignment=64)
+    prog = ember.to_edge(ep).to_executorch(config)
+    assert "edge.arg_offsets = array<i64: -1>" in prog.ir()
+    m = ember.runtime.load(prog.buffer)
+    meta = m.method_meta()
+    assert meta["inputs"][0]["planned"] is False
+    assert meta["planned_buffer_sizes"][0] % 64 == 0
+    with torch.no_grad():
+        assert_close(m.forward(x), mlp(x))
+
+
+def test_method_meta_describes_io():
+    m = ember.runtime.load(ember.to_edge(torch.export.export(
+        MLP().eval(), (torch.randn(3, 32),))).to_executorch().buffer)
+    meta = m.method_meta("forward")
+    assert meta["inputs"][0]["dtype"] == "float32" and meta["inputs"][0]["sizes"] == [3, 32]
+    assert meta["outputs"][0]["sizes"] == [3, 10]
+    assert "aten::addmm.out" in meta["operators"]
+
+
+def test_every_table_op_has_a_kernel():
+    kernels = set(ember._C.registered_kernels())
+    missing = [op["kernel"] for op in ember._C.edge_ops() if op["kernel"] not in kernels]
+    assert not missing, f"ops in exir/ops.yaml without a runtime kernel: {missing}"
+
+
+def test_table_matches_torch_schemas():
+    """exir/ops.yaml's out-variant argument lists are torch's."""
+    for op in ember._C.edge_ops():
+        ns, rest = op["kernel"].split("::")
+        name, overload = rest.split(".")
+        schema = getattr(getattr(torch.ops.aten, name), overload)._schema
+        assert [a.name for a in schema.arguments] == op["kernel_args"], op["kernel"]
