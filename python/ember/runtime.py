@@ -67,9 +67,10 @@ class Module:
 
     def _out_spec(self, name: str) -> _pytree.Node:
         if name not in self._specs:
-            spec = self._native.out_spec(name)
+            meta = self.method_meta(name)
+            spec = meta["output_spec"]
             node = _pytree.decode(spec) if spec else None
-            n = len(self.method_meta(name)["outputs"])
+            n = len(meta["outputs"])
             if node is None or node.num_leaves() != n:
                 node = _pytree.Node("$") if n == 1 else _pytree.Node("T", [_pytree.Node("$")] * n)
             self._specs[name] = node

@@ -89,6 +89,8 @@ class PyModule {
     d["planned_buffer_sizes"] = info.planned_buffer_sizes;
     d["operators"] = info.operators;
     d["num_instructions"] = info.num_instructions;
+    d["input_spec"] = info.input_spec;
+    d["output_spec"] = info.output_spec;
     return d;
   }
 

@@ -123,4 +123,14 @@ size_t MethodMeta::num_instructions() const {
 
 size_t MethodMeta::method_memory_bound() const { return ember::method_memory_bound(plan_); }
 
+const char* MethodMeta::input_container_spec() const {
+  const auto* meta = plan_->container_meta_type();
+  return meta != nullptr && meta->encoded_inp_str() != nullptr ? meta->encoded_inp_str()->c_str() : "";
+}
+
+const char* MethodMeta::output_container_spec() const {
+  const auto* meta = plan_->container_meta_type();
+  return meta != nullptr && meta->encoded_out_str() != nullptr ? meta->encoded_out_str()->c_str() : "";
+}
+
 }  // namespace ember

@@ -71,6 +71,12 @@ class MethodMeta {
   /// allocator for this method: size the method arena with it.
   size_t method_memory_bound() const;
 
+  /// The pytree container strings of the inputs and outputs (how the flat
+  /// values nest in the exported method's signature); "" when absent. The
+  /// runtime does not interpret them; bindings use them to rebuild outputs.
+  const char* input_container_spec() const;
+  const char* output_container_spec() const;
+
   const executorch_flatbuffer::ExecutionPlan* plan() const { return plan_; }
 
  private:

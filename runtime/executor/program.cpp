@@ -36,11 +36,12 @@ uint64_t read_u64(const uint8_t* p) {
   return v;
 }
 
-/// True when a vector of 8-byte elements starts 8-byte aligned (or is absent).
+/// True when a vector of 8-byte elements starts 8-byte aligned (or is absent
+/// or empty: FlatBuffers does not align empty vectors, and nothing is read).
 template <typename T>
 bool aligned8(const flatbuffers::Vector<T>* v) {
   static_assert(sizeof(T) == 8, "only 8-byte elements need this check");
-  return v == nullptr || reinterpret_cast<uintptr_t>(v->data()) % 8 == 0;
+  return v == nullptr || v->size() == 0 || reinterpret_cast<uintptr_t>(v->data()) % 8 == 0;
 }
 
 /// The FlatBuffers verifier checks vector alignment only to 4 bytes; reading

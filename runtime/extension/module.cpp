@@ -214,6 +214,8 @@ Status Module::method_info(const std::string& name, MethodInfo* out) const {
     info.operators.push_back(std::move(full));
   }
   info.num_instructions = meta->num_instructions();
+  info.input_spec = meta->input_container_spec();
+  info.output_spec = meta->output_container_spec();
   if (out != nullptr) *out = std::move(info);
   return Status();
 }

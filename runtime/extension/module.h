@@ -80,6 +80,8 @@ struct MethodInfo {
   std::vector<int64_t> planned_buffer_sizes;  ///< memory_id k uses entry k - 1
   std::vector<std::string> operators;         ///< "aten::add.out"
   size_t num_instructions = 0;
+  std::string input_spec;   ///< pytree container string of the inputs ("" if none)
+  std::string output_spec;  ///< ... and of the outputs
 };
 
 /// A loaded program plus lazily loaded methods. Not thread-safe.
