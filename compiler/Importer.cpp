@@ -258,8 +258,11 @@ LogicalResult GraphImporter::run() {
   }
   builder.create<func::ReturnOp>(funcLoc, results);
   func.setFunctionType(builder.getFunctionType(inputTypes, outputTypes));
-  if (noneValue.use_empty())
-    noneValue.getDefiningOp()->erase();
+  // Unused weights and buffers (e.g. batch norm's num_batches_tracked) would
+  // only take space in the constant segment.
+  for (Operation &op : llvm::make_early_inc_range(*entry))
+    if (isa<edge::ConstantOp, edge::NoneOp>(op) && op.use_empty())
+      op.erase();
   return success();
 }
 

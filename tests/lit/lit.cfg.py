@@ -5,8 +5,8 @@ import os
 import lit.formats
 
 config.name = "ember"
-config.test_format = lit.formats.ShTest(execute_external=True)
-config.suffixes = [".mlir"]
+config.test_format = lit.formats.ShTest(execute_external=False)
+config.suffixes = [".mlir", ".py"]
 config.test_source_root = os.path.dirname(__file__)
 config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py.in"]
 
