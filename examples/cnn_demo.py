@@ -12,6 +12,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import warnings
+
 import numpy as np
 import torch
 
@@ -20,6 +22,7 @@ from models import SmallCNN, randomize_batch_norm
 
 
 def main() -> int:
+    warnings.filterwarnings("ignore", category=FutureWarning)  # torch.export's own
     torch.manual_seed(0)
     model = randomize_batch_norm(SmallCNN()).eval()
     x = torch.randn(1, 3, 32, 32)

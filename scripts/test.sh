@@ -18,10 +18,10 @@ f=$(echo "$out" | sed -n 's/^ *Failed *: *\([0-9]*\).*/\1/p' | head -1)
 passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
 [ $rc -eq 0 ] && [ -n "$p" ] || status=1
 
-# ctest: "N% tests passed, M tests failed out of T".
+# ctest: "N% tests passed, M tests failed out of T" (or "... passed out of T").
 out=$(ctest --test-dir "$BUILD" --output-on-failure -j"$(nproc)" 2>&1); rc=$?
 echo "$out" | tail -n 15
-t=$(echo "$out" | sed -n 's/.*tests failed out of \([0-9]*\).*/\1/p' | tail -1)
+t=$(echo "$out" | sed -n 's/.*tests passed.* out of \([0-9]*\).*/\1/p' | tail -1)
 f=$(echo "$out" | sed -n 's/.* \([0-9]*\) tests failed out of.*/\1/p' | tail -1)
 passed=$((passed + ${t:-0} - ${f:-0})); failed=$((failed + ${f:-0}))
 [ $rc -eq 0 ] && [ -n "$t" ] || status=1
