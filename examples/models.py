@@ -27,7 +27,7 @@ class MLP(nn.Module):
     def __init__(self, sizes: tuple[int, ...] = (32, 64, 64, 10)):
         super().__init__()
         layers: list[nn.Module] = []
-        for i, (a, b) in enumerate(zip(sizes, sizes[1:])):
+        for i, (a, b) in enumerate(zip(sizes, sizes[1:], strict=False)):
             layers.append(nn.Linear(a, b))
             if i + 2 < len(sizes):
                 layers.append(nn.ReLU())

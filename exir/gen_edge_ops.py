@@ -181,9 +181,11 @@ def load_ops(path: Path) -> list[Op]:
         for dt in entry["dtypes"]:
             if dt not in DTYPES:
                 sys.exit(f"gen_edge_ops: unknown dtype '{dt}' for {entry['schema']}")
-        op = Op(schema, out, entry["dtypes"], entry.get("summary", ""), entry.get("verifier", False))
+        op = Op(schema, out, entry["dtypes"], entry.get("summary", ""),
+                entry.get("verifier", False))
         if op.cpp_class in seen:
-            sys.exit(f"gen_edge_ops: {op.mnemonic} and {seen[op.cpp_class]} both map to {op.cpp_class}")
+            sys.exit(f"gen_edge_ops: {op.mnemonic} and {seen[op.cpp_class]} "
+                     f"both map to {op.cpp_class}")
         seen[op.cpp_class] = op.mnemonic
         functional = {a.name: a for a in schema.args}
         for a in out.args:
@@ -191,7 +193,8 @@ def load_ops(path: Path) -> list[Op]:
                 sys.exit(f"gen_edge_ops: out-variant argument '{a.name}' of {op.out_kernel} "
                          f"has no match in {entry['schema']}")
         if sum(1 for a in out.args if a.is_out) != schema.num_returns:
-            sys.exit(f"gen_edge_ops: {op.out_kernel} has a different number of outputs than {op.mnemonic}")
+            sys.exit(f"gen_edge_ops: {op.out_kernel} has a different number of outputs "
+                     f"than {op.mnemonic}")
         if sum(1 for a in schema.args if a.kind.endswith("TensorList")) > 1:
             sys.exit(f"gen_edge_ops: {op.mnemonic} has more than one tensor-list argument")
         ops.append(op)
@@ -222,7 +225,8 @@ def gen_td(ops: list[Op]) -> str:
             f'def Edge_{op.cpp_class} : Edge_AtenOp<"{op.mnemonic}"> {{',
             f'  let summary = "{op.summary}";',
             "  let description = [{",
-            f"    Mirrors `{s.qualified}{'.' + s.overload if s.overload else ''}`; the runtime executes",
+            f"    Mirrors `{s.qualified}{'.' + s.overload if s.overload else ''}`; "
+            "the runtime executes",
             f"    it as `{op.out_kernel}`. Kernel element types: {dtypes}.",
             "  }];",
             f"  let arguments = (ins {', '.join(ins)});",
@@ -258,7 +262,8 @@ def gen_table(ops: list[Op]) -> str:
         mask = " | ".join(f"DTypeBit::{DTYPES[d]}" for d in op.dtypes)
         lines.append(
             f'    {{"edge.{op.mnemonic}", "{s.qualified}", "{s.overload}", "{op.out.qualified}", '
-            f'"{op.out.overload}", {{kArgs{i}, {len(s.args)}}}, {{kOutArgs{i}, {len(op.out.args)}}}, '
+            f'"{op.out.overload}", {{kArgs{i}, {len(s.args)}}}, '
+            f"{{kOutArgs{i}, {len(op.out.args)}}}, "
             f"{s.num_returns}, {mask}}},"
         )
     lines.append("};")
@@ -269,8 +274,10 @@ def gen_docs(ops: list[Op]) -> str:
     lines = [
         "# Supported operators",
         "",
-        "Generated from `exir/ops.yaml` by `exir/gen_edge_ops.py --docs docs/ops.md`; do not edit by hand.",
-        "Each Edge op mirrors one core ATen overload and runs as the out-variant kernel named here.",
+        "Generated from `exir/ops.yaml` by `exir/gen_edge_ops.py --docs docs/ops.md`; "
+        "do not edit by hand.",
+        "Each Edge op mirrors one core ATen overload and runs as the out-variant kernel "
+        "named here.",
         "",
         "| ATen op | Edge op | kernel | dtypes | what it does |",
         "|---|---|---|---|---|",

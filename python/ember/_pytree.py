@@ -19,7 +19,7 @@ from typing import Any
 @dataclass
 class Node:
     kind: str                          # "T", "L", "D", "N" or "$"
-    children: list["Node"] = field(default_factory=list)
+    children: list[Node] = field(default_factory=list)
     keys: list[Any] = field(default_factory=list)  # dict keys
 
     def num_leaves(self) -> int:
@@ -50,7 +50,8 @@ def encode(node: Node) -> str:
         return node.kind
     counts = "".join(f"#{c.num_leaves()}" for c in node.children)
     if node.kind == "D":
-        inner = ",".join(f"{_key(k)}:{encode(c)}" for k, c in zip(node.keys, node.children))
+        pairs = zip(node.keys, node.children, strict=True)
+        inner = ",".join(f"{_key(k)}:{encode(c)}" for k, c in pairs)
     else:
         inner = ",".join(encode(c) for c in node.children)
     return f"{node.kind}{len(node.children)}{counts}({inner})"
@@ -149,7 +150,7 @@ def unflatten(node: Node, leaves: list[Any]) -> Any:
             return None
         items = [build(c) for c in n.children]
         if n.kind == "D":
-            return dict(zip(n.keys, items))
+            return dict(zip(n.keys, items, strict=True))
         return items if n.kind == "L" else tuple(items)
 
     return build(node)

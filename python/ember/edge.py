@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from torch.export import ExportedProgram
 
@@ -32,7 +32,7 @@ class EdgeProgramManager:
         self._session = self._import()
         self._session.run_to("edge")
 
-    def _import(self) -> "_C.CompilerSession":
+    def _import(self) -> _C.CompilerSession:
         session = _C.CompilerSession()
         session.import_graphs(self._graphs)
         return session
@@ -53,7 +53,7 @@ class EdgeProgramManager:
         return self.ir()
 
     def to_executorch(self, config: ExecutorchBackendConfig | None = None
-                      ) -> "ExecutorchProgramManager":
+                      ) -> ExecutorchProgramManager:
         """Plan memory and emit the .pte."""
         config = config or ExecutorchBackendConfig()
         session = self._import()  # a fresh module: the plan depends on config

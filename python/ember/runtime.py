@@ -38,7 +38,7 @@ def _to_numpy(x: Any) -> tuple[Any, bool]:
 class Module:
     """A loaded program. Methods load on first use."""
 
-    def __init__(self, native: "_C.RuntimeModule"):
+    def __init__(self, native: _C.RuntimeModule):
         self._native = native
         self._specs: dict[str, tuple[Any, Any]] = {}
 

@@ -31,5 +31,5 @@ def assert_close(got, want, rtol: float = 1e-5, atol: float = 1e-5) -> None:
         torch.testing.assert_close(got, want, rtol=rtol, atol=atol)
         return
     assert type(got) is type(want) and len(got) == len(want), (type(got), type(want))
-    for g, w in zip(got, want):
+    for g, w in zip(got, want, strict=True):
         assert_close(g, w, rtol, atol)

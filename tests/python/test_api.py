@@ -70,3 +70,17 @@ def test_table_matches_torch_schemas():
         name, overload = rest.split(".")
         schema = getattr(getattr(torch.ops.aten, name), overload)._schema
         assert [a.name for a in schema.arguments] == op["kernel_args"], op["kernel"]
+
+
+def test_ember_debug_prints_ir_after_every_pass():
+    import subprocess
+    import sys
+    code = ("import torch, ember, sys; sys.path.insert(0, 'examples'); from models import MLP; "
+            "ember.to_edge(torch.export.export(MLP().eval(), (torch.randn(1, 32),)))"
+            ".to_executorch()")
+    env = {**__import__("os").environ, "EMBER_DEBUG": "1"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         cwd=str(__import__("pathlib").Path(__file__).resolve().parents[2]))
+    assert out.returncode == 0, out.stderr
+    assert "IR Dump After VerifyEdgeContract" in out.stderr
+    assert "IR Dump After PlanMemory" in out.stderr
