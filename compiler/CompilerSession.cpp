@@ -89,8 +89,14 @@ LogicalResult CompilerSession::runTo(Phase to, const PipelineOptions &options) {
     return success();
   PassManager pm(context_.get());
   // EMBER_DEBUG=1 prints the IR after every pass to stderr.
-  if (const char *debug = std::getenv("EMBER_DEBUG"); debug && *debug && *debug != '0')
-    pm.enableIRPrinting();
+  if (const char *debug = std::getenv("EMBER_DEBUG"); debug && *debug && *debug != '0') {
+    OpPrintingFlags flags;
+    flags.elideLargeElementsAttrs(16).elideLargeResourceString(64);
+    pm.enableIRPrinting([](Pass *, Operation *) { return false; },
+                        [](Pass *, Operation *) { return true; },
+                        /*printModuleScope=*/true, /*printAfterOnlyOnChange=*/false,
+                        /*printAfterOnlyOnFailure=*/false, llvm::errs(), flags);
+  }
   buildPhasePipeline(pm, phase_, to, options);
   if (failed(pm.run(*module_)))
     return failure();
