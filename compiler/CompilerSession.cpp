@@ -112,7 +112,7 @@ FailureOr<std::string> CompilerSession::emit(const PipelineOptions &options) {
   buildPhasePipeline(pm, Phase::Import, Phase::Edge);
   if (failed(pm.run(*module_)))
     return failure();
-  return emitPte(*module_);
+  return emitPte(*module_, constantMethods_);
 }
 
 std::string CompilerSession::print(bool full) const {

@@ -14,6 +14,7 @@
 
 #include "compiler/GraphDesc.h"
 #include "compiler/Pipeline.h"
+#include "serializer/PteEmitter.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -33,6 +34,10 @@ public:
 
   /// Run the phases after `phase()` up to `to`.
   mlir::LogicalResult runTo(Phase to, const PipelineOptions &options = {});
+  /// Methods that return a constant, emitted beside the functions.
+  void setConstantMethods(std::vector<ConstantMethod> methods) {
+    constantMethods_ = std::move(methods);
+  }
   /// Serialize the planned module (runs up to memory-plan first if needed).
   mlir::FailureOr<std::string> emit(const PipelineOptions &options = {});
 
@@ -47,6 +52,7 @@ private:
   std::unique_ptr<mlir::MLIRContext> context_;
   mlir::OwningOpRef<mlir::ModuleOp> module_;
   std::vector<std::string> diagnostics_;
+  std::vector<ConstantMethod> constantMethods_;
   Phase phase_ = Phase::Import;
 };
 

@@ -58,6 +58,14 @@ struct ConstantDesc {
   TensorDesc type;
   const void *data = nullptr;
   size_t nbytes = 0;
+  bool mutableBuffer = false;  ///< a buffer the method updates (state across calls)
+};
+
+/// A buffer mutation: after the method's other work, buffer `bufferId`
+/// takes the value `valueId`.
+struct WriteBackDesc {
+  int64_t bufferId = 0;
+  int64_t valueId = 0;
 };
 
 /// A user input.
@@ -74,6 +82,7 @@ struct GraphDesc {
   std::vector<ConstantDesc> constants;
   std::vector<NodeDesc> nodes;
   std::vector<int64_t> outputs;  ///< value ids
+  std::vector<WriteBackDesc> writeBacks;
   std::string inSpec;            ///< pytree container string of the inputs
   std::string outSpec;           ///< ... and of the outputs
 };

@@ -237,6 +237,11 @@ LogicalResult GraphImporter::run() {
     auto handle = blobManager.insert(constant.name.empty() ? "constant" : constant.name,
                                      std::move(blob));
     auto attr = DenseResourceElementsAttr::get(*type, handle);
+    if (constant.mutableBuffer) {
+      values[constant.id] = builder.create<edge::MutableBufferOp>(
+          loc, *type, attr, builder.getStringAttr(constant.name));
+      continue;
+    }
     auto op = builder.create<edge::ConstantOp>(loc, *type, attr,
                                                constant.name.empty()
                                                    ? StringAttr()
@@ -256,12 +261,24 @@ LogicalResult GraphImporter::run() {
     results.push_back(v);
     outputTypes.push_back(v.getType());
   }
+  // Buffer mutations are written back after everything else has read the
+  // buffers' old values.
+  for (const WriteBackDesc &wb : graph.writeBacks) {
+    Value buffer = values.lookup(wb.bufferId), value = values.lookup(wb.valueId);
+    if (!buffer || !buffer.getDefiningOp<edge::MutableBufferOp>() || !value)
+      return emitError(funcLoc) << "buffer mutation refers to unknown values " << wb.bufferId
+                                << " <- " << wb.valueId;
+    if (buffer.getType() != value.getType())
+      return emitError(buffer.getLoc()) << "buffer mutation changes the buffer's type from "
+                                        << buffer.getType() << " to " << value.getType();
+    builder.create<edge::WriteBackOp>(funcLoc, value, buffer);
+  }
   builder.create<func::ReturnOp>(funcLoc, results);
   func.setFunctionType(builder.getFunctionType(inputTypes, outputTypes));
   // Unused weights and buffers (e.g. batch norm's num_batches_tracked) would
   // only take space in the constant segment.
   for (Operation &op : llvm::make_early_inc_range(*entry))
-    if (isa<edge::ConstantOp, edge::NoneOp>(op) && op.use_empty())
+    if (isa<edge::ConstantOp, edge::NoneOp, edge::MutableBufferOp>(op) && op.use_empty())
       op.erase();
   return success();
 }

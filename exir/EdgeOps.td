@@ -44,4 +44,43 @@ def Edge_NoneOp : Edge_Op<"none", [Pure]> {
   let assemblyFormat = "attr-dict";
 }
 
+def Edge_MutableBufferOp : Edge_Op<"mutable_buffer",
+    [AllTypesMatch<["value", "result"]>, MemoryEffects<[MemRead, MemAlloc]>]> {
+  let summary = "A registered buffer the program updates: state kept across calls";
+  let description = [{
+    A buffer that `forward` mutates (a running counter, a KV cache). It lives
+    in planned memory for the whole program, starts as `value` (copied at load
+    from the .pte's mutable-data segment) and keeps what `edge.write_back`
+    stores into it from one call to the next. Not pure: two buffers with the
+    same initial value are still two buffers.
+
+    Example:
+    ```mlir
+    %count = edge.mutable_buffer {name = "count"} dense<0.0> : tensor<1xf32>
+    ```
+  }];
+  let arguments = (ins ElementsAttr:$value, StrAttr:$name);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "attr-dict $value";
+}
+
+def Edge_WriteBackOp : Edge_Op<"write_back",
+    [MemoryEffects<[MemWrite]>, AllTypesMatch<["value", "buffer"]>]> {
+  let summary = "Store a new value into a mutable buffer";
+  let description = [{
+    Copies `value` into the storage of `buffer` (an `edge.mutable_buffer`),
+    after every other use of the buffer in the function. The runtime executes
+    it as `aten::copy_`, as ExecuTorch writes buffer mutations back.
+
+    Example:
+    ```mlir
+    %next = edge.add.Tensor %count, %one {alpha = 1 : i64} : ...
+    edge.write_back %next into %count : tensor<1xf32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$value, AnyRankedTensor:$buffer);
+  let assemblyFormat = "$value `into` $buffer attr-dict `:` type($buffer)";
+  let hasVerifier = 1;
+}
+
 #endif // EMBER_EDGE_OPS_TD

@@ -161,3 +161,9 @@ LogicalResult DivTensorModeOp::verify() {
       return emitOpError("rounding_mode must be \"trunc\" or \"floor\", got \"") << *mode << "\"";
   return verifyBinary(*this);
 }
+
+LogicalResult WriteBackOp::verify() {
+  if (!getBuffer().getDefiningOp<MutableBufferOp>())
+    return emitOpError("stores into a value that is not an edge.mutable_buffer");
+  return success();
+}

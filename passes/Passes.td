@@ -38,6 +38,8 @@ def PlanMemory : Pass<"ember-plan-memory", "mlir::func::FuncOp"> {
       %0 = edge.relu %x {edge.offsets = array<i64: 32>} : ...
     ```
     An offset of -1 means "not planned" (the caller provides the memory).
+    Mutable buffers (`edge.mutable_buffer`) are alive for the whole program:
+    no other tensor shares their memory, so their state persists across calls.
   }];
   let options = [
     Option<"alignment", "alignment", "int64_t", "16", "Byte alignment of every tensor">,

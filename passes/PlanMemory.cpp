@@ -62,8 +62,14 @@ struct PlanMemoryPass : impl::PlanMemoryBase<PlanMemoryPass> {
       if (planInputs)
         intervals.push_back({arg, tensorBytes(arg), 0, outputs.contains(arg) ? end : lastUse(arg, 0)});
     for (Operation &op : body) {
-      if (isa<edge::ConstantOp, edge::NoneOp, func::ReturnOp>(op))
+      if (isa<edge::ConstantOp, edge::NoneOp, func::ReturnOp, edge::WriteBackOp>(op))
         continue;
+      if (auto buffer = dyn_cast<edge::MutableBufferOp>(op)) {
+        // State: alive for the whole program, so no other tensor ever
+        // reuses its memory and it persists from one call to the next.
+        intervals.push_back({buffer.getResult(), tensorBytes(buffer.getResult()), 0, end});
+        continue;
+      }
       for (Value result : op.getResults()) {
         if (outputs.contains(result) && !planOutputs)
           continue;
@@ -113,7 +119,7 @@ struct PlanMemoryPass : impl::PlanMemoryBase<PlanMemoryPass> {
     func->setAttr(kArgOffsetsAttr, b.getDenseI64ArrayAttr(argOffsets));
     func->setAttr(kPlannedSizeAttr, b.getI64IntegerAttr(total));
     for (Operation &op : body) {
-      if (isa<edge::ConstantOp, edge::NoneOp, func::ReturnOp>(op))
+      if (isa<edge::ConstantOp, edge::NoneOp, func::ReturnOp, edge::WriteBackOp>(op))
         continue;
       SmallVector<int64_t> offsets;
       for (Value result : op.getResults())

@@ -48,10 +48,12 @@ LogicalResult checkValueType(Operation *op, Type type, StringRef what) {
 }
 
 LogicalResult checkOp(Operation *op) {
-  if (isa<func::ReturnOp, edge::NoneOp>(op))
+  if (isa<func::ReturnOp, edge::NoneOp, edge::WriteBackOp>(op))
     return success();
-  if (auto constant = dyn_cast<edge::ConstantOp>(op)) {
-    auto attr = constant.getValue();
+  auto constant = dyn_cast<edge::ConstantOp>(op);
+  auto buffer = dyn_cast<edge::MutableBufferOp>(op);
+  if (constant || buffer) {
+    auto attr = constant ? constant.getValue() : buffer.getValue();
     if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr)) {
       AsmResourceBlob *blob = resource.getRawHandle().getBlob();
       if (!blob)
@@ -60,7 +62,7 @@ LogicalResult checkOp(Operation *op) {
     } else if (!isa<DenseElementsAttr>(attr)) {
       return op->emitOpError("value must be dense or dense_resource data");
     }
-    return checkValueType(op, constant.getType(), "result");
+    return checkValueType(op, op->getResult(0).getType(), "result");
   }
   if (op->getDialect() == nullptr || op->getDialect()->getNamespace() != "edge")
     return op->emitOpError("is not an Edge op: only edge ops and func.return may appear in a "

@@ -18,6 +18,7 @@
 
 #include <cstring>
 #include <map>
+#include <variant>
 
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringMap.h"
@@ -60,24 +61,23 @@ private:
   std::map<std::string, uint32_t> index;
 };
 
-/// The raw little-endian bytes of a constant's value.
-FailureOr<std::vector<char>> constantBytes(edge::ConstantOp op) {
-  auto type = cast<RankedTensorType>(op.getType());
+/// The raw little-endian bytes of a constant's or a buffer's initial value.
+FailureOr<std::vector<char>> constantBytes(Operation *op, Attribute value) {
+  auto type = cast<RankedTensorType>(op->getResult(0).getType());
   size_t elementBytes = std::max<size_t>(1, type.getElementTypeBitWidth() / 8);
   size_t nbytes = type.getNumElements() * elementBytes;
-  Attribute value = op.getValue();
   if (auto resource = dyn_cast<DenseResourceElementsAttr>(value)) {
     AsmResourceBlob *blob = resource.getRawHandle().getBlob();
     if (!blob)
-      return op.emitOpError("has no data for resource '") << resource.getRawHandle().getKey() << "'";
+      return op->emitOpError("has no data for resource '") << resource.getRawHandle().getKey() << "'";
     ArrayRef<char> data = blob->getData();
     if (data.size() != nbytes)
-      return op.emitOpError("resource holds ") << data.size() << " bytes, its type needs " << nbytes;
+      return op->emitOpError("resource holds ") << data.size() << " bytes, its type needs " << nbytes;
     return std::vector<char>(data.begin(), data.end());
   }
   auto dense = dyn_cast<DenseElementsAttr>(value);
   if (!dense)
-    return op.emitOpError("value must be dense or dense_resource data");
+    return op->emitOpError("value must be dense or dense_resource data");
   std::vector<char> out(nbytes);
   if (type.getElementType().isInteger(1)) {  // MLIR packs i1 as bits; the .pte uses bytes
     size_t i = 0;
@@ -98,10 +98,11 @@ FailureOr<std::vector<char>> constantBytes(edge::ConstantOp op) {
 /// Emits one function as an ExecutionPlan.
 class PlanEmitter {
 public:
-  PlanEmitter(flatbuffers::FlatBufferBuilder &b, ConstantPool &constants)
-      : b(b), constants(constants) {}
+  PlanEmitter(flatbuffers::FlatBufferBuilder &b, ConstantPool &constants, ConstantPool &mutableData)
+      : b(b), constants(constants), mutableData(mutableData) {}
 
   FailureOr<flatbuffers::Offset<fb::ExecutionPlan>> emit(func::FuncOp func);
+  flatbuffers::Offset<fb::ExecutionPlan> emit(const ConstantMethod &method);
 
 private:
   int32_t add(fb::KernelTypes type, flatbuffers::Offset<void> value) {
@@ -110,13 +111,22 @@ private:
   }
   int32_t addNull() { return add(fb::KernelTypes::Null, fb::CreateNull(b).Union()); }
   int32_t addInt(int64_t v) { return add(fb::KernelTypes::Int, fb::CreateInt(b, v).Union()); }
-  int32_t addTensor(Value v, uint32_t bufferIdx, int64_t offset);
+  int32_t addTensor(Value v, uint32_t bufferIdx, int64_t offset,
+                    flatbuffers::Offset<fb::ExtraTensorInfo> extra = 0);
   FailureOr<int32_t> addAttr(Operation *op, const edge::ArgSpec &spec);
   LogicalResult emitOp(Operation *op, const edge::EdgeOpInfo &info);
-  uint32_t operatorIndex(const edge::EdgeOpInfo &info);
+  LogicalResult emitBuffer(edge::MutableBufferOp op);
+  void emitWriteBack(edge::WriteBackOp op);
+  uint32_t operatorIndex(StringRef name, StringRef overload);
+  flatbuffers::Offset<fb::ExecutionPlan> finish(StringRef name,
+                                                flatbuffers::Offset<fb::ContainerMetadata> meta,
+                                                const std::vector<int32_t> &inputs,
+                                                const std::vector<int32_t> &outputs,
+                                                int64_t plannedSize);
 
   flatbuffers::FlatBufferBuilder &b;
   ConstantPool &constants;
+  ConstantPool &mutableData;
   std::vector<flatbuffers::Offset<fb::EValue>> values;
   std::vector<flatbuffers::Offset<fb::Instruction>> instructions;
   std::vector<std::pair<std::string, std::string>> operators;
@@ -124,7 +134,8 @@ private:
   int32_t noneIndex = -1;
 };
 
-int32_t PlanEmitter::addTensor(Value v, uint32_t bufferIdx, int64_t offset) {
+int32_t PlanEmitter::addTensor(Value v, uint32_t bufferIdx, int64_t offset,
+                               flatbuffers::Offset<fb::ExtraTensorInfo> extra) {
   auto type = cast<RankedTensorType>(v.getType());
   std::vector<int32_t> sizes(type.getShape().begin(), type.getShape().end());
   std::vector<uint8_t> dimOrder(type.getRank());
@@ -137,7 +148,7 @@ int32_t PlanEmitter::addTensor(Value v, uint32_t bufferIdx, int64_t offset) {
   auto scalarType = static_cast<fb::ScalarType>(*edge::elementTypeToScalarType(type.getElementType()));
   auto tensor = fb::CreateTensor(b, scalarType, /*storage_offset=*/0, b.CreateVector(sizes),
                                  b.CreateVector(dimOrder), /*requires_grad=*/false, bufferIdx,
-                                 alloc);
+                                 alloc, /*layout=*/0, fb::TensorShapeDynamism::STATIC, extra);
   int32_t idx = add(fb::KernelTypes::Tensor, tensor.Union());
   valueIndex[v] = idx;
   return idx;
@@ -192,8 +203,8 @@ FailureOr<int32_t> PlanEmitter::addAttr(Operation *op, const edge::ArgSpec &spec
   }
 }
 
-uint32_t PlanEmitter::operatorIndex(const edge::EdgeOpInfo &info) {
-  std::pair<std::string, std::string> key{info.outName, info.outOverload};
+uint32_t PlanEmitter::operatorIndex(StringRef name, StringRef overload) {
+  std::pair<std::string, std::string> key{name.str(), overload.str()};
   for (auto [i, existing] : llvm::enumerate(operators))
     if (existing == key)
       return i;
@@ -267,10 +278,73 @@ LogicalResult PlanEmitter::emitOp(Operation *op, const edge::EdgeOpInfo &info) {
     args.push_back(add(fb::KernelTypes::TensorList,
                        fb::CreateTensorList(b, b.CreateVector(resultIdx)).Union()));
 
-  auto call = fb::CreateKernelCall(b, operatorIndex(info), b.CreateVector(args));
+  auto call = fb::CreateKernelCall(b, operatorIndex(info.outName, info.outOverload),
+                                   b.CreateVector(args));
   instructions.push_back(
       fb::CreateInstruction(b, fb::InstructionArguments::KernelCall, call.Union()));
   return success();
+}
+
+LogicalResult PlanEmitter::emitBuffer(edge::MutableBufferOp op) {
+  auto offsets = op->getAttrOfType<DenseI64ArrayAttr>(kOffsetsAttr);
+  if (!offsets || offsets.size() != 1 || offsets[0] < 0)
+    return op.emitOpError("has no memory plan: a mutable buffer must be planned");
+  auto bytes = constantBytes(op, op.getValue());
+  if (failed(bytes))
+    return failure();
+  // Initial value from mutable-data segment 0, storage in the arena.
+  auto extra = fb::CreateExtraTensorInfo(b, /*mutable_data_segments_idx=*/0,
+                                         b.CreateString(op.getName().str()));
+  addTensor(op.getResult(), mutableData.add(*bytes), offsets[0], extra);
+  return success();
+}
+
+void PlanEmitter::emitWriteBack(edge::WriteBackOp op) {
+  // As ExecuTorch writes buffer mutations back: copy_(self, src, non_blocking) -> self.
+  int32_t buffer = valueIndex.lookup(op.getBuffer());
+  int32_t value = valueIndex.lookup(op.getValue());
+  int32_t nonBlocking = add(fb::KernelTypes::Bool, fb::CreateBool(b, false).Union());
+  std::vector<int32_t> args = {buffer, value, nonBlocking, buffer};
+  auto call = fb::CreateKernelCall(b, operatorIndex("aten::copy_", ""), b.CreateVector(args));
+  instructions.push_back(
+      fb::CreateInstruction(b, fb::InstructionArguments::KernelCall, call.Union()));
+}
+
+flatbuffers::Offset<fb::ExecutionPlan> PlanEmitter::emit(const ConstantMethod &method) {
+  int32_t out = 0;
+  switch (method.kind) {
+  case ConstantMethod::Kind::Int: out = addInt(method.intValue); break;
+  case ConstantMethod::Kind::Double:
+    out = add(fb::KernelTypes::Double, fb::CreateDouble(b, method.doubleValue).Union());
+    break;
+  case ConstantMethod::Kind::Bool:
+    out = add(fb::KernelTypes::Bool, fb::CreateBool(b, method.boolValue).Union());
+    break;
+  case ConstantMethod::Kind::String:
+    out = add(fb::KernelTypes::String,
+              fb::CreateString(b, b.CreateString(method.stringValue)).Union());
+    break;
+  }
+  auto meta = fb::CreateContainerMetadata(b, b.CreateString("T2#0#0(T0(),D0())"),
+                                          b.CreateString("$"));
+  return finish(method.name, meta, {}, {out}, 0);
+}
+
+flatbuffers::Offset<fb::ExecutionPlan>
+PlanEmitter::finish(StringRef name, flatbuffers::Offset<fb::ContainerMetadata> meta,
+                    const std::vector<int32_t> &inputs, const std::vector<int32_t> &outputs,
+                    int64_t plannedSize) {
+  std::vector<flatbuffers::Offset<fb::Operator>> ops;
+  for (auto &[opName, overload] : operators)
+    ops.push_back(fb::CreateOperator(b, b.CreateString(opName), b.CreateString(overload)));
+  auto chain = fb::CreateChain(b, b.CreateVector(std::vector<int32_t>{}),
+                               b.CreateVector(std::vector<int32_t>{}), b.CreateVector(instructions));
+  std::vector<int64_t> bufferSizes = {0, plannedSize};
+  return fb::CreateExecutionPlan(
+      b, b.CreateString(name.str()), meta, b.CreateVector(values), b.CreateVector(inputs),
+      b.CreateVector(outputs), b.CreateVector(std::vector<flatbuffers::Offset<fb::Chain>>{chain}),
+      b.CreateVector(ops), b.CreateVector(std::vector<flatbuffers::Offset<fb::BackendDelegate>>{}),
+      b.CreateVector(bufferSizes));
 }
 
 FailureOr<flatbuffers::Offset<fb::ExecutionPlan>> PlanEmitter::emit(func::FuncOp func) {
@@ -285,7 +359,7 @@ FailureOr<flatbuffers::Offset<fb::ExecutionPlan>> PlanEmitter::emit(func::FuncOp
 
   for (Operation &op : func.getBody().front()) {
     if (auto constant = dyn_cast<edge::ConstantOp>(op)) {
-      auto bytes = constantBytes(constant);
+      auto bytes = constantBytes(constant, constant.getValue());
       if (failed(bytes))
         return failure();
       addTensor(constant.getResult(), constants.add(*bytes), -1);
@@ -293,6 +367,15 @@ FailureOr<flatbuffers::Offset<fb::ExecutionPlan>> PlanEmitter::emit(func::FuncOp
     }
     if (isa<edge::NoneOp>(op))
       continue;
+    if (auto buffer = dyn_cast<edge::MutableBufferOp>(op)) {
+      if (failed(emitBuffer(buffer)))
+        return failure();
+      continue;
+    }
+    if (auto writeBack = dyn_cast<edge::WriteBackOp>(op)) {
+      emitWriteBack(writeBack);
+      continue;
+    }
     if (auto ret = dyn_cast<func::ReturnOp>(op)) {
       for (Value v : ret.getOperands())
         outputs.push_back(valueIndex.lookup(v));
@@ -305,57 +388,63 @@ FailureOr<flatbuffers::Offset<fb::ExecutionPlan>> PlanEmitter::emit(func::FuncOp
       return failure();
   }
 
-  std::vector<flatbuffers::Offset<fb::Operator>> ops;
-  for (auto &[name, overload] : operators)
-    ops.push_back(fb::CreateOperator(b, b.CreateString(name), b.CreateString(overload)));
   auto str = [&](StringRef attr) {
     auto s = func->getAttrOfType<StringAttr>(attr);
     return b.CreateString(s ? s.getValue().str() : std::string());
   };
   auto meta = fb::CreateContainerMetadata(b, str("edge.in_spec"), str("edge.out_spec"));
-  auto chain = fb::CreateChain(b, b.CreateVector(std::vector<int32_t>{}),
-                               b.CreateVector(std::vector<int32_t>{}), b.CreateVector(instructions));
-  std::vector<int64_t> bufferSizes = {0, plannedSize.getInt()};
-  return fb::CreateExecutionPlan(
-      b, b.CreateString(func.getSymName().str()), meta, b.CreateVector(values),
-      b.CreateVector(inputs), b.CreateVector(outputs),
-      b.CreateVector(std::vector<flatbuffers::Offset<fb::Chain>>{chain}), b.CreateVector(ops),
-      b.CreateVector(std::vector<flatbuffers::Offset<fb::BackendDelegate>>{}),
-      b.CreateVector(bufferSizes));
+  return finish(func.getSymName(), meta, inputs, outputs, plannedSize.getInt());
 }
 
 } // namespace
 
-FailureOr<std::string> emitPte(ModuleOp module) {
-  std::vector<func::FuncOp> funcs(module.getOps<func::FuncOp>().begin(),
-                                  module.getOps<func::FuncOp>().end());
-  llvm::sort(funcs, [](func::FuncOp a, func::FuncOp c) { return a.getSymName() < c.getSymName(); });
-  if (funcs.empty())
+FailureOr<std::string> emitPte(ModuleOp module, ArrayRef<ConstantMethod> constantMethods) {
+  // Plans are sorted by method name, functions and constant methods alike.
+  std::map<std::string, std::variant<func::FuncOp, const ConstantMethod *>> methods;
+  for (func::FuncOp func : module.getOps<func::FuncOp>())
+    methods[func.getSymName().str()] = func;
+  for (const ConstantMethod &method : constantMethods)
+    if (!methods.emplace(method.name, &method).second)
+      return module.emitError("constant method '") << method.name
+                                                   << "' has the name of another method";
+  if (methods.empty())
     return module.emitError("nothing to emit: the module has no functions");
 
   flatbuffers::FlatBufferBuilder b(1 << 16);
   b.ForceDefaults(false);
-  ConstantPool constants;
+  ConstantPool constants, mutableData;
   std::vector<flatbuffers::Offset<fb::ExecutionPlan>> plans;
-  for (func::FuncOp func : funcs) {
-    PlanEmitter emitter(b, constants);
-    auto plan = emitter.emit(func);
+  for (auto &[name, method] : methods) {
+    PlanEmitter emitter(b, constants, mutableData);
+    if (auto *constant = std::get_if<const ConstantMethod *>(&method)) {
+      plans.push_back(emitter.emit(**constant));
+      continue;
+    }
+    auto plan = emitter.emit(std::get<func::FuncOp>(method));
     if (failed(plan))
       return failure();
     plans.push_back(*plan);
   }
 
-  // Segment 0 is the constant segment (always recorded, possibly empty).
+  // Segment 0 is the constant segment (always recorded, possibly empty);
+  // segment 1 holds the initial values of mutable buffers, when there are any.
   std::vector<SegmentData> segments = {{constants.data, kConstantAlignment}};
+  bool hasMutable = mutableData.offsets.size() > 1;
+  if (hasMutable)
+    segments.push_back({mutableData.data, kConstantAlignment});
   std::vector<flatbuffers::Offset<fb::DataSegment>> segmentTable;
   for (auto [offset, size] : layoutSegments(segments))
     segmentTable.push_back(fb::CreateDataSegment(b, offset, size));
   auto constantSegment = fb::CreateSubsegmentOffsets(b, 0, b.CreateVector(constants.offsets));
+  flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<fb::SubsegmentOffsets>>> mutableSegments = 0;
+  if (hasMutable)
+    mutableSegments = b.CreateVector(std::vector<flatbuffers::Offset<fb::SubsegmentOffsets>>{
+        fb::CreateSubsegmentOffsets(b, 1, b.CreateVector(mutableData.offsets))});
   auto program = fb::CreateProgram(
       b, /*version=*/0, b.CreateVector(plans),
       b.CreateVector(std::vector<flatbuffers::Offset<fb::Buffer>>{}),
       b.CreateVector(std::vector<flatbuffers::Offset<fb::BackendDelegateInlineData>>{}),
-      b.CreateVector(segmentTable), constantSegment);
+      b.CreateVector(segmentTable), constantSegment, mutableSegments);
   b.Finish(program, fb::ProgramIdentifier());
   return assemblePte(ArrayRef<uint8_t>(b.GetBufferPointer(), b.GetSize()), segments);
 }

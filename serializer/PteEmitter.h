@@ -3,16 +3,32 @@
 
 #include <string>
 
+#include "llvm/ADT/ArrayRef.h"
+
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Support/LogicalResult.h"
 
 namespace ember {
 
+/// A method that returns a constant (ExecuTorch's `constant_methods`, e.g.
+/// get_max_seq_len): no inputs, no instructions, one output value.
+struct ConstantMethod {
+  enum class Kind { Int, Double, Bool, String };
+  std::string name;
+  Kind kind = Kind::Int;
+  int64_t intValue = 0;
+  double doubleValue = 0;
+  bool boolValue = false;
+  std::string stringValue;
+};
+
 /// Serialize every function of a planned Edge module (after
-/// ember-plan-memory) as one ExecutionPlan of an ExecuTorch-1.4 compatible
-/// .pte. Plans are sorted by method name; constants are deduplicated by
-/// content into the constant segment. Output is byte-identical for the same
-/// module. Fails with a diagnostic at the op that cannot be emitted.
-mlir::FailureOr<std::string> emitPte(mlir::ModuleOp module);
+/// ember-plan-memory), and the constant methods, as the ExecutionPlans of an
+/// ExecuTorch-1.4 compatible .pte. Plans are sorted by method name; constants
+/// are deduplicated by content into the constant segment; mutable buffers'
+/// initial values go to the mutable-data segment. Output is byte-identical
+/// for the same input. Fails with a diagnostic at the op that cannot be emitted.
+mlir::FailureOr<std::string> emitPte(mlir::ModuleOp module,
+                                     llvm::ArrayRef<ConstantMethod> constantMethods = {});
 
 } // namespace ember

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 from torch.export import ExportedProgram
-from torch.export.graph_signature import InputKind
+from torch.export.graph_signature import InputKind, OutputKind
 
 from . import _C, _pytree
 from .errors import CompileError, UnsupportedOpError
@@ -129,12 +129,13 @@ class _Builder:
         self.next_id += 1
         return self.next_id - 1
 
-    def add_constant(self, name: str, tensor: torch.Tensor) -> int:
+    def add_constant(self, name: str, tensor: torch.Tensor, mutable: bool = False) -> int:
+        """A weight or constant; `mutable` for a buffer the method updates."""
         cid = self.new_id()
         if tensor.dtype not in SCALAR_TYPES:
             raise CompileError(f"constant '{name}' has unsupported dtype {tensor.dtype}")
         self.constants.append(
-            (cid, name, SCALAR_TYPES[tensor.dtype], list(tensor.shape), _array(tensor)))
+            (cid, name, SCALAR_TYPES[tensor.dtype], list(tensor.shape), _array(tensor), mutable))
         return cid
 
     def tensor_ref(self, value: Any, where: str) -> int:
@@ -210,8 +211,12 @@ def _node_args(b: _Builder, node: torch.fx.Node) -> list:
 def graph_dict(name: str, ep: ExportedProgram) -> dict:
     """The graph of one method (already decomposed to core ATen)."""
     b = _Builder(name)
-    specs = {s.arg.name: s for s in ep.graph_signature.input_specs}
+    sig = ep.graph_signature
+    specs = {s.arg.name: s for s in sig.input_specs}
+    mutated = set(sig.buffers_to_mutate.values())
+    buffer_ids: dict[str, int] = {}
     outputs: list[int] = []
+    write_backs: list[tuple[int, int]] = []
     for node in ep.graph.nodes:
         if node.op == "placeholder":
             spec = specs[node.name]
@@ -225,7 +230,9 @@ def graph_dict(name: str, ep: ExportedProgram) -> dict:
                 b.inputs.append((b.ids[node], node.name, dtype, shape))
             elif spec.kind in (InputKind.PARAMETER, InputKind.BUFFER, InputKind.CONSTANT_TENSOR):
                 source = ep.constants if spec.target in ep.constants else ep.state_dict
-                b.ids[node] = b.add_constant(spec.target, source[spec.target])
+                b.ids[node] = b.add_constant(spec.target, source[spec.target],
+                                             mutable=spec.target in mutated)
+                buffer_ids[spec.target] = b.ids[node]
             else:
                 raise CompileError(f"input '{node.name}' of kind {spec.kind.name} "
                                    "is not supported yet")
@@ -245,17 +252,24 @@ def graph_dict(name: str, ep: ExportedProgram) -> dict:
                             _node_args(b, node), results, result_ids,
                             (loc.file, loc.line, loc.function)))
         elif node.op == "output":
-            for out in node.args[0]:
+            for out, spec in zip(node.args[0], sig.output_specs, strict=True):
                 if not isinstance(out, torch.fx.Node):
                     raise CompileError(f"output {out!r} is not a tensor; only tensor outputs "
                                        "are supported yet")
-                outputs.append(b.tensor_ref(out, "output"))
+                if spec.kind == OutputKind.BUFFER_MUTATION:
+                    write_backs.append((buffer_ids[spec.target], b.tensor_ref(out, "output")))
+                elif spec.kind == OutputKind.USER_OUTPUT:
+                    outputs.append(b.tensor_ref(out, "output"))
+                else:
+                    raise CompileError(f"output '{spec.arg.name}' of kind {spec.kind.name} "
+                                       "(e.g. an input mutated in place) is not supported yet")
     return {
         "name": name,
         "inputs": b.inputs,
         "constants": b.constants,
         "nodes": b.nodes,
         "outputs": outputs,
+        "write_backs": write_backs,
         "in_spec": _pytree.encode(_pytree.from_treespec(ep.call_spec.in_spec)),
         "out_spec": _pytree.encode(_pytree.from_treespec(ep.call_spec.out_spec)),
     }

@@ -140,6 +140,33 @@ def _from_json(d: dict) -> Node:
     return Node("T", children)
 
 
+def flatten(node: Node, value: Any, where: str = "input") -> list[Any]:
+    """The leaves of `value` in the order `node` lays them out; a TypeError
+    names the first place where `value` does not have the spec's structure."""
+    if node.kind == "$":
+        return [value]
+    if node.kind == "N":
+        if value is not None:
+            raise TypeError(f"{where}: expected None, got {type(value).__name__}")
+        return []
+    if node.kind == "D":
+        if not isinstance(value, dict) or set(value) != set(node.keys):
+            got = sorted(value) if isinstance(value, dict) else type(value).__name__
+            raise TypeError(f"{where}: expected a dict with keys {sorted(node.keys)}, got {got}")
+        items = [(f"{where}[{k!r}]", value[k], c) for k, c in zip(node.keys, node.children,
+                                                                   strict=True)]
+    else:
+        if not isinstance(value, (tuple, list)) or len(value) != len(node.children):
+            n = len(value) if isinstance(value, (tuple, list)) else type(value).__name__
+            raise TypeError(f"{where}: expected {len(node.children)} items, got {n}")
+        items = [(f"{where}[{i}]", v, c) for i, (v, c) in enumerate(zip(value, node.children,
+                                                                         strict=True))]
+    leaves: list[Any] = []
+    for w, v, c in items:
+        leaves.extend(flatten(c, v, w))
+    return leaves
+
+
 def unflatten(node: Node, leaves: list[Any]) -> Any:
     it = iter(leaves)
 

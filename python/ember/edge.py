@@ -6,6 +6,7 @@ import os
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from torch.export import ExportedProgram
 
@@ -21,8 +22,13 @@ class EdgeProgramManager:
     """
 
     def __init__(self, programs: Mapping[str, ExportedProgram],
-                 compile_config: EdgeCompileConfig | None = None):
+                 compile_config: EdgeCompileConfig | None = None,
+                 constant_methods: Mapping[str, Any] | None = None):
         self.compile_config = compile_config or EdgeCompileConfig()
+        self._constant_methods = dict(constant_methods or {})
+        for name in self._constant_methods:
+            if name in programs:
+                raise ValueError(f"constant method '{name}' has the name of an exported method")
         # 1. Decompose to core ATen (the only step that needs torch's passes).
         self._programs = {name: ep.run_decompositions() for name, ep in sorted(programs.items())}
         # 2. Reject unsupported operators before any other work.
@@ -35,10 +41,12 @@ class EdgeProgramManager:
     def _import(self) -> _C.CompilerSession:
         session = _C.CompilerSession()
         session.import_graphs(self._graphs)
+        session.set_constant_methods(self._constant_methods)
         return session
 
     @property
     def methods(self) -> list[str]:
+        """Exported methods (constant methods not included)."""
         return list(self._programs)
 
     def exported_program(self, method_name: str = "forward") -> ExportedProgram:
@@ -60,7 +68,8 @@ class EdgeProgramManager:
         data = session.emit(alignment=config.memory_alignment,
                             plan_inputs=config.alloc_graph_input,
                             plan_outputs=config.alloc_graph_output)
-        return ExecutorchProgramManager(data, session.print(False), self.methods)
+        return ExecutorchProgramManager(data, session.print(False),
+                                        sorted([*self.methods, *self._constant_methods]))
 
 
 class ExecutorchProgramManager:
@@ -98,11 +107,14 @@ class ExecutorchProgramManager:
 
 
 def to_edge(programs: ExportedProgram | Mapping[str, ExportedProgram],
+            constant_methods: Mapping[str, Any] | None = None,
             compile_config: EdgeCompileConfig | None = None) -> EdgeProgramManager:
     """Lower exported program(s) to the Edge dialect.
 
     `programs` is one ExportedProgram (method "forward") or a dict of method
-    name to ExportedProgram.
+    name to ExportedProgram. `constant_methods` adds methods that take no
+    input and return a constant (int, float, bool or str), e.g.
+    `{"get_max_seq_len": 128}`.
     """
     if isinstance(programs, ExportedProgram):
         programs = {"forward": programs}
@@ -111,4 +123,4 @@ def to_edge(programs: ExportedProgram | Mapping[str, ExportedProgram],
     for name, ep in programs.items():
         if not isinstance(ep, ExportedProgram):
             raise TypeError(f"method '{name}' is a {type(ep).__name__}, not an ExportedProgram")
-    return EdgeProgramManager(programs, compile_config)
+    return EdgeProgramManager(programs, compile_config, constant_methods)

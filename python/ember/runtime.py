@@ -51,19 +51,31 @@ class Module:
         sizes and operators of a method."""
         return self._native.method_info(name)
 
-    def run_method(self, name: str, inputs: list | tuple) -> Any:
-        flat = [_to_numpy(x) for x in inputs]
+    def run_method(self, name: str, inputs: list | tuple = (), kwargs: dict | None = None) -> Any:
+        """Run method `name`. `inputs` (and `kwargs`) nest as the exported
+        method's signature did; they are flattened by its container string."""
+        flat = [_to_numpy(x) for x in self._flatten_inputs(name, tuple(inputs), kwargs or {})]
         outputs = self._native.execute(name, [a for a, _ in flat])
         if any(is_torch for _, is_torch in flat):
             import torch
             outputs = [torch.from_numpy(o) if isinstance(o, np.ndarray) else o for o in outputs]
         return _pytree.unflatten(self._out_spec(name), outputs)
 
-    def forward(self, *inputs: Any) -> Any:
-        return self.run_method("forward", inputs)
+    def forward(self, *inputs: Any, **kwargs: Any) -> Any:
+        return self.run_method("forward", inputs, kwargs)
 
-    def __call__(self, *inputs: Any) -> Any:
-        return self.forward(*inputs)
+    def __call__(self, *inputs: Any, **kwargs: Any) -> Any:
+        return self.forward(*inputs, **kwargs)
+
+    def _flatten_inputs(self, name: str, args: tuple, kwargs: dict) -> list:
+        spec = self.method_meta(name)["input_spec"]
+        node = _pytree.decode(spec) if spec else None
+        # torch.export's input spec is (args tuple, kwargs dict).
+        if node is None or node.kind != "T" or len(node.children) != 2:
+            if kwargs:
+                raise TypeError(f"method '{name}' has no input signature for keyword arguments")
+            return list(args)
+        return _pytree.flatten(node, (args, kwargs), f"{name} input")
 
     def _out_spec(self, name: str) -> _pytree.Node:
         if name not in self._specs:

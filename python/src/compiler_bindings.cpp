@@ -92,6 +92,24 @@ class PySession {
     return py::bytes(*bytes);
   }
 
+  /// {name: int | float | bool | str}
+  void set_constant_methods(const py::dict& methods) {
+    std::vector<ember::ConstantMethod> out;
+    for (auto [key, value] : methods) {
+      ember::ConstantMethod m;
+      m.name = key.cast<std::string>();
+      using K = ember::ConstantMethod::Kind;
+      if (py::isinstance<py::bool_>(value)) { m.kind = K::Bool; m.boolValue = value.cast<bool>(); }
+      else if (py::isinstance<py::int_>(value)) { m.kind = K::Int; m.intValue = value.cast<int64_t>(); }
+      else if (py::isinstance<py::float_>(value)) { m.kind = K::Double; m.doubleValue = value.cast<double>(); }
+      else if (py::isinstance<py::str>(value)) { m.kind = K::String; m.stringValue = value.cast<std::string>(); }
+      else throw py::type_error("constant method '" + m.name + "' must return an int, float, bool or str, not " +
+                                py::str(value.get_type().attr("__name__")).cast<std::string>());
+      out.push_back(std::move(m));
+    }
+    session_.setConstantMethods(std::move(out));
+  }
+
   std::string print(bool full) const { return session_.print(full); }
   std::string phase() const { return ember::phaseName(session_.phase()).str(); }
 
@@ -131,6 +149,7 @@ class PySession {
       cd.type = to_tensor_desc(t[2], t[3]);
       cd.data = info.ptr;
       cd.nbytes = static_cast<size_t>(info.size * info.itemsize);
+      cd.mutableBuffer = t.size() > 5 && t[5].cast<bool>();
       d.constants.push_back(std::move(cd));
     }
     for (auto n : g["nodes"]) {
@@ -150,6 +169,10 @@ class PySession {
       d.nodes.push_back(std::move(nd));
     }
     d.outputs = g["outputs"].cast<std::vector<int64_t>>();
+    for (auto wb : g["write_backs"]) {
+      auto t = wb.cast<py::tuple>();
+      d.writeBacks.push_back({t[0].cast<int64_t>(), t[1].cast<int64_t>()});
+    }
     return d;
   }
 
@@ -170,6 +193,8 @@ void bind_compiler(py::module_& m) {
            "Run the pipeline's phases up to `phase`.")
       .def("emit", &PySession::emit, py::arg("alignment") = 16, py::arg("plan_inputs") = true,
            py::arg("plan_outputs") = true, "Plan memory and serialize to .pte bytes.")
+      .def("set_constant_methods", &PySession::set_constant_methods, py::arg("methods"),
+           "Methods returning a constant ({name: int | float | bool | str}).")
       .def("print", &PySession::print, py::arg("full") = false, "The IR as text.")
       .def_property_readonly("phase", &PySession::phase);
 
