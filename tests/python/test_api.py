@@ -84,3 +84,16 @@ def test_ember_debug_prints_ir_after_every_pass():
     assert out.returncode == 0, out.stderr
     assert "IR Dump After VerifyEdgeContract" in out.stderr
     assert "IR Dump After PlanMemory" in out.stderr
+
+
+def test_docs_ops_md_is_generated_from_the_table(tmp_path):
+    """docs/ops.md is what exir/gen_edge_ops.py makes of exir/ops.yaml."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[2]
+    out = tmp_path / "ops.md"
+    subprocess.run([sys.executable, str(root / "exir" / "gen_edge_ops.py"), "--docs", str(out)],
+                   check=True)
+    assert out.read_text() == (root / "docs" / "ops.md").read_text(), \
+        "docs/ops.md is stale: run python exir/gen_edge_ops.py --docs docs/ops.md"
