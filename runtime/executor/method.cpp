@@ -6,6 +6,7 @@
 #include <cstring>
 #include <new>
 
+#include "runtime/executor/delegate.h"
 #include "runtime/executor/program.h"
 #include "runtime/executor/value_table.h"
 #include "serializer/schema/program_generated.h"
@@ -56,7 +57,78 @@ bool format_op_name(const fb::Operator* op, char* buf, size_t cap) {
 
 bool index_ok(int32_t v, size_t n) { return v >= 0 && static_cast<size_t>(v) < n; }
 
+/// Point step->args at the values named by `args`, each index checked.
+Error resolve_args(const flatbuffers::Vector<int32_t>* args, EValue* values, size_t num_values,
+                   size_t pc, MemoryAllocator* alloc, Method::Step* step) {
+  const size_t n = args != nullptr ? args->size() : 0;
+  step->num_args = static_cast<uint32_t>(n);
+  step->args = alloc->allocate_array<EValue*>(n);
+  EMBER_CHECK(step->args != nullptr || n == 0, Error::MemoryAllocationFailed,
+              "method allocator exhausted at instruction %zu", pc);
+  for (size_t k = 0; k < n; ++k) {
+    const int32_t v = args->Get(static_cast<uint32_t>(k));
+    EMBER_CHECK(index_ok(v, num_values), Error::InvalidProgram,
+                "instruction %zu: argument %zu names value %d, out of range (%zu values)", pc, k,
+                static_cast<int>(v), num_values);
+    step->args[k] = &values[v];
+  }
+  return Error::Ok;
+}
+
 }  // namespace
+
+Method::Method(Method&& other) noexcept { *this = static_cast<Method&&>(other); }
+
+Method& Method::operator=(Method&& other) noexcept {
+  if (this == &other) return *this;
+  destroy_delegates();
+  program_ = other.program_;
+  plan_ = other.plan_;
+  values_ = other.values_;
+  num_values_ = other.num_values_;
+  inputs_ = other.inputs_;
+  input_planned_ = other.input_planned_;
+  num_inputs_ = other.num_inputs_;
+  outputs_ = other.outputs_;
+  num_outputs_ = other.num_outputs_;
+  steps_ = other.steps_;
+  num_steps_ = other.num_steps_;
+  delegates_ = other.delegates_;
+  num_delegates_ = other.num_delegates_;
+  temp_allocator_ = other.temp_allocator_;
+  step_limit_ = other.step_limit_;
+  other.delegates_ = nullptr;  // the moved-from method no longer owns them
+  other.num_delegates_ = 0;
+  return *this;
+}
+
+Method::~Method() { destroy_delegates(); }
+
+void Method::destroy_delegates() {
+  for (size_t i = num_delegates_; i > 0; --i) {  // reverse order of init
+    DelegateState& d = delegates_[i - 1];
+    d.backend->destroy(d.handle);
+  }
+  delegates_ = nullptr;
+  num_delegates_ = 0;
+}
+
+Error Method::init_delegates(MemoryAllocator* alloc) {
+  const auto* delegates = plan_->delegates();
+  const size_t n = delegates != nullptr ? delegates->size() : 0;
+  if (n == 0) return Error::Ok;
+  delegates_ = alloc->allocate_array<DelegateState>(n);
+  EMBER_CHECK(delegates_ != nullptr, Error::MemoryAllocationFailed,
+              "method allocator too small for %zu delegates", n);
+  const char* method_name = plan_->name() != nullptr ? plan_->name()->c_str() : "";
+  for (size_t i = 0; i < n; ++i) {
+    DelegateState* d = new (&delegates_[i]) DelegateState();
+    EMBER_TRY(init_delegate(*program_, method_name, delegates->Get(static_cast<uint32_t>(i)), i,
+                            alloc, d));
+    ++num_delegates_;  // from now on ~Method destroys it
+  }
+  return Error::Ok;
+}
 
 Result<Method> Method::load(const Program* program, const fb::ExecutionPlan* plan,
                             MemoryManager* memory) {
@@ -95,7 +167,9 @@ Result<Method> Method::load(const Program* program, const fb::ExecutionPlan* pla
                 "value %zu is a tensor with no storage that is neither an input nor an output", i);
   }
 
-  // 3. Instructions, each kernel resolved once.
+  // 3. Delegates, each backend's init called once; 4. instructions, each
+  // kernel resolved once. On failure `m` destroys the delegates it holds.
+  EMBER_TRY(m.init_delegates(alloc));
   EMBER_TRY(m.resolve_instructions(alloc));
   return m;
 }
@@ -125,25 +199,17 @@ Error Method::resolve_instructions(MemoryAllocator* alloc) {
         EMBER_CHECK(index_ok(kc->op_index(), num_ops), Error::InvalidProgram,
                     "instruction %zu: operator index %d out of range (%zu operators)", pc,
                     static_cast<int>(kc->op_index()), num_ops);
-        const size_t num_args = kc->args() != nullptr ? kc->args()->size() : 0;
         s.kind = Step::Kernel;
         s.a = kc->op_index();
-        s.num_args = static_cast<uint32_t>(num_args);
-        s.args = alloc->allocate_array<EValue*>(num_args);
-        EMBER_CHECK(s.args != nullptr || num_args == 0, Error::MemoryAllocationFailed,
-                    "method allocator exhausted at instruction %zu", pc);
+        EMBER_TRY(resolve_args(kc->args(), values_, num_values_, pc, alloc, &s));
         ScalarType dtypes[KernelKey::kMaxTensors];
         size_t num_tensors = 0;
-        for (size_t k = 0; k < num_args; ++k) {
-          const int32_t v = kc->args()->Get(static_cast<uint32_t>(k));
-          EMBER_CHECK(index_ok(v, num_values_), Error::InvalidProgram,
-                      "instruction %zu: argument %zu names value %d, out of range", pc, k,
-                      static_cast<int>(v));
-          s.args[k] = &values_[v];
-          if (values_[v].is_tensor()) {
-            if (num_tensors < KernelKey::kMaxTensors) dtypes[num_tensors] = values_[v].to_tensor().dtype();
-            ++num_tensors;
+        for (size_t k = 0; k < s.num_args; ++k) {
+          if (!s.args[k]->is_tensor()) continue;
+          if (num_tensors < KernelKey::kMaxTensors) {
+            dtypes[num_tensors] = s.args[k]->to_tensor().dtype();
           }
+          ++num_tensors;
         }
         char name[kMaxOpNameLength + 1];
         const fb::Operator* op = operators->Get(static_cast<uint32_t>(kc->op_index()));
@@ -172,11 +238,14 @@ Error Method::resolve_instructions(MemoryAllocator* alloc) {
       }
       case fb::InstructionArguments::DelegateCall: {
         const fb::DelegateCall* dc = instr->instr_args_as_DelegateCall();
-        EMBER_LOG(Error,
-                  "instruction %zu is a DelegateCall (delegate %d): backend delegates are not "
-                  "supported by this runtime yet",
-                  pc, dc != nullptr ? static_cast<int>(dc->delegate_index()) : -1);
-        return Error::NotSupported;
+        EMBER_CHECK(dc != nullptr, Error::InvalidProgram, "instruction %zu: empty DelegateCall", pc);
+        EMBER_CHECK(index_ok(dc->delegate_index(), num_delegates_), Error::InvalidProgram,
+                    "instruction %zu: delegate index %d out of range (%zu delegates)", pc,
+                    static_cast<int>(dc->delegate_index()), num_delegates_);
+        s.kind = Step::Delegate;
+        s.a = dc->delegate_index();
+        EMBER_TRY(resolve_args(dc->args(), values_, num_values_, pc, alloc, &s));
+        break;
       }
       case fb::InstructionArguments::MoveCall: {
         const fb::MoveCall* mc = instr->instr_args_as_MoveCall();
@@ -330,8 +399,12 @@ Error Method::execute() {
   uint8_t* temp = temp_allocator_ != nullptr ? temp_allocator_->base() : nullptr;
   const size_t temp_size = temp_allocator_ != nullptr ? temp_allocator_->capacity() : 0;
   size_t pc = 0;
+  uint64_t steps_run = 0;
   while (pc < num_steps_) {
     const Step& s = steps_[pc];
+    EMBER_CHECK(step_limit_ == 0 || ++steps_run <= step_limit_, Error::InvalidState,
+                "step limit of %llu instructions reached at instruction %zu (a loop that does "
+                "not end?)", static_cast<unsigned long long>(step_limit_), pc);
     switch (s.kind) {
       case Step::Kernel: {
         KernelContext ctx(temp, temp_size);  // fresh scratch memory per call
@@ -342,6 +415,15 @@ Error Method::execute() {
                     op.ok() ? op->overload : "?", error_name(ctx.error()));
           return Error::KernelFailed;
         }
+        ++pc;
+        break;
+      }
+      case Step::Delegate: {
+        const DelegateState& d = delegates_[s.a];
+        BackendExecutionContext ctx(temp, temp_size);  // fresh scratch memory per call
+        const Error err = d.backend->execute(ctx, d.handle, Span<EValue*>(s.args, s.num_args));
+        EMBER_CHECK(err == Error::Ok, err, "instruction %zu (delegate %d, backend %s) failed: %s",
+                    pc, static_cast<int>(s.a), d.id, error_name(err));
         ++pc;
         break;
       }

@@ -20,6 +20,7 @@ struct ExecutionPlan;
 namespace ember {
 
 class Program;
+struct DelegateState;
 
 /// One method ready to run. Movable, not copyable. Borrows the Program and
 /// the MemoryManager's memory: both must outlive it. Not thread-safe: one
@@ -32,15 +33,20 @@ class Program;
 ///   const Tensor& y = m->get_output(0)->to_tensor();
 class Method {
  public:
-  Method(Method&&) = default;
+  /// Moving transfers the delegates: only the destination destroys them.
+  Method(Method&& other) noexcept;
+  Method& operator=(Method&& other) noexcept;
   Method(const Method&) = delete;
   Method& operator=(const Method&) = delete;
-  Method& operator=(Method&&) = default;
+  /// Destroys every delegate the load initialized (BackendInterface::destroy).
+  ~Method();
 
   /// Build a method from `plan` (called by Program::load_method): parse the
-  /// value table, place tensors, resolve kernels. Fails with InvalidProgram
-  /// on any out-of-range value, OperatorMissing if a kernel is not
-  /// registered, NotSupported for delegate calls (no backends yet),
+  /// value table, place tensors, initialize every delegate (its backend's
+  /// init(), once), resolve kernels. Fails with InvalidProgram on any
+  /// out-of-range value or delegate data reference, NotFound if a delegate's
+  /// backend is not registered or not available, the backend's error if its
+  /// init fails, OperatorMissing if a kernel is not registered,
   /// MemoryAllocationFailed if method_allocator is too small and
   /// InvalidArgument if a planned buffer is smaller than the plan needs.
   static Result<Method> load(const Program* program,
@@ -66,9 +72,18 @@ class Method {
   Error set_output_data_ptr(size_t i, void* data, size_t nbytes);
 
   /// Run the chain once. KernelFailed if a kernel reports an error (logged
-  /// with the instruction index and op name); InvalidState if an unplanned
-  /// input or output has no memory bound. Allocates nothing.
+  /// with the instruction index and op name); a delegate's error if its
+  /// backend fails; InvalidState if an unplanned input or output has no
+  /// memory bound, or if the step limit is reached. Allocates nothing.
   Error execute();
+
+  /// Stop execute() with InvalidState after `max_steps` instructions (0, the
+  /// default: no limit). A JumpFalse loop whose condition never changes runs
+  /// forever; tools that run untrusted programs (the fuzzers) set a limit.
+  void set_step_limit(uint64_t max_steps) { step_limit_ = max_steps; }
+
+  /// Number of delegates (BackendDelegate entries) initialized for this method.
+  size_t num_delegates() const { return num_delegates_; }
 
   /// Input/output i, or nullptr if out of range. Tensor outputs point into
   /// planned memory and are overwritten by the next execute().
@@ -81,17 +96,19 @@ class Method {
 
   /// One resolved instruction (internal, exposed for the loader's helpers).
   struct Step {
-    enum Kind : uint8_t { Kernel = 1, Move = 3, JumpFalse = 4, Free = 5 };
+    enum Kind : uint8_t { Kernel = 1, Delegate = 2, Move = 3, JumpFalse = 4, Free = 5 };
     Kind kind = Free;
     KernelFn fn = nullptr;
     EValue** args = nullptr;
     uint32_t num_args = 0;
-    int32_t a = 0;          ///< op index, move_from, cond index or freed value
+    int32_t a = 0;          ///< op index, delegate index, move_from, cond index or freed value
     int32_t b = 0;          ///< move_to or jump destination
   };
 
  private:
   Method() = default;
+  Error init_delegates(MemoryAllocator* allocator);
+  void destroy_delegates();
   Error resolve_instructions(MemoryAllocator* allocator);
   Error check_io_bound() const;
   Result<Tensor*> input_tensor(size_t i) const;
@@ -107,7 +124,10 @@ class Method {
   size_t num_outputs_ = 0;
   Step* steps_ = nullptr;
   size_t num_steps_ = 0;
+  DelegateState* delegates_ = nullptr;  ///< in the method allocator
+  size_t num_delegates_ = 0;            ///< initialized so far (destroyed by ~Method)
   MemoryAllocator* temp_allocator_ = nullptr;
+  uint64_t step_limit_ = 0;
 };
 
 }  // namespace ember

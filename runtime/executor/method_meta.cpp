@@ -121,6 +121,17 @@ size_t MethodMeta::num_instructions() const {
   return instructions != nullptr ? instructions->size() : 0;
 }
 
+size_t MethodMeta::num_delegates() const {
+  return plan_->delegates() != nullptr ? plan_->delegates()->size() : 0;
+}
+
+Result<const char*> MethodMeta::delegate_backend(size_t i) const {
+  EMBER_CHECK(i < num_delegates(), Error::InvalidArgument, "delegate %zu out of range (%zu)", i,
+              num_delegates());
+  const auto* id = plan_->delegates()->Get(static_cast<uint32_t>(i))->id();
+  return id != nullptr ? id->c_str() : "";
+}
+
 size_t MethodMeta::method_memory_bound() const { return ember::method_memory_bound(plan_); }
 
 const char* MethodMeta::input_container_spec() const {

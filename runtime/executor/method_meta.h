@@ -67,8 +67,14 @@ class MethodMeta {
   /// Number of instructions in the method's (single) chain.
   size_t num_instructions() const;
 
+  /// Number of delegates (BackendDelegate entries) of the method, and the
+  /// backend name delegate i asks for ("" if absent).
+  size_t num_delegates() const;
+  Result<const char*> delegate_backend(size_t i) const;
+
   /// An upper bound of the bytes Method::load takes from the method
-  /// allocator for this method: size the method arena with it.
+  /// allocator for this method: size the method arena with it. It does not
+  /// include what backends take from that allocator in their init().
   size_t method_memory_bound() const;
 
   /// The pytree container strings of the inputs and outputs (how the flat

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <new>
 
+#include "runtime/executor/delegate.h"
 #include "runtime/executor/method.h"
 #include "runtime/executor/program.h"
 #include "serializer/schema/program_generated.h"
@@ -314,8 +315,21 @@ size_t method_memory_bound(const fb::ExecutionPlan* plan) {
     const auto* instructions = chains->Get(0)->instructions();
     total += instructions->size() * (sizeof(Method::Step) + kPad) + kPad;
     for (uint32_t k = 0; k < instructions->size(); ++k) {
-      const fb::KernelCall* kc = instructions->Get(k)->instr_args_as_KernelCall();
+      const fb::Instruction* instr = instructions->Get(k);
+      const fb::KernelCall* kc = instr->instr_args_as_KernelCall();
+      const fb::DelegateCall* dc = instr->instr_args_as_DelegateCall();
       if (kc != nullptr && kc->args() != nullptr) total += kc->args()->size() * sizeof(EValue*);
+      if (dc != nullptr && dc->args() != nullptr) total += dc->args()->size() * sizeof(EValue*);
+    }
+  }
+  // Delegates: their table and each one's compile-spec views (not what a
+  // backend's init() itself takes from the allocator).
+  const auto* delegates = plan->delegates();
+  if (delegates != nullptr && delegates->size() > 0) {
+    total += delegates->size() * sizeof(DelegateState) + kPad;
+    for (uint32_t k = 0; k < delegates->size(); ++k) {
+      const auto* specs = delegates->Get(k)->compile_specs();
+      total += (specs != nullptr ? specs->size() : 0) * sizeof(CompileSpec) + kPad;
     }
   }
   return total;

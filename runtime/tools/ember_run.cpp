@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/backends/test/test_backend.h"
 #include "runtime/extension/module.h"
 #include "runtime/kernel/kernel.h"
 #include "runtime/platform/platform.h"
@@ -268,6 +269,9 @@ int main(int argc, char** argv) {
     return fail("cannot register the portable kernels");
   }
 #endif
+  if (ember::register_test_backend() != ember::Error::Ok) {
+    return fail("cannot register the EmberTestBackend backend");
+  }
 
   // 1. Program and method.
   ember::Status st;

@@ -94,6 +94,21 @@ uint32_t PteBuilder::add_mutable_data(const std::vector<uint8_t>& bytes) {
   return static_cast<uint32_t>(mutable_.size());
 }
 
+int PteBuilder::add_delegate(const DelegateSpec& d) {
+  delegates_.push_back(d);
+  return static_cast<int>(delegates_.size() - 1);
+}
+
+uint32_t PteBuilder::add_inline_data(const std::vector<uint8_t>& bytes) {
+  inline_data_.push_back(bytes);
+  return static_cast<uint32_t>(inline_data_.size() - 1);
+}
+
+uint32_t PteBuilder::add_segment(const std::vector<uint8_t>& bytes) {
+  segments_.push_back(bytes);
+  return static_cast<uint32_t>(segments_.size());  // segment 0 is the constant segment
+}
+
 std::vector<uint8_t> PteBuilder::finish(bool extended_header) const {
   flatbuffers::FlatBufferBuilder b;
   // 1. Values.
@@ -153,10 +168,26 @@ std::vector<uint8_t> PteBuilder::finish(bool extended_header) const {
   std::vector<int32_t> none;
   auto chain = fb::CreateChain(b, b.CreateVector(none), b.CreateVector(none), b.CreateVector(instrs));
   std::vector<flatbuffers::Offset<fb::Chain>> chains = {chain};
+  std::vector<flatbuffers::Offset<fb::BackendDelegate>> delegates;
+  for (const DelegateSpec& d : delegates_) {
+    std::vector<flatbuffers::Offset<fb::CompileSpec>> specs;
+    for (const auto& s : d.compile_specs) {
+      specs.push_back(fb::CreateCompileSpec(b, b.CreateString(s.first), b.CreateVector(s.second)));
+    }
+    auto ref = fb::CreateBackendDelegateDataReference(
+        b, static_cast<fb::DataLocation>(d.location), d.index);
+    delegates.push_back(
+        fb::CreateBackendDelegate(b, b.CreateString(d.id), ref, b.CreateVector(specs)));
+  }
   auto plan = fb::CreateExecutionPlan(b, b.CreateString(method_name), 0, b.CreateVector(evs),
                                       b.CreateVector(inputs), b.CreateVector(outputs),
-                                      b.CreateVector(chains), b.CreateVector(ops), 0,
+                                      b.CreateVector(chains), b.CreateVector(ops),
+                                      delegates.empty() ? 0 : b.CreateVector(delegates),
                                       b.CreateVector(buffer_sizes));
+  std::vector<flatbuffers::Offset<fb::BackendDelegateInlineData>> inline_data;
+  for (const auto& d : inline_data_) {
+    inline_data.push_back(fb::CreateBackendDelegateInlineDataDirect(b, &d));
+  }
   std::vector<flatbuffers::Offset<fb::ExecutionPlan>> plans = {plan};
 
   // 3. Constants and mutable data: segments, or legacy inline buffers.
@@ -164,24 +195,35 @@ std::vector<uint8_t> PteBuilder::finish(bool extended_header) const {
   const std::vector<uint8_t> const_seg = concat(constants_, &const_offsets);
   const std::vector<uint8_t> mut_seg = concat(mutable_, &mut_offsets);
   flatbuffers::Offset<fb::Program> program;
-  const size_t mut_seg_offset = align_up(const_seg.size(), kSegmentAlignment);
+  // Segment data: constants, delegate segments, mutable data, each 128-aligned.
+  std::vector<uint8_t> seg_data = const_seg;
+  std::vector<std::pair<uint64_t, uint64_t>> seg_ranges = {{0, const_seg.size()}};
+  auto append = [&](const std::vector<uint8_t>& bytes) {
+    seg_data.resize(align_up(seg_data.size(), kSegmentAlignment), 0);
+    seg_ranges.emplace_back(seg_data.size(), bytes.size());
+    seg_data.insert(seg_data.end(), bytes.begin(), bytes.end());
+  };
+  for (const auto& s : segments_) append(s);
+  const uint32_t mut_index = static_cast<uint32_t>(seg_ranges.size());
+  if (!mutable_.empty()) append(mut_seg);
+  for (const auto& e : extra_segments) seg_ranges.push_back(e);
+  auto inline_vec = inline_data.empty() ? 0 : b.CreateVector(inline_data);
   if (extended_header) {
-    std::vector<flatbuffers::Offset<fb::DataSegment>> segs = {
-        fb::CreateDataSegment(b, 0, const_seg.size())};
+    std::vector<flatbuffers::Offset<fb::DataSegment>> segs;
+    for (const auto& r : seg_ranges) segs.push_back(fb::CreateDataSegment(b, r.first, r.second));
     std::vector<flatbuffers::Offset<fb::SubsegmentOffsets>> mds;
     if (!mutable_.empty()) {
-      segs.push_back(fb::CreateDataSegment(b, mut_seg_offset, mut_seg.size()));
-      mds.push_back(fb::CreateSubsegmentOffsets(b, 1, b.CreateVector(mut_offsets)));
+      mds.push_back(fb::CreateSubsegmentOffsets(b, mut_index, b.CreateVector(mut_offsets)));
     }
     auto cs = fb::CreateSubsegmentOffsets(b, 0, b.CreateVector(const_offsets));
-    program = fb::CreateProgram(b, 0, b.CreateVector(plans), 0, 0, b.CreateVector(segs), cs,
-                                mds.empty() ? 0 : b.CreateVector(mds));
+    program = fb::CreateProgram(b, 0, b.CreateVector(plans), 0, inline_vec, b.CreateVector(segs),
+                                cs, mds.empty() ? 0 : b.CreateVector(mds));
   } else {
     std::vector<flatbuffers::Offset<fb::Buffer>> buffers;
     std::vector<uint8_t> empty;
     buffers.push_back(fb::CreateBufferDirect(b, &empty));
     for (const auto& c : constants_) buffers.push_back(fb::CreateBufferDirect(b, &c));
-    program = fb::CreateProgram(b, 0, b.CreateVector(plans), b.CreateVector(buffers));
+    program = fb::CreateProgram(b, 0, b.CreateVector(plans), b.CreateVector(buffers), inline_vec);
   }
   fb::FinishProgramBuffer(b, program);
   std::vector<uint8_t> flat(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());
@@ -197,16 +239,14 @@ std::vector<uint8_t> PteBuilder::finish(bool extended_header) const {
   std::memcpy(out.data(), &root, 4);
   const size_t program_size = out.size();
   const size_t base = align_up(program_size, kSegmentAlignment);
-  const size_t data_size = mutable_.empty() ? const_seg.size() : mut_seg_offset + mut_seg.size();
   std::memcpy(out.data() + 8, "eh00", 4);
   const uint32_t len = kHeaderLength;
   std::memcpy(out.data() + 12, &len, 4);
   put_u64(out.data() + 16, program_size);
   put_u64(out.data() + 24, base);
-  put_u64(out.data() + 32, data_size);
-  out.resize(base + data_size, 0);
-  std::copy(const_seg.begin(), const_seg.end(), out.begin() + base);
-  std::copy(mut_seg.begin(), mut_seg.end(), out.begin() + base + mut_seg_offset);
+  put_u64(out.data() + 32, seg_data.size());
+  out.resize(base, 0);
+  out.insert(out.end(), seg_data.begin(), seg_data.end());
   return out;
 }
 

@@ -27,6 +27,16 @@ struct TensorSpec {
   ShapeDynamism dynamism = ShapeDynamism::Static;
 };
 
+/// One BackendDelegate entry: the backend name and where its processed
+/// bytes are (location 0 = INLINE: index into backend_delegate_data;
+/// 1 = SEGMENT: index into Program.segments).
+struct DelegateSpec {
+  std::string id;
+  int location = 0;
+  uint32_t index = 0;
+  std::vector<std::pair<std::string, std::vector<uint8_t>>> compile_specs;
+};
+
 /// Accumulates one method, then serialises a whole program.
 class PteBuilder {
  public:
@@ -54,6 +64,17 @@ class PteBuilder {
   uint32_t add_constant(const std::vector<uint8_t>& bytes);
   /// An initial value of a mutable tensor; returns its data_buffer_idx.
   uint32_t add_mutable_data(const std::vector<uint8_t>& bytes);
+
+  /// Delegates: a BackendDelegate entry (returns its delegate index), and
+  /// processed data stored inline (returns its backend_delegate_data index)
+  /// or as a segment (returns its Program.segments index; segment 0 is the
+  /// constant segment, delegate segments follow it, mutable data comes last).
+  int add_delegate(const DelegateSpec& d);
+  uint32_t add_inline_data(const std::vector<uint8_t>& bytes);
+  uint32_t add_segment(const std::vector<uint8_t>& bytes);
+  /// Raw DataSegment entries (offset from the segment base, size) appended
+  /// after every real segment, to point anywhere (tests of bad offsets).
+  std::vector<std::pair<uint64_t, uint64_t>> extra_segments;
 
   std::vector<int32_t> inputs;
   std::vector<int32_t> outputs;
@@ -89,6 +110,9 @@ class PteBuilder {
   std::vector<Instr> instructions_;
   std::vector<std::vector<uint8_t>> constants_;
   std::vector<std::vector<uint8_t>> mutable_;
+  std::vector<DelegateSpec> delegates_;
+  std::vector<std::vector<uint8_t>> inline_data_;
+  std::vector<std::vector<uint8_t>> segments_;
 };
 
 /// Little helpers to turn typed values into bytes.

@@ -265,11 +265,12 @@ TEST_F(MethodTest, OperatorMissing) {
   EXPECT_EQ(Fixture(bad_arg.finish()).load().error(), Error::InvalidProgram);
 }
 
-// Delegate calls are refused when the method loads, not when it runs.
-TEST_F(MethodTest, DelegateCallRejectedAtLoad) {
+// A DelegateCall must name one of the plan's delegates (here there are none);
+// test_delegate.cpp covers delegates that exist.
+TEST_F(MethodTest, DelegateCallIndexChecked) {
   PteBuilder b;
   b.add_delegate_call(0, {});
-  EXPECT_EQ(Fixture(b.finish()).load().error(), Error::NotSupported);
+  EXPECT_EQ(Fixture(b.finish()).load().error(), Error::InvalidProgram);
 }
 
 // An unplanned input must be bound before execute; binding does not copy.

@@ -7,11 +7,49 @@
 #include <iterator>
 
 #include "runtime/kernel/kernel.h"
+#include "runtime/platform/platform.h"
 
 namespace ember {
 namespace testing {
 
 int g_test_kernel_calls = 0;
+
+namespace {
+
+std::vector<std::string>& captured_lines() {
+  static std::vector<std::string> lines;
+  return lines;
+}
+
+void capture_sink(platform::LogLevel level, const char* message) {
+  if (level >= platform::LogLevel::Error) captured_lines().push_back(message);
+}
+
+}  // namespace
+
+LogCapture::LogCapture() {
+  captured_lines().clear();
+  platform::set_log_sink(&capture_sink);
+}
+
+LogCapture::~LogCapture() { platform::set_log_sink(nullptr); }
+
+bool LogCapture::contains(const std::string& needle) const {
+  for (const std::string& l : captured_lines()) {
+    if (l.find(needle) != std::string::npos) return true;
+  }
+  return false;
+}
+
+size_t LogCapture::count() const { return captured_lines().size(); }
+
+void LogCapture::clear() { captured_lines().clear(); }
+
+std::string LogCapture::text() const {
+  std::string out;
+  for (const std::string& l : captured_lines()) out += l + "\n";
+  return out;
+}
 
 std::vector<uint8_t> read_test_file(const std::string& name) {
   std::ifstream f(std::string(EMBER_TEST_DATA_DIR) + "/" + name, std::ios::binary);

@@ -41,6 +41,22 @@ struct MethodMemory {
   MemoryManager manager;
 };
 
+/// Records the error log lines emitted while alive (through the platform's
+/// log sink), to check that a rejection says what is wrong. Not nestable.
+class LogCapture {
+ public:
+  LogCapture();
+  ~LogCapture();
+  LogCapture(const LogCapture&) = delete;
+  LogCapture& operator=(const LogCapture&) = delete;
+  /// True if some line contains `needle`.
+  bool contains(const std::string& needle) const;
+  size_t count() const;
+  void clear();
+  /// All lines joined with newlines (for failure messages).
+  std::string text() const;
+};
+
 /// Register test::add.out (float, exact key), test::copy.out (catch-all),
 /// test::fail.out (always fails), test::temp.out (needs 64 bytes of temp).
 void register_test_kernels();

@@ -200,6 +200,26 @@ Span<EValue* const> ArgReader::tensor_list(size_t i, const char* name) {
   return items;
 }
 
+Span<EValue* const> ArgReader::optional_tensor_list(size_t i, const char* name) {
+  const EValue* v = get(i, name);
+  if (v == nullptr) return {};
+  if (v->tag != Tag::OptionalTensorList && v->tag != Tag::TensorList) {
+    fail(Error::InvalidArgument, "argument %zu (%s) should be an OptionalTensorList, got %s", i,
+         name, tag_name(v->tag));
+    return {};
+  }
+  Span<EValue* const> items(v->payload.as_tensor_list.items, v->payload.as_tensor_list.size);
+  for (size_t k = 0; k < items.size(); ++k) {
+    if (items[k] == nullptr || items[k]->is_none()) continue;
+    if (!items[k]->is_tensor() || items[k]->payload.as_tensor == nullptr) {
+      fail(Error::InvalidArgument, "argument %zu (%s) item %zu is neither a Tensor nor None", i,
+           name, k);
+      return {};
+    }
+  }
+  return items;
+}
+
 bool string_equals(Span<const char> str, const char* s) {
   const size_t n = strlen(s);
   return str.size() == n && (n == 0 || memcmp(str.data(), s, n) == 0);

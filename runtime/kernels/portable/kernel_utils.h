@@ -109,6 +109,9 @@ class ArgReader {
   bool optional_string(size_t i, const char* name, Span<const char>* str);
   /// A Tensor[] argument: the Tensor EValues, each checked.
   Span<EValue* const> tensor_list(size_t i, const char* name);
+  /// A Tensor?[] argument (an OptionalTensorList, or a TensorList): the
+  /// EValues, nullptr for None, every other item checked to be a Tensor.
+  Span<EValue* const> optional_tensor_list(size_t i, const char* name);
 
   /// Log "op: <message>" and fail the call with `err` (once).
   void fail(Error err, const char* fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -1,6 +1,7 @@
-// Copies and casts into out's dtype and dim order: clone, _to_copy and
-// dim_order_ops::_to_dim_order_copy. A change of dim order (e.g. to
-// channels-last) is just a strided walk: out's strides decide the layout.
+// Copies and casts into out's dtype and dim order: clone, _to_copy,
+// dim_order_ops::_to_dim_order_copy and the in-place copy_ (how ExecuTorch
+// writes mutated buffers back). A change of dim order (e.g. to channels-last)
+// is just a strided walk: out's strides decide the layout.
 #include <cmath>
 #include <limits>
 #include <type_traits>
@@ -62,7 +63,67 @@ void copy_into(KernelContext& ctx, const char* op, const Tensor& self, Tensor& o
                      scalar_type_name(in_t), scalar_type_name(out_t));
 }
 
+/// copy_'s cast: src (broadcast strides) into dst, elementwise.
+template <typename In, typename Out>
+void cast_strided(const StridedLoop& loop, const void* src, void* dst) {
+  const In* s = static_cast<const In*>(src);
+  Out* o = static_cast<Out*>(dst);
+  loop.run([&](const int64_t* off, int64_t n, const int64_t* st) {
+    Out* out_row = o + off[0];
+    const In* in_row = s + off[1];
+    for (int64_t i = 0; i < n; ++i) out_row[i * st[0]] = convert<Out, In>(in_row[i * st[1]]);
+  });
+}
+
 }  // namespace
+
+void copy_(KernelContext& ctx, Span<EValue*> args) {
+  ArgReader r(ctx, args, "aten::copy_", 4);
+  Tensor* self = r.tensor(0, "self");
+  Tensor* src = r.tensor(1, "src");
+  r.boolean(2, "non_blocking");
+  Tensor* out = r.tensor(3, "out");
+  if (!r.ok()) return;
+  // 1. src must broadcast to self's shape (self never changes shape).
+  const int ndim = self->dim();
+  bool fits = src->dim() <= ndim;
+  for (int32_t d = 0; fits && d < src->dim(); ++d) {
+    const int32_t s = src->size(d);
+    fits = s == 1 || s == self->size(d + ndim - src->dim());
+  }
+  EMBER_KERNEL_CHECK(ctx, fits, InvalidArgument, "%s: src of sizes %s does not broadcast to %s",
+                     r.op(), sizes_text(src->sizes()).text, sizes_text(self->sizes()).text);
+  // 2. Copy, or cast, into self's layout.
+  int64_t sizes[kMaxRank], s_self[kMaxRank], s_src[kMaxRank];
+  tensor_sizes(*self, sizes);
+  tensor_strides(*self, s_self);
+  broadcast_strides(*src, ndim, sizes, s_src);
+  const ScalarType in_t = src->dtype();
+  const ScalarType out_t = self->dtype();
+  if (in_t == out_t && element_size(in_t) != 0) {
+    copy_strided(ndim, sizes, src->data(), s_src, self->mutable_data(), s_self,
+                 element_size(in_t));
+  } else {
+    const int64_t* strides[2] = {s_self, s_src};
+    StridedLoop loop;
+    loop.init(ndim, sizes, 2, strides);
+    bool supported = true;
+    EMBER_SWITCH_ALL(in_t, supported = false, {
+      using IN_T = CTYPE;
+      EMBER_SWITCH_ALL(out_t, supported = false,
+                       (cast_strided<IN_T, CTYPE>(loop, src->data(), self->mutable_data())));
+    });
+    EMBER_KERNEL_CHECK(ctx, supported, NotSupported, "%s: cannot cast %s to %s", r.op(),
+                       scalar_type_name(in_t), scalar_type_name(out_t));
+  }
+  // 3. The result is self; a program that names another value for it gets a copy.
+  if (out != self && out->data() != self->data()) {
+    EMBER_KERNEL_CHECK(ctx, out->dtype() == self->dtype(), InvalidArgument,
+                       "%s: the result value has dtype %s, self has %s", r.op(),
+                       scalar_type_name(out->dtype()), scalar_type_name(self->dtype()));
+    copy_into(ctx, r.op(), *self, *out);
+  }
+}
 
 void clone_out(KernelContext& ctx, Span<EValue*> args) {
   ArgReader r(ctx, args, "aten::clone.out", 4);

@@ -60,6 +60,13 @@ void cat_out(KernelContext& ctx, Span<EValue*> args);                ///< aten::
 void clone_out(KernelContext& ctx, Span<EValue*> args);              ///< aten::clone.out
 void to_copy_out(KernelContext& ctx, Span<EValue*> args);            ///< aten::_to_copy.out
 void to_dim_order_copy_out(KernelContext& ctx, Span<EValue*> args);  ///< dim_order_ops::_to_dim_order_copy.out
+/// aten::copy_ (in place; args [self, src, non_blocking, self]): src broadcasts
+/// to self, cast to self's dtype.
+void copy_(KernelContext& ctx, Span<EValue*> args);
+
+// op_index.cpp: any dtype of op_copy's list; int64/int32 indices or bool masks.
+/// aten::index_put.out: out = self with out[indices] = values (or += with accumulate).
+void index_put_out(KernelContext& ctx, Span<EValue*> args);
 
 }  // namespace portable
 }  // namespace ember

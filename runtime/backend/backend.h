@@ -1,0 +1,130 @@
+// The backend interface: the runtime side of a delegate. The compiler hands
+// a subgraph to a backend's preprocess step, which writes an opaque blob (the
+// "processed" bytes) into the .pte; at load the executor finds the backend by
+// the name recorded in BackendDelegate.id, calls init() once with that blob,
+// and every DelegateCall instruction then calls execute() with the delegate's
+// inputs followed by its outputs. Method destruction calls destroy().
+//
+// Backends register by name in a fixed-capacity table, explicitly (never
+// from a static initializer):
+//
+//   class MyBackend final : public ember::BackendInterface { ... };
+//   const MyBackend g_backend;
+//   ember::register_backend({"MyBackend", &g_backend});
+//
+// Memory: execute() must not touch the heap (scratch comes from
+// BackendExecutionContext::allocate_temp). init() may use the method
+// allocator through BackendInitContext; a backend that needs more (a nested
+// program, a compiled graph) may allocate at init and free it in destroy(),
+// and must say so in its documentation.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "runtime/core/error.h"
+#include "runtime/core/evalue.h"
+#include "runtime/core/memory_allocator.h"
+#include "runtime/core/span.h"
+
+namespace ember {
+
+/// One compile spec of a delegate, read in place from the .pte.
+struct CompileSpec {
+  const char* key = "";        ///< never null
+  Span<const uint8_t> value;  ///< may be empty
+};
+
+/// What a backend's init() gets besides its blob.
+class BackendInitContext {
+ public:
+  BackendInitContext(MemoryAllocator* runtime_allocator, const char* method_name,
+                     const char* backend_id)
+      : allocator_(runtime_allocator), method_name_(method_name), backend_id_(backend_id) {}
+
+  /// The method allocator: memory that lives exactly as long as the method.
+  /// It is sized by the caller (MethodMeta::method_memory_bound() does not
+  /// know what a backend takes from it). Never null.
+  MemoryAllocator* runtime_allocator() const { return allocator_; }
+  /// The method being loaded, and the backend's registered name (for logs).
+  const char* method_name() const { return method_name_; }
+  const char* backend_id() const { return backend_id_; }
+
+ private:
+  MemoryAllocator* allocator_;
+  const char* method_name_;
+  const char* backend_id_;
+};
+
+/// What a backend's execute() gets: scratch memory valid for one call.
+class BackendExecutionContext {
+ public:
+  BackendExecutionContext() = default;
+  BackendExecutionContext(uint8_t* temp, size_t temp_size) : temp_(temp), temp_size_(temp_size) {}
+
+  /// `nbytes` of scratch aligned to `alignment`, or nullptr when exhausted.
+  void* allocate_temp(size_t nbytes, size_t alignment = 16);
+
+ private:
+  uint8_t* temp_ = nullptr;
+  size_t temp_size_ = 0;
+  size_t temp_used_ = 0;
+};
+
+/// Opaque per-delegate state a backend returns from init().
+using DelegateHandle = void;
+
+/// A runtime backend. Implementations are stateless objects (all per-delegate
+/// state lives behind the handle) that outlive every method using them.
+class BackendInterface {
+ public:
+  /// False when the backend cannot run here (missing hardware, disabled);
+  /// a program that needs it then fails to load with NotFound.
+  virtual bool is_available() const = 0;
+
+  /// Prepare one delegate. `processed` is the delegate's blob, valid (and
+  /// unchanged) for as long as the Program it came from; it is untrusted
+  /// input and must be validated. Return an opaque handle (may be null if
+  /// the backend needs no state) or an Error, after logging why.
+  virtual Result<DelegateHandle*> init(BackendInitContext& context, Span<const uint8_t> processed,
+                                       Span<const CompileSpec> compile_specs) const = 0;
+
+  /// Run one DelegateCall. `args` are the delegate's inputs then its outputs,
+  /// as value-table entries (tensors, scalars or lists) in the call's order.
+  /// Must not allocate heap memory. On failure log a line and return the Error.
+  virtual Error execute(BackendExecutionContext& context, DelegateHandle* handle,
+                        Span<EValue*> args) const = 0;
+
+  /// Release what init() acquired. Called once per successful init(), when
+  /// the Method is destroyed (or when its load fails after the init).
+  virtual void destroy(DelegateHandle* handle) const = 0;
+
+ protected:
+  // Not virtual: the runtime never deletes a backend.
+  ~BackendInterface() = default;
+};
+
+/// A registry entry. `name` is matched against BackendDelegate.id; both the
+/// string and the backend must outlive every program that uses them.
+struct Backend {
+  const char* name = nullptr;
+  const BackendInterface* backend = nullptr;
+};
+
+/// Most backends one process can register.
+constexpr size_t kMaxBackends = 16;
+
+/// Add a backend to the global table. Registering the same name with the
+/// same backend again is a no-op; with another backend it fails with
+/// InvalidArgument; a full table fails with Internal. Not thread-safe:
+/// register before loading programs.
+Error register_backend(const Backend& backend);
+
+/// The backend registered under `name`, or nullptr.
+const BackendInterface* get_backend(const char* name);
+
+/// Number of registered backends, and the i-th one (nullptr past the end).
+size_t num_registered_backends();
+const Backend* registered_backend(size_t i);
+
+}  // namespace ember

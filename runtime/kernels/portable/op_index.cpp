@@ -1,0 +1,372 @@
+// aten::index_put.out: out = self, then out[indices] = values (or +=).
+//
+// Advanced indexing as in ATen: `indices` is a Tensor?[] whose entries apply
+// to self's leading dims in order; None keeps a dim whole, an int64/int32
+// tensor indexes one dim, a bool (or uint8) mask of rank r indexes r dims
+// (its true positions, in row-major order). The index tensors broadcast
+// together to a shape B; the indexed region has shape B in place of the
+// indexed dims when those are adjacent, else B followed by the kept dims.
+// `values` broadcasts to that region. Negative indices count from the end;
+// any index out of range fails the call before anything is written. With
+// accumulate=false a position named twice keeps one of its values; with
+// accumulate=true every value is added. `out` may alias self (in place).
+#include <cstdarg>
+#include <cstdio>
+#include <type_traits>
+
+#include "runtime/kernels/portable/kernel_utils.h"
+#include "runtime/kernels/portable/portable_kernels.h"
+
+namespace ember {
+namespace portable {
+namespace {
+
+constexpr const char* kOp = "aten::index_put.out";
+
+/// Log "aten::index_put.out: <message>", fail the call with `err`, return false.
+__attribute__((format(printf, 3, 4))) bool reject(KernelContext& ctx, Error err, const char* fmt,
+                                                  ...) {
+  char message[256];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(message, sizeof(message), fmt, ap);
+  va_end(ap);
+  EMBER_LOG(Error, "%s: %s", kOp, message);
+  ctx.fail(err);
+  return false;
+}
+
+/// One advanced index: the self dim it selects in, and its int64/int32
+/// elements seen with strides over B (0 where broadcast).
+struct AdvancedIndex {
+  int dim = 0;
+  const void* data = nullptr;
+  bool is_long = true;
+  int ndim = 0;                   ///< own rank, before broadcasting
+  int64_t sizes[kMaxRank] = {};
+  int64_t strides[kMaxRank] = {};
+  int64_t b_strides[kMaxRank] = {};
+  int64_t read(int64_t offset) const {
+    return is_long ? static_cast<const int64_t*>(data)[offset]
+                   : static_cast<const int32_t*>(data)[offset];
+  }
+};
+
+/// The whole plan of one call, built and checked before anything is written.
+struct Plan {
+  AdvancedIndex adv[kMaxRank];
+  int num_adv = 0;
+  int b_ndim = 0;
+  int64_t b_sizes[kMaxRank] = {};
+  // The region R walked: for each of its dims, either a B dim or a kept self dim.
+  int r_ndim = 0;
+  int64_t r_sizes[kMaxRank] = {};
+  int r_b_dim[kMaxRank] = {};       ///< B dim of R dim r, or -1
+  int64_t r_out_stride[kMaxRank] = {};  ///< out's stride for a kept dim, else 0
+  int64_t r_val_stride[kMaxRank] = {};  ///< values' broadcast stride
+};
+
+bool add_b_shape(Plan& p, const int64_t* sizes, int ndim) {
+  // Broadcast B with another index shape, right-aligned.
+  const int n = ndim > p.b_ndim ? ndim : p.b_ndim;
+  int64_t merged[kMaxRank];
+  for (int d = 0; d < n; ++d) {
+    const int db = d - (n - p.b_ndim);
+    const int di = d - (n - ndim);
+    const int64_t sb = db >= 0 ? p.b_sizes[db] : 1;
+    const int64_t si = di >= 0 ? sizes[di] : 1;
+    if (sb != si && sb != 1 && si != 1) return false;
+    merged[d] = sb == 1 ? si : sb;
+  }
+  for (int d = 0; d < n; ++d) p.b_sizes[d] = merged[d];
+  p.b_ndim = n;
+  return true;
+}
+
+/// A bool/uint8 mask over self dims [dim, dim + rank): its true positions
+/// become `rank` int64 index vectors of length N in temp memory.
+bool add_mask(KernelContext& ctx, Plan& p, const Tensor& self, const Tensor& mask, int dim) {
+  const int rank = mask.dim();
+  if (rank == 0) return reject(ctx, Error::NotSupported, "0-d masks are not supported");
+  if (dim + rank > self.dim()) {
+    return reject(ctx, Error::InvalidArgument, "a mask of rank %d at dim %d does not fit self of "
+                  "rank %d", rank, dim, static_cast<int>(self.dim()));
+  }
+  for (int j = 0; j < rank; ++j) {
+    if (mask.size(j) != self.size(dim + j)) {
+      return reject(ctx, Error::InvalidArgument, "mask sizes %s do not match self's sizes %s at "
+                    "dim %d", sizes_text(mask.sizes()).text, sizes_text(self.sizes()).text,
+                    dim + j);
+    }
+  }
+  if (p.num_adv + rank > kMaxRank) return reject(ctx, Error::NotSupported, "too many indices");
+  int64_t sizes[kMaxRank], strides[kMaxRank];
+  tensor_sizes(mask, sizes);
+  tensor_strides(mask, strides);
+  const uint8_t* m = mask.data_as<const uint8_t>();  // read as bytes: any nonzero is true
+  auto offset_of = [&](int64_t logical, int64_t* index) {
+    int64_t off = 0;
+    for (int j = rank - 1; j >= 0; --j) {
+      index[j] = logical % sizes[j];
+      off += index[j] * strides[j];
+      logical /= sizes[j];
+    }
+    return off;
+  };
+  int64_t index[kMaxRank];
+  int64_t count = 0;
+  for (int64_t i = 0; i < mask.numel(); ++i) count += m[offset_of(i, index)] != 0;
+  int64_t* positions = nullptr;
+  if (count > 0) {
+    positions = static_cast<int64_t*>(ctx.allocate_temp(
+        static_cast<size_t>(count) * static_cast<size_t>(rank) * sizeof(int64_t), 8));
+    if (positions == nullptr) {
+      return reject(ctx, Error::MemoryAllocationFailed,
+                    "no temp memory for the %lld true positions of a mask",
+                    static_cast<long long>(count));
+    }
+    int64_t k = 0;
+    for (int64_t i = 0; i < mask.numel(); ++i) {
+      if (m[offset_of(i, index)] == 0) continue;
+      for (int j = 0; j < rank; ++j) positions[j * count + k] = index[j];
+      ++k;
+    }
+  }
+  for (int j = 0; j < rank; ++j) {
+    AdvancedIndex& a = p.adv[p.num_adv++];
+    a.dim = dim + j;
+    a.data = positions != nullptr ? positions + j * count : nullptr;
+    a.is_long = true;
+    a.ndim = 1;
+    a.sizes[0] = count;
+    a.strides[0] = 1;
+  }
+  const int64_t n[1] = {count};
+  if (!add_b_shape(p, n, 1)) {
+    return reject(ctx, Error::InvalidArgument, "a mask with %lld true positions does not "
+                  "broadcast with the other indices", static_cast<long long>(count));
+  }
+  return true;
+}
+
+/// Steps 1-3: read the indices, compute B and the region R, check values.
+bool make_plan(KernelContext& ctx, Plan& p, const Tensor& self, Span<EValue* const> indices,
+               const Tensor& values, const Tensor& out) {
+  // 1. Index entries over self's leading dims.
+  int dim = 0;
+  for (size_t k = 0; k < indices.size(); ++k) {
+    const EValue* e = indices[k];
+    if (dim >= self.dim()) {
+      return reject(ctx, Error::InvalidArgument, "%zu indices for self of rank %d",
+                    indices.size(), static_cast<int>(self.dim()));
+    }
+    if (e == nullptr || e->is_none()) {
+      ++dim;
+      continue;
+    }
+    const Tensor& t = e->to_tensor();
+    const ScalarType dt = t.dtype();
+    if (dt == ScalarType::Bool || dt == ScalarType::Byte) {
+      if (!add_mask(ctx, p, self, t, dim)) return false;
+      dim += t.dim();
+      continue;
+    }
+    if (dt != ScalarType::Long && dt != ScalarType::Int) {
+      return reject(ctx, Error::NotSupported,
+                    "index %zu has dtype %s (int64, int32, bool or uint8 expected)", k,
+                    scalar_type_name(dt));
+    }
+    AdvancedIndex& a = p.adv[p.num_adv++];  // at most one per self dim: fits kMaxRank
+    a.dim = dim++;
+    a.data = t.data();
+    a.is_long = dt == ScalarType::Long;
+    a.ndim = t.dim();
+    tensor_sizes(t, a.sizes);
+    tensor_strides(t, a.strides);
+    if (!add_b_shape(p, a.sizes, a.ndim)) {
+      return reject(ctx, Error::InvalidArgument,
+                    "index %zu of sizes %s does not broadcast with the other indices", k,
+                    sizes_text(t.sizes()).text);
+    }
+  }
+  // 2. Index strides over B, and the region R.
+  for (int k = 0; k < p.num_adv; ++k) {
+    AdvancedIndex& a = p.adv[k];
+    const int lead = p.b_ndim - a.ndim;
+    for (int d = 0; d < p.b_ndim; ++d) {
+      const int own = d - lead;
+      a.b_strides[d] = own < 0 || (a.sizes[own] == 1 && p.b_sizes[d] != 1) ? 0 : a.strides[own];
+    }
+  }
+  bool adjacent = true;
+  for (int k = 1; k < p.num_adv; ++k) adjacent = adjacent && p.adv[k].dim == p.adv[k - 1].dim + 1;
+  const int b_at = adjacent && p.num_adv > 0 ? p.adv[0].dim : 0;  // where B sits among R's dims
+  const int kept = self.dim() - p.num_adv;
+  if (p.b_ndim + kept > kMaxRank) {
+    return reject(ctx, Error::NotSupported, "the indexed region has rank %d (at most %d)",
+                  p.b_ndim + kept, kMaxRank);
+  }
+  p.r_ndim = 0;
+  for (int d = 0; d <= self.dim(); ++d) {
+    if (d == b_at) {
+      for (int b = 0; b < p.b_ndim; ++b) {
+        p.r_sizes[p.r_ndim] = p.b_sizes[b];
+        p.r_b_dim[p.r_ndim] = b;
+        p.r_out_stride[p.r_ndim++] = 0;
+      }
+    }
+    if (d == self.dim()) break;
+    bool indexed = false;
+    for (int k = 0; k < p.num_adv && !indexed; ++k) indexed = p.adv[k].dim == d;
+    if (indexed) continue;
+    p.r_sizes[p.r_ndim] = self.size(d);
+    p.r_b_dim[p.r_ndim] = -1;
+    p.r_out_stride[p.r_ndim++] = out.stride(d);
+  }
+  // 3. values must broadcast to R.
+  bool fits = values.dim() <= p.r_ndim;
+  for (int d = 0; fits && d < values.dim(); ++d) {
+    const int64_t s = values.size(d);
+    fits = s == 1 || s == p.r_sizes[d + p.r_ndim - values.dim()];
+  }
+  if (!fits) {
+    return reject(ctx, Error::InvalidArgument,
+                  "values of sizes %s do not broadcast to the indexed region %s",
+                  sizes_text(values.sizes()).text, sizes_text(p.r_sizes, p.r_ndim).text);
+  }
+  const int lead = p.r_ndim - values.dim();
+  for (int d = 0; d < p.r_ndim; ++d) {
+    const int vd = d - lead;
+    p.r_val_stride[d] =
+        vd < 0 || (values.size(vd) == 1 && p.r_sizes[d] != 1) ? 0 : values.stride(vd);
+  }
+  return true;
+}
+
+/// Visit every position of an index space (odometer); fn(index) per element.
+template <typename F>
+void for_each_index(int ndim, const int64_t* sizes, F fn) {
+  for (int d = 0; d < ndim; ++d) {
+    if (sizes[d] == 0) return;
+  }
+  int64_t index[kMaxRank] = {};
+  for (;;) {
+    fn(index);
+    int d = ndim - 1;
+    for (; d >= 0; --d) {
+      if (++index[d] < sizes[d]) break;
+      index[d] = 0;
+    }
+    if (d < 0) return;
+  }
+}
+
+/// Step 4: every index in range (checked over B before any write).
+bool check_indices(KernelContext& ctx, const Plan& p, const Tensor& self) {
+  bool ok = true;
+  for (int k = 0; k < p.num_adv && ok; ++k) {
+    const AdvancedIndex& a = p.adv[k];
+    const int64_t size = self.size(a.dim);
+    for_each_index(a.ndim, a.sizes, [&](const int64_t* index) {
+      if (!ok) return;
+      int64_t off = 0;
+      for (int d = 0; d < a.ndim; ++d) off += index[d] * a.strides[d];
+      const int64_t v = a.read(off);
+      if (v < -size || v >= size) {
+        EMBER_LOG(Error, "%s: index %lld is out of bounds for dim %d of size %lld", kOp,
+                  static_cast<long long>(v), a.dim, static_cast<long long>(size));
+        ok = false;
+      }
+    });
+  }
+  if (!ok) ctx.fail(Error::InvalidArgument);
+  return ok;
+}
+
+/// Wrapping integer addition (no signed overflow), bool as "or".
+template <typename T>
+T accumulate_value(T a, T b) {
+  if constexpr (std::is_same<T, bool>::value) {
+    return a || b;
+  } else if constexpr (std::is_integral<T>::value) {
+    using U = typename std::make_unsigned<T>::type;
+    return static_cast<T>(static_cast<U>(static_cast<U>(a) + static_cast<U>(b)));
+  } else {
+    return a + b;
+  }
+}
+
+/// Step 6: scatter values into out over R.
+template <typename T>
+void scatter(const Plan& p, const Tensor& values, Tensor& out, bool accumulate) {
+  const T* v = values.data_as<const T>();
+  T* o = out.data_as<T>();
+  for_each_index(p.r_ndim, p.r_sizes, [&](const int64_t* r) {
+    int64_t out_off = 0, val_off = 0;
+    int64_t b_index[kMaxRank];
+    for (int d = 0; d < p.r_ndim; ++d) {
+      val_off += r[d] * p.r_val_stride[d];
+      if (p.r_b_dim[d] >= 0) {
+        b_index[p.r_b_dim[d]] = r[d];
+      } else {
+        out_off += r[d] * p.r_out_stride[d];
+      }
+    }
+    for (int k = 0; k < p.num_adv; ++k) {
+      const AdvancedIndex& a = p.adv[k];
+      int64_t off = 0;
+      for (int d = 0; d < p.b_ndim; ++d) off += b_index[d] * a.b_strides[d];
+      int64_t i = a.read(off);
+      if (i < 0) i += out.size(a.dim);
+      out_off += i * out.stride(a.dim);
+    }
+    o[out_off] = accumulate ? accumulate_value<T>(o[out_off], v[val_off]) : v[val_off];
+  });
+}
+
+}  // namespace
+
+void index_put_out(KernelContext& ctx, Span<EValue*> args) {
+  ArgReader r(ctx, args, kOp, 6);
+  Tensor* self = r.tensor(0, "self");
+  Span<EValue* const> indices = r.optional_tensor_list(1, "indices");
+  Tensor* values = r.tensor(2, "values");
+  const bool accumulate = r.boolean(3, "accumulate");
+  Tensor* out = r.tensor(4, "out");
+  if (!r.ok()) return;
+  EMBER_KERNEL_CHECK(ctx, values->dtype() == self->dtype() && out->dtype() == self->dtype(),
+                     InvalidArgument, "%s: self (%s), values (%s) and out (%s) must share a dtype",
+                     kOp, scalar_type_name(self->dtype()), scalar_type_name(values->dtype()),
+                     scalar_type_name(out->dtype()));
+  EMBER_KERNEL_CHECK(ctx, element_size(self->dtype()) != 0, NotSupported, "%s: dtype %s", kOp,
+                     scalar_type_name(self->dtype()));
+  // 5. out = self (unless it already is self), with self's sizes.
+  int64_t sizes[kMaxRank], s_self[kMaxRank], s_out[kMaxRank];
+  tensor_sizes(*self, sizes);
+  if (!resize_out(ctx, kOp, "out", *out, sizes, self->dim())) return;
+  const bool in_place = out->data() == self->data();
+  if (in_place) {
+    for (int32_t d = 0; d < self->dim(); ++d) {
+      EMBER_KERNEL_CHECK(ctx, out->dim_order()[d] == self->dim_order()[d], NotSupported,
+                         "%s: out aliases self with another dim order", kOp);
+    }
+  }
+  // 1-4. The plan and every index checked, before anything is written.
+  Plan plan;
+  if (!make_plan(ctx, plan, *self, indices, *values, *out)) return;
+  if (!check_indices(ctx, plan, *self)) return;
+  if (!in_place) {
+    tensor_strides(*self, s_self);
+    tensor_strides(*out, s_out);
+    copy_strided(self->dim(), sizes, self->data(), s_self, out->mutable_data(), s_out,
+                 element_size(self->dtype()));
+  }
+  bool supported = true;
+  EMBER_SWITCH_ALL(self->dtype(), supported = false,
+                   (scatter<CTYPE>(plan, *values, *out, accumulate)));
+  EMBER_KERNEL_CHECK(ctx, supported, NotSupported, "%s: dtype %s is not supported", kOp,
+                     scalar_type_name(self->dtype()));
+}
+
+}  // namespace portable
+}  // namespace ember

@@ -1,0 +1,25 @@
+// Small programs built with PteBuilder and shared by several tests (and
+// written to tests/runtime/data by ember_write_test_programs, so that the
+// fuzzers and the size test have them as files).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace ember {
+namespace testing {
+
+/// forward(a, b) -> a + b: float32 [2, 3], planned, one aten::add.out.
+std::vector<uint8_t> add_program();
+
+/// forward(x, y) -> d + 2 * x, where d = EmberTestBackend(x, y) runs
+/// add_program() as a delegate: 3 * x + y. The blob is stored inline
+/// (`segment` false) or as a segment.
+std::vector<uint8_t> delegated_add_program(bool segment);
+
+/// forward(x) -> (x, n): no kernels at all (a Move and a Free), for the
+/// size test: float32 [4] planned input returned as is, Int n = 7.
+std::vector<uint8_t> no_kernel_program();
+
+}  // namespace testing
+}  // namespace ember
