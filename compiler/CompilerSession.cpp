@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "compiler/Importer.h"
+#include "partitioners/Partitioner.h"
 #include "exir/EdgeDialect.h"
 #include "serializer/PteEmitter.h"
 
@@ -52,9 +53,11 @@ CompilerSession::CompilerSession() {
   context_->getDiagEngine().registerHandler([this](Diagnostic &diag) {
     std::string text;
     llvm::raw_string_ostream os(text);
-    printLocation(os, diag.getLocation());
-    os << ": "
-       << (diag.getSeverity() == DiagnosticSeverity::Error ? "error: " : "note: ") << diag;
+    if (!isa<UnknownLoc>(diag.getLocation())) {
+      printLocation(os, diag.getLocation());
+      os << ": ";
+    }
+    os << (diag.getSeverity() == DiagnosticSeverity::Error ? "error: " : "note: ") << diag;
     for (Diagnostic &note : diag.getNotes()) {
       os << "\n  ";
       printLocation(os, note.getLocation());
@@ -112,7 +115,28 @@ FailureOr<std::string> CompilerSession::emit(const PipelineOptions &options) {
   buildPhasePipeline(pm, Phase::Import, Phase::Edge);
   if (failed(pm.run(*module_)))
     return failure();
-  return emitPte(*module_, constantMethods_);
+  return emitPte(*module_, constantMethods_, options.delegatesInSegments);
+}
+
+LogicalResult CompilerSession::partition(const std::string &backend,
+                                         const std::map<std::string, std::string> &options) {
+  if (failed(runTo(Phase::Edge)))
+    return failure();
+  if (phase_ > Phase::Partition)
+    return emitError(UnknownLoc::get(context_.get()),
+                     "partitioning must come before memory planning");
+  std::string error;
+  auto partitioner = createPartitioner(backend, options, &error);
+  if (!partitioner)
+    return emitError(UnknownLoc::get(context_.get()), error);
+  if (failed(partitionModule(*module_, *partitioner)))
+    return failure();
+  phase_ = Phase::Partition;
+  return verify(*module_);
+}
+
+std::string CompilerSession::delegationSummary() const {
+  return module_ ? summarizeDelegation(module_.get()).str() : "";
 }
 
 std::string CompilerSession::print(bool full) const {

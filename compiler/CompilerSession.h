@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -34,6 +35,14 @@ public:
 
   /// Run the phases after `phase()` up to `to`.
   mlir::LogicalResult runTo(Phase to, const PipelineOptions &options = {});
+  /// The partition phase for one backend: outline the runs of ops its
+  /// partitioner takes into edge.delegate_call ops (after the edge phase).
+  mlir::LogicalResult partition(const std::string &backend,
+                                const std::map<std::string, std::string> &options);
+  /// Per backend, the delegates and the ops they took; the ops left to the
+  /// portable kernels.
+  std::string delegationSummary() const;
+
   /// Methods that return a constant, emitted beside the functions.
   void setConstantMethods(std::vector<ConstantMethod> methods) {
     constantMethods_ = std::move(methods);

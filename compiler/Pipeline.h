@@ -26,6 +26,7 @@ struct PipelineOptions {
   int64_t alignment = 16;
   bool planInputs = true;
   bool planOutputs = true;
+  bool delegatesInSegments = true;  ///< emit: delegate blobs as segments, else inline
 };
 
 /// Add the passes that take IR at the end of phase `from` to the end of

@@ -83,4 +83,30 @@ def Edge_WriteBackOp : Edge_Op<"write_back",
   let hasVerifier = 1;
 }
 
+def Edge_DelegateCallOp : Edge_Op<"delegate_call"> {
+  let summary = "Run a subgraph that a backend compiled ahead of time";
+  let description = [{
+    The partition phase replaces a run of Edge ops that a backend takes with
+    one call. `backend` is the name the runtime backend registers under;
+    `processed` is the blob the backend's preprocess step produced (bytes the
+    runtime backend's init receives); `compile_specs` are key/value options
+    passed along. Operands are the subgraph's inputs, results its outputs.
+    Emitted as a BackendDelegate and a DelegateCall (arguments: inputs, then
+    outputs).
+
+    Example:
+    ```mlir
+    %y = edge.delegate_call "EmberTestBackend" (%x, %w) {processed = dense_resource<delegate_0> : tensor<1024xui8>}
+        : (tensor<2x3xf32>, tensor<3xf32>) -> tensor<2x3xf32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$backend, Variadic<AnyRankedTensor>:$inputs,
+                       ElementsAttr:$processed, OptionalAttr<DictionaryAttr>:$compile_specs);
+  let results = (outs Variadic<AnyRankedTensor>:$outputs);
+  let assemblyFormat = [{
+    $backend `(` $inputs `)` attr-dict `:` functional-type($inputs, $outputs)
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // EMBER_EDGE_OPS_TD

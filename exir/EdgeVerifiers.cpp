@@ -167,3 +167,17 @@ LogicalResult WriteBackOp::verify() {
     return emitOpError("stores into a value that is not an edge.mutable_buffer");
   return success();
 }
+
+LogicalResult DelegateCallOp::verify() {
+  if (getBackend().empty())
+    return emitOpError("needs a backend name");
+  auto type = cast<ShapedType>(getProcessed().getType());
+  if (type.getRank() != 1 || !type.getElementType().isInteger(8))
+    return emitOpError("processed blob must be a 1-d tensor of bytes, got ") << type;
+  if (auto specs = getCompileSpecs())
+    for (NamedAttribute spec : *specs)
+      if (!isa<StringAttr>(spec.getValue()))
+        return emitOpError("compile spec '") << spec.getName().getValue()
+                                             << "' must be a string of bytes";
+  return success();
+}

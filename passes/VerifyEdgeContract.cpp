@@ -67,6 +67,16 @@ LogicalResult checkOp(Operation *op) {
   if (op->getDialect() == nullptr || op->getDialect()->getNamespace() != "edge")
     return op->emitOpError("is not an Edge op: only edge ops and func.return may appear in a "
                            "function");
+  if (isa<edge::DelegateCallOp>(op)) {
+    // The backend's blob runs it: only its interface types are checked here.
+    for (auto [i, type] : llvm::enumerate(op->getOperandTypes()))
+      if (failed(checkValueType(op, type, "operand #" + std::to_string(i))))
+        return failure();
+    for (auto [i, type] : llvm::enumerate(op->getResultTypes()))
+      if (failed(checkValueType(op, type, "result #" + std::to_string(i))))
+        return failure();
+    return success();
+  }
   const edge::EdgeOpInfo *info = edge::lookupEdgeOp(op->getName().getStringRef());
   if (!info)
     return op->emitOpError("has no entry in the Edge op table");

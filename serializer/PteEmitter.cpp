@@ -61,9 +61,10 @@ private:
   std::map<std::string, uint32_t> index;
 };
 
-/// The raw little-endian bytes of a constant's or a buffer's initial value.
-FailureOr<std::vector<char>> constantBytes(Operation *op, Attribute value) {
-  auto type = cast<RankedTensorType>(op->getResult(0).getType());
+/// The raw little-endian bytes of an elements attribute (a constant, a
+/// buffer's initial value, a delegate blob); `op` is where errors point.
+FailureOr<std::vector<char>> constantBytes(Operation *op, ElementsAttr value) {
+  auto type = cast<ShapedType>(value.getType());
   size_t elementBytes = std::max<size_t>(1, type.getElementTypeBitWidth() / 8);
   size_t nbytes = type.getNumElements() * elementBytes;
   if (auto resource = dyn_cast<DenseResourceElementsAttr>(value)) {
@@ -95,11 +96,29 @@ FailureOr<std::vector<char>> constantBytes(Operation *op, Attribute value) {
   return out;
 }
 
+/// Delegate blobs of the whole program, deduplicated by content in order of
+/// first use; each is a segment or an inline data entry.
+struct DelegateStore {
+  bool inSegments = true;
+  uint32_t firstSegment = 1;  // after the constant (and mutable) segments
+  std::vector<std::vector<uint8_t>> blobs;
+  std::map<std::string, uint32_t> index;
+
+  uint32_t add(ArrayRef<char> bytes) {
+    std::string key(bytes.data(), bytes.size());
+    auto [it, inserted] = index.emplace(std::move(key), blobs.size());
+    if (inserted)
+      blobs.emplace_back(bytes.begin(), bytes.end());
+    return it->second;
+  }
+};
+
 /// Emits one function as an ExecutionPlan.
 class PlanEmitter {
 public:
-  PlanEmitter(flatbuffers::FlatBufferBuilder &b, ConstantPool &constants, ConstantPool &mutableData)
-      : b(b), constants(constants), mutableData(mutableData) {}
+  PlanEmitter(flatbuffers::FlatBufferBuilder &b, ConstantPool &constants, ConstantPool &mutableData,
+              DelegateStore &delegateStore)
+      : b(b), constants(constants), mutableData(mutableData), delegateStore(delegateStore) {}
 
   FailureOr<flatbuffers::Offset<fb::ExecutionPlan>> emit(func::FuncOp func);
   flatbuffers::Offset<fb::ExecutionPlan> emit(const ConstantMethod &method);
@@ -116,6 +135,7 @@ private:
   FailureOr<int32_t> addAttr(Operation *op, const edge::ArgSpec &spec);
   LogicalResult emitOp(Operation *op, const edge::EdgeOpInfo &info);
   LogicalResult emitBuffer(edge::MutableBufferOp op);
+  LogicalResult emitDelegateCall(edge::DelegateCallOp op);
   void emitWriteBack(edge::WriteBackOp op);
   uint32_t operatorIndex(StringRef name, StringRef overload);
   flatbuffers::Offset<fb::ExecutionPlan> finish(StringRef name,
@@ -127,6 +147,8 @@ private:
   flatbuffers::FlatBufferBuilder &b;
   ConstantPool &constants;
   ConstantPool &mutableData;
+  DelegateStore &delegateStore;
+  std::vector<flatbuffers::Offset<fb::BackendDelegate>> delegates;
   std::vector<flatbuffers::Offset<fb::EValue>> values;
   std::vector<flatbuffers::Offset<fb::Instruction>> instructions;
   std::vector<std::pair<std::string, std::string>> operators;
@@ -299,6 +321,39 @@ LogicalResult PlanEmitter::emitBuffer(edge::MutableBufferOp op) {
   return success();
 }
 
+LogicalResult PlanEmitter::emitDelegateCall(edge::DelegateCallOp op) {
+  auto offsetsAttr = op->getAttrOfType<DenseI64ArrayAttr>(kOffsetsAttr);
+  if (!offsetsAttr || offsetsAttr.size() != (int64_t)op->getNumResults())
+    return op.emitOpError("has no memory plan: run ember-plan-memory before emission");
+  auto bytes = constantBytes(op, op.getProcessed());
+  if (failed(bytes))
+    return failure();
+  uint32_t blob = delegateStore.add(*bytes);
+  auto location = delegateStore.inSegments ? fb::DataLocation::SEGMENT : fb::DataLocation::INLINE;
+  uint32_t dataIndex = delegateStore.inSegments ? delegateStore.firstSegment + blob : blob;
+  std::vector<flatbuffers::Offset<fb::CompileSpec>> specs;
+  if (auto dict = op.getCompileSpecs())
+    for (NamedAttribute spec : *dict) {
+      StringRef value = cast<StringAttr>(spec.getValue()).getValue();
+      specs.push_back(fb::CreateCompileSpec(
+          b, b.CreateString(spec.getName().str()),
+          b.CreateVector(reinterpret_cast<const uint8_t *>(value.data()), value.size())));
+    }
+  delegates.push_back(fb::CreateBackendDelegate(
+      b, b.CreateString(op.getBackend().str()),
+      fb::CreateBackendDelegateDataReference(b, location, dataIndex), b.CreateVector(specs)));
+
+  std::vector<int32_t> args;
+  for (Value input : op.getInputs())
+    args.push_back(valueIndex.lookup(input));
+  for (auto [result, offset] : llvm::zip(op.getResults(), offsetsAttr.asArrayRef()))
+    args.push_back(addTensor(result, 0, offset));
+  auto call = fb::CreateDelegateCall(b, delegates.size() - 1, b.CreateVector(args));
+  instructions.push_back(
+      fb::CreateInstruction(b, fb::InstructionArguments::DelegateCall, call.Union()));
+  return success();
+}
+
 void PlanEmitter::emitWriteBack(edge::WriteBackOp op) {
   // As ExecuTorch writes buffer mutations back: copy_(self, src, non_blocking) -> self.
   int32_t buffer = valueIndex.lookup(op.getBuffer());
@@ -343,8 +398,7 @@ PlanEmitter::finish(StringRef name, flatbuffers::Offset<fb::ContainerMetadata> m
   return fb::CreateExecutionPlan(
       b, b.CreateString(name.str()), meta, b.CreateVector(values), b.CreateVector(inputs),
       b.CreateVector(outputs), b.CreateVector(std::vector<flatbuffers::Offset<fb::Chain>>{chain}),
-      b.CreateVector(ops), b.CreateVector(std::vector<flatbuffers::Offset<fb::BackendDelegate>>{}),
-      b.CreateVector(bufferSizes));
+      b.CreateVector(ops), b.CreateVector(delegates), b.CreateVector(bufferSizes));
 }
 
 FailureOr<flatbuffers::Offset<fb::ExecutionPlan>> PlanEmitter::emit(func::FuncOp func) {
@@ -376,6 +430,11 @@ FailureOr<flatbuffers::Offset<fb::ExecutionPlan>> PlanEmitter::emit(func::FuncOp
       emitWriteBack(writeBack);
       continue;
     }
+    if (auto call = dyn_cast<edge::DelegateCallOp>(op)) {
+      if (failed(emitDelegateCall(call)))
+        return failure();
+      continue;
+    }
     if (auto ret = dyn_cast<func::ReturnOp>(op)) {
       for (Value v : ret.getOperands())
         outputs.push_back(valueIndex.lookup(v));
@@ -398,7 +457,8 @@ FailureOr<flatbuffers::Offset<fb::ExecutionPlan>> PlanEmitter::emit(func::FuncOp
 
 } // namespace
 
-FailureOr<std::string> emitPte(ModuleOp module, ArrayRef<ConstantMethod> constantMethods) {
+FailureOr<std::string> emitPte(ModuleOp module, ArrayRef<ConstantMethod> constantMethods,
+                               bool delegatesInSegments) {
   // Plans are sorted by method name, functions and constant methods alike.
   std::map<std::string, std::variant<func::FuncOp, const ConstantMethod *>> methods;
   for (func::FuncOp func : module.getOps<func::FuncOp>())
@@ -413,9 +473,16 @@ FailureOr<std::string> emitPte(ModuleOp module, ArrayRef<ConstantMethod> constan
   flatbuffers::FlatBufferBuilder b(1 << 16);
   b.ForceDefaults(false);
   ConstantPool constants, mutableData;
+  // Segment numbers are fixed before any plan refers to them: constants (0),
+  // mutable data (1, if any buffer), then the delegate blobs.
+  bool anyBuffer = false;
+  module.walk([&](edge::MutableBufferOp) { anyBuffer = true; });
+  DelegateStore delegateStore;
+  delegateStore.inSegments = delegatesInSegments;
+  delegateStore.firstSegment = anyBuffer ? 2 : 1;
   std::vector<flatbuffers::Offset<fb::ExecutionPlan>> plans;
   for (auto &[name, method] : methods) {
-    PlanEmitter emitter(b, constants, mutableData);
+    PlanEmitter emitter(b, constants, mutableData, delegateStore);
     if (auto *constant = std::get_if<const ConstantMethod *>(&method)) {
       plans.push_back(emitter.emit(**constant));
       continue;
@@ -430,8 +497,19 @@ FailureOr<std::string> emitPte(ModuleOp module, ArrayRef<ConstantMethod> constan
   // segment 1 holds the initial values of mutable buffers, when there are any.
   std::vector<SegmentData> segments = {{constants.data, kConstantAlignment}};
   bool hasMutable = mutableData.offsets.size() > 1;
+  if (hasMutable != anyBuffer)
+    return module.emitError("internal: mutable buffers without initial values");
   if (hasMutable)
     segments.push_back({mutableData.data, kConstantAlignment});
+  std::vector<flatbuffers::Offset<fb::BackendDelegateInlineData>> inlineDelegates;
+  for (const std::vector<uint8_t> &blob : delegateStore.blobs) {
+    if (delegatesInSegments) {
+      segments.push_back({blob, kConstantAlignment});
+      continue;
+    }
+    b.ForceVectorAlignment(blob.size(), sizeof(uint8_t), kConstantAlignment);
+    inlineDelegates.push_back(fb::CreateBackendDelegateInlineData(b, b.CreateVector(blob)));
+  }
   std::vector<flatbuffers::Offset<fb::DataSegment>> segmentTable;
   for (auto [offset, size] : layoutSegments(segments))
     segmentTable.push_back(fb::CreateDataSegment(b, offset, size));
@@ -443,8 +521,8 @@ FailureOr<std::string> emitPte(ModuleOp module, ArrayRef<ConstantMethod> constan
   auto program = fb::CreateProgram(
       b, /*version=*/0, b.CreateVector(plans),
       b.CreateVector(std::vector<flatbuffers::Offset<fb::Buffer>>{}),
-      b.CreateVector(std::vector<flatbuffers::Offset<fb::BackendDelegateInlineData>>{}),
-      b.CreateVector(segmentTable), constantSegment, mutableSegments);
+      b.CreateVector(inlineDelegates), b.CreateVector(segmentTable), constantSegment,
+      mutableSegments);
   b.Finish(program, fb::ProgramIdentifier());
   return assemblePte(ArrayRef<uint8_t>(b.GetBufferPointer(), b.GetSize()), segments);
 }

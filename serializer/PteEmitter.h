@@ -28,7 +28,10 @@ struct ConstantMethod {
 /// are deduplicated by content into the constant segment; mutable buffers'
 /// initial values go to the mutable-data segment. Output is byte-identical
 /// for the same input. Fails with a diagnostic at the op that cannot be emitted.
+/// Delegate blobs go into segments (as ExecuTorch does by default) or inline
+/// in Program.backend_delegate_data.
 mlir::FailureOr<std::string> emitPte(mlir::ModuleOp module,
-                                     llvm::ArrayRef<ConstantMethod> constantMethods = {});
+                                     llvm::ArrayRef<ConstantMethod> constantMethods = {},
+                                     bool delegatesInSegments = true);
 
 } // namespace ember

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "compiler/CompilerSession.h"
 #include "compiler/Pipeline.h"
+#include "partitioners/Partitioner.h"
 #include "passes/Passes.h"
 
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
@@ -14,6 +15,7 @@
 int main(int argc, char **argv) {
   ember::registerAllPasses();
   ember::registerPhasePipelines();
+  ember::registerPartitionPasses();
   mlir::DialectRegistry registry;
   ember::registerEmberDialects(registry);
   return mlir::asMainReturnCode(

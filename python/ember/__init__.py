@@ -6,7 +6,7 @@
     y = ember.runtime.load("model.pte").forward(x)
 """
 
-from . import runtime
+from . import partitioners, runtime
 from .config import EdgeCompileConfig, ExecutorchBackendConfig
 from .errors import CompileError, EmberError, EmberRuntimeError, UnsupportedOpError
 
@@ -16,14 +16,16 @@ __version__ = "0.1.0"
 def __getattr__(name: str):
     # The compiler front end imports torch; keep `import ember` (and the
     # runtime) usable without it.
-    if name in ("to_edge", "EdgeProgramManager", "ExecutorchProgramManager"):
+    if name in ("to_edge", "to_edge_transform_and_lower", "EdgeProgramManager",
+                "ExecutorchProgramManager"):
         from . import edge
         return getattr(edge, name)
     raise AttributeError(f"module 'ember' has no attribute {name!r}")
 
 
 __all__ = [
-    "to_edge", "EdgeProgramManager", "ExecutorchProgramManager", "EdgeCompileConfig",
+    "to_edge", "to_edge_transform_and_lower", "partitioners", "EdgeProgramManager",
+    "ExecutorchProgramManager", "EdgeCompileConfig",
     "ExecutorchBackendConfig", "runtime", "EmberError", "CompileError", "UnsupportedOpError",
     "EmberRuntimeError",
 ]

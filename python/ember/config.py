@@ -28,11 +28,14 @@ class ExecutorchBackendConfig:
     alloc_graph_input / alloc_graph_output: place user inputs / outputs in the
     planned arena (True, the default) or leave them to the caller.
     memory_alignment: byte alignment of every planned tensor (a power of two).
+    extract_delegate_segments: store delegate blobs as segments after the
+    program (True, as ExecuTorch does) or inline in the flatbuffer.
     """
 
     alloc_graph_input: bool = True
     alloc_graph_output: bool = True
     memory_alignment: int = 16
+    extract_delegate_segments: bool = True
 
     def __post_init__(self) -> None:
         a = self.memory_alignment

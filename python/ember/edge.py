@@ -12,6 +12,7 @@ from torch.export import ExportedProgram
 
 from . import _C, _graph
 from .config import EdgeCompileConfig, ExecutorchBackendConfig
+from .partitioners import Partitioner
 
 
 class EdgeProgramManager:
@@ -35,14 +36,36 @@ class EdgeProgramManager:
         _graph.check_supported(self._programs)
         # 3. Hand every method to C++ in one call; weights are not copied.
         self._graphs = [_graph.graph_dict(name, ep) for name, ep in self._programs.items()]
+        self._partitioners: list[Partitioner] = []
         self._session = self._import()
-        self._session.run_to("edge")
 
     def _import(self) -> _C.CompilerSession:
+        """A session at the end of the edge phase with this manager's partitioners applied."""
         session = _C.CompilerSession()
         session.import_graphs(self._graphs)
         session.set_constant_methods(self._constant_methods)
+        session.run_to("edge")
+        for p in self._partitioners:
+            session.partition(p.backend, p.options)
         return session
+
+    def to_backend(self, partitioner: Partitioner | list[Partitioner]) -> EdgeProgramManager:
+        """A new manager whose programs have the ops `partitioner` takes delegated
+        to its backend (several partitioners apply in order)."""
+        new = object.__new__(EdgeProgramManager)
+        new.__dict__.update(self.__dict__)
+        ps = partitioner if isinstance(partitioner, list) else [partitioner]
+        for p in ps:
+            if not isinstance(p, Partitioner):
+                raise TypeError(f"{p!r} is not an ember.partitioners.Partitioner")
+        new._partitioners = [*self._partitioners, *ps]
+        new._session = new._import()
+        return new
+
+    def delegation_summary(self) -> str:
+        """Per backend, its delegates and the ops they took; then the ops left
+        to the portable kernels."""
+        return self._session.delegation_summary()
 
     @property
     def methods(self) -> list[str]:
@@ -67,7 +90,8 @@ class EdgeProgramManager:
         session = self._import()  # a fresh module: the plan depends on config
         data = session.emit(alignment=config.memory_alignment,
                             plan_inputs=config.alloc_graph_input,
-                            plan_outputs=config.alloc_graph_output)
+                            plan_outputs=config.alloc_graph_output,
+                            delegate_segments=config.extract_delegate_segments)
         return ExecutorchProgramManager(data, session.print(False),
                                         sorted([*self.methods, *self._constant_methods]))
 
@@ -124,3 +148,13 @@ def to_edge(programs: ExportedProgram | Mapping[str, ExportedProgram],
         if not isinstance(ep, ExportedProgram):
             raise TypeError(f"method '{name}' is a {type(ep).__name__}, not an ExportedProgram")
     return EdgeProgramManager(programs, compile_config, constant_methods)
+
+
+def to_edge_transform_and_lower(
+        programs: ExportedProgram | Mapping[str, ExportedProgram],
+        partitioner: Partitioner | list[Partitioner] | None = None,
+        constant_methods: Mapping[str, Any] | None = None,
+        compile_config: EdgeCompileConfig | None = None) -> EdgeProgramManager:
+    """to_edge followed by to_backend for each partitioner, in one call."""
+    edge = to_edge(programs, constant_methods=constant_methods, compile_config=compile_config)
+    return edge.to_backend(partitioner) if partitioner else edge

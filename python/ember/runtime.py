@@ -75,6 +75,10 @@ class Module:
             if kwargs:
                 raise TypeError(f"method '{name}' has no input signature for keyword arguments")
             return list(args)
+        positional = node.children[0]
+        if positional.kind in ("T", "L") and len(args) != len(positional.children):
+            raise TypeError(f"method '{name}' takes {len(positional.children)} positional "
+                            f"inputs, got {len(args)}")
         return _pytree.flatten(node, (args, kwargs), f"{name} input")
 
     def _out_spec(self, name: str) -> _pytree.Node:

@@ -71,6 +71,17 @@ class PySession {
     if (mlir::failed(session_.parse(text))) raise("CompileError", session_.takeDiagnostics());
   }
 
+  void partition(const std::string& backend, const std::map<std::string, std::string>& options) {
+    mlir::LogicalResult r = mlir::failure();
+    {
+      py::gil_scoped_release release;
+      r = session_.partition(backend, options);
+    }
+    if (mlir::failed(r)) raise("CompileError", session_.takeDiagnostics());
+  }
+
+  std::string delegation_summary() const { return session_.delegationSummary(); }
+
   void run_to(const std::string& phase, int64_t alignment, bool plan_inputs, bool plan_outputs) {
     auto p = ember::parsePhase(phase);
     if (!p) throw py::value_error("unknown phase '" + phase + "'");
@@ -82,11 +93,13 @@ class PySession {
     if (mlir::failed(r)) raise("CompileError", session_.takeDiagnostics());
   }
 
-  py::bytes emit(int64_t alignment, bool plan_inputs, bool plan_outputs) {
+  py::bytes emit(int64_t alignment, bool plan_inputs, bool plan_outputs, bool delegate_segments) {
     mlir::FailureOr<std::string> bytes = mlir::failure();
     {
       py::gil_scoped_release release;
-      bytes = session_.emit(options(alignment, plan_inputs, plan_outputs));
+      ember::PipelineOptions o = options(alignment, plan_inputs, plan_outputs);
+      o.delegatesInSegments = delegate_segments;
+      bytes = session_.emit(o);
     }
     if (mlir::failed(bytes)) raise("CompileError", session_.takeDiagnostics());
     return py::bytes(*bytes);
@@ -192,7 +205,11 @@ void bind_compiler(py::module_& m) {
            py::arg("plan_inputs") = true, py::arg("plan_outputs") = true,
            "Run the pipeline's phases up to `phase`.")
       .def("emit", &PySession::emit, py::arg("alignment") = 16, py::arg("plan_inputs") = true,
-           py::arg("plan_outputs") = true, "Plan memory and serialize to .pte bytes.")
+           py::arg("plan_outputs") = true, py::arg("delegate_segments") = true,
+           "Plan memory and serialize to .pte bytes.")
+      .def("partition", &PySession::partition, py::arg("backend"), py::arg("options"),
+           "Outline the ops a backend takes into delegate calls.")
+      .def("delegation_summary", &PySession::delegation_summary)
       .def("set_constant_methods", &PySession::set_constant_methods, py::arg("methods"),
            "Methods returning a constant ({name: int | float | bool | str}).")
       .def("print", &PySession::print, py::arg("full") = false, "The IR as text.")

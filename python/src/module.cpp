@@ -1,6 +1,9 @@
 // The ember._C extension: the compiler core and the runtime, bound for Python.
 #include <pybind11/pybind11.h>
 
+#include "runtime/backends/test/test_backend.h"
+#include "runtime/kernel/kernel.h"
+
 namespace py = pybind11;
 
 void bind_compiler(py::module_& m);
@@ -8,6 +11,10 @@ void bind_runtime(py::module_& m);
 
 PYBIND11_MODULE(_C, m) {
   m.doc() = "Ember's C++ core: the MLIR compiler (Edge IR, passes, .pte emitter) and the runtime";
+  // Explicit registration, once, at import: the portable kernels and the
+  // backends this build has.
+  ember::register_portable_kernels();
+  ember::register_test_backend();
   bind_compiler(m);
   bind_runtime(m);
 }

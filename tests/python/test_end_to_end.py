@@ -85,7 +85,7 @@ def test_wrong_input_is_a_clear_error(tmp_path):
     m = ember.runtime.load(prog.buffer)
     with pytest.raises(TypeError, match="dtype"):
         m.forward(torch.randn(2, 32, dtype=torch.float64))
-    with pytest.raises(ValueError, match="takes 1 inputs, got 2"):
+    with pytest.raises(TypeError, match="method 'forward' takes 1 positional inputs, got 2"):
         m.forward(torch.randn(2, 32), torch.randn(2, 32))
     with pytest.raises(ember.EmberRuntimeError):
         m.forward(torch.randn(3, 32))  # static shape [2, 32]

@@ -1,0 +1,205 @@
+//===- Partitioner.cpp - Outline supported runs into delegate calls -------===//
+#include "partitioners/Partitioner.h"
+
+#include <sstream>
+
+#include "exir/EdgeDialect.h"
+#include "partitioners/test/TestBackend.h"
+
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/SetVector.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinDialect.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/IRMapping.h"
+
+using namespace mlir;
+
+namespace ember {
+namespace {
+
+/// Ops a run may skip over without ending: they have no operands and are
+/// cloned into the subgraph instead of becoming its inputs.
+bool isTransparent(Operation *op) { return isa<edge::ConstantOp, edge::NoneOp>(op); }
+
+/// Outline `run` (in program order) into a delegate call.
+LogicalResult outline(ArrayRef<Operation *> run, const BackendPartitioner &partitioner,
+                      unsigned index) {
+  MLIRContext *ctx = run.front()->getContext();
+  llvm::DenseSet<Operation *> inRun(run.begin(), run.end());
+
+  // 1. Inputs: values from outside the run (constants are cloned instead);
+  //    outputs: results used outside the run.
+  llvm::SetVector<Value> inputs, outputs;
+  llvm::SetVector<Operation *> cloned;  // constants and none used by the run
+  for (Operation *op : run)
+    for (Value operand : op->getOperands()) {
+      Operation *def = operand.getDefiningOp();
+      if (def && inRun.contains(def))
+        continue;
+      if (def && isTransparent(def))
+        cloned.insert(def);
+      else
+        inputs.insert(operand);
+    }
+  for (Operation *op : run)
+    for (Value result : op->getResults())
+      for (Operation *user : result.getUsers())
+        if (!inRun.contains(user))
+          outputs.insert(result);
+  if (outputs.empty())
+    return success();  // nothing observable: leave it for the portable path
+
+  // 2. The subgraph as a module with one function, @forward.
+  OpBuilder b(ctx);
+  Location loc = run.front()->getLoc();
+  OwningOpRef<ModuleOp> sub = ModuleOp::create(loc);
+  b.setInsertionPointToEnd(sub->getBody());
+  SmallVector<Type> inTypes, outTypes;
+  for (Value v : inputs)
+    inTypes.push_back(v.getType());
+  for (Value v : outputs)
+    outTypes.push_back(v.getType());
+  auto func = b.create<func::FuncOp>(loc, "forward", b.getFunctionType(inTypes, outTypes));
+  Block *entry = func.addEntryBlock();
+  b.setInsertionPointToStart(entry);
+  IRMapping map;
+  for (auto [input, arg] : llvm::zip(inputs, entry->getArguments()))
+    map.map(input, arg);
+  for (Operation *op : cloned)
+    b.clone(*op, map);
+  for (Operation *op : run)
+    b.clone(*op, map);
+  SmallVector<Value> results;
+  for (Value v : outputs)
+    results.push_back(map.lookup(v));
+  b.create<func::ReturnOp>(loc, results);
+  func->setAttr("edge.in_spec", b.getStringAttr(""));
+  func->setAttr("edge.out_spec", b.getStringAttr(""));
+
+  // 3. The backend compiles it.
+  FailureOr<DelegateBlob> blob = partitioner.preprocess(*sub);
+  if (failed(blob))
+    return run.front()->emitError("backend ") << partitioner.backendId()
+                                             << " could not compile the subgraph starting here";
+
+  // 4. Replace the run by one call after its last op.
+  b.setInsertionPointAfter(run.back());
+  auto &blobManager = DenseResourceElementsHandle::getManagerInterface(ctx);
+  auto handle = blobManager.insert(
+      "delegate_" + std::to_string(index),
+      HeapAsmResourceBlob::allocateAndCopyInferAlign(ArrayRef<char>(
+          reinterpret_cast<const char *>(blob->processed.data()), blob->processed.size())));
+  auto bytesType =
+      RankedTensorType::get({(int64_t)blob->processed.size()}, IntegerType::get(ctx, 8, IntegerType::Unsigned));
+  SmallVector<NamedAttribute> specs;
+  for (auto &[key, value] : blob->compileSpecs)
+    specs.push_back(b.getNamedAttr(key, b.getStringAttr(value)));
+  auto call = b.create<edge::DelegateCallOp>(
+      loc, outTypes, b.getStringAttr(partitioner.backendId()), inputs.getArrayRef(),
+      DenseResourceElementsAttr::get(bytesType, handle),
+      specs.empty() ? DictionaryAttr() : b.getDictionaryAttr(specs));
+  std::map<std::string, int64_t> counts;
+  for (Operation *op : run)
+    counts[op->getName().getStringRef().str()]++;
+  SmallVector<NamedAttribute> countAttrs;
+  for (auto &[name, n] : counts)
+    countAttrs.push_back(b.getNamedAttr(name, b.getI64IntegerAttr(n)));
+  call->setAttr("edge.delegated_ops", b.getDictionaryAttr(countAttrs));
+  for (auto [output, r] : llvm::zip(outputs, call.getResults())) {
+    Value v = output;
+    v.replaceUsesWithIf(r, [&](OpOperand &use) { return !inRun.contains(use.getOwner()); });
+  }
+  for (Operation *op : llvm::reverse(run))
+    op->erase();
+  for (Operation *op : cloned)
+    if (op->use_empty())
+      op->erase();
+  return success();
+}
+
+} // namespace
+
+LogicalResult partitionModule(ModuleOp module, const BackendPartitioner &partitioner) {
+  unsigned index = 0;
+  for (auto func : module.getOps<func::FuncOp>()) {
+    // Runs of supported ops in program order; a contiguous run of a
+    // topologically ordered block is always convex, so outlining it never
+    // creates a cycle. Constants do not end a run.
+    std::vector<std::vector<Operation *>> runs(1);
+    for (Operation &op : func.getBody().front()) {
+      if (isTransparent(&op))
+        continue;
+      bool take = op.getDialect() && op.getDialect()->getNamespace() == "edge" &&
+                  !isa<edge::DelegateCallOp, edge::MutableBufferOp, edge::WriteBackOp>(op) &&
+                  partitioner.supports(&op);
+      if (take)
+        runs.back().push_back(&op);
+      else if (!runs.back().empty())
+        runs.emplace_back();
+    }
+    for (auto &run : runs)
+      if (!run.empty() && failed(outline(run, partitioner, index++)))
+        return failure();
+  }
+  return success();
+}
+
+DelegationSummary summarizeDelegation(ModuleOp module) {
+  DelegationSummary summary;
+  module.walk([&](Operation *op) {
+    if (auto call = dyn_cast<edge::DelegateCallOp>(op)) {
+      auto &backend = summary.backends[call.getBackend().str()];
+      backend.delegates++;
+      // The blob is opaque; the op counts are recorded by the partitioner.
+      if (auto counts = call->getAttrOfType<DictionaryAttr>("edge.delegated_ops"))
+        for (NamedAttribute n : counts)
+          backend.ops[n.getName().str()] += cast<IntegerAttr>(n.getValue()).getInt();
+      return;
+    }
+    if (op->getDialect() && op->getDialect()->getNamespace() == "edge" &&
+        !isa<edge::ConstantOp, edge::NoneOp, edge::MutableBufferOp>(op))
+      summary.portableOps[op->getName().getStringRef().str()]++;
+  });
+  return summary;
+}
+
+std::string DelegationSummary::str() const {
+  std::ostringstream os;
+  unsigned delegated = 0, portable = 0;
+  for (auto &[name, backend] : backends)
+    for (auto &[op, n] : backend.ops)
+      delegated += n;
+  for (auto &[op, n] : portableOps)
+    portable += n;
+  os << "delegated ops: " << delegated << ", portable ops: " << portable << "\n";
+  for (auto &[name, backend] : backends) {
+    os << "backend " << name << ": " << backend.delegates << " delegate(s)\n";
+    for (auto &[op, n] : backend.ops)
+      os << "  " << op << " x" << n << "\n";
+  }
+  if (!portableOps.empty()) {
+    os << "portable kernels:\n";
+    for (auto &[op, n] : portableOps)
+      os << "  " << op << " x" << n << "\n";
+  }
+  return os.str();
+}
+
+std::unique_ptr<BackendPartitioner>
+createPartitioner(llvm::StringRef backend, const std::map<std::string, std::string> &options,
+                  std::string *error) {
+  if (backend == TestBackendPartitioner::kBackendId)
+    return TestBackendPartitioner::create(options, error);
+  if (error)
+    *error = "no partitioner for backend '" + backend.str() + "'";
+  return nullptr;
+}
+
+std::vector<std::string> registeredPartitioners() {
+  return {TestBackendPartitioner::kBackendId};
+}
+
+} // namespace ember

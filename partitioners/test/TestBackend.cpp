@@ -1,0 +1,63 @@
+//===- TestBackend.cpp - EmberTestBackend: proves the delegate path -------===//
+#include "partitioners/test/TestBackend.h"
+
+#include "passes/Passes.h"
+#include "exir/EdgeOpTable.h"
+#include "serializer/PteEmitter.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "mlir/Pass/PassManager.h"
+
+using namespace mlir;
+
+namespace ember {
+
+std::unique_ptr<BackendPartitioner>
+TestBackendPartitioner::create(const std::map<std::string, std::string> &options,
+                               std::string *error) {
+  auto p = std::make_unique<TestBackendPartitioner>();
+  for (auto &[key, value] : options) {
+    if (key != "ops") {
+      if (error)
+        *error = std::string(kBackendId) + ": unknown option '" + key + "'";
+      return nullptr;
+    }
+    SmallVector<StringRef> names;
+    StringRef(value).split(names, ',', -1, /*KeepEmpty=*/false);
+    for (StringRef name : names) {
+      std::string full = name.trim().starts_with("edge.") ? name.trim().str()
+                                                          : "edge." + name.trim().str();
+      if (!edge::lookupEdgeOp(full)) {
+        if (error)
+          *error = std::string(kBackendId) + ": '" + name.str() + "' is not an Edge op";
+        return nullptr;
+      }
+      p->ops_.insert(full);
+    }
+  }
+  return p;
+}
+
+bool TestBackendPartitioner::supports(Operation *op) const {
+  StringRef name = op->getName().getStringRef();
+  if (!edge::lookupEdgeOp(name))
+    return false;
+  return ops_.empty() || ops_.count(name.str());
+}
+
+FailureOr<DelegateBlob> TestBackendPartitioner::preprocess(ModuleOp subgraph) const {
+  // The blob is the subgraph as a planned, serialized .pte of its own.
+  PassManager pm(subgraph.getContext());
+  pm.addPass(createVerifyEdgeContract());
+  pm.addNestedPass<func::FuncOp>(createPlanMemory());
+  if (failed(pm.run(subgraph)))
+    return failure();
+  FailureOr<std::string> bytes = emitPte(subgraph);
+  if (failed(bytes))
+    return failure();
+  DelegateBlob blob;
+  blob.processed.assign(bytes->begin(), bytes->end());
+  return blob;
+}
+
+} // namespace ember

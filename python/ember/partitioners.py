@@ -1,0 +1,36 @@
+"""Partitioners: which ops a backend takes. `edge.to_backend(partitioner)`
+outlines them into delegate calls that the backend compiled ahead of time.
+
+The partitioning itself runs in C++ (partitioners/); a Python partitioner
+names the backend and its options.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+class Partitioner:
+    """A backend by name with its options (strings)."""
+
+    def __init__(self, backend: str, options: dict[str, str] | None = None):
+        self.backend = backend
+        self.options = dict(options or {})
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(backend={self.backend!r}, options={self.options!r})"
+
+
+class TestBackendPartitioner(Partitioner):
+    """EmberTestBackend: runs its subgraphs as nested .pte programs on the
+    portable kernels. It proves the delegate path end to end (partition,
+    outline, blob, DelegateCall, runtime backend) without an accelerator.
+
+    ops: the Edge ops it takes ("add.Tensor", "edge.relu", ...); None takes
+    every op.
+    """
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, ops: Iterable[str] | None = None):
+        super().__init__("EmberTestBackend", {"ops": ",".join(ops)} if ops else {})
