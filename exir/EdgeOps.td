@@ -90,7 +90,9 @@ def Edge_DelegateCallOp : Edge_Op<"delegate_call"> {
     one call. `backend` is the name the runtime backend registers under;
     `processed` is the blob the backend's preprocess step produced (bytes the
     runtime backend's init receives); `compile_specs` are key/value options
-    passed along. Operands are the subgraph's inputs, results its outputs.
+    passed along; `named_data` are blobs stored by key (program-wide, once per
+    key) that the runtime backend looks up at init, e.g. weights shared by
+    several delegates. Operands are the subgraph's inputs, results its outputs.
     Emitted as a BackendDelegate and a DelegateCall (arguments: inputs, then
     outputs).
 
@@ -101,7 +103,8 @@ def Edge_DelegateCallOp : Edge_Op<"delegate_call"> {
     ```
   }];
   let arguments = (ins StrAttr:$backend, Variadic<AnyRankedTensor>:$inputs,
-                       ElementsAttr:$processed, OptionalAttr<DictionaryAttr>:$compile_specs);
+                       ElementsAttr:$processed, OptionalAttr<DictionaryAttr>:$compile_specs,
+                       OptionalAttr<DictionaryAttr>:$named_data);
   let results = (outs Variadic<AnyRankedTensor>:$outputs);
   let assemblyFormat = [{
     $backend `(` $inputs `)` attr-dict `:` functional-type($inputs, $outputs)

@@ -179,5 +179,13 @@ LogicalResult DelegateCallOp::verify() {
       if (!isa<StringAttr>(spec.getValue()))
         return emitOpError("compile spec '") << spec.getName().getValue()
                                              << "' must be a string of bytes";
+  if (auto named = getNamedData())
+    for (NamedAttribute entry : *named) {
+      auto data = dyn_cast<ElementsAttr>(entry.getValue());
+      auto dataType = data ? dyn_cast<ShapedType>(data.getType()) : ShapedType();
+      if (!dataType || dataType.getRank() != 1 || !dataType.getElementType().isInteger(8))
+        return emitOpError("named data '") << entry.getName().getValue()
+                                           << "' must be a 1-d tensor of bytes";
+    }
   return success();
 }

@@ -88,19 +88,25 @@ LogicalResult outline(ArrayRef<Operation *> run, const BackendPartitioner &parti
   // 4. Replace the run by one call after its last op.
   b.setInsertionPointAfter(run.back());
   auto &blobManager = DenseResourceElementsHandle::getManagerInterface(ctx);
-  auto handle = blobManager.insert(
-      "delegate_" + std::to_string(index),
-      HeapAsmResourceBlob::allocateAndCopyInferAlign(ArrayRef<char>(
-          reinterpret_cast<const char *>(blob->processed.data()), blob->processed.size())));
-  auto bytesType =
-      RankedTensorType::get({(int64_t)blob->processed.size()}, IntegerType::get(ctx, 8, IntegerType::Unsigned));
+  auto bytesAttr = [&](const std::string &name, const std::vector<uint8_t> &bytes) {
+    auto handle = blobManager.insert(
+        name, HeapAsmResourceBlob::allocateAndCopyInferAlign(
+                  ArrayRef<char>(reinterpret_cast<const char *>(bytes.data()), bytes.size())));
+    auto type = RankedTensorType::get({(int64_t)bytes.size()},
+                                      IntegerType::get(ctx, 8, IntegerType::Unsigned));
+    return DenseResourceElementsAttr::get(type, handle);
+  };
   SmallVector<NamedAttribute> specs;
   for (auto &[key, value] : blob->compileSpecs)
     specs.push_back(b.getNamedAttr(key, b.getStringAttr(value)));
+  SmallVector<NamedAttribute> named;
+  for (auto &[key, bytes] : blob->namedData)
+    named.push_back(b.getNamedAttr(key, bytesAttr("named_" + key, bytes)));
   auto call = b.create<edge::DelegateCallOp>(
       loc, outTypes, b.getStringAttr(partitioner.backendId()), inputs.getArrayRef(),
-      DenseResourceElementsAttr::get(bytesType, handle),
-      specs.empty() ? DictionaryAttr() : b.getDictionaryAttr(specs));
+      bytesAttr("delegate_" + std::to_string(index), blob->processed),
+      specs.empty() ? DictionaryAttr() : b.getDictionaryAttr(specs),
+      named.empty() ? DictionaryAttr() : b.getDictionaryAttr(named));
   std::map<std::string, int64_t> counts;
   for (Operation *op : run)
     counts[op->getName().getStringRef().str()]++;

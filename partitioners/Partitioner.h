@@ -23,6 +23,8 @@ namespace ember {
 struct DelegateBlob {
   std::vector<uint8_t> processed;
   std::vector<std::pair<std::string, std::string>> compileSpecs;  ///< key, value bytes
+  /// Blobs stored by key in the .pte's named data (once per key program-wide).
+  std::vector<std::pair<std::string, std::vector<uint8_t>>> namedData;
 };
 
 class BackendPartitioner {

@@ -111,6 +111,9 @@ struct DelegateStore {
       blobs.emplace_back(bytes.begin(), bytes.end());
     return it->second;
   }
+
+  /// Named data, program-wide by key (sorted: the file is deterministic).
+  std::map<std::string, std::vector<uint8_t>> named;
 };
 
 /// Emits one function as an ExecutionPlan.
@@ -329,6 +332,17 @@ LogicalResult PlanEmitter::emitDelegateCall(edge::DelegateCallOp op) {
   if (failed(bytes))
     return failure();
   uint32_t blob = delegateStore.add(*bytes);
+  if (auto named = op.getNamedData())
+    for (NamedAttribute entry : *named) {
+      auto data = constantBytes(op, cast<ElementsAttr>(entry.getValue()));
+      if (failed(data))
+        return failure();
+      std::vector<uint8_t> value(data->begin(), data->end());
+      auto [it, inserted] = delegateStore.named.emplace(entry.getName().str(), value);
+      if (!inserted && it->second != value)
+        return op.emitOpError("named data '")
+               << entry.getName().getValue() << "' differs from earlier data under that key";
+    }
   auto location = delegateStore.inSegments ? fb::DataLocation::SEGMENT : fb::DataLocation::INLINE;
   uint32_t dataIndex = delegateStore.inSegments ? delegateStore.firstSegment + blob : blob;
   std::vector<flatbuffers::Offset<fb::CompileSpec>> specs;
@@ -510,6 +524,12 @@ FailureOr<std::string> emitPte(ModuleOp module, ArrayRef<ConstantMethod> constan
     b.ForceVectorAlignment(blob.size(), sizeof(uint8_t), kConstantAlignment);
     inlineDelegates.push_back(fb::CreateBackendDelegateInlineData(b, b.CreateVector(blob)));
   }
+  // Named data last, one segment per key.
+  std::vector<flatbuffers::Offset<fb::NamedData>> namedTable;
+  for (auto &[key, value] : delegateStore.named) {
+    namedTable.push_back(fb::CreateNamedData(b, b.CreateString(key), segments.size()));
+    segments.push_back({value, kConstantAlignment});
+  }
   std::vector<flatbuffers::Offset<fb::DataSegment>> segmentTable;
   for (auto [offset, size] : layoutSegments(segments))
     segmentTable.push_back(fb::CreateDataSegment(b, offset, size));
@@ -522,7 +542,7 @@ FailureOr<std::string> emitPte(ModuleOp module, ArrayRef<ConstantMethod> constan
       b, /*version=*/0, b.CreateVector(plans),
       b.CreateVector(std::vector<flatbuffers::Offset<fb::Buffer>>{}),
       b.CreateVector(inlineDelegates), b.CreateVector(segmentTable), constantSegment,
-      mutableSegments);
+      mutableSegments, namedTable.empty() ? 0 : b.CreateVector(namedTable));
   b.Finish(program, fb::ProgramIdentifier());
   return assemblePte(ArrayRef<uint8_t>(b.GetBufferPointer(), b.GetSize()), segments);
 }

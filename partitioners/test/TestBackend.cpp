@@ -6,6 +6,7 @@
 #include "serializer/PteEmitter.h"
 
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/xxhash.h"
 #include "mlir/Pass/PassManager.h"
 
 using namespace mlir;
@@ -17,6 +18,15 @@ TestBackendPartitioner::create(const std::map<std::string, std::string> &options
                                std::string *error) {
   auto p = std::make_unique<TestBackendPartitioner>();
   for (auto &[key, value] : options) {
+    if (key == "named_data") {
+      if (value != "0" && value != "1") {
+        if (error)
+          *error = std::string(kBackendId) + ": named_data must be 0 or 1, got '" + value + "'";
+        return nullptr;
+      }
+      p->namedData_ = value == "1";
+      continue;
+    }
     if (key != "ops") {
       if (error)
         *error = std::string(kBackendId) + ": unknown option '" + key + "'";
@@ -56,7 +66,15 @@ FailureOr<DelegateBlob> TestBackendPartitioner::preprocess(ModuleOp subgraph) co
   if (failed(bytes))
     return failure();
   DelegateBlob blob;
-  blob.processed.assign(bytes->begin(), bytes->end());
+  if (!namedData_) {
+    blob.processed.assign(bytes->begin(), bytes->end());
+    return blob;
+  }
+  // Identical subgraphs give identical keys, so their data is stored once.
+  std::string key = kNamedDataPrefix + llvm::utohexstr(llvm::xxh3_64bits(*bytes));
+  blob.namedData.push_back({key, std::vector<uint8_t>(bytes->begin(), bytes->end())});
+  std::string ref = kNamedBlobMagic + key;
+  blob.processed.assign(ref.begin(), ref.end());
   return blob;
 }
 

@@ -19,9 +19,15 @@ namespace ember {
 class TestBackendPartitioner : public BackendPartitioner {
 public:
   static constexpr const char *kBackendId = "EmberTestBackend";
+  static constexpr const char *kNamedBlobMagic = "EMBER_NAMED:";
+  static constexpr const char *kNamedDataPrefix = "EmberTestBackend/";
 
   /// Options: "ops" = comma-separated Edge op names it takes (e.g.
   /// "edge.add.Tensor,edge.relu"); empty or absent = every ATen-mirroring op.
+  /// "named_data" = "1": store the nested program in the .pte's named data
+  /// (key: kNamedDataPrefix + a hash of its bytes) and make the blob just
+  /// the reference `kNamedBlobMagic` + key, as a backend that shares
+  /// weights between delegates would.
   static std::unique_ptr<BackendPartitioner>
   create(const std::map<std::string, std::string> &options, std::string *error);
 
@@ -31,6 +37,7 @@ public:
 
 private:
   std::set<std::string> ops_;  // empty: all
+  bool namedData_ = false;
 };
 
 } // namespace ember

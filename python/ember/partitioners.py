@@ -28,9 +28,14 @@ class TestBackendPartitioner(Partitioner):
 
     ops: the Edge ops it takes ("add.Tensor", "edge.relu", ...); None takes
     every op.
+    named_data: store each nested program in the .pte's named data and make
+    the delegate blob a reference to it (as backends that share weights do).
     """
 
     __test__ = False  # not a pytest test class
 
-    def __init__(self, ops: Iterable[str] | None = None):
-        super().__init__("EmberTestBackend", {"ops": ",".join(ops)} if ops else {})
+    def __init__(self, ops: Iterable[str] | None = None, named_data: bool = False):
+        options = {"ops": ",".join(ops)} if ops else {}
+        if named_data:
+            options["named_data"] = "1"
+        super().__init__("EmberTestBackend", options)
