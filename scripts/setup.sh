@@ -36,6 +36,7 @@ req_hash=$(printf '%s\n' torch==2.13.0 "${PY_PACKAGES[@]}" | sha1sum | cut -c1-1
 if [ ! -x "$VENV/bin/python" ]; then
   log "creating $VENV"
   python3 -m venv "$VENV"
+  rm -f "$STAMP_DIR/python-deps" "$STAMP_DIR/executorch"  # a new venv has none of them
 fi
 if [ "$(cat "$STAMP_DIR/python-deps" 2>/dev/null)" != "$req_hash" ]; then
   log "installing Python packages (torch==2.13.0 CPU, ${PY_PACKAGES[*]})"
@@ -43,6 +44,36 @@ if [ "$(cat "$STAMP_DIR/python-deps" 2>/dev/null)" != "$req_hash" ]; then
   "$VENV/bin/pip" install -q torch==2.13.0
   "$VENV/bin/pip" install -q "${PY_PACKAGES[@]}" torch==2.13.0
   echo "$req_hash" > "$STAMP_DIR/python-deps"
+fi
+
+#    ExecuTorch, for the interop tests only (tests/python/test_interop.py).
+#    Optional: if it cannot be installed, setup goes on and those tests skip.
+#    torch stays pinned on the same command line so that nothing resolves
+#    another torch. The outcome (ok or failed) is stamped either way, so a
+#    second run does not retry; EMBER_RETRY_EXECUTORCH=1 retries a failure and
+#    EMBER_SKIP_EXECUTORCH=1 skips the step.
+ET_PIN=executorch==1.4.1
+et_hash=$(printf '%s\n' "$req_hash" "$ET_PIN" | sha1sum | cut -c1-12)
+et_stamp=$(cat "$STAMP_DIR/executorch" 2>/dev/null || true)
+et_log=$STAMP_DIR/executorch-install.log
+if [ "${EMBER_SKIP_EXECUTORCH:-0}" = 1 ]; then
+  :
+elif [ "$et_stamp" = "ok $et_hash" ] && "$VENV/bin/python" -c \
+       "import importlib.util as u, sys; sys.exit(u.find_spec('executorch') is None)" 2>/dev/null; then
+  :
+elif [ "$et_stamp" = "failed $et_hash" ] && [ "${EMBER_RETRY_EXECUTORCH:-0}" != 1 ]; then
+  log "note: $ET_PIN is not installed (an earlier attempt failed, see $et_log);" \
+      "the interop tests will be skipped. EMBER_RETRY_EXECUTORCH=1 retries."
+else
+  log "installing $ET_PIN for the interop tests (torch stays 2.13.0)"
+  if "$VENV/bin/pip" install -q "$ET_PIN" torch==2.13.0 >"$et_log" 2>&1 &&
+     "$VENV/bin/python" -c "import executorch.runtime, executorch.exir" >>"$et_log" 2>&1; then
+    echo "ok $et_hash" > "$STAMP_DIR/executorch"
+  else
+    echo "failed $et_hash" > "$STAMP_DIR/executorch"
+    log "WARNING: could not install $ET_PIN (log: $et_log). Setup continues;"
+    log "WARNING: the ExecuTorch interop tests (tests/python/test_interop.py) will be skipped."
+  fi
 fi
 
 [ "${EMBER_SKIP_BUILD:-0}" = 1 ] && exit 0

@@ -1,7 +1,8 @@
 """The `ember` command line.
 
     ember run model.pte [ember_run flags...]   run a .pte with the C++ runner
-    ember inspect model.pte [--json]            methods, inputs/outputs, operators, memory
+    ember inspect model.pte [--json]            header, segments, constants, and per method:
+                                                inputs/outputs, operators, delegates, memory
 """
 
 from __future__ import annotations
@@ -11,47 +12,136 @@ import json
 import os
 import sys
 
-from . import runtime
+from . import _C, runtime
 from .errors import EmberError
 
 
 def _inspect(path: str) -> dict:
-    m = runtime.load(path)
-    size = os.path.getsize(path)
-    methods = []
-    for name in m.method_names:
-        meta = m.method_meta(name)
-        methods.append({
-            "name": name,
-            "inputs": meta["inputs"],
-            "outputs": meta["outputs"],
-            "operators": meta["operators"],
-            "num_instructions": meta["num_instructions"],
-            "planned_buffer_sizes": meta["planned_buffer_sizes"],
-            "input_spec": meta["input_spec"],
-            "output_spec": meta["output_spec"],
-        })
-    return {"file": path, "size": size, "methods": methods}
+    """Everything `ember inspect` shows, as plain data (the --json output).
+    Reads the file's header and flatbuffer only: no method is loaded, so
+    files with operators or delegates this runtime lacks still inspect."""
+    summary = _C.RuntimeModule.load(os.fspath(path)).program_summary()
+    return {"file": os.fspath(path), **summary}
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
 
 
 def _describe(v: dict) -> str:
+    if v["kind"] != "Tensor":
+        return v["kind"]
     where = "planned" if v["planned"] else "caller memory"
-    return f"{v['dtype']} {v['sizes']} dim_order {v['dim_order']} ({where})"
+    dyn = "" if v["dynamism"] == "static" else f", {v['dynamism']} (sizes are the bound)"
+    return (f"{v['dtype']} {v['sizes']} dim_order {v['dim_order']} ({where}{dyn}), "
+            f"{v['nbytes']} bytes")
+
+
+def _header_lines(info: dict) -> list[str]:
+    h = info["header"]
+    if not h["extended_header"]:
+        return ["header: no extended header (the whole file is the flatbuffer, no segment data)"]
+    return [
+        "header: extended header eh00",
+        f"  program_size        {h['program_size']}",
+        f"  segment_base_offset {h['segment_base_offset']}",
+        f"  segment_data_size   {h['segment_data_size']}",
+    ]
+
+
+def _segment_lines(info: dict) -> list[str]:
+    segs = info["segments"]
+    if not segs:
+        return ["segments: none"]
+    lines = [f"segments: {len(segs)}"]
+    for s in segs:
+        what = ", ".join(s["contents"]) or "unused"
+        bad = "" if s["in_file"] else "  (OUTSIDE THE FILE'S SEGMENT DATA)"
+        lines.append(f"  [{s['index']}] offset {s['offset']} (file offset {s['file_offset']}), "
+                     f"{s['size']} bytes: {what}{bad}")
+    return lines
+
+
+def _data_lines(info: dict) -> list[str]:
+    c = info["constants"]
+    if c["storage"] == "segment":
+        where = f"in segment {c['segment_index']}"
+    elif c["storage"] == "inline":
+        where = "in Program.constant_buffer (inline, legacy)"
+    else:
+        where = "(no constant storage)"
+    lines = [f"constant data: {c['data_bytes']} bytes {where}, "
+             f"{_plural(c['num_buffers'], 'buffer')} (index 0 reserved), "
+             f"{c['tensor_bytes']} bytes of distinct constant tensors"]
+    md = info["mutable_data"]
+    if md:
+        parts = [f"segment {m['segment_index']} ({_plural(m['num_buffers'], 'offset')})"
+                 for m in md]
+        lines.append("mutable data: " + ", ".join(parts))
+    else:
+        lines.append("mutable data: none")
+    nd = info["named_data"]
+    if nd:
+        lines.append(f"named data: {len(nd)} {'entry' if len(nd) == 1 else 'entries'}, "
+                     f"{sum(n['size'] for n in nd)} bytes")
+        for n in nd:
+            lines.append(f"  '{n['key']}': segment {n['segment_index']}, {n['size']} bytes")
+    else:
+        lines.append("named data: none")
+    inline = info["inline_delegate_data_sizes"]
+    if inline:
+        lines.append(f"inline delegate data: {_plural(len(inline), 'blob')}, sizes {inline}")
+    return lines
+
+
+def _method_lines(m: dict) -> list[str]:
+    ins = m["instructions"]
+    kinds = [f"{ins['kernel_calls']} kernel"]
+    for key, word in (("delegate_calls", "delegate"), ("move_calls", "move"),
+                      ("jump_false_calls", "jump_false"), ("free_calls", "free")):
+        if ins[key]:
+            kinds.append(f"{ins[key]} {word}")
+    v = m["values"]
+    lines = [
+        f"method {m['name']}: {_plural(m['num_instructions'], 'instruction')} "
+        f"({', '.join(kinds)}), {_plural(m['num_chains'], 'chain')}",
+        f"  values: {v['total']} ({_plural(v['constant_tensors'], 'constant tensor')}, "
+        f"{v['planned_tensors']} planned, {v['mutable_tensors']} planned with an initial value)",
+    ]
+    for i, x in enumerate(m["inputs"]):
+        lines.append(f"  input  {i}: {_describe(x)}")
+    for i, x in enumerate(m["outputs"]):
+        lines.append(f"  output {i}: {_describe(x)}")
+    lines.append(f"  input container:  {m['input_spec'] or '(none)'}")
+    lines.append(f"  output container: {m['output_spec'] or '(none)'}")
+    ops = m["operators"]
+    lines.append(f"  operators: {len(ops)}")
+    width = max((len(op["name"]) for op in ops), default=0)
+    for op in ops:
+        lines.append(f"    {op['name']:<{width}}  {_plural(op['calls'], 'call')}")
+    dels = m["delegates"]
+    lines.append(f"  delegates: {len(dels) or 'none'}")
+    for i, d in enumerate(dels):
+        where = ("Program.backend_delegate_data" if d["location"] == "inline" else "segment")
+        bad = "" if d["valid"] else " (INDEX OUT OF RANGE)"
+        keys = ", ".join(d["compile_spec_keys"]) or "none"
+        lines.append(f"    [{i}] {d['id']}: {where} {d['index']}{bad}, {d['size']} bytes, "
+                     f"compile specs: {keys}, {_plural(d['calls'], 'call')}")
+    sizes = m["planned_buffer_sizes"]
+    lines.append(f"  planned memory: {m['planned_memory']} bytes in "
+                 f"{_plural(len(sizes), 'buffer')}")
+    for i, s in enumerate(sizes):
+        lines.append(f"    buffer {i} (memory_id {i + 1}): {s} bytes")
+    return lines
 
 
 def _print_inspect(info: dict) -> None:
-    print(f"{info['file']}: {info['size']} bytes, {len(info['methods'])} method(s)")
+    methods = _plural(len(info["methods"]), "method")
+    lines = [f"{info['file']}: {info['file_size']} bytes, {methods}"]
+    lines += _header_lines(info) + _segment_lines(info) + _data_lines(info)
     for m in info["methods"]:
-        print(f"\nmethod {m['name']}: {m['num_instructions']} instructions")
-        for i, v in enumerate(m["inputs"]):
-            print(f"  input  {i}: {_describe(v)}")
-        for i, v in enumerate(m["outputs"]):
-            print(f"  output {i}: {_describe(v)}")
-        sizes = m["planned_buffer_sizes"]
-        print(f"  planned memory: {sum(sizes)} bytes in {len(sizes)} buffer(s) {sizes}")
-        print("  operators:")
-        for op in sorted(m["operators"]):
-            print(f"    {op}")
+        lines += [""] + _method_lines(m)
+    print("\n".join(lines))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -42,14 +42,155 @@ py::object numpy_dtype(ember::ScalarType t) {
   return py::dtype(name);
 }
 
+const char* tag_name(ember::Tag t) {
+  switch (t) {
+    case ember::Tag::None: return "None";
+    case ember::Tag::Null: return "Null";
+    case ember::Tag::Int: return "Int";
+    case ember::Tag::Bool: return "Bool";
+    case ember::Tag::Double: return "Double";
+    case ember::Tag::Tensor: return "Tensor";
+    case ember::Tag::String: return "String";
+    case ember::Tag::IntList: return "IntList";
+    case ember::Tag::DoubleList: return "DoubleList";
+    case ember::Tag::BoolList: return "BoolList";
+    case ember::Tag::TensorList: return "TensorList";
+    case ember::Tag::OptionalTensorList: return "OptionalTensorList";
+  }
+  return "unknown";
+}
+
+const char* dynamism_name(ember::ShapeDynamism d) {
+  switch (d) {
+    case ember::ShapeDynamism::Static: return "static";
+    case ember::ShapeDynamism::DynamicBound: return "dynamic_bound";
+    case ember::ShapeDynamism::DynamicUnbound: return "dynamic_unbound";
+  }
+  return "unknown";
+}
+
 py::dict value_info(const ember::ValueInfo& v) {
   py::dict d;
   d["tag"] = static_cast<int>(v.tag);
+  d["kind"] = tag_name(v.tag);
   d["dtype"] = ember::scalar_type_name(v.dtype);
   d["sizes"] = v.sizes;
   d["dim_order"] = std::vector<int>(v.dim_order.begin(), v.dim_order.end());
+  d["dynamism"] = dynamism_name(v.dynamism);
   d["planned"] = v.is_planned;
   d["nbytes"] = v.nbytes;
+  return d;
+}
+
+py::dict method_info_dict(const ember::MethodInfo& info) {
+  py::dict d;
+  py::list ins, outs;
+  for (const auto& v : info.inputs) ins.append(value_info(v));
+  for (const auto& v : info.outputs) outs.append(value_info(v));
+  d["name"] = info.name;
+  d["inputs"] = ins;
+  d["outputs"] = outs;
+  d["planned_buffer_sizes"] = info.planned_buffer_sizes;
+  d["operators"] = info.operators;
+  d["num_instructions"] = info.num_instructions;
+  d["input_spec"] = info.input_spec;
+  d["output_spec"] = info.output_spec;
+  return d;
+}
+
+/// ProgramSummary as plain Python data (what `ember inspect --json` prints).
+py::dict summary_dict(const ember::ProgramSummary& s) {
+  py::dict d;
+  d["file_size"] = s.file_size;
+  py::dict header;
+  header["extended_header"] = s.header.has_extended_header;
+  header["program_size"] = s.header.program_size;
+  header["segment_base_offset"] = s.header.segment_base_offset;
+  header["segment_data_size"] = s.header.segment_data_size;
+  d["header"] = header;
+  py::list segments;
+  for (size_t i = 0; i < s.segments.size(); ++i) {
+    const ember::SegmentSummary& seg = s.segments[i];
+    py::dict e;
+    e["index"] = i;
+    e["offset"] = seg.offset;
+    e["file_offset"] = seg.file_offset;
+    e["size"] = seg.size;
+    e["in_file"] = seg.in_file;
+    e["contents"] = seg.contents;
+    segments.append(e);
+  }
+  d["segments"] = segments;
+  py::dict constants;
+  constants["storage"] = s.constant_storage;
+  constants["segment_index"] = s.constant_storage == "segment" ? py::object(py::int_(s.constant_segment_index))
+                                                               : py::object(py::none());
+  constants["num_buffers"] = s.num_constant_buffers;
+  constants["data_bytes"] = s.constant_data_bytes;
+  constants["tensor_bytes"] = s.constant_tensor_bytes;
+  d["constants"] = constants;
+  py::list mutable_data;
+  for (const auto& m : s.mutable_data) {
+    py::dict e;
+    e["segment_index"] = m.segment_index;
+    e["num_buffers"] = m.num_buffers;
+    mutable_data.append(e);
+  }
+  d["mutable_data"] = mutable_data;
+  d["inline_delegate_data_sizes"] = s.inline_delegate_data_sizes;
+  py::list named;
+  for (const auto& n : s.named_data) {
+    py::dict e;
+    e["key"] = n.key;
+    e["segment_index"] = n.segment_index;
+    e["size"] = n.size;
+    named.append(e);
+  }
+  d["named_data"] = named;
+  py::list methods;
+  for (const ember::MethodSummary& ms : s.methods) {
+    py::dict m = method_info_dict(ms.info);
+    py::list ops;
+    for (size_t i = 0; i < ms.info.operators.size(); ++i) {
+      py::dict e;
+      e["name"] = ms.info.operators[i];
+      e["calls"] = ms.operator_calls[i];
+      ops.append(e);
+    }
+    m["operators"] = ops;
+    py::dict instr;
+    instr["kernel_calls"] = ms.num_kernel_calls;
+    instr["delegate_calls"] = ms.num_delegate_calls;
+    instr["move_calls"] = ms.num_move_calls;
+    instr["jump_false_calls"] = ms.num_jump_false_calls;
+    instr["free_calls"] = ms.num_free_calls;
+    m["instructions"] = instr;
+    m["num_chains"] = ms.num_chains;
+    py::dict values;
+    values["total"] = ms.num_values;
+    values["constant_tensors"] = ms.num_constant_tensors;
+    values["planned_tensors"] = ms.num_planned_tensors;
+    values["mutable_tensors"] = ms.num_mutable_tensors;
+    m["values"] = values;
+    int64_t planned_total = 0;
+    for (int64_t b : ms.info.planned_buffer_sizes) planned_total += b;
+    m["planned_memory"] = planned_total;
+    py::list delegates;
+    for (const auto& del : ms.delegates) {
+      py::dict e;
+      e["id"] = del.id;
+      e["location"] = del.inline_data ? "inline" : "segment";
+      e["index"] = del.index;
+      e["size"] = del.size;
+      e["valid"] = del.valid;
+      e["compile_spec_keys"] = del.compile_spec_keys;
+      e["calls"] = del.calls;
+      delegates.append(e);
+    }
+    m["delegates"] = delegates;
+    methods.append(m);
+  }
+  d["methods"] = methods;
   return d;
 }
 
@@ -79,19 +220,13 @@ class PyModule {
   py::dict method_info(const std::string& name) const {
     ember::MethodInfo info;
     check(m_->method_info(name, &info));
-    py::dict d;
-    py::list ins, outs;
-    for (const auto& v : info.inputs) ins.append(value_info(v));
-    for (const auto& v : info.outputs) outs.append(value_info(v));
-    d["name"] = info.name;
-    d["inputs"] = ins;
-    d["outputs"] = outs;
-    d["planned_buffer_sizes"] = info.planned_buffer_sizes;
-    d["operators"] = info.operators;
-    d["num_instructions"] = info.num_instructions;
-    d["input_spec"] = info.input_spec;
-    d["output_spec"] = info.output_spec;
-    return d;
+    return method_info_dict(info);
+  }
+
+  py::dict program_summary() const {
+    ember::ProgramSummary summary;
+    check(m_->program_summary(&summary));
+    return summary_dict(summary);
   }
 
   void load_method(const std::string& name) { check(m_->load_method(name)); }
@@ -176,6 +311,9 @@ void bind_runtime(py::module_& m) {
       .def_static("from_bytes", &PyModule::from_bytes, py::arg("data"), "Load a .pte from bytes (copied).")
       .def("method_names", &PyModule::method_names)
       .def("method_info", &PyModule::method_info, py::arg("name"))
+      .def("program_summary", &PyModule::program_summary,
+           "Header, segments, constants, named data and every method's operators (with "
+           "call counts), delegates and memory, as a dict (what `ember inspect` prints).")
       .def("load_method", &PyModule::load_method, py::arg("name"))
       .def("execute", &PyModule::execute, py::arg("name"), py::arg("inputs"));
   m.def("registered_kernels", [] {

@@ -8,6 +8,7 @@
 #include "runtime/core/memory_allocator.h"
 #include "runtime/loader/file_data_loader.h"
 #include "runtime/platform/platform.h"
+#include "serializer/schema/program_generated.h"
 
 namespace ember {
 namespace {
@@ -87,6 +88,27 @@ ValueInfo make_value_info(Result<Tag> tag, Result<TensorInfo> info) {
   }
   return v;
 }
+
+namespace fb = executorch_flatbuffer;
+
+/// Bytes of a serialized tensor at its stored sizes, without logging (a bad
+/// tensor gives false; inspect reports what it can and never fails on it).
+bool tensor_nbytes(const fb::Tensor* t, uint64_t* out) {
+  const int8_t raw = static_cast<int8_t>(t->scalar_type());
+  if (!is_valid_scalar_type(raw)) return false;
+  uint64_t n = element_size(static_cast<ScalarType>(raw));
+  if (t->sizes() != nullptr) {
+    for (int32_t d : *t->sizes()) {
+      if (d < 0) return false;
+      if (d != 0 && n > (uint64_t{1} << 62) / static_cast<uint64_t>(d)) return false;
+      n *= static_cast<uint64_t>(d);
+    }
+  }
+  *out = n;
+  return true;
+}
+
+std::string string_of(const flatbuffers::String* s) { return s != nullptr ? s->str() : std::string(); }
 
 }  // namespace
 
@@ -218,6 +240,172 @@ Status Module::method_info(const std::string& name, MethodInfo* out) const {
   info.output_spec = meta->output_container_spec();
   if (out != nullptr) *out = std::move(info);
   return Status();
+}
+
+Status Module::program_summary(ProgramSummary* out) const {
+  ErrorCapture capture;
+  const fb::Program* fbp = program().flatbuffer();
+  ProgramSummary sum;
+  sum.file_size = source_->loader()->size();
+  sum.header = program().header();
+
+  // 1. Segments (contents filled in below, as references are found).
+  const auto* segments = fbp->segments();
+  const uint64_t seg_avail =
+      sum.header.segment_base_offset == 0 ? 0
+      : sum.header.segment_data_size != 0 ? sum.header.segment_data_size
+                                          : sum.file_size - sum.header.segment_base_offset;
+  if (segments != nullptr) {
+    for (const fb::DataSegment* seg : *segments) {
+      SegmentSummary s;
+      s.offset = seg->offset();
+      s.size = seg->size();
+      s.file_offset = sum.header.segment_base_offset + s.offset;
+      s.in_file = s.size == 0 || (sum.header.segment_base_offset != 0 && s.offset <= seg_avail &&
+                                  s.size <= seg_avail - s.offset);
+      sum.segments.push_back(std::move(s));
+    }
+  }
+  auto refer = [&sum](uint32_t idx, std::string what) {
+    if (idx < sum.segments.size()) sum.segments[idx].contents.push_back(std::move(what));
+  };
+  auto segment_size = [&sum](uint32_t idx) -> uint64_t {
+    return idx < sum.segments.size() ? sum.segments[idx].size : 0;
+  };
+
+  // 2. Constants: the constant segment (as Program::load decides), else the
+  //    legacy inline buffers. Index 0 is the reserved empty buffer in both.
+  const fb::SubsegmentOffsets* cs = fbp->constant_segment();
+  if (cs != nullptr && cs->offsets() != nullptr && cs->offsets()->size() > 0) {
+    sum.constant_storage = "segment";
+    sum.constant_segment_index = cs->segment_index();
+    sum.num_constant_buffers = cs->offsets()->size() - 1;
+    sum.constant_data_bytes = segment_size(cs->segment_index());
+    refer(cs->segment_index(), "constants");
+  } else if (fbp->constant_buffer() != nullptr && fbp->constant_buffer()->size() > 0) {
+    sum.constant_storage = "inline";
+    sum.num_constant_buffers = fbp->constant_buffer()->size() - 1;
+    for (const fb::Buffer* b : *fbp->constant_buffer()) {
+      if (b->storage() != nullptr) sum.constant_data_bytes += b->storage()->size();
+    }
+  }
+  if (fbp->mutable_data_segments() != nullptr) {
+    for (const fb::SubsegmentOffsets* m : *fbp->mutable_data_segments()) {
+      ProgramSummary::MutableData md;
+      md.segment_index = m->segment_index();
+      md.num_buffers = m->offsets() != nullptr ? m->offsets()->size() : 0;
+      sum.mutable_data.push_back(md);
+      refer(m->segment_index(), "mutable data");
+    }
+  }
+  if (fbp->backend_delegate_data() != nullptr) {
+    for (const fb::BackendDelegateInlineData* d : *fbp->backend_delegate_data()) {
+      sum.inline_delegate_data_sizes.push_back(d->data() != nullptr ? d->data()->size() : 0);
+    }
+  }
+  if (fbp->named_data() != nullptr) {
+    for (const fb::NamedData* nd : *fbp->named_data()) {
+      ProgramSummary::NamedData n;
+      n.key = string_of(nd->key());
+      n.segment_index = nd->segment_index();
+      n.size = segment_size(n.segment_index);
+      refer(n.segment_index, "named data '" + n.key + "'");
+      sum.named_data.push_back(std::move(n));
+    }
+  }
+
+  // 3. Methods.
+  std::map<uint32_t, uint64_t> constants;  // data_buffer_idx -> largest use in bytes
+  const auto* plans = fbp->execution_plan();
+  for (uint32_t p = 0; plans != nullptr && p < plans->size(); ++p) {
+    const fb::ExecutionPlan* plan = plans->Get(p);
+    MethodSummary ms;
+    const std::string name = string_of(plan->name());
+    Status st = method_info(name, &ms.info);
+    if (!st.ok()) return st;
+    ms.operator_calls.assign(ms.info.operators.size(), 0);
+
+    if (plan->values() != nullptr) {
+      ms.num_values = plan->values()->size();
+      for (const fb::EValue* ev : *plan->values()) {
+        const fb::Tensor* t = ev->val_as_Tensor();
+        if (t == nullptr) continue;
+        const bool planned = t->allocation_info() != nullptr;
+        if (planned) ++ms.num_planned_tensors;
+        if (planned && t->data_buffer_idx() > 0) ++ms.num_mutable_tensors;
+        if (!planned && t->data_buffer_idx() > 0) {
+          ++ms.num_constant_tensors;
+          uint64_t n = 0;
+          if (tensor_nbytes(t, &n)) {
+            uint64_t& slot = constants[t->data_buffer_idx()];
+            if (n > slot) slot = n;
+          }
+        }
+      }
+    }
+    if (plan->delegates() != nullptr) {
+      for (uint32_t d = 0; d < plan->delegates()->size(); ++d) {
+        const fb::BackendDelegate* bd = plan->delegates()->Get(d);
+        MethodSummary::Delegate del;
+        del.id = string_of(bd->id());
+        if (bd->processed() != nullptr) {
+          del.inline_data = bd->processed()->location() == fb::DataLocation::INLINE;
+          del.index = bd->processed()->index();
+          if (del.inline_data) {
+            del.valid = del.index < sum.inline_delegate_data_sizes.size();
+            del.size = del.valid ? sum.inline_delegate_data_sizes[del.index] : 0;
+          } else {
+            del.valid = del.index < sum.segments.size();
+            del.size = segment_size(del.index);
+            refer(del.index, "delegate " + del.id + " (method " + name + ", delegate " +
+                                 std::to_string(d) + ")");
+          }
+        } else {
+          del.valid = false;
+        }
+        if (bd->compile_specs() != nullptr) {
+          for (const fb::CompileSpec* cspec : *bd->compile_specs()) {
+            del.compile_spec_keys.push_back(string_of(cspec->key()));
+          }
+        }
+        ms.delegates.push_back(std::move(del));
+      }
+    }
+    if (plan->chains() != nullptr) {
+      ms.num_chains = plan->chains()->size();
+      for (const fb::Chain* chain : *plan->chains()) {
+        if (chain->instructions() == nullptr) continue;
+        for (const fb::Instruction* ins : *chain->instructions()) {
+          switch (ins->instr_args_type()) {
+            case fb::InstructionArguments::KernelCall: {
+              ++ms.num_kernel_calls;
+              const int32_t op = ins->instr_args_as_KernelCall()->op_index();
+              if (op >= 0 && static_cast<size_t>(op) < ms.operator_calls.size()) {
+                ++ms.operator_calls[static_cast<size_t>(op)];
+              }
+              break;
+            }
+            case fb::InstructionArguments::DelegateCall: {
+              ++ms.num_delegate_calls;
+              const int32_t d = ins->instr_args_as_DelegateCall()->delegate_index();
+              if (d >= 0 && static_cast<size_t>(d) < ms.delegates.size()) {
+                ++ms.delegates[static_cast<size_t>(d)].calls;
+              }
+              break;
+            }
+            case fb::InstructionArguments::MoveCall: ++ms.num_move_calls; break;
+            case fb::InstructionArguments::JumpFalseCall: ++ms.num_jump_false_calls; break;
+            case fb::InstructionArguments::FreeCall: ++ms.num_free_calls; break;
+            default: break;
+          }
+        }
+      }
+    }
+    sum.methods.push_back(std::move(ms));
+  }
+  for (const auto& c : constants) sum.constant_tensor_bytes += c.second;
+  if (out != nullptr) *out = std::move(sum);
+  return capture.status(Error::Ok, "");
 }
 
 Status Module::load_method(const std::string& name) {

@@ -84,6 +84,72 @@ struct MethodInfo {
   std::string output_spec;  ///< ... and of the outputs
 };
 
+/// How a method's instructions and values break down (ProgramSummary).
+struct MethodSummary {
+  MethodInfo info;
+  /// KernelCalls per entry of info.operators (same order).
+  std::vector<size_t> operator_calls;
+  size_t num_kernel_calls = 0;
+  size_t num_delegate_calls = 0;
+  size_t num_move_calls = 0;
+  size_t num_jump_false_calls = 0;
+  size_t num_free_calls = 0;
+  size_t num_chains = 0;
+  size_t num_values = 0;
+  size_t num_constant_tensors = 0;   ///< values with constant data
+  size_t num_planned_tensors = 0;    ///< values in planned memory
+  size_t num_mutable_tensors = 0;    ///< planned values with an initial value
+  struct Delegate {
+    std::string id;                   ///< the backend's registered name
+    bool inline_data = false;         ///< Program.backend_delegate_data, else a segment
+    uint32_t index = 0;               ///< into backend_delegate_data or segments
+    uint64_t size = 0;                ///< bytes of the processed blob (0 if out of range)
+    bool valid = true;                ///< false when `index` is out of range
+    std::vector<std::string> compile_spec_keys;
+    size_t calls = 0;                 ///< DelegateCalls using it
+  };
+  std::vector<Delegate> delegates;
+};
+
+/// One entry of Program.segments and what refers to it.
+struct SegmentSummary {
+  uint64_t offset = 0;       ///< relative to segment_base_offset
+  uint64_t file_offset = 0;  ///< segment_base_offset + offset
+  uint64_t size = 0;
+  bool in_file = true;       ///< inside the file's segment data
+  /// "constants", "mutable data", "delegate <id> (method <m>, delegate <i>)",
+  /// "named data '<key>'"; empty when nothing refers to it.
+  std::vector<std::string> contents;
+};
+
+/// Everything about the file and its methods, for `ember inspect`. Reads only
+/// the verified flatbuffer and the header (no method is loaded).
+struct ProgramSummary {
+  uint64_t file_size = 0;
+  ProgramHeader header;
+  std::vector<SegmentSummary> segments;
+  /// Constants: "segment" (Program.constant_segment), "inline" (the legacy
+  /// Program.constant_buffer) or "none".
+  std::string constant_storage = "none";
+  uint32_t constant_segment_index = 0;   ///< when constant_storage == "segment"
+  size_t num_constant_buffers = 0;       ///< excluding the reserved empty index 0
+  uint64_t constant_data_bytes = 0;      ///< the constant segment's (or inline buffers') bytes
+  uint64_t constant_tensor_bytes = 0;    ///< bytes of the distinct constant tensors the plans use
+  struct MutableData {
+    uint32_t segment_index = 0;
+    size_t num_buffers = 0;              ///< offsets in the entry
+  };
+  std::vector<MutableData> mutable_data;
+  std::vector<uint64_t> inline_delegate_data_sizes;  ///< Program.backend_delegate_data
+  struct NamedData {
+    std::string key;
+    uint32_t segment_index = 0;
+    uint64_t size = 0;                   ///< the segment's size (0 if out of range)
+  };
+  std::vector<NamedData> named_data;
+  std::vector<MethodSummary> methods;    ///< in file order
+};
+
 /// A loaded program plus lazily loaded methods. Not thread-safe.
 class Module {
  public:
@@ -100,6 +166,9 @@ class Module {
   std::vector<std::string> method_names() const;
   /// Inputs, outputs, planned buffers and operators of method `name`.
   Status method_info(const std::string& name, MethodInfo* out) const;
+  /// The header, segments, constants, named data and every method's
+  /// operators (with call counts), delegates and memory: see ProgramSummary.
+  Status program_summary(ProgramSummary* out) const;
   /// Load `name` now (allocate its memory, resolve its kernels). execute()
   /// does this on first use; calling it first separates load errors.
   Status load_method(const std::string& name);
