@@ -35,6 +35,19 @@ MEMORY_FORMATS = {
     torch.channels_last_3d: 3,
 }
 _TORCH_DIR = os.path.dirname(torch.__file__)
+# Export-time assertions about metadata (dtype, shape, value ranges). With
+# static shapes and dtypes Ember has checked all of it already; they produce
+# nothing any other node uses, so they are dropped.
+_ASSERTIONS = {
+    torch.ops.aten._assert_tensor_metadata.default,
+    torch.ops.aten._assert_scalar.default,
+    torch.ops.aten.sym_constrain_range_for_size.default,
+    torch.ops.aten._assert_async.msg,
+}
+
+
+def _is_assertion(node: torch.fx.Node) -> bool:
+    return node.op == "call_function" and node.target in _ASSERTIONS and not node.users
 _FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<func>\S+)')
 
 
@@ -77,7 +90,8 @@ def check_supported(programs: dict[str, ExportedProgram]) -> None:
     missing: dict[str, list[str]] = defaultdict(list)
     for ep in programs.values():
         for node in ep.graph.nodes:
-            if node.op != "call_function" or node.target is operator.getitem:
+            if (node.op != "call_function" or node.target is operator.getitem
+                    or _is_assertion(node)):
                 continue
             name = op_name(node.target)
             if name not in supported:
@@ -237,6 +251,8 @@ def graph_dict(name: str, ep: ExportedProgram) -> dict:
                 raise CompileError(f"input '{node.name}' of kind {spec.kind.name} "
                                    "is not supported yet")
         elif node.op == "call_function":
+            if _is_assertion(node):
+                continue
             if node.target is operator.getitem:
                 b.ids[node] = b.ids[node.args[0]][node.args[1]]
                 continue

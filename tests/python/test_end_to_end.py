@@ -89,3 +89,14 @@ def test_wrong_input_is_a_clear_error(tmp_path):
         m.forward(torch.randn(2, 32), torch.randn(2, 32))
     with pytest.raises(ember.EmberRuntimeError):
         m.forward(torch.randn(3, 32))  # static shape [2, 32]
+
+
+def test_dtype_casts_compile(tmp_path):
+    """x.to(dtype) exports an _assert_tensor_metadata node beside the cast."""
+    class Cast(nn.Module):
+        def forward(self, x, n):
+            return x.to(torch.int64) + n, (n.to(torch.float32) * x)
+
+    args = (torch.randn(2, 3) * 10, torch.arange(6).reshape(2, 3))
+    got, want = compile_and_run(Cast(), args, tmp_path)
+    assert_close(got, want)
