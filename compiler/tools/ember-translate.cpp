@@ -1,6 +1,6 @@
 //===- ember-translate.cpp - Edge IR text -> .pte -------------------------===//
 //
-//   ember-translate input.mlir -o model.pte [--plan-inputs=false]
+//   ember-translate input.mlir -o model.pte [--plan-inputs=false] [--delegate-segments=false]
 // Runs the phases up to memory-plan, checks the contract and writes the .pte.
 //
 //===----------------------------------------------------------------------===//
@@ -22,6 +22,9 @@ int main(int argc, char **argv) {
   cl::opt<bool> planInputs("plan-inputs", cl::desc("Place inputs in the arena"), cl::init(true));
   cl::opt<bool> planOutputs("plan-outputs", cl::desc("Place outputs in the arena"),
                             cl::init(true));
+  cl::opt<bool> delegateSegments("delegate-segments",
+                                 cl::desc("Delegate blobs as segments (else inline)"),
+                                 cl::init(true));
   cl::ParseCommandLineOptions(argc, argv, "Ember: Edge IR to .pte\n");
 
   std::stringstream text;
@@ -39,6 +42,7 @@ int main(int argc, char **argv) {
   ember::PipelineOptions options;
   options.planInputs = planInputs;
   options.planOutputs = planOutputs;
+  options.delegatesInSegments = delegateSegments;
   if (mlir::failed(session.parse(text.str()))) {
     llvm::errs() << session.takeDiagnostics();
     return 1;
