@@ -233,6 +233,31 @@ TEST_F(MethodTest, MoveJumpFalseFree) {
   EXPECT_EQ(fm.load().error(), Error::InvalidProgram);
 }
 
+// A JumpFalse loop whose condition never changes: the step limit ends it.
+TEST_F(MethodTest, StepLimitEndsEndlessLoop) {
+  PteBuilder b;
+  const int cond = b.add_bool(false);
+  b.add_free(cond);
+  b.add_jump_false(cond, 0);  // back to the start, forever
+  Fixture f(b.finish());
+  Result<Method> m = f.load();
+  ASSERT_TRUE(m.ok());
+  m->set_step_limit(1000);
+  LogCapture log;
+  EXPECT_EQ(m->execute(), Error::InvalidState);
+  EXPECT_TRUE(log.contains("step limit of 1000")) << log.text();
+  PteBuilder straight;  // two steps: a limit of 2 is enough, 1 is not
+  straight.add_free(straight.add_int(1));
+  straight.add_free(0);
+  Fixture g(straight.finish());
+  Result<Method> m2 = g.load();
+  ASSERT_TRUE(m2.ok());
+  m2->set_step_limit(2);
+  EXPECT_EQ(m2->execute(), Error::Ok);
+  m2->set_step_limit(1);
+  EXPECT_EQ(m2->execute(), Error::InvalidState);
+}
+
 // A kernel that fails makes execute return KernelFailed.
 TEST_F(MethodTest, KernelFailure) {
   PteBuilder b;

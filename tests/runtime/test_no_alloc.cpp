@@ -7,9 +7,11 @@
 #include <cstdlib>
 #include <new>
 
+#include "runtime/backends/test/test_backend.h"
 #include "runtime/executor/method.h"
 #include "runtime/kernel/kernel.h"
 #include "tests/runtime/pte_builder.h"
+#include "tests/runtime/test_programs.h"
 #include "tests/runtime/test_util.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -164,6 +166,29 @@ TEST(NoAlloc, ReferenceExecute) {
   });
   EXPECT_EQ(e, Error::Ok);
   EXPECT_EQ(n, 0);
+}
+
+// A delegated program: EmberTestBackend allocates at init (load), never in execute.
+TEST(NoAlloc, DelegatedExecute) {
+  register_et_two_kernels();
+  ASSERT_EQ(register_test_backend(), Error::Ok);
+  for (bool segment : {false, true}) {
+    auto p = load_program(delegated_add_program(segment));
+    ASSERT_TRUE(p->program.ok());
+    MethodMemory mem(*p->program->method_meta("forward"));
+    Result<Method> m = p->program->load_method("forward", &mem.manager);
+    ASSERT_TRUE(m.ok());
+    const float x[6] = {1, 2, 3, 4, 5, 6};
+    Error e = Error::Internal;
+    const long n = allocations_during([&] {
+      m->set_input(0, x, sizeof(x));
+      m->set_input(1, x, sizeof(x));
+      e = m->execute();
+    });
+    EXPECT_EQ(e, Error::Ok);
+    EXPECT_EQ(n, 0);
+    EXPECT_EQ(m->get_output(0)->to_tensor().data_as<float>()[5], 24.0f);  // 3x + y
+  }
 }
 
 // The CNN reference program through the portable kernels.

@@ -15,7 +15,9 @@ namespace ember {
 namespace {
 
 constexpr size_t kDefaultTempBytes = size_t{256} << 10;
-constexpr size_t kMaxTempBytes = size_t{1} << 30;
+constexpr size_t kMaxTempBytes = size_t{64} << 20;
+// A blob is untrusted: refuse nested programs that ask for absurd memory.
+constexpr uint64_t kMaxPlannedBytes = uint64_t{256} << 20;
 constexpr size_t kBufferAlignment = 64;
 
 int g_nesting = 0;  // depth of init() calls in progress (a blob may hold a delegated program)
@@ -114,12 +116,17 @@ Error load_nested(Nested* n, Span<const uint8_t> blob, size_t temp_size) {
   EMBER_CHECK(n->arena != nullptr && (n->temp != nullptr || temp_size == 0) &&
                   n->buffers != nullptr && n->spans != nullptr,
               Error::MemoryAllocationFailed, "EmberTestBackend: out of memory for the nested method");
+  uint64_t planned_total = 0;
   for (size_t i = 0; i < n->num_buffers; ++i) {
     Result<int64_t> size = meta->planned_buffer_size(i);
     if (!size.ok()) return size.error();
-    EMBER_CHECK(static_cast<uint64_t>(*size) <= SIZE_MAX / 2, Error::InvalidProgram,
-                "EmberTestBackend: planned buffer %zu of %lld bytes is too large", i,
-                static_cast<long long>(*size));
+    planned_total += static_cast<uint64_t>(*size);
+    EMBER_CHECK(static_cast<uint64_t>(*size) <= kMaxPlannedBytes &&
+                    planned_total <= kMaxPlannedBytes,
+                Error::NotSupported,
+                "EmberTestBackend: planned buffer %zu of %lld bytes exceeds the %llu-byte limit",
+                i, static_cast<long long>(*size),
+                static_cast<unsigned long long>(kMaxPlannedBytes));
     n->buffers[i] = alloc_zeroed(static_cast<size_t>(*size));
     EMBER_CHECK(n->buffers[i] != nullptr, Error::MemoryAllocationFailed,
                 "EmberTestBackend: cannot allocate planned buffer %zu (%lld bytes)", i,

@@ -18,8 +18,10 @@
 // the format guarantees for both inline data and segments; a misaligned blob
 // is copied once at init.
 //
-// Compile specs: "temp_bytes" (8-byte little-endian unsigned) sets the
-// nested method's kernel scratch memory (default 256 KiB). Others are ignored.
+// Compile specs: "temp_bytes" (8-byte little-endian unsigned, at most
+// 64 MiB) sets the nested method's kernel scratch memory (default 256 KiB).
+// Others are ignored. Nested programs needing more than 256 MiB of planned
+// memory are refused (NotSupported): the blob is untrusted input too.
 #pragma once
 
 #include "runtime/core/error.h"

@@ -59,6 +59,12 @@ bool spatial_param(ArgReader& r, Span<const int64_t> list, int spatial, const ch
   }
   *w = list[list.size() - 1];
   *h = spatial == 2 ? list[0] : h_default;
+  // Values come from the program: keep the shape arithmetic far from overflow.
+  if (*h < -INT32_MAX || *h > INT32_MAX || *w < -INT32_MAX || *w > INT32_MAX) {
+    r.fail(Error::InvalidArgument, "%s %s is out of range", name,
+           sizes_text(list.data(), static_cast<int>(list.size())).text);
+    return false;
+  }
   return true;
 }
 

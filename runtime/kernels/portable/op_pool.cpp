@@ -44,6 +44,12 @@ bool pair_param(ArgReader& r, Span<const int64_t> list, const char* name, bool a
   }
   *h = list[0];
   *w = list[list.size() - 1];
+  // Values come from the program: keep the window arithmetic far from overflow.
+  if (*h < -INT32_MAX || *h > INT32_MAX || *w < -INT32_MAX || *w > INT32_MAX) {
+    r.fail(Error::InvalidArgument, "%s %s is out of range", name,
+           sizes_text(list.data(), static_cast<int>(list.size())).text);
+    return false;
+  }
   return true;
 }
 
