@@ -117,7 +117,7 @@ class PySession {
       else if (py::isinstance<py::float_>(value)) { m.kind = K::Double; m.doubleValue = value.cast<double>(); }
       else if (py::isinstance<py::str>(value)) { m.kind = K::String; m.stringValue = value.cast<std::string>(); }
       else throw py::type_error("constant method '" + m.name + "' must return an int, float, bool or str, not " +
-                                py::str(value.get_type().attr("__name__")).cast<std::string>());
+                                py::str(py::type::handle_of(value).attr("__name__")).cast<std::string>());
       out.push_back(std::move(m));
     }
     session_.setConstantMethods(std::move(out));

@@ -4,6 +4,8 @@
 
 #include <cstring>
 
+#include "runtime/executor/program.h"
+
 namespace ember {
 namespace {
 
@@ -50,6 +52,13 @@ size_t num_registered_backends() { return g_num_backends; }
 
 const Backend* registered_backend(size_t i) {
   return i < g_num_backends ? &g_backends[i] : nullptr;
+}
+
+Result<Span<const uint8_t>> BackendInitContext::get_named_data(const char* key) const {
+  EMBER_CHECK(program_ != nullptr, Error::NotFound,
+              "%.64s: no program to look up named data '%.64s' in", backend_id_,
+              key != nullptr ? key : "");
+  return program_->named_data(key);
 }
 
 }  // namespace ember

@@ -35,12 +35,20 @@ struct CompileSpec {
   Span<const uint8_t> value;  ///< may be empty
 };
 
+class Program;
+
 /// What a backend's init() gets besides its blob.
 class BackendInitContext {
  public:
   BackendInitContext(MemoryAllocator* runtime_allocator, const char* method_name,
-                     const char* backend_id)
-      : allocator_(runtime_allocator), method_name_(method_name), backend_id_(backend_id) {}
+                     const char* backend_id, const Program* program = nullptr)
+      : allocator_(runtime_allocator), method_name_(method_name), backend_id_(backend_id),
+        program_(program) {}
+
+  /// Bytes the program stores under `key` in its named data (e.g. weights
+  /// several delegates share), valid for the program's lifetime. NotFound if
+  /// absent or when the context has no program.
+  Result<Span<const uint8_t>> get_named_data(const char* key) const;
 
   /// The method allocator: memory that lives exactly as long as the method.
   /// It is sized by the caller (MethodMeta::method_memory_bound() does not
@@ -54,6 +62,7 @@ class BackendInitContext {
   MemoryAllocator* allocator_;
   const char* method_name_;
   const char* backend_id_;
+  const Program* program_;
 };
 
 /// What a backend's execute() gets: scratch memory valid for one call.

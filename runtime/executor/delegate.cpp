@@ -65,7 +65,7 @@ Error init_delegate(const Program& program, const char* method_name, const fb::B
     if (s->value() != nullptr) v.value = {s->value()->data(), s->value()->size()};
   }
 
-  BackendInitContext context(allocator, method_name, id);
+  BackendInitContext context(allocator, method_name, id, &program);
   Result<DelegateHandle*> handle =
       backend->init(context, *data, Span<const CompileSpec>(views, num_specs));
   EMBER_CHECK(handle.ok(), handle.error(), "delegate %zu: backend '%.64s' failed to initialize: %s",

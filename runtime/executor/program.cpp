@@ -196,6 +196,22 @@ Result<Method> Program::load_method(const char* name, MemoryManager* memory) con
   return Method::load(this, meta->plan(), memory);
 }
 
+Result<Span<const uint8_t>> Program::named_data(const char* key) const {
+  EMBER_CHECK(key != nullptr, Error::InvalidArgument, "named data: null key");
+  const auto* entries = flatbuffer()->named_data();
+  const uint32_t n = entries != nullptr ? entries->size() : 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    const fb::NamedData* entry = entries->Get(i);
+    if (entry->key() == nullptr || std::strcmp(entry->key()->c_str(), key) != 0) continue;
+    Result<Span<const uint8_t>> data = segment_data(entry->segment_index());
+    EMBER_CHECK(data.ok(), data.error(), "named data '%.64s': segment %u is invalid", key,
+                entry->segment_index());
+    return *data;
+  }
+  EMBER_LOG(Error, "named data '%.64s' is not in the program", key);
+  return Error::NotFound;
+}
+
 Result<Span<const uint8_t>> Program::segment_data(size_t segment_idx) const {
   const auto* segments = program_->segments();
   EMBER_CHECK(segments != nullptr && segment_idx < segments->size(), Error::InvalidProgram,

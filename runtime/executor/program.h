@@ -69,6 +69,9 @@ class Program {
   Result<const void*> mutable_data(size_t segments_idx, size_t offset_idx, size_t nbytes) const;
   /// Bytes of segment `segment_idx` (e.g. a delegate blob).
   Result<Span<const uint8_t>> segment_data(size_t segment_idx) const;
+  /// The bytes stored under `key` in the program's named data (a segment),
+  /// for backends that share data between delegates. NotFound if absent.
+  Result<Span<const uint8_t>> named_data(const char* key) const;
 
   const ProgramHeader& header() const { return header_; }
   const executorch_flatbuffer::Program* flatbuffer() const { return program_; }

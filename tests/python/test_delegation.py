@@ -71,3 +71,38 @@ def test_unknown_backend_and_bad_op_are_clear_errors():
         edge.to_backend(TestBackendPartitioner(["frobnicate"]))
     with pytest.raises(TypeError):
         edge.to_backend("EmberTestBackend")
+
+
+def test_named_data_holds_the_nested_programs():
+    """With named_data the delegate blobs are references into the .pte's named
+    data; identical subgraphs share one entry."""
+    class Twice(torch.nn.Module):
+        def forward(self, x):
+            return torch.relu(torch.sigmoid(torch.relu(x)))
+
+    x = torch.randn(3, 4)
+    edge = ember.to_edge(torch.export.export(Twice(), (x,)))
+    prog = edge.to_backend(TestBackendPartitioner(["relu"], named_data=True)).to_executorch()
+    summary = ember._C.RuntimeModule.from_bytes(prog.buffer).program_summary()
+    named = summary["named_data"]
+    assert len(named) == 1 and named[0]["key"].startswith("EmberTestBackend/")
+    assert_close(ember.runtime.load(prog.buffer).forward(x),
+                 torch.relu(torch.sigmoid(torch.relu(x))))
+
+
+def test_missing_named_data_is_a_load_error():
+    """A blob that refers to named data the file does not have fails to load."""
+    class One(torch.nn.Module):
+        def forward(self, x):
+            return torch.relu(x)
+
+    x = torch.randn(2, 2)
+    prog = ember.to_edge(torch.export.export(One(), (x,))).to_backend(
+        TestBackendPartitioner(named_data=True)).to_executorch()
+    data = bytearray(prog.buffer)
+    key = b"EmberTestBackend/"
+    i = data.index(key)
+    data[i] = ord("X")  # the NamedData key no longer matches the blob's reference
+    with pytest.raises(ember.EmberRuntimeError) as info:
+        ember.runtime.load(bytes(data)).forward(x)
+    assert info.value.code == "NotFound"

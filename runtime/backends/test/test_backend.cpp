@@ -197,7 +197,6 @@ class TestBackend final : public BackendInterface {
 
   Result<DelegateHandle*> init(BackendInitContext& context, Span<const uint8_t> processed,
                                Span<const CompileSpec> compile_specs) const override {
-    (void)context;
     // 1. Checks that need no memory.
     EMBER_CHECK(!processed.empty(), Error::InvalidProgram, "EmberTestBackend: empty blob");
     EMBER_CHECK(g_nesting < kTestBackendMaxNesting, Error::NotSupported,
@@ -207,9 +206,34 @@ class TestBackend final : public BackendInterface {
     void* block = std::malloc(sizeof(Nested));
     EMBER_CHECK(block != nullptr, Error::MemoryAllocationFailed, "EmberTestBackend: out of memory");
     Nested* n = new (block) Nested();
+    // A blob "EMBER_NAMED:<key>" refers to the nested program stored in the
+    // outer program's named data under <key> (what the compiler's
+    // named_data option writes).
+    Span<const uint8_t> program_bytes = processed;
+    static constexpr char kMagic[] = "EMBER_NAMED:";
+    constexpr size_t kMagicLen = sizeof(kMagic) - 1;
+    if (processed.size() > kMagicLen && std::memcmp(processed.data(), kMagic, kMagicLen) == 0) {
+      char key[256];
+      const size_t key_len = processed.size() - kMagicLen;
+      if (key_len >= sizeof(key)) {
+        release(n);
+        EMBER_LOG(Error, "EmberTestBackend: named-data key of %zu bytes is too long", key_len);
+        return Error::InvalidProgram;
+      }
+      std::memcpy(key, processed.data() + kMagicLen, key_len);
+      key[key_len] = '\0';
+      Result<Span<const uint8_t>> named = context.get_named_data(key);
+      if (!named.ok()) {
+        release(n);
+        EMBER_LOG(Error, "EmberTestBackend: the blob refers to named data '%s' it cannot get",
+                  key);
+        return named.error();
+      }
+      program_bytes = *named;
+    }
     // 2-4. The nested program, its memory, its method.
     ++g_nesting;
-    const Error err = load_nested(n, processed, *temp);
+    const Error err = load_nested(n, program_bytes, *temp);
     --g_nesting;
     if (err != Error::Ok) {
       release(n);
