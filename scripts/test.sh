@@ -18,13 +18,25 @@ f=$(echo "$out" | sed -n 's/^ *Failed *: *\([0-9]*\).*/\1/p' | head -1)
 passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
 [ $rc -eq 0 ] && [ -n "$p" ] || status=1
 
-# ctest: "N% tests passed, M tests failed out of T" (or "... passed out of T").
+# ctest summaries: "N% tests passed, M tests failed out of T" (or "... passed out of T").
+count_ctest() {  # $1: ctest output, $2: exit code
+  local t f
+  t=$(echo "$1" | sed -n 's/.*tests passed.* out of \([0-9]*\).*/\1/p' | tail -1)
+  f=$(echo "$1" | sed -n 's/.* \([0-9]*\) tests failed out of.*/\1/p' | tail -1)
+  passed=$((passed + ${t:-0} - ${f:-0})); failed=$((failed + ${f:-0}))
+  [ "$2" -eq 0 ] && [ -n "$t" ] || status=1
+}
+
+# gtest (runtime, kernels, fuzz) through ctest.
 out=$(ctest --test-dir "$BUILD" --output-on-failure -j"$(nproc)" 2>&1); rc=$?
 echo "$out" | tail -n 15
-t=$(echo "$out" | sed -n 's/.*tests passed.* out of \([0-9]*\).*/\1/p' | tail -1)
-f=$(echo "$out" | sed -n 's/.* \([0-9]*\) tests failed out of.*/\1/p' | tail -1)
-passed=$((passed + ${t:-0} - ${f:-0})); failed=$((failed + ${f:-0}))
-[ $rc -eq 0 ] && [ -n "$t" ] || status=1
+count_ctest "$out" $rc
+
+# The runtime tests again under AddressSanitizer + UBSan (build/asan).
+echo "== runtime under ASan + UBSan (scripts/sanitize.sh)"
+out=$(scripts/sanitize.sh 2>&1); rc=$?
+echo "$out" | tail -n 12
+count_ctest "$out" $rc
 
 # pytest last: its summary is the closing line CI reads, with ours after it.
 out=$("$VENV/bin/python" -m pytest -q -p no:cacheprovider tests/python 2>&1); rc=$?
