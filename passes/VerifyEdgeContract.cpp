@@ -47,6 +47,16 @@ LogicalResult checkValueType(Operation *op, Type type, StringRef what) {
   return success();
 }
 
+LogicalResult checkOperandAndResultTypes(Operation *op) {
+  for (auto [i, type] : llvm::enumerate(op->getOperandTypes()))
+    if (failed(checkValueType(op, type, "operand #" + std::to_string(i))))
+      return failure();
+  for (auto [i, type] : llvm::enumerate(op->getResultTypes()))
+    if (failed(checkValueType(op, type, "result #" + std::to_string(i))))
+      return failure();
+  return success();
+}
+
 LogicalResult checkOp(Operation *op) {
   if (isa<func::ReturnOp, edge::NoneOp, edge::WriteBackOp>(op))
     return success();
@@ -67,25 +77,14 @@ LogicalResult checkOp(Operation *op) {
   if (op->getDialect() == nullptr || op->getDialect()->getNamespace() != "edge")
     return op->emitOpError("is not an Edge op: only edge ops and func.return may appear in a "
                            "function");
-  if (isa<edge::DelegateCallOp>(op)) {
-    // The backend's blob runs it: only its interface types are checked here.
-    for (auto [i, type] : llvm::enumerate(op->getOperandTypes()))
-      if (failed(checkValueType(op, type, "operand #" + std::to_string(i))))
-        return failure();
-    for (auto [i, type] : llvm::enumerate(op->getResultTypes()))
-      if (failed(checkValueType(op, type, "result #" + std::to_string(i))))
-        return failure();
+  if (failed(checkOperandAndResultTypes(op)))
+    return failure();
+  // A delegate's blob runs it: only its interface types are checked here.
+  if (isa<edge::DelegateCallOp>(op))
     return success();
-  }
   const edge::EdgeOpInfo *info = edge::lookupEdgeOp(op->getName().getStringRef());
   if (!info)
     return op->emitOpError("has no entry in the Edge op table");
-  for (auto [i, type] : llvm::enumerate(op->getOperandTypes()))
-    if (failed(checkValueType(op, type, "operand #" + std::to_string(i))))
-      return failure();
-  for (auto [i, type] : llvm::enumerate(op->getResultTypes()))
-    if (failed(checkValueType(op, type, "result #" + std::to_string(i))))
-      return failure();
   // Kernels dispatch on the element type of the first tensor operand (the
   // first result for ops without tensor operands); other operands and results
   // (indices, masks) have their own fixed types.
