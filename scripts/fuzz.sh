@@ -30,7 +30,7 @@ fi
 cmake --build "$BUILD" --target ember_pte_fuzzer >/dev/null
 
 mkdir -p "$BUILD/corpus" "$BUILD/seeds" "$BUILD/artifacts"
-cp tests/runtime/data/*.pte "$BUILD/seeds/"
+cp tests/runtime/data/*.pte tests/runtime/data/fuzz_findings/*.pte "$BUILD/seeds/"
 export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:allocator_may_return_null=1"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 "$BUILD/runtime/ember_pte_fuzzer" "$BUILD/corpus" "$BUILD/seeds" \

@@ -244,7 +244,9 @@ uint64_t read_le(const std::vector<uint8_t>& b, size_t at, int width) {
 /// Values that break a field of `width` bytes whose current value is `orig`.
 std::vector<uint64_t> extreme_values(int width, uint64_t orig, size_t file_size) {
   switch (width) {
-    case 1: return {0, 0x7F, 0xFF, (orig + 1) & 0xFF, 16, 31};
+    // Bytes are enums and dim orders: also every real dtype a kernel reads
+    // (int32, int64, bool: a bool tensor then holds arbitrary bytes).
+    case 1: return {0, 0x7F, 0xFF, (orig + 1) & 0xFF, 16, 31, 3, 4, 11};
     case 4: return {0, 1, 0x7FFFFFFF, 0xFFFFFFFF, 0x80000000, (orig + 1) & 0xFFFFFFFF,
                     (orig - 1) & 0xFFFFFFFF, file_size, file_size * 4 + 8};
     default: return {0, UINT64_MAX, uint64_t{1} << 63, file_size, file_size + 1, orig + 16,
@@ -490,6 +492,26 @@ INSTANTIATE_TEST_SUITE_P(Seeds, StrictnessFuzz, ::testing::ValuesIn(kSeeds),
                            name = name.substr(0, name.find('.'));
                            return name;
                          });
+
+// Inputs libFuzzer found crashing (docs/fuzzing.md), kept as regressions:
+// each must now load and fail (or run) cleanly.
+TEST(StrictnessFuzzFindings, FailCleanly) {
+  ASSERT_EQ(register_portable_kernels(), Error::Ok);
+  ASSERT_EQ(register_test_backend(), Error::Ok);
+  for (const char* name : {"fuzz_findings/conv_padding_overflow.pte",
+                           "fuzz_findings/index_put_aliased_index.pte"}) {
+    const std::vector<uint8_t> file = read_test_file(name);
+    ASSERT_FALSE(file.empty()) << name;
+    Stats stats;
+    std::vector<uint8_t> temp(1 << 20);
+    platform::LogSink previous = platform::get_log_sink();
+    platform::set_log_sink(&count_errors);
+    run_variant(file, name, &stats, temp);
+    platform::set_log_sink(previous);
+    EXPECT_TRUE(stats.violations.empty()) << stats.violations[0];
+    EXPECT_EQ(stats.execute_rejected, 1u) << name << ": the kernel must refuse the call";
+  }
+}
 
 // The brief's floor: at least 10,000 variants over all seeds.
 TEST(StrictnessFuzzTotal, AtLeastTenThousandVariants) {

@@ -70,6 +70,20 @@
 namespace ember {
 namespace portable {
 
+/// Read one element. A bool tensor's bytes come from the program (constants)
+/// or from other kernels' memory and may hold any value, and loading a byte
+/// other than 0 or 1 as C++ bool is undefined: load<bool> reads the byte and
+/// treats any nonzero value as true, as torch does. Use it wherever a kernel
+/// may read bool elements.
+template <typename T>
+inline T load(const T* p) {
+  return *p;
+}
+template <>
+inline bool load<bool>(const bool* p) {
+  return *reinterpret_cast<const uint8_t*>(p) != 0;
+}
+
 /// Reads a kernel's arguments by position, checking count and tags. The
 /// first problem is logged (naming the op and the argument) and recorded with
 /// ctx.fail(InvalidArgument); later reads then return harmless defaults
@@ -229,7 +243,7 @@ void map_unary(const Tensor& in, Tensor& out, F f) {
   }
   if (same_order) {
     const int64_t n = in.numel();
-    for (int64_t i = 0; i < n; ++i) dst[i] = f(src[i]);
+    for (int64_t i = 0; i < n; ++i) dst[i] = f(load(src + i));
     return;
   }
   int64_t sizes[kMaxRank], s_in[kMaxRank], s_out[kMaxRank];
@@ -242,7 +256,7 @@ void map_unary(const Tensor& in, Tensor& out, F f) {
   loop.run([&](const int64_t* off, int64_t n, const int64_t* st) {
     Out* o = dst + off[0];
     const In* a = src + off[1];
-    for (int64_t i = 0; i < n; ++i) o[i * st[0]] = f(a[i * st[1]]);
+    for (int64_t i = 0; i < n; ++i) o[i * st[0]] = f(load(a + i * st[1]));
   });
 }
 

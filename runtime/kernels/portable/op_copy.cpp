@@ -71,7 +71,7 @@ void cast_strided(const StridedLoop& loop, const void* src, void* dst) {
   loop.run([&](const int64_t* off, int64_t n, const int64_t* st) {
     Out* out_row = o + off[0];
     const In* in_row = s + off[1];
-    for (int64_t i = 0; i < n; ++i) out_row[i * st[0]] = convert<Out, In>(in_row[i * st[1]]);
+    for (int64_t i = 0; i < n; ++i) out_row[i * st[0]] = convert<Out, In>(load(in_row + i * st[1]));
   });
 }
 

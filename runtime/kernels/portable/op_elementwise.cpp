@@ -52,7 +52,9 @@ bool read_scalar(const Tensor& t, T* value) {
     case ScalarType::Double: *value = static_cast<T>(*t.data_as<const double>()); return true;
     case ScalarType::Int: *value = static_cast<T>(*t.data_as<const int32_t>()); return true;
     case ScalarType::Long: *value = static_cast<T>(*t.data_as<const int64_t>()); return true;
-    case ScalarType::Bool: *value = static_cast<T>(*t.data_as<const bool>() ? 1 : 0); return true;
+    case ScalarType::Bool:
+      *value = static_cast<T>(load(t.data_as<const bool>()) ? 1 : 0);
+      return true;
     default: return false;
   }
 }

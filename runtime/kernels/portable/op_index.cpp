@@ -296,12 +296,17 @@ T accumulate_value(T a, T b) {
   }
 }
 
-/// Step 6: scatter values into out over R.
+/// Step 6: scatter values into out over R. Every index is checked again as
+/// it is used: in a corrupted program an index tensor may share memory with
+/// `out`, so the writes (or step 5's copy) can change indices checked before.
+/// Returns the first bad index's dim, or -1 when all were in range.
 template <typename T>
-void scatter(const Plan& p, const Tensor& values, Tensor& out, bool accumulate) {
+int scatter(const Plan& p, const Tensor& values, Tensor& out, bool accumulate, int64_t* bad) {
   const T* v = values.data_as<const T>();
   T* o = out.data_as<T>();
+  int bad_dim = -1;
   for_each_index(p.r_ndim, p.r_sizes, [&](const int64_t* r) {
+    if (bad_dim >= 0) return;
     int64_t out_off = 0, val_off = 0;
     int64_t b_index[kMaxRank];
     for (int d = 0; d < p.r_ndim; ++d) {
@@ -317,11 +322,19 @@ void scatter(const Plan& p, const Tensor& values, Tensor& out, bool accumulate) 
       int64_t off = 0;
       for (int d = 0; d < p.b_ndim; ++d) off += b_index[d] * a.b_strides[d];
       int64_t i = a.read(off);
-      if (i < 0) i += out.size(a.dim);
+      const int64_t size = out.size(a.dim);
+      if (i < -size || i >= size) {
+        bad_dim = a.dim;
+        *bad = i;
+        return;
+      }
+      if (i < 0) i += size;
       out_off += i * out.stride(a.dim);
     }
-    o[out_off] = accumulate ? accumulate_value<T>(o[out_off], v[val_off]) : v[val_off];
+    const T value = load(v + val_off);
+    o[out_off] = accumulate ? accumulate_value<T>(load(o + out_off), value) : value;
   });
+  return bad_dim;
 }
 
 }  // namespace
@@ -362,10 +375,16 @@ void index_put_out(KernelContext& ctx, Span<EValue*> args) {
                  element_size(self->dtype()));
   }
   bool supported = true;
+  int bad_dim = -1;
+  int64_t bad = 0;
   EMBER_SWITCH_ALL(self->dtype(), supported = false,
-                   (scatter<CTYPE>(plan, *values, *out, accumulate)));
+                   (bad_dim = scatter<CTYPE>(plan, *values, *out, accumulate, &bad)));
   EMBER_KERNEL_CHECK(ctx, supported, NotSupported, "%s: dtype %s is not supported", kOp,
                      scalar_type_name(self->dtype()));
+  EMBER_KERNEL_CHECK(ctx, bad_dim < 0, InvalidArgument,
+                     "%s: index %lld for dim %d changed while writing (an index tensor shares "
+                     "memory with out) and is out of bounds", kOp, static_cast<long long>(bad),
+                     bad_dim);
 }
 
 }  // namespace portable

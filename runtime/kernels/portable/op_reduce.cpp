@@ -41,9 +41,9 @@ void reduce(const ReducePlan& plan, const Tensor& self, Tensor& out, bool mean) 
       inner.run([&](const int64_t* ioff, int64_t m, const int64_t* ist) {
         const In* row = base + ioff[0];
         if (ist[0] == 1) {
-          for (int64_t k = 0; k < m; ++k) acc += static_cast<Acc>(row[k]);
+          for (int64_t k = 0; k < m; ++k) acc += static_cast<Acc>(load(row + k));
         } else {
-          for (int64_t k = 0; k < m; ++k) acc += static_cast<Acc>(row[k * ist[0]]);
+          for (int64_t k = 0; k < m; ++k) acc += static_cast<Acc>(load(row + k * ist[0]));
         }
       });
       Out v;

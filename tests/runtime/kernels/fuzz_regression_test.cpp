@@ -2,12 +2,25 @@
 // each case is an argument a corrupted program can carry, which must come
 // back as a clean rejection (under UBSan: without undefined behaviour).
 #include <cstdint>
+#include <cstring>
 
 #include "tests/runtime/kernels/kernel_test_util.h"
 
 namespace ember {
 namespace test {
 namespace {
+
+/// A one-entry Tensor?[] argument.
+struct IndexListForTest {
+  EValue* item;
+  EValue value;
+  explicit IndexListForTest(TestTensor* t) : item(t->ev()) {
+    value.tag = Tag::OptionalTensorList;
+    value.payload.as_tensor_list.items = &item;
+    value.payload.as_tensor_list.size = 1;
+  }
+  EValue* ev() { return &value; }
+};
 
 // Finding 1: convolution padding 2^62 overflowed `in + 2 * pad` (int64).
 TEST(FuzzRegression, ConvolutionHugePaddingRejected) {
@@ -46,6 +59,65 @@ TEST(FuzzRegression, PoolHugeWindowRejected) {
                 {in->ev(), v.ints({huge, 2}), v.ints({}), v.ints({0}), v.boolean(false),
                  v.boolean(true), v.none(), out->ev(), out->ev()}),
             Error::InvalidArgument);
+}
+
+// Finding 3: in a corrupted program the index tensor of index_put shared
+// planned memory with `out`; copying self into out rewrote the (already
+// checked) index, and the scatter multiplied a garbage index into an offset.
+// Indices are now checked again as they are used.
+TEST(FuzzRegression, IndexPutIndexAliasingOut) {
+  Values v;
+  auto self = make_f({4}, {1, 1, 1, 1});
+  auto out = make(ScalarType::Float, {4});
+  auto idx = make_typed<int64_t>(ScalarType::Long, {1}, {1});
+  idx->t().set_data(out->t().mutable_data());  // the index lives in out's first 8 bytes
+  *idx->t().data_as<int64_t>() = 1;            // valid when checked...
+  auto val = make_f({1}, {5});
+  IndexListForTest indices(idx.get());
+  LogCapture log;
+  EXPECT_EQ(run("aten::index_put.out", {self->ev(), indices.ev(), val->ev(), v.boolean(false),
+                                         out->ev(), out->ev()}),
+            Error::InvalidArgument);  // ...then overwritten by self's 1.0f, 1.0f
+  EXPECT_TRUE(log.contains("changed while writing")) << "index_put must re-check its indices";
+}
+
+// A bool tensor read from a file can hold any byte; reading it as C++ bool
+// would be undefined. Kernels read bools as bytes: nonzero is true (torch).
+TEST(FuzzRegression, BoolBytesOtherThanZeroOrOne) {
+  Values v;
+  auto b = make(ScalarType::Bool, {4});
+  const uint8_t raw[4] = {2, 0, 171, 1};
+  std::memcpy(b->t().mutable_data(), raw, 4);
+  auto f = make(ScalarType::Float, {4});
+  ASSERT_EQ(run("aten::_to_copy.out", {b->ev(), v.boolean(false), v.none(), f->ev(), f->ev()}),
+            Error::Ok);
+  EXPECT_EQ(f->get<float>(), (std::vector<float>{1, 0, 1, 1}));
+  auto i = make(ScalarType::Long, {4});
+  ASSERT_EQ(run("aten::copy_", {i->ev(), b->ev(), v.boolean(false), i->ev()}), Error::Ok);
+  EXPECT_EQ(i->get<int64_t>(), (std::vector<int64_t>{1, 0, 1, 1}));
+  auto bc = make(ScalarType::Bool, {4});
+  ASSERT_EQ(run("aten::clone.out", {b->ev(), v.none(), bc->ev(), bc->ev()}), Error::Ok);
+  auto sum = make(ScalarType::Long, {});
+  ASSERT_EQ(run("aten::sum.IntList_out", {b->ev(), v.none(), v.boolean(false), v.none(),
+                                          sum->ev(), sum->ev()}),
+            Error::Ok);
+  EXPECT_EQ(sum->get<int64_t>()[0], 3);
+  auto idx = make_typed<int64_t>(ScalarType::Long, {1}, {1});
+  auto one = make(ScalarType::Bool, {1});
+  std::memcpy(one->t().mutable_data(), raw + 2, 1);  // 171
+  IndexListForTest indices(idx.get());
+  ASSERT_EQ(run("aten::index_put.out", {b->ev(), indices.ev(), one->ev(), v.boolean(true),
+                                         b->ev(), b->ev()}),
+            Error::Ok);
+  const uint8_t* after = b->t().data_as<const uint8_t>();
+  EXPECT_NE(after[1], 0);  // 0 | true
+  auto mul_out = make(ScalarType::Float, {4});
+  auto ones = make_f({4}, {1, 1, 1, 1});
+  auto scalar = make(ScalarType::Bool, {});
+  std::memcpy(scalar->t().mutable_data(), raw + 2, 1);
+  ASSERT_EQ(run("aten::mul.out", {ones->ev(), scalar->ev(), mul_out->ev(), mul_out->ev()}),
+            Error::Ok);
+  EXPECT_EQ(mul_out->get<float>(), (std::vector<float>{1, 1, 1, 1}));
 }
 
 }  // namespace
