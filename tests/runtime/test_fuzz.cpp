@@ -1,5 +1,5 @@
 // Strictness fuzzing: real .pte files (ExecuTorch 1.4.1's and Ember's, with
-// and without delegates) mutated and truncated in many ways, each variant
+// and without delegates, blobs inline, in segments and in named data) mutated and truncated in many ways, each variant
 // loaded, its methods loaded and executed. Nothing may crash (run under
 // ASan/UBSan by scripts/sanitize.sh), and every rejection must come back as
 // an error code with at least one error log line saying what is wrong.
@@ -189,6 +189,13 @@ std::vector<Field> collect_fields(const std::vector<uint8_t>& file) {
     c.length(p->backend_delegate_data(), "Program.backend_delegate_data");
     for (const fb::BackendDelegateInlineData* d : *p->backend_delegate_data()) {
       c.length(d->data(), "BackendDelegateInlineData.data");
+    }
+  }
+  if (p->named_data() != nullptr) {
+    c.length(p->named_data(), "Program.named_data");
+    for (const fb::NamedData* d : *p->named_data()) {
+      c.length(d->key(), "NamedData.key");
+      c.scalar(d, fb::NamedData::VT_SEGMENT_INDEX, 4, "NamedData.segment_index");
     }
   }
   if (p->constant_buffer() != nullptr) {
@@ -435,7 +442,7 @@ const char* const kSeeds[] = {
     "et_cnn.pte",         "et_two.pte",        "et_counter.pte",
     "ember_emit.pte",     "ember_mlp.pte",     "ember_two.pte",
     "ember_counter.pte",  "ember_delegate_inline.pte", "ember_delegate_segment.pte",
-    "ember_no_kernels.pte",
+    "ember_no_kernels.pte", "ember_partitioned.pte", "ember_named_data.pte",
 };
 
 class StrictnessFuzz : public ::testing::TestWithParam<const char*> {
