@@ -147,8 +147,13 @@ void to_copy_out(KernelContext& ctx, Span<EValue*> args) {
   copy_into(ctx, r.op(), *self, *out);
 }
 
-void to_dim_order_copy_out(KernelContext& ctx, Span<EValue*> args) {
-  ArgReader r(ctx, args, "dim_order_ops::_to_dim_order_copy.out", 5);
+namespace {
+
+/// The dim-order copies ExecuTorch emits: (self, *, non_blocking, dim_order?,
+/// out); the result takes out's dim order (checked against dim_order when
+/// given) and, unless `same_dtype`, out's dtype.
+void dim_order_copy(KernelContext& ctx, Span<EValue*> args, const char* op, bool same_dtype) {
+  ArgReader r(ctx, args, op, 5);
   Tensor* self = r.tensor(0, "self");
   r.boolean(1, "non_blocking");
   Span<const int64_t> dim_order;
@@ -164,7 +169,18 @@ void to_dim_order_copy_out(KernelContext& ctx, Span<EValue*> args) {
                        "%s: dim_order %s differs from out's dim order", r.op(),
                        sizes_text(dim_order.data(), static_cast<int>(dim_order.size())).text);
   }
+  if (same_dtype && !check_dtype(ctx, r.op(), "out", *out, self->dtype())) return;
   copy_into(ctx, r.op(), *self, *out);
+}
+
+}  // namespace
+
+void to_dim_order_copy_out(KernelContext& ctx, Span<EValue*> args) {
+  dim_order_copy(ctx, args, "dim_order_ops::_to_dim_order_copy.out", /*same_dtype=*/false);
+}
+
+void clone_dim_order_out(KernelContext& ctx, Span<EValue*> args) {
+  dim_order_copy(ctx, args, "dim_order_ops::_clone_dim_order.out", /*same_dtype=*/true);
 }
 
 }  // namespace portable

@@ -60,6 +60,7 @@ void cat_out(KernelContext& ctx, Span<EValue*> args);                ///< aten::
 void clone_out(KernelContext& ctx, Span<EValue*> args);              ///< aten::clone.out
 void to_copy_out(KernelContext& ctx, Span<EValue*> args);            ///< aten::_to_copy.out
 void to_dim_order_copy_out(KernelContext& ctx, Span<EValue*> args);  ///< dim_order_ops::_to_dim_order_copy.out
+void clone_dim_order_out(KernelContext& ctx, Span<EValue*> args);  ///< dim_order_ops::_clone_dim_order.out
 /// aten::copy_ (in place; args [self, src, non_blocking, self]): src broadcasts
 /// to self, cast to self's dtype.
 void copy_(KernelContext& ctx, Span<EValue*> args);

@@ -41,6 +41,7 @@ const Kernel kPortableKernels[] = {
     {"aten::clone.out", &clone_out, KernelKey{}},
     {"aten::_to_copy.out", &to_copy_out, KernelKey{}},
     {"dim_order_ops::_to_dim_order_copy.out", &to_dim_order_copy_out, KernelKey{}},
+    {"dim_order_ops::_clone_dim_order.out", &clone_dim_order_out, KernelKey{}},
     {"aten::copy_", &copy_, KernelKey{}},
     {"aten::index_put.out", &index_put_out, KernelKey{}},
 };

@@ -84,6 +84,23 @@ TEST(Copy, ToDimOrderCopyConvertsLayoutAndDtype) {
   }
 }
 
+TEST(Copy, CloneDimOrderKeepsDtypeAndConvertsLayout) {
+  Values v;
+  const std::vector<float> xs = random_floats(2 * 3 * 2 * 2, 4, -10.0f, 10.0f);
+  auto x = make_f({2, 3, 2, 2}, xs);
+  auto out = make(ScalarType::Float, {2, 3, 2, 2}, {0, 2, 3, 1});
+  ASSERT_EQ(run("dim_order_ops::_clone_dim_order.out",
+                {x->ev(), v.boolean(false), v.ints({0, 2, 3, 1}), out->ev(), out->ev()}),
+            Error::Ok);
+  EXPECT_EQ(out->get<float>(), xs);  // same values, channels-last storage
+  auto as_long = make(ScalarType::Long, {2, 3, 2, 2});
+  LogCapture log;
+  EXPECT_EQ(run("dim_order_ops::_clone_dim_order.out",
+                {x->ev(), v.boolean(false), v.none(), as_long->ev(), as_long->ev()}),
+            Error::NotSupported);  // a clone never changes the dtype (check_dtype's code)
+  EXPECT_TRUE(log.contains("_clone_dim_order"));
+}
+
 TEST(Copy, Rejections) {
   Values v;
   auto x = make_f({2, 3}, std::vector<float>(6, 1.0f));
