@@ -1,8 +1,26 @@
 # Generates the C++ reader/writer of the .pte schema with Debian's flatc.
 # flatc and the flatbuffers headers must be the same version (2.0.8): the
 # generated code asserts it, so the header is generated at build time.
-find_program(FLATC_EXECUTABLE flatc REQUIRED)
 find_path(FLATBUFFERS_INCLUDE_DIR flatbuffers/flatbuffers.h REQUIRED)
+file(STRINGS "${FLATBUFFERS_INCLUDE_DIR}/flatbuffers/base.h" _ember_fb_defines
+     REGEX "#define FLATBUFFERS_VERSION_(MAJOR|MINOR|REVISION) ")
+string(REGEX REPLACE ".*MAJOR ([0-9]+).*MINOR ([0-9]+).*REVISION ([0-9]+).*" "\\1.\\2.\\3"
+       EMBER_FLATBUFFERS_VERSION "${_ember_fb_defines}")
+
+# flatc must be the headers' version. Other flatc binaries are often on PATH
+# (executorch's wheel puts a newer one in the venv's bin/), so look beside
+# the headers first, and check.
+get_filename_component(_ember_fb_prefix "${FLATBUFFERS_INCLUDE_DIR}" DIRECTORY)
+find_program(FLATC_EXECUTABLE flatc HINTS "${_ember_fb_prefix}/bin" NO_DEFAULT_PATH)
+find_program(FLATC_EXECUTABLE flatc REQUIRED)
+execute_process(COMMAND ${FLATC_EXECUTABLE} --version OUTPUT_VARIABLE _ember_flatc_version
+                OUTPUT_STRIP_TRAILING_WHITESPACE)
+if(NOT _ember_flatc_version MATCHES " ${EMBER_FLATBUFFERS_VERSION}$")
+  message(FATAL_ERROR "${FLATC_EXECUTABLE} is '${_ember_flatc_version}', but the FlatBuffers "
+          "headers in ${FLATBUFFERS_INCLUDE_DIR} are ${EMBER_FLATBUFFERS_VERSION}: the generated "
+          "code only compiles with its own version. Pass -DFLATC_EXECUTABLE=<flatc "
+          "${EMBER_FLATBUFFERS_VERSION}> (Debian: /usr/bin/flatc from flatbuffers-compiler).")
+endif()
 
 set(EMBER_PTE_SCHEMA ${CMAKE_SOURCE_DIR}/serializer/schema/program.fbs)
 set(EMBER_PTE_SCHEMA_OUT ${CMAKE_BINARY_DIR}/generated/serializer/schema)
