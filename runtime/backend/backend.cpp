@@ -14,17 +14,6 @@ size_t g_num_backends = 0;
 
 }  // namespace
 
-void* BackendExecutionContext::allocate_temp(size_t nbytes, size_t alignment) {
-  if (alignment == 0 || (alignment & (alignment - 1)) != 0 || temp_ == nullptr) return nullptr;
-  const uintptr_t start = reinterpret_cast<uintptr_t>(temp_) + temp_used_;
-  const size_t pad = (alignment - (start & (alignment - 1))) & (alignment - 1);
-  const size_t free_bytes = temp_size_ - temp_used_;
-  if (pad > free_bytes || nbytes > free_bytes - pad) return nullptr;
-  void* out = temp_ + temp_used_ + pad;
-  temp_used_ += pad + nbytes;
-  return out;
-}
-
 Error register_backend(const Backend& backend) {
   EMBER_CHECK(backend.name != nullptr && backend.name[0] != '\0' && backend.backend != nullptr,
               Error::InvalidArgument, "backend entry without a name or implementation");

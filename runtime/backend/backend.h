@@ -69,15 +69,15 @@ class BackendInitContext {
 class BackendExecutionContext {
  public:
   BackendExecutionContext() = default;
-  BackendExecutionContext(uint8_t* temp, size_t temp_size) : temp_(temp), temp_size_(temp_size) {}
+  BackendExecutionContext(uint8_t* temp, size_t temp_size) : temp_(temp, temp_size) {}
 
   /// `nbytes` of scratch aligned to `alignment`, or nullptr when exhausted.
-  void* allocate_temp(size_t nbytes, size_t alignment = 16);
+  void* allocate_temp(size_t nbytes, size_t alignment = 16) {
+    return temp_.allocate(nbytes, alignment);
+  }
 
  private:
-  uint8_t* temp_ = nullptr;
-  size_t temp_size_ = 0;
-  size_t temp_used_ = 0;
+  MemoryAllocator temp_;  ///< bump allocation over the caller's scratch memory
 };
 
 /// Opaque per-delegate state a backend returns from init().

@@ -12,6 +12,7 @@
 
 #include "runtime/core/error.h"
 #include "runtime/core/evalue.h"
+#include "runtime/core/memory_allocator.h"
 #include "runtime/core/span.h"
 
 namespace ember {
@@ -21,20 +22,20 @@ namespace ember {
 class KernelContext {
  public:
   KernelContext() = default;
-  KernelContext(uint8_t* temp, size_t temp_size) : temp_(temp), temp_size_(temp_size) {}
+  KernelContext(uint8_t* temp, size_t temp_size) : temp_(temp, temp_size) {}
 
   /// Mark the call failed. The executor stops and returns this error.
   void fail(Error e) { error_ = e; }
   Error error() const { return error_; }
   /// Scratch memory valid until the kernel returns; nullptr if exhausted.
-  void* allocate_temp(size_t nbytes, size_t alignment = 16);
-  void reset_temp() { temp_used_ = 0; }
+  void* allocate_temp(size_t nbytes, size_t alignment = 16) {
+    return temp_.allocate(nbytes, alignment);
+  }
+  void reset_temp() { temp_.reset(); }
 
  private:
   Error error_ = Error::Ok;
-  uint8_t* temp_ = nullptr;
-  size_t temp_size_ = 0;
-  size_t temp_used_ = 0;
+  MemoryAllocator temp_;  ///< bump allocation over the caller's scratch memory
 };
 
 /// A kernel. `args` has one entry per schema argument plus the result(s).

@@ -30,17 +30,6 @@ bool key_matches(const KernelKey& key, Span<const ScalarType> dtypes) {
 
 }  // namespace
 
-void* KernelContext::allocate_temp(size_t nbytes, size_t alignment) {
-  if (alignment == 0 || (alignment & (alignment - 1)) != 0 || temp_ == nullptr) return nullptr;
-  const uintptr_t start = reinterpret_cast<uintptr_t>(temp_) + temp_used_;
-  const size_t pad = (alignment - (start & (alignment - 1))) & (alignment - 1);
-  const size_t free_bytes = temp_size_ - temp_used_;
-  if (pad > free_bytes || nbytes > free_bytes - pad) return nullptr;
-  void* out = temp_ + temp_used_ + pad;
-  temp_used_ += pad + nbytes;
-  return out;
-}
-
 Error register_kernels(Span<const Kernel> kernels) {
   for (const Kernel& k : kernels) {
     EMBER_CHECK(k.name != nullptr && k.fn != nullptr, Error::InvalidArgument,
