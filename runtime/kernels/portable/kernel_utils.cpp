@@ -36,16 +36,20 @@ ArgReader::ArgReader(KernelContext& ctx, Span<EValue*> args, const char* op, siz
   }
 }
 
+void fail_call(KernelContext& ctx, Error err, const char* op, const char* fmt, va_list ap) {
+  char message[256];
+  vsnprintf(message, sizeof(message), fmt, ap);
+  EMBER_LOG(Error, "%s: %s", op, message);
+  ctx.fail(err);
+}
+
 void ArgReader::fail(Error err, const char* fmt, ...) {
   if (!ok_) return;
   ok_ = false;
-  char message[256];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(message, sizeof(message), fmt, ap);
+  fail_call(ctx_, err, op_, fmt, ap);
   va_end(ap);
-  EMBER_LOG(Error, "%s: %s", op_, message);
-  ctx_.fail(err);
 }
 
 const EValue* ArgReader::get(size_t i, const char* name) {

@@ -11,6 +11,8 @@
 // No exceptions, no heap: scratch memory comes from ctx.allocate_temp().
 #pragma once
 
+#include <cstdarg>
+
 #include <cstddef>
 #include <cstdint>
 
@@ -85,6 +87,10 @@ inline bool load<bool>(const bool* p) {
 }
 
 /// Reads a kernel's arguments by position, checking count and tags. The
+/// Log "<op>: <message>" and fail the call with `err` (the one way kernels
+/// report a formatted error outside EMBER_KERNEL_CHECK).
+void fail_call(KernelContext& ctx, Error err, const char* op, const char* fmt, va_list ap);
+
 /// first problem is logged (naming the op and the argument) and recorded with
 /// ctx.fail(InvalidArgument); later reads then return harmless defaults
 /// (nullptr, 0, empty), so a kernel reads everything and checks ok() once.

@@ -26,13 +26,10 @@ constexpr const char* kOp = "aten::index_put.out";
 /// Log "aten::index_put.out: <message>", fail the call with `err`, return false.
 __attribute__((format(printf, 3, 4))) bool reject(KernelContext& ctx, Error err, const char* fmt,
                                                   ...) {
-  char message[256];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(message, sizeof(message), fmt, ap);
+  fail_call(ctx, err, kOp, fmt, ap);
   va_end(ap);
-  EMBER_LOG(Error, "%s: %s", kOp, message);
-  ctx.fail(err);
   return false;
 }
 
