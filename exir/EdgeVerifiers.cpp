@@ -1,11 +1,13 @@
 //===- EdgeVerifiers.cpp - Shape rules of the Edge ops --------------------===//
 //
-// Hand-written verifiers for ops flagged `verifier: true` in ops.yaml. Each
+// Hand-written verifiers for ops flagged `verifier: true` in ops.yaml (the
+// families added later live in exir/verifiers/, sharing EdgeVerifierUtils.h). Each
 // recomputes the result shape from the operands and attributes as ATen does
 // and rejects IR whose declared result disagrees, naming the sizes at fault.
 //
 //===----------------------------------------------------------------------===//
 #include "exir/EdgeDialect.h"
+#include "exir/EdgeVerifierUtils.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallVector.h"
@@ -13,57 +15,9 @@
 using namespace mlir;
 using namespace ember::edge;
 
+using namespace ember::edge::verify;
+
 namespace {
-
-std::string shapeStr(ArrayRef<int64_t> shape) {
-  std::string s = "[";
-  for (auto [i, d] : llvm::enumerate(shape))
-    s += (i ? ", " : "") + (ShapedType::isDynamic(d) ? std::string("?") : std::to_string(d));
-  return s + "]";
-}
-
-/// Check `result` has shape `expected` and the element type of `like`.
-LogicalResult checkResult(Operation *op, Value result, ArrayRef<int64_t> expected,
-                          Type elementType) {
-  auto type = cast<RankedTensorType>(result.getType());
-  if (type.getShape() != expected)
-    return op->emitOpError("result shape ") << shapeStr(type.getShape())
-           << " does not match the inferred shape " << shapeStr(expected);
-  if (elementType && type.getElementType() != elementType)
-    return op->emitOpError("result element type ") << type.getElementType()
-           << " does not match the operand element type " << elementType;
-  return success();
-}
-
-/// NumPy broadcasting of two shapes; failure names both.
-FailureOr<SmallVector<int64_t>> broadcast(Operation *op, ArrayRef<int64_t> a,
-                                          ArrayRef<int64_t> b) {
-  size_t rank = std::max(a.size(), b.size());
-  SmallVector<int64_t> out(rank);
-  for (size_t i = 0; i < rank; ++i) {
-    int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
-    int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
-    if (da != db && da != 1 && db != 1) {
-      op->emitOpError("operand shapes ") << shapeStr(a) << " and " << shapeStr(b)
-                                         << " cannot be broadcast together";
-      return failure();
-    }
-    out[i] = da == 1 ? db : da;
-  }
-  return out;
-}
-
-ArrayRef<int64_t> shapeOf(Value v) { return cast<RankedTensorType>(v.getType()).getShape(); }
-Type elementOf(Value v) { return cast<RankedTensorType>(v.getType()).getElementType(); }
-
-/// Shared rule of the binary elementwise arithmetic ops.
-LogicalResult verifyBinary(Operation *op) {
-  Value self = op->getOperand(0), other = op->getOperand(1);
-  auto shape = broadcast(op, shapeOf(self), shapeOf(other));
-  if (failed(shape))
-    return failure();
-  return checkResult(op, op->getResult(0), *shape, Type());
-}
 
 /// Shared rule of the matrix products: [.., n, k] x [.., k, m].
 LogicalResult verifyMatmul(Operation *op, Value a, Value b, int64_t rank) {
@@ -189,3 +143,63 @@ LogicalResult DelegateCallOp::verify() {
     }
   return success();
 }
+
+namespace ember::edge::verify {
+
+std::string shapeStr(ArrayRef<int64_t> shape) {
+  std::string s = "[";
+  for (auto [i, d] : llvm::enumerate(shape))
+    s += (i ? ", " : "") + (ShapedType::isDynamic(d) ? std::string("?") : std::to_string(d));
+  return s + "]";
+}
+
+LogicalResult checkResult(Operation *op, Value result, ArrayRef<int64_t> expected,
+                          Type elementType) {
+  auto type = cast<RankedTensorType>(result.getType());
+  if (type.getShape() != expected)
+    return op->emitOpError("result shape ") << shapeStr(type.getShape())
+           << " does not match the inferred shape " << shapeStr(expected);
+  if (elementType && type.getElementType() != elementType)
+    return op->emitOpError("result element type ") << type.getElementType()
+           << " does not match the operand element type " << elementType;
+  return success();
+}
+
+FailureOr<SmallVector<int64_t>> broadcast(Operation *op, ArrayRef<int64_t> a,
+                                          ArrayRef<int64_t> b) {
+  size_t rank = std::max(a.size(), b.size());
+  SmallVector<int64_t> out(rank);
+  for (size_t i = 0; i < rank; ++i) {
+    int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
+    int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
+    if (da != db && da != 1 && db != 1) {
+      op->emitOpError("operand shapes ") << shapeStr(a) << " and " << shapeStr(b)
+                                         << " cannot be broadcast together";
+      return failure();
+    }
+    out[i] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+ArrayRef<int64_t> shapeOf(Value v) { return cast<RankedTensorType>(v.getType()).getShape(); }
+Type elementOf(Value v) { return cast<RankedTensorType>(v.getType()).getElementType(); }
+
+LogicalResult verifyBinary(Operation *op) {
+  Value self = op->getOperand(0), other = op->getOperand(1);
+  auto shape = broadcast(op, shapeOf(self), shapeOf(other));
+  if (failed(shape))
+    return failure();
+  return checkResult(op, op->getResult(0), *shape, Type());
+}
+
+FailureOr<int64_t> normalizeDim(Operation *op, int64_t dim, int64_t rank, StringRef what) {
+  const int64_t n = std::max<int64_t>(rank, 1);
+  if (dim < -n || dim >= n) {
+    op->emitOpError() << what << " " << dim << " is out of range for a " << rank << "-d tensor";
+    return failure();
+  }
+  return dim < 0 ? dim + n : dim;
+}
+
+}  // namespace ember::edge::verify

@@ -2,10 +2,12 @@
 // helpers, scalar types, the kernel registry and the platform log sink.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <string>
 
 #include "runtime/core/error.h"
 #include "runtime/core/evalue.h"
+#include "runtime/core/half.h"
 #include "runtime/core/memory_allocator.h"
 #include "runtime/core/tensor.h"
 #include "runtime/kernel/kernel.h"
@@ -228,6 +230,51 @@ TEST(Platform, LogSinkAndCheck) {
   EXPECT_EQ(platform::get_log_sink(), nullptr);
   const uint64_t t0 = platform::now_ns();
   EXPECT_GE(platform::now_ns(), t0);
+}
+
+}  // namespace
+}  // namespace ember
+
+namespace ember {
+namespace {
+
+// Every float16 / bfloat16 bit pattern survives float and back; midpoints
+// between neighbours round to the even one; known values decode exactly.
+TEST(Half, RoundTripsAndRoundsToNearestEven) {
+  EXPECT_EQ(static_cast<float>(Half::to_float(0x3c00)), 1.0f);
+  EXPECT_EQ(Half::to_float(0x7bff), 65504.0f);
+  EXPECT_EQ(Half::to_float(0x0001), std::ldexp(1.0f, -24));
+  EXPECT_EQ(Half::to_float(0xc000), -2.0f);
+  EXPECT_TRUE(std::isinf(Half::to_float(Half::from_float(65520.0f))));
+  EXPECT_EQ(Half::from_float(65519.0f), 0x7bff);
+  EXPECT_TRUE(std::isnan(Half::to_float(Half::from_float(std::nanf("")))));
+  for (uint32_t h = 0; h < 0x10000; ++h) {
+    const uint16_t bits = static_cast<uint16_t>(h);
+    const float f = Half::to_float(bits);
+    if (std::isnan(f)) continue;
+    ASSERT_EQ(Half::from_float(f), bits) << h;
+    const uint16_t next = static_cast<uint16_t>(bits + 1);
+    if ((bits & 0x7fff) >= 0x7bff) continue;  // no finite neighbour above
+    const float g = Half::to_float(next);
+    const float mid = f + (g - f) / 2;  // exact in float
+    const uint16_t even = (bits & 1) ? next : bits;
+    ASSERT_EQ(Half::from_float(mid), even) << h;
+    ASSERT_EQ(Half::from_float(std::nextafter(mid, g)), next) << h;
+    ASSERT_EQ(Half::from_float(std::nextafter(mid, f)), bits) << h;
+  }
+}
+
+TEST(BFloat16, RoundTripsAndRoundsToNearestEven) {
+  EXPECT_EQ(BFloat16::to_float(0x3f80), 1.0f);
+  EXPECT_EQ(BFloat16::from_float(1.0f + std::ldexp(1.0f, -8)), 0x3f80);  // tie -> even
+  EXPECT_EQ(BFloat16::from_float(1.0f + 3 * std::ldexp(1.0f, -8)), 0x3f82);  // tie -> even
+  EXPECT_TRUE(std::isnan(BFloat16::to_float(BFloat16::from_float(std::nanf("")))));
+  for (uint32_t h = 0; h < 0x10000; ++h) {
+    const uint16_t bits = static_cast<uint16_t>(h);
+    const float f = BFloat16::to_float(bits);
+    if (std::isnan(f)) continue;
+    ASSERT_EQ(BFloat16::from_float(f), bits) << h;
+  }
 }
 
 }  // namespace

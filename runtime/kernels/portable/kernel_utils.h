@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "runtime/core/half.h"
 #include "runtime/core/evalue.h"
 #include "runtime/core/span.h"
 #include "runtime/core/tensor.h"
@@ -52,12 +53,28 @@
       break;                                            \
   }
 
-/// As EMBER_SWITCH_REAL, plus Bool, Byte, Char, Short and Double: the dtypes
-/// the copy and cast kernels move.
+/// Run the body with CTYPE bound to the floating type of `dtype`: float,
+/// double, Half or BFloat16 (the 16-bit types convert to and from float
+/// implicitly; compute in float). Any other dtype runs `otherwise`.
+#define EMBER_SWITCH_FLOAT(dtype, otherwise, ...)       \
+  switch (dtype) {                                      \
+    EMBER_DTYPE_CASE(Float, float, __VA_ARGS__)         \
+    EMBER_DTYPE_CASE(Double, double, __VA_ARGS__)       \
+    EMBER_DTYPE_CASE(Half, ::ember::Half, __VA_ARGS__)  \
+    EMBER_DTYPE_CASE(BFloat16, ::ember::BFloat16, __VA_ARGS__) \
+    default:                                            \
+      otherwise;                                        \
+      break;                                            \
+  }
+
+/// As EMBER_SWITCH_REAL, plus Bool, Byte, Char, Short, Double, Half and
+/// BFloat16: every dtype the copy and cast kernels move.
 #define EMBER_SWITCH_ALL(dtype, otherwise, ...)         \
   switch (dtype) {                                      \
     EMBER_DTYPE_CASE(Float, float, __VA_ARGS__)         \
     EMBER_DTYPE_CASE(Double, double, __VA_ARGS__)       \
+    EMBER_DTYPE_CASE(Half, ::ember::Half, __VA_ARGS__)  \
+    EMBER_DTYPE_CASE(BFloat16, ::ember::BFloat16, __VA_ARGS__) \
     EMBER_DTYPE_CASE(Int, int32_t, __VA_ARGS__)         \
     EMBER_DTYPE_CASE(Long, int64_t, __VA_ARGS__)        \
     EMBER_DTYPE_CASE(Short, int16_t, __VA_ARGS__)       \

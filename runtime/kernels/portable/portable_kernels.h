@@ -69,5 +69,20 @@ void copy_(KernelContext& ctx, Span<EValue*> args);
 /// aten::index_put.out: out = self with out[indices] = values (or += with accumulate).
 void index_put_out(KernelContext& ctx, Span<EValue*> args);
 
+// ---- unary: unary math and activations (op_unary.cpp, op_activation.cpp)
+// ---- end unary
+
+// ---- binary: binary arithmetic, comparisons, logical and bitwise ops (op_elementwise.cpp)
+// ---- end binary
+
+// ---- reduction: reductions and normalisations (op_reduce.cpp, op_norm.cpp)
+// ---- end reduction
+
+// ---- shape: shape, data movement, creation and resampling (op_shape.cpp, op_create.cpp, op_upsample.cpp)
+// ---- end shape
+
+// ---- indexing: indexing, gather/scatter, embedding (op_index.cpp)
+// ---- end indexing
+
 }  // namespace portable
 }  // namespace ember

@@ -44,6 +44,21 @@ const Kernel kPortableKernels[] = {
     {"dim_order_ops::_clone_dim_order.out", &clone_dim_order_out, KernelKey{}},
     {"aten::copy_", &copy_, KernelKey{}},
     {"aten::index_put.out", &index_put_out, KernelKey{}},
+
+    // ---- unary
+    // ---- end unary
+
+    // ---- binary
+    // ---- end binary
+
+    // ---- reduction
+    // ---- end reduction
+
+    // ---- shape
+    // ---- end shape
+
+    // ---- indexing
+    // ---- end indexing
 };
 
 bool g_registered = false;

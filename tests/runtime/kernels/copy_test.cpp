@@ -108,9 +108,9 @@ TEST(Copy, Rejections) {
   EXPECT_EQ(run("aten::_to_copy.out", {x->ev(), v.boolean(false), v.none(), wrong->ev(),
                                        wrong->ev()}),
             Error::InvalidArgument);
-  auto half = make(ScalarType::Half, {2, 3});
-  EXPECT_EQ(run("aten::_to_copy.out", {x->ev(), v.boolean(false), v.none(), half->ev(),
-                                       half->ev()}),
+  auto u16 = make(ScalarType::UInt16, {2, 3});
+  EXPECT_EQ(run("aten::_to_copy.out", {x->ev(), v.boolean(false), v.none(), u16->ev(),
+                                       u16->ev()}),
             Error::NotSupported);
   EXPECT_EQ(run("aten::_to_copy.out", {x->ev(), v.integer(0), v.none(), x->ev(), x->ev()}),
             Error::InvalidArgument);  // non_blocking must be a Bool

@@ -132,8 +132,8 @@ TEST(CopyInPlace, Rejections) {
   EXPECT_EQ(self->get<float>(), (std::vector<float>{1, 2, 3, 4, 5, 6}));  // untouched
   EXPECT_EQ(run("aten::copy_", {self->ev(), wide->ev(), v.boolean(false)}),
             Error::InvalidArgument);  // argument count
-  auto half = make(ScalarType::Half, {3});
-  EXPECT_EQ(run("aten::copy_", {self->ev(), half->ev(), v.boolean(false), self->ev()}),
+  auto u16 = make(ScalarType::UInt16, {3});
+  EXPECT_EQ(run("aten::copy_", {self->ev(), u16->ev(), v.boolean(false), self->ev()}),
             Error::NotSupported);
 }
 

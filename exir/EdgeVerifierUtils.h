@@ -1,0 +1,44 @@
+//===- EdgeVerifierUtils.h - Helpers shared by the Edge op verifiers ------===//
+//
+// The building blocks of the hand-written verifiers (exir/EdgeVerifiers.cpp
+// and exir/verifiers/*.cpp): shape printing, result checks, broadcasting and
+// dim normalisation, each emitting a diagnostic that names the sizes at fault.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include <string>
+
+#include "exir/EdgeDialect.h"
+
+#include "llvm/ADT/SmallVector.h"
+
+namespace ember::edge::verify {
+
+/// "[2, ?, 4]".
+std::string shapeStr(llvm::ArrayRef<int64_t> shape);
+
+/// Check `result` has shape `expected` and, when `elementType` is set, that
+/// element type.
+mlir::LogicalResult checkResult(mlir::Operation *op, mlir::Value result,
+                                llvm::ArrayRef<int64_t> expected, mlir::Type elementType);
+
+/// NumPy broadcasting of two shapes; failure emits a diagnostic naming both.
+mlir::FailureOr<llvm::SmallVector<int64_t>> broadcast(mlir::Operation *op,
+                                                      llvm::ArrayRef<int64_t> a,
+                                                      llvm::ArrayRef<int64_t> b);
+
+/// A possibly negative `dim` wrapped into [0, rank) (a 0-d tensor accepts -1
+/// and 0, as ATen does); failure emits "dim D is out of range for a R-d
+/// tensor" naming `what`.
+mlir::FailureOr<int64_t> normalizeDim(mlir::Operation *op, int64_t dim, int64_t rank,
+                                      llvm::StringRef what = "dim");
+
+llvm::ArrayRef<int64_t> shapeOf(mlir::Value v);
+mlir::Type elementOf(mlir::Value v);
+
+/// The shared rule of binary elementwise ops: operand 0 and 1 broadcast to
+/// the result's shape.
+mlir::LogicalResult verifyBinary(mlir::Operation *op);
+
+}  // namespace ember::edge::verify
