@@ -18,7 +18,12 @@ namespace ember::edge::verify {
 /// "[2, ?, 4]".
 std::string shapeStr(llvm::ArrayRef<int64_t> shape);
 
-/// Check `result` has shape `expected` and, when `elementType` is set, that
+/// Equal ranks and equal sizes, a dynamic size (ShapedType::kDynamic, printed
+/// "?") matching any size: what cannot be checked statically is checked by
+/// the kernel at run time.
+bool shapesCompatible(llvm::ArrayRef<int64_t> a, llvm::ArrayRef<int64_t> b);
+
+/// Check `result` has shape `expected` (in the sense of shapesCompatible) and, when `elementType` is set, that
 /// element type.
 mlir::LogicalResult checkResult(mlir::Operation *op, mlir::Value result,
                                 llvm::ArrayRef<int64_t> expected, mlir::Type elementType);

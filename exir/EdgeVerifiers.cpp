@@ -153,10 +153,19 @@ std::string shapeStr(ArrayRef<int64_t> shape) {
   return s + "]";
 }
 
+bool shapesCompatible(ArrayRef<int64_t> a, ArrayRef<int64_t> b) {
+  if (a.size() != b.size())
+    return false;
+  for (auto [da, db] : llvm::zip(a, b))
+    if (da != db && !ShapedType::isDynamic(da) && !ShapedType::isDynamic(db))
+      return false;
+  return true;
+}
+
 LogicalResult checkResult(Operation *op, Value result, ArrayRef<int64_t> expected,
                           Type elementType) {
   auto type = cast<RankedTensorType>(result.getType());
-  if (type.getShape() != expected)
+  if (!shapesCompatible(type.getShape(), expected))
     return op->emitOpError("result shape ") << shapeStr(type.getShape())
            << " does not match the inferred shape " << shapeStr(expected);
   if (elementType && type.getElementType() != elementType)
@@ -172,6 +181,12 @@ FailureOr<SmallVector<int64_t>> broadcast(Operation *op, ArrayRef<int64_t> a,
   for (size_t i = 0; i < rank; ++i) {
     int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
     int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
+    if (ShapedType::isDynamic(da) || ShapedType::isDynamic(db)) {
+      // A dynamic size broadcasts with 1 (giving itself) and must equal any
+      // other size at run time: the kernel checks it then.
+      out[i] = da == 1 ? db : db == 1 ? da : ShapedType::isDynamic(da) ? db : da;
+      continue;
+    }
     if (da != db && da != 1 && db != 1) {
       op->emitOpError("operand shapes ") << shapeStr(a) << " and " << shapeStr(b)
                                          << " cannot be broadcast together";
