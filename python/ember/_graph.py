@@ -73,7 +73,7 @@ def source_loc(node: torch.fx.Node) -> SourceLoc:
 
 
 def _supported() -> set[str]:
-    return {op["aten"] for op in _C.edge_ops()}
+    return {op["aten"] for op in _C.edge_ops()} | {op_name(t) for t in _REWRITES}
 
 
 def op_name(target: Any) -> str:
@@ -83,15 +83,17 @@ def op_name(target: Any) -> str:
     return getattr(target, "__name__", str(target))
 
 
-def check_supported(programs: dict[str, ExportedProgram]) -> None:
+def check_supported(programs: dict[str, ExportedProgram], fold_constants: bool = True) -> None:
     """Raise UnsupportedOpError naming every operator Ember lacks, with counts
-    and source lines, before any other work."""
+    and source lines, before any other work. Operators that constant folding
+    evaluates at compile time need no kernel."""
     supported = _supported()
     missing: dict[str, list[str]] = defaultdict(list)
     for ep in programs.values():
+        folded = fold_plan(ep) if fold_constants else set()
         for node in ep.graph.nodes:
             if (node.op != "call_function" or node.target is operator.getitem
-                    or _is_assertion(node)):
+                    or _is_assertion(node) or node in folded):
                 continue
             name = op_name(node.target)
             if name not in supported:
@@ -138,6 +140,10 @@ class _Builder:
     inputs: list = field(default_factory=list)
     constants: list = field(default_factory=list)
     nodes: list = field(default_factory=list)
+    # Constant values by node (weights, unmutated buffers, folded results);
+    # one becomes a constant of the graph only when something not folded uses it.
+    values: dict[torch.fx.Node, Any] = field(default_factory=dict)
+    value_names: dict[torch.fx.Node, str] = field(default_factory=dict)
 
     def new_id(self) -> int:
         self.next_id += 1
@@ -155,6 +161,8 @@ class _Builder:
     def tensor_ref(self, value: Any, where: str) -> int:
         if not isinstance(value, torch.fx.Node):
             raise CompileError(f"{where}: expected a tensor")
+        if value not in self.ids and value in self.values:
+            self.ids[value] = self.add_constant(self.value_names[value], self.values[value])
         ref = self.ids[value]
         if isinstance(ref, list):
             raise CompileError(f"{where}: a multi-output value used as one tensor")
@@ -205,26 +213,138 @@ def _convert_arg(b: _Builder, arg: torch.Argument, value: Any, node: torch.fx.No
     return value
 
 
-def _node_args(b: _Builder, node: torch.fx.Node) -> list:
-    schema = node.target._schema
+def _node_args(b: _Builder, node: torch.fx.Node, target: Any = None,
+               args: tuple | None = None, kwargs: dict | None = None) -> list:
+    """Every schema argument of `target` (default: the node's own) in schema
+    order, from `args`/`kwargs` (default: the node's), defaults filled in."""
+    target = target or node.target
+    args = node.args if args is None else args
+    kwargs = node.kwargs if kwargs is None else kwargs
     out = []
-    for i, arg in enumerate(schema.arguments):
-        if not arg.kwarg_only and i < len(node.args):
-            value = node.args[i]
-        elif arg.name in node.kwargs:
-            value = node.kwargs[arg.name]
+    for i, arg in enumerate(target._schema.arguments):
+        if not arg.kwarg_only and i < len(args):
+            value = args[i]
+        elif arg.name in kwargs:
+            value = kwargs[arg.name]
         elif arg.has_default_value():
             value = arg.default_value
         else:
-            raise CompileError(f"{op_name(node.target)}: missing argument '{arg.name}' "
+            raise CompileError(f"{op_name(target)}: missing argument '{arg.name}' "
                                f"at {source_loc(node)}")
-        out.append(_convert_arg(b, arg, value, node, node.target))
+        out.append(_convert_arg(b, arg, value, node, target))
     return out
 
 
-def graph_dict(name: str, ep: ExportedProgram) -> dict:
+def _emit(b: _Builder, node: torch.fx.Node, target: Any, args: tuple, val: Any,
+          suffix: str = "") -> int:
+    """Append one node calling `target` on `args` whose single result is `val`."""
+    where = f"{op_name(node.target)} at {source_loc(node)}"
+    result = _tensor_meta(val, where)
+    rid = b.new_id()
+    loc = source_loc(node)
+    b.nodes.append((target._schema.name, target._overloadname, node.name + suffix,
+                    _node_args(b, node, target, args, {}), [result], [rid],
+                    (loc.file, loc.line, loc.function)))
+    return rid
+
+
+def _rewrite_split(b: _Builder, node: torch.fx.Node) -> list[int]:
+    """split_with_sizes -> one slice per piece (no list-valued results)."""
+    self_, sizes = node.args[0], node.args[1]
+    dim = node.args[2] if len(node.args) > 2 else node.kwargs.get("dim", 0)
+    ids, start = [], 0
+    for i, (size, val) in enumerate(zip(sizes, node.meta["val"], strict=True)):
+        ids.append(_emit(b, node, torch.ops.aten.slice.Tensor,
+                         (self_, dim, start, start + size, 1), val, f"_{i}"))
+        start += size
+    return ids
+
+
+def _rewrite_unbind(b: _Builder, node: torch.fx.Node) -> list[int]:
+    """unbind -> one select per piece."""
+    self_ = node.args[0]
+    dim = node.args[1] if len(node.args) > 1 else node.kwargs.get("dim", 0)
+    return [_emit(b, node, torch.ops.aten.select.int, (self_, dim, i), val, f"_{i}")
+            for i, val in enumerate(node.meta["val"])]
+
+
+def _rewrite_alias(b: _Builder, node: torch.fx.Node) -> int:
+    """alias is the identity on values: the result is its input."""
+    return b.tensor_ref(node.args[0], f"{op_name(node.target)} at {source_loc(node)}")
+
+
+# Ops the front end rewrites into others (or removes) before import.
+_REWRITES = {
+    torch.ops.aten.split_with_sizes.default: _rewrite_split,
+    torch.ops.aten.unbind.int: _rewrite_unbind,
+    torch.ops.aten.alias.default: _rewrite_alias,
+}
+
+
+# A folded result may be this many elements larger than its largest input
+# before folding stops paying for itself in file size.
+_FOLD_GROWTH = 1 << 16
+
+
+def fold_plan(ep: ExportedProgram) -> set[torch.fx.Node]:
+    """The nodes constant folding evaluates at compile time: deterministic,
+    non-mutating operators whose every input is a weight, an unmutated
+    buffer, a lifted constant or another folded node, with static-shape
+    tensor results not more than _FOLD_GROWTH elements larger than their
+    largest input."""
+    sig = ep.graph_signature
+    mutated = set(sig.buffers_to_mutate.values())
+    const_kinds = (InputKind.PARAMETER, InputKind.BUFFER, InputKind.CONSTANT_TENSOR)
+    specs = {s.arg.name: s for s in sig.input_specs}
+    constant: set[torch.fx.Node] = set()
+    folded: set[torch.fx.Node] = set()
+    for node in ep.graph.nodes:
+        if node.op == "placeholder":
+            spec = specs[node.name]
+            if spec.kind in const_kinds and spec.target not in mutated:
+                constant.add(node)
+            continue
+        if node.op != "call_function" or _is_assertion(node):
+            continue
+        if node.target is operator.getitem:
+            if node.args[0] in folded:
+                constant.add(node)
+            continue
+        target = node.target
+        if not isinstance(target, torch._ops.OpOverload) or target in _REWRITES:
+            continue
+        if torch.Tag.nondeterministic_seeded in target.tags or target._schema.is_mutable:
+            continue
+        inputs: list[torch.fx.Node] = []
+        torch.fx.node.map_arg((node.args, node.kwargs), inputs.append)
+        if any(n not in constant for n in inputs):
+            continue
+        vals = node.meta.get("val")
+        outs = list(vals) if isinstance(vals, (tuple, list)) else [vals]
+        if not all(isinstance(v, torch.Tensor) and all(isinstance(d, int) for d in v.shape)
+                   for v in outs):
+            continue
+        largest = max((n.meta["val"].numel() for n in inputs
+                       if isinstance(n.meta.get("val"), torch.Tensor)), default=0)
+        if sum(v.numel() for v in outs) > largest + _FOLD_GROWTH:
+            continue
+        folded.add(node)
+        constant.add(node)
+    return folded
+
+
+def _fold(b: _Builder, node: torch.fx.Node) -> None:
+    """Evaluate a node of the fold plan on the constant values it reads."""
+    args, kwargs = torch.fx.node.map_arg((node.args, node.kwargs), lambda n: b.values[n])
+    with torch.no_grad():
+        b.values[node] = node.target(*args, **kwargs)
+    b.value_names[node] = f"_folded_{node.name}"
+
+
+def graph_dict(name: str, ep: ExportedProgram, fold_constants: bool = True) -> dict:
     """The graph of one method (already decomposed to core ATen)."""
     b = _Builder(name)
+    folded = fold_plan(ep) if fold_constants else set()
     sig = ep.graph_signature
     specs = {s.arg.name: s for s in sig.input_specs}
     mutated = set(sig.buffers_to_mutate.values())
@@ -244,9 +364,12 @@ def graph_dict(name: str, ep: ExportedProgram) -> dict:
                 b.inputs.append((b.ids[node], node.name, dtype, shape))
             elif spec.kind in (InputKind.PARAMETER, InputKind.BUFFER, InputKind.CONSTANT_TENSOR):
                 source = ep.constants if spec.target in ep.constants else ep.state_dict
-                b.ids[node] = b.add_constant(spec.target, source[spec.target],
-                                             mutable=spec.target in mutated)
-                buffer_ids[spec.target] = b.ids[node]
+                if spec.target in mutated:
+                    b.ids[node] = b.add_constant(spec.target, source[spec.target], mutable=True)
+                    buffer_ids[spec.target] = b.ids[node]
+                else:
+                    b.values[node] = source[spec.target]
+                    b.value_names[node] = spec.target
             else:
                 raise CompileError(f"input '{node.name}' of kind {spec.kind.name} "
                                    "is not supported yet")
@@ -254,7 +377,17 @@ def graph_dict(name: str, ep: ExportedProgram) -> dict:
             if _is_assertion(node):
                 continue
             if node.target is operator.getitem:
-                b.ids[node] = b.ids[node.args[0]][node.args[1]]
+                if node.args[0] in b.values:
+                    b.values[node] = b.values[node.args[0]][node.args[1]]
+                    b.value_names[node] = f"{b.value_names[node.args[0]]}_{node.args[1]}"
+                else:
+                    b.ids[node] = b.ids[node.args[0]][node.args[1]]
+                continue
+            if node in folded:
+                _fold(b, node)
+                continue
+            if node.target in _REWRITES:
+                b.ids[node] = _REWRITES[node.target](b, node)
                 continue
             val = node.meta.get("val")
             vals = list(val) if isinstance(val, (tuple, list)) else [val]
@@ -272,6 +405,8 @@ def graph_dict(name: str, ep: ExportedProgram) -> dict:
                 if not isinstance(out, torch.fx.Node):
                     raise CompileError(f"output {out!r} is not a tensor; only tensor outputs "
                                        "are supported yet")
+                if out in b.values and out not in b.ids:
+                    b.tensor_ref(out, "output")  # a constant output: make it a graph constant
                 if spec.kind == OutputKind.BUFFER_MUTATION:
                     write_backs.append((buffer_ids[spec.target], b.tensor_ref(out, "output")))
                 elif spec.kind == OutputKind.USER_OUTPUT:

@@ -11,9 +11,16 @@ class EdgeCompileConfig:
 
     _check_ir_validity: run the Edge-contract verifier after import (always
     on in Ember; kept for ExecuTorch compatibility, False is rejected).
+    fold_constants: evaluate at compile time every operator whose inputs are
+    all constants (weights, buffers that are never mutated, values computed
+    from nothing such as an arange or a causal mask), as long as its result
+    is not much larger than its inputs: a linear layer's weight is stored
+    transposed instead of being transposed on every call, and a mask built
+    from shapes alone becomes one constant.
     """
 
     _check_ir_validity: bool = True
+    fold_constants: bool = True
 
     def __post_init__(self) -> None:
         if not self._check_ir_validity:

@@ -33,9 +33,10 @@ class EdgeProgramManager:
         # 1. Decompose to core ATen (the only step that needs torch's passes).
         self._programs = {name: ep.run_decompositions() for name, ep in sorted(programs.items())}
         # 2. Reject unsupported operators before any other work.
-        _graph.check_supported(self._programs)
+        _graph.check_supported(self._programs, self.compile_config.fold_constants)
         # 3. Hand every method to C++ in one call; weights are not copied.
-        self._graphs = [_graph.graph_dict(name, ep) for name, ep in self._programs.items()]
+        self._graphs = [_graph.graph_dict(name, ep, self.compile_config.fold_constants)
+                        for name, ep in self._programs.items()]
         self._partitioners: list[Partitioner] = []
         self._session = self._import()
 

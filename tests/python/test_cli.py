@@ -70,12 +70,13 @@ def test_inspect_text_and_json(tmp_path):
     assert "segments: 1\n  [0] offset 0 (file offset " in text and "bytes: constants\n" in text
     assert "constant data: " in text and "6 buffers (index 0 reserved)" in text
     assert "mutable data: none\nnamed data: none\n" in text
-    assert "method forward: 8 instructions (8 kernel), 1 chain\n" in text
+    # The linear weights are stored transposed (constant folding): no permutes.
+    assert "method forward: 5 instructions (5 kernel), 1 chain\n" in text
     assert "  input  0: float32 [2, 32] dim_order [0, 1] (planned), 256 bytes\n" in text
     assert "  output 0: float32 [2, 10] dim_order [0, 1] (planned), 80 bytes\n" in text
     assert "  input container:  T2#1#0(T1#1($),D0())\n  output container: $\n" in text
-    assert "    aten::addmm.out         3 calls\n" in text
-    assert "    aten::relu.out          2 calls\n" in text
+    assert "    aten::addmm.out  3 calls\n" in text
+    assert "    aten::relu.out   2 calls\n" in text
     assert "  delegates: none\n" in text
     assert "  planned memory: " in text and "    buffer 0 (memory_id 1): " in text
 
@@ -86,7 +87,7 @@ def test_inspect_text_and_json(tmp_path):
     assert m["inputs"][0]["sizes"] == [2, 32] and m["outputs"][0]["sizes"] == [2, 10]
     assert m["inputs"][0]["dim_order"] == [0, 1] and m["inputs"][0]["planned"]
     assert {op["name"]: op["calls"] for op in m["operators"]} == {
-        "aten::permute_copy.out": 3, "aten::addmm.out": 3, "aten::relu.out": 2}
+        "aten::addmm.out": 3, "aten::relu.out": 2}
     assert m["input_spec"] == "T2#1#0(T1#1($),D0())" and m["output_spec"] == "$"
     # The constant segment holds the 3 weights and 3 biases, each padded to 16 bytes.
     c = info["constants"]

@@ -1,0 +1,134 @@
+"""Front-end graph work before import: constant folding and the rewrites of
+list-valued ops, each checked against eager and against the operators that
+end up in the .pte."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+import ember
+from ember import EdgeCompileConfig
+from ember.errors import UnsupportedOpError
+from helpers import assert_close
+
+
+def _compile(model: nn.Module, args: tuple, **config):
+    ep = torch.export.export(model.eval(), args)
+    program = ember.to_edge(ep, compile_config=EdgeCompileConfig(**config)).to_executorch()
+    summary = ember._C.RuntimeModule.from_bytes(program.buffer).program_summary()
+    ops = {op["name"]: op["calls"] for op in summary["methods"][0]["operators"]}
+    return ember.runtime.load(program.buffer), ops, len(program.buffer)
+
+
+class Linear(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(16, 8, bias=False)
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+def test_linear_weight_is_stored_transposed():
+    x = torch.randn(4, 16)
+    model = Linear()
+    folded, ops, _ = _compile(model, (x,))
+    assert "aten::permute_copy.out" not in ops and ops == {"aten::mm.out": 1}
+    assert_close(folded.forward(x), model(x))
+    unfolded, ops, _ = _compile(model, (x,), fold_constants=False)
+    assert ops["aten::permute_copy.out"] == 1
+    assert_close(unfolded.forward(x), model(x))
+
+
+class CausalMask(nn.Module):
+    """A mask built from shapes alone (arange, comparisons, where): folded to
+    one constant even though Ember has no kernel for some of those ops."""
+
+    def forward(self, x):
+        n = x.shape[-1]
+        i = torch.arange(n)
+        mask = torch.where(i[None, :] <= i[:, None], 0.0, float("-inf"))
+        return torch.softmax(x + mask, dim=-1)
+
+
+def test_mask_from_shapes_is_one_constant():
+    x = torch.randn(2, 6, 6)
+    module, ops, _ = _compile(CausalMask(), (x,))
+    assert set(ops) == {"aten::add.out", "aten::_softmax.out"}
+    assert_close(module.forward(x), CausalMask()(x))
+
+
+def test_unfolded_mask_needs_its_ops():
+    # Without folding every op must have a kernel; the error names those that don't
+    # (or, once they all exist, the model compiles and matches eager).
+    x = torch.randn(2, 6, 6)
+    try:
+        module, ops, _ = _compile(CausalMask(), (x,), fold_constants=False)
+    except UnsupportedOpError as e:
+        assert "aten::arange.start_step" in str(e)
+    else:
+        assert "aten::arange.start_out" in ops
+        assert_close(module.forward(x), CausalMask()(x))
+
+
+class Broadcast(nn.Module):
+    """A small constant broadcast to a big result is not folded: the file
+    would grow by the result's size."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("row", torch.randn(1, 512))
+
+    def forward(self, x):
+        return x + self.row.expand(512, 512).clone()
+
+
+def test_growth_limit_keeps_big_results_out_of_the_file():
+    x = torch.randn(512, 512)
+    model = Broadcast()
+    module, ops, size = _compile(model, (x,))
+    assert "aten::expand_copy.out" in ops
+    assert size < 512 * 512 * 4 // 4
+    assert_close(module.forward(x), model(x))
+
+
+class Counter(nn.Module):
+    """A mutated buffer is state, never folded, even where its uses are pure."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("count", torch.zeros(3))
+        self.register_buffer("step", torch.ones(3))
+
+    def forward(self, x):
+        self.count.add_(self.step * 2)
+        return x + self.count
+
+
+def test_mutable_buffers_are_not_folded():
+    x = torch.zeros(3)
+    module, ops, _ = _compile(Counter(), (x,))
+    assert "aten::copy_" in ops
+    for expected in (2.0, 4.0, 6.0):
+        assert torch.equal(module.forward(x), torch.full((3,), expected))
+
+
+class Split(nn.Module):
+    def forward(self, x):
+        a, b, c = x.split([2, 3, 1], dim=-1)
+        d, e = x.unbind(0)
+        return a * 2, b + 1, c, d - e, torch.ops.aten.alias(x) + 0
+
+
+def test_split_unbind_and_alias_are_rewritten():
+    x = torch.randn(2, 6)
+    try:
+        module, ops, _ = _compile(Split(), (x,))
+    except UnsupportedOpError as e:  # until slice/select kernels exist
+        assert "split_with_sizes" not in str(e) and "unbind" not in str(e)
+        assert "alias" not in str(e)
+        pytest.skip(f"needs slice/select kernels: {e}")
+    assert not any("split" in op or "unbind" in op or "alias" in op for op in ops)
+    assert_close(module.forward(x), Split()(x))
