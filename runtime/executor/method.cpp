@@ -287,6 +287,21 @@ Error Method::resolve_instructions(MemoryAllocator* alloc) {
   return missing;
 }
 
+namespace {
+
+/// "[2, 3]" into buf (truncated to fit).
+void format_sizes(Span<const int32_t> sizes, char* buf, size_t n) {
+  size_t used = 0;
+  auto put = [&](const char* fmt, long v) {
+    if (used < n) used += static_cast<size_t>(std::snprintf(buf + used, n - used, fmt, v));
+  };
+  put("[", 0);
+  for (size_t d = 0; d < sizes.size(); ++d) put(d ? ", %ld" : "%ld", static_cast<long>(sizes[d]));
+  put("]", 0);
+}
+
+}  // namespace
+
 Result<Tensor*> Method::input_tensor(size_t i) const {
   EMBER_CHECK(i < num_inputs_, Error::InvalidArgument, "input %zu out of range (%zu inputs)", i,
               num_inputs_);
@@ -308,6 +323,26 @@ Error Method::set_input(size_t i, const Tensor& t) {
     EMBER_CHECK(t.dim_order()[d] == dst.dim_order()[d], Error::InvalidArgument,
                 "input %zu: dim order differs from the method's at position %d", i,
                 static_cast<int>(d));
+  }
+  Result<TensorInfo> info = meta().input_tensor_info(i);
+  if (!info.ok()) return info.error();
+  const Span<const int32_t> bound = info->sizes;
+  bool fits = bound.size() == static_cast<size_t>(t.dim());
+  bool same = fits;
+  for (int32_t d = 0; fits && d < t.dim(); ++d) {
+    fits = t.sizes()[d] <= bound[d];
+    same = same && t.sizes()[d] == bound[d];
+  }
+  if (!same) {
+    char given[96], expected[96];
+    format_sizes(t.sizes(), given, sizeof given);
+    format_sizes(bound, expected, sizeof expected);
+    EMBER_CHECK(dst.shape_dynamism() != ShapeDynamism::Static, Error::InvalidArgument,
+                "input %zu: sizes %s given, the method takes %s (static shape)", i, given,
+                expected);
+    EMBER_CHECK(fits, Error::InvalidArgument,
+                "input %zu: sizes %s exceed the upper bound %s of this dynamic input", i, given,
+                expected);
   }
   const Error resized = dst.resize(t.sizes());
   EMBER_CHECK(resized == Error::Ok, Error::InvalidArgument,

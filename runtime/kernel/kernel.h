@@ -74,7 +74,12 @@ bool has_kernel(const char* name);
 size_t num_registered_kernels();
 const Kernel* registered_kernel(size_t i);
 
-/// Register every portable kernel (runtime/kernels/portable). Idempotent.
+/// Register every portable kernel (runtime/kernels/portable), and the prim
+/// ops with them. Idempotent.
 Error register_portable_kernels();
+
+/// Register the prim ops of dynamic shapes (runtime/kernels/prim): sym_size,
+/// sym_numel, executorch_prim::* SymInt arithmetic and et_view. Idempotent.
+Error register_prim_ops();
 
 }  // namespace ember

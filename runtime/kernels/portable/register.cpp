@@ -67,6 +67,8 @@ bool g_registered = false;
 
 Error register_portable_kernels() {
   if (g_registered) return Error::Ok;
+  const Error prim = register_prim_ops();
+  if (prim != Error::Ok) return prim;
   const Error err = register_kernels(
       Span<const Kernel>(kPortableKernels, sizeof(kPortableKernels) / sizeof(kPortableKernels[0])));
   if (err == Error::Ok) g_registered = true;
