@@ -273,8 +273,38 @@ def _rewrite_alias(b: _Builder, node: torch.fx.Node) -> int:
     return b.tensor_ref(node.args[0], f"{op_name(node.target)} at {source_loc(node)}")
 
 
+def _contiguous_strides(shape: list[int]) -> list[int]:
+    strides, step = [], 1
+    for d in reversed(shape):
+        strides.append(step)
+        step *= max(d, 1)
+    return strides[::-1]
+
+
+def _rewrite_as_strided(b: _Builder, node: torch.fx.Node) -> int:
+    """as_strided that only reinterprets a dense tensor: the identity or a view.
+
+    Ember's tensors are dense in their dim order, so an as_strided whose
+    strides are the dense strides of its sizes (size-1 dims aside) over the
+    same number of elements is a view; any other is rejected, naming it."""
+    self_, size, stride = node.args[0], list(node.args[1]), list(node.args[2])
+    offset = node.args[3] if len(node.args) > 3 else node.kwargs.get("storage_offset")
+    src = self_.meta["val"]
+    dense = _contiguous_strides(size)
+    same_layout = all(st == ds for n, st, ds in zip(size, stride, dense, strict=True) if n != 1)
+    if (offset or 0) != 0 or not same_layout or src.numel() != node.meta["val"].numel():
+        raise CompileError(
+            f"aten::as_strided.default at {source_loc(node)}: sizes {size} with strides {stride} "
+            f"(storage offset {offset or 0}) over a {list(src.shape)} tensor is not a view of "
+            "dense memory; only as_strided calls that reinterpret a dense tensor are supported")
+    if size == list(src.shape):
+        return _rewrite_alias(b, node)
+    return _emit(b, node, torch.ops.aten.view.default, (self_, size), node.meta["val"])
+
+
 # Ops the front end rewrites into others (or removes) before import.
 _REWRITES = {
+    torch.ops.aten.as_strided.default: _rewrite_as_strided,
     torch.ops.aten.split_with_sizes.default: _rewrite_split,
     torch.ops.aten.unbind.int: _rewrite_unbind,
     torch.ops.aten.alias.default: _rewrite_alias,

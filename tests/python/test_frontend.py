@@ -132,3 +132,34 @@ def test_split_unbind_and_alias_are_rewritten():
         pytest.skip(f"needs slice/select kernels: {e}")
     assert not any("split" in op or "unbind" in op or "alias" in op for op in ops)
     assert_close(module.forward(x), Split()(x))
+
+
+class PoolChannelsLast(nn.Module):
+    """Average pooling of a channels-last tensor exports as mean + as_strided
+    (ConvNeXt's head does this): a view of dense memory, compiled as one."""
+
+    def forward(self, x):
+        return torch.nn.functional.adaptive_avg_pool2d(x, 1).flatten(1)
+
+
+def test_as_strided_that_reinterprets_dense_memory_is_a_view():
+    x = torch.randn(2, 8, 5, 5).contiguous(memory_format=torch.channels_last)
+    ep = torch.export.export(PoolChannelsLast(), (x,)).run_decompositions()
+    assert any("as_strided" in str(n.target) for n in ep.graph.nodes)
+    module, ops, _ = _compile(PoolChannelsLast(), (x,))
+    assert not any("as_strided" in op for op in ops)
+    assert_close(module.forward(x), PoolChannelsLast()(x))
+
+
+class Windows(nn.Module):
+    """as_strided that makes overlapping windows: not a view, rejected."""
+
+    def forward(self, x):
+        return torch.as_strided(x, (3, 4), (2, 1)) * 2
+
+
+def test_as_strided_overlapping_windows_are_rejected_with_the_call_named():
+    with pytest.raises(ember.errors.CompileError,
+                       match=r"aten::as_strided.default at .*test_frontend.py:\d+ in forward: "
+                             r"sizes \[3, 4\] with strides \[2, 1\]"):
+        _compile(Windows(), (torch.randn(10),))

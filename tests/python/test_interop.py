@@ -345,3 +345,33 @@ def test_executorch_imported_first(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).parent))
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
     assert out.returncode == 0 and out.stdout.strip().endswith("ok"), out.stderr[-3000:]
+
+
+class DynamicReshape(nn.Module):
+    """Sizes read at run time: view to (b*s, d) and back, then a reduction."""
+
+    def forward(self, x):
+        b, s, d = x.shape
+        y = x.view(b * s, d) * 2
+        return y.view(b, s, d).sum(-1)
+
+
+def test_executorch_dynamic_shape_file_runs_in_ember_at_every_size_within_bounds():
+    # ExecuTorch writes DYNAMIC_BOUND tensors, aten::sym_size.int,
+    # executorch_prim::mul.Scalar and executorch_prim::et_view.default.
+    from torch.export import Dim
+
+    model = DynamicReshape().eval()
+    ep = torch.export.export(model, (torch.randn(2, 8, 4),),
+                             dynamic_shapes={"x": {0: Dim("b", max=4), 1: Dim("s", max=16)}})
+    module = ember.runtime.load(et_to_edge(ep).to_executorch().buffer)
+    for shape in [(2, 8, 4), (1, 3, 4), (4, 16, 4), (3, 1, 4), (1, 1, 4)]:
+        x = torch.randn(*shape)
+        got = module.forward(x)
+        assert got.shape == shape[:2]
+        torch.testing.assert_close(got, model(x), rtol=TOL, atol=TOL)
+    with pytest.raises(EmberRuntimeError,
+                       match=r"input 0: sizes \[5, 8, 4\] exceed the upper bound \[4, 16, 4\]"):
+        module.forward(torch.randn(5, 8, 4))
+    with pytest.raises(EmberRuntimeError, match="input 0: rank 2 given, 3 expected"):
+        module.forward(torch.randn(4, 4))
