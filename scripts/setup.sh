@@ -31,7 +31,9 @@ fi
 
 # 2. The virtual environment and Python packages. torch is pinned first so
 #    that nothing installed after it can resolve another (CUDA) build.
-PY_PACKAGES=(numpy pytest lit pybind11 scikit-build-core pyyaml)
+# transformers builds the zoo's language and vision models from configs (tests/models);
+# pinned because export of its models changes between releases.
+PY_PACKAGES=(numpy pytest pytest-xdist lit pybind11 scikit-build-core pyyaml transformers==5.23.0)
 req_hash=$(printf '%s\n' torch==2.13.0 "${PY_PACKAGES[@]}" | sha1sum | cut -c1-12)
 if [ ! -x "$VENV/bin/python" ]; then
   log "creating $VENV"
