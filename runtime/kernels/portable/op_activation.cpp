@@ -1,9 +1,10 @@
-// Pointwise activations (relu, hardtanh, sigmoid, tanh, gelu) and softmax.
-// Inputs and outputs may use any dim order: map_unary walks strides when
-// the two orders differ.
+// Pointwise activations (relu, hardtanh, sigmoid, tanh, gelu, leaky_relu,
+// elu, clamp with Scalar or Tensor bounds) and softmax. Inputs and outputs
+// may use any dim order: map_unary and StridedLoop walk strides.
 #include <cmath>
 
 #include "runtime/kernels/portable/kernel_utils.h"
+#include "runtime/kernels/portable/op_unary.h"
 #include "runtime/kernels/portable/portable_kernels.h"
 
 namespace ember {
@@ -12,72 +13,229 @@ namespace {
 
 /// Shared prologue of a unary op: out gets self's dtype and sizes.
 bool prepare_unary(KernelContext& ctx, const char* op, const Tensor& self, Tensor& out) {
-  if (!check_dtype(ctx, op, "out", out, self.dtype())) return false;
-  int64_t sizes[kMaxRank];
-  tensor_sizes(self, sizes);
-  return resize_out(ctx, op, "out", out, sizes, self.dim());
+  return prepare_out(ctx, op, self, out, self.dtype());
 }
 
-/// A float32-only unary op computing f(x).
-template <typename F>
-void float_unary(KernelContext& ctx, Span<EValue*> args, const char* op, F f) {
-  ArgReader r(ctx, args, op, 3);
-  Tensor* self = r.tensor(0, "self");
-  Tensor* out = r.tensor(1, "out");
-  if (!r.ok()) return;
-  if (!check_dtype(ctx, op, "self", *self, ScalarType::Float)) return;
-  if (!prepare_unary(ctx, op, *self, *out)) return;
-  map_unary<float, float>(*self, *out, f);
+/// min(max(x, lo), hi) over the bounds given, as torch's clamp: a NaN
+/// element or a NaN bound gives NaN; lo > hi gives hi.
+template <typename C>
+C clamp_value(C x, C lo, C hi, bool has_lo, bool has_hi) {
+  if (is_nan(x)) return x;
+  if (has_lo) {
+    if (is_nan(lo)) return lo;
+    if (x < lo) x = lo;
+  }
+  if (has_hi) {
+    if (is_nan(hi)) return hi;
+    if (x > hi) x = hi;
+  }
+  return x;
+}
+
+/// An element of In converted to the compute type C (bool gives 0 or 1).
+template <typename C, typename In>
+C to_compute(In x) {
+  return static_cast<C>(static_cast<opmath_t<In>>(x));
+}
+
+/// out (of dtype Out) = self clamped to Scalar bounds converted to Out;
+/// fails with InvalidArgument if a bound does not fit in Out (as torch).
+template <typename In, typename Out>
+void clamp_scalars(ArgReader& r, const Tensor& self, Tensor& out, const ScalarArg& lo,
+                   const ScalarArg& hi, bool has_lo, bool has_hi) {
+  Out lo_v{}, hi_v{};
+  const struct {
+    bool has;
+    const ScalarArg& arg;
+    Out* value;
+    const char* name;
+  } bounds[2] = {{has_lo, lo, &lo_v, "min"}, {has_hi, hi, &hi_v, "max"}};
+  for (const auto& b : bounds) {
+    if (b.has && !b.arg.to(b.value)) {
+      r.fail(Error::InvalidArgument, "%s = %g cannot be converted to %s without overflow", b.name,
+             b.arg.is_float ? b.arg.d : static_cast<double>(b.arg.i),
+             scalar_type_name(out.dtype()));
+      return;
+    }
+  }
+  using C = opmath_t<Out>;
+  const C l = static_cast<C>(lo_v);
+  const C h = static_cast<C>(hi_v);
+  map_unary<In, Out>(self, out, [=](In x) -> Out {
+    return static_cast<Out>(clamp_value(to_compute<C>(x), l, h, has_lo, has_hi));
+  });
+}
+
+/// A Scalar argument converted to the compute type of a floating self
+/// (float, or double for float64); false (logged) if it overflows it.
+struct OpMathScalar {
+  float f = 0.0f;
+  double d = 0.0;
+  template <typename C>
+  C get() const {
+    if constexpr (std::is_same<C, double>::value) {
+      return d;
+    } else {
+      return f;
+    }
+  }
+};
+
+bool read_opmath_scalar(ArgReader& r, Span<EValue*> args, size_t i, const char* name,
+                        ScalarType dtype, OpMathScalar* out) {
+  const ScalarArg s = read_scalar_arg(r, args, i, name);
+  if (!r.ok()) return false;
+  const bool fits = dtype == ScalarType::Double ? s.to(&out->d) : s.to(&out->f);
+  if (!fits) {
+    r.fail(Error::InvalidArgument, "%s = %g overflows the compute type of %s", name, s.d,
+           scalar_type_name(dtype));
+  }
+  return fits;
+}
+
+/// torch's promote_types over the dtypes the kernels know: bool < integers <
+/// floats; uint8 with int8 gives int16; float16 with bfloat16 gives float32.
+ScalarType promote_types(ScalarType a, ScalarType b) {
+  if (a == b || b == ScalarType::Bool) return a;
+  if (a == ScalarType::Bool) return b;
+  const bool fa = is_floating_type(a);
+  if (fa != is_floating_type(b)) return fa ? a : b;
+  if (fa) {
+    auto rank = [](ScalarType t) {
+      return t == ScalarType::Double ? 2 : t == ScalarType::Float ? 1 : 0;
+    };
+    if (rank(a) == 0 && rank(b) == 0) return ScalarType::Float;  // Half with BFloat16
+    return rank(a) > rank(b) ? a : b;
+  }
+  if (a == ScalarType::Byte || b == ScalarType::Byte) {
+    const ScalarType other = a == ScalarType::Byte ? b : a;
+    return other == ScalarType::Char ? ScalarType::Short : other;
+  }
+  return element_size(a) > element_size(b) ? a : b;
+}
+
+/// torch's result_type of tensors: the tensors with dims decide, unless a
+/// 0-d tensor is of a higher category (bool < integer < float).
+ScalarType result_type(const Tensor* const* tensors, int n) {
+  bool has_dim = false, has_zero = false;
+  ScalarType dim = ScalarType::Bool, zero = ScalarType::Bool;
+  for (int k = 0; k < n; ++k) {
+    if (tensors[k] == nullptr) continue;
+    bool& has = tensors[k]->dim() > 0 ? has_dim : has_zero;
+    ScalarType& t = tensors[k]->dim() > 0 ? dim : zero;
+    t = has ? promote_types(t, tensors[k]->dtype()) : tensors[k]->dtype();
+    has = true;
+  }
+  if (!has_dim) return zero;
+  if (!has_zero || is_floating_type(dim)) return dim;
+  if (dim == ScalarType::Bool || is_floating_type(zero)) return promote_types(dim, zero);
+  return dim;
+}
+
+bool is_known_dtype(ScalarType t) {
+  bool known = false;
+  EMBER_SWITCH_ALL(t, (void)0, known = sizeof(CTYPE) > 0);
+  return known;
+}
+
+/// Element i of `data` (of `dtype`) converted to the compute type C.
+template <typename C>
+C load_as(const void* data, ScalarType dtype, int64_t i) {
+  EMBER_SWITCH_ALL(dtype, (void)0,
+                   return to_compute<C>(load(static_cast<const CTYPE*>(data) + i)));
+  return C();
+}
+
+/// The clamp.Tensor loop for the result dtype Out: operands 1-3 of `loop`
+/// are self, min and max (a missing bound is never read).
+template <typename Out>
+void clamp_tensors(const StridedLoop& loop, const Tensor& self, const Tensor* lo,
+                   const Tensor* hi, Tensor& out) {
+  using C = opmath_t<Out>;
+  Out* dst = out.data_as<Out>();
+  loop.run([&](const int64_t* off, int64_t n, const int64_t* st) {
+    for (int64_t k = 0; k < n; ++k) {
+      const C x = load_as<C>(self.data(), self.dtype(), off[1] + k * st[1]);
+      const C l = lo ? load_as<C>(lo->data(), lo->dtype(), off[2] + k * st[2]) : C();
+      const C h = hi ? load_as<C>(hi->data(), hi->dtype(), off[3] + k * st[3]) : C();
+      const C y = clamp_value(x, l, h, lo != nullptr, hi != nullptr);
+      dst[off[0] + k * st[0]] = static_cast<Out>(y);
+    }
+  });
 }
 
 }  // namespace
 
 void relu_out(KernelContext& ctx, Span<EValue*> args) {
-  const char* op = "aten::relu.out";
-  ArgReader r(ctx, args, op, 3);
-  Tensor* self = r.tensor(0, "self");
-  Tensor* out = r.tensor(1, "out");
-  if (!r.ok()) return;
-  if (!prepare_unary(ctx, op, *self, *out)) return;
-  EMBER_SWITCH_REAL(
-      self->dtype(),
-      EMBER_KERNEL_CHECK(ctx, false, NotSupported, "%s: unsupported dtype %s", op,
-                         scalar_type_name(self->dtype())),
-      map_unary<CTYPE, CTYPE>(*self, *out, [](CTYPE x) -> CTYPE {
-        return x > CTYPE(0) ? x : (x != x ? x : CTYPE(0));  // NaN propagates
-      }));
+  same_dtype_kernel<true, false>(ctx, args, "aten::relu.out", [](auto x) {
+    using T = decltype(x);
+    return x > T(0) || is_nan(x) ? x : T(0);  // NaN propagates
+  });
 }
 
 void hardtanh_out(KernelContext& ctx, Span<EValue*> args) {
   const char* op = "aten::hardtanh.out";
   ArgReader r(ctx, args, op, 5);
   Tensor* self = r.tensor(0, "self");
-  const double lo = r.scalar(1, "min_val");
-  const double hi = r.scalar(2, "max_val");
+  const ScalarArg lo = read_scalar_arg(r, args, 1, "min_val");
+  const ScalarArg hi = read_scalar_arg(r, args, 2, "max_val");
   Tensor* out = r.tensor(3, "out");
   if (!r.ok()) return;
+  const ScalarType in = self->dtype();
+  if (in == ScalarType::Bool) return fail_dtype(r, *self);
+  const bool negative = (lo.is_float ? lo.d < 0 : lo.i < 0) || (hi.is_float ? hi.d < 0 : hi.i < 0);
+  EMBER_KERNEL_CHECK(ctx, in != ScalarType::Byte || !negative, InvalidArgument,
+                     "%s: cannot do hardtanh on an unsigned type with negative limits", op);
   if (!prepare_unary(ctx, op, *self, *out)) return;
-  EMBER_SWITCH_REAL(
-      self->dtype(),
-      EMBER_KERNEL_CHECK(ctx, false, NotSupported, "%s: unsupported dtype %s", op,
-                         scalar_type_name(self->dtype())),
-      {
-        const CTYPE l = static_cast<CTYPE>(lo);
-        const CTYPE h = static_cast<CTYPE>(hi);
-        map_unary<CTYPE, CTYPE>(*self, *out, [l, h](CTYPE x) -> CTYPE {
-          if (x != x) return x;
-          return x < l ? l : (x > h ? h : x);
-        });
-      });
+  EMBER_SWITCH_ALL(in, fail_dtype(r, *self),
+                   clamp_scalars<CTYPE, CTYPE>(r, *self, *out, lo, hi, true, true));
 }
 
 void sigmoid_out(KernelContext& ctx, Span<EValue*> args) {
-  float_unary(ctx, args, "aten::sigmoid.out",
-              [](float x) { return 1.0f / (1.0f + std::exp(-x)); });
+  float_math_kernel(ctx, args, "aten::sigmoid.out", [](auto x) {
+    using C = decltype(x);
+    return C(1) / (C(1) + std::exp(-x));
+  });
 }
 
 void tanh_out(KernelContext& ctx, Span<EValue*> args) {
-  float_unary(ctx, args, "aten::tanh.out", [](float x) { return std::tanh(x); });
+  float_math_kernel(ctx, args, "aten::tanh.out", [](auto x) { return std::tanh(x); });
+}
+
+void leaky_relu_out(KernelContext& ctx, Span<EValue*> args) {
+  const char* op = "aten::leaky_relu.out";
+  ArgReader r(ctx, args, op, 4);
+  Tensor* self = r.tensor(0, "self");
+  Tensor* out = r.tensor(2, "out");
+  if (!r.ok()) return;
+  OpMathScalar slope;
+  if (!read_opmath_scalar(r, args, 1, "negative_slope", self->dtype(), &slope)) return;
+  if (!prepare_unary(ctx, op, *self, *out)) return;
+  map_floating(r, *self, *out, [slope](auto x) {
+    using C = decltype(x);
+    return x > C(0) ? x : x * slope.get<C>();
+  });
+}
+
+void elu_out(KernelContext& ctx, Span<EValue*> args) {
+  const char* op = "aten::elu.out";
+  ArgReader r(ctx, args, op, 6);
+  Tensor* self = r.tensor(0, "self");
+  Tensor* out = r.tensor(4, "out");
+  if (!r.ok()) return;
+  OpMathScalar alpha, scale, input_scale;
+  if (!read_opmath_scalar(r, args, 1, "alpha", self->dtype(), &alpha) ||
+      !read_opmath_scalar(r, args, 2, "scale", self->dtype(), &scale) ||
+      !read_opmath_scalar(r, args, 3, "input_scale", self->dtype(), &input_scale)) {
+    return;
+  }
+  if (!prepare_unary(ctx, op, *self, *out)) return;
+  // As torch: x <= 0 ? (exp(x * input_scale) - 1) * alpha * scale : x * scale.
+  map_floating(r, *self, *out, [=](auto x) {
+    using C = decltype(x);
+    const C neg_coef = alpha.get<C>() * scale.get<C>();
+    return x <= C(0) ? std::expm1(x * input_scale.get<C>()) * neg_coef : x * scale.get<C>();
+  });
 }
 
 void gelu_out(KernelContext& ctx, Span<EValue*> args) {
@@ -92,20 +250,104 @@ void gelu_out(KernelContext& ctx, Span<EValue*> args) {
   EMBER_KERNEL_CHECK(ctx, !has_mode || use_tanh || string_equals(approximate, "none"),
                      InvalidArgument, "%s: approximate must be \"none\" or \"tanh\", got \"%.*s\"",
                      op, static_cast<int>(approximate.size()), approximate.data());
-  if (!check_dtype(ctx, op, "self", *self, ScalarType::Float)) return;
   if (!prepare_unary(ctx, op, *self, *out)) return;
-  if (use_tanh) {
-    const float k_beta = 0.7978845608028654f;  // sqrt(2 / pi)
-    const float k_kappa = 0.044715f;
-    map_unary<float, float>(*self, *out, [=](float x) {
-      const float inner = k_beta * (x + k_kappa * x * x * x);
-      return 0.5f * x * (1.0f + std::tanh(inner));
-    });
-  } else {
-    const float k_alpha = 0.7071067811865476f;  // 1 / sqrt(2)
-    map_unary<float, float>(*self, *out,
-                            [=](float x) { return x * 0.5f * (1.0f + std::erf(x * k_alpha)); });
+  map_floating(r, *self, *out, [use_tanh](auto x) {
+    using C = decltype(x);
+    if (use_tanh) {
+      const C beta = C(0.7978845608028654);  // sqrt(2 / pi)
+      const C kappa = C(0.044715);
+      return C(0.5) * x * (C(1) + std::tanh(beta * (x + kappa * x * x * x)));
+    }
+    return x * C(0.5) * (C(1) + std::erf(x * C(0.7071067811865476)));  // 1 / sqrt(2)
+  });
+}
+
+void clamp_out(KernelContext& ctx, Span<EValue*> args) {
+  const char* op = "aten::clamp.out";
+  ArgReader r(ctx, args, op, 5);
+  Tensor* self = r.tensor(0, "self");
+  const bool has_lo = r.ok() && !arg_is_none(args, 1);
+  const bool has_hi = r.ok() && !arg_is_none(args, 2);
+  const ScalarArg lo = has_lo ? read_scalar_arg(r, args, 1, "min") : ScalarArg();
+  const ScalarArg hi = has_hi ? read_scalar_arg(r, args, 2, "max") : ScalarArg();
+  Tensor* out = r.tensor(3, "out");
+  if (!r.ok()) return;
+  EMBER_KERNEL_CHECK(ctx, has_lo || has_hi, InvalidArgument,
+                     "%s: at least one of min and max must be given", op);
+  // The result dtype as torch's promotion of self with the bounds: an integer
+  // or bool tensor with a float bound gives float32, a bool tensor with an
+  // int bound int64.
+  const ScalarType in = self->dtype();
+  const bool float_bound = (has_lo && lo.is_float) || (has_hi && hi.is_float);
+  const bool int_bound = (has_lo && !lo.is_float && !lo.is_bool) ||
+                         (has_hi && !hi.is_float && !hi.is_bool);
+  ScalarType result = in;
+  if (!is_floating_type(in) && float_bound) {
+    result = ScalarType::Float;
+  } else if (in == ScalarType::Bool && int_bound) {
+    result = ScalarType::Long;
   }
+  EMBER_KERNEL_CHECK(ctx, result != ScalarType::Bool, NotSupported,
+                     "%s: a bool tensor needs int or float bounds", op);
+  if (!is_known_dtype(in)) return fail_dtype(r, *self);
+  if (!prepare_out(ctx, op, *self, *out, result)) return;
+  if (result == in) {
+    EMBER_SWITCH_ALL(in, fail_dtype(r, *self),
+                     clamp_scalars<CTYPE, CTYPE>(r, *self, *out, lo, hi, has_lo, has_hi));
+  } else if (result == ScalarType::Float) {
+    EMBER_SWITCH_ALL(in, fail_dtype(r, *self),
+                     clamp_scalars<CTYPE, float>(r, *self, *out, lo, hi, has_lo, has_hi));
+  } else {
+    clamp_scalars<bool, int64_t>(r, *self, *out, lo, hi, has_lo, has_hi);
+  }
+}
+
+void clamp_tensor_out(KernelContext& ctx, Span<EValue*> args) {
+  const char* op = "aten::clamp.Tensor_out";
+  ArgReader r(ctx, args, op, 5);
+  Tensor* self = r.tensor(0, "self");
+  Tensor* lo = r.optional_tensor(1, "min");
+  Tensor* hi = r.optional_tensor(2, "max");
+  Tensor* out = r.tensor(3, "out");
+  if (!r.ok()) return;
+  EMBER_KERNEL_CHECK(ctx, lo != nullptr || hi != nullptr, InvalidArgument,
+                     "%s: at least one of min and max must be given", op);
+  const Tensor* operands[3] = {self, lo, hi};
+  const char* names[3] = {"self", "min", "max"};
+  for (int k = 0; k < 3; ++k) {
+    EMBER_KERNEL_CHECK(ctx, operands[k] == nullptr || is_known_dtype(operands[k]->dtype()),
+                       NotSupported, "%s: unsupported dtype %s for %s", op,
+                       scalar_type_name(operands[k]->dtype()), names[k]);
+  }
+  const ScalarType result = result_type(operands, 3);
+  EMBER_KERNEL_CHECK(ctx, result != ScalarType::Bool, NotSupported,
+                     "%s: clamp of bool tensors is not supported", op);
+  if (!check_dtype(ctx, op, "out", *out, result)) return;
+
+  // Broadcast self, min and max together (an absent bound broadcasts as self).
+  int64_t sizes[kMaxRank];
+  int ndim = 0;
+  int32_t partial[kMaxRank];
+  const Tensor& a = lo ? *lo : *self;
+  const Tensor& b = hi ? *hi : *self;
+  bool ok = broadcast_shapes(self->sizes(), a.sizes(), sizes, &ndim);
+  for (int d = 0; ok && d < ndim; ++d) partial[d] = static_cast<int32_t>(sizes[d]);
+  ok = ok && broadcast_shapes(Span<const int32_t>(partial, static_cast<size_t>(ndim)), b.sizes(),
+                              sizes, &ndim);
+  EMBER_KERNEL_CHECK(ctx, ok, InvalidArgument, "%s: shapes %s, %s and %s do not broadcast", op,
+                     sizes_text(self->sizes()).text, sizes_text(a.sizes()).text,
+                     sizes_text(b.sizes()).text);
+  if (!resize_out(ctx, op, "out", *out, sizes, ndim)) return;
+
+  int64_t strides[4][kMaxRank] = {};
+  tensor_strides(*out, strides[0]);
+  broadcast_strides(*self, ndim, sizes, strides[1]);
+  if (lo) broadcast_strides(*lo, ndim, sizes, strides[2]);
+  if (hi) broadcast_strides(*hi, ndim, sizes, strides[3]);
+  const int64_t* stride_ptrs[4] = {strides[0], strides[1], strides[2], strides[3]};
+  StridedLoop loop;
+  loop.init(ndim, sizes, 4, stride_ptrs);
+  EMBER_SWITCH_ALL(result, fail_dtype(r, *self), clamp_tensors<CTYPE>(loop, *self, lo, hi, *out));
 }
 
 void softmax_out(KernelContext& ctx, Span<EValue*> args) {

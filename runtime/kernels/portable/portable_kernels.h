@@ -19,11 +19,6 @@ void div_out(KernelContext& ctx, Span<EValue*> args);       ///< aten::div.out (
 void div_out_mode(KernelContext& ctx, Span<EValue*> args);  ///< aten::div.out_mode
 
 // op_activation.cpp
-void relu_out(KernelContext& ctx, Span<EValue*> args);      ///< aten::relu.out: float32, int32, int64
-void hardtanh_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::hardtanh.out: float32, int32, int64
-void sigmoid_out(KernelContext& ctx, Span<EValue*> args);   ///< aten::sigmoid.out: float32
-void tanh_out(KernelContext& ctx, Span<EValue*> args);      ///< aten::tanh.out: float32
-void gelu_out(KernelContext& ctx, Span<EValue*> args);      ///< aten::gelu.out: float32
 void softmax_out(KernelContext& ctx, Span<EValue*> args);   ///< aten::_softmax.out: float32
 
 // op_batch_norm.cpp
@@ -70,6 +65,57 @@ void copy_(KernelContext& ctx, Span<EValue*> args);
 void index_put_out(KernelContext& ctx, Span<EValue*> args);
 
 // ---- unary: unary math and activations (op_unary.cpp, op_activation.cpp)
+// Dtype groups: "floats" = float32, float64, float16, bfloat16 (16-bit ones
+// computed in float); "integers" = int64, int32, int16, int8, uint8.
+// op_unary.cpp, float results: floats keep their dtype; integers and bool give float32.
+void exp_out(KernelContext& ctx, Span<EValue*> args);         ///< aten::exp.out
+void expm1_out(KernelContext& ctx, Span<EValue*> args);       ///< aten::expm1.out
+void log_out(KernelContext& ctx, Span<EValue*> args);         ///< aten::log.out
+void log1p_out(KernelContext& ctx, Span<EValue*> args);       ///< aten::log1p.out
+void log2_out(KernelContext& ctx, Span<EValue*> args);        ///< aten::log2.out
+void sqrt_out(KernelContext& ctx, Span<EValue*> args);        ///< aten::sqrt.out
+void rsqrt_out(KernelContext& ctx, Span<EValue*> args);       ///< aten::rsqrt.out
+void reciprocal_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::reciprocal.out
+void sin_out(KernelContext& ctx, Span<EValue*> args);         ///< aten::sin.out
+void cos_out(KernelContext& ctx, Span<EValue*> args);         ///< aten::cos.out
+void tan_out(KernelContext& ctx, Span<EValue*> args);         ///< aten::tan.out
+void atan_out(KernelContext& ctx, Span<EValue*> args);        ///< aten::atan.out
+void asin_out(KernelContext& ctx, Span<EValue*> args);        ///< aten::asin.out
+void acos_out(KernelContext& ctx, Span<EValue*> args);        ///< aten::acos.out
+void sinh_out(KernelContext& ctx, Span<EValue*> args);        ///< aten::sinh.out
+void cosh_out(KernelContext& ctx, Span<EValue*> args);        ///< aten::cosh.out
+void erf_out(KernelContext& ctx, Span<EValue*> args);         ///< aten::erf.out
+// op_unary.cpp, out has self's dtype: floats and integers (integers wrap, and
+// are their own floor, ceil, trunc and round).
+void neg_out(KernelContext& ctx, Span<EValue*> args);    ///< aten::neg.out
+void abs_out(KernelContext& ctx, Span<EValue*> args);    ///< aten::abs.out
+void floor_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::floor.out
+void ceil_out(KernelContext& ctx, Span<EValue*> args);   ///< aten::ceil.out
+void trunc_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::trunc.out
+void round_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::round.out (half to even)
+/// aten::round.decimals_out: floats.
+void round_decimals_out(KernelContext& ctx, Span<EValue*> args);
+void sign_out(KernelContext& ctx, Span<EValue*> args);         ///< aten::sign.out: also bool
+/// aten::bitwise_not.out: integers and bool.
+void bitwise_not_out(KernelContext& ctx, Span<EValue*> args);
+// op_unary.cpp, bool results: every dtype.
+void isnan_out(KernelContext& ctx, Span<EValue*> args);        ///< aten::isnan.out
+void isinf_out(KernelContext& ctx, Span<EValue*> args);        ///< aten::isinf.out
+void logical_not_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::logical_not.out
+// op_activation.cpp
+void relu_out(KernelContext& ctx, Span<EValue*> args);        ///< aten::relu.out: floats, integers
+void hardtanh_out(KernelContext& ctx, Span<EValue*> args);    ///< aten::hardtanh.out: as relu
+void sigmoid_out(KernelContext& ctx, Span<EValue*> args);     ///< aten::sigmoid.out: as exp
+void tanh_out(KernelContext& ctx, Span<EValue*> args);        ///< aten::tanh.out: as exp
+void gelu_out(KernelContext& ctx, Span<EValue*> args);        ///< aten::gelu.out: floats
+void leaky_relu_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::leaky_relu.out: floats
+void elu_out(KernelContext& ctx, Span<EValue*> args);         ///< aten::elu.out: floats
+/// aten::clamp.out: every dtype; integers or bool with a float bound give
+/// float32, bool with int bounds int64; a bound must fit the result dtype.
+void clamp_out(KernelContext& ctx, Span<EValue*> args);
+/// aten::clamp.Tensor_out: every dtype; self, min and max broadcast and
+/// promote as in torch (bool results are not supported).
+void clamp_tensor_out(KernelContext& ctx, Span<EValue*> args);
 // ---- end unary
 
 // ---- binary: binary arithmetic, comparisons, logical and bitwise ops (op_elementwise.cpp)

@@ -11,10 +11,10 @@ func.func @ok(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
 // -----
 
 // An element type no kernel of the op takes.
-func.func @f64_sigmoid(%x: tensor<2x3xf64>) -> tensor<2x3xf64> {
-  // expected-error @+1 {{'edge.sigmoid' op has no kernel for element type 'f64' (kernels take f32)}}
-  %y = edge.sigmoid %x : (tensor<2x3xf64>) -> tensor<2x3xf64>
-  return %y : tensor<2x3xf64>
+func.func @i64_gelu(%x: tensor<2x3xi64>) -> tensor<2x3xi64> {
+  // expected-error @+1 {{'edge.gelu' op has no kernel for element type 'i64' (kernels take f32, f16, bf16, f64)}}
+  %y = edge.gelu %x {approximate = "none"} : (tensor<2x3xi64>) -> tensor<2x3xi64>
+  return %y : tensor<2x3xi64>
 }
 
 // -----
