@@ -125,6 +125,21 @@ void clamp_tensor_out(KernelContext& ctx, Span<EValue*> args);
 // ---- end reduction
 
 // ---- shape: shape, data movement, creation and resampling (op_shape.cpp, op_create.cpp, op_upsample.cpp)
+// op_shape.cpp: any dtype (same in and out).
+void slice_copy_tensor_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::slice_copy.Tensor_out
+void select_copy_int_out(KernelContext& ctx, Span<EValue*> args);    ///< aten::select_copy.int_out
+void alias_copy_out(KernelContext& ctx, Span<EValue*> args);         ///< aten::alias_copy.out
+void constant_pad_nd_out(KernelContext& ctx, Span<EValue*> args);    ///< aten::constant_pad_nd.out
+void repeat_out(KernelContext& ctx, Span<EValue*> args);             ///< aten::repeat.out
+void flip_out(KernelContext& ctx, Span<EValue*> args);               ///< aten::flip.out
+// op_create.cpp: the out tensor's dtype, any (arange: not bool).
+void full_out(KernelContext& ctx, Span<EValue*> args);               ///< aten::full.out
+void full_like_out(KernelContext& ctx, Span<EValue*> args);          ///< aten::full_like.out
+void scalar_tensor_out(KernelContext& ctx, Span<EValue*> args);      ///< aten::scalar_tensor.out
+void arange_start_out(KernelContext& ctx, Span<EValue*> args);       ///< aten::arange.start_out
+// op_upsample.cpp: float32, float16, bfloat16; [N, C, H, W] in any dim order.
+void upsample_nearest2d_vec_out(KernelContext& ctx, Span<EValue*> args);   ///< aten::upsample_nearest2d.vec_out
+void upsample_bilinear2d_vec_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::upsample_bilinear2d.vec_out
 // ---- end shape
 
 // ---- indexing: indexing, gather/scatter, embedding (op_index.cpp)

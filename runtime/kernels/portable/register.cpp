@@ -88,6 +88,18 @@ const Kernel kPortableKernels[] = {
     // ---- end reduction
 
     // ---- shape
+    {"aten::slice_copy.Tensor_out", &slice_copy_tensor_out, KernelKey{}},
+    {"aten::select_copy.int_out", &select_copy_int_out, KernelKey{}},
+    {"aten::alias_copy.out", &alias_copy_out, KernelKey{}},
+    {"aten::constant_pad_nd.out", &constant_pad_nd_out, KernelKey{}},
+    {"aten::repeat.out", &repeat_out, KernelKey{}},
+    {"aten::flip.out", &flip_out, KernelKey{}},
+    {"aten::full.out", &full_out, KernelKey{}},
+    {"aten::full_like.out", &full_like_out, KernelKey{}},
+    {"aten::scalar_tensor.out", &scalar_tensor_out, KernelKey{}},
+    {"aten::arange.start_out", &arange_start_out, KernelKey{}},
+    {"aten::upsample_nearest2d.vec_out", &upsample_nearest2d_vec_out, KernelKey{}},
+    {"aten::upsample_bilinear2d.vec_out", &upsample_bilinear2d_vec_out, KernelKey{}},
     // ---- end shape
 
     // ---- indexing

@@ -189,9 +189,10 @@ TEST(Shape, Rejections) {
                                   ocat->ev()}),
             Error::InvalidArgument);
   auto yi = make_typed<int32_t>(ScalarType::Int, {2, 3}, std::vector<int32_t>(6, 0));
-  EXPECT_EQ(run("aten::cat.out", {v.tensors({x.get(), yi.get()}), v.integer(0), ocat->ev(),
-                                  ocat->ev()}),
-            Error::NotSupported);
+  auto ocat_i = make(ScalarType::Int, {4, 3});
+  EXPECT_EQ(run("aten::cat.out", {v.tensors({x.get(), yi.get()}), v.integer(0), ocat_i->ev(),
+                                  ocat_i->ev()}),
+            Error::NotSupported);  // float32 does not widen to int32
   EXPECT_EQ(run("aten::cat.out", {x->ev(), v.integer(0), ocat->ev(), ocat->ev()}),
             Error::InvalidArgument);  // not a TensorList
 }
