@@ -288,21 +288,36 @@ def _have(*ops: str) -> bool:
     return all(op in names for op in ops)
 
 
+@pytest.mark.skipif(not _have("aten::where.self"),
+                    reason="masked_fill lowers to where.self, which the binary family adds")
+def test_masked_fill_with_a_tensor_value():
+    """masked_fill with a 0-d tensor value (where.self over a constant):
+    a mask of self's shape, a broadcast one and one expanded to self's
+    shape (the attention-mask pattern), on float and int selves."""
+    x = torch.randn(2, 4, 5)
+    mask = torch.rand(2, 4, 5) > 0.5
+    row = torch.rand(2, 1, 5) > 0.5
+    ops = {
+        "same shape": lambda x, m, r: x.masked_fill(m, torch.tensor(3.0)),
+        "broadcast mask": lambda x, m, r: x.masked_fill(r, torch.tensor(float("-inf"))),
+        "expanded mask": lambda x, m, r: x.masked_fill(r.expand(2, 4, 5), torch.tensor(0.5)),
+        "int self": lambda x, m, r: x.long().masked_fill(m, torch.tensor(7)),
+    }
+    check_all(ops, x, mask, row)
+
+
 @pytest.mark.skipif(not _have("aten::where.self", "aten::scalar_tensor.default"),
-                    reason="masked_fill lowers to where.self and scalar_tensor, which other "
-                           "op families add")
-def test_masked_fill_end_to_end():
-    """masked_fill with a scalar and a 0-d tensor value, and with a mask
-    expanded to self's shape (the attention-mask pattern)."""
+                    reason="masked_fill with a Python scalar lowers to scalar_tensor and "
+                           "where.self, which other op families add")
+def test_masked_fill_with_a_scalar():
+    """masked_fill with a Python number, as models write it."""
     x = torch.randn(2, 4, 5)
     mask = torch.rand(2, 4, 5) > 0.5
     row = torch.rand(2, 1, 5) > 0.5
     ops = {
         "scalar": lambda x, m, r: x.masked_fill(m, -1.5),
-        "tensor value": lambda x, m, r: x.masked_fill(m, torch.tensor(3.0)),
-        "broadcast mask": lambda x, m, r: x.masked_fill(r, float("-inf")),
-        "expanded mask": lambda x, m, r: x.masked_fill(r.expand(2, 4, 5), 0.0),
-        "int self": lambda x, m, r: (x * 10).long().masked_fill(m, 7),
+        "-inf, expanded mask": lambda x, m, r: x.masked_fill(r.expand(2, 4, 5), float("-inf")),
+        "int self": lambda x, m, r: x.long().masked_fill(m, 7),
     }
     check_all(ops, x, mask, row)
 
