@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from torch.export import ExportedProgram
 from torch.export.graph_signature import InputKind, OutputKind
+from torch.fx.experimental.symbolic_shapes import free_unbacked_symbols
 
 from . import _C, _pytree
 from .errors import CompileError, UnsupportedOpError
@@ -83,10 +84,29 @@ def op_name(target: Any) -> str:
     return getattr(target, "__name__", str(target))
 
 
+def _check_static_sizes(programs: dict[str, ExportedProgram]) -> None:
+    """Raise CompileError at the first op whose output size depends on the
+    input's values (an unbacked size, e.g. x[mask]): static shapes cannot
+    express it, and the sym_size/assert nodes export adds for it would
+    otherwise be reported as missing operators."""
+    for ep in programs.values():
+        for node in ep.graph.nodes:
+            val = node.meta.get("val") if node.op == "call_function" else None
+            vals = val if isinstance(val, (tuple, list)) else [val]
+            if any(isinstance(v, torch.Tensor) and free_unbacked_symbols(v) for v in vals):
+                raise CompileError(
+                    f"{op_name(node.target)} at {source_loc(node)}: its output size depends on "
+                    "the input's values (e.g. x[mask] with a bool mask, nonzero, masked_select), "
+                    "and Ember compiles static shapes only; keep the shape with "
+                    "torch.where(mask, x, other) or x.masked_fill(~mask, value)")
+
+
 def check_supported(programs: dict[str, ExportedProgram], fold_constants: bool = True) -> None:
     """Raise UnsupportedOpError naming every operator Ember lacks, with counts
-    and source lines, before any other work. Operators that constant folding
+    and source lines, before any other work (and CompileError first for an
+    output whose size depends on the data). Operators that constant folding
     evaluates at compile time need no kernel."""
+    _check_static_sizes(programs)
     supported = _supported()
     missing: dict[str, list[str]] = defaultdict(list)
     for ep in programs.values():

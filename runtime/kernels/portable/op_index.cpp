@@ -1,15 +1,16 @@
-// aten::index_put.out: out = self, then out[indices] = values (or +=).
+// Advanced indexing as in ATen: aten::index.Tensor_out (out = self[indices])
+// and aten::index_put.out (out = self, then out[indices] = values, or +=).
 //
-// Advanced indexing as in ATen: `indices` is a Tensor?[] whose entries apply
-// to self's leading dims in order; None keeps a dim whole, an int64/int32
-// tensor indexes one dim, a bool (or uint8) mask of rank r indexes r dims
-// (its true positions, in row-major order). The index tensors broadcast
-// together to a shape B; the indexed region has shape B in place of the
-// indexed dims when those are adjacent, else B followed by the kept dims.
-// `values` broadcasts to that region. Negative indices count from the end;
+// `indices` is a Tensor?[] whose entries apply to self's leading dims in
+// order; None keeps a dim whole, an int64/int32 tensor indexes one dim, a
+// bool (or uint8) mask of rank r indexes r dims (its true positions, in
+// row-major order). The index tensors broadcast together to a shape B; the
+// indexed region R has shape B in place of the indexed dims when those are
+// adjacent, else B followed by the kept dims. index gives R as its result;
+// index_put's `values` broadcast to R. Negative indices count from the end;
 // any index out of range fails the call before anything is written. With
 // accumulate=false a position named twice keeps one of its values; with
-// accumulate=true every value is added. `out` may alias self (in place).
+// accumulate=true every value is added. index_put's `out` may alias self.
 #include <cstdarg>
 #include <cstdio>
 #include <type_traits>
@@ -21,14 +22,15 @@ namespace ember {
 namespace portable {
 namespace {
 
-constexpr const char* kOp = "aten::index_put.out";
+constexpr const char* kIndexOp = "aten::index.Tensor_out";
+constexpr const char* kIndexPutOp = "aten::index_put.out";
 
-/// Log "aten::index_put.out: <message>", fail the call with `err`, return false.
-__attribute__((format(printf, 3, 4))) bool reject(KernelContext& ctx, Error err, const char* fmt,
-                                                  ...) {
+/// Log "<op>: <message>", fail the call with `err`, return false.
+__attribute__((format(printf, 4, 5))) bool reject(KernelContext& ctx, const char* op, Error err,
+                                                  const char* fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  fail_call(ctx, err, kOp, fmt, ap);
+  fail_call(ctx, err, op, fmt, ap);
   va_end(ap);
   return false;
 }
@@ -51,16 +53,16 @@ struct AdvancedIndex {
 
 /// The whole plan of one call, built and checked before anything is written.
 struct Plan {
+  const char* op = "";
   AdvancedIndex adv[kMaxRank];
   int num_adv = 0;
   int b_ndim = 0;
   int64_t b_sizes[kMaxRank] = {};
-  // The region R walked: for each of its dims, either a B dim or a kept self dim.
+  // The region R walked: each of its dims is either a B dim or a kept self dim.
   int r_ndim = 0;
   int64_t r_sizes[kMaxRank] = {};
-  int r_b_dim[kMaxRank] = {};       ///< B dim of R dim r, or -1
-  int64_t r_out_stride[kMaxRank] = {};  ///< out's stride for a kept dim, else 0
-  int64_t r_val_stride[kMaxRank] = {};  ///< values' broadcast stride
+  int r_b_dim[kMaxRank] = {};     ///< B dim of R dim r, or -1
+  int r_self_dim[kMaxRank] = {};  ///< self dim of a kept R dim r, or -1
 };
 
 bool add_b_shape(Plan& p, const int64_t* sizes, int ndim) {
@@ -84,19 +86,21 @@ bool add_b_shape(Plan& p, const int64_t* sizes, int ndim) {
 /// become `rank` int64 index vectors of length N in temp memory.
 bool add_mask(KernelContext& ctx, Plan& p, const Tensor& self, const Tensor& mask, int dim) {
   const int rank = mask.dim();
-  if (rank == 0) return reject(ctx, Error::NotSupported, "0-d masks are not supported");
+  if (rank == 0) return reject(ctx, p.op, Error::NotSupported, "0-d masks are not supported");
   if (dim + rank > self.dim()) {
-    return reject(ctx, Error::InvalidArgument, "a mask of rank %d at dim %d does not fit self of "
-                  "rank %d", rank, dim, static_cast<int>(self.dim()));
+    return reject(ctx, p.op, Error::InvalidArgument, "a mask of rank %d at dim %d does not fit "
+                  "self of rank %d", rank, dim, static_cast<int>(self.dim()));
   }
   for (int j = 0; j < rank; ++j) {
     if (mask.size(j) != self.size(dim + j)) {
-      return reject(ctx, Error::InvalidArgument, "mask sizes %s do not match self's sizes %s at "
-                    "dim %d", sizes_text(mask.sizes()).text, sizes_text(self.sizes()).text,
+      return reject(ctx, p.op, Error::InvalidArgument, "mask sizes %s do not match self's sizes "
+                    "%s at dim %d", sizes_text(mask.sizes()).text, sizes_text(self.sizes()).text,
                     dim + j);
     }
   }
-  if (p.num_adv + rank > kMaxRank) return reject(ctx, Error::NotSupported, "too many indices");
+  if (p.num_adv + rank > kMaxRank) {
+    return reject(ctx, p.op, Error::NotSupported, "too many indices");
+  }
   int64_t sizes[kMaxRank], strides[kMaxRank];
   tensor_sizes(mask, sizes);
   tensor_strides(mask, strides);
@@ -118,7 +122,7 @@ bool add_mask(KernelContext& ctx, Plan& p, const Tensor& self, const Tensor& mas
     positions = static_cast<int64_t*>(ctx.allocate_temp(
         static_cast<size_t>(count) * static_cast<size_t>(rank) * sizeof(int64_t), 8));
     if (positions == nullptr) {
-      return reject(ctx, Error::MemoryAllocationFailed,
+      return reject(ctx, p.op, Error::MemoryAllocationFailed,
                     "no temp memory for the %lld true positions of a mask",
                     static_cast<long long>(count));
     }
@@ -140,21 +144,20 @@ bool add_mask(KernelContext& ctx, Plan& p, const Tensor& self, const Tensor& mas
   }
   const int64_t n[1] = {count};
   if (!add_b_shape(p, n, 1)) {
-    return reject(ctx, Error::InvalidArgument, "a mask with %lld true positions does not "
+    return reject(ctx, p.op, Error::InvalidArgument, "a mask with %lld true positions does not "
                   "broadcast with the other indices", static_cast<long long>(count));
   }
   return true;
 }
 
-/// Steps 1-3: read the indices, compute B and the region R, check values.
-bool make_plan(KernelContext& ctx, Plan& p, const Tensor& self, Span<EValue* const> indices,
-               const Tensor& values, const Tensor& out) {
+/// Steps 1-2: read the indices, compute B and the region R.
+bool make_plan(KernelContext& ctx, Plan& p, const Tensor& self, Span<EValue* const> indices) {
   // 1. Index entries over self's leading dims.
   int dim = 0;
   for (size_t k = 0; k < indices.size(); ++k) {
     const EValue* e = indices[k];
     if (dim >= self.dim()) {
-      return reject(ctx, Error::InvalidArgument, "%zu indices for self of rank %d",
+      return reject(ctx, p.op, Error::InvalidArgument, "%zu indices for self of rank %d",
                     indices.size(), static_cast<int>(self.dim()));
     }
     if (e == nullptr || e->is_none()) {
@@ -169,7 +172,7 @@ bool make_plan(KernelContext& ctx, Plan& p, const Tensor& self, Span<EValue* con
       continue;
     }
     if (dt != ScalarType::Long && dt != ScalarType::Int) {
-      return reject(ctx, Error::NotSupported,
+      return reject(ctx, p.op, Error::NotSupported,
                     "index %zu has dtype %s (int64, int32, bool or uint8 expected)", k,
                     scalar_type_name(dt));
     }
@@ -181,7 +184,7 @@ bool make_plan(KernelContext& ctx, Plan& p, const Tensor& self, Span<EValue* con
     tensor_sizes(t, a.sizes);
     tensor_strides(t, a.strides);
     if (!add_b_shape(p, a.sizes, a.ndim)) {
-      return reject(ctx, Error::InvalidArgument,
+      return reject(ctx, p.op, Error::InvalidArgument,
                     "index %zu of sizes %s does not broadcast with the other indices", k,
                     sizes_text(t.sizes()).text);
     }
@@ -200,7 +203,7 @@ bool make_plan(KernelContext& ctx, Plan& p, const Tensor& self, Span<EValue* con
   const int b_at = adjacent && p.num_adv > 0 ? p.adv[0].dim : 0;  // where B sits among R's dims
   const int kept = self.dim() - p.num_adv;
   if (p.b_ndim + kept > kMaxRank) {
-    return reject(ctx, Error::NotSupported, "the indexed region has rank %d (at most %d)",
+    return reject(ctx, p.op, Error::NotSupported, "the indexed region has rank %d (at most %d)",
                   p.b_ndim + kept, kMaxRank);
   }
   p.r_ndim = 0;
@@ -209,7 +212,7 @@ bool make_plan(KernelContext& ctx, Plan& p, const Tensor& self, Span<EValue* con
       for (int b = 0; b < p.b_ndim; ++b) {
         p.r_sizes[p.r_ndim] = p.b_sizes[b];
         p.r_b_dim[p.r_ndim] = b;
-        p.r_out_stride[p.r_ndim++] = 0;
+        p.r_self_dim[p.r_ndim++] = -1;
       }
     }
     if (d == self.dim()) break;
@@ -218,24 +221,7 @@ bool make_plan(KernelContext& ctx, Plan& p, const Tensor& self, Span<EValue* con
     if (indexed) continue;
     p.r_sizes[p.r_ndim] = self.size(d);
     p.r_b_dim[p.r_ndim] = -1;
-    p.r_out_stride[p.r_ndim++] = out.stride(d);
-  }
-  // 3. values must broadcast to R.
-  bool fits = values.dim() <= p.r_ndim;
-  for (int d = 0; fits && d < values.dim(); ++d) {
-    const int64_t s = values.size(d);
-    fits = s == 1 || s == p.r_sizes[d + p.r_ndim - values.dim()];
-  }
-  if (!fits) {
-    return reject(ctx, Error::InvalidArgument,
-                  "values of sizes %s do not broadcast to the indexed region %s",
-                  sizes_text(values.sizes()).text, sizes_text(p.r_sizes, p.r_ndim).text);
-  }
-  const int lead = p.r_ndim - values.dim();
-  for (int d = 0; d < p.r_ndim; ++d) {
-    const int vd = d - lead;
-    p.r_val_stride[d] =
-        vd < 0 || (values.size(vd) == 1 && p.r_sizes[d] != 1) ? 0 : values.stride(vd);
+    p.r_self_dim[p.r_ndim++] = d;
   }
   return true;
 }
@@ -258,7 +244,7 @@ void for_each_index(int ndim, const int64_t* sizes, F fn) {
   }
 }
 
-/// Step 4: every index in range (checked over B before any write).
+/// Step 3: every index in range (checked over each index tensor before any write).
 bool check_indices(KernelContext& ctx, const Plan& p, const Tensor& self) {
   bool ok = true;
   for (int k = 0; k < p.num_adv && ok; ++k) {
@@ -270,7 +256,7 @@ bool check_indices(KernelContext& ctx, const Plan& p, const Tensor& self) {
       for (int d = 0; d < a.ndim; ++d) off += index[d] * a.strides[d];
       const int64_t v = a.read(off);
       if (v < -size || v >= size) {
-        EMBER_LOG(Error, "%s: index %lld is out of bounds for dim %d of size %lld", kOp,
+        EMBER_LOG(Error, "%s: index %lld is out of bounds for dim %d of size %lld", p.op,
                   static_cast<long long>(v), a.dim, static_cast<long long>(size));
         ok = false;
       }
@@ -278,6 +264,79 @@ bool check_indices(KernelContext& ctx, const Plan& p, const Tensor& self) {
   }
   if (!ok) ctx.fail(Error::InvalidArgument);
   return ok;
+}
+
+/// The element offset in `t` (self, or out of self's sizes) of region
+/// position r. Every index is checked again as it is used: in a corrupted
+/// program an index tensor may share memory with `out`, so writes can change
+/// indices checked before. False (with the bad index and its dim) if one is
+/// now out of range.
+bool region_offset(const Plan& p, const int64_t* r, const Tensor& t, int64_t* offset,
+                   int64_t* bad, int* bad_dim) {
+  int64_t off = 0;
+  int64_t b_index[kMaxRank];
+  for (int d = 0; d < p.r_ndim; ++d) {
+    if (p.r_b_dim[d] >= 0) {
+      b_index[p.r_b_dim[d]] = r[d];
+    } else {
+      off += r[d] * t.stride(p.r_self_dim[d]);
+    }
+  }
+  for (int k = 0; k < p.num_adv; ++k) {
+    const AdvancedIndex& a = p.adv[k];
+    int64_t a_off = 0;
+    for (int d = 0; d < p.b_ndim; ++d) a_off += b_index[d] * a.b_strides[d];
+    int64_t i = a.read(a_off);
+    const int64_t size = t.size(a.dim);
+    if (i < -size || i >= size) {
+      *bad = i;
+      *bad_dim = a.dim;
+      return false;
+    }
+    if (i < 0) i += size;
+    off += i * t.stride(a.dim);
+  }
+  *offset = off;
+  return true;
+}
+
+/// index: out (of R's sizes, any dim order) = self at every region position.
+/// T is an unsigned type of the element size: elements are copied as bytes.
+/// Returns the first bad index's dim, or -1 when all were in range.
+template <typename T>
+int gather_region(const Plan& p, const Tensor& self, Tensor& out, int64_t* bad) {
+  const T* src = static_cast<const T*>(self.data());
+  T* dst = static_cast<T*>(out.mutable_data());
+  int bad_dim = -1;
+  for_each_index(p.r_ndim, p.r_sizes, [&](const int64_t* r) {
+    if (bad_dim >= 0) return;
+    int64_t src_off = 0;
+    if (!region_offset(p, r, self, &src_off, bad, &bad_dim)) return;
+    int64_t out_off = 0;
+    for (int d = 0; d < p.r_ndim; ++d) out_off += r[d] * out.stride(d);
+    dst[out_off] = src[src_off];
+  });
+  return bad_dim;
+}
+
+/// index_put's values broadcast to R: their strides over R (0 where broadcast).
+bool values_strides(KernelContext& ctx, const Plan& p, const Tensor& values, int64_t* strides) {
+  bool fits = values.dim() <= p.r_ndim;
+  for (int d = 0; fits && d < values.dim(); ++d) {
+    const int64_t s = values.size(d);
+    fits = s == 1 || s == p.r_sizes[d + p.r_ndim - values.dim()];
+  }
+  if (!fits) {
+    return reject(ctx, p.op, Error::InvalidArgument,
+                  "values of sizes %s do not broadcast to the indexed region %s",
+                  sizes_text(values.sizes()).text, sizes_text(p.r_sizes, p.r_ndim).text);
+  }
+  const int lead = p.r_ndim - values.dim();
+  for (int d = 0; d < p.r_ndim; ++d) {
+    const int vd = d - lead;
+    strides[d] = vd < 0 || (values.size(vd) == 1 && p.r_sizes[d] != 1) ? 0 : values.stride(vd);
+  }
+  return true;
 }
 
 /// Wrapping integer addition (no signed overflow), bool as "or".
@@ -293,41 +352,20 @@ T accumulate_value(T a, T b) {
   }
 }
 
-/// Step 6: scatter values into out over R. Every index is checked again as
-/// it is used: in a corrupted program an index tensor may share memory with
-/// `out`, so the writes (or step 5's copy) can change indices checked before.
-/// Returns the first bad index's dim, or -1 when all were in range.
+/// index_put's step 6: scatter values into out over R. Returns the first bad
+/// index's dim, or -1 when all were in range.
 template <typename T>
-int scatter(const Plan& p, const Tensor& values, Tensor& out, bool accumulate, int64_t* bad) {
+int scatter_region(const Plan& p, const Tensor& values, const int64_t* val_strides, Tensor& out,
+                   bool accumulate, int64_t* bad) {
   const T* v = values.data_as<const T>();
   T* o = out.data_as<T>();
   int bad_dim = -1;
   for_each_index(p.r_ndim, p.r_sizes, [&](const int64_t* r) {
     if (bad_dim >= 0) return;
-    int64_t out_off = 0, val_off = 0;
-    int64_t b_index[kMaxRank];
-    for (int d = 0; d < p.r_ndim; ++d) {
-      val_off += r[d] * p.r_val_stride[d];
-      if (p.r_b_dim[d] >= 0) {
-        b_index[p.r_b_dim[d]] = r[d];
-      } else {
-        out_off += r[d] * p.r_out_stride[d];
-      }
-    }
-    for (int k = 0; k < p.num_adv; ++k) {
-      const AdvancedIndex& a = p.adv[k];
-      int64_t off = 0;
-      for (int d = 0; d < p.b_ndim; ++d) off += b_index[d] * a.b_strides[d];
-      int64_t i = a.read(off);
-      const int64_t size = out.size(a.dim);
-      if (i < -size || i >= size) {
-        bad_dim = a.dim;
-        *bad = i;
-        return;
-      }
-      if (i < 0) i += size;
-      out_off += i * out.stride(a.dim);
-    }
+    int64_t out_off = 0;
+    if (!region_offset(p, r, out, &out_off, bad, &bad_dim)) return;
+    int64_t val_off = 0;
+    for (int d = 0; d < p.r_ndim; ++d) val_off += r[d] * val_strides[d];
     const T value = load(v + val_off);
     o[out_off] = accumulate ? accumulate_value<T>(load(o + out_off), value) : value;
   });
@@ -336,8 +374,39 @@ int scatter(const Plan& p, const Tensor& values, Tensor& out, bool accumulate, i
 
 }  // namespace
 
+void index_tensor_out(KernelContext& ctx, Span<EValue*> args) {
+  ArgReader r(ctx, args, kIndexOp, 4);
+  Tensor* self = r.tensor(0, "self");
+  Span<EValue* const> indices = r.optional_tensor_list(1, "indices");
+  Tensor* out = r.tensor(2, "out");
+  if (!r.ok()) return;
+  if (!check_dtype(ctx, kIndexOp, "out", *out, self->dtype())) return;
+  // 1-3. The plan and every index checked, before anything is written.
+  Plan plan;
+  plan.op = kIndexOp;
+  if (!make_plan(ctx, plan, *self, indices)) return;
+  if (!check_indices(ctx, plan, *self)) return;
+  // 4. out takes R's sizes; copy each element as bytes of its size.
+  if (!resize_out(ctx, kIndexOp, "out", *out, plan.r_sizes, plan.r_ndim)) return;
+  int bad_dim = -1;
+  int64_t bad = 0;
+  switch (element_size(self->dtype())) {
+    case 1: bad_dim = gather_region<uint8_t>(plan, *self, *out, &bad); break;
+    case 2: bad_dim = gather_region<uint16_t>(plan, *self, *out, &bad); break;
+    case 4: bad_dim = gather_region<uint32_t>(plan, *self, *out, &bad); break;
+    case 8: bad_dim = gather_region<uint64_t>(plan, *self, *out, &bad); break;
+    default:
+      EMBER_KERNEL_CHECK(ctx, false, NotSupported, "%s: dtype %s is not supported", kIndexOp,
+                         scalar_type_name(self->dtype()));
+  }
+  EMBER_KERNEL_CHECK(ctx, bad_dim < 0, InvalidArgument,
+                     "%s: index %lld for dim %d changed while writing (an index tensor shares "
+                     "memory with out) and is out of bounds", kIndexOp,
+                     static_cast<long long>(bad), bad_dim);
+}
+
 void index_put_out(KernelContext& ctx, Span<EValue*> args) {
-  ArgReader r(ctx, args, kOp, 6);
+  ArgReader r(ctx, args, kIndexPutOp, 6);
   Tensor* self = r.tensor(0, "self");
   Span<EValue* const> indices = r.optional_tensor_list(1, "indices");
   Tensor* values = r.tensor(2, "values");
@@ -346,24 +415,27 @@ void index_put_out(KernelContext& ctx, Span<EValue*> args) {
   if (!r.ok()) return;
   EMBER_KERNEL_CHECK(ctx, values->dtype() == self->dtype() && out->dtype() == self->dtype(),
                      InvalidArgument, "%s: self (%s), values (%s) and out (%s) must share a dtype",
-                     kOp, scalar_type_name(self->dtype()), scalar_type_name(values->dtype()),
-                     scalar_type_name(out->dtype()));
-  EMBER_KERNEL_CHECK(ctx, element_size(self->dtype()) != 0, NotSupported, "%s: dtype %s", kOp,
-                     scalar_type_name(self->dtype()));
-  // 5. out = self (unless it already is self), with self's sizes.
+                     kIndexPutOp, scalar_type_name(self->dtype()),
+                     scalar_type_name(values->dtype()), scalar_type_name(out->dtype()));
+  EMBER_KERNEL_CHECK(ctx, element_size(self->dtype()) != 0, NotSupported, "%s: dtype %s",
+                     kIndexPutOp, scalar_type_name(self->dtype()));
+  // 4. out = self (unless it already is self), with self's sizes.
   int64_t sizes[kMaxRank], s_self[kMaxRank], s_out[kMaxRank];
   tensor_sizes(*self, sizes);
-  if (!resize_out(ctx, kOp, "out", *out, sizes, self->dim())) return;
+  if (!resize_out(ctx, kIndexPutOp, "out", *out, sizes, self->dim())) return;
   const bool in_place = out->data() == self->data();
   if (in_place) {
     for (int32_t d = 0; d < self->dim(); ++d) {
       EMBER_KERNEL_CHECK(ctx, out->dim_order()[d] == self->dim_order()[d], NotSupported,
-                         "%s: out aliases self with another dim order", kOp);
+                         "%s: out aliases self with another dim order", kIndexPutOp);
     }
   }
-  // 1-4. The plan and every index checked, before anything is written.
+  // 1-3. The plan, values' fit and every index checked, before anything is written.
   Plan plan;
-  if (!make_plan(ctx, plan, *self, indices, *values, *out)) return;
+  plan.op = kIndexPutOp;
+  int64_t val_strides[kMaxRank];
+  if (!make_plan(ctx, plan, *self, indices)) return;
+  if (!values_strides(ctx, plan, *values, val_strides)) return;
   if (!check_indices(ctx, plan, *self)) return;
   if (!in_place) {
     tensor_strides(*self, s_self);
@@ -371,17 +443,19 @@ void index_put_out(KernelContext& ctx, Span<EValue*> args) {
     copy_strided(self->dim(), sizes, self->data(), s_self, out->mutable_data(), s_out,
                  element_size(self->dtype()));
   }
+  // 5. Scatter (or accumulate) values over R.
   bool supported = true;
   int bad_dim = -1;
   int64_t bad = 0;
   EMBER_SWITCH_ALL(self->dtype(), supported = false,
-                   (bad_dim = scatter<CTYPE>(plan, *values, *out, accumulate, &bad)));
-  EMBER_KERNEL_CHECK(ctx, supported, NotSupported, "%s: dtype %s is not supported", kOp,
+                   (bad_dim = scatter_region<CTYPE>(plan, *values, val_strides, *out, accumulate,
+                                                    &bad)));
+  EMBER_KERNEL_CHECK(ctx, supported, NotSupported, "%s: dtype %s is not supported", kIndexPutOp,
                      scalar_type_name(self->dtype()));
   EMBER_KERNEL_CHECK(ctx, bad_dim < 0, InvalidArgument,
                      "%s: index %lld for dim %d changed while writing (an index tensor shares "
-                     "memory with out) and is out of bounds", kOp, static_cast<long long>(bad),
-                     bad_dim);
+                     "memory with out) and is out of bounds", kIndexPutOp,
+                     static_cast<long long>(bad), bad_dim);
 }
 
 }  // namespace portable

@@ -143,6 +143,23 @@ void upsample_bilinear2d_vec_out(KernelContext& ctx, Span<EValue*> args);  ///< 
 // ---- end shape
 
 // ---- indexing: indexing, gather/scatter, embedding (op_index.cpp)
+// op_index.cpp: any dtype of op_copy's list; int64/int32 indices or bool/uint8 masks.
+void index_tensor_out(KernelContext& ctx, Span<EValue*> args);   ///< aten::index.Tensor_out
+// op_gather.cpp: any dtype of op_copy's list; int64/int32 indices in [0, size).
+void index_select_out(KernelContext& ctx, Span<EValue*> args);   ///< aten::index_select.out
+void embedding_out(KernelContext& ctx, Span<EValue*> args);      ///< aten::embedding.out
+void gather_out(KernelContext& ctx, Span<EValue*> args);         ///< aten::gather.out
+void scatter_src_out(KernelContext& ctx, Span<EValue*> args);    ///< aten::scatter.src_out
+void scatter_value_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::scatter.value_out
+void scatter_add_out(KernelContext& ctx, Span<EValue*> args);    ///< aten::scatter_add.out
+/// aten::scatter.reduce_out: reduce "add" or "multiply".
+void scatter_reduce_out(KernelContext& ctx, Span<EValue*> args);
+/// aten::scatter_reduce.two_out: sum, prod, mean (not bool), amax, amin; include_self.
+void scatter_reduce_two_out(KernelContext& ctx, Span<EValue*> args);
+// op_sort.cpp: stable, NaN above every number; any dtype of op_copy's list (topk: not bool).
+void sort_values_out(KernelContext& ctx, Span<EValue*> args);         ///< aten::sort.values
+void sort_values_stable_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::sort.values_stable
+void topk_values_out(KernelContext& ctx, Span<EValue*> args);         ///< aten::topk.values
 // ---- end indexing
 
 }  // namespace portable

@@ -103,6 +103,18 @@ const Kernel kPortableKernels[] = {
     // ---- end shape
 
     // ---- indexing
+    {"aten::index.Tensor_out", &index_tensor_out, KernelKey{}},
+    {"aten::index_select.out", &index_select_out, KernelKey{}},
+    {"aten::embedding.out", &embedding_out, KernelKey{}},
+    {"aten::gather.out", &gather_out, KernelKey{}},
+    {"aten::scatter.src_out", &scatter_src_out, KernelKey{}},
+    {"aten::scatter.value_out", &scatter_value_out, KernelKey{}},
+    {"aten::scatter_add.out", &scatter_add_out, KernelKey{}},
+    {"aten::scatter.reduce_out", &scatter_reduce_out, KernelKey{}},
+    {"aten::scatter_reduce.two_out", &scatter_reduce_two_out, KernelKey{}},
+    {"aten::sort.values", &sort_values_out, KernelKey{}},
+    {"aten::sort.values_stable", &sort_values_stable_out, KernelKey{}},
+    {"aten::topk.values", &topk_values_out, KernelKey{}},
     // ---- end indexing
 };
 
