@@ -206,8 +206,10 @@ def _convert_arg(b: _Builder, arg: torch.Argument, value: Any, node: torch.fx.No
             ref = others[0].meta["val"] if others else None
             dtype = torch.result_type(ref, value) if ref is not None else \
                 torch.tensor(value).dtype
+            # Converted as eager converts a wrapped number: uint8 + 300 wraps.
+            wide = torch.float64 if isinstance(value, float) else None
             return ("t", b.add_constant(f"_scalar_{len(b.constants)}",
-                                        torch.tensor(value, dtype=dtype)))
+                                        torch.tensor(value, dtype=wide).to(dtype)))
         raise CompileError(f"{where}: expected a tensor, got {type(value).__name__}")
     if isinstance(real, torch.ListType) and isinstance(real.getElementType(),
                                                        (torch.TensorType, torch.OptionalType)):

@@ -1,224 +1,369 @@
-// Binary arithmetic with NumPy broadcasting: add, sub, mul, div (true,
-// trunc and floor division), for float32, int32 and int64.
+// Binary arithmetic with NumPy broadcasting and torch's type promotion: add,
+// sub, mul, div (true, trunc and floor division), pow, remainder, fmod,
+// maximum, minimum and atan2, each over tensors or with a Scalar operand,
+// for bool, uint8, int8, int16, int32, int64, float16, bfloat16, float32 and
+// float64.
 //
-// Type promotion is deliberately narrow: both operands share a dtype, or one
-// of them is a 0-d tensor (a Python scalar captured by export) whose dtype is
-// of a lower or equal category than the other's (e.g. float32 tensor * 0-d
-// int64). Any other mix is rejected with NotSupported rather than guessed.
+// The operands promote as torch.result_type says (binary_util.h) and the op
+// computes in that dtype (float for float16/bfloat16, rounded once on store);
+// true division and atan2 of integers compute in float32. Integer arithmetic
+// wraps modulo 2^n as torch's does, without undefined behaviour; integer
+// division or remainder by zero fails the call, as torch raises.
 #include <cmath>
 #include <type_traits>
 
-#include "runtime/kernels/portable/kernel_utils.h"
+#include "runtime/kernels/portable/binary_util.h"
 #include "runtime/kernels/portable/portable_kernels.h"
 
 namespace ember {
 namespace portable {
 namespace {
 
-enum class BinaryKind { Add, Sub, Mul, Div, DivTrunc, DivFloor };
+enum class Arith { Add, Sub, Mul, Div, DivTrunc, DivFloor, Pow, Remainder, Fmod, Max, Min, Atan2 };
 
-bool is_integral(ScalarType t) {
-  return t == ScalarType::Int || t == ScalarType::Long || t == ScalarType::Bool;
-}
+/// How a kernel's arguments are laid out: which operand is a Scalar, whether
+/// alpha or rounding_mode follows the operands.
+struct Call {
+  const char* op;
+  Arith kind;
+  size_t nargs;  ///< every entry of args: schema args, out, result
+  bool self_scalar = false;
+  bool other_scalar = false;
+  bool has_alpha = false;
+  bool has_mode = false;
+};
 
-/// The dtype the operation computes in, or false if the pair is not handled.
-bool compute_dtype(const Tensor& a, const Tensor& b, ScalarType* out) {
-  const ScalarType ta = a.dtype();
-  const ScalarType tb = b.dtype();
-  ScalarType result;
-  if (ta == tb) {
-    result = ta;
-  } else if (a.dim() == 0 && b.dim() != 0) {
-    result = tb;
-    if (is_integral(tb) && !is_integral(ta)) return false;
-  } else if (b.dim() == 0 && a.dim() != 0) {
-    result = ta;
-    if (is_integral(ta) && !is_integral(tb)) return false;
-  } else {
-    return false;
-  }
-  if (result != ScalarType::Float && result != ScalarType::Int && result != ScalarType::Long) {
-    return false;
-  }
-  *out = result;
-  return true;
-}
+/// The extra arguments, read and checked.
+struct Extras {
+  Operand alpha;           ///< add/sub: the alpha Scalar (Long 1 when absent)
+  bool pow_scalar = false; ///< pow.Tensor_Scalar: the exponent is operand 1, a Scalar
+};
 
-/// The single element of a 0-d (or one-element) tensor converted to T.
-template <typename T>
-bool read_scalar(const Tensor& t, T* value) {
-  switch (t.dtype()) {
-    case ScalarType::Float: *value = static_cast<T>(*t.data_as<const float>()); return true;
-    case ScalarType::Double: *value = static_cast<T>(*t.data_as<const double>()); return true;
-    case ScalarType::Int: *value = static_cast<T>(*t.data_as<const int32_t>()); return true;
-    case ScalarType::Long: *value = static_cast<T>(*t.data_as<const int64_t>()); return true;
-    case ScalarType::Bool:
-      *value = static_cast<T>(load(t.data_as<const bool>()) ? 1 : 0);
-      return true;
-    default: return false;
-  }
-}
-
-template <typename A, typename B, typename O, typename F>
-void binary_loop(const StridedLoop& loop, const A* a, const B* b, O* o, F f) {
-  loop.run([&](const int64_t* off, int64_t n, const int64_t* st) {
-    O* po = o + off[0];
-    const A* pa = a + off[1];
-    const B* pb = b + off[2];
-    if (st[0] == 1 && st[1] == 1 && st[2] == 1) {
-      for (int64_t i = 0; i < n; ++i) po[i] = f(pa[i], pb[i]);
-    } else if (st[0] == 1 && st[1] == 1 && st[2] == 0) {
-      const B bv = *pb;
-      for (int64_t i = 0; i < n; ++i) po[i] = f(pa[i], bv);
-    } else if (st[0] == 1 && st[1] == 0 && st[2] == 1) {
-      const A av = *pa;
-      for (int64_t i = 0; i < n; ++i) po[i] = f(av, pb[i]);
-    } else {
-      for (int64_t i = 0; i < n; ++i) po[i * st[0]] = f(pa[i * st[1]], pb[i * st[2]]);
-    }
-  });
-}
-
-/// Integer arithmetic that wraps on overflow (as torch does) without UB.
+/// Integer arithmetic modulo 2^n (as torch's wraps), free of signed overflow.
 template <typename T>
 T wrap(uint64_t v) {
   return static_cast<T>(static_cast<std::make_unsigned_t<T>>(v));
 }
+template <typename T>
+T wrap_add(T a, T b) {
+  return wrap<T>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
+}
+template <typename T>
+T wrap_mul(T a, T b) {
+  return wrap<T>(static_cast<uint64_t>(a) * static_cast<uint64_t>(b));
+}
 
-float floor_divide_float(float a, float b) {
-  if (b == 0.0f) return a / b;
-  const float mod = std::fmod(a, b);
-  float div = (a - mod) / b;
-  if (mod != 0.0f && (b < 0.0f) != (mod < 0.0f)) div -= 1.0f;
-  if (div == 0.0f) return std::copysign(0.0f, a / b);
-  float floordiv = std::floor(div);
-  if (div - floordiv > 0.5f) floordiv += 1.0f;
+/// torch's div_floor_floating: floor of a / b that stays exact where
+/// floor(a / b) would round the quotient first.
+template <typename T>
+T floor_divide_float(T a, T b) {
+  if (b == T(0)) return a / b;
+  const T mod = std::fmod(a, b);
+  T div = (a - mod) / b;
+  if (mod != T(0) && (b < T(0)) != (mod < T(0))) div -= T(1);
+  if (div == T(0)) return std::copysign(T(0), a / b);
+  T floordiv = std::floor(div);
+  if (div - floordiv > T(0.5)) floordiv += T(1);
   return floordiv;
 }
 
-/// Integer division with torch's rounding; sets *div_by_zero instead of trapping.
+/// Integer division rounded toward zero or down; sets *div_by_zero instead
+/// of trapping, and MIN / -1 wraps.
 template <typename T>
 T divide_int(T a, T b, bool floor_mode, bool* div_by_zero) {
   if (b == 0) {
     *div_by_zero = true;
     return 0;
   }
-  if (b == -1) return wrap<T>(0 - static_cast<uint64_t>(a));  // avoids the MIN / -1 trap
-  T q = a / b;
-  if (floor_mode && (a % b != 0) && ((a < 0) != (b < 0))) q -= 1;
-  return q;
+  if constexpr (std::is_signed<T>::value) {
+    if (b == -1) return wrap<T>(0 - static_cast<uint64_t>(a));
+    T q = static_cast<T>(a / b);
+    if (floor_mode && a % b != 0 && ((a < 0) != (b < 0))) q = static_cast<T>(q - 1);
+    return q;
+  } else {
+    (void)floor_mode;
+    return static_cast<T>(a / b);
+  }
 }
 
-void binary_kernel(KernelContext& ctx, Span<EValue*> args, const char* op, BinaryKind kind,
-                   size_t nargs) {
-  ArgReader r(ctx, args, op, nargs);
-  Tensor* a = r.tensor(0, "self");
-  Tensor* b = r.tensor(1, "other");
-  const bool has_alpha = kind == BinaryKind::Add || kind == BinaryKind::Sub;
-  const bool has_mode = nargs == 5 && !has_alpha;
-  double alpha = has_alpha ? r.scalar(2, "alpha") : 1.0;
-  bool alpha_integral = has_alpha ? r.scalar_is_integral(2) : true;
-  if (has_mode) {
+/// a % b with the sign of b (Python's %) or of a (C's fmod).
+template <typename T>
+T remainder_int(T a, T b, bool python_sign, bool* div_by_zero) {
+  if (b == 0) {
+    *div_by_zero = true;
+    return 0;
+  }
+  if constexpr (std::is_signed<T>::value) {
+    if (b == -1) return 0;  // avoids the MIN % -1 trap
+    T r = static_cast<T>(a % b);
+    if (python_sign && r != 0 && ((r < 0) != (b < 0))) r = static_cast<T>(r + b);
+    return r;
+  } else {
+    (void)python_sign;
+    return static_cast<T>(a % b);
+  }
+}
+
+/// torch's integer pow: exact modulo 2^n; a negative exponent gives 0 except
+/// for bases 1 and -1.
+template <typename T>
+T pow_int(T base, T exp) {
+  if constexpr (std::is_signed<T>::value) {
+    if (exp < 0) {
+      if (base == 1) return 1;
+      if (base == -1) return (exp & 1) != 0 ? T(-1) : T(1);
+      return 0;
+    }
+  }
+  uint64_t result = 1;
+  uint64_t b = static_cast<uint64_t>(base);
+  for (uint64_t e = static_cast<uint64_t>(exp); e != 0; e >>= 1) {
+    if ((e & 1) != 0) result *= b;
+    b *= b;
+  }
+  return wrap<T>(result);
+}
+
+/// Floating self ** exponent for a Scalar exponent, with torch's special
+/// cases (sqrt, rsqrt, reciprocal, squares and cubes) where it takes them.
+template <typename CT>
+void pow_float_scalar(const StridedLoop& loop, CT* out, const Operand& self,
+                      const Operand& exponent) {
+  using M = OpMath<CT>;
+  const double e = exponent.scalar_value();
+  // torch rounds the exponent to the tensor's dtype; float16 takes no
+  // special case.
+  const M exp_c = static_cast<M>(static_cast<CT>(e));
+  auto run = [&](auto f) { run_binary<CT>(loop, out, self, exponent, f); };
+  if (std::is_same<CT, Half>::value) {
+    run([exp_c](M x, M) -> M { return std::pow(x, exp_c); });
+  } else if (e == 0.5) {
+    run([](M x, M) -> M { return std::sqrt(x); });
+  } else if (e == -0.5) {
+    run([](M x, M) -> M { return M(1) / std::sqrt(x); });
+  } else if (e == -1.0) {
+    run([](M x, M) -> M { return M(1) / x; });
+  } else if (e == 2.0) {
+    run([](M x, M) -> M { return x * x; });
+  } else if (e == 3.0) {
+    run([](M x, M) -> M { return x * x * x; });
+  } else if (e == -2.0) {
+    run([](M x, M) -> M { return M(1) / (x * x); });
+  } else {
+    run([exp_c](M x, M) -> M { return std::pow(x, exp_c); });
+  }
+}
+
+/// Run `kind` with compute type CT (the output's element type).
+template <typename CT>
+void arith_typed(Arith kind, const StridedLoop& loop, CT* out, const Operand& a,
+                 const Operand& b, const Extras& x, bool* div_by_zero) {
+  using M = OpMath<CT>;
+  constexpr bool kFloat = std::is_floating_point<M>::value;
+  constexpr bool kBool = std::is_same<CT, bool>::value;
+  switch (kind) {
+    case Arith::Add:
+    case Arith::Sub: {
+      const bool negate = kind == Arith::Sub;
+      if constexpr (kFloat) {
+        const M alpha = static_cast<M>(negate ? -x.alpha.scalar_value() : x.alpha.scalar_value());
+        run_binary<CT>(loop, out, a, b, [alpha](M p, M q) -> M { return p + alpha * q; });
+      } else if constexpr (kBool) {
+        const bool alpha = x.alpha.scalar_value() != 0.0;
+        run_binary<CT>(loop, out, a, b, [alpha](M p, M q) -> M { return p || (alpha && q); });
+      } else {
+        const uint64_t raw = static_cast<uint64_t>(x.alpha.scalar.i);
+        const CT alpha = wrap<CT>(negate ? 0 - raw : raw);
+        run_binary<CT>(loop, out, a, b,
+                       [alpha](M p, M q) -> M { return wrap_add<CT>(p, wrap_mul<CT>(alpha, q)); });
+      }
+      break;
+    }
+    case Arith::Mul:
+      if constexpr (kFloat) {
+        run_binary<CT>(loop, out, a, b, [](M p, M q) -> M { return p * q; });
+      } else if constexpr (kBool) {
+        run_binary<CT>(loop, out, a, b, [](M p, M q) -> M { return p && q; });
+      } else {
+        run_binary<CT>(loop, out, a, b, [](M p, M q) -> M { return wrap_mul<CT>(p, q); });
+      }
+      break;
+    case Arith::Div:
+      if constexpr (kFloat) run_binary<CT>(loop, out, a, b, [](M p, M q) -> M { return p / q; });
+      break;
+    case Arith::DivTrunc:
+    case Arith::DivFloor: {
+      const bool floor_mode = kind == Arith::DivFloor;
+      if constexpr (kFloat) {
+        run_binary<CT>(loop, out, a, b, [floor_mode](M p, M q) -> M {
+          return floor_mode ? floor_divide_float(p, q) : std::trunc(p / q);
+        });
+      } else if constexpr (!kBool) {
+        run_binary<CT>(loop, out, a, b, [=](M p, M q) -> M {
+          return divide_int(p, q, floor_mode, div_by_zero);
+        });
+      }
+      break;
+    }
+    case Arith::Pow:
+      if constexpr (kFloat) {
+        if (x.pow_scalar) {
+          pow_float_scalar<CT>(loop, out, a, b);
+        } else {
+          run_binary<CT>(loop, out, a, b, [](M p, M q) -> M { return std::pow(p, q); });
+        }
+      } else if constexpr (!kBool) {
+        run_binary<CT>(loop, out, a, b, [](M p, M q) -> M { return pow_int(p, q); });
+      }
+      break;
+    case Arith::Remainder:
+    case Arith::Fmod: {
+      const bool python_sign = kind == Arith::Remainder;
+      if constexpr (kFloat) {
+        run_binary<CT>(loop, out, a, b, [python_sign](M p, M q) -> M {
+          M mod = std::fmod(p, q);
+          if (python_sign && mod != M(0) && ((q < M(0)) != (mod < M(0)))) mod += q;
+          return mod;
+        });
+      } else if constexpr (!kBool) {
+        run_binary<CT>(loop, out, a, b, [=](M p, M q) -> M {
+          return remainder_int(p, q, python_sign, div_by_zero);
+        });
+      }
+      break;
+    }
+    case Arith::Max:
+    case Arith::Min: {
+      const bool is_max = kind == Arith::Max;
+      run_binary<CT>(loop, out, a, b, [is_max](M p, M q) -> M {
+        if constexpr (kFloat) {
+          if (p != p) return p;  // NaN propagates
+          if (q != q) return q;
+        }
+        return (is_max ? p < q : q < p) ? q : p;
+      });
+      break;
+    }
+    case Arith::Atan2:
+      if constexpr (kFloat) {
+        run_binary<CT>(loop, out, a, b, [](M p, M q) -> M { return std::atan2(p, q); });
+      }
+      break;
+  }
+}
+
+/// The dtype the op computes in and writes, from the promoted dtype; false
+/// (logged, failed) for a combination torch rejects too.
+bool compute_dtype(KernelContext& ctx, Arith kind, const char* op, const Operand* in,
+                   const Extras& x, ScalarType common, ScalarType* ct) {
+  const bool is_bool = common == ScalarType::Bool;
+  const bool is_float = is_floating_type(common);
+  *ct = common;
+  switch (kind) {
+    case Arith::Sub:
+      if (in[0].dtype == ScalarType::Bool || in[1].dtype == ScalarType::Bool) {
+        return reject_dtype(ctx, op, "subtraction with a bool operand (use logical_not)",
+                            ScalarType::Bool);
+      }
+      [[fallthrough]];
+    case Arith::Add:
+      if (x.alpha.dtype == ScalarType::Bool && !is_bool) {
+        return fail_op(ctx, Error::InvalidArgument, op, "a bool alpha needs a bool result, not %s",
+                       scalar_type_name(common));
+      }
+      if (x.alpha.dtype == ScalarType::Double && !is_float) {
+        return fail_op(ctx, Error::InvalidArgument, op,
+                       "alpha must not be a floating point number for %s operands",
+                       scalar_type_name(common));
+      }
+      return true;
+    case Arith::Div:
+    case Arith::Atan2:
+      if (!is_float) *ct = ScalarType::Float;  // integers compute in the default float dtype
+      return true;
+    case Arith::Pow:
+      if (x.pow_scalar && !is_floating_type(in[0].dtype) && in[1].dtype == ScalarType::Long &&
+          in[1].scalar.i < 0) {
+        return fail_op(ctx, Error::InvalidArgument, op,
+                       "integers to negative integer powers are not allowed");
+      }
+      [[fallthrough]];
+    case Arith::DivTrunc:
+    case Arith::DivFloor:
+    case Arith::Remainder:
+    case Arith::Fmod:
+      return is_bool ? reject_dtype(ctx, op, "this op", common) : true;
+    case Arith::Mul:
+    case Arith::Max:
+    case Arith::Min:
+      return true;
+  }
+  return true;
+}
+
+/// An integer Scalar exponent must fit the integer dtype it is converted to
+/// (torch raises on overflow).
+template <typename CT>
+bool exponent_fits(const Operand& e) {
+  if constexpr (std::is_integral<CT>::value && !std::is_same<CT, bool>::value) {
+    if (e.dtype != ScalarType::Long) return true;
+    return e.scalar.i >= static_cast<int64_t>(std::numeric_limits<CT>::lowest()) &&
+           (e.scalar.i < 0 ||
+            static_cast<uint64_t>(e.scalar.i) <= static_cast<uint64_t>(std::numeric_limits<CT>::max()));
+  } else {
+    (void)e;
+    return true;
+  }
+}
+
+void arith_kernel(KernelContext& ctx, Span<EValue*> args, const Call& call) {
+  const char* op = call.op;
+  ArgReader r(ctx, args, op, call.nargs);
+  const char* other_name = call.kind == Arith::Pow ? "exponent" : "other";
+  Operand in[2];
+  Extras x;
+  x.alpha.dtype = ScalarType::Long;
+  x.alpha.scalar.i = 1;
+  x.pow_scalar = call.kind == Arith::Pow && call.other_scalar;
+  if (call.self_scalar) {
+    read_scalar_operand(r, args, 0, "self", &in[0]);
+  } else {
+    read_tensor_operand(r, 0, "self", &in[0]);
+  }
+  if (call.other_scalar) {
+    read_scalar_operand(r, args, 1, other_name, &in[1]);
+  } else {
+    read_tensor_operand(r, 1, other_name, &in[1]);
+  }
+  Arith kind = call.kind;
+  if (call.has_alpha) read_scalar_operand(r, args, 2, "alpha", &x.alpha);
+  if (call.has_mode) {
     Span<const char> mode;
     if (r.optional_string(2, "rounding_mode", &mode)) {
       if (string_equals(mode, "trunc")) {
-        kind = BinaryKind::DivTrunc;
+        kind = Arith::DivTrunc;
       } else if (string_equals(mode, "floor")) {
-        kind = BinaryKind::DivFloor;
+        kind = Arith::DivFloor;
       } else {
         r.fail(Error::InvalidArgument, "rounding_mode must be \"trunc\" or \"floor\", got \"%.*s\"",
                static_cast<int>(mode.size()), mode.data());
       }
     }
   }
-  Tensor* out = r.tensor(nargs - 2, "out");
+  Tensor* out = r.tensor(call.nargs - 2, "out");
   if (!r.ok()) return;
 
   ScalarType ct;
-  EMBER_KERNEL_CHECK(ctx, compute_dtype(*a, *b, &ct), NotSupported,
-                     "%s: unsupported dtype mix self=%s (%d-d), other=%s (%d-d)", op,
-                     scalar_type_name(a->dtype()), static_cast<int>(a->dim()),
-                     scalar_type_name(b->dtype()), static_cast<int>(b->dim()));
-  const bool true_div_int = kind == BinaryKind::Div && ct != ScalarType::Float;
-  const ScalarType rt = true_div_int ? ScalarType::Float : ct;
-  if (!check_dtype(ctx, op, "out", *out, rt)) return;
-  EMBER_KERNEL_CHECK(ctx, ct == ScalarType::Float || alpha_integral ||
-                              alpha == std::trunc(alpha),
-                     InvalidArgument, "%s: alpha = %g must be integral for integer tensors", op,
-                     alpha);
-
-  int64_t sizes[kMaxRank];
-  int ndim = 0;
-  EMBER_KERNEL_CHECK(ctx, broadcast_shapes(a->sizes(), b->sizes(), sizes, &ndim), InvalidArgument,
-                     "%s: shapes %s and %s do not broadcast", op, sizes_text(a->sizes()).text,
-                     sizes_text(b->sizes()).text);
-  if (!resize_out(ctx, op, "out", *out, sizes, ndim)) return;
-
-  int64_t s_out[kMaxRank], s_a[kMaxRank], s_b[kMaxRank];
-  tensor_strides(*out, s_out);
-  broadcast_strides(*a, ndim, sizes, s_a);
-  broadcast_strides(*b, ndim, sizes, s_b);
-  const int64_t* strides[3] = {s_out, s_a, s_b};
+  if (!compute_dtype(ctx, kind, op, in, x, result_type(in, 2), &ct)) return;
   StridedLoop loop;
-  loop.init(ndim, sizes, 3, strides);
+  if (!prepare_elementwise(ctx, op, in, 2, *out, ct, &loop)) return;
 
   bool div_by_zero = false;
-  EMBER_SWITCH_REAL(ct, EMBER_KERNEL_CHECK(ctx, false, Internal, "%s: bad dtype", op), {
-    // Operands of another dtype are 0-d: convert their one element up front.
-    CTYPE a_value = 0, b_value = 0;
-    const CTYPE* pa = a->data_as<const CTYPE>();
-    const CTYPE* pb = b->data_as<const CTYPE>();
-    if (a->dtype() != ct) {
-      read_scalar(*a, &a_value);
-      pa = &a_value;
-    }
-    if (b->dtype() != ct) {
-      read_scalar(*b, &b_value);
-      pb = &b_value;
-    }
-    constexpr bool kFloat = std::is_floating_point<CTYPE>::value;
-    const CTYPE alpha_c = static_cast<CTYPE>(alpha);
-    switch (kind) {
-      case BinaryKind::Add:
-      case BinaryKind::Sub: {
-        const CTYPE sa = kind == BinaryKind::Sub ? static_cast<CTYPE>(-alpha) : alpha_c;
-        binary_loop(loop, pa, pb, out->data_as<CTYPE>(), [sa](CTYPE x, CTYPE y) -> CTYPE {
-          if constexpr (kFloat) {
-            return x + sa * y;
-          } else {
-            return wrap<CTYPE>(static_cast<uint64_t>(x) +
-                               static_cast<uint64_t>(sa) * static_cast<uint64_t>(y));
-          }
-        });
-        break;
-      }
-      case BinaryKind::Mul:
-        binary_loop(loop, pa, pb, out->data_as<CTYPE>(), [](CTYPE x, CTYPE y) -> CTYPE {
-          if constexpr (kFloat) {
-            return x * y;
-          } else {
-            return wrap<CTYPE>(static_cast<uint64_t>(x) * static_cast<uint64_t>(y));
-          }
-        });
-        break;
-      case BinaryKind::Div:
-        binary_loop(loop, pa, pb, out->data_as<float>(), [](CTYPE x, CTYPE y) -> float {
-          return static_cast<float>(x) / static_cast<float>(y);
-        });
-        break;
-      case BinaryKind::DivTrunc:
-      case BinaryKind::DivFloor: {
-        const bool floor_mode = kind == BinaryKind::DivFloor;
-        binary_loop(loop, pa, pb, out->data_as<CTYPE>(), [&](CTYPE x, CTYPE y) -> CTYPE {
-          if constexpr (kFloat) {
-            return floor_mode ? floor_divide_float(x, y) : std::trunc(x / y);
-          } else {
-            return divide_int<CTYPE>(x, y, floor_mode, &div_by_zero);
-          }
-        });
-        break;
-      }
-    }
+  EMBER_SWITCH_ALL(ct, reject_dtype(ctx, op, "this op", ct), {
+    EMBER_KERNEL_CHECK(ctx, !x.pow_scalar || exponent_fits<CTYPE>(in[1]), InvalidArgument,
+                       "%s: exponent %lld does not fit %s", op,
+                       static_cast<long long>(in[1].scalar.i), scalar_type_name(ct));
+    arith_typed<CTYPE>(kind, loop, out->data_as<CTYPE>(), in[0], in[1], x, &div_by_zero);
   });
   EMBER_KERNEL_CHECK(ctx, !div_by_zero, KernelFailed, "%s: integer division by zero", op);
 }
@@ -226,23 +371,113 @@ void binary_kernel(KernelContext& ctx, Span<EValue*> args, const char* op, Binar
 }  // namespace
 
 void add_out(KernelContext& ctx, Span<EValue*> args) {
-  binary_kernel(ctx, args, "aten::add.out", BinaryKind::Add, 5);
+  Call c{"aten::add.out", Arith::Add, 5};
+  c.has_alpha = true;
+  arith_kernel(ctx, args, c);
+}
+
+void add_scalar_out(KernelContext& ctx, Span<EValue*> args) {
+  Call c{"aten::add.Scalar_out", Arith::Add, 5};
+  c.other_scalar = c.has_alpha = true;
+  arith_kernel(ctx, args, c);
 }
 
 void sub_out(KernelContext& ctx, Span<EValue*> args) {
-  binary_kernel(ctx, args, "aten::sub.out", BinaryKind::Sub, 5);
+  Call c{"aten::sub.out", Arith::Sub, 5};
+  c.has_alpha = true;
+  arith_kernel(ctx, args, c);
+}
+
+void sub_scalar_out(KernelContext& ctx, Span<EValue*> args) {
+  Call c{"aten::sub.Scalar_out", Arith::Sub, 5};
+  c.other_scalar = c.has_alpha = true;
+  arith_kernel(ctx, args, c);
 }
 
 void mul_out(KernelContext& ctx, Span<EValue*> args) {
-  binary_kernel(ctx, args, "aten::mul.out", BinaryKind::Mul, 4);
+  arith_kernel(ctx, args, Call{"aten::mul.out", Arith::Mul, 4});
+}
+
+void mul_scalar_out(KernelContext& ctx, Span<EValue*> args) {
+  Call c{"aten::mul.Scalar_out", Arith::Mul, 4};
+  c.other_scalar = true;
+  arith_kernel(ctx, args, c);
 }
 
 void div_out(KernelContext& ctx, Span<EValue*> args) {
-  binary_kernel(ctx, args, "aten::div.out", BinaryKind::Div, 4);
+  arith_kernel(ctx, args, Call{"aten::div.out", Arith::Div, 4});
 }
 
 void div_out_mode(KernelContext& ctx, Span<EValue*> args) {
-  binary_kernel(ctx, args, "aten::div.out_mode", BinaryKind::Div, 5);
+  Call c{"aten::div.out_mode", Arith::Div, 5};
+  c.has_mode = true;
+  arith_kernel(ctx, args, c);
+}
+
+void div_scalar_out(KernelContext& ctx, Span<EValue*> args) {
+  Call c{"aten::div.Scalar_out", Arith::Div, 4};
+  c.other_scalar = true;
+  arith_kernel(ctx, args, c);
+}
+
+void div_scalar_mode_out(KernelContext& ctx, Span<EValue*> args) {
+  Call c{"aten::div.Scalar_mode_out", Arith::Div, 5};
+  c.other_scalar = c.has_mode = true;
+  arith_kernel(ctx, args, c);
+}
+
+void pow_tensor_tensor_out(KernelContext& ctx, Span<EValue*> args) {
+  arith_kernel(ctx, args, Call{"aten::pow.Tensor_Tensor_out", Arith::Pow, 4});
+}
+
+void pow_tensor_scalar_out(KernelContext& ctx, Span<EValue*> args) {
+  Call c{"aten::pow.Tensor_Scalar_out", Arith::Pow, 4};
+  c.other_scalar = true;
+  arith_kernel(ctx, args, c);
+}
+
+void pow_scalar_out(KernelContext& ctx, Span<EValue*> args) {
+  Call c{"aten::pow.Scalar_out", Arith::Pow, 4};
+  c.self_scalar = true;
+  arith_kernel(ctx, args, c);
+}
+
+void remainder_tensor_out(KernelContext& ctx, Span<EValue*> args) {
+  arith_kernel(ctx, args, Call{"aten::remainder.Tensor_out", Arith::Remainder, 4});
+}
+
+void remainder_scalar_out(KernelContext& ctx, Span<EValue*> args) {
+  Call c{"aten::remainder.Scalar_out", Arith::Remainder, 4};
+  c.other_scalar = true;
+  arith_kernel(ctx, args, c);
+}
+
+void remainder_scalar_tensor_out(KernelContext& ctx, Span<EValue*> args) {
+  Call c{"aten::remainder.Scalar_Tensor_out", Arith::Remainder, 4};
+  c.self_scalar = true;
+  arith_kernel(ctx, args, c);
+}
+
+void fmod_tensor_out(KernelContext& ctx, Span<EValue*> args) {
+  arith_kernel(ctx, args, Call{"aten::fmod.Tensor_out", Arith::Fmod, 4});
+}
+
+void fmod_scalar_out(KernelContext& ctx, Span<EValue*> args) {
+  Call c{"aten::fmod.Scalar_out", Arith::Fmod, 4};
+  c.other_scalar = true;
+  arith_kernel(ctx, args, c);
+}
+
+void maximum_out(KernelContext& ctx, Span<EValue*> args) {
+  arith_kernel(ctx, args, Call{"aten::maximum.out", Arith::Max, 4});
+}
+
+void minimum_out(KernelContext& ctx, Span<EValue*> args) {
+  arith_kernel(ctx, args, Call{"aten::minimum.out", Arith::Min, 4});
+}
+
+void atan2_out(KernelContext& ctx, Span<EValue*> args) {
+  arith_kernel(ctx, args, Call{"aten::atan2.out", Arith::Atan2, 4});
 }
 
 }  // namespace portable

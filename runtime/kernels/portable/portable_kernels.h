@@ -11,7 +11,8 @@
 namespace ember {
 namespace portable {
 
-// op_elementwise.cpp: NumPy broadcasting; float32, int32, int64.
+// op_elementwise.cpp: NumPy broadcasting and torch's type promotion over all
+// ten dtypes (see the binary section below).
 void add_out(KernelContext& ctx, Span<EValue*> args);       ///< aten::add.out
 void sub_out(KernelContext& ctx, Span<EValue*> args);       ///< aten::sub.out
 void mul_out(KernelContext& ctx, Span<EValue*> args);       ///< aten::mul.out
@@ -119,6 +120,52 @@ void clamp_tensor_out(KernelContext& ctx, Span<EValue*> args);
 // ---- end unary
 
 // ---- binary: binary arithmetic, comparisons, logical and bitwise ops (op_elementwise.cpp)
+// Operands broadcast (NumPy) and promote as torch.result_type over bool, uint8,
+// int8, int16, int32, int64, float16, bfloat16, float32, float64; out must have
+// the promoted dtype (bool for comparisons and logical ops).
+// op_elementwise.cpp
+void add_scalar_out(KernelContext& ctx, Span<EValue*> args);       ///< aten::add.Scalar_out
+void sub_scalar_out(KernelContext& ctx, Span<EValue*> args);       ///< aten::sub.Scalar_out
+void mul_scalar_out(KernelContext& ctx, Span<EValue*> args);       ///< aten::mul.Scalar_out
+void div_scalar_out(KernelContext& ctx, Span<EValue*> args);       ///< aten::div.Scalar_out
+void div_scalar_mode_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::div.Scalar_mode_out
+void pow_tensor_tensor_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::pow.Tensor_Tensor_out
+void pow_tensor_scalar_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::pow.Tensor_Scalar_out
+void pow_scalar_out(KernelContext& ctx, Span<EValue*> args);         ///< aten::pow.Scalar_out
+void remainder_tensor_out(KernelContext& ctx, Span<EValue*> args);   ///< aten::remainder.Tensor_out
+void remainder_scalar_out(KernelContext& ctx, Span<EValue*> args);   ///< aten::remainder.Scalar_out
+/// aten::remainder.Scalar_Tensor_out
+void remainder_scalar_tensor_out(KernelContext& ctx, Span<EValue*> args);
+void fmod_tensor_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::fmod.Tensor_out
+void fmod_scalar_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::fmod.Scalar_out
+void maximum_out(KernelContext& ctx, Span<EValue*> args);      ///< aten::maximum.out (NaN propagates)
+void minimum_out(KernelContext& ctx, Span<EValue*> args);      ///< aten::minimum.out (NaN propagates)
+void atan2_out(KernelContext& ctx, Span<EValue*> args);        ///< aten::atan2.out
+// op_compare.cpp: comparisons and logical ops write bool.
+void eq_tensor_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::eq.Tensor_out
+void eq_scalar_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::eq.Scalar_out
+void ne_tensor_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::ne.Tensor_out
+void ne_scalar_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::ne.Scalar_out
+void lt_tensor_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::lt.Tensor_out
+void lt_scalar_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::lt.Scalar_out
+void le_tensor_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::le.Tensor_out
+void le_scalar_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::le.Scalar_out
+void gt_tensor_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::gt.Tensor_out
+void gt_scalar_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::gt.Scalar_out
+void ge_tensor_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::ge.Tensor_out
+void ge_scalar_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::ge.Scalar_out
+void logical_and_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::logical_and.out
+void logical_or_out(KernelContext& ctx, Span<EValue*> args);   ///< aten::logical_or.out
+void logical_xor_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::logical_xor.out
+/// aten::bitwise_{and,or,xor}.{Tensor,Scalar}_out: integer and bool operands.
+void bitwise_and_tensor_out(KernelContext& ctx, Span<EValue*> args);
+void bitwise_and_scalar_out(KernelContext& ctx, Span<EValue*> args);
+void bitwise_or_tensor_out(KernelContext& ctx, Span<EValue*> args);
+void bitwise_or_scalar_out(KernelContext& ctx, Span<EValue*> args);
+void bitwise_xor_tensor_out(KernelContext& ctx, Span<EValue*> args);
+void bitwise_xor_scalar_out(KernelContext& ctx, Span<EValue*> args);
+/// aten::where.self_out: condition bool or uint8; self and other promote.
+void where_self_out(KernelContext& ctx, Span<EValue*> args);
 // ---- end binary
 
 // ---- reduction: reductions and normalisations (op_reduce.cpp, op_norm.cpp)

@@ -1,0 +1,176 @@
+// Type promotion, operand reading and the broadcasting prologue shared by the
+// elementwise kernels (see binary_util.h).
+#include "runtime/kernels/portable/binary_util.h"
+
+#include <cstdarg>
+
+namespace ember {
+namespace portable {
+namespace {
+
+bool is_signed_integer(ScalarType t) {
+  return t == ScalarType::Char || t == ScalarType::Short || t == ScalarType::Int ||
+         t == ScalarType::Long;
+}
+
+/// Width rank of the signed integer types (int8 < int16 < int32 < int64).
+int integer_rank(ScalarType t) {
+  switch (t) {
+    case ScalarType::Char: return 0;
+    case ScalarType::Short: return 1;
+    case ScalarType::Int: return 2;
+    default: return 3;
+  }
+}
+
+/// One tier of torch's ResultTypeState: the promotion of the dtypes seen.
+struct Tier {
+  bool set = false;
+  ScalarType dtype = ScalarType::Bool;
+
+  void add(ScalarType t) {
+    dtype = set ? promote_types(dtype, t) : t;
+    set = true;
+  }
+};
+
+/// torch's combine_categories: the lower tier counts only when it is of a
+/// higher category (or the higher tier is bool).
+Tier combine(Tier higher, Tier lower) {
+  if (!higher.set) return lower;
+  if (!lower.set || is_floating_type(higher.dtype)) return higher;
+  if (higher.dtype == ScalarType::Bool || is_floating_type(lower.dtype)) {
+    higher.dtype = promote_types(higher.dtype, lower.dtype);
+  }
+  return higher;
+}
+
+}  // namespace
+
+bool is_floating_type(ScalarType t) {
+  return t == ScalarType::Half || t == ScalarType::BFloat16 || t == ScalarType::Float ||
+         t == ScalarType::Double;
+}
+
+ScalarType promote_types(ScalarType a, ScalarType b) {
+  if (a == b) return a;
+  if (a == ScalarType::Bool) return b;
+  if (b == ScalarType::Bool) return a;
+  const bool fa = is_floating_type(a);
+  const bool fb = is_floating_type(b);
+  if (fa && fb) {
+    if (a == ScalarType::Double || b == ScalarType::Double) return ScalarType::Double;
+    return ScalarType::Float;  // float16 with bfloat16, or either with float32
+  }
+  if (fa) return a;
+  if (fb) return b;
+  if (a == ScalarType::Byte || b == ScalarType::Byte) {
+    const ScalarType other = a == ScalarType::Byte ? b : a;
+    return other == ScalarType::Char ? ScalarType::Short : other;
+  }
+  if (!is_signed_integer(a) || !is_signed_integer(b)) return ScalarType::Long;  // not reached
+  return integer_rank(a) >= integer_rank(b) ? a : b;
+}
+
+double Operand::scalar_value() const {
+  switch (dtype) {
+    case ScalarType::Long: return static_cast<double>(scalar.i);
+    case ScalarType::Bool: return scalar.b ? 1.0 : 0.0;
+    default: return scalar.d;
+  }
+}
+
+void read_tensor_operand(ArgReader& r, size_t i, const char* name, Operand* out) {
+  Tensor* t = r.tensor(i, name);
+  if (t == nullptr) return;
+  out->tensor = t;
+  out->dtype = t->dtype();
+}
+
+void read_scalar_operand(ArgReader& r, Span<EValue*> args, size_t i, const char* name,
+                         Operand* out) {
+  r.scalar(i, name);  // checks presence and tag
+  if (!r.ok()) return;
+  const EValue& v = *args[i];
+  out->tensor = nullptr;
+  if (v.is_int()) {
+    out->dtype = ScalarType::Long;
+    out->scalar.i = v.to_int();
+  } else if (v.is_bool()) {
+    out->dtype = ScalarType::Bool;
+    out->scalar.b = v.to_bool();
+  } else {
+    out->dtype = ScalarType::Double;
+    out->scalar.d = v.to_double();
+  }
+}
+
+ScalarType result_type(const Operand* ins, int n) {
+  Tier dimensioned, zero_dim, wrapped;
+  for (int k = 0; k < n; ++k) {
+    const Operand& in = ins[k];
+    if (in.is_scalar()) {
+      wrapped.add(in.dtype == ScalarType::Double ? ScalarType::Float : in.dtype);
+    } else if (in.dim() == 0) {
+      zero_dim.add(in.dtype);
+    } else {
+      dimensioned.add(in.dtype);
+    }
+  }
+  return combine(dimensioned, combine(zero_dim, wrapped)).dtype;
+}
+
+bool reject_dtype(KernelContext& ctx, const char* op, const char* what, ScalarType t) {
+  return fail_op(ctx, Error::NotSupported, op, "%s is not supported for dtype %s", what,
+                 scalar_type_name(t));
+}
+
+bool fail_op(KernelContext& ctx, Error err, const char* op, const char* fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fail_call(ctx, err, op, fmt, ap);
+  va_end(ap);
+  return false;
+}
+
+bool prepare_elementwise(KernelContext& ctx, const char* op, const Operand* ins, int n,
+                         Tensor& out, ScalarType out_dtype, StridedLoop* loop) {
+  // 1. Broadcast right-aligned shapes: each dim is 1 or the common size.
+  int ndim = 0;
+  for (int k = 0; k < n; ++k) ndim = ins[k].dim() > ndim ? ins[k].dim() : ndim;
+  int64_t sizes[kMaxRank];
+  for (int d = 0; d < ndim; ++d) sizes[d] = 1;
+  for (int k = 0; k < n; ++k) {
+    if (ins[k].is_scalar()) continue;
+    const Tensor& t = *ins[k].tensor;
+    const int lead = ndim - t.dim();
+    for (int d = 0; d < t.dim(); ++d) {
+      const int64_t s = t.size(d);
+      int64_t& o = sizes[lead + d];
+      if (s == o || s == 1) continue;
+      if (o != 1) {
+        return fail_op(ctx, Error::InvalidArgument, op,
+                       "input shapes do not broadcast: %s against size %lld at dim %d",
+                       sizes_text(t.sizes()).text, static_cast<long long>(o), lead + d);
+      }
+      o = s;
+    }
+  }
+  // 2. The output: dtype, then sizes.
+  if (!check_dtype(ctx, op, "out", out, out_dtype)) return false;
+  if (!resize_out(ctx, op, "out", out, sizes, ndim)) return false;
+  // 3. Strides of every operand over the broadcast shape (0 where broadcast).
+  int64_t strides[kMaxOperands][kMaxRank] = {};
+  const int64_t* rows[kMaxOperands];
+  tensor_strides(out, strides[0]);
+  rows[0] = strides[0];
+  for (int k = 0; k < n; ++k) {
+    if (!ins[k].is_scalar()) broadcast_strides(*ins[k].tensor, ndim, sizes, strides[k + 1]);
+    rows[k + 1] = strides[k + 1];
+  }
+  loop->init(ndim, sizes, n + 1, rows);
+  return true;
+}
+
+}  // namespace portable
+}  // namespace ember

@@ -1,0 +1,197 @@
+// Shared machinery of the broadcast elementwise kernels (op_elementwise.cpp,
+// op_compare.cpp): torch's type promotion over tensor and Scalar operands,
+// NumPy broadcasting of up to three inputs, and row loops that read every
+// input in the compute type.
+//
+// An input whose dtype differs from the compute type (int32 + int64, a bool
+// mask times a float, a Scalar argument) is converted block by block into a
+// small buffer on the stack, so mixed dtypes need no temp memory; inputs that
+// already have the compute type are read in place.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <type_traits>
+
+#include "runtime/kernels/portable/kernel_utils.h"
+
+namespace ember {
+namespace portable {
+
+/// Half, BFloat16, Float or Double.
+bool is_floating_type(ScalarType t);
+
+/// torch.promote_types over the ten supported dtypes (bool < integers <
+/// floats; uint8 with int8 gives int16; float16 with bfloat16 gives float32).
+ScalarType promote_types(ScalarType a, ScalarType b);
+
+/// One input of a broadcast elementwise op: a tensor, or a Scalar argument
+/// (torch's "wrapped number", held as int64, double or bool).
+struct Operand {
+  const Tensor* tensor = nullptr;        ///< nullptr for a Scalar
+  ScalarType dtype = ScalarType::Float;  ///< element type of data()
+  union {
+    int64_t i;
+    double d;
+    bool b;
+  } scalar = {0};
+
+  bool is_scalar() const { return tensor == nullptr; }
+  int dim() const { return tensor != nullptr ? tensor->dim() : 0; }
+  const void* data() const { return tensor != nullptr ? tensor->data() : &scalar; }
+  /// The Scalar's value as a double (for Scalar operands only).
+  double scalar_value() const;
+};
+
+/// Read argument i as a Tensor operand.
+void read_tensor_operand(ArgReader& r, size_t i, const char* name, Operand* out);
+
+/// Read argument i as a Scalar operand (Int -> int64, Double -> double,
+/// Bool -> bool); `args` is the kernel's argument list.
+void read_scalar_operand(ArgReader& r, Span<EValue*> args, size_t i, const char* name,
+                         Operand* out);
+
+/// torch.result_type: dimensioned tensors promote among themselves; 0-d
+/// tensors, and then Scalars, take part only where their category (bool <
+/// integer < floating) is higher than that of the tiers above. A Double
+/// Scalar counts as float32 (torch's default dtype), an Int Scalar as int64.
+ScalarType result_type(const Operand* ins, int n);
+
+/// The shared prologue: broadcast the `n` inputs (NumPy rules; a Scalar is
+/// 0-d), check that `out` has dtype `out_dtype`, resize it to the broadcast
+/// shape and set up `loop` over [out, ins...]. Logs (naming `op`) and fails
+/// the call on any problem.
+bool prepare_elementwise(KernelContext& ctx, const char* op, const Operand* ins, int n,
+                         Tensor& out, ScalarType out_dtype, StridedLoop* loop);
+
+/// Log "<op>: <what> is not supported for dtype <t>" and fail with
+/// NotSupported. Returns false, for `return reject_dtype(...)`.
+bool reject_dtype(KernelContext& ctx, const char* op, const char* what, ScalarType t);
+
+/// Log "<op>: <message>" and fail with `err`. Returns false.
+bool fail_op(KernelContext& ctx, Error err, const char* op, const char* fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/// The type a kernel computes in for elements of type T: float for the
+/// 16-bit floats (computed in float, rounded once on store), T otherwise.
+template <typename T>
+struct OpMathOf {
+  using type = T;
+};
+template <>
+struct OpMathOf<Half> {
+  using type = float;
+};
+template <>
+struct OpMathOf<BFloat16> {
+  using type = float;
+};
+template <typename T>
+using OpMath = typename OpMathOf<T>::type;
+
+/// The ScalarType of a C++ element type.
+template <typename T>
+struct DtypeOf;
+#define EMBER_DTYPE_OF(TYPE, ENUM) \
+  template <>                      \
+  struct DtypeOf<TYPE> {           \
+    static constexpr ScalarType value = ScalarType::ENUM; \
+  };
+EMBER_DTYPE_OF(bool, Bool)
+EMBER_DTYPE_OF(uint8_t, Byte)
+EMBER_DTYPE_OF(int8_t, Char)
+EMBER_DTYPE_OF(int16_t, Short)
+EMBER_DTYPE_OF(int32_t, Int)
+EMBER_DTYPE_OF(int64_t, Long)
+EMBER_DTYPE_OF(Half, Half)
+EMBER_DTYPE_OF(BFloat16, BFloat16)
+EMBER_DTYPE_OF(float, Float)
+EMBER_DTYPE_OF(double, Double)
+#undef EMBER_DTYPE_OF
+
+/// Convert one element as torch does: through float for the 16-bit floats,
+/// nonzero -> true for bool, integers narrowed modulo 2^n. A floating value
+/// converted to an integer type (which promotion never asks for) saturates,
+/// and NaN gives 0, rather than being undefined.
+template <typename To, typename From>
+inline To cast_to(From v) {
+  using F = OpMath<From>;
+  const F x = static_cast<F>(v);
+  if constexpr (std::is_same<To, bool>::value) {
+    return x != F(0);
+  } else if constexpr (std::is_integral<To>::value && std::is_floating_point<F>::value) {
+    if (!(x == x)) return To(0);
+    if (x <= static_cast<F>(std::numeric_limits<To>::lowest())) {
+      return std::numeric_limits<To>::lowest();
+    }
+    if (x >= static_cast<F>(std::numeric_limits<To>::max())) return std::numeric_limits<To>::max();
+    return static_cast<To>(x);
+  } else {
+    return static_cast<To>(static_cast<OpMath<To>>(x));
+  }
+}
+
+/// Elements converted per block when an input's dtype differs from the
+/// compute type (the buffers live on the stack).
+constexpr int64_t kConvertBlock = 64;
+
+/// A row of one input: n elements at p with step s (0 when broadcast).
+template <typename T>
+struct Row {
+  const T* p;
+  int64_t s;
+  OpMath<T> operator[](int64_t i) const { return static_cast<OpMath<T>>(load(p + i * s)); }
+};
+
+/// The `n` elements of `in` from element offset `off` with step `st`, as T:
+/// in place when `in` has dtype T, else converted into `buf` (kConvertBlock
+/// elements; a broadcast row converts its one element).
+template <typename T>
+Row<T> fetch_row(const Operand& in, int64_t off, int64_t st, int64_t n, T* buf) {
+  if (in.dtype == DtypeOf<T>::value) return {static_cast<const T*>(in.data()) + off, st};
+  const int64_t count = st == 0 ? 1 : n;
+  EMBER_SWITCH_ALL(in.dtype, for (int64_t i = 0; i < count; ++i) buf[i] = T(), {
+    const CTYPE* src = static_cast<const CTYPE*>(in.data()) + off;
+    for (int64_t i = 0; i < count; ++i) buf[i] = cast_to<T>(load(src + i * st));
+  });
+  return {buf, st == 0 ? 0 : 1};
+}
+
+/// out[i] = f(a[i], b[i]) over `loop` (operands out, a, b), with a and b read
+/// as CT and passed to f as OpMath<CT>; f returns OpMath<CT> (stored as
+/// OutT = CT) or bool (OutT = bool).
+template <typename CT, typename OutT, typename F>
+void run_binary(const StridedLoop& loop, OutT* out, const Operand& a, const Operand& b, F f) {
+  using M = OpMath<CT>;
+  constexpr ScalarType kCt = DtypeOf<CT>::value;
+  const bool convert_a = a.dtype != kCt;
+  const bool convert_b = b.dtype != kCt;
+  CT buf_a[kConvertBlock];
+  CT buf_b[kConvertBlock];
+  loop.run([&](const int64_t* off, int64_t n, const int64_t* st) {
+    // Rows that convert more than one element go in blocks that fit the buffers.
+    const bool blocked = (convert_a && st[1] != 0) || (convert_b && st[2] != 0);
+    const int64_t block = blocked ? kConvertBlock : n;
+    for (int64_t start = 0; start < n; start += block) {
+      const int64_t m = n - start < block ? n - start : block;
+      const Row<CT> ra = fetch_row(a, off[1] + start * st[1], st[1], m, buf_a);
+      const Row<CT> rb = fetch_row(b, off[2] + start * st[2], st[2], m, buf_b);
+      OutT* o = out + off[0] + start * st[0];
+      const int64_t so = st[0];
+      if (so == 1 && ra.s == 1 && rb.s == 1) {
+        for (int64_t i = 0; i < m; ++i) o[i] = f(M(load(ra.p + i)), M(load(rb.p + i)));
+      } else if (so == 1 && ra.s == 1 && rb.s == 0) {
+        const M y = rb[0];
+        for (int64_t i = 0; i < m; ++i) o[i] = f(M(load(ra.p + i)), y);
+      } else if (so == 1 && ra.s == 0 && rb.s == 1) {
+        const M x = ra[0];
+        for (int64_t i = 0; i < m; ++i) o[i] = f(x, M(load(rb.p + i)));
+      } else {
+        for (int64_t i = 0; i < m; ++i) o[i * so] = f(ra[i], rb[i]);
+      }
+    }
+  });
+}
+
+}  // namespace portable
+}  // namespace ember
