@@ -241,6 +241,14 @@ def test_empty_inputs():
     ), x, y)
 
 
-def test_unsupported_dtype_is_rejected_at_compile_time():
-    x = torch.randn(2, 3, dtype=torch.complex64)
-    check_rejected(lambda a: a.sum(1), x, match="complex64")
+def test_unsupported_dtypes_are_rejected_at_compile_time():
+    # torch.export accepts these graphs (their meta functions do not check
+    # dtypes) although eager torch cannot run them; Ember names op and dtype.
+    b = torch.ones(3, dtype=torch.bool)
+    i = torch.ones(2, 3, dtype=torch.int32)
+    check_rejected(lambda a: a.argmax(), b, match=r"edge.argmax.*no kernel for element type 'i1'")
+    check_rejected(lambda a: aten._softmax(a, 1, False), i,
+                   match=r"edge._softmax.*no kernel for element type 'i32'")
+    check_rejected(lambda a: aten.var.correction(a, [1]), i,
+                   match=r"edge.var.correction.*expects a floating input, got 'i32'")
+    check_rejected(lambda a: a.sum(1), i.to(torch.complex64), match="complex64")
