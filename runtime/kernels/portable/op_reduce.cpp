@@ -24,48 +24,94 @@ namespace {
 /// What a fold computes for each output.
 enum class Fold { Sum, Mean, Prod };
 
-/// The accumulator of a result element type: double or wrapping uint64.
-template <typename Out>
-using acc_t = typename std::conditional<is_floating_v<Out>, double, uint64_t>::type;
+/// Casting each element to the result dtype before accumulating (what torch
+/// does) changes nothing when the result type holds every input value
+/// exactly, or for an integer into an integer (wrapping commutes with + and
+/// *): then the kernels skip the per-element cast.
+bool cast_is_exact(ScalarType in, ScalarType out) {
+  if (in == out) return true;
+  const bool small = in == ScalarType::Bool || in == ScalarType::Byte || in == ScalarType::Char;
+  switch (out) {
+    case ScalarType::Bool: return false;
+    case ScalarType::Double: return in != ScalarType::Long;
+    case ScalarType::Float:
+      return small || in == ScalarType::Short || in == ScalarType::Half ||
+             in == ScalarType::BFloat16;
+    case ScalarType::Half:
+    case ScalarType::BFloat16: return small;
+    default: return is_integral_type(out) && is_integral_type(in);
+  }
+}
 
-template <typename Out>
-acc_t<Out> to_acc(Out v) {
-  if constexpr (is_floating_v<Out>) {
-    return static_cast<double>(static_cast<compute_t<Out>>(v));
+/// A value in an accumulator: double for floating results, wrapping uint64
+/// for integer ones.
+template <typename Acc, typename T>
+Acc to_acc(T v) {
+  if constexpr (std::is_same<Acc, double>::value) {
+    return static_cast<double>(static_cast<compute_t<T>>(v));
+  } else if constexpr (is_floating_v<T>) {
+    return static_cast<uint64_t>(cast_to<int64_t>(v));
   } else {
     return static_cast<uint64_t>(static_cast<int64_t>(v));
   }
 }
 
-template <typename Out>
-Out from_acc(acc_t<Out> acc) {
-  if constexpr (is_floating_v<Out>) {
-    return static_cast<Out>(static_cast<compute_t<Out>>(acc));
-  } else if constexpr (std::is_same<Out, bool>::value) {
-    return acc != 0;
-  } else {
-    return cast_to<Out>(static_cast<int64_t>(acc));
-  }
+/// `x` cast to `out`, then into the accumulator (the rare, slow path: kept
+/// out of line so the loops stay small).
+template <typename Acc, typename In>
+__attribute__((noinline)) Acc cast_element(In x, ScalarType out) {
+  EMBER_SWITCH_ALL(out, break, {
+    if constexpr (is_floating_v<CTYPE> == std::is_same<Acc, double>::value) {
+      return to_acc<Acc>(cast_to<CTYPE>(x));
+    }
+  });
+  return Acc(0);
 }
 
-template <typename In, typename Out>
+/// One input element as the accumulator sees it: cast to `out` first unless
+/// that cast is exact.
+template <typename Acc, typename In>
+Acc element(In x, ScalarType out, bool exact) {
+  return exact ? to_acc<Acc>(x) : cast_element<Acc>(x, out);
+}
+
+/// Store an accumulator into element `off` of `data`, of dtype `out` (integer
+/// results wrap, as torch's do).
+template <typename Acc>
+void store_acc(void* data, ScalarType out, int64_t off, Acc acc) {
+  EMBER_SWITCH_ALL(out, break, {
+    CTYPE* p = static_cast<CTYPE*>(data) + off;
+    if constexpr (is_floating_v<CTYPE> != std::is_same<Acc, double>::value) {
+      // Not a pairing the kernels produce.
+    } else if constexpr (is_floating_v<CTYPE>) {
+      *p = static_cast<CTYPE>(static_cast<compute_t<CTYPE>>(acc));
+    } else if constexpr (std::is_same<CTYPE, bool>::value) {
+      *p = acc != 0;
+    } else {
+      *p = cast_to<CTYPE>(static_cast<int64_t>(acc));
+    }
+  });
+}
+
+template <typename In, typename Acc>
 void fold(const ReducePlan& plan, const Tensor& self, Tensor& out, Fold kind) {
-  using Acc = acc_t<Out>;
   const In* in = self.data_as<const In>();
-  Out* dst = out.data_as<Out>();
+  void* dst = out.mutable_data();
+  const ScalarType out_t = out.dtype();
+  const bool exact = cast_is_exact(self.dtype(), out_t);
   const int64_t count = plan.count;
   for_each_output(plan, [&](const int64_t* off) {
     const In* base = in + off[0];
     Acc acc = kind == Fold::Prod ? Acc(1) : Acc(0);
     if (kind == Fold::Prod) {
-      for_each_reduced(plan, [&](int64_t i) { acc *= to_acc<Out>(cast_to<Out>(load(base + i))); });
+      for_each_reduced(plan, [&](int64_t i) { acc *= element<Acc>(load(base + i), out_t, exact); });
     } else {
-      for_each_reduced(plan, [&](int64_t i) { acc += to_acc<Out>(cast_to<Out>(load(base + i))); });
+      for_each_reduced(plan, [&](int64_t i) { acc += element<Acc>(load(base + i), out_t, exact); });
     }
-    if constexpr (is_floating_v<Out>) {
+    if constexpr (std::is_same<Acc, double>::value) {
       if (kind == Fold::Mean) acc = count == 0 ? NAN : acc / static_cast<double>(count);
     }
-    dst[off[1]] = from_acc<Out>(acc);
+    store_acc(dst, out_t, off[1], acc);
   });
 }
 
@@ -99,13 +145,17 @@ bool check_fold_dtypes(KernelContext& ctx, const char* op, const Tensor& self, c
 
 void run_fold(KernelContext& ctx, const char* op, const ReducePlan& plan, const Tensor& self,
               Tensor& out, Fold kind) {
-  bool handled = true;
-  EMBER_SWITCH_ALL(self.dtype(), handled = false, {
-    using IN_T = CTYPE;
-    EMBER_SWITCH_ALL(out.dtype(), handled = false, (fold<IN_T, CTYPE>(plan, self, out, kind)));
-  });
-  EMBER_KERNEL_CHECK(ctx, handled, NotSupported, "%s: cannot reduce %s into %s", op,
-                     scalar_type_name(self.dtype()), scalar_type_name(out.dtype()));
+  const bool floating = is_floating_type(out.dtype());
+  EMBER_SWITCH_ALL(self.dtype(),
+                   EMBER_KERNEL_CHECK(ctx, false, NotSupported, "%s: cannot reduce %s", op,
+                                      scalar_type_name(self.dtype())),
+                   {
+                     if (floating) {
+                       fold<CTYPE, double>(plan, self, out, kind);
+                     } else {
+                       fold<CTYPE, uint64_t>(plan, self, out, kind);
+                     }
+                   });
 }
 
 /// sum.IntList_out, mean.out, mean.dtype_out, prod.out, prod.int_out: without
@@ -198,16 +248,16 @@ void variance_kernel(KernelContext& ctx, Span<EValue*> args, const char* op, boo
 /// The p-norm of the reduced elements, in double: max or min of |x| for
 /// p = +-inf (NaN propagates), the count of nonzeros for p = 0, else
 /// (sum |x|^p)^(1/p) with the common p = 1 and p = 2 computed directly.
-template <typename In, typename Out>
+/// (torch casts the input to the result dtype first; that dtype only widens.)
+template <typename In>
 void vector_norm(const ReducePlan& plan, const Tensor& self, Tensor& out, double p) {
   const In* in = self.data_as<const In>();
-  Out* dst = out.data_as<Out>();
+  void* dst = out.mutable_data();
+  const ScalarType out_t = out.dtype();
   for_each_output(plan, [&](const int64_t* off) {
     const In* base = in + off[0];
-    // The input is cast to the result dtype first, as in torch.
     auto abs_at = [&](int64_t i) {
-      return std::fabs(static_cast<double>(
-          static_cast<compute_t<Out>>(static_cast<Out>(static_cast<compute_t<In>>(base[i])))));
+      return std::fabs(static_cast<double>(static_cast<compute_t<In>>(base[i])));
     };
     double acc = 0.0;
     if (std::isinf(p)) {
@@ -230,7 +280,7 @@ void vector_norm(const ReducePlan& plan, const Tensor& self, Tensor& out, double
       for_each_reduced(plan, [&](int64_t i) { acc += std::pow(abs_at(i), p); });
       acc = std::pow(acc, 1.0 / p);
     }
-    dst[off[1]] = static_cast<Out>(static_cast<compute_t<Out>>(acc));
+    store_acc(dst, out_t, off[1], acc);
   });
 }
 
@@ -242,7 +292,7 @@ bool widens(ScalarType from, ScalarType to) {
 }
 
 /// The cumulative sum along one dim: one scan per position of the other dims.
-template <typename In, typename Out>
+template <typename In, typename Acc>
 void cumulative_sum(const Tensor& self, Tensor& out, int64_t dim) {
   const int ndim = self.dim();
   int64_t sizes[kMaxRank], s_in[kMaxRank], s_out[kMaxRank];
@@ -257,15 +307,17 @@ void cumulative_sum(const Tensor& self, Tensor& out, int64_t dim) {
   StridedLoop loop;
   loop.init(ndim, sizes, 2, strides);
   const In* in = self.data_as<const In>();
-  Out* dst = out.data_as<Out>();
+  void* dst = out.mutable_data();
+  const ScalarType out_t = out.dtype();
+  const bool exact = cast_is_exact(self.dtype(), out_t);
   loop.run([&](const int64_t* off, int64_t n, const int64_t* st) {
     for (int64_t i = 0; i < n; ++i) {
       const In* x = in + off[0] + i * st[0];
-      Out* y = dst + off[1] + i * st[1];
-      acc_t<Out> acc = 0;
+      const int64_t y = off[1] + i * st[1];
+      Acc acc = 0;
       for (int64_t k = 0; k < len; ++k) {
-        acc += to_acc<Out>(cast_to<Out>(load(x + k * si)));
-        y[k * so] = from_acc<Out>(acc);
+        acc += element<Acc>(load(x + k * si), out_t, exact);
+        store_acc(dst, out_t, y + k * so, acc);
       }
     }
   });
@@ -329,10 +381,7 @@ void linalg_vector_norm_out(KernelContext& ctx, Span<EValue*> args) {
   EMBER_KERNEL_CHECK(ctx, plan.count > 0 || (p >= 0.0 && !std::isinf(p)), InvalidArgument,
                      "%s: cannot compute the %g norm over no elements (it has no identity)", op,
                      p);
-  EMBER_SWITCH_FLOAT(self->dtype(), return, {
-    using IN_T = CTYPE;
-    EMBER_SWITCH_FLOAT(res_t, return, (vector_norm<IN_T, CTYPE>(plan, *self, *out, p)));
-  });
+  EMBER_SWITCH_FLOAT(self->dtype(), return, vector_norm<CTYPE>(plan, *self, *out, p));
 }
 
 void cumsum_out(KernelContext& ctx, Span<EValue*> args) {
@@ -353,13 +402,17 @@ void cumsum_out(KernelContext& ctx, Span<EValue*> args) {
   int64_t sizes[kMaxRank];
   tensor_sizes(*self, sizes);
   if (!resize_out(ctx, op, "out", *out, sizes, self->dim())) return;
-  bool handled = true;
-  EMBER_SWITCH_ALL(self->dtype(), handled = false, {
-    using IN_T = CTYPE;
-    EMBER_SWITCH_ALL(res_t, handled = false, (cumulative_sum<IN_T, CTYPE>(*self, *out, dim)));
-  });
-  EMBER_KERNEL_CHECK(ctx, handled, NotSupported, "%s: cannot sum %s into %s", op,
-                     scalar_type_name(self->dtype()), scalar_type_name(res_t));
+  const bool floating = is_floating_type(res_t);
+  EMBER_SWITCH_ALL(self->dtype(),
+                   EMBER_KERNEL_CHECK(ctx, false, NotSupported, "%s: cannot sum %s", op,
+                                      scalar_type_name(self->dtype())),
+                   {
+                     if (floating) {
+                       cumulative_sum<CTYPE, double>(*self, *out, dim);
+                     } else {
+                       cumulative_sum<CTYPE, uint64_t>(*self, *out, dim);
+                     }
+                   });
 }
 
 }  // namespace portable
