@@ -350,56 +350,5 @@ void clamp_tensor_out(KernelContext& ctx, Span<EValue*> args) {
   EMBER_SWITCH_ALL(result, fail_dtype(r, *self), clamp_tensors<CTYPE>(loop, *self, lo, hi, *out));
 }
 
-void softmax_out(KernelContext& ctx, Span<EValue*> args) {
-  const char* op = "aten::_softmax.out";
-  ArgReader r(ctx, args, op, 5);
-  Tensor* self = r.tensor(0, "self");
-  const int64_t dim_arg = r.integer(1, "dim");
-  const bool half_to_float = r.boolean(2, "half_to_float");
-  Tensor* out = r.tensor(3, "out");
-  if (!r.ok()) return;
-  EMBER_KERNEL_CHECK(ctx, !half_to_float, NotSupported,
-                     "%s: half_to_float=True needs a float16 input, which is not supported", op);
-  if (!check_dtype(ctx, op, "self", *self, ScalarType::Float)) return;
-  int64_t dim = 0;
-  EMBER_KERNEL_CHECK(ctx, normalize_dim(dim_arg, self->dim(), &dim), InvalidArgument,
-                     "%s: dim %lld is out of range for a %d-d tensor", op,
-                     static_cast<long long>(dim_arg), static_cast<int>(self->dim()));
-  if (!prepare_unary(ctx, op, *self, *out)) return;
-
-  // 1. Walk every position of the other dims; 2. along dim: max, then the
-  //    sum of exp(x - max), then scale (stable for large inputs).
-  const int ndim = self->dim();
-  int64_t sizes[kMaxRank], s_out[kMaxRank], s_in[kMaxRank];
-  tensor_sizes(*self, sizes);
-  tensor_strides(*out, s_out);
-  tensor_strides(*self, s_in);
-  const int64_t len = ndim == 0 ? 1 : sizes[dim];
-  const int64_t so = ndim == 0 ? 0 : s_out[dim];
-  const int64_t si = ndim == 0 ? 0 : s_in[dim];
-  if (ndim > 0) sizes[dim] = 1;
-  const int64_t* strides[2] = {s_out, s_in};
-  StridedLoop loop;
-  loop.init(ndim, sizes, 2, strides);
-  const float* in = self->data_as<const float>();
-  float* dst = out->data_as<float>();
-  loop.run([&](const int64_t* off, int64_t n, const int64_t* st) {
-    for (int64_t i = 0; i < n; ++i) {
-      const float* x = in + off[1] + i * st[1];
-      float* y = dst + off[0] + i * st[0];
-      float max = -INFINITY;
-      for (int64_t k = 0; k < len; ++k) max = x[k * si] > max ? x[k * si] : max;
-      float sum = 0.0f;
-      for (int64_t k = 0; k < len; ++k) {
-        const float e = std::exp(x[k * si] - max);
-        y[k * so] = e;
-        sum += e;
-      }
-      const float inv = 1.0f / sum;
-      for (int64_t k = 0; k < len; ++k) y[k * so] *= inv;
-    }
-  });
-}
-
 }  // namespace portable
 }  // namespace ember

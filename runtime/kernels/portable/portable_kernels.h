@@ -19,13 +19,6 @@ void mul_out(KernelContext& ctx, Span<EValue*> args);       ///< aten::mul.out
 void div_out(KernelContext& ctx, Span<EValue*> args);       ///< aten::div.out (int inputs give float32)
 void div_out_mode(KernelContext& ctx, Span<EValue*> args);  ///< aten::div.out_mode
 
-// op_activation.cpp
-void softmax_out(KernelContext& ctx, Span<EValue*> args);   ///< aten::_softmax.out: float32
-
-// op_batch_norm.cpp
-/// aten::_native_batch_norm_legit_no_training.out: float32
-void batch_norm_no_training_out(KernelContext& ctx, Span<EValue*> args);
-
 // op_convolution.cpp
 void convolution_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::convolution.out: float32
 
@@ -33,10 +26,6 @@ void convolution_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::convol
 void max_pool2d_with_indices_out(KernelContext& ctx, Span<EValue*> args);
 void avg_pool2d_out(KernelContext& ctx, Span<EValue*> args);
 void adaptive_avg_pool2d_out(KernelContext& ctx, Span<EValue*> args);
-
-// op_reduce.cpp
-void mean_out(KernelContext& ctx, Span<EValue*> args);         ///< aten::mean.out: float32
-void sum_intlist_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::sum.IntList_out
 
 // op_linear.cpp: float32.
 void addmm_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::addmm.out
@@ -169,6 +158,45 @@ void where_self_out(KernelContext& ctx, Span<EValue*> args);
 // ---- end binary
 
 // ---- reduction: reductions and normalisations (op_reduce.cpp, op_norm.cpp)
+// op_reduce.cpp: any dim order; every dtype (sum, prod, cumsum: integer and
+// bool inputs give int64), the result dtype may be set by `dtype`.
+void sum_intlist_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::sum.IntList_out
+void mean_out(KernelContext& ctx, Span<EValue*> args);         ///< aten::mean.out: floating result
+void mean_dtype_out(KernelContext& ctx, Span<EValue*> args);   ///< aten::mean.dtype_out: the same
+void prod_out(KernelContext& ctx, Span<EValue*> args);         ///< aten::prod.out
+void prod_int_out(KernelContext& ctx, Span<EValue*> args);     ///< aten::prod.int_out
+void cumsum_out(KernelContext& ctx, Span<EValue*> args);       ///< aten::cumsum.out
+/// aten::var.correction_out: floating dtypes.
+void var_correction_out(KernelContext& ctx, Span<EValue*> args);
+/// aten::var_mean.correction_out: floating dtypes.
+void var_mean_correction_out(KernelContext& ctx, Span<EValue*> args);
+/// aten::linalg_vector_norm.out: floating dtypes.
+void linalg_vector_norm_out(KernelContext& ctx, Span<EValue*> args);
+
+// op_minmax.cpp: any dim order; every dtype (argmax/argmin: no bool).
+void amax_out(KernelContext& ctx, Span<EValue*> args);       ///< aten::amax.out
+void amin_out(KernelContext& ctx, Span<EValue*> args);       ///< aten::amin.out
+void max_dim_max(KernelContext& ctx, Span<EValue*> args);    ///< aten::max.dim_max
+void min_dim_min(KernelContext& ctx, Span<EValue*> args);    ///< aten::min.dim_min
+void max_unary_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::max.unary_out
+void min_unary_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::min.unary_out
+void argmax_out(KernelContext& ctx, Span<EValue*> args);     ///< aten::argmax.out
+void argmin_out(KernelContext& ctx, Span<EValue*> args);     ///< aten::argmin.out
+void any_all_out(KernelContext& ctx, Span<EValue*> args);    ///< aten::any.all_out
+void any_out(KernelContext& ctx, Span<EValue*> args);        ///< aten::any.out
+void any_dims_out(KernelContext& ctx, Span<EValue*> args);   ///< aten::any.dims_out
+
+// op_softmax.cpp: floating dtypes, any dim order.
+void softmax_out(KernelContext& ctx, Span<EValue*> args);      ///< aten::_softmax.out
+void log_softmax_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::_log_softmax.out
+
+// op_norm.cpp: floating dtypes, any dim order.
+/// aten::native_layer_norm.out
+void native_layer_norm_out(KernelContext& ctx, Span<EValue*> args);
+/// aten::native_group_norm.out
+void native_group_norm_out(KernelContext& ctx, Span<EValue*> args);
+/// aten::_native_batch_norm_legit_no_training.out
+void batch_norm_no_training_out(KernelContext& ctx, Span<EValue*> args);
 // ---- end reduction
 
 // ---- shape: shape, data movement, creation and resampling (op_shape.cpp, op_create.cpp, op_upsample.cpp)

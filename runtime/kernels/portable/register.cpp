@@ -123,6 +123,27 @@ const Kernel kPortableKernels[] = {
     // ---- end binary
 
     // ---- reduction
+    {"aten::mean.dtype_out", &mean_dtype_out, KernelKey{}},
+    {"aten::prod.out", &prod_out, KernelKey{}},
+    {"aten::prod.int_out", &prod_int_out, KernelKey{}},
+    {"aten::cumsum.out", &cumsum_out, KernelKey{}},
+    {"aten::var.correction_out", &var_correction_out, KernelKey{}},
+    {"aten::var_mean.correction_out", &var_mean_correction_out, KernelKey{}},
+    {"aten::linalg_vector_norm.out", &linalg_vector_norm_out, KernelKey{}},
+    {"aten::amax.out", &amax_out, KernelKey{}},
+    {"aten::amin.out", &amin_out, KernelKey{}},
+    {"aten::max.dim_max", &max_dim_max, KernelKey{}},
+    {"aten::min.dim_min", &min_dim_min, KernelKey{}},
+    {"aten::max.unary_out", &max_unary_out, KernelKey{}},
+    {"aten::min.unary_out", &min_unary_out, KernelKey{}},
+    {"aten::argmax.out", &argmax_out, KernelKey{}},
+    {"aten::argmin.out", &argmin_out, KernelKey{}},
+    {"aten::any.all_out", &any_all_out, KernelKey{}},
+    {"aten::any.out", &any_out, KernelKey{}},
+    {"aten::any.dims_out", &any_dims_out, KernelKey{}},
+    {"aten::_log_softmax.out", &log_softmax_out, KernelKey{}},
+    {"aten::native_layer_norm.out", &native_layer_norm_out, KernelKey{}},
+    {"aten::native_group_norm.out", &native_group_norm_out, KernelKey{}},
     // ---- end reduction
 
     // ---- shape
