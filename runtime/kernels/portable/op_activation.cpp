@@ -1,5 +1,5 @@
 // Pointwise activations (relu, hardtanh, sigmoid, tanh, gelu, leaky_relu,
-// elu, clamp with Scalar or Tensor bounds) and softmax. Inputs and outputs
+// elu, clamp with Scalar or Tensor bounds). Inputs and outputs
 // may use any dim order: map_unary and StridedLoop walk strides.
 #include <cmath>
 
