@@ -47,11 +47,6 @@ Tier combine(Tier higher, Tier lower) {
 
 }  // namespace
 
-bool is_floating_type(ScalarType t) {
-  return t == ScalarType::Half || t == ScalarType::BFloat16 || t == ScalarType::Float ||
-         t == ScalarType::Double;
-}
-
 ScalarType promote_types(ScalarType a, ScalarType b) {
   if (a == b) return a;
   if (a == ScalarType::Bool) return b;

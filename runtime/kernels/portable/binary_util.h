@@ -18,9 +18,6 @@
 namespace ember {
 namespace portable {
 
-/// Half, BFloat16, Float or Double.
-bool is_floating_type(ScalarType t);
-
 /// torch.promote_types over the ten supported dtypes (bool < integers <
 /// floats; uint8 with int8 gives int16; float16 with bfloat16 gives float32).
 ScalarType promote_types(ScalarType a, ScalarType b);

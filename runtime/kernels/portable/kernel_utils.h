@@ -89,6 +89,18 @@
 namespace ember {
 namespace portable {
 
+/// True for Float, Double, Half and BFloat16.
+inline bool is_floating_type(ScalarType t) {
+  return t == ScalarType::Float || t == ScalarType::Double || t == ScalarType::Half ||
+         t == ScalarType::BFloat16;
+}
+
+/// True for the integer types and Bool.
+inline bool is_integral_type(ScalarType t) {
+  return t == ScalarType::Bool || t == ScalarType::Byte || t == ScalarType::Char ||
+         t == ScalarType::Short || t == ScalarType::Int || t == ScalarType::Long;
+}
+
 /// Read one element. A bool tensor's bytes come from the program (constants)
 /// or from other kernels' memory and may hold any value, and loading a byte
 /// other than 0 or 1 as C++ bool is undefined: load<bool> reads the byte and

@@ -42,12 +42,6 @@ template <typename T>
 constexpr bool kIsFloat = std::is_floating_point<T>::value || std::is_same<T, Half>::value ||
                           std::is_same<T, BFloat16>::value;
 
-/// True for float32, float64, float16 and bfloat16.
-inline bool is_floating_type(ScalarType t) {
-  return t == ScalarType::Float || t == ScalarType::Double || t == ScalarType::Half ||
-         t == ScalarType::BFloat16;
-}
-
 /// x != x without a self-comparison warning for integer types.
 template <typename T>
 bool is_nan(T x) {

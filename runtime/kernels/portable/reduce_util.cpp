@@ -4,16 +4,6 @@
 namespace ember {
 namespace portable {
 
-bool is_floating_type(ScalarType t) {
-  return t == ScalarType::Float || t == ScalarType::Double || t == ScalarType::Half ||
-         t == ScalarType::BFloat16;
-}
-
-bool is_integral_type(ScalarType t) {
-  return t == ScalarType::Bool || t == ScalarType::Byte || t == ScalarType::Char ||
-         t == ScalarType::Short || t == ScalarType::Int || t == ScalarType::Long;
-}
-
 namespace {
 
 /// Steps 2 and 3 of a plan once the reduced dims are known: output sizes,

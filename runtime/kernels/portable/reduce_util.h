@@ -33,12 +33,6 @@ using compute_t =
     typename std::conditional<std::is_same<T, Half>::value || std::is_same<T, BFloat16>::value,
                               float, T>::type;
 
-/// True for Float, Double, Half and BFloat16.
-bool is_floating_type(ScalarType t);
-
-/// True for the integer types and Bool.
-bool is_integral_type(ScalarType t);
-
 /// Cast one element as torch's `.to(Out)` does, without undefined behaviour:
 /// to bool is `!= 0`; a float to an integer truncates, wraps through int64 when
 /// out of the target's range, and gives the type's minimum for NaN or values
