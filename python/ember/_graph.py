@@ -390,7 +390,11 @@ def _fold(b: _Builder, node: torch.fx.Node) -> None:
     args, kwargs = torch.fx.node.map_arg((node.args, node.kwargs), lambda n: b.values[n])
     with torch.no_grad():
         b.values[node] = node.target(*args, **kwargs)
-    b.value_names[node] = f"_folded_{node.name}"
+    # Named after what it was computed from, e.g. "fc.weight.permute".
+    inputs: list[torch.fx.Node] = []
+    torch.fx.node.map_arg((node.args, node.kwargs), inputs.append)
+    base = b.value_names[inputs[0]] if inputs else "_folded"
+    b.value_names[node] = f"{base}.{node.target._schema.name.split('::')[-1]}"
 
 
 def graph_dict(name: str, ep: ExportedProgram, fold_constants: bool = True) -> dict:

@@ -31,11 +31,13 @@ print(ember.to_edge(ep).ir())
 # CHECK: %[[W:.*]] = edge.constant {name = "conv.weight"} dense_resource<conv.weight> : tensor<4x3x3x3xf32>
 # CHECK: %[[B:.*]] = edge.constant {name = "conv.bias"} dense_resource<conv.bias> : tensor<4xf32>
 # CHECK-NOT: num_batches_tracked
+# The linear weight is folded: stored transposed, no edge.permute at run time.
+# CHECK: %[[T:.*]] = edge.constant {name = "fc.weight.permute"} dense_resource<fc.weight.permute> : tensor<16x5xf32>
 # CHECK: %[[C:.*]] = edge.convolution %arg0, %[[W]], %[[B]] {{{.*}}padding = array<i64: 1, 1>{{.*}}} : (tensor<1x3x4x4xf32>, tensor<4x3x3x3xf32>, tensor<4xf32>) -> tensor<1x4x4x4xf32>
 # CHECK: %[[BN:.*]], %{{.*}}, %{{.*}} = edge._native_batch_norm_legit_no_training %[[C]], {{.*}} {eps = 1.000000e-05 : f64, momentum = 1.000000e-01 : f64}
 # CHECK: %[[R:.*]] = edge.relu %[[BN]]
 # CHECK: %[[P:.*]], %{{.*}} = edge.max_pool2d_with_indices %[[R]] {ceil_mode = false, dilation = array<i64: 1, 1>, kernel_size = array<i64: 2, 2>, padding = array<i64: 0, 0>, stride = array<i64>}
+# CHECK-NOT: edge.permute
 # CHECK: %[[V:.*]] = edge.view %[[P]] {size = array<i64: 1, 16>}
-# CHECK: %[[T:.*]] = edge.permute %{{.*}} {dims = array<i64: 1, 0>} : (tensor<5x16xf32>) -> tensor<16x5xf32>
 # CHECK: %[[Y:.*]] = edge.addmm %{{.*}}, %[[V]], %[[T]] {alpha = 1 : i64, beta = 1 : i64}
 # CHECK: return %[[Y]] : tensor<1x5xf32>
