@@ -343,7 +343,29 @@ def fold_plan(ep: ExportedProgram) -> set[torch.fx.Node]:
     non-mutating operators whose every input is a weight, an unmutated
     buffer, a lifted constant or another folded node, with static-shape
     tensor results not more than _FOLD_GROWTH elements larger than their
-    largest input."""
+    largest input. A fold that reads a large constant which something not
+    folded also reads is left to run time: both the constant and the folded
+    result would be stored (a tied embedding and LM head would double)."""
+    excluded: set[torch.fx.Node] = set()
+    while True:
+        folded, constant = _fold_candidates(ep, excluded)
+        duplicating = {
+            node for node in folded
+            if any(_numel(i) > _FOLD_GROWTH and any(u not in constant for u in i.users)
+                   for i in node.all_input_nodes)}
+        if not duplicating:
+            return folded
+        excluded |= duplicating
+
+
+def _numel(node: torch.fx.Node) -> int:
+    val = node.meta.get("val")
+    return val.numel() if isinstance(val, torch.Tensor) else 0
+
+
+def _fold_candidates(ep: ExportedProgram, excluded: set[torch.fx.Node]
+                     ) -> tuple[set[torch.fx.Node], set[torch.fx.Node]]:
+    """(nodes that can be folded, every constant node including those)."""
     sig = ep.graph_signature
     mutated = set(sig.buffers_to_mutate.values())
     const_kinds = (InputKind.PARAMETER, InputKind.BUFFER, InputKind.CONSTANT_TENSOR)
@@ -356,7 +378,10 @@ def fold_plan(ep: ExportedProgram) -> set[torch.fx.Node]:
             if spec.kind in const_kinds and spec.target not in mutated:
                 constant.add(node)
             continue
-        if node.op != "call_function" or _is_assertion(node):
+        if node.op != "call_function" or node in excluded:
+            continue
+        if _is_assertion(node):
+            constant.add(node)  # dropped: it reads a constant but stores nothing
             continue
         if node.target is operator.getitem:
             if node.args[0] in folded:
@@ -367,8 +392,7 @@ def fold_plan(ep: ExportedProgram) -> set[torch.fx.Node]:
             continue
         if torch.Tag.nondeterministic_seeded in target.tags or target._schema.is_mutable:
             continue
-        inputs: list[torch.fx.Node] = []
-        torch.fx.node.map_arg((node.args, node.kwargs), inputs.append)
+        inputs = node.all_input_nodes
         if any(n not in constant for n in inputs):
             continue
         vals = node.meta.get("val")
@@ -376,13 +400,11 @@ def fold_plan(ep: ExportedProgram) -> set[torch.fx.Node]:
         if not all(isinstance(v, torch.Tensor) and all(isinstance(d, int) for d in v.shape)
                    for v in outs):
             continue
-        largest = max((n.meta["val"].numel() for n in inputs
-                       if isinstance(n.meta.get("val"), torch.Tensor)), default=0)
-        if sum(v.numel() for v in outs) > largest + _FOLD_GROWTH:
+        if sum(v.numel() for v in outs) > max(map(_numel, inputs), default=0) + _FOLD_GROWTH:
             continue
         folded.add(node)
         constant.add(node)
-    return folded
+    return folded, constant
 
 
 def _fold(b: _Builder, node: torch.fx.Node) -> None:

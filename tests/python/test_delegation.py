@@ -67,7 +67,8 @@ def test_unknown_backend_and_bad_op_are_clear_errors():
     edge = ember.to_edge(torch.export.export(MLP().eval(), (torch.randn(1, 32),)))
     with pytest.raises(ember.CompileError, match="no partitioner for backend 'Nope'"):
         edge.to_backend(Partitioner("Nope"))
-    with pytest.raises(ember.CompileError, match="EmberTestBackend: 'frobnicate' is not an Edge op"):
+    with pytest.raises(ember.CompileError,
+                       match="EmberTestBackend: 'frobnicate' is not an Edge op"):
         edge.to_backend(TestBackendPartitioner(["frobnicate"]))
     with pytest.raises(TypeError):
         edge.to_backend("EmberTestBackend")

@@ -10,7 +10,6 @@ from torch import nn
 
 import ember
 from ember import EdgeCompileConfig
-from ember.errors import UnsupportedOpError
 from helpers import assert_close
 
 
@@ -60,17 +59,11 @@ def test_mask_from_shapes_is_one_constant():
     assert_close(module.forward(x), CausalMask()(x))
 
 
-def test_unfolded_mask_needs_its_ops():
-    # Without folding every op must have a kernel; the error names those that don't
-    # (or, once they all exist, the model compiles and matches eager).
+def test_unfolded_mask_runs_its_ops():
     x = torch.randn(2, 6, 6)
-    try:
-        module, ops, _ = _compile(CausalMask(), (x,), fold_constants=False)
-    except UnsupportedOpError as e:
-        assert "aten::arange.start_step" in str(e)
-    else:
-        assert "aten::arange.start_out" in ops
-        assert_close(module.forward(x), CausalMask()(x))
+    module, ops, _ = _compile(CausalMask(), (x,), fold_constants=False)
+    assert "aten::arange.start_out" in ops and "aten::where.self_out" in ops
+    assert_close(module.forward(x), CausalMask()(x))
 
 
 class Broadcast(nn.Module):
@@ -124,12 +117,8 @@ class Split(nn.Module):
 
 def test_split_unbind_and_alias_are_rewritten():
     x = torch.randn(2, 6)
-    try:
-        module, ops, _ = _compile(Split(), (x,))
-    except UnsupportedOpError as e:  # until slice/select kernels exist
-        assert "split_with_sizes" not in str(e) and "unbind" not in str(e)
-        assert "alias" not in str(e)
-        pytest.skip(f"needs slice/select kernels: {e}")
+    module, ops, _ = _compile(Split(), (x,))
+    assert ops["aten::slice_copy.Tensor_out"] == 5  # 3 pieces of the split, 2 of the unbind
     assert not any("split" in op or "unbind" in op or "alias" in op for op in ops)
     assert_close(module.forward(x), Split()(x))
 
@@ -163,3 +152,28 @@ def test_as_strided_overlapping_windows_are_rejected_with_the_call_named():
                        match=r"aten::as_strided.default at .*test_frontend.py:\d+ in forward: "
                              r"sizes \[3, 4\] with strides \[2, 1\]"):
         _compile(Windows(), (torch.randn(10),))
+
+
+class TiedHead(nn.Module):
+    """An embedding whose weight is also the output layer (GPT-2, Llama, Qwen3):
+    folding the transpose would store the big table twice, so it is not folded."""
+
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(4096, 32)
+        self.head = nn.Linear(32, 4096, bias=False)
+        self.head.weight = self.emb.weight
+        self.small = nn.Linear(32, 32)
+
+    def forward(self, ids):
+        return self.head(self.small(self.emb(ids)))
+
+
+def test_a_tied_weight_is_stored_once():
+    ids = torch.randint(0, 4096, (1, 8))
+    model = TiedHead().eval()
+    module, ops, size = _compile(model, (ids,))
+    table = 4096 * 32 * 4
+    assert table < size < 2 * table  # the table once, not twice
+    assert ops["aten::permute_copy.out"] == 1  # the tied head's transpose, at run time
+    assert_close(module.forward(ids), model(ids))

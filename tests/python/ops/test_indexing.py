@@ -17,7 +17,6 @@ import torch
 import torch.nn.functional as F
 from opcheck import assert_same, check_rejected, compile_fn
 
-import ember
 from ember.errors import EmberRuntimeError
 
 FLOATS = [torch.float32, torch.float16, torch.bfloat16, torch.float64]
@@ -283,13 +282,6 @@ def test_zero_d_and_empty_tensors():
 
 # --- masked_fill (lowers to where) -------------------------------------------
 
-def _have(*ops: str) -> bool:
-    names = {op["aten"] for op in ember._C.edge_ops()}
-    return all(op in names for op in ops)
-
-
-@pytest.mark.skipif(not _have("aten::where.self"),
-                    reason="masked_fill lowers to where.self, which the binary family adds")
 def test_masked_fill_with_a_tensor_value():
     """masked_fill with a 0-d tensor value (where.self over a constant):
     a mask of self's shape, a broadcast one and one expanded to self's
@@ -306,9 +298,6 @@ def test_masked_fill_with_a_tensor_value():
     check_all(ops, x, mask, row)
 
 
-@pytest.mark.skipif(not _have("aten::where.self", "aten::scalar_tensor.default"),
-                    reason="masked_fill with a Python scalar lowers to scalar_tensor and "
-                           "where.self, which other op families add")
 def test_masked_fill_with_a_scalar():
     """masked_fill with a Python number, as models write it."""
     x = torch.randn(2, 4, 5)

@@ -12,9 +12,6 @@ import pytest
 import torch
 from opcheck import check, check_rejected
 
-from ember import _C
-from ember.errors import CompileError
-
 F = torch.nn.functional
 aten = torch.ops.aten
 
@@ -42,11 +39,6 @@ def fill_for(dtype: torch.dtype):
     if dtype == torch.bool:
         return True
     return 2.5 if dtype.is_floating_point else 7
-
-
-def supported(*ops: str) -> bool:
-    have = {op["aten"] for op in _C.edge_ops()}
-    return all(op in have for op in ops)
 
 
 # ---- data movement: every op, every dtype ----------------------------------
@@ -150,8 +142,6 @@ def test_flip_dims():
           x, torch.tensor(2.0))
 
 
-@pytest.mark.skipif(not supported("aten::index_select", "aten::fmod.Scalar"),
-                    reason="roll decomposes to arange/add/fmod/index_select; not all supported yet")
 def test_roll():
     x = rand(rand_shape(3, 2, 5))
     check(lambda x: (x.roll(1, -1), x.roll((2, -1), (0, 1)), x.roll(3)), x)
@@ -302,26 +292,11 @@ def test_ops_that_decompose_to_shape_ops(dtype):
     check(fn, x)
 
 
-@pytest.mark.skipif(not supported("aten::le.Scalar", "aten::ge.Scalar", "aten::where.self",
-                                  "aten::sub.Tensor"),
-                    reason="tril/triu decompose to arange, sub, le/ge.Scalar and where")
 def test_tril_triu():
     x = rand(rand_shape(3, 2, 5))
     check(lambda x: (x.tril(), x.triu(), x.tril(1), x.triu(-1), x.transpose(1, 2).triu(2)), x)
 
 
-def _compiles(fn, *args) -> bool:
-    try:
-        check(fn, *args)
-    except CompileError as e:
-        if "split_with_sizes" in str(e):
-            return False
-        raise
-    return True
-
-
 def test_chunk_and_split():
     x = rand((4, 6))
-    fn = lambda x: (x.chunk(2, -1), x.split(3), x.split([1, 3], 0))  # noqa: E731
-    if not _compiles(fn, x):
-        pytest.skip("split_with_sizes is not rewritten into slices yet")
+    check(lambda x: (x.chunk(2, -1), x.split(3), x.split([1, 3], 0)), x)
