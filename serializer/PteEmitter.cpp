@@ -17,11 +17,14 @@
 #include "serializer/schema/program_generated.h"
 
 #include <cstring>
+#include <deque>
 #include <map>
+#include <unordered_map>
 #include <variant>
 
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/Support/xxhash.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinDialect.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
@@ -34,36 +37,71 @@ namespace {
 
 constexpr size_t kConstantAlignment = 16;
 
-/// The constant segment: deduplicated tensors, each padded to 16 bytes.
+/// The bytes of one constant: a view of data that outlives the emission (a
+/// resource blob), or bytes converted here and owned by this object.
+struct ConstantData {
+  std::vector<char> owned;
+  ArrayRef<char> bytes;
+};
+
+/// The constant segment: deduplicated tensors, each padded to 16 bytes. It
+/// keeps views of the tensors (owning only what had to be converted) and
+/// finds duplicates by hash then comparison, so a multi-gigabyte model is
+/// neither copied nor keyed by copies of itself.
 class ConstantPool {
 public:
   ConstantPool() { offsets.push_back(0); }  // index 0: reserved, empty
 
-  /// The buffer index of `bytes`, adding it if new.
-  uint32_t add(ArrayRef<char> bytes) {
-    std::string key(bytes.data(), bytes.size());
-    auto it = index.find(key);
-    if (it != index.end())
-      return it->second;
+  /// The buffer index of `data`'s bytes, adding them if new.
+  uint32_t add(ConstantData data) {
+    ArrayRef<char> bytes = data.bytes;
+    uint64_t hash = llvm::xxh3_64bits(
+        ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size()));
+    auto [first, last] = index.equal_range(hash);
+    for (auto it = first; it != last; ++it) {
+      ArrayRef<uint8_t> other = pieces[it->second - 1].second;
+      if (other.size() == bytes.size() &&
+          (bytes.empty() || std::memcmp(other.data(), bytes.data(), bytes.size()) == 0))
+        return it->second;
+    }
+    if (!data.owned.empty()) {
+      owned.push_back(std::move(data.owned));
+      bytes = ArrayRef<char>(owned.back().data(), owned.back().size());
+    }
     if (offsets.size() > 1)
-      data.resize((data.size() + kConstantAlignment - 1) / kConstantAlignment * kConstantAlignment, 0);
-    offsets.push_back(data.size());
-    data.insert(data.end(), bytes.begin(), bytes.end());
+      size = (size + kConstantAlignment - 1) / kConstantAlignment * kConstantAlignment;
+    offsets.push_back(size);
+    pieces.push_back(
+        {size, ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size())});
+    size += bytes.size();
     uint32_t id = offsets.size() - 1;
-    index.emplace(std::move(key), id);
+    index.emplace(hash, id);
     return id;
   }
+
+  /// The segment these constants make.
+  SegmentData segment() const {
+    SegmentData out;
+    out.pieces = pieces;
+    out.size = size;
+    out.alignment = kConstantAlignment;
+    return out;
+  }
+
   // offsets[i] is buffer i's offset; offsets[0] is the reserved empty buffer.
   std::vector<uint64_t> offsets;
-  std::vector<uint8_t> data;
 
 private:
-  std::map<std::string, uint32_t> index;
+  std::vector<std::pair<uint64_t, ArrayRef<uint8_t>>> pieces;  // buffer i at pieces[i - 1]
+  std::deque<std::vector<char>> owned;
+  std::unordered_multimap<uint64_t, uint32_t> index;
+  uint64_t size = 0;
 };
 
 /// The raw little-endian bytes of an elements attribute (a constant, a
 /// buffer's initial value, a delegate blob); `op` is where errors point.
-FailureOr<std::vector<char>> constantBytes(Operation *op, ElementsAttr value) {
+/// Resource blobs are viewed in place; other attributes are converted.
+FailureOr<ConstantData> constantBytes(Operation *op, ElementsAttr value) {
   auto type = cast<ShapedType>(value.getType());
   size_t elementBytes = std::max<size_t>(1, type.getElementTypeBitWidth() / 8);
   size_t nbytes = type.getNumElements() * elementBytes;
@@ -74,25 +112,27 @@ FailureOr<std::vector<char>> constantBytes(Operation *op, ElementsAttr value) {
     ArrayRef<char> data = blob->getData();
     if (data.size() != nbytes)
       return op->emitOpError("resource holds ") << data.size() << " bytes, its type needs " << nbytes;
-    return std::vector<char>(data.begin(), data.end());
+    return ConstantData{{}, data};
   }
   auto dense = dyn_cast<DenseElementsAttr>(value);
   if (!dense)
     return op->emitOpError("value must be dense or dense_resource data");
-  std::vector<char> out(nbytes);
+  ConstantData out;
+  out.owned.resize(nbytes);
   if (type.getElementType().isInteger(1)) {  // MLIR packs i1 as bits; the .pte uses bytes
     size_t i = 0;
     for (bool b : dense.getValues<bool>())
-      out[i++] = b ? 1 : 0;
-    return out;
-  }
-  ArrayRef<char> raw = dense.getRawData();
-  if (dense.isSplat()) {
-    for (size_t i = 0; i < nbytes; i += elementBytes)
-      std::memcpy(out.data() + i, raw.data(), elementBytes);
+      out.owned[i++] = b ? 1 : 0;
   } else {
-    std::memcpy(out.data(), raw.data(), nbytes);
+    ArrayRef<char> raw = dense.getRawData();
+    if (dense.isSplat()) {
+      for (size_t i = 0; i < nbytes; i += elementBytes)
+        std::memcpy(out.owned.data() + i, raw.data(), elementBytes);
+    } else {
+      std::memcpy(out.owned.data(), raw.data(), nbytes);
+    }
   }
+  out.bytes = ArrayRef<char>(out.owned.data(), out.owned.size());
   return out;
 }
 
@@ -320,7 +360,7 @@ LogicalResult PlanEmitter::emitBuffer(edge::MutableBufferOp op) {
   // Initial value from mutable-data segment 0, storage in the arena.
   auto extra = fb::CreateExtraTensorInfo(b, /*mutable_data_segments_idx=*/0,
                                          b.CreateString(op.getName().str()));
-  addTensor(op.getResult(), mutableData.add(*bytes), offsets[0], extra);
+  addTensor(op.getResult(), mutableData.add(std::move(*bytes)), offsets[0], extra);
   return success();
 }
 
@@ -331,13 +371,13 @@ LogicalResult PlanEmitter::emitDelegateCall(edge::DelegateCallOp op) {
   auto bytes = constantBytes(op, op.getProcessed());
   if (failed(bytes))
     return failure();
-  uint32_t blob = delegateStore.add(*bytes);
+  uint32_t blob = delegateStore.add(bytes->bytes);
   if (auto named = op.getNamedData())
     for (NamedAttribute entry : *named) {
       auto data = constantBytes(op, cast<ElementsAttr>(entry.getValue()));
       if (failed(data))
         return failure();
-      std::vector<uint8_t> value(data->begin(), data->end());
+      std::vector<uint8_t> value(data->bytes.begin(), data->bytes.end());
       auto [it, inserted] = delegateStore.named.emplace(entry.getName().str(), value);
       if (!inserted && it->second != value)
         return op.emitOpError("named data '")
@@ -430,7 +470,7 @@ FailureOr<flatbuffers::Offset<fb::ExecutionPlan>> PlanEmitter::emit(func::FuncOp
       auto bytes = constantBytes(constant, constant.getValue());
       if (failed(bytes))
         return failure();
-      addTensor(constant.getResult(), constants.add(*bytes), -1);
+      addTensor(constant.getResult(), constants.add(std::move(*bytes)), -1);
       continue;
     }
     if (isa<edge::NoneOp>(op))
@@ -509,12 +549,12 @@ FailureOr<std::string> emitPte(ModuleOp module, ArrayRef<ConstantMethod> constan
 
   // Segment 0 is the constant segment (always recorded, possibly empty);
   // segment 1 holds the initial values of mutable buffers, when there are any.
-  std::vector<SegmentData> segments = {{constants.data, kConstantAlignment}};
+  std::vector<SegmentData> segments = {constants.segment()};
   bool hasMutable = mutableData.offsets.size() > 1;
   if (hasMutable != anyBuffer)
     return module.emitError("internal: mutable buffers without initial values");
   if (hasMutable)
-    segments.push_back({mutableData.data, kConstantAlignment});
+    segments.push_back(mutableData.segment());
   std::vector<flatbuffers::Offset<fb::BackendDelegateInlineData>> inlineDelegates;
   for (const std::vector<uint8_t> &blob : delegateStore.blobs) {
     if (delegatesInSegments) {

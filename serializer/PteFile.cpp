@@ -31,8 +31,8 @@ std::vector<std::pair<uint64_t, uint64_t>> layoutSegments(llvm::ArrayRef<Segment
   uint64_t end = 0;
   for (const SegmentData &segment : segments) {
     uint64_t offset = alignUp(end, std::lcm(kSegmentAlignment, segment.alignment));
-    layout.push_back({offset, segment.bytes.size()});
-    end = offset + segment.bytes.size();
+    layout.push_back({offset, segment.size});
+    end = offset + segment.size;
   }
   return layout;
 }
@@ -65,8 +65,11 @@ std::string assemblePte(llvm::ArrayRef<uint8_t> flatbuffer, llvm::ArrayRef<Segme
 
   // 2. Segments at their aligned offsets, zero padding between.
   for (auto [segment, place] : llvm::zip(segments, layout)) {
-    out.resize(segmentBase + place.first, '\0');
-    out.append(reinterpret_cast<const char *>(segment.bytes.data()), segment.bytes.size());
+    const uint64_t start = segmentBase + place.first;
+    out.resize(start + segment.size, '\0');
+    for (const auto &[offset, bytes] : segment.pieces)
+      if (!bytes.empty())
+        std::memcpy(out.data() + start + offset, bytes.data(), bytes.size());
   }
   return out;
 }

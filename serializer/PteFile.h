@@ -22,8 +22,16 @@ inline constexpr uint64_t kPaddedHeaderLength = 32;
 
 /// One segment's bytes (not owned) and its own alignment.
 struct SegmentData {
-  llvm::ArrayRef<uint8_t> bytes;
+  /// The segment's bytes as pieces at offsets within it (gaps are zero), so
+  /// that tensors are written straight from where they live, never gathered
+  /// into an intermediate copy first.
+  std::vector<std::pair<uint64_t, llvm::ArrayRef<uint8_t>>> pieces;
+  uint64_t size = 0;
   uint64_t alignment = 1;
+
+  SegmentData() = default;
+  SegmentData(llvm::ArrayRef<uint8_t> bytes, uint64_t alignment)
+      : pieces{{0, bytes}}, size(bytes.size()), alignment(alignment) {}
 };
 
 /// Where each segment lands, relative to segment_base_offset: the

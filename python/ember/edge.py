@@ -98,16 +98,26 @@ class EdgeProgramManager:
 
 
 class ExecutorchProgramManager:
-    """A serialized program: `.buffer` holds the .pte bytes, `.save()` writes them."""
+    """A serialized program: `.buffer` holds the .pte bytes, `.save()` writes them.
 
-    def __init__(self, buffer: bytes, planned_ir: str, methods: list[str]):
-        self._buffer = buffer
+    The bytes stay in the compiler's memory; `.save()` and `.write_to_file()`
+    write them from there, and `.buffer` makes a Python bytes copy on first
+    use only (a large model is not held twice unless asked for)."""
+
+    def __init__(self, data: Any, planned_ir: str, methods: list[str]):
+        self._data = memoryview(data)
+        self._bytes: bytes | None = None
         self._planned_ir = planned_ir
         self.methods = methods
 
     @property
     def buffer(self) -> bytes:
-        return self._buffer
+        if self._bytes is None:
+            self._bytes = self._data.tobytes()
+        return self._bytes
+
+    def __len__(self) -> int:
+        return self._data.nbytes
 
     def ir(self) -> str:
         """The planned Edge IR the file was emitted from."""
@@ -119,7 +129,7 @@ class ExecutorchProgramManager:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
         try:
             with os.fdopen(fd, "wb") as f:
-                f.write(self._buffer)
+                f.write(self._data)
             os.replace(tmp, path)
         except BaseException:
             if os.path.exists(tmp):
@@ -128,7 +138,7 @@ class ExecutorchProgramManager:
 
     def write_to_file(self, f) -> None:
         """ExecuTorch's spelling: write the bytes to an open binary file."""
-        f.write(self._buffer)
+        f.write(self._data)
 
 
 def to_edge(programs: ExportedProgram | Mapping[str, ExportedProgram],

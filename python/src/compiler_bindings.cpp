@@ -59,6 +59,13 @@ ArgValue to_arg(const py::handle& v) {
 }
 
 /// A session plus the arrays whose memory its constants point at.
+/// The bytes of an emitted .pte, owned by C++ and exposed through the buffer
+/// protocol: a multi-gigabyte program is not copied into a Python bytes
+/// object unless someone asks for one.
+struct PteBytes {
+  std::string data;
+};
+
 class PySession {
  public:
   void import_graphs(const py::list& graphs) {
@@ -93,7 +100,7 @@ class PySession {
     if (mlir::failed(r)) raise("CompileError", session_.takeDiagnostics());
   }
 
-  py::bytes emit(int64_t alignment, bool plan_inputs, bool plan_outputs, bool delegate_segments) {
+  PteBytes emit(int64_t alignment, bool plan_inputs, bool plan_outputs, bool delegate_segments) {
     mlir::FailureOr<std::string> bytes = mlir::failure();
     {
       py::gil_scoped_release release;
@@ -102,7 +109,7 @@ class PySession {
       bytes = session_.emit(o);
     }
     if (mlir::failed(bytes)) raise("CompileError", session_.takeDiagnostics());
-    return py::bytes(*bytes);
+    return PteBytes{std::move(*bytes)};
   }
 
   /// {name: int | float | bool | str}
@@ -196,6 +203,13 @@ class PySession {
 }  // namespace
 
 void bind_compiler(py::module_& m) {
+  py::class_<PteBytes>(m, "PteBytes", py::buffer_protocol(),
+                       "The bytes of an emitted .pte (read-only buffer; memoryview() it).")
+      .def_buffer([](PteBytes& b) {
+        return py::buffer_info(b.data.data(), 1, py::format_descriptor<uint8_t>::format(), 1,
+                               {static_cast<py::ssize_t>(b.data.size())}, {1}, /*readonly=*/true);
+      })
+      .def("__len__", [](const PteBytes& b) { return b.data.size(); });
   py::class_<PySession>(m, "CompilerSession")
       .def(py::init<>())
       .def("import_graphs", &PySession::import_graphs, py::arg("graphs"),
