@@ -261,6 +261,33 @@ struct StridedLoop {
   }
 };
 
+/// Every line along `dim` of operands that share a shape (e.g. an input and
+/// its out): `loop` walks the line starts (its operands in the order given),
+/// `len` is the line length and `steps[op]` the element step along it in
+/// operand op. A 0-d tensor is one line of one element. `dim` must be valid.
+struct DimLines {
+  StridedLoop loop;
+  int64_t len = 1;
+  int64_t steps[kMaxOperands] = {};
+
+  void init(const Tensor* const* operands, int num_ops, int64_t dim) {
+    const Tensor& first = *operands[0];
+    const int ndim = first.dim();
+    int64_t sizes[kMaxRank];
+    int64_t strides[kMaxOperands][kMaxRank];
+    const int64_t* ptrs[kMaxOperands];
+    tensor_sizes(first, sizes);
+    for (int op = 0; op < num_ops; ++op) {
+      tensor_strides(*operands[op], strides[op]);
+      steps[op] = ndim == 0 ? 0 : strides[op][dim];
+      ptrs[op] = strides[op];
+    }
+    len = ndim == 0 ? 1 : sizes[dim];
+    if (ndim > 0) sizes[dim] = 1;
+    loop.init(ndim, sizes, num_ops, ptrs);
+  }
+};
+
 /// Copy an index space of `elem_size`-byte elements between two strided
 /// layouts (same dtype): the workhorse of permute, expand, cat and clone.
 void copy_strided(int ndim, const int64_t* sizes, const void* src, const int64_t* src_strides,

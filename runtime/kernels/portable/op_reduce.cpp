@@ -294,18 +294,11 @@ bool widens(ScalarType from, ScalarType to) {
 /// The cumulative sum along one dim: one scan per position of the other dims.
 template <typename In, typename Acc>
 void cumulative_sum(const Tensor& self, Tensor& out, int64_t dim) {
-  const int ndim = self.dim();
-  int64_t sizes[kMaxRank], s_in[kMaxRank], s_out[kMaxRank];
-  tensor_sizes(self, sizes);
-  tensor_strides(self, s_in);
-  tensor_strides(out, s_out);
-  const int64_t len = ndim == 0 ? 1 : sizes[dim];
-  const int64_t si = ndim == 0 ? 0 : s_in[dim];
-  const int64_t so = ndim == 0 ? 0 : s_out[dim];
-  if (ndim > 0) sizes[dim] = 1;
-  const int64_t* strides[2] = {s_in, s_out};
-  StridedLoop loop;
-  loop.init(ndim, sizes, 2, strides);
+  const Tensor* operands[2] = {&self, &out};
+  DimLines lines;
+  lines.init(operands, 2, dim);
+  const StridedLoop& loop = lines.loop;
+  const int64_t len = lines.len, si = lines.steps[0], so = lines.steps[1];
   const In* in = self.data_as<const In>();
   void* dst = out.mutable_data();
   const ScalarType out_t = out.dtype();

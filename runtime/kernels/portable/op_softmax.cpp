@@ -20,18 +20,11 @@ namespace {
 template <typename T, bool kLog>
 void softmax_rows(const Tensor& self, Tensor& out, int64_t dim) {
   using C = compute_t<T>;
-  const int ndim = self.dim();
-  int64_t sizes[kMaxRank], s_out[kMaxRank], s_in[kMaxRank];
-  tensor_sizes(self, sizes);
-  tensor_strides(out, s_out);
-  tensor_strides(self, s_in);
-  const int64_t len = ndim == 0 ? 1 : sizes[dim];
-  const int64_t so = ndim == 0 ? 0 : s_out[dim];
-  const int64_t si = ndim == 0 ? 0 : s_in[dim];
-  if (ndim > 0) sizes[dim] = 1;
-  const int64_t* strides[2] = {s_out, s_in};
-  StridedLoop loop;
-  loop.init(ndim, sizes, 2, strides);
+  const Tensor* operands[2] = {&out, &self};
+  DimLines lines;
+  lines.init(operands, 2, dim);
+  const StridedLoop& loop = lines.loop;
+  const int64_t len = lines.len, so = lines.steps[0], si = lines.steps[1];
   const T* in = self.data_as<const T>();
   T* dst = out.data_as<T>();
   loop.run([&](const int64_t* off, int64_t n, const int64_t* st) {

@@ -106,6 +106,26 @@ def check(fn: Callable, *args: Any, rtol: float | None = None, atol: float | Non
     return first
 
 
+def check_all(ops: dict[str, Callable], *args: Any, rtol: float | None = None,
+              atol: float | None = None) -> tuple[Any, list]:
+    """Compile ONE graph returning every op of `ops` applied to `args` (a
+    compile costs far more than a run) and compare each output with eager,
+    naming the op on a mismatch. Returns (module, the args as it takes them)."""
+    names = list(ops)
+
+    def fn(*a):
+        return tuple(ops[n](*a) for n in names)
+
+    module, carried = compile_fn(fn, *args)
+    got = module.forward(*carried)
+    with torch.no_grad():
+        want = fn(*args)
+    assert len(got) == len(want)
+    for name, g, w in zip(names, got, want, strict=True):
+        assert_same(g, w, rtol, atol, where=name)
+    return module, carried
+
+
 def check_rejected(fn: Callable, *args: Any, match: str,
                    error: type[Exception] = CompileError) -> Exception:
     """Compiling `fn` must fail with `error` whose message matches `match`."""

@@ -10,12 +10,10 @@ ties and NaN, run-time index errors and compile-time rejections.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 import torch
 import torch.nn.functional as F
-from opcheck import assert_same, check_rejected, compile_fn
+from opcheck import assert_same, check_all, check_rejected, compile_fn
 
 from ember.errors import EmberRuntimeError
 
@@ -23,24 +21,6 @@ FLOATS = [torch.float32, torch.float16, torch.bfloat16, torch.float64]
 INTS = [torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8]
 ALL = FLOATS + INTS + [torch.bool]
 
-
-def check_all(ops: dict[str, Callable], *args) -> tuple:
-    """Compile one graph returning every op of `ops` applied to `args` and
-    compare each output with eager, naming the op on a mismatch. Returns
-    (module, the args as the module takes them)."""
-    names = list(ops)
-
-    def fn(*a):
-        return tuple(ops[n](*a) for n in names)
-
-    module, carried = compile_fn(fn, *args)
-    got = module.forward(*carried)
-    with torch.no_grad():
-        want = fn(*args)
-    assert len(got) == len(want)
-    for name, g, w in zip(names, got, want, strict=True):
-        assert_same(g, w, where=name)
-    return module, carried
 
 
 def data(shape: tuple[int, ...], dtype: torch.dtype) -> torch.Tensor:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 import pytest
 import torch
 import torch.nn.functional as F
-from opcheck import assert_same, check_rejected, compile_fn
+from opcheck import check_all, check_rejected
 
 FLOATS = [torch.float32, torch.float16, torch.bfloat16, torch.float64]
 INTS = [torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8]
@@ -52,23 +52,6 @@ FLOAT_ONLY = {
 }
 SPECIALS = [float("nan"), float("inf"), float("-inf"), 0.0, -0.0, 0.5, -0.5, 2.5, -2.5]
 
-
-def check_all(ops: dict[str, Callable], *args, rtol: float | None = None,
-              atol: float | None = None) -> None:
-    """Compile one graph returning every op of `ops` applied to `args` and
-    compare each output with eager, naming the op on a mismatch."""
-    names = list(ops)
-
-    def fn(*a):
-        return tuple(ops[n](*a) for n in names)
-
-    module, carried = compile_fn(fn, *args)
-    got = module.forward(*carried)
-    with torch.no_grad():
-        want = fn(*args)
-    assert len(got) == len(want)
-    for name, g, w in zip(names, got, want, strict=True):
-        assert_same(g, w, rtol, atol, where=name)
 
 
 def random_shape(gen: torch.Generator) -> tuple[int, ...]:
