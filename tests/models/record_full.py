@@ -68,8 +68,10 @@ def run_one(name: str) -> dict:
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):
             return json.loads(line[len("RESULT "):])
-    err = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    err = [ln for ln in proc.stderr.splitlines() if ln.strip() and not ln.startswith(("W", "I"))]
     tail = next((ln for ln in reversed(err) if "Error" in ln), err[-1] if err else "no output")
+    if proc.returncode < 0:
+        tail = f"killed by signal {-proc.returncode} (out of memory?)"
     return {"model": name, "ok": False, "error": tail[:300],
             "wall_s": time.perf_counter() - start}
 
