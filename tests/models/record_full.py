@@ -90,6 +90,8 @@ def write_doc(results: list[dict]) -> None:
         f"Recorded {time.strftime('%Y-%m-%d')} on {cpu} ({os.cpu_count()} cores), "
         f"torch {torch.__version__}, by `.venv/bin/python tests/models/record_full.py`.",
         "The test command runs the same models at small size (tests/models/test_zoo.py).",
+        "Times are single wall-clock readings on a shared machine, for orientation only;",
+        "speed is measured by the benchmarks in bench/.",
         "",
         "| model | params | output | result | max abs diff | bound | .pte bytes | export s | "
         "compile s | run s |",
