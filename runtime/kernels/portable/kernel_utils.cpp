@@ -1,6 +1,7 @@
 // Shared helpers for the portable kernels (see kernel_utils.h).
 #include "runtime/kernels/portable/kernel_utils.h"
 
+#include <cmath>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
@@ -139,7 +140,10 @@ int64_t ArgReader::scalar_as_int(size_t i, const char* name) {
   if (v->is_bool()) return v->to_bool() ? 1 : 0;
   if (v->is_double()) {
     const double d = v->to_double();
-    if (d == static_cast<double>(static_cast<int64_t>(d))) return static_cast<int64_t>(d);
+    // Range first: converting a double outside int64 (or NaN) is undefined.
+    if (d >= -9223372036854775808.0 && d < 9223372036854775808.0 && d == std::trunc(d)) {
+      return static_cast<int64_t>(d);
+    }
     fail(Error::InvalidArgument, "argument %zu (%s) = %g must be integral for an integer tensor",
          i, name, d);
     return 0;

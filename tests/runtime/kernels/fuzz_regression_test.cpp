@@ -123,3 +123,24 @@ TEST(FuzzRegression, BoolBytesOtherThanZeroOrOne) {
 }  // namespace
 }  // namespace test
 }  // namespace ember
+
+namespace ember {
+namespace test {
+namespace {
+
+// A float Scalar far outside int64 (or NaN) where an integer is wanted is
+// rejected; converting it would be undefined behaviour (UBSan checks this).
+TEST(FuzzRegression, HugeFloatScalarForAnIntegerIsRejected) {
+  for (double bad : {1e300, -1e300, 9.3e18, std::nan("")}) {
+    Values v;
+    auto x = make_typed<int64_t>(ScalarType::Long, {2}, {1, 2});
+    auto out = make(ScalarType::Long, {2});
+    EXPECT_EQ(run("aten::add.out", {x->ev(), x->ev(), v.real(bad), out->ev(), out->ev()}),
+              Error::InvalidArgument)
+        << bad;
+  }
+}
+
+}  // namespace
+}  // namespace test
+}  // namespace ember
