@@ -25,14 +25,14 @@ namespace portable {
 
 /// A Scalar argument as it was given: an integer (a bool reads as 0 or 1) or
 /// a double.
-struct ScalarArg {
+struct FillValue {
   bool integral = true;
   int64_t i = 0;
   double d = 0.0;
 };
 
 /// Read the Scalar argument `index` of `r` (check r.ok() afterwards).
-ScalarArg read_scalar(ArgReader& r, size_t index, const char* name);
+FillValue read_scalar(ArgReader& r, size_t index, const char* name);
 
 /// Largest finite value of a floating element type.
 template <typename T>
@@ -51,7 +51,7 @@ constexpr double float_max<BFloat16>() {
 /// Convert `s` to T as torch does (see the file comment); false if the value
 /// does not fit T (torch's "cannot be converted without overflow").
 template <typename T>
-bool convert_scalar(const ScalarArg& s, T* out) {
+bool convert_scalar(const FillValue& s, T* out) {
   if constexpr (std::is_same<T, bool>::value) {
     *out = s.integral ? s.i != 0 : s.d != 0.0;  // NaN != 0
     return true;
@@ -87,7 +87,7 @@ bool convert_scalar(const ScalarArg& s, T* out) {
 /// Write `value`, converted to out's dtype, to every element of `out`. Logs
 /// "<op>: <name> ... " and fails the call if the value does not fit the dtype
 /// or the dtype is unknown.
-bool fill_tensor(KernelContext& ctx, const char* op, const char* name, const ScalarArg& value,
+bool fill_tensor(KernelContext& ctx, const char* op, const char* name, const FillValue& value,
                  Tensor& out);
 
 }  // namespace portable

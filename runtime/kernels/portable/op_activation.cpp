@@ -41,12 +41,12 @@ C to_compute(In x) {
 /// out (of dtype Out) = self clamped to Scalar bounds converted to Out;
 /// fails with InvalidArgument if a bound does not fit in Out (as torch).
 template <typename In, typename Out>
-void clamp_scalars(ArgReader& r, const Tensor& self, Tensor& out, const ScalarArg& lo,
-                   const ScalarArg& hi, bool has_lo, bool has_hi) {
+void clamp_scalars(ArgReader& r, const Tensor& self, Tensor& out, const UnaryScalar& lo,
+                   const UnaryScalar& hi, bool has_lo, bool has_hi) {
   Out lo_v{}, hi_v{};
   const struct {
     bool has;
-    const ScalarArg& arg;
+    const UnaryScalar& arg;
     Out* value;
     const char* name;
   } bounds[2] = {{has_lo, lo, &lo_v, "min"}, {has_hi, hi, &hi_v, "max"}};
@@ -83,7 +83,7 @@ struct OpMathScalar {
 
 bool read_opmath_scalar(ArgReader& r, Span<EValue*> args, size_t i, const char* name,
                         ScalarType dtype, OpMathScalar* out) {
-  const ScalarArg s = read_scalar_arg(r, args, i, name);
+  const UnaryScalar s = read_scalar_arg(r, args, i, name);
   if (!r.ok()) return false;
   const bool fits = dtype == ScalarType::Double ? s.to(&out->d) : s.to(&out->f);
   if (!fits) {
@@ -177,8 +177,8 @@ void hardtanh_out(KernelContext& ctx, Span<EValue*> args) {
   const char* op = "aten::hardtanh.out";
   ArgReader r(ctx, args, op, 5);
   Tensor* self = r.tensor(0, "self");
-  const ScalarArg lo = read_scalar_arg(r, args, 1, "min_val");
-  const ScalarArg hi = read_scalar_arg(r, args, 2, "max_val");
+  const UnaryScalar lo = read_scalar_arg(r, args, 1, "min_val");
+  const UnaryScalar hi = read_scalar_arg(r, args, 2, "max_val");
   Tensor* out = r.tensor(3, "out");
   if (!r.ok()) return;
   const ScalarType in = self->dtype();
@@ -268,8 +268,8 @@ void clamp_out(KernelContext& ctx, Span<EValue*> args) {
   Tensor* self = r.tensor(0, "self");
   const bool has_lo = r.ok() && !arg_is_none(args, 1);
   const bool has_hi = r.ok() && !arg_is_none(args, 2);
-  const ScalarArg lo = has_lo ? read_scalar_arg(r, args, 1, "min") : ScalarArg();
-  const ScalarArg hi = has_hi ? read_scalar_arg(r, args, 2, "max") : ScalarArg();
+  const UnaryScalar lo = has_lo ? read_scalar_arg(r, args, 1, "min") : UnaryScalar();
+  const UnaryScalar hi = has_hi ? read_scalar_arg(r, args, 2, "max") : UnaryScalar();
   Tensor* out = r.tensor(3, "out");
   if (!r.ok()) return;
   EMBER_KERNEL_CHECK(ctx, has_lo || has_hi, InvalidArgument,

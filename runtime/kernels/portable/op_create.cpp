@@ -12,8 +12,8 @@
 namespace ember {
 namespace portable {
 
-ScalarArg read_scalar(ArgReader& r, size_t index, const char* name) {
-  ScalarArg s;
+FillValue read_scalar(ArgReader& r, size_t index, const char* name) {
+  FillValue s;
   if (!r.ok()) return s;
   s.integral = r.scalar_is_integral(index);
   if (s.integral) {
@@ -27,7 +27,7 @@ ScalarArg read_scalar(ArgReader& r, size_t index, const char* name) {
 namespace {
 
 template <typename T>
-bool fill_typed(const ScalarArg& value, Tensor& out) {
+bool fill_typed(const FillValue& value, Tensor& out) {
   T v;
   if (!convert_scalar(value, &v)) return false;
   T* p = out.data_as<T>();
@@ -36,7 +36,7 @@ bool fill_typed(const ScalarArg& value, Tensor& out) {
   return true;
 }
 
-void log_overflow(KernelContext& ctx, const char* op, const char* name, const ScalarArg& value,
+void log_overflow(KernelContext& ctx, const char* op, const char* name, const FillValue& value,
                   ScalarType dtype) {
   if (value.integral) {
     EMBER_LOG(Error, "%s: %s = %lld cannot be converted to %s without overflow", op, name,
@@ -50,7 +50,7 @@ void log_overflow(KernelContext& ctx, const char* op, const char* name, const Sc
 
 }  // namespace
 
-bool fill_tensor(KernelContext& ctx, const char* op, const char* name, const ScalarArg& value,
+bool fill_tensor(KernelContext& ctx, const char* op, const char* name, const FillValue& value,
                  Tensor& out) {
   bool known = true;
   bool fits = false;
@@ -67,7 +67,7 @@ bool fill_tensor(KernelContext& ctx, const char* op, const char* name, const Sca
 void full_out(KernelContext& ctx, Span<EValue*> args) {
   ArgReader r(ctx, args, "aten::full.out", 4);
   Span<const int64_t> size = r.int_list(0, "size");
-  const ScalarArg value = read_scalar(r, 1, "fill_value");
+  const FillValue value = read_scalar(r, 1, "fill_value");
   Tensor* out = r.tensor(2, "out");
   if (!r.ok()) return;
   const char* op = r.op();
@@ -80,7 +80,7 @@ void full_out(KernelContext& ctx, Span<EValue*> args) {
 void full_like_out(KernelContext& ctx, Span<EValue*> args) {
   ArgReader r(ctx, args, "aten::full_like.out", 5);
   Tensor* self = r.tensor(0, "self");
-  const ScalarArg value = read_scalar(r, 1, "fill_value");
+  const FillValue value = read_scalar(r, 1, "fill_value");
   int64_t memory_format = 0;
   r.optional_integer(2, "memory_format", &memory_format);  // out's dim order says it all
   Tensor* out = r.tensor(3, "out");
@@ -94,7 +94,7 @@ void full_like_out(KernelContext& ctx, Span<EValue*> args) {
 
 void scalar_tensor_out(KernelContext& ctx, Span<EValue*> args) {
   ArgReader r(ctx, args, "aten::scalar_tensor.out", 3);
-  const ScalarArg value = read_scalar(r, 0, "s");
+  const FillValue value = read_scalar(r, 0, "s");
   Tensor* out = r.tensor(1, "out");
   if (!r.ok()) return;
   if (!resize_out(ctx, r.op(), "out", *out, nullptr, 0)) return;
@@ -104,7 +104,7 @@ void scalar_tensor_out(KernelContext& ctx, Span<EValue*> args) {
 namespace {
 
 /// A Scalar as a double, as torch's Scalar::to<double>() gives it.
-double scalar_double(const ScalarArg& s) {
+double scalar_double(const FillValue& s) {
   return s.integral ? static_cast<double>(s.i) : s.d;
 }
 
@@ -114,8 +114,8 @@ double scalar_double(const ScalarArg& s) {
 /// ceil((end - start) / step) over the unconverted Scalars in double for
 /// the narrower types; the values wrap into T.
 template <typename T>
-void arange_int(ArgReader& r, const ScalarArg& start_arg, const ScalarArg& end_arg,
-                const ScalarArg& step_arg, Tensor& out) {
+void arange_int(ArgReader& r, const FillValue& start_arg, const FillValue& end_arg,
+                const FillValue& step_arg, Tensor& out) {
   const char* op = r.op();
   int64_t start = 0, end = 0, step = 0;
   if (!convert_scalar(start_arg, &start) || !convert_scalar(end_arg, &end) ||
@@ -175,8 +175,8 @@ T to_element(Acc v) {
 /// torch's accumulate type (double for float and double, float for the
 /// 16-bit types); the length is ceil((end - start) / step) in double.
 template <typename T>
-void arange_float(ArgReader& r, const ScalarArg& start_arg, const ScalarArg& end_arg,
-                  const ScalarArg& step_arg, Tensor& out) {
+void arange_float(ArgReader& r, const FillValue& start_arg, const FillValue& end_arg,
+                  const FillValue& step_arg, Tensor& out) {
   using Acc = typename std::conditional<sizeof(T) == 2, float, double>::type;
   const char* op = r.op();
   Acc start = 0, end = 0, step = 0;
@@ -209,9 +209,9 @@ void arange_float(ArgReader& r, const ScalarArg& start_arg, const ScalarArg& end
 
 void arange_start_out(KernelContext& ctx, Span<EValue*> args) {
   ArgReader r(ctx, args, "aten::arange.start_out", 5);
-  const ScalarArg start = read_scalar(r, 0, "start");
-  const ScalarArg end = read_scalar(r, 1, "end");
-  const ScalarArg step = read_scalar(r, 2, "step");
+  const FillValue start = read_scalar(r, 0, "start");
+  const FillValue end = read_scalar(r, 1, "end");
+  const FillValue step = read_scalar(r, 2, "step");
   Tensor* out = r.tensor(3, "out");
   if (!r.ok()) return;
   EMBER_KERNEL_CHECK(ctx, out->dim() == 1, InvalidArgument, "%s: out must be 1-d, got %d dims",

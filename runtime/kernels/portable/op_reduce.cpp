@@ -50,7 +50,7 @@ Acc to_acc(T v) {
   if constexpr (std::is_same<Acc, double>::value) {
     return static_cast<double>(static_cast<compute_t<T>>(v));
   } else if constexpr (is_floating_v<T>) {
-    return static_cast<uint64_t>(cast_to<int64_t>(v));
+    return static_cast<uint64_t>(reduce_cast<int64_t>(v));
   } else {
     return static_cast<uint64_t>(static_cast<int64_t>(v));
   }
@@ -62,7 +62,7 @@ template <typename Acc, typename In>
 __attribute__((noinline)) Acc cast_element(In x, ScalarType out) {
   EMBER_SWITCH_ALL(out, break, {
     if constexpr (is_floating_v<CTYPE> == std::is_same<Acc, double>::value) {
-      return to_acc<Acc>(cast_to<CTYPE>(x));
+      return to_acc<Acc>(reduce_cast<CTYPE>(x));
     }
   });
   return Acc(0);
@@ -88,7 +88,7 @@ void store_acc(void* data, ScalarType out, int64_t off, Acc acc) {
     } else if constexpr (std::is_same<CTYPE, bool>::value) {
       *p = acc != 0;
     } else {
-      *p = cast_to<CTYPE>(static_cast<int64_t>(acc));
+      *p = reduce_cast<CTYPE>(static_cast<int64_t>(acc));
     }
   });
 }

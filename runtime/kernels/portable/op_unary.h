@@ -24,19 +24,19 @@ namespace portable {
 
 /// The type a kernel computes an element of T in.
 template <typename T>
-struct OpMath {
+struct UnaryMath {
   using type = T;
 };
 template <>
-struct OpMath<Half> {
+struct UnaryMath<Half> {
   using type = float;
 };
 template <>
-struct OpMath<BFloat16> {
+struct UnaryMath<BFloat16> {
   using type = float;
 };
 template <typename T>
-using opmath_t = typename OpMath<T>::type;
+using opmath_t = typename UnaryMath<T>::type;
 
 template <typename T>
 constexpr bool kIsFloat = std::is_floating_point<T>::value || std::is_same<T, Half>::value ||
@@ -66,7 +66,7 @@ constexpr double max_finite() {
 }
 
 /// A Scalar argument as the program gave it (an Int, a Bool or a Double).
-struct ScalarArg {
+struct UnaryScalar {
   bool is_float = false;  ///< a Double (else an Int or a Bool, held in `i`)
   bool is_bool = false;
   int64_t i = 0;
@@ -99,8 +99,8 @@ struct ScalarArg {
 };
 
 /// Read Scalar argument i of args (r logs and fails on a wrong tag).
-inline ScalarArg read_scalar_arg(ArgReader& r, Span<EValue*> args, size_t i, const char* name) {
-  ScalarArg s;
+inline UnaryScalar read_scalar_arg(ArgReader& r, Span<EValue*> args, size_t i, const char* name) {
+  UnaryScalar s;
   s.is_float = !r.scalar_is_integral(i);
   s.d = r.scalar(i, name);
   if (r.ok() && !s.is_float) {

@@ -38,7 +38,7 @@ using compute_t =
 /// out of the target's range, and gives the type's minimum for NaN or values
 /// beyond int64 (what x86 produces).
 template <typename Out, typename In>
-Out cast_to(In in) {
+Out reduce_cast(In in) {
   using C = compute_t<In>;
   const C x = static_cast<C>(in);
   if constexpr (std::is_same<Out, bool>::value) {
