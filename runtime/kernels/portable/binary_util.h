@@ -69,23 +69,6 @@ bool reject_dtype(KernelContext& ctx, const char* op, const char* what, ScalarTy
 bool fail_op(KernelContext& ctx, Error err, const char* op, const char* fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/// The type a kernel computes in for elements of type T: float for the
-/// 16-bit floats (computed in float, rounded once on store), T otherwise.
-template <typename T>
-struct OpMathOf {
-  using type = T;
-};
-template <>
-struct OpMathOf<Half> {
-  using type = float;
-};
-template <>
-struct OpMathOf<BFloat16> {
-  using type = float;
-};
-template <typename T>
-using OpMath = typename OpMathOf<T>::type;
-
 /// The ScalarType of a C++ element type.
 template <typename T>
 struct DtypeOf;
@@ -112,7 +95,7 @@ EMBER_DTYPE_OF(double, Double)
 /// and NaN gives 0, rather than being undefined.
 template <typename To, typename From>
 inline To cast_to(From v) {
-  using F = OpMath<From>;
+  using F = compute_t<From>;
   const F x = static_cast<F>(v);
   if constexpr (std::is_same<To, bool>::value) {
     return x != F(0);
@@ -124,7 +107,7 @@ inline To cast_to(From v) {
     if (x >= static_cast<F>(std::numeric_limits<To>::max())) return std::numeric_limits<To>::max();
     return static_cast<To>(x);
   } else {
-    return static_cast<To>(static_cast<OpMath<To>>(x));
+    return static_cast<To>(static_cast<compute_t<To>>(x));
   }
 }
 
@@ -137,7 +120,7 @@ template <typename T>
 struct Row {
   const T* p;
   int64_t s;
-  OpMath<T> operator[](int64_t i) const { return static_cast<OpMath<T>>(load(p + i * s)); }
+  compute_t<T> operator[](int64_t i) const { return static_cast<compute_t<T>>(load(p + i * s)); }
 };
 
 /// The `n` elements of `in` from element offset `off` with step `st`, as T:
@@ -155,11 +138,11 @@ Row<T> fetch_row(const Operand& in, int64_t off, int64_t st, int64_t n, T* buf) 
 }
 
 /// out[i] = f(a[i], b[i]) over `loop` (operands out, a, b), with a and b read
-/// as CT and passed to f as OpMath<CT>; f returns OpMath<CT> (stored as
+/// as CT and passed to f as compute_t<CT>; f returns compute_t<CT> (stored as
 /// OutT = CT) or bool (OutT = bool).
 template <typename CT, typename OutT, typename F>
 void run_binary(const StridedLoop& loop, OutT* out, const Operand& a, const Operand& b, F f) {
-  using M = OpMath<CT>;
+  using M = compute_t<CT>;
   constexpr ScalarType kCt = DtypeOf<CT>::value;
   const bool convert_a = a.dtype != kCt;
   const bool convert_b = b.dtype != kCt;

@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include "runtime/core/half.h"
 #include "runtime/core/evalue.h"
@@ -94,6 +95,18 @@ inline bool is_floating_type(ScalarType t) {
   return t == ScalarType::Float || t == ScalarType::Double || t == ScalarType::Half ||
          t == ScalarType::BFloat16;
 }
+
+/// True for float, double, Half and BFloat16 (as C++ types).
+template <typename T>
+constexpr bool is_floating_v = std::is_floating_point<T>::value ||
+                               std::is_same<T, Half>::value || std::is_same<T, BFloat16>::value;
+
+/// The type a kernel computes one element of T in: float for Half and
+/// BFloat16 (computed in float, rounded once on store), T itself otherwise.
+template <typename T>
+using compute_t =
+    typename std::conditional<std::is_same<T, Half>::value || std::is_same<T, BFloat16>::value,
+                              float, T>::type;
 
 /// True for the integer types and Bool.
 inline bool is_integral_type(ScalarType t) {

@@ -35,7 +35,7 @@ C clamp_value(C x, C lo, C hi, bool has_lo, bool has_hi) {
 /// An element of In converted to the compute type C (bool gives 0 or 1).
 template <typename C, typename In>
 C to_compute(In x) {
-  return static_cast<C>(static_cast<opmath_t<In>>(x));
+  return static_cast<C>(static_cast<compute_t<In>>(x));
 }
 
 /// out (of dtype Out) = self clamped to Scalar bounds converted to Out;
@@ -58,7 +58,7 @@ void clamp_scalars(ArgReader& r, const Tensor& self, Tensor& out, const UnarySca
       return;
     }
   }
-  using C = opmath_t<Out>;
+  using C = compute_t<Out>;
   const C l = static_cast<C>(lo_v);
   const C h = static_cast<C>(hi_v);
   map_unary<In, Out>(self, out, [=](In x) -> Out {
@@ -151,7 +151,7 @@ C load_as(const void* data, ScalarType dtype, int64_t i) {
 template <typename Out>
 void clamp_tensors(const StridedLoop& loop, const Tensor& self, const Tensor* lo,
                    const Tensor* hi, Tensor& out) {
-  using C = opmath_t<Out>;
+  using C = compute_t<Out>;
   Out* dst = out.data_as<Out>();
   loop.run([&](const int64_t* off, int64_t n, const int64_t* st) {
     for (int64_t k = 0; k < n; ++k) {

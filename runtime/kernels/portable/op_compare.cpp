@@ -33,7 +33,7 @@ bool read_pair(ArgReader& r, Span<EValue*> args, bool other_scalar, Operand* in)
 template <typename CT>
 void compare_typed(Cmp kind, const StridedLoop& loop, bool* out, const Operand& a,
                    const Operand& b) {
-  using M = OpMath<CT>;
+  using M = compute_t<CT>;
   switch (kind) {
     case Cmp::Eq: run_binary<CT>(loop, out, a, b, [](M p, M q) { return p == q; }); break;
     case Cmp::Ne: run_binary<CT>(loop, out, a, b, [](M p, M q) { return p != q; }); break;
@@ -61,7 +61,7 @@ void compare_kernel(KernelContext& ctx, Span<EValue*> args, const char* op, Cmp 
 template <typename CT>
 void logical_typed(Logic kind, const StridedLoop& loop, bool* out, const Operand& a,
                    const Operand& b) {
-  using M = OpMath<CT>;
+  using M = compute_t<CT>;
   switch (kind) {
     case Logic::And:
       run_binary<CT>(loop, out, a, b, [](M p, M q) { return p != M(0) && q != M(0); });

@@ -129,7 +129,7 @@ T pow_int(T base, T exp) {
 template <typename CT>
 void pow_float_scalar(const StridedLoop& loop, CT* out, const Operand& self,
                       const Operand& exponent) {
-  using M = OpMath<CT>;
+  using M = compute_t<CT>;
   const double e = exponent.scalar_value();
   // torch rounds the exponent to the tensor's dtype; float16 takes no
   // special case.
@@ -158,7 +158,7 @@ void pow_float_scalar(const StridedLoop& loop, CT* out, const Operand& self,
 template <typename CT>
 void arith_typed(Arith kind, const StridedLoop& loop, CT* out, const Operand& a,
                  const Operand& b, const Extras& x, bool* div_by_zero) {
-  using M = OpMath<CT>;
+  using M = compute_t<CT>;
   constexpr bool kFloat = std::is_floating_point<M>::value;
   constexpr bool kBool = std::is_same<CT, bool>::value;
   switch (kind) {

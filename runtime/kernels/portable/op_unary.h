@@ -22,26 +22,6 @@
 namespace ember {
 namespace portable {
 
-/// The type a kernel computes an element of T in.
-template <typename T>
-struct UnaryMath {
-  using type = T;
-};
-template <>
-struct UnaryMath<Half> {
-  using type = float;
-};
-template <>
-struct UnaryMath<BFloat16> {
-  using type = float;
-};
-template <typename T>
-using opmath_t = typename UnaryMath<T>::type;
-
-template <typename T>
-constexpr bool kIsFloat = std::is_floating_point<T>::value || std::is_same<T, Half>::value ||
-                          std::is_same<T, BFloat16>::value;
-
 /// x != x without a self-comparison warning for integer types.
 template <typename T>
 bool is_nan(T x) {
@@ -77,10 +57,10 @@ struct UnaryScalar {
   /// NaN or infinity) does not convert. Doubles truncate toward zero.
   template <typename T>
   bool to(T* out) const {
-    if constexpr (kIsFloat<T>) {
+    if constexpr (is_floating_v<T>) {
       const double v = is_float ? d : static_cast<double>(i);
       if (std::isfinite(v) && std::fabs(v) > max_finite<T>()) return false;
-      *out = static_cast<T>(static_cast<opmath_t<T>>(v));
+      *out = static_cast<T>(static_cast<compute_t<T>>(v));
       return true;
     } else {
       int64_t v = i;
@@ -135,7 +115,7 @@ template <typename F>
 void map_floating(ArgReader& r, const Tensor& self, Tensor& out, F f) {
   EMBER_SWITCH_FLOAT(self.dtype(), fail_dtype(r, self),
                      map_unary<CTYPE, CTYPE>(self, out, [&f](CTYPE x) -> CTYPE {
-                       return static_cast<CTYPE>(f(static_cast<opmath_t<CTYPE>>(x)));
+                       return static_cast<CTYPE>(f(static_cast<compute_t<CTYPE>>(x)));
                      }));
 }
 
@@ -167,7 +147,7 @@ namespace detail {
 template <typename T, typename F>
 void map_same(const Tensor& self, Tensor& out, F& f) {
   map_unary<T, T>(self, out,
-                  [&f](T x) -> T { return static_cast<T>(f(static_cast<opmath_t<T>>(x))); });
+                  [&f](T x) -> T { return static_cast<T>(f(static_cast<compute_t<T>>(x))); });
 }
 
 }  // namespace detail
@@ -187,7 +167,7 @@ void same_dtype_kernel(KernelContext& ctx, Span<EValue*> args, const char* op, F
   }
   if (!prepare_out(ctx, op, *self, *out, in)) return;
   EMBER_SWITCH_ALL(in, fail_dtype(r, *self), {
-    if constexpr ((kFloat || !kIsFloat<CTYPE>) && (kBool || !std::is_same<CTYPE, bool>::value)) {
+    if constexpr ((kFloat || !is_floating_v<CTYPE>) && (kBool || !std::is_same<CTYPE, bool>::value)) {
       detail::map_same<CTYPE>(*self, *out, f);
     }
   });
@@ -204,7 +184,7 @@ void predicate_kernel(KernelContext& ctx, Span<EValue*> args, const char* op, F 
   if (!prepare_out(ctx, op, *self, *out, ScalarType::Bool)) return;
   EMBER_SWITCH_ALL(self->dtype(), fail_dtype(r, *self), {
     map_unary<CTYPE, bool>(*self, *out, [&f](CTYPE x) -> bool {
-      return f(static_cast<opmath_t<CTYPE>>(x));
+      return f(static_cast<compute_t<CTYPE>>(x));
     });
   });
 }

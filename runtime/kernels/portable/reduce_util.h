@@ -21,18 +21,6 @@
 namespace ember {
 namespace portable {
 
-/// True for float, double, Half and BFloat16.
-template <typename T>
-constexpr bool is_floating_v = std::is_floating_point<T>::value ||
-                               std::is_same<T, Half>::value || std::is_same<T, BFloat16>::value;
-
-/// The type a kernel computes one element of T in: float for Half and
-/// BFloat16, T itself otherwise.
-template <typename T>
-using compute_t =
-    typename std::conditional<std::is_same<T, Half>::value || std::is_same<T, BFloat16>::value,
-                              float, T>::type;
-
 /// Cast one element as torch's `.to(Out)` does, without undefined behaviour:
 /// to bool is `!= 0`; a float to an integer truncates, wraps through int64 when
 /// out of the target's range, and gives the type's minimum for NaN or values
