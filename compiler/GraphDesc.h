@@ -14,10 +14,12 @@
 
 namespace ember {
 
-/// Element type (.pte ScalarType code) and static shape of a tensor.
+/// Element type (.pte ScalarType code) and shape of a tensor. A dynamic
+/// tensor's shape is its upper bound: every size symbol at its maximum.
 struct TensorDesc {
   int dtype = 6;
   std::vector<int64_t> shape;
+  bool dynamic = false;  ///< sizes vary at run time, up to `shape`
 };
 
 /// One argument of a node, in schema order, defaults filled in.
@@ -31,6 +33,24 @@ struct ArgValue {
   std::vector<int64_t> ints;     ///< IntList; Tensor: {id}; TensorList: ids (-1 = None)
   std::vector<double> doubles;   ///< DoubleList
   std::vector<bool> bools;       ///< BoolList
+  /// Run-time values (SymDesc ids) of a symbolic argument: one for an Int or
+  /// Double, one per element (-1 where static) for an IntList; empty when
+  /// static. The literal fields then hold the values at the upper bound.
+  std::vector<int64_t> symIds;
+};
+
+/// A value computed at run time from sizes (torch's SymInt / SymFloat).
+struct SymDesc {
+  enum class Kind { Size, Numel, Op, Constant };
+  int64_t id = 0;
+  Kind kind = Kind::Constant;
+  bool isFloat = false;           ///< SymFloat (f64) rather than SymInt (i64)
+  int64_t tensor = -1;            ///< Size, Numel: the tensor's value id
+  int64_t dim = 0;                ///< Size
+  std::string fn;                 ///< Op: "add", "floordiv", ... (edge.sym_op)
+  std::vector<int64_t> operands;  ///< Op: SymDesc ids
+  int64_t intValue = 0;           ///< Constant
+  double doubleValue = 0;         ///< Constant
 };
 
 /// Where in the user's code a node came from.
@@ -83,6 +103,7 @@ struct GraphDesc {
   std::vector<NodeDesc> nodes;
   std::vector<int64_t> outputs;  ///< value ids
   std::vector<WriteBackDesc> writeBacks;
+  std::vector<SymDesc> syms;     ///< run-time sizes, created where first used
   std::string inSpec;            ///< pytree container string of the inputs
   std::string outSpec;           ///< ... and of the outputs
 };

@@ -3,12 +3,16 @@
 // Builds one func.func per method. Every ATen node is created generically
 // from the op table (exir/EdgeOpTable.h): tensor arguments become operands in
 // schema order, the others attributes named after the schema argument.
+// Run-time sizes (dynamic shapes) become edge.sym_* ops, created just before
+// their first use; an argument computed from them keeps its upper-bound value
+// as the attribute and takes the run-time value as a `sym_values` operand.
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/Importer.h"
 
 #include "exir/EdgeDialect.h"
 #include "exir/EdgeOpTable.h"
+#include "exir/EdgeSym.h"
 #include "exir/EdgeTypes.h"
 
 #include "llvm/ADT/DenseMap.h"
@@ -18,6 +22,7 @@
 #include "mlir/IR/BuiltinDialect.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/AsmState.h"
+#include "mlir/IR/Verifier.h"
 
 using namespace mlir;
 
@@ -39,14 +44,71 @@ private:
                                  const NodeDesc &node);
   FailureOr<Attribute> attribute(const edge::ArgSpec &spec, const ArgValue &value,
                                  const NodeDesc &node, Location loc);
+  FailureOr<Value> symValue(int64_t id, Location loc);
+  void markDynamic(Operation *op, ArrayRef<TensorDesc> results);
 
   ModuleOp module;
   const GraphDesc &graph;
   MLIRContext *ctx;
   OpBuilder builder;
   llvm::DenseMap<int64_t, Value> values;
+  llvm::DenseMap<int64_t, const SymDesc *> symDescs;
+  llvm::DenseMap<int64_t, Value> symValues;
   Value noneValue;
 };
+
+FailureOr<Value> GraphImporter::symValue(int64_t id, Location loc) {
+  if (Value v = symValues.lookup(id))
+    return v;
+  const SymDesc *desc = symDescs.lookup(id);
+  if (!desc)
+    return emitError(loc) << "run-time size refers to unknown value " << id;
+  Type type = desc->isFloat ? Type(builder.getF64Type()) : Type(builder.getI64Type());
+  Value result;
+  switch (desc->kind) {
+  case SymDesc::Kind::Size:
+  case SymDesc::Kind::Numel: {
+    Value tensor = values.lookup(desc->tensor);
+    if (!tensor || !isa<RankedTensorType>(tensor.getType()))
+      return emitError(loc) << "run-time size of unknown tensor " << desc->tensor;
+    if (desc->kind == SymDesc::Kind::Size)
+      result = builder.create<edge::SymSizeOp>(loc, builder.getI64Type(), tensor,
+                                               builder.getI64IntegerAttr(desc->dim));
+    else
+      result = builder.create<edge::SymNumelOp>(loc, builder.getI64Type(), tensor);
+    break;
+  }
+  case SymDesc::Kind::Op: {
+    SmallVector<Value> operands;
+    for (int64_t operand : desc->operands) {
+      auto v = symValue(operand, loc);
+      if (failed(v))
+        return failure();
+      operands.push_back(*v);
+    }
+    result = builder.create<edge::SymOp>(loc, type, builder.getStringAttr(desc->fn), operands);
+    break;
+  }
+  case SymDesc::Kind::Constant: {
+    Attribute value = desc->isFloat ? Attribute(builder.getF64FloatAttr(desc->doubleValue))
+                                    : Attribute(builder.getI64IntegerAttr(desc->intValue));
+    result = builder.create<edge::SymConstantOp>(loc, type, value);
+    break;
+  }
+  }
+  if (failed(mlir::verify(result.getDefiningOp())))
+    return failure();
+  symValues[id] = result;
+  return result;
+}
+
+void GraphImporter::markDynamic(Operation *op, ArrayRef<TensorDesc> results) {
+  SmallVector<bool> flags;
+  for (const TensorDesc &r : results)
+    flags.push_back(r.dynamic);
+  if (llvm::is_contained(flags, true))
+    op->setAttr(edge::kDynamicResultsAttr, builder.getDenseBoolArrayAttr(flags));
+}
 
 FailureOr<RankedTensorType> GraphImporter::tensorType(const TensorDesc &desc, Location loc) {
   Type element = edge::scalarTypeToElementType(ctx, desc.dtype);
@@ -142,7 +204,22 @@ LogicalResult GraphImporter::importNode(const NodeDesc &node) {
                           << " arguments, got " << node.args.size();
 
   OperationState state(loc, info->opName);
-  for (auto [spec, value] : llvm::zip(info->args, node.args)) {
+  SmallVector<Value> symOperands;
+  SmallVector<int64_t> symSlots;
+  for (auto [index, spec, value] : llvm::enumerate(info->args, node.args)) {
+    for (auto [position, id] : llvm::enumerate(value.symIds)) {
+      if (id < 0)
+        continue;
+      if (!info->symbolic)
+        return emitError(loc) << node.target << ": argument '" << spec.name
+                              << "' cannot take a size computed at run time";
+      auto sym = symValue(id, loc);
+      if (failed(sym))
+        return failure();
+      symOperands.push_back(*sym);
+      symSlots.push_back(index);
+      symSlots.push_back(spec.kind == edge::ArgKind::IntList ? (int64_t)position : -1);
+    }
     bool none = value.kind == ArgValue::Kind::None;
     if (spec.kind == edge::ArgKind::Tensor) {
       if (!none && value.kind != ArgValue::Kind::Tensor)
@@ -178,6 +255,10 @@ LogicalResult GraphImporter::importNode(const NodeDesc &node) {
       return failure();
     state.addAttribute(spec.name, *attr);
   }
+  if (!symOperands.empty()) {
+    state.addOperands(symOperands);
+    state.addAttribute("sym_slots", builder.getDenseI64ArrayAttr(symSlots));
+  }
 
   if (node.results.size() != info->numResults || node.resultIds.size() != info->numResults)
     return emitError(loc) << node.target << ": expected " << info->numResults << " results, got "
@@ -189,6 +270,7 @@ LogicalResult GraphImporter::importNode(const NodeDesc &node) {
     state.addTypes(*type);
   }
   Operation *op = builder.create(state);
+  markDynamic(op, node.results);
   for (auto [id, result] : llvm::zip(node.resultIds, op->getResults()))
     values[id] = result;
   return success();
@@ -213,7 +295,11 @@ LogicalResult GraphImporter::run() {
   for (auto [input, arg] : llvm::zip(graph.inputs, entry->getArguments())) {
     values[input.id] = arg;
     inputNames.push_back(builder.getStringAttr(input.name));
+    if (input.type.dynamic)
+      func.setArgAttr(arg.getArgNumber(), edge::kDynamicArgAttr, builder.getUnitAttr());
   }
+  for (const SymDesc &sym : graph.syms)
+    symDescs[sym.id] = &sym;
   func->setAttr("edge.input_names", builder.getArrayAttr(inputNames));
   func->setAttr("edge.in_spec", builder.getStringAttr(graph.inSpec));
   func->setAttr("edge.out_spec", builder.getStringAttr(graph.outSpec));

@@ -21,6 +21,17 @@ def Edge_Dialect : Dialect {
     tensor) and its non-tensor arguments as attributes named as in the ATen
     schema. Functions in this dialect are `func.func` with ranked tensor
     arguments and results; weights are `edge.constant` ops.
+
+    Dynamic shapes: every tensor type is static, at its upper bound (the
+    graph is the exported graph with every size symbol at its maximum), and a
+    tensor whose sizes vary at run time is marked: `edge.dynamic_results` on
+    its op, `edge.dynamic` on a function argument. Its memory is planned at
+    the bound and the .pte marks it DYNAMIC_BOUND. Sizes are computed at run
+    time by `edge.sym_size` and `edge.sym_op`; an op whose SymInt or Scalar
+    argument is such a value takes it as one of its trailing `sym_values`
+    operands, and `sym_slots` (pairs: schema argument index, element
+    position or -1) says where each goes. The attribute itself keeps the
+    value at the upper bound, so verifiers see one consistent static graph.
   }];
   let cppNamespace = "::ember::edge";
 }
@@ -30,6 +41,10 @@ class Edge_Op<string mnemonic, list<Trait> traits = []>
 
 /// A tensor operand that may be absent: ATen's `Tensor?`, given `none`.
 def Edge_OptionalTensor : AnyTypeOf<[AnyRankedTensor, NoneType], "tensor or none">;
+
+/// A value computed at run time from the sizes of dynamic-shape tensors
+/// (torch's SymInt, i64, or SymFloat, f64).
+def Edge_SymValue : AnyTypeOf<[I64, F64], "symbolic int or float">;
 
 /// ATen's `Scalar`: an integer, a float or a bool.
 def Edge_ScalarAttr : AnyAttrOf<[I64Attr, F64Attr, BoolAttr]>;

@@ -52,7 +52,12 @@ struct EdgeOpInfo {
   llvm::ArrayRef<ArgSpec> outArgs;  ///< out-variant schema arguments
   unsigned numResults;
   uint32_t dtypes;          ///< DTypeBit mask of kernel element types
+  /// Some argument is SymInt, SymInt[] or Scalar: the op has `sym_values`
+  /// operands (after its tensors) and a `sym_slots` attribute saying which
+  /// argument each one computes (see symSlots()).
+  bool symbolic;
 };
+
 
 /// Every ATen-mirroring op, in ops.yaml order.
 llvm::ArrayRef<EdgeOpInfo> getEdgeOpTable();

@@ -112,4 +112,60 @@ def Edge_DelegateCallOp : Edge_Op<"delegate_call"> {
   let hasVerifier = 1;
 }
 
+def Edge_SymSizeOp : Edge_Op<"sym_size", [Pure]> {
+  let summary = "One size of a tensor, read at run time (aten::sym_size.int)";
+  let description = [{
+    The size of `self` along `dim` when the method runs: how a dynamic-shape
+    program learns its sizes. The runtime executes it as `aten::sym_size.int`.
+
+    Example:
+    ```mlir
+    %t = edge.sym_size %x {dim = 1 : i64} : (tensor<1x128xi64>) -> i64
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$self, I64Attr:$dim);
+  let results = (outs I64:$result);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Edge_SymNumelOp : Edge_Op<"sym_numel", [Pure]> {
+  let summary = "The element count of a tensor, read at run time (aten::sym_numel)";
+  let arguments = (ins AnyRankedTensor:$self);
+  let results = (outs I64:$result);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
+def Edge_SymConstantOp : Edge_Op<"sym_constant", [Pure]> {
+  let summary = "A literal operand of size arithmetic";
+  let description = [{
+    An int or float that `edge.sym_op` combines with run-time sizes, e.g. the
+    4 of `4 * s0`. Emitted as an Int or Double value, with no instruction.
+  }];
+  let arguments = (ins AnyAttrOf<[I64Attr, F64Attr]>:$value);
+  let results = (outs Edge_SymValue:$result);
+  let assemblyFormat = "attr-dict `(` $value `)` `:` type($result)";
+  let hasVerifier = 1;
+}
+
+def Edge_SymOp : Edge_Op<"sym_op", [Pure]> {
+  let summary = "Integer and float arithmetic on run-time sizes";
+  let description = [{
+    `fn` is one of add, sub, mul, floordiv, truediv, mod (two operands), neg,
+    sym_float, ceil, round, trunc (one), with Python's semantics (floordiv
+    and mod round toward negative infinity). The result is i64 when every
+    operand is, f64 for truediv and sym_float, i64 for ceil, round and
+    trunc. The runtime executes it as `executorch_prim::<fn>.Scalar`.
+
+    Example:
+    ```mlir
+    %n = edge.sym_op "mul" (%b, %t) : (i64, i64) -> i64
+    ```
+  }];
+  let arguments = (ins StrAttr:$fn, Variadic<Edge_SymValue>:$args);
+  let results = (outs Edge_SymValue:$result);
+  let assemblyFormat = "$fn `(` $args `)` attr-dict `:` functional-type($args, $result)";
+  let hasVerifier = 1;
+}
+
 #endif // EMBER_EDGE_OPS_TD

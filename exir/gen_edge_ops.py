@@ -58,6 +58,7 @@ class Arg:
     kwarg_only: bool
     is_out: bool
     ods: str           # ODS constraint
+    symbolic: bool = False  # SymInt, SymInt[] or Scalar: may be computed at run time
 
     @property
     def is_tensor(self) -> bool:
@@ -79,6 +80,12 @@ class Schema:
     @property
     def qualified(self) -> str:
         return f"{self.ns}::{self.name}"
+
+    @property
+    def symbolic(self) -> bool:
+        """Whether an argument may be a value computed at run time (a size of
+        a dynamic-shape input, or arithmetic on one)."""
+        return any(a.symbolic for a in self.args)
 
 
 def split_top_level(text: str) -> list[str]:
@@ -141,7 +148,8 @@ def parse_schema(text: str) -> Schema:
         type_text, arg_name = decl.rsplit(" ", 1)
         kind, ods, optional = parse_type(type_text, text)
         is_out = "!" in type_text
-        args.append(Arg(arg_name, kind, optional, kwarg_only, is_out, ods))
+        symbolic = re.match(r"(SymInt|Scalar)\b", type_text) is not None
+        args.append(Arg(arg_name, kind, optional, kwarg_only, is_out, ods, symbolic))
     returns = returns.strip()
     num_returns = len(split_top_level(returns.strip("()"))) if returns != "()" else 0
     return Schema(ns, name, overload or "", args, num_returns)
@@ -197,6 +205,9 @@ def load_ops(path: Path) -> list[Op]:
                      f"than {op.mnemonic}")
         if sum(1 for a in schema.args if a.kind.endswith("TensorList")) > 1:
             sys.exit(f"gen_edge_ops: {op.mnemonic} has more than one tensor-list argument")
+        if schema.symbolic and any(a.kind.endswith("TensorList") for a in schema.args):
+            # Both would be variadic operand groups; the op would need segment sizes.
+            sys.exit(f"gen_edge_ops: {op.mnemonic} has both symbolic and tensor-list arguments")
         ops.append(op)
     return ops
 
@@ -216,6 +227,11 @@ def gen_td(ops: list[Op]) -> str:
         for a in s.args:
             ods = f"OptionalAttr<{a.ods}>" if a.optional and not a.is_tensor else a.ods
             ins.append(f"{ods}:${a.ods_name}")
+        if s.symbolic:
+            # Run-time values of symbolic arguments; the attributes keep their
+            # upper bounds (see exir/EdgeBase.td).
+            ins += ["Variadic<Edge_SymValue>:$sym_values",
+                    "OptionalAttr<DenseI64ArrayAttr>:$sym_slots"]
         if s.num_returns == 1:
             outs = ["AnyRankedTensor:$result"]
         else:
@@ -264,7 +280,7 @@ def gen_table(ops: list[Op]) -> str:
             f'    {{"edge.{op.mnemonic}", "{s.qualified}", "{s.overload}", "{op.out.qualified}", '
             f'"{op.out.overload}", {{kArgs{i}, {len(s.args)}}}, '
             f"{{kOutArgs{i}, {len(op.out.args)}}}, "
-            f"{s.num_returns}, {mask}}},"
+            f"{s.num_returns}, {mask}, {str(s.symbolic).lower()}}},"
         )
     lines.append("};")
     return "\n".join(lines) + "\n"

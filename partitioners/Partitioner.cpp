@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "exir/EdgeDialect.h"
+#include "exir/EdgeSym.h"
 #include "partitioners/test/TestBackend.h"
 
 #include "llvm/ADT/DenseSet.h"
@@ -138,9 +139,11 @@ LogicalResult partitionModule(ModuleOp module, const BackendPartitioner &partiti
     for (Operation &op : func.getBody().front()) {
       if (isTransparent(&op))
         continue;
+      // Delegates take static shapes: ops on dynamic tensors and run-time
+      // sizes stay with the portable kernels.
       bool take = op.getDialect() && op.getDialect()->getNamespace() == "edge" &&
                   !isa<edge::DelegateCallOp, edge::MutableBufferOp, edge::WriteBackOp>(op) &&
-                  partitioner.supports(&op);
+                  !edge::touchesDynamicShapes(&op) && partitioner.supports(&op);
       if (take)
         runs.back().push_back(&op);
       else if (!runs.back().empty())

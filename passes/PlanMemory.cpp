@@ -24,6 +24,13 @@ struct Interval {
 
 int64_t alignUp(int64_t x, int64_t a) { return (x + a - 1) / a * a; }
 
+/// Ops that own no planned memory: constants, markers, and run-time sizes
+/// (edge.sym_*, whose results are Int or Double values, not tensors).
+bool placesNothing(Operation &op) {
+  return isa<edge::ConstantOp, edge::NoneOp, func::ReturnOp, edge::WriteBackOp>(op) ||
+         llvm::any_of(op.getResultTypes(), [](Type t) { return !isa<RankedTensorType>(t); });
+}
+
 int64_t tensorBytes(Value v) {
   auto type = cast<RankedTensorType>(v.getType());
   int64_t elementBytes = std::max<int64_t>(1, type.getElementTypeBitWidth() / 8);
@@ -62,7 +69,7 @@ struct PlanMemoryPass : impl::PlanMemoryBase<PlanMemoryPass> {
       if (planInputs)
         intervals.push_back({arg, tensorBytes(arg), 0, outputs.contains(arg) ? end : lastUse(arg, 0)});
     for (Operation &op : body) {
-      if (isa<edge::ConstantOp, edge::NoneOp, func::ReturnOp, edge::WriteBackOp>(op))
+      if (placesNothing(op))
         continue;
       if (auto buffer = dyn_cast<edge::MutableBufferOp>(op)) {
         // State: alive for the whole program, so no other tensor ever
@@ -119,7 +126,7 @@ struct PlanMemoryPass : impl::PlanMemoryBase<PlanMemoryPass> {
     func->setAttr(kArgOffsetsAttr, b.getDenseI64ArrayAttr(argOffsets));
     func->setAttr(kPlannedSizeAttr, b.getI64IntegerAttr(total));
     for (Operation &op : body) {
-      if (isa<edge::ConstantOp, edge::NoneOp, func::ReturnOp, edge::WriteBackOp>(op))
+      if (placesNothing(op))
         continue;
       SmallVector<int64_t> offsets;
       for (Value result : op.getResults())

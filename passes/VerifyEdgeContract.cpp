@@ -2,6 +2,7 @@
 #include "passes/Passes.h"
 
 #include "exir/EdgeOpTable.h"
+#include "exir/EdgeSym.h"
 #include "exir/EdgeTypes.h"
 
 #include "mlir/IR/BuiltinDialect.h"
@@ -47,9 +48,12 @@ LogicalResult checkValueType(Operation *op, Type type, StringRef what) {
   return success();
 }
 
-LogicalResult checkOperandAndResultTypes(Operation *op) {
+/// Tensor operands and results; the last `symOperands` operands are run-time
+/// sizes, checked against the op's schema by symSlots().
+LogicalResult checkOperandAndResultTypes(Operation *op, unsigned symOperands = 0) {
   for (auto [i, type] : llvm::enumerate(op->getOperandTypes()))
-    if (failed(checkValueType(op, type, "operand #" + std::to_string(i))))
+    if (i < op->getNumOperands() - symOperands &&
+        failed(checkValueType(op, type, "operand #" + std::to_string(i))))
       return failure();
   for (auto [i, type] : llvm::enumerate(op->getResultTypes()))
     if (failed(checkValueType(op, type, "result #" + std::to_string(i))))
@@ -77,14 +81,21 @@ LogicalResult checkOp(Operation *op) {
   if (op->getDialect() == nullptr || op->getDialect()->getNamespace() != "edge")
     return op->emitOpError("is not an Edge op: only edge ops and func.return may appear in a "
                            "function");
-  if (failed(checkOperandAndResultTypes(op)))
+  // Run-time sizes: their types are fixed by the ops' definitions.
+  if (isa<edge::SymSizeOp, edge::SymNumelOp>(op))
+    return checkValueType(op, op->getOperand(0).getType(), "operand #0");
+  if (isa<edge::SymConstantOp, edge::SymOp>(op))
+    return success();
+  const edge::EdgeOpInfo *info = edge::lookupEdgeOp(op->getName().getStringRef());
+  if (failed(checkOperandAndResultTypes(op, info ? edge::numSymOperands(op, *info) : 0)))
     return failure();
   // A delegate's blob runs it: only its interface types are checked here.
   if (isa<edge::DelegateCallOp>(op))
     return success();
-  const edge::EdgeOpInfo *info = edge::lookupEdgeOp(op->getName().getStringRef());
   if (!info)
     return op->emitOpError("has no entry in the Edge op table");
+  if (failed(edge::symSlots(op, *info)))
+    return failure();
   // Kernels dispatch on the element type of the first tensor operand (the
   // first result for ops without tensor operands); other operands and results
   // (indices, masks) have their own fixed types.

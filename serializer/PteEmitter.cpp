@@ -4,13 +4,17 @@
 // call's arguments follow the out-variant schema from the op table: one
 // value per schema argument (tensors by value index, None as Null, int lists
 // boxed), the out tensor(s), then the result again (a TensorList of the
-// results when there are several).
+// results when there are several). Run-time sizes (edge.sym_*) are Int or
+// Double values that aten::sym_size.int and executorch_prim::* calls set;
+// an argument computed from them refers to those values instead of literals,
+// and dynamic tensors are DYNAMIC_BOUND at their upper-bound sizes.
 //
 //===----------------------------------------------------------------------===//
 #include "serializer/PteEmitter.h"
 
 #include "exir/EdgeDialect.h"
 #include "exir/EdgeOpTable.h"
+#include "exir/EdgeSym.h"
 #include "exir/EdgeTypes.h"
 #include "passes/Passes.h"
 #include "serializer/PteFile.h"
@@ -175,8 +179,12 @@ private:
   int32_t addInt(int64_t v) { return add(fb::KernelTypes::Int, fb::CreateInt(b, v).Union()); }
   int32_t addTensor(Value v, uint32_t bufferIdx, int64_t offset,
                     flatbuffers::Offset<fb::ExtraTensorInfo> extra = 0);
-  FailureOr<int32_t> addAttr(Operation *op, const edge::ArgSpec &spec);
+  int32_t addDouble(double v) { return add(fb::KernelTypes::Double, fb::CreateDouble(b, v).Union()); }
+  FailureOr<int32_t> addAttr(Operation *op, const edge::ArgSpec &spec,
+                             ArrayRef<edge::SymSlot> syms = {});
   LogicalResult emitOp(Operation *op, const edge::EdgeOpInfo &info);
+  LogicalResult emitSym(Operation *op);
+  void addKernelCall(StringRef name, StringRef overload, const std::vector<int32_t> &args);
   LogicalResult emitBuffer(edge::MutableBufferOp op);
   LogicalResult emitDelegateCall(edge::DelegateCallOp op);
   void emitWriteBack(edge::WriteBackOp op);
@@ -211,18 +219,25 @@ int32_t PlanEmitter::addTensor(Value v, uint32_t bufferIdx, int64_t offset,
     alloc = fb::CreateAllocationDetails(b, /*memory_id=*/1, static_cast<uint32_t>(offset),
                                         static_cast<uint32_t>(static_cast<uint64_t>(offset) >> 32));
   auto scalarType = static_cast<fb::ScalarType>(*edge::elementTypeToScalarType(type.getElementType()));
+  auto dynamism = edge::isDynamic(v) ? fb::TensorShapeDynamism::DYNAMIC_BOUND
+                                     : fb::TensorShapeDynamism::STATIC;
   auto tensor = fb::CreateTensor(b, scalarType, /*storage_offset=*/0, b.CreateVector(sizes),
                                  b.CreateVector(dimOrder), /*requires_grad=*/false, bufferIdx,
-                                 alloc, /*layout=*/0, fb::TensorShapeDynamism::STATIC, extra);
+                                 alloc, /*layout=*/0, dynamism, extra);
   int32_t idx = add(fb::KernelTypes::Tensor, tensor.Union());
   valueIndex[v] = idx;
   return idx;
 }
 
-FailureOr<int32_t> PlanEmitter::addAttr(Operation *op, const edge::ArgSpec &spec) {
+FailureOr<int32_t> PlanEmitter::addAttr(Operation *op, const edge::ArgSpec &spec,
+                                        ArrayRef<edge::SymSlot> syms) {
   Attribute attr = op->getAttr(spec.name);
   if (!attr)
     return addNull();
+  // A whole argument computed at run time is that value.
+  for (const edge::SymSlot &slot : syms)
+    if (slot.position < 0)
+      return valueIndex.lookup(slot.value);
   switch (spec.kind) {
   case edge::ArgKind::Int:
   case edge::ArgKind::ScalarType:
@@ -233,11 +248,12 @@ FailureOr<int32_t> PlanEmitter::addAttr(Operation *op, const edge::ArgSpec &spec
     std::vector<int64_t> items;
     for (int64_t v : cast<DenseI64ArrayAttr>(attr).asArrayRef())
       items.push_back(addInt(v));  // boxed: indices of Int values
+    for (const edge::SymSlot &slot : syms)
+      items[slot.position] = valueIndex.lookup(slot.value);
     return add(fb::KernelTypes::IntList, fb::CreateIntList(b, b.CreateVector(items)).Union());
   }
   case edge::ArgKind::Float:
-    return add(fb::KernelTypes::Double,
-               fb::CreateDouble(b, cast<FloatAttr>(attr).getValueAsDouble()).Union());
+    return addDouble(cast<FloatAttr>(attr).getValueAsDouble());
   case edge::ArgKind::FloatList: {
     std::vector<double> items(cast<DenseF64ArrayAttr>(attr).asArrayRef().begin(),
                               cast<DenseF64ArrayAttr>(attr).asArrayRef().end());
@@ -257,8 +273,7 @@ FailureOr<int32_t> PlanEmitter::addAttr(Operation *op, const edge::ArgSpec &spec
       return add(fb::KernelTypes::Bool, fb::CreateBool(b, i.getValue()).Union());
     if (auto i = dyn_cast<IntegerAttr>(attr))
       return addInt(i.getInt());
-    return add(fb::KernelTypes::Double,
-               fb::CreateDouble(b, cast<FloatAttr>(attr).getValueAsDouble()).Union());
+    return addDouble(cast<FloatAttr>(attr).getValueAsDouble());
   case edge::ArgKind::Device:
   case edge::ArgKind::String:
     return add(fb::KernelTypes::String,
@@ -285,11 +300,15 @@ LogicalResult PlanEmitter::emitOp(Operation *op, const edge::EdgeOpInfo &info) {
   for (auto [result, offset] : llvm::zip(op->getResults(), offsetsAttr.asArrayRef()))
     resultIdx.push_back(addTensor(result, 0, offset));
 
-  // Operand ranges of the functional arguments (at most one is variadic).
+  // Operand ranges of the functional arguments (at most one is variadic);
+  // run-time sizes come last.
+  auto syms = edge::symSlots(op, info);
+  if (failed(syms))
+    return failure();
   unsigned singles = 0;
   for (const edge::ArgSpec &spec : info.args)
     singles += spec.kind == edge::ArgKind::Tensor;
-  unsigned variadic = op->getNumOperands() - singles;
+  unsigned variadic = op->getNumOperands() - singles - syms->size();
   llvm::StringMap<std::pair<unsigned, unsigned>> operandRange;
   llvm::StringMap<const edge::ArgSpec *> functional;
   unsigned next = 0;
@@ -331,7 +350,12 @@ LogicalResult PlanEmitter::emitOp(Operation *op, const edge::EdgeOpInfo &info) {
         args.push_back(add(fb::KernelTypes::OptionalTensorList,
                            fb::CreateOptionalTensorList(b, b.CreateVector(items)).Union()));
     } else {
-      auto idx = addAttr(op, spec);
+      unsigned argIndex = functional[spec.name] - info.args.data();
+      SmallVector<edge::SymSlot> argSyms;
+      for (const edge::SymSlot &slot : *syms)
+        if (slot.arg == argIndex)
+          argSyms.push_back(slot);
+      auto idx = addAttr(op, spec, argSyms);
       if (failed(idx))
         return failure();
       args.push_back(*idx);
@@ -343,10 +367,47 @@ LogicalResult PlanEmitter::emitOp(Operation *op, const edge::EdgeOpInfo &info) {
     args.push_back(add(fb::KernelTypes::TensorList,
                        fb::CreateTensorList(b, b.CreateVector(resultIdx)).Union()));
 
-  auto call = fb::CreateKernelCall(b, operatorIndex(info.outName, info.outOverload),
-                                   b.CreateVector(args));
+  addKernelCall(info.outName, info.outOverload, args);
+  return success();
+}
+
+void PlanEmitter::addKernelCall(StringRef name, StringRef overload,
+                                const std::vector<int32_t> &args) {
+  auto call = fb::CreateKernelCall(b, operatorIndex(name, overload), b.CreateVector(args));
   instructions.push_back(
       fb::CreateInstruction(b, fb::InstructionArguments::KernelCall, call.Union()));
+}
+
+LogicalResult PlanEmitter::emitSym(Operation *op) {
+  Value result = op->getResult(0);
+  bool isFloat = isa<FloatType>(result.getType());
+  if (auto constant = dyn_cast<edge::SymConstantOp>(op)) {
+    Attribute value = constant.getValue();
+    valueIndex[result] = isFloat ? addDouble(cast<FloatAttr>(value).getValueAsDouble())
+                                 : addInt(cast<IntegerAttr>(value).getInt());
+    return success();
+  }
+  // The value the call sets when the method runs (0 until then).
+  int32_t out = isFloat ? addDouble(0) : addInt(0);
+  valueIndex[result] = out;
+  if (auto size = dyn_cast<edge::SymSizeOp>(op)) {
+    addKernelCall("aten::sym_size", "int",
+                  {valueIndex.lookup(size.getSelf()), addInt(size.getDim()), out});
+    return success();
+  }
+  if (auto numel = dyn_cast<edge::SymNumelOp>(op)) {
+    addKernelCall("aten::sym_numel", "", {valueIndex.lookup(numel.getSelf()), out});
+    return success();
+  }
+  auto symOp = cast<edge::SymOp>(op);
+  const edge::SymFn *fn = edge::lookupSymFn(symOp.getFn());
+  if (!fn)
+    return op->emitOpError("unknown function '") << symOp.getFn() << "'";
+  std::vector<int32_t> args;
+  for (Value operand : symOp.getArgs())
+    args.push_back(valueIndex.lookup(operand));
+  args.push_back(out);
+  addKernelCall(fn->kernel, fn->overload, args);
   return success();
 }
 
@@ -413,10 +474,7 @@ void PlanEmitter::emitWriteBack(edge::WriteBackOp op) {
   int32_t buffer = valueIndex.lookup(op.getBuffer());
   int32_t value = valueIndex.lookup(op.getValue());
   int32_t nonBlocking = add(fb::KernelTypes::Bool, fb::CreateBool(b, false).Union());
-  std::vector<int32_t> args = {buffer, value, nonBlocking, buffer};
-  auto call = fb::CreateKernelCall(b, operatorIndex("aten::copy_", ""), b.CreateVector(args));
-  instructions.push_back(
-      fb::CreateInstruction(b, fb::InstructionArguments::KernelCall, call.Union()));
+  addKernelCall("aten::copy_", "", {buffer, value, nonBlocking, buffer});
 }
 
 flatbuffers::Offset<fb::ExecutionPlan> PlanEmitter::emit(const ConstantMethod &method) {
@@ -424,7 +482,7 @@ flatbuffers::Offset<fb::ExecutionPlan> PlanEmitter::emit(const ConstantMethod &m
   switch (method.kind) {
   case ConstantMethod::Kind::Int: out = addInt(method.intValue); break;
   case ConstantMethod::Kind::Double:
-    out = add(fb::KernelTypes::Double, fb::CreateDouble(b, method.doubleValue).Union());
+    out = addDouble(method.doubleValue);
     break;
   case ConstantMethod::Kind::Bool:
     out = add(fb::KernelTypes::Bool, fb::CreateBool(b, method.boolValue).Union());
@@ -486,6 +544,11 @@ FailureOr<flatbuffers::Offset<fb::ExecutionPlan>> PlanEmitter::emit(func::FuncOp
     }
     if (auto call = dyn_cast<edge::DelegateCallOp>(op)) {
       if (failed(emitDelegateCall(call)))
+        return failure();
+      continue;
+    }
+    if (isa<edge::SymSizeOp, edge::SymNumelOp, edge::SymConstantOp, edge::SymOp>(op)) {
+      if (failed(emitSym(&op)))
         return failure();
       continue;
     }

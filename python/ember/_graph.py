@@ -6,10 +6,16 @@ multi-output ops, turns Python scalars passed where a schema wants a Tensor
 into 0-d constants, and hands weights over as numpy views (no copy). Before any
 of that it checks every operator against the Edge op table, so that a model
 using ops Ember lacks fails at once with all of them named.
+
+Dynamic shapes: every size is given at its upper bound (each size symbol at
+the maximum of its range, checked to be where every size expression is
+largest), tensors whose sizes vary are flagged, and the SymInt arithmetic of
+the graph becomes run-time sizes ("syms") that the arguments refer to.
 """
 
 from __future__ import annotations
 
+import math
 import operator
 import os
 import re
@@ -18,10 +24,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import sympy
 import torch
 from torch.export import ExportedProgram
 from torch.export.graph_signature import InputKind, OutputKind
 from torch.fx.experimental.symbolic_shapes import free_unbacked_symbols
+from torch.utils._sympy.value_ranges import bound_sympy
 
 from . import _C, _pytree
 from .errors import CompileError, UnsupportedOpError
@@ -77,6 +85,56 @@ def _supported() -> set[str]:
     return {op["aten"] for op in _C.edge_ops()} | {op_name(t) for t in _REWRITES}
 
 
+# Functions of sizes the runtime computes (edge.sym_op's functions).
+_SYM_FNS = {
+    operator.add: "add", operator.sub: "sub", operator.mul: "mul",
+    operator.floordiv: "floordiv", operator.truediv: "truediv", operator.mod: "mod",
+    operator.neg: "neg", torch.sym_float: "sym_float", torch.sym_int: "trunc",
+    math.trunc: "trunc", math.ceil: "ceil", round: "round",
+}
+# ATen ops that read a size.
+_SIZE_OPS = {torch.ops.aten.sym_size.int, torch.ops.aten.sym_numel.default}
+_SYM_TYPES = (torch.SymInt, torch.SymFloat, torch.SymBool)
+
+
+def _is_size_node(node: torch.fx.Node) -> bool:
+    """A node computing a number (a size or arithmetic on sizes), not a tensor."""
+    return node.op == "call_function" and isinstance(
+        node.meta.get("val"), (*_SYM_TYPES, int, float, bool))
+
+
+class _Sizes:
+    """The size symbols of one exported program and their ranges."""
+
+    def __init__(self, ep: ExportedProgram):
+        self.ranges = dict(ep.range_constraints)
+
+    def upper(self, value: Any, where: str) -> int | float:
+        """`value` (an int, float, SymInt or SymFloat) with every size symbol
+        at its maximum. That must be where the value is largest (as for
+        s0 * 4 or s0 - 1, unlike 10 - s0): every tensor is planned at the
+        sizes this gives."""
+        if not isinstance(value, _SYM_TYPES):
+            return value
+        expr = sympy.sympify(value.node.expr)
+        if expr.is_number:
+            return float(expr) if value.node.is_float() else int(expr)
+        for sym in sorted(expr.free_symbols, key=str):
+            r = self.ranges.get(sym)
+            if r is None or not r.upper.is_finite:
+                raise CompileError(
+                    f"{where}: size {expr} has no upper bound ({sym} is unbounded); give every "
+                    "dynamic dim a maximum, e.g. torch.export.Dim('seq', max=2048)")
+        at_max = expr.xreplace({sym: self.ranges[sym].upper for sym in expr.free_symbols})
+        bound = bound_sympy(expr, {sym: self.ranges[sym] for sym in expr.free_symbols}).upper
+        if not bound.is_finite or sympy.simplify(bound - at_max) != 0:
+            raise CompileError(
+                f"{where}: size {expr} is not largest when its symbols are at their maxima "
+                f"({at_max} there, up to {bound} elsewhere), so it cannot be planned at "
+                "its upper bound")
+        return float(at_max) if value.node.is_float() else int(at_max)
+
+
 def op_name(target: Any) -> str:
     """"aten::add.Tensor" for an OpOverload; a readable name otherwise."""
     if isinstance(target, torch._ops.OpOverload):
@@ -115,6 +173,10 @@ def check_supported(programs: dict[str, ExportedProgram], fold_constants: bool =
             if (node.op != "call_function" or node.target is operator.getitem
                     or _is_assertion(node) or node in folded):
                 continue
+            if _is_size_node(node):
+                if node.target not in _SIZE_OPS and node.target not in _SYM_FNS:
+                    missing[f"{op_name(node.target)} (on sizes)"].append(str(source_loc(node)))
+                continue
             name = op_name(node.target)
             if name not in supported:
                 missing[name].append(str(source_loc(node)))
@@ -128,18 +190,16 @@ def check_supported(programs: dict[str, ExportedProgram], fold_constants: bool =
     raise UnsupportedOpError("\n".join(lines), dict(missing))
 
 
-def _tensor_meta(val: Any, where: str) -> tuple[int, list[int]]:
+def _tensor_meta(val: Any, where: str, sizes: _Sizes) -> tuple[int, list[int], bool]:
+    """(dtype code, shape at the upper bound, whether the sizes vary)."""
     if not isinstance(val, torch.Tensor):
         raise CompileError(f"{where}: expected a tensor value, got {type(val).__name__}")
     if val.dtype not in SCALAR_TYPES:
         raise CompileError(f"{where}: dtype {val.dtype} is not supported")
-    shape = []
-    for d in val.shape:
-        if not isinstance(d, int):
-            raise CompileError(
-                f"{where}: has a dynamic size ({d}); dynamic shapes are not supported yet")
-        shape.append(int(d))
-    return SCALAR_TYPES[val.dtype], shape
+    shape = [sizes.upper(d, f"{where}, dim {i}") for i, d in enumerate(val.shape)]
+    dynamic = any(isinstance(d, torch.SymInt) and not sympy.sympify(d.node.expr).is_number
+                  for d in val.shape)
+    return SCALAR_TYPES[val.dtype], shape, dynamic
 
 
 def _array(t: torch.Tensor) -> np.ndarray:
@@ -155,6 +215,7 @@ class _Builder:
     """Accumulates one method's graph dict."""
 
     name: str
+    sizes: _Sizes
     ids: dict[torch.fx.Node, Any] = field(default_factory=dict)
     next_id: int = 0
     inputs: list = field(default_factory=list)
@@ -164,6 +225,9 @@ class _Builder:
     # one becomes a constant of the graph only when something not folded uses it.
     values: dict[torch.fx.Node, Any] = field(default_factory=dict)
     value_names: dict[torch.fx.Node, str] = field(default_factory=dict)
+    # Run-time sizes, by the node (or literal) they compute.
+    syms: list = field(default_factory=list)
+    sym_ids: dict[Any, int] = field(default_factory=dict)
 
     def new_id(self) -> int:
         self.next_id += 1
@@ -188,6 +252,50 @@ class _Builder:
             raise CompileError(f"{where}: a multi-output value used as one tensor")
         return ref
 
+    def sym_ref(self, value: Any, where: str) -> int:
+        """The id of the run-time size `value` computes (a node, or a literal
+        operand of size arithmetic), describing it and what it reads first."""
+        key = value if isinstance(value, torch.fx.Node) else (type(value), value)
+        if key in self.sym_ids:
+            return self.sym_ids[key]
+        if not isinstance(value, torch.fx.Node):
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                raise CompileError(f"{where}: {value!r} cannot be an operand of size arithmetic")
+            desc: tuple = ("const", isinstance(value, float), value)
+        else:
+            val = value.meta.get("val")
+            is_float = isinstance(val, (torch.SymFloat, float))
+            here = f"{op_name(value.target)} at {source_loc(value)}"
+            if isinstance(val, (torch.SymBool, bool)):
+                raise CompileError(f"{here}: a condition on sizes used as a value is not "
+                                   "supported (only int and float sizes are)")
+            if value.target is torch.ops.aten.sym_size.int:
+                tensor, dim = value.args[0], value.args[1]
+                rank = tensor.meta["val"].dim()
+                desc = ("size", False, self.tensor_ref(tensor, here), dim % rank if rank else 0)
+            elif value.target is torch.ops.aten.sym_numel.default:
+                desc = ("numel", False, self.tensor_ref(value.args[0], here))
+            elif value.target in _SYM_FNS:
+                operands = [self.sym_ref(a, here) for a in value.args]
+                desc = ("op", is_float, _SYM_FNS[value.target], operands)
+            else:
+                raise CompileError(f"{here}: Ember cannot compute this function of sizes at "
+                                   f"run time (it computes {', '.join(sorted(set(_SYM_FNS.values())))})")
+        sid = len(self.syms)
+        self.syms.append((desc[0], sid, *desc[1:]))
+        self.sym_ids[key] = sid
+        return sid
+
+    def size_arg(self, value: Any, where: str) -> Any:
+        """A SymInt/Scalar argument: a literal, or ("s", upper bound, sym id)
+        when a node computes it at run time."""
+        if not isinstance(value, torch.fx.Node):
+            return value
+        val = value.meta.get("val")
+        if not isinstance(val, _SYM_TYPES) or sympy.sympify(val.node.expr).is_number:
+            return self.sizes.upper(val, where) if isinstance(val, _SYM_TYPES) else val
+        return ("s", self.sizes.upper(val, where), self.sym_ref(value, where))
+
 
 def _convert_arg(b: _Builder, arg: torch.Argument, value: Any, node: torch.fx.Node,
                  target: Any) -> Any:
@@ -197,6 +305,8 @@ def _convert_arg(b: _Builder, arg: torch.Argument, value: Any, node: torch.fx.No
     if value is None:
         return None
     if isinstance(real, torch.TensorType):
+        if isinstance(value, torch.fx.Node) and _is_size_node(value):
+            return ("t", _size_tensor(b, value, node, where))
         if isinstance(value, torch.fx.Node):
             return ("t", b.tensor_ref(value, where))
         if isinstance(value, (bool, int, float)):
@@ -223,12 +333,13 @@ def _convert_arg(b: _Builder, arg: torch.Argument, value: Any, node: torch.fx.No
     if isinstance(value, torch.device):
         return str(value)
     if isinstance(value, (list, tuple)):
-        items = list(value)
-        if any(isinstance(v, torch.fx.Node) for v in items):
-            raise CompileError(f"{where}: symbolic sizes are not supported yet")
+        items = [b.size_arg(v, f"{where}, element {i}") for i, v in enumerate(value)]
+        if any(isinstance(v, tuple) for v in items):
+            return ("sl", [v[1] if isinstance(v, tuple) else v for v in items],
+                    [v[2] if isinstance(v, tuple) else -1 for v in items])
         return items
     if isinstance(value, torch.fx.Node):
-        raise CompileError(f"{where}: symbolic values are not supported yet")
+        return b.size_arg(value, where)
     if isinstance(real, torch.ListType) and isinstance(value, int):
         # `int[2] padding=0`: ATen repeats a single int to the list's length.
         return [value] * (getattr(arg, "N", None) or 1)
@@ -258,22 +369,39 @@ def _node_args(b: _Builder, node: torch.fx.Node, target: Any = None,
 
 
 def _emit(b: _Builder, node: torch.fx.Node, target: Any, args: tuple, val: Any,
-          suffix: str = "") -> int:
+          suffix: str = "", kwargs: dict | None = None) -> int:
     """Append one node calling `target` on `args` whose single result is `val`."""
     where = f"{op_name(node.target)} at {source_loc(node)}"
-    result = _tensor_meta(val, where)
+    result = _tensor_meta(val, where, b.sizes)
     rid = b.new_id()
     loc = source_loc(node)
     b.nodes.append((target._schema.name, target._overloadname, node.name + suffix,
-                    _node_args(b, node, target, args, {}), [result], [rid],
+                    _node_args(b, node, target, args, kwargs or {}), [result], [rid],
                     (loc.file, loc.line, loc.function)))
     return rid
+
+
+def _size_tensor(b: _Builder, value: torch.fx.Node, node: torch.fx.Node, where: str) -> int:
+    """A run-time size passed where ATen wants a Tensor (x / s0): a 0-d
+    tensor made by scalar_tensor, of the dtype torch's promotion gives a
+    wrapped Python number of that kind."""
+    val = value.meta["val"]
+    number = 1.0 if isinstance(val, (torch.SymFloat, float)) else 1
+    others = [a for a in node.args if isinstance(a, torch.fx.Node) and a is not value
+              and isinstance(a.meta.get("val"), torch.Tensor)]
+    dtype = torch.result_type(others[0].meta["val"], number) if others else \
+        torch.tensor(number).dtype
+    return _emit(b, node, torch.ops.aten.scalar_tensor.default, (value,),
+                 torch.empty((), dtype=dtype), f"_{value.name}", {"dtype": dtype})
 
 
 def _rewrite_split(b: _Builder, node: torch.fx.Node) -> list[int]:
     """split_with_sizes -> one slice per piece (no list-valued results)."""
     self_, sizes = node.args[0], node.args[1]
     dim = node.args[2] if len(node.args) > 2 else node.kwargs.get("dim", 0)
+    if any(isinstance(size, torch.fx.Node) for size in sizes):
+        raise CompileError(f"aten::split_with_sizes.default at {source_loc(node)}: split sizes "
+                           "computed at run time are not supported")
     ids, start = [], 0
     for i, (size, val) in enumerate(zip(sizes, node.meta["val"], strict=True)):
         ids.append(_emit(b, node, torch.ops.aten.slice.Tensor,
@@ -311,6 +439,9 @@ def _rewrite_as_strided(b: _Builder, node: torch.fx.Node) -> int:
     same number of elements is a view; any other is rejected, naming it."""
     self_, size, stride = node.args[0], list(node.args[1]), list(node.args[2])
     offset = node.args[3] if len(node.args) > 3 else node.kwargs.get("storage_offset")
+    if any(isinstance(v, torch.fx.Node) for v in [*size, *stride, offset]):
+        raise CompileError(f"aten::as_strided.default at {source_loc(node)}: sizes or strides "
+                           "computed at run time are not supported")
     src = self_.meta["val"]
     dense = _contiguous_strides(size)
     same_layout = all(st == ds for n, st, ds in zip(size, stride, dense, strict=True) if n != 1)
@@ -421,7 +552,7 @@ def _fold(b: _Builder, node: torch.fx.Node) -> None:
 
 def graph_dict(name: str, ep: ExportedProgram, fold_constants: bool = True) -> dict:
     """The graph of one method (already decomposed to core ATen)."""
-    b = _Builder(name)
+    b = _Builder(name, _Sizes(ep))
     folded = fold_plan(ep) if fold_constants else set()
     sig = ep.graph_signature
     specs = {s.arg.name: s for s in sig.input_specs}
@@ -437,9 +568,9 @@ def graph_dict(name: str, ep: ExportedProgram, fold_constants: bool = True) -> d
                 if not isinstance(val, torch.Tensor):
                     raise CompileError(f"input '{node.name}' is a {type(val).__name__}; "
                                        "only tensor inputs are supported yet")
-                dtype, shape = _tensor_meta(val, f"input '{node.name}'")
+                dtype, shape, dynamic = _tensor_meta(val, f"input '{node.name}'", b.sizes)
                 b.ids[node] = b.new_id()
-                b.inputs.append((b.ids[node], node.name, dtype, shape))
+                b.inputs.append((b.ids[node], node.name, dtype, shape, dynamic))
             elif spec.kind in (InputKind.PARAMETER, InputKind.BUFFER, InputKind.CONSTANT_TENSOR):
                 source = ep.constants if spec.target in ep.constants else ep.state_dict
                 if spec.target in mutated:
@@ -452,8 +583,8 @@ def graph_dict(name: str, ep: ExportedProgram, fold_constants: bool = True) -> d
                 raise CompileError(f"input '{node.name}' of kind {spec.kind.name} "
                                    "is not supported yet")
         elif node.op == "call_function":
-            if _is_assertion(node):
-                continue
+            if _is_assertion(node) or _is_size_node(node):
+                continue  # sizes are described where an argument first uses them
             if node.target is operator.getitem:
                 if node.args[0] in b.values:
                     b.values[node] = b.values[node.args[0]][node.args[1]]
@@ -469,7 +600,7 @@ def graph_dict(name: str, ep: ExportedProgram, fold_constants: bool = True) -> d
                 continue
             val = node.meta.get("val")
             vals = list(val) if isinstance(val, (tuple, list)) else [val]
-            results = [_tensor_meta(v, f"{op_name(node.target)} at {source_loc(node)}")
+            results = [_tensor_meta(v, f"{op_name(node.target)} at {source_loc(node)}", b.sizes)
                        for v in vals]
             result_ids = [b.new_id() for _ in results]
             b.ids[node] = result_ids if isinstance(val, (tuple, list)) else result_ids[0]
@@ -499,6 +630,7 @@ def graph_dict(name: str, ep: ExportedProgram, fold_constants: bool = True) -> d
         "nodes": b.nodes,
         "outputs": outputs,
         "write_backs": write_backs,
+        "syms": b.syms,
         "in_spec": _pytree.encode(_pytree.from_treespec(ep.call_spec.in_spec)),
         "out_spec": _pytree.encode(_pytree.from_treespec(ep.call_spec.out_spec)),
     }

@@ -18,15 +18,49 @@ namespace {
   throw py::error_already_set();
 }
 
-ember::TensorDesc to_tensor_desc(const py::handle& dtype, const py::handle& shape) {
+/// (dtype, shape) or (dtype, shape, dynamic) starting at t[first].
+ember::TensorDesc to_tensor_desc(const py::tuple& t, size_t first) {
   ember::TensorDesc d;
-  d.dtype = dtype.cast<int>();
-  d.shape = shape.cast<std::vector<int64_t>>();
+  d.dtype = t[first].cast<int>();
+  d.shape = t[first + 1].cast<std::vector<int64_t>>();
+  d.dynamic = t.size() > first + 2 && t[first + 2].cast<bool>();
   return d;
 }
 
+/// A run-time size: ("size", id, is_float, tensor, dim), ("numel", id,
+/// is_float, tensor), ("op", id, is_float, fn, [operand ids]) or ("const",
+/// id, is_float, value).
+ember::SymDesc to_sym(const py::tuple& t) {
+  ember::SymDesc s;
+  auto tag = t[0].cast<std::string>();
+  s.id = t[1].cast<int64_t>();
+  s.isFloat = t[2].cast<bool>();
+  using K = ember::SymDesc::Kind;
+  if (tag == "size") {
+    s.kind = K::Size;
+    s.tensor = t[3].cast<int64_t>();
+    s.dim = t[4].cast<int64_t>();
+  } else if (tag == "numel") {
+    s.kind = K::Numel;
+    s.tensor = t[3].cast<int64_t>();
+  } else if (tag == "op") {
+    s.kind = K::Op;
+    s.fn = t[3].cast<std::string>();
+    s.operands = t[4].cast<std::vector<int64_t>>();
+  } else if (tag == "const") {
+    s.kind = K::Constant;
+    if (s.isFloat) s.doubleValue = t[3].cast<double>();
+    else s.intValue = t[3].cast<int64_t>();
+  } else {
+    throw py::value_error("unknown run-time size tag '" + tag + "'");
+  }
+  return s;
+}
+
 /// A Python argument value -> ArgValue. Tensors arrive as ("t", id) and lists
-/// of tensors as ("tl", [ids]) with -1 for None; everything else is literal.
+/// of tensors as ("tl", [ids]) with -1 for None; a run-time size as ("s",
+/// upper bound, sym id) and an int list holding some as ("sl", [upper
+/// bounds], [sym ids, -1 where static]); everything else is literal.
 ArgValue to_arg(const py::handle& v) {
   ArgValue a;
   using K = ArgValue::Kind;
@@ -40,6 +74,17 @@ ArgValue to_arg(const py::handle& v) {
     auto tag = t[0].cast<std::string>();
     if (tag == "t") { a.kind = K::Tensor; a.ints = {t[1].cast<int64_t>()}; return a; }
     if (tag == "tl") { a.kind = K::TensorList; a.ints = t[1].cast<std::vector<int64_t>>(); return a; }
+    if (tag == "s") {
+      a = to_arg(t[1]);
+      a.symIds = {t[2].cast<int64_t>()};
+      return a;
+    }
+    if (tag == "sl") {
+      a.kind = K::IntList;
+      a.ints = t[1].cast<std::vector<int64_t>>();
+      a.symIds = t[2].cast<std::vector<int64_t>>();
+      return a;
+    }
     throw py::value_error("unknown argument tag '" + tag + "'");
   }
   if (py::isinstance<py::list>(v)) {
@@ -149,7 +194,7 @@ class PySession {
     d.outSpec = g["out_spec"].cast<std::string>();
     for (auto i : g["inputs"]) {
       auto t = i.cast<py::tuple>();
-      d.inputs.push_back({t[0].cast<int64_t>(), t[1].cast<std::string>(), to_tensor_desc(t[2], t[3])});
+      d.inputs.push_back({t[0].cast<int64_t>(), t[1].cast<std::string>(), to_tensor_desc(t, 2)});
     }
     for (auto c : g["constants"]) {
       auto t = c.cast<py::tuple>();
@@ -166,7 +211,7 @@ class PySession {
       ember::ConstantDesc cd;
       cd.id = t[0].cast<int64_t>();
       cd.name = t[1].cast<std::string>();
-      cd.type = to_tensor_desc(t[2], t[3]);
+      cd.type = to_tensor_desc(py::make_tuple(t[2], t[3]), 0);
       cd.data = info.ptr;
       cd.nbytes = static_cast<size_t>(info.size * info.itemsize);
       cd.mutableBuffer = t.size() > 5 && t[5].cast<bool>();
@@ -180,8 +225,7 @@ class PySession {
       nd.name = t[2].cast<std::string>();
       for (auto a : t[3].cast<py::list>()) nd.args.push_back(to_arg(a));
       for (auto r : t[4].cast<py::list>()) {
-        auto rt = r.cast<py::tuple>();
-        nd.results.push_back(to_tensor_desc(rt[0], rt[1]));
+        nd.results.push_back(to_tensor_desc(r.cast<py::tuple>(), 0));
       }
       nd.resultIds = t[5].cast<std::vector<int64_t>>();
       auto loc = t[6].cast<py::tuple>();
@@ -189,6 +233,8 @@ class PySession {
       d.nodes.push_back(std::move(nd));
     }
     d.outputs = g["outputs"].cast<std::vector<int64_t>>();
+    if (g.contains("syms"))
+      for (auto sym : g["syms"]) d.syms.push_back(to_sym(sym.cast<py::tuple>()));
     for (auto wb : g["write_backs"]) {
       auto t = wb.cast<py::tuple>();
       d.writeBacks.push_back({t[0].cast<int64_t>(), t[1].cast<int64_t>()});
