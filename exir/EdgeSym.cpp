@@ -60,6 +60,8 @@ FailureOr<SmallVector<SymSlot>> symSlots(Operation *op, const EdgeOpInfo &info) 
       return op->emitOpError("sym_slots names argument #") << arg << ", the schema has "
                                                             << info.args.size();
     const ArgSpec &spec = info.args[arg];
+    if (spec.kind != ArgKind::Int && spec.kind != ArgKind::Scalar && spec.kind != ArgKind::IntList)
+      return op->emitOpError("argument '") << spec.name << "' cannot take a run-time value";
     Attribute attr = op->getAttr(spec.name);
     if (!attr)
       return op->emitOpError("sym_slots names argument '") << spec.name

@@ -29,6 +29,7 @@ import torch
 from torch.export import ExportedProgram
 from torch.export.graph_signature import InputKind, OutputKind
 from torch.fx.experimental.symbolic_shapes import free_unbacked_symbols
+from torch.utils._sympy.numbers import int_oo
 from torch.utils._sympy.value_ranges import bound_sympy
 
 from . import _C, _pytree
@@ -97,6 +98,10 @@ _SIZE_OPS = {torch.ops.aten.sym_size.int, torch.ops.aten.sym_numel.default}
 _SYM_TYPES = (torch.SymInt, torch.SymFloat, torch.SymBool)
 
 
+def _finite(x: Any) -> bool:
+    return x not in (int_oo, -int_oo, sympy.oo, -sympy.oo) and bool(x.is_finite)
+
+
 def _is_size_node(node: torch.fx.Node) -> bool:
     """A node computing a number (a size or arithmetic on sizes), not a tensor."""
     return node.op == "call_function" and isinstance(
@@ -109,11 +114,12 @@ class _Sizes:
     def __init__(self, ep: ExportedProgram):
         self.ranges = dict(ep.range_constraints)
 
-    def upper(self, value: Any, where: str) -> int | float:
+    def upper(self, value: Any, where: str, is_size: bool = False) -> int | float:
         """`value` (an int, float, SymInt or SymFloat) with every size symbol
-        at its maximum. That must be where the value is largest (as for
-        s0 * 4 or s0 - 1, unlike 10 - s0): every tensor is planned at the
-        sizes this gives."""
+        at its maximum: the one assignment at which the whole graph is given
+        (tensor sizes and the arguments that produce them agree). A tensor
+        size (`is_size`) must also be largest there, as s0 * 4 or s0 - 1 are
+        and 10 - s0 is not: every tensor is planned at the size this gives."""
         if not isinstance(value, _SYM_TYPES):
             return value
         expr = sympy.sympify(value.node.expr)
@@ -121,17 +127,18 @@ class _Sizes:
             return float(expr) if value.node.is_float() else int(expr)
         for sym in sorted(expr.free_symbols, key=str):
             r = self.ranges.get(sym)
-            if r is None or not r.upper.is_finite:
+            if r is None or not _finite(r.upper):
                 raise CompileError(
                     f"{where}: size {expr} has no upper bound ({sym} is unbounded); give every "
                     "dynamic dim a maximum, e.g. torch.export.Dim('seq', max=2048)")
         at_max = expr.xreplace({sym: self.ranges[sym].upper for sym in expr.free_symbols})
-        bound = bound_sympy(expr, {sym: self.ranges[sym] for sym in expr.free_symbols}).upper
-        if not bound.is_finite or sympy.simplify(bound - at_max) != 0:
-            raise CompileError(
-                f"{where}: size {expr} is not largest when its symbols are at their maxima "
-                f"({at_max} there, up to {bound} elsewhere), so it cannot be planned at "
-                "its upper bound")
+        if is_size:
+            bound = bound_sympy(expr, {sym: self.ranges[sym] for sym in expr.free_symbols}).upper
+            if not _finite(bound) or sympy.simplify(bound - at_max) != 0:
+                raise CompileError(
+                    f"{where}: size {expr} is not largest when its symbols are at their maxima "
+                    f"({at_max} there, up to {bound} elsewhere), so it cannot be planned at "
+                    "its upper bound")
         return float(at_max) if value.node.is_float() else int(at_max)
 
 
@@ -196,7 +203,7 @@ def _tensor_meta(val: Any, where: str, sizes: _Sizes) -> tuple[int, list[int], b
         raise CompileError(f"{where}: expected a tensor value, got {type(val).__name__}")
     if val.dtype not in SCALAR_TYPES:
         raise CompileError(f"{where}: dtype {val.dtype} is not supported")
-    shape = [sizes.upper(d, f"{where}, dim {i}") for i, d in enumerate(val.shape)]
+    shape = [sizes.upper(d, f"{where}, dim {i}", is_size=True) for i, d in enumerate(val.shape)]
     dynamic = any(isinstance(d, torch.SymInt) and not sympy.sympify(d.node.expr).is_number
                   for d in val.shape)
     return SCALAR_TYPES[val.dtype], shape, dynamic
@@ -423,12 +430,23 @@ def _rewrite_alias(b: _Builder, node: torch.fx.Node) -> int:
     return b.tensor_ref(node.args[0], f"{op_name(node.target)} at {source_loc(node)}")
 
 
-def _contiguous_strides(shape: list[int]) -> list[int]:
+def _contiguous_strides(shape: list) -> list:
+    """Dense strides of `shape` (ints or sympy expressions; a size-0 dim
+    counts as 1, as torch's contiguous strides do)."""
     strides, step = [], 1
     for d in reversed(shape):
         strides.append(step)
-        step *= max(d, 1)
+        step *= sympy.Max(d, 1) if isinstance(d, sympy.Expr) and not d.is_number else max(d, 1)
     return strides[::-1]
+
+
+def _sym_expr(value: Any) -> Any:
+    """A size as a sympy expression (an int, or the expression a node computes)."""
+    if isinstance(value, torch.fx.Node):
+        value = value.meta.get("val")
+    if isinstance(value, _SYM_TYPES):
+        return sympy.sympify(value.node.expr)
+    return sympy.Integer(value) if isinstance(value, int) else value
 
 
 def _rewrite_as_strided(b: _Builder, node: torch.fx.Node) -> int:
@@ -436,21 +454,25 @@ def _rewrite_as_strided(b: _Builder, node: torch.fx.Node) -> int:
 
     Ember's tensors are dense in their dim order, so an as_strided whose
     strides are the dense strides of its sizes (size-1 dims aside) over the
-    same number of elements is a view; any other is rejected, naming it."""
+    same number of elements is a view; any other is rejected, naming it.
+    Sizes computed at run time are compared as expressions: the view must be
+    dense at every size, not only at the bound."""
     self_, size, stride = node.args[0], list(node.args[1]), list(node.args[2])
     offset = node.args[3] if len(node.args) > 3 else node.kwargs.get("storage_offset")
-    if any(isinstance(v, torch.fx.Node) for v in [*size, *stride, offset]):
-        raise CompileError(f"aten::as_strided.default at {source_loc(node)}: sizes or strides "
-                           "computed at run time are not supported")
+    sizes, strides = [_sym_expr(v) for v in size], [_sym_expr(v) for v in stride]
     src = self_.meta["val"]
-    dense = _contiguous_strides(size)
-    same_layout = all(st == ds for n, st, ds in zip(size, stride, dense, strict=True) if n != 1)
-    if (offset or 0) != 0 or not same_layout or src.numel() != node.meta["val"].numel():
+    dense = _contiguous_strides(sizes)
+    same = lambda a, c: sympy.simplify(a - c) == 0  # noqa: E731
+    same_layout = all(same(st, ds) for n, st, ds in zip(sizes, strides, dense, strict=True)
+                      if not same(n, 1))
+    src_numel, numel = _sym_expr(src.numel()), _sym_expr(node.meta["val"].numel())
+    if not same(_sym_expr(offset or 0), 0) or not same_layout or not same(src_numel, numel):
         raise CompileError(
-            f"aten::as_strided.default at {source_loc(node)}: sizes {size} with strides {stride} "
-            f"(storage offset {offset or 0}) over a {list(src.shape)} tensor is not a view of "
-            "dense memory; only as_strided calls that reinterpret a dense tensor are supported")
-    if size == list(src.shape):
+            f"aten::as_strided.default at {source_loc(node)}: sizes {sizes} with strides "
+            f"{strides} (storage offset {offset or 0}) over a {list(src.shape)} tensor is not a "
+            "view of dense memory; only as_strided calls that reinterpret a dense tensor are "
+            "supported")
+    if all(same(n, _sym_expr(d)) for n, d in zip(sizes, src.shape)) and len(sizes) == src.dim():
         return _rewrite_alias(b, node)
     return _emit(b, node, torch.ops.aten.view.default, (self_, size), node.meta["val"])
 

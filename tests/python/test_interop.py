@@ -375,3 +375,23 @@ def test_executorch_dynamic_shape_file_runs_in_ember_at_every_size_within_bounds
         module.forward(torch.randn(5, 8, 4))
     with pytest.raises(EmberRuntimeError, match="input 0: rank 2 given, 3 expected"):
         module.forward(torch.randn(4, 4))
+
+
+def test_ember_dynamic_shape_file_runs_in_executorch_at_every_size_within_bounds(tmp_path):
+    # Ember writes DYNAMIC_BOUND tensors at their bounds, aten::sym_size.int,
+    # executorch_prim::mul.Scalar and view_copy with boxed run-time sizes.
+    from torch.export import Dim
+
+    model = DynamicReshape().eval()
+    ep = torch.export.export(model, (torch.randn(2, 8, 4),),
+                             dynamic_shapes={"x": {0: Dim("b", max=4), 1: Dim("s", max=16)}})
+    path = tmp_path / "dynamic.pte"
+    ember.to_edge(ep).to_executorch().save(path)
+    method = Runtime.get().load_program(path).load_method("forward")
+    ours = ember.runtime.load(path)
+    for shape in [(2, 8, 4), (1, 3, 4), (4, 16, 4), (3, 1, 4)]:
+        x = torch.randn(*shape)
+        theirs = method.execute([x])[0]
+        assert theirs.shape == shape[:2]
+        torch.testing.assert_close(theirs, model(x), rtol=TOL, atol=TOL)
+        torch.testing.assert_close(ours.forward(x), theirs, rtol=TOL, atol=TOL)

@@ -45,3 +45,19 @@ func.func @unused_result(%x: tensor<1x1x4x4xf32>) -> tensor<1x1x2x2xf32> {
   %p:2 = edge.max_pool2d_with_indices %x {ceil_mode = false, dilation = array<i64: 1, 1>, kernel_size = array<i64: 2, 2>, padding = array<i64: 0, 0>, stride = array<i64: 2, 2>} : (tensor<1x1x4x4xf32>) -> (tensor<1x1x2x2xf32>, tensor<1x1x2x2xi64>)
   return %p#0 : tensor<1x1x2x2xf32>
 }
+
+// -----
+
+// Dynamic shapes: tensors are planned at their upper-bound types (4x16 f32:
+// 256 bytes each), run-time sizes take no memory and get no offsets.
+// CHECK-LABEL: func.func @dynamic
+// CHECK-SAME: edge.planned_size = 512
+// CHECK: edge.sym_size %arg0 {dim = 0 : i64} : (tensor<4x16xf32>) -> i64
+// CHECK: edge.view {{.*}}edge.offsets = array<i64: {{[0-9]+}}>
+// NOIN-LABEL: func.func @dynamic
+func.func @dynamic(%x: tensor<4x16xf32> {edge.dynamic}) -> tensor<64xf32> {
+  %b = edge.sym_size %x {dim = 0 : i64} : (tensor<4x16xf32>) -> i64
+  %n = edge.sym_op "mul"(%b, %b) : (i64, i64) -> i64
+  %v = edge.view %x, %n {size = array<i64: 64>, sym_slots = array<i64: 1, 0>, edge.dynamic_results = array<i1: true>} : (tensor<4x16xf32>, i64) -> tensor<64xf32>
+  return %v : tensor<64xf32>
+}

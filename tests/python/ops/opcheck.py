@@ -127,8 +127,8 @@ def check_all(ops: dict[str, Callable], *args: Any, rtol: float | None = None,
 
 
 def check_rejected(fn: Callable, *args: Any, match: str,
-                   error: type[Exception] = CompileError) -> Exception:
+                   error: type[Exception] = CompileError, dynamic_shapes: Any = None) -> Exception:
     """Compiling `fn` must fail with `error` whose message matches `match`."""
     with pytest.raises(error, match=match) as info:
-        compile_fn(fn, *args)
+        compile_fn(fn, *args, dynamic_shapes=dynamic_shapes)
     return info.value
