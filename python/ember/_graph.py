@@ -45,9 +45,10 @@ MEMORY_FORMATS = {
     torch.channels_last_3d: 3,
 }
 _TORCH_DIR = os.path.dirname(torch.__file__)
-# Export-time assertions about metadata (dtype, shape, value ranges). With
-# static shapes and dtypes Ember has checked all of it already; they produce
-# nothing any other node uses, so they are dropped.
+# Export-time assertions about metadata (dtype, shape, value ranges). They
+# produce nothing any other node uses, so they are dropped: dtypes and static
+# shapes are fixed by the .pte, and the runtime checks a dynamic input
+# against its upper bound (not the lower bounds or relations these assert).
 _ASSERTIONS = {
     torch.ops.aten._assert_tensor_metadata.default,
     torch.ops.aten._assert_scalar.default,
@@ -162,7 +163,7 @@ def _check_static_sizes(programs: dict[str, ExportedProgram]) -> None:
                 raise CompileError(
                     f"{op_name(node.target)} at {source_loc(node)}: its output size depends on "
                     "the input's values (e.g. x[mask] with a bool mask, nonzero, masked_select), "
-                    "and Ember compiles static shapes only; keep the shape with "
+                    "and Ember needs every size to follow from the input sizes; keep the shape with "
                     "torch.where(mask, x, other) or x.masked_fill(~mask, value)")
 
 

@@ -25,6 +25,7 @@ TEXT = {"bert", "gpt2", "llama", "qwen3"}
 # calls the same), so GPT-2 varies its sequence length only.
 STATIC_BATCH = {"gpt2"}
 MAX_BATCH, MAX_SEQ = 3, 16
+FULL_BATCH, FULL_SEQ = 2, 128  # the bounds of the full-size runs (record_full.py --dynamic)
 
 
 def _text_inputs(args: tuple, batch: int, seq: int) -> tuple:
@@ -42,22 +43,25 @@ def _batched(args: tuple, batch: int) -> tuple:
     return tuple(torch.randn(batch, *a.shape[1:], generator=g) for a in args)
 
 
-def dynamic_case(name: str) -> tuple[torch.nn.Module, tuple, dict, list[tuple]]:
+def dynamic_case(name: str, full: bool = False
+                 ) -> tuple[torch.nn.Module, tuple, tuple, list[tuple]]:
     """(model, example inputs, dynamic_shapes, inputs to run: the bound first)."""
-    model, args = ZOO[name](False)
-    batch = Dim("batch", min=1, max=MAX_BATCH)
+    model, args = ZOO[name](full)
+    max_batch, max_seq = (FULL_BATCH, FULL_SEQ) if full else (MAX_BATCH, MAX_SEQ)
+    batch = Dim("batch", min=1, max=max_batch)
     if name in TEXT:
-        seq = Dim("seq", min=2, max=MAX_SEQ)
+        seq = Dim("seq", min=2, max=max_seq)
+        lengths = (max_seq, max_seq // 3 + 1, 2 * max_seq // 3 + 1)
         if name in STATIC_BATCH:
             spec = tuple({1: seq} for _ in args)
-            runs = [_text_inputs(args, 1, n) for n in (MAX_SEQ, 5, 11)]
-            return model, _text_inputs(args, 1, 8), spec, runs
+            runs = [_text_inputs(args, 1, n) for n in lengths]
+            return model, _text_inputs(args, 1, max_seq // 2), spec, runs
         spec = tuple({0: batch, 1: seq} for _ in args)
-        runs = [_text_inputs(args, MAX_BATCH, MAX_SEQ), _text_inputs(args, 1, 5),
-                _text_inputs(args, 2, 11)]
-        return model, _text_inputs(args, 2, 8), spec, runs
+        runs = [_text_inputs(args, max_batch, lengths[0]), _text_inputs(args, 1, lengths[1]),
+                _text_inputs(args, 2, lengths[2])]
+        return model, _text_inputs(args, 2, max_seq // 2), spec, runs
     spec = tuple({0: batch} for _ in args)
-    return model, _batched(args, 2), spec, [_batched(args, MAX_BATCH), _batched(args, 1)]
+    return model, _batched(args, 2), spec, [_batched(args, max_batch), _batched(args, 1)]
 
 
 def _export(model: torch.nn.Module, example: tuple, spec: tuple):
