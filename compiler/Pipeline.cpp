@@ -34,6 +34,8 @@ void buildPhasePipeline(OpPassManager &pm, Phase from, Phase to, const PipelineO
     plan.alignment = options.alignment;
     plan.planInputs = options.planInputs;
     plan.planOutputs = options.planOutputs;
+    plan.algorithm = options.algorithm;
+    plan.aliasViews = options.aliasViews;
     pm.addNestedPass<func::FuncOp>(createPlanMemory(plan));
   }
 }

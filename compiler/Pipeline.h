@@ -26,6 +26,8 @@ struct PipelineOptions {
   int64_t alignment = 16;
   bool planInputs = true;
   bool planOutputs = true;
+  std::string algorithm = "best";   ///< memory planning: best or one algorithm's name
+  bool aliasViews = true;           ///< views share their input's memory (et_view)
   bool delegatesInSegments = true;  ///< emit: delegate blobs as segments, else inline
 };
 

@@ -15,9 +15,23 @@ namespace ember {
 /// pass pipelines given as text). Explicit, never a static initializer.
 void registerAllPasses();
 
-/// Attribute names the memory plan writes.
+/// Attribute names the memory plan writes. Per op: the offset of each result
+/// (-1: not planned) and, when not all 1, their arenas; per function: the
+/// arguments' offsets, each arena's size (index: memory id - 1), the lower
+/// bound per arena, the algorithm whose plan was kept and every candidate's
+/// total size.
 inline constexpr const char *kOffsetsAttr = "edge.offsets";
+inline constexpr const char *kMemoryIdsAttr = "edge.memory_ids";
 inline constexpr const char *kArgOffsetsAttr = "edge.arg_offsets";
-inline constexpr const char *kPlannedSizeAttr = "edge.planned_size";
+inline constexpr const char *kPlannedSizesAttr = "edge.planned_sizes";
+inline constexpr const char *kLowerBoundAttr = "edge.memory_lower_bound";
+inline constexpr const char *kAlgorithmAttr = "edge.memory_algorithm";
+inline constexpr const char *kCandidatesAttr = "edge.memory_candidates";
+/// On a view op: its result shares its input's memory (at the same offset;
+/// emitted as executorch_prim::et_view).
+inline constexpr const char *kViewAliasAttr = "edge.view_alias";
+/// Read by the plan: the arena (memory id, 1-based) of an op's results or of
+/// a function argument; arena 1 when absent.
+inline constexpr const char *kMemoryIdAttr = "edge.memory_id";
 
 } // namespace ember

@@ -24,22 +24,32 @@ def VerifyEdgeContract : Pass<"ember-verify-edge-contract", "mlir::ModuleOp"> {
 }
 
 def PlanMemory : Pass<"ember-plan-memory", "mlir::func::FuncOp"> {
-  let summary = "Place every non-constant tensor in one planned arena";
+  let summary = "Place every non-constant tensor in planned arenas";
   let description = [{
     Computes each tensor's lifetime in program order (definition to last
-    use; function results live to the end; inputs from the start) and gives
-    it an offset in memory arena 1 so that no two tensors alive at the same
-    time overlap: greedy by size, each tensor at the lowest aligned offset
-    free during its lifetime. The result is recorded as attributes:
+    use; function results live to the end; inputs from the start; mutable
+    buffers for the whole program, so their state persists across calls)
+    and gives it an aligned offset in its arena (`edge.memory_id`, default 1)
+    so that no two tensors alive at the same time overlap. A view
+    (`edge.view`) of a planned tensor shares its memory: the base lives as
+    long as the view is used, and the view is emitted as
+    `executorch_prim::et_view` (`alias-views`).
+
+    The algorithms of passes/MemoryPlanner.h (ExecuTorch's greedy shared
+    objects, greedy by size with best-fit offset search, greedy by breadth)
+    all run with `algorithm=best` and the smallest plan is kept; the
+    checker then proves it (no two tensors alive at once share a byte). The
+    plan is recorded as attributes:
 
     ```mlir
     func.func @forward(%x: tensor<2x3xf32>) -> tensor<2x3xf32>
-        attributes {edge.arg_offsets = array<i64: 0>, edge.planned_size = 64 : i64} {
+        attributes {edge.arg_offsets = array<i64: 0>, edge.memory_algorithm = "greedy_by_size",
+                    edge.memory_candidates = {greedy = 64 : i64, ...},
+                    edge.memory_lower_bound = array<i64: 48>, edge.planned_sizes = array<i64: 64>} {
       %0 = edge.relu %x {edge.offsets = array<i64: 32>} : ...
     ```
-    An offset of -1 means "not planned" (the caller provides the memory).
-    Mutable buffers (`edge.mutable_buffer`) are alive for the whole program:
-    no other tensor shares their memory, so their state persists across calls.
+    An offset of -1 means "not planned" (the caller provides the memory). A
+    view that shares memory (`edge.view_alias`) has its input's offset.
   }];
   let options = [
     Option<"alignment", "alignment", "int64_t", "16", "Byte alignment of every tensor">,
@@ -47,6 +57,10 @@ def PlanMemory : Pass<"ember-plan-memory", "mlir::func::FuncOp"> {
            "Place user inputs in the arena (else the caller provides them)">,
     Option<"planOutputs", "plan-outputs", "bool", "true",
            "Place user outputs in the arena (else the caller provides them)">,
+    Option<"algorithm", "algorithm", "std::string", "\"best\"",
+           "best (every algorithm, the smallest plan), greedy, greedy_by_size or greedy_by_breadth">,
+    Option<"aliasViews", "alias-views", "bool", "true",
+           "Let a view share its input's memory instead of copying it">,
   ];
   let dependentDialects = ["ember::edge::EdgeDialect"];
 }

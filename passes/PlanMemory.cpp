@@ -1,5 +1,15 @@
-//===- PlanMemory.cpp - Lifetime-based placement in one arena -------------===//
+//===- PlanMemory.cpp - Lifetimes of the IR's tensors, planned in arenas --===//
+//
+// Turns a function into PlanBuffers (passes/MemoryPlanner.h): one per tensor
+// that owns memory, alive from its definition to its last use, then plans
+// them with every algorithm asked for, keeps the smallest plan, proves it
+// with the checker and records it as attributes.
+//
+//===----------------------------------------------------------------------===//
+#include "passes/MemoryPlanner.h"
 #include "passes/Passes.h"
+
+#include "exir/EdgeSym.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "mlir/IR/Builders.h"
@@ -14,15 +24,11 @@ using namespace mlir;
 namespace ember {
 namespace {
 
-/// One tensor to place: its bytes and the program positions it is alive.
-struct Interval {
-  Value value;
-  int64_t size;
-  int64_t begin, end;  // inclusive positions
-  int64_t offset = -1;
-};
-
-int64_t alignUp(int64_t x, int64_t a) { return (x + a - 1) / a * a; }
+int64_t tensorBytes(Value v) {
+  auto type = cast<RankedTensorType>(v.getType());
+  int64_t elementBytes = std::max<int64_t>(1, type.getElementTypeBitWidth() / 8);
+  return type.getNumElements() * elementBytes;
+}
 
 /// Ops that own no planned memory: constants, markers, and run-time sizes
 /// (edge.sym_*, whose results are Int or Double values, not tensors).
@@ -31,110 +37,170 @@ bool placesNothing(Operation &op) {
          llvm::any_of(op.getResultTypes(), [](Type t) { return !isa<RankedTensorType>(t); });
 }
 
-int64_t tensorBytes(Value v) {
-  auto type = cast<RankedTensorType>(v.getType());
-  int64_t elementBytes = std::max<int64_t>(1, type.getElementTypeBitWidth() / 8);
-  return type.getNumElements() * elementBytes;
+/// The arena of the values an op defines: `edge.memory_id` when set (a
+/// backend or a pass may place tensors elsewhere), else arena 1.
+uint32_t memoryIdOf(Operation *op) {
+  auto id = op ? op->getAttrOfType<IntegerAttr>(kMemoryIdAttr) : IntegerAttr();
+  return id ? static_cast<uint32_t>(id.getInt()) : 1;
 }
 
 struct PlanMemoryPass : impl::PlanMemoryBase<PlanMemoryPass> {
   using PlanMemoryBase::PlanMemoryBase;
 
-  void runOnOperation() override {
-    func::FuncOp func = getOperation();
-    if (alignment <= 0 || (alignment & (alignment - 1))) {
-      func.emitError("memory plan alignment must be a power of two, got ") << alignment;
-      return signalPassFailure();
+  void runOnOperation() override;
+
+private:
+  /// The tensors that own memory, with their lifetimes; views that share
+  /// their base's memory are recorded in `aliasOf` and own nothing.
+  void collect(func::FuncOp func);
+
+  std::vector<PlanBuffer> buffers;
+  std::vector<Value> bufferValue;
+  llvm::DenseMap<Value, size_t> bufferOf;  // value (or the base of its view) -> buffer
+  llvm::DenseSet<Operation *> aliasing;    // view ops whose result shares the input's memory
+};
+
+void PlanMemoryPass::collect(func::FuncOp func) {
+  Block &body = func.getBody().front();
+  // Program positions: arguments at 0, op i at i + 1, the return last.
+  llvm::DenseMap<Operation *, int64_t> position;
+  int64_t pos = 0;
+  for (Operation &op : body)
+    position[&op] = ++pos;
+  int64_t end = pos;
+  auto returnOp = cast<func::ReturnOp>(body.getTerminator());
+  llvm::DenseSet<Value> outputs(returnOp.getOperands().begin(), returnOp.getOperands().end());
+  auto lastUse = [&](Value v, int64_t def) {
+    if (outputs.contains(v))
+      return end;
+    int64_t last = def;
+    for (Operation *user : v.getUsers())
+      last = std::max(last, position.lookup(user));
+    return last;
+  };
+  auto add = [&](Value v, int64_t begin, int64_t last, uint32_t memoryId) {
+    bufferOf[v] = buffers.size();
+    buffers.push_back({tensorBytes(v), begin, last, memoryId});
+    bufferValue.push_back(v);
+  };
+
+  for (BlockArgument arg : body.getArguments())
+    if (planInputs) {
+      auto id = func.getArgAttrOfType<IntegerAttr>(arg.getArgNumber(), kMemoryIdAttr);
+      add(arg, 0, lastUse(arg, 0), id ? id.getInt() : 1);
     }
-    Block &body = func.getBody().front();
-
-    // 1. Program positions: arguments at 0, op i at i + 1, the return last.
-    llvm::DenseMap<Operation *, int64_t> position;
-    int64_t pos = 0;
-    for (Operation &op : body)
-      position[&op] = ++pos;
-    int64_t end = pos;
-    auto lastUse = [&](Value v, int64_t def) {
-      int64_t last = def;
-      for (Operation *user : v.getUsers())
-        last = std::max(last, position.lookup(user));
-      return last;
-    };
-
-    // 2. Collect the tensors to place, with their lifetimes.
-    std::vector<Interval> intervals;
-    auto returnOp = cast<func::ReturnOp>(body.getTerminator());
-    llvm::DenseSet<Value> outputs(returnOp.getOperands().begin(), returnOp.getOperands().end());
-    for (BlockArgument arg : body.getArguments())
-      if (planInputs)
-        intervals.push_back({arg, tensorBytes(arg), 0, outputs.contains(arg) ? end : lastUse(arg, 0)});
-    for (Operation &op : body) {
-      if (placesNothing(op))
-        continue;
-      if (auto buffer = dyn_cast<edge::MutableBufferOp>(op)) {
-        // State: alive for the whole program, so no other tensor ever
-        // reuses its memory and it persists from one call to the next.
-        intervals.push_back({buffer.getResult(), tensorBytes(buffer.getResult()), 0, end});
+  for (Operation &op : body) {
+    if (placesNothing(op))
+      continue;
+    if (auto buffer = dyn_cast<edge::MutableBufferOp>(op)) {
+      // State: alive for the whole program, so no other tensor ever
+      // reuses its memory and it persists from one call to the next.
+      add(buffer.getResult(), 0, end, memoryIdOf(&op));
+      continue;
+    }
+    int64_t def = position[&op];
+    // A view of a planned tensor shares its memory (executorch_prim::et_view
+    // at run time): the base then lives as long as the view is used.
+    if (auto view = dyn_cast<edge::ViewOp>(op); view && aliasViews) {
+      Value result = view.getResult();
+      auto base = bufferOf.find(view.getSelf());
+      bool baseIsState = base != bufferOf.end() &&
+                         bufferValue[base->second].getDefiningOp<edge::MutableBufferOp>();
+      if (base != bufferOf.end() && !baseIsState && !outputs.contains(result) &&
+          !op.hasAttr(kMemoryIdAttr)) {
+        PlanBuffer &b = buffers[base->second];
+        b.end = std::max(b.end, lastUse(result, def));
+        bufferOf[result] = base->second;
+        aliasing.insert(&op);
         continue;
       }
-      for (Value result : op.getResults()) {
-        if (outputs.contains(result) && !planOutputs)
-          continue;
-        int64_t def = position[&op];
-        intervals.push_back({result, tensorBytes(result), def,
-                             outputs.contains(result) ? end : lastUse(result, def)});
-      }
     }
-
-    // 3. Greedy by size: largest first, each at the lowest aligned offset
-    //    that no already-placed tensor with an overlapping lifetime uses.
-    std::vector<Interval *> order;
-    for (Interval &iv : intervals)
-      order.push_back(&iv);
-    llvm::stable_sort(order, [](Interval *a, Interval *b) { return a->size > b->size; });
-    std::vector<Interval *> placed;
-    int64_t total = 0;
-    for (Interval *iv : order) {
-      std::vector<std::pair<int64_t, int64_t>> busy;  // [offset, offset + size)
-      for (Interval *other : placed)
-        if (other->begin <= iv->end && iv->begin <= other->end)
-          busy.push_back({other->offset, other->offset + other->size});
-      llvm::sort(busy);
-      int64_t offset = 0;
-      for (auto [lo, hi] : busy) {
-        if (offset + iv->size <= lo)
-          break;
-        offset = std::max(offset, alignUp(hi, alignment));
-      }
-      iv->offset = offset;
-      total = std::max(total, alignUp(offset + std::max<int64_t>(iv->size, 1), alignment));
-      placed.push_back(iv);
-    }
-
-    // 4. Record the plan.
-    OpBuilder b(func.getContext());
-    llvm::DenseMap<Value, int64_t> offsetOf;
-    for (Interval &iv : intervals)
-      offsetOf[iv.value] = iv.offset;
-    auto offsetOrUnplanned = [&](Value v) {
-      auto it = offsetOf.find(v);
-      return it == offsetOf.end() ? int64_t(-1) : it->second;
-    };
-    SmallVector<int64_t> argOffsets;
-    for (BlockArgument arg : body.getArguments())
-      argOffsets.push_back(offsetOrUnplanned(arg));
-    func->setAttr(kArgOffsetsAttr, b.getDenseI64ArrayAttr(argOffsets));
-    func->setAttr(kPlannedSizeAttr, b.getI64IntegerAttr(total));
-    for (Operation &op : body) {
-      if (placesNothing(op))
+    for (Value result : op.getResults()) {
+      if (outputs.contains(result) && !planOutputs)
         continue;
-      SmallVector<int64_t> offsets;
-      for (Value result : op.getResults())
-        offsets.push_back(offsetOrUnplanned(result));
-      op.setAttr(kOffsetsAttr, b.getDenseI64ArrayAttr(offsets));
+      add(result, def, lastUse(result, def), memoryIdOf(&op));
     }
   }
-};
+}
+
+void PlanMemoryPass::runOnOperation() {
+  func::FuncOp func = getOperation();
+  if (alignment <= 0 || (alignment & (alignment - 1))) {
+    func.emitError("memory plan alignment must be a power of two, got ") << alignment;
+    return signalPassFailure();
+  }
+  SmallVector<PlanAlgorithm> algorithms;
+  if (algorithm == "best") {
+    algorithms.assign(allAlgorithms().begin(), allAlgorithms().end());
+  } else if (auto one = parseAlgorithm(algorithm)) {
+    algorithms.push_back(*one);
+  } else {
+    func.emitError("unknown memory planning algorithm '")
+        << algorithm << "' (best, greedy, greedy_by_size, greedy_by_breadth)";
+    return signalPassFailure();
+  }
+
+  // The pass object runs on one function after another: start afresh.
+  buffers.clear();
+  bufferValue.clear();
+  bufferOf.clear();
+  aliasing.clear();
+  collect(func);
+
+  // Every algorithm asked for; the smallest plan wins (the first on ties).
+  OpBuilder b(func.getContext());
+  SmallVector<NamedAttribute> candidates;
+  std::optional<MemoryPlan> best;
+  for (PlanAlgorithm a : algorithms) {
+    MemoryPlan plan = planBuffers(a, buffers, alignment);
+    candidates.push_back(b.getNamedAttr(algorithmName(a), b.getI64IntegerAttr(plan.totalSize())));
+    if (!best || plan.totalSize() < best->totalSize())
+      best = std::move(plan);
+  }
+  if (std::optional<std::string> error = checkPlan(buffers, *best, alignment)) {
+    func.emitError("internal error: the ") << algorithmName(best->algorithm)
+                                           << " memory plan is wrong: " << *error;
+    return signalPassFailure();
+  }
+
+  // Record the plan.
+  Block &body = func.getBody().front();
+  // A view that shares memory is at its base's offset (as ExecuTorch's view
+  // specs are); et_view also points it there when it runs.
+  auto offsetOf = [&](Value v) -> int64_t {
+    auto it = bufferOf.find(v);
+    return it == bufferOf.end() ? -1 : best->offsets[it->second];
+  };
+  auto idOf = [&](Value v) -> int64_t {
+    auto it = bufferOf.find(v);
+    return it == bufferOf.end() ? 1 : buffers[it->second].memoryId;
+  };
+  SmallVector<int64_t> argOffsets;
+  for (BlockArgument arg : body.getArguments())
+    argOffsets.push_back(offsetOf(arg));
+  std::vector<int64_t> bound = lowerBound(buffers);
+  func->setAttr(kArgOffsetsAttr, b.getDenseI64ArrayAttr(argOffsets));
+  func->setAttr(kPlannedSizesAttr, b.getDenseI64ArrayAttr(best->arenaSizes));
+  func->setAttr(kLowerBoundAttr, b.getDenseI64ArrayAttr(bound));
+  func->setAttr(kAlgorithmAttr, b.getStringAttr(algorithmName(best->algorithm)));
+  func->setAttr(kCandidatesAttr, b.getDictionaryAttr(candidates));
+  for (Operation &op : body) {
+    if (placesNothing(op))
+      continue;
+    SmallVector<int64_t> offsets, ids;
+    for (Value result : op.getResults()) {
+      offsets.push_back(offsetOf(result));
+      ids.push_back(idOf(result));
+    }
+    op.setAttr(kOffsetsAttr, b.getDenseI64ArrayAttr(offsets));
+    if (llvm::any_of(ids, [](int64_t id) { return id != 1; }))
+      op.setAttr(kMemoryIdsAttr, b.getDenseI64ArrayAttr(ids));
+    if (aliasing.contains(&op))
+      op.setAttr(kViewAliasAttr, b.getUnitAttr());
+    else
+      op.removeAttr(kViewAliasAttr);
+  }
+}
 
 } // namespace
 } // namespace ember

@@ -178,7 +178,9 @@ private:
   int32_t addNull() { return add(fb::KernelTypes::Null, fb::CreateNull(b).Union()); }
   int32_t addInt(int64_t v) { return add(fb::KernelTypes::Int, fb::CreateInt(b, v).Union()); }
   int32_t addTensor(Value v, uint32_t bufferIdx, int64_t offset,
-                    flatbuffers::Offset<fb::ExtraTensorInfo> extra = 0);
+                    flatbuffers::Offset<fb::ExtraTensorInfo> extra = 0, uint32_t memoryId = 1);
+  std::vector<int32_t> addResults(Operation *op, DenseI64ArrayAttr offsets);
+  LogicalResult emitViewAlias(edge::ViewOp op, const edge::EdgeOpInfo &info);
   int32_t addDouble(double v) { return add(fb::KernelTypes::Double, fb::CreateDouble(b, v).Union()); }
   FailureOr<int32_t> addAttr(Operation *op, const edge::ArgSpec &spec,
                              ArrayRef<edge::SymSlot> syms = {});
@@ -193,7 +195,7 @@ private:
                                                 flatbuffers::Offset<fb::ContainerMetadata> meta,
                                                 const std::vector<int32_t> &inputs,
                                                 const std::vector<int32_t> &outputs,
-                                                int64_t plannedSize);
+                                                ArrayRef<int64_t> plannedSizes);
 
   flatbuffers::FlatBufferBuilder &b;
   ConstantPool &constants;
@@ -208,7 +210,8 @@ private:
 };
 
 int32_t PlanEmitter::addTensor(Value v, uint32_t bufferIdx, int64_t offset,
-                               flatbuffers::Offset<fb::ExtraTensorInfo> extra) {
+                               flatbuffers::Offset<fb::ExtraTensorInfo> extra,
+                               uint32_t memoryId) {
   auto type = cast<RankedTensorType>(v.getType());
   std::vector<int32_t> sizes(type.getShape().begin(), type.getShape().end());
   std::vector<uint8_t> dimOrder(type.getRank());
@@ -216,7 +219,7 @@ int32_t PlanEmitter::addTensor(Value v, uint32_t bufferIdx, int64_t offset,
     dimOrder[i] = i;
   flatbuffers::Offset<fb::AllocationDetails> alloc = 0;
   if (offset >= 0)
-    alloc = fb::CreateAllocationDetails(b, /*memory_id=*/1, static_cast<uint32_t>(offset),
+    alloc = fb::CreateAllocationDetails(b, memoryId, static_cast<uint32_t>(offset),
                                         static_cast<uint32_t>(static_cast<uint64_t>(offset) >> 32));
   auto scalarType = static_cast<fb::ScalarType>(*edge::elementTypeToScalarType(type.getElementType()));
   auto dynamism = edge::isDynamic(v) ? fb::TensorShapeDynamism::DYNAMIC_BOUND
@@ -292,13 +295,44 @@ uint32_t PlanEmitter::operatorIndex(StringRef name, StringRef overload) {
   return operators.size() - 1;
 }
 
+std::vector<int32_t> PlanEmitter::addResults(Operation *op, DenseI64ArrayAttr offsets) {
+  auto ids = op->getAttrOfType<DenseI64ArrayAttr>(kMemoryIdsAttr);
+  std::vector<int32_t> indices;
+  for (auto [i, result] : llvm::enumerate(op->getResults()))
+    indices.push_back(addTensor(result, 0, offsets[i], 0,
+                                ids && (int64_t)i < ids.size() ? ids[i] : 1));
+  return indices;
+}
+
+LogicalResult PlanEmitter::emitViewAlias(edge::ViewOp op, const edge::EdgeOpInfo &info) {
+  // executorch_prim::et_view.default(Tensor self, int[] size) -> Tensor:
+  // [self, size, out]; out is planned at self's offset and et_view points
+  // it at self's memory at run time.
+  auto syms = edge::symSlots(op, info);
+  if (failed(syms))
+    return failure();
+  auto offsets = op->getAttrOfType<DenseI64ArrayAttr>(kOffsetsAttr);
+  int32_t out = addResults(op, offsets)[0];
+  unsigned sizeArg = 1;  // view(Tensor self, SymInt[] size)
+  SmallVector<edge::SymSlot> sizeSyms;
+  for (const edge::SymSlot &slot : *syms)
+    if (slot.arg == sizeArg)
+      sizeSyms.push_back(slot);
+  auto size = addAttr(op, info.args[sizeArg], sizeSyms);
+  if (failed(size))
+    return failure();
+  addKernelCall("executorch_prim::et_view", "default",
+                {valueIndex.lookup(op.getSelf()), *size, out});
+  return success();
+}
+
 LogicalResult PlanEmitter::emitOp(Operation *op, const edge::EdgeOpInfo &info) {
   auto offsetsAttr = op->getAttrOfType<DenseI64ArrayAttr>(kOffsetsAttr);
   if (!offsetsAttr || offsetsAttr.size() != (int64_t)op->getNumResults())
     return op->emitOpError("has no memory plan: run ember-plan-memory before emission");
-  std::vector<int32_t> resultIdx;
-  for (auto [result, offset] : llvm::zip(op->getResults(), offsetsAttr.asArrayRef()))
-    resultIdx.push_back(addTensor(result, 0, offset));
+  if (auto view = dyn_cast<edge::ViewOp>(op); view && op->hasAttr(kViewAliasAttr))
+    return emitViewAlias(view, info);
+  std::vector<int32_t> resultIdx = addResults(op, offsetsAttr);
 
   // Operand ranges of the functional arguments (at most one is variadic);
   // run-time sizes come last.
@@ -421,7 +455,9 @@ LogicalResult PlanEmitter::emitBuffer(edge::MutableBufferOp op) {
   // Initial value from mutable-data segment 0, storage in the arena.
   auto extra = fb::CreateExtraTensorInfo(b, /*mutable_data_segments_idx=*/0,
                                          b.CreateString(op.getName().str()));
-  addTensor(op.getResult(), mutableData.add(std::move(*bytes)), offsets[0], extra);
+  auto ids = op->getAttrOfType<DenseI64ArrayAttr>(kMemoryIdsAttr);
+  addTensor(op.getResult(), mutableData.add(std::move(*bytes)), offsets[0], extra,
+            ids ? ids[0] : 1);
   return success();
 }
 
@@ -461,8 +497,8 @@ LogicalResult PlanEmitter::emitDelegateCall(edge::DelegateCallOp op) {
   std::vector<int32_t> args;
   for (Value input : op.getInputs())
     args.push_back(valueIndex.lookup(input));
-  for (auto [result, offset] : llvm::zip(op.getResults(), offsetsAttr.asArrayRef()))
-    args.push_back(addTensor(result, 0, offset));
+  for (int32_t result : addResults(op, offsetsAttr))
+    args.push_back(result);
   auto call = fb::CreateDelegateCall(b, delegates.size() - 1, b.CreateVector(args));
   instructions.push_back(
       fb::CreateInstruction(b, fb::InstructionArguments::DelegateCall, call.Union()));
@@ -494,19 +530,20 @@ flatbuffers::Offset<fb::ExecutionPlan> PlanEmitter::emit(const ConstantMethod &m
   }
   auto meta = fb::CreateContainerMetadata(b, b.CreateString("T2#0#0(T0(),D0())"),
                                           b.CreateString("$"));
-  return finish(method.name, meta, {}, {out}, 0);
+  return finish(method.name, meta, {}, {out}, {0});
 }
 
 flatbuffers::Offset<fb::ExecutionPlan>
 PlanEmitter::finish(StringRef name, flatbuffers::Offset<fb::ContainerMetadata> meta,
                     const std::vector<int32_t> &inputs, const std::vector<int32_t> &outputs,
-                    int64_t plannedSize) {
+                    ArrayRef<int64_t> plannedSizes) {
   std::vector<flatbuffers::Offset<fb::Operator>> ops;
   for (auto &[opName, overload] : operators)
     ops.push_back(fb::CreateOperator(b, b.CreateString(opName), b.CreateString(overload)));
   auto chain = fb::CreateChain(b, b.CreateVector(std::vector<int32_t>{}),
                                b.CreateVector(std::vector<int32_t>{}), b.CreateVector(instructions));
-  std::vector<int64_t> bufferSizes = {0, plannedSize};
+  std::vector<int64_t> bufferSizes = {0};  // index 0 reserved; then arena 1, 2, ...
+  bufferSizes.insert(bufferSizes.end(), plannedSizes.begin(), plannedSizes.end());
   return fb::CreateExecutionPlan(
       b, b.CreateString(name.str()), meta, b.CreateVector(values), b.CreateVector(inputs),
       b.CreateVector(outputs), b.CreateVector(std::vector<flatbuffers::Offset<fb::Chain>>{chain}),
@@ -515,13 +552,15 @@ PlanEmitter::finish(StringRef name, flatbuffers::Offset<fb::ContainerMetadata> m
 
 FailureOr<flatbuffers::Offset<fb::ExecutionPlan>> PlanEmitter::emit(func::FuncOp func) {
   auto argOffsets = func->getAttrOfType<DenseI64ArrayAttr>(kArgOffsetsAttr);
-  auto plannedSize = func->getAttrOfType<IntegerAttr>(kPlannedSizeAttr);
-  if (!argOffsets || !plannedSize || argOffsets.size() != (int64_t)func.getNumArguments())
+  auto plannedSizes = func->getAttrOfType<DenseI64ArrayAttr>(kPlannedSizesAttr);
+  if (!argOffsets || !plannedSizes || argOffsets.size() != (int64_t)func.getNumArguments())
     return func.emitOpError("has no memory plan: run ember-plan-memory before emission");
 
   std::vector<int32_t> inputs, outputs;
-  for (auto [arg, offset] : llvm::zip(func.getArguments(), argOffsets.asArrayRef()))
-    inputs.push_back(addTensor(arg, 0, offset));
+  for (auto [arg, offset] : llvm::zip(func.getArguments(), argOffsets.asArrayRef())) {
+    auto id = func.getArgAttrOfType<IntegerAttr>(arg.getArgNumber(), kMemoryIdAttr);
+    inputs.push_back(addTensor(arg, 0, offset, 0, id ? id.getInt() : 1));
+  }
 
   for (Operation &op : func.getBody().front()) {
     if (auto constant = dyn_cast<edge::ConstantOp>(op)) {
@@ -569,7 +608,7 @@ FailureOr<flatbuffers::Offset<fb::ExecutionPlan>> PlanEmitter::emit(func::FuncOp
     return b.CreateString(s ? s.getValue().str() : std::string());
   };
   auto meta = fb::CreateContainerMetadata(b, str("edge.in_spec"), str("edge.out_spec"));
-  return finish(func.getSymName(), meta, inputs, outputs, plannedSize.getInt());
+  return finish(func.getSymName(), meta, inputs, outputs, plannedSizes.asArrayRef());
 }
 
 } // namespace

@@ -35,6 +35,12 @@ class ExecutorchBackendConfig:
     alloc_graph_input / alloc_graph_output: place user inputs / outputs in the
     planned arena (True, the default) or leave them to the caller.
     memory_alignment: byte alignment of every planned tensor (a power of two).
+    memory_planning_algorithm: "best" (the default: every algorithm, the
+    smallest plan kept), or one of "greedy" (ExecuTorch's shared objects),
+    "greedy_by_size" (offset search, largest first), "greedy_by_breadth"
+    (the positions with most live bytes first).
+    remove_view_copy: a view shares its input's memory instead of copying it
+    (executorch_prim::et_view, as ExecuTorch does).
     extract_delegate_segments: store delegate blobs as segments after the
     program (True, as ExecuTorch does) or inline in the flatbuffer.
     """
@@ -42,9 +48,16 @@ class ExecutorchBackendConfig:
     alloc_graph_input: bool = True
     alloc_graph_output: bool = True
     memory_alignment: int = 16
+    memory_planning_algorithm: str = "best"
+    remove_view_copy: bool = True
     extract_delegate_segments: bool = True
+
+    ALGORITHMS = ("best", "greedy", "greedy_by_size", "greedy_by_breadth")
 
     def __post_init__(self) -> None:
         a = self.memory_alignment
         if a <= 0 or a & (a - 1):
             raise ValueError(f"memory_alignment must be a power of two, got {a}")
+        if self.memory_planning_algorithm not in self.ALGORITHMS:
+            raise ValueError(f"memory_planning_algorithm must be one of {self.ALGORITHMS}, "
+                             f"got {self.memory_planning_algorithm!r}")

@@ -92,9 +92,12 @@ class EdgeProgramManager:
         data = session.emit(alignment=config.memory_alignment,
                             plan_inputs=config.alloc_graph_input,
                             plan_outputs=config.alloc_graph_output,
+                            algorithm=config.memory_planning_algorithm,
+                            alias_views=config.remove_view_copy,
                             delegate_segments=config.extract_delegate_segments)
         return ExecutorchProgramManager(data, session.print(False),
-                                        sorted([*self.methods, *self._constant_methods]))
+                                        sorted([*self.methods, *self._constant_methods]),
+                                        session.memory_plans())
 
 
 class ExecutorchProgramManager:
@@ -104,11 +107,13 @@ class ExecutorchProgramManager:
     write them from there, and `.buffer` makes a Python bytes copy on first
     use only (a large model is not held twice unless asked for)."""
 
-    def __init__(self, data: Any, planned_ir: str, methods: list[str]):
+    def __init__(self, data: Any, planned_ir: str, methods: list[str],
+                 memory_plans: dict | None = None):
         self._data = memoryview(data)
         self._bytes: bytes | None = None
         self._planned_ir = planned_ir
         self.methods = methods
+        self._memory_plans = memory_plans or {}
 
     @property
     def buffer(self) -> bytes:
@@ -122,6 +127,14 @@ class ExecutorchProgramManager:
     def ir(self) -> str:
         """The planned Edge IR the file was emitted from."""
         return self._planned_ir
+
+    def memory_plan(self, method_name: str = "forward") -> dict:
+        """How a method's memory was planned: "arena_bytes" (per memory id,
+        the .pte's non_const_buffer_sizes after the reserved 0), "algorithm"
+        (the one whose plan was kept), "candidates" (every algorithm tried:
+        its total bytes) and "lower_bound" (per memory id: the most bytes
+        alive at any one instruction, which no plan can beat)."""
+        return dict(self._memory_plans[method_name])
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the .pte atomically: a temporary file in the same folder, then a rename."""

@@ -6,6 +6,8 @@
 
 #include "compiler/CompilerSession.h"
 #include "exir/EdgeOpTable.h"
+#include "passes/MemoryPlanner.h"
+#include "passes/Passes.h"
 
 namespace py = pybind11;
 using ember::ArgValue;
@@ -134,27 +136,48 @@ class PySession {
 
   std::string delegation_summary() const { return session_.delegationSummary(); }
 
-  void run_to(const std::string& phase, int64_t alignment, bool plan_inputs, bool plan_outputs) {
+  void run_to(const std::string& phase, const py::kwargs& plan) {
     auto p = ember::parsePhase(phase);
     if (!p) throw py::value_error("unknown phase '" + phase + "'");
+    ember::PipelineOptions o = options(plan);
     mlir::LogicalResult r = mlir::failure();
     {
       py::gil_scoped_release release;
-      r = session_.runTo(*p, options(alignment, plan_inputs, plan_outputs));
+      r = session_.runTo(*p, o);
     }
     if (mlir::failed(r)) raise("CompileError", session_.takeDiagnostics());
   }
 
-  PteBytes emit(int64_t alignment, bool plan_inputs, bool plan_outputs, bool delegate_segments) {
+  PteBytes emit(const py::kwargs& plan) {
+    ember::PipelineOptions o = options(plan);
     mlir::FailureOr<std::string> bytes = mlir::failure();
     {
       py::gil_scoped_release release;
-      ember::PipelineOptions o = options(alignment, plan_inputs, plan_outputs);
-      o.delegatesInSegments = delegate_segments;
       bytes = session_.emit(o);
     }
     if (mlir::failed(bytes)) raise("CompileError", session_.takeDiagnostics());
     return PteBytes{std::move(*bytes)};
+  }
+
+  /// {method: {"algorithm", "arena_bytes", "lower_bound", "candidates"}} of
+  /// the last memory plan.
+  py::dict memory_plans() const {
+    py::dict out;
+    for (auto func : session_.module().getOps<mlir::func::FuncOp>()) {
+      auto sizes = func->getAttrOfType<mlir::DenseI64ArrayAttr>(ember::kPlannedSizesAttr);
+      if (!sizes) continue;
+      py::dict d;
+      d["algorithm"] = func->getAttrOfType<mlir::StringAttr>(ember::kAlgorithmAttr).getValue().str();
+      d["arena_bytes"] = std::vector<int64_t>(sizes.asArrayRef());
+      auto bound = func->getAttrOfType<mlir::DenseI64ArrayAttr>(ember::kLowerBoundAttr);
+      d["lower_bound"] = std::vector<int64_t>(bound.asArrayRef());
+      py::dict candidates;
+      for (mlir::NamedAttribute c : func->getAttrOfType<mlir::DictionaryAttr>(ember::kCandidatesAttr))
+        candidates[py::str(c.getName().str())] = llvm::cast<mlir::IntegerAttr>(c.getValue()).getInt();
+      d["candidates"] = candidates;
+      out[py::str(func.getSymName().str())] = d;
+    }
+    return out;
   }
 
   /// {name: int | float | bool | str}
@@ -179,11 +202,20 @@ class PySession {
   std::string phase() const { return ember::phaseName(session_.phase()).str(); }
 
  private:
-  static ember::PipelineOptions options(int64_t alignment, bool in, bool out) {
+  /// Memory-plan and emit options by keyword: alignment, plan_inputs,
+  /// plan_outputs, algorithm, alias_views, delegate_segments.
+  static ember::PipelineOptions options(const py::kwargs& kw) {
     ember::PipelineOptions o;
-    o.alignment = alignment;
-    o.planInputs = in;
-    o.planOutputs = out;
+    for (auto [key, value] : kw) {
+      auto k = key.cast<std::string>();
+      if (k == "alignment") o.alignment = value.cast<int64_t>();
+      else if (k == "plan_inputs") o.planInputs = value.cast<bool>();
+      else if (k == "plan_outputs") o.planOutputs = value.cast<bool>();
+      else if (k == "algorithm") o.algorithm = value.cast<std::string>();
+      else if (k == "alias_views") o.aliasViews = value.cast<bool>();
+      else if (k == "delegate_segments") o.delegatesInSegments = value.cast<bool>();
+      else throw py::type_error("unknown memory-plan option '" + k + "'");
+    }
     return o;
   }
 
@@ -261,12 +293,13 @@ void bind_compiler(py::module_& m) {
       .def("import_graphs", &PySession::import_graphs, py::arg("graphs"),
            "Import methods (dicts made by ember._graph) into Edge IR.")
       .def("parse", &PySession::parse, py::arg("text"), "Parse Edge IR text.")
-      .def("run_to", &PySession::run_to, py::arg("phase"), py::arg("alignment") = 16,
-           py::arg("plan_inputs") = true, py::arg("plan_outputs") = true,
-           "Run the pipeline's phases up to `phase`.")
-      .def("emit", &PySession::emit, py::arg("alignment") = 16, py::arg("plan_inputs") = true,
-           py::arg("plan_outputs") = true, py::arg("delegate_segments") = true,
-           "Plan memory and serialize to .pte bytes.")
+      .def("run_to", &PySession::run_to, py::arg("phase"),
+           "Run the pipeline's phases up to `phase` (memory-plan options by keyword: "
+           "alignment, plan_inputs, plan_outputs, algorithm, alias_views).")
+      .def("emit", &PySession::emit,
+           "Plan memory and serialize to .pte bytes (options as run_to, and delegate_segments).")
+      .def("memory_plans", &PySession::memory_plans,
+           "Per method: the kept algorithm, arena bytes, lower bound and every candidate's bytes.")
       .def("partition", &PySession::partition, py::arg("backend"), py::arg("options"),
            "Outline the ops a backend takes into delegate calls.")
       .def("delegation_summary", &PySession::delegation_summary)
@@ -274,6 +307,46 @@ void bind_compiler(py::module_& m) {
            "Methods returning a constant ({name: int | float | bool | str}).")
       .def("print", &PySession::print, py::arg("full") = false, "The IR as text.")
       .def_property_readonly("phase", &PySession::phase);
+
+  // The memory planner on plain data: buffers are (size, begin, end,
+  // memory_id) with inclusive lifetimes in program positions.
+  auto to_buffers = [](const std::vector<std::tuple<int64_t, int64_t, int64_t, uint32_t>>& in) {
+    std::vector<ember::PlanBuffer> out;
+    for (auto [size, begin, end, id] : in) {
+      if (size < 0 || begin < 0 || end < begin || id < 1)
+        throw py::value_error("a buffer needs size >= 0, 0 <= begin <= end and memory_id >= 1");
+      out.push_back({size, begin, end, id});
+    }
+    return out;
+  };
+  auto check_alignment = [](int64_t alignment) {
+    if (alignment <= 0 || (alignment & (alignment - 1)))
+      throw py::value_error("alignment must be a power of two");
+  };
+  m.def("plan_memory", [=](const std::string& algorithm,
+                           const std::vector<std::tuple<int64_t, int64_t, int64_t, uint32_t>>& buffers,
+                           int64_t alignment) {
+    check_alignment(alignment);
+    auto a = ember::parseAlgorithm(algorithm);
+    if (!a) throw py::value_error("unknown memory planning algorithm '" + algorithm + "'");
+    ember::MemoryPlan plan = ember::planBuffers(*a, to_buffers(buffers), alignment);
+    return py::make_tuple(plan.offsets, plan.arenaSizes);
+  }, py::arg("algorithm"), py::arg("buffers"), py::arg("alignment") = 16,
+     "(offsets, arena sizes) of one algorithm's plan for (size, begin, end, memory_id) buffers.");
+  m.def("memory_lower_bound", [=](const std::vector<std::tuple<int64_t, int64_t, int64_t, uint32_t>>& buffers) {
+    return ember::lowerBound(to_buffers(buffers));
+  }, py::arg("buffers"), "Per memory id, the most bytes alive at any one position.");
+  m.def("check_memory_plan", [=](const std::vector<std::tuple<int64_t, int64_t, int64_t, uint32_t>>& buffers,
+                                 const std::vector<int64_t>& offsets,
+                                 const std::vector<int64_t>& arena_sizes, int64_t alignment) -> py::object {
+    check_alignment(alignment);
+    ember::MemoryPlan plan;
+    plan.offsets = offsets;
+    plan.arenaSizes = arena_sizes;
+    auto error = ember::checkPlan(to_buffers(buffers), plan, alignment);
+    return error ? py::object(py::str(*error)) : py::object(py::none());
+  }, py::arg("buffers"), py::arg("offsets"), py::arg("arena_sizes"), py::arg("alignment") = 16,
+     "None if the plan is valid, else the first violation.");
 
   m.def("edge_ops", [] {
     py::list ops;

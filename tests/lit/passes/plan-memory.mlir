@@ -1,17 +1,24 @@
 // RUN: ember-opt %s -split-input-file -pass-pipeline='builtin.module(func.func(ember-plan-memory))' | FileCheck %s
 // RUN: ember-opt %s -split-input-file -pass-pipeline='builtin.module(func.func(ember-plan-memory{plan-inputs=false alignment=64}))' | FileCheck %s --check-prefix=NOIN
+// RUN: ember-opt %s -split-input-file -pass-pipeline='builtin.module(func.func(ember-plan-memory{algorithm=greedy alias-views=false}))' | FileCheck %s --check-prefix=GREEDY
+// RUN: not ember-opt %s -split-input-file -pass-pipeline='builtin.module(func.func(ember-plan-memory{algorithm=fastest}))' 2>&1 | FileCheck %s --check-prefix=BAD
 
 // A chain reuses memory: each 24-byte tensor takes a 32-byte slot; x is dead
 // after the first op, so the third result can take x's slot.
 // CHECK-LABEL: func.func @chain
 // CHECK-SAME: edge.arg_offsets = array<i64: [[X:[0-9]+]]>
-// CHECK-SAME: edge.planned_size = 64
+// CHECK-SAME: edge.memory_candidates = {greedy = 64 : i64, greedy_by_breadth = 64 : i64, greedy_by_size = 64 : i64}
+// CHECK-SAME: edge.memory_lower_bound = array<i64: 48>
+// CHECK-SAME: edge.planned_sizes = array<i64: 64>
 // CHECK: edge.relu %{{.*}} {edge.offsets = array<i64: [[A:[0-9]+]]>}
 // CHECK: edge.sigmoid %{{.*}} {edge.offsets = array<i64: [[X]]>}
 // CHECK: edge.tanh %{{.*}} {edge.offsets = array<i64: [[A]]>}
 // NOIN-LABEL: func.func @chain
 // NOIN-SAME: edge.arg_offsets = array<i64: -1>
-// NOIN-SAME: edge.planned_size = 128
+// NOIN-SAME: edge.planned_sizes = array<i64: 128>
+// GREEDY-LABEL: func.func @chain
+// GREEDY-SAME: edge.memory_algorithm = "greedy", edge.memory_candidates = {greedy = 64 : i64}
+// BAD: unknown memory planning algorithm 'fastest' (best, greedy, greedy_by_size, greedy_by_breadth)
 func.func @chain(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
   %a = edge.relu %x : (tensor<2x3xf32>) -> tensor<2x3xf32>
   %b = edge.sigmoid %a : (tensor<2x3xf32>) -> tensor<2x3xf32>
@@ -25,7 +32,7 @@ func.func @chain(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
 // the end even when an op after it is the last to run.
 // CHECK-LABEL: func.func @overlap
 // CHECK-SAME: edge.arg_offsets = array<i64: 0>
-// CHECK-SAME: edge.planned_size = 192
+// CHECK-SAME: edge.planned_sizes = array<i64: 192>
 // CHECK: edge.relu %{{.*}} {edge.offsets = array<i64: 64>}
 // CHECK: edge.sigmoid %{{.*}} {edge.offsets = array<i64: 128>}
 // CHECK: edge.add.Tensor %{{.*}} {alpha = 1 : i64, edge.offsets = array<i64: 0>}
@@ -51,7 +58,7 @@ func.func @unused_result(%x: tensor<1x1x4x4xf32>) -> tensor<1x1x2x2xf32> {
 // Dynamic shapes: tensors are planned at their upper-bound types (4x16 f32:
 // 256 bytes each), run-time sizes take no memory and get no offsets.
 // CHECK-LABEL: func.func @dynamic
-// CHECK-SAME: edge.planned_size = 512
+// CHECK-SAME: edge.planned_sizes = array<i64: 512>
 // CHECK: edge.sym_size %arg0 {dim = 0 : i64} : (tensor<4x16xf32>) -> i64
 // CHECK: edge.view {{.*}}edge.offsets = array<i64: {{[0-9]+}}>
 // NOIN-LABEL: func.func @dynamic
@@ -60,4 +67,56 @@ func.func @dynamic(%x: tensor<4x16xf32> {edge.dynamic}) -> tensor<64xf32> {
   %n = edge.sym_op "mul"(%b, %b) : (i64, i64) -> i64
   %v = edge.view %x, %n {size = array<i64: 64>, sym_slots = array<i64: 1, 0>, edge.dynamic_results = array<i1: true>} : (tensor<4x16xf32>, i64) -> tensor<64xf32>
   return %v : tensor<64xf32>
+}
+
+// -----
+
+// A view shares its input's memory: it is at its input's offset, marked for
+// executorch_prim::et_view, and its input lives until the view's last use
+// (relu's result is still alive at the add, so sigmoid cannot take it).
+// CHECK-LABEL: func.func @views
+// CHECK-SAME: edge.planned_sizes = array<i64: 192>
+// CHECK: edge.relu %arg0 {edge.offsets = array<i64: [[A:[0-9]+]]>}
+// CHECK: edge.view %{{.*}} {edge.offsets = array<i64: [[A]]>, edge.view_alias, size = array<i64: 16>}
+// CHECK: edge.sigmoid %arg0 {edge.offsets = array<i64: [[B:[0-9]+]]>}
+// CHECK: edge.view %{{.*}} {edge.offsets = array<i64: [[B]]>, edge.view_alias, size = array<i64: 16>}
+// CHECK: edge.add.Tensor
+// Without aliasing every view is a copy with memory of its own.
+// GREEDY-LABEL: func.func @views
+// GREEDY: edge.view %{{.*}} {edge.offsets = array<i64: {{[0-9]+}}>, size = array<i64: 16>}
+func.func @views(%x: tensor<4x4xf32>) -> tensor<16xf32> {
+  %a = edge.relu %x : (tensor<4x4xf32>) -> tensor<4x4xf32>
+  %v = edge.view %a {size = array<i64: 16>} : (tensor<4x4xf32>) -> tensor<16xf32>
+  %b = edge.sigmoid %x : (tensor<4x4xf32>) -> tensor<4x4xf32>
+  %w = edge.view %b {size = array<i64: 16>} : (tensor<4x4xf32>) -> tensor<16xf32>
+  %s = edge.add.Tensor %v, %w {alpha = 1 : i64} : (tensor<16xf32>, tensor<16xf32>) -> tensor<16xf32>
+  return %s : tensor<16xf32>
+}
+
+// -----
+
+// A view that is a function result, or a view of a mutable buffer, keeps
+// its own memory.
+// CHECK-LABEL: func.func @no_alias
+// CHECK: edge.view %{{.*}} {edge.offsets = array<i64: {{[0-9]+}}>, size = array<i64: 4>}
+// CHECK: edge.view %{{.*}} {edge.offsets = array<i64: {{[0-9]+}}>, size = array<i64: 4>}
+func.func @no_alias(%x: tensor<2x2xf32>) -> (tensor<4xf32>, tensor<4xf32>) {
+  %state = edge.mutable_buffer {name = "state"} dense<0.0> : tensor<2x2xf32>
+  %v = edge.view %state {size = array<i64: 4>} : (tensor<2x2xf32>) -> tensor<4xf32>
+  %w = edge.view %x {size = array<i64: 4>} : (tensor<2x2xf32>) -> tensor<4xf32>
+  %s = edge.add.Tensor %v, %v {alpha = 1 : i64} : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  return %s, %w : tensor<4xf32>, tensor<4xf32>
+}
+
+// -----
+
+// Arenas by memory id: relu's result goes to arena 2, the rest to arena 1.
+// CHECK-LABEL: func.func @arenas
+// CHECK-SAME: edge.memory_lower_bound = array<i64: 64, 64>
+// CHECK-SAME: edge.planned_sizes = array<i64: 64, 64>
+// CHECK: edge.relu %arg0 {edge.memory_id = 2 : i64, edge.memory_ids = array<i64: 2>, edge.offsets = array<i64: 0>}
+func.func @arenas(%x: tensor<4x4xf32>) -> tensor<4x4xf32> {
+  %a = edge.relu %x {edge.memory_id = 2 : i64} : (tensor<4x4xf32>) -> tensor<4x4xf32>
+  %b = edge.sigmoid %a : (tensor<4x4xf32>) -> tensor<4x4xf32>
+  return %b : tensor<4x4xf32>
 }

@@ -1,0 +1,158 @@
+"""Memory planning report: per zoo model, Ember's planned arena bytes, the
+lower bound (the most bytes alive at any one instruction), every Ember
+algorithm's plan, and ExecuTorch 1.4.1's planned bytes for the same exported
+program (its .pte's non_const_buffer_sizes, default to_edge -> to_executorch).
+Both plan user inputs and outputs and let views share memory (their defaults).
+
+    .venv/bin/python bench/memory_plan.py                 # every model, full size
+    .venv/bin/python bench/memory_plan.py resnet50 bert   # some
+    .venv/bin/python bench/memory_plan.py --small         # the test-size models
+
+Each model is exported and compiled in a fresh process per system (large
+models need the memory). Writes build/bench/memory_plan.json and the
+"Memory planning" section of docs/benchmarks.md. A peer that fails shows its
+error in the table.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+MODELS = ROOT / "tests" / "models"
+OUT_JSON = ROOT / "build" / "bench" / "memory_plan.json"
+DOC = ROOT / "docs" / "benchmarks.md"
+SECTION = "## Memory planning"
+
+CHILD = r"""
+import json, sys, time
+sys.path.insert(0, {models!r})
+import torch
+torch.manual_seed(0)
+from zoo import ZOO
+model, args = ZOO[{name!r}]({full!r})
+ep = torch.export.export(model, args)
+t0 = time.perf_counter()
+if {system!r} == "ember":
+    import ember
+    program = ember.to_edge(ep).to_executorch()
+    plan = program.memory_plan()
+    result = dict(planned=sum(plan["arena_bytes"]), lower_bound=sum(plan["lower_bound"]),
+                  algorithm=plan["algorithm"], candidates=plan["candidates"])
+else:
+    from executorch.exir import to_edge
+    program = to_edge(ep).to_executorch()
+    sizes = program.executorch_program.execution_plan[0].non_const_buffer_sizes
+    result = dict(planned=sum(sizes))
+result["seconds"] = time.perf_counter() - t0
+print("RESULT " + json.dumps(result))
+"""
+
+
+def run(system: str, name: str, full: bool) -> dict:
+    script = CHILD.format(models=str(MODELS), name=name, full=full, system=system)
+    env = dict(os.environ, PYTHONWARNINGS="ignore")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env=env, timeout=3600)
+    for line in proc.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[len("RESULT "):])
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    tail = next((ln for ln in reversed(lines) if re.search(r"Error|error", ln)),
+                lines[-1] if lines else f"exit {proc.returncode}")
+    if proc.returncode < 0:
+        tail = f"killed by signal {-proc.returncode} (out of memory?)"
+    return {"error": tail[:200]}
+
+
+def mib(n: int) -> str:
+    return f"{n / 2**20:,.2f}"
+
+
+def write_doc(rows: list[dict], full: bool) -> None:
+    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                if ln.startswith("model name")), platform.processor())
+    import torch
+    try:
+        from importlib.metadata import version
+        et = version("executorch")
+    except Exception:  # noqa: BLE001 - a missing peer is reported, not fatal
+        et = "not installed"
+    lines = [
+        SECTION,
+        "",
+        "Activation memory of each zoo model "
+        f"({'full size' if full else 'test size'}, batch 1), in MiB: Ember's plan (the smallest",
+        "of its algorithms), the lower bound no plan can beat (the most bytes alive at one",
+        "instruction), and ExecuTorch's plan of the same exported program. Inputs and outputs",
+        "planned, views sharing memory, 16-byte alignment, for both.",
+        "",
+        f"Recorded {time.strftime('%Y-%m-%d')} on {cpu} ({os.cpu_count()} cores), "
+        f"torch {torch.__version__}, executorch {et}, by "
+        f"`.venv/bin/python bench/memory_plan.py{'' if full else ' --small'}`.",
+        "",
+        "| model | Ember | lower bound | Ember / bound | ExecuTorch | Ember / ExecuTorch | "
+        "kept | greedy | greedy_by_size | greedy_by_breadth |",
+        "|---|---:|---:|---:|---:|---:|---|---:|---:|---:|",
+    ]
+    ratios_bound, ratios_et = [], []
+    for r in rows:
+        e, x = r["ember"], r["executorch"]
+        if "error" in e:
+            lines.append(f"| {r['model']} | FAIL: {e['error']} | | | | | | | | |")
+            continue
+        c = e["candidates"]
+        over = e["planned"] / e["lower_bound"] if e["lower_bound"] else 1.0
+        ratios_bound.append(over)
+        if "error" in x:
+            et_cells = f"n/a: {x['error']} | "
+        else:
+            ratio = e["planned"] / x["planned"] if x["planned"] else float("nan")
+            ratios_et.append(ratio)
+            et_cells = f"{mib(x['planned'])} | {ratio:.3f}"
+        lines.append(
+            f"| {r['model']} | {mib(e['planned'])} | {mib(e['lower_bound'])} | {over:.3f} | "
+            f"{et_cells} | {e['algorithm']} | {mib(c['greedy'])} | {mib(c['greedy_by_size'])} | "
+            f"{mib(c['greedy_by_breadth'])} |")
+    if ratios_bound:
+        lines += ["", f"Mean Ember / lower bound: {sum(ratios_bound) / len(ratios_bound):.3f}."]
+    if ratios_et:
+        lines += [f"Mean Ember / ExecuTorch: {sum(ratios_et) / len(ratios_et):.3f}; "
+                  f"largest: {max(ratios_et):.3f}."]
+    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
+    start = text.find(SECTION)
+    if start >= 0:
+        nxt = text.find("\n## ", start + len(SECTION))
+        text = text[:start] + text[nxt + 1:] if nxt >= 0 else text[:start]
+    DOC.write_text(text.rstrip() + "\n\n" + "\n".join(lines) + "\n")
+
+
+def main(argv: list[str]) -> int:
+    full = "--small" not in argv
+    names = [a for a in argv if not a.startswith("--")]
+    sys.path.insert(0, str(MODELS))
+    from zoo import ZOO
+    old = {}
+    if OUT_JSON.exists():
+        old = {r["model"]: r for r in json.loads(OUT_JSON.read_text()) if r.get("full") == full}
+    for name in names or sorted(ZOO):
+        row = {"model": name, "full": full, "ember": run("ember", name, full),
+               "executorch": run("executorch", name, full)}
+        print(json.dumps(row), flush=True)
+        old[name] = row
+    rows = [old[n] for n in sorted(old) if n in ZOO]
+    OUT_JSON.parent.mkdir(parents=True, exist_ok=True)
+    OUT_JSON.write_text(json.dumps(rows, indent=1))
+    write_doc(rows, full)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

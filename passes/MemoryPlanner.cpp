@@ -1,0 +1,280 @@
+//===- MemoryPlanner.cpp - Placing tensors with lifetimes in arenas -------===//
+#include "passes/MemoryPlanner.h"
+
+#include <algorithm>
+#include <map>
+#include <numeric>
+
+#include "llvm/ADT/STLExtras.h"
+
+namespace ember {
+namespace {
+
+int64_t alignUp(int64_t x, int64_t a) { return (x + a - 1) / a * a; }
+
+/// The bytes a buffer takes: at least one aligned slot.
+int64_t slotSize(const PlanBuffer &b, int64_t alignment) {
+  return alignUp(std::max<int64_t>(b.size, 1), alignment);
+}
+
+bool overlapInTime(const PlanBuffer &a, const PlanBuffer &b) {
+  return a.begin <= b.end && b.begin <= a.end;
+}
+
+uint32_t numArenas(llvm::ArrayRef<PlanBuffer> buffers) {
+  uint32_t n = 1;
+  for (const PlanBuffer &b : buffers)
+    n = std::max(n, b.memoryId);
+  return n;
+}
+
+/// Buffer indices of one arena, largest first (ties: earlier first).
+std::vector<size_t> bySizeDescending(llvm::ArrayRef<PlanBuffer> buffers, uint32_t memoryId) {
+  std::vector<size_t> order;
+  for (size_t i = 0; i < buffers.size(); ++i)
+    if (buffers[i].memoryId == memoryId)
+      order.push_back(i);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return buffers[a].size > buffers[b].size; });
+  return order;
+}
+
+/// Offset search over the buffers already placed in one arena.
+class GapPlacer {
+public:
+  GapPlacer(llvm::ArrayRef<PlanBuffer> buffers, std::vector<int64_t> &offsets, int64_t alignment)
+      : buffers(buffers), offsets(offsets), alignment(alignment) {}
+
+  /// Put buffer `i` in the smallest gap that holds it among the buffers
+  /// alive at the same time (the lowest such gap on ties), or above them all.
+  void place(size_t i) {
+    const PlanBuffer &b = buffers[i];
+    int64_t size = slotSize(b, alignment);
+    std::vector<std::pair<int64_t, int64_t>> busy;  // [offset, offset + slot)
+    for (size_t j : placed)
+      if (overlapInTime(b, buffers[j]))
+        busy.push_back({offsets[j], offsets[j] + slotSize(buffers[j], alignment)});
+    std::sort(busy.begin(), busy.end());
+    int64_t free = 0, best = -1, bestGap = INT64_MAX;
+    for (auto [lo, hi] : busy) {
+      if (lo - free >= size && lo - free < bestGap) {
+        best = free;
+        bestGap = lo - free;
+      }
+      free = std::max(free, hi);
+    }
+    offsets[i] = best >= 0 ? best : free;
+    top = std::max(top, offsets[i] + size);
+    placed.push_back(i);
+  }
+
+  int64_t top = 0;
+
+private:
+  llvm::ArrayRef<PlanBuffer> buffers;
+  std::vector<int64_t> &offsets;
+  int64_t alignment;
+  std::vector<size_t> placed;
+};
+
+/// ExecuTorch's greedy shared objects, for one arena; returns its size.
+int64_t planGreedy(llvm::ArrayRef<PlanBuffer> buffers, uint32_t memoryId, int64_t alignment,
+                   std::vector<int64_t> &offsets) {
+  struct SharedObject {
+    int64_t size = 0;
+    std::vector<size_t> members;
+  };
+  std::vector<SharedObject> objects;
+  std::vector<size_t> objectOf(buffers.size());
+  for (size_t i : bySizeDescending(buffers, memoryId)) {
+    int64_t size = slotSize(buffers[i], alignment);
+    // Among the objects free during this lifetime, the smallest one that
+    // holds it, else the largest one (which grows).
+    int best = -1;
+    for (auto [k, obj] : llvm::enumerate(objects)) {
+      if (llvm::any_of(obj.members, [&](size_t m) { return overlapInTime(buffers[i], buffers[m]); }))
+        continue;
+      if (best < 0) {
+        best = k;
+        continue;
+      }
+      int64_t cur = objects[best].size;
+      bool fits = obj.size >= size, curFits = cur >= size;
+      if ((fits && (!curFits || obj.size < cur)) || (!fits && !curFits && obj.size > cur))
+        best = k;
+    }
+    if (best < 0) {
+      best = objects.size();
+      objects.emplace_back();
+    }
+    objects[best].size = std::max(objects[best].size, size);
+    objects[best].members.push_back(i);
+    objectOf[i] = best;
+  }
+  std::vector<int64_t> base(objects.size());
+  int64_t top = 0;
+  for (auto [k, obj] : llvm::enumerate(objects)) {
+    base[k] = top;
+    top += obj.size;
+  }
+  for (auto [k, obj] : llvm::enumerate(objects))
+    for (size_t m : obj.members)
+      offsets[m] = base[k];
+  return top;
+}
+
+/// Greedy by breadth, for one arena; returns its size.
+int64_t planByBreadth(llvm::ArrayRef<PlanBuffer> buffers, uint32_t memoryId, int64_t alignment,
+                      std::vector<int64_t> &offsets) {
+  std::vector<size_t> mine = bySizeDescending(buffers, memoryId);
+  if (mine.empty())
+    return 0;
+  int64_t last = 0;
+  for (size_t i : mine)
+    last = std::max(last, buffers[i].end);
+  // Live bytes per position, and the buffers alive there (largest first).
+  std::vector<int64_t> breadth(last + 2, 0);
+  for (size_t i : mine) {
+    breadth[buffers[i].begin] += slotSize(buffers[i], alignment);
+    breadth[buffers[i].end + 1] -= slotSize(buffers[i], alignment);
+  }
+  std::partial_sum(breadth.begin(), breadth.end(), breadth.begin());
+  std::vector<std::vector<size_t>> alive(last + 1);
+  for (size_t i : mine)
+    for (int64_t p = buffers[i].begin; p <= buffers[i].end; ++p)
+      alive[p].push_back(i);
+  std::vector<int64_t> positions(last + 1);
+  std::iota(positions.begin(), positions.end(), 0);
+  std::stable_sort(positions.begin(), positions.end(),
+                   [&](int64_t a, int64_t b) { return breadth[a] > breadth[b]; });
+  GapPlacer placer(buffers, offsets, alignment);
+  std::vector<bool> done(buffers.size(), false);
+  for (int64_t p : positions)
+    for (size_t i : alive[p])
+      if (!done[i]) {
+        placer.place(i);
+        done[i] = true;
+      }
+  return placer.top;
+}
+
+} // namespace
+
+llvm::StringRef algorithmName(PlanAlgorithm algorithm) {
+  switch (algorithm) {
+  case PlanAlgorithm::Greedy: return "greedy";
+  case PlanAlgorithm::GreedyBySize: return "greedy_by_size";
+  case PlanAlgorithm::GreedyByBreadth: return "greedy_by_breadth";
+  }
+  return "";
+}
+
+std::optional<PlanAlgorithm> parseAlgorithm(llvm::StringRef name) {
+  for (PlanAlgorithm a : allAlgorithms())
+    if (algorithmName(a) == name)
+      return a;
+  return std::nullopt;
+}
+
+llvm::ArrayRef<PlanAlgorithm> allAlgorithms() {
+  static const PlanAlgorithm all[] = {PlanAlgorithm::Greedy, PlanAlgorithm::GreedyBySize,
+                                      PlanAlgorithm::GreedyByBreadth};
+  return all;
+}
+
+int64_t MemoryPlan::totalSize() const {
+  return std::accumulate(arenaSizes.begin(), arenaSizes.end(), int64_t{0});
+}
+
+MemoryPlan planBuffers(PlanAlgorithm algorithm, llvm::ArrayRef<PlanBuffer> buffers,
+                       int64_t alignment) {
+  MemoryPlan plan;
+  plan.algorithm = algorithm;
+  plan.offsets.assign(buffers.size(), 0);
+  for (uint32_t id = 1; id <= numArenas(buffers); ++id) {
+    int64_t size = 0;
+    switch (algorithm) {
+    case PlanAlgorithm::Greedy:
+      size = planGreedy(buffers, id, alignment, plan.offsets);
+      break;
+    case PlanAlgorithm::GreedyBySize: {
+      GapPlacer placer(buffers, plan.offsets, alignment);
+      for (size_t i : bySizeDescending(buffers, id))
+        placer.place(i);
+      size = placer.top;
+      break;
+    }
+    case PlanAlgorithm::GreedyByBreadth:
+      size = planByBreadth(buffers, id, alignment, plan.offsets);
+      break;
+    }
+    plan.arenaSizes.push_back(size);
+  }
+  return plan;
+}
+
+std::vector<int64_t> lowerBound(llvm::ArrayRef<PlanBuffer> buffers) {
+  std::vector<int64_t> bound(numArenas(buffers), 0);
+  for (uint32_t id = 1; id <= bound.size(); ++id) {
+    std::map<int64_t, int64_t> delta;  // position -> change of live bytes
+    for (const PlanBuffer &b : buffers)
+      if (b.memoryId == id) {
+        delta[b.begin] += b.size;
+        delta[b.end + 1] -= b.size;
+      }
+    int64_t live = 0;
+    for (auto [pos, d] : delta) {
+      live += d;
+      bound[id - 1] = std::max(bound[id - 1], live);
+    }
+  }
+  return bound;
+}
+
+std::optional<std::string> checkPlan(llvm::ArrayRef<PlanBuffer> buffers, const MemoryPlan &plan,
+                                     int64_t alignment) {
+  if (plan.offsets.size() != buffers.size())
+    return "the plan has " + std::to_string(plan.offsets.size()) + " offsets for " +
+           std::to_string(buffers.size()) + " buffers";
+  for (size_t i = 0; i < buffers.size(); ++i) {
+    const PlanBuffer &b = buffers[i];
+    int64_t offset = plan.offsets[i];
+    if (b.memoryId < 1 || b.memoryId > plan.arenaSizes.size())
+      return "buffer " + std::to_string(i) + " is in arena " + std::to_string(b.memoryId) +
+             ", which the plan does not have";
+    if (offset < 0 || offset % alignment != 0)
+      return "buffer " + std::to_string(i) + " is at offset " + std::to_string(offset) +
+             ", not a multiple of " + std::to_string(alignment);
+    if (offset + b.size > plan.arenaSizes[b.memoryId - 1])
+      return "buffer " + std::to_string(i) + " (" + std::to_string(b.size) + " bytes at " +
+             std::to_string(offset) + ") ends past arena " + std::to_string(b.memoryId) + " (" +
+             std::to_string(plan.arenaSizes[b.memoryId - 1]) + " bytes)";
+  }
+  // Sorted by (arena, offset), each buffer can only collide with those that
+  // start before it ends.
+  std::vector<size_t> order(buffers.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return std::make_pair(buffers[a].memoryId, plan.offsets[a]) <
+           std::make_pair(buffers[b].memoryId, plan.offsets[b]);
+  });
+  for (size_t k = 0; k < order.size(); ++k) {
+    size_t i = order[k];
+    int64_t end = plan.offsets[i] + std::max<int64_t>(buffers[i].size, 1);
+    for (size_t l = k + 1; l < order.size(); ++l) {
+      size_t j = order[l];
+      if (buffers[j].memoryId != buffers[i].memoryId || plan.offsets[j] >= end)
+        break;
+      if (overlapInTime(buffers[i], buffers[j]))
+        return "buffers " + std::to_string(i) + " and " + std::to_string(j) +
+               " are alive at the same time (positions " + std::to_string(buffers[i].begin) +
+               ".." + std::to_string(buffers[i].end) + " and " +
+               std::to_string(buffers[j].begin) + ".." + std::to_string(buffers[j].end) +
+               ") and overlap in arena " + std::to_string(buffers[i].memoryId) + " at bytes " +
+               std::to_string(plan.offsets[j]) + ".." + std::to_string(end);
+    }
+  }
+  return std::nullopt;
+}
+
+} // namespace ember
