@@ -12,10 +12,8 @@ namespace {
 
 int64_t alignUp(int64_t x, int64_t a) { return (x + a - 1) / a * a; }
 
-/// The bytes a buffer takes: at least one aligned slot.
-int64_t slotSize(const PlanBuffer &b, int64_t alignment) {
-  return alignUp(std::max<int64_t>(b.size, 1), alignment);
-}
+/// The bytes a buffer takes: its size rounded up to the alignment.
+int64_t slotSize(const PlanBuffer &b, int64_t alignment) { return alignUp(b.size, alignment); }
 
 bool overlapInTime(const PlanBuffer &a, const PlanBuffer &b) {
   return a.begin <= b.end && b.begin <= a.end;
@@ -28,11 +26,13 @@ uint32_t numArenas(llvm::ArrayRef<PlanBuffer> buffers) {
   return n;
 }
 
-/// Buffer indices of one arena, largest first (ties: earlier first).
+/// Buffer indices of one arena, largest first (ties: earlier first). Empty
+/// buffers (e.g. batch norm's unused 0-element statistics) hold no bytes:
+/// they stay at offset 0 and are not placed.
 std::vector<size_t> bySizeDescending(llvm::ArrayRef<PlanBuffer> buffers, uint32_t memoryId) {
   std::vector<size_t> order;
   for (size_t i = 0; i < buffers.size(); ++i)
-    if (buffers[i].memoryId == memoryId)
+    if (buffers[i].memoryId == memoryId && buffers[i].size > 0)
       order.push_back(i);
   std::stable_sort(order.begin(), order.end(),
                    [&](size_t a, size_t b) { return buffers[a].size > buffers[b].size; });
@@ -42,11 +42,13 @@ std::vector<size_t> bySizeDescending(llvm::ArrayRef<PlanBuffer> buffers, uint32_
 /// Offset search over the buffers already placed in one arena.
 class GapPlacer {
 public:
-  GapPlacer(llvm::ArrayRef<PlanBuffer> buffers, std::vector<int64_t> &offsets, int64_t alignment)
-      : buffers(buffers), offsets(offsets), alignment(alignment) {}
+  GapPlacer(llvm::ArrayRef<PlanBuffer> buffers, std::vector<int64_t> &offsets, int64_t alignment,
+            bool firstFit = false)
+      : buffers(buffers), offsets(offsets), alignment(alignment), firstFit(firstFit) {}
 
   /// Put buffer `i` in the smallest gap that holds it among the buffers
-  /// alive at the same time (the lowest such gap on ties), or above them all.
+  /// alive at the same time (the lowest such gap on ties; the lowest gap
+  /// that holds it with `firstFit`), or above them all.
   void place(size_t i) {
     const PlanBuffer &b = buffers[i];
     int64_t size = slotSize(b, alignment);
@@ -57,7 +59,7 @@ public:
     std::sort(busy.begin(), busy.end());
     int64_t free = 0, best = -1, bestGap = INT64_MAX;
     for (auto [lo, hi] : busy) {
-      if (lo - free >= size && lo - free < bestGap) {
+      if (lo - free >= size && lo - free < bestGap && !(firstFit && best >= 0)) {
         best = free;
         bestGap = lo - free;
       }
@@ -74,6 +76,7 @@ private:
   llvm::ArrayRef<PlanBuffer> buffers;
   std::vector<int64_t> &offsets;
   int64_t alignment;
+  bool firstFit;
   std::vector<size_t> placed;
 };
 
@@ -164,6 +167,7 @@ llvm::StringRef algorithmName(PlanAlgorithm algorithm) {
   switch (algorithm) {
   case PlanAlgorithm::Greedy: return "greedy";
   case PlanAlgorithm::GreedyBySize: return "greedy_by_size";
+  case PlanAlgorithm::GreedyBySizeFirstFit: return "greedy_by_size_first_fit";
   case PlanAlgorithm::GreedyByBreadth: return "greedy_by_breadth";
   }
   return "";
@@ -178,6 +182,7 @@ std::optional<PlanAlgorithm> parseAlgorithm(llvm::StringRef name) {
 
 llvm::ArrayRef<PlanAlgorithm> allAlgorithms() {
   static const PlanAlgorithm all[] = {PlanAlgorithm::Greedy, PlanAlgorithm::GreedyBySize,
+                                      PlanAlgorithm::GreedyBySizeFirstFit,
                                       PlanAlgorithm::GreedyByBreadth};
   return all;
 }
@@ -197,8 +202,10 @@ MemoryPlan planBuffers(PlanAlgorithm algorithm, llvm::ArrayRef<PlanBuffer> buffe
     case PlanAlgorithm::Greedy:
       size = planGreedy(buffers, id, alignment, plan.offsets);
       break;
-    case PlanAlgorithm::GreedyBySize: {
-      GapPlacer placer(buffers, plan.offsets, alignment);
+    case PlanAlgorithm::GreedyBySize:
+    case PlanAlgorithm::GreedyBySizeFirstFit: {
+      GapPlacer placer(buffers, plan.offsets, alignment,
+                       algorithm == PlanAlgorithm::GreedyBySizeFirstFit);
       for (size_t i : bySizeDescending(buffers, id))
         placer.place(i);
       size = placer.top;
@@ -260,12 +267,12 @@ std::optional<std::string> checkPlan(llvm::ArrayRef<PlanBuffer> buffers, const M
   });
   for (size_t k = 0; k < order.size(); ++k) {
     size_t i = order[k];
-    int64_t end = plan.offsets[i] + std::max<int64_t>(buffers[i].size, 1);
+    int64_t end = plan.offsets[i] + buffers[i].size;  // an empty buffer shares no byte
     for (size_t l = k + 1; l < order.size(); ++l) {
       size_t j = order[l];
       if (buffers[j].memoryId != buffers[i].memoryId || plan.offsets[j] >= end)
         break;
-      if (overlapInTime(buffers[i], buffers[j]))
+      if (buffers[j].size > 0 && overlapInTime(buffers[i], buffers[j]))
         return "buffers " + std::to_string(i) + " and " + std::to_string(j) +
                " are alive at the same time (positions " + std::to_string(buffers[i].begin) +
                ".." + std::to_string(buffers[i].end) + " and " +

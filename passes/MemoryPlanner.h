@@ -22,7 +22,7 @@ namespace ember {
 
 /// One tensor to place.
 struct PlanBuffer {
-  int64_t size = 0;        ///< bytes (a 0-byte tensor still takes one aligned slot)
+  int64_t size = 0;        ///< bytes (a 0-byte tensor takes none and stays at offset 0)
   int64_t begin = 0;       ///< first program position it is alive at
   int64_t end = 0;         ///< last program position it is alive at (inclusive)
   uint32_t memoryId = 1;   ///< the arena, 1-based as in the .pte
@@ -37,12 +37,14 @@ enum class PlanAlgorithm {
   /// Greedy by size with offset search (TFLite's planner): largest first,
   /// each at the best-fitting gap among the buffers alive at the same time.
   GreedyBySize,
+  /// The same order, each at the lowest gap that holds it (first fit).
+  GreedyBySizeFirstFit,
   /// Greedy by breadth (Pisarchyk & Lee 2020): the positions with the most
   /// live bytes first, each one's buffers largest first, best-fitting gap.
   GreedyByBreadth,
 };
 
-/// "greedy", "greedy_by_size", "greedy_by_breadth".
+/// "greedy", "greedy_by_size", "greedy_by_size_first_fit", "greedy_by_breadth".
 llvm::StringRef algorithmName(PlanAlgorithm algorithm);
 std::optional<PlanAlgorithm> parseAlgorithm(llvm::StringRef name);
 /// Every algorithm, in the order the planner tries them.

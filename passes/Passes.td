@@ -58,7 +58,7 @@ def PlanMemory : Pass<"ember-plan-memory", "mlir::func::FuncOp"> {
     Option<"planOutputs", "plan-outputs", "bool", "true",
            "Place user outputs in the arena (else the caller provides them)">,
     Option<"algorithm", "algorithm", "std::string", "\"best\"",
-           "best (every algorithm, the smallest plan), greedy, greedy_by_size or greedy_by_breadth">,
+           "best (every algorithm, the smallest plan), greedy, greedy_by_size, greedy_by_size_first_fit or greedy_by_breadth">,
     Option<"aliasViews", "alias-views", "bool", "true",
            "Let a view share its input's memory instead of copying it">,
   ];

@@ -136,7 +136,7 @@ void PlanMemoryPass::runOnOperation() {
     algorithms.push_back(*one);
   } else {
     func.emitError("unknown memory planning algorithm '")
-        << algorithm << "' (best, greedy, greedy_by_size, greedy_by_breadth)";
+        << algorithm << "' (best, greedy, greedy_by_size, greedy_by_size_first_fit, greedy_by_breadth)";
     return signalPassFailure();
   }
 

@@ -37,7 +37,8 @@ class ExecutorchBackendConfig:
     memory_alignment: byte alignment of every planned tensor (a power of two).
     memory_planning_algorithm: "best" (the default: every algorithm, the
     smallest plan kept), or one of "greedy" (ExecuTorch's shared objects),
-    "greedy_by_size" (offset search, largest first), "greedy_by_breadth"
+    "greedy_by_size" (offset search, largest first, best-fitting gap),
+    "greedy_by_size_first_fit" (the same, lowest gap), "greedy_by_breadth"
     (the positions with most live bytes first).
     remove_view_copy: a view shares its input's memory instead of copying it
     (executorch_prim::et_view, as ExecuTorch does).
@@ -52,7 +53,8 @@ class ExecutorchBackendConfig:
     remove_view_copy: bool = True
     extract_delegate_segments: bool = True
 
-    ALGORITHMS = ("best", "greedy", "greedy_by_size", "greedy_by_breadth")
+    ALGORITHMS = ("best", "greedy", "greedy_by_size", "greedy_by_size_first_fit",
+                  "greedy_by_breadth")
 
     def __post_init__(self) -> None:
         a = self.memory_alignment

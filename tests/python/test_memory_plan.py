@@ -17,7 +17,7 @@ import ember
 from ember import _C
 from ember.config import ExecutorchBackendConfig
 
-ALGORITHMS = ["greedy", "greedy_by_size", "greedy_by_breadth"]
+ALGORITHMS = ["greedy", "greedy_by_size", "greedy_by_size_first_fit", "greedy_by_breadth"]
 
 
 def random_buffers(rng: random.Random, n: int, positions: int, arenas: int = 1) -> list[tuple]:

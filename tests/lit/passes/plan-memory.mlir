@@ -7,7 +7,7 @@
 // after the first op, so the third result can take x's slot.
 // CHECK-LABEL: func.func @chain
 // CHECK-SAME: edge.arg_offsets = array<i64: [[X:[0-9]+]]>
-// CHECK-SAME: edge.memory_candidates = {greedy = 64 : i64, greedy_by_breadth = 64 : i64, greedy_by_size = 64 : i64}
+// CHECK-SAME: edge.memory_candidates = {greedy = 64 : i64, greedy_by_breadth = 64 : i64, greedy_by_size = 64 : i64, greedy_by_size_first_fit = 64 : i64}
 // CHECK-SAME: edge.memory_lower_bound = array<i64: 48>
 // CHECK-SAME: edge.planned_sizes = array<i64: 64>
 // CHECK: edge.relu %{{.*}} {edge.offsets = array<i64: [[A:[0-9]+]]>}
@@ -18,7 +18,7 @@
 // NOIN-SAME: edge.planned_sizes = array<i64: 128>
 // GREEDY-LABEL: func.func @chain
 // GREEDY-SAME: edge.memory_algorithm = "greedy", edge.memory_candidates = {greedy = 64 : i64}
-// BAD: unknown memory planning algorithm 'fastest' (best, greedy, greedy_by_size, greedy_by_breadth)
+// BAD: unknown memory planning algorithm 'fastest' (best, greedy, greedy_by_size, greedy_by_size_first_fit, greedy_by_breadth)
 func.func @chain(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
   %a = edge.relu %x : (tensor<2x3xf32>) -> tensor<2x3xf32>
   %b = edge.sigmoid %a : (tensor<2x3xf32>) -> tensor<2x3xf32>
