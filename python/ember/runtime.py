@@ -93,8 +93,16 @@ class Module:
         return self._specs[name]
 
 
-def load(source: str | os.PathLike | bytes) -> Module:
-    """Load a .pte from a path (memory-mapped) or from bytes (copied)."""
+def load(source: str | os.PathLike | bytes, poison_dead_memory: bool | None = None) -> Module:
+    """Load a .pte from a path (memory-mapped) or from bytes (copied).
+
+    poison_dead_memory: a debug mode that checks the memory plan while it
+    runs: after each instruction the planned bytes of every tensor it used
+    for the last time are filled with 0xFF (NaN, or -1), so a tensor the plan
+    wrongly overlaps with a dead one reads poison. Default: on when the
+    environment variable EMBER_POISON_DEAD_MEMORY is 1."""
+    if poison_dead_memory is None:
+        poison_dead_memory = os.environ.get("EMBER_POISON_DEAD_MEMORY", "0") == "1"
     if isinstance(source, (bytes, bytearray, memoryview)):
-        return Module(_C.RuntimeModule.from_bytes(bytes(source)))
-    return Module(_C.RuntimeModule.load(os.fspath(source)))
+        return Module(_C.RuntimeModule.from_bytes(bytes(source), poison_dead_memory))
+    return Module(_C.RuntimeModule.load(os.fspath(source), poison_dead_memory))

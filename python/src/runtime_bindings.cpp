@@ -198,20 +198,22 @@ class PyModule {
  public:
   explicit PyModule(std::unique_ptr<ember::Module> m) : m_(std::move(m)) {}
 
-  static PyModule load(const std::string& path) {
+  static PyModule load(const std::string& path, bool poison) {
     ensure_kernels();
     ember::Status st;
     auto m = ember::Module::load(path, &st);
     if (!m) raise_status(st);
+    m->set_poison_dead_memory(poison);
     return PyModule(std::move(m));
   }
 
-  static PyModule from_bytes(const py::bytes& data) {
+  static PyModule from_bytes(const py::bytes& data, bool poison) {
     ensure_kernels();
     std::string_view view = data;
     ember::Status st;
     auto m = ember::Module::load_from_buffer(view.data(), view.size(), &st);
     if (!m) raise_status(st);
+    m->set_poison_dead_memory(poison);
     return PyModule(std::move(m));
   }
 
@@ -307,8 +309,10 @@ class PyModule {
 
 void bind_runtime(py::module_& m) {
   py::class_<PyModule>(m, "RuntimeModule")
-      .def_static("load", &PyModule::load, py::arg("path"), "Load a .pte file (memory-mapped).")
-      .def_static("from_bytes", &PyModule::from_bytes, py::arg("data"), "Load a .pte from bytes (copied).")
+      .def_static("load", &PyModule::load, py::arg("path"), py::arg("poison_dead_memory") = false,
+                  "Load a .pte file (memory-mapped).")
+      .def_static("from_bytes", &PyModule::from_bytes, py::arg("data"),
+                  py::arg("poison_dead_memory") = false, "Load a .pte from bytes (copied).")
       .def("method_names", &PyModule::method_names)
       .def("method_info", &PyModule::method_info, py::arg("name"))
       .def("program_summary", &PyModule::program_summary,

@@ -16,10 +16,16 @@ namespace ember {
 ///    in planned_buffers[k - 1]. 16-byte aligned memory is recommended.
 ///  - temp_allocator: kernels' scratch memory, reset before every kernel call
 ///    (may be null: kernels then get no scratch memory).
+///  - poison_dead_memory: a debug mode that checks the memory plan by running
+///    it: after each instruction, the planned bytes of every tensor whose
+///    last use it was are filled with 0xFF (NaN for floats, -1 for ints), so
+///    that a tensor the plan wrongly overlaps with a dead one reads poison.
+///    Costs a table in the method allocator and a memset per dead tensor.
 struct MemoryManager {
   MemoryAllocator* method_allocator = nullptr;
   Span<Span<uint8_t>> planned_buffers;
   MemoryAllocator* temp_allocator = nullptr;
+  bool poison_dead_memory = false;
 };
 
 }  // namespace ember

@@ -112,6 +112,8 @@ class Method {
   Error resolve_instructions(MemoryAllocator* allocator);
   Error check_io_bound() const;
   Result<Tensor*> input_tensor(size_t i) const;
+  Error plan_poison(MemoryAllocator* allocator);
+  void poison_after(size_t pc) const;
 
   const Program* program_ = nullptr;
   const executorch_flatbuffer::ExecutionPlan* plan_ = nullptr;
@@ -128,6 +130,14 @@ class Method {
   size_t num_delegates_ = 0;            ///< initialized so far (destroyed by ~Method)
   MemoryAllocator* temp_allocator_ = nullptr;
   uint64_t step_limit_ = 0;
+  /// Poison mode (MemoryManager::poison_dead_memory): the planned regions to
+  /// fill after step pc are poison_regions_[poison_start_[pc] .. poison_start_[pc + 1]).
+  struct PoisonRegion {
+    uint8_t* data;
+    size_t nbytes;
+  };
+  PoisonRegion* poison_regions_ = nullptr;
+  uint32_t* poison_start_ = nullptr;
 };
 
 }  // namespace ember

@@ -2,6 +2,8 @@
 // buffers and operators.
 #include "runtime/executor/method_meta.h"
 
+#include <cstddef>
+
 #include "runtime/executor/value_table.h"
 #include "serializer/schema/program_generated.h"
 
@@ -133,6 +135,19 @@ Result<const char*> MethodMeta::delegate_backend(size_t i) const {
 }
 
 size_t MethodMeta::method_memory_bound() const { return ember::method_memory_bound(plan_); }
+
+size_t MethodMeta::poison_memory_bound() const {
+  // Method::plan_poison: per value a last use, a group and a flag, per value
+  // at most one region; per instruction a start and a fill index; each of
+  // the six arrays aligned.
+  const size_t values = plan_->values() != nullptr ? plan_->values()->size() : 0;
+  const auto* chains = plan_->chains();
+  const size_t steps = chains != nullptr && chains->size() > 0 && chains->Get(0)->instructions()
+                           ? chains->Get(0)->instructions()->size()
+                           : 0;
+  return values * (2 * sizeof(int32_t) + sizeof(bool) + 2 * sizeof(void*)) +
+         (2 * steps + 1) * sizeof(uint32_t) + 6 * alignof(std::max_align_t);
+}
 
 const char* MethodMeta::input_container_spec() const {
   const auto* meta = plan_->container_meta_type();

@@ -76,6 +76,9 @@ class MethodMeta {
   /// allocator for this method: size the method arena with it. It does not
   /// include what backends take from that allocator in their init().
   size_t method_memory_bound() const;
+  /// What poison mode (MemoryManager::poison_dead_memory) takes from the
+  /// method allocator on top of method_memory_bound().
+  size_t poison_memory_bound() const;
 
   /// The pytree container strings of the inputs and outputs (how the flat
   /// values nest in the exported method's signature); "" when absent. The

@@ -426,7 +426,7 @@ Status Module::ensure_loaded(const std::string& name, MethodState** out) {
 
   // 1. Memory sized from the plan.
   std::unique_ptr<MethodState> st(new MethodState);
-  const size_t arena = meta->method_memory_bound();
+  const size_t arena = meta->method_memory_bound() + (poison_ ? meta->poison_memory_bound() : 0);
   bool ok = st->method_arena.allocate(arena) && st->temp_arena.allocate(temp_size_);
   for (size_t i = 0; ok && i < meta->num_planned_buffers(); ++i) {
     Result<int64_t> size = meta->planned_buffer_size(i);
@@ -441,6 +441,7 @@ Status Module::ensure_loaded(const std::string& name, MethodState** out) {
   st->memory.method_allocator = &st->method_allocator;
   st->memory.planned_buffers = {st->planned_spans.data(), st->planned_spans.size()};
   st->memory.temp_allocator = &st->temp_allocator;
+  st->memory.poison_dead_memory = poison_;
 
   // 2. The method, then buffers for outputs the plan left to the caller.
   Result<Method> method = program().load_method(name.c_str(), &st->memory);

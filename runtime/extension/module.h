@@ -183,6 +183,9 @@ class Module {
   /// Scratch memory given to kernels (default 1 MiB); applies to methods
   /// loaded after the call.
   void set_temp_memory_size(size_t nbytes) { temp_size_ = nbytes; }
+  /// Debug: run methods loaded after the call in poison mode
+  /// (MemoryManager::poison_dead_memory), which checks the memory plan.
+  void set_poison_dead_memory(bool on) { poison_ = on; }
 
   /// The underlying program, and a loaded method (nullptr if not loaded).
   const Program& program() const;
@@ -198,6 +201,7 @@ class Module {
   std::unique_ptr<Source> source_;
   std::map<std::string, std::unique_ptr<MethodState>> methods_;
   size_t temp_size_ = size_t{1} << 20;
+  bool poison_ = false;
 };
 
 }  // namespace ember

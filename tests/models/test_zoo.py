@@ -22,7 +22,9 @@ def run_zoo_model(name: str, full: bool) -> dict:
     program = ember.to_edge(ep).to_executorch()
     buffer = program.buffer
     t2 = time.perf_counter()
-    module = ember.runtime.load(buffer)
+    # Poison mode: every tensor's planned bytes become NaN/-1 when it dies,
+    # so a memory plan that overlaps live tensors cannot pass by luck.
+    module = ember.runtime.load(buffer, poison_dead_memory=True)
     got = module.forward(*args)
     with torch.no_grad():
         want = model(*args)

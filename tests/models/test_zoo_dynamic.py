@@ -75,7 +75,8 @@ def _export(model: torch.nn.Module, example: tuple, spec: tuple):
 def test_zoo_model_dynamic(name):
     model, example, spec, runs = dynamic_case(name)
     ep = _export(model, example, spec)
-    module = ember.runtime.load(ember.to_edge(ep).to_executorch().buffer)
+    module = ember.runtime.load(ember.to_edge(ep).to_executorch().buffer,
+                                poison_dead_memory=True)  # checks the plan while it runs
     inputs = module.method_meta("forward")["inputs"]
     assert [i["dynamism"] for i in inputs] == ["dynamic_bound"] * len(example)
     assert inputs[0]["sizes"] == list(runs[0][0].shape)  # planned at the bound

@@ -431,6 +431,71 @@ TEST_F(MethodTest, RunsReferenceTwoInputs) {
   }
 }
 
+// Poison mode: x -> a = copy(x) -> b = copy(a) -> out = b + c. With `b_offset`
+// 16, b shares a's bytes although both are alive at the second copy: the
+// plan is wrong, yet an in-place copy still gives the right answer. Poison
+// mode fills a's bytes when a dies (after the second copy), so b reads NaN.
+PteBuilder copy_chain(uint64_t b_offset) {
+  PteBuilder b;
+  b.buffer_sizes = {0, 64};
+  const int x = b.add_tensor(planned({4}, 0));
+  const int a = b.add_tensor(planned({4}, 16));
+  const int bv = b.add_tensor(planned({4}, b_offset));
+  TensorSpec c;
+  c.sizes = {4};
+  c.data_buffer_idx = b.add_constant(float_bytes({10, 20, 30, 40}));
+  const int ci = b.add_tensor(c);
+  const int out = b.add_tensor(planned({4}, 48));
+  const int copy = b.add_operator("test::copy", "out");
+  b.add_kernel_call(copy, {x, a, a});
+  b.add_kernel_call(copy, {a, bv, bv});
+  b.add_kernel_call(b.add_operator("test::add", "out"), {bv, ci, out, out});
+  b.inputs = {x};
+  b.outputs = {out};
+  return b;
+}
+
+std::vector<float> run_copy_chain(uint64_t b_offset, bool poison) {
+  Fixture f(copy_chain(b_offset).finish());
+  f.mem->manager.poison_dead_memory = poison;
+  Result<Method> m = f.load();
+  EXPECT_TRUE(m.ok());
+  if (!m.ok()) return {};
+  float in[4] = {1, 2, 3, 4};
+  EXPECT_EQ(m->set_input(0, in, sizeof(in)), Error::Ok);
+  EXPECT_EQ(m->execute(), Error::Ok);
+  const float* out = m->get_output(0)->to_tensor().data_as<const float>();
+  return {out[0], out[1], out[2], out[3]};
+}
+
+TEST_F(MethodTest, PoisonModeCatchesAPlanThatOverlapsLiveTensors) {
+  const std::vector<float> want = {11, 22, 33, 44};
+  EXPECT_EQ(run_copy_chain(32, false), want);  // a valid plan
+  EXPECT_EQ(run_copy_chain(32, true), want);   // ... also under poison
+  EXPECT_EQ(run_copy_chain(16, false), want);  // wrong, but right by luck
+  for (float v : run_copy_chain(16, true)) EXPECT_TRUE(std::isnan(v));  // caught
+}
+
+TEST_F(MethodTest, PoisonModeLeavesInputsOutputsAndConstantsAlone) {
+  Fixture f(copy_chain(32).finish());
+  f.mem->manager.poison_dead_memory = true;
+  Result<Method> m = f.load();
+  ASSERT_TRUE(m.ok());
+  float in[4] = {1, 2, 3, 4};
+  for (int run = 0; run < 2; ++run) {  // a second run sees the same constants and input
+    ASSERT_EQ(m->set_input(0, in, sizeof(in)), Error::Ok);
+    ASSERT_EQ(m->execute(), Error::Ok);
+    const float* x = m->get_input(0)->to_tensor().data_as<const float>();
+    const float* c = m->value(3)->to_tensor().data_as<const float>();
+    const float* out = m->get_output(0)->to_tensor().data_as<const float>();
+    EXPECT_EQ(x[3], 4);
+    EXPECT_EQ(c[3], 40);
+    EXPECT_EQ(out[3], 44);
+    const float* a = m->value(1)->to_tensor().data_as<const float>();
+    EXPECT_TRUE(std::isnan(a[0]));  // a died at the second copy
+  }
+}
+
 }  // namespace
 }  // namespace testing
 }  // namespace ember

@@ -56,7 +56,8 @@ def compile_fn(fn: Callable, *args: Any, dynamic_shapes: Any = None) -> tuple[An
     module = _Fn(fn, boundary).eval()
     ep = torch.export.export(module, tuple(carried), dynamic_shapes=dynamic_shapes)
     program = ember.to_edge(ep).to_executorch()
-    return ember.runtime.load(program.buffer), carried
+    # Poison mode: the memory plan is checked while every op test runs.
+    return ember.runtime.load(program.buffer, poison_dead_memory=True), carried
 
 
 def assert_same(got: Any, want: Any, rtol: float | None = None, atol: float | None = None,
