@@ -163,7 +163,8 @@ def _check_static_sizes(programs: dict[str, ExportedProgram]) -> None:
                 raise CompileError(
                     f"{op_name(node.target)} at {source_loc(node)}: its output size depends on "
                     "the input's values (e.g. x[mask] with a bool mask, nonzero, masked_select), "
-                    "and Ember needs every size to follow from the input sizes; keep the shape with "
+                    "and Ember needs every size to follow from the input sizes; keep the shape "
+                    "with "
                     "torch.where(mask, x, other) or x.masked_fill(~mask, value)")
 
 
@@ -287,8 +288,9 @@ class _Builder:
                 operands = [self.sym_ref(a, here) for a in value.args]
                 desc = ("op", is_float, _SYM_FNS[value.target], operands)
             else:
+                known = ", ".join(sorted(set(_SYM_FNS.values())))
                 raise CompileError(f"{here}: Ember cannot compute this function of sizes at "
-                                   f"run time (it computes {', '.join(sorted(set(_SYM_FNS.values())))})")
+                                   f"run time (it computes {known})")
         sid = len(self.syms)
         self.syms.append((desc[0], sid, *desc[1:]))
         self.sym_ids[key] = sid
@@ -473,7 +475,8 @@ def _rewrite_as_strided(b: _Builder, node: torch.fx.Node) -> int:
             f"{strides} (storage offset {offset or 0}) over a {list(src.shape)} tensor is not a "
             "view of dense memory; only as_strided calls that reinterpret a dense tensor are "
             "supported")
-    if all(same(n, _sym_expr(d)) for n, d in zip(sizes, src.shape)) and len(sizes) == src.dim():
+    if len(sizes) == src.dim() and all(same(n, _sym_expr(d))
+                                       for n, d in zip(sizes, src.shape, strict=True)):
         return _rewrite_alias(b, node)
     return _emit(b, node, torch.ops.aten.view.default, (self_, size), node.meta["val"])
 

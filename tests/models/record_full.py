@@ -159,8 +159,8 @@ def write_doc(results: list[dict], dynamic: list[dict]) -> None:
             "planned at the upper bound, and run at the bound and below it. "
             "`record_full.py --dynamic`.",
             "",
-            "| model | input bounds | runs (input: max abs diff / bound) | result | planned bytes | "
-            "compile s |",
+            "| model | input bounds | runs (input: max abs diff / bound) | result | "
+            "planned bytes | compile s |",
             "|---|---|---|---|---:|---:|",
         ]
         for r in dynamic:

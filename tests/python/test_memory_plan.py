@@ -39,7 +39,8 @@ def test_every_algorithm_gives_a_valid_plan_at_or_above_the_lower_bound(seed):
         for algorithm in ALGORITHMS:
             offsets, arenas = _C.plan_memory(algorithm, buffers, alignment)
             assert _C.check_memory_plan(buffers, offsets, arenas, alignment) is None, algorithm
-            assert all(a >= b for a, b in zip(arenas, bound, strict=True)), (algorithm, arenas, bound)
+            assert all(a >= b for a, b in zip(arenas, bound, strict=True)), \
+                (algorithm, arenas, bound)
             assert all(o % alignment == 0 for o in offsets)
 
 
@@ -63,7 +64,8 @@ def test_offset_search_beats_shared_buckets_when_sizes_differ():
 
 def test_the_checker_rejects_overlaps_misalignment_and_overflow():
     buffers = [(100, 0, 2, 1), (100, 2, 3, 1), (100, 3, 4, 1)]
-    assert _C.check_memory_plan(buffers, [0, 112, 0], [212], 16) is None  # first and last never meet
+    # The first and the last never meet.
+    assert _C.check_memory_plan(buffers, [0, 112, 0], [212], 16) is None
     err = _C.check_memory_plan(buffers, [0, 104, 0], [212], 16)
     assert "not a multiple of 16" in err
     err = _C.check_memory_plan(buffers, [0, 64, 224], [336], 16)
