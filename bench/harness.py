@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -30,9 +29,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench.report import recorded_line, replace_section
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "models"))
-DOC = ROOT / "docs" / "benchmarks.md"
 SECTION = "## Latency"
 DEFAULT_MODELS = ["resnet50", "mobilenet_v2", "mobilenet_v3_small", "efficientnet_b0", "vit_b16",
                   "convnext_tiny", "bert", "gpt2", "whisper_encoder"]
@@ -139,14 +139,6 @@ def _cell(r: dict) -> str:
 
 
 def write_doc(results: list[dict], command: str) -> None:
-    import torch
-    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                if ln.startswith("model name")), platform.processor())
-    try:
-        from importlib.metadata import version
-        et = version("executorch")
-    except Exception:  # noqa: BLE001 - a missing peer is reported, not fatal
-        et = "not installed"
     names: list[str] = []
     for r in results:
         names += [n for n in r["systems"] if n not in names]
@@ -155,8 +147,7 @@ def write_doc(results: list[dict], command: str) -> None:
         "Median / p90 latency in ms of one inference (batch 1), systems timed in turns; then",
         "Ember / ExecuTorch and Ember / eager (1 thread) of the medians, and each system's max",
         "|output - eager|.", "",
-        f"Recorded {time.strftime('%Y-%m-%d')} on {cpu} ({os.cpu_count()} cores), "
-        f"torch {torch.__version__}, executorch {et}, by `{command}`.", "",
+        recorded_line(command), "",
         "| model | " + " | ".join(names) + " | Ember / ExecuTorch | Ember / eager 1t | max diff |",
         "|---|" + "---:|" * len(names) + "---:|---:|---|",
     ]
@@ -171,12 +162,7 @@ def write_doc(results: list[dict], command: str) -> None:
         lines.append(f"| {r['model']} | " + " | ".join(_cell(s[n]) if n in s else "" for n in names)
                      + f" | {ratio(med.get('ember'), med.get('executorch (portable)'))}"
                      f" | {ratio(med.get('ember'), eager1)} | {diffs} |")
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    start = text.find(SECTION)
-    if start >= 0:
-        nxt = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + text[nxt + 1:] if nxt >= 0 else text[:start]
-    DOC.write_text(text.rstrip() + "\n\n" + "\n".join(lines) + "\n")
+    replace_section(lines)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,17 +19,17 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run as a script: bench/ itself is on the path, not the root
+from bench.report import recorded_line, replace_section  # noqa: E402
+
 MODELS = ROOT / "tests" / "models"
 OUT_JSON = ROOT / "build" / "bench" / "memory_plan.json"
-DOC = ROOT / "docs" / "benchmarks.md"
 SECTION = "## Memory planning"
 ALGORITHMS = ["greedy", "greedy_by_size", "greedy_by_size_first_fit", "greedy_by_breadth"]
 
@@ -83,14 +83,6 @@ def mib(n: int) -> str:
 
 
 def write_doc(rows: list[dict], full: bool) -> None:
-    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                if ln.startswith("model name")), platform.processor())
-    import torch
-    try:
-        from importlib.metadata import version
-        et = version("executorch")
-    except Exception:  # noqa: BLE001 - a missing peer is reported, not fatal
-        et = "not installed"
     lines = [
         SECTION,
         "",
@@ -101,9 +93,7 @@ def write_doc(rows: list[dict], full: bool) -> None:
         "planned, views sharing memory, 16-byte alignment, for both. \"plan s\" is the time of",
         "Ember's memory-plan phase alone (every algorithm, the checker).",
         "",
-        f"Recorded {time.strftime('%Y-%m-%d')} on {cpu} ({os.cpu_count()} cores), "
-        f"torch {torch.__version__}, executorch {et}, by "
-        f"`.venv/bin/python bench/memory_plan.py{'' if full else ' --small'}`.",
+        recorded_line(f".venv/bin/python bench/memory_plan.py{'' if full else ' --small'}"),
         "",
         "| model | Ember | lower bound | Ember / bound | ExecuTorch | Ember / ExecuTorch | "
         "kept | " + " | ".join(ALGORITHMS) + " | plan s |",
@@ -134,12 +124,7 @@ def write_doc(rows: list[dict], full: bool) -> None:
     if ratios_et:
         lines += [f"Mean Ember / ExecuTorch: {sum(ratios_et) / len(ratios_et):.3f}; "
                   f"largest: {max(ratios_et):.3f}."]
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    start = text.find(SECTION)
-    if start >= 0:
-        nxt = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + text[nxt + 1:] if nxt >= 0 else text[:start]
-    DOC.write_text(text.rstrip() + "\n\n" + "\n".join(lines) + "\n")
+    replace_section(lines)
 
 
 def main(argv: list[str]) -> int:
