@@ -128,6 +128,10 @@ def write_doc(rows: list[dict], full: bool) -> None:
 
 
 def main(argv: list[str]) -> int:
+    unknown = [a for a in argv if a.startswith("-") and a not in ("--small", "--ember-only")]
+    if unknown:  # e.g. --help: say what the script takes instead of starting a long run
+        print(__doc__, file=sys.stderr)
+        return 2
     full = "--small" not in argv
     ember_only = "--ember-only" in argv
     names = [a for a in argv if not a.startswith("--")]
