@@ -50,8 +50,8 @@ struct PlanMemoryPass : impl::PlanMemoryBase<PlanMemoryPass> {
   void runOnOperation() override;
 
 private:
-  /// The tensors that own memory, with their lifetimes; views that share
-  /// their base's memory are recorded in `aliasOf` and own nothing.
+  /// The tensors that own memory, with their lifetimes; a view that shares
+  /// its base's memory maps to the base's buffer in `bufferOf` and owns none.
   void collect(func::FuncOp func);
 
   std::vector<PlanBuffer> buffers;
@@ -135,8 +135,11 @@ void PlanMemoryPass::runOnOperation() {
   } else if (auto one = parseAlgorithm(algorithm)) {
     algorithms.push_back(*one);
   } else {
-    func.emitError("unknown memory planning algorithm '")
-        << algorithm << "' (best, greedy, greedy_by_size, greedy_by_size_first_fit, greedy_by_breadth)";
+    InFlightDiagnostic error = func.emitError("unknown memory planning algorithm '")
+                               << algorithm << "' (best";
+    for (PlanAlgorithm a : allAlgorithms())
+      error << ", " << algorithmName(a);
+    error << ")";
     return signalPassFailure();
   }
 
