@@ -103,6 +103,11 @@ def _finite(x: Any) -> bool:
     return x not in (int_oo, -int_oo, sympy.oo, -sympy.oo) and bool(x.is_finite)
 
 
+def _varies(value: Any) -> bool:
+    """Whether a SymInt/SymFloat depends on a size symbol (not a constant in disguise)."""
+    return isinstance(value, _SYM_TYPES) and not sympy.sympify(value.node.expr).is_number
+
+
 def _is_size_node(node: torch.fx.Node) -> bool:
     """A node computing a number (a size or arithmetic on sizes), not a tensor."""
     return node.op == "call_function" and isinstance(
@@ -206,8 +211,7 @@ def _tensor_meta(val: Any, where: str, sizes: _Sizes) -> tuple[int, list[int], b
     if val.dtype not in SCALAR_TYPES:
         raise CompileError(f"{where}: dtype {val.dtype} is not supported")
     shape = [sizes.upper(d, f"{where}, dim {i}", is_size=True) for i, d in enumerate(val.shape)]
-    dynamic = any(isinstance(d, torch.SymInt) and not sympy.sympify(d.node.expr).is_number
-                  for d in val.shape)
+    dynamic = any(_varies(d) for d in val.shape)
     return SCALAR_TYPES[val.dtype], shape, dynamic
 
 
@@ -302,8 +306,8 @@ class _Builder:
         if not isinstance(value, torch.fx.Node):
             return value
         val = value.meta.get("val")
-        if not isinstance(val, _SYM_TYPES) or sympy.sympify(val.node.expr).is_number:
-            return self.sizes.upper(val, where) if isinstance(val, _SYM_TYPES) else val
+        if not _varies(val):
+            return self.sizes.upper(val, where)
         return ("s", self.sizes.upper(val, where), self.sym_ref(value, where))
 
 
