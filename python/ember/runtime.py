@@ -10,6 +10,7 @@ arrays otherwise, nested as the exported method returned them.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +27,11 @@ def runner_path() -> Path:
 
 
 def _to_numpy(x: Any) -> tuple[Any, bool]:
-    try:
-        import torch
-        if isinstance(x, torch.Tensor):
-            return x.detach().cpu().contiguous().numpy(), True
-    except ImportError:  # the runtime works without torch
-        pass
+    # A torch tensor can only come from an imported torch: the runtime neither
+    # needs torch nor pays for importing it.
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(x, torch.Tensor):
+        return x.detach().cpu().contiguous().numpy(), True
     return x, False
 
 
@@ -45,6 +45,11 @@ class Module:
     @property
     def method_names(self) -> list[str]:
         return self._native.method_names()
+
+    def load_method(self, name: str = "forward") -> None:
+        """Load method `name` now (its plan, kernels and delegates) rather than
+        on its first call."""
+        self._native.load_method(name)
 
     def method_meta(self, name: str = "forward") -> dict:
         """Inputs, outputs (dtype, sizes, dim order, planned), planned buffer

@@ -1,5 +1,6 @@
 // ember_run: load a .pte, feed inputs (files or deterministic random values),
-// run a method, print the outputs and the time per run.
+// run a method, print the outputs, the load time, the time per run and the
+// process's peak resident memory.
 //
 //   ember_run model.pte [--method NAME] [--input FILE]... [--output-dir DIR]
 //             [--iterations N] [--warmup N] [--seed S] [--print-limit K]
@@ -111,6 +112,18 @@ bool parse_args(int argc, char** argv, Options* o, std::string* error) {
     return false;
   }
   return true;
+}
+
+// The process's peak resident set (VmHWM of /proc/self/status), or -1 where
+// the system does not say. Not getrusage's ru_maxrss: on Linux that keeps the
+// high-water mark of the process this one was forked from.
+long peak_resident_kib() {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
+  }
+  return -1;
 }
 
 bool read_file(const std::string& path, std::vector<uint8_t>* out) {
@@ -274,6 +287,7 @@ int main(int argc, char** argv) {
   }
 
   // 1. Program and method.
+  const uint64_t load_start = ember::platform::now_ns();
   ember::Status st;
   std::unique_ptr<ember::Module> module = ember::Module::load(opt.model, &st);
   if (!module) return fail(st.message);
@@ -287,6 +301,7 @@ int main(int argc, char** argv) {
   if (!st.ok()) return fail(st.message);
   st = module->load_method(opt.method);
   if (!st.ok()) return fail(st.message);
+  const double load_ms = static_cast<double>(ember::platform::now_ns() - load_start) / 1e6;
 
   // 2. Inputs: files or random values at the planned sizes.
   if (!opt.inputs.empty() && opt.inputs.size() != info.inputs.size()) {
@@ -396,6 +411,9 @@ int main(int argc, char** argv) {
   std::sort(times_ms.begin(), times_ms.end());
   const size_t n = times_ms.size();
   const double median = n % 2 ? times_ms[n / 2] : (times_ms[n / 2 - 1] + times_ms[n / 2]) / 2;
+  std::printf("load time: %.3f ms (program and method)\n", load_ms);
   std::printf("time per run: min %.3f ms, median %.3f ms over %zu runs\n", times_ms[0], median, n);
+  const long peak_kib = peak_resident_kib();
+  if (peak_kib >= 0) std::printf("peak resident memory: %ld KiB\n", peak_kib);
   return 0;
 }

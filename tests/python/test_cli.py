@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import struct
 import subprocess
 import sys
@@ -123,6 +124,9 @@ def test_run_uses_the_cpp_runner(tmp_path):
     assert out.returncode == 0, out.stderr
     assert "output[0]: float32 [2, 10]" in out.stdout
     assert "time per run" in out.stdout
+    assert re.search(r"^load time: [0-9.]+ ms", out.stdout, re.M), out.stdout
+    peak = re.search(r"^peak resident memory: ([0-9]+) KiB", out.stdout, re.M)
+    assert peak and 100 < int(peak[1]) < 1 << 20, out.stdout  # a small runner, not 0, not GiBs
 
 
 def test_inspect_rejects_a_bad_file(tmp_path):
