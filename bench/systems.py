@@ -1,0 +1,182 @@
+"""The systems the benchmark puts side by side: how each one turns an exported
+program into a file (timed by the harness), loads that file and runs one
+inference. Eager PyTorch runs in the harness's process; every file-based system runs
+in a process of its own (bench/worker.py).
+
+    ember        .pte   ember.to_edge -> to_executorch; Ember's runtime (portable kernels)
+    et_portable  .pte   executorch to_edge -> to_executorch; ExecuTorch's runtime, portable
+    et_xnnpack   .pte   to_edge_transform_and_lower(XnnpackPartitioner) -> to_executorch;
+                        ExecuTorch's runtime with XNNPACK
+    onnxruntime  .onnx  torch.onnx.export(ep, dynamo=True); ONNX Runtime, CPU provider
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+KINDS = ["ember", "et_xnnpack", "et_portable", "onnxruntime"]
+LABELS = {"ember": "Ember", "et_portable": "ExecuTorch portable",
+          "et_xnnpack": "ExecuTorch XNNPACK", "onnxruntime": "ONNX Runtime", "eager": "eager"}
+SUFFIX = {"ember": ".pte", "et_portable": ".pte", "et_xnnpack": ".pte", "onnxruntime": ".onnx"}
+# Runtimes whose kernels use more than one thread; the others run one thread
+# whatever they are asked, so they are timed once, at 1 thread.
+THREADED = {"eager", "et_xnnpack", "onnxruntime"}
+
+
+def describe_error(e: BaseException) -> str:
+    """The reason a system shows in its cell: the exception's type and first line."""
+    text = str(e).strip()
+    return f"{type(e).__name__}: {text.splitlines()[0][:160] if text else ''}".rstrip(": ")
+
+
+def first_output(x: Any) -> Any:
+    """The first tensor of a model's (possibly nested) outputs."""
+    while isinstance(x, (tuple, list)):
+        x = x[0]
+    return x.last_hidden_state if hasattr(x, "last_hidden_state") else x
+
+
+def to_numpy(x: Any) -> np.ndarray:
+    if hasattr(x, "detach"):
+        x = x.detach().float() if x.is_floating_point() else x.detach()
+        return x.cpu().numpy()
+    return np.asarray(x)
+
+
+# -- export: ExportedProgram -> file -----------------------------------------
+
+def _export_ember(ep: Any, path: Path) -> None:
+    import ember
+    path.write_bytes(ember.to_edge(ep).to_executorch().buffer)
+
+
+def _export_et_portable(ep: Any, path: Path) -> None:
+    from executorch.exir import to_edge
+    path.write_bytes(to_edge(ep).to_executorch().buffer)
+
+
+def _export_et_xnnpack(ep: Any, path: Path) -> None:
+    from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
+    from executorch.exir import to_edge_transform_and_lower
+    lowered = to_edge_transform_and_lower(ep, partitioner=[XnnpackPartitioner()])
+    path.write_bytes(lowered.to_executorch().buffer)
+
+
+def _export_onnx(ep: Any, path: Path) -> None:
+    import torch
+    # One self-contained file (the zoo's largest model is well under protobuf's 2 GB).
+    torch.onnx.export(ep, f=str(path), dynamo=True, external_data=False, verbose=False)
+
+
+EXPORTERS: dict[str, Callable[[Any, Path], None]] = {
+    "ember": _export_ember, "et_portable": _export_et_portable,
+    "et_xnnpack": _export_et_xnnpack, "onnxruntime": _export_onnx}
+
+
+# -- runners: a loaded file (or the eager model) and one call ---------------
+
+class Runner:
+    """One system ready to run: `run()` is one inference, returning the first output."""
+
+    def run(self) -> Any:
+        raise NotImplementedError
+
+
+class EagerRunner(Runner):
+    def __init__(self, model: Any, args: Sequence[Any], threads: int):
+        self.model, self.args, self.threads = model, tuple(args), threads
+
+    def run(self) -> Any:
+        import torch
+        torch.set_num_threads(self.threads)  # process-wide: set before each call
+        with torch.inference_mode():
+            return first_output(self.model(*self.args))
+
+
+class EmberRunner(Runner):
+    @staticmethod
+    def imports() -> None:
+        import ember.runtime  # noqa: F401
+
+    def __init__(self, path: Path, args: Sequence[Any], threads: int):
+        import ember.runtime
+        self.module = ember.runtime.load(path)
+        self.module.load_method("forward")
+        self.args = [to_numpy(a) for a in args]
+
+    def run(self) -> Any:
+        return first_output(self.module.forward(*self.args))
+
+
+class ExecuTorchRunner(Runner):
+    @staticmethod
+    def imports() -> None:
+        import executorch.extension.pybindings.portable_lib  # noqa: F401
+        import executorch.runtime  # noqa: F401
+
+    def __init__(self, path: Path, args: Sequence[Any], threads: int):
+        import torch
+        from executorch.extension.pybindings import portable_lib
+        from executorch.runtime import Runtime
+        # ExecuTorch's delegates take the process-wide thread pool when the
+        # method loads and keep it: it is sized once, before, and never again
+        # (resetting it under a loaded XNNPACK method crashes the process).
+        if portable_lib._threadpool_get_thread_count() != threads:
+            portable_lib._unsafe_reset_threadpool(threads)
+        program = Runtime.get().load_program(str(path))
+        self.method = program.load_method("forward")
+        self.args = [torch.as_tensor(a) for a in args]
+
+    def run(self) -> Any:
+        return first_output(self.method.execute(self.args))
+
+
+class OnnxRuntimeRunner(Runner):
+    @staticmethod
+    def imports() -> None:
+        import onnxruntime  # noqa: F401
+
+    def __init__(self, path: Path, args: Sequence[Any], threads: int):
+        import onnxruntime as ort
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        # Idle worker threads would otherwise spin after each call and take the
+        # core from whichever system the harness times next.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        names = [i.name for i in self.session.get_inputs()]
+        self.feeds = dict(zip(names, (to_numpy(a) for a in args), strict=True))
+
+    def run(self) -> Any:
+        return self.session.run(None, self.feeds)[0]
+
+
+RUNNERS: dict[str, type] = {"ember": EmberRunner, "et_portable": ExecuTorchRunner,
+                            "et_xnnpack": ExecuTorchRunner, "onnxruntime": OnnxRuntimeRunner}
+
+
+def file_bytes(path: Path) -> int:
+    """The file's size, with any external-data files written beside it."""
+    extra = [p for p in path.parent.glob(path.name + "*") if p != path]
+    return path.stat().st_size + sum(p.stat().st_size for p in extra)
+
+
+def current_rss() -> int:
+    """Resident bytes of this process now."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def planned_bytes(path: Path) -> int | None:
+    """Bytes of the memory-planned arenas of a .pte's forward method, read by
+    Ember's loader (it reads ExecuTorch's files too); None for other files."""
+    if path.suffix != ".pte":
+        return None
+    import ember.runtime
+    return int(sum(ember.runtime.load(path).method_meta("forward")["planned_buffer_sizes"]))
