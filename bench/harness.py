@@ -521,9 +521,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", nargs="+", type=int, default=None,
                         help="thread counts (default: 1 and all cores)")
     parser.add_argument("--runs", type=int, default=20, help="most timed calls per system")
-    parser.add_argument("--warmup", type=int, default=2,
+    parser.add_argument("--warmup", type=int, default=1,
                         help="untimed calls per system first (its cold run counts as one)")
-    parser.add_argument("--budget", type=float, default=3.0,
+    parser.add_argument("--budget", type=float, default=2.0,
                         help="seconds of timed calls per system and model (at least one call)")
     parser.add_argument("--export-rounds", type=int, default=1,
                         help="exports of each system per model (median reported)")
@@ -535,10 +535,13 @@ def main(argv: list[str] | None = None) -> int:
     threads = a.threads or sorted({1, os.cpu_count() or 1})
     if 1 not in threads:
         parser.error("--threads must include 1 (Ember's runtime runs one thread)")
+    args = argv if argv is not None else sys.argv[1:]
+    command = " ".join(["python -m bench", *args])
     results = []
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="ember-bench-") as d:
         warm_up_exporters(a.systems, Path(d))
+    a.out.parent.mkdir(parents=True, exist_ok=True)
     for name in a.models:
         t0 = time.perf_counter()
         r = run_model(name, not a.small, a.systems, threads, a.warmup, a.runs, a.budget,
@@ -546,10 +549,13 @@ def main(argv: list[str] | None = None) -> int:
         r["seconds"] = time.perf_counter() - t0
         print(json.dumps(r), flush=True)
         results.append(r)
-    a.out.parent.mkdir(parents=True, exist_ok=True)
-    a.out.write_text(json.dumps({"threads": threads, "seconds": time.perf_counter() - start,
-                                 "results": results}, indent=1))
-    if not a.no_doc:
-        args = argv if argv is not None else sys.argv[1:]
-        write_doc(results, threads, a.budget, " ".join(["python -m bench", *args]))
+        # Written after every model, so that a stopped run keeps what it measured.
+        done = len(results) == len(a.models)
+        a.out.write_text(json.dumps({"command": command, "threads": threads, "complete": done,
+                                     "seconds": time.perf_counter() - start,
+                                     "results": results}, indent=1))
+        if not a.no_doc:
+            write_doc(results, threads, a.budget,
+                      command if done else f"{command}` (stopped after {len(results)} of "
+                      f"{len(a.models)} models: incomplete`")
     return 0
