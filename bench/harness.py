@@ -424,7 +424,8 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
             *("| " + " | ".join(r) + " |" for r in rows)]
 
 
-def write_doc(results: list[dict], threads: list[int], budget: float, command: str) -> list[str]:
+def write_doc(results: list[dict], threads: list[int], budget: float, command: str,
+              note: str = "") -> list[str]:
     """Replace the section of docs/benchmarks.md with the tables of `results`."""
     lat_keys: list[str] = []
     for r in results:
@@ -459,7 +460,7 @@ def write_doc(results: list[dict], threads: list[int], budget: float, command: s
         "PyTorch under `torch.inference_mode`. The zoo at full size, random weights, batch 1;",
         "every system exports from the same `torch.export` program. Eager PyTorch runs in the",
         "harness's process, every other system (and thread count) in a process of its own.", "",
-        recorded_line(command), "",
+        recorded_line(command), "", *([note, ""] if note else []),
         "### Latency", "",
         "Median / p90 of one inference in ms, the systems timed in turns, each for about",
         f"{budget:g} s (the run count is shown when under 5). \"cold, 1 run\": one call took",
@@ -555,7 +556,6 @@ def main(argv: list[str] | None = None) -> int:
                                      "seconds": time.perf_counter() - start,
                                      "results": results}, indent=1))
         if not a.no_doc:
-            write_doc(results, threads, a.budget,
-                      command if done else f"{command}` (stopped after {len(results)} of "
-                      f"{len(a.models)} models: incomplete`")
+            note = "" if done else f"Incomplete: {len(results)} of {len(a.models)} models so far."
+            write_doc(results, threads, a.budget, command, note)
     return 0
