@@ -12,7 +12,6 @@ in a process of its own (bench/worker.py).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -35,10 +34,11 @@ def describe_error(e: BaseException) -> str:
 
 
 def first_output(x: Any) -> Any:
-    """The first tensor of a model's (possibly nested) outputs."""
+    """The first tensor of a model's (possibly nested) outputs. The zoo's models
+    return tensors or tuples of them (tests/models/hf.py unwraps HF outputs)."""
     while isinstance(x, (tuple, list)):
         x = x[0]
-    return x.last_hidden_state if hasattr(x, "last_hidden_state") else x
+    return x
 
 
 def to_numpy(x: Any) -> np.ndarray:
@@ -165,12 +165,6 @@ def file_bytes(path: Path) -> int:
     """The file's size, with any external-data files written beside it."""
     extra = [p for p in path.parent.glob(path.name + "*") if p != path]
     return path.stat().st_size + sum(p.stat().st_size for p in extra)
-
-
-def current_rss() -> int:
-    """Resident bytes of this process now."""
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
 def planned_bytes(path: Path) -> int | None:

@@ -28,6 +28,12 @@ from pathlib import Path
 import numpy as np
 
 
+def current_rss() -> int:
+    """Resident bytes of this process now."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
 def peak_rss() -> int:
     """This process's peak resident bytes. VmHWM, not getrusage's ru_maxrss:
     on Linux that keeps the high-water mark of the (large) parent it was forked from."""
@@ -46,7 +52,7 @@ def _say(obj: dict) -> None:
 
 
 def serve(kind: str, path: Path, inputs: Path, output: Path, threads: int) -> None:
-    from bench.systems import RUNNERS, current_rss, to_numpy
+    from bench.systems import RUNNERS, to_numpy
 
     cls = RUNNERS[kind]
     cls.imports()
