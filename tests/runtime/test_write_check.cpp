@@ -252,6 +252,18 @@ TEST_F(WriteCheckTest, EveryRegisteredKernelHasAWriteDescription) {
   }
 }
 
+// The committed hostile files (ember_run's and Python's regression tests) are
+// what test_programs.cpp builds today, and the check refuses the first.
+TEST_F(WriteCheckTest, CommittedHostileProgramsUpToDate) {
+  EXPECT_EQ(read_test_file("ember_writes_constant.pte"), writes_constant_program());
+  EXPECT_EQ(read_test_file("ember_endless_loop.pte"), endless_loop_program());
+  std::unique_ptr<LoadedProgram> p = load_program(writes_constant_program());
+  ASSERT_TRUE(p->program.ok());
+  MethodMemory mem(*p->program->method_meta("forward"), 1 << 16, 0, 1024);
+  LogCapture log;
+  EXPECT_EQ(p->program->load_method("forward", &mem.manager).error(), Error::InvalidProgram);
+}
+
 }  // namespace
 }  // namespace testing
 }  // namespace ember
