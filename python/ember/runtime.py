@@ -109,8 +109,7 @@ class Module:
             missing = [k for k in names if k not in kwargs]
             raise TypeError(f"method '{name}' is missing keyword input(s) {_names(missing)}")
         if not names and npos == node.num_leaves():
-            raise TypeError(f"method '{name}' takes {npos} input{'s' * (npos != 1)}, "
-                            f"got {len(args)}")
+            raise TypeError(f"method '{name}' takes {npos} positional inputs, got {len(args)}")
         given = f"{len(args)} positional" + (f" and {_names(kwargs)} by keyword" if kwargs else "")
         takes = f"{npos} positional" + (f" and {_names(names)} by keyword" if names else "")
         raise TypeError(f"method '{name}' takes {takes}, or all {node.num_leaves()} inputs "

@@ -153,7 +153,7 @@ def test_nested_and_keyword_inputs_flat():
 def test_positional_input_count_is_checked():
     m = ember.runtime.load(ember.to_edge(torch.export.export(
         MLP().eval(), (torch.randn(2, 32),))).to_executorch().buffer)
-    with pytest.raises(TypeError, match=r"method 'forward' takes 1 input, got 2"):
+    with pytest.raises(TypeError, match=r"method 'forward' takes 1 positional inputs, got 2"):
         m.forward(torch.randn(2, 32), torch.randn(2, 32))
     with pytest.raises(TypeError, match=r"unexpected keyword input\(s\) 'x' "
                                         r"\(its keyword inputs: none\)"):
