@@ -14,9 +14,12 @@ class EdgeCompileConfig:
     fold_constants: evaluate at compile time every operator whose inputs are
     all constants (weights, buffers that are never mutated, values computed
     from nothing such as an arange or a causal mask), as long as its result
-    is not much larger than its inputs: a linear layer's weight is stored
-    transposed instead of being transposed on every call, and a mask built
-    from shapes alone becomes one constant.
+    is no larger in bytes than the constants it is computed from (at most
+    256 KiB when it is computed from sizes alone): a linear layer's weight is
+    stored transposed instead of being transposed on every call, and a mask
+    built from shapes alone becomes one constant. A dequantize is never
+    folded, nor is an int8 -> float conversion of a weight (4x the bytes): a
+    quantized weight is never stored as float.
     """
 
     _check_ir_validity: bool = True
