@@ -99,6 +99,6 @@ def test_app_builds_ember_as_a_subdirectory():
     cache = _cache(app_build)
     assert "EMBER_BUILD_COMPILER:BOOL=OFF" in cache and "MLIR_DIR" not in cache
     assert "EMBER_BUILD_TESTS:BOOL=OFF" in cache
-    assert re.search(r"^CMAKE_BUILD_TYPE:STRING=$", cache, re.M), "Ember changed the app's build type"
+    assert re.search(r"^CMAKE_BUILD_TYPE:STRING=$", cache, re.M), "Ember set the app's build type"
     _run(CMAKE, "--build", app_build, "-j2")
     _check_app(app_build / "embed_app")
