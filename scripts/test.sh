@@ -39,7 +39,7 @@ echo "$out" | tail -n 12
 count_ctest "$out" $rc
 
 # pytest last: its summary is the closing line CI reads, with ours after it.
-out=$("$VENV/bin/python" -m pytest -q -p no:cacheprovider -n "$(nproc)" tests/python tests/models 2>&1); rc=$?
+out=$("$VENV/bin/python" -m pytest -q -p no:cacheprovider -n "$(nproc)" tests/python tests/models tests/embed 2>&1); rc=$?
 echo "$out" | tail -n 30
 p=$(echo "$out" | tail -1 | sed -n 's/.* \([0-9]*\) passed.*/\1/p; s/^\([0-9]*\) passed.*/\1/p' | head -1)
 f=$(echo "$out" | tail -1 | sed -n 's/.* \([0-9]*\) failed.*/\1/p; s/^\([0-9]*\) failed.*/\1/p' | head -1)

@@ -12,7 +12,9 @@ arrays otherwise, nested as the exported method returned them.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import sysconfig
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +26,10 @@ __all__ = ["load", "Module", "runner_path"]
 
 
 def runner_path() -> Path:
-    """The installed `ember_run` command-line runner."""
-    return Path(__file__).parent / "bin" / "ember_run"
+    """The installed `ember_run` command-line runner: pip puts it with the
+    package's scripts, beside the `ember` command (`.venv/bin`); else PATH's."""
+    path = Path(sysconfig.get_path("scripts")) / "ember_run"
+    return path if path.is_file() else Path(shutil.which("ember_run") or path)
 
 
 def _to_numpy(x: Any) -> tuple[Any, bool]:
