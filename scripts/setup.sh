@@ -10,6 +10,9 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 VENV=$ROOT/.venv
 STAMP_DIR=$ROOT/build/stamps
+# ccache keys on paths relative to the checkout, so a fresh clone elsewhere
+# (CI's) reuses what an earlier build compiled.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$ROOT}
 mkdir -p "$STAMP_DIR"
 
 log() { printf '[setup] %s\n' "$*"; }

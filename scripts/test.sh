@@ -5,6 +5,7 @@
 # "N passed, N failed" over all suites; exits non-zero if any test failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD}  # as scripts/setup.sh: a clone anywhere hits the cache
 BUILD=build/py
 VENV=.venv
 export PATH="$PWD/$VENV/bin:/usr/lib/llvm-19/bin:$PATH"
