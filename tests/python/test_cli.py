@@ -175,8 +175,9 @@ def test_version_is_the_installed_package_version():
     out = _ember("--version")
     assert (out.returncode, out.stdout, out.stderr) == (0, f"ember {version}\n", "")
     assert ember.__version__ == version
-    pyproject = (Path(__file__).resolve().parents[2] / "pyproject.toml").read_text()
-    assert re.search(r'^version = "([^"]+)"$', pyproject, re.M)[1] == version
+    # One source of truth: project(ember VERSION ...), which pyproject.toml reads.
+    cmake = (Path(__file__).resolve().parents[2] / "CMakeLists.txt").read_text()
+    assert re.search(r"^project\(ember VERSION ([0-9.]+)", cmake, re.M)[1] == version
 
 
 # ---- Files written by ExecuTorch, checked against ExecuTorch's own reading ----
