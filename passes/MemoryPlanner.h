@@ -97,8 +97,8 @@ MemoryPlan refinePlan(llvm::ArrayRef<PlanBuffer> buffers, const MemoryPlan &star
 /// The search budget of refinePlan's step 2 (fixed, so plans are
 /// reproducible on any machine).
 inline constexpr int kRefineRounds = 64;
-inline constexpr int kRefineStall = 12;
-inline constexpr int64_t kRefineWork = int64_t{1} << 28;
+inline constexpr int kRefineStall = 8;
+inline constexpr int64_t kRefineWork = int64_t{1} << 26;
 
 /// What no plan can beat, per memory id: the largest total of bytes alive at
 /// any one position.
