@@ -40,7 +40,8 @@ MODELS = ROOT / "tests" / "models"
 OUT_JSON = ROOT / "build" / "bench" / "memory_plan.json"
 CAMPAIGN_JSON = ROOT / "build" / "bench" / "memory_plan_campaign.json"
 SECTION = "## Memory planning"
-ALGORITHMS = ["greedy", "greedy_by_size", "greedy_by_size_first_fit", "greedy_by_breadth", "refined"]
+ALGORITHMS = ["greedy", "greedy_by_size", "greedy_by_size_first_fit", "greedy_by_breadth",
+              "refined"]
 # The vision zoo's variants: (full size?, padding style, input size).
 VARIANTS = ([(False, padding, size) for padding in ("torch", "same", "explicit")
              for size in (64, 96, 128, 160)]
@@ -261,9 +262,9 @@ def zoo_lines(rows: list[dict], full: bool) -> list[str]:
 
 def campaign_lines(data: dict) -> list[str]:
     rows, seeds = data["rows"], data["seeds"]
-    groups = [("random CNNs", [r for r in rows if r["case"][0] == "random" and r["case"][1] % 2 == 0]),
-              ("random transformers",
-               [r for r in rows if r["case"][0] == "random" and r["case"][1] % 2 == 1]),
+    randoms = [r for r in rows if r["case"][0] == "random"]
+    groups = [("random CNNs", [r for r in randoms if r["case"][1] % 2 == 0]),
+              ("random transformers", [r for r in randoms if r["case"][1] % 2 == 1]),
               ("zoo, test size", [r for r in rows if r["case"][0] == "zoo"]),
               ("vision zoo variants", [r for r in rows if r["case"][0] == "variant"]),
               ("all", rows)]

@@ -332,13 +332,10 @@ int64_t MemoryPlan::totalSize() const {
 MemoryPlan planBuffers(PlanAlgorithm algorithm, llvm::ArrayRef<PlanBuffer> buffers,
                        int64_t alignment) {
   if (algorithm == PlanAlgorithm::Refined) {
-    std::optional<MemoryPlan> best;
-    for (PlanAlgorithm a : allAlgorithms().drop_back()) {
-      MemoryPlan plan = planBuffers(a, buffers, alignment);
-      if (!best || plan.totalSize() < best->totalSize())
-        best = std::move(plan);
-    }
-    return refinePlan(buffers, *best, alignment);
+    std::vector<MemoryPlan> starts;
+    for (PlanAlgorithm a : allAlgorithms().drop_back())
+      starts.push_back(planBuffers(a, buffers, alignment));
+    return refinePlan(buffers, starts, alignment);
   }
   MemoryPlan plan;
   plan.algorithm = algorithm;
@@ -369,13 +366,24 @@ MemoryPlan planBuffers(PlanAlgorithm algorithm, llvm::ArrayRef<PlanBuffer> buffe
   return plan;
 }
 
-MemoryPlan refinePlan(llvm::ArrayRef<PlanBuffer> buffers, const MemoryPlan &start,
+MemoryPlan refinePlan(llvm::ArrayRef<PlanBuffer> buffers, llvm::ArrayRef<MemoryPlan> starts,
                       int64_t alignment) {
-  MemoryPlan plan = start;
+  MemoryPlan plan;
   plan.algorithm = PlanAlgorithm::Refined;
-  for (uint32_t id = 1; id <= plan.arenaSizes.size(); ++id)
+  plan.offsets.assign(buffers.size(), 0);
+  plan.arenaSizes.assign(numArenas(buffers), 0);
+  for (uint32_t id = 1; id <= plan.arenaSizes.size(); ++id) {
+    // The smallest start plan of this arena (arenas are independent).
+    const MemoryPlan *start = &starts.front();
+    for (const MemoryPlan &p : starts)
+      if (p.arenaSizes[id - 1] < start->arenaSizes[id - 1])
+        start = &p;
+    for (size_t i = 0; i < buffers.size(); ++i)
+      if (buffers[i].memoryId == id)
+        plan.offsets[i] = start->offsets[i];
     plan.arenaSizes[id - 1] =
-        refineArena(buffers, id, alignment, plan.arenaSizes[id - 1], plan.offsets);
+        refineArena(buffers, id, alignment, start->arenaSizes[id - 1], plan.offsets);
+  }
   return plan;
 }
 

@@ -75,10 +75,11 @@ struct MemoryPlan {
 MemoryPlan planBuffers(PlanAlgorithm algorithm, llvm::ArrayRef<PlanBuffer> buffers,
                        int64_t alignment);
 
-/// `start` (a valid plan of `buffers`) improved, per arena, by a search over
-/// placement orders; never larger than `start`, with Refined as algorithm.
+/// The best of `starts` (valid plans of `buffers`) in each arena, improved
+/// by a search over placement orders; no arena larger than in any of
+/// `starts`, with Refined as algorithm.
 ///   1. Placing the tensors at the lowest offset that fits, in the order of
-///      their offsets in `start`, gives a plan no larger than `start` (each
+///      their offsets in the start plan, gives a plan no larger (each
 ///      tensor's old offset stays free for it). Every plan can be reached
 ///      this way from some order, so the search is over orders.
 ///   2. Squeaky wheel: the tensors that end above the lower bound move to the
@@ -91,7 +92,7 @@ MemoryPlan planBuffers(PlanAlgorithm algorithm, llvm::ArrayRef<PlanBuffer> buffe
 ///      or when the rounds have made kRefineWork pair comparisons.
 ///   3. An arena of at most kExactLimit tensors tries every order instead
 ///      (branch and bound on the arena size): the optimal plan.
-MemoryPlan refinePlan(llvm::ArrayRef<PlanBuffer> buffers, const MemoryPlan &start,
+MemoryPlan refinePlan(llvm::ArrayRef<PlanBuffer> buffers, llvm::ArrayRef<MemoryPlan> starts,
                       int64_t alignment);
 
 /// The search budget of refinePlan's step 2 (fixed, so plans are

@@ -152,18 +152,22 @@ void PlanMemoryPass::runOnOperation() {
   collect(func);
 
   // Every algorithm asked for; the smallest plan wins (the first on ties).
-  // With all of them, refined starts from the best of the others instead of
-  // planning them again.
+  // With all of them, refined starts from the others' plans (the best one
+  // of each arena) instead of planning them again.
   OpBuilder b(func.getContext());
   SmallVector<NamedAttribute> candidates;
-  std::optional<MemoryPlan> best;
+  std::vector<MemoryPlan> plans;
   for (PlanAlgorithm a : algorithms) {
-    MemoryPlan plan = a == PlanAlgorithm::Refined && best ? refinePlan(buffers, *best, alignment)
-                                                          : planBuffers(a, buffers, alignment);
+    MemoryPlan plan = a == PlanAlgorithm::Refined && !plans.empty()
+                          ? refinePlan(buffers, plans, alignment)
+                          : planBuffers(a, buffers, alignment);
     candidates.push_back(b.getNamedAttr(algorithmName(a), b.getI64IntegerAttr(plan.totalSize())));
+    plans.push_back(std::move(plan));
+  }
+  std::optional<MemoryPlan> best;
+  for (MemoryPlan &plan : plans)
     if (!best || plan.totalSize() < best->totalSize())
       best = std::move(plan);
-  }
   if (std::optional<std::string> error = checkPlan(buffers, *best, alignment)) {
     func.emitError("internal error: the ") << algorithmName(best->algorithm)
                                            << " memory plan is wrong: " << *error;

@@ -18,7 +18,8 @@ import ember
 from ember import _C
 from ember.config import ExecutorchBackendConfig
 
-ALGORITHMS = ["greedy", "greedy_by_size", "greedy_by_size_first_fit", "greedy_by_breadth", "refined"]
+ALGORITHMS = ["greedy", "greedy_by_size", "greedy_by_size_first_fit", "greedy_by_breadth",
+              "refined"]
 
 
 def random_buffers(rng: random.Random, n: int, positions: int, arenas: int = 1) -> list[tuple]:
@@ -52,7 +53,8 @@ def test_refined_is_valid_and_never_worse_than_any_heuristic(seed):
     rng = random.Random(seed)
     n = rng.randrange(2, 160)
     sizes = [rng.choice([256, 1024, 4096, 4160, 16384, rng.randrange(1, 20000)]) for _ in range(6)]
-    buffers = [(rng.choice(sizes), i, min(n, i + rng.choice([1, 1, 1, 2, 3, rng.randrange(1, n + 1)])),
+    spans = [1, 1, 1, 2, 3, n]
+    buffers = [(rng.choice(sizes), i, min(n, i + rng.randrange(1, rng.choice(spans) + 1)),
                 1 + (rng.random() < 0.1)) for i in range(n)]
     bound = _C.memory_lower_bound(buffers)
     plans = {a: _C.plan_memory(a, buffers, 16) for a in ALGORITHMS}
@@ -60,7 +62,8 @@ def test_refined_is_valid_and_never_worse_than_any_heuristic(seed):
         assert _C.check_memory_plan(buffers, offsets, arenas, 16) is None, algorithm
     refined = plans["refined"][1]
     for algorithm, (_, arenas) in plans.items():
-        assert all(r <= a for r, a in zip(refined, arenas, strict=True)), (algorithm, arenas, refined)
+        assert all(r <= a for r, a in zip(refined, arenas, strict=True)), \
+            (algorithm, arenas, refined)
     assert all(r >= b for r, b in zip(refined, bound, strict=True))
 
 
@@ -70,7 +73,7 @@ def _optimum(buffers: list[tuple], alignment: int) -> int:
     slot = [(s + alignment - 1) // alignment * alignment for s, *_ in buffers]
     n, best = len(buffers), None
     for choice in itertools.product(range(n + 1), repeat=n):  # n: at 0, j: on top of j
-        offsets, ok = [None] * n, True
+        offsets: list = [None] * n
         for _ in range(n):  # resolve the "on top of" chains
             for i, c in enumerate(choice):
                 if offsets[i] is None and (c == n or offsets[c] is not None):
@@ -80,8 +83,7 @@ def _optimum(buffers: list[tuple], alignment: int) -> int:
         top = max(o + sl for o, sl in zip(offsets, slot, strict=True))
         if best is not None and top >= best:
             continue
-        ok = _C.check_memory_plan(buffers, offsets, [top], alignment) is None
-        if ok:
+        if _C.check_memory_plan(buffers, offsets, [top], alignment) is None:
             best = top
     return best
 
