@@ -298,6 +298,18 @@ def campaign_lines(data: dict) -> list[str]:
             f"{s['at_bound']} | {s['et_mean_bound']:.3f} | {s['et_worst_bound']:.3f} | "
             f"{s['mean_et']:.3f} | {s['worst_et']:.3f} | {s['losses']} | {s['wins']} | "
             f"{s['refined']} |")
+    ok = [r for r in rows if "error" not in r and r["bound"] and r["executorch"]]
+    heuristics = [a for a in ALGORITHMS if a != "refined"]
+    for title, pick in (("the heuristics alone (no refined search)",
+                         lambda c: min(c[a] for a in heuristics)),
+                        ("Ember's re-implementation of ExecuTorch's greedy alone",
+                         lambda c: c["greedy"])):
+        over_bound = [pick(r["candidates"]) / r["bound"] for r in ok]
+        over_et = [pick(r["candidates"]) / r["executorch"] for r in ok]
+        if ok:
+            lines += ["", f"With {title}: Ember / bound mean {sum(over_bound) / len(ok):.4f}, "
+                      f"worst {max(over_bound):.3f}; larger than ExecuTorch's real plan on "
+                      f"{sum(x > 1 for x in over_et)} programs (worst {max(over_et):.3f})."]
     if not data.get("complete", True):
         lines += ["", f"Incomplete run: {len(rows)} programs recorded."]
     worst = sorted((r for r in rows if "error" not in r and r["bound"]),
