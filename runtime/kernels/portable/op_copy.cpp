@@ -20,6 +20,9 @@ template <typename Out, typename In>
 Out convert(In x) {
   if constexpr (std::is_same<Out, bool>::value) {
     return x != In(0);
+  } else if constexpr (is_floating_v<In> && !std::is_floating_point<In>::value &&
+                       std::is_integral<Out>::value) {
+    return convert<Out, float>(static_cast<float>(x));  // Half, BFloat16: as the float they hold
   } else if constexpr (std::is_floating_point<In>::value && std::is_integral<Out>::value) {
     using Lim = std::numeric_limits<Out>;
     if (x >= static_cast<In>(Lim::min()) && x < static_cast<In>(Lim::max())) {
