@@ -1,8 +1,9 @@
 // Strictness fuzzing: real .pte files (ExecuTorch 1.4.1's and Ember's, with
 // and without delegates, blobs inline, in segments and in named data) mutated and truncated in many ways, each variant
-// loaded, its methods loaded and executed. Nothing may crash (run under
-// ASan/UBSan by scripts/sanitize.sh), and every rejection must come back as
-// an error code with at least one error log line saying what is wrong.
+// loaded, its methods loaded and executed (test_fuzz_harness.h). Nothing may
+// crash (run under ASan/UBSan by scripts/sanitize.sh), every rejection must
+// come back as an error code with at least one error log line saying what is
+// wrong, and no variant may write into the program image.
 //
 // Mutations per file (deterministic):
 //   1. single bit flips, 2. a few random bytes, 3. byte runs (zeros, 0xFF,
@@ -21,8 +22,10 @@
 #include "runtime/core/data_loader.h"
 #include "runtime/executor/method.h"
 #include "runtime/executor/program.h"
+#include "runtime/fuzz/pte_mutator.h"
 #include "runtime/kernel/kernel.h"
 #include "serializer/schema/program_generated.h"
+#include "tests/runtime/test_fuzz_harness.h"
 #include "tests/runtime/test_programs.h"
 #include "tests/runtime/test_util.h"
 
@@ -231,16 +234,7 @@ struct Mutation {
   }
 };
 
-struct Rng {
-  uint64_t s;
-  uint64_t next() {  // splitmix64
-    uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  size_t below(size_t n) { return n == 0 ? 0 : static_cast<size_t>(next() % n); }
-};
+using fuzz::Rng;
 
 uint64_t read_le(const std::vector<uint8_t>& b, size_t at, int width) {
   uint64_t v = 0;
@@ -330,120 +324,7 @@ std::vector<uint8_t> apply(const std::vector<uint8_t>& file, const Mutation& m) 
   return b;
 }
 
-// ---- 3. Running a variant ---------------------------------------------------
-
-int g_error_lines = 0;
-void count_errors(platform::LogLevel level, const char*) {
-  if (level >= platform::LogLevel::Error) ++g_error_lines;
-}
-
-struct Stats {
-  size_t variants = 0, load_rejected = 0, method_rejected = 0, executed = 0, execute_rejected = 0;
-  size_t by_error[16] = {};
-  std::vector<std::string> violations;
-
-  /// A rejection: counted by code; a violation if nothing was logged.
-  void rejected(const char* stage, Error e, const std::string& variant) {
-    by_error[static_cast<uint32_t>(e) & 15]++;
-    if (e == Error::Ok || g_error_lines == 0) {
-      violations.push_back(variant + ": " + stage + " failed with " + error_name(e) +
-                           " and logged " + std::to_string(g_error_lines) + " error lines");
-    }
-  }
-};
-
-constexpr size_t kMaxPlanned = size_t{1} << 20;  // the seeds need at most 16 KiB per buffer
-constexpr size_t kMaxArena = size_t{16} << 20;
-constexpr size_t kMaxBound = size_t{16} << 20;
-
-/// Load, load every method, bind and execute. Memory for the file is an
-/// exact-size heap block, so ASan sees any read past its end.
-void run_variant(const std::vector<uint8_t>& bytes, const std::string& variant, Stats* stats,
-                 std::vector<uint8_t>& temp) {
-  ++stats->variants;
-  uint8_t* file = static_cast<uint8_t*>(std::malloc(bytes.empty() ? 1 : bytes.size()));
-  ASSERT_NE(file, nullptr);
-  if (!bytes.empty()) std::memcpy(file, bytes.data(), bytes.size());
-  BufferDataLoader loader(file, bytes.size());
-  g_error_lines = 0;
-  {
-    Result<Program> program = Program::load(&loader);
-    if (!program.ok()) {
-      ++stats->load_rejected;
-      stats->rejected("Program::load", program.error(), variant);
-    }
-    for (size_t i = 0; program.ok() && i < program->num_methods(); ++i) {
-      const char* name = *program->get_method_name(i);
-      Result<MethodMeta> meta = program->method_meta(name);
-      ASSERT_TRUE(meta.ok());
-      // Caller memory: capped, zero-filled.
-      const size_t bound = meta->method_memory_bound();
-      std::vector<uint8_t> arena(bound < kMaxArena ? bound : kMaxArena);
-      std::vector<std::vector<uint8_t>> planned;
-      std::vector<Span<uint8_t>> spans;
-      for (size_t k = 0; k < meta->num_planned_buffers(); ++k) {
-        Result<int64_t> size = meta->planned_buffer_size(k);
-        planned.emplace_back(size.ok() && *size <= static_cast<int64_t>(kMaxPlanned)
-                                 ? static_cast<size_t>(*size) : 0);
-      }
-      for (auto& p : planned) spans.emplace_back(p.data(), p.size());
-      MemoryAllocator method_alloc(arena.data(), arena.size());
-      MemoryAllocator temp_alloc(temp.data(), temp.size());
-      MemoryManager memory{&method_alloc, {spans.data(), spans.size()}, &temp_alloc};
-      g_error_lines = 0;
-      Result<Method> method = program->load_method(name, &memory);
-      if (!method.ok()) {
-        ++stats->method_rejected;
-        stats->rejected("load_method", method.error(), variant);
-        continue;
-      }
-      method->set_step_limit(100000);
-      // Unplanned inputs and outputs get zeroed caller buffers.
-      std::vector<std::vector<uint64_t>> bound_memory;
-      for (size_t k = 0; k < method->num_inputs(); ++k) {
-        const EValue* v = method->get_input(k);
-        if (!v->is_tensor() || v->to_tensor().data() != nullptr) continue;
-        const Tensor& t = v->to_tensor();
-        if (t.capacity_bytes() > kMaxBound) continue;
-        bound_memory.emplace_back(t.capacity_bytes() / 8 + 1);
-        method->set_input(k, bound_memory.back().data(), t.nbytes());
-      }
-      for (size_t k = 0; k < method->num_outputs(); ++k) {
-        const EValue* v = method->get_output(k);
-        if (!v->is_tensor() || v->to_tensor().data() != nullptr) continue;
-        const Tensor& t = v->to_tensor();
-        if (t.capacity_bytes() > kMaxBound) continue;
-        bound_memory.emplace_back(t.capacity_bytes() / 8 + 1);
-        method->set_output_data_ptr(k, bound_memory.back().data(), t.capacity_bytes());
-      }
-      g_error_lines = 0;
-      const Error e = method->execute();
-      if (e == Error::Ok) {
-        ++stats->executed;
-      } else {
-        ++stats->execute_rejected;
-        stats->rejected("execute", e, variant);
-      }
-    }
-  }
-  std::free(file);
-}
-
 // ---- 4. The tests -----------------------------------------------------------
-
-/// FNV-1a of the seed's name: each file gets its own, stable random stream.
-uint64_t name_seed(const char* name) {
-  uint64_t h = 1469598103934665603ull;
-  for (const char* p = name; *p != '\0'; ++p) h = (h ^ static_cast<uint8_t>(*p)) * 1099511628211ull;
-  return h;
-}
-
-const char* const kSeeds[] = {
-    "et_cnn.pte",         "et_two.pte",        "et_counter.pte",
-    "ember_emit.pte",     "ember_mlp.pte",     "ember_two.pte",
-    "ember_counter.pte",  "ember_delegate_inline.pte", "ember_delegate_segment.pte",
-    "ember_no_kernels.pte", "ember_partitioned.pte", "ember_named_data.pte",
-};
 
 class StrictnessFuzz : public ::testing::TestWithParam<const char*> {
  protected:
@@ -461,39 +342,30 @@ TEST_P(StrictnessFuzz, SeedRuns) {
   std::vector<uint8_t> temp(1 << 20);
   run_variant(file, "unmodified", &stats, temp);
   EXPECT_EQ(stats.executed, 1u) << (stats.violations.empty() ? "" : stats.violations[0]);
+  EXPECT_EQ(stats.program_writes, 0u) << stats.writes[0];
 }
 
 TEST_P(StrictnessFuzz, MutatedVariantsFailCleanly) {
   const std::vector<uint8_t> file = read_test_file(GetParam());
   ASSERT_FALSE(file.empty()) << GetParam();
   const std::vector<Mutation> mutations = make_mutations(file, name_seed(GetParam()));
-  platform::LogSink previous = platform::get_log_sink();
-  platform::set_log_level(platform::LogLevel::Fatal);  // thousands of expected errors
-  platform::set_log_sink(&count_errors);
   Stats stats;
   std::vector<uint8_t> temp(1 << 20);
-  for (const Mutation& m : mutations) {
-    run_variant(apply(file, m), std::string(GetParam()) + ": " + m.describe(), &stats, temp);
-  }
-  platform::set_log_sink(previous);
-  platform::set_log_level(platform::LogLevel::Error);
-  std::printf("%s: %zu variants: %zu rejected at load, %zu at load_method, %zu at execute, "
-              "%zu executed\n", GetParam(), stats.variants, stats.load_rejected,
-              stats.method_rejected, stats.execute_rejected, stats.executed);
-  std::printf("  by error:");
-  for (uint32_t e = 1; e < 16; ++e) {
-    if (stats.by_error[e] > 0) {
-      std::printf(" %s %zu", error_name(static_cast<Error>(e)), stats.by_error[e]);
+  {
+    QuietErrors quiet;
+    for (const Mutation& m : mutations) {
+      run_variant(apply(file, m), std::string(GetParam()) + ": " + m.describe(), &stats, temp);
     }
   }
-  std::printf("\n");
+  stats.print(GetParam());
   RecordProperty("variants", static_cast<int>(stats.variants));
   EXPECT_GE(stats.variants, 1000u);
   EXPECT_TRUE(stats.violations.empty()) << stats.violations.size() << " silent rejections, e.g. "
                                         << stats.violations[0];
+  EXPECT_EQ(stats.program_writes, 0u) << "e.g. " << stats.writes[0];
 }
 
-INSTANTIATE_TEST_SUITE_P(Seeds, StrictnessFuzz, ::testing::ValuesIn(kSeeds),
+INSTANTIATE_TEST_SUITE_P(Seeds, StrictnessFuzz, ::testing::ValuesIn(kFuzzSeeds, kFuzzSeeds + kNumFuzzSeeds),
                          [](const ::testing::TestParamInfo<const char*>& info) {
                            std::string name = info.param;
                            name = name.substr(0, name.find('.'));
@@ -511,11 +383,12 @@ TEST(StrictnessFuzzFindings, FailCleanly) {
     ASSERT_FALSE(file.empty()) << name;
     Stats stats;
     std::vector<uint8_t> temp(1 << 20);
-    platform::LogSink previous = platform::get_log_sink();
-    platform::set_log_sink(&count_errors);
-    run_variant(file, name, &stats, temp);
-    platform::set_log_sink(previous);
+    {
+      QuietErrors quiet;
+      run_variant(file, name, &stats, temp);
+    }
     EXPECT_TRUE(stats.violations.empty()) << stats.violations[0];
+    EXPECT_EQ(stats.program_writes, 0u) << stats.writes[0];
     EXPECT_EQ(stats.execute_rejected, 1u) << name << ": the kernel must refuse the call";
   }
 }
@@ -523,10 +396,10 @@ TEST(StrictnessFuzzFindings, FailCleanly) {
 // The brief's floor: at least 10,000 variants over all seeds.
 TEST(StrictnessFuzzTotal, AtLeastTenThousandVariants) {
   size_t total = 0;
-  for (const char* seed : kSeeds) {
-    total += make_mutations(read_test_file(seed), name_seed(seed)).size();
+  for (size_t i = 0; i < kNumFuzzSeeds; ++i) {
+    total += make_mutations(read_test_file(kFuzzSeeds[i]), name_seed(kFuzzSeeds[i])).size();
   }
-  std::printf("%zu variants over %zu seed files\n", total, sizeof(kSeeds) / sizeof(kSeeds[0]));
+  std::printf("%zu variants over %zu seed files\n", total, kNumFuzzSeeds);
   EXPECT_GE(total, 10000u);
 }
 
