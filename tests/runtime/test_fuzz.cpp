@@ -362,7 +362,9 @@ TEST_P(StrictnessFuzz, MutatedVariantsFailCleanly) {
   EXPECT_GE(stats.variants, 1000u);
   EXPECT_TRUE(stats.violations.empty()) << stats.violations.size() << " silent rejections, e.g. "
                                         << stats.violations[0];
-  EXPECT_EQ(stats.program_writes, 0u) << "e.g. " << stats.writes[0];
+  std::string writes;
+  for (const std::string& w : stats.writes) writes += "\n  " + w;
+  EXPECT_EQ(stats.program_writes, 0u) << "variants wrote into the program image:" << writes;
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, StrictnessFuzz, ::testing::ValuesIn(kFuzzSeeds, kFuzzSeeds + kNumFuzzSeeds),
