@@ -116,7 +116,10 @@ void map_plan(const uint8_t* base, const fb::ExecutionPlan* plan, uint32_t pi, P
       } else if (const fb::OptionalTensorList* ol = ev->val_as_OptionalTensorList()) {
         add_items(base, ol->items(), SiteKind::OptionalTensorListItem, pi, i, &out->sites);
       } else if (const fb::IntList* il = ev->val_as_IntList()) {
-        add_items(base, il->items(), SiteKind::IntListItem, pi, i, &out->sites);
+        // The verifier aligns vectors to 4 only: read int64 items only when aligned.
+        if (il->items() != nullptr && reinterpret_cast<uintptr_t>(il->items()->Data()) % 8 == 0) {
+          add_items(base, il->items(), SiteKind::IntListItem, pi, i, &out->sites);
+        }
       }
     }
   }
