@@ -43,6 +43,17 @@ class Module:
         self._specs: dict[str, tuple[Any, Any]] = {}
 
     @property
+    def step_limit(self) -> int:
+        """Most instructions one run may execute (0: no limit)."""
+        return self._native.step_limit
+
+    @step_limit.setter
+    def step_limit(self, max_steps: int) -> None:
+        if max_steps < 0:
+            raise ValueError("step_limit must be >= 0 (0: no limit)")
+        self._native.step_limit = max_steps
+
+    @property
     def method_names(self) -> list[str]:
         return self._native.method_names()
 
@@ -98,8 +109,13 @@ class Module:
         return self._specs[name]
 
 
-def load(source: str | os.PathLike | bytes, poison_dead_memory: bool | None = None) -> Module:
+def load(source: str | os.PathLike | bytes, poison_dead_memory: bool | None = None,
+         step_limit: int | None = None) -> Module:
     """Load a .pte from a path (memory-mapped) or from bytes (copied).
+
+    step_limit: most instructions one run of a method may execute before it
+    fails with InvalidState (a control-flow loop that never ends); 0 means no
+    limit. Default: 100,000,000. Also settable later as `Module.step_limit`.
 
     poison_dead_memory: a debug mode that checks the memory plan while it
     runs: after each instruction the planned bytes of every tensor it used
@@ -109,5 +125,9 @@ def load(source: str | os.PathLike | bytes, poison_dead_memory: bool | None = No
     if poison_dead_memory is None:
         poison_dead_memory = os.environ.get("EMBER_POISON_DEAD_MEMORY", "0") == "1"
     if isinstance(source, (bytes, bytearray, memoryview)):
-        return Module(_C.RuntimeModule.from_bytes(bytes(source), poison_dead_memory))
-    return Module(_C.RuntimeModule.load(os.fspath(source), poison_dead_memory))
+        module = Module(_C.RuntimeModule.from_bytes(bytes(source), poison_dead_memory))
+    else:
+        module = Module(_C.RuntimeModule.load(os.fspath(source), poison_dead_memory))
+    if step_limit is not None:
+        module.step_limit = step_limit
+    return module

@@ -233,6 +233,9 @@ class PyModule {
 
   void load_method(const std::string& name) { check(m_->load_method(name)); }
 
+  void set_step_limit(uint64_t max_steps) { m_->set_step_limit(max_steps); }
+  uint64_t step_limit() const { return m_->step_limit(); }
+
   /// Run `name` on arrays; returns copies of the outputs as numpy arrays.
   py::list execute(const std::string& name, const py::list& args) {
     ember::MethodInfo info;
@@ -258,10 +261,20 @@ class PyModule {
                              " has no numpy equivalent");
       py::array arr = py::array::ensure(args[i]);
       if (!arr) throw py::type_error("input " + std::to_string(i) + " is not an array");
-      if (!arr.dtype().is(dtype))
-        throw py::type_error("input " + std::to_string(i) + " has dtype " +
-                             py::str(arr.dtype()).cast<std::string>() + ", the method expects " +
-                             ember::scalar_type_name(want.dtype));
+      // Compared by value: a dtype from pickle, multiprocessing or
+      // np.frombuffer is an equal object, not numpy's canonical one. The
+      // other byte order of the same type is converted.
+      const py::dtype want_dtype = py::dtype::from_args(dtype);
+      if (!arr.dtype().equal(want_dtype)) {
+        const bool same_type = arr.dtype().kind() == want_dtype.kind() &&
+                               arr.dtype().itemsize() == want_dtype.itemsize();
+        if (!same_type)
+          throw py::type_error("input " + std::to_string(i) + " has dtype " +
+                               py::str(arr.dtype()).cast<std::string>() +
+                               ", the method expects " + ember::scalar_type_name(want.dtype));
+        arr = py::array::ensure(arr.attr("astype")(want_dtype));
+      }
+      // Any strides (a transposed view, a slice): read as a C-contiguous copy.
       arr = py::array::ensure(arr, py::array::c_style);
       arrays.push_back(arr);
       ember::TensorView view;
@@ -294,6 +307,10 @@ class PyModule {
         case ember::Tag::Int: result.append(v.int_value); break;
         case ember::Tag::Double: result.append(v.double_value); break;
         case ember::Tag::Bool: result.append(v.bool_value); break;
+        case ember::Tag::String: result.append(py::str(v.string_value)); break;
+        case ember::Tag::IntList: result.append(py::cast(v.int_list)); break;
+        case ember::Tag::DoubleList: result.append(py::cast(v.double_list)); break;
+        case ember::Tag::BoolList: result.append(py::cast(v.bool_list)); break;
         default: result.append(py::none());
       }
     }
@@ -319,6 +336,8 @@ void bind_runtime(py::module_& m) {
            "Header, segments, constants, named data and every method's operators (with "
            "call counts), delegates and memory, as a dict (what `ember inspect` prints).")
       .def("load_method", &PyModule::load_method, py::arg("name"))
+      .def_property("step_limit", &PyModule::step_limit, &PyModule::set_step_limit,
+                    "Most instructions one run may execute before it fails (0: no limit).")
       .def("execute", &PyModule::execute, py::arg("name"), py::arg("inputs"));
   m.def("registered_kernels", [] {
     ember::register_portable_kernels();

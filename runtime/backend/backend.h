@@ -104,6 +104,15 @@ class BackendInterface {
   virtual Error execute(BackendExecutionContext& context, DelegateHandle* handle,
                         Span<EValue*> args) const = 0;
 
+  /// How many of a DelegateCall's arguments are outputs (the last ones), as
+  /// init() learned from the blob. Method::load uses it to check that every
+  /// output is writable memory and every input may be read-only (a weight).
+  /// A backend that does not override it has every tensor argument of its
+  /// calls checked as an output, so none may be a constant or a caller's input.
+  virtual Result<size_t> num_outputs(DelegateHandle* handle) const {
+    (void)handle;
+    return Error::NotSupported;
+  }
   /// Release what init() acquired. Called once per successful init(), when
   /// the Method is destroyed (or when its load fails after the init).
   virtual void destroy(DelegateHandle* handle) const = 0;

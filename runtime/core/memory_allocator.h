@@ -34,6 +34,8 @@ class MemoryAllocator {
   uint8_t* base() const { return base_; }
   size_t capacity() const { return size_; }
   size_t used() const { return used_; }
+  /// Bytes of the last request that did not fit (0 if none), for errors.
+  size_t last_failed_bytes() const { return last_failed_; }
 
   static constexpr size_t kDefaultAlignment = 16;
 
@@ -41,6 +43,7 @@ class MemoryAllocator {
   uint8_t* base_ = nullptr;
   size_t size_ = 0;
   size_t used_ = 0;
+  size_t last_failed_ = 0;
 };
 
 }  // namespace ember

@@ -9,6 +9,7 @@
 #include "runtime/executor/delegate.h"
 #include "runtime/executor/program.h"
 #include "runtime/executor/value_table.h"
+#include "runtime/executor/write_check.h"
 #include "serializer/schema/program_generated.h"
 
 namespace fb = executorch_flatbuffer;
@@ -142,6 +143,21 @@ Result<Method> Method::load(const Program* program, const fb::ExecutionPlan* pla
   m.program_ = program;
   m.plan_ = plan;
   m.temp_allocator_ = memory->temp_allocator;
+  const Error err = m.load_parts(memory);
+  if (err == Error::MemoryAllocationFailed) {
+    const MemoryAllocator& a = *memory->method_allocator;
+    EMBER_LOG(Error, "the method allocator could not give %zu bytes: %zu of its %zu bytes are used "
+              "(MethodMeta::method_memory_bound() is what a method needs)",
+              a.last_failed_bytes(), a.used(), a.capacity());
+  }
+  if (err != Error::Ok) return err;
+  return m;
+}
+
+Error Method::load_parts(MemoryManager* memory) {
+  Method& m = *this;
+  const fb::ExecutionPlan* plan = plan_;
+  const Program* program = program_;
   MemoryAllocator* alloc = memory->method_allocator;
 
   // 1. Values, inputs, outputs.
@@ -173,8 +189,13 @@ Result<Method> Method::load(const Program* program, const fb::ExecutionPlan* pla
   // kernel resolved once. On failure `m` destroys the delegates it holds.
   EMBER_TRY(m.init_delegates(alloc));
   EMBER_TRY(m.resolve_instructions(alloc));
+  // 5. No instruction, delegate or input can write into read-only memory.
+  const WriteCheckInput writes{plan,        m.values_,  m.num_values_, m.inputs_, m.num_inputs_,
+                               m.outputs_,  m.num_outputs_, m.steps_, m.num_steps_,
+                               m.delegates_};
+  EMBER_TRY(check_write_targets(writes, alloc));
   if (memory->poison_dead_memory) EMBER_TRY(m.plan_poison(alloc));
-  return m;
+  return Error::Ok;
 }
 
 Error Method::plan_poison(MemoryAllocator* alloc) {
@@ -318,6 +339,7 @@ Error Method::resolve_instructions(MemoryAllocator* alloc) {
         // More tensors than a key can hold: only a catch-all kernel can match.
         const Span<const ScalarType> key(dtypes, num_tensors <= KernelKey::kMaxTensors ? num_tensors : 0);
         s.fn = find_kernel(name, key);
+        s.writes = find_operator_writes(name);
         if (s.fn == nullptr) {
           if (has_kernel(name)) {
             char list[128] = "";
@@ -538,7 +560,9 @@ Error Method::execute() {
     const Step& s = steps_[pc];
     EMBER_CHECK(step_limit_ == 0 || ++steps_run <= step_limit_, Error::InvalidState,
                 "step limit of %llu instructions reached at instruction %zu (a loop that does "
-                "not end?)", static_cast<unsigned long long>(step_limit_), pc);
+                "not end?); raise it with Method::set_step_limit, ember.runtime.load(..., "
+                "step_limit=N) or ember run --max-steps N (0: no limit)",
+                static_cast<unsigned long long>(step_limit_), pc);
     switch (s.kind) {
       case Step::Kernel: {
         KernelContext ctx(temp, temp_size);  // fresh scratch memory per call

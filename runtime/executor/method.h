@@ -77,10 +77,15 @@ class Method {
   /// memory bound, or if the step limit is reached. Allocates nothing.
   Error execute();
 
-  /// Stop execute() with InvalidState after `max_steps` instructions (0, the
-  /// default: no limit). A JumpFalse loop whose condition never changes runs
-  /// forever; tools that run untrusted programs (the fuzzers) set a limit.
+  /// The default step limit: far more instructions than any straight-line
+  /// program runs, reached by a loop that never ends within about a second.
+  static constexpr uint64_t kDefaultStepLimit = 100000000;
+
+  /// Stop execute() with InvalidState after `max_steps` instructions (0: no
+  /// limit; default kDefaultStepLimit), so that a JumpFalse loop whose
+  /// condition never changes ends with an error naming the limit.
   void set_step_limit(uint64_t max_steps) { step_limit_ = max_steps; }
+  uint64_t step_limit() const { return step_limit_; }
 
   /// Number of delegates (BackendDelegate entries) initialized for this method.
   size_t num_delegates() const { return num_delegates_; }
@@ -99,6 +104,7 @@ class Method {
     enum Kind : uint8_t { Kernel = 1, Delegate = 2, Move = 3, JumpFalse = 4, Free = 5 };
     Kind kind = Free;
     KernelFn fn = nullptr;
+    const OperatorWrites* writes = nullptr;  ///< kernels: what the call writes, if known
     EValue** args = nullptr;
     uint32_t num_args = 0;
     int32_t a = 0;          ///< op index, delegate index, move_from, cond index or freed value
@@ -107,6 +113,8 @@ class Method {
 
  private:
   Method() = default;
+  /// Everything load() does after its argument checks.
+  Error load_parts(MemoryManager* memory);
   Error init_delegates(MemoryAllocator* allocator);
   void destroy_delegates();
   Error resolve_instructions(MemoryAllocator* allocator);
@@ -129,7 +137,7 @@ class Method {
   DelegateState* delegates_ = nullptr;  ///< in the method allocator
   size_t num_delegates_ = 0;            ///< initialized so far (destroyed by ~Method)
   MemoryAllocator* temp_allocator_ = nullptr;
-  uint64_t step_limit_ = 0;
+  uint64_t step_limit_ = kDefaultStepLimit;
   /// Poison mode (MemoryManager::poison_dead_memory): the planned regions to
   /// fill after step pc are poison_regions_[poison_start_[pc] .. poison_start_[pc + 1]).
   struct PoisonRegion {

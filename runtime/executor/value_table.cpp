@@ -7,6 +7,7 @@
 #include "runtime/executor/delegate.h"
 #include "runtime/executor/method.h"
 #include "runtime/executor/program.h"
+#include "runtime/executor/write_check.h"
 #include "serializer/schema/program_generated.h"
 
 namespace fb = executorch_flatbuffer;
@@ -310,6 +311,7 @@ size_t method_memory_bound(const fb::ExecutionPlan* plan) {
   const size_t n_in = plan->inputs() != nullptr ? plan->inputs()->size() : 0;
   const size_t n_out = plan->outputs() != nullptr ? plan->outputs()->size() : 0;
   total += n_in * sizeof(int32_t) + n_out * sizeof(int32_t) + n_in + 3 * kPad;
+  total += write_check_memory_bound(n);
   const auto* chains = plan->chains();
   if (chains != nullptr && chains->size() > 0 && chains->Get(0)->instructions() != nullptr) {
     const auto* instructions = chains->Get(0)->instructions();

@@ -1,6 +1,7 @@
 // Module: owning wrapper over Program/Method with string errors.
 #include "runtime/extension/module.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -44,7 +45,9 @@ void capture_sink(platform::LogLevel level, const char* message) {
   if (t_previous_sink != nullptr) t_previous_sink(level, message);
 }
 
-/// Installs capture_sink for the lifetime of one Module call.
+/// Installs capture_sink for the lifetime of one Module call. Error lines go
+/// into the Status instead of stderr (an error is reported once); lines of a
+/// call that succeeds anyway are printed when the capture ends.
 class ErrorCapture {
  public:
   ErrorCapture() {
@@ -55,17 +58,22 @@ class ErrorCapture {
     }
     outer_ = t_capture;
     t_capture = &lines_;
+    previous_sink_only_ = platform::set_errors_to_sink_only(true);
   }
   ~ErrorCapture() {
+    platform::set_errors_to_sink_only(previous_sink_only_);
     t_capture = outer_;
     if (previous_ != capture_sink) platform::set_log_sink(previous_);
+    if (!reported_ && !lines_.empty()) std::fprintf(stderr, "[ember E] %s\n", lines_.c_str());
   }
+  /// `e` with the captured lines after `context` (the error's name is not in
+  /// the message: Status::text() and the Python exception put it first).
   Status status(Error e, const std::string& context) {
     Status s;
     s.error = e;
     if (e == Error::Ok) return s;
-    s.message = context + ": " + error_name(e);
-    if (!lines_.empty()) s.message += ": " + lines_;
+    reported_ = true;
+    s.message = lines_.empty() ? context : context + ": " + lines_;
     return s;
   }
 
@@ -73,12 +81,18 @@ class ErrorCapture {
   std::string lines_;
   std::string* outer_ = nullptr;
   platform::LogSink previous_ = nullptr;
+  bool previous_sink_only_ = false;
+  bool reported_ = false;
 };
 
-ValueInfo make_value_info(Result<Tag> tag, Result<TensorInfo> info) {
+/// Input or output i of `meta`, asking for tensor details only of tensors.
+ValueInfo make_value_info(const MethodMeta& meta, size_t i, bool input) {
   ValueInfo v;
+  Result<Tag> tag = input ? meta.input_tag(i) : meta.output_tag(i);
   v.tag = tag.ok() ? *tag : Tag::None;
-  if (v.tag == Tag::Tensor && info.ok()) {
+  if (v.tag != Tag::Tensor) return v;
+  Result<TensorInfo> info = input ? meta.input_tensor_info(i) : meta.output_tensor_info(i);
+  if (info.ok()) {
     v.dtype = info->dtype;
     v.sizes.assign(info->sizes.begin(), info->sizes.end());
     v.dim_order.assign(info->dim_order.begin(), info->dim_order.end());
@@ -218,10 +232,10 @@ Status Module::method_info(const std::string& name, MethodInfo* out) const {
   MethodInfo info;
   info.name = meta->name();
   for (size_t i = 0; i < meta->num_inputs(); ++i) {
-    info.inputs.push_back(make_value_info(meta->input_tag(i), meta->input_tensor_info(i)));
+    info.inputs.push_back(make_value_info(*meta, i, /*input=*/true));
   }
   for (size_t i = 0; i < meta->num_outputs(); ++i) {
-    info.outputs.push_back(make_value_info(meta->output_tag(i), meta->output_tensor_info(i)));
+    info.outputs.push_back(make_value_info(*meta, i, /*input=*/false));
   }
   for (size_t i = 0; i < meta->num_planned_buffers(); ++i) {
     Result<int64_t> size = meta->planned_buffer_size(i);
@@ -427,14 +441,20 @@ Status Module::ensure_loaded(const std::string& name, MethodState** out) {
   // 1. Memory sized from the plan.
   std::unique_ptr<MethodState> st(new MethodState);
   const size_t arena = meta->method_memory_bound() + (poison_ ? meta->poison_memory_bound() : 0);
-  bool ok = st->method_arena.allocate(arena) && st->temp_arena.allocate(temp_size_);
-  for (size_t i = 0; ok && i < meta->num_planned_buffers(); ++i) {
+  auto no_memory = [&](size_t bytes, const std::string& what) {
+    return Status{Error::MemoryAllocationFailed, context + ": cannot allocate " +
+                                                     std::to_string(bytes) + " bytes for " + what};
+  };
+  if (!st->method_arena.allocate(arena)) return no_memory(arena, "the method arena");
+  if (!st->temp_arena.allocate(temp_size_)) return no_memory(temp_size_, "the temp arena");
+  for (size_t i = 0; i < meta->num_planned_buffers(); ++i) {
     Result<int64_t> size = meta->planned_buffer_size(i);
     if (!size.ok()) return capture.status(size.error(), context);
     st->planned.emplace_back();
-    ok = st->planned.back().allocate(static_cast<size_t>(*size));
+    if (!st->planned.back().allocate(static_cast<size_t>(*size))) {
+      return no_memory(static_cast<size_t>(*size), "planned buffer " + std::to_string(i));
+    }
   }
-  if (!ok) return capture.status(Error::MemoryAllocationFailed, context);
   for (AlignedBuffer& b : st->planned) st->planned_spans.emplace_back(b.data.get(), b.size);
   st->method_allocator = MemoryAllocator(st->method_arena.data.get(), arena);
   st->temp_allocator = MemoryAllocator(st->temp_arena.data.get(), temp_size_);
@@ -447,13 +467,14 @@ Status Module::ensure_loaded(const std::string& name, MethodState** out) {
   Result<Method> method = program().load_method(name.c_str(), &st->memory);
   if (!method.ok()) return capture.status(method.error(), context);
   st->method.reset(new Method(std::move(*method)));
+  st->method->set_step_limit(step_limit_);
   for (size_t i = 0; i < st->method->num_outputs(); ++i) {
     const EValue* v = st->method->get_output(i);
     if (!v->is_tensor() || v->to_tensor().data() != nullptr) continue;
     const size_t bytes = v->to_tensor().capacity_bytes();
     st->output_buffers.emplace_back();
     if (!st->output_buffers.back().allocate(bytes)) {
-      return capture.status(Error::MemoryAllocationFailed, context);
+      return no_memory(bytes, "output " + std::to_string(i));
     }
     const Error e = st->method->set_output_data_ptr(i, st->output_buffers.back().data.get(), bytes);
     if (e != Error::Ok) return capture.status(e, context);
@@ -461,6 +482,11 @@ Status Module::ensure_loaded(const std::string& name, MethodState** out) {
   *out = st.get();
   methods_[name] = std::move(st);
   return Status();
+}
+
+void Module::set_step_limit(uint64_t max_steps) {
+  step_limit_ = max_steps;
+  for (auto& m : methods_) m.second->method->set_step_limit(max_steps);
 }
 
 Method* Module::method(const std::string& name) {
@@ -513,7 +539,7 @@ Status Module::execute(const std::string& name, const std::vector<Value>& inputs
       }
       size_t nbytes = 0;
       e = check_tensor_shape(tv.dtype, {sizes, dim}, {order, dim}, &nbytes);
-      if (e != Error::Ok) return capture.status(Error::InvalidArgument, where);
+      if (e != Error::Ok) return capture.status(Error::InvalidArgument, where + " has an invalid shape");
       if (nbytes != tv.nbytes) {
         return {Error::InvalidArgument, where + ": " + std::to_string(tv.nbytes) +
                                             " bytes given for a tensor of " +
@@ -530,7 +556,8 @@ Status Module::execute(const std::string& name, const std::vector<Value>& inputs
       if (v.tag == Tag::Bool) ev.payload.as_bool = v.bool_value;
       e = m.set_input(i, ev);
     }
-    if (e != Error::Ok) return capture.status(e, where);
+    // The method's own lines name the input ("input 0: ...").
+    if (e != Error::Ok) return capture.status(e, context);
   }
 
   // 2. Run.
@@ -557,6 +584,17 @@ Status Module::execute(const std::string& name, const std::vector<Value>& inputs
         out.double_value = ev->to_double();
       } else if (ev->is_bool()) {
         out.bool_value = ev->to_bool();
+      } else if (ev->tag == Tag::String) {
+        out.string_value.assign(ev->payload.as_string.data, ev->payload.as_string.size);
+      } else if (ev->tag == Tag::IntList) {
+        const auto& l = ev->payload.as_int_list;
+        for (size_t k = 0; k < l.size; ++k) out.int_list.push_back(l.items[k]->to_int());
+      } else if (ev->tag == Tag::DoubleList) {
+        const auto& l = ev->payload.as_double_list;
+        out.double_list.assign(l.items, l.items + l.size);
+      } else if (ev->tag == Tag::BoolList) {
+        const auto& l = ev->payload.as_bool_list;
+        for (size_t k = 0; k < l.size; ++k) out.bool_list.push_back(l.items[k] != 0);
       }
       outputs->push_back(std::move(out));
     }

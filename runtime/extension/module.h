@@ -30,8 +30,12 @@ namespace ember {
 /// (the runtime's last error log line, prefixed with the call's context).
 struct Status {
   Error error = Error::Ok;
-  std::string message;
+  std::string message;  ///< what failed and why, without the error's name
   bool ok() const { return error == Error::Ok; }
+  /// "InvalidProgram: cannot load method 'forward': ..." (the name once, first).
+  std::string text() const {
+    return ok() ? std::string("Ok") : std::string(error_name(error)) + ": " + message;
+  }
 };
 
 /// A tensor crossing the Module boundary. Never owns `data`. As an input it
@@ -46,14 +50,19 @@ struct TensorView {
   size_t nbytes = 0;
 };
 
-/// An input or output value: a tensor, or an Int / Double / Bool scalar.
-/// (Outputs of other kinds come back with their tag and no payload.)
+/// An input or output value: a tensor, or an Int / Double / Bool scalar; an
+/// output may also be a String or an Int / Double / Bool list (constant
+/// methods return those). Other kinds come back with their tag and no payload.
 struct Value {
   Tag tag = Tag::Tensor;
   TensorView tensor;
   int64_t int_value = 0;
   double double_value = 0.0;
   bool bool_value = false;
+  std::string string_value;
+  std::vector<int64_t> int_list;
+  std::vector<double> double_list;
+  std::vector<bool> bool_list;
 
   static Value from_tensor(TensorView t);
   static Value from_int(int64_t v);
@@ -186,6 +195,11 @@ class Module {
   /// Debug: run methods loaded after the call in poison mode
   /// (MemoryManager::poison_dead_memory), which checks the memory plan.
   void set_poison_dead_memory(bool on) { poison_ = on; }
+  /// Most instructions one execute() may run before it fails (a loop that
+  /// never ends); 0 means no limit. Applies to loaded methods and later ones.
+  /// Default: Method::kDefaultStepLimit.
+  void set_step_limit(uint64_t max_steps);
+  uint64_t step_limit() const { return step_limit_; }
 
   /// The underlying program, and a loaded method (nullptr if not loaded).
   const Program& program() const;
@@ -202,6 +216,7 @@ class Module {
   std::map<std::string, std::unique_ptr<MethodState>> methods_;
   size_t temp_size_ = size_t{1} << 20;
   bool poison_ = false;
+  uint64_t step_limit_ = Method::kDefaultStepLimit;
 };
 
 }  // namespace ember

@@ -57,6 +57,29 @@ struct Kernel {
   KernelKey key;
 };
 
+/// Which arguments of an operator's KernelCall its kernels write: the
+/// arguments its out-variant (or in-place) schema marks `(a!)`, and the
+/// results, which follow the schema's arguments. Method::load checks that each
+/// is writable memory (planned, a mutable buffer or a caller-bound output),
+/// so that no program can make a kernel write into its constants. Registered
+/// per operator, not per kernel: every kernel of an operator writes the same
+/// arguments. An operator without an entry is treated as writing every
+/// tensor argument.
+struct OperatorWrites {
+  const char* name;             ///< "aten::add.out"
+  uint8_t num_schema_args;      ///< the call's arguments from here on are results
+  uint32_t written_args;        ///< bit k: schema argument k is written
+  int8_t result_aliases = -1;   ///< the result is a view of this argument, or -1
+};
+
+/// Add write descriptions to the global table (fixed capacity, no heap).
+/// An operator described twice must be described the same way, else
+/// InvalidArgument; a full table fails with Internal.
+Error register_operator_writes(Span<const OperatorWrites> ops);
+
+/// The write description of `name`, or nullptr if none is registered.
+const OperatorWrites* find_operator_writes(const char* name);
+
 /// Add kernels to the global registry (a fixed-capacity table, no heap).
 /// Fails with Internal if the table is full. Registration is explicit: call
 /// it from a function such as register_portable_kernels(), never from a

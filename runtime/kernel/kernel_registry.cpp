@@ -8,9 +8,12 @@ namespace ember {
 namespace {
 
 constexpr size_t kMaxKernels = 1024;
+constexpr size_t kMaxOperatorWrites = 512;
 
 Kernel g_kernels[kMaxKernels];
 size_t g_num_kernels = 0;
+OperatorWrites g_writes[kMaxOperatorWrites];
+size_t g_num_writes = 0;
 
 bool same_key(const KernelKey& a, const KernelKey& b) {
   if (a.num_dtypes != b.num_dtypes) return false;
@@ -65,6 +68,37 @@ bool has_kernel(const char* name) {
     if (std::strcmp(g_kernels[i].name, name) == 0) return true;
   }
   return false;
+}
+
+Error register_operator_writes(Span<const OperatorWrites> ops) {
+  for (const OperatorWrites& w : ops) {
+    EMBER_CHECK(w.name != nullptr && w.num_schema_args < 32 &&
+                    (w.written_args >> w.num_schema_args) == 0 &&
+                    w.result_aliases < static_cast<int>(w.num_schema_args),
+                Error::InvalidArgument, "operator write description %s is malformed",
+                w.name != nullptr ? w.name : "(null)");
+    const OperatorWrites* old = find_operator_writes(w.name);
+    if (old != nullptr) {
+      EMBER_CHECK(old->num_schema_args == w.num_schema_args &&
+                      old->written_args == w.written_args &&
+                      old->result_aliases == w.result_aliases,
+                  Error::InvalidArgument,
+                  "operator %s is registered twice with different written arguments", w.name);
+      continue;
+    }
+    EMBER_CHECK(g_num_writes < kMaxOperatorWrites, Error::Internal,
+                "operator write table full (%zu entries) registering %s", kMaxOperatorWrites,
+                w.name);
+    g_writes[g_num_writes++] = w;
+  }
+  return Error::Ok;
+}
+
+const OperatorWrites* find_operator_writes(const char* name) {
+  for (size_t i = 0; i < g_num_writes; ++i) {
+    if (std::strcmp(g_writes[i].name, name) == 0) return &g_writes[i];
+  }
+  return nullptr;
 }
 
 size_t num_registered_kernels() { return g_num_kernels; }

@@ -13,6 +13,7 @@ namespace platform {
 namespace {
 
 LogSink g_sink = nullptr;
+thread_local bool t_errors_to_sink_only = false;
 int g_threshold = -1;  // -1: not yet read from the environment
 
 /// The lowest level printed: EMBER_LOG_LEVEL=debug|info|error|fatal (default error).
@@ -57,7 +58,8 @@ __attribute__((weak)) void log(LogLevel level, const char* file, int line, const
   std::vsnprintf(message, sizeof(message), fmt, args);
   va_end(args);
   if (g_sink != nullptr) g_sink(level, message);
-  if (level >= threshold()) {
+  const bool swallowed = t_errors_to_sink_only && g_sink != nullptr && level >= LogLevel::Error;
+  if (level >= threshold() && !swallowed) {
     std::fprintf(stderr, "[ember %s %s:%d] %s\n", level_letter(level), base_name(file), line,
                  message);
   }
@@ -76,6 +78,12 @@ void set_log_sink(LogSink sink) { g_sink = sink; }
 void set_log_level(LogLevel level) { g_threshold = static_cast<int>(level); }
 
 LogSink get_log_sink() { return g_sink; }
+
+bool set_errors_to_sink_only(bool on) {
+  const bool previous = t_errors_to_sink_only;
+  t_errors_to_sink_only = on;
+  return previous;
+}
 
 }  // namespace platform
 }  // namespace ember

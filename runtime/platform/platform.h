@@ -30,6 +30,12 @@ void set_log_sink(LogSink sink);
 /// The sink currently set (nullptr if none), so a caller can restore it.
 LogSink get_log_sink();
 
+/// While on (per thread), lines at Error level and above go to the sink only
+/// and are not printed: the caller reports them itself (Module puts them in
+/// the Status it returns, which Python raises), so an error is never both
+/// logged and raised. Returns the previous setting.
+bool set_errors_to_sink_only(bool on);
+
 }  // namespace platform
 }  // namespace ember
 

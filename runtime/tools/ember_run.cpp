@@ -4,6 +4,7 @@
 //
 //   ember_run model.pte [--method NAME] [--input FILE]... [--output-dir DIR]
 //             [--iterations N] [--warmup N] [--seed S] [--print-limit K]
+//             [--max-steps N]
 #include <algorithm>
 #include <cinttypes>
 #include <cmath>
@@ -32,18 +33,22 @@ struct Options {
   long warmup = 0;
   uint64_t seed = 0;
   long print_limit = 16;
+  uint64_t max_steps = ember::Method::kDefaultStepLimit;
 };
 
 void usage() {
   std::fprintf(stderr,
                "usage: ember_run model.pte [--method NAME] [--input FILE]... [--output-dir DIR]\n"
                "                 [--iterations N] [--warmup N] [--seed S] [--print-limit K]\n"
+               "                 [--max-steps N]\n"
                "  --input FILE      one per method input, in order: .npy, or raw bytes of the\n"
                "                    planned size; without --input, inputs are random\n"
                "  --output-dir DIR  write output_<i>.npy for every tensor output\n"
                "  --iterations N    timed runs (default 1); --warmup N untimed runs (default 0)\n"
                "  --seed S          seed of the random inputs (default 0)\n"
-               "  --print-limit K   values printed per output (default 16)\n");
+               "  --print-limit K   values printed per output (default 16)\n"
+               "  --max-steps N     fail a run after N instructions, for loops that never end\n"
+               "                    (default 100000000; 0: no limit)\n");
 }
 
 int fail(const std::string& message) {
@@ -89,14 +94,14 @@ bool parse_args(int argc, char** argv, Options* o, std::string* error) {
         *error = "bad value for " + a + ": " + v;
         return false;
       }
-    } else if (a == "--seed") {
+    } else if (a == "--seed" || a == "--max-steps") {
       long s = 0;
-      if ((v = next("--seed")) == nullptr) return false;
+      if ((v = next(a.c_str())) == nullptr) return false;
       if (!parse_long(v, 0, &s)) {
-        *error = std::string("bad value for --seed: ") + v;
+        *error = "bad value for " + a + ": " + v;
         return false;
       }
-      o->seed = static_cast<uint64_t>(s);
+      (a == "--seed" ? o->seed : o->max_steps) = static_cast<uint64_t>(s);
     } else if (!a.empty() && a[0] == '-') {
       *error = "unknown flag " + a;
       return false;
@@ -290,7 +295,8 @@ int main(int argc, char** argv) {
   const uint64_t load_start = ember::platform::now_ns();
   ember::Status st;
   std::unique_ptr<ember::Module> module = ember::Module::load(opt.model, &st);
-  if (!module) return fail(st.message);
+  if (!module) return fail(st.text());
+  module->set_step_limit(opt.max_steps);
   const std::vector<std::string> names = module->method_names();
   if (names.empty()) return fail("the program has no methods");
   if (opt.method.empty()) {
@@ -298,9 +304,9 @@ int main(int argc, char** argv) {
   }
   ember::MethodInfo info;
   st = module->method_info(opt.method, &info);
-  if (!st.ok()) return fail(st.message);
+  if (!st.ok()) return fail(st.text());
   st = module->load_method(opt.method);
-  if (!st.ok()) return fail(st.message);
+  if (!st.ok()) return fail(st.text());
   const double load_ms = static_cast<double>(ember::platform::now_ns() - load_start) / 1e6;
 
   // 2. Inputs: files or random values at the planned sizes.
@@ -367,14 +373,14 @@ int main(int argc, char** argv) {
   std::vector<ember::Value> outputs;
   for (long w = 0; w < opt.warmup; ++w) {
     st = module->execute(opt.method, inputs, &outputs);
-    if (!st.ok()) return fail(st.message);
+    if (!st.ok()) return fail(st.text());
   }
   std::vector<double> times_ms;
   for (long it = 0; it < opt.iterations; ++it) {
     const uint64_t t0 = ember::platform::now_ns();
     st = module->execute(opt.method, inputs, &outputs);
     const uint64_t t1 = ember::platform::now_ns();
-    if (!st.ok()) return fail(st.message);
+    if (!st.ok()) return fail(st.text());
     times_ms.push_back(static_cast<double>(t1 - t0) / 1e6);
   }
 
@@ -387,6 +393,21 @@ int main(int argc, char** argv) {
       std::printf("output[%zu]: double = %.6g\n", i, out.double_value);
     } else if (out.tag == ember::Tag::Bool) {
       std::printf("output[%zu]: bool = %s\n", i, out.bool_value ? "true" : "false");
+    } else if (out.tag == ember::Tag::String) {
+      std::printf("output[%zu]: str = \"%s\"\n", i, out.string_value.c_str());
+    } else if (out.tag == ember::Tag::IntList || out.tag == ember::Tag::DoubleList ||
+               out.tag == ember::Tag::BoolList) {
+      std::string items;
+      char buf[32];
+      for (int64_t x : out.int_list) items += (items.empty() ? "" : ", ") + std::to_string(x);
+      for (double x : out.double_list) {
+        std::snprintf(buf, sizeof buf, "%.6g", x);
+        items += (items.empty() ? "" : ", ") + std::string(buf);
+      }
+      for (bool x : out.bool_list) items += (items.empty() ? "" : ", ") + std::string(x ? "true" : "false");
+      const char* kind = out.tag == ember::Tag::IntList ? "int list"
+                         : out.tag == ember::Tag::DoubleList ? "double list" : "bool list";
+      std::printf("output[%zu]: %s = [%s]\n", i, kind, items.c_str());
     } else if (out.tag != ember::Tag::Tensor) {
       std::printf("output[%zu]: (value of kind %u)\n", i, static_cast<unsigned>(out.tag));
     } else {

@@ -258,6 +258,34 @@ TEST_F(MethodTest, StepLimitEndsEndlessLoop) {
   EXPECT_EQ(m2->execute(), Error::InvalidState);
 }
 
+// Without a call to set_step_limit the loop still ends, at the default limit.
+TEST_F(MethodTest, DefaultStepLimitEndsEndlessLoop) {
+  PteBuilder b;
+  const int cond = b.add_bool(false);
+  b.add_jump_false(cond, 0);
+  Fixture f(b.finish());
+  Result<Method> m = f.load();
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->step_limit(), Method::kDefaultStepLimit);
+  LogCapture log;
+  EXPECT_EQ(m->execute(), Error::InvalidState);
+  EXPECT_TRUE(log.contains("step limit of 100000000 instructions")) << log.text();
+  m->set_step_limit(0);  // 0: no limit (the program here never ends, so not run)
+  EXPECT_EQ(m->step_limit(), 0u);
+}
+
+// A method allocator that is too small: the error names the bytes asked for
+// and the allocator's size.
+TEST_F(MethodTest, AllocationFailureNamesBytesAndArena) {
+  Fixture f(add_program().finish(), /*arena=*/256);
+  LogCapture log;
+  Result<Method> m = f.load();
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.error(), Error::MemoryAllocationFailed);
+  EXPECT_TRUE(log.contains("the method allocator could not give")) << log.text();
+  EXPECT_TRUE(log.contains("of its 256 bytes are used")) << log.text();
+}
+
 // A kernel that fails makes execute return KernelFailed.
 TEST_F(MethodTest, KernelFailure) {
   PteBuilder b;

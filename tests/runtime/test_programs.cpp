@@ -63,5 +63,32 @@ std::vector<uint8_t> no_kernel_program() {
   return b.finish();
 }
 
+std::vector<uint8_t> writes_constant_program() {
+  PteBuilder b;
+  b.buffer_sizes = {0, 16};
+  const int x = b.add_tensor(planned_f32({4}, 0));
+  TensorSpec w;
+  w.sizes = {4};
+  w.data_buffer_idx = b.add_constant(float_bytes({1, -2, 3, -4}));
+  const int wi = b.add_tensor(w);
+  b.add_kernel_call(b.add_operator("aten::relu", "out"), {x, wi, wi});
+  b.inputs = {x};
+  b.outputs = {wi};
+  return b.finish();
+}
+
+std::vector<uint8_t> endless_loop_program() {
+  PteBuilder b;
+  b.buffer_sizes = {0, 32};
+  const int x = b.add_tensor(planned_f32({4}, 0));
+  const int y = b.add_tensor(planned_f32({4}, 16));
+  const int never = b.add_bool(false);
+  b.add_kernel_call(b.add_operator("aten::relu", "out"), {x, y, y});
+  b.add_jump_false(never, 1);  // instruction 1 jumps to itself
+  b.inputs = {x};
+  b.outputs = {y};
+  return b.finish();
+}
+
 }  // namespace testing
 }  // namespace ember

@@ -21,5 +21,13 @@ std::vector<uint8_t> delegated_add_program(bool segment);
 /// size test: float32 [4] planned input returned as is, Int n = 7.
 std::vector<uint8_t> no_kernel_program();
 
+/// forward(x) -> w: a structurally valid program whose aten::relu.out writes
+/// into its constant w (1, -2, 3, -4); load_method must reject it.
+std::vector<uint8_t> writes_constant_program();
+
+/// forward(x) -> relu(x), then a JumpFalse on a constant false that jumps to
+/// itself: execute() never ends unless the step limit stops it.
+std::vector<uint8_t> endless_loop_program();
+
 }  // namespace testing
 }  // namespace ember

@@ -159,6 +159,12 @@ void register_test_kernels() {
       {"test::fail.out", test_fail, {}},
       {"test::temp.out", test_temp, {}},
   };
+  // (a, b) -> out and (x) -> out: the last argument is the only one written.
+  static const OperatorWrites writes[] = {
+      {"test::add.out", 2, 0}, {"test::copy.out", 1, 0},
+      {"test::fail.out", 0, 0}, {"test::temp.out", 0, 0},
+  };
+  register_operator_writes(writes);
   register_kernels(kernels);
 }
 

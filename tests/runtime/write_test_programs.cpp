@@ -16,6 +16,8 @@ int main(int argc, char** argv) {
       {"ember_delegate_inline.pte", ember::testing::delegated_add_program(false)},
       {"ember_delegate_segment.pte", ember::testing::delegated_add_program(true)},
       {"ember_no_kernels.pte", ember::testing::no_kernel_program()},
+      {"ember_writes_constant.pte", ember::testing::writes_constant_program()},
+      {"ember_endless_loop.pte", ember::testing::endless_loop_program()},
   };
   for (const auto& f : files) {
     const std::string path = std::string(argv[1]) + "/" + f.first;

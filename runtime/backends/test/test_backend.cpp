@@ -242,6 +242,12 @@ class TestBackend final : public BackendInterface {
     return static_cast<DelegateHandle*>(n);
   }
 
+  Result<size_t> num_outputs(DelegateHandle* handle) const override {
+    const Nested* n = static_cast<const Nested*>(handle);
+    EMBER_CHECK(n != nullptr, Error::DelegateInvalidHandle, "EmberTestBackend: null handle");
+    return n->num_outputs;
+  }
+
   Error execute(BackendExecutionContext& context, DelegateHandle* handle,
                 Span<EValue*> args) const override {
     (void)context;

@@ -177,6 +177,19 @@ const Kernel kPortableKernels[] = {
     // ---- end indexing
 };
 
+/// What each portable kernel writes: the table generated from exir/ops.yaml,
+/// then the kernels whose schemas are not in it.
+const OperatorWrites kPortableWrites[] = {
+#include "runtime/kernels/portable/op_writes.inc"
+    // copy_(Tensor(a!) self, Tensor src, bool non_blocking=False) -> Tensor(a!)
+    {"aten::copy_", 3, 0x1u},
+    // squeeze_copy.dim_out(Tensor self, int dim, *, Tensor(a!) out) -> Tensor(a!)
+    {"aten::squeeze_copy.dim_out", 3, 0x4u},
+    // (Tensor self, *, bool non_blocking=False, int[]? dim_order=None, Tensor(a!) out)
+    {"dim_order_ops::_to_dim_order_copy.out", 4, 0x8u},
+    {"dim_order_ops::_clone_dim_order.out", 4, 0x8u},
+};
+
 bool g_registered = false;
 
 }  // namespace
@@ -185,6 +198,8 @@ Error register_portable_kernels() {
   if (g_registered) return Error::Ok;
   const Error prim = register_prim_ops();
   if (prim != Error::Ok) return prim;
+  EMBER_TRY(register_operator_writes(Span<const OperatorWrites>(
+      kPortableWrites, sizeof(kPortableWrites) / sizeof(kPortableWrites[0]))));
   const Error err = register_kernels(
       Span<const Kernel>(kPortableKernels, sizeof(kPortableKernels) / sizeof(kPortableKernels[0])));
   if (err == Error::Ok) g_registered = true;

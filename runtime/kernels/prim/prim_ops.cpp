@@ -327,12 +327,39 @@ const Kernel kPrimOps[] = {
     {"executorch_prim::et_view.default", &et_view, KernelKey{}},
 };
 
+/// What each prim op writes: only its result (a scalar, or et_view's view of self).
+const OperatorWrites kPrimWrites[] = {
+    {"aten::sym_size.int", 2, 0},
+    {"aten::sym_numel", 1, 0},
+    {"executorch_prim::add.Scalar", 2, 0},
+    {"executorch_prim::sub.Scalar", 2, 0},
+    {"executorch_prim::mul.Scalar", 2, 0},
+    {"executorch_prim::floordiv.Scalar", 2, 0},
+    {"executorch_prim::floordiv.int", 2, 0},
+    {"executorch_prim::truediv.Scalar", 2, 0},
+    {"executorch_prim::mod.Scalar", 2, 0},
+    {"executorch_prim::mod.int", 2, 0},
+    {"executorch_prim::eq.Scalar", 2, 0},
+    {"executorch_prim::gt.Scalar", 2, 0},
+    {"executorch_prim::lt.Scalar", 2, 0},
+    {"executorch_prim::ge.Scalar", 2, 0},
+    {"executorch_prim::le.Scalar", 2, 0},
+    {"executorch_prim::neg.Scalar", 1, 0},
+    {"executorch_prim::sym_float.Scalar", 1, 0},
+    {"executorch_prim::ceil.Scalar", 1, 0},
+    {"executorch_prim::round.Scalar", 1, 0},
+    {"executorch_prim::trunc.Scalar", 1, 0},
+    {"executorch_prim::et_view.default", 2, 0, /*result_aliases=*/0},
+};
+
 bool g_registered = false;
 
 }  // namespace
 
 Error register_prim_ops() {
   if (g_registered) return Error::Ok;
+  EMBER_TRY(register_operator_writes(
+      Span<const OperatorWrites>(kPrimWrites, sizeof(kPrimWrites) / sizeof(kPrimWrites[0]))));
   const Error err =
       register_kernels(Span<const Kernel>(kPrimOps, sizeof(kPrimOps) / sizeof(kPrimOps[0])));
   if (err == Error::Ok) g_registered = true;
