@@ -108,7 +108,8 @@ class StructuralFuzz : public ::testing::TestWithParam<const char*> {
 };
 
 // The mutator keeps programs valid: every mutated file maps again (header,
-// verifier), and a chain rebuilt with a no-op Move still runs as the seed.
+// verifier), and a chain rebuilt with a no-op Move (a value onto itself)
+// still runs as the seed.
 TEST_P(StructuralFuzz, MutationsStayVerifiable) {
   const std::vector<uint8_t> file = seed_file(GetParam());
   ProgramMap map;
@@ -125,11 +126,18 @@ TEST_P(StructuralFuzz, MutationsStayVerifiable) {
   }
   EXPECT_GE(applied, 40u);
   for (uint32_t p = 0; p < map.plans.size(); ++p) {
-    if (map.plans[p].instructions_slot == 0 || map.plans[p].values.empty()) continue;
+    // A planned tensor (or an Int) moved onto itself: a constant is no Move target.
+    int32_t v = -1;
+    for (fuzz::ValueClass c : {fuzz::ValueClass::Planned, fuzz::ValueClass::Int}) {
+      for (size_t i = 0; i < map.plans[p].values.size() && v < 0; ++i) {
+        if (map.plans[p].values[i].cls == c) v = static_cast<int32_t>(i);
+      }
+    }
+    if (map.plans[p].instructions_slot == 0 || v < 0) continue;
     StructuralMutation noop;
     noop.op = StructuralMutation::InsertMove;
     noop.plan = p;
-    noop.target = noop.to = 0;
+    noop.target = noop.to = v;
     std::vector<uint8_t> out;
     ASSERT_TRUE(fuzz::apply(file, map, noop, &out));
     EXPECT_GT(out.size(), file.size());
