@@ -34,5 +34,7 @@ def replace_section(lines: list[str]) -> None:
     start = text.find(heading)
     if start >= 0:
         nxt = text.find("\n## ", start + len(heading))
-        text = text[:start] + text[nxt + 1:] if nxt >= 0 else text[:start]
+        after = text[nxt + 1:] if nxt >= 0 else ""
+        DOC.write_text(text[:start] + "\n".join(lines) + "\n" + ("\n" + after if after else ""))
+        return
     DOC.write_text(text.rstrip() + "\n\n" + "\n".join(lines) + "\n")

@@ -1,11 +1,9 @@
 # Generates the C++ reader/writer of the .pte schema with Debian's flatc.
 # flatc and the flatbuffers headers must be the same version (2.0.8): the
 # generated code asserts it, so the header is generated at build time.
+include(EmberFlatbuffersHeaders)
 find_path(FLATBUFFERS_INCLUDE_DIR flatbuffers/flatbuffers.h REQUIRED)
-file(STRINGS "${FLATBUFFERS_INCLUDE_DIR}/flatbuffers/base.h" _ember_fb_defines
-     REGEX "#define FLATBUFFERS_VERSION_(MAJOR|MINOR|REVISION) ")
-string(REGEX REPLACE ".*MAJOR ([0-9]+).*MINOR ([0-9]+).*REVISION ([0-9]+).*" "\\1.\\2.\\3"
-       EMBER_FLATBUFFERS_VERSION "${_ember_fb_defines}")
+ember_flatbuffers_version("${FLATBUFFERS_INCLUDE_DIR}" EMBER_FLATBUFFERS_VERSION)
 
 # flatc must be the headers' version. Other flatc binaries are often on PATH
 # (executorch's wheel puts a newer one in the venv's bin/), so look beside
@@ -22,8 +20,8 @@ if(NOT _ember_flatc_version MATCHES " ${EMBER_FLATBUFFERS_VERSION}$")
           "${EMBER_FLATBUFFERS_VERSION}> (Debian: /usr/bin/flatc from flatbuffers-compiler).")
 endif()
 
-set(EMBER_PTE_SCHEMA ${CMAKE_SOURCE_DIR}/serializer/schema/program.fbs)
-set(EMBER_PTE_SCHEMA_OUT ${CMAKE_BINARY_DIR}/generated/serializer/schema)
+set(EMBER_PTE_SCHEMA ${EMBER_SOURCE_DIR}/serializer/schema/program.fbs)
+set(EMBER_PTE_SCHEMA_OUT ${EMBER_GENERATED_DIR}/serializer/schema)
 set(EMBER_PTE_SCHEMA_HEADER ${EMBER_PTE_SCHEMA_OUT}/program_generated.h)
 
 add_custom_command(
@@ -35,8 +33,11 @@ add_custom_command(
   VERBATIM)
 add_custom_target(ember_pte_schema_gen DEPENDS ${EMBER_PTE_SCHEMA_HEADER})
 
-# Consumers include "serializer/schema/program_generated.h".
+# Consumers include "serializer/schema/program_generated.h". Installed, the
+# header sits in the include dir and EmberConfig.cmake finds the FlatBuffers
+# headers again (Ember::flatbuffers_headers).
 add_library(ember_pte_schema INTERFACE)
 add_dependencies(ember_pte_schema ember_pte_schema_gen)
 target_include_directories(ember_pte_schema INTERFACE
-  ${CMAKE_BINARY_DIR}/generated ${FLATBUFFERS_INCLUDE_DIR})
+  $<BUILD_INTERFACE:${EMBER_GENERATED_DIR}> $<BUILD_INTERFACE:${FLATBUFFERS_INCLUDE_DIR}>)
+target_link_libraries(ember_pte_schema INTERFACE $<INSTALL_INTERFACE:Ember::flatbuffers_headers>)

@@ -2,6 +2,7 @@
 #include "passes/MemoryPlanner.h"
 
 #include <algorithm>
+#include <iterator>
 #include <map>
 #include <numeric>
 
@@ -80,49 +81,63 @@ private:
   std::vector<size_t> placed;
 };
 
-/// ExecuTorch's greedy shared objects, for one arena; returns its size.
+/// ExecuTorch 1.4's greedy, for one arena; returns its size.
 int64_t planGreedy(llvm::ArrayRef<PlanBuffer> buffers, uint32_t memoryId, int64_t alignment,
                    std::vector<int64_t> &offsets) {
   struct SharedObject {
     int64_t size = 0;
-    std::vector<size_t> members;
+    std::vector<size_t> members;  // offsets[m] is relative to the object until the end
   };
+  // 1. Largest first; among equal sizes the later tensor first (ExecuTorch
+  //    sorts a set of specs by size and reverses the list).
+  std::vector<size_t> order = bySizeDescending(buffers, memoryId);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    int64_t sa = slotSize(buffers[a], alignment), sb = slotSize(buffers[b], alignment);
+    return sa != sb ? sa > sb : a > b;
+  });
   std::vector<SharedObject> objects;
   std::vector<size_t> objectOf(buffers.size());
-  for (size_t i : bySizeDescending(buffers, memoryId)) {
+  auto alive = [&](size_t i, size_t m) { return overlapInTime(buffers[i], buffers[m]); };
+  for (size_t i : order) {
     int64_t size = slotSize(buffers[i], alignment);
-    // Among the objects free during this lifetime, the smallest one that
-    // holds it, else the largest one (which grows).
-    int best = -1;
-    for (auto [k, obj] : llvm::enumerate(objects)) {
-      if (llvm::any_of(obj.members, [&](size_t m) { return overlapInTime(buffers[i], buffers[m]); }))
-        continue;
-      if (best < 0) {
-        best = k;
-        continue;
+    // 2. Offset 0 of the first object with no member alive at the same time
+    //    (sorted by size, every object is large enough).
+    int picked = -1;
+    for (auto [k, obj] : llvm::enumerate(objects))
+      if (llvm::none_of(obj.members, [&](size_t m) { return alive(i, m); })) {
+        picked = k;
+        offsets[i] = 0;
+        break;
       }
-      int64_t cur = objects[best].size;
-      bool fits = obj.size >= size, curFits = cur >= size;
-      if ((fits && (!curFits || obj.size < cur)) || (!fits && !curFits && obj.size > cur))
-        best = k;
+    // 3. Else above the members alive with it, in the first object where
+    //    that still fits.
+    for (auto [k, obj] : llvm::enumerate(objects)) {
+      if (picked >= 0)
+        break;
+      int64_t above = 0;
+      for (size_t m : obj.members)
+        if (alive(i, m))
+          above = std::max(above, offsets[m] + slotSize(buffers[m], alignment));
+      if (above + size <= obj.size) {
+        picked = k;
+        offsets[i] = above;
+      }
     }
-    if (best < 0) {
-      best = objects.size();
-      objects.emplace_back();
+    // 4. Else an object of its own.
+    if (picked < 0) {
+      picked = objects.size();
+      objects.push_back({size, {}});
+      offsets[i] = 0;
     }
-    objects[best].size = std::max(objects[best].size, size);
-    objects[best].members.push_back(i);
-    objectOf[i] = best;
+    objects[picked].members.push_back(i);
   }
-  std::vector<int64_t> base(objects.size());
+  // 5. The objects one after the other.
   int64_t top = 0;
-  for (auto [k, obj] : llvm::enumerate(objects)) {
-    base[k] = top;
+  for (const SharedObject &obj : objects) {
+    for (size_t m : obj.members)
+      offsets[m] += top;
     top += obj.size;
   }
-  for (auto [k, obj] : llvm::enumerate(objects))
-    for (size_t m : obj.members)
-      offsets[m] = base[k];
   return top;
 }
 
@@ -161,6 +176,128 @@ int64_t planByBreadth(llvm::ArrayRef<PlanBuffer> buffers, uint32_t memoryId, int
   return placer.top;
 }
 
+/// The bytes alive at the busiest position of one arena, each tensor counted
+/// at its aligned size: no aligned plan of the arena can be smaller.
+int64_t alignedBound(llvm::ArrayRef<PlanBuffer> buffers, llvm::ArrayRef<size_t> mine,
+                     int64_t alignment) {
+  std::map<int64_t, int64_t> delta;
+  for (size_t i : mine) {
+    delta[buffers[i].begin] += slotSize(buffers[i], alignment);
+    delta[buffers[i].end + 1] -= slotSize(buffers[i], alignment);
+  }
+  int64_t live = 0, bound = 0;
+  for (auto [pos, d] : delta)
+    bound = std::max(bound, live += d);
+  return bound;
+}
+
+/// Places `order` at the lowest offsets that fit; returns the arena size.
+int64_t placeFirstFit(llvm::ArrayRef<PlanBuffer> buffers, llvm::ArrayRef<size_t> order,
+                      int64_t alignment, std::vector<int64_t> &offsets) {
+  GapPlacer placer(buffers, offsets, alignment, /*firstFit=*/true);
+  for (size_t i : order)
+    placer.place(i);
+  return placer.top;
+}
+
+/// Every order of a small arena, depth first, each tensor at the lowest
+/// offset that fits; branches that reach `best` are cut.
+class ExactPlacer {
+public:
+  ExactPlacer(llvm::ArrayRef<PlanBuffer> buffers, llvm::ArrayRef<size_t> mine, int64_t alignment,
+              int64_t bound, int64_t best, std::vector<int64_t> &offsets)
+      : buffers(buffers), mine(mine), alignment(alignment), bound(bound), best(best),
+        offsets(offsets), at(mine.size(), -1) {}
+
+  /// The arena size of the best plan found (written to `offsets`), or the
+  /// initial `best` if no order beats it.
+  int64_t run() {
+    search(0, 0);
+    return best;
+  }
+
+private:
+  void search(size_t depth, int64_t top) {
+    if (best <= bound)
+      return;  // optimal already
+    if (depth == mine.size()) {
+      best = top;
+      for (auto [k, i] : llvm::enumerate(mine))
+        offsets[i] = at[k];
+      return;
+    }
+    for (size_t k = 0; k < mine.size(); ++k) {
+      if (at[k] >= 0)
+        continue;
+      const PlanBuffer &b = buffers[mine[k]];
+      int64_t size = slotSize(b, alignment);
+      std::vector<std::pair<int64_t, int64_t>> busy;
+      for (size_t l = 0; l < mine.size(); ++l)
+        if (at[l] >= 0 && overlapInTime(b, buffers[mine[l]]))
+          busy.push_back({at[l], at[l] + slotSize(buffers[mine[l]], alignment)});
+      std::sort(busy.begin(), busy.end());
+      int64_t offset = 0;
+      for (auto [lo, hi] : busy) {
+        if (lo - offset >= size)
+          break;
+        offset = std::max(offset, hi);
+      }
+      if (std::max(top, offset + size) >= best)
+        continue;
+      at[k] = offset;
+      search(depth + 1, std::max(top, offset + size));
+      at[k] = -1;
+    }
+  }
+
+  llvm::ArrayRef<PlanBuffer> buffers;
+  llvm::ArrayRef<size_t> mine;
+  int64_t alignment, bound, best;
+  std::vector<int64_t> &offsets;
+  std::vector<int64_t> at;  // per tensor of `mine`: its offset, -1 while unplaced
+};
+
+/// refinePlan for one arena: improves `offsets` of its tensors; returns the
+/// arena size.
+int64_t refineArena(llvm::ArrayRef<PlanBuffer> buffers, uint32_t memoryId, int64_t alignment,
+                    int64_t size, std::vector<int64_t> &offsets) {
+  std::vector<size_t> mine = bySizeDescending(buffers, memoryId);
+  int64_t bound = alignedBound(buffers, mine, alignment);
+  if (size <= bound)
+    return size;
+  if (mine.size() <= kExactLimit)  // 3.
+    return ExactPlacer(buffers, mine, alignment, bound, size, offsets).run();
+
+  // 1. The order of the start plan's offsets.
+  std::stable_sort(mine.begin(), mine.end(),
+                   [&](size_t a, size_t b) { return offsets[a] < offsets[b]; });
+  std::vector<int64_t> trial = offsets;
+  int64_t best = size;
+  int64_t pairs = static_cast<int64_t>(mine.size()) * (mine.size() - 1) / 2 + 1;
+  int rounds = static_cast<int>(std::min<int64_t>(kRefineRounds, kRefineWork / pairs));
+  std::vector<size_t> late;
+  for (int round = 0, stall = 0; round < std::max(rounds, 1) && stall < kRefineStall; ++round) {
+    int64_t top = placeFirstFit(buffers, mine, alignment, trial);
+    if (top < best) {
+      best = top;
+      stall = 0;
+      for (size_t i : mine)
+        offsets[i] = trial[i];
+      if (best <= bound)
+        break;
+    } else {
+      ++stall;
+    }
+    // 2. The tensors above the bound first.
+    late.clear();
+    auto above = [&](size_t i) { return trial[i] + slotSize(buffers[i], alignment) > bound; };
+    llvm::copy_if(mine, std::back_inserter(late), above);
+    llvm::erase_if(mine, above);
+    mine.insert(mine.begin(), late.begin(), late.end());
+  }
+  return best;
+}
+
 } // namespace
 
 llvm::StringRef algorithmName(PlanAlgorithm algorithm) {
@@ -169,6 +306,7 @@ llvm::StringRef algorithmName(PlanAlgorithm algorithm) {
   case PlanAlgorithm::GreedyBySize: return "greedy_by_size";
   case PlanAlgorithm::GreedyBySizeFirstFit: return "greedy_by_size_first_fit";
   case PlanAlgorithm::GreedyByBreadth: return "greedy_by_breadth";
+  case PlanAlgorithm::Refined: return "refined";
   }
   return "";
 }
@@ -183,7 +321,7 @@ std::optional<PlanAlgorithm> parseAlgorithm(llvm::StringRef name) {
 llvm::ArrayRef<PlanAlgorithm> allAlgorithms() {
   static const PlanAlgorithm all[] = {PlanAlgorithm::Greedy, PlanAlgorithm::GreedyBySize,
                                       PlanAlgorithm::GreedyBySizeFirstFit,
-                                      PlanAlgorithm::GreedyByBreadth};
+                                      PlanAlgorithm::GreedyByBreadth, PlanAlgorithm::Refined};
   return all;
 }
 
@@ -193,6 +331,12 @@ int64_t MemoryPlan::totalSize() const {
 
 MemoryPlan planBuffers(PlanAlgorithm algorithm, llvm::ArrayRef<PlanBuffer> buffers,
                        int64_t alignment) {
+  if (algorithm == PlanAlgorithm::Refined) {
+    std::vector<MemoryPlan> starts;
+    for (PlanAlgorithm a : allAlgorithms().drop_back())
+      starts.push_back(planBuffers(a, buffers, alignment));
+    return refinePlan(buffers, starts, alignment);
+  }
   MemoryPlan plan;
   plan.algorithm = algorithm;
   plan.offsets.assign(buffers.size(), 0);
@@ -214,8 +358,31 @@ MemoryPlan planBuffers(PlanAlgorithm algorithm, llvm::ArrayRef<PlanBuffer> buffe
     case PlanAlgorithm::GreedyByBreadth:
       size = planByBreadth(buffers, id, alignment, plan.offsets);
       break;
+    case PlanAlgorithm::Refined:
+      break;  // handled above
     }
     plan.arenaSizes.push_back(size);
+  }
+  return plan;
+}
+
+MemoryPlan refinePlan(llvm::ArrayRef<PlanBuffer> buffers, llvm::ArrayRef<MemoryPlan> starts,
+                      int64_t alignment) {
+  MemoryPlan plan;
+  plan.algorithm = PlanAlgorithm::Refined;
+  plan.offsets.assign(buffers.size(), 0);
+  plan.arenaSizes.assign(numArenas(buffers), 0);
+  for (uint32_t id = 1; id <= plan.arenaSizes.size(); ++id) {
+    // The smallest start plan of this arena (arenas are independent).
+    const MemoryPlan *start = &starts.front();
+    for (const MemoryPlan &p : starts)
+      if (p.arenaSizes[id - 1] < start->arenaSizes[id - 1])
+        start = &p;
+    for (size_t i = 0; i < buffers.size(); ++i)
+      if (buffers[i].memoryId == id)
+        plan.offsets[i] = start->offsets[i];
+    plan.arenaSizes[id - 1] =
+        refineArena(buffers, id, alignment, start->arenaSizes[id - 1], plan.offsets);
   }
   return plan;
 }

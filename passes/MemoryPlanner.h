@@ -30,9 +30,13 @@ struct PlanBuffer {
 
 /// Placement algorithms. Each gives every buffer an aligned offset.
 enum class PlanAlgorithm {
-  /// ExecuTorch's greedy: largest first into shared objects (buckets) whose
-  /// members' lifetimes do not overlap, each bucket as large as its largest
-  /// member, buckets laid out one after the other. The baseline.
+  /// ExecuTorch 1.4's greedy (exir/memory_planning.py), the baseline that
+  /// Ember must never lose to: largest first (equal sizes: the later tensor
+  /// first, as ExecuTorch's order of its specs usually has it) into shared
+  /// objects laid out one after the other. A tensor goes at offset 0 of the
+  /// first object none of whose members is alive with it, else on top of the
+  /// members alive with it in the first object where that still fits, else
+  /// into a new object of its own size.
   Greedy,
   /// Greedy by size with offset search (TFLite's planner): largest first,
   /// each at the best-fitting gap among the buffers alive at the same time.
@@ -42,12 +46,20 @@ enum class PlanAlgorithm {
   /// Greedy by breadth (Pisarchyk & Lee 2020): the positions with the most
   /// live bytes first, each one's buffers largest first, best-fitting gap.
   GreedyByBreadth,
+  /// The smallest plan of the algorithms above, improved by a bounded search
+  /// over placement orders (see refinePlan); exhaustive for arenas of at most
+  /// kExactLimit tensors.
+  Refined,
 };
 
-/// "greedy", "greedy_by_size", "greedy_by_size_first_fit", "greedy_by_breadth".
+/// Arenas of at most this many tensors are planned exactly by Refined.
+inline constexpr size_t kExactLimit = 8;
+
+/// "greedy", "greedy_by_size", "greedy_by_size_first_fit",
+/// "greedy_by_breadth", "refined".
 llvm::StringRef algorithmName(PlanAlgorithm algorithm);
 std::optional<PlanAlgorithm> parseAlgorithm(llvm::StringRef name);
-/// Every algorithm, in the order the planner tries them.
+/// Every algorithm, in the order the planner tries them (Refined last).
 llvm::ArrayRef<PlanAlgorithm> allAlgorithms();
 
 struct MemoryPlan {
@@ -62,6 +74,32 @@ struct MemoryPlan {
 /// power of two).
 MemoryPlan planBuffers(PlanAlgorithm algorithm, llvm::ArrayRef<PlanBuffer> buffers,
                        int64_t alignment);
+
+/// The best of `starts` (valid plans of `buffers`) in each arena, improved
+/// by a search over placement orders; no arena larger than in any of
+/// `starts`, with Refined as algorithm.
+///   1. Placing the tensors at the lowest offset that fits, in the order of
+///      their offsets in the start plan, gives a plan no larger (each
+///      tensor's old offset stays free for it). Every plan can be reached
+///      this way from some order, so the search is over orders.
+///   2. Squeaky wheel: the tensors that end above the lower bound move to the
+///      front of the order (keeping their relative order) and the arena is
+///      placed again; this fixes what the size-ordered heuristics miss, e.g.
+///      a chain of equal-sized tensors (conv -> batch norm -> activation)
+///      whose alternation between two slots starts on the wrong side of a
+///      larger neighbour (a "same" padding's output). It stops at the bound,
+///      after kRefineStall rounds without a gain, after kRefineRounds rounds,
+///      or when the rounds have made kRefineWork pair comparisons.
+///   3. An arena of at most kExactLimit tensors tries every order instead
+///      (branch and bound on the arena size): the optimal plan.
+MemoryPlan refinePlan(llvm::ArrayRef<PlanBuffer> buffers, llvm::ArrayRef<MemoryPlan> starts,
+                      int64_t alignment);
+
+/// The search budget of refinePlan's step 2 (fixed, so plans are
+/// reproducible on any machine).
+inline constexpr int kRefineRounds = 64;
+inline constexpr int kRefineStall = 8;
+inline constexpr int64_t kRefineWork = int64_t{1} << 26;
 
 /// What no plan can beat, per memory id: the largest total of bytes alive at
 /// any one position.

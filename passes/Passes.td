@@ -35,11 +35,13 @@ def PlanMemory : Pass<"ember-plan-memory", "mlir::func::FuncOp"> {
     long as the view is used, and the view is emitted as
     `executorch_prim::et_view` (`alias-views`).
 
-    The algorithms of passes/MemoryPlanner.h (ExecuTorch's greedy shared
-    objects, greedy by size with best-fit offset search, greedy by breadth)
-    all run with `algorithm=best` and the smallest plan is kept; the
-    checker then proves it (no two tensors alive at once share a byte). The
-    plan is recorded as attributes:
+    The algorithms of passes/MemoryPlanner.h (ExecuTorch 1.4's greedy shared
+    objects, greedy by size with best-fit offset search, greedy by breadth,
+    then `refined`: a bounded search over placement orders starting from the
+    best of them, exhaustive for arenas of at most 8 tensors) all run with
+    `algorithm=best` and the smallest plan is kept, so no plan is larger than
+    ExecuTorch's greedy one; the checker then proves it (no two tensors alive
+    at once share a byte). The plan is recorded as attributes:
 
     ```mlir
     func.func @forward(%x: tensor<2x3xf32>) -> tensor<2x3xf32>
@@ -58,7 +60,7 @@ def PlanMemory : Pass<"ember-plan-memory", "mlir::func::FuncOp"> {
     Option<"planOutputs", "plan-outputs", "bool", "true",
            "Place user outputs in the arena (else the caller provides them)">,
     Option<"algorithm", "algorithm", "std::string", "\"best\"",
-           "best (every algorithm, the smallest plan), greedy, greedy_by_size, greedy_by_size_first_fit or greedy_by_breadth">,
+           "best (every algorithm, the smallest plan), greedy, greedy_by_size, greedy_by_size_first_fit, greedy_by_breadth or refined">,
     Option<"aliasViews", "alias-views", "bool", "true",
            "Let a view share its input's memory instead of copying it">,
   ];

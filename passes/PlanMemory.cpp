@@ -2,7 +2,8 @@
 //
 // Turns a function into PlanBuffers (passes/MemoryPlanner.h): one per tensor
 // that owns memory, alive from its definition to its last use, then plans
-// them with every algorithm asked for, keeps the smallest plan, proves it
+// them with every algorithm asked for (by default every heuristic, then the
+// search that refines the best of them), keeps the smallest plan, proves it
 // with the checker and records it as attributes.
 //
 //===----------------------------------------------------------------------===//
@@ -151,15 +152,22 @@ void PlanMemoryPass::runOnOperation() {
   collect(func);
 
   // Every algorithm asked for; the smallest plan wins (the first on ties).
+  // With all of them, refined starts from the others' plans (the best one
+  // of each arena) instead of planning them again.
   OpBuilder b(func.getContext());
   SmallVector<NamedAttribute> candidates;
-  std::optional<MemoryPlan> best;
+  std::vector<MemoryPlan> plans;
   for (PlanAlgorithm a : algorithms) {
-    MemoryPlan plan = planBuffers(a, buffers, alignment);
+    MemoryPlan plan = a == PlanAlgorithm::Refined && !plans.empty()
+                          ? refinePlan(buffers, plans, alignment)
+                          : planBuffers(a, buffers, alignment);
     candidates.push_back(b.getNamedAttr(algorithmName(a), b.getI64IntegerAttr(plan.totalSize())));
+    plans.push_back(std::move(plan));
+  }
+  std::optional<MemoryPlan> best;
+  for (MemoryPlan &plan : plans)
     if (!best || plan.totalSize() < best->totalSize())
       best = std::move(plan);
-  }
   if (std::optional<std::string> error = checkPlan(buffers, *best, alignment)) {
     func.emitError("internal error: the ") << algorithmName(best->algorithm)
                                            << " memory plan is wrong: " << *error;

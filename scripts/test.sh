@@ -5,6 +5,7 @@
 # "N passed, N failed" over all suites; exits non-zero if any test failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD}  # as scripts/setup.sh: a clone anywhere hits the cache
 BUILD=build/py
 VENV=.venv
 export PATH="$PWD/$VENV/bin:/usr/lib/llvm-19/bin:$PATH"
@@ -39,7 +40,7 @@ echo "$out" | tail -n 12
 count_ctest "$out" $rc
 
 # pytest last: its summary is the closing line CI reads, with ours after it.
-out=$("$VENV/bin/python" -m pytest -q -p no:cacheprovider -n "$(nproc)" tests/python tests/models 2>&1); rc=$?
+out=$("$VENV/bin/python" -m pytest -q -p no:cacheprovider -n "$(nproc)" tests/python tests/models tests/embed 2>&1); rc=$?
 echo "$out" | tail -n 30
 p=$(echo "$out" | tail -1 | sed -n 's/.* \([0-9]*\) passed.*/\1/p; s/^\([0-9]*\) passed.*/\1/p' | head -1)
 f=$(echo "$out" | tail -1 | sed -n 's/.* \([0-9]*\) failed.*/\1/p; s/^\([0-9]*\) failed.*/\1/p' | head -1)

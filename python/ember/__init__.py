@@ -6,11 +6,16 @@
     y = ember.runtime.load("model.pte").forward(x)
 """
 
+from importlib.metadata import PackageNotFoundError, version
+
 from . import partitioners, runtime
 from .config import EdgeCompileConfig, ExecutorchBackendConfig
 from .errors import CompileError, EmberError, EmberRuntimeError, UnsupportedOpError
 
-__version__ = "0.1.0"
+try:  # pyproject.toml's version, as installed: the one place it is written
+    __version__ = version("ember")
+except PackageNotFoundError:  # pragma: no cover - imported from a tree never installed
+    __version__ = "0+unknown"
 
 
 def __getattr__(name: str):

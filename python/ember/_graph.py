@@ -19,6 +19,7 @@ import math
 import operator
 import os
 import re
+import warnings
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -155,6 +156,20 @@ def op_name(target: Any) -> str:
     return getattr(target, "__name__", str(target))
 
 
+def decompose(ep: ExportedProgram) -> ExportedProgram:
+    """`ep` decomposed to core ATen (`ep.run_decompositions()`).
+
+    torch 2.13's run_decompositions deep-copies the program's module call
+    graph, whose leaf treespecs are instances of the deprecated LeafSpec
+    class, and copying one warns (a FutureWarning telling to stop using
+    LeafSpec) on every call. Ember never uses LeafSpec; the warning is about
+    torch's own code, so this one message, and only it, is not shown."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)`",
+                                category=FutureWarning)
+        return ep.run_decompositions()
+
+
 def _check_static_sizes(programs: dict[str, ExportedProgram]) -> None:
     """Raise CompileError at the first op whose output size depends on the
     input's values (an unbacked size, e.g. x[mask]): static shapes cannot
@@ -200,6 +215,11 @@ def check_supported(programs: dict[str, ExportedProgram], fold_constants: bool =
     for name, locs in sorted(missing.items()):
         shown = ", ".join(sorted(set(locs))[:5])
         lines.append(f"  {name} ({len(locs)} use{'s' if len(locs) > 1 else ''}) at {shown}")
+    if any("quantize" in name for name in missing):
+        lines.append("Quantized programs (quantize/dequantize operators) are not compiled yet, "
+                     "and constant folding never turns a dequantized weight into a float "
+                     "constant (the file would silently hold float weights); compile the "
+                     "float model instead.")
     lines.append("Supported operators are listed in docs/ops.md.")
     raise UnsupportedOpError("\n".join(lines), dict(missing))
 
@@ -494,34 +514,52 @@ _REWRITES = {
 }
 
 
-# A folded result may be this many elements larger than its largest input
-# before folding stops paying for itself in file size.
-_FOLD_GROWTH = 1 << 16
+# A folded value is stored in the file in place of the constants it reads, so
+# it is never larger in bytes than they are together: a dequantize or an
+# int8 -> float conversion of a weight (4x) stays a run-time op, a transpose
+# or a reshape (the same bytes) and a slice or a cast down (fewer) fold. A value
+# built from sizes alone (an arange, a causal mask from comparisons) reads no
+# constant; it folds if it is at most this many bytes.
+_FOLD_FROM_SIZES = 1 << 18
+# A fold that reads a constant of more than this many bytes which something not
+# folded also reads is left to run time: both would be stored.
+_FOLD_SHARED = 1 << 18
 
 
 def fold_plan(ep: ExportedProgram) -> set[torch.fx.Node]:
     """The nodes constant folding evaluates at compile time: deterministic,
-    non-mutating operators whose every input is a weight, an unmutated
-    buffer, a lifted constant or another folded node, with static-shape
-    tensor results not more than _FOLD_GROWTH elements larger than their
-    largest input. A fold that reads a large constant which something not
-    folded also reads is left to run time: both the constant and the folded
-    result would be stored (a tied embedding and LM head would double)."""
+    non-mutating operators other than dequantize whose every input is a
+    weight, an unmutated buffer, a lifted constant or another folded node,
+    with static-shape tensor results no larger in bytes than the constants
+    they are computed from (_FOLD_FROM_SIZES when those are none). A fold
+    that reads a large constant which something not folded also reads is left
+    to run time: both the constant and the folded result would be stored (a
+    tied embedding and LM head would double)."""
     excluded: set[torch.fx.Node] = set()
     while True:
         folded, constant = _fold_candidates(ep, excluded)
         duplicating = {
             node for node in folded
-            if any(_numel(i) > _FOLD_GROWTH and any(u not in constant for u in i.users)
+            if any(_nbytes(i) > _FOLD_SHARED and any(u not in constant for u in i.users)
                    for i in node.all_input_nodes)}
         if not duplicating:
             return folded
         excluded |= duplicating
 
 
-def _numel(node: torch.fx.Node) -> int:
+def _nbytes(node: torch.fx.Node) -> int:
     val = node.meta.get("val")
-    return val.numel() if isinstance(val, torch.Tensor) else 0
+    vals = val if isinstance(val, (tuple, list)) else [val]
+    return sum(v.numel() * v.element_size() for v in vals if isinstance(v, torch.Tensor))
+
+
+def _is_dequantize(target: Any) -> bool:
+    """A dequantize of any namespace (quantized_decomposed::dequantize_per_tensor,
+    quantized_decomposed::dequantize_per_channel, torchao::dequantize_affine,
+    aten::dequantize, ...): never folded, so that a quantized weight is never
+    stored as the float tensor it stands for."""
+    return (isinstance(target, torch._ops.OpOverload)
+            and "dequantize" in target._schema.name.split("::")[-1])
 
 
 def _fold_candidates(ep: ExportedProgram, excluded: set[torch.fx.Node]
@@ -533,11 +571,14 @@ def _fold_candidates(ep: ExportedProgram, excluded: set[torch.fx.Node]
     specs = {s.arg.name: s for s in sig.input_specs}
     constant: set[torch.fx.Node] = set()
     folded: set[torch.fx.Node] = set()
+    # Per constant node, the stored constants (placeholders) its value is computed from.
+    sources: dict[torch.fx.Node, frozenset[torch.fx.Node]] = {}
     for node in ep.graph.nodes:
         if node.op == "placeholder":
             spec = specs[node.name]
             if spec.kind in const_kinds and spec.target not in mutated:
                 constant.add(node)
+                sources[node] = frozenset([node])
             continue
         if node.op != "call_function" or node in excluded:
             continue
@@ -547,11 +588,13 @@ def _fold_candidates(ep: ExportedProgram, excluded: set[torch.fx.Node]
         if node.target is operator.getitem:
             if node.args[0] in folded:
                 constant.add(node)
+                sources[node] = sources[node.args[0]]
             continue
         target = node.target
         if not isinstance(target, torch._ops.OpOverload) or target in _REWRITES:
             continue
-        if torch.Tag.nondeterministic_seeded in target.tags or target._schema.is_mutable:
+        if (torch.Tag.nondeterministic_seeded in target.tags or target._schema.is_mutable
+                or _is_dequantize(target)):
             continue
         inputs = node.all_input_nodes
         if any(n not in constant for n in inputs):
@@ -561,10 +604,13 @@ def _fold_candidates(ep: ExportedProgram, excluded: set[torch.fx.Node]
         if not all(isinstance(v, torch.Tensor) and all(isinstance(d, int) for d in v.shape)
                    for v in outs):
             continue
-        if sum(v.numel() for v in outs) > max(map(_numel, inputs), default=0) + _FOLD_GROWTH:
+        read = frozenset().union(*(sources.get(n, frozenset()) for n in inputs))
+        limit = sum(map(_nbytes, read)) if read else _FOLD_FROM_SIZES
+        if _nbytes(node) > limit:
             continue
         folded.add(node)
         constant.add(node)
+        sources[node] = read
     return folded, constant
 
 

@@ -150,9 +150,14 @@ def flatten(node: Node, value: Any, where: str = "input") -> list[Any]:
             raise TypeError(f"{where}: expected None, got {type(value).__name__}")
         return []
     if node.kind == "D":
-        if not isinstance(value, dict) or set(value) != set(node.keys):
-            got = sorted(value) if isinstance(value, dict) else type(value).__name__
-            raise TypeError(f"{where}: expected a dict with keys {sorted(node.keys)}, got {got}")
+        if not isinstance(value, dict):
+            raise TypeError(f"{where}: expected a dict with keys {node.keys}, "
+                            f"got {type(value).__name__}")
+        missing = [k for k in node.keys if k not in value]
+        unexpected = [k for k in value if k not in node.keys]
+        if missing or unexpected:
+            raise TypeError(f"{where}: expected a dict with keys {node.keys}; missing {missing}, "
+                            f"unexpected {unexpected}")
         items = [(f"{where}[{k!r}]", value[k], c) for k, c in zip(node.keys, node.children,
                                                                    strict=True)]
     else:

@@ -3,6 +3,10 @@
     ember run model.pte [ember_run flags...]   run a .pte with the C++ runner
     ember inspect model.pte [--json]            header, segments, constants, and per method:
                                                 inputs/outputs, operators, delegates, memory
+    ember --version                             the installed package's version
+
+Output into a pipe whose reader stops early (`ember inspect model.pte | head`)
+ends the command quietly, as SIGPIPE ends a Unix tool.
 """
 
 from __future__ import annotations
@@ -10,9 +14,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 
-from . import _C, runtime
+from . import _C, __version__, runtime
 from .errors import EmberError
 
 
@@ -145,9 +150,26 @@ def _print_inspect(info: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        try:
+            return _main(argv)
+        finally:
+            sys.stdout.flush()  # here, so that a closed pipe is seen here
+    except BrokenPipeError:
+        # The reader went away (`ember inspect model.pte | head`): stop quietly
+        # with the status of a tool SIGPIPE ended. stdout goes to /dev/null so
+        # that Python's own flush at exit does not fail on the pipe again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return 128 + signal.SIGPIPE
+
+
+def _main(argv: list[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(prog="ember", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"ember {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run a .pte with the C++ runner (ember_run)")
     run.add_argument("model")
@@ -160,6 +182,9 @@ def main(argv: list[str] | None = None) -> int:
         if len(argv) < 2:
             parser.parse_args(argv)
         runner = str(runtime.runner_path())
+        # Python ignores SIGPIPE and an ignored signal stays ignored across
+        # exec: give the runner the default, so a closed pipe ends it quietly.
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
         os.execv(runner, [runner, *argv[1:]])
     args = parser.parse_args(argv)
     try:

@@ -14,9 +14,12 @@ class EdgeCompileConfig:
     fold_constants: evaluate at compile time every operator whose inputs are
     all constants (weights, buffers that are never mutated, values computed
     from nothing such as an arange or a causal mask), as long as its result
-    is not much larger than its inputs: a linear layer's weight is stored
-    transposed instead of being transposed on every call, and a mask built
-    from shapes alone becomes one constant.
+    is no larger in bytes than the constants it is computed from (at most
+    256 KiB when it is computed from sizes alone): a linear layer's weight is
+    stored transposed instead of being transposed on every call, and a mask
+    built from shapes alone becomes one constant. A dequantize is never
+    folded, nor is an int8 -> float conversion of a weight (4x the bytes): a
+    quantized weight is never stored as float.
     """
 
     _check_ir_validity: bool = True
@@ -36,10 +39,11 @@ class ExecutorchBackendConfig:
     planned arena (True, the default) or leave them to the caller.
     memory_alignment: byte alignment of every planned tensor (a power of two).
     memory_planning_algorithm: "best" (the default: every algorithm, the
-    smallest plan kept), or one of "greedy" (ExecuTorch's shared objects),
+    smallest plan kept), or one of "greedy" (ExecuTorch 1.4's shared objects),
     "greedy_by_size" (offset search, largest first, best-fitting gap),
     "greedy_by_size_first_fit" (the same, lowest gap), "greedy_by_breadth"
-    (the positions with most live bytes first).
+    (the positions with most live bytes first), "refined" (the best of those,
+    improved by a bounded search over placement orders).
     remove_view_copy: a view shares its input's memory instead of copying it
     (executorch_prim::et_view, as ExecuTorch does).
     extract_delegate_segments: store delegate blobs as segments after the
@@ -54,7 +58,7 @@ class ExecutorchBackendConfig:
     extract_delegate_segments: bool = True
 
     ALGORITHMS = ("best", "greedy", "greedy_by_size", "greedy_by_size_first_fit",
-                  "greedy_by_breadth")
+                  "greedy_by_breadth", "refined")
 
     def __post_init__(self) -> None:
         a = self.memory_alignment

@@ -31,7 +31,7 @@ class EdgeProgramManager:
             if name in programs:
                 raise ValueError(f"constant method '{name}' has the name of an exported method")
         # 1. Decompose to core ATen (the only step that needs torch's passes).
-        self._programs = {name: ep.run_decompositions() for name, ep in sorted(programs.items())}
+        self._programs = {name: _graph.decompose(ep) for name, ep in sorted(programs.items())}
         # 2. Reject unsupported operators before any other work.
         _graph.check_supported(self._programs, self.compile_config.fold_constants)
         # 3. Hand every method to C++ in one call; weights are not copied.

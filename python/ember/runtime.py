@@ -2,6 +2,8 @@
 
     m = ember.runtime.load("model.pte")      # path (memory-mapped) or bytes
     y = m.forward(x)                          # torch tensors or numpy arrays in
+    y = m.forward(x=x, mask=mask)             # inputs exported as keywords: by name,
+    y = m.forward(x, mask)                    # or flat, in the exported order
 
 Outputs come back as torch tensors when the inputs were torch tensors, numpy
 arrays otherwise, nested as the exported method returned them.
@@ -10,7 +12,9 @@ arrays otherwise, nested as the exported method returned them.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import sysconfig
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +26,10 @@ __all__ = ["load", "Module", "runner_path"]
 
 
 def runner_path() -> Path:
-    """The installed `ember_run` command-line runner."""
-    return Path(__file__).parent / "bin" / "ember_run"
+    """The installed `ember_run` command-line runner: pip puts it with the
+    package's scripts, beside the `ember` command (`.venv/bin`); else PATH's."""
+    path = Path(sysconfig.get_path("scripts")) / "ember_run"
+    return path if path.is_file() else Path(shutil.which("ember_run") or path)
 
 
 def _to_numpy(x: Any) -> tuple[Any, bool]:
@@ -40,7 +46,8 @@ class Module:
 
     def __init__(self, native: _C.RuntimeModule):
         self._native = native
-        self._specs: dict[str, tuple[Any, Any]] = {}
+        self._in_specs: dict[str, _pytree.Node | None] = {}
+        self._out_specs: dict[str, _pytree.Node] = {}
 
     @property
     def step_limit(self) -> int:
@@ -69,7 +76,9 @@ class Module:
 
     def run_method(self, name: str, inputs: list | tuple = (), kwargs: dict | None = None) -> Any:
         """Run method `name`. `inputs` (and `kwargs`) nest as the exported
-        method's signature did; they are flattened by its container string."""
+        method's signature did, or `inputs` are all its inputs flat in the
+        exported order (keyword inputs included), as ExecuTorch's runtime
+        takes them; either way they are flattened by its container string."""
         flat = [_to_numpy(x) for x in self._flatten_inputs(name, tuple(inputs), kwargs or {})]
         outputs = self._native.execute(name, [a for a, _ in flat])
         if any(is_torch for _, is_torch in flat):
@@ -84,29 +93,63 @@ class Module:
         return self.forward(*inputs, **kwargs)
 
     def _flatten_inputs(self, name: str, args: tuple, kwargs: dict) -> list:
-        spec = self.method_meta(name)["input_spec"]
-        node = _pytree.decode(spec) if spec else None
+        """The method's flat inputs from a call. Two forms are accepted: nested
+        as the exported signature (its positional inputs, then its keyword
+        inputs by name), or every input flat and positional in the exported
+        order (keyword inputs included, in the order of the method's input
+        container), as ExecuTorch's runtime takes them."""
+        node = self._in_spec(name)
         # torch.export's input spec is (args tuple, kwargs dict).
         if node is None or node.kind != "T" or len(node.children) != 2:
             if kwargs:
-                raise TypeError(f"method '{name}' has no input signature for keyword arguments")
+                raise TypeError(f"method '{name}' has no input signature for keyword inputs")
             return list(args)
-        positional = node.children[0]
-        if positional.kind in ("T", "L") and len(args) != len(positional.children):
-            raise TypeError(f"method '{name}' takes {len(positional.children)} positional "
-                            f"inputs, got {len(args)}")
-        return _pytree.flatten(node, (args, kwargs), f"{name} input")
+        positional, keywords = node.children
+        npos = len(positional.children)
+        names = list(keywords.keys) if keywords.kind == "D" else []
+        unknown = [k for k in kwargs if k not in names]
+        if unknown:
+            raise TypeError(f"method '{name}' got unexpected keyword input(s) {_names(unknown)} "
+                            f"(its keyword inputs: {_names(names) or 'none'})")
+        if len(args) == npos and len(kwargs) == len(names):
+            return _pytree.flatten(node, (args, kwargs), f"{name} input")
+        if not kwargs and len(args) == node.num_leaves():
+            nested = [i for i, a in enumerate(args) if isinstance(a, (tuple, list, dict))]
+            if nested:
+                raise TypeError(f"method '{name}': input {nested[0]} is a "
+                                f"{type(args[nested[0]]).__name__}; give the inputs nested as "
+                                f"exported ({npos} positional) or all flat, not a mix")
+            return list(args)
+        if kwargs and len(args) == npos:
+            missing = [k for k in names if k not in kwargs]
+            raise TypeError(f"method '{name}' is missing keyword input(s) {_names(missing)}")
+        if not names and npos == node.num_leaves():
+            raise TypeError(f"method '{name}' takes {npos} positional inputs, got {len(args)}")
+        given = f"{len(args)} positional" + (f" and {_names(kwargs)} by keyword" if kwargs else "")
+        takes = f"{npos} positional" + (f" and {_names(names)} by keyword" if names else "")
+        raise TypeError(f"method '{name}' takes {takes}, or all {node.num_leaves()} inputs "
+                        f"positional in the exported order; got {given}")
+
+    def _in_spec(self, name: str) -> _pytree.Node | None:
+        if name not in self._in_specs:
+            spec = self.method_meta(name)["input_spec"]
+            self._in_specs[name] = _pytree.decode(spec) if spec else None
+        return self._in_specs[name]
 
     def _out_spec(self, name: str) -> _pytree.Node:
-        if name not in self._specs:
+        if name not in self._out_specs:
             meta = self.method_meta(name)
             spec = meta["output_spec"]
             node = _pytree.decode(spec) if spec else None
             n = len(meta["outputs"])
             if node is None or node.num_leaves() != n:
                 node = _pytree.Node("$") if n == 1 else _pytree.Node("T", [_pytree.Node("$")] * n)
-            self._specs[name] = node
-        return self._specs[name]
+            self._out_specs[name] = node
+        return self._out_specs[name]
+
+
+def _names(keys: Any) -> str:
+    return ", ".join(repr(k) for k in keys)
 
 
 def load(source: str | os.PathLike | bytes, poison_dead_memory: bool | None = None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 import ember
@@ -97,3 +98,63 @@ def test_docs_ops_md_is_generated_from_the_table(tmp_path):
                    check=True)
     assert out.read_text() == (root / "docs" / "ops.md").read_text(), \
         "docs/ops.md is stale: run python exir/gen_edge_ops.py --docs docs/ops.md"
+
+
+class Keywords(torch.nn.Module):
+    def forward(self, x, y):
+        return x * 2 + y
+
+
+def test_keyword_inputs_by_name_or_flat_in_the_exported_order():
+    """A method exported with keyword inputs takes them by name, or flat and
+    positional in the exported order (the order of the kwargs given to
+    export, here y then x), as ExecuTorch's runtime takes every input."""
+    x, y = torch.randn(3), torch.randn(3)
+    ep = torch.export.export(Keywords(), (), kwargs={"y": y, "x": x})
+    m = ember.runtime.load(ember.to_edge(ep).to_executorch().buffer)
+    want = Keywords()(x, y)
+    assert_close(m.forward(x=x, y=y), want)
+    assert_close(m.forward(y, x), want)
+    with pytest.raises(TypeError, match=r"unexpected keyword input\(s\) 'z' "
+                                        r"\(its keyword inputs: 'y', 'x'\)"):
+        m.forward(x=x, z=y)
+    with pytest.raises(TypeError, match=r"missing keyword input\(s\) 'y'"):
+        m.forward(x=x)
+    with pytest.raises(TypeError, match=r"takes 0 positional and 'y', 'x' by keyword, or all 2 "
+                                        r"inputs positional in the exported order; got 1 "
+                                        r"positional$"):
+        m.forward(x)
+    with pytest.raises(TypeError, match=r"got 1 positional and 'x' by keyword$"):
+        m.forward(y, x=x)
+
+
+class Nested(torch.nn.Module):
+    def forward(self, pair, s, *, bias):
+        return pair[0] * s + pair[1] + bias
+
+
+def test_nested_and_keyword_inputs_flat():
+    a, b, s, bias = (torch.randn(4) for _ in range(4))
+    ep = torch.export.export(Nested(), ((a, b), s), kwargs={"bias": bias})
+    m = ember.runtime.load(ember.to_edge(ep).to_executorch().buffer)
+    want = Nested()((a, b), s, bias=bias)
+    assert_close(m.forward((a, b), s, bias=bias), want)
+    assert_close(m.forward(a, b, s, bias), want)  # flat: the pair's leaves, s, then bias
+    got = m.forward(a.numpy(), b.numpy(), s.numpy(), bias.numpy())  # numpy in, numpy out
+    assert_close(torch.from_numpy(got), want)
+    with pytest.raises(TypeError, match=r"takes 2 positional and 'bias' by keyword, or all 4 "
+                                        r"inputs positional"):
+        m.forward(a, b, s)
+    with pytest.raises(TypeError, match=r"input 1 is a tuple; give the inputs nested as "
+                                        r"exported \(2 positional\) or all flat, not a mix"):
+        m.forward(a, (b, b), s, bias)
+
+
+def test_positional_input_count_is_checked():
+    m = ember.runtime.load(ember.to_edge(torch.export.export(
+        MLP().eval(), (torch.randn(2, 32),))).to_executorch().buffer)
+    with pytest.raises(TypeError, match=r"method 'forward' takes 1 positional inputs, got 2"):
+        m.forward(torch.randn(2, 32), torch.randn(2, 32))
+    with pytest.raises(TypeError, match=r"unexpected keyword input\(s\) 'x' "
+                                        r"\(its keyword inputs: none\)"):
+        m.forward(x=torch.randn(2, 32))

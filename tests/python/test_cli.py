@@ -1,4 +1,4 @@
-"""The `ember` command line: inspect and run.
+"""The `ember` command line: inspect, run, --version, and a closed pipe.
 
 `ember inspect --json` is checked field by field against the file's own bytes
 (the extended header) and, when executorch is installed, against ExecuTorch's
@@ -9,12 +9,16 @@ segment).
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 import json
+import os
 import re
+import signal
 import struct
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -137,6 +141,43 @@ def test_inspect_rejects_a_bad_file(tmp_path):
     assert "ember:" in out.stderr
     out = _ember("inspect", str(tmp_path / "missing.pte"))
     assert out.returncode == 1 and "ember:" in out.stderr
+
+
+def _ember_into_closed_pipe(*args) -> subprocess.CompletedProcess:
+    """`ember args` with stdout a pipe whose reader has already gone: the first
+    write fails (EPIPE), as in `ember inspect model.pte | head` once head has
+    exited, but every time rather than by timing."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        return subprocess.run([sys.executable, "-m", "ember", *args], stdout=write_end,
+                              stderr=subprocess.PIPE, text=True)
+    finally:
+        os.close(write_end)
+
+
+def test_a_closed_pipe_ends_every_command_quietly(tmp_path):
+    path = str(_save(tmp_path))
+    for args in (["inspect", path], ["inspect", path, "--json"]):
+        out = _ember_into_closed_pipe(*args)
+        assert (out.returncode, out.stderr) == (128 + signal.SIGPIPE, ""), args
+    # The C++ runner gets SIGPIPE's default action back (Python ignores it, and
+    # an ignored signal stays ignored across exec): its first write ends it.
+    out = _ember_into_closed_pipe("run", path, "--iterations", "1")
+    assert (out.returncode, out.stderr) == (-signal.SIGPIPE, "")
+    for args in (["--help"], ["--version"]):  # argparse drops what it cannot write
+        out = _ember_into_closed_pipe(*args)
+        assert (out.returncode, out.stderr) == (0, ""), args
+
+
+def test_version_is_the_installed_package_version():
+    version = importlib.metadata.version("ember")
+    out = _ember("--version")
+    assert (out.returncode, out.stdout, out.stderr) == (0, f"ember {version}\n", "")
+    assert ember.__version__ == version
+    # One source of truth: project(ember VERSION ...), which pyproject.toml reads.
+    cmake = (Path(__file__).resolve().parents[2] / "CMakeLists.txt").read_text()
+    assert re.search(r"^project\(ember VERSION ([0-9.]+)", cmake, re.M)[1] == version
 
 
 # ---- Files written by ExecuTorch, checked against ExecuTorch's own reading ----

@@ -4,6 +4,8 @@ end up in the .pte."""
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 import torch
 from torch import nn
@@ -19,6 +21,14 @@ def _compile(model: nn.Module, args: tuple, **config):
     summary = ember._C.RuntimeModule.from_bytes(program.buffer).program_summary()
     ops = {op["name"]: op["calls"] for op in summary["methods"][0]["operators"]}
     return ember.runtime.load(program.buffer), ops, len(program.buffer)
+
+
+def _constant_bytes(model: nn.Module, args: tuple, **config) -> int:
+    """The bytes of the distinct constant tensors in the compiled file."""
+    ep = torch.export.export(model.eval(), args)
+    program = ember.to_edge(ep, compile_config=EdgeCompileConfig(**config)).to_executorch()
+    summary = ember._C.RuntimeModule.from_bytes(program.buffer).program_summary()
+    return summary["constants"]["tensor_bytes"]
 
 
 class Linear(nn.Module):
@@ -177,3 +187,100 @@ def test_a_tied_weight_is_stored_once():
     assert table < size < 2 * table  # the table once, not twice
     assert ops["aten::permute_copy.out"] == 1  # the tied head's transpose, at run time
     assert_close(module.forward(ids), model(ids))
+
+
+class Casts(nn.Module):
+    """Two conversions of constants with the same number of elements: int8 to
+    float32 is 4x the bytes it reads, int64 to float32 half."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("q", torch.randint(-128, 128, (64, 64), dtype=torch.int8))
+        self.register_buffer("i", torch.arange(64 * 64).reshape(64, 64))
+
+    def forward(self, x):
+        return x @ self.q.float() + self.i.float()
+
+
+def test_folding_never_makes_a_constant_larger_in_bytes():
+    x = torch.randn(64, 64)
+    model = Casts()
+    module, ops, _ = _compile(model, (x,))
+    assert ops["aten::_to_copy.out"] == 1  # int8 -> float32, at run time
+    assert_close(module.forward(x), model(x), rtol=1e-5, atol=1e-3)  # sums of +-1000s
+    # Stored: the int8 q as it is and i already converted to float32 (not q as
+    # float32, 16384 bytes, nor i as int64, 32768 bytes).
+    assert _constant_bytes(model, (x,)) == 64 * 64 * (1 + 4)
+    assert _constant_bytes(model, (x,), fold_constants=False) == 64 * 64 * (1 + 8)
+
+
+def test_int8_weight_only_linear_keeps_its_int8_weight():
+    """torchao's Int8WeightOnlyConfig: the export converts the int8 weight to
+    float and scales the product. Folding that conversion stored the weight as
+    float32 (a 4.2 MB file); the conversion runs at run time and the file holds
+    the int8 weight (transposed at compile time: the same bytes)."""
+    quantization = pytest.importorskip("torchao.quantization")
+    model = nn.Sequential(nn.Linear(1024, 1024)).eval()
+    quantization.quantize_(model, quantization.Int8WeightOnlyConfig())
+    x = torch.randn(2, 1024)
+    module, ops, size = _compile(model, (x,))
+    weight = 1024 * 1024  # int8
+    assert weight < size < weight + 64 * 1024, size  # plus scales, bias and the program
+    assert ops["aten::_to_copy.out"] == 1 and "aten::permute_copy.out" not in ops
+    with torch.no_grad():
+        assert_close(module.forward(x), model(x), rtol=1e-4, atol=1e-4)
+    _, _, unfolded = _compile(model, (x,), fold_constants=False)
+    assert size <= unfolded
+
+
+class Dequantize(nn.Module):
+    """A dequantized int8 weight, as PT2E's convert_pt2e leaves it."""
+
+    def __init__(self, per_channel: bool):
+        super().__init__()
+        self.per_channel = per_channel
+        self.register_buffer("q", torch.randint(-128, 128, (64, 32), dtype=torch.int8))
+        self.register_buffer("scale", torch.rand(64) / 100)
+        self.register_buffer("zero_point", torch.zeros(64, dtype=torch.int64))
+
+    def forward(self, x):
+        ops = torch.ops.quantized_decomposed
+        if self.per_channel:
+            w = ops.dequantize_per_channel(self.q, self.scale, self.zero_point, 0, -128, 127,
+                                           torch.int8)
+        else:
+            w = ops.dequantize_per_tensor(self.q, 0.01, 0, -128, 127, torch.int8)
+        return nn.functional.linear(x, w)
+
+
+@pytest.mark.parametrize("per_channel", [True, False])
+def test_a_dequantize_is_never_folded(per_channel):
+    """Folding used to evaluate the dequantize into a float weight, silently.
+    It stays in the program, and Ember, which does not compile quantized
+    programs yet, says so naming it (with fold_constants=False it said the
+    same)."""
+    import torch.ao.quantization.fx._decomposed  # noqa: F401  (the quantized_decomposed ops)
+
+    op = f"quantized_decomposed::dequantize_per_{'channel' if per_channel else 'tensor'}"
+    with pytest.raises(ember.UnsupportedOpError, match=op) as info:
+        _compile(Dequantize(per_channel), (torch.randn(2, 32),))
+    assert list(info.value.ops) == [f"{op}.default"]
+    assert "never turns a dequantized weight into a float constant" in str(info.value)
+
+
+def test_compiling_shows_no_future_warning():
+    """torch's run_decompositions warns (FutureWarning, LeafSpec) on every
+    call; compiling shows no FutureWarning. pyproject's filterwarnings leaves
+    FutureWarning alone, and this block records every warning anyway."""
+
+    class Nested(nn.Module):
+        def forward(self, x, *, scale):
+            return {"y": x * scale, "pair": (x + 1, x - 1)}
+
+    ep = torch.export.export(Nested(), (torch.randn(3),), {"scale": torch.randn(3)})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ember.to_edge(ep).to_executorch()
+    future = [f"{w.filename}:{w.lineno}: {w.message}" for w in caught
+              if issubclass(w.category, FutureWarning)]
+    assert not future, future

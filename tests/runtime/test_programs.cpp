@@ -6,7 +6,6 @@
 
 namespace ember {
 namespace testing {
-namespace {
 
 TensorSpec planned_f32(std::vector<int32_t> sizes, uint64_t offset) {
   TensorSpec t;
@@ -15,8 +14,6 @@ TensorSpec planned_f32(std::vector<int32_t> sizes, uint64_t offset) {
   t.offset = offset;
   return t;
 }
-
-}  // namespace
 
 std::vector<uint8_t> add_program() {
   PteBuilder b;

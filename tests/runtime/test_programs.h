@@ -6,8 +6,13 @@
 #include <cstdint>
 #include <vector>
 
+#include "tests/runtime/pte_builder.h"
+
 namespace ember {
 namespace testing {
+
+/// A float32 tensor in planned buffer 1 at `offset`.
+TensorSpec planned_f32(std::vector<int32_t> sizes, uint64_t offset);
 
 /// forward(a, b) -> a + b: float32 [2, 3], planned, one aten::add.out.
 std::vector<uint8_t> add_program();

@@ -20,14 +20,6 @@ namespace ember {
 namespace testing {
 namespace {
 
-TensorSpec planned(std::vector<int32_t> sizes, uint64_t offset) {
-  TensorSpec t;
-  t.sizes = std::move(sizes);
-  t.planned = true;
-  t.offset = offset;
-  return t;
-}
-
 TensorSpec unplanned(std::vector<int32_t> sizes) {
   TensorSpec t;
   t.sizes = std::move(sizes);
@@ -76,11 +68,11 @@ struct Values {
 Values add_values(PteBuilder& b) {
   b.buffer_sizes = {0, 64};
   Values v;
-  v.x = b.add_tensor(planned({4}, 0));
+  v.x = b.add_tensor(planned_f32({4}, 0));
   TensorSpec w = unplanned({4});
   w.data_buffer_idx = b.add_constant(float_bytes({1, 2, 3, 4}));
   v.w = b.add_tensor(w);
-  v.out = b.add_tensor(planned({4}, 16));
+  v.out = b.add_tensor(planned_f32({4}, 16));
   b.inputs = {v.x};
   b.outputs = {v.out};
   return v;
@@ -150,7 +142,7 @@ TEST_F(WriteCheckTest, KernelWritesUnplannedInput) {
   PteBuilder b;
   b.buffer_sizes = {0, 64};
   const int x = b.add_tensor(unplanned({4}));
-  const int out = b.add_tensor(planned({4}, 0));
+  const int out = b.add_tensor(planned_f32({4}, 0));
   b.add_kernel_call(b.add_operator("aten::relu", "out"), {out, x, x});
   b.inputs = {x};
   b.outputs = {out};
@@ -169,7 +161,7 @@ TEST_F(WriteCheckTest, MoveIntoConstant) {
 TEST_F(WriteCheckTest, MoveMakesPlannedValueShareAConstant) {
   PteBuilder b;
   const Values v = add_values(b);
-  const int tmp = b.add_tensor(planned({4}, 32));
+  const int tmp = b.add_tensor(planned_f32({4}, 32));
   b.add_move(v.w, tmp);
   b.add_kernel_call(b.add_operator("aten::relu", "out"), {v.x, tmp, tmp});
   expect_rejected(b, {"(aten::relu.out) writes argument 1", "share value 1", "a constant"});
@@ -178,7 +170,7 @@ TEST_F(WriteCheckTest, MoveMakesPlannedValueShareAConstant) {
 TEST_F(WriteCheckTest, MoveChainReachesAnInputSlot) {
   PteBuilder b;
   const Values v = add_values(b);
-  const int tmp = b.add_tensor(planned({4}, 32));
+  const int tmp = b.add_tensor(planned_f32({4}, 32));
   b.add_move(tmp, v.x);  // x <- tmp <- w: set_input(0) of the next run writes w
   b.add_move(v.w, tmp);
   expect_rejected(b, {"input 0 is value 0", "a Move can make share value 1"});
@@ -195,7 +187,7 @@ TEST_F(WriteCheckTest, MoveBetweenKinds) {
 TEST_F(WriteCheckTest, ViewOfConstantIsWritten) {
   PteBuilder b;
   const Values v = add_values(b);
-  const int view = b.add_tensor(planned({4}, 48));
+  const int view = b.add_tensor(planned_f32({4}, 48));
   const int size = b.add_int_list({b.add_int(4)});
   b.add_kernel_call(b.add_operator("executorch_prim::et_view", "default"), {v.w, size, view});
   b.add_kernel_call(b.add_operator("aten::relu", "out"), {v.x, view, view});

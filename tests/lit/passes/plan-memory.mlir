@@ -1,13 +1,14 @@
 // RUN: ember-opt %s -split-input-file -pass-pipeline='builtin.module(func.func(ember-plan-memory))' | FileCheck %s
 // RUN: ember-opt %s -split-input-file -pass-pipeline='builtin.module(func.func(ember-plan-memory{plan-inputs=false alignment=64}))' | FileCheck %s --check-prefix=NOIN
 // RUN: ember-opt %s -split-input-file -pass-pipeline='builtin.module(func.func(ember-plan-memory{algorithm=greedy alias-views=false}))' | FileCheck %s --check-prefix=GREEDY
+// RUN: ember-opt %s -split-input-file -pass-pipeline='builtin.module(func.func(ember-plan-memory{algorithm=refined}))' | FileCheck %s --check-prefix=REFINED
 // RUN: not ember-opt %s -split-input-file -pass-pipeline='builtin.module(func.func(ember-plan-memory{algorithm=fastest}))' 2>&1 | FileCheck %s --check-prefix=BAD
 
 // A chain reuses memory: each 24-byte tensor takes a 32-byte slot; x is dead
 // after the first op, so the third result can take x's slot.
 // CHECK-LABEL: func.func @chain
 // CHECK-SAME: edge.arg_offsets = array<i64: [[X:[0-9]+]]>
-// CHECK-SAME: edge.memory_candidates = {greedy = 64 : i64, greedy_by_breadth = 64 : i64, greedy_by_size = 64 : i64, greedy_by_size_first_fit = 64 : i64}
+// CHECK-SAME: edge.memory_candidates = {greedy = 64 : i64, greedy_by_breadth = 64 : i64, greedy_by_size = 64 : i64, greedy_by_size_first_fit = 64 : i64, refined = 64 : i64}
 // CHECK-SAME: edge.memory_lower_bound = array<i64: 48>
 // CHECK-SAME: edge.planned_sizes = array<i64: 64>
 // CHECK: edge.relu %{{.*}} {edge.offsets = array<i64: [[A:[0-9]+]]>}
@@ -18,7 +19,7 @@
 // NOIN-SAME: edge.planned_sizes = array<i64: 128>
 // GREEDY-LABEL: func.func @chain
 // GREEDY-SAME: edge.memory_algorithm = "greedy", edge.memory_candidates = {greedy = 64 : i64}
-// BAD: unknown memory planning algorithm 'fastest' (best, greedy, greedy_by_size, greedy_by_size_first_fit, greedy_by_breadth)
+// BAD: unknown memory planning algorithm 'fastest' (best, greedy, greedy_by_size, greedy_by_size_first_fit, greedy_by_breadth, refined)
 func.func @chain(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
   %a = edge.relu %x : (tensor<2x3xf32>) -> tensor<2x3xf32>
   %b = edge.sigmoid %a : (tensor<2x3xf32>) -> tensor<2x3xf32>
@@ -33,8 +34,8 @@ func.func @chain(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
 // CHECK-LABEL: func.func @overlap
 // CHECK-SAME: edge.arg_offsets = array<i64: 0>
 // CHECK-SAME: edge.planned_sizes = array<i64: 192>
-// CHECK: edge.relu %{{.*}} {edge.offsets = array<i64: 64>}
-// CHECK: edge.sigmoid %{{.*}} {edge.offsets = array<i64: 128>}
+// CHECK: edge.relu %{{.*}} {edge.offsets = array<i64: 128>}
+// CHECK: edge.sigmoid %{{.*}} {edge.offsets = array<i64: 64>}
 // CHECK: edge.add.Tensor %{{.*}} {alpha = 1 : i64, edge.offsets = array<i64: 0>}
 func.func @overlap(%x: tensor<4x4xf32>) -> (tensor<4x4xf32>, tensor<4x4xf32>) {
   %a = edge.relu %x : (tensor<4x4xf32>) -> tensor<4x4xf32>
@@ -119,4 +120,56 @@ func.func @arenas(%x: tensor<4x4xf32>) -> tensor<4x4xf32> {
   %a = edge.relu %x {edge.memory_id = 2 : i64} : (tensor<4x4xf32>) -> tensor<4x4xf32>
   %b = edge.sigmoid %a : (tensor<4x4xf32>) -> tensor<4x4xf32>
   return %b : tensor<4x4xf32>
+}
+
+// -----
+
+// TensorFlow's "same" padding in miniature (MobileNet at 128x128 has it at
+// full size): a chain of equal-sized tensors (x, relu, tanh: 256 bytes each)
+// then a slightly larger pad (272-byte slots) and its user. Largest first,
+// the offset searches put the chain at 0, 256, 512: the tanh, alive with the
+// pad, cannot go back to 0, so they need 768 bytes. ExecuTorch's greedy
+// (the later of equal sizes first) and the refined search alternate the
+// chain between the pad's slot and its user's: 544, the bound.
+// CHECK-LABEL: func.func @same_padding
+// CHECK-SAME: edge.memory_algorithm = "greedy"
+// CHECK-SAME: edge.memory_candidates = {greedy = 544 : i64, greedy_by_breadth = 784 : i64, greedy_by_size = 768 : i64, greedy_by_size_first_fit = 768 : i64, refined = 544 : i64}
+// CHECK-SAME: edge.planned_sizes = array<i64: 544>
+// CHECK: edge.relu %arg0 {edge.offsets = array<i64: [[A:[0-9]+]]>}
+// CHECK: edge.tanh %{{.*}} {edge.offsets = array<i64: [[B:[0-9]+]]>}
+// CHECK: edge.constant_pad_nd %{{.*}} {edge.offsets = array<i64: [[A]]>
+// CHECK: edge.relu %{{.*}} {edge.offsets = array<i64: [[B]]>}
+func.func @same_padding(%x: tensor<64xf32>) -> tensor<65xf32> {
+  %a = edge.relu %x : (tensor<64xf32>) -> tensor<64xf32>
+  %b = edge.tanh %a : (tensor<64xf32>) -> tensor<64xf32>
+  %p = edge.constant_pad_nd %b {pad = array<i64: 0, 1>, value = 0 : i64} : (tensor<64xf32>) -> tensor<65xf32>
+  %q = edge.relu %p : (tensor<65xf32>) -> tensor<65xf32>
+  return %q : tensor<65xf32>
+}
+
+// -----
+
+// What every heuristic misses and the refined search finds (five tensors:
+// planned exactly). The pad's 400 bytes go first, then the two 384-byte cats
+// (%b is unused: alive only while cat writes it): %c beside the pad, %b at 0,
+// which leaves x and relu (alive with both cats) nowhere below 784, so 1168.
+// The optimum puts %b high as well, overlapping %c's bytes (they are never
+// alive together), and x and relu under both: 784, the bound.
+// CHECK-LABEL: func.func @refined_beats_heuristics
+// CHECK-SAME: edge.memory_algorithm = "refined"
+// CHECK-SAME: edge.memory_candidates = {greedy = 1168 : i64, greedy_by_breadth = 1168 : i64, greedy_by_size = 1168 : i64, greedy_by_size_first_fit = 1168 : i64, refined = 784 : i64}
+// CHECK-SAME: edge.memory_lower_bound = array<i64: 784>
+// CHECK-SAME: edge.planned_sizes = array<i64: 784>
+// CHECK: edge.relu %arg0 {edge.offsets = array<i64: 192>}
+// CHECK: edge.cat {{.*}}edge.offsets = array<i64: 384>
+// CHECK: edge.cat {{.*}}edge.offsets = array<i64: 400>
+// CHECK: edge.constant_pad_nd {{.*}}edge.offsets = array<i64: 0>
+// REFINED-LABEL: func.func @refined_beats_heuristics
+// REFINED-SAME: edge.memory_algorithm = "refined", edge.memory_candidates = {refined = 784 : i64}
+func.func @refined_beats_heuristics(%x: tensor<48xf32>) -> tensor<100xf32> {
+  %a = edge.relu %x : (tensor<48xf32>) -> tensor<48xf32>
+  %b = edge.cat %x, %a {dim = 0 : i64} : (tensor<48xf32>, tensor<48xf32>) -> tensor<96xf32>
+  %c = edge.cat %x, %a {dim = 0 : i64} : (tensor<48xf32>, tensor<48xf32>) -> tensor<96xf32>
+  %p = edge.constant_pad_nd %c {pad = array<i64: 0, 4>, value = 0 : i64} : (tensor<96xf32>) -> tensor<100xf32>
+  return %p : tensor<100xf32>
 }
