@@ -441,17 +441,16 @@ int64_t cast_result(const std::vector<uint8_t>& file) {
   }
 }
 
-// libFuzzer finding 5 (docs/fuzzing.md), not fixed yet: the portable casts
-// (op_copy.cpp's convert<Out, In>) saturate only float and double sources;
-// a Half or BFloat16 NaN, infinity or out-of-range value cast to an integer
-// dtype is a float-to-integer conversion of a value the integer cannot hold,
-// which is undefined (UBSan: "-nan is outside the range of representable
-// values of type 'long'"). A 16-bit float must cast like the float it holds.
-// The values agree on x86 even so: the test fails under clang's UBSan (the
-// libFuzzer build), and under scripts/sanitize.sh only once its GCC build
-// adds -fsanitize=float-cast-overflow (GCC leaves it out of "undefined").
-// Enable it with the fix.
-TEST(StrictnessFuzzFindings, DISABLED_HalfAndBFloat16CastToIntegerLikeFloat) {
+// libFuzzer finding 5 (docs/fuzzing.md): the portable casts (op_copy.cpp's
+// convert<Out, In>) saturated only float and double sources; a Half or
+// BFloat16 NaN, infinity or out-of-range value cast to an integer dtype was a
+// float-to-integer conversion of a value the integer cannot hold, which is
+// undefined (UBSan: "-nan is outside the range of representable values of
+// type 'long'"). A 16-bit float now casts like the float it holds. The values
+// agreed on x86 even before: the test catches the fault under clang's UBSan
+// (the libFuzzer build); GCC's -fsanitize=undefined in scripts/sanitize.sh
+// leaves float-cast-overflow out.
+TEST(StrictnessFuzzFindings, HalfAndBFloat16CastToIntegerLikeFloat) {
   ASSERT_EQ(register_portable_kernels(), Error::Ok);
   struct Case {
     uint16_t half_bits, bf16_bits;
