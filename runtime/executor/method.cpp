@@ -155,46 +155,40 @@ Result<Method> Method::load(const Program* program, const fb::ExecutionPlan* pla
 }
 
 Error Method::load_parts(MemoryManager* memory) {
-  Method& m = *this;
-  const fb::ExecutionPlan* plan = plan_;
-  const Program* program = program_;
   MemoryAllocator* alloc = memory->method_allocator;
 
   // 1. Values, inputs, outputs.
-  EMBER_TRY(build_value_table(*program, plan, memory, &m.values_, &m.num_values_));
-  EMBER_TRY(copy_indices(plan->inputs(), m.num_values_, alloc, "input", &m.inputs_,
-                         &m.num_inputs_));
-  EMBER_TRY(copy_indices(plan->outputs(), m.num_values_, alloc, "output", &m.outputs_,
-                         &m.num_outputs_));
-  m.input_planned_ = alloc->allocate_array<uint8_t>(m.num_inputs_);
-  EMBER_CHECK(m.input_planned_ != nullptr || m.num_inputs_ == 0, Error::MemoryAllocationFailed,
+  EMBER_TRY(build_value_table(*program_, plan_, memory, &values_, &num_values_));
+  EMBER_TRY(copy_indices(plan_->inputs(), num_values_, alloc, "input", &inputs_, &num_inputs_));
+  EMBER_TRY(copy_indices(plan_->outputs(), num_values_, alloc, "output", &outputs_, &num_outputs_));
+  input_planned_ = alloc->allocate_array<uint8_t>(num_inputs_);
+  EMBER_CHECK(input_planned_ != nullptr || num_inputs_ == 0, Error::MemoryAllocationFailed,
               "method allocator exhausted");
-  for (size_t i = 0; i < m.num_inputs_; ++i) {
-    const EValue& v = m.values_[m.inputs_[i]];
-    m.input_planned_[i] = v.is_tensor() && v.to_tensor().data() != nullptr;
+  for (size_t i = 0; i < num_inputs_; ++i) {
+    const EValue& v = values_[inputs_[i]];
+    input_planned_[i] = v.is_tensor() && v.to_tensor().data() != nullptr;
   }
 
   // 2. A tensor without storage must be an input or output the caller binds.
-  for (size_t i = 0; i < m.num_values_; ++i) {
-    const EValue& v = m.values_[i];
+  for (size_t i = 0; i < num_values_; ++i) {
+    const EValue& v = values_[i];
     if (!v.is_tensor() || v.to_tensor().data() != nullptr || v.to_tensor().nbytes() == 0) continue;
     bool io = false;
-    for (size_t k = 0; k < m.num_inputs_ && !io; ++k) io = m.inputs_[k] == static_cast<int32_t>(i);
-    for (size_t k = 0; k < m.num_outputs_ && !io; ++k) io = m.outputs_[k] == static_cast<int32_t>(i);
+    for (size_t k = 0; k < num_inputs_ && !io; ++k) io = inputs_[k] == static_cast<int32_t>(i);
+    for (size_t k = 0; k < num_outputs_ && !io; ++k) io = outputs_[k] == static_cast<int32_t>(i);
     EMBER_CHECK(io, Error::InvalidProgram,
                 "value %zu is a tensor with no storage that is neither an input nor an output", i);
   }
 
   // 3. Delegates, each backend's init called once; 4. instructions, each
-  // kernel resolved once. On failure `m` destroys the delegates it holds.
-  EMBER_TRY(m.init_delegates(alloc));
-  EMBER_TRY(m.resolve_instructions(alloc));
+  // kernel resolved once. On failure ~Method destroys the delegates it holds.
+  EMBER_TRY(init_delegates(alloc));
+  EMBER_TRY(resolve_instructions(alloc));
   // 5. No instruction, delegate or input can write into read-only memory.
-  const WriteCheckInput writes{plan,        m.values_,  m.num_values_, m.inputs_, m.num_inputs_,
-                               m.outputs_,  m.num_outputs_, m.steps_, m.num_steps_,
-                               m.delegates_};
+  const WriteCheckInput writes{plan_,       values_,   num_values_, inputs_, input_planned_,
+                               num_inputs_, steps_, num_steps_,  delegates_};
   EMBER_TRY(check_write_targets(writes, alloc));
-  if (memory->poison_dead_memory) EMBER_TRY(m.plan_poison(alloc));
+  if (memory->poison_dead_memory) EMBER_TRY(plan_poison(alloc));
   return Error::Ok;
 }
 

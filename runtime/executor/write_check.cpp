@@ -60,15 +60,11 @@ class Checker {
   }
 
   Error check() {
-    const MethodMeta meta(in_.plan);
     for (size_t i = 0; i < in_.num_inputs; ++i) {
-      const int32_t v = in_.inputs[i];
-      const fb::Tensor* t = in_.plan->values()->Get(static_cast<uint32_t>(v))->val_as_Tensor();
-      if (t == nullptr) continue;
       // set_input copies into a planned (or constant) input slot; an unplanned
       // one is bound to the caller's memory instead.
-      const bool copied_into = t->allocation_info() != nullptr || t->data_buffer_idx() > 0;
-      if (!copied_into || origin_[v] == kWritable) continue;
+      const int32_t v = in_.inputs[i];
+      if (!in_.input_planned[i] || origin_[v] == kWritable) continue;
       if (origin_[v] == v) {
         EMBER_LOG(Error, "input %zu is value %d, %s: set_input would write into it", i,
                   static_cast<int>(v), read_only_reason(in_.plan, v));
@@ -83,35 +79,26 @@ class Checker {
       const Method::Step& s = in_.steps[pc];
       switch (s.kind) {
         case Method::Step::Kernel: {
-          Result<OperatorName> op = meta.operator_name(static_cast<size_t>(s.a));
-          char what[320];
-          std::snprintf(what, sizeof what, "instruction %zu (%s%s%s)", pc, op.ok() ? op->name : "?",
-                        op.ok() && op->overload[0] != '\0' ? "." : "",
-                        op.ok() ? op->overload : "");
           for (uint32_t k = 0; k < s.num_args; ++k) {
-            if (!kernel_writes(s, k)) continue;
-            EMBER_TRY(check_target(what, "argument", k, s.args[k]));
+            if (kernel_writes(s, k)) EMBER_TRY(check_target(pc, s, k));
           }
           break;
         }
         case Method::Step::Delegate: {
           const DelegateState& d = in_.delegates[s.a];
           Result<size_t> outs = d.backend->num_outputs(d.handle);
-          char what[160];
-          std::snprintf(what, sizeof what, "instruction %zu (delegate %d, backend %s)", pc,
-                        static_cast<int>(s.a), d.id);
-          size_t first = 0;  // a backend that does not say: every argument may be written
+          uint32_t first = 0;  // a backend that does not say: every argument may be written
           if (outs.ok()) {
             if (*outs > s.num_args) {
+              char what[kWhatSize];
+              describe(pc, s, what);
               EMBER_LOG(Error, "%s: the call has %u arguments, the delegate has %zu outputs", what,
                         s.num_args, *outs);
               return Error::InvalidProgram;
             }
-            first = s.num_args - *outs;
+            first = s.num_args - static_cast<uint32_t>(*outs);
           }
-          for (size_t k = first; k < s.num_args; ++k) {
-            EMBER_TRY(check_target(what, "argument", static_cast<uint32_t>(k), s.args[k]));
-          }
+          for (uint32_t k = first; k < s.num_args; ++k) EMBER_TRY(check_target(pc, s, k));
           break;
         }
         case Method::Step::Move: {
@@ -173,28 +160,48 @@ class Checker {
     return (s.writes->written_args >> k) & 1u;
   }
 
-  /// A tensor (or every tensor of a list) that will be written must be writable.
-  Error check_target(const char* what, const char* role, uint32_t k, const EValue* arg) {
-    const int32_t v = index_of(arg);
-    if (arg->is_tensor()) return check_value(what, role, k, v);
+  /// The first value `arg` names (a tensor, or the tensors of a list) that
+  /// is read-only, or kWritable.
+  int32_t first_read_only(const EValue* arg) const {
+    if (arg->is_tensor()) return origin_[index_of(arg)] == kWritable ? kWritable : index_of(arg);
     if (arg->tag == Tag::TensorList || arg->tag == Tag::OptionalTensorList) {
       const auto& list = arg->payload.as_tensor_list;
       for (size_t i = 0; i < list.size; ++i) {
-        if (list.items[i] != nullptr) EMBER_TRY(check_value(what, role, k, index_of(list.items[i])));
+        if (list.items[i] != nullptr && origin_[index_of(list.items[i])] != kWritable) {
+          return index_of(list.items[i]);
+        }
       }
     }
-    return Error::Ok;
+    return kWritable;
   }
 
-  Error check_value(const char* what, const char* role, uint32_t k, int32_t v) {
+  static constexpr size_t kWhatSize = 320;
+
+  /// "instruction 3 (aten::relu.out)" or "instruction 3 (delegate 0, backend X)".
+  void describe(size_t pc, const Method::Step& s, char (&what)[kWhatSize]) const {
+    if (s.kind == Method::Step::Delegate) {
+      std::snprintf(what, kWhatSize, "instruction %zu (delegate %d, backend %s)", pc,
+                    static_cast<int>(s.a), in_.delegates[s.a].id);
+      return;
+    }
+    Result<OperatorName> op = MethodMeta(in_.plan).operator_name(static_cast<size_t>(s.a));
+    std::snprintf(what, kWhatSize, "instruction %zu (%s%s%s)", pc, op.ok() ? op->name : "?",
+                  op.ok() && op->overload[0] != '\0' ? "." : "", op.ok() ? op->overload : "");
+  }
+
+  /// Argument k of step `s`, which the step writes, must be writable.
+  Error check_target(size_t pc, const Method::Step& s, uint32_t k) const {
+    const int32_t v = first_read_only(s.args[k]);
+    if (v == kWritable) return Error::Ok;
+    char what[kWhatSize];
+    describe(pc, s, what);
     const int32_t origin = origin_[v];
-    if (origin == kWritable) return Error::Ok;
     if (origin == v) {
-      EMBER_LOG(Error, "%s writes %s %u, value %d, which is %s", what, role, k,
+      EMBER_LOG(Error, "%s writes argument %u, value %d, which is %s", what, k,
                 static_cast<int>(v), read_only_reason(in_.plan, origin));
     } else {
-      EMBER_LOG(Error, "%s writes %s %u, value %d, which a Move or a view makes share value %d, %s",
-                what, role, k, static_cast<int>(v), static_cast<int>(origin),
+      EMBER_LOG(Error, "%s writes argument %u, value %d, which a Move or a view makes share value "
+                "%d, %s", what, k, static_cast<int>(v), static_cast<int>(origin),
                 read_only_reason(in_.plan, origin));
     }
     return Error::InvalidProgram;

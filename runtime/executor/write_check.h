@@ -28,9 +28,8 @@ struct WriteCheckInput {
   const EValue* values;
   size_t num_values;
   const int32_t* inputs;
+  const uint8_t* input_planned;  ///< per input: set_input copies into it (Method's own flag)
   size_t num_inputs;
-  const int32_t* outputs;
-  size_t num_outputs;
   const Method::Step* steps;
   size_t num_steps;
   const DelegateState* delegates;
