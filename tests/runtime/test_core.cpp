@@ -2,6 +2,7 @@
 // helpers, scalar types, the kernel registry and the platform log sink.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
 #include <string>
 
@@ -10,6 +11,7 @@
 #include "runtime/core/half.h"
 #include "runtime/core/memory_allocator.h"
 #include "runtime/core/tensor.h"
+#include "runtime/core/threadpool.h"
 #include "runtime/kernel/kernel.h"
 #include "runtime/platform/platform.h"
 
@@ -279,3 +281,51 @@ TEST(BFloat16, RoundTripsAndRoundsToNearestEven) {
 
 }  // namespace
 }  // namespace ember
+
+// --- The process's thread pool (core/threadpool.h) ---
+
+namespace {
+struct CountTask {
+  std::atomic<int> calls{0};
+  std::atomic<long> index_sum{0};
+};
+void count_task(void* context, size_t i) {
+  auto* t = static_cast<CountTask*>(context);
+  t->calls++;
+  t->index_sum += static_cast<long>(i);
+}
+}  // namespace
+
+TEST(ThreadPool, SetNumThreadsAndRunEveryIndexOnce) {
+  size_t before = ember::get_num_threads();
+  ASSERT_GE(before, 1u);
+  EXPECT_GE(ember::num_cores(), 1u);
+  for (size_t n : {size_t{1}, size_t{2}, size_t{3}}) {
+    ember::Error e = ember::set_num_threads(n);
+#ifdef EMBER_HAVE_PTHREADPOOL
+    ASSERT_EQ(e, ember::Error::Ok) << n;
+    EXPECT_EQ(ember::get_num_threads(), n);
+    EXPECT_EQ(ember::get_threadpool() == nullptr, n == 1);
+#else
+    if (n > 1) {
+      EXPECT_EQ(e, ember::Error::NotSupported);
+      continue;
+    }
+#endif
+    CountTask task;
+    ember::parallelize_1d(count_task, &task, 1000);
+    EXPECT_EQ(task.calls.load(), 1000);
+    EXPECT_EQ(task.index_sum.load(), 999L * 1000 / 2);
+  }
+  // The same count again reuses its pool (pools live for the process).
+#ifdef EMBER_HAVE_PTHREADPOOL
+  ASSERT_EQ(ember::set_num_threads(2), ember::Error::Ok);
+  pthreadpool* two = ember::get_threadpool();
+  ASSERT_EQ(ember::set_num_threads(3), ember::Error::Ok);
+  ASSERT_EQ(ember::set_num_threads(2), ember::Error::Ok);
+  EXPECT_EQ(ember::get_threadpool(), two);
+#endif
+  EXPECT_EQ(ember::set_num_threads(ember::kMaxThreads + 1), ember::Error::InvalidArgument);
+  ASSERT_EQ(ember::set_num_threads(0), ember::Error::Ok);  // one per core
+  EXPECT_EQ(ember::get_num_threads(), ember::num_cores());
+}
