@@ -41,3 +41,24 @@ add_dependencies(ember_pte_schema ember_pte_schema_gen)
 target_include_directories(ember_pte_schema INTERFACE
   $<BUILD_INTERFACE:${EMBER_GENERATED_DIR}> $<BUILD_INTERFACE:${FLATBUFFERS_INCLUDE_DIR}>)
 target_link_libraries(ember_pte_schema INTERFACE $<INSTALL_INTERFACE:Ember::flatbuffers_headers>)
+
+# The XNNPACK delegate blob's schema (ExecuTorch's XNNPACK graph format),
+# shared by its compile side (partitioners/xnnpack) and its runtime side
+# (runtime/backends/xnnpack). Consumers include
+# "runtime/backends/xnnpack/xnnpack_graph_generated.h". Used only inside
+# the build (not installed).
+set(EMBER_XNNPACK_SCHEMA ${EMBER_SOURCE_DIR}/runtime/backends/xnnpack/xnnpack_graph.fbs)
+set(EMBER_XNNPACK_SCHEMA_OUT ${EMBER_GENERATED_DIR}/runtime/backends/xnnpack)
+set(EMBER_XNNPACK_SCHEMA_HEADER ${EMBER_XNNPACK_SCHEMA_OUT}/xnnpack_graph_generated.h)
+add_custom_command(
+  OUTPUT ${EMBER_XNNPACK_SCHEMA_HEADER}
+  COMMAND ${CMAKE_COMMAND} -E make_directory ${EMBER_XNNPACK_SCHEMA_OUT}
+  COMMAND ${FLATC_EXECUTABLE} --cpp --scoped-enums -o ${EMBER_XNNPACK_SCHEMA_OUT} ${EMBER_XNNPACK_SCHEMA}
+  DEPENDS ${EMBER_XNNPACK_SCHEMA}
+  COMMENT "Generating the XNNPACK blob schema header with flatc"
+  VERBATIM)
+add_custom_target(ember_xnnpack_schema_gen DEPENDS ${EMBER_XNNPACK_SCHEMA_HEADER})
+add_library(ember_xnnpack_schema INTERFACE)
+add_dependencies(ember_xnnpack_schema ember_xnnpack_schema_gen)
+target_include_directories(ember_xnnpack_schema INTERFACE
+  $<BUILD_INTERFACE:${EMBER_GENERATED_DIR}> $<BUILD_INTERFACE:${FLATBUFFERS_INCLUDE_DIR}>)
