@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "compiler/Importer.h"
+#include "compiler/InitAll.h"
 #include "partitioners/Partitioner.h"
 #include "exir/EdgeDialect.h"
 #include "serializer/PteEmitter.h"
@@ -20,47 +21,38 @@ using namespace mlir;
 namespace ember {
 namespace {
 
-/// "file:line (node name)" for the locations the importer makes, MLIR's own
-/// form for the rest.
-void printLocation(llvm::raw_ostream &os, Location loc) {
-  if (auto name = dyn_cast<NameLoc>(loc)) {
-    if (auto file = dyn_cast<FileLineColLoc>(name.getChildLoc())) {
-      os << file.getFilename().getValue() << ":" << file.getLine() << " (" << name.getName().getValue()
-         << ")";
-      return;
-    }
-    os << name.getName().getValue();
+/// EMBER_DEBUG=1 prints the IR after every pass to stderr.
+void enableDebugPrinting(PassManager &pm) {
+  const char *debug = std::getenv("EMBER_DEBUG");
+  if (!debug || !*debug || *debug == '0')
     return;
-  }
-  if (auto file = dyn_cast<FileLineColLoc>(loc)) {
-    os << file.getFilename().getValue() << ":" << file.getLine() << ":" << file.getColumn();
-    return;
-  }
-  os << loc;
+  OpPrintingFlags flags;
+  flags.elideLargeElementsAttrs(16).elideLargeResourceString(64);
+  pm.enableIRPrinting([](Pass *, Operation *) { return false; },
+                      [](Pass *, Operation *) { return true; },
+                      /*printModuleScope=*/true, /*printAfterOnlyOnChange=*/false,
+                      /*printAfterOnlyOnFailure=*/false, llvm::errs(), flags);
 }
 
 } // namespace
 
-void registerEmberDialects(DialectRegistry &registry) {
-  registry.insert<func::FuncDialect, edge::EdgeDialect>();
-}
-
 CompilerSession::CompilerSession() {
+  registerAllBackends();
   DialectRegistry registry;
-  registerEmberDialects(registry);
+  registerAllDialects(registry);
   context_ = std::make_unique<MLIRContext>(registry, MLIRContext::Threading::DISABLED);
   context_->loadAllAvailableDialects();
   context_->getDiagEngine().registerHandler([this](Diagnostic &diag) {
     std::string text;
     llvm::raw_string_ostream os(text);
     if (!isa<UnknownLoc>(diag.getLocation())) {
-      printLocation(os, diag.getLocation());
+      edge::printLocation(os, diag.getLocation());
       os << ": ";
     }
     os << (diag.getSeverity() == DiagnosticSeverity::Error ? "error: " : "note: ") << diag;
     for (Diagnostic &note : diag.getNotes()) {
       os << "\n  ";
-      printLocation(os, note.getLocation());
+      edge::printLocation(os, note.getLocation());
       os << ": note: " << note;
     }
     diagnostics_.push_back(os.str());
@@ -91,15 +83,7 @@ LogicalResult CompilerSession::runTo(Phase to, const PipelineOptions &options) {
   if (to <= phase_)
     return success();
   PassManager pm(context_.get());
-  // EMBER_DEBUG=1 prints the IR after every pass to stderr.
-  if (const char *debug = std::getenv("EMBER_DEBUG"); debug && *debug && *debug != '0') {
-    OpPrintingFlags flags;
-    flags.elideLargeElementsAttrs(16).elideLargeResourceString(64);
-    pm.enableIRPrinting([](Pass *, Operation *) { return false; },
-                        [](Pass *, Operation *) { return true; },
-                        /*printModuleScope=*/true, /*printAfterOnlyOnChange=*/false,
-                        /*printAfterOnlyOnFailure=*/false, llvm::errs(), flags);
-  }
+  enableDebugPrinting(pm);
   buildPhasePipeline(pm, phase_, to, options);
   if (failed(pm.run(*module_)))
     return failure();
@@ -126,10 +110,13 @@ LogicalResult CompilerSession::partition(const std::string &backend,
     return emitError(UnknownLoc::get(context_.get()),
                      "partitioning must come before memory planning");
   std::string error;
-  auto partitioner = createPartitioner(backend, options, &error);
+  std::shared_ptr<const BackendPartitioner> partitioner = createPartitioner(backend, options, &error);
   if (!partitioner)
     return emitError(UnknownLoc::get(context_.get()), error);
-  if (failed(partitionModule(*module_, *partitioner)))
+  PassManager pm(context_.get());
+  enableDebugPrinting(pm);
+  pm.addPass(createPartitionPass(std::move(partitioner)));
+  if (failed(pm.run(*module_)))
     return failure();
   phase_ = Phase::Partition;
   return verify(*module_);

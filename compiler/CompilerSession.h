@@ -65,7 +65,4 @@ private:
   Phase phase_ = Phase::Import;
 };
 
-/// Register Ember's dialects with a registry (func, edge, builtin).
-void registerEmberDialects(mlir::DialectRegistry &registry);
-
 } // namespace ember

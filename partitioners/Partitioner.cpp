@@ -5,7 +5,6 @@
 
 #include "exir/EdgeDialect.h"
 #include "exir/EdgeSym.h"
-#include "partitioners/test/TestBackend.h"
 
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/SetVector.h"
@@ -127,6 +126,31 @@ LogicalResult outline(ArrayRef<Operation *> run, const BackendPartitioner &parti
   return success();
 }
 
+/// Record on `op` that `backend` refused it and why (the summary reads it).
+void recordRefusal(Operation *op, StringRef backend, StringRef reason) {
+  NamedAttrList refused;
+  if (auto old = op->getAttrOfType<DictionaryAttr>(kRefusedAttrName))
+    refused.append(old.getValue());
+  refused.set(backend, StringAttr::get(op->getContext(), reason.empty() ? "not supported" : reason));
+  op->setAttr(kRefusedAttrName, refused.getDictionary(op->getContext()));
+}
+
+/// Whether `partitioner` takes `op`; a refusal of an Edge op is recorded.
+bool takes(Operation &op, const BackendPartitioner &partitioner) {
+  if (!op.getDialect() || op.getDialect()->getNamespace() != "edge" ||
+      isa<edge::DelegateCallOp, edge::MutableBufferOp, edge::WriteBackOp>(op))
+    return false;
+  // Delegates take static shapes: ops on dynamic tensors and run-time sizes
+  // stay with the portable kernels.
+  std::string reason;
+  if (edge::touchesDynamicShapes(&op))
+    reason = "dynamic shapes (delegates take static shapes)";
+  else if (partitioner.supports(&op, reason))
+    return true;
+  recordRefusal(&op, partitioner.backendId(), reason);
+  return false;
+}
+
 } // namespace
 
 LogicalResult partitionModule(ModuleOp module, const BackendPartitioner &partitioner) {
@@ -139,12 +163,7 @@ LogicalResult partitionModule(ModuleOp module, const BackendPartitioner &partiti
     for (Operation &op : func.getBody().front()) {
       if (isTransparent(&op))
         continue;
-      // Delegates take static shapes: ops on dynamic tensors and run-time
-      // sizes stay with the portable kernels.
-      bool take = op.getDialect() && op.getDialect()->getNamespace() == "edge" &&
-                  !isa<edge::DelegateCallOp, edge::MutableBufferOp, edge::WriteBackOp>(op) &&
-                  !edge::touchesDynamicShapes(&op) && partitioner.supports(&op);
-      if (take)
+      if (takes(op, partitioner))
         runs.back().push_back(&op);
       else if (!runs.back().empty())
         runs.emplace_back();
@@ -169,8 +188,18 @@ DelegationSummary summarizeDelegation(ModuleOp module) {
       return;
     }
     if (op->getDialect() && op->getDialect()->getNamespace() == "edge" &&
-        !isa<edge::ConstantOp, edge::NoneOp, edge::MutableBufferOp>(op))
+        !isa<edge::ConstantOp, edge::NoneOp, edge::MutableBufferOp>(op)) {
       summary.portableOps[op->getName().getStringRef().str()]++;
+      if (auto refused = op->getAttrOfType<DictionaryAttr>(kRefusedAttrName)) {
+        DelegationSummary::Fallback fallback;
+        fallback.op = op->getName().getStringRef().str();
+        fallback.location = edge::describeLocation(op->getLoc());
+        for (NamedAttribute n : refused)
+          fallback.refusals.emplace_back(n.getName().str(),
+                                         cast<StringAttr>(n.getValue()).getValue().str());
+        summary.fallbacks.push_back(std::move(fallback));
+      }
+    }
   });
   return summary;
 }
@@ -194,21 +223,52 @@ std::string DelegationSummary::str() const {
     for (auto &[op, n] : portableOps)
       os << "  " << op << " x" << n << "\n";
   }
+  if (!fallbacks.empty()) {
+    os << "left on portable kernels (source, op, why the backend refused it):\n";
+    for (const Fallback &f : fallbacks) {
+      os << "  " << f.location << ": " << f.op;
+      const char *sep = " -- ";
+      for (auto &[backend, reason] : f.refusals) {
+        os << sep << backend << ": " << reason;
+        sep = "; ";
+      }
+      os << "\n";
+    }
+  }
   return os.str();
+}
+
+namespace {
+std::map<std::string, PartitionerFactory> &registry() {
+  static std::map<std::string, PartitionerFactory> factories;
+  return factories;
+}
+} // namespace
+
+bool registerBackendPartitioner(llvm::StringRef backend, PartitionerFactory factory) {
+  return registry().emplace(backend.str(), std::move(factory)).second;
 }
 
 std::unique_ptr<BackendPartitioner>
 createPartitioner(llvm::StringRef backend, const std::map<std::string, std::string> &options,
                   std::string *error) {
-  if (backend == TestBackendPartitioner::kBackendId)
-    return TestBackendPartitioner::create(options, error);
-  if (error)
-    *error = "no partitioner for backend '" + backend.str() + "'";
+  auto it = registry().find(backend.str());
+  if (it != registry().end())
+    return it->second(options, error);
+  if (error) {
+    *error = "no partitioner for backend '" + backend.str() + "' (registered:";
+    for (const std::string &name : registeredPartitioners())
+      *error += " " + name;
+    *error += ")";
+  }
   return nullptr;
 }
 
 std::vector<std::string> registeredPartitioners() {
-  return {TestBackendPartitioner::kBackendId};
+  std::vector<std::string> names;
+  for (auto &[name, factory] : registry())
+    names.push_back(name);
+  return names;
 }
 
 } // namespace ember

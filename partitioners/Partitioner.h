@@ -4,17 +4,23 @@
 // it takes, and a preprocess step that compiles an outlined subgraph (a
 // module holding one function, @forward) into the blob its runtime backend
 // executes. partitionModule() does the rest for every backend alike: it
-// outlines maximal runs of supported ops into edge.delegate_call ops.
+// outlines maximal runs of supported ops into edge.delegate_call ops, and
+// records on every op a backend refused why (for the delegation summary).
+//
+// Backends register by name (registerBackendPartitioner), explicitly, from
+// registerAllBackends() in compiler/InitAll.cpp.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/Pass.h"
 #include "mlir/Support/LogicalResult.h"
 
 namespace ember {
@@ -32,8 +38,11 @@ public:
   virtual ~BackendPartitioner() = default;
   /// The name the runtime backend registers under.
   virtual llvm::StringRef backendId() const = 0;
-  /// Whether the backend takes `op` (an ATen-mirroring Edge op).
-  virtual bool supports(mlir::Operation *op) const = 0;
+  /// Whether the backend takes `op` (an ATen-mirroring Edge op). When it
+  /// does not, `reason` says why in a few words ("batch matmul: not in
+  /// XNNPACK 2022", "weight is not a constant"); the delegation summary
+  /// shows it beside the op's source line.
+  virtual bool supports(mlir::Operation *op, std::string &reason) const = 0;
   /// Compile `subgraph` (one func.func @forward of Edge ops) to a blob.
   virtual mlir::FailureOr<DelegateBlob> preprocess(mlir::ModuleOp subgraph) const = 0;
 };
@@ -44,12 +53,26 @@ struct DelegationSummary {
     unsigned delegates = 0;
     std::map<std::string, unsigned> ops;  ///< Edge op name -> number delegated
   };
+  /// An op left on the portable kernels: where the user wrote it and why
+  /// each backend that was asked refused it.
+  struct Fallback {
+    std::string op;        ///< Edge op name
+    std::string location;  ///< "file.py:42 (node)", or the node name alone
+    std::vector<std::pair<std::string, std::string>> refusals;  ///< backend, reason
+  };
   std::map<std::string, Backend> backends;
   std::map<std::string, unsigned> portableOps;  ///< ops left to portable kernels
+  std::vector<Fallback> fallbacks;               ///< in program order
 
-  /// A table: per backend, delegates and ops; then the ops left on portable kernels.
+  /// A table: per backend, delegates and ops; then the ops left on portable
+  /// kernels; then, when backends were asked, each fallback with its source
+  /// line and reasons.
   std::string str() const;
 };
+
+/// The attribute partitionModule() puts on an op a backend refused: a
+/// dictionary of backend name -> reason.
+constexpr llvm::StringLiteral kRefusedAttrName = "edge.refused";
 
 /// Replace every maximal run of ops `partitioner` supports, in every
 /// function, by an edge.delegate_call whose blob its preprocess made.
@@ -57,6 +80,15 @@ mlir::LogicalResult partitionModule(mlir::ModuleOp module, const BackendPartitio
 
 /// Count delegated and portable ops in `module`.
 DelegationSummary summarizeDelegation(mlir::ModuleOp module);
+
+/// Makes a backend's partitioner from its options (strings), or returns null
+/// and sets `error` when an option is bad.
+using PartitionerFactory = std::function<std::unique_ptr<BackendPartitioner>(
+    const std::map<std::string, std::string> &options, std::string *error)>;
+
+/// Add a backend to the registry (a second registration of a name replaces
+/// nothing and returns false).
+bool registerBackendPartitioner(llvm::StringRef backend, PartitionerFactory factory);
 
 /// Create a registered partitioner by backend name with options
 /// ("ops" = comma-separated Edge op names, ...). Null if unknown.
@@ -66,6 +98,10 @@ createPartitioner(llvm::StringRef backend, const std::map<std::string, std::stri
 
 /// Names of the backends a partitioner exists for.
 std::vector<std::string> registeredPartitioners();
+
+/// The partition phase's pass for one backend (runs in the phase pipeline,
+/// so EMBER_DEBUG prints the IR after it).
+std::unique_ptr<mlir::Pass> createPartitionPass(std::shared_ptr<const BackendPartitioner> partitioner);
 
 /// Register the `ember-partition` pass (for ember-opt).
 void registerPartitionPasses();

@@ -7,6 +7,6 @@ namespace {
 #include "passes/Passes.h.inc"
 } // namespace
 
-void registerAllPasses() { registerEmberPasses(); }
+void registerEdgePasses() { registerEmberPasses(); }
 
 } // namespace ember

@@ -13,7 +13,7 @@ namespace ember {
 
 /// Register every Ember pass with the global registry (for ember-opt and
 /// pass pipelines given as text). Explicit, never a static initializer.
-void registerAllPasses();
+void registerEdgePasses();
 
 /// Attribute names the memory plan writes. Per op: the offset of each result
 /// (-1: not planned) and, when not all 1, their arenas; per function: the

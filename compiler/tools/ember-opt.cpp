@@ -5,19 +5,15 @@
 //   ember-opt input.mlir --ember-compile=to=memory-plan
 //
 //===----------------------------------------------------------------------===//
-#include "compiler/CompilerSession.h"
-#include "compiler/Pipeline.h"
-#include "partitioners/Partitioner.h"
-#include "passes/Passes.h"
+#include "compiler/InitAll.h"
 
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 
 int main(int argc, char **argv) {
   ember::registerAllPasses();
-  ember::registerPhasePipelines();
-  ember::registerPartitionPasses();
+  ember::registerAllBackends();
   mlir::DialectRegistry registry;
-  ember::registerEmberDialects(registry);
+  ember::registerAllDialects(registry);
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "Ember Edge IR optimizer driver\n", registry));
 }

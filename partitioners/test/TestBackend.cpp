@@ -48,11 +48,17 @@ TestBackendPartitioner::create(const std::map<std::string, std::string> &options
   return p;
 }
 
-bool TestBackendPartitioner::supports(Operation *op) const {
+bool TestBackendPartitioner::supports(Operation *op, std::string &reason) const {
   StringRef name = op->getName().getStringRef();
-  if (!edge::lookupEdgeOp(name))
+  if (!edge::lookupEdgeOp(name)) {
+    reason = "not an ATen-mirroring op";
     return false;
-  return ops_.empty() || ops_.count(name.str());
+  }
+  if (!ops_.empty() && !ops_.count(name.str())) {
+    reason = "not in the partitioner's op list";
+    return false;
+  }
+  return true;
 }
 
 FailureOr<DelegateBlob> TestBackendPartitioner::preprocess(ModuleOp subgraph) const {

@@ -32,7 +32,7 @@ public:
   create(const std::map<std::string, std::string> &options, std::string *error);
 
   llvm::StringRef backendId() const override { return kBackendId; }
-  bool supports(mlir::Operation *op) const override;
+  bool supports(mlir::Operation *op, std::string &reason) const override;
   mlir::FailureOr<DelegateBlob> preprocess(mlir::ModuleOp subgraph) const override;
 
 private:

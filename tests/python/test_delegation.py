@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch
 
@@ -44,6 +46,22 @@ def test_delegation_summary_counts_ops():
     assert "backend EmberTestBackend:" in summary
     assert "edge.convolution x2" in summary and "edge.relu x2" in summary
     assert "portable kernels:" in summary and "edge.max_pool2d_with_indices x2" in summary
+    # Each fallback names its source line (this file, where SmallCNN calls
+    # max_pool2d) and why the backend refused it.
+    fallbacks = summary.split("why the backend refused it):\n")[1].splitlines()
+    pools = [line for line in fallbacks if "edge.max_pool2d_with_indices" in line]
+    assert len(pools) == 2, summary
+    for line in pools:
+        assert re.search(r"\.py:\d+ \(max_pool2d_with_indices(_\d+)?\)", line), line
+        assert line.endswith("EmberTestBackend: not in the partitioner's op list"), line
+
+
+def test_partition_runs_in_the_pass_pipeline(monkeypatch, capfd):
+    # EMBER_DEBUG prints the IR after every pass: partitioning is one of them.
+    monkeypatch.setenv("EMBER_DEBUG", "1")
+    edge = ember.to_edge(torch.export.export(MLP().eval(), (torch.randn(4, 32),)))
+    edge.to_backend(TestBackendPartitioner(["addmm"])).delegation_summary()
+    assert "IR Dump After Partition (ember-partition)" in capfd.readouterr().err
 
 
 def test_to_edge_transform_and_lower_and_blob_dedup():
