@@ -98,6 +98,7 @@ Method& Method::operator=(Method&& other) noexcept {
   num_delegates_ = other.num_delegates_;
   temp_allocator_ = other.temp_allocator_;
   step_limit_ = other.step_limit_;
+  event_tracer_ = other.event_tracer_;
   poison_regions_ = other.poison_regions_;
   poison_start_ = other.poison_start_;
   other.delegates_ = nullptr;  // the moved-from method no longer owns them
@@ -450,6 +451,42 @@ Error Method::check_io_bound() const {
 
 Error Method::execute() {
   EMBER_TRY(check_io_bound());
+  if (event_tracer_ == nullptr) return run_steps();
+  const char* name = plan_->name() != nullptr ? plan_->name()->c_str() : "";
+  TraceEvent run = event_tracer_->begin_event(name, EventKind::Method);
+  const Error err = run_steps();
+  event_tracer_->end_event(run);
+  return err;
+}
+
+void Method::trace_step(size_t pc, uint64_t start_ns) const {
+  TraceEvent e;
+  e.end_ns = platform::now_ns();  // first: the lookups below are not the step's time
+  e.start_ns = start_ns;
+  e.debug_handle = static_cast<DebugHandle>(pc);
+  const Step& s = steps_[pc];
+  e.kind = EventKind::Control;
+  switch (s.kind) {
+    case Step::Kernel: {
+      const fb::Operator* op = plan_->operators()->Get(static_cast<uint32_t>(s.a));
+      e.kind = EventKind::Kernel;
+      if (op->name() != nullptr) e.name = op->name()->c_str();
+      if (op->overload() != nullptr) e.overload = op->overload()->c_str();
+      break;
+    }
+    case Step::Delegate:
+      e.kind = EventKind::Delegate;
+      e.name = delegates_[s.a].id;
+      break;
+    case Step::Move: e.name = "ember::move"; break;
+    case Step::JumpFalse: e.name = "ember::jump_false"; break;
+    case Step::Free: e.name = "ember::free"; break;
+  }
+  event_tracer_->record(e);
+}
+
+Error Method::run_steps() {
+  EventTracer* const tracer = event_tracer_;
   uint8_t* temp = temp_allocator_ != nullptr ? temp_allocator_->base() : nullptr;
   const size_t temp_size = temp_allocator_ != nullptr ? temp_allocator_->capacity() : 0;
   size_t pc = 0;
@@ -461,9 +498,13 @@ Error Method::execute() {
                 "not end?); raise it with Method::set_step_limit, ember.runtime.load(..., "
                 "step_limit=N) or ember run --max-steps N (0: no limit)",
                 static_cast<unsigned long long>(step_limit_), pc);
+    // Profiling: one pointer test per instruction when no tracer is attached.
+    const uint64_t start_ns = tracer != nullptr ? platform::now_ns() : 0;
+    const DebugHandle handle = static_cast<DebugHandle>(pc);
+    size_t next = pc + 1;
     switch (s.kind) {
       case Step::Kernel: {
-        KernelContext ctx(temp, temp_size);  // fresh scratch memory per call
+        KernelContext ctx(temp, temp_size, tracer, handle);  // fresh scratch memory per call
         s.fn(ctx, Span<EValue*>(s.args, s.num_args));
         if (ctx.error() != Error::Ok) {
           Result<OperatorName> op = MethodMeta(plan_).operator_name(static_cast<size_t>(s.a));
@@ -471,23 +512,18 @@ Error Method::execute() {
                     op.ok() ? op->overload : "?", error_name(ctx.error()));
           return Error::KernelFailed;
         }
-        poison_after(pc);
-        ++pc;
         break;
       }
       case Step::Delegate: {
         const DelegateState& d = delegates_[s.a];
-        BackendExecutionContext ctx(temp, temp_size);  // fresh scratch memory per call
+        BackendExecutionContext ctx(temp, temp_size, tracer, handle);  // fresh scratch per call
         const Error err = d.backend->execute(ctx, d.handle, Span<EValue*>(s.args, s.num_args));
         EMBER_CHECK(err == Error::Ok, err, "instruction %zu (delegate %d, backend %s) failed: %s",
                     pc, static_cast<int>(s.a), d.id, error_name(err));
-        poison_after(pc);
-        ++pc;
         break;
       }
       case Step::Move:
         values_[s.b] = values_[s.a];
-        ++pc;
         break;
       case Step::JumpFalse: {
         const EValue& c = values_[s.a];
@@ -504,13 +540,15 @@ Error Method::execute() {
                     static_cast<int>(s.a));
           return Error::InvalidProgram;
         }
-        pc = cond ? pc + 1 : static_cast<size_t>(s.b);
+        if (!cond) next = static_cast<size_t>(s.b);
         break;
       }
       case Step::Free:
-        ++pc;
         break;
     }
+    if (tracer != nullptr) trace_step(pc, start_ns);
+    if (poison_start_ != nullptr) poison_after(pc);  // only kernels and delegates have regions
+    pc = next;
   }
   return Error::Ok;
 }
