@@ -1,6 +1,9 @@
 """The `ember` command line.
 
-    ember run model.pte [ember_run flags...]   run a .pte with the C++ runner
+    ember run model.pte [ember_run flags...]   run a .pte with the C++ runner (`ember run
+                                                --help`); --profile prints a per-op table,
+                                                --trace FILE writes a Chrome trace,
+                                                --threads N sizes the thread pool
     ember inspect model.pte [--json]            header, segments, constants, and per method:
                                                 inputs/outputs, operators, delegates, memory
     ember --version                             the installed package's version

@@ -7,14 +7,21 @@
 
 Outputs come back as torch tensors when the inputs were torch tensors, numpy
 arrays otherwise, nested as the exported method returned them.
+
+    prof = m.profile(x, runs=10, warmup=2)    # every instruction timed, per run
+    print(prof.table())                       # op, kind, calls, total ms, % of the run
+    prof.save_trace("trace.json")             # Chrome trace: Perfetto, chrome://tracing
+    ember.runtime.set_num_threads(2)          # process-wide, like torch.set_num_threads
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
 import sysconfig
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +29,8 @@ import numpy as np
 
 from . import _C, _pytree
 
-__all__ = ["load", "Module", "runner_path"]
+__all__ = ["load", "Module", "runner_path", "Profile", "OpRow", "Event", "set_num_threads",
+           "get_num_threads"]
 
 
 def runner_path() -> Path:
@@ -30,6 +38,85 @@ def runner_path() -> Path:
     package's scripts, beside the `ember` command (`.venv/bin`); else PATH's."""
     path = Path(sysconfig.get_path("scripts")) / "ember_run"
     return path if path.is_file() else Path(shutil.which("ember_run") or path)
+
+
+def set_num_threads(n: int) -> None:
+    """Threads of the process's one pool (shared by every backend and kernel
+    library) from now on: `n`, or one per core when n == 0. Like
+    torch.set_num_threads, process-wide; set it before loading, since a
+    backend may bind the pool when a method loads."""
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"set_num_threads takes an int, not {type(n).__name__}")
+    if not 0 <= n <= _C.MAX_THREADS:
+        raise ValueError(f"set_num_threads({n}): the thread count must be between 0 (one per "
+                         f"core) and {_C.MAX_THREADS}")
+    _C.set_num_threads(n)
+
+
+def get_num_threads() -> int:
+    """Threads the process's pool uses now (default: one per core)."""
+    return _C.get_num_threads()
+
+
+@dataclass(frozen=True)
+class OpRow:
+    """Every event of one operator (or backend, or control instruction) over
+    the profiled runs. `share` is total_ms over the runs' execute() time."""
+    name: str
+    kind: str  # "kernel", "delegate", "control" or "delegate_internal"
+    calls: int
+    total_ms: float
+    share: float
+
+
+@dataclass(frozen=True)
+class Event:
+    """One recorded event. `debug_handle` is the instruction's index in the
+    method's chain (-1 for the whole run); `delegate_debug_id` a backend's own
+    id for work it reported from inside its call (-1 otherwise)."""
+    name: str
+    kind: str  # "method", "kernel", "delegate", "control" or "delegate_internal"
+    debug_handle: int
+    delegate_debug_id: int
+    start_ns: int
+    end_ns: int
+    run: int
+
+    @property
+    def duration_ms(self) -> float:
+        return (self.end_ns - self.start_ns) / 1e6
+
+
+class Profile:
+    """The result of Module.profile: per-op rows sorted by time, the raw
+    events of every run, the per-op table and the Chrome trace."""
+
+    def __init__(self, native: _C.Profile):
+        self._native = native
+        self.method: str = native.method
+        self.runs: int = native.runs
+        self.dropped: int = native.dropped  # events that did not fit the buffer
+        self.rows: list[OpRow] = [OpRow(**r) for r in native.ops()]
+        self.delegate_rows: list[OpRow] = [OpRow(**r) for r in native.delegate_ops()]
+        self.events: list[Event] = [Event(*e) for e in native.events()]
+        self.run_times_ms: list[float] = native.run_times_ms()
+        self.total_ms: float = native.total_ms()
+
+    def table(self) -> str:
+        """The per-op table `ember run --profile` prints."""
+        return self._native.table()
+
+    def trace(self) -> dict:
+        """The Chrome trace as data: {"traceEvents": [...], ...}."""
+        return json.loads(self._native.chrome_trace())
+
+    def save_trace(self, path: str | os.PathLike) -> None:
+        """Write the Chrome trace (JSON that Perfetto and chrome://tracing load)."""
+        Path(path).write_text(self._native.chrome_trace())
+
+    def __repr__(self) -> str:
+        return (f"Profile(method={self.method!r}, runs={self.runs}, "
+                f"total_ms={self.total_ms:.3f}, rows={len(self.rows)})")
 
 
 def _to_numpy(x: Any) -> tuple[Any, bool]:
@@ -88,6 +175,23 @@ class Module:
 
     def forward(self, *inputs: Any, **kwargs: Any) -> Any:
         return self.run_method("forward", inputs, kwargs)
+
+    def profile_method(self, name: str, inputs: list | tuple = (), kwargs: dict | None = None,
+                       runs: int = 1, warmup: int = 0) -> Profile:
+        """Run method `name` `warmup` times, then `runs` times with every
+        instruction timed (inputs as run_method takes them), and return the
+        Profile of the timed runs."""
+        for what, value, least in (("runs", runs, 1), ("warmup", warmup, 0)):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError(f"{what} must be an int, not {type(value).__name__}")
+            if value < least:
+                raise ValueError(f"{what} must be >= {least}, got {value}")
+        flat = [_to_numpy(x)[0] for x in self._flatten_inputs(name, tuple(inputs), kwargs or {})]
+        return Profile(self._native.profile(name, flat, runs, warmup))
+
+    def profile(self, *inputs: Any, runs: int = 1, warmup: int = 0, **kwargs: Any) -> Profile:
+        """profile_method("forward", ...)."""
+        return self.profile_method("forward", inputs, kwargs, runs=runs, warmup=warmup)
 
     def __call__(self, *inputs: Any, **kwargs: Any) -> Any:
         return self.forward(*inputs, **kwargs)

@@ -1,13 +1,16 @@
 // Python bindings of the runtime's Module: load a .pte (path: memory-mapped;
 // bytes: copied), run a method on numpy arrays (or anything with the buffer
-// protocol), get numpy arrays back. Runtime errors become
-// ember.errors.EmberRuntimeError carrying the error code's name.
+// protocol), get numpy arrays back; profile a method; set the process's
+// thread count. Runtime errors become ember.errors.EmberRuntimeError
+// carrying the error code's name.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
 #include "runtime/core/scalar_type.h"
+#include "runtime/core/threadpool.h"
 #include "runtime/extension/module.h"
+#include "runtime/extension/profiling.h"
 #include "runtime/kernel/kernel.h"
 
 namespace py = pybind11;
@@ -194,6 +197,47 @@ py::dict summary_dict(const ember::ProgramSummary& s) {
   return d;
 }
 
+py::dict op_row(const ember::OpProfile& r) {
+  py::dict d;
+  d["name"] = r.name;
+  d["kind"] = ember::event_kind_name(r.kind);
+  d["calls"] = r.calls;
+  d["total_ms"] = r.total_ms;
+  d["share"] = r.share;
+  return d;
+}
+
+/// ember::Profile as a Python object: its fields as plain data, its table
+/// and Chrome trace from the C++ (one implementation for ember_run and Python).
+void bind_profile(py::module_& m) {
+  py::class_<ember::Profile>(m, "Profile")
+      .def_readonly("method", &ember::Profile::method)
+      .def_readonly("runs", &ember::Profile::runs)
+      .def_readonly("dropped", &ember::Profile::dropped)
+      .def("run_times_ms", &ember::Profile::run_times_ms)
+      .def("total_ms", &ember::Profile::total_ms)
+      .def("ops", [](const ember::Profile& p) {
+        py::list rows;
+        for (const ember::OpProfile& r : p.ops()) rows.append(op_row(r));
+        return rows;
+      })
+      .def("delegate_ops", [](const ember::Profile& p) {
+        py::list rows;
+        for (const ember::OpProfile& r : p.delegate_ops()) rows.append(op_row(r));
+        return rows;
+      })
+      .def("events", [](const ember::Profile& p) {
+        py::list events;
+        for (const ember::ProfileEvent& e : p.events) {
+          events.append(py::make_tuple(e.name, ember::event_kind_name(e.kind), e.debug_handle,
+                                       e.delegate_debug_id, e.start_ns, e.end_ns, e.run));
+        }
+        return events;
+      }, "(name, kind, debug_handle, delegate_debug_id, start_ns, end_ns, run) per event")
+      .def("table", &ember::Profile::table)
+      .def("chrome_trace", &ember::Profile::chrome_trace);
+}
+
 class PyModule {
  public:
   explicit PyModule(std::unique_ptr<ember::Module> m) : m_(std::move(m)) {}
@@ -238,12 +282,43 @@ class PyModule {
 
   /// Run `name` on arrays; returns copies of the outputs as numpy arrays.
   py::list execute(const std::string& name, const py::list& args) {
+    std::vector<py::array> arrays;  // keeps converted inputs alive during the call
+    const std::vector<ember::Value> inputs = to_inputs(name, args, &arrays);
+    std::vector<ember::Value> outputs;
+    ember::Status st;
+    {
+      py::gil_scoped_release release;
+      st = m_->execute(name, inputs, &outputs);
+    }
+    check(st);
+    return to_list(outputs);
+  }
+
+  /// Run `name` `warmup` times, then `runs` times under a tracer.
+  ember::Profile profile(const std::string& name, const py::list& args, size_t runs,
+                         size_t warmup) {
+    std::vector<py::array> arrays;
+    const std::vector<ember::Value> inputs = to_inputs(name, args, &arrays);
+    ember::Profile prof;
+    ember::Status st;
+    {
+      py::gil_scoped_release release;
+      st = m_->profile(name, inputs, runs, warmup, &prof);
+    }
+    check(st);
+    return prof;
+  }
+
+ private:
+  /// The method's inputs from Python values (arrays converted as needed and
+  /// kept in `arrays`).
+  std::vector<ember::Value> to_inputs(const std::string& name, const py::list& args,
+                                      std::vector<py::array>* arrays) const {
     ember::MethodInfo info;
     check(m_->method_info(name, &info));
     if (args.size() != info.inputs.size())
       throw py::value_error("method '" + name + "' takes " + std::to_string(info.inputs.size()) +
                             " inputs, got " + std::to_string(args.size()));
-    std::vector<py::array> arrays;
     std::vector<ember::Value> inputs;
     for (size_t i = 0; i < args.size(); ++i) {
       const ember::ValueInfo& want = info.inputs[i];
@@ -276,7 +351,7 @@ class PyModule {
       }
       // Any strides (a transposed view, a slice): read as a C-contiguous copy.
       arr = py::array::ensure(arr, py::array::c_style);
-      arrays.push_back(arr);
+      arrays->push_back(arr);
       ember::TensorView view;
       view.dtype = want.dtype;
       for (py::ssize_t k = 0; k < arr.ndim(); ++k) view.sizes.push_back(arr.shape(k));
@@ -284,13 +359,11 @@ class PyModule {
       view.nbytes = arr.nbytes();
       inputs.push_back(ember::Value::from_tensor(std::move(view)));
     }
-    std::vector<ember::Value> outputs;
-    ember::Status st;
-    {
-      py::gil_scoped_release release;
-      st = m_->execute(name, inputs, &outputs);
-    }
-    check(st);
+    return inputs;
+  }
+
+  /// Copies of the outputs: numpy arrays, Python scalars, lists, strings.
+  static py::list to_list(const std::vector<ember::Value>& outputs) {
     py::list result;
     for (const ember::Value& v : outputs) {
       switch (v.tag) {
@@ -317,7 +390,6 @@ class PyModule {
     return result;
   }
 
- private:
   static void ensure_kernels() { ember::register_portable_kernels(); }
   std::unique_ptr<ember::Module> m_;
 };
@@ -338,7 +410,22 @@ void bind_runtime(py::module_& m) {
       .def("load_method", &PyModule::load_method, py::arg("name"))
       .def_property("step_limit", &PyModule::step_limit, &PyModule::set_step_limit,
                     "Most instructions one run may execute before it fails (0: no limit).")
-      .def("execute", &PyModule::execute, py::arg("name"), py::arg("inputs"));
+      .def("execute", &PyModule::execute, py::arg("name"), py::arg("inputs"))
+      .def("profile", &PyModule::profile, py::arg("name"), py::arg("inputs"), py::arg("runs"),
+           py::arg("warmup"),
+           "Run a method `warmup` times, then `runs` times with every instruction timed.");
+  bind_profile(m);
+  m.def("set_num_threads", [](size_t n) {
+    const ember::Error e = ember::set_num_threads(n);
+    if (e != ember::Error::Ok) {
+      raise_status({e, "set_num_threads(" + std::to_string(n) + ") failed (see the log line "
+                       "above for why)"});
+    }
+  }, py::arg("n"), "Threads of the process's pool from now on (0: one per core).");
+  m.def("get_num_threads", [] { return ember::get_num_threads(); },
+        "Threads the process's pool uses now.");
+  m.def("num_cores", [] { return ember::num_cores(); }, "Online cores (at least 1).");
+  m.attr("MAX_THREADS") = ember::kMaxThreads;
   m.def("registered_kernels", [] {
     ember::register_portable_kernels();
     std::vector<std::string> names;

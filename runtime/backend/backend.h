@@ -24,6 +24,7 @@
 
 #include "runtime/core/error.h"
 #include "runtime/core/evalue.h"
+#include "runtime/core/event_tracer.h"
 #include "runtime/core/memory_allocator.h"
 #include "runtime/core/span.h"
 
@@ -65,19 +66,31 @@ class BackendInitContext {
   const Program* program_;
 };
 
-/// What a backend's execute() gets: scratch memory valid for one call.
+/// What a backend's execute() gets: scratch memory valid for one call, and
+/// the method's event tracer when one is attached.
 class BackendExecutionContext {
  public:
   BackendExecutionContext() = default;
-  BackendExecutionContext(uint8_t* temp, size_t temp_size) : temp_(temp, temp_size) {}
+  BackendExecutionContext(uint8_t* temp, size_t temp_size, EventTracer* event_tracer = nullptr,
+                          DebugHandle debug_handle = kNoDebugHandle)
+      : temp_(temp, temp_size), event_tracer_(event_tracer), debug_handle_(debug_handle) {}
 
   /// `nbytes` of scratch aligned to `alignment`, or nullptr when exhausted.
   void* allocate_temp(size_t nbytes, size_t alignment = 16) {
     return temp_.allocate(nbytes, alignment);
   }
 
+  /// The tracer profiling this call, or nullptr (then time nothing). A
+  /// backend reports work it timed inside the call with
+  /// event_tracer()->log_event(name, start_ns, end_ns, debug_handle(), id).
+  EventTracer* event_tracer() const { return event_tracer_; }
+  /// The DelegateCall's instruction index in its chain.
+  DebugHandle debug_handle() const { return debug_handle_; }
+
  private:
   MemoryAllocator temp_;  ///< bump allocation over the caller's scratch memory
+  EventTracer* event_tracer_ = nullptr;
+  DebugHandle debug_handle_ = kNoDebugHandle;
 };
 
 /// Opaque per-delegate state a backend returns from init().

@@ -98,6 +98,7 @@ Method& Method::operator=(Method&& other) noexcept {
   num_delegates_ = other.num_delegates_;
   temp_allocator_ = other.temp_allocator_;
   step_limit_ = other.step_limit_;
+  event_tracer_ = other.event_tracer_;
   poison_regions_ = other.poison_regions_;
   poison_start_ = other.poison_start_;
   other.delegates_ = nullptr;  // the moved-from method no longer owns them
@@ -190,102 +191,6 @@ Error Method::load_parts(MemoryManager* memory) {
   EMBER_TRY(check_write_targets(writes, alloc));
   if (memory->poison_dead_memory) EMBER_TRY(plan_poison(alloc));
   return Error::Ok;
-}
-
-Error Method::plan_poison(MemoryAllocator* alloc) {
-  const size_t n = num_values_;
-  for (size_t pc = 0; pc < num_steps_; ++pc) {
-    if (steps_[pc].kind == Step::Move || steps_[pc].kind == Step::JumpFalse) {
-      EMBER_LOG(Info, "poison mode is off for this method: it has moves or jumps, so a "
-                      "tensor's last use is not its last instruction");
-      return Error::Ok;
-    }
-  }
-  int32_t* last = alloc->allocate_array<int32_t>(n);
-  int32_t* group = alloc->allocate_array<int32_t>(n);
-  uint32_t* start = alloc->allocate_array<uint32_t>(num_steps_ + 1);
-  EMBER_CHECK((last != nullptr && group != nullptr && start != nullptr) || n == 0,
-              Error::MemoryAllocationFailed, "method allocator exhausted (poison mode)");
-  auto root = [&](int32_t v) {
-    while (group[v] != v) v = group[v] = group[group[v]];
-    return v;
-  };
-  for (size_t v = 0; v < n; ++v) {
-    last[v] = -1;
-    group[v] = static_cast<int32_t>(v);
-  }
-  // 1. Last use of every value; an et_view's out shares its input's storage.
-  for (size_t pc = 0; pc < num_steps_; ++pc) {
-    const Step& s = steps_[pc];
-    for (uint32_t k = 0; k < s.num_args; ++k) {
-      const EValue* arg = s.args[k];
-      last[arg - values_] = static_cast<int32_t>(pc);
-      if (arg->tag == Tag::TensorList || arg->tag == Tag::OptionalTensorList) {
-        const auto& l = arg->payload.as_tensor_list;
-        for (size_t i = 0; i < l.size; ++i)
-          if (l.items[i] != nullptr) last[l.items[i] - values_] = static_cast<int32_t>(pc);
-      }
-    }
-    if (s.kind != Step::Kernel || s.num_args != 3) continue;
-    Result<OperatorName> op = MethodMeta(plan_).operator_name(static_cast<size_t>(s.a));
-    if (op.ok() && std::strcmp(op->name, "executorch_prim::et_view") == 0) {
-      group[root(static_cast<int32_t>(s.args[2] - values_))] =
-          root(static_cast<int32_t>(s.args[0] - values_));
-    }
-  }
-  // 2. Storage that is never poisoned: inputs, outputs, state (planned with
-  //    an initial value), constants and unplanned tensors, with their views.
-  const auto* fb_values = plan_->values();
-  bool* keep = alloc->allocate_array<bool>(n);
-  EMBER_CHECK(keep != nullptr || n == 0, Error::MemoryAllocationFailed,
-              "method allocator exhausted (poison mode)");
-  for (size_t v = 0; v < n; ++v) keep[v] = false;
-  auto planned_scratch = [&](size_t v) {
-    const fb::Tensor* t = fb_values->Get(static_cast<uint32_t>(v))->val_as_Tensor();
-    return t != nullptr && t->allocation_info() != nullptr && t->data_buffer_idx() == 0;
-  };
-  for (size_t v = 0; v < n; ++v) {
-    if (values_[v].is_tensor() && !planned_scratch(v)) keep[root(static_cast<int32_t>(v))] = true;
-  }
-  for (size_t i = 0; i < num_inputs_; ++i) keep[root(inputs_[i])] = true;
-  for (size_t i = 0; i < num_outputs_; ++i) keep[root(outputs_[i])] = true;
-  for (size_t v = 0; v < n; ++v) {
-    const int32_t r = root(static_cast<int32_t>(v));
-    if (last[v] > last[r]) last[r] = last[v];
-  }
-  // 3. The regions to fill after each step, grouped by step.
-  auto dies_at = [&](size_t v) -> int32_t {
-    if (!values_[v].is_tensor() || values_[v].to_tensor().nbytes() == 0) return -1;
-    const int32_t r = root(static_cast<int32_t>(v));
-    return keep[r] ? -1 : last[r];
-  };
-  for (size_t pc = 0; pc <= num_steps_; ++pc) start[pc] = 0;
-  for (size_t v = 0; v < n; ++v) {
-    const int32_t pc = dies_at(v);
-    if (pc >= 0) ++start[pc + 1];
-  }
-  for (size_t pc = 0; pc < num_steps_; ++pc) start[pc + 1] += start[pc];
-  PoisonRegion* regions = alloc->allocate_array<PoisonRegion>(start[num_steps_]);
-  uint32_t* fill = alloc->allocate_array<uint32_t>(num_steps_);
-  EMBER_CHECK((regions != nullptr && fill != nullptr) || start[num_steps_] == 0 || num_steps_ == 0,
-              Error::MemoryAllocationFailed, "method allocator exhausted (poison mode)");
-  for (size_t pc = 0; pc < num_steps_; ++pc) fill[pc] = start[pc];
-  for (size_t v = 0; v < n; ++v) {
-    const int32_t pc = dies_at(v);
-    if (pc < 0) continue;
-    const Tensor& t = values_[v].to_tensor();  // sizes at load: the planned capacity
-    regions[fill[pc]++] = {static_cast<uint8_t*>(t.mutable_data()), t.nbytes()};
-  }
-  poison_regions_ = regions;
-  poison_start_ = start;
-  return Error::Ok;
-}
-
-void Method::poison_after(size_t pc) const {
-  if (poison_start_ == nullptr) return;
-  for (uint32_t r = poison_start_[pc]; r < poison_start_[pc + 1]; ++r) {
-    std::memset(poison_regions_[r].data, 0xFF, poison_regions_[r].nbytes);
-  }
 }
 
 Error Method::resolve_instructions(MemoryAllocator* alloc) {
@@ -546,6 +451,42 @@ Error Method::check_io_bound() const {
 
 Error Method::execute() {
   EMBER_TRY(check_io_bound());
+  if (event_tracer_ == nullptr) return run_steps();
+  const char* name = plan_->name() != nullptr ? plan_->name()->c_str() : "";
+  TraceEvent run = event_tracer_->begin_event(name, EventKind::Method);
+  const Error err = run_steps();
+  event_tracer_->end_event(run);
+  return err;
+}
+
+void Method::trace_step(size_t pc, uint64_t start_ns) const {
+  TraceEvent e;
+  e.end_ns = platform::now_ns();  // first: the lookups below are not the step's time
+  e.start_ns = start_ns;
+  e.debug_handle = static_cast<DebugHandle>(pc);
+  const Step& s = steps_[pc];
+  e.kind = EventKind::Control;
+  switch (s.kind) {
+    case Step::Kernel: {
+      const fb::Operator* op = plan_->operators()->Get(static_cast<uint32_t>(s.a));
+      e.kind = EventKind::Kernel;
+      if (op->name() != nullptr) e.name = op->name()->c_str();
+      if (op->overload() != nullptr) e.overload = op->overload()->c_str();
+      break;
+    }
+    case Step::Delegate:
+      e.kind = EventKind::Delegate;
+      e.name = delegates_[s.a].id;
+      break;
+    case Step::Move: e.name = "ember::move"; break;
+    case Step::JumpFalse: e.name = "ember::jump_false"; break;
+    case Step::Free: e.name = "ember::free"; break;
+  }
+  event_tracer_->record(e);
+}
+
+Error Method::run_steps() {
+  EventTracer* const tracer = event_tracer_;
   uint8_t* temp = temp_allocator_ != nullptr ? temp_allocator_->base() : nullptr;
   const size_t temp_size = temp_allocator_ != nullptr ? temp_allocator_->capacity() : 0;
   size_t pc = 0;
@@ -557,9 +498,13 @@ Error Method::execute() {
                 "not end?); raise it with Method::set_step_limit, ember.runtime.load(..., "
                 "step_limit=N) or ember run --max-steps N (0: no limit)",
                 static_cast<unsigned long long>(step_limit_), pc);
+    // Profiling: one pointer test per instruction when no tracer is attached.
+    const uint64_t start_ns = tracer != nullptr ? platform::now_ns() : 0;
+    const DebugHandle handle = static_cast<DebugHandle>(pc);
+    size_t next = pc + 1;
     switch (s.kind) {
       case Step::Kernel: {
-        KernelContext ctx(temp, temp_size);  // fresh scratch memory per call
+        KernelContext ctx(temp, temp_size, tracer, handle);  // fresh scratch memory per call
         s.fn(ctx, Span<EValue*>(s.args, s.num_args));
         if (ctx.error() != Error::Ok) {
           Result<OperatorName> op = MethodMeta(plan_).operator_name(static_cast<size_t>(s.a));
@@ -567,23 +512,18 @@ Error Method::execute() {
                     op.ok() ? op->overload : "?", error_name(ctx.error()));
           return Error::KernelFailed;
         }
-        poison_after(pc);
-        ++pc;
         break;
       }
       case Step::Delegate: {
         const DelegateState& d = delegates_[s.a];
-        BackendExecutionContext ctx(temp, temp_size);  // fresh scratch memory per call
+        BackendExecutionContext ctx(temp, temp_size, tracer, handle);  // fresh scratch per call
         const Error err = d.backend->execute(ctx, d.handle, Span<EValue*>(s.args, s.num_args));
         EMBER_CHECK(err == Error::Ok, err, "instruction %zu (delegate %d, backend %s) failed: %s",
                     pc, static_cast<int>(s.a), d.id, error_name(err));
-        poison_after(pc);
-        ++pc;
         break;
       }
       case Step::Move:
         values_[s.b] = values_[s.a];
-        ++pc;
         break;
       case Step::JumpFalse: {
         const EValue& c = values_[s.a];
@@ -600,13 +540,15 @@ Error Method::execute() {
                     static_cast<int>(s.a));
           return Error::InvalidProgram;
         }
-        pc = cond ? pc + 1 : static_cast<size_t>(s.b);
+        if (!cond) next = static_cast<size_t>(s.b);
         break;
       }
       case Step::Free:
-        ++pc;
         break;
     }
+    if (tracer != nullptr) trace_step(pc, start_ns);
+    if (poison_start_ != nullptr) poison_after(pc);  // only kernels and delegates have regions
+    pc = next;
   }
   return Error::Ok;
 }

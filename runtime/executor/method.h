@@ -7,6 +7,7 @@
 
 #include "runtime/core/error.h"
 #include "runtime/core/evalue.h"
+#include "runtime/core/event_tracer.h"
 #include "runtime/core/span.h"
 #include "runtime/core/tensor.h"
 #include "runtime/executor/memory_manager.h"
@@ -74,8 +75,20 @@ class Method {
   /// Run the chain once. KernelFailed if a kernel reports an error (logged
   /// with the instruction index and op name); a delegate's error if its
   /// backend fails; InvalidState if an unplanned input or output has no
-  /// memory bound, or if the step limit is reached. Allocates nothing.
+  /// memory bound, or if the step limit is reached. Allocates nothing (nor
+  /// does the event tracer if one is attached and its record() does not).
   Error execute();
+
+  /// Profile every later execute() into `tracer` (nullptr: stop). Each run
+  /// records one EventKind::Method event (the method's name) and, per
+  /// instruction run, one event whose debug handle is its index in the
+  /// chain: Kernel (operator name and overload), Delegate (the backend id)
+  /// or Control ("ember::move", "ember::jump_false", "ember::free"). Events
+  /// are recorded as they end, so a run's Method event comes after its
+  /// instructions'. Kernels and delegates see the tracer in their context.
+  /// Borrowed: it must outlive the runs, or be detached first.
+  void set_event_tracer(EventTracer* tracer) { event_tracer_ = tracer; }
+  EventTracer* event_tracer() const { return event_tracer_; }
 
   /// The default step limit: far more instructions than any straight-line
   /// program runs, reached by a loop that never ends within about a second.
@@ -119,6 +132,8 @@ class Method {
   void destroy_delegates();
   Error resolve_instructions(MemoryAllocator* allocator);
   Error check_io_bound() const;
+  Error run_steps();
+  void trace_step(size_t pc, uint64_t start_ns) const;
   Result<Tensor*> input_tensor(size_t i) const;
   Error plan_poison(MemoryAllocator* allocator);
   void poison_after(size_t pc) const;
@@ -138,6 +153,7 @@ class Method {
   size_t num_delegates_ = 0;            ///< initialized so far (destroyed by ~Method)
   MemoryAllocator* temp_allocator_ = nullptr;
   uint64_t step_limit_ = kDefaultStepLimit;
+  EventTracer* event_tracer_ = nullptr;  ///< borrowed; nullptr: no profiling
   /// Poison mode (MemoryManager::poison_dead_memory): the planned regions to
   /// fill after step pc are poison_regions_[poison_start_[pc] .. poison_start_[pc + 1]).
   struct PoisonRegion {

@@ -23,6 +23,7 @@
 #include "runtime/core/tensor.h"
 #include "runtime/executor/method.h"
 #include "runtime/executor/program.h"
+#include "runtime/extension/profiling.h"
 
 namespace ember {
 
@@ -188,6 +189,16 @@ class Module {
                  std::vector<Value>* outputs);
   /// execute("forward", ...).
   Status forward(const std::vector<Value>& inputs, std::vector<Value>* outputs);
+  /// Run method `name` on `inputs` `warmup` times, then `runs` (>= 1) times
+  /// with a ProfilingTracer attached, and fill `profile` with every run's
+  /// events (runtime/extension/profiling.h); `outputs`, if given, gets the
+  /// last run's. Each run records into a buffer of `events_per_run` events
+  /// (0: four per instruction plus 64), emptied after the run; a run that
+  /// overflows it is run once more with a buffer of the size it needed, and
+  /// what still does not fit is counted in Profile::dropped.
+  Status profile(const std::string& name, const std::vector<Value>& inputs, size_t runs,
+                 size_t warmup, Profile* profile, std::vector<Value>* outputs = nullptr,
+                 size_t events_per_run = 0);
 
   /// Scratch memory given to kernels (default 1 MiB); applies to methods
   /// loaded after the call.

@@ -12,6 +12,7 @@
 
 #include "runtime/core/error.h"
 #include "runtime/core/evalue.h"
+#include "runtime/core/event_tracer.h"
 #include "runtime/core/memory_allocator.h"
 #include "runtime/core/span.h"
 
@@ -22,7 +23,9 @@ namespace ember {
 class KernelContext {
  public:
   KernelContext() = default;
-  KernelContext(uint8_t* temp, size_t temp_size) : temp_(temp, temp_size) {}
+  KernelContext(uint8_t* temp, size_t temp_size, EventTracer* event_tracer = nullptr,
+                DebugHandle debug_handle = kNoDebugHandle)
+      : temp_(temp, temp_size), event_tracer_(event_tracer), debug_handle_(debug_handle) {}
 
   /// Mark the call failed. The executor stops and returns this error.
   void fail(Error e) { error_ = e; }
@@ -32,10 +35,17 @@ class KernelContext {
     return temp_.allocate(nbytes, alignment);
   }
   void reset_temp() { temp_.reset(); }
+  /// The tracer profiling this call, or nullptr. A kernel that times parts of
+  /// itself reports them with event_tracer()->log_event(..., debug_handle()).
+  EventTracer* event_tracer() const { return event_tracer_; }
+  /// The KernelCall's instruction index in its chain.
+  DebugHandle debug_handle() const { return debug_handle_; }
 
  private:
   Error error_ = Error::Ok;
   MemoryAllocator temp_;  ///< bump allocation over the caller's scratch memory
+  EventTracer* event_tracer_ = nullptr;
+  DebugHandle debug_handle_ = kNoDebugHandle;
 };
 
 /// A kernel. `args` has one entry per schema argument plus the result(s).

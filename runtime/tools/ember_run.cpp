@@ -1,10 +1,11 @@
 // ember_run: load a .pte, feed inputs (files or deterministic random values),
 // run a method, print the outputs, the load time, the time per run and the
-// process's peak resident memory.
+// process's peak resident memory; with --profile, a per-op table of the timed
+// runs, with --trace, a Chrome trace of them.
 //
 //   ember_run model.pte [--method NAME] [--input FILE]... [--output-dir DIR]
 //             [--iterations N] [--warmup N] [--seed S] [--print-limit K]
-//             [--max-steps N]
+//             [--max-steps N] [--threads N] [--profile] [--trace FILE]
 #include <algorithm>
 #include <cinttypes>
 #include <cmath>
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "runtime/backends/test/test_backend.h"
+#include "runtime/core/threadpool.h"
 #include "runtime/extension/module.h"
 #include "runtime/kernel/kernel.h"
 #include "runtime/platform/platform.h"
@@ -34,13 +36,16 @@ struct Options {
   uint64_t seed = 0;
   long print_limit = 16;
   uint64_t max_steps = ember::Method::kDefaultStepLimit;
+  long threads = -1;  ///< -1: not given (the default, one per core)
+  bool profile = false;
+  std::string trace;
 };
 
 void usage() {
   std::fprintf(stderr,
                "usage: ember_run model.pte [--method NAME] [--input FILE]... [--output-dir DIR]\n"
                "                 [--iterations N] [--warmup N] [--seed S] [--print-limit K]\n"
-               "                 [--max-steps N]\n"
+               "                 [--max-steps N] [--threads N] [--profile] [--trace FILE]\n"
                "  --input FILE      one per method input, in order: .npy, or raw bytes of the\n"
                "                    planned size; without --input, inputs are random\n"
                "  --output-dir DIR  write output_<i>.npy for every tensor output\n"
@@ -48,7 +53,12 @@ void usage() {
                "  --seed S          seed of the random inputs (default 0)\n"
                "  --print-limit K   values printed per output (default 16)\n"
                "  --max-steps N     fail a run after N instructions, for loops that never end\n"
-               "                    (default 100000000; 0: no limit)\n");
+               "                    (default 100000000; 0: no limit)\n"
+               "  --threads N       threads of the process's pool (0: one per core, the default)\n"
+               "  --profile         print a per-op table of the timed runs (calls, total ms,\n"
+               "                    share of execute), sorted by time\n"
+               "  --trace FILE      write the timed runs as a Chrome trace (JSON; Perfetto,\n"
+               "                    chrome://tracing)\n");
 }
 
 int fail(const std::string& message) {
@@ -92,6 +102,18 @@ bool parse_args(int argc, char** argv, Options* o, std::string* error) {
       long* dst = a == "--iterations" ? &o->iterations : a == "--warmup" ? &o->warmup : &o->print_limit;
       if (!parse_long(v, a == "--iterations" ? 1 : 0, dst)) {
         *error = "bad value for " + a + ": " + v;
+        return false;
+      }
+    } else if (a == "--profile") {
+      o->profile = true;
+    } else if (a == "--trace") {
+      if ((v = next("--trace")) == nullptr) return false;
+      o->trace = v;
+    } else if (a == "--threads") {
+      if ((v = next("--threads")) == nullptr) return false;
+      if (!parse_long(v, 0, &o->threads) || o->threads > static_cast<long>(ember::kMaxThreads)) {
+        *error = "bad value for --threads: " + std::string(v) + " (0 to " +
+                 std::to_string(ember::kMaxThreads) + ")";
         return false;
       }
     } else if (a == "--seed" || a == "--max-steps") {
@@ -291,7 +313,17 @@ int main(int argc, char** argv) {
     return fail("cannot register the EmberTestBackend backend");
   }
 
-  // 1. Program and method.
+  std::ofstream trace_file;  // opened first: a bad path fails before the runs
+  if (!opt.trace.empty()) {
+    trace_file.open(opt.trace, std::ios::binary);
+    if (!trace_file) return fail("cannot write " + opt.trace);
+  }
+
+  // 1. The thread pool (before loading: a backend binds it at init), the
+  //    program and the method.
+  if (opt.threads >= 0 && ember::set_num_threads(static_cast<size_t>(opt.threads)) != ember::Error::Ok) {
+    return fail("cannot use " + std::to_string(opt.threads) + " threads");
+  }
   const uint64_t load_start = ember::platform::now_ns();
   ember::Status st;
   std::unique_ptr<ember::Module> module = ember::Module::load(opt.model, &st);
@@ -376,7 +408,17 @@ int main(int argc, char** argv) {
     if (!st.ok()) return fail(st.text());
   }
   std::vector<double> times_ms;
-  for (long it = 0; it < opt.iterations; ++it) {
+  ember::Profile profile;
+  const bool profiling = opt.profile || !opt.trace.empty();
+  if (profiling) {
+    // The timed runs under the tracer; their times are execute()'s own.
+    st = module->profile(opt.method, inputs, static_cast<size_t>(opt.iterations), 0, &profile,
+                         &outputs);
+    if (!st.ok()) return fail(st.text());
+    times_ms = profile.run_times_ms();
+    if (times_ms.empty()) return fail("the profile recorded no run");
+  }
+  for (long it = 0; !profiling && it < opt.iterations; ++it) {
     const uint64_t t0 = ember::platform::now_ns();
     st = module->execute(opt.method, inputs, &outputs);
     const uint64_t t1 = ember::platform::now_ns();
@@ -433,8 +475,18 @@ int main(int argc, char** argv) {
   const size_t n = times_ms.size();
   const double median = n % 2 ? times_ms[n / 2] : (times_ms[n / 2 - 1] + times_ms[n / 2]) / 2;
   std::printf("load time: %.3f ms (program and method)\n", load_ms);
-  std::printf("time per run: min %.3f ms, median %.3f ms over %zu runs\n", times_ms[0], median, n);
+  std::printf("time per run: min %.3f ms, median %.3f ms over %zu runs%s\n", times_ms[0], median, n,
+              profiling ? " (execute only, profiled)" : "");
+  std::printf("threads: %zu\n", ember::get_num_threads());
   const long peak_kib = peak_resident_kib();
   if (peak_kib >= 0) std::printf("peak resident memory: %ld KiB\n", peak_kib);
+  if (opt.profile) std::printf("\n%s", profile.table().c_str());
+  if (!opt.trace.empty()) {
+    const std::string json = profile.chrome_trace();
+    trace_file.write(json.data(), static_cast<std::streamsize>(json.size()));
+    trace_file.close();
+    if (!trace_file) return fail("cannot write " + opt.trace);
+    std::printf("trace: %s written (%zu events)\n", opt.trace.c_str(), profile.events.size());
+  }
   return 0;
 }

@@ -134,7 +134,16 @@ Outcome run_methods(const Program& program, Stats* stats, const std::string& var
     }
     check("set_input");
     g_error_lines = 0;
+    // Traced, so that naming every instruction a hostile program runs is
+    // exercised too; every recorded name must be readable.
+    static TraceEvent trace_buffer[256];
+    ProfilingTracer tracer(trace_buffer, 256);
+    method->set_event_tracer(&tracer);
     const Error e = method->execute();
+    static volatile size_t name_bytes = 0;  // volatile: the reads are not optimised away
+    for (const TraceEvent& ev : tracer.events()) {
+      name_bytes = name_bytes + std::strlen(ev.name) + std::strlen(ev.overload);
+    }
     check("execute");
     if (stats == nullptr) continue;
     if (e == Error::Ok) {

@@ -8,6 +8,7 @@
 #include <new>
 
 #include "runtime/backends/test/test_backend.h"
+#include "runtime/core/event_tracer.h"
 #include "runtime/executor/method.h"
 #include "runtime/kernel/kernel.h"
 #include "tests/runtime/pte_builder.h"
@@ -208,6 +209,48 @@ TEST(NoAlloc, ReferenceCnnExecute) {
   });
   EXPECT_EQ(e, Error::Ok);
   EXPECT_EQ(n, 0);
+}
+
+// With a ProfilingTracer attached, execute() still allocates nothing: the
+// executor times every instruction, a kernel (test::log) and a delegate
+// (EmberTestBackend) log their own events, all into the caller's buffer.
+TEST(NoAlloc, TracedExecute) {
+  register_test_kernels();
+  register_et_two_kernels();
+  ASSERT_EQ(register_test_backend(), Error::Ok);
+  static TraceEvent buffer[256];
+  ProfilingTracer tracer(buffer, 256);
+  std::vector<std::vector<uint8_t>> programs = {toggle_loop_program(),
+                                                delegated_add_program(true)};
+  if (has_kernel("aten::convolution.out")) programs.push_back(read_test_file("et_cnn.pte"));
+  for (size_t k = 0; k < programs.size(); ++k) {
+    auto p = load_program(programs[k]);
+    ASSERT_TRUE(p->program.ok());
+    MethodMeta meta = *p->program->method_meta("forward");
+    MethodMemory mem(meta, 1 << 20, 0, 1 << 20);
+    Result<Method> m = p->program->load_method("forward", &mem.manager);
+    ASSERT_TRUE(m.ok());
+    std::vector<std::vector<uint8_t>> inputs;
+    for (size_t i = 0; i < meta.num_inputs(); ++i) {
+      inputs.emplace_back(meta.input_tensor_info(i)->nbytes, 0);
+    }
+    tracer.reset();
+    m->set_event_tracer(&tracer);
+    Error e1 = Error::Internal, e2 = Error::Internal;
+    const long n = allocations_during([&] {
+      for (size_t i = 0; i < inputs.size(); ++i) m->set_input(i, inputs[i].data(), inputs[i].size());
+      e1 = m->execute();
+      e2 = m->execute();
+    });
+    EXPECT_EQ(e1, Error::Ok);
+    EXPECT_EQ(e2, Error::Ok);
+    EXPECT_EQ(n, 0);
+    EXPECT_GE(tracer.events().size(), 2 * (meta.num_instructions() + 1));
+    EXPECT_EQ(tracer.dropped(), 0u);
+    bool inner = false;
+    for (const TraceEvent& ev : tracer.events()) inner = inner || ev.kind == EventKind::DelegateInternal;
+    EXPECT_EQ(inner, k < 2) << "the loop's kernel and the delegate log their own; the CNN none";
+  }
 }
 
 }  // namespace

@@ -87,5 +87,27 @@ std::vector<uint8_t> endless_loop_program() {
   return b.finish();
 }
 
+std::vector<uint8_t> toggle_loop_program() {
+  PteBuilder b;
+  b.buffer_sizes = {0, 32};
+  const int x = b.add_tensor(planned_f32({4}, 0));
+  TensorSpec cs;
+  cs.dtype = ScalarType::Bool;
+  cs.sizes = {1};
+  cs.planned = true;
+  cs.offset = 16;
+  cs.data_buffer_idx = b.add_mutable_data({0});  // false at load
+  const int c = b.add_tensor(cs);
+  const int never = b.add_bool(false);
+  b.add_kernel_call(b.add_operator("test::toggle", "out"), {c});
+  b.add_jump_false(c, 4);
+  b.add_kernel_call(b.add_operator("test::log", "out"), {});
+  b.add_jump_false(never, 0);
+  b.add_free(c);
+  b.inputs = {x};
+  b.outputs = {x};
+  return b.finish();
+}
+
 }  // namespace testing
 }  // namespace ember

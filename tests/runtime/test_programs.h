@@ -34,5 +34,14 @@ std::vector<uint8_t> writes_constant_program();
 /// itself: execute() never ends unless the step limit stops it.
 std::vector<uint8_t> endless_loop_program();
 
+/// forward(x) -> x with a loop that runs its body twice, for tracing:
+///   0: test::toggle(c)       c: a planned Bool [1], false at load
+///   1: jump_false(c, 4)
+///   2: test::log()
+///   3: jump_false(false, 0)
+///   4: free(c)
+/// runs instructions 0, 1, 2, 3, 0, 1, 4 (and leaves c false again).
+std::vector<uint8_t> toggle_loop_program();
+
 }  // namespace testing
 }  // namespace ember

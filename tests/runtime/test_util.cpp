@@ -113,6 +113,20 @@ void test_temp(KernelContext& ctx, Span<EValue*>) {
   std::memset(p, 1, 64);
 }
 
+void test_toggle(KernelContext&, Span<EValue*> args) {
+  ++g_test_kernel_calls;
+  uint8_t* b = args[0]->to_tensor().data_as<uint8_t>();
+  *b = *b ? 0 : 1;
+}
+
+void test_log(KernelContext& ctx, Span<EValue*>) {
+  ++g_test_kernel_calls;
+  EventTracer* tracer = ctx.event_tracer();
+  if (tracer == nullptr) return;
+  const uint64_t start = platform::now_ns();
+  tracer->log_event("test::log/inner", start, platform::now_ns(), ctx.debug_handle(), 7);
+}
+
 #ifndef EMBER_HAVE_PORTABLE_KERNELS
 // Stand-ins for et_two.pte's ops (float only, 0-d broadcast for mul).
 float scalar_of(const Tensor& t) {
@@ -158,11 +172,14 @@ void register_test_kernels() {
       {"test::copy.out", test_copy, {}},
       {"test::fail.out", test_fail, {}},
       {"test::temp.out", test_temp, {}},
+      {"test::toggle.out", test_toggle, {}},
+      {"test::log.out", test_log, {}},
   };
   // (a, b) -> out and (x) -> out: the last argument is the only one written.
   static const OperatorWrites writes[] = {
       {"test::add.out", 2, 0}, {"test::copy.out", 1, 0},
       {"test::fail.out", 0, 0}, {"test::temp.out", 0, 0},
+      {"test::toggle.out", 1, 1}, {"test::log.out", 0, 0},
   };
   register_operator_writes(writes);
   register_kernels(kernels);

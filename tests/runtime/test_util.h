@@ -58,7 +58,10 @@ class LogCapture {
 };
 
 /// Register test::add.out (float, exact key), test::copy.out (catch-all),
-/// test::fail.out (always fails), test::temp.out (needs 64 bytes of temp).
+/// test::fail.out (always fails), test::temp.out (needs 64 bytes of temp),
+/// test::toggle.out (flips a one-element Bool tensor, its only argument) and
+/// test::log.out (no arguments; logs "test::log/inner" with delegate debug
+/// id 7 to the call's event tracer, if any).
 void register_test_kernels();
 
 /// How many times test kernels ran (reset by the caller).

@@ -18,6 +18,11 @@
 // the format guarantees for both inline data and segments; a misaligned blob
 // is copied once at init.
 //
+// Profiling: with an event tracer attached to the outer method, execute()
+// logs the nested run as one DelegateInternal event,
+// "EmberTestBackend::forward" (delegate debug id 0), under the DelegateCall's
+// debug handle.
+//
 // Compile specs: "temp_bytes" (8-byte little-endian unsigned, at most
 // 64 MiB) sets the nested method's kernel scratch memory (default 256 KiB).
 // Others are ignored. Nested programs needing more than 256 MiB of planned
