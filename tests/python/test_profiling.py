@@ -56,9 +56,10 @@ def test_profile_counts_every_instruction_of_every_run(cnn):
     assert [r.total_ms for r in prof.rows] == sorted((r.total_ms for r in prof.rows), reverse=True)
 
     # 2. Shares are of execute()'s time: instructions run inside it, one after
-    #    another, so they sum to at most 100% (and to most of it).
+    #    another, so they sum to at most 100% (no lower bound: a busy machine
+    #    can preempt between instructions; tests assert no time).
     shares = sum(r.share for r in prof.rows)
-    assert 0.5 < shares <= 1.0 + 1e-9
+    assert 0.0 < shares <= 1.0 + 1e-9
     assert prof.total_ms == pytest.approx(sum(prof.run_times_ms))
     assert len(prof.run_times_ms) == RUNS
 
