@@ -7,6 +7,7 @@
 #include "compiler/InitAll.h"
 #include "partitioners/Partitioner.h"
 #include "exir/EdgeDialect.h"
+#include "passes/Passes.h"
 #include "serializer/PteEmitter.h"
 
 #include "llvm/Support/raw_ostream.h"
@@ -96,7 +97,7 @@ FailureOr<std::string> CompilerSession::emit(const PipelineOptions &options) {
     return failure();
   // Emission assumes a valid contract: check it again after the plan.
   PassManager pm(context_.get());
-  buildPhasePipeline(pm, Phase::Import, Phase::Edge);
+  pm.addPass(createVerifyEdgeContract());
   if (failed(pm.run(*module_)))
     return failure();
   return emitPte(*module_, constantMethods_, options.delegatesInSegments);

@@ -24,8 +24,10 @@ std::optional<Phase> parsePhase(llvm::StringRef name) {
 
 void buildPhasePipeline(OpPassManager &pm, Phase from, Phase to, const PipelineOptions &options) {
   auto runs = [&](Phase p) { return from < p && p <= to; };
-  if (runs(Phase::Edge))
+  if (runs(Phase::Edge)) {
+    pm.addNestedPass<func::FuncOp>(createFuseConvBatchNorm());
     pm.addPass(createVerifyEdgeContract());
+  }
   // Quantize and partition have no passes yet: quantized ops and backends
   // plug in here.
   if (runs(Phase::MemoryPlan)) {

@@ -23,6 +23,35 @@ def VerifyEdgeContract : Pass<"ember-verify-edge-contract", "mlir::ModuleOp"> {
   }];
 }
 
+def FuseConvBatchNorm : Pass<"ember-fuse-conv-batch-norm", "mlir::func::FuncOp"> {
+  let summary = "Fold inference batch norm into the convolution that feeds it";
+  let description = [{
+    `_native_batch_norm_legit_no_training(conv(x, W, b), gamma, beta, mean,
+    var)` is a per-channel affine map of the convolution's output, so it is
+    folded into the convolution's weight and bias (computed in double, stored
+    as f32):
+
+      s = gamma / sqrt(var + eps)
+      W'[o, ...] = W[o, ...] * s[o]
+      b'[o] = (b[o] - mean[o]) * s[o] + beta[o]
+
+    It applies when the convolution is not transposed, its only user is the
+    batch norm, the batch norm's statistics outputs are unused, and every
+    tensor involved is an f32 constant (gamma and beta may be absent; so may
+    b) whose weight no other op uses, so no bytes are ever added. Ember's
+    portable kernels and its backends then run one op instead of two.
+
+    Example:
+    ```mlir
+    // before
+    %c = edge.convolution %x, %w, %b {...}
+    %y, %m, %v = edge._native_batch_norm_legit_no_training %c, %g, %beta, %mean, %var {eps = 1.0e-05 : f64, ...}
+    // after
+    %y = edge.convolution %x, %w_fused, %b_fused {...}
+    ```
+  }];
+}
+
 def PlanMemory : Pass<"ember-plan-memory", "mlir::func::FuncOp"> {
   let summary = "Place every non-constant tensor in planned arenas";
   let description = [{

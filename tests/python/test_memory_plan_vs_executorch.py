@@ -46,7 +46,10 @@ def test_same_padding_mobilenet_v2_at_128_reaches_its_lower_bound():
     # 128x128 was planned at 4.72 MB, 1.48x its 3.20 MB bound, because the
     # size-ordered heuristics started each expand -> batch norm -> ReLU6 chain
     # in the slot the pad output needs. Ember only (ExecuTorch's export of
-    # the full model is slow; the campaign compares it).
+    # the full model is slow; the campaign compares it). Since the edge phase
+    # folds batch norm into convolutions those chains are shorter and the
+    # heuristics reach the bound too; the random programs keep exercising
+    # the refined search.
     import ember
 
     model, args = build_case(("variant", "mobilenet_v2", True, "same", 128))
@@ -55,4 +58,3 @@ def test_same_padding_mobilenet_v2_at_128_reaches_its_lower_bound():
     plan = session.memory_plans()["forward"]
     assert plan["lower_bound"] == [3195264]
     assert plan["arena_bytes"] == plan["lower_bound"], plan
-    assert plan["candidates"]["greedy_by_size"] > 1.4 * plan["lower_bound"][0]

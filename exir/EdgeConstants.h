@@ -1,0 +1,36 @@
+//===- EdgeConstants.h - Reading and making edge.constant data ------------===//
+//
+// Passes that fold weights (conv + batch norm, a backend's weight packing)
+// read a constant's bytes and make new constants. The bytes are the tensor's
+// little-endian elements in row-major order (booleans one byte each).
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include <vector>
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+
+namespace ember::edge {
+
+/// The bytes of `value` when it is an edge.constant (dense or dense_resource,
+/// splats expanded); failure otherwise or when the data is missing or of the
+/// wrong size.
+mlir::FailureOr<std::vector<char>> readConstantBytes(mlir::Value value);
+
+/// The elements of an f32 constant as floats (failure if not an f32 constant).
+mlir::FailureOr<std::vector<float>> readConstantF32(mlir::Value value);
+
+/// A new edge.constant of `type` holding a copy of `bytes` (a dense_resource
+/// blob named after `name`, made unique).
+mlir::Value createConstant(mlir::OpBuilder &builder, mlir::Location loc,
+                           mlir::RankedTensorType type, llvm::ArrayRef<char> bytes,
+                           llvm::StringRef name);
+
+/// A new f32 edge.constant of `shape` from `values`.
+mlir::Value createConstantF32(mlir::OpBuilder &builder, mlir::Location loc,
+                              llvm::ArrayRef<int64_t> shape, llvm::ArrayRef<float> values,
+                              llvm::StringRef name);
+
+} // namespace ember::edge

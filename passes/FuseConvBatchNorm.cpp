@@ -1,0 +1,105 @@
+//===- FuseConvBatchNorm.cpp - Fold inference batch norm into conv --------===//
+#include "exir/EdgeConstants.h"
+#include "passes/Passes.h"
+
+#include <cmath>
+
+#include "llvm/ADT/SetVector.h"
+
+namespace ember {
+#define GEN_PASS_DEF_FUSECONVBATCHNORM
+#include "passes/Passes.h.inc"
+
+using namespace mlir;
+
+namespace {
+
+/// An optional per-channel f32 constant of `channels` elements: `fill` when
+/// the operand is edge.none.
+FailureOr<std::vector<float>> channelConstant(Value v, int64_t channels, float fill) {
+  if (isa<NoneType>(v.getType()))
+    return std::vector<float>(channels, fill);
+  FailureOr<std::vector<float>> values = edge::readConstantF32(v);
+  if (failed(values) || (int64_t)values->size() != channels)
+    return failure();
+  return values;
+}
+
+/// Fold `bn` into the convolution feeding it; false when the pattern does
+/// not apply (nothing is changed then).
+bool fuse(edge::NativeBatchNormLegitNoTrainingOp bn) {
+  auto conv = bn.getInput().getDefiningOp<edge::ConvolutionOp>();
+  if (!conv || conv.getTransposed() || !conv.getResult().hasOneUse() ||
+      !bn.getResult(1).use_empty() || !bn.getResult(2).use_empty())
+    return false;
+  Value weight = conv.getWeight();
+  auto weightType = cast<RankedTensorType>(weight.getType());
+  if (!weightType.getElementType().isF32() || !weight.hasOneUse() ||
+      !conv.getResult().getType().getElementType().isF32())
+    return false;
+  int64_t channels = weightType.getDimSize(0);
+  FailureOr<std::vector<float>> w = edge::readConstantF32(weight);
+  FailureOr<std::vector<float>> bias = channelConstant(conv.getBias(), channels, 0.0f);
+  FailureOr<std::vector<float>> gamma = channelConstant(bn.getWeight(), channels, 1.0f);
+  FailureOr<std::vector<float>> beta = channelConstant(bn.getBias(), channels, 0.0f);
+  FailureOr<std::vector<float>> mean = channelConstant(bn.getRunningMean(), channels, 0.0f);
+  FailureOr<std::vector<float>> var = channelConstant(bn.getRunningVar(), channels, 1.0f);
+  if (failed(w) || failed(bias) || failed(gamma) || failed(beta) || failed(mean) || failed(var))
+    return false;
+  if (!isa<NoneType>(conv.getBias().getType()) && !conv.getBias().hasOneUse())
+    return false;  // a shared bias would be duplicated, not replaced
+
+  // 1. The folded weight and bias, in double.
+  double eps = bn.getEpsAttr().getValueAsDouble();
+  size_t perChannel = w->size() / channels;
+  std::vector<float> newBias(channels);
+  for (int64_t o = 0; o < channels; ++o) {
+    double scale = (*gamma)[o] / std::sqrt((double)(*var)[o] + eps);
+    for (size_t i = 0; i < perChannel; ++i) {
+      float &x = (*w)[o * perChannel + i];
+      x = (float)(x * scale);
+    }
+    newBias[o] = (float)(((double)(*bias)[o] - (*mean)[o]) * scale + (*beta)[o]);
+  }
+
+  // 2. New constants in place of the old ones; the batch norm's users take
+  //    the convolution's result.
+  OpBuilder b(conv);
+  auto name = [&](Value v, StringRef fallback) -> std::string {
+    if (auto c = v.getDefiningOp<edge::ConstantOp>())
+      if (c.getName())
+        return (*c.getName() + ".bn_fused").str();
+    return fallback.str();
+  };
+  Value oldBias = conv.getBias();
+  Value newWeight = edge::createConstantF32(b, weight.getLoc(), weightType.getShape(), *w,
+                                            name(weight, "conv_bn_weight"));
+  Value newBiasValue = edge::createConstantF32(b, bn.getLoc(), {channels}, newBias,
+                                               name(oldBias, "conv_bn_bias"));
+  conv.getWeightMutable().assign(newWeight);
+  conv.getBiasMutable().assign(newBiasValue);
+  bn.getResult(0).replaceAllUsesWith(conv.getResult());
+  llvm::SmallSetVector<Operation *, 6> dead;
+  Value inputs[] = {weight, oldBias, bn.getWeight(), bn.getBias(), bn.getRunningMean(),
+                    bn.getRunningVar()};
+  for (Value v : inputs)
+    if (auto c = v.getDefiningOp<edge::ConstantOp>())
+      dead.insert(c);
+  bn.erase();
+  for (Operation *def : dead)
+    if (def->use_empty())
+      def->erase();
+  return true;
+}
+
+struct FuseConvBatchNormPass : impl::FuseConvBatchNormBase<FuseConvBatchNormPass> {
+  void runOnOperation() override {
+    SmallVector<edge::NativeBatchNormLegitNoTrainingOp> norms;
+    getOperation().walk([&](edge::NativeBatchNormLegitNoTrainingOp bn) { norms.push_back(bn); });
+    for (auto bn : norms)
+      fuse(bn);
+  }
+};
+
+} // namespace
+} // namespace ember
