@@ -103,7 +103,8 @@ std::vector<std::string> registeredPartitioners();
 /// so EMBER_DEBUG prints the IR after it).
 std::unique_ptr<mlir::Pass> createPartitionPass(std::shared_ptr<const BackendPartitioner> partitioner);
 
-/// Register the `ember-partition` pass (for ember-opt).
+/// Register the `ember-partition` pass and the backends' lowering passes
+/// (for ember-opt).
 void registerPartitionPasses();
 
 } // namespace ember

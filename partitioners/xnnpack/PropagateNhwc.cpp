@@ -1,0 +1,205 @@
+//===- PropagateNhwc.cpp - Keep chains of NHWC nodes in NHWC ----------------===//
+//
+// The lowering puts a transpose on each side of every NHWC node. This pass:
+// 1. walks the nodes in program order, remembering for every 4-d value its
+//    twin in the other layout (the value a transpose made from it, or the
+//    value it was made from), and
+//    - replaces a transpose whose result already exists by that twin;
+//    - runs an elementwise node (or a constant pad) in NHWC when one of its
+//      4-d inputs exists in NHWC: its other inputs are converted once
+//      (constants permuted at compile time, lower-rank inputs extended to
+//      4-d first, inputs of one element left alone) and a transpose back
+//      to NCHW serves whatever consumer needs NCHW;
+// 2. cleans up: a transpose that moves only size-1 dims becomes a reshape,
+//    transposes and reshapes of transposes and reshapes collapse, identity
+//    reshapes go (but not an output's: it keeps an input from being passed
+//    through), and dead nodes and constants go;
+// 3. gives an output that is an input, or an output listed twice, a copy.
+//
+//===----------------------------------------------------------------------===//
+#include "partitioners/xnnpack/XnnpackPasses.h"
+
+#include "exir/EdgeDialect.h"
+#include "partitioners/xnnpack/XnnpackDialect.h"
+#include "partitioners/xnnpack/XnnpackUtils.h"
+
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+using namespace mlir;
+
+namespace ember::xnnpack {
+#define GEN_PASS_DEF_PROPAGATENHWC
+#include "partitioners/xnnpack/XnnpackPasses.h.inc"
+
+namespace {
+
+/// Step 1: the walk.
+class Propagation {
+public:
+  explicit Propagation(MLIRContext *ctx) : b(ctx) {}
+
+  void run(Block &body) {
+    for (Operation &op : llvm::make_early_inc_range(body)) {
+      if (auto transpose = dyn_cast<StaticTransposeOp>(op))
+        visitTranspose(transpose);
+      else if (op.hasTrait<Elementwise>() || isa<StaticConstantPadOp>(op))
+        moveToNhwc(&op);
+    }
+  }
+
+private:
+  void visitTranspose(StaticTransposeOp op) {
+    ArrayRef<int64_t> perm = op.getPerm();
+    bool toNhwc = perm == ArrayRef<int64_t>(kToNhwc);
+    if (!toNhwc && perm != ArrayRef<int64_t>(kToNchw))
+      return;
+    auto &forward = toNhwc ? nhwcOf : nchwOf;
+    auto &backward = toNhwc ? nchwOf : nhwcOf;
+    if (Value twin = forward.lookup(op.getInput())) {
+      op.getResult().replaceAllUsesWith(twin);
+      op.erase();
+      return;
+    }
+    forward[op.getInput()] = op.getResult();
+    backward[op.getResult()] = op.getInput();
+  }
+
+  /// `v` (rank <= 4, NCHW semantics) as an operand of an NHWC elementwise
+  /// node: its twin, a permuted constant, itself when it has one element,
+  /// or a new transpose (after extending it to 4-d).
+  Value nhwcOperand(Location loc, Value v) {
+    ArrayRef<int64_t> shape = shapeOf(v);
+    if (llvm::all_of(shape, [](int64_t d) { return d == 1; }))
+      return v;  // broadcasts the same in any layout
+    if (Value twin = nhwcOf.lookup(v))
+      return twin;
+    SmallVector<int64_t> shape4(4 - shape.size(), 1);
+    shape4.append(shape.begin(), shape.end());
+    if (FailureOr<SmallVector<float>> data = readF32Constant(v); succeeded(data))
+      return createF32Constant(b, loc, permuteShape(shape4, kToNhwc),
+                               permuteData(*data, shape4, kToNhwc));
+    Value t = createTranspose(b, loc, createReshape(b, loc, v, shape4), kToNhwc);
+    if (shape.size() == 4) {
+      nhwcOf[v] = t;
+      nchwOf[t] = v;
+    }
+    return t;
+  }
+
+  void moveToNhwc(Operation *op) {
+    Value result = op->getResult(0);
+    if (shapeOf(result).size() != 4)
+      return;
+    bool anyNhwc = false;
+    for (Value operand : op->getOperands()) {
+      if (shapeOf(operand).size() > 4)
+        return;
+      anyNhwc |= shapeOf(operand).size() == 4 && nhwcOf.count(operand);
+    }
+    if (!anyNhwc)
+      return;  // follows its producers: none is NHWC
+    b.setInsertionPoint(op);
+    SmallVector<Value> operands;
+    for (Value operand : op->getOperands())
+      operands.push_back(nhwcOperand(op->getLoc(), operand));
+    Operation *moved = b.clone(*op);
+    moved->setOperands(operands);
+    moved->getResult(0).setType(f32Tensor(b.getContext(), permuteShape(shapeOf(result), kToNhwc)));
+    if (auto pad = dyn_cast<StaticConstantPadOp>(moved)) {
+      pad.setPre(permuteShape(pad.getPre(), kToNhwc));
+      pad.setPost(permuteShape(pad.getPost(), kToNhwc));
+    }
+    Value back = createTranspose(b, op->getLoc(), moved->getResult(0), kToNchw);
+    result.replaceAllUsesWith(back);
+    op->erase();
+    nhwcOf[back] = moved->getResult(0);
+    nchwOf[moved->getResult(0)] = back;
+  }
+
+  OpBuilder b;
+  llvm::DenseMap<Value, Value> nhwcOf, nchwOf;
+};
+
+/// Step 2 patterns.
+struct TransposeOfUnitDims : OpRewritePattern<StaticTransposeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(StaticTransposeOp op, PatternRewriter &rewriter) const override {
+    if (!movesOnlyUnitDims(shapeOf(op.getInput()), op.getPerm()))
+      return failure();
+    rewriter.replaceOpWithNewOp<StaticReshapeOp>(op, op.getType(), op.getInput());
+    return success();
+  }
+};
+
+struct TransposeOfTranspose : OpRewritePattern<StaticTransposeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(StaticTransposeOp op, PatternRewriter &rewriter) const override {
+    auto inner = op.getInput().getDefiningOp<StaticTransposeOp>();
+    if (!inner)
+      return failure();
+    SmallVector<int64_t> perm = permuteShape(inner.getPerm(), op.getPerm());
+    bool identity = llvm::all_of(llvm::enumerate(perm),
+                                 [](auto p) { return p.value() == (int64_t)p.index(); });
+    if (identity && !isReturned(op.getResult()))
+      rewriter.replaceOp(op, inner.getInput());
+    else
+      rewriter.replaceOpWithNewOp<StaticTransposeOp>(op, op.getType(), inner.getInput(),
+                                                     rewriter.getDenseI64ArrayAttr(perm));
+    return success();
+  }
+  static bool isReturned(Value v) {
+    return llvm::any_of(v.getUsers(), [](Operation *u) { return isa<func::ReturnOp>(u); });
+  }
+};
+
+struct ReshapeOfReshape : OpRewritePattern<StaticReshapeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(StaticReshapeOp op, PatternRewriter &rewriter) const override {
+    auto inner = op.getInput().getDefiningOp<StaticReshapeOp>();
+    if (!inner)
+      return failure();
+    rewriter.replaceOpWithNewOp<StaticReshapeOp>(op, op.getType(), inner.getInput());
+    return success();
+  }
+};
+
+struct IdentityReshape : OpRewritePattern<StaticReshapeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(StaticReshapeOp op, PatternRewriter &rewriter) const override {
+    if (op.getInput().getType() != op.getType() ||
+        TransposeOfTranspose::isReturned(op.getResult()))
+      return failure();
+    rewriter.replaceOp(op, op.getInput());
+    return success();
+  }
+};
+
+struct PropagateNhwcPass : impl::PropagateNhwcBase<PropagateNhwcPass> {
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    Propagation(func.getContext()).run(func.getBody().front());
+    RewritePatternSet patterns(func.getContext());
+    patterns.add<TransposeOfUnitDims, TransposeOfTranspose, ReshapeOfReshape, IdentityReshape>(
+        func.getContext());
+    if (failed(applyPatternsAndFoldGreedily(func, std::move(patterns))))
+      return signalPassFailure();
+    copyPassThroughOutputs(func);
+  }
+
+  /// An output that is an input, or an output listed twice, gets a copy
+  /// (an identity reshape): an XNNPACK value has one external id.
+  static void copyPassThroughOutputs(func::FuncOp func) {
+    auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
+    OpBuilder b(ret);
+    llvm::DenseSet<Value> seen;
+    for (OpOperand &operand : ret->getOpOperands()) {
+      Value v = operand.get();
+      if (isa<BlockArgument>(v) || !seen.insert(v).second)
+        operand.set(b.create<StaticReshapeOp>(ret.getLoc(), v.getType(), v).getResult());
+    }
+  }
+};
+
+} // namespace
+} // namespace ember::xnnpack
