@@ -1,6 +1,7 @@
 //===- XnnpackPartitioner.cpp - The XNNPACK backend's compile-time half ---===//
 #include "partitioners/xnnpack/XnnpackPartitioner.h"
 
+#include "exir/EdgeDialect.h"
 #include "partitioners/xnnpack/XnnpackPasses.h"
 #include "partitioners/xnnpack/XnnpackSupport.h"
 #include "passes/Passes.h"
@@ -24,6 +25,17 @@ XnnpackPartitioner::create(const std::map<std::string, std::string> &options,
 
 bool XnnpackPartitioner::supports(Operation *op, std::string &reason) const {
   return isSupportedByXnnpack(op, reason);
+}
+
+bool XnnpackPartitioner::acceptsRun(ArrayRef<Operation *> run, std::string &reason) const {
+  bool reshapesOnly = llvm::all_of(run, [](Operation *op) {
+    return isa<edge::ViewOp, edge::CloneOp, edge::AliasOp, edge::UnsqueezeOp,
+               edge::SqueezeDimsOp>(op);
+  });
+  if (!reshapesOnly)
+    return true;
+  reason = "only reshapes (free views on the portable path)";
+  return false;
 }
 
 FailureOr<DelegateBlob> XnnpackPartitioner::preprocess(ModuleOp subgraph) const {

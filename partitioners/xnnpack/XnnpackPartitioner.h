@@ -23,6 +23,9 @@ public:
 
   llvm::StringRef backendId() const override { return kBackendId; }
   bool supports(mlir::Operation *op, std::string &reason) const override;
+  /// Refuses runs of reshapes only (view, clone, squeeze, ...): the portable
+  /// path runs a view for free, a delegate would copy.
+  bool acceptsRun(llvm::ArrayRef<mlir::Operation *> run, std::string &reason) const override;
   /// Runs ember-lower-to-xnnpack, ember-xnnpack-propagate-nhwc,
   /// ember-xnnpack-fuse-activations and ember-xnnpack-serialize.
   mlir::FailureOr<DelegateBlob> preprocess(mlir::ModuleOp subgraph) const override;
