@@ -92,9 +92,9 @@ bool checkConvolution(edge::ConvolutionOp op, std::string &reason) {
   int64_t rank = shapeOf(op.getInput()).size();
   if (rank != 3 && rank != 4)
     return fail(reason, "only 1-d and 2-d convolution");
-  if (!isConstant(op.getWeight()))
+  if (!isF32Constant(op.getWeight()))
     return fail(reason, "weight is not a constant");
-  if (!isNone(op.getBias()) && !isConstant(op.getBias()))
+  if (!isNone(op.getBias()) && !isF32Constant(op.getBias()))
     return fail(reason, "bias is not a constant");
   if (op.getTransposed())
     for (auto [pad, stride] : llvm::zip(op.getOutputPadding(), op.getStride()))
@@ -108,10 +108,10 @@ bool checkBatchNorm(edge::NativeBatchNormLegitNoTrainingOp op, std::string &reas
   if (rank < 2 || rank > 4)
     return fail(reason, "batch norm of a " + std::to_string(rank) + "-d tensor");
   for (Value v : {op.getRunningMean(), op.getRunningVar()})
-    if (!isConstant(v))
+    if (!isF32Constant(v))
       return fail(reason, "running statistics are not constants");
   for (Value v : {op.getWeight(), op.getBias()})
-    if (!isNone(v) && !isConstant(v))
+    if (!isNone(v) && !isF32Constant(v))
       return fail(reason, "weight or bias is not a constant");
   if (!op.getResult1().use_empty() || !op.getResult2().use_empty())
     return fail(reason, "batch statistics are used");
@@ -122,8 +122,8 @@ bool checkBatchNorm(edge::NativeBatchNormLegitNoTrainingOp op, std::string &reas
 bool checkMatmul(Value x, Value weight, std::string &reason) {
   if (shapeOf(x).size() != 2 || shapeOf(weight).size() != 2)
     return fail(reason, "matmul of non-2-d tensors");
-  if (!isConstant(weight))
-    return fail(reason, isConstant(x) ? "weight is not a constant (constant on the left)"
+  if (!isF32Constant(weight))
+    return fail(reason, isF32Constant(x) ? "weight is not a constant (constant on the left)"
                                       : "weight is not a constant");
   return true;
 }
@@ -131,7 +131,7 @@ bool checkMatmul(Value x, Value weight, std::string &reason) {
 bool checkAddmm(edge::AddmmOp op, std::string &reason) {
   if (!checkMatmul(op.getMat1(), op.getMat2(), reason))
     return false;
-  if (!isConstant(op.getSelf()))
+  if (!isF32Constant(op.getSelf()))
     return fail(reason, "bias is not a constant");
   int64_t n = shapeOf(op.getMat2())[1];
   ArrayRef<int64_t> bias = shapeOf(op.getSelf());
@@ -274,7 +274,7 @@ bool checkAlpha(Attribute alpha, Value other, std::string &reason) {
   std::optional<double> a = scalarValue(alpha);
   if (a && *a == 1.0)
     return true;
-  if (!isConstant(other))
+  if (!isF32Constant(other))
     return fail(reason, "alpha != 1 with a non-constant operand");
   return true;
 }
@@ -346,7 +346,7 @@ std::optional<PreluMatch> matchPrelu(edge::WhereSelfOp where) {
   if (!gt || !mul || gt.getSelf() != x || scalarValue(gt.getOther()) != 0.0)
     return std::nullopt;
   Value slope = mul.getSelf() == x ? mul.getOther() : mul.getSelf();
-  if ((mul.getSelf() != x && mul.getOther() != x) || !isConstant(slope) || !isF32Tensor(slope) ||
+  if ((mul.getSelf() != x && mul.getOther() != x) || !isF32Constant(slope) || !isF32Tensor(slope) ||
       !isF32Tensor(x))
     return std::nullopt;
   ArrayRef<int64_t> in = shapeOf(x), w = shapeOf(slope);
@@ -397,11 +397,18 @@ bool isSupportedByXnnpack(Operation *op, std::string &reason) {
         return checkScalarBounds({o.getMinVal(), o.getMaxVal()}, reason);
       })
       .Case([&](edge::ClampOp o) {
-        return checkScalarBounds({o.getMinAttr(), o.getMaxAttr()}, reason);
+        if (!checkScalarBounds({o.getMinAttr(), o.getMaxAttr()}, reason))
+          return false;
+        if (o.getMinAttr() && o.getMaxAttr() &&
+            *scalarValue(o.getMinAttr()) > *scalarValue(o.getMaxAttr()))
+          return fail(reason, "clamp with min > max");
+        return true;
       })
       .Case([&](edge::EluOp o) {
-        return (scalarValue(o.getScale()) == 1.0 && scalarValue(o.getInputScale()) == 1.0) ||
-               fail(reason, "elu with scale or input_scale != 1");
+        if (scalarValue(o.getScale()) != 1.0 || scalarValue(o.getInputScale()) != 1.0)
+          return fail(reason, "elu with scale or input_scale != 1");
+        return scalarValue(o.getAlpha()).value_or(0.0) > 0.0 ||
+               fail(reason, "elu with alpha <= 0");
       })
       .Case([&](edge::PowTensorScalarOp o) {
         return scalarValue(o.getExponent()) == 2.0 ||

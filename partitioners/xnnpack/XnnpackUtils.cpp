@@ -36,6 +36,18 @@ bool isF32Tensor(Value v) {
 
 bool isConstant(Value v) { return v.getDefiningOp<edge::ConstantOp>() != nullptr; }
 
+bool isF32Constant(Value v) {
+  auto constant = v.getDefiningOp<edge::ConstantOp>();
+  if (!constant || !isF32Tensor(v))
+    return false;
+  size_t bytes = cast<RankedTensorType>(v.getType()).getNumElements() * sizeof(float);
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(constant.getValue())) {
+    AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+    return blob && blob->getData().size() == bytes;
+  }
+  return isa<DenseElementsAttr>(constant.getValue());
+}
+
 FailureOr<SmallVector<float>> readF32Constant(Value v) {
   auto constant = v.getDefiningOp<edge::ConstantOp>();
   if (!constant || !isF32Tensor(v))

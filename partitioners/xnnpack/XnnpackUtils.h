@@ -31,6 +31,10 @@ bool isF32Tensor(mlir::Value v);
 /// Whether `v` is the result of an edge.constant (any element type).
 bool isConstant(mlir::Value v);
 
+/// Whether `v` is an fp32 edge.constant whose data is there (what
+/// readF32Constant reads). Cheap: it reads no data.
+bool isF32Constant(mlir::Value v);
+
 /// The elements of an fp32 edge.constant, in row-major order. Fails (with no
 /// diagnostic) when `v` is not one.
 mlir::FailureOr<llvm::SmallVector<float>> readF32Constant(mlir::Value v);
