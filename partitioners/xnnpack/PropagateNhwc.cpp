@@ -13,7 +13,9 @@
 // 2. cleans up: a transpose that moves only size-1 dims becomes a reshape,
 //    transposes and reshapes of transposes and reshapes collapse, identity
 //    reshapes go (but not an output's: it keeps an input from being passed
-//    through), and dead nodes and constants go;
+//    through), a feature map flattened into fully-connected layers is
+//    flattened in NHWC with the layers' filter columns permuted instead of
+//    transposed back, and dead nodes and constants go;
 // 3. gives an output that is an input, or an output listed twice, a copy.
 //
 //===----------------------------------------------------------------------===//
@@ -175,13 +177,47 @@ struct IdentityReshape : OpRewritePattern<StaticReshapeOp> {
   }
 };
 
+/// Flattening an NHWC feature map for fully-connected layers: instead of
+/// transposing the activations back to NCHW, permute the columns of the
+/// layers' constant filters into NHWC order (filter [O, C*H*W] read as
+/// [O, C, H, W] -> [O, H, W, C]), and flatten the NHWC value directly.
+struct FlattenIntoFullyConnected : OpRewritePattern<StaticReshapeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(StaticReshapeOp op, PatternRewriter &rewriter) const override {
+    auto transpose = op.getInput().getDefiningOp<StaticTransposeOp>();
+    if (!transpose || transpose.getPerm() != ArrayRef<int64_t>(kToNchw))
+      return failure();
+    ArrayRef<int64_t> nchw = shapeOf(transpose.getResult());
+    ArrayRef<int64_t> flat = shapeOf(op.getResult());
+    if (flat.size() != 2 || flat[0] != nchw[0] || op->use_empty())
+      return failure();
+    for (OpOperand &use : op->getUses()) {
+      auto fc = dyn_cast<FullyConnectedOp>(use.getOwner());
+      if (!fc || use.getOperandNumber() != 0 || !isF32Constant(fc.getFilter()))
+        return failure();
+    }
+    SmallVector<int64_t> filterShape = {0, nchw[1], nchw[2], nchw[3]};
+    for (OpOperand &use : llvm::make_early_inc_range(op->getUses())) {
+      auto fc = cast<FullyConnectedOp>(use.getOwner());
+      filterShape[0] = shapeOf(fc.getFilter())[0];
+      SmallVector<float> data =
+          permuteData(*readF32Constant(fc.getFilter()), filterShape, kToNhwc);
+      rewriter.setInsertionPoint(fc);
+      Value filter = createF32Constant(rewriter, fc.getLoc(), shapeOf(fc.getFilter()), data);
+      rewriter.modifyOpInPlace(fc, [&] { fc.getFilterMutable().assign(filter); });
+    }
+    rewriter.replaceOpWithNewOp<StaticReshapeOp>(op, op.getType(), transpose.getInput());
+    return success();
+  }
+};
+
 struct PropagateNhwcPass : impl::PropagateNhwcBase<PropagateNhwcPass> {
   void runOnOperation() override {
     func::FuncOp func = getOperation();
     Propagation(func.getContext()).run(func.getBody().front());
     RewritePatternSet patterns(func.getContext());
-    patterns.add<TransposeOfUnitDims, TransposeOfTranspose, ReshapeOfReshape, IdentityReshape>(
-        func.getContext());
+    patterns.add<TransposeOfUnitDims, TransposeOfTranspose, ReshapeOfReshape, IdentityReshape,
+                 FlattenIntoFullyConnected>(func.getContext());
     if (failed(applyPatternsAndFoldGreedily(func, std::move(patterns))))
       return signalPassFailure();
     copyPassThroughOutputs(func);

@@ -278,8 +278,8 @@ class ConvCatConv(nn.Module):
 
 
 class ConvFlattenLinear(nn.Module):
-    """Flattening a 5x5 NHWC feature map needs the NCHW order: a transpose
-    inside the delegate; the output of the conv is returned too."""
+    """A 5x5 feature map flattened into a linear layer (the layer's filter
+    columns are permuted into NHWC order) and returned too (in NCHW)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -309,6 +309,10 @@ def _graph_cases() -> list[Case]:
         Case("conv_tanh_conv", ConvTanhConv(), [(1, 3, 6, 6)], portable=1, delegates=2),
         Case("conv_cat_conv", ConvCatConv(), [(2, 3, 5, 5)], portable=1, delegates=2),
         Case("conv_flatten_linear", ConvFlattenLinear(), [(2, 3, 7, 7)]),
+        Case("lenet", nn.Sequential(nn.Conv2d(1, 4, 5), nn.ReLU(), nn.MaxPool2d(2),
+                                    nn.Conv2d(4, 8, 3), nn.ReLU(), nn.Flatten(),
+                                    nn.Linear(8 * 4 * 4, 16), nn.ReLU(), nn.Linear(16, 10)),
+             [(3, 1, 16, 16)]),
         Case("two_in_three_out", TwoInThreeOut(), [(1, 3, 4, 4), (1, 3, 4, 4)]),
         Case("gelu_between_linears", nn.Sequential(nn.Linear(6, 8), nn.GELU(), nn.Linear(8, 3)),
              [(2, 6)], portable=1, delegates=2),

@@ -105,3 +105,26 @@ func.func @outputs(%x: tensor<2x2xf32>) -> (tensor<2x2xf32>, tensor<2x2xf32>, te
   %a = xnnpack.abs %r : (tensor<2x2xf32>) -> tensor<2x2xf32>
   return %x, %a, %a : tensor<2x2xf32>, tensor<2x2xf32>, tensor<2x2xf32>
 }
+
+// -----
+
+// A feature map flattened into a fully-connected layer: the filter's columns
+// are permuted into NHWC order ([O, C*H*W] read as [O, C, H, W] ->
+// [O, H, W, C]; here C = 2, H = 1, W = 2: columns c0w0 c0w1 c1w0 c1w1 become
+// c0w0 c1w0 c0w1 c1w1) and the NHWC value is flattened as it is: no
+// transpose back to NCHW.
+// CHECK-LABEL: func.func @flatten_into_fc
+// CHECK: %[[G:.*]] = xnnpack.convolution_2d
+// CHECK: %[[F:.*]] = edge.constant dense<{{\[\[}}1.000000e+00, 3.000000e+00, 2.000000e+00, 4.000000e+00]]> : tensor<1x4xf32>
+// CHECK: %[[R:.*]] = xnnpack.static_reshape %[[G]] : (tensor<1x1x2x2xf32>) -> tensor<1x4xf32>
+// CHECK: xnnpack.fully_connected %[[R]], %[[F]]
+// CHECK-NOT: xnnpack.static_transpose %[[G]]
+func.func @flatten_into_fc(%x: tensor<1x1x2x2xf32>) -> tensor<1x1xf32> {
+  %w = edge.constant dense<1.0> : tensor<2x1x1x2xf32>
+  %f = edge.constant dense<[[1.0, 2.0, 3.0, 4.0]]> : tensor<1x4xf32>
+  %c = xnnpack.convolution_2d %x, %w {dilation = array<i64: 1, 1>, groups = 1 : i64, padding = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>} : (tensor<1x1x2x2xf32>, tensor<2x1x1x2xf32>) -> tensor<1x1x2x2xf32>
+  %b = xnnpack.static_transpose %c {perm = array<i64: 0, 3, 1, 2>} : (tensor<1x1x2x2xf32>) -> tensor<1x2x1x2xf32>
+  %r = xnnpack.static_reshape %b : (tensor<1x2x1x2xf32>) -> tensor<1x4xf32>
+  %y = xnnpack.fully_connected %r, %f : (tensor<1x4xf32>, tensor<1x4xf32>) -> tensor<1x1xf32>
+  return %y : tensor<1x1xf32>
+}
