@@ -94,6 +94,8 @@ bool fuseHardswish(DivideOp div) {
 
 struct FuseActivationsPass : impl::FuseActivationsBase<FuseActivationsPass> {
   void runOnOperation() override {
+    if (getOperation().isExternal())
+      return;
     Block &body = getOperation().getBody().front();
     for (auto clamp : llvm::make_early_inc_range(body.getOps<ClampOp>()))
       fuseClamp(clamp);

@@ -515,6 +515,8 @@ LogicalResult Lowerer::lower(Operation *op) {
 struct LowerToXnnpackPass : impl::LowerToXnnpackBase<LowerToXnnpackPass> {
   void runOnOperation() override {
     func::FuncOp func = getOperation();
+    if (func.isExternal())
+      return;
     Block &body = func.getBody().front();
     // 1. Every op must be one the partitioner takes.
     bool ok = true;

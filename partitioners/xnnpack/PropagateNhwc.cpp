@@ -214,6 +214,8 @@ struct FlattenIntoFullyConnected : OpRewritePattern<StaticReshapeOp> {
 struct PropagateNhwcPass : impl::PropagateNhwcBase<PropagateNhwcPass> {
   void runOnOperation() override {
     func::FuncOp func = getOperation();
+    if (func.isExternal())
+      return;
     Propagation(func.getContext()).run(func.getBody().front());
     RewritePatternSet patterns(func.getContext());
     patterns.add<TransposeOfUnitDims, TransposeOfTranspose, ReshapeOfReshape, IdentityReshape,

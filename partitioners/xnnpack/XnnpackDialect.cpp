@@ -1,6 +1,7 @@
 //===- XnnpackDialect.cpp - XNNPACK subgraph nodes as MLIR ops ------------===//
 #include "partitioners/xnnpack/XnnpackDialect.h"
 
+#include "mlir/Dialect/Traits.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
 
@@ -18,6 +19,20 @@ void XnnpackDialect::initialize() {
 
 #define GET_OP_CLASSES
 #include "partitioners/xnnpack/XnnpackOps.cpp.inc"
+
+LogicalResult ember::xnnpack::verifyElementwise(Operation *op) {
+  SmallVector<int64_t> shape;
+  for (Value operand : op->getOperands()) {
+    SmallVector<int64_t> next;
+    if (!OpTrait::util::getBroadcastedShape(
+            shape, cast<RankedTensorType>(operand.getType()).getShape(), next))
+      return op->emitOpError("operands do not broadcast together");
+    shape = std::move(next);
+  }
+  if (cast<RankedTensorType>(op->getResult(0).getType()).getShape() != ArrayRef<int64_t>(shape))
+    return op->emitOpError("result shape is not the operands' broadcast shape");
+  return success();
+}
 
 namespace {
 

@@ -19,10 +19,16 @@ namespace ember::xnnpack {
 template <typename ConcreteType>
 class ClampsOutput : public mlir::OpTrait::TraitBase<ConcreteType, ClampsOutput> {};
 
+/// The result of an elementwise node must have the inputs' broadcast shape.
+mlir::LogicalResult verifyElementwise(mlir::Operation *op);
+
 /// Marks a node whose output element depends only on the input elements at
 /// the same (broadcast) position: it runs in any layout.
 template <typename ConcreteType>
-class Elementwise : public mlir::OpTrait::TraitBase<ConcreteType, Elementwise> {};
+class Elementwise : public mlir::OpTrait::TraitBase<ConcreteType, Elementwise> {
+public:
+  static mlir::LogicalResult verifyTrait(mlir::Operation *op) { return verifyElementwise(op); }
+};
 
 /// Names of the output clamp attributes (on ops with ClampsOutput).
 inline constexpr llvm::StringLiteral kOutputMinAttr = "output_min";

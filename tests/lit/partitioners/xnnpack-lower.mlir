@@ -187,3 +187,9 @@ func.func @refused(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
   %y = edge.tanh %x : (tensor<2x3xf32>) -> tensor<2x3xf32>
   return %y : tensor<2x3xf32>
 }
+
+// -----
+
+// A declaration has nothing to lower.
+// CHECK-LABEL: func.func private @declaration
+func.func private @declaration(tensor<2xf32>) -> tensor<2xf32>

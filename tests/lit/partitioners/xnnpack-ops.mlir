@@ -54,3 +54,27 @@ func.func @fp32_only(%x: tensor<2x3xf16>) -> tensor<2x3xf16> {
   %y = xnnpack.abs %x : (tensor<2x3xf16>) -> tensor<2x3xf16>
   return %y : tensor<2x3xf16>
 }
+
+// -----
+
+func.func @broadcast(%x: tensor<2x3xf32>, %y: tensor<4xf32>) -> tensor<2x3xf32> {
+  // expected-error @+1 {{operands do not broadcast together}}
+  %z = xnnpack.add %x, %y : (tensor<2x3xf32>, tensor<4xf32>) -> tensor<2x3xf32>
+  return %z : tensor<2x3xf32>
+}
+
+// -----
+
+func.func @broadcast_result(%x: tensor<2x3xf32>, %y: tensor<3xf32>) -> tensor<3xf32> {
+  // expected-error @+1 {{result shape is not the operands' broadcast shape}}
+  %z = xnnpack.maximum %x, %y : (tensor<2x3xf32>, tensor<3xf32>) -> tensor<3xf32>
+  return %z : tensor<3xf32>
+}
+
+// -----
+
+func.func @unary_shape(%x: tensor<2x3xf32>) -> tensor<3x2xf32> {
+  // expected-error @+1 {{result shape is not the operands' broadcast shape}}
+  %z = xnnpack.sigmoid %x : (tensor<2x3xf32>) -> tensor<3x2xf32>
+  return %z : tensor<3x2xf32>
+}
