@@ -10,6 +10,9 @@
 //      (constants permuted at compile time, lower-rank inputs extended to
 //      4-d first, inputs of one element left alone) and a transpose back
 //      to NCHW serves whatever consumer needs NCHW;
+//    then hoists a transpose to NHWC above the elementwise node it is the
+//    only user of (towards the inputs: input normalization before the first
+//    convolution) when that adds no transpose;
 // 2. cleans up: a transpose that moves only size-1 dims becomes a reshape,
 //    transposes and reshapes of transposes and reshapes collapse, identity
 //    reshapes go (but not an output's: it keeps an input from being passed
@@ -89,34 +92,84 @@ private:
     return t;
   }
 
-  void moveToNhwc(Operation *op) {
-    Value result = op->getResult(0);
-    if (shapeOf(result).size() != 4)
-      return;
-    bool anyNhwc = false;
-    for (Value operand : op->getOperands()) {
-      if (shapeOf(operand).size() > 4)
-        return;
-      anyNhwc |= shapeOf(operand).size() == 4 && nhwcOf.count(operand);
-    }
-    if (!anyNhwc)
-      return;  // follows its producers: none is NHWC
+  /// A copy of elementwise `op` (4-d result) computing in NHWC, before `op`.
+  Operation *cloneInNhwc(Operation *op) {
     b.setInsertionPoint(op);
     SmallVector<Value> operands;
     for (Value operand : op->getOperands())
       operands.push_back(nhwcOperand(op->getLoc(), operand));
     Operation *moved = b.clone(*op);
     moved->setOperands(operands);
-    moved->getResult(0).setType(f32Tensor(b.getContext(), permuteShape(shapeOf(result), kToNhwc)));
+    moved->getResult(0).setType(
+        f32Tensor(b.getContext(), permuteShape(shapeOf(op->getResult(0)), kToNhwc)));
     if (auto pad = dyn_cast<StaticConstantPadOp>(moved)) {
       pad.setPre(permuteShape(pad.getPre(), kToNhwc));
       pad.setPost(permuteShape(pad.getPost(), kToNhwc));
     }
+    return moved;
+  }
+
+  /// Whether `op` is an elementwise node (or a constant pad) with a 4-d
+  /// result and inputs of rank at most 4.
+  static bool isMovable(Operation *op) {
+    if (!op->hasTrait<Elementwise>() && !isa<StaticConstantPadOp>(op))
+      return false;
+    if (shapeOf(op->getResult(0)).size() != 4)
+      return false;
+    return llvm::all_of(op->getOperands(), [](Value v) { return shapeOf(v).size() <= 4; });
+  }
+
+  void moveToNhwc(Operation *op) {
+    if (!isMovable(op))
+      return;
+    bool anyNhwc = llvm::any_of(op->getOperands(), [&](Value operand) {
+      return shapeOf(operand).size() == 4 && nhwcOf.count(operand);
+    });
+    if (!anyNhwc)
+      return;  // follows its producers: none is NHWC
+    Operation *moved = cloneInNhwc(op);
     Value back = createTranspose(b, op->getLoc(), moved->getResult(0), kToNchw);
-    result.replaceAllUsesWith(back);
+    op->getResult(0).replaceAllUsesWith(back);
     op->erase();
     nhwcOf[back] = moved->getResult(0);
     nchwOf[moved->getResult(0)] = back;
+  }
+
+public:
+  /// Step 1b: a transpose to NHWC that is the only user of an elementwise
+  /// node moves above it, towards the function's inputs (e.g. input
+  /// normalization before the first convolution), when that adds no
+  /// transpose: at most one input needs a new one.
+  void hoist(Block &body) {
+    for (bool changed = true; changed;) {
+      changed = false;
+      for (auto t : llvm::make_early_inc_range(body.getOps<StaticTransposeOp>()))
+        changed |= hoistAbove(t);
+    }
+  }
+
+private:
+  bool hoistAbove(StaticTransposeOp t) {
+    Operation *op = t.getInput().getDefiningOp();
+    if (t.getPerm() != ArrayRef<int64_t>(kToNhwc) || !op || !op->hasOneUse() || !isMovable(op))
+      return false;
+    unsigned newTransposes = 0;
+    for (Value operand : op->getOperands()) {
+      bool unit = llvm::all_of(shapeOf(operand), [](int64_t d) { return d == 1; });
+      if (!unit && !nhwcOf.count(operand) && !isF32Constant(operand))
+        ++newTransposes;
+    }
+    if (newTransposes > 1)
+      return false;
+    Operation *moved = cloneInNhwc(op);
+    t.getResult().replaceAllUsesWith(moved->getResult(0));
+    for (Value dead : {Value(t.getResult()), Value(op->getResult(0))}) {
+      nhwcOf.erase(dead);
+      nchwOf.erase(dead);
+    }
+    t.erase();
+    op->erase();
+    return true;
   }
 
   OpBuilder b;
@@ -216,7 +269,9 @@ struct PropagateNhwcPass : impl::PropagateNhwcBase<PropagateNhwcPass> {
     func::FuncOp func = getOperation();
     if (func.isExternal())
       return;
-    Propagation(func.getContext()).run(func.getBody().front());
+    Propagation propagation(func.getContext());
+    propagation.run(func.getBody().front());
+    propagation.hoist(func.getBody().front());
     RewritePatternSet patterns(func.getContext());
     patterns.add<TransposeOfUnitDims, TransposeOfTranspose, ReshapeOfReshape, IdentityReshape,
                  FlattenIntoFullyConnected>(func.getContext());

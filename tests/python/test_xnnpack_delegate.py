@@ -252,6 +252,19 @@ class ConvChain(nn.Module):
         return F.relu(self.c2(F.relu(self.bn(self.c1(x)))) + x)
 
 
+class NormalizeConv(nn.Module):
+    """Input normalization, then a conv: the NHWC transpose moves to the input."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("mean", torch.tensor([0.5, -0.2, 0.1]).view(3, 1, 1))
+        self.register_buffer("std", torch.tensor([2.0, 0.5, 1.5]).view(3, 1, 1))
+        self.c = nn.Conv2d(3, 4, 3)
+
+    def forward(self, x):
+        return self.c((x - self.mean) / self.std)
+
+
 class ConvTanhConv(nn.Module):
     """conv -> tanh (portable) -> conv: two delegates around a portable op."""
 
@@ -306,6 +319,7 @@ class TwoInThreeOut(nn.Module):
 def _graph_cases() -> list[Case]:
     return [
         Case("conv_chain_residual", ConvChain(), [(1, 4, 8, 8)]),
+        Case("normalize_then_conv", NormalizeConv(), [(2, 3, 6, 6)]),
         Case("conv_tanh_conv", ConvTanhConv(), [(1, 3, 6, 6)], portable=1, delegates=2),
         Case("conv_cat_conv", ConvCatConv(), [(2, 3, 5, 5)], portable=1, delegates=2),
         Case("conv_flatten_linear", ConvFlattenLinear(), [(2, 3, 7, 7)]),

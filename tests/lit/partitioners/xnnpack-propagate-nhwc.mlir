@@ -128,3 +128,34 @@ func.func @flatten_into_fc(%x: tensor<1x1x2x2xf32>) -> tensor<1x1xf32> {
   %y = xnnpack.fully_connected %r, %f : (tensor<1x4xf32>, tensor<1x4xf32>) -> tensor<1x1xf32>
   return %y : tensor<1x1xf32>
 }
+
+// -----
+
+// Input normalization before the first convolution: the transpose to NHWC
+// moves above the subtract and divide (their other operands are per-channel
+// constants, permuted), so it sits on the input. It moves above the add of
+// two inputs too: one of them is already in NHWC, the other's new transpose
+// replaces the one below the add.
+// CHECK-LABEL: func.func @hoist
+// CHECK: %[[IN:.*]] = xnnpack.static_transpose %arg0 {perm = array<i64: 0, 2, 3, 1>}
+// CHECK: %[[S:.*]] = xnnpack.subtract %[[IN]], %{{.*}} : (tensor<1x4x4x2xf32>, tensor<1x1x1x2xf32>) -> tensor<1x4x4x2xf32>
+// CHECK: %[[D:.*]] = xnnpack.divide %[[S]], %{{.*}} : (tensor<1x4x4x2xf32>, tensor<1x1x1x2xf32>) -> tensor<1x4x4x2xf32>
+// CHECK: xnnpack.convolution_2d %[[D]]
+// CHECK: %[[Y:.*]] = xnnpack.static_transpose %arg1 {perm = array<i64: 0, 2, 3, 1>}
+// CHECK: %[[A:.*]] = xnnpack.add %[[IN]], %[[Y]] : (tensor<1x4x4x2xf32>, tensor<1x4x4x2xf32>) -> tensor<1x4x4x2xf32>
+// CHECK: xnnpack.convolution_2d %[[A]]
+func.func @hoist(%x: tensor<1x2x4x4xf32>, %y: tensor<1x2x4x4xf32>) -> (tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>) {
+  %w = edge.constant dense<1.0> : tensor<2x1x1x2xf32>
+  %mean = edge.constant dense<[[[0.5]], [[0.25]]]> : tensor<2x1x1xf32>
+  %std = edge.constant dense<[[[2.0]], [[4.0]]]> : tensor<2x1x1xf32>
+  %s = xnnpack.subtract %x, %mean : (tensor<1x2x4x4xf32>, tensor<2x1x1xf32>) -> tensor<1x2x4x4xf32>
+  %d = xnnpack.divide %s, %std : (tensor<1x2x4x4xf32>, tensor<2x1x1xf32>) -> tensor<1x2x4x4xf32>
+  %t0 = xnnpack.static_transpose %d {perm = array<i64: 0, 2, 3, 1>} : (tensor<1x2x4x4xf32>) -> tensor<1x4x4x2xf32>
+  %c0 = xnnpack.convolution_2d %t0, %w {dilation = array<i64: 1, 1>, groups = 1 : i64, padding = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>} : (tensor<1x4x4x2xf32>, tensor<2x1x1x2xf32>) -> tensor<1x4x4x2xf32>
+  %b0 = xnnpack.static_transpose %c0 {perm = array<i64: 0, 3, 1, 2>} : (tensor<1x4x4x2xf32>) -> tensor<1x2x4x4xf32>
+  %a = xnnpack.add %x, %y : (tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  %t1 = xnnpack.static_transpose %a {perm = array<i64: 0, 2, 3, 1>} : (tensor<1x2x4x4xf32>) -> tensor<1x4x4x2xf32>
+  %c1 = xnnpack.convolution_2d %t1, %w {dilation = array<i64: 1, 1>, groups = 1 : i64, padding = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>} : (tensor<1x4x4x2xf32>, tensor<2x1x1x2xf32>) -> tensor<1x4x4x2xf32>
+  %b1 = xnnpack.static_transpose %c1 {perm = array<i64: 0, 3, 1, 2>} : (tensor<1x4x4x2xf32>) -> tensor<1x2x4x4xf32>
+  return %b0, %b1 : tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>
+}
