@@ -46,10 +46,14 @@ def PropagateNhwc : Pass<"ember-xnnpack-propagate-nhwc", "mlir::func::FuncOp"> {
     pad) with an input available in NHWC runs in NHWC, its other inputs
     converted once (constants permuted at compile time, lower-rank operands
     reshaped), and its NCHW result is made from it by a transpose that only
-    consumers needing NCHW keep. Then a transpose that moves only size-1
-    dims becomes a reshape, reshape chains collapse and dead nodes go. What
-    remains is a transpose where a value enters the NHWC chain and one
-    where it leaves it (an output, a reshape, softmax, a fully-connected).
+    consumers needing NCHW keep. A transpose to NHWC that is the only user
+    of an elementwise node then moves above it when that adds no transpose
+    (input normalization before the first convolution). Then a transpose
+    that moves only size-1 dims becomes a reshape, reshape chains collapse,
+    a feature map flattened into fully-connected layers is flattened in
+    NHWC (their filter columns permuted) and dead nodes go. What remains is
+    a transpose where a value enters the NHWC chain and one where it leaves
+    it (an output, a reshape, softmax, a fully-connected on a 4-d value).
 
     Example (conv -> relu -> conv):
     ```mlir
