@@ -384,6 +384,17 @@ def test_case_matches_eager(name: str, run_pte: Runner, record_property) -> None
     record_property("max_rel_error", _assert_matches_eager(run_pte(buffer, case.args), want))
 
 
+@pytest.mark.parametrize("segments", [True, False], ids=["segments", "inline"])
+def test_blob_in_segment_or_inline(segments: bool, run_pte: Runner) -> None:
+    case = CASES["conv_flatten_linear"]
+    edge = ember.to_edge_transform_and_lower(torch.export.export(case.model, case.args),
+                                             partitioner=[XnnpackPartitioner()])
+    config = ember.ExecutorchBackendConfig(extract_delegate_segments=segments)
+    with torch.no_grad():
+        want = case.model(*case.args)
+    _assert_matches_eager(run_pte(edge.to_executorch(config).buffer, case.args), want)
+
+
 class Refused(nn.Module):
     def __init__(self) -> None:
         super().__init__()
