@@ -366,6 +366,10 @@ void printId(llvm::raw_ostream &os, uint32_t id) {
 /// One node's kind and fields, as `Kind field value field value ...`.
 void printNode(llvm::raw_ostream &os, const fb::Node *node) {
   os << fb::EnumNameNodeKind(node->kind_type());
+  if (!node->kind()) {
+    os << " (no fields)";
+    return;
+  }
   switch (node->kind_type()) {
   case fb::NodeKind::Add:
   case fb::NodeKind::Subtract:

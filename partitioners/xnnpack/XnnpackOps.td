@@ -60,6 +60,11 @@ class Xnnpack_BinaryOp<string mnemonic, list<Trait> traits = []>
   let description = [{
     Both inputs broadcast to the output's shape (trailing dims aligned, each
     dim equal or 1), as in PyTorch.
+
+    Example (a per-channel constant on an NHWC value):
+    ```mlir
+    %y = xnnpack.multiply %x, %scale : (tensor<1x8x8x4xf32>, tensor<1x1x1x4xf32>) -> tensor<1x8x8x4xf32>
+    ```
   }];
   let arguments = (ins Xnnpack_Tensor:$lhs, Xnnpack_Tensor:$rhs);
   let results = (outs Xnnpack_Tensor:$result);
@@ -80,6 +85,14 @@ def Xnnpack_MinimumOp : Xnnpack_BinaryOp<"minimum">;
 class Xnnpack_UnaryOp<string mnemonic, list<Trait> traits = []>
     : Xnnpack_Op<mnemonic, !listconcat(traits, [Xnnpack_Elementwise])> {
   let summary = "Elementwise " # mnemonic;
+  let description = [{
+    The result has the input's shape; runs in any layout.
+
+    Example:
+    ```mlir
+    %y = xnnpack.sigmoid %x : (tensor<2x8xf32>) -> tensor<2x8xf32>
+    ```
+  }];
   let arguments = (ins Xnnpack_Tensor:$input);
   let results = (outs Xnnpack_Tensor:$result);
 }
@@ -108,10 +121,12 @@ def Xnnpack_ClampOp : Xnnpack_UnaryOp<"clamp", [Xnnpack_ClampsOutput]> {
 }
 
 def Xnnpack_LeakyReluOp : Xnnpack_UnaryOp<"leaky_relu"> {
+  let summary = "x if x > 0 else negative_slope * x";
   let arguments = (ins Xnnpack_Tensor:$input, F32Attr:$negative_slope);
 }
 
 def Xnnpack_EluOp : Xnnpack_UnaryOp<"elu"> {
+  let summary = "x if x > 0 else alpha * (exp(x) - 1)";
   let arguments = (ins Xnnpack_Tensor:$input, F32Attr:$alpha);
 }
 
@@ -121,6 +136,12 @@ def Xnnpack_EluOp : Xnnpack_UnaryOp<"elu"> {
 
 def Xnnpack_SoftmaxOp : Xnnpack_Op<"softmax"> {
   let summary = "Softmax over the last dim";
+  let description = [{
+    Example:
+    ```mlir
+    %p = xnnpack.softmax %logits : (tensor<2x10xf32>) -> tensor<2x10xf32>
+    ```
+  }];
   let arguments = (ins Xnnpack_Tensor:$input);
   let results = (outs Xnnpack_Tensor:$result);
 }
@@ -129,6 +150,11 @@ def Xnnpack_PreluOp : Xnnpack_Op<"prelu"> {
   let summary = "Parametric ReLU of an NHWC tensor, one slope per channel";
   let description = [{
     `input` is [N, H, W, C], `slope` is [C]: x if x > 0 else slope[c] * x.
+
+    Example:
+    ```mlir
+    %y = xnnpack.prelu %x, %slope : (tensor<1x4x4x3xf32>, tensor<3xf32>) -> tensor<1x4x4x3xf32>
+    ```
   }];
   let arguments = (ins Xnnpack_Tensor:$input, Xnnpack_Tensor:$slope);
   let results = (outs Xnnpack_Tensor:$result);
@@ -180,6 +206,13 @@ def Xnnpack_DepthwiseConvolution2dOp
   let description = [{
     One group per input channel, `C_out / C_in` output channels each;
     `filter` is [1, KH, KW, C_out].
+
+    Example:
+    ```mlir
+    %y = xnnpack.depthwise_convolution_2d %x, %w, %b {dilation = array<i64: 1, 1>,
+        padding = array<i64: 1, 1, 1, 1>, stride = array<i64: 1, 1>}
+        : (tensor<1x8x8x4xf32>, tensor<1x3x3x4xf32>, tensor<4xf32>) -> tensor<1x8x8x4xf32>
+    ```
   }];
   let arguments = !con((ins Xnnpack_Tensor:$input, Xnnpack_Tensor:$filter,
                             Optional<Xnnpack_Tensor>:$bias, DenseI64ArrayAttr:$padding,
@@ -193,6 +226,13 @@ def Xnnpack_Deconvolution2dOp : Xnnpack_ConvOp<"deconvolution_2d"> {
     `filter` is [groups * group_output_channels, KH, KW, group_input_channels];
     `padding` [top, right, bottom, left] crops the output as PyTorch's padding
     does, `adjustment` is PyTorch's output_padding.
+
+    Example:
+    ```mlir
+    %y = xnnpack.deconvolution_2d %x, %w {adjustment = array<i64: 0, 0>, dilation = array<i64: 1, 1>,
+        groups = 1 : i64, padding = array<i64: 0, 0, 0, 0>, stride = array<i64: 2, 2>}
+        : (tensor<1x4x4x8xf32>, tensor<3x2x2x8xf32>) -> tensor<1x8x8x3xf32>
+    ```
   }];
   let arguments = !con((ins Xnnpack_Tensor:$input, Xnnpack_Tensor:$filter,
                             Optional<Xnnpack_Tensor>:$bias, DenseI64ArrayAttr:$padding,
@@ -202,6 +242,16 @@ def Xnnpack_Deconvolution2dOp : Xnnpack_ConvOp<"deconvolution_2d"> {
 
 def Xnnpack_MaxPooling2dOp : Xnnpack_Op<"max_pooling_2d", [Xnnpack_ClampsOutput]> {
   let summary = "2-d max pooling of an NHWC input";
+  let description = [{
+    Padding ([top, right, bottom, left]) never wins the maximum; PyTorch's
+    ceil_mode is extra bottom/right padding.
+
+    Example:
+    ```mlir
+    %y = xnnpack.max_pooling_2d %x {dilation = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>,
+        pooling = array<i64: 3, 3>, stride = array<i64: 2, 2>} : (tensor<1x8x8x4xf32>) -> tensor<1x4x4x4xf32>
+    ```
+  }];
   let arguments = !con((ins Xnnpack_Tensor:$input, DenseI64ArrayAttr:$padding,
                             DenseI64ArrayAttr:$pooling, DenseI64ArrayAttr:$stride,
                             DenseI64ArrayAttr:$dilation), ClampAttrs);
@@ -210,6 +260,13 @@ def Xnnpack_MaxPooling2dOp : Xnnpack_Op<"max_pooling_2d", [Xnnpack_ClampsOutput]
 
 def Xnnpack_AveragePooling2dOp : Xnnpack_Op<"average_pooling_2d", [Xnnpack_ClampsOutput]> {
   let summary = "2-d average pooling of an NHWC input (padding not counted)";
+  let description = [{
+    Example:
+    ```mlir
+    %y = xnnpack.average_pooling_2d %x {padding = array<i64: 0, 0, 0, 0>, pooling = array<i64: 2, 2>,
+        stride = array<i64: 2, 2>} : (tensor<1x8x8x4xf32>) -> tensor<1x4x4x4xf32>
+    ```
+  }];
   let arguments = !con((ins Xnnpack_Tensor:$input, DenseI64ArrayAttr:$padding,
                             DenseI64ArrayAttr:$pooling, DenseI64ArrayAttr:$stride), ClampAttrs);
   let results = (outs Xnnpack_Tensor:$result);
@@ -218,12 +275,26 @@ def Xnnpack_AveragePooling2dOp : Xnnpack_Op<"average_pooling_2d", [Xnnpack_Clamp
 def Xnnpack_GlobalAveragePooling2dOp
     : Xnnpack_Op<"global_average_pooling_2d", [Xnnpack_ClampsOutput]> {
   let summary = "Mean over H and W of an NHWC input, to [N, 1, 1, C]";
+  let description = [{
+    Example:
+    ```mlir
+    %y = xnnpack.global_average_pooling_2d %x : (tensor<1x7x7x32xf32>) -> tensor<1x1x1x32xf32>
+    ```
+  }];
   let arguments = !con((ins Xnnpack_Tensor:$input), ClampAttrs);
   let results = (outs Xnnpack_Tensor:$result);
 }
 
 def Xnnpack_StaticResizeBilinear2dOp : Xnnpack_Op<"static_resize_bilinear_2d"> {
   let summary = "Bilinear resize of an NHWC input to the result's H and W";
+  let description = [{
+    Half-pixel centers as PyTorch's align_corners=False, or align_corners.
+
+    Example:
+    ```mlir
+    %y = xnnpack.static_resize_bilinear_2d %x {align_corners = false} : (tensor<1x4x4x3xf32>) -> tensor<1x8x8x3xf32>
+    ```
+  }];
   let arguments = (ins Xnnpack_Tensor:$input, BoolAttr:$align_corners);
   let results = (outs Xnnpack_Tensor:$result);
 }
@@ -250,6 +321,15 @@ def Xnnpack_StaticTransposeOp : Xnnpack_Op<"static_transpose"> {
 
 def Xnnpack_StaticReshapeOp : Xnnpack_Op<"static_reshape"> {
   let summary = "The same elements in the same order under the result's shape";
+  let description = [{
+    Also a copy (same shape), which keeps a delegate input from being an
+    output as it is.
+
+    Example:
+    ```mlir
+    %y = xnnpack.static_reshape %x : (tensor<1x1x1x32xf32>) -> tensor<1x32xf32>
+    ```
+  }];
   let arguments = (ins Xnnpack_Tensor:$input);
   let results = (outs Xnnpack_Tensor:$result);
   let hasVerifier = 1;
@@ -257,6 +337,13 @@ def Xnnpack_StaticReshapeOp : Xnnpack_Op<"static_reshape"> {
 
 def Xnnpack_StaticConstantPadOp : Xnnpack_Op<"static_constant_pad"> {
   let summary = "Pad every dim with `value`: `pre` elements before, `post` after";
+  let description = [{
+    Example:
+    ```mlir
+    %y = xnnpack.static_constant_pad %x {post = array<i64: 0, 1, 1, 0>, pre = array<i64: 0, 1, 1, 0>,
+        value = 0.0 : f32} : (tensor<1x4x4x3xf32>) -> tensor<1x6x6x3xf32>
+    ```
+  }];
   let arguments = (ins Xnnpack_Tensor:$input, DenseI64ArrayAttr:$pre, DenseI64ArrayAttr:$post,
                        F32Attr:$value);
   let results = (outs Xnnpack_Tensor:$result);
