@@ -6,6 +6,7 @@
 #include "compiler/Importer.h"
 #include "compiler/InitAll.h"
 #include "partitioners/Partitioner.h"
+#include "passes/Passes.h"
 #include "exir/EdgeDialect.h"
 #include "passes/Passes.h"
 #include "serializer/PteEmitter.h"
@@ -20,22 +21,6 @@
 using namespace mlir;
 
 namespace ember {
-namespace {
-
-/// EMBER_DEBUG=1 prints the IR after every pass to stderr.
-void enableDebugPrinting(PassManager &pm) {
-  const char *debug = std::getenv("EMBER_DEBUG");
-  if (!debug || !*debug || *debug == '0')
-    return;
-  OpPrintingFlags flags;
-  flags.elideLargeElementsAttrs(16).elideLargeResourceString(64);
-  pm.enableIRPrinting([](Pass *, Operation *) { return false; },
-                      [](Pass *, Operation *) { return true; },
-                      /*printModuleScope=*/true, /*printAfterOnlyOnChange=*/false,
-                      /*printAfterOnlyOnFailure=*/false, llvm::errs(), flags);
-}
-
-} // namespace
 
 CompilerSession::CompilerSession() {
   registerAllBackends();

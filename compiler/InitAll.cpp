@@ -5,6 +5,8 @@
 #include "exir/EdgeDialect.h"
 #include "partitioners/Partitioner.h"
 #include "partitioners/test/TestBackend.h"
+#include "partitioners/xnnpack/XnnpackDialect.h"
+#include "partitioners/xnnpack/XnnpackPartitioner.h"
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -12,7 +14,7 @@
 namespace ember {
 
 void registerAllDialects(mlir::DialectRegistry &registry) {
-  registry.insert<mlir::func::FuncDialect, edge::EdgeDialect>();
+  registry.insert<mlir::func::FuncDialect, edge::EdgeDialect, xnnpack::XnnpackDialect>();
 }
 
 void registerAllPasses() {
@@ -24,6 +26,8 @@ void registerAllPasses() {
 void registerAllBackends() {
   static const bool once = [] {
     registerBackendPartitioner(TestBackendPartitioner::kBackendId, TestBackendPartitioner::create);
+    registerBackendPartitioner(xnnpack::XnnpackPartitioner::kBackendId,
+                               xnnpack::XnnpackPartitioner::create);
     return true;
   }();
   (void)once;

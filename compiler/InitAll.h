@@ -13,7 +13,7 @@
 
 namespace ember {
 
-/// Ember's dialects (func, edge; builtin is always there).
+/// Ember's dialects (func, edge, xnnpack; builtin is always there).
 void registerAllDialects(mlir::DialectRegistry &registry);
 
 /// Every pass, the partition pass and the phase pipelines (for ember-opt).

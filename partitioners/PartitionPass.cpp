@@ -8,6 +8,7 @@
 #include "partitioners/Partitioner.h"
 
 #include "exir/EdgeDialect.h"
+#include "partitioners/xnnpack/XnnpackPasses.h"
 #include "mlir/Pass/Pass.h"
 
 namespace ember {
@@ -53,6 +54,9 @@ createPartitionPass(std::shared_ptr<const BackendPartitioner> partitioner) {
 #define GEN_PASS_REGISTRATION
 #include "partitioners/PartitionPasses.h.inc"
 
-void registerPartitionPasses() { registerPartition(); }
+void registerPartitionPasses() {
+  registerPartition();
+  xnnpack::registerXnnpackPasses();  // each backend's lowering passes
+}
 
 } // namespace ember

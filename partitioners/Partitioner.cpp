@@ -168,9 +168,18 @@ LogicalResult partitionModule(ModuleOp module, const BackendPartitioner &partiti
       else if (!runs.back().empty())
         runs.emplace_back();
     }
-    for (auto &run : runs)
-      if (!run.empty() && failed(outline(run, partitioner, index++)))
+    for (auto &run : runs) {
+      if (run.empty())
+        continue;
+      std::string reason;
+      if (!partitioner.acceptsRun(run, reason)) {
+        for (Operation *op : run)
+          recordRefusal(op, partitioner.backendId(), reason);
+        continue;
+      }
+      if (failed(outline(run, partitioner, index++)))
         return failure();
+    }
   }
   return success();
 }

@@ -43,6 +43,15 @@ public:
   /// XNNPACK 2022", "weight is not a constant"); the delegation summary
   /// shows it beside the op's source line.
   virtual bool supports(mlir::Operation *op, std::string &reason) const = 0;
+  /// Whether a maximal run of ops it takes (in program order) is worth a
+  /// delegate call. When not, the run stays on the portable path and
+  /// `reason` is recorded on each of its ops (e.g. a run of reshapes only,
+  /// which the portable path runs as free views). Default: every run.
+  virtual bool acceptsRun(llvm::ArrayRef<mlir::Operation *> run, std::string &reason) const {
+    (void)run;
+    (void)reason;
+    return true;
+  }
   /// Compile `subgraph` (one func.func @forward of Edge ops) to a blob.
   virtual mlir::FailureOr<DelegateBlob> preprocess(mlir::ModuleOp subgraph) const = 0;
 };
@@ -103,7 +112,8 @@ std::vector<std::string> registeredPartitioners();
 /// so EMBER_DEBUG prints the IR after it).
 std::unique_ptr<mlir::Pass> createPartitionPass(std::shared_ptr<const BackendPartitioner> partitioner);
 
-/// Register the `ember-partition` pass (for ember-opt).
+/// Register the `ember-partition` pass and the backends' lowering passes
+/// (for ember-opt).
 void registerPartitionPasses();
 
 } // namespace ember

@@ -6,6 +6,10 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
 
+namespace mlir {
+class PassManager;
+}
+
 namespace ember {
 
 #define GEN_PASS_DECL
@@ -14,6 +18,11 @@ namespace ember {
 /// Register every Ember pass with the global registry (for ember-opt and
 /// pass pipelines given as text). Explicit, never a static initializer.
 void registerEdgePasses();
+
+/// EMBER_DEBUG=1 (any value but 0) prints the IR after every pass of `pm` to
+/// stderr: the compiler's phases and the pipelines backends run inside
+/// their preprocess step.
+void enableDebugPrinting(mlir::PassManager &pm);
 
 /// Attribute names the memory plan writes. Per op: the offset of each result
 /// (-1: not planned) and, when not all 1, their arenas; per function: the

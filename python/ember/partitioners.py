@@ -39,3 +39,17 @@ class TestBackendPartitioner(Partitioner):
         if named_data:
             options["named_data"] = "1"
         super().__init__("EmberTestBackend", options)
+
+
+class XnnpackPartitioner(Partitioner):
+    """XnnpackBackend: the fp32 ops Debian's XNNPACK (2022) runs, compiled to
+    ExecuTorch's XNNPACK delegate format, so ExecuTorch's runtime runs the
+    delegated .pte too. Convolutions (1-d, 2-d, depthwise, grouped,
+    transposed), linear layers with constant weights, elementwise and
+    activation ops, softmax on the last dim, pooling, padding, reshapes and
+    bilinear upsampling; what it refuses, and why, is in
+    `edge.delegation_summary()` (docs/xnnpack-compile.md lists it all).
+    """
+
+    def __init__(self) -> None:
+        super().__init__("XnnpackBackend", {})

@@ -1,0 +1,151 @@
+//===- XnnpackDialect.cpp - XNNPACK subgraph nodes as MLIR ops ------------===//
+#include "partitioners/xnnpack/XnnpackDialect.h"
+
+#include "mlir/Dialect/Traits.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/OpImplementation.h"
+
+using namespace mlir;
+using namespace ember::xnnpack;
+
+#include "partitioners/xnnpack/XnnpackDialect.cpp.inc"
+
+void XnnpackDialect::initialize() {
+  addOperations<
+#define GET_OP_LIST
+#include "partitioners/xnnpack/XnnpackOps.cpp.inc"
+      >();
+}
+
+#define GET_OP_CLASSES
+#include "partitioners/xnnpack/XnnpackOps.cpp.inc"
+
+LogicalResult ember::xnnpack::verifyElementwise(Operation *op) {
+  SmallVector<int64_t> shape;
+  for (Value operand : op->getOperands()) {
+    SmallVector<int64_t> next;
+    if (!OpTrait::util::getBroadcastedShape(
+            shape, cast<RankedTensorType>(operand.getType()).getShape(), next))
+      return op->emitOpError("operands do not broadcast together");
+    shape = std::move(next);
+  }
+  if (cast<RankedTensorType>(op->getResult(0).getType()).getShape() != ArrayRef<int64_t>(shape))
+    return op->emitOpError("result shape is not the operands' broadcast shape");
+  return success();
+}
+
+namespace {
+
+ArrayRef<int64_t> shapeOf(Value v) { return cast<RankedTensorType>(v.getType()).getShape(); }
+
+/// Checks shared by the three convolutions: 4-d NHWC input, filter and
+/// output, a bias of one element per output channel, 2-d stride and
+/// dilation, 4 paddings.
+LogicalResult verifyConv(Operation *op, Value input, Value filter, Value bias, Value result,
+                         ArrayRef<int64_t> padding, ArrayRef<int64_t> stride,
+                         ArrayRef<int64_t> dilation) {
+  if (shapeOf(input).size() != 4 || shapeOf(filter).size() != 4 || shapeOf(result).size() != 4)
+    return op->emitOpError("input, filter and result must be 4-d (NHWC)");
+  if (padding.size() != 4 || stride.size() != 2 || dilation.size() != 2)
+    return op->emitOpError("needs 4 paddings, 2 strides and 2 dilations");
+  if (llvm::any_of(padding, [](int64_t p) { return p < 0; }) ||
+      llvm::any_of(stride, [](int64_t s) { return s < 1; }) ||
+      llvm::any_of(dilation, [](int64_t d) { return d < 1; }))
+    return op->emitOpError("paddings must be >= 0, strides and dilations >= 1");
+  int64_t channels = shapeOf(result)[3];
+  if (bias && shapeOf(bias) != ArrayRef<int64_t>{channels})
+    return op->emitOpError("bias must be [") << channels << "]";
+  return success();
+}
+
+} // namespace
+
+LogicalResult Convolution2dOp::verify() {
+  if (failed(verifyConv(*this, getInput(), getFilter(), getBias(), getResult(), getPadding(),
+                        getStride(), getDilation())))
+    return failure();
+  ArrayRef<int64_t> in = shapeOf(getInput()), filter = shapeOf(getFilter());
+  int64_t groups = getGroups();
+  if (groups < 1 || filter[0] % groups != 0 || in[3] != groups * filter[3] ||
+      shapeOf(getResult())[3] != filter[0])
+    return emitOpError("filter [O, KH, KW, I] does not match ") << groups << " group(s) of the "
+                                                               << in[3] << " input channels";
+  return success();
+}
+
+LogicalResult DepthwiseConvolution2dOp::verify() {
+  if (failed(verifyConv(*this, getInput(), getFilter(), getBias(), getResult(), getPadding(),
+                        getStride(), getDilation())))
+    return failure();
+  ArrayRef<int64_t> in = shapeOf(getInput()), filter = shapeOf(getFilter());
+  if (filter[0] != 1 || filter[3] % in[3] != 0 || shapeOf(getResult())[3] != filter[3])
+    return emitOpError("filter must be [1, KH, KW, C_out] with C_out a multiple of C_in");
+  return success();
+}
+
+LogicalResult Deconvolution2dOp::verify() {
+  if (failed(verifyConv(*this, getInput(), getFilter(), getBias(), getResult(), getPadding(),
+                        getStride(), getDilation())))
+    return failure();
+  if (getAdjustment().size() != 2)
+    return emitOpError("needs 2 adjustments");
+  ArrayRef<int64_t> in = shapeOf(getInput()), filter = shapeOf(getFilter());
+  int64_t groups = getGroups();
+  if (groups < 1 || filter[0] % groups != 0 || in[3] != groups * filter[3] ||
+      shapeOf(getResult())[3] != filter[0])
+    return emitOpError("filter [O, KH, KW, I] does not match ") << groups << " group(s) of the "
+                                                               << in[3] << " input channels";
+  return success();
+}
+
+LogicalResult FullyConnectedOp::verify() {
+  ArrayRef<int64_t> in = shapeOf(getInput()), filter = shapeOf(getFilter()),
+                    out = shapeOf(getResult());
+  if (filter.size() != 2 || in.empty() || in.back() != filter[1] || out.size() != in.size() ||
+      out.back() != filter[0] || out.drop_back() != in.drop_back())
+    return emitOpError("needs input [..., K], filter [N, K] and result [..., N]");
+  if (getBias() && shapeOf(getBias()) != ArrayRef<int64_t>{filter[0]})
+    return emitOpError("bias must be [") << filter[0] << "]";
+  return success();
+}
+
+LogicalResult PreluOp::verify() {
+  ArrayRef<int64_t> in = shapeOf(getInput());
+  if (in.size() != 4 || shapeOf(getSlope()) != ArrayRef<int64_t>{in[3]} ||
+      shapeOf(getResult()) != in)
+    return emitOpError("needs an NHWC input and one slope per channel");
+  return success();
+}
+
+LogicalResult StaticTransposeOp::verify() {
+  ArrayRef<int64_t> in = shapeOf(getInput()), out = shapeOf(getResult());
+  ArrayRef<int64_t> perm = getPerm();
+  if (perm.size() != in.size() || out.size() != in.size())
+    return emitOpError("perm must have one entry per dim");
+  llvm::SmallVector<bool> seen(perm.size(), false);
+  for (auto [i, p] : llvm::enumerate(perm)) {
+    if (p < 0 || p >= (int64_t)perm.size() || seen[p])
+      return emitOpError("perm is not a permutation");
+    seen[p] = true;
+    if (out[i] != in[p])
+      return emitOpError("result dim ") << i << " must be input dim " << p;
+  }
+  return success();
+}
+
+LogicalResult StaticReshapeOp::verify() {
+  if (cast<RankedTensorType>(getInput().getType()).getNumElements() !=
+      cast<RankedTensorType>(getResult().getType()).getNumElements())
+    return emitOpError("changes the number of elements");
+  return success();
+}
+
+LogicalResult StaticConstantPadOp::verify() {
+  ArrayRef<int64_t> in = shapeOf(getInput()), out = shapeOf(getResult());
+  if (getPre().size() != in.size() || getPost().size() != in.size() || out.size() != in.size())
+    return emitOpError("needs one pre and one post padding per dim");
+  for (size_t i = 0; i < in.size(); ++i)
+    if (getPre()[i] < 0 || getPost()[i] < 0 || out[i] != in[i] + getPre()[i] + getPost()[i])
+      return emitOpError("result dim ") << i << " is not the padded input dim";
+  return success();
+}

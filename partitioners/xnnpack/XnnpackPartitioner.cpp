@@ -1,0 +1,55 @@
+//===- XnnpackPartitioner.cpp - The XNNPACK backend's compile-time half ---===//
+#include "partitioners/xnnpack/XnnpackPartitioner.h"
+
+#include "exir/EdgeDialect.h"
+#include "partitioners/xnnpack/XnnpackPasses.h"
+#include "partitioners/xnnpack/XnnpackSupport.h"
+#include "passes/Passes.h"
+
+#include "mlir/Pass/PassManager.h"
+
+using namespace mlir;
+
+namespace ember::xnnpack {
+
+std::unique_ptr<BackendPartitioner>
+XnnpackPartitioner::create(const std::map<std::string, std::string> &options,
+                           std::string *error) {
+  if (!options.empty()) {
+    if (error)
+      *error = std::string(kBackendId) + ": unknown option '" + options.begin()->first + "'";
+    return nullptr;
+  }
+  return std::make_unique<XnnpackPartitioner>();
+}
+
+bool XnnpackPartitioner::supports(Operation *op, std::string &reason) const {
+  return isSupportedByXnnpack(op, reason);
+}
+
+bool XnnpackPartitioner::acceptsRun(ArrayRef<Operation *> run, std::string &reason) const {
+  bool reshapesOnly = llvm::all_of(run, [](Operation *op) {
+    return isa<edge::ViewOp, edge::CloneOp, edge::AliasOp, edge::UnsqueezeOp,
+               edge::SqueezeDimsOp>(op);
+  });
+  if (!reshapesOnly)
+    return true;
+  reason = "only reshapes (free views on the portable path)";
+  return false;
+}
+
+FailureOr<DelegateBlob> XnnpackPartitioner::preprocess(ModuleOp subgraph) const {
+  DelegateBlob blob;
+  PassManager pm(subgraph.getContext());
+  enableDebugPrinting(pm);
+  OpPassManager &fpm = pm.nest<func::FuncOp>();
+  fpm.addPass(createLowerToXnnpack());
+  fpm.addPass(createPropagateNhwc());
+  fpm.addPass(createFuseActivations());
+  fpm.addPass(createSerializeXnnpackPass(&blob.processed));
+  if (failed(pm.run(subgraph)))
+    return failure();
+  return blob;
+}
+
+} // namespace ember::xnnpack

@@ -1,0 +1,142 @@
+//===- XnnpackUtils.cpp - Constants and shapes for the XNNPACK lowering ---===//
+#include "partitioners/xnnpack/XnnpackUtils.h"
+
+#include <cstring>
+
+#include "exir/EdgeDialect.h"
+#include "partitioners/xnnpack/XnnpackDialect.h"
+
+#include "mlir/IR/DialectResourceBlobManager.h"
+
+using namespace mlir;
+
+namespace ember::xnnpack {
+
+std::optional<double> scalarValue(Attribute attr) {
+  if (auto i = dyn_cast_or_null<IntegerAttr>(attr))
+    return i.getType().isInteger(1) ? double(i.getValue().getBoolValue())
+                                    : double(i.getValue().getSExtValue());
+  if (auto f = dyn_cast_or_null<FloatAttr>(attr))
+    return f.getValueAsDouble();
+  if (auto b = dyn_cast_or_null<BoolAttr>(attr))
+    return b.getValue() ? 1.0 : 0.0;
+  return std::nullopt;
+}
+
+ArrayRef<int64_t> shapeOf(Value v) { return cast<RankedTensorType>(v.getType()).getShape(); }
+
+RankedTensorType f32Tensor(MLIRContext *ctx, ArrayRef<int64_t> shape) {
+  return RankedTensorType::get(shape, Float32Type::get(ctx));
+}
+
+bool isF32Tensor(Value v) {
+  auto type = dyn_cast<RankedTensorType>(v.getType());
+  return type && type.getElementType().isF32();
+}
+
+bool isConstant(Value v) { return v.getDefiningOp<edge::ConstantOp>() != nullptr; }
+
+bool isF32Constant(Value v) {
+  auto constant = v.getDefiningOp<edge::ConstantOp>();
+  if (!constant || !isF32Tensor(v))
+    return false;
+  size_t bytes = cast<RankedTensorType>(v.getType()).getNumElements() * sizeof(float);
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(constant.getValue())) {
+    AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+    return blob && blob->getData().size() == bytes;
+  }
+  return isa<DenseElementsAttr>(constant.getValue());
+}
+
+FailureOr<SmallVector<float>> readF32Constant(Value v) {
+  auto constant = v.getDefiningOp<edge::ConstantOp>();
+  if (!constant || !isF32Tensor(v))
+    return failure();
+  auto type = cast<RankedTensorType>(v.getType());
+  size_t count = type.getNumElements();
+  SmallVector<float> out(count);
+  Attribute value = constant.getValue();
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(value)) {
+    AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+    if (!blob || blob->getData().size() != count * sizeof(float))
+      return failure();
+    std::memcpy(out.data(), blob->getData().data(), count * sizeof(float));
+    return out;
+  }
+  auto dense = dyn_cast<DenseElementsAttr>(value);
+  if (!dense)
+    return failure();
+  size_t i = 0;
+  for (float f : dense.getValues<float>())
+    out[i++] = f;
+  return out;
+}
+
+Value createF32Constant(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
+                        ArrayRef<float> data) {
+  auto type = f32Tensor(b.getContext(), shape);
+  auto attr = DenseElementsAttr::get(type, data);
+  return b.create<edge::ConstantOp>(loc, type, attr, StringAttr()).getResult();
+}
+
+SmallVector<int64_t> permuteShape(ArrayRef<int64_t> shape, ArrayRef<int64_t> perm) {
+  SmallVector<int64_t> out;
+  for (int64_t p : perm)
+    out.push_back(shape[p]);
+  return out;
+}
+
+SmallVector<float> permuteData(ArrayRef<float> data, ArrayRef<int64_t> shape,
+                               ArrayRef<int64_t> perm) {
+  size_t rank = shape.size();
+  SmallVector<int64_t> inStrides(rank, 1);
+  for (size_t d = rank; d-- > 1;)
+    inStrides[d - 1] = inStrides[d] * shape[d];
+  SmallVector<int64_t> outShape = permuteShape(shape, perm);
+  SmallVector<float> out(data.size());
+  SmallVector<int64_t> index(rank, 0);  // position in the output
+  for (size_t i = 0; i < out.size(); ++i) {
+    int64_t src = 0;
+    for (size_t d = 0; d < rank; ++d)
+      src += index[d] * inStrides[perm[d]];
+    out[i] = data[src];
+    for (size_t d = rank; d-- > 0;) {
+      if (++index[d] < outShape[d])
+        break;
+      index[d] = 0;
+    }
+  }
+  return out;
+}
+
+bool movesOnlyUnitDims(ArrayRef<int64_t> shape, ArrayRef<int64_t> perm) {
+  int64_t last = -1;
+  for (int64_t p : perm) {
+    if (shape[p] == 1)
+      continue;
+    if (p < last)
+      return false;
+    last = p;
+  }
+  return true;
+}
+
+SmallVector<int64_t> invertPermutation(ArrayRef<int64_t> perm) {
+  SmallVector<int64_t> inverse(perm.size());
+  for (auto [i, p] : llvm::enumerate(perm))
+    inverse[p] = i;
+  return inverse;
+}
+
+Value createTranspose(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> perm) {
+  auto type = f32Tensor(b.getContext(), permuteShape(shapeOf(v), perm));
+  return b.create<StaticTransposeOp>(loc, type, v, b.getDenseI64ArrayAttr(perm)).getResult();
+}
+
+Value createReshape(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> shape) {
+  if (shapeOf(v) == shape)
+    return v;
+  return b.create<StaticReshapeOp>(loc, f32Tensor(b.getContext(), shape), v).getResult();
+}
+
+} // namespace ember::xnnpack

@@ -1,0 +1,69 @@
+//===- XnnpackUtils.h - Constants and shapes for the XNNPACK lowering -----===//
+//
+// Helpers the XNNPACK passes share: reading and making fp32 constants
+// (edge.constant ops), permuting data and shapes, building transposes and
+// reshapes.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include <optional>
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Value.h"
+#include "mlir/Support/LogicalResult.h"
+
+namespace ember::xnnpack {
+
+/// The number an Edge Scalar attribute (i64, f64 or bool) holds.
+std::optional<double> scalarValue(mlir::Attribute attr);
+
+/// The shape of a ranked tensor value.
+llvm::ArrayRef<int64_t> shapeOf(mlir::Value v);
+
+/// An fp32 tensor type.
+mlir::RankedTensorType f32Tensor(mlir::MLIRContext *ctx, llvm::ArrayRef<int64_t> shape);
+
+/// Whether `v` is an fp32 tensor.
+bool isF32Tensor(mlir::Value v);
+
+/// Whether `v` is the result of an edge.constant (any element type).
+bool isConstant(mlir::Value v);
+
+/// Whether `v` is an fp32 edge.constant whose data is there (what
+/// readF32Constant reads). Cheap: it reads no data.
+bool isF32Constant(mlir::Value v);
+
+/// The elements of an fp32 edge.constant, in row-major order. Fails (with no
+/// diagnostic) when `v` is not one.
+mlir::FailureOr<llvm::SmallVector<float>> readF32Constant(mlir::Value v);
+
+/// A new edge.constant holding `data` with `shape`.
+mlir::Value createF32Constant(mlir::OpBuilder &b, mlir::Location loc,
+                              llvm::ArrayRef<int64_t> shape, llvm::ArrayRef<float> data);
+
+/// `shape` permuted: result dim i is dim perm[i].
+llvm::SmallVector<int64_t> permuteShape(llvm::ArrayRef<int64_t> shape,
+                                        llvm::ArrayRef<int64_t> perm);
+
+/// The elements of a row-major tensor of `shape` permuted by `perm`.
+llvm::SmallVector<float> permuteData(llvm::ArrayRef<float> data, llvm::ArrayRef<int64_t> shape,
+                                     llvm::ArrayRef<int64_t> perm);
+
+/// Whether permuting `shape` by `perm` keeps the dims larger than 1 in
+/// their order: then the transpose moves no data and is a reshape.
+bool movesOnlyUnitDims(llvm::ArrayRef<int64_t> shape, llvm::ArrayRef<int64_t> perm);
+
+/// The inverse permutation.
+llvm::SmallVector<int64_t> invertPermutation(llvm::ArrayRef<int64_t> perm);
+
+/// xnnpack.static_transpose of `v` by `perm`.
+mlir::Value createTranspose(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
+                            llvm::ArrayRef<int64_t> perm);
+
+/// xnnpack.static_reshape of `v` to `shape` (`v` itself when it has it).
+mlir::Value createReshape(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
+                          llvm::ArrayRef<int64_t> shape);
+
+} // namespace ember::xnnpack
