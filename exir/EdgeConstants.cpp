@@ -51,14 +51,14 @@ FailureOr<std::vector<char>> readConstantBytes(Value value) {
   return out;
 }
 
-FailureOr<std::vector<float>> readConstantF32(Value value) {
+FailureOr<SmallVector<float>> readConstantF32(Value value) {
   auto type = dyn_cast<RankedTensorType>(value.getType());
   if (!type || !type.getElementType().isF32())
     return failure();
   FailureOr<std::vector<char>> bytes = readConstantBytes(value);
   if (failed(bytes))
     return failure();
-  std::vector<float> out(bytes->size() / sizeof(float));
+  SmallVector<float> out(bytes->size() / sizeof(float));
   if (!out.empty())
     std::memcpy(out.data(), bytes->data(), out.size() * sizeof(float));
   return out;
@@ -66,12 +66,18 @@ FailureOr<std::vector<float>> readConstantF32(Value value) {
 
 Value createConstant(OpBuilder &builder, Location loc, RankedTensorType type,
                      ArrayRef<char> bytes, StringRef name) {
+  StringAttr nameAttr = name.empty() ? StringAttr() : builder.getStringAttr(name);
+  // Small data is a dense attribute (readable in the IR); larger data a
+  // resource blob, which the context does not hash and unique.
+  if (bytes.size() <= kInlineConstantBytes && !type.getElementType().isInteger(1)) {
+    auto attr = DenseElementsAttr::getFromRawBuffer(type, bytes);
+    return builder.create<ConstantOp>(loc, type, attr, nameAttr);
+  }
   auto &blobManager = DenseResourceElementsHandle::getManagerInterface(builder.getContext());
   auto handle = blobManager.insert(name.empty() ? "constant" : name,
                                    HeapAsmResourceBlob::allocateAndCopyInferAlign(bytes));
   auto attr = DenseResourceElementsAttr::get(type, handle);
-  return builder.create<ConstantOp>(loc, type, attr,
-                                    name.empty() ? StringAttr() : builder.getStringAttr(name));
+  return builder.create<ConstantOp>(loc, type, attr, nameAttr);
 }
 
 Value createConstantF32(OpBuilder &builder, Location loc, ArrayRef<int64_t> shape,

@@ -9,6 +9,8 @@
 
 #include <vector>
 
+#include "llvm/ADT/SmallVector.h"
+
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
 
@@ -20,10 +22,14 @@ namespace ember::edge {
 mlir::FailureOr<std::vector<char>> readConstantBytes(mlir::Value value);
 
 /// The elements of an f32 constant as floats (failure if not an f32 constant).
-mlir::FailureOr<std::vector<float>> readConstantF32(mlir::Value value);
+mlir::FailureOr<llvm::SmallVector<float>> readConstantF32(mlir::Value value);
 
-/// A new edge.constant of `type` holding a copy of `bytes` (a dense_resource
-/// blob named after `name`, made unique).
+/// Constants of at most this many bytes are made as dense attributes.
+constexpr size_t kInlineConstantBytes = 64;
+
+/// A new edge.constant of `type` holding a copy of `bytes`: a dense attribute
+/// up to kInlineConstantBytes, else a dense_resource blob named after `name`
+/// (made unique). `name` also becomes the constant's name attribute.
 mlir::Value createConstant(mlir::OpBuilder &builder, mlir::Location loc,
                            mlir::RankedTensorType type, llvm::ArrayRef<char> bytes,
                            llvm::StringRef name);
@@ -31,6 +37,6 @@ mlir::Value createConstant(mlir::OpBuilder &builder, mlir::Location loc,
 /// A new f32 edge.constant of `shape` from `values`.
 mlir::Value createConstantF32(mlir::OpBuilder &builder, mlir::Location loc,
                               llvm::ArrayRef<int64_t> shape, llvm::ArrayRef<float> values,
-                              llvm::StringRef name);
+                              llvm::StringRef name = "");
 
 } // namespace ember::edge

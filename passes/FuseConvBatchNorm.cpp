@@ -16,10 +16,10 @@ namespace {
 
 /// An optional per-channel f32 constant of `channels` elements: `fill` when
 /// the operand is edge.none.
-FailureOr<std::vector<float>> channelConstant(Value v, int64_t channels, float fill) {
+FailureOr<SmallVector<float>> channelConstant(Value v, int64_t channels, float fill) {
   if (isa<NoneType>(v.getType()))
-    return std::vector<float>(channels, fill);
-  FailureOr<std::vector<float>> values = edge::readConstantF32(v);
+    return SmallVector<float>(channels, fill);
+  FailureOr<SmallVector<float>> values = edge::readConstantF32(v);
   if (failed(values) || (int64_t)values->size() != channels)
     return failure();
   return values;
@@ -29,7 +29,7 @@ FailureOr<std::vector<float>> channelConstant(Value v, int64_t channels, float f
 /// not apply (nothing is changed then).
 bool fuse(edge::NativeBatchNormLegitNoTrainingOp bn) {
   auto conv = bn.getInput().getDefiningOp<edge::ConvolutionOp>();
-  if (!conv || conv.getTransposed() || !conv.getResult().hasOneUse() ||
+  if (!conv || !conv.getResult().hasOneUse() ||
       !bn.getResult(1).use_empty() || !bn.getResult(2).use_empty())
     return false;
   Value weight = conv.getWeight();
@@ -37,30 +37,43 @@ bool fuse(edge::NativeBatchNormLegitNoTrainingOp bn) {
   if (!weightType.getElementType().isF32() || !weight.hasOneUse() ||
       !conv.getResult().getType().getElementType().isF32())
     return false;
-  int64_t channels = weightType.getDimSize(0);
-  FailureOr<std::vector<float>> w = edge::readConstantF32(weight);
-  FailureOr<std::vector<float>> bias = channelConstant(conv.getBias(), channels, 0.0f);
-  FailureOr<std::vector<float>> gamma = channelConstant(bn.getWeight(), channels, 1.0f);
-  FailureOr<std::vector<float>> beta = channelConstant(bn.getBias(), channels, 0.0f);
-  FailureOr<std::vector<float>> mean = channelConstant(bn.getRunningMean(), channels, 0.0f);
-  FailureOr<std::vector<float>> var = channelConstant(bn.getRunningVar(), channels, 1.0f);
+  // Output channels: dim 0 of a convolution's weight [C_out, C_in / g, ...];
+  // a transposed one's is [C_in, C_out / g, ...].
+  ArrayRef<int64_t> wshape = weightType.getShape();
+  int64_t groups = conv.getGroups();
+  if (wshape.size() < 2 || groups <= 0 || wshape[0] % groups != 0)
+    return false;
+  int64_t channels = conv.getTransposed() ? groups * wshape[1] : wshape[0];
+  FailureOr<SmallVector<float>> w = edge::readConstantF32(weight);
+  FailureOr<SmallVector<float>> bias = channelConstant(conv.getBias(), channels, 0.0f);
+  FailureOr<SmallVector<float>> gamma = channelConstant(bn.getWeight(), channels, 1.0f);
+  FailureOr<SmallVector<float>> beta = channelConstant(bn.getBias(), channels, 0.0f);
+  FailureOr<SmallVector<float>> mean = channelConstant(bn.getRunningMean(), channels, 0.0f);
+  FailureOr<SmallVector<float>> var = channelConstant(bn.getRunningVar(), channels, 1.0f);
   if (failed(w) || failed(bias) || failed(gamma) || failed(beta) || failed(mean) || failed(var))
     return false;
   if (!isa<NoneType>(conv.getBias().getType()) && !conv.getBias().hasOneUse())
     return false;  // a shared bias would be duplicated, not replaced
 
-  // 1. The folded weight and bias, in double.
+  // 1. The folded weight and bias, in double. Weight element [i][j][...]
+  //    belongs to output channel i, or for a transposed convolution to
+  //    group(i) * (C_out / g) + j.
   double eps = bn.getEpsAttr().getValueAsDouble();
-  size_t perChannel = w->size() / channels;
+  std::vector<double> scale(channels);
   std::vector<float> newBias(channels);
   for (int64_t o = 0; o < channels; ++o) {
-    double scale = (*gamma)[o] / std::sqrt((double)(*var)[o] + eps);
-    for (size_t i = 0; i < perChannel; ++i) {
-      float &x = (*w)[o * perChannel + i];
-      x = (float)(x * scale);
-    }
-    newBias[o] = (float)(((double)(*bias)[o] - (*mean)[o]) * scale + (*beta)[o]);
+    scale[o] = (*gamma)[o] / std::sqrt((double)(*var)[o] + eps);
+    newBias[o] = (float)(((double)(*bias)[o] - (*mean)[o]) * scale[o] + (*beta)[o]);
   }
+  int64_t window = (int64_t)w->size() / (wshape[0] * wshape[1]);
+  int64_t inPerGroup = wshape[0] / groups;
+  for (int64_t i = 0; i < wshape[0]; ++i)
+    for (int64_t j = 0; j < wshape[1]; ++j) {
+      int64_t o = conv.getTransposed() ? (i / inPerGroup) * wshape[1] + j : i;
+      float *x = w->data() + (i * wshape[1] + j) * window;
+      for (int64_t k = 0; k < window; ++k)
+        x[k] = (float)(x[k] * scale[o]);
+    }
 
   // 2. New constants in place of the old ones; the batch norm's users take
   //    the convolution's result.

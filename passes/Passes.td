@@ -32,11 +32,11 @@ def FuseConvBatchNorm : Pass<"ember-fuse-conv-batch-norm", "mlir::func::FuncOp">
     as f32):
 
       s = gamma / sqrt(var + eps)
-      W'[o, ...] = W[o, ...] * s[o]
+      W'[o, ...] = W[o, ...] * s[o]   (o: the output channel of the element)
       b'[o] = (b[o] - mean[o]) * s[o] + beta[o]
 
-    It applies when the convolution is not transposed, its only user is the
-    batch norm, the batch norm's statistics outputs are unused, and every
+    It applies (to plain and transposed convolutions) when the convolution's
+    only user is the batch norm, the batch norm's statistics outputs are unused, and every
     tensor involved is an f32 constant (gamma and beta may be absent; so may
     b) whose weight no other op uses, so no bytes are ever added. Ember's
     portable kernels and its backends then run one op instead of two.

@@ -64,7 +64,7 @@ bool fuseClamp(ClampOp clamp) {
 
 /// Whether `v` is a constant whose every element is `value`.
 bool isSplat(Value v, float value) {
-  FailureOr<SmallVector<float>> data = readF32Constant(v);
+  FailureOr<SmallVector<float>> data = edge::readConstantF32(v);
   return succeeded(data) && !data->empty() &&
          llvm::all_of(*data, [&](float x) { return x == value; });
 }

@@ -2,10 +2,8 @@
 //
 // 1. Check that XnnpackSupport takes every op (the partitioner asked the
 //    same question, so this only fails on hand-written IR).
-// 2. Fold each batch norm into the convolution before it (when that
-//    convolution has no other user), at the Edge level.
-// 3. Rewrite PReLU patterns (where(x > 0, x, w * x)) as one prelu node.
-// 4. Rewrite every other op, in program order, as the node(s) computing it.
+// 2. Rewrite PReLU patterns (where(x > 0, x, w * x)) as one prelu node.
+// 3. Rewrite every other op, in program order, as the node(s) computing it.
 //    Each replacement has the type of the value it replaces; NHWC nodes get
 //    a transpose on each side (ember-xnnpack-propagate-nhwc removes them).
 //
@@ -39,20 +37,20 @@ struct Affine {
 
 FailureOr<Affine> batchNormAffine(edge::NativeBatchNormLegitNoTrainingOp bn) {
   int64_t channels = shapeOf(bn.getInput())[1];
-  auto mean = readF32Constant(bn.getRunningMean());
-  auto var = readF32Constant(bn.getRunningVar());
+  auto mean = edge::readConstantF32(bn.getRunningMean());
+  auto var = edge::readConstantF32(bn.getRunningVar());
   if (failed(mean) || failed(var) || (int64_t)mean->size() != channels ||
       (int64_t)var->size() != channels)
     return failure();
   SmallVector<float> gamma(channels, 1.0f), beta(channels, 0.0f);
   if (!isNone(bn.getWeight())) {
-    auto w = readF32Constant(bn.getWeight());
+    auto w = edge::readConstantF32(bn.getWeight());
     if (failed(w) || (int64_t)w->size() != channels)
       return failure();
     gamma = *w;
   }
   if (!isNone(bn.getBias())) {
-    auto b = readF32Constant(bn.getBias());
+    auto b = edge::readConstantF32(bn.getBias());
     if (failed(b) || (int64_t)b->size() != channels)
       return failure();
     beta = *b;
@@ -67,58 +65,12 @@ FailureOr<Affine> batchNormAffine(edge::NativeBatchNormLegitNoTrainingOp bn) {
   return a;
 }
 
-/// Step 2: conv -> batch norm becomes one conv with scaled weights and a
-/// shifted bias. Returns whether `bn` was folded.
-bool foldIntoConvolution(edge::NativeBatchNormLegitNoTrainingOp bn) {
-  auto conv = bn.getInput().getDefiningOp<edge::ConvolutionOp>();
-  if (!conv || !conv->hasOneUse())
-    return false;
-  FailureOr<Affine> affine = batchNormAffine(bn);
-  auto weight = readF32Constant(conv.getWeight());
-  if (failed(affine) || failed(weight))
-    return false;
-  int64_t out = affine->scale.size();
-  ArrayRef<int64_t> wshape = shapeOf(conv.getWeight());
-  int64_t inner = 1;  // elements per (dim 0, dim 1) pair: the kernel window
-  for (int64_t d : wshape.drop_front(2))
-    inner *= d;
-  int64_t groups = conv.getGroups();
-  // Output channel of weight element [i][j][...]: i for a convolution; for a
-  // transposed one (weight [C_in, C_out / groups, ...]) group(i) * per + j.
-  for (int64_t i = 0; i < wshape[0]; ++i)
-    for (int64_t j = 0; j < wshape[1]; ++j) {
-      int64_t o = i;
-      if (conv.getTransposed())
-        o = (i / (wshape[0] / groups)) * wshape[1] + j;
-      if (o >= out)
-        return false;
-      float *w = weight->data() + (i * wshape[1] + j) * inner;
-      for (int64_t k = 0; k < inner; ++k)
-        w[k] *= affine->scale[o];
-    }
-  SmallVector<float> bias(out, 0.0f);
-  if (!isNone(conv.getBias())) {
-    auto b = readF32Constant(conv.getBias());
-    if (failed(b) || (int64_t)b->size() != out)
-      return false;
-    bias = *b;
-  }
-  for (int64_t o = 0; o < out; ++o)
-    bias[o] = bias[o] * affine->scale[o] + affine->shift[o];
-  OpBuilder b(conv);
-  conv.getWeightMutable().assign(createF32Constant(b, conv.getLoc(), wshape, *weight));
-  conv.getBiasMutable().assign(createF32Constant(b, conv.getLoc(), {out}, bias));
-  bn.getResult0().replaceAllUsesWith(conv.getResult());
-  bn.erase();
-  return true;
-}
-
 /// Rewrites one Edge op at a time; `b` inserts before the op.
 class Lowerer {
 public:
   explicit Lowerer(OpBuilder &b) : b(b) {}
 
-  /// Replace `op` by XNNPACK nodes (step 4).
+  /// Replace `op` by XNNPACK nodes (step 3).
   LogicalResult lower(Operation *op);
   /// Replace a PReLU pattern's `where` by one prelu node (step 3).
   void lowerPrelu(edge::WhereSelfOp where, const PreluMatch &match);
@@ -127,7 +79,7 @@ private:
   Value toNhwc(Location loc, Value v) { return createTranspose(b, loc, v, kToNhwc); }
   Value toNchw(Location loc, Value v) { return createTranspose(b, loc, v, kToNchw); }
   Value constant(Location loc, ArrayRef<int64_t> shape, ArrayRef<float> data) {
-    return createF32Constant(b, loc, shape, data);
+    return edge::createConstantF32(b, loc, shape, data);
   }
   RankedTensorType nhwcType(Value nchw) {
     return f32Tensor(b.getContext(), permuteShape(shapeOf(nchw), kToNhwc));
@@ -176,7 +128,7 @@ Value Lowerer::scaled(Location loc, Value v, Attribute alpha) {
   double a = scalarValue(alpha).value_or(1.0);
   if (a == 1.0)
     return v;
-  SmallVector<float> data = *readF32Constant(v);
+  SmallVector<float> data = *edge::readConstantF32(v);
   for (float &x : data)
     x *= a;
   return constant(loc, shapeOf(v), data);
@@ -205,7 +157,7 @@ FailureOr<Value> Lowerer::convolution(edge::ConvolutionOp op) {
     wshape.insert(wshape.begin() + 2, 1);
     outShape.insert(outShape.begin() + 2, 1);
   }
-  SmallVector<float> w = *readF32Constant(op.getWeight());
+  SmallVector<float> w = *edge::readConstantF32(op.getWeight());
   int64_t groups = op.getGroups();
   Value bias = isNone(op.getBias()) ? Value() : op.getBias();
   DenseI64ArrayAttr pads =
@@ -260,13 +212,13 @@ Value Lowerer::fullyConnected(Operation *op, Value x, Value weight, Value bias, 
   Location loc = op->getLoc();
   ArrayRef<int64_t> wshape = shapeOf(weight);  // [K, N]
   int64_t n = wshape[1];
-  SmallVector<float> filter = permuteData(*readF32Constant(weight), wshape, {1, 0});
+  SmallVector<float> filter = permuteData(*edge::readConstantF32(weight), wshape, {1, 0});
   if (alpha != 1.0)
     for (float &f : filter)
       f *= alpha;
   SmallVector<Value> operands = {x, constant(loc, {n, wshape[0]}, filter)};
   if (bias) {
-    SmallVector<float> data = *readF32Constant(bias);
+    SmallVector<float> data = *edge::readConstantF32(bias);
     SmallVector<float> perFeature(n);
     for (int64_t i = 0; i < n; ++i)
       perFeature[i] = beta * (data.size() == 1 ? data[0] : data[i]);
@@ -388,7 +340,7 @@ void Lowerer::lowerPrelu(edge::WhereSelfOp where, const PreluMatch &match) {
   b.setInsertionPoint(where);
   Location loc = where.getLoc();
   int64_t channels = shapeOf(match.input)[1];
-  SmallVector<float> w = *readF32Constant(match.slope);
+  SmallVector<float> w = *edge::readConstantF32(match.slope);
   SmallVector<float> slope(channels);
   for (int64_t c = 0; c < channels; ++c)
     slope[c] = w.size() == 1 ? w[0] : w[c];
@@ -532,16 +484,14 @@ struct LowerToXnnpackPass : impl::LowerToXnnpackBase<LowerToXnnpackPass> {
     }
     if (!ok)
       return signalPassFailure();
-    // 2. Batch norms into convolutions.
-    for (auto bn : llvm::make_early_inc_range(body.getOps<edge::NativeBatchNormLegitNoTrainingOp>()))
-      foldIntoConvolution(bn);
-    // 3. PReLU patterns.
+    // 2. PReLU patterns. (A batch norm after a convolution was folded into
+    //    it in the edge phase: ember-fuse-conv-batch-norm.)
     OpBuilder b(func.getContext());
     Lowerer lowerer(b);
     for (auto where : llvm::make_early_inc_range(body.getOps<edge::WhereSelfOp>()))
       if (std::optional<PreluMatch> match = matchPrelu(where))
         lowerer.lowerPrelu(where, *match);
-    // 4. Everything else, in program order.
+    // 3. Everything else, in program order.
     for (Operation &op : llvm::make_early_inc_range(body)) {
       if (isa<edge::ConstantOp, edge::NoneOp, func::ReturnOp>(op) ||
           !isa<edge::EdgeDialect>(op.getDialect()))

@@ -81,8 +81,8 @@ private:
       return twin;
     SmallVector<int64_t> shape4(4 - shape.size(), 1);
     shape4.append(shape.begin(), shape.end());
-    if (FailureOr<SmallVector<float>> data = readF32Constant(v); succeeded(data))
-      return createF32Constant(b, loc, permuteShape(shape4, kToNhwc),
+    if (FailureOr<SmallVector<float>> data = edge::readConstantF32(v); succeeded(data))
+      return edge::createConstantF32(b, loc, permuteShape(shape4, kToNhwc),
                                permuteData(*data, shape4, kToNhwc));
     Value t = createTranspose(b, loc, createReshape(b, loc, v, shape4), kToNhwc);
     if (shape.size() == 4) {
@@ -254,9 +254,9 @@ struct FlattenIntoFullyConnected : OpRewritePattern<StaticReshapeOp> {
       auto fc = cast<FullyConnectedOp>(use.getOwner());
       filterShape[0] = shapeOf(fc.getFilter())[0];
       SmallVector<float> data =
-          permuteData(*readF32Constant(fc.getFilter()), filterShape, kToNhwc);
+          permuteData(*edge::readConstantF32(fc.getFilter()), filterShape, kToNhwc);
       rewriter.setInsertionPoint(fc);
-      Value filter = createF32Constant(rewriter, fc.getLoc(), shapeOf(fc.getFilter()), data);
+      Value filter = edge::createConstantF32(rewriter, fc.getLoc(), shapeOf(fc.getFilter()), data);
       rewriter.modifyOpInPlace(fc, [&] { fc.getFilterMutable().assign(filter); });
     }
     rewriter.replaceOpWithNewOp<StaticReshapeOp>(op, op.getType(), transpose.getInput());

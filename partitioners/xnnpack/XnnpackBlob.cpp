@@ -104,7 +104,7 @@ LogicalResult GraphWriter::defineArguments() {
 }
 
 FailureOr<uint32_t> GraphWriter::addConstant(Operation *user, Value v) {
-  FailureOr<SmallVector<float>> data = readF32Constant(v);
+  FailureOr<SmallVector<float>> data = edge::readConstantF32(v);
   if (failed(data))
     return user->emitOpError("operand is a constant without fp32 data");
   ArrayRef<uint8_t> bytes(reinterpret_cast<const uint8_t *>(data->data()),

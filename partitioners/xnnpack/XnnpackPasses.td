@@ -16,8 +16,9 @@ def LowerToXnnpack : Pass<"ember-lower-to-xnnpack", "mlir::func::FuncOp"> {
     Every Edge op the XNNPACK partitioner takes becomes the node(s) that
     compute it, with constants in XNNPACK's layouts (OIHW filters to OHWI,
     depthwise filters to [1, KH, KW, C], transposed-convolution filters to
-    [O, KH, KW, I] per group, linear weights to [N, K]; batch norm folded into
-    the convolution before it or turned into a per-channel multiply and add).
+    [O, KH, KW, I] per group, linear weights to [N, K]; a batch norm the edge
+    phase did not fold into a convolution becomes a per-channel multiply and
+    add).
     Nodes that XNNPACK runs in NHWC get a transpose on each side, so the
     result is correct but transposes are everywhere:
     ember-xnnpack-propagate-nhwc removes them. Conv1d runs as a conv2d with

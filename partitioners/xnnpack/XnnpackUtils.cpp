@@ -48,37 +48,6 @@ bool isF32Constant(Value v) {
   return isa<DenseElementsAttr>(constant.getValue());
 }
 
-FailureOr<SmallVector<float>> readF32Constant(Value v) {
-  auto constant = v.getDefiningOp<edge::ConstantOp>();
-  if (!constant || !isF32Tensor(v))
-    return failure();
-  auto type = cast<RankedTensorType>(v.getType());
-  size_t count = type.getNumElements();
-  SmallVector<float> out(count);
-  Attribute value = constant.getValue();
-  if (auto resource = dyn_cast<DenseResourceElementsAttr>(value)) {
-    AsmResourceBlob *blob = resource.getRawHandle().getBlob();
-    if (!blob || blob->getData().size() != count * sizeof(float))
-      return failure();
-    std::memcpy(out.data(), blob->getData().data(), count * sizeof(float));
-    return out;
-  }
-  auto dense = dyn_cast<DenseElementsAttr>(value);
-  if (!dense)
-    return failure();
-  size_t i = 0;
-  for (float f : dense.getValues<float>())
-    out[i++] = f;
-  return out;
-}
-
-Value createF32Constant(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
-                        ArrayRef<float> data) {
-  auto type = f32Tensor(b.getContext(), shape);
-  auto attr = DenseElementsAttr::get(type, data);
-  return b.create<edge::ConstantOp>(loc, type, attr, StringAttr()).getResult();
-}
-
 SmallVector<int64_t> permuteShape(ArrayRef<int64_t> shape, ArrayRef<int64_t> perm) {
   SmallVector<int64_t> out;
   for (int64_t p : perm)

@@ -1,7 +1,7 @@
 //===- XnnpackUtils.h - Constants and shapes for the XNNPACK lowering -----===//
 //
-// Helpers the XNNPACK passes share: reading and making fp32 constants
-// (edge.constant ops), permuting data and shapes, building transposes and
+// Helpers the XNNPACK passes share (constants are read and made with
+// exir/EdgeConstants.h): permuting data and shapes, building transposes and
 // reshapes.
 //
 //===----------------------------------------------------------------------===//
@@ -9,6 +9,7 @@
 
 #include <optional>
 
+#include "exir/EdgeConstants.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Value.h"
@@ -32,16 +33,8 @@ bool isF32Tensor(mlir::Value v);
 bool isConstant(mlir::Value v);
 
 /// Whether `v` is an fp32 edge.constant whose data is there (what
-/// readF32Constant reads). Cheap: it reads no data.
+/// edge::readConstantF32 reads). Cheap: it reads no data.
 bool isF32Constant(mlir::Value v);
-
-/// The elements of an fp32 edge.constant, in row-major order. Fails (with no
-/// diagnostic) when `v` is not one.
-mlir::FailureOr<llvm::SmallVector<float>> readF32Constant(mlir::Value v);
-
-/// A new edge.constant holding `data` with `shape`.
-mlir::Value createF32Constant(mlir::OpBuilder &b, mlir::Location loc,
-                              llvm::ArrayRef<int64_t> shape, llvm::ArrayRef<float> data);
 
 /// `shape` permuted: result dim i is dim perm[i].
 llvm::SmallVector<int64_t> permuteShape(llvm::ArrayRef<int64_t> shape,
