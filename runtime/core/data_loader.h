@@ -20,6 +20,11 @@ class DataLoader {
   virtual Result<Span<const uint8_t>> load(size_t offset, size_t size) = 0;
   /// Total size of the source in bytes.
   virtual size_t size() const = 0;
+  /// Hint that the caller no longer needs `bytes`, a range load() returned:
+  /// the loader may drop them from memory (a memory-mapped file its pages).
+  /// A later load() of the same range must still return the same bytes.
+  /// Default: keep everything.
+  virtual void release(Span<const uint8_t> bytes) { (void)bytes; }
 
  protected:
   // Not virtual: the core never deletes a loader through this interface.
