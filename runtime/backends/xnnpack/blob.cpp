@@ -383,8 +383,12 @@ const char* missing_in_library(fb::NodeKind kind) {
     case K::ScaledDotProductAttention: return "no scaled dot-product attention node";
     case K::BatchMatrixMultiply: return "no batch matrix multiply node";
     case K::ReciprocalSquareRoot: return "no reciprocal square root node";
-    case K::Log: case K::Gelu: case K::Tanh: case K::Exp: case K::Sin: case K::Cos:
-      return "no such unary node";
+    case K::Log: return "no log node";
+    case K::Gelu: return "no gelu node";
+    case K::Tanh: return "no tanh node";
+    case K::Exp: return "no exp node";
+    case K::Sin: return "no sin node";
+    case K::Cos: return "no cos node";
     case K::Copy: return "no copy node";
     default: return nullptr;
   }

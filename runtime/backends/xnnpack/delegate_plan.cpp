@@ -231,7 +231,16 @@ Error build_delegate(Graph& g, OwnedMemory& scratch, Delegate* d) {
     EMBER_TRY(define_stage(g, stage_nodes, count, step_of, this_step, slot_of, local, d->memory,
                            &d->stages[step.index]));
   }
-  return record_externals(g, d);
+  EMBER_TRY(record_externals(g, d));
+  uint32_t folded = 0, reshapes = 0;
+  for (uint32_t k = 0; k < g.num_nodes; ++k) {
+    folded += role[k] == Role::Folded;
+    reshapes += role[k] == Role::Xnnpack && g.nodes[k].kind == K::StaticTranspose;
+  }
+  EMBER_LOG(Info, "XnnpackBackend: %u nodes as %u XNNPACK stages and %u transposes run by Ember "
+            "(%u transposes folded at init, %u run as reshapes)", g.num_nodes, d->num_stages,
+            d->num_transposes, folded, reshapes);
+  return Error::Ok;
 }
 
 void destroy_delegate(Delegate* d) {
