@@ -177,6 +177,24 @@ struct BlobBuilder {
     values.push_back(fb::CreateValue(fbb, fb::ValueKind::TensorValue, t.Union()));
     return vid;
   }
+  /// A quantized value: per tensor, or per channel (dim 0) when `scales` is given.
+  uint32_t quantized(std::vector<uint32_t> dims, fb::DataType type, uint32_t flags,
+                     uint32_t external, uint32_t constant, std::vector<float> scales = {}) {
+    const uint32_t vid = static_cast<uint32_t>(values.size());
+    auto t = fb::CreateTensorValue(fbb, type, static_cast<uint32_t>(dims.size()),
+                                   fbb.CreateVector(dims), constant, external, flags, vid);
+    flatbuffers::Offset<void> params;
+    fb::QuantParams kind = fb::QuantParams::PerTensor;
+    if (scales.empty()) {
+      params = fb::CreatePerTensor(fbb, 0.5f, 0).Union();
+    } else {
+      kind = fb::QuantParams::PerChannel;
+      params = fb::CreatePerChannel(fbb, fbb.CreateVector(scales), 0).Union();
+    }
+    auto q = fb::CreateQuantizedTensorValue(fbb, t, kind, params);
+    values.push_back(fb::CreateValue(fbb, fb::ValueKind::QuantizedTensorValue, q.Union()));
+    return vid;
+  }
   uint32_t constant(const std::vector<float>& data) {
     while (constant_bytes.size() % 16 != 0) constant_bytes.push_back(0);
     const uint64_t offset = constant_bytes.size();
@@ -381,6 +399,47 @@ TEST(Xnnpack, TruncatedAndCorruptedBlobsNeverCrash) {
   EXPECT_LT(accepted, 2000u);
 }
 
+// The same on the real ExecuTorch blob (many node kinds, named data): a
+// corrupted delegate either fails to load with an error, or loads and runs.
+TEST(Xnnpack, CorruptedExecuTorchBlobsNeverCrash) {
+  ASSERT_EQ(register_xnnpack_backend(), Error::Ok);
+  const std::vector<uint8_t> good = read_test_file("et_xnnpack_cnn.pte");
+  size_t blob_offset = 0, blob_size = 0;
+  {
+    BufferDataLoader loader(good.data(), good.size());
+    Result<Program> program = Program::load(&loader);
+    ASSERT_TRUE(program.ok());
+    for (size_t i = 0; blob_size == 0; ++i) {
+      Result<Span<const uint8_t>> seg = program->segment_data(i);
+      ASSERT_TRUE(seg.ok());
+      if (seg->size() > 8 && std::memcmp(seg->data() + 4, "XH00", 4) == 0) {
+        blob_offset = static_cast<size_t>(seg->data() - good.data());
+        blob_size = seg->size();
+      }
+    }
+  }
+  std::mt19937 rng(3);
+  std::vector<float> x(3 * 16 * 16, 0.5f);
+  LogCapture quiet;
+  size_t loaded = 0;
+  for (int trial = 0; trial < 300; ++trial) {
+    std::vector<uint8_t> bad = good;
+    for (int k = 0, n = 1 + static_cast<int>(rng() % 3); k < n; ++k) {
+      bad[blob_offset + rng() % blob_size] = static_cast<uint8_t>(rng());
+    }
+    BufferDataLoader loader(bad.data(), bad.size());
+    Result<Program> program = Program::load(&loader);
+    ASSERT_TRUE(program.ok());
+    MethodMemory mem(*program->method_meta("forward"));
+    Result<Method> method = program->load_method("forward", &mem.manager);
+    if (!method.ok()) continue;
+    ++loaded;
+    ASSERT_EQ(method->set_input(0, x.data(), x.size() * sizeof(float)), Error::Ok);
+    (void)method->execute();  // may fail (an argument check), must not crash
+  }
+  EXPECT_LT(loaded, 300u);
+}
+
 TEST(Xnnpack, MalformedGraphsAreRefused) {
   {  // an operand id past the values
     BlobBuilder b;
@@ -488,6 +547,17 @@ TEST(Xnnpack, NodesTheLibraryLacksAreRefusedByName) {
     b.unary(fb::NodeKind::Convert, x, q);
     b.unary(fb::NodeKind::Abs, q, y);
     expect_refused(b.finish(), Error::NotSupported, "node 0 (Convert): value 1 has datatype qdint8");
+  }
+  {  // per-channel int8 fully-connected weights (ExecuTorch's static int8 linear)
+    BlobBuilder b;
+    const uint32_t x = b.quantized({2, 4}, fb::DataType::qint8, 1, 0, 0);
+    const uint32_t w = b.quantized({3, 4}, fb::DataType::qcint8, 0, kNone,
+                                   b.constant({0.0f, 0.0f, 0.0f}), {0.1f, 0.2f, 0.3f});
+    const uint32_t y = b.quantized({2, 3}, fb::DataType::qint8, 2, 1, 0);
+    b.node(fb::NodeKind::FullyConnected,
+           fb::CreateFullyConnected(b.fbb, x, w, kNone, y, 0).Union());
+    expect_refused(b.finish(), Error::NotSupported,
+                   "node 0 (FullyConnected): per-channel int8 weights (qcint8)");
   }
   {  // an fp16 graph
     BlobBuilder b;
