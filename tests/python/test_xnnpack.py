@@ -242,7 +242,8 @@ class QuantLinear(nn.Module):
         return self.fc(x)
 
 
-def quantize(model: nn.Module, inputs: tuple, per_channel: bool, dynamic: bool = False) -> nn.Module:
+def quantize(model: nn.Module, inputs: tuple, per_channel: bool,
+             dynamic: bool = False) -> nn.Module:
     """PT2E with ExecuTorch's XNNPACKQuantizer, calibrated on `inputs`."""
     from executorch.backends.xnnpack.quantizer.xnnpack_quantizer import (
         XNNPACKQuantizer,

@@ -88,7 +88,8 @@ void run_et_file(DataLoader* loader) {
       const float* g = got.data_as<const float>();
       const float* w = reinterpret_cast<const float*>(want.data.data());
       for (size_t k = 0; k < want.data.size() / 4; ++k) {
-        ASSERT_NEAR(g[k], w[k], 1e-5f + 1e-4f * std::fabs(w[k])) << "output " << i << "[" << k << "]";
+        ASSERT_NEAR(g[k], w[k], 1e-5f + 1e-4f * std::fabs(w[k]))
+            << "output " << i << "[" << k << "]";
       }
     }
   }
@@ -470,7 +471,8 @@ TEST(Xnnpack, MalformedGraphsAreRefused) {
     const uint32_t c = b.value({4}, 0, kNone, b.constant({1.0f}));
     const uint32_t y = b.value({2, 4}, 2, 1);
     b.binary(fb::NodeKind::Add, x, c, y);
-    expect_refused(b.finish(), Error::InvalidProgram, "constant 1 holds 4 bytes, its value needs 16");
+    expect_refused(b.finish(), Error::InvalidProgram,
+                   "constant 1 holds 4 bytes, its value needs 16");
   }
   {  // named data the (absent) program does not have
     BlobBuilder b;
@@ -537,7 +539,9 @@ TEST(Xnnpack, NodesTheLibraryLacksAreRefusedByName) {
     const uint32_t y = b.value({2, 4}, 2, 1);
     b.unary(fb::NodeKind::Abs, x, t);
     b.unary(fb::NodeKind::Tanh, t, y);
-    expect_refused(b.finish(), Error::NotSupported, "node 1 (Tanh) cannot run on this XNNPACK build (Debian's 2022-02-16 snapshot: no tanh node)");
+    expect_refused(b.finish(), Error::NotSupported,
+                   "node 1 (Tanh) cannot run on this XNNPACK build (Debian's 2022-02-16 "
+                   "snapshot: no tanh node)");
   }
   {  // dynamically quantized int8 (ExecuTorch's dynamic linear)
     BlobBuilder b;
@@ -546,7 +550,8 @@ TEST(Xnnpack, NodesTheLibraryLacksAreRefusedByName) {
     const uint32_t y = b.value({2, 4}, 2, 1);
     b.unary(fb::NodeKind::Convert, x, q);
     b.unary(fb::NodeKind::Abs, q, y);
-    expect_refused(b.finish(), Error::NotSupported, "node 0 (Convert): value 1 has datatype qdint8");
+    expect_refused(b.finish(), Error::NotSupported,
+                   "node 0 (Convert): value 1 has datatype qdint8");
   }
   {  // per-channel int8 fully-connected weights (ExecuTorch's static int8 linear)
     BlobBuilder b;

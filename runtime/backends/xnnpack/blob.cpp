@@ -476,7 +476,8 @@ Error check_externals(Graph* out, OwnedMemory& scratch) {
                   "XnnpackBackend: output value %u is written by no node", id);
     }
   }
-  EMBER_CHECK(out->num_outputs > 0, Error::InvalidProgram, "XnnpackBackend: the graph has no output");
+  EMBER_CHECK(out->num_outputs > 0, Error::InvalidProgram,
+              "XnnpackBackend: the graph has no output");
   EMBER_CHECK(min_output == out->num_externals - out->num_outputs && max_input <= min_output,
               Error::InvalidProgram,
               "XnnpackBackend: the %u outputs are not the last of the %u delegate arguments",

@@ -96,7 +96,8 @@ Error copy_constants(Graph& g, const Role* role, OwnedMemory& memory, OwnedMemor
     if (v.channel_scales != nullptr) {
       const size_t n = v.dims[v.channel_dim];
       float* scales = memory.allocate_array<float>(n);
-      EMBER_CHECK(scales != nullptr, Error::MemoryAllocationFailed, "XnnpackBackend: out of memory");
+      EMBER_CHECK(scales != nullptr, Error::MemoryAllocationFailed,
+                  "XnnpackBackend: out of memory");
       std::memcpy(scales, v.channel_scales, n * sizeof(float));
       v.channel_scales = scales;
     }
@@ -150,7 +151,8 @@ Error record_externals(const Graph& g, Delegate* d) {
   d->num_outputs = g.num_outputs;
   d->num_externals = g.num_inputs + g.num_outputs;
   d->externals = d->memory.allocate_array<ExternalArg>(d->num_externals);
-  EMBER_CHECK(d->externals != nullptr, Error::MemoryAllocationFailed, "XnnpackBackend: out of memory");
+  EMBER_CHECK(d->externals != nullptr, Error::MemoryAllocationFailed,
+              "XnnpackBackend: out of memory");
   uint32_t k = 0;
   for (uint32_t id = 0; id < g.num_values; ++id) {
     const Value& v = g.values[id];

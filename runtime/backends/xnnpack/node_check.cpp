@@ -122,10 +122,10 @@ Error check_weights(const Check& c, bool per_channel_filter_ok) {
     return c.fail(Error::NotSupported,
                   "the filter and bias must be constants (Debian's XNNPACK packs them at init)");
   }
+  const bool per_channel = per_channel_filter_ok && filter.dtype == fb::DataType::qcint8;
   const bool filter_ok =
-      t == fb::DataType::fp32 ? filter.dtype == fb::DataType::fp32
-      : t == fb::DataType::qint8 ? filter.dtype == fb::DataType::qint8 ||
-                                       (per_channel_filter_ok && filter.dtype == fb::DataType::qcint8)
+      t == fb::DataType::fp32    ? filter.dtype == fb::DataType::fp32
+      : t == fb::DataType::qint8 ? filter.dtype == fb::DataType::qint8 || per_channel
                                  : filter.dtype == fb::DataType::quint8;
   if (!filter_ok) {
     if (filter.dtype == fb::DataType::qcint8 && c.n.kind == K::FullyConnected) {
@@ -191,7 +191,8 @@ Error check_convolution(const Check& c) {
   uint64_t oh = 0, ow = 0;
   size_t filter_dims[4] = {};
   if (c.n.kind == K::ConvTranspose2d) {
-    if (p->adjustment_height() >= p->stride_height() || p->adjustment_width() >= p->stride_width()) {
+    if (p->adjustment_height() >= p->stride_height() ||
+        p->adjustment_width() >= p->stride_width()) {
       return c.fail(Error::InvalidProgram, "output adjustment not below the stride");
     }
     const uint64_t full_h = p->stride_height() * (x.dims[1] - 1) + p->adjustment_height() +
@@ -272,7 +273,9 @@ Error check_pooling(const Check& c) {
   EMBER_TRY(check_activations(c, 1));
   const Value& x = c.in(0);
   const Value& y = c.out();
-  if (x.rank != 4 || y.rank != 4) return c.fail(Error::InvalidProgram, "input and output must be 4-D");
+  if (x.rank != 4 || y.rank != 4) {
+    return c.fail(Error::InvalidProgram, "input and output must be 4-D");
+  }
   uint32_t ph, pw, sh, sw, dh = 1, dw = 1, pt, pb, pl, pr;
   if (c.n.kind == K::ArgMaxPooling2d) {
     const auto* p = c.n.fb->kind_as_ArgMaxPooling2d();
@@ -291,7 +294,8 @@ Error check_pooling(const Check& c) {
   if (!params_ok({ph, pw, sh, sw, dh, dw}, {pt, pb, pl, pr})) {
     return c.fail(Error::InvalidProgram, "a pooling size, stride or dilation is zero or too large");
   }
-  const size_t dims[4] = {x.dims[0], static_cast<size_t>(window_out(x.dims[1], uint64_t{pt} + pb, ph, dh, sh)),
+  const size_t dims[4] = {x.dims[0],
+                          static_cast<size_t>(window_out(x.dims[1], uint64_t{pt} + pb, ph, dh, sh)),
                           static_cast<size_t>(window_out(x.dims[2], uint64_t{pl} + pr, pw, dw, sw)),
                           x.dims[3]};
   if (dims[1] == 0 || dims[2] == 0 || !same_dims(y, dims, 4)) {
@@ -352,8 +356,10 @@ Error check_prelu(const Check& c) {
 Error check_convert(const Check& c) {
   const fb::DataType a = c.in(0).dtype, b = c.out().dtype;
   const bool a_float = a == fb::DataType::fp32, b_float = b == fb::DataType::fp32;
-  const bool a_other = a == fb::DataType::fp16 || a == fb::DataType::qint8 || a == fb::DataType::quint8;
-  const bool b_other = b == fb::DataType::fp16 || b == fb::DataType::qint8 || b == fb::DataType::quint8;
+  auto narrow = [](fb::DataType t) {
+    return t == fb::DataType::fp16 || t == fb::DataType::qint8 || t == fb::DataType::quint8;
+  };
+  const bool a_other = narrow(a), b_other = narrow(b);
   if (!((a_float && b_other) || (a_other && b_float))) {
     return c.fail(Error::NotSupported, "convert from %s to %s (this XNNPACK converts between fp32 "
                   "and fp16, qint8 or quint8)", datatype_name(a), datatype_name(b));

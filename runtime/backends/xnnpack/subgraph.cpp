@@ -53,7 +53,9 @@ xnn_status define_value(xnn_subgraph_t sg, const Value& v, uint32_t external_id,
 
 /// Define node `n` with its operands' stage-local ids.
 xnn_status define_node(xnn_subgraph_t sg, const Graph& g, const Node& n, const uint32_t* local) {
-  auto id = [&](uint32_t k) { return n.inputs[k] == kInvalidId ? XNN_INVALID_VALUE_ID : local[n.inputs[k]]; };
+  auto id = [&](uint32_t k) {
+    return n.inputs[k] == kInvalidId ? XNN_INVALID_VALUE_ID : local[n.inputs[k]];
+  };
   const uint32_t out = local[n.outputs[0]];
   const float lo = n.output_min, hi = n.output_max;
   const uint32_t flags = n.flags & ~kFlagKeepDims;
