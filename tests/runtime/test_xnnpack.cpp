@@ -21,6 +21,7 @@
 #include "runtime/core/threadpool.h"
 #include "runtime/executor/method.h"
 #include "runtime/executor/program.h"
+#include "runtime/platform/platform.h"
 #include "runtime/tools/npy.h"
 #include "tests/runtime/test_util.h"
 
@@ -312,6 +313,37 @@ TEST(Xnnpack, StaticOperandOutlivesTheBlob) {
   BackendExecutionContext ctx;
   ASSERT_EQ(d.backend->execute(ctx, d.handle, args), Error::Ok);
   EXPECT_EQ(out.data, (std::vector<float>{11, 22, 33, 14, 25, 36}));
+}
+
+// A transpose of a constant is computed at init (ExecuTorch writes them for
+// NCHW constants feeding NHWC nodes): y = x + c^T, the blob freed after init.
+TEST(Xnnpack, TransposedConstantIsFoldedAtInit) {
+  BlobBuilder b;
+  const uint32_t x = b.value({3, 2}, 1, 0);
+  const uint32_t c = b.value({2, 3}, 0, kNone, b.constant({1, 2, 3, 4, 5, 6}));
+  const uint32_t ct = b.value({3, 2});
+  const uint32_t y = b.value({3, 2}, 2, 1);
+  b.node(fb::NodeKind::StaticTranspose,
+         fb::CreateStaticTranspose(b.fbb, 2, b.fbb.CreateVector(std::vector<uint32_t>{1, 0}), c,
+                                   ct, 0).Union());
+  b.binary(fb::NodeKind::Add, x, ct, y);
+  std::vector<uint8_t> blob = b.finish();
+  static std::string plan;  // the Info line saying what init made of the graph
+  plan.clear();
+  platform::set_log_sink([](platform::LogLevel, const char* m) { plan += m; });
+  Direct d;
+  const Error err = d.init(blob);
+  platform::set_log_sink(nullptr);
+  ASSERT_EQ(err, Error::Ok);
+  EXPECT_NE(plan.find("1 XNNPACK stages and 0 transposes run by Ember (1 transposes folded"),
+            std::string::npos) << plan;
+  std::fill(blob.begin(), blob.end(), 0xA5);
+  FloatArg in({3, 2}, {10, 20, 30, 40, 50, 60});
+  FloatArg out({3, 2}, std::vector<float>(6, 0.0f));
+  EValue* args[] = {&in.value, &out.value};
+  BackendExecutionContext ctx;
+  ASSERT_EQ(d.backend->execute(ctx, d.handle, args), Error::Ok);
+  EXPECT_EQ(out.data, (std::vector<float>{11, 24, 32, 45, 53, 66}));
 }
 
 // Arguments are checked at every execute: count, kind, dtype, static shape;

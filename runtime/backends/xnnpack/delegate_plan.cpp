@@ -41,23 +41,27 @@ TransposePlan transpose_plan(const Graph& g, const Node& n) {
 }
 
 /// 1. Roles: transposes that move no data stay XNNPACK nodes (reshapes);
-/// a transpose of a constant (not a delegate output) is computed now and its
-/// result becomes a constant.
+/// a transpose of a constant (not a delegate output) is computed now (or,
+/// moving no data, shares its input's bytes) and its result is a constant.
 Error assign_roles(Graph& g, Role* role, OwnedMemory& memory) {
   for (uint32_t i = 0; i < g.num_nodes; ++i) {
     const Node& n = g.nodes[i];
     role[i] = Role::Xnnpack;
     if (n.kind != K::StaticTranspose) continue;
     const TransposePlan plan = transpose_plan(g, n);
-    if (is_reshape(plan)) continue;
     Value& x = g.values[n.inputs[0]];
     Value& y = g.values[n.outputs[0]];
-    role[i] = Role::Transpose;
+    const bool moves_data = !is_reshape(plan);
+    if (moves_data) role[i] = Role::Transpose;
     if (!x.is_constant || y.is_output) continue;
-    uint8_t* folded = static_cast<uint8_t*>(memory.allocate(y.nbytes));
-    EMBER_CHECK(folded != nullptr, Error::MemoryAllocationFailed,
-                "XnnpackBackend: out of memory folding node %u (StaticTranspose)", i);
-    run_transpose(plan, x.data, folded);
+    const uint8_t* folded = x.data;  // a reshape: the same bytes
+    if (moves_data) {
+      uint8_t* out = static_cast<uint8_t*>(memory.allocate(y.nbytes));
+      EMBER_CHECK(out != nullptr, Error::MemoryAllocationFailed,
+                  "XnnpackBackend: out of memory folding node %u (StaticTranspose)", i);
+      run_transpose(plan, x.data, out);
+      folded = out;
+    }
     y.is_constant = true;
     y.data = folded;
     y.producer = -1;
