@@ -40,7 +40,9 @@ npy::Array read_npy(const std::string& name) {
 }
 
 /// A loader over its own copy of a file that records what the executor
-/// releases and overwrites it, so that any later read of it gives garbage.
+/// releases and overwrites it, so that any later read of it gives garbage
+/// (breaking DataLoader::release's contract on purpose: a backend that still
+/// read its blob or weights after saying it would not gives wrong outputs).
 class PoisoningLoader final : public DataLoader {
  public:
   explicit PoisoningLoader(const std::vector<uint8_t>& bytes) : bytes_(bytes.size() + 64) {
