@@ -41,6 +41,7 @@ namespace {
 
 constexpr size_t kTile = 16;
 constexpr size_t kParallelBytes = size_t{256} << 10;  // below this one thread is faster
+constexpr size_t kTaskBytes = size_t{16} << 10;       // a thread-pool task moves at least this
 
 /// The batch of 2-D transposes a plan runs: output dim `a` (stride 1 in the
 /// input) against the output's last dim `b`; every other dim is a batch dim.
@@ -50,15 +51,29 @@ struct Job {
   uint8_t* dst;
   uint32_t a;
   size_t out_strides[6];
-  size_t tiles_a;
+  size_t tiles_a;         ///< kTile-row tiles along dim `a`
+  size_t tiles_per_task;  ///< consecutive tiles one task runs
+  size_t tasks_a;         ///< tasks per batch
 };
+
+/// dst[a][b] = src[a + b * sb] for a in [a0, a1) (a1 - a0 <= kTile), b in [0, nb).
+template <typename T>
+void transpose_rows(const T* src, T* dst, size_t a0, size_t a1, size_t nb, size_t sb,
+                    size_t oa) {
+  for (size_t b0 = 0; b0 < nb; b0 += kTile) {
+    const size_t b1 = b0 + kTile < nb ? b0 + kTile : nb;
+    for (size_t a = a0; a < a1; ++a) {
+      for (size_t b = b0; b < b1; ++b) dst[a * oa + b] = src[a + b * sb];
+    }
+  }
+}
 
 template <typename T>
 void run_tile(const Job& job, size_t task) {
   const TransposePlan& p = *job.plan;
   const uint32_t last = p.rank - 1;
-  size_t batch = task / job.tiles_a;
-  const size_t a0 = task % job.tiles_a * kTile;
+  size_t batch = task / job.tasks_a;
+  const size_t a0 = task % job.tasks_a * job.tiles_per_task * kTile;
   // Decode the batch index over the batch dims (all but `a` and `last`).
   size_t in_off = 0, out_off = 0;
   for (uint32_t k = last; k > 0; --k) {
@@ -71,17 +86,15 @@ void run_tile(const Job& job, size_t task) {
   }
   const T* src = reinterpret_cast<const T*>(job.src) + in_off;
   T* dst = reinterpret_cast<T*>(job.dst) + out_off;
-  const size_t a1 = a0 + kTile < p.dims[job.a] ? a0 + kTile : p.dims[job.a];
-  const size_t nb = p.dims[last], sb = p.in_strides[last], oa = job.out_strides[job.a];
+  const size_t end = a0 + job.tiles_per_task * kTile;
+  const size_t a_end = end < p.dims[job.a] ? end : p.dims[job.a];
   if (job.a == last) {  // rows are contiguous in the input: copy them
-    std::memcpy(dst + a0, src + a0, (a1 - a0) * sizeof(T));
+    std::memcpy(dst + a0, src + a0, (a_end - a0) * sizeof(T));
     return;
   }
-  for (size_t b0 = 0; b0 < nb; b0 += kTile) {
-    const size_t b1 = b0 + kTile < nb ? b0 + kTile : nb;
-    for (size_t a = a0; a < a1; ++a) {
-      for (size_t b = b0; b < b1; ++b) dst[a * oa + b] = src[a + b * sb];
-    }
+  const size_t nb = p.dims[last], sb = p.in_strides[last], oa = job.out_strides[job.a];
+  for (size_t t0 = a0; t0 < a_end; t0 += kTile) {
+    transpose_rows(src, dst, t0, t0 + kTile < a_end ? t0 + kTile : a_end, nb, sb, oa);
   }
 }
 
@@ -113,11 +126,14 @@ void run_transpose(const TransposePlan& p, const void* src, void* dst) {
     if (p.in_strides[k - 1] == 1) job.a = k - 1;
   }
   job.tiles_a = (p.dims[job.a] + kTile - 1) / kTile;
+  const size_t tile_bytes = kTile * (job.a == p.rank - 1 ? 1 : p.dims[p.rank - 1]) * p.element_size;
+  job.tiles_per_task = tile_bytes >= kTaskBytes ? 1 : kTaskBytes / tile_bytes;
+  job.tasks_a = (job.tiles_a + job.tiles_per_task - 1) / job.tiles_per_task;
   size_t batches = 1;
   for (uint32_t k = 0; k + 1 < p.rank; ++k) {
     if (k != job.a) batches *= p.dims[k];
   }
-  const size_t tasks = batches * job.tiles_a;
+  const size_t tasks = batches * job.tasks_a;
   if (p.numel * p.element_size >= kParallelBytes) {
     parallelize_1d(run_task, &job, tasks);
   } else {
