@@ -62,7 +62,10 @@ namespace {
 constexpr uint64_t kNoOffset = ~uint64_t{0};  // ConstantData.offset of named data
 constexpr size_t kHeaderMinLength = 30;       // through the constant data size
 constexpr uint32_t kMaxExternals = 1u << 16;
+constexpr uint32_t kMaxValuesOrNodes = 1u << 20;
 constexpr size_t kMaxElements = size_t{1} << 40;
+// The blob is untrusted: refuse values no model of this runtime's size needs.
+constexpr size_t kMaxValueBytes = size_t{1} << 30;
 
 uint32_t read_u32(const uint8_t* p) {
   return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
@@ -202,6 +205,9 @@ Error read_value(const fb::Graph* g, uint32_t pos, Span<const uint8_t> constants
     val.numel *= val.dims[d];
   }
   val.nbytes = val.numel * datatype_size(val.dtype);
+  EMBER_CHECK(val.nbytes <= kMaxValueBytes, Error::NotSupported,
+              "XnnpackBackend: value %u needs %zu bytes, above the %zu this backend accepts", id,
+              val.nbytes, kMaxValueBytes);
   val.dynamic_quant = t->dynamic_quant_datatype() != fb::DataType::invalid;
 
   // Externals: the flags say input or output; external_id is the argument index.
@@ -510,6 +516,9 @@ Error parse_graph(Span<const uint8_t> blob, const BackendInitContext& context,
   out->fb = g;
   EMBER_CHECK(g->nodes() != nullptr && g->nodes()->size() > 0 && g->values() != nullptr,
               Error::InvalidProgram, "XnnpackBackend: the graph has no nodes or no values");
+  EMBER_CHECK(g->values()->size() <= kMaxValuesOrNodes && g->nodes()->size() <= kMaxValuesOrNodes,
+              Error::NotSupported, "XnnpackBackend: %u values and %u nodes (at most %u each)",
+              g->values()->size(), g->nodes()->size(), kMaxValuesOrNodes);
   EMBER_CHECK(g->num_externals() <= kMaxExternals, Error::InvalidProgram,
               "XnnpackBackend: num_externals %u is above %u", g->num_externals(), kMaxExternals);
   out->num_externals = g->num_externals();
