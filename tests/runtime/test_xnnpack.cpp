@@ -18,6 +18,7 @@
 #include "runtime/backends/xnnpack/transpose.h"
 #include "runtime/backends/xnnpack/xnnpack_backend.h"
 #include "runtime/backends/xnnpack/xnnpack_graph_generated.h"
+#include "runtime/core/event_tracer.h"
 #include "runtime/core/threadpool.h"
 #include "runtime/executor/method.h"
 #include "runtime/executor/program.h"
@@ -70,8 +71,8 @@ class PoisoningLoader final : public DataLoader {
 };
 
 /// Load et_xnnpack_cnn.pte through `loader`, run it on its input and compare
-/// with ExecuTorch 1.4.1's outputs for the same file.
-void run_et_file(DataLoader* loader) {
+/// with ExecuTorch 1.4.1's outputs for the same file (profiled by `tracer`).
+void run_et_file(DataLoader* loader, EventTracer* tracer = nullptr) {
   ASSERT_EQ(register_xnnpack_backend(), Error::Ok);
   Result<Program> program = Program::load(loader);
   ASSERT_TRUE(program.ok());
@@ -80,6 +81,7 @@ void run_et_file(DataLoader* loader) {
   MethodMemory mem(*meta);
   Result<Method> method = program->load_method("forward", &mem.manager);
   ASSERT_TRUE(method.ok()) << error_name(method.error());
+  method->set_event_tracer(tracer);
   const npy::Array x = read_npy("et_xnnpack_cnn_input.npy");
   ASSERT_EQ(method->set_input(0, x.data.data(), x.data.size()), Error::Ok);
   for (int run = 0; run < 2; ++run) {
@@ -111,6 +113,25 @@ TEST(Xnnpack, BlobAndNamedDataFreedAfterInit) {
   run_et_file(&loader);
   EXPECT_EQ(loader.releases, 11u);  // the blob and its 10 named-data weights
   EXPECT_EQ(loader.released_bytes, 3856u + 864 + 32 + 288 + 32 + 256 + 32 + 128 + 16 + 320 + 40);
+}
+
+// Profiled, each step is an event inside the delegate call: its three
+// XNNPACK stages and the three transposes Ember runs between them, per run.
+TEST(Xnnpack, StepsAreProfiled) {
+  std::vector<uint8_t> bytes = read_test_file("et_xnnpack_cnn.pte");
+  BufferDataLoader loader(bytes.data(), bytes.size());
+  static TraceEvent buffer[64];
+  ProfilingTracer tracer(buffer, 64);
+  run_et_file(&loader, &tracer);
+  size_t stages = 0, transposes = 0;
+  for (const TraceEvent& e : tracer.events()) {
+    if (e.kind != EventKind::DelegateInternal) continue;
+    stages += std::string(e.name) == "XnnpackBackend::stage";
+    transposes += std::string(e.name) == "XnnpackBackend::transpose";
+    EXPECT_LE(e.start_ns, e.end_ns);
+  }
+  EXPECT_EQ(stages, 2u * 3);  // two runs
+  EXPECT_EQ(transposes, 2u * 3);
 }
 
 TEST(Xnnpack, RunsOnTwoThreads) {

@@ -217,6 +217,7 @@ Error build_delegate(Graph& g, OwnedMemory& scratch, Delegate* d) {
       continue;
     }
     Step& step = d->steps[d->num_steps++];
+    step.first_node = i;
     if (role[i] == Role::Transpose) {
       const Node& n = g.nodes[i];
       TransposeStep& t = d->transposes[d->num_transposes];

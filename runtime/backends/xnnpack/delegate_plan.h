@@ -17,6 +17,7 @@
 #include "runtime/backends/xnnpack/graph.h"
 #include "runtime/backends/xnnpack/transpose.h"
 #include "runtime/core/evalue.h"
+#include "runtime/core/event_tracer.h"
 
 namespace ember {
 namespace xnnpack {
@@ -48,7 +49,8 @@ struct TransposeStep {
 
 struct Step {
   bool is_transpose = false;
-  uint32_t index = 0;  ///< into stages or transposes
+  uint32_t index = 0;       ///< into stages or transposes
+  uint32_t first_node = 0;  ///< the blob's node the step starts with (for profiles)
 };
 
 /// Everything one delegate owns. Its arrays live in `memory`.
@@ -89,8 +91,11 @@ void destroy_delegate(Delegate* d);
 
 /// One execute: bind the arguments (checked against the blob's shapes and
 /// datatypes; outputs resized when they may be), set up a stage again only
-/// when an address changed, run the steps. Allocates nothing itself.
-Error run_delegate(Delegate* d, Span<EValue*> args);
+/// when an address changed, run the steps. Allocates nothing itself. With a
+/// tracer, each step is logged as a delegate-internal event
+/// ("XnnpackBackend::stage" or "XnnpackBackend::transpose", id: its first node).
+Error run_delegate(Delegate* d, Span<EValue*> args, EventTracer* tracer,
+                   DebugHandle debug_handle);
 
 }  // namespace xnnpack
 }  // namespace ember

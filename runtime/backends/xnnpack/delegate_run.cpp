@@ -106,7 +106,8 @@ Error run_stage(Stage& s, void* const* slots) {
 
 }  // namespace
 
-Error run_delegate(Delegate* d, Span<EValue*> args) {
+Error run_delegate(Delegate* d, Span<EValue*> args, EventTracer* tracer,
+                   DebugHandle debug_handle) {
   EMBER_CHECK(args.size() == d->num_args, Error::InvalidArgument,
               "XnnpackBackend: the call has %zu arguments, the graph %u", args.size(), d->num_args);
   for (uint32_t k = 0; k < d->num_externals; ++k) {
@@ -115,11 +116,17 @@ Error run_delegate(Delegate* d, Span<EValue*> args) {
   }
   for (uint32_t i = 0; i < d->num_steps; ++i) {
     const Step& step = d->steps[i];
+    const uint64_t start_ns = tracer != nullptr ? platform::now_ns() : 0;
     if (step.is_transpose) {
       const TransposeStep& t = d->transposes[step.index];
       run_transpose(t.plan, d->slots[t.src_slot], d->slots[t.dst_slot]);
     } else {
       EMBER_TRY(run_stage(d->stages[step.index], d->slots));
+    }
+    if (tracer != nullptr) {
+      tracer->log_event(step.is_transpose ? "XnnpackBackend::transpose" : "XnnpackBackend::stage",
+                        start_ns, platform::now_ns(), debug_handle,
+                        static_cast<int32_t>(step.first_node));
     }
   }
   return Error::Ok;

@@ -48,9 +48,9 @@ class XnnpackBackend final : public BackendInterface {
 
   Error execute(BackendExecutionContext& context, DelegateHandle* handle,
                 Span<EValue*> args) const override {
-    (void)context;
     EMBER_CHECK(handle != nullptr, Error::DelegateInvalidHandle, "XnnpackBackend: null handle");
-    return xnnpack::run_delegate(static_cast<Delegate*>(handle), args);
+    return xnnpack::run_delegate(static_cast<Delegate*>(handle), args, context.event_tracer(),
+                                 context.debug_handle());
   }
 
   Result<size_t> num_outputs(DelegateHandle* handle) const override {
