@@ -237,13 +237,15 @@ struct BlobBuilder {
   void binary(fb::NodeKind kind, uint32_t a, uint32_t b, uint32_t out) {
     node(kind, fb::CreateBinary(fbb, a, b, out, 0).Union());
   }
-  /// [pad to 32][flatbuffer padded to 16][constant data].
-  std::vector<uint8_t> finish() {
+  /// [header padded to 32][flatbuffer padded to 16][constant data], or the
+  /// bare flatbuffer (no constant data then).
+  std::vector<uint8_t> finish(bool header = true) {
     auto graph = fb::CreateGraph(fbb, fbb.CreateString("0"), fbb.CreateVector(nodes),
                                  fbb.CreateVector(values), num_externals, 0, 0, 0, 0,
                                  fbb.CreateVector(constants));
     fbb.Finish(graph, "XN00");
     std::vector<uint8_t> fbytes(fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize());
+    if (!header) return fbytes;
     while (fbytes.size() % 16 != 0) fbytes.push_back(0);
     std::vector<uint8_t> blob(32, 0);
     const uint32_t fb_offset = 32, fb_size = fbb.GetSize();
@@ -262,12 +264,12 @@ struct BlobBuilder {
 };
 
 /// y = |x| for x [2, 4]: the smallest valid graph, changed by the tests.
-std::vector<uint8_t> abs_blob() {
+std::vector<uint8_t> abs_blob(bool header = true) {
   BlobBuilder b;
   const uint32_t x = b.value({2, 4}, 1, 0);
   const uint32_t y = b.value({2, 4}, 2, 1);
   b.unary(fb::NodeKind::Abs, x, y);
-  return b.finish();
+  return b.finish(header);
 }
 
 /// Calls the registered backend directly on a blob.
@@ -370,10 +372,11 @@ TEST(Xnnpack, TransposedConstantIsFoldedAtInit) {
 }
 
 // Arguments are checked at every execute: count, kind, dtype, static shape;
-// an output of another shape is resized when it may be.
+// an output of another shape is resized when it may be. (The blob is a bare
+// flatbuffer, without the XNNPACK header.)
 TEST(Xnnpack, ExecuteChecksArguments) {
   Direct d;
-  ASSERT_EQ(d.init(abs_blob()), Error::Ok);
+  ASSERT_EQ(d.init(abs_blob(/*header=*/false)), Error::Ok);
   BackendExecutionContext ctx;
   FloatArg in({2, 4}, {-1, 2, -3, 4, -5, 6, -7, 8});
   FloatArg out({2, 4}, std::vector<float>(8, 0.0f));
