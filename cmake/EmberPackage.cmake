@@ -20,6 +20,9 @@ set(EMBER_EXPORTED_LIBRARIES
   ember_prim_ops
   ember_portable_kernels
   ember_test_backend)
+if(TARGET ember_xnnpack_backend)
+  list(APPEND EMBER_EXPORTED_LIBRARIES ember_xnnpack_backend)
+endif()
 foreach(_target IN LISTS EMBER_EXPORTED_LIBRARIES)
   string(REGEX REPLACE "^ember_" "" _name ${_target})
   set_target_properties(${_target} PROPERTIES EXPORT_NAME ${_name})

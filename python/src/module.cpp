@@ -2,6 +2,9 @@
 #include <pybind11/pybind11.h>
 
 #include "runtime/backends/test/test_backend.h"
+#ifdef EMBER_HAVE_XNNPACK
+#include "runtime/backends/xnnpack/xnnpack_backend.h"
+#endif
 #include "runtime/kernel/kernel.h"
 
 namespace py = pybind11;
@@ -15,6 +18,9 @@ PYBIND11_MODULE(_C, m) {
   // backends this build has.
   ember::register_portable_kernels();
   ember::register_test_backend();
+#ifdef EMBER_HAVE_XNNPACK
+  ember::register_xnnpack_backend();
+#endif
   bind_compiler(m);
   bind_runtime(m);
 }

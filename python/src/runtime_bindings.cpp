@@ -7,6 +7,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include "runtime/backend/backend.h"
 #include "runtime/core/scalar_type.h"
 #include "runtime/core/threadpool.h"
 #include "runtime/extension/module.h"
@@ -433,4 +434,10 @@ void bind_runtime(py::module_& m) {
       names.push_back(ember::registered_kernel(i)->name);
     return names;
   }, "Names of every kernel registered in the runtime (portable kernels included).");
+  m.def("registered_backends", [] {
+    std::vector<std::string> names;
+    for (size_t i = 0; i < ember::num_registered_backends(); ++i)
+      names.push_back(ember::registered_backend(i)->name);
+    return names;
+  }, "Names of the delegate backends this build registered (e.g. XnnpackBackend).");
 }

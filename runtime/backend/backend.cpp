@@ -50,4 +50,8 @@ Result<Span<const uint8_t>> BackendInitContext::get_named_data(const char* key) 
   return program_->named_data(key);
 }
 
+void BackendInitContext::release_named_data(Span<const uint8_t> bytes) const {
+  if (program_ != nullptr) program_->release_data(bytes);
+}
+
 }  // namespace ember

@@ -59,11 +59,23 @@ class BackendInitContext {
   const char* method_name() const { return method_name_; }
   const char* backend_id() const { return backend_id_; }
 
+  /// init() says it keeps no pointer into `processed` once it returns (it
+  /// packed or copied what it needs): the executor then gives the blob back
+  /// to the data loader when it was loaded on its own (a segment; inline
+  /// data is part of the program and stays), e.g. drops a memory-mapped
+  /// file's pages. ExecuTorch's FreeableBuffer::Free() of the processed data.
+  void set_processed_freeable() { processed_freeable_ = true; }
+  bool processed_freeable() const { return processed_freeable_; }
+  /// The same, at once, for bytes get_named_data() returned: the backend
+  /// keeps no pointer into them. A later get_named_data() still works.
+  void release_named_data(Span<const uint8_t> bytes) const;
+
  private:
   MemoryAllocator* allocator_;
   const char* method_name_;
   const char* backend_id_;
   const Program* program_;
+  bool processed_freeable_ = false;
 };
 
 /// What a backend's execute() gets: scratch memory valid for one call, and

@@ -20,6 +20,12 @@ class DataLoader {
   virtual Result<Span<const uint8_t>> load(size_t offset, size_t size) = 0;
   /// Total size of the source in bytes.
   virtual size_t size() const = 0;
+  /// Hint that the caller no longer needs `bytes`, a range load() returned:
+  /// the loader may drop them from memory where reading them again restores
+  /// them (a memory-mapped file's pages), since other spans over the same
+  /// bytes must stay readable and a later load() must return them again.
+  /// Default: keep everything.
+  virtual void release(Span<const uint8_t> bytes) { (void)bytes; }
 
  protected:
   // Not virtual: the core never deletes a loader through this interface.

@@ -70,6 +70,10 @@ Error init_delegate(const Program& program, const char* method_name, const fb::B
       backend->init(context, *data, Span<const CompileSpec>(views, num_specs));
   EMBER_CHECK(handle.ok(), handle.error(), "delegate %zu: backend '%.64s' failed to initialize: %s",
               index, id, error_name(handle.error()));
+  // A backend done with its blob lets a separately loaded one (a segment) go.
+  if (context.processed_freeable() && d->processed()->location() == fb::DataLocation::SEGMENT) {
+    program.release_data(*data);
+  }
   out->backend = backend;
   out->handle = *handle;
   out->id = id;

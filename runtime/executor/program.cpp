@@ -212,6 +212,13 @@ Result<Span<const uint8_t>> Program::named_data(const char* key) const {
   return Error::NotFound;
 }
 
+void Program::release_data(Span<const uint8_t> bytes) const {
+  const uint8_t* begin = program_data_.data();
+  const uint8_t* end = begin + program_data_.size();
+  if (bytes.empty() || (bytes.data() < end && bytes.data() + bytes.size() > begin)) return;
+  loader_->release(bytes);
+}
+
 Result<Span<const uint8_t>> Program::segment_data(size_t segment_idx) const {
   const auto* segments = program_->segments();
   EMBER_CHECK(segments != nullptr && segment_idx < segments->size(), Error::InvalidProgram,

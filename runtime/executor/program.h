@@ -72,6 +72,10 @@ class Program {
   /// The bytes stored under `key` in the program's named data (a segment),
   /// for backends that share data between delegates. NotFound if absent.
   Result<Span<const uint8_t>> named_data(const char* key) const;
+  /// Hint that nobody needs `bytes` (segment data: a delegate's blob or
+  /// named data) any more: the data loader may drop them (DataLoader::release).
+  /// Bytes of the flatbuffer part are kept. They stay loadable.
+  void release_data(Span<const uint8_t> bytes) const;
 
   const ProgramHeader& header() const { return header_; }
   const executorch_flatbuffer::Program* flatbuffer() const { return program_; }

@@ -100,4 +100,18 @@ Result<Span<const uint8_t>> FileDataLoader::load(size_t offset, size_t size) {
   return Span<const uint8_t>(data_ + offset, size);
 }
 
+void FileDataLoader::release(Span<const uint8_t> bytes) {
+  if (mode_ != Mode::Mmap || bytes.empty() || bytes.data() < data_ ||
+      bytes.data() + bytes.size() > data_ + size_) {
+    return;
+  }
+  const long page_size = ::sysconf(_SC_PAGESIZE);
+  if (page_size <= 0) return;
+  const uintptr_t page = static_cast<uintptr_t>(page_size);
+  const uintptr_t begin = (reinterpret_cast<uintptr_t>(bytes.data()) + page - 1) / page * page;
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(bytes.data()) + bytes.size()) / page * page;
+  // A private read-only file mapping: dropped pages come back from the file.
+  if (begin < end) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+}
+
 }  // namespace ember

@@ -31,6 +31,9 @@ class FileDataLoader final : public DataLoader {
 
   Result<Span<const uint8_t>> load(size_t offset, size_t size) override;
   size_t size() const override { return size_; }
+  /// Memory-mapped: drop the pages wholly inside `bytes` from the process
+  /// (they are read from the file again if loaded again). Read: a no-op.
+  void release(Span<const uint8_t> bytes) override;
   Mode mode() const { return mode_; }
 
  private:

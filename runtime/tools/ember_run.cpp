@@ -18,6 +18,9 @@
 #include <vector>
 
 #include "runtime/backends/test/test_backend.h"
+#ifdef EMBER_HAVE_XNNPACK
+#include "runtime/backends/xnnpack/xnnpack_backend.h"
+#endif
 #include "runtime/core/threadpool.h"
 #include "runtime/extension/module.h"
 #include "runtime/kernel/kernel.h"
@@ -312,6 +315,11 @@ int main(int argc, char** argv) {
   if (ember::register_test_backend() != ember::Error::Ok) {
     return fail("cannot register the EmberTestBackend backend");
   }
+#ifdef EMBER_HAVE_XNNPACK
+  if (ember::register_xnnpack_backend() != ember::Error::Ok) {
+    return fail("cannot register the XnnpackBackend backend");
+  }
+#endif
 
   std::ofstream trace_file;  // opened first: a bad path fails before the runs
   if (!opt.trace.empty()) {

@@ -4,10 +4,15 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <new>
+#include <vector>
 
 #include "runtime/backends/test/test_backend.h"
+#ifdef EMBER_HAVE_XNNPACK
+#include "runtime/backends/xnnpack/xnnpack_backend.h"
+#endif
 #include "runtime/core/event_tracer.h"
 #include "runtime/executor/method.h"
 #include "runtime/kernel/kernel.h"
@@ -252,6 +257,39 @@ TEST(NoAlloc, TracedExecute) {
     EXPECT_EQ(inner, k < 2) << "the loop's kernel and the delegate log their own; the CNN none";
   }
 }
+
+#ifdef EMBER_HAVE_XNNPACK
+// An ExecuTorch XNNPACK-delegated program (XNNPACK stages and Ember-run
+// transposes). XNNPACK's setup allocates (its convolutions' indirection
+// buffers), so XnnpackBackend redoes it only when an address changes: the
+// first execute may allocate, every later one with the same memory must not.
+TEST(NoAlloc, XnnpackExecute) {
+  ASSERT_EQ(register_xnnpack_backend(), Error::Ok);
+  auto p = load_program(read_test_file("et_xnnpack_cnn.pte"));
+  ASSERT_TRUE(p->program.ok());
+  MethodMemory mem(*p->program->method_meta("forward"));
+  Result<Method> m = p->program->load_method("forward", &mem.manager);
+  ASSERT_TRUE(m.ok());
+  std::vector<float> x(3 * 16 * 16, 0.25f);
+  Error e1 = Error::Internal, e2 = Error::Internal;
+  const long first = allocations_during([&] {
+    m->set_input(0, x.data(), x.size() * sizeof(float));
+    e1 = m->execute();
+  });
+  const long later = allocations_during([&] {
+    for (int i = 0; i < 3; ++i) {
+      m->set_input(0, x.data(), x.size() * sizeof(float));
+      e2 = m->execute();
+    }
+  });
+  EXPECT_EQ(e1, Error::Ok);
+  EXPECT_EQ(e2, Error::Ok);
+  EXPECT_EQ(later, 0);
+  RecordProperty("first_execute_allocations", static_cast<int>(first));
+  std::printf("XnnpackBackend: first execute (XNNPACK setup) made %ld allocations, the next "
+              "three %ld\n", first, later);
+}
+#endif
 
 }  // namespace
 }  // namespace testing

@@ -1,0 +1,262 @@
+// Building a delegate from its checked graph: transposes folded or planned,
+// steps cut, constants copied where XNNPACK keeps their address, buffers
+// between steps, one XNNPACK runtime per stage.
+#include <cstring>
+#include <new>
+
+#include "runtime/backends/xnnpack/delegate_plan.h"
+#include "runtime/platform/platform.h"
+
+namespace ember {
+namespace xnnpack {
+namespace {
+
+using K = fb::NodeKind;
+
+/// What a node becomes.
+enum class Role : uint8_t {
+  Xnnpack,    ///< an XNNPACK node in a stage (a data-free transpose becomes a reshape)
+  Transpose,  ///< a transpose Ember runs between stages
+  Folded,     ///< a transpose of a constant, computed once at init
+};
+
+/// XNNPACK packs these operands into its own memory when it creates the
+/// runtime (convolution and fully-connected weights, PReLU slopes); every
+/// other static operand it reads through the pointer at each run.
+bool packed_operand(K kind, uint32_t k) {
+  switch (kind) {
+    case K::Conv2d: case K::DepthwiseConv2d: case K::ConvTranspose2d:
+    case K::FullyConnected: return k == 1 || k == 2;
+    case K::Prelu: return k == 1;
+    default: return false;
+  }
+}
+
+TransposePlan transpose_plan(const Graph& g, const Node& n) {
+  const Value& x = g.values[n.inputs[0]];
+  const auto* perm = n.fb->kind_as_StaticTranspose()->perm();
+  uint32_t p[kMaxDims] = {};
+  for (uint32_t d = 0; d < x.rank; ++d) p[d] = perm->Get(d);
+  return plan_transpose(x.dims, x.rank, p, datatype_size(x.dtype));
+}
+
+/// 1. Roles: transposes that move no data stay XNNPACK nodes (reshapes);
+/// a transpose of a constant (not a delegate output) is computed now (or,
+/// moving no data, shares its input's bytes) and its result is a constant.
+Error assign_roles(Graph& g, Role* role, OwnedMemory& memory) {
+  for (uint32_t i = 0; i < g.num_nodes; ++i) {
+    const Node& n = g.nodes[i];
+    role[i] = Role::Xnnpack;
+    if (n.kind != K::StaticTranspose) continue;
+    const TransposePlan plan = transpose_plan(g, n);
+    Value& x = g.values[n.inputs[0]];
+    Value& y = g.values[n.outputs[0]];
+    const bool moves_data = !is_reshape(plan);
+    if (moves_data) role[i] = Role::Transpose;
+    if (!x.is_constant || y.is_output) continue;
+    const uint8_t* folded = x.data;  // a reshape: the same bytes
+    if (moves_data) {
+      uint8_t* out = static_cast<uint8_t*>(memory.allocate(y.nbytes));
+      EMBER_CHECK(out != nullptr, Error::MemoryAllocationFailed,
+                  "XnnpackBackend: out of memory folding node %u (StaticTranspose)", i);
+      run_transpose(plan, x.data, out);
+      folded = out;
+    }
+    y.is_constant = true;
+    y.data = folded;
+    y.producer = -1;
+    role[i] = Role::Folded;
+  }
+  return Error::Ok;
+}
+
+/// 3. Copy every constant XNNPACK reads at run time (and any misaligned
+/// one) into the delegate's memory, and every per-channel scale table.
+Error copy_constants(Graph& g, const Role* role, OwnedMemory& memory, OwnedMemory& scratch) {
+  bool* keep = scratch.allocate_array<bool>(g.num_values);
+  EMBER_CHECK(keep != nullptr, Error::MemoryAllocationFailed, "XnnpackBackend: out of memory");
+  for (uint32_t i = 0; i < g.num_nodes; ++i) {
+    const Node& n = g.nodes[i];
+    if (role[i] == Role::Folded) continue;
+    for (uint32_t k = 0; k < n.num_inputs; ++k) {
+      if (n.inputs[k] == kInvalidId) continue;
+      const Value& v = g.values[n.inputs[k]];
+      if (!v.is_constant) continue;
+      const bool aligned = reinterpret_cast<uintptr_t>(v.data) % datatype_size(v.dtype) == 0;
+      if (role[i] == Role::Transpose || !packed_operand(n.kind, k) || !aligned) {
+        keep[n.inputs[k]] = true;
+      }
+    }
+  }
+  for (uint32_t id = 0; id < g.num_values; ++id) {
+    Value& v = g.values[id];
+    if (keep[id] && v.data != nullptr) {
+      void* copy = memory.allocate(v.nbytes);
+      EMBER_CHECK(copy != nullptr, Error::MemoryAllocationFailed,
+                  "XnnpackBackend: out of memory copying constant value %u", id);
+      std::memcpy(copy, v.data, v.nbytes);
+      v.data = static_cast<const uint8_t*>(copy);
+    }
+    if (v.channel_scales != nullptr) {
+      const size_t n = v.dims[v.channel_dim];
+      float* scales = memory.allocate_array<float>(n);
+      EMBER_CHECK(scales != nullptr, Error::MemoryAllocationFailed,
+                  "XnnpackBackend: out of memory");
+      std::memcpy(scales, v.channel_scales, n * sizeof(float));
+      v.channel_scales = scales;
+    }
+  }
+  return Error::Ok;
+}
+
+/// 4. Slots: arguments first; then a buffer for every other value a step
+/// hands to another step, and the constant a transpose reads.
+Error assign_slots(const Graph& g, const Role* role, const uint32_t* step_of, uint32_t* slot_of,
+                   Delegate* d, OwnedMemory& scratch) {
+  uint32_t* want = scratch.allocate_array<uint32_t>(g.num_values);  // 1: buffer
+  EMBER_CHECK(want != nullptr, Error::MemoryAllocationFailed, "XnnpackBackend: out of memory");
+  for (uint32_t i = 0; i < g.num_nodes; ++i) {
+    const Node& n = g.nodes[i];
+    if (role[i] == Role::Folded) continue;
+    for (uint32_t k = 0; k < n.num_inputs + n.num_outputs; ++k) {
+      const uint32_t id = k < n.num_inputs ? n.inputs[k] : n.outputs[k - n.num_inputs];
+      if (id == kInvalidId) continue;
+      const Value& v = g.values[id];
+      if (v.is_input || v.is_output) continue;
+      const bool crosses = v.producer >= 0 && step_of[v.producer] != step_of[i];
+      if (role[i] == Role::Transpose || (!v.is_constant && crosses)) want[id] = 1;
+    }
+  }
+  uint32_t extra = 0;
+  for (uint32_t id = 0; id < g.num_values; ++id) extra += want[id];
+  d->num_slots = g.num_externals + extra;
+  d->slots = d->memory.allocate_array<void*>(d->num_slots);
+  EMBER_CHECK(d->slots != nullptr, Error::MemoryAllocationFailed, "XnnpackBackend: out of memory");
+  uint32_t next = g.num_externals;
+  for (uint32_t id = 0; id < g.num_values; ++id) {
+    const Value& v = g.values[id];
+    slot_of[id] = kInvalidId;
+    if (v.is_input || v.is_output) {
+      slot_of[id] = v.external_id;
+    } else if (want[id] != 0) {
+      slot_of[id] = next;
+      d->slots[next] = v.is_constant ? const_cast<uint8_t*>(v.data) : d->memory.allocate(v.nbytes);
+      EMBER_CHECK(d->slots[next] != nullptr, Error::MemoryAllocationFailed,
+                  "XnnpackBackend: out of memory for the %zu-byte value %u", v.nbytes, id);
+      ++next;
+    }
+  }
+  return Error::Ok;
+}
+
+/// 6. The arguments execute() checks and binds.
+Error record_externals(const Graph& g, Delegate* d) {
+  d->num_args = g.num_externals;
+  d->num_outputs = g.num_outputs;
+  d->num_externals = g.num_inputs + g.num_outputs;
+  d->externals = d->memory.allocate_array<ExternalArg>(d->num_externals);
+  EMBER_CHECK(d->externals != nullptr, Error::MemoryAllocationFailed,
+              "XnnpackBackend: out of memory");
+  uint32_t k = 0;
+  for (uint32_t id = 0; id < g.num_values; ++id) {
+    const Value& v = g.values[id];
+    if (!v.is_input && !v.is_output) continue;
+    ExternalArg& e = d->externals[k++];
+    e.arg = v.external_id;
+    e.is_output = v.is_output;
+    e.dtype = v.dtype;
+    e.rank = v.rank;
+    for (uint32_t r = 0; r < v.rank; ++r) e.dims[r] = v.dims[r];
+    if (datatype_size(v.dtype) == 0) {
+      EMBER_LOG(Error, "XnnpackBackend: delegate argument %u (value %u) has datatype %s", e.arg, id,
+                datatype_name(v.dtype));
+      return Error::NotSupported;
+    }
+  }
+  return Error::Ok;
+}
+
+}  // namespace
+
+Error build_delegate(Graph& g, OwnedMemory& scratch, Delegate* d) {
+  Role* role = scratch.allocate_array<Role>(g.num_nodes);
+  uint32_t* step_of = scratch.allocate_array<uint32_t>(g.num_nodes);
+  uint32_t* slot_of = scratch.allocate_array<uint32_t>(g.num_values);
+  uint32_t* local = scratch.allocate_array<uint32_t>(g.num_values);
+  uint32_t* stage_nodes = scratch.allocate_array<uint32_t>(g.num_nodes);
+  d->steps = d->memory.allocate_array<Step>(g.num_nodes);
+  d->stages = d->memory.allocate_array<Stage>(g.num_nodes);
+  d->transposes = d->memory.allocate_array<TransposeStep>(g.num_nodes);
+  EMBER_CHECK(role != nullptr && step_of != nullptr && slot_of != nullptr && local != nullptr &&
+                  stage_nodes != nullptr && d->steps != nullptr && d->stages != nullptr &&
+                  d->transposes != nullptr,
+              Error::MemoryAllocationFailed, "XnnpackBackend: out of memory for %u nodes",
+              g.num_nodes);
+  for (uint32_t i = 0; i < g.num_nodes; ++i) new (&d->stages[i]) Stage();
+  for (uint32_t i = 0; i < g.num_nodes; ++i) new (&d->transposes[i]) TransposeStep();
+  for (uint32_t id = 0; id < g.num_values; ++id) local[id] = kInvalidId;
+
+  // 1. Roles, 2. steps: consecutive XNNPACK nodes share one.
+  EMBER_TRY(assign_roles(g, role, d->memory));
+  uint32_t num_steps = 0;
+  bool open_stage = false;
+  for (uint32_t i = 0; i < g.num_nodes; ++i) {
+    if (role[i] == Role::Folded) continue;
+    if (role[i] == Role::Transpose || !open_stage) ++num_steps;
+    open_stage = role[i] == Role::Xnnpack;
+    step_of[i] = num_steps - 1;
+  }
+  EMBER_TRY(copy_constants(g, role, d->memory, scratch));
+  EMBER_TRY(assign_slots(g, role, step_of, slot_of, d, scratch));
+
+  // 5. Each step: a transpose's slots and plan, or a stage's runtime.
+  uint32_t i = 0;
+  while (i < g.num_nodes) {
+    if (role[i] == Role::Folded) {
+      ++i;
+      continue;
+    }
+    Step& step = d->steps[d->num_steps++];
+    step.first_node = i;
+    if (role[i] == Role::Transpose) {
+      const Node& n = g.nodes[i];
+      TransposeStep& t = d->transposes[d->num_transposes];
+      t.src_slot = slot_of[n.inputs[0]];
+      t.dst_slot = slot_of[n.outputs[0]];
+      t.plan = transpose_plan(g, n);
+      step.is_transpose = true;
+      step.index = d->num_transposes++;
+      ++i;
+      continue;
+    }
+    uint32_t count = 0;
+    const uint32_t this_step = step_of[i];
+    for (; i < g.num_nodes && (role[i] == Role::Folded || step_of[i] == this_step); ++i) {
+      if (role[i] == Role::Xnnpack) stage_nodes[count++] = i;
+    }
+    step.index = d->num_stages++;
+    EMBER_TRY(define_stage(g, stage_nodes, count, step_of, this_step, slot_of, local, d->memory,
+                           &d->stages[step.index]));
+  }
+  EMBER_TRY(record_externals(g, d));
+  uint32_t folded = 0, reshapes = 0;
+  for (uint32_t k = 0; k < g.num_nodes; ++k) {
+    folded += role[k] == Role::Folded;
+    reshapes += role[k] == Role::Xnnpack && g.nodes[k].kind == K::StaticTranspose;
+  }
+  EMBER_LOG(Info, "XnnpackBackend: %u nodes as %u XNNPACK stages and %u transposes run by Ember "
+            "(%u transposes folded at init, %u run as reshapes)", g.num_nodes, d->num_stages,
+            d->num_transposes, folded, reshapes);
+  return Error::Ok;
+}
+
+void destroy_delegate(Delegate* d) {
+  for (uint32_t s = 0; d->stages != nullptr && s < d->num_stages; ++s) {
+    if (d->stages[s].runtime != nullptr) xnn_delete_runtime(d->stages[s].runtime);
+    d->stages[s].runtime = nullptr;
+  }
+  d->memory.release();
+}
+
+}  // namespace xnnpack
+}  // namespace ember

@@ -1,0 +1,101 @@
+// Internal to XnnpackBackend: what one delegate keeps after init, and how
+// it is built from the checked graph (delegate_plan.cpp, subgraph.cpp) and
+// run (delegate_run.cpp).
+//
+// The node list is cut into steps: runs of consecutive XNNPACK nodes (a
+// "stage", one XNNPACK runtime each) and the transposes Ember runs between
+// them. Every value a step hands to another lives in a "slot": slots
+// [0, num_args) are the delegate's arguments (their tensors' data, set at
+// each execute), the others buffers or constants fixed at init.
+#pragma once
+
+#include <xnnpack.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "runtime/backends/xnnpack/graph.h"
+#include "runtime/backends/xnnpack/transpose.h"
+#include "runtime/core/evalue.h"
+#include "runtime/core/event_tracer.h"
+
+namespace ember {
+namespace xnnpack {
+
+/// A delegate argument the graph reads or writes, as the blob declares it.
+struct ExternalArg {
+  uint32_t arg = 0;
+  bool is_output = false;
+  fb::DataType dtype = fb::DataType::fp32;
+  uint32_t rank = 0;
+  size_t dims[kMaxDims] = {};
+};
+
+/// One XNNPACK runtime and the slots of its external values.
+struct Stage {
+  xnn_runtime_t runtime = nullptr;
+  uint32_t num_externals = 0;
+  xnn_external_value* externals = nullptr;  ///< ids 0..n-1; data as last set up
+  uint32_t* slots = nullptr;
+  bool set_up = false;
+};
+
+/// A transpose Ember runs between stages.
+struct TransposeStep {
+  uint32_t src_slot = 0;
+  uint32_t dst_slot = 0;
+  TransposePlan plan;
+};
+
+struct Step {
+  bool is_transpose = false;
+  uint32_t index = 0;       ///< into stages or transposes
+  uint32_t first_node = 0;  ///< the blob's node the step starts with (for profiles)
+};
+
+/// Everything one delegate owns. Its arrays live in `memory`.
+struct Delegate {
+  OwnedMemory memory;
+  uint32_t num_args = 0;
+  uint32_t num_outputs = 0;
+  ExternalArg* externals = nullptr;
+  uint32_t num_externals = 0;
+  void** slots = nullptr;
+  uint32_t num_slots = 0;
+  Stage* stages = nullptr;
+  uint32_t num_stages = 0;
+  TransposeStep* transposes = nullptr;
+  uint32_t num_transposes = 0;
+  Step* steps = nullptr;
+  uint32_t num_steps = 0;
+};
+
+/// Build `d` from the checked graph: fold transposes of constants, cut the
+/// steps, copy the constants XNNPACK reads at run time (it packs weights,
+/// but keeps pointers to other static operands), allocate the buffers
+/// between steps, define and create each stage's runtime on the process's
+/// thread pool. Nothing in `d` points into the blob afterwards. Temporary
+/// memory from `scratch`. On failure `d` may be half built: destroy it.
+Error build_delegate(Graph& graph, OwnedMemory& scratch, Delegate* d);
+
+/// Define stage `stage_index`'s subgraph (nodes `nodes[0..num_nodes)`) and
+/// create its runtime. `step_of_node[i]` is node i's step; `slot_of[v]` is
+/// value v's slot or kInvalidId; `local` is scratch for num_values ids,
+/// all kInvalidId on entry and on return (subgraph.cpp).
+Error define_stage(const Graph& graph, const uint32_t* nodes, uint32_t num_nodes,
+                   const uint32_t* step_of_node, uint32_t step, const uint32_t* slot_of,
+                   uint32_t* local, OwnedMemory& memory, Stage* stage);
+
+/// Release every runtime and all memory of `d` (not `d` itself).
+void destroy_delegate(Delegate* d);
+
+/// One execute: bind the arguments (checked against the blob's shapes and
+/// datatypes; outputs resized when they may be), set up a stage again only
+/// when an address changed, run the steps. Allocates nothing itself. With a
+/// tracer, each step is logged as a delegate-internal event
+/// ("XnnpackBackend::stage" or "XnnpackBackend::transpose", id: its first node).
+Error run_delegate(Delegate* d, Span<EValue*> args, EventTracer* tracer,
+                   DebugHandle debug_handle);
+
+}  // namespace xnnpack
+}  // namespace ember
