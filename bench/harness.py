@@ -350,10 +350,11 @@ def run_model(name: str, full: bool, kinds: list[str], threads: list[int], warmu
                 else:
                     calls[k] = (lambda w: lambda: w.run(timeout))(worker)
                     first_call[k] = worker.start["run_ms"] / 1e3
-            if "ember" in files:
+            ember_file = files.get("ember_xnnpack") or files.get("ember")
+            if ember_file:
                 try:
                     result["footprint"]["ember_run"] = ember_run_footprint(
-                        files["ember"], input_files, timeout)
+                        ember_file, input_files, timeout)
                 except Exception as e:  # noqa: BLE001
                     result["footprint"]["ember_run"] = {"error": describe_error(e)}
             result["latency"].update(measure(calls, warmup, runs, budget, first_call))
@@ -401,21 +402,25 @@ def _geomean(xs: list[float]) -> float | None:
 
 
 def ratios(results: list[dict], threads: list[int]) -> dict[str, list[float | None]]:
-    """Ember's median over each peer's, per model (None where either is missing)."""
+    """Ember's median over each peer's, per model (None where either is missing):
+    Ember XNNPACK against the fast peers at each thread count, Ember portable
+    against ExecuTorch portable and the fast peers at 1 thread."""
     def med(r: dict, k: str) -> float | None:
         return r["latency"].get(k, {}).get("median_ms")
-    peers = {"ExecuTorch portable": key("et_portable", 1),
-             "ExecuTorch XNNPACK, 1 thread": key("et_xnnpack", 1),
-             "ONNX Runtime, 1 thread": key("onnxruntime", 1),
-             "eager, 1 thread": key("eager", 1)}
-    if max(threads) > 1:
-        n = max(threads)
-        peers[f"ExecuTorch XNNPACK, {n} threads"] = key("et_xnnpack", n)
-        peers[f"ONNX Runtime, {n} threads"] = key("onnxruntime", n)
+    pairs: dict[str, tuple[str, str]] = {}
+    for n in threads:
+        for peer in ("et_xnnpack", "onnxruntime", "eager"):
+            pairs[f"{_label(key('ember_xnnpack', n))} / {_label(key(peer, n))}"] = (
+                key("ember_xnnpack", n), key(peer, n))
+    pairs[f"{LABELS['ember']} / {LABELS['et_portable']}"] = (key("ember", 1), key("et_portable", 1))
+    for peer in ("et_xnnpack", "onnxruntime"):
+        pairs[f"{LABELS['ember']} / {_label(key(peer, 1))}"] = (key("ember", 1), key(peer, 1))
     out = {}
-    for label, k in peers.items():
-        out[label] = [(med(r, key("ember", 1)) / med(r, k)) if med(r, key("ember", 1)) and med(r, k)
-                      else None for r in results]
+    for label, (mine, theirs) in pairs.items():
+        column = [(med(r, mine) / med(r, theirs)) if med(r, mine) and med(r, theirs) else None
+                  for r in results]
+        if any(column):
+            out[label] = column
     return out
 
 
@@ -449,13 +454,14 @@ def write_doc(results: list[dict], threads: list[int], budget: float, command: s
         return f"{v / MIB:,.0f}" + (f" (+{(v - e['import_rss']) / MIB:,.0f})"
                                     if "import_rss" in e else "")
 
-    def ex_ratio(r: dict, peer: str) -> str:
-        return _ratio(r["export"].get("ember", {}).get("s"), r["export"].get(peer, {}).get("s"))
+    def ex_ratio(r: dict, mine: str, peer: str) -> str:
+        return _ratio(r["export"].get(mine, {}).get("s"), r["export"].get(peer, {}).get("s"))
 
     lines = [
         SECTION, "",
-        "Ember's runtime (portable kernels; it has no performance backend yet and runs one",
-        "thread) beside ExecuTorch 1.4's runtime with its portable kernels and with XNNPACK,",
+        "Ember's runtime with its XNNPACK backend (Debian's XNNPACK of 2022, threads from the",
+        "process's pool) and with its portable kernels alone (one thread) beside ExecuTorch 1.4's",
+        "runtime with its portable kernels and with XNNPACK,",
         "ONNX Runtime's CPU provider (model from `torch.onnx.export(dynamo=True)`) and eager",
         "PyTorch under `torch.inference_mode`. The zoo at full size, random weights, batch 1;",
         "every system exports from the same `torch.export` program. Eager PyTorch runs in the",
@@ -469,7 +475,7 @@ def write_doc(results: list[dict], threads: list[int], budget: float, command: s
                 [[r["model"], *(_ms(r["latency"].get(k)) for k in lat_keys)] for r in results]),
         "", "### Ember's latency over each peer's", "",
         "Ratio of the medians (below 1: Ember is faster); last row: the geometric mean.", "",
-        *_table(["model", *(f"Ember / {p}" for p in rat)],
+        *_table(["model", *rat],
                 [[m, *(f"{v[i]:.2f}" if v[i] else "n/a" for v in rat.values())]
                  for i, m in enumerate(models)]
                 + [["geometric mean", *(f"{g:.2f}" if (g := _geomean(v)) else "n/a"
@@ -484,9 +490,10 @@ def write_doc(results: list[dict], threads: list[int], budget: float, command: s
         "Seconds from the exported program to the file's bytes; `torch.export` is timed on its",
         "own and counted in none of them.", "",
         *_table(["model", "torch.export", *(LABELS[k] for k in kinds),
-                 "Ember / ExecuTorch XNNPACK", "Ember / ExecuTorch portable"],
+                 "Ember XNNPACK / ExecuTorch XNNPACK", "Ember portable / ExecuTorch portable"],
                 [[r["model"], export_s(r, "torch.export"), *(export_s(r, k) for k in kinds),
-                  ex_ratio(r, "et_xnnpack"), ex_ratio(r, "et_portable")] for r in results]),
+                  ex_ratio(r, "ember_xnnpack", "et_xnnpack"), ex_ratio(r, "ember", "et_portable")]
+                 for r in results]),
         "", "### Size", "",
         "MiB: the weights (each storage once), each system's file, and the memory-planned",
         "arena its file asks for (ONNX Runtime allocates as it runs).", "",

@@ -4,6 +4,8 @@ inference. Eager PyTorch runs in the harness's process; every file-based system 
 in a process of its own (bench/worker.py).
 
     ember        .pte   ember.to_edge -> to_executorch; Ember's runtime (portable kernels)
+    ember_xnnpack .pte  ember.to_edge_transform_and_lower(XnnpackPartitioner) -> to_executorch;
+                        Ember's runtime with its XNNPACK backend (Debian's XNNPACK)
     et_portable  .pte   executorch to_edge -> to_executorch; ExecuTorch's runtime, portable
     et_xnnpack   .pte   to_edge_transform_and_lower(XnnpackPartitioner) -> to_executorch;
                         ExecuTorch's runtime with XNNPACK
@@ -18,13 +20,15 @@ from typing import Any
 
 import numpy as np
 
-KINDS = ["ember", "et_xnnpack", "et_portable", "onnxruntime"]
-LABELS = {"ember": "Ember", "et_portable": "ExecuTorch portable",
-          "et_xnnpack": "ExecuTorch XNNPACK", "onnxruntime": "ONNX Runtime", "eager": "eager"}
-SUFFIX = {"ember": ".pte", "et_portable": ".pte", "et_xnnpack": ".pte", "onnxruntime": ".onnx"}
+KINDS = ["ember_xnnpack", "ember", "et_xnnpack", "et_portable", "onnxruntime"]
+LABELS = {"ember": "Ember portable", "ember_xnnpack": "Ember XNNPACK",
+          "et_portable": "ExecuTorch portable", "et_xnnpack": "ExecuTorch XNNPACK",
+          "onnxruntime": "ONNX Runtime", "eager": "eager"}
+SUFFIX = {"ember": ".pte", "ember_xnnpack": ".pte", "et_portable": ".pte", "et_xnnpack": ".pte",
+          "onnxruntime": ".onnx"}
 # Runtimes whose kernels use more than one thread; the others run one thread
 # whatever they are asked, so they are timed once, at 1 thread.
-THREADED = {"eager", "et_xnnpack", "onnxruntime"}
+THREADED = {"eager", "ember_xnnpack", "et_xnnpack", "onnxruntime"}
 
 
 def describe_error(e: BaseException) -> str:
@@ -55,6 +59,13 @@ def _export_ember(ep: Any, path: Path) -> None:
     path.write_bytes(ember.to_edge(ep).to_executorch().buffer)
 
 
+def _export_ember_xnnpack(ep: Any, path: Path) -> None:
+    import ember
+    from ember.partitioners import XnnpackPartitioner
+    lowered = ember.to_edge_transform_and_lower(ep, partitioner=[XnnpackPartitioner()])
+    path.write_bytes(lowered.to_executorch().buffer)
+
+
 def _export_et_portable(ep: Any, path: Path) -> None:
     from executorch.exir import to_edge
     path.write_bytes(to_edge(ep).to_executorch().buffer)
@@ -74,7 +85,8 @@ def _export_onnx(ep: Any, path: Path) -> None:
 
 
 EXPORTERS: dict[str, Callable[[Any, Path], None]] = {
-    "ember": _export_ember, "et_portable": _export_et_portable,
+    "ember": _export_ember, "ember_xnnpack": _export_ember_xnnpack,
+    "et_portable": _export_et_portable,
     "et_xnnpack": _export_et_xnnpack, "onnxruntime": _export_onnx}
 
 
@@ -105,6 +117,8 @@ class EmberRunner(Runner):
 
     def __init__(self, path: Path, args: Sequence[Any], threads: int):
         import ember.runtime
+        # Process-wide, before loading: the XNNPACK backend binds the pool at init.
+        ember.runtime.set_num_threads(threads)
         self.module = ember.runtime.load(path)
         self.module.load_method("forward")
         self.args = [to_numpy(a) for a in args]
@@ -157,7 +171,8 @@ class OnnxRuntimeRunner(Runner):
         return self.session.run(None, self.feeds)[0]
 
 
-RUNNERS: dict[str, type] = {"ember": EmberRunner, "et_portable": ExecuTorchRunner,
+RUNNERS: dict[str, type] = {"ember": EmberRunner, "ember_xnnpack": EmberRunner,
+                            "et_portable": ExecuTorchRunner,
                             "et_xnnpack": ExecuTorchRunner, "onnxruntime": OnnxRuntimeRunner}
 
 

@@ -35,8 +35,8 @@ def smoke(tmp_path_factory) -> dict:
 def test_every_system_is_timed_or_says_why(smoke):
     [result] = smoke["results"]
     latency = result["latency"]
-    assert list(latency) == ["eager@1", "ember@1", "et_xnnpack@1", "et_portable@1",
-                             "onnxruntime@1"]
+    assert list(latency) == ["eager@1", "ember_xnnpack@1", "ember@1", "et_xnnpack@1",
+                             "et_portable@1", "onnxruntime@1"]
     for name, r in latency.items():
         if "error" in r:  # a peer that cannot run says why (e.g. its package is missing)
             assert not name.startswith(("ember", "eager")) and r["error"], (name, r)
@@ -44,7 +44,8 @@ def test_every_system_is_timed_or_says_why(smoke):
         assert r["runs"] == 2 and 0 < r["median_ms"] <= r["p90_ms"], (name, r)
         assert r["max_abs_diff"] <= 1e-4, (name, r)  # a fast wrong answer would show here
     for name, e in result["export"].items():
-        assert e.get("s", 0) > 0 or (name not in ("ember", "torch.export") and e["error"]), e
+        assert e.get("s", 0) > 0 or (name not in ("ember", "ember_xnnpack", "torch.export")
+                                     and e["error"]), e
 
 
 def test_footprint_is_read_from_fresh_processes(smoke):
@@ -76,9 +77,13 @@ def test_report_tables_show_figures_ratios_and_reasons(smoke, tmp_path, monkeypa
     assert "n/a: ModuleNotFoundError: onnxruntime" in section
     assert "| geometric mean |" in section
     assert "`python -m bench --small`" in section
-    ember = result["latency"]["ember@1"]["median_ms"]
+    xnnpack = result["latency"]["ember_xnnpack@1"]["median_ms"]
     eager = result["latency"]["eager@1"]["median_ms"]
-    assert f"{ember / eager:.2f}" in section
+    assert "Ember XNNPACK, 1 thread / eager, 1 thread" in section
+    assert f"{xnnpack / eager:.2f}" in section
+    portable = result["latency"]["ember@1"]["median_ms"]
+    et_portable = result["latency"]["et_portable@1"]["median_ms"]
+    assert f"{portable / et_portable:.2f}" in section
 
 
 def test_turns_stop_at_runs_or_budget_and_a_failure_is_a_reason():
