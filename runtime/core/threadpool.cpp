@@ -3,6 +3,7 @@
 #include "runtime/core/threadpool.h"
 
 #include <atomic>
+#include <cstdlib>
 #include <mutex>
 
 #if defined(__unix__) || defined(__APPLE__)
@@ -28,6 +29,19 @@ std::atomic<size_t> g_threads{0};  // 0: not chosen yet (one per core)
 std::atomic<pthreadpool*> g_current{nullptr};
 
 size_t resolve(size_t n) { return n == 0 ? num_cores() : n; }
+
+/// The default thread count: EMBER_NUM_THREADS when it holds a number in
+/// [1, kMaxThreads] (as OMP_NUM_THREADS does for OpenMP), else one per core.
+size_t default_threads() {
+  if (const char* env = std::getenv("EMBER_NUM_THREADS")) {
+    char* end = nullptr;
+    unsigned long n = std::strtoul(env, &end, 10);
+    if (end != env && *end == '\0' && n >= 1 && n <= kMaxThreads) return n;
+    EMBER_LOG(Error, "EMBER_NUM_THREADS='%s' is not a thread count in [1, %zu]: ignored", env,
+              kMaxThreads);
+  }
+  return num_cores();
+}
 
 /// The pool with `threads` threads, created on first request. Needs g_mutex.
 Result<pthreadpool*> pool_for(size_t threads) {
@@ -84,7 +98,7 @@ size_t get_num_threads() {
   size_t n = g_threads.load();
   if (n != 0) return n;
 #ifdef EMBER_HAVE_PTHREADPOOL
-  return num_cores();
+  return default_threads();
 #else
   return 1;
 #endif

@@ -8,6 +8,7 @@
 // work started after the change and methods loaded after it.
 //
 //   ember::set_num_threads(2);          // before loading, like torch.set_num_threads
+//   (or EMBER_NUM_THREADS=2 in the environment, read once at first use)
 //   pthreadpool_t pool = ember::get_threadpool();   // nullptr: run on the caller's thread
 //
 // Built without pthreadpool (EMBER_HAVE_PTHREADPOOL undefined) everything
@@ -34,7 +35,8 @@ size_t num_cores();
 /// MemoryAllocationFailed if the threads cannot be created. Thread-safe.
 Error set_num_threads(size_t n);
 
-/// Threads work currently uses (default: one per core).
+/// Threads work currently uses. Default: EMBER_NUM_THREADS from the
+/// environment if set (a number in [1, kMaxThreads]), else one per core.
 size_t get_num_threads();
 
 /// The pool for the current thread count, created on first use; nullptr when
