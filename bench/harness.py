@@ -184,10 +184,10 @@ class Worker:
 
 def ember_run_footprint(pte: Path, input_files: list[Path], timeout: float) -> dict:
     """Load time, one run and peak RSS of Ember's C++ runner `ember_run` on a
-    file, as it reports them itself: the footprint with no Python at all."""
+    file (one thread), as it reports them itself: the footprint with no Python at all."""
     from ember.runtime import runner_path
 
-    cmd = [str(runner_path()), str(pte), "--print-limit", "0"]
+    cmd = [str(runner_path()), str(pte), "--print-limit", "0", "--threads", "1"]
     for f in input_files:
         cmd += ["--input", str(f)]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
