@@ -20,26 +20,31 @@ if(NOT _ember_flatc_version MATCHES " ${EMBER_FLATBUFFERS_VERSION}$")
           "${EMBER_FLATBUFFERS_VERSION}> (Debian: /usr/bin/flatc from flatbuffers-compiler).")
 endif()
 
-set(EMBER_PTE_SCHEMA ${EMBER_SOURCE_DIR}/serializer/schema/program.fbs)
-set(EMBER_PTE_SCHEMA_OUT ${EMBER_GENERATED_DIR}/serializer/schema)
-set(EMBER_PTE_SCHEMA_HEADER ${EMBER_PTE_SCHEMA_OUT}/program_generated.h)
+# ember_flatbuffers_schema(<target> <schema.fbs> <dir under the generated dir> <what>):
+# an INTERFACE library <target> whose consumers include
+# "<dir>/<schema>_generated.h", generated at build time with Debian's flatc.
+function(ember_flatbuffers_schema target schema dir what)
+  get_filename_component(_name ${schema} NAME_WE)
+  set(_out ${EMBER_GENERATED_DIR}/${dir})
+  add_custom_command(
+    OUTPUT ${_out}/${_name}_generated.h
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${_out}
+    COMMAND ${FLATC_EXECUTABLE} --cpp --scoped-enums -o ${_out} ${schema}
+    DEPENDS ${schema}
+    COMMENT "Generating the ${what} header with flatc"
+    VERBATIM)
+  add_custom_target(${target}_gen DEPENDS ${_out}/${_name}_generated.h)
+  add_library(${target} INTERFACE)
+  add_dependencies(${target} ${target}_gen)
+  target_include_directories(${target} INTERFACE
+    $<BUILD_INTERFACE:${EMBER_GENERATED_DIR}> $<BUILD_INTERFACE:${FLATBUFFERS_INCLUDE_DIR}>)
+endfunction()
 
-add_custom_command(
-  OUTPUT ${EMBER_PTE_SCHEMA_HEADER}
-  COMMAND ${CMAKE_COMMAND} -E make_directory ${EMBER_PTE_SCHEMA_OUT}
-  COMMAND ${FLATC_EXECUTABLE} --cpp --scoped-enums -o ${EMBER_PTE_SCHEMA_OUT} ${EMBER_PTE_SCHEMA}
-  DEPENDS ${EMBER_PTE_SCHEMA}
-  COMMENT "Generating the .pte schema header with flatc"
-  VERBATIM)
-add_custom_target(ember_pte_schema_gen DEPENDS ${EMBER_PTE_SCHEMA_HEADER})
-
-# Consumers include "serializer/schema/program_generated.h". Installed, the
-# header sits in the include dir and EmberConfig.cmake finds the FlatBuffers
-# headers again (Ember::flatbuffers_headers).
-add_library(ember_pte_schema INTERFACE)
-add_dependencies(ember_pte_schema ember_pte_schema_gen)
-target_include_directories(ember_pte_schema INTERFACE
-  $<BUILD_INTERFACE:${EMBER_GENERATED_DIR}> $<BUILD_INTERFACE:${FLATBUFFERS_INCLUDE_DIR}>)
+# The .pte schema. Consumers include "serializer/schema/program_generated.h".
+# Installed, the header sits in the include dir and EmberConfig.cmake finds
+# the FlatBuffers headers again (Ember::flatbuffers_headers).
+ember_flatbuffers_schema(ember_pte_schema ${EMBER_SOURCE_DIR}/serializer/schema/program.fbs
+                         serializer/schema ".pte schema")
 target_link_libraries(ember_pte_schema INTERFACE $<INSTALL_INTERFACE:Ember::flatbuffers_headers>)
 
 # The XNNPACK delegate blob's schema (ExecuTorch's XNNPACK graph format),
@@ -47,18 +52,6 @@ target_link_libraries(ember_pte_schema INTERFACE $<INSTALL_INTERFACE:Ember::flat
 # (runtime/backends/xnnpack). Consumers include
 # "runtime/backends/xnnpack/xnnpack_graph_generated.h". Used only inside
 # the build (not installed).
-set(EMBER_XNNPACK_SCHEMA ${EMBER_SOURCE_DIR}/runtime/backends/xnnpack/xnnpack_graph.fbs)
-set(EMBER_XNNPACK_SCHEMA_OUT ${EMBER_GENERATED_DIR}/runtime/backends/xnnpack)
-set(EMBER_XNNPACK_SCHEMA_HEADER ${EMBER_XNNPACK_SCHEMA_OUT}/xnnpack_graph_generated.h)
-add_custom_command(
-  OUTPUT ${EMBER_XNNPACK_SCHEMA_HEADER}
-  COMMAND ${CMAKE_COMMAND} -E make_directory ${EMBER_XNNPACK_SCHEMA_OUT}
-  COMMAND ${FLATC_EXECUTABLE} --cpp --scoped-enums -o ${EMBER_XNNPACK_SCHEMA_OUT} ${EMBER_XNNPACK_SCHEMA}
-  DEPENDS ${EMBER_XNNPACK_SCHEMA}
-  COMMENT "Generating the XNNPACK blob schema header with flatc"
-  VERBATIM)
-add_custom_target(ember_xnnpack_schema_gen DEPENDS ${EMBER_XNNPACK_SCHEMA_HEADER})
-add_library(ember_xnnpack_schema INTERFACE)
-add_dependencies(ember_xnnpack_schema ember_xnnpack_schema_gen)
-target_include_directories(ember_xnnpack_schema INTERFACE
-  $<BUILD_INTERFACE:${EMBER_GENERATED_DIR}> $<BUILD_INTERFACE:${FLATBUFFERS_INCLUDE_DIR}>)
+ember_flatbuffers_schema(ember_xnnpack_schema
+                         ${EMBER_SOURCE_DIR}/runtime/backends/xnnpack/xnnpack_graph.fbs
+                         runtime/backends/xnnpack "XNNPACK blob schema")

@@ -50,7 +50,7 @@ install(DIRECTORY ${EMBER_SOURCE_DIR}/runtime/
   FILES_MATCHING PATTERN "*.h"
   PATTERN "tools" EXCLUDE
   PATTERN "fuzz" EXCLUDE)
-install(FILES ${EMBER_PTE_SCHEMA_HEADER}
+install(FILES ${EMBER_GENERATED_DIR}/serializer/schema/program_generated.h
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/serializer/schema)
 install(EXPORT EmberTargets NAMESPACE Ember:: DESTINATION ${EMBER_INSTALL_CMAKEDIR})
 

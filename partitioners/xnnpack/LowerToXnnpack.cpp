@@ -436,6 +436,9 @@ LogicalResult Lowerer::lower(Operation *op) {
                 edge::SqueezeDimsOp>([&](Operation *o) {
             return reshape(loc, o->getOperand(0), o->getResult(0).getType());
           })
+          .Case([&](edge::PermuteOp o) {
+            return createTranspose(b, loc, o.getSelf(), o.getDims());
+          })
           .Case([&](edge::MaxPool2dWithIndicesOp o) { return maxPool(o); })
           .Case([&](edge::AvgPool2dOp o) {
             return avgPool(op, o.getSelf(), o.getKernelSize(), o.getStride(), o.getPadding());

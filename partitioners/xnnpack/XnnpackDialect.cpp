@@ -60,17 +60,22 @@ LogicalResult verifyConv(Operation *op, Value input, Value filter, Value bias, V
 
 } // namespace
 
+/// A grouped filter [O, KH, KW, I / groups] over the input's channels (the
+/// layout of both convolution and deconvolution nodes).
+static LogicalResult verifyGroupedFilter(Operation *op, Value input, Value filter, Value result,
+                                         int64_t groups) {
+  ArrayRef<int64_t> in = shapeOf(input), f = shapeOf(filter);
+  if (groups < 1 || f[0] % groups != 0 || in[3] != groups * f[3] || shapeOf(result)[3] != f[0])
+    return op->emitOpError("filter [O, KH, KW, I] does not match ")
+           << groups << " group(s) of the " << in[3] << " input channels";
+  return success();
+}
+
 LogicalResult Convolution2dOp::verify() {
   if (failed(verifyConv(*this, getInput(), getFilter(), getBias(), getResult(), getPadding(),
                         getStride(), getDilation())))
     return failure();
-  ArrayRef<int64_t> in = shapeOf(getInput()), filter = shapeOf(getFilter());
-  int64_t groups = getGroups();
-  if (groups < 1 || filter[0] % groups != 0 || in[3] != groups * filter[3] ||
-      shapeOf(getResult())[3] != filter[0])
-    return emitOpError("filter [O, KH, KW, I] does not match ") << groups << " group(s) of the "
-                                                               << in[3] << " input channels";
-  return success();
+  return verifyGroupedFilter(*this, getInput(), getFilter(), getResult(), getGroups());
 }
 
 LogicalResult DepthwiseConvolution2dOp::verify() {
@@ -89,13 +94,7 @@ LogicalResult Deconvolution2dOp::verify() {
     return failure();
   if (getAdjustment().size() != 2)
     return emitOpError("needs 2 adjustments");
-  ArrayRef<int64_t> in = shapeOf(getInput()), filter = shapeOf(getFilter());
-  int64_t groups = getGroups();
-  if (groups < 1 || filter[0] % groups != 0 || in[3] != groups * filter[3] ||
-      shapeOf(getResult())[3] != filter[0])
-    return emitOpError("filter [O, KH, KW, I] does not match ") << groups << " group(s) of the "
-                                                               << in[3] << " input channels";
-  return success();
+  return verifyGroupedFilter(*this, getInput(), getFilter(), getResult(), getGroups());
 }
 
 LogicalResult FullyConnectedOp::verify() {

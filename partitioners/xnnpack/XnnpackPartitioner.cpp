@@ -28,13 +28,16 @@ bool XnnpackPartitioner::supports(Operation *op, std::string &reason) const {
 }
 
 bool XnnpackPartitioner::acceptsRun(ArrayRef<Operation *> run, std::string &reason) const {
-  bool reshapesOnly = llvm::all_of(run, [](Operation *op) {
+  // Data movement alone gains nothing from a delegate: a view is free on the
+  // portable path, and a transpose is the same copy there (without a
+  // delegate call around it).
+  bool movesOnly = llvm::all_of(run, [](Operation *op) {
     return isa<edge::ViewOp, edge::CloneOp, edge::AliasOp, edge::UnsqueezeOp,
-               edge::SqueezeDimsOp>(op);
+               edge::SqueezeDimsOp, edge::PermuteOp>(op);
   });
-  if (!reshapesOnly)
+  if (!movesOnly)
     return true;
-  reason = "only reshapes (free views on the portable path)";
+  reason = "only reshapes and transposes (no faster in a delegate)";
   return false;
 }
 

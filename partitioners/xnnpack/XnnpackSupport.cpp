@@ -28,7 +28,6 @@ const char *missingNode(Operation *op) {
       .Case<edge::CatOp>([](auto) { return "concatenate: not in XNNPACK 2022"; })
       .Case<edge::SliceTensorOp, edge::SelectIntOp>(
           [](auto) { return "slice: not in XNNPACK 2022"; })
-      .Case<edge::PermuteOp>([](auto) { return "transpose: not in XNNPACK 2022"; })
       .Case<edge::ExpandOp, edge::RepeatOp>(
           [](auto) { return "broadcast copy: not in XNNPACK 2022"; })
       .Case<edge::GeluOp>([](auto) { return "gelu: not in XNNPACK 2022"; })
@@ -413,6 +412,20 @@ bool isSupportedByXnnpack(Operation *op, std::string &reason) {
       .Case([&](edge::PowTensorScalarOp o) {
         return scalarValue(o.getExponent()) == 2.0 ||
                fail(reason, "pow: only exponent 2 (square) in XNNPACK 2022");
+      })
+      // Debian's XNNPACK has no transpose node: the runtime half runs it
+      // between XNNPACK stages, and the NHWC propagation cancels the ones
+      // that undo the delegate's own layout changes (a permute to channels
+      // last after a convolution, as in ConvNeXt, moves no data at all).
+      .Case([&](edge::PermuteOp o) {
+        ArrayRef<int64_t> dims = o.getDims();
+        SmallVector<bool> seen(dims.size(), false);
+        for (int64_t d : dims) {
+          if (d < 0 || d >= (int64_t)dims.size() || seen[d])
+            return fail(reason, "permute with a dims list that is not a permutation");
+          seen[d] = true;
+        }
+        return true;
       })
       .Case([&](edge::SoftmaxOp o) { return checkSoftmax(o, reason); })
       .Case([&](edge::MaxPool2dWithIndicesOp o) { return checkMaxPool(o, reason); })

@@ -316,6 +316,26 @@ class TwoInThreeOut(nn.Module):
         return torch.relu(self.c(y)), self.c(x) + y, x.clone()
 
 
+class ConvNextBlock(nn.Module):
+    """ConvNeXt's block: depthwise conv, permute to channels last, layer norm
+    (portable), linear, GELU (portable), linear, layer scale, permute back,
+    residual add. The permutes are delegated: the one after the conv undoes
+    the delegate's own NHWC layout and moves no data."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.dw = nn.Conv2d(8, 8, 7, padding=3, groups=8)
+        self.norm = nn.LayerNorm(8)
+        self.up = nn.Linear(8, 32)
+        self.down = nn.Linear(32, 8)
+        self.gamma = nn.Parameter(torch.rand(8))
+
+    def forward(self, x):
+        y = self.dw(x).permute(0, 2, 3, 1)
+        y = self.down(F.gelu(self.up(self.norm(y)))) * self.gamma
+        return x + y.permute(0, 3, 1, 2)
+
+
 def _graph_cases() -> list[Case]:
     return [
         Case("conv_chain_residual", ConvChain(), [(1, 4, 8, 8)]),
@@ -330,6 +350,10 @@ def _graph_cases() -> list[Case]:
         Case("two_in_three_out", TwoInThreeOut(), [(1, 3, 4, 4), (1, 3, 4, 4)]),
         Case("gelu_between_linears", nn.Sequential(nn.Linear(6, 8), nn.GELU(), nn.Linear(8, 3)),
              [(2, 6)], portable=1, delegates=2),
+        Case("convnext_block", ConvNextBlock(), [(1, 8, 6, 5)], portable=2, delegates=3),
+        # Data movement alone stays portable: a delegate would be the same copy.
+        Case("permute_alone", Fn(lambda x: x.permute(0, 2, 1)), [(2, 3, 4)], portable=1,
+             delegates=0),
     ]
 
 

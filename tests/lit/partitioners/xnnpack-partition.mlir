@@ -29,7 +29,7 @@ func.func @forward(%x: tensor<1x2x4x4xf32>, %m: tensor<4x3xf32>) -> tensor<1x3xf
 
 // A run of reshapes only stays on the portable path, where a view is free.
 // CHECK-LABEL: func.func @lone_view
-// CHECK: edge.view %{{.*}} {edge.refused = {XnnpackBackend = "only reshapes (free views on the portable path)"}
+// CHECK: edge.view %{{.*}} {edge.refused = {XnnpackBackend = "only reshapes and transposes (no faster in a delegate)"}
 // CHECK-NOT: edge.delegate_call
 func.func @lone_view(%x: tensor<2x3xf32>) -> tensor<6xf32> attributes {edge.in_spec = "", edge.out_spec = ""} {
   %t = edge.tanh %x : (tensor<2x3xf32>) -> tensor<2x3xf32>
