@@ -1,5 +1,6 @@
 """Ember's main job, end to end: export a small CNN with torch.export, compile it
-to model.pte, run it with the C++ command-line runner, and compare with eager.
+to model.pte with its ops delegated to XNNPACK, run it with the C++ command-line
+runner, and compare with eager.
 
     make demo          (or: .venv/bin/python examples/cnn_demo.py)
 """
@@ -17,6 +18,7 @@ import numpy as np
 import torch
 
 import ember
+from ember.partitioners import XnnpackPartitioner
 from models import SmallCNN, randomize_batch_norm
 
 
@@ -31,8 +33,10 @@ def main() -> int:
     ep = torch.export.export(model, (x,))
     export_s = time.perf_counter() - start
     start = time.perf_counter()
-    program = ember.to_edge(ep).to_executorch()
+    edge = ember.to_edge_transform_and_lower(ep, partitioner=[XnnpackPartitioner()])
+    program = edge.to_executorch()
     compile_s = time.perf_counter() - start
+    print(edge.delegation_summary().rstrip())
     out_path = Path("model.pte")
     program.save(out_path)
     print(f"exported in {export_s:.2f} s, compiled in {compile_s:.2f} s: "
