@@ -12,42 +12,47 @@ using namespace mlir;
 
 namespace ember::edge {
 
-FailureOr<std::vector<char>> readConstantBytes(Value value) {
-  auto constant = value.getDefiningOp<ConstantOp>();
-  if (!constant)
+FailureOr<ElementBytes> elementBytes(ElementsAttr value, Operation *diagnose) {
+  auto fail = [&](auto &&...parts) -> FailureOr<ElementBytes> {
+    if (diagnose) {
+      InFlightDiagnostic d = diagnose->emitOpError();
+      (d << ... << parts);
+    }
     return failure();
-  auto type = cast<ShapedType>(constant.getValue().getType());
+  };
+  auto type = cast<ShapedType>(value.getType());
   if (!type.hasStaticShape())
-    return failure();
-  size_t elementBytes = std::max<size_t>(1, type.getElementTypeBitWidth() / 8);
-  size_t nbytes = type.getNumElements() * elementBytes;
-  std::vector<char> out(nbytes);
-  if (auto resource = dyn_cast<DenseResourceElementsAttr>(constant.getValue())) {
+    return fail("value has a dynamic shape");
+  size_t elementSize = std::max<size_t>(1, type.getElementTypeBitWidth() / 8);
+  size_t nbytes = type.getNumElements() * elementSize;
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(value)) {
     AsmResourceBlob *blob = resource.getRawHandle().getBlob();
-    if (!blob || blob->getData().size() != nbytes)
-      return failure();
-    if (nbytes)
-      std::memcpy(out.data(), blob->getData().data(), nbytes);
-    return out;
+    if (!blob)
+      return fail("has no data for resource '", resource.getRawHandle().getKey(), "'");
+    ArrayRef<char> data = blob->getData();
+    if (data.size() != nbytes)
+      return fail("resource holds ", data.size(), " bytes, its type needs ", nbytes);
+    return ElementBytes{{}, data};
   }
-  auto dense = dyn_cast<DenseElementsAttr>(constant.getValue());
+  auto dense = dyn_cast<DenseElementsAttr>(value);
   if (!dense)
-    return failure();
-  if (type.getElementType().isInteger(1)) {  // MLIR packs i1 as bits
+    return fail("value must be dense or dense_resource data");
+  ElementBytes out;
+  out.owned.resize(nbytes);
+  if (type.getElementType().isInteger(1)) {  // MLIR packs i1 as bits; the .pte uses bytes
     size_t i = 0;
     for (bool b : dense.getValues<bool>())
-      out[i++] = b ? 1 : 0;
-    return out;
-  }
-  ArrayRef<char> raw = dense.getRawData();
-  if (dense.isSplat()) {
-    for (size_t i = 0; i < nbytes; i += elementBytes)
-      std::memcpy(out.data() + i, raw.data(), elementBytes);
-  } else if (raw.size() == nbytes) {
-    std::memcpy(out.data(), raw.data(), nbytes);
+      out.owned[i++] = b ? 1 : 0;
   } else {
-    return failure();
+    ArrayRef<char> raw = dense.getRawData();
+    if (dense.isSplat()) {
+      for (size_t i = 0; i < nbytes; i += elementSize)
+        std::memcpy(out.owned.data() + i, raw.data(), elementSize);
+    } else {
+      std::memcpy(out.owned.data(), raw.data(), nbytes);
+    }
   }
+  out.bytes = ArrayRef<char>(out.owned.data(), out.owned.size());
   return out;
 }
 
@@ -55,12 +60,15 @@ FailureOr<SmallVector<float>> readConstantF32(Value value) {
   auto type = dyn_cast<RankedTensorType>(value.getType());
   if (!type || !type.getElementType().isF32())
     return failure();
-  FailureOr<std::vector<char>> bytes = readConstantBytes(value);
+  auto constant = value.getDefiningOp<ConstantOp>();
+  if (!constant)
+    return failure();
+  FailureOr<ElementBytes> bytes = elementBytes(constant.getValue());
   if (failed(bytes))
     return failure();
-  SmallVector<float> out(bytes->size() / sizeof(float));
+  SmallVector<float> out(bytes->bytes.size() / sizeof(float));
   if (!out.empty())
-    std::memcpy(out.data(), bytes->data(), out.size() * sizeof(float));
+    std::memcpy(out.data(), bytes->bytes.data(), out.size() * sizeof(float));
   return out;
 }
 

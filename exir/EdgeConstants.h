@@ -16,10 +16,19 @@
 
 namespace ember::edge {
 
-/// The bytes of `value` when it is an edge.constant (dense or dense_resource,
-/// splats expanded); failure otherwise or when the data is missing or of the
-/// wrong size.
-mlir::FailureOr<std::vector<char>> readConstantBytes(mlir::Value value);
+/// The bytes of an elements attribute (a constant, a buffer's initial value,
+/// a delegate blob): a view of a resource blob's data, which outlives the
+/// compile, or bytes converted here (dense data, splats expanded, i1 as one
+/// byte each) and owned by the struct (`bytes` points into `owned`).
+struct ElementBytes {
+  std::vector<char> owned;
+  llvm::ArrayRef<char> bytes;
+};
+
+/// Fails when the data is missing, of the wrong size or not dense; an error
+/// at `diagnose` says which, when it is not null.
+mlir::FailureOr<ElementBytes> elementBytes(mlir::ElementsAttr value,
+                                           mlir::Operation *diagnose = nullptr);
 
 /// The elements of an f32 constant as floats (failure if not an f32 constant).
 mlir::FailureOr<llvm::SmallVector<float>> readConstantF32(mlir::Value value);

@@ -46,11 +46,8 @@ bool fuse(edge::NativeBatchNormLegitNoTrainingOp bn) {
   int64_t channels = conv.getTransposed() ? groups * wshape[1] : wshape[0];
   FailureOr<SmallVector<float>> w = edge::readConstantF32(weight);
   FailureOr<SmallVector<float>> bias = channelConstant(conv.getBias(), channels, 0.0f);
-  FailureOr<SmallVector<float>> gamma = channelConstant(bn.getWeight(), channels, 1.0f);
-  FailureOr<SmallVector<float>> beta = channelConstant(bn.getBias(), channels, 0.0f);
-  FailureOr<SmallVector<float>> mean = channelConstant(bn.getRunningMean(), channels, 0.0f);
-  FailureOr<SmallVector<float>> var = channelConstant(bn.getRunningVar(), channels, 1.0f);
-  if (failed(w) || failed(bias) || failed(gamma) || failed(beta) || failed(mean) || failed(var))
+  FailureOr<BatchNormAffine> affine = batchNormAffine(bn);
+  if (failed(w) || failed(bias) || failed(affine) || (int64_t)affine->scale.size() != channels)
     return false;
   if (!isa<NoneType>(conv.getBias().getType()) && !conv.getBias().hasOneUse())
     return false;  // a shared bias would be duplicated, not replaced
@@ -58,13 +55,10 @@ bool fuse(edge::NativeBatchNormLegitNoTrainingOp bn) {
   // 1. The folded weight and bias, in double. Weight element [i][j][...]
   //    belongs to output channel i, or for a transposed convolution to
   //    group(i) * (C_out / g) + j.
-  double eps = bn.getEpsAttr().getValueAsDouble();
-  std::vector<double> scale(channels);
+  ArrayRef<double> scale = affine->scale;
   std::vector<float> newBias(channels);
-  for (int64_t o = 0; o < channels; ++o) {
-    scale[o] = (*gamma)[o] / std::sqrt((double)(*var)[o] + eps);
-    newBias[o] = (float)(((double)(*bias)[o] - (*mean)[o]) * scale[o] + (*beta)[o]);
-  }
+  for (int64_t o = 0; o < channels; ++o)
+    newBias[o] = (float)((*bias)[o] * scale[o] + affine->shift[o]);
   int64_t window = (int64_t)w->size() / (wshape[0] * wshape[1]);
   int64_t inPerGroup = wshape[0] / groups;
   for (int64_t i = 0; i < wshape[0]; ++i)
@@ -104,6 +98,31 @@ bool fuse(edge::NativeBatchNormLegitNoTrainingOp bn) {
       def->erase();
   return true;
 }
+
+} // namespace
+
+FailureOr<BatchNormAffine> batchNormAffine(edge::NativeBatchNormLegitNoTrainingOp bn) {
+  auto inputType = cast<RankedTensorType>(bn.getInput().getType());
+  if (inputType.getRank() < 2 || inputType.isDynamicDim(1))
+    return failure();
+  int64_t channels = inputType.getDimSize(1);
+  FailureOr<SmallVector<float>> gamma = channelConstant(bn.getWeight(), channels, 1.0f);
+  FailureOr<SmallVector<float>> beta = channelConstant(bn.getBias(), channels, 0.0f);
+  FailureOr<SmallVector<float>> mean = channelConstant(bn.getRunningMean(), channels, 0.0f);
+  FailureOr<SmallVector<float>> var = channelConstant(bn.getRunningVar(), channels, 1.0f);
+  if (failed(gamma) || failed(beta) || failed(mean) || failed(var))
+    return failure();
+  double eps = bn.getEpsAttr().getValueAsDouble();
+  BatchNormAffine affine;
+  for (int64_t c = 0; c < channels; ++c) {
+    double scale = (*gamma)[c] / std::sqrt((double)(*var)[c] + eps);
+    affine.scale.push_back(scale);
+    affine.shift.push_back((*beta)[c] - (*mean)[c] * scale);
+  }
+  return affine;
+}
+
+namespace {
 
 struct FuseConvBatchNormPass : impl::FuseConvBatchNormBase<FuseConvBatchNormPass> {
   void runOnOperation() override {

@@ -24,6 +24,18 @@ void registerEdgePasses();
 /// their preprocess step.
 void enableDebugPrinting(mlir::PassManager &pm);
 
+/// The per-channel map y = x * scale + shift an inference batch norm computes
+/// (scale = gamma / sqrt(var + eps), shift = beta - mean * scale, in double).
+struct BatchNormAffine {
+  llvm::SmallVector<double> scale, shift;
+};
+
+/// `bn`'s map, when its running statistics and its weight and bias (each may
+/// be absent) are f32 constants with one element per channel of its input
+/// (dim 1). Used by ember-fuse-conv-batch-norm and by backends lowering a
+/// batch norm on its own.
+mlir::FailureOr<BatchNormAffine> batchNormAffine(edge::NativeBatchNormLegitNoTrainingOp bn);
+
 /// Attribute names the memory plan writes. Per op: the offset of each result
 /// (-1: not planned) and, when not all 1, their arenas; per function: the
 /// arguments' offsets, each arena's size (index: memory id - 1), the lower

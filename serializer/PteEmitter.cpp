@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 #include "serializer/PteEmitter.h"
 
+#include "exir/EdgeConstants.h"
 #include "exir/EdgeDialect.h"
 #include "exir/EdgeOpTable.h"
 #include "exir/EdgeSym.h"
@@ -41,13 +42,6 @@ namespace {
 
 constexpr size_t kConstantAlignment = 16;
 
-/// The bytes of one constant: a view of data that outlives the emission (a
-/// resource blob), or bytes converted here and owned by this object.
-struct ConstantData {
-  std::vector<char> owned;
-  ArrayRef<char> bytes;
-};
-
 /// The constant segment: deduplicated tensors, each padded to 16 bytes. It
 /// keeps views of the tensors (owning only what had to be converted) and
 /// finds duplicates by hash then comparison, so a multi-gigabyte model is
@@ -57,7 +51,7 @@ public:
   ConstantPool() { offsets.push_back(0); }  // index 0: reserved, empty
 
   /// The buffer index of `data`'s bytes, adding them if new.
-  uint32_t add(ConstantData data) {
+  uint32_t add(edge::ElementBytes data) {
     ArrayRef<char> bytes = data.bytes;
     uint64_t hash = llvm::xxh3_64bits(
         ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size()));
@@ -102,43 +96,6 @@ private:
   uint64_t size = 0;
 };
 
-/// The raw little-endian bytes of an elements attribute (a constant, a
-/// buffer's initial value, a delegate blob); `op` is where errors point.
-/// Resource blobs are viewed in place; other attributes are converted.
-FailureOr<ConstantData> constantBytes(Operation *op, ElementsAttr value) {
-  auto type = cast<ShapedType>(value.getType());
-  size_t elementBytes = std::max<size_t>(1, type.getElementTypeBitWidth() / 8);
-  size_t nbytes = type.getNumElements() * elementBytes;
-  if (auto resource = dyn_cast<DenseResourceElementsAttr>(value)) {
-    AsmResourceBlob *blob = resource.getRawHandle().getBlob();
-    if (!blob)
-      return op->emitOpError("has no data for resource '") << resource.getRawHandle().getKey() << "'";
-    ArrayRef<char> data = blob->getData();
-    if (data.size() != nbytes)
-      return op->emitOpError("resource holds ") << data.size() << " bytes, its type needs " << nbytes;
-    return ConstantData{{}, data};
-  }
-  auto dense = dyn_cast<DenseElementsAttr>(value);
-  if (!dense)
-    return op->emitOpError("value must be dense or dense_resource data");
-  ConstantData out;
-  out.owned.resize(nbytes);
-  if (type.getElementType().isInteger(1)) {  // MLIR packs i1 as bits; the .pte uses bytes
-    size_t i = 0;
-    for (bool b : dense.getValues<bool>())
-      out.owned[i++] = b ? 1 : 0;
-  } else {
-    ArrayRef<char> raw = dense.getRawData();
-    if (dense.isSplat()) {
-      for (size_t i = 0; i < nbytes; i += elementBytes)
-        std::memcpy(out.owned.data() + i, raw.data(), elementBytes);
-    } else {
-      std::memcpy(out.owned.data(), raw.data(), nbytes);
-    }
-  }
-  out.bytes = ArrayRef<char>(out.owned.data(), out.owned.size());
-  return out;
-}
 
 /// Delegate blobs of the whole program, deduplicated by content in order of
 /// first use; each is a segment or an inline data entry.
@@ -449,7 +406,7 @@ LogicalResult PlanEmitter::emitBuffer(edge::MutableBufferOp op) {
   auto offsets = op->getAttrOfType<DenseI64ArrayAttr>(kOffsetsAttr);
   if (!offsets || offsets.size() != 1 || offsets[0] < 0)
     return op.emitOpError("has no memory plan: a mutable buffer must be planned");
-  auto bytes = constantBytes(op, op.getValue());
+  auto bytes = edge::elementBytes(op.getValue(), op);
   if (failed(bytes))
     return failure();
   // Initial value from mutable-data segment 0, storage in the arena.
@@ -465,13 +422,13 @@ LogicalResult PlanEmitter::emitDelegateCall(edge::DelegateCallOp op) {
   auto offsetsAttr = op->getAttrOfType<DenseI64ArrayAttr>(kOffsetsAttr);
   if (!offsetsAttr || offsetsAttr.size() != (int64_t)op->getNumResults())
     return op.emitOpError("has no memory plan: run ember-plan-memory before emission");
-  auto bytes = constantBytes(op, op.getProcessed());
+  auto bytes = edge::elementBytes(op.getProcessed(), op);
   if (failed(bytes))
     return failure();
   uint32_t blob = delegateStore.add(bytes->bytes);
   if (auto named = op.getNamedData())
     for (NamedAttribute entry : *named) {
-      auto data = constantBytes(op, cast<ElementsAttr>(entry.getValue()));
+      auto data = edge::elementBytes(cast<ElementsAttr>(entry.getValue()), op);
       if (failed(data))
         return failure();
       std::vector<uint8_t> value(data->bytes.begin(), data->bytes.end());
@@ -564,7 +521,7 @@ FailureOr<flatbuffers::Offset<fb::ExecutionPlan>> PlanEmitter::emit(func::FuncOp
 
   for (Operation &op : func.getBody().front()) {
     if (auto constant = dyn_cast<edge::ConstantOp>(op)) {
-      auto bytes = constantBytes(constant, constant.getValue());
+      auto bytes = edge::elementBytes(constant.getValue(), constant);
       if (failed(bytes))
         return failure();
       addTensor(constant.getResult(), constants.add(std::move(*bytes)), -1);

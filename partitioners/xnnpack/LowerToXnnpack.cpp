@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "partitioners/xnnpack/XnnpackPasses.h"
+#include "passes/Passes.h"
 
 #include <cmath>
 #include <limits>
@@ -29,41 +30,6 @@ namespace ember::xnnpack {
 namespace {
 
 bool isNone(Value v) { return isa<NoneType>(v.getType()); }
-
-/// Per-channel scale and shift of an inference batch norm.
-struct Affine {
-  SmallVector<float> scale, shift;
-};
-
-FailureOr<Affine> batchNormAffine(edge::NativeBatchNormLegitNoTrainingOp bn) {
-  int64_t channels = shapeOf(bn.getInput())[1];
-  auto mean = edge::readConstantF32(bn.getRunningMean());
-  auto var = edge::readConstantF32(bn.getRunningVar());
-  if (failed(mean) || failed(var) || (int64_t)mean->size() != channels ||
-      (int64_t)var->size() != channels)
-    return failure();
-  SmallVector<float> gamma(channels, 1.0f), beta(channels, 0.0f);
-  if (!isNone(bn.getWeight())) {
-    auto w = edge::readConstantF32(bn.getWeight());
-    if (failed(w) || (int64_t)w->size() != channels)
-      return failure();
-    gamma = *w;
-  }
-  if (!isNone(bn.getBias())) {
-    auto b = edge::readConstantF32(bn.getBias());
-    if (failed(b) || (int64_t)b->size() != channels)
-      return failure();
-    beta = *b;
-  }
-  Affine a;
-  double eps = bn.getEps().convertToDouble();
-  for (int64_t c = 0; c < channels; ++c) {
-    double scale = gamma[c] / std::sqrt((double)(*var)[c] + eps);
-    a.scale.push_back(scale);
-    a.shift.push_back(beta[c] - (*mean)[c] * scale);
-  }
-  return a;
-}
 
 /// Rewrites one Edge op at a time; `b` inserts before the op.
 class Lowerer {
@@ -232,10 +198,12 @@ Value Lowerer::fullyConnected(Operation *op, Value x, Value weight, Value bias, 
 Value Lowerer::batchNorm(edge::NativeBatchNormLegitNoTrainingOp op) {
   // Not after a convolution: x * scale + shift, per channel (dim 1).
   Location loc = op.getLoc();
-  Affine a = *batchNormAffine(op);
+  BatchNormAffine a = *batchNormAffine(op);  // XnnpackSupport checked the constants
   SmallVector<int64_t> shape = {(int64_t)a.scale.size()};
   shape.append(shapeOf(op.getInput()).size() - 2, 1);
-  Value scale = constant(loc, shape, a.scale), shift = constant(loc, shape, a.shift);
+  SmallVector<float> scales(a.scale.begin(), a.scale.end());
+  SmallVector<float> shifts(a.shift.begin(), a.shift.end());
+  Value scale = constant(loc, shape, scales), shift = constant(loc, shape, shifts);
   Type type = op.getResult0().getType();
   Value y = b.create<MultiplyOp>(loc, TypeRange{type}, ValueRange{op.getInput(), scale},
                                  ArrayRef<NamedAttribute>{})

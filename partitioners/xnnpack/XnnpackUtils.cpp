@@ -1,12 +1,8 @@
 //===- XnnpackUtils.cpp - Constants and shapes for the XNNPACK lowering ---===//
 #include "partitioners/xnnpack/XnnpackUtils.h"
 
-#include <cstring>
-
 #include "exir/EdgeDialect.h"
 #include "partitioners/xnnpack/XnnpackDialect.h"
-
-#include "mlir/IR/DialectResourceBlobManager.h"
 
 using namespace mlir;
 
@@ -38,14 +34,8 @@ bool isConstant(Value v) { return v.getDefiningOp<edge::ConstantOp>() != nullptr
 
 bool isF32Constant(Value v) {
   auto constant = v.getDefiningOp<edge::ConstantOp>();
-  if (!constant || !isF32Tensor(v))
-    return false;
-  size_t bytes = cast<RankedTensorType>(v.getType()).getNumElements() * sizeof(float);
-  if (auto resource = dyn_cast<DenseResourceElementsAttr>(constant.getValue())) {
-    AsmResourceBlob *blob = resource.getRawHandle().getBlob();
-    return blob && blob->getData().size() == bytes;
-  }
-  return isa<DenseElementsAttr>(constant.getValue());
+  // A resource's bytes are viewed, not copied: cheap for any weight.
+  return constant && isF32Tensor(v) && succeeded(edge::elementBytes(constant.getValue()));
 }
 
 SmallVector<int64_t> permuteShape(ArrayRef<int64_t> shape, ArrayRef<int64_t> perm) {

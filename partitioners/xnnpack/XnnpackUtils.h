@@ -33,7 +33,7 @@ bool isF32Tensor(mlir::Value v);
 bool isConstant(mlir::Value v);
 
 /// Whether `v` is an fp32 edge.constant whose data is there (what
-/// edge::readConstantF32 reads). Cheap: it reads no data.
+/// edge::readConstantF32 reads). Cheap: a resource blob is viewed, not copied.
 bool isF32Constant(mlir::Value v);
 
 /// `shape` permuted: result dim i is dim perm[i].
