@@ -51,13 +51,28 @@ class KernelContext {
 /// A kernel. `args` has one entry per schema argument plus the result(s).
 using KernelFn = void (*)(KernelContext& ctx, Span<EValue*> args);
 
-/// What a kernel accepts: a dtype per tensor argument (in order), or an empty
-/// key meaning "any dtype; the kernel checks and fails with NotSupported".
-/// At load the executor prefers an exact key match over the catch-all.
+/// What a kernel accepts, one of three kinds:
+///  - exact: a dtype per tensor argument, in order (results included);
+///  - uniform: every tensor argument has one dtype, however many there are
+///    (KernelKey::uniform(ScalarType::Float)): how a kernel library declares
+///    "this op, in float32" when the op has optional tensor arguments;
+///  - catch-all (the empty key): any dtypes; the kernel checks them and fails
+///    with NotSupported for the ones it lacks (the portable kernels).
+/// At load the executor prefers an exact match, then a uniform one, then the
+/// catch-all: an optimized library registers exact or uniform keys over the
+/// portable library's catch-alls.
 struct KernelKey {
   static constexpr int kMaxTensors = 8;
-  int8_t num_dtypes = 0;  ///< 0: matches anything
+  static constexpr int8_t kUniform = -1;
+  int8_t num_dtypes = 0;  ///< 0: matches anything; kUniform: all tensors are dtypes[0]
   ScalarType dtypes[kMaxTensors] = {};
+
+  static KernelKey uniform(ScalarType dtype) {
+    KernelKey key;
+    key.num_dtypes = kUniform;
+    key.dtypes[0] = dtype;
+    return key;
+  }
 };
 
 /// One registry entry. `name` is "namespace::op.overload", e.g. "aten::add.out".
@@ -91,9 +106,13 @@ Error register_operator_writes(Span<const OperatorWrites> ops);
 const OperatorWrites* find_operator_writes(const char* name);
 
 /// Add kernels to the global registry (a fixed-capacity table, no heap).
-/// Fails with Internal if the table is full. Registration is explicit: call
-/// it from a function such as register_portable_kernels(), never from a
-/// static initializer the linker could drop.
+/// Registering an entry again (same name, key and function) does nothing;
+/// registering a different function under a name and key already taken fails
+/// with InvalidArgument, naming the operator: two libraries claiming one key
+/// is a build mistake, never settled silently. Fails with Internal if the
+/// table is full. Registration is explicit: call it from a function such as
+/// register_portable_kernels(), never from a static initializer the linker
+/// could drop.
 Error register_kernels(Span<const Kernel> kernels);
 
 /// Find the best kernel for `name` given the dtypes of the call's tensor
@@ -110,6 +129,13 @@ const Kernel* registered_kernel(size_t i);
 /// Register every portable kernel (runtime/kernels/portable), and the prim
 /// ops with them. Idempotent.
 Error register_portable_kernels();
+
+/// Register Ember's optimized kernels (runtime/kernels/optimized) over the
+/// portable ones, which it registers first: exact and uniform keys for the
+/// ops and dtypes the library speeds up; everything else stays portable.
+/// Idempotent. Declared here, defined only when the library is built
+/// (EMBER_HAVE_OPTIMIZED_KERNELS).
+Error register_optimized_kernels();
 
 /// Register the prim ops of dynamic shapes (runtime/kernels/prim): sym_size,
 /// sym_numel, executorch_prim::* SymInt arithmetic and et_view. Idempotent.

@@ -17,6 +17,7 @@ size_t g_num_writes = 0;
 
 bool same_key(const KernelKey& a, const KernelKey& b) {
   if (a.num_dtypes != b.num_dtypes) return false;
+  if (a.num_dtypes == KernelKey::kUniform) return a.dtypes[0] == b.dtypes[0];
   for (int i = 0; i < a.num_dtypes; ++i) {
     if (a.dtypes[i] != b.dtypes[i]) return false;
   }
@@ -31,20 +32,38 @@ bool key_matches(const KernelKey& key, Span<const ScalarType> dtypes) {
   return true;
 }
 
+bool uniform_matches(const KernelKey& key, Span<const ScalarType> dtypes) {
+  if (key.num_dtypes != KernelKey::kUniform || dtypes.size() == 0) return false;
+  for (const ScalarType t : dtypes) {
+    if (t != key.dtypes[0]) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 Error register_kernels(Span<const Kernel> kernels) {
   for (const Kernel& k : kernels) {
     EMBER_CHECK(k.name != nullptr && k.fn != nullptr, Error::InvalidArgument,
                 "kernel entry without a name or function");
-    EMBER_CHECK(k.key.num_dtypes >= 0 && k.key.num_dtypes <= KernelKey::kMaxTensors,
+    EMBER_CHECK(k.key.num_dtypes >= KernelKey::kUniform &&
+                    k.key.num_dtypes <= KernelKey::kMaxTensors,
                 Error::InvalidArgument, "kernel %s has a key with %d dtypes", k.name,
                 static_cast<int>(k.key.num_dtypes));
-    bool duplicate = false;
-    for (size_t i = 0; i < g_num_kernels && !duplicate; ++i) {
-      duplicate = std::strcmp(g_kernels[i].name, k.name) == 0 && same_key(g_kernels[i].key, k.key);
+    const Kernel* taken = nullptr;
+    for (size_t i = 0; i < g_num_kernels && taken == nullptr; ++i) {
+      if (std::strcmp(g_kernels[i].name, k.name) == 0 && same_key(g_kernels[i].key, k.key)) {
+        taken = &g_kernels[i];
+      }
     }
-    if (duplicate) continue;  // registration is idempotent: the first entry wins
+    if (taken != nullptr) {
+      // The same entry again is a repeated registration call; another
+      // function under the same key is two libraries claiming one slot.
+      EMBER_CHECK(taken->fn == k.fn, Error::InvalidArgument,
+                  "kernel %s is registered twice for the same dtypes with different functions",
+                  k.name);
+      continue;
+    }
     EMBER_CHECK(g_num_kernels < kMaxKernels, Error::Internal,
                 "kernel registry full (%zu entries) registering %s", kMaxKernels, k.name);
     g_kernels[g_num_kernels++] = k;
@@ -53,14 +72,16 @@ Error register_kernels(Span<const Kernel> kernels) {
 }
 
 KernelFn find_kernel(const char* name, Span<const ScalarType> tensor_dtypes) {
+  KernelFn uniform = nullptr;
   KernelFn catch_all = nullptr;
   for (size_t i = 0; i < g_num_kernels; ++i) {
     const Kernel& k = g_kernels[i];
     if (std::strcmp(k.name, name) != 0) continue;
     if (key_matches(k.key, tensor_dtypes)) return k.fn;
+    if (uniform == nullptr && uniform_matches(k.key, tensor_dtypes)) uniform = k.fn;
     if (k.key.num_dtypes == 0 && catch_all == nullptr) catch_all = k.fn;
   }
-  return catch_all;
+  return uniform != nullptr ? uniform : catch_all;
 }
 
 bool has_kernel(const char* name) {

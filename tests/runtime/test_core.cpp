@@ -203,6 +203,42 @@ TEST(KernelRegistry, NoCatchAllAndIdempotent) {
   EXPECT_EQ(register_kernels(bad), Error::InvalidArgument);
 }
 
+void kernel_c(KernelContext&, Span<EValue*>) {}
+
+// A uniform key (every tensor one dtype, any count) sits between the exact
+// key and the catch-all: how the optimized library claims an op over portable.
+TEST(KernelRegistry, UniformKeyBetweenExactAndCatchAll) {
+  const Kernel kernels[] = {
+      {"registry_test::uniform.out", kernel_b, {}},
+      {"registry_test::uniform.out", kernel_c, KernelKey::uniform(ScalarType::Float)},
+      {"registry_test::uniform.out", kernel_a, {2, {ScalarType::Float, ScalarType::Int}}},
+  };
+  ASSERT_EQ(register_kernels(kernels), Error::Ok);
+  const ScalarType f3[3] = {ScalarType::Float, ScalarType::Float, ScalarType::Float};
+  const ScalarType f1[1] = {ScalarType::Float};
+  const ScalarType fi[2] = {ScalarType::Float, ScalarType::Int};
+  const ScalarType ff_i[3] = {ScalarType::Float, ScalarType::Float, ScalarType::Int};
+  EXPECT_EQ(find_kernel("registry_test::uniform.out", f3), kernel_c);
+  EXPECT_EQ(find_kernel("registry_test::uniform.out", f1), kernel_c);
+  EXPECT_EQ(find_kernel("registry_test::uniform.out", fi), kernel_a);
+  EXPECT_EQ(find_kernel("registry_test::uniform.out", ff_i), kernel_b);
+  EXPECT_EQ(find_kernel("registry_test::uniform.out", Span<const ScalarType>()), kernel_b);
+}
+
+// Two functions under one name and key is an error, not a silent first-wins;
+// the same entry twice is a repeated registration and is fine.
+TEST(KernelRegistry, ConflictingRegistrationRefused) {
+  const Kernel first[] = {{"registry_test::conflict.out", kernel_a, KernelKey::uniform(ScalarType::Float)}};
+  ASSERT_EQ(register_kernels(first), Error::Ok);
+  ASSERT_EQ(register_kernels(first), Error::Ok);
+  const Kernel second[] = {{"registry_test::conflict.out", kernel_b, KernelKey::uniform(ScalarType::Float)}};
+  EXPECT_EQ(register_kernels(second), Error::InvalidArgument);
+  const Kernel other_dtype[] = {{"registry_test::conflict.out", kernel_b, KernelKey::uniform(ScalarType::Half)}};
+  EXPECT_EQ(register_kernels(other_dtype), Error::Ok);
+  const ScalarType f[2] = {ScalarType::Float, ScalarType::Float};
+  EXPECT_EQ(find_kernel("registry_test::conflict.out", f), kernel_a);
+}
+
 // Scratch memory in a kernel context is bounded and aligned.
 TEST(KernelContext, TempMemory) {
   alignas(16) uint8_t buf[64];
