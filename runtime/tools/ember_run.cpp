@@ -18,6 +18,9 @@
 #include <vector>
 
 #include "runtime/backends/test/test_backend.h"
+#ifdef EMBER_HAVE_OPTIMIZED_KERNELS
+#include "runtime/kernels/optimized/cpu.h"
+#endif
 #ifdef EMBER_HAVE_XNNPACK
 #include "runtime/backends/xnnpack/xnnpack_backend.h"
 #endif
@@ -307,10 +310,24 @@ int main(int argc, char** argv) {
     usage();
     return fail(error);
   }
+  // The optimized kernels over the portable ones, unless EMBER_KERNELS=portable.
+  std::string kernels = "none";
 #ifdef EMBER_HAVE_PORTABLE_KERNELS
+  const char* choice = std::getenv("EMBER_KERNELS");
+  const bool portable_only = choice != nullptr && std::strcmp(choice, "portable") == 0;
   if (ember::register_portable_kernels() != ember::Error::Ok) {
     return fail("cannot register the portable kernels");
   }
+  kernels = "portable";
+#ifdef EMBER_HAVE_OPTIMIZED_KERNELS
+  if (!portable_only) {
+    if (ember::register_optimized_kernels() != ember::Error::Ok) {
+      return fail("cannot register the optimized kernels");
+    }
+    kernels = std::string("optimized (") + ember::optimized::isa_name(ember::optimized::active_isa()) +
+              ") over portable";
+  }
+#endif
 #endif
   if (ember::register_test_backend() != ember::Error::Ok) {
     return fail("cannot register the EmberTestBackend backend");
@@ -486,6 +503,7 @@ int main(int argc, char** argv) {
   std::printf("time per run: min %.3f ms, median %.3f ms over %zu runs%s\n", times_ms[0], median, n,
               profiling ? " (execute only, profiled)" : "");
   std::printf("threads: %zu\n", ember::get_num_threads());
+  std::printf("kernels: %s\n", kernels.c_str());
   const long peak_kib = peak_resident_kib();
   if (peak_kib >= 0) std::printf("peak resident memory: %ld KiB\n", peak_kib);
   if (opt.profile) std::printf("\n%s", profile.table().c_str());

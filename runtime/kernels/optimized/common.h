@@ -1,0 +1,41 @@
+// What the optimized op files share: the fast-path tests and the chunked
+// run of a vector loop over the thread pool.
+#pragma once
+
+#include <cstdint>
+
+#include "runtime/core/tensor.h"
+#include "runtime/kernels/optimized/parallel.h"
+
+namespace ember {
+namespace optimized {
+
+/// Elements per task below which threading does not pay for its wake-up.
+constexpr int64_t kElementwiseGrain = 16384;
+
+/// A float32 tensor in the contiguous dim order.
+inline bool is_dense_float(const Tensor& t) {
+  return t.dtype() == ScalarType::Float && t.is_contiguous_order();
+}
+
+/// True if a and b have the same sizes.
+inline bool same_sizes(const Tensor& a, const Tensor& b) {
+  if (a.dim() != b.dim()) return false;
+  for (int32_t d = 0; d < a.dim(); ++d) {
+    if (a.size(d) != b.size(d)) return false;
+  }
+  return true;
+}
+
+/// Rows of `len` elements, `rows` of them, each handled by row(i): split over
+/// the pool with at least kElementwiseGrain elements per task.
+template <typename F>
+void parallel_rows(int64_t rows, int64_t len, const F& row) {
+  const int64_t grain = len >= kElementwiseGrain ? 1 : kElementwiseGrain / (len > 0 ? len : 1);
+  parallel_for(rows, grain, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) row(i);
+  });
+}
+
+}  // namespace optimized
+}  // namespace ember

@@ -1,0 +1,82 @@
+// Pointwise activations over float32 (gelu, sigmoid, tanh, exp): the vector
+// loops of simd_kernels.h over the flat data, split over the thread pool.
+// Off the fast path (another dtype, different dim orders) the portable
+// kernel runs.
+#include "runtime/kernels/optimized/common.h"
+#include "runtime/kernels/optimized/cpu.h"
+#include "runtime/kernels/optimized/optimized_kernels.h"
+#include "runtime/kernels/portable/kernel_utils.h"
+#include "runtime/kernels/portable/portable_kernels.h"
+
+namespace ember {
+namespace optimized {
+namespace {
+
+/// Whether self -> out can run as one flat float32 loop.
+bool flat_float(const Tensor& self, const Tensor& out) {
+  if (self.dtype() != ScalarType::Float || out.dtype() != ScalarType::Float) return false;
+  for (int32_t d = 0; d < self.dim(); ++d) {
+    if (d >= out.dim() || self.dim_order()[d] != out.dim_order()[d]) return false;
+  }
+  return self.dim() == out.dim();
+}
+
+/// out = op(self), elementwise; false (nothing done, nothing failed) when
+/// the call is off the fast path. Fails the call if out cannot take self's sizes.
+bool run_unary(KernelContext& ctx, const char* op, UnaryOp kind, const Tensor& self, Tensor& out) {
+  if (!flat_float(self, out)) return false;
+  int64_t sizes[kMaxRank];
+  portable::tensor_sizes(self, sizes);
+  if (!portable::resize_out(ctx, op, "out", out, sizes, self.dim())) return true;
+  const float* x = self.data_as<const float>();
+  float* y = out.data_as<float>();
+  const SimdKernels& k = simd();
+  parallel_for(self.numel(), kElementwiseGrain, [&](int64_t begin, int64_t end) {
+    k.unary(kind, x + begin, y + begin, end - begin);
+  });
+  return true;
+}
+
+/// A kernel of schema (Tensor self, *, Tensor(a!) out).
+void simple_unary(KernelContext& ctx, Span<EValue*> args, const char* op, UnaryOp kind,
+                  KernelFn reference) {
+  if (args.size() == 3 && args[0]->is_tensor() && args[1]->is_tensor() &&
+      run_unary(ctx, op, kind, args[0]->to_tensor(), args[1]->to_tensor())) {
+    return;
+  }
+  reference(ctx, args);
+}
+
+}  // namespace
+
+void gelu_out(KernelContext& ctx, Span<EValue*> args) {
+  const char* op = "aten::gelu.out";
+  portable::ArgReader r(ctx, args, op, 4);
+  Tensor* self = r.tensor(0, "self");
+  Span<const char> approximate;
+  const bool has_mode = r.optional_string(1, "approximate", &approximate);
+  Tensor* out = r.tensor(2, "out");
+  if (!r.ok()) return;
+  const bool is_tanh = has_mode && portable::string_equals(approximate, "tanh");
+  const bool is_none = !has_mode || portable::string_equals(approximate, "none");
+  if ((is_tanh || is_none) &&
+      run_unary(ctx, op, is_tanh ? UnaryOp::GeluTanh : UnaryOp::GeluErf, *self, *out)) {
+    return;
+  }
+  portable::gelu_out(ctx, args);  // other dtypes and layouts, and the errors
+}
+
+void sigmoid_out(KernelContext& ctx, Span<EValue*> args) {
+  simple_unary(ctx, args, "aten::sigmoid.out", UnaryOp::Sigmoid, &portable::sigmoid_out);
+}
+
+void tanh_out(KernelContext& ctx, Span<EValue*> args) {
+  simple_unary(ctx, args, "aten::tanh.out", UnaryOp::Tanh, &portable::tanh_out);
+}
+
+void exp_out(KernelContext& ctx, Span<EValue*> args) {
+  simple_unary(ctx, args, "aten::exp.out", UnaryOp::Exp, &portable::exp_out);
+}
+
+}  // namespace optimized
+}  // namespace ember

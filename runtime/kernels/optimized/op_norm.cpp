@@ -1,0 +1,85 @@
+// native_layer_norm over float32: contiguous input, weight and bias (or
+// none), every row of the normalized trailing dims one vector pass for the
+// mean, one for the variance (two passes, as the portable kernel, in float
+// over vector lanes) and one for the output; rows split over the thread pool.
+// Other dtypes and layouts run the portable kernel.
+#include "runtime/kernels/optimized/common.h"
+#include "runtime/kernels/optimized/cpu.h"
+#include "runtime/kernels/optimized/optimized_kernels.h"
+#include "runtime/kernels/portable/kernel_utils.h"
+#include "runtime/kernels/portable/portable_kernels.h"
+
+namespace ember {
+namespace optimized {
+namespace {
+
+/// An absent parameter, or a dense float32 one of exactly `shape`.
+bool param_ok(const Tensor* t, Span<const int64_t> shape) {
+  if (t == nullptr) return true;
+  if (!is_dense_float(*t) || t->dim() != static_cast<int32_t>(shape.size())) return false;
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (t->size(static_cast<int32_t>(d)) != shape[d]) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void native_layer_norm_out(KernelContext& ctx, Span<EValue*> args) {
+  const char* op = "aten::native_layer_norm.out";
+  portable::ArgReader r(ctx, args, op, 9);
+  Tensor* input = r.tensor(0, "input");
+  Span<const int64_t> shape = r.int_list(1, "normalized_shape");
+  Tensor* weight = r.optional_tensor(2, "weight");
+  Tensor* bias = r.optional_tensor(3, "bias");
+  const double eps = r.real(4, "eps");
+  Tensor* out0 = r.tensor(5, "out0");
+  Tensor* out1 = r.tensor(6, "out1");
+  Tensor* out2 = r.tensor(7, "out2");
+  if (!r.ok()) return;
+  const int ndim = input->dim();
+  const int k = static_cast<int>(shape.size());
+  bool fast = k >= 1 && k <= ndim && is_dense_float(*input) && param_ok(weight, shape) &&
+              param_ok(bias, shape) && out0->dtype() == ScalarType::Float &&
+              out1->dtype() == ScalarType::Float && out2->dtype() == ScalarType::Float &&
+              out0->is_contiguous_order() && out1->is_contiguous_order() &&
+              out2->is_contiguous_order();
+  const int axis = ndim - k;
+  for (int d = 0; fast && d < k; ++d) fast = input->size(axis + d) == shape[d];
+  if (!fast) {
+    portable::native_layer_norm_out(ctx, args);
+    return;
+  }
+  int64_t sizes[kMaxRank], stat_sizes[kMaxRank];
+  portable::tensor_sizes(*input, sizes);
+  for (int d = 0; d < ndim; ++d) stat_sizes[d] = d < axis ? sizes[d] : 1;
+  if (!portable::resize_out(ctx, op, "out0", *out0, sizes, ndim) ||
+      !portable::resize_out(ctx, op, "out1", *out1, stat_sizes, ndim) ||
+      !portable::resize_out(ctx, op, "out2", *out2, stat_sizes, ndim)) {
+    return;
+  }
+  int64_t len = 1;
+  for (int d = axis; d < ndim; ++d) len *= sizes[d];
+  int64_t rows = 1;
+  for (int d = 0; d < axis; ++d) rows *= sizes[d];
+  if (rows == 0) return;
+  const float* x = input->data_as<const float>();
+  float* y = out0->data_as<float>();
+  float* mean = out1->numel() == rows ? out1->data_as<float>() : nullptr;
+  float* rstd = out2->numel() == rows ? out2->data_as<float>() : nullptr;
+  const float* w = weight != nullptr ? weight->data_as<const float>() : nullptr;
+  const float* b = bias != nullptr ? bias->data_as<const float>() : nullptr;
+  if (len == 0) {
+    // torch: the mean of nothing is NaN, and so is its rstd.
+    portable::native_layer_norm_out(ctx, args);
+    return;
+  }
+  const SimdKernels& kern = simd();
+  parallel_rows(rows, len, [&](int64_t i) {
+    kern.layer_norm_row(x + i * len, y + i * len, len, w, b, static_cast<float>(eps),
+                        mean != nullptr ? mean + i : nullptr, rstd != nullptr ? rstd + i : nullptr);
+  });
+}
+
+}  // namespace optimized
+}  // namespace ember

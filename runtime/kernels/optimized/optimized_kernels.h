@@ -1,0 +1,37 @@
+// Declarations of the optimized kernels, for the registration table in
+// register.cpp. Each has the calling convention of runtime/kernel/kernel.h
+// and the operator's portable kernel as its reference: it takes the cases on
+// its fast path (float32, the contiguous dim order, the layouts named) and
+// hands every other call, unchanged, to the portable kernel, which also
+// reports the errors.
+#pragma once
+
+#include "runtime/core/evalue.h"
+#include "runtime/core/span.h"
+#include "runtime/kernel/kernel.h"
+
+namespace ember {
+namespace optimized {
+
+// op_activation.cpp: float32 in and out, the same dim order.
+void gelu_out(KernelContext& ctx, Span<EValue*> args);     ///< aten::gelu.out (erf and tanh)
+void sigmoid_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::sigmoid.out
+void tanh_out(KernelContext& ctx, Span<EValue*> args);     ///< aten::tanh.out
+void exp_out(KernelContext& ctx, Span<EValue*> args);      ///< aten::exp.out
+
+// op_binary.cpp: float32, contiguous, NumPy broadcasting (each row of the
+// merged broadcast walks its operands with step 0 or 1).
+void add_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::add.out
+void sub_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::sub.out
+void mul_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::mul.out
+void div_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::div.out
+
+// op_softmax.cpp: float32, contiguous, along the last dim.
+void softmax_out(KernelContext& ctx, Span<EValue*> args);      ///< aten::_softmax.out
+void log_softmax_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::_log_softmax.out
+
+// op_norm.cpp: float32, contiguous input, weight and bias.
+void native_layer_norm_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::native_layer_norm.out
+
+}  // namespace optimized
+}  // namespace ember

@@ -1,0 +1,303 @@
+// The vectorized inner loops of simd_kernels.h, written once over vec.h and
+// compiled once per instruction set: EMBER_SIMD_ISA names this copy's
+// namespace (generic, avx2, avx512 or neon) and the flags of its build pick
+// the Vec it gets.
+//
+// Polynomials (coefficients are the published ones, rounded to float):
+//   exp:  x = n ln2 + r, |r| <= ln2 / 2 (ln2 split in two for an exact
+//         reduction), e^r by a degree-5 minimax polynomial in r (Cephes
+//         expf), 2^n built in the exponent bits, in two halves so that n = 128
+//         does not overflow before the multiply.
+//   tanh: |x| < 0.625: x + x^3 P(x^2) (Cephes tanhf); else
+//         sign(x) (1 - 2 / (e^{2|x|} + 1)).
+//   erf:  Abramowitz & Stegun 7.1.26: erfc(z) = t P(t) e^{-z^2},
+//         t = 1 / (1 + 0.3275911 z), |error| < 1.5e-7; gelu takes
+//         1 + erf(x / sqrt 2) as erfc(-x / sqrt 2) so that the negative side
+//         keeps its relative accuracy.
+#include <cmath>
+
+#include "runtime/kernels/optimized/simd_kernels.h"
+#include "runtime/kernels/optimized/vec.h"
+
+#ifndef EMBER_SIMD_ISA
+#error "simd_kernels.cpp is compiled once per instruction set with EMBER_SIMD_ISA defined"
+#endif
+
+namespace ember {
+namespace optimized {
+namespace EMBER_SIMD_ISA {
+namespace {
+
+using simd::Vec;
+constexpr int kLanes = Vec::kLanes;
+
+inline Vec exp_vec(Vec x) {
+  const Vec hi(88.72283935546875f);   // above: inf
+  const Vec lo(-87.33654022216797f);  // below: 0 (results would be subnormal)
+  const Vec xc = simd::min(simd::max(x, lo), hi);
+  const Vec n = simd::round_nearest(xc * Vec(1.44269504088896341f));
+  Vec r = simd::fmadd(n, Vec(-0.693359375f), xc);
+  r = simd::fmadd(n, Vec(2.12194440e-4f), r);
+  Vec p(1.9875691500e-4f);
+  p = simd::fmadd(p, r, Vec(1.3981999507e-3f));
+  p = simd::fmadd(p, r, Vec(8.3334519073e-3f));
+  p = simd::fmadd(p, r, Vec(4.1665795894e-2f));
+  p = simd::fmadd(p, r, Vec(1.6666665459e-1f));
+  p = simd::fmadd(p, r, Vec(5.0000001201e-1f));
+  Vec y = simd::fmadd(p, r * r, r + Vec(1.0f));
+  const Vec n1 = simd::round_nearest(n * Vec(0.5f));
+  y = y * simd::exp2_int(n1) * simd::exp2_int(n - n1);
+  y = simd::select(simd::greater(x, hi), Vec(INFINITY), y);
+  y = simd::select(simd::less(x, lo), Vec(0.0f), y);
+  return simd::select(simd::is_nan(x), x, y);
+}
+
+inline Vec tanh_vec(Vec x) {
+  const Vec ax = simd::abs(x);
+  const Vec z = x * x;
+  Vec p(-5.70498872745e-3f);
+  p = simd::fmadd(p, z, Vec(2.06390887954e-2f));
+  p = simd::fmadd(p, z, Vec(-5.37397155531e-2f));
+  p = simd::fmadd(p, z, Vec(1.33314422036e-1f));
+  p = simd::fmadd(p, z, Vec(-3.33332819422e-1f));
+  const Vec small = simd::fmadd(p * z, x, x);
+  const Vec e = exp_vec(ax + ax);
+  const Vec large = simd::with_sign_of(Vec(1.0f) - Vec(2.0f) / (e + Vec(1.0f)), x);
+  return simd::select(simd::less(ax, Vec(0.625f)), small, large);
+}
+
+inline Vec sigmoid_vec(Vec x) { return Vec(1.0f) / (Vec(1.0f) + exp_vec(Vec(0.0f) - x)); }
+
+/// erfc(z) for z >= 0.
+inline Vec erfc_nonneg(Vec z) {
+  const Vec t = Vec(1.0f) / simd::fmadd(Vec(0.3275911f), z, Vec(1.0f));
+  Vec p(1.061405429f);
+  p = simd::fmadd(p, t, Vec(-1.453152027f));
+  p = simd::fmadd(p, t, Vec(1.421413741f));
+  p = simd::fmadd(p, t, Vec(-0.284496736f));
+  p = simd::fmadd(p, t, Vec(0.254829592f));
+  return p * t * exp_vec(Vec(0.0f) - z * z);
+}
+
+inline Vec gelu_erf_vec(Vec x) {
+  const Vec q = erfc_nonneg(simd::abs(x) * Vec(0.70710678118654752f));
+  const Vec one_plus_erf = simd::select(simd::less(x, Vec(0.0f)), q, Vec(2.0f) - q);
+  return Vec(0.5f) * x * one_plus_erf;
+}
+
+/// 0.5 x (1 + tanh(u)) computed as x sigmoid(2u), which is equal and has no
+/// cancellation for negative x.
+inline Vec gelu_tanh_vec(Vec x) {
+  const Vec u = Vec(0.79788456080286536f) * simd::fmadd(Vec(0.044715f) * x, x * x, x);
+  return x * sigmoid_vec(u + u);
+}
+
+template <UnaryOp kOp>
+inline Vec apply(Vec x) {
+  switch (kOp) {
+    case UnaryOp::Exp:
+      return exp_vec(x);
+    case UnaryOp::Sigmoid:
+      return sigmoid_vec(x);
+    case UnaryOp::Tanh:
+      return tanh_vec(x);
+    case UnaryOp::GeluErf:
+      return gelu_erf_vec(x);
+    case UnaryOp::GeluTanh:
+      return gelu_tanh_vec(x);
+    case UnaryOp::Silu:
+      return x * sigmoid_vec(x);
+  }
+  return x;
+}
+
+template <UnaryOp kOp>
+void unary_loop(const float* x, float* y, int64_t n) {
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) apply<kOp>(Vec::load(x + i)).store(y + i);
+  if (i < n) {
+    const int rest = static_cast<int>(n - i);
+    simd::store_partial(y + i, apply<kOp>(simd::load_partial(x + i, rest)), rest);
+  }
+}
+
+void unary(UnaryOp op, const float* x, float* y, int64_t n) {
+  switch (op) {
+    case UnaryOp::Exp:
+      return unary_loop<UnaryOp::Exp>(x, y, n);
+    case UnaryOp::Sigmoid:
+      return unary_loop<UnaryOp::Sigmoid>(x, y, n);
+    case UnaryOp::Tanh:
+      return unary_loop<UnaryOp::Tanh>(x, y, n);
+    case UnaryOp::GeluErf:
+      return unary_loop<UnaryOp::GeluErf>(x, y, n);
+    case UnaryOp::GeluTanh:
+      return unary_loop<UnaryOp::GeluTanh>(x, y, n);
+    case UnaryOp::Silu:
+      return unary_loop<UnaryOp::Silu>(x, y, n);
+  }
+}
+
+/// Sum of x[0..n) with four vector accumulators (fewer additions per lane,
+/// so a smaller rounding error on long rows).
+float sum_row(const float* x, int64_t n) {
+  Vec acc[4] = {Vec(0.0f), Vec(0.0f), Vec(0.0f), Vec(0.0f)};
+  int64_t i = 0;
+  for (; i + 4 * kLanes <= n; i += 4 * kLanes) {
+    for (int k = 0; k < 4; ++k) acc[k] = acc[k] + Vec::load(x + i + k * kLanes);
+  }
+  for (; i + kLanes <= n; i += kLanes) acc[0] = acc[0] + Vec::load(x + i);
+  if (i < n) acc[1] = acc[1] + simd::load_partial(x + i, static_cast<int>(n - i));
+  return simd::reduce_add((acc[0] + acc[1]) + (acc[2] + acc[3]));
+}
+
+/// Sum of (x[i] - mean)^2.
+float sum_sq_dev(const float* x, int64_t n, float mean) {
+  const Vec m(mean);
+  Vec acc[4] = {Vec(0.0f), Vec(0.0f), Vec(0.0f), Vec(0.0f)};
+  int64_t i = 0;
+  for (; i + 4 * kLanes <= n; i += 4 * kLanes) {
+    for (int k = 0; k < 4; ++k) {
+      const Vec d = Vec::load(x + i + k * kLanes) - m;
+      acc[k] = simd::fmadd(d, d, acc[k]);
+    }
+  }
+  for (; i + kLanes <= n; i += kLanes) {
+    const Vec d = Vec::load(x + i) - m;
+    acc[0] = simd::fmadd(d, d, acc[0]);
+  }
+  float total = simd::reduce_add((acc[0] + acc[1]) + (acc[2] + acc[3]));
+  for (; i < n; ++i) total += (x[i] - mean) * (x[i] - mean);
+  return total;
+}
+
+void softmax_row(const float* x, float* y, int64_t n, bool log) {
+  // 1. The row's maximum (maxps drops NaN lanes here; they come back in 2).
+  Vec vmax(-INFINITY);
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) vmax = simd::max(Vec::load(x + i), vmax);
+  float m = simd::reduce_max(vmax);
+  for (int64_t j = i; j < n; ++j) m = x[j] > m ? x[j] : m;
+  // 2. e = exp(x - max) and its sum (a NaN element makes the sum NaN).
+  const Vec vm(m);
+  Vec acc[2] = {Vec(0.0f), Vec(0.0f)};
+  float* e = log ? nullptr : y;
+  for (i = 0; i + kLanes <= n; i += kLanes) {
+    const Vec v = exp_vec(Vec::load(x + i) - vm);
+    if (e != nullptr) v.store(e + i);
+    acc[(i / kLanes) & 1] = acc[(i / kLanes) & 1] + v;
+  }
+  float sum = simd::reduce_add(acc[0] + acc[1]);
+  if (i < n) {
+    const int rest = static_cast<int>(n - i);
+    float tail[kLanes];
+    simd::store_partial(tail, exp_vec(simd::load_partial(x + i, rest) - vm), rest);
+    for (int k = 0; k < rest; ++k) {
+      sum += tail[k];
+      if (e != nullptr) e[i + k] = tail[k];
+    }
+  }
+  // 3. Normalize.
+  if (log) {
+    // (x - max) - log(sum), rounded twice like the reference: x - max is
+    // exact near the maximum, where the result is small.
+    const Vec log_sum(std::log(sum));
+    for (i = 0; i + kLanes <= n; i += kLanes) ((Vec::load(x + i) - vm) - log_sum).store(y + i);
+    if (i < n) {
+      const int rest = static_cast<int>(n - i);
+      simd::store_partial(y + i, (simd::load_partial(x + i, rest) - vm) - log_sum, rest);
+    }
+    return;
+  }
+  const Vec inv(1.0f / sum);
+  for (i = 0; i + kLanes <= n; i += kLanes) (Vec::load(y + i) * inv).store(y + i);
+  if (i < n) {
+    const int rest = static_cast<int>(n - i);
+    simd::store_partial(y + i, simd::load_partial(y + i, rest) * inv, rest);
+  }
+}
+
+void layer_norm_row(const float* x, float* y, int64_t n, const float* w, const float* b,
+                    float eps, float* mean_out, float* rstd_out) {
+  const float mean = sum_row(x, n) / static_cast<float>(n);
+  const float var = sum_sq_dev(x, n, mean) / static_cast<float>(n);
+  const float rstd = static_cast<float>(1.0 / std::sqrt(static_cast<double>(var) + eps));
+  if (mean_out != nullptr) *mean_out = mean;
+  if (rstd_out != nullptr) *rstd_out = rstd;
+  const Vec vm(mean), vr(rstd), one(1.0f), zero(0.0f);
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    const Vec t = (Vec::load(x + i) - vm) * vr;
+    const Vec vw = w != nullptr ? Vec::load(w + i) : one;
+    const Vec vb = b != nullptr ? Vec::load(b + i) : zero;
+    simd::fmadd(t, vw, vb).store(y + i);
+  }
+  if (i < n) {
+    const int rest = static_cast<int>(n - i);
+    const Vec t = (simd::load_partial(x + i, rest) - vm) * vr;
+    const Vec vw = w != nullptr ? simd::load_partial(w + i, rest) : one;
+    const Vec vb = b != nullptr ? simd::load_partial(b + i, rest) : zero;
+    simd::store_partial(y + i, simd::fmadd(t, vw, vb), rest);
+  }
+}
+
+template <BinaryOp kOp>
+inline Vec combine(Vec a, Vec b, Vec alpha, bool scaled) {
+  switch (kOp) {
+    case BinaryOp::Add:
+      return scaled ? simd::fmadd(b, alpha, a) : a + b;
+    case BinaryOp::Sub:
+      return scaled ? a - b * alpha : a - b;
+    case BinaryOp::Mul:
+      return a * b;
+    case BinaryOp::Div:
+      return a / b;
+  }
+  return a;
+}
+
+template <BinaryOp kOp>
+void binary_loop(const float* a, int64_t sa, const float* b, int64_t sb, float* y, int64_t n,
+                 float alpha) {
+  const Vec va = sa == 0 ? Vec(a[0]) : Vec(0.0f);
+  const Vec vb = sb == 0 ? Vec(b[0]) : Vec(0.0f);
+  const Vec valpha(alpha);
+  const bool scaled = alpha != 1.0f;
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    const Vec x = sa != 0 ? Vec::load(a + i) : va;
+    const Vec z = sb != 0 ? Vec::load(b + i) : vb;
+    combine<kOp>(x, z, valpha, scaled).store(y + i);
+  }
+  if (i < n) {
+    const int rest = static_cast<int>(n - i);
+    const Vec x = sa != 0 ? simd::load_partial(a + i, rest) : va;
+    const Vec z = sb != 0 ? simd::load_partial(b + i, rest) : vb;
+    simd::store_partial(y + i, combine<kOp>(x, z, valpha, scaled), rest);
+  }
+}
+
+void binary(BinaryOp op, const float* a, int64_t sa, const float* b, int64_t sb, float* y,
+            int64_t n, float alpha) {
+  switch (op) {
+    case BinaryOp::Add:
+      return binary_loop<BinaryOp::Add>(a, sa, b, sb, y, n, alpha);
+    case BinaryOp::Sub:
+      return binary_loop<BinaryOp::Sub>(a, sa, b, sb, y, n, alpha);
+    case BinaryOp::Mul:
+      return binary_loop<BinaryOp::Mul>(a, sa, b, sb, y, n, alpha);
+    case BinaryOp::Div:
+      return binary_loop<BinaryOp::Div>(a, sa, b, sb, y, n, alpha);
+  }
+}
+
+}  // namespace
+
+const SimdKernels& simd_kernels() {
+  static constexpr SimdKernels kTable = {&unary, &softmax_row, &layer_norm_row, &binary};
+  return kTable;
+}
+
+}  // namespace EMBER_SIMD_ISA
+}  // namespace optimized
+}  // namespace ember

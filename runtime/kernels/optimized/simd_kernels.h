@@ -1,0 +1,57 @@
+// The vectorized inner loops of the optimized kernels, over contiguous
+// float32 runs. simd_kernels.cpp is compiled once per instruction set (see
+// CMakeLists.txt); each copy fills one SimdKernels table, and cpu.h picks the
+// table for this CPU. The op files (op_*.cpp) check arguments, split the work
+// over the thread pool and call these on rows or chunks.
+//
+// Accuracy against float64 math (measured in the kernel tests):
+//   exp       about 1 ulp; 0 below -87.3 (no subnormal results), inf above 88.72
+//   tanh      a few ulp
+//   sigmoid   a few ulp (1 / (1 + exp(-x)))
+//   gelu      erf: within 2e-7 absolute of 0.5 x (1 + erf(x / sqrt 2)) (the
+//             erf of Abramowitz & Stegun 7.1.26, as eager's vectorized erf);
+//             tanh: the tanh form, a few ulp
+// NaN in gives NaN out everywhere.
+#pragma once
+
+#include <cstdint>
+
+namespace ember {
+namespace optimized {
+
+enum class UnaryOp : uint8_t { Exp, Sigmoid, Tanh, GeluErf, GeluTanh, Silu };
+enum class BinaryOp : uint8_t { Add, Sub, Mul, Div };
+
+struct SimdKernels {
+  /// y[i] = op(x[i]) for i < n (x and y may be the same array).
+  void (*unary)(UnaryOp op, const float* x, float* y, int64_t n);
+  /// One row of softmax (or log-softmax): y = exp(x - max) / sum, or
+  /// x - max - log(sum). A NaN in the row makes the row NaN.
+  void (*softmax_row)(const float* x, float* y, int64_t n, bool log);
+  /// One row of layer norm: y = (x - mean) * rstd * w + b (w, b may be
+  /// null), rstd = 1 / sqrt(var + eps), var the biased variance; the row's
+  /// mean and rstd are stored where the pointers are not null.
+  void (*layer_norm_row)(const float* x, float* y, int64_t n, const float* w, const float* b,
+                         float eps, float* mean, float* rstd);
+  /// y[i] = a[i * sa] op (alpha * b[i * sb]) with sa, sb 0 or 1 (0: that
+  /// operand is one broadcast value); alpha applies to Add and Sub only.
+  void (*binary)(BinaryOp op, const float* a, int64_t sa, const float* b, int64_t sb, float* y,
+                 int64_t n, float alpha);
+};
+
+// One table per instruction set compiled in (simd_kernels.cpp).
+namespace generic {
+const SimdKernels& simd_kernels();
+}
+namespace avx2 {
+const SimdKernels& simd_kernels();
+}
+namespace avx512 {
+const SimdKernels& simd_kernels();
+}
+namespace neon {
+const SimdKernels& simd_kernels();
+}
+
+}  // namespace optimized
+}  // namespace ember

@@ -1,0 +1,414 @@
+// The optimized kernels (runtime/kernels/optimized) against float64
+// references and against the portable kernels, on every instruction set this
+// CPU runs (generic, avx2, avx512 on x86; generic, neon on aarch64), at 1 and
+// 2 threads: odd sizes (1, 7, 17, 129, ...), special values (NaN, +-inf, -0,
+// large and tiny), broadcasting, other dim orders (the portable fallback) and
+// rejected calls. Results must be bit-identical whatever the thread count:
+// no kernel splits a reduction over threads.
+#include <cmath>
+#include <functional>
+#include <limits>
+
+#include "runtime/core/threadpool.h"
+#include "runtime/kernels/optimized/cpu.h"
+#include "runtime/kernels/portable/portable_kernels.h"
+#include "tests/runtime/kernels/kernel_test_util.h"
+
+namespace ember {
+namespace test {
+namespace {
+
+using optimized::Isa;
+
+constexpr float kInf = std::numeric_limits<float>::infinity();
+constexpr float kNan = std::numeric_limits<float>::quiet_NaN();
+
+std::vector<Isa> available_isas() {
+  std::vector<Isa> out;
+  for (Isa isa : {Isa::Generic, Isa::Avx2, Isa::Avx512, Isa::Neon}) {
+    if (optimized::isa_available(isa)) out.push_back(isa);
+  }
+  return out;
+}
+
+/// Runs each test body under every instruction set and 1 and 2 threads,
+/// and restores the defaults after.
+class Optimized : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_EQ(register_optimized_kernels(), Error::Ok); }
+  void TearDown() override {
+    optimized::set_isa(default_isa_);
+    set_num_threads(1);
+  }
+  /// body(label) for every (isa, threads); the label names both.
+  void each_config(const std::function<void(const std::string&)>& body) {
+    for (Isa isa : available_isas()) {
+      for (size_t threads : {size_t{1}, size_t{2}}) {
+        ASSERT_TRUE(optimized::set_isa(isa));
+        ASSERT_EQ(set_num_threads(threads), Error::Ok);
+        body(std::string(optimized::isa_name(isa)) + ", " + std::to_string(threads) + " threads");
+      }
+    }
+  }
+  Isa default_isa_ = optimized::active_isa();
+};
+
+/// Inputs: random in [-lo, hi], then special values at the front.
+std::vector<float> unary_inputs(size_t n, uint32_t seed, float range) {
+  std::vector<float> x = random_floats(n, seed, -range, range);
+  const float specials[] = {0.0f, -0.0f, kNan, kInf, -kInf, 1e-30f, -1e-30f, 88.0f, -88.0f,
+                            100.0f, -100.0f, 0.624f, -0.626f, 5.0f, -5.0f};
+  for (size_t i = 0; i < n && i < sizeof(specials) / sizeof(specials[0]); ++i) x[i] = specials[i];
+  return x;
+}
+
+/// |got - want| <= abs_tol + rel_tol |want|, NaN for NaN, inf for inf.
+void expect_within(const std::vector<float>& got, const std::vector<double>& want, double abs_tol,
+                   double rel_tol, const std::string& label) {
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    if (std::isnan(want[i])) {
+      EXPECT_TRUE(std::isnan(got[i])) << label << " at " << i;
+    } else if (std::isinf(want[i]) || std::fabs(want[i]) > 3.4e38) {
+      EXPECT_EQ(static_cast<double>(got[i]), want[i] > 0 ? kInf : -kInf) << label << " at " << i;
+    } else {
+      EXPECT_NEAR(got[i], want[i], abs_tol + rel_tol * std::fabs(want[i])) << label << " at " << i;
+    }
+  }
+}
+
+double gelu_erf(double x) { return 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0))); }
+double gelu_tanh(double x) {
+  return 0.5 * x * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (x + 0.044715 * x * x * x)));
+}
+
+struct UnaryCase {
+  const char* op;
+  const char* approximate;  ///< gelu's argument, or nullptr for a (self, out) schema
+  double (*reference)(double);
+  double abs_tol, rel_tol;
+  float range;
+};
+
+std::vector<float> run_unary(const UnaryCase& c, const std::vector<float>& x, KernelFn fn) {
+  Values v;
+  auto in = make_f({static_cast<int32_t>(x.size())}, x);
+  auto out = make(ScalarType::Float, {static_cast<int32_t>(x.size())});
+  std::vector<EValue*> args = c.approximate != nullptr
+                                  ? std::vector<EValue*>{in->ev(), v.str(c.approximate), out->ev(),
+                                                         out->ev()}
+                                  : std::vector<EValue*>{in->ev(), out->ev(), out->ev()};
+  std::vector<uint8_t> temp(1 << 16);
+  KernelContext ctx(temp.data(), temp.size());
+  if (fn == nullptr) {
+    EXPECT_EQ(run(c.op, args), Error::Ok);
+  } else {
+    fn(ctx, Span<EValue*>(args.data(), args.size()));
+    EXPECT_EQ(ctx.error(), Error::Ok);
+  }
+  return out->get<float>();
+}
+
+TEST_F(Optimized, UnaryOpsMatchFloat64AndPortable) {
+  const UnaryCase cases[] = {
+      {"aten::gelu.out", "none", gelu_erf, 3e-7, 3e-7, 8.0f},
+      {"aten::gelu.out", "tanh", gelu_tanh, 2e-7, 4e-7, 8.0f},
+      {"aten::sigmoid.out", nullptr, [](double x) { return 1.0 / (1.0 + std::exp(-x)); }, 1e-7,
+       4e-7, 20.0f},
+      {"aten::tanh.out", nullptr, [](double x) { return std::tanh(x); }, 1e-7, 4e-7, 6.0f},
+      {"aten::exp.out", nullptr, [](double x) { return std::exp(x); }, 1e-37, 2.5e-7, 90.0f},
+  };
+  const KernelFn portable_fns[] = {&portable::gelu_out, &portable::gelu_out,
+                                   &portable::sigmoid_out, &portable::tanh_out,
+                                   &portable::exp_out};
+  each_config([&](const std::string& config) {
+    for (size_t ci = 0; ci < sizeof(cases) / sizeof(cases[0]); ++ci) {
+      const UnaryCase& c = cases[ci];
+      for (size_t n : {size_t{1}, size_t{7}, size_t{17}, size_t{129}, size_t{40000}}) {
+        const std::string label = std::string(c.op) + (c.approximate ? c.approximate : "") +
+                                  " n=" + std::to_string(n) + " (" + config + ")";
+        const std::vector<float> x = unary_inputs(n, static_cast<uint32_t>(n + ci), c.range);
+        const std::vector<float> got = run_unary(c, x, nullptr);
+        std::vector<double> want(n);
+        for (size_t i = 0; i < n; ++i) want[i] = c.reference(x[i]);
+        // exp flushes results below FLT_MIN to 0 (documented): the reference too.
+        if (std::string(c.op) == "aten::exp.out") {
+          for (double& w : want) w = w < 1.1754943508222875e-38 ? 0.0 : w;
+        }
+        expect_within(got, want, c.abs_tol, c.rel_tol, label);
+        // And against the portable kernel (its own float math), a little looser.
+        const std::vector<float> ref = run_unary(c, x, portable_fns[ci]);
+        std::vector<double> ref_d(ref.begin(), ref.end());
+        if (std::string(c.op) == "aten::exp.out") {
+          for (double& w : ref_d) w = w < 1.1754943508222875e-38 ? 0.0 : w;
+        }
+        expect_within(got, ref_d, 2 * c.abs_tol, 2 * c.rel_tol, label + " vs portable");
+      }
+    }
+  });
+}
+
+TEST_F(Optimized, ResultsIdenticalAcrossThreadCounts) {
+  const std::vector<float> x = random_floats(103000, 5, -6.0f, 6.0f);
+  std::vector<std::vector<float>> per_threads;
+  for (size_t threads : {size_t{1}, size_t{2}}) {
+    ASSERT_EQ(set_num_threads(threads), Error::Ok);
+    Values v;
+    auto in = make_f({1000, 103}, x);
+    auto g = make(ScalarType::Float, {1000, 103});
+    auto s = make(ScalarType::Float, {1000, 103});
+    auto ln = make(ScalarType::Float, {1000, 103});
+    auto mean = make(ScalarType::Float, {1000, 1});
+    auto rstd = make(ScalarType::Float, {1000, 1});
+    auto sum = make(ScalarType::Float, {1000, 103});
+    auto bias = make_f({103}, random_floats(103, 9));
+    ASSERT_EQ(run("aten::gelu.out", {in->ev(), v.str("none"), g->ev(), g->ev()}), Error::Ok);
+    ASSERT_EQ(run("aten::_softmax.out", {in->ev(), v.integer(-1), v.boolean(false), s->ev(),
+                                         s->ev()}),
+              Error::Ok);
+    ASSERT_EQ(run("aten::native_layer_norm.out",
+                  {in->ev(), v.ints({103}), bias->ev(), v.none(), v.real(1e-5), ln->ev(),
+                   mean->ev(), rstd->ev(), v.none()}),
+              Error::Ok);
+    ASSERT_EQ(run("aten::add.out", {in->ev(), bias->ev(), v.integer(1), sum->ev(), sum->ev()}),
+              Error::Ok);
+    std::vector<float> all;
+    for (auto* t : {g.get(), s.get(), ln.get(), mean.get(), rstd.get(), sum.get()}) {
+      const std::vector<float> part = t->get<float>();
+      all.insert(all.end(), part.begin(), part.end());
+    }
+    per_threads.push_back(all);
+  }
+  ASSERT_EQ(per_threads[0].size(), per_threads[1].size());
+  for (size_t i = 0; i < per_threads[0].size(); ++i) {
+    if (std::memcmp(&per_threads[0][i], &per_threads[1][i], sizeof(float)) != 0) {
+      ADD_FAILURE() << "first difference at " << i << ": " << per_threads[0][i] << " vs "
+                    << per_threads[1][i];
+      break;
+    }
+  }
+  EXPECT_EQ(std::memcmp(per_threads[0].data(), per_threads[1].data(),
+                        per_threads[0].size() * sizeof(float)),
+            0);
+}
+
+TEST_F(Optimized, SoftmaxRowsMatchFloat64) {
+  each_config([&](const std::string& config) {
+    for (int32_t len : {1, 7, 17, 129, 1000}) {
+      for (int32_t rows : {1, 3, 50}) {
+        for (bool log : {false, true}) {
+          Values v;
+          std::vector<float> x = random_floats(static_cast<size_t>(rows * len),
+                                               static_cast<uint32_t>(len * 7 + rows), -12.0f, 12.0f);
+          if (len > 3) x[2] = -kInf;               // a masked position in row 0
+          if (rows > 2) x[2 * len] = kNan;          // row 2 is all NaN
+          auto in = make_f({rows, len}, x);
+          auto out = make(ScalarType::Float, {rows, len});
+          ASSERT_EQ(run(log ? "aten::_log_softmax.out" : "aten::_softmax.out",
+                        {in->ev(), v.integer(1), v.boolean(false), out->ev(), out->ev()}),
+                    Error::Ok);
+          std::vector<double> want(x.size());
+          for (int32_t r = 0; r < rows; ++r) {
+            const float* row = x.data() + r * len;
+            double m = -INFINITY;
+            bool nan = false;
+            for (int32_t i = 0; i < len; ++i) {
+              nan = nan || std::isnan(row[i]);
+              m = std::max(m, static_cast<double>(row[i]));
+            }
+            double s = 0.0;
+            for (int32_t i = 0; i < len; ++i) s += std::exp(row[i] - m);
+            for (int32_t i = 0; i < len; ++i) {
+              const double e = log ? row[i] - m - std::log(s) : std::exp(row[i] - m) / s;
+              want[static_cast<size_t>(r * len + i)] = nan ? NAN : e;
+            }
+          }
+          const std::string label = std::string(log ? "log_softmax" : "softmax") + " [" +
+                                    std::to_string(rows) + ", " + std::to_string(len) + "] (" +
+                                    config + ")";
+          // log_softmax: log(sum) of a float sum is good to a few 1e-7
+          // absolute, which is the bound on small results near the maximum.
+          expect_within(out->get<float>(), want, log ? 5e-7 : 1e-7, 2e-6, label);
+        }
+      }
+    }
+  });
+}
+
+TEST_F(Optimized, LayerNormMatchesFloat64) {
+  each_config([&](const std::string& config) {
+    for (int32_t len : {1, 7, 17, 129, 768}) {
+      for (int mode = 0; mode < 3; ++mode) {  // 0: weight and bias, 1: weight only, 2: neither
+        Values v;
+        const int32_t rows = 9;
+        const std::vector<float> x =
+            random_floats(static_cast<size_t>(rows * len), static_cast<uint32_t>(len + mode), -3.0f, 5.0f);
+        const std::vector<float> w = random_floats(static_cast<size_t>(len), 3, 0.5f, 1.5f);
+        const std::vector<float> b = random_floats(static_cast<size_t>(len), 4);
+        auto in = make_f({rows / 3, 3, len}, x);
+        auto wt = make_f({len}, w);
+        auto bt = make_f({len}, b);
+        auto out = make(ScalarType::Float, {rows / 3, 3, len});
+        auto mean = make_dynamic(ScalarType::Float, 3, rows);
+        auto rstd = make_dynamic(ScalarType::Float, 3, rows);
+        ASSERT_EQ(run("aten::native_layer_norm.out",
+                      {in->ev(), v.ints({len}), mode < 2 ? wt->ev() : v.none(),
+                       mode == 0 ? bt->ev() : v.none(), v.real(1e-5), out->ev(), mean->ev(),
+                       rstd->ev(), v.none()}),
+                  Error::Ok);
+        std::vector<double> want(x.size()), want_mean(rows), want_rstd(rows);
+        for (int32_t r = 0; r < rows; ++r) {
+          double m = 0.0, var = 0.0;
+          for (int32_t i = 0; i < len; ++i) m += x[static_cast<size_t>(r * len + i)];
+          m /= len;
+          for (int32_t i = 0; i < len; ++i) {
+            const double d = x[static_cast<size_t>(r * len + i)] - m;
+            var += d * d;
+          }
+          const double rs = 1.0 / std::sqrt(var / len + 1e-5);
+          want_mean[static_cast<size_t>(r)] = m;
+          want_rstd[static_cast<size_t>(r)] = rs;
+          for (int32_t i = 0; i < len; ++i) {
+            double y = (x[static_cast<size_t>(r * len + i)] - m) * rs;
+            if (mode < 2) y *= w[static_cast<size_t>(i)];
+            if (mode == 0) y += b[static_cast<size_t>(i)];
+            want[static_cast<size_t>(r * len + i)] = y;
+          }
+        }
+        const std::string label = "layer_norm len=" + std::to_string(len) + " mode " +
+                                  std::to_string(mode) + " (" + config + ")";
+        expect_within(out->get<float>(), want, 2e-6, 2e-6, label);
+        EXPECT_EQ(mean->shape(), (std::vector<int32_t>{rows / 3, 3, 1})) << label;
+        expect_within(mean->get<float>(), want_mean, 1e-6, 1e-6, label + " mean");
+        expect_within(rstd->get<float>(), want_rstd, 1e-6, 2e-6, label + " rstd");
+      }
+    }
+  });
+}
+
+struct BinaryCase {
+  std::vector<int32_t> a, b, out;
+};
+
+TEST_F(Optimized, BinaryOpsBroadcastLikePortable) {
+  const BinaryCase shapes[] = {
+      {{129}, {129}, {129}},
+      {{7, 17}, {1}, {7, 17}},
+      {{1}, {7, 17}, {7, 17}},
+      {{5, 17}, {17}, {5, 17}},
+      {{2, 3, 7, 7}, {1, 3, 1, 1}, {2, 3, 7, 7}},   // per-channel over H x W
+      {{3, 1}, {1, 4}, {3, 4}},                     // both broadcast: rows of step 0 and 1
+      {{2, 1, 5}, {4, 1}, {2, 4, 5}},
+      {{200, 300}, {200, 300}, {200, 300}},         // threaded
+      {{}, {}, {}},                                 // 0-d
+  };
+  const char* ops[] = {"aten::add.out", "aten::sub.out", "aten::mul.out", "aten::div.out"};
+  const KernelFn portable_fns[] = {&portable::add_out, &portable::sub_out, &portable::mul_out,
+                                   &portable::div_out};
+  each_config([&](const std::string& config) {
+    for (size_t s = 0; s < sizeof(shapes) / sizeof(shapes[0]); ++s) {
+      const BinaryCase& c = shapes[s];
+      for (size_t o = 0; o < 4; ++o) {
+        const bool alpha = o < 2;
+        for (double alpha_value : {1.0, 0.5}) {
+          if (!alpha && alpha_value != 1.0) continue;
+          Values v;
+          auto numel = [](const std::vector<int32_t>& sz) {
+            size_t n = 1;
+            for (int32_t d : sz) n *= static_cast<size_t>(d);
+            return n;
+          };
+          std::vector<float> xa = random_floats(numel(c.a), static_cast<uint32_t>(s), -4, 4);
+          std::vector<float> xb = random_floats(numel(c.b), static_cast<uint32_t>(s + 50), -4, 4);
+          if (xb.size() > 1) xb[1] = 0.0f;  // division by zero: inf or NaN, as portable
+          if (xa.size() > 2) xa[2] = kNan;
+          auto a = make_f(c.a, xa);
+          auto b = make_f(c.b, xb);
+          auto out = make_dynamic(ScalarType::Float, static_cast<int>(c.out.size()),
+                                  static_cast<int64_t>(numel(c.out)));
+          auto ref = make_dynamic(ScalarType::Float, static_cast<int>(c.out.size()),
+                                  static_cast<int64_t>(numel(c.out)));
+          std::vector<EValue*> args = {a->ev(), b->ev()};
+          std::vector<EValue*> ref_args = {a->ev(), b->ev()};
+          if (alpha) {
+            EValue* al = v.real(alpha_value);
+            args.push_back(al);
+            ref_args.push_back(al);
+          }
+          args.insert(args.end(), {out->ev(), out->ev()});
+          ref_args.insert(ref_args.end(), {ref->ev(), ref->ev()});
+          ASSERT_EQ(run(ops[o], args), Error::Ok);
+          std::vector<uint8_t> temp(1 << 16);
+          KernelContext ctx(temp.data(), temp.size());
+          portable_fns[o](ctx, Span<EValue*>(ref_args.data(), ref_args.size()));
+          ASSERT_EQ(ctx.error(), Error::Ok);
+          const std::string label = std::string(ops[o]) + " case " + std::to_string(s) +
+                                    " alpha " + std::to_string(alpha_value) + " (" + config + ")";
+          EXPECT_EQ(out->shape(), c.out) << label;
+          const std::vector<float> want_f = ref->get<float>();
+          expect_within(out->get<float>(), std::vector<double>(want_f.begin(), want_f.end()),
+                        1e-6, 1e-6, label);
+        }
+      }
+    }
+  });
+}
+
+// Off the fast path the portable kernel runs: another dim order, another
+// dtype (resolved at load), a dim other than the last; its errors are the
+// portable kernel's.
+TEST_F(Optimized, FallsBackToPortable) {
+  Values v;
+  // A channels-last input: the optimized gelu hands it to portable.
+  const std::vector<float> x = random_floats(2 * 3 * 4 * 5, 11, -3, 3);
+  auto in = make_f({2, 3, 4, 5}, x, {0, 2, 3, 1});
+  auto out = make(ScalarType::Float, {2, 3, 4, 5}, {0, 2, 3, 1});
+  ASSERT_EQ(run("aten::gelu.out", {in->ev(), v.str("none"), out->ev(), out->ev()}), Error::Ok);
+  std::vector<double> want(x.size());
+  for (size_t i = 0; i < x.size(); ++i) want[i] = gelu_erf(x[i]);
+  expect_within(out->get<float>(), want, 1e-6, 1e-6, "channels-last gelu");
+
+  // Softmax along dim 0: portable's strided walk.
+  auto sm_in = make_f({3, 2}, {1, 2, 3, 4, 5, 6});
+  auto sm_out = make(ScalarType::Float, {3, 2});
+  ASSERT_EQ(run("aten::_softmax.out",
+                {sm_in->ev(), v.integer(0), v.boolean(false), sm_out->ev(), sm_out->ev()}),
+            Error::Ok);
+  const std::vector<float> sm = sm_out->get<float>();
+  EXPECT_NEAR(sm[0] + sm[2] + sm[4], 1.0f, 1e-6f);
+
+  // float64 resolves to the portable kernel at load.
+  const ScalarType doubles[3] = {ScalarType::Double, ScalarType::Double, ScalarType::Double};
+  EXPECT_EQ(find_kernel("aten::gelu.out", doubles), &portable::gelu_out);
+  const ScalarType floats[3] = {ScalarType::Float, ScalarType::Float, ScalarType::Float};
+  EXPECT_NE(find_kernel("aten::gelu.out", floats), &portable::gelu_out);
+
+  // A bad argument is refused with the portable kernel's message.
+  LogCapture log;
+  auto y = make(ScalarType::Float, {2, 3, 4, 5}, {0, 2, 3, 1});
+  EXPECT_EQ(run("aten::gelu.out", {in->ev(), v.str("fast"), y->ev(), y->ev()}),
+            Error::InvalidArgument);
+  EXPECT_TRUE(log.contains("approximate must be"));
+  auto a = make_f({2, 3}, std::vector<float>(6, 1.0f));
+  auto b = make_f({4}, std::vector<float>(4, 1.0f));
+  auto o = make(ScalarType::Float, {2, 3});
+  EXPECT_EQ(run("aten::mul.out", {a->ev(), b->ev(), o->ev(), o->ev()}), Error::InvalidArgument);
+  auto small = make(ScalarType::Float, {2, 2});
+  EXPECT_NE(run("aten::exp.out", {a->ev(), small->ev(), small->ev()}), Error::Ok);
+}
+
+TEST_F(Optimized, RegistrationIsIdempotentAndChoosesAnIsa) {
+  EXPECT_EQ(register_optimized_kernels(), Error::Ok);
+  EXPECT_TRUE(optimized::isa_available(Isa::Generic));
+  EXPECT_TRUE(optimized::isa_available(optimized::active_isa()));
+#if defined(__aarch64__)
+  EXPECT_TRUE(optimized::isa_available(Isa::Neon));
+  EXPECT_FALSE(optimized::isa_available(Isa::Avx2));
+#else
+  EXPECT_FALSE(optimized::isa_available(Isa::Neon));
+#endif
+}
+
+}  // namespace
+}  // namespace test
+}  // namespace ember
