@@ -3,9 +3,12 @@ program into a file (timed by the harness), loads that file and runs one
 inference. Eager PyTorch runs in the harness's process; every file-based system runs
 in a process of its own (bench/worker.py).
 
-    ember        .pte   ember.to_edge -> to_executorch; Ember's runtime (portable kernels)
+    ember        .pte   ember.to_edge -> to_executorch; Ember's runtime, portable kernels
+                        alone (EMBER_KERNELS=portable in its worker)
+    ember_opt    .pte   the same file; Ember's runtime, optimized kernels over portable
     ember_xnnpack .pte  ember.to_edge_transform_and_lower(XnnpackPartitioner) -> to_executorch;
-                        Ember's runtime with its XNNPACK backend (Debian's XNNPACK)
+                        Ember's runtime with its XNNPACK backend (Debian's XNNPACK) and the
+                        optimized kernels for what the delegate leaves
     et_portable  .pte   executorch to_edge -> to_executorch; ExecuTorch's runtime, portable
     et_xnnpack   .pte   to_edge_transform_and_lower(XnnpackPartitioner) -> to_executorch;
                         ExecuTorch's runtime with XNNPACK
@@ -20,15 +23,18 @@ from typing import Any
 
 import numpy as np
 
-KINDS = ["ember_xnnpack", "ember", "et_xnnpack", "et_portable", "onnxruntime"]
-LABELS = {"ember": "Ember portable", "ember_xnnpack": "Ember XNNPACK",
+KINDS = ["ember_xnnpack", "ember_opt", "ember", "et_xnnpack", "et_portable", "onnxruntime"]
+LABELS = {"ember": "Ember portable", "ember_opt": "Ember optimized", "ember_xnnpack": "Ember XNNPACK",
           "et_portable": "ExecuTorch portable", "et_xnnpack": "ExecuTorch XNNPACK",
           "onnxruntime": "ONNX Runtime", "eager": "eager"}
-SUFFIX = {"ember": ".pte", "ember_xnnpack": ".pte", "et_portable": ".pte", "et_xnnpack": ".pte",
+SUFFIX = {"ember": ".pte", "ember_opt": ".pte", "ember_xnnpack": ".pte", "et_portable": ".pte", "et_xnnpack": ".pte",
           "onnxruntime": ".onnx"}
 # Runtimes whose kernels use more than one thread; the others run one thread
 # whatever they are asked, so they are timed once, at 1 thread.
-THREADED = {"eager", "ember_xnnpack", "et_xnnpack", "onnxruntime"}
+THREADED = {"eager", "ember_opt", "ember_xnnpack", "et_xnnpack", "onnxruntime"}
+# Environment a system's worker process runs with (the kernel library is
+# chosen per process, at import).
+WORKER_ENV = {"ember": {"EMBER_KERNELS": "portable"}}
 
 
 def describe_error(e: BaseException) -> str:
@@ -85,7 +91,7 @@ def _export_onnx(ep: Any, path: Path) -> None:
 
 
 EXPORTERS: dict[str, Callable[[Any, Path], None]] = {
-    "ember": _export_ember, "ember_xnnpack": _export_ember_xnnpack,
+    "ember": _export_ember, "ember_opt": _export_ember, "ember_xnnpack": _export_ember_xnnpack,
     "et_portable": _export_et_portable,
     "et_xnnpack": _export_et_xnnpack, "onnxruntime": _export_onnx}
 
@@ -171,7 +177,8 @@ class OnnxRuntimeRunner(Runner):
         return self.session.run(None, self.feeds)[0]
 
 
-RUNNERS: dict[str, type] = {"ember": EmberRunner, "ember_xnnpack": EmberRunner,
+RUNNERS: dict[str, type] = {"ember": EmberRunner, "ember_opt": EmberRunner,
+                            "ember_xnnpack": EmberRunner,
                             "et_portable": ExecuTorchRunner,
                             "et_xnnpack": ExecuTorchRunner, "onnxruntime": OnnxRuntimeRunner}
 
