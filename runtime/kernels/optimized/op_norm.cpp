@@ -6,7 +6,7 @@
 #include "runtime/kernels/optimized/common.h"
 #include "runtime/kernels/optimized/cpu.h"
 #include "runtime/kernels/optimized/optimized_kernels.h"
-#include "runtime/kernels/portable/kernel_utils.h"
+#include "runtime/kernels/portable/op_args.h"
 #include "runtime/kernels/portable/portable_kernels.h"
 
 namespace ember {
@@ -28,15 +28,12 @@ bool param_ok(const Tensor* t, Span<const int64_t> shape) {
 void native_layer_norm_out(KernelContext& ctx, Span<EValue*> args) {
   const char* op = "aten::native_layer_norm.out";
   portable::ArgReader r(ctx, args, op, 9);
-  Tensor* input = r.tensor(0, "input");
-  Span<const int64_t> shape = r.int_list(1, "normalized_shape");
-  Tensor* weight = r.optional_tensor(2, "weight");
-  Tensor* bias = r.optional_tensor(3, "bias");
-  const double eps = r.real(4, "eps");
-  Tensor* out0 = r.tensor(5, "out0");
-  Tensor* out1 = r.tensor(6, "out1");
-  Tensor* out2 = r.tensor(7, "out2");
+  const portable::LayerNormArgs a = portable::read_layer_norm_args(r);
   if (!r.ok()) return;
+  Tensor *input = a.input, *weight = a.weight, *bias = a.bias;
+  Tensor *out0 = a.out0, *out1 = a.out1, *out2 = a.out2;
+  const Span<const int64_t> shape = a.normalized_shape;
+  const double eps = a.eps;
   const int ndim = input->dim();
   const int k = static_cast<int>(shape.size());
   bool fast = k >= 1 && k <= ndim && is_dense_float(*input) && param_ok(weight, shape) &&
