@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "runtime/backend/backend.h"
-#include "runtime/backends/xnnpack/transpose.h"
+#include "runtime/kernels/common/transpose.h"
 #include "runtime/backends/xnnpack/xnnpack_backend.h"
 #include "runtime/backends/xnnpack/xnnpack_graph_generated.h"
 #include "runtime/core/event_tracer.h"
@@ -172,7 +172,7 @@ TEST(Xnnpack, TransposeMatchesDefinition) {
           }
           std::memcpy(&want[o * elem], &src[in * elem], elem);
         }
-        xnnpack::run_transpose(xnnpack::plan_transpose(dims, rank, perm, elem), src.data(),
+        run_transpose(plan_transpose(dims, rank, perm, elem), src.data(),
                                dst.data());
         ASSERT_EQ(dst, want) << "rank " << rank << " element size " << elem;
       }
@@ -180,7 +180,7 @@ TEST(Xnnpack, TransposeMatchesDefinition) {
   }
   const size_t nchw[4] = {1, 8, 1, 1};
   const uint32_t to_nhwc[4] = {0, 2, 3, 1};
-  EXPECT_TRUE(xnnpack::is_reshape(xnnpack::plan_transpose(nchw, 4, to_nhwc, 4)));
+  EXPECT_TRUE(is_reshape(plan_transpose(nchw, 4, to_nhwc, 4)));
 }
 
 /// Hand-built XNNPACK blobs (header, flatbuffer, constant data).

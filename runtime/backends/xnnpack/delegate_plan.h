@@ -15,7 +15,7 @@
 #include <cstdint>
 
 #include "runtime/backends/xnnpack/graph.h"
-#include "runtime/backends/xnnpack/transpose.h"
+#include "runtime/kernels/common/transpose.h"
 #include "runtime/core/evalue.h"
 #include "runtime/core/event_tracer.h"
 

@@ -1,11 +1,13 @@
-// Pointwise activations over float32 (gelu, sigmoid, tanh, exp): the vector
-// loops of simd_kernels.h over the flat data, split over the thread pool.
+// Pointwise activations over float32 (gelu, sigmoid, tanh, exp; relu,
+// hardtanh and clamp with Scalar bounds): the vector loops of simd_kernels.h
+// over the flat data, split over the thread pool.
 // Off the fast path (another dtype, different dim orders) the portable
 // kernel runs.
 #include "runtime/kernels/optimized/common.h"
 #include "runtime/kernels/optimized/cpu.h"
 #include "runtime/kernels/optimized/optimized_kernels.h"
 #include "runtime/kernels/portable/kernel_utils.h"
+#include "runtime/kernels/portable/op_unary.h"
 #include "runtime/kernels/portable/portable_kernels.h"
 
 namespace ember {
@@ -37,6 +39,26 @@ bool run_unary(KernelContext& ctx, const char* op, UnaryOp kind, const Tensor& s
   return true;
 }
 
+/// out = clamp(self, lo, hi) elementwise, as run_unary.
+bool run_clamp(KernelContext& ctx, const char* op, const Tensor& self, Tensor& out, float lo,
+               float hi) {
+  if (!flat_float(self, out) || lo != lo || hi != hi) return false;  // NaN bounds: portable
+  int64_t sizes[kMaxRank];
+  portable::tensor_sizes(self, sizes);
+  if (!portable::resize_out(ctx, op, "out", out, sizes, self.dim())) return true;
+  const float* x = self.data_as<const float>();
+  float* y = out.data_as<float>();
+  const SimdKernels& k = simd();
+  parallel_for(self.numel(), kElementwiseGrain, [&](int64_t begin, int64_t end) {
+    k.clamp(x + begin, y + begin, end - begin, lo, hi);
+  });
+  return true;
+}
+
+/// A Scalar bound as float32, as the portable kernel converts it; false if
+/// it does not fit (the portable kernel then reports it).
+bool float_bound(const portable::UnaryScalar& s, float* value) { return s.to<float>(value); }
+
 /// A kernel of schema (Tensor self, *, Tensor(a!) out).
 void simple_unary(KernelContext& ctx, Span<EValue*> args, const char* op, UnaryOp kind,
                   KernelFn reference) {
@@ -64,6 +86,50 @@ void gelu_out(KernelContext& ctx, Span<EValue*> args) {
     return;
   }
   portable::gelu_out(ctx, args);  // other dtypes and layouts, and the errors
+}
+
+void relu_out(KernelContext& ctx, Span<EValue*> args) {
+  if (args.size() == 3 && args[0]->is_tensor() && args[1]->is_tensor() &&
+      run_clamp(ctx, "aten::relu.out", args[0]->to_tensor(), args[1]->to_tensor(), 0.0f,
+                INFINITY)) {
+    return;
+  }
+  portable::relu_out(ctx, args);
+}
+
+void hardtanh_out(KernelContext& ctx, Span<EValue*> args) {
+  const char* op = "aten::hardtanh.out";
+  portable::ArgReader r(ctx, args, op, 5);
+  Tensor* self = r.tensor(0, "self");
+  const portable::UnaryScalar lo = portable::read_scalar_arg(r, args, 1, "min_val");
+  const portable::UnaryScalar hi = portable::read_scalar_arg(r, args, 2, "max_val");
+  Tensor* out = r.tensor(3, "out");
+  if (!r.ok()) return;
+  float flo = 0.0f, fhi = 0.0f;
+  if (float_bound(lo, &flo) && float_bound(hi, &fhi) && run_clamp(ctx, op, *self, *out, flo, fhi)) {
+    return;
+  }
+  portable::hardtanh_out(ctx, args);
+}
+
+void clamp_out(KernelContext& ctx, Span<EValue*> args) {
+  const char* op = "aten::clamp.out";
+  portable::ArgReader r(ctx, args, op, 5);
+  Tensor* self = r.tensor(0, "self");
+  const bool has_lo = r.ok() && !portable::arg_is_none(args, 1);
+  const bool has_hi = r.ok() && !portable::arg_is_none(args, 2);
+  const portable::UnaryScalar lo =
+      has_lo ? portable::read_scalar_arg(r, args, 1, "min") : portable::UnaryScalar();
+  const portable::UnaryScalar hi =
+      has_hi ? portable::read_scalar_arg(r, args, 2, "max") : portable::UnaryScalar();
+  Tensor* out = r.tensor(3, "out");
+  if (!r.ok()) return;
+  float flo = -INFINITY, fhi = INFINITY;
+  if ((has_lo || has_hi) && (!has_lo || float_bound(lo, &flo)) &&
+      (!has_hi || float_bound(hi, &fhi)) && run_clamp(ctx, op, *self, *out, flo, fhi)) {
+    return;
+  }
+  portable::clamp_out(ctx, args);
 }
 
 void sigmoid_out(KernelContext& ctx, Span<EValue*> args) {

@@ -8,6 +8,7 @@
 #include "runtime/kernels/optimized/cpu.h"
 #include "runtime/kernels/optimized/optimized_kernels.h"
 #include "runtime/kernels/portable/kernel_utils.h"
+#include "runtime/kernels/portable/op_unary.h"
 #include "runtime/kernels/portable/portable_kernels.h"
 
 namespace ember {
@@ -81,6 +82,33 @@ void binary_kernel(KernelContext& ctx, Span<EValue*> args, const char* op, Binar
 
 }  // namespace
 
+/// The .Scalar_out forms: self op (alpha *) a Scalar other. args: self, other,
+/// [alpha,] out, result.
+void scalar_kernel(KernelContext& ctx, Span<EValue*> args, const char* op, BinaryOp kind,
+                   bool has_alpha, KernelFn reference) {
+  portable::ArgReader r(ctx, args, op, has_alpha ? 5 : 4);
+  Tensor* a = r.tensor(0, "self");
+  const portable::UnaryScalar other = portable::read_scalar_arg(r, args, 1, "other");
+  const double alpha = has_alpha ? r.scalar(2, "alpha") : 1.0;
+  Tensor* out = r.tensor(has_alpha ? 3 : 2, "out");
+  if (!r.ok()) return;
+  float value = 0.0f;
+  if (!is_dense_float(*a) || !is_dense_float(*out) || !other.to<float>(&value)) {
+    reference(ctx, args);
+    return;
+  }
+  int64_t sizes[kMaxRank];
+  portable::tensor_sizes(*a, sizes);
+  if (!portable::resize_out(ctx, op, "out", *out, sizes, a->dim())) return;
+  const float* pa = a->data_as<const float>();
+  float* py = out->data_as<float>();
+  const SimdKernels& k = simd();
+  const float alpha_f = static_cast<float>(alpha);
+  parallel_for(a->numel(), kElementwiseGrain, [&](int64_t begin, int64_t end) {
+    k.binary(kind, pa + begin, 1, &value, 0, py + begin, end - begin, alpha_f);
+  });
+}
+
 void add_out(KernelContext& ctx, Span<EValue*> args) {
   binary_kernel(ctx, args, "aten::add.out", BinaryOp::Add, true, &portable::add_out);
 }
@@ -95,6 +123,22 @@ void mul_out(KernelContext& ctx, Span<EValue*> args) {
 
 void div_out(KernelContext& ctx, Span<EValue*> args) {
   binary_kernel(ctx, args, "aten::div.out", BinaryOp::Div, false, &portable::div_out);
+}
+
+void add_scalar_out(KernelContext& ctx, Span<EValue*> args) {
+  scalar_kernel(ctx, args, "aten::add.Scalar_out", BinaryOp::Add, true, &portable::add_scalar_out);
+}
+
+void sub_scalar_out(KernelContext& ctx, Span<EValue*> args) {
+  scalar_kernel(ctx, args, "aten::sub.Scalar_out", BinaryOp::Sub, true, &portable::sub_scalar_out);
+}
+
+void mul_scalar_out(KernelContext& ctx, Span<EValue*> args) {
+  scalar_kernel(ctx, args, "aten::mul.Scalar_out", BinaryOp::Mul, false, &portable::mul_scalar_out);
+}
+
+void div_scalar_out(KernelContext& ctx, Span<EValue*> args) {
+  scalar_kernel(ctx, args, "aten::div.Scalar_out", BinaryOp::Div, false, &portable::div_scalar_out);
 }
 
 }  // namespace optimized

@@ -18,6 +18,9 @@ void gelu_out(KernelContext& ctx, Span<EValue*> args);     ///< aten::gelu.out (
 void sigmoid_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::sigmoid.out
 void tanh_out(KernelContext& ctx, Span<EValue*> args);     ///< aten::tanh.out
 void exp_out(KernelContext& ctx, Span<EValue*> args);      ///< aten::exp.out
+void relu_out(KernelContext& ctx, Span<EValue*> args);     ///< aten::relu.out
+void hardtanh_out(KernelContext& ctx, Span<EValue*> args); ///< aten::hardtanh.out
+void clamp_out(KernelContext& ctx, Span<EValue*> args);    ///< aten::clamp.out (Scalar bounds)
 
 // op_binary.cpp: float32, contiguous, NumPy broadcasting (each row of the
 // merged broadcast walks its operands with step 0 or 1).
@@ -25,6 +28,15 @@ void add_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::add.out
 void sub_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::sub.out
 void mul_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::mul.out
 void div_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::div.out
+// ... and with a Scalar other (float32 self and out).
+void add_scalar_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::add.Scalar_out
+void sub_scalar_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::sub.Scalar_out
+void mul_scalar_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::mul.Scalar_out
+void div_scalar_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::div.Scalar_out
+
+// op_permute.cpp: 1-, 2- and 4-byte elements, contiguous, up to 6 dims
+// after merging size-1 and adjacent dims.
+void permute_copy_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::permute_copy.out
 
 // op_softmax.cpp: float32, contiguous, along the last dim.
 void softmax_out(KernelContext& ctx, Span<EValue*> args);      ///< aten::_softmax.out

@@ -17,11 +17,25 @@ const Kernel kOptimizedKernels[] = {
     {"aten::sigmoid.out", &optimized::sigmoid_out, kFloat},
     {"aten::tanh.out", &optimized::tanh_out, kFloat},
     {"aten::exp.out", &optimized::exp_out, kFloat},
+    {"aten::relu.out", &optimized::relu_out, kFloat},
+    {"aten::hardtanh.out", &optimized::hardtanh_out, kFloat},
+    {"aten::clamp.out", &optimized::clamp_out, kFloat},
     {"aten::add.out", &optimized::add_out, kFloat},
     {"aten::sub.out", &optimized::sub_out, kFloat},
     {"aten::mul.out", &optimized::mul_out, kFloat},
     {"aten::div.out", &optimized::div_out, kFloat},
+    {"aten::add.Scalar_out", &optimized::add_scalar_out, kFloat},
+    {"aten::sub.Scalar_out", &optimized::sub_scalar_out, kFloat},
+    {"aten::mul.Scalar_out", &optimized::mul_scalar_out, kFloat},
+    {"aten::div.Scalar_out", &optimized::div_scalar_out, kFloat},
     // ---- end pointwise
+    // ---- copies
+    {"aten::permute_copy.out", &optimized::permute_copy_out, kFloat},
+    {"aten::permute_copy.out", &optimized::permute_copy_out, KernelKey::uniform(ScalarType::Half)},
+    {"aten::permute_copy.out", &optimized::permute_copy_out,
+     KernelKey::uniform(ScalarType::BFloat16)},
+    {"aten::permute_copy.out", &optimized::permute_copy_out, KernelKey::uniform(ScalarType::Int)},
+    // ---- end copies
     // ---- rows
     {"aten::_softmax.out", &optimized::softmax_out, kFloat},
     {"aten::_log_softmax.out", &optimized::log_softmax_out, kFloat},

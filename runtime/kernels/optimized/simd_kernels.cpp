@@ -291,10 +291,24 @@ void binary(BinaryOp op, const float* a, int64_t sa, const float* b, int64_t sb,
   }
 }
 
+void clamp(const float* x, float* y, int64_t n, float lo, float hi) {
+  // max/min return their second operand when either is NaN: x goes second.
+  const Vec vlo(lo), vhi(hi);
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    simd::min(vhi, simd::max(vlo, Vec::load(x + i))).store(y + i);
+  }
+  if (i < n) {
+    const int rest = static_cast<int>(n - i);
+    simd::store_partial(y + i, simd::min(vhi, simd::max(vlo, simd::load_partial(x + i, rest))),
+                        rest);
+  }
+}
+
 }  // namespace
 
 const SimdKernels& simd_kernels() {
-  static constexpr SimdKernels kTable = {&unary, &softmax_row, &layer_norm_row, &binary};
+  static constexpr SimdKernels kTable = {&unary, &softmax_row, &layer_norm_row, &binary, &clamp};
   return kTable;
 }
 

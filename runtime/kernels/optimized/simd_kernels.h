@@ -37,6 +37,9 @@ struct SimdKernels {
   /// operand is one broadcast value); alpha applies to Add and Sub only.
   void (*binary)(BinaryOp op, const float* a, int64_t sa, const float* b, int64_t sb, float* y,
                  int64_t n, float alpha);
+  /// y[i] = min(max(x[i], lo), hi) as torch's clamp: NaN stays NaN, lo > hi
+  /// gives hi (pass -inf / inf for a missing bound; bounds must not be NaN).
+  void (*clamp)(const float* x, float* y, int64_t n, float lo, float hi);
 };
 
 // One table per instruction set compiled in (simd_kernels.cpp).

@@ -6,6 +6,7 @@
 // rejected calls. Results must be bit-identical whatever the thread count:
 // no kernel splits a reduction over threads.
 #include <cmath>
+#include <algorithm>
 #include <functional>
 #include <limits>
 
@@ -350,6 +351,109 @@ TEST_F(Optimized, BinaryOpsBroadcastLikePortable) {
                         1e-6, 1e-6, label);
         }
       }
+    }
+  });
+}
+
+// relu, hardtanh and clamp (Scalar bounds, one or both, lo > hi, int and
+// float bounds) and the .Scalar_out binaries equal the portable kernels
+// bit for bit except where alpha fuses (checked within 1 ulp-ish).
+TEST_F(Optimized, ClampFamilyAndScalarBinariesMatchPortable) {
+  struct Case {
+    const char* op;
+    KernelFn reference;
+    std::function<std::vector<EValue*>(Values&, EValue* in, EValue* out)> args;
+    double tol;
+  };
+  const Case cases[] = {
+      {"aten::relu.out", &portable::relu_out,
+       [](Values&, EValue* in, EValue* out) { return std::vector<EValue*>{in, out, out}; }, 0.0},
+      {"aten::hardtanh.out", &portable::hardtanh_out,
+       [](Values& v, EValue* in, EValue* out) {
+         return std::vector<EValue*>{in, v.real(-0.5), v.integer(6), out, out};
+       }, 0.0},
+      {"aten::clamp.out", &portable::clamp_out,
+       [](Values& v, EValue* in, EValue* out) {
+         return std::vector<EValue*>{in, v.none(), v.real(0.25), out, out};
+       }, 0.0},
+      {"aten::clamp.out", &portable::clamp_out,
+       [](Values& v, EValue* in, EValue* out) {
+         return std::vector<EValue*>{in, v.real(2.0), v.real(-1.0), out, out};  // lo > hi
+       }, 0.0},
+      {"aten::add.Scalar_out", &portable::add_scalar_out,
+       [](Values& v, EValue* in, EValue* out) {
+         return std::vector<EValue*>{in, v.real(0.75), v.real(2.0), out, out};
+       }, 1e-6},
+      {"aten::sub.Scalar_out", &portable::sub_scalar_out,
+       [](Values& v, EValue* in, EValue* out) {
+         return std::vector<EValue*>{in, v.integer(3), v.integer(1), out, out};
+       }, 1e-6},
+      {"aten::mul.Scalar_out", &portable::mul_scalar_out,
+       [](Values& v, EValue* in, EValue* out) {
+         return std::vector<EValue*>{in, v.real(-1.5), out, out};
+       }, 0.0},
+      {"aten::div.Scalar_out", &portable::div_scalar_out,
+       [](Values& v, EValue* in, EValue* out) {
+         return std::vector<EValue*>{in, v.real(3.0), out, out};
+       }, 0.0},
+  };
+  each_config([&](const std::string& config) {
+    for (const Case& c : cases) {
+      for (int32_t n : {1, 7, 17, 129, 40000}) {
+        std::vector<float> x = random_floats(static_cast<size_t>(n), static_cast<uint32_t>(n), -3, 3);
+        x[0] = kNan;
+        if (n > 2) x[1] = -0.0f;
+        if (n > 3) x[2] = kInf;
+        Values v;
+        auto in = make_f({n}, x);
+        auto out = make(ScalarType::Float, {n});
+        auto ref = make(ScalarType::Float, {n});
+        ASSERT_EQ(run(c.op, c.args(v, in->ev(), out->ev())), Error::Ok) << c.op;
+        std::vector<EValue*> ref_args = c.args(v, in->ev(), ref->ev());
+        std::vector<uint8_t> temp(1 << 12);
+        KernelContext ctx(temp.data(), temp.size());
+        c.reference(ctx, Span<EValue*>(ref_args.data(), ref_args.size()));
+        ASSERT_EQ(ctx.error(), Error::Ok);
+        const std::vector<float> want = ref->get<float>();
+        expect_within(out->get<float>(), std::vector<double>(want.begin(), want.end()), c.tol,
+                      c.tol, std::string(c.op) + " n=" + std::to_string(n) + " (" + config + ")");
+      }
+    }
+  });
+}
+
+// permute_copy: every permutation of a 4-d tensor with odd sizes, size-1
+// dims, float32 and float16, large enough to thread; equal to portable.
+TEST_F(Optimized, PermuteMatchesPortable) {
+  each_config([&](const std::string& config) {
+    const std::vector<std::vector<int32_t>> shapes = {{3, 1, 7, 17}, {2, 129, 3, 5}, {64, 33, 2, 31}};
+    for (const auto& shape : shapes) {
+      std::vector<int64_t> perm = {0, 1, 2, 3};
+      do {
+        for (ScalarType dtype : {ScalarType::Float, ScalarType::Half}) {
+          Values v;
+          size_t n = 1;
+          for (int32_t d : shape) n *= static_cast<size_t>(d);
+          auto in = make(dtype, shape);
+          std::vector<uint16_t> bits16(n);
+          std::vector<float> bits32 = random_floats(n, static_cast<uint32_t>(n));
+          for (size_t i = 0; i < n; ++i) bits16[i] = static_cast<uint16_t>(i * 2654435761u >> 7);
+          if (dtype == ScalarType::Float) in->set(bits32); else in->set(bits16);
+          std::vector<int32_t> out_shape;
+          for (int64_t p : perm) out_shape.push_back(shape[static_cast<size_t>(p)]);
+          auto out = make(dtype, out_shape);
+          auto ref = make(dtype, out_shape);
+          ASSERT_EQ(run("aten::permute_copy.out", {in->ev(), v.ints(perm), out->ev(), out->ev()}),
+                    Error::Ok);
+          std::vector<EValue*> ref_args = {in->ev(), v.ints(perm), ref->ev(), ref->ev()};
+          KernelContext ctx;
+          portable::permute_copy_out(ctx, Span<EValue*>(ref_args.data(), ref_args.size()));
+          ASSERT_EQ(ctx.error(), Error::Ok);
+          const size_t bytes = n * (dtype == ScalarType::Float ? 4 : 2);
+          EXPECT_EQ(std::memcmp(out->t().data(), ref->t().data(), bytes), 0)
+              << "perm " << perm[0] << perm[1] << perm[2] << perm[3] << " (" << config << ")";
+        }
+      } while (std::next_permutation(perm.begin(), perm.end()));
     }
   });
 }

@@ -1,20 +1,19 @@
 // Static transposes: planned once (size-1 dims dropped, adjacent dims
 // merged), then run as a batch of tiled 2-D transposes between the output
 // dim that is contiguous in the input and the output's last dim.
-#include "runtime/backends/xnnpack/transpose.h"
+#include "runtime/kernels/common/transpose.h"
 
 #include <cstring>
 
 #include "runtime/core/threadpool.h"
 
 namespace ember {
-namespace xnnpack {
 
 TransposePlan plan_transpose(const size_t* in_dims, uint32_t rank, const uint32_t* perm,
                              size_t element_size) {
   TransposePlan p;
   p.element_size = element_size;
-  size_t in_strides[6];
+  size_t in_strides[TransposePlan::kMaxRank];
   size_t stride = 1;
   for (uint32_t d = rank; d > 0; --d) {
     in_strides[d - 1] = stride;
@@ -50,7 +49,7 @@ struct Job {
   const uint8_t* src;
   uint8_t* dst;
   uint32_t a;
-  size_t out_strides[6];
+  size_t out_strides[TransposePlan::kMaxRank];
   size_t tiles_a;         ///< kTile-row tiles along dim `a`
   size_t tiles_per_task;  ///< consecutive tiles one task runs
   size_t tasks_a;         ///< tasks per batch
@@ -141,5 +140,4 @@ void run_transpose(const TransposePlan& p, const void* src, void* dst) {
   }
 }
 
-}  // namespace xnnpack
 }  // namespace ember

@@ -1,21 +1,23 @@
-// Internal to XnnpackBackend: the static transposes Debian's XNNPACK has no
-// node for (ExecuTorch puts NCHW<->NHWC transposes at delegate boundaries
-// and sometimes mid-graph), planned at init and run by Ember.
+// Transposes (permuted copies) of dense tensors: planned once, then run as
+// tiled 2-D transposes split over the process's thread pool. Shared by the
+// optimized permute_copy kernel and XnnpackBackend, which runs the static
+// transposes Debian's XNNPACK has no node for (ExecuTorch puts NCHW<->NHWC
+// transposes at delegate boundaries and sometimes mid-graph).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 
 namespace ember {
-namespace xnnpack {
 
 /// A transpose reduced to its essentials: size-1 dims dropped and output
 /// dims that stay adjacent in the input merged. For output dim k, `dims[k]`
 /// is its size and `in_strides[k]` its stride (in elements) in the input.
 struct TransposePlan {
+  static constexpr uint32_t kMaxRank = 6;  ///< after merging; plan_transpose takes up to this
   uint32_t rank = 0;
-  size_t dims[6] = {};
-  size_t in_strides[6] = {};
+  size_t dims[kMaxRank] = {};
+  size_t in_strides[kMaxRank] = {};
   size_t element_size = 4;  ///< 1, 2 or 4 bytes
   size_t numel = 1;
 };
@@ -36,5 +38,4 @@ inline bool is_reshape(const TransposePlan& p) {
 /// transposes are split across the process's thread pool. Allocates nothing.
 void run_transpose(const TransposePlan& plan, const void* src, void* dst);
 
-}  // namespace xnnpack
 }  // namespace ember

@@ -1,0 +1,51 @@
+// permute_copy for dense tensors of 1-, 2- and 4-byte elements (float32,
+// float16, bfloat16, int32, ...) in the contiguous dim order, up to 6 dims
+// after merging: the tiled, threaded transpose of kernels/common/transpose.h
+// (the one XnnpackBackend runs between its stages). Other cases run the
+// portable kernel.
+#include "runtime/kernels/common/transpose.h"
+#include "runtime/kernels/optimized/optimized_kernels.h"
+#include "runtime/kernels/portable/kernel_utils.h"
+#include "runtime/kernels/portable/portable_kernels.h"
+
+namespace ember {
+namespace optimized {
+
+void permute_copy_out(KernelContext& ctx, Span<EValue*> args) {
+  const char* op = "aten::permute_copy.out";
+  portable::ArgReader r(ctx, args, op, 4);
+  Tensor* self = r.tensor(0, "self");
+  Span<const int64_t> dims = r.int_list(1, "dims");
+  Tensor* out = r.tensor(2, "out");
+  if (!r.ok()) return;
+  const int ndim = self->dim();
+  const size_t elem = element_size(self->dtype());
+  bool fast = self->dtype() == out->dtype() && (elem == 1 || elem == 2 || elem == 4) &&
+              self->is_contiguous_order() && out->is_contiguous_order() &&
+              ndim <= static_cast<int>(TransposePlan::kMaxRank) &&
+              dims.size() == static_cast<size_t>(ndim);
+  bool seen[kMaxRank] = {};
+  uint32_t perm[TransposePlan::kMaxRank] = {};
+  size_t in_dims[TransposePlan::kMaxRank] = {};
+  int64_t sizes[kMaxRank] = {};
+  for (int i = 0; fast && i < ndim; ++i) {
+    int64_t d = 0;
+    fast = portable::normalize_dim(dims[i], ndim, &d) && !seen[d];
+    if (!fast) break;
+    seen[d] = true;
+    perm[i] = static_cast<uint32_t>(d);
+    in_dims[i] = static_cast<size_t>(self->size(i));
+    sizes[i] = self->size(static_cast<int32_t>(d));
+  }
+  if (!fast) {
+    portable::permute_copy_out(ctx, args);
+    return;
+  }
+  if (!portable::resize_out(ctx, op, "out", *out, sizes, ndim)) return;
+  if (self->numel() == 0) return;
+  run_transpose(plan_transpose(in_dims, static_cast<uint32_t>(ndim), perm, elem), self->data(),
+                out->mutable_data());
+}
+
+}  // namespace optimized
+}  // namespace ember
