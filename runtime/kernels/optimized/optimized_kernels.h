@@ -34,6 +34,10 @@ void sub_scalar_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::sub.Sca
 void mul_scalar_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::mul.Scalar_out
 void div_scalar_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::div.Scalar_out
 
+// op_convolution.cpp: float32 NCHW / NCL as the portable kernel checks them;
+// depthwise convolutions here, the rest by the portable computation.
+void convolution_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::convolution.out
+
 // op_permute.cpp: 1-, 2- and 4-byte elements, contiguous, up to 6 dims
 // after merging size-1 and adjacent dims.
 void permute_copy_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::permute_copy.out

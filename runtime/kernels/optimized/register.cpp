@@ -41,6 +41,9 @@ const Kernel kOptimizedKernels[] = {
     {"aten::_log_softmax.out", &optimized::log_softmax_out, kFloat},
     {"aten::native_layer_norm.out", &optimized::native_layer_norm_out, kFloat},
     // ---- end rows
+    // ---- convolution
+    {"aten::convolution.out", &optimized::convolution_out, kFloat},
+    // ---- end convolution
     // ---- gemm
     // ---- end gemm
 };

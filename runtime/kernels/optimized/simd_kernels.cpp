@@ -305,10 +305,63 @@ void clamp(const float* x, float* y, int64_t n, float lo, float hi) {
   }
 }
 
+/// One output element at (oh, ow) with bounds checks (the plane's edges).
+float depthwise_point(const DepthwiseShape& s, const float* in, const float* w, float bias,
+                      int64_t oh, int64_t ow) {
+  float acc = bias;
+  for (int64_t ki = 0; ki < s.k_h; ++ki) {
+    const int64_t ih = oh * s.stride_h - s.pad_h + ki * s.dil_h;
+    if (ih < 0 || ih >= s.in_h) continue;
+    for (int64_t kj = 0; kj < s.k_w; ++kj) {
+      const int64_t iw = ow * s.stride_w - s.pad_w + kj * s.dil_w;
+      if (iw < 0 || iw >= s.in_w) continue;
+      acc += w[ki * s.k_w + kj] * in[ih * s.in_w + iw];
+    }
+  }
+  return acc;
+}
+
+void depthwise_plane(const DepthwiseShape& s, const float* in, const float* w, float bias,
+                     float* out) {
+  // Vector blocks start at ow in [lo, hi): every tap of every lane is inside
+  // the row, including the odd element a stride-2 load reads past the last.
+  const bool vector = s.stride_w == 1 || s.stride_w == 2;
+  const int64_t reach = (s.k_w - 1) * s.dil_w - s.pad_w;  // last tap's column offset
+  int64_t lo = (s.pad_w + s.stride_w - 1) / s.stride_w;
+  if (lo > s.out_w) lo = s.out_w;
+  // (ow + kLanes - 1) * stride_w + (stride_w - 1) + reach <= in_w - 1
+  int64_t hi = vector ? (s.in_w - 1 - reach - (s.stride_w - 1)) / s.stride_w - (kLanes - 1) + 1 : lo;
+  if (s.in_w - 1 - reach - (s.stride_w - 1) < 0) hi = lo;
+  if (hi < lo) hi = lo;
+  const Vec vbias(bias);
+  for (int64_t oh = 0; oh < s.out_h; ++oh) {
+    float* dst = out + oh * s.out_w;
+    int64_t ow = 0;
+    for (; ow < lo; ++ow) dst[ow] = depthwise_point(s, in, w, bias, oh, ow);
+    for (; ow < hi; ow += kLanes) {
+      Vec acc = vbias;
+      for (int64_t ki = 0; ki < s.k_h; ++ki) {
+        const int64_t ih = oh * s.stride_h - s.pad_h + ki * s.dil_h;
+        if (ih < 0 || ih >= s.in_h) continue;
+        const float* row = in + ih * s.in_w + ow * s.stride_w - s.pad_w;
+        const float* taps = w + ki * s.k_w;
+        for (int64_t kj = 0; kj < s.k_w; ++kj) {
+          const float* p = row + kj * s.dil_w;
+          const Vec x = s.stride_w == 1 ? Vec::load(p) : simd::load_stride2(p);
+          acc = simd::fmadd(Vec(taps[kj]), x, acc);
+        }
+      }
+      acc.store(dst + ow);
+    }
+    for (; ow < s.out_w; ++ow) dst[ow] = depthwise_point(s, in, w, bias, oh, ow);
+  }
+}
+
 }  // namespace
 
 const SimdKernels& simd_kernels() {
-  static constexpr SimdKernels kTable = {&unary, &softmax_row, &layer_norm_row, &binary, &clamp};
+  static constexpr SimdKernels kTable = {&unary, &softmax_row, &layer_norm_row, &binary, &clamp,
+                                         &depthwise_plane};
   return kTable;
 }
 

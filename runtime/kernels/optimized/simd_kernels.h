@@ -19,6 +19,13 @@
 namespace ember {
 namespace optimized {
 
+/// One plane of a depthwise 2-d convolution (NCHW): sizes, stride,
+/// padding and dilation, as aten::convolution takes them.
+struct DepthwiseShape {
+  int64_t in_h, in_w, out_h, out_w;
+  int64_t k_h, k_w, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w;
+};
+
 enum class UnaryOp : uint8_t { Exp, Sigmoid, Tanh, GeluErf, GeluTanh, Silu };
 enum class BinaryOp : uint8_t { Add, Sub, Mul, Div };
 
@@ -40,6 +47,11 @@ struct SimdKernels {
   /// y[i] = min(max(x[i], lo), hi) as torch's clamp: NaN stays NaN, lo > hi
   /// gives hi (pass -inf / inf for a missing bound; bounds must not be NaN).
   void (*clamp)(const float* x, float* y, int64_t n, float lo, float hi);
+  /// out[oh][ow] = bias + sum over taps of w[ki][kj] * in[ih][iw] (zero
+  /// padding) for one channel's plane; vector loads along W where every tap
+  /// is inside the row (stride 1 and 2), scalar at the edges.
+  void (*depthwise_plane)(const DepthwiseShape& s, const float* in, const float* w, float bias,
+                          float* out);
 };
 
 // One table per instruction set compiled in (simd_kernels.cpp).

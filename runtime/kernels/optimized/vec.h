@@ -70,6 +70,11 @@ inline Vec with_sign_of(Vec a, Vec s) {
   const __m512i sign = _mm512_and_si512(_mm512_castps_si512(s.v), _mm512_set1_epi32(INT32_MIN));
   return Vec(_mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(a.v), sign)));
 }
+/// p[0], p[2], ..., p[2 * (kLanes - 1)] (reads p[0 .. 2 * kLanes - 1)).
+inline Vec load_stride2(const float* p) {
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  return Vec(_mm512_permutex2var_ps(_mm512_loadu_ps(p), even, _mm512_loadu_ps(p + 16)));
+}
 inline float reduce_add(Vec a) { return _mm512_reduce_add_ps(a.v); }
 inline float reduce_max(Vec a) { return _mm512_reduce_max_ps(a.v); }
 inline Vec load_partial(const float* p, int n) {
@@ -116,6 +121,12 @@ inline Vec exp2_int(Vec n) {
 inline Vec with_sign_of(Vec a, Vec s) {
   return Vec(_mm256_or_ps(a.v, _mm256_and_ps(s.v, _mm256_castsi256_ps(
                                                       _mm256_set1_epi32(INT32_MIN)))));
+}
+inline Vec load_stride2(const float* p) {
+  const __m256 lo = _mm256_loadu_ps(p), hi = _mm256_loadu_ps(p + 8);
+  // [0 2 8 10 | 4 6 12 14] per 128-bit lane, then put the 64-bit pairs in order.
+  const __m256 even = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(2, 0, 2, 0));
+  return Vec(_mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(even), _MM_SHUFFLE(3, 1, 2, 0))));
 }
 inline float reduce_add(Vec a) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(a.v), _mm256_extractf128_ps(a.v, 1));
@@ -169,6 +180,7 @@ inline Vec with_sign_of(Vec a, Vec s) {
   const uint32x4_t sign = vandq_u32(vreinterpretq_u32_f32(s.v), vdupq_n_u32(0x80000000u));
   return Vec(vreinterpretq_f32_u32(vorrq_u32(vreinterpretq_u32_f32(a.v), sign)));
 }
+inline Vec load_stride2(const float* p) { return Vec(vld2q_f32(p).val[0]); }
 inline float reduce_add(Vec a) { return vaddvq_f32(a.v); }
 inline float reduce_max(Vec a) { return vmaxvq_f32(a.v); }
 inline Vec load_partial(const float* p, int n) {
@@ -249,6 +261,11 @@ inline Vec with_sign_of(Vec a, Vec s) {
     x |= y & 0x80000000u;
     std::memcpy(&r.v[i], &x, 4);
   }
+  return r;
+}
+inline Vec load_stride2(const float* p) {
+  Vec r;
+  for (int i = 0; i < 4; ++i) r.v[i] = p[2 * i];
   return r;
 }
 inline float reduce_add(Vec a) { return (a.v[0] + a.v[2]) + (a.v[1] + a.v[3]); }

@@ -16,6 +16,7 @@
 // into the output, again over precomputed valid ranges.
 #include <cstring>
 
+#include "runtime/kernels/portable/convolution.h"
 #include "runtime/kernels/portable/kernel_utils.h"
 #include "runtime/kernels/portable/matmul.h"
 #include "runtime/kernels/portable/portable_kernels.h"
@@ -26,27 +27,7 @@ namespace {
 
 const char* const kOp = "aten::convolution.out";
 
-/// Everything the loops need, with 1-d already lifted to 2-d.
-struct ConvShape {
-  int64_t n, in_c, in_h, in_w;
-  int64_t out_c, out_h, out_w;
-  int64_t k_h, k_w, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w;
-  int64_t groups;
-  int64_t in_cg, out_cg;  // channels per group
-};
-
 int64_t ceil_div(int64_t a, int64_t b) { return a <= 0 ? -((-a) / b) : (a + b - 1) / b; }
-
-/// The range [lo, hi) of o in [0, limit) with 0 <= o * stride + offset < extent.
-void valid_range(int64_t offset, int64_t stride, int64_t extent, int64_t limit, int64_t* lo,
-                 int64_t* hi) {
-  int64_t l = offset >= 0 ? 0 : ceil_div(-offset, stride);
-  int64_t h = extent - offset <= 0 ? 0 : ceil_div(extent - offset, stride);
-  if (h > limit) h = limit;
-  if (l > h) l = h;
-  *lo = l;
-  *hi = h;
-}
 
 /// A per-spatial-dim list of 1 or `spatial` values (1 broadcasts). A 1-d
 /// convolution runs with H = 1, so its h value is `h_default`.
@@ -230,9 +211,9 @@ void conv_transposed(const ConvShape& s, const float* in, const float* weight, f
   }
 }
 
-}  // namespace
-
-void convolution_out(KernelContext& ctx, Span<EValue*> args) {
+/// prepare_convolution's checks, failing the call (through ctx) on the first
+/// problem.
+void check_and_resize(KernelContext& ctx, Span<EValue*> args, ConvCall* call) {
   ArgReader r(ctx, args, kOp, 11);
   Tensor* input = r.tensor(0, "input");
   Tensor* weight = r.tensor(1, "weight");
@@ -331,16 +312,43 @@ void convolution_out(KernelContext& ctx, Span<EValue*> args) {
   int64_t out_sizes[4] = {s.n, s.out_c, s.out_h, s.out_w};
   if (spatial == 1) out_sizes[2] = s.out_w;
   if (!resize_out(ctx, kOp, "out", *out, out_sizes, rank)) return;
+  call->s = s;
+  call->transposed = transposed;
+  call->input = input->data_as<const float>();
+  call->weight = weight->data_as<const float>();
+  call->bias = bias ? bias->data_as<const float>() : nullptr;
+  call->out = out->data_as<float>();
+}
 
-  const float* b = bias ? bias->data_as<const float>() : nullptr;
-  fill_bias(s, b, out->data_as<float>());
-  if (transposed) {
-    conv_transposed(s, input->data_as<const float>(), weight->data_as<const float>(),
-                    out->data_as<float>());
+}  // namespace
+
+void valid_range(int64_t offset, int64_t stride, int64_t extent, int64_t limit, int64_t* lo,
+                 int64_t* hi) {
+  int64_t l = offset >= 0 ? 0 : ceil_div(-offset, stride);
+  int64_t h = extent - offset <= 0 ? 0 : ceil_div(extent - offset, stride);
+  if (h > limit) h = limit;
+  if (l > h) l = h;
+  *lo = l;
+  *hi = h;
+}
+
+bool prepare_convolution(KernelContext& ctx, Span<EValue*> args, ConvCall* call) {
+  check_and_resize(ctx, args, call);
+  return ctx.error() == Error::Ok;
+}
+
+void run_convolution(KernelContext& ctx, const ConvCall& c) {
+  fill_bias(c.s, c.bias, c.out);
+  if (c.transposed) {
+    conv_transposed(c.s, c.input, c.weight, c.out);
   } else {
-    conv_forward(ctx, s, input->data_as<const float>(), weight->data_as<const float>(),
-                 out->data_as<float>());
+    conv_forward(ctx, c.s, c.input, c.weight, c.out);
   }
+}
+
+void convolution_out(KernelContext& ctx, Span<EValue*> args) {
+  ConvCall call;
+  if (prepare_convolution(ctx, args, &call)) run_convolution(ctx, call);
 }
 
 }  // namespace portable

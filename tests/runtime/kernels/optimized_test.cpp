@@ -458,6 +458,62 @@ TEST_F(Optimized, PermuteMatchesPortable) {
   });
 }
 
+// Depthwise convolutions (stride 1, 2 and 3; padding; dilation; 1-d and
+// 2-d; with and without bias) against the portable kernel; a grouped and a
+// plain convolution go through unchanged.
+TEST_F(Optimized, ConvolutionMatchesPortable) {
+  struct Conv {
+    std::vector<int32_t> in, w;
+    std::vector<int64_t> stride, pad, dil;
+    int64_t groups;
+    bool bias;
+  };
+  const Conv convs[] = {
+      {{2, 3, 17, 33}, {3, 1, 3, 3}, {1, 1}, {1, 1}, {1, 1}, 3, true},
+      {{1, 5, 7, 40}, {5, 1, 3, 3}, {2, 2}, {1, 1}, {1, 1}, 5, true},
+      {{1, 4, 16, 45}, {4, 1, 5, 5}, {2, 2}, {2, 2}, {1, 1}, 4, false},
+      {{1, 2, 29, 29}, {2, 1, 7, 7}, {1, 1}, {3, 3}, {1, 1}, 2, true},
+      {{1, 3, 20, 38}, {3, 1, 3, 3}, {1, 1}, {2, 2}, {2, 2}, 3, true},   // dilated
+      {{1, 3, 9, 23}, {3, 1, 3, 3}, {3, 3}, {1, 1}, {1, 1}, 3, true},    // stride 3: scalar
+      {{1, 2, 1, 1}, {2, 1, 3, 3}, {1, 1}, {1, 1}, {1, 1}, 2, true},     // all edge
+      {{2, 6, 50}, {6, 1, 5}, {1}, {2}, {1}, 6, true},                   // 1-d
+      {{1, 4, 9, 9}, {4, 2, 3, 3}, {1, 1}, {1, 1}, {1, 1}, 2, true},     // grouped: portable
+      {{1, 3, 9, 9}, {5, 3, 3, 3}, {2, 2}, {0, 0}, {1, 1}, 1, false},    // plain: portable
+  };
+  each_config([&](const std::string& config) {
+    for (size_t i = 0; i < sizeof(convs) / sizeof(convs[0]); ++i) {
+      const Conv& c = convs[i];
+      Values v;
+      auto numel = [](const std::vector<int32_t>& sz) {
+        size_t n = 1;
+        for (int32_t d : sz) n *= static_cast<size_t>(d);
+        return n;
+      };
+      auto in = make_f(c.in, random_floats(numel(c.in), static_cast<uint32_t>(i)));
+      auto w = make_f(c.w, random_floats(numel(c.w), static_cast<uint32_t>(i + 100)));
+      auto b = make_f({c.w[0]}, random_floats(static_cast<size_t>(c.w[0]), 7));
+      auto out = make_dynamic(ScalarType::Float, static_cast<int>(c.in.size()), 1 << 16);
+      auto ref = make_dynamic(ScalarType::Float, static_cast<int>(c.in.size()), 1 << 16);
+      auto args = [&](TestTensor* o) {
+        return std::vector<EValue*>{in->ev(), w->ev(), c.bias ? b->ev() : v.none(),
+                                    v.ints(c.stride), v.ints(c.pad), v.ints(c.dil),
+                                    v.boolean(false), v.ints(std::vector<int64_t>(c.stride.size(), 0)),
+                                    v.integer(c.groups), o->ev(), o->ev()};
+      };
+      ASSERT_EQ(run("aten::convolution.out", args(out.get())), Error::Ok) << i;
+      std::vector<EValue*> ref_args = args(ref.get());
+      std::vector<uint8_t> temp(8 << 20);
+      KernelContext ctx(temp.data(), temp.size());
+      portable::convolution_out(ctx, Span<EValue*>(ref_args.data(), ref_args.size()));
+      ASSERT_EQ(ctx.error(), Error::Ok);
+      EXPECT_EQ(out->shape(), ref->shape()) << i;
+      const std::vector<float> want = ref->get<float>();
+      expect_within(out->get<float>(), std::vector<double>(want.begin(), want.end()), 2e-6, 2e-6,
+                    "conv case " + std::to_string(i) + " (" + config + ")");
+    }
+  });
+}
+
 // Off the fast path the portable kernel runs: another dim order, another
 // dtype (resolved at load), a dim other than the last; its errors are the
 // portable kernel's.

@@ -1,0 +1,50 @@
+// aten::convolution.out split in two, so that another kernel library
+// (runtime/kernels/optimized) checks a call exactly as the portable kernel
+// does and then computes it its own way, or hands it back:
+//   ConvCall call;
+//   if (!portable::prepare_convolution(ctx, args, &call)) return;  // reported
+//   ... or portable::run_convolution(ctx, call);
+#pragma once
+
+#include <cstdint>
+
+#include "runtime/core/evalue.h"
+#include "runtime/core/span.h"
+#include "runtime/kernel/kernel.h"
+
+namespace ember {
+namespace portable {
+
+/// Everything the loops need, with 1-d already lifted to 2-d.
+struct ConvShape {
+  int64_t n, in_c, in_h, in_w;
+  int64_t out_c, out_h, out_w;
+  int64_t k_h, k_w, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w;
+  int64_t groups;
+  int64_t in_cg, out_cg;  // channels per group
+};
+
+/// A checked call: float32, contiguous NCHW (or NCL) input, weight and out;
+/// out already resized.
+struct ConvCall {
+  ConvShape s{};
+  bool transposed = false;  ///< weight is [in_c, out_c / groups, k_h, k_w]
+  const float* input = nullptr;
+  const float* weight = nullptr;
+  const float* bias = nullptr;  ///< nullptr: no bias
+  float* out = nullptr;
+};
+
+/// Read and check the call's arguments and resize out, as convolution_out
+/// does. False (the call failed, with the reason logged) on any problem.
+bool prepare_convolution(KernelContext& ctx, Span<EValue*> args, ConvCall* call);
+
+/// The portable computation of a prepared call.
+void run_convolution(KernelContext& ctx, const ConvCall& call);
+
+/// The range [lo, hi) of o in [0, limit) with 0 <= o * stride + offset < extent.
+void valid_range(int64_t offset, int64_t stride, int64_t extent, int64_t limit, int64_t* lo,
+                 int64_t* hi);
+
+}  // namespace portable
+}  // namespace ember
