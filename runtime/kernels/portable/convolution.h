@@ -42,6 +42,13 @@ bool prepare_convolution(KernelContext& ctx, Span<EValue*> args, ConvCall* call)
 /// The portable computation of a prepared call.
 void run_convolution(KernelContext& ctx, const ConvCall& call);
 
+/// im2col of output positions [p0, p0 + count) of one group, input channels
+/// [ic_begin, ic_end) of it, into col: row (ic * k_h + ki) * k_w + kj holds
+/// `count` floats (zero where the tap falls in the padding). Rows of other
+/// channels are left alone, so channel ranges can be filled in parallel.
+void im2col_chunk(const ConvShape& s, const float* in_g, int64_t p0, int64_t count, float* col,
+                  int64_t ic_begin, int64_t ic_end);
+
 /// The range [lo, hi) of o in [0, limit) with 0 <= o * stride + offset < extent.
 void valid_range(int64_t offset, int64_t stride, int64_t extent, int64_t limit, int64_t* lo,
                  int64_t* hi);

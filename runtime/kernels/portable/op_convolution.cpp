@@ -60,11 +60,12 @@ void fill_bias(const ConvShape& s, const float* bias, float* out) {
   }
 }
 
-/// im2col of output positions [p0, p0 + count) of one group into col
-/// ([in_cg * k_h * k_w] rows of `count` floats).
-void im2col_chunk(const ConvShape& s, const float* in_g, int64_t p0, int64_t count, float* col) {
+}  // namespace
+
+void im2col_chunk(const ConvShape& s, const float* in_g, int64_t p0, int64_t count, float* col,
+                  int64_t ic_begin, int64_t ic_end) {
   const int64_t plane = s.in_h * s.in_w;
-  for (int64_t ic = 0; ic < s.in_cg; ++ic) {
+  for (int64_t ic = ic_begin; ic < ic_end; ++ic) {
     const float* src_plane = in_g + ic * plane;
     for (int64_t ki = 0; ki < s.k_h; ++ki) {
       for (int64_t kj = 0; kj < s.k_w; ++kj) {
@@ -102,6 +103,8 @@ void im2col_chunk(const ConvShape& s, const float* in_g, int64_t p0, int64_t cou
     }
   }
 }
+
+namespace {
 
 /// Direct convolution of one (batch, group) into out_g (pre-filled with bias).
 void conv_direct(const ConvShape& s, const float* in_g, const float* w_g, float* out_g) {
@@ -167,7 +170,7 @@ void conv_forward(KernelContext& ctx, const ConvShape& s, const float* in, const
       } else if (col != nullptr) {
         for (int64_t p0 = 0; p0 < positions; p0 += chunk) {
           const int64_t count = positions - p0 < chunk ? positions - p0 : chunk;
-          im2col_chunk(s, in_g, p0, count, col);
+          im2col_chunk(s, in_g, p0, count, col, 0, s.in_cg);
           gemm_f32(s.out_cg, count, k, 1.0f, w_view, MatrixView{col, count, 1}, 1.0f, out_g + p0,
                    positions);
         }
