@@ -1,0 +1,591 @@
+// The GEMM driver: ISA dispatch, argument checks, packing, blocking and
+// threading around the micro-kernels of micro_kernel.h.
+//
+// Algorithm (per thread, on its own rectangle of C):
+//   1. Columns in blocks of NC; depth in blocks of KC (fixed per ISA).
+//   2. Pack the KC x NC block of B into NR-wide panels (skipped when B was
+//      pre-packed: its panels are read in place).
+//   3. Rows in blocks of MC: pack the MC x KC block of A into MR-row panels.
+//   4. For each NR panel of B, for each MR panel of A: one micro-kernel call.
+//      The first depth block applies beta and the bias, the last the clamp.
+// Threads split C into rectangles of whole tiles (never K) chosen to balance
+// the work; each has a private slice of the workspace. Every element of C is
+// computed by the same sequence of operations whatever the split, so the
+// result does not depend on the thread count or the workspace size.
+#include "runtime/kernels/optimized/gemm/gemm.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+
+#include "runtime/core/threadpool.h"
+#include "runtime/kernels/optimized/gemm/micro_kernel.h"
+#include "runtime/platform/platform.h"
+
+namespace ember {
+namespace gemm {
+namespace {
+
+constexpr size_t kAlign = 64;
+/// Below this many multiply-adds (batch * m * n * k) a call runs serially:
+/// waking the pool would cost more than it saves.
+constexpr uint64_t kSerialWork = uint64_t{1} << 18;
+constexpr uint32_t kPackedMagic = 0x42474d45;  // "EMGB"
+
+struct PackedHeader {
+  uint32_t magic;
+  uint32_t isa;
+  int64_t k;
+  int64_t n;
+  uint64_t nr;
+  uint8_t reserved[32];
+};
+static_assert(sizeof(PackedHeader) == kAlign, "the panels start 64 bytes in");
+
+size_t round_up(size_t x, size_t to) { return (x + to - 1) / to * to; }
+size_t div_up(size_t x, size_t to) { return (x + to - 1) / to; }
+
+// ---- ISA selection ---------------------------------------------------------
+
+const KernelSet* kernels_for(Isa isa) {
+  switch (isa) {
+    case Isa::generic:
+      return &generic_kernels();
+#if defined(__x86_64__) || defined(__i386__)
+    case Isa::avx2:
+      return &avx2_kernels();
+    case Isa::avx512:
+      return &avx512_kernels();
+#endif
+#if defined(__aarch64__)
+    case Isa::neon:
+      return &neon_kernels();
+#endif
+    default:
+      return nullptr;
+  }
+}
+
+Isa best_isa() {
+#if defined(__x86_64__) || defined(__i386__)
+  if (isa_available(Isa::avx512)) return Isa::avx512;
+  if (isa_available(Isa::avx2)) return Isa::avx2;
+#elif defined(__aarch64__)
+  return Isa::neon;
+#endif
+  return Isa::generic;
+}
+
+/// EMBER_GEMM_ISA, or the best ISA when unset, unknown or unavailable.
+Isa isa_from_environment() {
+  const Isa best = best_isa();
+  const char* env = std::getenv("EMBER_GEMM_ISA");
+  if (env == nullptr || *env == '\0') return best;
+  for (Isa isa : {Isa::generic, Isa::avx2, Isa::avx512, Isa::neon}) {
+    if (std::strcmp(env, isa_name(isa)) != 0) continue;
+    if (isa_available(isa)) return isa;
+    // Capped at what the CPU has: avx512 on an AVX2-only CPU runs avx2.
+    Isa capped = best;
+    if (isa == Isa::avx512 && isa_available(Isa::avx2)) capped = Isa::avx2;
+    EMBER_LOG(Info, "EMBER_GEMM_ISA=%s: not available on this CPU, using %s", env,
+              isa_name(capped));
+    return capped;
+  }
+  EMBER_LOG(Error, "EMBER_GEMM_ISA=%s is not one of generic, avx2, avx512, neon; using %s", env,
+            isa_name(best));
+  return best;
+}
+
+std::atomic<int> g_isa{-1};
+
+const KernelSet& active_kernels() { return *kernels_for(active_isa()); }
+
+// ---- Argument checks -------------------------------------------------------
+
+Error check_sizes(const char* fn, int64_t m, int64_t n, int64_t k, float* c, int64_t ldc,
+                  const Epilogue& epi) {
+  if (m < 0 || n < 0 || k < 0) {
+    EMBER_LOG(Error, "%s: negative size m=%lld n=%lld k=%lld", fn, (long long)m, (long long)n,
+              (long long)k);
+    return Error::InvalidArgument;
+  }
+  if (m > 0 && n > 0 && (c == nullptr || ldc < n)) {
+    EMBER_LOG(Error, "%s: C is null or its row stride %lld is under n=%lld", fn, (long long)ldc,
+              (long long)n);
+    return Error::InvalidArgument;
+  }
+  if (epi.bias_kind != BiasKind::none && epi.bias == nullptr) {
+    EMBER_LOG(Error, "%s: the epilogue has a bias kind but no bias", fn);
+    return Error::InvalidArgument;
+  }
+  if (!(epi.min <= epi.max)) {
+    EMBER_LOG(Error, "%s: the epilogue's clamp [%g, %g] is empty or NaN", fn, (double)epi.min,
+              (double)epi.max);
+    return Error::InvalidArgument;
+  }
+  return Error::Ok;
+}
+
+Error check_operand(const char* fn, const char* name, const float* data, int64_t rows,
+                    int64_t cols) {
+  if (data == nullptr && rows > 0 && cols > 0) {
+    EMBER_LOG(Error, "%s: %s is null", fn, name);
+    return Error::InvalidArgument;
+  }
+  return Error::Ok;
+}
+
+// ---- Packing ---------------------------------------------------------------
+
+/// B(p0 .. p0+kc, j0 .. j0+cols) into one panel: dst[p * nr + j], columns
+/// past `cols` zeroed (the kernels compute all nr columns).
+void pack_b_panel(MatrixView b, size_t p0, size_t kc, size_t j0, size_t cols, size_t nr,
+                  float* dst) {
+  const int64_t rs = b.row_stride;
+  const int64_t cs = b.col_stride;
+  if (cs == 1) {
+    for (size_t p = 0; p < kc; ++p) {
+      const float* row = b.data + (int64_t)(p0 + p) * rs + (int64_t)j0;
+      std::memcpy(dst + p * nr, row, cols * sizeof(float));
+      for (size_t j = cols; j < nr; ++j) dst[p * nr + j] = 0.0f;
+    }
+    return;
+  }
+  for (size_t p = 0; p < kc; ++p) {
+    for (size_t j = cols; j < nr; ++j) dst[p * nr + j] = 0.0f;
+  }
+  if (rs == 1) {
+    // Transposed B (a linear layer's [n, k] weight): read each column contiguously.
+    for (size_t j = 0; j < cols; ++j) {
+      const float* col = b.data + (int64_t)(j0 + j) * cs + (int64_t)p0;
+      for (size_t p = 0; p < kc; ++p) dst[p * nr + j] = col[p];
+    }
+    return;
+  }
+  for (size_t p = 0; p < kc; ++p) {
+    const float* row = b.data + (int64_t)(p0 + p) * rs;
+    for (size_t j = 0; j < cols; ++j) dst[p * nr + j] = row[(int64_t)(j0 + j) * cs];
+  }
+}
+
+/// A(i0 .. i0+mc, p0 .. p0+kc) into MR-row panels, panel r at dst + r * mr * kc,
+/// element (i, p) of a panel at [p * mr + i]. Rows past the last are not written.
+void pack_a_block(MatrixView a, size_t i0, size_t mc, size_t p0, size_t kc, size_t mr,
+                  float* dst) {
+  const int64_t rs = a.row_stride;
+  const int64_t cs = a.col_stride;
+  for (size_t r0 = 0; r0 < mc; r0 += mr) {
+    const size_t rows = std::min(mr, mc - r0);
+    float* panel = dst + r0 * kc;
+    if (cs == 1) {
+      for (size_t i = 0; i < rows; ++i) {
+        const float* row = a.data + (int64_t)(i0 + r0 + i) * rs + (int64_t)p0;
+        for (size_t p = 0; p < kc; ++p) panel[p * mr + i] = row[p];
+      }
+    } else {
+      for (size_t p = 0; p < kc; ++p) {
+        const float* col = a.data + (int64_t)(p0 + p) * cs + (int64_t)(i0 + r0) * rs;
+        for (size_t i = 0; i < rows; ++i) panel[p * mr + i] = col[(int64_t)i * rs];
+      }
+    }
+  }
+}
+
+// ---- Planning --------------------------------------------------------------
+
+/// How a call is split and blocked.
+struct Plan {
+  size_t tasks;       ///< pool tasks (each with its own workspace slice)
+  size_t parts;       ///< rectangles per matrix (tm * tn)
+  size_t tm, tn;      ///< the grid of rectangles over C's tile rows and columns
+  size_t mc, nc;      ///< block sizes
+  size_t a_floats;    ///< packed A block, floats (64-byte multiple)
+  size_t task_bytes;  ///< workspace per task
+};
+
+size_t block_bytes(size_t mc, size_t nc, size_t kc, bool b_prepacked) {
+  size_t bytes = round_up(mc * kc * sizeof(float), kAlign);
+  if (!b_prepacked) bytes += round_up(kc * nc * sizeof(float), kAlign);
+  return bytes;
+}
+
+/// The grid tm x tn (tm * tn == parts) that minimises the largest rectangle.
+void choose_grid(size_t m_tiles, size_t n_tiles, size_t mr, size_t nr, size_t parts, Plan& plan) {
+  size_t best = SIZE_MAX;
+  for (size_t tm = 1; tm <= parts; ++tm) {
+    if (parts % tm != 0) continue;
+    const size_t tn = parts / tm;
+    const size_t cost = div_up(m_tiles, tm) * mr * div_up(n_tiles, tn) * nr;
+    // Ties go to splitting N (each thread then packs only its own B columns).
+    if (cost < best || (cost == best && tn > plan.tn)) {
+      best = cost;
+      plan.tm = tm;
+      plan.tn = tn;
+    }
+  }
+}
+
+/// Splits batch x m x n x k over at most `threads` tasks within `bytes` of
+/// workspace. Returns false if even one task's smallest blocks do not fit.
+bool make_plan(const KernelSet& ks, size_t batch, size_t m, size_t n, size_t k, bool b_prepacked,
+               size_t threads, size_t bytes, Plan& plan) {
+  const size_t kc = std::max<size_t>(1, std::min(ks.kc, k));
+  const size_t m_tiles = div_up(m, ks.mr);
+  const size_t n_tiles = div_up(n, ks.nr);
+  const uint64_t work = (uint64_t)batch * m * n * k;
+  size_t tasks = work < kSerialWork ? 1 : std::max<size_t>(1, threads);
+  tasks = std::min(tasks, batch * m_tiles * n_tiles);
+  const size_t smallest = block_bytes(ks.mr, ks.nr, kc, b_prepacked);
+  if (smallest > bytes) return false;
+  tasks = std::max<size_t>(1, std::min(tasks, bytes / smallest));
+
+  plan.tasks = tasks;
+  plan.parts = batch >= tasks ? 1 : tasks;
+  plan.tm = 1;
+  plan.tn = 1;
+  if (plan.parts > 1) choose_grid(m_tiles, n_tiles, ks.mr, ks.nr, plan.parts, plan);
+
+  // Blocks no larger than one rectangle, then halved until they fit.
+  size_t mc = std::min(ks.mc, div_up(m_tiles, plan.tm) * ks.mr);
+  size_t nc = std::min(ks.nc, div_up(n_tiles, plan.tn) * ks.nr);
+  const size_t per_task = bytes / tasks;
+  while (block_bytes(mc, nc, kc, b_prepacked) > per_task) {
+    const bool shrink_n = !b_prepacked && nc > ks.nr;
+    const bool shrink_m = mc > ks.mr;
+    if (!shrink_n && !shrink_m) break;  // not reached: one mr x nr block fits
+    if (shrink_n && (nc >= mc || !shrink_m)) {
+      nc = std::max(ks.nr, round_up(nc / 2, ks.nr));
+    } else {
+      mc = std::max(ks.mr, round_up(mc / 2, ks.mr));
+    }
+  }
+  plan.mc = mc;
+  plan.nc = nc;
+  plan.a_floats = round_up(mc * kc * sizeof(float), kAlign) / sizeof(float);
+  plan.task_bytes = block_bytes(mc, nc, kc, b_prepacked);
+  return true;
+}
+
+// ---- Execution -------------------------------------------------------------
+
+/// One call's operands, shared read-only by the tasks.
+struct Job {
+  const KernelSet* ks;
+  size_t batch, m, n, k;
+  float alpha, beta;
+  MatrixView a, b;
+  const float* packed_b;  ///< panels of a pre-packed B, or nullptr
+  float* c;
+  size_t ldc;
+  BatchStrides strides;
+  Epilogue epi;
+  bool clamp;
+  Plan plan;
+  float* workspace;  ///< 64-byte aligned
+};
+
+/// One micro-kernel tile; tiles narrower than NR go through a scratch tile.
+void run_tile(const KernelSet& ks, size_t rows, size_t cols, size_t kc, const float* a,
+              const float* b, float* c, size_t ldc, const TileArgs& args) {
+  const MicroKernel kernel = ks.kernels[rows - 1];
+  if (cols == ks.nr) {
+    kernel(kc, a, b, ks.nr, c, ldc, args);
+    return;
+  }
+  alignas(kAlign) float tile[kMaxMr * kMaxNr];
+  alignas(kAlign) float bias[kMaxNr];
+  TileArgs edge = args;
+  if (args.load_c) {
+    for (size_t i = 0; i < rows; ++i) std::memcpy(tile + i * ks.nr, c + i * ldc, cols * sizeof(float));
+  }
+  if (args.bias_col != nullptr) {
+    std::memcpy(bias, args.bias_col, cols * sizeof(float));
+    for (size_t j = cols; j < ks.nr; ++j) bias[j] = 0.0f;
+    edge.bias_col = bias;
+  }
+  kernel(kc, a, b, ks.nr, tile, ks.nr, edge);
+  for (size_t i = 0; i < rows; ++i) std::memcpy(c + i * ldc, tile + i * ks.nr, cols * sizeof(float));
+}
+
+/// C[m0:m1, n0:n1] of matrix `index` of the batch.
+void compute_rect(const Job& job, size_t index, size_t m0, size_t m1, size_t n0, size_t n1,
+                  float* a_buf, float* b_buf) {
+  const KernelSet& ks = *job.ks;
+  const MatrixView a{job.a.data + (int64_t)index * job.strides.a, job.a.row_stride,
+                     job.a.col_stride};
+  const MatrixView b{job.packed_b == nullptr ? job.b.data + (int64_t)index * job.strides.b
+                                             : nullptr,
+                     job.b.row_stride, job.b.col_stride};
+  float* c = job.c + (int64_t)index * job.strides.c;
+  const size_t k = job.k;
+  for (size_t jc = n0; jc < n1; jc += job.plan.nc) {
+    const size_t nc = std::min(job.plan.nc, n1 - jc);
+    size_t pc = 0;
+    do {
+      const size_t kc = std::min(ks.kc, k - pc);
+      const float* panels;
+      size_t panel_stride;
+      if (job.packed_b != nullptr) {
+        panels = job.packed_b + (jc / ks.nr) * k * ks.nr + pc * ks.nr;
+        panel_stride = k * ks.nr;
+      } else {
+        for (size_t j = 0; j < nc; j += ks.nr) {
+          pack_b_panel(b, pc, kc, jc + j, std::min(ks.nr, nc - j), ks.nr, b_buf + j * kc);
+        }
+        panels = b_buf;
+        panel_stride = kc * ks.nr;
+      }
+      const bool first = pc == 0;
+      const bool last = pc + kc >= k;
+      for (size_t ic = m0; ic < m1; ic += job.plan.mc) {
+        const size_t mc = std::min(job.plan.mc, m1 - ic);
+        pack_a_block(a, ic, mc, pc, kc, ks.mr, a_buf);
+        for (size_t j = 0; j < nc; j += ks.nr) {
+          const size_t col = jc + j;
+          const size_t cols = std::min(ks.nr, nc - j);
+          const float* panel = panels + (j / ks.nr) * panel_stride;
+          for (size_t i = 0; i < mc; i += ks.mr) {
+            const size_t row = ic + i;
+            TileArgs args;
+            args.alpha = job.alpha;
+            args.beta = first ? job.beta : 1.0f;
+            args.load_c = !first || job.beta != 0.0f;
+            args.bias_col = first && job.epi.bias_kind == BiasKind::per_column
+                                ? job.epi.bias + col
+                                : nullptr;
+            args.bias_row =
+                first && job.epi.bias_kind == BiasKind::per_row ? job.epi.bias + row : nullptr;
+            args.clamp = last && job.clamp;
+            args.min = job.epi.min;
+            args.max = job.epi.max;
+            run_tile(ks, std::min(ks.mr, mc - i), cols, kc, a_buf + i * kc, panel,
+                     c + row * job.ldc + col, job.ldc, args);
+          }
+        }
+      }
+      pc += kc;
+    } while (pc < k);
+  }
+}
+
+/// Task t: units [t * U / T, (t + 1) * U / T) of U = batch * parts rectangles.
+void run_task(void* context, size_t t) {
+  const Job& job = *static_cast<const Job*>(context);
+  const Plan& plan = job.plan;
+  float* a_buf = job.workspace + t * (plan.task_bytes / sizeof(float));
+  float* b_buf = a_buf + plan.a_floats;
+  const size_t units = job.batch * plan.parts;
+  const size_t m_tiles = div_up(job.m, job.ks->mr);
+  const size_t n_tiles = div_up(job.n, job.ks->nr);
+  for (size_t u = t * units / plan.tasks; u < (t + 1) * units / plan.tasks; ++u) {
+    const size_t index = u / plan.parts;
+    const size_t part = u % plan.parts;
+    const size_t im = part / plan.tn;
+    const size_t in = part % plan.tn;
+    const size_t m0 = std::min(job.m, im * m_tiles / plan.tm * job.ks->mr);
+    const size_t m1 = std::min(job.m, (im + 1) * m_tiles / plan.tm * job.ks->mr);
+    const size_t n0 = std::min(job.n, in * n_tiles / plan.tn * job.ks->nr);
+    const size_t n1 = std::min(job.n, (in + 1) * n_tiles / plan.tn * job.ks->nr);
+    if (m0 < m1 && n0 < n1) compute_rect(job, index, m0, m1, n0, n1, a_buf, b_buf);
+  }
+}
+
+Error run(const char* fn, const KernelSet& ks, size_t batch, int64_t m, int64_t n, int64_t k,
+          float alpha, MatrixView a, MatrixView b, const float* packed_b, float beta, float* c,
+          int64_t ldc, BatchStrides strides, const Epilogue& epi, void* workspace,
+          size_t workspace_bytes) {
+  if (batch == 0 || m == 0 || n == 0) return Error::Ok;
+  if (workspace == nullptr) {
+    EMBER_LOG(Error, "%s: the workspace is null", fn);
+    return Error::InvalidArgument;
+  }
+  const uintptr_t base = reinterpret_cast<uintptr_t>(workspace);
+  const size_t skip = round_up(base, kAlign) - base;
+  Job job;
+  if (workspace_bytes < skip ||
+      !make_plan(ks, batch, (size_t)m, (size_t)n, (size_t)k, packed_b != nullptr,
+                 get_num_threads(), workspace_bytes - skip, job.plan)) {
+    EMBER_LOG(Error, "%s: workspace of %zu bytes is under the minimum of %zu", fn,
+              workspace_bytes, min_workspace_bytes());
+    return Error::InvalidArgument;
+  }
+  job.ks = &ks;
+  job.batch = batch;
+  job.m = (size_t)m;
+  job.n = (size_t)n;
+  job.k = (size_t)k;
+  job.alpha = alpha;
+  job.beta = beta;
+  job.a = a;
+  job.b = b;
+  job.packed_b = packed_b;
+  job.c = c;
+  job.ldc = (size_t)ldc;
+  job.strides = strides;
+  job.epi = epi;
+  job.clamp = epi.min != -std::numeric_limits<float>::infinity() ||
+              epi.max != std::numeric_limits<float>::infinity();
+  job.workspace = reinterpret_cast<float*>(base + skip);
+  if (job.plan.tasks == 1) {
+    run_task(&job, 0);
+  } else {
+    parallelize_1d(run_task, &job, job.plan.tasks);
+  }
+  return Error::Ok;
+}
+
+}  // namespace
+
+const char* isa_name(Isa isa) {
+  switch (isa) {
+    case Isa::generic:
+      return "generic";
+    case Isa::avx2:
+      return "avx2";
+    case Isa::avx512:
+      return "avx512";
+    case Isa::neon:
+      return "neon";
+  }
+  return "unknown";
+}
+
+bool isa_available(Isa isa) {
+  if (kernels_for(isa) == nullptr) return false;
+  switch (isa) {
+#if defined(__x86_64__) || defined(__i386__)
+    case Isa::avx2:
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    case Isa::avx512:
+      return __builtin_cpu_supports("avx512f");
+#endif
+    default:
+      return true;  // generic everywhere, NEON on every aarch64 CPU
+  }
+}
+
+Isa active_isa() {
+  int isa = g_isa.load(std::memory_order_relaxed);
+  if (isa < 0) {
+    int expected = -1;
+    g_isa.compare_exchange_strong(expected, (int)isa_from_environment());
+    isa = g_isa.load();
+  }
+  return (Isa)isa;
+}
+
+Error set_isa(Isa isa) {
+  if (!isa_available(isa)) {
+    EMBER_LOG(Error, "gemm::set_isa: %s is not available on this CPU or build", isa_name(isa));
+    return Error::NotSupported;
+  }
+  g_isa.store((int)isa);
+  return Error::Ok;
+}
+
+size_t min_workspace_bytes() {
+  size_t bytes = 0;
+  for (Isa isa : {Isa::generic, Isa::avx2, Isa::avx512, Isa::neon}) {
+    const KernelSet* ks = kernels_for(isa);
+    if (ks != nullptr) bytes = std::max(bytes, block_bytes(ks->mr, ks->nr, ks->kc, false));
+  }
+  return kAlign + bytes;
+}
+
+size_t workspace_bytes(int64_t m, int64_t n, int64_t k, size_t num_threads, bool b_prepacked) {
+  if (m <= 0 || n <= 0 || k < 0) return min_workspace_bytes();
+  Plan plan;
+  make_plan(active_kernels(), 1, (size_t)m, (size_t)n, (size_t)k, b_prepacked,
+            std::max<size_t>(1, num_threads), SIZE_MAX / 2, plan);
+  return std::max(min_workspace_bytes(), kAlign + plan.tasks * plan.task_bytes);
+}
+
+Error gemm(int64_t m, int64_t n, int64_t k, float alpha, MatrixView a, MatrixView b, float beta,
+           float* c, int64_t ldc, const Epilogue& epilogue, void* workspace,
+           size_t workspace_bytes) {
+  return gemm_batched(1, m, n, k, alpha, a, b, beta, c, ldc, BatchStrides{}, epilogue, workspace,
+                      workspace_bytes);
+}
+
+Error gemm_batched(int64_t batch, int64_t m, int64_t n, int64_t k, float alpha, MatrixView a,
+                   MatrixView b, float beta, float* c, int64_t ldc, BatchStrides strides,
+                   const Epilogue& epilogue, void* workspace, size_t workspace_bytes) {
+  const char* fn = "gemm";
+  if (batch < 0) {
+    EMBER_LOG(Error, "%s: negative batch %lld", fn, (long long)batch);
+    return Error::InvalidArgument;
+  }
+  EMBER_TRY(check_sizes(fn, m, n, k, c, ldc, epilogue));
+  if (batch == 0 || m == 0 || n == 0) return Error::Ok;
+  EMBER_TRY(check_operand(fn, "A", a.data, m, k));
+  EMBER_TRY(check_operand(fn, "B", b.data, k, n));
+  return run(fn, active_kernels(), (size_t)batch, m, n, k, alpha, a, b, nullptr, beta, c, ldc,
+             strides, epilogue, workspace, workspace_bytes);
+}
+
+size_t packed_b_bytes(int64_t k, int64_t n) {
+  const KernelSet& ks = active_kernels();
+  if (k < 0 || n < 0) return sizeof(PackedHeader);
+  return sizeof(PackedHeader) + round_up((size_t)n, ks.nr) * (size_t)k * sizeof(float);
+}
+
+Error pack_b(MatrixView b, int64_t k, int64_t n, void* dst, size_t dst_bytes) {
+  if (k < 0 || n < 0) {
+    EMBER_LOG(Error, "gemm::pack_b: negative size k=%lld n=%lld", (long long)k, (long long)n);
+    return Error::InvalidArgument;
+  }
+  EMBER_TRY(check_operand("gemm::pack_b", "B", b.data, k, n));
+  const KernelSet& ks = active_kernels();
+  const size_t need = packed_b_bytes(k, n);
+  if (dst == nullptr || dst_bytes < need) {
+    EMBER_LOG(Error, "gemm::pack_b: destination of %zu bytes, %zu needed", dst_bytes, need);
+    return Error::InvalidArgument;
+  }
+  PackedHeader header{};
+  header.magic = kPackedMagic;
+  header.isa = (uint32_t)ks.isa;
+  header.k = k;
+  header.n = n;
+  header.nr = ks.nr;
+  std::memcpy(dst, &header, sizeof(header));
+  float* panels = reinterpret_cast<float*>(static_cast<uint8_t*>(dst) + sizeof(header));
+  for (size_t j = 0; j < (size_t)n; j += ks.nr) {
+    pack_b_panel(b, 0, (size_t)k, j, std::min(ks.nr, (size_t)n - j), ks.nr, panels + j * (size_t)k);
+  }
+  return Error::Ok;
+}
+
+Error gemm_packed(int64_t m, int64_t n, int64_t k, float alpha, MatrixView a, const void* packed_b,
+                  float beta, float* c, int64_t ldc, const Epilogue& epilogue, void* workspace,
+                  size_t workspace_bytes) {
+  const char* fn = "gemm_packed";
+  EMBER_TRY(check_sizes(fn, m, n, k, c, ldc, epilogue));
+  if (packed_b == nullptr) {
+    EMBER_LOG(Error, "%s: the packed B is null", fn);
+    return Error::InvalidArgument;
+  }
+  PackedHeader header;
+  std::memcpy(&header, packed_b, sizeof(header));
+  const KernelSet* ks = header.magic == kPackedMagic && header.isa <= (uint32_t)Isa::neon
+                            ? kernels_for((Isa)header.isa)
+                            : nullptr;
+  if (ks == nullptr || !isa_available(ks->isa) || header.nr != ks->nr) {
+    EMBER_LOG(Error, "%s: the buffer is not a B packed by pack_b on this machine", fn);
+    return Error::InvalidArgument;
+  }
+  if (header.k != k || header.n != n) {
+    EMBER_LOG(Error, "%s: B was packed as [%lld, %lld], the call has k=%lld n=%lld", fn,
+              (long long)header.k, (long long)header.n, (long long)k, (long long)n);
+    return Error::InvalidArgument;
+  }
+  if (m == 0 || n == 0) return Error::Ok;
+  EMBER_TRY(check_operand(fn, "A", a.data, m, k));
+  const float* panels = reinterpret_cast<const float*>(static_cast<const uint8_t*>(packed_b) +
+                                                       sizeof(header));
+  return run(fn, *ks, 1, m, n, k, alpha, a, MatrixView{nullptr, 0, 0}, panels, beta, c, ldc,
+             BatchStrides{}, epilogue, workspace, workspace_bytes);
+}
+
+}  // namespace gemm
+}  // namespace ember
