@@ -287,10 +287,10 @@ struct Job {
 
 /// One micro-kernel tile; tiles narrower than NR go through a scratch tile.
 void run_tile(const KernelSet& ks, size_t rows, size_t cols, size_t kc, const float* a,
-              const float* b, float* c, size_t ldc, const TileArgs& args) {
+              const float* b, size_t ldb, float* c, size_t ldc, const TileArgs& args) {
   const MicroKernel kernel = ks.kernels[rows - 1];
   if (cols == ks.nr) {
-    kernel(kc, a, b, ks.nr, c, ldc, args);
+    kernel(kc, a, b, ldb, c, ldc, args);
     return;
   }
   alignas(kAlign) float tile[kMaxMr * kMaxNr];
@@ -304,65 +304,105 @@ void run_tile(const KernelSet& ks, size_t rows, size_t cols, size_t kc, const fl
     for (size_t j = cols; j < ks.nr; ++j) bias[j] = 0.0f;
     edge.bias_col = bias;
   }
-  kernel(kc, a, b, ks.nr, tile, ks.nr, edge);
+  kernel(kc, a, b, ldb, tile, ks.nr, edge);
   for (size_t i = 0; i < rows; ++i) std::memcpy(c + i * ldc, tile + i * ks.nr, cols * sizeof(float));
 }
 
-/// C[m0:m1, n0:n1] of matrix `index` of the batch.
+/// One matrix of the batch, as seen by one task.
+struct Operand {
+  MatrixView a, b;  ///< b unused when B is pre-packed
+  float* c;
+};
+
+/// C[ic:ic+mc, jc:jc+nc] += (A block, packed in a_buf) x B[pc:pc+kc, jc:jc+nc].
+/// B's panels come from the pre-packed B, straight from a row-major B when a
+/// single row panel uses them (packing would buy nothing), or from b_buf,
+/// packed here when `pack` (else still there from the previous row block).
+void compute_block(const Job& job, const Operand& op, size_t ic, size_t mc, size_t jc, size_t nc,
+                   size_t pc, size_t kc, const float* a_buf, float* b_buf, bool pack) {
+  const KernelSet& ks = *job.ks;
+  const bool direct = job.packed_b == nullptr && op.b.col_stride == 1 && mc <= ks.mr;
+  if (job.packed_b == nullptr && !direct && pack) {
+    for (size_t j = 0; j < nc; j += ks.nr) {
+      pack_b_panel(op.b, pc, kc, jc + j, std::min(ks.nr, nc - j), ks.nr, b_buf + j * kc);
+    }
+  }
+  const bool first = pc == 0;
+  const bool last = pc + kc >= job.k;
+  TileArgs args;
+  args.alpha = job.alpha;
+  args.beta = first ? job.beta : 1.0f;
+  args.load_c = !first || job.beta != 0.0f;
+  args.clamp = last && job.clamp;
+  args.min = job.epi.min;
+  args.max = job.epi.max;
+  const BiasKind bias = first ? job.epi.bias_kind : BiasKind::none;
+  // The MR x KC panel of A stays in L1 while the KC x NC block of B streams
+  // from L2 past it.
+  for (size_t i = 0; i < mc; i += ks.mr) {
+    const size_t row = ic + i;
+    const size_t rows = std::min(ks.mr, mc - i);
+    args.bias_row = bias == BiasKind::per_row ? job.epi.bias + row : nullptr;
+    for (size_t j = 0; j < nc; j += ks.nr) {
+      const size_t col = jc + j;
+      const size_t cols = std::min(ks.nr, nc - j);
+      args.bias_col = bias == BiasKind::per_column ? job.epi.bias + col : nullptr;
+      const float* panel;
+      size_t ldb = ks.nr;
+      if (job.packed_b != nullptr) {
+        panel = job.packed_b + (col / ks.nr) * job.k * ks.nr + pc * ks.nr;
+      } else if (direct && cols == ks.nr) {
+        panel = op.b.data + (int64_t)pc * op.b.row_stride + (int64_t)col;
+        ldb = (size_t)op.b.row_stride;
+      } else if (direct) {  // a narrow edge: the kernel reads NR columns
+        pack_b_panel(op.b, pc, kc, col, cols, ks.nr, b_buf);
+        panel = b_buf;
+      } else {
+        panel = b_buf + j * kc;
+      }
+      run_tile(ks, rows, cols, kc, a_buf + i * kc, panel, ldb, op.c + row * job.ldc + col,
+               job.ldc, args);
+    }
+  }
+}
+
+/// C[m0:m1, n0:n1] of matrix `index` of the batch. When the rows fit one A
+/// block, depth is the outer loop so that A is packed once; otherwise
+/// columns are (B's block is packed once and reused by every row block).
+/// Either way each element sees the depth blocks in ascending order.
 void compute_rect(const Job& job, size_t index, size_t m0, size_t m1, size_t n0, size_t n1,
                   float* a_buf, float* b_buf) {
   const KernelSet& ks = *job.ks;
-  const MatrixView a{job.a.data + (int64_t)index * job.strides.a, job.a.row_stride,
-                     job.a.col_stride};
-  const MatrixView b{job.packed_b == nullptr ? job.b.data + (int64_t)index * job.strides.b
-                                             : nullptr,
-                     job.b.row_stride, job.b.col_stride};
-  float* c = job.c + (int64_t)index * job.strides.c;
+  Operand op;
+  op.a = MatrixView{job.a.data + (int64_t)index * job.strides.a, job.a.row_stride,
+                    job.a.col_stride};
+  op.b = MatrixView{job.packed_b == nullptr ? job.b.data + (int64_t)index * job.strides.b : nullptr,
+                    job.b.row_stride, job.b.col_stride};
+  op.c = job.c + (int64_t)index * job.strides.c;
   const size_t k = job.k;
+  if (m1 - m0 <= job.plan.mc) {
+    size_t pc = 0;
+    do {
+      const size_t kc = std::min(ks.kc, k - pc);
+      pack_a_block(op.a, m0, m1 - m0, pc, kc, ks.mr, a_buf);
+      for (size_t jc = n0; jc < n1; jc += job.plan.nc) {
+        compute_block(job, op, m0, m1 - m0, jc, std::min(job.plan.nc, n1 - jc), pc, kc, a_buf,
+                      b_buf, true);
+      }
+      pc += kc;
+    } while (pc < k);
+    return;
+  }
   for (size_t jc = n0; jc < n1; jc += job.plan.nc) {
     const size_t nc = std::min(job.plan.nc, n1 - jc);
     size_t pc = 0;
     do {
       const size_t kc = std::min(ks.kc, k - pc);
-      const float* panels;
-      size_t panel_stride;
-      if (job.packed_b != nullptr) {
-        panels = job.packed_b + (jc / ks.nr) * k * ks.nr + pc * ks.nr;
-        panel_stride = k * ks.nr;
-      } else {
-        for (size_t j = 0; j < nc; j += ks.nr) {
-          pack_b_panel(b, pc, kc, jc + j, std::min(ks.nr, nc - j), ks.nr, b_buf + j * kc);
-        }
-        panels = b_buf;
-        panel_stride = kc * ks.nr;
-      }
-      const bool first = pc == 0;
-      const bool last = pc + kc >= k;
+      // The first row block packs B's block; the others reuse it.
       for (size_t ic = m0; ic < m1; ic += job.plan.mc) {
-        const size_t mc = std::min(job.plan.mc, m1 - ic);
-        pack_a_block(a, ic, mc, pc, kc, ks.mr, a_buf);
-        for (size_t j = 0; j < nc; j += ks.nr) {
-          const size_t col = jc + j;
-          const size_t cols = std::min(ks.nr, nc - j);
-          const float* panel = panels + (j / ks.nr) * panel_stride;
-          for (size_t i = 0; i < mc; i += ks.mr) {
-            const size_t row = ic + i;
-            TileArgs args;
-            args.alpha = job.alpha;
-            args.beta = first ? job.beta : 1.0f;
-            args.load_c = !first || job.beta != 0.0f;
-            args.bias_col = first && job.epi.bias_kind == BiasKind::per_column
-                                ? job.epi.bias + col
-                                : nullptr;
-            args.bias_row =
-                first && job.epi.bias_kind == BiasKind::per_row ? job.epi.bias + row : nullptr;
-            args.clamp = last && job.clamp;
-            args.min = job.epi.min;
-            args.max = job.epi.max;
-            run_tile(ks, std::min(ks.mr, mc - i), cols, kc, a_buf + i * kc, panel,
-                     c + row * job.ldc + col, job.ldc, args);
-          }
-        }
+        pack_a_block(op.a, ic, std::min(job.plan.mc, m1 - ic), pc, kc, ks.mr, a_buf);
+        compute_block(job, op, ic, std::min(job.plan.mc, m1 - ic), jc, nc, pc, kc, a_buf,
+                      b_buf, ic == m0);
       }
       pc += kc;
     } while (pc < k);
