@@ -51,7 +51,7 @@ const Shape kShapes[] = {
     {"resnet50_1x1_196x256x1024", 196, 256, 1024},
     {"resnet50_1x1_49x2048x512", 49, 2048, 512},
     {"gpt2_decode_1x2304x768", 1, 2304, 768},
-    {"square_1024", 1024, 1024, 1024},
+    {"square_1024x1024x1024", 1024, 1024, 1024},
 };
 
 /// The runtime's default per-call scratch: what an operator gets.
