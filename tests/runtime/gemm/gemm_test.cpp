@@ -206,8 +206,9 @@ TEST_P(GemmIsa, OddSizes) {
       }
     }
   }
-  // Past one depth block, and a long thin product.
-  for (Case t : {Case{255, 33, 300}, Case{3, 255, 513}, Case{40, 1, 255}}) {
+  // Past one depth block, a long thin product, and row-major A whose rows are
+  // 4 KiB apart (packed rather than read in place).
+  for (Case t : {Case{255, 33, 300}, Case{3, 255, 513}, Case{40, 1, 255}, Case{29, 40, 1024}}) {
     Operands o = make_operands(t, seed++);
     expect_matches_reference(t, o, run_gemm(t, o, full_workspace(t)));
   }

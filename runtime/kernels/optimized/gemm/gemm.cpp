@@ -192,6 +192,18 @@ void pack_a_block(MatrixView a, size_t i0, size_t mc, size_t p0, size_t kc, size
   }
 }
 
+/// Whether the kernels read A's rows in place rather than a packed copy: A
+/// row-major (packing would only reorder it) and its rows not piled up in a
+/// few L1 sets (row strides of 4 KiB multiples would evict each other).
+bool read_a_in_place(const KernelSet& ks, MatrixView a) {
+  if (a.col_stride != 1 || a.row_stride <= 0) return false;
+  size_t same_set = 0;
+  for (size_t i = 0; i < ks.mr; ++i) {
+    if ((uint64_t)i * (uint64_t)a.row_stride * sizeof(float) % 4096 == 0) ++same_set;
+  }
+  return same_set <= 4;
+}
+
 // ---- Planning --------------------------------------------------------------
 
 /// How a call is split and blocked.
@@ -281,16 +293,18 @@ struct Job {
   BatchStrides strides;
   Epilogue epi;
   bool clamp;
+  bool a_in_place;  ///< the kernels read A's rows where they are (no packing)
   Plan plan;
   float* workspace;  ///< 64-byte aligned
 };
 
 /// One micro-kernel tile; tiles narrower than NR go through a scratch tile.
 void run_tile(const KernelSet& ks, size_t rows, size_t cols, size_t kc, const float* a,
-              const float* b, size_t ldb, float* c, size_t ldc, const TileArgs& args) {
+              size_t lda, const float* b, size_t ldb, float* c, size_t ldc,
+              const TileArgs& args) {
   const MicroKernel kernel = ks.kernels[rows - 1];
   if (cols == ks.nr) {
-    kernel(kc, a, b, ldb, c, ldc, args);
+    kernel(kc, a, lda, b, ldb, c, ldc, args);
     return;
   }
   alignas(kAlign) float tile[kMaxMr * kMaxNr];
@@ -304,7 +318,7 @@ void run_tile(const KernelSet& ks, size_t rows, size_t cols, size_t kc, const fl
     for (size_t j = cols; j < ks.nr; ++j) bias[j] = 0.0f;
     edge.bias_col = bias;
   }
-  kernel(kc, a, b, ldb, tile, ks.nr, edge);
+  kernel(kc, a, lda, b, ldb, tile, ks.nr, edge);
   for (size_t i = 0; i < rows; ++i) std::memcpy(c + i * ldc, tile + i * ks.nr, cols * sizeof(float));
 }
 
@@ -360,8 +374,10 @@ void compute_block(const Job& job, const Operand& op, size_t ic, size_t mc, size
       } else {
         panel = b_buf + j * kc;
       }
-      run_tile(ks, rows, cols, kc, a_buf + i * kc, panel, ldb, op.c + row * job.ldc + col,
-               job.ldc, args);
+      const float* a = job.a_in_place ? op.a.data + (int64_t)row * op.a.row_stride + (int64_t)pc
+                                      : a_buf + i * kc;
+      const size_t lda = job.a_in_place ? (size_t)op.a.row_stride : 0;
+      run_tile(ks, rows, cols, kc, a, lda, panel, ldb, op.c + row * job.ldc + col, job.ldc, args);
     }
   }
 }
@@ -384,7 +400,7 @@ void compute_rect(const Job& job, size_t index, size_t m0, size_t m1, size_t n0,
     size_t pc = 0;
     do {
       const size_t kc = std::min(ks.kc, k - pc);
-      pack_a_block(op.a, m0, m1 - m0, pc, kc, ks.mr, a_buf);
+      if (!job.a_in_place) pack_a_block(op.a, m0, m1 - m0, pc, kc, ks.mr, a_buf);
       for (size_t jc = n0; jc < n1; jc += job.plan.nc) {
         compute_block(job, op, m0, m1 - m0, jc, std::min(job.plan.nc, n1 - jc), pc, kc, a_buf,
                       b_buf, true);
@@ -400,7 +416,9 @@ void compute_rect(const Job& job, size_t index, size_t m0, size_t m1, size_t n0,
       const size_t kc = std::min(ks.kc, k - pc);
       // The first row block packs B's block; the others reuse it.
       for (size_t ic = m0; ic < m1; ic += job.plan.mc) {
-        pack_a_block(op.a, ic, std::min(job.plan.mc, m1 - ic), pc, kc, ks.mr, a_buf);
+        if (!job.a_in_place) {
+          pack_a_block(op.a, ic, std::min(job.plan.mc, m1 - ic), pc, kc, ks.mr, a_buf);
+        }
         compute_block(job, op, ic, std::min(job.plan.mc, m1 - ic), jc, nc, pc, kc, a_buf,
                       b_buf, ic == m0);
       }
@@ -466,6 +484,7 @@ Error run(const char* fn, const KernelSet& ks, size_t batch, int64_t m, int64_t 
   job.epi = epi;
   job.clamp = epi.min != -std::numeric_limits<float>::infinity() ||
               epi.max != std::numeric_limits<float>::infinity();
+  job.a_in_place = read_a_in_place(ks, a);
   job.workspace = reinterpret_cast<float*>(base + skip);
   if (job.plan.tasks == 1) {
     run_task(&job, 0);

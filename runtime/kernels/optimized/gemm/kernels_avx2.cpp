@@ -3,6 +3,7 @@
 // the driver calls them only when the CPU has AVX2 and FMA.
 #include <immintrin.h>
 
+
 #include <utility>
 
 #include "runtime/kernels/optimized/gemm/micro_kernel.h"
@@ -14,9 +15,31 @@ namespace {
 constexpr size_t kMr = 6;
 constexpr size_t kNr = 16;
 
+/// acc += A x B over kc steps; A packed (lda == 0: a[p * MR + i]) or rows lda apart.
+template <size_t M, bool kRows>
+__attribute__((always_inline)) inline void accumulate(size_t kc, const float* a, size_t lda,
+                                                      const float* b, size_t ldb, __m256* lo,
+                                                      __m256* hi) {
+  const float* rows[M];
+#pragma GCC unroll 16
+  for (size_t i = 0; i < M; ++i) rows[i] = a + i * lda;
+  for (size_t p = 0; p < kc; ++p) {
+    const __m256 b0 = _mm256_loadu_ps(b);
+    const __m256 b1 = _mm256_loadu_ps(b + 8);
+#pragma GCC unroll 16
+    for (size_t i = 0; i < M; ++i) {
+      const __m256 ai = _mm256_set1_ps(kRows ? rows[i][p] : a[i]);
+      lo[i] = _mm256_fmadd_ps(ai, b0, lo[i]);
+      hi[i] = _mm256_fmadd_ps(ai, b1, hi[i]);
+    }
+    a += kMr;
+    b += ldb;
+  }
+}
+
 template <size_t M>
-void kernel(size_t kc, const float* a, const float* b, size_t ldb, float* c, size_t ldc,
-            const TileArgs& t) {
+void kernel(size_t kc, const float* a, size_t lda, const float* b, size_t ldb, float* c,
+            size_t ldc, const TileArgs& t) {
   __m256 lo[M];
   __m256 hi[M];
 #pragma GCC unroll 16
@@ -24,17 +47,10 @@ void kernel(size_t kc, const float* a, const float* b, size_t ldb, float* c, siz
     lo[i] = _mm256_setzero_ps();
     hi[i] = _mm256_setzero_ps();
   }
-  for (size_t p = 0; p < kc; ++p) {
-    const __m256 b0 = _mm256_loadu_ps(b);
-    const __m256 b1 = _mm256_loadu_ps(b + 8);
-#pragma GCC unroll 16
-    for (size_t i = 0; i < M; ++i) {
-      const __m256 ai = _mm256_set1_ps(a[i]);
-      lo[i] = _mm256_fmadd_ps(ai, b0, lo[i]);
-      hi[i] = _mm256_fmadd_ps(ai, b1, hi[i]);
-    }
-    a += kMr;
-    b += ldb;
+  if (lda == 0) {
+    accumulate<M, false>(kc, a, 0, b, ldb, lo, hi);
+  } else {
+    accumulate<M, true>(kc, a, lda, b, ldb, lo, hi);
   }
   // Epilogue: the clamp's max/min take the value as the second operand, so
   // a NaN passes through (MAXPS/MINPS return the second operand on NaN).

@@ -32,9 +32,31 @@ inline Vec4 clamp4(Vec4 v, Vec4 lo, Vec4 hi) {
   return v > hi ? hi : v;
 }
 
+/// acc += A x B over kc steps; A packed (lda == 0: a[p * MR + i]) or rows lda apart.
+template <size_t M, bool kRows>
+__attribute__((always_inline)) inline void accumulate(size_t kc, const float* a, size_t lda,
+                                                      const float* b, size_t ldb, Vec4* lo,
+                                                      Vec4* hi) {
+  const float* rows[M];
+#pragma GCC unroll 16
+  for (size_t i = 0; i < M; ++i) rows[i] = a + i * lda;
+  for (size_t p = 0; p < kc; ++p) {
+    const Vec4 b0 = load4(b);
+    const Vec4 b1 = load4(b + 4);
+#pragma GCC unroll 16
+    for (size_t i = 0; i < M; ++i) {
+      const Vec4 ai = splat(kRows ? rows[i][p] : a[i]);
+      lo[i] += ai * b0;
+      hi[i] += ai * b1;
+    }
+    a += kMr;
+    b += ldb;
+  }
+}
+
 template <size_t M>
-void kernel(size_t kc, const float* a, const float* b, size_t ldb, float* c, size_t ldc,
-            const TileArgs& t) {
+void kernel(size_t kc, const float* a, size_t lda, const float* b, size_t ldb, float* c,
+            size_t ldc, const TileArgs& t) {
   Vec4 lo[M];
   Vec4 hi[M];
 #pragma GCC unroll 16
@@ -42,17 +64,10 @@ void kernel(size_t kc, const float* a, const float* b, size_t ldb, float* c, siz
     lo[i] = splat(0.0f);
     hi[i] = splat(0.0f);
   }
-  for (size_t p = 0; p < kc; ++p) {
-    const Vec4 b0 = load4(b);
-    const Vec4 b1 = load4(b + 4);
-#pragma GCC unroll 16
-    for (size_t i = 0; i < M; ++i) {
-      const Vec4 ai = splat(a[i]);
-      lo[i] += ai * b0;
-      hi[i] += ai * b1;
-    }
-    a += kMr;
-    b += ldb;
+  if (lda == 0) {
+    accumulate<M, false>(kc, a, 0, b, ldb, lo, hi);
+  } else {
+    accumulate<M, true>(kc, a, lda, b, ldb, lo, hi);
   }
   const Vec4 alpha = splat(t.alpha);
   const Vec4 beta = splat(t.beta);

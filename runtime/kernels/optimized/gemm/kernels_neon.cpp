@@ -30,15 +30,10 @@ inline void step(float32x4_t* lo, float32x4_t* hi, float32x4_t b0, float32x4_t b
   ((lo[I] = fma_lane<I>(lo[I], b0, a0, a1), hi[I] = fma_lane<I>(hi[I], b1, a0, a1)), ...);
 }
 
+/// acc += A x B over kc steps, A packed: a[p * MR + i].
 template <size_t M>
-void kernel(size_t kc, const float* a, const float* b, size_t ldb, float* c, size_t ldc,
-            const TileArgs& t) {
-  float32x4_t lo[M];
-  float32x4_t hi[M];
-  for (size_t i = 0; i < M; ++i) {
-    lo[i] = vdupq_n_f32(0.0f);
-    hi[i] = vdupq_n_f32(0.0f);
-  }
+inline void accumulate_packed(size_t kc, const float* a, const float* b, size_t ldb,
+                              float32x4_t* lo, float32x4_t* hi) {
   for (size_t p = 0; p < kc; ++p) {
     const float32x4_t b0 = vld1q_f32(b);
     const float32x4_t b1 = vld1q_f32(b + 4);
@@ -64,6 +59,38 @@ void kernel(size_t kc, const float* a, const float* b, size_t ldb, float* c, siz
     }
     a += kMr;
     b += ldb;
+  }
+}
+
+/// acc += A x B over kc steps, A's rows lda apart: a[i * lda + p].
+template <size_t M>
+inline void accumulate_rows(size_t kc, const float* a, size_t lda, const float* b, size_t ldb,
+                            float32x4_t* lo, float32x4_t* hi) {
+  for (size_t p = 0; p < kc; ++p) {
+    const float32x4_t b0 = vld1q_f32(b);
+    const float32x4_t b1 = vld1q_f32(b + 4);
+    for (size_t i = 0; i < M; ++i) {
+      const float32x4_t ai = vdupq_n_f32(a[i * lda + p]);
+      lo[i] = vfmaq_f32(lo[i], b0, ai);
+      hi[i] = vfmaq_f32(hi[i], b1, ai);
+    }
+    b += ldb;
+  }
+}
+
+template <size_t M>
+void kernel(size_t kc, const float* a, size_t lda, const float* b, size_t ldb, float* c,
+            size_t ldc, const TileArgs& t) {
+  float32x4_t lo[M];
+  float32x4_t hi[M];
+  for (size_t i = 0; i < M; ++i) {
+    lo[i] = vdupq_n_f32(0.0f);
+    hi[i] = vdupq_n_f32(0.0f);
+  }
+  if (lda == 0) {
+    accumulate_packed<M>(kc, a, b, ldb, lo, hi);
+  } else {
+    accumulate_rows<M>(kc, a, lda, b, ldb, lo, hi);
   }
   const float32x4_t alpha = vdupq_n_f32(t.alpha);
   const float32x4_t beta = vdupq_n_f32(t.beta);

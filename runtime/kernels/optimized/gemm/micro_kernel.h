@@ -33,10 +33,11 @@ struct TileArgs {
   float max;
 };
 
-/// One tile: a is a packed A panel (kc x MR, element (i, p) at a[p * MR + i]),
+/// One tile: a is a packed A panel (lda == 0: kc x MR, element (i, p) at
+/// a[p * MR + i]) or A itself (row-major rows lda apart: a[i * lda + p]);
 /// b points at kc rows of NR floats ldb apart, c at the tile's top-left.
-using MicroKernel = void (*)(size_t kc, const float* a, const float* b, size_t ldb, float* c,
-                             size_t ldc, const TileArgs& args);
+using MicroKernel = void (*)(size_t kc, const float* a, size_t lda, const float* b, size_t ldb,
+                             float* c, size_t ldc, const TileArgs& args);
 
 /// A micro-kernel family and its blocking.
 struct KernelSet {
