@@ -44,7 +44,7 @@ def run_binary(min_time: float, name_filter: str) -> tuple[dict, dict, str]:
                          check=True, capture_output=True, text=True).stdout
     results, peaks, isa = {}, {}, "?"
     for b in json.loads(out)["benchmarks"]:
-        parts = b["name"].split("/")
+        parts = b["name"].split("/")  # e.g. ember/<shape>/threads:1/real_time
         if parts[0] == "peak_fma":
             peaks[parts[1]] = b["GFLOPS"]
             continue

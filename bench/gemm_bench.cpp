@@ -162,10 +162,10 @@ __attribute__((target("avx2,fma"))) void bench_peak_avx2(benchmark::State& state
 
 int main(int argc, char** argv) {
   if (__builtin_cpu_supports("avx512f")) {
-    benchmark::RegisterBenchmark("peak_fma/avx512", bench_peak_avx512);
+    benchmark::RegisterBenchmark("peak_fma/avx512", bench_peak_avx512)->UseRealTime();
   }
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-    benchmark::RegisterBenchmark("peak_fma/avx2", bench_peak_avx2);
+    benchmark::RegisterBenchmark("peak_fma/avx2", bench_peak_avx2)->UseRealTime();
   }
   for (const Shape& s : kShapes) {
     for (size_t threads : {1, 2}) {

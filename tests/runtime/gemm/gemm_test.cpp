@@ -331,7 +331,7 @@ TEST_P(GemmIsa, BatchedMatchesOneCallPerMatrix) {
       for (float& x : b) x = rng.next();
       // B transposed per matrix (as in q @ k^T).
       const MatrixView av{a.data(), k, 1}, bv{b.data(), 1, k};
-      std::vector<uint8_t> ws(workspace_bytes(m, n, k, threads, false) * 2);
+      std::vector<uint8_t> ws(workspace_bytes(m, n, k, threads, false, batch));
       ASSERT_EQ(gemm_batched(batch, m, n, k, 1.0f, av, bv, 0.0f, c.data(), n,
                              BatchStrides{m * k, n * k, m * n}, Epilogue{}, ws.data(), ws.size()),
                 Error::Ok);

@@ -552,10 +552,11 @@ size_t min_workspace_bytes() {
   return kAlign + bytes;
 }
 
-size_t workspace_bytes(int64_t m, int64_t n, int64_t k, size_t num_threads, bool b_prepacked) {
-  if (m <= 0 || n <= 0 || k < 0) return min_workspace_bytes();
+size_t workspace_bytes(int64_t m, int64_t n, int64_t k, size_t num_threads, bool b_prepacked,
+                       int64_t batch) {
+  if (m <= 0 || n <= 0 || k < 0 || batch <= 0) return min_workspace_bytes();
   Plan plan;
-  make_plan(active_kernels(), 1, (size_t)m, (size_t)n, (size_t)k, b_prepacked,
+  make_plan(active_kernels(), (size_t)batch, (size_t)m, (size_t)n, (size_t)k, b_prepacked,
             std::max<size_t>(1, num_threads), SIZE_MAX / 2, plan);
   return std::max(min_workspace_bytes(), kAlign + plan.tasks * plan.task_bytes);
 }

@@ -83,11 +83,12 @@ struct Epilogue {
 /// KiB; never more than 64 KiB). Calls given this much run on one thread.
 size_t min_workspace_bytes();
 
-/// Workspace for the fastest blocking of an m x n x k product on
+/// Workspace for the fastest blocking of `batch` m x n x k products on
 /// `num_threads` threads with the active ISA (B packed by the caller or
 /// not). Any size >= min_workspace_bytes() works: with less, blocks shrink
 /// and fewer threads are used; the results stay identical.
-size_t workspace_bytes(int64_t m, int64_t n, int64_t k, size_t num_threads, bool b_prepacked);
+size_t workspace_bytes(int64_t m, int64_t n, int64_t k, size_t num_threads, bool b_prepacked,
+                       int64_t batch = 1);
 
 /// C = clamp(alpha * A * B + beta * C + bias). A is [m, k], B is [k, n], C
 /// row-major [m, n] with row stride ldc >= n. beta == 0 never reads C (NaN
