@@ -40,7 +40,7 @@ struct Rng {
   }
 };
 
-enum class Layout { row_major, transposed, strided };
+enum class Layout { row_major, transposed, strided, reversed_rows };
 
 /// A rows x cols matrix stored in `layout`, with its view.
 struct Matrix {
@@ -67,9 +67,14 @@ Matrix make_matrix(int64_t rows, int64_t cols, Layout layout, Rng& rng) {
       m.storage.resize(rows * (2 * cols + 3) + 1);
       m.view = {nullptr, 2 * cols + 3, 2};
       break;
+    case Layout::reversed_rows:  // row-major, last row first (a negative row stride)
+      m.storage.resize(rows * cols + 1);
+      m.view = {nullptr, -cols, 1};
+      break;
   }
   for (float& x : m.storage) x = rng.next();
   m.view.data = m.storage.data();
+  if (layout == Layout::reversed_rows) m.view.data += (rows - 1) * cols;
   return m;
 }
 
@@ -215,15 +220,19 @@ TEST_P(GemmIsa, OddSizes) {
 }
 
 TEST_P(GemmIsa, StridedAndTransposedOperands) {
-  const Layout layouts[] = {Layout::row_major, Layout::transposed, Layout::strided};
+  const Layout layouts[] = {Layout::row_major, Layout::transposed, Layout::strided,
+                            Layout::reversed_rows};
   uint64_t seed = 100;
-  for (Layout la : layouts) {
-    for (Layout lb : layouts) {
-      Case t{37, 45, 290};
-      t.a_layout = la;
-      t.b_layout = lb;
-      Operands o = make_operands(t, seed++);
-      expect_matches_reference(t, o, run_gemm(t, o, full_workspace(t)));
+  // m = 37: B packed (many row panels use it); m = 3: a row-major B read in place.
+  for (int64_t m : {37, 3}) {
+    for (Layout la : layouts) {
+      for (Layout lb : layouts) {
+        Case t{m, 45, 290};
+        t.a_layout = la;
+        t.b_layout = lb;
+        Operands o = make_operands(t, seed++);
+        expect_matches_reference(t, o, run_gemm(t, o, full_workspace(t)));
+      }
     }
   }
 }

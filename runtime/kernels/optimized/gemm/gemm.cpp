@@ -335,7 +335,8 @@ struct Operand {
 void compute_block(const Job& job, const Operand& op, size_t ic, size_t mc, size_t jc, size_t nc,
                    size_t pc, size_t kc, const float* a_buf, float* b_buf, bool pack) {
   const KernelSet& ks = *job.ks;
-  const bool direct = job.packed_b == nullptr && op.b.col_stride == 1 && mc <= ks.mr;
+  const bool direct =
+      job.packed_b == nullptr && op.b.col_stride == 1 && op.b.row_stride >= 0 && mc <= ks.mr;
   if (job.packed_b == nullptr && !direct && pack) {
     for (size_t j = 0; j < nc; j += ks.nr) {
       pack_b_panel(op.b, pc, kc, jc + j, std::min(ks.nr, nc - j), ks.nr, b_buf + j * kc);
