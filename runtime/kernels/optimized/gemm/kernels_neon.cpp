@@ -37,6 +37,7 @@ inline void accumulate_packed(size_t kc, const float* a, const float* b, size_t 
   for (size_t p = 0; p < kc; ++p) {
     const float32x4_t b0 = vld1q_f32(b);
     const float32x4_t b1 = vld1q_f32(b + 4);
+    __builtin_prefetch(b + 8 * ldb);
     // Rows past M of a packed panel are not initialised: load only what is used.
     const float32x4_t a0 = M >= 4 ? vld1q_f32(a) : vdupq_n_f32(0.0f);
     const float32x4_t a1 = M == 8 ? vld1q_f32(a + 4) : vdupq_n_f32(0.0f);
@@ -69,6 +70,7 @@ inline void accumulate_rows(size_t kc, const float* a, size_t lda, const float* 
   for (size_t p = 0; p < kc; ++p) {
     const float32x4_t b0 = vld1q_f32(b);
     const float32x4_t b1 = vld1q_f32(b + 4);
+    __builtin_prefetch(b + 8 * ldb);
     for (size_t i = 0; i < M; ++i) {
       const float32x4_t ai = vdupq_n_f32(a[i * lda + p]);
       lo[i] = vfmaq_f32(lo[i], b0, ai);
