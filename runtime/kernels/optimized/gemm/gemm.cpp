@@ -169,6 +169,30 @@ void pack_b_panel(MatrixView b, size_t p0, size_t kc, size_t j0, size_t cols, si
   }
 }
 
+/// B(p0 .. p0+kc, j0 .. j0+nc) into nr-wide panels, panel j at dst + j * kc * nr.
+/// A row-major B is read row by row (one pass over memory; panel by panel
+/// would touch a new page per row); other layouts panel by panel.
+void pack_b_block(MatrixView b, size_t p0, size_t kc, size_t j0, size_t nc, size_t nr,
+                  float* dst) {
+  if (b.col_stride != 1) {
+    for (size_t j = 0; j < nc; j += nr) {
+      pack_b_panel(b, p0, kc, j0 + j, std::min(nr, nc - j), nr, dst + j * kc);
+    }
+    return;
+  }
+  const size_t full = nc / nr * nr;
+  for (size_t p = 0; p < kc; ++p) {
+    const float* row = b.data + (int64_t)(p0 + p) * b.row_stride + (int64_t)j0;
+    float* out = dst + p * nr;
+    for (size_t j = 0; j < full; j += nr, out += kc * nr) {
+      for (size_t x = 0; x < nr; ++x) out[x] = row[j + x];
+    }
+    if (full < nc) {
+      for (size_t x = 0; x < nr; ++x) out[x] = full + x < nc ? row[full + x] : 0.0f;
+    }
+  }
+}
+
 /// A(i0 .. i0+mc, p0 .. p0+kc) into MR-row panels, panel r at dst + r * mr * kc,
 /// element (i, p) of a panel at [p * mr + i]. Rows past the last are not written.
 void pack_a_block(MatrixView a, size_t i0, size_t mc, size_t p0, size_t kc, size_t mr,
@@ -337,11 +361,7 @@ void compute_block(const Job& job, const Operand& op, size_t ic, size_t mc, size
   const KernelSet& ks = *job.ks;
   const bool direct =
       job.packed_b == nullptr && op.b.col_stride == 1 && op.b.row_stride >= 0 && mc <= ks.mr;
-  if (job.packed_b == nullptr && !direct && pack) {
-    for (size_t j = 0; j < nc; j += ks.nr) {
-      pack_b_panel(op.b, pc, kc, jc + j, std::min(ks.nr, nc - j), ks.nr, b_buf + j * kc);
-    }
-  }
+  if (job.packed_b == nullptr && !direct && pack) pack_b_block(op.b, pc, kc, jc, nc, ks.nr, b_buf);
   const bool first = pc == 0;
   const bool last = pc + kc >= job.k;
   TileArgs args;
