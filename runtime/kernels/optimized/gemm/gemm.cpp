@@ -31,6 +31,8 @@ constexpr size_t kAlign = 64;
 /// Below this many multiply-adds (batch * m * n * k) a call runs serially:
 /// waking the pool would cost more than it saves.
 constexpr uint64_t kSerialWork = uint64_t{1} << 18;
+/// Rectangles of C per pool task when a call is threaded.
+constexpr size_t kUnitsPerTask = 4;
 constexpr uint32_t kPackedMagic = 0x42474d45;  // "EMGB"
 
 struct PackedHeader {
@@ -277,7 +279,12 @@ bool make_plan(const KernelSet& ks, size_t batch, size_t m, size_t n, size_t k, 
   tasks = std::max<size_t>(1, std::min(tasks, bytes / smallest));
 
   plan.tasks = tasks;
-  plan.parts = batch >= tasks ? 1 : tasks;
+  // More rectangles than tasks, claimed as tasks get to them: a thread that
+  // is descheduled or slower (a shared machine, big.LITTLE cores) holds up
+  // the call by one rectangle, not by its share.
+  plan.parts = tasks == 1 || batch >= kUnitsPerTask * tasks
+                   ? 1
+                   : std::min(div_up(kUnitsPerTask * tasks, batch), m_tiles * n_tiles);
   plan.tm = 1;
   plan.tn = 1;
   if (plan.parts > 1) choose_grid(m_tiles, n_tiles, ks.mr, ks.nr, plan.parts, plan);
@@ -319,6 +326,7 @@ struct Job {
   bool clamp;
   bool a_in_place;  ///< the kernels read A's rows where they are (no packing)
   Plan plan;
+  std::atomic<size_t> next_unit;  ///< the next rectangle a task claims
   float* workspace;  ///< 64-byte aligned
 };
 
@@ -448,16 +456,19 @@ void compute_rect(const Job& job, size_t index, size_t m0, size_t m1, size_t n0,
   }
 }
 
-/// Task t: units [t * U / T, (t + 1) * U / T) of U = batch * parts rectangles.
+/// Task t (workspace slice t) computes rectangles of C, claiming them one at a
+/// time until the batch * parts of them are done. Who computes a rectangle
+/// does not change its bits.
 void run_task(void* context, size_t t) {
-  const Job& job = *static_cast<const Job*>(context);
+  Job& job = *static_cast<Job*>(context);
   const Plan& plan = job.plan;
   float* a_buf = job.workspace + t * (plan.task_bytes / sizeof(float));
   float* b_buf = a_buf + plan.a_floats;
   const size_t units = job.batch * plan.parts;
   const size_t m_tiles = div_up(job.m, job.ks->mr);
   const size_t n_tiles = div_up(job.n, job.ks->nr);
-  for (size_t u = t * units / plan.tasks; u < (t + 1) * units / plan.tasks; ++u) {
+  for (size_t u = job.next_unit.fetch_add(1, std::memory_order_relaxed); u < units;
+       u = job.next_unit.fetch_add(1, std::memory_order_relaxed)) {
     const size_t index = u / plan.parts;
     const size_t part = u % plan.parts;
     const size_t im = part / plan.tn;
@@ -506,6 +517,7 @@ Error run(const char* fn, const KernelSet& ks, size_t batch, int64_t m, int64_t 
   job.clamp = epi.min != -std::numeric_limits<float>::infinity() ||
               epi.max != std::numeric_limits<float>::infinity();
   job.a_in_place = read_a_in_place(ks, a);
+  job.next_unit.store(0, std::memory_order_relaxed);
   job.workspace = reinterpret_cast<float*>(base + skip);
   if (job.plan.tasks == 1) {
     run_task(&job, 0);
