@@ -1,26 +1,30 @@
-// The GEMM driver: ISA dispatch, argument checks, packing, blocking and
-// threading around the micro-kernels of micro_kernel.h.
+// The GEMM driver: argument checks, blocking, threading and the packed-B
+// format around the micro-kernels of micro_kernel.h (ISA choice: dispatch.cpp;
+// panel layouts: packing.cpp).
 //
-// Algorithm (per thread, on its own rectangle of C):
-//   1. Columns in blocks of NC; depth in blocks of KC (fixed per ISA).
-//   2. Pack the KC x NC block of B into NR-wide panels (skipped when B was
-//      pre-packed: its panels are read in place).
-//   3. Rows in blocks of MC: pack the MC x KC block of A into MR-row panels.
-//   4. For each NR panel of B, for each MR panel of A: one micro-kernel call.
+// Algorithm (per rectangle of C):
+//   1. Columns in blocks of NC, depth in blocks of KC (fixed per ISA), rows in
+//      blocks of MC; when the rows fit one block, depth is the outer loop.
+//   2. B's KC x NC block is packed into NR-wide panels, unless B was
+//      pre-packed (read in place) or is row-major and used by one row panel.
+//   3. A's MC x KC block is packed into MR-row panels, unless A is row-major
+//      (the kernels read its rows in place).
+//   4. For each MR panel of A, for each NR panel of B: one micro-kernel call.
 //      The first depth block applies beta and the bias, the last the clamp.
-// Threads split C into rectangles of whole tiles (never K) chosen to balance
-// the work; each has a private slice of the workspace. Every element of C is
-// computed by the same sequence of operations whatever the split, so the
-// result does not depend on the thread count or the workspace size.
+// Threads claim rectangles of whole tiles (never K), each task with a private
+// slice of the workspace. Every element of C is computed by the same sequence
+// of operations whatever the split, so the result does not depend on the
+// thread count or the workspace size.
 #include "runtime/kernels/optimized/gemm/gemm.h"
 
 #include <algorithm>
 #include <atomic>
-#include <cstdlib>
 #include <cstring>
+#include <limits>
 
 #include "runtime/core/threadpool.h"
 #include "runtime/kernels/optimized/gemm/micro_kernel.h"
+#include "runtime/kernels/optimized/gemm/packing.h"
 #include "runtime/platform/platform.h"
 
 namespace ember {
@@ -47,61 +51,6 @@ static_assert(sizeof(PackedHeader) == kAlign, "the panels start 64 bytes in");
 
 size_t round_up(size_t x, size_t to) { return (x + to - 1) / to * to; }
 size_t div_up(size_t x, size_t to) { return (x + to - 1) / to; }
-
-// ---- ISA selection ---------------------------------------------------------
-
-const KernelSet* kernels_for(Isa isa) {
-  switch (isa) {
-    case Isa::generic:
-      return &generic_kernels();
-#if defined(__x86_64__) || defined(__i386__)
-    case Isa::avx2:
-      return &avx2_kernels();
-    case Isa::avx512:
-      return &avx512_kernels();
-#endif
-#if defined(__aarch64__)
-    case Isa::neon:
-      return &neon_kernels();
-#endif
-    default:
-      return nullptr;
-  }
-}
-
-Isa best_isa() {
-#if defined(__x86_64__) || defined(__i386__)
-  if (isa_available(Isa::avx512)) return Isa::avx512;
-  if (isa_available(Isa::avx2)) return Isa::avx2;
-#elif defined(__aarch64__)
-  return Isa::neon;
-#endif
-  return Isa::generic;
-}
-
-/// EMBER_GEMM_ISA, or the best ISA when unset, unknown or unavailable.
-Isa isa_from_environment() {
-  const Isa best = best_isa();
-  const char* env = std::getenv("EMBER_GEMM_ISA");
-  if (env == nullptr || *env == '\0') return best;
-  for (Isa isa : {Isa::generic, Isa::avx2, Isa::avx512, Isa::neon}) {
-    if (std::strcmp(env, isa_name(isa)) != 0) continue;
-    if (isa_available(isa)) return isa;
-    // Capped at what the CPU has: avx512 on an AVX2-only CPU runs avx2.
-    Isa capped = best;
-    if (isa == Isa::avx512 && isa_available(Isa::avx2)) capped = Isa::avx2;
-    EMBER_LOG(Info, "EMBER_GEMM_ISA=%s: not available on this CPU, using %s", env,
-              isa_name(capped));
-    return capped;
-  }
-  EMBER_LOG(Error, "EMBER_GEMM_ISA=%s is not one of generic, avx2, avx512, neon; using %s", env,
-            isa_name(best));
-  return best;
-}
-
-std::atomic<int> g_isa{-1};
-
-const KernelSet& active_kernels() { return *kernels_for(active_isa()); }
 
 // ---- Argument checks -------------------------------------------------------
 
@@ -138,85 +87,7 @@ Error check_operand(const char* fn, const char* name, const float* data, int64_t
   return Error::Ok;
 }
 
-// ---- Packing ---------------------------------------------------------------
-
-/// B(p0 .. p0+kc, j0 .. j0+cols) into one panel: dst[p * nr + j], columns
-/// past `cols` zeroed (the kernels compute all nr columns).
-void pack_b_panel(MatrixView b, size_t p0, size_t kc, size_t j0, size_t cols, size_t nr,
-                  float* dst) {
-  const int64_t rs = b.row_stride;
-  const int64_t cs = b.col_stride;
-  if (cs == 1) {
-    for (size_t p = 0; p < kc; ++p) {
-      const float* row = b.data + (int64_t)(p0 + p) * rs + (int64_t)j0;
-      std::memcpy(dst + p * nr, row, cols * sizeof(float));
-      for (size_t j = cols; j < nr; ++j) dst[p * nr + j] = 0.0f;
-    }
-    return;
-  }
-  for (size_t p = 0; p < kc; ++p) {
-    for (size_t j = cols; j < nr; ++j) dst[p * nr + j] = 0.0f;
-  }
-  if (rs == 1) {
-    // Transposed B (a linear layer's [n, k] weight): read each column contiguously.
-    for (size_t j = 0; j < cols; ++j) {
-      const float* col = b.data + (int64_t)(j0 + j) * cs + (int64_t)p0;
-      for (size_t p = 0; p < kc; ++p) dst[p * nr + j] = col[p];
-    }
-    return;
-  }
-  for (size_t p = 0; p < kc; ++p) {
-    const float* row = b.data + (int64_t)(p0 + p) * rs;
-    for (size_t j = 0; j < cols; ++j) dst[p * nr + j] = row[(int64_t)(j0 + j) * cs];
-  }
-}
-
-/// B(p0 .. p0+kc, j0 .. j0+nc) into nr-wide panels, panel j at dst + j * kc * nr.
-/// A row-major B is read row by row (one pass over memory; panel by panel
-/// would touch a new page per row); other layouts panel by panel.
-void pack_b_block(MatrixView b, size_t p0, size_t kc, size_t j0, size_t nc, size_t nr,
-                  float* dst) {
-  if (b.col_stride != 1) {
-    for (size_t j = 0; j < nc; j += nr) {
-      pack_b_panel(b, p0, kc, j0 + j, std::min(nr, nc - j), nr, dst + j * kc);
-    }
-    return;
-  }
-  const size_t full = nc / nr * nr;
-  for (size_t p = 0; p < kc; ++p) {
-    const float* row = b.data + (int64_t)(p0 + p) * b.row_stride + (int64_t)j0;
-    float* out = dst + p * nr;
-    for (size_t j = 0; j < full; j += nr, out += kc * nr) {
-      for (size_t x = 0; x < nr; ++x) out[x] = row[j + x];
-    }
-    if (full < nc) {
-      for (size_t x = 0; x < nr; ++x) out[x] = full + x < nc ? row[full + x] : 0.0f;
-    }
-  }
-}
-
-/// A(i0 .. i0+mc, p0 .. p0+kc) into MR-row panels, panel r at dst + r * mr * kc,
-/// element (i, p) of a panel at [p * mr + i]. Rows past the last are not written.
-void pack_a_block(MatrixView a, size_t i0, size_t mc, size_t p0, size_t kc, size_t mr,
-                  float* dst) {
-  const int64_t rs = a.row_stride;
-  const int64_t cs = a.col_stride;
-  for (size_t r0 = 0; r0 < mc; r0 += mr) {
-    const size_t rows = std::min(mr, mc - r0);
-    float* panel = dst + r0 * kc;
-    if (cs == 1) {
-      for (size_t i = 0; i < rows; ++i) {
-        const float* row = a.data + (int64_t)(i0 + r0 + i) * rs + (int64_t)p0;
-        for (size_t p = 0; p < kc; ++p) panel[p * mr + i] = row[p];
-      }
-    } else {
-      for (size_t p = 0; p < kc; ++p) {
-        const float* col = a.data + (int64_t)(p0 + p) * cs + (int64_t)(i0 + r0) * rs;
-        for (size_t i = 0; i < rows; ++i) panel[p * mr + i] = col[(int64_t)i * rs];
-      }
-    }
-  }
-}
+// ---- Planning --------------------------------------------------------------
 
 /// Whether the kernels read A's rows in place rather than a packed copy: A
 /// row-major (packing would only reorder it) and its rows not piled up in a
@@ -229,8 +100,6 @@ bool read_a_in_place(const KernelSet& ks, MatrixView a) {
   }
   return same_set <= 4;
 }
-
-// ---- Planning --------------------------------------------------------------
 
 /// How a call is split and blocked.
 struct Plan {
@@ -528,53 +397,6 @@ Error run(const char* fn, const KernelSet& ks, size_t batch, int64_t m, int64_t 
 }
 
 }  // namespace
-
-const char* isa_name(Isa isa) {
-  switch (isa) {
-    case Isa::generic:
-      return "generic";
-    case Isa::avx2:
-      return "avx2";
-    case Isa::avx512:
-      return "avx512";
-    case Isa::neon:
-      return "neon";
-  }
-  return "unknown";
-}
-
-bool isa_available(Isa isa) {
-  if (kernels_for(isa) == nullptr) return false;
-  switch (isa) {
-#if defined(__x86_64__) || defined(__i386__)
-    case Isa::avx2:
-      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    case Isa::avx512:
-      return __builtin_cpu_supports("avx512f");
-#endif
-    default:
-      return true;  // generic everywhere, NEON on every aarch64 CPU
-  }
-}
-
-Isa active_isa() {
-  int isa = g_isa.load(std::memory_order_relaxed);
-  if (isa < 0) {
-    int expected = -1;
-    g_isa.compare_exchange_strong(expected, (int)isa_from_environment());
-    isa = g_isa.load();
-  }
-  return (Isa)isa;
-}
-
-Error set_isa(Isa isa) {
-  if (!isa_available(isa)) {
-    EMBER_LOG(Error, "gemm::set_isa: %s is not available on this CPU or build", isa_name(isa));
-    return Error::NotSupported;
-  }
-  g_isa.store((int)isa);
-  return Error::Ok;
-}
 
 size_t min_workspace_bytes() {
   size_t bytes = 0;

@@ -50,6 +50,12 @@ struct KernelSet {
   MicroKernel kernels[kMaxMr];  ///< kernels[m - 1] computes m rows, m in [1, mr]
 };
 
+/// The family of `isa`, or nullptr when this build has none (dispatch.cpp).
+const KernelSet* kernels_for(Isa isa);
+
+/// The family of active_isa().
+const KernelSet& active_kernels();
+
 const KernelSet& generic_kernels();
 #if defined(__x86_64__) || defined(__i386__)
 const KernelSet& avx2_kernels();
