@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import subprocess
 import sys
@@ -29,19 +30,24 @@ if str(ROOT) not in sys.path:
 from bench.report import recorded_line, replace_section  # noqa: E402
 
 BINARY = ROOT / "build" / "py" / "bench" / "ember_gemm_bench"
-SYSTEMS = ["ember", "ember_packed", "xnnpack", "torch"]
-LABELS = {"ember": "Ember", "ember_packed": "Ember, B pre-packed", "xnnpack": "XNNPACK FC",
+SYSTEMS = ["ember", "ember_packed", "ember_packed_avx2", "xnnpack", "torch"]
+LABELS = {"ember": "Ember", "ember_packed": "Ember, B pre-packed",
+          "ember_packed_avx2": "pre-packed, avx2 kernels", "xnnpack": "XNNPACK FC",
           "torch": "torch.mm"}
 
 
-def run_binary(min_time: float, name_filter: str) -> tuple[dict, dict, str]:
-    """{(system, shape, threads): GFLOP/s}, {isa: peak GFLOP/s}, Ember's ISA."""
-    subprocess.run(["cmake", "--build", str(ROOT / "build" / "py"), "--target", "ember_gemm_bench"],
-                   check=True, stdout=subprocess.DEVNULL)
+def run_binary(min_time: float, name_filter: str,
+               isa: str | None = None) -> tuple[dict, dict, str]:
+    """{(system, shape, threads): GFLOP/s}, {isa: peak GFLOP/s}, Ember's ISA;
+    with `isa`, Ember's kernels forced to it (EMBER_GEMM_ISA)."""
+    env = dict(os.environ)
+    env.pop("EMBER_GEMM_ISA", None)
+    if isa:
+        env["EMBER_GEMM_ISA"] = isa
     out = subprocess.run([str(BINARY), "--benchmark_format=json",
                           f"--benchmark_min_time={min_time}",
-                          f"--benchmark_filter=peak_fma|{name_filter}"],
-                         check=True, capture_output=True, text=True).stdout
+                          f"--benchmark_filter={name_filter}"],
+                         check=True, capture_output=True, text=True, env=env).stdout
     results, peaks, isa = {}, {}, "?"
     for b in json.loads(out)["benchmarks"]:
         parts = b["name"].split("/")  # e.g. ember/<shape>/threads:1/real_time
@@ -93,9 +99,11 @@ def _r(a: float | None, b: float | None) -> str:
 def table(results: dict, shapes: list[str], threads: list[int], peak: float) -> list[str]:
     lines = []
     for t in threads:
+        # Like for like: a pre-packed B against XNNPACK (which packs its
+        # weights at creation), B packed per call against torch.mm.
         head = ["shape (m x n x k)"] + [LABELS[s] for s in SYSTEMS] + [
-            "Ember / peak" if t == 1 else f"Ember / ({t} x peak)", "Ember / XNNPACK",
-            "Ember / torch", "pre-packed / XNNPACK"]
+            "pre-packed / peak" if t == 1 else f"pre-packed / ({t} x peak)",
+            "pre-packed / XNNPACK", "Ember / torch.mm"]
         lines += [f"**{t} thread{'s' if t > 1 else ''}** (GFLOP/s)", "",
                   "| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
         for name in shapes:
@@ -104,8 +112,8 @@ def table(results: dict, shapes: list[str], threads: list[int], peak: float) -> 
             label = re.sub(r"_\d+x\d+x\d+$", "", name) + f" {m}x{n}x{k}"
             lines.append("| " + " | ".join(
                 [label] + [_f(g[s]) for s in SYSTEMS]
-                + [_r(g["ember"], peak * t), _r(g["ember"], g["xnnpack"]),
-                   _r(g["ember"], g["torch"]), _r(g["ember_packed"], g["xnnpack"])]) + " |")
+                + [_r(g["ember_packed"], peak * t), _r(g["ember_packed"], g["xnnpack"]),
+                   _r(g["ember"], g["torch"])]) + " |")
         lines.append("")
     return lines
 
@@ -117,7 +125,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-doc", action="store_true", help="print only")
     args = ap.parse_args(argv)
     threads = [1, 2]
-    results, peaks, isa = run_binary(args.min_time, f"/.*({args.filter})")
+    subprocess.run(["cmake", "--build", str(ROOT / "build" / "py"), "--target", "ember_gemm_bench"],
+                   check=True, stdout=subprocess.DEVNULL)
+    results, peaks, isa = run_binary(args.min_time, f"peak_fma|/.*({args.filter})")
+    # The AVX2 kernels on an AVX-512 CPU (1 thread, pre-packed B).
+    if isa == "avx512":
+        avx2, _, _ = run_binary(args.min_time, f"ember_packed/.*({args.filter}).*threads:1", "avx2")
+        results.update({("ember_packed_avx2",) + key[1:]: v for key, v in avx2.items()})
     shapes = list(dict.fromkeys(name for (_, name, _) in results))
     results.update(time_torch(shapes, threads, args.min_time))
     peak = max(peaks.values()) if peaks else 0.0
@@ -129,7 +143,8 @@ def main(argv: list[str] | None = None) -> int:
         "convolutions as GEMMs (m = pixels, n = output channels, k = input channels), GPT-2's",
         "decode step and a large square. \"Ember\": B row-major [k, n], packed inside each call",
         "(torch.mm's case); \"pre-packed\": B packed once from a linear layer's [n, k] weight (as",
-        "at load); XNNPACK: Debian's 2022 `xnn_create_fully_connected_nc_f32` on that weight,",
+        "at load); \"avx2 kernels\": the same with `EMBER_GEMM_ISA=avx2` (1 thread); XNNPACK:",
+        "Debian's 2022 `xnn_create_fully_connected_nc_f32` on that weight,",
         "on the same thread pool; torch.mm: eager, `torch.set_num_threads`. Ember's workspace",
         "is the runtime's per-call scratch (1 MiB) or less. Peak: independent FMAs in",
         "registers, measured in the same binary ("
