@@ -422,11 +422,13 @@ TEST(Gemm, IsaSelection) {
   EXPECT_EQ(set_isa(saved), Error::Ok);
 }
 
-// Run by ctest with EMBER_GEMM_ISA set (tests/runtime/gemm/CMakeLists.txt):
-// the variable picks the family at first use, capped at what the CPU has.
+// Run by ctest with EMBER_GEMM_ISA or EMBER_KERNELS_ISA set
+// (tests/runtime/gemm/CMakeLists.txt): the variable picks the family at
+// first use, capped at what the CPU has.
 TEST(Gemm, EnvironmentOverride) {
   const char* env = std::getenv("EMBER_GEMM_ISA");
-  if (env == nullptr) GTEST_SKIP() << "EMBER_GEMM_ISA is not set";
+  if (env == nullptr) env = std::getenv("EMBER_KERNELS_ISA");
+  if (env == nullptr) GTEST_SKIP() << "neither EMBER_GEMM_ISA nor EMBER_KERNELS_ISA is set";
   const Isa isa = active_isa();
   bool known = false;
   for (Isa want : {Isa::generic, Isa::avx2, Isa::avx512, Isa::neon}) {

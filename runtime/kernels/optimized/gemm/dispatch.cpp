@@ -1,5 +1,6 @@
-// Which micro-kernel family runs: the CPU's best, EMBER_GEMM_ISA (read at
-// first use, capped at what the CPU has), or the last set_isa().
+// Which micro-kernel family runs: the CPU's best, EMBER_GEMM_ISA or else
+// EMBER_KERNELS_ISA (read at first use, capped at what the CPU has), or the
+// last set_isa().
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -21,10 +22,16 @@ Isa best_isa() {
   return Isa::generic;
 }
 
-/// EMBER_GEMM_ISA, or the best ISA when unset, unknown or unavailable.
+/// EMBER_GEMM_ISA (else EMBER_KERNELS_ISA, the optimized kernels' own
+/// setting), or the best ISA when unset, unknown or unavailable.
 Isa isa_from_environment() {
   const Isa best = best_isa();
-  const char* env = std::getenv("EMBER_GEMM_ISA");
+  const char* var = "EMBER_GEMM_ISA";
+  const char* env = std::getenv(var);
+  if (env == nullptr || *env == '\0') {
+    var = "EMBER_KERNELS_ISA";
+    env = std::getenv(var);
+  }
   if (env == nullptr || *env == '\0') return best;
   for (Isa isa : {Isa::generic, Isa::avx2, Isa::avx512, Isa::neon}) {
     if (std::strcmp(env, isa_name(isa)) != 0) continue;
@@ -32,11 +39,10 @@ Isa isa_from_environment() {
     // Capped at what the CPU has: avx512 on an AVX2-only CPU runs avx2.
     Isa capped = best;
     if (isa == Isa::avx512 && isa_available(Isa::avx2)) capped = Isa::avx2;
-    EMBER_LOG(Info, "EMBER_GEMM_ISA=%s: not available on this CPU, using %s", env,
-              isa_name(capped));
+    EMBER_LOG(Info, "%s=%s: not available on this CPU, using %s", var, env, isa_name(capped));
     return capped;
   }
-  EMBER_LOG(Error, "EMBER_GEMM_ISA=%s is not one of generic, avx2, avx512, neon; using %s", env,
+  EMBER_LOG(Error, "%s=%s is not one of generic, avx2, avx512, neon; using %s", var, env,
             isa_name(best));
   return best;
 }

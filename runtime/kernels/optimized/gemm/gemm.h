@@ -45,8 +45,9 @@ const char* isa_name(Isa isa);
 bool isa_available(Isa isa);
 
 /// The ISA new calls use: the best the CPU has, or EMBER_GEMM_ISA from the
-/// environment (generic|avx2|avx512|neon, read at first use) capped at what
-/// the CPU has, or the last set_isa(). Thread-safe.
+/// environment (generic|avx2|avx512|neon, read at first use; when unset,
+/// EMBER_KERNELS_ISA, the optimized kernels' setting) capped at what the CPU
+/// has, or the last set_isa(). Thread-safe.
 Isa active_isa();
 
 /// Use `isa` from now on (tests and benchmarks). NotSupported if the CPU or
