@@ -293,13 +293,17 @@ TEST_P(GemmIsa, PackedBMatchesUnpackedBitForBit) {
 }
 
 TEST_P(GemmIsa, SmallestWorkspaceGivesTheSameBits) {
-  Case t{131, 200, 700, 1.0f, 0.5f, BiasKind::per_row};
-  Operands o = make_operands(t, 400);
-  std::vector<float> big = run_gemm(t, o, full_workspace(t));
-  std::vector<float> small = run_gemm(t, o, min_workspace_bytes());
-  expect_matches_reference(t, o, small);
-  EXPECT_TRUE(same_bits(big, small));
-  EXPECT_TRUE(same_bits(big, run_packed(t, o, min_workspace_bytes())));
+  // A read in place (row-major) and packed (transposed): both fit the minimum.
+  for (Layout la : {Layout::row_major, Layout::transposed}) {
+    Case t{131, 200, 700, 1.0f, 0.5f, BiasKind::per_row};
+    t.a_layout = la;
+    Operands o = make_operands(t, 400);
+    std::vector<float> big = run_gemm(t, o, full_workspace(t));
+    std::vector<float> small = run_gemm(t, o, min_workspace_bytes());
+    expect_matches_reference(t, o, small);
+    EXPECT_TRUE(same_bits(big, small));
+    EXPECT_TRUE(same_bits(big, run_packed(t, o, min_workspace_bytes())));
+  }
   EXPECT_LE(min_workspace_bytes(), size_t{64} << 10);
 }
 

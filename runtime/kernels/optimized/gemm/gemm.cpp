@@ -111,9 +111,11 @@ struct Plan {
   size_t task_bytes;  ///< workspace per task
 };
 
-size_t block_bytes(size_t mc, size_t nc, size_t kc, bool b_prepacked) {
-  size_t bytes = round_up(mc * kc * sizeof(float), kAlign);
-  if (!b_prepacked) bytes += round_up(kc * nc * sizeof(float), kAlign);
+/// Workspace of one task: its packed A block (unless A is read in place) and
+/// packed B block (unless B was pre-packed).
+size_t block_bytes(size_t mc, size_t nc, size_t kc, bool pack_a, bool pack_b) {
+  size_t bytes = pack_a ? round_up(mc * kc * sizeof(float), kAlign) : 0;
+  if (pack_b) bytes += round_up(kc * nc * sizeof(float), kAlign);
   return bytes;
 }
 
@@ -135,17 +137,17 @@ void choose_grid(size_t m_tiles, size_t n_tiles, size_t mr, size_t nr, size_t pa
 
 /// Splits batch x m x n x k over at most `threads` tasks within `bytes` of
 /// workspace. Returns false if even one task's smallest blocks do not fit.
-bool make_plan(const KernelSet& ks, size_t batch, size_t m, size_t n, size_t k, bool b_prepacked,
-               size_t threads, size_t bytes, Plan& plan) {
+bool make_plan(const KernelSet& ks, size_t batch, size_t m, size_t n, size_t k, bool pack_a,
+               bool pack_b, size_t threads, size_t bytes, Plan& plan) {
   const size_t kc = std::max<size_t>(1, std::min(ks.kc, k));
   const size_t m_tiles = div_up(m, ks.mr);
   const size_t n_tiles = div_up(n, ks.nr);
   const uint64_t work = (uint64_t)batch * m * n * k;
   size_t tasks = work < kSerialWork ? 1 : std::max<size_t>(1, threads);
   tasks = std::min(tasks, batch * m_tiles * n_tiles);
-  const size_t smallest = block_bytes(ks.mr, ks.nr, kc, b_prepacked);
+  const size_t smallest = block_bytes(ks.mr, ks.nr, kc, pack_a, pack_b);
   if (smallest > bytes) return false;
-  tasks = std::max<size_t>(1, std::min(tasks, bytes / smallest));
+  if (smallest > 0) tasks = std::max<size_t>(1, std::min(tasks, bytes / smallest));
 
   plan.tasks = tasks;
   // More rectangles than tasks, claimed as tasks get to them: a thread that
@@ -162,9 +164,9 @@ bool make_plan(const KernelSet& ks, size_t batch, size_t m, size_t n, size_t k, 
   size_t mc = std::min(ks.mc, div_up(m_tiles, plan.tm) * ks.mr);
   size_t nc = std::min(ks.nc, div_up(n_tiles, plan.tn) * ks.nr);
   const size_t per_task = bytes / tasks;
-  while (block_bytes(mc, nc, kc, b_prepacked) > per_task) {
-    const bool shrink_n = !b_prepacked && nc > ks.nr;
-    const bool shrink_m = mc > ks.mr;
+  while (block_bytes(mc, nc, kc, pack_a, pack_b) > per_task) {
+    const bool shrink_n = pack_b && nc > ks.nr;
+    const bool shrink_m = pack_a && mc > ks.mr;
     if (!shrink_n && !shrink_m) break;  // not reached: one mr x nr block fits
     if (shrink_n && (nc >= mc || !shrink_m)) {
       nc = std::max(ks.nr, round_up(nc / 2, ks.nr));
@@ -174,8 +176,8 @@ bool make_plan(const KernelSet& ks, size_t batch, size_t m, size_t n, size_t k, 
   }
   plan.mc = mc;
   plan.nc = nc;
-  plan.a_floats = round_up(mc * kc * sizeof(float), kAlign) / sizeof(float);
-  plan.task_bytes = block_bytes(mc, nc, kc, b_prepacked);
+  plan.a_floats = block_bytes(mc, nc, kc, pack_a, false) / sizeof(float);
+  plan.task_bytes = block_bytes(mc, nc, kc, pack_a, pack_b);
   return true;
 }
 
@@ -362,9 +364,10 @@ Error run(const char* fn, const KernelSet& ks, size_t batch, int64_t m, int64_t 
   const uintptr_t base = reinterpret_cast<uintptr_t>(workspace);
   const size_t skip = round_up(base, kAlign) - base;
   Job job;
+  job.a_in_place = read_a_in_place(ks, a);
   if (workspace_bytes < skip ||
-      !make_plan(ks, batch, (size_t)m, (size_t)n, (size_t)k, packed_b != nullptr,
-                 get_num_threads(), workspace_bytes - skip, job.plan)) {
+      !make_plan(ks, batch, (size_t)m, (size_t)n, (size_t)k, !job.a_in_place,
+                 packed_b == nullptr, get_num_threads(), workspace_bytes - skip, job.plan)) {
     EMBER_LOG(Error, "%s: workspace of %zu bytes is under the minimum of %zu", fn,
               workspace_bytes, min_workspace_bytes());
     return Error::InvalidArgument;
@@ -385,7 +388,6 @@ Error run(const char* fn, const KernelSet& ks, size_t batch, int64_t m, int64_t 
   job.epi = epi;
   job.clamp = epi.min != -std::numeric_limits<float>::infinity() ||
               epi.max != std::numeric_limits<float>::infinity();
-  job.a_in_place = read_a_in_place(ks, a);
   job.next_unit.store(0, std::memory_order_relaxed);
   job.workspace = reinterpret_cast<float*>(base + skip);
   if (job.plan.tasks == 1) {
@@ -402,7 +404,7 @@ size_t min_workspace_bytes() {
   size_t bytes = 0;
   for (Isa isa : {Isa::generic, Isa::avx2, Isa::avx512, Isa::neon}) {
     const KernelSet* ks = kernels_for(isa);
-    if (ks != nullptr) bytes = std::max(bytes, block_bytes(ks->mr, ks->nr, ks->kc, false));
+    if (ks != nullptr) bytes = std::max(bytes, block_bytes(ks->mr, ks->nr, ks->kc, true, true));
   }
   return kAlign + bytes;
 }
@@ -411,7 +413,8 @@ size_t workspace_bytes(int64_t m, int64_t n, int64_t k, size_t num_threads, bool
                        int64_t batch) {
   if (m <= 0 || n <= 0 || k < 0 || batch <= 0) return min_workspace_bytes();
   Plan plan;
-  make_plan(active_kernels(), (size_t)batch, (size_t)m, (size_t)n, (size_t)k, b_prepacked,
+  // A may need packing (its layout is not known here): count its block.
+  make_plan(active_kernels(), (size_t)batch, (size_t)m, (size_t)n, (size_t)k, true, !b_prepacked,
             std::max<size_t>(1, num_threads), SIZE_MAX / 2, plan);
   return std::max(min_workspace_bytes(), kAlign + plan.tasks * plan.task_bytes);
 }
