@@ -317,7 +317,8 @@ bool have_two_threads() {
 TEST_P(GemmIsa, OneAndTwoThreadsGiveTheSameBits) {
   if (!have_two_threads()) GTEST_SKIP() << "built without a thread pool";
   uint64_t seed = 500;
-  for (Case t : {Case{255, 129, 300}, Case{1, 2304, 200}, Case{300, 17, 129, 1.0f, 1.0f,
+  // Each over the 2^20 multiply-adds under which a call runs on one thread.
+  for (Case t : {Case{255, 129, 300}, Case{1, 2304, 768}, Case{300, 40, 129, 1.0f, 1.0f,
                                                                 BiasKind::per_column, 0.0f, 6.0f}}) {
     Operands o = make_operands(t, seed++);
     ASSERT_EQ(ember::set_num_threads(1), Error::Ok);
@@ -337,7 +338,7 @@ TEST_P(GemmIsa, BatchedMatchesOneCallPerMatrix) {
     if (threads == 2 && !have_two_threads()) continue;
     ASSERT_EQ(ember::set_num_threads(threads), Error::Ok);
     for (int64_t batch : {1, 3}) {
-      const int64_t m = 33, n = 50, k = 70;
+      const int64_t m = 64, n = 70, k = 250;  // over 2^20 multiply-adds: threaded
       Rng rng{600};
       std::vector<float> a(batch * m * k), b(batch * n * k), c(batch * m * n, kNaN);
       for (float& x : a) x = rng.next();

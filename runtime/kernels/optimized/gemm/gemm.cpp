@@ -32,9 +32,9 @@ namespace gemm {
 namespace {
 
 constexpr size_t kAlign = 64;
-/// Below this many multiply-adds (batch * m * n * k) a call runs serially:
-/// waking the pool would cost more than it saves.
-constexpr uint64_t kSerialWork = uint64_t{1} << 18;
+/// Below this many multiply-adds (batch * m * n * k, about 10 us on one
+/// core) a call runs serially: waking the pool would cost more than it saves.
+constexpr uint64_t kSerialWork = uint64_t{1} << 20;
 /// Rectangles of C per pool task when a call is threaded.
 constexpr size_t kUnitsPerTask = 4;
 constexpr uint32_t kPackedMagic = 0x42474d45;  // "EMGB"
