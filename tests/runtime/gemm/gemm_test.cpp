@@ -402,6 +402,8 @@ TEST(Gemm, BadArgumentsAreRefused) {
             Error::Ok);
   EXPECT_EQ(c[0], 1.0f);
   EXPECT_EQ(c[3], 4.0f);
+  std::vector<uint8_t> shifted(packed.size() + 1);
+  EXPECT_EQ(pack_b(bv, 2, 2, shifted.data() + 1, packed.size()), Error::InvalidArgument);
   std::vector<uint8_t> junk(packed.size(), 0xab);
   EXPECT_EQ(gemm_packed(2, 2, 2, 1, av, junk.data(), 0, c, 2, none, ws.data(), ws.size()),
             Error::InvalidArgument);

@@ -456,8 +456,10 @@ Error pack_b(MatrixView b, int64_t k, int64_t n, void* dst, size_t dst_bytes) {
   EMBER_TRY(check_operand("gemm::pack_b", "B", b.data, k, n));
   const KernelSet& ks = active_kernels();
   const size_t need = packed_b_bytes(k, n);
-  if (dst == nullptr || dst_bytes < need) {
-    EMBER_LOG(Error, "gemm::pack_b: destination of %zu bytes, %zu needed", dst_bytes, need);
+  if (dst == nullptr || dst_bytes < need ||
+      reinterpret_cast<uintptr_t>(dst) % alignof(float) != 0) {
+    EMBER_LOG(Error, "gemm::pack_b: destination of %zu bytes (%zu needed) or not 4-byte aligned",
+              dst_bytes, need);
     return Error::InvalidArgument;
   }
   PackedHeader header{};
@@ -479,8 +481,8 @@ Error gemm_packed(int64_t m, int64_t n, int64_t k, float alpha, MatrixView a, co
                   size_t workspace_bytes) {
   const char* fn = "gemm_packed";
   EMBER_TRY(check_sizes(fn, m, n, k, c, ldc, epilogue));
-  if (packed_b == nullptr) {
-    EMBER_LOG(Error, "%s: the packed B is null", fn);
+  if (packed_b == nullptr || reinterpret_cast<uintptr_t>(packed_b) % alignof(float) != 0) {
+    EMBER_LOG(Error, "%s: the packed B is null or not 4-byte aligned", fn);
     return Error::InvalidArgument;
   }
   PackedHeader header;

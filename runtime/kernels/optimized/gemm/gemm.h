@@ -105,8 +105,8 @@ Error gemm(int64_t m, int64_t n, int64_t k, float alpha, MatrixView a, MatrixVie
 /// Bytes of B [k, n] packed for the active ISA.
 size_t packed_b_bytes(int64_t k, int64_t n);
 
-/// Packs B [k, n] into `dst` (dst_bytes >= packed_b_bytes(k, n), any
-/// alignment). The layout is internal: NR-column panels, each k x NR, after
+/// Packs B [k, n] into `dst` (dst_bytes >= packed_b_bytes(k, n), 4-byte
+/// aligned; 64 is best). The layout is internal: NR-column panels, each k x NR, after
 /// a header recording the ISA, k and n.
 Error pack_b(MatrixView b, int64_t k, int64_t n, void* dst, size_t dst_bytes);
 
