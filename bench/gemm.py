@@ -150,7 +150,10 @@ def main(argv: list[str] | None = None) -> int:
         "registers, measured in the same binary ("
         + ", ".join(f"{k} {v:.1f}" for k, v in sorted(peaks.items()))
         + f" GFLOP/s per core); Ember's micro-kernels: {isa}. One run on a shared 2-core",
-        "machine: compare within a row.",
+        "machine: compare within a row. When the other core is busy with other jobs, the",
+        "2-thread rows mostly measure how soon the pool's second thread gets scheduled: the",
+        "calling thread does the work and then waits for it (up to ~10 ms a call, seen for",
+        "every system alike).",
         "",
         recorded_line("python bench/gemm.py"),
         "",
