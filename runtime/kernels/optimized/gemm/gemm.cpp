@@ -365,7 +365,9 @@ Error run(const char* fn, const KernelSet& ks, size_t batch, int64_t m, int64_t 
   const size_t skip = round_up(base, kAlign) - base;
   Job job;
   job.a_in_place = read_a_in_place(ks, a);
-  if (workspace_bytes < skip ||
+  // The documented floor, whatever this call would need: a caller that
+  // passes it works on every ISA and every layout.
+  if (workspace_bytes < min_workspace_bytes() || workspace_bytes < skip ||
       !make_plan(ks, batch, (size_t)m, (size_t)n, (size_t)k, !job.a_in_place,
                  packed_b == nullptr, get_num_threads(), workspace_bytes - skip, job.plan)) {
     EMBER_LOG(Error, "%s: workspace of %zu bytes is under the minimum of %zu", fn,
