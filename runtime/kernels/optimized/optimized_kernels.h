@@ -49,5 +49,12 @@ void log_softmax_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::_log_s
 // op_norm.cpp: float32, contiguous input, weight and bias.
 void native_layer_norm_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::native_layer_norm.out
 
+// ---- gemm
+// op_linear.cpp: float32 operands of any strides on ember_gemm, out contiguous.
+void mm_out(KernelContext& ctx, Span<EValue*> args);     ///< aten::mm.out
+void addmm_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::addmm.out (bias fused)
+void bmm_out(KernelContext& ctx, Span<EValue*> args);    ///< aten::bmm.out
+// ---- end gemm
+
 }  // namespace optimized
 }  // namespace ember

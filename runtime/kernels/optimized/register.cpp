@@ -45,6 +45,9 @@ const Kernel kOptimizedKernels[] = {
     {"aten::convolution.out", &optimized::convolution_out, kFloat},
     // ---- end convolution
     // ---- gemm
+    {"aten::mm.out", &optimized::mm_out, kFloat},
+    {"aten::addmm.out", &optimized::addmm_out, kFloat},
+    {"aten::bmm.out", &optimized::bmm_out, kFloat},
     // ---- end gemm
 };
 
