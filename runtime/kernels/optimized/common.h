@@ -5,6 +5,9 @@
 #include <cstdint>
 
 #include "runtime/core/tensor.h"
+#include "runtime/core/threadpool.h"
+#include "runtime/kernel/kernel.h"
+#include "runtime/kernels/optimized/gemm/gemm.h"
 #include "runtime/kernels/optimized/parallel.h"
 
 namespace ember {
@@ -35,6 +38,23 @@ void parallel_rows(int64_t rows, int64_t len, const F& row) {
   parallel_for(rows, grain, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) row(i);
   });
+}
+
+/// Scratch for `batch` m x n x k products: the preferred size if the context
+/// has it, else the largest power-of-two fraction of it down to the GEMM's
+/// minimum. nullptr if not even that fits (the caller hands off to portable).
+inline void* gemm_workspace(KernelContext& ctx, int64_t batch, int64_t m, int64_t n, int64_t k,
+                            size_t* bytes) {
+  const size_t least = gemm::min_workspace_bytes();
+  size_t want = gemm::workspace_bytes(m, n, k, get_num_threads(), false, batch);
+  for (; want > least; want /= 2) {
+    if (void* p = ctx.allocate_temp(want, 64)) {
+      *bytes = want;
+      return p;
+    }
+  }
+  *bytes = least;
+  return ctx.allocate_temp(least, 64);
 }
 
 }  // namespace optimized

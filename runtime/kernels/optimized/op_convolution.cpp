@@ -3,7 +3,12 @@
 //   depthwise (groups == in channels == out channels, not transposed):
 //     one plane per (batch, channel), vector loads along W (stride 1 or 2)
 //     with every tap accumulated in registers, planes split over the pool;
-//   everything else: the portable computation.
+//   other forward convolutions, per batch item and group, on Ember's GEMM
+//   (gemm/gemm.h) with the bias in its epilogue:
+//     1x1, stride 1, no padding: out_g [out_cg, HW] = W_g [out_cg, in_cg] x in_g;
+//     else im2col of a chunk of output positions into scratch (channel rows
+//     filled in parallel), then W_g [out_cg, in_cg kh kw] x col;
+//   transposed convolutions, or too little scratch: the portable computation.
 #include "runtime/kernels/optimized/common.h"
 #include "runtime/kernels/optimized/cpu.h"
 #include "runtime/kernels/optimized/optimized_kernels.h"
@@ -27,6 +32,65 @@ void depthwise(const portable::ConvCall& c) {
   });
 }
 
+/// Output positions per im2col chunk: the column buffer near 384 KiB (at
+/// least 64 positions, at most all of them).
+int64_t chunk_positions(int64_t k, int64_t positions) {
+  int64_t chunk = (int64_t{384} << 10) / 4 / (k > 0 ? k : 1);
+  chunk = chunk < 64 ? 64 : chunk;
+  return chunk > positions ? positions : chunk;
+}
+
+/// Forward convolution on the GEMM; false (nothing written) when the
+/// scratch memory is too small, so the caller runs the portable computation.
+bool gemm_convolution(KernelContext& ctx, const portable::ConvCall& c) {
+  const portable::ConvShape& s = c.s;
+  const int64_t k = s.in_cg * s.k_h * s.k_w;
+  const int64_t positions = s.out_h * s.out_w;
+  const bool pointwise = s.k_h == 1 && s.k_w == 1 && s.stride_h == 1 && s.stride_w == 1 &&
+                         s.pad_h == 0 && s.pad_w == 0;
+  const int64_t chunk = pointwise ? positions : chunk_positions(k, positions);
+  float* col = nullptr;
+  if (!pointwise) {
+    col = static_cast<float*>(ctx.allocate_temp(static_cast<size_t>(chunk * k) * sizeof(float), 64));
+    if (col == nullptr) return false;
+  }
+  size_t ws_bytes = 0;
+  void* ws = gemm_workspace(ctx, 1, s.out_cg, chunk, k, &ws_bytes);
+  if (ws == nullptr) return false;
+  const int64_t in_plane = s.in_h * s.in_w;
+  for (int64_t b = 0; b < s.n; ++b) {
+    for (int64_t g = 0; g < s.groups; ++g) {
+      const float* in_g = c.input + (b * s.in_c + g * s.in_cg) * in_plane;
+      float* out_g = c.out + (b * s.out_c + g * s.out_cg) * positions;
+      const gemm::MatrixView w{c.weight + g * s.out_cg * k, k, 1};
+      gemm::Epilogue epilogue;
+      if (c.bias != nullptr) {
+        epilogue.bias = c.bias + g * s.out_cg;
+        epilogue.bias_kind = gemm::BiasKind::per_row;
+      }
+      for (int64_t p0 = 0; p0 < positions; p0 += chunk) {
+        const int64_t count = positions - p0 < chunk ? positions - p0 : chunk;
+        gemm::MatrixView x{in_g, in_plane, 1};
+        if (!pointwise) {
+          parallel_for(s.in_cg, 1 + (int64_t{1} << 14) / (s.k_h * s.k_w * count),
+                       [&](int64_t ic0, int64_t ic1) {
+                         portable::im2col_chunk(s, in_g, p0, count, col, ic0, ic1);
+                       });
+          x = gemm::MatrixView{col, count, 1};
+        }
+        const Error e = gemm::gemm(s.out_cg, count, k, 1.0f, w, x, 0.0f, out_g + p0, positions,
+                                   epilogue, ws, ws_bytes);
+        if (e != Error::Ok) {
+          EMBER_LOG(Error, "aten::convolution.out: gemm failed (%s)", error_name(e));
+          ctx.fail(Error::Internal);
+          return true;
+        }
+      }
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 void convolution_out(KernelContext& ctx, Span<EValue*> args) {
@@ -37,6 +101,7 @@ void convolution_out(KernelContext& ctx, Span<EValue*> args) {
     depthwise(call);
     return;
   }
+  if (!call.transposed && gemm_convolution(ctx, call)) return;
   portable::run_convolution(ctx, call);
 }
 

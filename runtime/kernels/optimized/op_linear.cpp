@@ -6,8 +6,7 @@
 // out first and scaled by beta, as the portable kernel does. The workspace is
 // the kernel context's scratch. Other dtypes and layouts, and every error,
 // go to the portable kernel unchanged.
-#include "runtime/core/threadpool.h"
-#include "runtime/kernels/optimized/gemm/gemm.h"
+#include "runtime/kernels/optimized/common.h"
 #include "runtime/kernels/optimized/optimized_kernels.h"
 #include "runtime/kernels/portable/kernel_utils.h"
 #include "runtime/kernels/portable/portable_kernels.h"
@@ -29,23 +28,6 @@ gemm::MatrixView view_of(const Tensor& t, int row, int64_t offset = 0) {
   return gemm::MatrixView{t.data_as<const float>() + offset, t.stride(row), t.stride(row + 1)};
 }
 
-/// Scratch for `batch` m x n x k products: the preferred size if the context
-/// has it, else the largest power-of-two fraction of it down to the GEMM's
-/// minimum. nullptr if not even that fits (the caller hands off to portable).
-void* workspace(KernelContext& ctx, int64_t batch, int64_t m, int64_t n, int64_t k,
-                size_t* bytes) {
-  const size_t least = gemm::min_workspace_bytes();
-  size_t want = gemm::workspace_bytes(m, n, k, get_num_threads(), false, batch);
-  for (; want > least; want /= 2) {
-    if (void* p = ctx.allocate_temp(want, 64)) {
-      *bytes = want;
-      return p;
-    }
-  }
-  *bytes = least;
-  return ctx.allocate_temp(least, 64);
-}
-
 /// How addmm's self enters the product.
 enum class SelfUse { bias_per_column, bias_per_row, copy };
 
@@ -62,7 +44,7 @@ void mm_out(KernelContext& ctx, Span<EValue*> args) {
   void* ws = nullptr;
   const bool fast = is_float(*self, 2) && is_float(*mat2, 2) && is_float_out(*out) &&
                     self->size(1) == mat2->size(0) &&
-                    (ws = workspace(ctx, 1, self->size(0), mat2->size(1), self->size(1),
+                    (ws = gemm_workspace(ctx, 1, self->size(0), mat2->size(1), self->size(1),
                                     &bytes)) != nullptr;
   if (!fast) {
     portable::mm_out(ctx, args);
@@ -98,7 +80,7 @@ void addmm_out(KernelContext& ctx, Span<EValue*> args) {
                                             &bdim) &&
          bdim == 2 && bshape[0] == m && bshape[1] == n;
   size_t bytes = 0;
-  void* ws = fast ? workspace(ctx, 1, m, n, k, &bytes) : nullptr;
+  void* ws = fast ? gemm_workspace(ctx, 1, m, n, k, &bytes) : nullptr;
   if (ws == nullptr) {
     portable::addmm_out(ctx, args);
     return;
@@ -147,7 +129,7 @@ void bmm_out(KernelContext& ctx, Span<EValue*> args) {
   void* ws = nullptr;
   const bool fast = is_float(*self, 3) && is_float(*mat2, 3) && is_float_out(*out) &&
                     mat2->size(0) == self->size(0) && mat2->size(1) == self->size(2) &&
-                    (ws = workspace(ctx, self->size(0), self->size(1), mat2->size(2),
+                    (ws = gemm_workspace(ctx, self->size(0), self->size(1), mat2->size(2),
                                     self->size(2), &bytes)) != nullptr;
   if (!fast) {
     portable::bmm_out(ctx, args);

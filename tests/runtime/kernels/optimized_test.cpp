@@ -459,8 +459,8 @@ TEST_F(Optimized, PermuteMatchesPortable) {
 }
 
 // Depthwise convolutions (stride 1, 2 and 3; padding; dilation; 1-d and
-// 2-d; with and without bias) against the portable kernel; a grouped and a
-// plain convolution go through unchanged.
+// 2-d; with and without bias) and GEMM convolutions (1x1 on the input,
+// im2col in one or several chunks, groups, 1-d) against the portable kernel.
 TEST_F(Optimized, ConvolutionMatchesPortable) {
   struct Conv {
     std::vector<int32_t> in, w;
@@ -477,8 +477,13 @@ TEST_F(Optimized, ConvolutionMatchesPortable) {
       {{1, 3, 9, 23}, {3, 1, 3, 3}, {3, 3}, {1, 1}, {1, 1}, 3, true},    // stride 3: scalar
       {{1, 2, 1, 1}, {2, 1, 3, 3}, {1, 1}, {1, 1}, {1, 1}, 2, true},     // all edge
       {{2, 6, 50}, {6, 1, 5}, {1}, {2}, {1}, 6, true},                   // 1-d
-      {{1, 4, 9, 9}, {4, 2, 3, 3}, {1, 1}, {1, 1}, {1, 1}, 2, true},     // grouped: portable
-      {{1, 3, 9, 9}, {5, 3, 3, 3}, {2, 2}, {0, 0}, {1, 1}, 1, false},    // plain: portable
+      {{1, 4, 9, 9}, {4, 2, 3, 3}, {1, 1}, {1, 1}, {1, 1}, 2, true},     // grouped: gemm per group
+      {{1, 3, 9, 9}, {5, 3, 3, 3}, {2, 2}, {0, 0}, {1, 1}, 1, false},    // im2col + gemm
+      {{1, 3, 70, 70}, {8, 3, 3, 3}, {1, 1}, {1, 1}, {1, 1}, 1, true},   // two im2col chunks
+      {{2, 16, 9, 11}, {24, 16, 1, 1}, {1, 1}, {0, 0}, {1, 1}, 1, true}, // 1x1: gemm on the input
+      {{1, 8, 7, 7}, {12, 4, 1, 1}, {1, 1}, {0, 0}, {1, 1}, 2, false},   // grouped 1x1
+      {{1, 6, 15, 13}, {10, 6, 3, 3}, {2, 1}, {1, 2}, {2, 1}, 1, true},  // mixed stride/pad/dilation
+      {{2, 5, 33}, {7, 5, 3}, {2}, {1}, {1}, 1, true},                   // 1-d
   };
   each_config([&](const std::string& config) {
     for (size_t i = 0; i < sizeof(convs) / sizeof(convs[0]); ++i) {
