@@ -1,21 +1,21 @@
-// Which instruction set the optimized kernels run with: the best one this
-// CPU has among those compiled in, chosen once at first use.
+// Which instruction set the optimized kernels' vector loops run with: the
+// best this CPU has among those compiled in, chosen once at first use.
 //
-// EMBER_KERNELS_ISA=generic|avx2|avx512|neon in the environment caps the
-// choice (read once; a set the CPU lacks, or an unknown name, is reported on
-// the log and ignored), so that tests and benchmarks can run every path on
-// one machine. set_isa() does the same from code.
+// EMBER_KERNELS_ISA=generic|avx2|avx512|neon in the environment picks one
+// (read once; a set the build or CPU lacks falls back to the best one below
+// it, with a log line), so that tests and benchmarks can run every path on
+// one machine; it also sets the GEMM's (gemm/gemm.h). set_isa() does it from
+// code, for these loops only. CPU detection: runtime/kernels/common/cpu_features.h.
 #pragma once
 
+#include "runtime/kernels/common/cpu_features.h"
 #include "runtime/kernels/optimized/simd_kernels.h"
 
 namespace ember {
 namespace optimized {
 
-enum class Isa : uint8_t { Generic, Avx2, Avx512, Neon };
-
-/// "generic", "avx2", "avx512" or "neon".
-const char* isa_name(Isa isa);
+using Isa = ::ember::Isa;
+using ::ember::isa_name;
 
 /// True if `isa` is compiled in and this CPU can run it.
 bool isa_available(Isa isa);

@@ -26,7 +26,7 @@ constexpr float kNan = std::numeric_limits<float>::quiet_NaN();
 
 std::vector<Isa> available_isas() {
   std::vector<Isa> out;
-  for (Isa isa : {Isa::Generic, Isa::Avx2, Isa::Avx512, Isa::Neon}) {
+  for (Isa isa : {Isa::generic, Isa::avx2, Isa::avx512, Isa::neon}) {
     if (optimized::isa_available(isa)) out.push_back(isa);
   }
   return out;
@@ -564,13 +564,13 @@ TEST_F(Optimized, FallsBackToPortable) {
 
 TEST_F(Optimized, RegistrationIsIdempotentAndChoosesAnIsa) {
   EXPECT_EQ(register_optimized_kernels(), Error::Ok);
-  EXPECT_TRUE(optimized::isa_available(Isa::Generic));
+  EXPECT_TRUE(optimized::isa_available(Isa::generic));
   EXPECT_TRUE(optimized::isa_available(optimized::active_isa()));
 #if defined(__aarch64__)
-  EXPECT_TRUE(optimized::isa_available(Isa::Neon));
-  EXPECT_FALSE(optimized::isa_available(Isa::Avx2));
+  EXPECT_TRUE(optimized::isa_available(Isa::neon));
+  EXPECT_FALSE(optimized::isa_available(Isa::avx2));
 #else
-  EXPECT_FALSE(optimized::isa_available(Isa::Neon));
+  EXPECT_FALSE(optimized::isa_available(Isa::neon));
 #endif
 }
 

@@ -2,8 +2,6 @@
 // EMBER_KERNELS_ISA (read at first use, capped at what the CPU has), or the
 // last set_isa().
 #include <atomic>
-#include <cstdlib>
-#include <cstring>
 
 #include "runtime/kernels/optimized/gemm/micro_kernel.h"
 #include "runtime/platform/platform.h"
@@ -12,39 +10,11 @@ namespace ember {
 namespace gemm {
 namespace {
 
-Isa best_isa() {
-#if defined(__x86_64__) || defined(__i386__)
-  if (isa_available(Isa::avx512)) return Isa::avx512;
-  if (isa_available(Isa::avx2)) return Isa::avx2;
-#elif defined(__aarch64__)
-  return Isa::neon;
-#endif
-  return Isa::generic;
-}
-
-/// EMBER_GEMM_ISA (else EMBER_KERNELS_ISA, the optimized kernels' own
-/// setting), or the best ISA when unset, unknown or unavailable.
+/// EMBER_GEMM_ISA, else EMBER_KERNELS_ISA (the optimized kernels' own
+/// setting), else the best this build and CPU run (cpu_features.h).
 Isa isa_from_environment() {
-  const Isa best = best_isa();
-  const char* var = "EMBER_GEMM_ISA";
-  const char* env = std::getenv(var);
-  if (env == nullptr || *env == '\0') {
-    var = "EMBER_KERNELS_ISA";
-    env = std::getenv(var);
-  }
-  if (env == nullptr || *env == '\0') return best;
-  for (Isa isa : {Isa::generic, Isa::avx2, Isa::avx512, Isa::neon}) {
-    if (std::strcmp(env, isa_name(isa)) != 0) continue;
-    if (isa_available(isa)) return isa;
-    // Capped at what the CPU has: avx512 on an AVX2-only CPU runs avx2.
-    Isa capped = best;
-    if (isa == Isa::avx512 && isa_available(Isa::avx2)) capped = Isa::avx2;
-    EMBER_LOG(Info, "%s=%s: not available on this CPU, using %s", var, env, isa_name(capped));
-    return capped;
-  }
-  EMBER_LOG(Error, "%s=%s is not one of generic, avx2, avx512, neon; using %s", var, env,
-            isa_name(best));
-  return best;
+  static const char* const kVars[] = {"EMBER_GEMM_ISA", "EMBER_KERNELS_ISA", nullptr};
+  return initial_isa(&isa_available, kVars);
 }
 
 std::atomic<int> g_isa{-1};
@@ -72,33 +42,7 @@ const KernelSet* kernels_for(Isa isa) {
 
 const KernelSet& active_kernels() { return *kernels_for(active_isa()); }
 
-const char* isa_name(Isa isa) {
-  switch (isa) {
-    case Isa::generic:
-      return "generic";
-    case Isa::avx2:
-      return "avx2";
-    case Isa::avx512:
-      return "avx512";
-    case Isa::neon:
-      return "neon";
-  }
-  return "unknown";
-}
-
-bool isa_available(Isa isa) {
-  if (kernels_for(isa) == nullptr) return false;
-  switch (isa) {
-#if defined(__x86_64__) || defined(__i386__)
-    case Isa::avx2:
-      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    case Isa::avx512:
-      return __builtin_cpu_supports("avx512f");
-#endif
-    default:
-      return true;  // generic everywhere, NEON on every aarch64 CPU
-  }
-}
+bool isa_available(Isa isa) { return kernels_for(isa) != nullptr && cpu_supports(isa); }
 
 Isa active_isa() {
   int isa = g_isa.load(std::memory_order_relaxed);

@@ -31,15 +31,15 @@
 #include <limits>
 
 #include "runtime/core/error.h"
+#include "runtime/kernels/common/cpu_features.h"
 
 namespace ember {
 namespace gemm {
 
-/// The micro-kernel families. Order on x86: generic < avx2 < avx512.
-enum class Isa : uint8_t { generic = 0, avx2 = 1, avx512 = 2, neon = 3 };
-
-/// "generic", "avx2", "avx512" or "neon".
-const char* isa_name(Isa isa);
+/// The micro-kernel families: the instruction sets of
+/// runtime/kernels/common/cpu_features.h (generic < avx2 < avx512; neon).
+using Isa = ::ember::Isa;
+using ::ember::isa_name;
 
 /// Whether this build and this CPU can run `isa` (generic: always).
 bool isa_available(Isa isa);

@@ -1,0 +1,75 @@
+// CPU features and the EMBER_KERNELS_ISA setting (cpu_features.h).
+#include "runtime/kernels/common/cpu_features.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <initializer_list>
+
+#include "runtime/platform/platform.h"
+
+namespace ember {
+
+const char* isa_name(Isa isa) {
+  switch (isa) {
+    case Isa::generic:
+      return "generic";
+    case Isa::avx2:
+      return "avx2";
+    case Isa::avx512:
+      return "avx512";
+    case Isa::neon:
+      return "neon";
+  }
+  return "unknown";
+}
+
+bool cpu_supports(Isa isa) {
+  switch (isa) {
+    case Isa::generic:
+      return true;
+#if defined(__x86_64__) || defined(__i386__)
+    case Isa::avx2:
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    case Isa::avx512:
+      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+             __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+#endif
+#if defined(__aarch64__)
+    case Isa::neon:
+      return true;  // baseline on aarch64
+#endif
+    default:
+      return false;
+  }
+}
+
+Isa initial_isa(bool (*available)(Isa), const char* const* env_vars) {
+  Isa best = Isa::generic;
+  for (Isa isa : {Isa::neon, Isa::avx2, Isa::avx512}) {
+    if (available(isa)) best = isa;
+  }
+  const char* var = nullptr;
+  const char* env = nullptr;
+  for (const char* const* v = env_vars; v != nullptr && *v != nullptr && env == nullptr; ++v) {
+    const char* value = std::getenv(*v);
+    if (value != nullptr && value[0] != '\0') {
+      var = *v;
+      env = value;
+    }
+  }
+  if (env == nullptr) return best;
+  for (Isa isa : {Isa::generic, Isa::avx2, Isa::avx512, Isa::neon}) {
+    if (std::strcmp(env, isa_name(isa)) != 0) continue;
+    if (available(isa)) return isa;
+    Isa capped = Isa::generic;
+    if (isa == Isa::avx512 && available(Isa::avx2)) capped = Isa::avx2;
+    EMBER_LOG(Info, "%s=%s: not available in this build or CPU, using %s", var, env,
+              isa_name(capped));
+    return capped;
+  }
+  EMBER_LOG(Error, "%s=%s is not one of generic, avx2, avx512, neon; using %s", var, env,
+            isa_name(best));
+  return best;
+}
+
+}  // namespace ember

@@ -1,0 +1,29 @@
+// The instruction sets Ember's kernel libraries are built for, what this CPU
+// runs, and the EMBER_KERNELS_ISA setting: one place for the optimized
+// kernels (runtime/kernels/optimized) and the GEMM (optimized/gemm), which
+// each keep their own choice so that tests can pin one and not the other.
+#pragma once
+
+#include <cstdint>
+
+namespace ember {
+
+/// Order on x86: generic < avx2 < avx512. neon: aarch64 only.
+enum class Isa : uint8_t { generic = 0, avx2 = 1, avx512 = 2, neon = 3 };
+
+/// "generic", "avx2", "avx512" or "neon".
+const char* isa_name(Isa isa);
+
+/// True if this CPU runs the set: avx2 means AVX2 and FMA; avx512 means
+/// AVX-512 F, DQ, BW and VL; neon every aarch64 CPU; generic every CPU.
+bool cpu_supports(Isa isa);
+
+/// The set a kernel library starts with: the best one `available` accepts
+/// (the library's build and cpu_supports), unless the first of `env_vars`
+/// (a nullptr-ended list, e.g. {"EMBER_KERNELS_ISA", nullptr}) that is set
+/// names one: then that one, or if it is not available the best available
+/// one below it (avx512 -> avx2 -> generic), with a log line. An unknown
+/// name is logged and ignored.
+Isa initial_isa(bool (*available)(Isa), const char* const* env_vars);
+
+}  // namespace ember
