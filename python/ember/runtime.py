@@ -30,7 +30,7 @@ import numpy as np
 from . import _C, _pytree
 
 __all__ = ["load", "Module", "runner_path", "Profile", "OpRow", "Event", "set_num_threads",
-           "get_num_threads"]
+           "get_num_threads", "kernel_library"]
 
 
 def runner_path() -> Path:
@@ -56,6 +56,14 @@ def set_num_threads(n: int) -> None:
 def get_num_threads() -> int:
     """Threads the process's pool uses now (default: one per core)."""
     return _C.get_num_threads()
+
+
+def kernel_library() -> str:
+    """The kernels this process runs: "optimized (<isa>)", Ember's vectorized,
+    threaded kernels over the portable ones (the default; <isa> is the
+    instruction set chosen for this CPU, e.g. "avx512"), or "portable" when
+    EMBER_KERNELS=portable was set before `import ember`."""
+    return _C.kernel_library()
 
 
 @dataclass(frozen=True)
