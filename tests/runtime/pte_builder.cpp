@@ -110,6 +110,11 @@ uint32_t PteBuilder::add_segment(const std::vector<uint8_t>& bytes) {
 }
 
 std::vector<uint8_t> PteBuilder::finish(bool extended_header) const {
+  // Every child is serialized before the call that refers to it, one
+  // statement each: the order of a call's arguments is unspecified in C++
+  // (GCC evaluates them right to left on x86-64, left to right on aarch64),
+  // and the committed files must come out byte-identical on both. The order
+  // here is the one the committed files were first written in.
   flatbuffers::FlatBufferBuilder b;
   // 1. Values.
   std::vector<flatbuffers::Offset<fb::EValue>> evs;
@@ -151,7 +156,9 @@ std::vector<uint8_t> PteBuilder::finish(bool extended_header) const {
   // 2. Operators, instructions, the plan.
   std::vector<flatbuffers::Offset<fb::Operator>> ops;
   for (const auto& op : operators_) {
-    ops.push_back(fb::CreateOperator(b, b.CreateString(op.first), b.CreateString(op.second)));
+    auto overload = b.CreateString(op.second);
+    auto name = b.CreateString(op.first);
+    ops.push_back(fb::CreateOperator(b, name, overload));
   }
   std::vector<flatbuffers::Offset<fb::Instruction>> instrs;
   for (const Instr& i : instructions_) {
@@ -166,24 +173,37 @@ std::vector<uint8_t> PteBuilder::finish(bool extended_header) const {
     instrs.push_back(fb::CreateInstruction(b, static_cast<fb::InstructionArguments>(i.kind), args));
   }
   std::vector<int32_t> none;
-  auto chain = fb::CreateChain(b, b.CreateVector(none), b.CreateVector(none), b.CreateVector(instrs));
+  auto chain_instrs = b.CreateVector(instrs);
+  auto chain_outputs = b.CreateVector(none);
+  auto chain_inputs = b.CreateVector(none);
+  auto chain = fb::CreateChain(b, chain_inputs, chain_outputs, chain_instrs);
   std::vector<flatbuffers::Offset<fb::Chain>> chains = {chain};
   std::vector<flatbuffers::Offset<fb::BackendDelegate>> delegates;
   for (const DelegateSpec& d : delegates_) {
     std::vector<flatbuffers::Offset<fb::CompileSpec>> specs;
     for (const auto& s : d.compile_specs) {
-      specs.push_back(fb::CreateCompileSpec(b, b.CreateString(s.first), b.CreateVector(s.second)));
+      auto value = b.CreateVector(s.second);
+      auto key = b.CreateString(s.first);
+      specs.push_back(fb::CreateCompileSpec(b, key, value));
     }
     auto ref = fb::CreateBackendDelegateDataReference(
         b, static_cast<fb::DataLocation>(d.location), d.index);
-    delegates.push_back(
-        fb::CreateBackendDelegate(b, b.CreateString(d.id), ref, b.CreateVector(specs)));
+    auto spec_vec = b.CreateVector(specs);
+    auto id = b.CreateString(d.id);
+    delegates.push_back(fb::CreateBackendDelegate(b, id, ref, spec_vec));
   }
-  auto plan = fb::CreateExecutionPlan(b, b.CreateString(method_name), 0, b.CreateVector(evs),
-                                      b.CreateVector(inputs), b.CreateVector(outputs),
-                                      b.CreateVector(chains), b.CreateVector(ops),
-                                      delegates.empty() ? 0 : b.CreateVector(delegates),
-                                      b.CreateVector(buffer_sizes));
+  auto plan_buffer_sizes = b.CreateVector(buffer_sizes);
+  flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<fb::BackendDelegate>>>
+      plan_delegates = 0;
+  if (!delegates.empty()) plan_delegates = b.CreateVector(delegates);
+  auto plan_ops = b.CreateVector(ops);
+  auto plan_chains = b.CreateVector(chains);
+  auto plan_outputs = b.CreateVector(outputs);
+  auto plan_inputs = b.CreateVector(inputs);
+  auto plan_values = b.CreateVector(evs);
+  auto plan_name = b.CreateString(method_name);
+  auto plan = fb::CreateExecutionPlan(b, plan_name, 0, plan_values, plan_inputs, plan_outputs,
+                                      plan_chains, plan_ops, plan_delegates, plan_buffer_sizes);
   std::vector<flatbuffers::Offset<fb::BackendDelegateInlineData>> inline_data;
   for (const auto& d : inline_data_) {
     inline_data.push_back(fb::CreateBackendDelegateInlineDataDirect(b, &d));
@@ -216,14 +236,20 @@ std::vector<uint8_t> PteBuilder::finish(bool extended_header) const {
       mds.push_back(fb::CreateSubsegmentOffsets(b, mut_index, b.CreateVector(mut_offsets)));
     }
     auto cs = fb::CreateSubsegmentOffsets(b, 0, b.CreateVector(const_offsets));
-    program = fb::CreateProgram(b, 0, b.CreateVector(plans), 0, inline_vec, b.CreateVector(segs),
-                                cs, mds.empty() ? 0 : b.CreateVector(mds));
+    flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<fb::SubsegmentOffsets>>>
+        mds_vec = 0;
+    if (!mds.empty()) mds_vec = b.CreateVector(mds);
+    auto segs_vec = b.CreateVector(segs);
+    auto plans_vec = b.CreateVector(plans);
+    program = fb::CreateProgram(b, 0, plans_vec, 0, inline_vec, segs_vec, cs, mds_vec);
   } else {
     std::vector<flatbuffers::Offset<fb::Buffer>> buffers;
     std::vector<uint8_t> empty;
     buffers.push_back(fb::CreateBufferDirect(b, &empty));
     for (const auto& c : constants_) buffers.push_back(fb::CreateBufferDirect(b, &c));
-    program = fb::CreateProgram(b, 0, b.CreateVector(plans), b.CreateVector(buffers), inline_vec);
+    auto buffers_vec = b.CreateVector(buffers);
+    auto plans_vec = b.CreateVector(plans);
+    program = fb::CreateProgram(b, 0, plans_vec, buffers_vec, inline_vec);
   }
   fb::FinishProgramBuffer(b, program);
   std::vector<uint8_t> flat(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());
