@@ -23,13 +23,16 @@ struct PoolSlot {
 };
 
 std::mutex g_mutex;
+#ifdef EMBER_HAVE_PTHREADPOOL
 PoolSlot g_slots[16];            // distinct thread counts used by this process
 size_t g_num_slots = 0;
+#endif
 std::atomic<size_t> g_threads{0};  // 0: not chosen yet (one per core)
 std::atomic<pthreadpool*> g_current{nullptr};
 
 size_t resolve(size_t n) { return n == 0 ? num_cores() : n; }
 
+#ifdef EMBER_HAVE_PTHREADPOOL
 /// The default thread count: EMBER_NUM_THREADS when it holds a number in
 /// [1, kMaxThreads] (as OMP_NUM_THREADS does for OpenMP), else one per core.
 size_t default_threads() {
@@ -42,6 +45,7 @@ size_t default_threads() {
   }
   return num_cores();
 }
+#endif
 
 /// The pool with `threads` threads, created on first request. Needs g_mutex.
 Result<pthreadpool*> pool_for(size_t threads) {
