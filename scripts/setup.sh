@@ -17,10 +17,11 @@ mkdir -p "$STAMP_DIR"
 
 log() { printf '[setup] %s\n' "$*"; }
 
-# 1. Debian packages: MLIR 19, FlatBuffers 2.0.8, gtest, XNNPACK, ninja, ccache.
+# 1. Debian packages: MLIR 19, FlatBuffers 2.0.8, gtest, XNNPACK, ninja, ccache,
+#    and the aarch64 cross compiler and qemu for scripts/cross_aarch64.sh.
 APT_PACKAGES=(libmlir-19-dev mlir-19-tools llvm-19-dev llvm-19-tools flatbuffers-compiler
               libflatbuffers-dev libgtest-dev libbenchmark-dev libxnnpack-dev
-              libpthreadpool-dev ninja-build ccache)
+              libpthreadpool-dev ninja-build ccache g++-aarch64-linux-gnu qemu-user-static)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run every test suite against the installed build: lit (compiler passes
-# through ember-opt), gtest through ctest (runtime, kernels), pytest (Python
-# API, end to end against eager PyTorch). Prints one closing line
+# through ember-opt), gtest through ctest (runtime, kernels; again under ASan,
+# and cross-built for aarch64 under qemu), pytest (Python API, end to end
+# against eager PyTorch). Prints one closing line
 # "N passed, N failed" over all suites; exits non-zero if any test failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -43,6 +44,14 @@ echo "== runtime under ASan + UBSan (scripts/sanitize.sh)"
 out=$(scripts/sanitize.sh 2>&1); rc=$?
 echo "$out" | tail -n 12
 count_ctest "$out" $rc
+
+# The runtime cross-built for aarch64, its tests under qemu (build/aarch64).
+# No ctest summary (a missing cross compiler, a failed build) counts as a failure.
+echo "== runtime for aarch64 under qemu (scripts/cross_aarch64.sh)"
+out=$(scripts/cross_aarch64.sh 2>&1); rc=$?
+echo "$out" | tail -n 12
+count_ctest "$out" $rc
+echo "$out" | grep -q "tests passed" || failed=$((failed + 1))
 
 # pytest last: its summary is the closing line CI reads, with ours after it.
 out=$("$VENV/bin/python" -m pytest -q -p no:cacheprovider -n "$(nproc)" tests/python tests/models tests/embed 2>&1); rc=$?
