@@ -19,7 +19,8 @@
 #elif defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
 #define EMBER_VEC_AVX2 1
-#elif defined(__ARM_NEON) && defined(__aarch64__)
+#elif defined(__ARM_NEON) && defined(__aarch64__) && !defined(EMBER_SIMD_ISA_GENERIC)
+// NEON is baseline on aarch64: the generic copy asks for plain floats by name.
 #include <arm_neon.h>
 #define EMBER_VEC_NEON 1
 #else
