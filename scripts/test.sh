@@ -10,22 +10,25 @@ export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD}  # as scripts/setup.sh: a clone an
 BUILD=build/py
 VENV=.venv
 export PATH="$PWD/$VENV/bin:/usr/lib/llvm-19/bin:$PATH"
-passed=0; failed=0; status=0
+passed=0; failed=0; skipped=0; status=0
 
 # lit: "Passed: N" / "Failed: N" lines.
 out=$("$VENV/bin/lit" -sv "$BUILD/tests/lit" 2>&1); rc=$?
 echo "$out" | tail -n 25
 p=$(echo "$out" | sed -n 's/^ *Passed *: *\([0-9]*\).*/\1/p' | head -1)
 f=$(echo "$out" | sed -n 's/^ *Failed *: *\([0-9]*\).*/\1/p' | head -1)
-passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+k=$(echo "$out" | tail -1 | sed -n 's/.* \([0-9]*\) skipped.*/\1/p' | head -1)
+passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0})); skipped=$((skipped + ${k:-0}))
 [ $rc -eq 0 ] && [ -n "$p" ] || status=1
 
 # ctest summaries: "N% tests passed, M tests failed out of T" (or "... passed out of T").
+# ctest counts a test that skipped itself as passed: those are counted apart.
 count_ctest() {  # $1: ctest output, $2: exit code
-  local t f
+  local t f s
   t=$(echo "$1" | sed -n 's/.*tests passed.* out of \([0-9]*\).*/\1/p' | tail -1)
   f=$(echo "$1" | sed -n 's/.* \([0-9]*\) tests failed out of.*/\1/p' | tail -1)
-  passed=$((passed + ${t:-0} - ${f:-0})); failed=$((failed + ${f:-0}))
+  s=$(echo "$1" | grep -c '\*\*\*Skipped')
+  passed=$((passed + ${t:-0} - ${f:-0} - s)); failed=$((failed + ${f:-0})); skipped=$((skipped + s))
   [ "$2" -eq 0 ] && [ -n "$t" ] || status=1
 }
 
@@ -58,9 +61,10 @@ out=$("$VENV/bin/python" -m pytest -q -p no:cacheprovider -n "$(nproc)" tests/py
 echo "$out" | tail -n 30
 p=$(echo "$out" | tail -1 | sed -n 's/.* \([0-9]*\) passed.*/\1/p; s/^\([0-9]*\) passed.*/\1/p' | head -1)
 f=$(echo "$out" | tail -1 | sed -n 's/.* \([0-9]*\) failed.*/\1/p; s/^\([0-9]*\) failed.*/\1/p' | head -1)
-passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+k=$(echo "$out" | tail -1 | sed -n 's/.* \([0-9]*\) skipped.*/\1/p' | head -1)
+passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0})); skipped=$((skipped + ${k:-0}))
 [ $rc -eq 0 ] && [ -n "$p" ] || status=1
 
 echo
-echo "total: $passed passed, $failed failed"
+echo "total: $passed passed, $failed failed, $skipped skipped"
 exit $status
