@@ -33,5 +33,9 @@ void log_softmax_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::_log_s
 // op_norm.cpp: float32, contiguous input, weight and bias.
 void native_layer_norm_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::native_layer_norm.out
 
+// op_attention.cpp: float32, rows contiguous in the last dim (any strides
+// otherwise), tiled flash-style.
+void sdpa_out(KernelContext& ctx, Span<EValue*> args);  ///< ember::sdpa.out
+
 }  // namespace optimized
 }  // namespace ember

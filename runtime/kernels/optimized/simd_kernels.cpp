@@ -291,10 +291,81 @@ void binary(BinaryOp op, const float* a, int64_t sa, const float* b, int64_t sb,
   }
 }
 
+/// q . k over n floats with two vector accumulators (the same order for
+/// every key, so a score never depends on which keys share its block).
+inline float dot(const float* q, const float* k, int64_t n) {
+  Vec acc[2] = {Vec(0.0f), Vec(0.0f)};
+  int64_t i = 0;
+  for (; i + 2 * kLanes <= n; i += 2 * kLanes) {
+    acc[0] = simd::fmadd(Vec::load(q + i), Vec::load(k + i), acc[0]);
+    acc[1] = simd::fmadd(Vec::load(q + i + kLanes), Vec::load(k + i + kLanes), acc[1]);
+  }
+  if (i + kLanes <= n) {
+    acc[0] = simd::fmadd(Vec::load(q + i), Vec::load(k + i), acc[0]);
+    i += kLanes;
+  }
+  if (i < n) {
+    const int rest = static_cast<int>(n - i);
+    acc[1] = simd::fmadd(simd::load_partial(q + i, rest), simd::load_partial(k + i, rest), acc[1]);
+  }
+  return simd::reduce_add(acc[0] + acc[1]);
+}
+
+/// y[i] = y[i] * a + x[i] * b over n floats.
+inline void scale_add(float* y, float a, const float* x, float b, int64_t n) {
+  const Vec va(a), vb(b);
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    simd::fmadd(Vec::load(x + i), vb, Vec::load(y + i) * va).store(y + i);
+  }
+  if (i < n) {
+    const int rest = static_cast<int>(n - i);
+    simd::store_partial(
+        y + i, simd::fmadd(simd::load_partial(x + i, rest), vb, simd::load_partial(y + i, rest) * va),
+        rest);
+  }
+}
+
+void attention_row(const float* q, const float* k, int64_t k_stride, const float* v,
+                   int64_t v_stride, int64_t n, int64_t e, int64_t ev, float scale,
+                   const float* bias, float* s, float* m, float* l, float* acc) {
+  // 1. Scores and their maximum.
+  float block_max = -INFINITY;
+  for (int64_t j = 0; j < n; ++j) {
+    const float sj = dot(q, k + j * k_stride, e) * scale + (bias != nullptr ? bias[j] : 0.0f);
+    s[j] = sj;
+    block_max = sj > block_max ? sj : block_max;
+  }
+  if (block_max == -INFINITY) return;  // every key of the block masked
+  const float m_new = block_max > *m ? block_max : *m;
+  const float alpha = std::exp(*m - m_new);  // 0 for the first block (m = -inf)
+  // 2. p_j = exp(s_j - m') and their sum.
+  const Vec vm(m_new);
+  Vec vsum(0.0f);
+  int64_t j = 0;
+  for (; j + kLanes <= n; j += kLanes) {
+    const Vec p = exp_vec(Vec::load(s + j) - vm);
+    p.store(s + j);
+    vsum = vsum + p;
+  }
+  if (j < n) {
+    const int rest = static_cast<int>(n - j);
+    const Vec p = exp_vec(simd::load_partial(s + j, rest) - vm);
+    simd::store_partial(s + j, p, rest);
+  }
+  float sum = simd::reduce_add(vsum);
+  for (; j < n; ++j) sum += s[j];  // the tail's lanes only (not the padding's)
+  // 3. Rescale the running sums and add this block's values.
+  for (int64_t t = 0; t < n; ++t) scale_add(acc, t == 0 ? alpha : 1.0f, v + t * v_stride, s[t], ev);
+  *l = *l * alpha + sum;
+  *m = m_new;
+}
+
 }  // namespace
 
 const SimdKernels& simd_kernels() {
-  static constexpr SimdKernels kTable = {&unary, &softmax_row, &layer_norm_row, &binary};
+  static constexpr SimdKernels kTable = {&unary, &softmax_row, &layer_norm_row, &binary,
+                                         &attention_row};
   return kTable;
 }
 

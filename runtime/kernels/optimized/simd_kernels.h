@@ -37,6 +37,16 @@ struct SimdKernels {
   /// operand is one broadcast value); alpha applies to Add and Sub only.
   void (*binary)(BinaryOp op, const float* a, int64_t sa, const float* b, int64_t sb, float* y,
                  int64_t n, float alpha);
+  /// One query row of flash attention over a block of n keys, updating its
+  /// online-softmax state: s_j = scale * (q . k_j) + (bias ? bias[j] : 0)
+  /// (q, each k_j: e floats; k_j at k + j * k_stride, v_j at v + j * v_stride,
+  /// ev floats), m' = max(*m, max_j s_j), p_j = exp(s_j - m'),
+  /// acc = acc * exp(*m - m') + sum_j p_j v_j, *l = *l * exp(*m - m') + sum_j p_j,
+  /// *m = m'. A block whose scores are all -inf changes nothing. `s` is n
+  /// floats of scratch.
+  void (*attention_row)(const float* q, const float* k, int64_t k_stride, const float* v,
+                        int64_t v_stride, int64_t n, int64_t e, int64_t ev, float scale,
+                        const float* bias, float* s, float* m, float* l, float* acc);
 };
 
 // One table per instruction set compiled in (simd_kernels.cpp).
