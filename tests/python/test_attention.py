@@ -1,0 +1,267 @@
+"""Fused scaled-dot-product attention (edge.scaled_dot_product_attention,
+kernel ember::sdpa.out) against eager torch: the op kept whole from
+F.scaled_dot_product_attention, attention written out by hand and rewritten
+by ember-fuse-attention, the portable and the optimized kernels, 1 and 2
+threads, and the cases left to the decomposition or refused."""
+
+from __future__ import annotations
+
+import math
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+import torch.nn.functional as F
+from helpers import assert_close
+
+import ember
+from ember.errors import CompileError
+from ember.partitioners import XnnpackPartitioner
+
+FUSED = "edge.scaled_dot_product_attention"
+
+
+class Sdpa(torch.nn.Module):
+    def __init__(self, **kwargs):
+        super().__init__()
+        self.kwargs = kwargs
+
+    def forward(self, q, k, v, mask=None):
+        if mask is None:
+            return F.scaled_dot_product_attention(q, k, v, **self.kwargs)
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, **self.kwargs)
+
+
+def _qkv(n, hq, hk, l, s, e, ev=None):
+    g = torch.Generator().manual_seed(l * 1000 + s * 10 + e)
+    return (torch.randn(n, hq, l, e, generator=g), torch.randn(n, hk, s, e, generator=g),
+            torch.randn(n, hk, s, ev or e, generator=g))
+
+
+def _compile(model, args, **config):
+    ep = torch.export.export(model.eval(), args)
+    edge = ember.to_edge(ep, compile_config=ember.EdgeCompileConfig(**config))
+    return edge, edge.to_executorch().buffer
+
+
+def _run(buffer, args):
+    return ember.runtime.load(buffer).forward(*[a for a in args if a is not None])
+
+
+def _mask(kind, n, h, l, s):
+    """bool/float masks of several broadcast shapes; 'row' masks one query row fully."""
+    g = torch.Generator().manual_seed(7)
+    keep = torch.rand(n, h, l, s, generator=g) > 0.3
+    keep[..., 0] = True  # no row fully masked unless asked
+    if kind == "bool_2d":
+        return keep[0, 0]
+    if kind == "bool_pad":  # [N, 1, 1, S]: padding per batch, as BERT
+        return keep[:, :1, :1, :]
+    if kind == "bool_row":
+        m = keep[:1, :1].clone()
+        m[..., l // 2, :] = False
+        return m
+    additive = torch.randn(n, h, l, s, generator=g)
+    if kind == "float_3d":
+        return additive[0]
+    if kind == "float_4d":
+        return additive
+    if kind == "float_row":
+        additive = additive.clone()
+        additive[:, :, l // 2, :] = float("-inf")
+        return additive
+    raise ValueError(kind)
+
+
+# (L, S, E, mask kind or None, is_causal, key/value heads, scale)
+CASES = [
+    (1, 1, 8, None, False, 3, None),
+    (7, 17, 8, None, False, 3, None),
+    (17, 7, 64, None, False, 3, 0.3),
+    (129, 129, 64, None, False, 3, None),
+    (7, 7, 8, None, True, 3, None),
+    (17, 7, 8, None, True, 3, None),
+    (7, 17, 64, None, True, 3, None),
+    (129, 129, 8, None, True, 3, None),
+    (17, 129, 8, "bool_2d", False, 3, None),
+    (7, 17, 64, "bool_pad", False, 3, None),
+    (17, 17, 8, "bool_row", False, 3, None),
+    (129, 17, 8, "float_3d", False, 3, 0.5),
+    (7, 129, 64, "float_4d", False, 3, None),
+    (17, 7, 8, "float_row", False, 3, None),
+    (17, 17, 8, None, False, 1, None),       # grouped: 3 query heads per key head
+    (129, 129, 64, None, True, 1, None),
+    (7, 17, 8, "bool_pad", False, 1, None),
+]
+CASE_IDS = [f"L{c[0]}-S{c[1]}-E{c[2]}-{c[3] or 'nomask'}{'-causal' if c[4] else ''}-hk{c[5]}"
+            f"{'-scale' if c[6] else ''}" for c in CASES]
+
+
+def _case(case):
+    l, s, e, mask_kind, causal, hk, scale = case
+    n, hq = 2, 3
+    q, k, v = _qkv(n, hq, hk, l, s, e, ev=e if e != 8 else 5)
+    mask = _mask(mask_kind, n, hq, l, s) if mask_kind else None
+    kwargs = {"is_causal": causal}
+    if hk != hq:
+        kwargs["enable_gqa"] = True
+    if scale is not None:
+        kwargs["scale"] = scale
+    return Sdpa(**kwargs), (q, k, v, mask)
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_sdpa_matches_eager(case):
+    model, args = _case(case)
+    edge, buffer = _compile(model, tuple(a for a in args if a is not None))
+    ir = edge.ir()
+    assert FUSED in ir and "edge._softmax" not in ir and "edge.bmm" not in ir, ir
+    got = _run(buffer, args)
+    with torch.no_grad():
+        want = model(*args)
+    assert not torch.isnan(want).any()  # a fully masked row is 0 in eager too
+    assert_close(got, want, rtol=1e-5, atol=2e-6)
+
+
+_PORTABLE_RUNNER = """
+import sys, torch, ember
+assert ember._C.kernel_library().startswith("portable"), ember._C.kernel_library()
+cases = torch.load(sys.argv[1])
+torch.save([ember.runtime.load(b).forward(*args) for b, args in cases], sys.argv[2])
+"""
+
+
+def test_portable_and_optimized_kernels_agree(tmp_path):
+    """Every case on the portable kernel (EMBER_KERNELS=portable, in a
+    subprocess) and on the optimized one, each against eager."""
+    assert ember._C.kernel_library().startswith("optimized")
+    cases, wants, optimized = [], [], []
+    for case in CASES:
+        model, args = _case(case)
+        args = tuple(a for a in args if a is not None)
+        _, buffer = _compile(model, args)
+        cases.append((buffer, args))
+        optimized.append(_run(buffer, args))
+        with torch.no_grad():
+            wants.append(model(*args))
+    torch.save(cases, tmp_path / "cases.pt")
+    env = {**os.environ, "EMBER_KERNELS": "portable"}
+    subprocess.run([sys.executable, "-c", _PORTABLE_RUNNER, str(tmp_path / "cases.pt"),
+                    str(tmp_path / "out.pt")], check=True, env=env)
+    portable = torch.load(tmp_path / "out.pt")
+    for p, o, w in zip(portable, optimized, wants, strict=True):
+        assert_close(p, w, rtol=1e-5, atol=1e-6)
+        assert_close(o, p, rtol=1e-5, atol=2e-6)
+
+
+def test_results_do_not_depend_on_the_thread_count():
+    model, args = _case((129, 129, 64, "float_4d", False, 1, None))
+    args = (*args[:3], args[3])
+    _, buffer = _compile(model, args)
+    before = ember.runtime.get_num_threads()
+    try:
+        outs = []
+        for threads in (1, 2):
+            ember.runtime.set_num_threads(threads)
+            outs.append(_run(buffer, args))
+    finally:
+        ember.runtime.set_num_threads(before)
+    assert torch.equal(outs[0], outs[1])
+
+
+class HandWritten(torch.nn.Module):
+    """Attention as models write it: matmul, scale, mask, softmax, matmul."""
+
+    def __init__(self, mask: torch.Tensor | None = None):
+        super().__init__()
+        self.register_buffer("mask", mask)
+
+    def forward(self, q, k, v, runtime_mask=None):
+        scores = torch.matmul(q, k.transpose(-2, -1)) / math.sqrt(q.shape[-1])
+        if self.mask is not None:
+            scores = scores + self.mask
+        if runtime_mask is not None:
+            scores = scores + runtime_mask
+        return torch.matmul(torch.softmax(scores, dim=-1), v)
+
+
+def _causal_additive(l, s):
+    return torch.full((l, s), float("-inf")).triu(1)
+
+
+@pytest.mark.parametrize("mask", [None, "causal"])
+def test_pass_fuses_hand_written_attention(mask):
+    q, k, v = _qkv(2, 3, 3, 17, 17, 8)
+    model = HandWritten(_causal_additive(17, 17) if mask else None)
+    edge, buffer = _compile(model, (q, k, v))
+    ir = edge.ir()
+    assert ir.count(FUSED) == 1 and "edge._softmax" not in ir and "edge.bmm" not in ir, ir
+    with torch.no_grad():
+        assert_close(_run(buffer, (q, k, v)), model(q, k, v))
+
+
+def test_pass_leaves_a_run_time_mask_without_guard_alone():
+    """A bare softmax gives NaN for a fully masked row, the kernel 0: a mask
+    computed at run time without torch's guard is not rewritten."""
+    q, k, v = _qkv(1, 2, 2, 7, 9, 8)
+    mask = torch.randn(1, 1, 7, 9)
+    model = HandWritten()
+    edge, buffer = _compile(model, (q, k, v, mask))
+    assert FUSED not in edge.ir() and "edge._softmax" in edge.ir()
+    with torch.no_grad():
+        assert_close(_run(buffer, (q, k, v, mask)), model(q, k, v, mask))
+
+
+def test_pass_fuses_torch_decomposition_with_its_guard():
+    """The math form torch's decomposition leaves (a mask with a fully masked
+    row, and the guard) rewritten by the pass: the IR compiled without
+    fusion, parsed again and taken through the edge phase with it, then run."""
+    model, args = _case((17, 17, 8, "bool_row", False, 3, None))
+    edge, _ = _compile(model, args, fuse_attention=False)
+    assert FUSED not in edge.ir() and "edge.any.dim" in edge.ir()
+    session = ember._C.CompilerSession()
+    session.parse(edge.ir(full=True))
+    session.run_to("edge", fuse_attention=True)
+    fused = session.print(False)
+    assert fused.count(FUSED) == 1 and "edge._softmax" not in fused
+    assert "edge.any.dim" not in fused and "edge.bmm" not in fused
+    with torch.no_grad():
+        assert_close(_run(bytes(memoryview(session.emit())), args), model(*args))
+
+
+def test_fuse_attention_false_keeps_core_aten():
+    model, args = _case((7, 17, 8, "bool_pad", False, 3, None))
+    edge, buffer = _compile(model, args, fuse_attention=False)
+    assert FUSED not in edge.ir() and "edge._softmax" in edge.ir()
+    with torch.no_grad():
+        assert_close(_run(buffer, args), model(*args))
+
+
+def test_calls_the_kernel_does_not_take_are_decomposed():
+    """3-d q, k, v (no head dim): decomposed to the math form, as before."""
+    q, k, v = (torch.randn(2, 7, 8) for _ in range(3))
+    model = Sdpa(is_causal=True)
+    edge, buffer = _compile(model, (q, k, v))
+    assert FUSED not in edge.ir()
+    with torch.no_grad():
+        assert_close(_run(buffer, (q, k, v)), model(q, k, v))
+
+
+def test_dropout_is_refused_naming_the_call():
+    q, k, v = _qkv(1, 2, 2, 7, 7, 8)
+    with pytest.raises(CompileError, match=r"scaled_dot_product_attention.*test_attention\.py:"
+                                           r"\d+.*dropout_p=0\.5"):
+        _compile(Sdpa(dropout_p=0.5), (q, k, v))
+
+
+def test_xnnpack_leaves_attention_to_embers_kernels():
+    q, k, v = _qkv(1, 2, 2, 7, 7, 8)
+    model = Sdpa(is_causal=True)
+    ep = torch.export.export(model, (q, k, v))
+    edge = ember.to_edge_transform_and_lower(ep, partitioner=[XnnpackPartitioner()])
+    assert FUSED in edge.ir()
+    assert "scaled_dot_product_attention" in edge.delegation_summary()
+    with torch.no_grad():
+        assert_close(_run(edge.to_executorch().buffer, (q, k, v)), model(q, k, v))
