@@ -103,6 +103,9 @@ Value peelScale(Value v, Walk &walk) {
       break;
     walk.scale *= *factor;
     walk.ops.insert(def);
+    for (Value operand : def->getOperands())  // the factor's constant, if any
+      if (auto c = operand.getDefiningOp<edge::ConstantOp>())
+        walk.ops.insert(c);
     v = input;
   }
   return v;

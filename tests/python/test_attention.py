@@ -262,6 +262,7 @@ def test_xnnpack_leaves_attention_to_embers_kernels():
     ep = torch.export.export(model, (q, k, v))
     edge = ember.to_edge_transform_and_lower(ep, partitioner=[XnnpackPartitioner()])
     assert FUSED in edge.ir()
-    assert "scaled_dot_product_attention" in edge.delegation_summary()
+    assert "edge.scaled_dot_product_attention -- XnnpackBackend: attention runs on Ember's " \
+        "fused kernel (ember::sdpa.out)" in edge.delegation_summary()
     with torch.no_grad():
         assert_close(_run(edge.to_executorch().buffer, (q, k, v)), model(q, k, v))
