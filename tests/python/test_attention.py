@@ -10,6 +10,7 @@ import math
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -125,35 +126,44 @@ def test_sdpa_matches_eager(case):
     assert_close(got, want, rtol=1e-5, atol=2e-6)
 
 
-_PORTABLE_RUNNER = """
+_RUNNER = """
 import sys, torch, ember
-assert ember._C.kernel_library().startswith("portable"), ember._C.kernel_library()
+assert ember._C.kernel_library().startswith(sys.argv[3]), ember._C.kernel_library()
 cases = torch.load(sys.argv[1])
 torch.save([ember.runtime.load(b).forward(*args) for b, args in cases], sys.argv[2])
 """
 
 
+def _run_in_subprocess(tmp_path: Path, cases: list, env: dict, library: str) -> list:
+    torch.save(cases, tmp_path / "cases.pt")
+    subprocess.run([sys.executable, "-c", _RUNNER, str(tmp_path / "cases.pt"),
+                    str(tmp_path / "out.pt"), library], check=True, env={**os.environ, **env})
+    return torch.load(tmp_path / "out.pt")
+
+
 def test_portable_and_optimized_kernels_agree(tmp_path):
     """Every case on the portable kernel (EMBER_KERNELS=portable, in a
-    subprocess) and on the optimized one, each against eager."""
+    subprocess) against eager, and on the optimized one at each instruction
+    set this CPU runs (EMBER_KERNELS_ISA) against the portable one."""
     assert ember._C.kernel_library().startswith("optimized")
-    cases, wants, optimized = [], [], []
+    cases, wants = [], []
     for case in CASES:
         model, args = _case(case)
         args = tuple(a for a in args if a is not None)
-        _, buffer = _compile(model, args)
-        cases.append((buffer, args))
-        optimized.append(_run(buffer, args))
+        cases.append((_compile(model, args)[1], args))
         with torch.no_grad():
             wants.append(model(*args))
-    torch.save(cases, tmp_path / "cases.pt")
-    env = {**os.environ, "EMBER_KERNELS": "portable"}
-    subprocess.run([sys.executable, "-c", _PORTABLE_RUNNER, str(tmp_path / "cases.pt"),
-                    str(tmp_path / "out.pt")], check=True, env=env)
-    portable = torch.load(tmp_path / "out.pt")
-    for p, o, w in zip(portable, optimized, wants, strict=True):
+    portable = _run_in_subprocess(tmp_path, cases, {"EMBER_KERNELS": "portable"}, "portable")
+    for p, w in zip(portable, wants, strict=True):
         assert_close(p, w, rtol=1e-5, atol=1e-6)
-        assert_close(o, p, rtol=1e-5, atol=2e-6)
+    isas = ["generic"] + (["avx2", "avx512"] if "avx" in ember._C.kernel_library() else [])
+    for isa in isas:
+        if isa == "avx512" and "avx512" not in ember._C.kernel_library():
+            continue
+        optimized = _run_in_subprocess(tmp_path, cases, {"EMBER_KERNELS_ISA": isa},
+                                       f"optimized ({isa})")
+        for o, p in zip(optimized, portable, strict=True):
+            assert_close(o, p, rtol=1e-5, atol=2e-6)
 
 
 def test_results_do_not_depend_on_the_thread_count():

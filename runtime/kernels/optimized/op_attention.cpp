@@ -4,7 +4,8 @@
 // 1. The work is (batch, query head, block of kQueryBlock query rows) items,
 //    dealt round-robin to at most 4 tasks per thread; each task has its own
 //    scratch (from ctx.allocate_temp, sized before the threads start).
-// 2. For one item, key blocks of kKeyBlock keys are visited in order; for
+// 2. For one item, key blocks of kKeyBlock keys are visited in order, each
+//    packed transposed once (the SIMD scores then run along the keys); for
 //    each query row the SIMD attention_row updates the row's running max m,
 //    sum l and accumulator acc (online softmax). Under is_causal, keys after
 //    the row are never visited, and blocks after the item's last row never
@@ -32,25 +33,27 @@ constexpr int64_t kQueryBlock = 64;  // query rows sharing one pass over the key
 constexpr int64_t kKeyBlock = 128;   // keys per online-softmax step (k, v blocks stay in L2)
 
 /// One task's scratch: per query row of a block its accumulator, max and
-/// sum; one block of scores and of mask biases.
+/// sum; one block of keys packed transposed, of scores and of mask biases.
 struct Scratch {
   float* acc;   // kQueryBlock * ev
   float* m;     // kQueryBlock
   float* l;     // kQueryBlock
+  float* kt;    // e * kKeyBlock: kt[d * kKeyBlock + j] = k_j[d]
   float* s;     // kKeyBlock
   float* bias;  // kKeyBlock
 };
 
-size_t scratch_floats(int64_t ev) {
-  return static_cast<size_t>(kQueryBlock * (ev + 2) + 2 * kKeyBlock);
+size_t scratch_floats(int64_t e, int64_t ev) {
+  return static_cast<size_t>(kQueryBlock * (ev + 2) + (e + 2) * kKeyBlock);
 }
 
-Scratch scratch_at(float* base, int64_t ev) {
+Scratch scratch_at(float* base, int64_t e, int64_t ev) {
   Scratch s;
   s.acc = base;
   s.m = s.acc + kQueryBlock * ev;
   s.l = s.m + kQueryBlock;
-  s.s = s.l + kQueryBlock;
+  s.kt = s.l + kQueryBlock;
+  s.s = s.kt + e * kKeyBlock;
   s.bias = s.s + kKeyBlock;
   return s;
 }
@@ -58,11 +61,11 @@ Scratch scratch_at(float* base, int64_t ev) {
 /// Step 2 and 3 for one (batch b, head h, rows [i0, i1)) item.
 void attention_item(const portable::SdpaArgs& a, const SimdKernels& k, const Scratch& w,
                     int64_t b, int64_t h, int64_t i0, int64_t i1) {
-  const Tensor &q = *a.q, &kt = *a.k, &v = *a.v;
+  const Tensor &q = *a.q, &key = *a.k, &v = *a.v;
   Tensor& out = *a.out;
   const int64_t kh = h / (a.hq / a.hk);
   const float* qb = q.data_as<const float>() + b * q.stride(0) + h * q.stride(1);
-  const float* kb = kt.data_as<const float>() + b * kt.stride(0) + kh * kt.stride(1);
+  const float* kb = key.data_as<const float>() + b * key.stride(0) + kh * key.stride(1);
   const float* vb = v.data_as<const float>() + b * v.stride(0) + kh * v.stride(1);
   float* ob = out.data_as<float>() + b * out.stride(0) + h * out.stride(1);
   const int64_t rows = i1 - i0;
@@ -77,6 +80,12 @@ void attention_item(const portable::SdpaArgs& a, const SimdKernels& k, const Scr
   const int64_t ms2 = a.mask_strides[2], ms3 = a.mask_strides[3];
   for (int64_t j0 = 0; j0 < s_end; j0 += kKeyBlock) {
     const int64_t block = s_end - j0 < kKeyBlock ? s_end - j0 : kKeyBlock;
+    // The block's keys transposed, shared by every row of the item (the
+    // padding up to kKeyBlock is never read into a kept score).
+    for (int64_t j = 0; j < block; ++j) {
+      const float* kj = kb + (j0 + j) * key.stride(2);
+      for (int64_t d = 0; d < a.e; ++d) w.kt[d * kKeyBlock + j] = kj[d];
+    }
     for (int64_t r = 0; r < rows; ++r) {
       const int64_t i = i0 + r;
       int64_t n = block;
@@ -99,8 +108,8 @@ void attention_item(const portable::SdpaArgs& a, const SimdKernels& k, const Scr
           bias = w.bias;
         }
       }
-      k.attention_row(qb + i * q.stride(2), kb + j0 * kt.stride(2), kt.stride(2),
-                      vb + j0 * v.stride(2), v.stride(2), n, a.e, a.ev, a.scale, bias, w.s,
+      k.attention_row(qb + i * q.stride(2), w.kt, kKeyBlock, vb + j0 * v.stride(2),
+                      v.stride(2), n, a.e, a.ev, a.scale, bias, w.s,
                       &w.m[r], &w.l[r], &w.acc[r * a.ev]);
     }
   }
@@ -131,7 +140,7 @@ void sdpa_out(KernelContext& ctx, Span<EValue*> args) {
   const int64_t items = a.n * a.hq * q_blocks;
   const int64_t threads = static_cast<int64_t>(get_num_threads());
   int64_t tasks = items < 4 * threads ? items : 4 * threads;
-  const size_t per_task = scratch_floats(a.ev);
+  const size_t per_task = scratch_floats(a.e, a.ev);
   float* scratch = nullptr;
   for (; tasks >= 1 && scratch == nullptr; tasks /= 2) {
     scratch = static_cast<float*>(
@@ -143,7 +152,7 @@ void sdpa_out(KernelContext& ctx, Span<EValue*> args) {
   const SimdKernels& k = simd();
   parallel_for(tasks, 1, [&](int64_t begin, int64_t end) {
     for (int64_t t = begin; t < end; ++t) {
-      const Scratch w = scratch_at(scratch + static_cast<size_t>(t) * per_task, a.ev);
+      const Scratch w = scratch_at(scratch + static_cast<size_t>(t) * per_task, a.e, a.ev);
       for (int64_t item = t; item < items; item += tasks) {
         const int64_t qb = item % q_blocks, bh = item / q_blocks;
         const int64_t i0 = qb * kQueryBlock;

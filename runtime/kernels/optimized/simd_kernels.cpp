@@ -291,48 +291,77 @@ void binary(BinaryOp op, const float* a, int64_t sa, const float* b, int64_t sb,
   }
 }
 
-/// q . k over n floats with two vector accumulators (the same order for
-/// every key, so a score never depends on which keys share its block).
-inline float dot(const float* q, const float* k, int64_t n) {
-  Vec acc[2] = {Vec(0.0f), Vec(0.0f)};
-  int64_t i = 0;
-  for (; i + 2 * kLanes <= n; i += 2 * kLanes) {
-    acc[0] = simd::fmadd(Vec::load(q + i), Vec::load(k + i), acc[0]);
-    acc[1] = simd::fmadd(Vec::load(q + i + kLanes), Vec::load(k + i + kLanes), acc[1]);
+/// s[j] = q . k_j for j < n, with k^T packed as kt[d * kt_stride + j]
+/// (kt_stride a multiple of kLanes, at least n rounded up to it): the keys
+/// run along the vector lanes, so no horizontal sum is needed; up to four
+/// vectors of keys share each broadcast q[d]. Each score is the sum over d in
+/// order, whatever block it is in.
+inline void scores_row(const float* q, const float* kt, int64_t kt_stride, int64_t n, int64_t e,
+                       float* s) {
+  int64_t j = 0;
+  for (; j + 4 * kLanes <= n; j += 4 * kLanes) {
+    Vec a0(0.0f), a1(0.0f), a2(0.0f), a3(0.0f);
+    for (int64_t d = 0; d < e; ++d) {
+      const Vec qd(q[d]);
+      const float* row = kt + d * kt_stride + j;
+      a0 = simd::fmadd(qd, Vec::load(row), a0);
+      a1 = simd::fmadd(qd, Vec::load(row + kLanes), a1);
+      a2 = simd::fmadd(qd, Vec::load(row + 2 * kLanes), a2);
+      a3 = simd::fmadd(qd, Vec::load(row + 3 * kLanes), a3);
+    }
+    a0.store(s + j);
+    a1.store(s + j + kLanes);
+    a2.store(s + j + 2 * kLanes);
+    a3.store(s + j + 3 * kLanes);
   }
-  if (i + kLanes <= n) {
-    acc[0] = simd::fmadd(Vec::load(q + i), Vec::load(k + i), acc[0]);
-    i += kLanes;
-  }
-  if (i < n) {
-    const int rest = static_cast<int>(n - i);
-    acc[1] = simd::fmadd(simd::load_partial(q + i, rest), simd::load_partial(k + i, rest), acc[1]);
-  }
-  return simd::reduce_add(acc[0] + acc[1]);
-}
-
-/// y[i] = y[i] * a + x[i] * b over n floats.
-inline void scale_add(float* y, float a, const float* x, float b, int64_t n) {
-  const Vec va(a), vb(b);
-  int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) {
-    simd::fmadd(Vec::load(x + i), vb, Vec::load(y + i) * va).store(y + i);
-  }
-  if (i < n) {
-    const int rest = static_cast<int>(n - i);
-    simd::store_partial(
-        y + i, simd::fmadd(simd::load_partial(x + i, rest), vb, simd::load_partial(y + i, rest) * va),
-        rest);
+  for (; j < n; j += kLanes) {  // the padding lanes of kt are computed and not stored
+    Vec a(0.0f);
+    for (int64_t d = 0; d < e; ++d) a = simd::fmadd(Vec(q[d]), Vec::load(kt + d * kt_stride + j), a);
+    const int rest = n - j < kLanes ? static_cast<int>(n - j) : kLanes;
+    simd::store_partial(s + j, a, rest);
   }
 }
 
-void attention_row(const float* q, const float* k, int64_t k_stride, const float* v,
+/// acc[c] = acc[c] * alpha + sum_j p[j] v_j[c] over ev floats, four vectors
+/// of acc held in registers across all n values.
+inline void weighted_sum(float* acc, float alpha, const float* p, const float* v, int64_t v_stride,
+                         int64_t n, int64_t ev) {
+  const Vec va(alpha);
+  int64_t c = 0;
+  for (; c + 4 * kLanes <= ev; c += 4 * kLanes) {
+    Vec r0 = Vec::load(acc + c) * va, r1 = Vec::load(acc + c + kLanes) * va;
+    Vec r2 = Vec::load(acc + c + 2 * kLanes) * va, r3 = Vec::load(acc + c + 3 * kLanes) * va;
+    for (int64_t j = 0; j < n; ++j) {
+      const Vec pj(p[j]);
+      const float* row = v + j * v_stride + c;
+      r0 = simd::fmadd(pj, Vec::load(row), r0);
+      r1 = simd::fmadd(pj, Vec::load(row + kLanes), r1);
+      r2 = simd::fmadd(pj, Vec::load(row + 2 * kLanes), r2);
+      r3 = simd::fmadd(pj, Vec::load(row + 3 * kLanes), r3);
+    }
+    r0.store(acc + c);
+    r1.store(acc + c + kLanes);
+    r2.store(acc + c + 2 * kLanes);
+    r3.store(acc + c + 3 * kLanes);
+  }
+  for (; c < ev; c += kLanes) {
+    const int rest = ev - c < kLanes ? static_cast<int>(ev - c) : kLanes;
+    Vec r = simd::load_partial(acc + c, rest) * va;
+    for (int64_t j = 0; j < n; ++j) {
+      r = simd::fmadd(Vec(p[j]), simd::load_partial(v + j * v_stride + c, rest), r);
+    }
+    simd::store_partial(acc + c, r, rest);
+  }
+}
+
+void attention_row(const float* q, const float* kt, int64_t kt_stride, const float* v,
                    int64_t v_stride, int64_t n, int64_t e, int64_t ev, float scale,
                    const float* bias, float* s, float* m, float* l, float* acc) {
   // 1. Scores and their maximum.
+  scores_row(q, kt, kt_stride, n, e, s);
   float block_max = -INFINITY;
   for (int64_t j = 0; j < n; ++j) {
-    const float sj = dot(q, k + j * k_stride, e) * scale + (bias != nullptr ? bias[j] : 0.0f);
+    const float sj = s[j] * scale + (bias != nullptr ? bias[j] : 0.0f);
     s[j] = sj;
     block_max = sj > block_max ? sj : block_max;
   }
@@ -350,13 +379,12 @@ void attention_row(const float* q, const float* k, int64_t k_stride, const float
   }
   if (j < n) {
     const int rest = static_cast<int>(n - j);
-    const Vec p = exp_vec(simd::load_partial(s + j, rest) - vm);
-    simd::store_partial(s + j, p, rest);
+    simd::store_partial(s + j, exp_vec(simd::load_partial(s + j, rest) - vm), rest);
   }
   float sum = simd::reduce_add(vsum);
   for (; j < n; ++j) sum += s[j];  // the tail's lanes only (not the padding's)
   // 3. Rescale the running sums and add this block's values.
-  for (int64_t t = 0; t < n; ++t) scale_add(acc, t == 0 ? alpha : 1.0f, v + t * v_stride, s[t], ev);
+  weighted_sum(acc, alpha, s, v, v_stride, n, ev);
   *l = *l * alpha + sum;
   *m = m_new;
 }

@@ -39,12 +39,14 @@ struct SimdKernels {
                  int64_t n, float alpha);
   /// One query row of flash attention over a block of n keys, updating its
   /// online-softmax state: s_j = scale * (q . k_j) + (bias ? bias[j] : 0)
-  /// (q, each k_j: e floats; k_j at k + j * k_stride, v_j at v + j * v_stride,
-  /// ev floats), m' = max(*m, max_j s_j), p_j = exp(s_j - m'),
+  /// with the keys packed transposed, k_j[d] = kt[d * kt_stride + j]
+  /// (kt_stride a multiple of the vector width, at least n rounded up to it;
+  /// q: e floats), v_j at v + j * v_stride (ev floats); then
+  /// m' = max(*m, max_j s_j), p_j = exp(s_j - m'),
   /// acc = acc * exp(*m - m') + sum_j p_j v_j, *l = *l * exp(*m - m') + sum_j p_j,
-  /// *m = m'. A block whose scores are all -inf changes nothing. `s` is n
-  /// floats of scratch.
-  void (*attention_row)(const float* q, const float* k, int64_t k_stride, const float* v,
+  /// *m = m'. A block whose scores are all -inf changes nothing. `s` is
+  /// kt_stride floats of scratch.
+  void (*attention_row)(const float* q, const float* kt, int64_t kt_stride, const float* v,
                         int64_t v_stride, int64_t n, int64_t e, int64_t ev, float scale,
                         const float* bias, float* s, float* m, float* l, float* acc);
 };
