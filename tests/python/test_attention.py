@@ -276,3 +276,19 @@ def test_xnnpack_leaves_attention_to_embers_kernels():
         "fused kernel (ember::sdpa.out)" in edge.delegation_summary()
     with torch.no_grad():
         assert_close(_run(edge.to_executorch().buffer, (q, k, v)), model(q, k, v))
+
+
+def test_dynamic_sequence_length():
+    """A causal call exported with a dynamic length runs at every length up
+    to its bound (the kernel reads the run-time sizes)."""
+    seq = torch.export.Dim("seq", min=2, max=64)
+    model = Sdpa(is_causal=True)
+    q, k, v = _qkv(1, 2, 2, 16, 16, 8)
+    ep = torch.export.export(model, (q, k, v), dynamic_shapes=({2: seq}, {2: seq}, {2: seq}))
+    edge = ember.to_edge(ep)
+    assert FUSED in edge.ir()
+    module = ember.runtime.load(edge.to_executorch().buffer)
+    for length in (2, 7, 33, 64):
+        q, k, v = _qkv(1, 2, 2, length, length, 8)
+        with torch.no_grad():
+            assert_close(module.forward(q, k, v), model(q, k, v))

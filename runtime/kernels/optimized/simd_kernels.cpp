@@ -359,10 +359,19 @@ void attention_row(const float* q, const float* kt, int64_t kt_stride, const flo
                    const float* bias, float* s, float* m, float* l, float* acc) {
   // 1. Scores and their maximum.
   scores_row(q, kt, kt_stride, n, e, s);
-  float block_max = -INFINITY;
-  for (int64_t j = 0; j < n; ++j) {
-    const float sj = s[j] * scale + (bias != nullptr ? bias[j] : 0.0f);
-    s[j] = sj;
+  const Vec vscale(scale);
+  Vec vmax(-INFINITY);
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    Vec x = Vec::load(s + i) * vscale;
+    if (bias != nullptr) x = x + Vec::load(bias + i);
+    x.store(s + i);
+    vmax = simd::max(x, vmax);
+  }
+  float block_max = simd::reduce_max(vmax);
+  for (; i < n; ++i) {
+    const float sj = s[i] * scale + (bias != nullptr ? bias[i] : 0.0f);
+    s[i] = sj;
     block_max = sj > block_max ? sj : block_max;
   }
   if (block_max == -INFINITY) return;  // every key of the block masked
