@@ -30,7 +30,7 @@ namespace optimized {
 namespace {
 
 constexpr int64_t kQueryBlock = 64;  // query rows sharing one pass over the keys
-constexpr int64_t kKeyBlock = 128;   // keys per online-softmax step (k, v blocks stay in L2)
+constexpr int64_t kKeyBlock = 64;    // keys per online-softmax step (k^T and v blocks stay in L1)
 
 /// One task's scratch: per query row of a block its accumulator, max and
 /// sum; one block of keys packed transposed, of scores and of mask biases.

@@ -2,7 +2,7 @@
 // one against a float64 reference written here, on every instruction set at 1
 // and 2 threads (bit-identical across thread counts), with grouped heads,
 // causal, bool and additive masks (broadcast, a fully masked row), odd sizes
-// across the 64-row and 128-key blocks, another dim order (the portable
+// across the 64-row and 64-key blocks, another dim order (the portable
 // path), a small scratch arena (fewer tasks, same result), and rejected calls.
 #include <cmath>
 #include <functional>
@@ -213,9 +213,9 @@ TEST_F(Attention, SmallScratchRunsFewerTasksWithTheSameResult) {
   ASSERT_EQ(set_num_threads(2), Error::Ok);
   ASSERT_EQ(call(&optimized::sdpa_out, c), Error::Ok);
   const std::vector<float> roomy = c.out->get<float>();
-  // One task's scratch: 64 * (ev + 2) + (e + 2) * 128 floats, and a little
+  // One task's scratch: 64 * (ev + 2) + (e + 2) * 64 floats, and a little
   // alignment slack; not two.
-  const size_t one_task = (64 * (32 + 2) + (32 + 2) * 128) * sizeof(float) + 64;
+  const size_t one_task = (64 * (32 + 2) + (32 + 2) * 64) * sizeof(float) + 64;
   ASSERT_EQ(call(&optimized::sdpa_out, c, one_task), Error::Ok);
   EXPECT_EQ(c.out->get<float>(), roomy);
   LogCapture log;
