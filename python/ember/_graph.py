@@ -200,11 +200,10 @@ def _sdpa_fits(node: torch.fx.Node) -> bool:
                                 for i, d in enumerate(m.shape))
 
 
-def _attention_table(ep: ExportedProgram) -> dict | None:
-    """The decomposition table that keeps scaled_dot_product_attention whole
-    (it becomes edge.scaled_dot_product_attention), when every call of it in
-    `ep` fits Ember's kernel; None (torch's default table) otherwise. A call
-    with dropout_p != 0 is an error: it is training-mode attention."""
+def _attention_calls(ep: ExportedProgram) -> list[torch.fx.Node]:
+    """The program's scaled_dot_product_attention calls; one with dropout_p
+    != 0 is an error naming its source line (training-mode attention, whose
+    decomposition would draw random numbers)."""
     calls = [n for n in ep.graph.nodes if n.op == "call_function" and n.target is _SDPA]
     for node in calls:
         p = _sdpa_args(node)["dropout_p"]
@@ -213,6 +212,13 @@ def _attention_table(ep: ExportedProgram) -> dict | None:
                 f"{op_name(_SDPA)} at {source_loc(node)}: dropout_p={p} is not supported "
                 "(inference only); pass dropout_p=0.0, e.g. "
                 "dropout_p=self.dropout if self.training else 0.0, and export in eval mode")
+    return calls
+
+
+def _attention_table(calls: list[torch.fx.Node]) -> dict | None:
+    """The decomposition table that keeps scaled_dot_product_attention whole
+    (it becomes edge.scaled_dot_product_attention), when every one of `calls`
+    fits Ember's kernel; None (torch's default table) otherwise."""
     if not calls or not all(_sdpa_fits(node) for node in calls):
         return None
     table = torch.export.default_decompositions()
@@ -236,7 +242,8 @@ def decompose(ep: ExportedProgram, fuse_attention: bool = True) -> ExportedProgr
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)`",
                                 category=FutureWarning)
-        table = _attention_table(ep) if fuse_attention else None
+        calls = _attention_calls(ep)
+        table = _attention_table(calls) if fuse_attention else None
         if table is None:
             return ep.run_decompositions()
         return ep.run_decompositions(table)

@@ -259,11 +259,12 @@ def test_calls_the_kernel_does_not_take_are_decomposed():
         assert_close(_run(buffer, (q, k, v)), model(q, k, v))
 
 
-def test_dropout_is_refused_naming_the_call():
+@pytest.mark.parametrize("fuse", [True, False])
+def test_dropout_is_refused_naming_the_call(fuse):
     q, k, v = _qkv(1, 2, 2, 7, 7, 8)
     with pytest.raises(CompileError, match=r"scaled_dot_product_attention.*test_attention\.py:"
                                            r"\d+.*dropout_p=0\.5"):
-        _compile(Sdpa(dropout_p=0.5), (q, k, v))
+        _compile(Sdpa(dropout_p=0.5), (q, k, v), fuse_attention=fuse)
 
 
 def test_xnnpack_leaves_attention_to_embers_kernels():
