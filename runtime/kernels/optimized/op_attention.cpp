@@ -5,8 +5,9 @@
 //    dealt round-robin to at most 4 tasks per thread; each task has its own
 //    scratch (from ctx.allocate_temp, sized before the threads start).
 // 2. For one item, key blocks of kKeyBlock keys are visited in order, each
-//    packed transposed once (the SIMD scores then run along the keys); for
-//    each query row the SIMD attention_row updates the row's running max m,
+//    packed transposed once; the SIMD attention_scores computes the raw
+//    scores of 4 query rows at a time along the keys; then for each row the
+//    SIMD attention_row updates the row's running max m,
 //    sum l and accumulator acc (online softmax). Under is_causal, keys after
 //    the row are never visited, and blocks after the item's last row never
 //    loaded. A mask row is turned into additive biases (0 / -inf for a bool
@@ -31,6 +32,7 @@ namespace {
 
 constexpr int64_t kQueryBlock = 64;  // query rows sharing one pass over the keys
 constexpr int64_t kKeyBlock = 64;    // keys per online-softmax step (k^T and v blocks stay in L1)
+constexpr int64_t kRowGroup = 4;     // query rows whose scores share each load of k^T
 
 /// One task's scratch: per query row of a block its accumulator, max and
 /// sum; one block of keys packed transposed, of scores and of mask biases.
@@ -39,12 +41,12 @@ struct Scratch {
   float* m;     // kQueryBlock
   float* l;     // kQueryBlock
   float* kt;    // e * kKeyBlock: kt[d * kKeyBlock + j] = k_j[d]
-  float* s;     // kKeyBlock
+  float* s;     // kRowGroup * kKeyBlock: raw scores of a group of rows
   float* bias;  // kKeyBlock
 };
 
 size_t scratch_floats(int64_t e, int64_t ev) {
-  return static_cast<size_t>(kQueryBlock * (ev + 2) + (e + 2) * kKeyBlock);
+  return static_cast<size_t>(kQueryBlock * (ev + 2) + (e + kRowGroup + 1) * kKeyBlock);
 }
 
 Scratch scratch_at(float* base, int64_t e, int64_t ev) {
@@ -54,7 +56,7 @@ Scratch scratch_at(float* base, int64_t e, int64_t ev) {
   s.l = s.m + kQueryBlock;
   s.kt = s.l + kQueryBlock;
   s.s = s.kt + e * kKeyBlock;
-  s.bias = s.s + kKeyBlock;
+  s.bias = s.s + kRowGroup * kKeyBlock;
   return s;
 }
 
@@ -86,31 +88,39 @@ void attention_item(const portable::SdpaArgs& a, const SimdKernels& k, const Scr
       const float* kj = kb + (j0 + j) * key.stride(2);
       for (int64_t d = 0; d < a.e; ++d) w.kt[d * kKeyBlock + j] = kj[d];
     }
-    for (int64_t r = 0; r < rows; ++r) {
-      const int64_t i = i0 + r;
-      int64_t n = block;
-      if (a.causal) n = i - j0 + 1 < n ? i - j0 + 1 : n;
-      if (n <= 0) continue;
-      const float* bias = nullptr;
-      if (a.mask != nullptr) {
-        const int64_t base = b * ms0 + h * ms1 + i * ms2 + j0 * ms3;
-        if (a.mask_is_bool) {
-          const bool* mb = a.mask->data_as<const bool>() + base;
-          for (int64_t j = 0; j < n; ++j) {
-            w.bias[j] = portable::load<bool>(mb + j * ms3) ? 0.0f : -INFINITY;
+    for (int64_t g = 0; g < rows; g += kRowGroup) {
+      const int64_t group = rows - g < kRowGroup ? rows - g : kRowGroup;
+      // Under is_causal the group's last row sees the most keys.
+      int64_t n_max = block;
+      if (a.causal) n_max = i0 + g + group - j0 < n_max ? i0 + g + group - j0 : n_max;
+      if (n_max <= 0) continue;
+      k.attention_scores(group, qb + (i0 + g) * q.stride(2), q.stride(2), w.kt, kKeyBlock, n_max,
+                         a.e, w.s, kKeyBlock);
+      for (int64_t r = g; r < g + group; ++r) {
+        const int64_t i = i0 + r;
+        int64_t n = block;
+        if (a.causal) n = i - j0 + 1 < n ? i - j0 + 1 : n;
+        if (n <= 0) continue;
+        const float* bias = nullptr;
+        if (a.mask != nullptr) {
+          const int64_t base = b * ms0 + h * ms1 + i * ms2 + j0 * ms3;
+          if (a.mask_is_bool) {
+            const bool* mb = a.mask->data_as<const bool>() + base;
+            for (int64_t j = 0; j < n; ++j) {
+              w.bias[j] = portable::load<bool>(mb + j * ms3) ? 0.0f : -INFINITY;
+            }
+            bias = w.bias;
+          } else if (ms3 == 1) {
+            bias = a.mask->data_as<const float>() + base;
+          } else {
+            const float* mf = a.mask->data_as<const float>() + base;
+            for (int64_t j = 0; j < n; ++j) w.bias[j] = mf[j * ms3];
+            bias = w.bias;
           }
-          bias = w.bias;
-        } else if (ms3 == 1) {
-          bias = a.mask->data_as<const float>() + base;
-        } else {
-          const float* mf = a.mask->data_as<const float>() + base;
-          for (int64_t j = 0; j < n; ++j) w.bias[j] = mf[j * ms3];
-          bias = w.bias;
         }
+        k.attention_row(w.s + (r - g) * kKeyBlock, n, vb + j0 * v.stride(2), v.stride(2), a.ev,
+                        a.scale, bias, &w.m[r], &w.l[r], &w.acc[r * a.ev]);
       }
-      k.attention_row(qb + i * q.stride(2), w.kt, kKeyBlock, vb + j0 * v.stride(2),
-                      v.stride(2), n, a.e, a.ev, a.scale, bias, w.s,
-                      &w.m[r], &w.l[r], &w.acc[r * a.ev]);
     }
   }
   for (int64_t r = 0; r < rows; ++r) {

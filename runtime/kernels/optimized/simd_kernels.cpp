@@ -291,34 +291,50 @@ void binary(BinaryOp op, const float* a, int64_t sa, const float* b, int64_t sb,
   }
 }
 
-/// s[j] = q . k_j for j < n, with k^T packed as kt[d * kt_stride + j]
-/// (kt_stride a multiple of kLanes, at least n rounded up to it): the keys
-/// run along the vector lanes, so no horizontal sum is needed; up to four
-/// vectors of keys share each broadcast q[d]. Each score is the sum over d in
-/// order, whatever block it is in.
-inline void scores_row(const float* q, const float* kt, int64_t kt_stride, int64_t n, int64_t e,
-                       float* s) {
-  int64_t j = 0;
-  for (; j + 4 * kLanes <= n; j += 4 * kLanes) {
-    Vec a0(0.0f), a1(0.0f), a2(0.0f), a3(0.0f);
+/// s[r * s_stride + j] = q_r . k_j for R query rows (q_r at q + r * q_stride)
+/// and j < n, with k^T packed as kt[d * kt_stride + j] (kt_stride a multiple
+/// of 2 * kLanes, at least n rounded up to it): the keys run along the vector
+/// lanes, so no horizontal sum is needed, and each pair of key vectors loaded
+/// serves R rows. Each score is the sum over d in order, whatever rows and
+/// keys share its block.
+template <int R>
+void scores_rows(const float* q, int64_t q_stride, const float* kt, int64_t kt_stride, int64_t n,
+                 int64_t e, float* s, int64_t s_stride) {
+  for (int64_t j = 0; j < n; j += 2 * kLanes) {
+    Vec a[R][2];
+    for (int r = 0; r < R; ++r) a[r][0] = a[r][1] = Vec(0.0f);
     for (int64_t d = 0; d < e; ++d) {
-      const Vec qd(q[d]);
       const float* row = kt + d * kt_stride + j;
-      a0 = simd::fmadd(qd, Vec::load(row), a0);
-      a1 = simd::fmadd(qd, Vec::load(row + kLanes), a1);
-      a2 = simd::fmadd(qd, Vec::load(row + 2 * kLanes), a2);
-      a3 = simd::fmadd(qd, Vec::load(row + 3 * kLanes), a3);
+      const Vec k0 = Vec::load(row), k1 = Vec::load(row + kLanes);
+      for (int r = 0; r < R; ++r) {
+        const Vec qd(q[r * q_stride + d]);
+        a[r][0] = simd::fmadd(qd, k0, a[r][0]);
+        a[r][1] = simd::fmadd(qd, k1, a[r][1]);
+      }
     }
-    a0.store(s + j);
-    a1.store(s + j + kLanes);
-    a2.store(s + j + 2 * kLanes);
-    a3.store(s + j + 3 * kLanes);
+    // Lanes past n (kt's padding) are computed and not stored.
+    const int64_t left = n - j;
+    const int rest0 = left < kLanes ? static_cast<int>(left) : kLanes;
+    const int rest1 = left - kLanes < kLanes ? static_cast<int>(left - kLanes) : kLanes;
+    for (int r = 0; r < R; ++r) {
+      float* out = s + r * s_stride + j;
+      simd::store_partial(out, a[r][0], rest0);
+      if (rest1 > 0) simd::store_partial(out + kLanes, a[r][1], rest1);
+    }
   }
-  for (; j < n; j += kLanes) {  // the padding lanes of kt are computed and not stored
-    Vec a(0.0f);
-    for (int64_t d = 0; d < e; ++d) a = simd::fmadd(Vec(q[d]), Vec::load(kt + d * kt_stride + j), a);
-    const int rest = n - j < kLanes ? static_cast<int>(n - j) : kLanes;
-    simd::store_partial(s + j, a, rest);
+}
+
+void attention_scores(int64_t rows, const float* q, int64_t q_stride, const float* kt,
+                      int64_t kt_stride, int64_t n, int64_t e, float* s, int64_t s_stride) {
+  switch (rows) {
+    case 4:
+      return scores_rows<4>(q, q_stride, kt, kt_stride, n, e, s, s_stride);
+    case 3:
+      return scores_rows<3>(q, q_stride, kt, kt_stride, n, e, s, s_stride);
+    case 2:
+      return scores_rows<2>(q, q_stride, kt, kt_stride, n, e, s, s_stride);
+    default:
+      return scores_rows<1>(q, q_stride, kt, kt_stride, n, e, s, s_stride);
   }
 }
 
@@ -354,11 +370,9 @@ inline void weighted_sum(float* acc, float alpha, const float* p, const float* v
   }
 }
 
-void attention_row(const float* q, const float* kt, int64_t kt_stride, const float* v,
-                   int64_t v_stride, int64_t n, int64_t e, int64_t ev, float scale,
-                   const float* bias, float* s, float* m, float* l, float* acc) {
-  // 1. Scores and their maximum.
-  scores_row(q, kt, kt_stride, n, e, s);
+void attention_row(float* s, int64_t n, const float* v, int64_t v_stride, int64_t ev,
+                   float scale, const float* bias, float* m, float* l, float* acc) {
+  // 1. Scaled and biased scores and their maximum.
   const Vec vscale(scale);
   Vec vmax(-INFINITY);
   int64_t i = 0;
@@ -402,7 +416,7 @@ void attention_row(const float* q, const float* kt, int64_t kt_stride, const flo
 
 const SimdKernels& simd_kernels() {
   static constexpr SimdKernels kTable = {&unary, &softmax_row, &layer_norm_row, &binary,
-                                         &attention_row};
+                                         &attention_scores, &attention_row};
   return kTable;
 }
 

@@ -37,18 +37,20 @@ struct SimdKernels {
   /// operand is one broadcast value); alpha applies to Add and Sub only.
   void (*binary)(BinaryOp op, const float* a, int64_t sa, const float* b, int64_t sb, float* y,
                  int64_t n, float alpha);
-  /// One query row of flash attention over a block of n keys, updating its
-  /// online-softmax state: s_j = scale * (q . k_j) + (bias ? bias[j] : 0)
-  /// with the keys packed transposed, k_j[d] = kt[d * kt_stride + j]
-  /// (kt_stride a multiple of the vector width, at least n rounded up to it;
-  /// q: e floats), v_j at v + j * v_stride (ev floats); then
-  /// m' = max(*m, max_j s_j), p_j = exp(s_j - m'),
-  /// acc = acc * exp(*m - m') + sum_j p_j v_j, *l = *l * exp(*m - m') + sum_j p_j,
-  /// *m = m'. A block whose scores are all -inf changes nothing. `s` is
-  /// kt_stride floats of scratch.
-  void (*attention_row)(const float* q, const float* kt, int64_t kt_stride, const float* v,
-                        int64_t v_stride, int64_t n, int64_t e, int64_t ev, float scale,
-                        const float* bias, float* s, float* m, float* l, float* acc);
+  /// Raw attention scores of up to 4 query rows (q_r at q + r * q_stride, e
+  /// floats) against n keys packed transposed, k_j[d] = kt[d * kt_stride + j]
+  /// (kt_stride a multiple of 32, at least n rounded up to it):
+  /// s[r * s_stride + j] = q_r . k_j, summed over d in order.
+  void (*attention_scores)(int64_t rows, const float* q, int64_t q_stride, const float* kt,
+                           int64_t kt_stride, int64_t n, int64_t e, float* s, int64_t s_stride);
+  /// One query row of flash attention over a block of n keys, from its raw
+  /// scores s (overwritten), updating the row's online-softmax state:
+  /// s_j = scale * s_j + (bias ? bias[j] : 0), m' = max(*m, max_j s_j),
+  /// p_j = exp(s_j - m'), acc = acc * exp(*m - m') + sum_j p_j v_j (v_j at
+  /// v + j * v_stride, ev floats), *l = *l * exp(*m - m') + sum_j p_j, *m = m'.
+  /// A block whose scores are all -inf changes nothing.
+  void (*attention_row)(float* s, int64_t n, const float* v, int64_t v_stride, int64_t ev,
+                        float scale, const float* bias, float* m, float* l, float* acc);
 };
 
 // One table per instruction set compiled in (simd_kernels.cpp).
