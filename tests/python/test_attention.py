@@ -35,9 +35,10 @@ class Sdpa(torch.nn.Module):
         return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, **self.kwargs)
 
 
-def _qkv(n, hq, hk, l, s, e, ev=None):
-    g = torch.Generator().manual_seed(l * 1000 + s * 10 + e)
-    return (torch.randn(n, hq, l, e, generator=g), torch.randn(n, hk, s, e, generator=g),
+def _qkv(n: int, hq: int, hk: int, length: int, s: int, e: int,
+         ev: int | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(length * 1000 + s * 10 + e)
+    return (torch.randn(n, hq, length, e, generator=g), torch.randn(n, hk, s, e, generator=g),
             torch.randn(n, hk, s, ev or e, generator=g))
 
 
@@ -51,10 +52,10 @@ def _run(buffer, args):
     return ember.runtime.load(buffer).forward(*[a for a in args if a is not None])
 
 
-def _mask(kind, n, h, l, s):
+def _mask(kind: str, n: int, h: int, length: int, s: int) -> torch.Tensor:
     """bool/float masks of several broadcast shapes; 'row' masks one query row fully."""
     g = torch.Generator().manual_seed(7)
-    keep = torch.rand(n, h, l, s, generator=g) > 0.3
+    keep = torch.rand(n, h, length, s, generator=g) > 0.3
     keep[..., 0] = True  # no row fully masked unless asked
     if kind == "bool_2d":
         return keep[0, 0]
@@ -62,16 +63,16 @@ def _mask(kind, n, h, l, s):
         return keep[:, :1, :1, :]
     if kind == "bool_row":
         m = keep[:1, :1].clone()
-        m[..., l // 2, :] = False
+        m[..., length // 2, :] = False
         return m
-    additive = torch.randn(n, h, l, s, generator=g)
+    additive = torch.randn(n, h, length, s, generator=g)
     if kind == "float_3d":
         return additive[0]
     if kind == "float_4d":
         return additive
     if kind == "float_row":
         additive = additive.clone()
-        additive[:, :, l // 2, :] = float("-inf")
+        additive[:, :, length // 2, :] = float("-inf")
         return additive
     raise ValueError(kind)
 
@@ -100,11 +101,11 @@ CASE_IDS = [f"L{c[0]}-S{c[1]}-E{c[2]}-{c[3] or 'nomask'}{'-causal' if c[4] else 
             f"{'-scale' if c[6] else ''}" for c in CASES]
 
 
-def _case(case):
-    l, s, e, mask_kind, causal, hk, scale = case
+def _case(case: tuple) -> tuple[torch.nn.Module, tuple]:
+    length, s, e, mask_kind, causal, hk, scale = case
     n, hq = 2, 3
-    q, k, v = _qkv(n, hq, hk, l, s, e, ev=e if e != 8 else 5)
-    mask = _mask(mask_kind, n, hq, l, s) if mask_kind else None
+    q, k, v = _qkv(n, hq, hk, length, s, e, ev=e if e != 8 else 5)
+    mask = _mask(mask_kind, n, hq, length, s) if mask_kind else None
     kwargs = {"is_causal": causal}
     if hk != hq:
         kwargs["enable_gqa"] = True
@@ -197,8 +198,8 @@ class HandWritten(torch.nn.Module):
         return torch.matmul(torch.softmax(scores, dim=-1), v)
 
 
-def _causal_additive(l, s):
-    return torch.full((l, s), float("-inf")).triu(1)
+def _causal_additive(length: int, s: int) -> torch.Tensor:
+    return torch.full((length, s), float("-inf")).triu(1)
 
 
 @pytest.mark.parametrize("mask", [None, "causal"])
