@@ -21,6 +21,10 @@
 // bare softmax gives NaN; so without the guard the rewrite applies only when
 // no row can be fully masked: no mask, or a constant mask without a row of
 // -inf. Sizes computed at run time (symbolic views) are left alone.
+// Then, on every attention op (fused here or kept whole by the front end),
+// key and value heads repeated for grouped-query attention (repeat_kv:
+// unsqueeze, expand, clone, view) become the op's grouped heads (enable_gqa),
+// so the repeated copies are never made.
 //
 //===----------------------------------------------------------------------===//
 #include "exir/EdgeConstants.h"
@@ -68,6 +72,22 @@ struct Walk {
   llvm::SetVector<Operation *> ops;
   double scale = 1.0;
 };
+
+/// Erase the walked ops that no longer have a user, consumers first.
+void eraseDead(Walk &walk) {
+  bool erased = true;
+  while (erased) {
+    erased = false;
+    for (Operation *op : walk.ops) {
+      if (op->use_empty()) {
+        walk.ops.remove(op);
+        op->erase();
+        erased = true;
+        break;
+      }
+    }
+  }
+}
 
 /// `v` with multiplications and divisions by scalar constants peeled off
 /// (their factors multiplied into walk.scale).
@@ -309,20 +329,50 @@ bool fuse(edge::SoftmaxOp softmax) {
       b.getF64FloatAttr(walk.scale), false);
   outView.getResult().replaceAllUsesWith(sdpa.getResult());
   outView.erase();
-  // Erase what no longer has a user, consumers first.
-  bool erased = true;
-  while (erased) {
-    erased = false;
-    for (Operation *op : walk.ops) {
-      if (op->getBlock() && op->use_empty()) {
-        walk.ops.remove(op);
-        op->erase();
-        erased = true;
-        break;
-      }
-    }
-  }
+  eraseDead(walk);
   return true;
+}
+
+/// The [N, Hk, S, E] value whose heads `v` [N, Hk * g, S, E] repeats g times
+/// each (head h of v is head h / g of it), as repeat_kv writes it:
+/// view(clone?(expand(unsqueeze(x, 2), [N, Hk, g, S, E]))); and g. Null when
+/// `v` is not such a repeat.
+std::pair<Value, int64_t> repeatedHeads(Value v, Walk &walk) {
+  auto view = v.getDefiningOp<edge::ViewOp>();
+  if (!view || !view.getSymValues().empty())
+    return {};
+  Value src = peelCopies(view.getSelf(), walk);
+  auto expand = src.getDefiningOp<edge::ExpandOp>();
+  auto unsq = expand ? expand.getSelf().getDefiningOp<edge::UnsqueezeOp>() : nullptr;
+  if (!unsq || !expand.getSymValues().empty() || unsq.getDim() != 2)
+    return {};
+  Value x = unsq.getSelf();
+  ArrayRef<int64_t> xs = shapeOf(x), es = shapeOf(expand.getResult()), vs = shapeOf(v);
+  if (xs.size() != 4 || es.size() != 5 || es[0] != xs[0] || es[1] != xs[1] || es[3] != xs[2] ||
+      es[4] != xs[3] || es[2] < 1 || vs[0] != xs[0] || vs[1] != xs[1] * es[2] ||
+      vs[2] != xs[2] || vs[3] != xs[3])
+    return {};
+  walk.ops.insert(view);
+  walk.ops.insert(expand);
+  walk.ops.insert(unsq);
+  return {x, es[2]};
+}
+
+/// Key and value heads repeated for grouped-query attention (repeat_kv)
+/// become the op's grouped heads (enable_gqa): the repeated copies are not
+/// made. Head h reads head h / g of the unrepeated tensors, as before.
+void foldRepeatedHeads(edge::ScaledDotProductAttentionOp op) {
+  if (op.getEnableGqa())
+    return;
+  Walk walk;
+  auto [k, gk] = repeatedHeads(op.getKey(), walk);
+  auto [v, gv] = repeatedHeads(op.getValue(), walk);
+  if (!k || !v || gk != gv || shapeOf(k)[1] != shapeOf(v)[1])
+    return;
+  op.getKeyMutable().assign(k);
+  op.getValueMutable().assign(v);
+  op.setEnableGqa(true);
+  eraseDead(walk);
 }
 
 struct FuseAttentionPass : impl::FuseAttentionBase<FuseAttentionPass> {
@@ -331,6 +381,11 @@ struct FuseAttentionPass : impl::FuseAttentionBase<FuseAttentionPass> {
     getOperation().walk([&](edge::SoftmaxOp op) { softmaxes.push_back(op); });
     for (edge::SoftmaxOp op : softmaxes)
       fuse(op);
+    SmallVector<edge::ScaledDotProductAttentionOp> attentions;
+    getOperation().walk(
+        [&](edge::ScaledDotProductAttentionOp op) { attentions.push_back(op); });
+    for (edge::ScaledDotProductAttentionOp op : attentions)
+      foldRepeatedHeads(op);
   }
 };
 

@@ -67,7 +67,10 @@ def FuseAttention : Pass<"ember-fuse-attention", "mlir::func::FuncOp"> {
     gives 0 for a row whose every score is -inf, as the guard does, so
     without the guard the mask must be absent or a constant without a row of
     -inf; run-time sizes (symbolic views) are left alone. Ops of the pattern
-    that nothing else uses are erased.
+    that nothing else uses are erased. Then on every attention op, key and
+    value heads repeated for grouped-query attention (repeat_kv's unsqueeze,
+    expand, clone, view) become its grouped heads (`enable_gqa = true`, head h
+    reading head h / g), so the repeated copies are never made.
 
     Runs in the edge phase when `EdgeCompileConfig.fuse_attention` is True
     (the default).

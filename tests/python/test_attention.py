@@ -320,3 +320,24 @@ def test_pass_fuses_decomposed_zoo_transformers(name):
     got = got[0] if isinstance(got, (tuple, list)) else got
     want = want[0] if isinstance(want, (tuple, list)) else want
     assert (got - want).abs().max().item() <= tolerance(want.abs().max().item())
+
+
+class RepeatKv(torch.nn.Module):
+    """Grouped-query attention as HF models write it: k/v heads repeated
+    (repeat_kv) before a causal SDPA."""
+
+    def forward(self, q, k, v):
+        def repeat(x, g):
+            n, h, s, d = x.shape
+            return x[:, :, None, :, :].expand(n, h, g, s, d).reshape(n, h * g, s, d)
+        return F.scaled_dot_product_attention(q, repeat(k, 3), repeat(v, 3), is_causal=True)
+
+
+def test_repeated_kv_heads_become_grouped_heads():
+    q, k, v = _qkv(2, 6, 2, 17, 17, 8)
+    model = RepeatKv()
+    edge, buffer = _compile(model, (q, k, v))
+    ir = edge.ir()
+    assert ir.count(FUSED) == 1 and "enable_gqa = true" in ir and "edge.expand" not in ir, ir
+    with torch.no_grad():
+        assert_close(_run(buffer, (q, k, v)), model(q, k, v))

@@ -141,3 +141,41 @@ func.func @not_attention(%q: tensor<1x1x2x4xf32>, %k: tensor<1x1x2x4xf32>, %v: t
   %o24 = edge.view %o2 {size = array<i64: 1, 1, 2, 4>} : (tensor<1x2x4xf32>) -> tensor<1x1x2x4xf32>
   return %o4, %o24 : tensor<1x1x2x4xf32>, tensor<1x1x2x4xf32>
 }
+
+// -----
+
+// Key and value heads repeated for grouped-query attention (repeat_kv:
+// unsqueeze, expand, clone, view; 2 heads -> 4) become the op's grouped
+// heads: it reads the 2-head tensors with enable_gqa, the copies are gone.
+// CHECK-LABEL: func.func @repeated_kv_heads
+// CHECK-SAME: (%[[Q:[^:]*]]: tensor<1x4x3x8xf32>, %[[K:[^:]*]]: tensor<1x2x5x8xf32>, %[[V:[^:]*]]: tensor<1x2x5x8xf32>)
+// CHECK-NOT: edge.expand
+// CHECK: edge.scaled_dot_product_attention %[[Q]], %[[K]], %[[V]], %{{.*}} {dropout_p = 0.000000e+00 : f64, enable_gqa = true, is_causal = true} : (tensor<1x4x3x8xf32>, tensor<1x2x5x8xf32>, tensor<1x2x5x8xf32>, none)
+func.func @repeated_kv_heads(%q: tensor<1x4x3x8xf32>, %k: tensor<1x2x5x8xf32>, %v: tensor<1x2x5x8xf32>) -> tensor<1x4x3x8xf32> attributes {edge.in_spec = "", edge.out_spec = "$"} {
+  %none = edge.none
+  %ku = edge.unsqueeze %k {dim = 2 : i64} : (tensor<1x2x5x8xf32>) -> tensor<1x2x1x5x8xf32>
+  %ke = edge.expand %ku {implicit = false, size = array<i64: 1, 2, 2, 5, 8>} : (tensor<1x2x1x5x8xf32>) -> tensor<1x2x2x5x8xf32>
+  %kc = edge.clone %ke {memory_format = 0 : i64} : (tensor<1x2x2x5x8xf32>) -> tensor<1x2x2x5x8xf32>
+  %kr = edge.view %kc {size = array<i64: 1, 4, 5, 8>} : (tensor<1x2x2x5x8xf32>) -> tensor<1x4x5x8xf32>
+  %vu = edge.unsqueeze %v {dim = 2 : i64} : (tensor<1x2x5x8xf32>) -> tensor<1x2x1x5x8xf32>
+  %ve = edge.expand %vu {implicit = false, size = array<i64: 1, 2, 2, 5, 8>} : (tensor<1x2x1x5x8xf32>) -> tensor<1x2x2x5x8xf32>
+  %vr = edge.view %ve {size = array<i64: 1, 4, 5, 8>} : (tensor<1x2x2x5x8xf32>) -> tensor<1x4x5x8xf32>
+  %o = edge.scaled_dot_product_attention %q, %kr, %vr, %none {dropout_p = 0.0 : f64, enable_gqa = false, is_causal = true} : (tensor<1x4x3x8xf32>, tensor<1x4x5x8xf32>, tensor<1x4x5x8xf32>, none) -> tensor<1x4x3x8xf32>
+  return %o : tensor<1x4x3x8xf32>
+}
+
+// -----
+
+// Not folded: heads interleaved the other way (unsqueeze at dim 1: head h is
+// head h % 2), which is not grouped-query order.
+// CHECK-LABEL: func.func @tiled_heads
+// CHECK: edge.expand
+// CHECK: enable_gqa = false
+func.func @tiled_heads(%q: tensor<1x4x3x8xf32>, %k: tensor<1x2x5x8xf32>) -> tensor<1x4x3x8xf32> attributes {edge.in_spec = "", edge.out_spec = "$"} {
+  %none = edge.none
+  %ku = edge.unsqueeze %k {dim = 1 : i64} : (tensor<1x2x5x8xf32>) -> tensor<1x1x2x5x8xf32>
+  %ke = edge.expand %ku {implicit = false, size = array<i64: 1, 2, 2, 5, 8>} : (tensor<1x1x2x5x8xf32>) -> tensor<1x2x2x5x8xf32>
+  %kr = edge.view %ke {size = array<i64: 1, 4, 5, 8>} : (tensor<1x2x2x5x8xf32>) -> tensor<1x4x5x8xf32>
+  %o = edge.scaled_dot_product_attention %q, %kr, %kr, %none {dropout_p = 0.0 : f64, enable_gqa = false, is_causal = true} : (tensor<1x4x3x8xf32>, tensor<1x4x5x8xf32>, tensor<1x4x5x8xf32>, none) -> tensor<1x4x3x8xf32>
+  return %o : tensor<1x4x3x8xf32>
+}
