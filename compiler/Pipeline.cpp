@@ -26,6 +26,8 @@ void buildPhasePipeline(OpPassManager &pm, Phase from, Phase to, const PipelineO
   auto runs = [&](Phase p) { return from < p && p <= to; };
   if (runs(Phase::Edge)) {
     pm.addNestedPass<func::FuncOp>(createFuseConvBatchNorm());
+    if (options.fuseAttention)
+      pm.addNestedPass<func::FuncOp>(createFuseAttention());
     pm.addPass(createVerifyEdgeContract());
   }
   // Quantize and partition have no passes yet: quantized ops and backends

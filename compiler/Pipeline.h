@@ -21,8 +21,10 @@ enum class Phase { Import, Edge, Quantize, Partition, MemoryPlan, Emit };
 llvm::StringRef phaseName(Phase phase);
 std::optional<Phase> parsePhase(llvm::StringRef name);
 
-/// Options of the memory-plan phase (ExecutorchBackendConfig on the Python side).
+/// Options of the phases (EdgeCompileConfig and ExecutorchBackendConfig on
+/// the Python side).
 struct PipelineOptions {
+  bool fuseAttention = true;        ///< edge: run ember-fuse-attention
   int64_t alignment = 16;
   bool planInputs = true;
   bool planOutputs = true;

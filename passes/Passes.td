@@ -52,6 +52,53 @@ def FuseConvBatchNorm : Pass<"ember-fuse-conv-batch-norm", "mlir::func::FuncOp">
   }];
 }
 
+def FuseAttention : Pass<"ember-fuse-attention", "mlir::func::FuncOp"> {
+  let summary = "Rewrite attention written out in core ATen ops to one fused op";
+  let description = [{
+    Recognises softmax(q k^T * scale + mask) v in its math form, as torch's
+    decomposition of scaled_dot_product_attention and hand-written attention
+    leave it (views and no-op expands around two bmm, scalar multiplications
+    or divisions of q, k^T or the scores, an optional f32 mask added to the
+    scores, a softmax over the last dim, optionally torch's guard that sets a
+    fully masked row to 0), and rewrites it to
+    `edge.scaled_dot_product_attention` (kernel `ember::sdpa.out`: one pass
+    over the keys, no score matrix stored). The scale is the product of the
+    scalars found. It fires only when the result is the same: the kernel
+    gives 0 for a row whose every score is -inf, as the guard does, so
+    without the guard the mask must be absent or a constant without a row of
+    -inf; run-time sizes (symbolic views) are left alone. Ops of the pattern
+    that nothing else uses are erased. Then on every attention op, key and
+    value heads repeated for grouped-query attention (repeat_kv's unsqueeze,
+    expand, clone, view) become its grouped heads (`enable_gqa = true`, head h
+    reading head h / g), so the repeated copies are never made.
+
+    Runs in the edge phase when `EdgeCompileConfig.fuse_attention` is True
+    (the default).
+
+    Example:
+    ```mlir
+    // before
+    %qs = edge.mul.Scalar %q {other = 5.000000e-01 : f64}
+    %kt = edge.permute %k {dims = array<i64: 0, 1, 3, 2>}
+    %ks = edge.mul.Scalar %kt {other = 5.000000e-01 : f64}
+    %a = edge.view %qs {size = array<i64: 4, 16, 16>}
+    %b = edge.view %ks {size = array<i64: 4, 16, 16>}
+    %s = edge.bmm %a, %b
+    %s4 = edge.view %s {size = array<i64: 1, 4, 16, 16>}
+    %x = edge.add.Tensor %s4, %mask {alpha = 1 : i64}
+    %p = edge._softmax %x {dim = -1 : i64, half_to_float = false}
+    // ... guard: eq.Scalar -inf, logical_not, any.dim, logical_not, full_like, where.self
+    %pf = edge.view %p {size = array<i64: 4, 16, 16>}
+    %vf = edge.view %v {size = array<i64: 4, 16, 16>}
+    %o = edge.bmm %pf, %vf
+    %o4 = edge.view %o {size = array<i64: 1, 4, 16, 16>}
+    // after
+    %o4 = edge.scaled_dot_product_attention %q, %k, %v, %mask
+          {dropout_p = 0.0 : f64, enable_gqa = false, is_causal = false, scale = 2.500000e-01 : f64}
+    ```
+  }];
+}
+
 def PlanMemory : Pass<"ember-plan-memory", "mlir::func::FuncOp"> {
   let summary = "Place every non-constant tensor in planned arenas";
   let description = [{

@@ -436,6 +436,9 @@ bool isSupportedByXnnpack(Operation *op, std::string &reason) {
       .Case([&](edge::UpsampleBilinear2dVecOp o) { return checkUpsample(o, reason); })
       .Case([&](edge::WhereSelfOp o) { return checkWhere(o, reason); })
       .Case([&](edge::GtScalarOp o) { return checkCompare(o, reason); })
+      .Case([&](edge::ScaledDotProductAttentionOp) {
+        return fail(reason, "attention runs on Ember's fused kernel (ember::sdpa.out)");
+      })
       .Default([&](Operation *) { return fail(reason, "no XNNPACK node for this op"); });
 }
 

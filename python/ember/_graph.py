@@ -156,8 +156,83 @@ def op_name(target: Any) -> str:
     return getattr(target, "__name__", str(target))
 
 
-def decompose(ep: ExportedProgram) -> ExportedProgram:
+_SDPA = torch.ops.aten.scaled_dot_product_attention.default
+
+
+def _sdpa_args(node: torch.fx.Node) -> dict[str, Any]:
+    """A scaled_dot_product_attention node's arguments by name, defaults filled in."""
+    out = {}
+    for i, arg in enumerate(_SDPA._schema.arguments):
+        if not arg.kwarg_only and i < len(node.args):
+            out[arg.name] = node.args[i]
+        else:
+            out[arg.name] = node.kwargs.get(arg.name, arg.default_value)
+    return out
+
+
+def _sdpa_fits(node: torch.fx.Node) -> bool:
+    """Whether Ember's attention kernel (ember::sdpa.out) runs this call: f32
+    query, key, value of [N, H, L, E] with key/value heads equal to the
+    query's or dividing them (enable_gqa), a mask absent, bool or f32 and
+    broadcastable to [N, H, L, S], not given with is_causal. Other calls are
+    decomposed to core ATen (the math form) as before."""
+    a = _sdpa_args(node)
+    vals = [a[name].meta.get("val") for name in ("query", "key", "value")]
+    if not all(isinstance(v, torch.Tensor) and v.dim() == 4 and v.dtype == torch.float32
+               for v in vals):
+        return False
+    q, k, v = vals
+    if k.shape[0] != q.shape[0] or v.shape[0] != q.shape[0] or k.shape[1:3] != v.shape[1:3]:
+        return False
+    if k.shape[3] != q.shape[3]:
+        return False
+    if k.shape[1] != q.shape[1] and not (a["enable_gqa"] and q.shape[1] % k.shape[1] == 0):
+        return False
+    mask = a["attn_mask"]
+    if mask is None:
+        return True
+    m = mask.meta.get("val") if isinstance(mask, torch.fx.Node) else None
+    if not isinstance(m, torch.Tensor) or a["is_causal"] or m.dtype not in (torch.bool,
+                                                                           torch.float32):
+        return False
+    scores = (q.shape[0], q.shape[1], q.shape[2], k.shape[2])
+    return m.dim() <= 4 and all(d == 1 or d == scores[4 - m.dim() + i]
+                                for i, d in enumerate(m.shape))
+
+
+def _attention_calls(ep: ExportedProgram) -> list[torch.fx.Node]:
+    """The program's scaled_dot_product_attention calls; one with dropout_p
+    != 0 is an error naming its source line (training-mode attention, whose
+    decomposition would draw random numbers)."""
+    calls = [n for n in ep.graph.nodes if n.op == "call_function" and n.target is _SDPA]
+    for node in calls:
+        p = _sdpa_args(node)["dropout_p"]
+        if isinstance(p, torch.fx.Node) or p != 0.0:
+            raise CompileError(
+                f"{op_name(_SDPA)} at {source_loc(node)}: dropout_p={p} is not supported "
+                "(inference only); pass dropout_p=0.0, e.g. "
+                "dropout_p=self.dropout if self.training else 0.0, and export in eval mode")
+    return calls
+
+
+def _attention_table(calls: list[torch.fx.Node]) -> dict | None:
+    """The decomposition table that keeps scaled_dot_product_attention whole
+    (it becomes edge.scaled_dot_product_attention), when every one of `calls`
+    fits Ember's kernel; None (torch's default table) otherwise."""
+    if not calls or not all(_sdpa_fits(node) for node in calls):
+        return None
+    table = torch.export.default_decompositions()
+    del table[_SDPA]
+    return table
+
+
+def decompose(ep: ExportedProgram, fuse_attention: bool = True) -> ExportedProgram:
     """`ep` decomposed to core ATen (`ep.run_decompositions()`).
+
+    With `fuse_attention`, torch's scaled_dot_product_attention is kept whole
+    when every call of it fits Ember's attention kernel (see _sdpa_fits);
+    otherwise it decomposes to the math form, which the ember-fuse-attention
+    pass may still recognise.
 
     torch 2.13's run_decompositions deep-copies the program's module call
     graph, whose leaf treespecs are instances of the deprecated LeafSpec
@@ -167,7 +242,11 @@ def decompose(ep: ExportedProgram) -> ExportedProgram:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)`",
                                 category=FutureWarning)
-        return ep.run_decompositions()
+        calls = _attention_calls(ep)
+        table = _attention_table(calls) if fuse_attention else None
+        if table is None:
+            return ep.run_decompositions()
+        return ep.run_decompositions(table)
 
 
 def _check_static_sizes(programs: dict[str, ExportedProgram]) -> None:

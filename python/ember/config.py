@@ -20,10 +20,17 @@ class EdgeCompileConfig:
     built from shapes alone becomes one constant. A dequantize is never
     folded, nor is an int8 -> float conversion of a weight (4x the bytes): a
     quantized weight is never stored as float.
+    fuse_attention: run attention as one op, edge.scaled_dot_product_attention
+    (Ember's kernel ember::sdpa.out): torch's scaled_dot_product_attention is
+    kept whole, and the ember-fuse-attention pass rewrites attention written
+    out by hand (matmul, scale, mask, softmax, matmul). ExecuTorch's runtime
+    has no such kernel: set it False for files that must also run there (the
+    attention then stays in core ATen ops).
     """
 
     _check_ir_validity: bool = True
     fold_constants: bool = True
+    fuse_attention: bool = True
 
     def __post_init__(self) -> None:
         if not self._check_ir_validity:

@@ -31,7 +31,8 @@ class EdgeProgramManager:
             if name in programs:
                 raise ValueError(f"constant method '{name}' has the name of an exported method")
         # 1. Decompose to core ATen (the only step that needs torch's passes).
-        self._programs = {name: _graph.decompose(ep) for name, ep in sorted(programs.items())}
+        fuse = self.compile_config.fuse_attention
+        self._programs = {name: _graph.decompose(ep, fuse) for name, ep in sorted(programs.items())}
         # 2. Reject unsupported operators before any other work.
         _graph.check_supported(self._programs, self.compile_config.fold_constants)
         # 3. Hand every method to C++ in one call; weights are not copied.
@@ -45,7 +46,7 @@ class EdgeProgramManager:
         session = _C.CompilerSession()
         session.import_graphs(self._graphs)
         session.set_constant_methods(self._constant_methods)
-        session.run_to("edge")
+        session.run_to("edge", fuse_attention=self.compile_config.fuse_attention)
         for p in self._partitioners:
             session.partition(p.backend, p.options)
         return session

@@ -202,8 +202,9 @@ class PySession {
   std::string phase() const { return ember::phaseName(session_.phase()).str(); }
 
  private:
-  /// Memory-plan and emit options by keyword: alignment, plan_inputs,
-  /// plan_outputs, algorithm, alias_views, delegate_segments.
+  /// Phase options by keyword: fuse_attention (edge); alignment,
+  /// plan_inputs, plan_outputs, algorithm, alias_views (memory plan);
+  /// delegate_segments (emit).
   static ember::PipelineOptions options(const py::kwargs& kw) {
     ember::PipelineOptions o;
     for (auto [key, value] : kw) {
@@ -214,6 +215,7 @@ class PySession {
       else if (k == "algorithm") o.algorithm = value.cast<std::string>();
       else if (k == "alias_views") o.aliasViews = value.cast<bool>();
       else if (k == "delegate_segments") o.delegatesInSegments = value.cast<bool>();
+      else if (k == "fuse_attention") o.fuseAttention = value.cast<bool>();
       else throw py::type_error("unknown memory-plan option '" + k + "'");
     }
     return o;

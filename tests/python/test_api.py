@@ -66,12 +66,19 @@ def test_every_table_op_has_a_kernel():
 
 
 def test_table_matches_torch_schemas():
-    """exir/ops.yaml's out-variant argument lists are torch's."""
+    """exir/ops.yaml's out-variant argument lists are torch's; a kernel of
+    Ember's own (ember::sdpa.out) takes its ATen op's arguments, then out."""
     for op in ember._C.edge_ops():
         ns, rest = op["kernel"].split("::")
         name, overload = rest.split(".")
-        schema = getattr(getattr(torch.ops.aten, name), overload)._schema
-        assert [a.name for a in schema.arguments] == op["kernel_args"], op["kernel"]
+        if ns == "aten":
+            schema = getattr(getattr(torch.ops.aten, name), overload)._schema
+            assert [a.name for a in schema.arguments] == op["kernel_args"], op["kernel"]
+            continue
+        assert ns == "ember", op["kernel"]
+        aten_name, aten_overload = op["aten"].split("::")[1].split(".")
+        schema = getattr(getattr(torch.ops.aten, aten_name), aten_overload)._schema
+        assert [a.name for a in schema.arguments] + ["out"] == op["kernel_args"], op["kernel"]
 
 
 def test_ember_debug_prints_ir_after_every_pass():

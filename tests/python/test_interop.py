@@ -83,6 +83,17 @@ class Conv1dGeluSoftmax(nn.Module):
         return torch.softmax(h, dim=-1)
 
 
+class Attention(nn.Module):
+    """scaled_dot_product_attention, causal and with a bool mask: kept in core
+    ATen ops (EdgeCompileConfig(fuse_attention=False)) in Ember's file, since
+    ExecuTorch has no kernel for Ember's fused op."""
+
+    def forward(self, x, keep):
+        q = x.view(1, 7, 2, 4).permute(0, 2, 1, 3)
+        causal = F.scaled_dot_product_attention(q, q, q, is_causal=True)
+        return F.scaled_dot_product_attention(causal, q, q, attn_mask=keep)
+
+
 class Pooling(nn.Module):
     """avg_pool2d (with padding; ceil mode without counting the padding),
     adaptive average pooling to a size that does not divide the input, max pooling."""
@@ -166,6 +177,9 @@ CASES = {
     "conv1d_gelu_softmax": Case(
         Conv1dGeluSoftmax, lambda: (torch.randn(2, 4, 10),), CLOSE,
         "convolution accumulation order, gelu's tanh form, softmax's sum"),
+    "attention": Case(
+        Attention, lambda: (torch.randn(1, 7, 8), torch.rand(7, 7) > 0.3), CLOSE,
+        "bmm and softmax accumulation order"),
     "pooling": Case(Pooling, lambda: (torch.randn(1, 3, 9, 11),), EXACT),
     "bmm_cat": Case(
         BmmCat, lambda: (torch.randn(2, 3, 4), torch.randn(2, 4, 5)), CLOSE,
@@ -224,16 +238,34 @@ def _export(model: nn.Module, args: tuple):
     return torch.export.export(model, args)
 
 
+# Files for both runtimes: attention in core ATen ops (ExecuTorch has no
+# kernel for Ember's fused ember::sdpa.out).
+INTEROP = ember.EdgeCompileConfig(fuse_attention=False)
+
+
 @pytest.mark.parametrize("name", list(CASES))
 def test_ember_pte_runs_in_executorch(name, tmp_path, record_property):
     model, args = _model_and_inputs(name)
     path = tmp_path / f"{name}.pte"
-    ember.to_edge(_export(model, args)).to_executorch().save(path)
+    ember.to_edge(_export(model, args), compile_config=INTEROP).to_executorch().save(path)
 
     ours = _flat(ember.runtime.load(path).forward(*args))
     method = Runtime.get().load_program(path).load_method("forward")
     theirs = method.execute(list(args))
     _compare(name, ours, list(theirs), record_property)
+
+
+def test_fused_attention_file_needs_embers_kernel(tmp_path):
+    """With fuse_attention (the default) the file calls ember::sdpa.out, which
+    Ember runs and ExecuTorch's runtime refuses at load."""
+    model, args = _model_and_inputs("attention")
+    path = tmp_path / "fused.pte"
+    ember.to_edge(_export(model, args)).to_executorch().save(path)
+    with torch.no_grad():
+        torch.testing.assert_close(ember.runtime.load(path).forward(*args), model(*args),
+                                   rtol=1e-5, atol=1e-6)
+    with pytest.raises(RuntimeError):
+        Runtime.get().load_program(path).load_method("forward")
 
 
 def _missing_ops(module) -> list[str]:
@@ -334,7 +366,7 @@ def test_executorch_imported_first(tmp_path):
     test process) and run the same Ember file in both."""
     model, args = _model_and_inputs("mlp")
     path = tmp_path / "mlp.pte"
-    ember.to_edge(_export(model, args)).to_executorch().save(path)
+    ember.to_edge(_export(model, args), compile_config=INTEROP).to_executorch().save(path)
     torch.save(args, tmp_path / "args.pt")
     script = textwrap.dedent(f"""
         import torch
@@ -390,7 +422,7 @@ def test_ember_dynamic_shape_file_runs_in_executorch_at_every_size_within_bounds
     ep = torch.export.export(model, (torch.randn(2, 8, 4),),
                              dynamic_shapes={"x": {0: Dim("b", max=4), 1: Dim("s", max=16)}})
     path = tmp_path / "dynamic.pte"
-    ember.to_edge(ep).to_executorch().save(path)
+    ember.to_edge(ep, compile_config=INTEROP).to_executorch().save(path)
     method = Runtime.get().load_program(path).load_method("forward")
     ours = ember.runtime.load(path)
     for shape in [(2, 8, 4), (1, 3, 4), (4, 16, 4), (3, 1, 4)]:

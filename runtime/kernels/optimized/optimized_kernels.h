@@ -55,6 +55,9 @@ void mm_out(KernelContext& ctx, Span<EValue*> args);     ///< aten::mm.out
 void addmm_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::addmm.out (bias fused)
 void bmm_out(KernelContext& ctx, Span<EValue*> args);    ///< aten::bmm.out
 // ---- end gemm
+// op_attention.cpp: float32, rows contiguous in the last dim (any strides
+// otherwise), tiled flash-style.
+void sdpa_out(KernelContext& ctx, Span<EValue*> args);  ///< ember::sdpa.out
 
 }  // namespace optimized
 }  // namespace ember

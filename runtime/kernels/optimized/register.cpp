@@ -10,6 +10,12 @@ namespace ember {
 namespace {
 
 const KernelKey kFloat = KernelKey::uniform(ScalarType::Float);
+// ---- attention
+// ember::sdpa.out with a bool mask: query, key, value, attn_mask, out and the
+// return value (out again).
+constexpr ScalarType kF = ScalarType::Float;
+const KernelKey kSdpaBoolMask{6, {kF, kF, kF, ScalarType::Bool, kF, kF}};
+// ---- end attention
 
 const Kernel kOptimizedKernels[] = {
     // ---- pointwise
@@ -49,6 +55,10 @@ const Kernel kOptimizedKernels[] = {
     {"aten::addmm.out", &optimized::addmm_out, kFloat},
     {"aten::bmm.out", &optimized::bmm_out, kFloat},
     // ---- end gemm
+    // ---- attention
+    {"ember::sdpa.out", &optimized::sdpa_out, kFloat},
+    {"ember::sdpa.out", &optimized::sdpa_out, kSdpaBoolMask},
+    // ---- end attention
 };
 
 bool g_registered = false;

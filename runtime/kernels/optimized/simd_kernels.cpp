@@ -355,13 +355,133 @@ void depthwise_plane(const DepthwiseShape& s, const float* in, const float* w, f
     }
     for (; ow < s.out_w; ++ow) dst[ow] = depthwise_point(s, in, w, bias, oh, ow);
   }
+/// s[r * s_stride + j] = q_r . k_j for R query rows (q_r at q + r * q_stride)
+/// and j < n, with k^T packed as kt[d * kt_stride + j] (kt_stride a multiple
+/// of 2 * kLanes, at least n rounded up to it): the keys run along the vector
+/// lanes, so no horizontal sum is needed, and each pair of key vectors loaded
+/// serves R rows. Each score is the sum over d in order, whatever rows and
+/// keys share its block.
+template <int R>
+void scores_rows(const float* q, int64_t q_stride, const float* kt, int64_t kt_stride, int64_t n,
+                 int64_t e, float* s, int64_t s_stride) {
+  for (int64_t j = 0; j < n; j += 2 * kLanes) {
+    Vec a[R][2];
+    for (int r = 0; r < R; ++r) a[r][0] = a[r][1] = Vec(0.0f);
+    for (int64_t d = 0; d < e; ++d) {
+      const float* row = kt + d * kt_stride + j;
+      const Vec k0 = Vec::load(row), k1 = Vec::load(row + kLanes);
+      for (int r = 0; r < R; ++r) {
+        const Vec qd(q[r * q_stride + d]);
+        a[r][0] = simd::fmadd(qd, k0, a[r][0]);
+        a[r][1] = simd::fmadd(qd, k1, a[r][1]);
+      }
+    }
+    // Lanes past n (kt's padding) are computed and not stored.
+    const int64_t left = n - j;
+    const int rest0 = left < kLanes ? static_cast<int>(left) : kLanes;
+    const int rest1 = left - kLanes < kLanes ? static_cast<int>(left - kLanes) : kLanes;
+    for (int r = 0; r < R; ++r) {
+      float* out = s + r * s_stride + j;
+      simd::store_partial(out, a[r][0], rest0);
+      if (rest1 > 0) simd::store_partial(out + kLanes, a[r][1], rest1);
+    }
+  }
+}
+
+void attention_scores(int64_t rows, const float* q, int64_t q_stride, const float* kt,
+                      int64_t kt_stride, int64_t n, int64_t e, float* s, int64_t s_stride) {
+  switch (rows) {
+    case 4:
+      return scores_rows<4>(q, q_stride, kt, kt_stride, n, e, s, s_stride);
+    case 3:
+      return scores_rows<3>(q, q_stride, kt, kt_stride, n, e, s, s_stride);
+    case 2:
+      return scores_rows<2>(q, q_stride, kt, kt_stride, n, e, s, s_stride);
+    default:
+      return scores_rows<1>(q, q_stride, kt, kt_stride, n, e, s, s_stride);
+  }
+}
+
+/// acc[c] = acc[c] * alpha + sum_j p[j] v_j[c] over ev floats, four vectors
+/// of acc held in registers across all n values.
+inline void weighted_sum(float* acc, float alpha, const float* p, const float* v, int64_t v_stride,
+                         int64_t n, int64_t ev) {
+  const Vec va(alpha);
+  int64_t c = 0;
+  for (; c + 4 * kLanes <= ev; c += 4 * kLanes) {
+    Vec r0 = Vec::load(acc + c) * va, r1 = Vec::load(acc + c + kLanes) * va;
+    Vec r2 = Vec::load(acc + c + 2 * kLanes) * va, r3 = Vec::load(acc + c + 3 * kLanes) * va;
+    for (int64_t j = 0; j < n; ++j) {
+      const Vec pj(p[j]);
+      const float* row = v + j * v_stride + c;
+      r0 = simd::fmadd(pj, Vec::load(row), r0);
+      r1 = simd::fmadd(pj, Vec::load(row + kLanes), r1);
+      r2 = simd::fmadd(pj, Vec::load(row + 2 * kLanes), r2);
+      r3 = simd::fmadd(pj, Vec::load(row + 3 * kLanes), r3);
+    }
+    r0.store(acc + c);
+    r1.store(acc + c + kLanes);
+    r2.store(acc + c + 2 * kLanes);
+    r3.store(acc + c + 3 * kLanes);
+  }
+  for (; c < ev; c += kLanes) {
+    const int rest = ev - c < kLanes ? static_cast<int>(ev - c) : kLanes;
+    Vec r = simd::load_partial(acc + c, rest) * va;
+    for (int64_t j = 0; j < n; ++j) {
+      r = simd::fmadd(Vec(p[j]), simd::load_partial(v + j * v_stride + c, rest), r);
+    }
+    simd::store_partial(acc + c, r, rest);
+  }
+}
+
+void attention_row(float* s, int64_t n, const float* v, int64_t v_stride, int64_t ev,
+                   float scale, const float* bias, float* m, float* l, float* acc) {
+  // 1. Scaled and biased scores and their maximum.
+  const Vec vscale(scale);
+  Vec vmax(-INFINITY);
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    Vec x = Vec::load(s + i) * vscale;
+    if (bias != nullptr) x = x + Vec::load(bias + i);
+    x.store(s + i);
+    vmax = simd::max(x, vmax);
+  }
+  float block_max = simd::reduce_max(vmax);
+  for (; i < n; ++i) {
+    const float sj = s[i] * scale + (bias != nullptr ? bias[i] : 0.0f);
+    s[i] = sj;
+    block_max = sj > block_max ? sj : block_max;
+  }
+  if (block_max == -INFINITY) return;  // every key of the block masked
+  const float m_new = block_max > *m ? block_max : *m;
+  const float alpha = std::exp(*m - m_new);  // 0 for the first block (m = -inf)
+  // 2. p_j = exp(s_j - m') and their sum.
+  const Vec vm(m_new);
+  Vec vsum(0.0f);
+  int64_t j = 0;
+  for (; j + kLanes <= n; j += kLanes) {
+    const Vec p = exp_vec(Vec::load(s + j) - vm);
+    p.store(s + j);
+    vsum = vsum + p;
+  }
+  if (j < n) {
+    const int rest = static_cast<int>(n - j);
+    simd::store_partial(s + j, exp_vec(simd::load_partial(s + j, rest) - vm), rest);
+  }
+  float sum = simd::reduce_add(vsum);
+  for (; j < n; ++j) sum += s[j];  // the tail's lanes only (not the padding's)
+  // 3. Rescale the running sums and add this block's values.
+  weighted_sum(acc, alpha, s, v, v_stride, n, ev);
+  *l = *l * alpha + sum;
+  *m = m_new;
 }
 
 }  // namespace
 
 const SimdKernels& simd_kernels() {
-  static constexpr SimdKernels kTable = {&unary, &softmax_row, &layer_norm_row, &binary, &clamp,
-                                         &depthwise_plane};
+  static constexpr SimdKernels kTable = {&unary,           &softmax_row,      &layer_norm_row,
+                                         &binary,          &clamp,            &depthwise_plane,
+                                         &attention_scores, &attention_row};
   return kTable;
 }
 

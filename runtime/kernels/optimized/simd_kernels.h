@@ -52,6 +52,20 @@ struct SimdKernels {
   /// is inside the row (stride 1 and 2), scalar at the edges.
   void (*depthwise_plane)(const DepthwiseShape& s, const float* in, const float* w, float bias,
                           float* out);
+  /// Raw attention scores of up to 4 query rows (q_r at q + r * q_stride, e
+  /// floats) against n keys packed transposed, k_j[d] = kt[d * kt_stride + j]
+  /// (kt_stride a multiple of 32, at least n rounded up to it):
+  /// s[r * s_stride + j] = q_r . k_j, summed over d in order.
+  void (*attention_scores)(int64_t rows, const float* q, int64_t q_stride, const float* kt,
+                           int64_t kt_stride, int64_t n, int64_t e, float* s, int64_t s_stride);
+  /// One query row of flash attention over a block of n keys, from its raw
+  /// scores s (overwritten), updating the row's online-softmax state:
+  /// s_j = scale * s_j + (bias ? bias[j] : 0), m' = max(*m, max_j s_j),
+  /// p_j = exp(s_j - m'), acc = acc * exp(*m - m') + sum_j p_j v_j (v_j at
+  /// v + j * v_stride, ev floats), *l = *l * exp(*m - m') + sum_j p_j, *m = m'.
+  /// A block whose scores are all -inf changes nothing.
+  void (*attention_row)(float* s, int64_t n, const float* v, int64_t v_stride, int64_t ev,
+                        float scale, const float* bias, float* m, float* l, float* acc);
 };
 
 // One table per instruction set compiled in (simd_kernels.cpp).

@@ -29,6 +29,7 @@
 
 namespace ember {
 namespace optimized {
+namespace EMBER_SIMD_ISA {
 namespace simd {
 
 #if defined(EMBER_VEC_AVX512)
@@ -287,5 +288,6 @@ inline void store_partial(float* p, Vec a, int n) {
 #endif
 
 }  // namespace simd
+}  // namespace EMBER_SIMD_ISA
 }  // namespace optimized
 }  // namespace ember

@@ -107,6 +107,13 @@ double ArgReader::real(size_t i, const char* name) {
   return 0.0;
 }
 
+bool ArgReader::optional_real(size_t i, const char* name, double* value) {
+  const EValue* v = get(i, name);
+  if (v == nullptr || v->is_none()) return false;
+  *value = real(i, name);
+  return ok_;
+}
+
 bool ArgReader::boolean(size_t i, const char* name) {
   const EValue* v = get(i, name);
   if (v == nullptr) return false;

@@ -155,6 +155,8 @@ class ArgReader {
   bool optional_integer(size_t i, const char* name, int64_t* value);
   /// A float argument (Double; an Int is accepted too).
   double real(size_t i, const char* name);
+  /// A float? argument: false for None, else stores the value.
+  bool optional_real(size_t i, const char* name, double* value);
   /// A bool argument.
   bool boolean(size_t i, const char* name);
   /// A Scalar argument (Int, Double or Bool) as a double.

@@ -38,3 +38,32 @@ inline LayerNormArgs read_layer_norm_args(ArgReader& r) {
 
 }  // namespace portable
 }  // namespace ember
+
+namespace ember {
+namespace portable {
+
+/// ember::sdpa.out(Tensor query, Tensor key, Tensor value, Tensor? attn_mask,
+/// float dropout_p, bool is_causal, *, float? scale, bool enable_gqa,
+/// Tensor(a!) out), checked: what the portable and the optimized attention
+/// kernels both need (op_attention.cpp in each library).
+struct SdpaArgs {
+  const Tensor* q = nullptr;     ///< [N, Hq, L, E]
+  const Tensor* k = nullptr;     ///< [N, Hk, S, E]
+  const Tensor* v = nullptr;     ///< [N, Hk, S, Ev]
+  const Tensor* mask = nullptr;  ///< nullptr, or bool / float broadcastable to [N, Hq, L, S]
+  bool mask_is_bool = false;
+  bool causal = false;  ///< key j is seen by query i when j <= i (torch's tril)
+  float scale = 0.0f;   ///< the given scale, else 1 / sqrt(E)
+  Tensor* out = nullptr;  ///< [N, Hq, L, Ev], resized
+  int64_t n = 0, hq = 0, hk = 0, l = 0, s = 0, e = 0, ev = 0;
+  /// Element strides of the mask over [N, Hq, L, S] (0 where it broadcasts).
+  int64_t mask_strides[4] = {0, 0, 0, 0};
+};
+
+/// Read and check the arguments (shapes, dtypes, dropout_p 0, not both a
+/// mask and is_causal) and resize out; false after logging and failing the
+/// call. `expected_args` is 10 (schema arguments, out, return value).
+bool read_sdpa_args(KernelContext& ctx, Span<EValue*> args, SdpaArgs* a);
+
+}  // namespace portable
+}  // namespace ember

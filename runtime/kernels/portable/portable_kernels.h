@@ -186,6 +186,9 @@ void any_all_out(KernelContext& ctx, Span<EValue*> args);    ///< aten::any.all_
 void any_out(KernelContext& ctx, Span<EValue*> args);        ///< aten::any.out
 void any_dims_out(KernelContext& ctx, Span<EValue*> args);   ///< aten::any.dims_out
 
+// op_attention.cpp: float32, any dim order.
+void sdpa_out(KernelContext& ctx, Span<EValue*> args);  ///< ember::sdpa.out
+
 // op_softmax.cpp: floating dtypes, any dim order.
 void softmax_out(KernelContext& ctx, Span<EValue*> args);      ///< aten::_softmax.out
 void log_softmax_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::_log_softmax.out

@@ -175,6 +175,10 @@ const Kernel kPortableKernels[] = {
     {"aten::sort.values_stable", &sort_values_stable_out, KernelKey{}},
     {"aten::topk.values", &topk_values_out, KernelKey{}},
     // ---- end indexing
+
+    // ---- attention
+    {"ember::sdpa.out", &sdpa_out, KernelKey{}},
+    // ---- end attention
 };
 
 /// What each portable kernel writes: the table generated from exir/ops.yaml,

@@ -1,0 +1,177 @@
+// Fused scaled-dot-product attention (ember::sdpa.out), float32, tiled
+// flash-style: no L x S score matrix is ever stored.
+//
+// 1. The work is (batch, query head, block of kQueryBlock query rows) items,
+//    dealt round-robin to at most 4 tasks per thread; each task has its own
+//    scratch (from ctx.allocate_temp, sized before the threads start).
+// 2. For one item, key blocks of kKeyBlock keys are visited in order, each
+//    packed transposed once; the SIMD attention_scores computes the raw
+//    scores of 4 query rows at a time along the keys; then for each row the
+//    SIMD attention_row updates the row's running max m,
+//    sum l and accumulator acc (online softmax). Under is_causal, keys after
+//    the row are never visited, and blocks after the item's last row never
+//    loaded. A mask row is turned into additive biases (0 / -inf for a bool
+//    mask) for the block.
+// 3. out = acc / l, or 0 for a row with every key masked (l = 0), as torch.
+// Every row is computed the same way whatever task runs it, so results do not
+// depend on the thread count. Calls whose rows are not contiguous in the last
+// dim go to the portable kernel.
+#include <cmath>
+
+#include "runtime/core/threadpool.h"
+#include "runtime/kernels/optimized/common.h"
+#include "runtime/kernels/optimized/cpu.h"
+#include "runtime/kernels/optimized/optimized_kernels.h"
+#include "runtime/kernels/portable/kernel_utils.h"
+#include "runtime/kernels/portable/op_args.h"
+#include "runtime/kernels/portable/portable_kernels.h"
+
+namespace ember {
+namespace optimized {
+namespace {
+
+constexpr int64_t kQueryBlock = 64;  // query rows sharing one pass over the keys
+constexpr int64_t kKeyBlock = 64;    // keys per online-softmax step (k^T and v blocks stay in L1)
+constexpr int64_t kRowGroup = 4;     // query rows whose scores share each load of k^T
+
+/// One task's scratch: per query row of a block its accumulator, max and
+/// sum; one block of keys packed transposed, of scores and of mask biases.
+struct Scratch {
+  float* acc;   // kQueryBlock * ev
+  float* m;     // kQueryBlock
+  float* l;     // kQueryBlock
+  float* kt;    // e * kKeyBlock: kt[d * kKeyBlock + j] = k_j[d]
+  float* s;     // kRowGroup * kKeyBlock: raw scores of a group of rows
+  float* bias;  // kKeyBlock
+};
+
+size_t scratch_floats(int64_t e, int64_t ev) {
+  return static_cast<size_t>(kQueryBlock * (ev + 2) + (e + kRowGroup + 1) * kKeyBlock);
+}
+
+Scratch scratch_at(float* base, int64_t e, int64_t ev) {
+  Scratch s;
+  s.acc = base;
+  s.m = s.acc + kQueryBlock * ev;
+  s.l = s.m + kQueryBlock;
+  s.kt = s.l + kQueryBlock;
+  s.s = s.kt + e * kKeyBlock;
+  s.bias = s.s + kRowGroup * kKeyBlock;
+  return s;
+}
+
+/// Step 2 and 3 for one (batch b, head h, rows [i0, i1)) item.
+void attention_item(const portable::SdpaArgs& a, const SimdKernels& k, const Scratch& w,
+                    int64_t b, int64_t h, int64_t i0, int64_t i1) {
+  const Tensor &q = *a.q, &key = *a.k, &v = *a.v;
+  Tensor& out = *a.out;
+  const int64_t kh = h / (a.hq / a.hk);
+  const float* qb = q.data_as<const float>() + b * q.stride(0) + h * q.stride(1);
+  const float* kb = key.data_as<const float>() + b * key.stride(0) + kh * key.stride(1);
+  const float* vb = v.data_as<const float>() + b * v.stride(0) + kh * v.stride(1);
+  float* ob = out.data_as<float>() + b * out.stride(0) + h * out.stride(1);
+  const int64_t rows = i1 - i0;
+  for (int64_t r = 0; r < rows; ++r) {
+    w.m[r] = -INFINITY;
+    w.l[r] = 0.0f;
+    for (int64_t e = 0; e < a.ev; ++e) w.acc[r * a.ev + e] = 0.0f;
+  }
+  // Under is_causal no row of the item sees a key after i1 - 1.
+  const int64_t s_end = a.causal && i1 < a.s ? i1 : a.s;
+  const int64_t ms0 = a.mask_strides[0], ms1 = a.mask_strides[1];
+  const int64_t ms2 = a.mask_strides[2], ms3 = a.mask_strides[3];
+  for (int64_t j0 = 0; j0 < s_end; j0 += kKeyBlock) {
+    const int64_t block = s_end - j0 < kKeyBlock ? s_end - j0 : kKeyBlock;
+    // The block's keys transposed, shared by every row of the item (the
+    // padding up to kKeyBlock is never read into a kept score).
+    for (int64_t j = 0; j < block; ++j) {
+      const float* kj = kb + (j0 + j) * key.stride(2);
+      for (int64_t d = 0; d < a.e; ++d) w.kt[d * kKeyBlock + j] = kj[d];
+    }
+    for (int64_t g = 0; g < rows; g += kRowGroup) {
+      const int64_t group = rows - g < kRowGroup ? rows - g : kRowGroup;
+      // Under is_causal the group's last row sees the most keys.
+      int64_t n_max = block;
+      if (a.causal) n_max = i0 + g + group - j0 < n_max ? i0 + g + group - j0 : n_max;
+      if (n_max <= 0) continue;
+      k.attention_scores(group, qb + (i0 + g) * q.stride(2), q.stride(2), w.kt, kKeyBlock, n_max,
+                         a.e, w.s, kKeyBlock);
+      for (int64_t r = g; r < g + group; ++r) {
+        const int64_t i = i0 + r;
+        int64_t n = block;
+        if (a.causal) n = i - j0 + 1 < n ? i - j0 + 1 : n;
+        if (n <= 0) continue;
+        const float* bias = nullptr;
+        if (a.mask != nullptr) {
+          const int64_t base = b * ms0 + h * ms1 + i * ms2 + j0 * ms3;
+          if (a.mask_is_bool) {
+            const bool* mb = a.mask->data_as<const bool>() + base;
+            for (int64_t j = 0; j < n; ++j) {
+              w.bias[j] = portable::load<bool>(mb + j * ms3) ? 0.0f : -INFINITY;
+            }
+            bias = w.bias;
+          } else if (ms3 == 1) {
+            bias = a.mask->data_as<const float>() + base;
+          } else {
+            const float* mf = a.mask->data_as<const float>() + base;
+            for (int64_t j = 0; j < n; ++j) w.bias[j] = mf[j * ms3];
+            bias = w.bias;
+          }
+        }
+        k.attention_row(w.s + (r - g) * kKeyBlock, n, vb + j0 * v.stride(2), v.stride(2), a.ev,
+                        a.scale, bias, &w.m[r], &w.l[r], &w.acc[r * a.ev]);
+      }
+    }
+  }
+  for (int64_t r = 0; r < rows; ++r) {
+    float* o = ob + (i0 + r) * out.stride(2);
+    const float inv = w.l[r] > 0.0f ? 1.0f / w.l[r] : 0.0f;
+    for (int64_t e = 0; e < a.ev; ++e) o[e] = w.acc[r * a.ev + e] * inv;
+  }
+}
+
+/// Rows contiguous in the last dim (a size-1 last dim counts as contiguous).
+bool rows_contiguous(const Tensor& t) { return t.size(3) <= 1 || t.stride(3) == 1; }
+
+}  // namespace
+
+void sdpa_out(KernelContext& ctx, Span<EValue*> args) {
+  portable::SdpaArgs a;
+  if (!portable::read_sdpa_args(ctx, args, &a)) return;
+  if (!rows_contiguous(*a.q) || !rows_contiguous(*a.k) || !rows_contiguous(*a.v) ||
+      !rows_contiguous(*a.out)) {
+    portable::sdpa_out(ctx, args);
+    return;
+  }
+  if (a.out->numel() == 0) return;
+  // 1. Items and tasks, each task with its scratch (fewer tasks if the
+  //    scratch arena is small: the results are the same).
+  const int64_t q_blocks = (a.l + kQueryBlock - 1) / kQueryBlock;
+  const int64_t items = a.n * a.hq * q_blocks;
+  const int64_t threads = static_cast<int64_t>(get_num_threads());
+  int64_t tasks = items < 4 * threads ? items : 4 * threads;
+  const size_t per_task = scratch_floats(a.e, a.ev);
+  float* scratch = nullptr;
+  for (; tasks >= 1 && scratch == nullptr; tasks /= 2) {
+    scratch = static_cast<float*>(
+        ctx.allocate_temp(static_cast<size_t>(tasks) * per_task * sizeof(float), 64));
+    if (scratch != nullptr) break;
+  }
+  EMBER_KERNEL_CHECK(ctx, scratch != nullptr, MemoryAllocationFailed,
+                     "ember::sdpa.out: no scratch memory for %zu bytes", per_task * sizeof(float));
+  const SimdKernels& k = simd();
+  parallel_for(tasks, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t t = begin; t < end; ++t) {
+      const Scratch w = scratch_at(scratch + static_cast<size_t>(t) * per_task, a.e, a.ev);
+      for (int64_t item = t; item < items; item += tasks) {
+        const int64_t qb = item % q_blocks, bh = item / q_blocks;
+        const int64_t i0 = qb * kQueryBlock;
+        const int64_t i1 = i0 + kQueryBlock < a.l ? i0 + kQueryBlock : a.l;
+        attention_item(a, k, w, bh / a.hq, bh % a.hq, i0, i1);
+      }
+    }
+  });
+}
+
+}  // namespace optimized
+}  // namespace ember
