@@ -355,6 +355,8 @@ void depthwise_plane(const DepthwiseShape& s, const float* in, const float* w, f
     }
     for (; ow < s.out_w; ++ow) dst[ow] = depthwise_point(s, in, w, bias, oh, ow);
   }
+}
+
 /// s[r * s_stride + j] = q_r . k_j for R query rows (q_r at q + r * q_stride)
 /// and j < n, with k^T packed as kt[d * kt_stride + j] (kt_stride a multiple
 /// of 2 * kLanes, at least n rounded up to it): the keys run along the vector

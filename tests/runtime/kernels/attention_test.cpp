@@ -151,8 +151,8 @@ class Attention : public ::testing::Test {
     const std::vector<double> want = reference(p, c);
     ASSERT_EQ(call(&portable::sdpa_out, c), Error::Ok);
     expect_near(c.out->get<float>(), want, 1e-6, "portable");
-    for (optimized::Isa isa : {optimized::Isa::Generic, optimized::Isa::Avx2,
-                               optimized::Isa::Avx512, optimized::Isa::Neon}) {
+    for (optimized::Isa isa : {optimized::Isa::generic, optimized::Isa::avx2,
+                               optimized::Isa::avx512, optimized::Isa::neon}) {
       if (!optimized::isa_available(isa)) continue;
       ASSERT_TRUE(optimized::set_isa(isa));
       std::vector<float> first;
