@@ -69,6 +69,8 @@ sys.path.insert(0, str(ROOT / "tests" / "models"))
 SECTION = "## Ember beside its peers"
 # The convolutional networks of the zoo (issue targets quote their geometric mean).
 CNNS = ["resnet50", "mobilenet_v2", "mobilenet_v3_small", "efficientnet_b0", "convnext_tiny"]
+# ... and its transformers.
+TRANSFORMERS = ["vit_b16", "bert", "gpt2", "whisper_encoder"]
 DEFAULT_MODELS = ["resnet50", "mobilenet_v2", "mobilenet_v3_small", "efficientnet_b0", "vit_b16",
                   "convnext_tiny", "bert", "gpt2", "whisper_encoder"]
 MIB = 1 << 20
@@ -490,14 +492,16 @@ def write_doc(results: list[dict], threads: list[int], budget: float, command: s
                 [[r["model"], *(_ms(r["latency"].get(k)) for k in lat_keys)] for r in results]),
         "", "### Ember's latency over each peer's", "",
         "Ratio of the medians (below 1: Ember is faster); last rows: the geometric mean over",
-        "the CNNs (" + ", ".join(CNNS) + ") and over every model.", "",
+        "the CNNs (" + ", ".join(CNNS) + "), the transformers (" + ", ".join(TRANSFORMERS) + ")",
+        "and every model.", "",
         *_table(["model", *rat],
                 [[m, *(f"{v[i]:.2f}" if v[i] else "n/a" for v in rat.values())]
                  for i, m in enumerate(models)]
-                + [["geometric mean, CNNs",
+                + [[f"geometric mean, {kind}",
                     *(f"{g:.2f}" if (g := _geomean([x for x, m in zip(v, models, strict=True)
-                                                     if m in CNNS])) else "n/a"
-                      for v in rat.values())]]
+                                                     if m in names])) else "n/a"
+                      for v in rat.values())]
+                   for kind, names in (("CNNs", CNNS), ("transformers", TRANSFORMERS))]
                 + [["geometric mean", *(f"{g:.2f}" if (g := _geomean(v)) else "n/a"
                                         for v in rat.values())]]),
         "", "### Agreement", "",
