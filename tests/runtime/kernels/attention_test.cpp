@@ -156,7 +156,7 @@ class Attention : public ::testing::Test {
       if (!optimized::isa_available(isa)) continue;
       ASSERT_TRUE(optimized::set_isa(isa));
       std::vector<float> first;
-      for (size_t threads : {size_t{1}, size_t{2}}) {
+      for (size_t threads : thread_counts()) {
         ASSERT_EQ(set_num_threads(threads), Error::Ok);
         const std::string label = std::string(optimized::isa_name(isa)) + ", " +
                                   std::to_string(threads) + " threads";
@@ -210,7 +210,7 @@ TEST_F(Attention, OtherDimOrderRunsThePortablePath) {
 TEST_F(Attention, SmallScratchRunsFewerTasksWithTheSameResult) {
   Problem p{2, 4, 4, 130, 130, 32, 32};
   Call c(p);
-  ASSERT_EQ(set_num_threads(2), Error::Ok);
+  ASSERT_EQ(set_num_threads(thread_counts().back()), Error::Ok);
   ASSERT_EQ(call(&optimized::sdpa_out, c), Error::Ok);
   const std::vector<float> roomy = c.out->get<float>();
   // One task's scratch: 64 * (ev + 2) + (e + 5) * 64 floats, and a little

@@ -228,6 +228,17 @@ inline std::vector<float> random_floats(size_t n, uint32_t seed, float lo = -1.0
   return v;
 }
 
+/// Thread counts a kernel test runs at: 1 and 2; 1 only in a runtime built
+/// without pthreadpool (the aarch64 cross build, docs/arm.md), where
+/// set_num_threads(2) is NotSupported.
+inline std::vector<size_t> thread_counts() {
+#ifdef EMBER_HAVE_PTHREADPOOL
+  return {1, 2};
+#else
+  return {1};
+#endif
+}
+
 /// Element-wise comparison with a mixed absolute/relative tolerance.
 inline void expect_close(const std::vector<float>& got, const std::vector<float>& want,
                          float tol = 1e-4f) {

@@ -24,16 +24,6 @@ using optimized::Isa;
 constexpr float kInf = std::numeric_limits<float>::infinity();
 constexpr float kNan = std::numeric_limits<float>::quiet_NaN();
 
-/// 1 and 2 threads; 1 only in a runtime built without pthreadpool (the
-/// aarch64 cross build, docs/arm.md), where set_num_threads(2) is NotSupported.
-std::vector<size_t> thread_counts() {
-#ifdef EMBER_HAVE_PTHREADPOOL
-  return {1, 2};
-#else
-  return {1};
-#endif
-}
-
 std::vector<Isa> available_isas() {
   std::vector<Isa> out;
   for (Isa isa : {Isa::generic, Isa::avx2, Isa::avx512, Isa::neon}) {
