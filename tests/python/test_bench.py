@@ -35,8 +35,8 @@ def smoke(tmp_path_factory) -> dict:
 def test_every_system_is_timed_or_says_why(smoke):
     [result] = smoke["results"]
     latency = result["latency"]
-    assert list(latency) == ["eager@1", "ember_xnnpack@1", "ember@1", "et_xnnpack@1",
-                             "et_portable@1", "onnxruntime@1"]
+    assert list(latency) == ["eager@1", "ember_xnnpack@1", "ember_opt@1", "ember@1",
+                             "et_xnnpack@1", "et_portable@1", "onnxruntime@1"]
     for name, r in latency.items():
         if "error" in r:  # a peer that cannot run says why (e.g. its package is missing)
             assert not name.startswith(("ember", "eager")) and r["error"], (name, r)
@@ -44,8 +44,8 @@ def test_every_system_is_timed_or_says_why(smoke):
         assert r["runs"] == 2 and 0 < r["median_ms"] <= r["p90_ms"], (name, r)
         assert r["max_abs_diff"] <= 1e-4, (name, r)  # a fast wrong answer would show here
     for name, e in result["export"].items():
-        assert e.get("s", 0) > 0 or (name not in ("ember", "ember_xnnpack", "torch.export")
-                                     and e["error"]), e
+        assert e.get("s", 0) > 0 or (
+            name not in ("ember", "ember_opt", "ember_xnnpack", "torch.export") and e["error"]), e
 
 
 def test_footprint_is_read_from_fresh_processes(smoke):
