@@ -9,6 +9,7 @@
 #include "runtime/kernel/kernel.h"
 #include "runtime/kernels/optimized/gemm/gemm.h"
 #include "runtime/kernels/optimized/parallel.h"
+#include "runtime/kernels/portable/kernel_utils.h"
 
 namespace ember {
 namespace optimized {
@@ -27,6 +28,24 @@ inline bool same_sizes(const Tensor& a, const Tensor& b) {
   for (int32_t d = 0; d < a.dim(); ++d) {
     if (a.size(d) != b.size(d)) return false;
   }
+  return true;
+}
+
+/// out resized to self's sizes, then loop(x, y, n) over the flat float32
+/// data in chunks on the pool (the caller has checked that self and out are
+/// float32 in one dim order). False if out cannot take the sizes: the call
+/// then failed, with the reason logged.
+template <typename Loop>
+bool map_flat(KernelContext& ctx, const char* op, const Tensor& self, Tensor& out,
+              const Loop& loop) {
+  int64_t sizes[kMaxRank];
+  portable::tensor_sizes(self, sizes);
+  if (!portable::resize_out(ctx, op, "out", out, sizes, self.dim())) return false;
+  const float* x = self.data_as<const float>();
+  float* y = out.data_as<float>();
+  parallel_for(self.numel(), kElementwiseGrain, [&](int64_t begin, int64_t end) {
+    loop(x + begin, y + begin, end - begin);
+  });
   return true;
 }
 

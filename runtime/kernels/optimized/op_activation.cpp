@@ -27,15 +27,8 @@ bool flat_float(const Tensor& self, const Tensor& out) {
 /// the call is off the fast path. Fails the call if out cannot take self's sizes.
 bool run_unary(KernelContext& ctx, const char* op, UnaryOp kind, const Tensor& self, Tensor& out) {
   if (!flat_float(self, out)) return false;
-  int64_t sizes[kMaxRank];
-  portable::tensor_sizes(self, sizes);
-  if (!portable::resize_out(ctx, op, "out", out, sizes, self.dim())) return true;
-  const float* x = self.data_as<const float>();
-  float* y = out.data_as<float>();
   const SimdKernels& k = simd();
-  parallel_for(self.numel(), kElementwiseGrain, [&](int64_t begin, int64_t end) {
-    k.unary(kind, x + begin, y + begin, end - begin);
-  });
+  map_flat(ctx, op, self, out, [&](const float* x, float* y, int64_t n) { k.unary(kind, x, y, n); });
   return true;
 }
 
@@ -43,15 +36,9 @@ bool run_unary(KernelContext& ctx, const char* op, UnaryOp kind, const Tensor& s
 bool run_clamp(KernelContext& ctx, const char* op, const Tensor& self, Tensor& out, float lo,
                float hi) {
   if (!flat_float(self, out) || lo != lo || hi != hi) return false;  // NaN bounds: portable
-  int64_t sizes[kMaxRank];
-  portable::tensor_sizes(self, sizes);
-  if (!portable::resize_out(ctx, op, "out", out, sizes, self.dim())) return true;
-  const float* x = self.data_as<const float>();
-  float* y = out.data_as<float>();
   const SimdKernels& k = simd();
-  parallel_for(self.numel(), kElementwiseGrain, [&](int64_t begin, int64_t end) {
-    k.clamp(x + begin, y + begin, end - begin, lo, hi);
-  });
+  map_flat(ctx, op, self, out,
+           [&](const float* x, float* y, int64_t n) { k.clamp(x, y, n, lo, hi); });
   return true;
 }
 

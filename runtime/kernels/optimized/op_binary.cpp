@@ -80,8 +80,6 @@ void binary_kernel(KernelContext& ctx, Span<EValue*> args, const char* op, Binar
   });
 }
 
-}  // namespace
-
 /// The .Scalar_out forms: self op (alpha *) a Scalar other. args: self, other,
 /// [alpha,] out, result.
 void scalar_kernel(KernelContext& ctx, Span<EValue*> args, const char* op, BinaryOp kind,
@@ -97,17 +95,14 @@ void scalar_kernel(KernelContext& ctx, Span<EValue*> args, const char* op, Binar
     reference(ctx, args);
     return;
   }
-  int64_t sizes[kMaxRank];
-  portable::tensor_sizes(*a, sizes);
-  if (!portable::resize_out(ctx, op, "out", *out, sizes, a->dim())) return;
-  const float* pa = a->data_as<const float>();
-  float* py = out->data_as<float>();
   const SimdKernels& k = simd();
   const float alpha_f = static_cast<float>(alpha);
-  parallel_for(a->numel(), kElementwiseGrain, [&](int64_t begin, int64_t end) {
-    k.binary(kind, pa + begin, 1, &value, 0, py + begin, end - begin, alpha_f);
+  map_flat(ctx, op, *a, *out, [&](const float* x, float* y, int64_t n) {
+    k.binary(kind, x, 1, &value, 0, y, n, alpha_f);
   });
 }
+
+}  // namespace
 
 void add_out(KernelContext& ctx, Span<EValue*> args) {
   binary_kernel(ctx, args, "aten::add.out", BinaryOp::Add, true, &portable::add_out);

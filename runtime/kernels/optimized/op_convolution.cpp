@@ -97,7 +97,7 @@ void convolution_out(KernelContext& ctx, Span<EValue*> args) {
   portable::ConvCall call;
   if (!portable::prepare_convolution(ctx, args, &call)) return;
   const portable::ConvShape& s = call.s;
-  if (!call.transposed && s.groups == s.in_c && s.in_cg == 1 && s.out_cg == 1) {
+  if (!call.transposed && s.in_cg == 1 && s.out_cg == 1) {  // depthwise: groups == channels
     depthwise(call);
     return;
   }

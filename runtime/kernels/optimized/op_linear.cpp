@@ -8,7 +8,7 @@
 // go to the portable kernel unchanged.
 #include "runtime/kernels/optimized/common.h"
 #include "runtime/kernels/optimized/optimized_kernels.h"
-#include "runtime/kernels/portable/kernel_utils.h"
+#include "runtime/kernels/portable/op_args.h"
 #include "runtime/kernels/portable/portable_kernels.h"
 
 namespace ember {
@@ -36,16 +36,15 @@ enum class SelfUse { bias_per_column, bias_per_row, copy };
 void mm_out(KernelContext& ctx, Span<EValue*> args) {
   const char* op = "aten::mm.out";
   portable::ArgReader r(ctx, args, op, 4);
-  Tensor* self = r.tensor(0, "self");
-  Tensor* mat2 = r.tensor(1, "mat2");
-  Tensor* out = r.tensor(2, "out");
+  const portable::MatmulArgs a = portable::read_matmul_args(r);
   if (!r.ok()) return;
+  Tensor *self = a.self, *mat2 = a.mat2, *out = a.out;
   size_t bytes = 0;
   void* ws = nullptr;
   const bool fast = is_float(*self, 2) && is_float(*mat2, 2) && is_float_out(*out) &&
                     self->size(1) == mat2->size(0) &&
                     (ws = gemm_workspace(ctx, 1, self->size(0), mat2->size(1), self->size(1),
-                                    &bytes)) != nullptr;
+                                         &bytes)) != nullptr;
   if (!fast) {
     portable::mm_out(ctx, args);
     return;
@@ -61,13 +60,10 @@ void mm_out(KernelContext& ctx, Span<EValue*> args) {
 void addmm_out(KernelContext& ctx, Span<EValue*> args) {
   const char* op = "aten::addmm.out";
   portable::ArgReader r(ctx, args, op, 7);
-  Tensor* self = r.tensor(0, "self");
-  Tensor* mat1 = r.tensor(1, "mat1");
-  Tensor* mat2 = r.tensor(2, "mat2");
-  const double beta = r.scalar(3, "beta");
-  const double alpha = r.scalar(4, "alpha");
-  Tensor* out = r.tensor(5, "out");
+  const portable::AddmmArgs a = portable::read_addmm_args(r);
   if (!r.ok()) return;
+  Tensor *self = a.self, *mat1 = a.mat1, *mat2 = a.mat2, *out = a.out;
+  const double beta = a.beta, alpha = a.alpha;
   bool fast = is_float(*mat1, 2) && is_float(*mat2, 2) && self->dtype() == ScalarType::Float &&
               self->dim() <= 2 && is_float_out(*out) && mat1->size(1) == mat2->size(0);
   const int64_t m = fast ? mat1->size(0) : 0, k = fast ? mat1->size(1) : 0;
@@ -121,16 +117,15 @@ void addmm_out(KernelContext& ctx, Span<EValue*> args) {
 void bmm_out(KernelContext& ctx, Span<EValue*> args) {
   const char* op = "aten::bmm.out";
   portable::ArgReader r(ctx, args, op, 4);
-  Tensor* self = r.tensor(0, "self");
-  Tensor* mat2 = r.tensor(1, "mat2");
-  Tensor* out = r.tensor(2, "out");
+  const portable::MatmulArgs a = portable::read_matmul_args(r);
   if (!r.ok()) return;
+  Tensor *self = a.self, *mat2 = a.mat2, *out = a.out;
   size_t bytes = 0;
   void* ws = nullptr;
   const bool fast = is_float(*self, 3) && is_float(*mat2, 3) && is_float_out(*out) &&
                     mat2->size(0) == self->size(0) && mat2->size(1) == self->size(2) &&
                     (ws = gemm_workspace(ctx, self->size(0), self->size(1), mat2->size(2),
-                                    self->size(2), &bytes)) != nullptr;
+                                         self->size(2), &bytes)) != nullptr;
   if (!fast) {
     portable::bmm_out(ctx, args);
     return;

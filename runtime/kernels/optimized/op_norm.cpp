@@ -62,8 +62,8 @@ void native_layer_norm_out(KernelContext& ctx, Span<EValue*> args) {
   if (rows == 0) return;
   const float* x = input->data_as<const float>();
   float* y = out0->data_as<float>();
-  float* mean = out1->numel() == rows ? out1->data_as<float>() : nullptr;
-  float* rstd = out2->numel() == rows ? out2->data_as<float>() : nullptr;
+  float* mean = out1->data_as<float>();  // resized to one value per row above
+  float* rstd = out2->data_as<float>();
   const float* w = weight != nullptr ? weight->data_as<const float>() : nullptr;
   const float* b = bias != nullptr ? bias->data_as<const float>() : nullptr;
   if (len == 0) {
@@ -74,7 +74,7 @@ void native_layer_norm_out(KernelContext& ctx, Span<EValue*> args) {
   const SimdKernels& kern = simd();
   parallel_rows(rows, len, [&](int64_t i) {
     kern.layer_norm_row(x + i * len, y + i * len, len, w, b, static_cast<float>(eps),
-                        mean != nullptr ? mean + i : nullptr, rstd != nullptr ? rstd + i : nullptr);
+                        mean + i, rstd + i);
   });
 }
 

@@ -9,6 +9,43 @@
 namespace ember {
 namespace portable {
 
+/// mm.out(Tensor self, Tensor mat2, *, Tensor(a!) out) and bmm.out, the same.
+struct MatmulArgs {
+  Tensor* self = nullptr;
+  Tensor* mat2 = nullptr;
+  Tensor* out = nullptr;
+};
+
+inline MatmulArgs read_matmul_args(ArgReader& r) {
+  MatmulArgs a;
+  a.self = r.tensor(0, "self");
+  a.mat2 = r.tensor(1, "mat2");
+  a.out = r.tensor(2, "out");
+  return a;
+}
+
+/// addmm.out(Tensor self, Tensor mat1, Tensor mat2, *, Scalar beta=1,
+/// Scalar alpha=1, Tensor(a!) out).
+struct AddmmArgs {
+  Tensor* self = nullptr;
+  Tensor* mat1 = nullptr;
+  Tensor* mat2 = nullptr;
+  double beta = 1.0;
+  double alpha = 1.0;
+  Tensor* out = nullptr;
+};
+
+inline AddmmArgs read_addmm_args(ArgReader& r) {
+  AddmmArgs a;
+  a.self = r.tensor(0, "self");
+  a.mat1 = r.tensor(1, "mat1");
+  a.mat2 = r.tensor(2, "mat2");
+  a.beta = r.scalar(3, "beta");
+  a.alpha = r.scalar(4, "alpha");
+  a.out = r.tensor(5, "out");
+  return a;
+}
+
 /// native_layer_norm.out(Tensor input, SymInt[] normalized_shape, Tensor? weight,
 /// Tensor? bias, float eps, *, Tensor(a!) out0, Tensor(b!) out1, Tensor(c!) out2).
 struct LayerNormArgs {

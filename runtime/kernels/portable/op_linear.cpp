@@ -3,6 +3,7 @@
 // the gemm); outputs must be in the contiguous order.
 #include "runtime/kernels/portable/kernel_utils.h"
 #include "runtime/kernels/portable/matmul.h"
+#include "runtime/kernels/portable/op_args.h"
 #include "runtime/kernels/portable/portable_kernels.h"
 
 namespace ember {
@@ -27,13 +28,10 @@ MatrixView view_of(const Tensor& t, int row_dim, int64_t offset) {
 
 void addmm_out(KernelContext& ctx, Span<EValue*> args) {
   ArgReader r(ctx, args, "aten::addmm.out", 7);
-  Tensor* self = r.tensor(0, "self");
-  Tensor* mat1 = r.tensor(1, "mat1");
-  Tensor* mat2 = r.tensor(2, "mat2");
-  const double beta = r.scalar(3, "beta");
-  const double alpha = r.scalar(4, "alpha");
-  Tensor* out = r.tensor(5, "out");
+  const AddmmArgs a = read_addmm_args(r);
   if (!r.ok()) return;
+  Tensor *self = a.self, *mat1 = a.mat1, *mat2 = a.mat2, *out = a.out;
+  const double beta = a.beta, alpha = a.alpha;
   const char* op = r.op();
   if (!check_float_matrix(r, *mat1, "mat1", 2) || !check_float_matrix(r, *mat2, "mat2", 2) ||
       !check_dtype(ctx, op, "self", *self, ScalarType::Float) ||
@@ -69,10 +67,9 @@ void addmm_out(KernelContext& ctx, Span<EValue*> args) {
 
 void mm_out(KernelContext& ctx, Span<EValue*> args) {
   ArgReader r(ctx, args, "aten::mm.out", 4);
-  Tensor* self = r.tensor(0, "self");
-  Tensor* mat2 = r.tensor(1, "mat2");
-  Tensor* out = r.tensor(2, "out");
+  const MatmulArgs a = read_matmul_args(r);
   if (!r.ok()) return;
+  Tensor *self = a.self, *mat2 = a.mat2, *out = a.out;
   const char* op = r.op();
   if (!check_float_matrix(r, *self, "self", 2) || !check_float_matrix(r, *mat2, "mat2", 2) ||
       !check_dtype(ctx, op, "out", *out, ScalarType::Float) ||
@@ -91,10 +88,9 @@ void mm_out(KernelContext& ctx, Span<EValue*> args) {
 
 void bmm_out(KernelContext& ctx, Span<EValue*> args) {
   ArgReader r(ctx, args, "aten::bmm.out", 4);
-  Tensor* self = r.tensor(0, "self");
-  Tensor* mat2 = r.tensor(1, "mat2");
-  Tensor* out = r.tensor(2, "out");
+  const MatmulArgs a = read_matmul_args(r);
   if (!r.ok()) return;
+  Tensor *self = a.self, *mat2 = a.mat2, *out = a.out;
   const char* op = r.op();
   if (!check_float_matrix(r, *self, "self", 3) || !check_float_matrix(r, *mat2, "mat2", 3) ||
       !check_dtype(ctx, op, "out", *out, ScalarType::Float) ||
