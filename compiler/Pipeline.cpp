@@ -28,6 +28,8 @@ void buildPhasePipeline(OpPassManager &pm, Phase from, Phase to, const PipelineO
     pm.addNestedPass<func::FuncOp>(createFuseConvBatchNorm());
     if (options.fuseAttention)
       pm.addNestedPass<func::FuncOp>(createFuseAttention());
+    if (options.fuseLinear)
+      pm.addNestedPass<func::FuncOp>(createFuseLinear());
     pm.addPass(createVerifyEdgeContract());
   }
   // Quantize and partition have no passes yet: quantized ops and backends

@@ -25,6 +25,7 @@ std::optional<Phase> parsePhase(llvm::StringRef name);
 /// the Python side).
 struct PipelineOptions {
   bool fuseAttention = true;        ///< edge: run ember-fuse-attention
+  bool fuseLinear = true;           ///< edge: run ember-fuse-linear
   int64_t alignment = 16;
   bool planInputs = true;
   bool planOutputs = true;

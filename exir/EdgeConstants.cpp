@@ -12,6 +12,17 @@ using namespace mlir;
 
 namespace ember::edge {
 
+std::optional<double> scalarValue(Attribute attr) {
+  if (auto i = dyn_cast_or_null<IntegerAttr>(attr))
+    return i.getType().isInteger(1) ? double(i.getValue().getBoolValue())
+                                    : double(i.getValue().getSExtValue());
+  if (auto f = dyn_cast_or_null<FloatAttr>(attr))
+    return f.getValueAsDouble();
+  if (auto b = dyn_cast_or_null<BoolAttr>(attr))
+    return b.getValue() ? 1.0 : 0.0;
+  return std::nullopt;
+}
+
 FailureOr<ElementBytes> elementBytes(ElementsAttr value, Operation *diagnose) {
   auto fail = [&](auto &&...parts) -> FailureOr<ElementBytes> {
     if (diagnose) {

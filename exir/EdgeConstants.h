@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include <optional>
 #include <vector>
 
 #include "llvm/ADT/SmallVector.h"
@@ -29,6 +30,10 @@ struct ElementBytes {
 /// at `diagnose` says which, when it is not null.
 mlir::FailureOr<ElementBytes> elementBytes(mlir::ElementsAttr value,
                                            mlir::Operation *diagnose = nullptr);
+
+/// The number a Scalar attribute holds (an op's alpha, other, fill value:
+/// integer, float or bool), or nullopt for anything else.
+std::optional<double> scalarValue(mlir::Attribute attr);
 
 /// The elements of an f32 constant as floats (failure if not an f32 constant).
 mlir::FailureOr<llvm::SmallVector<float>> readConstantF32(mlir::Value value);

@@ -103,6 +103,23 @@ LogicalResult AddmmOp::verify() {
 }
 
 LogicalResult MmOp::verify() { return verifyMatmul(*this, getSelf(), getMat2(), 2); }
+
+LogicalResult LinearOp::verify() {
+  ArrayRef<int64_t> in = shapeOf(getInput()), w = shapeOf(getWeight());
+  if (in.empty() || w.size() != 2)
+    return emitOpError("expects an input of rank at least 1 and a 2-d weight, got ")
+           << shapeStr(in) << " and " << shapeStr(w);
+  if (in.back() != w[1])
+    return emitOpError("input ") << shapeStr(in) << " has " << in.back()
+                                 << " features, weight " << shapeStr(w) << " takes " << w[1];
+  if (auto biasType = dyn_cast<RankedTensorType>(getBias().getType()))
+    if (biasType.getShape() != ArrayRef<int64_t>{w[0]})
+      return emitOpError("bias shape ") << shapeStr(biasType.getShape()) << " should be ["
+                                        << w[0] << "]";
+  SmallVector<int64_t> out(in.begin(), in.end() - 1);
+  out.push_back(w[0]);
+  return checkResult(*this, getResult(), out, elementOf(getInput()));
+}
 LogicalResult BmmOp::verify() { return verifyMatmul(*this, getSelf(), getMat2(), 3); }
 LogicalResult AddTensorOp::verify() { return verifyBinary(*this); }
 LogicalResult SubTensorOp::verify() { return verifyBinary(*this); }

@@ -50,14 +50,6 @@ bool isF32(Value v) {
   return t && t.getElementType().isF32();
 }
 
-std::optional<double> scalarOf(Attribute a) {
-  if (auto f = dyn_cast_or_null<FloatAttr>(a))
-    return f.getValueAsDouble();
-  if (auto i = dyn_cast_or_null<IntegerAttr>(a))
-    return (double)i.getValue().getSExtValue();
-  return std::nullopt;
-}
-
 /// The value of a one-element f32 constant.
 std::optional<double> constantScalar(Value v) {
   FailureOr<SmallVector<float>> values = edge::readConstantF32(v);
@@ -98,12 +90,12 @@ Value peelScale(Value v, Walk &walk) {
     if (auto mul = dyn_cast<edge::MulScalarOp>(def)) {
       if (!mul.getSymValues().empty())
         break;
-      factor = scalarOf(mul.getOtherAttr());
+      factor = edge::scalarValue(mul.getOtherAttr());
       input = mul.getSelf();
     } else if (auto div = dyn_cast<edge::DivScalarOp>(def)) {
       if (!div.getSymValues().empty())
         break;
-      std::optional<double> d = scalarOf(div.getOtherAttr());
+      std::optional<double> d = edge::scalarValue(div.getOtherAttr());
       if (d && *d != 0.0)
         factor = 1.0 / *d;
       input = div.getSelf();
@@ -181,7 +173,7 @@ Value matchGuard(edge::SoftmaxOp softmax, Walk &walk) {
     if (!where || where.getOther() != p)
       continue;
     auto fill = where.getSelf().getDefiningOp<edge::FullLikeOp>();
-    std::optional<double> fillValue = fill ? scalarOf(fill.getFillValueAttr()) : std::nullopt;
+    std::optional<double> fillValue = fill ? edge::scalarValue(fill.getFillValueAttr()) : std::nullopt;
     if (!fill || fill.getSelf() != p || fillValue != 0.0)
       continue;
     auto outerNot = where.getCondition().getDefiningOp<edge::LogicalNotOp>();
@@ -191,7 +183,7 @@ Value matchGuard(edge::SoftmaxOp softmax, Walk &walk) {
     if (!eq || eq.getSelf() != softmax.getSelf() || !eq.getSymValues().empty() ||
         (any.getDim() != -1 && any.getDim() != 3) || !any.getKeepdim())
       continue;
-    std::optional<double> inf = scalarOf(eq.getOtherAttr());
+    std::optional<double> inf = edge::scalarValue(eq.getOtherAttr());
     if (!inf || !std::isinf(*inf) || *inf > 0)
       continue;
     walk.ops.insert(where);
@@ -238,7 +230,7 @@ bool fuse(edge::SoftmaxOp softmax) {
   // 1. Mask.
   Value mask, raw = x;
   if (auto add = x.getDefiningOp<edge::AddTensorOp>()) {
-    std::optional<double> alpha = scalarOf(add.getAlphaAttr());
+    std::optional<double> alpha = edge::scalarValue(add.getAlphaAttr());
     ArrayRef<int64_t> m = shapeOf(add.getOther());
     bool broadcasts = m.size() <= 4 && isF32(add.getOther()) && alpha == 1.0 &&
                       shapeOf(add.getSelf()) == scores && add.getSymValues().empty();

@@ -52,6 +52,37 @@ def FuseConvBatchNorm : Pass<"ember-fuse-conv-batch-norm", "mlir::func::FuncOp">
   }];
 }
 
+def FuseLinear : Pass<"ember-fuse-linear", "mlir::func::FuncOp"> {
+  let summary = "Run a matrix product with a transposed right operand as linear";
+  let description = [{
+    `mm(x, permute(w, [1, 0]))` and `addmm(b, x, permute(w, [1, 0]))` (beta
+    and alpha 1, b of shape [N]) become `edge.linear(x, w, b)` (kernel
+    `aten::linear.out`), which reads w [N, K] in place, so the transpose,
+    a copy of all of w on every run, is never made; the permute is erased
+    when nothing else uses it. f32 only.
+
+    Constant folding already stores the transpose of a weight that one op
+    reads, so the products left with a run-time transpose are those whose
+    weight folding must not duplicate (a language model's tied embedding and
+    LM head: the embedding reads the weight too) and products of run-time
+    values.
+
+    Runs in the edge phase when `EdgeCompileConfig.fuse_linear` is True (the
+    default); ExecuTorch's portable kernel library has no linear.out, so set
+    it False for files that must also run there.
+
+    Example:
+    ```mlir
+    // before
+    %wt = edge.permute %wte {dims = array<i64: 1, 0>} : (tensor<50x8xf32>) -> tensor<8x50xf32>
+    %y = edge.mm %x, %wt : (tensor<4x8xf32>, tensor<8x50xf32>) -> tensor<4x50xf32>
+    // after
+    %none = edge.none
+    %y = edge.linear %x, %wte, %none : (tensor<4x8xf32>, tensor<50x8xf32>, none) -> tensor<4x50xf32>
+    ```
+  }];
+}
+
 def FuseAttention : Pass<"ember-fuse-attention", "mlir::func::FuncOp"> {
   let summary = "Rewrite attention written out in core ATen ops to one fused op";
   let description = [{

@@ -8,17 +8,6 @@ using namespace mlir;
 
 namespace ember::xnnpack {
 
-std::optional<double> scalarValue(Attribute attr) {
-  if (auto i = dyn_cast_or_null<IntegerAttr>(attr))
-    return i.getType().isInteger(1) ? double(i.getValue().getBoolValue())
-                                    : double(i.getValue().getSExtValue());
-  if (auto f = dyn_cast_or_null<FloatAttr>(attr))
-    return f.getValueAsDouble();
-  if (auto b = dyn_cast_or_null<BoolAttr>(attr))
-    return b.getValue() ? 1.0 : 0.0;
-  return std::nullopt;
-}
-
 ArrayRef<int64_t> shapeOf(Value v) { return cast<RankedTensorType>(v.getType()).getShape(); }
 
 RankedTensorType f32Tensor(MLIRContext *ctx, ArrayRef<int64_t> shape) {

@@ -17,8 +17,7 @@
 
 namespace ember::xnnpack {
 
-/// The number an Edge Scalar attribute (i64, f64 or bool) holds.
-std::optional<double> scalarValue(mlir::Attribute attr);
+using edge::scalarValue;
 
 /// The shape of a ranked tensor value.
 llvm::ArrayRef<int64_t> shapeOf(mlir::Value v);

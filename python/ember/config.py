@@ -26,11 +26,18 @@ class EdgeCompileConfig:
     out by hand (matmul, scale, mask, softmax, matmul). ExecuTorch's runtime
     has no such kernel: set it False for files that must also run there (the
     attention then stays in core ATen ops).
+    fuse_linear: a matrix product whose right operand is a run-time transpose
+    of a 2-d tensor (a tied LM head reading the embedding's weight) runs as
+    aten::linear.out, which reads the weight in place, instead of copying the
+    transpose on every run (the ember-fuse-linear pass). ExecuTorch's portable
+    kernel library has no linear.out: set it False for files that must also
+    run there.
     """
 
     _check_ir_validity: bool = True
     fold_constants: bool = True
     fuse_attention: bool = True
+    fuse_linear: bool = True
 
     def __post_init__(self) -> None:
         if not self._check_ir_validity:

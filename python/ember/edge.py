@@ -46,7 +46,8 @@ class EdgeProgramManager:
         session = _C.CompilerSession()
         session.import_graphs(self._graphs)
         session.set_constant_methods(self._constant_methods)
-        session.run_to("edge", fuse_attention=self.compile_config.fuse_attention)
+        session.run_to("edge", fuse_attention=self.compile_config.fuse_attention,
+                       fuse_linear=self.compile_config.fuse_linear)
         for p in self._partitioners:
             session.partition(p.backend, p.options)
         return session

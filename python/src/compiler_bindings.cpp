@@ -202,7 +202,7 @@ class PySession {
   std::string phase() const { return ember::phaseName(session_.phase()).str(); }
 
  private:
-  /// Phase options by keyword: fuse_attention (edge); alignment,
+  /// Phase options by keyword: fuse_attention, fuse_linear (edge); alignment,
   /// plan_inputs, plan_outputs, algorithm, alias_views (memory plan);
   /// delegate_segments (emit).
   static ember::PipelineOptions options(const py::kwargs& kw) {
@@ -216,6 +216,7 @@ class PySession {
       else if (k == "alias_views") o.aliasViews = value.cast<bool>();
       else if (k == "delegate_segments") o.delegatesInSegments = value.cast<bool>();
       else if (k == "fuse_attention") o.fuseAttention = value.cast<bool>();
+      else if (k == "fuse_linear") o.fuseLinear = value.cast<bool>();
       else throw py::type_error("unknown memory-plan option '" + k + "'");
     }
     return o;

@@ -46,6 +46,29 @@ inline AddmmArgs read_addmm_args(ArgReader& r) {
   return a;
 }
 
+/// linear.out(Tensor input, Tensor weight, Tensor? bias=None, *, Tensor(a!) out),
+/// checked: out = input [..., k] @ weight[n, k]^T + bias [n], float32.
+struct LinearCall {
+  const Tensor* input = nullptr;
+  const Tensor* weight = nullptr;
+  const Tensor* bias = nullptr;  ///< nullptr for None
+  Tensor* out = nullptr;         ///< resized to [..., n], contiguous
+  int64_t m = 0;                 ///< rows: the product of input's leading dims
+  int64_t n = 0;
+  int64_t k = 0;
+  /// Row r of input starts at input + r * row_stride when its leading dims
+  /// collapse into one (always for the contiguous order); else row_offset().
+  bool rows_collapse = true;
+  int64_t row_stride = 0;
+
+  /// Element offset of row r of input (any layout).
+  int64_t row_offset(int64_t r) const;
+};
+
+/// Reads and checks linear.out's arguments and resizes out; false (the call
+/// failed with a message naming the argument) on bad input.
+bool prepare_linear(KernelContext& ctx, Span<EValue*> args, LinearCall* call);
+
 /// native_layer_norm.out(Tensor input, SymInt[] normalized_shape, Tensor? weight,
 /// Tensor? bias, float eps, *, Tensor(a!) out0, Tensor(b!) out1, Tensor(c!) out2).
 struct LayerNormArgs {

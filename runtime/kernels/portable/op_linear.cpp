@@ -1,6 +1,7 @@
-// Matrix products: addmm, mm and bmm over float32, all through gemm_f32
-// (matmul.h). Inputs may have any dim order (their strides are passed to
-// the gemm); outputs must be in the contiguous order.
+// Matrix products: addmm, mm, bmm and linear over float32, all through
+// gemm_f32 (matmul.h). Inputs may have any dim order (their strides are
+// passed to the gemm: linear's weight [n, k] is read as the transposed
+// right operand, never copied); outputs must be in the contiguous order.
 #include "runtime/kernels/portable/kernel_utils.h"
 #include "runtime/kernels/portable/matmul.h"
 #include "runtime/kernels/portable/op_args.h"
@@ -106,6 +107,98 @@ void bmm_out(KernelContext& ctx, Span<EValue*> args) {
   for (int64_t i = 0; i < b; ++i) {
     gemm_f32(m, n, k, 1.0f, view_of(*self, 1, i * self->stride(0)),
              view_of(*mat2, 1, i * mat2->stride(0)), 0.0f, out->data_as<float>() + i * m * n, n);
+  }
+}
+
+int64_t LinearCall::row_offset(int64_t r) const {
+  if (rows_collapse) return r * row_stride;
+  int64_t offset = 0;
+  for (int d = input->dim() - 2; d >= 0; --d) {
+    offset += (r % input->size(d)) * input->stride(d);
+    r /= input->size(d);
+  }
+  return offset;
+}
+
+bool prepare_linear(KernelContext& ctx, Span<EValue*> args, LinearCall* call) {
+  ArgReader r(ctx, args, "aten::linear.out", 5);
+  Tensor* input = r.tensor(0, "input");
+  Tensor* weight = r.tensor(1, "weight");
+  Tensor* bias = r.optional_tensor(2, "bias");
+  Tensor* out = r.tensor(3, "out");
+  if (!r.ok()) return false;
+  const char* op = r.op();
+  if (!check_dtype(ctx, op, "input", *input, ScalarType::Float) ||
+      !check_float_matrix(r, *weight, "weight", 2) ||
+      (bias != nullptr && !check_dtype(ctx, op, "bias", *bias, ScalarType::Float)) ||
+      !check_dtype(ctx, op, "out", *out, ScalarType::Float) ||
+      !check_contiguous(ctx, op, "out", *out)) {
+    return false;
+  }
+  const int rank = input->dim();
+  const int64_t n = weight->size(0), k = weight->size(1);
+  if (rank < 1 || input->size(rank - 1) != k) {
+    r.fail(Error::InvalidArgument, "input %s does not have the %lld features weight %s takes",
+           sizes_text(input->sizes()).text, static_cast<long long>(k),
+           sizes_text(weight->sizes()).text);
+    return false;
+  }
+  if (bias != nullptr && (bias->dim() != 1 || bias->size(0) != n)) {
+    r.fail(Error::InvalidArgument, "bias %s should be [%lld]", sizes_text(bias->sizes()).text,
+           static_cast<long long>(n));
+    return false;
+  }
+  int64_t sizes[kMaxRank];
+  int64_t m = 1;
+  for (int d = 0; d + 1 < rank; ++d) {
+    sizes[d] = input->size(d);
+    m *= sizes[d];
+  }
+  sizes[rank - 1] = n;
+  if (!resize_out(ctx, op, "out", *out, sizes, rank)) return false;
+  call->input = input;
+  call->weight = weight;
+  call->bias = bias;
+  call->out = out;
+  call->m = m;
+  call->n = n;
+  call->k = k;
+  // Leading dims collapse when each steps over the whole of the next.
+  call->row_stride = rank >= 2 ? input->stride(rank - 2) : 0;
+  call->rows_collapse = true;
+  for (int d = 0; d + 2 < rank; ++d) {
+    if (input->size(d) > 1 && input->stride(d) != input->stride(d + 1) * input->size(d + 1)) {
+      call->rows_collapse = false;
+    }
+  }
+  return true;
+}
+
+void linear_out(KernelContext& ctx, Span<EValue*> args) {
+  LinearCall c;
+  if (!prepare_linear(ctx, args, &c)) return;
+  float* out = c.out->data_as<float>();
+  float beta = 0.0f;
+  if (c.bias != nullptr) {
+    const float* bias = c.bias->data_as<const float>();
+    const int64_t step = c.bias->stride(0);
+    for (int64_t i = 0; i < c.m; ++i) {
+      for (int64_t j = 0; j < c.n; ++j) out[i * c.n + j] = bias[j * step];
+    }
+    beta = 1.0f;
+  }
+  const float* in = c.input->data_as<const float>();
+  const int rank = c.input->dim();
+  const int64_t col_stride = c.input->stride(rank - 1);
+  // weight [n, k] read as the right operand [k, n]: row stride 1, column stride k's.
+  const MatrixView w{c.weight->data_as<const float>(), c.weight->stride(1), c.weight->stride(0)};
+  if (c.rows_collapse) {
+    gemm_f32(c.m, c.n, c.k, 1.0f, MatrixView{in, c.row_stride, col_stride}, w, beta, out, c.n);
+    return;
+  }
+  for (int64_t i = 0; i < c.m; ++i) {
+    gemm_f32(1, c.n, c.k, 1.0f, MatrixView{in + c.row_offset(i), 0, col_stride}, w, beta,
+             out + i * c.n, c.n);
   }
 }
 

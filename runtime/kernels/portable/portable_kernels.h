@@ -31,6 +31,7 @@ void adaptive_avg_pool2d_out(KernelContext& ctx, Span<EValue*> args);
 void addmm_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::addmm.out
 void mm_out(KernelContext& ctx, Span<EValue*> args);     ///< aten::mm.out
 void bmm_out(KernelContext& ctx, Span<EValue*> args);    ///< aten::bmm.out
+void linear_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::linear.out
 
 // op_shape.cpp: any dtype (same in and out).
 void view_copy_out(KernelContext& ctx, Span<EValue*> args);          ///< aten::view_copy.out

@@ -31,6 +31,7 @@ const Kernel kPortableKernels[] = {
     {"aten::addmm.out", &addmm_out, KernelKey{}},
     {"aten::mm.out", &mm_out, KernelKey{}},
     {"aten::bmm.out", &bmm_out, KernelKey{}},
+    {"aten::linear.out", &linear_out, KernelKey{}},
     {"aten::view_copy.out", &view_copy_out, KernelKey{}},
     {"aten::permute_copy.out", &permute_copy_out, KernelKey{}},
     {"aten::unsqueeze_copy.out", &unsqueeze_copy_out, KernelKey{}},
