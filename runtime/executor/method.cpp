@@ -82,6 +82,7 @@ Method::Method(Method&& other) noexcept { *this = static_cast<Method&&>(other); 
 
 Method& Method::operator=(Method&& other) noexcept {
   if (this == &other) return *this;
+  release_kernels();
   destroy_delegates();
   program_ = other.program_;
   plan_ = other.plan_;
@@ -103,10 +104,46 @@ Method& Method::operator=(Method&& other) noexcept {
   poison_start_ = other.poison_start_;
   other.delegates_ = nullptr;  // the moved-from method no longer owns them
   other.num_delegates_ = 0;
+  other.steps_ = nullptr;  // nor the kernels' prepared states
+  other.num_steps_ = 0;
   return *this;
 }
 
-Method::~Method() { destroy_delegates(); }
+Method::~Method() {
+  release_kernels();
+  destroy_delegates();
+}
+
+void Method::release_kernels() {
+  for (size_t pc = 0; pc < num_steps_; ++pc) {
+    Step& s = steps_[pc];
+    if (s.state != nullptr && s.kernel != nullptr && s.kernel->release != nullptr) {
+      s.kernel->release(s.state);
+    }
+    s.state = nullptr;
+  }
+}
+
+Error Method::prepare_kernels() {
+  const auto* instructions = num_steps_ > 0 ? plan_->chains()->Get(0)->instructions() : nullptr;
+  const auto* values = plan_->values();
+  for (size_t pc = 0; pc < num_steps_; ++pc) {
+    Step& s = steps_[pc];
+    if (s.kind != Step::Kernel || s.kernel == nullptr || s.kernel->prepare == nullptr) continue;
+    constexpr uint32_t kMaxPreparedArgs = 32;
+    if (s.num_args > kMaxPreparedArgs) continue;  // runs unprepared
+    // Which arguments are tensors in the constant data (never written: checked above).
+    const auto* args = instructions->Get(static_cast<uint32_t>(pc))->instr_args_as_KernelCall()->args();
+    bool constant[kMaxPreparedArgs] = {};
+    for (uint32_t k = 0; k < s.num_args; ++k) {
+      const fb::Tensor* t = values->Get(static_cast<uint32_t>(args->Get(k)))->val_as_Tensor();
+      constant[k] = t != nullptr && t->allocation_info() == nullptr && t->data_buffer_idx() > 0;
+    }
+    s.state = s.kernel->prepare(Span<EValue* const>(s.args, s.num_args),
+                                Span<const bool>(constant, s.num_args));
+  }
+  return Error::Ok;
+}
 
 void Method::destroy_delegates() {
   for (size_t i = num_delegates_; i > 0; --i) {  // reverse order of init
@@ -189,6 +226,8 @@ Error Method::load_parts(MemoryManager* memory) {
   const WriteCheckInput writes{plan_,       values_,   num_values_, inputs_, input_planned_,
                                num_inputs_, steps_, num_steps_,  delegates_};
   EMBER_TRY(check_write_targets(writes, alloc));
+  // 6. Kernels' load-time work (packing constant weights), on checked input.
+  EMBER_TRY(prepare_kernels());
   if (memory->poison_dead_memory) EMBER_TRY(plan_poison(alloc));
   return Error::Ok;
 }
@@ -237,7 +276,8 @@ Error Method::resolve_instructions(MemoryAllocator* alloc) {
                     static_cast<int>(kc->op_index()));
         // More tensors than a key can hold: only a catch-all kernel can match.
         const Span<const ScalarType> key(dtypes, num_tensors <= KernelKey::kMaxTensors ? num_tensors : 0);
-        s.fn = find_kernel(name, key);
+        s.kernel = find_kernel_entry(name, key);
+        s.fn = s.kernel != nullptr ? s.kernel->fn : nullptr;
         s.writes = find_operator_writes(name);
         if (s.fn == nullptr) {
           if (has_kernel(name)) {
@@ -505,6 +545,7 @@ Error Method::run_steps() {
     switch (s.kind) {
       case Step::Kernel: {
         KernelContext ctx(temp, temp_size, tracer, handle);  // fresh scratch memory per call
+        ctx.set_state(s.state);
         s.fn(ctx, Span<EValue*>(s.args, s.num_args));
         if (ctx.error() != Error::Ok) {
           Result<OperatorName> op = MethodMeta(plan_).operator_name(static_cast<size_t>(s.a));

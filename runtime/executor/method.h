@@ -117,6 +117,8 @@ class Method {
     enum Kind : uint8_t { Kernel = 1, Delegate = 2, Move = 3, JumpFalse = 4, Free = 5 };
     Kind kind = Free;
     KernelFn fn = nullptr;
+    const ::ember::Kernel* kernel = nullptr;  ///< kernels: the registry entry of fn
+    void* state = nullptr;                   ///< kernels: what its prepare returned at load
     const OperatorWrites* writes = nullptr;  ///< kernels: what the call writes, if known
     EValue** args = nullptr;
     uint32_t num_args = 0;
@@ -131,6 +133,8 @@ class Method {
   Error init_delegates(MemoryAllocator* allocator);
   void destroy_delegates();
   Error resolve_instructions(MemoryAllocator* allocator);
+  Error prepare_kernels();
+  void release_kernels();
   Error check_io_bound() const;
   Error run_steps();
   void trace_step(size_t pc, uint64_t start_ns) const;

@@ -40,12 +40,17 @@ class KernelContext {
   EventTracer* event_tracer() const { return event_tracer_; }
   /// The KernelCall's instruction index in its chain.
   DebugHandle debug_handle() const { return debug_handle_; }
+  /// What the kernel's prepare function returned for this instruction at
+  /// load (see KernelPrepareFn), or nullptr.
+  const void* state() const { return state_; }
+  void set_state(const void* state) { state_ = state; }
 
  private:
   Error error_ = Error::Ok;
   MemoryAllocator temp_;  ///< bump allocation over the caller's scratch memory
   EventTracer* event_tracer_ = nullptr;
   DebugHandle debug_handle_ = kNoDebugHandle;
+  const void* state_ = nullptr;
 };
 
 /// A kernel. `args` has one entry per schema argument plus the result(s).
@@ -75,11 +80,28 @@ struct KernelKey {
   }
 };
 
+/// Optional load-time work of a kernel for one KernelCall, e.g. packing a
+/// constant weight into the layout the kernel computes on. Method::load calls
+/// it once per instruction, after checking the whole program, with the
+/// call's arguments (tensors have their data pointers and sizes, but only
+/// constants hold their data yet) and `constant[k]` true when argument k is
+/// a tensor in the program's constant data, which no instruction can write,
+/// so whatever is derived from it stays valid. It returns the state every
+/// call of this instruction then sees as KernelContext::state(), or nullptr
+/// (nothing to prepare, or preparing failed: the kernel runs unprepared, so
+/// a kernel must work without its state). It may allocate heap memory (load
+/// time, as a backend's init may); `release` frees it when the Method is
+/// destroyed. Execution never allocates.
+using KernelPrepareFn = void* (*)(Span<EValue* const> args, Span<const bool> constant);
+using KernelReleaseFn = void (*)(void* state);
+
 /// One registry entry. `name` is "namespace::op.overload", e.g. "aten::add.out".
 struct Kernel {
   const char* name;
   KernelFn fn;
   KernelKey key;
+  KernelPrepareFn prepare = nullptr;  ///< optional load-time work (see above)
+  KernelReleaseFn release = nullptr;  ///< frees what prepare returned
 };
 
 /// Which arguments of an operator's KernelCall its kernels write: the
@@ -118,6 +140,8 @@ Error register_kernels(Span<const Kernel> kernels);
 /// Find the best kernel for `name` given the dtypes of the call's tensor
 /// arguments. Returns nullptr when no kernel has that name or none matches.
 KernelFn find_kernel(const char* name, Span<const ScalarType> tensor_dtypes);
+/// The registry entry find_kernel chooses (its function, prepare and release).
+const Kernel* find_kernel_entry(const char* name, Span<const ScalarType> tensor_dtypes);
 
 /// True if any kernel is registered under `name`.
 bool has_kernel(const char* name);

@@ -59,7 +59,8 @@ Error register_kernels(Span<const Kernel> kernels) {
     if (taken != nullptr) {
       // The same entry again is a repeated registration call; another
       // function under the same key is two libraries claiming one slot.
-      EMBER_CHECK(taken->fn == k.fn, Error::InvalidArgument,
+      EMBER_CHECK(taken->fn == k.fn && taken->prepare == k.prepare && taken->release == k.release,
+                  Error::InvalidArgument,
                   "kernel %s is registered twice for the same dtypes with different functions",
                   k.name);
       continue;
@@ -71,17 +72,22 @@ Error register_kernels(Span<const Kernel> kernels) {
   return Error::Ok;
 }
 
-KernelFn find_kernel(const char* name, Span<const ScalarType> tensor_dtypes) {
-  KernelFn uniform = nullptr;
-  KernelFn catch_all = nullptr;
+const Kernel* find_kernel_entry(const char* name, Span<const ScalarType> tensor_dtypes) {
+  const Kernel* uniform = nullptr;
+  const Kernel* catch_all = nullptr;
   for (size_t i = 0; i < g_num_kernels; ++i) {
     const Kernel& k = g_kernels[i];
     if (std::strcmp(k.name, name) != 0) continue;
-    if (key_matches(k.key, tensor_dtypes)) return k.fn;
-    if (uniform == nullptr && uniform_matches(k.key, tensor_dtypes)) uniform = k.fn;
-    if (k.key.num_dtypes == 0 && catch_all == nullptr) catch_all = k.fn;
+    if (key_matches(k.key, tensor_dtypes)) return &k;
+    if (uniform == nullptr && uniform_matches(k.key, tensor_dtypes)) uniform = &k;
+    if (k.key.num_dtypes == 0 && catch_all == nullptr) catch_all = &k;
   }
   return uniform != nullptr ? uniform : catch_all;
+}
+
+KernelFn find_kernel(const char* name, Span<const ScalarType> tensor_dtypes) {
+  const Kernel* k = find_kernel_entry(name, tensor_dtypes);
+  return k != nullptr ? k->fn : nullptr;
 }
 
 bool has_kernel(const char* name) {

@@ -524,6 +524,95 @@ TEST_F(MethodTest, PoisonModeLeavesInputsOutputsAndConstantsAlone) {
   }
 }
 
+// A kernel's load-time preparation (KernelPrepareFn): called once per
+// instruction after the program is checked, told which arguments are
+// constants; its state reaches every call of that instruction; release runs
+// once when the method is destroyed, also after a move.
+struct PrepareLog {
+  int prepared = 0, released = 0;
+  std::vector<bool> constant;
+};
+PrepareLog g_prepare;
+
+void* prep_prepare(Span<EValue* const> args, Span<const bool> constant) {
+  ++g_prepare.prepared;
+  g_prepare.constant.assign(constant.begin(), constant.end());
+  // The state: the constant's first element, read at load.
+  return new float(args[1]->to_tensor().data_as<const float>()[0]);
+}
+void prep_release(void* state) {
+  ++g_prepare.released;
+  delete static_cast<float*>(state);
+}
+/// test::prep.out(x, w, out): out = x + the prepared value (w[0] at load).
+void prep_kernel(KernelContext& ctx, Span<EValue*> args) {
+  const auto* s = static_cast<const float*>(ctx.state());
+  if (s == nullptr) return ctx.fail(Error::Internal);
+  const Tensor& x = args[0]->to_tensor();
+  float* out = args[2]->to_tensor().data_as<float>();
+  for (int64_t i = 0; i < x.numel(); ++i) out[i] = x.data_as<const float>()[i] + *s;
+}
+
+TEST_F(MethodTest, KernelPrepareStateReachesEveryCallAndIsReleasedOnce) {
+  static const Kernel k[] = {{"test::prep.out", &prep_kernel, {}, &prep_prepare, &prep_release}};
+  static const OperatorWrites writes[] = {{"test::prep.out", 3, 1u << 2}};
+  ASSERT_EQ(register_kernels(k), Error::Ok);
+  ASSERT_EQ(register_operator_writes(writes), Error::Ok);
+  g_prepare = PrepareLog();
+  PteBuilder b;
+  b.buffer_sizes = {0, 64};
+  const int x = b.add_tensor(planned({4}, 0));
+  TensorSpec w;
+  w.sizes = {4};
+  w.data_buffer_idx = b.add_constant(float_bytes({5, 6, 7, 8}));
+  const int wi = b.add_tensor(w);
+  const int out = b.add_tensor(planned({4}, 16));
+  b.add_kernel_call(b.add_operator("test::prep", "out"), {x, wi, out, out});
+  b.inputs = {x};
+  b.outputs = {out};
+  {
+    Fixture f(b.finish());
+    Result<Method> loaded = f.load();
+    ASSERT_TRUE(loaded.ok());
+    EXPECT_EQ(g_prepare.prepared, 1);
+    EXPECT_EQ(g_prepare.constant, (std::vector<bool>{false, true, false, false}));
+    Method m = std::move(*loaded);  // the state moves with the method
+    float in[4] = {1, 2, 3, 4};
+    for (int run = 0; run < 3; ++run) {
+      ASSERT_EQ(m.set_input(0, in, sizeof(in)), Error::Ok);
+      ASSERT_EQ(m.execute(), Error::Ok);
+      EXPECT_EQ(m.get_output(0)->to_tensor().data_as<const float>()[3], 4 + 5);
+    }
+    EXPECT_EQ(g_prepare.prepared, 1);
+    EXPECT_EQ(g_prepare.released, 0);
+  }
+  EXPECT_EQ(g_prepare.released, 1);
+}
+
+TEST_F(MethodTest, KernelPrepareNeverRunsOnARejectedProgram) {
+  static const Kernel k[] = {{"test::prep.out", &prep_kernel, {}, &prep_prepare, &prep_release}};
+  static const OperatorWrites writes[] = {{"test::prep.out", 3, 1u << 2}};
+  ASSERT_EQ(register_kernels(k), Error::Ok);
+  ASSERT_EQ(register_operator_writes(writes), Error::Ok);
+  g_prepare = PrepareLog();
+  PteBuilder b;
+  b.buffer_sizes = {0, 64};
+  const int x = b.add_tensor(planned({4}, 0));
+  TensorSpec w;
+  w.sizes = {4};
+  w.data_buffer_idx = b.add_constant(float_bytes({5, 6, 7, 8}));
+  const int wi = b.add_tensor(w);
+  // The constant is the out argument: the write check rejects the program.
+  b.add_kernel_call(b.add_operator("test::prep", "out"), {x, x, wi, wi});
+  b.inputs = {x};
+  b.outputs = {x};
+  Fixture f(b.finish());
+  LogCapture log;
+  EXPECT_FALSE(f.load().ok());
+  EXPECT_EQ(g_prepare.prepared, 0);
+  EXPECT_EQ(g_prepare.released, 0);
+}
+
 }  // namespace
 }  // namespace testing
 }  // namespace ember

@@ -63,9 +63,9 @@ void parallel_rows(int64_t rows, int64_t len, const F& row) {
 /// has it, else the largest power-of-two fraction of it down to the GEMM's
 /// minimum. nullptr if not even that fits (the caller hands off to portable).
 inline void* gemm_workspace(KernelContext& ctx, int64_t batch, int64_t m, int64_t n, int64_t k,
-                            size_t* bytes) {
+                            size_t* bytes, bool b_prepacked = false) {
   const size_t least = gemm::min_workspace_bytes();
-  size_t want = gemm::workspace_bytes(m, n, k, get_num_threads(), false, batch);
+  size_t want = gemm::workspace_bytes(m, n, k, get_num_threads(), b_prepacked, batch);
   for (; want > least; want /= 2) {
     if (void* p = ctx.allocate_temp(want, 64)) {
       *bytes = want;

@@ -1,11 +1,21 @@
 // Matrix products over float32 on Ember's GEMM (gemm/gemm.h): aten::mm.out,
-// aten::addmm.out and aten::bmm.out. Operands may have any strides (a
+// aten::addmm.out, aten::bmm.out and aten::linear.out (its weight [n, k]
+// read as the transposed right operand, its bias in the epilogue). Operands may have any strides (a
 // transposed weight is read as such, not copied); out must be in the
 // contiguous dim order. addmm's self is fused into the GEMM's epilogue when
 // it is a bias (beta == 1, shape [n], [1, n] or [m, 1]), otherwise copied into
 // out first and scaled by beta, as the portable kernel does. The workspace is
 // the kernel context's scratch. Other dtypes and layouts, and every error,
 // go to the portable kernel unchanged.
+//
+// A constant right operand (a weight) of mm, addmm and linear is packed once
+// at load (the kernels' KernelPrepareFn) into the GEMM's panel layout for
+// this CPU, so no call packs it again: a copy of each such weight is kept
+// (heap, freed with the method). EMBER_PREPACK=0 in the environment at load
+// keeps memory to the file's weights alone (each call then packs).
+#include <cstdlib>
+#include <new>
+
 #include "runtime/kernels/optimized/common.h"
 #include "runtime/kernels/optimized/optimized_kernels.h"
 #include "runtime/kernels/portable/op_args.h"
@@ -31,7 +41,72 @@ gemm::MatrixView view_of(const Tensor& t, int row, int64_t offset = 0) {
 /// How addmm's self enters the product.
 enum class SelfUse { bias_per_column, bias_per_row, copy };
 
+/// A constant right operand B [k, n] packed at load: the state of one
+/// instruction (KernelContext::state()), header and panels in one block.
+struct PackedWeight {
+  const float* source;  ///< the constant's data it was packed from
+  int64_t k, n;
+  void* panels;         ///< gemm::pack_b's buffer, inside this block
+};
+
+/// B packed for the active GEMM ISA, or nullptr (disabled, or no memory).
+void* pack_weight(const float* source, gemm::MatrixView b, int64_t k, int64_t n) {
+  const char* env = std::getenv("EMBER_PREPACK");
+  if (env != nullptr && env[0] == '0' && env[1] == '\0') return nullptr;
+  constexpr size_t kHeader = 64;  // keeps the panels 64-byte aligned
+  const size_t bytes = gemm::packed_b_bytes(k, n);
+  void* block = ::operator new(kHeader + bytes, std::align_val_t{64}, std::nothrow);
+  if (block == nullptr) return nullptr;
+  auto* w = new (block) PackedWeight{source, k, n, static_cast<uint8_t*>(block) + kHeader};
+  if (gemm::pack_b(b, k, n, w->panels, bytes) != Error::Ok) {
+    ::operator delete(block, std::align_val_t{64});
+    return nullptr;
+  }
+  return block;
+}
+
+void release_weight(void* state) { ::operator delete(state, std::align_val_t{64}); }
+
+/// Argument `index` when it is a constant 2-d float32 tensor.
+const Tensor* constant_matrix(Span<EValue* const> args, Span<const bool> constant, size_t index) {
+  if (index >= args.size() || index >= constant.size() || !constant[index] ||
+      !args[index]->is_tensor()) {
+    return nullptr;
+  }
+  const Tensor& t = args[index]->to_tensor();
+  return is_float(t, 2) && t.numel() > 0 ? &t : nullptr;
+}
+
+/// The packed form of `b` this call's instruction prepared, or nullptr.
+const PackedWeight* packed_for(const KernelContext& ctx, const Tensor& b) {
+  const auto* w = static_cast<const PackedWeight*>(ctx.state());
+  return w != nullptr && w->source == b.data_as<const float>() ? w : nullptr;
+}
+
 }  // namespace
+
+void* prepare_mm(Span<EValue* const> args, Span<const bool> constant) {
+  const Tensor* b = constant_matrix(args, constant, 1);  // mm.out(self, mat2, out)
+  return b != nullptr ? pack_weight(b->data_as<const float>(), view_of(*b, 0), b->size(0),
+                                    b->size(1))
+                      : nullptr;
+}
+
+void* prepare_addmm(Span<EValue* const> args, Span<const bool> constant) {
+  const Tensor* b = constant_matrix(args, constant, 2);  // addmm.out(self, mat1, mat2, ...)
+  return b != nullptr ? pack_weight(b->data_as<const float>(), view_of(*b, 0), b->size(0),
+                                    b->size(1))
+                      : nullptr;
+}
+
+void* prepare_linear(Span<EValue* const> args, Span<const bool> constant) {
+  const Tensor* w = constant_matrix(args, constant, 1);  // linear.out(input, weight, bias, out)
+  if (w == nullptr) return nullptr;
+  const gemm::MatrixView wt{w->data_as<const float>(), w->stride(1), w->stride(0)};
+  return pack_weight(w->data_as<const float>(), wt, w->size(1), w->size(0));
+}
+
+void release_prepared(void* state) { release_weight(state); }
 
 void mm_out(KernelContext& ctx, Span<EValue*> args) {
   const char* op = "aten::mm.out";
@@ -41,10 +116,11 @@ void mm_out(KernelContext& ctx, Span<EValue*> args) {
   Tensor *self = a.self, *mat2 = a.mat2, *out = a.out;
   size_t bytes = 0;
   void* ws = nullptr;
+  const PackedWeight* packed = packed_for(ctx, *mat2);
   const bool fast = is_float(*self, 2) && is_float(*mat2, 2) && is_float_out(*out) &&
                     self->size(1) == mat2->size(0) &&
                     (ws = gemm_workspace(ctx, 1, self->size(0), mat2->size(1), self->size(1),
-                                         &bytes)) != nullptr;
+                                         &bytes, packed != nullptr)) != nullptr;
   if (!fast) {
     portable::mm_out(ctx, args);
     return;
@@ -52,8 +128,12 @@ void mm_out(KernelContext& ctx, Span<EValue*> args) {
   const int64_t m = self->size(0), k = self->size(1), n = mat2->size(1);
   const int64_t sizes[2] = {m, n};
   if (!portable::resize_out(ctx, op, "out", *out, sizes, 2)) return;
-  const Error e = gemm::gemm(m, n, k, 1.0f, view_of(*self, 0), view_of(*mat2, 0), 0.0f,
-                             out->data_as<float>(), n, gemm::Epilogue{}, ws, bytes);
+  const Error e =
+      packed != nullptr
+          ? gemm::gemm_packed(m, n, k, 1.0f, view_of(*self, 0), packed->panels, 0.0f,
+                              out->data_as<float>(), n, gemm::Epilogue{}, ws, bytes)
+          : gemm::gemm(m, n, k, 1.0f, view_of(*self, 0), view_of(*mat2, 0), 0.0f,
+                       out->data_as<float>(), n, gemm::Epilogue{}, ws, bytes);
   EMBER_KERNEL_CHECK(ctx, e == Error::Ok, Internal, "%s: gemm failed (%s)", op, error_name(e));
 }
 
@@ -76,7 +156,8 @@ void addmm_out(KernelContext& ctx, Span<EValue*> args) {
                                             &bdim) &&
          bdim == 2 && bshape[0] == m && bshape[1] == n;
   size_t bytes = 0;
-  void* ws = fast ? gemm_workspace(ctx, 1, m, n, k, &bytes) : nullptr;
+  const PackedWeight* packed = packed_for(ctx, *mat2);
+  void* ws = fast ? gemm_workspace(ctx, 1, m, n, k, &bytes, packed != nullptr) : nullptr;
   if (ws == nullptr) {
     portable::addmm_out(ctx, args);
     return;
@@ -108,9 +189,12 @@ void addmm_out(KernelContext& ctx, Span<EValue*> args) {
     portable::copy_strided(2, sizes, self->data(), s_self, out->mutable_data(), s_out,
                            sizeof(float));
   }
-  const Error e = gemm::gemm(m, n, k, static_cast<float>(alpha), view_of(*mat1, 0),
-                             view_of(*mat2, 0), gemm_beta, out->data_as<float>(), n, epi, ws,
-                             bytes);
+  const Error e =
+      packed != nullptr
+          ? gemm::gemm_packed(m, n, k, static_cast<float>(alpha), view_of(*mat1, 0),
+                              packed->panels, gemm_beta, out->data_as<float>(), n, epi, ws, bytes)
+          : gemm::gemm(m, n, k, static_cast<float>(alpha), view_of(*mat1, 0), view_of(*mat2, 0),
+                       gemm_beta, out->data_as<float>(), n, epi, ws, bytes);
   EMBER_KERNEL_CHECK(ctx, e == Error::Ok, Internal, "%s: gemm failed (%s)", op, error_name(e));
 }
 
@@ -138,6 +222,39 @@ void bmm_out(KernelContext& ctx, Span<EValue*> args) {
                                      out->data_as<float>(), n, strides, gemm::Epilogue{}, ws,
                                      bytes);
   EMBER_KERNEL_CHECK(ctx, e == Error::Ok, Internal, "%s: gemm failed (%s)", op, error_name(e));
+}
+
+void linear_out(KernelContext& ctx, Span<EValue*> args) {
+  portable::LinearCall c;
+  if (!portable::prepare_linear(ctx, args, &c)) return;
+  size_t bytes = 0;
+  const PackedWeight* packed = packed_for(ctx, *c.weight);
+  void* ws =
+      c.rows_collapse ? gemm_workspace(ctx, 1, c.m, c.n, c.k, &bytes, packed != nullptr) : nullptr;
+  if (ws == nullptr) {
+    portable::linear_out(ctx, args);
+    return;
+  }
+  gemm::Epilogue epi;
+  if (c.bias != nullptr) {
+    if (c.bias->stride(0) != 1 && c.n > 1) {
+      portable::linear_out(ctx, args);
+      return;
+    }
+    epi.bias = c.bias->data_as<const float>();
+    epi.bias_kind = gemm::BiasKind::per_column;
+  }
+  const gemm::MatrixView a{c.input->data_as<const float>(), c.row_stride,
+                           c.input->stride(c.input->dim() - 1)};
+  const gemm::MatrixView w{c.weight->data_as<const float>(), c.weight->stride(1),
+                           c.weight->stride(0)};
+  const Error e = packed != nullptr ? gemm::gemm_packed(c.m, c.n, c.k, 1.0f, a, packed->panels,
+                                                         0.0f, c.out->data_as<float>(), c.n, epi,
+                                                         ws, bytes)
+                                    : gemm::gemm(c.m, c.n, c.k, 1.0f, a, w, 0.0f,
+                                                 c.out->data_as<float>(), c.n, epi, ws, bytes);
+  EMBER_KERNEL_CHECK(ctx, e == Error::Ok, Internal, "aten::linear.out: gemm failed (%s)",
+                     error_name(e));
 }
 
 }  // namespace optimized

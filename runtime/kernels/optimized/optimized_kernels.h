@@ -54,6 +54,13 @@ void native_layer_norm_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::
 void mm_out(KernelContext& ctx, Span<EValue*> args);     ///< aten::mm.out
 void addmm_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::addmm.out (bias fused)
 void bmm_out(KernelContext& ctx, Span<EValue*> args);    ///< aten::bmm.out
+void linear_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::linear.out (bias fused)
+/// Load-time packing of a constant right operand (KernelPrepareFn), for
+/// mm_out, addmm_out and linear_out; release_prepared frees it.
+void* prepare_mm(Span<EValue* const> args, Span<const bool> constant);
+void* prepare_addmm(Span<EValue* const> args, Span<const bool> constant);
+void* prepare_linear(Span<EValue* const> args, Span<const bool> constant);
+void release_prepared(void* state);
 // ---- end gemm
 // op_attention.cpp: float32, rows contiguous in the last dim (any strides
 // otherwise), tiled flash-style.

@@ -51,9 +51,13 @@ const Kernel kOptimizedKernels[] = {
     {"aten::convolution.out", &optimized::convolution_out, kFloat},
     // ---- end convolution
     // ---- gemm
-    {"aten::mm.out", &optimized::mm_out, kFloat},
-    {"aten::addmm.out", &optimized::addmm_out, kFloat},
+    {"aten::mm.out", &optimized::mm_out, kFloat, &optimized::prepare_mm,
+     &optimized::release_prepared},
+    {"aten::addmm.out", &optimized::addmm_out, kFloat, &optimized::prepare_addmm,
+     &optimized::release_prepared},
     {"aten::bmm.out", &optimized::bmm_out, kFloat},
+    {"aten::linear.out", &optimized::linear_out, kFloat, &optimized::prepare_linear,
+     &optimized::release_prepared},
     // ---- end gemm
     // ---- attention
     {"ember::sdpa.out", &optimized::sdpa_out, kFloat},

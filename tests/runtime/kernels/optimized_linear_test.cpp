@@ -1,4 +1,5 @@
-// The optimized aten::mm.out, aten::addmm.out and aten::bmm.out (on ember_gemm)
+// The optimized aten::mm.out, aten::addmm.out, aten::bmm.out and
+// aten::linear.out (on ember_gemm)
 // against a float64 reference and the portable kernels, on every GEMM
 // micro-kernel family this CPU runs, at 1 and 2 threads: odd sizes,
 // transposed operands (other dim orders), addmm's bias forms and beta/alpha
@@ -22,10 +23,13 @@ namespace {
 
 constexpr float kNan = std::numeric_limits<float>::quiet_NaN();
 
-/// Calls `fn` on args with `temp_bytes` of scratch; returns the context's error.
-Error call(KernelFn fn, std::vector<EValue*> args, size_t temp_bytes = 4 << 20) {
+/// Calls `fn` on args with `temp_bytes` of scratch and a prepared `state`;
+/// returns the context's error.
+Error call(KernelFn fn, std::vector<EValue*> args, size_t temp_bytes = 4 << 20,
+           const void* state = nullptr) {
   std::vector<uint8_t> temp(temp_bytes);
   KernelContext ctx(temp_bytes ? temp.data() : nullptr, temp_bytes);
+  ctx.set_state(state);
   fn(ctx, Span<EValue*>(args.data(), args.size()));
   return ctx.error();
 }
@@ -87,6 +91,165 @@ TEST_F(OptimizedLinear, RegisteredForFloatOnly) {
                                       ScalarType::Float};
   EXPECT_EQ(find_kernel("aten::addmm.out", addmm_floats), &optimized::addmm_out);
   EXPECT_EQ(find_kernel("aten::mm.out", doubles), &portable::mm_out);
+  EXPECT_EQ(find_kernel("aten::linear.out", addmm_floats), &optimized::linear_out);
+  EXPECT_EQ(find_kernel("aten::linear.out", doubles), &portable::linear_out);
+}
+
+// linear(input [.., k], weight [n, k], bias [n] or None): the weight read in
+// place as the transposed right operand. Inputs of rank 1, 2 and 3, with
+// leading dims that collapse into rows and (dim order 1, 0, 2) that do not.
+TEST_F(OptimizedLinear, LinearMatchesFloat64AndPortable) {
+  struct Shape {
+    int32_t m, n, k;
+  };
+  each_config([&](const std::string& config) {
+    uint32_t seed = 100;
+    for (Shape s : {Shape{1, 1, 1}, Shape{7, 17, 129}, Shape{129, 33, 300}, Shape{3, 255, 64}}) {
+      for (int layout = 0; layout < 4; ++layout) {  // rank 2, 3, 3 permuted, rank 1
+        for (bool with_bias : {false, true}) {
+          Values v;
+          const int32_t m = layout == 3 ? 1 : s.m;
+          const int32_t batch = layout == 1 || layout == 2 ? 2 : 1;
+          const std::vector<float> x = random_floats(batch * m * s.k, seed++);
+          const std::vector<float> w = random_floats(s.n * s.k, seed++);
+          const std::vector<float> bias = random_floats(s.n, seed++);
+          std::vector<float> wt(static_cast<size_t>(s.k) * s.n);  // w^T as [k, n]
+          for (int32_t j = 0; j < s.n; ++j) {
+            for (int32_t p = 0; p < s.k; ++p) wt[p * s.n + j] = w[j * s.k + p];
+          }
+          TensorPtr tx = layout == 0   ? make_f({m, s.k}, x)
+                         : layout == 3 ? make_f({s.k}, x)
+                                       : make_f({batch, m, s.k}, x,
+                                                layout == 2 ? std::vector<uint8_t>{1, 0, 2}
+                                                            : std::vector<uint8_t>{});
+          std::vector<int32_t> out_sizes = layout == 3   ? std::vector<int32_t>{s.n}
+                                           : layout == 0 ? std::vector<int32_t>{m, s.n}
+                                                         : std::vector<int32_t>{batch, m, s.n};
+          auto tw = make_f({s.n, s.k}, w);
+          auto tb = make_f({s.n}, bias);
+          auto out = make(ScalarType::Float, out_sizes);
+          auto ref = make(ScalarType::Float, out_sizes);
+          EValue* b = with_bias ? tb->ev() : v.none();
+          const std::string label = config + ", linear " + std::to_string(m) + "x" +
+                                    std::to_string(s.n) + "x" + std::to_string(s.k) +
+                                    ", layout " + std::to_string(layout) +
+                                    (with_bias ? ", bias" : "");
+          ASSERT_EQ(call(&optimized::linear_out, {tx->ev(), tw->ev(), b, out->ev(), out->ev()}),
+                    Error::Ok)
+              << label;
+          ASSERT_EQ(call(&portable::linear_out, {tx->ev(), tw->ev(), b, ref->ev(), ref->ev()}),
+                    Error::Ok)
+              << label;
+          auto added = [&](int64_t, int64_t j) { return with_bias ? double(bias[j]) : 0.0; };
+          expect_product(out->get<float>(), x, wt, batch * m, s.n, s.k, 1.0, added, label);
+          expect_product(ref->get<float>(), x, wt, batch * m, s.n, s.k, 1.0, added,
+                         label + " (portable)");
+        }
+      }
+    }
+  });
+}
+
+// A constant right operand packed at load (prepare_*) gives the same bits as
+// packing it in the call, on every GEMM family and thread count; only a
+// constant 2-d float operand is packed; a state packed from other data is
+// ignored; EMBER_PREPACK=0 packs nothing.
+TEST_F(OptimizedLinear, PreparedWeightsGiveTheSameBits) {
+  Values v;
+  const int32_t m = 37, n = 45, k = 70;
+  auto x = make_f({m, k}, random_floats(m * k, 40));
+  auto wt = make_f({k, n}, random_floats(k * n, 41));  // mm / addmm's mat2
+  auto w = make_f({n, k}, random_floats(n * k, 42));   // linear's weight
+  auto bias = make_f({n}, random_floats(n, 43));
+  auto out = make(ScalarType::Float, {m, n});
+  auto ref = make(ScalarType::Float, {m, n});
+  EValue* one = v.real(1.0);
+  struct Case {
+    const char* name;
+    KernelFn fn;
+    KernelPrepareFn prepare;
+    std::vector<EValue*> args;  ///< out last, as a call has it
+    size_t weight;
+  };
+  const std::vector<Case> cases = {
+      {"mm", &optimized::mm_out, &optimized::prepare_mm, {x->ev(), wt->ev()}, 1},
+      {"addmm", &optimized::addmm_out, &optimized::prepare_addmm,
+       {bias->ev(), x->ev(), wt->ev(), one, one}, 2},
+      {"linear", &optimized::linear_out, &optimized::prepare_linear,
+       {x->ev(), w->ev(), bias->ev()}, 1},
+  };
+  each_config([&](const std::string& config) {
+    for (const Case& c : cases) {
+      std::vector<EValue*> args = c.args;
+      args.push_back(out->ev());
+      args.push_back(out->ev());
+      // Not constant (or no flags at all): nothing packed.
+      bool flags[8] = {};
+      EXPECT_EQ(c.prepare(Span<EValue* const>(args.data(), args.size()),
+                          Span<const bool>(flags, args.size())),
+                nullptr);
+      EXPECT_EQ(c.prepare(Span<EValue* const>(args.data(), args.size()), Span<const bool>()),
+                nullptr);
+      flags[c.weight] = true;
+      void* state = c.prepare(Span<EValue* const>(args.data(), args.size()),
+                              Span<const bool>(flags, args.size()));
+      ASSERT_NE(state, nullptr) << c.name;
+      std::vector<EValue*> ref_args = c.args;
+      ref_args.push_back(ref->ev());
+      ref_args.push_back(ref->ev());
+      ASSERT_EQ(call(c.fn, args, 4 << 20, state), Error::Ok) << c.name;
+      ASSERT_EQ(call(c.fn, ref_args), Error::Ok) << c.name;
+      EXPECT_EQ(out->get<float>(), ref->get<float>()) << config << ", " << c.name;
+      // A state packed from another tensor is not used: same result.
+      auto other = c.weight == 2 || c.fn == &optimized::mm_out
+                       ? make_f({k, n}, random_floats(k * n, 44))
+                       : make_f({n, k}, random_floats(n * k, 44));
+      std::vector<EValue*> other_args = args;
+      other_args[c.weight] = other->ev();
+      std::vector<EValue*> other_ref = ref_args;
+      other_ref[c.weight] = other->ev();
+      ASSERT_EQ(call(c.fn, other_args, 4 << 20, state), Error::Ok);
+      ASSERT_EQ(call(c.fn, other_ref), Error::Ok);
+      EXPECT_EQ(out->get<float>(), ref->get<float>()) << config << ", " << c.name << " (other)";
+      optimized::release_prepared(state);
+    }
+  });
+  // Disabled by the environment: nothing packed.
+  setenv("EMBER_PREPACK", "0", 1);
+  std::vector<EValue*> args = {x->ev(), wt->ev(), out->ev(), out->ev()};
+  bool flags[4] = {false, true, false, false};
+  EXPECT_EQ(optimized::prepare_mm(Span<EValue* const>(args.data(), 4), Span<const bool>(flags, 4)),
+            nullptr);
+  unsetenv("EMBER_PREPACK");
+  // Not a float matrix: nothing packed.
+  auto ints = make(ScalarType::Int, {k, n});
+  args[1] = ints->ev();
+  EXPECT_EQ(optimized::prepare_mm(Span<EValue* const>(args.data(), 4), Span<const bool>(flags, 4)),
+            nullptr);
+}
+
+TEST_F(OptimizedLinear, LinearRejectsBadArguments) {
+  LogCapture log;
+  Values v;
+  auto x = make_f({3, 4}, random_floats(12, 30));
+  auto w = make_f({5, 4}, random_floats(20, 31));
+  auto out = make(ScalarType::Float, {3, 5});
+  auto w_bad = make_f({5, 3}, random_floats(15, 32));
+  for (KernelFn fn : {&optimized::linear_out, &portable::linear_out}) {
+    EXPECT_EQ(call(fn, {x->ev(), w_bad->ev(), v.none(), out->ev(), out->ev()}),
+              Error::InvalidArgument);
+    EXPECT_TRUE(log.contains("does not have the 3 features"));
+    auto bias_bad = make_f({4}, random_floats(4, 33));
+    EXPECT_EQ(call(fn, {x->ev(), w->ev(), bias_bad->ev(), out->ev(), out->ev()}),
+              Error::InvalidArgument);
+    EXPECT_TRUE(log.contains("bias [4] should be [5]"));
+    auto w3 = make_f({1, 5, 4}, random_floats(20, 34));
+    EXPECT_EQ(call(fn, {x->ev(), w3->ev(), v.none(), out->ev(), out->ev()}),
+              Error::InvalidArgument);
+    auto wrong_out = make(ScalarType::Float, {3, 4});
+    EXPECT_EQ(call(fn, {x->ev(), w->ev(), v.none(), wrong_out->ev(), wrong_out->ev()}),
+              Error::InvalidArgument);
+  }
 }
 
 TEST_F(OptimizedLinear, MmMatchesFloat64AndPortable) {
