@@ -46,9 +46,14 @@ def test_linear_weight_is_stored_transposed():
     folded, ops, _ = _compile(model, (x,))
     assert "aten::permute_copy.out" not in ops and ops == {"aten::mm.out": 1}
     assert_close(folded.forward(x), model(x))
+    # Unfolded, the run-time transpose feeds mm: ember-fuse-linear reads the
+    # weight in place instead; with that pass off too, the transpose runs.
     unfolded, ops, _ = _compile(model, (x,), fold_constants=False)
-    assert ops["aten::permute_copy.out"] == 1
+    assert ops == {"aten::linear.out": 1}
     assert_close(unfolded.forward(x), model(x))
+    unfused, ops, _ = _compile(model, (x,), fold_constants=False, fuse_linear=False)
+    assert ops["aten::permute_copy.out"] == 1
+    assert_close(unfused.forward(x), model(x))
 
 
 class CausalMask(nn.Module):
@@ -185,6 +190,11 @@ def test_a_tied_weight_is_stored_once():
     module, ops, size = _compile(model, (ids,))
     table = 4096 * 32 * 4
     assert table < size < 2 * table  # the table once, not twice
+    # The head reads the table in place (ember-fuse-linear), no transpose at run time.
+    assert ops["aten::linear.out"] == 1 and "aten::permute_copy.out" not in ops
+    assert_close(module.forward(ids), model(ids))
+    module, ops, size = _compile(model, (ids,), fuse_linear=False)
+    assert table < size < 2 * table
     assert ops["aten::permute_copy.out"] == 1  # the tied head's transpose, at run time
     assert_close(module.forward(ids), model(ids))
 
