@@ -161,12 +161,15 @@ def test_numpy_inputs_compared_by_value(linear_pte):
         m.forward(x.astype(np.float64))
 
 
-def test_op_writes_table_is_generated_from_ops_yaml(tmp_path):
-    """runtime/kernels/portable/op_writes.inc is what gen_edge_ops.py makes of exir/ops.yaml."""
-    out = tmp_path / "op_writes.inc"
-    subprocess.run([sys.executable, str(ROOT / "exir" / "gen_edge_ops.py"), "--op-writes",
-                    str(out)], check=True)
-    committed = ROOT / "runtime" / "kernels" / "portable" / "op_writes.inc"
+@pytest.mark.parametrize("flag, name", [("--op-writes", "op_writes.inc"),
+                                        ("--portable-kernels", "kernels.inc")])
+def test_portable_tables_are_generated_from_ops_yaml(tmp_path, flag, name):
+    """The portable library's write table and kernel list
+    (runtime/kernels/portable/op_writes.inc, kernels.inc) are what
+    gen_edge_ops.py makes of exir/ops.yaml."""
+    out = tmp_path / name
+    subprocess.run([sys.executable, str(ROOT / "exir" / "gen_edge_ops.py"), flag, str(out)],
+                   check=True)
+    committed = ROOT / "runtime" / "kernels" / "portable" / name
     assert out.read_text() == committed.read_text(), \
-        "op_writes.inc is stale: run python exir/gen_edge_ops.py " \
-        "--op-writes runtime/kernels/portable/op_writes.inc"
+        f"{name} is stale: run python exir/gen_edge_ops.py {flag} runtime/kernels/portable/{name}"

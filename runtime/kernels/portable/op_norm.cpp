@@ -307,7 +307,7 @@ void native_group_norm_out(KernelContext& ctx, Span<EValue*> args) {
                      group_norm<CTYPE>(*input, weight, bias, groups, eps, *out0, *out1, *out2));
 }
 
-void batch_norm_no_training_out(KernelContext& ctx, Span<EValue*> args) {
+void native_batch_norm_legit_no_training_out(KernelContext& ctx, Span<EValue*> args) {
   const char* op = "aten::_native_batch_norm_legit_no_training.out";
   ArgReader r(ctx, args, op, 11);
   Tensor* input = r.tensor(0, "input");

@@ -184,7 +184,7 @@ void run(KernelContext& ctx, const char* op, const Walk& w, const Tensor& self, 
 
 }  // namespace
 
-void sort_values_out(KernelContext& ctx, Span<EValue*> args) {
+void sort_values(KernelContext& ctx, Span<EValue*> args) {
   const char* op = "aten::sort.values";
   ArgReader r(ctx, args, op, 6);  // the two outs, then one entry for the returned pair
   Tensor* self = r.tensor(0, "self");
@@ -198,7 +198,7 @@ void sort_values_out(KernelContext& ctx, Span<EValue*> args) {
   run(ctx, op, w, *self, *values, *indices, descending, true);
 }
 
-void sort_values_stable_out(KernelContext& ctx, Span<EValue*> args) {
+void sort_values_stable(KernelContext& ctx, Span<EValue*> args) {
   const char* op = "aten::sort.values_stable";
   ArgReader r(ctx, args, op, 7);
   Tensor* self = r.tensor(0, "self");
@@ -217,7 +217,7 @@ void sort_values_stable_out(KernelContext& ctx, Span<EValue*> args) {
   run(ctx, op, w, *self, *values, *indices, descending, true);
 }
 
-void topk_values_out(KernelContext& ctx, Span<EValue*> args) {
+void topk_values(KernelContext& ctx, Span<EValue*> args) {
   const char* op = "aten::topk.values";
   ArgReader r(ctx, args, op, 8);
   Tensor* self = r.tensor(0, "self");
