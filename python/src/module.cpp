@@ -9,6 +9,7 @@
 #include "runtime/backends/xnnpack/xnnpack_backend.h"
 #endif
 #include "runtime/kernel/kernel.h"
+#include "runtime/kernels/kernel_libraries.h"
 
 namespace py = pybind11;
 
@@ -21,13 +22,7 @@ PYBIND11_MODULE(_C, m) {
   // backends this build has.
   // The optimized kernels over the portable ones, unless EMBER_KERNELS=portable
   // (read once, here: the kernel library is chosen per process).
-  const char* kernels = std::getenv("EMBER_KERNELS");
-  ember::register_portable_kernels();
-#ifdef EMBER_HAVE_OPTIMIZED_KERNELS
-  if (kernels == nullptr || std::strcmp(kernels, "portable") != 0) ember::register_optimized_kernels();
-#else
-  (void)kernels;
-#endif
+  ember::register_kernel_libraries();
   ember::register_test_backend();
 #ifdef EMBER_HAVE_XNNPACK
   ember::register_xnnpack_backend();

@@ -13,9 +13,7 @@
 #include "runtime/extension/module.h"
 #include "runtime/extension/profiling.h"
 #include "runtime/kernel/kernel.h"
-#ifdef EMBER_HAVE_OPTIMIZED_KERNELS
-#include "runtime/kernels/optimized/cpu.h"
-#endif
+#include "runtime/kernels/kernel_libraries.h"
 
 namespace py = pybind11;
 
@@ -438,18 +436,9 @@ void bind_runtime(py::module_& m) {
     return names;
   }, "Names of every kernel registered in the runtime (portable kernels included).");
   m.def("kernel_library", [] {
-#ifdef EMBER_HAVE_OPTIMIZED_KERNELS
-    // Optimized when a float32 call resolves to another kernel than the
-    // portable catch-all.
-    const ember::ScalarType floats[3] = {ember::ScalarType::Float, ember::ScalarType::Float,
-                                         ember::ScalarType::Float};
-    if (ember::find_kernel("aten::gelu.out", floats) !=
-        ember::find_kernel("aten::gelu.out", ember::Span<const ember::ScalarType>())) {
-      return std::string("optimized (") +
-             ember::optimized::isa_name(ember::optimized::active_isa()) + ")";
-    }
-#endif
-    return std::string("portable");
+    char library[64];
+    ember::describe_kernel_libraries(library, sizeof(library));
+    return std::string(library);
   }, "The kernel library this process runs: \"optimized (<isa>)\" over the portable kernels, "
      "or \"portable\" (EMBER_KERNELS=portable at import).");
   m.def("registered_backends", [] {

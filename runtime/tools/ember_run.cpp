@@ -18,15 +18,13 @@
 #include <vector>
 
 #include "runtime/backends/test/test_backend.h"
-#ifdef EMBER_HAVE_OPTIMIZED_KERNELS
-#include "runtime/kernels/optimized/cpu.h"
-#endif
 #ifdef EMBER_HAVE_XNNPACK
 #include "runtime/backends/xnnpack/xnnpack_backend.h"
 #endif
 #include "runtime/core/threadpool.h"
 #include "runtime/extension/module.h"
 #include "runtime/kernel/kernel.h"
+#include "runtime/kernels/kernel_libraries.h"
 #include "runtime/platform/platform.h"
 #include "runtime/tools/npy.h"
 
@@ -313,21 +311,12 @@ int main(int argc, char** argv) {
   // The optimized kernels over the portable ones, unless EMBER_KERNELS=portable.
   std::string kernels = "none";
 #ifdef EMBER_HAVE_PORTABLE_KERNELS
-  const char* choice = std::getenv("EMBER_KERNELS");
-  const bool portable_only = choice != nullptr && std::strcmp(choice, "portable") == 0;
-  if (ember::register_portable_kernels() != ember::Error::Ok) {
-    return fail("cannot register the portable kernels");
+  if (ember::register_kernel_libraries() != ember::Error::Ok) {
+    return fail("cannot register the kernel libraries");
   }
-  kernels = "portable";
-#ifdef EMBER_HAVE_OPTIMIZED_KERNELS
-  if (!portable_only) {
-    if (ember::register_optimized_kernels() != ember::Error::Ok) {
-      return fail("cannot register the optimized kernels");
-    }
-    kernels = std::string("optimized (") + ember::optimized::isa_name(ember::optimized::active_isa()) +
-              ") over portable";
-  }
-#endif
+  char library[64];
+  ember::describe_kernel_libraries(library, sizeof(library));
+  kernels = std::strcmp(library, "portable") == 0 ? library : std::string(library) + " over portable";
 #endif
   if (ember::register_test_backend() != ember::Error::Ok) {
     return fail("cannot register the EmberTestBackend backend");
