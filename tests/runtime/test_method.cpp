@@ -553,11 +553,14 @@ void prep_kernel(KernelContext& ctx, Span<EValue*> args) {
   for (int64_t i = 0; i < x.numel(); ++i) out[i] = x.data_as<const float>()[i] + *s;
 }
 
-TEST_F(MethodTest, KernelPrepareStateReachesEveryCallAndIsReleasedOnce) {
+/// x (planned input) and w (constant) into test::prep.out, registered with its
+/// prepare and release; with `constant_out` the constant is the out argument
+/// (a program the write check rejects).
+PteBuilder prep_program(bool constant_out) {
   static const Kernel k[] = {{"test::prep.out", &prep_kernel, {}, &prep_prepare, &prep_release}};
   static const OperatorWrites writes[] = {{"test::prep.out", 3, 1u << 2}};
-  ASSERT_EQ(register_kernels(k), Error::Ok);
-  ASSERT_EQ(register_operator_writes(writes), Error::Ok);
+  EXPECT_EQ(register_kernels(k), Error::Ok);
+  EXPECT_EQ(register_operator_writes(writes), Error::Ok);
   g_prepare = PrepareLog();
   PteBuilder b;
   b.buffer_sizes = {0, 64};
@@ -566,12 +569,16 @@ TEST_F(MethodTest, KernelPrepareStateReachesEveryCallAndIsReleasedOnce) {
   w.sizes = {4};
   w.data_buffer_idx = b.add_constant(float_bytes({5, 6, 7, 8}));
   const int wi = b.add_tensor(w);
-  const int out = b.add_tensor(planned({4}, 16));
-  b.add_kernel_call(b.add_operator("test::prep", "out"), {x, wi, out, out});
+  const int out = constant_out ? wi : b.add_tensor(planned({4}, 16));
+  b.add_kernel_call(b.add_operator("test::prep", "out"), {x, constant_out ? x : wi, out, out});
   b.inputs = {x};
-  b.outputs = {out};
+  b.outputs = {constant_out ? x : out};
+  return b;
+}
+
+TEST_F(MethodTest, KernelPrepareStateReachesEveryCallAndIsReleasedOnce) {
   {
-    Fixture f(b.finish());
+    Fixture f(prep_program(false).finish());
     Result<Method> loaded = f.load();
     ASSERT_TRUE(loaded.ok());
     EXPECT_EQ(g_prepare.prepared, 1);
@@ -590,25 +597,10 @@ TEST_F(MethodTest, KernelPrepareStateReachesEveryCallAndIsReleasedOnce) {
 }
 
 TEST_F(MethodTest, KernelPrepareNeverRunsOnARejectedProgram) {
-  static const Kernel k[] = {{"test::prep.out", &prep_kernel, {}, &prep_prepare, &prep_release}};
-  static const OperatorWrites writes[] = {{"test::prep.out", 3, 1u << 2}};
-  ASSERT_EQ(register_kernels(k), Error::Ok);
-  ASSERT_EQ(register_operator_writes(writes), Error::Ok);
-  g_prepare = PrepareLog();
-  PteBuilder b;
-  b.buffer_sizes = {0, 64};
-  const int x = b.add_tensor(planned({4}, 0));
-  TensorSpec w;
-  w.sizes = {4};
-  w.data_buffer_idx = b.add_constant(float_bytes({5, 6, 7, 8}));
-  const int wi = b.add_tensor(w);
-  // The constant is the out argument: the write check rejects the program.
-  b.add_kernel_call(b.add_operator("test::prep", "out"), {x, x, wi, wi});
-  b.inputs = {x};
-  b.outputs = {x};
-  Fixture f(b.finish());
+  Fixture f(prep_program(true).finish());
   LogCapture log;
   EXPECT_FALSE(f.load().ok());
+  EXPECT_TRUE(log.contains("a constant"));
   EXPECT_EQ(g_prepare.prepared, 0);
   EXPECT_EQ(g_prepare.released, 0);
 }
