@@ -305,7 +305,8 @@ void clamp(const float* x, float* y, int64_t n, float lo, float hi) {
   }
 }
 
-/// One output element at (oh, ow) with bounds checks (the plane's edges).
+/// One output element at (oh, ow) with bounds checks: planes too wide for
+/// the padded buffer of depthwise_plane.
 float depthwise_point(const DepthwiseShape& s, const float* in, const float* w, float bias,
                       int64_t oh, int64_t ow) {
   float acc = bias;
@@ -321,39 +322,142 @@ float depthwise_point(const DepthwiseShape& s, const float* in, const float* w, 
   return acc;
 }
 
-void depthwise_plane(const DepthwiseShape& s, const float* in, const float* w, float bias,
-                     float* out) {
-  // Vector blocks start at ow in [lo, hi): every tap of every lane is inside
-  // the row, including the odd element a stride-2 load reads past the last.
-  const bool vector = s.stride_w == 1 || s.stride_w == 2;
-  const int64_t reach = (s.k_w - 1) * s.dil_w - s.pad_w;  // last tap's column offset
-  int64_t lo = (s.pad_w + s.stride_w - 1) / s.stride_w;
-  if (lo > s.out_w) lo = s.out_w;
-  // (ow + kLanes - 1) * stride_w + (stride_w - 1) + reach <= in_w - 1
-  int64_t hi = vector ? (s.in_w - 1 - reach - (s.stride_w - 1)) / s.stride_w - (kLanes - 1) + 1 : lo;
-  if (s.in_w - 1 - reach - (s.stride_w - 1) < 0) hi = lo;
-  if (hi < lo) hi = lo;
-  const Vec vbias(bias);
-  for (int64_t oh = 0; oh < s.out_h; ++oh) {
-    float* dst = out + oh * s.out_w;
-    int64_t ow = 0;
-    for (; ow < lo; ++ow) dst[ow] = depthwise_point(s, in, w, bias, oh, ow);
-    for (; ow < hi; ow += kLanes) {
-      Vec acc = vbias;
-      for (int64_t ki = 0; ki < s.k_h; ++ki) {
-        const int64_t ih = oh * s.stride_h - s.pad_h + ki * s.dil_h;
-        if (ih < 0 || ih >= s.in_h) continue;
-        const float* row = in + ih * s.in_w + ow * s.stride_w - s.pad_w;
-        const float* taps = w + ki * s.k_w;
-        for (int64_t kj = 0; kj < s.k_w; ++kj) {
-          const float* p = row + kj * s.dil_w;
-          const Vec x = s.stride_w == 1 ? Vec::load(p) : simd::load_stride2(p);
-          acc = simd::fmadd(Vec(taps[kj]), x, acc);
+/// Floats of the stack buffer depthwise_plane pads its input rows into (32 KiB).
+constexpr int64_t kDepthwiseBuffer = 8192;
+/// Output rows computed together (independent accumulators, one tap's
+/// weight broadcast once for all of them).
+constexpr int kDepthwiseRows = 4;
+/// Tallest kernel the padded path takes (taller ones: depthwise_point).
+constexpr int64_t kDepthwiseMaxKh = 16;
+
+/// p[0], p[stride], ..., p[(kLanes - 1) stride]; kStride 0: any stride.
+template <int kStride>
+inline Vec load_columns(const float* p, int64_t stride) {
+  if (kStride == 1) return Vec::load(p);
+  if (kStride == 2) return simd::load_stride2(p);
+  alignas(64) float lanes[kLanes];
+  for (int i = 0; i < kLanes; ++i) lanes[i] = p[i * stride];
+  return Vec::load(lanes);
+}
+
+/// Output rows oh0 .. oh0 + rows - 1 (rows <= kDepthwiseRows), kC column
+/// blocks of kLanes from ow: rowp[r * k_h + ki] is the padded input row tap
+/// ki of output row r reads (the zero row off the plane), column 0 at the
+/// input's column -pad_w. Each output sums bias then the taps in (ki, kj)
+/// order, as depthwise_point (a padding tap adds 0 * w, which changes no sum).
+template <int kStride, int kC>
+inline void depthwise_block(const DepthwiseShape& s, const float* const* rowp, const float* w,
+                            Vec vbias, float* out, int64_t oh0, int rows, int64_t ow) {
+  constexpr int R = kDepthwiseRows;
+  Vec acc[R][kC];
+  for (int r = 0; r < R; ++r) {
+    for (int c = 0; c < kC; ++c) acc[r][c] = vbias;
+  }
+  const int64_t sw = s.stride_w;
+  for (int64_t ki = 0; ki < s.k_h; ++ki) {
+    for (int64_t kj = 0; kj < s.k_w; ++kj) {
+      const Vec wv(w[ki * s.k_w + kj]);
+      const int64_t col = ow * sw + kj * s.dil_w;
+      for (int r = 0; r < R; ++r) {
+        const float* p = rowp[r * s.k_h + ki] + col;
+        for (int c = 0; c < kC; ++c) {
+          acc[r][c] = simd::fmadd(wv, load_columns<kStride>(p + c * kLanes * sw, sw), acc[r][c]);
         }
       }
-      acc.store(dst + ow);
     }
-    for (; ow < s.out_w; ++ow) dst[ow] = depthwise_point(s, in, w, bias, oh, ow);
+  }
+  for (int r = 0; r < rows; ++r) {
+    float* dst = out + (oh0 + r) * s.out_w + ow;
+    for (int c = 0; c < kC; ++c) {
+      const int64_t left = s.out_w - ow - c * kLanes;
+      if (left >= kLanes) {
+        acc[r][c].store(dst + c * kLanes);
+      } else if (left > 0) {
+        simd::store_partial(dst + c * kLanes, acc[r][c], static_cast<int>(left));
+      }
+    }
+  }
+}
+
+/// depthwise_plane for one column stride (kStride 1 or 2, or 0 for any):
+/// returns false, nothing written, when even one band does not fit the buffer.
+template <int kStride>
+bool depthwise_padded(const DepthwiseShape& s, const float* in, const float* w, float bias,
+                      float* out) {
+  constexpr int R = kDepthwiseRows;
+  // 1. Padded row width: every lane of every column block, the last one
+  //    rounded up to whole vectors (and the odd element a stride-2 load reads
+  //    past its last lane), reads inside the row.
+  const int64_t sw = s.stride_w;
+  const int64_t blocks = (s.out_w + kLanes - 1) / kLanes;
+  const int64_t last_read = (blocks * kLanes - 1) * sw + (kStride == 2 ? 1 : 0) +
+                            (s.k_w - 1) * s.dil_w;
+  int64_t row_w = last_read + 1;
+  if (row_w < s.pad_w + s.in_w) row_w = s.pad_w + s.in_w;
+  // 2. Bands of output rows (a multiple of R) whose input rows, plus one
+  //    zero row, fit the buffer.
+  const int64_t rows_for_band = (kDepthwiseBuffer / row_w) - 1;  // input rows available
+  const int64_t span = (s.k_h - 1) * s.dil_h + 1;                // input rows of one output row
+  if (rows_for_band < (R - 1) * s.stride_h + span) return false;
+  int64_t band = ((rows_for_band - span) / s.stride_h + 1) / R * R;
+  alignas(64) float buf[kDepthwiseBuffer];
+  float* zero = buf;
+  for (int64_t i = 0; i < row_w; ++i) zero[i] = 0.0f;
+  const Vec vbias(bias);
+  const float* rowp[R * kDepthwiseMaxKh];
+  for (int64_t b0 = 0; b0 < s.out_h; b0 += band) {
+    const int64_t b1 = b0 + band < s.out_h ? b0 + band : s.out_h;
+    // 3. Copy the band's input rows [ih0, ih1) in, zero padded left and right.
+    int64_t ih0 = b0 * s.stride_h - s.pad_h, ih1 = (b1 - 1) * s.stride_h - s.pad_h + span;
+    ih0 = ih0 < 0 ? 0 : ih0;
+    ih1 = ih1 > s.in_h ? s.in_h : ih1;
+    float* rows = buf + row_w;
+    for (int64_t ih = ih0; ih < ih1; ++ih) {
+      float* dst = rows + (ih - ih0) * row_w;
+      const float* src = in + ih * s.in_w;
+      for (int64_t i = 0; i < s.pad_w; ++i) dst[i] = 0.0f;
+      for (int64_t i = 0; i < s.in_w; ++i) dst[s.pad_w + i] = src[i];
+      for (int64_t i = s.pad_w + s.in_w; i < row_w; ++i) dst[i] = 0.0f;
+    }
+    // 4. R output rows at a time, two column blocks at a time while they last.
+    for (int64_t oh = b0; oh < b1; oh += R) {
+      const int rows_here = static_cast<int>(b1 - oh < R ? b1 - oh : R);
+      for (int r = 0; r < R; ++r) {
+        for (int64_t ki = 0; ki < s.k_h; ++ki) {
+          const int64_t ih = (oh + r) * s.stride_h - s.pad_h + ki * s.dil_h;
+          const bool inside = r < rows_here && ih >= ih0 && ih < ih1;
+          rowp[r * s.k_h + ki] = inside ? rows + (ih - ih0) * row_w : zero;
+        }
+      }
+      int64_t ow = 0;
+      for (; ow + kLanes < s.out_w; ow += 2 * kLanes) {
+        depthwise_block<kStride, 2>(s, rowp, w, vbias, out, oh, rows_here, ow);
+      }
+      if (ow < s.out_w) depthwise_block<kStride, 1>(s, rowp, w, vbias, out, oh, rows_here, ow);
+    }
+  }
+  return true;
+}
+
+void depthwise_plane(const DepthwiseShape& s, const float* in, const float* w, float bias,
+                     float* out) {
+  // Every column is a vector lane: the band's input rows are copied into a
+  // buffer with zeros where the padding is, so no load needs a bounds check.
+  bool done = false;
+  if (s.k_h <= kDepthwiseMaxKh) {
+    if (s.stride_w == 1) {
+      done = depthwise_padded<1>(s, in, w, bias, out);
+    } else if (s.stride_w == 2) {
+      done = depthwise_padded<2>(s, in, w, bias, out);
+    } else {
+      done = depthwise_padded<0>(s, in, w, bias, out);
+    }
+  }
+  if (done) return;
+  for (int64_t oh = 0; oh < s.out_h; ++oh) {
+    for (int64_t ow = 0; ow < s.out_w; ++ow) {
+      out[oh * s.out_w + ow] = depthwise_point(s, in, w, bias, oh, ow);
+    }
   }
 }
 
