@@ -46,6 +46,10 @@ void permute_copy_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::permu
 void softmax_out(KernelContext& ctx, Span<EValue*> args);      ///< aten::_softmax.out
 void log_softmax_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::_log_softmax.out
 
+// op_reduce.cpp: float32, contiguous, over the trailing dims.
+void sum_intlist_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::sum.IntList_out
+void mean_out(KernelContext& ctx, Span<EValue*> args);         ///< aten::mean.out
+
 // op_norm.cpp: float32, contiguous input, weight and bias.
 void native_layer_norm_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::native_layer_norm.out
 

@@ -151,6 +151,22 @@ float sum_row(const float* x, int64_t n) {
   return simd::reduce_add((acc[0] + acc[1]) + (acc[2] + acc[3]));
 }
 
+float dot(const float* a, const float* b, int64_t n) {
+  Vec acc[4] = {Vec(0.0f), Vec(0.0f), Vec(0.0f), Vec(0.0f)};
+  int64_t i = 0;
+  for (; i + 4 * kLanes <= n; i += 4 * kLanes) {
+    for (int k = 0; k < 4; ++k) {
+      acc[k] = simd::fmadd(Vec::load(a + i + k * kLanes), Vec::load(b + i + k * kLanes), acc[k]);
+    }
+  }
+  for (; i + kLanes <= n; i += kLanes) acc[0] = simd::fmadd(Vec::load(a + i), Vec::load(b + i), acc[0]);
+  if (i < n) {
+    const int rest = static_cast<int>(n - i);
+    acc[1] = simd::fmadd(simd::load_partial(a + i, rest), simd::load_partial(b + i, rest), acc[1]);
+  }
+  return simd::reduce_add((acc[0] + acc[1]) + (acc[2] + acc[3]));
+}
+
 /// Sum of (x[i] - mean)^2.
 float sum_sq_dev(const float* x, int64_t n, float mean) {
   const Vec m(mean);
@@ -587,7 +603,7 @@ void attention_row(float* s, int64_t n, const float* v, int64_t v_stride, int64_
 const SimdKernels& simd_kernels() {
   static constexpr SimdKernels kTable = {&unary,           &softmax_row,      &layer_norm_row,
                                          &binary,          &clamp,            &depthwise_plane,
-                                         &attention_scores, &attention_row};
+                                         &sum_row,         &dot,              &attention_scores, &attention_row};
   return kTable;
 }
 

@@ -52,6 +52,10 @@ struct SimdKernels {
   /// is inside the row (stride 1 and 2), scalar at the edges.
   void (*depthwise_plane)(const DepthwiseShape& s, const float* in, const float* w, float bias,
                           float* out);
+  /// sum_i x[i] for i < n, over four vector accumulators.
+  float (*sum)(const float* x, int64_t n);
+  /// sum_i a[i] * b[i] for i < n, over four vector accumulators.
+  float (*dot)(const float* a, const float* b, int64_t n);
   /// Raw attention scores of up to 4 query rows (q_r at q + r * q_stride, e
   /// floats) against n keys packed transposed, k_j[d] = kt[d * kt_stride + j]
   /// (kt_stride a multiple of 32, at least n rounded up to it):

@@ -489,6 +489,9 @@ TEST_F(Optimized, ConvolutionMatchesPortable) {
       {{1, 3, 70, 70}, {8, 3, 3, 3}, {1, 1}, {1, 1}, {1, 1}, 1, true},   // two im2col chunks
       {{2, 16, 9, 11}, {24, 16, 1, 1}, {1, 1}, {0, 0}, {1, 1}, 1, true}, // 1x1: gemm on the input
       {{1, 8, 7, 7}, {12, 4, 1, 1}, {1, 1}, {0, 0}, {1, 1}, 2, false},   // grouped 1x1
+      {{3, 129, 1, 1}, {17, 129, 1, 1}, {1, 1}, {0, 0}, {1, 1}, 1, true}, // one position: dots
+      {{2, 14, 1, 1}, {6, 7, 1, 1}, {1, 1}, {0, 0}, {1, 1}, 2, false},   // ... grouped
+      {{1, 7, 1, 1}, {1, 7, 1, 1}, {2, 2}, {0, 0}, {1, 1}, 1, true},     // ... strided, one output
       {{1, 6, 15, 13}, {10, 6, 3, 3}, {2, 1}, {1, 2}, {2, 1}, 1, true},  // mixed stride/pad/dilation
       {{2, 5, 33}, {7, 5, 3}, {2}, {1}, {1}, 1, true},                   // 1-d
   };
@@ -522,6 +525,65 @@ TEST_F(Optimized, ConvolutionMatchesPortable) {
       const std::vector<float> want = ref->get<float>();
       expect_within(out->get<float>(), std::vector<double>(want.begin(), want.end()), 2e-6, 2e-6,
                     "conv case " + std::to_string(i) + " (" + config + ")");
+    }
+  });
+}
+
+// sum.IntList_out and mean.out over trailing dims (any order, negative,
+// keepdim or not) against float64 sums; other dims run the portable kernel.
+TEST_F(Optimized, TrailingSumAndMeanMatchFloat64) {
+  struct Case {
+    std::vector<int32_t> in;
+    std::vector<int64_t> dims;
+    bool keepdim;
+  };
+  const Case cases[] = {
+      {{2, 3, 7, 7}, {-1, -2}, true},    // squeeze-excite's mean
+      {{1, 17, 129}, {2, 1}, false},
+      {{5, 129}, {1}, false},
+      {{3, 17, 1, 1}, {2, 3}, true},
+      {{1, 2, 112, 112}, {3, 2}, false}, // long rows
+      {{7}, {0}, false},                 // to a 0-d out
+      {{2, 3, 4}, {1}, true},            // not trailing: portable
+      {{2, 3, 4}, {0, 2}, false},        // not trailing: portable
+  };
+  each_config([&](const std::string& config) {
+    for (size_t ci = 0; ci < sizeof(cases) / sizeof(cases[0]); ++ci) {
+      const Case& c = cases[ci];
+      for (bool mean : {false, true}) {
+        Values v;
+        size_t n = 1;
+        for (int32_t d : c.in) n *= static_cast<size_t>(d);
+        const std::vector<float> x = random_floats(n, static_cast<uint32_t>(ci), -2.0f, 3.0f);
+        auto in = make_f(c.in, x);
+        const int rank = static_cast<int>(c.in.size() - (c.keepdim ? 0 : c.dims.size()));
+        auto out = make_dynamic(ScalarType::Float, rank, static_cast<int64_t>(n));
+        auto ref = make_dynamic(ScalarType::Float, rank, static_cast<int64_t>(n));
+        auto args = [&](TestTensor* o) {
+          return std::vector<EValue*>{in->ev(), v.ints(c.dims), v.boolean(c.keepdim), v.none(),
+                                      o->ev(), o->ev()};
+        };
+        const char* op = mean ? "aten::mean.out" : "aten::sum.IntList_out";
+        ASSERT_EQ(run(op, args(out.get())), Error::Ok) << op;
+        std::vector<EValue*> ref_args = args(ref.get());
+        KernelContext ctx;
+        (mean ? portable::mean_out : portable::sum_intlist_out)(
+            ctx, Span<EValue*>(ref_args.data(), ref_args.size()));
+        ASSERT_EQ(ctx.error(), Error::Ok);
+        const std::string label = std::string(op) + " case " + std::to_string(ci) + " (" +
+                                  config + ")";
+        ASSERT_EQ(out->shape(), ref->shape()) << label;
+        // float64 reference from the portable kernel's double sums; float
+        // sums over vector lanes are good to 1e-6 of the sum of |x|.
+        const std::vector<float> want = ref->get<float>();
+        const std::vector<float> got = out->get<float>();
+        const size_t len = n / want.size();
+        double abs_sum = 0.0;
+        for (float e : x) abs_sum += std::fabs(e);
+        const double tol = 1e-6 * abs_sum / static_cast<double>(want.size()) /
+                           (mean ? static_cast<double>(len) : 1.0);
+        expect_within(got, std::vector<double>(want.begin(), want.end()), tol + 1e-7, 0.0, label);
+      }
     }
   });
 }
