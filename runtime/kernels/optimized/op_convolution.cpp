@@ -87,7 +87,7 @@ bool gemm_convolution(KernelContext& ctx, const portable::ConvCall& c) {
         const int64_t count = positions - p0 < chunk ? positions - p0 : chunk;
         gemm::MatrixView x{in_g, in_plane, 1};
         if (!pointwise) {
-          parallel_for(s.in_cg, 1 + (int64_t{1} << 14) / (s.k_h * s.k_w * count),
+          parallel_for(s.in_cg, 1 + kElementwiseGrain / (s.k_h * s.k_w * count),
                        [&](int64_t ic0, int64_t ic1) {
                          portable::im2col_chunk(s, in_g, p0, count, col, ic0, ic1);
                        });
