@@ -21,7 +21,7 @@ namespace {
 
 void depthwise(const portable::ConvCall& c) {
   const portable::ConvShape& s = c.s;
-  const DepthwiseShape shape{s.in_h,     s.in_w,     s.out_h,  s.out_w, s.k_h,    s.k_w,
+  const WindowShape shape{s.in_h,     s.in_w,     s.out_h,  s.out_w, s.k_h,    s.k_w,
                              s.stride_h, s.stride_w, s.pad_h,  s.pad_w, s.dil_h,  s.dil_w};
   const int64_t in_plane = s.in_h * s.in_w, out_plane = s.out_h * s.out_w;
   const int64_t taps = s.k_h * s.k_w;

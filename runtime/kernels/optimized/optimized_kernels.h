@@ -38,6 +38,9 @@ void div_scalar_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::div.Sca
 // depthwise convolutions here, the rest by the portable computation.
 void convolution_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::convolution.out
 
+// op_pool.cpp: float32 NCHW, as the portable kernel checks it.
+void max_pool2d_with_indices_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::max_pool2d_with_indices.out
+
 // op_permute.cpp: 1-, 2- and 4-byte elements, contiguous, up to 6 dims
 // after merging size-1 and adjacent dims.
 void permute_copy_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::permute_copy.out

@@ -16,6 +16,8 @@ const KernelKey kFloat = KernelKey::uniform(ScalarType::Float);
 constexpr ScalarType kF = ScalarType::Float;
 const KernelKey kSdpaBoolMask{6, {kF, kF, kF, ScalarType::Bool, kF, kF}};
 // ---- end attention
+// max_pool2d_with_indices.out: self, out and indices (the result is a list).
+const KernelKey kMaxPoolFloat{3, {kF, kF, ScalarType::Long}};
 
 const Kernel kOptimizedKernels[] = {
     // ---- pointwise
@@ -51,6 +53,8 @@ const Kernel kOptimizedKernels[] = {
     // ---- end rows
     // ---- convolution
     {"aten::convolution.out", &optimized::convolution_out, kFloat},
+    {"aten::max_pool2d_with_indices.out", &optimized::max_pool2d_with_indices_out,
+     kMaxPoolFloat},
     // ---- end convolution
     // ---- gemm
     {"aten::mm.out", &optimized::mm_out, kFloat},

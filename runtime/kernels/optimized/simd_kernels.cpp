@@ -323,7 +323,7 @@ void clamp(const float* x, float* y, int64_t n, float lo, float hi) {
 
 /// One output element at (oh, ow) with bounds checks: planes too wide for
 /// the padded buffer of depthwise_plane.
-float depthwise_point(const DepthwiseShape& s, const float* in, const float* w, float bias,
+float depthwise_point(const WindowShape& s, const float* in, const float* w, float bias,
                       int64_t oh, int64_t ow) {
   float acc = bias;
   for (int64_t ki = 0; ki < s.k_h; ++ki) {
@@ -338,8 +338,9 @@ float depthwise_point(const DepthwiseShape& s, const float* in, const float* w, 
   return acc;
 }
 
-/// Floats of the stack buffer depthwise_plane pads its input rows into (32 KiB).
-constexpr int64_t kDepthwiseBuffer = 8192;
+/// Floats of the stack buffer a sliding-window plane's input rows are
+/// padded into (32 KiB).
+constexpr int64_t kWindowBuffer = 8192;
 /// Output rows computed together (independent accumulators, one tap's
 /// weight broadcast once for all of them).
 constexpr int kDepthwiseRows = 4;
@@ -362,7 +363,7 @@ inline Vec load_columns(const float* p, int64_t stride) {
 /// input's column -pad_w. Each output sums bias then the taps in (ki, kj)
 /// order, as depthwise_point (a padding tap adds 0 * w, which changes no sum).
 template <int kStride, int kC>
-inline void depthwise_block(const DepthwiseShape& s, const float* const* rowp, const float* w,
+inline void depthwise_block(const WindowShape& s, const float* const* rowp, const float* w,
                             Vec vbias, float* out, int64_t oh0, int rows, int64_t ow) {
   constexpr int R = kDepthwiseRows;
   Vec acc[R][kC];
@@ -395,47 +396,62 @@ inline void depthwise_block(const DepthwiseShape& s, const float* const* rowp, c
   }
 }
 
-/// depthwise_plane for one column stride (kStride 1 or 2, or 0 for any):
-/// returns false, nothing written, when even one band does not fit the buffer.
-template <int kStride>
-bool depthwise_padded(const DepthwiseShape& s, const float* in, const float* w, float bias,
-                      float* out) {
-  constexpr int R = kDepthwiseRows;
-  // 1. Padded row width: every lane of every column block, the last one
-  //    rounded up to whole vectors (and the odd element a stride-2 load reads
-  //    past its last lane), reads inside the row.
-  const int64_t sw = s.stride_w;
+/// Width of a plane's padded rows: every lane of every block of kLanes
+/// output columns from column 0 (the last block rounded up to a whole
+/// vector, plus the odd element a stride-2 load reads past its last lane)
+/// reads inside the row, for every column tap.
+int64_t padded_width(const WindowShape& s) {
   const int64_t blocks = (s.out_w + kLanes - 1) / kLanes;
-  const int64_t last_read = (blocks * kLanes - 1) * sw + (kStride == 2 ? 1 : 0) +
+  const int64_t last_read = (blocks * kLanes - 1) * s.stride_w + (s.stride_w == 2 ? 1 : 0) +
                             (s.k_w - 1) * s.dil_w;
-  int64_t row_w = last_read + 1;
-  if (row_w < s.pad_w + s.in_w) row_w = s.pad_w + s.in_w;
-  // 2. Bands of output rows (a multiple of R) whose input rows, plus one
-  //    zero row, fit the buffer.
-  const int64_t rows_for_band = (kDepthwiseBuffer / row_w) - 1;  // input rows available
-  const int64_t span = (s.k_h - 1) * s.dil_h + 1;                // input rows of one output row
-  if (rows_for_band < (R - 1) * s.stride_h + span) return false;
-  int64_t band = ((rows_for_band - span) / s.stride_h + 1) / R * R;
-  alignas(64) float buf[kDepthwiseBuffer];
-  float* zero = buf;
-  for (int64_t i = 0; i < row_w; ++i) zero[i] = 0.0f;
-  const Vec vbias(bias);
-  const float* rowp[R * kDepthwiseMaxKh];
-  for (int64_t b0 = 0; b0 < s.out_h; b0 += band) {
-    const int64_t b1 = b0 + band < s.out_h ? b0 + band : s.out_h;
-    // 3. Copy the band's input rows [ih0, ih1) in, zero padded left and right.
-    int64_t ih0 = b0 * s.stride_h - s.pad_h, ih1 = (b1 - 1) * s.stride_h - s.pad_h + span;
+  return last_read + 1 > s.pad_w + s.in_w ? last_read + 1 : s.pad_w + s.in_w;
+}
+
+/// Runs f(rows, ih0, ih1, oh0, oh1) over bands of output rows [oh0, oh1)
+/// (a multiple of `step` but the last), with the band's input rows
+/// [ih0, ih1) copied to rows + (ih - ih0) * row_w, `fill` left of column
+/// pad_w and right of the data, in at most `capacity` floats. False (f never
+/// called) when a band of `step` output rows does not fit.
+template <typename F>
+bool for_each_band(const WindowShape& s, const float* in, float fill, int64_t row_w,
+                   float* rows, int64_t capacity, int64_t step, const F& f) {
+  const int64_t fit = capacity / row_w;                // input rows the buffer holds
+  const int64_t span = (s.k_h - 1) * s.dil_h + 1;      // input rows of one output row
+  if (fit < (step - 1) * s.stride_h + span) return false;
+  const int64_t band = ((fit - span) / s.stride_h + 1) / step * step;
+  for (int64_t oh0 = 0; oh0 < s.out_h; oh0 += band) {
+    const int64_t oh1 = oh0 + band < s.out_h ? oh0 + band : s.out_h;
+    int64_t ih0 = oh0 * s.stride_h - s.pad_h, ih1 = (oh1 - 1) * s.stride_h - s.pad_h + span;
     ih0 = ih0 < 0 ? 0 : ih0;
     ih1 = ih1 > s.in_h ? s.in_h : ih1;
-    float* rows = buf + row_w;
     for (int64_t ih = ih0; ih < ih1; ++ih) {
       float* dst = rows + (ih - ih0) * row_w;
       const float* src = in + ih * s.in_w;
-      for (int64_t i = 0; i < s.pad_w; ++i) dst[i] = 0.0f;
+      for (int64_t i = 0; i < s.pad_w; ++i) dst[i] = fill;
       for (int64_t i = 0; i < s.in_w; ++i) dst[s.pad_w + i] = src[i];
-      for (int64_t i = s.pad_w + s.in_w; i < row_w; ++i) dst[i] = 0.0f;
+      for (int64_t i = s.pad_w + s.in_w; i < row_w; ++i) dst[i] = fill;
     }
-    // 4. R output rows at a time, two column blocks at a time while they last.
+    f(static_cast<const float*>(rows), ih0, ih1, oh0, oh1);
+  }
+  return true;
+}
+
+/// depthwise_plane for one column stride (kStride 1 or 2, or 0 for any):
+/// returns false, nothing written, when even one band does not fit the buffer.
+template <int kStride>
+bool depthwise_padded(const WindowShape& s, const float* in, const float* w, float bias,
+                      float* out) {
+  constexpr int R = kDepthwiseRows;
+  alignas(64) float buf[kWindowBuffer];
+  const int64_t row_w = padded_width(s);
+  if (2 * row_w > kWindowBuffer) return false;
+  float* zero = buf;  // the row that taps off the plane read
+  for (int64_t i = 0; i < row_w; ++i) zero[i] = 0.0f;
+  const Vec vbias(bias);
+  const float* rowp[R * kDepthwiseMaxKh];
+  return for_each_band(s, in, 0.0f, row_w, buf + row_w, kWindowBuffer - row_w, R,
+                       [&](const float* rows, int64_t ih0, int64_t ih1, int64_t b0, int64_t b1) {
+    // R output rows at a time, two column blocks at a time while they last.
     for (int64_t oh = b0; oh < b1; oh += R) {
       const int rows_here = static_cast<int>(b1 - oh < R ? b1 - oh : R);
       for (int r = 0; r < R; ++r) {
@@ -451,11 +467,10 @@ bool depthwise_padded(const DepthwiseShape& s, const float* in, const float* w, 
       }
       if (ow < s.out_w) depthwise_block<kStride, 1>(s, rowp, w, vbias, out, oh, rows_here, ow);
     }
-  }
-  return true;
+  });
 }
 
-void depthwise_plane(const DepthwiseShape& s, const float* in, const float* w, float bias,
+void depthwise_plane(const WindowShape& s, const float* in, const float* w, float bias,
                      float* out) {
   // Every column is a vector lane: the band's input rows are copied into a
   // buffer with zeros where the padding is, so no load needs a bounds check.
@@ -473,6 +488,93 @@ void depthwise_plane(const DepthwiseShape& s, const float* in, const float* w, f
   for (int64_t oh = 0; oh < s.out_h; ++oh) {
     for (int64_t ow = 0; ow < s.out_w; ++ow) {
       out[oh * s.out_w + ow] = depthwise_point(s, in, w, bias, oh, ow);
+    }
+  }
+}
+
+/// max_pool_plane for one column stride (as depthwise_padded).
+template <int kStride>
+bool max_pool_padded(const WindowShape& s, const float* in, float* out, int64_t* indices) {
+  alignas(64) float buf[kWindowBuffer];
+  const int64_t row_w = padded_width(s);
+  alignas(64) float lane_cols[kLanes];  // lane i's input column offset: i * stride_w
+  for (int i = 0; i < kLanes; ++i) lane_cols[i] = static_cast<float>(i * s.stride_w);
+  const Vec vlane = Vec::load(lane_cols);
+  return for_each_band(s, in, -INFINITY, row_w, buf, kWindowBuffer, 1,
+                       [&](const float* rows, int64_t ih0, int64_t, int64_t b0, int64_t b1) {
+    for (int64_t oh = b0; oh < b1; ++oh) {
+      for (int64_t ow = 0; ow < s.out_w; ow += kLanes) {
+        // As the portable kernel: taps in order, a larger value or a NaN
+        // takes over; padding (-inf) never does. -1: no tap took over yet.
+        Vec best(-INFINITY), idx(-1.0f);
+        for (int64_t ki = 0; ki < s.k_h; ++ki) {
+          const int64_t ih = oh * s.stride_h - s.pad_h + ki * s.dil_h;
+          if (ih < 0 || ih >= s.in_h) continue;
+          const float* row = rows + (ih - ih0) * row_w + ow * s.stride_w;
+          for (int64_t kj = 0; kj < s.k_w; ++kj) {
+            const Vec v = load_columns<kStride>(row + kj * s.dil_w, s.stride_w);
+            const Vec at = vlane + Vec(static_cast<float>(ih * s.in_w + ow * s.stride_w - s.pad_w +
+                                                          kj * s.dil_w));
+            const auto larger = simd::greater(v, best);
+            best = simd::select(larger, v, best);
+            idx = simd::select(larger, at, idx);
+            const auto nan = simd::is_nan(v);
+            best = simd::select(nan, v, best);
+            idx = simd::select(nan, at, idx);
+          }
+        }
+        const int n = s.out_w - ow < kLanes ? static_cast<int>(s.out_w - ow) : kLanes;
+        alignas(64) float lanes[kLanes];
+        idx.store(lanes);
+        simd::store_partial(out + oh * s.out_w + ow, best, n);
+        int64_t* dst = indices + oh * s.out_w + ow;
+        for (int i = 0; i < n; ++i) {
+          if (lanes[i] >= 0.0f) {
+            dst[i] = static_cast<int64_t>(lanes[i]);
+            continue;
+          }
+          // Every tap -inf (or off the plane): the first tap inside.
+          int64_t h = oh * s.stride_h - s.pad_h, c = (ow + i) * s.stride_w - s.pad_w;
+          while (h < 0) h += s.dil_h;
+          while (c < 0) c += s.dil_w;
+          dst[i] = h * s.in_w + c;
+        }
+      }
+    }
+  });
+}
+
+void max_pool_plane(const WindowShape& s, const float* in, float* out, int64_t* indices) {
+  if (s.stride_w == 1) {
+    if (max_pool_padded<1>(s, in, out, indices)) return;
+  } else if (s.stride_w == 2) {
+    if (max_pool_padded<2>(s, in, out, indices)) return;
+  } else if (max_pool_padded<0>(s, in, out, indices)) {
+    return;
+  }
+  for (int64_t oh = 0; oh < s.out_h; ++oh) {
+    int64_t h0 = oh * s.stride_h - s.pad_h;
+    const int64_t h_end = h0 + (s.k_h - 1) * s.dil_h + 1;
+    const int64_t h1 = h_end < s.in_h ? h_end : s.in_h;
+    while (h0 < 0) h0 += s.dil_h;
+    for (int64_t ow = 0; ow < s.out_w; ++ow) {
+      int64_t w0 = ow * s.stride_w - s.pad_w;
+      const int64_t w_end = w0 + (s.k_w - 1) * s.dil_w + 1;
+      const int64_t w1 = w_end < s.in_w ? w_end : s.in_w;
+      while (w0 < 0) w0 += s.dil_w;
+      int64_t best = h0 * s.in_w + w0;
+      float best_val = -INFINITY;
+      for (int64_t ih = h0; ih < h1; ih += s.dil_h) {
+        for (int64_t iw = w0; iw < w1; iw += s.dil_w) {
+          const float v = in[ih * s.in_w + iw];
+          if (v > best_val || v != v) {
+            best_val = v;
+            best = ih * s.in_w + iw;
+          }
+        }
+      }
+      out[oh * s.out_w + ow] = best_val;
+      indices[oh * s.out_w + ow] = best;
     }
   }
 }
@@ -603,7 +705,8 @@ void attention_row(float* s, int64_t n, const float* v, int64_t v_stride, int64_
 const SimdKernels& simd_kernels() {
   static constexpr SimdKernels kTable = {&unary,           &softmax_row,      &layer_norm_row,
                                          &binary,          &clamp,            &depthwise_plane,
-                                         &sum_row,         &dot,              &attention_scores, &attention_row};
+                                         &max_pool_plane,  &sum_row,          &dot,
+                                         &attention_scores, &attention_row};
   return kTable;
 }
 

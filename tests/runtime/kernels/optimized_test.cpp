@@ -529,6 +529,65 @@ TEST_F(Optimized, ConvolutionMatchesPortable) {
   });
 }
 
+// max_pool2d_with_indices: values and indices equal the portable kernel's
+// (ties, NaN, -inf windows, padding, dilation, ceil mode, strides 1-3,
+// planes narrower than a vector and one too wide for the row buffer).
+TEST_F(Optimized, MaxPoolMatchesPortableExactly) {
+  struct Case {
+    std::vector<int32_t> in;
+    std::vector<int64_t> k, stride, pad, dil;
+    bool ceil;
+  };
+  const Case cases[] = {
+      {{1, 3, 112, 112}, {3, 3}, {2, 2}, {1, 1}, {1, 1}, false},  // ResNet's stem
+      {{2, 2, 7, 7}, {2, 2}, {2, 2}, {0, 0}, {1, 1}, true},
+      {{1, 3, 17, 33}, {3, 3}, {1, 1}, {1, 1}, {2, 2}, false},
+      {{1, 2, 20, 129}, {3, 2}, {3, 3}, {1, 1}, {1, 1}, true},
+      {{4, 1, 1}, {1, 1}, {1, 1}, {0, 0}, {1, 1}, false},
+      {{1, 1, 3, 5000}, {3, 3}, {1, 2}, {1, 1}, {1, 1}, false},   // too wide: scalar
+  };
+  each_config([&](const std::string& config) {
+    for (size_t ci = 0; ci < sizeof(cases) / sizeof(cases[0]); ++ci) {
+      const Case& c = cases[ci];
+      Values v;
+      size_t n = 1;
+      for (int32_t d : c.in) n *= static_cast<size_t>(d);
+      std::vector<float> x = random_floats(n, static_cast<uint32_t>(ci + 40), -3.0f, 3.0f);
+      for (size_t i = 0; i < n; i += 7) x[i] = std::round(x[i]);  // ties
+      if (n > 40) {
+        x[3] = kNan;
+        x[5] = kNan;
+        for (size_t i = 10; i < 40; ++i) x[i] = -kInf;  // windows of only -inf
+      }
+      const int rank = static_cast<int>(c.in.size());
+      auto in = make_f(c.in, x);
+      auto out = make_dynamic(ScalarType::Float, rank, static_cast<int64_t>(n));
+      auto idx = make_dynamic(ScalarType::Long, rank, static_cast<int64_t>(n));
+      auto ref = make_dynamic(ScalarType::Float, rank, static_cast<int64_t>(n));
+      auto ref_idx = make_dynamic(ScalarType::Long, rank, static_cast<int64_t>(n));
+      auto args = [&](TestTensor* o, TestTensor* i) {
+        return std::vector<EValue*>{in->ev(), v.ints(c.k), v.ints(c.stride), v.ints(c.pad),
+                                    v.ints(c.dil), v.boolean(c.ceil), o->ev(), i->ev(),
+                                    v.tensors({o, i})};
+      };
+      ASSERT_EQ(run("aten::max_pool2d_with_indices.out", args(out.get(), idx.get())), Error::Ok);
+      std::vector<EValue*> ref_args = args(ref.get(), ref_idx.get());
+      KernelContext ctx;
+      portable::max_pool2d_with_indices_out(ctx, Span<EValue*>(ref_args.data(), ref_args.size()));
+      ASSERT_EQ(ctx.error(), Error::Ok);
+      const std::string label = "max_pool case " + std::to_string(ci) + " (" + config + ")";
+      ASSERT_EQ(out->shape(), ref->shape()) << label;
+      const std::vector<float> got = out->get<float>(), want = ref->get<float>();
+      const std::vector<int64_t> got_i = idx->get<int64_t>(), want_i = ref_idx->get<int64_t>();
+      for (size_t i = 0; i < want.size(); ++i) {
+        ASSERT_EQ(std::isnan(got[i]), std::isnan(want[i])) << label << " at " << i;
+        if (!std::isnan(want[i])) ASSERT_EQ(got[i], want[i]) << label << " at " << i;
+        ASSERT_EQ(got_i[i], want_i[i]) << label << " at " << i;
+      }
+    }
+  });
+}
+
 // sum.IntList_out and mean.out over trailing dims (any order, negative,
 // keepdim or not) against float64 sums; other dims run the portable kernel.
 TEST_F(Optimized, TrailingSumAndMeanMatchFloat64) {
