@@ -194,6 +194,65 @@ TEST_F(Optimized, ResultsIdenticalAcrossThreadCounts) {
             0);
 }
 
+// The CNN kernels (depthwise, one-position and im2col convolutions, max
+// pooling, trailing means) give the same bits at 1 and 2 threads, on shapes
+// large enough to be split.
+TEST_F(Optimized, CnnKernelsIdenticalAcrossThreadCounts) {
+  if (thread_counts().size() < 2) GTEST_SKIP() << "built without pthreadpool: one thread only";
+  const std::vector<float> x = random_floats(64 * 57 * 57, 21, -3.0f, 3.0f);
+  const std::vector<float> wdw = random_floats(64 * 25, 22);
+  const std::vector<float> wfc = random_floats(96 * 64, 23);
+  const std::vector<float> w3 = random_floats(32 * 64 * 9, 24);
+  const std::vector<float> bias = random_floats(96, 25);
+  std::vector<std::vector<float>> per_threads;
+  std::vector<std::vector<int64_t>> per_threads_idx;
+  for (size_t threads : {size_t{1}, size_t{2}}) {
+    ASSERT_EQ(set_num_threads(threads), Error::Ok);
+    Values v;
+    auto in = make_f({1, 64, 57, 57}, x);
+    auto dw_w = make_f({64, 1, 5, 5}, wdw);
+    auto fc_w = make_f({96, 64, 1, 1}, wfc);
+    auto c3_w = make_f({32, 64, 3, 3}, w3);
+    auto b = make_f({96}, bias);
+    auto b32 = make_f({32}, std::vector<float>(bias.begin(), bias.begin() + 32));
+    auto b64 = make_f({64}, std::vector<float>(bias.begin(), bias.begin() + 64));
+    auto dw = make(ScalarType::Float, {1, 64, 29, 29});
+    auto pooled = make(ScalarType::Float, {1, 64, 1, 1});
+    auto fc = make(ScalarType::Float, {1, 96, 1, 1});
+    auto c3 = make(ScalarType::Float, {1, 32, 57, 57});
+    auto mp = make(ScalarType::Float, {1, 64, 29, 29});
+    auto mp_idx = make(ScalarType::Long, {1, 64, 29, 29});
+    auto conv = [&](TestTensor* input, TestTensor* w, TestTensor* bb, std::vector<int64_t> stride,
+                    std::vector<int64_t> pad, int64_t groups, TestTensor* o) {
+      return run("aten::convolution.out",
+                 {input->ev(), w->ev(), bb->ev(), v.ints(stride), v.ints(pad), v.ints({1, 1}),
+                  v.boolean(false), v.ints({0, 0}), v.integer(groups), o->ev(), o->ev()});
+    };
+    ASSERT_EQ(conv(in.get(), dw_w.get(), b64.get(), {2, 2}, {2, 2}, 64, dw.get()), Error::Ok);
+    ASSERT_EQ(run("aten::mean.out", {in->ev(), v.ints({-1, -2}), v.boolean(true), v.none(),
+                                     pooled->ev(), pooled->ev()}),
+              Error::Ok);
+    ASSERT_EQ(conv(pooled.get(), fc_w.get(), b.get(), {1, 1}, {0, 0}, 1, fc.get()), Error::Ok);
+    ASSERT_EQ(conv(in.get(), c3_w.get(), b32.get(), {1, 1}, {1, 1}, 1, c3.get()), Error::Ok);
+    ASSERT_EQ(run("aten::max_pool2d_with_indices.out",
+                  {in->ev(), v.ints({3, 3}), v.ints({2, 2}), v.ints({1, 1}), v.ints({1, 1}),
+                   v.boolean(false), mp->ev(), mp_idx->ev(), v.tensors({mp.get(), mp_idx.get()})}),
+              Error::Ok);
+    std::vector<float> all;
+    for (auto* t : {dw.get(), pooled.get(), fc.get(), c3.get(), mp.get()}) {
+      const std::vector<float> part = t->get<float>();
+      all.insert(all.end(), part.begin(), part.end());
+    }
+    per_threads.push_back(all);
+    per_threads_idx.push_back(mp_idx->get<int64_t>());
+  }
+  ASSERT_EQ(per_threads[0].size(), per_threads[1].size());
+  EXPECT_EQ(std::memcmp(per_threads[0].data(), per_threads[1].data(),
+                        per_threads[0].size() * sizeof(float)),
+            0);
+  EXPECT_EQ(per_threads_idx[0], per_threads_idx[1]);
+}
+
 TEST_F(Optimized, SoftmaxRowsMatchFloat64) {
   each_config([&](const std::string& config) {
     for (int32_t len : {1, 7, 17, 129, 1000}) {
