@@ -66,7 +66,27 @@ inline Vec tanh_vec(Vec x) {
   return simd::select(simd::less(ax, Vec(0.625f)), small, large);
 }
 
-inline Vec sigmoid_vec(Vec x) { return Vec(1.0f) / (Vec(1.0f) + exp_vec(Vec(0.0f) - x)); }
+/// 1 / (1 + e^-x), with e^-x as exp_vec's polynomial over -x clamped to
+/// [-87, 87], which needs one 2^n scale and none of exp_vec's range selects,
+/// and a reciprocal for the division. Beyond the clamp the sigmoid is 1, or
+/// 0 below x = -87 (within 1.7e-38 of it; exactly 0 at -inf, as torch, so
+/// that x * sigmoid(x) is NaN there too). NaN stays NaN through the clamps
+/// (max/min return their second operand for NaN).
+inline Vec sigmoid_vec(Vec x) {
+  const Vec neg = Vec(0.0f) - x;
+  const Vec z = simd::min(Vec(87.0f), simd::max(Vec(-87.0f), neg));
+  const Vec n = simd::round_nearest(z * Vec(1.44269504088896341f));
+  Vec r = simd::fmadd(n, Vec(-0.693359375f), z);
+  r = simd::fmadd(n, Vec(2.12194440e-4f), r);
+  Vec p(1.9875691500e-4f);
+  p = simd::fmadd(p, r, Vec(1.3981999507e-3f));
+  p = simd::fmadd(p, r, Vec(8.3334519073e-3f));
+  p = simd::fmadd(p, r, Vec(4.1665795894e-2f));
+  p = simd::fmadd(p, r, Vec(1.6666665459e-1f));
+  p = simd::fmadd(p, r, Vec(5.0000001201e-1f));
+  const Vec e = simd::fmadd(p, r * r, r + Vec(1.0f)) * simd::exp2_int(n);
+  return simd::select(simd::greater(neg, Vec(87.0f)), Vec(0.0f), simd::reciprocal(Vec(1.0f) + e));
+}
 
 /// erfc(z) for z >= 0.
 inline Vec erfc_nonneg(Vec z) {
