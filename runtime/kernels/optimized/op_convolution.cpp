@@ -1,8 +1,9 @@
 // aten::convolution.out over float32 NCHW, checked by the portable kernel's
 // own prepare step (portable/convolution.h):
 //   depthwise (groups == in channels == out channels, not transposed):
-//     one plane per (batch, channel), vector loads along W (stride 1 or 2)
-//     with every tap accumulated in registers, planes split over the pool;
+//     one plane per (batch, channel), every output column a vector lane
+//     (rows copied into a zero-padded buffer, SimdKernels::depthwise_plane),
+//     every tap accumulated in registers, planes split over the pool;
 //   1x1 over 1x1 planes (squeeze-excite): a dot product per output channel;
 //   other forward convolutions, per batch item and group, on Ember's GEMM
 //   (gemm/gemm.h) with the bias in its epilogue:

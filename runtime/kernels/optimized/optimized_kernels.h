@@ -35,7 +35,8 @@ void mul_scalar_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::mul.Sca
 void div_scalar_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::div.Scalar_out
 
 // op_convolution.cpp: float32 NCHW / NCL as the portable kernel checks them;
-// depthwise convolutions here, the rest by the portable computation.
+// depthwise, one-position 1x1 and GEMM convolutions here, transposed ones by
+// the portable computation.
 void convolution_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::convolution.out
 
 // op_pool.cpp: float32 NCHW, as the portable kernel checks it.
