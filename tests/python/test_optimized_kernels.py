@@ -1,5 +1,6 @@
 """The optimized kernel library end to end: a model whose float32 ops all have
-optimized kernels (convolutions plain, depthwise and 1x1; linear; layer norm;
+optimized kernels (convolutions plain, depthwise, 1x1 and squeeze-excite's
+one-position 1x1; max pooling; means over H and W; linear; layer norm;
 gelu; softmax; broadcast arithmetic; permutes; clamps) runs against eager
 PyTorch under the optimized kernels (the default), the portable ones alone
 (EMBER_KERNELS=portable), each instruction set this CPU has
@@ -46,6 +47,7 @@ class Mixed(nn.Module):
         self.stem = nn.Conv2d(3, 12, 3, stride=2, padding=1)
         self.dw = nn.Conv2d(12, 12, 5, padding=2, groups=12)
         self.dw2 = nn.Conv2d(12, 12, 3, stride=2, padding=1, groups=12)
+        self.se = nn.Conv2d(12, 12, 1)
         self.pw = nn.Conv2d(12, 20, 1)
         self.norm = nn.LayerNorm(20)
         self.fc1 = nn.Linear(20, 37)
@@ -55,6 +57,8 @@ class Mixed(nn.Module):
     def forward(self, x):
         y = F.relu6(self.stem(x))
         y = F.hardtanh(self.dw(y), -0.5, 2.0) + y
+        y = F.max_pool2d(y, 3, stride=1, padding=1)
+        y = y * torch.sigmoid(self.se(y.mean((2, 3), keepdim=True)))   # squeeze-excite
         y = self.pw(self.dw2(y)) * self.scale - 0.25
         t = y.permute(0, 2, 3, 1)                          # NHWC, as ConvNeXt
         t = self.fc2(F.gelu(self.fc1(self.norm(t))))       # erf gelu

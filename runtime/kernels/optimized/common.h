@@ -14,8 +14,13 @@
 namespace ember {
 namespace optimized {
 
-/// Elements per task below which threading does not pay for its wake-up.
-constexpr int64_t kElementwiseGrain = 16384;
+/// Elements per task below which threading does not pay for waking a
+/// thread and waiting for it (a few microseconds, far more when another
+/// process holds the other core): for a few instructions per element
+/// (copies, arithmetic, compares, sums: memory bound, about 10 us per task)...
+constexpr int64_t kElementwiseGrain = 65536;
+/// ... and for a few dozen (exp, sigmoid, tanh, gelu; softmax and layer-norm rows).
+constexpr int64_t kMathGrain = 16384;
 
 /// A float32 tensor in the contiguous dim order.
 inline bool is_dense_float(const Tensor& t) {
@@ -37,23 +42,23 @@ inline bool same_sizes(const Tensor& a, const Tensor& b) {
 /// then failed, with the reason logged.
 template <typename Loop>
 bool map_flat(KernelContext& ctx, const char* op, const Tensor& self, Tensor& out,
-              const Loop& loop) {
+              const Loop& loop, int64_t grain = kElementwiseGrain) {
   int64_t sizes[kMaxRank];
   portable::tensor_sizes(self, sizes);
   if (!portable::resize_out(ctx, op, "out", out, sizes, self.dim())) return false;
   const float* x = self.data_as<const float>();
   float* y = out.data_as<float>();
-  parallel_for(self.numel(), kElementwiseGrain, [&](int64_t begin, int64_t end) {
+  parallel_for(self.numel(), grain, [&](int64_t begin, int64_t end) {
     loop(x + begin, y + begin, end - begin);
   });
   return true;
 }
 
 /// Rows of `len` elements, `rows` of them, each handled by row(i): split over
-/// the pool with at least kElementwiseGrain elements per task.
+/// the pool with at least `elements` elements per task.
 template <typename F>
-void parallel_rows(int64_t rows, int64_t len, const F& row) {
-  const int64_t grain = len >= kElementwiseGrain ? 1 : kElementwiseGrain / (len > 0 ? len : 1);
+void parallel_rows(int64_t rows, int64_t len, const F& row, int64_t elements = kElementwiseGrain) {
+  const int64_t grain = len >= elements ? 1 : elements / (len > 0 ? len : 1);
   parallel_for(rows, grain, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) row(i);
   });

@@ -28,7 +28,9 @@ bool flat_float(const Tensor& self, const Tensor& out) {
 bool run_unary(KernelContext& ctx, const char* op, UnaryOp kind, const Tensor& self, Tensor& out) {
   if (!flat_float(self, out)) return false;
   const SimdKernels& k = simd();
-  map_flat(ctx, op, self, out, [&](const float* x, float* y, int64_t n) { k.unary(kind, x, y, n); });
+  map_flat(
+      ctx, op, self, out, [&](const float* x, float* y, int64_t n) { k.unary(kind, x, y, n); },
+      kMathGrain);
   return true;
 }
 

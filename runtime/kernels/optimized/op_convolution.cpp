@@ -1,8 +1,10 @@
 // aten::convolution.out over float32 NCHW, checked by the portable kernel's
 // own prepare step (portable/convolution.h):
 //   depthwise (groups == in channels == out channels, not transposed):
-//     one plane per (batch, channel), vector loads along W (stride 1 or 2)
-//     with every tap accumulated in registers, planes split over the pool;
+//     one plane per (batch, channel), every output column a vector lane
+//     (rows copied into a zero-padded buffer, SimdKernels::depthwise_plane),
+//     every tap accumulated in registers, planes split over the pool;
+//   1x1 over 1x1 planes (squeeze-excite): a dot product per output channel;
 //   other forward convolutions, per batch item and group, on Ember's GEMM
 //   (gemm/gemm.h) with the bias in its epilogue:
 //     1x1, stride 1, no padding: out_g [out_cg, HW] = W_g [out_cg, in_cg] x in_g;
@@ -20,7 +22,7 @@ namespace {
 
 void depthwise(const portable::ConvCall& c) {
   const portable::ConvShape& s = c.s;
-  const DepthwiseShape shape{s.in_h,     s.in_w,     s.out_h,  s.out_w, s.k_h,    s.k_w,
+  const WindowShape shape{s.in_h,     s.in_w,     s.out_h,  s.out_w, s.k_h,    s.k_w,
                              s.stride_h, s.stride_w, s.pad_h,  s.pad_w, s.dil_h,  s.dil_w};
   const int64_t in_plane = s.in_h * s.in_w, out_plane = s.out_h * s.out_w;
   const int64_t taps = s.k_h * s.k_w;
@@ -29,6 +31,20 @@ void depthwise(const portable::ConvCall& c) {
     const int64_t ch = plane % s.out_c;
     k.depthwise_plane(shape, c.input + plane * in_plane, c.weight + ch * taps,
                       c.bias != nullptr ? c.bias[ch] : 0.0f, c.out + plane * out_plane);
+  });
+}
+
+/// A 1x1 convolution of planes with one position (squeeze-excite's fully
+/// connected layers): one dot product per output channel, over the weight's
+/// rows in place; packing them for the GEMM would cost more than the product.
+void single_position(const portable::ConvCall& c) {
+  const portable::ConvShape& s = c.s;
+  const SimdKernels& k = simd();
+  parallel_rows(s.n * s.out_c, s.in_cg, [&](int64_t i) {
+    const int64_t b = i / s.out_c, oc = i % s.out_c, g = oc / s.out_cg;
+    const float* x = c.input + b * s.in_c + g * s.in_cg;
+    const float acc = k.dot(c.weight + oc * s.in_cg, x, s.in_cg);
+    c.out[i] = c.bias != nullptr ? acc + c.bias[oc] : acc;
   });
 }
 
@@ -72,7 +88,7 @@ bool gemm_convolution(KernelContext& ctx, const portable::ConvCall& c) {
         const int64_t count = positions - p0 < chunk ? positions - p0 : chunk;
         gemm::MatrixView x{in_g, in_plane, 1};
         if (!pointwise) {
-          parallel_for(s.in_cg, 1 + (int64_t{1} << 14) / (s.k_h * s.k_w * count),
+          parallel_for(s.in_cg, 1 + kElementwiseGrain / (s.k_h * s.k_w * count),
                        [&](int64_t ic0, int64_t ic1) {
                          portable::im2col_chunk(s, in_g, p0, count, col, ic0, ic1);
                        });
@@ -99,6 +115,11 @@ void convolution_out(KernelContext& ctx, Span<EValue*> args) {
   const portable::ConvShape& s = call.s;
   if (!call.transposed && s.in_cg == 1 && s.out_cg == 1) {  // depthwise: groups == channels
     depthwise(call);
+    return;
+  }
+  if (!call.transposed && s.k_h == 1 && s.k_w == 1 && s.pad_h == 0 && s.pad_w == 0 &&
+      s.out_h == 1 && s.out_w == 1 && s.in_h == 1 && s.in_w == 1) {
+    single_position(call);
     return;
   }
   if (!call.transposed && gemm_convolution(ctx, call)) return;

@@ -75,7 +75,7 @@ void native_layer_norm_out(KernelContext& ctx, Span<EValue*> args) {
   parallel_rows(rows, len, [&](int64_t i) {
     kern.layer_norm_row(x + i * len, y + i * len, len, w, b, static_cast<float>(eps),
                         mean + i, rstd + i);
-  });
+  }, kMathGrain);
 }
 
 }  // namespace optimized

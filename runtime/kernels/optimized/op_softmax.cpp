@@ -38,7 +38,8 @@ void softmax_kernel(KernelContext& ctx, Span<EValue*> args, const char* op, bool
   const float* x = self->data_as<const float>();
   float* y = out->data_as<float>();
   const SimdKernels& k = simd();
-  parallel_rows(rows, len, [&](int64_t i) { k.softmax_row(x + i * len, y + i * len, len, log); });
+  parallel_rows(
+      rows, len, [&](int64_t i) { k.softmax_row(x + i * len, y + i * len, len, log); }, kMathGrain);
 }
 
 }  // namespace

@@ -35,8 +35,12 @@ void mul_scalar_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::mul.Sca
 void div_scalar_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::div.Scalar_out
 
 // op_convolution.cpp: float32 NCHW / NCL as the portable kernel checks them;
-// depthwise convolutions here, the rest by the portable computation.
+// depthwise, one-position 1x1 and GEMM convolutions here, transposed ones by
+// the portable computation.
 void convolution_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::convolution.out
+
+// op_pool.cpp: float32 NCHW, as the portable kernel checks it.
+void max_pool2d_with_indices_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::max_pool2d_with_indices.out
 
 // op_permute.cpp: 1-, 2- and 4-byte elements, contiguous, up to 6 dims
 // after merging size-1 and adjacent dims.
@@ -45,6 +49,10 @@ void permute_copy_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::permu
 // op_softmax.cpp: float32, contiguous, along the last dim.
 void softmax_out(KernelContext& ctx, Span<EValue*> args);      ///< aten::_softmax.out
 void log_softmax_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::_log_softmax.out
+
+// op_reduce.cpp: float32, contiguous, over the trailing dims.
+void sum_intlist_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::sum.IntList_out
+void mean_out(KernelContext& ctx, Span<EValue*> args);         ///< aten::mean.out
 
 // op_norm.cpp: float32, contiguous input, weight and bias.
 void native_layer_norm_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::native_layer_norm.out

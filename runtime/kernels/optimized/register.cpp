@@ -16,6 +16,8 @@ const KernelKey kFloat = KernelKey::uniform(ScalarType::Float);
 constexpr ScalarType kF = ScalarType::Float;
 const KernelKey kSdpaBoolMask{6, {kF, kF, kF, ScalarType::Bool, kF, kF}};
 // ---- end attention
+// max_pool2d_with_indices.out: self, out and indices (the result is a list).
+const KernelKey kMaxPoolFloat{3, {kF, kF, ScalarType::Long}};
 
 const Kernel kOptimizedKernels[] = {
     // ---- pointwise
@@ -46,9 +48,13 @@ const Kernel kOptimizedKernels[] = {
     {"aten::_softmax.out", &optimized::softmax_out, kFloat},
     {"aten::_log_softmax.out", &optimized::log_softmax_out, kFloat},
     {"aten::native_layer_norm.out", &optimized::native_layer_norm_out, kFloat},
+    {"aten::sum.IntList_out", &optimized::sum_intlist_out, kFloat},
+    {"aten::mean.out", &optimized::mean_out, kFloat},
     // ---- end rows
     // ---- convolution
     {"aten::convolution.out", &optimized::convolution_out, kFloat},
+    {"aten::max_pool2d_with_indices.out", &optimized::max_pool2d_with_indices_out,
+     kMaxPoolFloat},
     // ---- end convolution
     // ---- gemm
     {"aten::mm.out", &optimized::mm_out, kFloat, &optimized::prepare_mm,

@@ -66,7 +66,27 @@ inline Vec tanh_vec(Vec x) {
   return simd::select(simd::less(ax, Vec(0.625f)), small, large);
 }
 
-inline Vec sigmoid_vec(Vec x) { return Vec(1.0f) / (Vec(1.0f) + exp_vec(Vec(0.0f) - x)); }
+/// 1 / (1 + e^-x), with e^-x as exp_vec's polynomial over -x clamped to
+/// [-87, 87], which needs one 2^n scale and none of exp_vec's range selects,
+/// and a reciprocal for the division. Beyond the clamp the sigmoid is 1, or
+/// 0 below x = -87 (within 1.7e-38 of it; exactly 0 at -inf, as torch, so
+/// that x * sigmoid(x) is NaN there too). NaN stays NaN through the clamps
+/// (max/min return their second operand for NaN).
+inline Vec sigmoid_vec(Vec x) {
+  const Vec neg = Vec(0.0f) - x;
+  const Vec z = simd::min(Vec(87.0f), simd::max(Vec(-87.0f), neg));
+  const Vec n = simd::round_nearest(z * Vec(1.44269504088896341f));
+  Vec r = simd::fmadd(n, Vec(-0.693359375f), z);
+  r = simd::fmadd(n, Vec(2.12194440e-4f), r);
+  Vec p(1.9875691500e-4f);
+  p = simd::fmadd(p, r, Vec(1.3981999507e-3f));
+  p = simd::fmadd(p, r, Vec(8.3334519073e-3f));
+  p = simd::fmadd(p, r, Vec(4.1665795894e-2f));
+  p = simd::fmadd(p, r, Vec(1.6666665459e-1f));
+  p = simd::fmadd(p, r, Vec(5.0000001201e-1f));
+  const Vec e = simd::fmadd(p, r * r, r + Vec(1.0f)) * simd::exp2_int(n);
+  return simd::select(simd::greater(neg, Vec(87.0f)), Vec(0.0f), simd::reciprocal(Vec(1.0f) + e));
+}
 
 /// erfc(z) for z >= 0.
 inline Vec erfc_nonneg(Vec z) {
@@ -148,6 +168,22 @@ float sum_row(const float* x, int64_t n) {
   }
   for (; i + kLanes <= n; i += kLanes) acc[0] = acc[0] + Vec::load(x + i);
   if (i < n) acc[1] = acc[1] + simd::load_partial(x + i, static_cast<int>(n - i));
+  return simd::reduce_add((acc[0] + acc[1]) + (acc[2] + acc[3]));
+}
+
+float dot(const float* a, const float* b, int64_t n) {
+  Vec acc[4] = {Vec(0.0f), Vec(0.0f), Vec(0.0f), Vec(0.0f)};
+  int64_t i = 0;
+  for (; i + 4 * kLanes <= n; i += 4 * kLanes) {
+    for (int k = 0; k < 4; ++k) {
+      acc[k] = simd::fmadd(Vec::load(a + i + k * kLanes), Vec::load(b + i + k * kLanes), acc[k]);
+    }
+  }
+  for (; i + kLanes <= n; i += kLanes) acc[0] = simd::fmadd(Vec::load(a + i), Vec::load(b + i), acc[0]);
+  if (i < n) {
+    const int rest = static_cast<int>(n - i);
+    acc[1] = simd::fmadd(simd::load_partial(a + i, rest), simd::load_partial(b + i, rest), acc[1]);
+  }
   return simd::reduce_add((acc[0] + acc[1]) + (acc[2] + acc[3]));
 }
 
@@ -305,58 +341,6 @@ void clamp(const float* x, float* y, int64_t n, float lo, float hi) {
   }
 }
 
-/// One output element at (oh, ow) with bounds checks (the plane's edges).
-float depthwise_point(const DepthwiseShape& s, const float* in, const float* w, float bias,
-                      int64_t oh, int64_t ow) {
-  float acc = bias;
-  for (int64_t ki = 0; ki < s.k_h; ++ki) {
-    const int64_t ih = oh * s.stride_h - s.pad_h + ki * s.dil_h;
-    if (ih < 0 || ih >= s.in_h) continue;
-    for (int64_t kj = 0; kj < s.k_w; ++kj) {
-      const int64_t iw = ow * s.stride_w - s.pad_w + kj * s.dil_w;
-      if (iw < 0 || iw >= s.in_w) continue;
-      acc += w[ki * s.k_w + kj] * in[ih * s.in_w + iw];
-    }
-  }
-  return acc;
-}
-
-void depthwise_plane(const DepthwiseShape& s, const float* in, const float* w, float bias,
-                     float* out) {
-  // Vector blocks start at ow in [lo, hi): every tap of every lane is inside
-  // the row, including the odd element a stride-2 load reads past the last.
-  const bool vector = s.stride_w == 1 || s.stride_w == 2;
-  const int64_t reach = (s.k_w - 1) * s.dil_w - s.pad_w;  // last tap's column offset
-  int64_t lo = (s.pad_w + s.stride_w - 1) / s.stride_w;
-  if (lo > s.out_w) lo = s.out_w;
-  // (ow + kLanes - 1) * stride_w + (stride_w - 1) + reach <= in_w - 1
-  int64_t hi = vector ? (s.in_w - 1 - reach - (s.stride_w - 1)) / s.stride_w - (kLanes - 1) + 1 : lo;
-  if (s.in_w - 1 - reach - (s.stride_w - 1) < 0) hi = lo;
-  if (hi < lo) hi = lo;
-  const Vec vbias(bias);
-  for (int64_t oh = 0; oh < s.out_h; ++oh) {
-    float* dst = out + oh * s.out_w;
-    int64_t ow = 0;
-    for (; ow < lo; ++ow) dst[ow] = depthwise_point(s, in, w, bias, oh, ow);
-    for (; ow < hi; ow += kLanes) {
-      Vec acc = vbias;
-      for (int64_t ki = 0; ki < s.k_h; ++ki) {
-        const int64_t ih = oh * s.stride_h - s.pad_h + ki * s.dil_h;
-        if (ih < 0 || ih >= s.in_h) continue;
-        const float* row = in + ih * s.in_w + ow * s.stride_w - s.pad_w;
-        const float* taps = w + ki * s.k_w;
-        for (int64_t kj = 0; kj < s.k_w; ++kj) {
-          const float* p = row + kj * s.dil_w;
-          const Vec x = s.stride_w == 1 ? Vec::load(p) : simd::load_stride2(p);
-          acc = simd::fmadd(Vec(taps[kj]), x, acc);
-        }
-      }
-      acc.store(dst + ow);
-    }
-    for (; ow < s.out_w; ++ow) dst[ow] = depthwise_point(s, in, w, bias, oh, ow);
-  }
-}
-
 /// s[r * s_stride + j] = q_r . k_j for R query rows (q_r at q + r * q_stride)
 /// and j < n, with k^T packed as kt[d * kt_stride + j] (kt_stride a multiple
 /// of 2 * kLanes, at least n rounded up to it): the keys run along the vector
@@ -480,9 +464,15 @@ void attention_row(float* s, int64_t n, const float* v, int64_t v_stride, int64_
 
 }  // namespace
 
+// simd_window.cpp, this instruction set's copy.
+void depthwise_plane(const WindowShape& s, const float* in, const float* w, float bias,
+                     float* out);
+void max_pool_plane(const WindowShape& s, const float* in, float* out, int64_t* indices);
+
 const SimdKernels& simd_kernels() {
   static constexpr SimdKernels kTable = {&unary,           &softmax_row,      &layer_norm_row,
                                          &binary,          &clamp,            &depthwise_plane,
+                                         &max_pool_plane,  &sum_row,          &dot,
                                          &attention_scores, &attention_row};
   return kTable;
 }

@@ -19,9 +19,9 @@
 namespace ember {
 namespace optimized {
 
-/// One plane of a depthwise 2-d convolution (NCHW): sizes, stride,
-/// padding and dilation, as aten::convolution takes them.
-struct DepthwiseShape {
+/// One plane of a 2-d sliding window (a depthwise convolution, a pooling;
+/// NCHW): sizes, stride, padding and dilation, as the aten ops take them.
+struct WindowShape {
   int64_t in_h, in_w, out_h, out_w;
   int64_t k_h, k_w, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w;
 };
@@ -47,11 +47,22 @@ struct SimdKernels {
   /// y[i] = min(max(x[i], lo), hi) as torch's clamp: NaN stays NaN, lo > hi
   /// gives hi (pass -inf / inf for a missing bound; bounds must not be NaN).
   void (*clamp)(const float* x, float* y, int64_t n, float lo, float hi);
-  /// out[oh][ow] = bias + sum over taps of w[ki][kj] * in[ih][iw] (zero
-  /// padding) for one channel's plane; vector loads along W where every tap
-  /// is inside the row (stride 1 and 2), scalar at the edges.
-  void (*depthwise_plane)(const DepthwiseShape& s, const float* in, const float* w, float bias,
+  /// out[oh][ow] = bias + sum over taps, in (ki, kj) order, of
+  /// w[ki][kj] * in[ih][iw] (zero padding) for one channel's plane; every
+  /// output column a vector lane (the rows copied into a zero-padded buffer;
+  /// planes too wide for it per point, with bounds checks).
+  void (*depthwise_plane)(const WindowShape& s, const float* in, const float* w, float bias,
                           float* out);
+  /// Max pooling of one plane (NCHW; windows as depthwise_plane's, padding
+  /// never chosen): out = the window's largest value, indices = its flat
+  /// index in the plane (the first of equals; a NaN wins, the last NaN; a
+  /// window of -inf gives its first tap inside), as the portable kernel.
+  /// The plane must have fewer than 2^24 elements (indices ride in float lanes).
+  void (*max_pool_plane)(const WindowShape& s, const float* in, float* out, int64_t* indices);
+  /// sum_i x[i] for i < n, over four vector accumulators.
+  float (*sum)(const float* x, int64_t n);
+  /// sum_i a[i] * b[i] for i < n, over four vector accumulators.
+  float (*dot)(const float* a, const float* b, int64_t n);
   /// Raw attention scores of up to 4 query rows (q_r at q + r * q_stride, e
   /// floats) against n keys packed transposed, k_j[d] = kt[d * kt_stride + j]
   /// (kt_stride a multiple of 32, at least n rounded up to it):

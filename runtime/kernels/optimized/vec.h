@@ -77,6 +77,11 @@ inline Vec load_stride2(const float* p) {
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   return Vec(_mm512_permutex2var_ps(_mm512_loadu_ps(p), even, _mm512_loadu_ps(p + 16)));
 }
+/// 1 / a within about 1 ulp: the 14-bit estimate and a Newton step.
+inline Vec reciprocal(Vec a) {
+  const __m512 r = _mm512_rcp14_ps(a.v);
+  return Vec(_mm512_fmadd_ps(r, _mm512_fnmadd_ps(a.v, r, _mm512_set1_ps(1.0f)), r));
+}
 inline float reduce_add(Vec a) { return _mm512_reduce_add_ps(a.v); }
 inline float reduce_max(Vec a) { return _mm512_reduce_max_ps(a.v); }
 inline Vec load_partial(const float* p, int n) {
@@ -129,6 +134,12 @@ inline Vec load_stride2(const float* p) {
   // [0 2 8 10 | 4 6 12 14] per 128-bit lane, then put the 64-bit pairs in order.
   const __m256 even = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(2, 0, 2, 0));
   return Vec(_mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(even), _MM_SHUFFLE(3, 1, 2, 0))));
+}
+/// 1 / a within about 2 ulp: the 12-bit estimate and a Newton step (a
+/// reciprocal above 2^126 or below 2^-126 flushes to 0 or inf).
+inline Vec reciprocal(Vec a) {
+  const __m256 r = _mm256_rcp_ps(a.v);
+  return Vec(_mm256_fmadd_ps(r, _mm256_fnmadd_ps(a.v, r, _mm256_set1_ps(1.0f)), r));
 }
 inline float reduce_add(Vec a) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(a.v), _mm256_extractf128_ps(a.v, 1));
@@ -183,6 +194,12 @@ inline Vec with_sign_of(Vec a, Vec s) {
   return Vec(vreinterpretq_f32_u32(vorrq_u32(vreinterpretq_u32_f32(a.v), sign)));
 }
 inline Vec load_stride2(const float* p) { return Vec(vld2q_f32(p).val[0]); }
+/// 1 / a within about 1 ulp: the 8-bit estimate and two Newton steps.
+inline Vec reciprocal(Vec a) {
+  float32x4_t r = vrecpeq_f32(a.v);
+  r = vmulq_f32(r, vrecpsq_f32(a.v, r));
+  return Vec(vmulq_f32(r, vrecpsq_f32(a.v, r)));
+}
 inline float reduce_add(Vec a) { return vaddvq_f32(a.v); }
 inline float reduce_max(Vec a) { return vmaxvq_f32(a.v); }
 inline Vec load_partial(const float* p, int n) {
@@ -270,6 +287,7 @@ inline Vec load_stride2(const float* p) {
   for (int i = 0; i < 4; ++i) r.v[i] = p[2 * i];
   return r;
 }
+inline Vec reciprocal(Vec a) { return Vec(1.0f) / a; }
 inline float reduce_add(Vec a) { return (a.v[0] + a.v[2]) + (a.v[1] + a.v[3]); }
 inline float reduce_max(Vec a) {
   const float x = a.v[0] > a.v[2] ? a.v[0] : a.v[2];

@@ -4,18 +4,12 @@
 #include <cmath>
 
 #include "runtime/kernels/portable/kernel_utils.h"
+#include "runtime/kernels/portable/pool.h"
 #include "runtime/kernels/portable/portable_kernels.h"
 
 namespace ember {
 namespace portable {
 namespace {
-
-/// Window parameters of one pooling call, per spatial dim.
-struct PoolShape {
-  int64_t planes;  // N * C
-  int64_t in_h, in_w, out_h, out_w;
-  int64_t k_h, k_w, s_h, s_w, p_h, p_w, d_h, d_w;
-};
 
 int64_t floor_div(int64_t a, int64_t b) {
   const int64_t q = a / b;
@@ -119,7 +113,7 @@ bool resize_pooled(ArgReader& r, const Tensor& self, Tensor& out, const char* na
 
 }  // namespace
 
-void max_pool2d_with_indices_out(KernelContext& ctx, Span<EValue*> args) {
+bool prepare_max_pool2d_with_indices(KernelContext& ctx, Span<EValue*> args, MaxPoolCall* call) {
   ArgReader r(ctx, args, "aten::max_pool2d_with_indices.out", 9);
   Tensor* self = r.tensor(0, "self");
   Span<const int64_t> kernel = r.int_list(1, "kernel_size");
@@ -129,18 +123,28 @@ void max_pool2d_with_indices_out(KernelContext& ctx, Span<EValue*> args) {
   const bool ceil_mode = r.boolean(5, "ceil_mode");
   Tensor* out = r.tensor(6, "out");
   Tensor* indices = r.tensor(7, "indices");
-  if (!r.ok()) return;
-  PoolShape s;
-  if (!read_window(r, *self, kernel, stride, padding, &dilation, ceil_mode, &s)) return;
+  if (!r.ok()) return false;
+  PoolShape& s = call->s;
+  if (!read_window(r, *self, kernel, stride, padding, &dilation, ceil_mode, &s)) return false;
   if (!check_dtype(ctx, r.op(), "out", *out, ScalarType::Float) ||
       !check_dtype(ctx, r.op(), "indices", *indices, ScalarType::Long) ||
       !resize_pooled(r, *self, *out, "out", s.out_h, s.out_w) ||
       !resize_pooled(r, *self, *indices, "indices", s.out_h, s.out_w)) {
-    return;
+    return false;
   }
-  const float* in = self->data_as<const float>();
-  float* dst = out->data_as<float>();
-  int64_t* idx = indices->data_as<int64_t>();
+  call->input = self->data_as<const float>();
+  call->out = out->data_as<float>();
+  call->indices = indices->data_as<int64_t>();
+  return true;
+}
+
+void max_pool2d_with_indices_out(KernelContext& ctx, Span<EValue*> args) {
+  MaxPoolCall call;
+  if (!prepare_max_pool2d_with_indices(ctx, args, &call)) return;
+  const PoolShape& s = call.s;
+  const float* in = call.input;
+  float* dst = call.out;
+  int64_t* idx = call.indices;
   for (int64_t p = 0; p < s.planes; ++p) {
     const float* plane = in + p * s.in_h * s.in_w;
     for (int64_t oh = 0; oh < s.out_h; ++oh) {

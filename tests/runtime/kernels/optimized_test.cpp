@@ -194,6 +194,65 @@ TEST_F(Optimized, ResultsIdenticalAcrossThreadCounts) {
             0);
 }
 
+// The CNN kernels (depthwise, one-position and im2col convolutions, max
+// pooling, trailing means) give the same bits at 1 and 2 threads, on shapes
+// large enough to be split.
+TEST_F(Optimized, CnnKernelsIdenticalAcrossThreadCounts) {
+  if (thread_counts().size() < 2) GTEST_SKIP() << "built without pthreadpool: one thread only";
+  const std::vector<float> x = random_floats(64 * 57 * 57, 21, -3.0f, 3.0f);
+  const std::vector<float> wdw = random_floats(64 * 25, 22);
+  const std::vector<float> wfc = random_floats(96 * 64, 23);
+  const std::vector<float> w3 = random_floats(32 * 64 * 9, 24);
+  const std::vector<float> bias = random_floats(96, 25);
+  std::vector<std::vector<float>> per_threads;
+  std::vector<std::vector<int64_t>> per_threads_idx;
+  for (size_t threads : {size_t{1}, size_t{2}}) {
+    ASSERT_EQ(set_num_threads(threads), Error::Ok);
+    Values v;
+    auto in = make_f({1, 64, 57, 57}, x);
+    auto dw_w = make_f({64, 1, 5, 5}, wdw);
+    auto fc_w = make_f({96, 64, 1, 1}, wfc);
+    auto c3_w = make_f({32, 64, 3, 3}, w3);
+    auto b = make_f({96}, bias);
+    auto b32 = make_f({32}, std::vector<float>(bias.begin(), bias.begin() + 32));
+    auto b64 = make_f({64}, std::vector<float>(bias.begin(), bias.begin() + 64));
+    auto dw = make(ScalarType::Float, {1, 64, 29, 29});
+    auto pooled = make(ScalarType::Float, {1, 64, 1, 1});
+    auto fc = make(ScalarType::Float, {1, 96, 1, 1});
+    auto c3 = make(ScalarType::Float, {1, 32, 57, 57});
+    auto mp = make(ScalarType::Float, {1, 64, 29, 29});
+    auto mp_idx = make(ScalarType::Long, {1, 64, 29, 29});
+    auto conv = [&](TestTensor* input, TestTensor* w, TestTensor* bb, std::vector<int64_t> stride,
+                    std::vector<int64_t> pad, int64_t groups, TestTensor* o) {
+      return run("aten::convolution.out",
+                 {input->ev(), w->ev(), bb->ev(), v.ints(stride), v.ints(pad), v.ints({1, 1}),
+                  v.boolean(false), v.ints({0, 0}), v.integer(groups), o->ev(), o->ev()});
+    };
+    ASSERT_EQ(conv(in.get(), dw_w.get(), b64.get(), {2, 2}, {2, 2}, 64, dw.get()), Error::Ok);
+    ASSERT_EQ(run("aten::mean.out", {in->ev(), v.ints({-1, -2}), v.boolean(true), v.none(),
+                                     pooled->ev(), pooled->ev()}),
+              Error::Ok);
+    ASSERT_EQ(conv(pooled.get(), fc_w.get(), b.get(), {1, 1}, {0, 0}, 1, fc.get()), Error::Ok);
+    ASSERT_EQ(conv(in.get(), c3_w.get(), b32.get(), {1, 1}, {1, 1}, 1, c3.get()), Error::Ok);
+    ASSERT_EQ(run("aten::max_pool2d_with_indices.out",
+                  {in->ev(), v.ints({3, 3}), v.ints({2, 2}), v.ints({1, 1}), v.ints({1, 1}),
+                   v.boolean(false), mp->ev(), mp_idx->ev(), v.tensors({mp.get(), mp_idx.get()})}),
+              Error::Ok);
+    std::vector<float> all;
+    for (auto* t : {dw.get(), pooled.get(), fc.get(), c3.get(), mp.get()}) {
+      const std::vector<float> part = t->get<float>();
+      all.insert(all.end(), part.begin(), part.end());
+    }
+    per_threads.push_back(all);
+    per_threads_idx.push_back(mp_idx->get<int64_t>());
+  }
+  ASSERT_EQ(per_threads[0].size(), per_threads[1].size());
+  EXPECT_EQ(std::memcmp(per_threads[0].data(), per_threads[1].data(),
+                        per_threads[0].size() * sizeof(float)),
+            0);
+  EXPECT_EQ(per_threads_idx[0], per_threads_idx[1]);
+}
+
 TEST_F(Optimized, SoftmaxRowsMatchFloat64) {
   each_config([&](const std::string& config) {
     for (int32_t len : {1, 7, 17, 129, 1000}) {
@@ -478,11 +537,20 @@ TEST_F(Optimized, ConvolutionMatchesPortable) {
       {{1, 3, 9, 23}, {3, 1, 3, 3}, {3, 3}, {1, 1}, {1, 1}, 3, true},    // stride 3: scalar
       {{1, 2, 1, 1}, {2, 1, 3, 3}, {1, 1}, {1, 1}, {1, 1}, 2, true},     // all edge
       {{2, 6, 50}, {6, 1, 5}, {1}, {2}, {1}, 6, true},                   // 1-d
+      {{1, 6, 7, 7}, {6, 1, 5, 5}, {1, 1}, {2, 2}, {1, 1}, 6, true},     // narrower than a vector
+      {{1, 4, 14, 14}, {4, 1, 5, 5}, {2, 2}, {2, 2}, {1, 1}, 4, true},   // stride 2, 7 wide out
+      {{1, 3, 17, 129}, {3, 1, 3, 3}, {1, 1}, {1, 1}, {1, 1}, 3, false}, // wide: blocks and a tail
+      {{1, 3, 19, 31}, {3, 1, 3, 3}, {2, 2}, {2, 2}, {2, 2}, 3, true},   // stride 2, dilated
+      {{1, 2, 5, 3000}, {2, 1, 5, 5}, {1, 1}, {2, 2}, {1, 1}, 2, true},  // too wide: scalar
+      {{1, 2, 20, 9}, {2, 1, 17, 3}, {1, 1}, {8, 1}, {1, 1}, 2, true},   // too tall: scalar
       {{1, 4, 9, 9}, {4, 2, 3, 3}, {1, 1}, {1, 1}, {1, 1}, 2, true},     // grouped: gemm per group
       {{1, 3, 9, 9}, {5, 3, 3, 3}, {2, 2}, {0, 0}, {1, 1}, 1, false},    // im2col + gemm
       {{1, 3, 70, 70}, {8, 3, 3, 3}, {1, 1}, {1, 1}, {1, 1}, 1, true},   // two im2col chunks
       {{2, 16, 9, 11}, {24, 16, 1, 1}, {1, 1}, {0, 0}, {1, 1}, 1, true}, // 1x1: gemm on the input
       {{1, 8, 7, 7}, {12, 4, 1, 1}, {1, 1}, {0, 0}, {1, 1}, 2, false},   // grouped 1x1
+      {{3, 129, 1, 1}, {17, 129, 1, 1}, {1, 1}, {0, 0}, {1, 1}, 1, true}, // one position: dots
+      {{2, 14, 1, 1}, {6, 7, 1, 1}, {1, 1}, {0, 0}, {1, 1}, 2, false},   // ... grouped
+      {{1, 7, 1, 1}, {1, 7, 1, 1}, {2, 2}, {0, 0}, {1, 1}, 1, true},     // ... strided, one output
       {{1, 6, 15, 13}, {10, 6, 3, 3}, {2, 1}, {1, 2}, {2, 1}, 1, true},  // mixed stride/pad/dilation
       {{2, 5, 33}, {7, 5, 3}, {2}, {1}, {1}, 1, true},                   // 1-d
   };
@@ -516,6 +584,124 @@ TEST_F(Optimized, ConvolutionMatchesPortable) {
       const std::vector<float> want = ref->get<float>();
       expect_within(out->get<float>(), std::vector<double>(want.begin(), want.end()), 2e-6, 2e-6,
                     "conv case " + std::to_string(i) + " (" + config + ")");
+    }
+  });
+}
+
+// max_pool2d_with_indices: values and indices equal the portable kernel's
+// (ties, NaN, -inf windows, padding, dilation, ceil mode, strides 1-3,
+// planes narrower than a vector and one too wide for the row buffer).
+TEST_F(Optimized, MaxPoolMatchesPortableExactly) {
+  struct Case {
+    std::vector<int32_t> in;
+    std::vector<int64_t> k, stride, pad, dil;
+    bool ceil;
+  };
+  const Case cases[] = {
+      {{1, 3, 112, 112}, {3, 3}, {2, 2}, {1, 1}, {1, 1}, false},  // ResNet's stem
+      {{2, 2, 7, 7}, {2, 2}, {2, 2}, {0, 0}, {1, 1}, true},
+      {{1, 3, 17, 33}, {3, 3}, {1, 1}, {1, 1}, {2, 2}, false},
+      {{1, 2, 20, 129}, {3, 2}, {3, 3}, {1, 1}, {1, 1}, true},
+      {{4, 1, 1}, {1, 1}, {1, 1}, {0, 0}, {1, 1}, false},
+      {{1, 1, 3, 5000}, {3, 3}, {1, 2}, {1, 1}, {1, 1}, false},   // too wide: scalar
+  };
+  each_config([&](const std::string& config) {
+    for (size_t ci = 0; ci < sizeof(cases) / sizeof(cases[0]); ++ci) {
+      const Case& c = cases[ci];
+      Values v;
+      size_t n = 1;
+      for (int32_t d : c.in) n *= static_cast<size_t>(d);
+      std::vector<float> x = random_floats(n, static_cast<uint32_t>(ci + 40), -3.0f, 3.0f);
+      for (size_t i = 0; i < n; i += 7) x[i] = std::round(x[i]);  // ties
+      if (n > 40) {
+        x[3] = kNan;
+        x[5] = kNan;
+        for (size_t i = 10; i < 40; ++i) x[i] = -kInf;  // windows of only -inf
+      }
+      const int rank = static_cast<int>(c.in.size());
+      auto in = make_f(c.in, x);
+      auto out = make_dynamic(ScalarType::Float, rank, static_cast<int64_t>(n));
+      auto idx = make_dynamic(ScalarType::Long, rank, static_cast<int64_t>(n));
+      auto ref = make_dynamic(ScalarType::Float, rank, static_cast<int64_t>(n));
+      auto ref_idx = make_dynamic(ScalarType::Long, rank, static_cast<int64_t>(n));
+      auto args = [&](TestTensor* o, TestTensor* i) {
+        return std::vector<EValue*>{in->ev(), v.ints(c.k), v.ints(c.stride), v.ints(c.pad),
+                                    v.ints(c.dil), v.boolean(c.ceil), o->ev(), i->ev(),
+                                    v.tensors({o, i})};
+      };
+      ASSERT_EQ(run("aten::max_pool2d_with_indices.out", args(out.get(), idx.get())), Error::Ok);
+      std::vector<EValue*> ref_args = args(ref.get(), ref_idx.get());
+      KernelContext ctx;
+      portable::max_pool2d_with_indices_out(ctx, Span<EValue*>(ref_args.data(), ref_args.size()));
+      ASSERT_EQ(ctx.error(), Error::Ok);
+      const std::string label = "max_pool case " + std::to_string(ci) + " (" + config + ")";
+      ASSERT_EQ(out->shape(), ref->shape()) << label;
+      const std::vector<float> got = out->get<float>(), want = ref->get<float>();
+      const std::vector<int64_t> got_i = idx->get<int64_t>(), want_i = ref_idx->get<int64_t>();
+      for (size_t i = 0; i < want.size(); ++i) {
+        ASSERT_EQ(std::isnan(got[i]), std::isnan(want[i])) << label << " at " << i;
+        if (!std::isnan(want[i])) ASSERT_EQ(got[i], want[i]) << label << " at " << i;
+        ASSERT_EQ(got_i[i], want_i[i]) << label << " at " << i;
+      }
+    }
+  });
+}
+
+// sum.IntList_out and mean.out over trailing dims (any order, negative,
+// keepdim or not) against float64 sums; other dims run the portable kernel.
+TEST_F(Optimized, TrailingSumAndMeanMatchFloat64) {
+  struct Case {
+    std::vector<int32_t> in;
+    std::vector<int64_t> dims;
+    bool keepdim;
+  };
+  const Case cases[] = {
+      {{2, 3, 7, 7}, {-1, -2}, true},    // squeeze-excite's mean
+      {{1, 17, 129}, {2, 1}, false},
+      {{5, 129}, {1}, false},
+      {{3, 17, 1, 1}, {2, 3}, true},
+      {{1, 2, 112, 112}, {3, 2}, false}, // long rows
+      {{7}, {0}, false},                 // to a 0-d out
+      {{2, 3, 4}, {1}, true},            // not trailing: portable
+      {{2, 3, 4}, {0, 2}, false},        // not trailing: portable
+  };
+  each_config([&](const std::string& config) {
+    for (size_t ci = 0; ci < sizeof(cases) / sizeof(cases[0]); ++ci) {
+      const Case& c = cases[ci];
+      for (bool mean : {false, true}) {
+        Values v;
+        size_t n = 1;
+        for (int32_t d : c.in) n *= static_cast<size_t>(d);
+        const std::vector<float> x = random_floats(n, static_cast<uint32_t>(ci), -2.0f, 3.0f);
+        auto in = make_f(c.in, x);
+        const int rank = static_cast<int>(c.in.size() - (c.keepdim ? 0 : c.dims.size()));
+        auto out = make_dynamic(ScalarType::Float, rank, static_cast<int64_t>(n));
+        auto ref = make_dynamic(ScalarType::Float, rank, static_cast<int64_t>(n));
+        auto args = [&](TestTensor* o) {
+          return std::vector<EValue*>{in->ev(), v.ints(c.dims), v.boolean(c.keepdim), v.none(),
+                                      o->ev(), o->ev()};
+        };
+        const char* op = mean ? "aten::mean.out" : "aten::sum.IntList_out";
+        ASSERT_EQ(run(op, args(out.get())), Error::Ok) << op;
+        std::vector<EValue*> ref_args = args(ref.get());
+        KernelContext ctx;
+        (mean ? portable::mean_out : portable::sum_intlist_out)(
+            ctx, Span<EValue*>(ref_args.data(), ref_args.size()));
+        ASSERT_EQ(ctx.error(), Error::Ok);
+        const std::string label = std::string(op) + " case " + std::to_string(ci) + " (" +
+                                  config + ")";
+        ASSERT_EQ(out->shape(), ref->shape()) << label;
+        // float64 reference from the portable kernel's double sums; float
+        // sums over vector lanes are good to 1e-6 of the sum of |x|.
+        const std::vector<float> want = ref->get<float>();
+        const std::vector<float> got = out->get<float>();
+        const size_t len = n / want.size();
+        double abs_sum = 0.0;
+        for (float e : x) abs_sum += std::fabs(e);
+        const double tol = 1e-6 * abs_sum / static_cast<double>(want.size()) /
+                           (mean ? static_cast<double>(len) : 1.0);
+        expect_within(got, std::vector<double>(want.begin(), want.end()), tol + 1e-7, 0.0, label);
+      }
     }
   });
 }

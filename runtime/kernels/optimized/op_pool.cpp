@@ -1,0 +1,35 @@
+// aten::max_pool2d_with_indices.out over float32 NCHW, checked by the
+// portable kernel's own prepare step (portable/pool.h): one plane per (batch,
+// channel), every output column a vector lane (the rows copied into a
+// -inf-padded buffer), values and indices as the portable kernel's; planes
+// split over the thread pool. Planes of 2^24 elements or more (indices past
+// float's exact integers) run the portable loops.
+#include "runtime/kernels/optimized/common.h"
+#include "runtime/kernels/optimized/cpu.h"
+#include "runtime/kernels/optimized/optimized_kernels.h"
+#include "runtime/kernels/portable/pool.h"
+#include "runtime/kernels/portable/portable_kernels.h"
+
+namespace ember {
+namespace optimized {
+
+void max_pool2d_with_indices_out(KernelContext& ctx, Span<EValue*> args) {
+  portable::MaxPoolCall call;
+  if (!portable::prepare_max_pool2d_with_indices(ctx, args, &call)) return;
+  const portable::PoolShape& s = call.s;
+  const int64_t in_plane = s.in_h * s.in_w, out_plane = s.out_h * s.out_w;
+  if (in_plane >= (int64_t{1} << 24)) {
+    portable::max_pool2d_with_indices_out(ctx, args);
+    return;
+  }
+  const WindowShape shape{s.in_h, s.in_w, s.out_h, s.out_w, s.k_h, s.k_w,
+                          s.s_h,  s.s_w,  s.p_h,   s.p_w,   s.d_h, s.d_w};
+  const SimdKernels& k = simd();
+  parallel_rows(s.planes, out_plane * s.k_h * s.k_w, [&](int64_t p) {
+    k.max_pool_plane(shape, call.input + p * in_plane, call.out + p * out_plane,
+                     call.indices + p * out_plane);
+  });
+}
+
+}  // namespace optimized
+}  // namespace ember
