@@ -180,6 +180,17 @@ std::vector<float> run_packed(const Case& t, const Operands& o, size_t workspace
   return c;
 }
 
+std::vector<float> run_packed_a(const Case& t, const Operands& o, size_t workspace) {
+  std::vector<uint8_t> packed(packed_a_bytes(t.m, t.k));
+  EXPECT_EQ(pack_a(o.a.view, t.m, t.k, packed.data(), packed.size()), Error::Ok);
+  std::vector<float> c = o.c0;
+  std::vector<uint8_t> ws(workspace);
+  EXPECT_EQ(gemm_packed_a(t.m, t.n, t.k, t.alpha, packed.data(), o.b.view, t.beta, c.data(),
+                          o.ldc, epilogue_of(t, o), ws.data(), workspace),
+            Error::Ok);
+  return c;
+}
+
 bool same_bits(const std::vector<float>& x, const std::vector<float>& y) {
   return x.size() == y.size() && std::memcmp(x.data(), y.data(), x.size() * sizeof(float)) == 0;
 }
@@ -288,6 +299,34 @@ TEST_P(GemmIsa, PackedBMatchesUnpackedBitForBit) {
       std::vector<float> packed = run_packed(t, o, workspace_bytes(t.m, t.n, t.k, 2, true));
       expect_matches_reference(t, o, packed);
       EXPECT_TRUE(same_bits(plain, packed)) << "m=" << t.m << " n=" << t.n << " k=" << t.k;
+    }
+  }
+}
+
+// A pre-packed A (a convolution's weight) gives gemm()'s bits: depth past one
+// KC block, rows past one MC block and a partial MR panel, both A layouts,
+// B row-major (read directly when one row panel) and transposed, at 1 and 2
+// threads and with the smallest workspace.
+TEST_P(GemmIsa, PackedAMatchesUnpackedBitForBit) {
+  uint64_t seed = 350;
+  for (Case t : {Case{17, 129, 255}, Case{1, 300, 77}, Case{301, 49, 1100, 1.0f, 0.0f,
+                                                               BiasKind::per_row},
+                 Case{70, 33, 600, 1.0f, 0.5f, BiasKind::per_column, 0.0f}}) {
+    for (Layout la : {Layout::row_major, Layout::transposed}) {
+      for (Layout lb : {Layout::row_major, Layout::transposed}) {
+        t.a_layout = la;
+        t.b_layout = lb;
+        Operands o = make_operands(t, seed++);
+        std::vector<float> plain = run_gemm(t, o, full_workspace(t));
+        std::vector<float> packed = run_packed_a(t, o, full_workspace(t));
+        expect_matches_reference(t, o, packed);
+        EXPECT_TRUE(same_bits(plain, packed)) << "m=" << t.m << " n=" << t.n << " k=" << t.k;
+        EXPECT_TRUE(same_bits(plain, run_packed_a(t, o, min_workspace_bytes())));
+        if (ember::set_num_threads(2) == Error::Ok) {
+          EXPECT_TRUE(same_bits(plain, run_packed_a(t, o, full_workspace(t))));
+          ASSERT_EQ(ember::set_num_threads(1), Error::Ok);
+        }
+      }
     }
   }
 }
@@ -407,6 +446,22 @@ TEST(Gemm, BadArgumentsAreRefused) {
   std::vector<uint8_t> junk(packed.size(), 0xab);
   EXPECT_EQ(gemm_packed(2, 2, 2, 1, av, junk.data(), 0, c, 2, none, ws.data(), ws.size()),
             Error::InvalidArgument);
+
+  // A packed A likewise: checked against m and k, a B's buffer is not one.
+  std::vector<uint8_t> packed_a_buf(packed_a_bytes(2, 2));
+  EXPECT_EQ(pack_a(av, 2, 2, packed_a_buf.data(), packed_a_buf.size() - 1),
+            Error::InvalidArgument);
+  ASSERT_EQ(pack_a(av, 2, 2, packed_a_buf.data(), packed_a_buf.size()), Error::Ok);
+  EXPECT_EQ(gemm_packed_a(3, 2, 2, 1, packed_a_buf.data(), bv, 0, c, 2, none, ws.data(),
+                          ws.size()),
+            Error::InvalidArgument);
+  EXPECT_EQ(gemm_packed_a(2, 2, 2, 1, packed.data(), bv, 0, c, 2, none, ws.data(), ws.size()),
+            Error::InvalidArgument);
+  EXPECT_EQ(gemm_packed_a(2, 2, 2, 1, packed_a_buf.data(), bv, 0, c, 2, none, ws.data(),
+                          ws.size()),
+            Error::Ok);
+  EXPECT_EQ(c[0], 1.0f);
+  EXPECT_EQ(c[3], 4.0f);
 
   // Empty products touch nothing.
   EXPECT_EQ(gemm(0, 2, 2, 1, av, bv, 0, nullptr, 2, none, nullptr, 0), Error::Ok);

@@ -37,14 +37,15 @@ constexpr size_t kAlign = 64;
 constexpr uint64_t kSerialWork = uint64_t{1} << 20;
 /// Rectangles of C per pool task when a call is threaded.
 constexpr size_t kUnitsPerTask = 4;
-constexpr uint32_t kPackedMagic = 0x42474d45;  // "EMGB"
+constexpr uint32_t kPackedMagic = 0x42474d45;   // "EMGB": a B from pack_b
+constexpr uint32_t kPackedAMagic = 0x41474d45;  // "EMGA": an A from pack_a
 
 struct PackedHeader {
   uint32_t magic;
   uint32_t isa;
   int64_t k;
-  int64_t n;
-  uint64_t nr;
+  int64_t n;   ///< m for a packed A
+  uint64_t nr;  ///< mr for a packed A
   uint8_t reserved[32];
 };
 static_assert(sizeof(PackedHeader) == kAlign, "the panels start 64 bytes in");
@@ -196,6 +197,9 @@ struct Job {
   Epilogue epi;
   bool clamp;
   bool a_in_place;  ///< the kernels read A's rows where they are (no packing)
+  /// A pre-packed by pack_a, or nullptr: per depth block starting at pc, the
+  /// MR-row panels of every row (pc * round_up(m, MR) floats in).
+  const float* packed_a;
   Plan plan;
   std::atomic<size_t> next_unit;  ///< the next rectangle a task claims
   float* workspace;  ///< 64-byte aligned
@@ -282,6 +286,16 @@ void compute_block(const Job& job, const Operand& op, size_t ic, size_t mc, size
   }
 }
 
+/// The MR-row panels of A(ic .. ic+mc, pc .. pc+kc): in the pre-packed A,
+/// packed into a_buf, or nullptr when the kernels read A in place.
+const float* a_panels(const Job& job, const Operand& op, size_t ic, size_t mc, size_t pc,
+                      size_t kc, float* a_buf) {
+  if (job.packed_a != nullptr) return job.packed_a + pc * round_up(job.m, job.ks->mr) + ic * kc;
+  if (job.a_in_place) return nullptr;
+  pack_a_block(op.a, ic, mc, pc, kc, job.ks->mr, a_buf);
+  return a_buf;
+}
+
 /// C[m0:m1, n0:n1] of matrix `index` of the batch. When the rows fit one A
 /// block, depth is the outer loop so that A is packed once; otherwise
 /// columns are (B's block is packed once and reused by every row block).
@@ -300,9 +314,9 @@ void compute_rect(const Job& job, size_t index, size_t m0, size_t m1, size_t n0,
     size_t pc = 0;
     do {
       const size_t kc = std::min(ks.kc, k - pc);
-      if (!job.a_in_place) pack_a_block(op.a, m0, m1 - m0, pc, kc, ks.mr, a_buf);
+      const float* a_block = a_panels(job, op, m0, m1 - m0, pc, kc, a_buf);
       for (size_t jc = n0; jc < n1; jc += job.plan.nc) {
-        compute_block(job, op, m0, m1 - m0, jc, std::min(job.plan.nc, n1 - jc), pc, kc, a_buf,
+        compute_block(job, op, m0, m1 - m0, jc, std::min(job.plan.nc, n1 - jc), pc, kc, a_block,
                       b_buf, true);
       }
       pc += kc;
@@ -316,10 +330,8 @@ void compute_rect(const Job& job, size_t index, size_t m0, size_t m1, size_t n0,
       const size_t kc = std::min(ks.kc, k - pc);
       // The first row block packs B's block; the others reuse it.
       for (size_t ic = m0; ic < m1; ic += job.plan.mc) {
-        if (!job.a_in_place) {
-          pack_a_block(op.a, ic, std::min(job.plan.mc, m1 - ic), pc, kc, ks.mr, a_buf);
-        }
-        compute_block(job, op, ic, std::min(job.plan.mc, m1 - ic), jc, nc, pc, kc, a_buf,
+        const size_t mc = std::min(job.plan.mc, m1 - ic);
+        compute_block(job, op, ic, mc, jc, nc, pc, kc, a_panels(job, op, ic, mc, pc, kc, a_buf),
                       b_buf, ic == m0);
       }
       pc += kc;
@@ -355,7 +367,7 @@ void run_task(void* context, size_t t) {
 Error run(const char* fn, const KernelSet& ks, size_t batch, int64_t m, int64_t n, int64_t k,
           float alpha, MatrixView a, MatrixView b, const float* packed_b, float beta, float* c,
           int64_t ldc, BatchStrides strides, const Epilogue& epi, void* workspace,
-          size_t workspace_bytes) {
+          size_t workspace_bytes, const float* packed_a = nullptr) {
   if (batch == 0 || m == 0 || n == 0) return Error::Ok;
   if (workspace == nullptr) {
     EMBER_LOG(Error, "%s: the workspace is null", fn);
@@ -364,11 +376,13 @@ Error run(const char* fn, const KernelSet& ks, size_t batch, int64_t m, int64_t 
   const uintptr_t base = reinterpret_cast<uintptr_t>(workspace);
   const size_t skip = round_up(base, kAlign) - base;
   Job job;
-  job.a_in_place = read_a_in_place(ks, a);
+  job.packed_a = packed_a;
+  job.a_in_place = packed_a == nullptr && read_a_in_place(ks, a);
   // The documented floor, whatever this call would need: a caller that
   // passes it works on every ISA and every layout.
   if (workspace_bytes < min_workspace_bytes() || workspace_bytes < skip ||
-      !make_plan(ks, batch, (size_t)m, (size_t)n, (size_t)k, !job.a_in_place,
+      !make_plan(ks, batch, (size_t)m, (size_t)n, (size_t)k,
+                 packed_a == nullptr && !job.a_in_place,
                  packed_b == nullptr, get_num_threads(), workspace_bytes - skip, job.plan)) {
     EMBER_LOG(Error, "%s: workspace of %zu bytes is under the minimum of %zu", fn,
               workspace_bytes, min_workspace_bytes());
@@ -507,6 +521,75 @@ Error gemm_packed(int64_t m, int64_t n, int64_t k, float alpha, MatrixView a, co
                                                        sizeof(header));
   return run(fn, *ks, 1, m, n, k, alpha, a, MatrixView{nullptr, 0, 0}, panels, beta, c, ldc,
              BatchStrides{}, epilogue, workspace, workspace_bytes);
+}
+
+size_t packed_a_bytes(int64_t m, int64_t k) {
+  const KernelSet& ks = active_kernels();
+  if (m < 0 || k < 0) return sizeof(PackedHeader);
+  return sizeof(PackedHeader) + round_up((size_t)m, ks.mr) * (size_t)k * sizeof(float);
+}
+
+Error pack_a(MatrixView a, int64_t m, int64_t k, void* dst, size_t dst_bytes) {
+  if (m < 0 || k < 0) {
+    EMBER_LOG(Error, "gemm::pack_a: negative size m=%lld k=%lld", (long long)m, (long long)k);
+    return Error::InvalidArgument;
+  }
+  EMBER_TRY(check_operand("gemm::pack_a", "A", a.data, m, k));
+  const KernelSet& ks = active_kernels();
+  const size_t need = packed_a_bytes(m, k);
+  if (dst == nullptr || dst_bytes < need ||
+      reinterpret_cast<uintptr_t>(dst) % alignof(float) != 0) {
+    EMBER_LOG(Error, "gemm::pack_a: destination of %zu bytes (%zu needed) or not 4-byte aligned",
+              dst_bytes, need);
+    return Error::InvalidArgument;
+  }
+  PackedHeader header{};
+  header.magic = kPackedAMagic;
+  header.isa = (uint32_t)ks.isa;
+  header.k = k;
+  header.n = m;
+  header.nr = ks.mr;
+  std::memcpy(dst, &header, sizeof(header));
+  float* panels = reinterpret_cast<float*>(static_cast<uint8_t*>(dst) + sizeof(header));
+  // Depth blocks of the ISA's KC, as run() walks them; rows past m are zeros.
+  const size_t rows = round_up((size_t)m, ks.mr);
+  std::memset(panels, 0, rows * (size_t)k * sizeof(float));
+  for (size_t pc = 0; pc < (size_t)k; pc += ks.kc) {
+    const size_t kc = std::min(ks.kc, (size_t)k - pc);
+    pack_a_block(a, 0, (size_t)m, pc, kc, ks.mr, panels + pc * rows);
+  }
+  return Error::Ok;
+}
+
+Error gemm_packed_a(int64_t m, int64_t n, int64_t k, float alpha, const void* packed_a,
+                    MatrixView b, float beta, float* c, int64_t ldc, const Epilogue& epilogue,
+                    void* workspace, size_t workspace_bytes) {
+  const char* fn = "gemm_packed_a";
+  EMBER_TRY(check_sizes(fn, m, n, k, c, ldc, epilogue));
+  if (packed_a == nullptr || reinterpret_cast<uintptr_t>(packed_a) % alignof(float) != 0) {
+    EMBER_LOG(Error, "%s: the packed A is null or not 4-byte aligned", fn);
+    return Error::InvalidArgument;
+  }
+  PackedHeader header;
+  std::memcpy(&header, packed_a, sizeof(header));
+  const KernelSet* ks = header.magic == kPackedAMagic && header.isa <= (uint32_t)Isa::neon
+                            ? kernels_for((Isa)header.isa)
+                            : nullptr;
+  if (ks == nullptr || !isa_available(ks->isa) || header.nr != ks->mr) {
+    EMBER_LOG(Error, "%s: the buffer is not an A packed by pack_a on this machine", fn);
+    return Error::InvalidArgument;
+  }
+  if (header.n != m || header.k != k) {
+    EMBER_LOG(Error, "%s: A was packed as [%lld, %lld], the call has m=%lld k=%lld", fn,
+              (long long)header.n, (long long)header.k, (long long)m, (long long)k);
+    return Error::InvalidArgument;
+  }
+  if (m == 0 || n == 0) return Error::Ok;
+  EMBER_TRY(check_operand(fn, "B", b.data, k, n));
+  const float* panels = reinterpret_cast<const float*>(static_cast<const uint8_t*>(packed_a) +
+                                                       sizeof(header));
+  return run(fn, *ks, 1, m, n, k, alpha, MatrixView{nullptr, 0, 0}, b, nullptr, beta, c, ldc,
+             BatchStrides{}, epilogue, workspace, workspace_bytes, panels);
 }
 
 }  // namespace gemm

@@ -117,6 +117,20 @@ Error gemm_packed(int64_t m, int64_t n, int64_t k, float alpha, MatrixView a, co
                   float beta, float* c, int64_t ldc, const Epilogue& epilogue, void* workspace,
                   size_t workspace_bytes);
 
+/// Bytes of A [m, k] packed for the active ISA.
+size_t packed_a_bytes(int64_t m, int64_t k);
+/// Packs A [m, k] (a constant left operand: a convolution's weight, C being
+/// [out_channels, pixels]) into `dst` (dst_bytes >= packed_a_bytes(m, k),
+/// 4-byte aligned; 64 is best): MR-row panels per depth block, after a header
+/// recording the ISA, m and k.
+Error pack_a(MatrixView a, int64_t m, int64_t k, void* dst, size_t dst_bytes);
+/// gemm() with A from pack_a(). InvalidArgument if m or k differ from the
+/// packed ones or the buffer is not a packed A. Same results as gemm() with
+/// the same ISA.
+Error gemm_packed_a(int64_t m, int64_t n, int64_t k, float alpha, const void* packed_a,
+                    MatrixView b, float beta, float* c, int64_t ldc, const Epilogue& epilogue,
+                    void* workspace, size_t workspace_bytes);
+
 /// Strides between the matrices of a batch, in floats.
 struct BatchStrides {
   int64_t a = 0;
