@@ -74,3 +74,46 @@ func.func @transposed(%x: tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32> attributes
   %y, %m, %v = edge._native_batch_norm_legit_no_training %c, %g, %beta, %zero, %var {eps = 1.0 : f64, momentum = 0.1 : f64} : (tensor<1x2x4x4xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) -> (tensor<1x2x4x4xf32>, tensor<0xf32>, tensor<0xf32>)
   return %y : tensor<1x2x4x4xf32>
 }
+
+// -----
+
+// An f16 convolution folds too: the folded weight and bias are computed in
+// double and rounded to f16 once. s = 2 / sqrt(3 + 1) = 1 (as @fused), so
+// W' = W = [5, 6] and b' = (1 - 0.5) * 1 + 0.25 = 0.75, both exact in f16;
+// the f32 batch-norm statistics beside f16 weights are read as floats.
+// CHECK-LABEL: func.func @fused_f16
+// CHECK-NOT: _native_batch_norm_legit_no_training
+// CHECK: %[[W:.*]] = edge.constant {name = "w.bn_fused"} dense<{{\[\[\[\[}}5.000000e+00]]], {{\[\[\[}}6.000000e+00]]]]> : tensor<2x1x1x1xf16>
+// CHECK: %[[B:.*]] = edge.constant {name = "b.bn_fused"} dense<7.500000e-01> : tensor<2xf16>
+// CHECK: %[[C:.*]] = edge.convolution %arg0, %[[W]], %[[B]]
+// CHECK-SAME: -> tensor<1x2x4x4xf16>
+// CHECK: return %[[C]]
+func.func @fused_f16(%x: tensor<1x1x4x4xf16>) -> tensor<1x2x4x4xf16> attributes {edge.in_spec = "", edge.out_spec = "$"} {
+  %w = edge.constant {name = "w"} dense<[[[[5.0]]], [[[6.0]]]]> : tensor<2x1x1x1xf16>
+  %b = edge.constant {name = "b"} dense<1.0> : tensor<2xf16>
+  %g = edge.constant dense<2.0> : tensor<2xf16>
+  %beta = edge.constant dense<0.25> : tensor<2xf16>
+  %mean = edge.constant dense<0.5> : tensor<2xf32>
+  %var = edge.constant dense<3.0> : tensor<2xf32>
+  %c = edge.convolution %x, %w, %b {dilation = array<i64: 1, 1>, groups = 1 : i64, output_padding = array<i64: 0, 0>, padding = array<i64: 0, 0>, stride = array<i64: 1, 1>, transposed = false} : (tensor<1x1x4x4xf16>, tensor<2x1x1x1xf16>, tensor<2xf16>) -> tensor<1x2x4x4xf16>
+  %y, %m, %v = edge._native_batch_norm_legit_no_training %c, %g, %beta, %mean, %var {eps = 1.0 : f64, momentum = 0.1 : f64} : (tensor<1x2x4x4xf16>, tensor<2xf16>, tensor<2xf16>, tensor<2xf32>, tensor<2xf32>) -> (tensor<1x2x4x4xf16>, tensor<0xf16>, tensor<0xf16>)
+  return %y : tensor<1x2x4x4xf16>
+}
+
+// -----
+
+// A bf16 convolution whose fold rounds: s = 1 / sqrt(2 + 0) = 0.7071..., so
+// W' = 3 * s = 2.1213 rounds to bf16 2.125 and b' = 0 * s + 0 = 0.
+// CHECK-LABEL: func.func @fused_bf16
+// CHECK-NOT: _native_batch_norm_legit_no_training
+// CHECK: edge.constant {name = "w.bn_fused"} dense<2.125000e+00> : tensor<1x1x1x1xbf16>
+// CHECK: edge.constant {name = "conv_bn_bias"} dense<0.000000e+00> : tensor<1xbf16>
+func.func @fused_bf16(%x: tensor<1x1x4x4xbf16>) -> tensor<1x1x4x4xbf16> attributes {edge.in_spec = "", edge.out_spec = "$"} {
+  %w = edge.constant {name = "w"} dense<3.0> : tensor<1x1x1x1xbf16>
+  %none = edge.none
+  %mean = edge.constant dense<0.0> : tensor<1xbf16>
+  %var = edge.constant dense<2.0> : tensor<1xbf16>
+  %c = edge.convolution %x, %w, %none {dilation = array<i64: 1, 1>, groups = 1 : i64, output_padding = array<i64: 0, 0>, padding = array<i64: 0, 0>, stride = array<i64: 1, 1>, transposed = false} : (tensor<1x1x4x4xbf16>, tensor<1x1x1x1xbf16>, none) -> tensor<1x1x4x4xbf16>
+  %y, %m, %v = edge._native_batch_norm_legit_no_training %c, %none, %none, %mean, %var {eps = 0.0 : f64, momentum = 0.1 : f64} : (tensor<1x1x4x4xbf16>, none, none, tensor<1xbf16>, tensor<1xbf16>) -> (tensor<1x1x4x4xbf16>, tensor<0xbf16>, tensor<0xbf16>)
+  return %y : tensor<1x1x4x4xbf16>
+}
