@@ -144,6 +144,10 @@ def test_small_cnn(dtype: torch.dtype, xnnpack: bool) -> None:
 def test_transformer_block(dtype: torch.dtype, xnnpack: bool) -> None:
     got, want, want32, summary = _run(Block(), (torch.randn(2, 7, 24),), dtype, xnnpack)
     _check(got, want, want32, dtype)
+    # torch's SDPA stays whole, in the 16-bit dtype (not decomposed to fp32
+    # between casts); the written-out attention runs as bmm and softmax.
+    assert "edge.scaled_dot_product_attention x1" in summary
+    assert "edge._to_copy" not in summary and "edge._softmax x1" in summary
     if xnnpack:
         assert "delegated ops: 0," in summary
         assert "edge.native_layer_norm x2" in summary
