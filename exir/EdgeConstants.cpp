@@ -83,44 +83,6 @@ FailureOr<SmallVector<float>> readConstantF32(Value value) {
   return out;
 }
 
-namespace {
-
-/// APFloat semantics of f16 and bf16; nullptr for other types.
-const llvm::fltSemantics *halfSemantics(Type type) {
-  if (type.isF16())
-    return &llvm::APFloat::IEEEhalf();
-  if (type.isBF16())
-    return &llvm::APFloat::BFloat();
-  return nullptr;
-}
-
-} // namespace
-
-FailureOr<SmallVector<float>> readConstantFloats(Value value) {
-  auto type = dyn_cast<RankedTensorType>(value.getType());
-  if (!type)
-    return failure();
-  if (type.getElementType().isF32())
-    return readConstantF32(value);
-  const llvm::fltSemantics *semantics = halfSemantics(type.getElementType());
-  auto constant = value.getDefiningOp<ConstantOp>();
-  if (!semantics || !constant)
-    return failure();
-  FailureOr<ElementBytes> bytes = elementBytes(constant.getValue());
-  if (failed(bytes))
-    return failure();
-  SmallVector<float> out(bytes->bytes.size() / sizeof(uint16_t));
-  for (size_t i = 0; i < out.size(); ++i) {
-    uint16_t bits;
-    std::memcpy(&bits, bytes->bytes.data() + i * sizeof(bits), sizeof(bits));
-    llvm::APFloat v(*semantics, llvm::APInt(16, bits));
-    bool lost = false;
-    v.convert(llvm::APFloat::IEEEsingle(), llvm::APFloat::rmNearestTiesToEven, &lost);
-    out[i] = v.convertToFloat();
-  }
-  return out;
-}
-
 Value createConstant(OpBuilder &builder, Location loc, RankedTensorType type,
                      ArrayRef<char> bytes, StringRef name) {
   StringAttr nameAttr = name.empty() ? StringAttr() : builder.getStringAttr(name);
@@ -143,24 +105,6 @@ Value createConstantF32(OpBuilder &builder, Location loc, ArrayRef<int64_t> shap
   return createConstant(
       builder, loc, type,
       ArrayRef<char>(reinterpret_cast<const char *>(values.data()), values.size() * sizeof(float)),
-      name);
-}
-
-Value createConstantFloats(OpBuilder &builder, Location loc, ArrayRef<int64_t> shape,
-                           Type elementType, ArrayRef<float> values, StringRef name) {
-  const llvm::fltSemantics *semantics = halfSemantics(elementType);
-  if (!semantics)
-    return createConstantF32(builder, loc, shape, values, name);
-  SmallVector<uint16_t> bits(values.size());
-  for (size_t i = 0; i < values.size(); ++i) {
-    llvm::APFloat v(values[i]);
-    bool lost = false;
-    v.convert(*semantics, llvm::APFloat::rmNearestTiesToEven, &lost);
-    bits[i] = static_cast<uint16_t>(v.bitcastToAPInt().getZExtValue());
-  }
-  return createConstant(
-      builder, loc, RankedTensorType::get(shape, elementType),
-      ArrayRef<char>(reinterpret_cast<const char *>(bits.data()), bits.size() * sizeof(uint16_t)),
       name);
 }
 

@@ -38,10 +38,6 @@ std::optional<double> scalarValue(mlir::Attribute attr);
 /// The elements of an f32 constant as floats (failure if not an f32 constant).
 mlir::FailureOr<llvm::SmallVector<float>> readConstantF32(mlir::Value value);
 
-/// The elements of an f32, f16 or bf16 constant as floats (16-bit values
-/// widen exactly); failure for any other constant or value.
-mlir::FailureOr<llvm::SmallVector<float>> readConstantFloats(mlir::Value value);
-
 /// Constants of at most this many bytes are made as dense attributes.
 constexpr size_t kInlineConstantBytes = 64;
 
@@ -56,11 +52,5 @@ mlir::Value createConstant(mlir::OpBuilder &builder, mlir::Location loc,
 mlir::Value createConstantF32(mlir::OpBuilder &builder, mlir::Location loc,
                               llvm::ArrayRef<int64_t> shape, llvm::ArrayRef<float> values,
                               llvm::StringRef name = "");
-
-/// A new edge.constant of `shape` and element type `elementType` (f32, f16 or
-/// bf16) from `values`, each rounded to nearest, ties to even.
-mlir::Value createConstantFloats(mlir::OpBuilder &builder, mlir::Location loc,
-                                 llvm::ArrayRef<int64_t> shape, mlir::Type elementType,
-                                 llvm::ArrayRef<float> values, llvm::StringRef name = "");
 
 } // namespace ember::edge

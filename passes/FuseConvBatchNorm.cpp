@@ -14,12 +14,12 @@ using namespace mlir;
 
 namespace {
 
-/// An optional per-channel f32, f16 or bf16 constant of `channels` elements
-/// (as floats): `fill` when the operand is edge.none.
+/// An optional per-channel f32 constant of `channels` elements: `fill` when
+/// the operand is edge.none.
 FailureOr<SmallVector<float>> channelConstant(Value v, int64_t channels, float fill) {
   if (isa<NoneType>(v.getType()))
     return SmallVector<float>(channels, fill);
-  FailureOr<SmallVector<float>> values = edge::readConstantFloats(v);
+  FailureOr<SmallVector<float>> values = edge::readConstantF32(v);
   if (failed(values) || (int64_t)values->size() != channels)
     return failure();
   return values;
@@ -32,12 +32,10 @@ bool fuse(edge::NativeBatchNormLegitNoTrainingOp bn) {
   if (!conv || !conv.getResult().hasOneUse() ||
       !bn.getResult(1).use_empty() || !bn.getResult(2).use_empty())
     return false;
-  // f32, or f16/bf16 folded in double and rounded once into the new constants.
   Value weight = conv.getWeight();
   auto weightType = cast<RankedTensorType>(weight.getType());
-  Type elementType = weightType.getElementType();
-  if (!(elementType.isF32() || elementType.isF16() || elementType.isBF16()) ||
-      !weight.hasOneUse() || conv.getResult().getType().getElementType() != elementType)
+  if (!weightType.getElementType().isF32() || !weight.hasOneUse() ||
+      !conv.getResult().getType().getElementType().isF32())
     return false;
   // Output channels: dim 0 of a convolution's weight [C_out, C_in / g, ...];
   // a transposed one's is [C_in, C_out / g, ...].
@@ -46,7 +44,7 @@ bool fuse(edge::NativeBatchNormLegitNoTrainingOp bn) {
   if (wshape.size() < 2 || groups <= 0 || wshape[0] % groups != 0)
     return false;
   int64_t channels = conv.getTransposed() ? groups * wshape[1] : wshape[0];
-  FailureOr<SmallVector<float>> w = edge::readConstantFloats(weight);
+  FailureOr<SmallVector<float>> w = edge::readConstantF32(weight);
   FailureOr<SmallVector<float>> bias = channelConstant(conv.getBias(), channels, 0.0f);
   FailureOr<BatchNormAffine> affine = batchNormAffine(bn);
   if (failed(w) || failed(bias) || failed(affine) || (int64_t)affine->scale.size() != channels)
@@ -81,10 +79,10 @@ bool fuse(edge::NativeBatchNormLegitNoTrainingOp bn) {
     return fallback.str();
   };
   Value oldBias = conv.getBias();
-  Value newWeight = edge::createConstantFloats(b, weight.getLoc(), weightType.getShape(),
-                                               elementType, *w, name(weight, "conv_bn_weight"));
-  Value newBiasValue = edge::createConstantFloats(b, bn.getLoc(), {channels}, elementType,
-                                                  newBias, name(oldBias, "conv_bn_bias"));
+  Value newWeight = edge::createConstantF32(b, weight.getLoc(), weightType.getShape(), *w,
+                                            name(weight, "conv_bn_weight"));
+  Value newBiasValue = edge::createConstantF32(b, bn.getLoc(), {channels}, newBias,
+                                               name(oldBias, "conv_bn_bias"));
   conv.getWeightMutable().assign(newWeight);
   conv.getBiasMutable().assign(newBiasValue);
   bn.getResult(0).replaceAllUsesWith(conv.getResult());

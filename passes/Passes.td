@@ -17,7 +17,7 @@ def VerifyEdgeContract : Pass<"ember-verify-edge-contract", "mlir::ModuleOp"> {
 
     Example of a rejection:
     ```mlir
-    // error: 'edge.convolution' op has no kernel for element type f64 (kernels take f32, f16, bf16)
+    // error: 'edge.convolution' op has no kernel for element type f64 (kernels take f32)
     %y = edge.convolution %x, %w, %b {...} : (tensor<1x3x8x8xf64>, ...) -> tensor<1x4x6x6xf64>
     ```
   }];
@@ -29,7 +29,7 @@ def FuseConvBatchNorm : Pass<"ember-fuse-conv-batch-norm", "mlir::func::FuncOp">
     `_native_batch_norm_legit_no_training(conv(x, W, b), gamma, beta, mean,
     var)` is a per-channel affine map of the convolution's output, so it is
     folded into the convolution's weight and bias (computed in double, stored
-    in the convolution's element type, f32, f16 or bf16, rounded once):
+    as f32):
 
       s = gamma / sqrt(var + eps)
       W'[o, ...] = W[o, ...] * s[o]   (o: the output channel of the element)
@@ -37,8 +37,7 @@ def FuseConvBatchNorm : Pass<"ember-fuse-conv-batch-norm", "mlir::func::FuncOp">
 
     It applies (to plain and transposed convolutions) when the convolution's
     only user is the batch norm, the batch norm's statistics outputs are unused, and every
-    tensor involved is a constant of the convolution's element type (gamma and
-    beta may be absent, or f32 beside an f16/bf16 convolution; so may
+    tensor involved is an f32 constant (gamma and beta may be absent; so may
     b) whose weight no other op uses, so no bytes are ever added. Ember's
     portable kernels and its backends then run one op instead of two.
 
