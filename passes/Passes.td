@@ -17,7 +17,7 @@ def VerifyEdgeContract : Pass<"ember-verify-edge-contract", "mlir::ModuleOp"> {
 
     Example of a rejection:
     ```mlir
-    // error: 'edge.convolution' op has no kernel for element type f64 (kernels take f32)
+    // error: 'edge.convolution' op has no kernel for element type f64 (kernels take f32, f16, bf16)
     %y = edge.convolution %x, %w, %b {...} : (tensor<1x3x8x8xf64>, ...) -> tensor<1x4x6x6xf64>
     ```
   }];
@@ -40,6 +40,10 @@ def FuseConvBatchNorm : Pass<"ember-fuse-conv-batch-norm", "mlir::func::FuncOp">
     tensor involved is an f32 constant (gamma and beta may be absent; so may
     b) whose weight no other op uses, so no bytes are ever added. Ember's
     portable kernels and its backends then run one op instead of two.
+    f16 and bf16 convolutions are left alone: their weights were rounded to
+    16 bits already, and rounding W * s a second time costs more than the
+    batch norm's own rounding (MobileNetV2 in f16: 25.9 ulps from the fp32
+    model folded, 15.2 not folded, eager 14.5).
 
     Example:
     ```mlir
