@@ -63,7 +63,8 @@ def FuseLinear : Pass<"ember-fuse-linear", "mlir::func::FuncOp"> {
     and alpha 1, b of shape [N]) become `edge.linear(x, w, b)` (kernel
     `aten::linear.out`), which reads w [N, K] in place, so the transpose,
     a copy of all of w on every run, is never made; the permute is erased
-    when nothing else uses it. f32 only.
+    when nothing else uses it. f32, f16 or bf16 (the matrix product's
+    operands share one element type).
 
     Constant folding already stores the transpose of a weight that one op
     reads, so the products left with a run-time transpose are those whose

@@ -152,6 +152,35 @@ TEST(HalfPrecision, MmBmmAddmm) {
   }
 }
 
+TEST(HalfPrecision, Linear) {
+  for (ScalarType dt : kHalfTypes) {
+    for (int k : {1, 7, 129}) {
+      SCOPED_TRACE(testing::Message() << scalar_type_name(dt) << " k=" << k);
+      const int n = 17;
+      const std::vector<float> x = inputs(dt, static_cast<size_t>(2) * 7 * k, 30 + k);
+      const std::vector<float> w = inputs(dt, static_cast<size_t>(n) * k, 31 + k);
+      const std::vector<float> bias = inputs(dt, static_cast<size_t>(n), 32 + k);
+      // Input [2, 7, k], contiguous and with its two leading dims permuted
+      // (rows that do not collapse), with and without a bias.
+      for (bool permuted : {false, true}) {
+        for (bool with_bias : {false, true}) {
+          expect_round_once(dt, [&](ScalarType d) {
+            auto tx = permuted ? make_as(d, {2, 7, k}, x, {1, 0, 2}) : make_as(d, {2, 7, k}, x);
+            auto tw = make_as(d, {n, k}, w);
+            auto tb = make_as(d, {n}, bias);
+            auto out = make(d, {2, 7, n});
+            Values v;
+            EXPECT_EQ(run("aten::linear.out", {tx->ev(), tw->ev(), with_bias ? tb->ev() : v.none(),
+                                               out->ev(), out->ev()}),
+                      Error::Ok);
+            return read_as(*out, d);
+          }, 1.0, 1e-6f * k);
+        }
+      }
+    }
+  }
+}
+
 TEST(HalfPrecision, MatrixDtypesMustAgree) {
   auto a = make_as(ScalarType::Half, {2, 3}, std::vector<float>(6, 1.0f));
   auto b = make_as(ScalarType::BFloat16, {3, 2}, std::vector<float>(6, 1.0f));
