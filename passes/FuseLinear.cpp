@@ -19,15 +19,17 @@ using namespace mlir;
 
 namespace {
 
-bool isF32(Value v) {
+/// An f32, f16 or bf16 tensor: the element types linear's kernel takes.
+bool isLinearFloat(Value v) {
   auto t = dyn_cast<RankedTensorType>(v.getType());
-  return t && t.getElementType().isF32();
+  return t && (t.getElementType().isF32() || t.getElementType().isF16() ||
+               t.getElementType().isBF16());
 }
 
-/// `w` when `v` is permute(w, [1, 0]) of a 2-d f32 tensor, else null.
+/// `w` when `v` is permute(w, [1, 0]) of a 2-d f32, f16 or bf16 tensor, else null.
 Value transposedFrom(Value v) {
   auto permute = v.getDefiningOp<edge::PermuteOp>();
-  if (!permute || !isF32(permute.getSelf()))
+  if (!permute || !isLinearFloat(permute.getSelf()))
     return {};
   ArrayRef<int64_t> dims = permute.getDims();
   if (dims.size() != 2 || dims[0] != 1 || dims[1] != 0)
@@ -56,7 +58,7 @@ struct FuseLinearPass : impl::FuseLinearBase<FuseLinearPass> {
     for (Operation *op : products) {
       if (auto mm = dyn_cast<edge::MmOp>(op)) {
         Value w = transposedFrom(mm.getMat2());
-        if (!w || !isF32(mm.getSelf()))
+        if (!w || !isLinearFloat(mm.getSelf()))
           continue;
         OpBuilder b(mm);
         Value none = b.create<edge::NoneOp>(mm.getLoc(), b.getNoneType()).getResult();
@@ -65,7 +67,7 @@ struct FuseLinearPass : impl::FuseLinearBase<FuseLinearPass> {
       }
       auto addmm = cast<edge::AddmmOp>(op);
       Value w = transposedFrom(addmm.getMat2());
-      if (!w || !isF32(addmm.getMat1()) || !isF32(addmm.getSelf()))
+      if (!w || !isLinearFloat(addmm.getMat1()) || !isLinearFloat(addmm.getSelf()))
         continue;
       // linear adds the bias once and the product once: beta = alpha = 1,
       // and the bias one value per output column ([N]).

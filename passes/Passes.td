@@ -17,7 +17,7 @@ def VerifyEdgeContract : Pass<"ember-verify-edge-contract", "mlir::ModuleOp"> {
 
     Example of a rejection:
     ```mlir
-    // error: 'edge.convolution' op has no kernel for element type f64 (kernels take f32)
+    // error: 'edge.convolution' op has no kernel for element type f64 (kernels take f32, f16, bf16)
     %y = edge.convolution %x, %w, %b {...} : (tensor<1x3x8x8xf64>, ...) -> tensor<1x4x6x6xf64>
     ```
   }];
@@ -40,6 +40,10 @@ def FuseConvBatchNorm : Pass<"ember-fuse-conv-batch-norm", "mlir::func::FuncOp">
     tensor involved is an f32 constant (gamma and beta may be absent; so may
     b) whose weight no other op uses, so no bytes are ever added. Ember's
     portable kernels and its backends then run one op instead of two.
+    f16 and bf16 convolutions are left alone: their weights were rounded to
+    16 bits already, and rounding W * s a second time costs more than the
+    batch norm's own rounding (MobileNetV2 in f16: 25.9 ulps from the fp32
+    model folded, 15.2 not folded, eager 14.5).
 
     Example:
     ```mlir
@@ -59,7 +63,8 @@ def FuseLinear : Pass<"ember-fuse-linear", "mlir::func::FuncOp"> {
     and alpha 1, b of shape [N]) become `edge.linear(x, w, b)` (kernel
     `aten::linear.out`), which reads w [N, K] in place, so the transpose,
     a copy of all of w on every run, is never made; the permute is erased
-    when nothing else uses it. f32 only.
+    when nothing else uses it. f32, f16 or bf16 (the matrix product's
+    operands share one element type).
 
     Constant folding already stores the transpose of a weight that one op
     reads, so the products left with a run-time transpose are those whose

@@ -4,10 +4,12 @@
 // kernel is Ember's own (ember::sdpa.out): the front end hands torch's SDPA
 // over as it, and ember-fuse-attention rewrites the decomposed form to it. It
 // accepts what that kernel runs, a subset of torch's op:
-//   q [N, Hq, L, E], k [N, Hk, S, E], v [N, Hk, S, Ev] -> [N, Hq, L, Ev], f32;
+//   q [N, Hq, L, E], k [N, Hk, S, E], v [N, Hk, S, Ev] -> [N, Hq, L, Ev], all
+//   f32, all f16 or all bf16;
 //   Hk == Hq, or Hq a multiple of Hk with enable_gqa (query head h reads
 //   key/value head h / (Hq / Hk), as torch's repeat_interleave);
-//   attn_mask absent, or bool (true: attend) or f32 (added to the scores),
+//   attn_mask absent, or bool (true: attend) or of the query's element type
+//   (added to the scores; torch requires that type too),
 //   broadcastable to [N, Hq, L, S]; not together with is_causal (torch
 //   rejects that too); dropout_p 0.
 //
@@ -26,9 +28,13 @@ LogicalResult ScaledDotProductAttentionOp::verify() {
   if (q.size() != 4 || k.size() != 4 || v.size() != 4)
     return emitOpError("expects 4-d query, key and value [N, H, L, E], got ")
            << shapeStr(q) << ", " << shapeStr(k) << " and " << shapeStr(v);
-  for (Value t : {getQuery(), getKey(), getValue()})
-    if (!elementOf(t).isF32())
-      return emitOpError("expects f32 query, key and value, got ") << elementOf(t);
+  Type element = elementOf(getQuery());
+  if (!element.isF32() && !element.isF16() && !element.isBF16())
+    return emitOpError("expects f32, f16 or bf16 query, key and value, got ") << element;
+  for (Value t : {getKey(), getValue()})
+    if (elementOf(t) != element)
+      return emitOpError("expects query, key and value of one element type, got ")
+             << element << " and " << elementOf(t);
   if (k[0] != q[0] || v[0] != q[0])
     return emitOpError("batch sizes differ: ") << shapeStr(q) << ", " << shapeStr(k) << ", "
                                                << shapeStr(v);
@@ -50,9 +56,10 @@ LogicalResult ScaledDotProductAttentionOp::verify() {
   if (auto maskType = dyn_cast<RankedTensorType>(getAttnMask().getType())) {
     if (getIsCausal())
       return emitOpError("takes either attn_mask or is_causal, not both");
-    Type element = maskType.getElementType();
-    if (!element.isInteger(1) && !element.isF32())
-      return emitOpError("attn_mask must be bool or f32, got ") << element;
+    Type maskElement = maskType.getElementType();
+    if (!maskElement.isInteger(1) && maskElement != element)
+      return emitOpError("attn_mask must be bool or the query's element type ")
+             << element << ", got " << maskElement;
     ArrayRef<int64_t> m = maskType.getShape();
     SmallVector<int64_t> scores = {q[0], q[1], q[2], k[2]};
     if (m.size() > 4)

@@ -58,7 +58,12 @@ bool checkTensors(Operation *op, std::string &reason, ArrayRef<Value> exempt = {
       std::string name;
       llvm::raw_string_ostream os(name);
       os << type.getElementType();
-      reason = os.str() + " tensor: fp32 only for now";
+      // Half precision is a choice the delegate must not undo: this XNNPACK
+      // (2022) build and its blob are fp32, so f16/bf16 stay on Ember's kernels.
+      bool half = type.getElementType().isF16() || type.getElementType().isBF16();
+      reason = os.str() + (half ? " tensor: the delegate is fp32 only; half precision runs on "
+                                  "Ember's kernels"
+                                : " tensor: fp32 only for now");
       return false;
     }
     if (type.getRank() > kMaxRank) {

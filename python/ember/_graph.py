@@ -157,6 +157,7 @@ def op_name(target: Any) -> str:
 
 
 _SDPA = torch.ops.aten.scaled_dot_product_attention.default
+_SDPA_DTYPES = (torch.float32, torch.float16, torch.bfloat16)
 
 
 def _sdpa_args(node: torch.fx.Node) -> dict[str, Any]:
@@ -171,15 +172,17 @@ def _sdpa_args(node: torch.fx.Node) -> dict[str, Any]:
 
 
 def _sdpa_fits(node: torch.fx.Node) -> bool:
-    """Whether Ember's attention kernel (ember::sdpa.out) runs this call: f32
-    query, key, value of [N, H, L, E] with key/value heads equal to the
-    query's or dividing them (enable_gqa), a mask absent, bool or f32 and
+    """Whether Ember's attention kernel (ember::sdpa.out) runs this call:
+    query, key, value of [N, H, L, E], all float32, all float16 or all
+    bfloat16, with key/value heads equal to the query's or dividing them
+    (enable_gqa), a mask absent, bool or of the query's dtype and
     broadcastable to [N, H, L, S], not given with is_causal. Other calls are
-    decomposed to core ATen (the math form) as before."""
+    decomposed to core ATen (the math form) as before; torch's decomposition
+    of a 16-bit call computes in float32 between casts."""
     a = _sdpa_args(node)
     vals = [a[name].meta.get("val") for name in ("query", "key", "value")]
-    if not all(isinstance(v, torch.Tensor) and v.dim() == 4 and v.dtype == torch.float32
-               for v in vals):
+    if not all(isinstance(v, torch.Tensor) and v.dim() == 4 and v.dtype == vals[0].dtype
+               for v in vals) or vals[0].dtype not in _SDPA_DTYPES:
         return False
     q, k, v = vals
     if k.shape[0] != q.shape[0] or v.shape[0] != q.shape[0] or k.shape[1:3] != v.shape[1:3]:
@@ -192,8 +195,7 @@ def _sdpa_fits(node: torch.fx.Node) -> bool:
     if mask is None:
         return True
     m = mask.meta.get("val") if isinstance(mask, torch.fx.Node) else None
-    if not isinstance(m, torch.Tensor) or a["is_causal"] or m.dtype not in (torch.bool,
-                                                                           torch.float32):
+    if not isinstance(m, torch.Tensor) or a["is_causal"] or m.dtype not in (torch.bool, q.dtype):
         return False
     scores = (q.shape[0], q.shape[1], q.shape[2], k.shape[2])
     return m.dim() <= 4 and all(d == 1 or d == scores[4 - m.dim() + i]

@@ -132,8 +132,21 @@ def _to_numpy(x: Any) -> tuple[Any, bool]:
     # needs torch nor pays for importing it.
     torch = sys.modules.get("torch")
     if torch is not None and isinstance(x, torch.Tensor):
-        return x.detach().cpu().contiguous().numpy(), True
+        x = x.detach().cpu().contiguous()
+        if x.dtype == torch.bfloat16:  # numpy has no bfloat16: its bits as uint16
+            return x.view(torch.int16).numpy().view(np.uint16), True
+        return x.numpy(), True
     return x, False
+
+
+def _to_torch(x: Any, dtype: str) -> Any:
+    """An output array as a torch tensor (bfloat16 arrives as uint16 bits)."""
+    import torch
+    if not isinstance(x, np.ndarray):
+        return x
+    if dtype == "bfloat16":
+        return torch.from_numpy(x.view(np.int16)).view(torch.bfloat16)
+    return torch.from_numpy(x)
 
 
 class Module:
@@ -143,6 +156,7 @@ class Module:
         self._native = native
         self._in_specs: dict[str, _pytree.Node | None] = {}
         self._out_specs: dict[str, _pytree.Node] = {}
+        self._out_dtype_names: dict[str, list[str]] = {}
 
     @property
     def step_limit(self) -> int:
@@ -177,8 +191,8 @@ class Module:
         flat = [_to_numpy(x) for x in self._flatten_inputs(name, tuple(inputs), kwargs or {})]
         outputs = self._native.execute(name, [a for a, _ in flat])
         if any(is_torch for _, is_torch in flat):
-            import torch
-            outputs = [torch.from_numpy(o) if isinstance(o, np.ndarray) else o for o in outputs]
+            outputs = [_to_torch(o, d)
+                       for o, d in zip(outputs, self._out_dtypes(name), strict=True)]
         return _pytree.unflatten(self._out_spec(name), outputs)
 
     def forward(self, *inputs: Any, **kwargs: Any) -> Any:
@@ -247,6 +261,11 @@ class Module:
             spec = self.method_meta(name)["input_spec"]
             self._in_specs[name] = _pytree.decode(spec) if spec else None
         return self._in_specs[name]
+
+    def _out_dtypes(self, name: str) -> list[str]:
+        if name not in self._out_dtype_names:
+            self._out_dtype_names[name] = [o["dtype"] for o in self.method_meta(name)["outputs"]]
+        return self._out_dtype_names[name]
 
     def _out_spec(self, name: str) -> _pytree.Node:
         if name not in self._out_specs:

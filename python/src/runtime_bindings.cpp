@@ -29,7 +29,9 @@ void check(const ember::Status& st) {
   if (!st.ok()) raise_status(st);
 }
 
-/// numpy dtype of a ScalarType, or None for types numpy lacks.
+/// numpy dtype of a ScalarType, or None for types numpy lacks. bfloat16,
+/// which numpy lacks, crosses as its uint16 bit patterns (the Python layer
+/// turns those into torch.bfloat16 tensors).
 py::object numpy_dtype(ember::ScalarType t) {
   const char* name = nullptr;
   switch (t) {
@@ -42,6 +44,7 @@ py::object numpy_dtype(ember::ScalarType t) {
     case ember::ScalarType::Float: name = "float32"; break;
     case ember::ScalarType::Double: name = "float64"; break;
     case ember::ScalarType::Bool: name = "bool"; break;
+    case ember::ScalarType::BFloat16: name = "uint16"; break;
     default: return py::none();
   }
   return py::dtype(name);

@@ -26,7 +26,8 @@ void max_pool2d_with_indices_out(KernelContext& ctx, Span<EValue*> args) {
                           s.s_h,  s.s_w,  s.p_h,   s.p_w,   s.d_h, s.d_w};
   const SimdKernels& k = simd();
   parallel_rows(s.planes, out_plane * s.k_h * s.k_w, [&](int64_t p) {
-    k.max_pool_plane(shape, call.input + p * in_plane, call.out + p * out_plane,
+    k.max_pool_plane(shape, static_cast<const float*>(call.input) + p * in_plane,
+                     static_cast<float*>(call.out) + p * out_plane,
                      call.indices + p * out_plane);
   });
 }

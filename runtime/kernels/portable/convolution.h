@@ -24,22 +24,27 @@ struct ConvShape {
   int64_t in_cg, out_cg;  // channels per group
 };
 
-/// A checked call: float32, contiguous NCHW (or NCL) input, weight and out;
-/// out already resized.
-struct ConvCall {
+/// A checked call: contiguous NCHW (or NCL) input, weight and out of element
+/// type T (float, Half or BFloat16); out already resized.
+template <typename T>
+struct ConvCallOf {
   ConvShape s{};
   bool transposed = false;  ///< weight is [in_c, out_c / groups, k_h, k_w]
-  const float* input = nullptr;
-  const float* weight = nullptr;
-  const float* bias = nullptr;  ///< nullptr: no bias
-  float* out = nullptr;
+  const T* input = nullptr;
+  const T* weight = nullptr;
+  const T* bias = nullptr;  ///< nullptr: no bias
+  T* out = nullptr;
 };
+/// A checked float32 call.
+using ConvCall = ConvCallOf<float>;
 
 /// Read and check the call's arguments and resize out, as convolution_out
-/// does. False (the call failed, with the reason logged) on any problem.
+/// does for float32 (a float16 or bfloat16 call fails here: the portable
+/// kernel computes those itself). False (the call failed, with the reason
+/// logged) on any problem.
 bool prepare_convolution(KernelContext& ctx, Span<EValue*> args, ConvCall* call);
 
-/// The portable computation of a prepared call.
+/// The portable computation of a prepared float32 call.
 void run_convolution(KernelContext& ctx, const ConvCall& call);
 
 /// im2col of output positions [p0, p0 + count) of one group, input channels

@@ -68,6 +68,20 @@
       break;                                            \
   }
 
+/// Run the body with CTYPE bound to float, Half or BFloat16 as `dtype` is
+/// Float, Half or BFloat16 (the kernels whose 16-bit variants accumulate in
+/// float: matrix products, convolution, pooling, attention). Any other dtype
+/// runs `otherwise`.
+#define EMBER_SWITCH_FLOAT_HALF(dtype, otherwise, ...)  \
+  switch (dtype) {                                      \
+    EMBER_DTYPE_CASE(Float, float, __VA_ARGS__)         \
+    EMBER_DTYPE_CASE(Half, ::ember::Half, __VA_ARGS__)  \
+    EMBER_DTYPE_CASE(BFloat16, ::ember::BFloat16, __VA_ARGS__) \
+    default:                                            \
+      otherwise;                                        \
+      break;                                            \
+  }
+
 /// As EMBER_SWITCH_REAL, plus Bool, Byte, Char, Short, Double, Half and
 /// BFloat16: every dtype the copy and cast kernels move.
 #define EMBER_SWITCH_ALL(dtype, otherwise, ...)         \

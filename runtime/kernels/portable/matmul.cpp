@@ -9,6 +9,13 @@
 //      scalars of A per step, then adds into C once.
 //   4. Ragged edges (fewer than 4 rows or 8 columns) take a scalar loop.
 // Transposed B (unit row stride) uses dot products over contiguous K.
+//
+// gemm_half (float16, bfloat16) cannot add partial sums into C, which would
+// round at every depth block; per block of kHalfRows x kHalfCols of C:
+//   1. zero float accumulators on the stack;
+//   2. for each depth block, convert that block of A and of B to float
+//      (stack panels) and accumulate their product;
+//   3. round alpha * acc + beta * C into C once.
 #include "runtime/kernels/portable/matmul.h"
 
 #include <cstring>
@@ -168,7 +175,67 @@ void gemm_generic(int64_t m, int64_t n, int64_t k, float alpha, MatrixView a, Ma
   }
 }
 
+constexpr int64_t kHalfRows = 16;
+constexpr int64_t kHalfCols = 64;
+constexpr int64_t kHalfDepth = 64;
+
 }  // namespace
+
+template <typename T>
+void gemm_half(int64_t m, int64_t n, int64_t k, float alpha, MatrixViewOf<T> a,
+               MatrixViewOf<T> b, float beta, T* c, int64_t ldc) {
+  float acc[kHalfRows][kHalfCols];
+  float a_panel[kHalfRows][kHalfDepth];
+  float b_panel[kHalfDepth][kHalfCols];
+  for (int64_t j0 = 0; j0 < n; j0 += kHalfCols) {
+    const int64_t nb = n - j0 < kHalfCols ? n - j0 : kHalfCols;
+    for (int64_t i0 = 0; i0 < m; i0 += kHalfRows) {
+      const int64_t mb = m - i0 < kHalfRows ? m - i0 : kHalfRows;
+      // 1. Accumulators.
+      for (int64_t r = 0; r < mb; ++r) {
+        for (int64_t j = 0; j < nb; ++j) acc[r][j] = 0.0f;
+      }
+      // 2. Depth blocks, converted once per block of C.
+      for (int64_t p0 = 0; p0 < k; p0 += kHalfDepth) {
+        const int64_t kb = k - p0 < kHalfDepth ? k - p0 : kHalfDepth;
+        for (int64_t r = 0; r < mb; ++r) {
+          const T* arow = a.data + (i0 + r) * a.row_stride + p0 * a.col_stride;
+          for (int64_t p = 0; p < kb; ++p) {
+            a_panel[r][p] = static_cast<float>(arow[p * a.col_stride]);
+          }
+        }
+        for (int64_t p = 0; p < kb; ++p) {
+          const T* brow = b.data + (p0 + p) * b.row_stride + j0 * b.col_stride;
+          for (int64_t j = 0; j < nb; ++j) {
+            b_panel[p][j] = static_cast<float>(brow[j * b.col_stride]);
+          }
+        }
+        for (int64_t r = 0; r < mb; ++r) {
+          float* __restrict arow_acc = acc[r];
+          for (int64_t p = 0; p < kb; ++p) {
+            const float av = a_panel[r][p];
+            const float* __restrict bp = b_panel[p];
+            for (int64_t j = 0; j < nb; ++j) arow_acc[j] += av * bp[j];
+          }
+        }
+      }
+      // 3. Round once into C.
+      for (int64_t r = 0; r < mb; ++r) {
+        T* crow = c + (i0 + r) * ldc + j0;
+        for (int64_t j = 0; j < nb; ++j) {
+          const float prod = alpha == 0.0f ? 0.0f : alpha * acc[r][j];
+          const float prior = beta == 0.0f ? 0.0f : beta * static_cast<float>(crow[j]);
+          crow[j] = static_cast<T>(prod + prior);
+        }
+      }
+    }
+  }
+}
+
+template void gemm_half<Half>(int64_t, int64_t, int64_t, float, MatrixViewOf<Half>,
+                              MatrixViewOf<Half>, float, Half*, int64_t);
+template void gemm_half<BFloat16>(int64_t, int64_t, int64_t, float, MatrixViewOf<BFloat16>,
+                                  MatrixViewOf<BFloat16>, float, BFloat16*, int64_t);
 
 void gemm_f32(int64_t m, int64_t n, int64_t k, float alpha, MatrixView a, MatrixView b,
               float beta, float* c, int64_t ldc) {

@@ -47,7 +47,8 @@ inline AddmmArgs read_addmm_args(ArgReader& r) {
 }
 
 /// linear.out(Tensor input, Tensor weight, Tensor? bias=None, *, Tensor(a!) out),
-/// checked: out = input [..., k] @ weight[n, k]^T + bias [n], float32.
+/// checked: out = input [..., k] @ weight[n, k]^T + bias [n], every tensor
+/// float32 (or, read with half_too, all float16 or all bfloat16).
 struct LinearCall {
   const Tensor* input = nullptr;
   const Tensor* weight = nullptr;
@@ -66,8 +67,10 @@ struct LinearCall {
 };
 
 /// Reads and checks linear.out's arguments and resizes out; false (the call
-/// failed with a message naming the argument) on bad input.
-bool prepare_linear(KernelContext& ctx, Span<EValue*> args, LinearCall* call);
+/// failed with a message naming the argument) on bad input. float32 only, or
+/// with `half_too` (the portable kernel) also float16 and bfloat16.
+bool prepare_linear(KernelContext& ctx, Span<EValue*> args, LinearCall* call,
+                    bool half_too = false);
 
 /// native_layer_norm.out(Tensor input, SymInt[] normalized_shape, Tensor? weight,
 /// Tensor? bias, float eps, *, Tensor(a!) out0, Tensor(b!) out1, Tensor(c!) out2).
@@ -123,7 +126,9 @@ struct SdpaArgs {
 /// Read and check the arguments (shapes, dtypes, dropout_p 0, not both a
 /// mask and is_causal) and resize out; false after logging and failing the
 /// call. `expected_args` is 10 (schema arguments, out, return value).
-bool read_sdpa_args(KernelContext& ctx, Span<EValue*> args, SdpaArgs* a);
+/// query, key, value and out are float32 (a float mask too), or with
+/// `half_too` (the portable kernel) all float16 or all bfloat16.
+bool read_sdpa_args(KernelContext& ctx, Span<EValue*> args, SdpaArgs* a, bool half_too = false);
 
 }  // namespace portable
 }  // namespace ember

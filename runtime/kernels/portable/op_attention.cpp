@@ -1,6 +1,7 @@
-// Fused scaled-dot-product attention (ember::sdpa.out), float32, the
-// reference for the optimized kernel. Tensors in any dim order (read through
-// their strides), the mask broadcast through zero strides.
+// Fused scaled-dot-product attention (ember::sdpa.out) in float32, float16
+// and bfloat16 (sums in double, each output rounded to its dtype at the end),
+// the reference for the optimized kernel. Tensors in any dim order (read
+// through their strides), the mask broadcast through zero strides.
 //
 // For each (batch, query head, query row i), kv head = head / (Hq / Hk):
 // 1. s_j = scale * q_i . k_j (accumulated in double), plus the float mask, or
@@ -33,7 +34,7 @@ bool fail_args(KernelContext& ctx, Error err, const char* fmt, ...) {
 
 }  // namespace
 
-bool read_sdpa_args(KernelContext& ctx, Span<EValue*> args, SdpaArgs* a) {
+bool read_sdpa_args(KernelContext& ctx, Span<EValue*> args, SdpaArgs* a, bool half_too) {
   ArgReader r(ctx, args, kOp, 10);
   a->q = r.tensor(0, "query");
   a->k = r.tensor(1, "key");
@@ -52,9 +53,14 @@ bool read_sdpa_args(KernelContext& ctx, Span<EValue*> args, SdpaArgs* a) {
                      "query, key and value must be 4-d [N, H, L, E], got %d-d, %d-d and %d-d",
                      q.dim(), k.dim(), v.dim());
   }
-  if (q.dtype() != ScalarType::Float || k.dtype() != ScalarType::Float ||
-      v.dtype() != ScalarType::Float || a->out->dtype() != ScalarType::Float) {
-    return fail_args(ctx, Error::NotSupported, "query, key, value and out must be float32");
+  const ScalarType dtype = q.dtype();
+  const bool half = dtype == ScalarType::Half || dtype == ScalarType::BFloat16;
+  if ((dtype != ScalarType::Float && !(half_too && half)) || k.dtype() != dtype ||
+      v.dtype() != dtype || a->out->dtype() != dtype) {
+    return fail_args(ctx, Error::NotSupported,
+                     half_too ? "query, key, value and out must share one dtype: float32, "
+                                "float16 or bfloat16"
+                              : "query, key, value and out must be float32");
   }
   a->n = q.size(0);
   a->hq = q.size(1);
@@ -84,8 +90,9 @@ bool read_sdpa_args(KernelContext& ctx, Span<EValue*> args, SdpaArgs* a) {
     if (a->causal) {
       return fail_args(ctx, Error::InvalidArgument, "takes attn_mask or is_causal, not both");
     }
-    if (m.dtype() != ScalarType::Bool && m.dtype() != ScalarType::Float) {
-      return fail_args(ctx, Error::NotSupported, "attn_mask must be bool or float32");
+    if (m.dtype() != ScalarType::Bool && m.dtype() != dtype) {
+      return fail_args(ctx, Error::NotSupported, "attn_mask must be bool or %s (the query's)",
+                       scalar_type_name(dtype));
     }
     a->mask_is_bool = m.dtype() == ScalarType::Bool;
     const int64_t scores[4] = {a->n, a->hq, a->l, a->s};
@@ -108,34 +115,31 @@ bool read_sdpa_args(KernelContext& ctx, Span<EValue*> args, SdpaArgs* a) {
   return resize_out(ctx, kOp, "out", *a->out, sizes, 4);
 }
 
-void sdpa_out(KernelContext& ctx, Span<EValue*> args) {
-  SdpaArgs a;
-  if (!read_sdpa_args(ctx, args, &a)) return;
-  if (a.out->numel() == 0) return;
-  float* scores = static_cast<float*>(
-      ctx.allocate_temp(static_cast<size_t>(a.s > 0 ? a.s : 1) * sizeof(float)));
-  EMBER_KERNEL_CHECK(ctx, scores != nullptr, MemoryAllocationFailed,
-                     "%s: no scratch memory for %lld scores", kOp, static_cast<long long>(a.s));
+namespace {
+
+template <typename T>
+void attention(const SdpaArgs& a, float* scores) {
   const Tensor &q = *a.q, &k = *a.k, &v = *a.v, *m = a.mask;
   Tensor& out = *a.out;
-  const float* qd = q.data_as<const float>();
-  const float* kd = k.data_as<const float>();
-  const float* vd = v.data_as<const float>();
-  float* od = out.data_as<float>();
+  const T* qd = q.data_as<const T>();
+  const T* kd = k.data_as<const T>();
+  const T* vd = v.data_as<const T>();
+  T* od = out.data_as<T>();
   const int64_t group = a.hq / a.hk;
   for (int64_t b = 0; b < a.n; ++b) {
     for (int64_t h = 0; h < a.hq; ++h) {
       const int64_t kh = h / group;
       for (int64_t i = 0; i < a.l; ++i) {
-        const float* qi = qd + b * q.stride(0) + h * q.stride(1) + i * q.stride(2);
-        float* oi = od + b * out.stride(0) + h * out.stride(1) + i * out.stride(2);
+        const T* qi = qd + b * q.stride(0) + h * q.stride(1) + i * q.stride(2);
+        T* oi = od + b * out.stride(0) + h * out.stride(1) + i * out.stride(2);
         // 1. Scores.
         float max = -INFINITY;
         for (int64_t j = 0; j < a.s; ++j) {
-          const float* kj = kd + b * k.stride(0) + kh * k.stride(1) + j * k.stride(2);
+          const T* kj = kd + b * k.stride(0) + kh * k.stride(1) + j * k.stride(2);
           double dot = 0.0;
           for (int64_t e = 0; e < a.e; ++e) {
-            dot += static_cast<double>(qi[e * q.stride(3)]) * kj[e * k.stride(3)];
+            dot += static_cast<double>(static_cast<float>(qi[e * q.stride(3)])) *
+                   static_cast<float>(kj[e * k.stride(3)]);
           }
           float sj = static_cast<float>(dot) * a.scale;
           if (a.causal && j > i) sj = -INFINITY;
@@ -145,7 +149,7 @@ void sdpa_out(KernelContext& ctx, Span<EValue*> args) {
             if (a.mask_is_bool) {
               if (!load<bool>(m->data_as<const bool>() + off)) sj = -INFINITY;
             } else {
-              sj += m->data_as<const float>()[off];
+              sj += static_cast<float>(m->data_as<const T>()[off]);
             }
           }
           scores[j] = sj;
@@ -153,7 +157,7 @@ void sdpa_out(KernelContext& ctx, Span<EValue*> args) {
         }
         // 2. A fully masked row gives 0.
         if (max == -INFINITY) {
-          for (int64_t e = 0; e < a.ev; ++e) oi[e * out.stride(3)] = 0.0f;
+          for (int64_t e = 0; e < a.ev; ++e) oi[e * out.stride(3)] = T{};
           continue;
         }
         // 3. Softmax and the weighted sum of the values.
@@ -165,14 +169,27 @@ void sdpa_out(KernelContext& ctx, Span<EValue*> args) {
         for (int64_t e = 0; e < a.ev; ++e) {
           double acc = 0.0;
           for (int64_t j = 0; j < a.s; ++j) {
-            const float* vj = vd + b * v.stride(0) + kh * v.stride(1) + j * v.stride(2);
-            acc += static_cast<double>(scores[j]) * vj[e * v.stride(3)];
+            const T* vj = vd + b * v.stride(0) + kh * v.stride(1) + j * v.stride(2);
+            acc += static_cast<double>(scores[j]) * static_cast<float>(vj[e * v.stride(3)]);
           }
-          oi[e * out.stride(3)] = static_cast<float>(acc / sum);
+          oi[e * out.stride(3)] = static_cast<T>(static_cast<float>(acc / sum));
         }
       }
     }
   }
+}
+
+}  // namespace
+
+void sdpa_out(KernelContext& ctx, Span<EValue*> args) {
+  SdpaArgs a;
+  if (!read_sdpa_args(ctx, args, &a, true)) return;
+  if (a.out->numel() == 0) return;
+  float* scores = static_cast<float*>(
+      ctx.allocate_temp(static_cast<size_t>(a.s > 0 ? a.s : 1) * sizeof(float)));
+  EMBER_KERNEL_CHECK(ctx, scores != nullptr, MemoryAllocationFailed,
+                     "%s: no scratch memory for %lld scores", kOp, static_cast<long long>(a.s));
+  EMBER_SWITCH_FLOAT_HALF(a.q->dtype(), return, attention<CTYPE>(a, scores));
 }
 
 }  // namespace portable

@@ -1,7 +1,7 @@
-// aten::convolution.out for 1-d (N, C, L) and 2-d (N, C, H, W) float32
-// inputs in the contiguous dim order: groups, stride, padding, dilation,
-// optional bias, and transposed convolution with output_padding. A 1-d
-// convolution runs as a 2-d one with H = 1.
+// aten::convolution.out for 1-d (N, C, L) and 2-d (N, C, H, W) float32,
+// float16 and bfloat16 inputs in the contiguous dim order: groups, stride,
+// padding, dilation, optional bias, and transposed convolution with
+// output_padding. A 1-d convolution runs as a 2-d one with H = 1.
 //
 // Forward convolution, per batch item and group:
 //   1. Pre-fill the output planes with the bias (or zeros).
@@ -14,7 +14,12 @@
 //      precomputed valid range of output columns (no bounds checks inside).
 // Transposed convolution scatters each input pixel times each kernel tap
 // into the output, again over precomputed valid ranges.
+//
+// float16 and bfloat16 accumulate in float32 and round each output once:
+// the same steps with gemm_half, whose sums cover the whole depth; the
+// direct and transposed loops gather each output's taps into one float sum.
 #include <cstring>
+#include <type_traits>
 
 #include "runtime/kernels/portable/convolution.h"
 #include "runtime/kernels/portable/kernel_utils.h"
@@ -49,27 +54,28 @@ bool spatial_param(ArgReader& r, Span<const int64_t> list, int spatial, const ch
   return true;
 }
 
-void fill_bias(const ConvShape& s, const float* bias, float* out) {
+template <typename T>
+void fill_bias(const ConvShape& s, const T* bias, T* out) {
   const int64_t plane = s.out_h * s.out_w;
   for (int64_t b = 0; b < s.n; ++b) {
     for (int64_t c = 0; c < s.out_c; ++c) {
-      float* dst = out + (b * s.out_c + c) * plane;
-      const float v = bias ? bias[c] : 0.0f;
+      T* dst = out + (b * s.out_c + c) * plane;
+      const T v = bias ? bias[c] : T{};
       for (int64_t i = 0; i < plane; ++i) dst[i] = v;
     }
   }
 }
 
-}  // namespace
-
-void im2col_chunk(const ConvShape& s, const float* in_g, int64_t p0, int64_t count, float* col,
-                  int64_t ic_begin, int64_t ic_end) {
+/// im2col_chunk for element type T (the column rows hold T).
+template <typename T>
+void im2col_rows(const ConvShape& s, const T* in_g, int64_t p0, int64_t count, T* col,
+                 int64_t ic_begin, int64_t ic_end) {
   const int64_t plane = s.in_h * s.in_w;
   for (int64_t ic = ic_begin; ic < ic_end; ++ic) {
-    const float* src_plane = in_g + ic * plane;
+    const T* src_plane = in_g + ic * plane;
     for (int64_t ki = 0; ki < s.k_h; ++ki) {
       for (int64_t kj = 0; kj < s.k_w; ++kj) {
-        float* row = col + ((ic * s.k_h + ki) * s.k_w + kj) * count;
+        T* row = col + ((ic * s.k_h + ki) * s.k_w + kj) * count;
         const int64_t off_w = kj * s.dil_w - s.pad_w;
         int64_t lo_all, hi_all;
         valid_range(off_w, s.stride_w, s.in_w, s.out_w, &lo_all, &hi_all);
@@ -78,22 +84,22 @@ void im2col_chunk(const ConvShape& s, const float* in_g, int64_t p0, int64_t cou
         int64_t ow0 = p0 % s.out_w;
         while (p < p0 + count) {
           const int64_t run = s.out_w - ow0 < p0 + count - p ? s.out_w - ow0 : p0 + count - p;
-          float* dst = row + (p - p0) - ow0;  // indexed by ow
+          T* dst = row + (p - p0) - ow0;  // indexed by ow
           const int64_t ih = oh * s.stride_h - s.pad_h + ki * s.dil_h;
           if (ih < 0 || ih >= s.in_h) {
-            for (int64_t ow = ow0; ow < ow0 + run; ++ow) dst[ow] = 0.0f;
+            for (int64_t ow = ow0; ow < ow0 + run; ++ow) dst[ow] = T{};
           } else {
-            const float* src = src_plane + ih * s.in_w + off_w;
+            const T* src = src_plane + ih * s.in_w + off_w;
             const int64_t end = ow0 + run;
             const int64_t lo = lo_all < ow0 ? ow0 : (lo_all > end ? end : lo_all);
             const int64_t hi = hi_all > end ? end : (hi_all < lo ? lo : hi_all);
-            for (int64_t ow = ow0; ow < lo; ++ow) dst[ow] = 0.0f;
+            for (int64_t ow = ow0; ow < lo; ++ow) dst[ow] = T{};
             if (s.stride_w == 1) {
-              if (hi > lo) memcpy(dst + lo, src + lo, static_cast<size_t>(hi - lo) * sizeof(float));
+              if (hi > lo) memcpy(dst + lo, src + lo, static_cast<size_t>(hi - lo) * sizeof(T));
             } else {
               for (int64_t ow = lo; ow < hi; ++ow) dst[ow] = src[ow * s.stride_w];
             }
-            for (int64_t ow = hi; ow < ow0 + run; ++ow) dst[ow] = 0.0f;
+            for (int64_t ow = hi; ow < ow0 + run; ++ow) dst[ow] = T{};
           }
           p += run;
           ++oh;
@@ -102,6 +108,13 @@ void im2col_chunk(const ConvShape& s, const float* in_g, int64_t p0, int64_t cou
       }
     }
   }
+}
+
+}  // namespace
+
+void im2col_chunk(const ConvShape& s, const float* in_g, int64_t p0, int64_t count, float* col,
+                  int64_t ic_begin, int64_t ic_end) {
+  im2col_rows(s, in_g, p0, count, col, ic_begin, ic_end);
 }
 
 namespace {
@@ -138,26 +151,32 @@ void conv_direct(const ConvShape& s, const float* in_g, const float* w_g, float*
   }
 }
 
+/// The im2col buffer: aim for ~512 KiB, at least 32 positions (`*chunk`);
+/// halve on failure. nullptr when there is no room (or nothing to do).
+template <typename T>
+T* column_buffer(KernelContext& ctx, int64_t k, int64_t positions, int64_t* chunk) {
+  if (positions <= 0 || k <= 0) return nullptr;
+  T* col = nullptr;
+  int64_t c = (int64_t{512} * 1024 / static_cast<int64_t>(sizeof(T))) / k;
+  if (c < 32) c = 32;
+  if (c > positions) c = positions;
+  while (c >= 8 || c == positions) {
+    col = static_cast<T*>(ctx.allocate_temp(static_cast<size_t>(c * k) * sizeof(T), 64));
+    if (col != nullptr || c < 16) break;
+    c /= 2;
+  }
+  *chunk = c;
+  return col;
+}
+
 void conv_forward(KernelContext& ctx, const ConvShape& s, const float* in, const float* weight,
                   float* out) {
   const int64_t k = s.in_cg * s.k_h * s.k_w;
   const int64_t positions = s.out_h * s.out_w;
   const bool pointwise = s.k_h == 1 && s.k_w == 1 && s.stride_h == 1 && s.stride_w == 1 &&
                          s.pad_h == 0 && s.pad_w == 0;
-  // Column buffer: aim for ~512 KiB, at least 32 positions; halve on failure.
-  float* col = nullptr;
   int64_t chunk = 0;
-  if (!pointwise && positions > 0 && k > 0) {
-    chunk = (int64_t{512} * 1024 / 4) / k;
-    if (chunk < 32) chunk = 32;
-    if (chunk > positions) chunk = positions;
-    while (chunk >= 8 || chunk == positions) {
-      col = static_cast<float*>(
-          ctx.allocate_temp(static_cast<size_t>(chunk * k) * sizeof(float), 64));
-      if (col != nullptr || chunk < 16) break;
-      chunk /= 2;
-    }
-  }
+  float* col = pointwise ? nullptr : column_buffer<float>(ctx, k, positions, &chunk);
   for (int64_t b = 0; b < s.n; ++b) {
     for (int64_t g = 0; g < s.groups; ++g) {
       const float* in_g = in + (b * s.in_c + g * s.in_cg) * s.in_h * s.in_w;
@@ -170,7 +189,7 @@ void conv_forward(KernelContext& ctx, const ConvShape& s, const float* in, const
       } else if (col != nullptr) {
         for (int64_t p0 = 0; p0 < positions; p0 += chunk) {
           const int64_t count = positions - p0 < chunk ? positions - p0 : chunk;
-          im2col_chunk(s, in_g, p0, count, col, 0, s.in_cg);
+          im2col_rows(s, in_g, p0, count, col, 0, s.in_cg);
           gemm_f32(s.out_cg, count, k, 1.0f, w_view, MatrixView{col, count, 1}, 1.0f, out_g + p0,
                    positions);
         }
@@ -214,9 +233,132 @@ void conv_transposed(const ConvShape& s, const float* in, const float* weight, f
   }
 }
 
+/// Direct forward convolution of one (batch, group) in float16 or bfloat16:
+/// each output (pre-filled with its bias) gathers its taps into one float.
+template <typename T>
+void conv_direct_half(const ConvShape& s, const T* in_g, const T* w_g, T* out_g) {
+  const int64_t in_plane = s.in_h * s.in_w;
+  for (int64_t oc = 0; oc < s.out_cg; ++oc) {
+    const T* w_oc = w_g + oc * s.in_cg * s.k_h * s.k_w;
+    for (int64_t oh = 0; oh < s.out_h; ++oh) {
+      for (int64_t ow = 0; ow < s.out_w; ++ow) {
+        float acc = 0.0f;
+        for (int64_t ic = 0; ic < s.in_cg; ++ic) {
+          for (int64_t ki = 0; ki < s.k_h; ++ki) {
+            const int64_t ih = oh * s.stride_h - s.pad_h + ki * s.dil_h;
+            if (ih < 0 || ih >= s.in_h) continue;
+            for (int64_t kj = 0; kj < s.k_w; ++kj) {
+              const int64_t iw = ow * s.stride_w - s.pad_w + kj * s.dil_w;
+              if (iw < 0 || iw >= s.in_w) continue;
+              acc += static_cast<float>(in_g[ic * in_plane + ih * s.in_w + iw]) *
+                     static_cast<float>(w_oc[(ic * s.k_h + ki) * s.k_w + kj]);
+            }
+          }
+        }
+        T* o = out_g + (oc * s.out_h + oh) * s.out_w + ow;
+        *o = static_cast<T>(static_cast<float>(*o) + acc);
+      }
+    }
+  }
+}
+
+/// Forward convolution in float16 or bfloat16 (out pre-filled with the bias):
+/// the float32 steps with gemm_half, which rounds each output once.
+template <typename T>
+void conv_forward_half(KernelContext& ctx, const ConvCallOf<T>& c) {
+  const ConvShape& s = c.s;
+  const int64_t k = s.in_cg * s.k_h * s.k_w;
+  const int64_t positions = s.out_h * s.out_w;
+  const bool pointwise = s.k_h == 1 && s.k_w == 1 && s.stride_h == 1 && s.stride_w == 1 &&
+                         s.pad_h == 0 && s.pad_w == 0;
+  int64_t chunk = 0;
+  T* col = pointwise ? nullptr : column_buffer<T>(ctx, k, positions, &chunk);
+  for (int64_t b = 0; b < s.n; ++b) {
+    for (int64_t g = 0; g < s.groups; ++g) {
+      const T* in_g = c.input + (b * s.in_c + g * s.in_cg) * s.in_h * s.in_w;
+      const T* w_g = c.weight + g * s.out_cg * k;
+      T* out_g = c.out + (b * s.out_c + g * s.out_cg) * positions;
+      const MatrixViewOf<T> w_view{w_g, k, 1};
+      if (pointwise) {
+        gemm_half<T>(s.out_cg, positions, k, 1.0f, w_view,
+                     MatrixViewOf<T>{in_g, s.in_h * s.in_w, 1}, 1.0f, out_g, positions);
+      } else if (col != nullptr) {
+        for (int64_t p0 = 0; p0 < positions; p0 += chunk) {
+          const int64_t count = positions - p0 < chunk ? positions - p0 : chunk;
+          im2col_rows(s, in_g, p0, count, col, 0, s.in_cg);
+          gemm_half<T>(s.out_cg, count, k, 1.0f, w_view, MatrixViewOf<T>{col, count, 1}, 1.0f,
+                       out_g + p0, positions);
+        }
+      } else {
+        conv_direct_half(s, in_g, w_g, out_g);
+      }
+    }
+  }
+}
+
+/// Transposed convolution in float16 or bfloat16 (out pre-filled with the
+/// bias): each output gathers the input pixels and taps that reach it,
+/// oh = ih * stride - pad + ki * dil, into one float.
+template <typename T>
+void conv_transposed_half(const ConvShape& s, const T* in, const T* weight, T* out) {
+  const int64_t in_plane = s.in_h * s.in_w;
+  for (int64_t b = 0; b < s.n; ++b) {
+    for (int64_t oc_all = 0; oc_all < s.out_c; ++oc_all) {
+      const int64_t g = oc_all / s.out_cg, oc = oc_all % s.out_cg;
+      T* dst_plane = out + (b * s.out_c + oc_all) * s.out_h * s.out_w;
+      for (int64_t oh = 0; oh < s.out_h; ++oh) {
+        for (int64_t ow = 0; ow < s.out_w; ++ow) {
+          float acc = 0.0f;
+          for (int64_t ic = 0; ic < s.in_cg; ++ic) {
+            const int64_t in_ch = g * s.in_cg + ic;
+            const T* src_plane = in + (b * s.in_c + in_ch) * in_plane;
+            const T* w = weight + (in_ch * s.out_cg + oc) * s.k_h * s.k_w;
+            for (int64_t ki = 0; ki < s.k_h; ++ki) {
+              const int64_t th = oh + s.pad_h - ki * s.dil_h;
+              if (th < 0 || th % s.stride_h != 0 || th / s.stride_h >= s.in_h) continue;
+              const int64_t ih = th / s.stride_h;
+              for (int64_t kj = 0; kj < s.k_w; ++kj) {
+                const int64_t tw = ow + s.pad_w - kj * s.dil_w;
+                if (tw < 0 || tw % s.stride_w != 0 || tw / s.stride_w >= s.in_w) continue;
+                acc += static_cast<float>(src_plane[ih * s.in_w + tw / s.stride_w]) *
+                       static_cast<float>(w[ki * s.k_w + kj]);
+              }
+            }
+          }
+          T* o = dst_plane + oh * s.out_w + ow;
+          *o = static_cast<T>(static_cast<float>(*o) + acc);
+        }
+      }
+    }
+  }
+}
+
+/// A call checked by check_and_resize, before its element type is bound.
+struct CheckedConv {
+  ConvShape s{};
+  bool transposed = false;
+  const Tensor* input = nullptr;
+  const Tensor* weight = nullptr;
+  const Tensor* bias = nullptr;  ///< nullptr: no bias
+  Tensor* out = nullptr;
+};
+
+template <typename T>
+ConvCallOf<T> typed_call(const CheckedConv& c) {
+  ConvCallOf<T> call;
+  call.s = c.s;
+  call.transposed = c.transposed;
+  call.input = c.input->data_as<const T>();
+  call.weight = c.weight->data_as<const T>();
+  call.bias = c.bias ? c.bias->data_as<const T>() : nullptr;
+  call.out = c.out->data_as<T>();
+  return call;
+}
+
 /// prepare_convolution's checks, failing the call (through ctx) on the first
-/// problem.
-void check_and_resize(KernelContext& ctx, Span<EValue*> args, ConvCall* call) {
+/// problem. Float32 only, or with `half_too` also float16 and bfloat16 (every
+/// tensor of the call in the input's dtype).
+void check_and_resize(KernelContext& ctx, Span<EValue*> args, bool half_too, CheckedConv* call) {
   ArgReader r(ctx, args, kOp, 11);
   Tensor* input = r.tensor(0, "input");
   Tensor* weight = r.tensor(1, "weight");
@@ -235,10 +377,16 @@ void check_and_resize(KernelContext& ctx, Span<EValue*> args, ConvCall* call) {
                      "%s: input %s and weight %s must both be 3-d (N, C, L) or 4-d (N, C, H, W)",
                      kOp, sizes_text(input->sizes()).text, sizes_text(weight->sizes()).text);
   const int spatial = rank - 2;
-  if (!check_dtype(ctx, kOp, "input", *input, ScalarType::Float) ||
-      !check_dtype(ctx, kOp, "weight", *weight, ScalarType::Float) ||
-      !check_dtype(ctx, kOp, "out", *out, ScalarType::Float) ||
-      (bias && !check_dtype(ctx, kOp, "bias", *bias, ScalarType::Float))) {
+  const ScalarType dtype = half_too ? input->dtype() : ScalarType::Float;
+  EMBER_KERNEL_CHECK(ctx,
+                     dtype == ScalarType::Float || dtype == ScalarType::Half ||
+                         dtype == ScalarType::BFloat16,
+                     NotSupported, "%s: input has dtype %s (float32, float16 or bfloat16)", kOp,
+                     scalar_type_name(dtype));
+  if (!check_dtype(ctx, kOp, "input", *input, dtype) ||
+      !check_dtype(ctx, kOp, "weight", *weight, dtype) ||
+      !check_dtype(ctx, kOp, "out", *out, dtype) ||
+      (bias && !check_dtype(ctx, kOp, "bias", *bias, dtype))) {
     return;
   }
   if (!check_contiguous(ctx, kOp, "input", *input) ||
@@ -317,10 +465,10 @@ void check_and_resize(KernelContext& ctx, Span<EValue*> args, ConvCall* call) {
   if (!resize_out(ctx, kOp, "out", *out, out_sizes, rank)) return;
   call->s = s;
   call->transposed = transposed;
-  call->input = input->data_as<const float>();
-  call->weight = weight->data_as<const float>();
-  call->bias = bias ? bias->data_as<const float>() : nullptr;
-  call->out = out->data_as<float>();
+  call->input = input;
+  call->weight = weight;
+  call->bias = bias;
+  call->out = out;
 }
 
 }  // namespace
@@ -336,8 +484,11 @@ void valid_range(int64_t offset, int64_t stride, int64_t extent, int64_t limit, 
 }
 
 bool prepare_convolution(KernelContext& ctx, Span<EValue*> args, ConvCall* call) {
-  check_and_resize(ctx, args, call);
-  return ctx.error() == Error::Ok;
+  CheckedConv checked;
+  check_and_resize(ctx, args, false, &checked);
+  if (ctx.error() != Error::Ok) return false;
+  *call = typed_call<float>(checked);
+  return true;
 }
 
 void run_convolution(KernelContext& ctx, const ConvCall& c) {
@@ -350,8 +501,25 @@ void run_convolution(KernelContext& ctx, const ConvCall& c) {
 }
 
 void convolution_out(KernelContext& ctx, Span<EValue*> args) {
-  ConvCall call;
-  if (prepare_convolution(ctx, args, &call)) run_convolution(ctx, call);
+  CheckedConv checked;
+  check_and_resize(ctx, args, true, &checked);
+  if (ctx.error() != Error::Ok) return;
+  const ScalarType dtype = checked.input->dtype();
+  if (dtype == ScalarType::Float) {
+    run_convolution(ctx, typed_call<float>(checked));
+    return;
+  }
+  EMBER_SWITCH_FLOAT_HALF(dtype, return, {
+    if constexpr (!std::is_same<CTYPE, float>::value) {
+      const ConvCallOf<CTYPE> call = typed_call<CTYPE>(checked);
+      fill_bias(call.s, call.bias, call.out);
+      if (call.transposed) {
+        conv_transposed_half(call.s, call.input, call.weight, call.out);
+      } else {
+        conv_forward_half(ctx, call);
+      }
+    }
+  });
 }
 
 }  // namespace portable

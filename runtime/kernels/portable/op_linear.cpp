@@ -1,7 +1,11 @@
-// Matrix products: addmm, mm, bmm and linear over float32, all through
-// gemm_f32 (matmul.h). Inputs may have any dim order (their strides are
-// passed to the gemm: linear's weight [n, k] is read as the transposed
-// right operand, never copied); outputs must be in the contiguous order.
+// Matrix products: addmm, mm, bmm and linear over float32 (gemm_f32) and
+// float16 or bfloat16 (gemm_half: accumulated in float32, rounded once), all
+// in matmul.h. Every tensor of a call has one dtype. Inputs may have any dim
+// order (their strides are passed to the gemm: linear's weight [n, k] is read
+// as the transposed right operand, never copied); outputs must be in the
+// contiguous order.
+#include <type_traits>
+
 #include "runtime/kernels/portable/kernel_utils.h"
 #include "runtime/kernels/portable/matmul.h"
 #include "runtime/kernels/portable/op_args.h"
@@ -11,8 +15,17 @@ namespace ember {
 namespace portable {
 namespace {
 
-bool check_float_matrix(ArgReader& r, const Tensor& t, const char* name, int rank) {
-  if (!check_dtype(r.ctx(), r.op(), name, t, ScalarType::Float)) return false;
+/// float32, float16 or bfloat16: the dtype every tensor of the call must have.
+bool check_matrix_dtype(ArgReader& r, const Tensor& t) {
+  const ScalarType d = t.dtype();
+  if (d == ScalarType::Float || d == ScalarType::Half || d == ScalarType::BFloat16) return true;
+  r.fail(Error::NotSupported, "unsupported dtype %s (float32, float16 or bfloat16)",
+         scalar_type_name(d));
+  return false;
+}
+
+bool check_matrix(ArgReader& r, const Tensor& t, const char* name, int rank, ScalarType dtype) {
+  if (!check_dtype(r.ctx(), r.op(), name, t, dtype)) return false;
   if (t.dim() != rank) {
     r.fail(Error::InvalidArgument, "%s has sizes %s, expected a %d-d tensor", name,
            sizes_text(t.sizes()).text, rank);
@@ -21,8 +34,49 @@ bool check_float_matrix(ArgReader& r, const Tensor& t, const char* name, int ran
   return true;
 }
 
-MatrixView view_of(const Tensor& t, int row_dim, int64_t offset) {
-  return MatrixView{t.data_as<const float>() + offset, t.stride(row_dim), t.stride(row_dim + 1)};
+template <typename T>
+MatrixViewOf<T> view_of(const Tensor& t, int row_dim, int64_t offset) {
+  return MatrixViewOf<T>{t.data_as<const T>() + offset, t.stride(row_dim), t.stride(row_dim + 1)};
+}
+
+/// C = alpha * A B + beta * C in the element type T.
+template <typename T>
+void gemm(int64_t m, int64_t n, int64_t k, float alpha, MatrixViewOf<T> a, MatrixViewOf<T> b,
+          float beta, T* c, int64_t ldc) {
+  if constexpr (std::is_same<T, float>::value) {
+    gemm_f32(m, n, k, alpha, a, b, beta, c, ldc);
+  } else {
+    gemm_half<T>(m, n, k, alpha, a, b, beta, c, ldc);
+  }
+}
+
+/// linear_out's computation in the element type T (bias pre-filled into
+/// out, then added by the gemm with beta 1: rounded once with the product).
+template <typename T>
+void linear(const LinearCall& c) {
+  T* out = c.out->data_as<T>();
+  float beta = 0.0f;
+  if (c.bias != nullptr) {
+    const T* bias = c.bias->data_as<const T>();
+    const int64_t step = c.bias->stride(0);
+    for (int64_t i = 0; i < c.m; ++i) {
+      for (int64_t j = 0; j < c.n; ++j) out[i * c.n + j] = bias[j * step];
+    }
+    beta = 1.0f;
+  }
+  const T* in = c.input->data_as<const T>();
+  const int rank = c.input->dim();
+  const int64_t col_stride = c.input->stride(rank - 1);
+  // weight [n, k] read as the right operand [k, n]: row stride 1, column stride k's.
+  const MatrixViewOf<T> w{c.weight->data_as<const T>(), c.weight->stride(1), c.weight->stride(0)};
+  if (c.rows_collapse) {
+    gemm(c.m, c.n, c.k, 1.0f, MatrixViewOf<T>{in, c.row_stride, col_stride}, w, beta, out, c.n);
+    return;
+  }
+  for (int64_t i = 0; i < c.m; ++i) {
+    gemm(int64_t{1}, c.n, c.k, 1.0f, MatrixViewOf<T>{in + c.row_offset(i), 0, col_stride}, w,
+         beta, out + i * c.n, c.n);
+  }
 }
 
 }  // namespace
@@ -34,10 +88,10 @@ void addmm_out(KernelContext& ctx, Span<EValue*> args) {
   Tensor *self = a.self, *mat1 = a.mat1, *mat2 = a.mat2, *out = a.out;
   const double beta = a.beta, alpha = a.alpha;
   const char* op = r.op();
-  if (!check_float_matrix(r, *mat1, "mat1", 2) || !check_float_matrix(r, *mat2, "mat2", 2) ||
-      !check_dtype(ctx, op, "self", *self, ScalarType::Float) ||
-      !check_dtype(ctx, op, "out", *out, ScalarType::Float) ||
-      !check_contiguous(ctx, op, "out", *out)) {
+  const ScalarType dtype = mat1->dtype();
+  if (!check_matrix_dtype(r, *mat1) || !check_matrix(r, *mat1, "mat1", 2, dtype) ||
+      !check_matrix(r, *mat2, "mat2", 2, dtype) || !check_dtype(ctx, op, "self", *self, dtype) ||
+      !check_dtype(ctx, op, "out", *out, dtype) || !check_contiguous(ctx, op, "out", *out)) {
     return;
   }
   const int64_t m = mat1->size(0), k = mat1->size(1), n = mat2->size(1);
@@ -60,10 +114,13 @@ void addmm_out(KernelContext& ctx, Span<EValue*> args) {
     int64_t s_self[2], s_out[2];
     broadcast_strides(*self, 2, sizes, s_self);
     tensor_strides(*out, s_out);
-    copy_strided(2, sizes, self->data(), s_self, out->mutable_data(), s_out, sizeof(float));
+    copy_strided(2, sizes, self->data(), s_self, out->mutable_data(), s_out,
+                 element_size(dtype));
   }
-  gemm_f32(m, n, k, static_cast<float>(alpha), view_of(*mat1, 0, 0), view_of(*mat2, 0, 0),
-           static_cast<float>(beta), out->data_as<float>(), n);
+  EMBER_SWITCH_FLOAT_HALF(dtype, return,
+                          gemm(m, n, k, static_cast<float>(alpha), view_of<CTYPE>(*mat1, 0, 0),
+                               view_of<CTYPE>(*mat2, 0, 0), static_cast<float>(beta),
+                               out->data_as<CTYPE>(), n));
 }
 
 void mm_out(KernelContext& ctx, Span<EValue*> args) {
@@ -72,8 +129,9 @@ void mm_out(KernelContext& ctx, Span<EValue*> args) {
   if (!r.ok()) return;
   Tensor *self = a.self, *mat2 = a.mat2, *out = a.out;
   const char* op = r.op();
-  if (!check_float_matrix(r, *self, "self", 2) || !check_float_matrix(r, *mat2, "mat2", 2) ||
-      !check_dtype(ctx, op, "out", *out, ScalarType::Float) ||
+  const ScalarType dtype = self->dtype();
+  if (!check_matrix_dtype(r, *self) || !check_matrix(r, *self, "self", 2, dtype) ||
+      !check_matrix(r, *mat2, "mat2", 2, dtype) || !check_dtype(ctx, op, "out", *out, dtype) ||
       !check_contiguous(ctx, op, "out", *out)) {
     return;
   }
@@ -83,8 +141,9 @@ void mm_out(KernelContext& ctx, Span<EValue*> args) {
                      sizes_text(self->sizes()).text, sizes_text(mat2->sizes()).text);
   const int64_t sizes[2] = {m, n};
   if (!resize_out(ctx, op, "out", *out, sizes, 2)) return;
-  gemm_f32(m, n, k, 1.0f, view_of(*self, 0, 0), view_of(*mat2, 0, 0), 0.0f,
-           out->data_as<float>(), n);
+  EMBER_SWITCH_FLOAT_HALF(dtype, return,
+                          gemm(m, n, k, 1.0f, view_of<CTYPE>(*self, 0, 0),
+                               view_of<CTYPE>(*mat2, 0, 0), 0.0f, out->data_as<CTYPE>(), n));
 }
 
 void bmm_out(KernelContext& ctx, Span<EValue*> args) {
@@ -93,8 +152,9 @@ void bmm_out(KernelContext& ctx, Span<EValue*> args) {
   if (!r.ok()) return;
   Tensor *self = a.self, *mat2 = a.mat2, *out = a.out;
   const char* op = r.op();
-  if (!check_float_matrix(r, *self, "self", 3) || !check_float_matrix(r, *mat2, "mat2", 3) ||
-      !check_dtype(ctx, op, "out", *out, ScalarType::Float) ||
+  const ScalarType dtype = self->dtype();
+  if (!check_matrix_dtype(r, *self) || !check_matrix(r, *self, "self", 3, dtype) ||
+      !check_matrix(r, *mat2, "mat2", 3, dtype) || !check_dtype(ctx, op, "out", *out, dtype) ||
       !check_contiguous(ctx, op, "out", *out)) {
     return;
   }
@@ -104,10 +164,13 @@ void bmm_out(KernelContext& ctx, Span<EValue*> args) {
                      sizes_text(self->sizes()).text, sizes_text(mat2->sizes()).text);
   const int64_t sizes[3] = {b, m, n};
   if (!resize_out(ctx, op, "out", *out, sizes, 3)) return;
-  for (int64_t i = 0; i < b; ++i) {
-    gemm_f32(m, n, k, 1.0f, view_of(*self, 1, i * self->stride(0)),
-             view_of(*mat2, 1, i * mat2->stride(0)), 0.0f, out->data_as<float>() + i * m * n, n);
-  }
+  EMBER_SWITCH_FLOAT_HALF(dtype, return, {
+    for (int64_t i = 0; i < b; ++i) {
+      gemm(m, n, k, 1.0f, view_of<CTYPE>(*self, 1, i * self->stride(0)),
+           view_of<CTYPE>(*mat2, 1, i * mat2->stride(0)), 0.0f,
+           out->data_as<CTYPE>() + i * m * n, n);
+    }
+  });
 }
 
 int64_t LinearCall::row_offset(int64_t r) const {
@@ -120,7 +183,7 @@ int64_t LinearCall::row_offset(int64_t r) const {
   return offset;
 }
 
-bool prepare_linear(KernelContext& ctx, Span<EValue*> args, LinearCall* call) {
+bool prepare_linear(KernelContext& ctx, Span<EValue*> args, LinearCall* call, bool half_too) {
   ArgReader r(ctx, args, "aten::linear.out", 5);
   Tensor* input = r.tensor(0, "input");
   Tensor* weight = r.tensor(1, "weight");
@@ -128,11 +191,12 @@ bool prepare_linear(KernelContext& ctx, Span<EValue*> args, LinearCall* call) {
   Tensor* out = r.tensor(3, "out");
   if (!r.ok()) return false;
   const char* op = r.op();
-  if (!check_dtype(ctx, op, "input", *input, ScalarType::Float) ||
-      !check_float_matrix(r, *weight, "weight", 2) ||
-      (bias != nullptr && !check_dtype(ctx, op, "bias", *bias, ScalarType::Float)) ||
-      !check_dtype(ctx, op, "out", *out, ScalarType::Float) ||
-      !check_contiguous(ctx, op, "out", *out)) {
+  const ScalarType dtype = half_too ? input->dtype() : ScalarType::Float;
+  if ((half_too && !check_matrix_dtype(r, *input)) ||
+      !check_dtype(ctx, op, "input", *input, dtype) ||
+      !check_matrix(r, *weight, "weight", 2, dtype) ||
+      (bias != nullptr && !check_dtype(ctx, op, "bias", *bias, dtype)) ||
+      !check_dtype(ctx, op, "out", *out, dtype) || !check_contiguous(ctx, op, "out", *out)) {
     return false;
   }
   const int rank = input->dim();
@@ -176,30 +240,8 @@ bool prepare_linear(KernelContext& ctx, Span<EValue*> args, LinearCall* call) {
 
 void linear_out(KernelContext& ctx, Span<EValue*> args) {
   LinearCall c;
-  if (!prepare_linear(ctx, args, &c)) return;
-  float* out = c.out->data_as<float>();
-  float beta = 0.0f;
-  if (c.bias != nullptr) {
-    const float* bias = c.bias->data_as<const float>();
-    const int64_t step = c.bias->stride(0);
-    for (int64_t i = 0; i < c.m; ++i) {
-      for (int64_t j = 0; j < c.n; ++j) out[i * c.n + j] = bias[j * step];
-    }
-    beta = 1.0f;
-  }
-  const float* in = c.input->data_as<const float>();
-  const int rank = c.input->dim();
-  const int64_t col_stride = c.input->stride(rank - 1);
-  // weight [n, k] read as the right operand [k, n]: row stride 1, column stride k's.
-  const MatrixView w{c.weight->data_as<const float>(), c.weight->stride(1), c.weight->stride(0)};
-  if (c.rows_collapse) {
-    gemm_f32(c.m, c.n, c.k, 1.0f, MatrixView{in, c.row_stride, col_stride}, w, beta, out, c.n);
-    return;
-  }
-  for (int64_t i = 0; i < c.m; ++i) {
-    gemm_f32(1, c.n, c.k, 1.0f, MatrixView{in + c.row_offset(i), 0, col_stride}, w, beta,
-             out + i * c.n, c.n);
-  }
+  if (!prepare_linear(ctx, args, &c, true)) return;
+  EMBER_SWITCH_FLOAT_HALF(c.input->dtype(), return, linear<CTYPE>(c));
 }
 
 }  // namespace portable

@@ -1,6 +1,7 @@
-// 2-d pooling over float32 (N, C, H, W) or (C, H, W) inputs in the
-// contiguous dim order: max_pool2d_with_indices, avg_pool2d and
-// _adaptive_avg_pool2d, with torch's output-size and window rules.
+// 2-d pooling over float32, float16 and bfloat16 (N, C, H, W) or (C, H, W)
+// inputs in the contiguous dim order: max_pool2d_with_indices, avg_pool2d
+// and _adaptive_avg_pool2d, with torch's output-size and window rules.
+// Averages of 16-bit inputs are summed in float32 and rounded once.
 #include <cmath>
 
 #include "runtime/kernels/portable/kernel_utils.h"
@@ -47,6 +48,15 @@ bool pair_param(ArgReader& r, Span<const int64_t> list, const char* name, bool a
   return true;
 }
 
+/// float32, float16 or bfloat16 (out has self's dtype).
+bool check_pool_dtype(ArgReader& r, const Tensor& self) {
+  const ScalarType d = self.dtype();
+  if (d == ScalarType::Float || d == ScalarType::Half || d == ScalarType::BFloat16) return true;
+  r.fail(Error::NotSupported, "self has dtype %s, expected float32, float16 or bfloat16",
+         scalar_type_name(d));
+  return false;
+}
+
 /// Reads self, kernel_size, stride, padding (and dilation if given) and
 /// fills the shape; checks dtype, rank, order and window validity.
 bool read_window(ArgReader& r, const Tensor& self, Span<const int64_t> kernel,
@@ -54,7 +64,7 @@ bool read_window(ArgReader& r, const Tensor& self, Span<const int64_t> kernel,
                  const Span<const int64_t>* dilation, bool ceil_mode, PoolShape* s) {
   KernelContext& ctx = r.ctx();
   const char* op = r.op();
-  if (!check_dtype(ctx, op, "self", self, ScalarType::Float)) return false;
+  if (!check_pool_dtype(r, self)) return false;
   if (self.dim() != 3 && self.dim() != 4) {
     r.fail(Error::InvalidArgument, "self has sizes %s, expected (N, C, H, W) or (C, H, W)",
            sizes_text(self.sizes()).text);
@@ -111,42 +121,11 @@ bool resize_pooled(ArgReader& r, const Tensor& self, Tensor& out, const char* na
          resize_out(r.ctx(), r.op(), name, out, sizes, rank);
 }
 
-}  // namespace
-
-bool prepare_max_pool2d_with_indices(KernelContext& ctx, Span<EValue*> args, MaxPoolCall* call) {
-  ArgReader r(ctx, args, "aten::max_pool2d_with_indices.out", 9);
-  Tensor* self = r.tensor(0, "self");
-  Span<const int64_t> kernel = r.int_list(1, "kernel_size");
-  Span<const int64_t> stride = r.int_list(2, "stride");
-  Span<const int64_t> padding = r.int_list(3, "padding");
-  Span<const int64_t> dilation = r.int_list(4, "dilation");
-  const bool ceil_mode = r.boolean(5, "ceil_mode");
-  Tensor* out = r.tensor(6, "out");
-  Tensor* indices = r.tensor(7, "indices");
-  if (!r.ok()) return false;
-  PoolShape& s = call->s;
-  if (!read_window(r, *self, kernel, stride, padding, &dilation, ceil_mode, &s)) return false;
-  if (!check_dtype(ctx, r.op(), "out", *out, ScalarType::Float) ||
-      !check_dtype(ctx, r.op(), "indices", *indices, ScalarType::Long) ||
-      !resize_pooled(r, *self, *out, "out", s.out_h, s.out_w) ||
-      !resize_pooled(r, *self, *indices, "indices", s.out_h, s.out_w)) {
-    return false;
-  }
-  call->input = self->data_as<const float>();
-  call->out = out->data_as<float>();
-  call->indices = indices->data_as<int64_t>();
-  return true;
-}
-
-void max_pool2d_with_indices_out(KernelContext& ctx, Span<EValue*> args) {
-  MaxPoolCall call;
-  if (!prepare_max_pool2d_with_indices(ctx, args, &call)) return;
-  const PoolShape& s = call.s;
-  const float* in = call.input;
-  float* dst = call.out;
-  int64_t* idx = call.indices;
+/// max_pool2d_with_indices over planes of T (compared as float, exact).
+template <typename T>
+void max_pool(const PoolShape& s, const T* in, T* dst, int64_t* idx) {
   for (int64_t p = 0; p < s.planes; ++p) {
-    const float* plane = in + p * s.in_h * s.in_w;
+    const T* plane = in + p * s.in_h * s.in_w;
     for (int64_t oh = 0; oh < s.out_h; ++oh) {
       int64_t h0 = oh * s.s_h - s.p_h;
       const int64_t h1 = h0 + (s.k_h - 1) * s.d_h + 1 < s.in_h ? h0 + (s.k_h - 1) * s.d_h + 1
@@ -162,7 +141,7 @@ void max_pool2d_with_indices_out(KernelContext& ctx, Span<EValue*> args) {
         float best_val = -INFINITY;
         for (int64_t ih = h0; ih < h1; ih += s.d_h) {
           for (int64_t iw = w0; iw < w1; iw += s.d_w) {
-            const float v = plane[ih * s.in_w + iw];
+            const float v = static_cast<float>(plane[ih * s.in_w + iw]);
             if (v > best_val || std::isnan(v)) {
               best_val = v;
               best = ih * s.in_w + iw;
@@ -170,11 +149,107 @@ void max_pool2d_with_indices_out(KernelContext& ctx, Span<EValue*> args) {
           }
         }
         const int64_t o = (p * s.out_h + oh) * s.out_w + ow;
-        dst[o] = best_val;
+        dst[o] = static_cast<T>(best_val);  // exact: a value of T
         idx[o] = best;
       }
     }
   }
+}
+
+/// avg_pool2d over planes of T, summed in float (`divisor` 0: none given).
+template <typename T>
+void avg_pool(const PoolShape& s, bool count_include_pad, int64_t divisor, const T* in, T* dst) {
+  for (int64_t p = 0; p < s.planes; ++p) {
+    const T* plane = in + p * s.in_h * s.in_w;
+    for (int64_t oh = 0; oh < s.out_h; ++oh) {
+      for (int64_t ow = 0; ow < s.out_w; ++ow) {
+        // 1. The window clipped to the padded input gives pool_size;
+        // 2. clipped to the input it gives the taps summed.
+        int64_t h0 = oh * s.s_h - s.p_h, w0 = ow * s.s_w - s.p_w;
+        int64_t h1 = h0 + s.k_h < s.in_h + s.p_h ? h0 + s.k_h : s.in_h + s.p_h;
+        int64_t w1 = w0 + s.k_w < s.in_w + s.p_w ? w0 + s.k_w : s.in_w + s.p_w;
+        const int64_t pool_size = (h1 - h0) * (w1 - w0);
+        h0 = h0 < 0 ? 0 : h0;
+        w0 = w0 < 0 ? 0 : w0;
+        h1 = h1 > s.in_h ? s.in_h : h1;
+        w1 = w1 > s.in_w ? s.in_w : w1;
+        const int64_t o = (p * s.out_h + oh) * s.out_w + ow;
+        if (h0 >= h1 || w0 >= w1) {
+          dst[o] = T{};
+          continue;
+        }
+        float sum = 0.0f;
+        for (int64_t ih = h0; ih < h1; ++ih) {
+          for (int64_t iw = w0; iw < w1; ++iw) sum += static_cast<float>(plane[ih * s.in_w + iw]);
+        }
+        const int64_t div = divisor != 0        ? divisor
+                            : count_include_pad ? pool_size
+                                                : (h1 - h0) * (w1 - w0);
+        dst[o] = static_cast<T>(sum / static_cast<float>(div));
+      }
+    }
+  }
+}
+
+/// _adaptive_avg_pool2d over planes of T, summed in float.
+template <typename T>
+void adaptive_avg_pool(int64_t planes, int64_t in_h, int64_t in_w, int64_t out_h, int64_t out_w,
+                       const T* in, T* dst) {
+  for (int64_t p = 0; p < planes; ++p) {
+    const T* plane = in + p * in_h * in_w;
+    for (int64_t oh = 0; oh < out_h; ++oh) {
+      const int64_t h0 = oh * in_h / out_h;
+      const int64_t h1 = ((oh + 1) * in_h + out_h - 1) / out_h;
+      for (int64_t ow = 0; ow < out_w; ++ow) {
+        const int64_t w0 = ow * in_w / out_w;
+        const int64_t w1 = ((ow + 1) * in_w + out_w - 1) / out_w;
+        float sum = 0.0f;
+        for (int64_t ih = h0; ih < h1; ++ih) {
+          for (int64_t iw = w0; iw < w1; ++iw) sum += static_cast<float>(plane[ih * in_w + iw]);
+        }
+        dst[(p * out_h + oh) * out_w + ow] =
+            static_cast<T>(sum / static_cast<float>((h1 - h0) * (w1 - w0)));
+      }
+    }
+  }
+}
+
+}  // namespace
+
+bool prepare_max_pool2d_with_indices(KernelContext& ctx, Span<EValue*> args, MaxPoolCall* call,
+                                     bool half_too) {
+  ArgReader r(ctx, args, "aten::max_pool2d_with_indices.out", 9);
+  Tensor* self = r.tensor(0, "self");
+  Span<const int64_t> kernel = r.int_list(1, "kernel_size");
+  Span<const int64_t> stride = r.int_list(2, "stride");
+  Span<const int64_t> padding = r.int_list(3, "padding");
+  Span<const int64_t> dilation = r.int_list(4, "dilation");
+  const bool ceil_mode = r.boolean(5, "ceil_mode");
+  Tensor* out = r.tensor(6, "out");
+  Tensor* indices = r.tensor(7, "indices");
+  if (!r.ok()) return false;
+  if (!half_too && !check_dtype(ctx, r.op(), "self", *self, ScalarType::Float)) return false;
+  PoolShape& s = call->s;
+  if (!read_window(r, *self, kernel, stride, padding, &dilation, ceil_mode, &s)) return false;
+  if (!check_dtype(ctx, r.op(), "out", *out, self->dtype()) ||
+      !check_dtype(ctx, r.op(), "indices", *indices, ScalarType::Long) ||
+      !resize_pooled(r, *self, *out, "out", s.out_h, s.out_w) ||
+      !resize_pooled(r, *self, *indices, "indices", s.out_h, s.out_w)) {
+    return false;
+  }
+  call->dtype = self->dtype();
+  call->input = self->data();
+  call->out = out->mutable_data();
+  call->indices = indices->data_as<int64_t>();
+  return true;
+}
+
+void max_pool2d_with_indices_out(KernelContext& ctx, Span<EValue*> args) {
+  MaxPoolCall call;
+  if (!prepare_max_pool2d_with_indices(ctx, args, &call, /*half_too=*/true)) return;
+  EMBER_SWITCH_FLOAT_HALF(call.dtype, return,
+                          max_pool(call.s, static_cast<const CTYPE*>(call.input),
+                                   static_cast<CTYPE*>(call.out), call.indices));
 }
 
 void avg_pool2d_out(KernelContext& ctx, Span<EValue*> args) {
@@ -193,42 +268,14 @@ void avg_pool2d_out(KernelContext& ctx, Span<EValue*> args) {
                      "%s: divisor_override must be non-zero", r.op());
   PoolShape s;
   if (!read_window(r, *self, kernel, stride, padding, nullptr, ceil_mode, &s)) return;
-  if (!check_dtype(ctx, r.op(), "out", *out, ScalarType::Float) ||
+  if (!check_dtype(ctx, r.op(), "out", *out, self->dtype()) ||
       !resize_pooled(r, *self, *out, "out", s.out_h, s.out_w)) {
     return;
   }
-  const float* in = self->data_as<const float>();
-  float* dst = out->data_as<float>();
-  for (int64_t p = 0; p < s.planes; ++p) {
-    const float* plane = in + p * s.in_h * s.in_w;
-    for (int64_t oh = 0; oh < s.out_h; ++oh) {
-      for (int64_t ow = 0; ow < s.out_w; ++ow) {
-        // 1. The window clipped to the padded input gives pool_size;
-        // 2. clipped to the input it gives the taps summed.
-        int64_t h0 = oh * s.s_h - s.p_h, w0 = ow * s.s_w - s.p_w;
-        int64_t h1 = h0 + s.k_h < s.in_h + s.p_h ? h0 + s.k_h : s.in_h + s.p_h;
-        int64_t w1 = w0 + s.k_w < s.in_w + s.p_w ? w0 + s.k_w : s.in_w + s.p_w;
-        const int64_t pool_size = (h1 - h0) * (w1 - w0);
-        h0 = h0 < 0 ? 0 : h0;
-        w0 = w0 < 0 ? 0 : w0;
-        h1 = h1 > s.in_h ? s.in_h : h1;
-        w1 = w1 > s.in_w ? s.in_w : w1;
-        const int64_t o = (p * s.out_h + oh) * s.out_w + ow;
-        if (h0 >= h1 || w0 >= w1) {
-          dst[o] = 0.0f;
-          continue;
-        }
-        float sum = 0.0f;
-        for (int64_t ih = h0; ih < h1; ++ih) {
-          for (int64_t iw = w0; iw < w1; ++iw) sum += plane[ih * s.in_w + iw];
-        }
-        const int64_t div = has_divisor         ? divisor
-                            : count_include_pad ? pool_size
-                                                : (h1 - h0) * (w1 - w0);
-        dst[o] = sum / static_cast<float>(div);
-      }
-    }
-  }
+  const int64_t div = has_divisor ? divisor : 0;
+  EMBER_SWITCH_FLOAT_HALF(self->dtype(), return,
+                          avg_pool(s, count_include_pad, div, self->data_as<const CTYPE>(),
+                                   out->data_as<CTYPE>()));
 }
 
 void adaptive_avg_pool2d_out(KernelContext& ctx, Span<EValue*> args) {
@@ -238,8 +285,7 @@ void adaptive_avg_pool2d_out(KernelContext& ctx, Span<EValue*> args) {
   Tensor* out = r.tensor(2, "out");
   if (!r.ok()) return;
   const char* op = r.op();
-  if (!check_dtype(ctx, op, "self", *self, ScalarType::Float) ||
-      !check_dtype(ctx, op, "out", *out, ScalarType::Float) ||
+  if (!check_pool_dtype(r, *self) || !check_dtype(ctx, op, "out", *out, self->dtype()) ||
       !check_contiguous(ctx, op, "self", *self)) {
     return;
   }
@@ -255,24 +301,9 @@ void adaptive_avg_pool2d_out(KernelContext& ctx, Span<EValue*> args) {
                      "%s: self %s has an empty spatial dim", op, sizes_text(self->sizes()).text);
   if (!resize_pooled(r, *self, *out, "out", out_h, out_w)) return;
   const int64_t planes = rank == 4 ? int64_t{self->size(0)} * self->size(1) : self->size(0);
-  const float* in = self->data_as<const float>();
-  float* dst = out->data_as<float>();
-  for (int64_t p = 0; p < planes; ++p) {
-    const float* plane = in + p * in_h * in_w;
-    for (int64_t oh = 0; oh < out_h; ++oh) {
-      const int64_t h0 = oh * in_h / out_h;
-      const int64_t h1 = ((oh + 1) * in_h + out_h - 1) / out_h;
-      for (int64_t ow = 0; ow < out_w; ++ow) {
-        const int64_t w0 = ow * in_w / out_w;
-        const int64_t w1 = ((ow + 1) * in_w + out_w - 1) / out_w;
-        float sum = 0.0f;
-        for (int64_t ih = h0; ih < h1; ++ih) {
-          for (int64_t iw = w0; iw < w1; ++iw) sum += plane[ih * in_w + iw];
-        }
-        dst[(p * out_h + oh) * out_w + ow] = sum / static_cast<float>((h1 - h0) * (w1 - w0));
-      }
-    }
-  }
+  EMBER_SWITCH_FLOAT_HALF(self->dtype(), return,
+                          adaptive_avg_pool(planes, in_h, in_w, out_h, out_w,
+                                            self->data_as<const CTYPE>(), out->data_as<CTYPE>()));
 }
 
 }  // namespace portable

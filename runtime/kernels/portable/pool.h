@@ -22,19 +22,23 @@ struct PoolShape {
   int64_t k_h, k_w, s_h, s_w, p_h, p_w, d_h, d_w;
 };
 
-/// A checked call: float32 contiguous (N, C, H, W) or (C, H, W) self; out
-/// (float32) and indices (int64) resized to the pooled sizes, contiguous.
+/// A checked call: contiguous (N, C, H, W) or (C, H, W) self of `dtype`; out
+/// (the same dtype) and indices (int64) resized to the pooled sizes,
+/// contiguous.
 struct MaxPoolCall {
   PoolShape s{};
-  const float* input = nullptr;
-  float* out = nullptr;
+  ScalarType dtype = ScalarType::Float;
+  const void* input = nullptr;
+  void* out = nullptr;
   int64_t* indices = nullptr;
 };
 
 /// Read and check the call's arguments and resize both outputs, as
 /// max_pool2d_with_indices_out does. False (the call failed, with the reason
-/// logged) on any problem.
-bool prepare_max_pool2d_with_indices(KernelContext& ctx, Span<EValue*> args, MaxPoolCall* call);
+/// logged) on any problem. float32 only unless `half_too` (float16 and
+/// bfloat16 too: the portable kernel's own call).
+bool prepare_max_pool2d_with_indices(KernelContext& ctx, Span<EValue*> args, MaxPoolCall* call,
+                                     bool half_too = false);
 
 }  // namespace portable
 }  // namespace ember

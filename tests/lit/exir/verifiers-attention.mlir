@@ -58,7 +58,7 @@ func.func @mask_not_broadcasting(%q: tensor<1x1x3x8xf32>, %m: tensor<3x4xf32>) -
 // -----
 
 func.func @mask_dtype(%q: tensor<1x1x3x8xf32>, %m: tensor<3x3xi64>) -> tensor<1x1x3x8xf32> {
-  // expected-error @+1 {{attn_mask must be bool or f32, got 'i64'}}
+  // expected-error @+1 {{attn_mask must be bool or the query's element type 'f32', got 'i64'}}
   %0 = edge.scaled_dot_product_attention %q, %q, %q, %m {dropout_p = 0.0 : f64, enable_gqa = false, is_causal = false} : (tensor<1x1x3x8xf32>, tensor<1x1x3x8xf32>, tensor<1x1x3x8xf32>, tensor<3x3xi64>) -> tensor<1x1x3x8xf32>
   return %0 : tensor<1x1x3x8xf32>
 }
@@ -70,4 +70,39 @@ func.func @wrong_result(%q: tensor<1x1x3x8xf32>, %v: tensor<1x1x3x4xf32>) -> ten
   // expected-error @+1 {{result shape [1, 1, 3, 8] does not match the inferred shape [1, 1, 3, 4]}}
   %0 = edge.scaled_dot_product_attention %q, %q, %v, %none {dropout_p = 0.0 : f64, enable_gqa = false, is_causal = false} : (tensor<1x1x3x8xf32>, tensor<1x1x3x8xf32>, tensor<1x1x3x4xf32>, none) -> tensor<1x1x3x8xf32>
   return %0 : tensor<1x1x3x8xf32>
+}
+
+// -----
+
+// Half precision: f16 (or bf16) query, key and value with a mask of their
+// own type or bool are valid; the result has their type.
+func.func @valid_f16(%q: tensor<1x2x3x8xf16>, %m: tensor<3x5xf16>, %k: tensor<1x2x5x8xf16>) -> tensor<1x2x3x8xf16> {
+  %0 = edge.scaled_dot_product_attention %q, %k, %k, %m {dropout_p = 0.0 : f64, enable_gqa = false, is_causal = false} : (tensor<1x2x3x8xf16>, tensor<1x2x5x8xf16>, tensor<1x2x5x8xf16>, tensor<3x5xf16>) -> tensor<1x2x3x8xf16>
+  return %0 : tensor<1x2x3x8xf16>
+}
+
+// -----
+
+func.func @mixed_elements(%q: tensor<1x1x3x8xbf16>, %k: tensor<1x1x3x8xf32>) -> tensor<1x1x3x8xbf16> {
+  %none = edge.none
+  // expected-error @+1 {{expects query, key and value of one element type, got 'bf16' and 'f32'}}
+  %0 = edge.scaled_dot_product_attention %q, %k, %k, %none {dropout_p = 0.0 : f64, enable_gqa = false, is_causal = false} : (tensor<1x1x3x8xbf16>, tensor<1x1x3x8xf32>, tensor<1x1x3x8xf32>, none) -> tensor<1x1x3x8xbf16>
+  return %0 : tensor<1x1x3x8xbf16>
+}
+
+// -----
+
+func.func @f16_with_f32_mask(%q: tensor<1x1x3x8xf16>, %m: tensor<3x3xf32>) -> tensor<1x1x3x8xf16> {
+  // expected-error @+1 {{attn_mask must be bool or the query's element type 'f16', got 'f32'}}
+  %0 = edge.scaled_dot_product_attention %q, %q, %q, %m {dropout_p = 0.0 : f64, enable_gqa = false, is_causal = false} : (tensor<1x1x3x8xf16>, tensor<1x1x3x8xf16>, tensor<1x1x3x8xf16>, tensor<3x3xf32>) -> tensor<1x1x3x8xf16>
+  return %0 : tensor<1x1x3x8xf16>
+}
+
+// -----
+
+func.func @f64_query(%q: tensor<1x1x3x8xf64>) -> tensor<1x1x3x8xf64> {
+  %none = edge.none
+  // expected-error @+1 {{expects f32, f16 or bf16 query, key and value, got 'f64'}}
+  %0 = edge.scaled_dot_product_attention %q, %q, %q, %none {dropout_p = 0.0 : f64, enable_gqa = false, is_causal = false} : (tensor<1x1x3x8xf64>, tensor<1x1x3x8xf64>, tensor<1x1x3x8xf64>, none) -> tensor<1x1x3x8xf64>
+  return %0 : tensor<1x1x3x8xf64>
 }

@@ -74,3 +74,19 @@ func.func @transposed(%x: tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32> attributes
   %y, %m, %v = edge._native_batch_norm_legit_no_training %c, %g, %beta, %zero, %var {eps = 1.0 : f64, momentum = 0.1 : f64} : (tensor<1x2x4x4xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) -> (tensor<1x2x4x4xf32>, tensor<0xf32>, tensor<0xf32>)
   return %y : tensor<1x2x4x4xf32>
 }
+
+// -----
+
+// Not folded: an f16 convolution (its weights would be rounded to 16 bits a
+// second time; the batch norm runs as its own f16 kernel).
+// CHECK-LABEL: func.func @f16_not_folded
+// CHECK: edge.convolution
+// CHECK: edge._native_batch_norm_legit_no_training
+func.func @f16_not_folded(%x: tensor<1x1x4x4xf16>) -> tensor<1x2x4x4xf16> attributes {edge.in_spec = "", edge.out_spec = "$"} {
+  %w = edge.constant dense<1.0> : tensor<2x1x1x1xf16>
+  %none = edge.none
+  %s = edge.constant dense<1.0> : tensor<2xf16>
+  %c = edge.convolution %x, %w, %none {dilation = array<i64: 1, 1>, groups = 1 : i64, output_padding = array<i64: 0, 0>, padding = array<i64: 0, 0>, stride = array<i64: 1, 1>, transposed = false} : (tensor<1x1x4x4xf16>, tensor<2x1x1x1xf16>, none) -> tensor<1x2x4x4xf16>
+  %y, %m, %v = edge._native_batch_norm_legit_no_training %c, %none, %none, %s, %s {eps = 1.0e-05 : f64, momentum = 0.1 : f64} : (tensor<1x2x4x4xf16>, none, none, tensor<2xf16>, tensor<2xf16>) -> (tensor<1x2x4x4xf16>, tensor<0xf16>, tensor<0xf16>)
+  return %y : tensor<1x2x4x4xf16>
+}

@@ -54,12 +54,24 @@ func.func @not_linear(%x: tensor<3x5xf32>, %w: tensor<6x5xf32>, %b: tensor<6xf32
 
 // -----
 
-// Left alone: an f16 product (linear is f32 only).
-// CHECK-LABEL: func.func @other_permutes
-// CHECK: edge.mm
-// CHECK-NOT: edge.linear
-func.func @other_permutes(%x: tensor<3x5xf16>, %w: tensor<6x5xf16>) -> tensor<3x6xf16> attributes {edge.in_spec = "", edge.out_spec = "$"} {
+// Half precision too: an f16 product becomes an f16 linear.
+// CHECK-LABEL: func.func @f16_product
+// CHECK-NOT: edge.mm
+// CHECK: edge.linear %arg0, %arg1, %{{.*}} : (tensor<3x5xf16>, tensor<6x5xf16>, none) -> tensor<3x6xf16>
+func.func @f16_product(%x: tensor<3x5xf16>, %w: tensor<6x5xf16>) -> tensor<3x6xf16> attributes {edge.in_spec = "", edge.out_spec = "$"} {
   %wt = edge.permute %w {dims = array<i64: 1, 0>} : (tensor<6x5xf16>) -> tensor<5x6xf16>
   %y = edge.mm %x, %wt : (tensor<3x5xf16>, tensor<5x6xf16>) -> tensor<3x6xf16>
   return %y : tensor<3x6xf16>
+}
+
+// -----
+
+// And bf16.
+// CHECK-LABEL: func.func @bf16_head
+// CHECK-NOT: edge.permute
+// CHECK: edge.linear %arg0, %arg1, %{{.*}} : (tensor<4x8xbf16>, tensor<50x8xbf16>, none) -> tensor<4x50xbf16>
+func.func @bf16_head(%x: tensor<4x8xbf16>, %w: tensor<50x8xbf16>) -> tensor<4x50xbf16> attributes {edge.in_spec = "", edge.out_spec = "$"} {
+  %wt = edge.permute %w {dims = array<i64: 1, 0>} : (tensor<50x8xbf16>) -> tensor<8x50xbf16>
+  %y = edge.mm %x, %wt : (tensor<4x8xbf16>, tensor<8x50xbf16>) -> tensor<4x50xbf16>
+  return %y : tensor<4x50xbf16>
 }
