@@ -14,6 +14,7 @@
 #include "runtime/kernels/optimized/common.h"
 #include "runtime/kernels/optimized/cpu.h"
 #include "runtime/kernels/optimized/optimized_kernels.h"
+#include "runtime/kernels/optimized/prepack.h"
 #include "runtime/kernels/portable/convolution.h"
 
 namespace ember {
@@ -56,11 +57,25 @@ int64_t chunk_positions(int64_t k, int64_t positions) {
   return chunk > positions ? positions : chunk;
 }
 
-/// Forward convolution on the GEMM; false (nothing written) when the
+/// Packs group i's weight [out_cg, k] as the GEMM's A (a PackPart).
+struct PackGroups {
+  const float* weight;
+  int64_t out_cg, k;
+};
+Error pack_group(const void* context, int64_t g, void* dst, size_t bytes) {
+  const auto* p = static_cast<const PackGroups*>(context);
+  return gemm::pack_a(gemm::MatrixView{p->weight + g * p->out_cg * p->k, p->k, 1}, p->out_cg,
+                      p->k, dst, bytes);
+}
+
+/// Forward convolution on the GEMM, the weight of each group packed at load
+/// when the instruction prepared it; false (nothing written) when the
 /// scratch memory is too small, so the caller runs the portable computation.
 bool gemm_convolution(KernelContext& ctx, const portable::ConvCall& c) {
   const portable::ConvShape& s = c.s;
   const int64_t k = s.in_cg * s.k_h * s.k_w;
+  const Prepacked* packed = prepacked_for(ctx, c.weight);
+  if (packed != nullptr && packed->parts != s.groups) packed = nullptr;
   const int64_t positions = s.out_h * s.out_w;
   const bool pointwise = s.k_h == 1 && s.k_w == 1 && s.stride_h == 1 && s.stride_w == 1 &&
                          s.pad_h == 0 && s.pad_w == 0;
@@ -94,8 +109,12 @@ bool gemm_convolution(KernelContext& ctx, const portable::ConvCall& c) {
                        });
           x = gemm::MatrixView{col, count, 1};
         }
-        const Error e = gemm::gemm(s.out_cg, count, k, 1.0f, w, x, 0.0f, out_g + p0, positions,
-                                   epilogue, ws, ws_bytes);
+        const Error e =
+            packed != nullptr
+                ? gemm::gemm_packed_a(s.out_cg, count, k, 1.0f, packed->part(g), x, 0.0f,
+                                      out_g + p0, positions, epilogue, ws, ws_bytes)
+                : gemm::gemm(s.out_cg, count, k, 1.0f, w, x, 0.0f, out_g + p0, positions,
+                             epilogue, ws, ws_bytes);
         if (e != Error::Ok) {
           EMBER_LOG(Error, "aten::convolution.out: gemm failed (%s)", error_name(e));
           ctx.fail(Error::Internal);
@@ -108,6 +127,34 @@ bool gemm_convolution(KernelContext& ctx, const portable::ConvCall& c) {
 }
 
 }  // namespace
+
+void* prepare_convolution(Span<EValue* const> args, Span<const bool> constant) {
+  // convolution.out(input, weight, bias, stride, padding, dilation, transposed,
+  // output_padding, groups, out): a constant weight of a forward convolution
+  // that runs on the GEMM (not depthwise, not one position).
+  if (args.size() < 9 || !args[0]->is_tensor() || !args[6]->is_bool() || !args[8]->is_int() ||
+      args[6]->to_bool()) {
+    return nullptr;
+  }
+  const Tensor& input = args[0]->to_tensor();
+  const int rank = input.dim();
+  const Tensor* w = constant_float(args, constant, 1, rank);
+  const int64_t groups = args[8]->to_int();
+  if (w == nullptr || (rank != 3 && rank != 4) || !w->is_contiguous_order() || groups <= 0 ||
+      w->size(0) % groups != 0) {
+    return nullptr;
+  }
+  const int64_t out_cg = w->size(0) / groups, in_cg = w->size(1);
+  int64_t taps = 1, positions = 1;
+  for (int d = 2; d < rank; ++d) {
+    taps *= w->size(d);
+    positions *= input.size(d);
+  }
+  if ((in_cg == 1 && out_cg == 1) || (taps == 1 && positions == 1)) return nullptr;
+  const PackGroups context{w->data_as<const float>(), out_cg, in_cg * taps};
+  return make_prepacked(w->data(), groups, gemm::packed_a_bytes(out_cg, in_cg * taps),
+                        &pack_group, &context);
+}
 
 void convolution_out(KernelContext& ctx, Span<EValue*> args) {
   portable::ConvCall call;

@@ -13,11 +13,9 @@
 // this CPU, so no call packs it again: a copy of each such weight is kept
 // (heap, freed with the method). EMBER_PREPACK=0 in the environment at load
 // keeps memory to the file's weights alone (each call then packs).
-#include <cstdlib>
-#include <new>
-
 #include "runtime/kernels/optimized/common.h"
 #include "runtime/kernels/optimized/optimized_kernels.h"
+#include "runtime/kernels/optimized/prepack.h"
 #include "runtime/kernels/portable/op_args.h"
 #include "runtime/kernels/portable/portable_kernels.h"
 
@@ -41,72 +39,46 @@ gemm::MatrixView view_of(const Tensor& t, int row, int64_t offset = 0) {
 /// How addmm's self enters the product.
 enum class SelfUse { bias_per_column, bias_per_row, copy };
 
-/// A constant right operand B [k, n] packed at load: the state of one
-/// instruction (KernelContext::state()), header and panels in one block.
-struct PackedWeight {
-  const float* source;  ///< the constant's data it was packed from
+/// Packs B [k, n] (a PackPart for make_prepacked).
+struct PackB {
+  gemm::MatrixView b;
   int64_t k, n;
-  void* panels;         ///< gemm::pack_b's buffer, inside this block
 };
-
-/// B packed for the active GEMM ISA, or nullptr (disabled, or no memory).
-void* pack_weight(const float* source, gemm::MatrixView b, int64_t k, int64_t n) {
-  const char* env = std::getenv("EMBER_PREPACK");
-  if (env != nullptr && env[0] == '0' && env[1] == '\0') return nullptr;
-  constexpr size_t kHeader = 64;  // keeps the panels 64-byte aligned
-  const size_t bytes = gemm::packed_b_bytes(k, n);
-  void* block = ::operator new(kHeader + bytes, std::align_val_t{64}, std::nothrow);
-  if (block == nullptr) return nullptr;
-  auto* w = new (block) PackedWeight{source, k, n, static_cast<uint8_t*>(block) + kHeader};
-  if (gemm::pack_b(b, k, n, w->panels, bytes) != Error::Ok) {
-    ::operator delete(block, std::align_val_t{64});
-    return nullptr;
-  }
-  return block;
+Error pack_b_part(const void* context, int64_t, void* dst, size_t bytes) {
+  const auto* p = static_cast<const PackB*>(context);
+  return gemm::pack_b(p->b, p->k, p->n, dst, bytes);
 }
 
-void release_weight(void* state) { ::operator delete(state, std::align_val_t{64}); }
-
-/// Argument `index` when it is a constant 2-d float32 tensor.
-const Tensor* constant_matrix(Span<EValue* const> args, Span<const bool> constant, size_t index) {
-  if (index >= args.size() || index >= constant.size() || !constant[index] ||
-      !args[index]->is_tensor()) {
-    return nullptr;
-  }
-  const Tensor& t = args[index]->to_tensor();
-  return is_float(t, 2) && t.numel() > 0 ? &t : nullptr;
+/// A constant right operand B [k, n] packed for the active GEMM ISA, or nullptr.
+void* pack_weight(const Tensor& source, gemm::MatrixView b, int64_t k, int64_t n) {
+  const PackB context{b, k, n};
+  return make_prepacked(source.data(), 1, gemm::packed_b_bytes(k, n), &pack_b_part, &context);
 }
 
-/// The packed form of `b` this call's instruction prepared, or nullptr.
-const PackedWeight* packed_for(const KernelContext& ctx, const Tensor& b) {
-  const auto* w = static_cast<const PackedWeight*>(ctx.state());
-  return w != nullptr && w->source == b.data_as<const float>() ? w : nullptr;
+/// The panels of `b` this call's instruction packed at load, or nullptr.
+const void* packed_for(const KernelContext& ctx, const Tensor& b) {
+  const Prepacked* p = prepacked_for(ctx, b.data());
+  return p != nullptr ? p->part(0) : nullptr;
 }
 
 }  // namespace
 
 void* prepare_mm(Span<EValue* const> args, Span<const bool> constant) {
-  const Tensor* b = constant_matrix(args, constant, 1);  // mm.out(self, mat2, out)
-  return b != nullptr ? pack_weight(b->data_as<const float>(), view_of(*b, 0), b->size(0),
-                                    b->size(1))
-                      : nullptr;
+  const Tensor* b = constant_float(args, constant, 1, 2);  // mm.out(self, mat2, out)
+  return b != nullptr ? pack_weight(*b, view_of(*b, 0), b->size(0), b->size(1)) : nullptr;
 }
 
 void* prepare_addmm(Span<EValue* const> args, Span<const bool> constant) {
-  const Tensor* b = constant_matrix(args, constant, 2);  // addmm.out(self, mat1, mat2, ...)
-  return b != nullptr ? pack_weight(b->data_as<const float>(), view_of(*b, 0), b->size(0),
-                                    b->size(1))
-                      : nullptr;
+  const Tensor* b = constant_float(args, constant, 2, 2);  // addmm.out(self, mat1, mat2, ...)
+  return b != nullptr ? pack_weight(*b, view_of(*b, 0), b->size(0), b->size(1)) : nullptr;
 }
 
 void* prepare_linear(Span<EValue* const> args, Span<const bool> constant) {
-  const Tensor* w = constant_matrix(args, constant, 1);  // linear.out(input, weight, bias, out)
+  const Tensor* w = constant_float(args, constant, 1, 2);  // linear.out(input, weight, bias, out)
   if (w == nullptr) return nullptr;
   const gemm::MatrixView wt{w->data_as<const float>(), w->stride(1), w->stride(0)};
-  return pack_weight(w->data_as<const float>(), wt, w->size(1), w->size(0));
+  return pack_weight(*w, wt, w->size(1), w->size(0));
 }
-
-void release_prepared(void* state) { release_weight(state); }
 
 void mm_out(KernelContext& ctx, Span<EValue*> args) {
   const char* op = "aten::mm.out";
@@ -116,7 +88,7 @@ void mm_out(KernelContext& ctx, Span<EValue*> args) {
   Tensor *self = a.self, *mat2 = a.mat2, *out = a.out;
   size_t bytes = 0;
   void* ws = nullptr;
-  const PackedWeight* packed = packed_for(ctx, *mat2);
+  const void* packed = packed_for(ctx, *mat2);
   const bool fast = is_float(*self, 2) && is_float(*mat2, 2) && is_float_out(*out) &&
                     self->size(1) == mat2->size(0) &&
                     (ws = gemm_workspace(ctx, 1, self->size(0), mat2->size(1), self->size(1),
@@ -130,7 +102,7 @@ void mm_out(KernelContext& ctx, Span<EValue*> args) {
   if (!portable::resize_out(ctx, op, "out", *out, sizes, 2)) return;
   const Error e =
       packed != nullptr
-          ? gemm::gemm_packed(m, n, k, 1.0f, view_of(*self, 0), packed->panels, 0.0f,
+          ? gemm::gemm_packed(m, n, k, 1.0f, view_of(*self, 0), packed, 0.0f,
                               out->data_as<float>(), n, gemm::Epilogue{}, ws, bytes)
           : gemm::gemm(m, n, k, 1.0f, view_of(*self, 0), view_of(*mat2, 0), 0.0f,
                        out->data_as<float>(), n, gemm::Epilogue{}, ws, bytes);
@@ -156,7 +128,7 @@ void addmm_out(KernelContext& ctx, Span<EValue*> args) {
                                             &bdim) &&
          bdim == 2 && bshape[0] == m && bshape[1] == n;
   size_t bytes = 0;
-  const PackedWeight* packed = packed_for(ctx, *mat2);
+  const void* packed = packed_for(ctx, *mat2);
   void* ws = fast ? gemm_workspace(ctx, 1, m, n, k, &bytes, packed != nullptr) : nullptr;
   if (ws == nullptr) {
     portable::addmm_out(ctx, args);
@@ -192,7 +164,7 @@ void addmm_out(KernelContext& ctx, Span<EValue*> args) {
   const Error e =
       packed != nullptr
           ? gemm::gemm_packed(m, n, k, static_cast<float>(alpha), view_of(*mat1, 0),
-                              packed->panels, gemm_beta, out->data_as<float>(), n, epi, ws, bytes)
+                              packed, gemm_beta, out->data_as<float>(), n, epi, ws, bytes)
           : gemm::gemm(m, n, k, static_cast<float>(alpha), view_of(*mat1, 0), view_of(*mat2, 0),
                        gemm_beta, out->data_as<float>(), n, epi, ws, bytes);
   EMBER_KERNEL_CHECK(ctx, e == Error::Ok, Internal, "%s: gemm failed (%s)", op, error_name(e));
@@ -228,7 +200,7 @@ void linear_out(KernelContext& ctx, Span<EValue*> args) {
   portable::LinearCall c;
   if (!portable::prepare_linear(ctx, args, &c)) return;
   size_t bytes = 0;
-  const PackedWeight* packed = packed_for(ctx, *c.weight);
+  const void* packed = packed_for(ctx, *c.weight);
   void* ws =
       c.rows_collapse ? gemm_workspace(ctx, 1, c.m, c.n, c.k, &bytes, packed != nullptr) : nullptr;
   if (ws == nullptr) {
@@ -248,7 +220,7 @@ void linear_out(KernelContext& ctx, Span<EValue*> args) {
                            c.input->stride(c.input->dim() - 1)};
   const gemm::MatrixView w{c.weight->data_as<const float>(), c.weight->stride(1),
                            c.weight->stride(0)};
-  const Error e = packed != nullptr ? gemm::gemm_packed(c.m, c.n, c.k, 1.0f, a, packed->panels,
+  const Error e = packed != nullptr ? gemm::gemm_packed(c.m, c.n, c.k, 1.0f, a, packed,
                                                          0.0f, c.out->data_as<float>(), c.n, epi,
                                                          ws, bytes)
                                     : gemm::gemm(c.m, c.n, c.k, 1.0f, a, w, 0.0f,

@@ -63,12 +63,13 @@ void mm_out(KernelContext& ctx, Span<EValue*> args);     ///< aten::mm.out
 void addmm_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::addmm.out (bias fused)
 void bmm_out(KernelContext& ctx, Span<EValue*> args);    ///< aten::bmm.out
 void linear_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::linear.out (bias fused)
-/// Load-time packing of a constant right operand (KernelPrepareFn), for
-/// mm_out, addmm_out and linear_out; release_prepared frees it.
+/// Load-time packing of a constant weight (KernelPrepareFn; prepack.h's
+/// release_prepacked frees it): mm's and addmm's mat2, linear's weight (the
+/// GEMM's B), a convolution's weight (its A).
 void* prepare_mm(Span<EValue* const> args, Span<const bool> constant);
 void* prepare_addmm(Span<EValue* const> args, Span<const bool> constant);
 void* prepare_linear(Span<EValue* const> args, Span<const bool> constant);
-void release_prepared(void* state);
+void* prepare_convolution(Span<EValue* const> args, Span<const bool> constant);
 // ---- end gemm
 // op_attention.cpp: float32, rows contiguous in the last dim (any strides
 // otherwise), tiled flash-style.

@@ -5,6 +5,7 @@
 // so its write description (OperatorWrites) is the portable table's.
 #include "runtime/kernel/kernel.h"
 #include "runtime/kernels/optimized/optimized_kernels.h"
+#include "runtime/kernels/optimized/prepack.h"
 
 namespace ember {
 namespace {
@@ -52,18 +53,19 @@ const Kernel kOptimizedKernels[] = {
     {"aten::mean.out", &optimized::mean_out, kFloat},
     // ---- end rows
     // ---- convolution
-    {"aten::convolution.out", &optimized::convolution_out, kFloat},
+    {"aten::convolution.out", &optimized::convolution_out, kFloat,
+     &optimized::prepare_convolution, &optimized::release_prepacked},
     {"aten::max_pool2d_with_indices.out", &optimized::max_pool2d_with_indices_out,
      kMaxPoolFloat},
     // ---- end convolution
     // ---- gemm
     {"aten::mm.out", &optimized::mm_out, kFloat, &optimized::prepare_mm,
-     &optimized::release_prepared},
+     &optimized::release_prepacked},
     {"aten::addmm.out", &optimized::addmm_out, kFloat, &optimized::prepare_addmm,
-     &optimized::release_prepared},
+     &optimized::release_prepacked},
     {"aten::bmm.out", &optimized::bmm_out, kFloat},
     {"aten::linear.out", &optimized::linear_out, kFloat, &optimized::prepare_linear,
-     &optimized::release_prepared},
+     &optimized::release_prepacked},
     // ---- end gemm
     // ---- attention
     {"ember::sdpa.out", &optimized::sdpa_out, kFloat},

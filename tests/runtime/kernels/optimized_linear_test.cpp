@@ -14,6 +14,7 @@
 #include "runtime/core/threadpool.h"
 #include "runtime/kernels/optimized/gemm/gemm.h"
 #include "runtime/kernels/optimized/optimized_kernels.h"
+#include "runtime/kernels/optimized/prepack.h"
 #include "runtime/kernels/portable/portable_kernels.h"
 #include "tests/runtime/kernels/kernel_test_util.h"
 
@@ -211,7 +212,7 @@ TEST_F(OptimizedLinear, PreparedWeightsGiveTheSameBits) {
       ASSERT_EQ(call(c.fn, other_args, 4 << 20, state), Error::Ok);
       ASSERT_EQ(call(c.fn, other_ref), Error::Ok);
       EXPECT_EQ(out->get<float>(), ref->get<float>()) << config << ", " << c.name << " (other)";
-      optimized::release_prepared(state);
+      optimized::release_prepacked(state);
     }
   });
   // Disabled by the environment: nothing packed.

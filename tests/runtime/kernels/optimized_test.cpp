@@ -12,6 +12,8 @@
 
 #include "runtime/core/threadpool.h"
 #include "runtime/kernels/optimized/cpu.h"
+#include "runtime/kernels/optimized/optimized_kernels.h"
+#include "runtime/kernels/optimized/prepack.h"
 #include "runtime/kernels/portable/portable_kernels.h"
 #include "tests/runtime/kernels/kernel_test_util.h"
 
@@ -584,6 +586,25 @@ TEST_F(Optimized, ConvolutionMatchesPortable) {
       const std::vector<float> want = ref->get<float>();
       expect_within(out->get<float>(), std::vector<double>(want.begin(), want.end()), 2e-6, 2e-6,
                     "conv case " + std::to_string(i) + " (" + config + ")");
+
+      // The weight packed at load (prepare_convolution) gives the same bits;
+      // depthwise and one-position convolutions pack nothing.
+      std::vector<EValue*> packed_args = args(ref.get());
+      bool constant[11] = {false, true};
+      void* state = optimized::prepare_convolution(
+          Span<EValue* const>(packed_args.data(), packed_args.size()), Span<const bool>(constant, 11));
+      const bool depthwise = c.w[1] == 1 && c.w[0] == c.groups;
+      const bool one_position = c.in.size() == 4 && c.in[2] == 1 && c.in[3] == 1 &&
+                                c.w[2] == 1 && c.w[3] == 1;
+      EXPECT_EQ(state == nullptr, depthwise || one_position) << i;
+      if (state != nullptr) {
+        KernelContext packed_ctx(temp.data(), temp.size());
+        packed_ctx.set_state(state);
+        optimized::convolution_out(packed_ctx, Span<EValue*>(packed_args.data(), packed_args.size()));
+        ASSERT_EQ(packed_ctx.error(), Error::Ok);
+        EXPECT_EQ(ref->get<float>(), out->get<float>()) << "prepacked conv case " << i << " (" << config << ")";
+        optimized::release_prepacked(state);
+      }
     }
   });
 }
