@@ -522,7 +522,8 @@ TEST_F(Optimized, PermuteMatchesPortable) {
 
 // Depthwise convolutions (stride 1, 2 and 3; padding; dilation; 1-d and
 // 2-d; with and without bias) and GEMM convolutions (1x1 on the input,
-// im2col in one or several chunks, groups, 1-d) against the portable kernel.
+// im2col in one or several chunks, groups, 1-d) against the portable kernel;
+// the same bits with less scratch and with the weight packed at load.
 TEST_F(Optimized, ConvolutionMatchesPortable) {
   struct Conv {
     std::vector<int32_t> in, w;
@@ -547,7 +548,7 @@ TEST_F(Optimized, ConvolutionMatchesPortable) {
       {{1, 2, 20, 9}, {2, 1, 17, 3}, {1, 1}, {8, 1}, {1, 1}, 2, true},   // too tall: scalar
       {{1, 4, 9, 9}, {4, 2, 3, 3}, {1, 1}, {1, 1}, {1, 1}, 2, true},     // grouped: gemm per group
       {{1, 3, 9, 9}, {5, 3, 3, 3}, {2, 2}, {0, 0}, {1, 1}, 1, false},    // im2col + gemm
-      {{1, 3, 70, 70}, {8, 3, 3, 3}, {1, 1}, {1, 1}, {1, 1}, 1, true},   // two im2col chunks
+      {{1, 3, 70, 70}, {8, 3, 3, 3}, {1, 1}, {1, 1}, {1, 1}, 1, true},   // two chunks in 512 KiB
       {{2, 16, 9, 11}, {24, 16, 1, 1}, {1, 1}, {0, 0}, {1, 1}, 1, true}, // 1x1: gemm on the input
       {{1, 8, 7, 7}, {12, 4, 1, 1}, {1, 1}, {0, 0}, {1, 1}, 2, false},   // grouped 1x1
       {{3, 129, 1, 1}, {17, 129, 1, 1}, {1, 1}, {0, 0}, {1, 1}, 1, true}, // one position: dots
@@ -586,6 +587,12 @@ TEST_F(Optimized, ConvolutionMatchesPortable) {
       const std::vector<float> want = ref->get<float>();
       expect_within(out->get<float>(), std::vector<double>(want.begin(), want.end()), 2e-6, 2e-6,
                     "conv case " + std::to_string(i) + " (" + config + ")");
+
+      // Less scratch (512 KiB: im2col in smaller chunks, the case above in
+      // two) gives the same bits.
+      auto small = make_dynamic(ScalarType::Float, static_cast<int>(c.in.size()), 1 << 16);
+      ASSERT_EQ(run("aten::convolution.out", args(small.get()), 512 << 10), Error::Ok) << i;
+      EXPECT_EQ(small->get<float>(), out->get<float>()) << "conv case " << i << ", 512 KiB";
 
       // The weight packed at load (prepare_convolution) gives the same bits;
       // depthwise and one-position convolutions pack nothing.
