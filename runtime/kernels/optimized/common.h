@@ -9,7 +9,7 @@
 #include "runtime/kernel/kernel.h"
 #include "runtime/kernels/optimized/gemm/gemm.h"
 #include "runtime/kernels/optimized/parallel.h"
-#include "runtime/kernels/portable/kernel_utils.h"
+#include "runtime/kernels/common/kernel_utils.h"
 
 namespace ember {
 namespace optimized {
@@ -44,8 +44,8 @@ template <typename Loop>
 bool map_flat(KernelContext& ctx, const char* op, const Tensor& self, Tensor& out,
               const Loop& loop, int64_t grain = kElementwiseGrain) {
   int64_t sizes[kMaxRank];
-  portable::tensor_sizes(self, sizes);
-  if (!portable::resize_out(ctx, op, "out", out, sizes, self.dim())) return false;
+  tensor_sizes(self, sizes);
+  if (!resize_out(ctx, op, "out", out, sizes, self.dim())) return false;
   const float* x = self.data_as<const float>();
   float* y = out.data_as<float>();
   parallel_for(self.numel(), grain, [&](int64_t begin, int64_t end) {

@@ -6,7 +6,7 @@
 #include "runtime/kernels/optimized/common.h"
 #include "runtime/kernels/optimized/cpu.h"
 #include "runtime/kernels/optimized/optimized_kernels.h"
-#include "runtime/kernels/portable/kernel_utils.h"
+#include "runtime/kernels/common/kernel_utils.h"
 #include "runtime/kernels/portable/op_unary.h"
 #include "runtime/kernels/portable/portable_kernels.h"
 
@@ -62,14 +62,14 @@ void simple_unary(KernelContext& ctx, Span<EValue*> args, const char* op, UnaryO
 
 void gelu_out(KernelContext& ctx, Span<EValue*> args) {
   const char* op = "aten::gelu.out";
-  portable::ArgReader r(ctx, args, op, 4);
+  ArgReader r(ctx, args, op, 4);
   Tensor* self = r.tensor(0, "self");
   Span<const char> approximate;
   const bool has_mode = r.optional_string(1, "approximate", &approximate);
   Tensor* out = r.tensor(2, "out");
   if (!r.ok()) return;
-  const bool is_tanh = has_mode && portable::string_equals(approximate, "tanh");
-  const bool is_none = !has_mode || portable::string_equals(approximate, "none");
+  const bool is_tanh = has_mode && string_equals(approximate, "tanh");
+  const bool is_none = !has_mode || string_equals(approximate, "none");
   if ((is_tanh || is_none) &&
       run_unary(ctx, op, is_tanh ? UnaryOp::GeluTanh : UnaryOp::GeluErf, *self, *out)) {
     return;
@@ -88,7 +88,7 @@ void relu_out(KernelContext& ctx, Span<EValue*> args) {
 
 void hardtanh_out(KernelContext& ctx, Span<EValue*> args) {
   const char* op = "aten::hardtanh.out";
-  portable::ArgReader r(ctx, args, op, 5);
+  ArgReader r(ctx, args, op, 5);
   Tensor* self = r.tensor(0, "self");
   const portable::UnaryScalar lo = portable::read_scalar_arg(r, args, 1, "min_val");
   const portable::UnaryScalar hi = portable::read_scalar_arg(r, args, 2, "max_val");
@@ -103,7 +103,7 @@ void hardtanh_out(KernelContext& ctx, Span<EValue*> args) {
 
 void clamp_out(KernelContext& ctx, Span<EValue*> args) {
   const char* op = "aten::clamp.out";
-  portable::ArgReader r(ctx, args, op, 5);
+  ArgReader r(ctx, args, op, 5);
   Tensor* self = r.tensor(0, "self");
   const bool has_lo = r.ok() && !portable::arg_is_none(args, 1);
   const bool has_hi = r.ok() && !portable::arg_is_none(args, 2);

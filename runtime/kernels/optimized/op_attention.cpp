@@ -22,7 +22,7 @@
 #include "runtime/kernels/optimized/common.h"
 #include "runtime/kernels/optimized/cpu.h"
 #include "runtime/kernels/optimized/optimized_kernels.h"
-#include "runtime/kernels/portable/kernel_utils.h"
+#include "runtime/kernels/common/kernel_utils.h"
 #include "runtime/kernels/portable/op_args.h"
 #include "runtime/kernels/portable/portable_kernels.h"
 
@@ -107,7 +107,7 @@ void attention_item(const portable::SdpaArgs& a, const SimdKernels& k, const Scr
           if (a.mask_is_bool) {
             const bool* mb = a.mask->data_as<const bool>() + base;
             for (int64_t j = 0; j < n; ++j) {
-              w.bias[j] = portable::load<bool>(mb + j * ms3) ? 0.0f : -INFINITY;
+              w.bias[j] = load<bool>(mb + j * ms3) ? 0.0f : -INFINITY;
             }
             bias = w.bias;
           } else if (ms3 == 1) {

@@ -1,5 +1,5 @@
 // add, sub, mul and div over float32 with NumPy broadcasting. The broadcast
-// index space is merged into rows (portable::StridedLoop); when every row
+// index space is merged into rows (StridedLoop); when every row
 // walks each input with step 1 or 0 (same shape, a scalar, a broadcast
 // vector, a per-channel value over H x W, ...) the rows run the vector loop
 // of simd_kernels.h, split over the thread pool; any other layout, dtype or
@@ -7,7 +7,7 @@
 #include "runtime/kernels/optimized/common.h"
 #include "runtime/kernels/optimized/cpu.h"
 #include "runtime/kernels/optimized/optimized_kernels.h"
-#include "runtime/kernels/portable/kernel_utils.h"
+#include "runtime/kernels/common/kernel_utils.h"
 #include "runtime/kernels/portable/op_unary.h"
 #include "runtime/kernels/portable/portable_kernels.h"
 
@@ -18,7 +18,7 @@ namespace {
 /// args: self, other, [alpha,] out, result.
 void binary_kernel(KernelContext& ctx, Span<EValue*> args, const char* op, BinaryOp kind,
                    bool has_alpha, KernelFn reference) {
-  portable::ArgReader r(ctx, args, op, has_alpha ? 5 : 4);
+  ArgReader r(ctx, args, op, has_alpha ? 5 : 4);
   Tensor* a = r.tensor(0, "self");
   Tensor* b = r.tensor(1, "other");
   const double alpha = has_alpha ? r.scalar(2, "alpha") : 1.0;
@@ -27,13 +27,13 @@ void binary_kernel(KernelContext& ctx, Span<EValue*> args, const char* op, Binar
   int64_t shape[kMaxRank];
   int ndim = 0;
   if (!is_dense_float(*a) || !is_dense_float(*b) || !is_dense_float(*out) ||
-      !portable::broadcast_shapes(a->sizes(), b->sizes(), shape, &ndim)) {
+      !broadcast_shapes(a->sizes(), b->sizes(), shape, &ndim)) {
     reference(ctx, args);
     return;
   }
   int64_t sa[kMaxRank], sb[kMaxRank], so[kMaxRank];
-  portable::broadcast_strides(*a, ndim, shape, sa);
-  portable::broadcast_strides(*b, ndim, shape, sb);
+  broadcast_strides(*a, ndim, shape, sa);
+  broadcast_strides(*b, ndim, shape, sb);
   // The out's strides are those of its contiguous layout at the new sizes.
   int64_t step = 1;
   for (int d = ndim - 1; d >= 0; --d) {
@@ -41,7 +41,7 @@ void binary_kernel(KernelContext& ctx, Span<EValue*> args, const char* op, Binar
     step *= shape[d];
   }
   const int64_t* strides[3] = {so, sa, sb};
-  portable::StridedLoop loop;
+  StridedLoop loop;
   loop.init(ndim, shape, 3, strides);
   const int last = loop.ndim - 1;
   const int64_t in_a = loop.ndim == 0 ? 1 : loop.strides[1][last];
@@ -52,7 +52,7 @@ void binary_kernel(KernelContext& ctx, Span<EValue*> args, const char* op, Binar
     reference(ctx, args);
     return;
   }
-  if (!portable::resize_out(ctx, op, "out", *out, shape, ndim)) return;
+  if (!resize_out(ctx, op, "out", *out, shape, ndim)) return;
   if (loop.numel == 0) return;
   const float* pa = a->data_as<const float>();
   const float* pb = b->data_as<const float>();
@@ -84,7 +84,7 @@ void binary_kernel(KernelContext& ctx, Span<EValue*> args, const char* op, Binar
 /// [alpha,] out, result.
 void scalar_kernel(KernelContext& ctx, Span<EValue*> args, const char* op, BinaryOp kind,
                    bool has_alpha, KernelFn reference) {
-  portable::ArgReader r(ctx, args, op, has_alpha ? 5 : 4);
+  ArgReader r(ctx, args, op, has_alpha ? 5 : 4);
   Tensor* a = r.tensor(0, "self");
   const portable::UnaryScalar other = portable::read_scalar_arg(r, args, 1, "other");
   const double alpha = has_alpha ? r.scalar(2, "alpha") : 1.0;

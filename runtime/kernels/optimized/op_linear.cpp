@@ -82,7 +82,7 @@ void* prepare_linear(Span<EValue* const> args, Span<const bool> constant) {
 
 void mm_out(KernelContext& ctx, Span<EValue*> args) {
   const char* op = "aten::mm.out";
-  portable::ArgReader r(ctx, args, op, 4);
+  ArgReader r(ctx, args, op, 4);
   const portable::MatmulArgs a = portable::read_matmul_args(r);
   if (!r.ok()) return;
   Tensor *self = a.self, *mat2 = a.mat2, *out = a.out;
@@ -99,7 +99,7 @@ void mm_out(KernelContext& ctx, Span<EValue*> args) {
   }
   const int64_t m = self->size(0), k = self->size(1), n = mat2->size(1);
   const int64_t sizes[2] = {m, n};
-  if (!portable::resize_out(ctx, op, "out", *out, sizes, 2)) return;
+  if (!resize_out(ctx, op, "out", *out, sizes, 2)) return;
   const Error e =
       packed != nullptr
           ? gemm::gemm_packed(m, n, k, 1.0f, view_of(*self, 0), packed, 0.0f,
@@ -111,7 +111,7 @@ void mm_out(KernelContext& ctx, Span<EValue*> args) {
 
 void addmm_out(KernelContext& ctx, Span<EValue*> args) {
   const char* op = "aten::addmm.out";
-  portable::ArgReader r(ctx, args, op, 7);
+  ArgReader r(ctx, args, op, 7);
   const portable::AddmmArgs a = portable::read_addmm_args(r);
   if (!r.ok()) return;
   Tensor *self = a.self, *mat1 = a.mat1, *mat2 = a.mat2, *out = a.out;
@@ -124,7 +124,7 @@ void addmm_out(KernelContext& ctx, Span<EValue*> args) {
   int64_t bshape[2];
   int bdim = 0;
   const int32_t mn[2] = {static_cast<int32_t>(m), static_cast<int32_t>(n)};
-  fast = fast && portable::broadcast_shapes(self->sizes(), Span<const int32_t>(mn, 2), bshape,
+  fast = fast && broadcast_shapes(self->sizes(), Span<const int32_t>(mn, 2), bshape,
                                             &bdim) &&
          bdim == 2 && bshape[0] == m && bshape[1] == n;
   size_t bytes = 0;
@@ -135,7 +135,7 @@ void addmm_out(KernelContext& ctx, Span<EValue*> args) {
     return;
   }
   const int64_t sizes[2] = {m, n};
-  if (!portable::resize_out(ctx, op, "out", *out, sizes, 2)) return;
+  if (!resize_out(ctx, op, "out", *out, sizes, 2)) return;
   // A bias over columns ([n] or [1, n]) or rows ([m, 1]) rides in the
   // epilogue when beta is 1; anything else is copied into out and scaled.
   SelfUse use = SelfUse::copy;
@@ -156,9 +156,9 @@ void addmm_out(KernelContext& ctx, Span<EValue*> args) {
     gemm_beta = 0.0f;
   } else if (beta != 0.0) {
     int64_t s_self[2], s_out[2];
-    portable::broadcast_strides(*self, 2, sizes, s_self);
-    portable::tensor_strides(*out, s_out);
-    portable::copy_strided(2, sizes, self->data(), s_self, out->mutable_data(), s_out,
+    broadcast_strides(*self, 2, sizes, s_self);
+    tensor_strides(*out, s_out);
+    copy_strided(2, sizes, self->data(), s_self, out->mutable_data(), s_out,
                            sizeof(float));
   }
   const Error e =
@@ -172,7 +172,7 @@ void addmm_out(KernelContext& ctx, Span<EValue*> args) {
 
 void bmm_out(KernelContext& ctx, Span<EValue*> args) {
   const char* op = "aten::bmm.out";
-  portable::ArgReader r(ctx, args, op, 4);
+  ArgReader r(ctx, args, op, 4);
   const portable::MatmulArgs a = portable::read_matmul_args(r);
   if (!r.ok()) return;
   Tensor *self = a.self, *mat2 = a.mat2, *out = a.out;
@@ -188,7 +188,7 @@ void bmm_out(KernelContext& ctx, Span<EValue*> args) {
   }
   const int64_t b = self->size(0), m = self->size(1), k = self->size(2), n = mat2->size(2);
   const int64_t sizes[3] = {b, m, n};
-  if (!portable::resize_out(ctx, op, "out", *out, sizes, 3)) return;
+  if (!resize_out(ctx, op, "out", *out, sizes, 3)) return;
   const gemm::BatchStrides strides{self->stride(0), mat2->stride(0), m * n};
   const Error e = gemm::gemm_batched(b, m, n, k, 1.0f, view_of(*self, 1), view_of(*mat2, 1), 0.0f,
                                      out->data_as<float>(), n, strides, gemm::Epilogue{}, ws,

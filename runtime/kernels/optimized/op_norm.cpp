@@ -27,7 +27,7 @@ bool param_ok(const Tensor* t, Span<const int64_t> shape) {
 
 void native_layer_norm_out(KernelContext& ctx, Span<EValue*> args) {
   const char* op = "aten::native_layer_norm.out";
-  portable::ArgReader r(ctx, args, op, 9);
+  ArgReader r(ctx, args, op, 9);
   const portable::LayerNormArgs a = portable::read_layer_norm_args(r);
   if (!r.ok()) return;
   Tensor *input = a.input, *weight = a.weight, *bias = a.bias;
@@ -48,11 +48,11 @@ void native_layer_norm_out(KernelContext& ctx, Span<EValue*> args) {
     return;
   }
   int64_t sizes[kMaxRank], stat_sizes[kMaxRank];
-  portable::tensor_sizes(*input, sizes);
+  tensor_sizes(*input, sizes);
   for (int d = 0; d < ndim; ++d) stat_sizes[d] = d < axis ? sizes[d] : 1;
-  if (!portable::resize_out(ctx, op, "out0", *out0, sizes, ndim) ||
-      !portable::resize_out(ctx, op, "out1", *out1, stat_sizes, ndim) ||
-      !portable::resize_out(ctx, op, "out2", *out2, stat_sizes, ndim)) {
+  if (!resize_out(ctx, op, "out0", *out0, sizes, ndim) ||
+      !resize_out(ctx, op, "out1", *out1, stat_sizes, ndim) ||
+      !resize_out(ctx, op, "out2", *out2, stat_sizes, ndim)) {
     return;
   }
   int64_t len = 1;

@@ -5,7 +5,7 @@
 // portable kernel.
 #include "runtime/kernels/common/transpose.h"
 #include "runtime/kernels/optimized/optimized_kernels.h"
-#include "runtime/kernels/portable/kernel_utils.h"
+#include "runtime/kernels/common/kernel_utils.h"
 #include "runtime/kernels/portable/portable_kernels.h"
 
 namespace ember {
@@ -13,7 +13,7 @@ namespace optimized {
 
 void permute_copy_out(KernelContext& ctx, Span<EValue*> args) {
   const char* op = "aten::permute_copy.out";
-  portable::ArgReader r(ctx, args, op, 4);
+  ArgReader r(ctx, args, op, 4);
   Tensor* self = r.tensor(0, "self");
   Span<const int64_t> dims = r.int_list(1, "dims");
   Tensor* out = r.tensor(2, "out");
@@ -30,7 +30,7 @@ void permute_copy_out(KernelContext& ctx, Span<EValue*> args) {
   int64_t sizes[kMaxRank] = {};
   for (int i = 0; fast && i < ndim; ++i) {
     int64_t d = 0;
-    fast = portable::normalize_dim(dims[i], ndim, &d) && !seen[d];
+    fast = normalize_dim(dims[i], ndim, &d) && !seen[d];
     if (!fast) break;
     seen[d] = true;
     perm[i] = static_cast<uint32_t>(d);
@@ -41,7 +41,7 @@ void permute_copy_out(KernelContext& ctx, Span<EValue*> args) {
     portable::permute_copy_out(ctx, args);
     return;
   }
-  if (!portable::resize_out(ctx, op, "out", *out, sizes, ndim)) return;
+  if (!resize_out(ctx, op, "out", *out, sizes, ndim)) return;
   if (self->numel() == 0) return;
   run_transpose(plan_transpose(in_dims, static_cast<uint32_t>(ndim), perm, elem), self->data(),
                 out->mutable_data());

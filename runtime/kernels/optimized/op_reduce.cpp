@@ -22,7 +22,7 @@ bool trailing_dims(Span<const int64_t> dims, int32_t ndim) {
   const int64_t first = ndim - static_cast<int64_t>(dims.size());
   for (int64_t d : dims) {
     int64_t dim = 0;
-    if (!portable::normalize_dim(d, ndim, &dim) || dim < first || seen[dim]) return false;
+    if (!normalize_dim(d, ndim, &dim) || dim < first || seen[dim]) return false;
     seen[dim] = true;
   }
   return true;
@@ -31,7 +31,7 @@ bool trailing_dims(Span<const int64_t> dims, int32_t ndim) {
 /// Args: self, dim, keepdim, dtype, out, ret (both schemas).
 void fold_trailing(KernelContext& ctx, Span<EValue*> args, const char* op, bool mean,
                    KernelFn reference) {
-  portable::ArgReader r(ctx, args, op, 6);
+  ArgReader r(ctx, args, op, 6);
   Tensor* self = r.tensor(0, "self");
   Span<const int64_t> dims;
   const bool has_dims = r.optional_int_list(1, "dim", &dims);

@@ -4,7 +4,7 @@
 #include "runtime/kernels/optimized/common.h"
 #include "runtime/kernels/optimized/cpu.h"
 #include "runtime/kernels/optimized/optimized_kernels.h"
-#include "runtime/kernels/portable/kernel_utils.h"
+#include "runtime/kernels/common/kernel_utils.h"
 #include "runtime/kernels/portable/portable_kernels.h"
 
 namespace ember {
@@ -14,7 +14,7 @@ namespace {
 /// _softmax.out and _log_softmax.out: args self, dim, half_to_float, out, ret.
 void softmax_kernel(KernelContext& ctx, Span<EValue*> args, const char* op, bool log,
                     KernelFn reference) {
-  portable::ArgReader r(ctx, args, op, 5);
+  ArgReader r(ctx, args, op, 5);
   Tensor* self = r.tensor(0, "self");
   const int64_t dim_arg = r.integer(1, "dim");
   const bool half_to_float = r.boolean(2, "half_to_float");
@@ -22,7 +22,7 @@ void softmax_kernel(KernelContext& ctx, Span<EValue*> args, const char* op, bool
   if (!r.ok()) return;
   int64_t dim = 0;
   const bool fast = !half_to_float && self->dim() > 0 &&
-                    portable::normalize_dim(dim_arg, self->dim(), &dim) &&
+                    normalize_dim(dim_arg, self->dim(), &dim) &&
                     dim == self->dim() - 1 && is_dense_float(*self) &&
                     out->dtype() == ScalarType::Float && out->is_contiguous_order();
   if (!fast) {
@@ -30,8 +30,8 @@ void softmax_kernel(KernelContext& ctx, Span<EValue*> args, const char* op, bool
     return;
   }
   int64_t sizes[kMaxRank];
-  portable::tensor_sizes(*self, sizes);
-  if (!portable::resize_out(ctx, op, "out", *out, sizes, self->dim())) return;
+  tensor_sizes(*self, sizes);
+  if (!resize_out(ctx, op, "out", *out, sizes, self->dim())) return;
   const int64_t len = self->size(self->dim() - 1);
   if (len == 0) return;
   const int64_t rows = self->numel() / len;

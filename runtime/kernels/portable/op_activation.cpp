@@ -3,7 +3,7 @@
 // may use any dim order: map_unary and StridedLoop walk strides.
 #include <cmath>
 
-#include "runtime/kernels/portable/kernel_utils.h"
+#include "runtime/kernels/common/kernel_utils.h"
 #include "runtime/kernels/portable/op_unary.h"
 #include "runtime/kernels/portable/portable_kernels.h"
 

@@ -4,7 +4,7 @@
 // accept and refuse the same calls with the same messages.
 #pragma once
 
-#include "runtime/kernels/portable/kernel_utils.h"
+#include "runtime/kernels/common/kernel_utils.h"
 
 namespace ember {
 namespace portable {

@@ -12,7 +12,7 @@
 // Scratch: one row of S scores from ctx.allocate_temp.
 #include <cmath>
 
-#include "runtime/kernels/portable/kernel_utils.h"
+#include "runtime/kernels/common/kernel_utils.h"
 #include "runtime/kernels/portable/op_args.h"
 #include "runtime/kernels/portable/portable_kernels.h"
 

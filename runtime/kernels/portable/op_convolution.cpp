@@ -22,7 +22,7 @@
 #include <type_traits>
 
 #include "runtime/kernels/portable/convolution.h"
-#include "runtime/kernels/portable/kernel_utils.h"
+#include "runtime/kernels/common/kernel_utils.h"
 #include "runtime/kernels/portable/matmul.h"
 #include "runtime/kernels/portable/portable_kernels.h"
 

@@ -15,7 +15,7 @@
 #include <cstdio>
 #include <type_traits>
 
-#include "runtime/kernels/portable/kernel_utils.h"
+#include "runtime/kernels/common/kernel_utils.h"
 #include "runtime/kernels/portable/portable_kernels.h"
 
 namespace ember {

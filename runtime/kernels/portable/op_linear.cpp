@@ -6,7 +6,7 @@
 // contiguous order.
 #include <type_traits>
 
-#include "runtime/kernels/portable/kernel_utils.h"
+#include "runtime/kernels/common/kernel_utils.h"
 #include "runtime/kernels/portable/matmul.h"
 #include "runtime/kernels/portable/op_args.h"
 #include "runtime/kernels/portable/portable_kernels.h"

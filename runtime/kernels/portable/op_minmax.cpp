@@ -8,7 +8,7 @@
 // identity), except for any, which gives false.
 #include <cmath>
 
-#include "runtime/kernels/portable/kernel_utils.h"
+#include "runtime/kernels/common/kernel_utils.h"
 #include "runtime/kernels/portable/portable_kernels.h"
 #include "runtime/kernels/portable/reduce_util.h"
 

@@ -4,7 +4,7 @@
 // Averages of 16-bit inputs are summed in float32 and rounded once.
 #include <cmath>
 
-#include "runtime/kernels/portable/kernel_utils.h"
+#include "runtime/kernels/common/kernel_utils.h"
 #include "runtime/kernels/portable/pool.h"
 #include "runtime/kernels/portable/portable_kernels.h"
 

@@ -8,7 +8,7 @@
 #include <cstring>
 
 #include "runtime/kernels/portable/fill_value.h"
-#include "runtime/kernels/portable/kernel_utils.h"
+#include "runtime/kernels/common/kernel_utils.h"
 #include "runtime/kernels/portable/portable_kernels.h"
 
 namespace ember {

@@ -9,7 +9,7 @@
 #include <cmath>
 #include <type_traits>
 
-#include "runtime/kernels/portable/kernel_utils.h"
+#include "runtime/kernels/common/kernel_utils.h"
 #include "runtime/kernels/portable/portable_kernels.h"
 #include "runtime/kernels/portable/reduce_util.h"
 

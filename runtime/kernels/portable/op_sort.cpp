@@ -10,7 +10,7 @@
 // the order unspecified when it is false).
 #include <type_traits>
 
-#include "runtime/kernels/portable/kernel_utils.h"
+#include "runtime/kernels/common/kernel_utils.h"
 #include "runtime/kernels/portable/portable_kernels.h"
 
 namespace ember {

@@ -9,7 +9,7 @@
 // the same sizes but different scale factors can differ.
 #include <cmath>
 
-#include "runtime/kernels/portable/kernel_utils.h"
+#include "runtime/kernels/common/kernel_utils.h"
 #include "runtime/kernels/portable/portable_kernels.h"
 
 namespace ember {

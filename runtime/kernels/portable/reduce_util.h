@@ -16,7 +16,7 @@
 #include <limits>
 #include <type_traits>
 
-#include "runtime/kernels/portable/kernel_utils.h"
+#include "runtime/kernels/common/kernel_utils.h"
 
 namespace ember {
 namespace portable {

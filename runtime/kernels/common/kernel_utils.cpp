@@ -1,5 +1,5 @@
 // Shared helpers for the portable kernels (see kernel_utils.h).
-#include "runtime/kernels/portable/kernel_utils.h"
+#include "runtime/kernels/common/kernel_utils.h"
 
 #include <cmath>
 #include <cstdarg>
@@ -7,7 +7,6 @@
 #include <cstring>
 
 namespace ember {
-namespace portable {
 namespace {
 
 const char* tag_name(Tag t) {
@@ -404,5 +403,4 @@ void copy_strided(int ndim, const int64_t* sizes, const void* src, const int64_t
   }
 }
 
-}  // namespace portable
 }  // namespace ember

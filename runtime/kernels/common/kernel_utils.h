@@ -1,4 +1,5 @@
-// Shared helpers for the portable kernels: reading and checking a kernel's
+// Helpers every kernel library shares (namespace ember: the portable and
+// the optimized kernels use them alike): reading and checking a kernel's
 // arguments, resizing its outputs, dtype dispatch, broadcasting, and strided
 // loops that walk any dim order row by row.
 //
@@ -102,7 +103,6 @@
   }
 
 namespace ember {
-namespace portable {
 
 /// True for Float, Double, Half and BFloat16.
 inline bool is_floating_type(ScalarType t) {
@@ -351,5 +351,4 @@ void map_unary(const Tensor& in, Tensor& out, F f) {
   });
 }
 
-}  // namespace portable
 }  // namespace ember
