@@ -31,12 +31,11 @@ namespace {
 using simd::Vec;
 constexpr int kLanes = Vec::kLanes;
 
-inline Vec exp_vec(Vec x) {
-  const Vec hi(88.72283935546875f);   // above: inf
-  const Vec lo(-87.33654022216797f);  // below: 0 (results would be subnormal)
-  const Vec xc = simd::min(simd::max(x, lo), hi);
-  const Vec n = simd::round_nearest(xc * Vec(1.44269504088896341f));
-  Vec r = simd::fmadd(n, Vec(-0.693359375f), xc);
+/// e^x's reduction for x = n ln2 + r, |r| <= ln2 / 2: n (rounded to an
+/// integer) and the degree-6 polynomial's e^r.
+inline Vec exp_reduced(Vec x, Vec* n_out) {
+  const Vec n = simd::round_nearest(x * Vec(1.44269504088896341f));
+  Vec r = simd::fmadd(n, Vec(-0.693359375f), x);
   r = simd::fmadd(n, Vec(2.12194440e-4f), r);
   Vec p(1.9875691500e-4f);
   p = simd::fmadd(p, r, Vec(1.3981999507e-3f));
@@ -44,7 +43,15 @@ inline Vec exp_vec(Vec x) {
   p = simd::fmadd(p, r, Vec(4.1665795894e-2f));
   p = simd::fmadd(p, r, Vec(1.6666665459e-1f));
   p = simd::fmadd(p, r, Vec(5.0000001201e-1f));
-  Vec y = simd::fmadd(p, r * r, r + Vec(1.0f));
+  *n_out = n;
+  return simd::fmadd(p, r * r, r + Vec(1.0f));
+}
+
+inline Vec exp_vec(Vec x) {
+  const Vec hi(88.72283935546875f);   // above: inf
+  const Vec lo(-87.33654022216797f);  // below: 0 (results would be subnormal)
+  Vec n;
+  Vec y = exp_reduced(simd::min(simd::max(x, lo), hi), &n);
   const Vec n1 = simd::round_nearest(n * Vec(0.5f));
   y = y * simd::exp2_int(n1) * simd::exp2_int(n - n1);
   y = simd::select(simd::greater(x, hi), Vec(INFINITY), y);
@@ -74,17 +81,9 @@ inline Vec tanh_vec(Vec x) {
 /// (max/min return their second operand for NaN).
 inline Vec sigmoid_vec(Vec x) {
   const Vec neg = Vec(0.0f) - x;
-  const Vec z = simd::min(Vec(87.0f), simd::max(Vec(-87.0f), neg));
-  const Vec n = simd::round_nearest(z * Vec(1.44269504088896341f));
-  Vec r = simd::fmadd(n, Vec(-0.693359375f), z);
-  r = simd::fmadd(n, Vec(2.12194440e-4f), r);
-  Vec p(1.9875691500e-4f);
-  p = simd::fmadd(p, r, Vec(1.3981999507e-3f));
-  p = simd::fmadd(p, r, Vec(8.3334519073e-3f));
-  p = simd::fmadd(p, r, Vec(4.1665795894e-2f));
-  p = simd::fmadd(p, r, Vec(1.6666665459e-1f));
-  p = simd::fmadd(p, r, Vec(5.0000001201e-1f));
-  const Vec e = simd::fmadd(p, r * r, r + Vec(1.0f)) * simd::exp2_int(n);
+  Vec n;
+  const Vec er = exp_reduced(simd::min(Vec(87.0f), simd::max(Vec(-87.0f), neg)), &n);
+  const Vec e = er * simd::exp2_int(n);
   return simd::select(simd::greater(neg, Vec(87.0f)), Vec(0.0f), simd::reciprocal(Vec(1.0f) + e));
 }
 

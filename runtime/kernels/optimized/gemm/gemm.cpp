@@ -458,34 +458,92 @@ Error gemm_batched(int64_t batch, int64_t m, int64_t n, int64_t k, float alpha, 
              strides, epilogue, workspace, workspace_bytes);
 }
 
-size_t packed_b_bytes(int64_t k, int64_t n) {
+namespace {
+
+/// The packed operands: B [k, n] in NR-column panels (pack_b), A [m, k] in
+/// MR-row panels per depth block (pack_a), each after a PackedHeader.
+struct PackedKind {
+  uint32_t magic;
+  char name;           ///< 'A' or 'B'
+  char dim;            ///< its size besides k: 'm' or 'n'
+  const char* packer;  ///< "gemm::pack_a" or "gemm::pack_b"
+  size_t KernelSet::*width;  ///< MR or NR: the panel width
+};
+constexpr PackedKind kPackedA{kPackedAMagic, 'A', 'm', "gemm::pack_a", &KernelSet::mr};
+constexpr PackedKind kPackedB{kPackedMagic, 'B', 'n', "gemm::pack_b", &KernelSet::nr};
+
+/// Bytes of an operand of `rows` x `depth` (B: n x k; A: m x k) packed for the active ISA.
+size_t packed_bytes(const PackedKind& kind, int64_t rows, int64_t depth) {
   const KernelSet& ks = active_kernels();
-  if (k < 0 || n < 0) return sizeof(PackedHeader);
-  return sizeof(PackedHeader) + round_up((size_t)n, ks.nr) * (size_t)k * sizeof(float);
+  if (rows < 0 || depth < 0) return sizeof(PackedHeader);
+  return sizeof(PackedHeader) + round_up((size_t)rows, ks.*kind.width) * (size_t)depth * sizeof(float);
 }
 
-Error pack_b(MatrixView b, int64_t k, int64_t n, void* dst, size_t dst_bytes) {
-  if (k < 0 || n < 0) {
-    EMBER_LOG(Error, "gemm::pack_b: negative size k=%lld n=%lld", (long long)k, (long long)n);
-    return Error::InvalidArgument;
+/// Checks pack_a/pack_b's arguments and writes the header; the panels
+/// after it, or nullptr (logged) on bad arguments.
+float* start_packing(const PackedKind& kind, MatrixView v, int64_t rows, int64_t cols,
+                     int64_t panel_rows, int64_t depth, void* dst, size_t dst_bytes) {
+  if (rows < 0 || cols < 0) {
+    EMBER_LOG(Error, "%s: negative size %lld x %lld", kind.packer, (long long)rows,
+              (long long)cols);
+    return nullptr;
   }
-  EMBER_TRY(check_operand("gemm::pack_b", "B", b.data, k, n));
+  const char name[2] = {kind.name, '\0'};
+  if (check_operand(kind.packer, name, v.data, rows, cols) != Error::Ok) return nullptr;
   const KernelSet& ks = active_kernels();
-  const size_t need = packed_b_bytes(k, n);
+  const size_t need = packed_bytes(kind, panel_rows, depth);
   if (dst == nullptr || dst_bytes < need ||
       reinterpret_cast<uintptr_t>(dst) % alignof(float) != 0) {
-    EMBER_LOG(Error, "gemm::pack_b: destination of %zu bytes (%zu needed) or not 4-byte aligned",
-              dst_bytes, need);
-    return Error::InvalidArgument;
+    EMBER_LOG(Error, "%s: destination of %zu bytes (%zu needed) or not 4-byte aligned",
+              kind.packer, dst_bytes, need);
+    return nullptr;
   }
   PackedHeader header{};
-  header.magic = kPackedMagic;
+  header.magic = kind.magic;
   header.isa = (uint32_t)ks.isa;
-  header.k = k;
-  header.n = n;
-  header.nr = ks.nr;
+  header.k = depth;
+  header.n = panel_rows;
+  header.nr = ks.*kind.width;
   std::memcpy(dst, &header, sizeof(header));
-  float* panels = reinterpret_cast<float*>(static_cast<uint8_t*>(dst) + sizeof(header));
+  return reinterpret_cast<float*>(static_cast<uint8_t*>(dst) + sizeof(header));
+}
+
+/// The kernels and panels of a packed operand of `rows` (n for B, m for A)
+/// x k, or nullptr (logged) when `packed` is not one or has other sizes.
+const KernelSet* open_packed(const char* fn, const PackedKind& kind, const void* packed,
+                             int64_t rows, int64_t k, const float** panels) {
+  if (packed == nullptr || reinterpret_cast<uintptr_t>(packed) % alignof(float) != 0) {
+    EMBER_LOG(Error, "%s: the packed %c is null or not 4-byte aligned", fn, kind.name);
+    return nullptr;
+  }
+  PackedHeader header;
+  std::memcpy(&header, packed, sizeof(header));
+  const KernelSet* ks = header.magic == kind.magic && header.isa <= (uint32_t)Isa::neon
+                            ? kernels_for((Isa)header.isa)
+                            : nullptr;
+  if (ks == nullptr || !isa_available(ks->isa) || header.nr != ks->*kind.width) {
+    EMBER_LOG(Error, "%s: the buffer is not a %c packed by %s on this machine", fn, kind.name,
+              kind.packer);
+    return nullptr;
+  }
+  if (header.n != rows || header.k != k) {
+    EMBER_LOG(Error, "%s: %c was packed with %c=%lld k=%lld, the call has %c=%lld k=%lld", fn,
+              kind.name, kind.dim, (long long)header.n, (long long)header.k, kind.dim,
+              (long long)rows, (long long)k);
+    return nullptr;
+  }
+  *panels = reinterpret_cast<const float*>(static_cast<const uint8_t*>(packed) + sizeof(header));
+  return ks;
+}
+
+}  // namespace
+
+size_t packed_b_bytes(int64_t k, int64_t n) { return packed_bytes(kPackedB, n, k); }
+
+Error pack_b(MatrixView b, int64_t k, int64_t n, void* dst, size_t dst_bytes) {
+  float* panels = start_packing(kPackedB, b, k, n, n, k, dst, dst_bytes);
+  if (panels == nullptr) return Error::InvalidArgument;
+  const KernelSet& ks = active_kernels();
   for (size_t j = 0; j < (size_t)n; j += ks.nr) {
     pack_b_panel(b, 0, (size_t)k, j, std::min(ks.nr, (size_t)n - j), ks.nr, panels + j * (size_t)k);
   }
@@ -497,60 +555,21 @@ Error gemm_packed(int64_t m, int64_t n, int64_t k, float alpha, MatrixView a, co
                   size_t workspace_bytes) {
   const char* fn = "gemm_packed";
   EMBER_TRY(check_sizes(fn, m, n, k, c, ldc, epilogue));
-  if (packed_b == nullptr || reinterpret_cast<uintptr_t>(packed_b) % alignof(float) != 0) {
-    EMBER_LOG(Error, "%s: the packed B is null or not 4-byte aligned", fn);
-    return Error::InvalidArgument;
-  }
-  PackedHeader header;
-  std::memcpy(&header, packed_b, sizeof(header));
-  const KernelSet* ks = header.magic == kPackedMagic && header.isa <= (uint32_t)Isa::neon
-                            ? kernels_for((Isa)header.isa)
-                            : nullptr;
-  if (ks == nullptr || !isa_available(ks->isa) || header.nr != ks->nr) {
-    EMBER_LOG(Error, "%s: the buffer is not a B packed by pack_b on this machine", fn);
-    return Error::InvalidArgument;
-  }
-  if (header.k != k || header.n != n) {
-    EMBER_LOG(Error, "%s: B was packed as [%lld, %lld], the call has k=%lld n=%lld", fn,
-              (long long)header.k, (long long)header.n, (long long)k, (long long)n);
-    return Error::InvalidArgument;
-  }
+  const float* panels = nullptr;
+  const KernelSet* ks = open_packed(fn, kPackedB, packed_b, n, k, &panels);
+  if (ks == nullptr) return Error::InvalidArgument;
   if (m == 0 || n == 0) return Error::Ok;
   EMBER_TRY(check_operand(fn, "A", a.data, m, k));
-  const float* panels = reinterpret_cast<const float*>(static_cast<const uint8_t*>(packed_b) +
-                                                       sizeof(header));
   return run(fn, *ks, 1, m, n, k, alpha, a, MatrixView{nullptr, 0, 0}, panels, beta, c, ldc,
              BatchStrides{}, epilogue, workspace, workspace_bytes);
 }
 
-size_t packed_a_bytes(int64_t m, int64_t k) {
-  const KernelSet& ks = active_kernels();
-  if (m < 0 || k < 0) return sizeof(PackedHeader);
-  return sizeof(PackedHeader) + round_up((size_t)m, ks.mr) * (size_t)k * sizeof(float);
-}
+size_t packed_a_bytes(int64_t m, int64_t k) { return packed_bytes(kPackedA, m, k); }
 
 Error pack_a(MatrixView a, int64_t m, int64_t k, void* dst, size_t dst_bytes) {
-  if (m < 0 || k < 0) {
-    EMBER_LOG(Error, "gemm::pack_a: negative size m=%lld k=%lld", (long long)m, (long long)k);
-    return Error::InvalidArgument;
-  }
-  EMBER_TRY(check_operand("gemm::pack_a", "A", a.data, m, k));
+  float* panels = start_packing(kPackedA, a, m, k, m, k, dst, dst_bytes);
+  if (panels == nullptr) return Error::InvalidArgument;
   const KernelSet& ks = active_kernels();
-  const size_t need = packed_a_bytes(m, k);
-  if (dst == nullptr || dst_bytes < need ||
-      reinterpret_cast<uintptr_t>(dst) % alignof(float) != 0) {
-    EMBER_LOG(Error, "gemm::pack_a: destination of %zu bytes (%zu needed) or not 4-byte aligned",
-              dst_bytes, need);
-    return Error::InvalidArgument;
-  }
-  PackedHeader header{};
-  header.magic = kPackedAMagic;
-  header.isa = (uint32_t)ks.isa;
-  header.k = k;
-  header.n = m;
-  header.nr = ks.mr;
-  std::memcpy(dst, &header, sizeof(header));
-  float* panels = reinterpret_cast<float*>(static_cast<uint8_t*>(dst) + sizeof(header));
   // Depth blocks of the ISA's KC, as run() walks them; rows past m are zeros.
   const size_t rows = round_up((size_t)m, ks.mr);
   std::memset(panels, 0, rows * (size_t)k * sizeof(float));
@@ -566,28 +585,11 @@ Error gemm_packed_a(int64_t m, int64_t n, int64_t k, float alpha, const void* pa
                     void* workspace, size_t workspace_bytes) {
   const char* fn = "gemm_packed_a";
   EMBER_TRY(check_sizes(fn, m, n, k, c, ldc, epilogue));
-  if (packed_a == nullptr || reinterpret_cast<uintptr_t>(packed_a) % alignof(float) != 0) {
-    EMBER_LOG(Error, "%s: the packed A is null or not 4-byte aligned", fn);
-    return Error::InvalidArgument;
-  }
-  PackedHeader header;
-  std::memcpy(&header, packed_a, sizeof(header));
-  const KernelSet* ks = header.magic == kPackedAMagic && header.isa <= (uint32_t)Isa::neon
-                            ? kernels_for((Isa)header.isa)
-                            : nullptr;
-  if (ks == nullptr || !isa_available(ks->isa) || header.nr != ks->mr) {
-    EMBER_LOG(Error, "%s: the buffer is not an A packed by pack_a on this machine", fn);
-    return Error::InvalidArgument;
-  }
-  if (header.n != m || header.k != k) {
-    EMBER_LOG(Error, "%s: A was packed as [%lld, %lld], the call has m=%lld k=%lld", fn,
-              (long long)header.n, (long long)header.k, (long long)m, (long long)k);
-    return Error::InvalidArgument;
-  }
+  const float* panels = nullptr;
+  const KernelSet* ks = open_packed(fn, kPackedA, packed_a, m, k, &panels);
+  if (ks == nullptr) return Error::InvalidArgument;
   if (m == 0 || n == 0) return Error::Ok;
   EMBER_TRY(check_operand(fn, "B", b.data, k, n));
-  const float* panels = reinterpret_cast<const float*>(static_cast<const uint8_t*>(packed_a) +
-                                                       sizeof(header));
   return run(fn, *ks, 1, m, n, k, alpha, MatrixView{nullptr, 0, 0}, b, nullptr, beta, c, ldc,
              BatchStrides{}, epilogue, workspace, workspace_bytes, panels);
 }
