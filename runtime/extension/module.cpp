@@ -14,7 +14,7 @@
 namespace ember {
 namespace {
 
-/// A zeroed, 64-byte aligned heap buffer.
+/// A 64-byte aligned heap buffer, zeroed unless it is scratch.
 struct AlignedBuffer {
   struct Free {
     void operator()(uint8_t* p) const { std::free(p); }
@@ -22,11 +22,13 @@ struct AlignedBuffer {
   std::unique_ptr<uint8_t, Free> data;
   size_t size = 0;
 
-  bool allocate(size_t n) {
+  /// Scratch (`zero` false) is not written here, so the pages a model
+  /// never uses are never made resident.
+  bool allocate(size_t n, bool zero = true) {
     const size_t rounded = ((n == 0 ? 1 : n) + 63) & ~size_t{63};
     void* p = std::aligned_alloc(64, rounded);
     if (p == nullptr) return false;
-    std::memset(p, 0, rounded);
+    if (zero) std::memset(p, 0, rounded);
     data.reset(static_cast<uint8_t*>(p));
     size = n;
     return true;
@@ -446,7 +448,9 @@ Status Module::ensure_loaded(const std::string& name, MethodState** out) {
                                                      std::to_string(bytes) + " bytes for " + what};
   };
   if (!st->method_arena.allocate(arena)) return no_memory(arena, "the method arena");
-  if (!st->temp_arena.allocate(temp_size_)) return no_memory(temp_size_, "the temp arena");
+  if (!st->temp_arena.allocate(temp_size_, /*zero=*/false)) {
+    return no_memory(temp_size_, "the temp arena");
+  }
   for (size_t i = 0; i < meta->num_planned_buffers(); ++i) {
     Result<int64_t> size = meta->planned_buffer_size(i);
     if (!size.ok()) return capture.status(size.error(), context);
