@@ -217,17 +217,6 @@ void bilinear(const Resample& g, bool align_corners, const T* src, T* dst) {
   });
 }
 
-/// Run body with CTYPE bound to float, Half or BFloat16.
-#define EMBER_SWITCH_RESAMPLE(dtype, otherwise, ...)              \
-  switch (dtype) {                                                \
-    EMBER_DTYPE_CASE(Float, float, __VA_ARGS__)                   \
-    EMBER_DTYPE_CASE(Half, ::ember::Half, __VA_ARGS__)            \
-    EMBER_DTYPE_CASE(BFloat16, ::ember::BFloat16, __VA_ARGS__)    \
-    default:                                                      \
-      otherwise;                                                  \
-      break;                                                      \
-  }
-
 }  // namespace
 
 void upsample_nearest2d_vec_out(KernelContext& ctx, Span<EValue*> args) {
@@ -237,7 +226,7 @@ void upsample_nearest2d_vec_out(KernelContext& ctx, Span<EValue*> args) {
   if (!r.ok()) return;
   Resample g;
   if (!prepare(r, args, *in, 1, 2, *out, &g)) return;
-  EMBER_SWITCH_RESAMPLE(
+  EMBER_SWITCH_FLOAT_HALF(
       in->dtype(),
       r.fail(Error::NotSupported, "unsupported dtype %s", scalar_type_name(in->dtype())),
       nearest<CTYPE>(g, in->data_as<const CTYPE>(), out->data_as<CTYPE>()));
@@ -251,7 +240,7 @@ void upsample_bilinear2d_vec_out(KernelContext& ctx, Span<EValue*> args) {
   if (!r.ok()) return;
   Resample g;
   if (!prepare(r, args, *in, 1, 3, *out, &g)) return;
-  EMBER_SWITCH_RESAMPLE(
+  EMBER_SWITCH_FLOAT_HALF(
       in->dtype(),
       r.fail(Error::NotSupported, "unsupported dtype %s", scalar_type_name(in->dtype())),
       bilinear<CTYPE>(g, align_corners, in->data_as<const CTYPE>(), out->data_as<CTYPE>()));
