@@ -13,6 +13,7 @@
 #include "runtime/kernels/optimized/optimized_kernels.h"
 #include "runtime/kernels/portable/portable_kernels.h"
 #include "tests/runtime/kernels/kernel_test_util.h"
+#include "tests/runtime/kernels/optimized_test_util.h"
 
 namespace ember {
 namespace test {
@@ -134,15 +135,8 @@ void expect_near(const std::vector<float>& got, const std::vector<double>& want,
   }
 }
 
-class Attention : public ::testing::Test {
+class Attention : public OptimizedKernelTest {
  protected:
-  void SetUp() override { ASSERT_EQ(register_optimized_kernels(), Error::Ok); }
-  void TearDown() override {
-    optimized::set_isa(default_isa_);
-    set_num_threads(1);
-  }
-  optimized::Isa default_isa_ = optimized::active_isa();
-
   /// The portable kernel, and the optimized one on every ISA at 1 and 2
   /// threads, against the reference; the optimized results equal at both
   /// thread counts.

@@ -17,6 +17,7 @@
 #include "runtime/kernels/optimized/prepack.h"
 #include "runtime/kernels/portable/portable_kernels.h"
 #include "tests/runtime/kernels/kernel_test_util.h"
+#include "tests/runtime/kernels/optimized_test_util.h"
 
 namespace ember {
 namespace test {
@@ -62,25 +63,19 @@ void expect_product(const std::vector<float>& got, const std::vector<float>& a,
 }
 
 /// Each test body under every GEMM family the CPU has and 1 and 2 threads.
-class OptimizedLinear : public ::testing::Test {
+class OptimizedLinear : public OptimizedKernelTest {
  protected:
-  void SetUp() override { ASSERT_EQ(register_optimized_kernels(), Error::Ok); }
-  void TearDown() override {
-    gemm::set_isa(saved_);
-    set_num_threads(1);
-  }
   void each_config(const std::function<void(const std::string&)>& body) {
     for (gemm::Isa isa : {gemm::Isa::generic, gemm::Isa::avx2, gemm::Isa::avx512,
                           gemm::Isa::neon}) {
       if (!gemm::isa_available(isa)) continue;
-      for (size_t threads : {size_t{1}, size_t{2}}) {
+      for (size_t threads : thread_counts()) {
         ASSERT_EQ(gemm::set_isa(isa), Error::Ok);
-        if (set_num_threads(threads) != Error::Ok) continue;  // built without a pool
+        ASSERT_EQ(set_num_threads(threads), Error::Ok);
         body(std::string(gemm::isa_name(isa)) + ", " + std::to_string(threads) + " threads");
       }
     }
   }
-  gemm::Isa saved_ = gemm::active_isa();
 };
 
 TEST_F(OptimizedLinear, RegisteredForFloatOnly) {

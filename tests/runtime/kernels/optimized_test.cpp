@@ -16,6 +16,7 @@
 #include "runtime/kernels/optimized/prepack.h"
 #include "runtime/kernels/portable/portable_kernels.h"
 #include "tests/runtime/kernels/kernel_test_util.h"
+#include "tests/runtime/kernels/optimized_test_util.h"
 
 namespace ember {
 namespace test {
@@ -34,15 +35,10 @@ std::vector<Isa> available_isas() {
   return out;
 }
 
-/// Runs each test body under every instruction set and 1 and 2 threads,
-/// and restores the defaults after.
-class Optimized : public ::testing::Test {
+/// Runs each test body under every instruction set and 1 and 2 threads
+/// (the fixture restores the defaults after).
+class Optimized : public OptimizedKernelTest {
  protected:
-  void SetUp() override { ASSERT_EQ(register_optimized_kernels(), Error::Ok); }
-  void TearDown() override {
-    optimized::set_isa(default_isa_);
-    set_num_threads(1);
-  }
   /// body(label) for every (isa, threads); the label names both.
   void each_config(const std::function<void(const std::string&)>& body) {
     for (Isa isa : available_isas()) {
@@ -53,7 +49,6 @@ class Optimized : public ::testing::Test {
       }
     }
   }
-  Isa default_isa_ = optimized::active_isa();
 };
 
 /// Inputs: random in [-lo, hi], then special values at the front.

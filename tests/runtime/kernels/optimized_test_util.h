@@ -1,0 +1,32 @@
+// The fixture the optimized-kernel tests share: registers the optimized
+// kernels, and puts back what a test changes (the kernels' and the GEMM's
+// instruction sets, the thread count), so tests do not leak settings into
+// each other.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include "runtime/core/threadpool.h"
+#include "runtime/kernels/optimized/cpu.h"
+#include "runtime/kernels/optimized/gemm/gemm.h"
+#include "runtime/kernels/optimized/optimized_kernels.h"
+
+namespace ember {
+namespace test {
+
+class OptimizedKernelTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_EQ(register_optimized_kernels(), Error::Ok); }
+  void TearDown() override {
+    optimized::set_isa(kernels_isa_);
+    gemm::set_isa(gemm_isa_);
+    set_num_threads(1);
+  }
+
+ private:
+  optimized::Isa kernels_isa_ = optimized::active_isa();
+  gemm::Isa gemm_isa_ = gemm::active_isa();
+};
+
+}  // namespace test
+}  // namespace ember
