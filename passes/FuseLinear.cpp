@@ -37,11 +37,14 @@ Value transposedFrom(Value v) {
   return permute.getSelf();
 }
 
-/// Replace `op` (a matrix product x @ permute(w)) by linear(x, w, bias).
-void replaceByLinear(Operation *op, Value x, Value w, Value bias) {
+/// Replace `op` (a matrix product x @ `wt`, wt = permute(w)) by
+/// linear(x, w, bias). The product's discardable attributes (a result whose
+/// sizes vary at run time: edge.dynamic_results) carry over to the linear.
+void replaceByLinear(Operation *op, Value x, Value wt, Value w, Value bias) {
   OpBuilder b(op);
-  Operation *permute = op->getOperand(op->getNumOperands() - 1).getDefiningOp();
+  Operation *permute = wt.getDefiningOp();
   auto linear = b.create<edge::LinearOp>(op->getLoc(), op->getResult(0).getType(), x, w, bias);
+  linear->setDiscardableAttrs(op->getDiscardableAttrDictionary());
   op->getResult(0).replaceAllUsesWith(linear.getResult());
   op->erase();
   if (permute->use_empty())
@@ -62,15 +65,18 @@ struct FuseLinearPass : impl::FuseLinearBase<FuseLinearPass> {
           continue;
         OpBuilder b(mm);
         Value none = b.create<edge::NoneOp>(mm.getLoc(), b.getNoneType()).getResult();
-        replaceByLinear(mm, mm.getSelf(), w, none);
+        replaceByLinear(mm, mm.getSelf(), mm.getMat2(), w, none);
         continue;
       }
       auto addmm = cast<edge::AddmmOp>(op);
       Value w = transposedFrom(addmm.getMat2());
       if (!w || !isLinearFloat(addmm.getMat1()) || !isLinearFloat(addmm.getSelf()))
         continue;
-      // linear adds the bias once and the product once: beta = alpha = 1,
-      // and the bias one value per output column ([N]).
+      // linear adds the bias once and the product once: beta = alpha = 1
+      // (known at compile time: not computed at run time), and the bias one
+      // value per output column ([N]).
+      if (!addmm.getSymValues().empty())
+        continue;
       if (edge::scalarValue(addmm.getBetaAttr()).value_or(1.0) != 1.0 ||
           edge::scalarValue(addmm.getAlphaAttr()).value_or(1.0) != 1.0)
         continue;
@@ -78,7 +84,7 @@ struct FuseLinearPass : impl::FuseLinearBase<FuseLinearPass> {
       ArrayRef<int64_t> wshape = cast<RankedTensorType>(w.getType()).getShape();
       if (bias.size() != 1 || bias[0] != wshape[0])
         continue;
-      replaceByLinear(addmm, addmm.getMat1(), w, addmm.getSelf());
+      replaceByLinear(addmm, addmm.getMat1(), addmm.getMat2(), w, addmm.getSelf());
     }
   }
 };

@@ -60,7 +60,8 @@ def FuseLinear : Pass<"ember-fuse-linear", "mlir::func::FuncOp"> {
   let summary = "Run a matrix product with a transposed right operand as linear";
   let description = [{
     `mm(x, permute(w, [1, 0]))` and `addmm(b, x, permute(w, [1, 0]))` (beta
-    and alpha 1, b of shape [N]) become `edge.linear(x, w, b)` (kernel
+    and alpha 1 at compile time, b of shape [N]) become `edge.linear(x, w, b)`,
+    keeping the product's run-time sizes (edge.dynamic_results) (kernel
     `aten::linear.out`), which reads w [N, K] in place, so the transpose,
     a copy of all of w on every run, is never made; the permute is erased
     when nothing else uses it. f32, f16 or bf16 (the matrix product's

@@ -102,3 +102,23 @@ def test_with_the_xnnpack_partitioner():
     got = ember.runtime.load(edge.to_executorch().buffer).forward(ids)
     for g, w in zip(got, want):
         assert_close(g, w, rtol=1e-5, atol=1e-5)
+
+
+def test_dynamic_sequence_length():
+    """The tied head of a model exported with a dynamic sequence length: the
+    linear's output varies at run time like the product it replaced."""
+    torch.manual_seed(4)
+    model = TiedLM()
+    seq = torch.export.Dim("seq", min=2, max=16)
+    ep = torch.export.export(model.eval(), (torch.randint(0, 2500, (1, 9)),),
+                             dynamic_shapes={"ids": {1: seq}})
+    edge = ember.to_edge(ep)
+    assert "edge.linear" in edge.ir()
+    module = ember.runtime.load(edge.to_executorch().buffer)
+    for n in (9, 2, 16):
+        ids = torch.randint(0, 2500, (1, n))
+        with torch.no_grad():
+            want = model(ids)
+        got = module.forward(ids)
+        for g, w in zip(got, want):
+            assert_close(g, w, rtol=1e-5, atol=1e-5)

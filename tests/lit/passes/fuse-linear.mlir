@@ -75,3 +75,28 @@ func.func @bf16_head(%x: tensor<4x8xbf16>, %w: tensor<50x8xbf16>) -> tensor<4x50
   %y = edge.mm %x, %wt : (tensor<4x8xbf16>, tensor<8x50xbf16>) -> tensor<4x50xbf16>
   return %y : tensor<4x50xbf16>
 }
+
+// -----
+
+// A product whose sizes vary at run time: the linear keeps the flag that
+// says so (edge.dynamic_results), so its output is planned and emitted as a
+// dynamic-bound tensor.
+// CHECK-LABEL: func.func @dynamic_rows
+// CHECK: edge.linear %arg0, %arg1, %{{.*}} {edge.dynamic_results = array<i1: true>}
+func.func @dynamic_rows(%x: tensor<16x8xf32> {edge.dynamic}, %w: tensor<50x8xf32>) -> tensor<16x50xf32> attributes {edge.in_spec = "", edge.out_spec = "$"} {
+  %wt = edge.permute %w {dims = array<i64: 1, 0>} : (tensor<50x8xf32>) -> tensor<8x50xf32>
+  %y = edge.mm %x, %wt {edge.dynamic_results = array<i1: true>} : (tensor<16x8xf32>, tensor<8x50xf32>) -> tensor<16x50xf32>
+  return %y : tensor<16x50xf32>
+}
+
+// -----
+
+// Left alone: beta computed at run time (a sym value), which linear cannot take.
+// CHECK-LABEL: func.func @runtime_beta
+// CHECK: edge.addmm
+// CHECK-NOT: edge.linear
+func.func @runtime_beta(%x: tensor<3x5xf32>, %w: tensor<6x5xf32>, %b: tensor<6xf32>, %beta: f64) -> tensor<3x6xf32> attributes {edge.in_spec = "", edge.out_spec = "$"} {
+  %wt = edge.permute %w {dims = array<i64: 1, 0>} : (tensor<6x5xf32>) -> tensor<5x6xf32>
+  %y = edge.addmm %b, %x, %wt, %beta {alpha = 1 : i64, beta = 1 : i64, sym_slots = array<i64: 3, -1>} : (tensor<6xf32>, tensor<3x5xf32>, tensor<5x6xf32>, f64) -> tensor<3x6xf32>
+  return %y : tensor<3x6xf32>
+}
