@@ -61,6 +61,15 @@ const void* packed_for(const KernelContext& ctx, const Tensor& b) {
   return p != nullptr ? p->part(0) : nullptr;
 }
 
+/// C [m, n] (row-major, ldc n) = alpha * A * B + beta * C with the epilogue:
+/// on B's panels packed at load when `packed` is set, else on B itself.
+Error product(int64_t m, int64_t n, int64_t k, float alpha, gemm::MatrixView a,
+              gemm::MatrixView b, const void* packed, float beta, float* c,
+              const gemm::Epilogue& epi, void* ws, size_t bytes) {
+  return packed != nullptr ? gemm::gemm_packed(m, n, k, alpha, a, packed, beta, c, n, epi, ws, bytes)
+                           : gemm::gemm(m, n, k, alpha, a, b, beta, c, n, epi, ws, bytes);
+}
+
 }  // namespace
 
 void* prepare_mm(Span<EValue* const> args, Span<const bool> constant) {
@@ -100,12 +109,8 @@ void mm_out(KernelContext& ctx, Span<EValue*> args) {
   const int64_t m = self->size(0), k = self->size(1), n = mat2->size(1);
   const int64_t sizes[2] = {m, n};
   if (!resize_out(ctx, op, "out", *out, sizes, 2)) return;
-  const Error e =
-      packed != nullptr
-          ? gemm::gemm_packed(m, n, k, 1.0f, view_of(*self, 0), packed, 0.0f,
-                              out->data_as<float>(), n, gemm::Epilogue{}, ws, bytes)
-          : gemm::gemm(m, n, k, 1.0f, view_of(*self, 0), view_of(*mat2, 0), 0.0f,
-                       out->data_as<float>(), n, gemm::Epilogue{}, ws, bytes);
+  const Error e = product(m, n, k, 1.0f, view_of(*self, 0), view_of(*mat2, 0), packed, 0.0f,
+                          out->data_as<float>(), gemm::Epilogue{}, ws, bytes);
   EMBER_KERNEL_CHECK(ctx, e == Error::Ok, Internal, "%s: gemm failed (%s)", op, error_name(e));
 }
 
@@ -161,12 +166,9 @@ void addmm_out(KernelContext& ctx, Span<EValue*> args) {
     copy_strided(2, sizes, self->data(), s_self, out->mutable_data(), s_out,
                            sizeof(float));
   }
-  const Error e =
-      packed != nullptr
-          ? gemm::gemm_packed(m, n, k, static_cast<float>(alpha), view_of(*mat1, 0),
-                              packed, gemm_beta, out->data_as<float>(), n, epi, ws, bytes)
-          : gemm::gemm(m, n, k, static_cast<float>(alpha), view_of(*mat1, 0), view_of(*mat2, 0),
-                       gemm_beta, out->data_as<float>(), n, epi, ws, bytes);
+  const Error e = product(m, n, k, static_cast<float>(alpha), view_of(*mat1, 0),
+                          view_of(*mat2, 0), packed, gemm_beta, out->data_as<float>(), epi, ws,
+                          bytes);
   EMBER_KERNEL_CHECK(ctx, e == Error::Ok, Internal, "%s: gemm failed (%s)", op, error_name(e));
 }
 
@@ -220,11 +222,8 @@ void linear_out(KernelContext& ctx, Span<EValue*> args) {
                            c.input->stride(c.input->dim() - 1)};
   const gemm::MatrixView w{c.weight->data_as<const float>(), c.weight->stride(1),
                            c.weight->stride(0)};
-  const Error e = packed != nullptr ? gemm::gemm_packed(c.m, c.n, c.k, 1.0f, a, packed,
-                                                         0.0f, c.out->data_as<float>(), c.n, epi,
-                                                         ws, bytes)
-                                    : gemm::gemm(c.m, c.n, c.k, 1.0f, a, w, 0.0f,
-                                                 c.out->data_as<float>(), c.n, epi, ws, bytes);
+  const Error e =
+      product(c.m, c.n, c.k, 1.0f, a, w, packed, 0.0f, c.out->data_as<float>(), epi, ws, bytes);
   EMBER_KERNEL_CHECK(ctx, e == Error::Ok, Internal, "aten::linear.out: gemm failed (%s)",
                      error_name(e));
 }
