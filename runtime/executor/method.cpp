@@ -124,9 +124,8 @@ void Method::release_kernels() {
   }
 }
 
-Error Method::prepare_kernels() {
+void Method::prepare_kernels() {
   const auto* instructions = num_steps_ > 0 ? plan_->chains()->Get(0)->instructions() : nullptr;
-  const auto* values = plan_->values();
   for (size_t pc = 0; pc < num_steps_; ++pc) {
     Step& s = steps_[pc];
     if (s.kind != Step::Kernel || s.kernel == nullptr || s.kernel->prepare == nullptr) continue;
@@ -136,13 +135,11 @@ Error Method::prepare_kernels() {
     const auto* args = instructions->Get(static_cast<uint32_t>(pc))->instr_args_as_KernelCall()->args();
     bool constant[kMaxPreparedArgs] = {};
     for (uint32_t k = 0; k < s.num_args; ++k) {
-      const fb::Tensor* t = values->Get(static_cast<uint32_t>(args->Get(k)))->val_as_Tensor();
-      constant[k] = t != nullptr && t->allocation_info() == nullptr && t->data_buffer_idx() > 0;
+      constant[k] = is_constant_tensor(plan_, static_cast<size_t>(args->Get(k)));
     }
     s.state = s.kernel->prepare(Span<EValue* const>(s.args, s.num_args),
                                 Span<const bool>(constant, s.num_args));
   }
-  return Error::Ok;
 }
 
 void Method::destroy_delegates() {
@@ -227,7 +224,7 @@ Error Method::load_parts(MemoryManager* memory) {
                                num_inputs_, steps_, num_steps_,  delegates_};
   EMBER_TRY(check_write_targets(writes, alloc));
   // 6. Kernels' load-time work (packing constant weights), on checked input.
-  EMBER_TRY(prepare_kernels());
+  prepare_kernels();
   if (memory->poison_dead_memory) EMBER_TRY(plan_poison(alloc));
   return Error::Ok;
 }
@@ -277,9 +274,8 @@ Error Method::resolve_instructions(MemoryAllocator* alloc) {
         // More tensors than a key can hold: only a catch-all kernel can match.
         const Span<const ScalarType> key(dtypes, num_tensors <= KernelKey::kMaxTensors ? num_tensors : 0);
         s.kernel = find_kernel_entry(name, key);
-        s.fn = s.kernel != nullptr ? s.kernel->fn : nullptr;
         s.writes = find_operator_writes(name);
-        if (s.fn == nullptr) {
+        if (s.kernel == nullptr) {
           if (has_kernel(name)) {
             char list[128] = "";
             size_t pos = 0;
@@ -546,7 +542,7 @@ Error Method::run_steps() {
       case Step::Kernel: {
         KernelContext ctx(temp, temp_size, tracer, handle);  // fresh scratch memory per call
         ctx.set_state(s.state);
-        s.fn(ctx, Span<EValue*>(s.args, s.num_args));
+        s.kernel->fn(ctx, Span<EValue*>(s.args, s.num_args));
         if (ctx.error() != Error::Ok) {
           Result<OperatorName> op = MethodMeta(plan_).operator_name(static_cast<size_t>(s.a));
           EMBER_LOG(Error, "instruction %zu (%s.%s) failed: %s", pc, op.ok() ? op->name : "?",

@@ -116,8 +116,7 @@ class Method {
   struct Step {
     enum Kind : uint8_t { Kernel = 1, Delegate = 2, Move = 3, JumpFalse = 4, Free = 5 };
     Kind kind = Free;
-    KernelFn fn = nullptr;
-    const ::ember::Kernel* kernel = nullptr;  ///< kernels: the registry entry of fn
+    const ::ember::Kernel* kernel = nullptr;  ///< kernels: the registry entry (function, prepare)
     void* state = nullptr;                   ///< kernels: what its prepare returned at load
     const OperatorWrites* writes = nullptr;  ///< kernels: what the call writes, if known
     EValue** args = nullptr;
@@ -133,7 +132,7 @@ class Method {
   Error init_delegates(MemoryAllocator* allocator);
   void destroy_delegates();
   Error resolve_instructions(MemoryAllocator* allocator);
-  Error prepare_kernels();
+  void prepare_kernels();
   void release_kernels();
   Error check_io_bound() const;
   Error run_steps();

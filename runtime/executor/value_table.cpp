@@ -270,6 +270,11 @@ Error build_value_table(const Program& program, const fb::ExecutionPlan* plan,
   return Error::Ok;
 }
 
+bool is_constant_tensor(const fb::ExecutionPlan* plan, size_t index) {
+  const fb::Tensor* t = plan->values()->Get(static_cast<uint32_t>(index))->val_as_Tensor();
+  return t != nullptr && t->allocation_info() == nullptr && t->data_buffer_idx() > 0;
+}
+
 size_t method_memory_bound(const fb::ExecutionPlan* plan) {
   // Mirrors every allocation of build_value_table and Method::load; each
   // allocation may waste up to 8 bytes of padding (no alignment above 8).

@@ -24,6 +24,12 @@ class Program;
 Error build_value_table(const Program& program, const executorch_flatbuffer::ExecutionPlan* plan,
                         MemoryManager* memory, EValue** values, size_t* num_values);
 
+/// Whether value `index` of `plan` is a tensor in the program's constant data
+/// (not planned, with a data buffer): read-only memory no instruction may
+/// write (the write check makes sure), so what is derived from it at load
+/// stays valid. `index` must be in range.
+bool is_constant_tensor(const executorch_flatbuffer::ExecutionPlan* plan, size_t index);
+
 /// An upper bound of the method-allocator bytes Method::load uses for `plan`
 /// (value table, shape arrays, lists, instruction steps, alignment padding).
 size_t method_memory_bound(const executorch_flatbuffer::ExecutionPlan* plan);

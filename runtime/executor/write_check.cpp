@@ -11,6 +11,7 @@
 
 #include "runtime/executor/delegate.h"
 #include "runtime/executor/method_meta.h"
+#include "runtime/executor/value_table.h"
 #include "runtime/kernel/kernel.h"
 #include "serializer/schema/program_generated.h"
 
@@ -131,9 +132,10 @@ class Checker {
   /// (bound by the caller to writable memory), empty tensors and non-tensors
   /// are writable.
   bool read_only(int32_t v) const {
+    if (is_constant_tensor(in_.plan, static_cast<size_t>(v))) return true;
     const fb::Tensor* t = in_.plan->values()->Get(static_cast<uint32_t>(v))->val_as_Tensor();
     if (t == nullptr || t->allocation_info() != nullptr) return false;
-    return t->data_buffer_idx() > 0 || is_listed(in_.inputs, in_.num_inputs, static_cast<size_t>(v));
+    return is_listed(in_.inputs, in_.num_inputs, static_cast<size_t>(v));
   }
 
   static bool is_listed(const int32_t* list, size_t n, size_t v) {
