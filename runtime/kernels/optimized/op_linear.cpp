@@ -206,13 +206,13 @@ void linear_out(KernelContext& ctx, Span<EValue*> args) {
   void* ws =
       c.rows_collapse ? gemm_workspace(ctx, 1, c.m, c.n, c.k, &bytes, packed != nullptr) : nullptr;
   if (ws == nullptr) {
-    portable::linear_out(ctx, args);
+    portable::run_linear(c);
     return;
   }
   gemm::Epilogue epi;
   if (c.bias != nullptr) {
     if (c.bias->stride(0) != 1 && c.n > 1) {
-      portable::linear_out(ctx, args);
+      portable::run_linear(c);
       return;
     }
     epi.bias = c.bias->data_as<const float>();

@@ -72,6 +72,11 @@ struct LinearCall {
 bool prepare_linear(KernelContext& ctx, Span<EValue*> args, LinearCall* call,
                     bool half_too = false);
 
+/// The portable computation of a call prepare_linear checked (any layout,
+/// float32, float16 or bfloat16): what linear_out runs, and the optimized
+/// kernel off its fast path.
+void run_linear(const LinearCall& call);
+
 /// native_layer_norm.out(Tensor input, SymInt[] normalized_shape, Tensor? weight,
 /// Tensor? bias, float eps, *, Tensor(a!) out0, Tensor(b!) out1, Tensor(c!) out2).
 struct LayerNormArgs {

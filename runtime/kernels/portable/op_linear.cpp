@@ -238,10 +238,13 @@ bool prepare_linear(KernelContext& ctx, Span<EValue*> args, LinearCall* call, bo
   return true;
 }
 
+void run_linear(const LinearCall& c) {
+  EMBER_SWITCH_FLOAT_HALF(c.input->dtype(), return, linear<CTYPE>(c));
+}
+
 void linear_out(KernelContext& ctx, Span<EValue*> args) {
   LinearCall c;
-  if (!prepare_linear(ctx, args, &c, true)) return;
-  EMBER_SWITCH_FLOAT_HALF(c.input->dtype(), return, linear<CTYPE>(c));
+  if (prepare_linear(ctx, args, &c, true)) run_linear(c);
 }
 
 }  // namespace portable
