@@ -121,7 +121,15 @@ def _conv_cases() -> list[Case]:
         Case("conv_transpose2d_dilated_nobias",
              nn.ConvTranspose2d(3, 2, 3, dilation=2, bias=False), [(1, 3, 4, 4)]),
         Case("conv1d", nn.Conv1d(4, 6, 3, stride=2, padding=1), [(2, 4, 11)]),
-        Case("conv1d_depthwise", nn.Conv1d(4, 4, 5, groups=4), [(1, 4, 12)]),
+        Case("conv1d_depthwise", nn.Conv1d(4, 4, 3, groups=4), [(1, 4, 12)]),
+        # XNNPACK 2022 has depthwise kernels for windows of 3, 4, 9 and 25 taps
+        # only (any other runs as a slow grouped GEMM): 5 and 49 taps stay on
+        # Ember's depthwise kernel, 25 are delegated.
+        Case("conv1d_depthwise_5_taps", nn.Conv1d(4, 4, 5, groups=4), [(1, 4, 12)], portable=1,
+             delegates=0),
+        Case("conv_depthwise_7x7", nn.Conv2d(4, 4, 7, padding=3, groups=4), [(1, 4, 9, 9)],
+             portable=1, delegates=0),
+        Case("conv_depthwise_5x5", nn.Conv2d(4, 4, 5, padding=2, groups=4), [(1, 4, 9, 9)]),
         Case("conv_transpose1d", nn.ConvTranspose1d(4, 3, 3, stride=2), [(1, 4, 7)]),
         Case("conv_batchnorm", nn.Sequential(nn.Conv2d(3, 4, 3), _random_bn(nn.BatchNorm2d(4))),
              [(1, 3, 6, 6)]),
@@ -319,12 +327,14 @@ class TwoInThreeOut(nn.Module):
 class ConvNextBlock(nn.Module):
     """ConvNeXt's block: depthwise conv, permute to channels last, layer norm
     (portable), linear, GELU (portable), linear, layer scale, permute back,
-    residual add. The permutes are delegated: the one after the conv undoes
-    the delegate's own NHWC layout and moves no data."""
+    residual add. With a 5x5 window the permutes are delegated: the one after
+    the conv undoes the delegate's own NHWC layout and moves no data. With
+    ConvNeXt's own 7x7 window the depthwise conv stays on Ember's kernel (no
+    XNNPACK 2022 depthwise kernel has 49 taps) and so does the permute after it."""
 
-    def __init__(self) -> None:
+    def __init__(self, window: int = 5) -> None:
         super().__init__()
-        self.dw = nn.Conv2d(8, 8, 7, padding=3, groups=8)
+        self.dw = nn.Conv2d(8, 8, window, padding=window // 2, groups=8)
         self.norm = nn.LayerNorm(8)
         self.up = nn.Linear(8, 32)
         self.down = nn.Linear(32, 8)
@@ -351,6 +361,7 @@ def _graph_cases() -> list[Case]:
         Case("gelu_between_linears", nn.Sequential(nn.Linear(6, 8), nn.GELU(), nn.Linear(8, 3)),
              [(2, 6)], portable=1, delegates=2),
         Case("convnext_block", ConvNextBlock(), [(1, 8, 6, 5)], portable=2, delegates=3),
+        Case("convnext_block_7x7", ConvNextBlock(7), [(1, 8, 6, 5)], portable=4, delegates=2),
         # Data movement alone stays portable: a delegate would be the same copy.
         Case("permute_alone", Fn(lambda x: x.permute(0, 2, 1)), [(2, 3, 4)], portable=1,
              delegates=0),

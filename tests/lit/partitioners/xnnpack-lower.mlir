@@ -20,15 +20,16 @@ func.func @conv(%x: tensor<1x2x4x4xf32>) -> tensor<1x3x8x6xf32> {
 // -----
 
 // One input channel per group is a depthwise convolution: the [C, 1, KH, KW]
-// weight becomes a [1, KH, KW, C] filter (channel innermost). No bias.
+// weight becomes a [1, KH, KW, C] filter (channel innermost). No bias. (A
+// window of 3 taps: XNNPACK 2022's depthwise kernels take 3, 4, 9 or 25.)
 // CHECK-LABEL: func.func @depthwise
-// CHECK: %[[W:.*]] = edge.constant dense<{{\[\[\[\[}}1.000000e+00, 3.000000e+00], [2.000000e+00, 4.000000e+00]]]]> : tensor<1x1x2x2xf32>
-// CHECK: xnnpack.depthwise_convolution_2d %{{.*}}, %[[W]] {dilation = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 2>} : (tensor<1x3x4x2xf32>, tensor<1x1x2x2xf32>) -> tensor<1x3x2x2xf32>
-func.func @depthwise(%x: tensor<1x2x3x4xf32>) -> tensor<1x2x3x2xf32> {
-  %w = edge.constant dense<[[[[1.0, 2.0]]], [[[3.0, 4.0]]]]> : tensor<2x1x1x2xf32>
+// CHECK: %[[W:.*]] = edge.constant dense<{{\[\[\[\[}}1.000000e+00, 4.000000e+00], [2.000000e+00, 5.000000e+00], [3.000000e+00, 6.000000e+00]]]]> : tensor<1x1x3x2xf32>
+// CHECK: xnnpack.depthwise_convolution_2d %{{.*}}, %[[W]] {dilation = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 2>} : (tensor<1x3x4x2xf32>, tensor<1x1x3x2xf32>) -> tensor<1x3x1x2xf32>
+func.func @depthwise(%x: tensor<1x2x3x4xf32>) -> tensor<1x2x3x1xf32> {
+  %w = edge.constant dense<[[[[1.0, 2.0, 3.0]]], [[[4.0, 5.0, 6.0]]]]> : tensor<2x1x1x3xf32>
   %none = edge.none
-  %c = edge.convolution %x, %w, %none {dilation = array<i64: 1, 1>, groups = 2 : i64, output_padding = array<i64: 0, 0>, padding = array<i64: 0, 0>, stride = array<i64: 1, 2>, transposed = false} : (tensor<1x2x3x4xf32>, tensor<2x1x1x2xf32>, none) -> tensor<1x2x3x2xf32>
-  return %c : tensor<1x2x3x2xf32>
+  %c = edge.convolution %x, %w, %none {dilation = array<i64: 1, 1>, groups = 2 : i64, output_padding = array<i64: 0, 0>, padding = array<i64: 0, 0>, stride = array<i64: 1, 2>, transposed = false} : (tensor<1x2x3x4xf32>, tensor<2x1x1x3xf32>, none) -> tensor<1x2x3x1xf32>
+  return %c : tensor<1x2x3x1xf32>
 }
 
 // -----

@@ -37,3 +37,24 @@ func.func @lone_view(%x: tensor<2x3xf32>) -> tensor<6xf32> attributes {edge.in_s
   %u = edge.tanh %v : (tensor<6xf32>) -> tensor<6xf32>
   return %u : tensor<6xf32>
 }
+
+// Depthwise windows: XNNPACK 2022 has depthwise kernels for 3, 4, 9 and 25
+// taps only and runs any other window as a grouped GEMM, several times slower
+// than Ember's depthwise kernel, so a 7x7 depthwise convolution (ConvNeXt's)
+// stays on Ember's kernels; a 5x5 one (25 taps), a 7x7 grouped convolution
+// with two channels per group and a 7x7 dense one are taken.
+// CHECK-LABEL: func.func @depthwise_windows
+// CHECK: edge.convolution {{.*}}edge.refused = {XnnpackBackend = "depthwise window of 49 taps: XNNPACK 2022 has depthwise kernels for 3, 4, 9 and 25 taps only; Ember's depthwise kernel runs it"}, groups = 4 : i64
+// CHECK: edge.delegate_call "XnnpackBackend"{{.*}}edge.delegated_ops = {edge.convolution = 3 : i64}
+func.func @depthwise_windows(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> attributes {edge.in_spec = "", edge.out_spec = ""} {
+  %none = edge.none
+  %w7 = edge.constant dense<0.5> : tensor<4x1x7x7xf32>
+  %a = edge.convolution %x, %w7, %none {dilation = array<i64: 1, 1>, groups = 4 : i64, output_padding = array<i64: 0, 0>, padding = array<i64: 3, 3>, stride = array<i64: 1, 1>, transposed = false} : (tensor<1x4x8x8xf32>, tensor<4x1x7x7xf32>, none) -> tensor<1x4x8x8xf32>
+  %w5 = edge.constant dense<0.5> : tensor<4x1x5x5xf32>
+  %b = edge.convolution %a, %w5, %none {dilation = array<i64: 1, 1>, groups = 4 : i64, output_padding = array<i64: 0, 0>, padding = array<i64: 2, 2>, stride = array<i64: 1, 1>, transposed = false} : (tensor<1x4x8x8xf32>, tensor<4x1x5x5xf32>, none) -> tensor<1x4x8x8xf32>
+  %wg = edge.constant dense<0.5> : tensor<4x2x7x7xf32>
+  %c = edge.convolution %b, %wg, %none {dilation = array<i64: 1, 1>, groups = 2 : i64, output_padding = array<i64: 0, 0>, padding = array<i64: 3, 3>, stride = array<i64: 1, 1>, transposed = false} : (tensor<1x4x8x8xf32>, tensor<4x2x7x7xf32>, none) -> tensor<1x4x8x8xf32>
+  %wd = edge.constant dense<0.5> : tensor<4x4x7x7xf32>
+  %d = edge.convolution %c, %wd, %none {dilation = array<i64: 1, 1>, groups = 1 : i64, output_padding = array<i64: 0, 0>, padding = array<i64: 3, 3>, stride = array<i64: 1, 1>, transposed = false} : (tensor<1x4x8x8xf32>, tensor<4x4x7x7xf32>, none) -> tensor<1x4x8x8xf32>
+  return %d : tensor<1x4x8x8xf32>
+}
