@@ -6,7 +6,8 @@
 //    value it was made from), and
 //    - replaces a transpose whose result already exists by that twin;
 //    - runs an elementwise node (or a constant pad) in NHWC when one of its
-//      4-d inputs exists in NHWC: its other inputs are converted once
+//      4-d inputs exists in NHWC and that takes no more transposes than
+//      leaving it in NCHW: its other inputs are converted once
 //      (constants permuted at compile time, lower-rank inputs extended to
 //      4-d first, inputs of one element left alone) and a transpose back
 //      to NCHW serves whatever consumer needs NCHW;
@@ -119,6 +120,50 @@ private:
     return llvm::all_of(op->getOperands(), [](Value v) { return shapeOf(v).size() <= 4; });
   }
 
+  /// Whether a value of this shape (rank <= 4, extended to 4-d) keeps its
+  /// data order in NHWC: one channel, or one pixel.
+  static bool movesNoData(ArrayRef<int64_t> shape) {
+    SmallVector<int64_t> shape4(4 - shape.size(), 1);
+    shape4.append(shape.begin(), shape.end());
+    return shape4[1] == 1 || shape4[2] * shape4[3] == 1;
+  }
+
+  static bool isTransposeTo(Operation *op, ArrayRef<int64_t> perm) {
+    auto t = dyn_cast<StaticTransposeOp>(op);
+    return t && t.getPerm() == perm;
+  }
+
+  /// Whether running `op` in NHWC costs no more transposes than leaving it
+  /// in NCHW. In NHWC, each input with no NHWC twin (not a constant, and
+  /// not of one channel or one pixel, whose transpose is a reshape) needs a
+  /// new transpose, and the result needs one back when a
+  /// user wants NCHW (a user that is not NHWC itself and would not follow:
+  /// an output, a reshape). Left in NCHW, each input that is a transpose
+  /// of an NHWC value made for this node alone stays, and the result needs
+  /// one to NHWC when a user is an NHWC node. E.g. ConvNeXt's residual add
+  /// of the block's input (NCHW, outside the delegate) and the layer scale
+  /// (NHWC) stays in NCHW: one transpose, where NHWC would take two.
+  bool pays(Operation *op) {
+    unsigned moved = 0, stay = 0;
+    for (Value operand : op->getOperands()) {
+      if (isF32Constant(operand) || movesNoData(shapeOf(operand)))
+        continue;
+      if (!nhwcOf.count(operand))
+        ++moved;
+      else if (Operation *def = operand.getDefiningOp();
+               def && isTransposeTo(def, kToNchw) && operand.hasOneUse())
+        ++stay;
+    }
+    bool wantsNhwc = false, wantsNchw = false;
+    for (Operation *user : op->getResult(0).getUsers()) {
+      if (isTransposeTo(user, kToNhwc))
+        wantsNhwc = true;
+      else if (!isMovable(user))
+        wantsNchw = true;
+    }
+    return moved + wantsNchw <= stay + wantsNhwc;
+  }
+
   void moveToNhwc(Operation *op) {
     if (!isMovable(op))
       return;
@@ -127,6 +172,8 @@ private:
     });
     if (!anyNhwc)
       return;  // follows its producers: none is NHWC
+    if (!pays(op))
+      return;
     Operation *moved = cloneInNhwc(op);
     Value back = createTranspose(b, op->getLoc(), moved->getResult(0), kToNchw);
     op->getResult(0).replaceAllUsesWith(back);

@@ -159,3 +159,47 @@ func.func @hoist(%x: tensor<1x2x4x4xf32>, %y: tensor<1x2x4x4xf32>) -> (tensor<1x
   %b1 = xnnpack.static_transpose %c1 {perm = array<i64: 0, 3, 1, 2>} : (tensor<1x4x4x2xf32>) -> tensor<1x2x4x4xf32>
   return %b0, %b1 : tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>
 }
+
+// -----
+
+// ConvNeXt's residual add: the block's input %x comes from outside the
+// delegate in NCHW, the other operand is NHWC, and the sum is an output.
+// In NHWC it would take two transposes (%x in, the sum out); in NCHW one (the
+// NHWC operand out), so the add stays in NCHW.
+// CHECK-LABEL: func.func @residual_output
+// CHECK: %[[C:.*]] = xnnpack.convolution_2d
+// CHECK: %[[B:.*]] = xnnpack.static_transpose %[[C]] {perm = array<i64: 0, 3, 1, 2>}
+// CHECK: %[[A:.*]] = xnnpack.add %arg1, %[[B]] : (tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+// CHECK-NOT: xnnpack.static_transpose
+// CHECK: return %[[A]]
+func.func @residual_output(%y: tensor<1x2x4x4xf32>, %x: tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32> {
+  %w = edge.constant dense<1.0> : tensor<2x1x1x2xf32>
+  %t0 = xnnpack.static_transpose %y {perm = array<i64: 0, 2, 3, 1>} : (tensor<1x2x4x4xf32>) -> tensor<1x4x4x2xf32>
+  %c0 = xnnpack.convolution_2d %t0, %w {dilation = array<i64: 1, 1>, groups = 1 : i64, padding = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>} : (tensor<1x4x4x2xf32>, tensor<2x1x1x2xf32>) -> tensor<1x4x4x2xf32>
+  %b0 = xnnpack.static_transpose %c0 {perm = array<i64: 0, 3, 1, 2>} : (tensor<1x4x4x2xf32>) -> tensor<1x2x4x4xf32>
+  %a = xnnpack.add %x, %b0 : (tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  return %a : tensor<1x2x4x4xf32>
+}
+
+// -----
+
+// The same add feeding a convolution moves to NHWC: %x takes one transpose
+// in, and the sum's transpose back cancels against the convolution's.
+// CHECK-LABEL: func.func @residual_into_conv
+// CHECK: %[[C:.*]] = xnnpack.convolution_2d
+// CHECK: %[[X:.*]] = xnnpack.static_transpose %arg1 {perm = array<i64: 0, 2, 3, 1>}
+// CHECK: %[[A:.*]] = xnnpack.add %[[X]], %[[C]] : (tensor<1x4x4x2xf32>, tensor<1x4x4x2xf32>) -> tensor<1x4x4x2xf32>
+// CHECK: %[[C2:.*]] = xnnpack.convolution_2d %[[A]]
+// CHECK: %[[OUT:.*]] = xnnpack.static_transpose %[[C2]] {perm = array<i64: 0, 3, 1, 2>}
+// CHECK: return %[[OUT]]
+func.func @residual_into_conv(%y: tensor<1x2x4x4xf32>, %x: tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32> {
+  %w = edge.constant dense<1.0> : tensor<2x1x1x2xf32>
+  %t0 = xnnpack.static_transpose %y {perm = array<i64: 0, 2, 3, 1>} : (tensor<1x2x4x4xf32>) -> tensor<1x4x4x2xf32>
+  %c0 = xnnpack.convolution_2d %t0, %w {dilation = array<i64: 1, 1>, groups = 1 : i64, padding = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>} : (tensor<1x4x4x2xf32>, tensor<2x1x1x2xf32>) -> tensor<1x4x4x2xf32>
+  %b0 = xnnpack.static_transpose %c0 {perm = array<i64: 0, 3, 1, 2>} : (tensor<1x4x4x2xf32>) -> tensor<1x2x4x4xf32>
+  %a = xnnpack.add %x, %b0 : (tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  %t1 = xnnpack.static_transpose %a {perm = array<i64: 0, 2, 3, 1>} : (tensor<1x2x4x4xf32>) -> tensor<1x4x4x2xf32>
+  %c1 = xnnpack.convolution_2d %t1, %w {dilation = array<i64: 1, 1>, groups = 1 : i64, padding = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>} : (tensor<1x4x4x2xf32>, tensor<2x1x1x2xf32>) -> tensor<1x4x4x2xf32>
+  %b1 = xnnpack.static_transpose %c1 {perm = array<i64: 0, 3, 1, 2>} : (tensor<1x4x4x2xf32>) -> tensor<1x2x4x4xf32>
+  return %b1 : tensor<1x2x4x4xf32>
+}
