@@ -37,6 +37,10 @@ constexpr size_t kAlign = 64;
 constexpr uint64_t kSerialWork = uint64_t{1} << 20;
 /// Rectangles of C per pool task when a call is threaded.
 constexpr size_t kUnitsPerTask = 4;
+/// What packing one float of A or B costs, in multiply-adds of the same
+/// time: about 1.6 cycles a float against about 14 multiply-adds a cycle
+/// (bench/gemm.py, one thread: B packed in the call against pre-packed).
+constexpr size_t kPackCost = 20;
 constexpr uint32_t kPackedMagic = 0x42474d45;   // "EMGB": a B from pack_b
 constexpr uint32_t kPackedAMagic = 0x41474d45;  // "EMGA": an A from pack_a
 
@@ -120,13 +124,22 @@ size_t block_bytes(size_t mc, size_t nc, size_t kc, bool pack_a, bool pack_b) {
   return bytes;
 }
 
-/// The grid tm x tn (tm * tn == parts) that minimises the largest rectangle.
-void choose_grid(size_t m_tiles, size_t n_tiles, size_t mr, size_t nr, size_t parts, Plan& plan) {
+/// The grid tm x tn (tm * tn == parts) that minimises the largest
+/// rectangle's time: its multiply-adds, plus packing its rows of A (when A is
+/// packed) and its columns of B (when B is), per unit of depth. Every
+/// rectangle packs its own, so a grid of narrow columns packs A tn times
+/// over: ResNet-50's 196 x 256 x 1024 GEMM split 1 x 8 packed all of A eight
+/// times and ran no faster at 2 threads than at 1.
+void choose_grid(size_t m_tiles, size_t n_tiles, size_t mr, size_t nr, size_t parts, bool pack_a,
+                 bool pack_b, Plan& plan) {
   size_t best = SIZE_MAX;
   for (size_t tm = 1; tm <= parts; ++tm) {
     if (parts % tm != 0) continue;
     const size_t tn = parts / tm;
-    const size_t cost = div_up(m_tiles, tm) * mr * div_up(n_tiles, tn) * nr;
+    const size_t rows = div_up(m_tiles, tm) * mr;
+    const size_t cols = div_up(n_tiles, tn) * nr;
+    const size_t cost =
+        rows * cols + kPackCost * ((pack_a ? rows : 0) + (pack_b ? cols : 0));
     // Ties go to splitting N (each thread then packs only its own B columns).
     if (cost < best || (cost == best && tn > plan.tn)) {
       best = cost;
@@ -159,7 +172,7 @@ bool make_plan(const KernelSet& ks, size_t batch, size_t m, size_t n, size_t k, 
                    : std::min(div_up(kUnitsPerTask * tasks, batch), m_tiles * n_tiles);
   plan.tm = 1;
   plan.tn = 1;
-  if (plan.parts > 1) choose_grid(m_tiles, n_tiles, ks.mr, ks.nr, plan.parts, plan);
+  if (plan.parts > 1) choose_grid(m_tiles, n_tiles, ks.mr, ks.nr, plan.parts, pack_a, pack_b, plan);
 
   // Blocks no larger than one rectangle, then halved until they fit.
   size_t mc = std::min(ks.mc, div_up(m_tiles, plan.tm) * ks.mr);
