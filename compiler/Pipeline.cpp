@@ -35,6 +35,9 @@ void buildPhasePipeline(OpPassManager &pm, Phase from, Phase to, const PipelineO
   // Quantize and partition have no passes yet: quantized ops and backends
   // plug in here.
   if (runs(Phase::MemoryPlan)) {
+    // After partitioning: fuse only what the backends left.
+    if (options.fuseActivations)
+      pm.addNestedPass<func::FuncOp>(createFuseActivations());
     pm.addPass(createVerifyEdgeContract());
     PlanMemoryOptions plan;
     plan.alignment = options.alignment;

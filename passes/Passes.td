@@ -56,6 +56,36 @@ def FuseConvBatchNorm : Pass<"ember-fuse-conv-batch-norm", "mlir::func::FuncOp">
   }];
 }
 
+def FuseActivations : Pass<"ember-fuse-activations", "mlir::func::FuncOp"> {
+  let summary = "Run decomposed SiLU and hardswish as one op each";
+  let description = [{
+    torch.export decomposes silu into `mul(x, sigmoid(x))` and hardswish into
+    `div(mul(x, clamp(clamp(add(x, 3), min=0), max=6)), 6)`; each op is a
+    pass over the whole tensor on Ember's kernels. This pass makes them
+    `edge.silu(x)` (kernel `aten::silu.out`) and `edge.hardswish(x)`
+    (`aten::hardswish.out`) again: floating types only, every op of the
+    chain used by the chain alone, the constants known at compile time (the
+    add's alpha 1; one clamp with both bounds or hardtanh(0, 6) also match,
+    and add.Scalar / div.Scalar forms). The fused op keeps the last op's
+    run-time sizes (edge.dynamic_results).
+
+    Runs in the memory-plan phase, after partitioning, so that it only
+    fuses what the backends left (XNNPACK takes the pieces and fuses them
+    itself), when `EdgeCompileConfig.fuse_activations` is True (the
+    default); ExecuTorch's portable kernel library has neither kernel, so
+    set it False for files that must also run there.
+
+    Example:
+    ```mlir
+    // before
+    %s = edge.sigmoid %x : (tensor<1x8xf32>) -> tensor<1x8xf32>
+    %y = edge.mul.Tensor %x, %s : (tensor<1x8xf32>, tensor<1x8xf32>) -> tensor<1x8xf32>
+    // after
+    %y = edge.silu %x : (tensor<1x8xf32>) -> tensor<1x8xf32>
+    ```
+  }];
+}
+
 def FuseLinear : Pass<"ember-fuse-linear", "mlir::func::FuncOp"> {
   let summary = "Run a matrix product with a transposed right operand as linear";
   let description = [{

@@ -117,6 +117,9 @@ LogicalResult GeluOp::verify() {
   return verifySame(*this);
 }
 
+LogicalResult SiluOp::verify() { return verifySame(*this); }
+LogicalResult HardswishOp::verify() { return verifySame(*this); }
+
 LogicalResult ExpOp::verify() { return verifyFloat(*this); }
 LogicalResult Expm1Op::verify() { return verifyFloat(*this); }
 LogicalResult LogOp::verify() { return verifyFloat(*this); }

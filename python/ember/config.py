@@ -32,12 +32,18 @@ class EdgeCompileConfig:
     transpose on every run (the ember-fuse-linear pass). ExecuTorch's portable
     kernel library has no linear.out: set it False for files that must also
     run there.
+    fuse_activations: SiLU and hardswish, which torch.export decomposes into
+    two and five ops, run as one op each (aten::silu.out, aten::hardswish.out)
+    where they are left to Ember's kernels: the ember-fuse-activations pass,
+    run by to_executorch after partitioning. ExecuTorch's portable kernel
+    library has neither: set it False for files that must also run there.
     """
 
     _check_ir_validity: bool = True
     fold_constants: bool = True
     fuse_attention: bool = True
     fuse_linear: bool = True
+    fuse_activations: bool = True
 
     def __post_init__(self) -> None:
         if not self._check_ir_validity:

@@ -96,6 +96,7 @@ class EdgeProgramManager:
                             plan_outputs=config.alloc_graph_output,
                             algorithm=config.memory_planning_algorithm,
                             alias_views=config.remove_view_copy,
+                            fuse_activations=self.compile_config.fuse_activations,
                             delegate_segments=config.extract_delegate_segments)
         return ExecutorchProgramManager(data, session.print(False),
                                         sorted([*self.methods, *self._constant_methods]),

@@ -1,4 +1,5 @@
-// Pointwise activations over float32 (gelu, sigmoid, tanh, exp; relu,
+// Pointwise activations over float32 (gelu, sigmoid, tanh, exp, silu,
+// hardswish; relu,
 // hardtanh and clamp with Scalar bounds): the vector loops of simd_kernels.h
 // over the flat data, split over the thread pool.
 // Off the fast path (another dtype, different dim orders) the portable
@@ -127,6 +128,14 @@ void sigmoid_out(KernelContext& ctx, Span<EValue*> args) {
 
 void tanh_out(KernelContext& ctx, Span<EValue*> args) {
   simple_unary(ctx, args, "aten::tanh.out", UnaryOp::Tanh, &portable::tanh_out);
+}
+
+void silu_out(KernelContext& ctx, Span<EValue*> args) {
+  simple_unary(ctx, args, "aten::silu.out", UnaryOp::Silu, &portable::silu_out);
+}
+
+void hardswish_out(KernelContext& ctx, Span<EValue*> args) {
+  simple_unary(ctx, args, "aten::hardswish.out", UnaryOp::Hardswish, &portable::hardswish_out);
 }
 
 void exp_out(KernelContext& ctx, Span<EValue*> args) {

@@ -16,6 +16,8 @@ namespace optimized {
 // op_activation.cpp: float32 in and out, the same dim order.
 void gelu_out(KernelContext& ctx, Span<EValue*> args);     ///< aten::gelu.out (erf and tanh)
 void sigmoid_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::sigmoid.out
+void silu_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::silu.out
+void hardswish_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::hardswish.out
 void tanh_out(KernelContext& ctx, Span<EValue*> args);     ///< aten::tanh.out
 void exp_out(KernelContext& ctx, Span<EValue*> args);      ///< aten::exp.out
 void relu_out(KernelContext& ctx, Span<EValue*> args);     ///< aten::relu.out

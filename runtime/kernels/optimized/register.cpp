@@ -24,6 +24,8 @@ const Kernel kOptimizedKernels[] = {
     // ---- pointwise
     {"aten::gelu.out", &optimized::gelu_out, kFloat},
     {"aten::sigmoid.out", &optimized::sigmoid_out, kFloat},
+    {"aten::silu.out", &optimized::silu_out, kFloat},
+    {"aten::hardswish.out", &optimized::hardswish_out, kFloat},
     {"aten::tanh.out", &optimized::tanh_out, kFloat},
     {"aten::exp.out", &optimized::exp_out, kFloat},
     {"aten::relu.out", &optimized::relu_out, kFloat},

@@ -126,6 +126,10 @@ inline Vec apply(Vec x) {
       return gelu_tanh_vec(x);
     case UnaryOp::Silu:
       return x * sigmoid_vec(x);
+    case UnaryOp::Hardswish:
+      // x * clamp(x + 3, 0, 6) / 6 in the portable kernel's order (the same
+      // bits); a NaN x makes the product NaN whatever the clamp gives.
+      return x * simd::min(simd::max(x + Vec(3.0f), Vec(0.0f)), Vec(6.0f)) / Vec(6.0f);
   }
   return x;
 }
@@ -154,6 +158,8 @@ void unary(UnaryOp op, const float* x, float* y, int64_t n) {
       return unary_loop<UnaryOp::GeluTanh>(x, y, n);
     case UnaryOp::Silu:
       return unary_loop<UnaryOp::Silu>(x, y, n);
+    case UnaryOp::Hardswish:
+      return unary_loop<UnaryOp::Hardswish>(x, y, n);
   }
 }
 

@@ -26,7 +26,7 @@ struct WindowShape {
   int64_t k_h, k_w, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w;
 };
 
-enum class UnaryOp : uint8_t { Exp, Sigmoid, Tanh, GeluErf, GeluTanh, Silu };
+enum class UnaryOp : uint8_t { Exp, Sigmoid, Tanh, GeluErf, GeluTanh, Silu, Hardswish };
 enum class BinaryOp : uint8_t { Add, Sub, Mul, Div };
 
 struct SimdKernels {

@@ -1,6 +1,6 @@
-// Pointwise activations (relu, hardtanh, sigmoid, tanh, gelu, leaky_relu,
-// elu, clamp with Scalar or Tensor bounds). Inputs and outputs
-// may use any dim order: map_unary and StridedLoop walk strides.
+// Pointwise activations (relu, hardtanh, sigmoid, tanh, gelu, silu,
+// hardswish, leaky_relu, elu, clamp with Scalar or Tensor bounds). Inputs
+// and outputs may use any dim order: map_unary and StridedLoop walk strides.
 #include <cmath>
 
 #include "runtime/kernels/common/kernel_utils.h"
@@ -259,6 +259,38 @@ void gelu_out(KernelContext& ctx, Span<EValue*> args) {
       return C(0.5) * x * (C(1) + std::tanh(beta * (x + kappa * x * x * x)));
     }
     return x * C(0.5) * (C(1) + std::erf(x * C(0.7071067811865476)));  // 1 / sqrt(2)
+  });
+}
+
+/// A floating kernel with args (self, out, ret): out has self's dtype.
+template <typename F>
+void floating_kernel(KernelContext& ctx, Span<EValue*> args, const char* op, F f) {
+  ArgReader r(ctx, args, op, 3);
+  Tensor* self = r.tensor(0, "self");
+  Tensor* out = r.tensor(1, "out");
+  if (!r.ok()) return;
+  if (!prepare_unary(ctx, op, *self, *out)) return;
+  map_floating(r, *self, *out, f);
+}
+
+void silu_out(KernelContext& ctx, Span<EValue*> args) {
+  // x * sigmoid(x), the two ops ember-fuse-activations replaces, in that
+  // order (the sigmoid no longer rounded to a 16-bit type in between).
+  floating_kernel(ctx, args, "aten::silu.out", [](auto x) {
+    using C = decltype(x);
+    return x * (C(1) / (C(1) + std::exp(-x)));
+  });
+}
+
+void hardswish_out(KernelContext& ctx, Span<EValue*> args) {
+  // x * clamp(x + 3, 0, 6) / 6 in the order of the five ops it replaces
+  // (and of torch's own kernel): in float32 the same bits. NaN propagates.
+  floating_kernel(ctx, args, "aten::hardswish.out", [](auto x) {
+    using C = decltype(x);
+    C t = x + C(3);
+    t = t < C(0) ? C(0) : t;
+    t = t > C(6) ? C(6) : t;
+    return x * t / C(6);
   });
 }
 

@@ -115,10 +115,16 @@ TEST_F(Optimized, UnaryOpsMatchFloat64AndPortable) {
        4e-7, 20.0f},
       {"aten::tanh.out", nullptr, [](double x) { return std::tanh(x); }, 1e-7, 4e-7, 6.0f},
       {"aten::exp.out", nullptr, [](double x) { return std::exp(x); }, 1e-37, 2.5e-7, 90.0f},
+      {"aten::silu.out", nullptr, [](double x) { return x / (1.0 + std::exp(-x)); }, 1e-7, 4e-7,
+       20.0f},
+      {"aten::hardswish.out", nullptr,
+       [](double x) { return x * std::min(std::max(x + 3.0, 0.0), 6.0) / 6.0; }, 1e-7, 2.5e-7,
+       8.0f},
   };
-  const KernelFn portable_fns[] = {&portable::gelu_out, &portable::gelu_out,
+  const KernelFn portable_fns[] = {&portable::gelu_out,  &portable::gelu_out,
                                    &portable::sigmoid_out, &portable::tanh_out,
-                                   &portable::exp_out};
+                                   &portable::exp_out,   &portable::silu_out,
+                                   &portable::hardswish_out};
   each_config([&](const std::string& config) {
     for (size_t ci = 0; ci < sizeof(cases) / sizeof(cases[0]); ++ci) {
       const UnaryCase& c = cases[ci];

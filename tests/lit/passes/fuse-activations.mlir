@@ -1,0 +1,95 @@
+// RUN: ember-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(ember-fuse-activations))' | FileCheck %s
+
+// SiLU as torch.export leaves it (x * sigmoid(x), either order) becomes one
+// op; the sigmoid goes.
+// CHECK-LABEL: func.func @silu
+// CHECK-NEXT: %[[A:.*]] = edge.silu %arg0 : (tensor<2x8xf32>) -> tensor<2x8xf32>
+// CHECK-NEXT: %[[B:.*]] = edge.silu %arg1 : (tensor<4xf16>) -> tensor<4xf16>
+// CHECK-NEXT: return %[[A]], %[[B]]
+func.func @silu(%x: tensor<2x8xf32>, %h: tensor<4xf16>) -> (tensor<2x8xf32>, tensor<4xf16>) {
+  %s = edge.sigmoid %x : (tensor<2x8xf32>) -> tensor<2x8xf32>
+  %y = edge.mul.Tensor %x, %s : (tensor<2x8xf32>, tensor<2x8xf32>) -> tensor<2x8xf32>
+  %t = edge.sigmoid %h : (tensor<4xf16>) -> tensor<4xf16>
+  %z = edge.mul.Tensor %t, %h : (tensor<4xf16>, tensor<4xf16>) -> tensor<4xf16>
+  return %y, %z : tensor<2x8xf32>, tensor<4xf16>
+}
+
+// -----
+
+// Not SiLU: the sigmoid is used again (a gate read twice must stay), the
+// product is of another tensor (a squeeze-excite scale), or the input is an
+// integer tensor (sigmoid gives f32).
+// CHECK-LABEL: func.func @not_silu
+// CHECK-NOT: edge.silu
+// CHECK: return
+func.func @not_silu(%x: tensor<8xf32>, %y: tensor<8xf32>, %i: tensor<8xi32>) -> (tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>) {
+  %s = edge.sigmoid %x : (tensor<8xf32>) -> tensor<8xf32>
+  %a = edge.mul.Tensor %x, %s : (tensor<8xf32>, tensor<8xf32>) -> tensor<8xf32>
+  %t = edge.sigmoid %y : (tensor<8xf32>) -> tensor<8xf32>
+  %b = edge.mul.Tensor %x, %t : (tensor<8xf32>, tensor<8xf32>) -> tensor<8xf32>
+  %u = edge.sigmoid %i : (tensor<8xi32>) -> tensor<8xf32>
+  %c = edge.mul.Tensor %i, %u : (tensor<8xi32>, tensor<8xf32>) -> tensor<8xf32>
+  return %a, %s, %b, %c : tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>
+}
+
+// -----
+
+// Hardswish as torch.export leaves it: add 3, clamp at 0, clamp at 6,
+// multiply by the input, divide by 6. The five ops and their constants go;
+// the run-time sizes of the last op stay on the fused one.
+// CHECK-LABEL: func.func @hardswish
+// CHECK-NEXT: %[[H:.*]] = edge.hardswish %arg0 {edge.dynamic_results = [0]} : (tensor<1x4x5x5xf32>) -> tensor<1x4x5x5xf32>
+// CHECK-NEXT: return %[[H]]
+func.func @hardswish(%x: tensor<1x4x5x5xf32>) -> tensor<1x4x5x5xf32> {
+  %three = edge.constant dense<3.0> : tensor<f32>
+  %six = edge.constant dense<6.0> : tensor<f32>
+  %a = edge.add.Tensor %x, %three {alpha = 1 : i64} : (tensor<1x4x5x5xf32>, tensor<f32>) -> tensor<1x4x5x5xf32>
+  %lo = edge.clamp %a {min = 0 : i64} : (tensor<1x4x5x5xf32>) -> tensor<1x4x5x5xf32>
+  %hi = edge.clamp %lo {max = 6 : i64} : (tensor<1x4x5x5xf32>) -> tensor<1x4x5x5xf32>
+  %m = edge.mul.Tensor %x, %hi : (tensor<1x4x5x5xf32>, tensor<1x4x5x5xf32>) -> tensor<1x4x5x5xf32>
+  %y = edge.div.Tensor %m, %six {edge.dynamic_results = [0]} : (tensor<1x4x5x5xf32>, tensor<f32>) -> tensor<1x4x5x5xf32>
+  return %y : tensor<1x4x5x5xf32>
+}
+
+// -----
+
+// The other spellings: hardtanh(0, 6), or one clamp with both bounds, with
+// add.Scalar and div.Scalar, the product in either order.
+// CHECK-LABEL: func.func @hardswish_spellings
+// CHECK-NEXT: %[[A:.*]] = edge.hardswish %arg0
+// CHECK-NEXT: %[[B:.*]] = edge.hardswish %arg0
+// CHECK-NEXT: return %[[A]], %[[B]]
+func.func @hardswish_spellings(%x: tensor<8xf32>) -> (tensor<8xf32>, tensor<8xf32>) {
+  %a = edge.add.Scalar %x {other = 3 : i64, alpha = 1 : i64} : (tensor<8xf32>) -> tensor<8xf32>
+  %c = edge.hardtanh %a {min_val = 0 : i64, max_val = 6 : i64} : (tensor<8xf32>) -> tensor<8xf32>
+  %m = edge.mul.Tensor %c, %x : (tensor<8xf32>, tensor<8xf32>) -> tensor<8xf32>
+  %y = edge.div.Scalar %m {other = 6 : i64} : (tensor<8xf32>) -> tensor<8xf32>
+  %b = edge.add.Scalar %x {other = 3.0 : f64, alpha = 1 : i64} : (tensor<8xf32>) -> tensor<8xf32>
+  %d = edge.clamp %b {min = 0 : i64, max = 6 : i64} : (tensor<8xf32>) -> tensor<8xf32>
+  %n = edge.mul.Tensor %x, %d : (tensor<8xf32>, tensor<8xf32>) -> tensor<8xf32>
+  %z = edge.div.Scalar %n {other = 6.0 : f64} : (tensor<8xf32>) -> tensor<8xf32>
+  return %y, %z : tensor<8xf32>, tensor<8xf32>
+}
+
+// -----
+
+// Hard sigmoid times another tensor (MobileNetV3's squeeze-excite) is not
+// hardswish, nor is a chain with other constants or a shared intermediate.
+// CHECK-LABEL: func.func @not_hardswish
+// CHECK-NOT: edge.hardswish
+// CHECK: return
+func.func @not_hardswish(%x: tensor<8xf32>, %g: tensor<8xf32>) -> (tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>) {
+  %a = edge.add.Scalar %g {other = 3 : i64, alpha = 1 : i64} : (tensor<8xf32>) -> tensor<8xf32>
+  %c = edge.clamp %a {min = 0 : i64, max = 6 : i64} : (tensor<8xf32>) -> tensor<8xf32>
+  %m = edge.mul.Tensor %x, %c : (tensor<8xf32>, tensor<8xf32>) -> tensor<8xf32>
+  %y = edge.div.Scalar %m {other = 6 : i64} : (tensor<8xf32>) -> tensor<8xf32>
+  %b = edge.add.Scalar %x {other = 2 : i64, alpha = 1 : i64} : (tensor<8xf32>) -> tensor<8xf32>
+  %d = edge.clamp %b {min = 0 : i64, max = 6 : i64} : (tensor<8xf32>) -> tensor<8xf32>
+  %n = edge.mul.Tensor %x, %d : (tensor<8xf32>, tensor<8xf32>) -> tensor<8xf32>
+  %z = edge.div.Scalar %n {other = 6 : i64} : (tensor<8xf32>) -> tensor<8xf32>
+  %e = edge.add.Scalar %x {other = 3 : i64, alpha = 1 : i64} : (tensor<8xf32>) -> tensor<8xf32>
+  %f = edge.clamp %e {min = 0 : i64, max = 6 : i64} : (tensor<8xf32>) -> tensor<8xf32>
+  %o = edge.mul.Tensor %x, %f : (tensor<8xf32>, tensor<8xf32>) -> tensor<8xf32>
+  %w = edge.div.Scalar %o {other = 6 : i64} : (tensor<8xf32>) -> tensor<8xf32>
+  return %y, %z, %w, %f : tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>
+}
