@@ -13,7 +13,9 @@ For each model, in this order:
      (bench/worker.py) that loads the file and runs it once: load time, cold
      run, peak RSS. Ember's file also runs under its C++ runner `ember_run`;
   3. latency: every system timed in turns (one call of each per round), so
-     that noise on the machine hits all of them alike, at 1 thread and at
+     that noise on the machine hits all of them alike, each call after
+     `--gap` seconds of idle (threads a system leaves spinning after its call
+     do not run into the next system's time), at 1 thread and at
      all threads where the runtime has threads. Eager PyTorch runs in the
      harness; each other system (and thread count) in its own process.
      The first `--warmup` calls are not counted. Each system gets about
@@ -217,8 +219,10 @@ def save_inputs(args: tuple, workdir: Path) -> list[Path]:
 
 
 def measure(calls: dict[str, Callable[[], float]], warmup: int, runs: int, budget: float,
-            first_call: dict[str, float] | None = None) -> dict[str, dict]:
-    """Interleaved timing: each round calls every system still measuring once.
+            first_call: dict[str, float] | None = None, gap: float = 0.0) -> dict[str, dict]:
+    """Interleaved timing: each round calls every system still measuring once,
+    each call after `gap` seconds of idle (threads the previous system left
+    spinning, an OpenMP team or a thread pool, stop before the next call).
     A call returns its own time in seconds. A system warms up for `warmup`
     calls (or half the budget), then is timed until it has `runs` samples or
     has spent `budget` seconds in timed calls. `first_call` gives, per system,
@@ -233,6 +237,8 @@ def measure(calls: dict[str, Callable[[], float]], warmup: int, runs: int, budge
     active = list(calls)
     while active:
         for name in list(active):
+            if gap > 0:
+                time.sleep(gap)
             try:
                 dt = calls[name]()
             except Exception as e:  # noqa: BLE001 - a crash mid-run is that system's result
@@ -271,7 +277,8 @@ def _timed(runner: Runner) -> Callable[[], float]:
 
 
 def run_model(name: str, full: bool, kinds: list[str], threads: list[int], warmup: int,
-              runs: int, budget: float, export_rounds: int, timeout: float) -> dict:
+              runs: int, budget: float, export_rounds: int, timeout: float,
+              gap: float = 0.0) -> dict:
     import torch
     from zoo import ZOO
 
@@ -362,7 +369,7 @@ def run_model(name: str, full: bool, kinds: list[str], threads: list[int], warmu
                         ember_file, input_files, timeout)
                 except Exception as e:  # noqa: BLE001
                     result["footprint"]["ember_run"] = {"error": describe_error(e)}
-            result["latency"].update(measure(calls, warmup, runs, budget, first_call))
+            result["latency"].update(measure(calls, warmup, runs, budget, first_call, gap))
         finally:
             for w in workers.values():
                 w.close()
@@ -443,8 +450,8 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
             *("| " + " | ".join(r) + " |" for r in rows)]
 
 
-def write_doc(results: list[dict], threads: list[int], budget: float, command: str,
-              note: str = "") -> list[str]:
+def write_doc(results: list[dict], threads: list[int], budget: float, gap: float,
+              command: str, note: str = "") -> list[str]:
     """Replace the section of docs/benchmarks.md with the tables of `results`."""
     lat_keys: list[str] = []
     for r in results:
@@ -486,7 +493,9 @@ def write_doc(results: list[dict], threads: list[int], budget: float, command: s
         recorded_line(command), "", *([note, ""] if note else []),
         "### Latency", "",
         "Median / p90 of one inference in ms, the systems timed in turns, each for about",
-        f"{budget:g} s (the run count is shown when under 5). \"cold, 1 run\": one call took",
+        f"{budget:g} s (the run count is shown when under 5), every call after {gap * 1e3:g} ms",
+        "of idle (so that threads one system leaves spinning after its call, an OpenMP team or",
+        "a thread pool, do not run into the next system's time). \"cold, 1 run\": one call took",
         "longer than that, so its first run in a fresh process is the only sample.", "",
         *_table(["model", *(_label(k) for k in lat_keys)],
                 [[r["model"], *(_ms(r["latency"].get(k)) for k in lat_keys)] for r in results]),
@@ -557,6 +566,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="untimed calls per system first (its cold run counts as one)")
     parser.add_argument("--budget", type=float, default=2.0,
                         help="seconds of timed calls per system and model (at least one call)")
+    parser.add_argument("--gap", type=float, default=0.01,
+                        help="seconds of idle before each timed call, so that threads one "
+                             "system leaves spinning do not run into the next one's time")
     parser.add_argument("--export-rounds", type=int, default=1,
                         help="exports of each system per model (median reported)")
     parser.add_argument("--timeout", type=float, default=900.0,
@@ -577,7 +589,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in a.models:
         t0 = time.perf_counter()
         r = run_model(name, not a.small, a.systems, threads, a.warmup, a.runs, a.budget,
-                      a.export_rounds, a.timeout)
+                      a.export_rounds, a.timeout, a.gap)
         r["seconds"] = time.perf_counter() - t0
         print(json.dumps(r), flush=True)
         results.append(r)
@@ -588,5 +600,5 @@ def main(argv: list[str] | None = None) -> int:
                                      "results": results}, indent=1))
         if not a.no_doc:
             note = "" if done else f"Incomplete: {len(results)} of {len(a.models)} models so far."
-            write_doc(results, threads, a.budget, command, note)
+            write_doc(results, threads, a.budget, a.gap, command, note)
     return 0

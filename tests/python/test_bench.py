@@ -67,7 +67,7 @@ def test_report_tables_show_figures_ratios_and_reasons(smoke, tmp_path, monkeypa
     monkeypatch.setattr(report, "DOC", doc)
     [result] = json.loads(json.dumps(smoke["results"]))
     result["latency"]["onnxruntime@1"] = {"error": "ModuleNotFoundError: onnxruntime"}
-    harness.write_doc([result], [1], 3.0, "python -m bench --small")
+    harness.write_doc([result], [1], 3.0, 0.01, "python -m bench --small")
     text = doc.read_text()
     assert "## Memory planning\n\nkept" in text  # other sections stay
     section = text[text.index(harness.SECTION):]
