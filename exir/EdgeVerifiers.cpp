@@ -6,6 +6,7 @@
 // and rejects IR whose declared result disagrees, naming the sizes at fault.
 //
 //===----------------------------------------------------------------------===//
+#include "exir/EdgeConstants.h"
 #include "exir/EdgeDialect.h"
 #include "exir/EdgeVerifierUtils.h"
 
@@ -36,56 +37,76 @@ LogicalResult verifyMatmul(Operation *op, Value a, Value b, int64_t rank) {
 
 } // namespace
 
-LogicalResult ConvolutionOp::verify() {
-  ArrayRef<int64_t> in = shapeOf(getInput()), w = shapeOf(getWeight());
+namespace {
+/// Convolution's checks, shared by edge.convolution and edge.convolution_clamp
+/// (the same arguments, then the clamp's bounds).
+template <typename ConvOp>
+LogicalResult verifyConvolution(ConvOp op) {
+  ArrayRef<int64_t> in = shapeOf(op.getInput()), w = shapeOf(op.getWeight());
   int64_t spatial = (int64_t)in.size() - 2;
   if (spatial < 1 || spatial > 2)
-    return emitOpError("supports 1-d and 2-d convolution; input has shape ") << shapeStr(in);
+    return op.emitOpError("supports 1-d and 2-d convolution; input has shape ") << shapeStr(in);
   if (w.size() != in.size())
-    return emitOpError("weight rank ") << w.size() << " differs from input rank " << in.size();
+    return op.emitOpError("weight rank ") << w.size() << " differs from input rank " << in.size();
   auto check = [&](ArrayRef<int64_t> list, StringRef what) -> LogicalResult {
     if ((int64_t)list.size() != spatial)
-      return emitOpError() << what << " has " << list.size() << " entries, expected " << spatial;
+      return op.emitOpError() << what << " has " << list.size() << " entries, expected " << spatial;
     return success();
   };
-  if (failed(check(getStride(), "stride")) || failed(check(getPadding(), "padding")) ||
-      failed(check(getDilation(), "dilation")))
+  if (failed(check(op.getStride(), "stride")) || failed(check(op.getPadding(), "padding")) ||
+      failed(check(op.getDilation(), "dilation")))
     return failure();
-  int64_t groups = getGroups();
+  int64_t groups = op.getGroups();
   if (groups < 1 || in[1] % groups != 0)
-    return emitOpError("groups ") << groups << " must divide the input channels " << in[1];
+    return op.emitOpError("groups ") << groups << " must divide the input channels " << in[1];
   int64_t outChannels;
-  if (getTransposed()) {
-    if (failed(check(getOutputPadding(), "output_padding")))
+  if (op.getTransposed()) {
+    if (failed(check(op.getOutputPadding(), "output_padding")))
       return failure();
     if (w[0] != in[1])
-      return emitOpError("transposed weight ") << shapeStr(w) << " expects " << w[0]
+      return op.emitOpError("transposed weight ") << shapeStr(w) << " expects " << w[0]
                                                << " input channels, input has " << in[1];
     outChannels = w[1] * groups;
   } else {
     if (w[1] * groups != in[1])
-      return emitOpError("weight ") << shapeStr(w) << " with groups " << groups
+      return op.emitOpError("weight ") << shapeStr(w) << " with groups " << groups
                                     << " expects " << w[1] * groups << " input channels, input has "
                                     << in[1];
     outChannels = w[0];
   }
-  if (auto biasType = dyn_cast<RankedTensorType>(getBias().getType()))
+  if (auto biasType = dyn_cast<RankedTensorType>(op.getBias().getType()))
     if (biasType.getShape() != ArrayRef<int64_t>{outChannels})
-      return emitOpError("bias shape ") << shapeStr(biasType.getShape()) << " should be ["
+      return op.emitOpError("bias shape ") << shapeStr(biasType.getShape()) << " should be ["
                                         << outChannels << "]";
   SmallVector<int64_t> out = {in[0], outChannels};
   for (int64_t i = 0; i < spatial; ++i) {
-    int64_t k = getDilation()[i] * (w[2 + i] - 1) + 1;
-    int64_t size = getTransposed()
-                       ? (in[2 + i] - 1) * getStride()[i] - 2 * getPadding()[i] + k +
-                             getOutputPadding()[i]
-                       : (in[2 + i] + 2 * getPadding()[i] - k) / getStride()[i] + 1;
+    int64_t k = op.getDilation()[i] * (w[2 + i] - 1) + 1;
+    int64_t size = op.getTransposed()
+                       ? (in[2 + i] - 1) * op.getStride()[i] - 2 * op.getPadding()[i] + k +
+                             op.getOutputPadding()[i]
+                       : (in[2 + i] + 2 * op.getPadding()[i] - k) / op.getStride()[i] + 1;
     if (size < 1)
-      return emitOpError("output spatial size ") << size << " is not positive (input "
-                                                 << shapeStr(in) << ", weight " << shapeStr(w) << ")";
+      return op.emitOpError("output spatial size ")
+             << size << " is not positive (input " << shapeStr(in) << ", weight " << shapeStr(w)
+             << ")";
     out.push_back(size);
   }
-  return checkResult(*this, getResult(), out, elementOf(getInput()));
+  return checkResult(op, op.getResult(), out, elementOf(op.getInput()));
+}
+} // namespace
+
+LogicalResult ConvolutionOp::verify() { return verifyConvolution(*this); }
+
+LogicalResult ConvolutionClampOp::verify() {
+  if (failed(verifyConvolution(*this)))
+    return failure();
+  std::optional<double> lo = getMinAttr() ? scalarValue(getMinAttr()) : std::nullopt;
+  std::optional<double> hi = getMaxAttr() ? scalarValue(getMaxAttr()) : std::nullopt;
+  if (!getMinAttr() && !getMaxAttr())
+    return emitOpError("needs a min or a max");
+  if (lo && hi && *lo > *hi)
+    return emitOpError("min ") << *lo << " is above max " << *hi;
+  return success();
 }
 
 LogicalResult AddmmOp::verify() {

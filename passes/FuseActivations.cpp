@@ -1,13 +1,19 @@
-//===- FuseActivations.cpp - SiLU and hardswish as one op each -------------===//
+//===- FuseActivations.cpp - Activations fused on Ember's kernels ----------===//
 //
 // torch.export decomposes silu into sigmoid and mul, and hardswish into five
 // ops (add 3, clamp at 0, clamp at 6, mul by the input, divide by 6); on
 // Ember's kernels each op is a pass over the whole tensor. This pass puts
-// them back together as edge.silu and edge.hardswish, one pass each. It runs
-// after partitioning, on what the backends left: XNNPACK takes the pieces
-// itself (its own fusion makes a hardswish node).
+// them back together as edge.silu and edge.hardswish, one pass each, and
+// folds a relu, relu6/hardtanh or clamp into the convolution before it
+// (edge.convolution_clamp: the optimized kernel clamps in the GEMM's
+// epilogue). It runs after partitioning, on what the backends left: XNNPACK
+// takes the pieces itself (its own fusions make a hardswish node and clamp
+// a convolution's output).
 //
 //===----------------------------------------------------------------------===//
+#include <cmath>
+#include <optional>
+
 #include "exir/EdgeConstants.h"
 #include "passes/Passes.h"
 
@@ -104,6 +110,62 @@ void replace(Operation *root, Value x) {
   }
 }
 
+/// The bounds of a clamp-like activation (relu, hardtanh, clamp) known at
+/// compile time, with min <= max; a missing bound is null.
+struct ClampBounds {
+  Attribute lo, hi;
+};
+std::optional<ClampBounds> clampBounds(Operation *op, Builder &b) {
+  ClampBounds c;
+  if (isa<edge::ReluOp>(op)) {
+    c.lo = b.getI64IntegerAttr(0);
+  } else if (auto ht = dyn_cast<edge::HardtanhOp>(op)) {
+    if (!ht.getSymValues().empty())
+      return std::nullopt;
+    c.lo = ht.getMinValAttr();
+    c.hi = ht.getMaxValAttr();
+  } else if (auto clamp = dyn_cast<edge::ClampOp>(op)) {
+    if (!clamp.getSymValues().empty())
+      return std::nullopt;
+    c.lo = clamp.getMinAttr();
+    c.hi = clamp.getMaxAttr();
+  } else {
+    return std::nullopt;
+  }
+  std::optional<double> lo = c.lo ? edge::scalarValue(c.lo) : -INFINITY;
+  std::optional<double> hi = c.hi ? edge::scalarValue(c.hi) : INFINITY;
+  if (!lo || !hi || *lo > *hi || (!c.lo && !c.hi))
+    return std::nullopt;
+  return c;
+}
+
+/// activation(convolution(...)) with the convolution's result used by the
+/// activation alone: convolution_clamp, with the convolution's operands and
+/// attributes and the activation's result (type, run-time sizes).
+void fuseConvolutionClamp(Operation *act) {
+  auto conv = soleProducer<edge::ConvolutionOp>(act->getOperand(0));
+  if (!conv || !isFloatTensor(act->getResult(0)) ||
+      act->getResult(0).getType() != conv.getResult().getType())
+    return;
+  OpBuilder b(act);
+  std::optional<ClampBounds> bounds = clampBounds(act, b);
+  if (!bounds)
+    return;
+  OperationState state(act->getLoc(), edge::ConvolutionClampOp::getOperationName());
+  state.addOperands(conv->getOperands());
+  state.addAttributes(conv->getAttrs());
+  if (bounds->lo)
+    state.addAttribute("min", bounds->lo);
+  if (bounds->hi)
+    state.addAttribute("max", bounds->hi);
+  state.addTypes(act->getResult(0).getType());
+  Operation *fused = b.create(state);
+  fused->setDiscardableAttrs(act->getDiscardableAttrDictionary());
+  act->getResult(0).replaceAllUsesWith(fused->getResult(0));
+  act->erase();
+  conv->erase();
+}
+
 /// mul(x, sigmoid(x)) in either order: x, else null.
 Value siluInput(edge::MulTensorOp mul) {
   for (auto [a, b] : {std::pair(mul.getSelf(), mul.getOther()),
@@ -142,11 +204,17 @@ Value hardswishInput(Operation *div) {
 
 struct FuseActivationsPass : impl::FuseActivationsBase<FuseActivationsPass> {
   void runOnOperation() override {
-    SmallVector<Operation *> roots;
+    SmallVector<Operation *> roots, activations;
     getOperation().walk([&](Operation *op) {
       if (isa<edge::MulTensorOp, edge::DivTensorOp, edge::DivScalarOp>(op))
         roots.push_back(op);
+      else if (isa<edge::ReluOp, edge::HardtanhOp, edge::ClampOp>(op))
+        activations.push_back(op);
     });
+    // A convolution's activation first: a clamp of a convolution is never
+    // part of a hardswish (whose clamps read x + 3).
+    for (Operation *op : activations)
+      fuseConvolutionClamp(op);
     // A root erased as part of an earlier match is not visited: the walk
     // order puts a chain's last op after every op it erases.
     for (Operation *op : roots) {

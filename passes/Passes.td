@@ -57,7 +57,7 @@ def FuseConvBatchNorm : Pass<"ember-fuse-conv-batch-norm", "mlir::func::FuncOp">
 }
 
 def FuseActivations : Pass<"ember-fuse-activations", "mlir::func::FuncOp"> {
-  let summary = "Run decomposed SiLU and hardswish as one op each";
+  let summary = "Fuse activations on Ember's kernels: SiLU, hardswish, convolution + clamp";
   let description = [{
     torch.export decomposes silu into `mul(x, sigmoid(x))` and hardswish into
     `div(mul(x, clamp(clamp(add(x, 3), min=0), max=6)), 6)`; each op is a
@@ -68,6 +68,12 @@ def FuseActivations : Pass<"ember-fuse-activations", "mlir::func::FuncOp"> {
     add's alpha 1; one clamp with both bounds or hardtanh(0, 6) also match,
     and add.Scalar / div.Scalar forms). The fused op keeps the last op's
     run-time sizes (edge.dynamic_results).
+
+    A relu, hardtanh (relu6) or clamp with compile-time bounds (min <= max)
+    whose input is a convolution read by nothing else becomes one
+    `edge.convolution_clamp` (kernel `ember::convolution_clamp.out`): the
+    optimized kernel clamps each tile in the GEMM's epilogue, or each
+    depthwise plane while it is in cache.
 
     Runs in the memory-plan phase, after partitioning, so that it only
     fuses what the backends left (XNNPACK takes the pieces and fuses them

@@ -9,6 +9,8 @@ tests/runtime/kernels/optimized_test.cpp against float64 and the portable ones."
 
 from __future__ import annotations
 
+import copy
+
 import torch
 import torch.nn.functional as F
 from helpers import assert_close
@@ -118,3 +120,45 @@ def test_xnnpack_still_takes_the_pieces():
     with torch.no_grad():
         want = model(x)
     assert_close(_run(program, (x,)), want, rtol=1e-5, atol=1e-5)
+
+
+class ConvActivations(nn.Module):
+    """Convolutions followed by relu, relu6 (hardtanh), a clamp and a
+    depthwise relu6, and one whose output is also a residual (not fused)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.a = nn.Conv2d(3, 16, 3, padding=1)
+        self.b = nn.Conv2d(16, 16, 1)
+        self.dw = nn.Conv2d(16, 16, 3, padding=1, groups=16)
+        self.c = nn.Conv2d(16, 16, 3, stride=2)
+        self.d = nn.Conv2d(16, 16, 1)
+
+    def forward(self, x):
+        y = F.relu(self.a(x))
+        y = F.relu6(self.b(y))
+        y = F.relu6(self.dw(y))
+        y = torch.clamp(self.c(y), min=-0.25, max=0.5)
+        z = self.d(y)
+        return F.relu(z) + z
+
+
+def test_convolution_and_clamp_run_as_one_op():
+    torch.manual_seed(5)
+    model, x = ConvActivations(), torch.randn(2, 3, 15, 15)
+    program = _program(model, (x,))
+    ir = program.ir()
+    assert ir.count("edge.convolution_clamp") == 4 and ir.count("edge.relu") == 1, ir
+    assert "edge.hardtanh" not in ir and "edge.clamp" not in ir
+    with torch.no_grad():
+        want = model(x)
+    assert_close(_run(program, (x,)), want, rtol=1e-5, atol=1e-5)
+    # Half precision, where the portable kernel computes and then clamps.
+    half_model = copy.deepcopy(model).half()
+    half = _program(half_model, (x.half(),))
+    assert half.ir().count("edge.convolution_clamp") == 4
+    with torch.no_grad():
+        want_half = half_model(x.half())
+    assert_close(_run(half, (x.half(),)).float(), want_half.float(), rtol=2e-2, atol=2e-2)
+    unfused = _program(model, (x,), fuse_activations=False)
+    assert "edge.convolution_clamp" not in unfused.ir()

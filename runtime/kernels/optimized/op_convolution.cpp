@@ -11,6 +11,11 @@
 //     else im2col of a chunk of output positions into scratch (channel rows
 //     filled in parallel), then W_g [out_cg, in_cg kh kw] x col;
 //   transposed convolutions, or too little scratch: the portable computation.
+// ember::convolution_clamp.out (a convolution followed by relu, relu6 or
+// hardtanh, fused by ember-fuse-activations) runs the same paths, the clamp
+// in the GEMM's epilogue or on each depthwise plane while it is in cache.
+#include <cmath>
+
 #include "runtime/kernels/optimized/common.h"
 #include "runtime/kernels/optimized/cpu.h"
 #include "runtime/kernels/optimized/optimized_kernels.h"
@@ -21,7 +26,13 @@ namespace ember {
 namespace optimized {
 namespace {
 
-void depthwise(const portable::ConvCall& c) {
+/// The clamp a call's result takes (none: -inf, inf).
+struct Bounds {
+  float lo, hi;
+  bool any() const { return lo != -INFINITY || hi != INFINITY; }
+};
+
+void depthwise(const portable::ConvCall& c, Bounds clamp) {
   const portable::ConvShape& s = c.s;
   const WindowShape shape{s.in_h,     s.in_w,     s.out_h,  s.out_w, s.k_h,    s.k_w,
                              s.stride_h, s.stride_w, s.pad_h,  s.pad_w, s.dil_h,  s.dil_w};
@@ -30,15 +41,17 @@ void depthwise(const portable::ConvCall& c) {
   const SimdKernels& k = simd();
   parallel_rows(s.n * s.out_c, out_plane * taps, [&](int64_t plane) {
     const int64_t ch = plane % s.out_c;
+    float* out = c.out + plane * out_plane;
     k.depthwise_plane(shape, c.input + plane * in_plane, c.weight + ch * taps,
-                      c.bias != nullptr ? c.bias[ch] : 0.0f, c.out + plane * out_plane);
+                      c.bias != nullptr ? c.bias[ch] : 0.0f, out);
+    if (clamp.any()) k.clamp(out, out, out_plane, clamp.lo, clamp.hi);  // still in cache
   });
 }
 
 /// A 1x1 convolution of planes with one position (squeeze-excite's fully
 /// connected layers): one dot product per output channel, over the weight's
 /// rows in place; packing them for the GEMM would cost more than the product.
-void single_position(const portable::ConvCall& c) {
+void single_position(const portable::ConvCall& c, Bounds clamp) {
   const portable::ConvShape& s = c.s;
   const SimdKernels& k = simd();
   parallel_rows(s.n * s.out_c, s.in_cg, [&](int64_t i) {
@@ -47,6 +60,7 @@ void single_position(const portable::ConvCall& c) {
     const float acc = k.dot(c.weight + oc * s.in_cg, x, s.in_cg);
     c.out[i] = c.bias != nullptr ? acc + c.bias[oc] : acc;
   });
+  if (clamp.any()) k.clamp(c.out, c.out, s.n * s.out_c, clamp.lo, clamp.hi);
 }
 
 /// Output positions per im2col chunk for a column buffer of about `bytes`
@@ -78,7 +92,7 @@ Error pack_group(const void* context, int64_t g, void* dst, size_t bytes) {
 /// Forward convolution on the GEMM, the weight of each group packed at load
 /// when the instruction prepared it; false (nothing written) when the
 /// scratch memory is too small, so the caller runs the portable computation.
-bool gemm_convolution(KernelContext& ctx, const portable::ConvCall& c) {
+bool gemm_convolution(KernelContext& ctx, const portable::ConvCall& c, Bounds clamp) {
   const portable::ConvShape& s = c.s;
   const int64_t k = s.in_cg * s.k_h * s.k_w;
   const Prepacked* packed = prepacked_for(ctx, c.weight);
@@ -112,6 +126,8 @@ bool gemm_convolution(KernelContext& ctx, const portable::ConvCall& c) {
       float* out_g = c.out + (b * s.out_c + g * s.out_cg) * positions;
       const gemm::MatrixView w{c.weight + g * s.out_cg * k, k, 1};
       gemm::Epilogue epilogue;
+      epilogue.min = clamp.lo;  // the activation, as each tile is stored
+      epilogue.max = clamp.hi;
       if (c.bias != nullptr) {
         epilogue.bias = c.bias + g * s.out_cg;
         epilogue.bias_kind = gemm::BiasKind::per_row;
@@ -173,21 +189,43 @@ void* prepare_convolution(Span<EValue* const> args, Span<const bool> constant) {
                         &pack_group, &context);
 }
 
-void convolution_out(KernelContext& ctx, Span<EValue*> args) {
+namespace {
+
+/// out = clamp(convolution(args), bounds): args are convolution.out's.
+void convolution(KernelContext& ctx, Span<EValue*> args, Bounds clamp) {
   portable::ConvCall call;
   if (!portable::prepare_convolution(ctx, args, &call)) return;
   const portable::ConvShape& s = call.s;
   if (!call.transposed && s.in_cg == 1 && s.out_cg == 1) {  // depthwise: groups == channels
-    depthwise(call);
+    depthwise(call, clamp);
     return;
   }
   if (!call.transposed && s.k_h == 1 && s.k_w == 1 && s.pad_h == 0 && s.pad_w == 0 &&
       s.out_h == 1 && s.out_w == 1 && s.in_h == 1 && s.in_w == 1) {
-    single_position(call);
+    single_position(call, clamp);
     return;
   }
-  if (!call.transposed && gemm_convolution(ctx, call)) return;
+  if (!call.transposed && gemm_convolution(ctx, call, clamp)) return;
   portable::run_convolution(ctx, call);
+  if (clamp.any() && ctx.error() == Error::Ok) {
+    const int64_t n = s.n * s.out_c * s.out_h * s.out_w;
+    const SimdKernels& k = simd();
+    parallel_for(n, kElementwiseGrain, [&](int64_t i0, int64_t i1) {
+      k.clamp(call.out + i0, call.out + i0, i1 - i0, clamp.lo, clamp.hi);
+    });
+  }
+}
+
+}  // namespace
+
+void convolution_out(KernelContext& ctx, Span<EValue*> args) {
+  convolution(ctx, args, Bounds{-INFINITY, INFINITY});
+}
+
+void convolution_clamp_out(KernelContext& ctx, Span<EValue*> args) {
+  portable::ConvClampArgs a;
+  if (!portable::read_convolution_clamp(ctx, args, &a)) return;
+  convolution(ctx, Span<EValue*>(a.conv, 11), Bounds{a.lo, a.hi});
 }
 
 }  // namespace optimized

@@ -40,6 +40,8 @@ void div_scalar_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::div.Sca
 // depthwise, one-position 1x1 and GEMM convolutions here, transposed ones by
 // the portable computation.
 void convolution_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::convolution.out
+/// ember::convolution_clamp.out: the same, clamped as each result is stored.
+void convolution_clamp_out(KernelContext& ctx, Span<EValue*> args);
 
 // op_pool.cpp: float32 NCHW, as the portable kernel checks it.
 void max_pool2d_with_indices_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::max_pool2d_with_indices.out

@@ -57,6 +57,8 @@ const Kernel kOptimizedKernels[] = {
     // ---- convolution
     {"aten::convolution.out", &optimized::convolution_out, kFloat,
      &optimized::prepare_convolution, &optimized::release_prepacked},
+    {"ember::convolution_clamp.out", &optimized::convolution_clamp_out, kFloat,
+     &optimized::prepare_convolution, &optimized::release_prepacked},
     {"aten::max_pool2d_with_indices.out", &optimized::max_pool2d_with_indices_out,
      kMaxPoolFloat},
     // ---- end convolution

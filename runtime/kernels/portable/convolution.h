@@ -47,6 +47,19 @@ bool prepare_convolution(KernelContext& ctx, Span<EValue*> args, ConvCall* call)
 /// The portable computation of a prepared float32 call.
 void run_convolution(KernelContext& ctx, const ConvCall& call);
 
+/// ember::convolution_clamp.out's arguments: convolution.out's (`conv`, its
+/// out and result in place of the bounds) and the clamp's bounds, as floats
+/// (-inf / inf for a missing one).
+struct ConvClampArgs {
+  EValue* conv[11];
+  float lo, hi;
+};
+
+/// Read ember::convolution_clamp.out's bounds and make `conv`. False (the
+/// call failed, with the reason logged) on a wrong count, a bound that is
+/// not a number, neither bound, or min above max.
+bool read_convolution_clamp(KernelContext& ctx, Span<EValue*> args, ConvClampArgs* a);
+
 /// im2col of output positions [p0, p0 + count) of one group, input channels
 /// [ic_begin, ic_end) of it, into col: row (ic * k_h + ki) * k_w + kj holds
 /// `count` floats (zero where the tap falls in the padding). Rows of other

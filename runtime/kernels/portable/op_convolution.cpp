@@ -18,6 +18,7 @@
 // float16 and bfloat16 accumulate in float32 and round each output once:
 // the same steps with gemm_half, whose sums cover the whole depth; the
 // direct and transposed loops gather each output's taps into one float sum.
+#include <cmath>
 #include <cstring>
 #include <type_traits>
 
@@ -518,6 +519,52 @@ void convolution_out(KernelContext& ctx, Span<EValue*> args) {
       } else {
         conv_forward_half(ctx, call);
       }
+    }
+  });
+}
+
+bool read_convolution_clamp(KernelContext& ctx, Span<EValue*> args, ConvClampArgs* a) {
+  const char* op = "ember::convolution_clamp.out";
+  ArgReader r(ctx, args, op, 13);
+  if (!r.ok()) return false;
+  const bool has_lo = !args[9]->is_none(), has_hi = !args[10]->is_none();
+  const double lo = has_lo ? r.scalar(9, "min") : -HUGE_VAL;
+  const double hi = has_hi ? r.scalar(10, "max") : HUGE_VAL;
+  if (!r.ok()) return false;
+  if (!has_lo && !has_hi) {
+    r.fail(Error::InvalidArgument, "neither min nor max is given");
+    return false;
+  }
+  if (lo > hi || lo != lo || hi != hi) {
+    r.fail(Error::InvalidArgument, "the bounds [%g, %g] are not an interval", lo, hi);
+    return false;
+  }
+  for (int i = 0; i < 9; ++i) a->conv[i] = args[i];
+  a->conv[9] = args[11];
+  a->conv[10] = args[12];
+  a->lo = static_cast<float>(lo);
+  a->hi = static_cast<float>(hi);
+  return true;
+}
+
+void convolution_clamp_out(KernelContext& ctx, Span<EValue*> args) {
+  ConvClampArgs a;
+  if (!read_convolution_clamp(ctx, args, &a)) return;
+  convolution_out(ctx, Span<EValue*>(a.conv, 11));
+  if (ctx.error() != Error::Ok) return;
+  Tensor& out = a.conv[9]->to_tensor();
+  // The bounds in out's type (exact for relu's 0 and relu6's 6), then the
+  // clamp in float: NaN stays NaN.
+  EMBER_SWITCH_FLOAT_HALF(out.dtype(), return, {
+    const float lo = static_cast<float>(static_cast<CTYPE>(a.lo));
+    const float hi = static_cast<float>(static_cast<CTYPE>(a.hi));
+    CTYPE* y = out.data_as<CTYPE>();
+    const int64_t n = out.numel();
+    for (int64_t i = 0; i < n; ++i) {
+      float v = static_cast<float>(y[i]);
+      v = v < lo ? lo : v;
+      v = v > hi ? hi : v;
+      y[i] = static_cast<CTYPE>(v);
     }
   });
 }

@@ -93,3 +93,46 @@ func.func @not_hardswish(%x: tensor<8xf32>, %g: tensor<8xf32>) -> (tensor<8xf32>
   %w = edge.div.Scalar %o {other = 6 : i64} : (tensor<8xf32>) -> tensor<8xf32>
   return %y, %z, %w, %f : tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>
 }
+
+// -----
+
+// A relu, relu6 (hardtanh 0..6) or clamp whose input is a convolution read by
+// nothing else joins it: edge.convolution_clamp with the convolution's
+// operands and attributes and the activation's bounds (relu: min 0).
+// CHECK-LABEL: func.func @convolution_clamp
+// CHECK: %[[A:.*]] = edge.convolution_clamp %arg0, %{{.*}}, %{{.*}} {dilation = array<i64: 1, 1>, groups = 1 : i64, min = 0 : i64, output_padding = array<i64: 0, 0>, padding = array<i64: 1, 1>, stride = array<i64: 1, 1>, transposed = false}
+// CHECK: %[[B:.*]] = edge.convolution_clamp %[[A]], {{.*}}max = 6 : i64, min = 0 : i64
+// CHECK: %[[C:.*]] = edge.convolution_clamp %[[B]], {{.*}}edge.dynamic_results = [0]{{.*}}max = 2.500000e+00 : f64
+// CHECK-NOT: min =
+// CHECK-SAME: -> tensor<1x4x6x6xf32>
+// CHECK-NOT: edge.relu
+// CHECK-NOT: edge.hardtanh
+// CHECK-NOT: edge.clamp
+func.func @convolution_clamp(%x: tensor<1x4x6x6xf32>) -> tensor<1x4x6x6xf32> {
+  %w = edge.constant dense<0.5> : tensor<4x4x3x3xf32>
+  %b = edge.constant dense<0.25> : tensor<4xf32>
+  %c0 = edge.convolution %x, %w, %b {dilation = array<i64: 1, 1>, groups = 1 : i64, output_padding = array<i64: 0, 0>, padding = array<i64: 1, 1>, stride = array<i64: 1, 1>, transposed = false} : (tensor<1x4x6x6xf32>, tensor<4x4x3x3xf32>, tensor<4xf32>) -> tensor<1x4x6x6xf32>
+  %r = edge.relu %c0 : (tensor<1x4x6x6xf32>) -> tensor<1x4x6x6xf32>
+  %c1 = edge.convolution %r, %w, %b {dilation = array<i64: 1, 1>, groups = 1 : i64, output_padding = array<i64: 0, 0>, padding = array<i64: 1, 1>, stride = array<i64: 1, 1>, transposed = false} : (tensor<1x4x6x6xf32>, tensor<4x4x3x3xf32>, tensor<4xf32>) -> tensor<1x4x6x6xf32>
+  %h = edge.hardtanh %c1 {min_val = 0 : i64, max_val = 6 : i64} : (tensor<1x4x6x6xf32>) -> tensor<1x4x6x6xf32>
+  %c2 = edge.convolution %h, %w, %b {dilation = array<i64: 1, 1>, groups = 1 : i64, output_padding = array<i64: 0, 0>, padding = array<i64: 1, 1>, stride = array<i64: 1, 1>, transposed = false} : (tensor<1x4x6x6xf32>, tensor<4x4x3x3xf32>, tensor<4xf32>) -> tensor<1x4x6x6xf32>
+  %k = edge.clamp %c2 {max = 2.5 : f64, edge.dynamic_results = [0]} : (tensor<1x4x6x6xf32>) -> tensor<1x4x6x6xf32>
+  return %k : tensor<1x4x6x6xf32>
+}
+
+// -----
+
+// Left alone: a convolution read twice (a residual), and a clamp with min
+// above max (torch gives max everywhere; the fused kernel requires an interval).
+// CHECK-LABEL: func.func @convolution_not_clamped
+// CHECK-NOT: edge.convolution_clamp
+// CHECK: return
+func.func @convolution_not_clamped(%x: tensor<1x4x6x6xf32>) -> (tensor<1x4x6x6xf32>, tensor<1x4x6x6xf32>, tensor<1x4x6x6xf32>) {
+  %w = edge.constant dense<0.5> : tensor<4x4x1x1xf32>
+  %none = edge.none
+  %c0 = edge.convolution %x, %w, %none {dilation = array<i64: 1, 1>, groups = 1 : i64, output_padding = array<i64: 0, 0>, padding = array<i64: 0, 0>, stride = array<i64: 1, 1>, transposed = false} : (tensor<1x4x6x6xf32>, tensor<4x4x1x1xf32>, none) -> tensor<1x4x6x6xf32>
+  %r = edge.relu %c0 : (tensor<1x4x6x6xf32>) -> tensor<1x4x6x6xf32>
+  %c1 = edge.convolution %x, %w, %none {dilation = array<i64: 1, 1>, groups = 1 : i64, output_padding = array<i64: 0, 0>, padding = array<i64: 0, 0>, stride = array<i64: 1, 1>, transposed = false} : (tensor<1x4x6x6xf32>, tensor<4x4x1x1xf32>, none) -> tensor<1x4x6x6xf32>
+  %k = edge.clamp %c1 {min = 3 : i64, max = 1 : i64} : (tensor<1x4x6x6xf32>) -> tensor<1x4x6x6xf32>
+  return %r, %c0, %k : tensor<1x4x6x6xf32>, tensor<1x4x6x6xf32>, tensor<1x4x6x6xf32>
+}

@@ -595,6 +595,37 @@ TEST_F(Optimized, ConvolutionMatchesPortable) {
       ASSERT_EQ(run("aten::convolution.out", args(small.get()), 512 << 10), Error::Ok) << i;
       EXPECT_EQ(small->get<float>(), out->get<float>()) << "conv case " << i << ", 512 KiB";
 
+      // ember::convolution_clamp.out (ember-fuse-activations' convolution +
+      // relu / relu6 / clamp): the same result clamped, bit for bit, from the
+      // optimized kernel (the clamp in the GEMM's epilogue, on depthwise
+      // planes, after the portable computation) and the portable one.
+      const std::pair<double, double> bounds[] = {{-0.5, 0.75}, {0.0, INFINITY}};
+      for (const auto& [lo, hi] : bounds) {
+        auto clamp_args = [&](TestTensor* o) {
+          std::vector<EValue*> a = args(o);
+          a.insert(a.begin() + 9, {v.real(lo), std::isinf(hi) ? v.none() : v.real(hi)});
+          return a;
+        };
+        auto clamped = make_dynamic(ScalarType::Float, static_cast<int>(c.in.size()), 1 << 16);
+        ASSERT_EQ(run("ember::convolution_clamp.out", clamp_args(clamped.get())), Error::Ok) << i;
+        std::vector<float> want_clamped = out->get<float>();
+        for (float& y : want_clamped) {
+          y = std::min(std::max(y, static_cast<float>(lo)), static_cast<float>(hi));
+        }
+        EXPECT_EQ(clamped->get<float>(), want_clamped) << "conv+clamp case " << i << " " << lo;
+        auto ref_clamped = make_dynamic(ScalarType::Float, static_cast<int>(c.in.size()), 1 << 16);
+        std::vector<EValue*> ref_clamp_args = clamp_args(ref_clamped.get());
+        KernelContext clamp_ctx(temp.data(), temp.size());
+        portable::convolution_clamp_out(
+            clamp_ctx, Span<EValue*>(ref_clamp_args.data(), ref_clamp_args.size()));
+        ASSERT_EQ(clamp_ctx.error(), Error::Ok);
+        std::vector<float> want_ref = ref->get<float>();
+        for (float& y : want_ref) {
+          y = std::min(std::max(y, static_cast<float>(lo)), static_cast<float>(hi));
+        }
+        EXPECT_EQ(ref_clamped->get<float>(), want_ref) << "portable conv+clamp case " << i;
+      }
+
       // The weight packed at load (prepare_convolution) gives the same bits;
       // depthwise and one-position convolutions pack nothing.
       std::vector<EValue*> packed_args = args(ref.get());
