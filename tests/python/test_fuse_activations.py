@@ -52,6 +52,13 @@ def _run(program, args):
     return ember.runtime.load(program.buffer).forward(*args)
 
 
+def _assert_matches_eager(program, model, args, tol=1e-6):
+    with torch.no_grad():
+        want = model(*args)
+    for got, w in zip(_run(program, args), want):
+        assert_close(got, w, rtol=tol, atol=tol)
+
+
 def test_silu_and_hardswish_run_as_one_op_each():
     torch.manual_seed(0)
     model, x = Block(), torch.randn(2, 3, 9, 9) * 3
@@ -61,10 +68,7 @@ def test_silu_and_hardswish_run_as_one_op_each():
     # The gate read twice keeps its sigmoid and product; the hard sigmoid of
     # the squeeze-excite keeps its four ops (one clamp pair, the add and the divide).
     assert ir.count("edge.sigmoid") == 1 and ir.count("edge.clamp") == 2
-    with torch.no_grad():
-        want = model(x)
-    for got, w in zip(_run(program, (x,)), want):
-        assert_close(got, w, rtol=1e-6, atol=1e-6)
+    _assert_matches_eager(program, model, (x,))
 
 
 def test_fuse_activations_false_keeps_the_decomposition():
@@ -73,10 +77,7 @@ def test_fuse_activations_false_keeps_the_decomposition():
     program = _program(model, (x,), fuse_activations=False)
     ir = program.ir()
     assert "edge.silu" not in ir and "edge.hardswish" not in ir
-    with torch.no_grad():
-        want = model(x)
-    for got, w in zip(_run(program, (x,)), want):
-        assert_close(got, w, rtol=1e-6, atol=1e-6)
+    _assert_matches_eager(program, model, (x,))
 
 
 def test_half_precision():
@@ -84,10 +85,7 @@ def test_half_precision():
     model, x = Block().half(), torch.randn(1, 3, 8, 8).half()
     program = _program(model, (x,))
     assert "edge.silu" in program.ir() and "edge.hardswish" in program.ir()
-    with torch.no_grad():
-        want = model(x)
-    for got, w in zip(_run(program, (x,)), want):
-        assert_close(got.float(), w.float(), rtol=2e-2, atol=2e-2)
+    _assert_matches_eager(program, model, (x,), tol=2e-2)
 
 
 def test_dynamic_batch():

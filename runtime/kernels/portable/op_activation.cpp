@@ -262,21 +262,10 @@ void gelu_out(KernelContext& ctx, Span<EValue*> args) {
   });
 }
 
-/// A floating kernel with args (self, out, ret): out has self's dtype.
-template <typename F>
-void floating_kernel(KernelContext& ctx, Span<EValue*> args, const char* op, F f) {
-  ArgReader r(ctx, args, op, 3);
-  Tensor* self = r.tensor(0, "self");
-  Tensor* out = r.tensor(1, "out");
-  if (!r.ok()) return;
-  if (!prepare_unary(ctx, op, *self, *out)) return;
-  map_floating(r, *self, *out, f);
-}
-
 void silu_out(KernelContext& ctx, Span<EValue*> args) {
   // x * sigmoid(x), the two ops ember-fuse-activations replaces, in that
   // order (the sigmoid no longer rounded to a 16-bit type in between).
-  floating_kernel(ctx, args, "aten::silu.out", [](auto x) {
+  float_math_kernel<false>(ctx, args, "aten::silu.out", [](auto x) {
     using C = decltype(x);
     return x * (C(1) / (C(1) + std::exp(-x)));
   });
@@ -285,7 +274,7 @@ void silu_out(KernelContext& ctx, Span<EValue*> args) {
 void hardswish_out(KernelContext& ctx, Span<EValue*> args) {
   // x * clamp(x + 3, 0, 6) / 6 in the order of the five ops it replaces
   // (and of torch's own kernel): in float32 the same bits. NaN propagates.
-  floating_kernel(ctx, args, "aten::hardswish.out", [](auto x) {
+  float_math_kernel<false>(ctx, args, "aten::hardswish.out", [](auto x) {
     using C = decltype(x);
     C t = x + C(3);
     t = t < C(0) ? C(0) : t;

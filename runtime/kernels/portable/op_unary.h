@@ -121,14 +121,16 @@ void map_floating(ArgReader& r, const Tensor& self, Tensor& out, F f) {
 
 /// A kernel with args (self, out, ret) computing f on floats: a floating
 /// self keeps its dtype, an integer or bool self gives float32 (computed
-/// from the element converted to float, as torch does).
-template <typename F>
+/// from the element converted to float, as torch does), or with
+/// kIntegers false is refused (silu, hardswish: torch has no integer kernel).
+template <bool kIntegers = true, typename F>
 void float_math_kernel(KernelContext& ctx, Span<EValue*> args, const char* op, F f) {
   ArgReader r(ctx, args, op, 3);
   Tensor* self = r.tensor(0, "self");
   Tensor* out = r.tensor(1, "out");
   if (!r.ok()) return;
   const ScalarType in = self->dtype();
+  if (!kIntegers && !is_floating_type(in)) return fail_dtype(r, *self);
   const ScalarType result = is_floating_type(in) ? in : ScalarType::Float;
   if (!prepare_out(ctx, op, *self, *out, result)) return;
   if (is_floating_type(in)) {
