@@ -125,16 +125,32 @@ void parallelize_1d(void (*task)(void* context, size_t i), void* context, size_t
 #ifdef EMBER_HAVE_PTHREADPOOL
   pthreadpool* pool = get_threadpool();
   if (pool != nullptr && range > 1) {
-    // Workers sleep when the work is done instead of spinning for the next
-    // call: a spinning worker holds a core the caller's serial work (or
-    // another process) needs. On this 2-core machine under load, spinning
-    // made MobileNetV3-small 5x slower at 2 threads (median 33-75 ms against
-    // 7 ms); a sleeping worker costs one wake-up per call.
-    pthreadpool_parallelize_1d(pool, task, context, range, PTHREADPOOL_FLAG_YIELD_WORKERS);
+    // Workers spin for the next call, as after XNNPACK's (which passes no
+    // flag either), and rest_workers() puts them to sleep when a run ends.
+    // Sleeping after every call instead (PTHREADPOOL_FLAG_YIELD_WORKERS)
+    // cost a wake-up per call: about 100 us on this 2-core VM once a core has
+    // gone idle, and MobileNetV2 without a delegate ran slower at 2 threads
+    // than at 1 (24.6 against 11.2 ms in `python -m bench`, where every run
+    // follows 20 ms of idle). Spinning after the run too, as before
+    // rest_workers, held a core the next process needed: MobileNetV3-small
+    // 5x slower at 2 threads on a loaded machine.
+    pthreadpool_parallelize_1d(pool, task, context, range, 0);
     return;
   }
 #endif
   for (size_t i = 0; i < range; ++i) task(context, i);
+}
+
+void rest_workers() {
+#ifdef EMBER_HAVE_PTHREADPOOL
+  if (g_threads.load() <= 1) return;
+  pthreadpool* pool = g_current.load();
+  if (pool == nullptr) return;
+  // An empty command every worker takes; the flag makes each one wait in the
+  // kernel, not spin, for the command after it.
+  pthreadpool_parallelize_1d(pool, [](void*, size_t) {}, nullptr, g_threads.load(),
+                             PTHREADPOOL_FLAG_YIELD_WORKERS);
+#endif
 }
 
 }  // namespace ember

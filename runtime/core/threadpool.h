@@ -46,6 +46,13 @@ pthreadpool* get_threadpool();
 
 /// Run task(context, i) for i in [0, range) on the pool, or serially when
 /// there is none. Returns when every call has returned. Allocates nothing.
+/// The workers then spin for a while for the next call, as they do after
+/// XNNPACK's: a run's kernels call one after another.
 void parallelize_1d(void (*task)(void* context, size_t i), void* context, size_t range);
+
+/// Put the pool's workers to sleep now rather than spinning for a next call
+/// (Method::execute calls it when a run ends, so that idle workers do not
+/// hold cores the application needs). Nothing when there is no pool.
+void rest_workers();
 
 }  // namespace ember

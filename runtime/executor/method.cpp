@@ -6,6 +6,7 @@
 #include <cstring>
 #include <new>
 
+#include "runtime/core/threadpool.h"
 #include "runtime/executor/delegate.h"
 #include "runtime/executor/program.h"
 #include "runtime/executor/value_table.h"
@@ -487,11 +488,16 @@ Error Method::check_io_bound() const {
 
 Error Method::execute() {
   EMBER_TRY(check_io_bound());
-  if (event_tracer_ == nullptr) return run_steps();
+  if (event_tracer_ == nullptr) {
+    const Error err = run_steps();
+    rest_workers();  // the run is over: the pool's workers sleep until the next
+    return err;
+  }
   const char* name = plan_->name() != nullptr ? plan_->name()->c_str() : "";
   TraceEvent run = event_tracer_->begin_event(name, EventKind::Method);
   const Error err = run_steps();
   event_tracer_->end_event(run);
+  rest_workers();
   return err;
 }
 
