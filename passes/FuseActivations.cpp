@@ -44,6 +44,24 @@ bool isConstantValue(Value v, float expected) {
   return succeeded(data) && data->size() == 1 && (*data)[0] == expected;
 }
 
+/// Whether `v` is a constant of one element within 1e-6 (relative) of
+/// `expected` (a float32 rounding of a decimal or an irrational constant).
+bool isConstantNear(Value v, double expected) {
+  FailureOr<SmallVector<float>> data = edge::readConstantF32(v);
+  return succeeded(data) && data->size() == 1 &&
+         std::fabs((*data)[0] - expected) <= 1e-6 * std::fabs(expected);
+}
+
+/// The other operand of a commutative op when one of its two operands is
+/// a one-element constant near `constant`; else null.
+Value otherThanConstant(Value a, Value b, double constant) {
+  if (isConstantNear(b, constant))
+    return a;
+  if (isConstantNear(a, constant))
+    return b;
+  return {};
+}
+
 /// Whether a Scalar attribute is known at compile time and equals `expected`.
 bool isScalar(Attribute attr, double expected) {
   return attr && edge::scalarValue(attr) == expected;
@@ -86,15 +104,9 @@ Value relu6OfPlusThree(Value v) {
   return plusThree(lo.getSelf());
 }
 
-/// Replace `root` by `OpTy(x)`, which keeps root's discardable attributes
-/// (edge.dynamic_results), and erase the ops of the chain that fed it (and
-/// constants) left without a user.
-template <typename OpTy>
-void replace(Operation *root, Value x) {
-  OpBuilder b(root);
-  auto fused = b.create<OpTy>(root->getLoc(), root->getResult(0).getType(), x);
-  fused->setDiscardableAttrs(root->getDiscardableAttrDictionary());
-  root->getResult(0).replaceAllUsesWith(fused.getResult());
+/// Erase `root` and the ops of the chain that fed it (and constants) left
+/// without a user.
+void eraseChain(Operation *root) {
   SmallVector<Operation *> dead = {root};
   while (!dead.empty()) {
     Operation *op = dead.pop_back_val();
@@ -104,10 +116,22 @@ void replace(Operation *root, Value x) {
       Operation *def = v.getDefiningOp();
       if (def && def->use_empty() &&
           isa<edge::SigmoidOp, edge::MulTensorOp, edge::ClampOp, edge::HardtanhOp,
-              edge::AddTensorOp, edge::AddScalarOp, edge::ConstantOp>(def))
+              edge::AddTensorOp, edge::AddScalarOp, edge::TanhOp, edge::PowTensorScalarOp,
+              edge::ConstantOp>(def))
         dead.push_back(def);
     }
   }
+}
+
+/// Replace `root` by `OpTy(x)`, which keeps root's discardable attributes
+/// (edge.dynamic_results), and erase the chain that fed it.
+template <typename OpTy>
+void replace(Operation *root, Value x) {
+  OpBuilder b(root);
+  auto fused = b.create<OpTy>(root->getLoc(), root->getResult(0).getType(), x);
+  fused->setDiscardableAttrs(root->getDiscardableAttrDictionary());
+  root->getResult(0).replaceAllUsesWith(fused.getResult());
+  eraseChain(root);
 }
 
 /// The bounds of a clamp-like activation (relu, hardtanh, clamp) known at
@@ -202,6 +226,37 @@ Value hardswishInput(Operation *div) {
   return {};
 }
 
+/// GELU's tanh approximation written out, as Hugging Face's NewGELU
+/// (GPT-2) does: 0.5 x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 x^3))),
+/// each product in either order, every op used by the chain alone: x, else
+/// null.
+Value geluTanhInput(edge::MulTensorOp mul) {
+  for (auto [half, onePlus] : {std::pair(mul.getSelf(), mul.getOther()),
+                               std::pair(mul.getOther(), mul.getSelf())}) {
+    auto h = soleProducer<edge::MulTensorOp>(half);
+    auto v = soleProducer<edge::AddTensorOp>(onePlus);
+    if (!h || !v || !v.getSymValues().empty() || !isScalar(v.getAlphaAttr(), 1.0))
+      continue;
+    Value x = otherThanConstant(h.getSelf(), h.getOther(), 0.5);
+    Value tanhOut = otherThanConstant(v.getSelf(), v.getOther(), 1.0);
+    auto t = tanhOut ? soleProducer<edge::TanhOp>(tanhOut) : edge::TanhOp();
+    if (!x || !t)
+      continue;
+    auto u = soleProducer<edge::MulTensorOp>(t.getSelf());
+    Value sum = u ? otherThanConstant(u.getSelf(), u.getOther(), 0.7978845608028654) : Value();
+    auto s = sum ? soleProducer<edge::AddTensorOp>(sum) : edge::AddTensorOp();
+    if (!s || !s.getSymValues().empty() || !isScalar(s.getAlphaAttr(), 1.0))
+      continue;
+    Value cubeTerm = s.getSelf() == x ? s.getOther() : s.getOther() == x ? s.getSelf() : Value();
+    auto q = cubeTerm ? soleProducer<edge::MulTensorOp>(cubeTerm) : edge::MulTensorOp();
+    Value cube = q ? otherThanConstant(q.getSelf(), q.getOther(), 0.044715) : Value();
+    auto p = cube ? soleProducer<edge::PowTensorScalarOp>(cube) : edge::PowTensorScalarOp();
+    if (p && p.getSelf() == x && p.getSymValues().empty() && isScalar(p.getExponentAttr(), 3.0))
+      return x;
+  }
+  return {};
+}
+
 struct FuseActivationsPass : impl::FuseActivationsBase<FuseActivationsPass> {
   void runOnOperation() override {
     SmallVector<Operation *> roots, activations;
@@ -222,9 +277,16 @@ struct FuseActivationsPass : impl::FuseActivationsBase<FuseActivationsPass> {
       if (!isFloatTensor(result))
         continue;
       if (auto mul = dyn_cast<edge::MulTensorOp>(op)) {
-        Value x = siluInput(mul);
-        if (x && x.getType() == result.getType())
+        if (Value x = siluInput(mul); x && x.getType() == result.getType()) {
           replace<edge::SiluOp>(op, x);
+        } else if (Value x = geluTanhInput(mul); x && x.getType() == result.getType()) {
+          OpBuilder b(op);
+          auto gelu = b.create<edge::GeluOp>(op->getLoc(), result.getType(), x,
+                                             b.getStringAttr("tanh"));
+          gelu->setDiscardableAttrs(op->getDiscardableAttrDictionary());
+          result.replaceAllUsesWith(gelu.getResult());
+          eraseChain(op);
+        }
         continue;
       }
       Value x = hardswishInput(op);

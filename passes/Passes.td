@@ -69,6 +69,10 @@ def FuseActivations : Pass<"ember-fuse-activations", "mlir::func::FuncOp"> {
     and add.Scalar / div.Scalar forms). The fused op keeps the last op's
     run-time sizes (edge.dynamic_results).
 
+    GELU's tanh approximation written out (Hugging Face's NewGELU, GPT-2:
+    `0.5 x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 x^3)))`, eight ops)
+    becomes `edge.gelu(x, approximate="tanh")`.
+
     A relu, hardtanh (relu6) or clamp with compile-time bounds (min <= max)
     whose input is a convolution read by nothing else becomes one
     `edge.convolution_clamp` (kernel `ember::convolution_clamp.out`): the

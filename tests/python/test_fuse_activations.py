@@ -10,6 +10,7 @@ tests/runtime/kernels/optimized_test.cpp against float64 and the portable ones."
 from __future__ import annotations
 
 import copy
+import math
 
 import torch
 import torch.nn.functional as F
@@ -160,3 +161,28 @@ def test_convolution_and_clamp_run_as_one_op():
     assert_close(_run(half, (x.half(),)).float(), want_half.float(), rtol=2e-2, atol=2e-2)
     unfused = _program(model, (x,), fuse_activations=False)
     assert "edge.convolution_clamp" not in unfused.ir()
+
+
+class NewGelu(nn.Module):
+    """An MLP with GELU's tanh approximation written out, as Hugging Face's
+    NewGELUActivation (GPT-2) does."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.up = nn.Linear(16, 64)
+        self.down = nn.Linear(64, 16)
+
+    def forward(self, x):
+        h = self.up(x)
+        inner = math.sqrt(2.0 / math.pi) * (h + 0.044715 * torch.pow(h, 3.0))
+        g = 0.5 * h * (1.0 + torch.tanh(inner))
+        return self.down(g)
+
+
+def test_gelu_tanh_written_out_runs_as_gelu():
+    torch.manual_seed(6)
+    model, x = NewGelu(), torch.randn(3, 7, 16) * 2
+    program = _program(model, (x,))
+    ir = program.ir()
+    assert 'edge.gelu' in ir and 'approximate = "tanh"' in ir and "edge.tanh" not in ir
+    _assert_matches_eager(program, model, (x,), tol=1e-5)

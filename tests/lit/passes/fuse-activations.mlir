@@ -136,3 +136,59 @@ func.func @convolution_not_clamped(%x: tensor<1x4x6x6xf32>) -> (tensor<1x4x6x6xf
   %k = edge.clamp %c1 {min = 3 : i64, max = 1 : i64} : (tensor<1x4x6x6xf32>) -> tensor<1x4x6x6xf32>
   return %r, %c0, %k : tensor<1x4x6x6xf32>, tensor<1x4x6x6xf32>, tensor<1x4x6x6xf32>
 }
+
+// -----
+
+// GELU's tanh approximation written out (Hugging Face's NewGELU, GPT-2):
+// 0.5 x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 x^3))) becomes one
+// edge.gelu with approximate = "tanh"; the eight ops and four constants go.
+// CHECK-LABEL: func.func @gelu_tanh
+// CHECK-NEXT: %[[G:.*]] = edge.gelu %arg0 {approximate = "tanh"} : (tensor<2x8xf32>) -> tensor<2x8xf32>
+// CHECK-NEXT: return %[[G]]
+func.func @gelu_tanh(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
+  %half = edge.constant dense<0.5> : tensor<f32>
+  %kappa = edge.constant dense<0.044715> : tensor<f32>
+  %beta = edge.constant dense<0.797884583> : tensor<f32>
+  %one = edge.constant dense<1.0> : tensor<f32>
+  %h = edge.mul.Tensor %x, %half : (tensor<2x8xf32>, tensor<f32>) -> tensor<2x8xf32>
+  %p = edge.pow.Tensor_Scalar %x {exponent = 3.000000e+00 : f64} : (tensor<2x8xf32>) -> tensor<2x8xf32>
+  %q = edge.mul.Tensor %p, %kappa : (tensor<2x8xf32>, tensor<f32>) -> tensor<2x8xf32>
+  %s = edge.add.Tensor %x, %q {alpha = 1 : i64} : (tensor<2x8xf32>, tensor<2x8xf32>) -> tensor<2x8xf32>
+  %u = edge.mul.Tensor %s, %beta : (tensor<2x8xf32>, tensor<f32>) -> tensor<2x8xf32>
+  %t = edge.tanh %u : (tensor<2x8xf32>) -> tensor<2x8xf32>
+  %v = edge.add.Tensor %t, %one {alpha = 1 : i64} : (tensor<2x8xf32>, tensor<f32>) -> tensor<2x8xf32>
+  %y = edge.mul.Tensor %h, %v : (tensor<2x8xf32>, tensor<2x8xf32>) -> tensor<2x8xf32>
+  return %y : tensor<2x8xf32>
+}
+
+// -----
+
+// Not GELU: another cube coefficient, or the tanh read elsewhere.
+// CHECK-LABEL: func.func @not_gelu_tanh
+// CHECK-NOT: edge.gelu
+// CHECK: return
+func.func @not_gelu_tanh(%x: tensor<8xf32>) -> (tensor<8xf32>, tensor<8xf32>) {
+  %half = edge.constant dense<0.5> : tensor<f32>
+  %kappa = edge.constant dense<0.05> : tensor<f32>
+  %beta = edge.constant dense<0.797884583> : tensor<f32>
+  %one = edge.constant dense<1.0> : tensor<f32>
+  %h = edge.mul.Tensor %x, %half : (tensor<8xf32>, tensor<f32>) -> tensor<8xf32>
+  %p = edge.pow.Tensor_Scalar %x {exponent = 3.000000e+00 : f64} : (tensor<8xf32>) -> tensor<8xf32>
+  %q = edge.mul.Tensor %p, %kappa : (tensor<8xf32>, tensor<f32>) -> tensor<8xf32>
+  %s = edge.add.Tensor %x, %q {alpha = 1 : i64} : (tensor<8xf32>, tensor<8xf32>) -> tensor<8xf32>
+  %u = edge.mul.Tensor %s, %beta : (tensor<8xf32>, tensor<f32>) -> tensor<8xf32>
+  %t = edge.tanh %u : (tensor<8xf32>) -> tensor<8xf32>
+  %v = edge.add.Tensor %t, %one {alpha = 1 : i64} : (tensor<8xf32>, tensor<f32>) -> tensor<8xf32>
+  %y = edge.mul.Tensor %h, %v : (tensor<8xf32>, tensor<8xf32>) -> tensor<8xf32>
+  %h2 = edge.mul.Tensor %x, %half : (tensor<8xf32>, tensor<f32>) -> tensor<8xf32>
+  %p2 = edge.pow.Tensor_Scalar %x {exponent = 3.000000e+00 : f64} : (tensor<8xf32>) -> tensor<8xf32>
+  %k2 = edge.constant dense<0.044715> : tensor<f32>
+  %q2 = edge.mul.Tensor %p2, %k2 : (tensor<8xf32>, tensor<f32>) -> tensor<8xf32>
+  %s2 = edge.add.Tensor %x, %q2 {alpha = 1 : i64} : (tensor<8xf32>, tensor<8xf32>) -> tensor<8xf32>
+  %u2 = edge.mul.Tensor %s2, %beta : (tensor<8xf32>, tensor<f32>) -> tensor<8xf32>
+  %t2 = edge.tanh %u2 : (tensor<8xf32>) -> tensor<8xf32>
+  %v2 = edge.add.Tensor %t2, %one {alpha = 1 : i64} : (tensor<8xf32>, tensor<f32>) -> tensor<8xf32>
+  %y2 = edge.mul.Tensor %h2, %v2 : (tensor<8xf32>, tensor<8xf32>) -> tensor<8xf32>
+  %w = edge.add.Tensor %y2, %t2 {alpha = 1 : i64} : (tensor<8xf32>, tensor<8xf32>) -> tensor<8xf32>
+  return %y, %w : tensor<8xf32>, tensor<8xf32>
+}
