@@ -1,4 +1,4 @@
-// Shared helpers for the portable kernels (see kernel_utils.h).
+// Helpers every kernel library shares (see kernel_utils.h).
 #include "runtime/kernels/common/kernel_utils.h"
 
 #include <cmath>
@@ -36,20 +36,31 @@ ArgReader::ArgReader(KernelContext& ctx, Span<EValue*> args, const char* op, siz
   }
 }
 
-void fail_call(KernelContext& ctx, Error err, const char* op, const char* fmt, va_list ap) {
+bool kernel_fail(KernelContext& ctx, Error err, const char* op, const char* fmt, ...) {
   char message[256];
+  va_list ap;
+  va_start(ap, fmt);
   vsnprintf(message, sizeof(message), fmt, ap);
+  va_end(ap);
   EMBER_LOG(Error, "%s: %s", op, message);
-  ctx.fail(err);
+  if (ctx.error() == Error::Ok) ctx.fail(err);
+  return false;
+}
+
+bool reject_dtype(KernelContext& ctx, const char* op, const char* what, ScalarType t) {
+  return kernel_fail(ctx, Error::NotSupported, op, "dtype %s is not supported for %s",
+                     scalar_type_name(t), what);
 }
 
 void ArgReader::fail(Error err, const char* fmt, ...) {
   if (!ok_) return;
   ok_ = false;
+  char message[256];
   va_list ap;
   va_start(ap, fmt);
-  fail_call(ctx_, err, op_, fmt, ap);
+  vsnprintf(message, sizeof(message), fmt, ap);
   va_end(ap);
+  kernel_fail(ctx_, err, op_, "%s", message);
 }
 
 const EValue* ArgReader::get(size_t i, const char* name) {
@@ -263,26 +274,22 @@ SizesText sizes_text(Span<const int32_t> sizes) {
 bool resize_out(KernelContext& ctx, const char* op, const char* name, Tensor& out,
                 const int64_t* sizes, int ndim) {
   if (out.dim() != ndim) {
-    EMBER_LOG(Error, "%s: %s has rank %d, expected rank %d with sizes %s", op, name,
-              static_cast<int>(out.dim()), ndim, sizes_text(sizes, ndim).text);
-    ctx.fail(Error::InvalidArgument);
-    return false;
+    return kernel_fail(ctx, Error::InvalidArgument, op,
+                       "%s has rank %d, expected rank %d with sizes %s", name,
+                       static_cast<int>(out.dim()), ndim, sizes_text(sizes, ndim).text);
   }
   int32_t narrow[kMaxRank];
   for (int d = 0; d < ndim; ++d) {
     if (sizes[d] < 0 || sizes[d] > INT32_MAX) {
-      EMBER_LOG(Error, "%s: computed %s sizes %s are out of range", op, name,
-                sizes_text(sizes, ndim).text);
-      ctx.fail(Error::InvalidArgument);
-      return false;
+      return kernel_fail(ctx, Error::InvalidArgument, op, "computed %s sizes %s are out of range",
+                         name, sizes_text(sizes, ndim).text);
     }
     narrow[d] = static_cast<int32_t>(sizes[d]);
   }
   if (out.resize(Span<const int32_t>(narrow, static_cast<size_t>(ndim))) != Error::Ok) {
-    EMBER_LOG(Error, "%s: %s has sizes %s, cannot hold the result's sizes %s", op, name,
-              sizes_text(out.sizes()).text, sizes_text(sizes, ndim).text);
-    ctx.fail(Error::InvalidArgument);
-    return false;
+    return kernel_fail(ctx, Error::InvalidArgument, op,
+                       "%s has sizes %s, cannot hold the result's sizes %s", name,
+                       sizes_text(out.sizes()).text, sizes_text(sizes, ndim).text);
   }
   return true;
 }
@@ -290,17 +297,14 @@ bool resize_out(KernelContext& ctx, const char* op, const char* name, Tensor& ou
 bool check_dtype(KernelContext& ctx, const char* op, const char* name, const Tensor& t,
                  ScalarType dtype) {
   if (t.dtype() == dtype) return true;
-  EMBER_LOG(Error, "%s: %s has dtype %s, expected %s", op, name, scalar_type_name(t.dtype()),
-            scalar_type_name(dtype));
-  ctx.fail(Error::NotSupported);
-  return false;
+  return kernel_fail(ctx, Error::NotSupported, op, "%s has dtype %s, expected %s", name,
+                     scalar_type_name(t.dtype()), scalar_type_name(dtype));
 }
 
 bool check_contiguous(KernelContext& ctx, const char* op, const char* name, const Tensor& t) {
   if (t.is_contiguous_order()) return true;
-  EMBER_LOG(Error, "%s: %s must use the contiguous dim order (0..n-1)", op, name);
-  ctx.fail(Error::NotSupported);
-  return false;
+  return kernel_fail(ctx, Error::NotSupported, op, "%s must use the contiguous dim order (0..n-1)",
+                     name);
 }
 
 bool normalize_dim(int64_t dim, int64_t ndim, int64_t* out) {

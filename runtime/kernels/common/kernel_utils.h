@@ -1,18 +1,19 @@
 // Helpers every kernel library shares (namespace ember: the portable and
 // the optimized kernels use them alike): reading and checking a kernel's
-// arguments, resizing its outputs, dtype dispatch, broadcasting, and strided
-// loops that walk any dim order row by row.
+// arguments, failing a call, resizing its outputs, dtype dispatch,
+// broadcasting, and strided loops that walk any dim order row by row.
 //
 // Every kernel follows the same shape:
 //   ArgReader r(ctx, args, "aten::add.out", 5);
 //   Tensor* self = r.tensor(0, "self");
 //   ...
 //   if (!r.ok()) return;          // a bad tag or count was logged and failed
-//   EMBER_KERNEL_CHECK(ctx, cond, InvalidArgument, "aten::add.out: ...");
-// No exceptions, no heap: scratch memory comes from ctx.allocate_temp().
+//   EMBER_KERNEL_CHECK(ctx, cond, InvalidArgument, op, "self must ...");
+// and fails in one way: kernel_fail() (which EMBER_KERNEL_CHECK,
+// ArgReader::fail and reject_dtype call) logs "<op>: <message>" and records
+// the error. No exceptions, no heap: scratch memory comes from
+// ctx.allocate_temp().
 #pragma once
-
-#include <cstdarg>
 
 #include <cstddef>
 #include <cstdint>
@@ -25,15 +26,14 @@
 #include "runtime/kernel/kernel.h"
 #include "runtime/platform/platform.h"
 
-/// In a kernel (a void function): if `cond` is false, log the message (which
-/// names the op), mark the call failed with Error::err and return.
-#define EMBER_KERNEL_CHECK(ctx, cond, err, ...) \
-  do {                                          \
-    if (!(cond)) {                              \
-      EMBER_LOG(Error, __VA_ARGS__);            \
-      (ctx).fail(::ember::Error::err);          \
-      return;                                   \
-    }                                           \
+/// In a kernel (a void function): if `cond` is false, fail the call with
+/// Error::err and the message "<op>: <fmt...>" (kernel_fail) and return.
+#define EMBER_KERNEL_CHECK(ctx, cond, err, op, ...)                         \
+  do {                                                                      \
+    if (!(cond)) {                                                          \
+      ::ember::kernel_fail((ctx), ::ember::Error::err, (op), __VA_ARGS__); \
+      return;                                                               \
+    }                                                                       \
   } while (0)
 
 /// One case of a dtype switch: binds CTYPE and runs the body.
@@ -142,13 +142,20 @@ inline bool load<bool>(const bool* p) {
   return *reinterpret_cast<const uint8_t*>(p) != 0;
 }
 
-/// Reads a kernel's arguments by position, checking count and tags. The
-/// Log "<op>: <message>" and fail the call with `err` (the one way kernels
-/// report a formatted error outside EMBER_KERNEL_CHECK).
-void fail_call(KernelContext& ctx, Error err, const char* op, const char* fmt, va_list ap);
+/// The one way a kernel fails: log "<op>: <message>" (the message names
+/// what is wrong) and fail the call with `err`, unless an earlier error is
+/// already recorded (the first one stands). Returns false, so that a step
+/// returning bool can `return kernel_fail(...)`.
+bool kernel_fail(KernelContext& ctx, Error err, const char* op, const char* fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
-/// first problem is logged (naming the op and the argument) and recorded with
-/// ctx.fail(InvalidArgument); later reads then return harmless defaults
+/// kernel_fail with NotSupported and "<op>: dtype <t> is not supported for
+/// <what>" (`what` names the operand or the operation). Returns false.
+bool reject_dtype(KernelContext& ctx, const char* op, const char* what, ScalarType t);
+
+/// Reads a kernel's arguments by position, checking count and tags. The
+/// first problem fails the call (kernel_fail, InvalidArgument, naming the op
+/// and the argument); later reads then return harmless defaults
 /// (nullptr, 0, empty), so a kernel reads everything and checks ok() once.
 class ArgReader {
  public:
@@ -191,7 +198,8 @@ class ArgReader {
   /// EValues, nullptr for None, every other item checked to be a Tensor.
   Span<EValue* const> optional_tensor_list(size_t i, const char* name);
 
-  /// Log "op: <message>" and fail the call with `err` (once).
+  /// kernel_fail(ctx, err, op, ...) for the first problem; later ones are
+  /// dropped (a kernel that read past a failure sees harmless defaults).
   void fail(Error err, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
 
  private:

@@ -2,8 +2,6 @@
 // elementwise kernels (see binary_util.h).
 #include "runtime/kernels/portable/binary_util.h"
 
-#include <cstdarg>
-
 namespace ember {
 namespace portable {
 namespace {
@@ -115,19 +113,6 @@ ScalarType result_type(const Operand* ins, int n) {
   return combine(dimensioned, combine(zero_dim, wrapped)).dtype;
 }
 
-bool reject_dtype(KernelContext& ctx, const char* op, const char* what, ScalarType t) {
-  return fail_op(ctx, Error::NotSupported, op, "%s is not supported for dtype %s", what,
-                 scalar_type_name(t));
-}
-
-bool fail_op(KernelContext& ctx, Error err, const char* op, const char* fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fail_call(ctx, err, op, fmt, ap);
-  va_end(ap);
-  return false;
-}
-
 bool prepare_elementwise(KernelContext& ctx, const char* op, const Operand* ins, int n,
                          Tensor& out, ScalarType out_dtype, StridedLoop* loop) {
   // 1. Broadcast right-aligned shapes: each dim is 1 or the common size.
@@ -144,9 +129,9 @@ bool prepare_elementwise(KernelContext& ctx, const char* op, const Operand* ins,
       int64_t& o = sizes[lead + d];
       if (s == o || s == 1) continue;
       if (o != 1) {
-        return fail_op(ctx, Error::InvalidArgument, op,
-                       "input shapes do not broadcast: %s against size %lld at dim %d",
-                       sizes_text(t.sizes()).text, static_cast<long long>(o), lead + d);
+        return kernel_fail(ctx, Error::InvalidArgument, op,
+                           "input shapes do not broadcast: %s against size %lld at dim %d",
+                           sizes_text(t.sizes()).text, static_cast<long long>(o), lead + d);
       }
       o = s;
     }

@@ -61,14 +61,6 @@ ScalarType result_type(const Operand* ins, int n);
 bool prepare_elementwise(KernelContext& ctx, const char* op, const Operand* ins, int n,
                          Tensor& out, ScalarType out_dtype, StridedLoop* loop);
 
-/// Log "<op>: <what> is not supported for dtype <t>" and fail with
-/// NotSupported. Returns false, for `return reject_dtype(...)`.
-bool reject_dtype(KernelContext& ctx, const char* op, const char* what, ScalarType t);
-
-/// Log "<op>: <message>" and fail with `err`. Returns false.
-bool fail_op(KernelContext& ctx, Error err, const char* op, const char* fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
 /// The ScalarType of a C++ element type.
 template <typename T>
 struct DtypeOf;

@@ -182,12 +182,15 @@ void hardtanh_out(KernelContext& ctx, Span<EValue*> args) {
   Tensor* out = r.tensor(3, "out");
   if (!r.ok()) return;
   const ScalarType in = self->dtype();
-  if (in == ScalarType::Bool) return fail_dtype(r, *self);
+  if (in == ScalarType::Bool) {
+    reject_dtype(ctx, op, "self", in);
+    return;
+  }
   const bool negative = (lo.is_float ? lo.d < 0 : lo.i < 0) || (hi.is_float ? hi.d < 0 : hi.i < 0);
-  EMBER_KERNEL_CHECK(ctx, in != ScalarType::Byte || !negative, InvalidArgument,
-                     "%s: cannot do hardtanh on an unsigned type with negative limits", op);
+  EMBER_KERNEL_CHECK(ctx, in != ScalarType::Byte || !negative, InvalidArgument, op,
+                     "cannot do hardtanh on an unsigned type with negative limits");
   if (!prepare_unary(ctx, op, *self, *out)) return;
-  EMBER_SWITCH_ALL(in, fail_dtype(r, *self),
+  EMBER_SWITCH_ALL(in, reject_dtype(ctx, op, "self", in),
                    clamp_scalars<CTYPE, CTYPE>(r, *self, *out, lo, hi, true, true));
 }
 
@@ -248,8 +251,8 @@ void gelu_out(KernelContext& ctx, Span<EValue*> args) {
   if (!r.ok()) return;
   const bool use_tanh = has_mode && string_equals(approximate, "tanh");
   EMBER_KERNEL_CHECK(ctx, !has_mode || use_tanh || string_equals(approximate, "none"),
-                     InvalidArgument, "%s: approximate must be \"none\" or \"tanh\", got \"%.*s\"",
-                     op, static_cast<int>(approximate.size()), approximate.data());
+                     InvalidArgument, op, "approximate must be \"none\" or \"tanh\", got \"%.*s\"",
+                     static_cast<int>(approximate.size()), approximate.data());
   if (!prepare_unary(ctx, op, *self, *out)) return;
   map_floating(r, *self, *out, [use_tanh](auto x) {
     using C = decltype(x);
@@ -272,8 +275,8 @@ void clamp_out(KernelContext& ctx, Span<EValue*> args) {
   const UnaryScalar hi = has_hi ? read_scalar_arg(r, args, 2, "max") : UnaryScalar();
   Tensor* out = r.tensor(3, "out");
   if (!r.ok()) return;
-  EMBER_KERNEL_CHECK(ctx, has_lo || has_hi, InvalidArgument,
-                     "%s: at least one of min and max must be given", op);
+  EMBER_KERNEL_CHECK(ctx, has_lo || has_hi, InvalidArgument, op,
+                     "at least one of min and max must be given");
   // The result dtype as torch's promotion of self with the bounds: an integer
   // or bool tensor with a float bound gives float32, a bool tensor with an
   // int bound int64.
@@ -287,15 +290,18 @@ void clamp_out(KernelContext& ctx, Span<EValue*> args) {
   } else if (in == ScalarType::Bool && int_bound) {
     result = ScalarType::Long;
   }
-  EMBER_KERNEL_CHECK(ctx, result != ScalarType::Bool, NotSupported,
-                     "%s: a bool tensor needs int or float bounds", op);
-  if (!is_known_dtype(in)) return fail_dtype(r, *self);
+  EMBER_KERNEL_CHECK(ctx, result != ScalarType::Bool, NotSupported, op,
+                     "a bool tensor needs int or float bounds");
+  if (!is_known_dtype(in)) {
+    reject_dtype(ctx, op, "self", in);
+    return;
+  }
   if (!prepare_out(ctx, op, *self, *out, result)) return;
   if (result == in) {
-    EMBER_SWITCH_ALL(in, fail_dtype(r, *self),
+    EMBER_SWITCH_ALL(in, reject_dtype(ctx, op, "self", in),
                      clamp_scalars<CTYPE, CTYPE>(r, *self, *out, lo, hi, has_lo, has_hi));
   } else if (result == ScalarType::Float) {
-    EMBER_SWITCH_ALL(in, fail_dtype(r, *self),
+    EMBER_SWITCH_ALL(in, reject_dtype(ctx, op, "self", in),
                      clamp_scalars<CTYPE, float>(r, *self, *out, lo, hi, has_lo, has_hi));
   } else {
     clamp_scalars<bool, int64_t>(r, *self, *out, lo, hi, has_lo, has_hi);
@@ -310,18 +316,18 @@ void clamp_tensor_out(KernelContext& ctx, Span<EValue*> args) {
   Tensor* hi = r.optional_tensor(2, "max");
   Tensor* out = r.tensor(3, "out");
   if (!r.ok()) return;
-  EMBER_KERNEL_CHECK(ctx, lo != nullptr || hi != nullptr, InvalidArgument,
-                     "%s: at least one of min and max must be given", op);
+  EMBER_KERNEL_CHECK(ctx, lo != nullptr || hi != nullptr, InvalidArgument, op,
+                     "at least one of min and max must be given");
   const Tensor* operands[3] = {self, lo, hi};
   const char* names[3] = {"self", "min", "max"};
   for (int k = 0; k < 3; ++k) {
     EMBER_KERNEL_CHECK(ctx, operands[k] == nullptr || is_known_dtype(operands[k]->dtype()),
-                       NotSupported, "%s: unsupported dtype %s for %s", op,
+                       NotSupported, op, "unsupported dtype %s for %s",
                        scalar_type_name(operands[k]->dtype()), names[k]);
   }
   const ScalarType result = result_type(operands, 3);
-  EMBER_KERNEL_CHECK(ctx, result != ScalarType::Bool, NotSupported,
-                     "%s: clamp of bool tensors is not supported", op);
+  EMBER_KERNEL_CHECK(ctx, result != ScalarType::Bool, NotSupported, op,
+                     "clamp of bool tensors is not supported");
   if (!check_dtype(ctx, op, "out", *out, result)) return;
 
   // Broadcast self, min and max together (an absent bound broadcasts as self).
@@ -334,7 +340,7 @@ void clamp_tensor_out(KernelContext& ctx, Span<EValue*> args) {
   for (int d = 0; ok && d < ndim; ++d) partial[d] = static_cast<int32_t>(sizes[d]);
   ok = ok && broadcast_shapes(Span<const int32_t>(partial, static_cast<size_t>(ndim)), b.sizes(),
                               sizes, &ndim);
-  EMBER_KERNEL_CHECK(ctx, ok, InvalidArgument, "%s: shapes %s, %s and %s do not broadcast", op,
+  EMBER_KERNEL_CHECK(ctx, ok, InvalidArgument, op, "shapes %s, %s and %s do not broadcast",
                      sizes_text(self->sizes()).text, sizes_text(a.sizes()).text,
                      sizes_text(b.sizes()).text);
   if (!resize_out(ctx, op, "out", *out, sizes, ndim)) return;
@@ -347,7 +353,8 @@ void clamp_tensor_out(KernelContext& ctx, Span<EValue*> args) {
   const int64_t* stride_ptrs[4] = {strides[0], strides[1], strides[2], strides[3]};
   StridedLoop loop;
   loop.init(ndim, sizes, 4, stride_ptrs);
-  EMBER_SWITCH_ALL(result, fail_dtype(r, *self), clamp_tensors<CTYPE>(loop, *self, lo, hi, *out));
+  EMBER_SWITCH_ALL(result, reject_dtype(ctx, op, "self", self->dtype()),
+                   clamp_tensors<CTYPE>(loop, *self, lo, hi, *out));
 }
 
 }  // namespace portable

@@ -233,7 +233,7 @@ void where_self_out(KernelContext& ctx, Span<EValue*> args) {
   Tensor* out = r.tensor(3, "out");
   if (!r.ok()) return;
   EMBER_KERNEL_CHECK(ctx, in[0].dtype == ScalarType::Bool || in[0].dtype == ScalarType::Byte,
-                     NotSupported, "%s: condition must be bool (or uint8), got %s", op,
+                     NotSupported, op, "condition must be bool (or uint8), got %s",
                      scalar_type_name(in[0].dtype));
   const ScalarType ct = result_type(in + 1, 2);
   StridedLoop loop;

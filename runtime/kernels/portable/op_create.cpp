@@ -39,13 +39,14 @@ bool fill_typed(const FillValue& value, Tensor& out) {
 void log_overflow(KernelContext& ctx, const char* op, const char* name, const FillValue& value,
                   ScalarType dtype) {
   if (value.integral) {
-    EMBER_LOG(Error, "%s: %s = %lld cannot be converted to %s without overflow", op, name,
-              static_cast<long long>(value.i), scalar_type_name(dtype));
+    kernel_fail(ctx, Error::InvalidArgument, op,
+                "%s = %lld cannot be converted to %s without overflow", name,
+                static_cast<long long>(value.i), scalar_type_name(dtype));
   } else {
-    EMBER_LOG(Error, "%s: %s = %g cannot be converted to %s without overflow", op, name, value.d,
-              scalar_type_name(dtype));
+    kernel_fail(ctx, Error::InvalidArgument, op,
+                "%s = %g cannot be converted to %s without overflow", name, value.d,
+                scalar_type_name(dtype));
   }
-  ctx.fail(Error::InvalidArgument);
 }
 
 }  // namespace
@@ -55,11 +56,7 @@ bool fill_tensor(KernelContext& ctx, const char* op, const char* name, const Fil
   bool known = true;
   bool fits = false;
   EMBER_SWITCH_ALL(out.dtype(), known = false, fits = fill_typed<CTYPE>(value, out));
-  if (!known) {
-    EMBER_LOG(Error, "%s: out has unsupported dtype %s", op, scalar_type_name(out.dtype()));
-    ctx.fail(Error::NotSupported);
-    return false;
-  }
+  if (!known) return reject_dtype(ctx, op, "out", out.dtype());
   if (!fits) log_overflow(ctx, op, name, value, out.dtype());
   return fits;
 }
@@ -71,8 +68,8 @@ void full_out(KernelContext& ctx, Span<EValue*> args) {
   Tensor* out = r.tensor(2, "out");
   if (!r.ok()) return;
   const char* op = r.op();
-  EMBER_KERNEL_CHECK(ctx, size.size() <= static_cast<size_t>(kMaxRank), InvalidArgument,
-                     "%s: size has %zu dims, more than %d", op, size.size(), kMaxRank);
+  EMBER_KERNEL_CHECK(ctx, size.size() <= static_cast<size_t>(kMaxRank), InvalidArgument, op,
+                     "size has %zu dims, more than %d", size.size(), kMaxRank);
   if (!resize_out(ctx, op, "out", *out, size.data(), static_cast<int>(size.size()))) return;
   fill_tensor(ctx, op, "fill_value", value, *out);
 }
@@ -214,8 +211,8 @@ void arange_start_out(KernelContext& ctx, Span<EValue*> args) {
   const FillValue step = read_scalar(r, 2, "step");
   Tensor* out = r.tensor(3, "out");
   if (!r.ok()) return;
-  EMBER_KERNEL_CHECK(ctx, out->dim() == 1, InvalidArgument, "%s: out must be 1-d, got %d dims",
-                     r.op(), static_cast<int>(out->dim()));
+  EMBER_KERNEL_CHECK(ctx, out->dim() == 1, InvalidArgument, r.op(), "out must be 1-d, got %d dims",
+                     static_cast<int>(out->dim()));
   switch (out->dtype()) {
     case ScalarType::Float: return arange_float<float>(r, start, end, step, *out);
     case ScalarType::Double: return arange_float<double>(r, start, end, step, *out);

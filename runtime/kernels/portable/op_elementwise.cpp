@@ -268,13 +268,13 @@ bool compute_dtype(KernelContext& ctx, Arith kind, const char* op, const Operand
       [[fallthrough]];
     case Arith::Add:
       if (x.alpha.dtype == ScalarType::Bool && !is_bool) {
-        return fail_op(ctx, Error::InvalidArgument, op, "a bool alpha needs a bool result, not %s",
-                       scalar_type_name(common));
+        return kernel_fail(ctx, Error::InvalidArgument, op,
+                           "a bool alpha needs a bool result, not %s", scalar_type_name(common));
       }
       if (x.alpha.dtype == ScalarType::Double && !is_float) {
-        return fail_op(ctx, Error::InvalidArgument, op,
-                       "alpha must not be a floating point number for %s operands",
-                       scalar_type_name(common));
+        return kernel_fail(ctx, Error::InvalidArgument, op,
+                           "alpha must not be a floating point number for %s operands",
+                           scalar_type_name(common));
       }
       return true;
     case Arith::Div:
@@ -284,8 +284,8 @@ bool compute_dtype(KernelContext& ctx, Arith kind, const char* op, const Operand
     case Arith::Pow:
       if (x.pow_scalar && !is_floating_type(in[0].dtype) && in[1].dtype == ScalarType::Long &&
           in[1].scalar.i < 0) {
-        return fail_op(ctx, Error::InvalidArgument, op,
-                       "integers to negative integer powers are not allowed");
+        return kernel_fail(ctx, Error::InvalidArgument, op,
+                           "integers to negative integer powers are not allowed");
       }
       [[fallthrough]];
     case Arith::DivTrunc:
@@ -360,12 +360,12 @@ void arith_kernel(KernelContext& ctx, Span<EValue*> args, const Call& call) {
 
   bool div_by_zero = false;
   EMBER_SWITCH_ALL(ct, reject_dtype(ctx, op, "this op", ct), {
-    EMBER_KERNEL_CHECK(ctx, !x.pow_scalar || exponent_fits<CTYPE>(in[1]), InvalidArgument,
-                       "%s: exponent %lld does not fit %s", op,
+    EMBER_KERNEL_CHECK(ctx, !x.pow_scalar || exponent_fits<CTYPE>(in[1]), InvalidArgument, op,
+                       "exponent %lld does not fit %s",
                        static_cast<long long>(in[1].scalar.i), scalar_type_name(ct));
     arith_typed<CTYPE>(kind, loop, out->data_as<CTYPE>(), in[0], in[1], x, &div_by_zero);
   });
-  EMBER_KERNEL_CHECK(ctx, !div_by_zero, KernelFailed, "%s: integer division by zero", op);
+  EMBER_KERNEL_CHECK(ctx, !div_by_zero, KernelFailed, op, "integer division by zero");
 }
 
 }  // namespace

@@ -104,16 +104,11 @@ inline bool prepare_out(KernelContext& ctx, const char* op, const Tensor& self, 
   return resize_out(ctx, op, "out", out, sizes, self.dim());
 }
 
-/// Log "op: unsupported dtype X" and fail with NotSupported.
-inline void fail_dtype(ArgReader& r, const Tensor& self) {
-  r.fail(Error::NotSupported, "unsupported dtype %s for self", scalar_type_name(self.dtype()));
-}
-
 /// out = f(self) for a floating self, computed in opmath and stored rounded.
 /// Fails with NotSupported for other dtypes.
 template <typename F>
 void map_floating(ArgReader& r, const Tensor& self, Tensor& out, F f) {
-  EMBER_SWITCH_FLOAT(self.dtype(), fail_dtype(r, self),
+  EMBER_SWITCH_FLOAT(self.dtype(), reject_dtype(r.ctx(), r.op(), "self", self.dtype()),
                      map_unary<CTYPE, CTYPE>(self, out, [&f](CTYPE x) -> CTYPE {
                        return static_cast<CTYPE>(f(static_cast<compute_t<CTYPE>>(x)));
                      }));
@@ -135,7 +130,7 @@ void float_math_kernel(KernelContext& ctx, Span<EValue*> args, const char* op, F
     map_floating(r, *self, *out, f);
     return;
   }
-  EMBER_SWITCH_ALL(in, fail_dtype(r, *self), {
+  EMBER_SWITCH_ALL(in, reject_dtype(ctx, op, "self", in), {
     map_unary<CTYPE, float>(*self, *out, [&f](CTYPE x) -> float {
       return static_cast<float>(f(static_cast<float>(x)));
     });
@@ -162,11 +157,11 @@ void same_dtype_kernel(KernelContext& ctx, Span<EValue*> args, const char* op, F
   if (!r.ok()) return;
   const ScalarType in = self->dtype();
   if ((!kFloat && is_floating_type(in)) || (!kBool && in == ScalarType::Bool)) {
-    fail_dtype(r, *self);
+    reject_dtype(ctx, op, "self", in);
     return;
   }
   if (!prepare_out(ctx, op, *self, *out, in)) return;
-  EMBER_SWITCH_ALL(in, fail_dtype(r, *self), {
+  EMBER_SWITCH_ALL(in, reject_dtype(ctx, op, "self", in), {
     if constexpr ((kFloat || !is_floating_v<CTYPE>) && (kBool || !std::is_same<CTYPE, bool>::value)) {
       detail::map_same<CTYPE>(*self, *out, f);
     }
@@ -182,7 +177,7 @@ void predicate_kernel(KernelContext& ctx, Span<EValue*> args, const char* op, F 
   Tensor* out = r.tensor(1, "out");
   if (!r.ok()) return;
   if (!prepare_out(ctx, op, *self, *out, ScalarType::Bool)) return;
-  EMBER_SWITCH_ALL(self->dtype(), fail_dtype(r, *self), {
+  EMBER_SWITCH_ALL(self->dtype(), reject_dtype(ctx, op, "self", self->dtype()), {
     map_unary<CTYPE, bool>(*self, *out, [&f](CTYPE x) -> bool {
       return f(static_cast<compute_t<CTYPE>>(x));
     });
