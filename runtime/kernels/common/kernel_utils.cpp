@@ -245,6 +245,45 @@ Span<EValue* const> ArgReader::optional_tensor_list(size_t i, const char* name) 
   return items;
 }
 
+namespace {
+
+bool is_signed_integer(ScalarType t) {
+  return t == ScalarType::Char || t == ScalarType::Short || t == ScalarType::Int ||
+         t == ScalarType::Long;
+}
+
+/// Width rank of the signed integer types (int8 < int16 < int32 < int64).
+int integer_rank(ScalarType t) {
+  switch (t) {
+    case ScalarType::Char: return 0;
+    case ScalarType::Short: return 1;
+    case ScalarType::Int: return 2;
+    default: return 3;
+  }
+}
+
+}  // namespace
+
+ScalarType promote_types(ScalarType a, ScalarType b) {
+  if (a == b) return a;
+  if (a == ScalarType::Bool) return b;
+  if (b == ScalarType::Bool) return a;
+  const bool fa = is_floating_type(a);
+  const bool fb = is_floating_type(b);
+  if (fa && fb) {
+    if (a == ScalarType::Double || b == ScalarType::Double) return ScalarType::Double;
+    return ScalarType::Float;  // float16 with bfloat16, or either with float32
+  }
+  if (fa) return a;
+  if (fb) return b;
+  if (a == ScalarType::Byte || b == ScalarType::Byte) {
+    const ScalarType other = a == ScalarType::Byte ? b : a;
+    return other == ScalarType::Char ? ScalarType::Short : other;
+  }
+  if (!is_signed_integer(a) || !is_signed_integer(b)) return ScalarType::Long;  // not reached
+  return integer_rank(a) >= integer_rank(b) ? a : b;
+}
+
 bool string_equals(Span<const char> str, const char* s) {
   const size_t n = strlen(s);
   return str.size() == n && (n == 0 || memcmp(str.data(), s, n) == 0);
@@ -299,6 +338,14 @@ bool check_dtype(KernelContext& ctx, const char* op, const char* name, const Ten
   if (t.dtype() == dtype) return true;
   return kernel_fail(ctx, Error::NotSupported, op, "%s has dtype %s, expected %s", name,
                      scalar_type_name(t.dtype()), scalar_type_name(dtype));
+}
+
+bool prepare_out(KernelContext& ctx, const char* op, const Tensor& self, Tensor& out,
+                 ScalarType dtype) {
+  if (!check_dtype(ctx, op, "out", out, dtype)) return false;
+  int64_t sizes[kMaxRank];
+  tensor_sizes(self, sizes);
+  return resize_out(ctx, op, "out", out, sizes, self.dim());
 }
 
 bool check_contiguous(KernelContext& ctx, const char* op, const char* name, const Tensor& t) {

@@ -1,7 +1,8 @@
 // Helpers every kernel library shares (namespace ember: the portable and
 // the optimized kernels use them alike): reading and checking a kernel's
-// arguments, failing a call, resizing its outputs, dtype dispatch,
-// broadcasting, and strided loops that walk any dim order row by row.
+// arguments, failing a call, resizing its outputs, dtype dispatch and
+// promotion, broadcasting, and strided loops that walk any dim order row by
+// row.
 //
 // Every kernel follows the same shape:
 //   ArgReader r(ctx, args, "aten::add.out", 5);
@@ -142,6 +143,36 @@ inline bool load<bool>(const bool* p) {
   return *reinterpret_cast<const uint8_t*>(p) != 0;
 }
 
+/// The ScalarType of a C++ element type.
+template <typename T>
+struct DtypeOf;
+#define EMBER_DTYPE_OF(TYPE, ENUM)                        \
+  template <>                                             \
+  struct DtypeOf<TYPE> {                                  \
+    static constexpr ScalarType value = ScalarType::ENUM; \
+  };
+EMBER_DTYPE_OF(bool, Bool)
+EMBER_DTYPE_OF(uint8_t, Byte)
+EMBER_DTYPE_OF(int8_t, Char)
+EMBER_DTYPE_OF(int16_t, Short)
+EMBER_DTYPE_OF(int32_t, Int)
+EMBER_DTYPE_OF(int64_t, Long)
+EMBER_DTYPE_OF(Half, Half)
+EMBER_DTYPE_OF(BFloat16, BFloat16)
+EMBER_DTYPE_OF(float, Float)
+EMBER_DTYPE_OF(double, Double)
+#undef EMBER_DTYPE_OF
+
+/// torch.promote_types over the ten supported dtypes (bool < integers <
+/// floats; uint8 with int8 gives int16; float16 with bfloat16 gives float32).
+ScalarType promote_types(ScalarType a, ScalarType b);
+
+/// True if argument i is present and None (for the optional arguments an
+/// ArgReader does not read: Scalar?).
+inline bool arg_is_none(Span<EValue*> args, size_t i) {
+  return i < args.size() && args[i] != nullptr && args[i]->is_none();
+}
+
 /// The one way a kernel fails: log "<op>: <message>" (the message names
 /// what is wrong) and fail the call with `err`, unless an earlier error is
 /// already recorded (the first one stands). Returns false, so that a step
@@ -229,6 +260,11 @@ bool resize_out(KernelContext& ctx, const char* op, const char* name, Tensor& ou
 
 /// Check that `t` has dtype `dtype`; logs and fails with NotSupported if not.
 bool check_dtype(KernelContext& ctx, const char* op, const char* name, const Tensor& t,
+                 ScalarType dtype);
+
+/// Check that `out` has `dtype` (check_dtype) and resize it to self's sizes
+/// (resize_out): the prologue of a kernel whose out has its input's shape.
+bool prepare_out(KernelContext& ctx, const char* op, const Tensor& self, Tensor& out,
                  ScalarType dtype);
 
 /// Check that `t` uses the contiguous dim order (0..n-1); logs and fails with

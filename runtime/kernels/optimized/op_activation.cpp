@@ -105,8 +105,8 @@ void clamp_out(KernelContext& ctx, Span<EValue*> args) {
   const char* op = "aten::clamp.out";
   ArgReader r(ctx, args, op, 5);
   Tensor* self = r.tensor(0, "self");
-  const bool has_lo = r.ok() && !portable::arg_is_none(args, 1);
-  const bool has_hi = r.ok() && !portable::arg_is_none(args, 2);
+  const bool has_lo = r.ok() && !arg_is_none(args, 1);
+  const bool has_hi = r.ok() && !arg_is_none(args, 2);
   const portable::UnaryScalar lo =
       has_lo ? portable::read_scalar_arg(r, args, 1, "min") : portable::UnaryScalar();
   const portable::UnaryScalar hi =

@@ -6,21 +6,6 @@ namespace ember {
 namespace portable {
 namespace {
 
-bool is_signed_integer(ScalarType t) {
-  return t == ScalarType::Char || t == ScalarType::Short || t == ScalarType::Int ||
-         t == ScalarType::Long;
-}
-
-/// Width rank of the signed integer types (int8 < int16 < int32 < int64).
-int integer_rank(ScalarType t) {
-  switch (t) {
-    case ScalarType::Char: return 0;
-    case ScalarType::Short: return 1;
-    case ScalarType::Int: return 2;
-    default: return 3;
-  }
-}
-
 /// One tier of torch's ResultTypeState: the promotion of the dtypes seen.
 struct Tier {
   bool set = false;
@@ -44,26 +29,6 @@ Tier combine(Tier higher, Tier lower) {
 }
 
 }  // namespace
-
-ScalarType promote_types(ScalarType a, ScalarType b) {
-  if (a == b) return a;
-  if (a == ScalarType::Bool) return b;
-  if (b == ScalarType::Bool) return a;
-  const bool fa = is_floating_type(a);
-  const bool fb = is_floating_type(b);
-  if (fa && fb) {
-    if (a == ScalarType::Double || b == ScalarType::Double) return ScalarType::Double;
-    return ScalarType::Float;  // float16 with bfloat16, or either with float32
-  }
-  if (fa) return a;
-  if (fb) return b;
-  if (a == ScalarType::Byte || b == ScalarType::Byte) {
-    const ScalarType other = a == ScalarType::Byte ? b : a;
-    return other == ScalarType::Char ? ScalarType::Short : other;
-  }
-  if (!is_signed_integer(a) || !is_signed_integer(b)) return ScalarType::Long;  // not reached
-  return integer_rank(a) >= integer_rank(b) ? a : b;
-}
 
 double Operand::scalar_value() const {
   switch (dtype) {

@@ -18,10 +18,6 @@
 namespace ember {
 namespace portable {
 
-/// torch.promote_types over the ten supported dtypes (bool < integers <
-/// floats; uint8 with int8 gives int16; float16 with bfloat16 gives float32).
-ScalarType promote_types(ScalarType a, ScalarType b);
-
 /// One input of a broadcast elementwise op: a tensor, or a Scalar argument
 /// (torch's "wrapped number", held as int64, double or bool).
 struct Operand {
@@ -60,26 +56,6 @@ ScalarType result_type(const Operand* ins, int n);
 /// the call on any problem.
 bool prepare_elementwise(KernelContext& ctx, const char* op, const Operand* ins, int n,
                          Tensor& out, ScalarType out_dtype, StridedLoop* loop);
-
-/// The ScalarType of a C++ element type.
-template <typename T>
-struct DtypeOf;
-#define EMBER_DTYPE_OF(TYPE, ENUM) \
-  template <>                      \
-  struct DtypeOf<TYPE> {           \
-    static constexpr ScalarType value = ScalarType::ENUM; \
-  };
-EMBER_DTYPE_OF(bool, Bool)
-EMBER_DTYPE_OF(uint8_t, Byte)
-EMBER_DTYPE_OF(int8_t, Char)
-EMBER_DTYPE_OF(int16_t, Short)
-EMBER_DTYPE_OF(int32_t, Int)
-EMBER_DTYPE_OF(int64_t, Long)
-EMBER_DTYPE_OF(Half, Half)
-EMBER_DTYPE_OF(BFloat16, BFloat16)
-EMBER_DTYPE_OF(float, Float)
-EMBER_DTYPE_OF(double, Double)
-#undef EMBER_DTYPE_OF
 
 /// Convert one element as torch does: through float for the 16-bit floats,
 /// nonzero -> true for bool, integers narrowed modulo 2^n. A floating value

@@ -93,27 +93,6 @@ bool read_opmath_scalar(ArgReader& r, Span<EValue*> args, size_t i, const char* 
   return fits;
 }
 
-/// torch's promote_types over the dtypes the kernels know: bool < integers <
-/// floats; uint8 with int8 gives int16; float16 with bfloat16 gives float32.
-ScalarType promote_types(ScalarType a, ScalarType b) {
-  if (a == b || b == ScalarType::Bool) return a;
-  if (a == ScalarType::Bool) return b;
-  const bool fa = is_floating_type(a);
-  if (fa != is_floating_type(b)) return fa ? a : b;
-  if (fa) {
-    auto rank = [](ScalarType t) {
-      return t == ScalarType::Double ? 2 : t == ScalarType::Float ? 1 : 0;
-    };
-    if (rank(a) == 0 && rank(b) == 0) return ScalarType::Float;  // Half with BFloat16
-    return rank(a) > rank(b) ? a : b;
-  }
-  if (a == ScalarType::Byte || b == ScalarType::Byte) {
-    const ScalarType other = a == ScalarType::Byte ? b : a;
-    return other == ScalarType::Char ? ScalarType::Short : other;
-  }
-  return element_size(a) > element_size(b) ? a : b;
-}
-
 /// torch's result_type of tensors: the tensors with dims decide, unless a
 /// 0-d tensor is of a higher category (bool < integer < float).
 ScalarType result_type(const Tensor* const* tensors, int n) {

@@ -90,20 +90,6 @@ inline UnaryScalar read_scalar_arg(ArgReader& r, Span<EValue*> args, size_t i, c
   return s;
 }
 
-/// True if argument i is present and None (for Scalar? arguments).
-inline bool arg_is_none(Span<EValue*> args, size_t i) {
-  return i < args.size() && args[i] != nullptr && args[i]->is_none();
-}
-
-/// Check that out has `dtype` and resize it to self's sizes.
-inline bool prepare_out(KernelContext& ctx, const char* op, const Tensor& self, Tensor& out,
-                        ScalarType dtype) {
-  if (!check_dtype(ctx, op, "out", out, dtype)) return false;
-  int64_t sizes[kMaxRank];
-  tensor_sizes(self, sizes);
-  return resize_out(ctx, op, "out", out, sizes, self.dim());
-}
-
 /// out = f(self) for a floating self, computed in opmath and stored rounded.
 /// Fails with NotSupported for other dtypes.
 template <typename F>

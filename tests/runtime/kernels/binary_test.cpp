@@ -73,7 +73,7 @@ TEST(BinaryPromotion, MatchesTorchTables) {
     auto dimmed = make(kDtypes[i], {2});
     auto zero_dim = make(kDtypes[i], {});
     for (int j = 0; j < 10; ++j) {
-      EXPECT_EQ(portable::promote_types(kDtypes[i], kDtypes[j]), kPromote[i][j]) << i << "," << j;
+      EXPECT_EQ(promote_types(kDtypes[i], kDtypes[j]), kPromote[i][j]) << i << "," << j;
       auto other_dimmed = make(kDtypes[j], {2});
       auto other_zero = make(kDtypes[j], {});
       Operand ops[2];
