@@ -135,39 +135,15 @@ bool ArgReader::boolean(size_t i, const char* name) {
   return v->to_bool();
 }
 
-double ArgReader::scalar(size_t i, const char* name) {
+Scalar ArgReader::scalar(size_t i, const char* name) {
   const EValue* v = get(i, name);
-  if (v == nullptr) return 0.0;
-  if (v->is_double()) return v->to_double();
-  if (v->is_int()) return static_cast<double>(v->to_int());
-  if (v->is_bool()) return v->to_bool() ? 1.0 : 0.0;
+  if (v == nullptr) return Scalar();
+  if (v->is_double()) return Scalar::of_double(v->to_double());
+  if (v->is_int()) return Scalar::of_int(v->to_int());
+  if (v->is_bool()) return Scalar::of_bool(v->to_bool());
   fail(Error::InvalidArgument, "argument %zu (%s) should be a Scalar, got %s", i, name,
        tag_name(v->tag));
-  return 0.0;
-}
-
-bool ArgReader::scalar_is_integral(size_t i) const {
-  return i < args_.size() && args_[i] != nullptr && (args_[i]->is_int() || args_[i]->is_bool());
-}
-
-int64_t ArgReader::scalar_as_int(size_t i, const char* name) {
-  const EValue* v = get(i, name);
-  if (v == nullptr) return 0;
-  if (v->is_int()) return v->to_int();
-  if (v->is_bool()) return v->to_bool() ? 1 : 0;
-  if (v->is_double()) {
-    const double d = v->to_double();
-    // Range first: converting a double outside int64 (or NaN) is undefined.
-    if (d >= -9223372036854775808.0 && d < 9223372036854775808.0 && d == std::trunc(d)) {
-      return static_cast<int64_t>(d);
-    }
-    fail(Error::InvalidArgument, "argument %zu (%s) = %g must be integral for an integer tensor",
-         i, name, d);
-    return 0;
-  }
-  fail(Error::InvalidArgument, "argument %zu (%s) should be a Scalar, got %s", i, name,
-       tag_name(v->tag));
-  return 0;
+  return Scalar();
 }
 
 Span<const int64_t> ArgReader::int_list(size_t i, const char* name) {
@@ -299,6 +275,18 @@ SizesText sizes_text(const int64_t* sizes, int ndim) {
                      static_cast<long long>(sizes[d]));
   }
   if (used < sizeof(t.text)) snprintf(t.text + used, sizeof(t.text) - used, "]");
+  return t;
+}
+
+ScalarText scalar_text(const Scalar& s) {
+  ScalarText t;
+  if (s.is_bool()) {
+    snprintf(t.text, sizeof(t.text), "%s", s.int_value() != 0 ? "true" : "false");
+  } else if (s.is_int()) {
+    snprintf(t.text, sizeof(t.text), "%lld", static_cast<long long>(s.int_value()));
+  } else {
+    snprintf(t.text, sizeof(t.text), "%g", s.to_double());
+  }
   return t;
 }
 

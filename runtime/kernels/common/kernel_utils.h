@@ -7,6 +7,7 @@
 // Every kernel follows the same shape:
 //   ArgReader r(ctx, args, "aten::add.out", 5);
 //   Tensor* self = r.tensor(0, "self");
+//   const Scalar alpha = r.scalar(2, "alpha");   // see scalar.h
 //   ...
 //   if (!r.ok()) return;          // a bad tag or count was logged and failed
 //   EMBER_KERNEL_CHECK(ctx, cond, InvalidArgument, op, "self must ...");
@@ -25,6 +26,7 @@
 #include "runtime/core/span.h"
 #include "runtime/core/tensor.h"
 #include "runtime/kernel/kernel.h"
+#include "runtime/kernels/common/scalar.h"
 #include "runtime/platform/platform.h"
 
 /// In a kernel (a void function): if `cond` is false, fail the call with
@@ -211,12 +213,8 @@ class ArgReader {
   bool optional_real(size_t i, const char* name, double* value);
   /// A bool argument.
   bool boolean(size_t i, const char* name);
-  /// A Scalar argument (Int, Double or Bool) as a double.
-  double scalar(size_t i, const char* name);
-  /// True if the Scalar argument i holds an integer or bool (not a Double).
-  bool scalar_is_integral(size_t i) const;
-  /// A Scalar argument as an int64 (a Double must hold an integral value).
-  int64_t scalar_as_int(size_t i, const char* name);
+  /// A Scalar argument (Int, Double or Bool), as given (scalar.h).
+  Scalar scalar(size_t i, const char* name);
   /// An int[] argument.
   Span<const int64_t> int_list(size_t i, const char* name);
   /// An int[]? argument: false for None, else stores the list.
@@ -251,6 +249,24 @@ struct SizesText {
 };
 SizesText sizes_text(Span<const int32_t> sizes);
 SizesText sizes_text(const int64_t* sizes, int ndim);
+
+/// A Scalar's value as given ("3", "2.5", "true"), for log lines.
+struct ScalarText {
+  char text[32];
+};
+ScalarText scalar_text(const Scalar& s);
+
+/// Convert the Scalar argument `name` to T (Scalar::to, as torch); if it
+/// does not fit, fail the call with InvalidArgument: "<op>: <name> = <value>
+/// cannot be converted to <dtype> without overflow".
+template <typename T>
+bool scalar_arg_to(KernelContext& ctx, const char* op, const char* name, const Scalar& s,
+                   T* out) {
+  if (s.to(out)) return true;
+  return kernel_fail(ctx, Error::InvalidArgument, op,
+                     "%s = %s cannot be converted to %s without overflow", name,
+                     scalar_text(s).text, scalar_type_name(DtypeOf<T>::value));
+}
 
 /// Resize `out` to sizes[0..ndim): checks the rank, that every size fits in
 /// int32, and that Tensor::resize accepts it (a static tensor must already

@@ -30,14 +30,6 @@ Tier combine(Tier higher, Tier lower) {
 
 }  // namespace
 
-double Operand::scalar_value() const {
-  switch (dtype) {
-    case ScalarType::Long: return static_cast<double>(scalar.i);
-    case ScalarType::Bool: return scalar.b ? 1.0 : 0.0;
-    default: return scalar.d;
-  }
-}
-
 void read_tensor_operand(ArgReader& r, size_t i, const char* name, Operand* out) {
   Tensor* t = r.tensor(i, name);
   if (t == nullptr) return;
@@ -45,22 +37,12 @@ void read_tensor_operand(ArgReader& r, size_t i, const char* name, Operand* out)
   out->dtype = t->dtype();
 }
 
-void read_scalar_operand(ArgReader& r, Span<EValue*> args, size_t i, const char* name,
-                         Operand* out) {
-  r.scalar(i, name);  // checks presence and tag
+void read_scalar_operand(ArgReader& r, size_t i, const char* name, Operand* out) {
+  const Scalar s = r.scalar(i, name);
   if (!r.ok()) return;
-  const EValue& v = *args[i];
   out->tensor = nullptr;
-  if (v.is_int()) {
-    out->dtype = ScalarType::Long;
-    out->scalar.i = v.to_int();
-  } else if (v.is_bool()) {
-    out->dtype = ScalarType::Bool;
-    out->scalar.b = v.to_bool();
-  } else {
-    out->dtype = ScalarType::Double;
-    out->scalar.d = v.to_double();
-  }
+  out->scalar = s;
+  out->dtype = s.dtype();
 }
 
 ScalarType result_type(const Operand* ins, int n) {

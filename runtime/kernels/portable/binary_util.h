@@ -19,30 +19,23 @@ namespace ember {
 namespace portable {
 
 /// One input of a broadcast elementwise op: a tensor, or a Scalar argument
-/// (torch's "wrapped number", held as int64, double or bool).
+/// (torch's "wrapped number").
 struct Operand {
   const Tensor* tensor = nullptr;        ///< nullptr for a Scalar
-  ScalarType dtype = ScalarType::Float;  ///< element type of data()
-  union {
-    int64_t i;
-    double d;
-    bool b;
-  } scalar = {0};
+  ScalarType dtype = ScalarType::Float;  ///< element type of data(); scalar.dtype() for a Scalar
+  Scalar scalar;                         ///< the Scalar argument (for a Scalar operand)
 
   bool is_scalar() const { return tensor == nullptr; }
   int dim() const { return tensor != nullptr ? tensor->dim() : 0; }
-  const void* data() const { return tensor != nullptr ? tensor->data() : &scalar; }
-  /// The Scalar's value as a double (for Scalar operands only).
-  double scalar_value() const;
+  const void* data() const { return tensor != nullptr ? tensor->data() : scalar.data(); }
 };
 
 /// Read argument i as a Tensor operand.
 void read_tensor_operand(ArgReader& r, size_t i, const char* name, Operand* out);
 
-/// Read argument i as a Scalar operand (Int -> int64, Double -> double,
-/// Bool -> bool); `args` is the kernel's argument list.
-void read_scalar_operand(ArgReader& r, Span<EValue*> args, size_t i, const char* name,
-                         Operand* out);
+/// Read argument i as a Scalar operand (dtype Long, Double or Bool as the
+/// program gave an Int, a Double or a Bool).
+void read_scalar_operand(ArgReader& r, size_t i, const char* name, Operand* out);
 
 /// torch.result_type: dimensioned tensors promote among themselves; 0-d
 /// tensors, and then Scalars, take part only where their category (bool <

@@ -41,22 +41,12 @@ C to_compute(In x) {
 /// out (of dtype Out) = self clamped to Scalar bounds converted to Out;
 /// fails with InvalidArgument if a bound does not fit in Out (as torch).
 template <typename In, typename Out>
-void clamp_scalars(ArgReader& r, const Tensor& self, Tensor& out, const UnaryScalar& lo,
-                   const UnaryScalar& hi, bool has_lo, bool has_hi) {
+void clamp_scalars(KernelContext& ctx, const char* op, const Tensor& self, Tensor& out,
+                   const Scalar& lo, const Scalar& hi, bool has_lo, bool has_hi) {
   Out lo_v{}, hi_v{};
-  const struct {
-    bool has;
-    const UnaryScalar& arg;
-    Out* value;
-    const char* name;
-  } bounds[2] = {{has_lo, lo, &lo_v, "min"}, {has_hi, hi, &hi_v, "max"}};
-  for (const auto& b : bounds) {
-    if (b.has && !b.arg.to(b.value)) {
-      r.fail(Error::InvalidArgument, "%s = %g cannot be converted to %s without overflow", b.name,
-             b.arg.is_float ? b.arg.d : static_cast<double>(b.arg.i),
-             scalar_type_name(out.dtype()));
-      return;
-    }
+  if ((has_lo && !scalar_arg_to(ctx, op, "min", lo, &lo_v)) ||
+      (has_hi && !scalar_arg_to(ctx, op, "max", hi, &hi_v))) {
+    return;
   }
   using C = compute_t<Out>;
   const C l = static_cast<C>(lo_v);
@@ -67,7 +57,7 @@ void clamp_scalars(ArgReader& r, const Tensor& self, Tensor& out, const UnarySca
 }
 
 /// A Scalar argument converted to the compute type of a floating self
-/// (float, or double for float64); false (logged) if it overflows it.
+/// (float, or double for float64); false (failed) if it overflows it.
 struct OpMathScalar {
   float f = 0.0f;
   double d = 0.0;
@@ -81,16 +71,12 @@ struct OpMathScalar {
   }
 };
 
-bool read_opmath_scalar(ArgReader& r, Span<EValue*> args, size_t i, const char* name,
-                        ScalarType dtype, OpMathScalar* out) {
-  const UnaryScalar s = read_scalar_arg(r, args, i, name);
+bool read_opmath_scalar(ArgReader& r, size_t i, const char* name, ScalarType dtype,
+                        OpMathScalar* out) {
+  const Scalar s = r.scalar(i, name);
   if (!r.ok()) return false;
-  const bool fits = dtype == ScalarType::Double ? s.to(&out->d) : s.to(&out->f);
-  if (!fits) {
-    r.fail(Error::InvalidArgument, "%s = %g overflows the compute type of %s", name, s.d,
-           scalar_type_name(dtype));
-  }
-  return fits;
+  return dtype == ScalarType::Double ? scalar_arg_to(r.ctx(), r.op(), name, s, &out->d)
+                                     : scalar_arg_to(r.ctx(), r.op(), name, s, &out->f);
 }
 
 /// torch's result_type of tensors: the tensors with dims decide, unless a
@@ -156,8 +142,8 @@ void hardtanh_out(KernelContext& ctx, Span<EValue*> args) {
   const char* op = "aten::hardtanh.out";
   ArgReader r(ctx, args, op, 5);
   Tensor* self = r.tensor(0, "self");
-  const UnaryScalar lo = read_scalar_arg(r, args, 1, "min_val");
-  const UnaryScalar hi = read_scalar_arg(r, args, 2, "max_val");
+  Scalar lo = r.scalar(1, "min_val");
+  Scalar hi = r.scalar(2, "max_val");
   Tensor* out = r.tensor(3, "out");
   if (!r.ok()) return;
   const ScalarType in = self->dtype();
@@ -165,12 +151,22 @@ void hardtanh_out(KernelContext& ctx, Span<EValue*> args) {
     reject_dtype(ctx, op, "self", in);
     return;
   }
-  const bool negative = (lo.is_float ? lo.d < 0 : lo.i < 0) || (hi.is_float ? hi.d < 0 : hi.i < 0);
-  EMBER_KERNEL_CHECK(ctx, in != ScalarType::Byte || !negative, InvalidArgument, op,
-                     "cannot do hardtanh on an unsigned type with negative limits");
+  // As torch: an integer self takes its bounds as int64 (a double truncates)
+  // before they convert to its dtype.
+  if (!is_floating_type(in)) {
+    int64_t lo_i = 0, hi_i = 0;
+    if (!scalar_arg_to(ctx, op, "min_val", lo, &lo_i) ||
+        !scalar_arg_to(ctx, op, "max_val", hi, &hi_i)) {
+      return;
+    }
+    EMBER_KERNEL_CHECK(ctx, in != ScalarType::Byte || (lo_i >= 0 && hi_i >= 0), InvalidArgument,
+                       op, "cannot do hardtanh on an unsigned type with negative limits");
+    lo = Scalar::of_int(lo_i);
+    hi = Scalar::of_int(hi_i);
+  }
   if (!prepare_unary(ctx, op, *self, *out)) return;
   EMBER_SWITCH_ALL(in, reject_dtype(ctx, op, "self", in),
-                   clamp_scalars<CTYPE, CTYPE>(r, *self, *out, lo, hi, true, true));
+                   clamp_scalars<CTYPE, CTYPE>(ctx, op, *self, *out, lo, hi, true, true));
 }
 
 void sigmoid_out(KernelContext& ctx, Span<EValue*> args) {
@@ -191,7 +187,7 @@ void leaky_relu_out(KernelContext& ctx, Span<EValue*> args) {
   Tensor* out = r.tensor(2, "out");
   if (!r.ok()) return;
   OpMathScalar slope;
-  if (!read_opmath_scalar(r, args, 1, "negative_slope", self->dtype(), &slope)) return;
+  if (!read_opmath_scalar(r, 1, "negative_slope", self->dtype(), &slope)) return;
   if (!prepare_unary(ctx, op, *self, *out)) return;
   map_floating(r, *self, *out, [slope](auto x) {
     using C = decltype(x);
@@ -206,9 +202,9 @@ void elu_out(KernelContext& ctx, Span<EValue*> args) {
   Tensor* out = r.tensor(4, "out");
   if (!r.ok()) return;
   OpMathScalar alpha, scale, input_scale;
-  if (!read_opmath_scalar(r, args, 1, "alpha", self->dtype(), &alpha) ||
-      !read_opmath_scalar(r, args, 2, "scale", self->dtype(), &scale) ||
-      !read_opmath_scalar(r, args, 3, "input_scale", self->dtype(), &input_scale)) {
+  if (!read_opmath_scalar(r, 1, "alpha", self->dtype(), &alpha) ||
+      !read_opmath_scalar(r, 2, "scale", self->dtype(), &scale) ||
+      !read_opmath_scalar(r, 3, "input_scale", self->dtype(), &input_scale)) {
     return;
   }
   if (!prepare_unary(ctx, op, *self, *out)) return;
@@ -250,8 +246,8 @@ void clamp_out(KernelContext& ctx, Span<EValue*> args) {
   Tensor* self = r.tensor(0, "self");
   const bool has_lo = r.ok() && !arg_is_none(args, 1);
   const bool has_hi = r.ok() && !arg_is_none(args, 2);
-  const UnaryScalar lo = has_lo ? read_scalar_arg(r, args, 1, "min") : UnaryScalar();
-  const UnaryScalar hi = has_hi ? read_scalar_arg(r, args, 2, "max") : UnaryScalar();
+  const Scalar lo = has_lo ? r.scalar(1, "min") : Scalar();
+  const Scalar hi = has_hi ? r.scalar(2, "max") : Scalar();
   Tensor* out = r.tensor(3, "out");
   if (!r.ok()) return;
   EMBER_KERNEL_CHECK(ctx, has_lo || has_hi, InvalidArgument, op,
@@ -260,9 +256,8 @@ void clamp_out(KernelContext& ctx, Span<EValue*> args) {
   // or bool tensor with a float bound gives float32, a bool tensor with an
   // int bound int64.
   const ScalarType in = self->dtype();
-  const bool float_bound = (has_lo && lo.is_float) || (has_hi && hi.is_float);
-  const bool int_bound = (has_lo && !lo.is_float && !lo.is_bool) ||
-                         (has_hi && !hi.is_float && !hi.is_bool);
+  const bool float_bound = (has_lo && lo.is_double()) || (has_hi && hi.is_double());
+  const bool int_bound = (has_lo && lo.is_int()) || (has_hi && hi.is_int());
   ScalarType result = in;
   if (!is_floating_type(in) && float_bound) {
     result = ScalarType::Float;
@@ -278,12 +273,12 @@ void clamp_out(KernelContext& ctx, Span<EValue*> args) {
   if (!prepare_out(ctx, op, *self, *out, result)) return;
   if (result == in) {
     EMBER_SWITCH_ALL(in, reject_dtype(ctx, op, "self", in),
-                     clamp_scalars<CTYPE, CTYPE>(r, *self, *out, lo, hi, has_lo, has_hi));
+                     clamp_scalars<CTYPE, CTYPE>(ctx, op, *self, *out, lo, hi, has_lo, has_hi));
   } else if (result == ScalarType::Float) {
     EMBER_SWITCH_ALL(in, reject_dtype(ctx, op, "self", in),
-                     clamp_scalars<CTYPE, float>(r, *self, *out, lo, hi, has_lo, has_hi));
+                     clamp_scalars<CTYPE, float>(ctx, op, *self, *out, lo, hi, has_lo, has_hi));
   } else {
-    clamp_scalars<bool, int64_t>(r, *self, *out, lo, hi, has_lo, has_hi);
+    clamp_scalars<bool, int64_t>(ctx, op, *self, *out, lo, hi, has_lo, has_hi);
   }
 }
 

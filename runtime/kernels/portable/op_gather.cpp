@@ -261,37 +261,6 @@ bool scatter_values(KernelContext& ctx, const Scatter& s, const T* src, Tensor& 
   }, bad);
 }
 
-/// Convert a Scalar argument to T: integers wrap, doubles truncate toward
-/// zero and must fit an integer T (false otherwise), bool is "nonzero".
-template <typename T>
-bool scalar_to(ArgReader& r, size_t i, const char* name, T* value) {
-  const bool integral = r.scalar_is_integral(i);
-  const int64_t v = integral ? r.scalar_as_int(i, name) : 0;
-  const double d = integral ? static_cast<double>(v) : r.scalar(i, name);
-  if (!r.ok()) return false;
-  if constexpr (std::is_same<T, bool>::value) {
-    *value = integral ? v != 0 : d != 0.0;
-  } else if constexpr (std::is_integral<T>::value) {
-    using Lim = std::numeric_limits<T>;
-    if (integral) {
-      *value = static_cast<T>(static_cast<uint64_t>(v));  // wraps, as torch's cast does
-      return true;
-    }
-    // NaN fails both tests; max() + 1.0 is a power of two, exact in double.
-    if (!(std::trunc(d) >= static_cast<double>(Lim::lowest()) &&
-          d < static_cast<double>(Lim::max()) + 1.0)) {
-      r.fail(Error::InvalidArgument, "%s = %g does not fit the tensor's integer dtype", name, d);
-      return false;
-    }
-    *value = static_cast<T>(d);
-  } else if constexpr (std::is_same<T, double>::value) {
-    *value = d;
-  } else {
-    *value = static_cast<T>(static_cast<float>(d));
-  }
-  return true;
-}
-
 /// Steps 1-4 of every scatter: dtypes, ranks and sizes, every index in
 /// range, then out = self (unless out is self). `src` is null for a scalar.
 bool prepare_scatter(KernelContext& ctx, Scatter& s, const Tensor& self, int64_t dim_arg,
@@ -444,7 +413,7 @@ void scatter_value_out(KernelContext& ctx, Span<EValue*> args) {
   Tensor* self = r.tensor(0, "self");
   const int64_t dim = r.integer(1, "dim");
   Tensor* index = r.tensor(2, "index");
-  r.scalar(3, "value");  // checks the tag; converted once the dtype is known
+  const Scalar value_arg = r.scalar(3, "value");  // converted once the dtype is known
   Tensor* out = r.tensor(4, "out");
   if (!r.ok()) return;
   Scatter s;
@@ -452,7 +421,7 @@ void scatter_value_out(KernelContext& ctx, Span<EValue*> args) {
   bool supported = true;
   EMBER_SWITCH_ALL(self->dtype(), supported = false, {
     CTYPE value{};
-    if (!scalar_to<CTYPE>(r, 3, "value", &value)) return;
+    if (!scalar_arg_to(ctx, op, "value", value_arg, &value)) return;
     if (!prepare_scatter(ctx, s, *self, dim, *index, nullptr, *out)) return;
     int64_t bad = 0;
     if (!scatter_values<CTYPE>(ctx, s, &value, *out, &bad)) return fail_changed(ctx, op, bad);

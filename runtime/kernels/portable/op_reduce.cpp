@@ -223,7 +223,7 @@ void variance_kernel(KernelContext& ctx, Span<EValue*> args, const char* op, boo
   Span<const int64_t> dims;
   const bool has_dims = r.optional_int_list(1, "dim", &dims);
   const bool has_correction = args.size() > 2 && args[2] != nullptr && !args[2]->is_none();
-  const double correction = has_correction ? r.scalar(2, "correction") : 1.0;
+  const double correction = has_correction ? r.scalar(2, "correction").to_double() : 1.0;
   const bool keepdim = r.boolean(3, "keepdim");
   Tensor* outs[2] = {r.tensor(4, with_mean ? "out0" : "out"), nullptr};
   if (with_mean) outs[1] = r.tensor(5, "out1");
@@ -347,7 +347,7 @@ void linalg_vector_norm_out(KernelContext& ctx, Span<EValue*> args) {
   const char* op = "aten::linalg_vector_norm.out";
   ArgReader r(ctx, args, op, 7);
   Tensor* self = r.tensor(0, "self");
-  const double p = r.scalar(1, "ord");
+  const double p = r.scalar(1, "ord").to_double();
   Span<const int64_t> dims;
   const bool has_dims = r.optional_int_list(2, "dim", &dims);
   const bool keepdim = r.boolean(3, "keepdim");

@@ -418,7 +418,7 @@ void constant_pad_nd_out(KernelContext& ctx, Span<EValue*> args) {
   ArgReader r(ctx, args, "aten::constant_pad_nd.out", 5);
   Tensor* self = r.tensor(0, "self");
   Span<const int64_t> pad = r.int_list(1, "pad");
-  const FillValue value = read_scalar(r, 2, "value");
+  const Scalar value = r.scalar(2, "value");
   Tensor* out = r.tensor(3, "out");
   if (!r.ok()) return;
   const char* op = r.op();

@@ -14,7 +14,6 @@
 
 #include <cmath>
 #include <cstdint>
-#include <limits>
 #include <type_traits>
 
 #include "runtime/kernels/common/kernel_utils.h"
@@ -31,63 +30,6 @@ bool is_nan(T x) {
     (void)x;
     return false;
   }
-}
-
-/// Largest finite value of a floating storage type.
-template <typename T>
-constexpr double max_finite() {
-  if constexpr (std::is_same<T, Half>::value) {
-    return 65504.0;
-  } else if constexpr (std::is_same<T, BFloat16>::value) {
-    return 3.3895313892515355e38;
-  } else {
-    return static_cast<double>(std::numeric_limits<T>::max());
-  }
-}
-
-/// A Scalar argument as the program gave it (an Int, a Bool or a Double).
-struct UnaryScalar {
-  bool is_float = false;  ///< a Double (else an Int or a Bool, held in `i`)
-  bool is_bool = false;
-  int64_t i = 0;
-  double d = 0.0;
-
-  /// Convert to T as torch's Scalar::to<T> does, but fail instead of
-  /// overflowing: a finite value beyond T's range (and, for an integer T, a
-  /// NaN or infinity) does not convert. Doubles truncate toward zero.
-  template <typename T>
-  bool to(T* out) const {
-    if constexpr (is_floating_v<T>) {
-      const double v = is_float ? d : static_cast<double>(i);
-      if (std::isfinite(v) && std::fabs(v) > max_finite<T>()) return false;
-      *out = static_cast<T>(static_cast<compute_t<T>>(v));
-      return true;
-    } else {
-      int64_t v = i;
-      if (is_float) {
-        // [-2^63, 2^63) converts to int64 without overflow; NaN fails too.
-        if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0)) return false;
-        v = static_cast<int64_t>(d);
-      }
-      const int64_t lowest = static_cast<int64_t>(std::numeric_limits<T>::lowest());
-      const uint64_t highest = static_cast<uint64_t>(std::numeric_limits<T>::max());
-      if (v < lowest || (v > 0 && static_cast<uint64_t>(v) > highest)) return false;
-      *out = static_cast<T>(v);
-      return true;
-    }
-  }
-};
-
-/// Read Scalar argument i of args (r logs and fails on a wrong tag).
-inline UnaryScalar read_scalar_arg(ArgReader& r, Span<EValue*> args, size_t i, const char* name) {
-  UnaryScalar s;
-  s.is_float = !r.scalar_is_integral(i);
-  s.d = r.scalar(i, name);
-  if (r.ok() && !s.is_float) {
-    s.i = r.scalar_as_int(i, name);
-    s.is_bool = args[i]->is_bool();
-  }
-  return s;
 }
 
 /// out = f(self) for a floating self, computed in opmath and stored rounded.
