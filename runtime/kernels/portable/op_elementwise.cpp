@@ -301,20 +301,20 @@ bool compute_dtype(KernelContext& ctx, Arith kind, const char* op, const Operand
   return true;
 }
 
-/// An integer Scalar exponent must fit the integer dtype it is converted to
-/// (torch raises on overflow).
+/// The Scalars the op converts to its dtype CT, checked as torch's
+/// Scalar::to: add/sub's alpha (sub's negated), and an integer op's Scalar
+/// exponent. False (failed) if one does not fit.
 template <typename CT>
-bool exponent_fits(const Operand& e) {
-  if constexpr (std::is_integral<CT>::value && !std::is_same<CT, bool>::value) {
-    if (e.dtype != ScalarType::Long) return true;
-    const int64_t v = e.scalar.int_value();
-    return v >= static_cast<int64_t>(std::numeric_limits<CT>::lowest()) &&
-           (v < 0 ||
-            static_cast<uint64_t>(v) <= static_cast<uint64_t>(std::numeric_limits<CT>::max()));
-  } else {
-    (void)e;
-    return true;
+bool scalars_fit(KernelContext& ctx, const char* op, Arith kind, const Extras& x,
+                 const Operand& exponent) {
+  CT v{};
+  if (kind == Arith::Add || kind == Arith::Sub) {
+    return scalar_arg_to(ctx, op, kind == Arith::Sub ? "-alpha" : "alpha", x.alpha, &v);
   }
+  if constexpr (std::is_integral<CT>::value && !std::is_same<CT, bool>::value) {
+    if (x.pow_scalar) return scalar_arg_to(ctx, op, "exponent", exponent.scalar, &v);
+  }
+  return true;
 }
 
 void arith_kernel(KernelContext& ctx, Span<EValue*> args, const Call& call) {
@@ -366,13 +366,8 @@ void arith_kernel(KernelContext& ctx, Span<EValue*> args, const Call& call) {
   if (!prepare_elementwise(ctx, op, in, 2, *out, ct, &loop)) return;
 
   bool div_by_zero = false;
-  const bool uses_alpha = kind == Arith::Add || kind == Arith::Sub;
   EMBER_SWITCH_ALL(ct, reject_dtype(ctx, op, "this op", ct), {
-    EMBER_KERNEL_CHECK(ctx, !x.pow_scalar || exponent_fits<CTYPE>(in[1]), InvalidArgument, op,
-                       "exponent %lld does not fit %s",
-                       static_cast<long long>(in[1].scalar.int_value()), scalar_type_name(ct));
-    CTYPE alpha{};  // torch converts alpha to the result dtype, checked
-    if (uses_alpha && !scalar_arg_to(ctx, op, "alpha", x.alpha, &alpha)) return;
+    if (!scalars_fit<CTYPE>(ctx, op, kind, x, in[1])) return;
     arith_typed<CTYPE>(kind, loop, out->data_as<CTYPE>(), in[0], in[1], x, &div_by_zero);
   });
   EMBER_KERNEL_CHECK(ctx, !div_by_zero, KernelFailed, op, "integer division by zero");
