@@ -1,4 +1,4 @@
-// Shared helpers for the portable kernels (see kernel_utils.h).
+// Helpers every kernel library shares (see kernel_utils.h).
 #include "runtime/kernels/common/kernel_utils.h"
 
 #include <cmath>
@@ -36,20 +36,31 @@ ArgReader::ArgReader(KernelContext& ctx, Span<EValue*> args, const char* op, siz
   }
 }
 
-void fail_call(KernelContext& ctx, Error err, const char* op, const char* fmt, va_list ap) {
+bool kernel_fail(KernelContext& ctx, Error err, const char* op, const char* fmt, ...) {
   char message[256];
+  va_list ap;
+  va_start(ap, fmt);
   vsnprintf(message, sizeof(message), fmt, ap);
+  va_end(ap);
   EMBER_LOG(Error, "%s: %s", op, message);
-  ctx.fail(err);
+  if (ctx.error() == Error::Ok) ctx.fail(err);
+  return false;
+}
+
+bool reject_dtype(KernelContext& ctx, const char* op, const char* what, ScalarType t) {
+  return kernel_fail(ctx, Error::NotSupported, op, "dtype %s is not supported for %s",
+                     scalar_type_name(t), what);
 }
 
 void ArgReader::fail(Error err, const char* fmt, ...) {
   if (!ok_) return;
   ok_ = false;
+  char message[256];
   va_list ap;
   va_start(ap, fmt);
-  fail_call(ctx_, err, op_, fmt, ap);
+  vsnprintf(message, sizeof(message), fmt, ap);
   va_end(ap);
+  kernel_fail(ctx_, err, op_, "%s", message);
 }
 
 const EValue* ArgReader::get(size_t i, const char* name) {
@@ -124,39 +135,15 @@ bool ArgReader::boolean(size_t i, const char* name) {
   return v->to_bool();
 }
 
-double ArgReader::scalar(size_t i, const char* name) {
+Scalar ArgReader::scalar(size_t i, const char* name) {
   const EValue* v = get(i, name);
-  if (v == nullptr) return 0.0;
-  if (v->is_double()) return v->to_double();
-  if (v->is_int()) return static_cast<double>(v->to_int());
-  if (v->is_bool()) return v->to_bool() ? 1.0 : 0.0;
+  if (v == nullptr) return Scalar();
+  if (v->is_double()) return Scalar::of_double(v->to_double());
+  if (v->is_int()) return Scalar::of_int(v->to_int());
+  if (v->is_bool()) return Scalar::of_bool(v->to_bool());
   fail(Error::InvalidArgument, "argument %zu (%s) should be a Scalar, got %s", i, name,
        tag_name(v->tag));
-  return 0.0;
-}
-
-bool ArgReader::scalar_is_integral(size_t i) const {
-  return i < args_.size() && args_[i] != nullptr && (args_[i]->is_int() || args_[i]->is_bool());
-}
-
-int64_t ArgReader::scalar_as_int(size_t i, const char* name) {
-  const EValue* v = get(i, name);
-  if (v == nullptr) return 0;
-  if (v->is_int()) return v->to_int();
-  if (v->is_bool()) return v->to_bool() ? 1 : 0;
-  if (v->is_double()) {
-    const double d = v->to_double();
-    // Range first: converting a double outside int64 (or NaN) is undefined.
-    if (d >= -9223372036854775808.0 && d < 9223372036854775808.0 && d == std::trunc(d)) {
-      return static_cast<int64_t>(d);
-    }
-    fail(Error::InvalidArgument, "argument %zu (%s) = %g must be integral for an integer tensor",
-         i, name, d);
-    return 0;
-  }
-  fail(Error::InvalidArgument, "argument %zu (%s) should be a Scalar, got %s", i, name,
-       tag_name(v->tag));
-  return 0;
+  return Scalar();
 }
 
 Span<const int64_t> ArgReader::int_list(size_t i, const char* name) {
@@ -234,6 +221,45 @@ Span<EValue* const> ArgReader::optional_tensor_list(size_t i, const char* name) 
   return items;
 }
 
+namespace {
+
+bool is_signed_integer(ScalarType t) {
+  return t == ScalarType::Char || t == ScalarType::Short || t == ScalarType::Int ||
+         t == ScalarType::Long;
+}
+
+/// Width rank of the signed integer types (int8 < int16 < int32 < int64).
+int integer_rank(ScalarType t) {
+  switch (t) {
+    case ScalarType::Char: return 0;
+    case ScalarType::Short: return 1;
+    case ScalarType::Int: return 2;
+    default: return 3;
+  }
+}
+
+}  // namespace
+
+ScalarType promote_types(ScalarType a, ScalarType b) {
+  if (a == b) return a;
+  if (a == ScalarType::Bool) return b;
+  if (b == ScalarType::Bool) return a;
+  const bool fa = is_floating_type(a);
+  const bool fb = is_floating_type(b);
+  if (fa && fb) {
+    if (a == ScalarType::Double || b == ScalarType::Double) return ScalarType::Double;
+    return ScalarType::Float;  // float16 with bfloat16, or either with float32
+  }
+  if (fa) return a;
+  if (fb) return b;
+  if (a == ScalarType::Byte || b == ScalarType::Byte) {
+    const ScalarType other = a == ScalarType::Byte ? b : a;
+    return other == ScalarType::Char ? ScalarType::Short : other;
+  }
+  if (!is_signed_integer(a) || !is_signed_integer(b)) return ScalarType::Long;  // not reached
+  return integer_rank(a) >= integer_rank(b) ? a : b;
+}
+
 bool string_equals(Span<const char> str, const char* s) {
   const size_t n = strlen(s);
   return str.size() == n && (n == 0 || memcmp(str.data(), s, n) == 0);
@@ -252,6 +278,18 @@ SizesText sizes_text(const int64_t* sizes, int ndim) {
   return t;
 }
 
+ScalarText scalar_text(const Scalar& s) {
+  ScalarText t;
+  if (s.is_bool()) {
+    snprintf(t.text, sizeof(t.text), "%s", s.int_value() != 0 ? "true" : "false");
+  } else if (s.is_int()) {
+    snprintf(t.text, sizeof(t.text), "%lld", static_cast<long long>(s.int_value()));
+  } else {
+    snprintf(t.text, sizeof(t.text), "%g", s.to_double());
+  }
+  return t;
+}
+
 SizesText sizes_text(Span<const int32_t> sizes) {
   int64_t wide[kMaxRank];
   const int n = sizes.size() > static_cast<size_t>(kMaxRank) ? kMaxRank
@@ -263,26 +301,22 @@ SizesText sizes_text(Span<const int32_t> sizes) {
 bool resize_out(KernelContext& ctx, const char* op, const char* name, Tensor& out,
                 const int64_t* sizes, int ndim) {
   if (out.dim() != ndim) {
-    EMBER_LOG(Error, "%s: %s has rank %d, expected rank %d with sizes %s", op, name,
-              static_cast<int>(out.dim()), ndim, sizes_text(sizes, ndim).text);
-    ctx.fail(Error::InvalidArgument);
-    return false;
+    return kernel_fail(ctx, Error::InvalidArgument, op,
+                       "%s has rank %d, expected rank %d with sizes %s", name,
+                       static_cast<int>(out.dim()), ndim, sizes_text(sizes, ndim).text);
   }
   int32_t narrow[kMaxRank];
   for (int d = 0; d < ndim; ++d) {
     if (sizes[d] < 0 || sizes[d] > INT32_MAX) {
-      EMBER_LOG(Error, "%s: computed %s sizes %s are out of range", op, name,
-                sizes_text(sizes, ndim).text);
-      ctx.fail(Error::InvalidArgument);
-      return false;
+      return kernel_fail(ctx, Error::InvalidArgument, op, "computed %s sizes %s are out of range",
+                         name, sizes_text(sizes, ndim).text);
     }
     narrow[d] = static_cast<int32_t>(sizes[d]);
   }
   if (out.resize(Span<const int32_t>(narrow, static_cast<size_t>(ndim))) != Error::Ok) {
-    EMBER_LOG(Error, "%s: %s has sizes %s, cannot hold the result's sizes %s", op, name,
-              sizes_text(out.sizes()).text, sizes_text(sizes, ndim).text);
-    ctx.fail(Error::InvalidArgument);
-    return false;
+    return kernel_fail(ctx, Error::InvalidArgument, op,
+                       "%s has sizes %s, cannot hold the result's sizes %s", name,
+                       sizes_text(out.sizes()).text, sizes_text(sizes, ndim).text);
   }
   return true;
 }
@@ -290,17 +324,22 @@ bool resize_out(KernelContext& ctx, const char* op, const char* name, Tensor& ou
 bool check_dtype(KernelContext& ctx, const char* op, const char* name, const Tensor& t,
                  ScalarType dtype) {
   if (t.dtype() == dtype) return true;
-  EMBER_LOG(Error, "%s: %s has dtype %s, expected %s", op, name, scalar_type_name(t.dtype()),
-            scalar_type_name(dtype));
-  ctx.fail(Error::NotSupported);
-  return false;
+  return kernel_fail(ctx, Error::NotSupported, op, "%s has dtype %s, expected %s", name,
+                     scalar_type_name(t.dtype()), scalar_type_name(dtype));
+}
+
+bool prepare_out(KernelContext& ctx, const char* op, const Tensor& self, Tensor& out,
+                 ScalarType dtype) {
+  if (!check_dtype(ctx, op, "out", out, dtype)) return false;
+  int64_t sizes[kMaxRank];
+  tensor_sizes(self, sizes);
+  return resize_out(ctx, op, "out", out, sizes, self.dim());
 }
 
 bool check_contiguous(KernelContext& ctx, const char* op, const char* name, const Tensor& t) {
   if (t.is_contiguous_order()) return true;
-  EMBER_LOG(Error, "%s: %s must use the contiguous dim order (0..n-1)", op, name);
-  ctx.fail(Error::NotSupported);
-  return false;
+  return kernel_fail(ctx, Error::NotSupported, op, "%s must use the contiguous dim order (0..n-1)",
+                     name);
 }
 
 bool normalize_dim(int64_t dim, int64_t ndim, int64_t* out) {

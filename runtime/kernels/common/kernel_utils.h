@@ -1,18 +1,21 @@
 // Helpers every kernel library shares (namespace ember: the portable and
 // the optimized kernels use them alike): reading and checking a kernel's
-// arguments, resizing its outputs, dtype dispatch, broadcasting, and strided
-// loops that walk any dim order row by row.
+// arguments, failing a call, resizing its outputs, dtype dispatch and
+// promotion, broadcasting, and strided loops that walk any dim order row by
+// row.
 //
 // Every kernel follows the same shape:
 //   ArgReader r(ctx, args, "aten::add.out", 5);
 //   Tensor* self = r.tensor(0, "self");
+//   const Scalar alpha = r.scalar(2, "alpha");   // see scalar.h
 //   ...
 //   if (!r.ok()) return;          // a bad tag or count was logged and failed
-//   EMBER_KERNEL_CHECK(ctx, cond, InvalidArgument, "aten::add.out: ...");
-// No exceptions, no heap: scratch memory comes from ctx.allocate_temp().
+//   EMBER_KERNEL_CHECK(ctx, cond, InvalidArgument, op, "self must ...");
+// and fails in one way: kernel_fail() (which EMBER_KERNEL_CHECK,
+// ArgReader::fail and reject_dtype call) logs "<op>: <message>" and records
+// the error. No exceptions, no heap: scratch memory comes from
+// ctx.allocate_temp().
 #pragma once
-
-#include <cstdarg>
 
 #include <cstddef>
 #include <cstdint>
@@ -23,17 +26,17 @@
 #include "runtime/core/span.h"
 #include "runtime/core/tensor.h"
 #include "runtime/kernel/kernel.h"
+#include "runtime/kernels/common/scalar.h"
 #include "runtime/platform/platform.h"
 
-/// In a kernel (a void function): if `cond` is false, log the message (which
-/// names the op), mark the call failed with Error::err and return.
-#define EMBER_KERNEL_CHECK(ctx, cond, err, ...) \
-  do {                                          \
-    if (!(cond)) {                              \
-      EMBER_LOG(Error, __VA_ARGS__);            \
-      (ctx).fail(::ember::Error::err);          \
-      return;                                   \
-    }                                           \
+/// In a kernel (a void function): if `cond` is false, fail the call with
+/// Error::err and the message "<op>: <fmt...>" (kernel_fail) and return.
+#define EMBER_KERNEL_CHECK(ctx, cond, err, op, ...)                         \
+  do {                                                                      \
+    if (!(cond)) {                                                          \
+      ::ember::kernel_fail((ctx), ::ember::Error::err, (op), __VA_ARGS__); \
+      return;                                                               \
+    }                                                                       \
   } while (0)
 
 /// One case of a dtype switch: binds CTYPE and runs the body.
@@ -142,13 +145,50 @@ inline bool load<bool>(const bool* p) {
   return *reinterpret_cast<const uint8_t*>(p) != 0;
 }
 
-/// Reads a kernel's arguments by position, checking count and tags. The
-/// Log "<op>: <message>" and fail the call with `err` (the one way kernels
-/// report a formatted error outside EMBER_KERNEL_CHECK).
-void fail_call(KernelContext& ctx, Error err, const char* op, const char* fmt, va_list ap);
+/// The ScalarType of a C++ element type.
+template <typename T>
+struct DtypeOf;
+#define EMBER_DTYPE_OF(TYPE, ENUM)                        \
+  template <>                                             \
+  struct DtypeOf<TYPE> {                                  \
+    static constexpr ScalarType value = ScalarType::ENUM; \
+  };
+EMBER_DTYPE_OF(bool, Bool)
+EMBER_DTYPE_OF(uint8_t, Byte)
+EMBER_DTYPE_OF(int8_t, Char)
+EMBER_DTYPE_OF(int16_t, Short)
+EMBER_DTYPE_OF(int32_t, Int)
+EMBER_DTYPE_OF(int64_t, Long)
+EMBER_DTYPE_OF(Half, Half)
+EMBER_DTYPE_OF(BFloat16, BFloat16)
+EMBER_DTYPE_OF(float, Float)
+EMBER_DTYPE_OF(double, Double)
+#undef EMBER_DTYPE_OF
 
-/// first problem is logged (naming the op and the argument) and recorded with
-/// ctx.fail(InvalidArgument); later reads then return harmless defaults
+/// torch.promote_types over the ten supported dtypes (bool < integers <
+/// floats; uint8 with int8 gives int16; float16 with bfloat16 gives float32).
+ScalarType promote_types(ScalarType a, ScalarType b);
+
+/// True if argument i is present and None (for the optional arguments an
+/// ArgReader does not read: Scalar?).
+inline bool arg_is_none(Span<EValue*> args, size_t i) {
+  return i < args.size() && args[i] != nullptr && args[i]->is_none();
+}
+
+/// The one way a kernel fails: log "<op>: <message>" (the message names
+/// what is wrong) and fail the call with `err`, unless an earlier error is
+/// already recorded (the first one stands). Returns false, so that a step
+/// returning bool can `return kernel_fail(...)`.
+bool kernel_fail(KernelContext& ctx, Error err, const char* op, const char* fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/// kernel_fail with NotSupported and "<op>: dtype <t> is not supported for
+/// <what>" (`what` names the operand or the operation). Returns false.
+bool reject_dtype(KernelContext& ctx, const char* op, const char* what, ScalarType t);
+
+/// Reads a kernel's arguments by position, checking count and tags. The
+/// first problem fails the call (kernel_fail, InvalidArgument, naming the op
+/// and the argument); later reads then return harmless defaults
 /// (nullptr, 0, empty), so a kernel reads everything and checks ok() once.
 class ArgReader {
  public:
@@ -173,12 +213,8 @@ class ArgReader {
   bool optional_real(size_t i, const char* name, double* value);
   /// A bool argument.
   bool boolean(size_t i, const char* name);
-  /// A Scalar argument (Int, Double or Bool) as a double.
-  double scalar(size_t i, const char* name);
-  /// True if the Scalar argument i holds an integer or bool (not a Double).
-  bool scalar_is_integral(size_t i) const;
-  /// A Scalar argument as an int64 (a Double must hold an integral value).
-  int64_t scalar_as_int(size_t i, const char* name);
+  /// A Scalar argument (Int, Double or Bool), as given (scalar.h).
+  Scalar scalar(size_t i, const char* name);
   /// An int[] argument.
   Span<const int64_t> int_list(size_t i, const char* name);
   /// An int[]? argument: false for None, else stores the list.
@@ -191,7 +227,8 @@ class ArgReader {
   /// EValues, nullptr for None, every other item checked to be a Tensor.
   Span<EValue* const> optional_tensor_list(size_t i, const char* name);
 
-  /// Log "op: <message>" and fail the call with `err` (once).
+  /// kernel_fail(ctx, err, op, ...) for the first problem; later ones are
+  /// dropped (a kernel that read past a failure sees harmless defaults).
   void fail(Error err, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
 
  private:
@@ -213,6 +250,24 @@ struct SizesText {
 SizesText sizes_text(Span<const int32_t> sizes);
 SizesText sizes_text(const int64_t* sizes, int ndim);
 
+/// A Scalar's value as given ("3", "2.5", "true"), for log lines.
+struct ScalarText {
+  char text[32];
+};
+ScalarText scalar_text(const Scalar& s);
+
+/// Convert the Scalar argument `name` to T (Scalar::to, as torch); if it
+/// does not fit, fail the call with InvalidArgument: "<op>: <name> = <value>
+/// cannot be converted to <dtype> without overflow".
+template <typename T>
+bool scalar_arg_to(KernelContext& ctx, const char* op, const char* name, const Scalar& s,
+                   T* out) {
+  if (s.to(out)) return true;
+  return kernel_fail(ctx, Error::InvalidArgument, op,
+                     "%s = %s cannot be converted to %s without overflow", name,
+                     scalar_text(s).text, scalar_type_name(DtypeOf<T>::value));
+}
+
 /// Resize `out` to sizes[0..ndim): checks the rank, that every size fits in
 /// int32, and that Tensor::resize accepts it (a static tensor must already
 /// have these sizes). Logs and fails with InvalidArgument otherwise.
@@ -221,6 +276,11 @@ bool resize_out(KernelContext& ctx, const char* op, const char* name, Tensor& ou
 
 /// Check that `t` has dtype `dtype`; logs and fails with NotSupported if not.
 bool check_dtype(KernelContext& ctx, const char* op, const char* name, const Tensor& t,
+                 ScalarType dtype);
+
+/// Check that `out` has `dtype` (check_dtype) and resize it to self's sizes
+/// (resize_out): the prologue of a kernel whose out has its input's shape.
+bool prepare_out(KernelContext& ctx, const char* op, const Tensor& self, Tensor& out,
                  ScalarType dtype);
 
 /// Check that `t` uses the contiguous dim order (0..n-1); logs and fails with

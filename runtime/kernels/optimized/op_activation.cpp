@@ -8,7 +8,6 @@
 #include "runtime/kernels/optimized/cpu.h"
 #include "runtime/kernels/optimized/optimized_kernels.h"
 #include "runtime/kernels/common/kernel_utils.h"
-#include "runtime/kernels/portable/op_unary.h"
 #include "runtime/kernels/portable/portable_kernels.h"
 
 namespace ember {
@@ -44,10 +43,6 @@ bool run_clamp(KernelContext& ctx, const char* op, const Tensor& self, Tensor& o
            [&](const float* x, float* y, int64_t n) { k.clamp(x, y, n, lo, hi); });
   return true;
 }
-
-/// A Scalar bound as float32, as the portable kernel converts it; false if
-/// it does not fit (the portable kernel then reports it).
-bool float_bound(const portable::UnaryScalar& s, float* value) { return s.to<float>(value); }
 
 /// A kernel of schema (Tensor self, *, Tensor(a!) out).
 void simple_unary(KernelContext& ctx, Span<EValue*> args, const char* op, UnaryOp kind,
@@ -91,12 +86,13 @@ void hardtanh_out(KernelContext& ctx, Span<EValue*> args) {
   const char* op = "aten::hardtanh.out";
   ArgReader r(ctx, args, op, 5);
   Tensor* self = r.tensor(0, "self");
-  const portable::UnaryScalar lo = portable::read_scalar_arg(r, args, 1, "min_val");
-  const portable::UnaryScalar hi = portable::read_scalar_arg(r, args, 2, "max_val");
+  const Scalar lo = r.scalar(1, "min_val");
+  const Scalar hi = r.scalar(2, "max_val");
   Tensor* out = r.tensor(3, "out");
   if (!r.ok()) return;
   float flo = 0.0f, fhi = 0.0f;
-  if (float_bound(lo, &flo) && float_bound(hi, &fhi) && run_clamp(ctx, op, *self, *out, flo, fhi)) {
+  // A bound that does not fit float32 runs the portable kernel, which reports it.
+  if (lo.to(&flo) && hi.to(&fhi) && run_clamp(ctx, op, *self, *out, flo, fhi)) {
     return;
   }
   portable::hardtanh_out(ctx, args);
@@ -106,17 +102,15 @@ void clamp_out(KernelContext& ctx, Span<EValue*> args) {
   const char* op = "aten::clamp.out";
   ArgReader r(ctx, args, op, 5);
   Tensor* self = r.tensor(0, "self");
-  const bool has_lo = r.ok() && !portable::arg_is_none(args, 1);
-  const bool has_hi = r.ok() && !portable::arg_is_none(args, 2);
-  const portable::UnaryScalar lo =
-      has_lo ? portable::read_scalar_arg(r, args, 1, "min") : portable::UnaryScalar();
-  const portable::UnaryScalar hi =
-      has_hi ? portable::read_scalar_arg(r, args, 2, "max") : portable::UnaryScalar();
+  const bool has_lo = r.ok() && !arg_is_none(args, 1);
+  const bool has_hi = r.ok() && !arg_is_none(args, 2);
+  const Scalar lo = has_lo ? r.scalar(1, "min") : Scalar();
+  const Scalar hi = has_hi ? r.scalar(2, "max") : Scalar();
   Tensor* out = r.tensor(3, "out");
   if (!r.ok()) return;
   float flo = -INFINITY, fhi = INFINITY;
-  if ((has_lo || has_hi) && (!has_lo || float_bound(lo, &flo)) &&
-      (!has_hi || float_bound(hi, &fhi)) && run_clamp(ctx, op, *self, *out, flo, fhi)) {
+  if ((has_lo || has_hi) && (!has_lo || lo.to(&flo)) && (!has_hi || hi.to(&fhi)) &&
+      run_clamp(ctx, op, *self, *out, flo, fhi)) {
     return;
   }
   portable::clamp_out(ctx, args);

@@ -157,8 +157,8 @@ void sdpa_out(KernelContext& ctx, Span<EValue*> args) {
         ctx.allocate_temp(static_cast<size_t>(tasks) * per_task * sizeof(float), 64));
     if (scratch != nullptr) break;
   }
-  EMBER_KERNEL_CHECK(ctx, scratch != nullptr, MemoryAllocationFailed,
-                     "ember::sdpa.out: no scratch memory for %zu bytes", per_task * sizeof(float));
+  EMBER_KERNEL_CHECK(ctx, scratch != nullptr, MemoryAllocationFailed, "ember::sdpa.out",
+                     "no scratch memory for %zu bytes", per_task * sizeof(float));
   const SimdKernels& k = simd();
   parallel_for(tasks, 1, [&](int64_t begin, int64_t end) {
     for (int64_t t = begin; t < end; ++t) {

@@ -8,7 +8,6 @@
 #include "runtime/kernels/optimized/cpu.h"
 #include "runtime/kernels/optimized/optimized_kernels.h"
 #include "runtime/kernels/common/kernel_utils.h"
-#include "runtime/kernels/portable/op_unary.h"
 #include "runtime/kernels/portable/portable_kernels.h"
 
 namespace ember {
@@ -21,13 +20,15 @@ void binary_kernel(KernelContext& ctx, Span<EValue*> args, const char* op, Binar
   ArgReader r(ctx, args, op, has_alpha ? 5 : 4);
   Tensor* a = r.tensor(0, "self");
   Tensor* b = r.tensor(1, "other");
-  const double alpha = has_alpha ? r.scalar(2, "alpha") : 1.0;
+  const Scalar alpha = has_alpha ? r.scalar(2, "alpha") : Scalar::of_int(1);
   Tensor* out = r.tensor(has_alpha ? 3 : 2, "out");
   if (!r.ok()) return;
   int64_t shape[kMaxRank];
   int ndim = 0;
-  if (!is_dense_float(*a) || !is_dense_float(*b) || !is_dense_float(*out) ||
-      !broadcast_shapes(a->sizes(), b->sizes(), shape, &ndim)) {
+  // A bool alpha, or one that does not fit float32: the portable kernel reports it.
+  float alpha_f = 1.0f;
+  if (!is_dense_float(*a) || !is_dense_float(*b) || !is_dense_float(*out) || alpha.is_bool() ||
+      !alpha.to(&alpha_f) || !broadcast_shapes(a->sizes(), b->sizes(), shape, &ndim)) {
     reference(ctx, args);
     return;
   }
@@ -58,7 +59,6 @@ void binary_kernel(KernelContext& ctx, Span<EValue*> args, const char* op, Binar
   const float* pb = b->data_as<const float>();
   float* py = out->data_as<float>();
   const SimdKernels& k = simd();
-  const float alpha_f = static_cast<float>(alpha);
   const int64_t len = loop.ndim == 0 ? 1 : loop.sizes[last];
   const int64_t rows = loop.numel / len;
   if (rows == 1) {
@@ -86,17 +86,17 @@ void scalar_kernel(KernelContext& ctx, Span<EValue*> args, const char* op, Binar
                    bool has_alpha, KernelFn reference) {
   ArgReader r(ctx, args, op, has_alpha ? 5 : 4);
   Tensor* a = r.tensor(0, "self");
-  const portable::UnaryScalar other = portable::read_scalar_arg(r, args, 1, "other");
-  const double alpha = has_alpha ? r.scalar(2, "alpha") : 1.0;
+  const Scalar other = r.scalar(1, "other");
+  const Scalar alpha = has_alpha ? r.scalar(2, "alpha") : Scalar::of_int(1);
   Tensor* out = r.tensor(has_alpha ? 3 : 2, "out");
   if (!r.ok()) return;
-  float value = 0.0f;
-  if (!is_dense_float(*a) || !is_dense_float(*out) || !other.to<float>(&value)) {
+  float value = 0.0f, alpha_f = 1.0f;
+  if (!is_dense_float(*a) || !is_dense_float(*out) || !other.to(&value) || alpha.is_bool() ||
+      !alpha.to(&alpha_f)) {
     reference(ctx, args);
     return;
   }
   const SimdKernels& k = simd();
-  const float alpha_f = static_cast<float>(alpha);
   map_flat(ctx, op, *a, *out, [&](const float* x, float* y, int64_t n) {
     k.binary(kind, x, 1, &value, 0, y, n, alpha_f);
   });

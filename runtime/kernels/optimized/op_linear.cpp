@@ -111,7 +111,7 @@ void mm_out(KernelContext& ctx, Span<EValue*> args) {
   if (!resize_out(ctx, op, "out", *out, sizes, 2)) return;
   const Error e = product(m, n, k, 1.0f, view_of(*self, 0), view_of(*mat2, 0), packed, 0.0f,
                           out->data_as<float>(), gemm::Epilogue{}, ws, bytes);
-  EMBER_KERNEL_CHECK(ctx, e == Error::Ok, Internal, "%s: gemm failed (%s)", op, error_name(e));
+  EMBER_KERNEL_CHECK(ctx, e == Error::Ok, Internal, op, "gemm failed (%s)", error_name(e));
 }
 
 void addmm_out(KernelContext& ctx, Span<EValue*> args) {
@@ -169,7 +169,7 @@ void addmm_out(KernelContext& ctx, Span<EValue*> args) {
   const Error e = product(m, n, k, static_cast<float>(alpha), view_of(*mat1, 0),
                           view_of(*mat2, 0), packed, gemm_beta, out->data_as<float>(), epi, ws,
                           bytes);
-  EMBER_KERNEL_CHECK(ctx, e == Error::Ok, Internal, "%s: gemm failed (%s)", op, error_name(e));
+  EMBER_KERNEL_CHECK(ctx, e == Error::Ok, Internal, op, "gemm failed (%s)", error_name(e));
 }
 
 void bmm_out(KernelContext& ctx, Span<EValue*> args) {
@@ -195,7 +195,7 @@ void bmm_out(KernelContext& ctx, Span<EValue*> args) {
   const Error e = gemm::gemm_batched(b, m, n, k, 1.0f, view_of(*self, 1), view_of(*mat2, 1), 0.0f,
                                      out->data_as<float>(), n, strides, gemm::Epilogue{}, ws,
                                      bytes);
-  EMBER_KERNEL_CHECK(ctx, e == Error::Ok, Internal, "%s: gemm failed (%s)", op, error_name(e));
+  EMBER_KERNEL_CHECK(ctx, e == Error::Ok, Internal, op, "gemm failed (%s)", error_name(e));
 }
 
 void linear_out(KernelContext& ctx, Span<EValue*> args) {
@@ -224,7 +224,7 @@ void linear_out(KernelContext& ctx, Span<EValue*> args) {
                            c.weight->stride(0)};
   const Error e =
       product(c.m, c.n, c.k, 1.0f, a, w, packed, 0.0f, c.out->data_as<float>(), epi, ws, bytes);
-  EMBER_KERNEL_CHECK(ctx, e == Error::Ok, Internal, "aten::linear.out: gemm failed (%s)",
+  EMBER_KERNEL_CHECK(ctx, e == Error::Ok, Internal, "aten::linear.out", "gemm failed (%s)",
                      error_name(e));
 }
 

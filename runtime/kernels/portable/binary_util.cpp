@@ -2,26 +2,9 @@
 // elementwise kernels (see binary_util.h).
 #include "runtime/kernels/portable/binary_util.h"
 
-#include <cstdarg>
-
 namespace ember {
 namespace portable {
 namespace {
-
-bool is_signed_integer(ScalarType t) {
-  return t == ScalarType::Char || t == ScalarType::Short || t == ScalarType::Int ||
-         t == ScalarType::Long;
-}
-
-/// Width rank of the signed integer types (int8 < int16 < int32 < int64).
-int integer_rank(ScalarType t) {
-  switch (t) {
-    case ScalarType::Char: return 0;
-    case ScalarType::Short: return 1;
-    case ScalarType::Int: return 2;
-    default: return 3;
-  }
-}
 
 /// One tier of torch's ResultTypeState: the promotion of the dtypes seen.
 struct Tier {
@@ -47,34 +30,6 @@ Tier combine(Tier higher, Tier lower) {
 
 }  // namespace
 
-ScalarType promote_types(ScalarType a, ScalarType b) {
-  if (a == b) return a;
-  if (a == ScalarType::Bool) return b;
-  if (b == ScalarType::Bool) return a;
-  const bool fa = is_floating_type(a);
-  const bool fb = is_floating_type(b);
-  if (fa && fb) {
-    if (a == ScalarType::Double || b == ScalarType::Double) return ScalarType::Double;
-    return ScalarType::Float;  // float16 with bfloat16, or either with float32
-  }
-  if (fa) return a;
-  if (fb) return b;
-  if (a == ScalarType::Byte || b == ScalarType::Byte) {
-    const ScalarType other = a == ScalarType::Byte ? b : a;
-    return other == ScalarType::Char ? ScalarType::Short : other;
-  }
-  if (!is_signed_integer(a) || !is_signed_integer(b)) return ScalarType::Long;  // not reached
-  return integer_rank(a) >= integer_rank(b) ? a : b;
-}
-
-double Operand::scalar_value() const {
-  switch (dtype) {
-    case ScalarType::Long: return static_cast<double>(scalar.i);
-    case ScalarType::Bool: return scalar.b ? 1.0 : 0.0;
-    default: return scalar.d;
-  }
-}
-
 void read_tensor_operand(ArgReader& r, size_t i, const char* name, Operand* out) {
   Tensor* t = r.tensor(i, name);
   if (t == nullptr) return;
@@ -82,22 +37,12 @@ void read_tensor_operand(ArgReader& r, size_t i, const char* name, Operand* out)
   out->dtype = t->dtype();
 }
 
-void read_scalar_operand(ArgReader& r, Span<EValue*> args, size_t i, const char* name,
-                         Operand* out) {
-  r.scalar(i, name);  // checks presence and tag
+void read_scalar_operand(ArgReader& r, size_t i, const char* name, Operand* out) {
+  const Scalar s = r.scalar(i, name);
   if (!r.ok()) return;
-  const EValue& v = *args[i];
   out->tensor = nullptr;
-  if (v.is_int()) {
-    out->dtype = ScalarType::Long;
-    out->scalar.i = v.to_int();
-  } else if (v.is_bool()) {
-    out->dtype = ScalarType::Bool;
-    out->scalar.b = v.to_bool();
-  } else {
-    out->dtype = ScalarType::Double;
-    out->scalar.d = v.to_double();
-  }
+  out->scalar = s;
+  out->dtype = s.dtype();
 }
 
 ScalarType result_type(const Operand* ins, int n) {
@@ -113,19 +58,6 @@ ScalarType result_type(const Operand* ins, int n) {
     }
   }
   return combine(dimensioned, combine(zero_dim, wrapped)).dtype;
-}
-
-bool reject_dtype(KernelContext& ctx, const char* op, const char* what, ScalarType t) {
-  return fail_op(ctx, Error::NotSupported, op, "%s is not supported for dtype %s", what,
-                 scalar_type_name(t));
-}
-
-bool fail_op(KernelContext& ctx, Error err, const char* op, const char* fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fail_call(ctx, err, op, fmt, ap);
-  va_end(ap);
-  return false;
 }
 
 bool prepare_elementwise(KernelContext& ctx, const char* op, const Operand* ins, int n,
@@ -144,9 +76,9 @@ bool prepare_elementwise(KernelContext& ctx, const char* op, const Operand* ins,
       int64_t& o = sizes[lead + d];
       if (s == o || s == 1) continue;
       if (o != 1) {
-        return fail_op(ctx, Error::InvalidArgument, op,
-                       "input shapes do not broadcast: %s against size %lld at dim %d",
-                       sizes_text(t.sizes()).text, static_cast<long long>(o), lead + d);
+        return kernel_fail(ctx, Error::InvalidArgument, op,
+                           "input shapes do not broadcast: %s against size %lld at dim %d",
+                           sizes_text(t.sizes()).text, static_cast<long long>(o), lead + d);
       }
       o = s;
     }

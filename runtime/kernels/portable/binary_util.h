@@ -18,35 +18,24 @@
 namespace ember {
 namespace portable {
 
-/// torch.promote_types over the ten supported dtypes (bool < integers <
-/// floats; uint8 with int8 gives int16; float16 with bfloat16 gives float32).
-ScalarType promote_types(ScalarType a, ScalarType b);
-
 /// One input of a broadcast elementwise op: a tensor, or a Scalar argument
-/// (torch's "wrapped number", held as int64, double or bool).
+/// (torch's "wrapped number").
 struct Operand {
   const Tensor* tensor = nullptr;        ///< nullptr for a Scalar
-  ScalarType dtype = ScalarType::Float;  ///< element type of data()
-  union {
-    int64_t i;
-    double d;
-    bool b;
-  } scalar = {0};
+  ScalarType dtype = ScalarType::Float;  ///< element type of data(); scalar.dtype() for a Scalar
+  Scalar scalar;                         ///< the Scalar argument (for a Scalar operand)
 
   bool is_scalar() const { return tensor == nullptr; }
   int dim() const { return tensor != nullptr ? tensor->dim() : 0; }
-  const void* data() const { return tensor != nullptr ? tensor->data() : &scalar; }
-  /// The Scalar's value as a double (for Scalar operands only).
-  double scalar_value() const;
+  const void* data() const { return tensor != nullptr ? tensor->data() : scalar.data(); }
 };
 
 /// Read argument i as a Tensor operand.
 void read_tensor_operand(ArgReader& r, size_t i, const char* name, Operand* out);
 
-/// Read argument i as a Scalar operand (Int -> int64, Double -> double,
-/// Bool -> bool); `args` is the kernel's argument list.
-void read_scalar_operand(ArgReader& r, Span<EValue*> args, size_t i, const char* name,
-                         Operand* out);
+/// Read argument i as a Scalar operand (dtype Long, Double or Bool as the
+/// program gave an Int, a Double or a Bool).
+void read_scalar_operand(ArgReader& r, size_t i, const char* name, Operand* out);
 
 /// torch.result_type: dimensioned tensors promote among themselves; 0-d
 /// tensors, and then Scalars, take part only where their category (bool <
@@ -60,34 +49,6 @@ ScalarType result_type(const Operand* ins, int n);
 /// the call on any problem.
 bool prepare_elementwise(KernelContext& ctx, const char* op, const Operand* ins, int n,
                          Tensor& out, ScalarType out_dtype, StridedLoop* loop);
-
-/// Log "<op>: <what> is not supported for dtype <t>" and fail with
-/// NotSupported. Returns false, for `return reject_dtype(...)`.
-bool reject_dtype(KernelContext& ctx, const char* op, const char* what, ScalarType t);
-
-/// Log "<op>: <message>" and fail with `err`. Returns false.
-bool fail_op(KernelContext& ctx, Error err, const char* op, const char* fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-/// The ScalarType of a C++ element type.
-template <typename T>
-struct DtypeOf;
-#define EMBER_DTYPE_OF(TYPE, ENUM) \
-  template <>                      \
-  struct DtypeOf<TYPE> {           \
-    static constexpr ScalarType value = ScalarType::ENUM; \
-  };
-EMBER_DTYPE_OF(bool, Bool)
-EMBER_DTYPE_OF(uint8_t, Byte)
-EMBER_DTYPE_OF(int8_t, Char)
-EMBER_DTYPE_OF(int16_t, Short)
-EMBER_DTYPE_OF(int32_t, Int)
-EMBER_DTYPE_OF(int64_t, Long)
-EMBER_DTYPE_OF(Half, Half)
-EMBER_DTYPE_OF(BFloat16, BFloat16)
-EMBER_DTYPE_OF(float, Float)
-EMBER_DTYPE_OF(double, Double)
-#undef EMBER_DTYPE_OF
 
 /// Convert one element as torch does: through float for the 16-bit floats,
 /// nonzero -> true for bool, integers narrowed modulo 2^n. A floating value

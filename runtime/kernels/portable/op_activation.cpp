@@ -41,22 +41,12 @@ C to_compute(In x) {
 /// out (of dtype Out) = self clamped to Scalar bounds converted to Out;
 /// fails with InvalidArgument if a bound does not fit in Out (as torch).
 template <typename In, typename Out>
-void clamp_scalars(ArgReader& r, const Tensor& self, Tensor& out, const UnaryScalar& lo,
-                   const UnaryScalar& hi, bool has_lo, bool has_hi) {
+void clamp_scalars(KernelContext& ctx, const char* op, const Tensor& self, Tensor& out,
+                   const Scalar& lo, const Scalar& hi, bool has_lo, bool has_hi) {
   Out lo_v{}, hi_v{};
-  const struct {
-    bool has;
-    const UnaryScalar& arg;
-    Out* value;
-    const char* name;
-  } bounds[2] = {{has_lo, lo, &lo_v, "min"}, {has_hi, hi, &hi_v, "max"}};
-  for (const auto& b : bounds) {
-    if (b.has && !b.arg.to(b.value)) {
-      r.fail(Error::InvalidArgument, "%s = %g cannot be converted to %s without overflow", b.name,
-             b.arg.is_float ? b.arg.d : static_cast<double>(b.arg.i),
-             scalar_type_name(out.dtype()));
-      return;
-    }
+  if ((has_lo && !scalar_arg_to(ctx, op, "min", lo, &lo_v)) ||
+      (has_hi && !scalar_arg_to(ctx, op, "max", hi, &hi_v))) {
+    return;
   }
   using C = compute_t<Out>;
   const C l = static_cast<C>(lo_v);
@@ -67,7 +57,7 @@ void clamp_scalars(ArgReader& r, const Tensor& self, Tensor& out, const UnarySca
 }
 
 /// A Scalar argument converted to the compute type of a floating self
-/// (float, or double for float64); false (logged) if it overflows it.
+/// (float, or double for float64); false (failed) if it overflows it.
 struct OpMathScalar {
   float f = 0.0f;
   double d = 0.0;
@@ -81,37 +71,12 @@ struct OpMathScalar {
   }
 };
 
-bool read_opmath_scalar(ArgReader& r, Span<EValue*> args, size_t i, const char* name,
-                        ScalarType dtype, OpMathScalar* out) {
-  const UnaryScalar s = read_scalar_arg(r, args, i, name);
+bool read_opmath_scalar(ArgReader& r, size_t i, const char* name, ScalarType dtype,
+                        OpMathScalar* out) {
+  const Scalar s = r.scalar(i, name);
   if (!r.ok()) return false;
-  const bool fits = dtype == ScalarType::Double ? s.to(&out->d) : s.to(&out->f);
-  if (!fits) {
-    r.fail(Error::InvalidArgument, "%s = %g overflows the compute type of %s", name, s.d,
-           scalar_type_name(dtype));
-  }
-  return fits;
-}
-
-/// torch's promote_types over the dtypes the kernels know: bool < integers <
-/// floats; uint8 with int8 gives int16; float16 with bfloat16 gives float32.
-ScalarType promote_types(ScalarType a, ScalarType b) {
-  if (a == b || b == ScalarType::Bool) return a;
-  if (a == ScalarType::Bool) return b;
-  const bool fa = is_floating_type(a);
-  if (fa != is_floating_type(b)) return fa ? a : b;
-  if (fa) {
-    auto rank = [](ScalarType t) {
-      return t == ScalarType::Double ? 2 : t == ScalarType::Float ? 1 : 0;
-    };
-    if (rank(a) == 0 && rank(b) == 0) return ScalarType::Float;  // Half with BFloat16
-    return rank(a) > rank(b) ? a : b;
-  }
-  if (a == ScalarType::Byte || b == ScalarType::Byte) {
-    const ScalarType other = a == ScalarType::Byte ? b : a;
-    return other == ScalarType::Char ? ScalarType::Short : other;
-  }
-  return element_size(a) > element_size(b) ? a : b;
+  return dtype == ScalarType::Double ? scalar_arg_to(r.ctx(), r.op(), name, s, &out->d)
+                                     : scalar_arg_to(r.ctx(), r.op(), name, s, &out->f);
 }
 
 /// torch's result_type of tensors: the tensors with dims decide, unless a
@@ -177,18 +142,31 @@ void hardtanh_out(KernelContext& ctx, Span<EValue*> args) {
   const char* op = "aten::hardtanh.out";
   ArgReader r(ctx, args, op, 5);
   Tensor* self = r.tensor(0, "self");
-  const UnaryScalar lo = read_scalar_arg(r, args, 1, "min_val");
-  const UnaryScalar hi = read_scalar_arg(r, args, 2, "max_val");
+  Scalar lo = r.scalar(1, "min_val");
+  Scalar hi = r.scalar(2, "max_val");
   Tensor* out = r.tensor(3, "out");
   if (!r.ok()) return;
   const ScalarType in = self->dtype();
-  if (in == ScalarType::Bool) return fail_dtype(r, *self);
-  const bool negative = (lo.is_float ? lo.d < 0 : lo.i < 0) || (hi.is_float ? hi.d < 0 : hi.i < 0);
-  EMBER_KERNEL_CHECK(ctx, in != ScalarType::Byte || !negative, InvalidArgument,
-                     "%s: cannot do hardtanh on an unsigned type with negative limits", op);
+  if (in == ScalarType::Bool) {
+    reject_dtype(ctx, op, "self", in);
+    return;
+  }
+  // As torch: an integer self takes its bounds as int64 (a double truncates)
+  // before they convert to its dtype.
+  if (!is_floating_type(in)) {
+    int64_t lo_i = 0, hi_i = 0;
+    if (!scalar_arg_to(ctx, op, "min_val", lo, &lo_i) ||
+        !scalar_arg_to(ctx, op, "max_val", hi, &hi_i)) {
+      return;
+    }
+    EMBER_KERNEL_CHECK(ctx, in != ScalarType::Byte || (lo_i >= 0 && hi_i >= 0), InvalidArgument,
+                       op, "cannot do hardtanh on an unsigned type with negative limits");
+    lo = Scalar::of_int(lo_i);
+    hi = Scalar::of_int(hi_i);
+  }
   if (!prepare_unary(ctx, op, *self, *out)) return;
-  EMBER_SWITCH_ALL(in, fail_dtype(r, *self),
-                   clamp_scalars<CTYPE, CTYPE>(r, *self, *out, lo, hi, true, true));
+  EMBER_SWITCH_ALL(in, reject_dtype(ctx, op, "self", in),
+                   clamp_scalars<CTYPE, CTYPE>(ctx, op, *self, *out, lo, hi, true, true));
 }
 
 void sigmoid_out(KernelContext& ctx, Span<EValue*> args) {
@@ -209,7 +187,7 @@ void leaky_relu_out(KernelContext& ctx, Span<EValue*> args) {
   Tensor* out = r.tensor(2, "out");
   if (!r.ok()) return;
   OpMathScalar slope;
-  if (!read_opmath_scalar(r, args, 1, "negative_slope", self->dtype(), &slope)) return;
+  if (!read_opmath_scalar(r, 1, "negative_slope", self->dtype(), &slope)) return;
   if (!prepare_unary(ctx, op, *self, *out)) return;
   map_floating(r, *self, *out, [slope](auto x) {
     using C = decltype(x);
@@ -224,9 +202,9 @@ void elu_out(KernelContext& ctx, Span<EValue*> args) {
   Tensor* out = r.tensor(4, "out");
   if (!r.ok()) return;
   OpMathScalar alpha, scale, input_scale;
-  if (!read_opmath_scalar(r, args, 1, "alpha", self->dtype(), &alpha) ||
-      !read_opmath_scalar(r, args, 2, "scale", self->dtype(), &scale) ||
-      !read_opmath_scalar(r, args, 3, "input_scale", self->dtype(), &input_scale)) {
+  if (!read_opmath_scalar(r, 1, "alpha", self->dtype(), &alpha) ||
+      !read_opmath_scalar(r, 2, "scale", self->dtype(), &scale) ||
+      !read_opmath_scalar(r, 3, "input_scale", self->dtype(), &input_scale)) {
     return;
   }
   if (!prepare_unary(ctx, op, *self, *out)) return;
@@ -248,8 +226,8 @@ void gelu_out(KernelContext& ctx, Span<EValue*> args) {
   if (!r.ok()) return;
   const bool use_tanh = has_mode && string_equals(approximate, "tanh");
   EMBER_KERNEL_CHECK(ctx, !has_mode || use_tanh || string_equals(approximate, "none"),
-                     InvalidArgument, "%s: approximate must be \"none\" or \"tanh\", got \"%.*s\"",
-                     op, static_cast<int>(approximate.size()), approximate.data());
+                     InvalidArgument, op, "approximate must be \"none\" or \"tanh\", got \"%.*s\"",
+                     static_cast<int>(approximate.size()), approximate.data());
   if (!prepare_unary(ctx, op, *self, *out)) return;
   map_floating(r, *self, *out, [use_tanh](auto x) {
     using C = decltype(x);
@@ -289,37 +267,39 @@ void clamp_out(KernelContext& ctx, Span<EValue*> args) {
   Tensor* self = r.tensor(0, "self");
   const bool has_lo = r.ok() && !arg_is_none(args, 1);
   const bool has_hi = r.ok() && !arg_is_none(args, 2);
-  const UnaryScalar lo = has_lo ? read_scalar_arg(r, args, 1, "min") : UnaryScalar();
-  const UnaryScalar hi = has_hi ? read_scalar_arg(r, args, 2, "max") : UnaryScalar();
+  const Scalar lo = has_lo ? r.scalar(1, "min") : Scalar();
+  const Scalar hi = has_hi ? r.scalar(2, "max") : Scalar();
   Tensor* out = r.tensor(3, "out");
   if (!r.ok()) return;
-  EMBER_KERNEL_CHECK(ctx, has_lo || has_hi, InvalidArgument,
-                     "%s: at least one of min and max must be given", op);
+  EMBER_KERNEL_CHECK(ctx, has_lo || has_hi, InvalidArgument, op,
+                     "at least one of min and max must be given");
   // The result dtype as torch's promotion of self with the bounds: an integer
   // or bool tensor with a float bound gives float32, a bool tensor with an
   // int bound int64.
   const ScalarType in = self->dtype();
-  const bool float_bound = (has_lo && lo.is_float) || (has_hi && hi.is_float);
-  const bool int_bound = (has_lo && !lo.is_float && !lo.is_bool) ||
-                         (has_hi && !hi.is_float && !hi.is_bool);
+  const bool float_bound = (has_lo && lo.is_double()) || (has_hi && hi.is_double());
+  const bool int_bound = (has_lo && lo.is_int()) || (has_hi && hi.is_int());
   ScalarType result = in;
   if (!is_floating_type(in) && float_bound) {
     result = ScalarType::Float;
   } else if (in == ScalarType::Bool && int_bound) {
     result = ScalarType::Long;
   }
-  EMBER_KERNEL_CHECK(ctx, result != ScalarType::Bool, NotSupported,
-                     "%s: a bool tensor needs int or float bounds", op);
-  if (!is_known_dtype(in)) return fail_dtype(r, *self);
+  EMBER_KERNEL_CHECK(ctx, result != ScalarType::Bool, NotSupported, op,
+                     "a bool tensor needs int or float bounds");
+  if (!is_known_dtype(in)) {
+    reject_dtype(ctx, op, "self", in);
+    return;
+  }
   if (!prepare_out(ctx, op, *self, *out, result)) return;
   if (result == in) {
-    EMBER_SWITCH_ALL(in, fail_dtype(r, *self),
-                     clamp_scalars<CTYPE, CTYPE>(r, *self, *out, lo, hi, has_lo, has_hi));
+    EMBER_SWITCH_ALL(in, reject_dtype(ctx, op, "self", in),
+                     clamp_scalars<CTYPE, CTYPE>(ctx, op, *self, *out, lo, hi, has_lo, has_hi));
   } else if (result == ScalarType::Float) {
-    EMBER_SWITCH_ALL(in, fail_dtype(r, *self),
-                     clamp_scalars<CTYPE, float>(r, *self, *out, lo, hi, has_lo, has_hi));
+    EMBER_SWITCH_ALL(in, reject_dtype(ctx, op, "self", in),
+                     clamp_scalars<CTYPE, float>(ctx, op, *self, *out, lo, hi, has_lo, has_hi));
   } else {
-    clamp_scalars<bool, int64_t>(r, *self, *out, lo, hi, has_lo, has_hi);
+    clamp_scalars<bool, int64_t>(ctx, op, *self, *out, lo, hi, has_lo, has_hi);
   }
 }
 
@@ -331,18 +311,18 @@ void clamp_tensor_out(KernelContext& ctx, Span<EValue*> args) {
   Tensor* hi = r.optional_tensor(2, "max");
   Tensor* out = r.tensor(3, "out");
   if (!r.ok()) return;
-  EMBER_KERNEL_CHECK(ctx, lo != nullptr || hi != nullptr, InvalidArgument,
-                     "%s: at least one of min and max must be given", op);
+  EMBER_KERNEL_CHECK(ctx, lo != nullptr || hi != nullptr, InvalidArgument, op,
+                     "at least one of min and max must be given");
   const Tensor* operands[3] = {self, lo, hi};
   const char* names[3] = {"self", "min", "max"};
   for (int k = 0; k < 3; ++k) {
     EMBER_KERNEL_CHECK(ctx, operands[k] == nullptr || is_known_dtype(operands[k]->dtype()),
-                       NotSupported, "%s: unsupported dtype %s for %s", op,
+                       NotSupported, op, "unsupported dtype %s for %s",
                        scalar_type_name(operands[k]->dtype()), names[k]);
   }
   const ScalarType result = result_type(operands, 3);
-  EMBER_KERNEL_CHECK(ctx, result != ScalarType::Bool, NotSupported,
-                     "%s: clamp of bool tensors is not supported", op);
+  EMBER_KERNEL_CHECK(ctx, result != ScalarType::Bool, NotSupported, op,
+                     "clamp of bool tensors is not supported");
   if (!check_dtype(ctx, op, "out", *out, result)) return;
 
   // Broadcast self, min and max together (an absent bound broadcasts as self).
@@ -355,7 +335,7 @@ void clamp_tensor_out(KernelContext& ctx, Span<EValue*> args) {
   for (int d = 0; ok && d < ndim; ++d) partial[d] = static_cast<int32_t>(sizes[d]);
   ok = ok && broadcast_shapes(Span<const int32_t>(partial, static_cast<size_t>(ndim)), b.sizes(),
                               sizes, &ndim);
-  EMBER_KERNEL_CHECK(ctx, ok, InvalidArgument, "%s: shapes %s, %s and %s do not broadcast", op,
+  EMBER_KERNEL_CHECK(ctx, ok, InvalidArgument, op, "shapes %s, %s and %s do not broadcast",
                      sizes_text(self->sizes()).text, sizes_text(a.sizes()).text,
                      sizes_text(b.sizes()).text);
   if (!resize_out(ctx, op, "out", *out, sizes, ndim)) return;
@@ -368,7 +348,8 @@ void clamp_tensor_out(KernelContext& ctx, Span<EValue*> args) {
   const int64_t* stride_ptrs[4] = {strides[0], strides[1], strides[2], strides[3]};
   StridedLoop loop;
   loop.init(ndim, sizes, 4, stride_ptrs);
-  EMBER_SWITCH_ALL(result, fail_dtype(r, *self), clamp_tensors<CTYPE>(loop, *self, lo, hi, *out));
+  EMBER_SWITCH_ALL(result, reject_dtype(ctx, op, "self", self->dtype()),
+                   clamp_tensors<CTYPE>(loop, *self, lo, hi, *out));
 }
 
 }  // namespace portable

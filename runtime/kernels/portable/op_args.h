@@ -40,8 +40,8 @@ inline AddmmArgs read_addmm_args(ArgReader& r) {
   a.self = r.tensor(0, "self");
   a.mat1 = r.tensor(1, "mat1");
   a.mat2 = r.tensor(2, "mat2");
-  a.beta = r.scalar(3, "beta");
-  a.alpha = r.scalar(4, "alpha");
+  a.beta = r.scalar(3, "beta").to_double();
+  a.alpha = r.scalar(4, "alpha").to_double();
   a.out = r.tensor(5, "out");
   return a;
 }

@@ -22,16 +22,6 @@ namespace {
 
 constexpr const char* kOp = "ember::sdpa.out";
 
-bool fail_args(KernelContext& ctx, Error err, const char* fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-bool fail_args(KernelContext& ctx, Error err, const char* fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fail_call(ctx, err, kOp, fmt, ap);
-  va_end(ap);
-  return false;
-}
-
 }  // namespace
 
 bool read_sdpa_args(KernelContext& ctx, Span<EValue*> args, SdpaArgs* a, bool half_too) {
@@ -49,18 +39,18 @@ bool read_sdpa_args(KernelContext& ctx, Span<EValue*> args, SdpaArgs* a, bool ha
   if (!r.ok()) return false;
   const Tensor &q = *a->q, &k = *a->k, &v = *a->v;
   if (q.dim() != 4 || k.dim() != 4 || v.dim() != 4) {
-    return fail_args(ctx, Error::InvalidArgument,
-                     "query, key and value must be 4-d [N, H, L, E], got %d-d, %d-d and %d-d",
-                     q.dim(), k.dim(), v.dim());
+    return kernel_fail(ctx, Error::InvalidArgument, kOp,
+                       "query, key and value must be 4-d [N, H, L, E], got %d-d, %d-d and %d-d",
+                       q.dim(), k.dim(), v.dim());
   }
   const ScalarType dtype = q.dtype();
   const bool half = dtype == ScalarType::Half || dtype == ScalarType::BFloat16;
   if ((dtype != ScalarType::Float && !(half_too && half)) || k.dtype() != dtype ||
       v.dtype() != dtype || a->out->dtype() != dtype) {
-    return fail_args(ctx, Error::NotSupported,
-                     half_too ? "query, key, value and out must share one dtype: float32, "
-                                "float16 or bfloat16"
-                              : "query, key, value and out must be float32");
+    return kernel_fail(ctx, Error::NotSupported, kOp, "%s",
+                       half_too ? "query, key, value and out must share one dtype: float32, "
+                                  "float16 or bfloat16"
+                                : "query, key, value and out must be float32");
   }
   a->n = q.size(0);
   a->hq = q.size(1);
@@ -71,40 +61,41 @@ bool read_sdpa_args(KernelContext& ctx, Span<EValue*> args, SdpaArgs* a, bool ha
   a->ev = v.size(3);
   if (k.size(0) != a->n || v.size(0) != a->n || k.size(3) != a->e || v.size(1) != a->hk ||
       v.size(2) != a->s) {
-    return fail_args(ctx, Error::InvalidArgument,
-                     "shapes do not match: query %s, key %s, value %s",
-                     sizes_text(q.sizes()).text, sizes_text(k.sizes()).text,
-                     sizes_text(v.sizes()).text);
+    return kernel_fail(ctx, Error::InvalidArgument, kOp,
+                       "shapes do not match: query %s, key %s, value %s",
+                       sizes_text(q.sizes()).text, sizes_text(k.sizes()).text,
+                       sizes_text(v.sizes()).text);
   }
   if (a->hk != a->hq && (!gqa || a->hk == 0 || a->hq % a->hk != 0)) {
-    return fail_args(ctx, Error::InvalidArgument,
-                     "query has %lld heads and key %lld: they must be equal, or divide with "
-                     "enable_gqa",
-                     static_cast<long long>(a->hq), static_cast<long long>(a->hk));
+    return kernel_fail(ctx, Error::InvalidArgument, kOp,
+                       "query has %lld heads and key %lld: they must be equal, or divide with "
+                       "enable_gqa", static_cast<long long>(a->hq), static_cast<long long>(a->hk));
   }
   if (dropout != 0.0) {
-    return fail_args(ctx, Error::NotSupported, "dropout_p must be 0, got %g", dropout);
+    return kernel_fail(ctx, Error::NotSupported, kOp, "dropout_p must be 0, got %g", dropout);
   }
   if (a->mask != nullptr) {
     const Tensor& m = *a->mask;
     if (a->causal) {
-      return fail_args(ctx, Error::InvalidArgument, "takes attn_mask or is_causal, not both");
+      return kernel_fail(ctx, Error::InvalidArgument, kOp,
+                         "takes attn_mask or is_causal, not both");
     }
     if (m.dtype() != ScalarType::Bool && m.dtype() != dtype) {
-      return fail_args(ctx, Error::NotSupported, "attn_mask must be bool or %s (the query's)",
-                       scalar_type_name(dtype));
+      return kernel_fail(ctx, Error::NotSupported, kOp,
+                         "attn_mask must be bool or %s (the query's)", scalar_type_name(dtype));
     }
     a->mask_is_bool = m.dtype() == ScalarType::Bool;
     const int64_t scores[4] = {a->n, a->hq, a->l, a->s};
     if (m.dim() > 4) {
-      return fail_args(ctx, Error::InvalidArgument, "attn_mask has %d dims (at most 4)", m.dim());
+      return kernel_fail(ctx, Error::InvalidArgument, kOp, "attn_mask has %d dims (at most 4)",
+                         m.dim());
     }
     for (int32_t d = 0; d < m.dim(); ++d) {
       const int32_t sd = 4 - m.dim() + d;
       if (m.size(d) != 1 && m.size(d) != scores[sd]) {
-        return fail_args(ctx, Error::InvalidArgument,
-                         "attn_mask %s does not broadcast to the scores %s",
-                         sizes_text(m.sizes()).text, sizes_text(scores, 4).text);
+        return kernel_fail(ctx, Error::InvalidArgument, kOp,
+                           "attn_mask %s does not broadcast to the scores %s",
+                           sizes_text(m.sizes()).text, sizes_text(scores, 4).text);
       }
       a->mask_strides[sd] = m.size(d) == 1 ? 0 : m.stride(d);
     }
@@ -187,8 +178,8 @@ void sdpa_out(KernelContext& ctx, Span<EValue*> args) {
   if (a.out->numel() == 0) return;
   float* scores = static_cast<float*>(
       ctx.allocate_temp(static_cast<size_t>(a.s > 0 ? a.s : 1) * sizeof(float)));
-  EMBER_KERNEL_CHECK(ctx, scores != nullptr, MemoryAllocationFailed,
-                     "%s: no scratch memory for %lld scores", kOp, static_cast<long long>(a.s));
+  EMBER_KERNEL_CHECK(ctx, scores != nullptr, MemoryAllocationFailed, kOp,
+                     "no scratch memory for %lld scores", static_cast<long long>(a.s));
   EMBER_SWITCH_FLOAT_HALF(a.q->dtype(), return, attention<CTYPE>(a, scores));
 }
 

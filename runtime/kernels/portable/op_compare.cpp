@@ -20,10 +20,10 @@ enum class Logic { And, Or, Xor };
 
 /// Read (self, other) with `other` a Tensor or a Scalar; false if a read
 /// failed (already logged).
-bool read_pair(ArgReader& r, Span<EValue*> args, bool other_scalar, Operand* in) {
+bool read_pair(ArgReader& r, bool other_scalar, Operand* in) {
   read_tensor_operand(r, 0, "self", &in[0]);
   if (other_scalar) {
-    read_scalar_operand(r, args, 1, "other", &in[1]);
+    read_scalar_operand(r, 1, "other", &in[1]);
   } else {
     read_tensor_operand(r, 1, "other", &in[1]);
   }
@@ -48,7 +48,7 @@ void compare_kernel(KernelContext& ctx, Span<EValue*> args, const char* op, Cmp 
                     bool other_scalar) {
   ArgReader r(ctx, args, op, 4);
   Operand in[2];
-  if (!read_pair(r, args, other_scalar, in)) return;
+  if (!read_pair(r, other_scalar, in)) return;
   Tensor* out = r.tensor(2, "out");
   if (!r.ok()) return;
   const ScalarType ct = result_type(in, 2);
@@ -78,7 +78,7 @@ void logical_typed(Logic kind, const StridedLoop& loop, bool* out, const Operand
 void logical_kernel(KernelContext& ctx, Span<EValue*> args, const char* op, Logic kind) {
   ArgReader r(ctx, args, op, 4);
   Operand in[2];
-  if (!read_pair(r, args, false, in)) return;
+  if (!read_pair(r, false, in)) return;
   Tensor* out = r.tensor(2, "out");
   if (!r.ok()) return;
   // Truth values are taken in the promoted dtype, as torch does (a float64
@@ -112,7 +112,7 @@ void bitwise_kernel(KernelContext& ctx, Span<EValue*> args, const char* op, Logi
                     bool other_scalar) {
   ArgReader r(ctx, args, op, 4);
   Operand in[2];
-  if (!read_pair(r, args, other_scalar, in)) return;
+  if (!read_pair(r, other_scalar, in)) return;
   Tensor* out = r.tensor(2, "out");
   if (!r.ok()) return;
   const ScalarType ct = result_type(in, 2);
@@ -233,7 +233,7 @@ void where_self_out(KernelContext& ctx, Span<EValue*> args) {
   Tensor* out = r.tensor(3, "out");
   if (!r.ok()) return;
   EMBER_KERNEL_CHECK(ctx, in[0].dtype == ScalarType::Bool || in[0].dtype == ScalarType::Byte,
-                     NotSupported, "%s: condition must be bool (or uint8), got %s", op,
+                     NotSupported, op, "condition must be bool (or uint8), got %s",
                      scalar_type_name(in[0].dtype));
   const ScalarType ct = result_type(in + 1, 2);
   StridedLoop loop;

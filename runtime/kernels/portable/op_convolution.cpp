@@ -374,15 +374,15 @@ void check_and_resize(KernelContext& ctx, Span<EValue*> args, bool half_too, Che
   if (!r.ok()) return;
 
   const int rank = input->dim();
-  EMBER_KERNEL_CHECK(ctx, (rank == 3 || rank == 4) && weight->dim() == rank, NotSupported,
-                     "%s: input %s and weight %s must both be 3-d (N, C, L) or 4-d (N, C, H, W)",
-                     kOp, sizes_text(input->sizes()).text, sizes_text(weight->sizes()).text);
+  EMBER_KERNEL_CHECK(ctx, (rank == 3 || rank == 4) && weight->dim() == rank, NotSupported, kOp,
+                     "input %s and weight %s must both be 3-d (N, C, L) or 4-d (N, C, H, W)",
+                     sizes_text(input->sizes()).text, sizes_text(weight->sizes()).text);
   const int spatial = rank - 2;
   const ScalarType dtype = half_too ? input->dtype() : ScalarType::Float;
   EMBER_KERNEL_CHECK(ctx,
                      dtype == ScalarType::Float || dtype == ScalarType::Half ||
                          dtype == ScalarType::BFloat16,
-                     NotSupported, "%s: input has dtype %s (float32, float16 or bfloat16)", kOp,
+                     NotSupported, kOp, "input has dtype %s (float32, float16 or bfloat16)",
                      scalar_type_name(dtype));
   if (!check_dtype(ctx, kOp, "input", *input, dtype) ||
       !check_dtype(ctx, kOp, "weight", *weight, dtype) ||
@@ -409,9 +409,9 @@ void check_and_resize(KernelContext& ctx, Span<EValue*> args, bool half_too, Che
   }
   EMBER_KERNEL_CHECK(ctx, s.stride_h > 0 && s.stride_w > 0 && s.dil_h > 0 && s.dil_w > 0 &&
                               s.pad_h >= 0 && s.pad_w >= 0 && op_h >= 0 && op_w >= 0,
-                     InvalidArgument,
-                     "%s: stride and dilation must be positive, padding non-negative", kOp);
-  EMBER_KERNEL_CHECK(ctx, groups > 0, InvalidArgument, "%s: groups = %lld must be positive", kOp,
+                     InvalidArgument, kOp,
+                     "stride and dilation must be positive, padding non-negative");
+  EMBER_KERNEL_CHECK(ctx, groups > 0, InvalidArgument, kOp, "groups = %lld must be positive",
                      static_cast<long long>(groups));
 
   s.groups = groups;
@@ -421,8 +421,8 @@ void check_and_resize(KernelContext& ctx, Span<EValue*> args, bool half_too, Che
   s.in_w = input->size(rank - 1);
   s.k_h = spatial == 2 ? weight->size(2) : 1;
   s.k_w = weight->size(rank - 1);
-  EMBER_KERNEL_CHECK(ctx, s.k_h > 0 && s.k_w > 0 && s.in_c % groups == 0, InvalidArgument,
-                     "%s: weight %s with groups=%lld does not fit input %s", kOp,
+  EMBER_KERNEL_CHECK(ctx, s.k_h > 0 && s.k_w > 0 && s.in_c % groups == 0, InvalidArgument, kOp,
+                     "weight %s with groups=%lld does not fit input %s",
                      sizes_text(weight->sizes()).text, static_cast<long long>(groups),
                      sizes_text(input->sizes()).text);
   s.in_cg = s.in_c / groups;
@@ -430,7 +430,7 @@ void check_and_resize(KernelContext& ctx, Span<EValue*> args, bool half_too, Che
     s.out_c = weight->size(0);
     s.out_cg = s.out_c / groups;
     EMBER_KERNEL_CHECK(ctx, s.out_c % groups == 0 && weight->size(1) == s.in_cg, InvalidArgument,
-                       "%s: weight %s with groups=%lld does not fit input %s", kOp,
+                       kOp, "weight %s with groups=%lld does not fit input %s",
                        sizes_text(weight->sizes()).text, static_cast<long long>(groups),
                        sizes_text(input->sizes()).text);
     s.out_h = (s.in_h + 2 * s.pad_h - s.dil_h * (s.k_h - 1) - 1) / s.stride_h + 1;
@@ -438,27 +438,27 @@ void check_and_resize(KernelContext& ctx, Span<EValue*> args, bool half_too, Che
     EMBER_KERNEL_CHECK(ctx,
                        s.in_h + 2 * s.pad_h - s.dil_h * (s.k_h - 1) - 1 >= 0 &&
                            s.in_w + 2 * s.pad_w - s.dil_w * (s.k_w - 1) - 1 >= 0,
-                       InvalidArgument, "%s: kernel %s is larger than the padded input %s", kOp,
+                       InvalidArgument, kOp, "kernel %s is larger than the padded input %s",
                        sizes_text(weight->sizes()).text, sizes_text(input->sizes()).text);
   } else {
-    EMBER_KERNEL_CHECK(ctx, weight->size(0) == s.in_c, InvalidArgument,
-                       "%s: transposed weight %s does not fit input %s", kOp,
+    EMBER_KERNEL_CHECK(ctx, weight->size(0) == s.in_c, InvalidArgument, kOp,
+                       "transposed weight %s does not fit input %s",
                        sizes_text(weight->sizes()).text, sizes_text(input->sizes()).text);
     EMBER_KERNEL_CHECK(ctx,
                        (op_h < s.stride_h || op_h < s.dil_h) && (op_w < s.stride_w || op_w < s.dil_w),
-                       InvalidArgument,
-                       "%s: output_padding must be smaller than either stride or dilation", kOp);
+                       InvalidArgument, kOp,
+                       "output_padding must be smaller than either stride or dilation");
     s.out_cg = weight->size(1);
     s.out_c = s.out_cg * groups;
     s.out_h = (s.in_h - 1) * s.stride_h - 2 * s.pad_h + s.dil_h * (s.k_h - 1) + op_h + 1;
     s.out_w = (s.in_w - 1) * s.stride_w - 2 * s.pad_w + s.dil_w * (s.k_w - 1) + op_w + 1;
-    EMBER_KERNEL_CHECK(ctx, s.out_h > 0 && s.out_w > 0, InvalidArgument,
-                       "%s: padding leaves no output for input %s", kOp,
+    EMBER_KERNEL_CHECK(ctx, s.out_h > 0 && s.out_w > 0, InvalidArgument, kOp,
+                       "padding leaves no output for input %s",
                        sizes_text(input->sizes()).text);
   }
   if (bias != nullptr) {
-    EMBER_KERNEL_CHECK(ctx, bias->dim() == 1 && bias->size(0) == s.out_c, InvalidArgument,
-                       "%s: bias has sizes %s, expected [%lld]", kOp,
+    EMBER_KERNEL_CHECK(ctx, bias->dim() == 1 && bias->size(0) == s.out_c, InvalidArgument, kOp,
+                       "bias has sizes %s, expected [%lld]",
                        sizes_text(bias->sizes()).text, static_cast<long long>(s.out_c));
   }
   int64_t out_sizes[4] = {s.n, s.out_c, s.out_h, s.out_w};

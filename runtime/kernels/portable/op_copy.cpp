@@ -62,7 +62,7 @@ void copy_into(KernelContext& ctx, const char* op, const Tensor& self, Tensor& o
     using IN_T = CTYPE;
     EMBER_SWITCH_ALL(out_t, supported = false, (cast_copy<IN_T, CTYPE>(self, out)));
   });
-  EMBER_KERNEL_CHECK(ctx, supported, NotSupported, "%s: cannot cast %s to %s", op,
+  EMBER_KERNEL_CHECK(ctx, supported, NotSupported, op, "cannot cast %s to %s",
                      scalar_type_name(in_t), scalar_type_name(out_t));
 }
 
@@ -94,8 +94,8 @@ void copy_(KernelContext& ctx, Span<EValue*> args) {
     const int32_t s = src->size(d);
     fits = s == 1 || s == self->size(d + ndim - src->dim());
   }
-  EMBER_KERNEL_CHECK(ctx, fits, InvalidArgument, "%s: src of sizes %s does not broadcast to %s",
-                     r.op(), sizes_text(src->sizes()).text, sizes_text(self->sizes()).text);
+  EMBER_KERNEL_CHECK(ctx, fits, InvalidArgument, r.op(), "src of sizes %s does not broadcast to %s",
+                     sizes_text(src->sizes()).text, sizes_text(self->sizes()).text);
   // 2. Copy, or cast, into self's layout.
   int64_t sizes[kMaxRank], s_self[kMaxRank], s_src[kMaxRank];
   tensor_sizes(*self, sizes);
@@ -116,13 +116,13 @@ void copy_(KernelContext& ctx, Span<EValue*> args) {
       EMBER_SWITCH_ALL(out_t, supported = false,
                        (cast_strided<IN_T, CTYPE>(loop, src->data(), self->mutable_data())));
     });
-    EMBER_KERNEL_CHECK(ctx, supported, NotSupported, "%s: cannot cast %s to %s", r.op(),
+    EMBER_KERNEL_CHECK(ctx, supported, NotSupported, r.op(), "cannot cast %s to %s",
                        scalar_type_name(in_t), scalar_type_name(out_t));
   }
   // 3. The result is self; a program that names another value for it gets a copy.
   if (out != self && out->data() != self->data()) {
-    EMBER_KERNEL_CHECK(ctx, out->dtype() == self->dtype(), InvalidArgument,
-                       "%s: the result value has dtype %s, self has %s", r.op(),
+    EMBER_KERNEL_CHECK(ctx, out->dtype() == self->dtype(), InvalidArgument, r.op(),
+                       "the result value has dtype %s, self has %s",
                        scalar_type_name(out->dtype()), scalar_type_name(self->dtype()));
     copy_into(ctx, r.op(), *self, *out);
   }
@@ -168,8 +168,8 @@ void dim_order_copy(KernelContext& ctx, Span<EValue*> args, const char* op, bool
     for (size_t i = 0; match && i < dim_order.size(); ++i) {
       match = dim_order[i] == out->dim_order()[i];
     }
-    EMBER_KERNEL_CHECK(ctx, match, InvalidArgument,
-                       "%s: dim_order %s differs from out's dim order", r.op(),
+    EMBER_KERNEL_CHECK(ctx, match, InvalidArgument, r.op(),
+                       "dim_order %s differs from out's dim order",
                        sizes_text(dim_order.data(), static_cast<int>(dim_order.size())).text);
   }
   if (same_dtype && !check_dtype(ctx, r.op(), "out", *out, self->dtype())) return;

@@ -1,6 +1,6 @@
 // Creation ops: full, full_like, scalar_tensor and arange. They have no
 // tensor input to take a dtype from, so each writes the dtype of its out
-// tensor, converting the given Scalars as torch does (fill_value.h).
+// tensor, converting the given Scalars as torch does (Scalar::to, scalar.h).
 #include <cmath>
 #include <limits>
 #include <type_traits>
@@ -12,67 +12,55 @@
 namespace ember {
 namespace portable {
 
-FillValue read_scalar(ArgReader& r, size_t index, const char* name) {
-  FillValue s;
-  if (!r.ok()) return s;
-  s.integral = r.scalar_is_integral(index);
-  if (s.integral) {
-    s.i = r.scalar_as_int(index, name);
-  } else {
-    s.d = r.scalar(index, name);
-  }
-  return s;
-}
-
 namespace {
 
+/// torch's one-element fill converts a float16 or bfloat16 value without the
+/// range check: the double rounds to float (beyond its range: inf), then to T.
 template <typename T>
-bool fill_typed(const FillValue& value, Tensor& out) {
-  T v;
-  if (!convert_scalar(value, &v)) return false;
-  T* p = out.data_as<T>();
+T round_unchecked(double d) {
+  constexpr double kFloatMax = 3.4028234663852886e38;
+  const float f = d > kFloatMax    ? INFINITY
+                  : d < -kFloatMax ? -INFINITY
+                                   : static_cast<float>(d);  // NaN stays NaN
+  return static_cast<T>(f);
+}
+
+/// Fill out with `value` as T (see fill_tensor); false (failed) if it does
+/// not fit.
+template <typename T>
+bool fill_typed(KernelContext& ctx, const char* op, const char* name, const Scalar& value,
+                Tensor& out) {
   const int64_t n = out.numel();  // dense in any dim order: a flat fill
+  T v{};
+  constexpr bool kReduced = std::is_same<T, Half>::value || std::is_same<T, BFloat16>::value;
+  if (kReduced && n == 1) {
+    v = round_unchecked<T>(value.to_double());
+  } else if (!scalar_arg_to(ctx, op, name, value, &v)) {
+    return false;
+  }
+  T* p = out.data_as<T>();
   for (int64_t i = 0; i < n; ++i) p[i] = v;
   return true;
 }
 
-void log_overflow(KernelContext& ctx, const char* op, const char* name, const FillValue& value,
-                  ScalarType dtype) {
-  if (value.integral) {
-    EMBER_LOG(Error, "%s: %s = %lld cannot be converted to %s without overflow", op, name,
-              static_cast<long long>(value.i), scalar_type_name(dtype));
-  } else {
-    EMBER_LOG(Error, "%s: %s = %g cannot be converted to %s without overflow", op, name, value.d,
-              scalar_type_name(dtype));
-  }
-  ctx.fail(Error::InvalidArgument);
-}
-
 }  // namespace
 
-bool fill_tensor(KernelContext& ctx, const char* op, const char* name, const FillValue& value,
+bool fill_tensor(KernelContext& ctx, const char* op, const char* name, const Scalar& value,
                  Tensor& out) {
-  bool known = true;
-  bool fits = false;
-  EMBER_SWITCH_ALL(out.dtype(), known = false, fits = fill_typed<CTYPE>(value, out));
-  if (!known) {
-    EMBER_LOG(Error, "%s: out has unsupported dtype %s", op, scalar_type_name(out.dtype()));
-    ctx.fail(Error::NotSupported);
-    return false;
-  }
-  if (!fits) log_overflow(ctx, op, name, value, out.dtype());
-  return fits;
+  EMBER_SWITCH_ALL(out.dtype(), return reject_dtype(ctx, op, "out", out.dtype()),
+                   return fill_typed<CTYPE>(ctx, op, name, value, out));
+  return false;
 }
 
 void full_out(KernelContext& ctx, Span<EValue*> args) {
   ArgReader r(ctx, args, "aten::full.out", 4);
   Span<const int64_t> size = r.int_list(0, "size");
-  const FillValue value = read_scalar(r, 1, "fill_value");
+  const Scalar value = r.scalar(1, "fill_value");
   Tensor* out = r.tensor(2, "out");
   if (!r.ok()) return;
   const char* op = r.op();
-  EMBER_KERNEL_CHECK(ctx, size.size() <= static_cast<size_t>(kMaxRank), InvalidArgument,
-                     "%s: size has %zu dims, more than %d", op, size.size(), kMaxRank);
+  EMBER_KERNEL_CHECK(ctx, size.size() <= static_cast<size_t>(kMaxRank), InvalidArgument, op,
+                     "size has %zu dims, more than %d", size.size(), kMaxRank);
   if (!resize_out(ctx, op, "out", *out, size.data(), static_cast<int>(size.size()))) return;
   fill_tensor(ctx, op, "fill_value", value, *out);
 }
@@ -80,7 +68,7 @@ void full_out(KernelContext& ctx, Span<EValue*> args) {
 void full_like_out(KernelContext& ctx, Span<EValue*> args) {
   ArgReader r(ctx, args, "aten::full_like.out", 5);
   Tensor* self = r.tensor(0, "self");
-  const FillValue value = read_scalar(r, 1, "fill_value");
+  const Scalar value = r.scalar(1, "fill_value");
   int64_t memory_format = 0;
   r.optional_integer(2, "memory_format", &memory_format);  // out's dim order says it all
   Tensor* out = r.tensor(3, "out");
@@ -94,7 +82,7 @@ void full_like_out(KernelContext& ctx, Span<EValue*> args) {
 
 void scalar_tensor_out(KernelContext& ctx, Span<EValue*> args) {
   ArgReader r(ctx, args, "aten::scalar_tensor.out", 3);
-  const FillValue value = read_scalar(r, 0, "s");
+  const Scalar value = r.scalar(0, "s");
   Tensor* out = r.tensor(1, "out");
   if (!r.ok()) return;
   if (!resize_out(ctx, r.op(), "out", *out, nullptr, 0)) return;
@@ -103,23 +91,17 @@ void scalar_tensor_out(KernelContext& ctx, Span<EValue*> args) {
 
 namespace {
 
-/// A Scalar as a double, as torch's Scalar::to<double>() gives it.
-double scalar_double(const FillValue& s) {
-  return s.integral ? static_cast<double>(s.i) : s.d;
-}
-
 /// arange for an integer dtype T: torch computes in int64 (its accumulate
 /// type), with each Scalar converted to int64 first (truncating a float).
 /// The length is exact integer arithmetic for int64 and
 /// ceil((end - start) / step) over the unconverted Scalars in double for
 /// the narrower types; the values wrap into T.
 template <typename T>
-void arange_int(ArgReader& r, const FillValue& start_arg, const FillValue& end_arg,
-                const FillValue& step_arg, Tensor& out) {
+void arange_int(ArgReader& r, const Scalar& start_arg, const Scalar& end_arg,
+                const Scalar& step_arg, Tensor& out) {
   const char* op = r.op();
   int64_t start = 0, end = 0, step = 0;
-  if (!convert_scalar(start_arg, &start) || !convert_scalar(end_arg, &end) ||
-      !convert_scalar(step_arg, &step)) {
+  if (!start_arg.to(&start) || !end_arg.to(&end) || !step_arg.to(&step)) {
     r.fail(Error::InvalidArgument, "start, end or step cannot be converted to int64");
     return;
   }
@@ -141,7 +123,7 @@ void arange_int(ArgReader& r, const FillValue& start_arg, const FillValue& end_a
     length = span / step;
   } else {
     const double size_d =
-        std::ceil((scalar_double(end_arg) - scalar_double(start_arg)) / scalar_double(step_arg));
+        std::ceil((end_arg.to_double() - start_arg.to_double()) / step_arg.to_double());
     if (!(size_d >= 0 && size_d <= 9.2e18)) {
       return r.fail(Error::InvalidArgument, "invalid length %g", size_d);
     }
@@ -175,13 +157,12 @@ T to_element(Acc v) {
 /// torch's accumulate type (double for float and double, float for the
 /// 16-bit types); the length is ceil((end - start) / step) in double.
 template <typename T>
-void arange_float(ArgReader& r, const FillValue& start_arg, const FillValue& end_arg,
-                  const FillValue& step_arg, Tensor& out) {
+void arange_float(ArgReader& r, const Scalar& start_arg, const Scalar& end_arg,
+                  const Scalar& step_arg, Tensor& out) {
   using Acc = typename std::conditional<sizeof(T) == 2, float, double>::type;
   const char* op = r.op();
   Acc start = 0, end = 0, step = 0;
-  if (!convert_scalar(start_arg, &start) || !convert_scalar(end_arg, &end) ||
-      !convert_scalar(step_arg, &step)) {
+  if (!start_arg.to(&start) || !end_arg.to(&end) || !step_arg.to(&step)) {
     return r.fail(Error::InvalidArgument, "start, end or step overflows %s",
                   scalar_type_name(out.dtype()));
   }
@@ -195,7 +176,7 @@ void arange_float(ArgReader& r, const FillValue& start_arg, const FillValue& end
                   "upper bound and lower bound inconsistent with step sign");
   }
   const double size_d =
-      std::ceil((scalar_double(end_arg) - scalar_double(start_arg)) / scalar_double(step_arg));
+      std::ceil((end_arg.to_double() - start_arg.to_double()) / step_arg.to_double());
   if (!(size_d >= 0 && size_d <= 9.2e18)) {
     return r.fail(Error::InvalidArgument, "invalid length %g", size_d);
   }
@@ -209,13 +190,13 @@ void arange_float(ArgReader& r, const FillValue& start_arg, const FillValue& end
 
 void arange_start_out(KernelContext& ctx, Span<EValue*> args) {
   ArgReader r(ctx, args, "aten::arange.start_out", 5);
-  const FillValue start = read_scalar(r, 0, "start");
-  const FillValue end = read_scalar(r, 1, "end");
-  const FillValue step = read_scalar(r, 2, "step");
+  const Scalar start = r.scalar(0, "start");
+  const Scalar end = r.scalar(1, "end");
+  const Scalar step = r.scalar(2, "step");
   Tensor* out = r.tensor(3, "out");
   if (!r.ok()) return;
-  EMBER_KERNEL_CHECK(ctx, out->dim() == 1, InvalidArgument, "%s: out must be 1-d, got %d dims",
-                     r.op(), static_cast<int>(out->dim()));
+  EMBER_KERNEL_CHECK(ctx, out->dim() == 1, InvalidArgument, r.op(), "out must be 1-d, got %d dims",
+                     static_cast<int>(out->dim()));
   switch (out->dtype()) {
     case ScalarType::Float: return arange_float<float>(r, start, end, step, *out);
     case ScalarType::Double: return arange_float<double>(r, start, end, step, *out);

@@ -35,7 +35,7 @@ struct Call {
 
 /// The extra arguments, read and checked.
 struct Extras {
-  Operand alpha;           ///< add/sub: the alpha Scalar (Long 1 when absent)
+  Scalar alpha = Scalar::of_int(1);  ///< add: alpha; sub: -alpha (as torch); else 1
   bool pow_scalar = false; ///< pow.Tensor_Scalar: the exponent is operand 1, a Scalar
 };
 
@@ -130,7 +130,7 @@ template <typename CT>
 void pow_float_scalar(const StridedLoop& loop, CT* out, const Operand& self,
                       const Operand& exponent) {
   using M = compute_t<CT>;
-  const double e = exponent.scalar_value();
+  const double e = exponent.scalar.to_double();
   // torch rounds the exponent to the tensor's dtype; float16 takes no
   // special case.
   const M exp_c = static_cast<M>(static_cast<CT>(e));
@@ -164,16 +164,16 @@ void arith_typed(Arith kind, const StridedLoop& loop, CT* out, const Operand& a,
   switch (kind) {
     case Arith::Add:
     case Arith::Sub: {
-      const bool negate = kind == Arith::Sub;
+      // The alpha fits CT (arith_kernel checked it); floats apply it in opmath.
       if constexpr (kFloat) {
-        const M alpha = static_cast<M>(negate ? -x.alpha.scalar_value() : x.alpha.scalar_value());
+        const M alpha = static_cast<M>(x.alpha.to_double());
         run_binary<CT>(loop, out, a, b, [alpha](M p, M q) -> M { return p + alpha * q; });
       } else if constexpr (kBool) {
-        const bool alpha = x.alpha.scalar_value() != 0.0;
+        const bool alpha = x.alpha.to_double() != 0.0;
         run_binary<CT>(loop, out, a, b, [alpha](M p, M q) -> M { return p || (alpha && q); });
       } else {
-        const uint64_t raw = static_cast<uint64_t>(x.alpha.scalar.i);
-        const CT alpha = wrap<CT>(negate ? 0 - raw : raw);
+        CT alpha = 0;
+        x.alpha.to(&alpha);
         run_binary<CT>(loop, out, a, b,
                        [alpha](M p, M q) -> M { return wrap_add<CT>(p, wrap_mul<CT>(alpha, q)); });
       }
@@ -267,14 +267,14 @@ bool compute_dtype(KernelContext& ctx, Arith kind, const char* op, const Operand
       }
       [[fallthrough]];
     case Arith::Add:
-      if (x.alpha.dtype == ScalarType::Bool && !is_bool) {
-        return fail_op(ctx, Error::InvalidArgument, op, "a bool alpha needs a bool result, not %s",
-                       scalar_type_name(common));
+      if (x.alpha.is_bool() && !is_bool) {
+        return kernel_fail(ctx, Error::InvalidArgument, op,
+                           "a bool alpha needs a bool result, not %s", scalar_type_name(common));
       }
-      if (x.alpha.dtype == ScalarType::Double && !is_float) {
-        return fail_op(ctx, Error::InvalidArgument, op,
-                       "alpha must not be a floating point number for %s operands",
-                       scalar_type_name(common));
+      if (x.alpha.is_double() && !is_float) {
+        return kernel_fail(ctx, Error::InvalidArgument, op,
+                           "alpha must not be a floating point number for %s operands",
+                           scalar_type_name(common));
       }
       return true;
     case Arith::Div:
@@ -283,9 +283,9 @@ bool compute_dtype(KernelContext& ctx, Arith kind, const char* op, const Operand
       return true;
     case Arith::Pow:
       if (x.pow_scalar && !is_floating_type(in[0].dtype) && in[1].dtype == ScalarType::Long &&
-          in[1].scalar.i < 0) {
-        return fail_op(ctx, Error::InvalidArgument, op,
-                       "integers to negative integer powers are not allowed");
+          in[1].scalar.int_value() < 0) {
+        return kernel_fail(ctx, Error::InvalidArgument, op,
+                           "integers to negative integer powers are not allowed");
       }
       [[fallthrough]];
     case Arith::DivTrunc:
@@ -301,19 +301,20 @@ bool compute_dtype(KernelContext& ctx, Arith kind, const char* op, const Operand
   return true;
 }
 
-/// An integer Scalar exponent must fit the integer dtype it is converted to
-/// (torch raises on overflow).
+/// The Scalars the op converts to its dtype CT, checked as torch's
+/// Scalar::to: add/sub's alpha (sub's negated), and an integer op's Scalar
+/// exponent. False (failed) if one does not fit.
 template <typename CT>
-bool exponent_fits(const Operand& e) {
-  if constexpr (std::is_integral<CT>::value && !std::is_same<CT, bool>::value) {
-    if (e.dtype != ScalarType::Long) return true;
-    return e.scalar.i >= static_cast<int64_t>(std::numeric_limits<CT>::lowest()) &&
-           (e.scalar.i < 0 ||
-            static_cast<uint64_t>(e.scalar.i) <= static_cast<uint64_t>(std::numeric_limits<CT>::max()));
-  } else {
-    (void)e;
-    return true;
+bool scalars_fit(KernelContext& ctx, const char* op, Arith kind, const Extras& x,
+                 const Operand& exponent) {
+  CT v{};
+  if (kind == Arith::Add || kind == Arith::Sub) {
+    return scalar_arg_to(ctx, op, kind == Arith::Sub ? "-alpha" : "alpha", x.alpha, &v);
   }
+  if constexpr (std::is_integral<CT>::value && !std::is_same<CT, bool>::value) {
+    if (x.pow_scalar) return scalar_arg_to(ctx, op, "exponent", exponent.scalar, &v);
+  }
+  return true;
 }
 
 void arith_kernel(KernelContext& ctx, Span<EValue*> args, const Call& call) {
@@ -322,21 +323,27 @@ void arith_kernel(KernelContext& ctx, Span<EValue*> args, const Call& call) {
   const char* other_name = call.kind == Arith::Pow ? "exponent" : "other";
   Operand in[2];
   Extras x;
-  x.alpha.dtype = ScalarType::Long;
-  x.alpha.scalar.i = 1;
   x.pow_scalar = call.kind == Arith::Pow && call.other_scalar;
   if (call.self_scalar) {
-    read_scalar_operand(r, args, 0, "self", &in[0]);
+    read_scalar_operand(r, 0, "self", &in[0]);
   } else {
     read_tensor_operand(r, 0, "self", &in[0]);
   }
   if (call.other_scalar) {
-    read_scalar_operand(r, args, 1, other_name, &in[1]);
+    read_scalar_operand(r, 1, other_name, &in[1]);
   } else {
     read_tensor_operand(r, 1, other_name, &in[1]);
   }
   Arith kind = call.kind;
-  if (call.has_alpha) read_scalar_operand(r, args, 2, "alpha", &x.alpha);
+  if (call.has_alpha) {
+    // As torch, sub is add with -alpha (an Int negates modulo 2^64).
+    const Scalar alpha = r.scalar(2, "alpha");
+    x.alpha = call.kind != Arith::Sub ? alpha
+              : alpha.is_int()        ? Scalar::of_int(static_cast<int64_t>(
+                                            0 - static_cast<uint64_t>(alpha.int_value())))
+              : alpha.is_double()     ? Scalar::of_double(-alpha.to_double())
+                                      : alpha;
+  }
   if (call.has_mode) {
     Span<const char> mode;
     if (r.optional_string(2, "rounding_mode", &mode)) {
@@ -360,12 +367,10 @@ void arith_kernel(KernelContext& ctx, Span<EValue*> args, const Call& call) {
 
   bool div_by_zero = false;
   EMBER_SWITCH_ALL(ct, reject_dtype(ctx, op, "this op", ct), {
-    EMBER_KERNEL_CHECK(ctx, !x.pow_scalar || exponent_fits<CTYPE>(in[1]), InvalidArgument,
-                       "%s: exponent %lld does not fit %s", op,
-                       static_cast<long long>(in[1].scalar.i), scalar_type_name(ct));
+    if (!scalars_fit<CTYPE>(ctx, op, kind, x, in[1])) return;
     arith_typed<CTYPE>(kind, loop, out->data_as<CTYPE>(), in[0], in[1], x, &div_by_zero);
   });
-  EMBER_KERNEL_CHECK(ctx, !div_by_zero, KernelFailed, "%s: integer division by zero", op);
+  EMBER_KERNEL_CHECK(ctx, !div_by_zero, KernelFailed, op, "integer division by zero");
 }
 
 }  // namespace

@@ -37,20 +37,17 @@ bool check_index(KernelContext& ctx, const char* op, const Tensor& index, int64_
                  int64_t dim) {
   const ScalarType dt = index.dtype();
   if (dt != ScalarType::Long && dt != ScalarType::Int) {
-    EMBER_LOG(Error, "%s: index has dtype %s (int64 or int32 expected)", op,
-              scalar_type_name(dt));
-    ctx.fail(Error::NotSupported);
-    return false;
+    return kernel_fail(ctx, Error::NotSupported, op, "index has dtype %s (int64 or int32 expected)",
+                       scalar_type_name(dt));
   }
   const IndexData idx{index.data(), dt == ScalarType::Long};
   for (int64_t i = 0; i < index.numel(); ++i) {
     const int64_t v = idx.read(i);
     if (v < 0 || v >= size) {
-      EMBER_LOG(Error, "%s: index %lld is out of bounds for dim %lld of size %lld", op,
-                static_cast<long long>(v), static_cast<long long>(dim),
-                static_cast<long long>(size));
-      ctx.fail(Error::InvalidArgument);
-      return false;
+      return kernel_fail(ctx, Error::InvalidArgument, op,
+                         "index %lld is out of bounds for dim %lld of size %lld",
+                         static_cast<long long>(v), static_cast<long long>(dim),
+                         static_cast<long long>(size));
     }
   }
   return true;
@@ -58,9 +55,9 @@ bool check_index(KernelContext& ctx, const char* op, const Tensor& index, int64_
 
 /// Fail for an index that was in range when checked but is not when used.
 void fail_changed(KernelContext& ctx, const char* op, int64_t bad) {
-  EMBER_LOG(Error, "%s: index %lld changed while writing (the index tensor shares memory with "
-            "out) and is out of bounds", op, static_cast<long long>(bad));
-  ctx.fail(Error::InvalidArgument);
+  kernel_fail(ctx, Error::InvalidArgument, op,
+              "index %lld changed while writing (the index tensor shares memory with "
+              "out) and is out of bounds", static_cast<long long>(bad));
 }
 
 /// Sizes and strides of `t` with a 0-d tensor seen as [1] (ATen treats a
@@ -264,37 +261,6 @@ bool scatter_values(KernelContext& ctx, const Scatter& s, const T* src, Tensor& 
   }, bad);
 }
 
-/// Convert a Scalar argument to T: integers wrap, doubles truncate toward
-/// zero and must fit an integer T (false otherwise), bool is "nonzero".
-template <typename T>
-bool scalar_to(ArgReader& r, size_t i, const char* name, T* value) {
-  const bool integral = r.scalar_is_integral(i);
-  const int64_t v = integral ? r.scalar_as_int(i, name) : 0;
-  const double d = integral ? static_cast<double>(v) : r.scalar(i, name);
-  if (!r.ok()) return false;
-  if constexpr (std::is_same<T, bool>::value) {
-    *value = integral ? v != 0 : d != 0.0;
-  } else if constexpr (std::is_integral<T>::value) {
-    using Lim = std::numeric_limits<T>;
-    if (integral) {
-      *value = static_cast<T>(static_cast<uint64_t>(v));  // wraps, as torch's cast does
-      return true;
-    }
-    // NaN fails both tests; max() + 1.0 is a power of two, exact in double.
-    if (!(std::trunc(d) >= static_cast<double>(Lim::lowest()) &&
-          d < static_cast<double>(Lim::max()) + 1.0)) {
-      r.fail(Error::InvalidArgument, "%s = %g does not fit the tensor's integer dtype", name, d);
-      return false;
-    }
-    *value = static_cast<T>(d);
-  } else if constexpr (std::is_same<T, double>::value) {
-    *value = d;
-  } else {
-    *value = static_cast<T>(static_cast<float>(d));
-  }
-  return true;
-}
-
 /// Steps 1-4 of every scatter: dtypes, ranks and sizes, every index in
 /// range, then out = self (unless out is self). `src` is null for a scalar.
 bool prepare_scatter(KernelContext& ctx, Scatter& s, const Tensor& self, int64_t dim_arg,
@@ -304,16 +270,14 @@ bool prepare_scatter(KernelContext& ctx, Scatter& s, const Tensor& self, int64_t
   if (!check_dtype(ctx, op, "out", out, self.dtype())) return false;
   if (src != nullptr && !check_dtype(ctx, op, "src", *src, self.dtype())) return false;
   if (element_size(self.dtype()) == 0) {
-    EMBER_LOG(Error, "%s: dtype %s is not supported", op, scalar_type_name(self.dtype()));
-    ctx.fail(Error::NotSupported);
-    return false;
+    return kernel_fail(ctx, Error::NotSupported, op, "dtype %s is not supported",
+                       scalar_type_name(self.dtype()));
   }
   int64_t dim = 0;
   if (!normalize_dim(dim_arg, self.dim(), &dim)) {
-    EMBER_LOG(Error, "%s: dim %lld is out of range for a %d-d tensor", op,
-              static_cast<long long>(dim_arg), static_cast<int>(self.dim()));
-    ctx.fail(Error::InvalidArgument);
-    return false;
+    return kernel_fail(ctx, Error::InvalidArgument, op,
+                       "dim %lld is out of range for a %d-d tensor",
+                       static_cast<long long>(dim_arg), static_cast<int>(self.dim()));
   }
   // 2. index has self's (and src's) rank and fits inside both.
   int64_t self_sizes[kMaxRank], self_strides[kMaxRank], src_sizes[kMaxRank] = {};
@@ -327,12 +291,11 @@ bool prepare_scatter(KernelContext& ctx, Scatter& s, const Tensor& self, int64_t
            (src == nullptr || s.sizes[d] <= src_sizes[d]);
   }
   if (!fits) {
-    EMBER_LOG(Error, "%s: index of sizes %s must have self's rank and be no larger than src %s "
-              "and (apart from dim %lld) self %s", op, sizes_text(index.sizes()).text,
-              src != nullptr ? sizes_text(src->sizes()).text : "(a scalar)",
-              static_cast<long long>(dim), sizes_text(self.sizes()).text);
-    ctx.fail(Error::InvalidArgument);
-    return false;
+    return kernel_fail(ctx, Error::InvalidArgument, op,
+                       "index of sizes %s must have self's rank and be no larger than src %s "
+                       "and (apart from dim %lld) self %s", sizes_text(index.sizes()).text,
+                       src != nullptr ? sizes_text(src->sizes()).text : "(a scalar)",
+                       static_cast<long long>(dim), sizes_text(self.sizes()).text);
   }
   if (src == nullptr) {
     for (int d = 0; d < ndim; ++d) s.src_strides[d] = 0;
@@ -346,9 +309,7 @@ bool prepare_scatter(KernelContext& ctx, Scatter& s, const Tensor& self, int64_t
   if (out.data() == self.data()) {
     for (int32_t d = 0; d < self.dim(); ++d) {
       if (out.dim_order()[d] != self.dim_order()[d]) {
-        EMBER_LOG(Error, "%s: out aliases self with another dim order", op);
-        ctx.fail(Error::NotSupported);
-        return false;
+        return kernel_fail(ctx, Error::NotSupported, op, "out aliases self with another dim order");
       }
     }
   } else {
@@ -373,7 +334,7 @@ void scatter_src(KernelContext& ctx, const Scatter& s, const Tensor& src, Tensor
   int64_t bad = 0;
   EMBER_SWITCH_ALL(out.dtype(), supported = false,
                    ok = scatter_values<CTYPE>(ctx, s, src.data_as<const CTYPE>(), out, &bad));
-  EMBER_KERNEL_CHECK(ctx, supported, NotSupported, "%s: dtype %s is not supported", s.op,
+  EMBER_KERNEL_CHECK(ctx, supported, NotSupported, s.op, "dtype %s is not supported",
                      scalar_type_name(out.dtype()));
   if (!ok) fail_changed(ctx, s.op, bad);
 }
@@ -423,7 +384,7 @@ void scatter_with_src(KernelContext& ctx, Span<EValue*> args, const char* op, si
   Tensor* out = r.tensor(next, "out");
   if (!r.ok()) return;
   EMBER_KERNEL_CHECK(ctx, !(s.reduce == Reduce::Mean && self->dtype() == ScalarType::Bool),
-                     NotSupported, "%s: reduce=\"mean\" is not supported for bool", op);
+                     NotSupported, op, "reduce=\"mean\" is not supported for bool");
   if (!prepare_scatter(ctx, s, *self, dim, *index, src, *out)) return;
   scatter_src(ctx, s, *src, *out);
 }
@@ -452,7 +413,7 @@ void scatter_value_out(KernelContext& ctx, Span<EValue*> args) {
   Tensor* self = r.tensor(0, "self");
   const int64_t dim = r.integer(1, "dim");
   Tensor* index = r.tensor(2, "index");
-  r.scalar(3, "value");  // checks the tag; converted once the dtype is known
+  const Scalar value_arg = r.scalar(3, "value");  // converted once the dtype is known
   Tensor* out = r.tensor(4, "out");
   if (!r.ok()) return;
   Scatter s;
@@ -460,12 +421,12 @@ void scatter_value_out(KernelContext& ctx, Span<EValue*> args) {
   bool supported = true;
   EMBER_SWITCH_ALL(self->dtype(), supported = false, {
     CTYPE value{};
-    if (!scalar_to<CTYPE>(r, 3, "value", &value)) return;
+    if (!scalar_arg_to(ctx, op, "value", value_arg, &value)) return;
     if (!prepare_scatter(ctx, s, *self, dim, *index, nullptr, *out)) return;
     int64_t bad = 0;
     if (!scatter_values<CTYPE>(ctx, s, &value, *out, &bad)) return fail_changed(ctx, op, bad);
   });
-  EMBER_KERNEL_CHECK(ctx, supported, NotSupported, "%s: dtype %s is not supported", op,
+  EMBER_KERNEL_CHECK(ctx, supported, NotSupported, op, "dtype %s is not supported",
                      scalar_type_name(self->dtype()));
 }
 
@@ -480,17 +441,17 @@ void gather_out(KernelContext& ctx, Span<EValue*> args) {
   if (!r.ok()) return;
   if (!check_dtype(ctx, op, "out", *out, self->dtype())) return;
   int64_t dim = 0;
-  EMBER_KERNEL_CHECK(ctx, normalize_dim(dim_arg, self->dim(), &dim), InvalidArgument,
-                     "%s: dim %lld is out of range for a %d-d tensor", op,
+  EMBER_KERNEL_CHECK(ctx, normalize_dim(dim_arg, self->dim(), &dim), InvalidArgument, op,
+                     "dim %lld is out of range for a %d-d tensor",
                      static_cast<long long>(dim_arg), static_cast<int>(self->dim()));
   // 1. index has self's rank and (apart from dim) fits inside it.
   int64_t self_sizes[kMaxRank], self_strides[kMaxRank], sizes[kMaxRank], idx_strides[kMaxRank];
   const int ndim = dims_of(*self, self_sizes, self_strides);
   bool fits = dims_of(*index, sizes, idx_strides) == ndim;
   for (int d = 0; fits && d < ndim; ++d) fits = d == dim || sizes[d] <= self_sizes[d];
-  EMBER_KERNEL_CHECK(ctx, fits, InvalidArgument,
-                     "%s: index of sizes %s must have self's rank and be no larger than self %s "
-                     "apart from dim %lld", op, sizes_text(index->sizes()).text,
+  EMBER_KERNEL_CHECK(ctx, fits, InvalidArgument, op,
+                     "index of sizes %s must have self's rank and be no larger than self %s "
+                     "apart from dim %lld", sizes_text(index->sizes()).text,
                      sizes_text(self->sizes()).text, static_cast<long long>(dim));
   // 2. Every index in range; out takes index's sizes.
   if (!check_index(ctx, op, *index, self_sizes[dim], dim)) return;
@@ -516,7 +477,7 @@ void gather_out(KernelContext& ctx, Span<EValue*> args) {
     case 4: ok = gather_elements<uint32_t>(loop, idx, n, step, *self, *out, &bad); break;
     case 8: ok = gather_elements<uint64_t>(loop, idx, n, step, *self, *out, &bad); break;
     default:
-      EMBER_KERNEL_CHECK(ctx, false, NotSupported, "%s: dtype %s is not supported", op,
+      EMBER_KERNEL_CHECK(ctx, false, NotSupported, op, "dtype %s is not supported",
                          scalar_type_name(self->dtype()));
   }
   if (!ok) fail_changed(ctx, op, bad);
@@ -531,17 +492,17 @@ void index_select_out(KernelContext& ctx, Span<EValue*> args) {
   Tensor* out = r.tensor(3, "out");
   if (!r.ok()) return;
   if (!check_dtype(ctx, op, "out", *out, self->dtype())) return;
-  EMBER_KERNEL_CHECK(ctx, element_size(self->dtype()) != 0, NotSupported,
-                     "%s: dtype %s is not supported", op, scalar_type_name(self->dtype()));
+  EMBER_KERNEL_CHECK(ctx, element_size(self->dtype()) != 0, NotSupported, op,
+                     "dtype %s is not supported", scalar_type_name(self->dtype()));
   int64_t dim = 0;
-  EMBER_KERNEL_CHECK(ctx, normalize_dim(dim_arg, self->dim(), &dim), InvalidArgument,
-                     "%s: dim %lld is out of range for a %d-d tensor", op,
+  EMBER_KERNEL_CHECK(ctx, normalize_dim(dim_arg, self->dim(), &dim), InvalidArgument, op,
+                     "dim %lld is out of range for a %d-d tensor",
                      static_cast<long long>(dim_arg), static_cast<int>(self->dim()));
-  EMBER_KERNEL_CHECK(ctx, index->dim() <= 1, InvalidArgument,
-                     "%s: index must be 0-d or 1-d, got sizes %s", op,
+  EMBER_KERNEL_CHECK(ctx, index->dim() <= 1, InvalidArgument, op,
+                     "index must be 0-d or 1-d, got sizes %s",
                      sizes_text(index->sizes()).text);
-  EMBER_KERNEL_CHECK(ctx, self->dim() > 0 || index->numel() == 1, InvalidArgument,
-                     "%s: an index into a 0-d self must have one element, got %lld", op,
+  EMBER_KERNEL_CHECK(ctx, self->dim() > 0 || index->numel() == 1, InvalidArgument, op,
+                     "an index into a 0-d self must have one element, got %lld",
                      static_cast<long long>(index->numel()));
   const int64_t size = self->dim() == 0 ? 1 : self->size(static_cast<int>(dim));
   if (!check_index(ctx, op, *index, size, dim)) return;
@@ -569,13 +530,13 @@ void embedding_out(KernelContext& ctx, Span<EValue*> args) {
   Tensor* out = r.tensor(5, "out");
   if (!r.ok()) return;
   if (!check_dtype(ctx, op, "out", *out, weight->dtype())) return;
-  EMBER_KERNEL_CHECK(ctx, element_size(weight->dtype()) != 0, NotSupported,
-                     "%s: dtype %s is not supported", op, scalar_type_name(weight->dtype()));
-  EMBER_KERNEL_CHECK(ctx, weight->dim() == 2, InvalidArgument,
-                     "%s: weight must be 2-d, got sizes %s", op,
+  EMBER_KERNEL_CHECK(ctx, element_size(weight->dtype()) != 0, NotSupported, op,
+                     "dtype %s is not supported", scalar_type_name(weight->dtype()));
+  EMBER_KERNEL_CHECK(ctx, weight->dim() == 2, InvalidArgument, op,
+                     "weight must be 2-d, got sizes %s",
                      sizes_text(weight->sizes()).text);
-  EMBER_KERNEL_CHECK(ctx, indices->dim() < kMaxRank, NotSupported,
-                     "%s: indices of rank %d leave no room for the embedding dim", op,
+  EMBER_KERNEL_CHECK(ctx, indices->dim() < kMaxRank, NotSupported, op,
+                     "indices of rank %d leave no room for the embedding dim",
                      static_cast<int>(indices->dim()));
   if (!check_index(ctx, op, *indices, weight->size(0), 0)) return;
   // out = indices' sizes + [embedding dim]; one weight row per index.

@@ -11,7 +11,6 @@
 // any index out of range fails the call before anything is written. With
 // accumulate=false a position named twice keeps one of its values; with
 // accumulate=true every value is added. index_put's `out` may alias self.
-#include <cstdarg>
 #include <cstdio>
 #include <type_traits>
 
@@ -24,16 +23,6 @@ namespace {
 
 constexpr const char* kIndexOp = "aten::index.Tensor_out";
 constexpr const char* kIndexPutOp = "aten::index_put.out";
-
-/// Log "<op>: <message>", fail the call with `err`, return false.
-__attribute__((format(printf, 4, 5))) bool reject(KernelContext& ctx, const char* op, Error err,
-                                                  const char* fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fail_call(ctx, err, op, fmt, ap);
-  va_end(ap);
-  return false;
-}
 
 /// One advanced index: the self dim it selects in, and its int64/int32
 /// elements seen with strides over B (0 where broadcast).
@@ -86,20 +75,21 @@ bool add_b_shape(Plan& p, const int64_t* sizes, int ndim) {
 /// become `rank` int64 index vectors of length N in temp memory.
 bool add_mask(KernelContext& ctx, Plan& p, const Tensor& self, const Tensor& mask, int dim) {
   const int rank = mask.dim();
-  if (rank == 0) return reject(ctx, p.op, Error::NotSupported, "0-d masks are not supported");
+  if (rank == 0) return kernel_fail(ctx, Error::NotSupported, p.op, "0-d masks are not supported");
   if (dim + rank > self.dim()) {
-    return reject(ctx, p.op, Error::InvalidArgument, "a mask of rank %d at dim %d does not fit "
-                  "self of rank %d", rank, dim, static_cast<int>(self.dim()));
+    return kernel_fail(ctx, Error::InvalidArgument, p.op,
+                       "a mask of rank %d at dim %d does not fit " "self of rank %d", rank, dim,
+                       static_cast<int>(self.dim()));
   }
   for (int j = 0; j < rank; ++j) {
     if (mask.size(j) != self.size(dim + j)) {
-      return reject(ctx, p.op, Error::InvalidArgument, "mask sizes %s do not match self's sizes "
-                    "%s at dim %d", sizes_text(mask.sizes()).text, sizes_text(self.sizes()).text,
-                    dim + j);
+      return kernel_fail(ctx, Error::InvalidArgument, p.op,
+                         "mask sizes %s do not match self's sizes " "%s at dim %d",
+                         sizes_text(mask.sizes()).text, sizes_text(self.sizes()).text, dim + j);
     }
   }
   if (p.num_adv + rank > kMaxRank) {
-    return reject(ctx, p.op, Error::NotSupported, "too many indices");
+    return kernel_fail(ctx, Error::NotSupported, p.op, "too many indices");
   }
   int64_t sizes[kMaxRank], strides[kMaxRank];
   tensor_sizes(mask, sizes);
@@ -122,9 +112,9 @@ bool add_mask(KernelContext& ctx, Plan& p, const Tensor& self, const Tensor& mas
     positions = static_cast<int64_t*>(ctx.allocate_temp(
         static_cast<size_t>(count) * static_cast<size_t>(rank) * sizeof(int64_t), 8));
     if (positions == nullptr) {
-      return reject(ctx, p.op, Error::MemoryAllocationFailed,
-                    "no temp memory for the %lld true positions of a mask",
-                    static_cast<long long>(count));
+      return kernel_fail(ctx, Error::MemoryAllocationFailed, p.op,
+                         "no temp memory for the %lld true positions of a mask",
+                         static_cast<long long>(count));
     }
     int64_t k = 0;
     for (int64_t i = 0; i < mask.numel(); ++i) {
@@ -144,8 +134,9 @@ bool add_mask(KernelContext& ctx, Plan& p, const Tensor& self, const Tensor& mas
   }
   const int64_t n[1] = {count};
   if (!add_b_shape(p, n, 1)) {
-    return reject(ctx, p.op, Error::InvalidArgument, "a mask with %lld true positions does not "
-                  "broadcast with the other indices", static_cast<long long>(count));
+    return kernel_fail(ctx, Error::InvalidArgument, p.op,
+                       "a mask with %lld true positions does not "
+                       "broadcast with the other indices", static_cast<long long>(count));
   }
   return true;
 }
@@ -157,8 +148,8 @@ bool make_plan(KernelContext& ctx, Plan& p, const Tensor& self, Span<EValue* con
   for (size_t k = 0; k < indices.size(); ++k) {
     const EValue* e = indices[k];
     if (dim >= self.dim()) {
-      return reject(ctx, p.op, Error::InvalidArgument, "%zu indices for self of rank %d",
-                    indices.size(), static_cast<int>(self.dim()));
+      return kernel_fail(ctx, Error::InvalidArgument, p.op, "%zu indices for self of rank %d",
+                         indices.size(), static_cast<int>(self.dim()));
     }
     if (e == nullptr || e->is_none()) {
       ++dim;
@@ -172,9 +163,9 @@ bool make_plan(KernelContext& ctx, Plan& p, const Tensor& self, Span<EValue* con
       continue;
     }
     if (dt != ScalarType::Long && dt != ScalarType::Int) {
-      return reject(ctx, p.op, Error::NotSupported,
-                    "index %zu has dtype %s (int64, int32, bool or uint8 expected)", k,
-                    scalar_type_name(dt));
+      return kernel_fail(ctx, Error::NotSupported, p.op,
+                         "index %zu has dtype %s (int64, int32, bool or uint8 expected)", k,
+                         scalar_type_name(dt));
     }
     AdvancedIndex& a = p.adv[p.num_adv++];  // at most one per self dim: fits kMaxRank
     a.dim = dim++;
@@ -184,9 +175,9 @@ bool make_plan(KernelContext& ctx, Plan& p, const Tensor& self, Span<EValue* con
     tensor_sizes(t, a.sizes);
     tensor_strides(t, a.strides);
     if (!add_b_shape(p, a.sizes, a.ndim)) {
-      return reject(ctx, p.op, Error::InvalidArgument,
-                    "index %zu of sizes %s does not broadcast with the other indices", k,
-                    sizes_text(t.sizes()).text);
+      return kernel_fail(ctx, Error::InvalidArgument, p.op,
+                         "index %zu of sizes %s does not broadcast with the other indices", k,
+                         sizes_text(t.sizes()).text);
     }
   }
   // 2. Index strides over B, and the region R.
@@ -203,8 +194,8 @@ bool make_plan(KernelContext& ctx, Plan& p, const Tensor& self, Span<EValue* con
   const int b_at = adjacent && p.num_adv > 0 ? p.adv[0].dim : 0;  // where B sits among R's dims
   const int kept = self.dim() - p.num_adv;
   if (p.b_ndim + kept > kMaxRank) {
-    return reject(ctx, p.op, Error::NotSupported, "the indexed region has rank %d (at most %d)",
-                  p.b_ndim + kept, kMaxRank);
+    return kernel_fail(ctx, Error::NotSupported, p.op,
+                       "the indexed region has rank %d (at most %d)", p.b_ndim + kept, kMaxRank);
   }
   p.r_ndim = 0;
   for (int d = 0; d <= self.dim(); ++d) {
@@ -256,13 +247,12 @@ bool check_indices(KernelContext& ctx, const Plan& p, const Tensor& self) {
       for (int d = 0; d < a.ndim; ++d) off += index[d] * a.strides[d];
       const int64_t v = a.read(off);
       if (v < -size || v >= size) {
-        EMBER_LOG(Error, "%s: index %lld is out of bounds for dim %d of size %lld", p.op,
-                  static_cast<long long>(v), a.dim, static_cast<long long>(size));
-        ok = false;
+        ok = kernel_fail(ctx, Error::InvalidArgument, p.op,
+                         "index %lld is out of bounds for dim %d of size %lld",
+                         static_cast<long long>(v), a.dim, static_cast<long long>(size));
       }
     });
   }
-  if (!ok) ctx.fail(Error::InvalidArgument);
   return ok;
 }
 
@@ -327,9 +317,9 @@ bool values_strides(KernelContext& ctx, const Plan& p, const Tensor& values, int
     fits = s == 1 || s == p.r_sizes[d + p.r_ndim - values.dim()];
   }
   if (!fits) {
-    return reject(ctx, p.op, Error::InvalidArgument,
-                  "values of sizes %s do not broadcast to the indexed region %s",
-                  sizes_text(values.sizes()).text, sizes_text(p.r_sizes, p.r_ndim).text);
+    return kernel_fail(ctx, Error::InvalidArgument, p.op,
+                       "values of sizes %s do not broadcast to the indexed region %s",
+                       sizes_text(values.sizes()).text, sizes_text(p.r_sizes, p.r_ndim).text);
   }
   const int lead = p.r_ndim - values.dim();
   for (int d = 0; d < p.r_ndim; ++d) {
@@ -396,12 +386,12 @@ void index_tensor_out(KernelContext& ctx, Span<EValue*> args) {
     case 4: bad_dim = gather_region<uint32_t>(plan, *self, *out, &bad); break;
     case 8: bad_dim = gather_region<uint64_t>(plan, *self, *out, &bad); break;
     default:
-      EMBER_KERNEL_CHECK(ctx, false, NotSupported, "%s: dtype %s is not supported", kIndexOp,
+      EMBER_KERNEL_CHECK(ctx, false, NotSupported, kIndexOp, "dtype %s is not supported",
                          scalar_type_name(self->dtype()));
   }
-  EMBER_KERNEL_CHECK(ctx, bad_dim < 0, InvalidArgument,
-                     "%s: index %lld for dim %d changed while writing (an index tensor shares "
-                     "memory with out) and is out of bounds", kIndexOp,
+  EMBER_KERNEL_CHECK(ctx, bad_dim < 0, InvalidArgument, kIndexOp,
+                     "index %lld for dim %d changed while writing (an index tensor shares "
+                     "memory with out) and is out of bounds",
                      static_cast<long long>(bad), bad_dim);
 }
 
@@ -414,11 +404,12 @@ void index_put_out(KernelContext& ctx, Span<EValue*> args) {
   Tensor* out = r.tensor(4, "out");
   if (!r.ok()) return;
   EMBER_KERNEL_CHECK(ctx, values->dtype() == self->dtype() && out->dtype() == self->dtype(),
-                     InvalidArgument, "%s: self (%s), values (%s) and out (%s) must share a dtype",
-                     kIndexPutOp, scalar_type_name(self->dtype()),
-                     scalar_type_name(values->dtype()), scalar_type_name(out->dtype()));
-  EMBER_KERNEL_CHECK(ctx, element_size(self->dtype()) != 0, NotSupported, "%s: dtype %s",
-                     kIndexPutOp, scalar_type_name(self->dtype()));
+                     InvalidArgument, kIndexPutOp,
+                     "self (%s), values (%s) and out (%s) must share a dtype",
+                     scalar_type_name(self->dtype()), scalar_type_name(values->dtype()),
+                     scalar_type_name(out->dtype()));
+  EMBER_KERNEL_CHECK(ctx, element_size(self->dtype()) != 0, NotSupported, kIndexPutOp, "dtype %s",
+                     scalar_type_name(self->dtype()));
   // 4. out = self (unless it already is self), with self's sizes.
   int64_t sizes[kMaxRank], s_self[kMaxRank], s_out[kMaxRank];
   tensor_sizes(*self, sizes);
@@ -427,7 +418,7 @@ void index_put_out(KernelContext& ctx, Span<EValue*> args) {
   if (in_place) {
     for (int32_t d = 0; d < self->dim(); ++d) {
       EMBER_KERNEL_CHECK(ctx, out->dim_order()[d] == self->dim_order()[d], NotSupported,
-                         "%s: out aliases self with another dim order", kIndexPutOp);
+                         kIndexPutOp, "out aliases self with another dim order");
     }
   }
   // 1-3. The plan, values' fit and every index checked, before anything is written.
@@ -450,11 +441,11 @@ void index_put_out(KernelContext& ctx, Span<EValue*> args) {
   EMBER_SWITCH_ALL(self->dtype(), supported = false,
                    (bad_dim = scatter_region<CTYPE>(plan, *values, val_strides, *out, accumulate,
                                                     &bad)));
-  EMBER_KERNEL_CHECK(ctx, supported, NotSupported, "%s: dtype %s is not supported", kIndexPutOp,
+  EMBER_KERNEL_CHECK(ctx, supported, NotSupported, kIndexPutOp, "dtype %s is not supported",
                      scalar_type_name(self->dtype()));
-  EMBER_KERNEL_CHECK(ctx, bad_dim < 0, InvalidArgument,
-                     "%s: index %lld for dim %d changed while writing (an index tensor shares "
-                     "memory with out) and is out of bounds", kIndexPutOp,
+  EMBER_KERNEL_CHECK(ctx, bad_dim < 0, InvalidArgument, kIndexPutOp,
+                     "index %lld for dim %d changed while writing (an index tensor shares "
+                     "memory with out) and is out of bounds",
                      static_cast<long long>(bad), bad_dim);
 }
 

@@ -95,8 +95,8 @@ void addmm_out(KernelContext& ctx, Span<EValue*> args) {
     return;
   }
   const int64_t m = mat1->size(0), k = mat1->size(1), n = mat2->size(1);
-  EMBER_KERNEL_CHECK(ctx, mat2->size(0) == k, InvalidArgument,
-                     "%s: mat1 %s and mat2 %s cannot be multiplied", op,
+  EMBER_KERNEL_CHECK(ctx, mat2->size(0) == k, InvalidArgument, op,
+                     "mat1 %s and mat2 %s cannot be multiplied",
                      sizes_text(mat1->sizes()).text, sizes_text(mat2->sizes()).text);
   const int64_t sizes[2] = {m, n};
   int64_t bshape[2];
@@ -106,7 +106,7 @@ void addmm_out(KernelContext& ctx, Span<EValue*> args) {
                      self->dim() <= 2 && broadcast_shapes(self->sizes(), Span<const int32_t>(mn, 2),
                                                           bshape, &bdim) &&
                          bshape[0] == m && bshape[1] == n,
-                     InvalidArgument, "%s: self %s does not broadcast to [%lld, %lld]", op,
+                     InvalidArgument, op, "self %s does not broadcast to [%lld, %lld]",
                      sizes_text(self->sizes()).text, static_cast<long long>(m),
                      static_cast<long long>(n));
   if (!resize_out(ctx, op, "out", *out, sizes, 2)) return;
@@ -136,8 +136,8 @@ void mm_out(KernelContext& ctx, Span<EValue*> args) {
     return;
   }
   const int64_t m = self->size(0), k = self->size(1), n = mat2->size(1);
-  EMBER_KERNEL_CHECK(ctx, mat2->size(0) == k, InvalidArgument,
-                     "%s: self %s and mat2 %s cannot be multiplied", op,
+  EMBER_KERNEL_CHECK(ctx, mat2->size(0) == k, InvalidArgument, op,
+                     "self %s and mat2 %s cannot be multiplied",
                      sizes_text(self->sizes()).text, sizes_text(mat2->sizes()).text);
   const int64_t sizes[2] = {m, n};
   if (!resize_out(ctx, op, "out", *out, sizes, 2)) return;
@@ -159,8 +159,8 @@ void bmm_out(KernelContext& ctx, Span<EValue*> args) {
     return;
   }
   const int64_t b = self->size(0), m = self->size(1), k = self->size(2), n = mat2->size(2);
-  EMBER_KERNEL_CHECK(ctx, mat2->size(0) == b && mat2->size(1) == k, InvalidArgument,
-                     "%s: self %s and mat2 %s cannot be batch-multiplied", op,
+  EMBER_KERNEL_CHECK(ctx, mat2->size(0) == b && mat2->size(1) == k, InvalidArgument, op,
+                     "self %s and mat2 %s cannot be batch-multiplied",
                      sizes_text(self->sizes()).text, sizes_text(mat2->sizes()).text);
   const int64_t sizes[3] = {b, m, n};
   if (!resize_out(ctx, op, "out", *out, sizes, 3)) return;

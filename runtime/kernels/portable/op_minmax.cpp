@@ -50,15 +50,15 @@ void extreme(const ReducePlan& plan, const Tensor& self, T* values, int64_t* ind
 template <bool kMax>
 void run_extreme(KernelContext& ctx, const char* op, const ReducePlan& plan, const Tensor& self,
                  Tensor* values, Tensor* indices, bool allow_bool) {
-  EMBER_KERNEL_CHECK(ctx, plan.count > 0, InvalidArgument,
-                     "%s: cannot reduce over a dim of size 0 (input sizes %s): the operation "
-                     "has no identity", op, sizes_text(self.sizes()).text);
-  EMBER_KERNEL_CHECK(ctx, allow_bool || self.dtype() != ScalarType::Bool, NotSupported,
-                     "%s: bool inputs are not supported", op);
+  EMBER_KERNEL_CHECK(ctx, plan.count > 0, InvalidArgument, op,
+                     "cannot reduce over a dim of size 0 (input sizes %s): the operation "
+                     "has no identity", sizes_text(self.sizes()).text);
+  EMBER_KERNEL_CHECK(ctx, allow_bool || self.dtype() != ScalarType::Bool, NotSupported, op,
+                     "bool inputs are not supported");
   int64_t* idx = indices ? indices->data_as<int64_t>() : nullptr;
   EMBER_SWITCH_ALL(
       self.dtype(),
-      EMBER_KERNEL_CHECK(ctx, false, NotSupported, "%s: unsupported dtype %s", op,
+      EMBER_KERNEL_CHECK(ctx, false, NotSupported, op, "unsupported dtype %s",
                          scalar_type_name(self.dtype())),
       (extreme<CTYPE, kMax>(plan, self, values ? values->data_as<CTYPE>() : nullptr, idx)));
 }
@@ -173,7 +173,7 @@ void any_kernel(KernelContext& ctx, Span<EValue*> args, const char* op, bool has
                  : plan_reduce(ctx, op, *self, dims, !has_dims, keepdim, &out, names, 1, &plan);
   if (!planned) return;
   EMBER_SWITCH_ALL(self->dtype(),
-                   EMBER_KERNEL_CHECK(ctx, false, NotSupported, "%s: unsupported dtype %s", op,
+                   EMBER_KERNEL_CHECK(ctx, false, NotSupported, op, "unsupported dtype %s",
                                       scalar_type_name(self->dtype())),
                    any_nonzero<CTYPE>(plan, *self, *out));
 }

@@ -34,10 +34,8 @@ bool check_param(KernelContext& ctx, const char* op, const char* name, const Ten
   bool same = t->dim() == ndim;
   for (int d = 0; d < ndim && same; ++d) same = t->size(d) == sizes[d];
   if (same) return true;
-  EMBER_LOG(Error, "%s: %s has sizes %s, expected %s", op, name, sizes_text(t->sizes()).text,
-            sizes_text(sizes, ndim).text);
-  ctx.fail(Error::InvalidArgument);
-  return false;
+  return kernel_fail(ctx, Error::InvalidArgument, op, "%s has sizes %s, expected %s", name,
+                     sizes_text(t->sizes()).text, sizes_text(sizes, ndim).text);
 }
 
 /// 1/sqrt(var + eps), with torch's results for a group of no elements.
@@ -212,10 +210,8 @@ bool check_saved_stat(KernelContext& ctx, const char* op, const char* name, cons
   if (!check_floating(ctx, op, name, t)) return false;
   *fill = t.dim() == 1 && t.size(0) == channels && channels > 0;
   if (t.dim() == 1 && (t.size(0) == 0 || t.size(0) == channels)) return true;
-  EMBER_LOG(Error, "%s: %s has sizes %s, expected [0] or [%lld]", op, name,
-            sizes_text(t.sizes()).text, static_cast<long long>(channels));
-  ctx.fail(Error::InvalidArgument);
-  return false;
+  return kernel_fail(ctx, Error::InvalidArgument, op, "%s has sizes %s, expected [0] or [%lld]",
+                     name, sizes_text(t.sizes()).text, static_cast<long long>(channels));
 }
 
 }  // namespace
@@ -233,14 +229,14 @@ void native_layer_norm_out(KernelContext& ctx, Span<EValue*> args) {
   const ScalarType dtype = input->dtype();
   const int ndim = input->dim();
   const int k = static_cast<int>(shape.size());
-  EMBER_KERNEL_CHECK(ctx, k >= 1 && k <= ndim, InvalidArgument,
-                     "%s: normalized_shape has %d dims, expected 1 to %d (input sizes %s)", op, k,
+  EMBER_KERNEL_CHECK(ctx, k >= 1 && k <= ndim, InvalidArgument, op,
+                     "normalized_shape has %d dims, expected 1 to %d (input sizes %s)", k,
                      ndim, sizes_text(input->sizes()).text);
   const int axis = ndim - k;
   bool match = true;
   for (int d = 0; d < k; ++d) match = match && input->size(axis + d) == shape[d];
-  EMBER_KERNEL_CHECK(ctx, match, InvalidArgument,
-                     "%s: normalized_shape %s does not match the trailing dims of input %s", op,
+  EMBER_KERNEL_CHECK(ctx, match, InvalidArgument, op,
+                     "normalized_shape %s does not match the trailing dims of input %s",
                      sizes_text(shape.data(), k).text, sizes_text(input->sizes()).text);
   if (!check_param(ctx, op, "weight", weight, shape.data(), k, &dtype) ||
       !check_param(ctx, op, "bias", bias, shape.data(), k, &dtype)) {
@@ -277,17 +273,17 @@ void native_group_norm_out(KernelContext& ctx, Span<EValue*> args) {
   if (!r.ok()) return;
   if (!check_floating(ctx, op, "input", *input)) return;
   const ScalarType dtype = input->dtype();
-  EMBER_KERNEL_CHECK(ctx, input->dim() >= 2, InvalidArgument,
-                     "%s: input has sizes %s, expected rank >= 2 (N, C, *)", op,
+  EMBER_KERNEL_CHECK(ctx, input->dim() >= 2, InvalidArgument, op,
+                     "input has sizes %s, expected rank >= 2 (N, C, *)",
                      sizes_text(input->sizes()).text);
   int64_t spatial = 1;
   for (int32_t d = 2; d < input->dim(); ++d) spatial *= input->size(d);
   EMBER_KERNEL_CHECK(ctx, input->size(0) == n && input->size(1) == c && spatial == hxw,
-                     InvalidArgument, "%s: input sizes %s do not match N=%lld, C=%lld, HxW=%lld",
-                     op, sizes_text(input->sizes()).text, static_cast<long long>(n),
+                     InvalidArgument, op, "input sizes %s do not match N=%lld, C=%lld, HxW=%lld",
+                     sizes_text(input->sizes()).text, static_cast<long long>(n),
                      static_cast<long long>(c), static_cast<long long>(hxw));
-  EMBER_KERNEL_CHECK(ctx, groups > 0 && c % groups == 0, InvalidArgument,
-                     "%s: group %lld must be positive and divide the %lld channels", op,
+  EMBER_KERNEL_CHECK(ctx, groups > 0 && c % groups == 0, InvalidArgument, op,
+                     "group %lld must be positive and divide the %lld channels",
                      static_cast<long long>(groups), static_cast<long long>(c));
   if (!check_param(ctx, op, "weight", weight, &c, 1, nullptr) ||
       !check_param(ctx, op, "bias", bias, &c, 1, nullptr)) {
@@ -322,8 +318,8 @@ void native_batch_norm_legit_no_training_out(KernelContext& ctx, Span<EValue*> a
   Tensor* out2 = r.tensor(9, "out2");
   if (!r.ok()) return;
   if (!check_floating(ctx, op, "input", *input)) return;
-  EMBER_KERNEL_CHECK(ctx, input->dim() >= 2, InvalidArgument,
-                     "%s: input has sizes %s, expected rank >= 2 (N, C, ...)", op,
+  EMBER_KERNEL_CHECK(ctx, input->dim() >= 2, InvalidArgument, op,
+                     "input has sizes %s, expected rank >= 2 (N, C, ...)",
                      sizes_text(input->sizes()).text);
   const int64_t channels = input->size(1);
   if (!check_param(ctx, op, "weight", weight, &channels, 1, nullptr) ||

@@ -264,8 +264,8 @@ void avg_pool2d_out(KernelContext& ctx, Span<EValue*> args) {
   const bool has_divisor = r.optional_integer(6, "divisor_override", &divisor);
   Tensor* out = r.tensor(7, "out");
   if (!r.ok()) return;
-  EMBER_KERNEL_CHECK(ctx, !has_divisor || divisor != 0, InvalidArgument,
-                     "%s: divisor_override must be non-zero", r.op());
+  EMBER_KERNEL_CHECK(ctx, !has_divisor || divisor != 0, InvalidArgument, r.op(),
+                     "divisor_override must be non-zero");
   PoolShape s;
   if (!read_window(r, *self, kernel, stride, padding, nullptr, ceil_mode, &s)) return;
   if (!check_dtype(ctx, r.op(), "out", *out, self->dtype()) ||
@@ -289,16 +289,16 @@ void adaptive_avg_pool2d_out(KernelContext& ctx, Span<EValue*> args) {
       !check_contiguous(ctx, op, "self", *self)) {
     return;
   }
-  EMBER_KERNEL_CHECK(ctx, self->dim() == 3 || self->dim() == 4, InvalidArgument,
-                     "%s: self has sizes %s, expected (N, C, H, W) or (C, H, W)", op,
+  EMBER_KERNEL_CHECK(ctx, self->dim() == 3 || self->dim() == 4, InvalidArgument, op,
+                     "self has sizes %s, expected (N, C, H, W) or (C, H, W)",
                      sizes_text(self->sizes()).text);
   EMBER_KERNEL_CHECK(ctx, output_size.size() == 2 && output_size[0] >= 0 && output_size[1] >= 0,
-                     InvalidArgument, "%s: output_size must be two non-negative values", op);
+                     InvalidArgument, op, "output_size must be two non-negative values");
   const int rank = self->dim();
   const int64_t in_h = self->size(rank - 2), in_w = self->size(rank - 1);
   const int64_t out_h = output_size[0], out_w = output_size[1];
-  EMBER_KERNEL_CHECK(ctx, (in_h > 0 && in_w > 0) || out_h * out_w == 0, InvalidArgument,
-                     "%s: self %s has an empty spatial dim", op, sizes_text(self->sizes()).text);
+  EMBER_KERNEL_CHECK(ctx, (in_h > 0 && in_w > 0) || out_h * out_w == 0, InvalidArgument, op,
+                     "self %s has an empty spatial dim", sizes_text(self->sizes()).text);
   if (!resize_pooled(r, *self, *out, "out", out_h, out_w)) return;
   const int64_t planes = rank == 4 ? int64_t{self->size(0)} * self->size(1) : self->size(0);
   EMBER_SWITCH_FLOAT_HALF(self->dtype(), return,

@@ -127,18 +127,15 @@ bool check_fold_dtypes(KernelContext& ctx, const char* op, const Tensor& self, c
                        ScalarType res_t, Fold kind) {
   const ScalarType in_t = self.dtype();
   if (!is_floating_type(in_t) && !is_integral_type(in_t)) {
-    EMBER_LOG(Error, "%s: unsupported input dtype %s", op, scalar_type_name(in_t));
-    ctx.fail(Error::NotSupported);
-    return false;
+    return kernel_fail(ctx, Error::NotSupported, op, "unsupported input dtype %s",
+                       scalar_type_name(in_t));
   }
   const bool ok = kind == Fold::Mean ? is_floating_type(res_t)
                                      : is_floating_type(res_t) || is_integral_type(res_t);
   if (!ok) {
-    EMBER_LOG(Error, "%s: unsupported result dtype %s for input %s%s", op,
-              scalar_type_name(res_t), scalar_type_name(in_t),
-              kind == Fold::Mean ? " (mean needs a floating dtype)" : "");
-    ctx.fail(Error::NotSupported);
-    return false;
+    return kernel_fail(ctx, Error::NotSupported, op, "unsupported result dtype %s for input %s%s",
+                       scalar_type_name(res_t), scalar_type_name(in_t),
+                       kind == Fold::Mean ? " (mean needs a floating dtype)" : "");
   }
   return check_dtype(ctx, op, "out", out, res_t);
 }
@@ -147,7 +144,7 @@ void run_fold(KernelContext& ctx, const char* op, const ReducePlan& plan, const 
               Tensor& out, Fold kind) {
   const bool floating = is_floating_type(out.dtype());
   EMBER_SWITCH_ALL(self.dtype(),
-                   EMBER_KERNEL_CHECK(ctx, false, NotSupported, "%s: cannot reduce %s", op,
+                   EMBER_KERNEL_CHECK(ctx, false, NotSupported, op, "cannot reduce %s",
                                       scalar_type_name(self.dtype())),
                    {
                      if (floating) {
@@ -226,7 +223,7 @@ void variance_kernel(KernelContext& ctx, Span<EValue*> args, const char* op, boo
   Span<const int64_t> dims;
   const bool has_dims = r.optional_int_list(1, "dim", &dims);
   const bool has_correction = args.size() > 2 && args[2] != nullptr && !args[2]->is_none();
-  const double correction = has_correction ? r.scalar(2, "correction") : 1.0;
+  const double correction = has_correction ? r.scalar(2, "correction").to_double() : 1.0;
   const bool keepdim = r.boolean(3, "keepdim");
   Tensor* outs[2] = {r.tensor(4, with_mean ? "out0" : "out"), nullptr};
   if (with_mean) outs[1] = r.tensor(5, "out1");
@@ -350,7 +347,7 @@ void linalg_vector_norm_out(KernelContext& ctx, Span<EValue*> args) {
   const char* op = "aten::linalg_vector_norm.out";
   ArgReader r(ctx, args, op, 7);
   Tensor* self = r.tensor(0, "self");
-  const double p = r.scalar(1, "ord");
+  const double p = r.scalar(1, "ord").to_double();
   Span<const int64_t> dims;
   const bool has_dims = r.optional_int_list(2, "dim", &dims);
   const bool keepdim = r.boolean(3, "keepdim");
@@ -360,19 +357,19 @@ void linalg_vector_norm_out(KernelContext& ctx, Span<EValue*> args) {
   if (!r.ok()) return;
   if (!check_floating(ctx, op, "self", *self)) return;
   const ScalarType res_t = has_dtype ? static_cast<ScalarType>(dtype_arg) : self->dtype();
-  EMBER_KERNEL_CHECK(ctx, is_floating_type(res_t) && widens(self->dtype(), res_t), NotSupported,
-                     "%s: dtype %s cannot hold every %s value", op, scalar_type_name(res_t),
+  EMBER_KERNEL_CHECK(ctx, is_floating_type(res_t) && widens(self->dtype(), res_t), NotSupported, op,
+                     "dtype %s cannot hold every %s value", scalar_type_name(res_t),
                      scalar_type_name(self->dtype()));
   if (!check_dtype(ctx, op, "out", *out, res_t)) return;
-  EMBER_KERNEL_CHECK(ctx, !std::isnan(p), InvalidArgument, "%s: ord is NaN", op);
+  EMBER_KERNEL_CHECK(ctx, !std::isnan(p), InvalidArgument, op, "ord is NaN");
   ReducePlan plan;
   const char* names[1] = {"out"};
   if (!plan_reduce(ctx, op, *self, dims, !has_dims || dims.empty(), keepdim, &out, names, 1,
                    &plan)) {
     return;
   }
-  EMBER_KERNEL_CHECK(ctx, plan.count > 0 || (p >= 0.0 && !std::isinf(p)), InvalidArgument,
-                     "%s: cannot compute the %g norm over no elements (it has no identity)", op,
+  EMBER_KERNEL_CHECK(ctx, plan.count > 0 || (p >= 0.0 && !std::isinf(p)), InvalidArgument, op,
+                     "cannot compute the %g norm over no elements (it has no identity)",
                      p);
   EMBER_SWITCH_FLOAT(self->dtype(), return, vector_norm<CTYPE>(plan, *self, *out, p));
 }
@@ -389,15 +386,15 @@ void cumsum_out(KernelContext& ctx, Span<EValue*> args) {
   const ScalarType res_t = widened_dtype(self->dtype(), has_dtype, dtype_arg);
   if (!check_fold_dtypes(ctx, op, *self, *out, res_t, Fold::Sum)) return;
   int64_t dim = 0;
-  EMBER_KERNEL_CHECK(ctx, normalize_dim(dim_arg, self->dim(), &dim), InvalidArgument,
-                     "%s: dim %lld is out of range for a %d-d tensor", op,
+  EMBER_KERNEL_CHECK(ctx, normalize_dim(dim_arg, self->dim(), &dim), InvalidArgument, op,
+                     "dim %lld is out of range for a %d-d tensor",
                      static_cast<long long>(dim_arg), static_cast<int>(self->dim()));
   int64_t sizes[kMaxRank];
   tensor_sizes(*self, sizes);
   if (!resize_out(ctx, op, "out", *out, sizes, self->dim())) return;
   const bool floating = is_floating_type(res_t);
   EMBER_SWITCH_ALL(self->dtype(),
-                   EMBER_KERNEL_CHECK(ctx, false, NotSupported, "%s: cannot sum %s", op,
+                   EMBER_KERNEL_CHECK(ctx, false, NotSupported, op, "cannot sum %s",
                                       scalar_type_name(self->dtype())),
                    {
                      if (floating) {

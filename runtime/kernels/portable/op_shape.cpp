@@ -18,9 +18,8 @@ namespace {
 bool same_dtype(KernelContext& ctx, const char* op, const Tensor& self, const Tensor& out) {
   if (!check_dtype(ctx, op, "out", out, self.dtype())) return false;
   if (element_size(self.dtype()) == 0) {
-    EMBER_LOG(Error, "%s: unsupported dtype %s", op, scalar_type_name(self.dtype()));
-    ctx.fail(Error::NotSupported);
-    return false;
+    return kernel_fail(ctx, Error::NotSupported, op, "unsupported dtype %s",
+                       scalar_type_name(self.dtype()));
   }
   return true;
 }
@@ -106,31 +105,31 @@ void view_copy_out(KernelContext& ctx, Span<EValue*> args) {
   if (!r.ok()) return;
   const char* op = r.op();
   if (!same_dtype(ctx, op, *self, *out)) return;
-  EMBER_KERNEL_CHECK(ctx, size.size() <= static_cast<size_t>(kMaxRank), InvalidArgument,
-                     "%s: size has %zu dims, more than %d", op, size.size(), kMaxRank);
+  EMBER_KERNEL_CHECK(ctx, size.size() <= static_cast<size_t>(kMaxRank), InvalidArgument, op,
+                     "size has %zu dims, more than %d", size.size(), kMaxRank);
   int64_t sizes[kMaxRank];
   int infer = -1;
   int64_t known = 1;
   for (size_t i = 0; i < size.size(); ++i) {
     sizes[i] = size[i];
     if (size[i] == -1) {
-      EMBER_KERNEL_CHECK(ctx, infer < 0, InvalidArgument, "%s: size has more than one -1", op);
+      EMBER_KERNEL_CHECK(ctx, infer < 0, InvalidArgument, op, "size has more than one -1");
       infer = static_cast<int>(i);
     } else {
-      EMBER_KERNEL_CHECK(ctx, size[i] >= 0, InvalidArgument, "%s: size %lld is negative", op,
+      EMBER_KERNEL_CHECK(ctx, size[i] >= 0, InvalidArgument, op, "size %lld is negative",
                          static_cast<long long>(size[i]));
       known *= size[i];
     }
   }
   if (infer >= 0) {
-    EMBER_KERNEL_CHECK(ctx, known != 0 && self->numel() % known == 0, InvalidArgument,
-                       "%s: cannot infer -1 in the size for %lld elements", op,
+    EMBER_KERNEL_CHECK(ctx, known != 0 && self->numel() % known == 0, InvalidArgument, op,
+                       "cannot infer -1 in the size for %lld elements",
                        static_cast<long long>(self->numel()));
     sizes[infer] = self->numel() / known;
     known = self->numel();
   }
-  EMBER_KERNEL_CHECK(ctx, known == self->numel(), InvalidArgument,
-                     "%s: size %s does not hold the %lld elements of self %s", op,
+  EMBER_KERNEL_CHECK(ctx, known == self->numel(), InvalidArgument, op,
+                     "size %s does not hold the %lld elements of self %s",
                      sizes_text(sizes, static_cast<int>(size.size())).text,
                      static_cast<long long>(self->numel()), sizes_text(self->sizes()).text);
   if (!resize_out(ctx, op, "out", *out, sizes, static_cast<int>(size.size()))) return;
@@ -149,14 +148,14 @@ void permute_copy_out(KernelContext& ctx, Span<EValue*> args) {
   const char* op = r.op();
   if (!same_dtype(ctx, op, *self, *out)) return;
   const int ndim = self->dim();
-  EMBER_KERNEL_CHECK(ctx, dims.size() == static_cast<size_t>(ndim), InvalidArgument,
-                     "%s: dims has %zu entries for a %d-d tensor", op, dims.size(), ndim);
+  EMBER_KERNEL_CHECK(ctx, dims.size() == static_cast<size_t>(ndim), InvalidArgument, op,
+                     "dims has %zu entries for a %d-d tensor", dims.size(), ndim);
   bool seen[kMaxRank] = {};
   int64_t sizes[kMaxRank], src_strides[kMaxRank], dst_strides[kMaxRank];
   for (int i = 0; i < ndim; ++i) {
     int64_t d = 0;
-    EMBER_KERNEL_CHECK(ctx, normalize_dim(dims[i], ndim, &d) && !seen[d], InvalidArgument,
-                       "%s: dims is not a permutation of 0..%d", op, ndim - 1);
+    EMBER_KERNEL_CHECK(ctx, normalize_dim(dims[i], ndim, &d) && !seen[d], InvalidArgument, op,
+                       "dims is not a permutation of 0..%d", ndim - 1);
     seen[d] = true;
     sizes[i] = self->size(static_cast<int32_t>(d));
     src_strides[i] = self->stride(static_cast<int32_t>(d));
@@ -177,7 +176,7 @@ void unsqueeze_copy_out(KernelContext& ctx, Span<EValue*> args) {
   const int ndim = self->dim();
   int64_t dim = 0;
   EMBER_KERNEL_CHECK(ctx, ndim < kMaxRank && normalize_dim(dim_arg, ndim + 1, &dim),
-                     InvalidArgument, "%s: dim %lld is out of range for a %d-d tensor", op,
+                     InvalidArgument, op, "dim %lld is out of range for a %d-d tensor",
                      static_cast<long long>(dim_arg), ndim);
   int64_t sizes[kMaxRank];
   for (int d = 0, o = 0; o <= ndim; ++o) sizes[o] = o == dim ? 1 : self->size(d++);
@@ -203,8 +202,8 @@ void squeeze_copy_dims_out(KernelContext& ctx, Span<EValue*> args) {
   bool drop[kMaxRank] = {};
   for (size_t i = 0; i < dims.size(); ++i) {
     int64_t d = 0;
-    EMBER_KERNEL_CHECK(ctx, normalize_dim(dims[i], self->dim(), &d), InvalidArgument,
-                       "%s: dim %lld is out of range for a %d-d tensor", op,
+    EMBER_KERNEL_CHECK(ctx, normalize_dim(dims[i], self->dim(), &d), InvalidArgument, op,
+                       "dim %lld is out of range for a %d-d tensor",
                        static_cast<long long>(dims[i]), static_cast<int>(self->dim()));
     drop[d] = true;
   }
@@ -221,8 +220,8 @@ void squeeze_copy_dim_out(KernelContext& ctx, Span<EValue*> args) {
   if (!same_dtype(ctx, op, *self, *out)) return;
   bool drop[kMaxRank] = {};
   int64_t d = 0;
-  EMBER_KERNEL_CHECK(ctx, normalize_dim(dim_arg, self->dim(), &d), InvalidArgument,
-                     "%s: dim %lld is out of range for a %d-d tensor", op,
+  EMBER_KERNEL_CHECK(ctx, normalize_dim(dim_arg, self->dim(), &d), InvalidArgument, op,
+                     "dim %lld is out of range for a %d-d tensor",
                      static_cast<long long>(dim_arg), static_cast<int>(self->dim()));
   drop[d] = true;
   squeeze_with_mask(ctx, op, *self, *out, drop);
@@ -239,16 +238,16 @@ void expand_copy_out(KernelContext& ctx, Span<EValue*> args) {
   if (!same_dtype(ctx, op, *self, *out)) return;
   const int ndim = static_cast<int>(size.size());
   const int lead = ndim - self->dim();
-  EMBER_KERNEL_CHECK(ctx, lead >= 0 && ndim <= kMaxRank, InvalidArgument,
-                     "%s: size has %d dims, fewer than self %s", op, ndim,
+  EMBER_KERNEL_CHECK(ctx, lead >= 0 && ndim <= kMaxRank, InvalidArgument, op,
+                     "size has %d dims, fewer than self %s", ndim,
                      sizes_text(self->sizes()).text);
   int64_t sizes[kMaxRank], src_strides[kMaxRank], dst_strides[kMaxRank];
   for (int d = 0; d < ndim; ++d) {
     const int sd = d - lead;
     const int64_t have = sd >= 0 ? self->size(sd) : 1;
     const int64_t want = size[d] == -1 && sd >= 0 ? have : size[d];
-    EMBER_KERNEL_CHECK(ctx, want >= 0 && (have == want || have == 1), InvalidArgument,
-                       "%s: self %s cannot expand to %s", op, sizes_text(self->sizes()).text,
+    EMBER_KERNEL_CHECK(ctx, want >= 0 && (have == want || have == 1), InvalidArgument, op,
+                       "self %s cannot expand to %s", sizes_text(self->sizes()).text,
                        sizes_text(size.data(), ndim).text);
     sizes[d] = want;
     src_strides[d] = (sd < 0 || have != want) ? 0 : self->stride(sd);
@@ -265,16 +264,16 @@ void cat_out(KernelContext& ctx, Span<EValue*> args) {
   Tensor* out = r.tensor(2, "out");
   if (!r.ok()) return;
   const char* op = r.op();
-  EMBER_KERNEL_CHECK(ctx, !tensors.empty(), InvalidArgument, "%s: tensors is empty", op);
+  EMBER_KERNEL_CHECK(ctx, !tensors.empty(), InvalidArgument, op, "tensors is empty");
   // Legacy rule: 1-d tensors with 0 elements are skipped. Mixed dtypes
   // convert into out's (torch's promotion of them).
   const Tensor* ref = nullptr;
-  EMBER_KERNEL_CHECK(ctx, element_size(out->dtype()) != 0, NotSupported,
-                     "%s: out has unsupported dtype %s", op, scalar_type_name(out->dtype()));
+  EMBER_KERNEL_CHECK(ctx, element_size(out->dtype()) != 0, NotSupported, op,
+                     "out has unsupported dtype %s", scalar_type_name(out->dtype()));
   for (size_t i = 0; i < tensors.size(); ++i) {
     const Tensor& t = tensors[i]->to_tensor();
-    EMBER_KERNEL_CHECK(ctx, widens(t.dtype(), out->dtype()), NotSupported,
-                       "%s: tensor %zu has dtype %s, which does not widen to out's %s", op, i,
+    EMBER_KERNEL_CHECK(ctx, widens(t.dtype(), out->dtype()), NotSupported, op,
+                       "tensor %zu has dtype %s, which does not widen to out's %s", i,
                        scalar_type_name(t.dtype()), scalar_type_name(out->dtype()));
     if (ref == nullptr && !(t.dim() == 1 && t.size(0) == 0)) ref = &t;
   }
@@ -285,8 +284,8 @@ void cat_out(KernelContext& ctx, Span<EValue*> args) {
   }
   const int ndim = ref->dim();
   int64_t dim = 0;
-  EMBER_KERNEL_CHECK(ctx, ndim > 0 && normalize_dim(dim_arg, ndim, &dim), InvalidArgument,
-                     "%s: dim %lld is out of range for %d-d tensors", op,
+  EMBER_KERNEL_CHECK(ctx, ndim > 0 && normalize_dim(dim_arg, ndim, &dim), InvalidArgument, op,
+                     "dim %lld is out of range for %d-d tensors",
                      static_cast<long long>(dim_arg), ndim);
   int64_t sizes[kMaxRank];
   tensor_sizes(*ref, sizes);
@@ -296,8 +295,8 @@ void cat_out(KernelContext& ctx, Span<EValue*> args) {
     if (t.dim() == 1 && t.size(0) == 0) continue;
     bool fits = t.dim() == ndim;
     for (int d = 0; fits && d < ndim; ++d) fits = d == dim || t.size(d) == ref->size(d);
-    EMBER_KERNEL_CHECK(ctx, fits, InvalidArgument,
-                       "%s: tensor %zu has sizes %s, incompatible with %s along dim %lld", op, i,
+    EMBER_KERNEL_CHECK(ctx, fits, InvalidArgument, op,
+                       "tensor %zu has sizes %s, incompatible with %s along dim %lld", i,
                        sizes_text(t.sizes()).text, sizes_text(ref->sizes()).text,
                        static_cast<long long>(dim));
     sizes[dim] += t.size(static_cast<int32_t>(dim));
@@ -338,10 +337,10 @@ void slice_copy_tensor_out(KernelContext& ctx, Span<EValue*> args) {
   if (!same_dtype(ctx, op, *self, *out)) return;
   const int ndim = self->dim();
   int64_t dim = 0;
-  EMBER_KERNEL_CHECK(ctx, ndim > 0 && normalize_dim(dim_arg, ndim, &dim), InvalidArgument,
-                     "%s: dim %lld is out of range for a %d-d tensor", op,
+  EMBER_KERNEL_CHECK(ctx, ndim > 0 && normalize_dim(dim_arg, ndim, &dim), InvalidArgument, op,
+                     "dim %lld is out of range for a %d-d tensor",
                      static_cast<long long>(dim_arg), ndim);
-  EMBER_KERNEL_CHECK(ctx, step > 0, InvalidArgument, "%s: step %lld must be positive", op,
+  EMBER_KERNEL_CHECK(ctx, step > 0, InvalidArgument, op, "step %lld must be positive",
                      static_cast<long long>(step));
   // Python slice bounds: negative counts from the end, then clamp.
   const int64_t size = self->size(static_cast<int32_t>(dim));
@@ -376,12 +375,12 @@ void select_copy_int_out(KernelContext& ctx, Span<EValue*> args) {
   if (!same_dtype(ctx, op, *self, *out)) return;
   const int ndim = self->dim();
   int64_t dim = 0;
-  EMBER_KERNEL_CHECK(ctx, ndim > 0 && normalize_dim(dim_arg, ndim, &dim), InvalidArgument,
-                     "%s: dim %lld is out of range for a %d-d tensor", op,
+  EMBER_KERNEL_CHECK(ctx, ndim > 0 && normalize_dim(dim_arg, ndim, &dim), InvalidArgument, op,
+                     "dim %lld is out of range for a %d-d tensor",
                      static_cast<long long>(dim_arg), ndim);
   const int64_t size = self->size(static_cast<int32_t>(dim));
-  EMBER_KERNEL_CHECK(ctx, index >= -size && index < size, InvalidArgument,
-                     "%s: index %lld is out of range for dim %lld of size %lld", op,
+  EMBER_KERNEL_CHECK(ctx, index >= -size && index < size, InvalidArgument, op,
+                     "index %lld is out of range for dim %lld of size %lld",
                      static_cast<long long>(index), static_cast<long long>(dim),
                      static_cast<long long>(size));
   if (index < 0) index += size;
@@ -419,17 +418,16 @@ void constant_pad_nd_out(KernelContext& ctx, Span<EValue*> args) {
   ArgReader r(ctx, args, "aten::constant_pad_nd.out", 5);
   Tensor* self = r.tensor(0, "self");
   Span<const int64_t> pad = r.int_list(1, "pad");
-  const FillValue value = read_scalar(r, 2, "value");
+  const Scalar value = r.scalar(2, "value");
   Tensor* out = r.tensor(3, "out");
   if (!r.ok()) return;
   const char* op = r.op();
   if (!same_dtype(ctx, op, *self, *out)) return;
   const int ndim = self->dim();
   EMBER_KERNEL_CHECK(ctx, pad.size() % 2 == 0 && pad.size() / 2 <= static_cast<size_t>(ndim),
-                     InvalidArgument,
-                     "%s: pad has %zu entries; it needs a (before, after) pair per padded dim, "
-                     "at most %d pairs",
-                     op, pad.size(), ndim);
+                     InvalidArgument, op,
+                     "pad has %zu entries; it needs a (before, after) pair per padded dim, "
+                     "at most %d pairs", pad.size(), ndim);
   // pad pairs run from the last dim backwards. Per dim: out size, the part
   // of self kept (after negative pads crop) and where it lands in out.
   int64_t sizes[kMaxRank], kept[kMaxRank], src_begin[kMaxRank] = {}, dst_begin[kMaxRank] = {};
@@ -440,11 +438,11 @@ void constant_pad_nd_out(KernelContext& ctx, Span<EValue*> args) {
     const int64_t lo = pad[2 * j], hi = pad[2 * j + 1];
     const int64_t limit = int64_t{1} << 33;  // beyond any valid pad of an int32-sized dim
     EMBER_KERNEL_CHECK(ctx, lo >= -limit && lo <= limit && hi >= -limit && hi <= limit,
-                       InvalidArgument, "%s: pad (%lld, %lld) of dim %d is out of range", op,
+                       InvalidArgument, op, "pad (%lld, %lld) of dim %d is out of range",
                        static_cast<long long>(lo), static_cast<long long>(hi), d);
     kept[d] = sizes[d] - (lo < 0 ? -lo : 0) - (hi < 0 ? -hi : 0);
-    EMBER_KERNEL_CHECK(ctx, kept[d] >= 0, InvalidArgument,
-                       "%s: pad (%lld, %lld) crops more than the %lld elements of dim %d", op,
+    EMBER_KERNEL_CHECK(ctx, kept[d] >= 0, InvalidArgument, op,
+                       "pad (%lld, %lld) crops more than the %lld elements of dim %d",
                        static_cast<long long>(lo), static_cast<long long>(hi),
                        static_cast<long long>(sizes[d]), d);
     src_begin[d] = lo < 0 ? -lo : 0;
@@ -507,15 +505,14 @@ void repeat_out(KernelContext& ctx, Span<EValue*> args) {
   if (!same_dtype(ctx, op, *self, *out)) return;
   const int ndim = static_cast<int>(repeats.size());
   const int lead = ndim - self->dim();
-  EMBER_KERNEL_CHECK(ctx, lead >= 0 && ndim <= kMaxRank, InvalidArgument,
-                     "%s: repeats has %d entries for a %d-d self (it needs at least as many, "
-                     "at most %d)",
-                     op, ndim, static_cast<int>(self->dim()), kMaxRank);
+  EMBER_KERNEL_CHECK(ctx, lead >= 0 && ndim <= kMaxRank, InvalidArgument, op,
+                     "repeats has %d entries for a %d-d self (it needs at least as many, "
+                     "at most %d)", ndim, static_cast<int>(self->dim()), kMaxRank);
   int64_t sizes[kMaxRank];
   for (int d = 0; d < ndim; ++d) {
     const int64_t have = d >= lead ? self->size(d - lead) : 1;
     EMBER_KERNEL_CHECK(ctx, repeats[d] >= 0 && !__builtin_mul_overflow(have, repeats[d], &sizes[d]),
-                       InvalidArgument, "%s: repeats[%d] = %lld is invalid for size %lld", op, d,
+                       InvalidArgument, op, "repeats[%d] = %lld is invalid for size %lld", d,
                        static_cast<long long>(repeats[d]), static_cast<long long>(have));
   }
   if (!resize_out(ctx, op, "out", *out, sizes, ndim)) return;
@@ -554,11 +551,11 @@ void flip_out(KernelContext& ctx, Span<EValue*> args) {
   bool flip[kMaxRank] = {};
   for (size_t i = 0; i < dims.size(); ++i) {
     int64_t d = 0;
-    EMBER_KERNEL_CHECK(ctx, normalize_dim(dims[i], ndim, &d), InvalidArgument,
-                       "%s: dim %lld is out of range for a %d-d tensor", op,
+    EMBER_KERNEL_CHECK(ctx, normalize_dim(dims[i], ndim, &d), InvalidArgument, op,
+                       "dim %lld is out of range for a %d-d tensor",
                        static_cast<long long>(dims[i]), ndim);
-    EMBER_KERNEL_CHECK(ctx, !flip[d], InvalidArgument,
-                       "%s: dim %lld appears more than once in dims", op,
+    EMBER_KERNEL_CHECK(ctx, !flip[d], InvalidArgument, op,
+                       "dim %lld appears more than once in dims",
                        static_cast<long long>(d));
     flip[d] = true;
   }

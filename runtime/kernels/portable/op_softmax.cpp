@@ -79,13 +79,13 @@ void softmax_kernel(KernelContext& ctx, Span<EValue*> args, const char* op) {
   Tensor* out = r.tensor(3, "out");
   if (!r.ok()) return;
   // torch's CPU kernels reject it too; only CUDA converts half to float.
-  EMBER_KERNEL_CHECK(ctx, !half_to_float, NotSupported,
-                     "%s: half_to_float=True is not supported (as on torch's CPU)", op);
+  EMBER_KERNEL_CHECK(ctx, !half_to_float, NotSupported, op,
+                     "half_to_float=True is not supported (as on torch's CPU)");
   if (!check_floating(ctx, op, "self", *self)) return;
   if (!check_dtype(ctx, op, "out", *out, self->dtype())) return;
   int64_t dim = 0;
-  EMBER_KERNEL_CHECK(ctx, normalize_dim(dim_arg, self->dim(), &dim), InvalidArgument,
-                     "%s: dim %lld is out of range for a %d-d tensor", op,
+  EMBER_KERNEL_CHECK(ctx, normalize_dim(dim_arg, self->dim(), &dim), InvalidArgument, op,
+                     "dim %lld is out of range for a %d-d tensor",
                      static_cast<long long>(dim_arg), static_cast<int>(self->dim()));
   int64_t sizes[kMaxRank];
   tensor_sizes(*self, sizes);

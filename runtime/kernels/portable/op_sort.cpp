@@ -102,10 +102,9 @@ bool prepare(KernelContext& ctx, const char* op, const Tensor& self, int64_t dim
   if (!check_dtype(ctx, op, "indices", indices, ScalarType::Long)) return false;
   int64_t dim = 0;
   if (!normalize_dim(dim_arg, self.dim(), &dim)) {
-    EMBER_LOG(Error, "%s: dim %lld is out of range for a %d-d tensor", op,
-              static_cast<long long>(dim_arg), static_cast<int>(self.dim()));
-    ctx.fail(Error::InvalidArgument);
-    return false;
+    return kernel_fail(ctx, Error::InvalidArgument, op,
+                       "dim %lld is out of range for a %d-d tensor",
+                       static_cast<long long>(dim_arg), static_cast<int>(self.dim()));
   }
   const int ndim = self.dim();
   int64_t sizes[kMaxRank];
@@ -113,10 +112,9 @@ bool prepare(KernelContext& ctx, const char* op, const Tensor& self, int64_t dim
   w.n = ndim == 0 ? 1 : sizes[dim];
   w.k = k_given ? k : w.n;
   if (w.k < 0 || w.k > w.n) {
-    EMBER_LOG(Error, "%s: k = %lld is out of range for a dim of size %lld", op,
-              static_cast<long long>(k), static_cast<long long>(w.n));
-    ctx.fail(Error::InvalidArgument);
-    return false;
+    return kernel_fail(ctx, Error::InvalidArgument, op,
+                       "k = %lld is out of range for a dim of size %lld", static_cast<long long>(k),
+                       static_cast<long long>(w.n));
   }
   if (ndim > 0) sizes[dim] = w.k;
   if (!resize_out(ctx, op, "values", values, sizes, ndim)) return false;
@@ -178,7 +176,7 @@ void run(KernelContext& ctx, const char* op, const Walk& w, const Tensor& self, 
     EMBER_SWITCH_ALL(self.dtype(), supported = false,
                      order_slices<CTYPE>(w, self, values, indices, descending));
   }
-  EMBER_KERNEL_CHECK(ctx, supported, NotSupported, "%s: dtype %s is not supported", op,
+  EMBER_KERNEL_CHECK(ctx, supported, NotSupported, op, "dtype %s is not supported",
                      scalar_type_name(self.dtype()));
 }
 

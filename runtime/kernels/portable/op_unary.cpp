@@ -153,7 +153,7 @@ void round_decimals_out(KernelContext& ctx, Span<EValue*> args) {
   Tensor* out = r.tensor(2, "out");
   if (!r.ok()) return;
   if (!is_floating_type(self->dtype())) {
-    fail_dtype(r, *self);
+    reject_dtype(ctx, op, "self", self->dtype());
     return;
   }
   if (!prepare_out(ctx, op, *self, *out, self->dtype())) return;

@@ -14,7 +14,6 @@
 
 #include <cmath>
 #include <cstdint>
-#include <limits>
 #include <type_traits>
 
 #include "runtime/kernels/common/kernel_utils.h"
@@ -33,87 +32,11 @@ bool is_nan(T x) {
   }
 }
 
-/// Largest finite value of a floating storage type.
-template <typename T>
-constexpr double max_finite() {
-  if constexpr (std::is_same<T, Half>::value) {
-    return 65504.0;
-  } else if constexpr (std::is_same<T, BFloat16>::value) {
-    return 3.3895313892515355e38;
-  } else {
-    return static_cast<double>(std::numeric_limits<T>::max());
-  }
-}
-
-/// A Scalar argument as the program gave it (an Int, a Bool or a Double).
-struct UnaryScalar {
-  bool is_float = false;  ///< a Double (else an Int or a Bool, held in `i`)
-  bool is_bool = false;
-  int64_t i = 0;
-  double d = 0.0;
-
-  /// Convert to T as torch's Scalar::to<T> does, but fail instead of
-  /// overflowing: a finite value beyond T's range (and, for an integer T, a
-  /// NaN or infinity) does not convert. Doubles truncate toward zero.
-  template <typename T>
-  bool to(T* out) const {
-    if constexpr (is_floating_v<T>) {
-      const double v = is_float ? d : static_cast<double>(i);
-      if (std::isfinite(v) && std::fabs(v) > max_finite<T>()) return false;
-      *out = static_cast<T>(static_cast<compute_t<T>>(v));
-      return true;
-    } else {
-      int64_t v = i;
-      if (is_float) {
-        // [-2^63, 2^63) converts to int64 without overflow; NaN fails too.
-        if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0)) return false;
-        v = static_cast<int64_t>(d);
-      }
-      const int64_t lowest = static_cast<int64_t>(std::numeric_limits<T>::lowest());
-      const uint64_t highest = static_cast<uint64_t>(std::numeric_limits<T>::max());
-      if (v < lowest || (v > 0 && static_cast<uint64_t>(v) > highest)) return false;
-      *out = static_cast<T>(v);
-      return true;
-    }
-  }
-};
-
-/// Read Scalar argument i of args (r logs and fails on a wrong tag).
-inline UnaryScalar read_scalar_arg(ArgReader& r, Span<EValue*> args, size_t i, const char* name) {
-  UnaryScalar s;
-  s.is_float = !r.scalar_is_integral(i);
-  s.d = r.scalar(i, name);
-  if (r.ok() && !s.is_float) {
-    s.i = r.scalar_as_int(i, name);
-    s.is_bool = args[i]->is_bool();
-  }
-  return s;
-}
-
-/// True if argument i is present and None (for Scalar? arguments).
-inline bool arg_is_none(Span<EValue*> args, size_t i) {
-  return i < args.size() && args[i] != nullptr && args[i]->is_none();
-}
-
-/// Check that out has `dtype` and resize it to self's sizes.
-inline bool prepare_out(KernelContext& ctx, const char* op, const Tensor& self, Tensor& out,
-                        ScalarType dtype) {
-  if (!check_dtype(ctx, op, "out", out, dtype)) return false;
-  int64_t sizes[kMaxRank];
-  tensor_sizes(self, sizes);
-  return resize_out(ctx, op, "out", out, sizes, self.dim());
-}
-
-/// Log "op: unsupported dtype X" and fail with NotSupported.
-inline void fail_dtype(ArgReader& r, const Tensor& self) {
-  r.fail(Error::NotSupported, "unsupported dtype %s for self", scalar_type_name(self.dtype()));
-}
-
 /// out = f(self) for a floating self, computed in opmath and stored rounded.
 /// Fails with NotSupported for other dtypes.
 template <typename F>
 void map_floating(ArgReader& r, const Tensor& self, Tensor& out, F f) {
-  EMBER_SWITCH_FLOAT(self.dtype(), fail_dtype(r, self),
+  EMBER_SWITCH_FLOAT(self.dtype(), reject_dtype(r.ctx(), r.op(), "self", self.dtype()),
                      map_unary<CTYPE, CTYPE>(self, out, [&f](CTYPE x) -> CTYPE {
                        return static_cast<CTYPE>(f(static_cast<compute_t<CTYPE>>(x)));
                      }));
@@ -137,7 +60,7 @@ void float_math_kernel(KernelContext& ctx, Span<EValue*> args, const char* op, F
     map_floating(r, *self, *out, f);
     return;
   }
-  EMBER_SWITCH_ALL(in, fail_dtype(r, *self), {
+  EMBER_SWITCH_ALL(in, reject_dtype(ctx, op, "self", in), {
     map_unary<CTYPE, float>(*self, *out, [&f](CTYPE x) -> float {
       return static_cast<float>(f(static_cast<float>(x)));
     });
@@ -164,11 +87,11 @@ void same_dtype_kernel(KernelContext& ctx, Span<EValue*> args, const char* op, F
   if (!r.ok()) return;
   const ScalarType in = self->dtype();
   if ((!kFloat && is_floating_type(in)) || (!kBool && in == ScalarType::Bool)) {
-    fail_dtype(r, *self);
+    reject_dtype(ctx, op, "self", in);
     return;
   }
   if (!prepare_out(ctx, op, *self, *out, in)) return;
-  EMBER_SWITCH_ALL(in, fail_dtype(r, *self), {
+  EMBER_SWITCH_ALL(in, reject_dtype(ctx, op, "self", in), {
     if constexpr ((kFloat || !is_floating_v<CTYPE>) && (kBool || !std::is_same<CTYPE, bool>::value)) {
       detail::map_same<CTYPE>(*self, *out, f);
     }
@@ -184,7 +107,7 @@ void predicate_kernel(KernelContext& ctx, Span<EValue*> args, const char* op, F 
   Tensor* out = r.tensor(1, "out");
   if (!r.ok()) return;
   if (!prepare_out(ctx, op, *self, *out, ScalarType::Bool)) return;
-  EMBER_SWITCH_ALL(self->dtype(), fail_dtype(r, *self), {
+  EMBER_SWITCH_ALL(self->dtype(), reject_dtype(ctx, op, "self", self->dtype()), {
     map_unary<CTYPE, bool>(*self, *out, [&f](CTYPE x) -> bool {
       return f(static_cast<compute_t<CTYPE>>(x));
     });

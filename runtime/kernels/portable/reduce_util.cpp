@@ -60,9 +60,7 @@ bool plan_reduce(KernelContext& ctx, const char* op, const Tensor& self, Span<co
                  bool all_dims, bool keepdim, Tensor* const* outs, const char* const* names,
                  int nouts, ReducePlan* plan) {
   if (nouts < 1 || nouts >= kMaxOperands) {
-    EMBER_LOG(Error, "%s: internal: %d outputs", op, nouts);
-    ctx.fail(Error::Internal);
-    return false;
+    return kernel_fail(ctx, Error::Internal, op, "internal: %d outputs", nouts);
   }
   // 1. Which dims are reduced (a 0-d tensor accepts dims 0 and -1 and reduces nothing).
   const int ndim = self.dim();
@@ -70,17 +68,15 @@ bool plan_reduce(KernelContext& ctx, const char* op, const Tensor& self, Span<co
   for (size_t i = 0; i < dims.size() && !all_dims; ++i) {
     int64_t d = 0;
     if (!normalize_dim(dims[i], ndim, &d)) {
-      EMBER_LOG(Error, "%s: dim %lld is out of range for a %d-d tensor", op,
-                static_cast<long long>(dims[i]), ndim);
-      ctx.fail(Error::InvalidArgument);
-      return false;
+      return kernel_fail(ctx, Error::InvalidArgument, op,
+                         "dim %lld is out of range for a %d-d tensor",
+                         static_cast<long long>(dims[i]), ndim);
     }
     if (ndim == 0) continue;
     if (reduced[d]) {
-      EMBER_LOG(Error, "%s: dim %lld appears more than once in the list of dims", op,
-                static_cast<long long>(d));
-      ctx.fail(Error::InvalidArgument);
-      return false;
+      return kernel_fail(ctx, Error::InvalidArgument, op,
+                         "dim %lld appears more than once in the list of dims",
+                         static_cast<long long>(d));
     }
     reduced[d] = true;
   }
@@ -112,10 +108,9 @@ void store_double(Tensor& t, int64_t i, double v) {
 
 bool check_floating(KernelContext& ctx, const char* op, const char* name, const Tensor& t) {
   if (is_floating_type(t.dtype())) return true;
-  EMBER_LOG(Error, "%s: %s has dtype %s, expected a floating dtype (float32, float64, float16 or "
-            "bfloat16)", op, name, scalar_type_name(t.dtype()));
-  ctx.fail(Error::NotSupported);
-  return false;
+  return kernel_fail(ctx, Error::NotSupported, op,
+                     "%s has dtype %s, expected a floating dtype (float32, float64, float16 or "
+                     "bfloat16)", name, scalar_type_name(t.dtype()));
 }
 
 }  // namespace portable

@@ -10,19 +10,11 @@
 
 #include "runtime/core/evalue.h"
 #include "runtime/kernel/kernel.h"
+#include "runtime/kernels/common/kernel_utils.h"
 #include "runtime/platform/platform.h"
 
 namespace ember {
 namespace {
-
-#define PRIM_CHECK(ctx, cond, ...)        \
-  do {                                    \
-    if (!(cond)) {                        \
-      EMBER_LOG(Error, __VA_ARGS__);      \
-      (ctx).fail(Error::InvalidArgument); \
-      return;                             \
-    }                                     \
-  } while (0)
 
 bool is_number(const EValue* v) {
   return v != nullptr && (v->is_int() || v->is_double() || v->is_bool());
@@ -53,9 +45,7 @@ void set_bool(EValue* out, bool v) {
 /// Two-operand prims: [a, b, result], numbers only.
 bool binary_args(KernelContext& ctx, Span<EValue*> args, const char* op) {
   if (args.size() != 3 || !is_number(args[0]) || !is_number(args[1]) || args[2] == nullptr) {
-    EMBER_LOG(Error, "%s: expects two numbers and a result", op);
-    ctx.fail(Error::InvalidArgument);
-    return false;
+    return kernel_fail(ctx, Error::InvalidArgument, op, "expects two numbers and a result");
   }
   return true;
 }
@@ -88,9 +78,7 @@ void arith(KernelContext& ctx, Span<EValue*> args) {
 bool int_floordiv_mod(KernelContext& ctx, const char* op, int64_t a, int64_t b, int64_t* q,
                       int64_t* r) {
   if (b == 0) {
-    EMBER_LOG(Error, "%s: integer division by zero", op);
-    ctx.fail(Error::InvalidArgument);
-    return false;
+    return kernel_fail(ctx, Error::InvalidArgument, op, "integer division by zero");
   }
   if (b == -1) {  // INT64_MIN / -1 overflows: wrap as torch does
     *q = wrap(0 - static_cast<uint64_t>(a));
@@ -112,7 +100,7 @@ void floordiv(KernelContext& ctx, Span<EValue*> args, const char* op) {
   const EValue& a = *args[0];
   const EValue& b = *args[1];
   if (!a.is_double() && !b.is_double()) {
-    int64_t q, r;
+    int64_t q = 0, r = 0;
     if (!int_floordiv_mod(ctx, op, as_int(a), as_int(b), &q, &r)) return;
     set_int(args[2], q);
     return;
@@ -133,7 +121,7 @@ void mod(KernelContext& ctx, Span<EValue*> args, const char* op) {
   const EValue& a = *args[0];
   const EValue& b = *args[1];
   if (!a.is_double() && !b.is_double()) {
-    int64_t q, r;
+    int64_t q = 0, r = 0;
     if (!int_floordiv_mod(ctx, op, as_int(a), as_int(b), &q, &r)) return;
     set_int(args[2], r);
     return;
@@ -191,9 +179,7 @@ void compare(KernelContext& ctx, Span<EValue*> args) {
 /// One-operand prims: [a, result].
 bool unary_args(KernelContext& ctx, Span<EValue*> args, const char* op) {
   if (args.size() != 2 || !is_number(args[0]) || args[1] == nullptr) {
-    EMBER_LOG(Error, "%s: expects a number and a result", op);
-    ctx.fail(Error::InvalidArgument);
-    return false;
+    return kernel_fail(ctx, Error::InvalidArgument, op, "expects a number and a result");
   }
   return true;
 }
@@ -231,30 +217,33 @@ void to_int(KernelContext& ctx, Span<EValue*> args) {
   const double r = kind == Rounding::Ceil ? std::ceil(x)
                    : kind == Rounding::Trunc ? std::trunc(x)
                                              : std::nearbyint(x);
-  PRIM_CHECK(ctx, r >= -9.2233720368547758e18 && r < 9.2233720368547758e18,
-             "%s: %g does not fit in int64", op, x);
+  EMBER_KERNEL_CHECK(ctx, r >= -9.2233720368547758e18 && r < 9.2233720368547758e18, InvalidArgument,
+                     op, "%g does not fit in int64", x);
   set_int(args[1], static_cast<int64_t>(r));
 }
 
 /// aten::sym_size.int(Tensor self, int dim) -> SymInt: [self, dim, result].
 void sym_size(KernelContext& ctx, Span<EValue*> args) {
-  PRIM_CHECK(ctx, args.size() == 3 && args[0] != nullptr && args[0]->is_tensor() &&
-                      args[1] != nullptr && args[1]->is_int() && args[2] != nullptr,
-             "aten::sym_size.int: expects a tensor, a dim and a result");
+  EMBER_KERNEL_CHECK(ctx,
+                     args.size() == 3 && args[0] != nullptr && args[0]->is_tensor() &&
+                         args[1] != nullptr && args[1]->is_int() && args[2] != nullptr,
+                     InvalidArgument, "aten::sym_size.int", "expects a tensor, a dim and a result");
   const Tensor& t = args[0]->to_tensor();
   const int64_t ndim = t.dim();
   int64_t dim = args[1]->to_int();
   if (dim < 0) dim += ndim;
-  PRIM_CHECK(ctx, dim >= 0 && dim < ndim, "aten::sym_size.int: dim %lld out of range for a %lld-d tensor",
-             static_cast<long long>(args[1]->to_int()), static_cast<long long>(ndim));
+  EMBER_KERNEL_CHECK(ctx, dim >= 0 && dim < ndim, InvalidArgument, "aten::sym_size.int",
+                     "dim %lld out of range for a %lld-d tensor",
+                     static_cast<long long>(args[1]->to_int()), static_cast<long long>(ndim));
   set_int(args[2], t.sizes()[dim]);
 }
 
 /// aten::sym_numel(Tensor self) -> SymInt: [self, result].
 void sym_numel(KernelContext& ctx, Span<EValue*> args) {
-  PRIM_CHECK(ctx, args.size() == 2 && args[0] != nullptr && args[0]->is_tensor() &&
-                      args[1] != nullptr,
-             "aten::sym_numel: expects a tensor and a result");
+  EMBER_KERNEL_CHECK(ctx,
+                     args.size() == 2 && args[0] != nullptr && args[0]->is_tensor() &&
+                         args[1] != nullptr,
+                     InvalidArgument, "aten::sym_numel", "expects a tensor and a result");
   set_int(args[1], args[0]->to_tensor().numel());
 }
 
@@ -263,43 +252,46 @@ void sym_numel(KernelContext& ctx, Span<EValue*> args) {
 /// inferred); the element count must stay the same.
 void et_view(KernelContext& ctx, Span<EValue*> args) {
   const char* op = "executorch_prim::et_view.default";
-  PRIM_CHECK(ctx, args.size() == 3 && args[0] != nullptr && args[0]->is_tensor() &&
-                      args[1] != nullptr && args[1]->is_int_list() && args[2] != nullptr &&
-                      args[2]->is_tensor(),
-             "%s: expects a tensor, a size list and an out tensor", op);
+  EMBER_KERNEL_CHECK(ctx,
+                     args.size() == 3 && args[0] != nullptr && args[0]->is_tensor() &&
+                         args[1] != nullptr && args[1]->is_int_list() && args[2] != nullptr &&
+                         args[2]->is_tensor(),
+                     InvalidArgument, op, "expects a tensor, a size list and an out tensor");
   const Tensor& self = args[0]->to_tensor();
   Tensor& out = args[2]->to_tensor();
   const Span<const int64_t> size = args[1]->to_int_list();
-  PRIM_CHECK(ctx, static_cast<int64_t>(size.size()) == out.dim(),
-             "%s: %zu sizes for a %d-d out", op, size.size(), static_cast<int>(out.dim()));
-  PRIM_CHECK(ctx, out.dtype() == self.dtype(), "%s: out dtype differs from self's", op);
+  EMBER_KERNEL_CHECK(ctx, static_cast<int64_t>(size.size()) == out.dim(), InvalidArgument, op,
+                     "%zu sizes for a %d-d out", size.size(), static_cast<int>(out.dim()));
+  EMBER_KERNEL_CHECK(ctx, out.dtype() == self.dtype(), InvalidArgument, op,
+                     "out dtype differs from self's");
   int32_t sizes[kMaxRank];
   int infer = -1;
   int64_t known = 1;
   for (size_t i = 0; i < size.size(); ++i) {
     if (size[i] == -1) {
-      PRIM_CHECK(ctx, infer < 0, "%s: more than one -1 in the sizes", op);
+      EMBER_KERNEL_CHECK(ctx, infer < 0, InvalidArgument, op, "more than one -1 in the sizes");
       infer = static_cast<int>(i);
       continue;
     }
-    PRIM_CHECK(ctx, size[i] >= 0 && size[i] <= INT32_MAX, "%s: invalid size %lld at dim %zu", op,
-               static_cast<long long>(size[i]), i);
+    EMBER_KERNEL_CHECK(ctx, size[i] >= 0 && size[i] <= INT32_MAX, InvalidArgument, op,
+                       "invalid size %lld at dim %zu", static_cast<long long>(size[i]), i);
     sizes[i] = static_cast<int32_t>(size[i]);
-    PRIM_CHECK(ctx, !__builtin_mul_overflow(known, int64_t{sizes[i]}, &known),
-               "%s: sizes overflow", op);
+    EMBER_KERNEL_CHECK(ctx, !__builtin_mul_overflow(known, int64_t{sizes[i]}, &known),
+                       InvalidArgument, op, "sizes overflow");
   }
   const int64_t numel = self.numel();
   if (infer >= 0) {
-    PRIM_CHECK(ctx, known != 0 && numel % known == 0 && numel / known <= INT32_MAX,
-               "%s: cannot infer the -1 size for %lld elements", op,
-               static_cast<long long>(numel));
+    EMBER_KERNEL_CHECK(ctx, known != 0 && numel % known == 0 && numel / known <= INT32_MAX,
+                       InvalidArgument, op, "cannot infer the -1 size for %lld elements",
+                       static_cast<long long>(numel));
     sizes[infer] = static_cast<int32_t>(numel / known);
     known = numel;
   }
-  PRIM_CHECK(ctx, known == numel, "%s: %lld elements viewed as %lld", op,
-             static_cast<long long>(numel), static_cast<long long>(known));
+  EMBER_KERNEL_CHECK(ctx, known == numel, InvalidArgument, op, "%lld elements viewed as %lld",
+                     static_cast<long long>(numel), static_cast<long long>(known));
   const Error err = out.resize(Span<const int32_t>(sizes, size.size()));
-  PRIM_CHECK(ctx, err == Error::Ok, "%s: out cannot take the view's sizes", op);
+  EMBER_KERNEL_CHECK(ctx, err == Error::Ok, InvalidArgument, op,
+                     "out cannot take the view's sizes");
   out.set_data(self.mutable_data());
 }
 

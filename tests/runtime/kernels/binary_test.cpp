@@ -55,16 +55,10 @@ constexpr ST kWithScalar[10][3] = {
 
 Operand scalar_operand(int kind) {
   Operand s;
-  if (kind == 0) {
-    s.dtype = B;
-    s.scalar.b = true;
-  } else if (kind == 1) {
-    s.dtype = I64;
-    s.scalar.i = 2;
-  } else {
-    s.dtype = F64;
-    s.scalar.d = 2.5;
-  }
+  s.scalar = kind == 0   ? Scalar::of_bool(true)
+             : kind == 1 ? Scalar::of_int(2)
+                         : Scalar::of_double(2.5);
+  s.dtype = s.scalar.dtype();
   return s;
 }
 
@@ -73,7 +67,7 @@ TEST(BinaryPromotion, MatchesTorchTables) {
     auto dimmed = make(kDtypes[i], {2});
     auto zero_dim = make(kDtypes[i], {});
     for (int j = 0; j < 10; ++j) {
-      EXPECT_EQ(portable::promote_types(kDtypes[i], kDtypes[j]), kPromote[i][j]) << i << "," << j;
+      EXPECT_EQ(promote_types(kDtypes[i], kDtypes[j]), kPromote[i][j]) << i << "," << j;
       auto other_dimmed = make(kDtypes[j], {2});
       auto other_zero = make(kDtypes[j], {});
       Operand ops[2];
@@ -241,6 +235,25 @@ TEST(BinaryIntegers, WrapDivideAndRemainderEdges) {
   EXPECT_EQ(ou->get<uint8_t>(), (std::vector<uint8_t>{251, 156}));
 }
 
+// alpha converts to the result dtype as torch's Scalar::to (sub negates it
+// first): a negative int wraps into uint8 down to -255, and int8 sub takes
+// alpha = 128 (-128 fits).
+TEST(BinaryIntegers, AlphaConvertsAsTorch) {
+  Values v;
+  auto u = make_typed<uint8_t>(U8, {2}, {1, 2});
+  auto one = make_typed<uint8_t>(U8, {2}, {1, 1});
+  auto ou = make(U8, {2});
+  ASSERT_EQ(run("aten::add.out", {u->ev(), one->ev(), v.integer(-255), ou->ev(), ou->ev()}),
+            Error::Ok);
+  EXPECT_EQ(ou->get<uint8_t>(), (std::vector<uint8_t>{2, 3}));
+  auto c = make_typed<int8_t>(I8, {1}, {2});
+  auto c1 = make_typed<int8_t>(I8, {1}, {1});
+  auto o8 = make(I8, {1});
+  ASSERT_EQ(run("aten::sub.out", {c->ev(), c1->ev(), v.integer(128), o8->ev(), o8->ev()}),
+            Error::Ok);
+  EXPECT_EQ(o8->get<int8_t>(), (std::vector<int8_t>{-126}));
+}
+
 TEST(BinaryIntegers, DivisionByZeroFailsWithoutTrapping) {
   Values v;
   auto a = make_typed<int32_t>(I32, {2}, {1, 2});
@@ -356,6 +369,8 @@ TEST(BinaryRejections, BadDtypesShapesAndArguments) {
   };
   auto four = make(F32, {4});
   auto i8 = make_typed<int8_t>(I8, {1}, {2});
+  auto u8 = make_typed<uint8_t>(U8, {1}, {2});
+  auto f16 = make_typed<Half>(F16, {1}, {Half(1.0f)});
   const Case cases[] = {
       {"comparison writing float", "aten::eq.Tensor_out", {f->ev(), f->ev(), fo->ev(), fo->ev()},
        Error::NotSupported},
@@ -376,6 +391,12 @@ TEST(BinaryRejections, BadDtypesShapesAndArguments) {
        Error::InvalidArgument},
       {"float alpha for ints", "aten::add.Scalar_out",
        {i->ev(), v.integer(1), v.real(2.0), io->ev(), io->ev()}, Error::InvalidArgument},
+      {"alpha overflowing uint8 (as torch)", "aten::add.out",
+       {u8->ev(), u8->ev(), v.integer(256), u8->ev(), u8->ev()}, Error::InvalidArgument},
+      {"-alpha overflowing int8 (as torch)", "aten::sub.out",
+       {i8->ev(), i8->ev(), v.integer(-128), i8->ev(), i8->ev()}, Error::InvalidArgument},
+      {"alpha overflowing float16 (as torch)", "aten::add.out",
+       {f16->ev(), f16->ev(), v.integer(70000), f16->ev(), f16->ev()}, Error::InvalidArgument},
       {"bool alpha for floats", "aten::add.out",
        {f->ev(), f->ev(), v.boolean(true), fo->ev(), fo->ev()}, Error::InvalidArgument},
       {"shapes that do not broadcast", "aten::maximum.out",

@@ -538,7 +538,8 @@ TEST(Scatter, SrcInPlaceAndValueConversions) {
                                             out->ev(), out->ev()}),
             Error::Ok);
   EXPECT_EQ(out->get<float>(), (std::vector<float>{-0.5f, -0.5f, 3, 10, 5, 30}));
-  // Integer dtypes: doubles truncate, integers wrap, out-of-range doubles fail.
+  // Integer dtypes, as torch's Scalar::to: doubles truncate, an integer
+  // wraps into uint8 only from -255..-1, out-of-range values fail.
   auto ints = make_typed<uint8_t>(ScalarType::Byte, {3}, {1, 2, 3});
   auto iout = make(ScalarType::Byte, {3});
   auto first = make_typed<int64_t>(ScalarType::Long, {1}, {0});
@@ -548,9 +549,11 @@ TEST(Scatter, SrcInPlaceAndValueConversions) {
   };
   ASSERT_EQ(value(v.real(7.9)), Error::Ok);
   EXPECT_EQ(iout->get<uint8_t>(), (std::vector<uint8_t>{7, 2, 3}));
-  ASSERT_EQ(value(v.integer(300)), Error::Ok);
-  EXPECT_EQ(iout->get<uint8_t>(), (std::vector<uint8_t>{44, 2, 3}));
+  ASSERT_EQ(value(v.integer(-1)), Error::Ok);
+  EXPECT_EQ(iout->get<uint8_t>(), (std::vector<uint8_t>{255, 2, 3}));
   const std::vector<uint8_t> before = iout->get<uint8_t>();
+  EXPECT_EQ(value(v.integer(300)), Error::InvalidArgument);
+  EXPECT_EQ(value(v.integer(-256)), Error::InvalidArgument);
   EXPECT_EQ(value(v.real(1e10)), Error::InvalidArgument);
   EXPECT_EQ(value(v.real(std::nan(""))), Error::InvalidArgument);
   EXPECT_EQ(value(v.real(-1.5)), Error::InvalidArgument);

@@ -417,9 +417,17 @@ TEST(ShapeOps, FullConvertsTheValueAsTorch) {
   EXPECT_EQ(out->get<bool>(), (std::vector<bool>{true, true}));
   ASSERT_EQ(run_full(ScalarType::Bool, v.real(-0.0), out), Error::Ok);
   EXPECT_EQ(out->get<bool>(), (std::vector<bool>{false, false}));
-  ASSERT_EQ(run_full(ScalarType::Half, v.integer(70000), out), Error::Ok);  // int: inf
-  EXPECT_TRUE(std::isinf(static_cast<float>(out->get<Half>()[0])));
+  // Beyond float16's range, an int as a double (torch checks both)...
+  EXPECT_EQ(run_full(ScalarType::Half, v.integer(70000), out), Error::InvalidArgument);
   EXPECT_EQ(run_full(ScalarType::Half, v.real(70000.0), out), Error::InvalidArgument);
+  // ... except in its one-element fill, which rounds to inf.
+  auto one = make(ScalarType::Half, {1});
+  ASSERT_EQ(run("aten::full.out", {v.ints({1}), v.integer(70000), one->ev(), one->ev()}),
+            Error::Ok);
+  EXPECT_TRUE(std::isinf(static_cast<float>(one->get<Half>()[0])));
+  ASSERT_EQ(run("aten::full.out", {v.ints({1}), v.real(-1e300), one->ev(), one->ev()}),
+            Error::Ok);
+  EXPECT_EQ(static_cast<float>(one->get<Half>()[0]), -INFINITY);
   ASSERT_EQ(run_full(ScalarType::Half, v.real(INFINITY), out), Error::Ok);
   EXPECT_EQ(run_full(ScalarType::Float, v.real(1e39), out), Error::InvalidArgument);
   ASSERT_EQ(run_full(ScalarType::BFloat16, v.boolean(true), out), Error::Ok);

@@ -360,10 +360,30 @@ TEST(Clamp, HardtanhOnIntegersTruncatesFloatBounds) {
   ASSERT_EQ(run("aten::hardtanh.out", {u->ev(), v.integer(1), v.integer(100), ou->ev(), ou->ev()}),
             Error::Ok);
   EXPECT_EQ(ou->get<uint8_t>(), (std::vector<uint8_t>{1, 100}));
+  // As torch, a double bound truncates to int64 first: -0.5 is 0, not negative.
+  ASSERT_EQ(run("aten::hardtanh.out", {u->ev(), v.real(-0.5), v.real(150.9), ou->ev(), ou->ev()}),
+            Error::Ok);
+  EXPECT_EQ(ou->get<uint8_t>(), (std::vector<uint8_t>{0, 150}));
   LogCapture log;
   EXPECT_EQ(run("aten::hardtanh.out", {u->ev(), v.integer(-1), v.integer(1), ou->ev(), ou->ev()}),
             Error::InvalidArgument);
   EXPECT_TRUE(log.contains("unsigned type with negative limits"));
+}
+
+// clamp converts an int bound to uint8 as torch's Scalar::to: -1 wraps to
+// 255 (torch.clamp(uint8, min=-1) is all 255), -256 does not fit.
+TEST(Clamp, NegativeIntBoundsWrapIntoUint8AsTorch) {
+  Values v;
+  auto u = make_typed<uint8_t>(ScalarType::Byte, {2}, {0, 1});
+  auto ou = make(ScalarType::Byte, {2});
+  ASSERT_EQ(run("aten::clamp.out", {u->ev(), v.integer(-1), v.none(), ou->ev(), ou->ev()}),
+            Error::Ok);
+  EXPECT_EQ(ou->get<uint8_t>(), (std::vector<uint8_t>{255, 255}));
+  ASSERT_EQ(run("aten::clamp.out", {u->ev(), v.none(), v.integer(-255), ou->ev(), ou->ev()}),
+            Error::Ok);
+  EXPECT_EQ(ou->get<uint8_t>(), (std::vector<uint8_t>{0, 1}));
+  EXPECT_EQ(run("aten::clamp.out", {u->ev(), v.integer(-256), v.none(), ou->ev(), ou->ev()}),
+            Error::InvalidArgument);
 }
 
 TEST(Clamp, TensorBoundsBroadcastPromoteAndWalkDimOrders) {
