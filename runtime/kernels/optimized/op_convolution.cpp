@@ -149,8 +149,8 @@ bool gemm_convolution(KernelContext& ctx, const portable::ConvCall& c, Bounds cl
                 : gemm::gemm(s.out_cg, count, k, 1.0f, w, x, 0.0f, out_g + p0, positions,
                              epilogue, ws, ws_bytes);
         if (e != Error::Ok) {
-          EMBER_LOG(Error, "aten::convolution.out: gemm failed (%s)", error_name(e));
-          ctx.fail(Error::Internal);
+          kernel_fail(ctx, Error::Internal, "aten::convolution.out", "gemm failed (%s)",
+                      error_name(e));
           return true;
         }
       }

@@ -528,8 +528,8 @@ bool read_convolution_clamp(KernelContext& ctx, Span<EValue*> args, ConvClampArg
   ArgReader r(ctx, args, op, 13);
   if (!r.ok()) return false;
   const bool has_lo = !args[9]->is_none(), has_hi = !args[10]->is_none();
-  const double lo = has_lo ? r.scalar(9, "min") : -HUGE_VAL;
-  const double hi = has_hi ? r.scalar(10, "max") : HUGE_VAL;
+  const double lo = has_lo ? r.scalar(9, "min").to_double() : -HUGE_VAL;
+  const double hi = has_hi ? r.scalar(10, "max").to_double() : HUGE_VAL;
   if (!r.ok()) return false;
   if (!has_lo && !has_hi) {
     r.fail(Error::InvalidArgument, "neither min nor max is given");

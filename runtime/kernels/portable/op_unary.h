@@ -53,7 +53,10 @@ void float_math_kernel(KernelContext& ctx, Span<EValue*> args, const char* op, F
   Tensor* out = r.tensor(1, "out");
   if (!r.ok()) return;
   const ScalarType in = self->dtype();
-  if (!kIntegers && !is_floating_type(in)) return fail_dtype(r, *self);
+  if (!kIntegers && !is_floating_type(in)) {
+    reject_dtype(ctx, op, "self", in);
+    return;
+  }
   const ScalarType result = is_floating_type(in) ? in : ScalarType::Float;
   if (!prepare_out(ctx, op, *self, *out, result)) return;
   if (is_floating_type(in)) {
