@@ -11,8 +11,10 @@
 // a convolution's output).
 //
 //===----------------------------------------------------------------------===//
+#include <array>
 #include <cmath>
 #include <optional>
+#include <utility>
 
 #include "exir/EdgeConstants.h"
 #include "passes/Passes.h"
@@ -38,27 +40,26 @@ OpTy soleProducer(Value v) {
   return op && v.hasOneUse() ? op : OpTy();
 }
 
-/// Whether `v` is a constant of one element equal to `expected`.
-bool isConstantValue(Value v, float expected) {
-  FailureOr<SmallVector<float>> data = edge::readConstantF32(v);
-  return succeeded(data) && data->size() == 1 && (*data)[0] == expected;
-}
-
-/// Whether `v` is a constant of one element within 1e-6 (relative) of
-/// `expected` (a float32 rounding of a decimal or an irrational constant).
-bool isConstantNear(Value v, double expected) {
+/// Whether `v` is an f32 constant of one element within `relTol` of
+/// `expected` (0: exactly; 1e-6 for a float32 rounding of a decimal or an
+/// irrational constant).
+bool isConstant(Value v, double expected, double relTol = 0.0) {
   FailureOr<SmallVector<float>> data = edge::readConstantF32(v);
   return succeeded(data) && data->size() == 1 &&
-         std::fabs((*data)[0] - expected) <= 1e-6 * std::fabs(expected);
+         std::fabs((*data)[0] - expected) <= relTol * std::fabs(expected);
+}
+
+/// The two operands of a commutative binary op, in both orders.
+std::array<std::pair<Value, Value>, 2> bothOrders(Value a, Value b) {
+  return {std::pair(a, b), std::pair(b, a)};
 }
 
 /// The other operand of a commutative op when one of its two operands is
-/// a one-element constant near `constant`; else null.
+/// a one-element constant within 1e-6 of `constant`; else null.
 Value otherThanConstant(Value a, Value b, double constant) {
-  if (isConstantNear(b, constant))
-    return a;
-  if (isConstantNear(a, constant))
-    return b;
+  for (auto [x, c] : bothOrders(a, b))
+    if (isConstant(c, constant, 1e-6))
+      return x;
   return {};
 }
 
@@ -72,7 +73,7 @@ bool isScalar(Attribute attr, double expected) {
 Value plusThree(Value t) {
   if (auto add = soleProducer<edge::AddTensorOp>(t)) {
     if (add.getSymValues().empty() && isScalar(add.getAlphaAttr(), 1.0) &&
-        isConstantValue(add.getOther(), 3.0f))
+        isConstant(add.getOther(), 3.0))
       return add.getSelf();
     return {};
   }
@@ -123,12 +124,12 @@ void eraseChain(Operation *root) {
   }
 }
 
-/// Replace `root` by `OpTy(x)`, which keeps root's discardable attributes
-/// (edge.dynamic_results), and erase the chain that fed it.
-template <typename OpTy>
-void replace(Operation *root, Value x) {
+/// Replace `root` by `OpTy(x, attrs...)`, which keeps root's discardable
+/// attributes (edge.dynamic_results), and erase the chain that fed it.
+template <typename OpTy, typename... Attrs>
+void replace(Operation *root, Value x, Attrs... attrs) {
   OpBuilder b(root);
-  auto fused = b.create<OpTy>(root->getLoc(), root->getResult(0).getType(), x);
+  auto fused = b.create<OpTy>(root->getLoc(), root->getResult(0).getType(), x, attrs...);
   fused->setDiscardableAttrs(root->getDiscardableAttrDictionary());
   root->getResult(0).replaceAllUsesWith(fused.getResult());
   eraseChain(root);
@@ -192,8 +193,7 @@ void fuseConvolutionClamp(Operation *act) {
 
 /// mul(x, sigmoid(x)) in either order: x, else null.
 Value siluInput(edge::MulTensorOp mul) {
-  for (auto [a, b] : {std::pair(mul.getSelf(), mul.getOther()),
-                      std::pair(mul.getOther(), mul.getSelf())}) {
+  for (auto [a, b] : bothOrders(mul.getSelf(), mul.getOther())) {
     auto sigmoid = soleProducer<edge::SigmoidOp>(b);
     if (sigmoid && sigmoid.getSelf() == a)
       return a;
@@ -206,7 +206,7 @@ Value siluInput(edge::MulTensorOp mul) {
 Value hardswishInput(Operation *div) {
   Value product;
   if (auto d = dyn_cast<edge::DivTensorOp>(div)) {
-    if (!isConstantValue(d.getOther(), 6.0f))
+    if (!isConstant(d.getOther(), 6.0))
       return {};
     product = d.getSelf();
   } else if (auto d = dyn_cast<edge::DivScalarOp>(div)) {
@@ -219,8 +219,7 @@ Value hardswishInput(Operation *div) {
   auto mul = soleProducer<edge::MulTensorOp>(product);
   if (!mul)
     return {};
-  for (auto [a, b] : {std::pair(mul.getSelf(), mul.getOther()),
-                      std::pair(mul.getOther(), mul.getSelf())})
+  for (auto [a, b] : bothOrders(mul.getSelf(), mul.getOther()))
     if (Value x = relu6OfPlusThree(b); x && x == a)
       return x;
   return {};
@@ -231,8 +230,7 @@ Value hardswishInput(Operation *div) {
 /// each product in either order, every op used by the chain alone: x, else
 /// null.
 Value geluTanhInput(edge::MulTensorOp mul) {
-  for (auto [half, onePlus] : {std::pair(mul.getSelf(), mul.getOther()),
-                               std::pair(mul.getOther(), mul.getSelf())}) {
+  for (auto [half, onePlus] : bothOrders(mul.getSelf(), mul.getOther())) {
     auto h = soleProducer<edge::MulTensorOp>(half);
     auto v = soleProducer<edge::AddTensorOp>(onePlus);
     if (!h || !v || !v.getSymValues().empty() || !isScalar(v.getAlphaAttr(), 1.0))
@@ -280,12 +278,7 @@ struct FuseActivationsPass : impl::FuseActivationsBase<FuseActivationsPass> {
         if (Value x = siluInput(mul); x && x.getType() == result.getType()) {
           replace<edge::SiluOp>(op, x);
         } else if (Value x = geluTanhInput(mul); x && x.getType() == result.getType()) {
-          OpBuilder b(op);
-          auto gelu = b.create<edge::GeluOp>(op->getLoc(), result.getType(), x,
-                                             b.getStringAttr("tanh"));
-          gelu->setDiscardableAttrs(op->getDiscardableAttrDictionary());
-          result.replaceAllUsesWith(gelu.getResult());
-          eraseChain(op);
+          replace<edge::GeluOp>(op, x, StringAttr::get(op->getContext(), "tanh"));
         }
         continue;
       }

@@ -29,6 +29,9 @@ size_t g_num_slots = 0;
 #endif
 std::atomic<size_t> g_threads{0};  // 0: not chosen yet (one per core)
 std::atomic<pthreadpool*> g_current{nullptr};
+// Whether the workers ran a call since rest_workers() last put them to sleep
+// (a run with no parallel call leaves them asleep: nothing to rest).
+std::atomic<bool> g_workers_awake{false};
 
 size_t resolve(size_t n) { return n == 0 ? num_cores() : n; }
 
@@ -135,15 +138,20 @@ void parallelize_1d(void (*task)(void* context, size_t i), void* context, size_t
     // rest_workers, held a core the next process needed: MobileNetV3-small
     // 5x slower at 2 threads on a loaded machine.
     pthreadpool_parallelize_1d(pool, task, context, range, 0);
+    g_workers_awake.store(true, std::memory_order_relaxed);
     return;
   }
 #endif
   for (size_t i = 0; i < range; ++i) task(context, i);
 }
 
+void note_workers_awake() { g_workers_awake.store(true, std::memory_order_relaxed); }
+
 void rest_workers() {
 #ifdef EMBER_HAVE_PTHREADPOOL
-  if (g_threads.load() <= 1) return;
+  if (g_threads.load() <= 1 || !g_workers_awake.exchange(false, std::memory_order_relaxed)) {
+    return;  // no pool, or its workers already sleep
+  }
   pthreadpool* pool = g_current.load();
   if (pool == nullptr) return;
   // An empty command every worker takes; the flag makes each one wait in the

@@ -52,7 +52,13 @@ void parallelize_1d(void (*task)(void* context, size_t i), void* context, size_t
 
 /// Put the pool's workers to sleep now rather than spinning for a next call
 /// (Method::execute calls it when a run ends, so that idle workers do not
-/// hold cores the application needs). Nothing when there is no pool.
+/// hold cores the application needs). Nothing when there is no pool or no
+/// call woke the workers since they were last put to sleep.
 void rest_workers();
+
+/// Record that the pool ran a call outside parallelize_1d (a backend that
+/// hands get_threadpool() to its library, as XNNPACK does), so that the next
+/// rest_workers() puts the workers to sleep.
+void note_workers_awake();
 
 }  // namespace ember

@@ -488,16 +488,16 @@ Error Method::check_io_bound() const {
 
 Error Method::execute() {
   EMBER_TRY(check_io_bound());
+  Error err;
   if (event_tracer_ == nullptr) {
-    const Error err = run_steps();
-    rest_workers();  // the run is over: the pool's workers sleep until the next
-    return err;
+    err = run_steps();
+  } else {
+    const char* name = plan_->name() != nullptr ? plan_->name()->c_str() : "";
+    TraceEvent run = event_tracer_->begin_event(name, EventKind::Method);
+    err = run_steps();
+    event_tracer_->end_event(run);
   }
-  const char* name = plan_->name() != nullptr ? plan_->name()->c_str() : "";
-  TraceEvent run = event_tracer_->begin_event(name, EventKind::Method);
-  const Error err = run_steps();
-  event_tracer_->end_event(run);
-  rest_workers();
+  rest_workers();  // the run is over: the pool's workers sleep until the next
   return err;
 }
 

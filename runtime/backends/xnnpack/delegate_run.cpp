@@ -3,6 +3,7 @@
 // Nothing here allocates; XNNPACK's setup may, so it runs only on change.
 #include "runtime/backends/xnnpack/delegate_plan.h"
 #include "runtime/core/tensor.h"
+#include "runtime/core/threadpool.h"
 #include "runtime/platform/platform.h"
 
 namespace ember {
@@ -99,6 +100,7 @@ Error run_stage(Stage& s, void* const* slots) {
     s.set_up = true;
   }
   const xnn_status st = xnn_invoke_runtime(s.runtime);
+  note_workers_awake();  // XNNPACK ran on the pool itself
   EMBER_CHECK(st == xnn_status_success, Error::Internal,
               "XnnpackBackend: xnn_invoke_runtime failed (status %d)", static_cast<int>(st));
   return Error::Ok;
