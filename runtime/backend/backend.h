@@ -41,10 +41,13 @@ class Program;
 /// What a backend's init() gets besides its blob.
 class BackendInitContext {
  public:
+  /// `temp_capacity`: what the method's temp memory will hold at execute
+  /// (SIZE_MAX when the caller sizes it after load).
   BackendInitContext(MemoryAllocator* runtime_allocator, const char* method_name,
-                     const char* backend_id, const Program* program = nullptr)
+                     const char* backend_id, const Program* program = nullptr,
+                     size_t temp_capacity = 0)
       : allocator_(runtime_allocator), method_name_(method_name), backend_id_(backend_id),
-        program_(program) {}
+        program_(program), temp_capacity_(temp_capacity) {}
 
   /// Bytes the program stores under `key` in its named data (e.g. weights
   /// several delegates share), valid for the program's lifetime. NotFound if
@@ -70,12 +73,27 @@ class BackendInitContext {
   /// keeps no pointer into them. A later get_named_data() still works.
   void release_named_data(Span<const uint8_t> bytes) const;
 
+  /// Ask that execute() may take up to `nbytes` at once from allocate_temp()
+  /// (e.g. the intermediate values of a compiled graph, which then share
+  /// memory with every other delegate and kernel of the method instead of
+  /// holding their own). True when the method's temp memory will hold that
+  /// (Method::temp_bytes_requested() is the most granted); false when it is
+  /// too small, and the backend then uses memory of its own.
+  bool request_temp(size_t nbytes) {
+    if (nbytes > temp_capacity_) return false;
+    if (nbytes > temp_requested_) temp_requested_ = nbytes;
+    return true;
+  }
+  size_t temp_requested() const { return temp_requested_; }
+
  private:
   MemoryAllocator* allocator_;
   const char* method_name_;
   const char* backend_id_;
   const Program* program_;
   bool processed_freeable_ = false;
+  size_t temp_capacity_ = 0;
+  size_t temp_requested_ = 0;
 };
 
 /// What a backend's execute() gets: scratch memory valid for one call, and

@@ -40,7 +40,8 @@ Result<Span<const uint8_t>> delegate_processed_data(const Program& program,
 }
 
 Error init_delegate(const Program& program, const char* method_name, const fb::BackendDelegate* d,
-                    size_t index, MemoryAllocator* allocator, DelegateState* out) {
+                    size_t index, MemoryAllocator* allocator, size_t temp_capacity,
+                    DelegateState* out) {
   EMBER_CHECK(d->id() != nullptr && d->id()->size() > 0, Error::InvalidProgram,
               "delegate %zu has no backend id", index);
   const char* id = d->id()->c_str();
@@ -65,7 +66,7 @@ Error init_delegate(const Program& program, const char* method_name, const fb::B
     if (s->value() != nullptr) v.value = {s->value()->data(), s->value()->size()};
   }
 
-  BackendInitContext context(allocator, method_name, id, &program);
+  BackendInitContext context(allocator, method_name, id, &program, temp_capacity);
   Result<DelegateHandle*> handle =
       backend->init(context, *data, Span<const CompileSpec>(views, num_specs));
   EMBER_CHECK(handle.ok(), handle.error(), "delegate %zu: backend '%.64s' failed to initialize: %s",
@@ -77,6 +78,7 @@ Error init_delegate(const Program& program, const char* method_name, const fb::B
   out->backend = backend;
   out->handle = *handle;
   out->id = id;
+  out->temp_bytes = context.temp_requested();
   return Error::Ok;
 }
 

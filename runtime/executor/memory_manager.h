@@ -21,11 +21,17 @@ namespace ember {
 ///    last use it was are filled with 0xFF (NaN for floats, -1 for ints), so
 ///    that a tensor the plan wrongly overlaps with a dead one reads poison.
 ///    Costs a table in the method allocator and a memset per dead tensor.
+///  - temp_sized_after_load: see below.
 struct MemoryManager {
   MemoryAllocator* method_allocator = nullptr;
   Span<Span<uint8_t>> planned_buffers;
   MemoryAllocator* temp_allocator = nullptr;
   bool poison_dead_memory = false;
+  /// The caller gives temp_allocator at least Method::temp_bytes_requested()
+  /// after load (before the first execute). Backends may then keep their
+  /// call-long memory there whatever its size at load; otherwise only what
+  /// fits in it then.
+  bool temp_sized_after_load = false;
 };
 
 }  // namespace ember

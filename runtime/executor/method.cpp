@@ -152,7 +152,15 @@ void Method::destroy_delegates() {
   num_delegates_ = 0;
 }
 
-Error Method::init_delegates(MemoryAllocator* alloc) {
+size_t Method::temp_bytes_requested() const {
+  size_t most = 0;
+  for (size_t i = 0; i < num_delegates_; ++i) {
+    if (delegates_[i].temp_bytes > most) most = delegates_[i].temp_bytes;
+  }
+  return most;
+}
+
+Error Method::init_delegates(MemoryAllocator* alloc, size_t temp_capacity) {
   const auto* delegates = plan_->delegates();
   const size_t n = delegates != nullptr ? delegates->size() : 0;
   if (n == 0) return Error::Ok;
@@ -163,7 +171,7 @@ Error Method::init_delegates(MemoryAllocator* alloc) {
   for (size_t i = 0; i < n; ++i) {
     DelegateState* d = new (&delegates_[i]) DelegateState();
     EMBER_TRY(init_delegate(*program_, method_name, delegates->Get(static_cast<uint32_t>(i)), i,
-                            alloc, d));
+                            alloc, temp_capacity, d));
     ++num_delegates_;  // from now on ~Method destroys it
   }
   return Error::Ok;
@@ -218,7 +226,9 @@ Error Method::load_parts(MemoryManager* memory) {
 
   // 3. Delegates, each backend's init called once; 4. instructions, each
   // kernel resolved once. On failure ~Method destroys the delegates it holds.
-  EMBER_TRY(init_delegates(alloc));
+  size_t temp_capacity = temp_allocator_ != nullptr ? temp_allocator_->capacity() : 0;
+  if (memory->temp_sized_after_load) temp_capacity = SIZE_MAX;
+  EMBER_TRY(init_delegates(alloc, temp_capacity));
   EMBER_TRY(resolve_instructions(alloc));
   // 5. No instruction, delegate or input can write into read-only memory.
   const WriteCheckInput writes{plan_,       values_,   num_values_, inputs_, input_planned_,

@@ -103,6 +103,12 @@ class Method {
   /// Number of delegates (BackendDelegate entries) initialized for this method.
   size_t num_delegates() const { return num_delegates_; }
 
+  /// The most temp memory one delegate call takes (what backends were
+  /// granted at init, BackendInitContext::request_temp): never more than
+  /// the temp allocator held at load, unless the MemoryManager said it is
+  /// sized after load (temp_sized_after_load), as Module does.
+  size_t temp_bytes_requested() const;
+
   /// Input/output i, or nullptr if out of range. Tensor outputs point into
   /// planned memory and are overwritten by the next execute().
   const EValue* get_input(size_t i) const;
@@ -129,7 +135,7 @@ class Method {
   Method() = default;
   /// Everything load() does after its argument checks.
   Error load_parts(MemoryManager* memory);
-  Error init_delegates(MemoryAllocator* allocator);
+  Error init_delegates(MemoryAllocator* allocator, size_t temp_capacity);
   void destroy_delegates();
   Error resolve_instructions(MemoryAllocator* allocator);
   void prepare_kernels();

@@ -466,12 +466,19 @@ Status Module::ensure_loaded(const std::string& name, MethodState** out) {
   st->memory.planned_buffers = {st->planned_spans.data(), st->planned_spans.size()};
   st->memory.temp_allocator = &st->temp_allocator;
   st->memory.poison_dead_memory = poison_;
+  st->memory.temp_sized_after_load = true;
 
   // 2. The method, then buffers for outputs the plan left to the caller.
   Result<Method> method = program().load_method(name.c_str(), &st->memory);
   if (!method.ok()) return capture.status(method.error(), context);
   st->method.reset(new Method(std::move(*method)));
   st->method->set_step_limit(step_limit_);
+  // Delegates that keep their intermediate values in temp memory size it.
+  const size_t temp = st->method->temp_bytes_requested();
+  if (temp > temp_size_) {
+    if (!st->temp_arena.allocate(temp, /*zero=*/false)) return no_memory(temp, "the temp arena");
+    st->temp_allocator = MemoryAllocator(st->temp_arena.data.get(), temp);
+  }
   for (size_t i = 0; i < st->method->num_outputs(); ++i) {
     const EValue* v = st->method->get_output(i);
     if (!v->is_tensor() || v->to_tensor().data() != nullptr) continue;

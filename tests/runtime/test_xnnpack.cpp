@@ -70,17 +70,32 @@ class PoisoningLoader final : public DataLoader {
   size_t size_ = 0;
 };
 
+/// Where the delegates' intermediate values live: in memory of their own
+/// (the temp memory is too small at load), or in the method's temp memory,
+/// sized after load to what they asked for and scribbled over between runs.
+enum class Temp { TooSmall, SizedAfterLoad };
+
 /// Load et_xnnpack_cnn.pte through `loader`, run it on its input and compare
 /// with ExecuTorch 1.4.1's outputs for the same file (profiled by `tracer`).
-void run_et_file(DataLoader* loader, EventTracer* tracer = nullptr) {
+void run_et_file(DataLoader* loader, EventTracer* tracer = nullptr,
+                 Temp temp = Temp::TooSmall) {
   ASSERT_EQ(register_xnnpack_backend(), Error::Ok);
   Result<Program> program = Program::load(loader);
   ASSERT_TRUE(program.ok());
   Result<MethodMeta> meta = program->method_meta("forward");
   ASSERT_TRUE(meta.ok());
   MethodMemory mem(*meta);
+  mem.manager.temp_sized_after_load = temp == Temp::SizedAfterLoad;
   Result<Method> method = program->load_method("forward", &mem.manager);
   ASSERT_TRUE(method.ok()) << error_name(method.error());
+  if (temp == Temp::SizedAfterLoad) {
+    // Two stages' intermediates and the three transposes' buffers.
+    ASSERT_GT(method->temp_bytes_requested(), mem.temp_bytes.size());
+    mem.temp_bytes.assign(method->temp_bytes_requested(), 0);
+    mem.temp_allocator = MemoryAllocator(mem.temp_bytes.data(), mem.temp_bytes.size());
+  } else {
+    EXPECT_EQ(method->temp_bytes_requested(), 0u);
+  }
   method->set_event_tracer(tracer);
   const npy::Array x = read_npy("et_xnnpack_cnn_input.npy");
   ASSERT_EQ(method->set_input(0, x.data.data(), x.data.size()), Error::Ok);
@@ -97,6 +112,8 @@ void run_et_file(DataLoader* loader, EventTracer* tracer = nullptr) {
             << "output " << i << "[" << k << "]";
       }
     }
+    // NaN everywhere: a value read before this call wrote it would show.
+    std::fill(mem.temp_bytes.begin(), mem.temp_bytes.end(), uint8_t{0xFF});
   }
 }
 
@@ -104,6 +121,31 @@ TEST(Xnnpack, ExecuTorchFileMatchesExecuTorch) {
   std::vector<uint8_t> bytes = read_test_file("et_xnnpack_cnn.pte");
   BufferDataLoader loader(bytes.data(), bytes.size());
   run_et_file(&loader);
+}
+
+// The same with the intermediate values in the method's temp memory.
+TEST(Xnnpack, IntermediatesInTempMemory) {
+  std::vector<uint8_t> bytes = read_test_file("et_xnnpack_cnn.pte");
+  BufferDataLoader loader(bytes.data(), bytes.size());
+  run_et_file(&loader, nullptr, Temp::SizedAfterLoad);
+}
+
+// Temp memory shrunk below what was granted at load: a clean error.
+TEST(Xnnpack, TempMemoryTakenAwayIsAnError) {
+  ASSERT_EQ(register_xnnpack_backend(), Error::Ok);
+  std::vector<uint8_t> bytes = read_test_file("et_xnnpack_cnn.pte");
+  BufferDataLoader loader(bytes.data(), bytes.size());
+  Result<Program> program = Program::load(&loader);
+  ASSERT_TRUE(program.ok());
+  MethodMemory mem(*program->method_meta("forward"));
+  mem.manager.temp_sized_after_load = true;
+  Result<Method> method = program->load_method("forward", &mem.manager);
+  ASSERT_TRUE(method.ok());
+  const npy::Array x = read_npy("et_xnnpack_cnn_input.npy");
+  ASSERT_EQ(method->set_input(0, x.data.data(), x.data.size()), Error::Ok);
+  LogCapture log;
+  EXPECT_EQ(method->execute(), Error::MemoryAllocationFailed);
+  EXPECT_TRUE(log.contains("temp memory cannot give")) << log.text();
 }
 
 // Weights packed at init: the executor gives the blob (a segment) and the

@@ -1,6 +1,7 @@
 // Building a delegate from its checked graph: transposes folded or planned,
 // steps cut, constants copied where XNNPACK keeps their address, buffers
 // between steps, one XNNPACK runtime per stage.
+#include <cstdint>
 #include <cstring>
 #include <new>
 
@@ -109,29 +110,108 @@ Error copy_constants(Graph& g, const Role* role, OwnedMemory& memory, OwnedMemor
   return Error::Ok;
 }
 
-/// 4. Slots: arguments first; then a buffer for every other value a step
-/// hands to another step, and the constant a transpose reads.
+/// Would XNNPACK's own optimizer fuse value `id` away when it creates the
+/// runtime (the input of a clamp, or a constant pad's output into a
+/// convolution)? Then it stays internal to its stage, for XNNPACK never
+/// fuses through an external value.
+bool fused_away(const Graph& g, const Value& v, uint32_t uses, uint32_t consumer) {
+  if (uses != 1 || v.producer < 0) return false;
+  const K producer = g.nodes[v.producer].kind;
+  const K user = g.nodes[consumer].kind;
+  return user == K::Clamp ||
+         (producer == K::StaticConstantPad && (user == K::Conv2d || user == K::DepthwiseConv2d));
+}
+
+/// One arena value while it is planned.
+struct Placement {
+  uint32_t id = 0;
+  uint32_t first = 0, last = 0;  ///< the nodes that write it and read it last
+  size_t size = 0, offset = 0;
+};
+
+/// Offsets for `n` values: largest first, each at the lowest offset clear
+/// of every placed value whose node interval meets its own (an operation's
+/// output never shares bytes with its inputs: both live at that node).
+/// Returns the arena's size.
+size_t place(Placement* p, uint32_t n, Placement** order, OwnedMemory& scratch) {
+  if (n == 0) return 0;
+  Placement** placed = scratch.allocate_array<Placement*>(n);
+  if (placed == nullptr) return SIZE_MAX;
+  for (uint32_t i = 0; i < n; ++i) order[i] = &p[i];
+  for (uint32_t i = 1; i < n; ++i) {  // by size, descending (stable)
+    Placement* x = order[i];
+    uint32_t j = i;
+    for (; j > 0 && order[j - 1]->size < x->size; --j) order[j] = order[j - 1];
+    order[j] = x;
+  }
+  size_t total = 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    Placement* x = order[i];
+    uint32_t k = 0;  // the placed values it meets, by offset
+    for (uint32_t j = 0; j < i; ++j) {
+      Placement* y = order[j];
+      if (y->first > x->last || x->first > y->last) continue;
+      uint32_t at = k++;
+      for (; at > 0 && placed[at - 1]->offset > y->offset; --at) placed[at] = placed[at - 1];
+      placed[at] = y;
+    }
+    size_t offset = 0;
+    for (uint32_t j = 0; j < k && placed[j]->offset < offset + x->size; ++j) {
+      if (placed[j]->offset + placed[j]->size > offset) offset = placed[j]->offset + placed[j]->size;
+    }
+    x->offset = offset;
+    if (offset + x->size > total) total = offset + x->size;
+  }
+  return total;
+}
+
+/// 4. Slots: arguments first; then one for every other value a step hands
+/// to another, every intermediate of a stage (placed in the arena, like
+/// the former), and every constant a transpose reads.
 Error assign_slots(const Graph& g, const Role* role, const uint32_t* step_of, uint32_t* slot_of,
                    Delegate* d, OwnedMemory& scratch) {
-  uint32_t* want = scratch.allocate_array<uint32_t>(g.num_values);  // 1: buffer
-  EMBER_CHECK(want != nullptr, Error::MemoryAllocationFailed, "XnnpackBackend: out of memory");
+  uint8_t* want = scratch.allocate_array<uint8_t>(g.num_values);
+  uint32_t* uses = scratch.allocate_array<uint32_t>(g.num_values);
+  uint32_t* last_use = scratch.allocate_array<uint32_t>(g.num_values);
+  EMBER_CHECK(want != nullptr && uses != nullptr && last_use != nullptr,
+              Error::MemoryAllocationFailed, "XnnpackBackend: out of memory");
+  for (uint32_t i = 0; i < g.num_nodes; ++i) {
+    const Node& n = g.nodes[i];
+    if (role[i] == Role::Folded) continue;
+    for (uint32_t k = 0; k < n.num_inputs; ++k) {
+      if (n.inputs[k] == kInvalidId) continue;
+      ++uses[n.inputs[k]];
+      last_use[n.inputs[k]] = i;
+    }
+  }
   for (uint32_t i = 0; i < g.num_nodes; ++i) {
     const Node& n = g.nodes[i];
     if (role[i] == Role::Folded) continue;
     for (uint32_t k = 0; k < n.num_inputs + n.num_outputs; ++k) {
-      const uint32_t id = k < n.num_inputs ? n.inputs[k] : n.outputs[k - n.num_inputs];
+      const bool is_output = k >= n.num_inputs;
+      const uint32_t id = is_output ? n.outputs[k - n.num_inputs] : n.inputs[k];
       if (id == kInvalidId) continue;
       const Value& v = g.values[id];
       if (v.is_input || v.is_output) continue;
       const bool crosses = v.producer >= 0 && step_of[v.producer] != step_of[i];
-      if (role[i] == Role::Transpose || (!v.is_constant && crosses)) want[id] = 1;
+      const bool intermediate = is_output && !v.is_constant &&
+                                !fused_away(g, v, uses[id], last_use[id]);
+      if (role[i] == Role::Transpose || (!v.is_constant && crosses) || intermediate) want[id] = 1;
     }
   }
-  uint32_t extra = 0;
-  for (uint32_t id = 0; id < g.num_values; ++id) extra += want[id];
+  uint32_t extra = 0, in_arena = 0;
+  for (uint32_t id = 0; id < g.num_values; ++id) {
+    extra += want[id];
+    in_arena += want[id] != 0 && !g.values[id].is_constant;
+  }
   d->num_slots = g.num_externals + extra;
   d->slots = d->memory.allocate_array<void*>(d->num_slots);
-  EMBER_CHECK(d->slots != nullptr, Error::MemoryAllocationFailed, "XnnpackBackend: out of memory");
+  d->arena_slots = d->memory.allocate_array<ArenaSlot>(in_arena);
+  Placement* placements = scratch.allocate_array<Placement>(in_arena);
+  Placement** order = scratch.allocate_array<Placement*>(in_arena);
+  EMBER_CHECK(d->slots != nullptr && (in_arena == 0 || (d->arena_slots != nullptr &&
+                                                        placements != nullptr && order != nullptr)),
+              Error::MemoryAllocationFailed, "XnnpackBackend: out of memory");
   uint32_t next = g.num_externals;
   for (uint32_t id = 0; id < g.num_values; ++id) {
     const Value& v = g.values[id];
@@ -140,12 +220,23 @@ Error assign_slots(const Graph& g, const Role* role, const uint32_t* step_of, ui
       slot_of[id] = v.external_id;
     } else if (want[id] != 0) {
       slot_of[id] = next;
-      d->slots[next] = v.is_constant ? const_cast<uint8_t*>(v.data) : d->memory.allocate(v.nbytes);
-      EMBER_CHECK(d->slots[next] != nullptr, Error::MemoryAllocationFailed,
-                  "XnnpackBackend: out of memory for the %zu-byte value %u", v.nbytes, id);
+      d->slots[next] = v.is_constant ? const_cast<uint8_t*>(v.data) : nullptr;
+      if (!v.is_constant) {
+        Placement& p = placements[d->num_arena_slots];
+        d->arena_slots[d->num_arena_slots++].slot = next;
+        p.id = id;
+        p.first = v.producer >= 0 ? static_cast<uint32_t>(v.producer) : 0;
+        p.last = uses[id] > 0 && last_use[id] > p.first ? last_use[id] : p.first;
+        p.size = (v.nbytes + 63) / 64 * 64;  // 64-byte aligned offsets
+      }
       ++next;
     }
   }
+  const size_t used = place(placements, in_arena, order, scratch);
+  EMBER_CHECK(used != SIZE_MAX, Error::MemoryAllocationFailed, "XnnpackBackend: out of memory");
+  for (uint32_t k = 0; k < in_arena; ++k) d->arena_slots[k].offset = placements[k].offset;
+  // XNNPACK may read (never write) kExtraBytes past a tensor's end.
+  d->arena_bytes = used > 0 ? used + kExtraBytes : 0;
   return Error::Ok;
 }
 

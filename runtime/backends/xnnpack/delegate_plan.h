@@ -53,7 +53,22 @@ struct Step {
   uint32_t first_node = 0;  ///< the blob's node the step starts with (for profiles)
 };
 
+/// A slot whose buffer lives in the method's temp memory during execute:
+/// `offset` bytes into the delegate's arena.
+struct ArenaSlot {
+  uint32_t slot = 0;
+  size_t offset = 0;
+};
+
 /// Everything one delegate owns. Its arrays live in `memory`.
+///
+/// Values that live only during one execute (those steps hand each other,
+/// and the stages' own intermediates) are not allocated per delegate: they
+/// are placed in an arena of `arena_bytes`, planned at init from their
+/// lifetimes in node order, and taken from the method's temp memory at each
+/// execute. Every delegate of a method (and every kernel) reuses the same
+/// memory, where XNNPACK would give each runtime a workspace of its own.
+/// Only if the temp memory is too small does the arena live in `memory`.
 struct Delegate {
   OwnedMemory memory;
   uint32_t num_args = 0;
@@ -68,13 +83,17 @@ struct Delegate {
   uint32_t num_transposes = 0;
   Step* steps = nullptr;
   uint32_t num_steps = 0;
+  ArenaSlot* arena_slots = nullptr;
+  uint32_t num_arena_slots = 0;
+  size_t arena_bytes = 0;
+  uint8_t* own_arena = nullptr;  ///< in `memory` when the temp memory is too small
 };
 
 /// Build `d` from the checked graph: fold transposes of constants, cut the
 /// steps, copy the constants XNNPACK reads at run time (it packs weights,
-/// but keeps pointers to other static operands), allocate the buffers
-/// between steps, define and create each stage's runtime on the process's
-/// thread pool. Nothing in `d` points into the blob afterwards. Temporary
+/// but keeps pointers to other static operands), plan the arena of the
+/// values that live only during a call, define and create each stage's
+/// runtime on the process's thread pool. Nothing in `d` points into the blob afterwards. Temporary
 /// memory from `scratch`. On failure `d` may be half built: destroy it.
 Error build_delegate(Graph& graph, OwnedMemory& scratch, Delegate* d);
 
@@ -90,11 +109,13 @@ Error define_stage(const Graph& graph, const uint32_t* nodes, uint32_t num_nodes
 void destroy_delegate(Delegate* d);
 
 /// One execute: bind the arguments (checked against the blob's shapes and
-/// datatypes; outputs resized when they may be), set up a stage again only
-/// when an address changed, run the steps. Allocates nothing itself. With a
+/// datatypes; outputs resized when they may be), place the arena at `arena`
+/// (d->arena_bytes of the call's temp memory, 64-byte aligned), set up a
+/// stage again only when an address changed, run the steps. Allocates
+/// nothing itself. With a
 /// tracer, each step is logged as a delegate-internal event
 /// ("XnnpackBackend::stage" or "XnnpackBackend::transpose", id: its first node).
-Error run_delegate(Delegate* d, Span<EValue*> args, EventTracer* tracer,
+Error run_delegate(Delegate* d, Span<EValue*> args, uint8_t* arena, EventTracer* tracer,
                    DebugHandle debug_handle);
 
 }  // namespace xnnpack

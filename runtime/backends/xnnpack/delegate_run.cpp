@@ -108,13 +108,16 @@ Error run_stage(Stage& s, void* const* slots) {
 
 }  // namespace
 
-Error run_delegate(Delegate* d, Span<EValue*> args, EventTracer* tracer,
+Error run_delegate(Delegate* d, Span<EValue*> args, uint8_t* arena, EventTracer* tracer,
                    DebugHandle debug_handle) {
   EMBER_CHECK(args.size() == d->num_args, Error::InvalidArgument,
               "XnnpackBackend: the call has %zu arguments, the graph %u", args.size(), d->num_args);
   for (uint32_t k = 0; k < d->num_externals; ++k) {
     const ExternalArg& e = d->externals[k];
     EMBER_TRY(bind(e, args[e.arg], &d->slots[e.arg]));
+  }
+  for (uint32_t k = 0; k < d->num_arena_slots; ++k) {
+    d->slots[d->arena_slots[k].slot] = arena + d->arena_slots[k].offset;
   }
   for (uint32_t i = 0; i < d->num_steps; ++i) {
     const Step& step = d->steps[i];

@@ -14,6 +14,8 @@ namespace {
 
 using xnnpack::Delegate;
 
+constexpr size_t kArenaAlignment = 64;
+
 class XnnpackBackend final : public BackendInterface {
  public:
   bool is_available() const override { return xnn_initialize(nullptr) == xnn_status_success; }
@@ -39,7 +41,22 @@ class XnnpackBackend final : public BackendInterface {
       return err;
     }
 
-    // 3. The weights are packed and the rest copied: the blob and the named
+    // 3. The values that live only during a call: in the method's temp
+    // memory, or in the delegate's own when that is too small.
+    if (d->arena_bytes > 0 && !context.request_temp(d->arena_bytes + kArenaAlignment)) {
+      d->own_arena = static_cast<uint8_t*>(d->memory.allocate(d->arena_bytes));
+      if (d->own_arena == nullptr) {
+        EMBER_LOG(Error, "XnnpackBackend: out of memory for %zu bytes of intermediate values",
+                  d->arena_bytes);
+        release(d);
+        return Error::MemoryAllocationFailed;
+      }
+      EMBER_LOG(Info, "XnnpackBackend: the method's temp memory is smaller than the %zu bytes of "
+                "this delegate's intermediate values: they get memory of their own",
+                d->arena_bytes);
+    }
+
+    // 4. The weights are packed and the rest copied: the blob and the named
     // data it read may be given back.
     context.set_processed_freeable();
     for (uint32_t i = 0; i < graph.num_named; ++i) context.release_named_data(graph.named[i]);
@@ -49,8 +66,16 @@ class XnnpackBackend final : public BackendInterface {
   Error execute(BackendExecutionContext& context, DelegateHandle* handle,
                 Span<EValue*> args) const override {
     EMBER_CHECK(handle != nullptr, Error::DelegateInvalidHandle, "XnnpackBackend: null handle");
-    return xnnpack::run_delegate(static_cast<Delegate*>(handle), args, context.event_tracer(),
-                                 context.debug_handle());
+    Delegate* d = static_cast<Delegate*>(handle);
+    uint8_t* arena = d->own_arena;
+    if (arena == nullptr && d->arena_bytes > 0) {
+      arena = static_cast<uint8_t*>(context.allocate_temp(d->arena_bytes, kArenaAlignment));
+      EMBER_CHECK(arena != nullptr, Error::MemoryAllocationFailed,
+                  "XnnpackBackend: the method's temp memory cannot give the %zu bytes this "
+                  "delegate's intermediate values need (size it with "
+                  "Method::temp_bytes_requested())", d->arena_bytes);
+    }
+    return xnnpack::run_delegate(d, args, arena, context.event_tracer(), context.debug_handle());
   }
 
   Result<size_t> num_outputs(DelegateHandle* handle) const override {
