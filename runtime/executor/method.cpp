@@ -127,20 +127,71 @@ void Method::release_kernels() {
 
 void Method::prepare_kernels() {
   const auto* instructions = num_steps_ > 0 ? plan_->chains()->Get(0)->instructions() : nullptr;
+  constexpr uint32_t kMaxPreparedArgs = 32;  // Step::packed's bits
   for (size_t pc = 0; pc < num_steps_; ++pc) {
     Step& s = steps_[pc];
     if (s.kind != Step::Kernel || s.kernel == nullptr || s.kernel->prepare == nullptr) continue;
-    constexpr uint32_t kMaxPreparedArgs = 32;
     if (s.num_args > kMaxPreparedArgs) continue;  // runs unprepared
     // Which arguments are tensors in the constant data (never written: checked above).
     const auto* args = instructions->Get(static_cast<uint32_t>(pc))->instr_args_as_KernelCall()->args();
     bool constant[kMaxPreparedArgs] = {};
+    bool packed[kMaxPreparedArgs] = {};
     for (uint32_t k = 0; k < s.num_args; ++k) {
       constant[k] = is_constant_tensor(plan_, static_cast<size_t>(args->Get(k)));
     }
     s.state = s.kernel->prepare(Span<EValue* const>(s.args, s.num_args),
-                                Span<const bool>(constant, s.num_args));
+                                Span<const bool>(constant, s.num_args),
+                                Span<bool>(packed, s.num_args));
+    for (uint32_t k = 0; k < s.num_args; ++k) {
+      if (s.state != nullptr && packed[k] && constant[k]) s.packed |= uint32_t{1} << k;
+    }
+    // A constant only this instruction reads goes at once, so that the
+    // file is never all resident beside what was packed from it.
+    for (uint32_t k = 0; s.packed != 0 && k < s.num_args; ++k) {
+      if ((s.packed >> k & 1) == 0) continue;
+      const Tensor& t = s.args[k]->to_tensor();
+      if (!only_packed_reads(t.data())) continue;
+      program_->release_data(Span<const uint8_t>(static_cast<const uint8_t*>(t.data()), t.nbytes()));
+      s.packed &= ~(uint32_t{1} << k);  // released: nothing left to decide
+    }
   }
+  // A constant that every instruction reading it packed (several) is not
+  // read again either: its bytes go back to the data loader, once.
+  for (size_t pc = 0; pc < num_steps_; ++pc) {
+    const Step& s = steps_[pc];
+    for (uint32_t k = 0; s.packed != 0 && k < s.num_args; ++k) {
+      if ((s.packed >> k & 1) == 0) continue;
+      const Tensor& t = s.args[k]->to_tensor();
+      bool first = true;
+      for (size_t q = 0; q < pc && first; ++q) {
+        for (uint32_t j = 0; j < steps_[q].num_args && first; ++j) {
+          first = !((steps_[q].packed >> j & 1) != 0 && steps_[q].args[j]->to_tensor().data() ==
+                                                            t.data());
+        }
+      }
+      if (first && only_packed_reads(t.data())) {
+        program_->release_data(
+            Span<const uint8_t>(static_cast<const uint8_t*>(t.data()), t.nbytes()));
+      }
+    }
+  }
+}
+
+bool Method::only_packed_reads(const void* data) const {
+  auto is_it = [&](const EValue* v) { return v->is_tensor() && v->to_tensor().data() == data; };
+  for (size_t pc = 0; pc < num_steps_; ++pc) {
+    const Step& s = steps_[pc];
+    if (s.kind == Step::Move && is_it(&values_[s.a])) return false;
+    if (s.kind != Step::Kernel && s.kind != Step::Delegate) continue;
+    for (uint32_t j = 0; j < s.num_args; ++j) {
+      const bool packed = s.kind == Step::Kernel && j < 32 && (s.packed >> j & 1) != 0;
+      if (!packed && is_it(s.args[j])) return false;
+    }
+  }
+  for (size_t i = 0; i < num_outputs_; ++i) {
+    if (is_it(&values_[outputs_[i]])) return false;
+  }
+  return true;
 }
 
 void Method::destroy_delegates() {

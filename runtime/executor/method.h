@@ -129,6 +129,7 @@ class Method {
     uint32_t num_args = 0;
     int32_t a = 0;          ///< op index, delegate index, move_from, cond index or freed value
     int32_t b = 0;          ///< move_to or jump destination
+    uint32_t packed = 0;    ///< kernels: bit k set when prepare packed constant argument k
   };
 
  private:
@@ -139,6 +140,7 @@ class Method {
   void destroy_delegates();
   Error resolve_instructions(MemoryAllocator* allocator);
   void prepare_kernels();
+  bool only_packed_reads(const void* data) const;
   void release_kernels();
   Error check_io_bound() const;
   Error run_steps();

@@ -92,7 +92,14 @@ struct KernelKey {
 /// a kernel must work without its state). It may allocate heap memory (load
 /// time, as a backend's init may); `release` frees it when the Method is
 /// destroyed. Execution never allocates.
-using KernelPrepareFn = void* (*)(Span<EValue* const> args, Span<const bool> constant);
+///
+/// It sets `packed[k]` (all false on entry) when the state holds constant
+/// argument k in the form the calls read instead (a packed weight). When
+/// every instruction reading a constant packed it, the executor gives its
+/// bytes back to the data loader (a memory-mapped file's pages leave the
+/// process, and are read from the file again if anything reads them).
+using KernelPrepareFn = void* (*)(Span<EValue* const> args, Span<const bool> constant,
+                                  Span<bool> packed);
 using KernelReleaseFn = void (*)(void* state);
 
 /// One registry entry. `name` is "namespace::op.overload", e.g. "aten::add.out".

@@ -534,8 +534,9 @@ struct PrepareLog {
 };
 PrepareLog g_prepare;
 
-void* prep_prepare(Span<EValue* const> args, Span<const bool> constant) {
+void* prep_prepare(Span<EValue* const> args, Span<const bool> constant, Span<bool> packed) {
   ++g_prepare.prepared;
+  packed[1] = constant[1];  // the state is all the calls read of w
   g_prepare.constant.assign(constant.begin(), constant.end());
   // The state: the constant's first element, read at load.
   return new float(args[1]->to_tensor().data_as<const float>()[0]);
@@ -594,6 +595,67 @@ TEST_F(MethodTest, KernelPrepareStateReachesEveryCallAndIsReleasedOnce) {
     EXPECT_EQ(g_prepare.released, 0);
   }
   EXPECT_EQ(g_prepare.released, 1);
+}
+
+/// x (planned input) and w (constant): `packing` test::prep.out calls read
+/// w, each out = x + w[0], and with `plain_reader` test::add.out then adds w
+/// itself (a reader that did not pack it).
+PteBuilder packed_reader_program(int packing, bool plain_reader) {
+  static const Kernel k[] = {{"test::prep.out", &prep_kernel, {}, &prep_prepare, &prep_release}};
+  static const OperatorWrites writes[] = {{"test::prep.out", 3, 1u << 2}};
+  EXPECT_EQ(register_kernels(k), Error::Ok);
+  EXPECT_EQ(register_operator_writes(writes), Error::Ok);
+  g_prepare = PrepareLog();
+  PteBuilder b;
+  b.buffer_sizes = {0, 64};
+  const int x = b.add_tensor(planned({4}, 0));
+  TensorSpec w;
+  w.sizes = {1024};  // 4 KiB: whole pages of a memory-mapped file
+  std::vector<float> values(1024, 5.0f);
+  w.data_buffer_idx = b.add_constant(float_bytes(values));
+  const int wi = b.add_tensor(w);
+  const int out = b.add_tensor(planned({4}, 16));
+  const int op = b.add_operator("test::prep", "out");
+  for (int i = 0; i < packing; ++i) b.add_kernel_call(op, {i == 0 ? x : out, wi, out, out});
+  int result = out;
+  if (plain_reader) {
+    TensorSpec head;
+    head.sizes = {4};
+    head.data_buffer_idx = w.data_buffer_idx;  // w's first four values, read as they are
+    const int hi = b.add_tensor(head);
+    result = b.add_tensor(planned({4}, 32));
+    b.add_kernel_call(b.add_operator("test::add", "out"), {out, hi, result, result});
+  }
+  b.inputs = {x};
+  b.outputs = {result};
+  return b;
+}
+
+// A constant every reader packed at load goes back to the data loader (once);
+// one that some instruction still reads as it is stays.
+TEST_F(MethodTest, PackedConstantsGoBackToTheLoader) {
+  struct Case {
+    int packing;
+    bool plain_reader;
+    size_t releases;
+    float want;
+  };
+  for (const Case& c : {Case{1, false, 1, 1 + 5}, Case{2, false, 1, 1 + 5 + 5},
+                        Case{1, true, 0, 1 + 5 + 5}}) {
+    PoisoningLoader loader(packed_reader_program(c.packing, c.plain_reader).finish());
+    Result<Program> program = Program::load(&loader);
+    ASSERT_TRUE(program.ok());
+    MethodMemory mem(*program->method_meta("forward"));
+    const size_t before = loader.releases;
+    Result<Method> m = program->load_method("forward", &mem.manager);
+    ASSERT_TRUE(m.ok());
+    EXPECT_EQ(loader.releases - before, c.releases) << c.packing << c.plain_reader;
+    if (c.releases > 0) EXPECT_EQ(loader.released_bytes, 4096u);
+    float in[4] = {1, 2, 3, 4};
+    ASSERT_EQ(m->set_input(0, in, sizeof(in)), Error::Ok);
+    ASSERT_EQ(m->execute(), Error::Ok);  // a read of released (poisoned) bytes would show
+    EXPECT_EQ(m->get_output(0)->to_tensor().data_as<const float>()[0], c.want);
+  }
 }
 
 TEST_F(MethodTest, KernelPrepareNeverRunsOnARejectedProgram) {

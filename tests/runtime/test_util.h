@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,6 +27,36 @@ struct LoadedProgram {
   Result<Program> program = Error::Internal;
 };
 std::unique_ptr<LoadedProgram> load_program(std::vector<uint8_t> bytes);
+
+/// A loader over its own copy of a file that records what the executor
+/// releases and overwrites it, so that any later read of it gives garbage
+/// (breaking DataLoader::release's contract on purpose: a backend that still
+/// read its blob or weights after saying it would not gives wrong outputs).
+class PoisoningLoader final : public DataLoader {
+ public:
+  explicit PoisoningLoader(const std::vector<uint8_t>& bytes) : bytes_(bytes.size() + 64) {
+    base_ = bytes_.data() + (64 - reinterpret_cast<uintptr_t>(bytes_.data()) % 64);
+    std::memcpy(base_, bytes.data(), bytes.size());
+    size_ = bytes.size();
+  }
+  Result<Span<const uint8_t>> load(size_t offset, size_t size) override {
+    if (offset > size_ || size > size_ - offset) return Error::InvalidArgument;
+    return Span<const uint8_t>(base_ + offset, size);
+  }
+  size_t size() const override { return size_; }
+  void release(Span<const uint8_t> bytes) override {
+    released_bytes += bytes.size();
+    ++releases;
+    std::memset(const_cast<uint8_t*>(bytes.data()), 0xA5, bytes.size());
+  }
+  size_t releases = 0;
+  size_t released_bytes = 0;
+
+ private:
+  std::vector<uint8_t> bytes_;
+  uint8_t* base_ = nullptr;
+  size_t size_ = 0;
+};
 
 /// Memory for one method: a method arena, planned buffers sized from the
 /// MethodMeta (plus `extra` bytes each) and a temp arena.

@@ -40,36 +40,6 @@ npy::Array read_npy(const std::string& name) {
   return a;
 }
 
-/// A loader over its own copy of a file that records what the executor
-/// releases and overwrites it, so that any later read of it gives garbage
-/// (breaking DataLoader::release's contract on purpose: a backend that still
-/// read its blob or weights after saying it would not gives wrong outputs).
-class PoisoningLoader final : public DataLoader {
- public:
-  explicit PoisoningLoader(const std::vector<uint8_t>& bytes) : bytes_(bytes.size() + 64) {
-    base_ = bytes_.data() + (64 - reinterpret_cast<uintptr_t>(bytes_.data()) % 64);
-    std::memcpy(base_, bytes.data(), bytes.size());
-    size_ = bytes.size();
-  }
-  Result<Span<const uint8_t>> load(size_t offset, size_t size) override {
-    if (offset > size_ || size > size_ - offset) return Error::InvalidArgument;
-    return Span<const uint8_t>(base_ + offset, size);
-  }
-  size_t size() const override { return size_; }
-  void release(Span<const uint8_t> bytes) override {
-    released_bytes += bytes.size();
-    ++releases;
-    std::memset(const_cast<uint8_t*>(bytes.data()), 0xA5, bytes.size());
-  }
-  size_t releases = 0;
-  size_t released_bytes = 0;
-
- private:
-  std::vector<uint8_t> bytes_;
-  uint8_t* base_ = nullptr;
-  size_t size_ = 0;
-};
-
 /// Where the delegates' intermediate values live: in memory of their own
 /// (the temp memory is too small at load), or in the method's temp memory,
 /// sized after load to what they asked for and scribbled over between runs.

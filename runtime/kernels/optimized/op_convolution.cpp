@@ -161,7 +161,8 @@ bool gemm_convolution(KernelContext& ctx, const portable::ConvCall& c, Bounds cl
 
 }  // namespace
 
-void* prepare_convolution(Span<EValue* const> args, Span<const bool> constant) {
+void* prepare_convolution(Span<EValue* const> args, Span<const bool> constant,
+                          Span<bool> packed) {
   // convolution.out(input, weight, bias, stride, padding, dilation, transposed,
   // output_padding, groups, out): a constant weight of a forward convolution
   // that runs on the GEMM (not depthwise, not one position).
@@ -185,8 +186,10 @@ void* prepare_convolution(Span<EValue* const> args, Span<const bool> constant) {
   }
   if ((in_cg == 1 && out_cg == 1) || (taps == 1 && positions == 1)) return nullptr;
   const PackGroups context{w->data_as<const float>(), out_cg, in_cg * taps};
-  return make_prepacked(w->data(), groups, gemm::packed_a_bytes(out_cg, in_cg * taps),
-                        &pack_group, &context);
+  void* state = make_prepacked(w->data(), groups, gemm::packed_a_bytes(out_cg, in_cg * taps),
+                               &pack_group, &context);
+  if (state != nullptr && packed.size() > 1) packed[1] = true;
+  return state;
 }
 
 namespace {

@@ -72,21 +72,34 @@ Error product(int64_t m, int64_t n, int64_t k, float alpha, gemm::MatrixView a,
 
 }  // namespace
 
-void* prepare_mm(Span<EValue* const> args, Span<const bool> constant) {
+namespace {
+
+/// Pack constant argument `index` (the product's B, [k, n] in `b`) for the
+/// calls, and say so in `packed`.
+void* prepare_b(const Tensor& source, gemm::MatrixView b, int64_t k, int64_t n, size_t index,
+                Span<bool> packed) {
+  void* state = pack_weight(source, b, k, n);
+  if (state != nullptr && index < packed.size()) packed[index] = true;
+  return state;
+}
+
+}  // namespace
+
+void* prepare_mm(Span<EValue* const> args, Span<const bool> constant, Span<bool> packed) {
   const Tensor* b = constant_float(args, constant, 1, 2);  // mm.out(self, mat2, out)
-  return b != nullptr ? pack_weight(*b, view_of(*b, 0), b->size(0), b->size(1)) : nullptr;
+  return b != nullptr ? prepare_b(*b, view_of(*b, 0), b->size(0), b->size(1), 1, packed) : nullptr;
 }
 
-void* prepare_addmm(Span<EValue* const> args, Span<const bool> constant) {
+void* prepare_addmm(Span<EValue* const> args, Span<const bool> constant, Span<bool> packed) {
   const Tensor* b = constant_float(args, constant, 2, 2);  // addmm.out(self, mat1, mat2, ...)
-  return b != nullptr ? pack_weight(*b, view_of(*b, 0), b->size(0), b->size(1)) : nullptr;
+  return b != nullptr ? prepare_b(*b, view_of(*b, 0), b->size(0), b->size(1), 2, packed) : nullptr;
 }
 
-void* prepare_linear(Span<EValue* const> args, Span<const bool> constant) {
+void* prepare_linear(Span<EValue* const> args, Span<const bool> constant, Span<bool> packed) {
   const Tensor* w = constant_float(args, constant, 1, 2);  // linear.out(input, weight, bias, out)
   if (w == nullptr) return nullptr;
   const gemm::MatrixView wt{w->data_as<const float>(), w->stride(1), w->stride(0)};
-  return pack_weight(*w, wt, w->size(1), w->size(0));
+  return prepare_b(*w, wt, w->size(1), w->size(0), 1, packed);
 }
 
 void mm_out(KernelContext& ctx, Span<EValue*> args) {

@@ -70,10 +70,12 @@ void linear_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::linear.out 
 /// Load-time packing of a constant weight (KernelPrepareFn; prepack.h's
 /// release_prepacked frees it): mm's and addmm's mat2, linear's weight (the
 /// GEMM's B), a convolution's weight (its A).
-void* prepare_mm(Span<EValue* const> args, Span<const bool> constant);
-void* prepare_addmm(Span<EValue* const> args, Span<const bool> constant);
-void* prepare_linear(Span<EValue* const> args, Span<const bool> constant);
-void* prepare_convolution(Span<EValue* const> args, Span<const bool> constant);
+/// Each marks the argument it packed in `packed`.
+void* prepare_mm(Span<EValue* const> args, Span<const bool> constant, Span<bool> packed);
+void* prepare_addmm(Span<EValue* const> args, Span<const bool> constant, Span<bool> packed);
+void* prepare_linear(Span<EValue* const> args, Span<const bool> constant, Span<bool> packed);
+void* prepare_convolution(Span<EValue* const> args, Span<const bool> constant,
+                          Span<bool> packed);
 // ---- end gemm
 // op_attention.cpp: float32, rows contiguous in the last dim (any strides
 // otherwise), tiled flash-style.

@@ -5,6 +5,7 @@
 // transposed operands (other dim orders), addmm's bias forms and beta/alpha
 // (beta 0 over NaN), the registry's choice, small scratch, bit-identical
 // results across thread counts, and the portable fallback with its errors.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <functional>
@@ -181,15 +182,20 @@ TEST_F(OptimizedLinear, PreparedWeightsGiveTheSameBits) {
       args.push_back(out->ev());
       // Not constant (or no flags at all): nothing packed.
       bool flags[8] = {};
+      bool packed[8] = {};
       EXPECT_EQ(c.prepare(Span<EValue* const>(args.data(), args.size()),
-                          Span<const bool>(flags, args.size())),
+                          Span<const bool>(flags, args.size()), Span<bool>(packed, args.size())),
                 nullptr);
-      EXPECT_EQ(c.prepare(Span<EValue* const>(args.data(), args.size()), Span<const bool>()),
+      EXPECT_EQ(c.prepare(Span<EValue* const>(args.data(), args.size()), Span<const bool>(),
+                          Span<bool>()),
                 nullptr);
+      EXPECT_EQ(std::count(packed, packed + 8, true), 0) << c.name;
       flags[c.weight] = true;
       void* state = c.prepare(Span<EValue* const>(args.data(), args.size()),
-                              Span<const bool>(flags, args.size()));
+                              Span<const bool>(flags, args.size()), Span<bool>(packed, args.size()));
       ASSERT_NE(state, nullptr) << c.name;
+      // It says which argument the state replaces, and only that one.
+      for (size_t k = 0; k < args.size(); ++k) EXPECT_EQ(packed[k], k == c.weight) << c.name << k;
       std::vector<EValue*> ref_args = c.args;
       ref_args.push_back(ref->ev());
       ref_args.push_back(ref->ev());
@@ -214,14 +220,18 @@ TEST_F(OptimizedLinear, PreparedWeightsGiveTheSameBits) {
   setenv("EMBER_PREPACK", "0", 1);
   std::vector<EValue*> args = {x->ev(), wt->ev(), out->ev(), out->ev()};
   bool flags[4] = {false, true, false, false};
-  EXPECT_EQ(optimized::prepare_mm(Span<EValue* const>(args.data(), 4), Span<const bool>(flags, 4)),
+  bool packed[4] = {};
+  EXPECT_EQ(optimized::prepare_mm(Span<EValue* const>(args.data(), 4), Span<const bool>(flags, 4),
+                                  Span<bool>(packed, 4)),
             nullptr);
   unsetenv("EMBER_PREPACK");
   // Not a float matrix: nothing packed.
   auto ints = make(ScalarType::Int, {k, n});
   args[1] = ints->ev();
-  EXPECT_EQ(optimized::prepare_mm(Span<EValue* const>(args.data(), 4), Span<const bool>(flags, 4)),
+  EXPECT_EQ(optimized::prepare_mm(Span<EValue* const>(args.data(), 4), Span<const bool>(flags, 4),
+                                  Span<bool>(packed, 4)),
             nullptr);
+  EXPECT_FALSE(packed[1]);
 }
 
 TEST_F(OptimizedLinear, LinearRejectsBadArguments) {

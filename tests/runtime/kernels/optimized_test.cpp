@@ -630,8 +630,11 @@ TEST_F(Optimized, ConvolutionMatchesPortable) {
       // depthwise and one-position convolutions pack nothing.
       std::vector<EValue*> packed_args = args(ref.get());
       bool constant[11] = {false, true};
+      bool packed[11] = {};
       void* state = optimized::prepare_convolution(
-          Span<EValue* const>(packed_args.data(), packed_args.size()), Span<const bool>(constant, 11));
+          Span<EValue* const>(packed_args.data(), packed_args.size()), Span<const bool>(constant, 11),
+          Span<bool>(packed, 11));
+      EXPECT_EQ(packed[1], state != nullptr) << i;
       const bool depthwise = c.w[1] == 1 && c.w[0] == c.groups;
       const bool one_position = c.in.size() == 4 && c.in[2] == 1 && c.in[3] == 1 &&
                                 c.w[2] == 1 && c.w[3] == 1;
