@@ -173,16 +173,18 @@ def flatten(node: Node, value: Any, where: str = "input") -> list[Any]:
 
 
 def unflatten(node: Node, leaves: list[Any]) -> Any:
-    it = iter(leaves)
+    # A module-level helper, not a nested recursive function: that would be a
+    # reference cycle holding `leaves` (the outputs) until the garbage
+    # collector runs, and keep the runtime from reusing their memory.
+    return _build(node, iter(leaves))
 
-    def build(n: Node) -> Any:
-        if n.kind == "$":
-            return next(it)
-        if n.kind == "N":
-            return None
-        items = [build(c) for c in n.children]
-        if n.kind == "D":
-            return dict(zip(n.keys, items, strict=True))
-        return items if n.kind == "L" else tuple(items)
 
-    return build(node)
+def _build(n: Node, it: Any) -> Any:
+    if n.kind == "$":
+        return next(it)
+    if n.kind == "N":
+        return None
+    items = [_build(c, it) for c in n.children]
+    if n.kind == "D":
+        return dict(zip(n.keys, items, strict=True))
+    return items if n.kind == "L" else tuple(items)

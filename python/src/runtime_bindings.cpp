@@ -3,6 +3,8 @@
 // protocol), get numpy arrays back; profile a method; set the process's
 // thread count. Runtime errors become ember.errors.EmberRuntimeError
 // carrying the error code's name.
+#include <map>
+
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -285,7 +287,9 @@ class PyModule {
   void set_step_limit(uint64_t max_steps) { m_->set_step_limit(max_steps); }
   uint64_t step_limit() const { return m_->step_limit(); }
 
-  /// Run `name` on arrays; returns copies of the outputs as numpy arrays.
+  /// Run `name` on arrays; returns copies of the outputs as numpy arrays
+  /// (memory of the last call's arrays that nothing references any more is
+  /// reused: see recycled_).
   py::list execute(const std::string& name, const py::list& args) {
     std::vector<py::array> arrays;  // keeps converted inputs alive during the call
     const std::vector<ember::Value> inputs = to_inputs(name, args, &arrays);
@@ -296,7 +300,7 @@ class PyModule {
       st = m_->execute(name, inputs, &outputs);
     }
     check(st);
-    return to_list(outputs);
+    return to_list(outputs, &recycled_[name]);
   }
 
   /// Run `name` `warmup` times, then `runs` times under a tracer.
@@ -368,16 +372,29 @@ class PyModule {
   }
 
   /// Copies of the outputs: numpy arrays, Python scalars, lists, strings.
-  static py::list to_list(const std::vector<ember::Value>& outputs) {
+  /// A tensor output goes into `kept[i]`, the array this output was copied
+  /// into last time, when only `kept` still holds it and its dtype and shape
+  /// are the same; otherwise into a new array, kept for next time.
+  static py::list to_list(const std::vector<ember::Value>& outputs,
+                          std::vector<py::object>* kept) {
     py::list result;
-    for (const ember::Value& v : outputs) {
+    kept->resize(outputs.size());
+    for (size_t i = 0; i < outputs.size(); ++i) {
+      const ember::Value& v = outputs[i];
       switch (v.tag) {
         case ember::Tag::Tensor: {
           py::object dtype = numpy_dtype(v.tensor.dtype);
           if (dtype.is_none())
             throw py::type_error(std::string("output dtype ") + ember::scalar_type_name(v.tensor.dtype) +
                                  " has no numpy equivalent");
-          py::array out(py::dtype::from_args(dtype), v.tensor.sizes);
+          const py::dtype dt = py::dtype::from_args(dtype);
+          py::array out;  // (not null: an empty float64 array)
+          if (reusable((*kept)[i], dt, v.tensor.sizes)) {
+            out = py::reinterpret_borrow<py::array>((*kept)[i]);
+          } else {
+            out = py::array(dt, v.tensor.sizes);
+            (*kept)[i] = out;
+          }
           std::memcpy(out.mutable_data(), v.tensor.data, v.tensor.nbytes);
           result.append(out);
           break;
@@ -395,8 +412,29 @@ class PyModule {
     return result;
   }
 
+  /// Whether `kept` is an array nobody else references (no caller, view or
+  /// tensor sharing its memory) of `dtype` and `sizes`, writable and
+  /// C-contiguous.
+  static bool reusable(const py::object& kept, const py::dtype& dtype,
+                       const std::vector<int64_t>& sizes) {
+    if (!kept || kept.ref_count() != 1 || !py::isinstance<py::array>(kept)) return false;
+    const auto a = py::reinterpret_borrow<py::array>(kept);
+    if (!a.dtype().equal(dtype) || a.ndim() != static_cast<py::ssize_t>(sizes.size()) ||
+        !a.writeable() || (a.flags() & py::array::c_style) == 0) {
+      return false;
+    }
+    for (size_t d = 0; d < sizes.size(); ++d) {
+      if (a.shape(static_cast<py::ssize_t>(d)) != sizes[d]) return false;
+    }
+    return true;
+  }
+
   static void ensure_kernels() { ember::register_portable_kernels(); }
   std::unique_ptr<ember::Module> m_;
+  /// Per method, the arrays its tensor outputs were last copied into. A
+  /// large output in a fresh array costs a page fault per 4 KiB on every
+  /// call; an array the caller has dropped is filled again instead.
+  std::map<std::string, std::vector<py::object>> recycled_;
 };
 
 }  // namespace

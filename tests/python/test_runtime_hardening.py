@@ -173,3 +173,39 @@ def test_portable_tables_are_generated_from_ops_yaml(tmp_path, flag, name):
     committed = ROOT / "runtime" / "kernels" / "portable" / name
     assert out.read_text() == committed.read_text(), \
         f"{name} is stale: run python exir/gen_edge_ops.py {flag} runtime/kernels/portable/{name}"
+
+
+def _address(a: np.ndarray) -> int:
+    return a.__array_interface__["data"][0]
+
+
+def test_outputs_are_never_changed_by_a_later_call(linear_pte):
+    """Each call's outputs are the caller's: an array it still holds, a view of
+    one, or a torch tensor over one keeps its values through later calls. Only
+    an array nothing references any more has its memory filled again."""
+    m = ember.runtime.load(linear_pte)
+    x1, x2 = np.ones((2, 6), np.float32), np.full((2, 6), -3.0, np.float32)
+    ref1, ref2 = m.forward(x1).copy(), m.forward(x2).copy()
+    assert not np.array_equal(ref1, ref2)
+
+    held = m.forward(x1)
+    later = m.forward(x2)
+    np.testing.assert_array_equal(held, ref1)
+    np.testing.assert_array_equal(later, ref2)
+    assert _address(held) != _address(later)
+
+    view = m.forward(x1)[1:]  # only the view keeps its base alive
+    m.forward(x2)
+    np.testing.assert_array_equal(view, ref1[1:])
+
+    tensor = m.forward(torch.from_numpy(x1))  # a torch tensor sharing the array's memory
+    m.forward(torch.from_numpy(x2))
+    np.testing.assert_array_equal(tensor.numpy(), ref1)
+
+    # Dropped: the next call fills the same memory (no fresh pages per call).
+    first = m.forward(x1)
+    address = _address(first)
+    del first
+    again = m.forward(x2)
+    assert _address(again) == address
+    np.testing.assert_array_equal(again, ref2)
