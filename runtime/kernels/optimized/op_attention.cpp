@@ -6,9 +6,11 @@
 //    scratch (from ctx.allocate_temp, sized before the threads start).
 // 2. For one item, key blocks of kKeyBlock keys are visited in order, each
 //    packed transposed once; the SIMD attention_scores computes the raw
-//    scores of 4 query rows at a time along the keys; then for each row the
-//    SIMD attention_row updates the row's running max m,
-//    sum l and accumulator acc (online softmax). Under is_causal, keys after
+//    scores of 4 query rows at a time along the keys; then for each row
+//    attention_softmax updates the row's running max m and sum l and turns
+//    its scores into weights (online softmax), and attention_accumulate adds
+//    the weighted values to the 4 rows' accumulators acc, loading each value
+//    vector once for the 4 rows. Under is_causal, keys after
 //    the row are never visited, and blocks after the item's last row never
 //    loaded. A mask row is turned into additive biases (0 / -inf for a bool
 //    mask) for the block.
@@ -30,7 +32,7 @@ namespace ember {
 namespace optimized {
 namespace {
 
-constexpr int64_t kQueryBlock = 64;  // query rows sharing one pass over the keys
+constexpr int64_t kQueryBlock = 128;  // query rows sharing one pass over the keys
 constexpr int64_t kKeyBlock = 64;    // keys per online-softmax step (k^T and v blocks stay in L1)
 constexpr int64_t kRowGroup = 4;     // query rows whose scores share each load of k^T
 
@@ -96,13 +98,15 @@ void attention_item(const portable::SdpaArgs& a, const SimdKernels& k, const Scr
       if (n_max <= 0) continue;
       k.attention_scores(group, qb + (i0 + g) * q.stride(2), q.stride(2), w.kt, kKeyBlock, n_max,
                          a.e, w.s, kKeyBlock);
+      // Each row's softmax step, then the group's values weighted at once.
+      float alpha[kRowGroup];
       for (int64_t r = g; r < g + group; ++r) {
         const int64_t i = i0 + r;
         int64_t n = block;
         if (a.causal) n = i - j0 + 1 < n ? i - j0 + 1 : n;
-        if (n <= 0) continue;
+        if (n < 0) n = 0;
         const float* bias = nullptr;
-        if (a.mask != nullptr) {
+        if (a.mask != nullptr && n > 0) {
           const int64_t base = b * ms0 + h * ms1 + i * ms2 + j0 * ms3;
           if (a.mask_is_bool) {
             const bool* mb = a.mask->data_as<const bool>() + base;
@@ -118,9 +122,11 @@ void attention_item(const portable::SdpaArgs& a, const SimdKernels& k, const Scr
             bias = w.bias;
           }
         }
-        k.attention_row(w.s + (r - g) * kKeyBlock, n, vb + j0 * v.stride(2), v.stride(2), a.ev,
-                        a.scale, bias, &w.m[r], &w.l[r], &w.acc[r * a.ev]);
+        alpha[r - g] = k.attention_softmax(w.s + (r - g) * kKeyBlock, n, n_max, a.scale, bias,
+                                           &w.m[r], &w.l[r]);
       }
+      k.attention_accumulate(group, w.s, kKeyBlock, n_max, vb + j0 * v.stride(2), v.stride(2),
+                             a.ev, alpha, &w.acc[g * a.ev], a.ev);
     }
   }
   for (int64_t r = 0; r < rows; ++r) {

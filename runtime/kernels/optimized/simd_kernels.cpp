@@ -393,40 +393,69 @@ void attention_scores(int64_t rows, const float* q, int64_t q_stride, const floa
   }
 }
 
-/// acc[c] = acc[c] * alpha + sum_j p[j] v_j[c] over ev floats, four vectors
-/// of acc held in registers across all n values.
-inline void weighted_sum(float* acc, float alpha, const float* p, const float* v, int64_t v_stride,
-                         int64_t n, int64_t ev) {
-  const Vec va(alpha);
+/// acc_r[c] = acc_r[c] * alpha[r] + sum_{j < n} p_r[j] v_j[c] over ev floats
+/// for R rows (acc_r at acc + r * acc_stride, p_r at p + r * p_stride), C
+/// vectors of each row held in registers across all n values, each vector
+/// of v_j loaded once for the R rows: R * C independent sums, enough to keep
+/// both FMA ports busy. Each row's sum runs over j in order.
+template <int R, int C>
+void weighted_sums(const float* p, int64_t p_stride, int64_t n, const float* v, int64_t v_stride,
+                   int64_t ev, const float* alpha, float* acc, int64_t acc_stride) {
   int64_t c = 0;
-  for (; c + 4 * kLanes <= ev; c += 4 * kLanes) {
-    Vec r0 = Vec::load(acc + c) * va, r1 = Vec::load(acc + c + kLanes) * va;
-    Vec r2 = Vec::load(acc + c + 2 * kLanes) * va, r3 = Vec::load(acc + c + 3 * kLanes) * va;
-    for (int64_t j = 0; j < n; ++j) {
-      const Vec pj(p[j]);
-      const float* row = v + j * v_stride + c;
-      r0 = simd::fmadd(pj, Vec::load(row), r0);
-      r1 = simd::fmadd(pj, Vec::load(row + kLanes), r1);
-      r2 = simd::fmadd(pj, Vec::load(row + 2 * kLanes), r2);
-      r3 = simd::fmadd(pj, Vec::load(row + 3 * kLanes), r3);
+  for (; c + C * kLanes <= ev; c += C * kLanes) {
+    Vec r[R][C];
+    for (int i = 0; i < R; ++i) {
+      const Vec va(alpha[i]);
+      for (int k = 0; k < C; ++k) r[i][k] = Vec::load(acc + i * acc_stride + c + k * kLanes) * va;
     }
-    r0.store(acc + c);
-    r1.store(acc + c + kLanes);
-    r2.store(acc + c + 2 * kLanes);
-    r3.store(acc + c + 3 * kLanes);
+    for (int64_t j = 0; j < n; ++j) {
+      const float* row = v + j * v_stride + c;
+      Vec vj[C];
+      for (int k = 0; k < C; ++k) vj[k] = Vec::load(row + k * kLanes);
+      for (int i = 0; i < R; ++i) {
+        const Vec pj(p[i * p_stride + j]);
+        for (int k = 0; k < C; ++k) r[i][k] = simd::fmadd(pj, vj[k], r[i][k]);
+      }
+    }
+    for (int i = 0; i < R; ++i) {
+      for (int k = 0; k < C; ++k) r[i][k].store(acc + i * acc_stride + c + k * kLanes);
+    }
   }
   for (; c < ev; c += kLanes) {
     const int rest = ev - c < kLanes ? static_cast<int>(ev - c) : kLanes;
-    Vec r = simd::load_partial(acc + c, rest) * va;
-    for (int64_t j = 0; j < n; ++j) {
-      r = simd::fmadd(Vec(p[j]), simd::load_partial(v + j * v_stride + c, rest), r);
+    Vec r[R];
+    for (int i = 0; i < R; ++i) {
+      r[i] = simd::load_partial(acc + i * acc_stride + c, rest) * Vec(alpha[i]);
     }
-    simd::store_partial(acc + c, r, rest);
+    for (int64_t j = 0; j < n; ++j) {
+      const Vec vj = simd::load_partial(v + j * v_stride + c, rest);
+      for (int i = 0; i < R; ++i) r[i] = simd::fmadd(Vec(p[i * p_stride + j]), vj, r[i]);
+    }
+    for (int i = 0; i < R; ++i) simd::store_partial(acc + i * acc_stride + c, r[i], rest);
   }
 }
 
-void attention_row(float* s, int64_t n, const float* v, int64_t v_stride, int64_t ev,
-                   float scale, const float* bias, float* m, float* l, float* acc) {
+// Vectors of a row kept in registers: 4 rows x C accumulators, with room
+// for C loaded values (AVX2 has 16 registers; AVX-512 and NEON 32).
+constexpr int kAccVectors = kLanes == 8 ? 2 : 4;
+
+void attention_accumulate(int64_t rows, const float* p, int64_t p_stride, int64_t n,
+                          const float* v, int64_t v_stride, int64_t ev, const float* alpha,
+                          float* acc, int64_t acc_stride) {
+  switch (rows) {
+    case 4:
+      return weighted_sums<4, kAccVectors>(p, p_stride, n, v, v_stride, ev, alpha, acc, acc_stride);
+    case 3:
+      return weighted_sums<3, kAccVectors>(p, p_stride, n, v, v_stride, ev, alpha, acc, acc_stride);
+    case 2:
+      return weighted_sums<2, kAccVectors>(p, p_stride, n, v, v_stride, ev, alpha, acc, acc_stride);
+    default:
+      return weighted_sums<1, kAccVectors>(p, p_stride, n, v, v_stride, ev, alpha, acc, acc_stride);
+  }
+}
+
+float attention_softmax(float* s, int64_t n, int64_t n_pad, float scale, const float* bias,
+                        float* m, float* l) {
   // 1. Scaled and biased scores and their maximum.
   const Vec vscale(scale);
   Vec vmax(-INFINITY);
@@ -443,10 +472,13 @@ void attention_row(float* s, int64_t n, const float* v, int64_t v_stride, int64_
     s[i] = sj;
     block_max = sj > block_max ? sj : block_max;
   }
-  if (block_max == -INFINITY) return;  // every key of the block masked
+  if (block_max == -INFINITY) {  // every key of the block masked (or none): no change
+    for (int64_t j = 0; j < n_pad; ++j) s[j] = 0.0f;
+    return 1.0f;
+  }
   const float m_new = block_max > *m ? block_max : *m;
   const float alpha = std::exp(*m - m_new);  // 0 for the first block (m = -inf)
-  // 2. p_j = exp(s_j - m') and their sum.
+  // 2. p_j = exp(s_j - m') and their sum; no weight past n.
   const Vec vm(m_new);
   Vec vsum(0.0f);
   int64_t j = 0;
@@ -461,10 +493,10 @@ void attention_row(float* s, int64_t n, const float* v, int64_t v_stride, int64_
   }
   float sum = simd::reduce_add(vsum);
   for (; j < n; ++j) sum += s[j];  // the tail's lanes only (not the padding's)
-  // 3. Rescale the running sums and add this block's values.
-  weighted_sum(acc, alpha, s, v, v_stride, n, ev);
+  for (j = n; j < n_pad; ++j) s[j] = 0.0f;
   *l = *l * alpha + sum;
   *m = m_new;
+  return alpha;
 }
 
 }  // namespace
@@ -478,7 +510,8 @@ const SimdKernels& simd_kernels() {
   static constexpr SimdKernels kTable = {&unary,           &softmax_row,      &layer_norm_row,
                                          &binary,          &clamp,            &depthwise_plane,
                                          &max_pool_plane,  &sum_row,          &dot,
-                                         &attention_scores, &attention_row};
+                                         &attention_scores, &attention_softmax,
+                                         &attention_accumulate};
   return kTable;
 }
 

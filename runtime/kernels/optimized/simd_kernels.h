@@ -69,14 +69,20 @@ struct SimdKernels {
   /// s[r * s_stride + j] = q_r . k_j, summed over d in order.
   void (*attention_scores)(int64_t rows, const float* q, int64_t q_stride, const float* kt,
                            int64_t kt_stride, int64_t n, int64_t e, float* s, int64_t s_stride);
-  /// One query row of flash attention over a block of n keys, from its raw
-  /// scores s (overwritten), updating the row's online-softmax state:
-  /// s_j = scale * s_j + (bias ? bias[j] : 0), m' = max(*m, max_j s_j),
-  /// p_j = exp(s_j - m'), acc = acc * exp(*m - m') + sum_j p_j v_j (v_j at
-  /// v + j * v_stride, ev floats), *l = *l * exp(*m - m') + sum_j p_j, *m = m'.
-  /// A block whose scores are all -inf changes nothing.
-  void (*attention_row)(float* s, int64_t n, const float* v, int64_t v_stride, int64_t ev,
-                        float scale, const float* bias, float* m, float* l, float* acc);
+  /// The online-softmax step of one query row over a block of n keys, from
+  /// its raw scores s: s_j = scale * s_j + (bias ? bias[j] : 0),
+  /// m' = max(*m, max_j s_j), p_j = exp(s_j - m') written over s (and 0 for
+  /// n <= j < n_pad), *l = *l * alpha + sum_j p_j, *m = m'; returns
+  /// alpha = exp(*m - m'). A block whose scores are all -inf (or n = 0)
+  /// changes nothing: p = 0, alpha = 1.
+  float (*attention_softmax)(float* s, int64_t n, int64_t n_pad, float scale, const float* bias,
+                             float* m, float* l);
+  /// For up to 4 rows r: acc_r = acc_r * alpha[r] + sum_{j < n} p_r[j] v_j
+  /// (p_r at p + r * p_stride, v_j at v + j * v_stride, acc_r at
+  /// acc + r * acc_stride, ev floats), each sum over j in order.
+  void (*attention_accumulate)(int64_t rows, const float* p, int64_t p_stride, int64_t n,
+                               const float* v, int64_t v_stride, int64_t ev, const float* alpha,
+                               float* acc, int64_t acc_stride);
 };
 
 // One table per instruction set compiled in (simd_kernels.cpp).

@@ -207,9 +207,9 @@ TEST_F(Attention, SmallScratchRunsFewerTasksWithTheSameResult) {
   ASSERT_EQ(set_num_threads(thread_counts().back()), Error::Ok);
   ASSERT_EQ(call(&optimized::sdpa_out, c), Error::Ok);
   const std::vector<float> roomy = c.out->get<float>();
-  // One task's scratch: 64 * (ev + 2) + (e + 5) * 64 floats, and a little
-  // alignment slack; not two.
-  const size_t one_task = (64 * (32 + 2) + (32 + 5) * 64) * sizeof(float) + 64;
+  // One task's scratch: 128 * (ev + 2) + (e + 5) * 64 floats (a block of
+  // 128 query rows, one of 64 keys), and a little alignment slack; not two.
+  const size_t one_task = (128 * (32 + 2) + (32 + 5) * 64) * sizeof(float) + 64;
   ASSERT_EQ(call(&optimized::sdpa_out, c, one_task), Error::Ok);
   EXPECT_EQ(c.out->get<float>(), roomy);
   LogCapture log;
