@@ -36,8 +36,10 @@ void buildPhasePipeline(OpPassManager &pm, Phase from, Phase to, const PipelineO
   // plug in here.
   if (runs(Phase::MemoryPlan)) {
     // After partitioning: fuse only what the backends left.
-    if (options.fuseActivations)
+    if (options.fuseActivations) {
       pm.addNestedPass<func::FuncOp>(createFuseActivations());
+      pm.addNestedPass<func::FuncOp>(createFuseRmsNorm());
+    }
     pm.addPass(createVerifyEdgeContract());
     PlanMemoryOptions plan;
     plan.alignment = options.alignment;

@@ -26,7 +26,7 @@ std::optional<Phase> parsePhase(llvm::StringRef name);
 struct PipelineOptions {
   bool fuseAttention = true;        ///< edge: run ember-fuse-attention
   bool fuseLinear = true;           ///< edge: run ember-fuse-linear
-  bool fuseActivations = true;      ///< memory plan: run ember-fuse-activations first
+  bool fuseActivations = true;      ///< memory plan: run ember-fuse-activations and -rms-norm first
   int64_t alignment = 16;
   bool planInputs = true;
   bool planOutputs = true;

@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "exir/EdgeConstants.h"
+#include "passes/Matchers.h"
 #include "passes/Passes.h"
 
 namespace ember {
@@ -27,19 +28,6 @@ using namespace mlir;
 
 namespace {
 
-/// A floating tensor type (the activations' kernels are floating only).
-bool isFloatTensor(Value v) {
-  auto t = dyn_cast<RankedTensorType>(v.getType());
-  return t && isa<FloatType>(t.getElementType());
-}
-
-/// The defining op of `v` as OpTy when `v` has no other user.
-template <typename OpTy>
-OpTy soleProducer(Value v) {
-  auto op = v.getDefiningOp<OpTy>();
-  return op && v.hasOneUse() ? op : OpTy();
-}
-
 /// Whether `v` is an f32 constant of one element within `relTol` of
 /// `expected` (0: exactly; 1e-6 for a float32 rounding of a decimal or an
 /// irrational constant).
@@ -47,11 +35,6 @@ bool isConstant(Value v, double expected, double relTol = 0.0) {
   FailureOr<SmallVector<float>> data = edge::readConstantF32(v);
   return succeeded(data) && data->size() == 1 &&
          std::fabs((*data)[0] - expected) <= relTol * std::fabs(expected);
-}
-
-/// The two operands of a commutative binary op, in both orders.
-std::array<std::pair<Value, Value>, 2> bothOrders(Value a, Value b) {
-  return {std::pair(a, b), std::pair(b, a)};
 }
 
 /// The other operand of a commutative op when one of its two operands is

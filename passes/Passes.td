@@ -56,6 +56,43 @@ def FuseConvBatchNorm : Pass<"ember-fuse-conv-batch-norm", "mlir::func::FuncOp">
   }];
 }
 
+def FuseRmsNorm : Pass<"ember-fuse-rms-norm", "mlir::func::FuncOp"> {
+  let summary = "Run decomposed RMS norm as one op";
+  let description = [{
+    Llama, Qwen, Mistral and Gemma normalise with RMS norm,
+    `weight * (x * rsqrt(mean(x^2, -1, keepdim=True) + eps))`, which
+    torch.export decomposes into six ops, each a pass over the hidden state
+    on Ember's kernels. This pass makes them one `edge.rms_norm(x, [D],
+    weight, eps)` (kernel `ember::rms_norm.out`), or `edge.rms_norm(x, [D],
+    none, eps)` without the weight. Matched: pow(x, 2) or x * x; a mean
+    over the last dim with keepdim and no dtype; eps >= 0 added with alpha 1
+    (add.Tensor of a one-element constant, or add.Scalar, torch's own
+    nn.RMSNorm); rsqrt; the products in either order; a weight
+    of shape [D] (D the last dim) and the input's element type. Every op of
+    the chain but x's producer is used by the chain alone; floating types
+    only; the fused op keeps the last op's run-time sizes
+    (edge.dynamic_results). A model that upcasts to float32 inside the norm
+    (a cast in the chain) is left alone.
+
+    Runs in the memory-plan phase, after partitioning, with
+    ember-fuse-activations (`EdgeCompileConfig.fuse_activations`, off for
+    files ExecuTorch must run: its kernel library has no RMS norm).
+
+    Example:
+    ```mlir
+    // before
+    %sq = edge.pow.Tensor_Scalar %x {exponent = 2 : i64} : (tensor<1x16x64xf32>) -> tensor<1x16x64xf32>
+    %m = edge.mean.dim %sq {dim = array<i64: -1>, keepdim = true} : (tensor<1x16x64xf32>) -> tensor<1x16x1xf32>
+    %a = edge.add.Tensor %m, %eps {alpha = 1 : i64} : (tensor<1x16x1xf32>, tensor<f32>) -> tensor<1x16x1xf32>
+    %r = edge.rsqrt %a : (tensor<1x16x1xf32>) -> tensor<1x16x1xf32>
+    %n = edge.mul.Tensor %x, %r : (tensor<1x16x64xf32>, tensor<1x16x1xf32>) -> tensor<1x16x64xf32>
+    %y = edge.mul.Tensor %w, %n : (tensor<64xf32>, tensor<1x16x64xf32>) -> tensor<1x16x64xf32>
+    // after
+    %y = edge.rms_norm %x, %w {eps = 1.0e-06 : f64, normalized_shape = array<i64: 64>} : ...
+    ```
+  }];
+}
+
 def FuseActivations : Pass<"ember-fuse-activations", "mlir::func::FuncOp"> {
   let summary = "Fuse activations on Ember's kernels: SiLU, hardswish, convolution + clamp";
   let description = [{

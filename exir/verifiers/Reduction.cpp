@@ -256,6 +256,27 @@ LogicalResult NativeLayerNormOp::verify() {
   return checkResult(*this, getResult2(), stats, element);
 }
 
+LogicalResult RmsNormOp::verify() {
+  if (failed(verifyFloatInput(*this, getInput())))
+    return failure();
+  ArrayRef<int64_t> in = shapeOf(getInput());
+  ArrayRef<int64_t> normalized = getNormalizedShape();
+  if (normalized.empty() || normalized.size() > in.size())
+    return emitOpError("normalized_shape ") << shapeStr(normalized) << " must name 1 to "
+                                            << in.size() << " trailing dims of the input "
+                                            << shapeStr(in);
+  int64_t axis = in.size() - normalized.size();
+  if (!shapesCompatible(in.drop_front(axis), normalized))
+    return emitOpError("normalized_shape ") << shapeStr(normalized)
+                                            << " does not match the trailing dims of the input "
+                                            << shapeStr(in);
+  if (getEps().convertToDouble() < 0.0)
+    return emitOpError("eps ") << getEps().convertToDouble() << " is negative";
+  if (failed(checkParam(*this, getWeight(), normalized, "weight")))
+    return failure();
+  return checkResult(*this, getResult(), in, elementOf(getInput()));
+}
+
 LogicalResult NativeGroupNormOp::verify() {
   if (failed(verifyFloatInput(*this, getInput())))
     return failure();

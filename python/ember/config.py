@@ -34,9 +34,12 @@ class EdgeCompileConfig:
     run there.
     fuse_activations: SiLU and hardswish, which torch.export decomposes into
     two and five ops, run as one op each (aten::silu.out, aten::hardswish.out)
-    where they are left to Ember's kernels: the ember-fuse-activations pass,
-    run by to_executorch after partitioning. ExecuTorch's portable kernel
-    library has neither: set it False for files that must also run there.
+    where they are left to Ember's kernels, and so do GELU's tanh form, a
+    convolution's clamp (ember::convolution_clamp.out) and RMS norm
+    (ember::rms_norm.out, six ops): the ember-fuse-activations and
+    ember-fuse-rms-norm passes, run by to_executorch after partitioning.
+    ExecuTorch's portable kernel library has none of them: set it False for
+    files that must also run there.
     """
 
     _check_ir_validity: bool = True

@@ -67,7 +67,8 @@ def test_every_table_op_has_a_kernel():
 
 # Ember's own ops with no ATen functional form: the ATen op each extends and
 # the arguments it adds.
-OWN_OPS = {"ember::convolution_clamp.default": ("convolution", ["min", "max"])}
+OWN_OPS = {"ember::convolution_clamp.default": ("convolution", ["min", "max"]),
+           "ember::rms_norm.default": ("rms_norm", [])}
 
 
 def test_table_matches_torch_schemas():

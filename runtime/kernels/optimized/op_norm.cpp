@@ -2,7 +2,8 @@
 // none), every row of the normalized trailing dims one vector pass for the
 // mean, one for the variance (two passes, as the portable kernel, in float
 // over vector lanes) and one for the output; rows split over the thread pool.
-// Other dtypes and layouts run the portable kernel.
+// ember::rms_norm the same way: one pass for the sum of squares, one for the
+// output. Other dtypes and layouts run the portable kernel.
 #include "runtime/kernels/optimized/common.h"
 #include "runtime/kernels/optimized/cpu.h"
 #include "runtime/kernels/optimized/optimized_kernels.h"
@@ -76,6 +77,40 @@ void native_layer_norm_out(KernelContext& ctx, Span<EValue*> args) {
     kern.layer_norm_row(x + i * len, y + i * len, len, w, b, static_cast<float>(eps),
                         mean + i, rstd + i);
   }, kMathGrain);
+}
+
+void rms_norm_out(KernelContext& ctx, Span<EValue*> args) {
+  const char* op = "ember::rms_norm.out";
+  ArgReader r(ctx, args, op, 6);
+  const portable::RmsNormArgs a = portable::read_rms_norm_args(r);
+  if (!r.ok()) return;
+  Tensor *input = a.input, *weight = a.weight, *out = a.out;
+  const Span<const int64_t> shape = a.normalized_shape;
+  const int ndim = input->dim();
+  const int k = static_cast<int>(shape.size());
+  bool fast = k >= 1 && k <= ndim && a.eps >= 0.0 && is_dense_float(*input) &&
+              param_ok(weight, shape) && out->dtype() == ScalarType::Float &&
+              out->is_contiguous_order();
+  const int axis = ndim - k;
+  for (int d = 0; fast && d < k; ++d) fast = input->size(axis + d) == shape[d];
+  int64_t len = 1;
+  for (int d = axis; fast && d < ndim; ++d) len *= input->size(d);
+  if (!fast || len == 0) {  // (the mean of nothing is NaN: the portable kernel's case)
+    portable::rms_norm_out(ctx, args);
+    return;
+  }
+  int64_t sizes[kMaxRank];
+  tensor_sizes(*input, sizes);
+  if (!resize_out(ctx, op, "out", *out, sizes, ndim)) return;
+  int64_t rows = 1;
+  for (int d = 0; d < axis; ++d) rows *= sizes[d];
+  const float* x = input->data_as<const float>();
+  float* y = out->data_as<float>();
+  const float* w = weight != nullptr ? weight->data_as<const float>() : nullptr;
+  const float eps = static_cast<float>(a.eps);
+  const SimdKernels& kern = simd();
+  parallel_rows(rows, len, [&](int64_t i) { kern.rms_norm_row(x + i * len, y + i * len, len, w, eps); },
+                kMathGrain);
 }
 
 }  // namespace optimized

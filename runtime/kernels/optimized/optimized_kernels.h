@@ -60,6 +60,7 @@ void mean_out(KernelContext& ctx, Span<EValue*> args);         ///< aten::mean.o
 
 // op_norm.cpp: float32, contiguous input, weight and bias.
 void native_layer_norm_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::native_layer_norm.out
+void rms_norm_out(KernelContext& ctx, Span<EValue*> args);  ///< ember::rms_norm.out
 
 // ---- gemm
 // op_linear.cpp: float32 operands of any strides on ember_gemm, out contiguous.

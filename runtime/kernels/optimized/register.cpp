@@ -51,6 +51,7 @@ const Kernel kOptimizedKernels[] = {
     {"aten::_softmax.out", &optimized::softmax_out, kFloat},
     {"aten::_log_softmax.out", &optimized::log_softmax_out, kFloat},
     {"aten::native_layer_norm.out", &optimized::native_layer_norm_out, kFloat},
+    {"ember::rms_norm.out", &optimized::rms_norm_out, kFloat},
     {"aten::sum.IntList_out", &optimized::sum_intlist_out, kFloat},
     {"aten::mean.out", &optimized::mean_out, kFloat},
     // ---- end rows

@@ -282,6 +282,22 @@ void layer_norm_row(const float* x, float* y, int64_t n, const float* w, const f
   }
 }
 
+void rms_norm_row(const float* x, float* y, int64_t n, const float* w, float eps) {
+  const float mean = dot(x, x, n) / static_cast<float>(n);
+  const float rstd = 1.0f / std::sqrt(mean + eps);
+  const Vec vr(rstd);
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    const Vec t = Vec::load(x + i) * vr;
+    (w != nullptr ? Vec::load(w + i) * t : t).store(y + i);
+  }
+  if (i < n) {
+    const int rest = static_cast<int>(n - i);
+    const Vec t = simd::load_partial(x + i, rest) * vr;
+    simd::store_partial(y + i, w != nullptr ? simd::load_partial(w + i, rest) * t : t, rest);
+  }
+}
+
 template <BinaryOp kOp>
 inline Vec combine(Vec a, Vec b, Vec alpha, bool scaled) {
   switch (kOp) {
@@ -511,7 +527,7 @@ const SimdKernels& simd_kernels() {
                                          &binary,          &clamp,            &depthwise_plane,
                                          &max_pool_plane,  &sum_row,          &dot,
                                          &attention_scores, &attention_softmax,
-                                         &attention_accumulate};
+                                         &attention_accumulate, &rms_norm_row};
   return kTable;
 }
 

@@ -83,6 +83,10 @@ struct SimdKernels {
   void (*attention_accumulate)(int64_t rows, const float* p, int64_t p_stride, int64_t n,
                                const float* v, int64_t v_stride, int64_t ev, const float* alpha,
                                float* acc, int64_t acc_stride);
+  /// y = x * rstd (* w when given: w[i] * (x[i] * rstd), the decomposition's
+  /// order) with rstd = 1 / sqrt(sum_i x[i]^2 / n + eps) in float (the sum
+  /// as `dot`'s); n >= 1.
+  void (*rms_norm_row)(const float* x, float* y, int64_t n, const float* w, float eps);
 };
 
 // One table per instruction set compiled in (simd_kernels.cpp).

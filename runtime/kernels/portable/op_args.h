@@ -104,6 +104,27 @@ inline LayerNormArgs read_layer_norm_args(ArgReader& r) {
   return a;
 }
 
+/// ember::rms_norm.out(Tensor input, int[] normalized_shape, Tensor? weight,
+/// float eps, *, Tensor(a!) out).
+struct RmsNormArgs {
+  Tensor* input = nullptr;
+  Span<const int64_t> normalized_shape;
+  Tensor* weight = nullptr;  ///< nullptr for None
+  double eps = 0.0;
+  Tensor* out = nullptr;
+};
+
+/// Read them (the reader fails the call on a bad count or tag); r.ok() after.
+inline RmsNormArgs read_rms_norm_args(ArgReader& r) {
+  RmsNormArgs a;
+  a.input = r.tensor(0, "input");
+  a.normalized_shape = r.int_list(1, "normalized_shape");
+  a.weight = r.optional_tensor(2, "weight");
+  a.eps = r.real(3, "eps");
+  a.out = r.tensor(4, "out");
+  return a;
+}
+
 }  // namespace portable
 }  // namespace ember
 

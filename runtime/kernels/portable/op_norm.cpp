@@ -1,11 +1,15 @@
-// Normalisations: native_layer_norm, native_group_norm and inference batch
-// norm (_native_batch_norm_legit_no_training), for float32, float64, float16
-// and bfloat16 inputs in any dim order.
+// Normalisations: native_layer_norm, native_group_norm, inference batch
+// norm (_native_batch_norm_legit_no_training) and RMS norm (ember::rms_norm),
+// for float32, float64, float16 and bfloat16 inputs in any dim order.
 //
 // Layer and group norm compute each group's mean and variance in double with
 // two passes (mean first, then the squared deviations), so rows of thousands
 // of elements match torch closely; rstd = 1 / sqrt(var + eps) with the biased
 // variance. The output is then (x - mean) * rstd * weight + bias.
+//
+// RMS norm sums the squares in double; then, as its decomposition (pow, mean,
+// add, rsqrt, mul, mul) computes: r = 1 / sqrt(mean + eps) in the compute
+// type, y = x * r rounded to the dtype, then times the weight, rounded again.
 //
 // Batch norm uses the running statistics, computed as torch does per channel:
 // x * alpha + beta with alpha = invstd * weight and beta = bias - mean * alpha.
@@ -104,6 +108,59 @@ void layer_norm(const Tensor& x, const Tensor* w, const Tensor* b, double eps, i
       });
       means[off[2] + r * ost[2]] = static_cast<T>(static_cast<C>(mean));
       rstds[off[3] + r * ost[3]] = static_cast<T>(static_cast<C>(rstd));
+    }
+  });
+}
+
+template <typename T>
+void rms_norm(const Tensor& x, const Tensor* w, double eps, int axis, Tensor& y) {
+  using C = compute_t<T>;
+  const int ndim = x.dim();
+  // Outer walk over dims [0, axis): x, y. Inner walk over the normalised
+  // dims: x, y, weight (stride 0 on a constant one when absent).
+  int64_t sizes[kMaxRank], outer_st[2][kMaxRank], inner_st[3][kMaxRank];
+  tensor_sizes(x, sizes);
+  for (int d = 0; d < ndim; ++d) {
+    if (d < axis) {
+      outer_st[0][d] = x.stride(d);
+      outer_st[1][d] = y.stride(d);
+    } else {
+      inner_st[0][d - axis] = x.stride(d);
+      inner_st[1][d - axis] = y.stride(d);
+      inner_st[2][d - axis] = w ? w->stride(d - axis) : 0;
+    }
+  }
+  const int64_t* op_outer[2] = {outer_st[0], outer_st[1]};
+  const int64_t* op_inner[3] = {inner_st[0], inner_st[1], inner_st[2]};
+  StridedLoop outer, inner;
+  outer.init(axis, sizes, 2, op_outer);
+  inner.init(ndim - axis, sizes + axis, 3, op_inner);
+  const int64_t n = inner.numel;
+  const T one = static_cast<T>(C(1));
+  const T* xs = x.data_as<const T>();
+  T* ys = y.data_as<T>();
+  const T* ws = w ? w->data_as<const T>() : &one;
+  outer.run([&](const int64_t* off, int64_t rows, const int64_t* ost) {
+    for (int64_t r = 0; r < rows; ++r) {
+      const T* xr = xs + off[0] + r * ost[0];
+      T* yr = ys + off[1] + r * ost[1];
+      double sum = 0.0;
+      inner.run([&](const int64_t* io, int64_t m, const int64_t* ist) {
+        for (int64_t k = 0; k < m; ++k) {
+          const double v = static_cast<C>(xr[io[0] + k * ist[0]]);
+          sum += v * v;
+        }
+      });
+      // torch: the mean of nothing is NaN.
+      const C mean = static_cast<C>(n == 0 ? NAN : sum / static_cast<double>(n));
+      const C rstd = C(1) / std::sqrt(mean + static_cast<C>(eps));
+      inner.run([&](const int64_t* io, int64_t m, const int64_t* ist) {
+        for (int64_t k = 0; k < m; ++k) {
+          const T t = static_cast<T>(static_cast<C>(xr[io[0] + k * ist[0]]) * rstd);
+          yr[io[1] + k * ist[1]] =
+              w ? static_cast<T>(static_cast<C>(ws[io[2] + k * ist[2]]) * static_cast<C>(t)) : t;
+        }
+      });
     }
   });
 }
@@ -254,6 +311,36 @@ void native_layer_norm_out(KernelContext& ctx, Span<EValue*> args) {
   }
   EMBER_SWITCH_FLOAT(dtype, return,
                      layer_norm<CTYPE>(*input, weight, bias, eps, axis, *out0, *out1, *out2));
+}
+
+void rms_norm_out(KernelContext& ctx, Span<EValue*> args) {
+  const char* op = "ember::rms_norm.out";
+  ArgReader r(ctx, args, op, 6);
+  const RmsNormArgs a = read_rms_norm_args(r);
+  if (!r.ok()) return;
+  Tensor *input = a.input, *weight = a.weight, *out = a.out;
+  const Span<const int64_t> shape = a.normalized_shape;
+  if (!check_floating(ctx, op, "input", *input)) return;
+  const ScalarType dtype = input->dtype();
+  const int ndim = input->dim();
+  const int k = static_cast<int>(shape.size());
+  EMBER_KERNEL_CHECK(ctx, k >= 1 && k <= ndim, InvalidArgument, op,
+                     "normalized_shape has %d dims, expected 1 to %d (input sizes %s)", k,
+                     ndim, sizes_text(input->sizes()).text);
+  const int axis = ndim - k;
+  bool match = true;
+  for (int d = 0; d < k; ++d) match = match && input->size(axis + d) == shape[d];
+  EMBER_KERNEL_CHECK(ctx, match, InvalidArgument, op,
+                     "normalized_shape %s does not match the trailing dims of input %s",
+                     sizes_text(shape.data(), k).text, sizes_text(input->sizes()).text);
+  EMBER_KERNEL_CHECK(ctx, a.eps >= 0.0, InvalidArgument, op, "eps %g is negative", a.eps);
+  if (!check_param(ctx, op, "weight", weight, shape.data(), k, &dtype)) return;
+  int64_t sizes[kMaxRank];
+  tensor_sizes(*input, sizes);
+  if (!check_dtype(ctx, op, "out", *out, dtype) || !resize_out(ctx, op, "out", *out, sizes, ndim)) {
+    return;
+  }
+  EMBER_SWITCH_FLOAT(dtype, return, rms_norm<CTYPE>(*input, weight, a.eps, axis, *out));
 }
 
 void native_group_norm_out(KernelContext& ctx, Span<EValue*> args) {

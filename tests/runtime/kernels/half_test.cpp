@@ -407,6 +407,28 @@ TEST(HalfPrecision, LayerNorm) {
   }
 }
 
+// ember::rms_norm rounds twice, as its decomposition does: x * rstd, then
+// the weight's product.
+TEST(HalfPrecision, RmsNorm) {
+  for (ScalarType dt : kHalfTypes) {
+    for (int len : {1, 7, 17, 4099}) {
+      SCOPED_TRACE(testing::Message() << scalar_type_name(dt) << " len=" << len);
+      const std::vector<float> x = inputs(dt, static_cast<size_t>(2) * len, 700 + len, -3.0f, 3.0f);
+      const std::vector<float> w = inputs(dt, static_cast<size_t>(len), 701 + len, 0.5f, 1.5f);
+      Values v;
+      expect_round_once(dt, [&](ScalarType d) {
+        auto in = make_as(d, {2, len}, x);
+        auto tw = make_as(d, {len}, w);
+        auto out = make(d, {2, len});
+        EXPECT_EQ(run("ember::rms_norm.out",
+                      {in->ev(), v.ints({len}), tw->ev(), v.real(1e-6), out->ev(), out->ev()}),
+                  Error::Ok);
+        return read_as(*out, d);
+      }, 2.0, 1e-6f);
+    }
+  }
+}
+
 TEST(HalfPrecision, MeanAndSumOfLongRows) {
   for (ScalarType dt : kHalfTypes) {
     for (int len : {1, 7, 17, 4099}) {

@@ -350,6 +350,75 @@ TEST_F(Optimized, LayerNormMatchesFloat64) {
   });
 }
 
+// ember::rms_norm: the optimized kernel and the portable one against float64,
+// rows of odd lengths, with and without a weight, a row of zeros (rstd of
+// eps alone). Half types: tests/runtime/kernels/half_test.cpp.
+TEST_F(Optimized, RmsNormMatchesFloat64) {
+  each_config([&](const std::string& config) {
+    for (int32_t len : {1, 7, 17, 129, 768}) {
+      for (bool weighted : {true, false}) {
+        Values v;
+        const int32_t rows = 9;
+        std::vector<float> x = random_floats(static_cast<size_t>(rows * len),
+                                             static_cast<uint32_t>(len + weighted), -3.0f, 5.0f);
+        for (int32_t i = 0; i < len; ++i) x[static_cast<size_t>(i)] = 0.0f;  // row 0: zeros
+        const std::vector<float> w = random_floats(static_cast<size_t>(len), 3, 0.5f, 1.5f);
+        auto in = make_f({rows / 3, 3, len}, x);
+        auto wt = make_f({len}, w);
+        auto out = make(ScalarType::Float, {rows / 3, 3, len});
+        auto ref = make(ScalarType::Float, {rows / 3, 3, len});
+        const double eps = 1e-6;
+        ASSERT_EQ(run("ember::rms_norm.out", {in->ev(), v.ints({len}),
+                                              weighted ? wt->ev() : v.none(), v.real(eps),
+                                              out->ev(), out->ev()}),
+                  Error::Ok);
+        std::vector<EValue*> ref_args = {in->ev(), v.ints({len}), weighted ? wt->ev() : v.none(),
+                                         v.real(eps), ref->ev(), ref->ev()};
+        KernelContext ref_ctx(nullptr, 0);
+        portable::rms_norm_out(ref_ctx, Span<EValue*>(ref_args.data(), ref_args.size()));
+        ASSERT_EQ(ref_ctx.error(), Error::Ok);
+        std::vector<double> want(x.size());
+        for (int32_t r = 0; r < rows; ++r) {
+          double ss = 0.0;
+          for (int32_t i = 0; i < len; ++i) {
+            const double xi = x[static_cast<size_t>(r * len + i)];
+            ss += xi * xi;
+          }
+          const double rs = 1.0 / std::sqrt(ss / len + static_cast<float>(eps));
+          for (int32_t i = 0; i < len; ++i) {
+            double y = x[static_cast<size_t>(r * len + i)] * rs;
+            if (weighted) y *= w[static_cast<size_t>(i)];
+            want[static_cast<size_t>(r * len + i)] = y;
+          }
+        }
+        const std::string label = "rms_norm len=" + std::to_string(len) +
+                                  (weighted ? " weighted" : "") + " (" + config + ")";
+        expect_within(out->get<float>(), want, 1e-6, 2e-6, label);
+        expect_within(ref->get<float>(), want, 1e-6, 2e-6, label + " portable");
+      }
+    }
+  });
+}
+
+TEST_F(Optimized, RmsNormRejectsBadCalls) {
+  Values v;
+  const int32_t len = 40;
+  auto in = make_f({3, len}, random_floats(3 * len, 11, -2.0f, 2.0f));
+  LogCapture log;
+  auto out = make(ScalarType::Float, {3, len});
+  auto bad_w = make_f({len + 1}, random_floats(len + 1, 13));
+  EXPECT_EQ(run("ember::rms_norm.out",
+                {in->ev(), v.ints({len + 1}), v.none(), v.real(1e-5), out->ev(), out->ev()}),
+            Error::InvalidArgument);
+  EXPECT_EQ(run("ember::rms_norm.out",
+                {in->ev(), v.ints({len}), bad_w->ev(), v.real(1e-5), out->ev(), out->ev()}),
+            Error::InvalidArgument);
+  EXPECT_EQ(run("ember::rms_norm.out",
+                {in->ev(), v.ints({len}), v.none(), v.real(-1.0), out->ev(), out->ev()}),
+            Error::InvalidArgument);
+  EXPECT_TRUE(log.contains("ember::rms_norm.out"));
+}
+
 struct BinaryCase {
   std::vector<int32_t> a, b, out;
 };
