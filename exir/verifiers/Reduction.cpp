@@ -124,6 +124,21 @@ LogicalResult checkParam(Operation *op, Value param, ArrayRef<int64_t> paramShap
   return success();
 }
 
+/// normalized_shape names 1 to rank trailing dims of the input `in`, with
+/// their sizes (layer norm, RMS norm).
+LogicalResult verifyNormalizedShape(Operation *op, ArrayRef<int64_t> in,
+                                    ArrayRef<int64_t> normalized) {
+  if (normalized.empty() || normalized.size() > in.size())
+    return op->emitOpError("normalized_shape ") << shapeStr(normalized) << " must name 1 to "
+                                                << in.size() << " trailing dims of the input "
+                                                << shapeStr(in);
+  if (!shapesCompatible(in.drop_front(in.size() - normalized.size()), normalized))
+    return op->emitOpError("normalized_shape ")
+           << shapeStr(normalized) << " does not match the trailing dims of the input "
+           << shapeStr(in);
+  return success();
+}
+
 } // namespace
 
 LogicalResult MeanOp::verify() {
@@ -235,15 +250,9 @@ LogicalResult NativeLayerNormOp::verify() {
     return failure();
   ArrayRef<int64_t> in = shapeOf(getInput());
   ArrayRef<int64_t> normalized = getNormalizedShape();
-  if (normalized.empty() || normalized.size() > in.size())
-    return emitOpError("normalized_shape ") << shapeStr(normalized) << " must name 1 to "
-                                            << in.size() << " trailing dims of the input "
-                                            << shapeStr(in);
+  if (failed(verifyNormalizedShape(*this, in, normalized)))
+    return failure();
   int64_t axis = in.size() - normalized.size();
-  if (!shapesCompatible(in.drop_front(axis), normalized))
-    return emitOpError("normalized_shape ") << shapeStr(normalized)
-                                            << " does not match the trailing dims of the input "
-                                            << shapeStr(in);
   if (failed(checkParam(*this, getWeight(), normalized, "weight")) ||
       failed(checkParam(*this, getBias(), normalized, "bias")))
     return failure();
@@ -261,15 +270,8 @@ LogicalResult RmsNormOp::verify() {
     return failure();
   ArrayRef<int64_t> in = shapeOf(getInput());
   ArrayRef<int64_t> normalized = getNormalizedShape();
-  if (normalized.empty() || normalized.size() > in.size())
-    return emitOpError("normalized_shape ") << shapeStr(normalized) << " must name 1 to "
-                                            << in.size() << " trailing dims of the input "
-                                            << shapeStr(in);
-  int64_t axis = in.size() - normalized.size();
-  if (!shapesCompatible(in.drop_front(axis), normalized))
-    return emitOpError("normalized_shape ") << shapeStr(normalized)
-                                            << " does not match the trailing dims of the input "
-                                            << shapeStr(in);
+  if (failed(verifyNormalizedShape(*this, in, normalized)))
+    return failure();
   if (getEps().convertToDouble() < 0.0)
     return emitOpError("eps ") << getEps().convertToDouble() << " is negative";
   if (failed(checkParam(*this, getWeight(), normalized, "weight")))

@@ -554,15 +554,20 @@ void prep_kernel(KernelContext& ctx, Span<EValue*> args) {
   for (int64_t i = 0; i < x.numel(); ++i) out[i] = x.data_as<const float>()[i] + *s;
 }
 
-/// x (planned input) and w (constant) into test::prep.out, registered with its
-/// prepare and release; with `constant_out` the constant is the out argument
-/// (a program the write check rejects).
-PteBuilder prep_program(bool constant_out) {
+/// test::prep.out with its prepare and release, and a fresh log.
+void register_prep_kernel() {
   static const Kernel k[] = {{"test::prep.out", &prep_kernel, {}, &prep_prepare, &prep_release}};
   static const OperatorWrites writes[] = {{"test::prep.out", 3, 1u << 2}};
   EXPECT_EQ(register_kernels(k), Error::Ok);
   EXPECT_EQ(register_operator_writes(writes), Error::Ok);
   g_prepare = PrepareLog();
+}
+
+/// x (planned input) and w (constant) into test::prep.out, registered with its
+/// prepare and release; with `constant_out` the constant is the out argument
+/// (a program the write check rejects).
+PteBuilder prep_program(bool constant_out) {
+  register_prep_kernel();
   PteBuilder b;
   b.buffer_sizes = {0, 64};
   const int x = b.add_tensor(planned({4}, 0));
@@ -601,11 +606,7 @@ TEST_F(MethodTest, KernelPrepareStateReachesEveryCallAndIsReleasedOnce) {
 /// w, each out = x + w[0], and with `plain_reader` test::add.out then adds w
 /// itself (a reader that did not pack it).
 PteBuilder packed_reader_program(int packing, bool plain_reader) {
-  static const Kernel k[] = {{"test::prep.out", &prep_kernel, {}, &prep_prepare, &prep_release}};
-  static const OperatorWrites writes[] = {{"test::prep.out", 3, 1u << 2}};
-  EXPECT_EQ(register_kernels(k), Error::Ok);
-  EXPECT_EQ(register_operator_writes(writes), Error::Ok);
-  g_prepare = PrepareLog();
+  register_prep_kernel();
   PteBuilder b;
   b.buffer_sizes = {0, 64};
   const int x = b.add_tensor(planned({4}, 0));
@@ -650,7 +651,9 @@ TEST_F(MethodTest, PackedConstantsGoBackToTheLoader) {
     Result<Method> m = program->load_method("forward", &mem.manager);
     ASSERT_TRUE(m.ok());
     EXPECT_EQ(loader.releases - before, c.releases) << c.packing << c.plain_reader;
-    if (c.releases > 0) EXPECT_EQ(loader.released_bytes, 4096u);
+    if (c.releases > 0) {
+      EXPECT_EQ(loader.released_bytes, 4096u);
+    }
     float in[4] = {1, 2, 3, 4};
     ASSERT_EQ(m->set_input(0, in, sizeof(in)), Error::Ok);
     ASSERT_EQ(m->execute(), Error::Ok);  // a read of released (poisoned) bytes would show

@@ -24,6 +24,25 @@ bool param_ok(const Tensor* t, Span<const int64_t> shape) {
   return true;
 }
 
+/// normalized_shape names 1 to rank trailing dims of a dense float32
+/// `input` with their sizes, and `weight` and `bias` (absent, or of that
+/// shape) are dense float32: the vector rows apply; `axis` is the first
+/// normalized dim.
+bool rows_apply(const Tensor& input, Span<const int64_t> shape, const Tensor* weight,
+                const Tensor* bias, int* axis) {
+  const int ndim = input.dim();
+  const int k = static_cast<int>(shape.size());
+  if (k < 1 || k > ndim || !is_dense_float(input) || !param_ok(weight, shape) ||
+      !param_ok(bias, shape)) {
+    return false;
+  }
+  *axis = ndim - k;
+  for (int d = 0; d < k; ++d) {
+    if (input.size(*axis + d) != shape[d]) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 void native_layer_norm_out(KernelContext& ctx, Span<EValue*> args) {
@@ -36,14 +55,11 @@ void native_layer_norm_out(KernelContext& ctx, Span<EValue*> args) {
   const Span<const int64_t> shape = a.normalized_shape;
   const double eps = a.eps;
   const int ndim = input->dim();
-  const int k = static_cast<int>(shape.size());
-  bool fast = k >= 1 && k <= ndim && is_dense_float(*input) && param_ok(weight, shape) &&
-              param_ok(bias, shape) && out0->dtype() == ScalarType::Float &&
-              out1->dtype() == ScalarType::Float && out2->dtype() == ScalarType::Float &&
-              out0->is_contiguous_order() && out1->is_contiguous_order() &&
-              out2->is_contiguous_order();
-  const int axis = ndim - k;
-  for (int d = 0; fast && d < k; ++d) fast = input->size(axis + d) == shape[d];
+  int axis = 0;
+  const bool fast = rows_apply(*input, shape, weight, bias, &axis) &&
+                    out0->dtype() == ScalarType::Float && out1->dtype() == ScalarType::Float &&
+                    out2->dtype() == ScalarType::Float && out0->is_contiguous_order() &&
+                    out1->is_contiguous_order() && out2->is_contiguous_order();
   if (!fast) {
     portable::native_layer_norm_out(ctx, args);
     return;
@@ -87,12 +103,9 @@ void rms_norm_out(KernelContext& ctx, Span<EValue*> args) {
   Tensor *input = a.input, *weight = a.weight, *out = a.out;
   const Span<const int64_t> shape = a.normalized_shape;
   const int ndim = input->dim();
-  const int k = static_cast<int>(shape.size());
-  bool fast = k >= 1 && k <= ndim && a.eps >= 0.0 && is_dense_float(*input) &&
-              param_ok(weight, shape) && out->dtype() == ScalarType::Float &&
-              out->is_contiguous_order();
-  const int axis = ndim - k;
-  for (int d = 0; fast && d < k; ++d) fast = input->size(axis + d) == shape[d];
+  int axis = 0;
+  const bool fast = a.eps >= 0.0 && rows_apply(*input, shape, weight, nullptr, &axis) &&
+                    out->dtype() == ScalarType::Float && out->is_contiguous_order();
   int64_t len = 1;
   for (int d = axis; fast && d < ndim; ++d) len *= input->size(d);
   if (!fast || len == 0) {  // (the mean of nothing is NaN: the portable kernel's case)

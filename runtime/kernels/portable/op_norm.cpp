@@ -42,6 +42,26 @@ bool check_param(KernelContext& ctx, const char* op, const char* name, const Ten
                      sizes_text(t->sizes()).text, sizes_text(sizes, ndim).text);
 }
 
+/// normalized_shape names 1 to rank trailing dims of `input`, with their
+/// sizes; `axis` is the first of them.
+bool check_normalized_shape(KernelContext& ctx, const char* op, const Tensor& input,
+                            Span<const int64_t> shape, int* axis) {
+  const int ndim = input.dim();
+  const int k = static_cast<int>(shape.size());
+  if (k < 1 || k > ndim) {
+    return kernel_fail(ctx, Error::InvalidArgument, op,
+                       "normalized_shape has %d dims, expected 1 to %d (input sizes %s)", k, ndim,
+                       sizes_text(input.sizes()).text);
+  }
+  *axis = ndim - k;
+  bool match = true;
+  for (int d = 0; d < k; ++d) match = match && input.size(*axis + d) == shape[d];
+  if (match) return true;
+  return kernel_fail(ctx, Error::InvalidArgument, op,
+                     "normalized_shape %s does not match the trailing dims of input %s",
+                     sizes_text(shape.data(), k).text, sizes_text(input.sizes()).text);
+}
+
 /// 1/sqrt(var + eps), with torch's results for a group of no elements.
 double inverse_std(double var, double eps) { return 1.0 / std::sqrt(var + eps); }
 
@@ -286,15 +306,8 @@ void native_layer_norm_out(KernelContext& ctx, Span<EValue*> args) {
   const ScalarType dtype = input->dtype();
   const int ndim = input->dim();
   const int k = static_cast<int>(shape.size());
-  EMBER_KERNEL_CHECK(ctx, k >= 1 && k <= ndim, InvalidArgument, op,
-                     "normalized_shape has %d dims, expected 1 to %d (input sizes %s)", k,
-                     ndim, sizes_text(input->sizes()).text);
-  const int axis = ndim - k;
-  bool match = true;
-  for (int d = 0; d < k; ++d) match = match && input->size(axis + d) == shape[d];
-  EMBER_KERNEL_CHECK(ctx, match, InvalidArgument, op,
-                     "normalized_shape %s does not match the trailing dims of input %s",
-                     sizes_text(shape.data(), k).text, sizes_text(input->sizes()).text);
+  int axis = 0;
+  if (!check_normalized_shape(ctx, op, *input, shape, &axis)) return;
   if (!check_param(ctx, op, "weight", weight, shape.data(), k, &dtype) ||
       !check_param(ctx, op, "bias", bias, shape.data(), k, &dtype)) {
     return;
@@ -324,15 +337,8 @@ void rms_norm_out(KernelContext& ctx, Span<EValue*> args) {
   const ScalarType dtype = input->dtype();
   const int ndim = input->dim();
   const int k = static_cast<int>(shape.size());
-  EMBER_KERNEL_CHECK(ctx, k >= 1 && k <= ndim, InvalidArgument, op,
-                     "normalized_shape has %d dims, expected 1 to %d (input sizes %s)", k,
-                     ndim, sizes_text(input->sizes()).text);
-  const int axis = ndim - k;
-  bool match = true;
-  for (int d = 0; d < k; ++d) match = match && input->size(axis + d) == shape[d];
-  EMBER_KERNEL_CHECK(ctx, match, InvalidArgument, op,
-                     "normalized_shape %s does not match the trailing dims of input %s",
-                     sizes_text(shape.data(), k).text, sizes_text(input->sizes()).text);
+  int axis = 0;
+  if (!check_normalized_shape(ctx, op, *input, shape, &axis)) return;
   EMBER_KERNEL_CHECK(ctx, a.eps >= 0.0, InvalidArgument, op, "eps %g is negative", a.eps);
   if (!check_param(ctx, op, "weight", weight, shape.data(), k, &dtype)) return;
   int64_t sizes[kMaxRank];
