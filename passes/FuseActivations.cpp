@@ -88,25 +88,6 @@ Value relu6OfPlusThree(Value v) {
   return plusThree(lo.getSelf());
 }
 
-/// Erase `root` and the ops of the chain that fed it (and constants) left
-/// without a user.
-void eraseChain(Operation *root) {
-  SmallVector<Operation *> dead = {root};
-  while (!dead.empty()) {
-    Operation *op = dead.pop_back_val();
-    SmallVector<Value> operands(op->getOperands());
-    op->erase();
-    for (Value v : operands) {
-      Operation *def = v.getDefiningOp();
-      if (def && def->use_empty() &&
-          isa<edge::SigmoidOp, edge::MulTensorOp, edge::ClampOp, edge::HardtanhOp,
-              edge::AddTensorOp, edge::AddScalarOp, edge::TanhOp, edge::PowTensorScalarOp,
-              edge::ConstantOp>(def))
-        dead.push_back(def);
-    }
-  }
-}
-
 /// Replace `root` by `OpTy(x, attrs...)`, which keeps root's discardable
 /// attributes (edge.dynamic_results), and erase the chain that fed it.
 template <typename OpTy, typename... Attrs>
@@ -115,7 +96,9 @@ void replace(Operation *root, Value x, Attrs... attrs) {
   auto fused = b.create<OpTy>(root->getLoc(), root->getResult(0).getType(), x, attrs...);
   fused->setDiscardableAttrs(root->getDiscardableAttrDictionary());
   root->getResult(0).replaceAllUsesWith(fused.getResult());
-  eraseChain(root);
+  eraseChain<edge::SigmoidOp, edge::MulTensorOp, edge::ClampOp, edge::HardtanhOp,
+             edge::AddTensorOp, edge::AddScalarOp, edge::TanhOp, edge::PowTensorScalarOp,
+             edge::ConstantOp>(root);
 }
 
 /// The bounds of a clamp-like activation (relu, hardtanh, clamp) known at

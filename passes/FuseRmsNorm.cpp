@@ -12,7 +12,6 @@
 #include <optional>
 
 #include "exir/EdgeConstants.h"
-#include "llvm/ADT/DenseSet.h"
 #include "passes/Matchers.h"
 #include "passes/Passes.h"
 
@@ -91,25 +90,6 @@ std::optional<Normalized> normalized(edge::MulTensorOp mul) {
   return std::nullopt;
 }
 
-/// Erase `root` and every op of the chain it leaves without a user; each
-/// goes into `erased`.
-void eraseChain(Operation *root, llvm::DenseSet<Operation *> &erased) {
-  SmallVector<Operation *> dead = {root};
-  while (!dead.empty()) {
-    Operation *op = dead.pop_back_val();
-    SmallVector<Value> operands(op->getOperands());
-    erased.insert(op);
-    op->erase();
-    for (Value v : operands) {
-      Operation *def = v.getDefiningOp();
-      if (def && def->use_empty() &&
-          isa<edge::MulTensorOp, edge::RsqrtOp, edge::AddTensorOp, edge::AddScalarOp,
-              edge::MeanDimOp, edge::PowTensorScalarOp, edge::ConstantOp>(def))
-        dead.push_back(def);
-    }
-  }
-}
-
 /// `root` becomes rms_norm(x, [D], weight, eps); what it erases goes into
 /// `erased`.
 void replace(Operation *root, const Normalized &n, Value weight,
@@ -123,7 +103,8 @@ void replace(Operation *root, const Normalized &n, Value weight,
                                          weight, b.getF64FloatAttr(n.eps));
   fused->setDiscardableAttrs(root->getDiscardableAttrDictionary());
   root->getResult(0).replaceAllUsesWith(fused.getResult());
-  eraseChain(root, erased);
+  eraseChain<edge::MulTensorOp, edge::RsqrtOp, edge::AddTensorOp, edge::AddScalarOp,
+             edge::MeanDimOp, edge::PowTensorScalarOp, edge::ConstantOp>(root, &erased);
 }
 
 struct FuseRmsNormPass : impl::FuseRmsNormBase<FuseRmsNormPass> {
