@@ -125,9 +125,12 @@ void Method::release_kernels() {
   }
 }
 
+namespace {
+constexpr uint32_t kMaxPreparedArgs = 32;  // Method::Step::packed's bits
+}  // namespace
+
 void Method::prepare_kernels() {
   const auto* instructions = num_steps_ > 0 ? plan_->chains()->Get(0)->instructions() : nullptr;
-  constexpr uint32_t kMaxPreparedArgs = 32;  // Step::packed's bits
   for (size_t pc = 0; pc < num_steps_; ++pc) {
     Step& s = steps_[pc];
     if (s.kind != Step::Kernel || s.kernel == nullptr || s.kernel->prepare == nullptr) continue;
@@ -145,33 +148,28 @@ void Method::prepare_kernels() {
     for (uint32_t k = 0; k < s.num_args; ++k) {
       if (s.state != nullptr && packed[k] && constant[k]) s.packed |= uint32_t{1} << k;
     }
-    // A constant only this instruction reads goes at once, so that the
-    // file is never all resident beside what was packed from it.
-    for (uint32_t k = 0; s.packed != 0 && k < s.num_args; ++k) {
-      if ((s.packed >> k & 1) == 0) continue;
-      const Tensor& t = s.args[k]->to_tensor();
-      if (!only_packed_reads(t.data())) continue;
-      program_->release_data(Span<const uint8_t>(static_cast<const uint8_t*>(t.data()), t.nbytes()));
-      s.packed &= ~(uint32_t{1} << k);  // released: nothing left to decide
-    }
+    // A constant no other instruction reads goes at once, so that the file
+    // is never all resident beside what was packed from it.
+    release_if_packed_everywhere(s);
   }
-  // A constant that every instruction reading it packed (several) is not
-  // read again either: its bytes go back to the data loader, once.
-  for (size_t pc = 0; pc < num_steps_; ++pc) {
-    const Step& s = steps_[pc];
-    for (uint32_t k = 0; s.packed != 0 && k < s.num_args; ++k) {
-      if ((s.packed >> k & 1) == 0) continue;
-      const Tensor& t = s.args[k]->to_tensor();
-      bool first = true;
-      for (size_t q = 0; q < pc && first; ++q) {
-        for (uint32_t j = 0; j < steps_[q].num_args && first; ++j) {
-          first = !((steps_[q].packed >> j & 1) != 0 && steps_[q].args[j]->to_tensor().data() ==
-                                                            t.data());
+  // A constant several instructions read goes once the last of them packed it.
+  for (size_t pc = 0; pc < num_steps_; ++pc) release_if_packed_everywhere(steps_[pc]);
+}
+
+void Method::release_if_packed_everywhere(const Step& s) {
+  for (uint32_t k = 0; s.packed != 0 && k < s.num_args; ++k) {
+    if ((s.packed >> k & 1) == 0) continue;
+    const Tensor& t = s.args[k]->to_tensor();
+    const void* data = t.data();
+    if (!only_packed_reads(data)) continue;
+    program_->release_data(Span<const uint8_t>(static_cast<const uint8_t*>(data), t.nbytes()));
+    // Released: no instruction's packed bit for these bytes is left to decide.
+    for (size_t pc = 0; pc < num_steps_; ++pc) {
+      Step& other = steps_[pc];
+      for (uint32_t j = 0; other.packed != 0 && j < other.num_args; ++j) {
+        if (other.args[j]->is_tensor() && other.args[j]->to_tensor().data() == data) {
+          other.packed &= ~(uint32_t{1} << j);
         }
-      }
-      if (first && only_packed_reads(t.data())) {
-        program_->release_data(
-            Span<const uint8_t>(static_cast<const uint8_t*>(t.data()), t.nbytes()));
       }
     }
   }
@@ -184,7 +182,7 @@ bool Method::only_packed_reads(const void* data) const {
     if (s.kind == Step::Move && is_it(&values_[s.a])) return false;
     if (s.kind != Step::Kernel && s.kind != Step::Delegate) continue;
     for (uint32_t j = 0; j < s.num_args; ++j) {
-      const bool packed = s.kind == Step::Kernel && j < 32 && (s.packed >> j & 1) != 0;
+      const bool packed = j < kMaxPreparedArgs && (s.packed >> j & 1) != 0;
       if (!packed && is_it(s.args[j])) return false;
     }
   }

@@ -140,6 +140,9 @@ class Method {
   void destroy_delegates();
   Error resolve_instructions(MemoryAllocator* allocator);
   void prepare_kernels();
+  /// Give the data loader every constant `s` packed that no instruction
+  /// reads unpacked, and clear every step's packed bit for those bytes.
+  void release_if_packed_everywhere(const Step& s);
   bool only_packed_reads(const void* data) const;
   void release_kernels();
   Error check_io_bound() const;
