@@ -35,8 +35,9 @@ Result<Span<const uint8_t>> delegate_processed_data(const Program& program,
 /// Resolve delegate `index` to its registered backend and call its init()
 /// once with the processed bytes and the compile specs (copied into
 /// `allocator` as CompileSpec views); `temp_capacity` is what the method's
-/// temp memory will hold (BackendInitContext::request_temp). NotFound when the backend is unknown or
-/// unavailable; the backend's error when init fails. Fills `out` on success.
+/// temp memory will hold (BackendInitContext::request_temp). NotFound when
+/// the backend is unknown or unavailable; the backend's error when init
+/// fails. Fills `out` on success.
 Error init_delegate(const Program& program, const char* method_name,
                     const executorch_flatbuffer::BackendDelegate* d, size_t index,
                     MemoryAllocator* allocator, size_t temp_capacity, DelegateState* out);

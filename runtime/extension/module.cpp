@@ -1,6 +1,7 @@
 // Module: owning wrapper over Program/Method with string errors.
 #include "runtime/extension/module.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -448,9 +449,6 @@ Status Module::ensure_loaded(const std::string& name, MethodState** out) {
                                                      std::to_string(bytes) + " bytes for " + what};
   };
   if (!st->method_arena.allocate(arena)) return no_memory(arena, "the method arena");
-  if (!st->temp_arena.allocate(temp_size_, /*zero=*/false)) {
-    return no_memory(temp_size_, "the temp arena");
-  }
   for (size_t i = 0; i < meta->num_planned_buffers(); ++i) {
     Result<int64_t> size = meta->planned_buffer_size(i);
     if (!size.ok()) return capture.status(size.error(), context);
@@ -461,9 +459,10 @@ Status Module::ensure_loaded(const std::string& name, MethodState** out) {
   }
   for (AlignedBuffer& b : st->planned) st->planned_spans.emplace_back(b.data.get(), b.size);
   st->method_allocator = MemoryAllocator(st->method_arena.data.get(), arena);
-  st->temp_allocator = MemoryAllocator(st->temp_arena.data.get(), temp_size_);
   st->memory.method_allocator = &st->method_allocator;
   st->memory.planned_buffers = {st->planned_spans.data(), st->planned_spans.size()};
+  // The temp memory is allocated after the load, once the delegates said
+  // what they keep there (temp_sized_after_load).
   st->memory.temp_allocator = &st->temp_allocator;
   st->memory.poison_dead_memory = poison_;
   st->memory.temp_sized_after_load = true;
@@ -473,12 +472,10 @@ Status Module::ensure_loaded(const std::string& name, MethodState** out) {
   if (!method.ok()) return capture.status(method.error(), context);
   st->method.reset(new Method(std::move(*method)));
   st->method->set_step_limit(step_limit_);
-  // Delegates that keep their intermediate values in temp memory size it.
-  const size_t temp = st->method->temp_bytes_requested();
-  if (temp > temp_size_) {
-    if (!st->temp_arena.allocate(temp, /*zero=*/false)) return no_memory(temp, "the temp arena");
-    st->temp_allocator = MemoryAllocator(st->temp_arena.data.get(), temp);
-  }
+  // Kernels' scratch, or what a delegate keeps there if that is more.
+  const size_t temp = std::max(temp_size_, st->method->temp_bytes_requested());
+  if (!st->temp_arena.allocate(temp, /*zero=*/false)) return no_memory(temp, "the temp arena");
+  st->temp_allocator = MemoryAllocator(st->temp_arena.data.get(), temp);
   for (size_t i = 0; i < st->method->num_outputs(); ++i) {
     const EValue* v = st->method->get_output(i);
     if (!v->is_tensor() || v->to_tensor().data() != nullptr) continue;

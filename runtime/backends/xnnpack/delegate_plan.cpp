@@ -124,7 +124,6 @@ bool fused_away(const Graph& g, const Value& v, uint32_t uses, uint32_t consumer
 
 /// One arena value while it is planned.
 struct Placement {
-  uint32_t id = 0;
   uint32_t first = 0, last = 0;  ///< the nodes that write it and read it last
   size_t size = 0, offset = 0;
 };
@@ -224,7 +223,6 @@ Error assign_slots(const Graph& g, const Role* role, const uint32_t* step_of, ui
       if (!v.is_constant) {
         Placement& p = placements[d->num_arena_slots];
         d->arena_slots[d->num_arena_slots++].slot = next;
-        p.id = id;
         p.first = v.producer >= 0 ? static_cast<uint32_t>(v.producer) : 0;
         p.last = uses[id] > 0 && last_use[id] > p.first ? last_use[id] : p.first;
         p.size = (v.nbytes + 63) / 64 * 64;  // 64-byte aligned offsets

@@ -93,8 +93,8 @@ struct Delegate {
 /// steps, copy the constants XNNPACK reads at run time (it packs weights,
 /// but keeps pointers to other static operands), plan the arena of the
 /// values that live only during a call, define and create each stage's
-/// runtime on the process's thread pool. Nothing in `d` points into the blob afterwards. Temporary
-/// memory from `scratch`. On failure `d` may be half built: destroy it.
+/// runtime on the process's thread pool. Nothing in `d` points into the
+/// blob afterwards. Temporary memory from `scratch`. On failure `d` may be half built: destroy it.
 Error build_delegate(Graph& graph, OwnedMemory& scratch, Delegate* d);
 
 /// Define stage `stage_index`'s subgraph (nodes `nodes[0..num_nodes)`) and
@@ -112,8 +112,7 @@ void destroy_delegate(Delegate* d);
 /// datatypes; outputs resized when they may be), place the arena at `arena`
 /// (d->arena_bytes of the call's temp memory, 64-byte aligned), set up a
 /// stage again only when an address changed, run the steps. Allocates
-/// nothing itself. With a
-/// tracer, each step is logged as a delegate-internal event
+/// nothing itself. With a tracer, each step is logged as a delegate-internal event
 /// ("XnnpackBackend::stage" or "XnnpackBackend::transpose", id: its first node).
 Error run_delegate(Delegate* d, Span<EValue*> args, uint8_t* arena, EventTracer* tracer,
                    DebugHandle debug_handle);

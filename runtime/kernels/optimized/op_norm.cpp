@@ -122,8 +122,9 @@ void rms_norm_out(KernelContext& ctx, Span<EValue*> args) {
   const float* w = weight != nullptr ? weight->data_as<const float>() : nullptr;
   const float eps = static_cast<float>(a.eps);
   const SimdKernels& kern = simd();
-  parallel_rows(rows, len, [&](int64_t i) { kern.rms_norm_row(x + i * len, y + i * len, len, w, eps); },
-                kMathGrain);
+  parallel_rows(
+      rows, len, [&](int64_t i) { kern.rms_norm_row(x + i * len, y + i * len, len, w, eps); },
+      kMathGrain);
 }
 
 }  // namespace optimized
