@@ -217,24 +217,34 @@ def _attention_calls(ep: ExportedProgram) -> list[torch.fx.Node]:
     return calls
 
 
-def _attention_table(calls: list[torch.fx.Node]) -> dict | None:
-    """The decomposition table that keeps scaled_dot_product_attention whole
-    (it becomes edge.scaled_dot_product_attention), when every one of `calls`
-    fits Ember's kernel; None (torch's default table) otherwise."""
-    if not calls or not all(_sdpa_fits(node) for node in calls):
-        return None
-    table = torch.export.default_decompositions()
-    del table[_SDPA]
-    return table
+def _kept_whole(ep: ExportedProgram, fuse_attention: bool) -> list:
+    """Ops the decomposition must not break up, because Ember has an Edge op
+    for them: scaled_dot_product_attention when every call of it fits
+    Ember's kernel (see _sdpa_fits), and torchao's quantize/dequantize ops
+    (registered as composite, so torch would otherwise turn them into the
+    arithmetic the quantizer passes could no longer recognise)."""
+    kept = []
+    calls = _attention_calls(ep)
+    if fuse_attention and calls and all(_sdpa_fits(node) for node in calls):
+        kept.append(_SDPA)
+    used = {n.target for n in ep.graph.nodes if n.op == "call_function"}
+    kept += [t for t in used if isinstance(t, torch._ops.OpOverload)
+             and t.namespace == "torchao" and t._schema.name.split("::")[-1] in _TORCHAO_OPS]
+    return kept
+
+
+# torchao's affine quantization ops that are Edge ops (exir/ops.yaml).
+_TORCHAO_OPS = {"choose_qparams_affine", "quantize_affine", "dequantize_affine"}
 
 
 def decompose(ep: ExportedProgram, fuse_attention: bool = True) -> ExportedProgram:
-    """`ep` decomposed to core ATen (`ep.run_decompositions()`).
+    """`ep` decomposed to core ATen (`ep.run_decompositions()`), keeping
+    whole the ops _kept_whole names.
 
     With `fuse_attention`, torch's scaled_dot_product_attention is kept whole
-    when every call of it fits Ember's attention kernel (see _sdpa_fits);
-    otherwise it decomposes to the math form, which the ember-fuse-attention
-    pass may still recognise.
+    when every call of it fits Ember's attention kernel; otherwise it
+    decomposes to the math form, which the ember-fuse-attention pass may
+    still recognise.
 
     torch 2.13's run_decompositions deep-copies the program's module call
     graph, whose leaf treespecs are instances of the deprecated LeafSpec
@@ -244,10 +254,12 @@ def decompose(ep: ExportedProgram, fuse_attention: bool = True) -> ExportedProgr
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)`",
                                 category=FutureWarning)
-        calls = _attention_calls(ep)
-        table = _attention_table(calls) if fuse_attention else None
-        if table is None:
+        kept = _kept_whole(ep, fuse_attention)
+        if not kept:
             return ep.run_decompositions()
+        table = torch.export.default_decompositions()
+        for op in kept:
+            table.pop(op, None)
         return ep.run_decompositions(table)
 
 
@@ -296,11 +308,6 @@ def check_supported(programs: dict[str, ExportedProgram], fold_constants: bool =
     for name, locs in sorted(missing.items()):
         shown = ", ".join(sorted(set(locs))[:5])
         lines.append(f"  {name} ({len(locs)} use{'s' if len(locs) > 1 else ''}) at {shown}")
-    if any("quantize" in name for name in missing):
-        lines.append("Quantized programs (quantize/dequantize operators) are not compiled yet, "
-                     "and constant folding never turns a dequantized weight into a float "
-                     "constant (the file would silently hold float weights); compile the "
-                     "float model instead.")
     lines.append("Supported operators are listed in docs/ops.md.")
     raise UnsupportedOpError("\n".join(lines), dict(missing))
 

@@ -265,17 +265,18 @@ class Dequantize(nn.Module):
 
 @pytest.mark.parametrize("per_channel", [True, False])
 def test_a_dequantize_is_never_folded(per_channel):
-    """Folding used to evaluate the dequantize into a float weight, silently.
-    It stays in the program, and Ember, which does not compile quantized
-    programs yet, says so naming it (with fold_constants=False it said the
-    same)."""
+    """Folding used to evaluate the dequantize into a float weight, silently
+    (the file held float weights). The dequantize stays a run-time op, the
+    file keeps the int8 weight, and the result is eager's."""
     import torch.ao.quantization.fx._decomposed  # noqa: F401  (the quantized_decomposed ops)
 
-    op = f"quantized_decomposed::dequantize_per_{'channel' if per_channel else 'tensor'}"
-    with pytest.raises(ember.UnsupportedOpError, match=op) as info:
-        _compile(Dequantize(per_channel), (torch.randn(2, 32),))
-    assert list(info.value.ops) == [f"{op}.default"]
-    assert "never turns a dequantized weight into a float constant" in str(info.value)
+    model, x = Dequantize(per_channel), torch.randn(2, 32)
+    module, ops, _ = _compile(model, (x,))
+    op = f"quantized_decomposed::dequantize_per_{'channel' if per_channel else 'tensor'}.out"
+    assert ops[op] == 1
+    assert _constant_bytes(model, (x,)) < 64 * 32 + 64 * 16  # int8 weight, scales, zero points
+    with torch.no_grad():
+        assert_close(module.forward(x), model(x), rtol=1e-5, atol=1e-5)
 
 
 def test_compiling_shows_no_future_warning():

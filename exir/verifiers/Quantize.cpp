@@ -1,0 +1,452 @@
+//===- verifiers/Quantize.cpp - Rules of the quantize/dequantize ops -------===//
+//
+// Verifiers of PT2E's quantized_decomposed ops and torchao's affine ops
+// (exir/ops.yaml, "quantization"). Besides shapes and element types they
+// check the quantization parameters a model states: a quantized dtype Ember
+// has kernels for, a [quant_min, quant_max] range inside it, zero points
+// inside the range and positive, finite scales. Literal parameters are
+// checked here; parameters held in constant tensors are checked too when
+// their values are in the IR (an edge.constant), so that a bad file is
+// rejected at compile time naming the op, not at run time.
+//
+// Quantized dtypes are the integer ScalarTypes uint8, int8, int16 and
+// int32 (codes 0-3); torch's sub-byte uint1..uint7 are not.
+//
+//===----------------------------------------------------------------------===//
+#include "exir/EdgeDialect.h"
+#include "exir/EdgeTypes.h"
+#include "exir/EdgeVerifierUtils.h"
+
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <limits>
+
+#include "llvm/ADT/SmallVector.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+
+using namespace mlir;
+using namespace ember::edge;
+using namespace ember::edge::verify;
+
+namespace {
+
+/// A number as printf's %g prints it (0.25, 1e-05), for messages.
+std::string shortNumber(double x) {
+  char text[32];
+  snprintf(text, sizeof(text), "%g", x);
+  return text;
+}
+
+/// An optional tensor operand that is given (not edge.none).
+bool present(Value v) { return v && isa<RankedTensorType>(v.getType()); }
+
+struct QRange {
+  int64_t lo;
+  int64_t hi;
+};
+
+/// The value range of quantized dtype `code`, or failure naming it.
+FailureOr<QRange> dtypeRange(Operation *op, int64_t code, StringRef what) {
+  switch (code) {
+  case 0:
+    return QRange{0, 255};
+  case 1:
+    return QRange{-128, 127};
+  case 2:
+    return QRange{-32768, 32767};
+  case 3:
+    return QRange{std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max()};
+  default:
+    op->emitOpError(what) << " " << code
+                          << " is not a quantized dtype Ember supports (uint8, int8, int16, int32)";
+    return failure();
+  }
+}
+
+/// quant_min <= quant_max, both inside dtype `code`'s range.
+FailureOr<QRange> checkRange(Operation *op, int64_t qmin, int64_t qmax, int64_t code,
+                             StringRef what = "dtype") {
+  FailureOr<QRange> r = dtypeRange(op, code, what);
+  if (failed(r))
+    return failure();
+  if (qmin > qmax || qmin < r->lo || qmax > r->hi) {
+    op->emitOpError("quantization range [") << qmin << ", " << qmax << "] is empty or outside "
+                                            << "the dtype's [" << r->lo << ", " << r->hi << "]";
+    return failure();
+  }
+  return QRange{qmin, qmax};
+}
+
+LogicalResult checkScale(Operation *op, double scale, StringRef what = "scale") {
+  if (!(scale > 0.0) || !std::isfinite(scale))
+    return op->emitOpError(what) << " " << shortNumber(scale) << " must be positive and finite";
+  return success();
+}
+
+LogicalResult checkZeroPoint(Operation *op, int64_t zp, QRange range) {
+  if (zp < range.lo || zp > range.hi)
+    return op->emitOpError("zero point ") << zp << " is outside the quantization range ["
+                                          << range.lo << ", " << range.hi << "]";
+  return success();
+}
+
+/// The values of `v` as doubles when an edge.constant in this IR defines it
+/// (its data present); empty otherwise (computed at run time, or elided).
+SmallVector<double> constantValues(Value v) {
+  SmallVector<double> out;
+  auto constant = present(v) ? v.getDefiningOp<ConstantOp>() : nullptr;
+  if (!constant)
+    return out;
+  auto type = cast<RankedTensorType>(v.getType());
+  Type element = type.getElementType();
+  ArrayRef<char> raw;
+  if (auto dense = dyn_cast<DenseElementsAttr>(constant.getValue())) {
+    if (dense.isSplat())
+      return out;
+    raw = dense.getRawData();
+  } else if (auto resource = dyn_cast<DenseResourceElementsAttr>(constant.getValue())) {
+    AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+    if (!blob)
+      return out;
+    raw = blob->getData();
+  }
+  int64_t n = type.getNumElements();
+  unsigned bytes = element.getIntOrFloatBitWidth() / 8;
+  if (bytes == 0 || static_cast<int64_t>(raw.size()) != n * bytes)
+    return out;
+  out.reserve(n);
+  for (int64_t i = 0; i < n; ++i) {
+    const char *p = raw.data() + i * bytes;
+    if (element.isF32()) {
+      float f;
+      memcpy(&f, p, 4);
+      out.push_back(f);
+    } else if (element.isF64()) {
+      double d;
+      memcpy(&d, p, 8);
+      out.push_back(d);
+    } else if (element.isInteger(8)) {
+      out.push_back(element.isUnsignedInteger() ? static_cast<double>(static_cast<uint8_t>(*p))
+                                                : static_cast<double>(static_cast<int8_t>(*p)));
+    } else if (element.isInteger(32)) {
+      int32_t x;
+      memcpy(&x, p, 4);
+      out.push_back(x);
+    } else if (element.isInteger(64)) {
+      int64_t x;
+      memcpy(&x, p, 8);
+      out.push_back(static_cast<double>(x));
+    } else {
+      return {};
+    }
+  }
+  return out;
+}
+
+/// Constant scales are positive and finite; constant zero points are in range.
+LogicalResult checkParamValues(Operation *op, Value scales, Value zeroPoints, QRange range) {
+  for (double s : constantValues(scales))
+    if (failed(checkScale(op, s)))
+      return failure();
+  for (double z : constantValues(zeroPoints))
+    if (failed(checkZeroPoint(op, static_cast<int64_t>(z), range)))
+      return failure();
+  return success();
+}
+
+LogicalResult checkFloatElement(Operation *op, Value v, StringRef what) {
+  Type t = elementOf(v);
+  if (!t.isF32() && !t.isF16() && !t.isBF16())
+    return op->emitOpError(what) << " must be float32, float16 or bfloat16, got " << t;
+  return success();
+}
+
+LogicalResult checkIntegerElement(Operation *op, Value v, StringRef what) {
+  if (!isa<IntegerType>(elementOf(v)) || elementOf(v).isInteger(1))
+    return op->emitOpError(what) << " must be an integer tensor, got " << elementOf(v);
+  return success();
+}
+
+/// A one-element tensor (a dynamic scale or zero point).
+LogicalResult checkOneElement(Operation *op, Value v, StringRef what) {
+  auto type = cast<RankedTensorType>(v.getType());
+  if (!type.hasStaticShape() || type.getNumElements() != 1)
+    return op->emitOpError(what) << " must have one element, got shape " << shapeStr(shapeOf(v));
+  return success();
+}
+
+/// The element type of quantized dtype `code` (the quantize result's).
+Type quantizedElement(Operation *op, int64_t code) {
+  return scalarTypeToElementType(op->getContext(), static_cast<int>(code));
+}
+
+/// The element type a dequantize produces: out_dtype (float32 when absent).
+FailureOr<Type> floatOut(Operation *op, std::optional<uint64_t> code) {
+  int c = code ? static_cast<int>(*code) : 6;
+  Type t = scalarTypeToElementType(op->getContext(), c);
+  if (!t || !(t.isF32() || t.isF16() || t.isBF16() || t.isF64())) {
+    op->emitOpError("output dtype ") << c << " is not a floating-point ScalarType";
+    return failure();
+  }
+  return t;
+}
+
+/// Per channel: `params` is 1-d with one entry per index of input's `axis`.
+LogicalResult checkPerChannel(Operation *op, Value input, Value params, int64_t axis,
+                              StringRef what) {
+  if (!present(params))
+    return success();
+  ArrayRef<int64_t> in = shapeOf(input), p = shapeOf(params);
+  if (p.size() != 1 || !shapesCompatible(p, {in[axis]}))
+    return op->emitOpError(what) << " has shape " << shapeStr(p) << ", expected ["
+                                 << in[axis] << "] (one per index of axis " << axis << ")";
+  return success();
+}
+
+/// torchao's block_size: one entry per input dim, each dividing that dim
+/// (a block of -1 or of the dim's size covers it); returns the number of
+/// blocks per dim.
+FailureOr<SmallVector<int64_t>> blockCounts(Operation *op, Value input,
+                                            ArrayRef<int64_t> blockSize) {
+  ArrayRef<int64_t> in = shapeOf(input);
+  if (blockSize.size() != in.size()) {
+    op->emitOpError("block_size has ") << blockSize.size() << " entries for a " << in.size()
+                                       << "-d input";
+    return failure();
+  }
+  SmallVector<int64_t> counts;
+  for (auto [d, b] : llvm::enumerate(blockSize)) {
+    int64_t size = in[d];
+    if (ShapedType::isDynamic(size)) {
+      counts.push_back(ShapedType::kDynamic);
+      continue;
+    }
+    if (b <= 0 || size % b != 0) {
+      op->emitOpError("block size ") << b << " does not divide dim " << d << " of size " << size
+                                     << " (group sizes must divide the dim they group)";
+      return failure();
+    }
+    counts.push_back(size / b);
+  }
+  return counts;
+}
+
+/// A parameter tensor of one entry per block (any shape with that count;
+/// torchao keeps the block dims or drops them).
+LogicalResult checkPerBlock(Operation *op, Value params, ArrayRef<int64_t> counts,
+                            StringRef what) {
+  if (!present(params))
+    return success();
+  auto type = cast<RankedTensorType>(params.getType());
+  int64_t blocks = 1;
+  for (int64_t c : counts) {
+    if (ShapedType::isDynamic(c))
+      return success();  // checked by the kernel at run time
+    blocks *= c;
+  }
+  if (type.hasStaticShape() && type.getNumElements() != blocks)
+    return op->emitOpError(what) << " has " << type.getNumElements() << " entries, expected "
+                                 << blocks << " (one per block)";
+  return success();
+}
+
+/// torchao's optional quant_min/quant_max (the dtype's bounds when absent).
+FailureOr<QRange> affineRange(Operation *op, Attribute qmin, Attribute qmax, int64_t code) {
+  FailureOr<QRange> r = dtypeRange(op, code, "dtype");
+  if (failed(r))
+    return failure();
+  auto asInt = [](Attribute a, int64_t dflt) -> std::optional<int64_t> {
+    if (!a)
+      return dflt;
+    if (auto i = dyn_cast<IntegerAttr>(a))
+      return i.getInt();
+    return std::nullopt;
+  };
+  std::optional<int64_t> lo = asInt(qmin, r->lo), hi = asInt(qmax, r->hi);
+  if (!lo || !hi) {
+    op->emitOpError("quant_min and quant_max must be integers");
+    return failure();
+  }
+  return checkRange(op, *lo, *hi, code);
+}
+
+} // namespace
+
+namespace ember::edge {
+
+LogicalResult QuantizePerTensorOp::verify() {
+  if (failed(checkFloatElement(*this, getInput(), "input")) ||
+      failed(checkScale(*this, getScale().convertToDouble())))
+    return failure();
+  auto range = checkRange(*this, getQuantMinAttr().getInt(), getQuantMaxAttr().getInt(),
+                          getDtypeAttr().getInt());
+  if (failed(range) || failed(checkZeroPoint(*this, getZeroPointAttr().getInt(), *range)))
+    return failure();
+  return checkResult(*this, getResult(), shapeOf(getInput()),
+                     quantizedElement(*this, getDtypeAttr().getInt()));
+}
+
+LogicalResult QuantizePerTensorTensorOp::verify() {
+  if (failed(checkFloatElement(*this, getInput(), "input")) ||
+      failed(checkOneElement(*this, getScale(), "scale")) ||
+      failed(checkOneElement(*this, getZeroPoint(), "zero_point")) ||
+      failed(checkIntegerElement(*this, getZeroPoint(), "zero_point")))
+    return failure();
+  auto range = checkRange(*this, getQuantMinAttr().getInt(), getQuantMaxAttr().getInt(),
+                          getDtypeAttr().getInt());
+  if (failed(range) || failed(checkParamValues(*this, getScale(), getZeroPoint(), *range)))
+    return failure();
+  return checkResult(*this, getResult(), shapeOf(getInput()),
+                     quantizedElement(*this, getDtypeAttr().getInt()));
+}
+
+LogicalResult DequantizePerTensorOp::verify() {
+  if (failed(checkScale(*this, getScale().convertToDouble())))
+    return failure();
+  auto range = checkRange(*this, getQuantMinAttr().getInt(), getQuantMaxAttr().getInt(),
+                          getDtypeAttr().getInt());
+  if (failed(range) || failed(checkZeroPoint(*this, getZeroPointAttr().getInt(), *range)))
+    return failure();
+  if (elementOf(getInput()) != quantizedElement(*this, getDtypeAttr().getInt()))
+    return emitOpError("input is ") << elementOf(getInput()) << " but dtype says "
+                                    << quantizedElement(*this, getDtypeAttr().getInt());
+  auto out = floatOut(*this, getOutDtype());
+  if (failed(out))
+    return failure();
+  return checkResult(*this, getResult(), shapeOf(getInput()), *out);
+}
+
+LogicalResult DequantizePerTensorTensorOp::verify() {
+  if (failed(checkOneElement(*this, getScale(), "scale")) ||
+      failed(checkOneElement(*this, getZeroPoint(), "zero_point")) ||
+      failed(checkIntegerElement(*this, getZeroPoint(), "zero_point")))
+    return failure();
+  auto range = checkRange(*this, getQuantMinAttr().getInt(), getQuantMaxAttr().getInt(),
+                          getDtypeAttr().getInt());
+  if (failed(range) || failed(checkParamValues(*this, getScale(), getZeroPoint(), *range)))
+    return failure();
+  if (elementOf(getInput()) != quantizedElement(*this, getDtypeAttr().getInt()))
+    return emitOpError("input is ") << elementOf(getInput()) << " but dtype says "
+                                    << quantizedElement(*this, getDtypeAttr().getInt());
+  auto out = floatOut(*this, getOutDtype());
+  if (failed(out))
+    return failure();
+  return checkResult(*this, getResult(), shapeOf(getInput()), *out);
+}
+
+LogicalResult QuantizePerChannelOp::verify() {
+  if (failed(checkFloatElement(*this, getInput(), "input")))
+    return failure();
+  FailureOr<int64_t> axis = normalizeDim(*this, getAxisAttr().getInt(), shapeOf(getInput()).size(),
+                                         "axis");
+  if (failed(axis) || failed(checkPerChannel(*this, getInput(), getScales(), *axis, "scales")) ||
+      failed(checkPerChannel(*this, getInput(), getZeroPoints(), *axis, "zero_points")) ||
+      failed(checkIntegerElement(*this, getZeroPoints(), "zero_points")))
+    return failure();
+  auto range = checkRange(*this, getQuantMinAttr().getInt(), getQuantMaxAttr().getInt(),
+                          getDtypeAttr().getInt());
+  if (failed(range) || failed(checkParamValues(*this, getScales(), getZeroPoints(), *range)))
+    return failure();
+  return checkResult(*this, getResult(), shapeOf(getInput()),
+                     quantizedElement(*this, getDtypeAttr().getInt()));
+}
+
+LogicalResult DequantizePerChannelOp::verify() {
+  FailureOr<int64_t> axis = normalizeDim(*this, getAxisAttr().getInt(), shapeOf(getInput()).size(),
+                                         "axis");
+  if (failed(axis) || failed(checkPerChannel(*this, getInput(), getScales(), *axis, "scales")) ||
+      failed(checkPerChannel(*this, getInput(), getZeroPoints(), *axis, "zero_points")))
+    return failure();
+  if (present(getZeroPoints()) && failed(checkIntegerElement(*this, getZeroPoints(), "zero_points")))
+    return failure();
+  auto range = checkRange(*this, getQuantMinAttr().getInt(), getQuantMaxAttr().getInt(),
+                          getDtypeAttr().getInt());
+  if (failed(range) || failed(checkParamValues(*this, getScales(), getZeroPoints(), *range)))
+    return failure();
+  if (elementOf(getInput()) != quantizedElement(*this, getDtypeAttr().getInt()))
+    return emitOpError("input is ") << elementOf(getInput()) << " but dtype says "
+                                    << quantizedElement(*this, getDtypeAttr().getInt());
+  auto out = floatOut(*this, getOutDtype());
+  if (failed(out))
+    return failure();
+  return checkResult(*this, getResult(), shapeOf(getInput()), *out);
+}
+
+LogicalResult ChooseQparamsTensorOp::verify() {
+  if (failed(checkFloatElement(*this, getInput(), "input")))
+    return failure();
+  int64_t qmin = getQuantMinAttr().getInt(), qmax = getQuantMaxAttr().getInt();
+  if (failed(checkRange(*this, qmin, qmax, getDtypeAttr().getInt())))
+    return failure();
+  if (qmin > 0 || qmax < 0 || qmin == qmax)
+    return emitOpError("quantization range [") << qmin << ", " << qmax
+                                               << "] must include 0 and more than one value";
+  double eps = getEps().convertToDouble();
+  if (!(eps >= 0.0) || !std::isfinite(eps))
+    return emitOpError("eps ") << eps << " must be finite and not negative";
+  Builder b(getContext());
+  if (failed(checkResult(*this, getResult0(), {1}, b.getF64Type())))
+    return failure();
+  return checkResult(*this, getResult1(), {1}, b.getI64Type());
+}
+
+LogicalResult ChooseQparamsAffineOp::verify() {
+  if (!present(getInput()))
+    return emitOpError("needs an input tensor");
+  if (failed(checkFloatElement(*this, getInput(), "input")))
+    return failure();
+  StringRef mapping = getMappingType();
+  if (mapping != "SYMMETRIC" && mapping != "SYMMETRIC_NO_CLIPPING_ERR" && mapping != "ASYMMETRIC")
+    return emitOpError("mapping_type '") << mapping
+                                         << "' is not SYMMETRIC, SYMMETRIC_NO_CLIPPING_ERR or "
+                                            "ASYMMETRIC";
+  auto counts = blockCounts(*this, getInput(), getBlockSize());
+  if (failed(counts) ||
+      failed(affineRange(*this, getQuantMinAttr(), getQuantMaxAttr(),
+                         getTargetDtypeAttr().getInt())))
+    return failure();
+  if (std::optional<APFloat> eps = getEps(); eps && !(eps->convertToDouble() >= 0.0))
+    return emitOpError("eps must not be negative");
+  if (failed(checkPerBlock(*this, getResult0(), *counts, "scale")))
+    return failure();
+  return checkPerBlock(*this, getResult1(), *counts, "zero_point");
+}
+
+LogicalResult QuantizeAffineOp::verify() {
+  if (failed(checkFloatElement(*this, getInput(), "input")))
+    return failure();
+  auto counts = blockCounts(*this, getInput(), getBlockSize());
+  if (failed(counts) || failed(checkPerBlock(*this, getScale(), *counts, "scale")) ||
+      failed(checkPerBlock(*this, getZeroPoint(), *counts, "zero_point")))
+    return failure();
+  auto range = affineRange(*this, getQuantMinAttr(), getQuantMaxAttr(),
+                           getOutputDtypeAttr().getInt());
+  if (failed(range) || failed(checkParamValues(*this, getScale(), getZeroPoint(), *range)))
+    return failure();
+  return checkResult(*this, getResult(), shapeOf(getInput()),
+                     quantizedElement(*this, getOutputDtypeAttr().getInt()));
+}
+
+LogicalResult DequantizeAffineOp::verify() {
+  auto counts = blockCounts(*this, getInput(), getBlockSize());
+  if (failed(counts) || failed(checkPerBlock(*this, getScale(), *counts, "scale")) ||
+      failed(checkPerBlock(*this, getZeroPoint(), *counts, "zero_point")))
+    return failure();
+  auto range = affineRange(*this, getQuantMinAttr(), getQuantMaxAttr(),
+                           getInputDtypeAttr().getInt());
+  if (failed(range) || failed(checkParamValues(*this, getScale(), getZeroPoint(), *range)))
+    return failure();
+  if (elementOf(getInput()) != quantizedElement(*this, getInputDtypeAttr().getInt()))
+    return emitOpError("input is ") << elementOf(getInput()) << " but input_dtype says "
+                                    << quantizedElement(*this, getInputDtypeAttr().getInt());
+  auto out = floatOut(*this, getOutputDtypeAttr().getInt());
+  if (failed(out))
+    return failure();
+  return checkResult(*this, getResult(), shapeOf(getInput()), *out);
+}
+
+} // namespace ember::edge
