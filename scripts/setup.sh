@@ -40,7 +40,7 @@ fi
 # onnxruntime, onnx and onnxscript are the ONNX Runtime peer of the benchmark harness
 # (python -m bench; torch.onnx.export needs onnxscript), pinned so that its figures reproduce.
 PY_PACKAGES=(numpy pytest pytest-xdist lit pybind11 scikit-build-core pyyaml transformers==5.23.0
-             onnxruntime==1.31.1 onnx==1.23.2 onnxscript==0.7.2)
+             onnxruntime==1.31.1 onnx==1.23.2 onnxscript==0.7.2 torchao==0.18.0 tqdm)
 req_hash=$(printf '%s\n' torch==2.13.0 "${PY_PACKAGES[@]}" | sha1sum | cut -c1-12)
 if [ ! -x "$VENV/bin/python" ]; then
   log "creating $VENV"

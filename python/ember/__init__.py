@@ -25,6 +25,9 @@ def __getattr__(name: str):
                 "ExecutorchProgramManager"):
         from . import edge
         return getattr(edge, name)
+    if name == "quantizer":  # imports torch and torchao
+        import importlib
+        return importlib.import_module(".quantizer", __name__)
     raise AttributeError(f"module 'ember' has no attribute {name!r}")
 
 
@@ -32,5 +35,5 @@ __all__ = [
     "to_edge", "to_edge_transform_and_lower", "partitioners", "EdgeProgramManager",
     "ExecutorchProgramManager", "EdgeCompileConfig",
     "ExecutorchBackendConfig", "runtime", "EmberError", "CompileError", "UnsupportedOpError",
-    "EmberRuntimeError",
+    "EmberRuntimeError", "quantizer",
 ]
