@@ -22,7 +22,7 @@ set(EMBER_EXPORTED_LIBRARIES
   ember_kernels_common
   ember_test_backend)
 if(TARGET ember_optimized_kernels)
-  list(APPEND EMBER_EXPORTED_LIBRARIES ember_gemm ember_optimized_kernels)
+  list(APPEND EMBER_EXPORTED_LIBRARIES ember_gemm ember_qgemm ember_lowbit ember_optimized_kernels)
 endif()
 if(TARGET ember_xnnpack_backend)
   list(APPEND EMBER_EXPORTED_LIBRARIES ember_xnnpack_backend)

@@ -7,6 +7,10 @@
 
 #include "runtime/platform/platform.h"
 
+#if defined(__aarch64__) && defined(__linux__)
+#include <sys/auxv.h>
+#endif
+
 namespace ember {
 
 const char* isa_name(Isa isa) {
@@ -70,6 +74,33 @@ Isa initial_isa(bool (*available)(Isa), const char* const* env_vars) {
   EMBER_LOG(Error, "%s=%s is not one of generic, avx2, avx512, neon; using %s", var, env,
             isa_name(best));
   return best;
+}
+
+bool cpu_has_avx512_vnni() {
+#if defined(__x86_64__) || defined(__i386__)
+  return cpu_supports(Isa::avx512) && __builtin_cpu_supports("avx512vnni");
+#else
+  return false;
+#endif
+}
+
+bool cpu_has_avx_vnni() {
+#if defined(__x86_64__) || defined(__i386__)
+  return cpu_supports(Isa::avx2) && __builtin_cpu_supports("avxvnni");
+#else
+  return false;
+#endif
+}
+
+bool cpu_has_arm_dotprod() {
+#if defined(__aarch64__) && defined(__linux__)
+  // HWCAP_ASIMDDP (bit 20 of AT_HWCAP), spelled out for older libc headers.
+  return (getauxval(AT_HWCAP) & (1ul << 20)) != 0;
+#elif defined(__aarch64__) && defined(__ARM_FEATURE_DOTPROD)
+  return true;  // the whole build assumes it
+#else
+  return false;
+#endif
 }
 
 }  // namespace ember

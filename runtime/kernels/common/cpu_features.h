@@ -26,4 +26,13 @@ bool cpu_supports(Isa isa);
 /// name is logged and ignored.
 Isa initial_isa(bool (*available)(Isa), const char* const* env_vars);
 
+/// Integer dot-product extensions (the int8 GEMM's fast paths), outside the
+/// Isa order: each is an addition to one of its sets.
+/// AVX512_VNNI (EVEX vpdpbusd on zmm) together with cpu_supports(Isa::avx512).
+bool cpu_has_avx512_vnni();
+/// AVX-VNNI (the VEX vpdpbusd on ymm of Alder Lake and later), with AVX2.
+bool cpu_has_avx_vnni();
+/// The Armv8.2 dot-product extension (FEAT_DotProd: sdot/udot); false off aarch64.
+bool cpu_has_arm_dotprod();
+
 }  // namespace ember

@@ -1,0 +1,129 @@
+// The contract between the low-bit driver (lowbit.cpp) and the per-family
+// kernels (kernels_<isa>.cpp, each compiled with only its flags).
+//
+// Packed weight (after a 64-byte header): blocks of kBlock = 16 columns,
+// block_stride bytes apart; in a block, one chunk per group, group_stride
+// bytes apart. A chunk is:
+//   weights  int8: Gp / 4 quads of 64 bytes; byte 4 * j + t of quad q is
+//                  W_q[col j, group offset 4q + t] (int8)
+//            int4: Gp / 8 pairs of 64 bytes; byte 4 * j + t of pair h holds
+//                  v(col j, offset 8h + t) in its low nibble and
+//                  v(col j, offset 8h + 4 + t) in its high nibble, v = W_q + 8
+//   sw  f32[16]  the group's scale per column
+//   c   i32[16]  sum_p v_p - G * b, v the stored value (int4: W_q + 8)
+//   b   i32[16]  (only with zero points) the stored value's zero: zp (+ 8 for int4)
+// Gp = G rounded up to 8; offsets >= G and columns >= n hold 0 (scale 0).
+// Without zero points b is 8 for int4 and 0 for int8.
+//
+// Quantized activation rows (dynamic_int8), act_stride bytes apart: Gp bytes
+// per group (xq + act_shift, offsets >= G hold 0), then U i32[groups] (the
+// sums of those bytes per group), then sx f32 and a i32 (= zx + act_shift).
+// Per group the exact integer product is
+//   S = sum_p (xq_p - zx) (W_q - zp) = D - b * U - a * c,  D = sum_p u_p v_p
+// (int32 wrap-around is harmless: S itself fits, |S| <= G * 255 * 255 < 2^31).
+// Each output is y = sx * sum_g (sw * S_g) (+ bias), the groups in order;
+// every family computes an element the same way whatever the tile, so results
+// do not depend on how the driver splits the work.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "runtime/kernels/optimized/lowbit/lowbit.h"
+
+namespace ember {
+namespace lowbit {
+
+constexpr size_t kBlock = 16;
+
+/// One packed weight's geometry (read from its header).
+struct Geometry {
+  size_t n, k, group, groups, gp;  ///< gp: the group padded to 8
+  int bits;
+  bool has_zp;
+  size_t weight_bytes;  ///< per chunk
+  size_t group_stride;  ///< chunk bytes (weights + sw + c (+ b))
+  size_t block_stride;  ///< groups * group_stride
+};
+
+/// A linear call's operands as the kernels see them.
+struct LinearArgs {
+  Geometry geo;
+  const uint8_t* blocks;  ///< the first block (64-byte aligned)
+  // dynamic_int8
+  const uint8_t* act;     ///< quantized rows
+  size_t act_stride;
+  // float32
+  const float* x;
+  size_t ldx;
+  const float* bias;  ///< n floats or nullptr
+  float* y;
+  size_t ldy;
+};
+
+/// Computes y for rows [row0, row0 + rows) and column blocks
+/// [block0, block0 + blocks), storing only columns < n.
+using LinearKernel = void (*)(const LinearArgs& args, size_t row0, size_t rows, size_t block0,
+                              size_t blocks);
+
+struct KernelSet {
+  Isa isa;
+  int act_shift;  ///< 128: activations stored as u8 (x86); 0: as s8
+  size_t mr;      ///< rows the kernels prefer per call (work split granule)
+  LinearKernel dynamic_int8;
+  LinearKernel float32;
+};
+
+/// The family of `isa` or nullptr when this build has none (cpu_dot.cpp).
+const KernelSet* kernels_for(Isa isa);
+/// Whether this CPU has `isa`'s instructions (cpu_dot.cpp).
+bool cpu_has(Isa isa);
+
+const KernelSet& generic_kernels();
+#if defined(__x86_64__)
+const KernelSet& avx2_kernels();
+const KernelSet& avx512_vnni_kernels();
+#endif
+#if defined(__aarch64__)
+const KernelSet& neon_kernels();
+const KernelSet& neon_dotprod_kernels();
+#endif
+
+// ---- Chunk accessors (shared by every family) ------------------------------
+
+inline const float* chunk_scales(const Geometry& g, const uint8_t* chunk) {
+  return reinterpret_cast<const float*>(chunk + g.weight_bytes);
+}
+inline const int32_t* chunk_c(const Geometry& g, const uint8_t* chunk) {
+  return reinterpret_cast<const int32_t*>(chunk + g.weight_bytes + 64);
+}
+/// nullptr without zero points (then b is default_b()).
+inline const int32_t* chunk_b(const Geometry& g, const uint8_t* chunk) {
+  return g.has_zp ? reinterpret_cast<const int32_t*>(chunk + g.weight_bytes + 128) : nullptr;
+}
+inline int32_t default_b(const Geometry& g) { return g.bits == 4 ? 8 : 0; }
+
+/// A quantized activation row's parts.
+inline const int32_t* act_sums(const Geometry& g, const uint8_t* row) {
+  return reinterpret_cast<const int32_t*>(row + g.groups * g.gp);
+}
+inline float act_scale(const Geometry& g, const uint8_t* row) {
+  return reinterpret_cast<const float*>(row + g.groups * g.gp + 4 * g.groups)[0];
+}
+inline int32_t act_zero(const Geometry& g, const uint8_t* row) {
+  return reinterpret_cast<const int32_t*>(row + g.groups * g.gp + 4 * g.groups)[1];
+}
+
+/// Stores a 16-column tile row `v` (columns from `col`) to y, adding bias, up to n.
+inline void store_row(const LinearArgs& a, size_t row, size_t col, const float* v) {
+  float* out = a.y + row * a.ldy + col;
+  const size_t cols = a.geo.n - col < kBlock ? a.geo.n - col : kBlock;
+  if (a.bias != nullptr) {
+    for (size_t j = 0; j < cols; ++j) out[j] = v[j] + a.bias[col + j];
+  } else {
+    for (size_t j = 0; j < cols; ++j) out[j] = v[j];
+  }
+}
+
+}  // namespace lowbit
+}  // namespace ember

@@ -1,0 +1,405 @@
+// The low-bit linear driver: argument checks, weight packing, torchao's
+// dynamic activation quantization and the threaded split of a call into
+// kernel calls (kernels.h describes the packed layout and the arithmetic).
+//
+// Algorithm of linear():
+//   1. dynamic_int8 only: every row of x is quantized into the workspace
+//      (quantize_row's parameters, the bytes per group and their sums);
+//      the pool splits the rows.
+//   2. The output is cut into units of whole column blocks (and, for many
+//      rows, row chunks); pool tasks claim units from an atomic counter and
+//      run the family's kernel on each.
+// Every output element is computed by the same operations whatever unit it
+// falls in, so the result does not depend on the thread count.
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstring>
+
+#include "runtime/core/threadpool.h"
+#include "runtime/kernels/optimized/lowbit/kernels.h"
+#include "runtime/platform/platform.h"
+
+namespace ember {
+namespace lowbit {
+namespace {
+
+constexpr uint32_t kMagic = 0x4c424d45;  // "EMBL"
+constexpr size_t kAlign = 64;
+constexpr int64_t kMaxGroup = 32768;  // |S| <= G * 255 * 255 fits int32
+/// Below this many multiply-adds a call runs on the calling thread.
+constexpr uint64_t kSerialWork = uint64_t{1} << 18;
+constexpr size_t kUnitsPerTask = 4;
+
+struct Header {
+  uint32_t magic;
+  uint8_t isa;
+  uint8_t bits;
+  uint8_t has_zp;
+  uint8_t reserved0;
+  int64_t n, k, group;
+  uint8_t reserved[32];
+};
+static_assert(sizeof(Header) == kAlign, "blocks start 64 bytes in");
+
+size_t div_up(size_t a, size_t b) { return (a + b - 1) / b; }
+size_t round_up(size_t a, size_t b) { return div_up(a, b) * b; }
+
+Geometry make_geometry(int64_t n, int64_t k, int64_t group, int bits, bool has_zp) {
+  Geometry g;
+  g.n = (size_t)n;
+  g.k = (size_t)k;
+  g.group = (size_t)group;
+  g.groups = (size_t)(k / group);
+  g.gp = round_up(g.group, 8);
+  g.bits = bits;
+  g.has_zp = has_zp;
+  g.weight_bytes = bits == 4 ? 8 * g.gp : 16 * g.gp;
+  g.group_stride = g.weight_bytes + (has_zp ? 192 : 128);
+  g.block_stride = g.groups * g.group_stride;
+  return g;
+}
+
+Error check_desc(const char* fn, const WeightDesc& w) {
+  if (w.n <= 0 || w.k <= 0 || w.group_size <= 0) {
+    EMBER_LOG(Error, "%s: sizes must be positive (n=%lld k=%lld group_size=%lld)", fn,
+              (long long)w.n, (long long)w.k, (long long)w.group_size);
+    return Error::InvalidArgument;
+  }
+  if (w.k % w.group_size != 0 || w.group_size > kMaxGroup) {
+    EMBER_LOG(Error, "%s: group_size %lld does not divide k=%lld or is over %lld", fn,
+              (long long)w.group_size, (long long)w.k, (long long)kMaxGroup);
+    return Error::InvalidArgument;
+  }
+  if (w.format != WeightFormat::int8 && w.group_size % 2 != 0) {
+    EMBER_LOG(Error, "%s: int4 group_size %lld is not a multiple of 2", fn, (long long)w.group_size);
+    return Error::InvalidArgument;
+  }
+  if (w.format != WeightFormat::int4_nibbles && w.format != WeightFormat::int4_unpacked &&
+      w.format != WeightFormat::int8) {
+    EMBER_LOG(Error, "%s: unknown weight format %d", fn, (int)w.format);
+    return Error::InvalidArgument;
+  }
+  return Error::Ok;
+}
+
+bool is_int4(WeightFormat f) { return f != WeightFormat::int8; }
+
+/// The packed header, or nullptr (with a log line) if `packed` is not one.
+const Header* read_header(const char* fn, const void* packed) {
+  const Header* h = static_cast<const Header*>(packed);
+  if (h == nullptr || reinterpret_cast<uintptr_t>(packed) % kAlign != 0 || h->magic != kMagic ||
+      kernels_for((Isa)h->isa) == nullptr) {
+    EMBER_LOG(Error, "%s: the weight buffer is null, not 64-byte aligned or not packed by pack()",
+              fn);
+    return nullptr;
+  }
+  return h;
+}
+
+/// W_q[j, p] of the stored weight.
+int32_t stored_weight(const WeightDesc& w, int64_t j, int64_t p) {
+  const uint8_t* bytes = static_cast<const uint8_t*>(w.data);
+  switch (w.format) {
+    case WeightFormat::int4_nibbles: {
+      const uint8_t byte = bytes[j * ((w.k + 1) / 2) + p / 2];
+      const int32_t nib = (p % 2 == 0) ? (byte & 0x0f) : (byte >> 4);
+      return nib >= 8 ? nib - 16 : nib;
+    }
+    case WeightFormat::int4_unpacked:
+    case WeightFormat::int8:
+      return (int8_t)bytes[j * w.k + p];
+  }
+  return 0;
+}
+
+/// quantize_affine of one value: clamp(round(x * inv) + zp, -128, 127), torch.round
+/// being round-half-even. The product is first clamped to +-512 (any value
+/// beyond clamps to the same end: |zp| <= 128), where adding and subtracting
+/// 1.5 * 2^23 rounds half to even exactly; this loop vectorises, nearbyint()
+/// does not (a libm call on baseline x86-64). NaN inputs give an unspecified byte.
+inline int32_t quantize_value(float x, float inv, float zp) {
+  float v = x * inv;
+  v = v < -512.0f ? -512.0f : (v > 512.0f ? 512.0f : v);
+  const float r = (v + 12582912.0f) - 12582912.0f + zp;
+  return (int32_t)(r < -128.0f ? -128.0f : (r > 127.0f ? 127.0f : r));
+}
+
+// ---- Linear threading -------------------------------------------------------
+
+struct Job {
+  const KernelSet* ks;
+  LinearArgs args;
+  bool dynamic;
+  size_t m;
+  size_t row_chunk, row_chunks;      ///< rows per unit, units over rows
+  size_t block_chunk, block_chunks;  ///< blocks per unit, units over blocks
+  std::atomic<size_t> next;
+  // quantization phase
+  const float* x;
+  size_t ldx;
+};
+
+void run_units(void* context, size_t /*task*/) {
+  Job& job = *static_cast<Job*>(context);
+  const size_t units = job.row_chunks * job.block_chunks;
+  const size_t nblocks = div_up(job.args.geo.n, kBlock);
+  for (size_t u = job.next.fetch_add(1); u < units; u = job.next.fetch_add(1)) {
+    const size_t r0 = (u / job.block_chunks) * job.row_chunk;
+    const size_t b0 = (u % job.block_chunks) * job.block_chunk;
+    const size_t rows = std::min(job.row_chunk, job.m - r0);
+    const size_t blocks = std::min(job.block_chunk, nblocks - b0);
+    (job.dynamic ? job.ks->dynamic_int8 : job.ks->float32)(job.args, r0, rows, b0, blocks);
+  }
+}
+
+/// Quantizes x's row i into the activation layout of kernels.h.
+void quantize_activation_row(const Job& job, size_t i) {
+  const Geometry& g = job.args.geo;
+  const float* x = job.x + i * job.ldx;
+  uint8_t* row = const_cast<uint8_t*>(job.args.act) + i * job.args.act_stride;
+  float scale;
+  int8_t zp;
+  quantize_row(x, (int64_t)g.k, nullptr, &scale, &zp);
+  const float inv = 1.0f / scale;
+  const int shift = job.ks->act_shift;
+  int32_t* sums = reinterpret_cast<int32_t*>(row + g.groups * g.gp);
+  for (size_t gi = 0; gi < g.groups; ++gi) {
+    uint8_t* q = row + gi * g.gp;
+    int32_t sum = 0;
+    for (size_t p = 0; p < g.group; ++p) {
+      const int32_t v = quantize_value(x[gi * g.group + p], inv, (float)zp) + shift;
+      q[p] = (uint8_t)v;
+      sum += v;
+    }
+    for (size_t p = g.group; p < g.gp; ++p) q[p] = 0;
+    sums[gi] = sum;
+  }
+  std::memcpy(row + g.groups * g.gp + 4 * g.groups, &scale, 4);
+  const int32_t a = (int32_t)zp + shift;
+  std::memcpy(row + g.groups * g.gp + 4 * g.groups + 4, &a, 4);
+}
+
+void run_quantize(void* context, size_t task) {
+  Job& job = *static_cast<Job*>(context);
+  const size_t r0 = task * job.row_chunk;
+  for (size_t i = r0; i < std::min(job.m, r0 + job.row_chunk); ++i) quantize_activation_row(job, i);
+}
+
+size_t act_stride(const Geometry& g) { return round_up(g.groups * g.gp + 4 * g.groups + 8, kAlign); }
+
+}  // namespace
+
+size_t packed_bytes(const WeightDesc& w) {
+  if (check_desc("lowbit::packed_bytes", w) != Error::Ok) return 0;
+  const Geometry g = make_geometry(w.n, w.k, w.group_size, is_int4(w.format) ? 4 : 8,
+                                   w.zero_points != nullptr);
+  return sizeof(Header) + div_up(g.n, kBlock) * g.block_stride;
+}
+
+Error pack(const WeightDesc& w, void* dst, size_t dst_bytes) {
+  const char* fn = "lowbit::pack";
+  EMBER_TRY(check_desc(fn, w));
+  if (w.data == nullptr || w.scales == nullptr || dst == nullptr ||
+      reinterpret_cast<uintptr_t>(dst) % kAlign != 0) {
+    EMBER_LOG(Error, "%s: null data, scales or destination, or a destination not 64-byte aligned",
+              fn);
+    return Error::InvalidArgument;
+  }
+  const size_t need = packed_bytes(w);
+  if (dst_bytes < need) {
+    EMBER_LOG(Error, "%s: destination of %zu bytes is under the %zu needed", fn, dst_bytes, need);
+    return Error::InvalidArgument;
+  }
+  const int bits = is_int4(w.format) ? 4 : 8;
+  const Geometry g = make_geometry(w.n, w.k, w.group_size, bits, w.zero_points != nullptr);
+  // 1. Validate every value before writing (a .pte's bytes are untrusted).
+  const int64_t groups = w.k / w.group_size;
+  for (int64_t j = 0; j < w.n; ++j) {
+    for (int64_t gi = 0; gi < groups; ++gi) {
+      const float s = w.scales[j * groups + gi];
+      if (!std::isfinite(s)) {
+        EMBER_LOG(Error, "%s: scale[%lld, %lld] is not finite", fn, (long long)j, (long long)gi);
+        return Error::InvalidArgument;
+      }
+      if (bits == 4 && w.zero_points != nullptr) {
+        const int zp = w.zero_points[j * groups + gi];
+        if (zp < -8 || zp > 7) {
+          EMBER_LOG(Error, "%s: int4 zero_point[%lld, %lld] = %d is outside -8..7", fn,
+                    (long long)j, (long long)gi, zp);
+          return Error::InvalidArgument;
+        }
+      }
+    }
+    if (w.format == WeightFormat::int4_unpacked) {
+      for (int64_t p = 0; p < w.k; ++p) {
+        const int32_t v = stored_weight(w, j, p);
+        if (v < -8 || v > 7) {
+          EMBER_LOG(Error, "%s: int4 weight[%lld, %lld] = %d is outside -8..7", fn, (long long)j,
+                    (long long)p, (int)v);
+          return Error::InvalidArgument;
+        }
+      }
+    }
+  }
+  // 2. Header, then blocks of 16 columns, one chunk per group (kernels.h).
+  Header* h = static_cast<Header*>(dst);
+  std::memset(dst, 0, need);
+  h->magic = kMagic;
+  h->isa = (uint8_t)active_isa();
+  h->bits = (uint8_t)bits;
+  h->has_zp = g.has_zp ? 1 : 0;
+  h->n = w.n;
+  h->k = w.k;
+  h->group = w.group_size;
+  uint8_t* blocks = static_cast<uint8_t*>(dst) + sizeof(Header);
+  for (size_t j = 0; j < g.n; ++j) {
+    const size_t lane = j % kBlock;
+    uint8_t* chunk = blocks + (j / kBlock) * g.block_stride;
+    for (size_t gi = 0; gi < g.groups; ++gi, chunk += g.group_stride) {
+      const int32_t zp = w.zero_points != nullptr ? w.zero_points[j * g.groups + gi] : 0;
+      const int32_t b = zp + (bits == 4 ? 8 : 0);
+      int32_t vsum = 0;
+      for (size_t p = 0; p < g.group; ++p) {
+        const int32_t wq = stored_weight(w, (int64_t)j, (int64_t)(gi * g.group + p));
+        if (bits == 8) {
+          chunk[(p / 4) * 64 + 4 * lane + p % 4] = (uint8_t)(int8_t)wq;
+          vsum += wq;
+        } else {
+          const uint8_t v = (uint8_t)(wq + 8);
+          chunk[(p / 8) * 64 + 4 * lane + p % 4] |= (p % 8) < 4 ? v : (uint8_t)(v << 4);
+          vsum += v;
+        }
+      }
+      float* sw = const_cast<float*>(chunk_scales(g, chunk));
+      int32_t* c = const_cast<int32_t*>(chunk_c(g, chunk));
+      sw[lane] = w.scales[j * g.groups + gi];
+      c[lane] = vsum - (int32_t)g.group * b;
+      if (g.has_zp) const_cast<int32_t*>(chunk_b(g, chunk))[lane] = b;
+    }
+  }
+  return Error::Ok;
+}
+
+Error packed_info(const void* packed, PackedInfo* info) {
+  const Header* h = read_header("lowbit::packed_info", packed);
+  if (h == nullptr || info == nullptr) return Error::InvalidArgument;
+  *info = PackedInfo{h->n, h->k, h->group, h->bits, h->has_zp != 0, (Isa)h->isa};
+  return Error::Ok;
+}
+
+Error quantize_row(const float* x, int64_t k, int8_t* q, float* scale, int8_t* zero_point) {
+  if (x == nullptr || k <= 0 || scale == nullptr || zero_point == nullptr) {
+    EMBER_LOG(Error, "lowbit::quantize_row: null pointer or k=%lld <= 0", (long long)k);
+    return Error::InvalidArgument;
+  }
+  // torchao's _choose_qparams_affine (ASYMMETRIC), in float32 like torch.
+  float lo = x[0], hi = x[0];
+  for (int64_t p = 1; p < k; ++p) {
+    lo = std::min(lo, x[p]);
+    hi = std::max(hi, x[p]);
+  }
+  const float min_neg = std::min(lo, 0.0f);
+  const float max_pos = std::max(hi, 0.0f);
+  float s = (max_pos - min_neg) / 255.0f;
+  s = std::max(s, 1.17549435e-38f);  // eps=None: torch.finfo(float32).smallest_normal
+  float zp = -128.0f - std::nearbyint(min_neg / s);
+  zp = std::min(127.0f, std::max(-128.0f, zp));
+  *scale = s;
+  *zero_point = (int8_t)zp;
+  if (q != nullptr) {
+    // quantize_affine: clamp(round(x * (1 / scale)) + zero_point, -128, 127).
+    const float inv = 1.0f / s;
+    for (int64_t p = 0; p < k; ++p) q[p] = (int8_t)quantize_value(x[p], inv, zp);
+  }
+  return Error::Ok;
+}
+
+size_t workspace_bytes(int64_t m, const void* packed, Activation activation) {
+  const Header* h = static_cast<const Header*>(packed);
+  if (m <= 0 || activation != Activation::dynamic_int8 || h == nullptr || h->magic != kMagic) {
+    return 0;
+  }
+  const Geometry g = make_geometry(h->n, h->k, h->group, h->bits, h->has_zp != 0);
+  return kAlign + (size_t)m * act_stride(g);
+}
+
+Error linear(int64_t m, const float* x, int64_t ldx, const void* packed, const float* bias,
+             float* y, int64_t ldy, Activation activation, void* workspace,
+             size_t workspace_size) {
+  const char* fn = "lowbit::linear";
+  const Header* h = read_header(fn, packed);
+  if (h == nullptr) return Error::InvalidArgument;
+  if (m < 0 || (m > 0 && (x == nullptr || y == nullptr)) || ldx < h->k || ldy < h->n) {
+    EMBER_LOG(Error, "%s: m=%lld, null x or y, or strides ldx=%lld < k=%lld / ldy=%lld < n=%lld",
+              fn, (long long)m, (long long)ldx, (long long)h->k, (long long)ldy, (long long)h->n);
+    return Error::InvalidArgument;
+  }
+  if (activation != Activation::dynamic_int8 && activation != Activation::float32) {
+    EMBER_LOG(Error, "%s: unknown activation mode %d", fn, (int)activation);
+    return Error::InvalidArgument;
+  }
+  if (m == 0) return Error::Ok;
+  const size_t need = workspace_bytes(m, packed, activation);
+  if (need > 0 && (workspace == nullptr || workspace_size < need)) {
+    EMBER_LOG(Error, "%s: workspace of %zu bytes is under the %zu needed", fn, workspace_size, need);
+    return Error::InvalidArgument;
+  }
+
+  Job job;
+  job.ks = kernels_for((Isa)h->isa);
+  job.dynamic = activation == Activation::dynamic_int8;
+  job.m = (size_t)m;
+  job.x = x;
+  job.ldx = (size_t)ldx;
+  LinearArgs& a = job.args;
+  a.geo = make_geometry(h->n, h->k, h->group, h->bits, h->has_zp != 0);
+  a.blocks = static_cast<const uint8_t*>(packed) + sizeof(Header);
+  a.x = x;
+  a.ldx = (size_t)ldx;
+  a.bias = bias;
+  a.y = y;
+  a.ldy = (size_t)ldy;
+  a.act = nullptr;
+  a.act_stride = act_stride(a.geo);
+  const uint64_t work = (uint64_t)m * a.geo.n * a.geo.k;
+  const size_t threads = work < kSerialWork ? 1 : std::max<size_t>(1, get_num_threads());
+
+  // 1. Quantize the rows (dynamic_int8).
+  if (job.dynamic) {
+    const uintptr_t base = reinterpret_cast<uintptr_t>(workspace);
+    a.act = reinterpret_cast<const uint8_t*>(round_up(base, kAlign));
+    // Quantizing costs about k per row against k * n for the product: below
+    // 2^16 values a second pool call (one more wake-up) would cost more.
+    const size_t tasks = (uint64_t)m * a.geo.k < (1u << 16) ? 1 : std::min<size_t>(threads, (size_t)m);
+    job.row_chunk = div_up((size_t)m, tasks);
+    if (tasks > 1) {
+      parallelize_1d(run_quantize, &job, tasks);
+    } else {
+      run_quantize(&job, 0);
+    }
+  }
+  // 2. Units: whole row tiles x column-block chunks, about kUnitsPerTask per task.
+  const size_t nblocks = div_up(a.geo.n, kBlock);
+  const size_t mr = job.ks->mr;
+  const size_t row_tiles = div_up((size_t)m, mr);
+  const size_t want = threads == 1 ? 1 : kUnitsPerTask * threads;
+  // Split the columns first (each unit then reads only its weights), then rows.
+  job.block_chunks = std::min(nblocks, want);
+  job.block_chunk = div_up(nblocks, job.block_chunks);
+  if (job.block_chunk > 1 && job.block_chunk % 2 != 0 && nblocks > job.block_chunk) ++job.block_chunk;
+  job.block_chunks = div_up(nblocks, job.block_chunk);
+  job.row_chunks = std::min(row_tiles, div_up(want, job.block_chunks));
+  job.row_chunk = div_up(row_tiles, job.row_chunks) * mr;
+  job.row_chunks = div_up((size_t)m, job.row_chunk);
+  job.next.store(0);
+  if (threads > 1) {
+    parallelize_1d(run_units, &job, std::min(threads, job.row_chunks * job.block_chunks));
+  } else {
+    run_units(&job, 0);
+  }
+  return Error::Ok;
+}
+
+}  // namespace lowbit
+}  // namespace ember

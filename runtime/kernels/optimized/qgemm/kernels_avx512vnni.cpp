@@ -1,0 +1,112 @@
+// AVX-512 VNNI int8 micro-kernels: 12 x 32 tiles (24 zmm int32 accumulators,
+// two zmm of B per group of 4 depth steps, A's 4 bytes broadcast per row,
+// one vpdpbusd per row and zmm: uint8 A x int8 B summed 4 at a time without
+// saturation). Compiled with -mavx512f -mavx512bw -mavx512vl -mavx512vnni;
+// the driver calls it only when the CPU has all of them.
+#include <immintrin.h>
+
+// GCC 12's _mm512_max_ps/_mm512_min_ps/_mm512_cvtepi32_ps pass _mm512_undefined_*() as the
+// unused merge source, which -Wmaybe-uninitialized reports at every use.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
+
+#include <cstring>
+#include <utility>
+
+#include "runtime/kernels/optimized/qgemm/micro_kernel.h"
+
+namespace ember {
+namespace qgemm {
+namespace {
+
+constexpr size_t kMr = 14;
+constexpr size_t kNr = 32;
+
+/// The epilogue of micro_kernel.h on 16 columns (j0 .. j0+15 of the tile),
+/// the first `mask` of them stored to c (a row's element j0).
+inline void epilogue16(__m512i dot, float a_scale, int32_t a_zp, const TileArgs& t, size_t j0,
+                       __mmask16 mask, void* c) {
+  const __m512i acc = _mm512_sub_epi32(
+      dot, _mm512_mullo_epi32(_mm512_set1_epi32(a_zp), _mm512_loadu_si512(t.colsum + j0)));
+  const __m512 s = _mm512_mul_ps(_mm512_set1_ps(a_scale), _mm512_loadu_ps(t.b_scale + j0));
+  __m512 y = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), s);
+  if (t.bias != nullptr) y = _mm512_add_ps(y, _mm512_loadu_ps(t.bias + j0));
+  if (t.out == OutType::f32) {
+    if (t.clamp) {
+      y = _mm512_max_ps(_mm512_set1_ps(t.min), y);
+      y = _mm512_min_ps(_mm512_set1_ps(t.max), y);
+    }
+    _mm512_mask_storeu_ps(static_cast<float*>(c) + j0, mask, y);
+    return;
+  }
+  __m512 v = _mm512_roundscale_ps(_mm512_mul_ps(y, _mm512_set1_ps(t.inv_out)),
+                                  _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  v = _mm512_add_ps(v, _mm512_set1_ps(t.out_zp));
+  v = _mm512_max_ps(v, _mm512_set1_ps(t.qmin));  // MAXPS gives its second operand on NaN
+  v = _mm512_min_ps(v, _mm512_set1_ps(t.qmax));
+  _mm_mask_storeu_epi8(static_cast<uint8_t*>(c) + j0, mask,
+                       _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(v)));
+}
+
+/// dot[i][0 .. 32) = sum over kg groups of a's row i times b's columns.
+template <size_t M>
+__attribute__((always_inline)) inline void accumulate(size_t kg, const uint8_t* a, const int8_t* b,
+                                                      int32_t (*dot)[kNr]) {
+  __m512i lo[M], hi[M];
+#pragma GCC unroll 16
+  for (size_t i = 0; i < M; ++i) lo[i] = hi[i] = _mm512_setzero_si512();
+  for (size_t g = 0; g < kg; ++g) {
+    const __m512i b0 = _mm512_loadu_si512(b);
+    const __m512i b1 = _mm512_loadu_si512(b + 64);
+    _mm_prefetch((const char*)(b + 8 * kNr * 4), _MM_HINT_T0);
+    _mm_prefetch((const char*)(b + 8 * kNr * 4 + 64), _MM_HINT_T0);
+#pragma GCC unroll 16
+    for (size_t i = 0; i < M; ++i) {
+      int32_t a4;
+      std::memcpy(&a4, a + 4 * i, 4);
+      const __m512i ai = _mm512_set1_epi32(a4);
+      lo[i] = _mm512_dpbusd_epi32(lo[i], ai, b0);
+      hi[i] = _mm512_dpbusd_epi32(hi[i], ai, b1);
+    }
+    a += kMr * 4;
+    b += kNr * 4;
+  }
+  // Through memory: with the accumulators live into the epilogue GCC 12
+  // spills and copies them inside the loop (-25%).
+#pragma GCC unroll 16
+  for (size_t i = 0; i < M; ++i) {
+    _mm512_store_si512(dot[i], lo[i]);
+    _mm512_store_si512(dot[i] + 16, hi[i]);
+  }
+}
+
+template <size_t M>
+void kernel(size_t kg, const uint8_t* a, const int8_t* b, void* c, size_t ldc, const TileArgs& t) {
+  alignas(64) int32_t dot[M][kNr];
+  accumulate<M>(kg, a, b, dot);
+  const size_t elem = t.out == OutType::f32 ? sizeof(float) : 1;
+  const __mmask16 m0 = t.cols >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << t.cols) - 1);
+  const __mmask16 m1 = t.cols >= 32 ? (__mmask16)0xffff
+                                    : (__mmask16)(t.cols > 16 ? (1u << (t.cols - 16)) - 1 : 0);
+  for (size_t i = 0; i < M; ++i) {
+    void* row = static_cast<uint8_t*>(c) + i * ldc * elem;
+    epilogue16(_mm512_load_si512(dot[i]), t.a_scale[i], t.a_zp[i], t, 0, m0, row);
+    if (m1 != 0) epilogue16(_mm512_load_si512(dot[i] + 16), t.a_scale[i], t.a_zp[i], t, 16, m1, row);
+  }
+}
+
+template <size_t... I>
+constexpr KernelSet make_set(std::index_sequence<I...>) {
+  return KernelSet{Isa::avx512vnni, kMr, kNr, /*a_signed=*/false, {&kernel<I + 1>...}};
+}
+
+constexpr KernelSet kSet = make_set(std::make_index_sequence<kMr>());
+
+}  // namespace
+
+const KernelSet& avx512vnni_kernels() { return kSet; }
+
+}  // namespace qgemm
+}  // namespace ember

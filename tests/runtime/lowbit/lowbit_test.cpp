@@ -1,0 +1,454 @@
+// ember_lowbit against a double-precision reference for every kernel family
+// this CPU runs (selected with lowbit::set_isa, as EMBER_LOWBIT_ISA would):
+// int4 (both storages) and int8, groups 32/64/128/k, zero points or none,
+// bias, odd m and n; 1 vs 2 threads bit for bit; torchao's dynamic
+// quantization and eager linears, ExecuTorch's quantized embeddings
+// (lowbit_golden_data.h, from gen_lowbit_golden.py); bad arguments.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "runtime/core/threadpool.h"
+#include "runtime/kernels/optimized/lowbit/lowbit.h"
+#include "tests/runtime/lowbit/lowbit_golden_data.h"
+
+namespace ember {
+namespace lowbit {
+void PrintTo(Isa isa, std::ostream* os) { *os << isa_name(isa); }
+}  // namespace lowbit
+}  // namespace ember
+
+namespace {
+
+using ember::Error;
+using namespace ember::lowbit;
+namespace golden = ember::test::lowbit_golden;
+
+constexpr double kU = 1.0 / (1 << 23);  // 2 ulp of 1.0f: room for both roundings of a step
+
+struct Rng {
+  uint64_t state;
+  uint32_t bits() {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return (uint32_t)(state >> 33);
+  }
+  float uniform() { return (float)(bits() & 0xffffff) / (float)(1 << 23) - 1.0f; }  // [-1, 1)
+  int range(int lo, int hi) { return lo + (int)(bits() % (uint32_t)(hi - lo + 1)); }
+};
+
+/// A quantized weight in its storage plus the values it means.
+struct Weight {
+  int64_t n, k, group;
+  int bits;
+  std::vector<int8_t> q;       ///< W_q [n, k]
+  std::vector<uint8_t> store;  ///< the bytes handed to pack()
+  std::vector<float> scales;
+  std::vector<int8_t> zps;
+  WeightDesc desc() const {
+    return WeightDesc{n,
+                      k,
+                      group,
+                      bits == 8 ? WeightFormat::int8 : WeightFormat::int4_nibbles,
+                      store.data(),
+                      scales.data(),
+                      zps.empty() ? nullptr : zps.data()};
+  }
+  int32_t zp(int64_t j, int64_t g) const { return zps.empty() ? 0 : zps[j * (k / group) + g]; }
+  float scale(int64_t j, int64_t g) const { return scales[j * (k / group) + g]; }
+};
+
+std::vector<uint8_t> nibbles(const std::vector<int8_t>& q, int64_t n, int64_t k) {
+  std::vector<uint8_t> out(n * ((k + 1) / 2), 0);
+  for (int64_t j = 0; j < n; ++j) {
+    for (int64_t p = 0; p < k; ++p) {
+      const uint8_t v = (uint8_t)(q[j * k + p] & 0x0f);
+      out[j * ((k + 1) / 2) + p / 2] |= p % 2 == 0 ? v : (uint8_t)(v << 4);
+    }
+  }
+  return out;
+}
+
+Weight make_weight(int bits, int64_t n, int64_t k, int64_t group, bool zero_points, Rng& rng) {
+  Weight w{n, k, group, bits, {}, {}, {}, {}};
+  const int lo = bits == 4 ? -8 : -128, hi = bits == 4 ? 7 : 127;
+  w.q.resize(n * k);
+  for (int8_t& v : w.q) v = (int8_t)rng.range(lo, hi);
+  w.scales.resize(n * (k / group));
+  for (float& s : w.scales) s = 0.001f + 0.05f * std::fabs(rng.uniform());
+  if (zero_points) {
+    w.zps.resize(w.scales.size());
+    for (int8_t& z : w.zps) z = (int8_t)rng.range(lo, hi);
+  }
+  if (bits == 4) {
+    w.store = nibbles(w.q, n, k);
+  } else {
+    w.store.assign(w.q.begin(), w.q.end());
+  }
+  return w;
+}
+
+/// A 64-byte aligned byte buffer (std::vector's storage, offset).
+struct Aligned {
+  std::vector<uint8_t> storage;
+  uint8_t* data;
+  explicit Aligned(size_t bytes) : storage(bytes + 64) {
+    data = storage.data() + (64 - reinterpret_cast<uintptr_t>(storage.data()) % 64) % 64;
+  }
+};
+
+Aligned pack_weight(const Weight& w) {
+  const size_t bytes = packed_bytes(w.desc());
+  EXPECT_GT(bytes, 0u);
+  Aligned buf(bytes);
+  EXPECT_EQ(pack(w.desc(), buf.data, bytes), Error::Ok);
+  return buf;
+}
+
+std::vector<float> run_linear(const Aligned& packed, const std::vector<float>& x, int64_t m,
+                              int64_t k, int64_t n, const float* bias, Activation act) {
+  std::vector<float> y(m * n + 1, NAN);
+  std::vector<uint8_t> ws(workspace_bytes(m, packed.data, act) + 1);
+  EXPECT_EQ(linear(m, x.data(), k, packed.data, bias, y.data(), n, act, ws.data(), ws.size()),
+            Error::Ok);
+  EXPECT_TRUE(std::isnan(y[m * n])) << "wrote past y";
+  y.resize(m * n);
+  return y;
+}
+
+/// Checks an 8da linear against y = sx * sum_g sw * S_g (+ bias) in double.
+void check_dynamic(const Weight& w, const std::vector<float>& x, int64_t m, const float* bias,
+                   const std::vector<float>& y, const std::string& what) {
+  const int64_t groups = w.k / w.group;
+  std::vector<int8_t> q(w.k);
+  for (int64_t i = 0; i < m; ++i) {
+    float sx;
+    int8_t zx;
+    ASSERT_EQ(quantize_row(&x[i * w.k], w.k, q.data(), &sx, &zx), Error::Ok);
+    for (int64_t j = 0; j < w.n; ++j) {
+      double ref = 0.0, mag = 0.0;
+      for (int64_t g = 0; g < groups; ++g) {
+        int64_t s = 0;
+        for (int64_t p = g * w.group; p < (g + 1) * w.group; ++p) {
+          s += (int64_t)(q[p] - zx) * (w.q[j * w.k + p] - w.zp(j, g));
+        }
+        const double term = (double)sx * w.scale(j, g) * (double)s;
+        ref += term;
+        mag += std::fabs(term);
+      }
+      if (bias != nullptr) {
+        ref += bias[j];
+        mag += std::fabs(bias[j]);
+      }
+      const double bound = (double)(groups + 3) * kU * mag + 1e-35;
+      ASSERT_LE(std::fabs(y[i * w.n + j] - ref), bound)
+          << what << " at (" << i << ", " << j << "): " << y[i * w.n + j] << " vs " << ref;
+    }
+  }
+}
+
+/// Checks a weight-only linear against sum_p x_p * float((W_q - zp) * scale) in double.
+void check_float(const Weight& w, const std::vector<float>& x, int64_t m, const float* bias,
+                 const std::vector<float>& y, const std::string& what) {
+  for (int64_t i = 0; i < m; ++i) {
+    for (int64_t j = 0; j < w.n; ++j) {
+      double ref = 0.0, mag = 0.0;
+      for (int64_t p = 0; p < w.k; ++p) {
+        const int64_t g = p / w.group;
+        const float dq = (float)(w.q[j * w.k + p] - w.zp(j, g)) * w.scale(j, g);
+        ref += (double)x[i * w.k + p] * dq;
+        mag += std::fabs((double)x[i * w.k + p] * dq);
+      }
+      if (bias != nullptr) {
+        ref += bias[j];
+        mag += std::fabs(bias[j]);
+      }
+      const double bound = (double)(w.group + w.k / w.group + 3) * kU * mag + 1e-35;
+      ASSERT_LE(std::fabs(y[i * w.n + j] - ref), bound)
+          << what << " at (" << i << ", " << j << "): " << y[i * w.n + j] << " vs " << ref;
+    }
+  }
+}
+
+std::vector<float> random_x(int64_t m, int64_t k, Rng& rng) {
+  std::vector<float> x(m * k);
+  for (float& v : x) v = 2.0f * rng.uniform();
+  return x;
+}
+
+std::vector<Isa> families() {
+  std::vector<Isa> out;
+  for (Isa isa : {Isa::generic, Isa::avx2, Isa::avx512_vnni, Isa::neon, Isa::neon_dotprod}) {
+    if (isa_available(isa)) out.push_back(isa);
+  }
+  return out;
+}
+
+class LowbitIsa : public ::testing::TestWithParam<Isa> {
+ protected:
+  void SetUp() override {
+    previous_ = active_isa();
+    ASSERT_EQ(set_isa(GetParam()), Error::Ok);
+    ASSERT_EQ(ember::set_num_threads(1), Error::Ok);
+  }
+  void TearDown() override { set_isa(previous_); }
+  Isa previous_ = Isa::generic;
+};
+
+// Every width, group size (k for per-channel, an odd k for int8), zero
+// points or none, bias or none, and odd m and n, in both activation modes.
+TEST_P(LowbitIsa, MatchesReference) {
+  Rng rng{42};
+  struct Shape {
+    int bits;
+    int64_t group, k;
+  };
+  const Shape shapes[] = {{4, 32, 64},  {4, 64, 128}, {4, 128, 256}, {4, 48, 48},
+                          {8, 32, 96},  {8, 64, 64},  {8, 128, 256}, {8, 17, 17}, {8, 40, 40}};
+  for (const Shape& s : shapes) {
+    for (bool zp : {false, true}) {
+      for (int64_t n : {1, 7, 33}) {
+        const Weight w = make_weight(s.bits, n, s.k, s.group, zp, rng);
+        const Aligned packed = pack_weight(w);
+        std::vector<float> bias(n);
+        for (float& b : bias) b = rng.uniform();
+        for (int64_t m : {1, 3, 17}) {
+          const std::vector<float> x = random_x(m, s.k, rng);
+          const float* b = (m + n) % 2 == 0 ? bias.data() : nullptr;
+          const std::string what = "int" + std::to_string(s.bits) + " G=" + std::to_string(s.group) +
+                                   " k=" + std::to_string(s.k) + " zp=" + std::to_string(zp) +
+                                   " m=" + std::to_string(m) + " n=" + std::to_string(n);
+          check_dynamic(w, x, m, b, run_linear(packed, x, m, s.k, n, b, Activation::dynamic_int8),
+                        what);
+          check_float(w, x, m, b, run_linear(packed, x, m, s.k, n, b, Activation::float32), what);
+        }
+      }
+    }
+  }
+}
+
+// torchao's int8 storage of int4 (one value a byte) packs to the same bytes
+// as Ember's nibbles.
+TEST_P(LowbitIsa, UnpackedInt4PacksLikeNibbles) {
+  Rng rng{7};
+  const Weight w = make_weight(4, 21, 64, 32, true, rng);
+  const Aligned a = pack_weight(w);
+  WeightDesc d = w.desc();
+  d.format = WeightFormat::int4_unpacked;
+  d.data = w.q.data();
+  Aligned b(packed_bytes(d));
+  ASSERT_EQ(pack(d, b.data, packed_bytes(d)), Error::Ok);
+  EXPECT_EQ(std::memcmp(a.data, b.data, packed_bytes(d)), 0);
+  PackedInfo info;
+  ASSERT_EQ(packed_info(a.data, &info), Error::Ok);
+  EXPECT_EQ(info.n, 21);
+  EXPECT_EQ(info.k, 64);
+  EXPECT_EQ(info.group_size, 32);
+  EXPECT_EQ(info.bits, 4);
+  EXPECT_TRUE(info.has_zero_points);
+  EXPECT_EQ(info.isa, GetParam());
+}
+
+// Threads split rows and column blocks; every element is computed the same way.
+TEST_P(LowbitIsa, ThreadCountDoesNotChangeBits) {
+  if (ember::set_num_threads(2) != Error::Ok) GTEST_SKIP() << "built without a thread pool";
+  Rng rng{3};
+  for (int bits : {4, 8}) {
+    const int64_t m = 37, n = 70, k = 256;
+    const Weight w = make_weight(bits, n, k, 64, bits == 4, rng);
+    const Aligned packed = pack_weight(w);
+    const std::vector<float> x = random_x(m, k, rng);
+    for (Activation act : {Activation::dynamic_int8, Activation::float32}) {
+      for (int64_t rows : {int64_t{1}, m}) {
+        ASSERT_EQ(ember::set_num_threads(2), Error::Ok);
+        const std::vector<float> two = run_linear(packed, x, rows, k, n, nullptr, act);
+        ASSERT_EQ(ember::set_num_threads(1), Error::Ok);
+        const std::vector<float> one = run_linear(packed, x, rows, k, n, nullptr, act);
+        EXPECT_EQ(std::memcmp(one.data(), two.data(), one.size() * sizeof(float)), 0)
+            << "bits " << bits << " rows " << rows << " act " << (int)act;
+      }
+    }
+  }
+}
+
+// The eager torchao graphs (dequantize both, F.linear) within the stated bound.
+TEST_P(LowbitIsa, MatchesEagerTorchao) {
+  using namespace golden;
+  for (int mode = 0; mode < 2; ++mode) {
+    const bool dyn = mode == 0;
+    Weight w{kLinN, kLinK, kLinG, 4, {}, {}, {}, {}};
+    const std::vector<int32_t>& wq = dyn ? kDynWq : kWoWq;
+    const std::vector<int32_t>& zero = dyn ? kDynZero : kWoZero;
+    for (int32_t v : wq) w.q.push_back((int8_t)v);
+    for (int32_t v : zero) w.zps.push_back((int8_t)v);
+    w.scales = dyn ? kDynScale : kWoScale;
+    w.store = nibbles(w.q, kLinN, kLinK);
+    const std::vector<float>& x = dyn ? kDynX : kWoX;
+    const std::vector<float>& bias = dyn ? kDynBias : kWoBias;
+    const std::vector<float>& want = dyn ? kDynY : kWoY;
+    const Aligned packed = pack_weight(w);
+    const std::vector<float> y = run_linear(packed, x, kLinM, kLinK, kLinN, bias.data(),
+                                            dyn ? Activation::dynamic_int8 : Activation::float32);
+    // Eager dequantizes x (dynamic mode) and W in float and sums k products:
+    // both sides are within (k + groups + 3) u of sum_p |x_p w_p| + |bias|.
+    std::vector<int8_t> q(kLinK);
+    for (int64_t i = 0; i < kLinM; ++i) {
+      float sx = 1.0f;
+      int8_t zx = 0;
+      ASSERT_EQ(quantize_row(&x[i * kLinK], kLinK, q.data(), &sx, &zx), Error::Ok);
+      for (int64_t j = 0; j < kLinN; ++j) {
+        double mag = std::fabs(bias[j]);
+        for (int64_t p = 0; p < kLinK; ++p) {
+          const double xv = dyn ? (double)(q[p] - zx) * sx : x[i * kLinK + p];
+          mag += std::fabs(xv * (w.q[j * kLinK + p] - w.zp(j, p / kLinG)) * w.scale(j, p / kLinG));
+        }
+        EXPECT_LE(std::fabs(y[i * kLinN + j] - want[i * kLinN + j]),
+                  (double)(kLinK + kLinK / kLinG + 3) * kU * mag)
+            << (dyn ? "8da4w" : "4w") << " at (" << i << ", " << j << ")";
+      }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Families, LowbitIsa, ::testing::ValuesIn(families()),
+                         [](const ::testing::TestParamInfo<Isa>& info) {
+                           return std::string(isa_name(info.param));
+                         });
+
+// Bit for bit what torchao's choose_qparams_affine + quantize_affine give.
+TEST(Lowbit, QuantizeRowMatchesTorchao) {
+  using namespace golden;
+  std::vector<int8_t> q(kQK);
+  for (int64_t r = 0; r < kQRows; ++r) {
+    float scale = 0.0f;
+    int8_t zp = 0;
+    ASSERT_EQ(quantize_row(&kQX[r * kQK], kQK, q.data(), &scale, &zp), Error::Ok);
+    EXPECT_EQ(scale, kQScale[r]) << "row " << r;
+    EXPECT_EQ(zp, kQZero[r]) << "row " << r;
+    for (int64_t p = 0; p < kQK; ++p) ASSERT_EQ(q[p], kQ[r * kQK + p]) << "row " << r << " p " << p;
+  }
+}
+
+// ExecuTorch's embedding_4bit / embedding_byte Python reference, exactly.
+TEST(Lowbit, EmbeddingMatchesExecuTorch) {
+  using namespace golden;
+  const int64_t count = (int64_t)kEmbIdx.size();
+  std::vector<float> out(count * kEmbD);
+  struct Case {
+    EmbeddingFormat format;
+    const uint8_t* data;
+    int64_t group;
+    const float* scales;
+    const float* zeros;
+    const std::vector<float>* want;
+  };
+  const uint8_t* w8 = reinterpret_cast<const uint8_t*>(kEmb8.data());
+  const Case cases[] = {
+      {EmbeddingFormat::et_4bit, kEmb4.data(), kEmbG, kEmbScale.data(), kEmbZero.data(), &kEmb4Out},
+      {EmbeddingFormat::et_4bit, kEmb4.data(), kEmbG, kEmbScale.data(), nullptr, &kEmb4NoZeroOut},
+      {EmbeddingFormat::et_int8, w8, kEmbG, kEmbScale.data(), kEmbZero.data(), &kEmb8Out},
+      {EmbeddingFormat::et_int8, w8, kEmbD, kEmbRowScale.data(), nullptr, &kEmb8RowOut},
+  };
+  for (const Case& c : cases) {
+    const EmbeddingDesc t{kEmbV, kEmbD, c.group, c.format, c.data, c.scales, c.zeros};
+    ASSERT_EQ(embedding(t, kEmbIdx.data(), count, out.data()), Error::Ok);
+    for (size_t i = 0; i < out.size(); ++i) EXPECT_EQ(out[i], (*c.want)[i]) << "element " << i;
+  }
+  // uint8 storage: the same values offset by 128 with zero points offset by 128.
+  std::vector<uint8_t> u8(kEmb8.size());
+  for (size_t i = 0; i < u8.size(); ++i) u8[i] = (uint8_t)(kEmb8[i] + 128);
+  std::vector<float> zeros(kEmbV, 128.0f);
+  const EmbeddingDesc t{kEmbV, kEmbD, kEmbD, EmbeddingFormat::et_uint8, u8.data(),
+                        kEmbRowScale.data(), zeros.data()};
+  ASSERT_EQ(embedding(t, kEmbIdx.data(), count, out.data()), Error::Ok);
+  for (size_t i = 0; i < out.size(); ++i) EXPECT_EQ(out[i], kEmb8RowOut[i]) << "element " << i;
+}
+
+TEST(Lowbit, EmbeddingRejectsOutOfRangeIndex) {
+  using namespace golden;
+  const EmbeddingDesc t{kEmbV, kEmbD, kEmbG, EmbeddingFormat::et_4bit, kEmb4.data(),
+                        kEmbScale.data(), nullptr};
+  std::vector<float> out(3 * kEmbD, -7.0f);
+  for (int64_t bad : {int64_t{-1}, kEmbV, int64_t{1} << 40}) {
+    const int64_t idx[3] = {0, 1, bad};
+    EXPECT_EQ(embedding(t, idx, 3, out.data()), Error::InvalidArgument) << bad;
+    for (float v : out) ASSERT_EQ(v, -7.0f) << "wrote before rejecting";
+  }
+  EmbeddingDesc odd = t;
+  odd.group_size = 3;
+  const int64_t ok[1] = {0};
+  EXPECT_EQ(embedding(odd, ok, 1, out.data()), Error::InvalidArgument);
+  EXPECT_EQ(embedding(t, nullptr, 1, out.data()), Error::InvalidArgument);
+}
+
+TEST(Lowbit, RejectsBadArguments) {
+  Rng rng{9};
+  Weight w = make_weight(4, 8, 64, 32, true, rng);
+  WeightDesc d = w.desc();
+  Aligned buf(packed_bytes(d) + 64);
+  EXPECT_EQ(pack(d, buf.data, packed_bytes(d)), Error::Ok);
+  WeightDesc bad = d;
+  bad.group_size = 48;  // does not divide 64
+  EXPECT_EQ(packed_bytes(bad), 0u);
+  EXPECT_EQ(pack(bad, buf.data, buf.storage.size() - 64), Error::InvalidArgument);
+  bad = d;
+  bad.k = 66;
+  bad.group_size = 33;  // odd for int4
+  EXPECT_EQ(pack(bad, buf.data, buf.storage.size() - 64), Error::InvalidArgument);
+  bad = d;
+  bad.n = 0;
+  EXPECT_EQ(pack(bad, buf.data, buf.storage.size() - 64), Error::InvalidArgument);
+  EXPECT_EQ(pack(d, buf.data, packed_bytes(d) - 1), Error::InvalidArgument);  // small
+  EXPECT_EQ(pack(d, buf.data + 4, packed_bytes(d)), Error::InvalidArgument);  // misaligned
+  bad = d;
+  bad.scales = nullptr;
+  EXPECT_EQ(pack(bad, buf.data, packed_bytes(d)), Error::InvalidArgument);
+  w.zps[5] = 9;  // int4 zero point out of range
+  EXPECT_EQ(pack(w.desc(), buf.data, packed_bytes(d)), Error::InvalidArgument);
+  w.zps[5] = 0;
+  w.scales[3] = NAN;
+  EXPECT_EQ(pack(w.desc(), buf.data, packed_bytes(d)), Error::InvalidArgument);
+  w.scales[3] = 0.5f;
+  std::vector<int8_t> unpacked(w.q);
+  unpacked[10] = 8;  // not an int4 value
+  bad = w.desc();
+  bad.format = WeightFormat::int4_unpacked;
+  bad.data = unpacked.data();
+  EXPECT_EQ(pack(bad, buf.data, packed_bytes(d)), Error::InvalidArgument);
+
+  ASSERT_EQ(pack(w.desc(), buf.data, packed_bytes(d)), Error::Ok);
+  std::vector<float> x(2 * 64, 0.5f), y(2 * 8);
+  std::vector<uint8_t> ws(workspace_bytes(2, buf.data, Activation::dynamic_int8));
+  const auto dyn = Activation::dynamic_int8;
+  EXPECT_EQ(linear(2, x.data(), 64, buf.data, nullptr, y.data(), 8, dyn, ws.data(), ws.size()),
+            Error::Ok);
+  EXPECT_EQ(linear(2, x.data(), 64, buf.data, nullptr, y.data(), 8, dyn, ws.data(), ws.size() - 1),
+            Error::InvalidArgument);
+  EXPECT_EQ(linear(2, x.data(), 63, buf.data, nullptr, y.data(), 8, dyn, ws.data(), ws.size()),
+            Error::InvalidArgument);
+  EXPECT_EQ(linear(2, x.data(), 64, buf.data, nullptr, y.data(), 7, dyn, ws.data(), ws.size()),
+            Error::InvalidArgument);
+  EXPECT_EQ(linear(-1, x.data(), 64, buf.data, nullptr, y.data(), 8, dyn, ws.data(), ws.size()),
+            Error::InvalidArgument);
+  EXPECT_EQ(linear(2, nullptr, 64, buf.data, nullptr, y.data(), 8, dyn, ws.data(), ws.size()),
+            Error::InvalidArgument);
+  EXPECT_EQ(linear(2, x.data(), 64, x.data(), nullptr, y.data(), 8, dyn, ws.data(), ws.size()),
+            Error::InvalidArgument);  // not a packed weight
+  PackedInfo info;
+  EXPECT_EQ(packed_info(x.data(), &info), Error::InvalidArgument);
+  EXPECT_EQ(quantize_row(x.data(), 0, nullptr, nullptr, nullptr), Error::InvalidArgument);
+}
+
+// Run by ctest with EMBER_LOWBIT_ISA set (tests/runtime/lowbit/CMakeLists.txt).
+TEST(Lowbit, EnvironmentOverride) {
+  const char* env = std::getenv("EMBER_LOWBIT_ISA");
+  if (env == nullptr) GTEST_SKIP() << "EMBER_LOWBIT_ISA is not set";
+  EXPECT_STREQ(isa_name(active_isa()), env);
+}
+
+}  // namespace
