@@ -361,7 +361,8 @@ LogicalResult DequantizePerChannelOp::verify() {
   if (failed(axis) || failed(checkPerChannel(*this, getInput(), getScales(), *axis, "scales")) ||
       failed(checkPerChannel(*this, getInput(), getZeroPoints(), *axis, "zero_points")))
     return failure();
-  if (present(getZeroPoints()) && failed(checkIntegerElement(*this, getZeroPoints(), "zero_points")))
+  if (present(getZeroPoints()) &&
+      failed(checkIntegerElement(*this, getZeroPoints(), "zero_points")))
     return failure();
   auto range = checkRange(*this, getQuantMinAttr().getInt(), getQuantMaxAttr().getInt(),
                           getDtypeAttr().getInt());
@@ -447,6 +448,207 @@ LogicalResult DequantizeAffineOp::verify() {
   if (failed(out))
     return failure();
   return checkResult(*this, getResult(), shapeOf(getInput()), *out);
+}
+
+} // namespace ember::edge
+
+//===----------------------------------------------------------------------===//
+// Ember's quantized ops (what quantizer/ folds patterns into)
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// A quantized activation: int8 or uint8, its zero point inside that type.
+LogicalResult checkQuantizedActivation(Operation *op, Value v, int64_t zp, double scale,
+                                       StringRef what) {
+  Type t = elementOf(v);
+  if (!t.isInteger(8))
+    return op->emitOpError(what) << " must be int8 or uint8, got " << t;
+  QRange range = t.isUnsignedInteger() ? QRange{0, 255} : QRange{-128, 127};
+  if (failed(checkScale(op, scale, (what + " scale").str())) ||
+      failed(checkZeroPoint(op, zp, range)))
+    return failure();
+  return success();
+}
+
+/// The output's clamp [quant_min, quant_max] inside its type, with the
+/// output zero point inside it.
+LogicalResult checkQuantizedOutput(Operation *op, Value result, double scale, int64_t zp,
+                                   int64_t qmin, int64_t qmax) {
+  Type t = elementOf(result);
+  if (!t.isInteger(8))
+    return op->emitOpError("result must be int8 or uint8, got ") << t;
+  int64_t code = t.isUnsignedInteger() ? 0 : 1;
+  FailureOr<QRange> range = checkRange(op, qmin, qmax, code);
+  if (failed(range) || failed(checkScale(op, scale, "output scale")))
+    return failure();
+  QRange full = t.isUnsignedInteger() ? QRange{0, 255} : QRange{-128, 127};
+  return checkZeroPoint(op, zp, full);
+}
+
+/// int8 weights [N, ...] with scales [N] or [1] (positive), zero point 0.
+LogicalResult checkQuantizedWeight(Operation *op, Value weight, Value scales) {
+  if (!elementOf(weight).isSignlessInteger(8))
+    return op->emitOpError("weight must be int8, got ") << elementOf(weight);
+  if (!elementOf(scales).isF32())
+    return op->emitOpError("weight_scales must be float32, got ") << elementOf(scales);
+  ArrayRef<int64_t> w = shapeOf(weight), s = shapeOf(scales);
+  if (w.empty() || s.size() != 1 || (s[0] != 1 && !shapesCompatible(s, {w[0]})))
+    return op->emitOpError("weight_scales has shape ")
+           << shapeStr(s) << ", expected [" << (w.empty() ? 0 : w[0]) << "] or [1]";
+  for (double v : constantValues(scales))
+    if (failed(checkScale(op, v, "weight scale")))
+      return failure();
+  return success();
+}
+
+/// A float32 bias of `n` entries, when given.
+LogicalResult checkBias(Operation *op, Value bias, int64_t n) {
+  if (!present(bias))
+    return success();
+  if (!elementOf(bias).isF32() || !shapesCompatible(shapeOf(bias), {n}))
+    return op->emitOpError("bias must be float32 [") << n << "], got " << bias.getType();
+  return success();
+}
+
+} // namespace
+
+namespace ember::edge {
+
+LogicalResult QuantizedConvolutionOp::verify() {
+  Value in = getInput();
+  if (failed(checkQuantizedActivation(*this, in, getInputZeroPointAttr().getInt(),
+                                      getInputScale().convertToDouble(), "input")) ||
+      failed(checkQuantizedWeight(*this, getWeight(), getWeightScales())))
+    return failure();
+  ArrayRef<int64_t> x = shapeOf(in), w = shapeOf(getWeight());
+  size_t spatial = x.size() - 2;
+  if (x.size() < 3 || x.size() > 4 || w.size() != x.size())
+    return emitOpError("expects a 3-d or 4-d input and weight of its rank, got ")
+           << shapeStr(x) << " and " << shapeStr(w);
+  int64_t groups = getGroupsAttr().getInt();
+  if (groups < 1 || w[0] % groups != 0 ||
+      (!ShapedType::isDynamic(x[1]) && x[1] != w[1] * groups))
+    return emitOpError("input channels ") << x[1] << " do not match weight " << shapeStr(w)
+                                          << " with " << groups << " group(s)";
+  ArrayRef<int64_t> stride = getStride(), padding = getPadding(), dilation = getDilation();
+  if (stride.size() != spatial || padding.size() != spatial || dilation.size() != spatial)
+    return emitOpError("stride, padding and dilation need ") << spatial << " entries each";
+  SmallVector<int64_t> out{x[0], w[0]};
+  for (size_t d = 0; d < spatial; ++d) {
+    if (stride[d] < 1 || dilation[d] < 1 || padding[d] < 0)
+      return emitOpError("stride and dilation must be positive and padding not negative");
+    int64_t size = x[2 + d];
+    if (ShapedType::isDynamic(size)) {
+      out.push_back(ShapedType::kDynamic);
+      continue;
+    }
+    int64_t span = dilation[d] * (w[2 + d] - 1) + 1;
+    int64_t o = (size + 2 * padding[d] - span) / stride[d] + 1;
+    if (size + 2 * padding[d] < span)
+      return emitOpError("kernel of ") << span << " exceeds the padded input " << size;
+    out.push_back(o);
+  }
+  if (failed(checkBias(*this, getBias(), w[0])) ||
+      failed(checkQuantizedOutput(*this, getResult(), getOutputScale().convertToDouble(),
+                                  getOutputZeroPointAttr().getInt(), getQuantMinAttr().getInt(),
+                                  getQuantMaxAttr().getInt())))
+    return failure();
+  return checkResult(*this, getResult(), out, Type());
+}
+
+LogicalResult QuantizedLinearOp::verify() {
+  Value in = getInput();
+  if (failed(checkQuantizedActivation(*this, in, getInputZeroPointAttr().getInt(),
+                                      getInputScale().convertToDouble(), "input")) ||
+      failed(checkQuantizedWeight(*this, getWeight(), getWeightScales())))
+    return failure();
+  ArrayRef<int64_t> x = shapeOf(in), w = shapeOf(getWeight());
+  if (x.empty() || w.size() != 2 || !shapesCompatible(x.take_back(), w.take_back()))
+    return emitOpError("input ") << shapeStr(x) << " does not match weight " << shapeStr(w)
+                                 << " ([..., K] by [N, K])";
+  if (failed(checkBias(*this, getBias(), w[0])) ||
+      failed(checkQuantizedOutput(*this, getResult(), getOutputScale().convertToDouble(),
+                                  getOutputZeroPointAttr().getInt(), getQuantMinAttr().getInt(),
+                                  getQuantMaxAttr().getInt())))
+    return failure();
+  SmallVector<int64_t> out(x.drop_back());
+  out.push_back(w[0]);
+  return checkResult(*this, getResult(), out, Type());
+}
+
+LogicalResult QuantizedAddOp::verify() {
+  if (failed(checkQuantizedActivation(*this, getSelf(), getSelfZeroPointAttr().getInt(),
+                                      getSelfScale().convertToDouble(), "self")) ||
+      failed(checkQuantizedActivation(*this, getOther(), getOtherZeroPointAttr().getInt(),
+                                      getOtherScale().convertToDouble(), "other")))
+    return failure();
+  auto shape = broadcast(*this, shapeOf(getSelf()), shapeOf(getOther()));
+  if (failed(shape) ||
+      failed(checkQuantizedOutput(*this, getResult(), getOutputScale().convertToDouble(),
+                                  getOutputZeroPointAttr().getInt(), getQuantMinAttr().getInt(),
+                                  getQuantMaxAttr().getInt())))
+    return failure();
+  return checkResult(*this, getResult(), *shape, Type());
+}
+
+LogicalResult LinearDynamicInt8Op::verify() {
+  if (!elementOf(getInput()).isF32())
+    return emitOpError("input must be float32, got ") << elementOf(getInput());
+  if (failed(checkQuantizedWeight(*this, getWeight(), getWeightScales())))
+    return failure();
+  int64_t qmin = getQuantMinAttr().getInt(), qmax = getQuantMaxAttr().getInt();
+  if (failed(checkRange(*this, qmin, qmax, 1)))
+    return failure();
+  if (qmin > 0 || qmax < 0 || qmin == qmax)
+    return emitOpError("quantization range [") << qmin << ", " << qmax
+                                               << "] must include 0 and more than one value";
+  ArrayRef<int64_t> x = shapeOf(getInput()), w = shapeOf(getWeight());
+  if (x.empty() || w.size() != 2 || !shapesCompatible(x.take_back(), w.take_back()))
+    return emitOpError("input ") << shapeStr(x) << " does not match weight " << shapeStr(w)
+                                 << " ([..., K] by [N, K])";
+  if (failed(checkBias(*this, getBias(), w[0])))
+    return failure();
+  SmallVector<int64_t> out(x.drop_back());
+  out.push_back(w[0]);
+  return checkResult(*this, getResult(), out, elementOf(getInput()));
+}
+
+LogicalResult LinearLowbitOp::verify() {
+  if (!elementOf(getInput()).isF32())
+    return emitOpError("input must be float32, got ") << elementOf(getInput());
+  int64_t bits = getBitsAttr().getInt(), group = getGroupSizeAttr().getInt();
+  if (bits != 4 && bits != 8)
+    return emitOpError("bits must be 4 or 8, got ") << bits;
+  ArrayRef<int64_t> x = shapeOf(getInput()), w = shapeOf(getWeight());
+  if (x.empty() || w.size() != 2 || ShapedType::isDynamic(x.back()))
+    return emitOpError("expects an input [..., K] with a static K and a 2-d weight");
+  int64_t k = x.back(), n = w[0];
+  Type wt = elementOf(getWeight());
+  if (bits == 4 ? (!wt.isUnsignedInteger(8) || w[1] * 2 != k)
+                : (!wt.isSignlessInteger(8) || w[1] != k))
+    return emitOpError("a ") << bits << "-bit weight for K = " << k << " must be "
+                             << (bits == 4 ? "uint8 [N, K / 2]" : "int8 [N, K]") << ", got "
+                             << getWeight().getType();
+  if (group < 1 || k % group != 0 || (bits == 4 && group % 2 != 0))
+    return emitOpError("group size ") << group << " does not divide K = " << k
+                                      << (bits == 4 ? " in pairs" : "");
+  SmallVector<int64_t> params{n, k / group};
+  if (!elementOf(getWeightScales()).isF32() ||
+      !shapesCompatible(shapeOf(getWeightScales()), params))
+    return emitOpError("weight_scales must be float32 ") << shapeStr(params) << ", got "
+                                                         << getWeightScales().getType();
+  if (present(getWeightZeroPoints()) &&
+      (!elementOf(getWeightZeroPoints()).isSignlessInteger(8) ||
+       !shapesCompatible(shapeOf(getWeightZeroPoints()), params)))
+    return emitOpError("weight_zero_points must be int8 ") << shapeStr(params);
+  QRange range = bits == 4 ? QRange{-8, 7} : QRange{-128, 127};
+  if (failed(checkParamValues(*this, getWeightScales(), getWeightZeroPoints(), range)) ||
+      failed(checkBias(*this, getBias(), n)))
+    return failure();
+  SmallVector<int64_t> out(x.drop_back());
+  out.push_back(n);
+  return checkResult(*this, getResult(), out, elementOf(getInput()));
 }
 
 } // namespace ember::edge

@@ -164,10 +164,6 @@ bool affine_range(KernelContext& ctx, const char* op, Span<EValue*> args, ArgRea
   return check_qrange(ctx, op, code, *qmin, *qmax, dtype);
 }
 
-/// min and max that propagate NaN, as torch.amin, amax and aminmax do.
-inline float nan_min(float a, float b) { return (b < a || std::isnan(b)) ? b : a; }
-inline float nan_max(float a, float b) { return (b > a || std::isnan(b)) ? b : a; }
-
 }  // namespace
 
 void quantize_per_channel_out(KernelContext& ctx, Span<EValue*> args) {
@@ -252,24 +248,9 @@ void choose_qparams_tensor_out(KernelContext& ctx, Span<EValue*> args) {
       !resize_out(ctx, op, "zero_point_out", *zp_out, &one, 1)) {
     return;
   }
-  // torch.ao's determine_qparams (per-tensor affine), in float32.
   double scale = 1.0;
   int64_t zp = 0;
-  if (in->numel() > 0) {
-    const float* x = in->data_as<const float>();
-    float lo = x[0], hi = x[0];
-    for (int64_t i = 1; i < in->numel(); ++i) {
-      lo = nan_min(lo, x[i]);
-      hi = nan_max(hi, x[i]);
-    }
-    const float min_neg = std::fmin(lo, 0.0f), max_pos = std::fmax(hi, 0.0f);
-    float s = (max_pos - min_neg) / static_cast<float>(qmax - qmin);
-    s = std::fmax(s, static_cast<float>(eps));
-    const float z = static_cast<float>(qmin) - std::nearbyint(min_neg / s);
-    zp = static_cast<int64_t>(std::fmin(std::fmax(z, static_cast<float>(qmin)),
-                                        static_cast<float>(qmax)));
-    scale = s;
-  }
+  choose_qparams_per_tensor(in->data_as<const float>(), in->numel(), qmin, qmax, eps, &scale, &zp);
   scale_out->data_as<double>()[0] = scale;
   zp_out->data_as<int64_t>()[0] = zp;
 }
@@ -316,7 +297,7 @@ void choose_qparams_affine_out(KernelContext& ctx, Span<EValue*> args) {
     return;
   }
   // eps defaults to float32's smallest normal (torch.finfo(input.dtype)).
-  const float feps = has_eps ? static_cast<float>(eps) : 1.17549435e-38f;
+  const float feps = has_eps ? static_cast<float>(eps) : kSmallestNormal;
   const float flo = static_cast<float>(qmin), fhi = static_cast<float>(qmax);
   const float* x = in->data_as<const float>();
   // Per block: min and max (NaN propagates, as torch.amin/amax), then
@@ -347,13 +328,9 @@ void choose_qparams_affine_out(KernelContext& ctx, Span<EValue*> args) {
       scale = smin > smax ? smin : smax;
       zp = static_cast<float>(static_cast<int64_t>((qmax + qmin + 1) / 2.0));
     } else {
-      scale = (max_pos - min_neg) / static_cast<float>(qmax - qmin);
+      asymmetric_qparams(lo[b], hi[b], flo, fhi, feps, &scale, &zp);
     }
-    scale = std::fmax(scale, feps);
-    if (!symmetric && !no_clip) {
-      zp = flo - std::nearbyint(min_neg / scale);
-      zp = std::fmin(std::fmax(zp, flo), fhi);
-    }
+    if (symmetric || no_clip) scale = std::fmax(scale, feps);
     store_number(*scale_out, b, scale);
     store_number(*zp_out, b, zp);
   }

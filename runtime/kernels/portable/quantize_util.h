@@ -173,6 +173,48 @@ inline float quantize_one(float x, float inv_scale, float zp, float qmin, float 
   return v;
 }
 
+/// min and max that propagate NaN, as torch.amin, amax and aminmax do.
+inline float nan_min(float a, float b) { return (b < a || std::isnan(b)) ? b : a; }
+inline float nan_max(float a, float b) { return (b > a || std::isnan(b)) ? b : a; }
+
+/// torch.ao's determine_qparams for one per-tensor affine range (PT2E's
+/// choose_qparams.tensor), in float32 as torch computes it; the scale is
+/// returned as the float64 torch returns (the float32 value). An empty
+/// input gives scale 1 and zero point 0.
+inline void choose_qparams_per_tensor(const float* x, int64_t n, int64_t qmin, int64_t qmax,
+                                      double eps, double* scale, int64_t* zp) {
+  *scale = 1.0;
+  *zp = 0;
+  if (n <= 0) return;
+  float lo = x[0], hi = x[0];
+  for (int64_t i = 1; i < n; ++i) {
+    lo = nan_min(lo, x[i]);
+    hi = nan_max(hi, x[i]);
+  }
+  const float min_neg = std::fmin(lo, 0.0f), max_pos = std::fmax(hi, 0.0f);
+  float s = (max_pos - min_neg) / static_cast<float>(qmax - qmin);
+  s = std::fmax(s, static_cast<float>(eps));
+  const float z = static_cast<float>(qmin) - std::nearbyint(min_neg / s);
+  *zp = static_cast<int64_t>(std::fmin(std::fmax(z, static_cast<float>(qmin)),
+                                       static_cast<float>(qmax)));
+  *scale = s;
+}
+
+/// torchao's ASYMMETRIC choose_qparams_affine for one block whose extremes
+/// are lo and hi: scale and (float) zero point, in float32.
+inline void asymmetric_qparams(float lo, float hi, float qmin, float qmax, float eps,
+                               float* scale, float* zp) {
+  const float min_neg = std::fmin(lo, 0.0f), max_pos = std::fmax(hi, 0.0f);
+  float s = (max_pos - min_neg) / (qmax - qmin);
+  s = std::fmax(s, eps);
+  const float z = qmin - std::nearbyint(min_neg / s);
+  *scale = s;
+  *zp = std::fmin(std::fmax(z, qmin), qmax);
+}
+
+/// float32's smallest normal: torchao's eps when none is given.
+constexpr float kSmallestNormal = 1.17549435e-38f;
+
 }  // namespace quant
 }  // namespace portable
 }  // namespace ember

@@ -121,3 +121,48 @@ func.func @choose_range_without_zero(%x: tensor<4xf32>) -> tensor<1xf64> {
   %s, %z = edge.choose_qparams.tensor %x {dtype = 1 : i64, eps = 0.001 : f64, quant_max = 127 : i64, quant_min = 1 : i64} : (tensor<4xf32>) -> (tensor<1xf64>, tensor<1xi64>)
   return %s : tensor<1xf64>
 }
+
+// -----
+
+// Well-formed quantized ops: a conv with a fused relu (quant_min at the
+// output zero point), a linear, a residual add, the dynamic linear and the
+// 4-bit group-wise linear (uint8 [N, K / 2] storage).
+func.func @quantized_ops(%x: tensor<1x8x6x6xi8>, %w: tensor<16x8x3x3xi8>, %s: tensor<16xf32>,
+                         %b: tensor<16xf32>, %l: tensor<2x32xi8>, %lw: tensor<16x32xi8>,
+                         %f: tensor<2x64xf32>, %w4: tensor<16x32xui8>, %g: tensor<16x2xf32>,
+                         %dw: tensor<16x64xi8>) -> tensor<2x16xf32> {
+  %0 = edge.quantized_convolution %x, %w, %s, %b {dilation = array<i64: 1, 1>, groups = 1 : i64, input_scale = 0.1 : f64, input_zero_point = 0 : i64, output_scale = 0.2 : f64, output_zero_point = -5 : i64, padding = array<i64: 1, 1>, quant_max = 127 : i64, quant_min = -5 : i64, stride = array<i64: 2, 2>} : (tensor<1x8x6x6xi8>, tensor<16x8x3x3xi8>, tensor<16xf32>, tensor<16xf32>) -> tensor<1x16x3x3xi8>
+  %1 = edge.quantized_linear %l, %lw, %s, %b {input_scale = 0.1 : f64, input_zero_point = 3 : i64, output_scale = 0.2 : f64, output_zero_point = 0 : i64, quant_max = 127 : i64, quant_min = -128 : i64} : (tensor<2x32xi8>, tensor<16x32xi8>, tensor<16xf32>, tensor<16xf32>) -> tensor<2x16xi8>
+  %2 = edge.quantized_add %0, %0 {self_scale = 0.2 : f64, self_zero_point = -5 : i64, other_scale = 0.2 : f64, other_zero_point = -5 : i64, output_scale = 0.4 : f64, output_zero_point = 0 : i64, quant_max = 127 : i64, quant_min = 0 : i64} : (tensor<1x16x3x3xi8>, tensor<1x16x3x3xi8>) -> tensor<1x16x3x3xi8>
+  %3 = edge.linear_dynamic_int8 %f, %dw, %s, %b {eps = 2.44140625E-4 : f64, quant_max = 127 : i64, quant_min = -128 : i64} : (tensor<2x64xf32>, tensor<16x64xi8>, tensor<16xf32>, tensor<16xf32>) -> tensor<2x16xf32>
+  %none = edge.none
+  %4 = edge.linear_lowbit %f, %w4, %g, %none, %none {bits = 4 : i64, group_size = 32 : i64, quantize_input = true} : (tensor<2x64xf32>, tensor<16x32xui8>, tensor<16x2xf32>, none, none) -> tensor<2x16xf32>
+  return %4 : tensor<2x16xf32>
+}
+
+// -----
+
+func.func @conv_channels(%x: tensor<1x8x6x6xi8>, %w: tensor<16x4x3x3xi8>, %s: tensor<1xf32>) -> tensor<1x16x4x4xi8> {
+  %none = edge.none
+  // expected-error @+1 {{input channels 8 do not match weight [16, 4, 3, 3] with 1 group(s)}}
+  %0 = edge.quantized_convolution %x, %w, %s, %none {dilation = array<i64: 1, 1>, groups = 1 : i64, input_scale = 0.1 : f64, input_zero_point = 0 : i64, output_scale = 0.2 : f64, output_zero_point = 0 : i64, padding = array<i64: 0, 0>, quant_max = 127 : i64, quant_min = -128 : i64, stride = array<i64: 1, 1>} : (tensor<1x8x6x6xi8>, tensor<16x4x3x3xi8>, tensor<1xf32>, none) -> tensor<1x16x4x4xi8>
+  return %0 : tensor<1x16x4x4xi8>
+}
+
+// -----
+
+func.func @lowbit_storage(%f: tensor<2x64xf32>, %w: tensor<16x64xui8>, %g: tensor<16x2xf32>) -> tensor<2x16xf32> {
+  %none = edge.none
+  // expected-error @+1 {{a 4-bit weight for K = 64 must be uint8 [N, K / 2]}}
+  %0 = edge.linear_lowbit %f, %w, %g, %none, %none {bits = 4 : i64, group_size = 32 : i64, quantize_input = false} : (tensor<2x64xf32>, tensor<16x64xui8>, tensor<16x2xf32>, none, none) -> tensor<2x16xf32>
+  return %0 : tensor<2x16xf32>
+}
+
+// -----
+
+func.func @lowbit_group(%f: tensor<2x64xf32>, %w: tensor<16x64xi8>, %g: tensor<16x2xf32>) -> tensor<2x16xf32> {
+  %none = edge.none
+  // expected-error @+1 {{group size 48 does not divide K = 64}}
+  %0 = edge.linear_lowbit %f, %w, %g, %none, %none {bits = 8 : i64, group_size = 48 : i64, quantize_input = false} : (tensor<2x64xf32>, tensor<16x64xi8>, tensor<16x2xf32>, none, none) -> tensor<2x16xf32>
+  return %0 : tensor<2x16xf32>
+}
