@@ -13,6 +13,15 @@ in a process of its own (bench/worker.py).
     et_xnnpack   .pte   to_edge_transform_and_lower(XnnpackPartitioner) -> to_executorch;
                         ExecuTorch's runtime with XNNPACK
     onnxruntime  .onnx  torch.onnx.export(ep, dynamo=True); ONNX Runtime, CPU provider
+
+Quantized systems (python -m bench.quant): each quantizes with its own
+quantizer (PT2E: prepare, calibrate on the example input and noisy copies of
+it, convert, export again), and the quantization is counted in its export time.
+    ember_int8   .pte   ember.quantizer (static int8, per-channel weights) -> ember.to_edge;
+                        Ember's runtime, optimized kernels
+    et_int8      .pte   ExecuTorch's XNNPACKQuantizer (the same config) -> XnnpackPartitioner;
+                        ExecuTorch's runtime with XNNPACK
+    ember_dyn8 / et_dyn8  the same with dynamic int8 (linears only)
 """
 
 from __future__ import annotations
@@ -29,9 +38,13 @@ LABELS = {"ember": "Ember portable", "ember_opt": "Ember optimized", "ember_xnnp
           "onnxruntime": "ONNX Runtime", "eager": "eager"}
 SUFFIX = {"ember": ".pte", "ember_opt": ".pte", "ember_xnnpack": ".pte", "et_portable": ".pte", "et_xnnpack": ".pte",
           "onnxruntime": ".onnx"}
+QUANT_KINDS = ["ember_int8", "et_int8", "ember_dyn8", "et_dyn8"]
+LABELS.update({"ember_int8": "Ember int8", "et_int8": "ExecuTorch int8 XNNPACK",
+               "ember_dyn8": "Ember dynamic int8", "et_dyn8": "ExecuTorch dynamic int8 XNNPACK"})
+SUFFIX.update({k: ".pte" for k in QUANT_KINDS})
 # Runtimes whose kernels use more than one thread; the others run one thread
 # whatever they are asked, so they are timed once, at 1 thread.
-THREADED = {"eager", "ember_opt", "ember_xnnpack", "et_xnnpack", "onnxruntime"}
+THREADED = {"eager", "ember_opt", "ember_xnnpack", "et_xnnpack", "onnxruntime", *QUANT_KINDS}
 # Environment a system's worker process runs with (the kernel library is
 # chosen per process, at import).
 WORKER_ENV = {"ember": {"EMBER_KERNELS": "portable"}}
@@ -90,10 +103,57 @@ def _export_onnx(ep: Any, path: Path) -> None:
     torch.onnx.export(ep, f=str(path), dynamo=True, external_data=False, verbose=False)
 
 
+def _calibration(ep: Any) -> list[tuple]:
+    """The example input and three noisy copies of its float tensors."""
+    import torch
+
+    args = tuple(ep.example_inputs[0])
+    noisy = [tuple(a + 0.1 * torch.randn_like(a) if a.is_floating_point() else a for a in args)
+             for _ in range(3)]
+    return [args, *noisy]
+
+
+def _pt2e(ep: Any, quantizer: Any) -> Any:
+    """`ep` quantized by `quantizer` (prepare, calibrate, convert) and exported again."""
+    import torch
+    from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
+
+    prepared = prepare_pt2e(ep.module(), quantizer)
+    with torch.no_grad():
+        for args in _calibration(ep):
+            prepared(*args)
+    return torch.export.export(convert_pt2e(prepared), tuple(ep.example_inputs[0]))
+
+
+def _export_ember_quantized(ep: Any, path: Path, dynamic: bool) -> None:
+    import ember
+    from ember.quantizer import XNNPACKQuantizer, get_symmetric_quantization_config
+    config = get_symmetric_quantization_config(is_per_channel=True, is_dynamic=dynamic)
+    quantized = _pt2e(ep, XNNPACKQuantizer().set_global(config))
+    path.write_bytes(ember.to_edge(quantized).to_executorch().buffer)
+
+
+def _export_et_quantized(ep: Any, path: Path, dynamic: bool) -> None:
+    from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
+    from executorch.backends.xnnpack.quantizer.xnnpack_quantizer import (
+        XNNPACKQuantizer,
+        get_symmetric_quantization_config,
+    )
+    from executorch.exir import to_edge_transform_and_lower
+    config = get_symmetric_quantization_config(is_per_channel=True, is_dynamic=dynamic)
+    quantized = _pt2e(ep, XNNPACKQuantizer().set_global(config))
+    lowered = to_edge_transform_and_lower(quantized, partitioner=[XnnpackPartitioner()])
+    path.write_bytes(lowered.to_executorch().buffer)
+
+
 EXPORTERS: dict[str, Callable[[Any, Path], None]] = {
     "ember": _export_ember, "ember_opt": _export_ember, "ember_xnnpack": _export_ember_xnnpack,
     "et_portable": _export_et_portable,
-    "et_xnnpack": _export_et_xnnpack, "onnxruntime": _export_onnx}
+    "et_xnnpack": _export_et_xnnpack, "onnxruntime": _export_onnx,
+    "ember_int8": lambda ep, path: _export_ember_quantized(ep, path, False),
+    "et_int8": lambda ep, path: _export_et_quantized(ep, path, False),
+    "ember_dyn8": lambda ep, path: _export_ember_quantized(ep, path, True),
+    "et_dyn8": lambda ep, path: _export_et_quantized(ep, path, True)}
 
 
 # -- runners: a loaded file (or the eager model) and one call ---------------
@@ -137,6 +197,7 @@ class ExecuTorchRunner(Runner):
     @staticmethod
     def imports() -> None:
         import executorch.extension.pybindings.portable_lib  # noqa: F401
+        import executorch.kernels.quantized  # noqa: F401  (quantize/dequantize kernels)
         import executorch.runtime  # noqa: F401
 
     def __init__(self, path: Path, args: Sequence[Any], threads: int):
@@ -180,7 +241,9 @@ class OnnxRuntimeRunner(Runner):
 RUNNERS: dict[str, type] = {"ember": EmberRunner, "ember_opt": EmberRunner,
                             "ember_xnnpack": EmberRunner,
                             "et_portable": ExecuTorchRunner,
-                            "et_xnnpack": ExecuTorchRunner, "onnxruntime": OnnxRuntimeRunner}
+                            "et_xnnpack": ExecuTorchRunner, "onnxruntime": OnnxRuntimeRunner,
+                            "ember_int8": EmberRunner, "ember_dyn8": EmberRunner,
+                            "et_int8": ExecuTorchRunner, "et_dyn8": ExecuTorchRunner}
 
 
 def file_bytes(path: Path) -> int:
