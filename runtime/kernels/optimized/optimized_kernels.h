@@ -78,6 +78,34 @@ void* prepare_linear(Span<EValue* const> args, Span<const bool> constant, Span<b
 void* prepare_convolution(Span<EValue* const> args, Span<const bool> constant,
                           Span<bool> packed);
 // ---- end gemm
+// ---- quantized
+// op_quantized.cpp: on ember_qgemm (int8 / uint8 activations, int8 weights
+// packed at load), requantized or float32 out; add per element.
+void quantized_linear_out(KernelContext& ctx, Span<EValue*> args);     ///< ember::quantized_linear.out
+void linear_dynamic_int8_out(KernelContext& ctx, Span<EValue*> args);  ///< ember::linear_dynamic_int8.out
+void quantized_add_out(KernelContext& ctx, Span<EValue*> args);        ///< ember::quantized_add.out
+// op_quantized_conv.cpp: depthwise direct, the rest im2col (NHWC) + qgemm.
+void quantized_convolution_out(KernelContext& ctx, Span<EValue*> args);  ///< ember::quantized_convolution.out
+// op_lowbit.cpp: on ember_lowbit (group-wise int4 / int8 weights).
+void linear_lowbit_out(KernelContext& ctx, Span<EValue*> args);  ///< ember::linear_lowbit.out
+/// Load-time packing of the constant weights (prepack.h's release_prepacked
+/// frees them): the int8 weight of the linears, each group of a GEMM
+/// convolution (taps reordered), lowbit's weight with its scales and zero points.
+void* prepare_quantized_linear(Span<EValue* const> args, Span<const bool> constant,
+                               Span<bool> packed);
+void* prepare_linear_dynamic_int8(Span<EValue* const> args, Span<const bool> constant,
+                                  Span<bool> packed);
+void* prepare_quantized_convolution(Span<EValue* const> args, Span<const bool> constant,
+                                    Span<bool> packed);
+void* prepare_linear_lowbit(Span<EValue* const> args, Span<const bool> constant,
+                            Span<bool> packed);
+// op_quantize.cpp: PT2E's per-tensor quantize (float32 to int8 / uint8) and
+// dequantize (back to float32), contiguous; the rest runs the portable kernels.
+void quantize_per_tensor_out(KernelContext& ctx, Span<EValue*> args);
+void quantize_per_tensor_tensor_out(KernelContext& ctx, Span<EValue*> args);
+void dequantize_per_tensor_out(KernelContext& ctx, Span<EValue*> args);
+void dequantize_per_tensor_tensor_out(KernelContext& ctx, Span<EValue*> args);
+// ---- end quantized
 // op_attention.cpp: float32, rows contiguous in the last dim (any strides
 // otherwise), tiled flash-style.
 void sdpa_out(KernelContext& ctx, Span<EValue*> args);  ///< ember::sdpa.out

@@ -3,6 +3,8 @@
 // portable catch-all of the same operator; a call with other dtypes resolves
 // to the portable kernel at load. Each operator here is also a portable one,
 // so its write description (OperatorWrites) is the portable table's.
+#include <initializer_list>
+
 #include "runtime/kernel/kernel.h"
 #include "runtime/kernels/optimized/optimized_kernels.h"
 #include "runtime/kernels/optimized/prepack.h"
@@ -78,6 +80,68 @@ const Kernel kOptimizedKernels[] = {
     // ---- end attention
 };
 
+// ---- quantized
+// Their calls mix dtypes (int8 weights, float32 scales and bias), so every
+// combination gets an exact key: the tensors in schema order, an absent
+// optional tensor taking no place, out twice (argument and result).
+constexpr ScalarType kI8 = ScalarType::Char, kU8 = ScalarType::Byte;
+constexpr size_t kMaxQuantizedKernels = 64;
+
+KernelKey exact_key(std::initializer_list<ScalarType> dtypes) {
+  KernelKey key;
+  for (ScalarType t : dtypes) key.dtypes[key.num_dtypes++] = t;
+  return key;
+}
+
+/// The quantized kernels' entries into `table`; returns how many.
+size_t quantized_kernels(Kernel* table) {
+  size_t n = 0;
+  for (ScalarType x : {kI8, kU8}) {
+    for (ScalarType y : {kI8, kU8}) {
+      // quantized_linear / quantized_convolution: input, weight, scales, [bias], out, result.
+      for (const KernelKey& key : {exact_key({x, kI8, kF, y, y}), exact_key({x, kI8, kF, kF, y, y})}) {
+        table[n++] = {"ember::quantized_linear.out", &optimized::quantized_linear_out, key,
+                      &optimized::prepare_quantized_linear, &optimized::release_prepacked};
+        table[n++] = {"ember::quantized_convolution.out", &optimized::quantized_convolution_out,
+                      key, &optimized::prepare_quantized_convolution,
+                      &optimized::release_prepacked};
+      }
+    }
+    // quantized_add: self, other, out and result of one dtype.
+    table[n++] = {"ember::quantized_add.out", &optimized::quantized_add_out, KernelKey::uniform(x)};
+    // PT2E's per-tensor quantize and dequantize (op_quantize.cpp): input, out, result;
+    // the .tensor overloads with their scale (float32 or float64) and int64 zero point.
+    table[n++] = {"quantized_decomposed::quantize_per_tensor.out",
+                  &optimized::quantize_per_tensor_out, exact_key({kF, x, x})};
+    table[n++] = {"quantized_decomposed::dequantize_per_tensor.out",
+                  &optimized::dequantize_per_tensor_out, exact_key({x, kF, kF})};
+    for (ScalarType s : {kF, ScalarType::Double}) {
+      table[n++] = {"quantized_decomposed::quantize_per_tensor.Tensor_out",
+                    &optimized::quantize_per_tensor_tensor_out,
+                    exact_key({kF, s, ScalarType::Long, x, x})};
+      table[n++] = {"quantized_decomposed::dequantize_per_tensor.Tensor_out",
+                    &optimized::dequantize_per_tensor_tensor_out,
+                    exact_key({x, s, ScalarType::Long, kF, kF})};
+    }
+  }
+  // linear_dynamic_int8: input, weight, scales, [bias], out, result.
+  for (const KernelKey& key : {exact_key({kF, kI8, kF, kF, kF}), exact_key({kF, kI8, kF, kF, kF, kF})}) {
+    table[n++] = {"ember::linear_dynamic_int8.out", &optimized::linear_dynamic_int8_out, key,
+                  &optimized::prepare_linear_dynamic_int8, &optimized::release_prepacked};
+  }
+  // linear_lowbit: input, weight (uint8 4-bit, int8 8-bit), scales, [zero points], [bias], out, result.
+  for (ScalarType w : {kU8, kI8}) {
+    for (const KernelKey& key :
+         {exact_key({kF, w, kF, kF, kF}), exact_key({kF, w, kF, kI8, kF, kF}),
+          exact_key({kF, w, kF, kF, kF, kF}), exact_key({kF, w, kF, kI8, kF, kF, kF})}) {
+      table[n++] = {"ember::linear_lowbit.out", &optimized::linear_lowbit_out, key,
+                    &optimized::prepare_linear_lowbit, &optimized::release_prepacked};
+    }
+  }
+  return n;
+}
+// ---- end quantized
+
 bool g_registered = false;
 
 }  // namespace
@@ -87,6 +151,8 @@ Error register_optimized_kernels() {
   EMBER_TRY(register_portable_kernels());
   EMBER_TRY(register_kernels(Span<const Kernel>(
       kOptimizedKernels, sizeof(kOptimizedKernels) / sizeof(kOptimizedKernels[0]))));
+  Kernel quantized[kMaxQuantizedKernels];
+  EMBER_TRY(register_kernels(Span<const Kernel>(quantized, quantized_kernels(quantized))));
   g_registered = true;
   return Error::Ok;
 }

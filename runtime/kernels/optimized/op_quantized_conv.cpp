@@ -1,0 +1,452 @@
+// ember::quantized_convolution.out over int8 / uint8 NCHW (or NCL) input,
+// int8 weights [OC, IC / groups, KH, KW] with per-channel or per-tensor
+// scales, float32 bias, requantized to an int8 / uint8 out:
+//   depthwise (groups == IC == OC): a direct integer loop per (image,
+//     channel) plane, output columns in blocks of int32 accumulators (the
+//     inner loop over a block vectorizes), requantized as ember_qgemm's
+//     epilogue does; planes split over the pool;
+//   everything else on ember_qgemm, per group:
+//     1. the input is transposed once to NHWC (run_transpose, threaded);
+//     2. for a chunk of output pixels, A = im2col^T [pixels, KH * KW * in_cg]:
+//        each tap's in_cg channels one memcpy from the NHWC image (the input
+//        zero point where the tap falls in the padding); a 1x1 stride-1
+//        unpadded convolution reads the NHWC image in place (lda = IC);
+//     3. qgemm with the requantizing epilogue into a [pixels, out_cg] tile,
+//        transposed into out's channel planes.
+//   The weight of each group is packed once at load with its taps reordered
+//   to (ki, kj, ic), the order step 2 writes (prepare_quantized_convolution),
+//   so no call reads the file's int8 weight again; without a state the call
+//   reorders and packs it into scratch memory. Scratch (NHWC copy, columns,
+//   tile, GEMM workspace) is the context's temp memory, chunks shrinking to
+//   what it holds; too little for the smallest chunk, or anything off these
+//   paths (ranks, layouts, dtypes, parameters), goes to the portable kernel.
+#include <cstring>
+#include <new>
+
+#include "runtime/kernels/common/transpose.h"
+#include "runtime/kernels/optimized/common.h"
+#include "runtime/kernels/optimized/op_quantized.h"
+#include "runtime/kernels/optimized/optimized_kernels.h"
+#include "runtime/kernels/optimized/prepack.h"
+#include "runtime/kernels/portable/convolution.h"
+#include "runtime/kernels/portable/portable_kernels.h"
+
+namespace ember {
+namespace optimized {
+namespace {
+
+/// A call on the fast path: 1-d lifted to 2-d (k_h = 1, in_h = out_h = 1).
+struct QConv {
+  portable::ConvShape s{};
+  const Tensor* input = nullptr;
+  const Tensor* weight = nullptr;
+  const float* scales = nullptr;
+  const float* bias = nullptr;
+  Tensor* out = nullptr;
+  qgemm::Activation a;
+  qgemm::QEpilogue e;
+  bool per_channel = true;
+  double out_scale = 1.0;  ///< as given (the GEMM's epilogue takes it as a float)
+  int64_t out_sizes[4] = {};
+};
+
+/// Largest stride, padding or dilation the fast path takes (keeps every
+/// index computation far from overflow; torch has no larger ones in practice).
+constexpr int64_t kMaxParam = int64_t{1} << 20;
+
+/// One spatial dim: the output extent, or -1 when the parameters are off the path.
+int64_t out_extent(int64_t in, int64_t k, int64_t stride, int64_t pad, int64_t dil) {
+  if (stride < 1 || stride > kMaxParam || dil < 1 || dil > kMaxParam || pad < 0 ||
+      pad > kMaxParam) {
+    return -1;
+  }
+  const int64_t span = dil * (k - 1) + 1;
+  if (in + 2 * pad < span) return -1;
+  return (in + 2 * pad - span) / stride + 1;
+}
+
+/// Reads convolution.out's arguments onto the fast path; false for anything
+/// else (nothing failed: the portable kernel gets the call).
+bool read_conv(Span<EValue*> args, QConv* c) {
+  // (input, input_scale, input_zero_point, weight, weight_scales, bias, stride,
+  //  padding, dilation, groups, output_scale, output_zero_point, quant_min,
+  //  quant_max, out) -> out
+  quant::Peek p(args, 16);
+  c->input = p.tensor(0);
+  const double in_scale = p.real(1);
+  const int64_t in_zp = p.integer(2);
+  c->weight = p.tensor(3);
+  const Tensor* scales = p.tensor(4);
+  const Tensor* bias = p.optional_tensor(5);
+  const Span<const int64_t> stride = p.ints(6), padding = p.ints(7), dilation = p.ints(8);
+  const int64_t groups = p.integer(9);
+  const double out_scale = p.real(10);
+  const int64_t out_zp = p.integer(11), qmin = p.integer(12), qmax = p.integer(13);
+  c->out = p.tensor(14);
+  if (!p.ok()) return false;
+  const Tensor& x = *c->input;
+  const Tensor& w = *c->weight;
+  const int rank = x.dim();
+  const size_t spatial = static_cast<size_t>(rank - 2);
+  if ((rank != 3 && rank != 4) || !x.is_contiguous_order() || !quant::is_int8_weight(w, rank) ||
+      stride.size() != spatial || padding.size() != spatial || dilation.size() != spatial ||
+      groups < 1 || groups > w.size(0) || w.size(0) % groups != 0 ||
+      x.size(1) != w.size(1) * groups || !quant::read_activation(x, in_scale, in_zp, &c->a) ||
+      !quant::read_output(*c->out, out_scale, out_zp, qmin, qmax, &c->e) ||
+      !quant::read_weight_scales(*scales, w.size(0), &c->per_channel) ||
+      !quant::read_bias(bias, w.size(0))) {
+    return false;
+  }
+  portable::ConvShape& s = c->s;
+  const bool one_d = rank == 3;
+  s.n = x.size(0);
+  s.in_c = x.size(1);
+  s.in_h = one_d ? 1 : x.size(2);
+  s.in_w = x.size(rank - 1);
+  s.out_c = w.size(0);
+  s.k_h = one_d ? 1 : w.size(2);
+  s.k_w = w.size(rank - 1);
+  s.stride_h = one_d ? 1 : stride[0];
+  s.stride_w = stride[spatial - 1];
+  s.pad_h = one_d ? 0 : padding[0];
+  s.pad_w = padding[spatial - 1];
+  s.dil_h = one_d ? 1 : dilation[0];
+  s.dil_w = dilation[spatial - 1];
+  s.groups = groups;
+  s.in_cg = s.in_c / groups;
+  s.out_cg = s.out_c / groups;
+  s.out_h = out_extent(s.in_h, s.k_h, s.stride_h, s.pad_h, s.dil_h);
+  s.out_w = out_extent(s.in_w, s.k_w, s.stride_w, s.pad_w, s.dil_w);
+  if (s.out_h < 0 || s.out_w < 0) return false;
+  c->out_scale = out_scale;
+  c->scales = scales->data_as<const float>();
+  c->bias = bias != nullptr ? bias->data_as<const float>() : nullptr;
+  c->out_sizes[0] = s.n;
+  c->out_sizes[1] = s.out_c;
+  c->out_sizes[2] = one_d ? s.out_w : s.out_h;
+  c->out_sizes[3] = s.out_w;
+  return true;
+}
+
+// ---- depthwise
+
+/// Output columns per block of int32 accumulators.
+constexpr int64_t kBlock = 128;
+
+/// One (image, channel) plane: y = requant(sum_taps (x - zp) * w * scale + bias).
+template <typename In, typename Out>
+void depthwise_plane(const portable::ConvShape& s, const In* x, const int8_t* w, int32_t zp,
+                     float scale, float bias, const quant::Requant& rq, Out* y) {
+  int32_t acc[kBlock];
+  for (int64_t oh = 0; oh < s.out_h; ++oh) {
+    for (int64_t ow0 = 0; ow0 < s.out_w; ow0 += kBlock) {
+      const int64_t bw = s.out_w - ow0 < kBlock ? s.out_w - ow0 : kBlock;
+      for (int64_t j = 0; j < bw; ++j) acc[j] = 0;
+      for (int64_t ki = 0; ki < s.k_h; ++ki) {
+        const int64_t ih = oh * s.stride_h - s.pad_h + ki * s.dil_h;
+        if (ih < 0 || ih >= s.in_h) continue;  // padding: (zp - zp) * w adds 0
+        const In* row = x + ih * s.in_w;
+        for (int64_t kj = 0; kj < s.k_w; ++kj) {
+          const int32_t wv = w[ki * s.k_w + kj];
+          const int64_t base = ow0 * s.stride_w + kj * s.dil_w - s.pad_w;  // column of j = 0
+          int64_t lo = 0, hi = 0;  // block columns whose tap lands inside the row
+          portable::valid_range(base, s.stride_w, s.in_w, bw, &lo, &hi);
+          if (wv == 0 || lo >= hi) continue;
+          // |(x - zp) * w| <= 255 * 128 fits int16: 16-bit multiplies, 32-bit sums.
+          const int16_t w16 = static_cast<int16_t>(wv), zp16 = static_cast<int16_t>(zp);
+          if (s.stride_w == 1) {
+            const In* src = row + base + lo;
+            int32_t* a = acc + lo;
+            for (int64_t j = 0; j < hi - lo; ++j) {
+              a[j] += static_cast<int16_t>((static_cast<int16_t>(src[j]) - zp16) * w16);
+            }
+          } else {
+            for (int64_t j = lo; j < hi; ++j) {
+              acc[j] += static_cast<int16_t>(
+                  (static_cast<int16_t>(row[base + j * s.stride_w]) - zp16) * w16);
+            }
+          }
+        }
+      }
+      Out* dst = y + oh * s.out_w + ow0;
+      for (int64_t j = 0; j < bw; ++j) {
+        dst[j] = static_cast<Out>(static_cast<int32_t>(rq(static_cast<float>(acc[j]) * scale + bias)));
+      }
+    }
+  }
+}
+
+template <typename In, typename Out>
+void depthwise(const QConv& c) {
+  const portable::ConvShape& s = c.s;
+  const In* in = c.input->data_as<const In>();
+  Out* out = c.out->data_as<Out>();
+  const int8_t* w = c.weight->data_as<const int8_t>();
+  const quant::Requant rq(c.out_scale, c.e.out_zero_point, c.e.qmin, c.e.qmax);
+  const int64_t in_plane = s.in_h * s.in_w, out_plane = s.out_h * s.out_w, taps = s.k_h * s.k_w;
+  parallel_rows(s.n * s.out_c, out_plane * taps, [&](int64_t plane) {
+    const int64_t ch = plane % s.out_c;
+    const float scale = c.a.scale * c.scales[c.per_channel ? ch : 0];
+    depthwise_plane(s, in + plane * in_plane, w + ch * taps, c.a.zero_point, scale,
+                    c.bias != nullptr ? c.bias[ch] : 0.0f, rq, out + plane * out_plane);
+  });
+}
+
+template <typename In>
+void depthwise_in(const QConv& c) {
+  if (c.out->dtype() == ScalarType::Byte) {
+    depthwise<In, uint8_t>(c);
+  } else {
+    depthwise<In, int8_t>(c);
+  }
+}
+
+// ---- GEMM
+
+/// Group g's weight [out_cg, in_cg, kh, kw] as rows [out_cg, (ki, kj, ic)].
+void reorder_group(const portable::ConvShape& s, const int8_t* w, int64_t g, int8_t* dst) {
+  const int64_t taps = s.k_h * s.k_w, k = s.in_cg * taps;
+  for (int64_t oc = 0; oc < s.out_cg; ++oc) {
+    const int8_t* src = w + (g * s.out_cg + oc) * k;
+    int8_t* row = dst + oc * k;
+    for (int64_t ic = 0; ic < s.in_cg; ++ic) {
+      for (int64_t t = 0; t < taps; ++t) row[t * s.in_cg + ic] = src[ic * taps + t];
+    }
+  }
+}
+
+/// Packs group i of a convolution weight (a PackPart); `scratch` holds one
+/// reordered group.
+struct PackConv {
+  portable::ConvShape s;
+  const int8_t* weight;
+  int8_t* scratch;
+};
+Error pack_conv_part(const void* context, int64_t g, void* dst, size_t bytes) {
+  const auto* p = static_cast<const PackConv*>(context);
+  const int64_t k = p->s.in_cg * p->s.k_h * p->s.k_w;
+  reorder_group(p->s, p->weight, g, p->scratch);
+  return qgemm::pack_qb(p->scratch, k, p->s.out_cg, k, dst, bytes);
+}
+
+/// Output pixels per chunk for a column buffer of about `bytes` (k bytes a
+/// pixel, plus its out_cg bytes of tile).
+int64_t chunk_pixels(int64_t k, int64_t out_cg, int64_t pixels, int64_t bytes) {
+  int64_t chunk = bytes / (k + out_cg);
+  chunk = chunk < 16 ? 16 : chunk;
+  return chunk > pixels ? pixels : chunk;
+}
+
+constexpr int64_t kColumnBytes[] = {int64_t{4} << 20, int64_t{1} << 20, int64_t{256} << 10,
+                                    int64_t{32} << 10};
+
+/// im2col^T of pixels [p0, p0 + count) of image `nhwc`, group g: row r holds
+/// the taps (ki, kj) of pixel p0 + r, in_cg channels each.
+void im2col_rows(const portable::ConvShape& s, const uint8_t* nhwc, int64_t g, int64_t p0,
+                 int64_t r0, int64_t r1, uint8_t pad, uint8_t* col) {
+  const int64_t k = s.in_cg * s.k_h * s.k_w;
+  for (int64_t r = r0; r < r1; ++r) {
+    const int64_t p = p0 + r, oh = p / s.out_w, ow = p % s.out_w;
+    uint8_t* dst = col + r * k;
+    for (int64_t ki = 0; ki < s.k_h; ++ki) {
+      const int64_t ih = oh * s.stride_h - s.pad_h + ki * s.dil_h;
+      for (int64_t kj = 0; kj < s.k_w; ++kj, dst += s.in_cg) {
+        const int64_t iw = ow * s.stride_w - s.pad_w + kj * s.dil_w;
+        if (ih < 0 || ih >= s.in_h || iw < 0 || iw >= s.in_w) {
+          std::memset(dst, pad, static_cast<size_t>(s.in_cg));
+        } else {
+          std::memcpy(dst, nhwc + (ih * s.in_w + iw) * s.in_c + g * s.in_cg,
+                      static_cast<size_t>(s.in_cg));
+        }
+      }
+    }
+  }
+}
+
+/// Scratch of a GEMM convolution: false if the context holds too little.
+struct GemmScratch {
+  uint8_t* nhwc = nullptr;    ///< the whole input, NHWC (nullptr: the input is already)
+  int8_t* reordered = nullptr;  ///< one group's reordered weight (unprepared calls)
+  void* packed = nullptr;       ///< one group's packed weight (unprepared calls)
+  uint8_t* col = nullptr;     ///< chunk x k (nullptr: A read in place)
+  uint8_t* tile = nullptr;    ///< chunk x out_cg
+  void* ws = nullptr;
+  size_t ws_bytes = 0, packed_bytes = 0;
+  int64_t chunk = 0;
+};
+
+bool allocate_scratch(KernelContext& ctx, const portable::ConvShape& s, bool prepared,
+                      bool in_place, GemmScratch* m) {
+  const int64_t k = s.in_cg * s.k_h * s.k_w, pixels = s.out_h * s.out_w;
+  const bool nhwc_needed = s.in_c > 1 && s.in_h * s.in_w > 1;
+  for (int64_t bytes : kColumnBytes) {
+    ctx.reset_temp();
+    *m = GemmScratch{};
+    m->chunk = chunk_pixels(in_place ? 0 : k, s.out_cg, pixels, bytes);
+    if (nhwc_needed && (m->nhwc = static_cast<uint8_t*>(ctx.allocate_temp(
+                            static_cast<size_t>(s.n * s.in_c * s.in_h * s.in_w), 64))) == nullptr) {
+      break;  // smaller chunks do not help
+    }
+    if (!prepared) {
+      m->packed_bytes = qgemm::packed_qb_bytes(k, s.out_cg);
+      m->reordered = static_cast<int8_t*>(ctx.allocate_temp(static_cast<size_t>(s.out_cg * k), 64));
+      m->packed = ctx.allocate_temp(m->packed_bytes, 64);
+      if (m->reordered == nullptr || m->packed == nullptr) break;
+    }
+    m->col = in_place ? nullptr
+                      : static_cast<uint8_t*>(ctx.allocate_temp(static_cast<size_t>(m->chunk * k), 64));
+    m->tile = static_cast<uint8_t*>(ctx.allocate_temp(static_cast<size_t>(m->chunk * s.out_cg), 64));
+    if ((in_place || m->col != nullptr) && m->tile != nullptr &&
+        (m->ws = quant::qgemm_workspace(ctx, m->chunk, s.out_cg, k, &m->ws_bytes)) != nullptr) {
+      return true;
+    }
+  }
+  ctx.reset_temp();
+  return false;
+}
+
+/// The GEMM convolution; false (nothing written) when the scratch memory is
+/// too small, so that the caller hands the call to the portable kernel.
+bool gemm_convolution(KernelContext& ctx, const QConv& c) {
+  const portable::ConvShape& s = c.s;
+  const int64_t k = s.in_cg * s.k_h * s.k_w, pixels = s.out_h * s.out_w;
+  const int64_t in_image = s.in_c * s.in_h * s.in_w;
+  const Prepacked* state = prepacked_for(ctx, c.weight->data());
+  if (state != nullptr && state->parts != s.groups) state = nullptr;
+  const bool in_place = s.k_h == 1 && s.k_w == 1 && s.stride_h == 1 && s.stride_w == 1 &&
+                        s.pad_h == 0 && s.pad_w == 0;
+  GemmScratch m;
+  if (!allocate_scratch(ctx, s, state != nullptr, in_place, &m)) return false;
+  // 1. NHWC input.
+  const uint8_t* nhwc = c.input->data_as<const uint8_t>();
+  if (m.nhwc != nullptr) {
+    const size_t dims[3] = {static_cast<size_t>(s.n), static_cast<size_t>(s.in_c),
+                            static_cast<size_t>(s.in_h * s.in_w)};
+    const uint32_t perm[3] = {0, 2, 1};
+    run_transpose(plan_transpose(dims, 3, perm, 1), nhwc, m.nhwc);
+    nhwc = m.nhwc;
+  }
+  const uint8_t pad = static_cast<uint8_t>(c.a.zero_point);
+  uint8_t* out = c.out->data_as<uint8_t>();
+  for (int64_t g = 0; g < s.groups; ++g) {
+    qgemm::Weight w;
+    w.per_channel = c.per_channel;
+    w.scales = c.scales + (c.per_channel ? g * s.out_cg : 0);
+    if (state != nullptr) {
+      w.packed = state->part(g);
+    } else {
+      reorder_group(s, c.weight->data_as<const int8_t>(), g, m.reordered);
+      const Error e = qgemm::pack_qb(m.reordered, k, s.out_cg, k, m.packed, m.packed_bytes);
+      if (e != Error::Ok) {
+        kernel_fail(ctx, Error::Internal, "ember::quantized_convolution.out",
+                    "pack_qb failed (%s)", error_name(e));
+        return true;
+      }
+      w.packed = m.packed;
+    }
+    qgemm::QEpilogue e = c.e;
+    e.bias = c.bias != nullptr ? c.bias + g * s.out_cg : nullptr;
+    for (int64_t b = 0; b < s.n; ++b) {
+      const uint8_t* image = nhwc + b * in_image;
+      for (int64_t p0 = 0; p0 < pixels; p0 += m.chunk) {
+        const int64_t count = pixels - p0 < m.chunk ? pixels - p0 : m.chunk;
+        // 2. A: the chunk's im2col rows, or the NHWC pixels in place.
+        qgemm::Activation a = c.a;
+        if (in_place) {
+          a.data = image + p0 * s.in_c + g * s.in_cg;
+          a.lda = s.in_c;
+        } else {
+          parallel_for(count, 1 + kElementwiseGrain / (k > 0 ? k : 1), [&](int64_t r0, int64_t r1) {
+            im2col_rows(s, image, g, p0, r0, r1, pad, m.col);
+          });
+          a.data = m.col;
+          a.lda = k;
+        }
+        // 3. The tile [count, out_cg], then into the channel planes.
+        const Error err = qgemm::qgemm(count, s.out_cg, k, a, w, m.tile, s.out_cg, e, m.ws,
+                                       m.ws_bytes);
+        if (err != Error::Ok) {
+          kernel_fail(ctx, Error::Internal, "ember::quantized_convolution.out",
+                      "qgemm failed (%s)", error_name(err));
+          return true;
+        }
+        uint8_t* dst = out + (b * s.out_c + g * s.out_cg) * pixels + p0;
+        parallel_for(s.out_cg, 1 + kElementwiseGrain / count, [&](int64_t oc0, int64_t oc1) {
+          for (int64_t oc = oc0; oc < oc1; ++oc) {
+            uint8_t* row = dst + oc * pixels;
+            const uint8_t* src = m.tile + oc;
+            for (int64_t r = 0; r < count; ++r) row[r] = src[r * s.out_cg];
+          }
+        });
+      }
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+void* prepare_quantized_convolution(Span<EValue* const> args, Span<const bool> constant,
+                                    Span<bool> packed) {
+  // A constant weight of a convolution that runs on the GEMM (not depthwise).
+  if (args.size() != 16 || constant.size() < 4 || !constant[3] || !args[0]->is_tensor() ||
+      !args[3]->is_tensor() || !args[9]->is_int()) {
+    return nullptr;
+  }
+  const Tensor& x = args[0]->to_tensor();
+  const Tensor& w = args[3]->to_tensor();
+  const int rank = x.dim();
+  const int64_t groups = args[9]->to_int();
+  if ((rank != 3 && rank != 4) || !quant::is_int8_weight(w, rank) || groups < 1 ||
+      groups > w.size(0) || w.size(0) % groups != 0) {
+    return nullptr;
+  }
+  PackConv context{};
+  portable::ConvShape& s = context.s;
+  s.k_h = rank == 4 ? w.size(2) : 1;
+  s.k_w = w.size(rank - 1);
+  s.in_cg = w.size(1);
+  s.out_cg = w.size(0) / groups;
+  const int64_t k = s.in_cg * s.k_h * s.k_w;
+  if ((s.in_cg == 1 && s.out_cg == 1) || k > qgemm::kMaxDepth) return nullptr;
+  int8_t* scratch = new (std::nothrow) int8_t[static_cast<size_t>(s.out_cg * k)];
+  if (scratch == nullptr) return nullptr;
+  context.weight = w.data_as<const int8_t>();
+  context.scratch = scratch;
+  void* state = make_prepacked(w.data(), groups, qgemm::packed_qb_bytes(k, s.out_cg),
+                               &pack_conv_part, &context);
+  delete[] scratch;
+  if (state != nullptr && packed.size() > 3) packed[3] = true;
+  return state;
+}
+
+void quantized_convolution_out(KernelContext& ctx, Span<EValue*> args) {
+  QConv c;
+  if (!read_conv(args, &c)) {
+    portable::quantized_convolution_out(ctx, args);
+    return;
+  }
+  const portable::ConvShape& s = c.s;
+  const bool depthwise_call = s.in_cg == 1 && s.out_cg == 1;
+  if (s.in_cg * s.k_h * s.k_w > qgemm::kMaxDepth) {  // int32 sums could overflow
+    portable::quantized_convolution_out(ctx, args);
+    return;
+  }
+  if (!resize_out(ctx, "ember::quantized_convolution.out", "out", *c.out, c.out_sizes,
+                  c.input->dim())) {
+    return;
+  }
+  if (c.out->numel() == 0) return;
+  if (depthwise_call) {
+    if (c.input->dtype() == ScalarType::Byte) {
+      depthwise_in<uint8_t>(c);
+    } else {
+      depthwise_in<int8_t>(c);
+    }
+    return;
+  }
+  if (!gemm_convolution(ctx, c)) portable::quantized_convolution_out(ctx, args);
+}
+
+}  // namespace optimized
+}  // namespace ember
