@@ -515,6 +515,47 @@ float attention_softmax(float* s, int64_t n, int64_t n_pad, float scale, const f
   return alpha;
 }
 
+/// quantize_per_tensor, a vector of floats at a time: the rounding and clamp
+/// in vector lanes, the narrowing (exact: every value is integral and in
+/// range) in a loop the compiler vectorises for this instruction set.
+template <typename Q>
+void quantize_as(const float* x, Q* q, int64_t n, float inv_scale, float zp, float lo, float hi) {
+  const Vec vinv(inv_scale), vzp(zp), vlo(lo), vhi(hi), zero(0.0f);
+  float block[kLanes];
+  int64_t i = 0;
+  for (; i < n; i += kLanes) {
+    const int count = static_cast<int>(n - i < kLanes ? n - i : kLanes);
+    const Vec v = count == kLanes ? Vec::load(x + i) : simd::load_partial(x + i, count);
+    Vec y = simd::round_nearest(v * vinv) + vzp;
+    y = simd::min(simd::max(y, vlo), vhi);
+    y = simd::select(simd::is_nan(v), zero, y);  // torch.clamp keeps NaN; converting it gives 0
+    y.store(block);
+    for (int j = 0; j < count; ++j) q[i + j] = static_cast<Q>(static_cast<int32_t>(block[j]));
+  }
+}
+
+void quantize(const float* x, void* q, int64_t n, float inv_scale, float zp, float lo, float hi,
+              bool is_unsigned) {
+  if (is_unsigned) {
+    quantize_as(x, static_cast<uint8_t*>(q), n, inv_scale, zp, lo, hi);
+  } else {
+    quantize_as(x, static_cast<int8_t*>(q), n, inv_scale, zp, lo, hi);
+  }
+}
+
+template <typename Q>
+void dequantize_as(const Q* q, float* x, int64_t n, float scale, float zp) {
+  for (int64_t i = 0; i < n; ++i) x[i] = (static_cast<float>(q[i]) - zp) * scale;
+}
+
+void dequantize(const void* q, float* x, int64_t n, float scale, float zp, bool is_unsigned) {
+  if (is_unsigned) {
+    dequantize_as(static_cast<const uint8_t*>(q), x, n, scale, zp);
+  } else {
+    dequantize_as(static_cast<const int8_t*>(q), x, n, scale, zp);
+  }
+}
+
 }  // namespace
 
 // simd_window.cpp, this instruction set's copy.
@@ -527,7 +568,8 @@ const SimdKernels& simd_kernels() {
                                          &binary,          &clamp,            &depthwise_plane,
                                          &max_pool_plane,  &sum_row,          &dot,
                                          &attention_scores, &attention_softmax,
-                                         &attention_accumulate, &rms_norm_row};
+                                         &attention_accumulate, &rms_norm_row,
+                                         &quantize,        &dequantize};
   return kTable;
 }
 

@@ -87,6 +87,13 @@ struct SimdKernels {
   /// order) with rstd = 1 / sqrt(sum_i x[i]^2 / n + eps) in float (the sum
   /// as `dot`'s); n >= 1.
   void (*rms_norm_row)(const float* x, float* y, int64_t n, const float* w, float eps);
+  /// PyTorch's quantize_per_tensor of n floats into int8 (uint8 when
+  /// `is_unsigned`): q = clamp(nearbyint(x * inv_scale) + zp, lo, hi), all
+  /// in float32 (round half to even), a NaN to 0; as the portable kernel.
+  void (*quantize)(const float* x, void* q, int64_t n, float inv_scale, float zp, float lo,
+                   float hi, bool is_unsigned);
+  /// dequantize_per_tensor: x = (float(q) - zp) * scale, float32.
+  void (*dequantize)(const void* q, float* x, int64_t n, float scale, float zp, bool is_unsigned);
 };
 
 // One table per instruction set compiled in (simd_kernels.cpp).
