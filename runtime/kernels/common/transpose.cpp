@@ -5,6 +5,12 @@
 
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#elif defined(__ARM_NEON) && defined(__aarch64__)
+#include <arm_neon.h>
+#endif
+
 #include "runtime/core/threadpool.h"
 
 namespace ember {
@@ -67,6 +73,41 @@ void transpose_rows(const T* src, T* dst, size_t a0, size_t a1, size_t nb, size_
   }
 }
 
+#if defined(__SSE2__) || (defined(__ARM_NEON) && defined(__aarch64__))
+/// One 16x16 block: four rounds of byte interleaves of rows i and i + 8 into
+/// rows 2i and 2i + 1. Each round rotates the bits of an element's (row,
+/// column) address left by one, so four make (column, row): the transpose.
+void transpose_block16(const uint8_t* src, size_t ld_src, uint8_t* dst, size_t ld_dst) {
+#if defined(__SSE2__)
+  __m128i a[16], b[16];
+  for (int i = 0; i < 16; ++i) a[i] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i * ld_src));
+  for (int round = 0; round < 4; ++round) {
+    for (int i = 0; i < 8; ++i) {
+      b[2 * i] = _mm_unpacklo_epi8(a[i], a[i + 8]);
+      b[2 * i + 1] = _mm_unpackhi_epi8(a[i], a[i + 8]);
+    }
+    for (int i = 0; i < 16; ++i) a[i] = b[i];
+  }
+  for (int i = 0; i < 16; ++i) _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i * ld_dst), a[i]);
+#else
+  uint8x16_t a[16], b[16];
+  for (int i = 0; i < 16; ++i) a[i] = vld1q_u8(src + i * ld_src);
+  for (int round = 0; round < 4; ++round) {
+    for (int i = 0; i < 8; ++i) {
+      b[2 * i] = vzip1q_u8(a[i], a[i + 8]);
+      b[2 * i + 1] = vzip2q_u8(a[i], a[i + 8]);
+    }
+    for (int i = 0; i < 16; ++i) a[i] = b[i];
+  }
+  for (int i = 0; i < 16; ++i) vst1q_u8(dst + i * ld_dst, a[i]);
+#endif
+}
+constexpr bool kByteBlocks = true;
+#else
+void transpose_block16(const uint8_t*, size_t, uint8_t*, size_t) {}
+constexpr bool kByteBlocks = false;
+#endif
+
 template <typename T>
 void run_tile(const Job& job, size_t task) {
   const TransposePlan& p = *job.plan;
@@ -92,6 +133,11 @@ void run_tile(const Job& job, size_t task) {
     return;
   }
   const size_t nb = p.dims[last], sb = p.in_strides[last], oa = job.out_strides[job.a];
+  if (sizeof(T) == 1) {  // source rows b (stride sb), columns a
+    transpose_bytes(reinterpret_cast<const uint8_t*>(src + a0), nb, a_end - a0, sb,
+                    reinterpret_cast<uint8_t*>(dst + a0 * oa), oa);
+    return;
+  }
   for (size_t t0 = a0; t0 < a_end; t0 += kTile) {
     transpose_rows(src, dst, t0, t0 + kTile < a_end ? t0 + kTile : a_end, nb, sb, oa);
   }
@@ -107,6 +153,32 @@ void run_task(void* context, size_t task) {
 }
 
 }  // namespace
+
+void transpose_bytes(const uint8_t* src, size_t rows, size_t cols, size_t ld_src, uint8_t* dst,
+                     size_t ld_dst) {
+  size_t i0 = 0;
+  if (kByteBlocks) {
+    for (; i0 + 16 <= rows; i0 += 16) {
+      size_t j0 = 0;
+      for (; j0 + 16 <= cols; j0 += 16) {
+        transpose_block16(src + i0 * ld_src + j0, ld_src, dst + j0 * ld_dst + i0, ld_dst);
+      }
+      for (size_t j = j0; j < cols; ++j) {
+        for (size_t i = i0; i < i0 + 16; ++i) dst[j * ld_dst + i] = src[i * ld_src + j];
+      }
+    }
+  }
+  // The rows left (all of them without byte blocks), by 16 x 16 tiles.
+  for (size_t t0 = i0; t0 < rows; t0 += kTile) {
+    const size_t t1 = t0 + kTile < rows ? t0 + kTile : rows;
+    for (size_t j0 = 0; j0 < cols; j0 += kTile) {
+      const size_t j1 = j0 + kTile < cols ? j0 + kTile : cols;
+      for (size_t j = j0; j < j1; ++j) {
+        for (size_t i = t0; i < t1; ++i) dst[j * ld_dst + i] = src[i * ld_src + j];
+      }
+    }
+  }
+}
 
 void run_transpose(const TransposePlan& p, const void* src, void* dst) {
   if (is_reshape(p)) {

@@ -38,4 +38,11 @@ inline bool is_reshape(const TransposePlan& p) {
 /// transposes are split across the process's thread pool. Allocates nothing.
 void run_transpose(const TransposePlan& plan, const void* src, void* dst);
 
+/// A strided 2-D byte transpose on the calling thread:
+/// dst[j * ld_dst + i] = src[i * ld_src + j] for i < rows, j < cols (no
+/// overlap). 16x16 blocks through SSE2 / NEON byte shuffles where the build
+/// has them, the edges element by element. run_transpose's 1-byte path.
+void transpose_bytes(const uint8_t* src, size_t rows, size_t cols, size_t ld_src, uint8_t* dst,
+                     size_t ld_dst);
+
 }  // namespace ember

@@ -27,6 +27,31 @@ const SimdKernels* table_of(Isa isa) {
   }
 }
 
+/// The int8 window table of `isa` (table_of's sets).
+const QWindowKernels* qwindow_of(Isa isa) {
+  switch (isa) {
+    case Isa::generic:
+      return &generic::qwindow_kernels();
+#ifdef EMBER_HAVE_SIMD_AVX2
+    case Isa::avx2:
+      return &avx2::qwindow_kernels();
+#endif
+#ifdef EMBER_HAVE_SIMD_AVX512
+    case Isa::avx512:
+#ifdef EMBER_HAVE_SIMD_AVX512VNNI
+      if (cpu_has_avx512_vnni()) return &avx512vnni::qwindow_kernels();
+#endif
+      return &avx512::qwindow_kernels();
+#endif
+#ifdef EMBER_HAVE_SIMD_NEON
+    case Isa::neon:
+      return &neon::qwindow_kernels();
+#endif
+    default:
+      return nullptr;
+  }
+}
+
 Isa& current() {
   static const char* const kVars[] = {"EMBER_KERNELS_ISA", nullptr};
   static Isa isa = initial_isa(&isa_available, kVars);
@@ -46,6 +71,8 @@ bool set_isa(Isa isa) {
 }
 
 const SimdKernels& simd() { return *table_of(current()); }
+
+const QWindowKernels& qwindow() { return *qwindow_of(current()); }
 
 }  // namespace optimized
 }  // namespace ember

@@ -10,6 +10,7 @@
 
 #include "runtime/kernels/common/cpu_features.h"
 #include "runtime/kernels/optimized/simd_kernels.h"
+#include "runtime/kernels/optimized/simd_qwindow.h"
 
 namespace ember {
 namespace optimized {
@@ -30,6 +31,9 @@ bool set_isa(Isa isa);
 
 /// The vector loops of the instruction set in use.
 const SimdKernels& simd();
+
+/// The int8 window loops of the instruction set in use.
+const QWindowKernels& qwindow();
 
 }  // namespace optimized
 }  // namespace ember

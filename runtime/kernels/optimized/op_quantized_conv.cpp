@@ -1,10 +1,11 @@
 // ember::quantized_convolution.out over int8 / uint8 NCHW (or NCL) input,
 // int8 weights [OC, IC / groups, KH, KW] with per-channel or per-tensor
 // scales, float32 bias, requantized to an int8 / uint8 out:
-//   depthwise (groups == IC == OC): a direct integer loop per (image,
-//     channel) plane, output columns in blocks of int32 accumulators (the
-//     inner loop over a block vectorizes), requantized as ember_qgemm's
-//     epilogue does; planes split over the pool;
+//   depthwise (groups == IC == OC): per (image, channel) plane, this CPU's
+//     vector plane (simd_qwindow.h: int16 tap pairs, int32 lanes), or for
+//     the planes it declines a direct integer loop, output columns in
+//     blocks of int32 accumulators; both requantize with quant::Requant's
+//     steps, as ember_qgemm's epilogue does; planes split over the pool;
 //   everything else on ember_qgemm, per group:
 //     1. the input is transposed once to NHWC (run_transpose, threaded);
 //     2. for a chunk of output pixels, A = im2col^T [pixels, KH * KW * in_cg]:
@@ -12,7 +13,7 @@
 //        zero point where the tap falls in the padding); a 1x1 stride-1
 //        unpadded convolution reads the NHWC image in place (lda = IC);
 //     3. qgemm with the requantizing epilogue into a [pixels, out_cg] tile,
-//        transposed into out's channel planes.
+//        transposed into out's channel planes (transpose_bytes' 16x16 blocks).
 //   The weight of each group is packed once at load with its taps reordered
 //   to (ki, kj, ic), the order step 2 writes (prepare_quantized_convolution),
 //   so no call reads the file's int8 weight again; without a state the call
@@ -25,6 +26,7 @@
 
 #include "runtime/kernels/common/transpose.h"
 #include "runtime/kernels/optimized/common.h"
+#include "runtime/kernels/optimized/cpu.h"
 #include "runtime/kernels/optimized/op_quantized.h"
 #include "runtime/kernels/optimized/optimized_kernels.h"
 #include "runtime/kernels/optimized/prepack.h"
@@ -184,11 +186,31 @@ void depthwise(const QConv& c) {
   const int8_t* w = c.weight->data_as<const int8_t>();
   const quant::Requant rq(c.out_scale, c.e.out_zero_point, c.e.qmin, c.e.qmax);
   const int64_t in_plane = s.in_h * s.in_w, out_plane = s.out_h * s.out_w, taps = s.k_h * s.k_w;
+  const WindowShape ws{s.in_h,     s.in_w,     s.out_h, s.out_w, s.k_h,  s.k_w,
+                       s.stride_h, s.stride_w, s.pad_h, s.pad_w, s.dil_h, s.dil_w};
+  QDepthwiseParams q{};
+  q.in_zero_point = c.a.zero_point;
+  q.in_unsigned = c.input->dtype() == ScalarType::Byte;
+  q.inv_out = rq.inv_out;
+  q.out_zp = rq.zp;
+  q.qmin = rq.qmin;
+  q.qmax = rq.qmax;
+  q.lo = rq.lo;
+  q.hi = rq.hi;
+  const QWindowKernels& kernels = qwindow();
   parallel_rows(s.n * s.out_c, out_plane * taps, [&](int64_t plane) {
     const int64_t ch = plane % s.out_c;
-    const float scale = c.a.scale * c.scales[c.per_channel ? ch : 0];
-    depthwise_plane(s, in + plane * in_plane, w + ch * taps, c.a.zero_point, scale,
-                    c.bias != nullptr ? c.bias[ch] : 0.0f, rq, out + plane * out_plane);
+    QDepthwiseParams p = q;
+    p.scale = c.a.scale * c.scales[c.per_channel ? ch : 0];
+    p.bias = c.bias != nullptr ? c.bias[ch] : 0.0f;
+    // The vector plane of this CPU's instruction set; the plain loop for
+    // the planes it declines (too wide, kernels over 16 x 32).
+    if (kernels.depthwise_plane(ws, in + plane * in_plane, w + ch * taps, p,
+                                out + plane * out_plane)) {
+      return;
+    }
+    depthwise_plane(s, in + plane * in_plane, w + ch * taps, c.a.zero_point, p.scale, p.bias, rq,
+                    out + plane * out_plane);
   });
 }
 
@@ -372,11 +394,9 @@ bool gemm_convolution(KernelContext& ctx, const QConv& c) {
         }
         uint8_t* dst = out + (b * s.out_c + g * s.out_cg) * pixels + p0;
         parallel_for(s.out_cg, 1 + kElementwiseGrain / count, [&](int64_t oc0, int64_t oc1) {
-          for (int64_t oc = oc0; oc < oc1; ++oc) {
-            uint8_t* row = dst + oc * pixels;
-            const uint8_t* src = m.tile + oc;
-            for (int64_t r = 0; r < count; ++r) row[r] = src[r * s.out_cg];
-          }
+          transpose_bytes(m.tile + oc0, static_cast<size_t>(count), static_cast<size_t>(oc1 - oc0),
+                          static_cast<size_t>(s.out_cg), dst + oc0 * pixels,
+                          static_cast<size_t>(pixels));
         });
       }
     }

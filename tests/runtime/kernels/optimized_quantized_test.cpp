@@ -637,6 +637,8 @@ TEST_F(OptimizedQuantized, DISABLED_ConvolutionThroughput) {
       {"3x3 s2 128->128 56x56->28x28", {1, 128, 56, 56, 128, 3, 3, 2, 1, 1, 1, false}},
       {"3x3 s2 128->128 28x28->14x14", {1, 128, 28, 28, 128, 3, 3, 2, 1, 1, 1, false}},
       {"dw 3x3 32ch 112x112", {1, 32, 112, 112, 32, 3, 3, 1, 1, 1, 32, false}},
+      {"dw 3x3 s2 96ch 56x56->28x28", {1, 96, 56, 56, 96, 3, 3, 2, 1, 1, 96, false}},
+      {"dw 5x5 240ch 14x14", {1, 240, 14, 14, 240, 5, 5, 1, 2, 1, 240, false}},
   };
   for (size_t threads : thread_counts()) {
     ASSERT_EQ(set_num_threads(threads), Error::Ok);

@@ -1,0 +1,477 @@
+// The int8 depthwise convolution plane of simd_qwindow.h, compiled once per
+// instruction set (EMBER_SIMD_ISA names the copy's namespace; only that
+// set's flags, and -ffp-contract=off so that the requantization rounds as
+// quant::Requant does).
+//
+// Every output column is an int32 lane, and each lane multiplies a pair of
+// int16 taps at once (vpmaddwd on x86, vmull + vpadd on NEON):
+//   1. each input row of a band of output rows is widened once to int16
+//      x - zp (0 in the padding: a padding tap adds nothing) and stored as
+//      pairs, pair c = (x[c - pad_w], x[c - pad_w + dil_w]): pair c holds
+//      the taps kj and kj + 1 of any output column that reads column c for
+//      tap kj, so taps (0, 1), (2, 3), ... of a kernel row are one load and
+//      one multiply-add each (an odd last tap pairs with weight 0);
+//   2. 4 output rows by 1 or 2 blocks of kLanes columns accumulate in
+//      registers: stride 1 loads are plain, stride 2 loads take every other
+//      pair, other strides gather; rows off the plane read a zero row;
+//   3. the exact int32 sums are requantized in float lanes with
+//      quant::Requant's operations in its order and narrowed to bytes.
+// |x - zp| <= 255 and |w| <= 128, so a pair's products and their sum fit
+// int32 exactly, as does a plane's sum over <= 65536 taps.
+#include <cstring>
+
+#include "runtime/kernels/optimized/simd_qwindow.h"
+
+#if defined(__AVX512F__) && defined(__AVX512BW__)
+#include <immintrin.h>
+#define EMBER_QW_AVX512 1
+#elif defined(__AVX2__)
+#include <immintrin.h>
+#define EMBER_QW_AVX2 1
+#elif defined(__ARM_NEON) && defined(__aarch64__) && !defined(EMBER_SIMD_ISA_GENERIC)
+#include <arm_neon.h>
+#define EMBER_QW_NEON 1
+#endif
+
+#ifndef EMBER_SIMD_ISA
+#error "simd_qwindow.cpp is compiled once per instruction set with EMBER_SIMD_ISA defined"
+#endif
+
+namespace ember {
+namespace optimized {
+namespace EMBER_SIMD_ISA {
+namespace {
+
+// ---- The vector kinds: IVec holds kLanes int32 lanes (before a multiply,
+// each lane is a pair of int16: the pair's memory image), FVec as many floats.
+
+#if defined(EMBER_QW_AVX512)
+
+constexpr int kLanes = 16;
+struct IVec { __m512i v; };
+struct FVec { __m512 v; };
+inline IVec izero() { return {_mm512_setzero_si512()}; }
+inline IVec broadcast_pair(int32_t x) { return {_mm512_set1_epi32(x)}; }
+/// Pairs 0 .. kLanes - 1 from p (int16 p[2 i], p[2 i + 1] in lane i).
+inline IVec load_pairs(const int16_t* p) { return {_mm512_loadu_si512(p)}; }
+/// Pairs 0, 2, ..., 2 (kLanes - 1) from p (reads 2 kLanes pairs).
+inline IVec load_pairs_stride2(const int16_t* p) {
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  return {_mm512_permutex2var_epi32(_mm512_loadu_si512(p), even, _mm512_loadu_si512(p + 32))};
+}
+/// acc + a.lo * w.lo + a.hi * w.hi per lane (one vpdpwssd with AVX512_VNNI:
+/// the avx512vnni copy).
+inline IVec madd(IVec acc, IVec a, IVec w) {
+#if defined(__AVX512VNNI__)
+  return {_mm512_dpwssd_epi32(acc.v, a.v, w.v)};
+#else
+  return {_mm512_add_epi32(acc.v, _mm512_madd_epi16(a.v, w.v))};
+#endif
+}
+inline FVec to_float(IVec a) { return {_mm512_cvtepi32_ps(a.v)}; }
+inline FVec fset(float x) { return {_mm512_set1_ps(x)}; }
+inline FVec operator+(FVec a, FVec b) { return {_mm512_add_ps(a.v, b.v)}; }
+inline FVec operator-(FVec a, FVec b) { return {_mm512_sub_ps(a.v, b.v)}; }
+inline FVec operator*(FVec a, FVec b) { return {_mm512_mul_ps(a.v, b.v)}; }
+/// a > b ? a : b and a < b ? a : b lane by lane (maxps / minps are exactly these).
+inline FVec above(FVec a, FVec b) { return {_mm512_max_ps(a.v, b.v)}; }
+inline FVec below(FVec a, FVec b) { return {_mm512_min_ps(a.v, b.v)}; }
+/// Rounded to the nearest integer, ties to even (|a| < 2^22: what adding and
+/// subtracting 1.5 * 2^23 gives).
+inline IVec round_to_int(FVec a) { return {_mm512_cvtps_epi32(a.v)}; }
+inline IVec iadd(IVec a, IVec b) { return {_mm512_add_epi32(a.v, b.v)}; }
+inline IVec imax(IVec a, IVec b) { return {_mm512_max_epi32(a.v, b.v)}; }
+inline IVec imin(IVec a, IVec b) { return {_mm512_min_epi32(a.v, b.v)}; }
+/// The low bytes of the first n lanes (values within [-128, 255]).
+inline void store_bytes(uint8_t* p, IVec v, int n) {
+  const __mmask16 m = n >= kLanes ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1);
+  _mm512_mask_cvtepi32_storeu_epi8(p, m, v.v);
+}
+/// dst[i] = src[i] - zp for i < n.
+inline void widen(const int8_t* src, int16_t zp, int16_t* dst, int64_t n) {
+  const __m512i z = _mm512_set1_epi16(zp);
+  for (int64_t i = 0; i < n; i += 32) {
+    const __mmask32 m = n - i >= 32 ? ~__mmask32{0} : (__mmask32{1} << (n - i)) - 1;
+    const __m512i x = _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(m, src + i));
+    _mm512_mask_storeu_epi16(dst + i, m, _mm512_sub_epi16(x, z));
+  }
+}
+inline void widen(const uint8_t* src, int16_t zp, int16_t* dst, int64_t n) {
+  const __m512i z = _mm512_set1_epi16(zp);
+  for (int64_t i = 0; i < n; i += 32) {
+    const __mmask32 m = n - i >= 32 ? ~__mmask32{0} : (__mmask32{1} << (n - i)) - 1;
+    const __m512i x = _mm512_cvtepu8_epi16(_mm256_maskz_loadu_epi8(m, src + i));
+    _mm512_mask_storeu_epi16(dst + i, m, _mm512_sub_epi16(x, z));
+  }
+}
+/// dst[2 i] = a[i], dst[2 i + 1] = b[i] for i < n rounded up to kInterleave
+/// (a and b readable, dst writable that far).
+constexpr int64_t kInterleave = 32;
+inline void interleave(const int16_t* a, const int16_t* b, int16_t* dst, int64_t n) {
+  alignas(64) static const int16_t kLow[32] = {0,  32, 1,  33, 2,  34, 3,  35, 4,  36, 5,
+                                               37, 6,  38, 7,  39, 8,  40, 9,  41, 10, 42,
+                                               11, 43, 12, 44, 13, 45, 14, 46, 15, 47};
+  const __m512i lo = _mm512_load_si512(kLow);
+  const __m512i hi = _mm512_add_epi16(lo, _mm512_set1_epi16(16));
+  for (int64_t i = 0; i < n; i += 32) {
+    const __m512i x = _mm512_loadu_si512(a + i), y = _mm512_loadu_si512(b + i);
+    _mm512_storeu_si512(dst + 2 * i, _mm512_permutex2var_epi16(x, lo, y));
+    _mm512_storeu_si512(dst + 2 * i + 32, _mm512_permutex2var_epi16(x, hi, y));
+  }
+}
+
+#elif defined(EMBER_QW_AVX2)
+
+constexpr int kLanes = 8;
+struct IVec { __m256i v; };
+struct FVec { __m256 v; };
+inline IVec izero() { return {_mm256_setzero_si256()}; }
+inline IVec broadcast_pair(int32_t x) { return {_mm256_set1_epi32(x)}; }
+inline IVec load_pairs(const int16_t* p) {
+  return {_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))};
+}
+inline IVec load_pairs_stride2(const int16_t* p) {
+  const __m256 a = _mm256_castsi256_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+  const __m256 b =
+      _mm256_castsi256_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 16)));
+  // Per 128-bit half: a0 a2 b0 b2 | a4 a6 b4 b6; then the 64-bit quarters in order 0 2 1 3.
+  const __m256d even = _mm256_castps_pd(_mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0)));
+  return {_mm256_castpd_si256(_mm256_permute4x64_pd(even, _MM_SHUFFLE(3, 1, 2, 0)))};
+}
+inline IVec madd(IVec acc, IVec a, IVec w) {
+  return {_mm256_add_epi32(acc.v, _mm256_madd_epi16(a.v, w.v))};
+}
+inline FVec to_float(IVec a) { return {_mm256_cvtepi32_ps(a.v)}; }
+inline FVec fset(float x) { return {_mm256_set1_ps(x)}; }
+inline FVec operator+(FVec a, FVec b) { return {_mm256_add_ps(a.v, b.v)}; }
+inline FVec operator-(FVec a, FVec b) { return {_mm256_sub_ps(a.v, b.v)}; }
+inline FVec operator*(FVec a, FVec b) { return {_mm256_mul_ps(a.v, b.v)}; }
+inline FVec above(FVec a, FVec b) { return {_mm256_max_ps(a.v, b.v)}; }
+inline FVec below(FVec a, FVec b) { return {_mm256_min_ps(a.v, b.v)}; }
+inline IVec round_to_int(FVec a) { return {_mm256_cvtps_epi32(a.v)}; }
+inline IVec iadd(IVec a, IVec b) { return {_mm256_add_epi32(a.v, b.v)}; }
+inline IVec imax(IVec a, IVec b) { return {_mm256_max_epi32(a.v, b.v)}; }
+inline IVec imin(IVec a, IVec b) { return {_mm256_min_epi32(a.v, b.v)}; }
+inline void store_bytes(uint8_t* p, IVec v, int n) {
+  const __m256i low_bytes = _mm256_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                             -1, -1, 0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1,
+                                             -1, -1, -1, -1);
+  const __m256i b = _mm256_shuffle_epi8(v.v, low_bytes);
+  const int32_t lo = _mm256_cvtsi256_si32(b), hi = _mm256_extract_epi32(b, 4);
+  uint8_t bytes[8];
+  std::memcpy(bytes, &lo, 4);
+  std::memcpy(bytes + 4, &hi, 4);
+  std::memcpy(p, bytes, static_cast<size_t>(n < kLanes ? n : kLanes));
+}
+inline void widen(const int8_t* src, int16_t zp, int16_t* dst, int64_t n) {
+  const __m256i z = _mm256_set1_epi16(zp);
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + i), _mm256_sub_epi16(_mm256_cvtepi8_epi16(b), z));
+  }
+  for (; i < n; ++i) dst[i] = static_cast<int16_t>(src[i] - zp);
+}
+inline void widen(const uint8_t* src, int16_t zp, int16_t* dst, int64_t n) {
+  const __m256i z = _mm256_set1_epi16(zp);
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + i), _mm256_sub_epi16(_mm256_cvtepu8_epi16(b), z));
+  }
+  for (; i < n; ++i) dst[i] = static_cast<int16_t>(src[i] - zp);
+}
+constexpr int64_t kInterleave = 16;
+inline void interleave(const int16_t* a, const int16_t* b, int16_t* dst, int64_t n) {
+  for (int64_t i = 0; i < n; i += 16) {
+    const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + i));
+    const __m256i y = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + i));
+    const __m256i lo = _mm256_unpacklo_epi16(x, y), hi = _mm256_unpackhi_epi16(x, y);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + 2 * i), _mm256_permute2x128_si256(lo, hi, 0x20));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + 2 * i + 16),
+                        _mm256_permute2x128_si256(lo, hi, 0x31));
+  }
+}
+
+#elif defined(EMBER_QW_NEON)
+
+constexpr int kLanes = 4;
+struct IVec { int32x4_t v; };
+struct FVec { float32x4_t v; };
+inline IVec izero() { return {vdupq_n_s32(0)}; }
+inline IVec broadcast_pair(int32_t x) { return {vdupq_n_s32(x)}; }
+inline IVec load_pairs(const int16_t* p) { return {vreinterpretq_s32_s16(vld1q_s16(p))}; }
+inline IVec load_pairs_stride2(const int16_t* p) {
+  const int32x4x2_t pairs = vld2q_s32(reinterpret_cast<const int32_t*>(p));
+  return {pairs.val[0]};
+}
+inline IVec madd(IVec acc, IVec a, IVec w) {
+  const int16x8_t a16 = vreinterpretq_s16_s32(a.v), w16 = vreinterpretq_s16_s32(w.v);
+  const int32x4_t lo = vmull_s16(vget_low_s16(a16), vget_low_s16(w16));
+  const int32x4_t hi = vmull_high_s16(a16, w16);
+  return {vaddq_s32(acc.v, vpaddq_s32(lo, hi))};
+}
+inline FVec to_float(IVec a) { return {vcvtq_f32_s32(a.v)}; }
+inline FVec fset(float x) { return {vdupq_n_f32(x)}; }
+inline FVec operator+(FVec a, FVec b) { return {vaddq_f32(a.v, b.v)}; }
+inline FVec operator-(FVec a, FVec b) { return {vsubq_f32(a.v, b.v)}; }
+inline FVec operator*(FVec a, FVec b) { return {vmulq_f32(a.v, b.v)}; }
+// vmaxq / vminq propagate NaN: select on the comparison instead.
+inline FVec above(FVec a, FVec b) { return {vbslq_f32(vcgtq_f32(a.v, b.v), a.v, b.v)}; }
+inline FVec below(FVec a, FVec b) { return {vbslq_f32(vcltq_f32(a.v, b.v), a.v, b.v)}; }
+inline IVec round_to_int(FVec a) { return {vcvtnq_s32_f32(a.v)}; }
+inline IVec iadd(IVec a, IVec b) { return {vaddq_s32(a.v, b.v)}; }
+inline IVec imax(IVec a, IVec b) { return {vmaxq_s32(a.v, b.v)}; }
+inline IVec imin(IVec a, IVec b) { return {vminq_s32(a.v, b.v)}; }
+inline void store_bytes(uint8_t* p, IVec v, int n) {
+  const int16x4_t h = vmovn_s32(v.v);
+  uint8_t bytes[8];
+  vst1_u8(bytes, vreinterpret_u8_s8(vmovn_s16(vcombine_s16(h, h))));
+  std::memcpy(p, bytes, static_cast<size_t>(n < kLanes ? n : kLanes));
+}
+inline void widen(const int8_t* src, int16_t zp, int16_t* dst, int64_t n) {
+  const int16x8_t z = vdupq_n_s16(zp);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) vst1q_s16(dst + i, vsubq_s16(vmovl_s8(vld1_s8(src + i)), z));
+  for (; i < n; ++i) dst[i] = static_cast<int16_t>(src[i] - zp);
+}
+inline void widen(const uint8_t* src, int16_t zp, int16_t* dst, int64_t n) {
+  const int16x8_t z = vdupq_n_s16(zp);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    vst1q_s16(dst + i, vsubq_s16(vreinterpretq_s16_u16(vmovl_u8(vld1_u8(src + i))), z));
+  }
+  for (; i < n; ++i) dst[i] = static_cast<int16_t>(src[i] - zp);
+}
+constexpr int64_t kInterleave = 8;
+inline void interleave(const int16_t* a, const int16_t* b, int16_t* dst, int64_t n) {
+  for (int64_t i = 0; i < n; i += 8) {
+    const int16x8_t x = vld1q_s16(a + i), y = vld1q_s16(b + i);
+    vst1q_s16(dst + 2 * i, vzip1q_s16(x, y));
+    vst1q_s16(dst + 2 * i + 8, vzip2q_s16(x, y));
+  }
+}
+
+#else
+// generic: no vector plane. Emulating the lanes in plain C++ measured 1.9
+// GOP/s on the 3x3 32-channel 112x112 plane, the plain loop of
+// op_quantized_conv.cpp (which the compiler vectorizes on the baseline) 7.7.
+#define EMBER_QW_NONE 1
+#endif
+
+#if !defined(EMBER_QW_NONE)
+
+// ---- The plane.
+
+constexpr int kRows = 4;            ///< output rows accumulated together
+constexpr int64_t kMaxKh = 16;      ///< tallest kernel taken
+constexpr int64_t kMaxPairs = 16;   ///< widest kernel taken: 32 taps
+constexpr int64_t kUnits = 8192;    ///< pairs in the band buffer (32 KiB)
+constexpr int64_t kCachedBytes = 16384;  ///< a band's pairs and widened rows, if they can
+constexpr int64_t kWiden = 8192;    ///< int16 of a band's widened rows (16 KiB)
+
+/// quant::Requant's constants in lanes (its zero point and clamp as int32).
+struct Epilogue {
+  FVec scale, bias, inv_out, lo, hi;
+  IVec zp, qmin, qmax;
+  explicit Epilogue(const QDepthwiseParams& q)
+      : scale(fset(q.scale)), bias(fset(q.bias)), inv_out(fset(q.inv_out)), lo(fset(q.lo)),
+        hi(fset(q.hi)), zp(broadcast_pair(static_cast<int32_t>(q.out_zp))),
+        qmin(broadcast_pair(static_cast<int32_t>(q.qmin))),
+        qmax(broadcast_pair(static_cast<int32_t>(q.qmax))) {}
+};
+
+/// float(acc) * scale + bias, then quant::Requant::operator() step by step:
+/// v = y * inv_out clamped to [lo, hi] (NaN to lo), so |v| <= 2^9 and its
+/// rounding (ties to even, as adding and subtracting 1.5 * 2^23 does), the
+/// zero point and the clamp to [qmin, qmax] are exact in int32 as in float.
+inline IVec requantize(IVec acc, const Epilogue& e) {
+  const FVec y = to_float(acc) * e.scale + e.bias;
+  FVec v = y * e.inv_out;
+  v = above(v, e.lo);
+  v = below(v, e.hi);
+  return imin(imax(iadd(round_to_int(v), e.zp), e.qmin), e.qmax);
+}
+
+/// Pairs p[0], p[stride], ... (each two int16); kStride 0: any stride.
+template <int kStride>
+inline IVec load_columns(const int16_t* p, int64_t stride) {
+  if (kStride == 1) return load_pairs(p);
+  if (kStride == 2) return load_pairs_stride2(p);
+  alignas(64) int16_t lanes[2 * kLanes];
+  for (int i = 0; i < kLanes; ++i) {
+    lanes[2 * i] = p[2 * i * stride];
+    lanes[2 * i + 1] = p[2 * i * stride + 1];
+  }
+  return load_pairs(lanes);
+}
+
+/// Output rows oh0 .. oh0 + rows - 1 (rows <= kRows), kC column blocks of
+/// kLanes from ow. rowp[r * k_h + ki]: the pair row tap row ki of output row
+/// r reads (pair 0 at input column -pad_w); wp[ki * pairs + p]: the weights
+/// of taps (2p, 2p + 1) of kernel row ki as a pair's memory image.
+template <int kStride, int kC>
+inline void block(const WindowShape& s, int64_t pairs, const int16_t* const* rowp,
+                  const int32_t* wp, const Epilogue& e, uint8_t* out, int64_t oh0, int rows,
+                  int64_t ow) {
+  IVec acc[kRows][kC];
+  for (int r = 0; r < kRows; ++r) {
+    for (int c = 0; c < kC; ++c) acc[r][c] = izero();
+  }
+  const int64_t sw = s.stride_w;
+  for (int64_t ki = 0; ki < s.k_h; ++ki) {
+    for (int64_t p = 0; p < pairs; ++p) {
+      const IVec wv = broadcast_pair(wp[ki * pairs + p]);
+      const int64_t col = ow * sw + 2 * p * s.dil_w;
+      for (int r = 0; r < kRows; ++r) {
+        const int16_t* q = rowp[r * s.k_h + ki] + 2 * col;
+        for (int c = 0; c < kC; ++c) {
+          acc[r][c] = madd(acc[r][c], load_columns<kStride>(q + 2 * c * kLanes * sw, sw), wv);
+        }
+      }
+    }
+  }
+  for (int r = 0; r < rows; ++r) {
+    uint8_t* dst = out + (oh0 + r) * s.out_w + ow;
+    for (int c = 0; c < kC; ++c) {
+      const int64_t left = s.out_w - ow - c * kLanes;
+      if (left > 0) {
+        store_bytes(dst + c * kLanes, requantize(acc[r][c], e),
+                    static_cast<int>(left < kLanes ? left : kLanes));
+      }
+    }
+  }
+}
+
+/// Pairs in a plane's rows: every lane of every block of kLanes output
+/// columns from column 0 (the last block rounded up to a whole vector, plus
+/// the odd pair a stride-2 load reads past its last lane) reads inside.
+int64_t row_pairs(const WindowShape& s, int64_t pairs) {
+  const int64_t blocks = (s.out_w + kLanes - 1) / kLanes;
+  const int64_t last = (blocks * kLanes - 1) * s.stride_w + (s.stride_w == 2 ? 1 : 0) +
+                       2 * (pairs - 1) * s.dil_w;
+  const int64_t w = last + 1 > s.pad_w + s.in_w ? last + 1 : s.pad_w + s.in_w;
+  return (w + 15) / 16 * 16;  // rows start on 64 bytes: a block's first load stays in one line
+}
+
+/// row_w rounded up to whole interleave steps: the pairs a row's widening writes.
+int64_t written_pairs(int64_t row_w) { return (row_w + kInterleave - 1) / kInterleave * kInterleave; }
+
+/// Widens the band's input rows [ih0, ih1) into pair rows of 2 row_w int16
+/// from `rows`, through x16 (rows of x16_w = written_pairs(row_w) + dil_w
+/// int16, x - zp between pad_w zeros on the left and zeros on the right):
+/// all rows are widened first, then interleaved, as an interleave's loads
+/// (offset by dil_w from the widening's stores) right after those stores
+/// would wait for them. `rows` has room for written_pairs(row_w) pairs of
+/// the last row (those past row_w are not read).
+template <typename In>
+void widen_band(const WindowShape& s, const In* in, int16_t zp, int64_t row_w, int64_t ih0,
+                int64_t ih1, int16_t* x16, int64_t x16_w, int16_t* rows) {
+  for (int64_t ih = ih0; ih < ih1; ++ih) {
+    int16_t* x = x16 + (ih - ih0) * x16_w;
+    for (int64_t i = 0; i < s.pad_w; ++i) x[i] = 0;
+    widen(in + ih * s.in_w, zp, x + s.pad_w, s.in_w);
+    for (int64_t i = s.pad_w + s.in_w; i < x16_w; ++i) x[i] = 0;
+  }
+  for (int64_t ih = ih0; ih < ih1; ++ih) {
+    const int16_t* x = x16 + (ih - ih0) * x16_w;
+    interleave(x, x + s.dil_w, rows + (ih - ih0) * 2 * row_w, row_w);
+  }
+}
+
+/// One plane at column stride kStride (1, 2, or 0 for any); false, nothing
+/// written, when it does not fit the buffers.
+template <typename In, int kStride>
+bool plane(const WindowShape& s, const In* in, const int8_t* w, const QDepthwiseParams& q,
+           uint8_t* out) {
+  const int64_t pairs = (s.k_w + 1) / 2;
+  if (s.k_h > kMaxKh || pairs > kMaxPairs) return false;
+  const int64_t row_w = row_pairs(s, pairs);
+  if (2 * row_w > kUnits) return false;
+  const int64_t span = (s.k_h - 1) * s.dil_h + 1;  // input rows of one output row
+  const int64_t x16_w = written_pairs(row_w) + s.dil_w;
+  int64_t fit = (kUnits - row_w) / row_w;          // rows beside the zero row
+  fit = fit < kWiden / x16_w ? fit : kWiden / x16_w;  // and their widened copies
+  const int64_t least = (kRows - 1) * s.stride_h + span;
+  if (fit < least) return false;
+  // Bands whose rows stay in L1 (more overlap between bands, far fewer misses).
+  int64_t cached = kCachedBytes / (4 * row_w + 2 * x16_w);
+  cached = cached < least ? least : cached;
+  fit = fit < cached ? fit : cached;
+  const int64_t band = ((fit - span) / s.stride_h + 1) / kRows * kRows;
+
+  alignas(64) int16_t buf[2 * (kUnits + kInterleave)];  // the last row's widening writes past
+  alignas(64) int16_t x16[kWiden];
+  int32_t wp[kMaxKh * kMaxPairs];
+  for (int64_t ki = 0; ki < s.k_h; ++ki) {
+    for (int64_t p = 0; p < pairs; ++p) {
+      const int16_t pair[2] = {w[ki * s.k_w + 2 * p],
+                               static_cast<int16_t>(2 * p + 1 < s.k_w ? w[ki * s.k_w + 2 * p + 1] : 0)};
+      std::memcpy(&wp[ki * pairs + p], pair, 4);
+    }
+  }
+  int16_t* zero = buf;  // the row taps off the plane read
+  std::memset(zero, 0, static_cast<size_t>(row_w) * 4);
+  int16_t* rows = buf + 2 * row_w;
+  const Epilogue e(q);
+  const int16_t zp = static_cast<int16_t>(q.in_zero_point);
+  const int16_t* rowp[kRows * kMaxKh];
+  for (int64_t oh0 = 0; oh0 < s.out_h; oh0 += band) {
+    const int64_t oh1 = oh0 + band < s.out_h ? oh0 + band : s.out_h;
+    int64_t ih0 = oh0 * s.stride_h - s.pad_h, ih1 = (oh1 - 1) * s.stride_h - s.pad_h + span;
+    ih0 = ih0 < 0 ? 0 : ih0;
+    ih1 = ih1 > s.in_h ? s.in_h : ih1;
+    widen_band(s, in, zp, row_w, ih0, ih1, x16, x16_w, rows);
+    for (int64_t oh = oh0; oh < oh1; oh += kRows) {
+      const int here = static_cast<int>(oh1 - oh < kRows ? oh1 - oh : kRows);
+      for (int r = 0; r < kRows; ++r) {
+        for (int64_t ki = 0; ki < s.k_h; ++ki) {
+          const int64_t ih = (oh + r) * s.stride_h - s.pad_h + ki * s.dil_h;
+          const bool inside = r < here && ih >= ih0 && ih < ih1;
+          rowp[r * s.k_h + ki] = inside ? rows + (ih - ih0) * 2 * row_w : zero;
+        }
+      }
+      int64_t ow = 0;
+      for (; ow + kLanes < s.out_w; ow += 2 * kLanes) {
+        block<kStride, 2>(s, pairs, rowp, wp, e, out, oh, here, ow);
+      }
+      if (ow < s.out_w) block<kStride, 1>(s, pairs, rowp, wp, e, out, oh, here, ow);
+    }
+  }
+  return true;
+}
+
+template <typename In>
+bool plane_of(const WindowShape& s, const In* in, const int8_t* w, const QDepthwiseParams& q,
+              uint8_t* out) {
+  if (s.stride_w == 1) return plane<In, 1>(s, in, w, q, out);
+  if (s.stride_w == 2) return plane<In, 2>(s, in, w, q, out);
+  return plane<In, 0>(s, in, w, q, out);
+}
+
+bool depthwise_plane(const WindowShape& s, const void* in, const int8_t* w,
+                     const QDepthwiseParams& q, void* out) {
+  uint8_t* y = static_cast<uint8_t*>(out);
+  return q.in_unsigned ? plane_of(s, static_cast<const uint8_t*>(in), w, q, y)
+                       : plane_of(s, static_cast<const int8_t*>(in), w, q, y);
+}
+
+#else
+
+bool depthwise_plane(const WindowShape&, const void*, const int8_t*, const QDepthwiseParams&,
+                     void*) {
+  return false;  // the caller's plain loop
+}
+
+#endif
+
+}  // namespace
+
+const QWindowKernels& qwindow_kernels() {
+  static constexpr QWindowKernels kTable = {&depthwise_plane};
+  return kTable;
+}
+
+}  // namespace EMBER_SIMD_ISA
+}  // namespace optimized
+}  // namespace ember

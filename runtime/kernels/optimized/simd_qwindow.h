@@ -1,0 +1,61 @@
+// The int8 sliding-window loops of the quantized kernels: one depthwise
+// convolution plane over int8 / uint8 input. simd_qwindow.cpp is compiled
+// once per instruction set, as simd_kernels.cpp is (see CMakeLists.txt);
+// each copy fills one QWindowKernels table and cpu.h picks the table for
+// this CPU. op_quantized_conv.cpp checks the call, splits the planes over
+// the pool and keeps its plain loop for the planes these decline.
+#pragma once
+
+#include <cstdint>
+
+#include "runtime/kernels/optimized/simd_kernels.h"
+
+namespace ember {
+namespace optimized {
+
+/// What one depthwise plane needs beside its data: the input's zero point
+/// and the requantization, the constants of quant::Requant (op_quantized.h)
+/// copied from one, so that every path rounds with the same numbers.
+struct QDepthwiseParams {
+  int32_t in_zero_point;
+  bool in_unsigned;  ///< uint8 input (else int8)
+  float scale;       ///< x_scale * w_scale: y = float(acc) * scale + bias
+  float bias;
+  float inv_out, out_zp, qmin, qmax, lo, hi;  ///< quant::Requant's fields
+};
+
+struct QWindowKernels {
+  /// out[oh][ow] = requant(float(acc) * scale + bias), acc = sum over taps of
+  /// (in[ih][iw] - zp) * w[ki][kj] in int32 (exact; padding adds nothing),
+  /// requant as quant::Requant: v = y * inv_out clamped to [lo, hi] (NaN to
+  /// lo), rounded by adding and subtracting 1.5 * 2^23, plus out_zp, clamped
+  /// to [qmin, qmax]; out's bytes are int8 or uint8 as qmin / qmax say.
+  /// False (nothing written) for planes off its path: kernels taller than
+  /// 16 or wider than 32, rows too wide for its stack buffers (about 2000
+  /// columns), and every plane in the generic copy (the caller's plain loop
+  /// is faster there).
+  bool (*depthwise_plane)(const WindowShape& s, const void* in, const int8_t* w,
+                          const QDepthwiseParams& p, void* out);
+};
+
+// One table per instruction set compiled in (simd_qwindow.cpp).
+namespace generic {
+const QWindowKernels& qwindow_kernels();
+}
+namespace avx2 {
+const QWindowKernels& qwindow_kernels();
+}
+namespace avx512 {
+const QWindowKernels& qwindow_kernels();
+}
+/// avx512 with AVX512_VNNI (vpdpwssd fuses each multiply-add): used for
+/// avx512 on CPUs that have it.
+namespace avx512vnni {
+const QWindowKernels& qwindow_kernels();
+}
+namespace neon {
+const QWindowKernels& qwindow_kernels();
+}
+
+}  // namespace optimized
+}  // namespace ember
