@@ -8,6 +8,7 @@
 #include "partitioners/xnnpack/XnnpackDialect.h"
 #include "partitioners/xnnpack/XnnpackPartitioner.h"
 #include "passes/Passes.h"
+#include "quantizer/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 
@@ -19,6 +20,7 @@ void registerAllDialects(mlir::DialectRegistry &registry) {
 
 void registerAllPasses() {
   registerEdgePasses();
+  registerQuantizerPasses();
   registerPartitionPasses();
   registerPhasePipelines();
 }

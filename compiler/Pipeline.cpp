@@ -2,6 +2,7 @@
 #include "compiler/Pipeline.h"
 
 #include "passes/Passes.h"
+#include "quantizer/Passes.h"
 
 #include "mlir/Pass/PassOptions.h"
 #include "mlir/Pass/PassRegistry.h"
@@ -32,8 +33,10 @@ void buildPhasePipeline(OpPassManager &pm, Phase from, Phase to, const PipelineO
       pm.addNestedPass<func::FuncOp>(createFuseLinear());
     pm.addPass(createVerifyEdgeContract());
   }
-  // Quantize and partition have no passes yet: quantized ops and backends
-  // plug in here.
+  // Quantized patterns become Ember's quantized ops before partitioning;
+  // backends plug in after (CompilerSession::partition).
+  if (runs(Phase::Quantize) && options.foldQuantized)
+    addQuantizePasses(pm);
   if (runs(Phase::MemoryPlan)) {
     // After partitioning: fuse only what the backends left.
     if (options.fuseActivations) {
@@ -58,6 +61,9 @@ struct CompileOptions : public PassPipelineOptions<CompileOptions> {
                          llvm::cl::init("memory-plan")};
   Option<int64_t> alignment{*this, "alignment", llvm::cl::desc("Tensor alignment in bytes"),
                             llvm::cl::init(16)};
+  Option<bool> foldQuantized{*this, "fold-quantized",
+                             llvm::cl::desc("quantize: fold Q/DQ patterns into quantized ops"),
+                             llvm::cl::init(true)};
 };
 } // namespace
 
@@ -68,6 +74,7 @@ void registerPhasePipelines() {
         std::optional<Phase> to = parsePhase(opts.to);
         PipelineOptions options;
         options.alignment = opts.alignment;
+        options.foldQuantized = opts.foldQuantized;
         buildPhasePipeline(pm, Phase::Import, to.value_or(Phase::MemoryPlan), options);
       });
 }

@@ -26,6 +26,7 @@ std::optional<Phase> parsePhase(llvm::StringRef name);
 struct PipelineOptions {
   bool fuseAttention = true;        ///< edge: run ember-fuse-attention
   bool fuseLinear = true;           ///< edge: run ember-fuse-linear
+  bool foldQuantized = true;        ///< quantize: fold Q/DQ patterns (quantizer/)
   bool fuseActivations = true;      ///< memory plan: run ember-fuse-activations and -rms-norm first
   int64_t alignment = 16;
   bool planInputs = true;

@@ -126,15 +126,6 @@ LogicalResult outline(ArrayRef<Operation *> run, const BackendPartitioner &parti
   return success();
 }
 
-/// Record on `op` that `backend` refused it and why (the summary reads it).
-void recordRefusal(Operation *op, StringRef backend, StringRef reason) {
-  NamedAttrList refused;
-  if (auto old = op->getAttrOfType<DictionaryAttr>(kRefusedAttrName))
-    refused.append(old.getValue());
-  refused.set(backend, StringAttr::get(op->getContext(), reason.empty() ? "not supported" : reason));
-  op->setAttr(kRefusedAttrName, refused.getDictionary(op->getContext()));
-}
-
 /// Whether `partitioner` takes `op`; a refusal of an Edge op is recorded.
 bool takes(Operation &op, const BackendPartitioner &partitioner) {
   if (!op.getDialect() || op.getDialect()->getNamespace() != "edge" ||
@@ -152,6 +143,14 @@ bool takes(Operation &op, const BackendPartitioner &partitioner) {
 }
 
 } // namespace
+
+void recordRefusal(Operation *op, StringRef backend, StringRef reason) {
+  NamedAttrList refused;
+  if (auto old = op->getAttrOfType<DictionaryAttr>(kRefusedAttrName))
+    refused.append(old.getValue());
+  refused.set(backend, StringAttr::get(op->getContext(), reason.empty() ? "not supported" : reason));
+  op->setAttr(kRefusedAttrName, refused.getDictionary(op->getContext()));
+}
 
 LogicalResult partitionModule(ModuleOp module, const BackendPartitioner &partitioner) {
   unsigned index = 0;

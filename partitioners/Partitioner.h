@@ -83,6 +83,12 @@ struct DelegationSummary {
 /// dictionary of backend name -> reason.
 constexpr llvm::StringLiteral kRefusedAttrName = "edge.refused";
 
+/// Record on `op` that `backend` refused it and why, in kRefusedAttrName
+/// (an earlier reason of the same backend is replaced). The quantize phase
+/// records under "quantizer" why it left a quantized pattern on the
+/// reference path; the delegation summary lists both with the source line.
+void recordRefusal(mlir::Operation *op, llvm::StringRef backend, llvm::StringRef reason);
+
 /// Replace every maximal run of ops `partitioner` supports, in every
 /// function, by an edge.delegate_call whose blob its preprocess made.
 mlir::LogicalResult partitionModule(mlir::ModuleOp module, const BackendPartitioner &partitioner);

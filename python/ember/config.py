@@ -40,6 +40,15 @@ class EdgeCompileConfig:
     ember-fuse-rms-norm passes, run by to_executorch after partitioning.
     ExecuTorch's portable kernel library has none of them: set it False for
     files that must also run there.
+    fold_quantized: quantized patterns (PT2E's quantize/dequantize around a
+    convolution, linear or residual add, its dynamic linears, torchao's
+    group-wise int4/int8 linears) run as Ember's quantized ops
+    (ember::quantized_convolution.out, quantized_linear, quantized_add,
+    linear_dynamic_int8, linear_lowbit), from the int8 or int4 weights, in
+    the quantize phase before partitioning; what cannot be folded stays on
+    the reference kernels and the delegation summary says why. ExecuTorch's
+    runtime has none of these ops: set it False for files that must also
+    run there (or to compare with the reference path).
     """
 
     _check_ir_validity: bool = True
@@ -47,6 +56,7 @@ class EdgeCompileConfig:
     fuse_attention: bool = True
     fuse_linear: bool = True
     fuse_activations: bool = True
+    fold_quantized: bool = True
 
     def __post_init__(self) -> None:
         if not self._check_ir_validity:

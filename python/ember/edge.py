@@ -42,12 +42,16 @@ class EdgeProgramManager:
         self._session = self._import()
 
     def _import(self) -> _C.CompilerSession:
-        """A session at the end of the edge phase with this manager's partitioners applied."""
+        """A session at the end of the quantize phase with this manager's partitioners
+        applied."""
         session = _C.CompilerSession()
         session.import_graphs(self._graphs)
         session.set_constant_methods(self._constant_methods)
-        session.run_to("edge", fuse_attention=self.compile_config.fuse_attention,
-                       fuse_linear=self.compile_config.fuse_linear)
+        # Up to the quantize phase: quantized patterns are folded before any
+        # backend partitions the graph.
+        session.run_to("quantize", fuse_attention=self.compile_config.fuse_attention,
+                       fuse_linear=self.compile_config.fuse_linear,
+                       fold_quantized=self.compile_config.fold_quantized)
         for p in self._partitioners:
             session.partition(p.backend, p.options)
         return session

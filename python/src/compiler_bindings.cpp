@@ -202,9 +202,9 @@ class PySession {
   std::string phase() const { return ember::phaseName(session_.phase()).str(); }
 
  private:
-  /// Phase options by keyword: fuse_attention, fuse_linear (edge); alignment,
-  /// plan_inputs, plan_outputs, algorithm, alias_views, fuse_activations (memory plan);
-  /// delegate_segments (emit).
+  /// Phase options by keyword: fuse_attention, fuse_linear (edge); fold_quantized
+  /// (quantize); alignment, plan_inputs, plan_outputs, algorithm, alias_views,
+  /// fuse_activations (memory plan); delegate_segments (emit).
   static ember::PipelineOptions options(const py::kwargs& kw) {
     ember::PipelineOptions o;
     for (auto [key, value] : kw) {
@@ -217,6 +217,7 @@ class PySession {
       else if (k == "delegate_segments") o.delegatesInSegments = value.cast<bool>();
       else if (k == "fuse_attention") o.fuseAttention = value.cast<bool>();
       else if (k == "fuse_linear") o.fuseLinear = value.cast<bool>();
+      else if (k == "fold_quantized") o.foldQuantized = value.cast<bool>();
       else if (k == "fuse_activations") o.fuseActivations = value.cast<bool>();
       else throw py::type_error("unknown memory-plan option '" + k + "'");
     }

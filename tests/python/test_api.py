@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+import torch.ao.quantization.fx._decomposed  # noqa: F401  (the quantized_decomposed ops)
 
 import ember
 from helpers import assert_close
@@ -59,6 +60,31 @@ def test_method_meta_describes_io():
     assert "aten::addmm.out" in meta["operators"]
 
 
+def test_quantized_decomposed_kernels_are_executorchs():
+    """The quantized_decomposed kernels keep ExecuTorch's names and argument
+    lists (kernels/quantized/quantized.yaml in its wheel), so that files run
+    both ways."""
+    import importlib.util
+    import re
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("executorch")
+    if spec is None or not spec.submodule_search_locations:
+        pytest.skip("executorch is not installed")
+    root = Path(list(spec.submodule_search_locations)[0])
+    yaml_text = (root / "kernels" / "quantized" / "quantized.yaml").read_text()
+    theirs = {}
+    for line in yaml_text.splitlines():
+        m = re.match(r"- func: (quantized_decomposed::[\w.]+)\((.*)\) ->", line.strip())
+        if m:
+            theirs[m[1]] = [a.split("=")[0].split()[-1] for a in m[2].split(", ") if a != "*"]
+    ours = [op for op in ember._C.edge_ops() if op["kernel"].startswith("quantized_decomposed::")]
+    assert ours
+    for op in ours:
+        assert op["kernel"] in theirs, op["kernel"]
+        assert op["kernel_args"] == theirs[op["kernel"]], op["kernel"]
+
+
 def test_every_table_op_has_a_kernel():
     kernels = set(ember._C.registered_kernels())
     missing = [op["kernel"] for op in ember._C.edge_ops() if op["kernel"] not in kernels]
@@ -81,7 +107,19 @@ def test_table_matches_torch_schemas():
             schema = getattr(getattr(torch.ops.aten, name), overload)._schema
             assert [a.name for a in schema.arguments] == op["kernel_args"], op["kernel"]
             continue
+        if ns in ("quantized_decomposed", "torchao"):
+            # Quantization ops: torch's functional arguments, then the outs.
+            if ns == "torchao":
+                pytest.importorskip("torchao.quantization.quant_primitives")  # registers them
+            fn_name, fn_overload = op["aten"].split("::")[1].split(".")
+            schema = getattr(getattr(getattr(torch.ops, ns), fn_name), fn_overload)._schema
+            names = [a.name for a in schema.arguments]
+            assert op["kernel_args"][:len(names)] == names, op["kernel"]
+            assert all(a.endswith("out") for a in op["kernel_args"][len(names):]), op["kernel"]
+            continue
         assert ns == "ember", op["kernel"]
+        if op["aten"] == op["kernel"].replace(".out", ".default") and op["aten"] not in OWN_OPS:
+            continue  # a quantized op of Ember's own (quantizer/ makes it): no torch schema
         if op["aten"].startswith("ember::"):
             # An op of Ember's own that no export produces (a pass makes it):
             # the ATen op it extends, its own arguments, then out.

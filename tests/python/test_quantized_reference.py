@@ -21,8 +21,13 @@ import ember
 torchao_quant = pytest.importorskip("torchao.quantization")
 
 
+# The reference path is what runs when nothing folds: these tests keep it
+# (tests/python/test_quantized_folding.py covers the folded, fast path).
+REFERENCE = ember.EdgeCompileConfig(fold_quantized=False)
+
+
 def _run(ep: torch.export.ExportedProgram, *inputs):
-    program = ember.to_edge(ep).to_executorch()
+    program = ember.to_edge(ep, compile_config=REFERENCE).to_executorch()
     summary = ember._C.RuntimeModule.from_bytes(program.buffer).program_summary()
     module = ember.runtime.load(program.buffer)
     return module.forward(*inputs), summary
@@ -119,7 +124,7 @@ def test_torchao_linears_match_eager_and_keep_int8_weights(name):
     torchao_quant.quantize_(model, _torchao_configs()[name])
     x = torch.randn(1, 5, 128)
     ep = torch.export.export(model, (x,))
-    program = ember.to_edge(ep).to_executorch()
+    program = ember.to_edge(ep, compile_config=REFERENCE).to_executorch()
     summary = ember._C.RuntimeModule.from_bytes(program.buffer).program_summary()
     ops = {op["name"] for op in summary["methods"][0]["operators"]}
     assert "torchao::dequantize_affine.out" in ops
