@@ -18,6 +18,8 @@
 #include <cstring>
 
 #include "runtime/kernels/optimized/common.h"
+#include "runtime/kernels/optimized/cpu.h"
+#include "runtime/kernels/optimized/simd_qwindow.h"
 #include "runtime/kernels/optimized/optimized_kernels.h"
 #include "runtime/kernels/optimized/prepack.h"
 #include "runtime/kernels/portable/portable_kernels.h"
@@ -264,22 +266,6 @@ void linear_dynamic_int8_out(KernelContext& ctx, Span<EValue*> args) {
   }
 }
 
-namespace {
-
-/// out[i] = requant(dq(a[i]) + dq(b[i])), dq(v) = (float(v) - zp) * scale,
-/// in the portable kernel's float32 steps.
-template <typename T>
-void add_rows(const T* a, const T* b, T* out, int64_t n, float sa, float za, float sb, float zb,
-              const quant::Requant& rq) {
-  for (int64_t i = 0; i < n; ++i) {
-    const float x = (static_cast<float>(a[i]) - za) * sa;
-    const float y = (static_cast<float>(b[i]) - zb) * sb;
-    out[i] = static_cast<T>(static_cast<int32_t>(rq(x + y)));
-  }
-}
-
-}  // namespace
-
 void quantized_add_out(KernelContext& ctx, Span<EValue*> args) {
   const char* op = "ember::quantized_add.out";
   // (self, self_scale, self_zero_point, other, other_scale, other_zero_point,
@@ -310,15 +296,21 @@ void quantized_add_out(KernelContext& ctx, Span<EValue*> args) {
   tensor_sizes(*a, sizes);
   if (!resize_out(ctx, op, "out", *out, sizes, a->dim())) return;
   const quant::Requant rq(out_scale, e.out_zero_point, e.qmin, e.qmax);
+  QDepthwiseParams params{};
+  params.inv_out = rq.inv_out;
+  params.out_zp = rq.zp;
+  params.qmin = rq.qmin;
+  params.qmax = rq.qmax;
+  params.lo = rq.lo;
+  params.hi = rq.hi;
   const float fa = static_cast<float>(qa.zero_point), fb = static_cast<float>(qb.zero_point);
+  const bool is_unsigned = a->dtype() == ScalarType::Byte;
+  const uint8_t* x = a->data_as<const uint8_t>();
+  const uint8_t* y = b->data_as<const uint8_t>();
+  uint8_t* z = out->data_as<uint8_t>();
+  const QWindowKernels& k = qwindow();
   parallel_for(a->numel(), kElementwiseGrain, [&](int64_t i0, int64_t i1) {
-    if (a->dtype() == ScalarType::Byte) {
-      add_rows(a->data_as<const uint8_t>() + i0, b->data_as<const uint8_t>() + i0,
-               out->data_as<uint8_t>() + i0, i1 - i0, qa.scale, fa, qb.scale, fb, rq);
-    } else {
-      add_rows(a->data_as<const int8_t>() + i0, b->data_as<const int8_t>() + i0,
-               out->data_as<int8_t>() + i0, i1 - i0, qa.scale, fa, qb.scale, fb, rq);
-    }
+    k.add(x + i0, qa.scale, fa, y + i0, qb.scale, fb, z + i0, i1 - i0, is_unsigned, params);
   });
 }
 

@@ -21,6 +21,7 @@
 //   tile, GEMM workspace) is the context's temp memory, chunks shrinking to
 //   what it holds; too little for the smallest chunk, or anything off these
 //   paths (ranks, layouts, dtypes, parameters), goes to the portable kernel.
+#include <algorithm>
 #include <cstring>
 #include <new>
 
@@ -262,26 +263,55 @@ int64_t chunk_pixels(int64_t k, int64_t out_cg, int64_t pixels, int64_t bytes) {
 constexpr int64_t kColumnBytes[] = {int64_t{4} << 20, int64_t{1} << 20, int64_t{256} << 10,
                                     int64_t{32} << 10};
 
+/// in_cg bytes from src to dst: a call to memcpy for wide groups, a loop the
+/// compiler unrolls for the few channels of a first layer (RGB: 3 bytes a tap).
+inline void copy_channels(uint8_t* dst, const uint8_t* src, int64_t in_cg) {
+  if (in_cg >= 16) {
+    std::memcpy(dst, src, static_cast<size_t>(in_cg));
+  } else {
+    for (int64_t c = 0; c < in_cg; ++c) dst[c] = src[c];
+  }
+}
+
 /// im2col^T of pixels [p0, p0 + count) of image `nhwc`, group g: row r holds
-/// the taps (ki, kj) of pixel p0 + r, in_cg channels each.
+/// the taps (ki, kj) of pixel p0 + r, in_cg channels each. Pixels go by runs
+/// of one output row, each tap over the run at once: the bounds are worked
+/// out per run and tap, not per pixel (a first layer's 7x7 taps of 3
+/// channels cost a call and a branch each otherwise).
 void im2col_rows(const portable::ConvShape& s, const uint8_t* nhwc, int64_t g, int64_t p0,
                  int64_t r0, int64_t r1, uint8_t pad, uint8_t* col) {
   const int64_t k = s.in_cg * s.k_h * s.k_w;
-  for (int64_t r = r0; r < r1; ++r) {
-    const int64_t p = p0 + r, oh = p / s.out_w, ow = p % s.out_w;
-    uint8_t* dst = col + r * k;
+  const int64_t pixel_step = s.stride_w * s.in_c;
+  for (int64_t r = r0; r < r1;) {
+    const int64_t p = p0 + r, oh = p / s.out_w, ow0 = p % s.out_w;
+    const int64_t run = std::min(r1 - r, s.out_w - ow0);  // pixels left in this output row
+    uint8_t* base = col + r * k;
     for (int64_t ki = 0; ki < s.k_h; ++ki) {
       const int64_t ih = oh * s.stride_h - s.pad_h + ki * s.dil_h;
-      for (int64_t kj = 0; kj < s.k_w; ++kj, dst += s.in_cg) {
-        const int64_t iw = ow * s.stride_w - s.pad_w + kj * s.dil_w;
-        if (ih < 0 || ih >= s.in_h || iw < 0 || iw >= s.in_w) {
-          std::memset(dst, pad, static_cast<size_t>(s.in_cg));
-        } else {
-          std::memcpy(dst, nhwc + (ih * s.in_w + iw) * s.in_c + g * s.in_cg,
-                      static_cast<size_t>(s.in_cg));
+      for (int64_t kj = 0; kj < s.k_w; ++kj) {
+        uint8_t* dst = base + (ki * s.k_w + kj) * s.in_cg;
+        // ow in [lo, hi) reads inside the row; the rest of the run is padding.
+        int64_t lo = ow0 + run, hi = ow0 + run;
+        if (ih >= 0 && ih < s.in_h) {
+          const int64_t off = kj * s.dil_w - s.pad_w;  // iw = ow * stride_w + off
+          portable::valid_range(off, s.stride_w, s.in_w, ow0 + run, &lo, &hi);
+          lo = std::max(lo, ow0);
+          hi = std::max(hi, lo);
+        }
+        for (int64_t ow = ow0; ow < ow0 + run; ++ow) {
+          if (ow == lo && lo < hi) {
+            const int64_t iw = lo * s.stride_w + kj * s.dil_w - s.pad_w;
+            const uint8_t* src = nhwc + (ih * s.in_w + iw) * s.in_c + g * s.in_cg;
+            for (; ow < hi; ++ow, src += pixel_step) {
+              copy_channels(dst + (ow - ow0) * k, src, s.in_cg);
+            }
+            if (ow == ow0 + run) break;
+          }
+          std::memset(dst + (ow - ow0) * k, pad, static_cast<size_t>(s.in_cg));
         }
       }
     }
+    r += run;
   }
 }
 

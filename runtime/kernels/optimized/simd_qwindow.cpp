@@ -465,10 +465,39 @@ bool depthwise_plane(const WindowShape&, const void*, const int8_t*, const QDept
 
 #endif
 
+/// The quantized add's loop; -ffp-contract=off on this file keeps each
+/// multiply and add its own rounding, as in the portable kernel.
+template <typename T>
+void add_of(const T* a, float sa, float za, const T* b, float sb, float zb, T* out, int64_t n,
+            const QDepthwiseParams& p) {
+  constexpr float kMagic = 12582912.0f;  // 1.5 * 2^23: adding and subtracting rounds to even
+  for (int64_t i = 0; i < n; ++i) {
+    const float y = (static_cast<float>(a[i]) - za) * sa + (static_cast<float>(b[i]) - zb) * sb;
+    float v = y * p.inv_out;
+    v = v > p.lo ? v : p.lo;
+    v = v < p.hi ? v : p.hi;
+    v = (v + kMagic) - kMagic + p.out_zp;
+    v = v > p.qmin ? v : p.qmin;
+    v = v < p.qmax ? v : p.qmax;
+    out[i] = static_cast<T>(static_cast<int32_t>(v));
+  }
+}
+
+void add(const void* a, float sa, float za, const void* b, float sb, float zb, void* out,
+         int64_t n, bool is_unsigned, const QDepthwiseParams& p) {
+  if (is_unsigned) {
+    add_of(static_cast<const uint8_t*>(a), sa, za, static_cast<const uint8_t*>(b), sb, zb,
+           static_cast<uint8_t*>(out), n, p);
+  } else {
+    add_of(static_cast<const int8_t*>(a), sa, za, static_cast<const int8_t*>(b), sb, zb,
+           static_cast<int8_t*>(out), n, p);
+  }
+}
+
 }  // namespace
 
 const QWindowKernels& qwindow_kernels() {
-  static constexpr QWindowKernels kTable = {&depthwise_plane};
+  static constexpr QWindowKernels kTable = {&depthwise_plane, &add};
   return kTable;
 }
 

@@ -1,5 +1,5 @@
-// The int8 sliding-window loops of the quantized kernels: one depthwise
-// convolution plane over int8 / uint8 input. simd_qwindow.cpp is compiled
+// The int8 loops of the quantized kernels: one depthwise convolution plane
+// over int8 / uint8 input, and the quantized add. simd_qwindow.cpp is compiled
 // once per instruction set, as simd_kernels.cpp is (see CMakeLists.txt);
 // each copy fills one QWindowKernels table and cpu.h picks the table for
 // this CPU. op_quantized_conv.cpp checks the call, splits the planes over
@@ -36,6 +36,13 @@ struct QWindowKernels {
   /// is faster there).
   bool (*depthwise_plane)(const WindowShape& s, const void* in, const int8_t* w,
                           const QDepthwiseParams& p, void* out);
+  /// out[i] = requant((float(a[i]) - za) * sa + (float(b[i]) - zb) * sb) for
+  /// i < n, a, b and out all int8 (or all uint8 when `is_unsigned`), requant
+  /// as depthwise_plane's with p's inv_out, out_zp, qmin, qmax, lo, hi (its
+  /// other fields unused): ember::quantized_add's loop, the portable
+  /// kernel's float32 steps, vectorised by the compiler for this set.
+  void (*add)(const void* a, float sa, float za, const void* b, float sb, float zb, void* out,
+              int64_t n, bool is_unsigned, const QDepthwiseParams& p);
 };
 
 // One table per instruction set compiled in (simd_qwindow.cpp).
