@@ -4,7 +4,11 @@
 // each keep their own choice so that tests can pin one and not the other.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+
+#include "runtime/core/error.h"
+#include "runtime/platform/platform.h"
 
 namespace ember {
 
@@ -34,5 +38,36 @@ bool cpu_has_avx512_vnni();
 bool cpu_has_avx_vnni();
 /// The Armv8.2 dot-product extension (FEAT_DotProd: sdot/udot); false off aarch64.
 bool cpu_has_arm_dotprod();
+
+/// One kernel library's instruction-set choice (gemm, qgemm, lowbit each
+/// keep one, with their own enum E): made by `initial` at the first get()
+/// (the CPU's best, or an environment variable), replaced by set() (tests,
+/// benchmarks). get() and set() are thread-safe.
+template <typename E>
+class IsaSlot {
+ public:
+  E get(E (*initial)()) {
+    int isa = value_.load(std::memory_order_relaxed);
+    if (isa < 0) {
+      int expected = -1;
+      value_.compare_exchange_strong(expected, static_cast<int>(initial()));
+      isa = value_.load();
+    }
+    return static_cast<E>(isa);
+  }
+  /// Stores `isa` if `available`; else logs "<library>::set_isa: <name> is
+  /// not available" and returns NotSupported.
+  Error set(E isa, bool available, const char* library, const char* name) {
+    if (!available) {
+      EMBER_LOG(Error, "%s::set_isa: %s is not available on this CPU or build", library, name);
+      return Error::NotSupported;
+    }
+    value_.store(static_cast<int>(isa));
+    return Error::Ok;
+  }
+
+ private:
+  std::atomic<int> value_{-1};
+};
 
 }  // namespace ember

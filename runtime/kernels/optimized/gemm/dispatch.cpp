@@ -1,7 +1,6 @@
 // Which micro-kernel family runs: the CPU's best, EMBER_GEMM_ISA or else
 // EMBER_KERNELS_ISA (read at first use, capped at what the CPU has), or the
 // last set_isa().
-#include <atomic>
 
 #include "runtime/kernels/optimized/gemm/micro_kernel.h"
 #include "runtime/platform/platform.h"
@@ -17,7 +16,7 @@ Isa isa_from_environment() {
   return initial_isa(&isa_available, kVars);
 }
 
-std::atomic<int> g_isa{-1};
+IsaSlot<Isa> g_isa;
 
 }  // namespace
 
@@ -44,23 +43,10 @@ const KernelSet& active_kernels() { return *kernels_for(active_isa()); }
 
 bool isa_available(Isa isa) { return kernels_for(isa) != nullptr && cpu_supports(isa); }
 
-Isa active_isa() {
-  int isa = g_isa.load(std::memory_order_relaxed);
-  if (isa < 0) {
-    int expected = -1;
-    g_isa.compare_exchange_strong(expected, (int)isa_from_environment());
-    isa = g_isa.load();
-  }
-  return (Isa)isa;
-}
+Isa active_isa() { return g_isa.get(&isa_from_environment); }
 
 Error set_isa(Isa isa) {
-  if (!isa_available(isa)) {
-    EMBER_LOG(Error, "gemm::set_isa: %s is not available on this CPU or build", isa_name(isa));
-    return Error::NotSupported;
-  }
-  g_isa.store((int)isa);
-  return Error::Ok;
+  return g_isa.set(isa, isa_available(isa), "gemm", isa_name(isa));
 }
 
 }  // namespace gemm

@@ -2,7 +2,6 @@
 // (the integer dot-product features come from
 // runtime/kernels/common/cpu_features); EMBER_LOWBIT_ISA (read at first use)
 // or set_isa() override it, and the choice stays this library's own.
-#include <atomic>
 #include <cstdlib>
 #include <cstring>
 
@@ -41,7 +40,7 @@ Isa isa_from_environment() {
   return best;
 }
 
-std::atomic<int> g_isa{-1};
+IsaSlot<Isa> g_isa;
 
 }  // namespace
 
@@ -95,23 +94,10 @@ const KernelSet* kernels_for(Isa isa) {
 
 bool isa_available(Isa isa) { return kernels_for(isa) != nullptr && cpu_has(isa); }
 
-Isa active_isa() {
-  int isa = g_isa.load(std::memory_order_relaxed);
-  if (isa < 0) {
-    int expected = -1;
-    g_isa.compare_exchange_strong(expected, (int)isa_from_environment());
-    isa = g_isa.load();
-  }
-  return (Isa)isa;
-}
+Isa active_isa() { return g_isa.get(&isa_from_environment); }
 
 Error set_isa(Isa isa) {
-  if (!isa_available(isa)) {
-    EMBER_LOG(Error, "lowbit::set_isa: %s is not available on this CPU or build", isa_name(isa));
-    return Error::NotSupported;
-  }
-  g_isa.store((int)isa);
-  return Error::Ok;
+  return g_isa.set(isa, isa_available(isa), "lowbit", isa_name(isa));
 }
 
 }  // namespace lowbit

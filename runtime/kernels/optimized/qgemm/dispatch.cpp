@@ -1,7 +1,6 @@
 // Which int8 micro-kernel family runs: the CPU's best, EMBER_QGEMM_ISA or
 // else EMBER_KERNELS_ISA (read at first use, capped at what the CPU has), or
 // the last set_isa().
-#include <atomic>
 #include <cstdlib>
 #include <cstring>
 
@@ -64,7 +63,7 @@ Isa isa_from_environment() {
   return best_available();
 }
 
-std::atomic<int> g_isa{-1};
+IsaSlot<Isa> g_isa;
 
 }  // namespace
 
@@ -124,23 +123,10 @@ bool isa_available(Isa isa) {
   return false;
 }
 
-Isa active_isa() {
-  int isa = g_isa.load(std::memory_order_relaxed);
-  if (isa < 0) {
-    int expected = -1;
-    g_isa.compare_exchange_strong(expected, (int)isa_from_environment());
-    isa = g_isa.load();
-  }
-  return (Isa)isa;
-}
+Isa active_isa() { return g_isa.get(&isa_from_environment); }
 
 Error set_isa(Isa isa) {
-  if (!isa_available(isa)) {
-    EMBER_LOG(Error, "qgemm::set_isa: %s is not available on this CPU or build", isa_name(isa));
-    return Error::NotSupported;
-  }
-  g_isa.store((int)isa);
-  return Error::Ok;
+  return g_isa.set(isa, isa_available(isa), "qgemm", isa_name(isa));
 }
 
 }  // namespace qgemm
