@@ -142,8 +142,8 @@ def main() -> None:
                       f"{2.0 * m * n * k / e / 1e3:.0f} | {f'{alone:.1f}' if alone else ''} |")
     for m, rs in ratios.items():
         geo = statistics.geometric_mean(rs)
-        print(f"geometric mean of Ember / ExecuTorch, m = {m} ({'decode' if m == 1 else 'prefill'}): "
-              f"{geo:.2f}")
+        phase = "decode" if m == 1 else "prefill"
+        print(f"geometric mean of Ember / ExecuTorch, m = {m} ({phase}): {geo:.2f}")
 
 
 if __name__ == "__main__":
