@@ -51,7 +51,7 @@ class OptimizedQuantize : public OptimizedKernelTest {
     for (optimized::Isa isa : {optimized::Isa::generic, optimized::Isa::avx2,
                                optimized::Isa::avx512, optimized::Isa::neon}) {
       if (!optimized::set_isa(isa)) continue;
-      for (size_t threads : {size_t{1}, size_t{2}}) {
+      for (size_t threads : thread_counts()) {
         ASSERT_EQ(set_num_threads(threads), Error::Ok);
         body(std::string(optimized::isa_name(isa)) + ", " + std::to_string(threads) + " threads");
       }
