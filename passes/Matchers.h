@@ -1,7 +1,7 @@
 //===- Matchers.h - Small helpers of the pattern-fusing passes -----------===//
 //
-// What ember-fuse-activations and ember-fuse-rms-norm both ask of a chain of
-// Edge ops.
+// What the pattern passes (ember-fuse-activations, ember-fuse-rms-norm and
+// the quantizer/ folds) ask of a chain of Edge ops.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -36,12 +36,15 @@ inline std::array<std::pair<mlir::Value, mlir::Value>, 2> bothOrders(mlir::Value
   return {std::pair(a, b), std::pair(b, a)};
 }
 
-/// Erase `root`, then every op of kind Ops (a fused chain's pieces and its
-/// constants) that this leaves without a user, upstream. With `erased`,
-/// each erased op goes into it (for a caller still holding a list of ops).
-template <typename... Ops>
-void eraseChain(mlir::Operation *root, llvm::DenseSet<mlir::Operation *> *erased = nullptr) {
+/// Erase `root`, then every op `erasable` accepts that this leaves without a
+/// user, upstream. Each op is erased once, even when it fed one op twice
+/// (mul(x, x)). With `erased`, each erased op goes into it (for a caller
+/// still holding a list of ops).
+template <typename Pred>
+void eraseChainIf(mlir::Operation *root, Pred erasable,
+                  llvm::DenseSet<mlir::Operation *> *erased = nullptr) {
   llvm::SmallVector<mlir::Operation *> dead = {root};
+  llvm::DenseSet<mlir::Operation *> queued = {root};
   while (!dead.empty()) {
     mlir::Operation *op = dead.pop_back_val();
     llvm::SmallVector<mlir::Value> operands(op->getOperands());
@@ -50,10 +53,17 @@ void eraseChain(mlir::Operation *root, llvm::DenseSet<mlir::Operation *> *erased
     op->erase();
     for (mlir::Value v : operands) {
       mlir::Operation *def = v.getDefiningOp();
-      if (def && def->use_empty() && mlir::isa<Ops...>(def))
+      if (def && def->use_empty() && erasable(def) && queued.insert(def).second)
         dead.push_back(def);
     }
   }
+}
+
+/// eraseChainIf for the ops of kinds Ops (a fused chain's pieces and its
+/// constants).
+template <typename... Ops>
+void eraseChain(mlir::Operation *root, llvm::DenseSet<mlir::Operation *> *erased = nullptr) {
+  eraseChainIf(root, [](mlir::Operation *op) { return mlir::isa<Ops...>(op); }, erased);
 }
 
 } // namespace ember

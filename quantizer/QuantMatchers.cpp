@@ -7,6 +7,7 @@
 
 #include "exir/EdgeConstants.h"
 #include "partitioners/Partitioner.h"
+#include "passes/Matchers.h"
 
 #include "llvm/ADT/DenseSet.h"
 #include "mlir/IR/IRMapping.h"
@@ -341,18 +342,7 @@ void eraseDeadChain(Operation *root) {
                edge::LinearOp, edge::AddmmOp, edge::MmOp, edge::AddTensorOp, edge::PermuteOp,
                edge::ViewOp, edge::ConstantOp, edge::NoneOp>(op);
   };
-  SmallVector<Operation *> dead = {root};
-  llvm::DenseSet<Operation *> queued = {root};
-  while (!dead.empty()) {
-    Operation *op = dead.pop_back_val();
-    SmallVector<Value> operands(op->getOperands());
-    op->erase();
-    for (Value v : operands) {
-      Operation *def = v.getDefiningOp();
-      if (def && def->use_empty() && erasable(def) && queued.insert(def).second)
-        dead.push_back(def);
-    }
-  }
+  eraseChainIf(root, erasable);
 }
 
 Value noneValue(OpBuilder &b, Location loc) {
