@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-doc", action="store_true")
     a = parser.parse_args(argv)
     from bench.harness import _table
-    from bench.report import recorded_line
+    from bench.report import recorded_line, replace_section
 
     rows = [classifier_row(m, not a.small) for m in a.models]
     llm = llm_rows(not a.small)
@@ -154,14 +154,7 @@ def main(argv: list[str] | None = None) -> int:
              *_table(["config", "weights", "max relative error"], llm), ""]
     print("\n".join(lines))
     if not a.no_doc:
-        text = DOC.read_text()
-        start = text.find(SECTION)
-        if start >= 0:
-            nxt = text.find("\n## ", start + len(SECTION))
-            text = text[:start] + "\n".join(lines) + ("\n" + text[nxt + 1:] if nxt >= 0 else "")
-        else:
-            text = text.rstrip() + "\n\n" + "\n".join(lines)
-        DOC.write_text(text)
+        replace_section(lines, DOC)
     return 0
 
 

@@ -26,15 +26,17 @@ def recorded_line(command: str) -> str:
             f"torch {torch.__version__}, executorch {et}, by `{command}`.")
 
 
-def replace_section(lines: list[str]) -> None:
+def replace_section(lines: list[str], doc: Path | None = None) -> None:
     """Put `lines` (starting with their "## " heading) in place of the section of
-    docs/benchmarks.md with that heading, or at the end if it has none yet."""
+    `doc` (default: DOC, docs/benchmarks.md) with that heading, or at the end if it
+    has none yet."""
+    doc = doc or DOC
     heading = lines[0]
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
+    text = doc.read_text() if doc.exists() else "# Benchmarks\n"
     start = text.find(heading)
     if start >= 0:
         nxt = text.find("\n## ", start + len(heading))
         after = text[nxt + 1:] if nxt >= 0 else ""
-        DOC.write_text(text[:start] + "\n".join(lines) + "\n" + ("\n" + after if after else ""))
+        doc.write_text(text[:start] + "\n".join(lines) + "\n" + ("\n" + after if after else ""))
         return
-    DOC.write_text(text.rstrip() + "\n\n" + "\n".join(lines) + "\n")
+    doc.write_text(text.rstrip() + "\n\n" + "\n".join(lines) + "\n")
