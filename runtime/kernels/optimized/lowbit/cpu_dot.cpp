@@ -64,7 +64,7 @@ bool cpu_has(Isa isa) {
   switch (isa) {
     case Isa::generic: return true;
     case Isa::avx2: return cpu_supports(::ember::Isa::avx2);
-    case Isa::avx512_vnni: return cpu_supports(::ember::Isa::avx512) && cpu_has_avx512_vnni();
+    case Isa::avx512_vnni: return cpu_has_avx512_vnni();  // AVX-512 F/DQ/BW/VL included
     case Isa::neon: return cpu_supports(::ember::Isa::neon);
     case Isa::neon_dotprod: return cpu_has_arm_dotprod();
   }
