@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import time
@@ -120,6 +121,7 @@ def main() -> None:
             print(f"k={k} n={n} m={m}: ExecuTorch lowered in {t1 - t0:.1f} s, Ember compiled in "
                   f"{time.perf_counter() - t1:.1f} s", flush=True)
     et, em = {}, {}
+    load_before = os.getloadavg()[0]
     for threads in THREADS:  # one thread count at a time: ExecuTorch's pool is reset per count
         _unsafe_reset_threadpool(threads)
         ember.runtime.set_num_threads(threads)
@@ -127,6 +129,8 @@ def main() -> None:
             et[(k, n, m, threads)] = time_et(pte, k, m, args.seconds)
             em[(k, n, m, threads)] = time_ember_runtime(ours[(k, n, m)], k, m, args.seconds)
     kernel = time_ember(args.ember_bench) if args.ember_bench else {}
+    # The ratios compare one moment of a shared machine; the load says how busy it was.
+    print(f"\nload average (1 min) before timing {load_before:.1f}, after {os.getloadavg()[0]:.1f}")
 
     print("\n| m | k | n | threads | ExecuTorch XNNPACK us | Ember us | Ember / ExecuTorch |"
           " Ember GOP/s | Ember kernel alone us |")

@@ -29,8 +29,11 @@ bool is_matrix(const Tensor* t, ScalarType dtype, int64_t rows, int64_t cols) {
 
 /// The weight description of linear_lowbit's arguments (weight, scales,
 /// zero points, bits, group size), or false when they are off the path.
+/// `check_pack`: also lowbit's own size checks (G even for int4, ...), which
+/// read every zero point; a call with a prepared state skips them (they held
+/// at load).
 bool describe(const Tensor* weight, const Tensor* scales, const Tensor* zero_points, int64_t bits,
-              int64_t group_size, lowbit::WeightDesc* w) {
+              int64_t group_size, bool check_pack, lowbit::WeightDesc* w) {
   if (weight == nullptr || scales == nullptr || weight->dim() != 2 ||
       !weight->is_contiguous_order() || (bits != 4 && bits != 8) || group_size < 1) {
     return false;
@@ -50,7 +53,7 @@ bool describe(const Tensor* weight, const Tensor* scales, const Tensor* zero_poi
   w->data = weight->data();
   w->scales = scales->data_as<const float>();
   w->zero_points = zero_points != nullptr ? zero_points->data_as<const int8_t>() : nullptr;
-  return lowbit::packed_bytes(*w) != 0;  // lowbit's own size checks (G even for int4, ...)
+  return !check_pack || lowbit::packed_bytes(*w) != 0;
 }
 
 /// The parameters the portable kernel accepts: every scale positive and
@@ -90,7 +93,7 @@ void* prepare_linear_lowbit(Span<EValue* const> args, Span<const bool> constant,
   lowbit::WeightDesc w;
   if (!describe(&args[1]->to_tensor(), &args[2]->to_tensor(),
                 has_zp ? &args[3]->to_tensor() : nullptr, args[4]->to_int(), args[5]->to_int(),
-                &w) ||
+                true, &w) ||
       !params_valid(w)) {
     return nullptr;
   }
@@ -114,8 +117,10 @@ void linear_lowbit_out(KernelContext& ctx, Span<EValue*> args) {
   const Tensor* bias = p.optional_tensor(7);
   Tensor* out = p.tensor(8);
   lowbit::WeightDesc w;
+  const Prepacked* state =
+      p.ok() && weight != nullptr ? prepacked_for(ctx, weight->data()) : nullptr;
   const bool described =
-      p.ok() && describe(weight, scales, zero_points, bits, group_size, &w);
+      p.ok() && describe(weight, scales, zero_points, bits, group_size, state == nullptr, &w);
   const int rank = described ? input->dim() : 0;
   const bool fast = described && rank >= 1 && input->dtype() == ScalarType::Float &&
                     input->is_contiguous_order() && input->size(rank - 1) == w.k &&
@@ -133,7 +138,7 @@ void linear_lowbit_out(KernelContext& ctx, Span<EValue*> args) {
   if (!resize_out(ctx, op, "out", *out, sizes, rank)) return;
   if (m == 0) return;
   const void* packed = nullptr;
-  if (const Prepacked* state = prepacked_for(ctx, w.data)) {
+  if (state != nullptr) {
     packed = state->part(0);
   } else if (params_valid(w)) {  // else the portable kernel reports it
     const size_t bytes = lowbit::packed_bytes(w);

@@ -6,6 +6,7 @@
 // (lowbit_golden_data.h, from gen_lowbit_golden.py); bad arguments.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "runtime/core/threadpool.h"
+#include "runtime/kernels/optimized/lowbit/kernels.h"
 #include "runtime/kernels/optimized/lowbit/lowbit.h"
 #include "tests/runtime/lowbit/lowbit_golden_data.h"
 
@@ -258,9 +260,18 @@ TEST_P(LowbitIsa, UnpackedInt4PacksLikeNibbles) {
 TEST_P(LowbitIsa, ThreadCountDoesNotChangeBits) {
   if (ember::set_num_threads(2) != Error::Ok) GTEST_SKIP() << "built without a thread pool";
   Rng rng{3};
-  for (int bits : {4, 8}) {
-    const int64_t m = 37, n = 70, k = 256;
-    const Weight w = make_weight(bits, n, k, 64, bits == 4, rng);
+  // Calls over 2^20 multiply-adds go to the pool: 37 x 70 x 512 rows, and a
+  // decode step of 1 x 520 x 2048 (its G = 32 int4 case on the fast path).
+  struct Case {
+    int bits;
+    int64_t m, n, k, group;
+    bool zp;
+  };
+  for (const Case& c : {Case{4, 37, 70, 512, 64, true}, Case{8, 37, 70, 512, 64, false},
+                        Case{4, 1, 520, 2048, 32, false}}) {
+    const int bits = c.bits;
+    const int64_t m = c.m, n = c.n, k = c.k;
+    const Weight w = make_weight(bits, n, k, c.group, c.zp, rng);
     const Aligned packed = pack_weight(w);
     const std::vector<float> x = random_x(m, k, rng);
     for (Activation act : {Activation::dynamic_int8, Activation::float32}) {
@@ -313,6 +324,108 @@ TEST_P(LowbitIsa, MatchesEagerTorchao) {
       }
     }
   }
+}
+
+// Tiles as wide as the kernels make them (a decode step's four blocks, the
+// prefill tile's two), G = 32 with zero points, none, or all zero (packed as
+// none), and the weights that make |c| = |sum (W_q - zp)| largest (-8 without
+// zero points; -8 - 7 and 7 - (-8) with), against rows whose activation zero
+// is at either end.
+TEST_P(LowbitIsa, MatchesReferenceWideTiles) {
+  Rng rng{11};
+  const int64_t k = 256;
+  for (int variant = 0; variant < 6; ++variant) {
+    // 0: no zero points, 1: random ones, 2: all 0, 3: W = -8, 4: W = -8 zp = 7, 5: W = 7 zp = -8
+    const bool zp = variant == 1 || variant == 2 || variant >= 4;
+    for (int64_t n : {64, 80, 130}) {
+      Weight w = make_weight(4, n, k, 32, zp, rng);
+      if (variant >= 3) {
+        std::fill(w.q.begin(), w.q.end(), (int8_t)(variant == 5 ? 7 : -8));
+        w.store = nibbles(w.q, n, k);
+      }
+      if (zp && variant != 1) {
+        std::fill(w.zps.begin(), w.zps.end(), (int8_t)(variant == 4 ? 7 : variant == 5 ? -8 : 0));
+      }
+      const Aligned packed = pack_weight(w);
+      for (int64_t m : {1, 2, 5, 9}) {
+        std::vector<float> x = random_x(m, k, rng);
+        if (m == 2) {  // all positive (activation zero -128), all negative (127)
+          for (int64_t p = 0; p < k; ++p) {
+            x[p] = std::fabs(x[p]);
+            x[k + p] = -std::fabs(x[k + p]);
+          }
+        }
+        const std::string what = "variant " + std::to_string(variant) + " m=" + std::to_string(m) +
+                                 " n=" + std::to_string(n);
+        check_dynamic(w, x, m, nullptr,
+                      run_linear(packed, x, m, k, n, nullptr, Activation::dynamic_int8), what);
+      }
+    }
+  }
+}
+
+// Zero points that are all 0 pack to the same bytes as none (and read as none).
+TEST_P(LowbitIsa, AllZeroZeroPointsPackAsNone) {
+  Rng rng{12};
+  for (int bits : {4, 8}) {
+    Weight w = make_weight(bits, 40, 128, 32, false, rng);
+    const size_t bytes = packed_bytes(w.desc());
+    const Aligned none = pack_weight(w);
+    w.zps.assign(40 * 4, 0);
+    ASSERT_EQ(packed_bytes(w.desc()), bytes);
+    const Aligned zeros = pack_weight(w);
+    EXPECT_EQ(std::memcmp(none.data, zeros.data, bytes), 0) << "bits " << bits;
+    PackedInfo info;
+    ASSERT_EQ(packed_info(zeros.data, &info), Error::Ok);
+    EXPECT_FALSE(info.has_zero_points);
+  }
+}
+
+/// Runs the family's row quantizer (kernels.h) for a row of k values in groups
+/// of `group` and checks every byte, sum and parameter against quantize_row.
+void check_quantizer(const KernelSet& ks, const float* x, int64_t k, int64_t group) {
+  Geometry g{};
+  g.n = 16;
+  g.k = (size_t)k;
+  g.group = (size_t)group;
+  g.groups = (size_t)(k / group);
+  g.gp = (g.group + 7) / 8 * 8;
+  std::vector<uint8_t> row(g.groups * g.gp + 4 * g.groups + 8, 0xa5);
+  ks.quantize(g, x, row.data());
+  std::vector<int8_t> q(k);
+  float scale = 0.0f;
+  int8_t zp = 0;
+  ASSERT_EQ(quantize_row(x, k, q.data(), &scale, &zp), Error::Ok);
+  for (size_t gi = 0; gi < g.groups; ++gi) {
+    int32_t sum = 0;
+    for (size_t p = 0; p < g.gp; ++p) {
+      const int32_t want = p < g.group ? q[gi * g.group + p] + ks.act_shift : 0;
+      ASSERT_EQ(row[gi * g.gp + p], (uint8_t)want)
+          << "k " << k << " G " << group << " at " << gi * g.group + p;
+      sum += want;
+    }
+    EXPECT_EQ(act_sums(g, row.data())[gi], sum) << "k " << k << " G " << group << " group " << gi;
+  }
+  EXPECT_EQ(act_scale(g, row.data()), scale);
+  EXPECT_EQ(act_zero(g, row.data()), zp + ks.act_shift);
+}
+
+// A family's own row quantizer gives quantize_row's bytes (torchao's rows,
+// half-way cases included, and a long random row).
+TEST_P(LowbitIsa, RowQuantizerMatchesQuantizeRow) {
+  const KernelSet& ks = *kernels_for(GetParam());
+  if (ks.quantize == nullptr) GTEST_SKIP() << "this family uses the driver's scalar loop";
+  using namespace golden;
+  for (int64_t r = 0; r < kQRows; ++r) {
+    for (int64_t group : {kQK, int64_t{20}, int64_t{8}, int64_t{5}, int64_t{2}}) {
+      check_quantizer(ks, &kQX[r * kQK], kQK, group);
+    }
+  }
+  Rng rng{13};
+  const std::vector<float> x = random_x(1, 2048 + 24, rng);
+  check_quantizer(ks, x.data(), 2048, 32);
+  check_quantizer(ks, x.data(), 2048 + 24, 2048 + 24);
+  check_quantizer(ks, x.data() + 3, 1000, 40);
 }
 
 INSTANTIATE_TEST_SUITE_P(Families, LowbitIsa, ::testing::ValuesIn(families()),
@@ -383,7 +496,8 @@ TEST(Lowbit, EmbeddingRejectsOutOfRangeIndex) {
   odd.group_size = 3;
   const int64_t ok[1] = {0};
   EXPECT_EQ(embedding(odd, ok, 1, out.data()), Error::InvalidArgument);
-  EXPECT_EQ(embedding(t, nullptr, 1, out.data()), Error::InvalidArgument);
+  EXPECT_EQ(embedding(t, static_cast<const int64_t*>(nullptr), 1, out.data()),
+            Error::InvalidArgument);
 }
 
 TEST(Lowbit, RejectsBadArguments) {

@@ -10,10 +10,15 @@
 //                  v(col j, offset 8h + t) in its low nibble and
 //                  v(col j, offset 8h + 4 + t) in its high nibble, v = W_q + 8
 //   sw  f32[16]  the group's scale per column
-//   c   i32[16]  sum_p v_p - G * b, v the stored value (int4: W_q + 8)
+//   c   i32[16]  sum_p v_p - G * b, v the stored value (int4: W_q + 8); with
+//                Geometry::c_quad (AVX-512 VNNI, int4, G small enough) the same
+//                64 bytes hold -c per column as four int8 parts instead (byte
+//                4 * j + t), so that one vpdpbusd with the activation zero
+//                broadcast to four bytes adds -a * c
 //   b   i32[16]  (only with zero points) the stored value's zero: zp (+ 8 for int4)
 // Gp = G rounded up to 8; offsets >= G and columns >= n hold 0 (scale 0).
-// Without zero points b is 8 for int4 and 0 for int8.
+// Without zero points b is 8 for int4 and 0 for int8. Zero points that are all
+// 0 (torchao's symmetric weights carry them) pack as none.
 //
 // Quantized activation rows (dynamic_int8), act_stride bytes apart: Gp bytes
 // per group (xq + act_shift, offsets >= G hold 0), then U i32[groups] (the
@@ -26,6 +31,7 @@
 // do not depend on how the driver splits the work.
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 
@@ -41,6 +47,7 @@ struct Geometry {
   size_t n, k, group, groups, gp;  ///< gp: the group padded to 8
   int bits;
   bool has_zp;
+  bool c_quad;          ///< c stored as four int8 parts of -c (see above)
   size_t weight_bytes;  ///< per chunk
   size_t group_stride;  ///< chunk bytes (weights + sw + c (+ b))
   size_t block_stride;  ///< groups * group_stride
@@ -66,12 +73,17 @@ struct LinearArgs {
 using LinearKernel = void (*)(const LinearArgs& args, size_t row0, size_t rows, size_t block0,
                               size_t blocks);
 
+/// Quantizes one row of x (geo.k floats) into `row`, the activation layout
+/// above with act_shift added, bit for bit as quantize_row() does.
+using QuantizeKernel = void (*)(const Geometry& geo, const float* x, uint8_t* row);
+
 struct KernelSet {
   Isa isa;
   int act_shift;  ///< 128: activations stored as u8 (x86); 0: as s8
   size_t mr;      ///< rows the kernels prefer per call (work split granule)
   LinearKernel dynamic_int8;
   LinearKernel float32;
+  QuantizeKernel quantize = nullptr;  ///< nullptr: the driver's scalar loop
 };
 
 /// The family of `isa` or nullptr when this build has none (cpu_dot.cpp).
@@ -89,11 +101,28 @@ const KernelSet& neon_kernels();
 const KernelSet& neon_dotprod_kernels();
 #endif
 
+/// torchao's choose_qparams_affine (ASYMMETRIC, int8, eps=None) from a row's
+/// minimum and maximum, in float32 like torch: shared by quantize_row() and
+/// the vector quantizers so that they agree bit for bit.
+inline void row_qparams(float lo, float hi, float* scale, int32_t* zero_point) {
+  // std::min / std::max's comparisons, spelled out (this header has no <algorithm>).
+  const float min_neg = 0.0f < lo ? 0.0f : lo;
+  const float max_pos = hi < 0.0f ? 0.0f : hi;
+  float s = (max_pos - min_neg) / 255.0f;
+  s = s < 1.17549435e-38f ? 1.17549435e-38f : s;  // eps=None: finfo(float32).smallest_normal
+  float zp = -128.0f - std::nearbyint(min_neg / s);
+  zp = -128.0f < zp ? zp : -128.0f;
+  zp = zp < 127.0f ? zp : 127.0f;
+  *scale = s;
+  *zero_point = (int32_t)zp;
+}
+
 // ---- Chunk accessors (shared by every family) ------------------------------
 
 inline const float* chunk_scales(const Geometry& g, const uint8_t* chunk) {
   return reinterpret_cast<const float*>(chunk + g.weight_bytes);
 }
+/// c as i32[16], or (Geometry::c_quad) -c as int8 [16][4].
 inline const int32_t* chunk_c(const Geometry& g, const uint8_t* chunk) {
   return reinterpret_cast<const int32_t*>(chunk + g.weight_bytes + 64);
 }

@@ -5,8 +5,13 @@
 // from nibbles in registers: one 64-byte load gives two depth quads), and
 // vpdpbusd adds four u8 x s8 products per int32 lane; a tile is M <= 4 rows
 // x NV <= 2 blocks (M * NV int32 and as many float accumulators), one row x
-// 4 blocks for a GEMV. float32: the weights are widened to float per depth
-// step and multiplied into M x NV float accumulators per group.
+// 4 blocks for a GEMV. The per-group correction S = D - b U - a c costs one
+// vpdpbusd per tile row and block when pack() stored -c as int8 parts
+// (Geometry::c_quad) and no vpmulld at all without zero points (the sums
+// start at -b U); the 8da4w case (int4, G = 32, no zero points) has its own
+// instantiation with the depth loop unrolled. Rows are quantized here too
+// (quantize(), 16 values a step). float32: the weights are widened to float
+// per depth step and multiplied into M x NV float accumulators per group.
 #include <immintrin.h>
 
 // GCC 12's AVX-512 intrinsics pass _mm512_undefined_* as unused merge
@@ -15,6 +20,8 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
+
+#include <cstring>
 
 #include "runtime/kernels/optimized/lowbit/kernels.h"
 
@@ -40,12 +47,22 @@ inline void store(const LinearArgs& a, size_t row, size_t col, __m512 acc) {
   _mm512_mask_storeu_ps(a.y + row * a.ldy + col, mask, v);
 }
 
-template <int kBits, size_t M, size_t NV>
+/// One tile: rows [row0, row0 + M) x blocks [bk, bk + NV). kQuad: c is stored
+/// as int8 parts of -c (Geometry::c_quad), so -a * c is one vpdpbusd. kGp:
+/// 0, or the padded group size of a weight without zero points (the common
+/// 8da4w case, G = 32), fixed so that the depth loop unrolls.
+template <int kBits, bool kQuad, size_t kGp, size_t M, size_t NV>
 void dynamic_tile(const LinearArgs& a, size_t row0, size_t bk) {
   const Geometry& g = a.geo;
+  const size_t gp = kGp != 0 ? kGp : g.gp;
+  const bool has_zp = kGp != 0 ? false : g.has_zp;
   const uint8_t* rows[M];
+  __m512i a4[M];  // kQuad: the activation zero a in all four bytes of each lane
 #pragma GCC unroll 4
-  for (size_t i = 0; i < M; ++i) rows[i] = a.act + (row0 + i) * a.act_stride;
+  for (size_t i = 0; i < M; ++i) {
+    rows[i] = a.act + (row0 + i) * a.act_stride;
+    a4[i] = _mm512_set1_epi32(act_zero(g, rows[i]) * 0x01010101);
+  }
   const uint8_t* chunks[NV];
 #pragma GCC unroll 4
   for (size_t v = 0; v < NV; ++v) chunks[v] = a.blocks + (bk + v) * g.block_stride;
@@ -56,17 +73,27 @@ void dynamic_tile(const LinearArgs& a, size_t row0, size_t bk) {
     for (size_t v = 0; v < NV; ++v) facc[i][v] = _mm512_setzero_ps();
   }
   const __m512i low4 = _mm512_set1_epi8(0x0f);
+  const int32_t b0 = default_b(g);
   for (size_t gi = 0; gi < g.groups; ++gi) {
+    // Without zero points b is one constant: the integer sums start at -b * U.
     __m512i iacc[M][NV];
 #pragma GCC unroll 4
     for (size_t i = 0; i < M; ++i) {
+      const __m512i init = has_zp ? _mm512_setzero_si512()
+                                    : _mm512_set1_epi32(-b0 * act_sums(g, rows[i])[gi]);
 #pragma GCC unroll 4
-      for (size_t v = 0; v < NV; ++v) iacc[i][v] = _mm512_setzero_si512();
+      for (size_t v = 0; v < NV; ++v) iacc[i][v] = init;
     }
+    // One row: the high nibbles in accumulators of their own, two dependency
+    // chains per column block instead of one.
+    __m512i iacc2[NV];
+#pragma GCC unroll 4
+    for (size_t v = 0; v < NV; ++v) iacc2[v] = _mm512_setzero_si512();
     const size_t off = gi * g.group_stride;
-    const size_t aoff = gi * g.gp;
+    const size_t aoff = gi * gp;
     if (kBits == 4) {
-      for (size_t h = 0; h < g.gp / 8; ++h) {
+#pragma GCC unroll 8
+      for (size_t h = 0; h < gp / 8; ++h) {
         __m512i lo[NV], hi[NV];
 #pragma GCC unroll 4
         for (size_t v = 0; v < NV; ++v) {
@@ -82,12 +109,16 @@ void dynamic_tile(const LinearArgs& a, size_t row0, size_t bk) {
 #pragma GCC unroll 4
           for (size_t v = 0; v < NV; ++v) {
             iacc[i][v] = _mm512_dpbusd_epi32(iacc[i][v], u0, lo[v]);
-            iacc[i][v] = _mm512_dpbusd_epi32(iacc[i][v], u1, hi[v]);
+            if (M == 1) {
+              iacc2[v] = _mm512_dpbusd_epi32(iacc2[v], u1, hi[v]);
+            } else {
+              iacc[i][v] = _mm512_dpbusd_epi32(iacc[i][v], u1, hi[v]);
+            }
           }
         }
       }
     } else {
-      for (size_t q = 0; q < g.gp / 4; ++q) {
+      for (size_t q = 0; q < gp / 4; ++q) {
         __m512i w[NV];
 #pragma GCC unroll 4
         for (size_t v = 0; v < NV; ++v) w[v] = _mm512_load_si512(chunks[v] + off + 64 * q);
@@ -109,10 +140,16 @@ void dynamic_tile(const LinearArgs& a, size_t row0, size_t bk) {
       const __m512i b = load_b(g, chunk);
 #pragma GCC unroll 4
       for (size_t i = 0; i < M; ++i) {
-        const __m512i usum = _mm512_set1_epi32(act_sums(g, rows[i])[gi]);
-        const __m512i az = _mm512_set1_epi32(act_zero(g, rows[i]));
-        __m512i s = _mm512_sub_epi32(iacc[i][v], _mm512_mullo_epi32(b, usum));
-        s = _mm512_sub_epi32(s, _mm512_mullo_epi32(az, c));
+        __m512i s = M == 1 && kBits == 4 ? _mm512_add_epi32(iacc[i][v], iacc2[v]) : iacc[i][v];
+        if (has_zp) {
+          const __m512i usum = _mm512_set1_epi32(act_sums(g, rows[i])[gi]);
+          s = _mm512_sub_epi32(s, _mm512_mullo_epi32(b, usum));
+        }
+        if (kQuad) {
+          s = _mm512_dpbusd_epi32(s, a4[i], c);
+        } else {
+          s = _mm512_sub_epi32(s, _mm512_mullo_epi32(_mm512_set1_epi32(act_zero(g, rows[i])), c));
+        }
         facc[i][v] = _mm512_fmadd_ps(sw, _mm512_cvtepi32_ps(s), facc[i][v]);
       }
     }
@@ -211,21 +248,21 @@ void walk(size_t row0, size_t rows, size_t block0, size_t blocks, Tile tile) {
   }
 }
 
-template <int kBits, size_t M>
+template <int kBits, bool kQuad, size_t kGp, size_t M>
 void dynamic_rows(const LinearArgs& a, size_t nv, size_t i, size_t bk) {
-  if (nv == 4) dynamic_tile<kBits, M, 4>(a, i, bk);
-  else if (nv == 2) dynamic_tile<kBits, M, 2>(a, i, bk);
-  else dynamic_tile<kBits, M, 1>(a, i, bk);
+  if (nv == 4) dynamic_tile<kBits, kQuad, kGp, M, 4>(a, i, bk);
+  else if (nv == 2) dynamic_tile<kBits, kQuad, kGp, M, 2>(a, i, bk);
+  else dynamic_tile<kBits, kQuad, kGp, M, 1>(a, i, bk);
 }
 
-template <int kBits>
+template <int kBits, bool kQuad, size_t kGp>
 void dynamic_bits(const LinearArgs& a, size_t row0, size_t rows, size_t block0, size_t blocks) {
   auto tile = [&a](size_t m, size_t nv, size_t i, size_t bk) {
     switch (m) {
-      case 1: dynamic_rows<kBits, 1>(a, nv, i, bk); break;
-      case 2: dynamic_rows<kBits, 2>(a, nv, i, bk); break;
-      case 3: dynamic_rows<kBits, 3>(a, nv, i, bk); break;
-      default: dynamic_rows<kBits, 4>(a, nv, i, bk); break;
+      case 1: dynamic_rows<kBits, kQuad, kGp, 1>(a, nv, i, bk); break;
+      case 2: dynamic_rows<kBits, kQuad, kGp, 2>(a, nv, i, bk); break;
+      case 3: dynamic_rows<kBits, kQuad, kGp, 3>(a, nv, i, bk); break;
+      default: dynamic_rows<kBits, kQuad, kGp, 4>(a, nv, i, bk); break;
     }
   };
   if (rows == 1) walk<1, 4>(row0, rows, block0, blocks, tile);
@@ -233,8 +270,12 @@ void dynamic_bits(const LinearArgs& a, size_t row0, size_t rows, size_t block0, 
 }
 
 void dynamic_int8(const LinearArgs& a, size_t row0, size_t rows, size_t block0, size_t blocks) {
-  if (a.geo.bits == 4) dynamic_bits<4>(a, row0, rows, block0, blocks);
-  else dynamic_bits<8>(a, row0, rows, block0, blocks);
+  const Geometry& g = a.geo;
+  if (g.bits == 8) dynamic_bits<8, false, 0>(a, row0, rows, block0, blocks);
+  else if (g.c_quad && !g.has_zp && g.gp == 32)
+    dynamic_bits<4, true, 32>(a, row0, rows, block0, blocks);
+  else if (g.c_quad) dynamic_bits<4, true, 0>(a, row0, rows, block0, blocks);
+  else dynamic_bits<4, false, 0>(a, row0, rows, block0, blocks);
 }
 
 template <size_t M>
@@ -259,7 +300,53 @@ void float32(const LinearArgs& a, size_t row0, size_t rows, size_t block0, size_
   else walk<6, 2>(row0, rows, block0, blocks, tile);
 }
 
-const KernelSet kAvx512Vnni = {Isa::avx512_vnni, 128, 4, &dynamic_int8, &float32};
+/// The activation layout of kernels.h for one row, 16 values a step: the same
+/// float operations as the driver's quantize_value() (x * inv, clamp to
+/// +-512, round half to even by adding and subtracting 1.5 * 2^23, + zp,
+/// clamp to the int8 range), so the bytes are quantize_row()'s plus 128.
+void quantize(const Geometry& g, const float* x, uint8_t* row) {
+  // 1. The row's minimum and maximum (masked lanes hold x[0]).
+  __m512 lo = _mm512_set1_ps(x[0]), hi = lo;
+  for (size_t p = 0; p < g.k; p += 16) {
+    const __mmask16 m = g.k - p >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (g.k - p)) - 1u);
+    const __m512 v = _mm512_mask_loadu_ps(lo, m, x + p);
+    lo = _mm512_min_ps(lo, v);
+    hi = _mm512_max_ps(hi, _mm512_mask_loadu_ps(hi, m, x + p));
+  }
+  float scale;
+  int32_t zp;
+  row_qparams(_mm512_reduce_min_ps(lo), _mm512_reduce_max_ps(hi), &scale, &zp);
+  // 2. Per group: the bytes (+ 128), zero padding to gp, and their sum.
+  const __m512 inv = _mm512_set1_ps(1.0f / scale);
+  const __m512 zpf = _mm512_set1_ps((float)zp);
+  const __m512 lim = _mm512_set1_ps(512.0f), magic = _mm512_set1_ps(12582912.0f);
+  const __m512 qmin = _mm512_set1_ps(-128.0f), qmax = _mm512_set1_ps(127.0f);
+  const __m512i shift = _mm512_set1_epi32(128);
+  int32_t* sums = reinterpret_cast<int32_t*>(row + g.groups * g.gp);
+  for (size_t gi = 0; gi < g.groups; ++gi) {
+    const float* xg = x + gi * g.group;
+    uint8_t* q = row + gi * g.gp;
+    __m512i sum = _mm512_setzero_si512();
+    for (size_t p = 0; p < g.group; p += 16) {
+      const __mmask16 m =
+          g.group - p >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (g.group - p)) - 1u);
+      __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, xg + p), inv);
+      v = _mm512_min_ps(_mm512_max_ps(v, _mm512_sub_ps(_mm512_setzero_ps(), lim)), lim);
+      v = _mm512_add_ps(_mm512_sub_ps(_mm512_add_ps(v, magic), magic), zpf);
+      v = _mm512_min_ps(_mm512_max_ps(v, qmin), qmax);
+      const __m512i u = _mm512_add_epi32(_mm512_cvttps_epi32(v), shift);
+      sum = _mm512_mask_add_epi32(sum, m, sum, u);
+      _mm_mask_storeu_epi8(q + p, m, _mm512_cvtepi32_epi8(u));
+    }
+    for (size_t p = g.group; p < g.gp; ++p) q[p] = 0;
+    sums[gi] = _mm512_reduce_add_epi32(sum);
+  }
+  std::memcpy(row + g.groups * g.gp + 4 * g.groups, &scale, 4);
+  const int32_t a = zp + 128;
+  std::memcpy(row + g.groups * g.gp + 4 * g.groups + 4, &a, 4);
+}
+
+const KernelSet kAvx512Vnni = {Isa::avx512_vnni, 128, 4, &dynamic_int8, &float32, &quantize};
 
 }  // namespace
 

@@ -27,8 +27,12 @@ namespace {
 constexpr uint32_t kMagic = 0x4c424d45;  // "EMBL"
 constexpr size_t kAlign = 64;
 constexpr int64_t kMaxGroup = 32768;  // |S| <= G * 255 * 255 fits int32
-/// Below this many multiply-adds a call runs on the calling thread.
-constexpr uint64_t kSerialWork = uint64_t{1} << 18;
+/// Calls of at most this many multiply-adds run on the calling thread: 2^20 is
+/// a decode step of a 2048 x 512 linear, about 8 us on one Zen 4 core. Halving
+/// it saves at most 4 us, while a pool call costs 1-2 us with the workers
+/// spinning and tens of us when they sleep (the runtime rests them after each
+/// run, so a model's first parallel call always wakes them).
+constexpr uint64_t kSerialWork = uint64_t{1} << 20;
 constexpr size_t kUnitsPerTask = 4;
 
 struct Header {
@@ -36,7 +40,7 @@ struct Header {
   uint8_t isa;
   uint8_t bits;
   uint8_t has_zp;
-  uint8_t reserved0;
+  uint8_t c_quad;  ///< Geometry::c_quad
   int64_t n, k, group;
   uint8_t reserved[32];
 };
@@ -45,7 +49,8 @@ static_assert(sizeof(Header) == kAlign, "blocks start 64 bytes in");
 size_t div_up(size_t a, size_t b) { return (a + b - 1) / b; }
 size_t round_up(size_t a, size_t b) { return div_up(a, b) * b; }
 
-Geometry make_geometry(int64_t n, int64_t k, int64_t group, int bits, bool has_zp) {
+Geometry make_geometry(int64_t n, int64_t k, int64_t group, int bits, bool has_zp,
+                       bool c_quad) {
   Geometry g;
   g.n = (size_t)n;
   g.k = (size_t)k;
@@ -54,6 +59,7 @@ Geometry make_geometry(int64_t n, int64_t k, int64_t group, int bits, bool has_z
   g.gp = round_up(g.group, 8);
   g.bits = bits;
   g.has_zp = has_zp;
+  g.c_quad = c_quad;
   g.weight_bytes = bits == 4 ? 8 * g.gp : 16 * g.gp;
   g.group_stride = g.weight_bytes + (has_zp ? 192 : 128);
   g.block_stride = g.groups * g.group_stride;
@@ -84,6 +90,35 @@ Error check_desc(const char* fn, const WeightDesc& w) {
 }
 
 bool is_int4(WeightFormat f) { return f != WeightFormat::int8; }
+
+/// Whether `w` has a zero point other than 0. All-zero zero points (torchao's
+/// symmetric int4 weights still carry them) pack as none: the same S, and the
+/// kernels neither read b nor multiply by it.
+bool has_zero_points(const WeightDesc& w) {
+  if (w.zero_points == nullptr) return false;
+  const int64_t count = w.n * (w.k / w.group_size);
+  for (int64_t i = 0; i < count; ++i) {
+    if (w.zero_points[i] != 0) return true;
+  }
+  return false;
+}
+
+/// Whether the family `isa` stores c as four int8 parts (Geometry::c_quad):
+/// the AVX-512 VNNI kernels, for int4 weights whose |c| <= 4 * 127 by bound
+/// (|W_q - zp| <= 8 without zero points, 15 with; at most G of them).
+bool uses_c_quad(Isa isa, int bits, bool has_zp, int64_t group) {
+  return isa == Isa::avx512_vnni && bits == 4 && group * (has_zp ? 15 : 8) <= 4 * 127;
+}
+
+Geometry geometry_of(const WeightDesc& w, Isa isa) {
+  const int bits = is_int4(w.format) ? 4 : 8;
+  const bool zp = has_zero_points(w);
+  return make_geometry(w.n, w.k, w.group_size, bits, zp, uses_c_quad(isa, bits, zp, w.group_size));
+}
+
+Geometry geometry_of(const Header& h) {
+  return make_geometry(h.n, h.k, h.group, h.bits, h.has_zp != 0, h.c_quad != 0);
+}
 
 /// The packed header, or nullptr (with a log line) if `packed` is not one.
 const Header* read_header(const char* fn, const void* packed) {
@@ -158,6 +193,10 @@ void quantize_activation_row(const Job& job, size_t i) {
   const Geometry& g = job.args.geo;
   const float* x = job.x + i * job.ldx;
   uint8_t* row = const_cast<uint8_t*>(job.args.act) + i * job.args.act_stride;
+  if (job.ks->quantize != nullptr) {
+    job.ks->quantize(g, x, row);
+    return;
+  }
   float scale;
   int8_t zp;
   quantize_row(x, (int64_t)g.k, nullptr, &scale, &zp);
@@ -192,8 +231,7 @@ size_t act_stride(const Geometry& g) { return round_up(g.groups * g.gp + 4 * g.g
 
 size_t packed_bytes(const WeightDesc& w) {
   if (check_desc("lowbit::packed_bytes", w) != Error::Ok) return 0;
-  const Geometry g = make_geometry(w.n, w.k, w.group_size, is_int4(w.format) ? 4 : 8,
-                                   w.zero_points != nullptr);
+  const Geometry g = geometry_of(w, active_isa());
   return sizeof(Header) + div_up(g.n, kBlock) * g.block_stride;
 }
 
@@ -212,7 +250,8 @@ Error pack(const WeightDesc& w, void* dst, size_t dst_bytes) {
     return Error::InvalidArgument;
   }
   const int bits = is_int4(w.format) ? 4 : 8;
-  const Geometry g = make_geometry(w.n, w.k, w.group_size, bits, w.zero_points != nullptr);
+  const Isa isa = active_isa();
+  const Geometry g = geometry_of(w, isa);
   // 1. Validate every value before writing (a .pte's bytes are untrusted).
   const int64_t groups = w.k / w.group_size;
   for (int64_t j = 0; j < w.n; ++j) {
@@ -246,9 +285,10 @@ Error pack(const WeightDesc& w, void* dst, size_t dst_bytes) {
   Header* h = static_cast<Header*>(dst);
   std::memset(dst, 0, need);
   h->magic = kMagic;
-  h->isa = (uint8_t)active_isa();
+  h->isa = (uint8_t)isa;
   h->bits = (uint8_t)bits;
   h->has_zp = g.has_zp ? 1 : 0;
+  h->c_quad = g.c_quad ? 1 : 0;
   h->n = w.n;
   h->k = w.k;
   h->group = w.group_size;
@@ -257,7 +297,7 @@ Error pack(const WeightDesc& w, void* dst, size_t dst_bytes) {
     const size_t lane = j % kBlock;
     uint8_t* chunk = blocks + (j / kBlock) * g.block_stride;
     for (size_t gi = 0; gi < g.groups; ++gi, chunk += g.group_stride) {
-      const int32_t zp = w.zero_points != nullptr ? w.zero_points[j * g.groups + gi] : 0;
+      const int32_t zp = g.has_zp ? w.zero_points[j * g.groups + gi] : 0;
       const int32_t b = zp + (bits == 4 ? 8 : 0);
       int32_t vsum = 0;
       for (size_t p = 0; p < g.group; ++p) {
@@ -274,7 +314,19 @@ Error pack(const WeightDesc& w, void* dst, size_t dst_bytes) {
       float* sw = const_cast<float*>(chunk_scales(g, chunk));
       int32_t* c = const_cast<int32_t*>(chunk_c(g, chunk));
       sw[lane] = w.scales[j * g.groups + gi];
-      c[lane] = vsum - (int32_t)g.group * b;
+      const int32_t cj = vsum - (int32_t)g.group * b;
+      if (g.c_quad) {
+        // -c as four int8 parts (|c| <= 508 by uses_c_quad's bound).
+        int8_t* parts = reinterpret_cast<int8_t*>(c + lane);
+        int32_t rest = -cj;
+        for (int t = 0; t < 4; ++t) {
+          const int32_t part = std::max(-128, std::min(127, rest));
+          parts[t] = (int8_t)part;
+          rest -= part;
+        }
+      } else {
+        c[lane] = cj;
+      }
       if (g.has_zp) const_cast<int32_t*>(chunk_b(g, chunk))[lane] = b;
     }
   }
@@ -299,14 +351,12 @@ Error quantize_row(const float* x, int64_t k, int8_t* q, float* scale, int8_t* z
     lo = std::min(lo, x[p]);
     hi = std::max(hi, x[p]);
   }
-  const float min_neg = std::min(lo, 0.0f);
-  const float max_pos = std::max(hi, 0.0f);
-  float s = (max_pos - min_neg) / 255.0f;
-  s = std::max(s, 1.17549435e-38f);  // eps=None: torch.finfo(float32).smallest_normal
-  float zp = -128.0f - std::nearbyint(min_neg / s);
-  zp = std::min(127.0f, std::max(-128.0f, zp));
+  float s;
+  int32_t zp_int;
+  row_qparams(lo, hi, &s, &zp_int);
+  const float zp = (float)zp_int;
   *scale = s;
-  *zero_point = (int8_t)zp;
+  *zero_point = (int8_t)zp_int;
   if (q != nullptr) {
     // quantize_affine: clamp(round(x * (1 / scale)) + zero_point, -128, 127).
     const float inv = 1.0f / s;
@@ -320,7 +370,7 @@ size_t workspace_bytes(int64_t m, const void* packed, Activation activation) {
   if (m <= 0 || activation != Activation::dynamic_int8 || h == nullptr || h->magic != kMagic) {
     return 0;
   }
-  const Geometry g = make_geometry(h->n, h->k, h->group, h->bits, h->has_zp != 0);
+  const Geometry g = geometry_of(*h);
   return kAlign + (size_t)m * act_stride(g);
 }
 
@@ -353,7 +403,7 @@ Error linear(int64_t m, const float* x, int64_t ldx, const void* packed, const f
   job.x = x;
   job.ldx = (size_t)ldx;
   LinearArgs& a = job.args;
-  a.geo = make_geometry(h->n, h->k, h->group, h->bits, h->has_zp != 0);
+  a.geo = geometry_of(*h);
   a.blocks = static_cast<const uint8_t*>(packed) + sizeof(Header);
   a.x = x;
   a.ldx = (size_t)ldx;
@@ -363,7 +413,7 @@ Error linear(int64_t m, const float* x, int64_t ldx, const void* packed, const f
   a.act = nullptr;
   a.act_stride = act_stride(a.geo);
   const uint64_t work = (uint64_t)m * a.geo.n * a.geo.k;
-  const size_t threads = work < kSerialWork ? 1 : std::max<size_t>(1, get_num_threads());
+  const size_t threads = work <= kSerialWork ? 1 : std::max<size_t>(1, get_num_threads());
 
   // 1. Quantize the rows (dynamic_int8).
   if (job.dynamic) {

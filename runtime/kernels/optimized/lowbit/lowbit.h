@@ -26,7 +26,7 @@
 //   Error e = linear(m, x, k, packed, bias, y, n, Activation::dynamic_int8, scratch, wb);
 //
 // Quantized embeddings (ExecuTorch's quantized_decomposed::embedding_4bit /
-// embedding_byte, ET's storage as is):
+// embedding_2bit / embedding_byte, ET's storage as is):
 //
 //   EmbeddingDesc t{vocab, dim, 32, EmbeddingFormat::et_4bit, table, scales, nullptr};
 //   Error e = embedding(t, token_ids, count, out);     // out: [count, dim] float32
@@ -146,6 +146,9 @@ enum class EmbeddingFormat : uint8_t {
   et_4bit = 0,
   et_int8 = 1,   ///< embedding_byte with int8 [vocab, dim]
   et_uint8 = 2,  ///< embedding_byte with uint8 [vocab, dim]
+  /// embedding_2bit: uint8 [vocab, dim / 4]; byte b holds element 4b + j in
+  /// bits 2j..2j+1, as an unsigned 0..3 meaning value - 2.
+  et_2bit = 3,
 };
 
 /// A quantized embedding table (ET semantics: out = (w - zp) * scale with
@@ -153,7 +156,8 @@ enum class EmbeddingFormat : uint8_t {
 struct EmbeddingDesc {
   int64_t vocab = 0;
   int64_t dim = 0;
-  int64_t group_size = 0;  ///< divides dim (dim for one scale per row); even for et_4bit
+  int64_t group_size = 0;  ///< divides dim (dim for one scale per row); even for et_4bit,
+                           ///< a multiple of 4 for et_2bit
   EmbeddingFormat format = EmbeddingFormat::et_4bit;
   const uint8_t* data = nullptr;
   const float* scales = nullptr;       ///< f32 [vocab, dim / G]
@@ -165,6 +169,8 @@ struct EmbeddingDesc {
 /// index outside [0, vocab), checked before anything is written; on bad
 /// sizes or null pointers.
 Error embedding(const EmbeddingDesc& table, const int64_t* indices, int64_t count, float* out);
+/// The same with int32 indices.
+Error embedding(const EmbeddingDesc& table, const int32_t* indices, int64_t count, float* out);
 
 }  // namespace lowbit
 }  // namespace ember
