@@ -16,11 +16,17 @@ void addQuantizePasses(mlir::OpPassManager &pm) {
   // dequantizes are per channel too, and a static fold would not take them
   // anyway (its input must be dequantized with literal parameters).
   pm.addNestedPass<mlir::func::FuncOp>(createFoldLowbitLinear());
+  // Lookups of dequantized tables, after the linears: a table tied to an
+  // output projection is then read by the lookup alone and goes with it.
+  pm.addNestedPass<mlir::func::FuncOp>(createFoldQuantizedEmbedding());
   pm.addNestedPass<mlir::func::FuncOp>(createFoldDynamicLinear());
   pm.addNestedPass<mlir::func::FuncOp>(createFoldQuantizedConvolution());
   pm.addNestedPass<mlir::func::FuncOp>(createFoldQuantizedLinear());
   pm.addNestedPass<mlir::func::FuncOp>(createFoldQuantizedAdd());
+  pm.addNestedPass<mlir::func::FuncOp>(createFoldQuantizedMaxPool());
   pm.addNestedPass<mlir::func::FuncOp>(createReportUnfoldedQuantized());
+  // Last: the convolutions and pools the folds made, channels-last.
+  pm.addNestedPass<mlir::func::FuncOp>(createChannelsLastQuantized());
 }
 
 } // namespace ember

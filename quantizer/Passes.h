@@ -21,9 +21,11 @@ namespace ember {
 /// ember-opt). Explicit, never a static initializer.
 void registerQuantizerPasses();
 
-/// Add the quantize phase's passes to `pm`, in their order: the low-bit and
-/// dynamic linears, then the static convolution, linear and add, then the
-/// report on what stays in float between a dequantize and a quantize.
+/// Add the quantize phase's passes to `pm`, in their order: the low-bit
+/// linears, the quantized embeddings, the dynamic linears, then the static
+/// convolution, linear, add and max pool, then the report on what stays in
+/// float between a dequantize and a quantize, and last the channels-last
+/// layout of the quantized convolutions and pools.
 void addQuantizePasses(mlir::OpPassManager &pm);
 
 } // namespace ember

@@ -203,6 +203,121 @@ def FoldLowbitLinear : Pass<"ember-fold-quantized-lowbit-linear", "mlir::func::F
   }];
 }
 
+def FoldQuantizedMaxPool
+    : Pass<"ember-fold-quantized-max-pool", "mlir::func::FuncOp"> {
+  let summary = "Run a PT2E int8 max pool on the int8 tensor, channels-last";
+  let description = [{
+    PT2E quantizes a max pool with its input's own parameters: the pattern is
+    `quantize_per_tensor(max_pool2d_with_indices(dequantize_per_tensor(x_q))[0])`
+    with one scale and zero point. Dequantize is monotone, so the max of the
+    dequantized window is the dequantized max of the window, and the quantize
+    gives back exactly the int8 value the pool picked (x_q's range lies in
+    the quantize's). The pattern becomes a max pool of x_q itself,
+    `edge.quantized_max_pool2d_nhwc` (kernel
+    `ember::quantized_max_pool2d_nhwc.out`), between a permute to NHWC and one
+    back, which ember-quantized-channels-last removes where the neighbours
+    run channels-last.
+
+    Matched: a 4-d input of static sizes dequantized per tensor (literal
+    parameters) from int8 or uint8; the indices unused; the pooled values read
+    by one quantize_per_tensor alone, to the input's type with its scale and
+    zero point and a range covering the type. Otherwise the pool stays on the
+    reference path and the reason is recorded on it (`edge.refused`), e.g. a
+    requantizing pool.
+
+    Example:
+    ```mlir
+    // before
+    %xf = edge.dequantize_per_tensor %xq {scale = 0.05 : f64, zero_point = -3 : i64, ...}
+    %y, %i = edge.max_pool2d_with_indices %xf {kernel_size = array<i64: 3, 3>, ...}
+    %yq = edge.quantize_per_tensor %y {scale = 0.05 : f64, zero_point = -3 : i64, ...}
+    // after
+    %t = edge.permute %xq {dims = array<i64: 0, 2, 3, 1>}
+    %p = edge.quantized_max_pool2d_nhwc %t {kernel_size = array<i64: 3, 3>, ...}
+    %yq = edge.permute %p {dims = array<i64: 0, 3, 1, 2>}
+    ```
+  }];
+}
+
+def ChannelsLastQuantized
+    : Pass<"ember-quantized-channels-last", "mlir::func::FuncOp"> {
+  let summary = "Hand NHWC tensors between quantized ops instead of transposing around each";
+  let description = [{
+    Ember's int8 convolution computes channels-last (a pixel's channels are
+    a row of its GEMM). Runs after the fold passes: each 2-d
+    `edge.quantized_convolution` of static sizes becomes
+    `edge.quantized_convolution_nhwc` between a permute to NHWC and one back
+    to NCHW. Then every permute to NCHW moves down through what computes the
+    same in either layout, and cancels against the next permute to NHWC:
+    per-tensor quantize and dequantize (literal parameters), relu, hardtanh
+    and clamp (when their result moves on too: a permute is not moved below
+    a dequantize to sit on four times the bytes), `edge.quantized_add` of two
+    such permutes of one shape, and a mean over H and W (global average
+    pooling: over NHWC's dims 1 and 2; with keepdim its [N, 1, 1, C] result
+    is permuted back at no cost, without it the result is [N, C] in both
+    layouts). Permutes left without users are erased. A network of quantized
+    convolutions, adds and pools thus transposes its input once and its
+    feature map once, where it leaves for float ops.
+
+    Example:
+    ```mlir
+    // before
+    %a = edge.quantized_convolution %xq, ... : tensor<1x8x8x8xi8>
+    %b = edge.quantized_convolution %a, ... : tensor<1x8x8x8xi8>
+    // after
+    %t = edge.permute %xq {dims = array<i64: 0, 2, 3, 1>}
+    %a = edge.quantized_convolution_nhwc %t, ... : tensor<1x8x8x8xi8>
+    %b = edge.quantized_convolution_nhwc %a, ... : tensor<1x8x8x8xi8>
+    %y = edge.permute %b {dims = array<i64: 0, 3, 1, 2>}
+    ```
+  }];
+}
+
+def FoldQuantizedEmbedding
+    : Pass<"ember-fold-quantized-embedding", "mlir::func::FuncOp"> {
+  let summary = "Run quantized embedding tables as ExecuTorch's embedding_{byte,4bit,2bit}";
+  let description = [{
+    torchao's IntxWeightOnlyConfig on an nn.Embedding leaves
+    `embedding(dequantize_affine(w_q, [1, G], scale [V, D / G], zero_point),
+    indices)`; PT2E's per-channel weights leave `embedding(
+    dequantize_per_channel(w_q, scales [V], zero_points [V], axis 0),
+    indices)`. On the reference path the whole table is dequantized on every
+    call. This pass makes it ExecuTorch's
+    `quantized_decomposed::embedding_{4bit,2bit,byte}(w, scales,
+    zero_points, quant_min, quant_max, indices)`, which dequantizes only the
+    rows it reads (kernels `quantized_decomposed::embedding_*.out`, in ET's
+    quantized kernel library too).
+
+    The table: an int8 constant [V, D] (uint8 too for the per-channel form)
+    dequantized to float32. A range within [-2, 1] whose values all fit (D a
+    multiple of 4) makes a 2-bit table, within [-8, 7] (D even) a 4-bit one,
+    each repacked in ET's order: uint8 [V, D / 2] with element 2i in the
+    HIGH nibble of byte i and 2i + 1 in the low one, stored as value + 8;
+    uint8 [V, D / 4] with element 4i + j in bits 2j..2j+1, stored as value +
+    2. Any other table stays int8 (embedding_byte). Scales become [V, D / G]
+    (per channel: [V]); integer zero points become float32 (ET's ops take
+    them in the scales' dtype; exact for these small integers), and are
+    dropped when all 0. The lookups are then bit for bit the eager ones.
+
+    The int8 table and the dequantize go once their last reader is folded,
+    so the file holds the packed table alone; a table read by several
+    lookups is converted once. A lookup of a dequantized table that does not
+    match (a table that is not a constant, blocks that are not row groups,
+    zero points that are not integer constants) stays on the reference path
+    with the reason recorded on it.
+
+    Example:
+    ```mlir
+    // before
+    %wf = edge.dequantize_affine %w, %ws, %wz {block_size = array<i64: 1, 32>, quant_min = -8 : i64, quant_max = 7 : i64, ...}
+    %y = edge.embedding %wf, %idx {padding_idx = -1 : i64, ...}
+    // after
+    %w4 = edge.constant {name = "w.et_int4"} dense_resource<...> : tensor<1000x128xui8>
+    %y = edge.embedding_4bit %w4, %ws, %wz_f32, %idx {weight_quant_max = 7 : i64, weight_quant_min = -8 : i64}
+    ```
+  }];
+}
+
 def ReportUnfoldedQuantized
     : Pass<"ember-report-unfolded-quantized", "mlir::func::FuncOp"> {
   let summary = "Say why float ops between a dequantize and a quantize stay there";

@@ -515,30 +515,40 @@ LogicalResult checkBias(Operation *op, Value bias, int64_t n) {
 
 namespace ember::edge {
 
-LogicalResult QuantizedConvolutionOp::verify() {
-  Value in = getInput();
-  if (failed(checkQuantizedActivation(*this, in, getInputZeroPointAttr().getInt(),
-                                      getInputScale().convertToDouble(), "input")) ||
-      failed(checkQuantizedWeight(*this, getWeight(), getWeightScales())))
+/// quantized_convolution and its channels-last twin (input [N, H, W, C] and
+/// result [N, OH, OW, OC], 2-d only): one check, the layout aside.
+template <typename ConvOp>
+LogicalResult verifyQuantizedConvolution(ConvOp op, bool channelsLast) {
+  Value in = op.getInput();
+  if (failed(checkQuantizedActivation(op, in, op.getInputZeroPointAttr().getInt(),
+                                      op.getInputScale().convertToDouble(), "input")) ||
+      failed(checkQuantizedWeight(op, op.getWeight(), op.getWeightScales())))
     return failure();
-  ArrayRef<int64_t> x = shapeOf(in), w = shapeOf(getWeight());
+  ArrayRef<int64_t> x = shapeOf(in), w = shapeOf(op.getWeight());
   size_t spatial = x.size() - 2;
+  if (channelsLast && x.size() != 4)
+    return op.emitOpError("expects a 4-d channels-last input [N, H, W, C], got ") << shapeStr(x);
   if (x.size() < 3 || x.size() > 4 || w.size() != x.size())
-    return emitOpError("expects a 3-d or 4-d input and weight of its rank, got ")
+    return op.emitOpError("expects a 3-d or 4-d input and weight of its rank, got ")
            << shapeStr(x) << " and " << shapeStr(w);
-  int64_t groups = getGroupsAttr().getInt();
+  const size_t channelDim = channelsLast ? 3 : 1, firstSpatial = channelsLast ? 1 : 2;
+  int64_t groups = op.getGroupsAttr().getInt();
+  int64_t channels = x[channelDim];
   if (groups < 1 || w[0] % groups != 0 ||
-      (!ShapedType::isDynamic(x[1]) && x[1] != w[1] * groups))
-    return emitOpError("input channels ") << x[1] << " do not match weight " << shapeStr(w)
-                                          << " with " << groups << " group(s)";
-  ArrayRef<int64_t> stride = getStride(), padding = getPadding(), dilation = getDilation();
+      (!ShapedType::isDynamic(channels) && channels != w[1] * groups))
+    return op.emitOpError("input channels ") << channels << " do not match weight "
+                                             << shapeStr(w) << " with " << groups << " group(s)";
+  ArrayRef<int64_t> stride = op.getStride(), padding = op.getPadding(),
+                    dilation = op.getDilation();
   if (stride.size() != spatial || padding.size() != spatial || dilation.size() != spatial)
-    return emitOpError("stride, padding and dilation need ") << spatial << " entries each";
-  SmallVector<int64_t> out{x[0], w[0]};
+    return op.emitOpError("stride, padding and dilation need ") << spatial << " entries each";
+  SmallVector<int64_t> out{x[0]};
+  if (!channelsLast)
+    out.push_back(w[0]);
   for (size_t d = 0; d < spatial; ++d) {
     if (stride[d] < 1 || dilation[d] < 1 || padding[d] < 0)
-      return emitOpError("stride and dilation must be positive and padding not negative");
-    int64_t size = x[2 + d];
+      return op.emitOpError("stride and dilation must be positive and padding not negative");
+    int64_t size = x[firstSpatial + d];
     if (ShapedType::isDynamic(size)) {
       out.push_back(ShapedType::kDynamic);
       continue;
@@ -546,14 +556,61 @@ LogicalResult QuantizedConvolutionOp::verify() {
     int64_t span = dilation[d] * (w[2 + d] - 1) + 1;
     int64_t o = (size + 2 * padding[d] - span) / stride[d] + 1;
     if (size + 2 * padding[d] < span)
-      return emitOpError("kernel of ") << span << " exceeds the padded input " << size;
+      return op.emitOpError("kernel of ") << span << " exceeds the padded input " << size;
     out.push_back(o);
   }
-  if (failed(checkBias(*this, getBias(), w[0])) ||
-      failed(checkQuantizedOutput(*this, getResult(), getOutputScale().convertToDouble(),
-                                  getOutputZeroPointAttr().getInt(), getQuantMinAttr().getInt(),
-                                  getQuantMaxAttr().getInt())))
+  if (channelsLast)
+    out.push_back(w[0]);
+  if (failed(checkBias(op, op.getBias(), w[0])) ||
+      failed(checkQuantizedOutput(op, op.getResult(), op.getOutputScale().convertToDouble(),
+                                  op.getOutputZeroPointAttr().getInt(),
+                                  op.getQuantMinAttr().getInt(), op.getQuantMaxAttr().getInt())))
     return failure();
+  return checkResult(op, op.getResult(), out, Type());
+}
+
+LogicalResult QuantizedConvolutionOp::verify() {
+  return verifyQuantizedConvolution(*this, /*channelsLast=*/false);
+}
+
+LogicalResult QuantizedConvolutionNhwcOp::verify() {
+  return verifyQuantizedConvolution(*this, /*channelsLast=*/true);
+}
+
+LogicalResult QuantizedMaxPool2dNhwcOp::verify() {
+  Type t = elementOf(getSelf());
+  if (!t.isInteger(8))
+    return emitOpError("self must be int8 or uint8, got ") << t;
+  ArrayRef<int64_t> x = shapeOf(getSelf());
+  if (x.size() != 4)
+    return emitOpError("expects a 4-d channels-last input [N, H, W, C], got ") << shapeStr(x);
+  ArrayRef<int64_t> kernel = getKernelSize(), stride = getStride(), padding = getPadding(),
+                    dilation = getDilation();
+  if (kernel.size() != 2 || (stride.size() != 2 && !stride.empty()) || padding.size() != 2 ||
+      dilation.size() != 2)
+    return emitOpError("kernel_size, padding and dilation need 2 entries, stride 2 or none");
+  SmallVector<int64_t> out{x[0]};
+  for (size_t d = 0; d < 2; ++d) {
+    int64_t k = kernel[d], s = stride.empty() ? k : stride[d], p = padding[d], dil = dilation[d];
+    if (k < 1 || s < 1 || dil < 1 || p < 0 || p > k / 2)
+      return emitOpError("kernel_size, stride and dilation must be positive, padding at most "
+                         "half the kernel");
+    int64_t size = x[1 + d];
+    if (ShapedType::isDynamic(size)) {
+      out.push_back(ShapedType::kDynamic);
+      continue;
+    }
+    int64_t span = dil * (k - 1) + 1;
+    int64_t o = (size + 2 * p - span + (getCeilMode() ? s - 1 : 0)) / s + 1;
+    if (getCeilMode() && (o - 1) * s >= size + p)
+      --o;
+    if (size + 2 * p < span || o < 1)
+      return emitOpError("window of ") << span << " exceeds the padded input " << size;
+    out.push_back(o);
+  }
+  out.push_back(x[3]);
+  if (elementOf(getResult()) != t)
+    return emitOpError("result must have self's element type ") << t;
   return checkResult(*this, getResult(), out, Type());
 }
 
@@ -649,6 +706,88 @@ LogicalResult LinearLowbitOp::verify() {
   SmallVector<int64_t> out(x.drop_back());
   out.push_back(n);
   return checkResult(*this, getResult(), out, elementOf(getInput()));
+}
+
+} // namespace ember::edge
+
+namespace ember::edge {
+
+/// ExecuTorch's quantized embeddings (embedding_byte / 4bit / 2bit, with or
+/// without dtype): a table [V, D / per byte] of `bits`-bit values, scales
+/// (and float zero points of their dtype) [V] or [V, D / G], int64 or int32
+/// indices; the result is the indices' shape + [D] in `dtype` (the scales'
+/// when absent). The kernels derive G from the scales' shape, as ET's do.
+template <typename EmbeddingOp>
+static LogicalResult verifyQuantizedEmbedding(EmbeddingOp op, int bits,
+                                              std::optional<uint64_t> dtype) {
+  Value w = op.getWeight(), scales = op.getWeightScales(), zps = op.getWeightZeroPoints();
+  ArrayRef<int64_t> ws = shapeOf(w), ss = shapeOf(scales);
+  Type wt = elementOf(w);
+  if (ws.size() != 2 || ShapedType::isDynamicShape(ws))
+    return op.emitOpError("weight must be a 2-d table of static shape, got ") << shapeStr(ws);
+  if (bits == 8 ? !(wt.isSignlessInteger(8) || wt.isUnsignedInteger(8))
+                : !wt.isUnsignedInteger(8))
+    return op.emitOpError("a ") << bits << "-bit table must be "
+                                << (bits == 8 ? "int8 or uint8" : "uint8 (packed)") << ", got "
+                                << wt;
+  const int64_t vocab = ws[0], dim = ws[1] * (8 / bits);
+  if (failed(checkFloatElement(op, scales, "weight_scales")))
+    return failure();
+  if (ss.empty() || ss.size() > 2 || !shapesCompatible(ss.take_front(), {vocab}))
+    return op.emitOpError("weight_scales must be [V] or [V, D / G] with V = ")
+           << vocab << ", got " << shapeStr(ss);
+  const int64_t groups = ss.size() == 2 ? ss[1] : 1;
+  if (ShapedType::isDynamic(groups) || groups < 1 || dim % groups != 0)
+    return op.emitOpError("weight_scales has ") << groups << " groups per row, which do not "
+                                                << "divide the embedding dim " << dim;
+  if (present(zps) && (elementOf(zps) != elementOf(scales) || shapeOf(zps) != ss))
+    return op.emitOpError("weight_zero_points must be none or like weight_scales (")
+           << scales.getType() << "), got " << zps.getType();
+  const int64_t qmin = op.getWeightQuantMinAttr().getInt();
+  const int64_t qmax = op.getWeightQuantMaxAttr().getInt();
+  const QRange range = bits == 4                 ? QRange{-8, 7}
+                       : bits == 2               ? QRange{-2, 1}
+                       : wt.isUnsignedInteger(8) ? QRange{0, 255}
+                                                 : QRange{-128, 127};
+  if (bits != 8 ? (qmin != range.lo || qmax != range.hi)
+                : (qmin > qmax || qmin < range.lo || qmax > range.hi))
+    return op.emitOpError("weight range [") << qmin << ", " << qmax << "] is not "
+                                            << (bits == 8 ? "inside " : "") << "the table's ["
+                                            << range.lo << ", " << range.hi << "]";
+  if (failed(checkParamValues(op, scales, zps, range)))
+    return failure();
+  Type idx = elementOf(op.getIndices());
+  if (!idx.isSignlessInteger(64) && !idx.isSignlessInteger(32))
+    return op.emitOpError("indices must be int64 or int32, got ") << idx;
+  Type out = elementOf(scales);
+  if (dtype) {
+    FailureOr<Type> t = floatOut(op, dtype);
+    if (failed(t))
+      return failure();
+    out = *t;
+  }
+  SmallVector<int64_t> shape(shapeOf(op.getIndices()));
+  shape.push_back(dim);
+  return checkResult(op, op.getResult(), shape, out);
+}
+
+LogicalResult EmbeddingByteOp::verify() {
+  return verifyQuantizedEmbedding(*this, 8, std::nullopt);
+}
+LogicalResult EmbeddingByteDtypeOp::verify() {
+  return verifyQuantizedEmbedding(*this, 8, getDtype());
+}
+LogicalResult Embedding4bitOp::verify() {
+  return verifyQuantizedEmbedding(*this, 4, std::nullopt);
+}
+LogicalResult Embedding4bitDtypeOp::verify() {
+  return verifyQuantizedEmbedding(*this, 4, getDtype());
+}
+LogicalResult Embedding2bitOp::verify() {
+  return verifyQuantizedEmbedding(*this, 2, std::nullopt);
+}
+LogicalResult Embedding2bitDtypeOp::verify() {
+  return verifyQuantizedEmbedding(*this, 2, getDtype());
 }
 
 } // namespace ember::edge

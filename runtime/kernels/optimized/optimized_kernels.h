@@ -45,6 +45,7 @@ void convolution_clamp_out(KernelContext& ctx, Span<EValue*> args);
 
 // op_pool.cpp: float32 NCHW, as the portable kernel checks it.
 void max_pool2d_with_indices_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::max_pool2d_with_indices.out
+void quantized_max_pool2d_nhwc_out(KernelContext& ctx, Span<EValue*> args);  ///< ember::quantized_max_pool2d_nhwc.out
 
 // op_permute.cpp: 1-, 2- and 4-byte elements, contiguous, up to 6 dims
 // after merging size-1 and adjacent dims.
@@ -86,8 +87,17 @@ void linear_dynamic_int8_out(KernelContext& ctx, Span<EValue*> args);  ///< embe
 void quantized_add_out(KernelContext& ctx, Span<EValue*> args);        ///< ember::quantized_add.out
 // op_quantized_conv.cpp: depthwise direct, the rest im2col (NHWC) + qgemm.
 void quantized_convolution_out(KernelContext& ctx, Span<EValue*> args);  ///< ember::quantized_convolution.out
+void quantized_convolution_nhwc_out(KernelContext& ctx, Span<EValue*> args);  ///< ember::quantized_convolution_nhwc.out
 // op_lowbit.cpp: on ember_lowbit (group-wise int4 / int8 weights).
 void linear_lowbit_out(KernelContext& ctx, Span<EValue*> args);  ///< ember::linear_lowbit.out
+// op_quantized_embedding.cpp: ExecuTorch's quantized embeddings on
+// lowbit::embedding (float32 scales and out; the rest runs the portable kernels).
+void embedding_byte_out(KernelContext& ctx, Span<EValue*> args);
+void embedding_byte_dtype_out(KernelContext& ctx, Span<EValue*> args);
+void embedding_4bit_out(KernelContext& ctx, Span<EValue*> args);
+void embedding_4bit_dtype_out(KernelContext& ctx, Span<EValue*> args);
+void embedding_2bit_out(KernelContext& ctx, Span<EValue*> args);
+void embedding_2bit_dtype_out(KernelContext& ctx, Span<EValue*> args);
 /// Load-time packing of the constant weights (prepack.h's release_prepacked
 /// frees them): the int8 weight of the linears, each group of a GEMM
 /// convolution (taps reordered), lowbit's weight with its scales and zero points.

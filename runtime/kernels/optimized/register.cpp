@@ -85,7 +85,7 @@ const Kernel kOptimizedKernels[] = {
 // combination gets an exact key: the tensors in schema order, an absent
 // optional tensor taking no place, out twice (argument and result).
 constexpr ScalarType kI8 = ScalarType::Char, kU8 = ScalarType::Byte;
-constexpr size_t kMaxQuantizedKernels = 64;
+constexpr size_t kMaxQuantizedKernels = 96;
 
 KernelKey exact_key(std::initializer_list<ScalarType> dtypes) {
   KernelKey key;
@@ -105,10 +105,16 @@ size_t quantized_kernels(Kernel* table) {
         table[n++] = {"ember::quantized_convolution.out", &optimized::quantized_convolution_out,
                       key, &optimized::prepare_quantized_convolution,
                       &optimized::release_prepacked};
+        table[n++] = {"ember::quantized_convolution_nhwc.out",
+                      &optimized::quantized_convolution_nhwc_out, key,
+                      &optimized::prepare_quantized_convolution, &optimized::release_prepacked};
       }
     }
     // quantized_add: self, other, out and result of one dtype.
     table[n++] = {"ember::quantized_add.out", &optimized::quantized_add_out, KernelKey::uniform(x)};
+    // quantized_max_pool2d_nhwc: self, out and result of one dtype.
+    table[n++] = {"ember::quantized_max_pool2d_nhwc.out", &optimized::quantized_max_pool2d_nhwc_out,
+                  KernelKey::uniform(x)};
     // PT2E's per-tensor quantize and dequantize (op_quantize.cpp): input, out, result;
     // the .tensor overloads with their scale (float32 or float64) and int64 zero point.
     table[n++] = {"quantized_decomposed::quantize_per_tensor.out",
@@ -140,6 +146,39 @@ size_t quantized_kernels(Kernel* table) {
   }
   return n;
 }
+
+// ExecuTorch's quantized embeddings: weight, scales, [zero points], indices,
+// out, result (float32 scales, zero points and out; int64 or int32 indices).
+constexpr size_t kMaxEmbeddingKernels = 32;
+size_t quantized_embedding_kernels(Kernel* table) {
+  struct Op {
+    const char* name;
+    KernelFn fn;
+    bool packed;  ///< 4-bit / 2-bit: uint8 only
+  };
+  const Op ops[] = {
+      {"quantized_decomposed::embedding_byte.out", &optimized::embedding_byte_out, false},
+      {"quantized_decomposed::embedding_byte.dtype_out", &optimized::embedding_byte_dtype_out,
+       false},
+      {"quantized_decomposed::embedding_4bit.out", &optimized::embedding_4bit_out, true},
+      {"quantized_decomposed::embedding_4bit.dtype_out", &optimized::embedding_4bit_dtype_out,
+       true},
+      {"quantized_decomposed::embedding_2bit.out", &optimized::embedding_2bit_out, true},
+      {"quantized_decomposed::embedding_2bit.dtype_out", &optimized::embedding_2bit_dtype_out,
+       true},
+  };
+  size_t n = 0;
+  for (const Op& op : ops) {
+    for (ScalarType w : {kU8, kI8}) {
+      if (op.packed && w != kU8) continue;
+      for (ScalarType i : {ScalarType::Long, ScalarType::Int}) {
+        table[n++] = {op.name, op.fn, exact_key({w, kF, i, kF, kF})};
+        table[n++] = {op.name, op.fn, exact_key({w, kF, kF, i, kF, kF})};
+      }
+    }
+  }
+  return n;
+}
 // ---- end quantized
 
 bool g_registered = false;
@@ -153,6 +192,9 @@ Error register_optimized_kernels() {
       kOptimizedKernels, sizeof(kOptimizedKernels) / sizeof(kOptimizedKernels[0]))));
   Kernel quantized[kMaxQuantizedKernels];
   EMBER_TRY(register_kernels(Span<const Kernel>(quantized, quantized_kernels(quantized))));
+  Kernel embeddings[kMaxEmbeddingKernels];
+  EMBER_TRY(register_kernels(
+      Span<const Kernel>(embeddings, quantized_embedding_kernels(embeddings))));
   g_registered = true;
   return Error::Ok;
 }
