@@ -340,9 +340,16 @@ void eraseDeadChain(Operation *root) {
     return isDequantize(op) || isQuantize(op) || isClampActivation(op) ||
            isa<edge::ChooseQparamsTensorOp, edge::ChooseQparamsAffineOp, edge::ConvolutionOp,
                edge::LinearOp, edge::AddmmOp, edge::MmOp, edge::AddTensorOp, edge::PermuteOp,
-               edge::ViewOp, edge::ConstantOp, edge::NoneOp>(op);
+               edge::ViewOp, edge::ConstantOp, edge::NoneOp, edge::MaxPool2dWithIndicesOp>(op);
   };
   eraseChainIf(root, erasable);
+}
+
+SmallVector<int64_t> permutedShape(ArrayRef<int64_t> shape, ArrayRef<int64_t> perm) {
+  SmallVector<int64_t> out;
+  for (int64_t d : perm)
+    out.push_back(shape[d]);
+  return out;
 }
 
 Value noneValue(OpBuilder &b, Location loc) {

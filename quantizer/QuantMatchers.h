@@ -130,10 +130,18 @@ RowView throughRowView(mlir::Value v);
 mlir::Value reapplyView(mlir::OpBuilder &b, edge::ViewOp view, mlir::Value x);
 
 /// Erase `root`, then every op of a quantized pattern (dequantize, quantize,
-/// choose_qparams, the float op, activations, permutes, views, constants,
-/// none)
+/// choose_qparams, the float op or max pool, activations, permutes, views,
+/// constants, none)
 /// left without users, upstream. Each op is erased once.
 void eraseDeadChain(mlir::Operation *root);
+
+/// The permutations between NCHW and channels-last (NHWC) activations.
+constexpr int64_t kToNhwc[] = {0, 2, 3, 1};
+constexpr int64_t kToNchw[] = {0, 3, 1, 2};
+
+/// `shape` permuted: dim k of the result is shape[perm[k]].
+llvm::SmallVector<int64_t> permutedShape(llvm::ArrayRef<int64_t> shape,
+                                         llvm::ArrayRef<int64_t> perm);
 
 /// The value to pass for an absent optional tensor: an edge.none made at
 /// the builder's insertion point.

@@ -91,8 +91,9 @@ def test_static_cnn_folds_and_matches_eager(per_channel):
     weight is dequantized at run time. Within one output step of eager."""
     ep = _static_cnn(per_channel)
     _, buffer, ops, _ = _compile(ep)
-    assert {"ember::quantized_convolution.out", "ember::quantized_add.out",
+    assert {"ember::quantized_convolution_nhwc.out", "ember::quantized_add.out",
             "ember::quantized_linear.out"} <= ops
+    assert "ember::quantized_convolution.out" not in ops  # channels-last, every one
     assert "quantized_decomposed::dequantize_per_channel.out" not in ops
     assert "aten::convolution.out" not in ops and "aten::add.out" not in ops
     module = _load(buffer, ops)
@@ -102,6 +103,62 @@ def test_static_cnn_folds_and_matches_eager(per_channel):
         x = torch.randn(2, 3, 12, 12) * (1 + i % 3)
         got, want = module.forward(x), ep.module()(x)
         assert float((got - want).abs().max()) <= step * (1 + 1e-5), f"input {i}"
+
+
+class PoolDepthwiseCnn(nn.Module):
+    """A stem with a max pool, an inverted residual (1x1 expand, 3x3
+    depthwise with relu6, 1x1 project, residual add) and global pooling: the
+    ops of MobileNet and ResNet stems, 20 channels (one vector of 16 and a
+    tail of 4)."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 20, 3, stride=2, padding=1)
+        self.pool = nn.MaxPool2d(3, stride=2, padding=1)
+        self.expand = nn.Conv2d(20, 40, 1)
+        self.dw = nn.Conv2d(40, 40, 3, padding=1, groups=40)
+        self.dw2 = nn.Conv2d(40, 40, 3, stride=2, padding=2, dilation=2, groups=40)
+        self.project = nn.Conv2d(40, 20, 1)
+        self.fc = nn.Linear(20, 10)
+
+    def forward(self, x):
+        y = self.pool(torch.relu(self.stem(x)))
+        z = nn.functional.relu6(self.dw(torch.relu(self.expand(y))))
+        y = y + self.project(z)
+        y = nn.functional.relu6(self.dw2(torch.relu(self.expand(y))))
+        return self.fc(self.project(y).mean((2, 3)))
+
+
+@pytest.mark.parametrize("per_channel", [True, False])
+def test_channels_last_chain_matches_eager(per_channel):
+    """Max pool, depthwise (plain, strided and dilated) and pointwise
+    convolutions and a residual add hand NHWC tensors to each other: every
+    convolution and the pool run channels-last, the pool in int8 (no float
+    pool left), one transpose in (on the quantized input) and one out (the
+    global pool's [N, C] needs none). Within one output step of eager, and
+    of the reference kernels (fold_quantized=False)."""
+    torch.manual_seed(0)
+    model = PoolDepthwiseCnn().eval()
+    config = quantizer.get_symmetric_quantization_config(is_per_channel=per_channel)
+    ep = quantizer.quantize_pt2e(model, (torch.randn(2, 3, 33, 31),),
+                                 quantizer.XNNPACKQuantizer().set_global(config),
+                                 [(torch.randn(2, 3, 33, 31),) for _ in range(4)])
+    edge, buffer, ops, _ = _compile(ep)
+    assert {"ember::quantized_convolution_nhwc.out", "ember::quantized_max_pool2d_nhwc.out",
+            "ember::quantized_add.out"} <= ops
+    assert "ember::quantized_convolution.out" not in ops
+    assert "aten::max_pool2d_with_indices.out" not in ops
+    assert edge.ir().count("edge.permute ") == 1, edge.ir()
+    module = _load(buffer, ops)
+    _, ref_buffer, _, _ = _compile(ep, fold_quantized=False)
+    reference = ember.runtime.load(ref_buffer)
+    step = _output_scale(ep)
+    torch.manual_seed(1)
+    for i in range(6):
+        x = torch.randn(2, 3, 33, 31) * (1 + i % 3)
+        got, want = module.forward(x), ep.module()(x)
+        assert float((got - want).abs().max()) <= step * (1 + 1e-5), f"input {i}"
+        assert float((got - reference.forward(x)).abs().max()) <= step * (1 + 1e-5), f"input {i}"
 
 
 def test_static_linear_on_tokens_folds():

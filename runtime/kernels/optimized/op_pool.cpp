@@ -4,9 +4,13 @@
 // -inf-padded buffer), values and indices as the portable kernel's; planes
 // split over the thread pool. Planes of 2^24 elements or more (indices past
 // float's exact integers) run the portable loops.
+// ember::quantized_max_pool2d_nhwc.out, checked by the portable prepare step
+// too: output rows of each image split over the pool, every pixel's
+// channels one run of lanes (simd_qwindow.h).
 #include "runtime/kernels/optimized/common.h"
 #include "runtime/kernels/optimized/cpu.h"
 #include "runtime/kernels/optimized/optimized_kernels.h"
+#include "runtime/kernels/optimized/simd_qwindow.h"
 #include "runtime/kernels/portable/pool.h"
 #include "runtime/kernels/portable/portable_kernels.h"
 
@@ -29,6 +33,25 @@ void max_pool2d_with_indices_out(KernelContext& ctx, Span<EValue*> args) {
     k.max_pool_plane(shape, static_cast<const float*>(call.input) + p * in_plane,
                      static_cast<float*>(call.out) + p * out_plane,
                      call.indices + p * out_plane);
+  });
+}
+
+void quantized_max_pool2d_nhwc_out(KernelContext& ctx, Span<EValue*> args) {
+  portable::QuantizedMaxPoolCall call;
+  if (!portable::prepare_quantized_max_pool2d_nhwc(ctx, args, &call)) return;
+  const portable::PoolShape& s = call.s;
+  QMaxPoolNhwc p{};
+  p.s = WindowShape{s.in_h, s.in_w, s.out_h, s.out_w, s.k_h, s.k_w,
+                    s.s_h,  s.s_w,  s.p_h,   s.p_w,   s.d_h, s.d_w};
+  p.channels = s.channels;
+  p.is_unsigned = !call.is_signed;
+  const QWindowKernels& k = qwindow();
+  const auto* in = static_cast<const uint8_t*>(call.input);
+  auto* out = static_cast<uint8_t*>(call.out);
+  const int64_t in_image = s.in_h * s.in_w * s.channels, out_image = s.out_h * s.out_w * s.channels;
+  parallel_rows(s.planes * s.out_h, s.out_w * s.channels * s.k_h * s.k_w, [&](int64_t row) {
+    const int64_t b = row / s.out_h, oh = row % s.out_h;
+    k.max_pool_nhwc_rows(p, in + b * in_image, oh, oh + 1, out + b * out_image);
   });
 }
 

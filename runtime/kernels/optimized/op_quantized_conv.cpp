@@ -1,4 +1,8 @@
-// ember::quantized_convolution.out over int8 / uint8 NCHW (or NCL) input,
+// ember::quantized_convolution.out over int8 / uint8 NCHW (or NCL) input, and
+// ember::quantized_convolution_nhwc.out over channels-last [N, H, W, C] input
+// (out [N, OH, OW, OC]; steps 1 and 3's transposes fall away, the GEMM writes
+// out's pixel rows in place, and depthwise runs simd_qwindow.h's channel-vector
+// rows),
 // int8 weights [OC, IC / groups, KH, KW] with per-channel or per-tensor
 // scales, float32 bias, requantized to an int8 / uint8 out:
 //   depthwise (groups == IC == OC): per (image, channel) plane, this CPU's
@@ -9,8 +13,9 @@
 //   everything else on ember_qgemm, per group:
 //     1. the input is transposed once to NHWC (run_transpose, threaded);
 //     2. for a chunk of output pixels, A = im2col^T [pixels, KH * KW * in_cg]:
-//        each tap's in_cg channels one memcpy from the NHWC image (the input
-//        zero point where the tap falls in the padding); a 1x1 stride-1
+//        each kernel row's taps one memcpy from the NHWC image where they lie
+//        inside it, else each tap's in_cg channels (the input zero point
+//        where the tap falls in the padding); a 1x1 stride-1
 //        unpadded convolution reads the NHWC image in place (lda = IC);
 //     3. qgemm with the requantizing epilogue into a [pixels, out_cg] tile,
 //        transposed into out's channel planes (transpose_bytes' 16x16 blocks).
@@ -49,6 +54,7 @@ struct QConv {
   qgemm::Activation a;
   qgemm::QEpilogue e;
   bool per_channel = true;
+  bool nhwc = false;       ///< quantized_convolution_nhwc: input [N, H, W, C], out [N, OH, OW, OC]
   double out_scale = 1.0;  ///< as given (the GEMM's epilogue takes it as a float)
   int64_t out_sizes[4] = {};
 };
@@ -70,7 +76,7 @@ int64_t out_extent(int64_t in, int64_t k, int64_t stride, int64_t pad, int64_t d
 
 /// Reads convolution.out's arguments onto the fast path; false for anything
 /// else (nothing failed: the portable kernel gets the call).
-bool read_conv(Span<EValue*> args, QConv* c) {
+bool read_conv(Span<EValue*> args, bool nhwc, QConv* c) {
   // (input, input_scale, input_zero_point, weight, weight_scales, bias, stride,
   //  padding, dilation, groups, output_scale, output_zero_point, quant_min,
   //  quant_max, out) -> out
@@ -91,10 +97,13 @@ bool read_conv(Span<EValue*> args, QConv* c) {
   const Tensor& w = *c->weight;
   const int rank = x.dim();
   const size_t spatial = static_cast<size_t>(rank - 2);
-  if ((rank != 3 && rank != 4) || !x.is_contiguous_order() || !quant::is_int8_weight(w, rank) ||
+  const int c_dim = nhwc ? 3 : 1;
+  if ((rank != 3 && rank != 4) || (nhwc && rank != 4) || !x.is_contiguous_order() ||
+      !quant::is_int8_weight(w, rank) ||
       stride.size() != spatial || padding.size() != spatial || dilation.size() != spatial ||
       groups < 1 || groups > w.size(0) || w.size(0) % groups != 0 ||
-      x.size(1) != w.size(1) * groups || !quant::read_activation(x, in_scale, in_zp, &c->a) ||
+      x.size(c_dim) != w.size(1) * groups ||
+      !quant::read_activation(x, in_scale, in_zp, &c->a) ||
       !quant::read_output(*c->out, out_scale, out_zp, qmin, qmax, &c->e) ||
       !quant::read_weight_scales(*scales, w.size(0), &c->per_channel) ||
       !quant::read_bias(bias, w.size(0))) {
@@ -103,9 +112,9 @@ bool read_conv(Span<EValue*> args, QConv* c) {
   portable::ConvShape& s = c->s;
   const bool one_d = rank == 3;
   s.n = x.size(0);
-  s.in_c = x.size(1);
-  s.in_h = one_d ? 1 : x.size(2);
-  s.in_w = x.size(rank - 1);
+  s.in_c = x.size(c_dim);
+  s.in_h = one_d ? 1 : x.size(nhwc ? 1 : 2);
+  s.in_w = x.size(nhwc ? 2 : rank - 1);
   s.out_c = w.size(0);
   s.k_h = one_d ? 1 : w.size(2);
   s.k_w = w.size(rank - 1);
@@ -124,10 +133,17 @@ bool read_conv(Span<EValue*> args, QConv* c) {
   c->out_scale = out_scale;
   c->scales = scales->data_as<const float>();
   c->bias = bias != nullptr ? bias->data_as<const float>() : nullptr;
+  c->nhwc = nhwc;
   c->out_sizes[0] = s.n;
-  c->out_sizes[1] = s.out_c;
-  c->out_sizes[2] = one_d ? s.out_w : s.out_h;
-  c->out_sizes[3] = s.out_w;
+  if (nhwc) {
+    c->out_sizes[1] = s.out_h;
+    c->out_sizes[2] = s.out_w;
+    c->out_sizes[3] = s.out_c;
+  } else {
+    c->out_sizes[1] = s.out_c;
+    c->out_sizes[2] = one_d ? s.out_w : s.out_h;
+    c->out_sizes[3] = s.out_w;
+  }
   return true;
 }
 
@@ -215,6 +231,51 @@ void depthwise(const QConv& c) {
   });
 }
 
+/// The channels-last depthwise convolution: the weight reordered to
+/// [taps][C] int32 and the per-channel scales and biases in temp memory,
+/// output rows split over the pool. False when temp memory is too small.
+bool depthwise_nhwc(KernelContext& ctx, const QConv& c) {
+  const portable::ConvShape& s = c.s;
+  const int64_t taps = s.k_h * s.k_w, ch = s.out_c;
+  ctx.reset_temp();
+  auto* w32 = static_cast<int32_t*>(ctx.allocate_temp(static_cast<size_t>(taps * ch) * 4, 64));
+  auto* scale = static_cast<float*>(ctx.allocate_temp(static_cast<size_t>(ch) * 4, 64));
+  auto* bias = static_cast<float*>(ctx.allocate_temp(static_cast<size_t>(ch) * 4, 64));
+  if (w32 == nullptr || scale == nullptr || bias == nullptr) return false;
+  const int8_t* w = c.weight->data_as<const int8_t>();  // [C, 1, KH, KW]
+  for (int64_t k = 0; k < ch; ++k) {
+    for (int64_t t = 0; t < taps; ++t) w32[t * ch + k] = w[k * taps + t];
+    scale[k] = c.a.scale * c.scales[c.per_channel ? k : 0];
+    bias[k] = c.bias != nullptr ? c.bias[k] : 0.0f;
+  }
+  const quant::Requant rq(c.out_scale, c.e.out_zero_point, c.e.qmin, c.e.qmax);
+  QDepthwiseNhwc p{};
+  p.s = WindowShape{s.in_h,     s.in_w,     s.out_h, s.out_w, s.k_h,  s.k_w,
+                    s.stride_h, s.stride_w, s.pad_h, s.pad_w, s.dil_h, s.dil_w};
+  p.channels = ch;
+  p.weight = w32;
+  p.scale = scale;
+  p.bias = bias;
+  p.q.in_zero_point = c.a.zero_point;
+  p.q.in_unsigned = c.input->dtype() == ScalarType::Byte;
+  p.q.inv_out = rq.inv_out;
+  p.q.out_zp = rq.zp;
+  p.q.qmin = rq.qmin;
+  p.q.qmax = rq.qmax;
+  p.q.lo = rq.lo;
+  p.q.hi = rq.hi;
+  p.out_unsigned = c.out->dtype() == ScalarType::Byte;
+  const QWindowKernels& kernels = qwindow();
+  const auto* in = c.input->data_as<const uint8_t>();
+  auto* out = c.out->data_as<uint8_t>();
+  const int64_t in_image = s.in_h * s.in_w * ch, out_image = s.out_h * s.out_w * ch;
+  parallel_rows(s.n * s.out_h, s.out_w * ch * taps, [&](int64_t row) {
+    const int64_t b = row / s.out_h, oh = row % s.out_h;
+    kernels.depthwise_nhwc_rows(p, in + b * in_image, oh, oh + 1, out + b * out_image);
+  });
+  return true;
+}
+
 template <typename In>
 void depthwise_in(const QConv& c) {
   if (c.out->dtype() == ScalarType::Byte) {
@@ -274,44 +335,41 @@ inline void copy_channels(uint8_t* dst, const uint8_t* src, int64_t in_cg) {
 }
 
 /// im2col^T of pixels [p0, p0 + count) of image `nhwc`, group g: row r holds
-/// the taps (ki, kj) of pixel p0 + r, in_cg channels each. Pixels go by runs
-/// of one output row, each tap over the run at once: the bounds are worked
-/// out per run and tap, not per pixel (a first layer's 7x7 taps of 3
-/// channels cost a call and a branch each otherwise).
+/// the taps (ki, kj) of pixel p0 + r, in_cg channels each. A kernel row's
+/// taps (kj = 0 .. k_w - 1) of one pixel are k_w * in_cg contiguous bytes of
+/// the image when the group is all the channels, the dilation 1 and the
+/// taps inside the row: one copy each (a 7x7 RGB stem copies 21 bytes, not
+/// 7 taps of 3). Taps in the padding get the input zero point.
 void im2col_rows(const portable::ConvShape& s, const uint8_t* nhwc, int64_t g, int64_t p0,
                  int64_t r0, int64_t r1, uint8_t pad, uint8_t* col) {
   const int64_t k = s.in_cg * s.k_h * s.k_w;
-  const int64_t pixel_step = s.stride_w * s.in_c;
-  for (int64_t r = r0; r < r1;) {
-    const int64_t p = p0 + r, oh = p / s.out_w, ow0 = p % s.out_w;
-    const int64_t run = std::min(r1 - r, s.out_w - ow0);  // pixels left in this output row
-    uint8_t* base = col + r * k;
-    for (int64_t ki = 0; ki < s.k_h; ++ki) {
+  const int64_t row_taps = s.k_w * s.in_cg;  // bytes of one kernel row of one pixel
+  const bool whole_rows = s.dil_w == 1 && s.groups == 1;
+  for (int64_t r = r0; r < r1; ++r) {
+    const int64_t p = p0 + r, oh = p / s.out_w, ow = p % s.out_w;
+    const int64_t iw0 = ow * s.stride_w - s.pad_w;
+    const bool inside = whole_rows && iw0 >= 0 && iw0 + s.k_w <= s.in_w;
+    uint8_t* dst = col + r * k;
+    for (int64_t ki = 0; ki < s.k_h; ++ki, dst += row_taps) {
       const int64_t ih = oh * s.stride_h - s.pad_h + ki * s.dil_h;
+      if (ih < 0 || ih >= s.in_h) {
+        std::memset(dst, pad, static_cast<size_t>(row_taps));
+        continue;
+      }
+      const uint8_t* src_row = nhwc + ih * s.in_w * s.in_c + g * s.in_cg;
+      if (inside) {
+        std::memcpy(dst, src_row + iw0 * s.in_c, static_cast<size_t>(row_taps));
+        continue;
+      }
       for (int64_t kj = 0; kj < s.k_w; ++kj) {
-        uint8_t* dst = base + (ki * s.k_w + kj) * s.in_cg;
-        // ow in [lo, hi) reads inside the row; the rest of the run is padding.
-        int64_t lo = ow0 + run, hi = ow0 + run;
-        if (ih >= 0 && ih < s.in_h) {
-          const int64_t off = kj * s.dil_w - s.pad_w;  // iw = ow * stride_w + off
-          portable::valid_range(off, s.stride_w, s.in_w, ow0 + run, &lo, &hi);
-          lo = std::max(lo, ow0);
-          hi = std::max(hi, lo);
-        }
-        for (int64_t ow = ow0; ow < ow0 + run; ++ow) {
-          if (ow == lo && lo < hi) {
-            const int64_t iw = lo * s.stride_w + kj * s.dil_w - s.pad_w;
-            const uint8_t* src = nhwc + (ih * s.in_w + iw) * s.in_c + g * s.in_cg;
-            for (; ow < hi; ++ow, src += pixel_step) {
-              copy_channels(dst + (ow - ow0) * k, src, s.in_cg);
-            }
-            if (ow == ow0 + run) break;
-          }
-          std::memset(dst + (ow - ow0) * k, pad, static_cast<size_t>(s.in_cg));
+        const int64_t iw = iw0 + kj * s.dil_w;
+        if (iw < 0 || iw >= s.in_w) {
+          std::memset(dst + kj * s.in_cg, pad, static_cast<size_t>(s.in_cg));
+        } else {
+          copy_channels(dst + kj * s.in_cg, src_row + iw * s.in_c, s.in_cg);
         }
       }
     }
-    r += run;
   }
 }
 
@@ -328,9 +386,9 @@ struct GemmScratch {
 };
 
 bool allocate_scratch(KernelContext& ctx, const portable::ConvShape& s, bool prepared,
-                      bool in_place, GemmScratch* m) {
+                      bool in_place, bool channels_last, GemmScratch* m) {
   const int64_t k = s.in_cg * s.k_h * s.k_w, pixels = s.out_h * s.out_w;
-  const bool nhwc_needed = s.in_c > 1 && s.in_h * s.in_w > 1;
+  const bool nhwc_needed = !channels_last && s.in_c > 1 && s.in_h * s.in_w > 1;
   for (int64_t bytes : kColumnBytes) {
     ctx.reset_temp();
     *m = GemmScratch{};
@@ -347,8 +405,11 @@ bool allocate_scratch(KernelContext& ctx, const portable::ConvShape& s, bool pre
     }
     m->col = in_place ? nullptr
                       : static_cast<uint8_t*>(ctx.allocate_temp(static_cast<size_t>(m->chunk * k), 64));
-    m->tile = static_cast<uint8_t*>(ctx.allocate_temp(static_cast<size_t>(m->chunk * s.out_cg), 64));
-    if ((in_place || m->col != nullptr) && m->tile != nullptr &&
+    // Channels-last output: the GEMM writes out's rows in place.
+    m->tile = channels_last ? nullptr
+                            : static_cast<uint8_t*>(
+                                  ctx.allocate_temp(static_cast<size_t>(m->chunk * s.out_cg), 64));
+    if ((in_place || m->col != nullptr) && (channels_last || m->tile != nullptr) &&
         (m->ws = quant::qgemm_workspace(ctx, m->chunk, s.out_cg, k, &m->ws_bytes)) != nullptr) {
       return true;
     }
@@ -368,7 +429,7 @@ bool gemm_convolution(KernelContext& ctx, const QConv& c) {
   const bool in_place = s.k_h == 1 && s.k_w == 1 && s.stride_h == 1 && s.stride_w == 1 &&
                         s.pad_h == 0 && s.pad_w == 0;
   GemmScratch m;
-  if (!allocate_scratch(ctx, s, state != nullptr, in_place, &m)) return false;
+  if (!allocate_scratch(ctx, s, state != nullptr, in_place, c.nhwc, &m)) return false;
   // 1. NHWC input.
   const uint8_t* nhwc = c.input->data_as<const uint8_t>();
   if (m.nhwc != nullptr) {
@@ -414,14 +475,17 @@ bool gemm_convolution(KernelContext& ctx, const QConv& c) {
           a.data = m.col;
           a.lda = k;
         }
-        // 3. The tile [count, out_cg], then into the channel planes.
-        const Error err = qgemm::qgemm(count, s.out_cg, k, a, w, m.tile, s.out_cg, e, m.ws,
-                                       m.ws_bytes);
+        // 3. The tile [count, out_cg], then into the channel planes; or,
+        // channels-last, the rows of out's pixels directly.
+        uint8_t* rows = c.nhwc ? out + (b * pixels + p0) * s.out_c + g * s.out_cg : m.tile;
+        const Error err = qgemm::qgemm(count, s.out_cg, k, a, w, rows,
+                                       c.nhwc ? s.out_c : s.out_cg, e, m.ws, m.ws_bytes);
         if (err != Error::Ok) {
           kernel_fail(ctx, Error::Internal, "ember::quantized_convolution.out",
                       "qgemm failed (%s)", error_name(err));
           return true;
         }
+        if (c.nhwc) continue;
         uint8_t* dst = out + (b * s.out_c + g * s.out_cg) * pixels + p0;
         parallel_for(s.out_cg, 1 + kElementwiseGrain / count, [&](int64_t oc0, int64_t oc1) {
           transpose_bytes(m.tile + oc0, static_cast<size_t>(count), static_cast<size_t>(oc1 - oc0),
@@ -470,23 +534,29 @@ void* prepare_quantized_convolution(Span<EValue* const> args, Span<const bool> c
   return state;
 }
 
-void quantized_convolution_out(KernelContext& ctx, Span<EValue*> args) {
+namespace {
+
+void quantized_conv(KernelContext& ctx, Span<EValue*> args, bool nhwc) {
+  const char* op = nhwc ? "ember::quantized_convolution_nhwc.out" : "ember::quantized_convolution.out";
+  auto portable_call = nhwc ? &portable::quantized_convolution_nhwc_out
+                            : &portable::quantized_convolution_out;
   QConv c;
-  if (!read_conv(args, &c)) {
-    portable::quantized_convolution_out(ctx, args);
+  if (!read_conv(args, nhwc, &c)) {
+    portable_call(ctx, args);
     return;
   }
   const portable::ConvShape& s = c.s;
   const bool depthwise_call = s.in_cg == 1 && s.out_cg == 1;
   if (s.in_cg * s.k_h * s.k_w > qgemm::kMaxDepth) {  // int32 sums could overflow
-    portable::quantized_convolution_out(ctx, args);
+    portable_call(ctx, args);
     return;
   }
-  if (!resize_out(ctx, "ember::quantized_convolution.out", "out", *c.out, c.out_sizes,
-                  c.input->dim())) {
-    return;
-  }
+  if (!resize_out(ctx, op, "out", *c.out, c.out_sizes, c.input->dim())) return;
   if (c.out->numel() == 0) return;
+  if (depthwise_call && nhwc) {
+    if (!depthwise_nhwc(ctx, c)) portable_call(ctx, args);
+    return;
+  }
   if (depthwise_call) {
     if (c.input->dtype() == ScalarType::Byte) {
       depthwise_in<uint8_t>(c);
@@ -495,7 +565,17 @@ void quantized_convolution_out(KernelContext& ctx, Span<EValue*> args) {
     }
     return;
   }
-  if (!gemm_convolution(ctx, c)) portable::quantized_convolution_out(ctx, args);
+  if (!gemm_convolution(ctx, c)) portable_call(ctx, args);
+}
+
+}  // namespace
+
+void quantized_convolution_out(KernelContext& ctx, Span<EValue*> args) {
+  quantized_conv(ctx, args, /*nhwc=*/false);
+}
+
+void quantized_convolution_nhwc_out(KernelContext& ctx, Span<EValue*> args) {
+  quantized_conv(ctx, args, /*nhwc=*/true);
 }
 
 }  // namespace optimized

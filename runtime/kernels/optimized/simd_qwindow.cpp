@@ -19,6 +19,7 @@
 // |x - zp| <= 255 and |w| <= 128, so a pair's products and their sum fit
 // int32 exactly, as does a plane's sum over <= 65536 taps.
 #include <cstring>
+#include <limits>
 
 #include "runtime/kernels/optimized/simd_qwindow.h"
 
@@ -494,10 +495,202 @@ void add(const void* a, float sa, float za, const void* b, float sb, float zb, v
   }
 }
 
+// ---- Channels-last windows: a pixel's channels are contiguous, so every
+// tap is a run of `channels` lanes (no widening of rows, no pairs).
+
+constexpr int64_t kChannelBlock = 64;  ///< int32 accumulators per pixel and block
+
+/// The taps of output (oh, ow) inside the image: [kh0, kh1) x [kw0, kw1)
+/// in steps of one tap (dilated positions computed by the caller).
+struct TapRange {
+  int64_t kh0, kh1, kw0, kw1;
+};
+inline int64_t first_tap(int64_t start, int64_t dil) {  // first k with start + k * dil >= 0
+  if (start >= 0) return 0;
+  return dil == 1 ? -start : (-start + dil - 1) / dil;  // no division in the common case
+}
+inline int64_t end_tap(int64_t start, int64_t dil, int64_t k, int64_t size) {
+  // one past the last k < taps with start + k * dil < size
+  if (start >= size) return 0;
+  const int64_t e = dil == 1 ? size - start : (size - 1 - start) / dil + 1;
+  return e < k ? e : k;
+}
+inline TapRange taps_of(const WindowShape& s, int64_t oh, int64_t ow) {
+  const int64_t h = oh * s.stride_h - s.pad_h, w = ow * s.stride_w - s.pad_w;
+  return {first_tap(h, s.dil_h), end_tap(h, s.dil_h, s.k_h, s.in_h), first_tap(w, s.dil_w),
+          end_tap(w, s.dil_w, s.k_w, s.in_w)};
+}
+
+// 16 channels a vector, in GCC's generic vectors: each copy's flags make
+// them one zmm, two ymm, four xmm or four NEON registers. (GCC warns that
+// passing such a vector by value differs between ABIs; these helpers are
+// internal and inlined, so no call crosses a boundary.)
+#pragma GCC diagnostic ignored "-Wpsabi"
+typedef int32_t I32x16 __attribute__((vector_size(64)));
+typedef float F32x16 __attribute__((vector_size(64)));
+typedef int8_t I8x16 __attribute__((vector_size(16)));
+typedef uint8_t U8x16 __attribute__((vector_size(16)));
+
+template <typename T>
+struct Bytes16;
+template <>
+struct Bytes16<int8_t> { using type = I8x16; };
+template <>
+struct Bytes16<uint8_t> { using type = U8x16; };
+
+// 16 bytes widened to int32 lanes. GCC builds the generic conversion
+// element by element on x86, so the x86 sets widen with their instruction.
+#if defined(__AVX512F__)
+inline I32x16 load16(const int8_t* p) {
+  return (I32x16)_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+inline I32x16 load16(const uint8_t* p) {
+  return (I32x16)_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+#elif defined(__AVX2__)
+inline I32x16 load16(const int8_t* p) {
+  const __m256i lo = _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+  const __m256i hi = _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + 8)));
+  I32x16 r;
+  std::memcpy(&r, &lo, 32);
+  std::memcpy(reinterpret_cast<char*>(&r) + 32, &hi, 32);
+  return r;
+}
+inline I32x16 load16(const uint8_t* p) {
+  const __m256i lo = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+  const __m256i hi = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + 8)));
+  I32x16 r;
+  std::memcpy(&r, &lo, 32);
+  std::memcpy(reinterpret_cast<char*>(&r) + 32, &hi, 32);
+  return r;
+}
+#else
+template <typename T>
+inline I32x16 load16(const T* p) {
+  typename Bytes16<T>::type b;
+  std::memcpy(&b, p, 16);
+  return __builtin_convertvector(b, I32x16);
+}
+#endif
+
+/// quant::Requant's steps on 16 lanes (comparisons select as its scalar
+/// code does: NaN goes to lo).
+inline I32x16 requant16(I32x16 acc, const float* scale, const float* bias,
+                        const QDepthwiseParams& q) {
+  constexpr float kMagic = 12582912.0f;  // 1.5 * 2^23
+  F32x16 sc, bi;
+  std::memcpy(&sc, scale, 64);
+  std::memcpy(&bi, bias, 64);
+  const F32x16 y = __builtin_convertvector(acc, F32x16) * sc + bi;
+  F32x16 v = y * q.inv_out;
+  v = v > q.lo ? v : q.lo;
+  v = v < q.hi ? v : q.hi;
+  v = (v + kMagic) - kMagic + q.out_zp;
+  v = v > q.qmin ? v : q.qmin;
+  v = v < q.qmax ? v : q.qmax;
+  return __builtin_convertvector(v, I32x16);
+}
+
+template <typename In, typename Out>
+void depthwise_nhwc_of(const QDepthwiseNhwc& p, const In* in, int64_t oh0, int64_t oh1, Out* out) {
+  constexpr float kMagic = 12582912.0f;  // 1.5 * 2^23, as quant::Requant
+  const WindowShape& s = p.s;
+  const int64_t c_all = p.channels, c_vec = c_all / 16 * 16;
+  const int32_t zp = p.q.in_zero_point;
+  const QDepthwiseParams& q = p.q;
+  for (int64_t oh = oh0; oh < oh1; ++oh) {
+    for (int64_t ow = 0; ow < s.out_w; ++ow) {
+      const TapRange t = taps_of(s, oh, ow);
+      const int64_t h = oh * s.stride_h - s.pad_h, w = ow * s.stride_w - s.pad_w;
+      Out* o = out + (oh * s.out_w + ow) * c_all;
+      for (int64_t c0 = 0; c0 < c_vec; c0 += 16) {
+        I32x16 acc = {};
+        for (int64_t ki = t.kh0; ki < t.kh1; ++ki) {
+          const In* row = in + (h + ki * s.dil_h) * s.in_w * c_all + c0;
+          const int32_t* wrow = p.weight + ki * s.k_w * c_all + c0;
+          for (int64_t kj = t.kw0; kj < t.kw1; ++kj) {
+            I32x16 wv;
+            std::memcpy(&wv, wrow + kj * c_all, 64);
+            acc += (load16(row + (w + kj * s.dil_w) * c_all) - zp) * wv;
+          }
+        }
+        const I32x16 v = requant16(acc, p.scale + c0, p.bias + c0, q);
+        for (int l = 0; l < 16; ++l) o[c0 + l] = static_cast<Out>(v[l]);
+      }
+      for (int64_t c = c_vec; c < c_all; ++c) {  // the last channels, one at a time
+        int32_t acc = 0;
+        for (int64_t ki = t.kh0; ki < t.kh1; ++ki) {
+          for (int64_t kj = t.kw0; kj < t.kw1; ++kj) {
+            const In x = in[((h + ki * s.dil_h) * s.in_w + w + kj * s.dil_w) * c_all + c];
+            acc += (static_cast<int32_t>(x) - zp) * p.weight[(ki * s.k_w + kj) * c_all + c];
+          }
+        }
+        float v = (static_cast<float>(acc) * p.scale[c] + p.bias[c]) * q.inv_out;
+        v = v > q.lo ? v : q.lo;
+        v = v < q.hi ? v : q.hi;
+        v = (v + kMagic) - kMagic + q.out_zp;
+        v = v > q.qmin ? v : q.qmin;
+        v = v < q.qmax ? v : q.qmax;
+        o[c] = static_cast<Out>(static_cast<int32_t>(v));
+      }
+    }
+  }
+}
+
+void depthwise_nhwc_rows(const QDepthwiseNhwc& p, const void* in, int64_t oh0, int64_t oh1,
+                         void* out) {
+  const bool out_unsigned = p.out_unsigned;
+  if (p.q.in_unsigned) {
+    const auto* x = static_cast<const uint8_t*>(in);
+    if (out_unsigned) {
+      depthwise_nhwc_of(p, x, oh0, oh1, static_cast<uint8_t*>(out));
+    } else {
+      depthwise_nhwc_of(p, x, oh0, oh1, static_cast<int8_t*>(out));
+    }
+  } else {
+    const auto* x = static_cast<const int8_t*>(in);
+    if (out_unsigned) {
+      depthwise_nhwc_of(p, x, oh0, oh1, static_cast<uint8_t*>(out));
+    } else {
+      depthwise_nhwc_of(p, x, oh0, oh1, static_cast<int8_t*>(out));
+    }
+  }
+}
+
+template <typename T>
+void max_pool_nhwc_of(const QMaxPoolNhwc& p, const T* in, int64_t oh0, int64_t oh1, T* out) {
+  const WindowShape& s = p.s;
+  const int64_t c_all = p.channels;
+  for (int64_t oh = oh0; oh < oh1; ++oh) {
+    for (int64_t ow = 0; ow < s.out_w; ++ow) {
+      const TapRange t = taps_of(s, oh, ow);
+      const int64_t h = oh * s.stride_h - s.pad_h, w = ow * s.stride_w - s.pad_w;
+      T* o = out + (oh * s.out_w + ow) * c_all;
+      for (int64_t c = 0; c < c_all; ++c) o[c] = std::numeric_limits<T>::lowest();
+      for (int64_t ki = t.kh0; ki < t.kh1; ++ki) {
+        for (int64_t kj = t.kw0; kj < t.kw1; ++kj) {
+          const T* x = in + ((h + ki * s.dil_h) * s.in_w + w + kj * s.dil_w) * c_all;
+          for (int64_t c = 0; c < c_all; ++c) o[c] = x[c] > o[c] ? x[c] : o[c];
+        }
+      }
+    }
+  }
+}
+
+void max_pool_nhwc_rows(const QMaxPoolNhwc& p, const void* in, int64_t oh0, int64_t oh1,
+                        void* out) {
+  if (p.is_unsigned) {
+    max_pool_nhwc_of(p, static_cast<const uint8_t*>(in), oh0, oh1, static_cast<uint8_t*>(out));
+  } else {
+    max_pool_nhwc_of(p, static_cast<const int8_t*>(in), oh0, oh1, static_cast<int8_t*>(out));
+  }
+}
+
 }  // namespace
 
 const QWindowKernels& qwindow_kernels() {
-  static constexpr QWindowKernels kTable = {&depthwise_plane, &add};
+  static constexpr QWindowKernels kTable = {&depthwise_plane, &add, &depthwise_nhwc_rows,
+                                            &max_pool_nhwc_rows};
   return kTable;
 }
 

@@ -24,6 +24,30 @@ struct QDepthwiseParams {
   float inv_out, out_zp, qmin, qmax, lo, hi;  ///< quant::Requant's fields
 };
 
+/// A channels-last depthwise convolution: the image [H][W][C] and out
+/// [OH][OW][C] of one batch element, the weights reordered to [taps][C]
+/// int16, and per channel the product of scales (x_scale * w_scale[c]) and
+/// the bias (0 when none); the requantization as QDepthwiseParams' (its
+/// scale and bias unused). The weights are int32 [taps][C]: one 64-byte
+/// load per 16 channels and tap.
+struct QDepthwiseNhwc {
+  WindowShape s;
+  int64_t channels;
+  const int32_t* weight;  ///< [k_h * k_w][channels]
+  const float* scale;     ///< [channels]
+  const float* bias;      ///< [channels]
+  QDepthwiseParams q;
+  bool out_unsigned;      ///< uint8 out (else int8)
+};
+
+/// A channels-last max pool of one batch element: window as s, the image
+/// [H][W][C] and out [OH][OW][C] of int8 or uint8; padding never wins.
+struct QMaxPoolNhwc {
+  WindowShape s;
+  int64_t channels;
+  bool is_unsigned;
+};
+
 struct QWindowKernels {
   /// out[oh][ow] = requant(float(acc) * scale + bias), acc = sum over taps of
   /// (in[ih][iw] - zp) * w[ki][kj] in int32 (exact; padding adds nothing),
@@ -43,6 +67,16 @@ struct QWindowKernels {
   /// kernel's float32 steps, vectorised by the compiler for this set.
   void (*add)(const void* a, float sa, float za, const void* b, float sb, float zb, void* out,
               int64_t n, bool is_unsigned, const QDepthwiseParams& p);
+  /// Output rows [oh0, oh1) of a channels-last depthwise convolution:
+  /// out[oh][ow][c] = requant(float(acc) * scale[c] + bias[c]), acc the exact
+  /// int32 sum over the taps inside the image of (x - zp) * w[tap][c], the
+  /// requantization as depthwise_plane's. Every copy computes it (the
+  /// compiler vectorises the channel loops for its set).
+  void (*depthwise_nhwc_rows)(const QDepthwiseNhwc& p, const void* in, int64_t oh0, int64_t oh1,
+                              void* out);
+  /// Output rows [oh0, oh1) of a channels-last max pool.
+  void (*max_pool_nhwc_rows)(const QMaxPoolNhwc& p, const void* in, int64_t oh0, int64_t oh1,
+                             void* out);
 };
 
 // One table per instruction set compiled in (simd_qwindow.cpp).

@@ -2,7 +2,11 @@
 // inputs in the contiguous dim order: max_pool2d_with_indices, avg_pool2d
 // and _adaptive_avg_pool2d, with torch's output-size and window rules.
 // Averages of 16-bit inputs are summed in float32 and rounded once.
+// ember::quantized_max_pool2d_nhwc: the max pool of a channels-last int8 or
+// uint8 tensor, in its integers.
+#include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "runtime/kernels/common/kernel_utils.h"
 #include "runtime/kernels/portable/pool.h"
@@ -61,10 +65,16 @@ bool check_pool_dtype(ArgReader& r, const Tensor& self) {
 /// fills the shape; checks dtype, rank, order and window validity.
 bool read_window(ArgReader& r, const Tensor& self, Span<const int64_t> kernel,
                  Span<const int64_t> stride, Span<const int64_t> padding,
-                 const Span<const int64_t>* dilation, bool ceil_mode, PoolShape* s) {
+                 const Span<const int64_t>* dilation, bool ceil_mode, PoolShape* s,
+                 bool channels_last = false) {
   KernelContext& ctx = r.ctx();
   const char* op = r.op();
-  if (!check_pool_dtype(r, self)) return false;
+  if (channels_last && self.dim() != 4) {
+    r.fail(Error::InvalidArgument, "self has sizes %s, expected (N, H, W, C)",
+           sizes_text(self.sizes()).text);
+    return false;
+  }
+  if (!channels_last && !check_pool_dtype(r, self)) return false;
   if (self.dim() != 3 && self.dim() != 4) {
     r.fail(Error::InvalidArgument, "self has sizes %s, expected (N, C, H, W) or (C, H, W)",
            sizes_text(self.sizes()).text);
@@ -95,9 +105,12 @@ bool read_window(ArgReader& r, const Tensor& self, Span<const int64_t> kernel,
     return false;
   }
   const int rank = self.dim();
-  s->in_h = self.size(rank - 2);
-  s->in_w = self.size(rank - 1);
-  s->planes = rank == 4 ? int64_t{self.size(0)} * self.size(1) : self.size(0);
+  const int h_dim = channels_last ? 1 : rank - 2;
+  s->in_h = self.size(h_dim);
+  s->in_w = self.size(h_dim + 1);
+  s->planes = channels_last ? self.size(0)
+                            : rank == 4 ? int64_t{self.size(0)} * self.size(1) : self.size(0);
+  s->channels = channels_last ? self.size(3) : 1;
   s->out_h = pooled_size(s->in_h, s->k_h, s->p_h, s->s_h, s->d_h, ceil_mode);
   s->out_w = pooled_size(s->in_w, s->k_w, s->p_w, s->s_w, s->d_w, ceil_mode);
   if (s->out_h <= 0 || s->out_w <= 0) {
@@ -214,6 +227,34 @@ void adaptive_avg_pool(int64_t planes, int64_t in_h, int64_t in_w, int64_t out_h
   }
 }
 
+/// The channels-last max pool of quantized T: each pixel's C values at once,
+/// padding left out of every window (it never wins).
+template <typename T>
+void max_pool_nhwc(const PoolShape& s, const T* in, T* dst) {
+  const int64_t c = s.channels;
+  for (int64_t n = 0; n < s.planes; ++n) {
+    const T* image = in + n * s.in_h * s.in_w * c;
+    for (int64_t oh = 0; oh < s.out_h; ++oh) {
+      int64_t h0 = oh * s.s_h - s.p_h;
+      const int64_t h1 = std::min(h0 + (s.k_h - 1) * s.d_h + 1, s.in_h);
+      while (h0 < 0) h0 += s.d_h;
+      for (int64_t ow = 0; ow < s.out_w; ++ow) {
+        int64_t w0 = ow * s.s_w - s.p_w;
+        const int64_t w1 = std::min(w0 + (s.k_w - 1) * s.d_w + 1, s.in_w);
+        while (w0 < 0) w0 += s.d_w;
+        T* o = dst + ((n * s.out_h + oh) * s.out_w + ow) * c;
+        for (int64_t ch = 0; ch < c; ++ch) o[ch] = std::numeric_limits<T>::lowest();
+        for (int64_t ih = h0; ih < h1; ih += s.d_h) {
+          for (int64_t iw = w0; iw < w1; iw += s.d_w) {
+            const T* px = image + (ih * s.in_w + iw) * c;
+            for (int64_t ch = 0; ch < c; ++ch) o[ch] = px[ch] > o[ch] ? px[ch] : o[ch];
+          }
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 
 bool prepare_max_pool2d_with_indices(KernelContext& ctx, Span<EValue*> args, MaxPoolCall* call,
@@ -304,6 +345,46 @@ void adaptive_avg_pool2d_out(KernelContext& ctx, Span<EValue*> args) {
   EMBER_SWITCH_FLOAT_HALF(self->dtype(), return,
                           adaptive_avg_pool(planes, in_h, in_w, out_h, out_w,
                                             self->data_as<const CTYPE>(), out->data_as<CTYPE>()));
+}
+
+bool prepare_quantized_max_pool2d_nhwc(KernelContext& ctx, Span<EValue*> args,
+                                       QuantizedMaxPoolCall* call) {
+  ArgReader r(ctx, args, "ember::quantized_max_pool2d_nhwc.out", 8);
+  Tensor* self = r.tensor(0, "self");
+  Span<const int64_t> kernel = r.int_list(1, "kernel_size");
+  Span<const int64_t> stride = r.int_list(2, "stride");
+  Span<const int64_t> padding = r.int_list(3, "padding");
+  Span<const int64_t> dilation = r.int_list(4, "dilation");
+  const bool ceil_mode = r.boolean(5, "ceil_mode");
+  Tensor* out = r.tensor(6, "out");
+  if (!r.ok()) return false;
+  const ScalarType d = self->dtype();
+  if (d != ScalarType::Char && d != ScalarType::Byte) {
+    r.fail(Error::NotSupported, "self has dtype %s, expected int8 or uint8", scalar_type_name(d));
+    return false;
+  }
+  PoolShape& s = call->s;
+  if (!read_window(r, *self, kernel, stride, padding, &dilation, ceil_mode, &s,
+                   /*channels_last=*/true) ||
+      !check_dtype(ctx, r.op(), "out", *out, d) || !check_contiguous(ctx, r.op(), "out", *out)) {
+    return false;
+  }
+  const int64_t sizes[4] = {s.planes, s.out_h, s.out_w, s.channels};
+  if (!resize_out(ctx, r.op(), "out", *out, sizes, 4)) return false;
+  call->is_signed = d == ScalarType::Char;
+  call->input = self->data();
+  call->out = out->mutable_data();
+  return true;
+}
+
+void quantized_max_pool2d_nhwc_out(KernelContext& ctx, Span<EValue*> args) {
+  QuantizedMaxPoolCall call;
+  if (!prepare_quantized_max_pool2d_nhwc(ctx, args, &call)) return;
+  if (call.is_signed) {
+    max_pool_nhwc(call.s, static_cast<const int8_t*>(call.input), static_cast<int8_t*>(call.out));
+  } else {
+    max_pool_nhwc(call.s, static_cast<const uint8_t*>(call.input), static_cast<uint8_t*>(call.out));
+  }
 }
 
 }  // namespace portable

@@ -7,6 +7,7 @@
 // (runtime/kernels/optimized, integer GEMMs) are tested against, and the
 // fallback off those kernels' fast paths. Dequantized copies live in the
 // method's temp memory (KernelContext::allocate_temp).
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -181,8 +182,22 @@ void quantized_linear_out(KernelContext& ctx, Span<EValue*> args) {
   quantize_output(y, m * n, out_scale, out_zp, qmin, qmax, *out);
 }
 
-void quantized_convolution_out(KernelContext& ctx, Span<EValue*> args) {
-  const char* op = "ember::quantized_convolution.out";
+namespace {
+
+/// Each of n matrices [rows, cols] of src transposed into dst.
+void transpose_floats(const float* src, int64_t n, int64_t rows, int64_t cols, float* dst) {
+  for (int64_t b = 0; b < n; ++b) {
+    const float* s = src + b * rows * cols;
+    float* d = dst + b * rows * cols;
+    for (int64_t i = 0; i < rows; ++i) {
+      for (int64_t j = 0; j < cols; ++j) d[j * rows + i] = s[i * cols + j];
+    }
+  }
+}
+
+/// quantized_convolution(_nhwc): channels-last activations are [N, H, W, C]
+/// (2-d only), computed as the NCHW convolution of their transposes.
+void quantized_conv(KernelContext& ctx, Span<EValue*> args, const char* op, bool nhwc) {
   ArgReader r(ctx, args, op, 16);
   Tensor* in = r.tensor(0, "input");
   const double in_scale = r.real(1, "input_scale");
@@ -205,6 +220,9 @@ void quantized_convolution_out(KernelContext& ctx, Span<EValue*> args) {
     return;
   }
   const int rank = in->dim(), spatial = rank - 2;
+  EMBER_KERNEL_CHECK(ctx, !nhwc || rank == 4, InvalidArgument, op,
+                     "expects a 4-d channels-last input [N, H, W, C], got %s",
+                     sizes_text(in->sizes()).text);
   EMBER_KERNEL_CHECK(ctx, (rank == 3 || rank == 4) && w->dim() == rank &&
                               static_cast<int>(stride.size()) == spatial &&
                               static_cast<int>(padding.size()) == spatial &&
@@ -214,11 +232,11 @@ void quantized_convolution_out(KernelContext& ctx, Span<EValue*> args) {
                      "padding and dilation", spatial);
   ConvShape s{};
   s.n = in->size(0);
-  s.in_c = in->size(1);
+  s.in_c = in->size(nhwc ? 3 : 1);
   s.out_c = w->size(0);
   s.groups = groups;
-  s.in_h = spatial == 2 ? in->size(2) : 1;
-  s.in_w = in->size(rank - 1);
+  s.in_h = spatial == 2 ? in->size(nhwc ? 1 : 2) : 1;
+  s.in_w = in->size(nhwc ? 2 : rank - 1);
   s.k_h = spatial == 2 ? w->size(2) : 1;
   s.k_w = w->size(rank - 1);
   s.stride_h = spatial == 2 ? stride[0] : 1;
@@ -245,12 +263,20 @@ void quantized_convolution_out(KernelContext& ctx, Span<EValue*> args) {
   s.out_cg = s.out_c / groups;
   if (!check_bias(ctx, op, bias, s.out_c)) return;
   const int64_t sizes[4] = {s.n, s.out_c, spatial == 2 ? s.out_h : s.out_w, s.out_w};
-  if (!resize_out(ctx, op, "out", *out, sizes, rank)) return;
-  float* x = temp_floats(ctx, op, in->numel(), "input");
+  const int64_t nhwc_sizes[4] = {s.n, s.out_h, s.out_w, s.out_c};
+  if (!resize_out(ctx, op, "out", *out, nhwc ? nhwc_sizes : sizes, rank)) return;
+  // Channels-last: x and `moved` swap roles, each must hold input or output.
+  const int64_t moved_count = std::max(in->numel(), out->numel());
+  float* x = temp_floats(ctx, op, nhwc ? moved_count : in->numel(), "input");
   float* wf = x ? temp_floats(ctx, op, w->numel(), "weight") : nullptr;
   float* y = wf ? temp_floats(ctx, op, out->numel(), "output") : nullptr;
-  if (y == nullptr) return;
+  float* moved = y && nhwc ? temp_floats(ctx, op, moved_count, "channels-last copy") : nullptr;
+  if (y == nullptr || (nhwc && moved == nullptr)) return;
   dequantize_activation(*in, in_scale, in_zp, x);
+  if (nhwc) {
+    transpose_floats(x, s.n, s.in_h * s.in_w, s.in_c, moved);
+    std::swap(x, moved);
+  }
   dequantize_weight(*w, *scales, wf);
   ConvCall call;
   call.s = s;
@@ -259,7 +285,21 @@ void quantized_convolution_out(KernelContext& ctx, Span<EValue*> args) {
   call.bias = bias ? bias->data_as<const float>() : nullptr;
   call.out = y;
   run_convolution(ctx, call);
+  if (nhwc) {
+    transpose_floats(y, s.n, s.out_c, s.out_h * s.out_w, moved);
+    y = moved;
+  }
   quantize_output(y, out->numel(), out_scale, out_zp, qmin, qmax, *out);
+}
+
+}  // namespace
+
+void quantized_convolution_out(KernelContext& ctx, Span<EValue*> args) {
+  quantized_conv(ctx, args, "ember::quantized_convolution.out", /*nhwc=*/false);
+}
+
+void quantized_convolution_nhwc_out(KernelContext& ctx, Span<EValue*> args) {
+  quantized_conv(ctx, args, "ember::quantized_convolution_nhwc.out", /*nhwc=*/true);
 }
 
 void quantized_add_out(KernelContext& ctx, Span<EValue*> args) {

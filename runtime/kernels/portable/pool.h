@@ -17,7 +17,8 @@ namespace portable {
 
 /// Window parameters of one pooling call, per spatial dim.
 struct PoolShape {
-  int64_t planes;  // N * C
+  int64_t planes;  // N * C (channels-last: N)
+  int64_t channels = 1;  // channels-last: C, the elements of one pixel
   int64_t in_h, in_w, out_h, out_w;
   int64_t k_h, k_w, s_h, s_w, p_h, p_w, d_h, d_w;
 };
@@ -39,6 +40,18 @@ struct MaxPoolCall {
 /// bfloat16 too: the portable kernel's own call).
 bool prepare_max_pool2d_with_indices(KernelContext& ctx, Span<EValue*> args, MaxPoolCall* call,
                                      bool half_too = false);
+
+/// ember::quantized_max_pool2d_nhwc.out checked the same way: an int8 or
+/// uint8 [N, H, W, C] self (out: its dtype, resized); s.planes is N and
+/// s.channels C.
+struct QuantizedMaxPoolCall {
+  PoolShape s{};
+  bool is_signed = true;
+  const void* input = nullptr;
+  void* out = nullptr;
+};
+bool prepare_quantized_max_pool2d_nhwc(KernelContext& ctx, Span<EValue*> args,
+                                       QuantizedMaxPoolCall* call);
 
 }  // namespace portable
 }  // namespace ember

@@ -1,12 +1,16 @@
 // RUN: ember-opt %s --ember-compile=to=quantize | FileCheck %s
 // RUN: ember-opt %s --ember-compile="to=quantize fold-quantized=false" | FileCheck %s --check-prefix=OFF
 
-// The quantize phase runs the folds (static convolution, residual add) and
-// the report, in that order, before partitioning; fold-quantized=false
-// (PipelineOptions::foldQuantized) leaves the reference path as it is.
+// The quantize phase runs the folds (static convolution, residual add), the
+// report and the channels-last pass, in that order, before partitioning (the
+// add reads an NCHW input, so the convolution's result goes back to NCHW);
+// fold-quantized=false (PipelineOptions::foldQuantized) leaves the
+// reference path as it is.
 // CHECK-LABEL: func.func @forward
-// CHECK: %[[C:.*]] = edge.quantized_convolution %arg0
-// CHECK: %[[A:.*]] = edge.quantized_add %[[C]], %arg0
+// CHECK: %[[T:.*]] = edge.permute %arg0 {dims = array<i64: 0, 2, 3, 1>}
+// CHECK: %[[C:.*]] = edge.quantized_convolution_nhwc %[[T]]
+// CHECK: %[[P:.*]] = edge.permute %[[C]] {dims = array<i64: 0, 3, 1, 2>}
+// CHECK: %[[A:.*]] = edge.quantized_add %[[P]], %arg0
 // CHECK: edge.dequantize_per_tensor %[[A]]
 // CHECK: edge.mean.dim {{.*}}edge.refused = {quantizer = "no quantized kernel for edge.mean.dim: runs in float between dequantize and quantize"}
 // OFF-LABEL: func.func @forward

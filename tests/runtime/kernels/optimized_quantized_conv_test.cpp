@@ -8,8 +8,11 @@
 //     bit-identical to the exact integer sums requantized by quant::Requant
 //     (what the plain loop computes), and within one step of the portable
 //     kernel on every element, equal on >= 99%;
+//   channels-last (quantized_convolution_nhwc's depthwise rows and
+//     quantized_max_pool2d_nhwc): the same integers, channels-last;
 //   byte transposes: run_transpose and transpose_bytes against an
 //     element-by-element copy, at sizes around the 16x16 blocks.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -222,6 +225,135 @@ TEST_F(OptimizedQuantizedConv, DepthwiseMatchesIntegerReferenceAndPortable) {
         ASSERT_EQ(call.run(&optimized::quantized_convolution_out, 0), Error::Ok) << name;
         EXPECT_EQ(values(*call.out), want) << name << ", " << isa_name(isa) << ", " << threads
                                            << " threads";
+      }
+    }
+  }
+}
+
+/// t [1, C, H, W] as a channels-last [1, H, W, C] tensor of its dtype.
+TensorPtr to_nhwc(TestTensor& t) {
+  const int32_t c = static_cast<int32_t>(t.t().size(1)), h = static_cast<int32_t>(t.t().size(2)),
+                w = static_cast<int32_t>(t.t().size(3));
+  TensorPtr n = make(t.t().dtype(), {1, h, w, c});
+  const uint8_t* src = t.t().data_as<const uint8_t>();
+  uint8_t* dst = n->t().data_as<uint8_t>();
+  for (int32_t ch = 0; ch < c; ++ch) {
+    for (int32_t i = 0; i < h * w; ++i) dst[i * c + ch] = src[ch * h * w + i];
+  }
+  return n;
+}
+
+TEST_F(OptimizedQuantizedConv, ChannelsLastDepthwiseMatchesIntegerReference) {
+  // ember::quantized_convolution_nhwc.out's depthwise (simd_qwindow.cpp's
+  // channel-vector rows): the same integers as the NCHW planes, channels-last,
+  // on every instruction set and thread count; and the portable kernel
+  // within one step.
+  uint32_t seed = 5000;
+  for (const DwCase& d : dw_cases()) {
+    seed += 4;
+    if (d.one_d) continue;
+    DwCall call(d, seed);
+    const std::string name = dw_name(d) + " nhwc";
+    const std::vector<int> want_nchw = call.reference(d);
+    const int32_t oh = call.oh, ow = call.ow;
+    std::vector<int> want(want_nchw.size());
+    for (int32_t ch = 0; ch < d.c; ++ch) {
+      for (int32_t i = 0; i < oh * ow; ++i) want[i * d.c + ch] = want_nchw[ch * oh * ow + i];
+    }
+    TensorPtr x = to_nhwc(*call.x);
+    TensorPtr out = make(d.out_t, {1, oh, ow, d.c});
+    call.args[0] = x->ev();
+    call.args[14] = call.args[15] = out->ev();
+    ASSERT_EQ(call.run(&portable::quantized_convolution_nhwc_out), Error::Ok) << name;
+    const std::vector<int> portable = values(*out);
+    for (size_t i = 0; i < want.size(); ++i) {
+      ASSERT_LE(std::abs(want[i] - portable[i]), 1) << name << " [" << i << "]";
+    }
+    for (Isa isa : {Isa::generic, Isa::avx2, Isa::avx512, Isa::neon}) {
+      if (!optimized::set_isa(isa)) continue;
+      for (size_t threads : thread_counts()) {
+        ASSERT_EQ(set_num_threads(threads), Error::Ok);
+        std::memset(out->t().data_as<uint8_t>(), 0x5a, static_cast<size_t>(out->t().numel()));
+        ASSERT_EQ(call.run(&optimized::quantized_convolution_nhwc_out), Error::Ok) << name;
+        EXPECT_EQ(values(*out), want) << name << ", " << isa_name(isa) << ", " << threads
+                                      << " threads";
+      }
+    }
+  }
+}
+
+TEST_F(OptimizedQuantizedConv, ChannelsLastMaxPoolMatchesPortable) {
+  // ember::quantized_max_pool2d_nhwc.out: the optimized rows against the
+  // portable loop and a direct max over each window (padding never wins),
+  // int8 and uint8, strides, padding, dilation and ceil mode.
+  struct PoolCase {
+    int32_t c, h, w, k, stride, pad, dil;
+    bool ceil;
+    ScalarType t;
+  };
+  const PoolCase cases[] = {{20, 9, 11, 3, 2, 1, 1, false, kI8}, {3, 8, 8, 2, 2, 0, 1, true, kU8},
+                            {33, 7, 5, 3, 1, 1, 2, false, kU8}, {64, 13, 13, 3, 2, 1, 1, true, kI8},
+                            {1, 1, 1, 1, 1, 0, 1, false, kI8}};
+  uint32_t seed = 9000;
+  for (const PoolCase& pc : cases) {
+    const std::string name = "pool c" + std::to_string(pc.c) + " " + std::to_string(pc.h) + "x" +
+                             std::to_string(pc.w) + " k" + std::to_string(pc.k) + " s" +
+                             std::to_string(pc.stride) + " p" + std::to_string(pc.pad) + " d" +
+                             std::to_string(pc.dil) + (pc.ceil ? " ceil" : "");
+    TensorPtr x = random_q(pc.t, {2, pc.h, pc.w, pc.c}, ++seed, pc.t == kU8 ? 0 : -128,
+                           pc.t == kU8 ? 255 : 127);
+    auto pooled = [&](int32_t in) {
+      const int32_t span = pc.dil * (pc.k - 1) + 1;
+      int32_t o = (in + 2 * pc.pad - span + (pc.ceil ? pc.stride - 1 : 0)) / pc.stride + 1;
+      if (pc.ceil && (o - 1) * pc.stride >= in + pc.pad) --o;
+      return o;
+    };
+    const int32_t oh = pooled(pc.h), ow = pooled(pc.w);
+    const std::vector<int> xv = values(*x);
+    std::vector<int> want;
+    for (int32_t n = 0; n < 2; ++n) {
+      for (int32_t i = 0; i < oh; ++i) {
+        for (int32_t j = 0; j < ow; ++j) {
+          for (int32_t ch = 0; ch < pc.c; ++ch) {
+            int best = -1000;
+            for (int32_t ki = 0; ki < pc.k; ++ki) {
+              for (int32_t kj = 0; kj < pc.k; ++kj) {
+                const int32_t ih = i * pc.stride - pc.pad + ki * pc.dil;
+                const int32_t iw = j * pc.stride - pc.pad + kj * pc.dil;
+                if (ih < 0 || ih >= pc.h || iw < 0 || iw >= pc.w) continue;
+                best = std::max(best, xv[((n * pc.h + ih) * pc.w + iw) * pc.c + ch]);
+              }
+            }
+            want.push_back(best);
+          }
+        }
+      }
+    }
+    Values v;
+    TensorPtr out = make(pc.t, {2, oh, ow, pc.c});
+    std::vector<EValue*> args = {x->ev(),
+                                 v.ints({pc.k, pc.k}),
+                                 v.ints({pc.stride, pc.stride}),
+                                 v.ints({pc.pad, pc.pad}),
+                                 v.ints({pc.dil, pc.dil}),
+                                 v.boolean(pc.ceil),
+                                 out->ev(),
+                                 out->ev()};
+    auto run = [&](KernelFn fn) {
+      KernelContext ctx(nullptr, 0);
+      std::memset(out->t().data_as<uint8_t>(), 0x5a, static_cast<size_t>(out->t().numel()));
+      fn(ctx, Span<EValue*>(args.data(), args.size()));
+      return ctx.error();
+    };
+    ASSERT_EQ(run(&portable::quantized_max_pool2d_nhwc_out), Error::Ok) << name;
+    EXPECT_EQ(values(*out), want) << name << " portable";
+    for (Isa isa : {Isa::generic, Isa::avx2, Isa::avx512, Isa::neon}) {
+      if (!optimized::set_isa(isa)) continue;
+      for (size_t threads : thread_counts()) {
+        ASSERT_EQ(set_num_threads(threads), Error::Ok);
+        ASSERT_EQ(run(&optimized::quantized_max_pool2d_nhwc_out), Error::Ok) << name;
+        EXPECT_EQ(values(*out), want) << name << ", " << isa_name(isa) << ", " << threads
+                                      << " threads";
       }
     }
   }
