@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "runtime/kernels/optimized/qgemm/micro_kernel.h"
+#include "runtime/kernels/optimized/qgemm/packing.h"
 
 namespace ember {
 namespace qgemm {
@@ -97,9 +98,70 @@ void kernel(size_t kg, const uint8_t* a, const int8_t* b, void* c, size_t ldc, c
   }
 }
 
+/// 16 rows of 16 dwords in place: r[c] becomes column c (row i in dword i).
+/// Unpacks pair rows within 128-bit lanes, then 64-bit halves, then lanes.
+inline void transpose16(__m512i r[16]) {
+  __m512i a[16], b[16];
+  for (int i = 0; i < 8; ++i) {
+    a[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
+    a[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
+  }
+  // b[4j + c], lane l: column 4l + c of rows 4j .. 4j + 3.
+  for (int j = 0; j < 4; ++j) {
+    b[4 * j] = _mm512_unpacklo_epi64(a[4 * j], a[4 * j + 2]);
+    b[4 * j + 1] = _mm512_unpackhi_epi64(a[4 * j], a[4 * j + 2]);
+    b[4 * j + 2] = _mm512_unpacklo_epi64(a[4 * j + 1], a[4 * j + 3]);
+    b[4 * j + 3] = _mm512_unpackhi_epi64(a[4 * j + 1], a[4 * j + 3]);
+  }
+  for (int c = 0; c < 4; ++c) {
+    const __m512i p01 = _mm512_shuffle_i32x4(b[c], b[4 + c], _MM_SHUFFLE(1, 0, 1, 0));
+    const __m512i q01 = _mm512_shuffle_i32x4(b[8 + c], b[12 + c], _MM_SHUFFLE(1, 0, 1, 0));
+    const __m512i p23 = _mm512_shuffle_i32x4(b[c], b[4 + c], _MM_SHUFFLE(3, 2, 3, 2));
+    const __m512i q23 = _mm512_shuffle_i32x4(b[8 + c], b[12 + c], _MM_SHUFFLE(3, 2, 3, 2));
+    r[c] = _mm512_shuffle_i32x4(p01, q01, _MM_SHUFFLE(2, 0, 2, 0));
+    r[4 + c] = _mm512_shuffle_i32x4(p01, q01, _MM_SHUFFLE(3, 1, 3, 1));
+    r[8 + c] = _mm512_shuffle_i32x4(p23, q23, _MM_SHUFFLE(2, 0, 2, 0));
+    r[12 + c] = _mm512_shuffle_i32x4(p23, q23, _MM_SHUFFLE(3, 1, 3, 1));
+  }
+}
+
+/// pack_a_block for kMr = 14: each panel's depth in runs of 64 bytes (16
+/// groups of 4), the 14 rows' runs loaded, flipped and transposed as dwords
+/// so that each group's 14 words are one masked store; the depth left over
+/// (under 64 bytes) by packing.h's loop.
+void pack_a(const uint8_t* a, size_t lda, size_t rows, size_t k, uint8_t flip, uint8_t* dst) {
+  const size_t kg = (k + 3) / 4;
+  const size_t runs = k / 64;
+  const __m512i flip64 = _mm512_set1_epi8(static_cast<char>(flip));
+  for (size_t r0 = 0; r0 < rows; r0 += kMr) {
+    const size_t n = rows - r0 < kMr ? rows - r0 : kMr;
+    uint8_t* panel = dst + r0 * kg * 4;
+    const uint8_t* src = a + r0 * lda;
+    for (size_t run = 0; run < runs; ++run) {
+      __m512i r[16];
+      for (size_t i = 0; i < 16; ++i) {
+        r[i] = i < n ? _mm512_xor_si512(_mm512_loadu_si512(src + i * lda + run * 64), flip64)
+                     : _mm512_setzero_si512();
+      }
+      transpose16(r);
+      uint8_t* out = panel + run * 16 * kMr * 4;
+      for (size_t g = 0; g < 16; ++g) {
+        _mm512_mask_storeu_epi32(out + g * kMr * 4, (__mmask16)0x3fff, r[g]);
+      }
+    }
+    if (runs * 64 < k) {  // the last groups, as pack_a_block packs them
+      const size_t done = runs * 64;
+      alignas(64) uint8_t tail[kMr * 64];
+      pack_a_block(src + done, lda, n, k - done, kMr, flip, tail);
+      const size_t groups = kg - done / 4;
+      std::memcpy(panel + done * kMr, tail, groups * kMr * 4);
+    }
+  }
+}
+
 template <size_t... I>
 constexpr KernelSet make_set(std::index_sequence<I...>) {
-  return KernelSet{Isa::avx512vnni, kMr, kNr, /*a_signed=*/false, {&kernel<I + 1>...}};
+  return KernelSet{Isa::avx512vnni, kMr, kNr, /*a_signed=*/false, {&kernel<I + 1>...}, &pack_a};
 }
 
 constexpr KernelSet kSet = make_set(std::make_index_sequence<kMr>());

@@ -49,6 +49,10 @@ struct TileArgs {
 using MicroKernel = void (*)(size_t kg, const uint8_t* a, const int8_t* b, void* c, size_t ldc,
                              const TileArgs& args);
 
+/// Packs A as packing.h's pack_a_block does, for the family's mr.
+using PackA = void (*)(const uint8_t* a, size_t lda, size_t rows, size_t k, uint8_t flip,
+                       uint8_t* dst);
+
 /// A micro-kernel family and its blocking.
 struct KernelSet {
   Isa isa;
@@ -56,6 +60,7 @@ struct KernelSet {
   size_t nr;           ///< columns of every tile (the packed B panel width)
   bool a_signed;       ///< A packed as int8 (NEON sdot) rather than uint8
   MicroKernel kernels[kMaxMr];  ///< kernels[m - 1] computes m rows
+  PackA pack_a = nullptr;       ///< the family's own A packing (nullptr: pack_a_block)
 };
 
 /// The family of `isa`, or nullptr when this build has none (dispatch.cpp).

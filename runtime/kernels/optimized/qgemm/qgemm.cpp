@@ -308,8 +308,12 @@ void run_task(void* context, size_t t) {
     const size_t n1 = std::min(job.n, (in + 1) * n_tiles / plan.tn * ks.nr);
     for (size_t i = m0; i < m1; i += plan.mc) {
       const size_t i1 = std::min(m1, i + plan.mc);
-      pack_a_block(a + i * (size_t)job.a.lda, (size_t)job.a.lda, i1 - i, job.k, ks.mr, job.flip,
-                   a_buf);
+      if (ks.pack_a != nullptr) {
+        ks.pack_a(a + i * (size_t)job.a.lda, (size_t)job.a.lda, i1 - i, job.k, job.flip, a_buf);
+      } else {
+        pack_a_block(a + i * (size_t)job.a.lda, (size_t)job.a.lda, i1 - i, job.k, ks.mr,
+                     job.flip, a_buf);
+      }
       if (n0 < n1) compute_block(job, i, i1, n0, n1, a_buf);
     }
   }
