@@ -12,10 +12,12 @@
 //   - a permute to NCHW read by a permute to NHWC: the latter's result is
 //     the former's input;
 //   - elementwise ops of one tensor operand (per-tensor quantize and
-//     dequantize with literal parameters, relu, hardtanh, clamp) run on
+//     dequantize with literal parameters, relu, hardtanh, clamp and the
+//     float activations: silu, sigmoid, hardswish, gelu, tanh, ...) run on
 //     the NHWC tensor, with a permute to NCHW after them;
-//   - edge.quantized_add of two permutes to NCHW of tensors of one shape,
-//     likewise;
+//   - elementwise ops of two permutes to NCHW (edge.quantized_add, add,
+//     sub, mul, div; broadcasting, as a squeeze-excitation gate [N, C, 1, 1]
+//     times its feature map), likewise;
 //   - a mean over H and W (global average pooling) runs over NHWC's dims 1
 //     and 2; kept dims give [N, 1, 1, C], whose permute to NCHW moves no
 //     data.
@@ -80,7 +82,18 @@ bool isLayoutFreeUnary(Operation *op) {
   if (op->getNumOperands() != 1 || op->getNumResults() != 1)
     return false;
   return isa<edge::QuantizePerTensorOp, edge::DequantizePerTensorOp, edge::ReluOp,
-             edge::HardtanhOp, edge::ClampOp>(op);
+             edge::HardtanhOp, edge::ClampOp, edge::SiluOp, edge::SigmoidOp, edge::HardswishOp,
+             edge::GeluOp, edge::TanhOp, edge::LeakyReluOp, edge::AbsOp, edge::NegOp>(op);
+}
+
+/// An elementwise op of two tensors (broadcasting): with both operands
+/// permuted alike, broadcasting pairs the same dims, so it runs on the
+/// unpermuted operands and its result permutes the same way.
+bool isLayoutFreeBinary(Operation *op) {
+  if (op->getNumOperands() != 2 || op->getNumResults() != 1)
+    return false;
+  return isa<edge::QuantizedAddOp, edge::AddTensorOp, edge::SubTensorOp, edge::MulTensorOp,
+             edge::DivTensorOp>(op);
 }
 
 /// A mean over dims 2 and 3 (H and W) of a 4-d tensor.
@@ -101,7 +114,7 @@ bool isSpatialMean(Operation *op) {
 /// Whether `op` takes an NHWC operand in place of an NCHW one (the
 /// propagation's moves).
 bool absorbsPermute(Operation *op) {
-  return isPermute(op, kToNhwc) || isLayoutFreeUnary(op) || isa<edge::QuantizedAddOp>(op) ||
+  return isPermute(op, kToNhwc) || isLayoutFreeUnary(op) || isLayoutFreeBinary(op) ||
          isSpatialMean(op);
 }
 
@@ -150,16 +163,18 @@ private:
       replaceWithNchw(b, user, moved->getResult(0));
       return;
     }
-    if (auto add = dyn_cast<edge::QuantizedAddOp>(user)) {
-      auto self = add.getSelf().getDefiningOp<edge::PermuteOp>();
-      auto other = add.getOther().getDefiningOp<edge::PermuteOp>();
+    if (isLayoutFreeBinary(user)) {
+      auto self = user->getOperand(0).getDefiningOp<edge::PermuteOp>();
+      auto other = user->getOperand(1).getDefiningOp<edge::PermuteOp>();
       if (!isPermute(self, kToNchw) || !isPermute(other, kToNchw) ||
-          shapeOf(self.getSelf()) != shapeOf(other.getSelf()))
+          !isStatic4d(self.getSelf()) || !isStatic4d(other.getSelf()) ||
+          !isStatic4d(user->getResult(0)))
         return;
       Operation *moved = b.clone(*user);
       moved->setOperand(0, self.getSelf());
       moved->setOperand(1, other.getSelf());
-      moved->getResult(0).setType(withShape(add.getResult(), shapeOf(self.getSelf())));
+      moved->getResult(0).setType(withShape(
+          user->getResult(0), permutedShape(shapeOf(user->getResult(0)), kToNhwc)));
       replaceWithNchw(b, user, moved->getResult(0));
       if (other != p && other.getResult().use_empty())
         erase(other);

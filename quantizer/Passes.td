@@ -249,10 +249,13 @@ def ChannelsLastQuantized
     `edge.quantized_convolution_nhwc` between a permute to NHWC and one back
     to NCHW. Then every permute to NCHW moves down through what computes the
     same in either layout, and cancels against the next permute to NHWC:
-    per-tensor quantize and dequantize (literal parameters), relu, hardtanh
-    and clamp (when their result moves on too: a permute is not moved below
-    a dequantize to sit on four times the bytes), `edge.quantized_add` of two
-    such permutes of one shape, and a mean over H and W (global average
+    per-tensor quantize and dequantize (literal parameters), relu, hardtanh,
+    clamp and the float activations (silu, sigmoid, hardswish, gelu, tanh,
+    leaky relu, abs, neg), when their result moves on too (a permute is not
+    moved below a dequantize to sit on four times the bytes); elementwise ops
+    of two such permutes (`edge.quantized_add`, add, sub, mul, div,
+    broadcasting alike in both layouts: a squeeze-excitation gate); a mean
+    over H and W (global average
     pooling: over NHWC's dims 1 and 2; with keepdim its [N, 1, 1, C] result
     is permuted back at no cost, without it the result is [N, C] in both
     layouts). Permutes left without users are erased. A network of quantized

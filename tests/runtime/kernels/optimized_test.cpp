@@ -779,8 +779,9 @@ TEST_F(Optimized, MaxPoolMatchesPortableExactly) {
   });
 }
 
-// sum.IntList_out and mean.out over trailing dims (any order, negative,
-// keepdim or not) against float64 sums; other dims run the portable kernel.
+// sum.IntList_out and mean.out over trailing dims or a run of middle dims
+// (any order, negative, keepdim or not) against float64 sums; other dims run
+// the portable kernel.
 TEST_F(Optimized, TrailingSumAndMeanMatchFloat64) {
   struct Case {
     std::vector<int32_t> in;
@@ -794,8 +795,10 @@ TEST_F(Optimized, TrailingSumAndMeanMatchFloat64) {
       {{3, 17, 1, 1}, {2, 3}, true},
       {{1, 2, 112, 112}, {3, 2}, false}, // long rows
       {{7}, {0}, false},                 // to a 0-d out
-      {{2, 3, 4}, {1}, true},            // not trailing: portable
-      {{2, 3, 4}, {0, 2}, false},        // not trailing: portable
+      {{2, 3, 4}, {1}, true},            // middle dims: rows of 4 columns
+      {{2, 7, 7, 300}, {1, 2}, true},    // a channels-last global pool (blocks of 256 + 44)
+      {{1, 5, 3, 2, 3}, {-4, 2, -2}, false},  // a run of three middle dims
+      {{2, 3, 4}, {0, 2}, false},        // not one run: portable
   };
   each_config([&](const std::string& config) {
     for (size_t ci = 0; ci < sizeof(cases) / sizeof(cases[0]); ++ci) {
