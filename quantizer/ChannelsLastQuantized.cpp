@@ -12,7 +12,8 @@
 //   - a permute to NCHW read by a permute to NHWC: the latter's result is
 //     the former's input;
 //   - elementwise ops of one tensor operand (per-tensor quantize and
-//     dequantize with literal parameters, relu, hardtanh, clamp and the
+//     dequantize with literal parameters, activation tables, relu, hardtanh,
+//     clamp and the
 //     float activations: silu, sigmoid, hardswish, gelu, tanh, ...) run on
 //     the NHWC tensor, with a permute to NCHW after them;
 //   - elementwise ops of two permutes to NCHW (edge.quantized_add, add,
@@ -79,6 +80,8 @@ void toChannelsLast(edge::QuantizedConvolutionOp conv) {
 /// An op that computes the same per element in either layout, reading one
 /// tensor (operand 0) and nothing else.
 bool isLayoutFreeUnary(Operation *op) {
+  if (isa<edge::QuantizedLutOp>(op))  // its table is not a tensor of the image
+    return true;
   if (op->getNumOperands() != 1 || op->getNumResults() != 1)
     return false;
   return isa<edge::QuantizePerTensorOp, edge::DequantizePerTensorOp, edge::ReluOp,

@@ -24,6 +24,7 @@ void addQuantizePasses(mlir::OpPassManager &pm) {
   pm.addNestedPass<mlir::func::FuncOp>(createFoldQuantizedLinear());
   pm.addNestedPass<mlir::func::FuncOp>(createFoldQuantizedAdd());
   pm.addNestedPass<mlir::func::FuncOp>(createFoldQuantizedMaxPool());
+  pm.addNestedPass<mlir::func::FuncOp>(createFoldQuantizedLut());
   pm.addNestedPass<mlir::func::FuncOp>(createReportUnfoldedQuantized());
   // Last: the convolutions and pools the folds made, channels-last.
   pm.addNestedPass<mlir::func::FuncOp>(createChannelsLastQuantized());

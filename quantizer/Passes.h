@@ -23,7 +23,7 @@ void registerQuantizerPasses();
 
 /// Add the quantize phase's passes to `pm`, in their order: the low-bit
 /// linears, the quantized embeddings, the dynamic linears, then the static
-/// convolution, linear, add and max pool, then the report on what stays in
+/// convolution, linear, add, max pool and activation tables, then the report on what stays in
 /// float between a dequantize and a quantize, and last the channels-last
 /// layout of the quantized convolutions and pools.
 void addQuantizePasses(mlir::OpPassManager &pm);

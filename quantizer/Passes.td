@@ -321,6 +321,37 @@ def FoldQuantizedEmbedding
   }];
 }
 
+def FoldQuantizedLut : Pass<"ember-fold-quantized-lut", "mlir::func::FuncOp"> {
+  let summary = "Run a quantized activation as a 256-entry table";
+  let description = [{
+    An activation PT2E quantized on its own is `quantize(f(dequantize(x_q)))`
+    for f = silu, sigmoid, hardswish, tanh, gelu (erf or tanh) or leaky
+    relu: x_q takes at most 256 values, so the pattern is a table, computed
+    here with torch's float32 steps (dequantize as (v - zp) in float32 times
+    float32(scale), f in float32, an optional clamp activation, then
+    quantize_per_tensor's half-to-even rounding) and stored as an int8 or
+    uint8 constant [256]. `edge.quantized_lut` (kernel
+    `ember::quantized_lut.out`) looks each byte up: one pass, no
+    transcendental. f's float32 result may differ from PyTorch's vectorised
+    one in the last bit, which can move an output across a rounding
+    boundary: at most one step. Matched: the function's input dequantized per
+    tensor (literal parameters) from int8 or uint8, its result quantized per
+    tensor alone (directly or through one clamp activation); otherwise the
+    reason is recorded on the op.
+
+    Example:
+    ```mlir
+    // before
+    %xf = edge.dequantize_per_tensor %xq {scale = 0.1 : f64, zero_point = 3 : i64, ...}
+    %y = edge.silu %xf
+    %yq = edge.quantize_per_tensor %y {scale = 0.05 : f64, zero_point = -100 : i64, ...}
+    // after
+    %t = edge.constant {name = "silu.table"} dense<...> : tensor<256xi8>
+    %yq = edge.quantized_lut %xq, %t
+    ```
+  }];
+}
+
 def ReportUnfoldedQuantized
     : Pass<"ember-report-unfolded-quantized", "mlir::func::FuncOp"> {
   let summary = "Say why float ops between a dequantize and a quantize stay there";

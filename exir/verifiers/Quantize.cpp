@@ -577,6 +577,17 @@ LogicalResult QuantizedConvolutionNhwcOp::verify() {
   return verifyQuantizedConvolution(*this, /*channelsLast=*/true);
 }
 
+LogicalResult QuantizedLutOp::verify() {
+  Type t = elementOf(getSelf()), table = elementOf(getTable());
+  if (!t.isInteger(8))
+    return emitOpError("self must be int8 or uint8, got ") << t;
+  if (!table.isInteger(8) || shapeOf(getTable()).size() != 1 || shapeOf(getTable())[0] != 256)
+    return emitOpError("table must be int8 or uint8 [256], got ") << getTable().getType();
+  if (elementOf(getResult()) != table)
+    return emitOpError("result must have the table's element type ") << table;
+  return checkResult(*this, getResult(), shapeOf(getSelf()), Type());
+}
+
 LogicalResult QuantizedMaxPool2dNhwcOp::verify() {
   Type t = elementOf(getSelf());
   if (!t.isInteger(8))

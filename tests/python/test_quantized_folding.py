@@ -161,6 +161,51 @@ def test_channels_last_chain_matches_eager(per_channel):
         assert float((got - reference.forward(x)).abs().max()) <= step * (1 + 1e-5), f"input {i}"
 
 
+class SqueezeExciteCnn(nn.Module):
+    """EfficientNet's block in small: a silu feature map (float between the
+    quantized convolutions, as PT2E leaves it), a squeeze-excitation gate
+    (global mean, 1x1 convolutions, a sigmoid PT2E quantizes on its own) times
+    the feature map, and a hardswish."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 24, 3, padding=1)
+        self.reduce = nn.Conv2d(24, 6, 1)
+        self.expand = nn.Conv2d(6, 24, 1)
+        self.project = nn.Conv2d(24, 16, 1)
+
+    def forward(self, x):
+        y = nn.functional.silu(self.conv(x))
+        gate = torch.sigmoid(self.expand(nn.functional.silu(self.reduce(y.mean((2, 3), True)))))
+        return nn.functional.hardswish(self.project(y * gate))
+
+
+def test_activation_tables_and_channels_last_gates_match_eager():
+    """Activations quantized on their own become 256-entry tables
+    (quantized_lut); the float silu and the gate's broadcasting mul run
+    channels-last between the quantized convolutions (one permute in, one
+    out). Within one output step of eager and of the reference kernels."""
+    torch.manual_seed(0)
+    model = SqueezeExciteCnn().eval()
+    config = quantizer.get_symmetric_quantization_config(is_per_channel=True)
+    ep = quantizer.quantize_pt2e(model, (torch.randn(2, 3, 10, 9),),
+                                 quantizer.XNNPACKQuantizer().set_global(config),
+                                 [(torch.randn(2, 3, 10, 9),) for _ in range(4)])
+    edge, buffer, ops, _ = _compile(ep)
+    assert "ember::quantized_lut.out" in ops
+    assert "aten::sigmoid.out" not in ops
+    assert edge.ir().count("edge.permute ") == 2, edge.ir()
+    module = _load(buffer, ops)
+    _, ref_buffer, _, _ = _compile(ep, fold_quantized=False)
+    reference = ember.runtime.load(ref_buffer)
+    step = _output_scale(ep)
+    for i in range(6):
+        x = torch.randn(2, 3, 10, 9) * (1 + i % 3)
+        got, want = module.forward(x), ep.module()(x)
+        assert float((got - want).abs().max()) <= step * (1 + 1e-5), f"input {i}"
+        assert float((got - reference.forward(x)).abs().max()) <= step * (1 + 1e-5), f"input {i}"
+
+
 def test_static_linear_on_tokens_folds():
     """A static linear on [B, S, K] (torch.export's view, linear, view back)
     is one quantized_linear on the int8 [B, S, K]; one output step of eager."""

@@ -46,6 +46,7 @@ void convolution_clamp_out(KernelContext& ctx, Span<EValue*> args);
 // op_pool.cpp: float32 NCHW, as the portable kernel checks it.
 void max_pool2d_with_indices_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::max_pool2d_with_indices.out
 void quantized_max_pool2d_nhwc_out(KernelContext& ctx, Span<EValue*> args);  ///< ember::quantized_max_pool2d_nhwc.out
+void quantized_lut_out(KernelContext& ctx, Span<EValue*> args);  ///< ember::quantized_lut.out
 
 // op_permute.cpp: 1-, 2- and 4-byte elements, contiguous, up to 6 dims
 // after merging size-1 and adjacent dims.

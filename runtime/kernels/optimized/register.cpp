@@ -112,6 +112,11 @@ size_t quantized_kernels(Kernel* table) {
     }
     // quantized_add: self, other, out and result of one dtype.
     table[n++] = {"ember::quantized_add.out", &optimized::quantized_add_out, KernelKey::uniform(x)};
+    // quantized_lut: self, table, out, result (out and result the table's dtype).
+    for (ScalarType t : {kI8, kU8}) {
+      table[n++] = {"ember::quantized_lut.out", &optimized::quantized_lut_out,
+                    exact_key({x, t, t, t})};
+    }
     // quantized_max_pool2d_nhwc: self, out and result of one dtype.
     table[n++] = {"ember::quantized_max_pool2d_nhwc.out", &optimized::quantized_max_pool2d_nhwc_out,
                   KernelKey::uniform(x)};

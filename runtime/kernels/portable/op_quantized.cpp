@@ -1,5 +1,5 @@
 // Reference kernels of Ember's quantized ops (ember::quantized_convolution,
-// quantized_linear, quantized_add, linear_dynamic_int8, linear_lowbit), the
+// quantized_linear, quantized_add, quantized_lut, linear_dynamic_int8, linear_lowbit), the
 // ops quantizer/ folds dequantize -> op -> quantize patterns into. Each
 // computes literally what the pattern it replaces computes in eager PyTorch:
 // dequantize to float32 (quantize_util.h's formulas), the float op, then
@@ -300,6 +300,36 @@ void quantized_convolution_out(KernelContext& ctx, Span<EValue*> args) {
 
 void quantized_convolution_nhwc_out(KernelContext& ctx, Span<EValue*> args) {
   quantized_conv(ctx, args, "ember::quantized_convolution_nhwc.out", /*nhwc=*/true);
+}
+
+void quantized_lut_out(KernelContext& ctx, Span<EValue*> args) {
+  const char* op = "ember::quantized_lut.out";
+  ArgReader r(ctx, args, op, 4);
+  Tensor* in = r.tensor(0, "self");
+  Tensor* table = r.tensor(1, "table");
+  Tensor* out = r.tensor(2, "out");
+  if (!r.ok()) return;
+  const ScalarType d = in->dtype(), t = table->dtype();
+  EMBER_KERNEL_CHECK(ctx, (d == ScalarType::Char || d == ScalarType::Byte) &&
+                              (t == ScalarType::Char || t == ScalarType::Byte) &&
+                              table->numel() == 256 && out->dtype() == t,
+                     InvalidArgument, op,
+                     "expects int8 or uint8 self, a table of 256 int8 or uint8 and out of the "
+                     "table's dtype");
+  if (!check_contiguous(ctx, op, "self", *in) || !check_contiguous(ctx, op, "table", *table) ||
+      !check_contiguous(ctx, op, "out", *out)) {
+    return;
+  }
+  int64_t sizes[kMaxRank];
+  tensor_sizes(*in, sizes);
+  if (!resize_out(ctx, op, "out", *out, sizes, in->dim())) return;
+  // Index = the value's byte read as unsigned, plus 128 for int8 (table[0]
+  // is the value -128): every byte names an entry, none reads outside.
+  const uint8_t* x = in->data_as<const uint8_t>();
+  const uint8_t* lut = table->data_as<const uint8_t>();
+  uint8_t* y = out->data_as<uint8_t>();
+  const uint8_t bias = d == ScalarType::Char ? 0x80 : 0;
+  for (int64_t i = 0; i < in->numel(); ++i) y[i] = lut[static_cast<uint8_t>(x[i] ^ bias)];
 }
 
 void quantized_add_out(KernelContext& ctx, Span<EValue*> args) {
