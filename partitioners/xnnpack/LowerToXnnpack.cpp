@@ -2,7 +2,8 @@
 //
 // 1. Check that XnnpackSupport takes every op (the partitioner asked the
 //    same question, so this only fails on hand-written IR).
-// 2. Rewrite PReLU patterns (where(x > 0, x, w * x)) as one prelu node.
+// 2. Rewrite PReLU patterns (where(x > 0, x, w * x)) as one prelu node, and
+//    dequantize -> max pooling -> quantize as one int8 max pooling.
 // 3. Rewrite every other op, in program order, as the node(s) computing it.
 //    Each replacement has the type of the value it replaces; NHWC nodes get
 //    a transpose on each side (ember-xnnpack-propagate-nhwc removes them).
@@ -16,6 +17,7 @@
 
 #include "exir/EdgeDialect.h"
 #include "partitioners/xnnpack/XnnpackDialect.h"
+#include "partitioners/xnnpack/XnnpackQuantized.h"
 #include "partitioners/xnnpack/XnnpackSupport.h"
 #include "partitioners/xnnpack/XnnpackUtils.h"
 
@@ -38,8 +40,11 @@ public:
 
   /// Replace `op` by XNNPACK nodes (step 3).
   LogicalResult lower(Operation *op);
-  /// Replace a PReLU pattern's `where` by one prelu node (step 3).
+  /// Replace a PReLU pattern's `where` by one prelu node (step 2).
   void lowerPrelu(edge::WhereSelfOp where, const PreluMatch &match);
+  /// Replace dequantize -> max pooling -> quantize by an int8 max pooling
+  /// (step 2).
+  void lowerInt8MaxPool(Int8MaxPool match);
 
 private:
   Value toNhwc(Location loc, Value v) { return createTranspose(b, loc, v, kToNhwc); }
@@ -80,7 +85,8 @@ private:
   FailureOr<Value> convolution(edge::ConvolutionOp op);
   Value fullyConnected(Operation *op, Value x, Value weight, Value bias, double alpha, double beta);
   Value batchNorm(edge::NativeBatchNormLegitNoTrainingOp op);
-  Value maxPool(edge::MaxPool2dWithIndicesOp op);
+  /// Max pooling of `input` (the op's, or its int8 source).
+  Value maxPool(edge::MaxPool2dWithIndicesOp op, Value input);
   Value avgPool(Operation *op, Value x, ArrayRef<int64_t> kernel, ArrayRef<int64_t> stride,
                 ArrayRef<int64_t> padding);
   Value globalAvgPool(Operation *op, Value x);
@@ -212,7 +218,7 @@ Value Lowerer::batchNorm(edge::NativeBatchNormLegitNoTrainingOp op) {
       .getResult();
 }
 
-Value Lowerer::maxPool(edge::MaxPool2dWithIndicesOp op) {
+Value Lowerer::maxPool(edge::MaxPool2dWithIndicesOp op, Value input) {
   Location loc = op.getLoc();
   ArrayRef<int64_t> in = shapeOf(op.getSelf()), out = shapeOf(op.getResult0());
   auto two = [](ArrayRef<int64_t> v, int i, int64_t fallback) {
@@ -235,10 +241,23 @@ Value Lowerer::maxPool(edge::MaxPool2dWithIndicesOp op) {
   attrs.set("pooling", b.getDenseI64ArrayAttr({kernel[0], kernel[1]}));
   attrs.set("stride", b.getDenseI64ArrayAttr({stride[0], stride[1]}));
   attrs.set("dilation", b.getDenseI64ArrayAttr({dilation[0], dilation[1]}));
-  Value pooled = b.create<MaxPooling2dOp>(loc, nhwcType(op.getResult0()),
-                                          ValueRange{toNhwc(loc, op.getSelf())}, attrs)
+  Value pooled = b.create<MaxPooling2dOp>(loc, tensorLike(input, permuteShape(out, kToNhwc)),
+                                          ValueRange{toNhwc(loc, input)}, attrs)
                      .getResult();
   return toNchw(loc, pooled);
+}
+
+void Lowerer::lowerInt8MaxPool(Int8MaxPool match) {
+  b.setInsertionPoint(match.quantize);
+  edge::DequantizePerTensorOp dq = match.dequantize;
+  setArgumentParams(dq.getInput(), {dq.getScale().convertToDouble(),
+                                    dq.getZeroPointAttr().getValue().getSExtValue()});
+  match.quantize.getResult().replaceAllUsesWith(
+      maxPool(match.pool, match.dequantize.getInput()));
+  match.quantize.erase();
+  match.pool.erase();
+  if (match.dequantize->use_empty())
+    match.dequantize.erase();
 }
 
 Value Lowerer::avgPool(Operation *op, Value x, ArrayRef<int64_t> kernel, ArrayRef<int64_t> stride,
@@ -326,6 +345,7 @@ LogicalResult Lowerer::lower(Operation *op) {
   b.setInsertionPoint(op);
   Location loc = op->getLoc();
   FailureOr<Value> result =
+      isStaticInt8Op(op) ? lowerStaticInt8Op(b, op) :
       llvm::TypeSwitch<Operation *, FailureOr<Value>>(op)
           .Case([&](edge::ConvolutionOp o) { return convolution(o); })
           .Case([&](edge::NativeBatchNormLegitNoTrainingOp o) { return batchNorm(o); })
@@ -407,7 +427,7 @@ LogicalResult Lowerer::lower(Operation *op) {
           .Case([&](edge::PermuteOp o) {
             return createTranspose(b, loc, o.getSelf(), o.getDims());
           })
-          .Case([&](edge::MaxPool2dWithIndicesOp o) { return maxPool(o); })
+          .Case([&](edge::MaxPool2dWithIndicesOp o) { return maxPool(o, o.getSelf()); })
           .Case([&](edge::AvgPool2dOp o) {
             return avgPool(op, o.getSelf(), o.getKernelSize(), o.getStride(), o.getPadding());
           })
@@ -448,7 +468,7 @@ struct LowerToXnnpackPass : impl::LowerToXnnpackBase<LowerToXnnpackPass> {
           !isa<edge::EdgeDialect>(op.getDialect()))
         continue;
       std::string reason;
-      if (!isSupportedByXnnpack(&op, reason)) {
+      if (!isSupportedByXnnpack(&op, reason, SupportOptions{/*quantized=*/true})) {
         op.emitOpError("cannot be lowered to XNNPACK: ") << reason;
         ok = false;
       }
@@ -462,6 +482,9 @@ struct LowerToXnnpackPass : impl::LowerToXnnpackBase<LowerToXnnpackPass> {
     for (auto where : llvm::make_early_inc_range(body.getOps<edge::WhereSelfOp>()))
       if (std::optional<PreluMatch> match = matchPrelu(where))
         lowerer.lowerPrelu(where, *match);
+    for (auto pool : llvm::make_early_inc_range(body.getOps<edge::MaxPool2dWithIndicesOp>()))
+      if (std::optional<Int8MaxPool> match = matchInt8MaxPool(pool))
+        lowerer.lowerInt8MaxPool(*match);
     // 3. Everything else, in program order.
     for (Operation &op : llvm::make_early_inc_range(body)) {
       if (isa<edge::ConstantOp, edge::NoneOp, func::ReturnOp>(op) ||

@@ -102,7 +102,7 @@ private:
     Operation *moved = b.clone(*op);
     moved->setOperands(operands);
     moved->getResult(0).setType(
-        f32Tensor(b.getContext(), permuteShape(shapeOf(op->getResult(0)), kToNhwc)));
+        tensorLike(op->getResult(0), permuteShape(shapeOf(op->getResult(0)), kToNhwc)));
     if (auto pad = dyn_cast<StaticConstantPadOp>(moved)) {
       pad.setPre(permuteShape(pad.getPre(), kToNhwc));
       pad.setPost(permuteShape(pad.getPost(), kToNhwc));

@@ -31,6 +31,46 @@ namespace {
 
 uint64_t alignTo16(uint64_t n) { return (n + kConstantAlignment - 1) & ~(kConstantAlignment - 1); }
 
+/// How a value is stored: its datatype and, for quantized ones, a scale
+/// and zero point, or one scale per index of `channelDim`.
+struct ValueQuant {
+  fb::DataType type = fb::DataType::fp32;
+  std::vector<float> scales;  ///< empty: not quantized
+  int32_t zeroPoint = 0;
+  int32_t channelDim = -1;  ///< >= 0: per channel
+};
+
+/// An 8-bit activation's datatype and parameters (quantParamsOf).
+FailureOr<ValueQuant> activationQuant(Value v) {
+  if (isF32Tensor(v))
+    return ValueQuant{};
+  std::optional<QuantParams> p = quantParamsOf(v);
+  if (!isQuantizedTensor(v) || !p)
+    return emitError(v.getLoc(), "value is neither fp32 nor a quantized 8-bit tensor with a "
+                                 "scale and zero point");
+  bool isUnsigned = cast<RankedTensorType>(v.getType()).getElementType().isUnsignedInteger();
+  return ValueQuant{isUnsigned ? fb::DataType::quint8 : fb::DataType::qint8,
+                    {(float)p->scale},
+                    (int32_t)p->zeroPoint,
+                    -1};
+}
+
+/// A quantized node's int8 filter and int32 bias: one scale (qint8 /
+/// qint32) or one per output channel (qcint8 on `filterChannelDim`,
+/// qcint32 on dim 0), the bias scale input_scale * filter_scale.
+std::pair<ValueQuant, ValueQuant> weightQuant(ArrayRef<float> filterScales, double inputScale,
+                                              int32_t filterChannelDim) {
+  bool perChannel = filterScales.size() > 1;
+  ValueQuant filter{perChannel ? fb::DataType::qcint8 : fb::DataType::qint8,
+                    std::vector<float>(filterScales.begin(), filterScales.end()), 0,
+                    perChannel ? filterChannelDim : -1};
+  ValueQuant bias{perChannel ? fb::DataType::qcint32 : fb::DataType::qint32, {}, 0,
+                  perChannel ? 0 : -1};
+  for (float s : filterScales)
+    bias.scales.push_back((float)(inputScale * s));
+  return {filter, bias};
+}
+
 /// Builds the flatbuffer graph and the constant data of one function.
 class GraphWriter {
 public:
@@ -42,8 +82,10 @@ private:
   LogicalResult defineArguments();
   FailureOr<uint32_t> valueId(Value v);
   FailureOr<uint32_t> optionalId(Value v) { return v ? valueId(v) : FailureOr<uint32_t>(kInvalidValueId); }
-  FailureOr<uint32_t> addConstant(Operation *op, Value v);
-  uint32_t addValue(Value v, uint32_t constantIndex, uint32_t externalId, uint32_t flags);
+  FailureOr<uint32_t> addConstant(Operation *op, Value v, const ValueQuant &quant = {});
+  uint32_t addValue(Value v, uint32_t constantIndex, uint32_t externalId, uint32_t flags,
+                    const ValueQuant &quant);
+  LogicalResult addWeights(Operation *op);
   LogicalResult addNode(Operation *op, uint32_t index);
   flatbuffers::Offset<flatbuffers::Vector<uint32_t>> u32Vector(ArrayRef<int64_t> values);
 
@@ -58,7 +100,7 @@ private:
   std::vector<uint8_t> constantData;
   /// Constants already stored, by content hash: constant index and bytes.
   std::unordered_multimap<uint64_t, std::pair<uint32_t, ArrayRef<uint8_t>>> stored;
-  std::vector<std::vector<float>> ownedData;  // keeps hashed bytes alive
+  std::vector<std::vector<char>> ownedData;  // keeps hashed bytes alive
 };
 
 flatbuffers::Offset<flatbuffers::Vector<uint32_t>> GraphWriter::u32Vector(ArrayRef<int64_t> in) {
@@ -67,15 +109,29 @@ flatbuffers::Offset<flatbuffers::Vector<uint32_t>> GraphWriter::u32Vector(ArrayR
 }
 
 uint32_t GraphWriter::addValue(Value v, uint32_t constantIndex, uint32_t externalId,
-                               uint32_t flags) {
+                               uint32_t flags, const ValueQuant &quant) {
   uint32_t id = values.size();
   ArrayRef<int64_t> shape = shapeOf(v);
   SmallVector<int64_t> dims(shape.begin(), shape.end());
   if (dims.empty())
     dims.push_back(1);  // XNNPACK has no rank-0 tensors
-  auto tensor = fb::CreateTensorValue(fbb, fb::DataType::fp32, dims.size(), u32Vector(dims),
+  auto tensor = fb::CreateTensorValue(fbb, quant.type, dims.size(), u32Vector(dims),
                                       constantIndex, externalId, flags, id);
-  values.push_back(fb::CreateValue(fbb, fb::ValueKind::TensorValue, tensor.Union()));
+  if (quant.scales.empty()) {
+    values.push_back(fb::CreateValue(fbb, fb::ValueKind::TensorValue, tensor.Union()));
+  } else if (quant.channelDim < 0) {
+    auto params = fb::CreatePerTensor(fbb, quant.scales[0], quant.zeroPoint);
+    auto q = fb::CreateQuantizedTensorValue(fbb, tensor, fb::QuantParams::PerTensor,
+                                            params.Union());
+    values.push_back(fb::CreateValue(fbb, fb::ValueKind::QuantizedTensorValue, q.Union()));
+  } else {
+    // The scales inline (`scales`), not as a constant (scale_buffer_index
+    // 0): ExecuTorch's runtime reads either.
+    auto params = fb::CreatePerChannel(fbb, fbb.CreateVector(quant.scales), quant.channelDim);
+    auto q = fb::CreateQuantizedTensorValue(fbb, tensor, fb::QuantParams::PerChannel,
+                                            params.Union());
+    values.push_back(fb::CreateValue(fbb, fb::ValueKind::QuantizedTensorValue, q.Union()));
+  }
   ids[v] = id;
   if (flags & kExternalInput)
     inputIds.push_back(id);
@@ -96,33 +152,59 @@ LogicalResult GraphWriter::defineArguments() {
       return ret.emitOpError("returns a constant");
   }
   for (BlockArgument arg : func.getArguments()) {
-    if (!isF32Tensor(arg))
-      return func.emitOpError("argument ") << arg.getArgNumber() << " is not an fp32 tensor";
-    addValue(arg, 0, arg.getArgNumber(), kExternalInput);
+    FailureOr<ValueQuant> quant = activationQuant(arg);
+    if (failed(quant))
+      return func.emitOpError("argument ") << arg.getArgNumber()
+                                           << " is not fp32 nor a quantized int8 tensor";
+    addValue(arg, 0, arg.getArgNumber(), kExternalInput, *quant);
   }
   return success();
 }
 
-FailureOr<uint32_t> GraphWriter::addConstant(Operation *user, Value v) {
-  FailureOr<SmallVector<float>> data = edge::readConstantF32(v);
-  if (failed(data))
-    return user->emitOpError("operand is a constant without fp32 data");
-  ArrayRef<uint8_t> bytes(reinterpret_cast<const uint8_t *>(data->data()),
-                          data->size() * sizeof(float));
+FailureOr<uint32_t> GraphWriter::addConstant(Operation *user, Value v, const ValueQuant &quant) {
+  // fp32 data, or the int8 filter / int32 bias of a quantized node (which
+  // gives `quant`); an integer constant elsewhere has no XNNPACK datatype.
+  if (!isF32Tensor(v) && quant.scales.empty())
+    return user->emitOpError("operand is a non-fp32 constant without quantization");
+  std::optional<std::vector<char>> data = readConstantBytes(v);
+  if (!data)
+    return user->emitOpError("operand is a constant without data");
+  ArrayRef<uint8_t> bytes(reinterpret_cast<const uint8_t *>(data->data()), data->size());
   uint64_t hash = llvm::xxh3_64bits(bytes);
   auto [begin, end] = stored.equal_range(hash);
   for (auto it = begin; it != end; ++it)
     if (it->second.second == bytes)
-      return addValue(v, it->second.first, kInvalidValueId, 0);
+      return addValue(v, it->second.first, kInvalidValueId, 0, quant);
   uint64_t offset = alignTo16(constantData.size());
   constantData.resize(offset, 0);
   constantData.insert(constantData.end(), bytes.begin(), bytes.end());
   uint32_t index = constants.size();
   constants.push_back(fb::CreateConstantData(fbb, offset, bytes.size()));
-  ownedData.emplace_back(data->begin(), data->end());
+  ownedData.push_back(std::move(*data));
   ArrayRef<uint8_t> kept(reinterpret_cast<const uint8_t *>(ownedData.back().data()), bytes.size());
   stored.emplace(hash, std::make_pair(index, kept));
-  return addValue(v, index, kInvalidValueId, 0);
+  return addValue(v, index, kInvalidValueId, 0, quant);
+}
+
+LogicalResult GraphWriter::addWeights(Operation *op) {
+  auto scales = op->getAttrOfType<DenseF32ArrayAttr>("filter_scales");
+  if (!scales)
+    return success();
+  std::optional<QuantParams> in = quantParamsOf(op->getOperand(0));
+  if (!in)
+    return op->emitOpError("int8 input without a scale and zero point");
+  // XNNPACK wants a convolution filter's channels on dim 0 ([O, KH, KW, I]),
+  // a depthwise filter's on dim 3 ([1, KH, KW, C]).
+  auto [filter, bias] = weightQuant(scales.asArrayRef(), in->scale,
+                                    isa<DepthwiseConvolution2dOp>(op) ? 3 : 0);
+  if (ids.count(op->getOperand(1)))
+    return op->emitOpError("int8 filter shared with another node");
+  if (failed(addConstant(op, op->getOperand(1), filter)))
+    return failure();
+  if (op->getNumOperands() > 2 && !ids.count(op->getOperand(2)) &&
+      failed(addConstant(op, op->getOperand(2), bias)))
+    return failure();
+  return success();
 }
 
 FailureOr<uint32_t> GraphWriter::valueId(Value v) {
@@ -149,6 +231,8 @@ flatbuffers::Offset<fb::OutputClamp> outputClamp(flatbuffers::FlatBufferBuilder 
 
 LogicalResult GraphWriter::addNode(Operation *op, uint32_t index) {
   // Operands first (constants get their values here), then the result.
+  if (failed(addWeights(op)))
+    return failure();
   SmallVector<uint32_t> in;
   for (Value operand : op->getOperands()) {
     FailureOr<uint32_t> id = valueId(operand);
@@ -156,15 +240,18 @@ LogicalResult GraphWriter::addNode(Operation *op, uint32_t index) {
       return failure();
     in.push_back(*id);
   }
-  if (op->getNumResults() != 1 || !isF32Tensor(op->getResult(0)))
-    return op->emitOpError("must have one fp32 result");
+  if (op->getNumResults() != 1)
+    return op->emitOpError("must have one result");
   Value result = op->getResult(0);
+  FailureOr<ValueQuant> quant = activationQuant(result);
+  if (failed(quant))
+    return op->emitOpError("result is not fp32 nor a quantized int8 tensor");
   uint32_t external = kInvalidValueId, flags = 0;
   if (auto it = outputPosition.find(result); it != outputPosition.end()) {
     external = func.getNumArguments() + it->second;
     flags = kExternalOutput;
   }
-  uint32_t out = addValue(result, 0, external, flags);
+  uint32_t out = addValue(result, 0, external, flags, *quant);
 
   auto binary = [&](fb::NodeKind kind) {
     return std::make_pair(kind, fb::CreateBinary(fbb, in[0], in[1], out).Union());
@@ -210,6 +297,7 @@ LogicalResult GraphWriter::addNode(Operation *op, uint32_t index) {
           .Case([&](SigmoidOp) { return unary(fb::NodeKind::Sigmoid); })
           .Case([&](HardswishOp) { return unary(fb::NodeKind::Hardswish); })
           .Case([&](ClampOp) { return unary(fb::NodeKind::Clamp); })
+          .Case([&](ConvertOp) { return unary(fb::NodeKind::Convert); })
           .Case([&](SoftmaxOp) { return unary(fb::NodeKind::Softmax); })
           .Case([&](GlobalAveragePooling2dOp) {
             return unary(fb::NodeKind::GlobalAvgPooling2d, kKeepDimsFlag);
@@ -501,12 +589,24 @@ LogicalResult printXnnpackBlob(ArrayRef<uint8_t> blob, llvm::raw_ostream &os) {
   auto *constants = graph->constant_data();
   for (auto [i, value] : llvm::enumerate(*graph->values())) {
     const fb::TensorValue *t = value->kind_as_TensorValue();
+    const fb::QuantizedTensorValue *q = value->kind_as_QuantizedTensorValue();
+    if (q)
+      t = q->tensor();
     if (!t) {
       os << "value " << i << ": not a tensor value\n";
       return failure();
     }
     os << "value " << t->id() << ": " << fb::EnumNameDataType(t->datatype()) << " ";
     printList(os, t->dims());
+    if (q && q->params_as_PerTensor())
+      os << " scale " << q->params_as_PerTensor()->scale() << " zero_point "
+         << q->params_as_PerTensor()->zero_point();
+    if (const fb::PerChannel *p = q ? q->params_as_PerChannel() : nullptr) {
+      os << " channel_dim " << p->channel_dim() << " scales [";
+      if (p->scales())
+        llvm::interleaveComma(*p->scales(), os, [&](float f) { os << f; });
+      os << "]";
+    }
     if (t->flags() & kExternalInput)
       os << " external input " << t->external_id();
     if (t->flags() & kExternalOutput)
@@ -523,12 +623,28 @@ LogicalResult printXnnpackBlob(ArrayRef<uint8_t> blob, llvm::raw_ostream &os) {
         return failure();
       }
       // The first values, to check layouts in tests.
-      size_t count = std::min<uint64_t>(data->size() / 4, 8);
-      std::vector<float> head(count);
-      std::memcpy(head.data(), blob.data() + constOffset + data->offset(), count * 4);
+      const uint8_t *at = blob.data() + constOffset + data->offset();
+      fb::DataType type = t->datatype();
+      size_t width = type == fb::DataType::qint8 || type == fb::DataType::qcint8 ||
+                             type == fb::DataType::quint8 ? 1 : 4;
+      size_t total = data->size() / width, count = std::min<uint64_t>(total, 8);
       os << " = [";
-      llvm::interleaveComma(head, os, [&](float f) { os << f; });
-      os << (data->size() / 4 > count ? ", ...]" : "]");
+      for (size_t k = 0; k < count; ++k) {
+        if (k)
+          os << ", ";
+        if (type == fb::DataType::fp32) {
+          float f;
+          std::memcpy(&f, at + 4 * k, 4);
+          os << f;
+        } else if (width == 4) {
+          int32_t v;
+          std::memcpy(&v, at + 4 * k, 4);
+          os << v;
+        } else {
+          os << (type == fb::DataType::quint8 ? int(at[k]) : int(int8_t(at[k])));
+        }
+      }
+      os << (total > count ? ", ...]" : "]");
     }
     os << "\n";
   }

@@ -1,6 +1,8 @@
 //===- XnnpackDialect.cpp - XNNPACK subgraph nodes as MLIR ops ------------===//
 #include "partitioners/xnnpack/XnnpackDialect.h"
 
+#include <cmath>
+
 #include "mlir/Dialect/Traits.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
@@ -38,6 +40,50 @@ namespace {
 
 ArrayRef<int64_t> shapeOf(Value v) { return cast<RankedTensorType>(v.getType()).getShape(); }
 
+Type elementOf(Value v) { return cast<RankedTensorType>(v.getType()).getElementType(); }
+
+bool is8Bit(Value v) { return elementOf(v).isInteger(8); }
+
+/// An 8-bit result has result_scale (positive, finite) and
+/// result_zero_point inside its type's range; an fp32 result has neither.
+LogicalResult verifyResultQuant(Operation *op, Value result) {
+  auto scale = op->getAttrOfType<FloatAttr>("result_scale");
+  auto zp = op->getAttrOfType<IntegerAttr>("result_zero_point");
+  if (!is8Bit(result))
+    return scale || zp ? op->emitOpError("has result quantization on a non-8-bit result")
+                       : success();
+  if (!scale || !zp)
+    return op->emitOpError("8-bit result needs result_scale and result_zero_point");
+  double s = scale.getValueAsDouble();
+  int64_t lo = elementOf(result).isUnsignedInteger() ? 0 : -128;
+  if (!(s > 0.0) || !std::isfinite(s) || zp.getInt() < lo || zp.getInt() > lo + 255)
+    return op->emitOpError("result_scale must be positive and result_zero_point in [")
+           << lo << ", " << lo + 255 << "]";
+  return success();
+}
+
+/// Convolution and fully-connected operands: fp32 throughout, or an int8
+/// input and result, an int8 filter with `filter_scales` (one, or one per
+/// output channel `channels`) and an int32 bias.
+LogicalResult verifyQuantizedWeights(Operation *op, Value input, Value filter, Value bias,
+                                     Value result, int64_t channels) {
+  auto scales = op->getAttrOfType<DenseF32ArrayAttr>("filter_scales");
+  if (elementOf(input).isF32()) {
+    if (!elementOf(filter).isF32() || !elementOf(result).isF32() ||
+        (bias && !elementOf(bias).isF32()) || scales)
+      return op->emitOpError("fp32 input needs fp32 filter, bias and result");
+    return verifyResultQuant(op, result);
+  }
+  if (!elementOf(input).isSignlessInteger(8) || !elementOf(filter).isSignlessInteger(8) ||
+      !elementOf(result).isSignlessInteger(8) || (bias && !elementOf(bias).isSignlessInteger(32)))
+    return op->emitOpError("quantized: needs int8 input, filter and result and an int32 bias");
+  if (!scales || (scales.size() != 1 && scales.size() != channels))
+    return op->emitOpError("int8 filter needs filter_scales of 1 or ") << channels << " entries";
+  if (llvm::any_of(scales.asArrayRef(), [](float s) { return !(s > 0.0f) || !std::isfinite(s); }))
+    return op->emitOpError("filter_scales must be positive and finite");
+  return verifyResultQuant(op, result);
+}
+
 /// Checks shared by the three convolutions: 4-d NHWC input, filter and
 /// output, a bias of one element per output channel, 2-d stride and
 /// dilation, 4 paddings.
@@ -73,14 +119,18 @@ static LogicalResult verifyGroupedFilter(Operation *op, Value input, Value filte
 
 LogicalResult Convolution2dOp::verify() {
   if (failed(verifyConv(*this, getInput(), getFilter(), getBias(), getResult(), getPadding(),
-                        getStride(), getDilation())))
+                        getStride(), getDilation())) ||
+      failed(verifyQuantizedWeights(*this, getInput(), getFilter(), getBias(), getResult(),
+                                    shapeOf(getResult())[3])))
     return failure();
   return verifyGroupedFilter(*this, getInput(), getFilter(), getResult(), getGroups());
 }
 
 LogicalResult DepthwiseConvolution2dOp::verify() {
   if (failed(verifyConv(*this, getInput(), getFilter(), getBias(), getResult(), getPadding(),
-                        getStride(), getDilation())))
+                        getStride(), getDilation())) ||
+      failed(verifyQuantizedWeights(*this, getInput(), getFilter(), getBias(), getResult(),
+                                    shapeOf(getResult())[3])))
     return failure();
   ArrayRef<int64_t> in = shapeOf(getInput()), filter = shapeOf(getFilter());
   if (filter[0] != 1 || filter[3] % in[3] != 0 || shapeOf(getResult())[3] != filter[3])
@@ -105,7 +155,24 @@ LogicalResult FullyConnectedOp::verify() {
     return emitOpError("needs input [..., K], filter [N, K] and result [..., N]");
   if (getBias() && shapeOf(getBias()) != ArrayRef<int64_t>{filter[0]})
     return emitOpError("bias must be [") << filter[0] << "]";
-  return success();
+  return verifyQuantizedWeights(*this, getInput(), getFilter(), getBias(), getResult(),
+                                filter[0]);
+}
+
+LogicalResult AddOp::verify() {
+  bool quantized = is8Bit(getLhs());
+  if (is8Bit(getRhs()) != quantized || is8Bit(getResult()) != quantized ||
+      (quantized && (elementOf(getLhs()) != elementOf(getResult()) ||
+                     elementOf(getRhs()) != elementOf(getResult()))))
+    return emitOpError("inputs and result must all be fp32, or all of one 8-bit type");
+  return verifyResultQuant(*this, getResult());
+}
+
+LogicalResult ConvertOp::verify() {
+  bool in = is8Bit(getInput()), out = is8Bit(getResult());
+  if (in == out || !(in ? elementOf(getResult()) : elementOf(getInput())).isF32())
+    return emitOpError("converts between fp32 and an 8-bit type only");
+  return verifyResultQuant(*this, getResult());
 }
 
 LogicalResult PreluOp::verify() {

@@ -23,7 +23,13 @@ def Xnnpack_Dialect : Dialect {
     The XNNPACK backend's lowering target. One op per node kind of the
     delegate blob; attributes are the node's parameters, in XNNPACK's
     conventions (padding as [top, right, bottom, left], NHWC activations,
-    filters as XNNPACK wants them). Only fp32 for now.
+    filters as XNNPACK wants them). Values are fp32, or 8-bit static
+    quantized: an int8 (or uint8) activation carries its scale and zero
+    point on the node that makes it (`result_scale`, `result_zero_point`;
+    transposes, reshapes, max pooling and clamps keep their input's), or on
+    the function argument (`xnnpack.scale`, `xnnpack.zero_point`); an int8
+    filter has `filter_scales` on its node (one, or one per output channel)
+    and an int32 bias the scale input_scale * filter_scale.
   }];
   let cppNamespace = "::ember::xnnpack";
 }
@@ -40,7 +46,7 @@ def Xnnpack_Elementwise : NativeOpTrait<"Elementwise"> {
   let cppNamespace = "::ember::xnnpack";
 }
 
-def Xnnpack_Tensor : RankedTensorOf<[F32]>;
+def Xnnpack_Tensor : RankedTensorOf<[F32, I8, UI8, I32]>;
 
 class Xnnpack_Op<string mnemonic, list<Trait> traits = []>
     : Op<Xnnpack_Dialect, mnemonic, !listconcat(traits, [Pure])> {
@@ -49,6 +55,10 @@ class Xnnpack_Op<string mnemonic, list<Trait> traits = []>
 
 /// The optional output clamp of a node with Xnnpack_ClampsOutput.
 defvar ClampAttrs = (ins OptionalAttr<F32Attr>:$output_min, OptionalAttr<F32Attr>:$output_max);
+
+/// The quantization of an 8-bit result (absent for fp32).
+defvar ResultQuantAttrs = (ins OptionalAttr<F64Attr>:$result_scale,
+                               OptionalAttr<I64Attr>:$result_zero_point);
 
 //===----------------------------------------------------------------------===//
 // Elementwise
@@ -75,7 +85,22 @@ class Xnnpack_ClampedBinaryOp<string mnemonic>
   let arguments = !con((ins Xnnpack_Tensor:$lhs, Xnnpack_Tensor:$rhs), ClampAttrs);
 }
 
-def Xnnpack_AddOp : Xnnpack_ClampedBinaryOp<"add">;
+def Xnnpack_AddOp : Xnnpack_BinaryOp<"add", [Xnnpack_ClampsOutput]> {
+  let description = [{
+    Both inputs broadcast to the output's shape, as in PyTorch. On int8
+    inputs (each with its own scale and zero point) the result is
+    requantized to `result_scale` and `result_zero_point`.
+
+    Example (a quantized residual add with its relu as the clamp):
+    ```mlir
+    %y = xnnpack.add %a, %b {output_min = 0.0 : f32, result_scale = 0.05 : f64, result_zero_point = -128 : i64}
+        : (tensor<1x8x8x4xi8>, tensor<1x8x8x4xi8>) -> tensor<1x8x8x4xi8>
+    ```
+  }];
+  let arguments = !con((ins Xnnpack_Tensor:$lhs, Xnnpack_Tensor:$rhs), ClampAttrs,
+                       ResultQuantAttrs);
+  let hasVerifier = 1;
+}
 def Xnnpack_SubtractOp : Xnnpack_ClampedBinaryOp<"subtract">;
 def Xnnpack_MultiplyOp : Xnnpack_ClampedBinaryOp<"multiply">;
 def Xnnpack_DivideOp : Xnnpack_ClampedBinaryOp<"divide">;
@@ -130,6 +155,24 @@ def Xnnpack_EluOp : Xnnpack_UnaryOp<"elu"> {
   let arguments = (ins Xnnpack_Tensor:$input, F32Attr:$alpha);
 }
 
+def Xnnpack_ConvertOp : Xnnpack_UnaryOp<"convert"> {
+  let summary = "Quantize fp32 to int8, or dequantize int8 to fp32";
+  let description = [{
+    PT2E's quantize_per_tensor (fp32 -> int8 or uint8, parameters
+    `result_scale`, `result_zero_point`) and dequantize_per_tensor (the
+    input's parameters, from its producer) at the edges of a quantized
+    region.
+
+    Example:
+    ```mlir
+    %q = xnnpack.convert %x {result_scale = 0.02 : f64, result_zero_point = -3 : i64}
+        : (tensor<1x3x8x8xf32>) -> tensor<1x3x8x8xi8>
+    ```
+  }];
+  let arguments = !con((ins Xnnpack_Tensor:$input), ResultQuantAttrs);
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Layout-bound nodes
 //===----------------------------------------------------------------------===//
@@ -168,9 +211,13 @@ def Xnnpack_FullyConnectedOp : Xnnpack_Op<"fully_connected", [Xnnpack_ClampsOutp
     ```mlir
     %y = xnnpack.fully_connected %x, %w, %b : (tensor<2x8xf32>, tensor<4x8xf32>, tensor<4xf32>) -> tensor<2x4xf32>
     ```
+    Quantized: an int8 input, an int8 filter with one scale
+    (`filter_scales`; Debian's XNNPACK has no per-channel fully-connected),
+    an int32 bias of scale input_scale * filter_scale, an int8 result.
   }];
   let arguments = !con((ins Xnnpack_Tensor:$input, Xnnpack_Tensor:$filter,
-                            Optional<Xnnpack_Tensor>:$bias), ClampAttrs);
+                            Optional<Xnnpack_Tensor>:$bias), ClampAttrs, ResultQuantAttrs,
+                       (ins OptionalAttr<DenseF32ArrayAttr>:$filter_scales));
   let results = (outs Xnnpack_Tensor:$result);
   let hasVerifier = 1;
 }
@@ -185,7 +232,9 @@ def Xnnpack_Convolution2dOp : Xnnpack_ConvOp<"convolution_2d"> {
   let description = [{
     `filter` is [groups * group_output_channels, KH, KW, group_input_channels]
     (PyTorch's OIHW weight with I moved last); `padding` is [top, right,
-    bottom, left].
+    bottom, left]. Quantized: int8 input and result, an int8 filter with
+    `filter_scales` (one, or one per output channel: qcint8) and an int32
+    bias of scale input_scale * filter_scales[c].
 
     Example:
     ```mlir
@@ -197,7 +246,8 @@ def Xnnpack_Convolution2dOp : Xnnpack_ConvOp<"convolution_2d"> {
   let arguments = !con((ins Xnnpack_Tensor:$input, Xnnpack_Tensor:$filter,
                             Optional<Xnnpack_Tensor>:$bias, DenseI64ArrayAttr:$padding,
                             DenseI64ArrayAttr:$stride, DenseI64ArrayAttr:$dilation,
-                            I64Attr:$groups), ClampAttrs);
+                            I64Attr:$groups), ClampAttrs, ResultQuantAttrs,
+                       (ins OptionalAttr<DenseF32ArrayAttr>:$filter_scales));
 }
 
 def Xnnpack_DepthwiseConvolution2dOp
@@ -217,7 +267,8 @@ def Xnnpack_DepthwiseConvolution2dOp
   let arguments = !con((ins Xnnpack_Tensor:$input, Xnnpack_Tensor:$filter,
                             Optional<Xnnpack_Tensor>:$bias, DenseI64ArrayAttr:$padding,
                             DenseI64ArrayAttr:$stride, DenseI64ArrayAttr:$dilation),
-                       ClampAttrs);
+                       ClampAttrs, ResultQuantAttrs,
+                       (ins OptionalAttr<DenseF32ArrayAttr>:$filter_scales));
 }
 
 def Xnnpack_Deconvolution2dOp : Xnnpack_ConvOp<"deconvolution_2d"> {

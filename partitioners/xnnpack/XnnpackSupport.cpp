@@ -10,6 +10,7 @@
 
 #include <cmath>
 
+#include "partitioners/xnnpack/XnnpackQuantized.h"
 #include "partitioners/xnnpack/XnnpackUtils.h"
 
 #include "llvm/ADT/TypeSwitch.h"
@@ -382,7 +383,14 @@ std::optional<PreluMatch> matchPrelu(edge::WhereSelfOp where) {
   return PreluMatch{x, slope, gt, mul};
 }
 
-bool isSupportedByXnnpack(Operation *op, std::string &reason) {
+bool isSupportedByXnnpack(Operation *op, std::string &reason, const SupportOptions &options) {
+  // Static int8: opt-in (docs/xnnpack-compile.md, "Static int8").
+  if (isStaticInt8Op(op)) {
+    if (!options.quantized)
+      return fail(reason, "kept on Ember's int8 kernels: about 2x faster on x86-64 than Debian's "
+                          "XNNPACK 2022 (no VNNI); XnnpackPartitioner(quantized=True) delegates it");
+    return checkStaticInt8Op(op, reason);
+  }
   if (const char *why = missingNode(op))
     return fail(reason, why);
   // Results that are not fp32 but never reach XNNPACK.

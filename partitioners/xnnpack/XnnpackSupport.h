@@ -15,9 +15,20 @@
 
 namespace ember::xnnpack {
 
+/// What the partitioner was asked to take beyond fp32.
+struct SupportOptions {
+  /// Static int8 ops (ember::quantized_convolution, quantized_linear with
+  /// per-tensor weights, quantized_add, quantize/dequantize_per_tensor, max
+  /// pooling between them). Off by default: on x86-64 Ember's own int8
+  /// kernels (VNNI) run a quantized ResNet-18 about 2x faster than Debian's
+  /// XNNPACK (2022, no VNNI), so the delegation summary says they stay there.
+  bool quantized = false;
+};
+
 /// Whether the XNNPACK backend lowers `op`; when not, `reason` says why in a
 /// few words (the delegation summary shows it).
-bool isSupportedByXnnpack(mlir::Operation *op, std::string &reason);
+bool isSupportedByXnnpack(mlir::Operation *op, std::string &reason,
+                          const SupportOptions &options = {});
 
 /// PyTorch's PReLU after decomposition: where(x > 0, x, w * x) with a
 /// constant w of one value or one per channel (dim 1) of a 4-d x.

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <optional>
+#include <vector>
 
 #include "exir/EdgeConstants.h"
 #include "mlir/IR/Builders.h"
@@ -28,6 +29,40 @@ mlir::RankedTensorType f32Tensor(mlir::MLIRContext *ctx, llvm::ArrayRef<int64_t>
 /// Whether `v` is an fp32 tensor.
 bool isF32Tensor(mlir::Value v);
 
+/// A tensor type of `shape` with the element type of `like` (fp32, or the
+/// int8 of a quantized value).
+mlir::RankedTensorType tensorLike(mlir::Value like, llvm::ArrayRef<int64_t> shape);
+
+/// Per-tensor quantization of an 8-bit activation: real = (q - zeroPoint) * scale.
+struct QuantParams {
+  double scale = 0.0;
+  int64_t zeroPoint = 0;
+  bool operator==(const QuantParams &o) const {
+    return scale == o.scale && zeroPoint == o.zeroPoint;
+  }
+};
+
+/// The names of a quantized node's result parameters, of a convolution's or
+/// fully-connected node's filter scales, and of the function argument
+/// attributes that give a quantized delegate input its parameters.
+inline constexpr llvm::StringLiteral kResultScaleAttr = "result_scale";
+inline constexpr llvm::StringLiteral kResultZeroPointAttr = "result_zero_point";
+inline constexpr llvm::StringLiteral kArgScaleAttr = "xnnpack.scale";
+inline constexpr llvm::StringLiteral kArgZeroPointAttr = "xnnpack.zero_point";
+
+/// Whether `v` is an int8 or uint8 tensor (a quantized activation or filter).
+bool isQuantizedTensor(mlir::Value v);
+
+/// The quantization of an 8-bit activation in XNNPACK IR: a node's
+/// result_scale / result_zero_point, a function argument's xnnpack.scale /
+/// xnnpack.zero_point, or, through the nodes that keep it (transposes,
+/// reshapes, max pooling, clamps), its input's. nullopt for other values.
+std::optional<QuantParams> quantParamsOf(mlir::Value v);
+
+/// The bytes of a constant (any element type), nullopt if not a constant
+/// with data.
+std::optional<std::vector<char>> readConstantBytes(mlir::Value v);
+
 /// Whether `v` is the result of an edge.constant (any element type).
 bool isConstant(mlir::Value v);
 
@@ -42,6 +77,11 @@ llvm::SmallVector<int64_t> permuteShape(llvm::ArrayRef<int64_t> shape,
 /// The elements of a row-major tensor of `shape` permuted by `perm`.
 llvm::SmallVector<float> permuteData(llvm::ArrayRef<float> data, llvm::ArrayRef<int64_t> shape,
                                      llvm::ArrayRef<int64_t> perm);
+
+/// The `elementSize`-byte elements of a row-major tensor of `shape`
+/// permuted by `perm` (int8 filters).
+std::vector<char> permuteBytes(llvm::ArrayRef<char> data, size_t elementSize,
+                               llvm::ArrayRef<int64_t> shape, llvm::ArrayRef<int64_t> perm);
 
 /// Whether permuting `shape` by `perm` keeps the dims larger than 1 in
 /// their order: then the transpose moves no data and is a reshape.

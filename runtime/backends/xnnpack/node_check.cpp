@@ -90,6 +90,76 @@ Error check_operand_types(const Check& c) {
   return Error::Ok;
 }
 
+/// Quantization parameters the 2022 library takes: a zero point inside
+/// the 8-bit type (0 for int32 biases), per-channel scales positive and
+/// finite (blob.cpp checked their count), and 8-bit activations only on the
+/// nodes that have int8 kernels there. XNNPACK checks some of this itself
+/// at define time; this says which value of which node is at fault.
+Error check_quantization(const Check& c) {
+  for (uint32_t k = 0; k < c.n.num_inputs + c.n.num_outputs; ++k) {
+    const uint32_t id = k < c.n.num_inputs ? c.n.inputs[k] : c.n.outputs[k - c.n.num_inputs];
+    if (id == kInvalidId) continue;
+    const Value& v = c.g.values[id];
+    const int32_t zp = v.zero_point;
+    const bool zp_ok = v.dtype == fb::DataType::qint8    ? zp >= -128 && zp <= 127
+                       : v.dtype == fb::DataType::quint8 ? zp >= 0 && zp <= 255
+                       : v.dtype == fb::DataType::qint32 ? zp == 0
+                                                         : true;
+    if (!zp_ok) {
+      return c.fail(Error::InvalidProgram, "value %u: zero point %d outside its datatype %s", id,
+                    v.zero_point, datatype_name(v.dtype));
+    }
+    if (v.quant == QuantKind::PerChannel) {
+      for (size_t i = 0; i < v.dims[v.channel_dim]; ++i) {
+        const float s = v.channel_scales[i];
+        if (!(s > 0.0f) || !std::isfinite(s)) {
+          return c.fail(Error::InvalidProgram, "value %u: channel %zu has scale %g", id, i,
+                        static_cast<double>(s));
+        }
+      }
+    }
+  }
+  const fb::DataType t = c.n.num_inputs > 0 ? c.in(0).dtype : fb::DataType::fp32;
+  if (t == fb::DataType::qint8 || t == fb::DataType::quint8) {
+    switch (c.n.kind) {
+      case K::Softmax: case K::Divide: case K::Minimum: case K::Maximum: case K::SquareRoot:
+      case K::Square: case K::Abs: case K::Negate: case K::Floor: case K::Ceiling:
+      case K::Hardswish: case K::Prelu:
+        return c.fail(Error::NotSupported, "8-bit quantized input (%s): Debian's XNNPACK "
+                      "(2022-02-16) runs this node in fp32 only", datatype_name(t));
+      default: break;
+    }
+  }
+  // Per-channel filters and biases: XNNPACK reads a convolution filter's
+  // scales on its output-channel dim (0; the last dim of a depthwise
+  // filter [1, KH, KW, C]) and a bias's on dim 0.
+  const bool conv = c.n.kind == K::Conv2d || c.n.kind == K::DepthwiseConv2d ||
+                    c.n.kind == K::ConvTranspose2d || c.n.kind == K::FullyConnected;
+  if (conv && c.n.num_inputs >= 2) {
+    const Value& w = c.in(1);
+    const bool per_channel_filter = w.quant == QuantKind::PerChannel;
+    if (per_channel_filter) {
+      const uint32_t want = c.n.kind == K::DepthwiseConv2d ? w.rank - 1 : 0;
+      if (w.channel_dim != want) {
+        return c.fail(Error::InvalidProgram, "filter's scales are on dim %u, XNNPACK reads them on "
+                      "dim %u", w.channel_dim, want);
+      }
+    }
+    if (c.n.num_inputs >= 3 && c.n.inputs[2] != kInvalidId) {
+      const Value& b = c.in(2);
+      if ((b.quant == QuantKind::PerChannel) != per_channel_filter &&
+          b.dtype != fb::DataType::fp32) {
+        return c.fail(Error::InvalidProgram, "bias %s with filter %s: quantized per channel both "
+                      "or neither", datatype_name(b.dtype), datatype_name(w.dtype));
+      }
+      if (b.quant == QuantKind::PerChannel && b.channel_dim != 0) {
+        return c.fail(Error::InvalidProgram, "bias's scales are on dim %u, not 0", b.channel_dim);
+      }
+    }
+  }
+  return Error::Ok;
+}
+
 /// The activations (the inputs listed, every output) share one datatype,
 /// fp32 or 8-bit per-tensor quantized.
 Error check_activations(const Check& c, uint32_t num_activation_inputs) {
@@ -507,6 +577,7 @@ Error check_node(const Check& c) {
     return c.fail(Error::InvalidProgram, "this node kind takes no output clamp");
   }
   EMBER_TRY(check_operand_types(c));
+  EMBER_TRY(check_quantization(c));
   switch (n.kind) {
     case K::Conv2d: case K::DepthwiseConv2d: case K::ConvTranspose2d: return check_convolution(c);
     case K::FullyConnected: return check_fully_connected(c);

@@ -50,7 +50,7 @@ func.func @pad_shape(%x: tensor<2x3xf32>) -> tensor<3x3xf32> {
 // -----
 
 func.func @fp32_only(%x: tensor<2x3xf16>) -> tensor<2x3xf16> {
-  // expected-error @+1 {{operand #0 must be ranked tensor of 32-bit float values}}
+  // expected-error @+1 {{operand #0 must be ranked tensor of 32-bit float or 8-bit signless integer or 8-bit unsigned integer or 32-bit signless integer values}}
   %y = xnnpack.abs %x : (tensor<2x3xf16>) -> tensor<2x3xf16>
   return %y : tensor<2x3xf16>
 }
