@@ -2,13 +2,15 @@
 //
 // The one coarse hand-over from Python: a torch.export graph after the
 // core-ATen decompositions, flattened to plain data. Tensor values are named
-// by integer ids; constants point at memory the caller keeps alive (numpy
-// arrays through the buffer protocol: no copy).
+// by integer ids; constants point at memory they share ownership of (numpy
+// arrays through the buffer protocol: no copy). Python builds these structs
+// directly (python/src/graph_bindings.cpp binds them as ember._C.graph).
 //
 //===----------------------------------------------------------------------===//
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -78,6 +80,9 @@ struct ConstantDesc {
   TensorDesc type;
   const void *data = nullptr;
   size_t nbytes = 0;
+  /// Keeps `data` alive (the Python array); null when the caller does. The
+  /// imported module points at `data`, so whoever imports keeps a copy.
+  std::shared_ptr<const void> owner;
   bool mutableBuffer = false;  ///< a buffer the method updates (state across calls)
 };
 

@@ -29,6 +29,24 @@ using namespace mlir;
 namespace ember {
 namespace {
 
+/// How an error names the kind of value an argument was given.
+const char *kindName(ArgValue::Kind kind) {
+  using K = ArgValue::Kind;
+  switch (kind) {
+  case K::None: return "None";
+  case K::Int: return "an int";
+  case K::Double: return "a float";
+  case K::Bool: return "a bool";
+  case K::String: return "a string";
+  case K::IntList: return "an int list";
+  case K::DoubleList: return "a float list";
+  case K::BoolList: return "a bool list";
+  case K::Tensor: return "a tensor";
+  case K::TensorList: return "a tensor list";
+  }
+  return "an unknown kind of value";
+}
+
 class GraphImporter {
 public:
   GraphImporter(ModuleOp module, const GraphDesc &graph)
@@ -146,7 +164,7 @@ FailureOr<Attribute> GraphImporter::attribute(const edge::ArgSpec &spec, const A
   using K = ArgValue::Kind;
   auto mismatch = [&]() -> FailureOr<Attribute> {
     return emitError(loc) << node.target << ": argument '" << spec.name
-                          << "' has a value of the wrong kind";
+                          << "' has a value of the wrong kind (" << kindName(value.kind) << ")";
   };
   switch (spec.kind) {
   case edge::ArgKind::Int:
@@ -224,7 +242,7 @@ LogicalResult GraphImporter::importNode(const NodeDesc &node) {
     if (spec.kind == edge::ArgKind::Tensor) {
       if (!none && value.kind != ArgValue::Kind::Tensor)
         return emitError(loc) << node.target << ": argument '" << spec.name
-                              << "' should be a tensor";
+                              << "' should be a tensor, not " << kindName(value.kind);
       auto operand = tensorOperand(none ? -1 : value.ints[0], spec.optional, loc, spec.name, node);
       if (failed(operand))
         return failure();
@@ -234,7 +252,7 @@ LogicalResult GraphImporter::importNode(const NodeDesc &node) {
     if (spec.kind == edge::ArgKind::TensorList || spec.kind == edge::ArgKind::OptionalTensorList) {
       if (value.kind != ArgValue::Kind::TensorList)
         return emitError(loc) << node.target << ": argument '" << spec.name
-                              << "' should be a list of tensors";
+                              << "' should be a list of tensors, not " << kindName(value.kind);
       bool optional = spec.kind == edge::ArgKind::OptionalTensorList;
       for (int64_t id : value.ints) {
         auto operand = tensorOperand(id, optional, loc, spec.name, node);

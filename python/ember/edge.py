@@ -36,7 +36,7 @@ class EdgeProgramManager:
         # 2. Reject unsupported operators before any other work.
         _graph.check_supported(self._programs, self.compile_config.fold_constants)
         # 3. Hand every method to C++ in one call; weights are not copied.
-        self._graphs = [_graph.graph_dict(name, ep, self.compile_config.fold_constants)
+        self._graphs = [_graph.build_graph(name, ep, self.compile_config.fold_constants)
                         for name, ep in self._programs.items()]
         self._partitioners: list[Partitioner] = []
         self._session = self._import()

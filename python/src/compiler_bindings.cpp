@@ -10,7 +10,8 @@
 #include "passes/Passes.h"
 
 namespace py = pybind11;
-using ember::ArgValue;
+
+void bind_graph(py::module_& m);
 
 namespace {
 
@@ -20,92 +21,6 @@ namespace {
   throw py::error_already_set();
 }
 
-/// (dtype, shape) or (dtype, shape, dynamic) starting at t[first].
-ember::TensorDesc to_tensor_desc(const py::tuple& t, size_t first) {
-  ember::TensorDesc d;
-  d.dtype = t[first].cast<int>();
-  d.shape = t[first + 1].cast<std::vector<int64_t>>();
-  d.dynamic = t.size() > first + 2 && t[first + 2].cast<bool>();
-  return d;
-}
-
-/// A run-time size: ("size", id, is_float, tensor, dim), ("numel", id,
-/// is_float, tensor), ("op", id, is_float, fn, [operand ids]) or ("const",
-/// id, is_float, value).
-ember::SymDesc to_sym(const py::tuple& t) {
-  ember::SymDesc s;
-  auto tag = t[0].cast<std::string>();
-  s.id = t[1].cast<int64_t>();
-  s.isFloat = t[2].cast<bool>();
-  using K = ember::SymDesc::Kind;
-  if (tag == "size") {
-    s.kind = K::Size;
-    s.tensor = t[3].cast<int64_t>();
-    s.dim = t[4].cast<int64_t>();
-  } else if (tag == "numel") {
-    s.kind = K::Numel;
-    s.tensor = t[3].cast<int64_t>();
-  } else if (tag == "op") {
-    s.kind = K::Op;
-    s.fn = t[3].cast<std::string>();
-    s.operands = t[4].cast<std::vector<int64_t>>();
-  } else if (tag == "const") {
-    s.kind = K::Constant;
-    if (s.isFloat) s.doubleValue = t[3].cast<double>();
-    else s.intValue = t[3].cast<int64_t>();
-  } else {
-    throw py::value_error("unknown run-time size tag '" + tag + "'");
-  }
-  return s;
-}
-
-/// A Python argument value -> ArgValue. Tensors arrive as ("t", id) and lists
-/// of tensors as ("tl", [ids]) with -1 for None; a run-time size as ("s",
-/// upper bound, sym id) and an int list holding some as ("sl", [upper
-/// bounds], [sym ids, -1 where static]); everything else is literal.
-ArgValue to_arg(const py::handle& v) {
-  ArgValue a;
-  using K = ArgValue::Kind;
-  if (v.is_none()) return a;
-  if (py::isinstance<py::bool_>(v)) { a.kind = K::Bool; a.boolValue = v.cast<bool>(); return a; }
-  if (py::isinstance<py::int_>(v)) { a.kind = K::Int; a.intValue = v.cast<int64_t>(); return a; }
-  if (py::isinstance<py::float_>(v)) { a.kind = K::Double; a.doubleValue = v.cast<double>(); return a; }
-  if (py::isinstance<py::str>(v)) { a.kind = K::String; a.stringValue = v.cast<std::string>(); return a; }
-  if (py::isinstance<py::tuple>(v)) {
-    auto t = v.cast<py::tuple>();
-    auto tag = t[0].cast<std::string>();
-    if (tag == "t") { a.kind = K::Tensor; a.ints = {t[1].cast<int64_t>()}; return a; }
-    if (tag == "tl") { a.kind = K::TensorList; a.ints = t[1].cast<std::vector<int64_t>>(); return a; }
-    if (tag == "s") {
-      a = to_arg(t[1]);
-      a.symIds = {t[2].cast<int64_t>()};
-      return a;
-    }
-    if (tag == "sl") {
-      a.kind = K::IntList;
-      a.ints = t[1].cast<std::vector<int64_t>>();
-      a.symIds = t[2].cast<std::vector<int64_t>>();
-      return a;
-    }
-    throw py::value_error("unknown argument tag '" + tag + "'");
-  }
-  if (py::isinstance<py::list>(v)) {
-    auto l = v.cast<py::list>();
-    bool all_bool = l.size() > 0, any_float = false;
-    for (auto item : l) {
-      all_bool &= py::isinstance<py::bool_>(item);
-      any_float |= py::isinstance<py::float_>(item);
-    }
-    if (all_bool) { a.kind = K::BoolList; for (auto i : l) a.bools.push_back(i.cast<bool>()); return a; }
-    if (any_float) { a.kind = K::DoubleList; for (auto i : l) a.doubles.push_back(i.cast<double>()); return a; }
-    a.kind = K::IntList;
-    for (auto i : l) a.ints.push_back(i.cast<int64_t>());
-    return a;
-  }
-  throw py::type_error("unsupported argument value: " + py::repr(v).cast<std::string>());
-}
-
-/// A session plus the arrays whose memory its constants point at.
 /// The bytes of an emitted .pte, owned by C++ and exposed through the buffer
 /// protocol: a multi-gigabyte program is not copied into a Python bytes
 /// object unless someone asks for one.
@@ -113,12 +28,16 @@ struct PteBytes {
   std::string data;
 };
 
+/// A session plus the arrays whose memory its constants point at.
 class PySession {
  public:
-  void import_graphs(const py::list& graphs) {
-    std::vector<ember::GraphDesc> descs;
-    for (auto g : graphs) descs.push_back(to_graph(g.cast<py::dict>()));
-    if (mlir::failed(session_.importGraphs(descs))) raise("CompileError", session_.takeDiagnostics());
+  /// Graphs made with ember._C.graph (a wrong kind of value is pybind11's
+  /// TypeError here, before anything is imported).
+  void import_graphs(const std::vector<ember::GraphDesc>& graphs) {
+    // The module's weights are blobs over the arrays' memory.
+    for (const ember::GraphDesc& g : graphs)
+      for (const ember::ConstantDesc& c : g.constants) keep_alive_.push_back(c.owner);
+    if (mlir::failed(session_.importGraphs(graphs))) raise("CompileError", session_.takeDiagnostics());
   }
 
   void parse(const std::string& text) {
@@ -224,68 +143,15 @@ class PySession {
     return o;
   }
 
-  ember::GraphDesc to_graph(const py::dict& g) {
-    ember::GraphDesc d;
-    d.name = g["name"].cast<std::string>();
-    d.inSpec = g["in_spec"].cast<std::string>();
-    d.outSpec = g["out_spec"].cast<std::string>();
-    for (auto i : g["inputs"]) {
-      auto t = i.cast<py::tuple>();
-      d.inputs.push_back({t[0].cast<int64_t>(), t[1].cast<std::string>(), to_tensor_desc(t, 2)});
-    }
-    for (auto c : g["constants"]) {
-      auto t = c.cast<py::tuple>();
-      py::buffer buf = t[4].cast<py::buffer>();
-      py::buffer_info info = buf.request();
-      bool contiguous = true;
-      py::ssize_t expect = info.itemsize;
-      for (py::ssize_t k = info.ndim - 1; k >= 0; --k) {
-        if (info.shape[k] > 1 && info.strides[k] != expect) contiguous = false;
-        expect *= info.shape[k];
-      }
-      if (!contiguous) throw py::value_error("constant '" + t[1].cast<std::string>() + "' is not contiguous");
-      keep_alive_.append(buf);
-      ember::ConstantDesc cd;
-      cd.id = t[0].cast<int64_t>();
-      cd.name = t[1].cast<std::string>();
-      cd.type = to_tensor_desc(py::make_tuple(t[2], t[3]), 0);
-      cd.data = info.ptr;
-      cd.nbytes = static_cast<size_t>(info.size * info.itemsize);
-      cd.mutableBuffer = t.size() > 5 && t[5].cast<bool>();
-      d.constants.push_back(std::move(cd));
-    }
-    for (auto n : g["nodes"]) {
-      auto t = n.cast<py::tuple>();
-      ember::NodeDesc nd;
-      nd.target = t[0].cast<std::string>();
-      nd.overload = t[1].cast<std::string>();
-      nd.name = t[2].cast<std::string>();
-      for (auto a : t[3].cast<py::list>()) nd.args.push_back(to_arg(a));
-      for (auto r : t[4].cast<py::list>()) {
-        nd.results.push_back(to_tensor_desc(r.cast<py::tuple>(), 0));
-      }
-      nd.resultIds = t[5].cast<std::vector<int64_t>>();
-      auto loc = t[6].cast<py::tuple>();
-      nd.loc = {loc[0].cast<std::string>(), loc[1].cast<int>(), loc[2].cast<std::string>()};
-      d.nodes.push_back(std::move(nd));
-    }
-    d.outputs = g["outputs"].cast<std::vector<int64_t>>();
-    if (g.contains("syms"))
-      for (auto sym : g["syms"]) d.syms.push_back(to_sym(sym.cast<py::tuple>()));
-    for (auto wb : g["write_backs"]) {
-      auto t = wb.cast<py::tuple>();
-      d.writeBacks.push_back({t[0].cast<int64_t>(), t[1].cast<int64_t>()});
-    }
-    return d;
-  }
-
+  // Declared first so that it outlives the session's module.
+  std::vector<std::shared_ptr<const void>> keep_alive_;
   ember::CompilerSession session_;
-  py::list keep_alive_;
 };
 
 }  // namespace
 
 void bind_compiler(py::module_& m) {
+  bind_graph(m);
   py::class_<PteBytes>(m, "PteBytes", py::buffer_protocol(),
                        "The bytes of an emitted .pte (read-only buffer; memoryview() it).")
       .def_buffer([](PteBytes& b) {
@@ -296,7 +162,7 @@ void bind_compiler(py::module_& m) {
   py::class_<PySession>(m, "CompilerSession")
       .def(py::init<>())
       .def("import_graphs", &PySession::import_graphs, py::arg("graphs"),
-           "Import methods (dicts made by ember._graph) into Edge IR.")
+           "Import methods (ember._C.graph.Graph, one per method, made by ember._graph) into Edge IR.")
       .def("parse", &PySession::parse, py::arg("text"), "Parse Edge IR text.")
       .def("run_to", &PySession::run_to, py::arg("phase"),
            "Run the pipeline's phases up to `phase` (memory-plan options by keyword: "
