@@ -466,21 +466,28 @@ bool depthwise_plane(const WindowShape&, const void*, const int8_t*, const QDept
 
 #endif
 
+/// quant::Requant's steps on one float (y * inv_out clamped to [lo, hi],
+/// NaN to lo, rounded half to even by adding and subtracting 1.5 * 2^23,
+/// plus the zero point, clamped to [qmin, qmax]), as an integer.
+inline int32_t requant_scalar(float y, const QDepthwiseParams& p) {
+  constexpr float kMagic = 12582912.0f;
+  float v = y * p.inv_out;
+  v = v > p.lo ? v : p.lo;
+  v = v < p.hi ? v : p.hi;
+  v = (v + kMagic) - kMagic + p.out_zp;
+  v = v > p.qmin ? v : p.qmin;
+  v = v < p.qmax ? v : p.qmax;
+  return static_cast<int32_t>(v);
+}
+
 /// The quantized add's loop; -ffp-contract=off on this file keeps each
 /// multiply and add its own rounding, as in the portable kernel.
 template <typename T>
 void add_of(const T* a, float sa, float za, const T* b, float sb, float zb, T* out, int64_t n,
             const QDepthwiseParams& p) {
-  constexpr float kMagic = 12582912.0f;  // 1.5 * 2^23: adding and subtracting rounds to even
   for (int64_t i = 0; i < n; ++i) {
     const float y = (static_cast<float>(a[i]) - za) * sa + (static_cast<float>(b[i]) - zb) * sb;
-    float v = y * p.inv_out;
-    v = v > p.lo ? v : p.lo;
-    v = v < p.hi ? v : p.hi;
-    v = (v + kMagic) - kMagic + p.out_zp;
-    v = v > p.qmin ? v : p.qmin;
-    v = v < p.qmax ? v : p.qmax;
-    out[i] = static_cast<T>(static_cast<int32_t>(v));
+    out[i] = static_cast<T>(requant_scalar(y, p));
   }
 }
 
@@ -593,7 +600,6 @@ inline I32x16 requant16(I32x16 acc, const float* scale, const float* bias,
 
 template <typename In, typename Out>
 void depthwise_nhwc_of(const QDepthwiseNhwc& p, const In* in, int64_t oh0, int64_t oh1, Out* out) {
-  constexpr float kMagic = 12582912.0f;  // 1.5 * 2^23, as quant::Requant
   const WindowShape& s = p.s;
   const int64_t c_all = p.channels, c_vec = c_all / 16 * 16;
   const int32_t zp = p.q.in_zero_point;
@@ -625,13 +631,8 @@ void depthwise_nhwc_of(const QDepthwiseNhwc& p, const In* in, int64_t oh0, int64
             acc += (static_cast<int32_t>(x) - zp) * p.weight[(ki * s.k_w + kj) * c_all + c];
           }
         }
-        float v = (static_cast<float>(acc) * p.scale[c] + p.bias[c]) * q.inv_out;
-        v = v > q.lo ? v : q.lo;
-        v = v < q.hi ? v : q.hi;
-        v = (v + kMagic) - kMagic + q.out_zp;
-        v = v > q.qmin ? v : q.qmin;
-        v = v < q.qmax ? v : q.qmax;
-        o[c] = static_cast<Out>(static_cast<int32_t>(v));
+        const float y = static_cast<float>(acc) * p.scale[c] + p.bias[c];
+        o[c] = static_cast<Out>(requant_scalar(y, q));
       }
     }
   }
