@@ -45,7 +45,8 @@ LogicalResult fold(edge::MaxPool2dWithIndicesOp pool, std::string &why) {
     return failure();
   }
   Type q = elementOf(input->quantized);
-  const int64_t lowest = q.isUnsignedInteger() ? 0 : -128, highest = q.isUnsignedInteger() ? 255 : 127;
+  const bool isUnsigned = q.isUnsignedInteger();
+  const int64_t lowest = isUnsigned ? 0 : -128, highest = isUnsigned ? 255 : 127;
   if (elementOf(quantize.getResult()) != q ||
       quantize.getScaleAttr().getValueAsDouble() != input->scale.getValueAsDouble() ||
       quantize.getZeroPointAttr().getInt() != input->zeroPoint.getInt()) {

@@ -537,7 +537,8 @@ void* prepare_quantized_convolution(Span<EValue* const> args, Span<const bool> c
 namespace {
 
 void quantized_conv(KernelContext& ctx, Span<EValue*> args, bool nhwc) {
-  const char* op = nhwc ? "ember::quantized_convolution_nhwc.out" : "ember::quantized_convolution.out";
+  const char* op =
+      nhwc ? "ember::quantized_convolution_nhwc.out" : "ember::quantized_convolution.out";
   auto portable_call = nhwc ? &portable::quantized_convolution_nhwc_out
                             : &portable::quantized_convolution_out;
   QConv c;
