@@ -61,7 +61,10 @@ void dynamic_tile(const LinearArgs& a, size_t row0, size_t bk) {
 #pragma GCC unroll 4
   for (size_t i = 0; i < M; ++i) {
     rows[i] = a.act + (row0 + i) * a.act_stride;
-    a4[i] = _mm512_set1_epi32(act_zero(g, rows[i]) * 0x01010101);
+    // The byte in all four bytes, in unsigned arithmetic (a zero point of
+    // 128 or more times 0x01010101 overflows int).
+    const uint32_t quad = static_cast<uint32_t>(act_zero(g, rows[i])) * 0x01010101u;
+    a4[i] = _mm512_set1_epi32(static_cast<int32_t>(quad));
   }
   const uint8_t* chunks[NV];
 #pragma GCC unroll 4
