@@ -54,11 +54,10 @@ RankedTensorType withShape(Value v, ArrayRef<int64_t> shape) {
   return RankedTensorType::get(shape, elementOf(v));
 }
 
+/// A permute of `v`, at `like`'s location and source line.
 edge::PermuteOp permute(OpBuilder &b, Operation *like, Value v, ArrayRef<int64_t> perm) {
-  auto p = b.create<edge::PermuteOp>(like->getLoc(), withShape(v, permutedShape(shapeOf(v), perm)),
-                                     v, b.getDenseI64ArrayAttr(perm));
-  p->setDiscardableAttrs(like->getDiscardableAttrDictionary());
-  return p;
+  return createPermute(b, like->getLoc(), like->getDiscardableAttrDictionary(), v, perm)
+      .getDefiningOp<edge::PermuteOp>();
 }
 
 /// conv -> permute(conv_nhwc(permute(x))).

@@ -61,20 +61,15 @@ LogicalResult fold(edge::MaxPool2dWithIndicesOp pool, std::string &why) {
 
   OpBuilder b(quantize);
   Location loc = pool.getLoc();
-  auto nhwcType = [&](ArrayRef<int64_t> nchw) {
-    return RankedTensorType::get(permutedShape(nchw, kToNhwc), q);
-  };
-  auto toNhwc = b.create<edge::PermuteOp>(loc, nhwcType(x), input->quantized,
-                                          b.getDenseI64ArrayAttr(kToNhwc));
-  ArrayRef<int64_t> y = shapeOf(quantize.getResult());
+  DictionaryAttr line = quantize->getDiscardableAttrDictionary();
+  Value toNhwc = createPermute(b, loc, line, input->quantized, kToNhwc);
   auto nhwcPool = b.create<edge::QuantizedMaxPool2dNhwcOp>(
-      loc, nhwcType(y), toNhwc.getResult(), pool.getKernelSizeAttr(), pool.getStrideAttr(),
-      pool.getPaddingAttr(), pool.getDilationAttr(), pool.getCeilModeAttr());
-  auto toNchw = b.create<edge::PermuteOp>(loc, quantize.getResult().getType(),
-                                          nhwcPool.getResult(), b.getDenseI64ArrayAttr(kToNchw));
-  for (Operation *op : {toNhwc.getOperation(), nhwcPool.getOperation(), toNchw.getOperation()})
-    op->setDiscardableAttrs(quantize->getDiscardableAttrDictionary());
-  quantize.getResult().replaceAllUsesWith(toNchw.getResult());
+      loc, RankedTensorType::get(permutedShape(shapeOf(quantize.getResult()), kToNhwc), q), toNhwc,
+      pool.getKernelSizeAttr(), pool.getStrideAttr(), pool.getPaddingAttr(),
+      pool.getDilationAttr(), pool.getCeilModeAttr());
+  nhwcPool->setDiscardableAttrs(line);
+  Value toNchw = createPermute(b, loc, line, nhwcPool.getResult(), kToNchw);
+  quantize.getResult().replaceAllUsesWith(toNchw);
   eraseDeadChain(quantize);
   return success();
 }

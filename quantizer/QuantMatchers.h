@@ -143,6 +143,11 @@ constexpr int64_t kToNchw[] = {0, 3, 1, 2};
 llvm::SmallVector<int64_t> permutedShape(llvm::ArrayRef<int64_t> shape,
                                          llvm::ArrayRef<int64_t> perm);
 
+/// A permute of `v` by `perm` made at the builder's insertion point, at
+/// `loc`, with `attrs` as its discardable attributes (the source line).
+mlir::Value createPermute(mlir::OpBuilder &b, mlir::Location loc, mlir::DictionaryAttr attrs,
+                          mlir::Value v, llvm::ArrayRef<int64_t> perm);
+
 /// The value to pass for an absent optional tensor: an edge.none made at
 /// the builder's insertion point.
 mlir::Value noneValue(mlir::OpBuilder &b, mlir::Location loc);

@@ -17,6 +17,15 @@
 namespace ember {
 namespace optimized {
 
+namespace {
+
+WindowShape window_of(const portable::PoolShape& s) {
+  return WindowShape{s.in_h, s.in_w, s.out_h, s.out_w, s.k_h, s.k_w,
+                     s.s_h,  s.s_w,  s.p_h,   s.p_w,   s.d_h, s.d_w};
+}
+
+}  // namespace
+
 void max_pool2d_with_indices_out(KernelContext& ctx, Span<EValue*> args) {
   portable::MaxPoolCall call;
   if (!portable::prepare_max_pool2d_with_indices(ctx, args, &call)) return;
@@ -26,8 +35,7 @@ void max_pool2d_with_indices_out(KernelContext& ctx, Span<EValue*> args) {
     portable::max_pool2d_with_indices_out(ctx, args);
     return;
   }
-  const WindowShape shape{s.in_h, s.in_w, s.out_h, s.out_w, s.k_h, s.k_w,
-                          s.s_h,  s.s_w,  s.p_h,   s.p_w,   s.d_h, s.d_w};
+  const WindowShape shape = window_of(s);
   const SimdKernels& k = simd();
   parallel_rows(s.planes, out_plane * s.k_h * s.k_w, [&](int64_t p) {
     k.max_pool_plane(shape, static_cast<const float*>(call.input) + p * in_plane,
@@ -41,8 +49,7 @@ void quantized_max_pool2d_nhwc_out(KernelContext& ctx, Span<EValue*> args) {
   if (!portable::prepare_quantized_max_pool2d_nhwc(ctx, args, &call)) return;
   const portable::PoolShape& s = call.s;
   QMaxPoolNhwc p{};
-  p.s = WindowShape{s.in_h, s.in_w, s.out_h, s.out_w, s.k_h, s.k_w,
-                    s.s_h,  s.s_w,  s.p_h,   s.p_w,   s.d_h, s.d_w};
+  p.s = window_of(s);
   p.channels = s.channels;
   p.is_unsigned = !call.is_signed;
   const QWindowKernels& k = qwindow();

@@ -323,13 +323,7 @@ void quantized_add_out(KernelContext& ctx, Span<EValue*> args) {
   tensor_sizes(*a, sizes);
   if (!resize_out(ctx, op, "out", *out, sizes, a->dim())) return;
   const quant::Requant rq(out_scale, e.out_zero_point, e.qmin, e.qmax);
-  QDepthwiseParams params{};
-  params.inv_out = rq.inv_out;
-  params.out_zp = rq.zp;
-  params.qmin = rq.qmin;
-  params.qmax = rq.qmax;
-  params.lo = rq.lo;
-  params.hi = rq.hi;
+  const QDepthwiseParams params = rq.window_params();
   const float fa = static_cast<float>(qa.zero_point), fb = static_cast<float>(qb.zero_point);
   const bool is_unsigned = a->dtype() == ScalarType::Byte;
   const uint8_t* x = a->data_as<const uint8_t>();

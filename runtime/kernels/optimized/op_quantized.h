@@ -14,6 +14,7 @@
 #include "runtime/core/tensor.h"
 #include "runtime/kernel/kernel.h"
 #include "runtime/kernels/optimized/qgemm/qgemm.h"
+#include "runtime/kernels/optimized/simd_qwindow.h"
 
 namespace ember {
 namespace optimized {
@@ -139,6 +140,19 @@ struct Requant {
     v = (v + kMagic) - kMagic + zp;
     v = v > qmin ? v : qmin;
     return v < qmax ? v : qmax;
+  }
+
+  /// These constants as the int8 window kernels take them (simd_qwindow.h);
+  /// the input and scale fields are the caller's to fill.
+  QDepthwiseParams window_params() const {
+    QDepthwiseParams p{};
+    p.inv_out = inv_out;
+    p.out_zp = zp;
+    p.qmin = qmin;
+    p.qmax = qmax;
+    p.lo = lo;
+    p.hi = hi;
+    return p;
   }
 };
 

@@ -149,6 +149,22 @@ bool read_conv(Span<EValue*> args, bool nhwc, QConv* c) {
 
 // ---- depthwise
 
+/// The call's window, as the int8 window kernels take it.
+WindowShape window_of(const portable::ConvShape& s) {
+  return WindowShape{s.in_h,     s.in_w,     s.out_h, s.out_w, s.k_h,  s.k_w,
+                     s.stride_h, s.stride_w, s.pad_h, s.pad_w, s.dil_h, s.dil_w};
+}
+
+/// The depthwise kernels' input zero point and requantization (per-channel
+/// scale and bias left to the caller).
+QDepthwiseParams depthwise_params(const QConv& c) {
+  QDepthwiseParams q =
+      quant::Requant(c.out_scale, c.e.out_zero_point, c.e.qmin, c.e.qmax).window_params();
+  q.in_zero_point = c.a.zero_point;
+  q.in_unsigned = c.input->dtype() == ScalarType::Byte;
+  return q;
+}
+
 /// Output columns per block of int32 accumulators.
 constexpr int64_t kBlock = 128;
 
@@ -203,17 +219,8 @@ void depthwise(const QConv& c) {
   const int8_t* w = c.weight->data_as<const int8_t>();
   const quant::Requant rq(c.out_scale, c.e.out_zero_point, c.e.qmin, c.e.qmax);
   const int64_t in_plane = s.in_h * s.in_w, out_plane = s.out_h * s.out_w, taps = s.k_h * s.k_w;
-  const WindowShape ws{s.in_h,     s.in_w,     s.out_h, s.out_w, s.k_h,  s.k_w,
-                       s.stride_h, s.stride_w, s.pad_h, s.pad_w, s.dil_h, s.dil_w};
-  QDepthwiseParams q{};
-  q.in_zero_point = c.a.zero_point;
-  q.in_unsigned = c.input->dtype() == ScalarType::Byte;
-  q.inv_out = rq.inv_out;
-  q.out_zp = rq.zp;
-  q.qmin = rq.qmin;
-  q.qmax = rq.qmax;
-  q.lo = rq.lo;
-  q.hi = rq.hi;
+  const WindowShape ws = window_of(s);
+  const QDepthwiseParams q = depthwise_params(c);
   const QWindowKernels& kernels = qwindow();
   parallel_rows(s.n * s.out_c, out_plane * taps, [&](int64_t plane) {
     const int64_t ch = plane % s.out_c;
@@ -248,22 +255,13 @@ bool depthwise_nhwc(KernelContext& ctx, const QConv& c) {
     scale[k] = c.a.scale * c.scales[c.per_channel ? k : 0];
     bias[k] = c.bias != nullptr ? c.bias[k] : 0.0f;
   }
-  const quant::Requant rq(c.out_scale, c.e.out_zero_point, c.e.qmin, c.e.qmax);
   QDepthwiseNhwc p{};
-  p.s = WindowShape{s.in_h,     s.in_w,     s.out_h, s.out_w, s.k_h,  s.k_w,
-                    s.stride_h, s.stride_w, s.pad_h, s.pad_w, s.dil_h, s.dil_w};
+  p.s = window_of(s);
   p.channels = ch;
   p.weight = w32;
   p.scale = scale;
   p.bias = bias;
-  p.q.in_zero_point = c.a.zero_point;
-  p.q.in_unsigned = c.input->dtype() == ScalarType::Byte;
-  p.q.inv_out = rq.inv_out;
-  p.q.out_zp = rq.zp;
-  p.q.qmin = rq.qmin;
-  p.q.qmax = rq.qmax;
-  p.q.lo = rq.lo;
-  p.q.hi = rq.hi;
+  p.q = depthwise_params(c);
   p.out_unsigned = c.out->dtype() == ScalarType::Byte;
   const QWindowKernels& kernels = qwindow();
   const auto* in = c.input->data_as<const uint8_t>();
