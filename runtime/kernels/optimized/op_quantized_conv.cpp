@@ -248,10 +248,22 @@ bool depthwise_nhwc(KernelContext& ctx, const QConv& c) {
   auto* w32 = static_cast<int32_t*>(ctx.allocate_temp(static_cast<size_t>(taps * ch) * 4, 64));
   auto* scale = static_cast<float*>(ctx.allocate_temp(static_cast<size_t>(ch) * 4, 64));
   auto* bias = static_cast<float*>(ctx.allocate_temp(static_cast<size_t>(ch) * 4, 64));
-  if (w32 == nullptr || scale == nullptr || bias == nullptr) return false;
+  // Folding the zero point into one product per channel keeps the sums
+  // exact while sum |x| * |w| fits int32: |x| <= 255, |w| <= 128.
+  const bool fold = taps <= 4096;
+  auto* zp_sum =
+      fold ? static_cast<int32_t*>(ctx.allocate_temp(static_cast<size_t>(ch) * 4, 64)) : nullptr;
+  if (w32 == nullptr || scale == nullptr || bias == nullptr || (fold && zp_sum == nullptr)) {
+    return false;
+  }
   const int8_t* w = c.weight->data_as<const int8_t>();  // [C, 1, KH, KW]
   for (int64_t k = 0; k < ch; ++k) {
-    for (int64_t t = 0; t < taps; ++t) w32[t * ch + k] = w[k * taps + t];
+    int32_t sum = 0;
+    for (int64_t t = 0; t < taps; ++t) {
+      w32[t * ch + k] = w[k * taps + t];
+      sum += w[k * taps + t];
+    }
+    if (fold) zp_sum[k] = c.a.zero_point * sum;
     scale[k] = c.a.scale * c.scales[c.per_channel ? k : 0];
     bias[k] = c.bias != nullptr ? c.bias[k] : 0.0f;
   }
@@ -261,6 +273,7 @@ bool depthwise_nhwc(KernelContext& ctx, const QConv& c) {
   p.weight = w32;
   p.scale = scale;
   p.bias = bias;
+  p.zp_sum = zp_sum;
   p.q = depthwise_params(c);
   p.out_unsigned = c.out->dtype() == ScalarType::Byte;
   const QWindowKernels& kernels = qwindow();

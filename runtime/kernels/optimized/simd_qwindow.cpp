@@ -18,6 +18,7 @@
 //      quant::Requant's operations in its order and narrowed to bytes.
 // |x - zp| <= 255 and |w| <= 128, so a pair's products and their sum fit
 // int32 exactly, as does a plane's sum over <= 65536 taps.
+#include <algorithm>
 #include <cstring>
 #include <limits>
 
@@ -505,7 +506,6 @@ void add(const void* a, float sa, float za, const void* b, float sb, float zb, v
 // ---- Channels-last windows: a pixel's channels are contiguous, so every
 // tap is a run of `channels` lanes (no widening of rows, no pairs).
 
-constexpr int64_t kChannelBlock = 64;  ///< int32 accumulators per pixel and block
 
 /// The taps of output (oh, ow) inside the image: [kh0, kh1) x [kw0, kw1)
 /// in steps of one tap (dilated positions computed by the caller).
@@ -528,113 +528,221 @@ inline TapRange taps_of(const WindowShape& s, int64_t oh, int64_t ow) {
           end_tap(w, s.dil_w, s.k_w, s.in_w)};
 }
 
-// 16 channels a vector, in GCC's generic vectors: each copy's flags make
-// them one zmm, two ymm, four xmm or four NEON registers. (GCC warns that
-// passing such a vector by value differs between ABIs; these helpers are
-// internal and inlined, so no call crosses a boundary.)
+// kCh channels a vector, in GCC's generic vectors of the copy's register
+// width: one zmm (16 lanes), one ymm (8) or one xmm / NEON register (4).
+// Wider generic vectors than the registers would be split by GCC, which
+// then keeps arrays of them (the accumulators of several pixels) in memory.
+// (GCC warns that passing such a vector by value differs between ABIs;
+// these helpers are internal and inlined, so no call crosses a boundary.)
 #pragma GCC diagnostic ignored "-Wpsabi"
-typedef int32_t I32x16 __attribute__((vector_size(64)));
-typedef float F32x16 __attribute__((vector_size(64)));
-typedef int8_t I8x16 __attribute__((vector_size(16)));
-typedef uint8_t U8x16 __attribute__((vector_size(16)));
+#if defined(__AVX512F__)
+constexpr int kCh = 16;
+#elif defined(__AVX2__)
+constexpr int kCh = 8;
+#else
+constexpr int kCh = 4;
+#endif
+typedef int32_t IChan __attribute__((vector_size(kCh * 4)));
+typedef float FChan __attribute__((vector_size(kCh * 4)));
+typedef int8_t I8Chan __attribute__((vector_size(kCh)));
+typedef uint8_t U8Chan __attribute__((vector_size(kCh)));
 
 template <typename T>
-struct Bytes16;
+struct ChanBytes;
 template <>
-struct Bytes16<int8_t> { using type = I8x16; };
+struct ChanBytes<int8_t> { using type = I8Chan; };
 template <>
-struct Bytes16<uint8_t> { using type = U8x16; };
+struct ChanBytes<uint8_t> { using type = U8Chan; };
 
-// 16 bytes widened to int32 lanes. GCC builds the generic conversion
+// kCh bytes widened to int32 lanes. GCC builds the generic conversion
 // element by element on x86, so the x86 sets widen with their instruction.
 #if defined(__AVX512F__)
-inline I32x16 load16(const int8_t* p) {
-  return (I32x16)_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+inline IChan load_chan(const int8_t* p) {
+  return (IChan)_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
 }
-inline I32x16 load16(const uint8_t* p) {
-  return (I32x16)_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+inline IChan load_chan(const uint8_t* p) {
+  return (IChan)_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
 }
 #elif defined(__AVX2__)
-inline I32x16 load16(const int8_t* p) {
-  const __m256i lo = _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
-  const __m256i hi = _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + 8)));
-  I32x16 r;
-  std::memcpy(&r, &lo, 32);
-  std::memcpy(reinterpret_cast<char*>(&r) + 32, &hi, 32);
-  return r;
+inline IChan load_chan(const int8_t* p) {
+  return (IChan)_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
 }
-inline I32x16 load16(const uint8_t* p) {
-  const __m256i lo = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
-  const __m256i hi = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + 8)));
-  I32x16 r;
-  std::memcpy(&r, &lo, 32);
-  std::memcpy(reinterpret_cast<char*>(&r) + 32, &hi, 32);
-  return r;
+inline IChan load_chan(const uint8_t* p) {
+  return (IChan)_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
 }
 #else
 template <typename T>
-inline I32x16 load16(const T* p) {
-  typename Bytes16<T>::type b;
-  std::memcpy(&b, p, 16);
-  return __builtin_convertvector(b, I32x16);
+inline IChan load_chan(const T* p) {
+  typename ChanBytes<T>::type b;
+  std::memcpy(&b, p, kCh);
+  return __builtin_convertvector(b, IChan);
 }
 #endif
+inline IChan load_ints(const int32_t* p) {
+  IChan v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
 
-/// quant::Requant's steps on 16 lanes (comparisons select as its scalar
+/// quant::Requant's steps on kCh lanes (comparisons select as its scalar
 /// code does: NaN goes to lo).
-inline I32x16 requant16(I32x16 acc, const float* scale, const float* bias,
-                        const QDepthwiseParams& q) {
+inline IChan requant_chan(IChan acc, const float* scale, const float* bias,
+                          const QDepthwiseParams& q) {
   constexpr float kMagic = 12582912.0f;  // 1.5 * 2^23
-  F32x16 sc, bi;
-  std::memcpy(&sc, scale, 64);
-  std::memcpy(&bi, bias, 64);
-  const F32x16 y = __builtin_convertvector(acc, F32x16) * sc + bi;
-  F32x16 v = y * q.inv_out;
+  FChan sc, bi;
+  std::memcpy(&sc, scale, sizeof sc);
+  std::memcpy(&bi, bias, sizeof bi);
+  const FChan y = __builtin_convertvector(acc, FChan) * sc + bi;
+  FChan v = y * q.inv_out;
   v = v > q.lo ? v : q.lo;
   v = v < q.hi ? v : q.hi;
   v = (v + kMagic) - kMagic + q.out_zp;
   v = v > q.qmin ? v : q.qmin;
   v = v < q.qmax ? v : q.qmax;
-  return __builtin_convertvector(v, I32x16);
+  return __builtin_convertvector(v, IChan);
+}
+
+/// The kCh-channel block at c0 of one output pixel whose int32 sums are
+/// acc: requantized and stored. The callers pass copies of the parameters
+/// held in locals: a byte store may alias anything the compiler cannot see
+/// is local, and it would reload each parameter after every store.
+template <typename Out>
+inline void store_chan(const float* scale, const float* bias, const QDepthwiseParams& q,
+                       int64_t c0, IChan acc, Out* o) {
+  const IChan v = requant_chan(acc, scale + c0, bias + c0, q);
+  for (int l = 0; l < kCh; ++l) o[c0 + l] = static_cast<Out>(v[l]);
+}
+
+/// Channel c of output (oh, ow), one tap at a time over the taps t: the
+/// path of the last channels (past a multiple of kCh).
+template <typename In>
+inline int32_t channel_sum(const QDepthwiseNhwc& p, const In* in, const TapRange& t, int64_t h,
+                           int64_t w, int64_t c) {
+  const WindowShape& s = p.s;
+  const int64_t c_all = p.channels;
+  int32_t acc = 0;
+  for (int64_t ki = t.kh0; ki < t.kh1; ++ki) {
+    for (int64_t kj = t.kw0; kj < t.kw1; ++kj) {
+      const In x = in[((h + ki * s.dil_h) * s.in_w + w + kj * s.dil_w) * c_all + c];
+      acc += (static_cast<int32_t>(x) - p.q.in_zero_point) * p.weight[(ki * s.k_w + kj) * c_all + c];
+    }
+  }
+  return acc;
+}
+
+/// One output pixel (oh, ow) over its taps inside the image (any pixel).
+template <typename In, typename Out>
+void nhwc_pixel(const QDepthwiseNhwc& p, const In* in, int64_t oh, int64_t ow, Out* out) {
+  const WindowShape s = p.s;  // a local: see store_chan
+  const int64_t c_all = p.channels, c_vec = c_all / kCh * kCh;
+  const int32_t zp = p.q.in_zero_point;
+  const TapRange t = taps_of(s, oh, ow);
+  const int64_t h = oh * s.stride_h - s.pad_h, w = ow * s.stride_w - s.pad_w;
+  const QDepthwiseParams q = p.q;
+  const float *scale = p.scale, *bias = p.bias;
+  Out* o = out + (oh * s.out_w + ow) * c_all;
+  for (int64_t c0 = 0; c0 < c_vec; c0 += kCh) {
+    IChan acc = {};
+    for (int64_t ki = t.kh0; ki < t.kh1; ++ki) {
+      const In* row = in + (h + ki * s.dil_h) * s.in_w * c_all + c0;
+      const int32_t* wrow = p.weight + ki * s.k_w * c_all + c0;
+      for (int64_t kj = t.kw0; kj < t.kw1; ++kj) {
+        acc += (load_chan(row + (w + kj * s.dil_w) * c_all) - zp) * load_ints(wrow + kj * c_all);
+      }
+    }
+    store_chan(scale, bias, q, c0, acc, o);
+  }
+  for (int64_t c = c_vec; c < c_all; ++c) {
+    const float y = static_cast<float>(channel_sum(p, in, t, h, w, c)) * scale[c] + bias[c];
+    o[c] = static_cast<Out>(requant_scalar(y, q));
+  }
+}
+
+/// kP output pixels (oh, ow .. ow + kP - 1) whose every column tap lies
+/// inside the image, over kernel rows [kh0, kh1): one weight load serves kP
+/// pixels, and the kP sums are independent chains. With kFold (all kernel
+/// rows inside, p.zp_sum given) the zero point is taken off once per
+/// channel, as zp * sum of the channel's weights, instead of per tap: the
+/// same integers.
+template <int kP, bool kFold, typename In, typename Out>
+void nhwc_interior(const QDepthwiseNhwc& p, const In* in, int64_t oh, int64_t kh0, int64_t kh1,
+                   int64_t ow, Out* out) {
+  const WindowShape s = p.s;  // a local: see store_chan
+  const int64_t c_all = p.channels, c_vec = c_all / kCh * kCh;
+  const int32_t zp = p.q.in_zero_point;
+  const int64_t h = oh * s.stride_h - s.pad_h, w = ow * s.stride_w - s.pad_w;
+  const int64_t step = s.stride_w * c_all;  // from one pixel's taps to the next one's
+  const QDepthwiseParams rq = p.q;
+  const float *scale = p.scale, *bias = p.bias;
+  const int32_t *weight = p.weight, *zp_sum = p.zp_sum;
+  Out* o = out + (oh * s.out_w + ow) * c_all;
+  for (int64_t c0 = 0; c0 < c_vec; c0 += kCh) {
+    IChan acc[kP] = {};
+    for (int64_t ki = kh0; ki < kh1; ++ki) {
+      const In* row = in + ((h + ki * s.dil_h) * s.in_w + w) * c_all + c0;
+      const int32_t* wrow = weight + ki * s.k_w * c_all + c0;
+      for (int64_t kj = 0; kj < s.k_w; ++kj) {
+        const IChan wv = load_ints(wrow + kj * c_all);
+        const In* x = row + kj * s.dil_w * c_all;
+        for (int q = 0; q < kP; ++q) {
+          if constexpr (kFold) {
+            acc[q] += load_chan(x + q * step) * wv;
+          } else {
+            acc[q] += (load_chan(x + q * step) - zp) * wv;
+          }
+        }
+      }
+    }
+    if constexpr (kFold) {
+      const IChan z = load_ints(zp_sum + c0);
+      for (int q = 0; q < kP; ++q) acc[q] -= z;
+    }
+    for (int q = 0; q < kP; ++q) store_chan(scale, bias, rq, c0, acc[q], o + q * c_all);
+  }
+  if (c_vec == c_all) return;
+  const TapRange t{kh0, kh1, 0, s.k_w};
+  for (int q = 0; q < kP; ++q) {
+    for (int64_t c = c_vec; c < c_all; ++c) {
+      const float y =
+          static_cast<float>(channel_sum(p, in, t, h, w + q * s.stride_w, c)) * scale[c] +
+          bias[c];
+      o[q * c_all + c] = static_cast<Out>(requant_scalar(y, rq));
+    }
+  }
+}
+
+template <bool kFold, typename In, typename Out>
+void nhwc_interior_run(const QDepthwiseNhwc& p, const In* in, int64_t oh, int64_t kh0,
+                       int64_t kh1, int64_t ow0, int64_t ow1, Out* out) {
+  int64_t ow = ow0;
+  for (; ow + 4 <= ow1; ow += 4) nhwc_interior<4, kFold>(p, in, oh, kh0, kh1, ow, out);
+  for (; ow < ow1; ++ow) nhwc_interior<1, kFold>(p, in, oh, kh0, kh1, ow, out);
 }
 
 template <typename In, typename Out>
 void depthwise_nhwc_of(const QDepthwiseNhwc& p, const In* in, int64_t oh0, int64_t oh1, Out* out) {
   const WindowShape& s = p.s;
-  const int64_t c_all = p.channels, c_vec = c_all / 16 * 16;
-  const int32_t zp = p.q.in_zero_point;
-  const QDepthwiseParams& q = p.q;
+  // Output columns [ow_lo, ow_hi) read all k_w column taps inside the image.
+  const int64_t span = (s.k_w - 1) * s.dil_w;
+  const int64_t ow_lo = std::min<int64_t>((s.pad_w + s.stride_w - 1) / s.stride_w, s.out_w);
+  const int64_t ow_hi = s.in_w - 1 - span + s.pad_w < 0
+                            ? ow_lo
+                            : std::clamp<int64_t>((s.in_w - 1 - span + s.pad_w) / s.stride_w + 1,
+                                                  ow_lo, s.out_w);
   for (int64_t oh = oh0; oh < oh1; ++oh) {
-    for (int64_t ow = 0; ow < s.out_w; ++ow) {
-      const TapRange t = taps_of(s, oh, ow);
-      const int64_t h = oh * s.stride_h - s.pad_h, w = ow * s.stride_w - s.pad_w;
-      Out* o = out + (oh * s.out_w + ow) * c_all;
-      for (int64_t c0 = 0; c0 < c_vec; c0 += 16) {
-        I32x16 acc = {};
-        for (int64_t ki = t.kh0; ki < t.kh1; ++ki) {
-          const In* row = in + (h + ki * s.dil_h) * s.in_w * c_all + c0;
-          const int32_t* wrow = p.weight + ki * s.k_w * c_all + c0;
-          for (int64_t kj = t.kw0; kj < t.kw1; ++kj) {
-            I32x16 wv;
-            std::memcpy(&wv, wrow + kj * c_all, 64);
-            acc += (load16(row + (w + kj * s.dil_w) * c_all) - zp) * wv;
-          }
-        }
-        const I32x16 v = requant16(acc, p.scale + c0, p.bias + c0, q);
-        for (int l = 0; l < 16; ++l) o[c0 + l] = static_cast<Out>(v[l]);
+    const int64_t h = oh * s.stride_h - s.pad_h;
+    const int64_t kh0 = first_tap(h, s.dil_h), kh1 = end_tap(h, s.dil_h, s.k_h, s.in_h);
+    for (int64_t ow = 0; ow < ow_lo; ++ow) nhwc_pixel(p, in, oh, ow, out);
+    if (kh0 < kh1) {
+      if (p.zp_sum != nullptr && kh0 == 0 && kh1 == s.k_h) {
+        nhwc_interior_run<true>(p, in, oh, kh0, kh1, ow_lo, ow_hi, out);
+      } else {
+        nhwc_interior_run<false>(p, in, oh, kh0, kh1, ow_lo, ow_hi, out);
       }
-      for (int64_t c = c_vec; c < c_all; ++c) {  // the last channels, one at a time
-        int32_t acc = 0;
-        for (int64_t ki = t.kh0; ki < t.kh1; ++ki) {
-          for (int64_t kj = t.kw0; kj < t.kw1; ++kj) {
-            const In x = in[((h + ki * s.dil_h) * s.in_w + w + kj * s.dil_w) * c_all + c];
-            acc += (static_cast<int32_t>(x) - zp) * p.weight[(ki * s.k_w + kj) * c_all + c];
-          }
-        }
-        const float y = static_cast<float>(acc) * p.scale[c] + p.bias[c];
-        o[c] = static_cast<Out>(requant_scalar(y, q));
-      }
+    } else {
+      for (int64_t ow = ow_lo; ow < ow_hi; ++ow) nhwc_pixel(p, in, oh, ow, out);
     }
+    for (int64_t ow = ow_hi; ow < s.out_w; ++ow) nhwc_pixel(p, in, oh, ow, out);
   }
 }
 

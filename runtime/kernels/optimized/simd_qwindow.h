@@ -36,6 +36,10 @@ struct QDepthwiseNhwc {
   const int32_t* weight;  ///< [k_h * k_w][channels]
   const float* scale;     ///< [channels]
   const float* bias;      ///< [channels]
+  /// [channels]: in_zero_point * the sum of the channel's weights over all
+  /// taps, taken off once for pixels whose taps all lie inside the image;
+  /// nullptr: the zero point comes off every tap.
+  const int32_t* zp_sum;
   QDepthwiseParams q;
   bool out_unsigned;      ///< uint8 out (else int8)
 };
