@@ -38,6 +38,10 @@ const Shape kShapes[] = {
     {"resnet_3x3_3136x576x64", 3136, 576, 64},
     {"resnet_3x3_784x1152x128", 784, 1152, 128},
     {"resnet_conv1_12544x27x32", 12544, 27, 32},
+    {"mnv2_expand_12544x16x96", 12544, 16, 96},
+    {"mnv2_expand_3136x24x144", 3136, 24, 144},
+    {"mnv2_project_3136x144x24", 3136, 144, 24},
+    {"mnv2_expand_784x32x192", 784, 32, 192},
 };
 
 template <typename T>

@@ -320,6 +320,36 @@ TEST_P(QgemmIsa, RequantizationRoundsHalfToEvenAndMapsNaNToQmin) {
   expect_same(d, reference(d), c);
 }
 
+// Results past the output's range and infinities clamp to qmax / qmin, with
+// a zero point, on a full 32-column tile (the unmasked store) and a part one.
+TEST_P(QgemmIsa, RequantizationClampsInfinitiesAndLargeValues) {
+  for (int64_t n : {int64_t{32}, int64_t{5}}) {
+    Case t{3, n, 1, ActType::u8, false, true, OutType::u8};
+    Data d = make_data(t, 11);
+    for (int64_t i = 0; i < 3; ++i) d.a[i * d.lda] = 1;
+    d.a_zps[0] = 0;
+    d.a_scales[0] = 1.0f;
+    const float big[] = {std::numeric_limits<float>::infinity(), 1e30f, 3e9f, -3e9f,
+                         -std::numeric_limits<float>::infinity()};
+    for (int64_t j = 0; j < n; ++j) {
+      d.w[j * d.ldw] = (int8_t)(j % 2 ? 1 : -1);
+      d.w_scales[j] = big[j % 5];
+    }
+    d.epi.out_scale = 1.0f;
+    d.epi.out_zero_point = 7;
+    d.epi.qmin = 3;
+    d.epi.qmax = 250;
+    std::vector<uint8_t> c = run(d);
+    // row 0: w = -1, +1, -1, ...: scale inf * -1 -> -inf -> qmin, ...
+    EXPECT_EQ(c[0], 3);    // -inf
+    EXPECT_EQ(c[1], 250);  // 1e30
+    EXPECT_EQ(c[2], 3);    // -3e9
+    EXPECT_EQ(c[3], 3);    // -3e9 * 1
+    EXPECT_EQ(c[4], 250);  // -inf * -1
+    expect_same(d, reference(d), c);
+  }
+}
+
 bool have_two_threads() {
   const bool ok = ember::set_num_threads(2) == Error::Ok;
   EXPECT_EQ(ember::set_num_threads(1), Error::Ok);

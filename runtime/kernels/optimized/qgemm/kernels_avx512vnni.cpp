@@ -1,4 +1,4 @@
-// AVX-512 VNNI int8 micro-kernels: 12 x 32 tiles (24 zmm int32 accumulators,
+// AVX-512 VNNI int8 micro-kernels: 14 x 32 tiles (28 zmm int32 accumulators,
 // two zmm of B per group of 4 depth steps, A's 4 bytes broadcast per row,
 // one vpdpbusd per row and zmm: uint8 A x int8 B summed 4 at a time without
 // saturation). Compiled with -mavx512f -mavx512bw -mavx512vl -mavx512vnni;
@@ -12,6 +12,7 @@
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 
+#include <cmath>
 #include <cstring>
 #include <utility>
 
@@ -25,30 +26,119 @@ namespace {
 constexpr size_t kMr = 14;
 constexpr size_t kNr = 32;
 
-/// The epilogue of micro_kernel.h on 16 columns (j0 .. j0+15 of the tile),
-/// the first `mask` of them stored to c (a row's element j0).
-inline void epilogue16(__m512i dot, float a_scale, int32_t a_zp, const TileArgs& t, size_t j0,
-                       __mmask16 mask, void* c) {
-  const __m512i acc = _mm512_sub_epi32(
-      dot, _mm512_mullo_epi32(_mm512_set1_epi32(a_zp), _mm512_loadu_si512(t.colsum + j0)));
-  const __m512 s = _mm512_mul_ps(_mm512_set1_ps(a_scale), _mm512_loadu_ps(t.b_scale + j0));
-  __m512 y = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), s);
-  if (t.bias != nullptr) y = _mm512_add_ps(y, _mm512_loadu_ps(t.bias + j0));
-  if (t.out == OutType::f32) {
-    if (t.clamp) {
-      y = _mm512_max_ps(_mm512_set1_ps(t.min), y);
-      y = _mm512_min_ps(_mm512_set1_ps(t.max), y);
-    }
-    _mm512_mask_storeu_ps(static_cast<float*>(c) + j0, mask, y);
-    return;
+/// What the epilogue of micro_kernel.h needs for 16 columns of a tile, in
+/// registers: the columns' sums, weight scales and bias, and for the current
+/// row's activation scale and zero point the products a_zp * colsum and
+/// a_scale * b_scale (recomputed only when a row's differ from the last
+/// row's: never for a per-tensor activation).
+struct Columns16 {
+  __m512i colsum, zc;
+  __m512 b_scale, s, bias;
+};
+
+/// The requantization's constants, broadcast once a tile: qmin and qmax
+/// less the zero point (see requant16), the f32 output's min and max.
+struct Requant16 {
+  __m512 inv_out;
+  __m512i out_zp;
+  __m512 qmin, qmax, min, max;
+};
+
+inline Columns16 columns16(const TileArgs& t, size_t j0) {
+  Columns16 k;
+  k.colsum = _mm512_loadu_si512(t.colsum + j0);
+  k.b_scale = _mm512_loadu_ps(t.b_scale + j0);
+  k.bias = t.bias != nullptr ? _mm512_loadu_ps(t.bias + j0) : _mm512_setzero_ps();
+  k.zc = _mm512_setzero_si512();
+  k.s = _mm512_setzero_ps();
+  return k;
+}
+
+inline void set_row(Columns16& k, float a_scale, int32_t a_zp) {
+  k.zc = _mm512_mullo_epi32(_mm512_set1_epi32(a_zp), k.colsum);
+  k.s = _mm512_mul_ps(_mm512_set1_ps(a_scale), k.b_scale);
+}
+
+/// The epilogue's float32 steps on 16 columns of one row: y, the float
+/// result. The same operations in the same order as the scalar reference,
+/// with or without the bias (y + 0 is not y for y = -0, so a missing bias
+/// adds nothing rather than zero).
+template <bool kBias>
+inline __m512 scaled16(__m512i dot, const Columns16& k) {
+  __m512 y = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(dot, k.zc)), k.s);
+  if constexpr (kBias) y = _mm512_add_ps(y, k.bias);
+  return y;
+}
+
+/// y requantized to 16 int32 lanes within [qmin, qmax]: the reference's
+/// rint(y * inv_out) + out_zp clamped to [qmin, qmax], computed as
+/// rint(clamp(y * inv_out, qmin - out_zp, qmax - out_zp)) + out_zp. The
+/// bounds are integers, so clamping before or after rounding is the same;
+/// MAXPS gives its second operand for NaN, so NaN still ends at qmin. The
+/// rounding is embedded (to nearest even), whatever MXCSR says.
+inline __m512i requant16(__m512 y, const Requant16& r) {
+  __m512 v = _mm512_mul_ps(y, r.inv_out);
+  v = _mm512_max_ps(v, r.qmin);
+  v = _mm512_min_ps(v, r.qmax);
+  const __m512i q = _mm512_cvt_roundps_epi32(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  return _mm512_add_epi32(q, r.out_zp);
+}
+
+/// The f32 output: y clamped to [min, max] (MAXPS / MINPS: NaN propagates)
+/// when kClamp, its first `mask` lanes stored.
+template <bool kClamp>
+inline void store_f32(__m512 y, const Requant16& r, __mmask16 mask, float* c) {
+  if constexpr (kClamp) {
+    y = _mm512_max_ps(r.min, y);
+    y = _mm512_min_ps(r.max, y);
   }
-  __m512 v = _mm512_roundscale_ps(_mm512_mul_ps(y, _mm512_set1_ps(t.inv_out)),
-                                  _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  v = _mm512_add_ps(v, _mm512_set1_ps(t.out_zp));
-  v = _mm512_max_ps(v, _mm512_set1_ps(t.qmin));  // MAXPS gives its second operand on NaN
-  v = _mm512_min_ps(v, _mm512_set1_ps(t.qmax));
-  _mm_mask_storeu_epi8(static_cast<uint8_t*>(c) + j0, mask,
-                       _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(v)));
+  _mm512_mask_storeu_ps(c, mask, y);
+}
+
+/// Rows [0, M) of a tile whose accumulators are dot: the parameters are
+/// read into registers once (a byte store may alias anything, so a loop
+/// reading them through t would reload them after every store).
+template <size_t M, OutType kOut, bool kBias, bool kClamp>
+void epilogue_tile(const int32_t (*dot)[kNr], void* c, size_t ldc, const TileArgs& t) {
+  const size_t elem = kOut == OutType::f32 ? sizeof(float) : 1;
+  const __mmask32 mask = t.cols >= 32 ? ~(__mmask32)0 : (((__mmask32)1 << t.cols) - 1);
+  const __mmask16 m0 = t.cols >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << t.cols) - 1);
+  const __mmask16 m1 = t.cols >= 32 ? (__mmask16)0xffff
+                                    : (__mmask16)(t.cols > 16 ? (1u << (t.cols - 16)) - 1 : 0);
+  const Requant16 r{_mm512_set1_ps(t.inv_out),          _mm512_set1_epi32((int32_t)t.out_zp),
+                    _mm512_set1_ps(t.qmin - t.out_zp), _mm512_set1_ps(t.qmax - t.out_zp),
+                    _mm512_set1_ps(t.min),             _mm512_set1_ps(t.max)};
+  Columns16 k0 = columns16(t, 0), k1 = columns16(t, 16);
+  float a_scale[M];
+  int32_t a_zp[M];
+  std::memcpy(a_scale, t.a_scale, sizeof a_scale);
+  std::memcpy(a_zp, t.a_zp, sizeof a_zp);
+  for (size_t i = 0; i < M; ++i) {
+    if (i == 0 || a_scale[i] != a_scale[i - 1] || a_zp[i] != a_zp[i - 1] ||
+        std::signbit(a_scale[i]) != std::signbit(a_scale[i - 1])) {
+      set_row(k0, a_scale[i], a_zp[i]);
+      set_row(k1, a_scale[i], a_zp[i]);
+    }
+    void* row = static_cast<uint8_t*>(c) + i * ldc * elem;
+    const __m512 y0 = scaled16<kBias>(_mm512_load_si512(dot[i]), k0);
+    const __m512 y1 = scaled16<kBias>(_mm512_load_si512(dot[i] + 16), k1);
+    if constexpr (kOut == OutType::f32) {
+      store_f32<kClamp>(y0, r, m0, static_cast<float*>(row));
+      if (m1 != 0) store_f32<kClamp>(y1, r, m1, static_cast<float*>(row) + 16);
+    } else {
+      // Both halves narrowed in registers, then one store of the row's 32
+      // bytes: a narrowing store (vpmovdb to memory) costs several times
+      // more on some cores (AMD Zen 4).
+      const __m256i bytes = _mm256_inserti128_si256(
+          _mm256_castsi128_si256(_mm512_cvtepi32_epi8(requant16(y0, r))),
+          _mm512_cvtepi32_epi8(requant16(y1, r)), 1);
+      if (t.cols >= 32) {
+        _mm256_storeu_si256(static_cast<__m256i*>(row), bytes);  // masked stores cost more
+      } else {
+        _mm256_mask_storeu_epi8(row, mask, bytes);
+      }
+    }
+  }
 }
 
 /// dot[i][0 .. 32) = sum over kg groups of a's row i times b's columns.
@@ -87,19 +177,21 @@ template <size_t M>
 void kernel(size_t kg, const uint8_t* a, const int8_t* b, void* c, size_t ldc, const TileArgs& t) {
   alignas(64) int32_t dot[M][kNr];
   accumulate<M>(kg, a, b, dot);
-  const size_t elem = t.out == OutType::f32 ? sizeof(float) : 1;
-  const __mmask16 m0 = t.cols >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << t.cols) - 1);
-  const __mmask16 m1 = t.cols >= 32 ? (__mmask16)0xffff
-                                    : (__mmask16)(t.cols > 16 ? (1u << (t.cols - 16)) - 1 : 0);
-  for (size_t i = 0; i < M; ++i) {
-    void* row = static_cast<uint8_t*>(c) + i * ldc * elem;
-    epilogue16(_mm512_load_si512(dot[i]), t.a_scale[i], t.a_zp[i], t, 0, m0, row);
-    if (m1 != 0) epilogue16(_mm512_load_si512(dot[i] + 16), t.a_scale[i], t.a_zp[i], t, 16, m1, row);
+  const bool bias = t.bias != nullptr;
+  if (t.out == OutType::f32) {
+    if (t.clamp) {
+      bias ? epilogue_tile<M, OutType::f32, true, true>(dot, c, ldc, t)
+           : epilogue_tile<M, OutType::f32, false, true>(dot, c, ldc, t);
+    } else {
+      bias ? epilogue_tile<M, OutType::f32, true, false>(dot, c, ldc, t)
+           : epilogue_tile<M, OutType::f32, false, false>(dot, c, ldc, t);
+    }
+  } else {  // s8 and u8 differ only in qmin / qmax
+    bias ? epilogue_tile<M, OutType::s8, true, false>(dot, c, ldc, t)
+         : epilogue_tile<M, OutType::s8, false, false>(dot, c, ldc, t);
   }
 }
 
-/// 16 rows of 16 dwords in place: r[c] becomes column c (row i in dword i).
-/// Unpacks pair rows within 128-bit lanes, then 64-bit halves, then lanes.
 inline void transpose16(__m512i r[16]) {
   __m512i a[16], b[16];
   for (int i = 0; i < 8; ++i) {
