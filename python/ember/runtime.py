@@ -130,9 +130,17 @@ class Profile:
 def _to_numpy(x: Any) -> tuple[Any, bool]:
     # A torch tensor can only come from an imported torch: the runtime neither
     # needs torch nor pays for importing it.
+    if isinstance(x, np.ndarray):
+        return x, False
     torch = sys.modules.get("torch")
     if torch is not None and isinstance(x, torch.Tensor):
-        x = x.detach().cpu().contiguous()
+        try:
+            # A CPU tensor without grad of a numpy dtype, any strides (the
+            # runtime reads a C-contiguous copy of the array).
+            return x.numpy(), True
+        except (RuntimeError, TypeError):
+            pass  # needs grad, another device, bfloat16, a conjugate view
+        x = x.detach().cpu().resolve_conj().resolve_neg().contiguous()
         if x.dtype == torch.bfloat16:  # numpy has no bfloat16: its bits as uint16
             return x.view(torch.int16).numpy().view(np.uint16), True
         return x.numpy(), True
@@ -157,6 +165,7 @@ class Module:
         self._in_specs: dict[str, _pytree.Node | None] = {}
         self._out_specs: dict[str, _pytree.Node] = {}
         self._out_dtype_names: dict[str, list[str]] = {}
+        self._flat_arities: dict[str, int | None] = {}
 
     @property
     def step_limit(self) -> int:
@@ -188,12 +197,22 @@ class Module:
         method's signature did, or `inputs` are all its inputs flat in the
         exported order (keyword inputs included), as ExecuTorch's runtime
         takes them; either way they are flattened by its container string."""
-        flat = [_to_numpy(x) for x in self._flatten_inputs(name, tuple(inputs), kwargs or {})]
+        # The common call (every input a positional tensor or scalar, as the
+        # signature takes them) skips the general flattening: a decode step
+        # of an LLM pays this per token.
+        n = self._flat_arity(name)
+        if n is not None and not kwargs and len(inputs) == n and not any(
+                isinstance(x, (tuple, list, dict)) for x in inputs):
+            leaves = inputs
+        else:
+            leaves = self._flatten_inputs(name, tuple(inputs), kwargs or {})
+        flat = [_to_numpy(x) for x in leaves]
         outputs = self._native.execute(name, [a for a, _ in flat])
         if any(is_torch for _, is_torch in flat):
             outputs = [_to_torch(o, d)
                        for o, d in zip(outputs, self._out_dtypes(name), strict=True)]
-        return _pytree.unflatten(self._out_spec(name), outputs)
+        spec = self._out_spec(name)
+        return outputs[0] if spec.kind == "$" else _pytree.unflatten(spec, outputs)
 
     def forward(self, *inputs: Any, **kwargs: Any) -> Any:
         return self.run_method("forward", inputs, kwargs)
@@ -255,6 +274,21 @@ class Module:
         takes = f"{npos} positional" + (f" and {_names(names)} by keyword" if names else "")
         raise TypeError(f"method '{name}' takes {takes}, or all {node.num_leaves()} inputs "
                         f"positional in the exported order; got {given}")
+
+    def _flat_arity(self, name: str) -> int | None:
+        """N when method `name` takes N positional leaves and no keyword
+        inputs (its inputs are then the call's arguments as they are), else
+        None."""
+        if name not in self._flat_arities:
+            node = self._in_spec(name)
+            n = None
+            if node is not None and node.kind == "T" and len(node.children) == 2:
+                positional, keywords = node.children
+                if (positional.kind == "T" and all(c.kind == "$" for c in positional.children)
+                        and keywords.kind == "D" and not keywords.keys):
+                    n = len(positional.children)
+            self._flat_arities[name] = n
+        return self._flat_arities[name]
 
     def _in_spec(self, name: str) -> _pytree.Node | None:
         if name not in self._in_specs:

@@ -220,3 +220,30 @@ def test_positional_input_count_is_checked():
     with pytest.raises(TypeError, match=r"unexpected keyword input\(s\) 'x' "
                                         r"\(its keyword inputs: none\)"):
         m.forward(x=torch.randn(2, 32))
+
+
+class _TwoInputs(torch.nn.Module):
+    def forward(self, x, y):
+        return x * 2 + y
+
+
+def test_tensor_inputs_of_any_kind_give_the_same_result():
+    # forward's fast path (positional leaves) and its fallbacks: tensors that
+    # need grad, transposed and strided views, numpy arrays, and a mix of
+    # them, against eager.
+    x, y = torch.randn(4, 6), torch.randn(4, 6)
+    m = ember.runtime.load(ember.to_edge(torch.export.export(
+        _TwoInputs(), (x, y))).to_executorch().buffer)
+    want = _TwoInputs()(x, y)
+    assert_close(m.forward(x, y), want)
+    assert_close(m(x.clone().requires_grad_(True), y), want)
+    xt = x.t().contiguous().t()  # the same values through a transposed view
+    assert not xt.is_contiguous()
+    assert_close(m.forward(xt, y), want)
+    wide = torch.randn(4, 12)
+    assert_close(m.forward(wide[:, ::2], y), _TwoInputs()(wide[:, ::2], y))
+    got = m.forward(x.numpy(), y)  # numpy and torch mixed: torch out
+    assert isinstance(got, torch.Tensor)
+    assert_close(got, want)
+    with pytest.raises(TypeError, match=r"takes 2 positional inputs, got 1"):
+        m.forward(x)
