@@ -322,15 +322,15 @@ class PyModule {
   /// The method's inputs from Python values (arrays converted as needed and
   /// kept in `arrays`).
   std::vector<ember::Value> to_inputs(const std::string& name, const py::list& args,
-                                      std::vector<py::array>* arrays) const {
-    ember::MethodInfo info;
-    check(m_->method_info(name, &info));
-    if (args.size() != info.inputs.size())
-      throw py::value_error("method '" + name + "' takes " + std::to_string(info.inputs.size()) +
+                                      std::vector<py::array>* arrays) {
+    const std::vector<ember::ValueInfo>& wanted = input_infos(name);
+    if (args.size() != wanted.size())
+      throw py::value_error("method '" + name + "' takes " + std::to_string(wanted.size()) +
                             " inputs, got " + std::to_string(args.size()));
     std::vector<ember::Value> inputs;
+    inputs.reserve(args.size());
     for (size_t i = 0; i < args.size(); ++i) {
-      const ember::ValueInfo& want = info.inputs[i];
+      const ember::ValueInfo& want = wanted[i];
       if (want.tag != ember::Tag::Tensor) {
         py::handle a = args[i];
         if (want.tag == ember::Tag::Int) inputs.push_back(ember::Value::from_int(a.cast<int64_t>()));
@@ -339,7 +339,7 @@ class PyModule {
         else throw py::value_error("input " + std::to_string(i) + " has an unsupported kind");
         continue;
       }
-      py::object dtype = numpy_dtype(want.dtype);
+      const py::object& dtype = numpy_dtype_of(want.dtype);
       if (dtype.is_none())
         throw py::type_error(std::string("input dtype ") + ember::scalar_type_name(want.dtype) +
                              " has no numpy equivalent");
@@ -348,7 +348,7 @@ class PyModule {
       // Compared by value: a dtype from pickle, multiprocessing or
       // np.frombuffer is an equal object, not numpy's canonical one. The
       // other byte order of the same type is converted.
-      const py::dtype want_dtype = py::dtype::from_args(dtype);
+      const py::dtype want_dtype = py::reinterpret_borrow<py::dtype>(dtype);
       if (!arr.dtype().equal(want_dtype)) {
         const bool same_type = arr.dtype().kind() == want_dtype.kind() &&
                                arr.dtype().itemsize() == want_dtype.itemsize();
@@ -375,19 +375,18 @@ class PyModule {
   /// A tensor output goes into `kept[i]`, the array this output was copied
   /// into last time, when only `kept` still holds it and its dtype and shape
   /// are the same; otherwise into a new array, kept for next time.
-  static py::list to_list(const std::vector<ember::Value>& outputs,
-                          std::vector<py::object>* kept) {
+  py::list to_list(const std::vector<ember::Value>& outputs, std::vector<py::object>* kept) {
     py::list result;
     kept->resize(outputs.size());
     for (size_t i = 0; i < outputs.size(); ++i) {
       const ember::Value& v = outputs[i];
       switch (v.tag) {
         case ember::Tag::Tensor: {
-          py::object dtype = numpy_dtype(v.tensor.dtype);
+          const py::object& dtype = numpy_dtype_of(v.tensor.dtype);
           if (dtype.is_none())
             throw py::type_error(std::string("output dtype ") + ember::scalar_type_name(v.tensor.dtype) +
                                  " has no numpy equivalent");
-          const py::dtype dt = py::dtype::from_args(dtype);
+          const py::dtype dt = py::reinterpret_borrow<py::dtype>(dtype);
           py::array out;  // (not null: an empty float64 array)
           if (reusable((*kept)[i], dt, v.tensor.sizes)) {
             out = py::reinterpret_borrow<py::array>((*kept)[i]);
@@ -429,8 +428,33 @@ class PyModule {
     return true;
   }
 
+  /// Method `name`'s inputs, read from its metadata once (it cannot change
+  /// while the program is loaded): a call then builds no MethodInfo.
+  const std::vector<ember::ValueInfo>& input_infos(const std::string& name) {
+    auto it = inputs_.find(name);
+    if (it == inputs_.end()) {
+      ember::MethodInfo info;
+      check(m_->method_info(name, &info));
+      it = inputs_.emplace(name, std::move(info.inputs)).first;
+    }
+    return it->second;
+  }
+
+  /// numpy_dtype(t), made once per dtype for this module.
+  const py::object& numpy_dtype_of(ember::ScalarType t) {
+    const size_t i = static_cast<size_t>(t);
+    if (i >= np_dtypes_.size()) np_dtypes_.resize(i + 1);
+    if (!np_dtypes_[i]) {
+      py::object d = numpy_dtype(t);
+      np_dtypes_[i] = d.is_none() ? d : py::object(py::dtype::from_args(d));
+    }
+    return np_dtypes_[i];
+  }
+
   static void ensure_kernels() { ember::register_portable_kernels(); }
   std::unique_ptr<ember::Module> m_;
+  std::map<std::string, std::vector<ember::ValueInfo>> inputs_;
+  std::vector<py::object> np_dtypes_;  ///< by ScalarType; null: not made yet
   /// Per method, the arrays its tensor outputs were last copied into. A
   /// large output in a fresh array costs a page fault per 4 KiB on every
   /// call; an array the caller has dropped is filled again instead.
