@@ -220,7 +220,7 @@ inline void transpose16(__m512i r[16]) {
 /// pack_a_block for kMr = 14: each panel's depth in runs of 64 bytes (16
 /// groups of 4), the 14 rows' runs loaded, flipped and transposed as dwords
 /// so that each group's 14 words are one masked store; the depth left over
-/// (under 64 bytes) by packing.h's loop.
+/// (under 64 bytes) the same way from masked loads.
 void pack_a(const uint8_t* a, size_t lda, size_t rows, size_t k, uint8_t flip, uint8_t* dst) {
   const size_t kg = (k + 3) / 4;
   const size_t runs = k / 64;
@@ -241,12 +241,23 @@ void pack_a(const uint8_t* a, size_t lda, size_t rows, size_t k, uint8_t flip, u
         _mm512_mask_storeu_epi32(out + g * kMr * 4, (__mmask16)0x3fff, r[g]);
       }
     }
-    if (runs * 64 < k) {  // the last groups, as pack_a_block packs them
-      const size_t done = runs * 64;
-      alignas(64) uint8_t tail[kMr * 64];
-      pack_a_block(src + done, lda, n, k - done, kMr, flip, tail);
-      const size_t groups = kg - done / 4;
-      std::memcpy(panel + done * kMr, tail, groups * kMr * 4);
+    if (runs * 64 < k) {
+      // The last groups the same way, from masked loads: bytes past k load
+      // as zero and are not flipped (pack_a_block's padding), and masked-off
+      // bytes are never read.
+      const size_t done = runs * 64, left = k - done;  // 1 .. 63
+      const __mmask64 m = ~__mmask64{0} >> (64 - left);
+      const __m512i f = _mm512_maskz_mov_epi8(m, flip64);
+      __m512i r[16];
+      for (size_t i = 0; i < 16; ++i) {
+        r[i] = i < n ? _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, src + i * lda + done), f)
+                     : _mm512_setzero_si512();
+      }
+      transpose16(r);
+      uint8_t* out = panel + done * kMr;  // done / 4 groups of kMr words
+      for (size_t g = 0; g < kg - done / 4; ++g) {
+        _mm512_mask_storeu_epi32(out + g * kMr * 4, (__mmask16)0x3fff, r[g]);
+      }
     }
   }
 }
