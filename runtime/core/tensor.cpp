@@ -102,10 +102,16 @@ Error Tensor::resize(Span<const int32_t> new_sizes) {
               "cannot resize a static tensor to other sizes");
   // Check capacity with overflow-safe math before touching the sizes.
   const size_t elem = element_size(dtype_);
-  uint64_t bytes = elem;
+  // An empty tensor (a zero size anywhere) needs no bytes, whatever the
+  // other sizes' product: e.g. [1, 4, 9, 0] fits a capacity of 0.
+  bool empty = false;
   for (int32_t i = 0; i < dim_; ++i) {
     EMBER_CHECK(new_sizes[i] >= 0, Error::InvalidArgument, "negative size %d at dim %d",
                 static_cast<int>(new_sizes[i]), static_cast<int>(i));
+    empty = empty || new_sizes[i] == 0;
+  }
+  uint64_t bytes = empty ? 0 : elem;
+  for (int32_t i = 0; i < dim_ && !empty; ++i) {
     const uint64_t s = static_cast<uint64_t>(new_sizes[i]);
     if (s != 0 && bytes > capacity_bytes_ / s) {
       bytes = UINT64_MAX;

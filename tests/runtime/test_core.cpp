@@ -107,6 +107,23 @@ TEST(Tensor, ResizeRules) {
   EXPECT_EQ(d.size(0), 1);  // failed resizes leave the tensor alone
   EXPECT_EQ(d.resize(Span<const int32_t>(same, 2)), Error::Ok);
   EXPECT_EQ(d.numel(), 6);
+
+  // An empty tensor fits any capacity, 0 included, whatever its other sizes
+  // (Phi-3's rotary slice of width 0 is [1, H, T, 0] with T dynamic).
+  int32_t esizes[3] = {4, 40, 0};
+  uint8_t eorder[3] = {0, 1, 2};
+  int32_t estrides[3];
+  Tensor e(ScalarType::Float, 3, esizes, eorder, estrides, nullptr, ShapeDynamism::DynamicBound);
+  EXPECT_EQ(e.capacity_bytes(), 0u);
+  const int32_t fewer_rows[3] = {4, 9, 0};
+  const int32_t more_rows[3] = {4, 99, 0};
+  const int32_t not_empty[3] = {4, 9, 1};
+  const int32_t empty_negative[3] = {-4, 9, 0};
+  EXPECT_EQ(e.resize(Span<const int32_t>(fewer_rows, 3)), Error::Ok);
+  EXPECT_EQ(e.numel(), 0);
+  EXPECT_EQ(e.resize(Span<const int32_t>(more_rows, 3)), Error::Ok);
+  EXPECT_NE(e.resize(Span<const int32_t>(not_empty, 3)), Error::Ok);
+  EXPECT_NE(e.resize(Span<const int32_t>(empty_negative, 3)), Error::Ok);
 }
 
 // Shapes from a file are checked before a Tensor is built.
