@@ -126,6 +126,8 @@ public:
 
   FailureOr<flatbuffers::Offset<fb::ExecutionPlan>> emit(func::FuncOp func);
   flatbuffers::Offset<fb::ExecutionPlan> emit(const ConstantMethod &method);
+  /// The value of a scalar constant.
+  int32_t addConstant(const ConstantMethod &value);
 
 private:
   int32_t add(fb::KernelTypes type, flatbuffers::Offset<void> value) {
@@ -470,24 +472,39 @@ void PlanEmitter::emitWriteBack(edge::WriteBackOp op) {
   addKernelCall("aten::copy_", "", {buffer, value, nonBlocking, buffer});
 }
 
-flatbuffers::Offset<fb::ExecutionPlan> PlanEmitter::emit(const ConstantMethod &method) {
-  int32_t out = 0;
-  switch (method.kind) {
-  case ConstantMethod::Kind::Int: out = addInt(method.intValue); break;
-  case ConstantMethod::Kind::Double:
-    out = addDouble(method.doubleValue);
-    break;
+int32_t PlanEmitter::addConstant(const ConstantMethod &value) {
+  switch (value.kind) {
+  case ConstantMethod::Kind::Int: return addInt(value.intValue);
+  case ConstantMethod::Kind::Double: return addDouble(value.doubleValue);
   case ConstantMethod::Kind::Bool:
-    out = add(fb::KernelTypes::Bool, fb::CreateBool(b, method.boolValue).Union());
-    break;
+    return add(fb::KernelTypes::Bool, fb::CreateBool(b, value.boolValue).Union());
   case ConstantMethod::Kind::String:
-    out = add(fb::KernelTypes::String,
-              fb::CreateString(b, b.CreateString(method.stringValue)).Union());
-    break;
+    return add(fb::KernelTypes::String,
+               fb::CreateString(b, b.CreateString(value.stringValue)).Union());
+  case ConstantMethod::Kind::List: break;  // items are scalars (the binding checks)
+  }
+  return addInt(0);
+}
+
+flatbuffers::Offset<fb::ExecutionPlan> PlanEmitter::emit(const ConstantMethod &method) {
+  std::vector<int32_t> outs;
+  std::string spec = "$";
+  if (method.kind == ConstantMethod::Kind::List) {
+    // A list container of one leaf per item: "L<n>#1...#1($,...,$)".
+    spec = "L" + std::to_string(method.items.size());
+    std::string leaves;
+    for (const ConstantMethod &item : method.items) {
+      outs.push_back(addConstant(item));
+      spec += "#1";
+      leaves += leaves.empty() ? "$" : ",$";
+    }
+    spec += "(" + leaves + ")";
+  } else {
+    outs.push_back(addConstant(method));
   }
   auto meta = fb::CreateContainerMetadata(b, b.CreateString("T2#0#0(T0(),D0())"),
-                                          b.CreateString("$"));
-  return finish(method.name, meta, {}, {out}, {0});
+                                          b.CreateString(spec));
+  return finish(method.name, meta, {}, outs, {0});
 }
 
 flatbuffers::Offset<fb::ExecutionPlan>

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "llvm/ADT/ArrayRef.h"
 
@@ -11,15 +12,18 @@
 namespace ember {
 
 /// A method that returns a constant (ExecuTorch's `constant_methods`, e.g.
-/// get_max_seq_len): no inputs, no instructions, one output value.
+/// get_max_seq_len): no inputs, no instructions, one output value, or for a
+/// List one output per item (as ExecuTorch emits get_eos_ids = [2]: a list
+/// container of scalars).
 struct ConstantMethod {
-  enum class Kind { Int, Double, Bool, String };
+  enum class Kind { Int, Double, Bool, String, List };
   std::string name;
   Kind kind = Kind::Int;
   int64_t intValue = 0;
   double doubleValue = 0;
   bool boolValue = false;
   std::string stringValue;
+  std::vector<ConstantMethod> items;  ///< List: the scalars (their names unused)
 };
 
 /// Serialize every function of a planned Edge module (after

@@ -168,8 +168,8 @@ def to_edge(programs: ExportedProgram | Mapping[str, ExportedProgram],
 
     `programs` is one ExportedProgram (method "forward") or a dict of method
     name to ExportedProgram. `constant_methods` adds methods that take no
-    input and return a constant (int, float, bool or str), e.g.
-    `{"get_max_seq_len": 128}`.
+    input and return a constant (int, float, bool or str, or a list of them,
+    returned as a list), e.g. `{"get_max_seq_len": 128, "get_eos_ids": [2]}`.
     """
     if isinstance(programs, ExportedProgram):
         programs = {"forward": programs}

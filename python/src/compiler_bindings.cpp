@@ -99,19 +99,19 @@ class PySession {
     return out;
   }
 
-  /// {name: int | float | bool | str}
+  /// {name: int | float | bool | str, or a list or tuple of them}
   void set_constant_methods(const py::dict& methods) {
     std::vector<ember::ConstantMethod> out;
     for (auto [key, value] : methods) {
+      const std::string name = key.cast<std::string>();
       ember::ConstantMethod m;
-      m.name = key.cast<std::string>();
-      using K = ember::ConstantMethod::Kind;
-      if (py::isinstance<py::bool_>(value)) { m.kind = K::Bool; m.boolValue = value.cast<bool>(); }
-      else if (py::isinstance<py::int_>(value)) { m.kind = K::Int; m.intValue = value.cast<int64_t>(); }
-      else if (py::isinstance<py::float_>(value)) { m.kind = K::Double; m.doubleValue = value.cast<double>(); }
-      else if (py::isinstance<py::str>(value)) { m.kind = K::String; m.stringValue = value.cast<std::string>(); }
-      else throw py::type_error("constant method '" + m.name + "' must return an int, float, bool or str, not " +
-                                py::str(py::type::handle_of(value).attr("__name__")).cast<std::string>());
+      if (py::isinstance<py::list>(value) || py::isinstance<py::tuple>(value)) {
+        m.kind = ember::ConstantMethod::Kind::List;
+        for (py::handle item : value) m.items.push_back(scalar_constant(name, item));
+      } else {
+        m = scalar_constant(name, value);
+      }
+      m.name = name;
       out.push_back(std::move(m));
     }
     session_.setConstantMethods(std::move(out));
@@ -121,6 +121,19 @@ class PySession {
   std::string phase() const { return ember::phaseName(session_.phase()).str(); }
 
  private:
+  static ember::ConstantMethod scalar_constant(const std::string& name, py::handle value) {
+    ember::ConstantMethod m;
+    using K = ember::ConstantMethod::Kind;
+    if (py::isinstance<py::bool_>(value)) { m.kind = K::Bool; m.boolValue = value.cast<bool>(); }
+    else if (py::isinstance<py::int_>(value)) { m.kind = K::Int; m.intValue = value.cast<int64_t>(); }
+    else if (py::isinstance<py::float_>(value)) { m.kind = K::Double; m.doubleValue = value.cast<double>(); }
+    else if (py::isinstance<py::str>(value)) { m.kind = K::String; m.stringValue = value.cast<std::string>(); }
+    else throw py::type_error("constant method '" + name + "' must return an int, float, bool or str, " +
+                              "or a list of them, not " +
+                              py::str(py::type::handle_of(value).attr("__name__")).cast<std::string>());
+    return m;
+  }
+
   /// Phase options by keyword: fuse_attention, fuse_linear (edge); fold_quantized
   /// (quantize); alignment, plan_inputs, plan_outputs, algorithm, alias_views,
   /// fuse_activations (memory plan); delegate_segments (emit).
