@@ -1,7 +1,7 @@
 """Decomposition to core ATen (`ExportedProgram.run_decompositions`), keeping
 whole the ops Ember has an Edge op for: scaled_dot_product_attention when
 every call of it fits Ember's attention kernel, and torchao's affine
-quantization ops."""
+quantization ops; and decomposing aten.copy, which core ATen keeps."""
 
 from __future__ import annotations
 
@@ -95,6 +95,17 @@ def _kept_whole(ep: ExportedProgram, fuse_attention: bool) -> list:
 _TORCHAO_OPS = {"choose_qparams_affine", "quantize_affine", "dequantize_affine"}
 
 
+def _copy(self: torch.Tensor, src: torch.Tensor, non_blocking: bool = False) -> torch.Tensor:
+    """aten.copy (what a functionalized `buffer.copy_(src)` becomes, e.g. the
+    reset of transformers' static cache lengths): src converted to self's
+    dtype and broadcast to its shape, as ops Ember runs."""
+    return src.to(self.dtype).expand(self.shape).clone()
+
+
+# Core ATen ops that torch keeps and Ember decomposes further.
+_EXTRA_DECOMPOSITIONS = {torch.ops.aten.copy.default: _copy}
+
+
 def decompose(ep: ExportedProgram, fuse_attention: bool = True) -> ExportedProgram:
     """`ep` decomposed to core ATen (`ep.run_decompositions()`), keeping
     whole the ops _kept_whole names.
@@ -112,10 +123,10 @@ def decompose(ep: ExportedProgram, fuse_attention: bool = True) -> ExportedProgr
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)`",
                                 category=FutureWarning)
-        kept = _kept_whole(ep, fuse_attention)
-        if not kept:
-            return ep.run_decompositions()
+        # (The graph may hold the in-place form, `copy_` of a buffer, which
+        # functionalization turns into aten.copy: the table always has it.)
         table = torch.export.default_decompositions()
-        for op in kept:
+        for op in _kept_whole(ep, fuse_attention):
             table.pop(op, None)
+        table.update(_EXTRA_DECOMPOSITIONS)
         return ep.run_decompositions(table)
