@@ -1,0 +1,119 @@
+"""ember.llm.export: transformers causal LMs with a static KV cache, checked
+token for token against transformers' own greedy generate (random weights
+from tiny configs; nothing is downloaded)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import transformers
+
+import ember
+import ember.llm
+
+_TINY = dict(vocab_size=256, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+             num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=128,
+             head_dim=16, bos_token_id=1, eos_token_id=None, pad_token_id=0)
+
+_FAMILIES = {
+    "llama": transformers.LlamaConfig,
+    "qwen2": transformers.Qwen2Config,
+    "qwen3": transformers.Qwen3Config,
+    "mistral": transformers.MistralConfig,
+    "phi3": transformers.Phi3Config,
+    "gemma": transformers.GemmaConfig,
+    "gpt2": transformers.GPT2Config,
+}
+
+
+def _model(family: str, seed: int = 0, **overrides) -> torch.nn.Module:
+    if family == "gpt2":
+        kw = dict(vocab_size=256, n_embd=64, n_layer=2, n_head=4, n_positions=128,
+                  bos_token_id=1, eos_token_id=None, pad_token_id=0)
+    else:
+        kw = dict(_TINY)
+    kw.update(overrides)
+    torch.manual_seed(seed)
+    return transformers.AutoModelForCausalLM.from_config(_FAMILIES[family](**kw)).eval()
+
+
+def _reference(model: torch.nn.Module, prompt: list[int], new: int) -> list[int]:
+    with torch.no_grad():
+        out = model.generate(torch.tensor([prompt]), max_new_tokens=new, do_sample=False,
+                             cache_implementation="dynamic")
+    return out[0, len(prompt):].tolist()
+
+
+@pytest.mark.parametrize("family", sorted(_FAMILIES))
+def test_greedy_generation_equals_transformers(family):
+    model = _model(family)
+    prompt = torch.randint(2, 256, (9,), generator=torch.Generator().manual_seed(1)).tolist()
+    want = _reference(model, prompt, 16)
+    prog = ember.llm.export(model, max_seq_len=40)
+    m = ember.runtime.load(prog.buffer)
+    assert ember.llm.generate_tokens(m, prompt, 16) == want
+    # The cache starts over at position 0: the same file generates the same again.
+    assert ember.llm.generate_tokens(m, prompt, 16) == want
+    assert m.run_method("get_model_family") == family
+    assert m.run_method("get_max_seq_len") == 40
+
+
+def test_constant_methods_describe_the_model():
+    model = _model("llama", eos_token_id=[2, 7])
+    m = ember.runtime.load(ember.llm.export(model, max_seq_len=32).buffer)
+    assert m.run_method("get_eos_ids") == [2, 7]
+    assert m.run_method("get_bos_id") == 1
+    assert m.run_method("get_vocab_size") == 256
+    assert m.run_method("get_n_layers") == 2
+    assert m.run_method("use_kv_cache") is True
+    meta = m.method_meta("forward")
+    assert [i["dtype"] for i in meta["inputs"]] == ["int64", "int64"]
+    assert meta["outputs"][0]["sizes"] == [1, 256]
+
+
+def test_prefill_in_chunks_equals_one_prefill():
+    # The cache is written at input_pos: a prompt fed in two calls gives the
+    # same next-token logits as one call.
+    model = _model("qwen3")
+    m = ember.runtime.load(ember.llm.export(model, max_seq_len=32).buffer)
+    prompt = np.arange(3, 15, dtype=np.int64)[None]
+    whole = m.forward(prompt, np.arange(12, dtype=np.int64))
+    m.forward(prompt[:, :5], np.arange(5, dtype=np.int64))
+    split = m.forward(prompt[:, 5:], np.arange(5, 12, dtype=np.int64))
+    np.testing.assert_allclose(split, whole, rtol=1e-5, atol=1e-5)
+    with torch.no_grad():
+        eager = model(torch.from_numpy(prompt)).logits[:, -1].numpy()
+    np.testing.assert_allclose(whole, eager, rtol=1e-4, atol=1e-4)
+
+
+def test_8da4w_export_runs_the_quantized_model():
+    model = _model("llama", seed=3)
+    prompt = torch.randint(2, 256, (1, 10), generator=torch.Generator().manual_seed(2))
+    prog = ember.llm.export(model, max_seq_len=32, quantize="8da4w")
+    # The linears were quantized in place (torchao), and the file keeps 4-bit
+    # weights: far smaller than the float file of the same model.
+    with torch.no_grad():
+        want = model(prompt).logits[:, -1].numpy()
+    m = ember.runtime.load(prog.buffer)
+    got = m.forward(prompt.numpy(), np.arange(10, dtype=np.int64))
+    scale = float(np.abs(want).max())
+    np.testing.assert_allclose(got, want, rtol=0, atol=2e-3 * scale)
+    float_size = len(ember.llm.export(_model("llama", seed=3), max_seq_len=32).buffer)
+    assert len(prog.buffer) < float_size
+
+
+def test_bad_input_is_a_clear_error():
+    model = _model("llama")
+    with pytest.raises(ValueError, match=r"max_seq_len 500 exceeds the model's 128 positions"):
+        ember.llm.export(model, max_seq_len=500)
+    with pytest.raises(ValueError, match=r"quantize='int3' is not one of"):
+        ember.llm.export(model, max_seq_len=16, quantize="int3")
+    with pytest.raises(TypeError, match=r"takes a transformers causal LM"):
+        ember.llm.export(torch.nn.Linear(4, 4), max_seq_len=16)
+    m = ember.runtime.load(ember.llm.export(model, max_seq_len=16).buffer)
+    with pytest.raises(ValueError, match=r"do not fit the cache of 16 positions"):
+        ember.llm.generate_tokens(m, list(range(2, 12)), 10)
+    # The runtime itself refuses more tokens than the cache holds.
+    with pytest.raises(Exception, match=r"input 0"):
+        m.forward(np.zeros((1, 17), dtype=np.int64), np.arange(17, dtype=np.int64))
