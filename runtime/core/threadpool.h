@@ -1,15 +1,33 @@
-// The process's one thread pool: Debian's pthreadpool (the pool XNNPACK
-// takes), shared by every backend and kernel library.
+// The process's thread pool: Ember's own workers for its kernels
+// (parallelize_1d), and Debian's pthreadpool for the backends that take one
+// (XNNPACK, through get_threadpool()).
 //
-// A pool is created on first use or by set_num_threads(), never inside
-// Method::execute(). Pools are kept for the life of the process, one per
-// thread count asked for, so a backend that bound a pool at init (XNNPACK
-// binds it to its runtime) never sees it freed: changing the count affects
-// work started after the change and methods loaded after it.
+// Pools are created on first use or by set_num_threads(), never inside
+// Method::execute(), and kept for the life of the process, one per thread
+// count asked for, so a backend that bound a pool at init (XNNPACK binds it
+// to its runtime) never sees it freed: changing the count affects work
+// started after the change and methods loaded after it. set_num_threads()
+// starts Ember's workers; the pthreadpool starts when a backend first asks.
 //
 //   ember::set_num_threads(2);          // before loading, like torch.set_num_threads
 //   (or EMBER_NUM_THREADS=2 in the environment, read once at first use)
+//   ember::parallelize_1d(task, &context, items);   // Ember's kernels
 //   pthreadpool_t pool = ember::get_threadpool();   // nullptr: run on the caller's thread
+//
+// The workers' contract: parallelize_1d allocates nothing and never waits
+// for a worker that has not started (the caller runs the items no worker
+// has claimed, so a worker that is asleep or off its core costs a call
+// nothing but the work it would have shared). An idle worker waits about
+// 1 ms for the next call (spinning 20 us, then yielding its core between
+// checks), long enough to span the gaps between a run's calls, then sleeps;
+// rest_workers() (Method::execute, when a run ends) makes it sleep at once,
+// so idle workers do not hold cores the application needs. When the workers
+// stop helping (16 calls in a row they ran nothing of: calls too short to
+// share, or a machine too busy to give them a core in time) or a call
+// waited on a worker that lost its core mid-item longer than the caller
+// worked, the calls run serially for a while with the workers asleep (2 ms,
+// doubling up to 0.5 s while the machine stays busy): on a busy machine
+// 2 threads then cost what 1 does.
 //
 // Built without pthreadpool (EMBER_HAVE_PTHREADPOOL undefined) everything
 // runs on the caller's thread and set_num_threads() accepts only 1 (and 0).
@@ -30,35 +48,47 @@ constexpr size_t kMaxThreads = 256;
 size_t num_cores();
 
 /// Threads work uses from now on: `n` threads, or one per core when n == 0.
-/// Creates the pool if needed (a few threads' start-up). InvalidArgument past
-/// kMaxThreads; NotSupported for n > 1 when built without pthreadpool;
-/// MemoryAllocationFailed if the threads cannot be created. Thread-safe.
+/// Starts that count's workers if needed (a few threads' start-up) and puts
+/// them back on call if the team was running serially (see below).
+/// InvalidArgument past kMaxThreads; NotSupported for n > 1 when built
+/// without pthreadpool; MemoryAllocationFailed if the threads cannot be
+/// created. Thread-safe.
 Error set_num_threads(size_t n);
 
 /// Threads work currently uses. Default: EMBER_NUM_THREADS from the
 /// environment if set (a number in [1, kMaxThreads]), else one per core.
 size_t get_num_threads();
 
-/// The pool for the current thread count, created on first use; nullptr when
-/// that count is 1 (pthreadpool and XNNPACK then run on the calling thread).
-/// Valid for the life of the process.
+/// The pthreadpool for the current thread count, created on first use (for
+/// backends such as XNNPACK; Ember's kernels use parallelize_1d); nullptr
+/// when that count is 1 (pthreadpool and XNNPACK then run on the calling
+/// thread) or the pool could not start. Valid for the life of the process.
 pthreadpool* get_threadpool();
 
-/// Run task(context, i) for i in [0, range) on the pool, or serially when
-/// there is none. Returns when every call has returned. Allocates nothing.
-/// The workers then spin for a while for the next call, as they do after
-/// XNNPACK's: a run's kernels call one after another.
+/// Run task(context, i) for i in [0, range) with Ember's workers, or serially
+/// when there are none. Each index runs once, on the caller or on a worker
+/// that claimed it; items are claimed in no fixed order, so a task's result
+/// must not depend on which thread runs it or when. Returns when every call
+/// has returned; waits only for items a worker is running, never for a
+/// worker to wake. A call made while another holds the workers (another
+/// application thread, or a task calling it again) runs serially. Allocates
+/// nothing.
 void parallelize_1d(void (*task)(void* context, size_t i), void* context, size_t range);
 
-/// Put the pool's workers to sleep now rather than spinning for a next call
+/// Put the workers to sleep now rather than spinning for a next call
 /// (Method::execute calls it when a run ends, so that idle workers do not
-/// hold cores the application needs). Nothing when there is no pool or no
-/// call woke the workers since they were last put to sleep.
+/// hold cores the application needs): Ember's read a flag (no system call),
+/// the pthreadpool's take an empty command if a backend woke them since they
+/// were last put to sleep. The next call wakes them again.
 void rest_workers();
 
-/// Record that the pool ran a call outside parallelize_1d (a backend that
+/// Record that the pthreadpool ran a call (a backend that
 /// hands get_threadpool() to its library, as XNNPACK does), so that the next
 /// rest_workers() puts the workers to sleep.
 void note_workers_awake();
+
+/// Ember's workers of the current thread count that are not asleep (spinning
+/// or running items); 0 for one thread. For tests and diagnostics.
+size_t awake_workers();
 
 }  // namespace ember

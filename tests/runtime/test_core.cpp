@@ -2,6 +2,8 @@
 // helpers, scalar types, the kernel registry and the platform log sink.
 #include <gtest/gtest.h>
 
+#include <sched.h>
+
 #include <atomic>
 #include <cmath>
 #include <string>
@@ -384,5 +386,133 @@ TEST(ThreadPool, SetNumThreadsAndRunEveryIndexOnce) {
   EXPECT_EQ(ember::get_num_threads(), ember::num_cores());
 #else
   EXPECT_EQ(ember::get_num_threads(), 1u);  // without a pool, "one per core" is the caller's
+#endif
+}
+
+// Ember's workers claim a call's items; a worker that comes late (asleep, or
+// off its core) must neither run an item twice, nor run one of a call that
+// has ended, nor make the caller return before an item it runs is done.
+namespace {
+struct IndexTask {
+  std::atomic<int> runs[16];
+  std::atomic<bool> returned{false};  // the caller has returned (set by the test)
+  std::atomic<bool> late{false};      // an item ran after its call returned
+  bool slow = false;
+};
+void index_task(void* context, size_t i) {
+  auto* t = static_cast<IndexTask*>(context);
+  if (t->slow) {  // long enough that a worker woken by the call joins it
+    const uint64_t until = ember::platform::now_ns() + 20000;
+    while (ember::platform::now_ns() < until) {
+    }
+  }
+  if (t->returned.load()) t->late = true;
+  t->runs[i]++;
+}
+void set_threads_or_skip(size_t n) {
+#ifdef EMBER_HAVE_PTHREADPOOL
+  ASSERT_EQ(ember::set_num_threads(n), ember::Error::Ok);
+#else
+  (void)n;
+#endif
+}
+}  // namespace
+
+TEST(ThreadPool, ManyShortCallsRunEveryIndexOnceBeforeReturning) {
+  set_threads_or_skip(2);
+  for (int call = 0; call < 20000; ++call) {
+    IndexTask task;
+    for (auto& r : task.runs) r = 0;
+    task.slow = call % 100 == 0;
+    const size_t range = 1 + static_cast<size_t>(call % 9);
+    ember::parallelize_1d(index_task, &task, range);
+    task.returned = true;
+    for (size_t i = 0; i < 16; ++i) ASSERT_EQ(task.runs[i].load(), i < range ? 1 : 0) << call;
+    ASSERT_FALSE(task.late.load()) << call;
+    if (call % 1000 == 999) ember::rest_workers();  // workers asleep for the next call
+    // Calls this short make the team run serially for a while (a worker
+    // rarely gets an item); setting the count again puts it back on call.
+    if (call % 10 == 9) set_threads_or_skip(2);
+  }
+  ember::set_num_threads(0);
+}
+
+// A task calling parallelize_1d again (on the caller or on a worker) runs that
+// inner call serially instead of waiting for the workers it holds.
+namespace {
+struct Nested {
+  std::atomic<int> inner{0};
+};
+void inner_task(void* context, size_t) { static_cast<Nested*>(context)->inner++; }
+void outer_task(void* context, size_t) { ember::parallelize_1d(inner_task, context, 10); }
+}  // namespace
+
+TEST(ThreadPool, NestedCallsRunSerially) {
+  set_threads_or_skip(2);
+  Nested n;
+  ember::parallelize_1d(outer_task, &n, 8);
+  EXPECT_EQ(n.inner.load(), 80);
+  ember::set_num_threads(0);
+}
+
+// Results do not depend on the thread count: each index's value is computed
+// the same way whoever runs it.
+namespace {
+struct Fill {
+  double out[64];
+};
+void fill_task(void* context, size_t i) {
+  double x = 0.5 + static_cast<double>(i);
+  for (int k = 0; k < 2000; ++k) x = std::sqrt(x * x + 1.0 / (1.0 + x));
+  static_cast<Fill*>(context)->out[i] = x;
+}
+}  // namespace
+
+TEST(ThreadPool, ResultsIdenticalAtOneAndTwoThreads) {
+  Fill one{}, two{};
+  set_threads_or_skip(1);
+  ember::parallelize_1d(fill_task, &one, 64);
+  set_threads_or_skip(2);
+  for (int rep = 0; rep < 20; ++rep) {
+    ember::parallelize_1d(fill_task, &two, 64);
+    for (int i = 0; i < 64; ++i) ASSERT_EQ(one.out[i], two.out[i]) << i;
+  }
+  ember::set_num_threads(0);
+}
+
+// Idle workers do not hold cores: rest_workers() puts them to sleep at once,
+// and without it they sleep after a short spin.
+TEST(ThreadPool, WorkersSleepAfterRestAndWhenIdle) {
+#ifndef EMBER_HAVE_PTHREADPOOL
+  GTEST_SKIP() << "no workers without pthreadpool";
+#else
+  ASSERT_EQ(ember::set_num_threads(2), ember::Error::Ok);
+  auto asleep_within = [](uint64_t ms) {
+    const uint64_t until = ember::platform::now_ns() + ms * 1000000;
+    while (ember::awake_workers() != 0) {
+      if (ember::platform::now_ns() > until) return false;
+      sched_yield();
+    }
+    return true;
+  };
+  IndexTask task;
+  for (auto& r : task.runs) r = 0;
+  task.slow = true;
+  ember::parallelize_1d(index_task, &task, 8);
+  ember::rest_workers();
+  // Resting is a flag the worker reads while spinning: well under a second,
+  // unless the machine keeps the worker off its core that long.
+  EXPECT_TRUE(asleep_within(1000));
+  // A call wakes the worker (it runs items or spins for the next call)...
+  bool woke = false;
+  const uint64_t until = ember::platform::now_ns() + uint64_t{2000} * 1000000;
+  while (!woke && ember::platform::now_ns() < until) {
+    ember::parallelize_1d(index_task, &task, 8);
+    woke = ember::awake_workers() == 1;
+  }
+  EXPECT_TRUE(woke);
+  // ...and with no rest_workers() it sleeps after its spin (about 1 ms).
+  EXPECT_TRUE(asleep_within(1000));
+  ember::set_num_threads(0);
 #endif
 }
