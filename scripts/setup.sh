@@ -18,10 +18,12 @@ mkdir -p "$STAMP_DIR"
 log() { printf '[setup] %s\n' "$*"; }
 
 # 1. Debian packages: MLIR 19, FlatBuffers 2.0.8, gtest, XNNPACK, ninja, ccache,
-#    and the aarch64 cross compiler and qemu for scripts/cross_aarch64.sh.
+#    the aarch64 cross compiler and qemu for scripts/cross_aarch64.sh, and PCRE2
+#    for the LLM tokenizers' pre-tokenizer regexes (runtime/extension/llm).
 APT_PACKAGES=(libmlir-19-dev mlir-19-tools llvm-19-dev llvm-19-tools flatbuffers-compiler
               libflatbuffers-dev libgtest-dev libbenchmark-dev libxnnpack-dev
-              libpthreadpool-dev ninja-build ccache g++-aarch64-linux-gnu qemu-user-static)
+              libpthreadpool-dev ninja-build ccache g++-aarch64-linux-gnu qemu-user-static
+              libpcre2-dev)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -39,8 +41,10 @@ fi
 # pinned because export of its models changes between releases.
 # onnxruntime, onnx and onnxscript are the ONNX Runtime peer of the benchmark harness
 # (python -m bench; torch.onnx.export needs onnxscript), pinned so that its figures reproduce.
+# tokenizers, sentencepiece and tiktoken train and check tokenizers in tests/python/test_llm_tokenizer.py.
 PY_PACKAGES=(numpy pytest pytest-xdist lit pybind11 scikit-build-core pyyaml transformers==5.23.0
-             onnxruntime==1.31.1 onnx==1.23.2 onnxscript==0.7.2 torchao==0.18.0 tqdm)
+             onnxruntime==1.31.1 onnx==1.23.2 onnxscript==0.7.2 torchao==0.18.0 tqdm
+             tokenizers==0.23.3 sentencepiece==0.2.3 tiktoken==0.14.0)
 req_hash=$(printf '%s\n' torch==2.13.0 "${PY_PACKAGES[@]}" | sha1sum | cut -c1-12)
 if [ ! -x "$VENV/bin/python" ]; then
   log "creating $VENV"

@@ -15,6 +15,9 @@ namespace py = pybind11;
 
 void bind_compiler(py::module_& m);
 void bind_runtime(py::module_& m);
+#ifdef EMBER_HAVE_LLM_TOKENIZER
+void bind_llm(py::module_& m);
+#endif
 
 PYBIND11_MODULE(_C, m) {
   m.doc() = "Ember's C++ core: the MLIR compiler (Edge IR, passes, .pte emitter) and the runtime";
@@ -29,4 +32,7 @@ PYBIND11_MODULE(_C, m) {
 #endif
   bind_compiler(m);
   bind_runtime(m);
+#ifdef EMBER_HAVE_LLM_TOKENIZER
+  bind_llm(m);
+#endif
 }
