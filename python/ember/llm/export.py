@@ -65,6 +65,28 @@ def _quantize(model: torch.nn.Module, mode: str, group_size: int) -> int:
     return count
 
 
+def _quantize_embeddings(model: torch.nn.Module, bits: int, group_size: int) -> int:
+    """Quantize `model`'s embedding tables in place, weight-only (torchao's
+    IntxWeightOnlyConfig, which Ember folds into ExecuTorch's embedding_4bit
+    / embedding_byte: only the looked-up rows are dequantized): int4 per group
+    along the embedding dim, or int8 per row. A table whose dim the group
+    does not divide stays float. Returns how many were quantized."""
+    from torchao.quantization import IntxWeightOnlyConfig, quantize_
+    from torchao.quantization.granularity import PerAxis, PerGroup
+
+    int4 = bits == 4
+    config = IntxWeightOnlyConfig(weight_dtype=torch.int4 if int4 else torch.int8,
+                                  granularity=PerGroup(group_size) if int4 else PerAxis(0))
+
+    def takes(m: torch.nn.Module, fqn: str) -> bool:
+        return isinstance(m, torch.nn.Embedding) and (not int4 or m.embedding_dim % group_size == 0)
+
+    count = sum(1 for name, m in model.named_modules() if takes(m, name))
+    if count:
+        quantize_(model, config, filter_fn=takes)
+    return count
+
+
 class _StaticCacheLM(torch.nn.Module):
     """forward(tokens, input_pos) -> the last token's logits, over
     transformers' StaticCache registered as buffers (the exportable module
@@ -107,7 +129,8 @@ def _max_positions(config: Any) -> int | None:
 
 
 def export(model: torch.nn.Module, *, max_seq_len: int, quantize: str | None = None,
-           group_size: int = 32, partitioner: Any = None) -> Any:
+           group_size: int = 32, quantize_embeddings: bool | None = None,
+           partitioner: Any = None) -> Any:
     """Export a transformers causal LM (`AutoModelForCausalLM`) with a static
     KV cache of `max_seq_len` positions; returns the program manager
     (`.save(path)`, `.buffer`).
@@ -115,6 +138,9 @@ def export(model: torch.nn.Module, *, max_seq_len: int, quantize: str | None = N
     quantize: None, or one of QUANTIZE_MODES ("8da4w", "int8", ...); it
     replaces the model's linear weights in place, as torchao's quantize_
     does. group_size: the int4 modes' group along in_features (32, 64, 128).
+    quantize_embeddings: also quantize the embedding tables weight-only (int4
+    per group for the int4 modes, int8 per row for the int8 ones), as
+    ExecuTorch's LLM recipe does (-E 4,32); default: when quantize is given.
     partitioner: as ember.to_edge_transform_and_lower takes it.
     """
     config = getattr(model, "config", None)
@@ -137,10 +163,14 @@ def export(model: torch.nn.Module, *, max_seq_len: int, quantize: str | None = N
     import ember
     from transformers import GenerationConfig
 
+    if quantize_embeddings and quantize is None:
+        raise ValueError("quantize_embeddings needs a quantize mode (its bits: 4 or 8)")
     model.eval()
     if quantize is not None and _quantize(model, quantize, group_size) == 0:
         raise ValueError(f"quantize={quantize!r}: no linear layer of the model can be quantized "
                          f"(in_features not a multiple of group_size={group_size})")
+    if quantize is not None and quantize_embeddings is not False:
+        _quantize_embeddings(model, 4 if "4" in quantize else 8, group_size)
     saved = model.generation_config
     model.generation_config = GenerationConfig(
         use_cache=True, cache_implementation="static", max_length=max_seq_len,
