@@ -16,12 +16,14 @@
 //     clamp and the
 //     float activations: silu, sigmoid, hardswish, gelu, tanh, ...) run on
 //     the NHWC tensor, with a permute to NCHW after them;
-//   - elementwise ops of two permutes to NCHW (edge.quantized_add, add,
-//     sub, mul, div; broadcasting, as a squeeze-excitation gate [N, C, 1, 1]
-//     times its feature map), likewise;
-//   - a mean over H and W (global average pooling) runs over NHWC's dims 1
-//     and 2; kept dims give [N, 1, 1, C], whose permute to NCHW moves no
-//     data.
+//   - elementwise ops of two permutes to NCHW (edge.quantized_add,
+//     edge.quantized_mul, add, sub, mul, div; broadcasting, as a
+//     squeeze-excitation gate [N, C, 1, 1] times its feature map), likewise;
+//   - a mean over H and W (global average pooling, float or
+//     edge.quantized_mean) runs over NHWC's dims 1 and 2; kept dims give
+//     [N, 1, 1, C], whose permute to NCHW moves no data;
+//   - a cat (float or edge.quantized_cat) of permutes to NCHW only runs on
+//     their NHWC inputs, its dim remapped (channels, NCHW's 1, are NHWC's 3).
 // A permute left without users is erased. Only tensors of static sizes move.
 //
 //===----------------------------------------------------------------------===//
@@ -29,6 +31,7 @@
 #include "quantizer/QuantMatchers.h"
 
 #include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/SmallPtrSet.h"
 
 namespace ember {
 #define GEN_PASS_DEF_CHANNELSLASTQUANTIZED
@@ -94,30 +97,48 @@ bool isLayoutFreeUnary(Operation *op) {
 bool isLayoutFreeBinary(Operation *op) {
   if (op->getNumOperands() != 2 || op->getNumResults() != 1)
     return false;
-  return isa<edge::QuantizedAddOp, edge::AddTensorOp, edge::SubTensorOp, edge::MulTensorOp,
-             edge::DivTensorOp>(op);
+  return isa<edge::QuantizedAddOp, edge::QuantizedMulOp, edge::AddTensorOp, edge::SubTensorOp,
+             edge::MulTensorOp, edge::DivTensorOp>(op);
 }
 
-/// A mean over dims 2 and 3 (H and W) of a 4-d tensor.
+/// The dims and keepdim of a float or quantized mean with a dim list.
+std::optional<std::pair<ArrayRef<int64_t>, bool>> meanOf(Operation *op) {
+  if (auto mean = dyn_cast<edge::MeanDimOp>(op)) {
+    std::optional<ArrayRef<int64_t>> dims = mean.getDim();
+    if (!dims)
+      return std::nullopt;
+    return std::make_pair(*dims, mean.getKeepdim());
+  }
+  if (auto mean = dyn_cast<edge::QuantizedMeanOp>(op))
+    return std::make_pair(mean.getDim(), mean.getKeepdim());
+  return std::nullopt;
+}
+
+/// A mean (float or quantized) over dims 2 and 3 (H and W) of a 4-d tensor.
 bool isSpatialMean(Operation *op) {
-  auto mean = dyn_cast<edge::MeanDimOp>(op);
-  if (!mean)
-    return false;
-  std::optional<ArrayRef<int64_t>> dims = mean.getDim();
-  if (!dims || dims->size() != 2)
+  std::optional<std::pair<ArrayRef<int64_t>, bool>> mean = meanOf(op);
+  if (!mean || mean->first.size() != 2)
     return false;
   SmallVector<int64_t> sorted;
-  for (int64_t d : *dims)
+  for (int64_t d : mean->first)
     sorted.push_back(d < 0 ? d + 4 : d);
   llvm::sort(sorted);
   return sorted == SmallVector<int64_t>{2, 3};
+}
+
+/// A float or quantized cat of 4-d tensors, and its dim (normalised).
+std::optional<int64_t> catDim(Operation *op) {
+  if (!isa<edge::CatOp, edge::QuantizedCatOp>(op) || !isStatic4d(op->getResult(0)))
+    return std::nullopt;
+  int64_t dim = cast<IntegerAttr>(op->getAttr("dim")).getInt();
+  return dim < 0 ? dim + 4 : dim;
 }
 
 /// Whether `op` takes an NHWC operand in place of an NCHW one (the
 /// propagation's moves).
 bool absorbsPermute(Operation *op) {
   return isPermute(op, kToNhwc) || isLayoutFreeUnary(op) || isLayoutFreeBinary(op) ||
-         isSpatialMean(op);
+         isSpatialMean(op) || catDim(op).has_value();
 }
 
 class Propagation {
@@ -184,20 +205,43 @@ private:
         erase(self);
       return;
     }
+    if (std::optional<int64_t> dim = catDim(user)) {
+      // Every input must come in NHWC: a cat of permutes to NCHW.
+      SmallVector<edge::PermuteOp> inputs;
+      for (Value v : user->getOperands()) {
+        auto q = v.getDefiningOp<edge::PermuteOp>();
+        if (!isPermute(q, kToNchw) || !isStatic4d(q.getSelf()))
+          return;
+        inputs.push_back(q);
+      }
+      Operation *moved = b.clone(*user);
+      for (auto [i, q] : llvm::enumerate(inputs))
+        moved->setOperand(i, q.getSelf());
+      const int64_t nhwcDim = llvm::find(kToNhwc, *dim) - std::begin(kToNhwc);
+      moved->setAttr("dim", b.getI64IntegerAttr(nhwcDim));
+      moved->getResult(0).setType(withShape(
+          user->getResult(0), permutedShape(shapeOf(user->getResult(0)), kToNhwc)));
+      replaceWithNchw(b, user, moved->getResult(0));
+      llvm::SmallPtrSet<Operation *, 4> seen;  // cat(a, a): one permute twice
+      for (edge::PermuteOp q : inputs)
+        if (q != p && seen.insert(q).second && q.getResult().use_empty())
+          erase(q);
+      return;
+    }
     if (isSpatialMean(user)) {
-      auto mean = cast<edge::MeanDimOp>(user);
       ArrayRef<int64_t> x = shapeOf(nhwc);
-      SmallVector<int64_t> shape = mean.getKeepdim() ? SmallVector<int64_t>{x[0], 1, 1, x[3]}
-                                                     : SmallVector<int64_t>{x[0], x[3]};
-      auto moved = b.create<edge::MeanDimOp>(mean.getLoc(), withShape(mean.getResult(), shape),
-                                             nhwc, b.getDenseI64ArrayAttr({1, 2}),
-                                             mean.getKeepdimAttr(), mean.getDtypeAttr());
-      moved->setDiscardableAttrs(mean->getDiscardableAttrDictionary());
-      if (mean.getKeepdim()) {
-        replaceWithNchw(b, user, moved.getResult());
+      const bool keepdim = meanOf(user)->second;
+      SmallVector<int64_t> shape = keepdim ? SmallVector<int64_t>{x[0], 1, 1, x[3]}
+                                           : SmallVector<int64_t>{x[0], x[3]};
+      Operation *moved = b.clone(*user);
+      moved->setOperand(0, nhwc);
+      moved->setAttr("dim", b.getDenseI64ArrayAttr({1, 2}));
+      moved->getResult(0).setType(withShape(user->getResult(0), shape));
+      if (keepdim) {
+        replaceWithNchw(b, user, moved->getResult(0));
       } else {  // [N, C] in both layouts
-        mean.getResult().replaceAllUsesWith(moved.getResult());
-        mean.erase();
+        user->getResult(0).replaceAllUsesWith(moved->getResult(0));
+        user->erase();
       }
     }
   }

@@ -25,6 +25,12 @@ void addQuantizePasses(mlir::OpPassManager &pm) {
   pm.addNestedPass<mlir::func::FuncOp>(createFoldQuantizedAdd());
   pm.addNestedPass<mlir::func::FuncOp>(createFoldQuantizedMaxPool());
   pm.addNestedPass<mlir::func::FuncOp>(createFoldQuantizedLut());
+  // After the tables: mul(x, sigmoid(x)) is silu there, not a product.
+  pm.addNestedPass<mlir::func::FuncOp>(createFoldQuantizedMul());
+  pm.addNestedPass<mlir::func::FuncOp>(createFoldQuantizedMean());
+  pm.addNestedPass<mlir::func::FuncOp>(createFoldQuantizedCat());
+  // After the linears: an mm by a constant weight is theirs.
+  pm.addNestedPass<mlir::func::FuncOp>(createFoldQuantizedMatmul());
   pm.addNestedPass<mlir::func::FuncOp>(createReportUnfoldedQuantized());
   // Last: the convolutions and pools the folds made, channels-last.
   pm.addNestedPass<mlir::func::FuncOp>(createChannelsLastQuantized());

@@ -23,9 +23,10 @@ void registerQuantizerPasses();
 
 /// Add the quantize phase's passes to `pm`, in their order: the low-bit
 /// linears, the quantized embeddings, the dynamic linears, then the static
-/// convolution, linear, add, max pool and activation tables, then the report on what stays in
-/// float between a dequantize and a quantize, and last the channels-last
-/// layout of the quantized convolutions and pools.
+/// convolution, linear, add, max pool, activation tables, products, means,
+/// concatenations and matrix products of two activations, then
+/// the report on what stays in float between a dequantize and a quantize,
+/// and last the channels-last layout of the quantized convolutions and pools.
 void addQuantizePasses(mlir::OpPassManager &pm);
 
 } // namespace ember

@@ -321,12 +321,73 @@ def FoldQuantizedEmbedding
   }];
 }
 
+def FoldQuantizedMul : Pass<"ember-fold-quantized-mul", "mlir::func::FuncOp"> {
+  let summary = "Fold dequantize, dequantize, mul, quantize into edge.quantized_mul";
+  let description = [{
+    A product of two dequantized tensors whose result is quantized (an
+    EfficientNet squeeze-excitation gate [N, C, 1, 1] times its feature map)
+    runs as `edge.quantized_mul` (kernel `ember::quantized_mul.out`): one
+    pass reading the int8 operands and writing the int8 product, instead of
+    a dequantize, the float product and a quantize. The kernel takes the
+    same float32 steps (each operand dequantized, multiplied, quantized with
+    half-to-even rounding), so the result is bit-identical to the chain it
+    replaces. Matched: both operands dequantized per tensor with literal
+    parameters from int8 or uint8, the product (broadcasting) quantized per
+    tensor alone, directly or through one clamp activation. Runs after
+    ember-fold-quantized-lut, which takes mul(x, sigmoid(x)) as silu.
+    Otherwise the reason is recorded on the mul.
+
+    Example:
+    ```mlir
+    // before
+    %gf = edge.dequantize_per_tensor %gq {scale = 3.906250e-03 : f64, zero_point = -128 : i64, ...}
+    %xf = edge.dequantize_per_tensor %xq {scale = 0.04 : f64, zero_point = -120 : i64, ...}
+    %y = edge.mul.Tensor %gf, %xf : (tensor<1x96x1x1xf32>, tensor<1x96x56x56xf32>) -> tensor<1x96x56x56xf32>
+    %yq = edge.quantize_per_tensor %y {scale = 0.02 : f64, zero_point = -120 : i64, ...}
+    // after
+    %yq = edge.quantized_mul %gq, %xq {self_scale = 3.906250e-03 : f64, self_zero_point = -128 : i64, other_scale = 0.04 : f64, other_zero_point = -120 : i64, output_scale = 0.02 : f64, output_zero_point = -120 : i64, quant_min = -128 : i64, quant_max = 127 : i64}
+    ```
+  }];
+}
+
+def FoldQuantizedMean : Pass<"ember-fold-quantized-mean", "mlir::func::FuncOp"> {
+  let summary = "Fold dequantize, mean.dim, quantize into edge.quantized_mean";
+  let description = [{
+    A mean over a list of dims of a dequantized tensor whose result is
+    quantized again to the same type (EfficientNet's squeeze-excitation
+    pool, `[N, C, H, W]` over H and W) runs as `edge.quantized_mean`
+    (kernel `ember::quantized_mean.out`): the int8 tensor is read once,
+    instead of dequantized to float32 and read back. The kernel dequantizes
+    with the dequantize kernel's float32 steps and adds in double as
+    aten::mean's kernels do; such a sum of float32 multiples of one scale
+    is exact, so the mean, and its quantized value, are the same bits.
+    Matched: the input dequantized per tensor (literal parameters) from
+    int8 or uint8, a non-empty dim list, no dtype other than float32, the
+    result quantized per tensor alone to the input's type, directly or
+    through one clamp activation. Otherwise the reason is recorded on the
+    mean. ember-quantized-channels-last then runs it over NHWC's dims 1
+    and 2.
+
+    Example:
+    ```mlir
+    // before
+    %xf = edge.dequantize_per_tensor %xq {scale = 0.04 : f64, zero_point = -120 : i64, ...}
+    %m = edge.mean.dim %xf {dim = array<i64: 2, 3>, keepdim = true} : (tensor<1x96x56x56xf32>) -> tensor<1x96x1x1xf32>
+    %mq = edge.quantize_per_tensor %m {scale = 0.04 : f64, zero_point = -120 : i64, ...}
+    // after
+    %mq = edge.quantized_mean %xq {dim = array<i64: 2, 3>, keepdim = true, self_scale = 0.04 : f64, self_zero_point = -120 : i64, output_scale = 0.04 : f64, output_zero_point = -120 : i64, quant_min = -128 : i64, quant_max = 127 : i64}
+    ```
+  }];
+}
+
 def FoldQuantizedLut : Pass<"ember-fold-quantized-lut", "mlir::func::FuncOp"> {
   let summary = "Run a quantized activation as a 256-entry table";
   let description = [{
     An activation PT2E quantized on its own is `quantize(f(dequantize(x_q)))`
     for f = silu, sigmoid, hardswish, tanh, gelu (erf or tanh) or leaky
-    relu: x_q takes at most 256 values, so the pattern is a table, computed
+    relu, or silu as torch.export leaves it, `mul(x, sigmoid(x))` (either
+    order, the sigmoid read by the product alone; its sigmoid and product
+    each rounded to float32): x_q takes at most 256 values, so the pattern is a table, computed
     here with torch's float32 steps (dequantize as (v - zp) in float32 times
     float32(scale), f in float32, an optional clamp activation, then
     quantize_per_tensor's half-to-even rounding) and stored as an int8 or
@@ -348,6 +409,72 @@ def FoldQuantizedLut : Pass<"ember-fold-quantized-lut", "mlir::func::FuncOp"> {
     // after
     %t = edge.constant {name = "silu.table"} dense<...> : tensor<256xi8>
     %yq = edge.quantized_lut %xq, %t
+    // before: the decomposed silu (EfficientNet's), the same table
+    %xf = edge.dequantize_per_tensor %xq {...}
+    %s = edge.sigmoid %xf
+    %y = edge.mul.Tensor %xf, %s
+    %yq = edge.quantize_per_tensor %y {...}
+    ```
+  }];
+}
+
+def FoldQuantizedCat : Pass<"ember-fold-quantized-cat", "mlir::func::FuncOp"> {
+  let summary = "Fold the dequantizes of a cat's inputs, the cat and its quantize into edge.quantized_cat";
+  let description = [{
+    A cat whose inputs are all dequantized per tensor (literal parameters,
+    int8 or uint8 of the result's type) and whose result is quantized per
+    tensor alone, directly or through one clamp activation, runs as
+    `edge.quantized_cat` (kernel `ember::quantized_cat.out`) on the int8
+    inputs, each with its own scale and zero point. PT2E's quantizers
+    (ExecuTorch's and Ember's) share the output's parameters with every
+    input, so the kernel copies bytes; otherwise it requantizes each value
+    with the pattern's float32 steps (bit-identical to the chain it
+    replaces). The dim is stored normalised (not negative). Otherwise the
+    reason is recorded on the cat.
+
+    Example:
+    ```mlir
+    // before
+    %af = edge.dequantize_per_tensor %aq {scale = 0.0155 : f64, zero_point = -3 : i64, ...}
+    %bf = edge.dequantize_per_tensor %bq {scale = 0.0155 : f64, zero_point = -3 : i64, ...}
+    %c = edge.cat %af, %bf {dim = 1 : i64} : (tensor<1x4x6x6xf32>, tensor<1x6x6x6xf32>) -> tensor<1x10x6x6xf32>
+    %cq = edge.quantize_per_tensor %c {scale = 0.0155 : f64, zero_point = -3 : i64, ...}
+    // after
+    %cq = edge.quantized_cat %aq, %bq {dim = 1 : i64, scales = array<f64: 0.0155, 0.0155>, zero_points = array<i64: -3, -3>,
+            output_scale = 0.0155 : f64, output_zero_point = -3 : i64, quant_min = -128 : i64, quant_max = 127 : i64}
+    ```
+  }];
+}
+
+def FoldQuantizedMatmul : Pass<"ember-fold-quantized-matmul", "mlir::func::FuncOp"> {
+  let summary = "Fold dequantize, dequantize, bmm or mm, quantize into edge.quantized_matmul";
+  let description = [{
+    A product of two dequantized activations whose result is quantized
+    (attention's Q @ K^T and P @ V, which Ember's quantizer annotates) runs
+    as `edge.quantized_matmul` (kernel `ember::quantized_matmul.out`) on the
+    two int8 tensors. torch.export writes a matmul as expand (and for
+    multi-head operands a contiguous clone) and view of each operand, bmm,
+    then a view of the result: per-tensor quantization commutes with those,
+    so they are moved onto the int8 tensors (dropped where they keep the
+    shape). Matched: bmm or mm, both operands dequantized per tensor with
+    literal parameters from int8 or uint8 (through views, expands and
+    clones), the result quantized per tensor alone
+    (through views, then optionally one clamp activation). Runs after
+    ember-fold-quantized-linear, which takes an mm by a constant weight.
+    Otherwise the reason is recorded on the product.
+
+    Example:
+    ```mlir
+    // before
+    %qf = edge.dequantize_per_tensor %qq {scale = 0.0128 : f64, zero_point = -23 : i64, ...}
+    %kf = edge.dequantize_per_tensor %kq {scale = 0.0128 : f64, zero_point = -1 : i64, ...}
+    %e = edge.expand %qf {size = array<i64: 2, 5, 16>, implicit = false}
+    %s = edge.bmm %e, %kf : (tensor<2x5x16xf32>, tensor<2x16x5xf32>) -> tensor<2x5x5xf32>
+    %sq = edge.quantize_per_tensor %s {scale = 0.0224 : f64, zero_point = -14 : i64, ...}
+    // after
+    %sq = edge.quantized_matmul %qq, %kq {self_scale = 0.0128 : f64, self_zero_point = -23 : i64,
+            other_scale = 0.0128 : f64, other_zero_point = -1 : i64, output_scale = 0.0224 : f64,
+            output_zero_point = -14 : i64, quant_min = -128 : i64, quant_max = 127 : i64}
     ```
   }];
 }

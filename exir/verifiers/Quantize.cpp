@@ -660,6 +660,119 @@ LogicalResult QuantizedAddOp::verify() {
   return checkResult(*this, getResult(), *shape, Type());
 }
 
+LogicalResult QuantizedMulOp::verify() {
+  if (failed(checkQuantizedActivation(*this, getSelf(), getSelfZeroPointAttr().getInt(),
+                                      getSelfScale().convertToDouble(), "self")) ||
+      failed(checkQuantizedActivation(*this, getOther(), getOtherZeroPointAttr().getInt(),
+                                      getOtherScale().convertToDouble(), "other")))
+    return failure();
+  auto shape = broadcast(*this, shapeOf(getSelf()), shapeOf(getOther()));
+  if (failed(shape) ||
+      failed(checkQuantizedOutput(*this, getResult(), getOutputScale().convertToDouble(),
+                                  getOutputZeroPointAttr().getInt(), getQuantMinAttr().getInt(),
+                                  getQuantMaxAttr().getInt())))
+    return failure();
+  return checkResult(*this, getResult(), *shape, Type());
+}
+
+LogicalResult QuantizedMeanOp::verify() {
+  if (failed(checkQuantizedActivation(*this, getSelf(), getSelfZeroPointAttr().getInt(),
+                                      getSelfScale().convertToDouble(), "self")) ||
+      failed(checkQuantizedOutput(*this, getResult(), getOutputScale().convertToDouble(),
+                                  getOutputZeroPointAttr().getInt(), getQuantMinAttr().getInt(),
+                                  getQuantMaxAttr().getInt())))
+    return failure();
+  ArrayRef<int64_t> x = shapeOf(getSelf());
+  const int64_t rank = x.size();
+  if (getDim().empty() || rank == 0)
+    return emitOpError("reduces at least one dim of a tensor of rank 1 or more");
+  SmallVector<bool> reduced(rank, false);
+  for (int64_t dim : getDim()) {
+    FailureOr<int64_t> d = normalizeDim(*this, dim, rank);
+    if (failed(d))
+      return failure();
+    if (reduced[*d])
+      return emitOpError("dim ") << *d << " appears more than once in the list of dims";
+    reduced[*d] = true;
+  }
+  SmallVector<int64_t> out;
+  for (int64_t d = 0; d < rank; ++d) {
+    if (!reduced[d])
+      out.push_back(x[d]);
+    else if (getKeepdim())
+      out.push_back(1);
+  }
+  if (elementOf(getResult()) != elementOf(getSelf()))
+    return emitOpError("result must have self's element type ") << elementOf(getSelf());
+  return checkResult(*this, getResult(), out, Type());
+}
+
+LogicalResult QuantizedCatOp::verify() {
+  OperandRange tensors = getTensors();
+  ArrayRef<double> scales = getScales();
+  ArrayRef<int64_t> zeroPoints = getZeroPoints();
+  if (tensors.empty())
+    return emitOpError("needs at least one tensor");
+  if (scales.size() != tensors.size() || zeroPoints.size() != tensors.size())
+    return emitOpError("has ") << tensors.size() << " tensors, " << scales.size()
+                               << " scales and " << zeroPoints.size() << " zero points";
+  if (failed(checkQuantizedOutput(*this, getResult(), getOutputScale().convertToDouble(),
+                                  getOutputZeroPointAttr().getInt(), getQuantMinAttr().getInt(),
+                                  getQuantMaxAttr().getInt())))
+    return failure();
+  Type element = elementOf(getResult());
+  ArrayRef<int64_t> ref = shapeOf(tensors[0]);
+  if (ref.empty())
+    return emitOpError("cannot concatenate 0-d tensors");
+  auto dim = normalizeDim(*this, getDimAttr().getInt(), ref.size());
+  if (failed(dim))
+    return failure();
+  SmallVector<int64_t> out(ref.begin(), ref.end());
+  out[*dim] = 0;
+  for (auto [i, t] : llvm::enumerate(tensors)) {
+    std::string what = "tensor #" + std::to_string(i);
+    if (failed(checkQuantizedActivation(*this, t, zeroPoints[i], scales[i], what)))
+      return failure();
+    if (elementOf(t) != element)
+      return emitOpError(what) << " has element type " << elementOf(t) << ", the result "
+                               << element;
+    ArrayRef<int64_t> s = shapeOf(t);
+    bool fits = s.size() == ref.size();
+    for (size_t d = 0; fits && d < s.size(); ++d)
+      fits = d == static_cast<size_t>(*dim) || shapesCompatible({s[d]}, {ref[d]});
+    if (!fits)
+      return emitOpError(what) << " has shape " << shapeStr(s) << ", incompatible with "
+                               << shapeStr(ref) << " along dim " << *dim;
+    out[*dim] = ShapedType::isDynamic(out[*dim]) || ShapedType::isDynamic(s[*dim])
+                    ? ShapedType::kDynamic
+                    : out[*dim] + s[*dim];
+  }
+  return checkResult(*this, getResult(), out, element);
+}
+
+LogicalResult QuantizedMatmulOp::verify() {
+  if (failed(checkQuantizedActivation(*this, getSelf(), getSelfZeroPointAttr().getInt(),
+                                      getSelfScale().convertToDouble(), "self")) ||
+      failed(checkQuantizedActivation(*this, getOther(), getOtherZeroPointAttr().getInt(),
+                                      getOtherScale().convertToDouble(), "other")) ||
+      failed(checkQuantizedOutput(*this, getResult(), getOutputScale().convertToDouble(),
+                                  getOutputZeroPointAttr().getInt(), getQuantMinAttr().getInt(),
+                                  getQuantMaxAttr().getInt())))
+    return failure();
+  ArrayRef<int64_t> a = shapeOf(getSelf()), b = shapeOf(getOther());
+  const size_t rank = a.size();
+  bool fits = rank >= 2 && b.size() == rank && shapesCompatible({a[rank - 1]}, {b[rank - 2]});
+  for (size_t d = 0; fits && d + 2 < rank; ++d)
+    fits = shapesCompatible({a[d]}, {b[d]});
+  if (!fits)
+    return emitOpError("self ") << shapeStr(a) << " and other " << shapeStr(b)
+                                << " are not [..., M, K] and [..., K, N] with the same leading "
+                                   "dims";
+  SmallVector<int64_t> out(a.begin(), a.end());
+  out[rank - 1] = b[rank - 1];
+  return checkResult(*this, getResult(), out, Type());
+}
+
 LogicalResult LinearDynamicInt8Op::verify() {
   if (!elementOf(getInput()).isF32())
     return emitOpError("input must be float32, got ") << elementOf(getInput());

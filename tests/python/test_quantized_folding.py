@@ -62,7 +62,7 @@ class SmallCnn(nn.Module):
     def forward(self, x):
         y = torch.relu(self.bn(self.conv(x)))
         y = torch.relu(self.conv2(y) + y)
-        return self.fc(nn.functional.adaptive_avg_pool2d(y, 1).flatten(1))  # pooling: stays float
+        return self.fc(nn.functional.adaptive_avg_pool2d(y, 1).flatten(1))  # flatten: stays float
 
 
 def _static_cnn(per_channel: bool):
@@ -162,8 +162,8 @@ def test_channels_last_chain_matches_eager(per_channel):
 
 
 class SqueezeExciteCnn(nn.Module):
-    """EfficientNet's block in small: a silu feature map (float between the
-    quantized convolutions, as PT2E leaves it), a squeeze-excitation gate
+    """EfficientNet's block in small: a silu feature map (decomposed to
+    mul(x, sigmoid(x)), its product quantized), a squeeze-excitation gate
     (global mean, 1x1 convolutions, a sigmoid PT2E quantizes on its own) times
     the feature map, and a hardswish."""
 
@@ -181,10 +181,12 @@ class SqueezeExciteCnn(nn.Module):
 
 
 def test_activation_tables_and_channels_last_gates_match_eager():
-    """Activations quantized on their own become 256-entry tables
-    (quantized_lut); the float silu and the gate's broadcasting mul run
+    """Activations quantized on their own, the decomposed silus too, become
+    256-entry tables (quantized_lut); the pool is one int8 quantized_mean and
+    the gate's broadcasting product one int8 quantized_mul; all run
     channels-last between the quantized convolutions (one permute in, one
-    out). Within one output step of eager and of the reference kernels."""
+    out). Within one output step of eager and of the reference kernels
+    (unfolded: the float ops)."""
     torch.manual_seed(0)
     model = SqueezeExciteCnn().eval()
     config = quantizer.get_symmetric_quantization_config(is_per_channel=True)
@@ -192,8 +194,9 @@ def test_activation_tables_and_channels_last_gates_match_eager():
                                  quantizer.XNNPACKQuantizer().set_global(config),
                                  [(torch.randn(2, 3, 10, 9),) for _ in range(4)])
     edge, buffer, ops, _ = _compile(ep)
-    assert "ember::quantized_lut.out" in ops
-    assert "aten::sigmoid.out" not in ops
+    assert {"ember::quantized_lut.out", "ember::quantized_mul.out",
+            "ember::quantized_mean.out"} <= ops
+    assert not {"aten::sigmoid.out", "aten::silu.out", "aten::mul.out", "aten::mean.out"} & ops, ops
     assert edge.ir().count("edge.permute ") == 2, edge.ir()
     module = _load(buffer, ops)
     _, ref_buffer, _, _ = _compile(ep, fold_quantized=False)
@@ -240,14 +243,15 @@ def test_folding_off_keeps_the_reference_path():
 
 
 def test_unfoldable_pattern_is_in_the_delegation_summary():
-    """The pooling between a dequantize and a quantize has no quantized op:
-    the summary names it, the user's source line and why."""
+    """The flatten (a view) between a dequantize and a quantize has no
+    quantized op: the summary names it, the user's source line and why (the
+    pooling beside it folds: quantized_mean)."""
     edge, _, _, _ = _compile(_static_cnn(per_channel=True))
     summary = edge.delegation_summary()
     line = next(i for i, text in enumerate(open(__file__).read().splitlines(), 1)
-                if "# pooling: stays float" in text)
-    pattern = (rf"test_quantized_folding\.py:{line} .*: edge\.mean\.dim -- quantizer: "
-               r"no quantized kernel for edge\.mean\.dim")
+                if "# flatten: stays float" in text)
+    pattern = (rf"test_quantized_folding\.py:{line} .*: edge\.view -- quantizer: "
+               r"no quantized kernel for edge\.view")
     assert re.search(pattern, summary), summary
 
 

@@ -7,6 +7,7 @@
 //     over the int8 or uint8 range), then the same GEMM with a float epilogue;
 //   ember::quantized_add.out: same-shape operands of one dtype, dequantized,
 //     added and requantized per element (vectorizable float32 steps, on the pool).
+// (quantized_mul, quantized_mean and quantized_lut: op_quantized_elementwise.cpp.)
 // The linears' weight is packed at load (prepare_quantized_linear,
 // prepare_linear_dynamic_int8) when it is a constant: the calls then never
 // read the int8 bytes of the file again (packed[] says so). Without a state
@@ -264,33 +265,6 @@ void linear_dynamic_int8_out(KernelContext& ctx, Span<EValue*> args) {
     ctx.reset_temp();
     portable::linear_dynamic_int8_out(ctx, args);
   }
-}
-
-void quantized_lut_out(KernelContext& ctx, Span<EValue*> args) {
-  // (self, table, out) -> out: the portable kernel's checks and loop, split
-  // over the pool (a byte lookup per element; no vector gather of bytes).
-  quant::Peek p(args, 4);
-  const Tensor* in = p.tensor(0);
-  const Tensor* table = p.tensor(1);
-  Tensor* out = p.tensor(2);
-  if (!p.ok() || in->numel() < kElementwiseGrain || !in->is_contiguous_order() ||
-      !table->is_contiguous_order() || table->numel() != 256 ||
-      (in->dtype() != ScalarType::Char && in->dtype() != ScalarType::Byte) ||
-      (table->dtype() != ScalarType::Char && table->dtype() != ScalarType::Byte) ||
-      out->dtype() != table->dtype()) {
-    portable::quantized_lut_out(ctx, args);
-    return;
-  }
-  int64_t sizes[kMaxRank];
-  tensor_sizes(*in, sizes);
-  if (!resize_out(ctx, "ember::quantized_lut.out", "out", *out, sizes, in->dim())) return;
-  const uint8_t* x = in->data_as<const uint8_t>();
-  const uint8_t* lut = table->data_as<const uint8_t>();
-  uint8_t* y = out->data_as<uint8_t>();
-  const uint8_t bias = in->dtype() == ScalarType::Char ? 0x80 : 0;
-  parallel_for(in->numel(), kElementwiseGrain, [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; ++i) y[i] = lut[static_cast<uint8_t>(x[i] ^ bias)];
-  });
 }
 
 void quantized_add_out(KernelContext& ctx, Span<EValue*> args) {

@@ -86,6 +86,12 @@ void* prepare_convolution(Span<EValue* const> args, Span<const bool> constant,
 void quantized_linear_out(KernelContext& ctx, Span<EValue*> args);     ///< ember::quantized_linear.out
 void linear_dynamic_int8_out(KernelContext& ctx, Span<EValue*> args);  ///< ember::linear_dynamic_int8.out
 void quantized_add_out(KernelContext& ctx, Span<EValue*> args);        ///< ember::quantized_add.out
+void quantized_mul_out(KernelContext& ctx, Span<EValue*> args);        ///< ember::quantized_mul.out
+void quantized_mean_out(KernelContext& ctx, Span<EValue*> args);       ///< ember::quantized_mean.out
+// op_quantized_cat_matmul.cpp: cat as byte copies or 256-entry tables;
+// a product of two activations as exact int32 sums.
+void quantized_cat_out(KernelContext& ctx, Span<EValue*> args);        ///< ember::quantized_cat.out
+void quantized_matmul_out(KernelContext& ctx, Span<EValue*> args);     ///< ember::quantized_matmul.out
 // op_quantized_conv.cpp: depthwise direct, the rest im2col (NHWC) + qgemm.
 void quantized_convolution_out(KernelContext& ctx, Span<EValue*> args);  ///< ember::quantized_convolution.out
 void quantized_convolution_nhwc_out(KernelContext& ctx, Span<EValue*> args);  ///< ember::quantized_convolution_nhwc.out

@@ -112,6 +112,14 @@ size_t quantized_kernels(Kernel* table) {
     }
     // quantized_add: self, other, out and result of one dtype.
     table[n++] = {"ember::quantized_add.out", &optimized::quantized_add_out, KernelKey::uniform(x)};
+    table[n++] = {"ember::quantized_mul.out", &optimized::quantized_mul_out, KernelKey::uniform(x)};
+    table[n++] = {"ember::quantized_mean.out", &optimized::quantized_mean_out,
+                  KernelKey::uniform(x)};
+    // quantized_cat: the tensors, out and result of one dtype; quantized_matmul:
+    // self, other, out and result.
+    table[n++] = {"ember::quantized_cat.out", &optimized::quantized_cat_out, KernelKey::uniform(x)};
+    table[n++] = {"ember::quantized_matmul.out", &optimized::quantized_matmul_out,
+                  KernelKey::uniform(x)};
     // quantized_lut: self, table, out, result (out and result the table's dtype).
     for (ScalarType t : {kI8, kU8}) {
       table[n++] = {"ember::quantized_lut.out", &optimized::quantized_lut_out,

@@ -1,6 +1,7 @@
 // Reference kernels of Ember's quantized ops (ember::quantized_convolution,
-// quantized_linear, quantized_add, quantized_lut, linear_dynamic_int8, linear_lowbit), the
-// ops quantizer/ folds dequantize -> op -> quantize patterns into. Each
+// quantized_linear, quantized_add, quantized_mul, quantized_mean,
+// quantized_lut, linear_dynamic_int8, linear_lowbit), the ops quantizer/ folds
+// dequantize -> op -> quantize patterns into. Each
 // computes literally what the pattern it replaces computes in eager PyTorch:
 // dequantize to float32 (quantize_util.h's formulas), the float op, then
 // quantize. They are the ground truth the optimized kernels
@@ -15,6 +16,7 @@
 #include "runtime/kernels/portable/convolution.h"
 #include "runtime/kernels/portable/portable_kernels.h"
 #include "runtime/kernels/portable/quantize_util.h"
+#include "runtime/kernels/portable/reduce_util.h"
 
 namespace ember {
 namespace portable {
@@ -332,8 +334,12 @@ void quantized_lut_out(KernelContext& ctx, Span<EValue*> args) {
   for (int64_t i = 0; i < in->numel(); ++i) y[i] = lut[static_cast<uint8_t>(x[i] ^ bias)];
 }
 
-void quantized_add_out(KernelContext& ctx, Span<EValue*> args) {
-  const char* op = "ember::quantized_add.out";
+namespace {
+
+/// quantized_add and quantized_mul: both operands dequantized to float32,
+/// combined, quantized (broadcasting; the same argument list).
+template <typename Combine>
+void quantized_binary(KernelContext& ctx, Span<EValue*> args, const char* op, Combine combine) {
   ArgReader r(ctx, args, op, 12);
   Tensor* a = r.tensor(0, "self");
   const double a_scale = r.real(1, "self_scale");
@@ -366,8 +372,8 @@ void quantized_add_out(KernelContext& ctx, Span<EValue*> args) {
   const float lo = static_cast<float>(qmin), hi = static_cast<float>(qmax);
   int64_t ia = 0, ib = 0;
   for (int64_t i = 0; i < out->numel(); ++i) {
-    const float y = (static_cast<float>(load_integer(*a, ia)) - za) * fa +
-                    (static_cast<float>(load_integer(*b, ib)) - zb) * fb;
+    const float y = combine((static_cast<float>(load_integer(*a, ia)) - za) * fa,
+                            (static_cast<float>(load_integer(*b, ib)) - zb) * fb);
     store_quantized(*out, i, quantize_one(y, inv, zo, lo, hi));
     for (int d = ndim - 1; d >= 0; --d) {  // odometer over the output's coordinates
       ia += sa[d];
@@ -378,6 +384,53 @@ void quantized_add_out(KernelContext& ctx, Span<EValue*> args) {
       coord[d] = 0;
     }
   }
+}
+
+}  // namespace
+
+void quantized_add_out(KernelContext& ctx, Span<EValue*> args) {
+  quantized_binary(ctx, args, "ember::quantized_add.out", [](float x, float y) { return x + y; });
+}
+
+void quantized_mul_out(KernelContext& ctx, Span<EValue*> args) {
+  quantized_binary(ctx, args, "ember::quantized_mul.out", [](float x, float y) { return x * y; });
+}
+
+void quantized_mean_out(KernelContext& ctx, Span<EValue*> args) {
+  const char* op = "ember::quantized_mean.out";
+  ArgReader r(ctx, args, op, 11);
+  Tensor* in = r.tensor(0, "self");
+  const double in_scale = r.real(1, "self_scale");
+  const int64_t in_zp = r.integer(2, "self_zero_point");
+  Span<const int64_t> dims = r.int_list(3, "dim");
+  const bool keepdim = r.boolean(4, "keepdim");
+  const double out_scale = r.real(5, "output_scale");
+  const int64_t out_zp = r.integer(6, "output_zero_point");
+  const int64_t qmin = r.integer(7, "quant_min"), qmax = r.integer(8, "quant_max");
+  Tensor* out = r.tensor(9, "out");
+  if (!r.ok()) return;
+  if (!check_activation(ctx, op, "self", *in, in_scale, in_zp) ||
+      !check_output(ctx, op, *out, out_scale, out_zp, qmin, qmax)) {
+    return;
+  }
+  EMBER_KERNEL_CHECK(ctx, !dims.empty(), InvalidArgument, op, "needs at least one dim");
+  ReducePlan plan;
+  const char* names[1] = {"out"};
+  if (!plan_reduce(ctx, op, *in, dims, false, keepdim, &out, names, 1, &plan)) return;
+  // aten::mean.out's steps on the dequantized values: a double sum, divided
+  // by the count, rounded to float32; then quantize_per_tensor's.
+  const float s = static_cast<float>(in_scale), z = static_cast<float>(in_zp);
+  const float inv = static_cast<float>(1.0 / out_scale), zo = static_cast<float>(out_zp);
+  const float lo = static_cast<float>(qmin), hi = static_cast<float>(qmax);
+  const double count = static_cast<double>(plan.count);
+  for_each_output(plan, [&](const int64_t* off) {
+    double acc = 0.0;
+    for_each_reduced(plan, [&](int64_t i) {
+      acc += static_cast<double>((static_cast<float>(load_integer(*in, off[0] + i)) - z) * s);
+    });
+    const float mean = plan.count == 0 ? NAN : static_cast<float>(acc / count);
+    store_quantized(*out, off[1], quantize_one(mean, inv, zo, lo, hi));
+  });
 }
 
 void linear_dynamic_int8_out(KernelContext& ctx, Span<EValue*> args) {

@@ -166,3 +166,28 @@ func.func @lowbit_group(%f: tensor<2x64xf32>, %w: tensor<16x64xi8>, %g: tensor<1
   %0 = edge.linear_lowbit %f, %w, %g, %none, %none {bits = 8 : i64, group_size = 48 : i64, quantize_input = false} : (tensor<2x64xf32>, tensor<16x64xi8>, tensor<16x2xf32>, none, none) -> tensor<2x16xf32>
   return %0 : tensor<2x16xf32>
 }
+
+// -----
+
+// quantized_mul broadcasts as quantized_add does.
+func.func @mul_broadcast(%a: tensor<1x8x4x4xi8>, %b: tensor<1x3x1x1xi8>) -> tensor<1x8x4x4xi8> {
+  // expected-error @+1 {{operand shapes [1, 8, 4, 4] and [1, 3, 1, 1] cannot be broadcast together}}
+  %0 = edge.quantized_mul %a, %b {other_scale = 0.1 : f64, other_zero_point = 0 : i64, output_scale = 0.2 : f64, output_zero_point = 0 : i64, quant_max = 127 : i64, quant_min = -128 : i64, self_scale = 0.1 : f64, self_zero_point = 0 : i64} : (tensor<1x8x4x4xi8>, tensor<1x3x1x1xi8>) -> tensor<1x8x4x4xi8>
+  return %0 : tensor<1x8x4x4xi8>
+}
+
+// -----
+
+func.func @mean_repeated_dim(%x: tensor<1x8x4x4xi8>) -> tensor<1x8x1x1xi8> {
+  // expected-error @+1 {{dim 2 appears more than once in the list of dims}}
+  %0 = edge.quantized_mean %x {dim = array<i64: 2, -2>, keepdim = true, output_scale = 0.2 : f64, output_zero_point = 0 : i64, quant_max = 127 : i64, quant_min = -128 : i64, self_scale = 0.1 : f64, self_zero_point = 0 : i64} : (tensor<1x8x4x4xi8>) -> tensor<1x8x1x1xi8>
+  return %0 : tensor<1x8x1x1xi8>
+}
+
+// -----
+
+func.func @mean_result_type(%x: tensor<1x8x4x4xi8>) -> tensor<1x8x1x1xui8> {
+  // expected-error @+1 {{result must have self's element type 'i8'}}
+  %0 = edge.quantized_mean %x {dim = array<i64: 2, 3>, keepdim = true, output_scale = 0.2 : f64, output_zero_point = 0 : i64, quant_max = 255 : i64, quant_min = 0 : i64, self_scale = 0.1 : f64, self_zero_point = 0 : i64} : (tensor<1x8x4x4xi8>) -> tensor<1x8x1x1xui8>
+  return %0 : tensor<1x8x1x1xui8>
+}

@@ -1,9 +1,10 @@
 // RUN: ember-opt %s --ember-compile=to=quantize | FileCheck %s
 // RUN: ember-opt %s --ember-compile="to=quantize fold-quantized=false" | FileCheck %s --check-prefix=OFF
 
-// The quantize phase runs the folds (static convolution, residual add), the
-// report and the channels-last pass, in that order, before partitioning (the
-// add reads an NCHW input, so the convolution's result goes back to NCHW);
+// The quantize phase runs the folds (static convolution, residual add,
+// global pool), the report and the channels-last pass, in that order,
+// before partitioning (the add reads an NCHW input, so the convolution's
+// result goes back to NCHW, and the pool stays on NCHW's dims);
 // fold-quantized=false (PipelineOptions::foldQuantized) leaves the
 // reference path as it is.
 // CHECK-LABEL: func.func @forward
@@ -11,8 +12,9 @@
 // CHECK: %[[C:.*]] = edge.quantized_convolution_nhwc %[[T]]
 // CHECK: %[[P:.*]] = edge.permute %[[C]] {dims = array<i64: 0, 3, 1, 2>}
 // CHECK: %[[A:.*]] = edge.quantized_add %[[P]], %arg0
-// CHECK: edge.dequantize_per_tensor %[[A]]
-// CHECK: edge.mean.dim {{.*}}edge.refused = {quantizer = "no quantized kernel for edge.mean.dim: runs in float between dequantize and quantize"}
+// CHECK: %[[M:.*]] = edge.quantized_mean %[[A]] {dim = array<i64: -1, -2>, keepdim = true
+// CHECK-NOT: edge.refused
+// CHECK: return %[[M]]
 // OFF-LABEL: func.func @forward
 // OFF-NOT: edge.quantized_
 // OFF-NOT: edge.refused

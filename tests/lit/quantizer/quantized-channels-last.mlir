@@ -48,3 +48,35 @@ func.func @ends(%xq: tensor<1x8x4x4xi8>, %w: tensor<8x8x1x1xi8>, %s: tensor<1xf3
   %m = edge.mean.dim %g {dim = array<i64: 2, 3>, keepdim = true} : (tensor<1x8x4x4xf32>) -> tensor<1x8x1x1xf32>
   return %v, %m : tensor<1x128xf32>, tensor<1x8x1x1xf32>
 }
+
+// -----
+
+// EfficientNet's squeeze-excitation after its folds: a convolution, the
+// silu table, the quantized pool over H and W, a 1x1 convolution and the
+// sigmoid table, then the gate's quantized_mul times the map and the
+// projection. All of it runs channels-last: the pool over NHWC's dims 1 and
+// 2 ([N, 1, 1, C]), the gate [N, 1, 1, C] times [N, H, W, C]; one permute
+// in, one out.
+// CHECK-LABEL: func.func @squeeze_excite
+// CHECK-NEXT: %[[N:.*]] = edge.none
+// CHECK-NEXT: %[[T:.*]] = edge.permute %arg0 {dims = array<i64: 0, 2, 3, 1>}
+// CHECK-NEXT: %[[C:.*]] = edge.quantized_convolution_nhwc %[[T]], %arg1
+// CHECK-NEXT: %[[S:.*]] = edge.quantized_lut %[[C]], %arg3 : (tensor<1x6x6x8xi8>, tensor<256xi8>) -> tensor<1x6x6x8xi8>
+// CHECK-NEXT: %[[M:.*]] = edge.quantized_mean %[[S]] {dim = array<i64: 1, 2>, keepdim = true, {{.*}}} : (tensor<1x6x6x8xi8>) -> tensor<1x1x1x8xi8>
+// CHECK-NEXT: %[[R:.*]] = edge.quantized_convolution_nhwc %[[M]], %arg1
+// CHECK-NEXT: %[[G:.*]] = edge.quantized_lut %[[R]], %arg3 : (tensor<1x1x1x8xi8>, tensor<256xi8>) -> tensor<1x1x1x8xi8>
+// CHECK-NEXT: %[[P:.*]] = edge.quantized_mul %[[G]], %[[S]] {{.*}} : (tensor<1x1x1x8xi8>, tensor<1x6x6x8xi8>) -> tensor<1x6x6x8xi8>
+// CHECK-NEXT: %[[O:.*]] = edge.quantized_convolution_nhwc %[[P]], %arg1
+// CHECK-NEXT: %[[B:.*]] = edge.permute %[[O]] {dims = array<i64: 0, 3, 1, 2>}
+// CHECK-NEXT: return %[[B]]
+func.func @squeeze_excite(%x: tensor<1x8x6x6xi8>, %w: tensor<8x8x1x1xi8>, %s: tensor<8xf32>, %t: tensor<256xi8>) -> tensor<1x8x6x6xi8> {
+  %none = edge.none
+  %c = edge.quantized_convolution %x, %w, %s, %none {dilation = array<i64: 1, 1>, groups = 1 : i64, input_scale = 0.05 : f64, input_zero_point = -3 : i64, output_scale = 0.1 : f64, output_zero_point = 0 : i64, padding = array<i64: 0, 0>, quant_max = 127 : i64, quant_min = -128 : i64, stride = array<i64: 1, 1>} : (tensor<1x8x6x6xi8>, tensor<8x8x1x1xi8>, tensor<8xf32>, none) -> tensor<1x8x6x6xi8>
+  %y = edge.quantized_lut %c, %t : (tensor<1x8x6x6xi8>, tensor<256xi8>) -> tensor<1x8x6x6xi8>
+  %m = edge.quantized_mean %y {dim = array<i64: 2, 3>, keepdim = true, output_scale = 0.05 : f64, output_zero_point = -3 : i64, quant_max = 127 : i64, quant_min = -128 : i64, self_scale = 0.05 : f64, self_zero_point = -3 : i64} : (tensor<1x8x6x6xi8>) -> tensor<1x8x1x1xi8>
+  %r = edge.quantized_convolution %m, %w, %s, %none {dilation = array<i64: 1, 1>, groups = 1 : i64, input_scale = 0.05 : f64, input_zero_point = -3 : i64, output_scale = 0.1 : f64, output_zero_point = 0 : i64, padding = array<i64: 0, 0>, quant_max = 127 : i64, quant_min = -128 : i64, stride = array<i64: 1, 1>} : (tensor<1x8x1x1xi8>, tensor<8x8x1x1xi8>, tensor<8xf32>, none) -> tensor<1x8x1x1xi8>
+  %g = edge.quantized_lut %r, %t : (tensor<1x8x1x1xi8>, tensor<256xi8>) -> tensor<1x8x1x1xi8>
+  %p = edge.quantized_mul %g, %y {other_scale = 0.05 : f64, other_zero_point = -3 : i64, output_scale = 0.04 : f64, output_zero_point = 1 : i64, quant_max = 127 : i64, quant_min = -128 : i64, self_scale = 0.00390625 : f64, self_zero_point = -128 : i64} : (tensor<1x8x1x1xi8>, tensor<1x8x6x6xi8>) -> tensor<1x8x6x6xi8>
+  %o = edge.quantized_convolution %p, %w, %s, %none {dilation = array<i64: 1, 1>, groups = 1 : i64, input_scale = 0.04 : f64, input_zero_point = 1 : i64, output_scale = 0.1 : f64, output_zero_point = 0 : i64, padding = array<i64: 0, 0>, quant_max = 127 : i64, quant_min = -128 : i64, stride = array<i64: 1, 1>} : (tensor<1x8x6x6xi8>, tensor<8x8x1x1xi8>, tensor<8xf32>, none) -> tensor<1x8x6x6xi8>
+  return %o : tensor<1x8x6x6xi8>
+}
