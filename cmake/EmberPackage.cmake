@@ -33,9 +33,12 @@ foreach(_target IN LISTS EMBER_EXPORTED_LIBRARIES)
   add_library(Ember::${_name} ALIAS ${_target})
 endforeach()
 
-# 3. The wheel: only ember_run (python/CMakeLists.txt installs _C).
+# 3. The wheel: only ember_run and ember_llm (python/CMakeLists.txt installs _C).
 if(SKBUILD)
   install(TARGETS ember_run RUNTIME DESTINATION ${SKBUILD_SCRIPTS_DIR})
+  if(TARGET ember_llm)
+    install(TARGETS ember_llm RUNTIME DESTINATION ${SKBUILD_SCRIPTS_DIR})
+  endif()
 endif()
 
 if(NOT EMBER_INSTALL)
@@ -48,6 +51,9 @@ install(TARGETS ${EMBER_EXPORTED_LIBRARIES} EXPORT EmberTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(TARGETS ember_run RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+if(TARGET ember_llm)
+  install(TARGETS ember_llm RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+endif()
 # The runtime's own headers; tools/ and fuzz/ hold programs, not API.
 install(DIRECTORY ${EMBER_SOURCE_DIR}/runtime/
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/runtime

@@ -4,6 +4,10 @@
                                                 --help`); --profile prints a per-op table,
                                                 --trace FILE writes a Chrome trace,
                                                 --threads N sizes the thread pool
+    ember llm model.pte --tokenizer PATH --prompt TEXT [ember_llm flags...]
+                                                generate text with the C++ LLM runner
+                                                (`ember llm --help`): the text as it
+                                                streams, then one stats line
     ember inspect model.pte [--json]            header, segments, constants, and per method:
                                                 inputs/outputs, operators, delegates, memory
     ember --version                             the installed package's version
@@ -17,8 +21,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import sys
+import sysconfig
 
 from . import _C, __version__, runtime
 from .errors import EmberError
@@ -168,6 +174,13 @@ def main(argv: list[str] | None = None) -> int:
         return 128 + signal.SIGPIPE
 
 
+def _llm_tool() -> str:
+    """ember_llm, found as ember.llm.runner_path finds it (not imported from
+    there: ember.llm imports torch, which `ember llm` does not need)."""
+    path = os.path.join(sysconfig.get_path("scripts"), "ember_llm")
+    return path if os.path.isfile(path) else (shutil.which("ember_llm") or path)
+
+
 def _main(argv: list[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(prog="ember", description=__doc__,
@@ -176,15 +189,20 @@ def _main(argv: list[str] | None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run a .pte with the C++ runner (ember_run)")
     run.add_argument("model")
+    llm = sub.add_parser("llm", help="generate text from an ember.llm.export .pte (ember_llm)")
+    llm.add_argument("model")
     inspect = sub.add_parser("inspect", help="describe a .pte")
     inspect.add_argument("model")
     inspect.add_argument("--json", action="store_true", help="print JSON")
 
-    if argv and argv[0] == "run":
-        # Everything after the model goes to ember_run unchanged.
+    if argv and argv[0] in ("run", "llm"):
+        # Everything after the command goes to ember_run / ember_llm unchanged.
         if len(argv) < 2:
             parser.parse_args(argv)
-        runner = str(runtime.runner_path())
+        runner = str(runtime.runner_path() if argv[0] == "run" else _llm_tool())
+        if argv[0] == "llm" and not os.path.isfile(runner):
+            print(f"ember: ember_llm is not installed (looked for {runner})", file=sys.stderr)
+            return 1
         # Python ignores SIGPIPE and an ignored signal stays ignored across
         # exec: give the runner the default, so a closed pipe ends it quietly.
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
