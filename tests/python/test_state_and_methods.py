@@ -94,8 +94,15 @@ def test_constant_methods():
     assert m.method_meta("name")["outputs"][0]["tag"] == 6  # String
     with pytest.raises(ValueError, match="has the name of an exported method"):
         ember.to_edge(ep, constant_methods={"forward": 1})
-    with pytest.raises(TypeError, match="must return an int, float, bool or str"):
-        ember.to_edge(ep, constant_methods={"bad": [1, 2]}).to_executorch()
+    with pytest.raises(TypeError, match="must return an int, float, bool or str, or a list"):
+        ember.to_edge(ep, constant_methods={"bad": [[1], 2]}).to_executorch()
+    with pytest.raises(TypeError, match="must return an int, float, bool or str, or a list"):
+        ember.to_edge(ep, constant_methods={"bad": {"a": 1}}).to_executorch()
+    # A list of scalars is one output per item, returned as a list.
+    listed = ember.runtime.load(ember.to_edge(
+        ep, constant_methods={"ids": [2, 7], "mixed": (1.5, "a", True)}).to_executorch().buffer)
+    assert listed.run_method("ids") == [2, 7]
+    assert listed.run_method("mixed") == [1.5, "a", True]
 
 
 class Nested(nn.Module):
