@@ -57,6 +57,25 @@ bool read_output(const Tensor& out, double scale, int64_t zero_point, int64_t qm
   return true;
 }
 
+QuantizedBinary read_quantized_binary(Span<EValue*> args) {
+  QuantizedBinary r;
+  Peek p(args, 12);
+  r.a = p.tensor(0);
+  const double sa = p.real(1);
+  const int64_t za = p.integer(2);
+  r.b = p.tensor(3);
+  const double sb = p.real(4);
+  const int64_t zb = p.integer(5);
+  r.out_scale = p.real(6);
+  const int64_t out_zp = p.integer(7), qmin = p.integer(8), qmax = p.integer(9);
+  r.out = p.tensor(10);
+  r.ok = p.ok() && r.a->dtype() == r.b->dtype() && r.a->dtype() == r.out->dtype() &&
+         r.a->is_contiguous_order() && r.b->is_contiguous_order() &&
+         read_activation(*r.a, sa, za, &r.qa) && read_activation(*r.b, sb, zb, &r.qb) &&
+         read_output(*r.out, r.out_scale, out_zp, qmin, qmax, &r.e);
+  return r;
+}
+
 bool read_weight_scales(const Tensor& s, int64_t n, bool* per_channel) {
   if (s.dtype() != ScalarType::Float || s.dim() != 1 || (s.numel() != n && s.numel() != 1)) {
     return false;
@@ -269,24 +288,13 @@ void linear_dynamic_int8_out(KernelContext& ctx, Span<EValue*> args) {
 
 void quantized_add_out(KernelContext& ctx, Span<EValue*> args) {
   const char* op = "ember::quantized_add.out";
-  // (self, self_scale, self_zero_point, other, other_scale, other_zero_point,
-  //  output_scale, output_zero_point, quant_min, quant_max, out) -> out
-  quant::Peek p(args, 12);
-  const Tensor* a = p.tensor(0);
-  const double sa = p.real(1);
-  const int64_t za = p.integer(2);
-  const Tensor* b = p.tensor(3);
-  const double sb = p.real(4);
-  const int64_t zb = p.integer(5);
-  const double out_scale = p.real(6);
-  const int64_t out_zp = p.integer(7), qmin = p.integer(8), qmax = p.integer(9);
-  Tensor* out = p.tensor(10);
-  qgemm::Activation qa, qb;
-  qgemm::QEpilogue e;
-  bool fast = p.ok() && a->dtype() == b->dtype() && a->dtype() == out->dtype() &&
-              same_sizes(*a, *b) && a->is_contiguous_order() && b->is_contiguous_order() &&
-              quant::read_activation(*a, sa, za, &qa) && quant::read_activation(*b, sb, zb, &qb) &&
-              quant::read_output(*out, out_scale, out_zp, qmin, qmax, &e);
+  const quant::QuantizedBinary q = quant::read_quantized_binary(args);
+  const Tensor *a = q.a, *b = q.b;
+  Tensor* out = q.out;
+  const qgemm::Activation &qa = q.qa, &qb = q.qb;
+  const qgemm::QEpilogue& e = q.e;
+  const double out_scale = q.out_scale;
+  bool fast = q.ok && same_sizes(*a, *b);
   // Every sum stays finite (no inf - inf): |dq| <= 511 * scale.
   fast = fast && 511.0 * (static_cast<double>(qa.scale) + qb.scale) * (1.0 / e.out_scale) < 1e30;
   if (!fast) {

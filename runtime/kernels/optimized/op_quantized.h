@@ -99,6 +99,22 @@ bool read_activation(const Tensor& t, double scale, int64_t zero_point, qgemm::A
 bool read_output(const Tensor& out, double scale, int64_t zero_point, int64_t qmin, int64_t qmax,
                  qgemm::QEpilogue* e);
 
+/// The arguments of ember::quantized_add.out and ember::quantized_mul.out
+/// (self, self_scale, self_zero_point, other, other_scale, other_zero_point,
+/// output_scale, output_zero_point, quant_min, quant_max, out): `ok` when
+/// both operands and out are contiguous int8 (or uint8) of one dtype with
+/// parameters on the fast path (shapes are the caller's to check).
+struct QuantizedBinary {
+  bool ok = false;
+  const Tensor* a = nullptr;
+  const Tensor* b = nullptr;
+  Tensor* out = nullptr;
+  qgemm::Activation qa, qb;
+  qgemm::QEpilogue e;
+  double out_scale = 0.0;  ///< as given (the requantization's float(1 / out_scale) is from it)
+};
+QuantizedBinary read_quantized_binary(Span<EValue*> args);
+
 /// Per-output-channel weight scales: float32, one dim, contiguous, `n` or one
 /// entries, each positive and finite. Sets `per_channel`.
 bool read_weight_scales(const Tensor& s, int64_t n, bool* per_channel);

@@ -357,22 +357,13 @@ void quantized_mul_out(KernelContext& ctx, Span<EValue*> args) {
   // quantized_add's arguments. Two forms run here: operands of one shape,
   // and a channel gate [N, 1, ..., 1, C] times a tensor [N, ..., C] (either
   // side: the product commutes, bit for bit).
-  quant::Peek p(args, 12);
-  const Tensor* a = p.tensor(0);
-  const double sa = p.real(1);
-  const int64_t za = p.integer(2);
-  const Tensor* b = p.tensor(3);
-  const double sb = p.real(4);
-  const int64_t zb = p.integer(5);
-  const double out_scale = p.real(6);
-  const int64_t out_zp = p.integer(7), qmin = p.integer(8), qmax = p.integer(9);
-  Tensor* out = p.tensor(10);
-  qgemm::Activation qa, qb;
-  qgemm::QEpilogue e;
-  bool fast = p.ok() && a->dtype() == b->dtype() && a->dtype() == out->dtype() &&
-              a->is_contiguous_order() && b->is_contiguous_order() &&
-              quant::read_activation(*a, sa, za, &qa) && quant::read_activation(*b, sb, zb, &qb) &&
-              quant::read_output(*out, out_scale, out_zp, qmin, qmax, &e);
+  const quant::QuantizedBinary q = quant::read_quantized_binary(args);
+  const Tensor *a = q.a, *b = q.b;
+  Tensor* out = q.out;
+  const qgemm::Activation &qa = q.qa, &qb = q.qb;
+  const qgemm::QEpilogue& e = q.e;
+  const double out_scale = q.out_scale;
+  const bool fast = q.ok;
   MulShape shape;
   const bool same = fast && same_sizes(*a, *b);
   const bool b_gates_a = fast && !same && is_channel_gate(*a, *b, &shape);
