@@ -645,35 +645,27 @@ LogicalResult QuantizedLinearOp::verify() {
   return checkResult(*this, getResult(), out, Type());
 }
 
-LogicalResult QuantizedAddOp::verify() {
-  if (failed(checkQuantizedActivation(*this, getSelf(), getSelfZeroPointAttr().getInt(),
-                                      getSelfScale().convertToDouble(), "self")) ||
-      failed(checkQuantizedActivation(*this, getOther(), getOtherZeroPointAttr().getInt(),
-                                      getOtherScale().convertToDouble(), "other")))
+/// quantized_add and quantized_mul: two int8 activations broadcast together,
+/// requantized to an int8 result of the broadcast shape.
+template <typename Op>
+LogicalResult verifyQuantizedBinary(Op op) {
+  if (failed(checkQuantizedActivation(op, op.getSelf(), op.getSelfZeroPointAttr().getInt(),
+                                      op.getSelfScale().convertToDouble(), "self")) ||
+      failed(checkQuantizedActivation(op, op.getOther(), op.getOtherZeroPointAttr().getInt(),
+                                      op.getOtherScale().convertToDouble(), "other")))
     return failure();
-  auto shape = broadcast(*this, shapeOf(getSelf()), shapeOf(getOther()));
+  auto shape = broadcast(op, shapeOf(op.getSelf()), shapeOf(op.getOther()));
   if (failed(shape) ||
-      failed(checkQuantizedOutput(*this, getResult(), getOutputScale().convertToDouble(),
-                                  getOutputZeroPointAttr().getInt(), getQuantMinAttr().getInt(),
-                                  getQuantMaxAttr().getInt())))
+      failed(checkQuantizedOutput(op, op.getResult(), op.getOutputScale().convertToDouble(),
+                                  op.getOutputZeroPointAttr().getInt(),
+                                  op.getQuantMinAttr().getInt(), op.getQuantMaxAttr().getInt())))
     return failure();
-  return checkResult(*this, getResult(), *shape, Type());
+  return checkResult(op, op.getResult(), *shape, Type());
 }
 
-LogicalResult QuantizedMulOp::verify() {
-  if (failed(checkQuantizedActivation(*this, getSelf(), getSelfZeroPointAttr().getInt(),
-                                      getSelfScale().convertToDouble(), "self")) ||
-      failed(checkQuantizedActivation(*this, getOther(), getOtherZeroPointAttr().getInt(),
-                                      getOtherScale().convertToDouble(), "other")))
-    return failure();
-  auto shape = broadcast(*this, shapeOf(getSelf()), shapeOf(getOther()));
-  if (failed(shape) ||
-      failed(checkQuantizedOutput(*this, getResult(), getOutputScale().convertToDouble(),
-                                  getOutputZeroPointAttr().getInt(), getQuantMinAttr().getInt(),
-                                  getQuantMaxAttr().getInt())))
-    return failure();
-  return checkResult(*this, getResult(), *shape, Type());
-}
+LogicalResult QuantizedAddOp::verify() { return verifyQuantizedBinary(*this); }
+
+LogicalResult QuantizedMulOp::verify() { return verifyQuantizedBinary(*this); }
 
 LogicalResult QuantizedMeanOp::verify() {
   if (failed(checkQuantizedActivation(*this, getSelf(), getSelfZeroPointAttr().getInt(),
