@@ -93,19 +93,7 @@ void quantize(TestTensor& f, double scale, int zp, int qmin, int qmax, TestTenso
             Error::Ok);
 }
 
-class OptimizedQuantizedCatMatmul : public OptimizedKernelTest {
- protected:
-  void each_config(const std::function<void(const std::string&)>& body) {
-    for (optimized::Isa isa : {optimized::Isa::generic, optimized::Isa::avx2,
-                               optimized::Isa::avx512, optimized::Isa::neon}) {
-      if (!optimized::set_isa(isa)) continue;
-      for (size_t threads : thread_counts()) {
-        ASSERT_EQ(set_num_threads(threads), Error::Ok);
-        body(std::string(optimized::isa_name(isa)) + ", " + std::to_string(threads) + " threads");
-      }
-    }
-  }
-};
+class OptimizedQuantizedCatMatmul : public OptimizedKernelTest {};
 
 TEST_F(OptimizedQuantizedCatMatmul, Registered) {
   const ScalarType i8[4] = {kI8, kI8, kI8, kI8}, u8[4] = {kU8, kU8, kU8, kU8};

@@ -52,19 +52,7 @@ std::vector<uint8_t> bytes(TestTensor& t) {
   return std::vector<uint8_t>(p, p + t.t().numel());
 }
 
-class OptimizedQuantizedElementwise : public OptimizedKernelTest {
- protected:
-  void each_config(const std::function<void(const std::string&)>& body) {
-    for (optimized::Isa isa : {optimized::Isa::generic, optimized::Isa::avx2,
-                               optimized::Isa::avx512, optimized::Isa::neon}) {
-      if (!optimized::set_isa(isa)) continue;
-      for (size_t threads : thread_counts()) {
-        ASSERT_EQ(set_num_threads(threads), Error::Ok);
-        body(std::string(optimized::isa_name(isa)) + ", " + std::to_string(threads) + " threads");
-      }
-    }
-  }
-};
+class OptimizedQuantizedElementwise : public OptimizedKernelTest {};
 
 TEST_F(OptimizedQuantizedElementwise, Registered) {
   const ScalarType i8[4] = {kI8, kI8, kI8, kI8}, u8[4] = {kU8, kU8, kU8, kU8};
