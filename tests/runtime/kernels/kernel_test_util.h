@@ -228,6 +228,34 @@ inline std::vector<float> random_floats(size_t n, uint32_t seed, float lo = -1.0
   return v;
 }
 
+/// A tensor of random integers in [lo, hi] of an 8-bit dtype (int8 or uint8).
+inline TensorPtr random_q(ScalarType dtype, std::vector<int32_t> sizes, uint32_t seed, int lo,
+                          int hi) {
+  TensorPtr t = make(dtype, std::move(sizes));
+  std::mt19937 gen(seed);
+  std::uniform_int_distribution<int> dist(lo, hi);
+  for (int64_t i = 0; i < t->t().numel(); ++i) {
+    const int v = dist(gen);
+    if (dtype == ScalarType::Byte) {
+      t->t().data_as<uint8_t>()[i] = static_cast<uint8_t>(v);
+    } else {
+      t->t().data_as<int8_t>()[i] = static_cast<int8_t>(v);
+    }
+  }
+  return t;
+}
+
+/// A tensor of random bytes: every value of an 8-bit dtype.
+inline TensorPtr random_bytes(ScalarType dtype, std::vector<int32_t> sizes, uint32_t seed) {
+  TensorPtr t = make(dtype, std::move(sizes));
+  std::mt19937 gen(seed);
+  std::uniform_int_distribution<int> dist(0, 255);
+  for (int64_t i = 0; i < t->t().numel(); ++i) {
+    t->t().data_as<uint8_t>()[i] = static_cast<uint8_t>(dist(gen));
+  }
+  return t;
+}
+
 /// Thread counts a kernel test runs at: 1 and 2; 1 only in a runtime built
 /// without pthreadpool (the aarch64 cross build, docs/arm.md), where
 /// set_num_threads(2) is NotSupported.

@@ -39,16 +39,6 @@ Error call(KernelFn fn, std::vector<EValue*> args) {
   return ctx.error();
 }
 
-TensorPtr random_bytes(ScalarType dtype, std::vector<int32_t> sizes, uint32_t seed) {
-  TensorPtr t = make(dtype, std::move(sizes));
-  std::mt19937 gen(seed);
-  std::uniform_int_distribution<int> dist(0, 255);
-  for (int64_t i = 0; i < t->t().numel(); ++i) {
-    t->t().data_as<uint8_t>()[i] = static_cast<uint8_t>(dist(gen));
-  }
-  return t;
-}
-
 /// The values of a quantized tensor as ints.
 std::vector<int> values(TestTensor& t) {
   std::vector<int> out;

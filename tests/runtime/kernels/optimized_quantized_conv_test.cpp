@@ -69,22 +69,6 @@ std::vector<int> values(TestTensor& t) {
   return v;
 }
 
-/// Random 8-bit integers in [lo, hi].
-TensorPtr random_q(ScalarType dtype, std::vector<int32_t> sizes, uint32_t seed, int lo, int hi) {
-  TensorPtr t = make(dtype, std::move(sizes));
-  std::mt19937 gen(seed);
-  std::uniform_int_distribution<int> dist(lo, hi);
-  for (int64_t i = 0; i < t->t().numel(); ++i) {
-    const int v = dist(gen);
-    if (dtype == kU8) {
-      t->t().data_as<uint8_t>()[i] = static_cast<uint8_t>(v);
-    } else {
-      t->t().data_as<int8_t>()[i] = static_cast<int8_t>(v);
-    }
-  }
-  return t;
-}
-
 /// One depthwise call's tensors and arguments (batch 1).
 struct DwCall {
   Values v;

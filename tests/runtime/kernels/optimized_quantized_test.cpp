@@ -46,22 +46,6 @@ Error call(KernelFn fn, std::vector<EValue*> args, size_t temp_bytes = 16 << 20,
   return ctx.error();
 }
 
-/// A tensor of random integers in [lo, hi] of an 8-bit dtype.
-TensorPtr random_q(ScalarType dtype, std::vector<int32_t> sizes, uint32_t seed, int lo, int hi) {
-  TensorPtr t = make(dtype, std::move(sizes));
-  std::mt19937 gen(seed);
-  std::uniform_int_distribution<int> dist(lo, hi);
-  for (int64_t i = 0; i < t->t().numel(); ++i) {
-    const int v = dist(gen);
-    if (dtype == kU8) {
-      t->t().data_as<uint8_t>()[i] = static_cast<uint8_t>(v);
-    } else {
-      t->t().data_as<int8_t>()[i] = static_cast<int8_t>(v);
-    }
-  }
-  return t;
-}
-
 TensorPtr random_act(ScalarType dtype, std::vector<int32_t> sizes, uint32_t seed) {
   return dtype == kU8 ? random_q(dtype, std::move(sizes), seed, 0, 255)
                       : random_q(dtype, std::move(sizes), seed, -128, 127);
