@@ -48,6 +48,9 @@ const Kernel kOptimizedKernels[] = {
     {"aten::permute_copy.out", &optimized::permute_copy_out,
      KernelKey::uniform(ScalarType::BFloat16)},
     {"aten::permute_copy.out", &optimized::permute_copy_out, KernelKey::uniform(ScalarType::Int)},
+    // int8 / uint8: the layout changes at a quantized CNN's ends (channels-last chains).
+    {"aten::permute_copy.out", &optimized::permute_copy_out, KernelKey::uniform(ScalarType::Char)},
+    {"aten::permute_copy.out", &optimized::permute_copy_out, KernelKey::uniform(ScalarType::Byte)},
     // ---- end copies
     // ---- rows
     {"aten::_softmax.out", &optimized::softmax_out, kFloat},

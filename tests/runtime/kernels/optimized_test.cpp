@@ -555,14 +555,14 @@ TEST_F(Optimized, ClampFamilyAndScalarBinariesMatchPortable) {
 }
 
 // permute_copy: every permutation of a 4-d tensor with odd sizes, size-1
-// dims, float32 and float16, large enough to thread; equal to portable.
+// dims, float32, float16 and int8, large enough to thread; equal to portable.
 TEST_F(Optimized, PermuteMatchesPortable) {
   each_config([&](const std::string& config) {
     const std::vector<std::vector<int32_t>> shapes = {{3, 1, 7, 17}, {2, 129, 3, 5}, {64, 33, 2, 31}};
     for (const auto& shape : shapes) {
       std::vector<int64_t> perm = {0, 1, 2, 3};
       do {
-        for (ScalarType dtype : {ScalarType::Float, ScalarType::Half}) {
+        for (ScalarType dtype : {ScalarType::Float, ScalarType::Half, ScalarType::Char}) {
           Values v;
           size_t n = 1;
           for (int32_t d : shape) n *= static_cast<size_t>(d);
@@ -570,7 +570,15 @@ TEST_F(Optimized, PermuteMatchesPortable) {
           std::vector<uint16_t> bits16(n);
           std::vector<float> bits32 = random_floats(n, static_cast<uint32_t>(n));
           for (size_t i = 0; i < n; ++i) bits16[i] = static_cast<uint16_t>(i * 2654435761u >> 7);
-          if (dtype == ScalarType::Float) in->set(bits32); else in->set(bits16);
+          std::vector<int8_t> bits8(n);
+          for (size_t i = 0; i < n; ++i) bits8[i] = static_cast<int8_t>(bits16[i]);
+          if (dtype == ScalarType::Float) {
+            in->set(bits32);
+          } else if (dtype == ScalarType::Half) {
+            in->set(bits16);
+          } else {
+            in->set(bits8);
+          }
           std::vector<int32_t> out_shape;
           for (int64_t p : perm) out_shape.push_back(shape[static_cast<size_t>(p)]);
           auto out = make(dtype, out_shape);
@@ -581,7 +589,7 @@ TEST_F(Optimized, PermuteMatchesPortable) {
           KernelContext ctx;
           portable::permute_copy_out(ctx, Span<EValue*>(ref_args.data(), ref_args.size()));
           ASSERT_EQ(ctx.error(), Error::Ok);
-          const size_t bytes = n * (dtype == ScalarType::Float ? 4 : 2);
+          const size_t bytes = n * element_size(dtype);
           EXPECT_EQ(std::memcmp(out->t().data(), ref->t().data(), bytes), 0)
               << "perm " << perm[0] << perm[1] << perm[2] << perm[3] << " (" << config << ")";
         }
