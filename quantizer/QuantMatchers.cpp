@@ -316,8 +316,11 @@ std::optional<LinearMatch> matchLinear(Operation *op) {
 }
 
 RowView throughRowView(Value v) {
+  // A view with symbolic sizes (a dynamic sequence length: [1, s, K] to
+  // [s, K]) keeps rows whole all the same when the last dim is static and
+  // equal; reapplyView's copy keeps its size operands.
   auto view = v.getDefiningOp<edge::ViewOp>();
-  if (!view || !view.getSymValues().empty())
+  if (!view)
     return {v, edge::ViewOp()};
   ArrayRef<int64_t> in = shapeOf(view.getSelf()), out = shapeOf(view.getResult());
   if (in.empty() || out.empty() || ShapedType::isDynamic(in.back()) || in.back() != out.back())

@@ -53,6 +53,31 @@ func.func @through_view(%x: tensor<1x3x4xf32>) -> tensor<1x3x2xf32> {
 
 // -----
 
+// The same with a dynamic sequence length (an LLM's prefill): the view's
+// size is a run-time value, rows are still kept whole (last dim static), so
+// the fold goes through it and keeps its size operand.
+// CHECK-LABEL: func.func @through_dynamic_view
+// CHECK: %[[T:.*]] = edge.sym_size %arg0 {dim = 1 : i64}
+// CHECK: %[[V:.*]] = edge.view %arg0, %[[T]] {{.*}}sym_slots = array<i64: 1, 0>
+// CHECK: %[[Y:.*]] = edge.linear_lowbit %[[V]], {{.*}}quantize_input = true
+// CHECK-NOT: edge.dequantize_affine
+// CHECK-NOT: edge.choose_qparams_affine
+func.func @through_dynamic_view(%x: tensor<1x8x4xf32> {edge.dynamic}) -> tensor<8x2xf32> {
+  %t = edge.sym_size %x {dim = 1 : i64} : (tensor<1x8x4xf32>) -> i64
+  %w = edge.constant {name = "w"} dense<[[1, -2, 7, -8], [-1, 0, 3, 4]]> : tensor<2x4xi8>
+  %ws = edge.constant {name = "ws"} dense<0.5> : tensor<2x2xf32>
+  %none = edge.none
+  %s, %z = edge.choose_qparams_affine %x {block_size = array<i64: 1, 1, 4>, keepdim = false, mapping_type = "ASYMMETRIC", quant_max = 127 : i64, quant_min = -128 : i64, target_dtype = 1 : i64, zero_point_dtype = 1 : i64, edge.dynamic_results = array<i1: true, true>} : (tensor<1x8x4xf32>) -> (tensor<1x8xf32>, tensor<1x8xi8>)
+  %q = edge.quantize_affine %x, %s, %z {block_size = array<i64: 1, 1, 4>, output_dtype = 1 : i64, quant_max = 127 : i64, quant_min = -128 : i64, edge.dynamic_results = array<i1: true>} : (tensor<1x8x4xf32>, tensor<1x8xf32>, tensor<1x8xi8>) -> tensor<1x8x4xi8>
+  %xf = edge.dequantize_affine %q, %s, %z {block_size = array<i64: 1, 1, 4>, input_dtype = 1 : i64, output_dtype = 6 : i64, quant_max = 127 : i64, quant_min = -128 : i64, edge.dynamic_results = array<i1: true>} : (tensor<1x8x4xi8>, tensor<1x8xf32>, tensor<1x8xi8>) -> tensor<1x8x4xf32>
+  %wf = edge.dequantize_affine %w, %ws, %none {block_size = array<i64: 1, 2>, input_dtype = 1 : i64, output_dtype = 6 : i64, quant_max = 7 : i64, quant_min = -8 : i64} : (tensor<2x4xi8>, tensor<2x2xf32>, none) -> tensor<2x4xf32>
+  %v = edge.view %xf, %t {size = array<i64: 8, 4>, sym_slots = array<i64: 1, 0>, edge.dynamic_results = array<i1: true>} : (tensor<1x8x4xf32>, i64) -> tensor<8x4xf32>
+  %y = edge.linear %v, %wf, %none {edge.dynamic_results = array<i1: true>} : (tensor<8x4xf32>, tensor<2x4xf32>, none) -> tensor<8x2xf32>
+  return %y : tensor<8x2xf32>
+}
+
+// -----
+
 // torchao 8w (weight-only, per channel: block [1, K]): the int8 weight as
 // it is, group K, zero points all 0 dropped, no input quantization.
 // CHECK-LABEL: func.func @weight_only_int8
