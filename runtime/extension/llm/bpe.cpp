@@ -6,6 +6,7 @@
 #include <queue>
 
 #include "runtime/extension/llm/unicode_nfc.h"
+#include "runtime/extension/llm/utf8.h"
 
 namespace ember {
 namespace llm {
@@ -17,19 +18,6 @@ const char* const kLlama3Pattern =
     R"( ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
 
 namespace {
-
-void append_utf8(uint32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
 
 /// Length of the UTF-8 character starting with `lead` (1 for a stray byte).
 size_t utf8_length(unsigned char lead) {

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "runtime/extension/llm/utf8.h"
+
 namespace ember {
 namespace llm {
 
@@ -82,24 +84,6 @@ bool decode_utf8(std::string_view text, std::vector<uint32_t>* out) {
   return true;
 }
 
-void encode_utf8(uint32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
-
 }  // namespace
 
 std::string to_nfc(std::string_view text) {
@@ -156,7 +140,7 @@ std::string to_nfc(std::string_view text) {
   }
   std::string out;
   out.reserve(text.size());
-  for (uint32_t cp : r) encode_utf8(cp, &out);
+  for (uint32_t cp : r) append_utf8(cp, &out);
   return out;
 }
 
