@@ -21,10 +21,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import signal
 import sys
-import sysconfig
 
 from . import _C, __version__, runtime
 from .errors import EmberError
@@ -174,13 +172,6 @@ def main(argv: list[str] | None = None) -> int:
         return 128 + signal.SIGPIPE
 
 
-def _llm_tool() -> str:
-    """ember_llm, found as ember.llm.runner_path finds it (not imported from
-    there: ember.llm imports torch, which `ember llm` does not need)."""
-    path = os.path.join(sysconfig.get_path("scripts"), "ember_llm")
-    return path if os.path.isfile(path) else (shutil.which("ember_llm") or path)
-
-
 def _main(argv: list[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(prog="ember", description=__doc__,
@@ -199,7 +190,7 @@ def _main(argv: list[str] | None) -> int:
         # Everything after the command goes to ember_run / ember_llm unchanged.
         if len(argv) < 2:
             parser.parse_args(argv)
-        runner = str(runtime.runner_path() if argv[0] == "run" else _llm_tool())
+        runner = str(runtime.tool_path("ember_run" if argv[0] == "run" else "ember_llm"))
         if argv[0] == "llm" and not os.path.isfile(runner):
             print(f"ember: ember_llm is not installed (looked for {runner})", file=sys.stderr)
             return 1

@@ -29,15 +29,21 @@ import numpy as np
 
 from . import _C, _pytree
 
-__all__ = ["load", "Module", "runner_path", "Profile", "OpRow", "Event", "set_num_threads",
-           "get_num_threads", "kernel_library"]
+__all__ = ["load", "Module", "runner_path", "tool_path", "Profile", "OpRow", "Event",
+           "set_num_threads", "get_num_threads", "kernel_library"]
+
+
+def tool_path(name: str) -> Path:
+    """An installed command-line tool of the package (`ember_run`,
+    `ember_llm`): pip puts them with the package's scripts, beside the `ember`
+    command (`.venv/bin`); else PATH's."""
+    path = Path(sysconfig.get_path("scripts")) / name
+    return path if path.is_file() else Path(shutil.which(name) or path)
 
 
 def runner_path() -> Path:
-    """The installed `ember_run` command-line runner: pip puts it with the
-    package's scripts, beside the `ember` command (`.venv/bin`); else PATH's."""
-    path = Path(sysconfig.get_path("scripts")) / "ember_run"
-    return path if path.is_file() else Path(shutil.which("ember_run") or path)
+    """The installed `ember_run` command-line runner."""
+    return tool_path("ember_run")
 
 
 def set_num_threads(n: int) -> None:

@@ -16,21 +16,18 @@ ember.errors.EmberRuntimeError ("InvalidArgument: not an LLM export: ...").
 from __future__ import annotations
 
 import os
-import shutil
-import sysconfig
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .. import _C
+from ..runtime import tool_path
 
 
 def runner_path() -> Path:
-    """The installed `ember_llm` command-line tool: with the package's
-    scripts (`.venv/bin`), else PATH's."""
-    path = Path(sysconfig.get_path("scripts")) / "ember_llm"
-    return path if path.is_file() else Path(shutil.which("ember_llm") or path)
+    """The installed `ember_llm` command-line tool."""
+    return tool_path("ember_llm")
 
 
 @dataclass
