@@ -44,7 +44,7 @@ def _quantize(model: torch.nn.Module, mode: str, group_size: int) -> int:
     the linears whose in_features group_size divides; the others stay float,
     as in ExecuTorch's recipe."""
     from torchao.quantization import (Int8DynamicActivationIntxWeightConfig,
-                                      IntxWeightOnlyConfig, quantize_)
+                                      IntxWeightOnlyConfig)
     from torchao.quantization.granularity import PerAxis, PerGroup
 
     int4 = mode in ("8da4w", "int4-weight-only")
@@ -59,6 +59,14 @@ def _quantize(model: torch.nn.Module, mode: str, group_size: int) -> int:
     def takes(m: torch.nn.Module, fqn: str) -> bool:
         return isinstance(m, torch.nn.Linear) and (not int4 or m.in_features % group_size == 0)
 
+    return _quantize_where(model, config, takes)
+
+
+def _quantize_where(model: torch.nn.Module, config: Any, takes: Any) -> int:
+    """torchao's quantize_ of `config` on the modules `takes(module, name)`
+    accepts; how many those are (quantize_ is not called for none)."""
+    from torchao.quantization import quantize_
+
     count = sum(1 for name, m in model.named_modules() if takes(m, name))
     if count:
         quantize_(model, config, filter_fn=takes)
@@ -71,7 +79,7 @@ def _quantize_embeddings(model: torch.nn.Module, bits: int, group_size: int) -> 
     / embedding_byte: only the looked-up rows are dequantized): int4 per group
     along the embedding dim, or int8 per row. A table whose dim the group
     does not divide stays float. Returns how many were quantized."""
-    from torchao.quantization import IntxWeightOnlyConfig, quantize_
+    from torchao.quantization import IntxWeightOnlyConfig
     from torchao.quantization.granularity import PerAxis, PerGroup
 
     int4 = bits == 4
@@ -81,10 +89,7 @@ def _quantize_embeddings(model: torch.nn.Module, bits: int, group_size: int) -> 
     def takes(m: torch.nn.Module, fqn: str) -> bool:
         return isinstance(m, torch.nn.Embedding) and (not int4 or m.embedding_dim % group_size == 0)
 
-    count = sum(1 for name, m in model.named_modules() if takes(m, name))
-    if count:
-        quantize_(model, config, filter_fn=takes)
-    return count
+    return _quantize_where(model, config, takes)
 
 
 class _StaticCacheLM(torch.nn.Module):
