@@ -43,6 +43,7 @@ void buildPhasePipeline(OpPassManager &pm, Phase from, Phase to, const PipelineO
       pm.addNestedPass<func::FuncOp>(createFuseActivations());
       pm.addNestedPass<func::FuncOp>(createFuseRmsNorm());
     }
+    pm.addNestedPass<func::FuncOp>(createFoldCacheUpdate());
     pm.addPass(createVerifyEdgeContract());
     PlanMemoryOptions plan;
     plan.alignment = options.alignment;

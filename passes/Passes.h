@@ -51,6 +51,10 @@ inline constexpr const char *kCandidatesAttr = "edge.memory_candidates";
 /// On a view op: its result shares its input's memory (at the same offset;
 /// emitted as executorch_prim::et_view).
 inline constexpr const char *kViewAliasAttr = "edge.view_alias";
+/// On an edge.update_cache: its result is its cache, a mutable buffer (at the
+/// same offset), so it writes the buffer in place and its write-back copies
+/// nothing (the emitter leaves it out).
+inline constexpr const char *kInPlaceAttr = "edge.in_place";
 /// Read by the plan: the arena (memory id, 1-based) of an op's results or of
 /// a function argument; arena 1 when absent.
 inline constexpr const char *kMemoryIdAttr = "edge.memory_id";

@@ -93,6 +93,35 @@ def FuseRmsNorm : Pass<"ember-fuse-rms-norm", "mlir::func::FuncOp"> {
   }];
 }
 
+def FoldCacheUpdate : Pass<"ember-fold-cache-update", "mlir::func::FuncOp"> {
+  let summary = "Run a KV-cache write (index_put of one index tensor) as edge.update_cache";
+  let description = [{
+    A static KV cache is written with `index_copy_(dim, positions, kv)`,
+    which torch.export functionalizes into
+    `index_put(cache, [None, ..., positions], kv)` and a write-back of the
+    result into the cache's buffer. This pass makes such an index_put
+    `edge.update_cache(cache, positions, kv, dim)` (kernel
+    `ember::update_cache.out`: one contiguous copy per slice, where
+    index_put's kernel goes element by element). Matched: accumulate false,
+    every index None up to one 1-d int64/int32 tensor at `dim`, values of the
+    cache's element type and sizes with the index's length at `dim` (no
+    broadcasting). The memory plan then runs it in place when the cache is a
+    mutable buffer the result is written back into and nothing reads the
+    buffer after the update (ember-plan-memory), so a decode step writes one
+    position instead of copying the cache twice.
+
+    Example:
+    ```mlir
+    // before
+    %u = edge.index_put %cache, %none, %none, %pos, %kv {accumulate = false}
+         : (tensor<1x2x40x16xf32>, none, none, tensor<3xi64>, tensor<1x2x3x16xf32>) -> tensor<1x2x40x16xf32>
+    // after
+    %u = edge.update_cache %cache, %pos, %kv {dim = 2 : i64}
+         : (tensor<1x2x40x16xf32>, tensor<3xi64>, tensor<1x2x3x16xf32>) -> tensor<1x2x40x16xf32>
+    ```
+  }];
+}
+
 def FuseActivations : Pass<"ember-fuse-activations", "mlir::func::FuncOp"> {
   let summary = "Fuse activations on Ember's kernels: SiLU, hardswish, convolution + clamp";
   let description = [{

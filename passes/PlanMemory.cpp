@@ -59,7 +59,33 @@ private:
   std::vector<Value> bufferValue;
   llvm::DenseMap<Value, size_t> bufferOf;  // value (or the base of its view) -> buffer
   llvm::DenseSet<Operation *> aliasing;    // view ops whose result shares the input's memory
+  llvm::DenseSet<Operation *> inPlace;     // cache updates whose result is their buffer
 };
+
+/// Whether `update` can write its cache in place: the cache is a mutable
+/// buffer, the update's result is what the buffer is written back with (its
+/// only write-back), is not an output, and nothing reads the buffer after
+/// the update. Its result is then the buffer itself.
+bool updatesInPlace(edge::UpdateCacheOp update,
+                    const llvm::DenseMap<Operation *, int64_t> &position,
+                    const llvm::DenseSet<Value> &outputs) {
+  Value cache = update.getCache(), result = update.getResult();
+  if (!cache.getDefiningOp<edge::MutableBufferOp>() || outputs.contains(result))
+    return false;
+  bool writtenBack = false;
+  for (Operation *user : cache.getUsers()) {
+    if (user == update.getOperation())
+      continue;
+    if (auto wb = dyn_cast<edge::WriteBackOp>(user)) {
+      if (wb.getValue() != result)
+        return false;
+      writtenBack = true;
+    } else if (position.lookup(user) > position.lookup(update)) {
+      return false;
+    }
+  }
+  return writtenBack;
+}
 
 void PlanMemoryPass::collect(func::FuncOp func) {
   Block &body = func.getBody().front();
@@ -100,6 +126,14 @@ void PlanMemoryPass::collect(func::FuncOp func) {
       continue;
     }
     int64_t def = position[&op];
+    // A cache update written back into its mutable buffer writes the
+    // buffer itself (the kernel sees out == cache and copies nothing else).
+    if (auto update = dyn_cast<edge::UpdateCacheOp>(op);
+        update && !op.hasAttr(kMemoryIdAttr) && updatesInPlace(update, position, outputs)) {
+      bufferOf[update.getResult()] = bufferOf.lookup(update.getCache());
+      inPlace.insert(&op);
+      continue;
+    }
     // A view of a planned tensor shares its memory (executorch_prim::et_view
     // at run time): the base then lives as long as the view is used.
     if (auto view = dyn_cast<edge::ViewOp>(op); view && aliasViews) {
@@ -149,6 +183,7 @@ void PlanMemoryPass::runOnOperation() {
   bufferValue.clear();
   bufferOf.clear();
   aliasing.clear();
+  inPlace.clear();
   collect(func);
 
   // Every algorithm asked for; the smallest plan wins (the first on ties).
@@ -210,6 +245,10 @@ void PlanMemoryPass::runOnOperation() {
       op.setAttr(kViewAliasAttr, b.getUnitAttr());
     else
       op.removeAttr(kViewAliasAttr);
+    if (inPlace.contains(&op))
+      op.setAttr(kInPlaceAttr, b.getUnitAttr());
+    else
+      op.removeAttr(kInPlaceAttr);
   }
 }
 

@@ -24,6 +24,7 @@
 #include <cstring>
 #include <deque>
 #include <map>
+#include <optional>
 #include <unordered_map>
 #include <variant>
 
@@ -41,6 +42,28 @@ namespace ember {
 namespace {
 
 constexpr size_t kConstantAlignment = 16;
+
+/// Where the memory plan put `v`, a result of a planned op: (arena, offset),
+/// or nothing when it is not planned.
+std::optional<std::pair<int64_t, int64_t>> plannedPlace(Value v) {
+  auto result = dyn_cast<OpResult>(v);
+  if (!result)
+    return std::nullopt;
+  Operation *op = result.getOwner();
+  unsigned i = result.getResultNumber();
+  auto offsets = op->getAttrOfType<DenseI64ArrayAttr>(kOffsetsAttr);
+  if (!offsets || offsets.size() <= static_cast<int64_t>(i) || offsets[i] < 0)
+    return std::nullopt;
+  auto ids = op->getAttrOfType<DenseI64ArrayAttr>(kMemoryIdsAttr);
+  int64_t id = ids && ids.size() > static_cast<int64_t>(i) ? ids[i] : 1;
+  return std::pair(id, offsets[i]);
+}
+
+/// Whether `a` and `b` are planned at one place (the same memory).
+bool samePlace(Value a, Value b) {
+  auto place = plannedPlace(a);
+  return place && place == plannedPlace(b);
+}
 
 /// The constant segment: deduplicated tensors, each padded to 16 bytes. It
 /// keeps views of the tensors (owning only what had to be converted) and
@@ -465,6 +488,10 @@ LogicalResult PlanEmitter::emitDelegateCall(edge::DelegateCallOp op) {
 }
 
 void PlanEmitter::emitWriteBack(edge::WriteBackOp op) {
+  // A value planned at the buffer's own place (an in-place cache update)
+  // is the buffer already: nothing to copy.
+  if (samePlace(op.getValue(), op.getBuffer()))
+    return;
   // As ExecuTorch writes buffer mutations back: copy_(self, src, non_blocking) -> self.
   int32_t buffer = valueIndex.lookup(op.getBuffer());
   int32_t value = valueIndex.lookup(op.getValue());

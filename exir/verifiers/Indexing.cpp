@@ -232,3 +232,30 @@ LogicalResult SortOp::verify() {
 LogicalResult SortStableOp::verify() {
   return verifyOrdering(*this, getSelf(), getDim(), std::nullopt);
 }
+
+LogicalResult UpdateCacheOp::verify() {
+  ArrayRef<int64_t> cache = shapeOf(getCache()), idx = shapeOf(getIndices());
+  ArrayRef<int64_t> value = shapeOf(getValue());
+  FailureOr<int64_t> dim = normalizeDim(*this, getDim(), static_cast<int64_t>(cache.size()));
+  if (failed(dim))
+    return failure();
+  if (cache.empty())
+    return emitOpError("cache must have at least one dim");
+  if (failed(checkIndexType(*this, getIndices(), "indices")))
+    return failure();
+  if (idx.size() != 1)
+    return emitOpError("indices must be 1-d, got ") << shapeStr(idx);
+  if (elementOf(getValue()) != elementOf(getCache()))
+    return emitOpError("value has element type ")
+           << elementOf(getValue()) << ", the cache " << elementOf(getCache());
+  // value: the cache's sizes with indices' length at dim.
+  SmallVector<int64_t> want(cache.begin(), cache.end());
+  want[*dim] = idx[0];
+  if (value.size() != want.size() || !shapesCompatible(value, want))
+    return emitOpError("value of shape ")
+           << shapeStr(value) << " does not fit the cache " << shapeStr(cache)
+           << " with " << shapeStr(idx) << " indices along dim " << *dim;
+  if (!fitsIn(idx[0], cache[*dim]))
+    return emitOpError("updates ") << idx[0] << " positions of a dim of " << cache[*dim];
+  return checkResult(*this, getResult(), cache, elementOf(getCache()));
+}

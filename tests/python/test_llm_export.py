@@ -76,7 +76,14 @@ def test_prefill_in_chunks_equals_one_prefill():
     # The cache is written at input_pos: a prompt fed in two calls gives the
     # same next-token logits as one call.
     model = _model("qwen3")
-    m = ember.runtime.load(ember.llm.export(model, max_seq_len=32).buffer)
+    prog = ember.llm.export(model, max_seq_len=32)
+    m = ember.runtime.load(prog.buffer)
+    # Each layer's K and V caches are written in place (ember::update_cache
+    # on the mutable buffer: no index_put copying the cache, nothing copied
+    # back).
+    updates = [line for line in prog.ir().splitlines() if "edge.update_cache" in line]
+    assert len(updates) == 4 and all("edge.in_place" in line for line in updates), updates
+    assert "aten::index_put.out" not in m.method_meta("forward")["operators"]
     prompt = np.arange(3, 15, dtype=np.int64)[None]
     whole = m.forward(prompt, np.arange(12, dtype=np.int64))
     m.forward(prompt[:, :5], np.arange(5, dtype=np.int64))

@@ -11,7 +11,14 @@
 // any index out of range fails the call before anything is written. With
 // accumulate=false a position named twice keeps one of its values; with
 // accumulate=true every value is added. index_put's `out` may alias self.
+//
+// ember::update_cache.out is index_put of one 1-d index tensor at one dim
+// (a KV-cache update): out = cache, then out's slice indices[t] along dim =
+// value's slice t, each slice a contiguous run of bytes. The memory plan
+// makes out the cache itself (a mutable buffer written back), so a decode
+// step writes one position per head instead of copying the whole cache.
 #include <cstdio>
+#include <cstring>
 #include <type_traits>
 
 #include "runtime/kernels/common/kernel_utils.h"
@@ -23,6 +30,7 @@ namespace {
 
 constexpr const char* kIndexOp = "aten::index.Tensor_out";
 constexpr const char* kIndexPutOp = "aten::index_put.out";
+constexpr const char* kUpdateCacheOp = "ember::update_cache.out";
 
 /// One advanced index: the self dim it selects in, and its int64/int32
 /// elements seen with strides over B (0 where broadcast).
@@ -447,6 +455,76 @@ void index_put_out(KernelContext& ctx, Span<EValue*> args) {
                      "index %lld for dim %d changed while writing (an index tensor shares "
                      "memory with out) and is out of bounds",
                      static_cast<long long>(bad), bad_dim);
+}
+
+void update_cache_out(KernelContext& ctx, Span<EValue*> args) {
+  ArgReader r(ctx, args, kUpdateCacheOp, 6);
+  Tensor* cache = r.tensor(0, "cache");
+  Tensor* indices = r.tensor(1, "indices");
+  Tensor* value = r.tensor(2, "value");
+  const int64_t dim_arg = r.integer(3, "dim");
+  Tensor* out = r.tensor(4, "out");
+  if (!r.ok()) return;
+  const char* op = kUpdateCacheOp;
+  const int rank = cache->dim();
+  int64_t dim = 0;
+  EMBER_KERNEL_CHECK(ctx, rank > 0 && normalize_dim(dim_arg, rank, &dim), InvalidArgument, op,
+                     "dim %lld is out of range for a %d-d cache",
+                     static_cast<long long>(dim_arg), rank);
+  EMBER_KERNEL_CHECK(ctx, value->dtype() == cache->dtype() && out->dtype() == cache->dtype(),
+                     InvalidArgument, op, "cache (%s), value (%s) and out (%s) must share a dtype",
+                     scalar_type_name(cache->dtype()), scalar_type_name(value->dtype()),
+                     scalar_type_name(out->dtype()));
+  const size_t elem = element_size(cache->dtype());
+  EMBER_KERNEL_CHECK(ctx, elem != 0, NotSupported, op, "dtype %s",
+                     scalar_type_name(cache->dtype()));
+  const bool is_long = indices->dtype() == ScalarType::Long;
+  EMBER_KERNEL_CHECK(ctx, indices->dim() == 1 && (is_long || indices->dtype() == ScalarType::Int),
+                     InvalidArgument, op, "indices must be a 1-d int64 or int32 tensor, got %s %s",
+                     scalar_type_name(indices->dtype()), sizes_text(indices->sizes()).text);
+  const int64_t n = indices->size(0);
+  bool fits = value->dim() == rank;
+  for (int d = 0; fits && d < rank; ++d)
+    fits = value->size(d) == (d == dim ? n : cache->size(d));
+  EMBER_KERNEL_CHECK(ctx, fits, InvalidArgument, op,
+                     "value of sizes %s does not fit the cache %s with %lld indices along dim %lld",
+                     sizes_text(value->sizes()).text, sizes_text(cache->sizes()).text,
+                     static_cast<long long>(n), static_cast<long long>(dim));
+  if (!check_contiguous(ctx, op, "cache", *cache) || !check_contiguous(ctx, op, "value", *value))
+    return;
+  int64_t sizes[kMaxRank];
+  tensor_sizes(*cache, sizes);
+  if (!resize_out(ctx, op, "out", *out, sizes, rank)) return;
+  if (!check_contiguous(ctx, op, "out", *out)) return;
+  // Every index in range before anything is written.
+  const int64_t len = cache->size(dim);
+  for (int64_t t = 0; t < n; ++t) {
+    const int64_t i = is_long ? indices->data_as<const int64_t>()[t]
+                              : indices->data_as<const int32_t>()[t];
+    EMBER_KERNEL_CHECK(ctx, i >= -len && i < len, InvalidArgument, op,
+                       "index %lld is out of bounds for dim %lld of size %lld",
+                       static_cast<long long>(i), static_cast<long long>(dim),
+                       static_cast<long long>(len));
+  }
+  // Out of place unless the plan made out the cache (both are planned
+  // memory; memmove keeps a file that overlaps them partly in bounds).
+  if (out->data() != cache->data()) std::memmove(out->mutable_data(), cache->data(), cache->nbytes());
+  // outer x [len or n] x inner: slice t of value goes to slice indices[t].
+  int64_t outer = 1, inner = 1;
+  for (int d = 0; d < dim; ++d) outer *= sizes[d];
+  for (int d = static_cast<int>(dim) + 1; d < rank; ++d) inner *= sizes[d];
+  const size_t slice = static_cast<size_t>(inner) * elem;
+  const uint8_t* src = static_cast<const uint8_t*>(value->data());
+  uint8_t* dst = static_cast<uint8_t*>(out->mutable_data());
+  for (int64_t o = 0; o < outer; ++o) {
+    for (int64_t t = 0; t < n; ++t) {
+      int64_t i = is_long ? indices->data_as<const int64_t>()[t]
+                          : indices->data_as<const int32_t>()[t];
+      if (i < 0) i += len;
+      std::memmove(dst + static_cast<size_t>(o * len + i) * slice,
+                   src + static_cast<size_t>(o * n + t) * slice, slice);
+    }
+  }
 }
 
 }  // namespace portable

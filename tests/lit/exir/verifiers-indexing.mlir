@@ -245,3 +245,36 @@ func.func @sort_dim(%x: tensor<3x4xf32>) -> (tensor<3x4xf32>, tensor<3x4xi64>) {
   %v, %i = edge.sort %x {descending = false, dim = -3 : i64} : (tensor<3x4xf32>) -> (tensor<3x4xf32>, tensor<3x4xi64>)
   return %v, %i : tensor<3x4xf32>, tensor<3x4xi64>
 }
+
+// -----
+
+// update_cache: a KV-cache write verifies (a dynamic number of positions);
+// the value must fit the cache with the index's length at dim.
+func.func @update_cache(%c: tensor<1x2x8x4xf32>, %p: tensor<?xi64>, %v: tensor<1x2x?x4xf32>) -> tensor<1x2x8x4xf32> {
+  %u = edge.update_cache %c, %p, %v {dim = -2 : i64} : (tensor<1x2x8x4xf32>, tensor<?xi64>, tensor<1x2x?x4xf32>) -> tensor<1x2x8x4xf32>
+  return %u : tensor<1x2x8x4xf32>
+}
+
+// -----
+
+func.func @update_cache_value(%c: tensor<1x2x8x4xf32>, %p: tensor<3xi64>, %v: tensor<1x2x3x5xf32>) -> tensor<1x2x8x4xf32> {
+  // expected-error @+1 {{value of shape [1, 2, 3, 5] does not fit the cache [1, 2, 8, 4] with [3] indices along dim 2}}
+  %u = edge.update_cache %c, %p, %v {dim = 2 : i64} : (tensor<1x2x8x4xf32>, tensor<3xi64>, tensor<1x2x3x5xf32>) -> tensor<1x2x8x4xf32>
+  return %u : tensor<1x2x8x4xf32>
+}
+
+// -----
+
+func.func @update_cache_index(%c: tensor<8x4xf32>, %p: tensor<3x1xi64>, %v: tensor<3x4xf32>) -> tensor<8x4xf32> {
+  // expected-error @+1 {{indices must be 1-d, got [3, 1]}}
+  %u = edge.update_cache %c, %p, %v {dim = 0 : i64} : (tensor<8x4xf32>, tensor<3x1xi64>, tensor<3x4xf32>) -> tensor<8x4xf32>
+  return %u : tensor<8x4xf32>
+}
+
+// -----
+
+func.func @update_cache_too_many(%c: tensor<2x4xf32>, %p: tensor<3xi32>, %v: tensor<3x4xf32>) -> tensor<2x4xf32> {
+  // expected-error @+1 {{updates 3 positions of a dim of 2}}
+  %u = edge.update_cache %c, %p, %v {dim = 0 : i64} : (tensor<2x4xf32>, tensor<3xi32>, tensor<3x4xf32>) -> tensor<2x4xf32>
+  return %u : tensor<2x4xf32>
+}

@@ -173,3 +173,25 @@ func.func @refined_beats_heuristics(%x: tensor<48xf32>) -> tensor<100xf32> {
   %p = edge.constant_pad_nd %c {pad = array<i64: 0, 4>, value = 0 : i64} : (tensor<96xf32>) -> tensor<100xf32>
   return %p : tensor<100xf32>
 }
+
+// -----
+
+// A cache update written back into its mutable buffer, nothing reading the
+// buffer after it: planned in place (the buffer's offset, edge.in_place), so
+// the emitter copies nothing back. The value cache is read after its update
+// (by the add), so its update gets memory of its own.
+// CHECK-LABEL: func.func @cache_update_in_place
+// CHECK: %[[K:.*]] = edge.mutable_buffer {edge.offsets = array<i64: [[KOFF:[0-9]+]]>, name = "k"}
+// CHECK: edge.update_cache %[[K]], %arg0, %arg1 {dim = 2 : i64, edge.in_place, edge.offsets = array<i64: [[KOFF]]>}
+// CHECK: edge.update_cache %{{.*}}, %arg0, %arg1 {dim = 2 : i64, edge.offsets = array<i64: {{[0-9]+}}>}
+func.func @cache_update_in_place(%pos: tensor<1xi64>, %kv: tensor<1x2x1x4xf32>) -> (tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>) {
+  %k = edge.mutable_buffer {name = "k"} dense<0.0> : tensor<1x2x8x4xf32>
+  %v = edge.mutable_buffer {name = "v"} dense<0.0> : tensor<1x2x8x4xf32>
+  %ku = edge.update_cache %k, %pos, %kv {dim = 2 : i64} : (tensor<1x2x8x4xf32>, tensor<1xi64>, tensor<1x2x1x4xf32>) -> tensor<1x2x8x4xf32>
+  %vu = edge.update_cache %v, %pos, %kv {dim = 2 : i64} : (tensor<1x2x8x4xf32>, tensor<1xi64>, tensor<1x2x1x4xf32>) -> tensor<1x2x8x4xf32>
+  %old = edge.add.Tensor %v, %ku {alpha = 1 : i64} : (tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>) -> tensor<1x2x8x4xf32>
+  %s = edge.add.Tensor %vu, %old {alpha = 1 : i64} : (tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>) -> tensor<1x2x8x4xf32>
+  edge.write_back %ku into %k : tensor<1x2x8x4xf32>
+  edge.write_back %vu into %v : tensor<1x2x8x4xf32>
+  return %s, %old : tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>
+}

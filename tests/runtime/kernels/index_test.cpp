@@ -1,8 +1,9 @@
 // Tests for the mutable-buffer kernels: aten::copy_ (broadcast, cast, dim
 // orders, the result value) and aten::index_put.out (int64/int32 indices,
 // None dims, adjacent and separated index tensors, bool masks, negative
-// indices, accumulate, in place), each against a naive reference loop, plus
-// rejections that must name the op and write nothing.
+// indices, accumulate, in place) and ember::update_cache.out (index_put of one
+// index tensor at one dim, in place and not), each against a naive reference
+// loop, plus rejections that must name the op and write nothing.
 #include <random>
 
 #include "tests/runtime/kernels/kernel_test_util.h"
@@ -361,6 +362,108 @@ TEST(IndexPut, RejectionsWriteNothing) {
   IndexList bm({bad_mask.get()});
   EXPECT_EQ(index_put(self.get(), bm, vals.get(), false, self.get()), Error::InvalidArgument);
   EXPECT_EQ(self->get<float>(), base);
+}
+
+// --- update_cache ---------------------------------------------------------
+
+Error update_cache(TestTensor* cache, TestTensor* indices, TestTensor* value, int64_t dim,
+                   TestTensor* out) {
+  Values v;
+  return run("ember::update_cache.out",
+             {cache->ev(), indices->ev(), value->ev(), v.integer(dim), out->ev(), out->ev()});
+}
+
+// Random caches, dims, positions (negative too, int64 and int32) and dtypes
+// against index_put's result with the same one index tensor: out of place
+// (the cache untouched) and in place (out is the cache).
+TEST(UpdateCache, MatchesIndexPut) {
+  std::mt19937 gen(5);
+  for (int trial = 0; trial < 80; ++trial) {
+    const int rank = 1 + static_cast<int>(gen() % 4);
+    std::vector<int32_t> sizes(static_cast<size_t>(rank));
+    for (int32_t& s : sizes) s = 1 + static_cast<int32_t>(gen() % 5);
+    const int dim = static_cast<int>(gen() % rank);
+    // Distinct positions (duplicates keep an unspecified one in index_put).
+    std::vector<int64_t> pos;
+    for (int32_t p = 0; p < sizes[dim]; ++p)
+      if (gen() % 2) pos.push_back(gen() % 2 ? p : p - sizes[dim]);
+    if (pos.empty()) pos.push_back(0);
+    std::shuffle(pos.begin(), pos.end(), gen);
+    std::vector<int32_t> vsizes = sizes;
+    vsizes[dim] = static_cast<int32_t>(pos.size());
+    int64_t numel = 1, vnumel = 1;
+    for (int d = 0; d < rank; ++d) numel *= sizes[d], vnumel *= vsizes[d];
+    const std::vector<float> base = random_floats(numel, trial), vals = random_floats(vnumel, 99 + trial);
+    const bool int32 = trial % 2;
+    std::vector<int32_t> pos32(pos.begin(), pos.end());
+    auto index = int32 ? make_typed<int32_t>(ScalarType::Int, {static_cast<int32_t>(pos.size())}, pos32)
+                       : make_typed<int64_t>(ScalarType::Long, {static_cast<int32_t>(pos.size())}, pos);
+    auto value = make_f(vsizes, vals);
+    auto self = make_f(sizes, base);
+    auto want = make(ScalarType::Float, sizes);
+    std::vector<TestTensor*> list(static_cast<size_t>(dim), nullptr);
+    list.push_back(index.get());
+    IndexList indices(list);
+    ASSERT_EQ(index_put(self.get(), indices, value.get(), false, want.get()), Error::Ok);
+    auto out = make(ScalarType::Float, sizes);
+    ASSERT_EQ(update_cache(self.get(), index.get(), value.get(), dim - (trial % 3 == 0 ? rank : 0),
+                           out.get()),
+              Error::Ok);
+    EXPECT_EQ(out->get<float>(), want->get<float>()) << "trial " << trial;
+    EXPECT_EQ(self->get<float>(), base) << "trial " << trial;
+    ASSERT_EQ(update_cache(self.get(), index.get(), value.get(), dim, self.get()), Error::Ok);
+    EXPECT_EQ(self->get<float>(), want->get<float>()) << "trial " << trial;
+  }
+}
+
+// A KV cache [1, H, S, D] in bf16 and int8 (bytes are bytes), one decode step.
+TEST(UpdateCache, OtherDtypes) {
+  auto cache = make_typed<int8_t>(ScalarType::Char, {1, 2, 3, 2}, std::vector<int8_t>(12, 0));
+  auto pos = make_typed<int64_t>(ScalarType::Long, {1}, {1});
+  auto kv = make_typed<int8_t>(ScalarType::Char, {1, 2, 1, 2}, {1, 2, 3, 4});
+  ASSERT_EQ(update_cache(cache.get(), pos.get(), kv.get(), 2, cache.get()), Error::Ok);
+  EXPECT_EQ(cache->get<int8_t>(), (std::vector<int8_t>{0, 0, 1, 2, 0, 0, 0, 0, 3, 4, 0, 0}));
+  auto half = make(ScalarType::BFloat16, {2, 2});
+  auto row = make(ScalarType::BFloat16, {1, 2});
+  row->set<uint16_t>({0x3f80, 0xc000});  // 1.0, -2.0
+  ASSERT_EQ(update_cache(half.get(), pos.get(), row.get(), 0, half.get()), Error::Ok);
+  EXPECT_EQ(half->get<uint16_t>(), (std::vector<uint16_t>{0, 0, 0x3f80, 0xc000}));
+}
+
+TEST(UpdateCache, RejectionsWriteNothing) {
+  const std::vector<float> base = {1, 2, 3, 4, 5, 6};
+  auto cache = make_f({3, 2}, base);
+  auto row = make_f({1, 2}, {7, 8});
+  auto past_end = make_typed<int64_t>(ScalarType::Long, {1}, {3});
+  auto before = make_typed<int64_t>(ScalarType::Long, {1}, {-4});
+  auto one = make_typed<int64_t>(ScalarType::Long, {1}, {1});
+  auto two = make_typed<int64_t>(ScalarType::Long, {2}, {0, 1});
+  auto matrix = make_typed<int64_t>(ScalarType::Long, {1, 1}, {0});
+  auto floats = make_f({1}, {0});
+  auto wide = make_f({1, 3}, {7, 8, 9});
+  auto ints = make_typed<int32_t>(ScalarType::Int, {1, 2}, {7, 8});
+  {
+    LogCapture log;
+    EXPECT_EQ(update_cache(cache.get(), past_end.get(), row.get(), 0, cache.get()),
+              Error::InvalidArgument);
+    EXPECT_TRUE(log.contains("ember::update_cache.out"));
+    EXPECT_TRUE(log.contains("index 3 is out of bounds for dim 0 of size 3"));
+  }
+  EXPECT_EQ(update_cache(cache.get(), before.get(), row.get(), 0, cache.get()),
+            Error::InvalidArgument);
+  EXPECT_EQ(update_cache(cache.get(), two.get(), row.get(), 0, cache.get()),
+            Error::InvalidArgument);  // 2 positions, 1 row
+  EXPECT_EQ(update_cache(cache.get(), matrix.get(), row.get(), 0, cache.get()),
+            Error::InvalidArgument);
+  EXPECT_EQ(update_cache(cache.get(), floats.get(), row.get(), 0, cache.get()),
+            Error::InvalidArgument);
+  EXPECT_EQ(update_cache(cache.get(), one.get(), wide.get(), 0, cache.get()),
+            Error::InvalidArgument);
+  EXPECT_EQ(update_cache(cache.get(), one.get(), ints.get(), 0, cache.get()),
+            Error::InvalidArgument);
+  EXPECT_EQ(update_cache(cache.get(), one.get(), row.get(), 2, cache.get()),
+            Error::InvalidArgument);
+  EXPECT_EQ(cache->get<float>(), base);
 }
 
 }  // namespace
