@@ -12,8 +12,9 @@
 //    the weighted values to the 4 rows' accumulators acc, loading each value
 //    vector once for the 4 rows. Under is_causal, keys after
 //    the row are never visited, and blocks after the item's last row never
-//    loaded. A mask row is turned into additive biases (0 / -inf for a bool
-//    mask) for the block.
+//    loaded; with a mask, keys after the item's last visible one (a static
+//    KV cache's empty positions) neither. A mask row is turned into additive
+//    biases (0 / -inf for a bool mask) for the block.
 // 3. out = acc / l, or 0 for a row with every key masked (l = 0), as torch.
 // Every row is computed the same way whatever task runs it, so results do not
 // depend on the thread count. Calls whose rows are not contiguous in the last
@@ -62,6 +63,30 @@ Scratch scratch_at(float* base, int64_t e, int64_t ev) {
   return s;
 }
 
+/// One past the last key any row of [i0, i1) may see under the mask (a
+/// true bool, a float other than -inf), at most `s_end`: the keys after it
+/// add nothing to any row (their weights are exactly 0), so they are never
+/// visited. A decode step over a static KV cache reads only the filled
+/// positions this way, not the whole cache.
+int64_t last_visible_key(const portable::SdpaArgs& a, int64_t b, int64_t h, int64_t i0,
+                         int64_t i1, int64_t s_end) {
+  const int64_t ms3 = a.mask_strides[3];
+  int64_t end = 0;
+  for (int64_t i = i0; i < i1 && end < s_end; ++i) {
+    const int64_t base = b * a.mask_strides[0] + h * a.mask_strides[1] + i * a.mask_strides[2];
+    for (int64_t j = s_end - 1; j >= end; --j) {
+      const bool visible = a.mask_is_bool
+                               ? load<bool>(a.mask->data_as<const bool>() + base + j * ms3)
+                               : a.mask->data_as<const float>()[base + j * ms3] != -INFINITY;
+      if (visible) {
+        end = j + 1;
+        break;
+      }
+    }
+  }
+  return end;
+}
+
 /// Step 2 and 3 for one (batch b, head h, rows [i0, i1)) item.
 void attention_item(const portable::SdpaArgs& a, const SimdKernels& k, const Scratch& w,
                     int64_t b, int64_t h, int64_t i0, int64_t i1) {
@@ -79,14 +104,19 @@ void attention_item(const portable::SdpaArgs& a, const SimdKernels& k, const Scr
     for (int64_t e = 0; e < a.ev; ++e) w.acc[r * a.ev + e] = 0.0f;
   }
   // Under is_causal no row of the item sees a key after i1 - 1.
-  const int64_t s_end = a.causal && i1 < a.s ? i1 : a.s;
+  int64_t s_end = a.causal && i1 < a.s ? i1 : a.s;
+  if (a.mask != nullptr) s_end = last_visible_key(a, b, h, i0, i1, s_end);
   const int64_t ms0 = a.mask_strides[0], ms1 = a.mask_strides[1];
   const int64_t ms2 = a.mask_strides[2], ms3 = a.mask_strides[3];
+  // Fewer rows than a group (a decode step): each score a dot product of
+  // the key row as it lies; packing the keys transposed would cost more
+  // than the scores it serves.
+  const bool direct = rows < kRowGroup;
   for (int64_t j0 = 0; j0 < s_end; j0 += kKeyBlock) {
     const int64_t block = s_end - j0 < kKeyBlock ? s_end - j0 : kKeyBlock;
     // The block's keys transposed, shared by every row of the item (the
     // padding up to kKeyBlock is never read into a kept score).
-    for (int64_t j = 0; j < block; ++j) {
+    for (int64_t j = 0; j < block && !direct; ++j) {
       const float* kj = kb + (j0 + j) * key.stride(2);
       for (int64_t d = 0; d < a.e; ++d) w.kt[d * kKeyBlock + j] = kj[d];
     }
@@ -96,8 +126,16 @@ void attention_item(const portable::SdpaArgs& a, const SimdKernels& k, const Scr
       int64_t n_max = block;
       if (a.causal) n_max = i0 + g + group - j0 < n_max ? i0 + g + group - j0 : n_max;
       if (n_max <= 0) continue;
-      k.attention_scores(group, qb + (i0 + g) * q.stride(2), q.stride(2), w.kt, kKeyBlock, n_max,
-                         a.e, w.s, kKeyBlock);
+      if (direct) {
+        for (int64_t r = 0; r < group; ++r) {
+          const float* qr = qb + (i0 + g + r) * q.stride(2);
+          for (int64_t j = 0; j < n_max; ++j)
+            w.s[r * kKeyBlock + j] = k.dot(qr, kb + (j0 + j) * key.stride(2), a.e);
+        }
+      } else {
+        k.attention_scores(group, qb + (i0 + g) * q.stride(2), q.stride(2), w.kt, kKeyBlock,
+                           n_max, a.e, w.s, kKeyBlock);
+      }
       // Each row's softmax step, then the group's values weighted at once.
       float alpha[kRowGroup];
       for (int64_t r = g; r < g + group; ++r) {

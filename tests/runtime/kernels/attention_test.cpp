@@ -28,6 +28,7 @@ struct Problem {
   bool bool_mask = false;
   double scale = -1.0;               // < 0: default 1 / sqrt(e)
   std::vector<uint8_t> q_order = {};  // dim order of q
+  int cache_start = -1;  // >= 0: a static KV cache's mask, row i sees keys <= cache_start + i
 };
 
 /// The call's tensors and values, with random contents.
@@ -47,12 +48,24 @@ struct Call {
       int64_t numel = 1;
       for (int32_t d : p.mask_shape) numel *= d;
       std::vector<float> r = random_floats(size_t(numel), 4);
-      if (p.bool_mask) {
+      if (p.cache_start >= 0) {
+        // [.., L, S]: row i's keys after cache_start + i are the cache's empty tail.
+        const int64_t rows = p.mask_shape[p.mask_shape.size() - 2], keys = p.mask_shape.back();
+        for (int64_t i = 0; i < numel; ++i) {
+          const bool visible = i % keys <= p.cache_start + (i / keys) % rows;
+          r[size_t(i)] = visible ? 1.0f : -1.0f;
+        }
+      }
+      if (p.cache_start >= 0 && !p.bool_mask) {
+        for (float& x : r) x = x > 0.0f ? 0.0f : -kInf;
+        mask = make_f(p.mask_shape, r);
+      } else if (p.bool_mask) {
         std::vector<bool> keep(r.size());
         for (size_t i = 0; i < r.size(); ++i) keep[i] = r[i] > -0.4f;
         // Row 1 (of the last two dims) fully masked.
         const int64_t row = p.mask_shape.back();
-        for (int64_t j = 0; j < row && int64_t(r.size()) > row; ++j) keep[row + j] = false;
+        for (int64_t j = 0; j < row && int64_t(r.size()) > row && p.cache_start < 0; ++j)
+          keep[row + j] = false;
         mask = make(ScalarType::Bool, p.mask_shape);
         bool* m = mask->t().data_as<bool>();
         for (size_t i = 0; i < keep.size(); ++i) m[i] = keep[i];
@@ -193,6 +206,31 @@ TEST_F(Attention, AdditiveMaskOverHeadsAndScale) {
   Problem q{2, 2, 2, 9, 11, 4, 4};
   q.mask_shape = {2, 1, 9, 11};
   check(q);
+}
+
+// Attention over a static KV cache, as an LLM export runs it: a mask that
+// hides the cache's empty tail (the optimized kernel never visits those
+// keys), a decode step (one row: scores as dot products of the key rows),
+// a few rows over grouped heads, and a prefill across key blocks; bool and
+// additive masks.
+TEST_F(Attention, StaticCacheMaskSkipsTheEmptyTail) {
+  for (bool as_bool : {true, false}) {
+    Problem decode{1, 4, 2, 1, 300, 64, 64};
+    decode.mask_shape = {1, 1, 1, 300};
+    decode.bool_mask = as_bool;
+    decode.cache_start = 119;
+    check(decode);
+    Problem few{1, 6, 2, 3, 96, 16, 8};
+    few.mask_shape = {1, 1, 3, 96};
+    few.bool_mask = as_bool;
+    few.cache_start = 40;
+    check(few);
+    Problem prefill{1, 2, 1, 70, 256, 32, 32};
+    prefill.mask_shape = {1, 1, 70, 256};
+    prefill.bool_mask = as_bool;
+    prefill.cache_start = 0;
+    check(prefill);
+  }
 }
 
 TEST_F(Attention, OtherDimOrderRunsThePortablePath) {
