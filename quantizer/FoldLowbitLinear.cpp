@@ -101,8 +101,12 @@ FailureOr<LowbitWeight> lowbitWeight(edge::DequantizeAffineOp dq, std::string &w
     return failure();
   }
   auto scaleType = cast<RankedTensorType>(dq.getScale().getType());
-  if (!scaleType.getElementType().isF32() || scaleType.getNumElements() != groups) {
-    why = "the weight scales are not float32 with one per group";
+  // float16 / bfloat16 scales (torchao's weight_scale_dtype) stay 16-bit in
+  // the file: the kernels widen them exactly.
+  Type scaleElement = scaleType.getElementType();
+  if (!(scaleElement.isF32() || scaleElement.isF16() || scaleElement.isBF16()) ||
+      scaleType.getNumElements() != groups) {
+    why = "the weight scales are not float32, float16 or bfloat16 with one per group";
     return failure();
   }
   SmallVector<int64_t> zeroPoints;
@@ -146,7 +150,7 @@ FailureOr<LowbitWeight> lowbitWeight(edge::DequantizeAffineOp dq, std::string &w
   } else {
     FailureOr<SmallVector<float>> scales = edge::readConstantF32(dq.getScale());
     if (failed(scales)) {
-      why = "the weight scales have shape other than [N, K / G] and are not constants";
+      why = "the weight scales have shape other than [N, K / G] and are not float32 constants";
       return failure();
     }
     out.scales = edge::createConstantF32(b, dq.getLoc(), paramShape, *scales,

@@ -22,6 +22,7 @@
 #include <string>
 #include <limits>
 
+#include "llvm/ADT/APFloat.h"
 #include "llvm/ADT/SmallVector.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/Builders.h"
@@ -129,6 +130,11 @@ SmallVector<double> constantValues(Value v) {
       double d;
       memcpy(&d, p, 8);
       out.push_back(d);
+    } else if (element.isF16() || element.isBF16()) {
+      uint16_t h;
+      memcpy(&h, p, 2);
+      APFloat f(element.isF16() ? APFloat::IEEEhalf() : APFloat::BFloat(), APInt(16, h));
+      out.push_back(f.convertToFloat());
     } else if (element.isInteger(8)) {
       out.push_back(element.isUnsignedInteger() ? static_cast<double>(static_cast<uint8_t>(*p))
                                                 : static_cast<double>(static_cast<int8_t>(*p)));
@@ -807,10 +813,11 @@ LogicalResult LinearLowbitOp::verify() {
     return emitOpError("group size ") << group << " does not divide K = " << k
                                       << (bits == 4 ? " in pairs" : "");
   SmallVector<int64_t> params{n, k / group};
-  if (!elementOf(getWeightScales()).isF32() ||
+  Type st = elementOf(getWeightScales());
+  if (!(st.isF32() || st.isF16() || st.isBF16()) ||
       !shapesCompatible(shapeOf(getWeightScales()), params))
-    return emitOpError("weight_scales must be float32 ") << shapeStr(params) << ", got "
-                                                         << getWeightScales().getType();
+    return emitOpError("weight_scales must be float32, float16 or bfloat16 ")
+           << shapeStr(params) << ", got " << getWeightScales().getType();
   if (present(getWeightZeroPoints()) &&
       (!elementOf(getWeightZeroPoints()).isSignlessInteger(8) ||
        !shapesCompatible(shapeOf(getWeightZeroPoints()), params)))

@@ -119,10 +119,39 @@ def test_quantized_export_runs_the_quantized_model(mode):
     assert len(prog.buffer) < 0.5 * float_size
 
 
+@pytest.mark.parametrize("scale_dtype", ["float32", "bfloat16"])
+def test_scale_dtype_is_what_the_file_stores(scale_dtype):
+    # The default stores the linears' weight scales as float16 (torchao's
+    # weight_scale_dtype: the eager model computes with the same scales);
+    # float32 keeps torchao's default, bfloat16 is ExecuTorch's choice. Each
+    # matches its own eager model; 16-bit scales take 2 bytes a group.
+    prompt = torch.randint(2, 256, (1, 10), generator=torch.Generator().manual_seed(4))
+    sizes = {}
+    for dtype in (scale_dtype, "float16"):
+        model = _model("llama", seed=5)
+        prog = ember.llm.export(model, max_seq_len=32, quantize="8da4w",
+                                quantize_embeddings=False, scale_dtype=dtype)
+        with torch.no_grad():
+            want = model(prompt).logits[:, -1].numpy()
+        got = ember.runtime.load(prog.buffer).forward(prompt.numpy(),
+                                                      np.arange(10, dtype=np.int64))
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-4 * float(np.abs(want).max()))
+        ir = prog.ir()
+        assert ("xf16>, none" in ir) == (dtype == "float16"), dtype
+        sizes[dtype] = len(prog.buffer)
+    # One scale per 32 inputs: 2 layers x (q, o [64, 64]; k, v [32, 64]; gate,
+    # up [128, 64]; down [64, 128]) + lm_head [256, 64].
+    groups = 2 * (2 * 64 * 64 + 2 * 32 * 64 + 3 * 128 * 64) // 32 + 256 * 64 // 32
+    expect = 2 * groups if scale_dtype == "float32" else 0
+    assert abs(sizes[scale_dtype] - sizes["float16"] - expect) <= 256, (sizes, expect)
+
+
 def test_bad_input_is_a_clear_error():
     model = _model("llama")
     with pytest.raises(ValueError, match=r"max_seq_len 500 exceeds the model's 128 positions"):
         ember.llm.export(model, max_seq_len=500)
+    with pytest.raises(ValueError, match=r"scale_dtype='int8' is not one of"):
+        ember.llm.export(_model("llama"), max_seq_len=16, quantize="8da4w", scale_dtype="int8")
     with pytest.raises(ValueError, match=r"quantize='int3' is not one of"):
         ember.llm.export(model, max_seq_len=16, quantize="int3")
     with pytest.raises(ValueError, match=r"quantize_embeddings needs a quantize mode"):

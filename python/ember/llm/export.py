@@ -38,11 +38,17 @@ QUANTIZE_MODES = {
 }
 
 
-def _quantize(model: torch.nn.Module, mode: str, group_size: int) -> int:
+# scale_dtype= choices: the dtype the linears' weight scales are stored in
+# (torchao's weight_scale_dtype; the eager model then computes with them too).
+SCALE_DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+
+
+def _quantize(model: torch.nn.Module, mode: str, group_size: int,
+              scale_dtype: torch.dtype = torch.float32) -> int:
     """Quantize `model`'s linear layers in place with torchao (as torchao's
-    quantize_ does); returns how many were quantized. Per-group modes take
-    the linears whose in_features group_size divides; the others stay float,
-    as in ExecuTorch's recipe."""
+    quantize_ does), their weight scales stored as `scale_dtype`; returns how
+    many were quantized. Per-group modes take the linears whose in_features
+    group_size divides; the others stay float, as in ExecuTorch's recipe."""
     from torchao.quantization import (Int8DynamicActivationIntxWeightConfig,
                                       IntxWeightOnlyConfig)
     from torchao.quantization.granularity import PerAxis, PerGroup
@@ -52,9 +58,11 @@ def _quantize(model: torch.nn.Module, mode: str, group_size: int) -> int:
     dtype = torch.int4 if int4 else torch.int8
     if mode in ("8da4w", "8da8w", "int8"):
         config = Int8DynamicActivationIntxWeightConfig(weight_dtype=dtype,
-                                                       weight_granularity=granularity)
+                                                       weight_granularity=granularity,
+                                                       weight_scale_dtype=scale_dtype)
     else:
-        config = IntxWeightOnlyConfig(weight_dtype=dtype, granularity=granularity)
+        config = IntxWeightOnlyConfig(weight_dtype=dtype, granularity=granularity,
+                                      scale_dtype=scale_dtype)
 
     def takes(m: torch.nn.Module, fqn: str) -> bool:
         return isinstance(m, torch.nn.Linear) and (not int4 or m.in_features % group_size == 0)
@@ -135,7 +143,7 @@ def _max_positions(config: Any) -> int | None:
 
 def export(model: torch.nn.Module, *, max_seq_len: int, quantize: str | None = None,
            group_size: int = 32, quantize_embeddings: bool | None = None,
-           partitioner: Any = None) -> Any:
+           scale_dtype: str = "float16", partitioner: Any = None) -> Any:
     """Export a transformers causal LM (`AutoModelForCausalLM`) with a static
     KV cache of `max_seq_len` positions; returns the program manager
     (`.save(path)`, `.buffer`).
@@ -146,6 +154,12 @@ def export(model: torch.nn.Module, *, max_seq_len: int, quantize: str | None = N
     quantize_embeddings: also quantize the embedding tables weight-only (int4
     per group for the int4 modes, int8 per row for the int8 ones), as
     ExecuTorch's LLM recipe does (-E 4,32); default: when quantize is given.
+    scale_dtype: what the quantized linears' weight scales are stored in,
+    "float16" (default: half the bytes of float32 scales, one sixth of an
+    int4 weight's file size and of what a decode step reads; ExecuTorch's
+    XNNPACK blobs store bfloat16), "bfloat16" or "float32" (torchao's own
+    default). It is torchao's weight_scale_dtype: the quantized eager model
+    computes with the same scales, so Ember's results still match it.
     partitioner: as ember.to_edge_transform_and_lower takes it.
     """
     config = getattr(model, "config", None)
@@ -162,6 +176,9 @@ def export(model: torch.nn.Module, *, max_seq_len: int, quantize: str | None = N
     if quantize is not None and quantize not in QUANTIZE_MODES:
         raise ValueError(f"quantize={quantize!r} is not one of: "
                          + ", ".join(sorted(QUANTIZE_MODES)))
+    if scale_dtype not in SCALE_DTYPES:
+        raise ValueError(f"scale_dtype={scale_dtype!r} is not one of: "
+                         + ", ".join(sorted(SCALE_DTYPES)))
     if group_size not in (32, 64, 128, 256):
         raise ValueError(f"group_size must be 32, 64, 128 or 256, got {group_size}")
 
@@ -171,7 +188,8 @@ def export(model: torch.nn.Module, *, max_seq_len: int, quantize: str | None = N
     if quantize_embeddings and quantize is None:
         raise ValueError("quantize_embeddings needs a quantize mode (its bits: 4 or 8)")
     model.eval()
-    if quantize is not None and _quantize(model, quantize, group_size) == 0:
+    if quantize is not None and _quantize(model, quantize, group_size,
+                                          SCALE_DTYPES[scale_dtype]) == 0:
         raise ValueError(f"quantize={quantize!r}: no linear layer of the model can be quantized "
                          f"(in_features not a multiple of group_size={group_size})")
     if quantize is not None and quantize_embeddings is not False:

@@ -9,6 +9,7 @@
 // on the best family the CPU has. Anything off this path, a weight lowbit
 // rejects, or too little scratch memory, goes to the portable kernel.
 #include <cmath>
+#include <new>
 
 #include "runtime/kernels/optimized/common.h"
 #include "runtime/kernels/optimized/lowbit/lowbit.h"
@@ -42,7 +43,10 @@ bool describe(const Tensor* weight, const Tensor* scales, const Tensor* zero_poi
   const int64_t n = weight->size(0), k = bits == 4 ? weight->size(1) * 2 : weight->size(1);
   if (weight->dtype() != storage || n < 1 || k < 1 || k % group_size != 0) return false;
   const int64_t groups = k / group_size;
-  if (!is_matrix(scales, ScalarType::Float, n, groups) ||
+  const ScalarType st = scales->dtype();
+  if (!(is_matrix(scales, ScalarType::Float, n, groups) ||
+        ((st == ScalarType::Half || st == ScalarType::BFloat16) &&
+         is_matrix(scales, st, n, groups))) ||
       (zero_points != nullptr && !is_matrix(zero_points, ScalarType::Char, n, groups))) {
     return false;
   }
@@ -51,7 +55,9 @@ bool describe(const Tensor* weight, const Tensor* scales, const Tensor* zero_poi
   w->group_size = group_size;
   w->format = bits == 4 ? lowbit::WeightFormat::int4_nibbles : lowbit::WeightFormat::int8;
   w->data = weight->data();
-  w->scales = scales->data_as<const float>();
+  // 16-bit scales: prepare_linear_lowbit widens them for the packer; without
+  // a prepared state the call takes the portable kernel.
+  w->scales = st == ScalarType::Float ? scales->data_as<const float>() : nullptr;
   w->zero_points = zero_points != nullptr ? zero_points->data_as<const int8_t>() : nullptr;
   return !check_pack || lowbit::packed_bytes(*w) != 0;
 }
@@ -91,13 +97,28 @@ void* prepare_linear_lowbit(Span<EValue* const> args, Span<const bool> constant,
   const bool has_zp = !args[3]->is_none();
   if (has_zp && !is_constant_tensor(args, constant, 3)) return nullptr;
   lowbit::WeightDesc w;
-  if (!describe(&args[1]->to_tensor(), &args[2]->to_tensor(),
-                has_zp ? &args[3]->to_tensor() : nullptr, args[4]->to_int(), args[5]->to_int(),
-                true, &w) ||
-      !params_valid(w)) {
+  const Tensor& scales = args[2]->to_tensor();
+  if (!describe(&args[1]->to_tensor(), &scales, has_zp ? &args[3]->to_tensor() : nullptr,
+                args[4]->to_int(), args[5]->to_int(), true, &w)) {
     return nullptr;
   }
-  void* state = make_prepacked(w.data, 1, lowbit::packed_bytes(w), &pack_lowbit_part, &w);
+  // float16 / bfloat16 scales widened exactly to float32 for the packer
+  // (the packed weight holds float32 scales either way).
+  float* wide = nullptr;
+  if (w.scales == nullptr) {
+    const size_t count = static_cast<size_t>(scales.numel());
+    wide = static_cast<float*>(::operator new(count * sizeof(float), std::nothrow));
+    if (wide == nullptr) return nullptr;
+    for (size_t i = 0; i < count; ++i) {
+      wide[i] = scales.dtype() == ScalarType::Half ? float(scales.data_as<const Half>()[i])
+                                                   : float(scales.data_as<const BFloat16>()[i]);
+    }
+    w.scales = wide;
+  }
+  void* state =
+      params_valid(w) ? make_prepacked(w.data, 1, lowbit::packed_bytes(w), &pack_lowbit_part, &w)
+                      : nullptr;
+  ::operator delete(wide);
   if (state != nullptr && packed.size() > 3) {
     packed[1] = packed[2] = true;  // the packed buffer holds the weight and its parameters
     packed[3] = has_zp;
@@ -140,7 +161,7 @@ void linear_lowbit_out(KernelContext& ctx, Span<EValue*> args) {
   const void* packed = nullptr;
   if (state != nullptr) {
     packed = state->part(0);
-  } else if (params_valid(w)) {  // else the portable kernel reports it
+  } else if (w.scales != nullptr && params_valid(w)) {  // else the portable kernel runs it
     const size_t bytes = lowbit::packed_bytes(w);
     void* dst = ctx.allocate_temp(bytes, 64);
     if (dst != nullptr && lowbit::pack(w, dst, bytes) == Error::Ok) packed = dst;

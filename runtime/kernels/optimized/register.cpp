@@ -88,7 +88,7 @@ const Kernel kOptimizedKernels[] = {
 // combination gets an exact key: the tensors in schema order, an absent
 // optional tensor taking no place, out twice (argument and result).
 constexpr ScalarType kI8 = ScalarType::Char, kU8 = ScalarType::Byte;
-constexpr size_t kMaxQuantizedKernels = 96;
+constexpr size_t kMaxQuantizedKernels = 128;
 
 KernelKey exact_key(std::initializer_list<ScalarType> dtypes) {
   KernelKey key;
@@ -151,13 +151,16 @@ size_t quantized_kernels(Kernel* table) {
     table[n++] = {"ember::linear_dynamic_int8.out", &optimized::linear_dynamic_int8_out, key,
                   &optimized::prepare_linear_dynamic_int8, &optimized::release_prepacked};
   }
-  // linear_lowbit: input, weight (uint8 4-bit, int8 8-bit), scales, [zero points], [bias], out, result.
+  // linear_lowbit: input, weight (uint8 4-bit, int8 8-bit), scales (float32, float16 or
+  // bfloat16), [zero points], [bias], out, result.
   for (ScalarType w : {kU8, kI8}) {
-    for (const KernelKey& key :
-         {exact_key({kF, w, kF, kF, kF}), exact_key({kF, w, kF, kI8, kF, kF}),
-          exact_key({kF, w, kF, kF, kF, kF}), exact_key({kF, w, kF, kI8, kF, kF, kF})}) {
-      table[n++] = {"ember::linear_lowbit.out", &optimized::linear_lowbit_out, key,
-                    &optimized::prepare_linear_lowbit, &optimized::release_prepacked};
+    for (ScalarType s : {kF, ScalarType::Half, ScalarType::BFloat16}) {
+      for (const KernelKey& key :
+           {exact_key({kF, w, s, kF, kF}), exact_key({kF, w, s, kI8, kF, kF}),
+            exact_key({kF, w, s, kF, kF, kF}), exact_key({kF, w, s, kI8, kF, kF, kF})}) {
+        table[n++] = {"ember::linear_lowbit.out", &optimized::linear_lowbit_out, key,
+                      &optimized::prepare_linear_lowbit, &optimized::release_prepacked};
+      }
     }
   }
   return n;

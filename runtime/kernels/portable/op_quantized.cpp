@@ -513,12 +513,21 @@ void linear_lowbit_out(KernelContext& ctx, Span<EValue*> args) {
                      InvalidArgument, op, "group size %lld does not divide K = %lld",
                      static_cast<long long>(group), static_cast<long long>(k));
   const int64_t groups = k / group;
-  EMBER_KERNEL_CHECK(ctx, scales->dtype() == ScalarType::Float && scales->numel() == n * groups &&
+  const ScalarType st = scales->dtype();
+  EMBER_KERNEL_CHECK(ctx, (st == ScalarType::Float || st == ScalarType::Half ||
+                           st == ScalarType::BFloat16) && scales->numel() == n * groups &&
                               (zps == nullptr || (zps->dtype() == ScalarType::Char &&
                                                   zps->numel() == n * groups)),
                      InvalidArgument, op,
-                     "weight_scales (float32) and weight_zero_points (int8) need %lld entries",
-                     static_cast<long long>(n * groups));
+                     "weight_scales (float32, float16 or bfloat16) and weight_zero_points (int8) "
+                     "need %lld entries", static_cast<long long>(n * groups));
+  // A 16-bit scale is exactly a float32 (torchao's dequantize_affine
+  // multiplies in float32 with it).
+  auto scale_at = [&](int64_t i) -> float {
+    if (st == ScalarType::Half) return scales->data_as<const Half>()[i];
+    if (st == ScalarType::BFloat16) return scales->data_as<const BFloat16>()[i];
+    return scales->data_as<const float>()[i];
+  };
   const int64_t wlo = bits == 4 ? -8 : -128, whi = bits == 4 ? 7 : 127;
   if (!check_linear_shapes(ctx, op, *in, *w, k) || !check_contiguous(ctx, op, "input", *in) ||
       !check_contiguous(ctx, op, "weight", *w) || !check_contiguous(ctx, op, "weight_scales",
@@ -529,7 +538,7 @@ void linear_lowbit_out(KernelContext& ctx, Span<EValue*> args) {
     return;
   }
   for (int64_t i = 0; i < n * groups; ++i) {
-    if (!check_scale(ctx, op, scales->data_as<const float>()[i])) return;
+    if (!check_scale(ctx, op, scale_at(i))) return;
     if (zps && !check_zero_point(ctx, op, zps->data_as<const int8_t>()[i], wlo, whi)) return;
   }
   const int64_t m = k ? in->numel() / k : 0;
@@ -569,7 +578,7 @@ void linear_lowbit_out(KernelContext& ctx, Span<EValue*> args) {
       }
       const int64_t g = j * groups + p / group;
       const float z = zps ? static_cast<float>(zps->data_as<const int8_t>()[g]) : 0.0f;
-      wf[j * k + p] = (static_cast<float>(q) - z) * scales->data_as<const float>()[g];
+      wf[j * k + p] = (static_cast<float>(q) - z) * scale_at(g);
     }
   }
   linear_rows(x, wf, bias, m, n, k, out->data_as<float>());

@@ -177,3 +177,19 @@ func.func @refusals(%x: tensor<3x4xf32>, %wa: tensor<2x4xi8>) -> (tensor<3x2xf32
   %y4 = edge.linear %x, %wv, %none : (tensor<3x4xf32>, tensor<2x4xf32>, none) -> tensor<3x2xf32>
   return %y0, %y1, %y2, %y3, %y4 : tensor<3x2xf32>, tensor<3x2xf32>, tensor<3x2xf32>, tensor<3x2xf32>, tensor<3x2xf32>
 }
+
+// -----
+
+// float16 weight scales (torchao's weight_scale_dtype) stay float16 on the
+// folded op: the kernels widen them exactly; weight-only int4, symmetric.
+// CHECK-LABEL: func.func @half_scales
+// CHECK: edge.linear_lowbit %arg0, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {bits = 4 : i64, group_size = 2 : i64, quantize_input = false} : (tensor<3x4xf32>, tensor<2x2xui8>, tensor<2x2xf16>, none, none) -> tensor<3x2xf32>
+// CHECK-NOT: edge.dequantize_affine
+func.func @half_scales(%x: tensor<3x4xf32>) -> tensor<3x2xf32> {
+  %w = edge.constant {name = "w"} dense<[[1, -2, 7, -8], [-1, 0, 3, 4]]> : tensor<2x4xi8>
+  %ws = edge.constant {name = "ws"} dense<[[0.5, 0.25], [0.125, 1.0]]> : tensor<2x2xf16>
+  %none = edge.none
+  %wf = edge.dequantize_affine %w, %ws, %none {block_size = array<i64: 1, 2>, input_dtype = 1 : i64, output_dtype = 6 : i64, quant_max = 7 : i64, quant_min = -8 : i64} : (tensor<2x4xi8>, tensor<2x2xf16>, none) -> tensor<2x4xf32>
+  %y = edge.linear %x, %wf, %none : (tensor<3x4xf32>, tensor<2x4xf32>, none) -> tensor<3x2xf32>
+  return %y : tensor<3x2xf32>
+}

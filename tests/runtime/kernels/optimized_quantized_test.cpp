@@ -22,6 +22,7 @@
 #include <random>
 #include <string>
 
+#include "runtime/core/half.h"
 #include "runtime/core/threadpool.h"
 #include "runtime/kernels/optimized/lowbit/lowbit.h"
 #include "runtime/kernels/optimized/optimized_kernels.h"
@@ -602,6 +603,59 @@ TEST_F(OptimizedQuantized, PreparedLinearsGiveTheSameBits) {
     EXPECT_EQ(c.prepare(Span<EValue* const>(c.args.data(), count), Span<const bool>(none, count),
                         Span<bool>(packed, count)),
               nullptr);
+  }
+}
+
+// float16 and bfloat16 weight scales (torchao's weight_scale_dtype) mean
+// exactly their float32 values: the prepared optimized call (which widens
+// them for the packer), the unprepared one (the portable kernel) and the
+// portable kernel give the bits of the same call with float32 scales.
+TEST_F(OptimizedQuantized, LinearLowbitHalfScalesAreTheirFloatValues) {
+  Values v;
+  const int32_t m = 5, n = 19, k = 64;
+  auto x = make_f({m, k}, random_floats(m * k, 11, -2.0f, 2.0f));
+  auto w = random_q(kU8, {n, k / 2}, 12, 0, 255);
+  auto b = make_f({n}, random_floats(n, 13));
+  const std::vector<float> raw = random_floats(n * 2, 14, 0.001f, 0.01f);
+  for (ScalarType st : {ScalarType::Half, ScalarType::BFloat16}) {
+    auto half = make(st, {n, 2});
+    std::vector<float> wide(raw.size());
+    for (size_t i = 0; i < raw.size(); ++i) {
+      uint16_t bits;
+      if (st == ScalarType::Half) {
+        const Half h(raw[i]);
+        bits = h.bits;
+        wide[i] = h;
+      } else {
+        const BFloat16 h(raw[i]);
+        bits = h.bits;
+        wide[i] = h;
+      }
+      half->t().data_as<uint16_t>()[i] = bits;
+    }
+    auto f32 = make_f({n, 2}, wide);
+    auto args = [&](TestTensor* s, TestTensor* o) {
+      return std::vector<EValue*>{x->ev(), w->ev(), s->ev(), v.none(), v.integer(4),
+                                  v.integer(32), v.boolean(true), b->ev(), o->ev(), o->ev()};
+    };
+    auto want = make(kF, {m, n}), prepared = make(kF, {m, n}), plain = make(kF, {m, n});
+    auto portable_half = make(kF, {m, n}), portable_f32 = make(kF, {m, n});
+    ASSERT_EQ(call(&optimized::linear_lowbit_out, args(f32.get(), want.get())), Error::Ok);
+    std::vector<EValue*> pa = args(half.get(), prepared.get());
+    bool constant[10] = {false, true, true, true}, packed[10] = {};
+    void* state = optimized::prepare_linear_lowbit(Span<EValue* const>(pa.data(), pa.size()),
+                                                   Span<const bool>(constant, pa.size()),
+                                                   Span<bool>(packed, pa.size()));
+    ASSERT_NE(state, nullptr) << scalar_type_name(st);
+    ASSERT_EQ(call(&optimized::linear_lowbit_out, pa, 16 << 20, state), Error::Ok);
+    optimized::release_prepacked(state);
+    EXPECT_EQ(prepared->get<float>(), want->get<float>()) << scalar_type_name(st);
+    ASSERT_EQ(call(&optimized::linear_lowbit_out, args(half.get(), plain.get())), Error::Ok);
+    ASSERT_EQ(call(&portable::linear_lowbit_out, args(half.get(), portable_half.get())),
+              Error::Ok);
+    ASSERT_EQ(call(&portable::linear_lowbit_out, args(f32.get(), portable_f32.get())), Error::Ok);
+    EXPECT_EQ(plain->get<float>(), portable_half->get<float>()) << scalar_type_name(st);
+    EXPECT_EQ(portable_half->get<float>(), portable_f32->get<float>()) << scalar_type_name(st);
   }
 }
 
