@@ -128,9 +128,8 @@ void attention_item(const portable::SdpaArgs& a, const SimdKernels& k, const Scr
       if (n_max <= 0) continue;
       if (direct) {
         for (int64_t r = 0; r < group; ++r) {
-          const float* qr = qb + (i0 + g + r) * q.stride(2);
-          for (int64_t j = 0; j < n_max; ++j)
-            w.s[r * kKeyBlock + j] = k.dot(qr, kb + (j0 + j) * key.stride(2), a.e);
+          k.attention_dots(qb + (i0 + g + r) * q.stride(2), kb + j0 * key.stride(2),
+                           key.stride(2), n_max, a.e, w.s + r * kKeyBlock);
         }
       } else {
         k.attention_scores(group, qb + (i0 + g) * q.stride(2), q.stride(2), w.kt, kKeyBlock,

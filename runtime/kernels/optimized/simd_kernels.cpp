@@ -395,6 +395,44 @@ void scores_rows(const float* q, int64_t q_stride, const float* kt, int64_t kt_s
   }
 }
 
+/// s[j] = q . k_j for n keys as they lie (k_j at k + j * k_stride, e floats):
+/// four keys a step, one chain of lanes each, then each key's lanes summed.
+void attention_dots(const float* q, const float* k, int64_t k_stride, int64_t n, int64_t e,
+                    float* s) {
+  const int64_t full = e / kLanes * kLanes;
+  const int rest = static_cast<int>(e - full);
+  int64_t j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const float* kj = k + j * k_stride;
+    Vec acc[4] = {Vec(0.0f), Vec(0.0f), Vec(0.0f), Vec(0.0f)};
+    for (int64_t d = 0; d < full; d += kLanes) {
+      const Vec qd = Vec::load(q + d);
+      for (int i = 0; i < 4; ++i) {
+        acc[i] = simd::fmadd(qd, Vec::load(kj + i * k_stride + d), acc[i]);
+      }
+    }
+    if (rest > 0) {
+      const Vec qd = simd::load_partial(q + full, rest);
+      for (int i = 0; i < 4; ++i) {
+        acc[i] = simd::fmadd(qd, simd::load_partial(kj + i * k_stride + full, rest), acc[i]);
+      }
+    }
+    for (int i = 0; i < 4; ++i) s[j + i] = simd::reduce_add(acc[i]);
+  }
+  for (; j < n; ++j) {
+    const float* kj = k + j * k_stride;
+    Vec acc(0.0f);
+    for (int64_t d = 0; d < full; d += kLanes) {
+      acc = simd::fmadd(Vec::load(q + d), Vec::load(kj + d), acc);
+    }
+    if (rest > 0) {
+      acc = simd::fmadd(simd::load_partial(q + full, rest), simd::load_partial(kj + full, rest),
+                        acc);
+    }
+    s[j] = simd::reduce_add(acc);
+  }
+}
+
 void attention_scores(int64_t rows, const float* q, int64_t q_stride, const float* kt,
                       int64_t kt_stride, int64_t n, int64_t e, float* s, int64_t s_stride) {
   switch (rows) {
@@ -567,7 +605,7 @@ const SimdKernels& simd_kernels() {
   static constexpr SimdKernels kTable = {&unary,           &softmax_row,      &layer_norm_row,
                                          &binary,          &clamp,            &depthwise_plane,
                                          &max_pool_plane,  &sum_row,          &dot,
-                                         &attention_scores, &attention_softmax,
+                                         &attention_scores, &attention_dots, &attention_softmax,
                                          &attention_accumulate, &rms_norm_row,
                                          &quantize,        &dequantize};
   return kTable;

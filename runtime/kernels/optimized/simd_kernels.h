@@ -69,6 +69,11 @@ struct SimdKernels {
   /// s[r * s_stride + j] = q_r . k_j, summed over d in order.
   void (*attention_scores)(int64_t rows, const float* q, int64_t q_stride, const float* kt,
                            int64_t kt_stride, int64_t n, int64_t e, float* s, int64_t s_stride);
+  /// Raw attention scores of one query row against n keys as they lie:
+  /// s[j] = q . k_j (k_j at k + j * k_stride, e floats); a decode step's
+  /// scores, where packing the keys transposed would cost more than it saves.
+  void (*attention_dots)(const float* q, const float* k, int64_t k_stride, int64_t n, int64_t e,
+                         float* s);
   /// The online-softmax step of one query row over a block of n keys, from
   /// its raw scores s: s_j = scale * s_j + (bias ? bias[j] : 0),
   /// m' = max(*m, max_j s_j), p_j = exp(s_j - m') written over s (and 0 for
