@@ -1,11 +1,14 @@
 // ember_lowbit_bench: Ember's low-bit linears (ember_lowbit) on the linear
 // shapes of a 1B LLM (Llama 3.2 1B: hidden 2048, intermediate 8192, kv 512),
 // prefill (m = 128) and decode (m = 1), at 1 and 2 threads. bench/lowbit_vs_et.py
-// times ExecuTorch's XNNPACK 8da4w linear on the same shapes.
+// times ExecuTorch's XNNPACK 8da4w linear on the same shapes. Those weights
+// stay in L2 / L3 between calls; the _x<c> decode cases cycle through c
+// distinct weights of one shape (together over 64 MB, twice a 32 MB L3), so
+// that each call reads its weight from DRAM, as an LLM's decode step does.
 //
 //   build/lowbit/bench/ember_lowbit_bench --benchmark_filter=8da4w
 //
-// Names: <mode>/m<m>_k<k>_n<n>/threads:<t>, mode one of
+// Names: <mode>/m<m>_k<k>_n<n>[_x<c>]/threads:<t>, mode one of
 //   8da4w   dynamic int8 activations x int4 weights, group 32 (ET's recipe)
 //   8da8w   dynamic int8 activations x int8 per-channel weights
 //   4w      float activations x int4 weights, group 32 (weight-only)
@@ -28,6 +31,13 @@ struct Shape {
   int64_t k, n;
 };
 const Shape kShapes[] = {{2048, 2048}, {2048, 512}, {2048, 8192}, {8192, 2048}};
+/// Decode from DRAM: a 134M Llama's width (768) times a 32000 vocabulary, and
+/// a 1B's 2048 x 2048, with enough copies to exceed 64 MB packed.
+struct DramShape {
+  Shape shape;
+  int copies;
+};
+const DramShape kDramShapes[] = {{{768, 32000}, 5}, {{2048, 2048}, 32}};
 
 struct Mode {
   const char* name;
@@ -46,7 +56,9 @@ uint32_t next(uint32_t& s) {
   return s >> 8;
 }
 
-void run(benchmark::State& state, Mode mode, Shape shape, int64_t m, size_t threads) {
+/// Times linear() on `copies` distinct packed weights of one shape, one per
+/// call in turn.
+void run(benchmark::State& state, Mode mode, Shape shape, int64_t m, size_t threads, int copies) {
   if (ember::set_num_threads(threads) != ember::Error::Ok) {
     state.SkipWithError("cannot set the thread count");
     return;
@@ -65,17 +77,26 @@ void run(benchmark::State& state, Mode mode, Shape shape, int64_t m, size_t thre
                             scales.data(),
                             nullptr};
   const size_t bytes = lb::packed_bytes(desc);
-  std::vector<uint8_t> packed_storage(bytes + 64);
+  const size_t stride = (bytes + 63) / 64 * 64;
+  std::vector<uint8_t> packed_storage(stride * copies + 64);
   uint8_t* packed = packed_storage.data() + (64 - (uintptr_t)packed_storage.data() % 64) % 64;
-  if (lb::pack(desc, packed, bytes) != ember::Error::Ok) {
-    state.SkipWithError("pack failed");
-    return;
+  for (int c = 0; c < copies; ++c) {
+    if (c > 0) {  // another weight: new bytes, the same scales
+      for (uint8_t& b : w) b = (uint8_t)next(seed);
+    }
+    if (lb::pack(desc, packed + c * stride, bytes) != ember::Error::Ok) {
+      state.SkipWithError("pack failed");
+      return;
+    }
   }
   std::vector<float> x(m * k), y(m * n);
   for (float& v : x) v = (float)(next(seed) % 2001) * 1e-3f - 1.0f;
   std::vector<uint8_t> ws(lb::workspace_bytes(m, packed, mode.activation) + 1);
+  int c = 0;
   for (auto _ : state) {
-    lb::linear(m, x.data(), k, packed, nullptr, y.data(), n, mode.activation, ws.data(), ws.size());
+    lb::linear(m, x.data(), k, packed + c * stride, nullptr, y.data(), n, mode.activation,
+               ws.data(), ws.size());
+    c = c + 1 == copies ? 0 : c + 1;
     benchmark::DoNotOptimize(y.data());
     benchmark::ClobberMemory();
   }
@@ -95,9 +116,19 @@ void register_all() {
                                    std::to_string(s.k) + "_n" + std::to_string(s.n) +
                                    "/threads:" + std::to_string(t);
           benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& st) {
-            run(st, mode, s, m, t);
+            run(st, mode, s, m, t, 1);
           })->Unit(benchmark::kMicrosecond)->UseRealTime();
         }
+      }
+    }
+    for (const DramShape& d : kDramShapes) {
+      for (size_t t : {size_t{1}, size_t{2}}) {
+        const std::string name = std::string(mode.name) + "/m1_k" + std::to_string(d.shape.k) +
+                                 "_n" + std::to_string(d.shape.n) + "_x" +
+                                 std::to_string(d.copies) + "/threads:" + std::to_string(t);
+        benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& st) {
+          run(st, mode, d.shape, 1, t, d.copies);
+        })->Unit(benchmark::kMicrosecond)->UseRealTime();
       }
     }
   }

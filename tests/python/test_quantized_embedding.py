@@ -156,7 +156,17 @@ def test_llm_like_model_with_8da4w_linears(tied, bits, granularity):
     with torch.no_grad():
         want = model(tokens)
     got = ember.runtime.load(prog.buffer).forward(tokens)
-    assert (got - want).abs().max() <= 1e-3 * want.abs().max(), (got - want).abs().max()
+    # Each linear quantizes its input per token to int8 at run time. A value
+    # within float rounding of a rounding boundary may round one step the
+    # other way than in eager (sums upstream run in another order), which
+    # moves that token's later rows by about one activation step; seen on a
+    # few seeds in 200, before and after kernel changes. So: every token's
+    # logits within 1e-2 of the largest (a one-step flip is ~1e-3 here), and
+    # most tokens' logits equal to float rounding.
+    err, scale = (got - want).abs(), want.abs().max()
+    assert err.max() <= 1e-2 * scale, err.max()
+    exact = (err.amax(-1) <= 1e-5 * scale).float().mean()
+    assert exact >= 0.75, (exact, err.amax(-1))
 
 
 def test_table_shared_by_embedding_and_output_projection():

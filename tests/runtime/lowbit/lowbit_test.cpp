@@ -123,30 +123,53 @@ std::vector<float> run_linear(const Aligned& packed, const std::vector<float>& x
   return y;
 }
 
-/// Checks an 8da linear against y = sx * sum_g sw * S_g (+ bias) in double.
+/// The magnitude an 8da output's rounding errors scale with (kernels.h): the
+/// kernels sum sw * T_g in float, T_g = S_g + a c_g with the activation bytes
+/// offset by the family's act_shift (a = zx + act_shift), then subtract
+/// a * Cw (Cw = sum_g sw c_g, rounded once), so with P = sum_g |sw_g T_g| and
+/// Q = |a| sum_g |sw_g c_g| it is M = sx (P + Q) + |bias|. To first order in
+/// u = 2^-24, every operation rounding (the generic family; FMAs only drop
+/// terms): converting T_g and the product with sw_g, 2 u P; the groups - 1
+/// additions, each at most u times a partial sum <= P; Cw's rounding (its
+/// double sum adds under groups 2^-53) and the product a * Cw, 2 u Q; the
+/// subtraction, the product with sx and the bias add, u M each. In all at most
+/// (groups + 4) u M; the checks allow (groups + 3) kU M = (2 groups + 6) u M,
+/// the rest being room for second-order terms.
+double dynamic_magnitude(double sx, double a, const double* sw_t, const double* sw_c,
+                         int64_t groups, double bias) {
+  double sum = 0.0;
+  for (int64_t g = 0; g < groups; ++g) sum += std::fabs(sw_t[g]) + std::fabs(a * sw_c[g]);
+  return std::fabs(sx) * sum + std::fabs(bias);
+}
+
+/// Checks an 8da linear against y = sx * sum_g sw * S_g (+ bias) in double,
+/// within (groups + 3) kU M (dynamic_magnitude).
 void check_dynamic(const Weight& w, const std::vector<float>& x, int64_t m, const float* bias,
                    const std::vector<float>& y, const std::string& what) {
   const int64_t groups = w.k / w.group;
+  const int shift = kernels_for(active_isa())->act_shift;
   std::vector<int8_t> q(w.k);
+  std::vector<double> sw_t(groups), sw_c(groups);
   for (int64_t i = 0; i < m; ++i) {
     float sx;
     int8_t zx;
     ASSERT_EQ(quantize_row(&x[i * w.k], w.k, q.data(), &sx, &zx), Error::Ok);
+    const int64_t a = zx + shift;
     for (int64_t j = 0; j < w.n; ++j) {
-      double ref = 0.0, mag = 0.0;
+      double ref = 0.0;
       for (int64_t g = 0; g < groups; ++g) {
-        int64_t s = 0;
+        int64_t s = 0, c = 0;
         for (int64_t p = g * w.group; p < (g + 1) * w.group; ++p) {
           s += (int64_t)(q[p] - zx) * (w.q[j * w.k + p] - w.zp(j, g));
+          c += w.q[j * w.k + p] - w.zp(j, g);
         }
-        const double term = (double)sx * w.scale(j, g) * (double)s;
-        ref += term;
-        mag += std::fabs(term);
+        ref += (double)sx * w.scale(j, g) * (double)s;
+        sw_t[g] = (double)w.scale(j, g) * (double)(s + a * c);
+        sw_c[g] = (double)w.scale(j, g) * (double)c;
       }
-      if (bias != nullptr) {
-        ref += bias[j];
-        mag += std::fabs(bias[j]);
-      }
+      const double b = bias != nullptr ? bias[j] : 0.0;
+      ref += b;
+      const double mag = dynamic_magnitude(sx, (double)a, sw_t.data(), sw_c.data(), groups, b);
       const double bound = (double)(groups + 3) * kU * mag + 1e-35;
       ASSERT_LE(std::fabs(y[i * w.n + j] - ref), bound)
           << what << " at (" << i << ", " << j << "): " << y[i * w.n + j] << " vs " << ref;
@@ -306,20 +329,38 @@ TEST_P(LowbitIsa, MatchesEagerTorchao) {
     const std::vector<float> y = run_linear(packed, x, kLinM, kLinK, kLinN, bias.data(),
                                             dyn ? Activation::dynamic_int8 : Activation::float32);
     // Eager dequantizes x (dynamic mode) and W in float and sums k products:
-    // both sides are within (k + groups + 3) u of sum_p |x_p w_p| + |bias|.
+    // within (k + 3) u <= k kU of E = sum_p |x_p w_p| + |bias| (two
+    // dequantizations and a product per term, k additions). Ember is within
+    // (groups + 3) kU of M (dynamic_magnitude; weight-only: of E, as below).
+    const int64_t groups = kLinK / kLinG;
+    const int shift = kernels_for(active_isa())->act_shift;
     std::vector<int8_t> q(kLinK);
+    std::vector<double> sw_t(groups), sw_c(groups);
     for (int64_t i = 0; i < kLinM; ++i) {
       float sx = 1.0f;
       int8_t zx = 0;
       ASSERT_EQ(quantize_row(&x[i * kLinK], kLinK, q.data(), &sx, &zx), Error::Ok);
+      const int64_t a = zx + shift;
       for (int64_t j = 0; j < kLinN; ++j) {
         double mag = std::fabs(bias[j]);
         for (int64_t p = 0; p < kLinK; ++p) {
           const double xv = dyn ? (double)(q[p] - zx) * sx : x[i * kLinK + p];
           mag += std::fabs(xv * (w.q[j * kLinK + p] - w.zp(j, p / kLinG)) * w.scale(j, p / kLinG));
         }
+        for (int64_t g = 0; g < groups; ++g) {
+          int64_t t = 0, c = 0;
+          for (int64_t p = g * kLinG; p < (g + 1) * kLinG; ++p) {
+            t += (int64_t)(q[p] + shift) * (w.q[j * kLinK + p] - w.zp(j, g));
+            c += w.q[j * kLinK + p] - w.zp(j, g);
+          }
+          sw_t[g] = (double)w.scale(j, g) * (double)t;
+          sw_c[g] = (double)w.scale(j, g) * (double)c;
+        }
+        const double ember =
+            dyn ? dynamic_magnitude(sx, (double)a, sw_t.data(), sw_c.data(), groups, bias[j])
+                : mag;
         EXPECT_LE(std::fabs(y[i * kLinN + j] - want[i * kLinN + j]),
-                  (double)(kLinK + kLinK / kLinG + 3) * kU * mag)
+                  (double)kLinK * kU * mag + (double)(groups + 3) * kU * ember)
             << (dyn ? "8da4w" : "4w") << " at (" << i << ", " << j << ")";
       }
     }
@@ -329,8 +370,8 @@ TEST_P(LowbitIsa, MatchesEagerTorchao) {
 // Tiles as wide as the kernels make them (a decode step's four blocks, the
 // prefill tile's two), G = 32 with zero points, none, or all zero (packed as
 // none), and the weights that make |c| = |sum (W_q - zp)| largest (-8 without
-// zero points; -8 - 7 and 7 - (-8) with), against rows whose activation zero
-// is at either end.
+// zero points; -8 - 7 and 7 - (-8) with: the largest a * Cw to cancel),
+// against rows whose activation zero is at either end.
 TEST_P(LowbitIsa, MatchesReferenceWideTiles) {
   Rng rng{11};
   const int64_t k = 256;

@@ -2,20 +2,19 @@
 // kernels (kernels_<isa>.cpp, each compiled with only its flags).
 //
 // Packed weight (after a 64-byte header): blocks of kBlock = 16 columns,
-// block_stride bytes apart; in a block, one chunk per group, group_stride
-// bytes apart. A chunk is:
+// block_stride bytes apart. A block is one chunk per group, group_stride
+// bytes apart, then Cw f32[16] (block_cw()). A chunk is:
 //   weights  int8: Gp / 4 quads of 64 bytes; byte 4 * j + t of quad q is
 //                  W_q[col j, group offset 4q + t] (int8)
 //            int4: Gp / 8 pairs of 64 bytes; byte 4 * j + t of pair h holds
 //                  v(col j, offset 8h + t) in its low nibble and
 //                  v(col j, offset 8h + 4 + t) in its high nibble, v = W_q + 8
 //   sw  f32[16]  the group's scale per column
-//   c   i32[16]  sum_p v_p - G * b, v the stored value (int4: W_q + 8); with
-//                Geometry::c_quad (AVX-512 VNNI, int4, G small enough) the same
-//                64 bytes hold -c per column as four int8 parts instead (byte
-//                4 * j + t), so that one vpdpbusd with the activation zero
-//                broadcast to four bytes adds -a * c
 //   b   i32[16]  (only with zero points) the stored value's zero: zp (+ 8 for int4)
+// and per column
+//   Cw = sum_g sw_g * c_g,  c_g = sum_p v_p - G * b = sum_p (W_q - zp)
+// summed over the groups in order in double (each product is exact there: a
+// 24-bit scale times |c_g| <= G * 255 < 2^23), then rounded once to float.
 // Gp = G rounded up to 8; offsets >= G and columns >= n hold 0 (scale 0).
 // Without zero points b is 8 for int4 and 0 for int8. Zero points that are all
 // 0 (torchao's symmetric weights carry them) pack as none.
@@ -24,9 +23,12 @@
 // per group (xq + act_shift, offsets >= G hold 0), then U i32[groups] (the
 // sums of those bytes per group), then sx f32 and a i32 (= zx + act_shift).
 // Per group the exact integer product is
-//   S = sum_p (xq_p - zx) (W_q - zp) = D - b * U - a * c,  D = sum_p u_p v_p
-// (int32 wrap-around is harmless: S itself fits, |S| <= G * 255 * 255 < 2^31).
-// Each output is y = sx * sum_g (sw * S_g) (+ bias), the groups in order;
+//   S = sum_p (xq_p - zx) (W_q - zp) = T - a * c,  T = D - b * U,  D = sum_p u_p v_p
+// and a does not depend on the group, so a kernel forms only T per group, in
+// int32 (|T| = |sum_p u_p (W_q - zp)| <= G * 255 * 255 < 2^31; wrap-around in
+// D and b * U is harmless), and each output is
+//   y = sx * (sum_g (sw_g * T_g) - a * Cw) (+ bias),
+// the groups in order, then a * Cw subtracted, then the product with sx;
 // every family computes an element the same way whatever the tile, so results
 // do not depend on how the driver splits the work.
 #pragma once
@@ -47,10 +49,9 @@ struct Geometry {
   size_t n, k, group, groups, gp;  ///< gp: the group padded to 8
   int bits;
   bool has_zp;
-  bool c_quad;          ///< c stored as four int8 parts of -c (see above)
   size_t weight_bytes;  ///< per chunk
-  size_t group_stride;  ///< chunk bytes (weights + sw + c (+ b))
-  size_t block_stride;  ///< groups * group_stride
+  size_t group_stride;  ///< chunk bytes (weights + sw (+ b))
+  size_t block_stride;  ///< groups * group_stride + 64 (Cw)
 };
 
 /// A linear call's operands as the kernels see them.
@@ -122,13 +123,13 @@ inline void row_qparams(float lo, float hi, float* scale, int32_t* zero_point) {
 inline const float* chunk_scales(const Geometry& g, const uint8_t* chunk) {
   return reinterpret_cast<const float*>(chunk + g.weight_bytes);
 }
-/// c as i32[16], or (Geometry::c_quad) -c as int8 [16][4].
-inline const int32_t* chunk_c(const Geometry& g, const uint8_t* chunk) {
-  return reinterpret_cast<const int32_t*>(chunk + g.weight_bytes + 64);
-}
 /// nullptr without zero points (then b is default_b()).
 inline const int32_t* chunk_b(const Geometry& g, const uint8_t* chunk) {
-  return g.has_zp ? reinterpret_cast<const int32_t*>(chunk + g.weight_bytes + 128) : nullptr;
+  return g.has_zp ? reinterpret_cast<const int32_t*>(chunk + g.weight_bytes + 64) : nullptr;
+}
+/// Cw f32[16] of the block that starts at `block`.
+inline const float* block_cw(const Geometry& g, const uint8_t* block) {
+  return reinterpret_cast<const float*>(block + g.groups * g.group_stride);
 }
 inline int32_t default_b(const Geometry& g) { return g.bits == 4 ? 8 : 0; }
 

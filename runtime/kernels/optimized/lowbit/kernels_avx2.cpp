@@ -97,23 +97,26 @@ void dynamic_tile(const LinearArgs& a, size_t row0, size_t bk) {
         }
       }
     }
-    // S = D - b * U - a * c, then acc += sw * S.
+    // T = D - b * U, then acc += sw * T.
     for (size_t s = 0; s < 2; ++s) {
       const __m256 sw = _mm256_loadu_ps(chunk_scales(g, chunk) + 8 * s);
-      const __m256i c = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(chunk_c(g, chunk) + 8 * s));
       const __m256i b = load_b(g, chunk, s);
       for (size_t i = 0; i < M; ++i) {
         const __m256i usum = _mm256_set1_epi32(act_sums(g, rows[i])[gi]);
-        const __m256i az = _mm256_set1_epi32(act_zero(g, rows[i]));
-        __m256i sv = _mm256_sub_epi32(iacc[i][s], _mm256_mullo_epi32(b, usum));
-        sv = _mm256_sub_epi32(sv, _mm256_mullo_epi32(az, c));
-        facc[i][s] = _mm256_fmadd_ps(sw, _mm256_cvtepi32_ps(sv), facc[i][s]);
+        const __m256i t = _mm256_sub_epi32(iacc[i][s], _mm256_mullo_epi32(b, usum));
+        facc[i][s] = _mm256_fmadd_ps(sw, _mm256_cvtepi32_ps(t), facc[i][s]);
       }
     }
   }
+  // y = sx * (acc - a * Cw).
+  const float* cw = block_cw(g, block);
   for (size_t i = 0; i < M; ++i) {
+    const __m256 az = _mm256_set1_ps((float)act_zero(g, rows[i]));
     const __m256 sx = _mm256_set1_ps(act_scale(g, rows[i]));
-    const __m256 out[2] = {_mm256_mul_ps(sx, facc[i][0]), _mm256_mul_ps(sx, facc[i][1])};
+    __m256 out[2];
+    for (size_t s = 0; s < 2; ++s) {
+      out[s] = _mm256_mul_ps(sx, _mm256_fnmadd_ps(az, _mm256_loadu_ps(cw + 8 * s), facc[i][s]));
+    }
     store(a, row0 + i, bk * kBlock, out);
   }
 }

@@ -5,11 +5,11 @@
 // from nibbles in registers: one 64-byte load gives two depth quads), and
 // vpdpbusd adds four u8 x s8 products per int32 lane; a tile is M <= 4 rows
 // x NV <= 2 blocks (M * NV int32 and as many float accumulators), one row x
-// 4 blocks for a GEMV. The per-group correction S = D - b U - a c costs one
-// vpdpbusd per tile row and block when pack() stored -c as int8 parts
-// (Geometry::c_quad) and no vpmulld at all without zero points (the sums
-// start at -b U); the 8da4w case (int4, G = 32, no zero points) has its own
-// instantiation with the depth loop unrolled. Rows are quantized here too
+// 4 blocks for a GEMV. Per group a tile forms T = D - b U (no vpmulld at all
+// without zero points: the sums start at -b U) and adds sw * T; the
+// activation zero's part, a Cw, is one FMA per tile row and block at the end.
+// The 8da4w case (int4, G = 32, no zero points) has its own instantiation
+// with the depth loop unrolled. Rows are quantized here too
 // (quantize(), 16 values a step). float32: the weights are widened to float
 // per depth step and multiplied into M x NV float accumulators per group.
 #include <immintrin.h>
@@ -47,25 +47,17 @@ inline void store(const LinearArgs& a, size_t row, size_t col, __m512 acc) {
   _mm512_mask_storeu_ps(a.y + row * a.ldy + col, mask, v);
 }
 
-/// One tile: rows [row0, row0 + M) x blocks [bk, bk + NV). kQuad: c is stored
-/// as int8 parts of -c (Geometry::c_quad), so -a * c is one vpdpbusd. kGp:
-/// 0, or the padded group size of a weight without zero points (the common
-/// 8da4w case, G = 32), fixed so that the depth loop unrolls.
-template <int kBits, bool kQuad, size_t kGp, size_t M, size_t NV>
+/// One tile: rows [row0, row0 + M) x blocks [bk, bk + NV). kGp: 0, or the
+/// padded group size of a weight without zero points (the common 8da4w case,
+/// G = 32), fixed so that the depth loop unrolls.
+template <int kBits, size_t kGp, size_t M, size_t NV>
 void dynamic_tile(const LinearArgs& a, size_t row0, size_t bk) {
   const Geometry& g = a.geo;
   const size_t gp = kGp != 0 ? kGp : g.gp;
   const bool has_zp = kGp != 0 ? false : g.has_zp;
   const uint8_t* rows[M];
-  __m512i a4[M];  // kQuad: the activation zero a in all four bytes of each lane
 #pragma GCC unroll 4
-  for (size_t i = 0; i < M; ++i) {
-    rows[i] = a.act + (row0 + i) * a.act_stride;
-    // The byte in all four bytes, in unsigned arithmetic (a zero point of
-    // 128 or more times 0x01010101 overflows int).
-    const uint32_t quad = static_cast<uint32_t>(act_zero(g, rows[i])) * 0x01010101u;
-    a4[i] = _mm512_set1_epi32(static_cast<int32_t>(quad));
-  }
+  for (size_t i = 0; i < M; ++i) rows[i] = a.act + (row0 + i) * a.act_stride;
   const uint8_t* chunks[NV];
 #pragma GCC unroll 4
   for (size_t v = 0; v < NV; ++v) chunks[v] = a.blocks + (bk + v) * g.block_stride;
@@ -134,34 +126,34 @@ void dynamic_tile(const LinearArgs& a, size_t row0, size_t bk) {
         }
       }
     }
-    // S = D - b * U - a * c, then acc += sw * S.
+    // T = D - b * U, then acc += sw * T.
 #pragma GCC unroll 4
     for (size_t v = 0; v < NV; ++v) {
       const uint8_t* chunk = chunks[v] + off;
       const __m512 sw = _mm512_loadu_ps(chunk_scales(g, chunk));
-      const __m512i c = _mm512_loadu_si512(chunk_c(g, chunk));
       const __m512i b = load_b(g, chunk);
 #pragma GCC unroll 4
       for (size_t i = 0; i < M; ++i) {
-        __m512i s = M == 1 && kBits == 4 ? _mm512_add_epi32(iacc[i][v], iacc2[v]) : iacc[i][v];
+        __m512i t = M == 1 && kBits == 4 ? _mm512_add_epi32(iacc[i][v], iacc2[v]) : iacc[i][v];
         if (has_zp) {
           const __m512i usum = _mm512_set1_epi32(act_sums(g, rows[i])[gi]);
-          s = _mm512_sub_epi32(s, _mm512_mullo_epi32(b, usum));
+          t = _mm512_sub_epi32(t, _mm512_mullo_epi32(b, usum));
         }
-        if (kQuad) {
-          s = _mm512_dpbusd_epi32(s, a4[i], c);
-        } else {
-          s = _mm512_sub_epi32(s, _mm512_mullo_epi32(_mm512_set1_epi32(act_zero(g, rows[i])), c));
-        }
-        facc[i][v] = _mm512_fmadd_ps(sw, _mm512_cvtepi32_ps(s), facc[i][v]);
+        facc[i][v] = _mm512_fmadd_ps(sw, _mm512_cvtepi32_ps(t), facc[i][v]);
       }
     }
   }
+  // y = sx * (acc - a * Cw).
 #pragma GCC unroll 4
-  for (size_t i = 0; i < M; ++i) {
-    const __m512 sx = _mm512_set1_ps(act_scale(g, rows[i]));
+  for (size_t v = 0; v < NV; ++v) {
+    const __m512 cw = _mm512_loadu_ps(block_cw(g, a.blocks + (bk + v) * g.block_stride));
 #pragma GCC unroll 4
-    for (size_t v = 0; v < NV; ++v) store(a, row0 + i, (bk + v) * kBlock, _mm512_mul_ps(sx, facc[i][v]));
+    for (size_t i = 0; i < M; ++i) {
+      const __m512 az = _mm512_set1_ps((float)act_zero(g, rows[i]));
+      const __m512 sx = _mm512_set1_ps(act_scale(g, rows[i]));
+      const __m512 r = _mm512_fnmadd_ps(az, cw, facc[i][v]);
+      store(a, row0 + i, (bk + v) * kBlock, _mm512_mul_ps(sx, r));
+    }
   }
 }
 
@@ -251,21 +243,21 @@ void walk(size_t row0, size_t rows, size_t block0, size_t blocks, Tile tile) {
   }
 }
 
-template <int kBits, bool kQuad, size_t kGp, size_t M>
+template <int kBits, size_t kGp, size_t M>
 void dynamic_rows(const LinearArgs& a, size_t nv, size_t i, size_t bk) {
-  if (nv == 4) dynamic_tile<kBits, kQuad, kGp, M, 4>(a, i, bk);
-  else if (nv == 2) dynamic_tile<kBits, kQuad, kGp, M, 2>(a, i, bk);
-  else dynamic_tile<kBits, kQuad, kGp, M, 1>(a, i, bk);
+  if (nv == 4) dynamic_tile<kBits, kGp, M, 4>(a, i, bk);
+  else if (nv == 2) dynamic_tile<kBits, kGp, M, 2>(a, i, bk);
+  else dynamic_tile<kBits, kGp, M, 1>(a, i, bk);
 }
 
-template <int kBits, bool kQuad, size_t kGp>
+template <int kBits, size_t kGp>
 void dynamic_bits(const LinearArgs& a, size_t row0, size_t rows, size_t block0, size_t blocks) {
   auto tile = [&a](size_t m, size_t nv, size_t i, size_t bk) {
     switch (m) {
-      case 1: dynamic_rows<kBits, kQuad, kGp, 1>(a, nv, i, bk); break;
-      case 2: dynamic_rows<kBits, kQuad, kGp, 2>(a, nv, i, bk); break;
-      case 3: dynamic_rows<kBits, kQuad, kGp, 3>(a, nv, i, bk); break;
-      default: dynamic_rows<kBits, kQuad, kGp, 4>(a, nv, i, bk); break;
+      case 1: dynamic_rows<kBits, kGp, 1>(a, nv, i, bk); break;
+      case 2: dynamic_rows<kBits, kGp, 2>(a, nv, i, bk); break;
+      case 3: dynamic_rows<kBits, kGp, 3>(a, nv, i, bk); break;
+      default: dynamic_rows<kBits, kGp, 4>(a, nv, i, bk); break;
     }
   };
   if (rows == 1) walk<1, 4>(row0, rows, block0, blocks, tile);
@@ -274,11 +266,9 @@ void dynamic_bits(const LinearArgs& a, size_t row0, size_t rows, size_t block0, 
 
 void dynamic_int8(const LinearArgs& a, size_t row0, size_t rows, size_t block0, size_t blocks) {
   const Geometry& g = a.geo;
-  if (g.bits == 8) dynamic_bits<8, false, 0>(a, row0, rows, block0, blocks);
-  else if (g.c_quad && !g.has_zp && g.gp == 32)
-    dynamic_bits<4, true, 32>(a, row0, rows, block0, blocks);
-  else if (g.c_quad) dynamic_bits<4, true, 0>(a, row0, rows, block0, blocks);
-  else dynamic_bits<4, false, 0>(a, row0, rows, block0, blocks);
+  if (g.bits == 8) dynamic_bits<8, 0>(a, row0, rows, block0, blocks);
+  else if (!g.has_zp && g.gp == 32) dynamic_bits<4, 32>(a, row0, rows, block0, blocks);
+  else dynamic_bits<4, 0>(a, row0, rows, block0, blocks);
 }
 
 template <size_t M>

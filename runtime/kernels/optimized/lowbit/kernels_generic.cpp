@@ -29,18 +29,19 @@ void dynamic_int8(const LinearArgs& a, size_t row0, size_t rows, size_t block0, 
       for (size_t gi = 0; gi < g.groups; ++gi, chunk += g.group_stride) {
         const int8_t* u = reinterpret_cast<const int8_t*>(row + gi * g.gp);
         const float* sw = chunk_scales(g, chunk);
-        const int32_t* c = chunk_c(g, chunk);
         const int32_t* b = chunk_b(g, chunk);
         for (size_t j = 0; j < kBlock; ++j) {
           uint32_t d = 0;  // wraps like the vector kernels
           for (size_t p = 0; p < g.gp; ++p) d += (uint32_t)((int32_t)u[p] * stored_value(g, chunk, j, p));
           const int32_t bj = b != nullptr ? b[j] : default_b(g);
-          const uint32_t s = d - (uint32_t)bj * (uint32_t)usum[gi] - (uint32_t)az * (uint32_t)c[j];
-          acc[j] += sw[j] * (float)(int32_t)s;
+          const uint32_t t = d - (uint32_t)bj * (uint32_t)usum[gi];
+          acc[j] += sw[j] * (float)(int32_t)t;
         }
       }
+      // y = sx * (acc - a * Cw).
+      const float* cw = block_cw(g, a.blocks + bk * g.block_stride);
       float out[kBlock];
-      for (size_t j = 0; j < kBlock; ++j) out[j] = sx * acc[j];
+      for (size_t j = 0; j < kBlock; ++j) out[j] = sx * (acc[j] - (float)az * cw[j]);
       store_row(a, i, bk * kBlock, out);
     }
   }

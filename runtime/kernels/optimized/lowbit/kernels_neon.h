@@ -86,22 +86,25 @@ void dynamic_tile(const LinearArgs& a, size_t row0, size_t bk) {
         }
       }
     }
-    // S = D - b * U - a * c, then acc += sw * S.
+    // T = D - b * U, then acc += sw * T.
     for (size_t s = 0; s < 4; ++s) {
       const float32x4_t sw = vld1q_f32(chunk_scales(g, chunk) + 4 * s);
-      const int32x4_t c = vld1q_s32(chunk_c(g, chunk) + 4 * s);
       const int32x4_t b = load_b(g, chunk, s);
       for (size_t i = 0; i < M; ++i) {
-        int32x4_t sv = vmlsq_n_s32(iacc[i][s], b, act_sums(g, rows[i])[gi]);
-        sv = vmlsq_n_s32(sv, c, act_zero(g, rows[i]));
-        facc[i][s] = vfmaq_f32(facc[i][s], sw, vcvtq_f32_s32(sv));
+        const int32x4_t t = vmlsq_n_s32(iacc[i][s], b, act_sums(g, rows[i])[gi]);
+        facc[i][s] = vfmaq_f32(facc[i][s], sw, vcvtq_f32_s32(t));
       }
     }
   }
+  // y = sx * (acc - a * Cw).
+  const float* cw = block_cw(g, block);
   for (size_t i = 0; i < M; ++i) {
+    const float32x4_t az = vdupq_n_f32((float)act_zero(g, rows[i]));
     const float sx = act_scale(g, rows[i]);
     float32x4_t out[4];
-    for (size_t s = 0; s < 4; ++s) out[s] = vmulq_n_f32(facc[i][s], sx);
+    for (size_t s = 0; s < 4; ++s) {
+      out[s] = vmulq_n_f32(vfmsq_f32(facc[i][s], az, vld1q_f32(cw + 4 * s)), sx);
+    }
     store(a, row0 + i, bk * kBlock, out);
   }
 }

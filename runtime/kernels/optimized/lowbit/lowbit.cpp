@@ -26,7 +26,7 @@ namespace {
 
 constexpr uint32_t kMagic = 0x4c424d45;  // "EMBL"
 constexpr size_t kAlign = 64;
-constexpr int64_t kMaxGroup = 32768;  // |S| <= G * 255 * 255 fits int32
+constexpr int64_t kMaxGroup = 32768;  // |T| <= G * 255 * 255 fits int32 (kernels.h)
 /// Calls of at most this many multiply-adds run on the calling thread: 2^20 is
 /// a decode step of a 2048 x 512 linear, about 8 us on one Zen 4 core. Halving
 /// it saves at most 4 us, while a pool call costs 1-2 us with the workers
@@ -40,7 +40,6 @@ struct Header {
   uint8_t isa;
   uint8_t bits;
   uint8_t has_zp;
-  uint8_t c_quad;  ///< Geometry::c_quad
   int64_t n, k, group;
   uint8_t reserved[32];
 };
@@ -49,8 +48,7 @@ static_assert(sizeof(Header) == kAlign, "blocks start 64 bytes in");
 size_t div_up(size_t a, size_t b) { return (a + b - 1) / b; }
 size_t round_up(size_t a, size_t b) { return div_up(a, b) * b; }
 
-Geometry make_geometry(int64_t n, int64_t k, int64_t group, int bits, bool has_zp,
-                       bool c_quad) {
+Geometry make_geometry(int64_t n, int64_t k, int64_t group, int bits, bool has_zp) {
   Geometry g;
   g.n = (size_t)n;
   g.k = (size_t)k;
@@ -59,10 +57,9 @@ Geometry make_geometry(int64_t n, int64_t k, int64_t group, int bits, bool has_z
   g.gp = round_up(g.group, 8);
   g.bits = bits;
   g.has_zp = has_zp;
-  g.c_quad = c_quad;
   g.weight_bytes = bits == 4 ? 8 * g.gp : 16 * g.gp;
-  g.group_stride = g.weight_bytes + (has_zp ? 192 : 128);
-  g.block_stride = g.groups * g.group_stride;
+  g.group_stride = g.weight_bytes + (has_zp ? 128 : 64);
+  g.block_stride = g.groups * g.group_stride + 64;
   return g;
 }
 
@@ -103,21 +100,12 @@ bool has_zero_points(const WeightDesc& w) {
   return false;
 }
 
-/// Whether the family `isa` stores c as four int8 parts (Geometry::c_quad):
-/// the AVX-512 VNNI kernels, for int4 weights whose |c| <= 4 * 127 by bound
-/// (|W_q - zp| <= 8 without zero points, 15 with; at most G of them).
-bool uses_c_quad(Isa isa, int bits, bool has_zp, int64_t group) {
-  return isa == Isa::avx512_vnni && bits == 4 && group * (has_zp ? 15 : 8) <= 4 * 127;
-}
-
-Geometry geometry_of(const WeightDesc& w, Isa isa) {
-  const int bits = is_int4(w.format) ? 4 : 8;
-  const bool zp = has_zero_points(w);
-  return make_geometry(w.n, w.k, w.group_size, bits, zp, uses_c_quad(isa, bits, zp, w.group_size));
+Geometry geometry_of(const WeightDesc& w) {
+  return make_geometry(w.n, w.k, w.group_size, is_int4(w.format) ? 4 : 8, has_zero_points(w));
 }
 
 Geometry geometry_of(const Header& h) {
-  return make_geometry(h.n, h.k, h.group, h.bits, h.has_zp != 0, h.c_quad != 0);
+  return make_geometry(h.n, h.k, h.group, h.bits, h.has_zp != 0);
 }
 
 /// The packed header, or nullptr (with a log line) if `packed` is not one.
@@ -231,7 +219,7 @@ size_t act_stride(const Geometry& g) { return round_up(g.groups * g.gp + 4 * g.g
 
 size_t packed_bytes(const WeightDesc& w) {
   if (check_desc("lowbit::packed_bytes", w) != Error::Ok) return 0;
-  const Geometry g = geometry_of(w, active_isa());
+  const Geometry g = geometry_of(w);
   return sizeof(Header) + div_up(g.n, kBlock) * g.block_stride;
 }
 
@@ -251,7 +239,7 @@ Error pack(const WeightDesc& w, void* dst, size_t dst_bytes) {
   }
   const int bits = is_int4(w.format) ? 4 : 8;
   const Isa isa = active_isa();
-  const Geometry g = geometry_of(w, isa);
+  const Geometry g = geometry_of(w);
   // 1. Validate every value before writing (a .pte's bytes are untrusted).
   const int64_t groups = w.k / w.group_size;
   for (int64_t j = 0; j < w.n; ++j) {
@@ -281,21 +269,22 @@ Error pack(const WeightDesc& w, void* dst, size_t dst_bytes) {
       }
     }
   }
-  // 2. Header, then blocks of 16 columns, one chunk per group (kernels.h).
+  // 2. Header, then blocks of 16 columns: one chunk per group, then Cw (kernels.h).
   Header* h = static_cast<Header*>(dst);
   std::memset(dst, 0, need);
   h->magic = kMagic;
   h->isa = (uint8_t)isa;
   h->bits = (uint8_t)bits;
   h->has_zp = g.has_zp ? 1 : 0;
-  h->c_quad = g.c_quad ? 1 : 0;
   h->n = w.n;
   h->k = w.k;
   h->group = w.group_size;
   uint8_t* blocks = static_cast<uint8_t*>(dst) + sizeof(Header);
   for (size_t j = 0; j < g.n; ++j) {
     const size_t lane = j % kBlock;
-    uint8_t* chunk = blocks + (j / kBlock) * g.block_stride;
+    uint8_t* block = blocks + (j / kBlock) * g.block_stride;
+    uint8_t* chunk = block;
+    double cw = 0.0;  // sw * c is exact in double (24-bit scale, |c| < 2^23)
     for (size_t gi = 0; gi < g.groups; ++gi, chunk += g.group_stride) {
       const int32_t zp = g.has_zp ? w.zero_points[j * g.groups + gi] : 0;
       const int32_t b = zp + (bits == 4 ? 8 : 0);
@@ -311,24 +300,12 @@ Error pack(const WeightDesc& w, void* dst, size_t dst_bytes) {
           vsum += v;
         }
       }
-      float* sw = const_cast<float*>(chunk_scales(g, chunk));
-      int32_t* c = const_cast<int32_t*>(chunk_c(g, chunk));
-      sw[lane] = w.scales[j * g.groups + gi];
-      const int32_t cj = vsum - (int32_t)g.group * b;
-      if (g.c_quad) {
-        // -c as four int8 parts (|c| <= 508 by uses_c_quad's bound).
-        int8_t* parts = reinterpret_cast<int8_t*>(c + lane);
-        int32_t rest = -cj;
-        for (int t = 0; t < 4; ++t) {
-          const int32_t part = std::max(-128, std::min(127, rest));
-          parts[t] = (int8_t)part;
-          rest -= part;
-        }
-      } else {
-        c[lane] = cj;
-      }
+      const float sw = w.scales[j * g.groups + gi];
+      const_cast<float*>(chunk_scales(g, chunk))[lane] = sw;
+      cw += (double)sw * (double)(vsum - (int32_t)g.group * b);  // sw * c, groups in order
       if (g.has_zp) const_cast<int32_t*>(chunk_b(g, chunk))[lane] = b;
     }
+    const_cast<float*>(block_cw(g, block))[lane] = (float)cw;
   }
   return Error::Ok;
 }

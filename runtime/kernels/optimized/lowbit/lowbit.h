@@ -95,8 +95,9 @@ size_t packed_bytes(const WeightDesc& w);
 
 /// Packs `w` into `dst` (dst_bytes >= packed_bytes(w), 64-byte aligned). The
 /// layout is internal: a header recording the family, k, n, G and the width,
-/// then 16-column blocks of group-interleaved weights, scales and correction
-/// sums. InvalidArgument (naming the fault) on bad sizes, a group size that
+/// then 16-column blocks of group-interleaved weights and scales, each block
+/// ending in its columns' scaled weight sums (the activation zero's
+/// correction). InvalidArgument (naming the fault) on bad sizes, a group size that
 /// does not divide k (or is odd for int4), null pointers, a scale that is not
 /// finite or an int4 value or zero point outside -8..7.
 Error pack(const WeightDesc& w, void* dst, size_t dst_bytes);
