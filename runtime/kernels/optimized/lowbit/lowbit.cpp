@@ -223,6 +223,72 @@ size_t packed_bytes(const WeightDesc& w) {
   return sizeof(Header) + div_up(g.n, kBlock) * g.block_stride;
 }
 
+namespace {
+
+struct PackJob {
+  const WeightDesc* w;
+  const Geometry* g;
+  uint8_t* blocks;
+  int bits;
+};
+
+/// Packs the 16 columns of block `bi` (kernels.h's layout).
+void pack_block(void* context, size_t bi) {
+  const PackJob& job = *static_cast<const PackJob*>(context);
+  const WeightDesc& w = *job.w;
+  const Geometry& g = *job.g;
+  const int bits = job.bits;
+  uint8_t* block = job.blocks + bi * g.block_stride;
+  const size_t end = std::min(g.n, (bi + 1) * kBlock);
+  // The common case, int4 nibbles in groups of 8s, two values a byte read.
+  const bool nibbles = w.format == WeightFormat::int4_nibbles && g.group % 8 == 0;
+  for (size_t j = bi * kBlock; j < end; ++j) {
+    const size_t lane = j % kBlock;
+    uint8_t* chunk = block;
+    double cw = 0.0;  // sw * c is exact in double (24-bit scale, |c| < 2^23)
+    for (size_t gi = 0; gi < g.groups; ++gi, chunk += g.group_stride) {
+      const int32_t zp = g.has_zp ? w.zero_points[j * g.groups + gi] : 0;
+      const int32_t b = zp + (bits == 4 ? 8 : 0);
+      int32_t vsum = 0;
+      if (nibbles) {
+        // torchao's nibbles (element 2i low) to the chunk's pairs (offsets t
+        // and 4 + t of each 8 in one byte); v = W_q + 8 is the nibble ^ 8.
+        const uint8_t* src = static_cast<const uint8_t*>(w.data) + j * ((w.k + 1) / 2) +
+                             gi * g.group / 2;
+        for (size_t h = 0; h < g.group / 8; ++h, src += 4) {
+          uint8_t v[8];
+          for (int i = 0; i < 4; ++i) {
+            v[2 * i] = (uint8_t)((src[i] & 0x0f) ^ 8);
+            v[2 * i + 1] = (uint8_t)((src[i] >> 4) ^ 8);
+          }
+          for (int t = 0; t < 4; ++t) {
+            chunk[h * 64 + 4 * lane + t] = (uint8_t)(v[t] | (v[4 + t] << 4));
+            vsum += v[t] + v[4 + t];
+          }
+        }
+      }
+      for (size_t p = 0; p < g.group && !nibbles; ++p) {
+        const int32_t wq = stored_weight(w, (int64_t)j, (int64_t)(gi * g.group + p));
+        if (bits == 8) {
+          chunk[(p / 4) * 64 + 4 * lane + p % 4] = (uint8_t)(int8_t)wq;
+          vsum += wq;
+        } else {
+          const uint8_t v = (uint8_t)(wq + 8);
+          chunk[(p / 8) * 64 + 4 * lane + p % 4] |= (p % 8) < 4 ? v : (uint8_t)(v << 4);
+          vsum += v;
+        }
+      }
+      const float sw = w.scales[j * g.groups + gi];
+      const_cast<float*>(chunk_scales(g, chunk))[lane] = sw;
+      cw += (double)sw * (double)(vsum - (int32_t)g.group * b);  // sw * c, groups in order
+      if (g.has_zp) const_cast<int32_t*>(chunk_b(g, chunk))[lane] = b;
+    }
+    const_cast<float*>(block_cw(g, block))[lane] = (float)cw;
+  }
+}
+
+}  // namespace
+
 Error pack(const WeightDesc& w, void* dst, size_t dst_bytes) {
   const char* fn = "lowbit::pack";
   EMBER_TRY(check_desc(fn, w));
@@ -269,7 +335,9 @@ Error pack(const WeightDesc& w, void* dst, size_t dst_bytes) {
       }
     }
   }
-  // 2. Header, then blocks of 16 columns: one chunk per group, then Cw (kernels.h).
+  // 2. Header, then blocks of 16 columns: one chunk per group, then Cw
+  //    (kernels.h); each block's bytes its own, so the blocks are packed in
+  //    parallel (a load-time cost: 110M weights of an LLM).
   Header* h = static_cast<Header*>(dst);
   std::memset(dst, 0, need);
   h->magic = kMagic;
@@ -279,34 +347,8 @@ Error pack(const WeightDesc& w, void* dst, size_t dst_bytes) {
   h->n = w.n;
   h->k = w.k;
   h->group = w.group_size;
-  uint8_t* blocks = static_cast<uint8_t*>(dst) + sizeof(Header);
-  for (size_t j = 0; j < g.n; ++j) {
-    const size_t lane = j % kBlock;
-    uint8_t* block = blocks + (j / kBlock) * g.block_stride;
-    uint8_t* chunk = block;
-    double cw = 0.0;  // sw * c is exact in double (24-bit scale, |c| < 2^23)
-    for (size_t gi = 0; gi < g.groups; ++gi, chunk += g.group_stride) {
-      const int32_t zp = g.has_zp ? w.zero_points[j * g.groups + gi] : 0;
-      const int32_t b = zp + (bits == 4 ? 8 : 0);
-      int32_t vsum = 0;
-      for (size_t p = 0; p < g.group; ++p) {
-        const int32_t wq = stored_weight(w, (int64_t)j, (int64_t)(gi * g.group + p));
-        if (bits == 8) {
-          chunk[(p / 4) * 64 + 4 * lane + p % 4] = (uint8_t)(int8_t)wq;
-          vsum += wq;
-        } else {
-          const uint8_t v = (uint8_t)(wq + 8);
-          chunk[(p / 8) * 64 + 4 * lane + p % 4] |= (p % 8) < 4 ? v : (uint8_t)(v << 4);
-          vsum += v;
-        }
-      }
-      const float sw = w.scales[j * g.groups + gi];
-      const_cast<float*>(chunk_scales(g, chunk))[lane] = sw;
-      cw += (double)sw * (double)(vsum - (int32_t)g.group * b);  // sw * c, groups in order
-      if (g.has_zp) const_cast<int32_t*>(chunk_b(g, chunk))[lane] = b;
-    }
-    const_cast<float*>(block_cw(g, block))[lane] = (float)cw;
-  }
+  PackJob job{&w, &g, static_cast<uint8_t*>(dst) + sizeof(Header), bits};
+  parallelize_1d(pack_block, &job, (g.n + kBlock - 1) / kBlock);
   return Error::Ok;
 }
 
