@@ -89,6 +89,30 @@ else
   fi
 fi
 
+#    llama.cpp, for the LLM benchmark only (bench/llm.py): llama-cpp-python built
+#    from its sdist (about 5 minutes on 2 cores; nothing else is fetched), and the
+#    sdist unpacked in build/llama-cpp for the GGUF converter it vendors. Opt-in:
+#    EMBER_BENCH_LLAMA_CPP=1 scripts/setup.sh (with EMBER_SKIP_BUILD=1: this alone).
+LLAMA_PIN=llama-cpp-python==0.3.36
+LLAMA_DIR=$ROOT/build/llama-cpp
+if [ "${EMBER_BENCH_LLAMA_CPP:-0}" = 1 ] && \
+   { [ "$(cat "$STAMP_DIR/llama-cpp" 2>/dev/null)" != "ok $LLAMA_PIN" ] ||
+     ! "$VENV/bin/python" -c "import llama_cpp" 2>/dev/null; }; then
+  log "building $LLAMA_PIN for bench/llm.py (about 5 minutes; log: $LLAMA_DIR/install.log)"
+  rm -rf "$LLAMA_DIR" && mkdir -p "$LLAMA_DIR"
+  "$VENV/bin/pip" download -q --no-deps --no-binary :all: -d "$LLAMA_DIR" "$LLAMA_PIN"
+  sdist=$(ls "$LLAMA_DIR"/llama_cpp_python-*.tar.gz)
+  tar -xzf "$sdist" -C "$LLAMA_DIR"
+  # Native kernels (AVX-512 VNNI here); no tests, examples, tools or server.
+  CMAKE_ARGS="-DGGML_NATIVE=ON -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
+-DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF" \
+    "$VENV/bin/pip" install -v "$sdist" >"$LLAMA_DIR/install.log" 2>&1 ||
+    { log "ERROR: $LLAMA_PIN did not build (log: $LLAMA_DIR/install.log)"; exit 1; }
+  "$VENV/bin/python" -c "import llama_cpp"
+  echo "ok $LLAMA_PIN" > "$STAMP_DIR/llama-cpp"
+  log "built $LLAMA_PIN"
+fi
+
 [ "${EMBER_SKIP_BUILD:-0}" = 1 ] && exit 0
 
 # 3. Build and install Ember (incremental: build/py is kept between runs).
