@@ -114,7 +114,8 @@ def FoldCacheUpdate : Pass<"ember-fold-cache-update", "mlir::func::FuncOp"> {
     ```mlir
     // before
     %u = edge.index_put %cache, %none, %none, %pos, %kv {accumulate = false}
-         : (tensor<1x2x40x16xf32>, none, none, tensor<3xi64>, tensor<1x2x3x16xf32>) -> tensor<1x2x40x16xf32>
+         : (tensor<1x2x40x16xf32>, none, none, tensor<3xi64>, tensor<1x2x3x16xf32>)
+         -> tensor<1x2x40x16xf32>
     // after
     %u = edge.update_cache %cache, %pos, %kv {dim = 2 : i64}
          : (tensor<1x2x40x16xf32>, tensor<3xi64>, tensor<1x2x3x16xf32>) -> tensor<1x2x40x16xf32>

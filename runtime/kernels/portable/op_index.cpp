@@ -508,7 +508,9 @@ void update_cache_out(KernelContext& ctx, Span<EValue*> args) {
   }
   // Out of place unless the plan made out the cache (both are planned
   // memory; memmove keeps a file that overlaps them partly in bounds).
-  if (out->data() != cache->data()) std::memmove(out->mutable_data(), cache->data(), cache->nbytes());
+  if (out->data() != cache->data()) {
+    std::memmove(out->mutable_data(), cache->data(), cache->nbytes());
+  }
   // outer x [len or n] x inner: slice t of value goes to slice indices[t].
   int64_t outer = 1, inner = 1;
   for (int d = 0; d < dim; ++d) outer *= sizes[d];

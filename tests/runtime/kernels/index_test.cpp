@@ -393,11 +393,13 @@ TEST(UpdateCache, MatchesIndexPut) {
     vsizes[dim] = static_cast<int32_t>(pos.size());
     int64_t numel = 1, vnumel = 1;
     for (int d = 0; d < rank; ++d) numel *= sizes[d], vnumel *= vsizes[d];
-    const std::vector<float> base = random_floats(numel, trial), vals = random_floats(vnumel, 99 + trial);
+    const std::vector<float> base = random_floats(numel, trial);
+    const std::vector<float> vals = random_floats(vnumel, 99 + trial);
     const bool int32 = trial % 2;
     std::vector<int32_t> pos32(pos.begin(), pos.end());
-    auto index = int32 ? make_typed<int32_t>(ScalarType::Int, {static_cast<int32_t>(pos.size())}, pos32)
-                       : make_typed<int64_t>(ScalarType::Long, {static_cast<int32_t>(pos.size())}, pos);
+    const int32_t count = static_cast<int32_t>(pos.size());
+    auto index = int32 ? make_typed<int32_t>(ScalarType::Int, {count}, pos32)
+                       : make_typed<int64_t>(ScalarType::Long, {count}, pos);
     auto value = make_f(vsizes, vals);
     auto self = make_f(sizes, base);
     auto want = make(ScalarType::Float, sizes);
