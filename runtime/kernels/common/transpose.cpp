@@ -59,6 +59,8 @@ struct Job {
   size_t tiles_a;         ///< kTile-row tiles along dim `a`
   size_t tiles_per_task;  ///< consecutive tiles one task runs
   size_t tasks_a;         ///< tasks per batch
+  size_t batches;         ///< 2-D transposes (or row copies) in all
+  size_t batches_per_task;  ///< > 1 when one batch moves under kTaskBytes (tasks_a is 1)
 };
 
 /// dst[a][b] = src[a + b * sb] for a in [a0, a1) (a1 - a0 <= kTile), b in [0, nb).
@@ -143,12 +145,19 @@ void run_tile(const Job& job, size_t task) {
   }
 }
 
+/// Task `task`: part `task % tasks_a` of batches_per_task consecutive batches.
 void run_task(void* context, size_t task) {
   const Job& job = *static_cast<const Job*>(context);
-  switch (job.plan->element_size) {
-    case 1: run_tile<uint8_t>(job, task); break;
-    case 2: run_tile<uint16_t>(job, task); break;
-    default: run_tile<uint32_t>(job, task); break;
+  const size_t part = task % job.tasks_a, first = task / job.tasks_a * job.batches_per_task;
+  const size_t last = first + job.batches_per_task < job.batches ? first + job.batches_per_task
+                                                                 : job.batches;
+  for (size_t b = first; b < last; ++b) {
+    const size_t t = b * job.tasks_a + part;
+    switch (job.plan->element_size) {
+      case 1: run_tile<uint8_t>(job, t); break;
+      case 2: run_tile<uint16_t>(job, t); break;
+      default: run_tile<uint32_t>(job, t); break;
+    }
   }
 }
 
@@ -204,7 +213,15 @@ void run_transpose(const TransposePlan& p, const void* src, void* dst) {
   for (uint32_t k = 0; k + 1 < p.rank; ++k) {
     if (k != job.a) batches *= p.dims[k];
   }
-  const size_t tasks = batches * job.tasks_a;
+  // Small batches (a [T, H, D] -> [H, T, D] permute of an LLM's heads moves
+  // rows of D) go several to a task: one task a row made the pool's
+  // hand-offs cost more than the copies.
+  const size_t batch_bytes = p.dims[job.a] * tile_bytes / kTile;
+  job.batches = batches;
+  job.batches_per_task = job.tasks_a == 1 && batch_bytes < kTaskBytes
+                             ? kTaskBytes / (batch_bytes > 0 ? batch_bytes : 1)
+                             : 1;
+  const size_t tasks = (batches + job.batches_per_task - 1) / job.batches_per_task * job.tasks_a;
   if (p.numel * p.element_size >= kParallelBytes) {
     parallelize_1d(run_task, &job, tasks);
   } else {
