@@ -14,6 +14,8 @@
 #include "passes/Matchers.h"
 #include "passes/Passes.h"
 
+#include "exir/EdgeVerifierUtils.h"
+
 namespace ember {
 #define GEN_PASS_DEF_FOLDCACHEUPDATE
 #include "passes/Passes.h.inc"
@@ -22,7 +24,7 @@ using namespace mlir;
 
 namespace {
 
-ArrayRef<int64_t> shapeOf(Value v) { return cast<RankedTensorType>(v.getType()).getShape(); }
+using edge::verify::shapeOf;
 
 /// The dim of `put`'s one index tensor when its indices are None up to a
 /// 1-d int64/int32 tensor, accumulate is false and values has the cache's

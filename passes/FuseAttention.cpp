@@ -28,6 +28,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "exir/EdgeConstants.h"
+#include "exir/EdgeVerifierUtils.h"
 #include "passes/Passes.h"
 
 #include <cmath>
@@ -43,7 +44,7 @@ using namespace mlir;
 
 namespace {
 
-ArrayRef<int64_t> shapeOf(Value v) { return cast<RankedTensorType>(v.getType()).getShape(); }
+using edge::verify::shapeOf;
 
 bool isF32(Value v) {
   auto t = dyn_cast<RankedTensorType>(v.getType());

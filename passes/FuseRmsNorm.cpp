@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "exir/EdgeConstants.h"
+#include "exir/EdgeVerifierUtils.h"
 #include "passes/Matchers.h"
 #include "passes/Passes.h"
 
@@ -23,7 +24,7 @@ using namespace mlir;
 
 namespace {
 
-ArrayRef<int64_t> shapeOf(Value v) { return cast<RankedTensorType>(v.getType()).getShape(); }
+using edge::verify::shapeOf;
 
 /// A float32 constant of one element: its value.
 std::optional<float> scalarConstant(Value v) {

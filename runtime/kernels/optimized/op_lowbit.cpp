@@ -109,10 +109,10 @@ void* prepare_linear_lowbit(Span<EValue* const> args, Span<const bool> constant,
     const size_t count = static_cast<size_t>(scales.numel());
     wide = static_cast<float*>(::operator new(count * sizeof(float), std::nothrow));
     if (wide == nullptr) return nullptr;
-    for (size_t i = 0; i < count; ++i) {
-      wide[i] = scales.dtype() == ScalarType::Half ? float(scales.data_as<const Half>()[i])
-                                                   : float(scales.data_as<const BFloat16>()[i]);
-    }
+    EMBER_SWITCH_FLOAT_HALF(scales.dtype(), (void)0, {
+      const CTYPE* src = scales.data_as<const CTYPE>();
+      for (size_t i = 0; i < count; ++i) wide[i] = static_cast<float>(src[i]);
+    });
     w.scales = wide;
   }
   void* state =

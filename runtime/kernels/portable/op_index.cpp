@@ -496,11 +496,13 @@ void update_cache_out(KernelContext& ctx, Span<EValue*> args) {
   tensor_sizes(*cache, sizes);
   if (!resize_out(ctx, op, "out", *out, sizes, rank)) return;
   if (!check_contiguous(ctx, op, "out", *out)) return;
+  auto position = [&](int64_t t) -> int64_t {
+    return is_long ? indices->data_as<const int64_t>()[t] : indices->data_as<const int32_t>()[t];
+  };
   // Every index in range before anything is written.
   const int64_t len = cache->size(dim);
   for (int64_t t = 0; t < n; ++t) {
-    const int64_t i = is_long ? indices->data_as<const int64_t>()[t]
-                              : indices->data_as<const int32_t>()[t];
+    const int64_t i = position(t);
     EMBER_KERNEL_CHECK(ctx, i >= -len && i < len, InvalidArgument, op,
                        "index %lld is out of bounds for dim %lld of size %lld",
                        static_cast<long long>(i), static_cast<long long>(dim),
@@ -520,8 +522,7 @@ void update_cache_out(KernelContext& ctx, Span<EValue*> args) {
   uint8_t* dst = static_cast<uint8_t*>(out->mutable_data());
   for (int64_t o = 0; o < outer; ++o) {
     for (int64_t t = 0; t < n; ++t) {
-      int64_t i = is_long ? indices->data_as<const int64_t>()[t]
-                          : indices->data_as<const int32_t>()[t];
+      int64_t i = position(t);
       if (i < 0) i += len;
       std::memmove(dst + static_cast<size_t>(o * len + i) * slice,
                    src + static_cast<size_t>(o * n + t) * slice, slice);

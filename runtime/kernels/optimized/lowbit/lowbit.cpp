@@ -266,16 +266,17 @@ void pack_block(void* context, size_t bi) {
             vsum += v[t] + v[4 + t];
           }
         }
-      }
-      for (size_t p = 0; p < g.group && !nibbles; ++p) {
-        const int32_t wq = stored_weight(w, (int64_t)j, (int64_t)(gi * g.group + p));
-        if (bits == 8) {
-          chunk[(p / 4) * 64 + 4 * lane + p % 4] = (uint8_t)(int8_t)wq;
-          vsum += wq;
-        } else {
-          const uint8_t v = (uint8_t)(wq + 8);
-          chunk[(p / 8) * 64 + 4 * lane + p % 4] |= (p % 8) < 4 ? v : (uint8_t)(v << 4);
-          vsum += v;
+      } else {
+        for (size_t p = 0; p < g.group; ++p) {
+          const int32_t wq = stored_weight(w, (int64_t)j, (int64_t)(gi * g.group + p));
+          if (bits == 8) {
+            chunk[(p / 4) * 64 + 4 * lane + p % 4] = (uint8_t)(int8_t)wq;
+            vsum += wq;
+          } else {
+            const uint8_t v = (uint8_t)(wq + 8);
+            chunk[(p / 8) * 64 + 4 * lane + p % 4] |= (p % 8) < 4 ? v : (uint8_t)(v << 4);
+            vsum += v;
+          }
         }
       }
       const float sw = w.scales[j * g.groups + gi];
