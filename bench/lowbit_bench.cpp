@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "runtime/core/threadpool.h"
+#include "runtime/core/half.h"
 #include "runtime/kernels/optimized/lowbit/lowbit.h"
 
 namespace {
@@ -44,9 +45,12 @@ struct Mode {
   int bits;
   int64_t group;  ///< 0: per channel
   lb::Activation activation;
+  lb::ScaleFormat scales = lb::ScaleFormat::f32;
 };
 const Mode kModes[] = {
     {"8da4w", 4, 32, lb::Activation::dynamic_int8},
+    // ember.llm.export's default: torchao's float16 weight scales.
+    {"8da4w_f16scales", 4, 32, lb::Activation::dynamic_int8, lb::ScaleFormat::f16},
     {"8da8w", 8, 0, lb::Activation::dynamic_int8},
     {"4w", 4, 32, lb::Activation::float32},
 };
@@ -69,13 +73,17 @@ void run(benchmark::State& state, Mode mode, Shape shape, int64_t m, size_t thre
   for (uint8_t& b : w) b = (uint8_t)next(seed);
   std::vector<float> scales(n * (k / group));
   for (float& s : scales) s = 0.001f + (float)(next(seed) % 1000) * 1e-5f;
+  std::vector<uint16_t> half(scales.size());
+  for (size_t i = 0; i < half.size(); ++i) half[i] = ember::Half(scales[i]).bits;
+  const bool wide = mode.scales == lb::ScaleFormat::f32;
   const lb::WeightDesc desc{n,
                             k,
                             group,
                             mode.bits == 4 ? lb::WeightFormat::int4_nibbles : lb::WeightFormat::int8,
                             w.data(),
-                            scales.data(),
-                            nullptr};
+                            wide ? static_cast<const void*>(scales.data()) : half.data(),
+                            nullptr,
+                            mode.scales};
   const size_t bytes = lb::packed_bytes(desc);
   const size_t stride = (bytes + 63) / 64 * 64;
   std::vector<uint8_t> packed_storage(stride * copies + 64);

@@ -9,7 +9,6 @@
 // on the best family the CPU has. Anything off this path, a weight lowbit
 // rejects, or too little scratch memory, goes to the portable kernel.
 #include <cmath>
-#include <new>
 
 #include "runtime/kernels/optimized/common.h"
 #include "runtime/kernels/optimized/lowbit/lowbit.h"
@@ -55,9 +54,10 @@ bool describe(const Tensor* weight, const Tensor* scales, const Tensor* zero_poi
   w->group_size = group_size;
   w->format = bits == 4 ? lowbit::WeightFormat::int4_nibbles : lowbit::WeightFormat::int8;
   w->data = weight->data();
-  // 16-bit scales: prepare_linear_lowbit widens them for the packer; without
-  // a prepared state the call takes the portable kernel.
-  w->scales = st == ScalarType::Float ? scales->data_as<const float>() : nullptr;
+  w->scales = scales->data();  // packed as stored: 16-bit scales stay 16-bit
+  w->scale_format = st == ScalarType::Half       ? lowbit::ScaleFormat::f16
+                    : st == ScalarType::BFloat16 ? lowbit::ScaleFormat::bf16
+                                                 : lowbit::ScaleFormat::f32;
   w->zero_points = zero_points != nullptr ? zero_points->data_as<const int8_t>() : nullptr;
   return !check_pack || lowbit::packed_bytes(*w) != 0;
 }
@@ -70,7 +70,8 @@ bool params_valid(const lowbit::WeightDesc& w) {
   const int lo = w.format == lowbit::WeightFormat::int8 ? -128 : -8;
   const int hi = w.format == lowbit::WeightFormat::int8 ? 127 : 7;
   for (int64_t i = 0; i < count; ++i) {
-    if (!(w.scales[i] > 0.0f) || !std::isfinite(w.scales[i])) return false;
+    const float s = lowbit::scale_of(w, i);
+    if (!(s > 0.0f) || !std::isfinite(s)) return false;
     if (w.zero_points != nullptr && (w.zero_points[i] < lo || w.zero_points[i] > hi)) return false;
   }
   return true;
@@ -102,23 +103,9 @@ void* prepare_linear_lowbit(Span<EValue* const> args, Span<const bool> constant,
                 args[4]->to_int(), args[5]->to_int(), true, &w)) {
     return nullptr;
   }
-  // float16 / bfloat16 scales widened exactly to float32 for the packer
-  // (the packed weight holds float32 scales either way).
-  float* wide = nullptr;
-  if (w.scales == nullptr) {
-    const size_t count = static_cast<size_t>(scales.numel());
-    wide = static_cast<float*>(::operator new(count * sizeof(float), std::nothrow));
-    if (wide == nullptr) return nullptr;
-    EMBER_SWITCH_FLOAT_HALF(scales.dtype(), (void)0, {
-      const CTYPE* src = scales.data_as<const CTYPE>();
-      for (size_t i = 0; i < count; ++i) wide[i] = static_cast<float>(src[i]);
-    });
-    w.scales = wide;
-  }
   void* state =
       params_valid(w) ? make_prepacked(w.data, 1, lowbit::packed_bytes(w), &pack_lowbit_part, &w)
                       : nullptr;
-  ::operator delete(wide);
   if (state != nullptr && packed.size() > 3) {
     packed[1] = packed[2] = true;  // the packed buffer holds the weight and its parameters
     packed[3] = has_zp;
@@ -161,7 +148,7 @@ void linear_lowbit_out(KernelContext& ctx, Span<EValue*> args) {
   const void* packed = nullptr;
   if (state != nullptr) {
     packed = state->part(0);
-  } else if (w.scales != nullptr && params_valid(w)) {  // else the portable kernel runs it
+  } else if (params_valid(w)) {  // else the portable kernel runs it
     const size_t bytes = lowbit::packed_bytes(w);
     void* dst = ctx.allocate_temp(bytes, 64);
     if (dst != nullptr && lowbit::pack(w, dst, bytes) == Error::Ok) packed = dst;

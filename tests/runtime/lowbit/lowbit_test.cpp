@@ -279,6 +279,57 @@ TEST_P(LowbitIsa, UnpackedInt4PacksLikeNibbles) {
   EXPECT_EQ(info.isa, GetParam());
 }
 
+// float16 and bfloat16 scales stay 16-bit in the packed weight (half the
+// bytes of float32 ones) and mean exactly their float32 values: both modes
+// give the bits of the same weight packed with the scales widened, for n
+// inside one panel, on a panel's edge, over several with a padded last one.
+TEST_P(LowbitIsa, SixteenBitScalesGiveTheBitsOfTheirFloatValues) {
+  Rng rng{17};
+  struct Case {
+    int bits;
+    int64_t n, k, group;
+    bool zp;
+  };
+  for (const Case& c : {Case{4, 7, 64, 32, false}, Case{4, 64, 128, 32, true},
+                        Case{4, 150, 96, 32, false}, Case{8, 70, 64, 64, true},
+                        Case{4, 33, 256, 128, false}}) {
+    for (ScaleFormat format : {ScaleFormat::f16, ScaleFormat::bf16}) {
+      Weight w = make_weight(c.bits, c.n, c.k, c.group, c.zp, rng);
+      std::vector<uint16_t> half(w.scales.size());
+      for (size_t i = 0; i < half.size(); ++i) {
+        if (format == ScaleFormat::f16) {
+          half[i] = ember::Half(w.scales[i]).bits;
+          w.scales[i] = ember::Half::to_float(half[i]);
+        } else {
+          half[i] = ember::BFloat16(w.scales[i]).bits;
+          w.scales[i] = ember::BFloat16::to_float(half[i]);
+        }
+      }
+      const Aligned wide = pack_weight(w);
+      WeightDesc d = w.desc();
+      d.scales = half.data();
+      d.scale_format = format;
+      const size_t bytes = packed_bytes(d);
+      ASSERT_LT(bytes, packed_bytes(w.desc()));
+      Aligned narrow(bytes);
+      ASSERT_EQ(pack(d, narrow.data, bytes), Error::Ok);
+      PackedInfo info;
+      ASSERT_EQ(packed_info(narrow.data, &info), Error::Ok);
+      EXPECT_EQ(info.scale_format, format);
+      for (int64_t m : {1, 3, 17}) {
+        const std::vector<float> x = random_x(m, c.k, rng);
+        for (Activation act : {Activation::dynamic_int8, Activation::float32}) {
+          const std::vector<float> want = run_linear(wide, x, m, c.k, c.n, nullptr, act);
+          const std::vector<float> got = run_linear(narrow, x, m, c.k, c.n, nullptr, act);
+          EXPECT_EQ(std::memcmp(want.data(), got.data(), want.size() * sizeof(float)), 0)
+              << "bits " << c.bits << " n " << c.n << " format " << (int)format << " m " << m
+              << " act " << (int)act;
+        }
+      }
+    }
+  }
+}
+
 // Threads split rows and column blocks; every element is computed the same way.
 TEST_P(LowbitIsa, ThreadCountDoesNotChangeBits) {
   if (ember::set_num_threads(2) != Error::Ok) GTEST_SKIP() << "built without a thread pool";
@@ -562,6 +613,10 @@ TEST(Lowbit, RejectsBadArguments) {
   EXPECT_EQ(pack(d, buf.data + 4, packed_bytes(d)), Error::InvalidArgument);  // misaligned
   bad = d;
   bad.scales = nullptr;
+  EXPECT_EQ(pack(bad, buf.data, packed_bytes(d)), Error::InvalidArgument);
+  bad = d;
+  bad.scale_format = static_cast<ScaleFormat>(3);
+  EXPECT_EQ(packed_bytes(bad), 0u);
   EXPECT_EQ(pack(bad, buf.data, packed_bytes(d)), Error::InvalidArgument);
   w.zps[5] = 9;  // int4 zero point out of range
   EXPECT_EQ(pack(w.desc(), buf.data, packed_bytes(d)), Error::InvalidArgument);

@@ -2,20 +2,29 @@
 // kernels (kernels_<isa>.cpp, each compiled with only its flags).
 //
 // Packed weight (after a 64-byte header): blocks of kBlock = 16 columns,
-// block_stride bytes apart. A block is one chunk per group, group_stride
-// bytes apart, then Cw f32[16] (block_cw()). A chunk is:
-//   weights  int8: Gp / 4 quads of 64 bytes; byte 4 * j + t of quad q is
+// kPanel = 4 blocks to a panel, panel_stride bytes apart (the last panel is
+// padded with zero blocks). A panel interleaves its blocks group by group,
+// so that a pass over all its columns reads one stream: per group, a slice
+// of group_step bytes holding
+//   weights  kPanel chunks of weight_bytes, block after block:
+//            int8: Gp / 4 quads of 64 bytes; byte 4 * j + t of quad q is
 //                  W_q[col j, group offset 4q + t] (int8)
 //            int4: Gp / 8 pairs of 64 bytes; byte 4 * j + t of pair h holds
 //                  v(col j, offset 8h + t) in its low nibble and
 //                  v(col j, offset 8h + 4 + t) in its high nibble, v = W_q + 8
-//   sw  f32[16]  the group's scale per column
-//   b   i32[16]  (only with zero points) the stored value's zero: zp (+ 8 for int4)
-// and per column
+//   sw       kPanel x 16 scales, the group's scale per column, as the weight
+//            stored them: f32 (64 bytes a block) or f16 / bf16 (32 bytes a
+//            block; widened exactly to f32 when read)
+//   b        (only with zero points) kPanel x i32[16], the stored value's
+//            zero: zp (+ 8 for int4)
+// and after the groups, kPanel x f32[16]: Cw per column,
 //   Cw = sum_g sw_g * c_g,  c_g = sum_p v_p - G * b = sum_p (W_q - zp)
 // summed over the groups in order in double (each product is exact there: a
 // 24-bit scale times |c_g| <= G * 255 < 2^23), then rounded once to float.
-// Gp = G rounded up to 8; offsets >= G and columns >= n hold 0 (scale 0).
+// block_parts() gives a block's addresses at group 0; group gi's are
+// gi * group_step further. Every part is 64-byte aligned but a 16-bit
+// block's scales (32). Gp = G rounded up to 8; offsets >= G, columns >= n
+// and padding blocks hold 0 (scale 0).
 // Without zero points b is 8 for int4 and 0 for int8. Zero points that are all
 // 0 (torchao's symmetric weights carry them) pack as none.
 //
@@ -37,22 +46,61 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "runtime/core/half.h"
 #include "runtime/kernels/optimized/lowbit/lowbit.h"
 
 namespace ember {
 namespace lowbit {
 
 constexpr size_t kBlock = 16;
+constexpr size_t kPanel = 4;
 
 /// One packed weight's geometry (read from its header).
 struct Geometry {
   size_t n, k, group, groups, gp;  ///< gp: the group padded to 8
   int bits;
   bool has_zp;
-  size_t weight_bytes;  ///< per chunk
-  size_t group_stride;  ///< chunk bytes (weights + sw (+ b))
-  size_t block_stride;  ///< groups * group_stride + 64 (Cw)
+  ScaleFormat scales;   ///< how the chunks store sw
+  size_t weight_bytes;  ///< per block and group
+  size_t scale_bytes;   ///< per block and group: 64 (f32) or 32 (16-bit)
+  size_t group_step;    ///< a panel's bytes per group: kPanel * (weights + sw (+ b))
+  size_t panel_stride;  ///< groups * group_step + kPanel * 64 (Cw)
 };
+
+/// Where one block's parts lie at group 0 (add gi * group_step for group gi).
+struct BlockParts {
+  const uint8_t* w;   ///< its weight chunk
+  const uint8_t* sw;  ///< its 16 scales
+  const int32_t* b;   ///< its 16 zeros, or nullptr without zero points (then default_b())
+  const float* cw;    ///< its 16 Cw (once, after the groups)
+};
+
+inline BlockParts block_parts(const Geometry& g, const uint8_t* blocks, size_t block) {
+  const uint8_t* panel = blocks + (block / kPanel) * g.panel_stride;
+  const size_t lane = block % kPanel;
+  const uint8_t* scales = panel + kPanel * g.weight_bytes;
+  const uint8_t* zeros = scales + kPanel * g.scale_bytes;
+  return BlockParts{panel + lane * g.weight_bytes, scales + lane * g.scale_bytes,
+                    g.has_zp ? reinterpret_cast<const int32_t*>(zeros + lane * 64) : nullptr,
+                    reinterpret_cast<const float*>(panel + g.groups * g.group_step + lane * 64)};
+}
+
+/// The zeros of a block at byte offset `off` (a group's), nullptr without zero points.
+inline const int32_t* group_b(const BlockParts& p, size_t off) {
+  return p.b != nullptr ? reinterpret_cast<const int32_t*>(
+                              reinterpret_cast<const uint8_t*>(p.b) + off)
+                        : nullptr;
+}
+
+/// Scale j (< 16) of a block's scales at `sw`, widened to float (exact).
+inline float scale_at(const Geometry& g, const uint8_t* sw, size_t j) {
+  const uint16_t* h = reinterpret_cast<const uint16_t*>(sw);
+  switch (g.scales) {
+    case ScaleFormat::f16: return Half::to_float(h[j]);
+    case ScaleFormat::bf16: return BFloat16::to_float(h[j]);
+    default: return reinterpret_cast<const float*>(sw)[j];
+  }
+}
 
 /// A linear call's operands as the kernels see them.
 struct LinearArgs {
@@ -120,17 +168,6 @@ inline void row_qparams(float lo, float hi, float* scale, int32_t* zero_point) {
 
 // ---- Chunk accessors (shared by every family) ------------------------------
 
-inline const float* chunk_scales(const Geometry& g, const uint8_t* chunk) {
-  return reinterpret_cast<const float*>(chunk + g.weight_bytes);
-}
-/// nullptr without zero points (then b is default_b()).
-inline const int32_t* chunk_b(const Geometry& g, const uint8_t* chunk) {
-  return g.has_zp ? reinterpret_cast<const int32_t*>(chunk + g.weight_bytes + 64) : nullptr;
-}
-/// Cw f32[16] of the block that starts at `block`.
-inline const float* block_cw(const Geometry& g, const uint8_t* block) {
-  return reinterpret_cast<const float*>(block + g.groups * g.group_stride);
-}
 inline int32_t default_b(const Geometry& g) { return g.bits == 4 ? 8 : 0; }
 
 /// A quantized activation row's parts.

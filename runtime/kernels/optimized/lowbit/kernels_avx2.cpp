@@ -1,4 +1,4 @@
-// AVX2 + FMA low-bit kernels (-mavx2 -mfma only here). A block's 16 columns
+// AVX2 + FMA + F16C low-bit kernels (-mavx2 -mfma -mf16c only here). A block's 16 columns
 // are two ymm halves. dynamic_int8 multiplies u8 activations by s8 weights
 // with vpmaddubsw (pairs into int16) and vpmaddwd (pairs into int32): exact
 // for int4 weights (|pair| <= 2 * 255 * 15); for int8 weights the activation
@@ -12,10 +12,23 @@ namespace ember {
 namespace lowbit {
 namespace {
 
-inline __m256i load_b(const Geometry& g, const uint8_t* chunk, size_t half) {
-  const int32_t* b = chunk_b(g, chunk);
-  return b != nullptr ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 8 * half))
+inline __m256i load_b(const Geometry& g, const BlockParts& p, size_t off, size_t half) {
+  const int32_t* b = group_b(p, off);
+  return b != nullptr ? _mm256_load_si256(reinterpret_cast<const __m256i*>(b + 8 * half))
                       : _mm256_set1_epi32(default_b(g));
+}
+
+/// Scales 8 * half .. 8 * half + 7 of a block's scales at `sw`, widened to float32 (exact).
+inline __m256 load_scales(const Geometry& g, const uint8_t* sw, size_t half) {
+  switch (g.scales) {
+    case ScaleFormat::f16:
+      return _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(sw) + half));
+    case ScaleFormat::bf16:
+      return _mm256_castsi256_ps(_mm256_slli_epi32(
+          _mm256_cvtepu16_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(sw) + half)), 16));
+    default:
+      return _mm256_load_ps(reinterpret_cast<const float*>(sw) + 8 * half);
+  }
 }
 
 inline __m256i load32(const uint8_t* p) { return _mm256_load_si256(reinterpret_cast<const __m256i*>(p)); }
@@ -47,12 +60,13 @@ void dynamic_tile(const LinearArgs& a, size_t row0, size_t bk) {
   const Geometry& g = a.geo;
   const uint8_t* rows[M];
   for (size_t i = 0; i < M; ++i) rows[i] = a.act + (row0 + i) * a.act_stride;
-  const uint8_t* block = a.blocks + bk * g.block_stride;
+  const BlockParts parts = block_parts(g, a.blocks, bk);
   __m256 facc[M][2];
   for (size_t i = 0; i < M; ++i) facc[i][0] = facc[i][1] = _mm256_setzero_ps();
   const __m256i low4 = _mm256_set1_epi8(0x0f);
   for (size_t gi = 0; gi < g.groups; ++gi) {
-    const uint8_t* chunk = block + gi * g.group_stride;
+    const size_t off = gi * g.group_step;
+    const uint8_t* chunk = parts.w + off;
     const size_t aoff = gi * g.gp;
     __m256i iacc[M][2];
     for (size_t i = 0; i < M; ++i) iacc[i][0] = iacc[i][1] = _mm256_setzero_si256();
@@ -99,8 +113,8 @@ void dynamic_tile(const LinearArgs& a, size_t row0, size_t bk) {
     }
     // T = D - b * U, then acc += sw * T.
     for (size_t s = 0; s < 2; ++s) {
-      const __m256 sw = _mm256_loadu_ps(chunk_scales(g, chunk) + 8 * s);
-      const __m256i b = load_b(g, chunk, s);
+      const __m256 sw = load_scales(g, parts.sw + off, s);
+      const __m256i b = load_b(g, parts, off, s);
       for (size_t i = 0; i < M; ++i) {
         const __m256i usum = _mm256_set1_epi32(act_sums(g, rows[i])[gi]);
         const __m256i t = _mm256_sub_epi32(iacc[i][s], _mm256_mullo_epi32(b, usum));
@@ -109,7 +123,7 @@ void dynamic_tile(const LinearArgs& a, size_t row0, size_t bk) {
     }
   }
   // y = sx * (acc - a * Cw).
-  const float* cw = block_cw(g, block);
+  const float* cw = parts.cw;
   for (size_t i = 0; i < M; ++i) {
     const __m256 az = _mm256_set1_ps((float)act_zero(g, rows[i]));
     const __m256 sx = _mm256_set1_ps(act_scale(g, rows[i]));
@@ -126,13 +140,14 @@ void float_tile(const LinearArgs& a, size_t row0, size_t bk) {
   const Geometry& g = a.geo;
   const float* xs[M];
   for (size_t i = 0; i < M; ++i) xs[i] = a.x + (row0 + i) * a.ldx;
-  const uint8_t* block = a.blocks + bk * g.block_stride;
+  const BlockParts parts = block_parts(g, a.blocks, bk);
   __m256 facc[M][2];
   for (size_t i = 0; i < M; ++i) facc[i][0] = facc[i][1] = _mm256_setzero_ps();
   const __m256i low4 = _mm256_set1_epi8(0x0f);
   for (size_t gi = 0; gi < g.groups; ++gi) {
-    const uint8_t* chunk = block + gi * g.group_stride;
-    const __m256i b[2] = {load_b(g, chunk, 0), load_b(g, chunk, 1)};
+    const size_t off = gi * g.group_step;
+    const uint8_t* chunk = parts.w + off;
+    const __m256i b[2] = {load_b(g, parts, off, 0), load_b(g, parts, off, 1)};
     __m256 gacc[M][2];
     for (size_t i = 0; i < M; ++i) gacc[i][0] = gacc[i][1] = _mm256_setzero_ps();
     for (size_t q = 0; q < (g.group + 3) / 4; ++q) {  // quads with real offsets
@@ -165,7 +180,7 @@ void float_tile(const LinearArgs& a, size_t row0, size_t bk) {
       }
     }
     for (size_t s = 0; s < 2; ++s) {
-      const __m256 sw = _mm256_loadu_ps(chunk_scales(g, chunk) + 8 * s);
+      const __m256 sw = load_scales(g, parts.sw + off, s);
       for (size_t i = 0; i < M; ++i) facc[i][s] = _mm256_fmadd_ps(sw, gacc[i][s], facc[i][s]);
     }
   }

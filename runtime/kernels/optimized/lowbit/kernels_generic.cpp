@@ -25,21 +25,22 @@ void dynamic_int8(const LinearArgs& a, size_t row0, size_t rows, size_t block0, 
     const float sx = act_scale(g, row);
     for (size_t bk = block0; bk < block0 + blocks; ++bk) {
       float acc[kBlock] = {};
-      const uint8_t* chunk = a.blocks + bk * g.block_stride;
-      for (size_t gi = 0; gi < g.groups; ++gi, chunk += g.group_stride) {
+      const BlockParts parts = block_parts(g, a.blocks, bk);
+      for (size_t gi = 0; gi < g.groups; ++gi) {
+        const size_t off = gi * g.group_step;
+        const uint8_t* chunk = parts.w + off;
         const int8_t* u = reinterpret_cast<const int8_t*>(row + gi * g.gp);
-        const float* sw = chunk_scales(g, chunk);
-        const int32_t* b = chunk_b(g, chunk);
+        const int32_t* b = group_b(parts, off);
         for (size_t j = 0; j < kBlock; ++j) {
           uint32_t d = 0;  // wraps like the vector kernels
           for (size_t p = 0; p < g.gp; ++p) d += (uint32_t)((int32_t)u[p] * stored_value(g, chunk, j, p));
           const int32_t bj = b != nullptr ? b[j] : default_b(g);
           const uint32_t t = d - (uint32_t)bj * (uint32_t)usum[gi];
-          acc[j] += sw[j] * (float)(int32_t)t;
+          acc[j] += scale_at(g, parts.sw + off, j) * (float)(int32_t)t;
         }
       }
       // y = sx * (acc - a * Cw).
-      const float* cw = block_cw(g, a.blocks + bk * g.block_stride);
+      const float* cw = parts.cw;
       float out[kBlock];
       for (size_t j = 0; j < kBlock; ++j) out[j] = sx * (acc[j] - (float)az * cw[j]);
       store_row(a, i, bk * kBlock, out);
@@ -53,16 +54,17 @@ void float32(const LinearArgs& a, size_t row0, size_t rows, size_t block0, size_
     const float* x = a.x + i * a.ldx;
     for (size_t bk = block0; bk < block0 + blocks; ++bk) {
       float acc[kBlock] = {};
-      const uint8_t* chunk = a.blocks + bk * g.block_stride;
-      for (size_t gi = 0; gi < g.groups; ++gi, chunk += g.group_stride) {
+      const BlockParts parts = block_parts(g, a.blocks, bk);
+      for (size_t gi = 0; gi < g.groups; ++gi) {
+        const size_t off = gi * g.group_step;
+        const uint8_t* chunk = parts.w + off;
         const float* xg = x + gi * g.group;
-        const float* sw = chunk_scales(g, chunk);
-        const int32_t* b = chunk_b(g, chunk);
+        const int32_t* b = group_b(parts, off);
         for (size_t j = 0; j < kBlock; ++j) {
           const int32_t bj = b != nullptr ? b[j] : default_b(g);
           float part = 0.0f;
           for (size_t p = 0; p < g.group; ++p) part += xg[p] * (float)(stored_value(g, chunk, j, p) - bj);
-          acc[j] += sw[j] * part;
+          acc[j] += scale_at(g, parts.sw + off, j) * part;
         }
       }
       store_row(a, i, bk * kBlock, acc);

@@ -14,9 +14,19 @@ namespace ember {
 namespace lowbit {
 namespace EMBER_LOWBIT_NEON_NS {
 
-inline int32x4_t load_b(const Geometry& g, const uint8_t* chunk, size_t s) {
-  const int32_t* b = chunk_b(g, chunk);
+inline int32x4_t load_b(const Geometry& g, const BlockParts& p, size_t off, size_t s) {
+  const int32_t* b = group_b(p, off);
   return b != nullptr ? vld1q_s32(b + 4 * s) : vdupq_n_s32(default_b(g));
+}
+
+/// Scales 4 * s .. 4 * s + 3 of a block's scales at `sw`, widened to float32 (exact).
+inline float32x4_t load_scales(const Geometry& g, const uint8_t* sw, size_t s) {
+  const uint16_t* h = reinterpret_cast<const uint16_t*>(sw) + 4 * s;
+  switch (g.scales) {
+    case ScaleFormat::f16: return vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(h)));
+    case ScaleFormat::bf16: return vreinterpretq_f32_u32(vshll_n_u16(vld1_u16(h), 16));
+    default: return vld1q_f32(reinterpret_cast<const float*>(sw) + 4 * s);
+  }
 }
 
 /// acc[lane] += sum_t w[4 * lane + t] * u[t].
@@ -41,13 +51,14 @@ void dynamic_tile(const LinearArgs& a, size_t row0, size_t bk) {
   const Geometry& g = a.geo;
   const uint8_t* rows[M];
   for (size_t i = 0; i < M; ++i) rows[i] = a.act + (row0 + i) * a.act_stride;
-  const uint8_t* block = a.blocks + bk * g.block_stride;
+  const BlockParts parts = block_parts(g, a.blocks, bk);
   float32x4_t facc[M][4];
   for (size_t i = 0; i < M; ++i) {
     for (size_t s = 0; s < 4; ++s) facc[i][s] = vdupq_n_f32(0.0f);
   }
   for (size_t gi = 0; gi < g.groups; ++gi) {
-    const uint8_t* chunk = block + gi * g.group_stride;
+    const size_t off = gi * g.group_step;
+    const uint8_t* chunk = parts.w + off;
     const size_t aoff = gi * g.gp;
     int32x4_t iacc[M][4];
     for (size_t i = 0; i < M; ++i) {
@@ -88,8 +99,8 @@ void dynamic_tile(const LinearArgs& a, size_t row0, size_t bk) {
     }
     // T = D - b * U, then acc += sw * T.
     for (size_t s = 0; s < 4; ++s) {
-      const float32x4_t sw = vld1q_f32(chunk_scales(g, chunk) + 4 * s);
-      const int32x4_t b = load_b(g, chunk, s);
+      const float32x4_t sw = load_scales(g, parts.sw + off, s);
+      const int32x4_t b = load_b(g, parts, off, s);
       for (size_t i = 0; i < M; ++i) {
         const int32x4_t t = vmlsq_n_s32(iacc[i][s], b, act_sums(g, rows[i])[gi]);
         facc[i][s] = vfmaq_f32(facc[i][s], sw, vcvtq_f32_s32(t));
@@ -97,7 +108,7 @@ void dynamic_tile(const LinearArgs& a, size_t row0, size_t bk) {
     }
   }
   // y = sx * (acc - a * Cw).
-  const float* cw = block_cw(g, block);
+  const float* cw = parts.cw;
   for (size_t i = 0; i < M; ++i) {
     const float32x4_t az = vdupq_n_f32((float)act_zero(g, rows[i]));
     const float sx = act_scale(g, rows[i]);
@@ -114,17 +125,18 @@ void float_tile(const LinearArgs& a, size_t row0, size_t bk) {
   const Geometry& g = a.geo;
   const float* xs[M];
   for (size_t i = 0; i < M; ++i) xs[i] = a.x + (row0 + i) * a.ldx;
-  const uint8_t* block = a.blocks + bk * g.block_stride;
+  const BlockParts parts = block_parts(g, a.blocks, bk);
   float32x4_t facc[M][4];
   for (size_t i = 0; i < M; ++i) {
     for (size_t s = 0; s < 4; ++s) facc[i][s] = vdupq_n_f32(0.0f);
   }
   for (size_t gi = 0; gi < g.groups; ++gi) {
-    const uint8_t* chunk = block + gi * g.group_stride;
+    const size_t off = gi * g.group_step;
+    const uint8_t* chunk = parts.w + off;
     int32x4_t b[4];
     float32x4_t gacc[M][4];
     for (size_t s = 0; s < 4; ++s) {
-      b[s] = load_b(g, chunk, s);
+      b[s] = load_b(g, parts, off, s);
       for (size_t i = 0; i < M; ++i) gacc[i][s] = vdupq_n_f32(0.0f);
     }
     for (size_t q = 0; q < (g.group + 3) / 4; ++q) {  // quads with real offsets
@@ -154,7 +166,7 @@ void float_tile(const LinearArgs& a, size_t row0, size_t bk) {
       }
     }
     for (size_t s = 0; s < 4; ++s) {
-      const float32x4_t sw = vld1q_f32(chunk_scales(g, chunk) + 4 * s);
+      const float32x4_t sw = load_scales(g, parts.sw + off, s);
       for (size_t i = 0; i < M; ++i) facc[i][s] = vfmaq_f32(facc[i][s], sw, gacc[i][s]);
     }
   }

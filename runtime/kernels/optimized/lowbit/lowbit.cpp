@@ -40,6 +40,7 @@ struct Header {
   uint8_t isa;
   uint8_t bits;
   uint8_t has_zp;
+  uint8_t scales;  ///< ScaleFormat
   int64_t n, k, group;
   uint8_t reserved[32];
 };
@@ -48,7 +49,8 @@ static_assert(sizeof(Header) == kAlign, "blocks start 64 bytes in");
 size_t div_up(size_t a, size_t b) { return (a + b - 1) / b; }
 size_t round_up(size_t a, size_t b) { return div_up(a, b) * b; }
 
-Geometry make_geometry(int64_t n, int64_t k, int64_t group, int bits, bool has_zp) {
+Geometry make_geometry(int64_t n, int64_t k, int64_t group, int bits, bool has_zp,
+                       ScaleFormat scales) {
   Geometry g;
   g.n = (size_t)n;
   g.k = (size_t)k;
@@ -57,9 +59,11 @@ Geometry make_geometry(int64_t n, int64_t k, int64_t group, int bits, bool has_z
   g.gp = round_up(g.group, 8);
   g.bits = bits;
   g.has_zp = has_zp;
+  g.scales = scales;
   g.weight_bytes = bits == 4 ? 8 * g.gp : 16 * g.gp;
-  g.group_stride = g.weight_bytes + (has_zp ? 128 : 64);
-  g.block_stride = g.groups * g.group_stride + 64;
+  g.scale_bytes = scales == ScaleFormat::f32 ? 64 : 32;
+  g.group_step = kPanel * (g.weight_bytes + g.scale_bytes + (has_zp ? 64 : 0));
+  g.panel_stride = g.groups * g.group_step + kPanel * 64;
   return g;
 }
 
@@ -83,6 +87,11 @@ Error check_desc(const char* fn, const WeightDesc& w) {
     EMBER_LOG(Error, "%s: unknown weight format %d", fn, (int)w.format);
     return Error::InvalidArgument;
   }
+  if (w.scale_format != ScaleFormat::f32 && w.scale_format != ScaleFormat::f16 &&
+      w.scale_format != ScaleFormat::bf16) {
+    EMBER_LOG(Error, "%s: unknown scale format %d", fn, (int)w.scale_format);
+    return Error::InvalidArgument;
+  }
   return Error::Ok;
 }
 
@@ -101,18 +110,28 @@ bool has_zero_points(const WeightDesc& w) {
 }
 
 Geometry geometry_of(const WeightDesc& w) {
-  return make_geometry(w.n, w.k, w.group_size, is_int4(w.format) ? 4 : 8, has_zero_points(w));
+  return make_geometry(w.n, w.k, w.group_size, is_int4(w.format) ? 4 : 8, has_zero_points(w),
+                       w.scale_format);
 }
 
 Geometry geometry_of(const Header& h) {
-  return make_geometry(h.n, h.k, h.group, h.bits, h.has_zp != 0);
+  return make_geometry(h.n, h.k, h.group, h.bits, h.has_zp != 0, (ScaleFormat)h.scales);
+}
+
+/// Copies scale i of `w` as stored to lane `lane` of a chunk's scales.
+void store_scale(const WeightDesc& w, int64_t i, uint8_t* sw, size_t lane) {
+  if (w.scale_format == ScaleFormat::f32) {
+    reinterpret_cast<float*>(sw)[lane] = static_cast<const float*>(w.scales)[i];
+  } else {
+    reinterpret_cast<uint16_t*>(sw)[lane] = static_cast<const uint16_t*>(w.scales)[i];
+  }
 }
 
 /// The packed header, or nullptr (with a log line) if `packed` is not one.
 const Header* read_header(const char* fn, const void* packed) {
   const Header* h = static_cast<const Header*>(packed);
   if (h == nullptr || reinterpret_cast<uintptr_t>(packed) % kAlign != 0 || h->magic != kMagic ||
-      kernels_for((Isa)h->isa) == nullptr) {
+      kernels_for((Isa)h->isa) == nullptr || h->scales > (uint8_t)ScaleFormat::bf16) {
     EMBER_LOG(Error, "%s: the weight buffer is null, not 64-byte aligned or not packed by pack()",
               fn);
     return nullptr;
@@ -217,10 +236,19 @@ size_t act_stride(const Geometry& g) { return round_up(g.groups * g.gp + 4 * g.g
 
 }  // namespace
 
+float scale_of(const WeightDesc& w, int64_t i) {
+  const uint16_t* h = static_cast<const uint16_t*>(w.scales);
+  switch (w.scale_format) {
+    case ScaleFormat::f16: return Half::to_float(h[i]);
+    case ScaleFormat::bf16: return BFloat16::to_float(h[i]);
+    default: return static_cast<const float*>(w.scales)[i];
+  }
+}
+
 size_t packed_bytes(const WeightDesc& w) {
   if (check_desc("lowbit::packed_bytes", w) != Error::Ok) return 0;
   const Geometry g = geometry_of(w);
-  return sizeof(Header) + div_up(g.n, kBlock) * g.block_stride;
+  return sizeof(Header) + div_up(div_up(g.n, kBlock), kPanel) * g.panel_stride;
 }
 
 namespace {
@@ -238,7 +266,8 @@ void pack_block(void* context, size_t bi) {
   const WeightDesc& w = *job.w;
   const Geometry& g = *job.g;
   const int bits = job.bits;
-  uint8_t* block = job.blocks + bi * g.block_stride;
+  const BlockParts parts = block_parts(g, job.blocks, bi);
+  uint8_t* const block = const_cast<uint8_t*>(parts.w);
   const size_t end = std::min(g.n, (bi + 1) * kBlock);
   // The common case, int4 nibbles in groups of 8s, two values a byte read.
   const bool nibbles = w.format == WeightFormat::int4_nibbles && g.group % 8 == 0;
@@ -246,7 +275,7 @@ void pack_block(void* context, size_t bi) {
     const size_t lane = j % kBlock;
     uint8_t* chunk = block;
     double cw = 0.0;  // sw * c is exact in double (24-bit scale, |c| < 2^23)
-    for (size_t gi = 0; gi < g.groups; ++gi, chunk += g.group_stride) {
+    for (size_t gi = 0; gi < g.groups; ++gi, chunk += g.group_step) {
       const int32_t zp = g.has_zp ? w.zero_points[j * g.groups + gi] : 0;
       const int32_t b = zp + (bits == 4 ? 8 : 0);
       int32_t vsum = 0;
@@ -279,12 +308,13 @@ void pack_block(void* context, size_t bi) {
           }
         }
       }
-      const float sw = w.scales[j * g.groups + gi];
-      const_cast<float*>(chunk_scales(g, chunk))[lane] = sw;
+      const size_t off = gi * g.group_step;
+      store_scale(w, (int64_t)(j * g.groups + gi), const_cast<uint8_t*>(parts.sw) + off, lane);
+      const float sw = scale_of(w, (int64_t)(j * g.groups + gi));
       cw += (double)sw * (double)(vsum - (int32_t)g.group * b);  // sw * c, groups in order
-      if (g.has_zp) const_cast<int32_t*>(chunk_b(g, chunk))[lane] = b;
+      if (g.has_zp) const_cast<int32_t*>(group_b(parts, off))[lane] = b;
     }
-    const_cast<float*>(block_cw(g, block))[lane] = (float)cw;
+    const_cast<float*>(parts.cw)[lane] = (float)cw;
   }
 }
 
@@ -311,7 +341,7 @@ Error pack(const WeightDesc& w, void* dst, size_t dst_bytes) {
   const int64_t groups = w.k / w.group_size;
   for (int64_t j = 0; j < w.n; ++j) {
     for (int64_t gi = 0; gi < groups; ++gi) {
-      const float s = w.scales[j * groups + gi];
+      const float s = scale_of(w, j * groups + gi);
       if (!std::isfinite(s)) {
         EMBER_LOG(Error, "%s: scale[%lld, %lld] is not finite", fn, (long long)j, (long long)gi);
         return Error::InvalidArgument;
@@ -336,15 +366,16 @@ Error pack(const WeightDesc& w, void* dst, size_t dst_bytes) {
       }
     }
   }
-  // 2. Header, then blocks of 16 columns: one chunk per group, then Cw
-  //    (kernels.h); each block's bytes its own, so the blocks are packed in
-  //    parallel (a load-time cost: 110M weights of an LLM).
+  // 2. Header, then panels of 4 blocks of 16 columns (kernels.h); each
+  //    block's bytes its own, so the blocks are packed in parallel (a
+  //    load-time cost: 110M weights of an LLM).
   Header* h = static_cast<Header*>(dst);
   std::memset(dst, 0, need);
   h->magic = kMagic;
   h->isa = (uint8_t)isa;
   h->bits = (uint8_t)bits;
   h->has_zp = g.has_zp ? 1 : 0;
+  h->scales = (uint8_t)w.scale_format;
   h->n = w.n;
   h->k = w.k;
   h->group = w.group_size;
@@ -356,7 +387,8 @@ Error pack(const WeightDesc& w, void* dst, size_t dst_bytes) {
 Error packed_info(const void* packed, PackedInfo* info) {
   const Header* h = read_header("lowbit::packed_info", packed);
   if (h == nullptr || info == nullptr) return Error::InvalidArgument;
-  *info = PackedInfo{h->n, h->k, h->group, h->bits, h->has_zp != 0, (Isa)h->isa};
+  *info = PackedInfo{h->n, h->k, h->group, h->bits, h->has_zp != 0, (Isa)h->isa,
+                     (ScaleFormat)h->scales};
   return Error::Ok;
 }
 
@@ -457,7 +489,13 @@ Error linear(int64_t m, const float* x, int64_t ldx, const void* packed, const f
   // Split the columns first (each unit then reads only its weights), then rows.
   job.block_chunks = std::min(nblocks, want);
   job.block_chunk = div_up(nblocks, job.block_chunks);
-  if (job.block_chunk > 1 && job.block_chunk % 2 != 0 && nblocks > job.block_chunk) ++job.block_chunk;
+  // Whole panels per unit where units hold more than one (a one-row pass
+  // over a panel reads one stream), else an even count.
+  if (job.block_chunk > kPanel) {
+    job.block_chunk = round_up(job.block_chunk, kPanel);
+  } else if (job.block_chunk > 1 && job.block_chunk % 2 != 0 && nblocks > job.block_chunk) {
+    ++job.block_chunk;
+  }
   job.block_chunks = div_up(nblocks, job.block_chunk);
   job.row_chunks = std::min(row_tiles, div_up(want, job.block_chunks));
   job.row_chunk = div_up(row_tiles, job.row_chunks) * mr;

@@ -78,6 +78,14 @@ enum class WeightFormat : uint8_t {
   int8 = 2,
 };
 
+/// How a weight's scales are stored (the packed weight keeps them so: 16-bit
+/// scales read half the bytes, and widen to float32 exactly).
+enum class ScaleFormat : uint8_t {
+  f32 = 0,
+  f16 = 1,   ///< IEEE binary16
+  bf16 = 2,  ///< bfloat16
+};
+
 /// A quantized linear weight W [n, k] as stored.
 struct WeightDesc {
   int64_t n = 0;           ///< output features (rows of W)
@@ -85,21 +93,26 @@ struct WeightDesc {
   int64_t group_size = 0;  ///< G: divides k; even for int4; k for per-channel; <= 32768
   WeightFormat format = WeightFormat::int4_nibbles;
   const void* data = nullptr;          ///< the weight, in `format`
-  const float* scales = nullptr;       ///< f32 [n, k / G]
+  const void* scales = nullptr;        ///< [n, k / G] in scale_format
   const int8_t* zero_points = nullptr; ///< int8 [n, k / G] (in -8..7 for int4) or nullptr (symmetric)
+  ScaleFormat scale_format = ScaleFormat::f32;
 };
+
+/// Scale i of `w`'s row-major [n, k / G] scales, widened to float32 (exact).
+float scale_of(const WeightDesc& w, int64_t i);
 
 /// Bytes pack() needs for `w` with the active family; 0 if `w`'s sizes are
 /// invalid (the same checks pack() logs).
 size_t packed_bytes(const WeightDesc& w);
 
 /// Packs `w` into `dst` (dst_bytes >= packed_bytes(w), 64-byte aligned). The
-/// layout is internal: a header recording the family, k, n, G and the width,
-/// then 16-column blocks of group-interleaved weights and scales, each block
-/// ending in its columns' scaled weight sums (the activation zero's
-/// correction). InvalidArgument (naming the fault) on bad sizes, a group size that
-/// does not divide k (or is odd for int4), null pointers, a scale that is not
-/// finite or an int4 value or zero point outside -8..7.
+/// layout is internal: a header recording the family, k, n, G, the width and
+/// the scales' format, then panels of 64 columns, group by group their
+/// weights and scales, each panel ending in its columns' scaled weight sums
+/// (the activation zero's correction). InvalidArgument (naming the fault) on
+/// bad sizes, a group size that does not divide k (or is odd for int4), null
+/// pointers, an unknown scale format, a scale that is not finite or an int4
+/// value or zero point outside -8..7.
 Error pack(const WeightDesc& w, void* dst, size_t dst_bytes);
 
 /// What a packed buffer holds. InvalidArgument if it is not one.
@@ -108,6 +121,7 @@ struct PackedInfo {
   int bits;  ///< 4 or 8
   bool has_zero_points;
   Isa isa;
+  ScaleFormat scale_format;
 };
 Error packed_info(const void* packed, PackedInfo* info);
 
