@@ -53,7 +53,7 @@ Value makeConstant(OpBuilder &b, Location loc, RankedTensorType type, ArrayRef<c
 
 /// Ember's int4 storage of int8 values in -8..7 [n, k]: uint8 [n, k / 2],
 /// element 2i in the low nibble of byte i, 2i + 1 in the high nibble.
-std::vector<char> packNibbles(ArrayRef<int64_t> values, int64_t n, int64_t k) {
+std::vector<char> packNibbles(ArrayRef<int8_t> values, int64_t n, int64_t k) {
   std::vector<char> packed(static_cast<size_t>(n * k / 2));
   for (int64_t r = 0; r < n; ++r)
     for (int64_t i = 0; i < k / 2; ++i) {
@@ -89,11 +89,15 @@ FailureOr<LowbitWeight> lowbitWeight(edge::DequantizeAffineOp dq, std::string &w
     return failure();
   }
   const int64_t group = block[1], groups = n * (k / group);
-  FailureOr<SmallVector<int64_t>> values = readConstantInts(w);
-  if (failed(values)) {
+  // The int8 weight read in place (a 1B LLM's are 1.2G values).
+  auto constant = w.getDefiningOp<edge::ConstantOp>();
+  FailureOr<edge::ElementBytes> raw =
+      constant ? edge::elementBytes(constant.getValue()) : FailureOr<edge::ElementBytes>(failure());
+  if (failed(raw)) {
     why = "the quantized weight is not a constant";
     return failure();
   }
+  ArrayRef<int8_t> values(reinterpret_cast<const int8_t *>(raw->bytes.data()), raw->bytes.size());
   std::optional<int64_t> qmin = affineBound(dq.getQuantMinAttr(), -128);
   std::optional<int64_t> qmax = affineBound(dq.getQuantMaxAttr(), 127);
   if (!qmin || !qmax) {
@@ -120,13 +124,13 @@ FailureOr<LowbitWeight> lowbitWeight(edge::DequantizeAffineOp dq, std::string &w
     zeroPoints = std::move(*zps);
     symmetric = llvm::all_of(zeroPoints, [](int64_t z) { return z == 0; });
   }
-  auto within = [](ArrayRef<int64_t> v, int64_t lo, int64_t hi) {
+  auto within = [](auto v, int64_t lo, int64_t hi) {
     return llvm::all_of(v, [&](int64_t x) { return x >= lo && x <= hi; });
   };
   // 4 bits when the stated range and every value fit (and the pairs of a
   // byte never straddle two groups); otherwise the int8 weight as it is.
   const bool fourBit = *qmin >= -8 && *qmax <= 7 && group % 2 == 0 &&
-                       within(*values, -8, 7) && within(zeroPoints, -8, 7);
+                       within(values, -8, 7) && within(zeroPoints, -8, 7);
   if (!fourBit && !within(zeroPoints, -128, 127)) {
     why = "a weight zero point is outside int8";
     return failure();
@@ -139,7 +143,7 @@ FailureOr<LowbitWeight> lowbitWeight(edge::DequantizeAffineOp dq, std::string &w
   MLIRContext *ctx = dq.getContext();
   const SmallVector<int64_t> paramShape{n, k / group};
   if (fourBit) {
-    std::vector<char> packed = packNibbles(*values, n, k);
+    std::vector<char> packed = packNibbles(values, n, k);
     auto type = RankedTensorType::get({n, k / 2}, IntegerType::get(ctx, 8, IntegerType::Unsigned));
     out.weight = makeConstant(b, dq.getLoc(), type, packed, w, ".int4");
   } else {

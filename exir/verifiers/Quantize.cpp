@@ -95,73 +95,98 @@ LogicalResult checkZeroPoint(Operation *op, int64_t zp, QRange range) {
   return success();
 }
 
-/// The values of `v` as doubles when an edge.constant in this IR defines it
-/// (its data present); empty otherwise (computed at run time, or elided).
-SmallVector<double> constantValues(Value v) {
-  SmallVector<double> out;
+/// An IEEE binary16 value as float (exact).
+float halfToFloat(uint16_t h) {
+  const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
+  const uint32_t exp = (h >> 10) & 0x1fu, mant = h & 0x3ffu;
+  uint32_t bits;
+  if (exp == 0x1f) {
+    bits = sign | 0x7f800000u | (mant << 13);  // inf, NaN
+  } else if (exp == 0) {
+    const float v = std::ldexp(static_cast<float>(mant), -24);  // zero, subnormal
+    return sign ? -v : v;
+  } else {
+    bits = sign | ((exp + 112u) << 23) | (mant << 13);
+  }
+  float f;
+  memcpy(&f, &bits, 4);
+  return f;
+}
+
+/// Calls `visit(value)` (a double) for each element of `v` in order while it
+/// returns true, when an edge.constant in this IR defines `v` (its data
+/// present; nothing is visited for values computed at run time or elided).
+/// Reads the raw bytes in place: the verifier runs after every pass, and a
+/// 1B LLM's weight scales are 37M values.
+template <typename Visit>
+void forEachConstantValue(Value v, Visit visit) {
   auto constant = present(v) ? v.getDefiningOp<ConstantOp>() : nullptr;
   if (!constant)
-    return out;
+    return;
   auto type = cast<RankedTensorType>(v.getType());
   Type element = type.getElementType();
   ArrayRef<char> raw;
   if (auto dense = dyn_cast<DenseElementsAttr>(constant.getValue())) {
     if (dense.isSplat())
-      return out;
+      return;
     raw = dense.getRawData();
   } else if (auto resource = dyn_cast<DenseResourceElementsAttr>(constant.getValue())) {
     AsmResourceBlob *blob = resource.getRawHandle().getBlob();
     if (!blob)
-      return out;
+      return;
     raw = blob->getData();
   }
-  int64_t n = type.getNumElements();
-  unsigned bytes = element.getIntOrFloatBitWidth() / 8;
+  const int64_t n = type.getNumElements();
+  const unsigned bytes = element.getIntOrFloatBitWidth() / 8;
   if (bytes == 0 || static_cast<int64_t>(raw.size()) != n * bytes)
-    return out;
-  out.reserve(n);
-  for (int64_t i = 0; i < n; ++i) {
-    const char *p = raw.data() + i * bytes;
-    if (element.isF32()) {
+    return;
+  auto each = [&](auto decode) {
+    for (int64_t i = 0; i < n; ++i)
+      if (!visit(decode(raw.data() + i * bytes)))
+        return;
+  };
+  auto load = [](const char *p, auto zero) {
+    decltype(zero) x;
+    memcpy(&x, p, sizeof x);
+    return x;
+  };
+  if (element.isF32())
+    each([&](const char *p) { return static_cast<double>(load(p, 0.0f)); });
+  else if (element.isF64())
+    each([&](const char *p) { return load(p, 0.0); });
+  else if (element.isF16())
+    each([&](const char *p) { return static_cast<double>(halfToFloat(load(p, uint16_t{0}))); });
+  else if (element.isBF16())
+    each([&](const char *p) {
+      const uint32_t bits = static_cast<uint32_t>(load(p, uint16_t{0})) << 16;
       float f;
-      memcpy(&f, p, 4);
-      out.push_back(f);
-    } else if (element.isF64()) {
-      double d;
-      memcpy(&d, p, 8);
-      out.push_back(d);
-    } else if (element.isF16() || element.isBF16()) {
-      uint16_t h;
-      memcpy(&h, p, 2);
-      APFloat f(element.isF16() ? APFloat::IEEEhalf() : APFloat::BFloat(), APInt(16, h));
-      out.push_back(f.convertToFloat());
-    } else if (element.isInteger(8)) {
-      out.push_back(element.isUnsignedInteger() ? static_cast<double>(static_cast<uint8_t>(*p))
-                                                : static_cast<double>(static_cast<int8_t>(*p)));
-    } else if (element.isInteger(32)) {
-      int32_t x;
-      memcpy(&x, p, 4);
-      out.push_back(x);
-    } else if (element.isInteger(64)) {
-      int64_t x;
-      memcpy(&x, p, 8);
-      out.push_back(static_cast<double>(x));
-    } else {
-      return {};
-    }
-  }
-  return out;
+      memcpy(&f, &bits, 4);
+      return static_cast<double>(f);
+    });
+  else if (element.isUnsignedInteger(8))
+    each([](const char *p) { return static_cast<double>(static_cast<uint8_t>(*p)); });
+  else if (element.isInteger(8))
+    each([](const char *p) { return static_cast<double>(static_cast<int8_t>(*p)); });
+  else if (element.isInteger(32))
+    each([&](const char *p) { return static_cast<double>(load(p, int32_t{0})); });
+  else if (element.isInteger(64))
+    each([&](const char *p) { return static_cast<double>(load(p, int64_t{0})); });
 }
 
 /// Constant scales are positive and finite; constant zero points are in range.
 LogicalResult checkParamValues(Operation *op, Value scales, Value zeroPoints, QRange range) {
-  for (double s : constantValues(scales))
-    if (failed(checkScale(op, s)))
-      return failure();
-  for (double z : constantValues(zeroPoints))
-    if (failed(checkZeroPoint(op, static_cast<int64_t>(z), range)))
-      return failure();
-  return success();
+  LogicalResult result = success();
+  forEachConstantValue(scales, [&](double s) {
+    result = checkScale(op, s);
+    return succeeded(result);
+  });
+  if (failed(result))
+    return failure();
+  forEachConstantValue(zeroPoints, [&](double z) {
+    result = checkZeroPoint(op, static_cast<int64_t>(z), range);
+    return succeeded(result);
+  });
+  return result;
 }
 
 LogicalResult checkFloatElement(Operation *op, Value v, StringRef what) {
@@ -502,10 +527,12 @@ LogicalResult checkQuantizedWeight(Operation *op, Value weight, Value scales) {
   if (w.empty() || s.size() != 1 || (s[0] != 1 && !shapesCompatible(s, {w[0]})))
     return op->emitOpError("weight_scales has shape ")
            << shapeStr(s) << ", expected [" << (w.empty() ? 0 : w[0]) << "] or [1]";
-  for (double v : constantValues(scales))
-    if (failed(checkScale(op, v, "weight scale")))
-      return failure();
-  return success();
+  LogicalResult result = success();
+  forEachConstantValue(scales, [&](double v) {
+    result = checkScale(op, v, "weight scale");
+    return succeeded(result);
+  });
+  return result;
 }
 
 /// A float32 bias of `n` entries, when given.

@@ -39,7 +39,7 @@ class EdgeProgramManager:
         self._graphs = [_graph.build_graph(name, ep, self.compile_config.fold_constants)
                         for name, ep in self._programs.items()]
         self._partitioners: list[Partitioner] = []
-        self._session = self._import()
+        self._session: _C.CompilerSession | None = self._import()
 
     def _import(self) -> _C.CompilerSession:
         """A session at the end of the quantize phase with this manager's partitioners
@@ -69,10 +69,17 @@ class EdgeProgramManager:
         new._session = new._import()
         return new
 
+    def _live_session(self) -> _C.CompilerSession:
+        """The session at the end of the quantize phase (imported again if
+        to_executorch took the last one)."""
+        if self._session is None:
+            self._session = self._import()
+        return self._session
+
     def delegation_summary(self) -> str:
         """Per backend, its delegates and the ops they took; then the ops left
         to the portable kernels."""
-        return self._session.delegation_summary()
+        return self._live_session().delegation_summary()
 
     @property
     def methods(self) -> list[str]:
@@ -85,7 +92,7 @@ class EdgeProgramManager:
 
     def ir(self, full: bool = False) -> str:
         """The Edge IR as MLIR text (large constants elided unless `full`)."""
-        return self._session.print(full)
+        return self._live_session().print(full)
 
     def __str__(self) -> str:
         return self.ir()
@@ -94,7 +101,10 @@ class EdgeProgramManager:
                       ) -> ExecutorchProgramManager:
         """Plan memory and emit the .pte."""
         config = config or ExecutorchBackendConfig()
-        session = self._import()  # a fresh module: the plan depends on config
+        # Emitting plans memory in the session's module: it takes this
+        # manager's session (importing and folding again cost as much as the
+        # emit itself: seconds for a 1B LLM), and the next use imports anew.
+        session, self._session = self._live_session(), None
         data = session.emit(alignment=config.memory_alignment,
                             plan_inputs=config.alloc_graph_input,
                             plan_outputs=config.alloc_graph_output,

@@ -24,6 +24,20 @@ def test_edge_ir_is_printable():
     assert edge.methods == ["forward"]
 
 
+def test_edge_manager_stays_usable_after_to_executorch():
+    """to_executorch emits from the manager's own session (no second import):
+    the IR, the delegation summary and another to_executorch still work after
+    it, and give what they gave before."""
+    ep = torch.export.export(MLP().eval(), (torch.randn(2, 32),))
+    edge = ember.to_edge(ep)
+    before, summary = edge.ir(), edge.delegation_summary()
+    first = edge.to_executorch().buffer
+    assert edge.ir() == before
+    assert edge.delegation_summary() == summary
+    assert edge.to_executorch().buffer == first
+    assert "edge.linear" in edge.ir() or "edge.addmm" in edge.ir()
+
+
 def test_to_edge_accepts_a_dict_of_methods(tmp_path):
     mlp = MLP().eval()
     x = torch.randn(2, 32)
