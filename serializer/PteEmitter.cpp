@@ -65,6 +65,11 @@ bool samePlace(Value a, Value b) {
   return place && place == plannedPlace(b);
 }
 
+/// Whether every byte of `data` is zero.
+bool allZero(const edge::ElementBytes &data) {
+  return llvm::all_of(data.bytes, [](char c) { return c == 0; });
+}
+
 /// The constant segment: deduplicated tensors, each padded to 16 bytes. It
 /// keeps views of the tensors (owning only what had to be converted) and
 /// finds duplicates by hash then comparison, so a multi-gigabyte model is
@@ -434,12 +439,15 @@ LogicalResult PlanEmitter::emitBuffer(edge::MutableBufferOp op) {
   auto bytes = edge::elementBytes(op.getValue(), op);
   if (failed(bytes))
     return failure();
-  // Initial value from mutable-data segment 0, storage in the arena.
+  // Initial value from mutable-data segment 0, storage in the arena. An
+  // all-zero one (a KV cache's) is not stored: a named mutable buffer
+  // without data starts at zero (the runtime clears it at load), as
+  // ExecuTorch stores its own mutable buffers.
   auto extra = fb::CreateExtraTensorInfo(b, /*mutable_data_segments_idx=*/0,
                                          b.CreateString(op.getName().str()));
   auto ids = op->getAttrOfType<DenseI64ArrayAttr>(kMemoryIdsAttr);
-  addTensor(op.getResult(), mutableData.add(std::move(*bytes)), offsets[0], extra,
-            ids ? ids[0] : 1);
+  const uint32_t data = allZero(*bytes) ? 0 : mutableData.add(std::move(*bytes));
+  addTensor(op.getResult(), data, offsets[0], extra, ids ? ids[0] : 1);
   return success();
 }
 
@@ -632,8 +640,11 @@ FailureOr<std::string> emitPte(ModuleOp module, ArrayRef<ConstantMethod> constan
   ConstantPool constants, mutableData;
   // Segment numbers are fixed before any plan refers to them: constants (0),
   // mutable data (1, if any buffer), then the delegate blobs.
-  bool anyBuffer = false;
-  module.walk([&](edge::MutableBufferOp) { anyBuffer = true; });
+  bool anyBuffer = false;  // with an initial value to store
+  module.walk([&](edge::MutableBufferOp op) {
+    auto bytes = edge::elementBytes(op.getValue(), op);
+    anyBuffer |= failed(bytes) || !allZero(*bytes);
+  });
   DelegateStore delegateStore;
   delegateStore.inSegments = delegatesInSegments;
   delegateStore.firstSegment = anyBuffer ? 2 : 1;
@@ -651,7 +662,8 @@ FailureOr<std::string> emitPte(ModuleOp module, ArrayRef<ConstantMethod> constan
   }
 
   // Segment 0 is the constant segment (always recorded, possibly empty);
-  // segment 1 holds the initial values of mutable buffers, when there are any.
+  // segment 1 holds the initial values of mutable buffers, when any is not
+  // all zero.
   std::vector<SegmentData> segments = {constants.segment()};
   bool hasMutable = mutableData.offsets.size() > 1;
   if (hasMutable != anyBuffer)

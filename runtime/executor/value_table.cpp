@@ -80,6 +80,10 @@ Result<Tensor*> make_tensor(const Context& c, size_t index, const fb::Tensor* t)
       Result<const void*> init = c.program.mutable_data(seg, buffer_idx, nbytes);
       EMBER_CHECK(init.ok(), init.error(), "value %zu: initial value not found", index);
       if (nbytes > 0) std::memcpy(data, *init, nbytes);
+    } else if (extra != nullptr && extra->fully_qualified_name() != nullptr && nbytes > 0) {
+      // A named mutable buffer without data (ExecuTorch's default; Ember's
+      // all-zero ones, a KV cache's): it starts at zero.
+      std::memset(data, 0, nbytes);
     }
   } else if (buffer_idx > 0) {  // constant
     Result<const void*> cdata = c.program.constant_data(buffer_idx, nbytes);

@@ -330,6 +330,40 @@ def test_mutable_buffer_state_both_ways():
             assert torch.equal(a, b) and torch.equal(a, w), (a, b, w)
 
 
+class AccumulateFromZero(nn.Module):
+    """A buffer that starts at zero (as a KV cache does), updated in place."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("acc", torch.zeros(4))
+
+    def forward(self, x):
+        self.acc.add_(x)
+        return self.acc * 2
+
+
+def test_zero_initial_buffer_both_ways(tmp_path):
+    """An all-zero initial value is not stored (ExecuTorch stores none for its
+    mutable buffers either): Ember's runtime clears a named buffer without
+    data at load, ExecuTorch's runtime gives it zeroed planned memory; both
+    run both files exactly, over three calls."""
+    xs = [torch.ones(4), torch.tensor([0.5, -1.0, 2.0, 0.0]), torch.full((4,), -3.0)]
+    ours = ember.to_edge(_export(AccumulateFromZero(), (xs[0],))).to_executorch()
+    theirs = et_to_edge(_export(AccumulateFromZero(), (xs[0],))).to_executorch()
+    path = tmp_path / "zero.pte"
+    path.write_bytes(ours.buffer)
+    summary = ember._C.RuntimeModule.load(str(path)).program_summary()
+    assert summary["mutable_data"] == [], summary["mutable_data"]  # nothing stored
+    eager = AccumulateFromZero()
+    want = [eager(x) for x in xs]
+    for prog in (ours.buffer, theirs.buffer):
+        m = ember.runtime.load(prog)
+        method = Runtime.get().load_program(prog).load_method("forward")
+        for x, w in zip(xs, want, strict=True):
+            a, (b,) = m.forward(x), method.execute([x])
+            assert torch.equal(a, b) and torch.equal(a, w), (a, b, w)
+
+
 def test_executorch_pte_from_path_and_method_names(tmp_path):
     """An ExecuTorch file saved to disk loads by path, with its metadata."""
     model, args = _model_and_inputs("two_in_two_out")

@@ -138,9 +138,11 @@ std::vector<uint8_t> PteBuilder::finish(bool extended_header) const {
           alloc = fb::CreateAllocationDetails(b, t.memory_id, static_cast<uint32_t>(t.offset),
                                               static_cast<uint32_t>(t.offset >> 32));
         }
+        flatbuffers::Offset<fb::ExtraTensorInfo> extra = 0;
+        if (!t.fqn.empty()) extra = fb::CreateExtraTensorInfo(b, 0, b.CreateString(t.fqn));
         val = fb::CreateTensor(b, static_cast<fb::ScalarType>(t.dtype), 0, sizes, dim_order, false,
                                t.data_buffer_idx, alloc, 0,
-                               static_cast<fb::TensorShapeDynamism>(t.dynamism))
+                               static_cast<fb::TensorShapeDynamism>(t.dynamism), extra)
                   .Union();
         break;
       }

@@ -25,6 +25,7 @@ struct TensorSpec {
   uint32_t memory_id = 1;
   uint64_t offset = 0;
   ShapeDynamism dynamism = ShapeDynamism::Static;
+  std::string fqn;  ///< non-empty: extra_tensor_info names it (a mutable buffer)
 };
 
 /// One BackendDelegate entry: the backend name and where its processed

@@ -417,6 +417,26 @@ TEST_F(MethodTest, MutableDataInitialValue) {
   EXPECT_EQ(m->get_output(0)->to_tensor().data_as<float>()[2], 0.75f);
 }
 
+// A named mutable buffer without data (ExecuTorch's default for mutable
+// buffers; Ember's for all-zero ones, a KV cache's) starts at zero whatever
+// the planned memory held; an unnamed planned tensor is left as it is.
+TEST_F(MethodTest, NamedBufferWithoutDataStartsAtZero) {
+  PteBuilder b;
+  b.buffer_sizes = {0, 64};
+  TensorSpec named = planned({3}, 0);
+  named.fqn = "cache";
+  TensorSpec scratch = planned({3}, 32);
+  b.outputs = {b.add_tensor(named), b.add_tensor(scratch)};
+  Fixture f(b.finish());
+  std::memset(f.mem->spans[0].data(), 0xff, 64);
+  Result<Method> m = f.load();
+  ASSERT_TRUE(m.ok());
+  const float* cache = m->get_output(0)->to_tensor().data_as<float>();
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(cache[i], 0.0f) << i;
+  const uint8_t* rest = f.mem->spans[0].data() + 32;
+  for (int i = 0; i < 12; ++i) EXPECT_EQ(rest[i], 0xff) << i;
+}
+
 // Kernels get scratch memory from the temp allocator, none without one.
 TEST_F(MethodTest, TempMemory) {
   PteBuilder b;
