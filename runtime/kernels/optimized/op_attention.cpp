@@ -203,10 +203,20 @@ void sdpa_out(KernelContext& ctx, Span<EValue*> args) {
   EMBER_KERNEL_CHECK(ctx, scratch != nullptr, MemoryAllocationFailed, "ember::sdpa.out",
                      "no scratch memory for %zu bytes", per_task * sizeof(float));
   const SimdKernels& k = simd();
+  // One query block per head (a decode step): each task takes consecutive
+  // heads, so the query heads sharing a KV head (grouped-query attention)
+  // read its cache once from DRAM and again from L2. Several blocks (a
+  // prefill under a causal mask, later blocks costlier): items dealt out in
+  // turn, for balance.
+  const bool consecutive = q_blocks == 1;
+  const int64_t per = (items + tasks - 1) / tasks;
   parallel_for(tasks, 1, [&](int64_t begin, int64_t end) {
     for (int64_t t = begin; t < end; ++t) {
       const Scratch w = scratch_at(scratch + static_cast<size_t>(t) * per_task, a.e, a.ev);
-      for (int64_t item = t; item < items; item += tasks) {
+      const int64_t first = consecutive ? t * per : t;
+      const int64_t last = consecutive ? (first + per < items ? first + per : items) : items;
+      const int64_t step = consecutive ? 1 : tasks;
+      for (int64_t item = first; item < last; item += step) {
         const int64_t qb = item % q_blocks, bh = item / q_blocks;
         const int64_t i0 = qb * kQueryBlock;
         const int64_t i1 = i0 + kQueryBlock < a.l ? i0 + kQueryBlock : a.l;
