@@ -47,6 +47,14 @@ ember_flatbuffers_schema(ember_pte_schema ${EMBER_SOURCE_DIR}/serializer/schema/
                          serializer/schema ".pte schema")
 target_link_libraries(ember_pte_schema INTERFACE $<INSTALL_INTERFACE:Ember::flatbuffers_headers>)
 
+# The bundled program (.bpte) schema: ExecuTorch's BundledProgram format, a
+# .pte plus test inputs and expected outputs. Consumers include
+# "serializer/schema/bundled_program_generated.h"; installed like the .pte's.
+ember_flatbuffers_schema(ember_bpte_schema
+                         ${EMBER_SOURCE_DIR}/serializer/schema/bundled_program.fbs
+                         serializer/schema "bundled program schema")
+target_link_libraries(ember_bpte_schema INTERFACE $<INSTALL_INTERFACE:Ember::flatbuffers_headers>)
+
 # The XNNPACK delegate blob's schema (ExecuTorch's XNNPACK graph format),
 # shared by its compile side (partitioners/xnnpack) and its runtime side
 # (runtime/backends/xnnpack). Consumers include

@@ -14,7 +14,9 @@ include(CMakePackageConfigHelpers)
 # 1. Library target -> Ember::<name without the ember_ prefix>.
 set(EMBER_EXPORTED_LIBRARIES
   ember_pte_schema
+  ember_bpte_schema
   ember_runtime_core
+  ember_bundled_program
   ember_runtime_loader
   ember_runtime_module
   ember_prim_ops
@@ -61,6 +63,7 @@ install(DIRECTORY ${EMBER_SOURCE_DIR}/runtime/
   PATTERN "tools" EXCLUDE
   PATTERN "fuzz" EXCLUDE)
 install(FILES ${EMBER_GENERATED_DIR}/serializer/schema/program_generated.h
+  ${EMBER_GENERATED_DIR}/serializer/schema/bundled_program_generated.h
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/serializer/schema)
 install(EXPORT EmberTargets NAMESPACE Ember:: DESTINATION ${EMBER_INSTALL_CMAKEDIR})
 

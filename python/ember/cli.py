@@ -3,13 +3,27 @@
     ember run model.pte [ember_run flags...]   run a .pte with the C++ runner (`ember run
                                                 --help`); --profile prints a per-op table,
                                                 --trace FILE writes a Chrome trace,
-                                                --threads N sizes the thread pool
+                                                --threads N sizes the thread pool; a .bpte
+                                                runs the program inside on its first
+                                                test case's inputs
+    ember run model.bpte --verify [--method NAME] [--rtol R] [--atol A]
+                                                run every test case of a bundled program
+                                                (ember.devtools.BundledProgram, or
+                                                ExecuTorch's) and compare the outputs:
+                                                exit 0 when |got - expected| <= A + R *
+                                                |expected| everywhere (defaults R 1e-05,
+                                                A 1e-08, ExecuTorch's; integers exact),
+                                                1 with the worst difference (method,
+                                                test case, output, element, expected
+                                                and got) otherwise
     ember llm model.pte --tokenizer PATH --prompt TEXT [ember_llm flags...]
                                                 generate text with the C++ LLM runner
                                                 (`ember llm --help`): the text as it
                                                 streams, then one stats line
     ember inspect model.pte [--json]            header, segments, constants, and per method:
                                                 inputs/outputs, operators, delegates, memory
+                                                (of a .bpte: its test cases per method, then
+                                                the program inside)
     ember --version                             the installed package's version
 
 Output into a pipe whose reader stops early (`ember inspect model.pte | head`)
@@ -32,8 +46,13 @@ def _inspect(path: str) -> dict:
     """Everything `ember inspect` shows, as plain data (the --json output).
     Reads the file's header and flatbuffer only: no method is loaded, so
     files with operators or delegates this runtime lacks still inspect."""
-    summary = _C.RuntimeModule.load(os.fspath(path)).program_summary()
-    return {"file": os.fspath(path), **summary}
+    module = _C.RuntimeModule.load(os.fspath(path))
+    info = {"file": os.fspath(path), **module.program_summary()}
+    suites = module.bundled_test_cases()
+    if suites is not None:  # a .bpte: the rest describes the program inside
+        info["bundled"] = {"file_size": os.path.getsize(path),
+                           "test_suites": [{"method": m, "test_cases": n} for m, n in suites]}
+    return info
 
 
 def _plural(n: int, word: str) -> str:
@@ -150,6 +169,12 @@ def _method_lines(m: dict) -> list[str]:
 def _print_inspect(info: dict) -> None:
     methods = _plural(len(info["methods"]), "method")
     lines = [f"{info['file']}: {info['file_size']} bytes, {methods}"]
+    if "bundled" in info:
+        b = info["bundled"]
+        cases = ", ".join(f"{s['method']} {s['test_cases']}" for s in b["test_suites"])
+        lines = [f"{info['file']}: bundled program (.bpte), {b['file_size']} bytes; test cases: "
+                 f"{cases or 'none'} (`ember run --verify` runs them)",
+                 f"the program inside: {info['file_size']} bytes, {methods}"]
     lines += _header_lines(info) + _segment_lines(info) + _data_lines(info)
     for m in info["methods"]:
         lines += [""] + _method_lines(m)
@@ -178,11 +203,11 @@ def _main(argv: list[str] | None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"ember {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="run a .pte with the C++ runner (ember_run)")
+    run = sub.add_parser("run", help="run a .pte or .bpte with the C++ runner (ember_run)")
     run.add_argument("model")
     llm = sub.add_parser("llm", help="generate text from an ember.llm.export .pte (ember_llm)")
     llm.add_argument("model")
-    inspect = sub.add_parser("inspect", help="describe a .pte")
+    inspect = sub.add_parser("inspect", help="describe a .pte (or a .bpte)")
     inspect.add_argument("model")
     inspect.add_argument("--json", action="store_true", help="print JSON")
 

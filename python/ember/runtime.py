@@ -12,6 +12,9 @@ arrays otherwise, nested as the exported method returned them.
     print(prof.table())                       # op, kind, calls, total ms, % of the run
     prof.save_trace("trace.json")             # Chrome trace: Perfetto, chrome://tracing
     ember.runtime.set_num_threads(2)          # process-wide, like torch.set_num_threads
+
+    m = ember.runtime.load("model.bpte")     # a bundled program: the program inside
+    report = m.verify()                       # every test case run and compared
 """
 
 from __future__ import annotations
@@ -36,7 +39,11 @@ __all__ = ["load", "Module", "runner_path", "tool_path", "Profile", "OpRow", "Ev
 def tool_path(name: str) -> Path:
     """An installed command-line tool of the package (`ember_run`,
     `ember_llm`): pip puts them with the package's scripts, beside the `ember`
-    command (`.venv/bin`); else PATH's."""
+    command (`.venv/bin`); else PATH's. EMBER_TOOLS_DIR, when set, is looked
+    in first (a build tree's runtime/ folder, for tools built, not installed)."""
+    tools_dir = os.environ.get("EMBER_TOOLS_DIR")
+    if tools_dir and (Path(tools_dir) / name).is_file():
+        return Path(tools_dir) / name
     path = Path(sysconfig.get_path("scripts")) / name
     return path if path.is_file() else Path(shutil.which(name) or path)
 
@@ -243,6 +250,18 @@ class Module:
     def __call__(self, *inputs: Any, **kwargs: Any) -> Any:
         return self.forward(*inputs, **kwargs)
 
+    def verify(self, method: str | None = None, rtol: float = 1e-5, atol: float = 1e-8) -> dict:
+        """Run every test case of a bundled program (a Module loaded from a
+        .bpte; of `method` only, if given) and compare its outputs with the
+        expected ones: |got - expected| <= atol + rtol * |expected|, exact for
+        integer and bool dtypes. Returns {"passed", "rtol", "atol", "cases"},
+        each case {"method", "test_case", "compared", "matched",
+        "description", "max_abs_diff"} plus, when it differs, where the worst
+        difference is ("output", "element", "index", "expected", "got",
+        "abs_diff", "allowed", or "problem" for a dtype or shape mismatch).
+        EmberRuntimeError for a plain .pte (no test cases)."""
+        return self._native.verify(method or "", rtol, atol)
+
     def _flatten_inputs(self, name: str, args: tuple, kwargs: dict) -> list:
         """The method's flat inputs from a call. Two forms are accepted: nested
         as the exported signature (its positional inputs, then its keyword
@@ -325,7 +344,9 @@ def _names(keys: Any) -> str:
 
 def load(source: str | os.PathLike | bytes, poison_dead_memory: bool | None = None,
          step_limit: int | None = None) -> Module:
-    """Load a .pte from a path (memory-mapped) or from bytes (copied).
+    """Load a .pte from a path (memory-mapped) or from bytes (copied). A
+    bundled program (.bpte) loads the program inside it; Module.verify() runs
+    its test cases.
 
     step_limit: most instructions one run of a method may execute before it
     fails with InvalidState (a control-flow loop that never ends); 0 means no

@@ -15,6 +15,7 @@ namespace py = pybind11;
 
 void bind_compiler(py::module_& m);
 void bind_runtime(py::module_& m);
+void bind_bundled(py::module_& m);
 #ifdef EMBER_HAVE_LLM_TOKENIZER
 void bind_llm(py::module_& m);
 #endif
@@ -32,6 +33,7 @@ PYBIND11_MODULE(_C, m) {
 #endif
   bind_compiler(m);
   bind_runtime(m);
+  bind_bundled(m);
 #ifdef EMBER_HAVE_LLM_TOKENIZER
   bind_llm(m);
 #endif

@@ -12,12 +12,17 @@
 #include "runtime/backend/backend.h"
 #include "runtime/core/scalar_type.h"
 #include "runtime/core/threadpool.h"
+#include "runtime/extension/bundled_verify.h"
 #include "runtime/extension/module.h"
 #include "runtime/extension/profiling.h"
 #include "runtime/kernel/kernel.h"
 #include "runtime/kernels/kernel_libraries.h"
 
 namespace py = pybind11;
+
+// bundled_bindings.cpp
+py::object bundled_program_of(const ember::Module& m);
+py::dict verify_report_of(const ember::VerifyReport& report);
 
 namespace {
 
@@ -284,6 +289,32 @@ class PyModule {
 
   void load_method(const std::string& name) { check(m_->load_method(name)); }
 
+  /// A .bpte's (program bytes, test suites), or None for a .pte.
+  py::object bundled_program() const { return bundled_program_of(*m_); }
+
+  /// A .bpte's [(method, number of test cases)], or None for a .pte (no copy).
+  py::object bundled_test_cases() const {
+    const ember::BundledProgram* b = m_->bundled_program();
+    if (b == nullptr) return py::none();
+    py::list suites;
+    for (size_t s = 0; s < b->num_suites(); ++s) {
+      suites.append(py::make_tuple(b->suite_method_name(s), b->num_test_cases(s)));
+    }
+    return suites;
+  }
+
+  /// Run and compare every test case of a .bpte (of `method` only, if not empty).
+  py::dict verify(const std::string& method, double rtol, double atol) {
+    ember::VerifyReport report;
+    ember::Status st;
+    {
+      py::gil_scoped_release release;
+      st = ember::verify_bundled_program(m_.get(), method, rtol, atol, &report);
+    }
+    check(st);
+    return verify_report_of(report);
+  }
+
   void set_step_limit(uint64_t max_steps) { m_->set_step_limit(max_steps); }
   uint64_t step_limit() const { return m_->step_limit(); }
 
@@ -466,7 +497,7 @@ class PyModule {
 void bind_runtime(py::module_& m) {
   py::class_<PyModule>(m, "RuntimeModule")
       .def_static("load", &PyModule::load, py::arg("path"), py::arg("poison_dead_memory") = false,
-                  "Load a .pte file (memory-mapped).")
+                  "Load a .pte or .bpte file (memory-mapped).")
       .def_static("from_bytes", &PyModule::from_bytes, py::arg("data"),
                   py::arg("poison_dead_memory") = false, "Load a .pte from bytes (copied).")
       .def("method_names", &PyModule::method_names)
@@ -475,6 +506,13 @@ void bind_runtime(py::module_& m) {
            "Header, segments, constants, named data and every method's operators (with "
            "call counts), delegates and memory, as a dict (what `ember inspect` prints).")
       .def("load_method", &PyModule::load_method, py::arg("name"))
+      .def("bundled_program", &PyModule::bundled_program,
+           "A .bpte's (program bytes, [(method, [(inputs, expected_outputs)])]), else None.")
+      .def("bundled_test_cases", &PyModule::bundled_test_cases,
+           "A .bpte's [(method, number of test cases)], else None.")
+      .def("verify", &PyModule::verify, py::arg("method") = "",
+           py::arg("rtol") = ember::kDefaultRtol, py::arg("atol") = ember::kDefaultAtol,
+           "Run every test case of a .bpte and compare the outputs (a report dict).")
       .def_property("step_limit", &PyModule::step_limit, &PyModule::set_step_limit,
                     "Most instructions one run may execute before it fails (0: no limit).")
       .def("execute", &PyModule::execute, py::arg("name"), py::arg("inputs"))

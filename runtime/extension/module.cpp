@@ -160,9 +160,15 @@ struct Module::Source {
   AlignedBuffer copy;
   std::unique_ptr<BufferDataLoader> buffer;
   std::unique_ptr<Program> program;
-  DataLoader* loader() {
+  /// A .bpte: its test cases, and a loader over the program inside it.
+  std::unique_ptr<BundledProgram> bundle;
+  std::unique_ptr<BufferDataLoader> bundled;
+  /// The bytes of the file (or of the buffer), a .pte or a .bpte.
+  DataLoader* source() {
     return file ? static_cast<DataLoader*>(file.get()) : static_cast<DataLoader*>(buffer.get());
   }
+  /// The program's bytes: the whole source, or the .pte inside a .bpte.
+  DataLoader* loader() { return bundled ? bundled.get() : source(); }
 };
 
 /// One loaded method and all the memory it runs in. Never moves (the
@@ -207,6 +213,21 @@ std::unique_ptr<Module> Module::load_from_buffer(const void* data, size_t size, 
 
 std::unique_ptr<Module> Module::finish_load(std::unique_ptr<Module> m, Status* status) {
   ErrorCapture capture;
+  Source& src = *m->source_;
+  const size_t size = src.source()->size();
+  Result<Span<const uint8_t>> head = src.source()->load(0, size < 8 ? size : 8);
+  if (head.ok() && is_bundled_program(*head)) {
+    Result<BundledProgram> bundle = BundledProgram::parse(src.source());
+    if (!bundle.ok()) {
+      if (status != nullptr) {
+        *status = capture.status(bundle.error(), "cannot load the bundled program");
+      }
+      return nullptr;
+    }
+    src.bundle.reset(new BundledProgram(*bundle));
+    const Span<const uint8_t> pte = src.bundle->program_data();
+    src.bundled.reset(new BufferDataLoader(pte.data(), pte.size()));
+  }
   Result<Program> program = Program::load(m->source_->loader());
   if (!program.ok()) {
     if (status != nullptr) *status = capture.status(program.error(), "cannot load the program");
@@ -218,6 +239,8 @@ std::unique_ptr<Module> Module::finish_load(std::unique_ptr<Module> m, Status* s
 }
 
 const Program& Module::program() const { return *source_->program; }
+
+const BundledProgram* Module::bundled_program() const { return source_->bundle.get(); }
 
 std::vector<std::string> Module::method_names() const {
   std::vector<std::string> names;

@@ -23,6 +23,7 @@
 #include "runtime/core/tensor.h"
 #include "runtime/executor/method.h"
 #include "runtime/executor/program.h"
+#include "runtime/extension/bundled_program.h"
 #include "runtime/extension/profiling.h"
 
 namespace ember {
@@ -163,9 +164,12 @@ struct ProgramSummary {
 /// A loaded program plus lazily loaded methods. Not thread-safe.
 class Module {
  public:
-  /// Load a .pte file (memory-mapped). Returns nullptr and fills `status` on failure.
+  /// Load a .pte file (memory-mapped), or a bundled program (.bpte): then
+  /// the program inside is the Module's and bundled_program() holds the test
+  /// cases. Returns nullptr and fills `status` on failure.
   static std::unique_ptr<Module> load(const std::string& path, Status* status);
-  /// Load from bytes; the bytes are copied into an aligned buffer the Module owns.
+  /// Load from bytes (a .pte or a .bpte); the bytes are copied into an
+  /// aligned buffer the Module owns.
   static std::unique_ptr<Module> load_from_buffer(const void* data, size_t size, Status* status);
 
   ~Module();
@@ -215,6 +219,8 @@ class Module {
 
   /// The underlying program, and a loaded method (nullptr if not loaded).
   const Program& program() const;
+  /// The test cases when the Module was loaded from a .bpte, else nullptr.
+  const BundledProgram* bundled_program() const;
   Method* method(const std::string& name);
 
  private:

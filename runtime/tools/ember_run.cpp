@@ -1,11 +1,15 @@
 // ember_run: load a .pte, feed inputs (files or deterministic random values),
 // run a method, print the outputs, the load time, the time per run and the
 // process's peak resident memory; with --profile, a per-op table of the timed
-// runs, with --trace, a Chrome trace of them.
+// runs, with --trace, a Chrome trace of them. A bundled program (.bpte) runs
+// the program inside, on its first test case's inputs; with --verify, every
+// test case is run and compared with its expected outputs (exit 1 on a
+// difference, with the worst one printed).
 //
 //   ember_run model.pte [--method NAME] [--input FILE]... [--output-dir DIR]
 //             [--iterations N] [--warmup N] [--seed S] [--print-limit K]
 //             [--max-steps N] [--threads N] [--profile] [--trace FILE]
+//   ember_run model.bpte --verify [--method NAME] [--rtol R] [--atol A]
 #include <algorithm>
 #include <cinttypes>
 #include <cmath>
@@ -22,6 +26,7 @@
 #include "runtime/backends/xnnpack/xnnpack_backend.h"
 #endif
 #include "runtime/core/threadpool.h"
+#include "runtime/extension/bundled_verify.h"
 #include "runtime/extension/module.h"
 #include "runtime/kernel/kernel.h"
 #include "runtime/kernels/kernel_libraries.h"
@@ -43,6 +48,9 @@ struct Options {
   long threads = -1;  ///< -1: not given (the default, one per core)
   bool profile = false;
   std::string trace;
+  bool verify = false;
+  double rtol = -1;  ///< -1: not given (kDefaultRtol)
+  double atol = -1;
 };
 
 void usage() {
@@ -50,8 +58,10 @@ void usage() {
                "usage: ember_run model.pte [--method NAME] [--input FILE]... [--output-dir DIR]\n"
                "                 [--iterations N] [--warmup N] [--seed S] [--print-limit K]\n"
                "                 [--max-steps N] [--threads N] [--profile] [--trace FILE]\n"
+               "       ember_run model.bpte --verify [--method NAME] [--rtol R] [--atol A]\n"
                "  --input FILE      one per method input, in order: .npy, or raw bytes of the\n"
-               "                    planned size; without --input, inputs are random\n"
+               "                    planned size; without --input, a .bpte's first test case\n"
+               "                    gives them, else they are random\n"
                "  --output-dir DIR  write output_<i>.npy for every tensor output\n"
                "  --iterations N    timed runs (default 1); --warmup N untimed runs (default 0)\n"
                "  --seed S          seed of the random inputs (default 0)\n"
@@ -62,7 +72,12 @@ void usage() {
                "  --profile         print a per-op table of the timed runs (calls, total ms,\n"
                "                    share of execute), sorted by time\n"
                "  --trace FILE      write the timed runs as a Chrome trace (JSON; Perfetto,\n"
-               "                    chrome://tracing)\n");
+               "                    chrome://tracing)\n"
+               "  --verify          run every test case of a bundled program (.bpte; of\n"
+               "                    --method only, if given) and compare the outputs: exit 0\n"
+               "                    when all match, 1 with the worst difference otherwise\n"
+               "  --rtol R, --atol A  tolerances of --verify: |got - expected| <= A + R *\n"
+               "                    |expected| (default R 1e-05, A 1e-08: ExecuTorch's)\n");
 }
 
 int fail(const std::string& message) {
@@ -74,6 +89,14 @@ bool parse_long(const char* s, long min, long* out) {
   char* end = nullptr;
   const long v = std::strtol(s, &end, 10);
   if (end == s || *end != '\0' || v < min) return false;
+  *out = v;
+  return true;
+}
+
+bool parse_tolerance(const char* s, double* out) {
+  char* end = nullptr;
+  const double v = std::strtod(s, &end);
+  if (end == s || *end != '\0' || !(v >= 0) || !std::isfinite(v)) return false;
   *out = v;
   return true;
 }
@@ -110,6 +133,14 @@ bool parse_args(int argc, char** argv, Options* o, std::string* error) {
       }
     } else if (a == "--profile") {
       o->profile = true;
+    } else if (a == "--verify") {
+      o->verify = true;
+    } else if (a == "--rtol" || a == "--atol") {
+      if ((v = next(a.c_str())) == nullptr) return false;
+      if (!parse_tolerance(v, a == "--rtol" ? &o->rtol : &o->atol)) {
+        *error = "bad value for " + a + ": " + v + " (a number >= 0)";
+        return false;
+      }
     } else if (a == "--trace") {
       if ((v = next("--trace")) == nullptr) return false;
       o->trace = v;
@@ -142,7 +173,46 @@ bool parse_args(int argc, char** argv, Options* o, std::string* error) {
     *error = "no model given";
     return false;
   }
+  if (!o->verify && (o->rtol >= 0 || o->atol >= 0)) {
+    *error = "--rtol and --atol apply to --verify";
+    return false;
+  }
+  if (o->verify && (!o->inputs.empty() || !o->output_dir.empty() || o->profile ||
+                    !o->trace.empty())) {
+    *error = "--verify runs the bundle's own inputs: no --input, --output-dir, --profile "
+             "or --trace";
+    return false;
+  }
   return true;
+}
+
+/// --verify: every test case of the bundle, one line each, then the verdict.
+int verify(ember::Module* module, const Options& opt) {
+  const double rtol = opt.rtol >= 0 ? opt.rtol : ember::kDefaultRtol;
+  const double atol = opt.atol >= 0 ? opt.atol : ember::kDefaultAtol;
+  ember::VerifyReport report;
+  const ember::Status st = ember::verify_bundled_program(module, opt.method, rtol, atol, &report);
+  if (!st.ok()) return fail(st.text());
+  for (const ember::TestCaseResult& r : report.cases) {
+    const char* verdict = !r.compared ? "skipped" : r.check.matched ? "ok" : "MISMATCH";
+    std::printf("verify: method '%s' test case %zu: %s, %s\n", r.method.c_str(), r.test_case,
+                verdict, r.describe().c_str());
+  }
+  char tol[64];
+  std::snprintf(tol, sizeof tol, "rtol %g, atol %g", rtol, atol);
+  if (report.num_compared() == 0) {
+    return fail("no test case has expected outputs: nothing to verify");
+  }
+  const ember::TestCaseResult* worst = report.worst();
+  if (worst == nullptr) {
+    std::printf("verify: passed: %zu test case%s (%s)\n", report.num_compared(),
+                report.num_compared() == 1 ? " matches" : "s match", tol);
+    return 0;
+  }
+  std::printf("verify: FAILED: %zu of %zu test cases differ (%s)\n", report.num_failed(),
+              report.num_compared(), tol);
+  return fail("verify failed; worst difference: method '" + worst->method + "' test case " +
+              std::to_string(worst->test_case) + ", " + worst->describe());
 }
 
 // The process's peak resident set (VmHWM of /proc/self/status), or -1 where
@@ -343,6 +413,12 @@ int main(int argc, char** argv) {
   std::unique_ptr<ember::Module> module = ember::Module::load(opt.model, &st);
   if (!module) return fail(st.text());
   module->set_step_limit(opt.max_steps);
+  if (opt.verify) {
+    if (module->bundled_program() == nullptr) {
+      return fail(opt.model + ": no test cases: not a bundled program (--verify needs a .bpte)");
+    }
+    return verify(module.get(), opt);
+  }
   const std::vector<std::string> names = module->method_names();
   if (names.empty()) return fail("the program has no methods");
   if (opt.method.empty()) {
@@ -363,7 +439,10 @@ int main(int argc, char** argv) {
   Rng rng{opt.seed};
   std::vector<std::vector<uint8_t>> storage(info.inputs.size());
   std::vector<ember::Value> inputs;
-  for (size_t i = 0; i < info.inputs.size(); ++i) {
+  const bool bundled = opt.inputs.empty() && module->bundled_program() != nullptr &&
+                       ember::bundled_inputs(*module, opt.method, 0, &inputs).ok();
+  if (bundled) std::printf("inputs: test case 0 of the bundled program\n");
+  for (size_t i = 0; !bundled && i < info.inputs.size(); ++i) {
     const ember::ValueInfo& in = info.inputs[i];
     const std::string where = "input " + std::to_string(i);
     if (in.tag != ember::Tag::Tensor) {

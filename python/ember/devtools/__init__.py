@@ -1,0 +1,25 @@
+"""Ember's developer tools, named as ExecuTorch's `executorch.devtools`, so that
+moving a script over is a change of import.
+
+Bundled programs (.bpte, ExecuTorch's BundledProgram format): a program with
+test inputs and expected outputs inside, verified on the device with
+`ember run --verify model.bpte` or the C++ API in
+runtime/extension/bundled_program.h.
+
+    from ember.devtools import BundledProgram
+    from ember.devtools.bundled_program.config import MethodTestCase, MethodTestSuite
+    from ember.devtools.bundled_program.serialize import (
+        serialize_from_bundled_program_to_flatbuffer)
+
+    prog = ember.to_edge(torch.export.export(model, (x,))).to_executorch()
+    suite = MethodTestSuite(method_name="forward",
+                            test_cases=[MethodTestCase(inputs=(x,), expected_outputs=model(x))])
+    bundled = BundledProgram(prog, [suite])
+    bundled.save("model.bpte")     # or serialize_from_bundled_program_to_flatbuffer(bundled)
+
+See docs/devtools.md.
+"""
+
+from .bundled_program.core import BundledProgram
+
+__all__ = ["BundledProgram"]
