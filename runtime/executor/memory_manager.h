@@ -21,7 +21,7 @@ namespace ember {
 ///    last use it was are filled with 0xFF (NaN for floats, -1 for ints), so
 ///    that a tensor the plan wrongly overlaps with a dead one reads poison.
 ///    Costs a table in the method allocator and a memset per dead tensor.
-///  - temp_sized_after_load: see below.
+///  - temp_sized_after_load, planned_memory_zeroed: see below.
 struct MemoryManager {
   MemoryAllocator* method_allocator = nullptr;
   Span<Span<uint8_t>> planned_buffers;
@@ -32,6 +32,10 @@ struct MemoryManager {
   /// call-long memory there whatever its size at load; otherwise only what
   /// fits in it then.
   bool temp_sized_after_load = false;
+  /// The planned buffers hold zeros at load (fresh memory): a named mutable
+  /// buffer without initial data then needs no clearing, and its pages stay
+  /// untouched until the method writes them (a KV cache's unused positions).
+  bool planned_memory_zeroed = false;
 };
 
 }  // namespace ember

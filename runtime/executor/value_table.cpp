@@ -80,7 +80,8 @@ Result<Tensor*> make_tensor(const Context& c, size_t index, const fb::Tensor* t)
       Result<const void*> init = c.program.mutable_data(seg, buffer_idx, nbytes);
       EMBER_CHECK(init.ok(), init.error(), "value %zu: initial value not found", index);
       if (nbytes > 0) std::memcpy(data, *init, nbytes);
-    } else if (extra != nullptr && extra->fully_qualified_name() != nullptr && nbytes > 0) {
+    } else if (extra != nullptr && extra->fully_qualified_name() != nullptr && nbytes > 0 &&
+               !c.memory->planned_memory_zeroed) {
       // A named mutable buffer without data (ExecuTorch's default; Ember's
       // all-zero ones, a KV cache's): it starts at zero.
       std::memset(data, 0, nbytes);

@@ -5,6 +5,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
+#if defined(__unix__) || defined(__APPLE__)
+#include <sys/mman.h>
+#endif
 
 #include "runtime/core/data_loader.h"
 #include "runtime/core/memory_allocator.h"
@@ -15,11 +19,29 @@
 namespace ember {
 namespace {
 
-/// A 64-byte aligned heap buffer, zeroed unless it is scratch.
+/// Frees an AlignedBuffer's memory: unmapped if it was mapped, else free().
+struct BufferFree {
+  size_t mapped;  ///< bytes mapped, 0 for heap memory
+  BufferFree() noexcept : mapped(0) {}
+  explicit BufferFree(size_t bytes) noexcept : mapped(bytes) {}
+  void operator()(uint8_t* p) const {
+#if defined(__unix__) || defined(__APPLE__)
+    if (mapped != 0) {
+      ::munmap(p, mapped);
+      return;
+    }
+#endif
+    std::free(p);
+  }
+};
+
+/// A 64-byte aligned buffer, zeroed unless it is scratch. Large zeroed ones
+/// are fresh anonymous pages (zero without being written), so that the
+/// planned memory a run never reaches (a KV cache's unused positions, a
+/// prefill-sized activation at decode) is never made resident.
 struct AlignedBuffer {
-  struct Free {
-    void operator()(uint8_t* p) const { std::free(p); }
-  };
+  static constexpr size_t kMapAtLeast = size_t{1} << 20;
+  using Free = BufferFree;
   std::unique_ptr<uint8_t, Free> data;
   size_t size = 0;
 
@@ -27,10 +49,21 @@ struct AlignedBuffer {
   /// never uses are never made resident.
   bool allocate(size_t n, bool zero = true) {
     const size_t rounded = ((n == 0 ? 1 : n) + 63) & ~size_t{63};
+#if defined(__unix__) || defined(__APPLE__)
+    if (zero && rounded >= kMapAtLeast) {
+      void* p = ::mmap(nullptr, rounded, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+                       0);
+      if (p != MAP_FAILED) {
+        data = std::unique_ptr<uint8_t, Free>(static_cast<uint8_t*>(p), Free{rounded});
+        size = n;
+        return true;
+      }
+    }
+#endif
     void* p = std::aligned_alloc(64, rounded);
     if (p == nullptr) return false;
     if (zero) std::memset(p, 0, rounded);
-    data.reset(static_cast<uint8_t*>(p));
+    data = std::unique_ptr<uint8_t, Free>(static_cast<uint8_t*>(p), Free{});
     size = n;
     return true;
   }
@@ -484,6 +517,7 @@ Status Module::ensure_loaded(const std::string& name, MethodState** out) {
   st->method_allocator = MemoryAllocator(st->method_arena.data.get(), arena);
   st->memory.method_allocator = &st->method_allocator;
   st->memory.planned_buffers = {st->planned_spans.data(), st->planned_spans.size()};
+  st->memory.planned_memory_zeroed = true;  // AlignedBuffer zeroes them
   // The temp memory is allocated after the load, once the delegates said
   // what they keep there (temp_sized_after_load).
   st->memory.temp_allocator = &st->temp_allocator;

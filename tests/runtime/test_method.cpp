@@ -435,6 +435,15 @@ TEST_F(MethodTest, NamedBufferWithoutDataStartsAtZero) {
   for (int i = 0; i < 3; ++i) EXPECT_EQ(cache[i], 0.0f) << i;
   const uint8_t* rest = f.mem->spans[0].data() + 32;
   for (int i = 0; i < 12; ++i) EXPECT_EQ(rest[i], 0xff) << i;
+  // A caller whose planned memory is fresh zeros says so, and the load
+  // leaves the buffer's pages untouched (Module: a KV cache's unused
+  // positions never become resident).
+  Fixture fresh(b.finish());
+  std::memset(fresh.mem->spans[0].data(), 0xff, 64);
+  fresh.mem->manager.planned_memory_zeroed = true;
+  Result<Method> untouched = fresh.load();
+  ASSERT_TRUE(untouched.ok());
+  EXPECT_EQ(fresh.mem->spans[0].data()[0], 0xff);
 }
 
 // Kernels get scratch memory from the temp allocator, none without one.
