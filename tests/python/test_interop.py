@@ -298,70 +298,60 @@ def test_executorch_pte_runs_in_ember(name, record_property):
 
 
 class Accumulate(nn.Module):
-    """A buffer with an initial value, updated in place on every call."""
+    """A buffer with an initial value (arange, or zeros as a KV cache starts),
+    updated in place on every call."""
 
-    def __init__(self):
+    def __init__(self, zero: bool = False):
         super().__init__()
-        self.register_buffer("acc", torch.arange(4.0))
+        self.register_buffer("acc", torch.zeros(4) if zero else torch.arange(4.0))
 
     def forward(self, x):
         self.acc.add_(x)
         return self.acc * 2
 
 
-def test_mutable_buffer_state_both_ways():
-    """Three calls in a row, so the buffer's initial value (Ember: written
-    into the program; ExecuTorch: a mutable-data segment, asked for with
-    InitializedMutableBufferPass) and its update carry over; exact."""
-    from executorch.exir import ExecutorchBackendConfig
-    from executorch.exir.passes.init_mutable_pass import InitializedMutableBufferPass
+_ACCUMULATE_CALLS = [torch.ones(4), torch.tensor([0.5, -1.0, 2.0, 0.0]), torch.full((4,), -3.0)]
 
-    xs = [torch.ones(4), torch.tensor([0.5, -1.0, 2.0, 0.0]), torch.full((4,), -3.0)]
-    ours = ember.to_edge(_export(Accumulate(), (xs[0],))).to_executorch()
-    config = ExecutorchBackendConfig(passes=[InitializedMutableBufferPass(["acc"])])
-    theirs = et_to_edge(_export(Accumulate(), (xs[0],))).to_executorch(config)
-    eager = Accumulate()
-    want = [eager(x) for x in xs]
-    for prog in (ours.buffer, theirs.buffer):
+
+def _run_both_ways(programs: list[bytes], zero: bool) -> None:
+    """Each program in Ember's and ExecuTorch's runtimes over three calls in a
+    row, equal to each other and to eager, exactly."""
+    eager = Accumulate(zero)
+    want = [eager(x) for x in _ACCUMULATE_CALLS]
+    for prog in programs:
         m = ember.runtime.load(prog)
         method = Runtime.get().load_program(prog).load_method("forward")
-        for x, w in zip(xs, want, strict=True):
+        for x, w in zip(_ACCUMULATE_CALLS, want, strict=True):
             a, (b,) = m.forward(x), method.execute([x])
             assert torch.equal(a, b) and torch.equal(a, w), (a, b, w)
 
 
-class AccumulateFromZero(nn.Module):
-    """A buffer that starts at zero (as a KV cache does), updated in place."""
+def test_mutable_buffer_state_both_ways():
+    """The buffer's initial value (Ember: written into the program;
+    ExecuTorch: a mutable-data segment, asked for with
+    InitializedMutableBufferPass) and its update carry over."""
+    from executorch.exir import ExecutorchBackendConfig
+    from executorch.exir.passes.init_mutable_pass import InitializedMutableBufferPass
 
-    def __init__(self):
-        super().__init__()
-        self.register_buffer("acc", torch.zeros(4))
-
-    def forward(self, x):
-        self.acc.add_(x)
-        return self.acc * 2
+    args = (_ACCUMULATE_CALLS[0],)
+    ours = ember.to_edge(_export(Accumulate(), args)).to_executorch()
+    config = ExecutorchBackendConfig(passes=[InitializedMutableBufferPass(["acc"])])
+    theirs = et_to_edge(_export(Accumulate(), args)).to_executorch(config)
+    _run_both_ways([ours.buffer, theirs.buffer], zero=False)
 
 
 def test_zero_initial_buffer_both_ways(tmp_path):
     """An all-zero initial value is not stored (ExecuTorch stores none for its
     mutable buffers either): Ember's runtime clears a named buffer without
-    data at load, ExecuTorch's runtime gives it zeroed planned memory; both
-    run both files exactly, over three calls."""
-    xs = [torch.ones(4), torch.tensor([0.5, -1.0, 2.0, 0.0]), torch.full((4,), -3.0)]
-    ours = ember.to_edge(_export(AccumulateFromZero(), (xs[0],))).to_executorch()
-    theirs = et_to_edge(_export(AccumulateFromZero(), (xs[0],))).to_executorch()
+    data at load, ExecuTorch's runtime gives it zeroed planned memory."""
+    args = (_ACCUMULATE_CALLS[0],)
+    ours = ember.to_edge(_export(Accumulate(zero=True), args)).to_executorch()
+    theirs = et_to_edge(_export(Accumulate(zero=True), args)).to_executorch()
     path = tmp_path / "zero.pte"
     path.write_bytes(ours.buffer)
     summary = ember._C.RuntimeModule.load(str(path)).program_summary()
     assert summary["mutable_data"] == [], summary["mutable_data"]  # nothing stored
-    eager = AccumulateFromZero()
-    want = [eager(x) for x in xs]
-    for prog in (ours.buffer, theirs.buffer):
-        m = ember.runtime.load(prog)
-        method = Runtime.get().load_program(prog).load_method("forward")
-        for x, w in zip(xs, want, strict=True):
-            a, (b,) = m.forward(x), method.execute([x])
-            assert torch.equal(a, b) and torch.equal(a, w), (a, b, w)
+    _run_both_ways([ours.buffer, theirs.buffer], zero=True)
 
 
 def test_executorch_pte_from_path_and_method_names(tmp_path):
