@@ -24,7 +24,26 @@
                                                 inputs/outputs, operators, delegates, memory
                                                 (of a .bpte: its test cases per method, then
                                                 the program inside)
+    ember export SOURCE [-o OUT.pte] [--backend portable|xnnpack] [--quantize MODE]
+                 [--dynamic [SYM=]INPUT:DIM:MIN:MAX]... [--quiet] [--debug]
+                                                a .pte from a torch.export.save'd .pt2, or
+                                                from FILE.py:FUNCTION / MODULE:FUNCTION
+                                                returning (model, args), (model, args,
+                                                kwargs) or an ExportedProgram; prints the
+                                                delegation summary and the file written
+                                                (`ember export --help`: the quantize modes)
+    ember bench model.pte [--iterations N | --seconds S] [--warmup N] [--threads N]
+                [--input FILE]... [--seed S] [--profile] [--trace FILE] [--json]
+                                                latency percentiles (min, p50, p90, p99,
+                                                mean, max) of timed runs through
+                                                ember.runtime; --profile adds the per-op
+                                                table of Module.profile
     ember --version                             the installed package's version
+
+`export` and `bench` draw progress bars (tqdm, when installed) on stderr when
+it is a terminal and --quiet is not given. Their errors are one line on
+stderr, `ember export: ...`, and exit status 1 (--debug prints the
+traceback too).
 
 Output into a pipe whose reader stops early (`ember inspect model.pte | head`)
 ends the command quietly, as SIGPIPE ends a Unix tool.
@@ -38,7 +57,7 @@ import os
 import signal
 import sys
 
-from . import _C, __version__, runtime
+from . import _C, __version__, _cli_bench, _cli_export, runtime
 from .errors import EmberError
 
 
@@ -210,6 +229,8 @@ def _main(argv: list[str] | None) -> int:
     inspect = sub.add_parser("inspect", help="describe a .pte (or a .bpte)")
     inspect.add_argument("model")
     inspect.add_argument("--json", action="store_true", help="print JSON")
+    _cli_export.add_parser(sub)
+    _cli_bench.add_parser(sub)
 
     if argv and argv[0] in ("run", "llm"):
         # Everything after the command goes to ember_run / ember_llm unchanged.
@@ -224,6 +245,10 @@ def _main(argv: list[str] | None) -> int:
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
         os.execv(runner, [runner, *argv[1:]])
     args = parser.parse_args(argv)
+    if args.command == "export":
+        return _cli_export.main(args)
+    if args.command == "bench":
+        return _cli_bench.main(args)
     try:
         info = _inspect(args.model)
     except (EmberError, OSError) as e:
