@@ -17,7 +17,8 @@ def _python_blocks(text: str) -> list[str]:
 
 
 def test_the_guide_has_pages_with_examples():
-    assert [p.name for p in PAGES] == ["exporting.md", "getting-started.md"]
+    assert [p.name for p in PAGES] == ["exporting.md", "getting-started.md", "llms.md",
+                                      "quantization.md"]
     for page in PAGES:
         assert _python_blocks(page.read_text()), page.name
 
