@@ -85,7 +85,8 @@ FailureOr<std::string> CompilerSession::emit(const PipelineOptions &options) {
   pm.addPass(createVerifyEdgeContract());
   if (failed(pm.run(*module_)))
     return failure();
-  return emitPte(*module_, constantMethods_, options.delegatesInSegments);
+  instructionDebug_.clear();
+  return emitPte(*module_, constantMethods_, options.delegatesInSegments, &instructionDebug_);
 }
 
 LogicalResult CompilerSession::partition(const std::string &backend,

@@ -49,6 +49,9 @@ public:
   }
   /// Serialize the planned module (runs up to memory-plan first if needed).
   mlir::FailureOr<std::string> emit(const PipelineOptions &options = {});
+  /// What each kernel or delegate call of the last emit() runs, and from
+  /// which source lines (the Inspector's map from profile events to code).
+  const std::vector<InstructionDebug> &instructionDebug() const { return instructionDebug_; }
 
   /// The IR as text; large constants elided unless `full`.
   std::string print(bool full = false) const;
@@ -58,6 +61,7 @@ public:
   mlir::ModuleOp module() const { return module_.get(); }
 
 private:
+  std::vector<InstructionDebug> instructionDebug_;
   std::unique_ptr<mlir::MLIRContext> context_;
   mlir::OwningOpRef<mlir::ModuleOp> module_;
   std::vector<std::string> diagnostics_;

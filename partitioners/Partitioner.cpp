@@ -102,8 +102,13 @@ LogicalResult outline(ArrayRef<Operation *> run, const BackendPartitioner &parti
   SmallVector<NamedAttribute> named;
   for (auto &[key, bytes] : blob->namedData)
     named.push_back(b.getNamedAttr(key, bytesAttr("named_" + key, bytes)));
+  // The call stands for every op of the run: its location fuses theirs, so
+  // a profile of the delegate points at all the source lines it runs.
+  SmallVector<Location> runLocs;
+  for (Operation *op : run)
+    runLocs.push_back(op->getLoc());
   auto call = b.create<edge::DelegateCallOp>(
-      loc, outTypes, b.getStringAttr(partitioner.backendId()), inputs.getArrayRef(),
+      b.getFusedLoc(runLocs), outTypes, b.getStringAttr(partitioner.backendId()), inputs.getArrayRef(),
       bytesAttr("delegate_" + std::to_string(index), blob->processed),
       specs.empty() ? DictionaryAttr() : b.getDictionaryAttr(specs),
       named.empty() ? DictionaryAttr() : b.getDictionaryAttr(named));

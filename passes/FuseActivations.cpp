@@ -142,7 +142,9 @@ void fuseConvolutionClamp(Operation *act) {
   std::optional<ClampBounds> bounds = clampBounds(act, b);
   if (!bounds)
     return;
-  OperationState state(act->getLoc(), edge::ConvolutionClampOp::getOperationName());
+  // Both source lines: a profile of the fused op points at the convolution too.
+  OperationState state(b.getFusedLoc({conv->getLoc(), act->getLoc()}),
+                       edge::ConvolutionClampOp::getOperationName());
   state.addOperands(conv->getOperands());
   state.addAttributes(conv->getAttrs());
   if (bounds->lo)

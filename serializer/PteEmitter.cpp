@@ -29,6 +29,7 @@
 #include <variant>
 
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/xxhash.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -149,8 +150,9 @@ struct DelegateStore {
 class PlanEmitter {
 public:
   PlanEmitter(flatbuffers::FlatBufferBuilder &b, ConstantPool &constants, ConstantPool &mutableData,
-              DelegateStore &delegateStore)
-      : b(b), constants(constants), mutableData(mutableData), delegateStore(delegateStore) {}
+              DelegateStore &delegateStore, std::vector<InstructionDebug> *debug)
+      : b(b), constants(constants), mutableData(mutableData), delegateStore(delegateStore),
+        debug(debug) {}
 
   FailureOr<flatbuffers::Offset<fb::ExecutionPlan>> emit(func::FuncOp func);
   flatbuffers::Offset<fb::ExecutionPlan> emit(const ConstantMethod &method);
@@ -194,7 +196,40 @@ private:
   std::vector<std::pair<std::string, std::string>> operators;
   llvm::DenseMap<Value, int32_t> valueIndex;
   int32_t noneIndex = -1;
+  std::vector<InstructionDebug> *debug;
+  std::string method;            ///< the function being emitted
+  Operation *current = nullptr;  ///< the op whose instructions are being added
+
+  /// Records what the instruction just added runs.
+  void noteInstruction(StringRef target);
 };
+
+/// The user's source lines a location holds ("file:line", in order, each
+/// once; fused locations after passes give several), "; "-joined.
+std::string sourceLines(Location loc) {
+  std::vector<std::string> lines;
+  loc->walk([&](Location sub) {
+    if (auto file = dyn_cast<FileLineColLoc>(sub)) {
+      std::string line = (file.getFilename().getValue() + ":" + Twine(file.getLine())).str();
+      if (llvm::find(lines, line) == lines.end())
+        lines.push_back(std::move(line));
+    }
+    return WalkResult::advance();
+  });
+  return llvm::join(lines, "; ");
+}
+
+void PlanEmitter::noteInstruction(StringRef target) {
+  if (!debug || !current)
+    return;
+  InstructionDebug d;
+  d.method = method;
+  d.instruction = static_cast<uint32_t>(instructions.size() - 1);
+  d.op = current->getName().getStringRef().str();
+  d.target = target.str();
+  d.source = sourceLines(current->getLoc());
+  debug->push_back(std::move(d));
+}
 
 int32_t PlanEmitter::addTensor(Value v, uint32_t bufferIdx, int64_t offset,
                                flatbuffers::Offset<fb::ExtraTensorInfo> extra,
@@ -397,6 +432,7 @@ void PlanEmitter::addKernelCall(StringRef name, StringRef overload,
   auto call = fb::CreateKernelCall(b, operatorIndex(name, overload), b.CreateVector(args));
   instructions.push_back(
       fb::CreateInstruction(b, fb::InstructionArguments::KernelCall, call.Union()));
+  noteInstruction(overload.empty() ? name.str() : (name + "." + overload).str());
 }
 
 LogicalResult PlanEmitter::emitSym(Operation *op) {
@@ -492,6 +528,7 @@ LogicalResult PlanEmitter::emitDelegateCall(edge::DelegateCallOp op) {
   auto call = fb::CreateDelegateCall(b, delegates.size() - 1, b.CreateVector(args));
   instructions.push_back(
       fb::CreateInstruction(b, fb::InstructionArguments::DelegateCall, call.Union()));
+  noteInstruction(op.getBackend());
   return success();
 }
 
@@ -565,6 +602,7 @@ FailureOr<flatbuffers::Offset<fb::ExecutionPlan>> PlanEmitter::emit(func::FuncOp
   if (!argOffsets || !plannedSizes || argOffsets.size() != (int64_t)func.getNumArguments())
     return func.emitOpError("has no memory plan: run ember-plan-memory before emission");
 
+  method = func.getSymName().str();
   std::vector<int32_t> inputs, outputs;
   for (auto [arg, offset] : llvm::zip(func.getArguments(), argOffsets.asArrayRef())) {
     auto id = func.getArgAttrOfType<IntegerAttr>(arg.getArgNumber(), kMemoryIdAttr);
@@ -572,6 +610,7 @@ FailureOr<flatbuffers::Offset<fb::ExecutionPlan>> PlanEmitter::emit(func::FuncOp
   }
 
   for (Operation &op : func.getBody().front()) {
+    current = &op;
     if (auto constant = dyn_cast<edge::ConstantOp>(op)) {
       auto bytes = edge::elementBytes(constant.getValue(), constant);
       if (failed(bytes))
@@ -623,7 +662,7 @@ FailureOr<flatbuffers::Offset<fb::ExecutionPlan>> PlanEmitter::emit(func::FuncOp
 } // namespace
 
 FailureOr<std::string> emitPte(ModuleOp module, ArrayRef<ConstantMethod> constantMethods,
-                               bool delegatesInSegments) {
+                               bool delegatesInSegments, std::vector<InstructionDebug> *debug) {
   // Plans are sorted by method name, functions and constant methods alike.
   std::map<std::string, std::variant<func::FuncOp, const ConstantMethod *>> methods;
   for (func::FuncOp func : module.getOps<func::FuncOp>())
@@ -650,7 +689,7 @@ FailureOr<std::string> emitPte(ModuleOp module, ArrayRef<ConstantMethod> constan
   delegateStore.firstSegment = anyBuffer ? 2 : 1;
   std::vector<flatbuffers::Offset<fb::ExecutionPlan>> plans;
   for (auto &[name, method] : methods) {
-    PlanEmitter emitter(b, constants, mutableData, delegateStore);
+    PlanEmitter emitter(b, constants, mutableData, delegateStore, debug);
     if (auto *constant = std::get_if<const ConstantMethod *>(&method)) {
       plans.push_back(emitter.emit(**constant));
       continue;

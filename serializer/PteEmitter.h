@@ -34,8 +34,21 @@ struct ConstantMethod {
 /// for the same input. Fails with a diagnostic at the op that cannot be emitted.
 /// Delegate blobs go into segments (as ExecuTorch does by default) or inline
 /// in Program.backend_delegate_data.
+/// What one instruction of a method runs, for tying a profile's events
+/// (whose debug handle is the instruction's index) back to the graph and to
+/// the user's source (the devtools' Inspector).
+struct InstructionDebug {
+  std::string method;
+  uint32_t instruction = 0;  ///< index in the method's chain
+  std::string op;            ///< the Edge op (edge.linear, edge.delegate_call, ...)
+  std::string target;        ///< the kernel ("aten::addmm.out") or the backend
+  std::string source;        ///< the user's source lines ("model.py:12", ...; "; "-joined)
+};
+
+/// `debug`, when given, receives one entry per kernel or delegate call.
 mlir::FailureOr<std::string> emitPte(mlir::ModuleOp module,
                                      llvm::ArrayRef<ConstantMethod> constantMethods = {},
-                                     bool delegatesInSegments = true);
+                                     bool delegatesInSegments = true,
+                                     std::vector<InstructionDebug> *debug = nullptr);
 
 } // namespace ember

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Mapping
@@ -114,7 +115,7 @@ class EdgeProgramManager:
                             delegate_segments=config.extract_delegate_segments)
         return ExecutorchProgramManager(data, session.print(False),
                                         sorted([*self.methods, *self._constant_methods]),
-                                        session.memory_plans())
+                                        session.memory_plans(), session.instruction_debug())
 
 
 class ExecutorchProgramManager:
@@ -125,12 +126,15 @@ class ExecutorchProgramManager:
     use only (a large model is not held twice unless asked for)."""
 
     def __init__(self, data: Any, planned_ir: str, methods: list[str],
-                 memory_plans: dict | None = None):
+                 memory_plans: dict | None = None, debug_info: list[dict] | None = None):
         self._data = memoryview(data)
         self._bytes: bytes | None = None
         self._planned_ir = planned_ir
         self.methods = methods
         self._memory_plans = memory_plans or {}
+        # Per kernel or delegate call: {"method", "instruction", "op", "target",
+        # "source"}; what ember.devtools.Inspector ties profile events to.
+        self.debug_info: list[dict] = list(debug_info or [])
 
     @property
     def buffer(self) -> bytes:
@@ -144,6 +148,13 @@ class ExecutorchProgramManager:
     def ir(self) -> str:
         """The planned Edge IR the file was emitted from."""
         return self._planned_ir
+
+    def save_debug_info(self, path: str | os.PathLike) -> None:
+        """Write `debug_info` as JSON (Ember's counterpart of ExecuTorch's
+        ETRecord): ship the .pte, keep this, and ember.devtools.Inspector
+        ties a profile from the device back to the Edge ops and source lines."""
+        Path(path).write_text(json.dumps({"format": "ember-debug-info", "version": 1,
+                                          "instructions": self.debug_info}, indent=1))
 
     def memory_plan(self, method_name: str = "forward") -> dict:
         """How a method's memory was planned: "arena_bytes" (per memory id,

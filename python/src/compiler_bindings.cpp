@@ -78,6 +78,22 @@ class PySession {
     return PteBytes{std::move(*bytes)};
   }
 
+  /// One dict per kernel or delegate call of the last emit: {"method",
+  /// "instruction", "op", "target", "source"}.
+  py::list instruction_debug() const {
+    py::list out;
+    for (const ember::InstructionDebug& d : session_.instructionDebug()) {
+      py::dict e;
+      e["method"] = d.method;
+      e["instruction"] = d.instruction;
+      e["op"] = d.op;
+      e["target"] = d.target;
+      e["source"] = d.source;
+      out.append(e);
+    }
+    return out;
+  }
+
   /// {method: {"algorithm", "arena_bytes", "lower_bound", "candidates"}} of
   /// the last memory plan.
   py::dict memory_plans() const {
@@ -182,6 +198,9 @@ void bind_compiler(py::module_& m) {
            "alignment, plan_inputs, plan_outputs, algorithm, alias_views).")
       .def("emit", &PySession::emit,
            "Plan memory and serialize to .pte bytes (options as run_to, and delegate_segments).")
+      .def("instruction_debug", &PySession::instruction_debug,
+           "Per kernel or delegate call of the last emit: method, instruction index (a "
+           "profile event's debug handle), Edge op, kernel or backend, source lines.")
       .def("memory_plans", &PySession::memory_plans,
            "Per method: the kept algorithm, arena bytes, lower bound and every candidate's bytes.")
       .def("partition", &PySession::partition, py::arg("backend"), py::arg("options"),

@@ -17,9 +17,17 @@ runtime/extension/bundled_program.h.
     bundled = BundledProgram(prog, [suite])
     bundled.save("model.bpte")     # or serialize_from_bundled_program_to_flatbuffer(bundled)
 
+The Inspector ties a profile's events to the Edge ops and source lines that
+made them (ember.devtools.inspector):
+
+    prog.save_debug_info("model.debug.json")
+    inspector = Inspector("model.debug.json", module.profile(x, runs=20))
+    print(inspector.by_source()[0])     # the slowest source line
+
 See docs/devtools.md.
 """
 
 from .bundled_program.core import BundledProgram
+from .inspector import Inspector
 
-__all__ = ["BundledProgram"]
+__all__ = ["BundledProgram", "Inspector"]
