@@ -16,6 +16,7 @@
 #include "exir/EdgeDialect.h"
 #include "exir/EdgeTypes.h"
 #include "exir/EdgeVerifierUtils.h"
+#include "runtime/core/half.h"
 
 #include <cmath>
 #include <cstdio>
@@ -95,24 +96,6 @@ LogicalResult checkZeroPoint(Operation *op, int64_t zp, QRange range) {
   return success();
 }
 
-/// An IEEE binary16 value as float (exact).
-float halfToFloat(uint16_t h) {
-  const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
-  const uint32_t exp = (h >> 10) & 0x1fu, mant = h & 0x3ffu;
-  uint32_t bits;
-  if (exp == 0x1f) {
-    bits = sign | 0x7f800000u | (mant << 13);  // inf, NaN
-  } else if (exp == 0) {
-    const float v = std::ldexp(static_cast<float>(mant), -24);  // zero, subnormal
-    return sign ? -v : v;
-  } else {
-    bits = sign | ((exp + 112u) << 23) | (mant << 13);
-  }
-  float f;
-  memcpy(&f, &bits, 4);
-  return f;
-}
-
 /// Calls `visit(value)` (a double) for each element of `v` in order while it
 /// returns true, when an edge.constant in this IR defines `v` (its data
 /// present; nothing is visited for values computed at run time or elided).
@@ -155,13 +138,12 @@ void forEachConstantValue(Value v, Visit visit) {
   else if (element.isF64())
     each([&](const char *p) { return load(p, 0.0); });
   else if (element.isF16())
-    each([&](const char *p) { return static_cast<double>(halfToFloat(load(p, uint16_t{0}))); });
+    each([&](const char *p) {
+      return static_cast<double>(ember::Half::to_float(load(p, uint16_t{0})));
+    });
   else if (element.isBF16())
     each([&](const char *p) {
-      const uint32_t bits = static_cast<uint32_t>(load(p, uint16_t{0})) << 16;
-      float f;
-      memcpy(&f, &bits, 4);
-      return static_cast<double>(f);
+      return static_cast<double>(ember::BFloat16::to_float(load(p, uint16_t{0})));
     });
   else if (element.isUnsignedInteger(8))
     each([](const char *p) { return static_cast<double>(static_cast<uint8_t>(*p)); });

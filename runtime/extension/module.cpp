@@ -41,8 +41,7 @@ struct BufferFree {
 /// prefill-sized activation at decode) is never made resident.
 struct AlignedBuffer {
   static constexpr size_t kMapAtLeast = size_t{1} << 20;
-  using Free = BufferFree;
-  std::unique_ptr<uint8_t, Free> data;
+  std::unique_ptr<uint8_t, BufferFree> data;
   size_t size = 0;
 
   /// Scratch (`zero` false) is not written here, so the pages a model
@@ -54,7 +53,8 @@ struct AlignedBuffer {
       void* p = ::mmap(nullptr, rounded, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
                        0);
       if (p != MAP_FAILED) {
-        data = std::unique_ptr<uint8_t, Free>(static_cast<uint8_t*>(p), Free{rounded});
+        data = std::unique_ptr<uint8_t, BufferFree>(static_cast<uint8_t*>(p),
+                                                    BufferFree(rounded));
         size = n;
         return true;
       }
@@ -63,7 +63,7 @@ struct AlignedBuffer {
     void* p = std::aligned_alloc(64, rounded);
     if (p == nullptr) return false;
     if (zero) std::memset(p, 0, rounded);
-    data = std::unique_ptr<uint8_t, Free>(static_cast<uint8_t*>(p), Free{});
+    data = std::unique_ptr<uint8_t, BufferFree>(static_cast<uint8_t*>(p), BufferFree());
     size = n;
     return true;
   }

@@ -98,14 +98,13 @@ void* prepare_linear_lowbit(Span<EValue* const> args, Span<const bool> constant,
   const bool has_zp = !args[3]->is_none();
   if (has_zp && !is_constant_tensor(args, constant, 3)) return nullptr;
   lowbit::WeightDesc w;
-  const Tensor& scales = args[2]->to_tensor();
-  if (!describe(&args[1]->to_tensor(), &scales, has_zp ? &args[3]->to_tensor() : nullptr,
-                args[4]->to_int(), args[5]->to_int(), true, &w)) {
+  if (!describe(&args[1]->to_tensor(), &args[2]->to_tensor(),
+                has_zp ? &args[3]->to_tensor() : nullptr, args[4]->to_int(), args[5]->to_int(),
+                true, &w) ||
+      !params_valid(w)) {
     return nullptr;
   }
-  void* state =
-      params_valid(w) ? make_prepacked(w.data, 1, lowbit::packed_bytes(w), &pack_lowbit_part, &w)
-                      : nullptr;
+  void* state = make_prepacked(w.data, 1, lowbit::packed_bytes(w), &pack_lowbit_part, &w);
   if (state != nullptr && packed.size() > 3) {
     packed[1] = packed[2] = true;  // the packed buffer holds the weight and its parameters
     packed[3] = has_zp;

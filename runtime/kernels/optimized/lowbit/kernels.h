@@ -92,14 +92,19 @@ inline const int32_t* group_b(const BlockParts& p, size_t off) {
                         : nullptr;
 }
 
+/// Scale i of scales stored as `format`, widened to float (exact).
+inline float widen_scale(ScaleFormat format, const void* scales, size_t i) {
+  const uint16_t* h = static_cast<const uint16_t*>(scales);
+  switch (format) {
+    case ScaleFormat::f16: return Half::to_float(h[i]);
+    case ScaleFormat::bf16: return BFloat16::to_float(h[i]);
+    default: return static_cast<const float*>(scales)[i];
+  }
+}
+
 /// Scale j (< 16) of a block's scales at `sw`, widened to float (exact).
 inline float scale_at(const Geometry& g, const uint8_t* sw, size_t j) {
-  const uint16_t* h = reinterpret_cast<const uint16_t*>(sw);
-  switch (g.scales) {
-    case ScaleFormat::f16: return Half::to_float(h[j]);
-    case ScaleFormat::bf16: return BFloat16::to_float(h[j]);
-    default: return reinterpret_cast<const float*>(sw)[j];
-  }
+  return widen_scale(g.scales, sw, j);
 }
 
 /// A linear call's operands as the kernels see them.

@@ -29,7 +29,6 @@ namespace ember {
 namespace lowbit {
 namespace {
 
-/// How far ahead of a one-row pass over a panel the kernel prefetches.
 /// How far ahead of a one-row pass over a panel the kernel prefetches: about
 /// 3.5 group slices of an 8da4w panel. A 134M Llama's 768 x 32000 and a 1B's
 /// 2048 x 2048 decode from DRAM (bench/lowbit_bench.cpp's _x cases) ran 1.5x

@@ -237,12 +237,7 @@ size_t act_stride(const Geometry& g) { return round_up(g.groups * g.gp + 4 * g.g
 }  // namespace
 
 float scale_of(const WeightDesc& w, int64_t i) {
-  const uint16_t* h = static_cast<const uint16_t*>(w.scales);
-  switch (w.scale_format) {
-    case ScaleFormat::f16: return Half::to_float(h[i]);
-    case ScaleFormat::bf16: return BFloat16::to_float(h[i]);
-    default: return static_cast<const float*>(w.scales)[i];
-  }
+  return widen_scale(w.scale_format, w.scales, (size_t)i);
 }
 
 size_t packed_bytes(const WeightDesc& w) {
