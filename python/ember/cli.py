@@ -57,7 +57,7 @@ import os
 import signal
 import sys
 
-from . import _C, __version__, _cli_bench, _cli_export, runtime
+from . import _C, __version__, _cli_bench, _cli_export, _cli_selective, runtime
 from .errors import EmberError
 
 
@@ -231,6 +231,7 @@ def _main(argv: list[str] | None) -> int:
     inspect.add_argument("--json", action="store_true", help="print JSON")
     _cli_export.add_parser(sub)
     _cli_bench.add_parser(sub)
+    _cli_selective.add_parser(sub)
 
     if argv and argv[0] in ("run", "llm"):
         # Everything after the command goes to ember_run / ember_llm unchanged.
@@ -249,6 +250,8 @@ def _main(argv: list[str] | None) -> int:
         return _cli_export.main(args)
     if args.command == "bench":
         return _cli_bench.main(args)
+    if args.command == "selective-build":
+        return _cli_selective.main(args)
     try:
         info = _inspect(args.model)
     except (EmberError, OSError) as e:

@@ -170,6 +170,13 @@ py::dict summary_dict(const ember::ProgramSummary& s) {
       py::dict e;
       e["name"] = ms.info.operators[i];
       e["calls"] = ms.operator_calls[i];
+      py::list sigs;
+      for (const std::vector<ember::ScalarType>& sig : ms.operator_dtypes[i]) {
+        py::list names;
+        for (ember::ScalarType t : sig) names.append(ember::scalar_type_name(t));
+        sigs.append(py::tuple(names));
+      }
+      e["dtypes"] = sigs;
       ops.append(e);
     }
     m["operators"] = ops;

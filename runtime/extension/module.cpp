@@ -160,6 +160,36 @@ bool tensor_nbytes(const fb::Tensor* t, uint64_t* out) {
 
 std::string string_of(const flatbuffers::String* s) { return s != nullptr ? s->str() : std::string(); }
 
+/// The dtypes of a KernelCall's tensor arguments in order (MethodSummary::
+/// operator_dtypes). Out-of-range indices and unknown dtypes are skipped:
+/// inspecting never fails on a bad file, loading it does.
+std::vector<ScalarType> call_dtypes(const fb::ExecutionPlan* plan,
+                                    const flatbuffers::Vector<int32_t>* args) {
+  std::vector<ScalarType> out;
+  const auto* values = plan->values();
+  if (values == nullptr || args == nullptr) return out;
+  auto tensor_at = [&](int32_t idx) {
+    if (idx < 0 || static_cast<uint32_t>(idx) >= values->size()) return;
+    const fb::Tensor* t = values->Get(static_cast<uint32_t>(idx))->val_as_Tensor();
+    if (t == nullptr) return;
+    const int8_t raw = static_cast<int8_t>(t->scalar_type());
+    if (is_valid_scalar_type(raw)) out.push_back(static_cast<ScalarType>(raw));
+  };
+  for (int32_t idx : *args) {
+    if (idx < 0 || static_cast<uint32_t>(idx) >= values->size()) continue;
+    const fb::EValue* ev = values->Get(static_cast<uint32_t>(idx));
+    const flatbuffers::Vector<int32_t>* items = nullptr;
+    if (const fb::TensorList* l = ev->val_as_TensorList()) items = l->items();
+    if (const fb::OptionalTensorList* l = ev->val_as_OptionalTensorList()) items = l->items();
+    if (items != nullptr) {
+      for (int32_t item : *items) tensor_at(item);
+    } else {
+      tensor_at(idx);
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 Value Value::from_tensor(TensorView t) {
@@ -397,6 +427,7 @@ Status Module::program_summary(ProgramSummary* out) const {
     Status st = method_info(name, &ms.info);
     if (!st.ok()) return st;
     ms.operator_calls.assign(ms.info.operators.size(), 0);
+    ms.operator_dtypes.assign(ms.info.operators.size(), {});
 
     if (plan->values() != nullptr) {
       ms.num_values = plan->values()->size();
@@ -455,6 +486,12 @@ Status Module::program_summary(ProgramSummary* out) const {
               const int32_t op = ins->instr_args_as_KernelCall()->op_index();
               if (op >= 0 && static_cast<size_t>(op) < ms.operator_calls.size()) {
                 ++ms.operator_calls[static_cast<size_t>(op)];
+                auto& seen = ms.operator_dtypes[static_cast<size_t>(op)];
+                std::vector<ScalarType> sig =
+                    call_dtypes(plan, ins->instr_args_as_KernelCall()->args());
+                if (std::find(seen.begin(), seen.end(), sig) == seen.end()) {
+                  seen.push_back(std::move(sig));
+                }
               }
               break;
             }

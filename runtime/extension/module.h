@@ -100,6 +100,11 @@ struct MethodSummary {
   MethodInfo info;
   /// KernelCalls per entry of info.operators (same order).
   std::vector<size_t> operator_calls;
+  /// Per entry of info.operators, the distinct dtype signatures of its
+  /// KernelCalls: the dtypes of the call's tensor arguments in order (a
+  /// tensor list's tensors in place; absent optional tensors skipped), what
+  /// a kernel's dtype switch sees. `ember selective-build` keeps these.
+  std::vector<std::vector<std::vector<ScalarType>>> operator_dtypes;
   size_t num_kernel_calls = 0;
   size_t num_delegate_calls = 0;
   size_t num_move_calls = 0;

@@ -21,7 +21,9 @@
 #include <string>
 #include <vector>
 
+#ifdef EMBER_HAVE_TEST_BACKEND
 #include "runtime/backends/test/test_backend.h"
+#endif
 #ifdef EMBER_HAVE_XNNPACK
 #include "runtime/backends/xnnpack/xnnpack_backend.h"
 #endif
@@ -388,9 +390,11 @@ int main(int argc, char** argv) {
   ember::describe_kernel_libraries(library, sizeof(library));
   kernels = std::strcmp(library, "portable") == 0 ? library : std::string(library) + " over portable";
 #endif
+#ifdef EMBER_HAVE_TEST_BACKEND
   if (ember::register_test_backend() != ember::Error::Ok) {
     return fail("cannot register the EmberTestBackend backend");
   }
+#endif
 #ifdef EMBER_HAVE_XNNPACK
   if (ember::register_xnnpack_backend() != ember::Error::Ok) {
     return fail("cannot register the XnnpackBackend backend");

@@ -48,6 +48,13 @@ bool kernel_fail(KernelContext& ctx, Error err, const char* op, const char* fmt,
 }
 
 bool reject_dtype(KernelContext& ctx, const char* op, const char* what, ScalarType t) {
+#ifdef EMBER_SELECTIVE_BUILD
+  if (!dtype_kept(t)) {
+    return kernel_fail(ctx, Error::NotSupported, op,
+                       "dtype %s (for %s) is not in this selective build, which keeps %s",
+                       scalar_type_name(t), what, EMBER_SELECTED_DTYPE_NAMES);
+  }
+#endif
   return kernel_fail(ctx, Error::NotSupported, op, "dtype %s is not supported for %s",
                      scalar_type_name(t), what);
 }

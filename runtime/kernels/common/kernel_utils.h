@@ -27,6 +27,7 @@
 #include "runtime/core/tensor.h"
 #include "runtime/kernel/kernel.h"
 #include "runtime/kernels/common/scalar.h"
+#include "runtime/kernels/selective_build.h"
 #include "runtime/platform/platform.h"
 
 /// In a kernel (a void function): if `cond` is false, fail the call with
@@ -36,73 +37,79 @@
     if (!(cond)) {                                                          \
       ::ember::kernel_fail((ctx), ::ember::Error::err, (op), __VA_ARGS__); \
       return;                                                               \
-    }                                                                       \
+    }                                                                          \
   } while (0)
 
-/// One case of a dtype switch: binds CTYPE and runs the body.
-#define EMBER_DTYPE_CASE(ENUM, TYPE, ...) \
-  case ::ember::ScalarType::ENUM: {       \
-    using CTYPE = TYPE;                   \
-    __VA_ARGS__;                          \
+/// One case of a dtype switch: binds CTYPE and runs the body; in a selective
+/// build that leaves the dtype out (selective_build.h), runs `otherwise`
+/// instead and compiles no code for the body.
+#define EMBER_DTYPE_CASE(ENUM, TYPE, otherwise, ...)                           \
+  case ::ember::ScalarType::ENUM: {                                            \
+    if constexpr (EMBER_DTYPE_KEPT(ENUM)) {                                    \
+      using CTYPE = TYPE;                                                      \
+      __VA_ARGS__;                                                             \
+    } else {                                                                   \
+      otherwise;                                                               \
+    }                                                                          \
   } break;
 
 /// Run the body with CTYPE bound to float, int32_t or int64_t as `dtype` is
 /// Float, Int or Long; any other dtype runs `otherwise`.
-#define EMBER_SWITCH_REAL(dtype, otherwise, ...)        \
-  switch (dtype) {                                      \
-    EMBER_DTYPE_CASE(Float, float, __VA_ARGS__)         \
-    EMBER_DTYPE_CASE(Int, int32_t, __VA_ARGS__)         \
-    EMBER_DTYPE_CASE(Long, int64_t, __VA_ARGS__)        \
-    default:                                            \
-      otherwise;                                        \
-      break;                                            \
+#define EMBER_SWITCH_REAL(dtype, otherwise, ...)                               \
+  switch (dtype) {                                                             \
+    EMBER_DTYPE_CASE(Float, float, otherwise, __VA_ARGS__)                     \
+    EMBER_DTYPE_CASE(Int, int32_t, otherwise, __VA_ARGS__)                     \
+    EMBER_DTYPE_CASE(Long, int64_t, otherwise, __VA_ARGS__)                    \
+    default:                                                                   \
+      otherwise;                                                               \
+      break;                                                                   \
   }
 
 /// Run the body with CTYPE bound to the floating type of `dtype`: float,
 /// double, Half or BFloat16 (the 16-bit types convert to and from float
 /// implicitly; compute in float). Any other dtype runs `otherwise`.
-#define EMBER_SWITCH_FLOAT(dtype, otherwise, ...)       \
-  switch (dtype) {                                      \
-    EMBER_DTYPE_CASE(Float, float, __VA_ARGS__)         \
-    EMBER_DTYPE_CASE(Double, double, __VA_ARGS__)       \
-    EMBER_DTYPE_CASE(Half, ::ember::Half, __VA_ARGS__)  \
-    EMBER_DTYPE_CASE(BFloat16, ::ember::BFloat16, __VA_ARGS__) \
-    default:                                            \
-      otherwise;                                        \
-      break;                                            \
+#define EMBER_SWITCH_FLOAT(dtype, otherwise, ...)                              \
+  switch (dtype) {                                                             \
+    EMBER_DTYPE_CASE(Float, float, otherwise, __VA_ARGS__)                     \
+    EMBER_DTYPE_CASE(Double, double, otherwise, __VA_ARGS__)                   \
+    EMBER_DTYPE_CASE(Half, ::ember::Half, otherwise, __VA_ARGS__)              \
+    EMBER_DTYPE_CASE(BFloat16, ::ember::BFloat16, otherwise, __VA_ARGS__)      \
+    default:                                                                   \
+      otherwise;                                                               \
+      break;                                                                   \
   }
 
 /// Run the body with CTYPE bound to float, Half or BFloat16 as `dtype` is
 /// Float, Half or BFloat16 (the kernels whose 16-bit variants accumulate in
 /// float: matrix products, convolution, pooling, attention). Any other dtype
 /// runs `otherwise`.
-#define EMBER_SWITCH_FLOAT_HALF(dtype, otherwise, ...)  \
-  switch (dtype) {                                      \
-    EMBER_DTYPE_CASE(Float, float, __VA_ARGS__)         \
-    EMBER_DTYPE_CASE(Half, ::ember::Half, __VA_ARGS__)  \
-    EMBER_DTYPE_CASE(BFloat16, ::ember::BFloat16, __VA_ARGS__) \
-    default:                                            \
-      otherwise;                                        \
-      break;                                            \
+#define EMBER_SWITCH_FLOAT_HALF(dtype, otherwise, ...)                         \
+  switch (dtype) {                                                             \
+    EMBER_DTYPE_CASE(Float, float, otherwise, __VA_ARGS__)                     \
+    EMBER_DTYPE_CASE(Half, ::ember::Half, otherwise, __VA_ARGS__)              \
+    EMBER_DTYPE_CASE(BFloat16, ::ember::BFloat16, otherwise, __VA_ARGS__)      \
+    default:                                                                   \
+      otherwise;                                                               \
+      break;                                                                   \
   }
 
 /// As EMBER_SWITCH_REAL, plus Bool, Byte, Char, Short, Double, Half and
 /// BFloat16: every dtype the copy and cast kernels move.
-#define EMBER_SWITCH_ALL(dtype, otherwise, ...)         \
-  switch (dtype) {                                      \
-    EMBER_DTYPE_CASE(Float, float, __VA_ARGS__)         \
-    EMBER_DTYPE_CASE(Double, double, __VA_ARGS__)       \
-    EMBER_DTYPE_CASE(Half, ::ember::Half, __VA_ARGS__)  \
-    EMBER_DTYPE_CASE(BFloat16, ::ember::BFloat16, __VA_ARGS__) \
-    EMBER_DTYPE_CASE(Int, int32_t, __VA_ARGS__)         \
-    EMBER_DTYPE_CASE(Long, int64_t, __VA_ARGS__)        \
-    EMBER_DTYPE_CASE(Short, int16_t, __VA_ARGS__)       \
-    EMBER_DTYPE_CASE(Char, int8_t, __VA_ARGS__)         \
-    EMBER_DTYPE_CASE(Byte, uint8_t, __VA_ARGS__)        \
-    EMBER_DTYPE_CASE(Bool, bool, __VA_ARGS__)           \
-    default:                                            \
-      otherwise;                                        \
-      break;                                            \
+#define EMBER_SWITCH_ALL(dtype, otherwise, ...)                                \
+  switch (dtype) {                                                             \
+    EMBER_DTYPE_CASE(Float, float, otherwise, __VA_ARGS__)                     \
+    EMBER_DTYPE_CASE(Double, double, otherwise, __VA_ARGS__)                   \
+    EMBER_DTYPE_CASE(Half, ::ember::Half, otherwise, __VA_ARGS__)              \
+    EMBER_DTYPE_CASE(BFloat16, ::ember::BFloat16, otherwise, __VA_ARGS__)      \
+    EMBER_DTYPE_CASE(Int, int32_t, otherwise, __VA_ARGS__)                     \
+    EMBER_DTYPE_CASE(Long, int64_t, otherwise, __VA_ARGS__)                    \
+    EMBER_DTYPE_CASE(Short, int16_t, otherwise, __VA_ARGS__)                   \
+    EMBER_DTYPE_CASE(Char, int8_t, otherwise, __VA_ARGS__)                     \
+    EMBER_DTYPE_CASE(Byte, uint8_t, otherwise, __VA_ARGS__)                    \
+    EMBER_DTYPE_CASE(Bool, bool, otherwise, __VA_ARGS__)                       \
+    default:                                                                   \
+      otherwise;                                                               \
+      break;                                                                   \
   }
 
 namespace ember {
