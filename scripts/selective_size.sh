@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The figures of docs/selective-build.md: ember_run's stripped size with every
-# portable kernel, and with only MobileNetV2's (operators only, then operators
-# and dtypes). Builds runtime-only MinSizeRel trees in build/selective_size
-# (section GC in all three, single-threaded kernels, no XNNPACK, no optimized
-# library), exporting MobileNetV2 (tests/models/vision.py, random weights,
-# 224x224) with .venv's Ember first.
+# portable kernel, and with only MobileNetV2's (operators only; operators and
+# dtypes; then with the optimized kernels, trimmed alike). Builds runtime-only
+# MinSizeRel trees in build/selective_size (section GC, no thread pool, no
+# XNNPACK, the optimized library only in the last), after exporting
+# MobileNetV2 (tests/models/vision.py, random weights, 224x224) with .venv's
+# Ember.
 #
 #   scripts/selective_size.sh
 set -euo pipefail
@@ -53,3 +54,5 @@ build all_portable_kernels -DCMAKE_CXX_FLAGS="-ffunction-sections -fdata-section
   -DCMAKE_EXE_LINKER_FLAGS="-Wl,--gc-sections"
 build mv2_operators -DEMBER_SELECTED_KERNELS="$WORK/mv2_ops"
 build mv2_operators_and_dtypes -DEMBER_SELECTED_KERNELS="$WORK/mv2"
+build mv2_with_optimized_kernels -DEMBER_SELECTED_KERNELS="$WORK/mv2" \
+  -DEMBER_BUILD_OPTIMIZED_KERNELS=ON

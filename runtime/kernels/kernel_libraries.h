@@ -32,13 +32,14 @@ inline Error register_kernel_libraries() {
 /// "portable".
 inline void describe_kernel_libraries(char* buf, size_t cap) {
 #ifdef EMBER_HAVE_OPTIMIZED_KERNELS
-  // Optimized when a float32 call resolves to another kernel than the
-  // portable catch-all.
-  const ScalarType floats[3] = {ScalarType::Float, ScalarType::Float, ScalarType::Float};
-  if (find_kernel("aten::gelu.out", floats) !=
-      find_kernel("aten::gelu.out", Span<const ScalarType>())) {
-    std::snprintf(buf, cap, "optimized (%s)", optimized::isa_name(optimized::active_isa()));
-    return;
+  // Optimized when a kernel with a dtype key is registered: the portable
+  // kernels and prim ops all have catch-all keys (a selective build may keep
+  // any subset of the optimized ones).
+  for (size_t i = 0; i < num_registered_kernels(); ++i) {
+    if (registered_kernel(i)->key.num_dtypes != 0) {
+      std::snprintf(buf, cap, "optimized (%s)", optimized::isa_name(optimized::active_isa()));
+      return;
+    }
   }
 #endif
   std::snprintf(buf, cap, "portable");

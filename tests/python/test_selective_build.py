@@ -142,7 +142,8 @@ def test_bad_files_are_refused_by_name(programs, tmp_path):
 
 @pytest.fixture(scope="module")
 def selected_runtime(programs):
-    """ember_run built with only the MobileBlock's kernels."""
+    """ember_run built with only the MobileBlock's kernels, portable and
+    optimized (both libraries trimmed by the selection)."""
     if CMAKE is None:
         pytest.skip("cmake is not on PATH")
     sel, build = WORK / "selection", WORK / "build"
@@ -151,7 +152,8 @@ def selected_runtime(programs):
     env = {k: v for k, v in os.environ.items() if k != "CMAKE_BUILD_TYPE"}
     for cmd in ([CMAKE, "-S", ROOT, "-B", build, *generator, "-DCMAKE_BUILD_TYPE=MinSizeRel",
                  "-DEMBER_BUILD_COMPILER=OFF", "-DEMBER_BUILD_TESTS=OFF",
-                 "-DEMBER_BUILD_PYTHON=OFF", f"-DEMBER_SELECTED_KERNELS={sel}"],
+                 "-DEMBER_BUILD_PYTHON=OFF", "-DEMBER_BUILD_OPTIMIZED_KERNELS=ON",
+                 f"-DEMBER_SELECTED_KERNELS={sel}"],
                 [CMAKE, "--build", build, "--target", "ember_run", "-j2"]):
         out = subprocess.run([str(c) for c in cmd], capture_output=True, text=True,
                              timeout=900, env=env)
@@ -164,6 +166,7 @@ def test_the_selected_runtime_runs_its_program_exactly(programs, selected_runtim
     out = subprocess.run([selected_runtime, programs["mobile"], "--input", d / "x.npy",
                           "--output-dir", tmp_path], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
+    assert "kernels: optimized" in out.stdout
     got, want = np.load(tmp_path / "output_0.npy"), np.load(d / "expected.npy")
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
 
@@ -175,8 +178,11 @@ def test_the_selected_runtime_links_only_its_kernels(selected_runtime):
     symbols = subprocess.run([nm, "-C", selected_runtime], capture_output=True, text=True,
                              check=True).stdout
     assert "ember::portable::convolution_clamp_out" in symbols
+    assert "ember::optimized::convolution_clamp_out" in symbols
     for gone in ("ember::portable::gelu_out", "ember::portable::bmm_out",
-                 "ember::portable::embedding_out", "XnnpackBackend"):
+                 "ember::portable::embedding_out", "ember::optimized::gelu_out",
+                 "ember::optimized::sdpa_out", "ember::optimized::linear_lowbit_out",
+                 "ember::optimized::quantized_linear_out", "XnnpackBackend"):
         assert gone not in symbols, gone
 
 
