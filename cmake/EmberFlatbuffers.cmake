@@ -55,6 +55,14 @@ ember_flatbuffers_schema(ember_bpte_schema
                          serializer/schema "bundled program schema")
 target_link_libraries(ember_bpte_schema INTERFACE $<INSTALL_INTERFACE:Ember::flatbuffers_headers>)
 
+# ETDump: ExecuTorch's file of runtime events, which its devtools Inspector
+# reads; the module layer writes profiles in it (runtime/extension/etdump.h).
+# Consumers include "serializer/schema/etdump_generated.h"; installed like the
+# .pte's.
+ember_flatbuffers_schema(ember_etdump_schema ${EMBER_SOURCE_DIR}/serializer/schema/etdump.fbs
+                         serializer/schema "ETDump schema")
+target_link_libraries(ember_etdump_schema INTERFACE $<INSTALL_INTERFACE:Ember::flatbuffers_headers>)
+
 # The XNNPACK delegate blob's schema (ExecuTorch's XNNPACK graph format),
 # shared by its compile side (partitioners/xnnpack) and its runtime side
 # (runtime/backends/xnnpack). Consumers include

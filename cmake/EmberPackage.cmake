@@ -15,6 +15,7 @@ include(CMakePackageConfigHelpers)
 set(EMBER_EXPORTED_LIBRARIES
   ember_pte_schema
   ember_bpte_schema
+  ember_etdump_schema
   ember_runtime_core
   ember_bundled_program
   ember_runtime_loader
@@ -64,6 +65,7 @@ install(DIRECTORY ${EMBER_SOURCE_DIR}/runtime/
   PATTERN "fuzz" EXCLUDE)
 install(FILES ${EMBER_GENERATED_DIR}/serializer/schema/program_generated.h
   ${EMBER_GENERATED_DIR}/serializer/schema/bundled_program_generated.h
+  ${EMBER_GENERATED_DIR}/serializer/schema/etdump_generated.h
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/serializer/schema)
 install(EXPORT EmberTargets NAMESPACE Ember:: DESTINATION ${EMBER_INSTALL_CMAKEDIR})
 

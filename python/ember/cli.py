@@ -3,6 +3,8 @@
     ember run model.pte [ember_run flags...]   run a .pte with the C++ runner (`ember run
                                                 --help`); --profile prints a per-op table,
                                                 --trace FILE writes a Chrome trace,
+                                                --etdump FILE an ETDump (ExecuTorch's
+                                                Inspector reads it),
                                                 --threads N sizes the thread pool; a .bpte
                                                 runs the program inside on its first
                                                 test case's inputs

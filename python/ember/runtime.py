@@ -11,6 +11,7 @@ arrays otherwise, nested as the exported method returned them.
     prof = m.profile(x, runs=10, warmup=2)    # every instruction timed, per run
     print(prof.table())                       # op, kind, calls, total ms, % of the run
     prof.save_trace("trace.json")             # Chrome trace: Perfetto, chrome://tracing
+    prof.save_etdump("model.etdp")            # ETDump: ExecuTorch's Inspector reads it
     ember.runtime.set_num_threads(2)          # process-wide, like torch.set_num_threads
 
     m = ember.runtime.load("model.bpte")     # a bundled program: the program inside
@@ -110,7 +111,7 @@ class Event:
 
 class Profile:
     """The result of Module.profile: per-op rows sorted by time, the raw
-    events of every run, the per-op table and the Chrome trace."""
+    events of every run, the per-op table, the Chrome trace and the ETDump."""
 
     def __init__(self, native: _C.Profile):
         self._native = native
@@ -134,6 +135,17 @@ class Profile:
     def save_trace(self, path: str | os.PathLike) -> None:
         """Write the Chrome trace (JSON that Perfetto and chrome://tracing load)."""
         Path(path).write_text(self._native.chrome_trace())
+
+    def etdump(self) -> bytes:
+        """The runs as an ETDump file's bytes (ExecuTorch's format of runtime
+        events): one run block per run, named after the method, with one
+        profile event per recorded event (docs/devtools.md)."""
+        return self._native.etdump()
+
+    def save_etdump(self, path: str | os.PathLike) -> None:
+        """Write the ETDump (`.etdp`), which ExecuTorch's devtools Inspector
+        reads: `executorch.devtools.Inspector(etdump_path=path)`."""
+        Path(path).write_bytes(self._native.etdump())
 
     def __repr__(self) -> str:
         return (f"Profile(method={self.method!r}, runs={self.runs}, "

@@ -13,6 +13,7 @@
 #include "runtime/core/scalar_type.h"
 #include "runtime/core/threadpool.h"
 #include "runtime/extension/bundled_verify.h"
+#include "runtime/extension/etdump.h"
 #include "runtime/extension/module.h"
 #include "runtime/extension/profiling.h"
 #include "runtime/kernel/kernel.h"
@@ -226,8 +227,9 @@ py::dict op_row(const ember::OpProfile& r) {
   return d;
 }
 
-/// ember::Profile as a Python object: its fields as plain data, its table
-/// and Chrome trace from the C++ (one implementation for ember_run and Python).
+/// ember::Profile as a Python object: its fields as plain data, its table,
+/// Chrome trace and ETDump from the C++ (one implementation for ember_run and
+/// Python).
 void bind_profile(py::module_& m) {
   py::class_<ember::Profile>(m, "Profile")
       .def_readonly("method", &ember::Profile::method)
@@ -254,7 +256,13 @@ void bind_profile(py::module_& m) {
         return events;
       }, "(name, kind, debug_handle, delegate_debug_id, start_ns, end_ns, run) per event")
       .def("table", &ember::Profile::table)
-      .def("chrome_trace", &ember::Profile::chrome_trace);
+      .def("chrome_trace", &ember::Profile::chrome_trace)
+      .def("etdump", [](const ember::Profile& p, int32_t bundled_input_index) {
+        std::vector<uint8_t> bytes;
+        check(ember::write_etdump(p, &bytes, bundled_input_index));
+        return py::bytes(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+      }, py::arg("bundled_input_index") = ember::kNoBundledInput,
+         "the ETDump file's bytes: one run block per run");
 }
 
 class PyModule {
@@ -527,6 +535,25 @@ void bind_runtime(py::module_& m) {
            py::arg("warmup"),
            "Run a method `warmup` times, then `runs` times with every instruction timed.");
   bind_profile(m);
+  m.def("read_etdump", [](const py::bytes& data) {
+    // Copied: FlatBuffers reads scalars in place, so give it aligned memory.
+    const std::string_view view = data;
+    const std::vector<uint8_t> bytes(view.begin(), view.end());
+    std::vector<ember::EtdumpRun> runs;
+    check(ember::read_etdump(bytes.data(), bytes.size(), &runs));
+    py::list out;
+    for (const ember::EtdumpRun& r : runs) {
+      py::list events;
+      for (const ember::EtdumpEvent& e : r.events) {
+        events.append(py::make_tuple(e.name, e.chain_index, e.instruction_id,
+                                     e.delegate_debug_id_int, e.delegate_debug_id_str,
+                                     e.start_time, e.end_time));
+      }
+      out.append(py::make_tuple(r.name, r.bundled_input_index, events));
+    }
+    return out;
+  }, "An ETDump's runs: (name, bundled_input_index, [(name, chain_index, instruction_id, "
+     "delegate_debug_id_int, delegate_debug_id_str, start_time, end_time)]) each");
   m.def("set_num_threads", [](size_t n) {
     const ember::Error e = ember::set_num_threads(n);
     if (e != ember::Error::Ok) {

@@ -1,7 +1,8 @@
 // ember_run: load a .pte, feed inputs (files or deterministic random values),
 // run a method, print the outputs, the load time, the time per run and the
 // process's peak resident memory; with --profile, a per-op table of the timed
-// runs, with --trace, a Chrome trace of them. A bundled program (.bpte) runs
+// runs, with --trace, a Chrome trace of them, with --etdump, an ETDump of them
+// (ExecuTorch's Inspector reads it). A bundled program (.bpte) runs
 // the program inside, on its first test case's inputs; with --verify, every
 // test case is run and compared with its expected outputs (exit 1 on a
 // difference, with the worst one printed).
@@ -9,6 +10,7 @@
 //   ember_run model.pte [--method NAME] [--input FILE]... [--output-dir DIR]
 //             [--iterations N] [--warmup N] [--seed S] [--print-limit K]
 //             [--max-steps N] [--threads N] [--profile] [--trace FILE]
+//             [--etdump FILE]
 //   ember_run model.bpte --verify [--method NAME] [--rtol R] [--atol A]
 #include <algorithm>
 #include <cinttypes>
@@ -29,6 +31,7 @@
 #endif
 #include "runtime/core/threadpool.h"
 #include "runtime/extension/bundled_verify.h"
+#include "runtime/extension/etdump.h"
 #include "runtime/extension/module.h"
 #include "runtime/kernel/kernel.h"
 #include "runtime/kernels/kernel_libraries.h"
@@ -50,6 +53,7 @@ struct Options {
   long threads = -1;  ///< -1: not given (the default, one per core)
   bool profile = false;
   std::string trace;
+  std::string etdump;
   bool verify = false;
   double rtol = -1;  ///< -1: not given (kDefaultRtol)
   double atol = -1;
@@ -60,6 +64,7 @@ void usage() {
                "usage: ember_run model.pte [--method NAME] [--input FILE]... [--output-dir DIR]\n"
                "                 [--iterations N] [--warmup N] [--seed S] [--print-limit K]\n"
                "                 [--max-steps N] [--threads N] [--profile] [--trace FILE]\n"
+               "                 [--etdump FILE]\n"
                "       ember_run model.bpte --verify [--method NAME] [--rtol R] [--atol A]\n"
                "  --input FILE      one per method input, in order: .npy, or raw bytes of the\n"
                "                    planned size; without --input, a .bpte's first test case\n"
@@ -75,6 +80,8 @@ void usage() {
                "                    share of execute), sorted by time\n"
                "  --trace FILE      write the timed runs as a Chrome trace (JSON; Perfetto,\n"
                "                    chrome://tracing)\n"
+               "  --etdump FILE     write the timed runs as an ETDump (one run block per run;\n"
+               "                    ExecuTorch's devtools Inspector reads it)\n"
                "  --verify          run every test case of a bundled program (.bpte; of\n"
                "                    --method only, if given) and compare the outputs: exit 0\n"
                "                    when all match, 1 with the worst difference otherwise\n"
@@ -146,6 +153,9 @@ bool parse_args(int argc, char** argv, Options* o, std::string* error) {
     } else if (a == "--trace") {
       if ((v = next("--trace")) == nullptr) return false;
       o->trace = v;
+    } else if (a == "--etdump") {
+      if ((v = next("--etdump")) == nullptr) return false;
+      o->etdump = v;
     } else if (a == "--threads") {
       if ((v = next("--threads")) == nullptr) return false;
       if (!parse_long(v, 0, &o->threads) || o->threads > static_cast<long>(ember::kMaxThreads)) {
@@ -180,9 +190,9 @@ bool parse_args(int argc, char** argv, Options* o, std::string* error) {
     return false;
   }
   if (o->verify && (!o->inputs.empty() || !o->output_dir.empty() || o->profile ||
-                    !o->trace.empty())) {
-    *error = "--verify runs the bundle's own inputs: no --input, --output-dir, --profile "
-             "or --trace";
+                    !o->trace.empty() || !o->etdump.empty())) {
+    *error = "--verify runs the bundle's own inputs: no --input, --output-dir, --profile, "
+             "--trace or --etdump";
     return false;
   }
   return true;
@@ -406,6 +416,11 @@ int main(int argc, char** argv) {
     trace_file.open(opt.trace, std::ios::binary);
     if (!trace_file) return fail("cannot write " + opt.trace);
   }
+  std::ofstream etdump_file;
+  if (!opt.etdump.empty()) {
+    etdump_file.open(opt.etdump, std::ios::binary);
+    if (!etdump_file) return fail("cannot write " + opt.etdump);
+  }
 
   // 1. The thread pool (before loading: a backend binds it at init), the
   //    program and the method.
@@ -506,7 +521,7 @@ int main(int argc, char** argv) {
   }
   std::vector<double> times_ms;
   ember::Profile profile;
-  const bool profiling = opt.profile || !opt.trace.empty();
+  const bool profiling = opt.profile || !opt.trace.empty() || !opt.etdump.empty();
   if (profiling) {
     // The timed runs under the tracer; their times are execute()'s own.
     st = module->profile(opt.method, inputs, static_cast<size_t>(opt.iterations), 0, &profile,
@@ -585,6 +600,17 @@ int main(int argc, char** argv) {
     trace_file.close();
     if (!trace_file) return fail("cannot write " + opt.trace);
     std::printf("trace: %s written (%zu events)\n", opt.trace.c_str(), profile.events.size());
+  }
+  if (!opt.etdump.empty()) {
+    std::vector<uint8_t> bytes;
+    st = ember::write_etdump(profile, &bytes, bundled ? 0 : ember::kNoBundledInput);
+    if (!st.ok()) return fail(st.text());
+    etdump_file.write(reinterpret_cast<const char*>(bytes.data()),
+                      static_cast<std::streamsize>(bytes.size()));
+    etdump_file.close();
+    if (!etdump_file) return fail("cannot write " + opt.etdump);
+    std::printf("etdump: %s written (%zu runs, %zu events)\n", opt.etdump.c_str(), profile.runs,
+                profile.events.size());
   }
   return 0;
 }

@@ -23,6 +23,7 @@ made them (ember.devtools.inspector):
     prog.save_debug_info("model.debug.json")
     inspector = Inspector("model.debug.json", module.profile(x, runs=20))
     print(inspector.by_source()[0])     # the slowest source line
+    Inspector("model.debug.json", "model.etdp")   # or an ETDump (ember.devtools.etdump)
 
 See docs/devtools.md.
 """

@@ -15,6 +15,12 @@ instruction's index, its debug handle; the Inspector joins the two.
     print(inspector.table())          # per instruction, slowest first
     print(inspector.by_source()[0])   # the slowest source line
     inspector.save_html("m.html")
+
+The profile may also be an ETDump file (a path or its bytes): one that
+`ember run --etdump` or Profile.save_etdump wrote, or ExecuTorch's runtime
+when it ran the same .pte with its event tracer (ember.devtools.etdump).
+
+    inspector = Inspector("m.debug.json", "m.etdp")
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from .etdump import is_etdump_source, read_etdump_profile
 
 
 @dataclass(frozen=True)
@@ -70,10 +78,16 @@ def _load_debug_info(debug_info: Any) -> list[dict]:
 
 
 class Inspector:
-    """A profile (ember.runtime.Profile) read against the compiler's debug info."""
+    """A profile (ember.runtime.Profile, or an ETDump file's path or bytes)
+    read against the compiler's debug info. `method` picks an ETDump's method
+    when its run blocks are not named after one (ExecuTorch's runtime's)."""
 
-    def __init__(self, debug_info: Any, profile: Any):
+    def __init__(self, debug_info: Any, profile: Any, method: str | None = None):
         entries = _load_debug_info(debug_info)
+        if is_etdump_source(profile):
+            profile = read_etdump_profile(profile, entries, method)
+        elif method is not None:
+            raise TypeError("method= is for an ETDump; a profile knows its method")
         self.method: str = profile.method
         self.runs: int = profile.runs
         self._total_ms = sum(profile.run_times_ms) or profile.total_ms
