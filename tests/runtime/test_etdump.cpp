@@ -3,8 +3,9 @@
 // every event with its name, chain, instruction and delegate ids and times,
 // several profiles in one file, names that are not UTF-8, and profiles the
 // writer refuses, read back through the generated FlatBuffers API, not
-// through any code of the writer; then read_etdump on good and damaged files. (tests/python/test_etdump.py reads the files
-// with ExecuTorch's own deserializer and Inspector.)
+// through any code of the writer; then read_etdump on good and damaged files.
+// (tests/python/test_etdump.py reads the files with ExecuTorch's own
+// deserializer and Inspector.)
 #include <gtest/gtest.h>
 
 #include <cstring>
