@@ -118,7 +118,7 @@ LogicalResult outline(ArrayRef<Operation *> run, const BackendPartitioner &parti
   SmallVector<NamedAttribute> countAttrs;
   for (auto &[name, n] : counts)
     countAttrs.push_back(b.getNamedAttr(name, b.getI64IntegerAttr(n)));
-  call->setAttr("edge.delegated_ops", b.getDictionaryAttr(countAttrs));
+  call->setAttr(kDelegatedOpsAttrName, b.getDictionaryAttr(countAttrs));
   for (auto [output, r] : llvm::zip(outputs, call.getResults())) {
     Value v = output;
     v.replaceUsesWithIf(r, [&](OpOperand &use) { return !inRun.contains(use.getOwner()); });
@@ -195,7 +195,7 @@ DelegationSummary summarizeDelegation(ModuleOp module) {
       auto &backend = summary.backends[call.getBackend().str()];
       backend.delegates++;
       // The blob is opaque; the op counts are recorded by the partitioner.
-      if (auto counts = call->getAttrOfType<DictionaryAttr>("edge.delegated_ops"))
+      if (auto counts = call->getAttrOfType<DictionaryAttr>(kDelegatedOpsAttrName))
         for (NamedAttribute n : counts)
           backend.ops[n.getName().str()] += cast<IntegerAttr>(n.getValue()).getInt();
       return;

@@ -82,6 +82,9 @@ struct DelegationSummary {
 /// The attribute partitionModule() puts on an op a backend refused: a
 /// dictionary of backend name -> reason.
 constexpr llvm::StringLiteral kRefusedAttrName = "edge.refused";
+/// The attribute outline() puts on an edge.delegate_call: a dictionary of
+/// Edge op name -> how many of them the delegate runs (its blob is opaque).
+constexpr llvm::StringLiteral kDelegatedOpsAttrName = "edge.delegated_ops";
 
 /// Record on `op` that `backend` refused it and why, in kRefusedAttrName
 /// (an earlier reason of the same backend is replaced). The quantize phase

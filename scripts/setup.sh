@@ -19,11 +19,13 @@ log() { printf '[setup] %s\n' "$*"; }
 
 # 1. Debian packages: MLIR 19, FlatBuffers 2.0.8, gtest, XNNPACK, ninja, ccache,
 #    the aarch64 cross compiler and qemu for scripts/cross_aarch64.sh, and PCRE2
-#    for the LLM tokenizers' pre-tokenizer regexes (runtime/extension/llm).
+#    for the LLM tokenizers' pre-tokenizer regexes (runtime/extension/llm), and
+#    chromium, the headless browser tests/python/test_graph_view.py loads the graph
+#    view in.
 APT_PACKAGES=(libmlir-19-dev mlir-19-tools llvm-19-dev llvm-19-tools flatbuffers-compiler
               libflatbuffers-dev libgtest-dev libbenchmark-dev libxnnpack-dev
               libpthreadpool-dev ninja-build ccache g++-aarch64-linux-gnu qemu-user-static
-              libpcre2-dev)
+              libpcre2-dev chromium)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

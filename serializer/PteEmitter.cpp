@@ -17,6 +17,7 @@
 #include "exir/EdgeOpTable.h"
 #include "exir/EdgeSym.h"
 #include "exir/EdgeTypes.h"
+#include "partitioners/Partitioner.h"
 #include "passes/Passes.h"
 #include "serializer/PteFile.h"
 #include "serializer/schema/program_generated.h"
@@ -228,6 +229,14 @@ void PlanEmitter::noteInstruction(StringRef target) {
   d.op = current->getName().getStringRef().str();
   d.target = target.str();
   d.source = sourceLines(current->getLoc());
+  if (auto refused = current->getAttrOfType<DictionaryAttr>(kRefusedAttrName))
+    for (NamedAttribute r : refused)
+      if (auto why = dyn_cast<StringAttr>(r.getValue()))
+        d.refused.emplace_back(r.getName().str(), why.str());
+  if (auto ops = current->getAttrOfType<DictionaryAttr>(kDelegatedOpsAttrName))
+    for (NamedAttribute n : ops)
+      if (auto count = dyn_cast<IntegerAttr>(n.getValue()))
+        d.delegatedOps.emplace_back(n.getName().str(), count.getInt());
   debug->push_back(std::move(d));
 }
 

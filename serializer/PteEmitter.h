@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "llvm/ADT/ArrayRef.h"
@@ -43,6 +44,11 @@ struct InstructionDebug {
   std::string op;            ///< the Edge op (edge.linear, edge.delegate_call, ...)
   std::string target;        ///< the kernel ("aten::addmm.out") or the backend
   std::string source;        ///< the user's source lines ("model.py:12", ...; "; "-joined)
+  /// A kernel call of an op that backends were asked to take and refused:
+  /// (backend, why) per refusal, as the delegation summary lists them.
+  std::vector<std::pair<std::string, std::string>> refused;
+  /// A delegate call: (Edge op, count) of the ops it runs, by op name.
+  std::vector<std::pair<std::string, int64_t>> delegatedOps;
 };
 
 /// `debug`, when given, receives one entry per kernel or delegate call.

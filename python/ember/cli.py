@@ -26,6 +26,13 @@
                                                 inputs/outputs, operators, delegates, memory
                                                 (of a .bpte: its test cases per method, then
                                                 the program inside)
+    ember inspect model.pte --html [-o OUT.html] [--debug-info model.debug.json]
+                                                the graph view: one self-contained page (no
+                                                network) drawing every method's instructions
+                                                and the tensors between them, coloured by
+                                                backend; with the debug info
+                                                (save_debug_info), Edge ops, source lines
+                                                and each fallback's reason
     ember export SOURCE [-o OUT.pte] [--backend portable|xnnpack] [--quantize MODE]
                  [--dynamic [SYM=]INPUT:DIM:MIN:MAX]... [--quiet] [--debug]
                                                 a .pte from a torch.export.save'd .pt2, or
@@ -63,12 +70,17 @@ from . import _C, __version__, _cli_bench, _cli_export, _cli_selective, runtime
 from .errors import EmberError
 
 
-def _inspect(path: str) -> dict:
-    """Everything `ember inspect` shows, as plain data (the --json output).
-    Reads the file's header and flatbuffer only: no method is loaded, so
-    files with operators or delegates this runtime lacks still inspect."""
+def _inspect(path: str, graph: bool = False) -> dict:
+    """Everything `ember inspect` shows, as plain data (the --json output);
+    with `graph`, each method also has "graph", its values and instructions
+    (RuntimeModule.method_graph: what --html draws). Reads the file's header
+    and flatbuffer only: no method is loaded, so files with operators or
+    delegates this runtime lacks still inspect."""
     module = _C.RuntimeModule.load(os.fspath(path))
     info = {"file": os.fspath(path), **module.program_summary()}
+    if graph:
+        for m in info["methods"]:
+            m["graph"] = module.method_graph(m["name"])
     suites = module.bundled_test_cases()
     if suites is not None:  # a .bpte: the rest describes the program inside
         info["bundled"] = {"file_size": os.path.getsize(path),
@@ -202,6 +214,20 @@ def _print_inspect(info: dict) -> None:
     print("\n".join(lines))
 
 
+def _write_html(args: argparse.Namespace) -> int:
+    """`ember inspect --html`: the graph view (ember.devtools.graph_view)."""
+    from .devtools import graph_view
+
+    out = args.output or os.path.splitext(args.model)[0] + ".html"
+    try:
+        what = graph_view.save_html(args.model, out, args.debug_info)
+    except (EmberError, OSError, ValueError) as e:
+        print(f"ember: {e}", file=sys.stderr)
+        return 1
+    print(f"wrote {out}: {what}; open it in a browser")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         try:
@@ -231,6 +257,13 @@ def _main(argv: list[str] | None) -> int:
     inspect = sub.add_parser("inspect", help="describe a .pte (or a .bpte)")
     inspect.add_argument("model")
     inspect.add_argument("--json", action="store_true", help="print JSON")
+    inspect.add_argument("--html", action="store_true",
+                         help="write the graph view, a self-contained HTML page")
+    inspect.add_argument("-o", "--output", metavar="OUT.html",
+                         help="with --html: where (default: the model's path with .html)")
+    inspect.add_argument("--debug-info", metavar="FILE",
+                         help="with --html: the program's save_debug_info JSON (Edge ops, "
+                              "source lines, why backends refused ops)")
     _cli_export.add_parser(sub)
     _cli_bench.add_parser(sub)
     _cli_selective.add_parser(sub)
@@ -254,6 +287,12 @@ def _main(argv: list[str] | None) -> int:
         return _cli_bench.main(args)
     if args.command == "selective-build":
         return _cli_selective.main(args)
+    if args.html:
+        if args.json:
+            parser.error("inspect: --html and --json do not go together")
+        return _write_html(args)
+    if args.output or args.debug_info:
+        parser.error("inspect: --output and --debug-info go with --html")
     try:
         info = _inspect(args.model)
     except (EmberError, OSError) as e:

@@ -79,7 +79,8 @@ class PySession {
   }
 
   /// One dict per kernel or delegate call of the last emit: {"method",
-  /// "instruction", "op", "target", "source"}.
+  /// "instruction", "op", "target", "source", "refused": {backend: why},
+  /// "delegated_ops": {Edge op: count}}.
   py::list instruction_debug() const {
     py::list out;
     for (const ember::InstructionDebug& d : session_.instructionDebug()) {
@@ -89,6 +90,11 @@ class PySession {
       e["op"] = d.op;
       e["target"] = d.target;
       e["source"] = d.source;
+      py::dict refused, delegated;
+      for (const auto& [backend, why] : d.refused) refused[py::str(backend)] = why;
+      for (const auto& [op, n] : d.delegatedOps) delegated[py::str(op)] = n;
+      e["refused"] = refused;
+      e["delegated_ops"] = delegated;
       out.append(e);
     }
     return out;

@@ -14,6 +14,7 @@
 #include "runtime/core/threadpool.h"
 #include "runtime/extension/bundled_verify.h"
 #include "runtime/extension/etdump.h"
+#include "runtime/extension/method_graph.h"
 #include "runtime/extension/module.h"
 #include "runtime/extension/profiling.h"
 #include "runtime/kernel/kernel.h"
@@ -217,6 +218,58 @@ py::dict summary_dict(const ember::ProgramSummary& s) {
   return d;
 }
 
+/// MethodGraph as plain Python data (what `ember inspect --html` draws).
+py::dict method_graph_dict(const ember::MethodGraph& g) {
+  py::list values;
+  for (const ember::GraphValue& v : g.values) {
+    py::dict e;
+    e["kind"] = tag_name(v.tag);
+    switch (v.tag) {
+      case ember::Tag::Tensor:
+        e["dtype"] = v.dtype_valid ? ember::scalar_type_name(v.dtype) : "unknown";
+        e["sizes"] = v.sizes;
+        e["dynamism"] = dynamism_name(v.dynamism);
+        e["nbytes"] = v.nbytes;
+        e["planned"] = v.planned;
+        e["memory_id"] = v.memory_id;
+        e["offset"] = v.offset;
+        e["data_buffer_idx"] = v.data_buffer_idx;
+        e["name"] = v.name;
+        break;
+      case ember::Tag::Int: e["value"] = v.int_value; break;
+      case ember::Tag::Double: e["value"] = v.double_value; break;
+      case ember::Tag::Bool: e["value"] = v.bool_value; break;
+      case ember::Tag::String: e["value"] = v.string_value; break;
+      case ember::Tag::IntList:
+      case ember::Tag::TensorList:
+      case ember::Tag::OptionalTensorList: e["items"] = v.items; break;
+      default: break;
+    }
+    values.append(e);
+  }
+  py::list instructions;
+  for (const ember::GraphInstruction& ins : g.instructions) {
+    static const char* const kinds[] = {"kernel", "delegate", "move", "jump_false", "free"};
+    py::dict e;
+    e["chain"] = ins.chain;
+    e["index"] = ins.index;
+    e["kind"] = kinds[static_cast<int>(ins.kind)];
+    e["target"] = ins.target;
+    e["args"] = ins.args;
+    instructions.append(e);
+  }
+  py::dict d;
+  d["name"] = g.name;
+  d["operators"] = g.operators;
+  d["delegates"] = g.delegates;
+  d["planned_buffer_sizes"] = g.planned_buffer_sizes;
+  d["values"] = values;
+  d["inputs"] = g.inputs;
+  d["outputs"] = g.outputs;
+  d["instructions"] = instructions;
+  return d;
+}
+
 py::dict op_row(const ember::OpProfile& r) {
   py::dict d;
   d["name"] = r.name;
@@ -300,6 +353,12 @@ class PyModule {
     ember::ProgramSummary summary;
     check(m_->program_summary(&summary));
     return summary_dict(summary);
+  }
+
+  py::dict method_graph(const std::string& name) const {
+    ember::MethodGraph graph;
+    check(ember::method_graph(m_->program(), name, &graph));
+    return method_graph_dict(graph);
   }
 
   void load_method(const std::string& name) { check(m_->load_method(name)); }
@@ -520,6 +579,10 @@ void bind_runtime(py::module_& m) {
       .def("program_summary", &PyModule::program_summary,
            "Header, segments, constants, named data and every method's operators (with "
            "call counts), delegates and memory, as a dict (what `ember inspect` prints).")
+      .def("method_graph", &PyModule::method_graph, py::arg("name"),
+           "A method's values (kind, dtype, sizes, planned memory_id and offset, constant "
+           "data index) and instructions (kind, operator or delegate index, argument value "
+           "indices), as a dict (what `ember inspect --html` draws).")
       .def("load_method", &PyModule::load_method, py::arg("name"))
       .def("bundled_program", &PyModule::bundled_program,
            "A .bpte's (program bytes, [(method, [(inputs, expected_outputs)])]), else None.")

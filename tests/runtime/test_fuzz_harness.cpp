@@ -14,6 +14,7 @@
 #include "runtime/core/data_loader.h"
 #include "runtime/executor/method.h"
 #include "runtime/executor/program.h"
+#include "runtime/extension/method_graph.h"
 #include "runtime/platform/platform.h"
 
 namespace ember {
@@ -204,6 +205,14 @@ RunResult run_variant(const std::vector<uint8_t>& bytes, const std::string& vari
       stats->rejected("Program::load", program.error(), variant);
       result.outcome = Outcome::LoadRejected;
     } else {
+      // What `ember inspect --html` reads of every method: it checks every
+      // index itself, so a variant must give a graph or a Status, never a crash.
+      for (size_t i = 0; i < program->num_methods(); ++i) {
+        Result<const char*> name = program->get_method_name(i);
+        MethodGraph graph;
+        if (name.ok()) (void)method_graph(*program, *name, &graph);
+      }
+      check("method_graph");
       result.outcome = run_methods(*program, stats, variant, temp, check);
     }
     check("load");

@@ -25,6 +25,12 @@ made them (ember.devtools.inspector):
     print(inspector.by_source()[0])     # the slowest source line
     Inspector("model.debug.json", "model.etdp")   # or an ETDump (ember.devtools.etdump)
 
+The graph view draws a .pte's methods in a self-contained HTML page, backends
+coloured and fallbacks with their reasons (ember.devtools.graph_view; the
+command line's `ember inspect --html model.pte --debug-info model.debug.json`):
+
+    graph_view.save_html("model.pte", "model.html", debug_info="model.debug.json")
+
 See docs/devtools.md.
 """
 
