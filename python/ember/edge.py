@@ -138,6 +138,7 @@ class ExecutorchProgramManager:
 
     @property
     def buffer(self) -> bytes:
+        """The .pte bytes (copied out of the compiler's memory on first use)."""
         if self._bytes is None:
             self._bytes = self._data.tobytes()
         return self._bytes

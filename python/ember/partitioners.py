@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+__all__ = ["Partitioner", "TestBackendPartitioner", "XnnpackPartitioner"]
+
 
 class Partitioner:
     """A backend by name with its options (strings)."""

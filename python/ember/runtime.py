@@ -106,6 +106,7 @@ class Event:
 
     @property
     def duration_ms(self) -> float:
+        """end_ns - start_ns, in milliseconds."""
         return (self.end_ns - self.start_ns) / 1e6
 
 
@@ -183,7 +184,7 @@ def _to_torch(x: Any, dtype: str) -> Any:
 
 
 class Module:
-    """A loaded program. Methods load on first use."""
+    """A loaded program, made by `load`. Methods load on first use."""
 
     def __init__(self, native: _C.RuntimeModule):
         self._native = native
@@ -205,6 +206,7 @@ class Module:
 
     @property
     def method_names(self) -> list[str]:
+        """The program's methods, constant methods included, in file order."""
         return self._native.method_names()
 
     def load_method(self, name: str = "forward") -> None:
@@ -240,6 +242,7 @@ class Module:
         return outputs[0] if spec.kind == "$" else _pytree.unflatten(spec, outputs)
 
     def forward(self, *inputs: Any, **kwargs: Any) -> Any:
+        """run_method("forward", inputs, kwargs); calling the Module does the same."""
         return self.run_method("forward", inputs, kwargs)
 
     def profile_method(self, name: str, inputs: list | tuple = (), kwargs: dict | None = None,

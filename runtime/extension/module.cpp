@@ -255,7 +255,8 @@ std::unique_ptr<Module> Module::load(const std::string& path, Status* status) {
   ErrorCapture capture;
   Result<FileDataLoader> file = FileDataLoader::open(path.c_str());
   if (!file.ok()) {
-    if (status != nullptr) *status = capture.status(file.error(), "cannot open " + path);
+    // The loader's log line names the file and the reason ("cannot open <path>: ...").
+    if (status != nullptr) *status = capture.status(file.error(), "cannot load the program");
     return nullptr;
   }
   std::unique_ptr<Module> m(new Module);

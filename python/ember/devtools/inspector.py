@@ -159,4 +159,5 @@ td,th{{border:1px solid #ccc;padding:2px 6px}} td:nth-last-child(-n+2){{text-ali
 """
 
     def save_html(self, path: str | os.PathLike) -> None:
+        """Write `html()` to `path`."""
         Path(path).write_text(self.html())

@@ -80,25 +80,35 @@ class Runner:
 
     @property
     def max_seq_len(self) -> int:
+        """Positions of the KV cache: prompt and generated tokens together
+        (the program's get_max_seq_len)."""
         return self._native.max_seq_len
 
     @property
     def vocab_size(self) -> int:
+        """Logits per token (the program's get_vocab_size)."""
         return self._native.vocab_size
 
     @property
     def bos_id(self) -> int:
-        """-1 when the model has none."""
+        """The program's beginning-of-sequence id (get_bos_id), -1 when it
+        has none."""
         return self._native.bos_id
 
     @property
     def eos_ids(self) -> list[int]:
+        """The program's end-of-sequence ids (get_eos_ids), where generation
+        stops unless `stop` is given; empty when it names none (generation
+        then stops at the tokenizer's eos)."""
         return list(self._native.eos_ids)
 
     @property
     def model_family(self) -> str:
+        """The model's family as the export recorded it (get_model_family,
+        e.g. "llama"), "" when the program does not say."""
         return self._native.model_family
 
     @property
     def load_ms(self) -> float:
+        """Milliseconds the load took: program, tokenizer and forward."""
         return self._native.load_ms
