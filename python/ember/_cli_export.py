@@ -94,6 +94,10 @@ def add_parser(sub: Any) -> None:
                         "(torch.export.Dim); repeat for more; specs with the same SYM share "
                         "one Dim (the later ones may omit :MIN:MAX). Not for a .pt2 or an "
                         "ExportedProgram, whose dims were fixed when exported")
+    p.add_argument("--debug-info", metavar="OUT.json",
+                   help="also write the program's debug info (Edge ops, source lines, why a "
+                        "backend refused an op), for `ember inspect --html --debug-info` and "
+                        "ember.devtools.Inspector")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
     p.add_argument("--debug", action="store_true", help="show the traceback of an error")
 
@@ -358,10 +362,18 @@ def export(args: argparse.Namespace) -> int:
             prog.save(out)
         except OSError as e:
             raise CliError(f"cannot write {out}: {e.strerror or e}") from e
+        if args.debug_info:
+            try:
+                prog.save_debug_info(args.debug_info)
+            except OSError as e:
+                raise CliError(f"cannot write {args.debug_info}: {e.strerror or e}") from e
         bar.update()
     print(summary.rstrip("\n"))
     what = f", quantized {args.quantize}" if args.quantize else ""
     print(f"wrote {out} ({out.stat().st_size} bytes; backend {args.backend}{what})")
+    if args.debug_info:
+        print(f"wrote {args.debug_info} (debug info: `ember inspect --html {out} "
+              f"--debug-info {args.debug_info}`)")
     return 0
 
 

@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -69,7 +70,8 @@ void usage() {
                "  --input FILE      one per method input, in order: .npy, or raw bytes of the\n"
                "                    planned size; without --input, a .bpte's first test case\n"
                "                    gives them, else they are random\n"
-               "  --output-dir DIR  write output_<i>.npy for every tensor output\n"
+               "  --output-dir DIR  write output_<i>.npy for every tensor output (DIR is made\n"
+               "                    if missing)\n"
                "  --iterations N    timed runs (default 1); --warmup N untimed runs (default 0)\n"
                "  --seed S          seed of the random inputs (default 0)\n"
                "  --print-limit K   values printed per output (default 16)\n"
@@ -420,6 +422,11 @@ int main(int argc, char** argv) {
   if (!opt.etdump.empty()) {
     etdump_file.open(opt.etdump, std::ios::binary);
     if (!etdump_file) return fail("cannot write " + opt.etdump);
+  }
+  if (!opt.output_dir.empty()) {  // made here, like `mkdir -p`: a bad path fails before the runs
+    std::error_code ec;
+    std::filesystem::create_directories(opt.output_dir, ec);
+    if (ec) return fail("cannot make the folder " + opt.output_dir + ": " + ec.message());
   }
 
   // 1. The thread pool (before loading: a backend binds it at init), the

@@ -20,6 +20,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -131,6 +132,17 @@ def test_run_uses_the_cpp_runner(tmp_path):
     assert re.search(r"^load time: [0-9.]+ ms", out.stdout, re.M), out.stdout
     peak = re.search(r"^peak resident memory: ([0-9]+) KiB", out.stdout, re.M)
     assert peak and 100 < int(peak[1]) < 1 << 20, out.stdout  # a small runner, not 0, not GiBs
+
+
+def test_run_makes_its_output_folder(tmp_path):
+    path = _save(tmp_path)
+    out = _ember("run", str(path), "--output-dir", str(tmp_path / "a" / "b"))
+    assert out.returncode == 0, out.stderr
+    assert np.load(tmp_path / "a" / "b" / "output_0.npy").shape == (2, 10)
+    (tmp_path / "file").write_text("")
+    out = _ember("run", str(path), "--output-dir", str(tmp_path / "file" / "x"))
+    assert out.returncode == 1
+    assert f"cannot make the folder {tmp_path / 'file' / 'x'}" in out.stderr
 
 
 def test_inspect_rejects_a_bad_file(tmp_path):

@@ -127,6 +127,20 @@ def test_export_from_a_function_xnnpack(models, capsys):
     _close(pte, model, x)
 
 
+def test_export_writes_the_debug_info_the_graph_view_reads(models, capsys):
+    d, model, x, _ = models
+    pte, debug = d / "dbg.pte", d / "dbg.debug.json"
+    out = _export(capsys, f"{d / 'tiny.py'}:make", "--backend", "xnnpack", "-o", pte,
+                  "--debug-info", debug)
+    assert f"wrote {debug} (debug info: `ember inspect --html {pte} --debug-info {debug}`)" in out
+    entries = json.loads(debug.read_text())["instructions"]
+    assert [e["target"] for e in entries] == ["XnnpackBackend"]  # forward's one delegate call
+    code, out, err = _main(capsys, "inspect", "--html", str(pte), "--debug-info", str(debug),
+                           "-o", str(d / "dbg.html"))
+    assert code == 0, err
+    assert "XnnpackBackend" in (d / "dbg.html").read_text()
+
+
 def test_export_keyword_inputs_and_an_exported_program(models, capsys, monkeypatch):
     d, model, x, _ = models
     monkeypatch.chdir(d)

@@ -68,6 +68,10 @@ def _e(text: Any) -> str:
     return html.escape(str(text), quote=True)
 
 
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
 def _clip(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "\u2026"
 
@@ -599,15 +603,18 @@ def render_html(info: dict, debug: list[dict] | None = None, debug_path: str = "
         about = ("No debug info: kernel calls are named by their kernel, delegates by their "
                  "backend; Edge ops, source lines and fallback reasons need "
                  f"<code>ember inspect --html {file} --debug-info model.debug.json</code> "
-                 "(<code>ExecutorchProgramManager.save_debug_info</code>).")
+                 "(<code>ExecutorchProgramManager.save_debug_info</code>, or "
+                 "<code>ember export --debug-info</code>).")
     else:
         about = f"Debug info: {_e(debug_path) or 'given'}."
     sections = []
     for k, (m, view) in enumerate(zip(info["methods"], views, strict=True)):
         mid = f"m{k}"
         ins = m["instructions"]
-        summary = (f"{m['num_instructions']} instructions ({ins['kernel_calls']} kernel calls, "
-                   f"{ins['delegate_calls']} delegate calls), {len(view.nodes)} nodes; planned "
+        summary = (f"{plural(m['num_instructions'], 'instruction')} "
+                   f"({plural(ins['kernel_calls'], 'kernel call')}, "
+                   f"{plural(ins['delegate_calls'], 'delegate call')}), "
+                   f"{plural(len(view.nodes), 'node')}; planned "
                    f"memory {m['planned_memory']} B in buffers "
                    + (", ".join(f"mem {i + 1}: {s} B"
                                 for i, s in enumerate(m["planned_buffer_sizes"])) or "none"))
@@ -630,7 +637,8 @@ def render_html(info: dict, debug: list[dict] | None = None, debug_path: str = "
     css = _CSS.replace("@FALLBACK@", FALLBACK_COLOUR)
     return (f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{title}</title>'
             f"<style>{css}</style></head><body>\n<h1>{title}</h1>"
-            f"<p>{info['file_size']} bytes, {len(info['methods'])} method(s): {nav}. {about}</p>"
+            f"<p>{info['file_size']} bytes, {plural(len(info['methods']), 'method')}: {nav}. "
+            f"{about}</p>"
             f'<div class="legend">{legend}</div>\n' + "\n".join(sections)
             + f"\n<script>{_SCRIPT}</script></body></html>\n")
 
@@ -649,10 +657,6 @@ def save_html(pte: str | os.PathLike, out: str | os.PathLike, debug_info: Any = 
     page = render_html(info, debug, label)
     with open(out, "w", encoding="utf-8") as f:
         f.write(page)
-
-    def plural(n: int, word: str) -> str:
-        return f"{n} {word}" + ("" if n == 1 else "s")
-
     what = (f"{plural(len(info['methods']), 'method')}, "
             f"{plural(sum(m['num_instructions'] for m in info['methods']), 'instruction')}")
     if debug is not None:
