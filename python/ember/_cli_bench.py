@@ -3,7 +3,7 @@ binding (ember.runtime), as percentiles of many timed runs.
 
     ember bench model.pte [--iterations N | --seconds S] [--warmup N]
                           [--threads N] [--input FILE]... [--seed S]
-                          [--profile] [--trace FILE] [--json]
+                          [--profile] [--trace FILE] [--etdump FILE] [--json]
 
 Each run is timed around Module.run_method (time.perf_counter_ns), so a run
 includes the binding's call (a few microseconds: inputs handed over, outputs
@@ -60,6 +60,9 @@ def add_parser(sub: Any) -> None:
                         f"(Module.profile_method) and print the per-op table")
     p.add_argument("--trace", metavar="FILE",
                    help="write the profiled runs as a Chrome trace (implies --profile)")
+    p.add_argument("--etdump", metavar="FILE",
+                   help="write the profiled runs as an ETDump, which ExecuTorch's and "
+                        "Ember's Inspectors read (implies --profile)")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.add_argument("--debug", action="store_true", help="show the traceback of an error")
@@ -175,11 +178,13 @@ def bench(args: argparse.Namespace) -> dict:
                     "source": args.input[k] if args.input else "random"}
                    for k, i in enumerate(ins)],
     }
-    if args.profile or args.trace:
+    if args.profile or args.trace or args.etdump:
         runs = min(len(times_ms), PROFILE_RUNS_MAX)
         prof = module.profile_method(method, inputs, runs=runs, warmup=0)
         if args.trace:
             prof.save_trace(args.trace)
+        if args.etdump:
+            prof.save_etdump(args.etdump)
         result["profile"] = {
             "runs": prof.runs, "dropped_events": prof.dropped, "total_ms": prof.total_ms,
             "ops": [{"name": r.name, "kind": r.kind, "calls": r.calls, "total_ms": r.total_ms,

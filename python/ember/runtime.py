@@ -137,16 +137,18 @@ class Profile:
         """Write the Chrome trace (JSON that Perfetto and chrome://tracing load)."""
         Path(path).write_text(self._native.chrome_trace())
 
-    def etdump(self) -> bytes:
+    def etdump(self, bundled_input_index: int = -1) -> bytes:
         """The runs as an ETDump file's bytes (ExecuTorch's format of runtime
         events): one run block per run, named after the method, with one
-        profile event per recorded event (docs/devtools.md)."""
-        return self._native.etdump()
+        profile event per recorded event (docs/devtools.md).
+        `bundled_input_index`: the bundled program's test case whose inputs
+        the runs took (RunData.bundled_input_index), or -1."""
+        return self._native.etdump(bundled_input_index)
 
-    def save_etdump(self, path: str | os.PathLike) -> None:
+    def save_etdump(self, path: str | os.PathLike, bundled_input_index: int = -1) -> None:
         """Write the ETDump (`.etdp`), which ExecuTorch's devtools Inspector
         reads: `executorch.devtools.Inspector(etdump_path=path)`."""
-        Path(path).write_bytes(self._native.etdump())
+        Path(path).write_bytes(self._native.etdump(bundled_input_index))
 
     def __repr__(self) -> str:
         return (f"Profile(method={self.method!r}, runs={self.runs}, "

@@ -233,8 +233,11 @@ def test_bench_text_and_profile(models, capsys):
     d = models[0]
     _export(capsys, d / "tiny.pt2")
     code, out, err = _main(capsys, "bench", d / "tiny.pte", "-n", "20", "--warmup", "2",
-                           "--profile", "--trace", d / "trace.json")
+                           "--profile", "--trace", d / "trace.json", "--etdump", d / "b.etdp")
     assert code == 0 and err == "", err
+    from ember.devtools.etdump import read_etdump
+    runs = read_etdump(d / "b.etdp")  # (name, bundled_input_index, events) per profiled run
+    assert len(runs) == 20 and all(name == "forward" for name, _, _ in runs)
     assert re.search(r"^.*tiny\.pte: method forward, 20 timed runs after 2 warm-up", out)
     m = re.search(r"^latency \(ms\): min ([0-9.]+)  p50 ([0-9.]+)  p90 ([0-9.]+)  "
                   r"p99 ([0-9.]+)  mean ([0-9.]+)  max ([0-9.]+)$", out, re.M)

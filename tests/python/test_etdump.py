@@ -168,6 +168,9 @@ def test_profile_save_etdump_matches_the_profile(programs, tmp_path):
         assert (theirs.name, theirs.instruction_id) == (name, ours.debug_handle)
         assert (theirs.start_time, theirs.end_time) == (ours.start_ns, ours.end_ns)
         assert theirs.delegate_debug_id_int == ours.delegate_debug_id
+    # A run on a bundled program's test case says which.
+    tagged = deserialize_from_etdump_flatcc(prof.etdump(bundled_input_index=3))
+    assert [r.bundled_input_index for r in tagged.run_data] == [3, 3]
 
 
 def test_a_bundled_run_records_its_test_case(programs, tmp_path):
