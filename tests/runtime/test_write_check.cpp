@@ -239,7 +239,10 @@ TEST_F(WriteCheckTest, ConflictingRegistrationIsAnError) {
 TEST_F(WriteCheckTest, EveryRegisteredKernelHasAWriteDescription) {
   for (size_t i = 0; i < num_registered_kernels(); ++i) {
     const char* name = registered_kernel(i)->name;
-    if (std::strncmp(name, "test::", 6) == 0) continue;
+    // The tests' own kernels (test::, registry_test::) have no schema.
+    if (std::strncmp(name, "test::", 6) == 0 || std::strncmp(name, "registry_test::", 15) == 0) {
+      continue;
+    }
     EXPECT_NE(find_operator_writes(name), nullptr) << name;
   }
 }
