@@ -158,7 +158,8 @@ TEST(Etdump, SeveralProfilesInOneFile) {
   EXPECT_EQ(last->events()->Get(0)->profile_event()->end_time(), 9u);
 
   // The writer starts over after finish(): an empty file is still a valid one.
-  const etdump::ETDump* empty = parse(writer.finish());
+  const std::vector<uint8_t> empty_bytes = writer.finish();
+  const etdump::ETDump* empty = parse(empty_bytes);
   ASSERT_NE(empty, nullptr);
   EXPECT_EQ(empty->run_data()->size(), 0u);
 }
