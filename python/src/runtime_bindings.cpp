@@ -641,6 +641,18 @@ void bind_runtime(py::module_& m) {
     return std::string(library);
   }, "The kernel library this process runs: \"optimized (<isa>)\" over the portable kernels, "
      "or \"portable\" (EMBER_KERNELS=portable at import).");
+  m.def("operator_writes", [](const std::string& name) -> py::object {
+    ember::register_portable_kernels();
+    const ember::OperatorWrites* w = ember::find_operator_writes(name.c_str());
+    if (w == nullptr) return py::none();
+    py::list written;
+    for (uint32_t k = 0; k < w->num_schema_args && k < 32; ++k) {
+      if ((w->written_args >> k) & 1u) written.append(k);
+    }
+    return py::make_tuple(w->num_schema_args, written);
+  }, py::arg("name"),
+     "(schema argument count, the schema arguments it writes) of a registered operator, "
+     "or None: a KernelCall's arguments from the count on are its results, also written.");
   m.def("registered_backends", [] {
     std::vector<std::string> names;
     for (size_t i = 0; i < ember::num_registered_backends(); ++i)

@@ -435,3 +435,14 @@ def test_chromium_draws_the_page(cnn, tmp_path):
     assert _pixels(img, graph_view.BACKEND_COLOURS["XnnpackBackend"]) > 3000
     assert _pixels(img, graph_view.KERNEL_COLOUR) > 3000
     assert _pixels(img, graph_view.FALLBACK_COLOUR) > 1000
+
+
+def test_kernel_writes_follow_the_runtimes_write_descriptions():
+    tensor = {"kind": "Tensor"}
+    values = [tensor, tensor, {"kind": "Bool"}, tensor, tensor]
+    # copy_(Tensor(a!) self, Tensor src, bool non_blocking) -> self: writes self.
+    assert graph_view._written(values, [0, 1, 2, 0], "aten::copy_") == [0, 0]
+    # add.out(self, other, alpha, Tensor(a!) out) -> out: the out argument only.
+    assert graph_view._written(values, [0, 1, 2, 3, 3], "aten::add.out") == [3, 3]
+    # An operator the runtime has no description of: what it returns.
+    assert graph_view._written(values, [0, 1, 4], "custom::op.out") == [4]

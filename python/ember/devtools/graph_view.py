@@ -135,6 +135,18 @@ def _tensors(values: list[dict], args: list[int]) -> list[int]:
     return out
 
 
+def _written(values: list[dict], args: list[int], operator: str) -> list[int]:
+    """The tensors a KernelCall of `operator` with `args` writes."""
+    from .. import _C
+
+    writes = _C.operator_writes(operator)
+    if writes is None:
+        return _tensors(values, args[-1:])
+    num_schema_args, written = writes
+    picked = [a for k, a in enumerate(args) if k >= num_schema_args or k in written]
+    return _tensors(values, picked)
+
+
 def _check_debug(name: str, graph: dict, entries: dict[int, dict]) -> None:
     """Refuse debug info of another program: every kernel and delegate call
     must have its entry, naming the same kernel or backend."""
@@ -213,10 +225,15 @@ def build_view(graph: dict, debug: list[dict] | None) -> MethodView:
             else:
                 node.subtitle = f"{label} delegate {ins['target']}"
         if kind in ("kernel", "delegate"):
-            # A kernel call's last argument is what it returns (its out
-            # arguments); other out arguments, and a delegate's outputs, are
-            # values no instruction wrote before.
-            returned = set(_tensors(values, ins["args"][-1:])) if kind == "kernel" else set()
+            # What a kernel call writes: its operator's write description in
+            # the runtime's registry (the out-schema's (a!) arguments and the
+            # results after them); for an operator without one, its last
+            # argument (what it returns). Other values no instruction wrote
+            # before (a delegate's outputs) are written here too.
+            if kind == "kernel":
+                returned = set(_written(values, ins["args"], graph["operators"][ins["target"]]))
+            else:
+                returned = set()
             for v in dict.fromkeys(_tensors(values, ins["args"])):
                 if is_constant(v):
                     node.constants.append(v)
