@@ -347,19 +347,5 @@ void destroy_delegate(Delegate* d) {
   d->memory.release();
 }
 
-size_t packed_weight_bytes(const Graph& g, size_t min_block) {
-  size_t total = 0;
-  for (uint32_t i = 0; i < g.num_nodes; ++i) {
-    const Node& n = g.nodes[i];
-    if (n.kind == K::Prelu || !packed_operand(n.kind, 1) || n.num_inputs < 2) continue;
-    const Value& filter = g.values[n.inputs[1]];
-    if (!filter.is_constant) continue;
-    size_t block = filter.nbytes;
-    if (n.num_inputs > 2 && n.inputs[2] != kInvalidId) block += g.values[n.inputs[2]].nbytes;
-    if (block >= min_block) total += block;
-  }
-  return total;
-}
-
 }  // namespace xnnpack
 }  // namespace ember

@@ -89,12 +89,6 @@ struct Delegate {
   uint8_t* own_arena = nullptr;  ///< in `memory` when the temp memory is too small
 };
 
-/// Bytes of the blocks XNNPACK will pack the graph's weights into, counting
-/// only blocks of at least `min_block` bytes: per convolution or
-/// fully-connected node with a constant filter, the filter's and the bias's
-/// bytes (packing only adds padding, so each block is at least that).
-size_t packed_weight_bytes(const Graph& g, size_t min_block);
-
 /// Build `d` from the checked graph: fold transposes of constants, cut the
 /// steps, copy the constants XNNPACK reads at run time (it packs weights,
 /// but keeps pointers to other static operands), plan the arena of the

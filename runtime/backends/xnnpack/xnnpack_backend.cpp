@@ -7,7 +7,6 @@
 
 #include "runtime/backend/backend.h"
 #include "runtime/backends/xnnpack/delegate_plan.h"
-#include "runtime/backends/xnnpack/memory.h"
 #include "runtime/platform/platform.h"
 
 namespace ember {
@@ -19,14 +18,12 @@ constexpr size_t kArenaAlignment = 64;
 
 class XnnpackBackend final : public BackendInterface {
  public:
-  bool is_available() const override {
-    return xnn_initialize(xnnpack::allocator()) == xnn_status_success;
-  }
+  bool is_available() const override { return xnn_initialize(nullptr) == xnn_status_success; }
 
   Result<DelegateHandle*> init(BackendInitContext& context, Span<const uint8_t> processed,
                                Span<const CompileSpec> compile_specs) const override {
     (void)compile_specs;  // ExecuTorch's XNNPACK delegate has none that change the graph
-    EMBER_CHECK(xnn_initialize(xnnpack::allocator()) == xnn_status_success, Error::NotSupported,
+    EMBER_CHECK(xnn_initialize(nullptr) == xnn_status_success, Error::NotSupported,
                 "XnnpackBackend: XNNPACK does not run on this processor");
     // 1. Read and check the graph; its temporary memory goes with `scratch`.
     xnnpack::OwnedMemory scratch;
@@ -38,10 +35,7 @@ class XnnpackBackend final : public BackendInterface {
     void* storage = std::malloc(sizeof(Delegate));
     EMBER_CHECK(storage != nullptr, Error::MemoryAllocationFailed, "XnnpackBackend: out of memory");
     Delegate* d = new (storage) Delegate();
-    // XNNPACK packs the weights into blocks from huge pages (memory.h).
-    xnnpack::expect_large(xnnpack::packed_weight_bytes(graph, xnnpack::kLargeBlock));
     const Error err = xnnpack::build_delegate(graph, scratch, d);
-    xnnpack::expect_large(0);
     if (err != Error::Ok) {
       release(d);
       return err;

@@ -3,8 +3,6 @@
 #include <cstdlib>
 #include <new>
 
-#include "runtime/kernels/common/large_block.h"
-
 namespace ember {
 namespace optimized {
 
@@ -15,11 +13,10 @@ void* make_prepacked(const void* source, int64_t parts, size_t part_bytes, PackP
   if (parts <= 0) return nullptr;
   part_bytes = (part_bytes + 63) / 64 * 64;
   if (part_bytes != 0 && static_cast<size_t>(parts) > (SIZE_MAX - 64) / part_bytes) return nullptr;
-  const LargeBlock large =
-      allocate_large(Prepacked::kHeaderBytes + static_cast<size_t>(parts) * part_bytes);
-  void* block = large.data;
+  void* block = ::operator new(Prepacked::kHeaderBytes + static_cast<size_t>(parts) * part_bytes,
+                               std::align_val_t{64}, std::nothrow);
   if (block == nullptr) return nullptr;
-  auto* p = new (block) Prepacked{source, parts, part_bytes, large.mapped};
+  auto* p = new (block) Prepacked{source, parts, part_bytes};
   for (int64_t i = 0; i < parts; ++i) {
     if (pack(context, i, const_cast<void*>(p->part(i)), part_bytes) != Error::Ok) {
       release_prepacked(block);
@@ -29,12 +26,7 @@ void* make_prepacked(const void* source, int64_t parts, size_t part_bytes, PackP
   return block;
 }
 
-void release_prepacked(void* state) {
-  if (state == nullptr) return;
-  const auto* p = static_cast<const Prepacked*>(state);
-  const size_t bytes = Prepacked::kHeaderBytes + static_cast<size_t>(p->parts) * p->part_bytes;
-  free_large({state, p->mapped}, bytes);
-}
+void release_prepacked(void* state) { ::operator delete(state, std::align_val_t{64}); }
 
 const Tensor* constant_float(Span<EValue* const> args, Span<const bool> constant, size_t index,
                              int rank) {

@@ -1,8 +1,7 @@
 // Constant operands packed at load (a kernel's KernelPrepareFn state, see
 // runtime/kernel/kernel.h): the weights of the matrix products and of the
 // convolutions, packed once into the GEMM's panels so that no call packs
-// them again. One block per instruction (allocate_large: on huge pages from
-// 2 MiB on, runtime/kernels/common/large_block.h): this header, then `parts`
+// them again. One heap block per instruction: this header, then `parts`
 // packed buffers (a convolution's groups; one for the others), each 64-byte
 // aligned. EMBER_PREPACK=0 in the environment at load packs nothing.
 #pragma once
@@ -20,14 +19,12 @@ struct Prepacked {
   const void* source;  ///< the constant's data the parts were packed from
   int64_t parts;
   size_t part_bytes;   ///< a multiple of 64
-  bool mapped;         ///< LargeBlock::mapped of the block
 
   const void* part(int64_t i) const {
     return reinterpret_cast<const uint8_t*>(this) + kHeaderBytes + static_cast<size_t>(i) * part_bytes;
   }
   static constexpr size_t kHeaderBytes = 64;
 };
-static_assert(sizeof(Prepacked) <= Prepacked::kHeaderBytes, "the header holds Prepacked");
 
 /// Fills part i (part_bytes at dst); an error drops the whole block.
 using PackPart = Error (*)(const void* context, int64_t i, void* dst, size_t bytes);

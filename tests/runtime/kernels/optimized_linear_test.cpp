@@ -151,32 +151,6 @@ TEST_F(OptimizedLinear, LinearMatchesFloat64AndPortable) {
 // packing it in the call, on every GEMM family and thread count; only a
 // constant 2-d float operand is packed; a state packed from other data is
 // ignored; EMBER_PREPACK=0 packs nothing.
-// A weight packed into 2 MiB or more lands on huge pages (allocate_large):
-// the state is mapped, and the product is the unprepared one's, bit for bit.
-TEST_F(OptimizedLinear, LargePreparedWeightsAreMappedAndGiveTheSameBits) {
-  Values v;
-  const int32_t m = 3, n = 1024, k = 768;  // 3 MiB of weight
-  auto x = make_f({m, k}, random_floats(m * k, 50));
-  auto w = make_f({n, k}, random_floats(n * k, 51));
-  auto out = make(ScalarType::Float, {m, n});
-  auto ref = make(ScalarType::Float, {m, n});
-  std::vector<EValue*> args = {x->ev(), w->ev(), v.none(), out->ev(), out->ev()};
-  bool flags[5] = {false, true, false, false, false};
-  bool packed[5] = {};
-  void* state = optimized::prepare_linear(Span<EValue* const>(args.data(), args.size()),
-                                          Span<const bool>(flags, 5), Span<bool>(packed, 5));
-  ASSERT_NE(state, nullptr);
-  EXPECT_TRUE(packed[1]);
-#if defined(__linux__)
-  EXPECT_TRUE(static_cast<const optimized::Prepacked*>(state)->mapped);
-#endif
-  std::vector<EValue*> ref_args = {x->ev(), w->ev(), v.none(), ref->ev(), ref->ev()};
-  ASSERT_EQ(call(&optimized::linear_out, args, 4 << 20, state), Error::Ok);
-  ASSERT_EQ(call(&optimized::linear_out, ref_args), Error::Ok);
-  EXPECT_EQ(out->get<float>(), ref->get<float>());
-  optimized::release_prepacked(state);
-}
-
 TEST_F(OptimizedLinear, PreparedWeightsGiveTheSameBits) {
   Values v;
   const int32_t m = 37, n = 45, k = 70;
