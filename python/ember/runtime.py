@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sys
 import sysconfig
@@ -175,6 +176,18 @@ def _to_numpy(x: Any) -> tuple[Any, bool]:
     return x, False
 
 
+def _named_bfloat16(error: TypeError, leaves: Any) -> TypeError:
+    """The binding's dtype error for input i, naming bfloat16 where the
+    caller gave a torch.bfloat16 tensor (it crosses as uint16 bits)."""
+    m = re.match(r"input (\d+) has dtype uint16\b", str(error))
+    torch = sys.modules.get("torch")
+    if m and torch is not None:
+        x = leaves[int(m[1])]
+        if isinstance(x, torch.Tensor) and x.dtype == torch.bfloat16:
+            return TypeError(str(error).replace("dtype uint16", "dtype bfloat16", 1))
+    return error
+
+
 def _to_torch(x: Any, dtype: str) -> Any:
     """An output array as a torch tensor (bfloat16 arrives as uint16 bits)."""
     import torch
@@ -236,7 +249,10 @@ class Module:
         else:
             leaves = self._flatten_inputs(name, tuple(inputs), kwargs or {})
         flat = [_to_numpy(x) for x in leaves]
-        outputs = self._native.execute(name, [a for a, _ in flat])
+        try:
+            outputs = self._native.execute(name, [a for a, _ in flat])
+        except TypeError as e:
+            raise _named_bfloat16(e, leaves) from None
         if any(is_torch for _, is_torch in flat):
             outputs = [_to_torch(o, d)
                        for o, d in zip(outputs, self._out_dtypes(name), strict=True)]
@@ -257,8 +273,12 @@ class Module:
                 raise TypeError(f"{what} must be an int, not {type(value).__name__}")
             if value < least:
                 raise ValueError(f"{what} must be >= {least}, got {value}")
-        flat = [_to_numpy(x)[0] for x in self._flatten_inputs(name, tuple(inputs), kwargs or {})]
-        return Profile(self._native.profile(name, flat, runs, warmup))
+        leaves = self._flatten_inputs(name, tuple(inputs), kwargs or {})
+        flat = [_to_numpy(x)[0] for x in leaves]
+        try:
+            return Profile(self._native.profile(name, flat, runs, warmup))
+        except TypeError as e:
+            raise _named_bfloat16(e, leaves) from None
 
     def profile(self, *inputs: Any, runs: int = 1, warmup: int = 0, **kwargs: Any) -> Profile:
         """profile_method("forward", ...)."""

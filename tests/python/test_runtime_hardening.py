@@ -159,6 +159,12 @@ def test_numpy_inputs_compared_by_value(linear_pte):
         block.unlink()
     with pytest.raises(TypeError, match="has dtype float64, the method expects float32"):
         m.forward(x.astype(np.float64))
+    # A torch.bfloat16 tensor crosses as its uint16 bits; the error names bfloat16.
+    import torch
+    for call in (m.forward, lambda t: m.profile(t)):
+        with pytest.raises(TypeError, match="input 0 has dtype bfloat16, the method expects "
+                                            "float32"):
+            call(torch.from_numpy(x).to(torch.bfloat16))
 
 
 @pytest.mark.parametrize("flag, name", [("--op-writes", "op_writes.inc"),
