@@ -590,6 +590,15 @@ for (const sec of document.querySelectorAll('section.method')) {
     const pane = sec.querySelector('.gpane');
     zoom(b.dataset.z === 'fit' ? Math.min(1, (pane.clientWidth - 4) / w0)
                                : scale * (+b.dataset.z)); };
+  // Open on the graph's start: its top layer's leftmost node (a wide graph
+  // would otherwise show empty canvas).
+  const pane = sec.querySelector('.gpane');
+  let first = null;
+  for (const r of svg.querySelectorAll('g.node rect')) {
+    const b = r.getBBox();
+    if (!first || b.y < first.y - 1 || (Math.abs(b.y - first.y) <= 1 && b.x < first.x)) first = b;
+  }
+  if (first) pane.scrollLeft = Math.max(0, first.x - 20);
   const box = svg.getBBox();
   svg.dataset.drawn = svg.querySelectorAll('g.node').length + ' nodes, ' +
       Math.round(box.width) + 'x' + Math.round(box.height);
