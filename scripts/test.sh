@@ -56,6 +56,12 @@ echo "$out" | tail -n 12
 count_ctest "$out" $rc
 echo "$out" | grep -q "tests passed" || failed=$((failed + 1))
 
+# The runtime core's stripped size against Ember's 32 KiB budget (build/size).
+echo "== runtime core size (scripts/size.sh)"
+out=$(scripts/size.sh 2>&1); rc=$?
+echo "$out" | tail -n 3
+if [ $rc -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
+
 # pytest last: its summary is the closing line CI reads, with ours after it.
 out=$("$VENV/bin/python" -m pytest -q -p no:cacheprovider -n "$(nproc)" tests/python tests/models tests/embed 2>&1); rc=$?
 echo "$out" | tail -n 30
