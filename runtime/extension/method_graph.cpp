@@ -1,6 +1,7 @@
 // method_graph: a method's values and instructions from the verified flatbuffer.
 #include "runtime/extension/method_graph.h"
 
+#include "runtime/extension/program_reading.h"
 #include "serializer/schema/program_generated.h"
 
 namespace ember {
@@ -8,21 +9,7 @@ namespace {
 
 namespace fb = executorch_flatbuffer;
 
-std::string string_of(const flatbuffers::String* s) {
-  return s != nullptr ? s->str() : std::string();
-}
-
-/// Bytes at the stored sizes; 0 when a size is negative or the product overflows.
-uint64_t nbytes_of(const GraphValue& v) {
-  if (!v.dtype_valid) return 0;
-  uint64_t n = element_size(v.dtype);
-  for (int64_t d : v.sizes) {
-    if (d < 0) return 0;
-    if (d != 0 && n > (uint64_t{1} << 62) / static_cast<uint64_t>(d)) return 0;
-    n *= static_cast<uint64_t>(d);
-  }
-  return n;
-}
+using inspect::string_of;
 
 /// Entry `ev` of the value table. A union member the verifier let through
 /// absent (a null table) gives a value of tag None.
@@ -42,7 +29,7 @@ GraphValue value_of(const fb::EValue* ev) {
       v.dynamism = dyn <= static_cast<uint8_t>(ShapeDynamism::DynamicUnbound)
                        ? static_cast<ShapeDynamism>(dyn)
                        : ShapeDynamism::Static;
-      v.nbytes = nbytes_of(v);
+      inspect::tensor_nbytes(t, &v.nbytes);  // stays 0 for an unknown dtype or bad sizes
       v.data_buffer_idx = t->data_buffer_idx();
       if (const fb::ExtraTensorInfo* extra = t->extra_tensor_info()) {
         v.name = string_of(extra->fully_qualified_name());

@@ -12,6 +12,7 @@
 
 #include "runtime/core/data_loader.h"
 #include "runtime/core/memory_allocator.h"
+#include "runtime/extension/program_reading.h"
 #include "runtime/loader/file_data_loader.h"
 #include "runtime/platform/platform.h"
 #include "serializer/schema/program_generated.h"
@@ -141,24 +142,8 @@ ValueInfo make_value_info(const MethodMeta& meta, size_t i, bool input) {
 
 namespace fb = executorch_flatbuffer;
 
-/// Bytes of a serialized tensor at its stored sizes, without logging (a bad
-/// tensor gives false; inspect reports what it can and never fails on it).
-bool tensor_nbytes(const fb::Tensor* t, uint64_t* out) {
-  const int8_t raw = static_cast<int8_t>(t->scalar_type());
-  if (!is_valid_scalar_type(raw)) return false;
-  uint64_t n = element_size(static_cast<ScalarType>(raw));
-  if (t->sizes() != nullptr) {
-    for (int32_t d : *t->sizes()) {
-      if (d < 0) return false;
-      if (d != 0 && n > (uint64_t{1} << 62) / static_cast<uint64_t>(d)) return false;
-      n *= static_cast<uint64_t>(d);
-    }
-  }
-  *out = n;
-  return true;
-}
-
-std::string string_of(const flatbuffers::String* s) { return s != nullptr ? s->str() : std::string(); }
+using inspect::string_of;
+using inspect::tensor_nbytes;
 
 /// The dtypes of a KernelCall's tensor arguments in order (MethodSummary::
 /// operator_dtypes). Out-of-range indices and unknown dtypes are skipped:
