@@ -18,7 +18,10 @@
 // everything is kept.
 #pragma once
 
+#include <cstddef>
+
 #include "runtime/core/scalar_type.h"
+#include "runtime/core/span.h"
 
 #ifdef EMBER_SELECTED_KERNELS_HEADER
 #include EMBER_SELECTED_KERNELS_HEADER
@@ -87,3 +90,12 @@ constexpr bool dtype_kept(ScalarType t) {
 /// Whether the kernels' dtype switches compile the case of ScalarType::ENUM.
 #define EMBER_DTYPE_KEPT(ENUM) 1
 #endif
+
+namespace ember {
+/// A registration table without its end entry: each table ends with one, so
+/// that a selection keeping none of its entries still compiles.
+template <typename T, size_t N>
+Span<const T> table_entries(const T (&table)[N]) {
+  return Span<const T>(table, N - 1);
+}
+}  // namespace ember

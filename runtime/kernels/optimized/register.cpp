@@ -337,8 +337,7 @@ bool g_registered = false;
 Error register_optimized_kernels() {
   if (g_registered) return Error::Ok;
   EMBER_TRY(register_portable_kernels());
-  constexpr size_t kNumOptimized = sizeof(kOptimizedKernels) / sizeof(kOptimizedKernels[0]) - 1;
-  EMBER_TRY(register_kernels(Span<const Kernel>(kOptimizedKernels, kNumOptimized)));
+  EMBER_TRY(register_kernels(table_entries(kOptimizedKernels)));
   Kernel quantized[kMaxQuantizedKernels];
   EMBER_TRY(register_kernels(Span<const Kernel>(quantized, quantized_kernels(quantized))));
   Kernel embeddings[kMaxEmbeddingKernels];

@@ -58,11 +58,6 @@ const OperatorWrites kPortableWrites[] = {
     {nullptr, 0, 0},  // end (not registered)
 };
 
-/// A table without its end entry.
-template <typename T, size_t N>
-Span<const T> entries(const T (&table)[N]) {
-  return Span<const T>(table, N - 1);
-}
 
 bool g_registered = false;
 
@@ -72,8 +67,8 @@ Error register_portable_kernels() {
   if (g_registered) return Error::Ok;
   const Error prim = register_prim_ops();
   if (prim != Error::Ok) return prim;
-  EMBER_TRY(register_operator_writes(entries(kPortableWrites)));
-  const Error err = register_kernels(entries(kPortableKernels));
+  EMBER_TRY(register_operator_writes(table_entries(kPortableWrites)));
+  const Error err = register_kernels(table_entries(kPortableKernels));
   if (err == Error::Ok) g_registered = true;
   return err;
 }
