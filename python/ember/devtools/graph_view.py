@@ -24,6 +24,7 @@ neighbours' mean, which keeps the order and the spacing.
 
 from __future__ import annotations
 
+import functools
 import html
 import os
 from dataclasses import dataclass, field
@@ -135,11 +136,19 @@ def _tensors(values: list[dict], args: list[int]) -> list[int]:
     return out
 
 
-def _written(values: list[dict], args: list[int], operator: str) -> list[int]:
-    """The tensors a KernelCall of `operator` with `args` writes."""
+@functools.lru_cache(maxsize=None)
+def _operator_writes(operator: str) -> tuple[int, tuple[int, ...]] | None:
+    """The runtime's write description of `operator` (one lookup per operator,
+    however many calls a graph has)."""
     from .. import _C
 
     writes = _C.operator_writes(operator)
+    return None if writes is None else (writes[0], tuple(writes[1]))
+
+
+def _written(values: list[dict], args: list[int], operator: str) -> list[int]:
+    """The tensors a KernelCall of `operator` with `args` writes."""
+    writes = _operator_writes(operator)
     if writes is None:
         return _tensors(values, args[-1:])
     num_schema_args, written = writes
