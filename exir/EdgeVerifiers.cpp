@@ -109,6 +109,47 @@ LogicalResult ConvolutionClampOp::verify() {
   return success();
 }
 
+LogicalResult ConvolutionNhwcOp::verify() {
+  ArrayRef<int64_t> x = shapeOf(getInput()), w = shapeOf(getWeight());
+  if (x.size() != 4 || w.size() != 4)
+    return emitOpError("expects a 4-d channels-last input [N, H, W, C] and a 4-d weight, got ")
+           << shapeStr(x) << " and " << shapeStr(w);
+  if (!elementOf(getInput()).isF32() || elementOf(getWeight()) != elementOf(getInput()))
+    return emitOpError("input and weight must be float32");
+  int64_t groups = getGroupsAttr().getInt();
+  if (groups < 1 || w[0] % groups != 0 ||
+      (!ShapedType::isDynamic(x[3]) && x[3] != w[1] * groups))
+    return emitOpError("input channels ") << x[3] << " do not match weight " << shapeStr(w)
+                                          << " with " << groups << " group(s)";
+  ArrayRef<int64_t> stride = getStride(), padding = getPadding(), dilation = getDilation();
+  if (stride.size() != 2 || padding.size() != 2 || dilation.size() != 2)
+    return emitOpError("stride, padding and dilation need 2 entries each");
+  if (auto biasType = dyn_cast<RankedTensorType>(getBias().getType()))
+    if (biasType.getShape() != ArrayRef<int64_t>{w[0]})
+      return emitOpError("bias shape ") << shapeStr(biasType.getShape()) << " should be ["
+                                        << w[0] << "]";
+  std::optional<double> lo = getMinAttr() ? scalarValue(getMinAttr()) : std::nullopt;
+  std::optional<double> hi = getMaxAttr() ? scalarValue(getMaxAttr()) : std::nullopt;
+  if (lo && hi && *lo > *hi)
+    return emitOpError("min ") << *lo << " is above max " << *hi;
+  SmallVector<int64_t> out{x[0]};
+  for (size_t d = 0; d < 2; ++d) {
+    if (stride[d] < 1 || dilation[d] < 1 || padding[d] < 0)
+      return emitOpError("stride and dilation must be positive and padding not negative");
+    int64_t size = x[1 + d];
+    if (ShapedType::isDynamic(size)) {
+      out.push_back(ShapedType::kDynamic);
+      continue;
+    }
+    int64_t span = dilation[d] * (w[2 + d] - 1) + 1;
+    if (size + 2 * padding[d] < span)
+      return emitOpError("kernel of ") << span << " exceeds the padded input " << size;
+    out.push_back((size + 2 * padding[d] - span) / stride[d] + 1);
+  }
+  out.push_back(w[0]);
+  return checkResult(*this, getResult(), out, elementOf(getInput()));
+}
+
 LogicalResult AddmmOp::verify() {
   if (failed(verifyMatmul(*this, getMat1(), getMat2(), 2)))
     return failure();

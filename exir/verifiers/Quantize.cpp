@@ -603,41 +603,54 @@ LogicalResult QuantizedLutOp::verify() {
   return checkResult(*this, getResult(), shapeOf(getSelf()), Type());
 }
 
-LogicalResult QuantizedMaxPool2dNhwcOp::verify() {
-  Type t = elementOf(getSelf());
-  if (!t.isInteger(8))
-    return emitOpError("self must be int8 or uint8, got ") << t;
-  ArrayRef<int64_t> x = shapeOf(getSelf());
+/// The channels-last max pools, float32 (edge.max_pool2d_nhwc) and int8
+/// (edge.quantized_max_pool2d_nhwc): one rule, the element type aside.
+template <typename PoolOp>
+LogicalResult verifyMaxPoolNhwc(PoolOp op) {
+  Type t = elementOf(op.getSelf());
+  ArrayRef<int64_t> x = shapeOf(op.getSelf());
   if (x.size() != 4)
-    return emitOpError("expects a 4-d channels-last input [N, H, W, C], got ") << shapeStr(x);
-  ArrayRef<int64_t> kernel = getKernelSize(), stride = getStride(), padding = getPadding(),
-                    dilation = getDilation();
+    return op.emitOpError("expects a 4-d channels-last input [N, H, W, C], got ") << shapeStr(x);
+  ArrayRef<int64_t> kernel = op.getKernelSize(), stride = op.getStride(),
+                    padding = op.getPadding(), dilation = op.getDilation();
   if (kernel.size() != 2 || (stride.size() != 2 && !stride.empty()) || padding.size() != 2 ||
       dilation.size() != 2)
-    return emitOpError("kernel_size, padding and dilation need 2 entries, stride 2 or none");
+    return op.emitOpError("kernel_size, padding and dilation need 2 entries, stride 2 or none");
   SmallVector<int64_t> out{x[0]};
   for (size_t d = 0; d < 2; ++d) {
     int64_t k = kernel[d], s = stride.empty() ? k : stride[d], p = padding[d], dil = dilation[d];
     if (k < 1 || s < 1 || dil < 1 || p < 0 || p > k / 2)
-      return emitOpError("kernel_size, stride and dilation must be positive, padding at most "
-                         "half the kernel");
+      return op.emitOpError("kernel_size, stride and dilation must be positive, padding at "
+                            "most half the kernel");
     int64_t size = x[1 + d];
     if (ShapedType::isDynamic(size)) {
       out.push_back(ShapedType::kDynamic);
       continue;
     }
     int64_t span = dil * (k - 1) + 1;
-    int64_t o = (size + 2 * p - span + (getCeilMode() ? s - 1 : 0)) / s + 1;
-    if (getCeilMode() && (o - 1) * s >= size + p)
+    int64_t o = (size + 2 * p - span + (op.getCeilMode() ? s - 1 : 0)) / s + 1;
+    if (op.getCeilMode() && (o - 1) * s >= size + p)
       --o;
     if (size + 2 * p < span || o < 1)
-      return emitOpError("window of ") << span << " exceeds the padded input " << size;
+      return op.emitOpError("window of ") << span << " exceeds the padded input " << size;
     out.push_back(o);
   }
   out.push_back(x[3]);
-  if (elementOf(getResult()) != t)
-    return emitOpError("result must have self's element type ") << t;
-  return checkResult(*this, getResult(), out, Type());
+  if (elementOf(op.getResult()) != t)
+    return op.emitOpError("result must have self's element type ") << t;
+  return checkResult(op, op.getResult(), out, Type());
+}
+
+LogicalResult QuantizedMaxPool2dNhwcOp::verify() {
+  if (!elementOf(getSelf()).isInteger(8))
+    return emitOpError("self must be int8 or uint8, got ") << elementOf(getSelf());
+  return verifyMaxPoolNhwc(*this);
+}
+
+LogicalResult MaxPool2dNhwcOp::verify() {
+  if (!elementOf(getSelf()).isF32())
+    return emitOpError("self must be float32, got ") << elementOf(getSelf());
+  return verifyMaxPoolNhwc(*this);
 }
 
 LogicalResult QuantizedLinearOp::verify() {

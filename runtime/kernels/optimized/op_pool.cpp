@@ -45,13 +45,13 @@ void max_pool2d_with_indices_out(KernelContext& ctx, Span<EValue*> args) {
 }
 
 void quantized_max_pool2d_nhwc_out(KernelContext& ctx, Span<EValue*> args) {
-  portable::QuantizedMaxPoolCall call;
-  if (!portable::prepare_quantized_max_pool2d_nhwc(ctx, args, &call)) return;
+  portable::MaxPoolNhwcCall call;
+  if (!portable::prepare_max_pool2d_nhwc(ctx, args, /*quantized=*/true, &call)) return;
   const portable::PoolShape& s = call.s;
   QMaxPoolNhwc p{};
   p.s = window_of(s);
   p.channels = s.channels;
-  p.is_unsigned = !call.is_signed;
+  p.is_unsigned = call.dtype == ScalarType::Byte;
   const QWindowKernels& k = qwindow();
   const auto* in = static_cast<const uint8_t*>(call.input);
   auto* out = static_cast<uint8_t*>(call.out);

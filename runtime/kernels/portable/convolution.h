@@ -6,6 +6,8 @@
 //   ... or portable::run_convolution(ctx, call);
 #pragma once
 
+#include <cmath>
+
 #include <cstdint>
 
 #include "runtime/core/evalue.h"
@@ -59,6 +61,23 @@ struct ConvClampArgs {
 /// call failed, with the reason logged) on a wrong count, a bound that is
 /// not a number, neither bound, or min above max.
 bool read_convolution_clamp(KernelContext& ctx, Span<EValue*> args, ConvClampArgs* a);
+
+/// ember::convolution_nhwc.out's checked float32 call: input [N, H, W, C]
+/// and out [N, OH, OW, OC] (resized), contiguous; the weight [OC, C / groups,
+/// KH, KW] as aten::convolution's; the clamp's bounds (-inf / inf when
+/// absent).
+struct ConvNhwcCall {
+  ConvShape s{};
+  const float* input = nullptr;
+  const float* weight = nullptr;
+  const float* bias = nullptr;  ///< nullptr: no bias
+  float* out = nullptr;
+  float lo = -HUGE_VALF, hi = HUGE_VALF;
+};
+
+/// Read and check ember::convolution_nhwc.out's arguments and resize out.
+/// False (the call failed, with the reason logged) on any problem.
+bool prepare_convolution_nhwc(KernelContext& ctx, Span<EValue*> args, ConvNhwcCall* call);
 
 /// im2col of output positions [p0, p0 + count) of one group, input channels
 /// [ic_begin, ic_end) of it, into col: row (ic * k_h + ki) * k_w + kj holds

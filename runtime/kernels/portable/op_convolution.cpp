@@ -569,5 +569,129 @@ void convolution_clamp_out(KernelContext& ctx, Span<EValue*> args) {
   });
 }
 
+bool prepare_convolution_nhwc(KernelContext& ctx, Span<EValue*> args, ConvNhwcCall* call) {
+  const char* op = "ember::convolution_nhwc.out";
+  ArgReader r(ctx, args, op, 11);
+  Tensor* input = r.tensor(0, "input");
+  Tensor* weight = r.tensor(1, "weight");
+  Tensor* bias = r.optional_tensor(2, "bias");
+  Span<const int64_t> stride = r.int_list(3, "stride");
+  Span<const int64_t> padding = r.int_list(4, "padding");
+  Span<const int64_t> dilation = r.int_list(5, "dilation");
+  const int64_t groups = r.integer(6, "groups");
+  const bool has_lo = r.ok() && !args[7]->is_none(), has_hi = r.ok() && !args[8]->is_none();
+  const double lo = has_lo ? r.scalar(7, "min").to_double() : -HUGE_VAL;
+  const double hi = has_hi ? r.scalar(8, "max").to_double() : HUGE_VAL;
+  Tensor* out = r.tensor(9, "out");
+  if (!r.ok()) return false;
+  if (lo > hi || lo != lo || hi != hi) {
+    r.fail(Error::InvalidArgument, "the bounds [%g, %g] are not an interval", lo, hi);
+    return false;
+  }
+  if (input->dim() != 4 || weight->dim() != 4) {
+    r.fail(Error::NotSupported,
+           "input %s and weight %s must both be 4-d ([N, H, W, C] and [OC, C / groups, KH, KW])",
+           sizes_text(input->sizes()).text, sizes_text(weight->sizes()).text);
+    return false;
+  }
+  if (!check_dtype(ctx, op, "input", *input, ScalarType::Float) ||
+      !check_dtype(ctx, op, "weight", *weight, ScalarType::Float) ||
+      !check_dtype(ctx, op, "out", *out, ScalarType::Float) ||
+      (bias && !check_dtype(ctx, op, "bias", *bias, ScalarType::Float)) ||
+      !check_contiguous(ctx, op, "input", *input) ||
+      !check_contiguous(ctx, op, "weight", *weight) || !check_contiguous(ctx, op, "out", *out) ||
+      (bias && !check_contiguous(ctx, op, "bias", *bias))) {
+    return false;
+  }
+  ConvShape s{};
+  if (!spatial_param(r, stride, 2, "stride", 1, &s.stride_h, &s.stride_w) ||
+      !spatial_param(r, padding, 2, "padding", 0, &s.pad_h, &s.pad_w) ||
+      !spatial_param(r, dilation, 2, "dilation", 1, &s.dil_h, &s.dil_w)) {
+    return false;
+  }
+  if (s.stride_h <= 0 || s.stride_w <= 0 || s.dil_h <= 0 || s.dil_w <= 0 || s.pad_h < 0 ||
+      s.pad_w < 0 || groups <= 0) {
+    r.fail(Error::InvalidArgument,
+           "stride, dilation and groups must be positive, padding non-negative");
+    return false;
+  }
+  s.groups = groups;
+  s.n = input->size(0);
+  s.in_h = input->size(1);
+  s.in_w = input->size(2);
+  s.in_c = input->size(3);
+  s.out_c = weight->size(0);
+  s.k_h = weight->size(2);
+  s.k_w = weight->size(3);
+  if (s.k_h <= 0 || s.k_w <= 0 || s.in_c % groups != 0 || s.out_c % groups != 0 ||
+      weight->size(1) * groups != s.in_c) {
+    r.fail(Error::InvalidArgument, "weight %s with groups=%lld does not fit input %s",
+           sizes_text(weight->sizes()).text, static_cast<long long>(groups),
+           sizes_text(input->sizes()).text);
+    return false;
+  }
+  s.in_cg = s.in_c / groups;
+  s.out_cg = s.out_c / groups;
+  const int64_t span_h = s.dil_h * (s.k_h - 1) + 1, span_w = s.dil_w * (s.k_w - 1) + 1;
+  if (s.in_h + 2 * s.pad_h < span_h || s.in_w + 2 * s.pad_w < span_w) {
+    r.fail(Error::InvalidArgument, "kernel %s is larger than the padded input %s",
+           sizes_text(weight->sizes()).text, sizes_text(input->sizes()).text);
+    return false;
+  }
+  s.out_h = (s.in_h + 2 * s.pad_h - span_h) / s.stride_h + 1;
+  s.out_w = (s.in_w + 2 * s.pad_w - span_w) / s.stride_w + 1;
+  if (bias != nullptr && (bias->dim() != 1 || bias->size(0) != s.out_c)) {
+    r.fail(Error::InvalidArgument, "bias has sizes %s, expected [%lld]",
+           sizes_text(bias->sizes()).text, static_cast<long long>(s.out_c));
+    return false;
+  }
+  const int64_t sizes[4] = {s.n, s.out_h, s.out_w, s.out_c};
+  if (!resize_out(ctx, op, "out", *out, sizes, 4)) return false;
+  call->s = s;
+  call->input = input->data_as<const float>();
+  call->weight = weight->data_as<const float>();
+  call->bias = bias ? bias->data_as<const float>() : nullptr;
+  call->out = out->data_as<float>();
+  call->lo = static_cast<float>(lo);
+  call->hi = static_cast<float>(hi);
+  return true;
+}
+
+/// The reference channels-last convolution: each output value is its bias
+/// plus the sum, in float, of its taps inside the image (input channel,
+/// then kernel row, then column, as aten's direct loop), then clamped.
+void convolution_nhwc_out(KernelContext& ctx, Span<EValue*> args) {
+  ConvNhwcCall c;
+  if (!prepare_convolution_nhwc(ctx, args, &c)) return;
+  const ConvShape& s = c.s;
+  for (int64_t b = 0; b < s.n; ++b) {
+    const float* image = c.input + b * s.in_h * s.in_w * s.in_c;
+    for (int64_t oh = 0; oh < s.out_h; ++oh) {
+      for (int64_t ow = 0; ow < s.out_w; ++ow) {
+        float* o = c.out + ((b * s.out_h + oh) * s.out_w + ow) * s.out_c;
+        for (int64_t oc = 0; oc < s.out_c; ++oc) {
+          const int64_t g = oc / s.out_cg;
+          const float* w = c.weight + oc * s.in_cg * s.k_h * s.k_w;
+          float acc = c.bias != nullptr ? c.bias[oc] : 0.0f;
+          for (int64_t ic = 0; ic < s.in_cg; ++ic) {
+            for (int64_t kh = 0; kh < s.k_h; ++kh) {
+              const int64_t ih = oh * s.stride_h - s.pad_h + kh * s.dil_h;
+              if (ih < 0 || ih >= s.in_h) continue;
+              for (int64_t kw = 0; kw < s.k_w; ++kw) {
+                const int64_t iw = ow * s.stride_w - s.pad_w + kw * s.dil_w;
+                if (iw < 0 || iw >= s.in_w) continue;
+                acc += image[(ih * s.in_w + iw) * s.in_c + g * s.in_cg + ic] *
+                       w[(ic * s.k_h + kh) * s.k_w + kw];
+              }
+            }
+          }
+          acc = acc < c.lo ? c.lo : acc;  // NaN stays NaN
+          o[oc] = acc > c.hi ? c.hi : acc;
+        }
+      }
+    }
+  }
+}
+
 }  // namespace portable
 }  // namespace ember

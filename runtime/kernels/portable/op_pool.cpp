@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 #include "runtime/kernels/common/kernel_utils.h"
 #include "runtime/kernels/portable/pool.h"
@@ -227,8 +228,8 @@ void adaptive_avg_pool(int64_t planes, int64_t in_h, int64_t in_w, int64_t out_h
   }
 }
 
-/// The channels-last max pool of quantized T: each pixel's C values at once,
-/// padding left out of every window (it never wins).
+/// The channels-last max pool of T: each pixel's C values at once, padding
+/// left out of every window (it never wins); a float NaN wins, as in torch.
 template <typename T>
 void max_pool_nhwc(const PoolShape& s, const T* in, T* dst) {
   const int64_t c = s.channels;
@@ -243,11 +244,20 @@ void max_pool_nhwc(const PoolShape& s, const T* in, T* dst) {
         const int64_t w1 = std::min(w0 + (s.k_w - 1) * s.d_w + 1, s.in_w);
         while (w0 < 0) w0 += s.d_w;
         T* o = dst + ((n * s.out_h + oh) * s.out_w + ow) * c;
-        for (int64_t ch = 0; ch < c; ++ch) o[ch] = std::numeric_limits<T>::lowest();
+        constexpr T lowest = std::numeric_limits<T>::has_infinity
+                                 ? -std::numeric_limits<T>::infinity()
+                                 : std::numeric_limits<T>::lowest();
+        for (int64_t ch = 0; ch < c; ++ch) o[ch] = lowest;
         for (int64_t ih = h0; ih < h1; ih += s.d_h) {
           for (int64_t iw = w0; iw < w1; iw += s.d_w) {
             const T* px = image + (ih * s.in_w + iw) * c;
-            for (int64_t ch = 0; ch < c; ++ch) o[ch] = px[ch] > o[ch] ? px[ch] : o[ch];
+            for (int64_t ch = 0; ch < c; ++ch) {
+              if constexpr (std::is_floating_point_v<T>) {
+                if (!(px[ch] <= o[ch]) && o[ch] == o[ch]) o[ch] = px[ch];  // NaN wins
+              } else {
+                o[ch] = px[ch] > o[ch] ? px[ch] : o[ch];
+              }
+            }
           }
         }
       }
@@ -347,9 +357,10 @@ void adaptive_avg_pool2d_out(KernelContext& ctx, Span<EValue*> args) {
                                             self->data_as<const CTYPE>(), out->data_as<CTYPE>()));
 }
 
-bool prepare_quantized_max_pool2d_nhwc(KernelContext& ctx, Span<EValue*> args,
-                                       QuantizedMaxPoolCall* call) {
-  ArgReader r(ctx, args, "ember::quantized_max_pool2d_nhwc.out", 8);
+bool prepare_max_pool2d_nhwc(KernelContext& ctx, Span<EValue*> args, bool quantized,
+                             MaxPoolNhwcCall* call) {
+  ArgReader r(ctx, args,
+              quantized ? "ember::quantized_max_pool2d_nhwc.out" : "ember::max_pool2d_nhwc.out", 8);
   Tensor* self = r.tensor(0, "self");
   Span<const int64_t> kernel = r.int_list(1, "kernel_size");
   Span<const int64_t> stride = r.int_list(2, "stride");
@@ -359,8 +370,12 @@ bool prepare_quantized_max_pool2d_nhwc(KernelContext& ctx, Span<EValue*> args,
   Tensor* out = r.tensor(6, "out");
   if (!r.ok()) return false;
   const ScalarType d = self->dtype();
-  if (d != ScalarType::Char && d != ScalarType::Byte) {
+  if (quantized && d != ScalarType::Char && d != ScalarType::Byte) {
     r.fail(Error::NotSupported, "self has dtype %s, expected int8 or uint8", scalar_type_name(d));
+    return false;
+  }
+  if (!quantized && d != ScalarType::Float) {
+    r.fail(Error::NotSupported, "self has dtype %s, expected float32", scalar_type_name(d));
     return false;
   }
   PoolShape& s = call->s;
@@ -371,20 +386,26 @@ bool prepare_quantized_max_pool2d_nhwc(KernelContext& ctx, Span<EValue*> args,
   }
   const int64_t sizes[4] = {s.planes, s.out_h, s.out_w, s.channels};
   if (!resize_out(ctx, r.op(), "out", *out, sizes, 4)) return false;
-  call->is_signed = d == ScalarType::Char;
+  call->dtype = d;
   call->input = self->data();
   call->out = out->mutable_data();
   return true;
 }
 
 void quantized_max_pool2d_nhwc_out(KernelContext& ctx, Span<EValue*> args) {
-  QuantizedMaxPoolCall call;
-  if (!prepare_quantized_max_pool2d_nhwc(ctx, args, &call)) return;
-  if (call.is_signed) {
+  MaxPoolNhwcCall call;
+  if (!prepare_max_pool2d_nhwc(ctx, args, /*quantized=*/true, &call)) return;
+  if (call.dtype == ScalarType::Char) {
     max_pool_nhwc(call.s, static_cast<const int8_t*>(call.input), static_cast<int8_t*>(call.out));
   } else {
     max_pool_nhwc(call.s, static_cast<const uint8_t*>(call.input), static_cast<uint8_t*>(call.out));
   }
+}
+
+void max_pool2d_nhwc_out(KernelContext& ctx, Span<EValue*> args) {
+  MaxPoolNhwcCall call;
+  if (!prepare_max_pool2d_nhwc(ctx, args, /*quantized=*/false, &call)) return;
+  max_pool_nhwc(call.s, static_cast<const float*>(call.input), static_cast<float*>(call.out));
 }
 
 }  // namespace portable

@@ -41,17 +41,19 @@ struct MaxPoolCall {
 bool prepare_max_pool2d_with_indices(KernelContext& ctx, Span<EValue*> args, MaxPoolCall* call,
                                      bool half_too = false);
 
-/// ember::quantized_max_pool2d_nhwc.out checked the same way: an int8 or
-/// uint8 [N, H, W, C] self (out: its dtype, resized); s.planes is N and
-/// s.channels C.
-struct QuantizedMaxPoolCall {
+/// ember::max_pool2d_nhwc.out (float32) and ember::quantized_max_pool2d_nhwc.out
+/// (int8, uint8), checked the same way: a [N, H, W, C] self of one of the
+/// op's dtypes (out: its dtype, resized); s.planes is N and s.channels C.
+struct MaxPoolNhwcCall {
   PoolShape s{};
-  bool is_signed = true;
+  ScalarType dtype = ScalarType::Float;
   const void* input = nullptr;
   void* out = nullptr;
 };
-bool prepare_quantized_max_pool2d_nhwc(KernelContext& ctx, Span<EValue*> args,
-                                       QuantizedMaxPoolCall* call);
+/// `quantized` selects the op: int8 / uint8 (ember::quantized_max_pool2d_nhwc)
+/// or float32 (ember::max_pool2d_nhwc).
+bool prepare_max_pool2d_nhwc(KernelContext& ctx, Span<EValue*> args, bool quantized,
+                             MaxPoolNhwcCall* call);
 
 }  // namespace portable
 }  // namespace ember
