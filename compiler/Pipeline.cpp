@@ -43,6 +43,8 @@ void buildPhasePipeline(OpPassManager &pm, Phase from, Phase to, const PipelineO
       pm.addNestedPass<func::FuncOp>(createFuseActivations());
       pm.addNestedPass<func::FuncOp>(createFuseRmsNorm());
     }
+    if (options.channelsLast)
+      pm.addNestedPass<func::FuncOp>(createChannelsLast());
     pm.addNestedPass<func::FuncOp>(createFoldCacheUpdate());
     pm.addPass(createVerifyEdgeContract());
     PlanMemoryOptions plan;

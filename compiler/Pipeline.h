@@ -28,6 +28,7 @@ struct PipelineOptions {
   bool fuseLinear = true;           ///< edge: run ember-fuse-linear
   bool foldQuantized = true;        ///< quantize: fold Q/DQ patterns (quantizer/)
   bool fuseActivations = true;      ///< memory plan: run ember-fuse-activations and -rms-norm first
+  bool channelsLast = true;         ///< memory plan: run ember-channels-last (after the fusions)
   int64_t alignment = 16;
   bool planInputs = true;
   bool planOutputs = true;

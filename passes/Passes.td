@@ -23,6 +23,45 @@ def VerifyEdgeContract : Pass<"ember-verify-edge-contract", "mlir::ModuleOp"> {
   }];
 }
 
+def ChannelsLast : Pass<"ember-channels-last", "mlir::func::FuncOp"> {
+  let summary = "Run float32 CNNs channels-last: NHWC convolutions, one transpose in, one out";
+  let description = [{
+    Ember's optimized convolutions compute on channels-last images: a
+    pixel's channels are one row of the GEMM's A (read in place by a 1x1
+    convolution, gathered tap by tap for the others), the weight is the
+    GEMM's B packed once at load, and a depthwise convolution takes 16
+    channels a vector. Each forward 2-d float32 `edge.convolution` and
+    `edge.convolution_clamp` of static sizes becomes an
+    `edge.convolution_nhwc` (kernel `ember::convolution_nhwc.out`, the clamp
+    kept as its min / max) between a permute to NHWC and one back; the
+    permutes back then move down through what computes the same in either
+    layout (activations, residual adds, squeeze-excitation gates, max pools,
+    which become `edge.max_pool2d_nhwc`, global average pools, cats) and
+    cancel against the next permute to NHWC, as in
+    ember-quantized-channels-last. A network transposes its input once and
+    its last feature map once; a chain ends, with a permute to NCHW, at the
+    first op that needs NCHW (a view, an average pool, a transposed
+    convolution).
+
+    Runs in the memory-plan phase, after partitioning (a backend keeps the
+    convolutions it claims) and ember-fuse-activations
+    (`EdgeCompileConfig.channels_last`, off for files ExecuTorch must run:
+    its kernel library has no channels-last convolution).
+
+    Example:
+    ```mlir
+    // before
+    %a = edge.convolution_clamp %x, %w1, %b1 {..., max = 6.0, min = 0.0}
+    %y = edge.convolution %a, %w2, %b2 {...}
+    // after
+    %t = edge.permute %x {dims = array<i64: 0, 2, 3, 1>}
+    %a = edge.convolution_nhwc %t, %w1, %b1 {..., max = 6.0, min = 0.0}
+    %c = edge.convolution_nhwc %a, %w2, %b2 {...}
+    %y = edge.permute %c {dims = array<i64: 0, 3, 1, 2>}
+    ```
+  }];
+}
+
 def FuseConvBatchNorm : Pass<"ember-fuse-conv-batch-norm", "mlir::func::FuncOp"> {
   let summary = "Fold inference batch norm into the convolution that feeds it";
   let description = [{

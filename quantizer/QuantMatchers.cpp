@@ -348,21 +348,6 @@ void eraseDeadChain(Operation *root) {
   eraseChainIf(root, erasable);
 }
 
-SmallVector<int64_t> permutedShape(ArrayRef<int64_t> shape, ArrayRef<int64_t> perm) {
-  SmallVector<int64_t> out;
-  for (int64_t d : perm)
-    out.push_back(shape[d]);
-  return out;
-}
-
-Value createPermute(OpBuilder &b, Location loc, DictionaryAttr attrs, Value v,
-                    ArrayRef<int64_t> perm) {
-  auto type = RankedTensorType::get(permutedShape(shapeOf(v), perm), elementOf(v));
-  auto p = b.create<edge::PermuteOp>(loc, type, v, b.getDenseI64ArrayAttr(perm));
-  p->setDiscardableAttrs(attrs);
-  return p.getResult();
-}
-
 Value noneValue(OpBuilder &b, Location loc) {
   return b.create<edge::NoneOp>(loc, b.getNoneType()).getResult();
 }

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "exir/EdgeDialect.h"
+#include "passes/ChannelsLast.h"
 
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/SmallVector.h"
@@ -135,18 +136,11 @@ mlir::Value reapplyView(mlir::OpBuilder &b, edge::ViewOp view, mlir::Value x);
 /// left without users, upstream. Each op is erased once.
 void eraseDeadChain(mlir::Operation *root);
 
-/// The permutations between NCHW and channels-last (NHWC) activations.
-constexpr int64_t kToNhwc[] = {0, 2, 3, 1};
-constexpr int64_t kToNchw[] = {0, 3, 1, 2};
-
-/// `shape` permuted: dim k of the result is shape[perm[k]].
-llvm::SmallVector<int64_t> permutedShape(llvm::ArrayRef<int64_t> shape,
-                                         llvm::ArrayRef<int64_t> perm);
-
-/// A permute of `v` by `perm` made at the builder's insertion point, at
-/// `loc`, with `attrs` as its discardable attributes (the source line).
-mlir::Value createPermute(mlir::OpBuilder &b, mlir::Location loc, mlir::DictionaryAttr attrs,
-                          mlir::Value v, llvm::ArrayRef<int64_t> perm);
+// The layout helpers the folds share with the float passes.
+using ::ember::createPermute;
+using ::ember::kToNchw;
+using ::ember::kToNhwc;
+using ::ember::permutedShape;
 
 /// The value to pass for an absent optional tensor: an edge.none made at
 /// the builder's insertion point.

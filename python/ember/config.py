@@ -40,6 +40,14 @@ class EdgeCompileConfig:
     ember-fuse-rms-norm passes, run by to_executorch after partitioning.
     ExecuTorch's portable kernel library has none of them: set it False for
     files that must also run there.
+    channels_last: float32 2-d convolutions left to Ember's kernels run on
+    channels-last (NHWC) images (ember::convolution_nhwc.out, the
+    ember-channels-last pass, run by to_executorch after partitioning): a
+    CNN's feature maps stay NHWC from one convolution to the next through
+    its activations, residual adds, max pools and global average pool, and
+    are transposed once at the input and once at the end. ExecuTorch's
+    runtime has no such kernel: set it False for files that must also run
+    there.
     fold_quantized: quantized patterns (PT2E's quantize/dequantize around a
     convolution, linear or residual add, its dynamic linears, torchao's
     group-wise int4/int8 linears) run as Ember's quantized ops
@@ -56,6 +64,7 @@ class EdgeCompileConfig:
     fuse_attention: bool = True
     fuse_linear: bool = True
     fuse_activations: bool = True
+    channels_last: bool = True
     fold_quantized: bool = True
 
     def __post_init__(self) -> None:

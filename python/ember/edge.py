@@ -112,6 +112,7 @@ class EdgeProgramManager:
                             algorithm=config.memory_planning_algorithm,
                             alias_views=config.remove_view_copy,
                             fuse_activations=self.compile_config.fuse_activations,
+                            channels_last=self.compile_config.channels_last,
                             delegate_segments=config.extract_delegate_segments)
         return ExecutorchProgramManager(data, session.print(False),
                                         sorted([*self.methods, *self._constant_methods]),

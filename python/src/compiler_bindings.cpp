@@ -158,7 +158,7 @@ class PySession {
 
   /// Phase options by keyword: fuse_attention, fuse_linear (edge); fold_quantized
   /// (quantize); alignment, plan_inputs, plan_outputs, algorithm, alias_views,
-  /// fuse_activations (memory plan); delegate_segments (emit).
+  /// fuse_activations, channels_last (memory plan); delegate_segments (emit).
   static ember::PipelineOptions options(const py::kwargs& kw) {
     ember::PipelineOptions o;
     for (auto [key, value] : kw) {
@@ -173,6 +173,7 @@ class PySession {
       else if (k == "fuse_linear") o.fuseLinear = value.cast<bool>();
       else if (k == "fold_quantized") o.foldQuantized = value.cast<bool>();
       else if (k == "fuse_activations") o.fuseActivations = value.cast<bool>();
+      else if (k == "channels_last") o.channelsLast = value.cast<bool>();
       else throw py::type_error("unknown memory-plan option '" + k + "'");
     }
     return o;

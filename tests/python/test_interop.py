@@ -241,7 +241,7 @@ def _export(model: nn.Module, args: tuple):
 # Files for both runtimes: attention in core ATen ops (ExecuTorch has no
 # kernel for Ember's fused ember::sdpa.out).
 INTEROP = ember.EdgeCompileConfig(fuse_attention=False, fuse_linear=False,
-                                  fuse_activations=False)
+                                  fuse_activations=False, channels_last=False)
 
 
 @pytest.mark.parametrize("name", list(CASES))
