@@ -4,9 +4,11 @@
 // -inf-padded buffer), values and indices as the portable kernel's; planes
 // split over the thread pool. Planes of 2^24 elements or more (indices past
 // float's exact integers) run the portable loops.
-// ember::quantized_max_pool2d_nhwc.out, checked by the portable prepare step
-// too: output rows of each image split over the pool, every pixel's
-// channels one run of lanes (simd_qwindow.h).
+// ember::quantized_max_pool2d_nhwc.out and ember::max_pool2d_nhwc.out
+// (float32), checked by the portable prepare step too: output rows of each
+// image split over the pool, every pixel's channels one run of lanes
+// (simd_qwindow.h, SimdKernels::max_pool_nhwc_rows; NaN and padding as the
+// portable kernel).
 #include "runtime/kernels/optimized/common.h"
 #include "runtime/kernels/optimized/cpu.h"
 #include "runtime/kernels/optimized/optimized_kernels.h"
@@ -59,6 +61,22 @@ void quantized_max_pool2d_nhwc_out(KernelContext& ctx, Span<EValue*> args) {
   parallel_rows(s.planes * s.out_h, s.out_w * s.channels * s.k_h * s.k_w, [&](int64_t row) {
     const int64_t b = row / s.out_h, oh = row % s.out_h;
     k.max_pool_nhwc_rows(p, in + b * in_image, oh, oh + 1, out + b * out_image);
+  });
+}
+
+void max_pool2d_nhwc_out(KernelContext& ctx, Span<EValue*> args) {
+  portable::MaxPoolNhwcCall call;
+  if (!portable::prepare_max_pool2d_nhwc(ctx, args, /*quantized=*/false, &call)) return;
+  const portable::PoolShape& s = call.s;
+  const WindowShape shape = window_of(s);
+  const auto* in = static_cast<const float*>(call.input);
+  auto* out = static_cast<float*>(call.out);
+  const int64_t in_image = s.in_h * s.in_w * s.channels;
+  const int64_t out_image = s.out_h * s.out_w * s.channels;
+  const SimdKernels& k = simd();
+  parallel_rows(s.planes * s.out_h, s.out_w * s.channels * s.k_h * s.k_w, [&](int64_t row) {
+    const int64_t b = row / s.out_h, oh = row % s.out_h;
+    k.max_pool_nhwc_rows(shape, s.channels, in + b * in_image, oh, oh + 1, out + b * out_image);
   });
 }
 

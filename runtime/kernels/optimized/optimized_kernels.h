@@ -42,10 +42,14 @@ void div_scalar_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::div.Sca
 void convolution_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::convolution.out
 /// ember::convolution_clamp.out: the same, clamped as each result is stored.
 void convolution_clamp_out(KernelContext& ctx, Span<EValue*> args);
+// op_convolution_nhwc.cpp: float32 channels-last, as the portable kernel
+// checks it; depthwise direct, the rest on the GEMM with out's pixel rows as C.
+void convolution_nhwc_out(KernelContext& ctx, Span<EValue*> args);  ///< ember::convolution_nhwc.out
 
 // op_pool.cpp: float32 NCHW, as the portable kernel checks it.
 void max_pool2d_with_indices_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::max_pool2d_with_indices.out
 void quantized_max_pool2d_nhwc_out(KernelContext& ctx, Span<EValue*> args);  ///< ember::quantized_max_pool2d_nhwc.out
+void max_pool2d_nhwc_out(KernelContext& ctx, Span<EValue*> args);  ///< ember::max_pool2d_nhwc.out
 void quantized_lut_out(KernelContext& ctx, Span<EValue*> args);  ///< ember::quantized_lut.out
 
 // op_permute.cpp: 1-, 2- and 4-byte elements, contiguous, up to 6 dims
@@ -72,13 +76,16 @@ void bmm_out(KernelContext& ctx, Span<EValue*> args);    ///< aten::bmm.out
 void linear_out(KernelContext& ctx, Span<EValue*> args);  ///< aten::linear.out (bias fused)
 /// Load-time packing of a constant weight (KernelPrepareFn; prepack.h's
 /// release_prepacked frees it): mm's and addmm's mat2, linear's weight (the
-/// GEMM's B), a convolution's weight (its A).
+/// GEMM's B), a convolution's weight (its A), a channels-last convolution's
+/// weight (per group its B with the taps reordered; depthwise: [taps][C]).
 /// Each marks the argument it packed in `packed`.
 void* prepare_mm(Span<EValue* const> args, Span<const bool> constant, Span<bool> packed);
 void* prepare_addmm(Span<EValue* const> args, Span<const bool> constant, Span<bool> packed);
 void* prepare_linear(Span<EValue* const> args, Span<const bool> constant, Span<bool> packed);
 void* prepare_convolution(Span<EValue* const> args, Span<const bool> constant,
                           Span<bool> packed);
+void* prepare_convolution_nhwc(Span<EValue* const> args, Span<const bool> constant,
+                               Span<bool> packed);
 // ---- end gemm
 // ---- quantized
 // op_quantized.cpp: on ember_qgemm (int8 / uint8 activations, int8 weights

@@ -136,6 +136,13 @@ const Kernel kOptimizedKernels[] = {
     {"aten::max_pool2d_with_indices.out", &optimized::max_pool2d_with_indices_out,
      kMaxPoolFloat},
 #endif
+#if !EMBER_SELECTING || EMBER_SELECT_ember__convolution_nhwc_out
+    {"ember::convolution_nhwc.out", &optimized::convolution_nhwc_out, kFloat,
+     &optimized::prepare_convolution_nhwc, &optimized::release_prepacked},
+#endif
+#if !EMBER_SELECTING || EMBER_SELECT_ember__max_pool2d_nhwc_out
+    {"ember::max_pool2d_nhwc.out", &optimized::max_pool2d_nhwc_out, kFloat},
+#endif
     // ---- end convolution
     // ---- gemm
 #if !EMBER_SELECTING || EMBER_SELECT_aten__mm_out

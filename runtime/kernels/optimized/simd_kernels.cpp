@@ -600,11 +600,17 @@ void dequantize(const void* q, float* x, int64_t n, float scale, float zp, bool 
 void depthwise_plane(const WindowShape& s, const float* in, const float* w, float bias,
                      float* out);
 void max_pool_plane(const WindowShape& s, const float* in, float* out, int64_t* indices);
+// simd_nhwc.cpp, this instruction set's copy.
+void depthwise_nhwc_rows(const DepthwiseNhwc& p, const float* in, int64_t oh0, int64_t oh1,
+                         float* out);
+void max_pool_nhwc_rows(const WindowShape& s, int64_t channels, const float* in, int64_t oh0,
+                        int64_t oh1, float* out);
 
 const SimdKernels& simd_kernels() {
   static constexpr SimdKernels kTable = {&unary,           &softmax_row,      &layer_norm_row,
                                          &binary,          &clamp,            &depthwise_plane,
-                                         &max_pool_plane,  &sum_row,          &dot,
+                                         &max_pool_plane,  &depthwise_nhwc_rows,
+                                         &max_pool_nhwc_rows, &sum_row,       &dot,
                                          &attention_scores, &attention_dots, &attention_softmax,
                                          &attention_accumulate, &rms_norm_row,
                                          &quantize,        &dequantize};

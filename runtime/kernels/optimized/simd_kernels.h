@@ -26,6 +26,17 @@ struct WindowShape {
   int64_t k_h, k_w, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w;
 };
 
+/// A channels-last depthwise convolution of one image: in [in_h][in_w][C],
+/// out [out_h][out_w][C], the weight reordered to [k_h * k_w][C], a bias
+/// per channel (nullptr: none), then clamped to [lo, hi] (-inf / inf: none).
+struct DepthwiseNhwc {
+  WindowShape s;
+  int64_t channels;
+  const float* weight;  ///< [k_h * k_w][channels]
+  const float* bias;    ///< [channels] or nullptr
+  float lo, hi;
+};
+
 enum class UnaryOp : uint8_t { Exp, Sigmoid, Tanh, GeluErf, GeluTanh, Silu, Hardswish };
 enum class BinaryOp : uint8_t { Add, Sub, Mul, Div };
 
@@ -59,6 +70,18 @@ struct SimdKernels {
   /// window of -inf gives its first tap inside), as the portable kernel.
   /// The plane must have fewer than 2^24 elements (indices ride in float lanes).
   void (*max_pool_plane)(const WindowShape& s, const float* in, float* out, int64_t* indices);
+  /// Output rows [oh0, oh1) of a channels-last depthwise convolution (one
+  /// image): out[oh][ow][c] = clamp(bias[c] + sum over the taps inside the
+  /// image, in (ki, kj) order, of w[ki k_w + kj][c] * in[ih][iw][c]), each
+  /// tap one fused multiply-add; channels are the vector lanes.
+  void (*depthwise_nhwc_rows)(const DepthwiseNhwc& p, const float* in, int64_t oh0, int64_t oh1,
+                              float* out);
+  /// Output rows [oh0, oh1) of a channels-last max pool of one image (in
+  /// [in_h][in_w][channels], out [out_h][out_w][channels]): per channel the
+  /// largest of the window's taps inside the image (padding never wins), the
+  /// first NaN when there is one, as the portable kernel.
+  void (*max_pool_nhwc_rows)(const WindowShape& s, int64_t channels, const float* in,
+                             int64_t oh0, int64_t oh1, float* out);
   /// sum_i x[i] for i < n, over four vector accumulators.
   float (*sum)(const float* x, int64_t n);
   /// sum_i a[i] * b[i] for i < n, over four vector accumulators.

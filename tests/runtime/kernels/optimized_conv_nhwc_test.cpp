@@ -1,0 +1,386 @@
+// The optimized channels-last float32 kernels (runtime/kernels/optimized:
+// op_convolution_nhwc.cpp, op_pool.cpp, simd_nhwc.cpp) against the portable
+// reference kernels, on every instruction set this CPU runs (the GEMM's set
+// to the same) at 1 and 2 threads:
+//   ember::convolution_nhwc.out: channels 1, 3, 7, 16, 17, 64, 129; kernels
+//     1x1, 3x3, 5x5, 7x7; strides 1 and 2; padding 0, 1, 2, 3; dilation 2;
+//     groups 1, 2, depthwise and a depthwise multiplier of 2 (the GEMM per
+//     group); N = 1 and 2; bias or none; no clamp, relu, relu6. Tolerance:
+//     |got - portable| <= 2e-6 sqrt(K) T per output, T = |bias| + sum over
+//     its taps of |w x| (K the taps times in_cg): both sum K float products
+//     in different orders (the portable kernel (ic, ki, kj), the GEMM
+//     (ki, kj, ic) with fused multiply-adds). The weight packed at load gives
+//     the same bits as packing per call; less temp memory (smaller im2col
+//     chunks) the same bits; none at all the portable kernel's bits; 2 threads
+//     the bits of 1. NaN inputs give NaN exactly where the portable kernel's do.
+//   ember::max_pool2d_nhwc.out: bit for bit the portable kernel's (ties, -0
+//     and +0, NaN, windows of -inf, padding, dilation, ceil mode).
+//   Bad calls (wrong dtype, 3-d input) fail with an error naming the op.
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "runtime/core/threadpool.h"
+#include "runtime/kernels/optimized/cpu.h"
+#include "runtime/kernels/optimized/gemm/gemm.h"
+#include "runtime/kernels/optimized/optimized_kernels.h"
+#include "runtime/kernels/optimized/prepack.h"
+#include "runtime/kernels/portable/portable_kernels.h"
+#include "tests/runtime/kernels/kernel_test_util.h"
+#include "tests/runtime/kernels/optimized_test_util.h"
+
+namespace ember {
+namespace test {
+namespace {
+
+using optimized::Isa;
+
+constexpr float kNan = std::numeric_limits<float>::quiet_NaN();
+constexpr float kInf = std::numeric_limits<float>::infinity();
+
+enum class Clamp { none, relu, relu6 };
+
+struct ConvCase {
+  int32_t n, h, w, c, oc, kh, kw;
+  int64_t sh, sw, ph, pw, dh, dw, groups;
+  bool bias;
+  Clamp clamp;
+};
+
+std::string name_of(const ConvCase& c) {
+  char buf[200];
+  std::snprintf(buf, sizeof buf,
+                "n%d %dx%dx%d->%d k%dx%d s%lldx%lld p%lldx%lld d%lldx%lld g%lld%s%s",
+                c.n, c.h, c.w, c.c, c.oc, c.kh, c.kw, static_cast<long long>(c.sh),
+                static_cast<long long>(c.sw), static_cast<long long>(c.ph),
+                static_cast<long long>(c.pw), static_cast<long long>(c.dh),
+                static_cast<long long>(c.dw), static_cast<long long>(c.groups),
+                c.bias ? " bias" : "",
+                c.clamp == Clamp::relu ? " relu" : (c.clamp == Clamp::relu6 ? " relu6" : ""));
+  return buf;
+}
+
+constexpr Clamp kNone = Clamp::none, kRelu = Clamp::relu, kRelu6 = Clamp::relu6;
+
+const ConvCase kConvCases[] = {
+    // n  h   w   c  oc  kh kw sh sw ph pw dh dw groups bias clamp
+    {1, 9, 11, 1, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, true, kNone},        // one input channel
+    {2, 8, 8, 3, 16, 7, 7, 2, 2, 3, 3, 1, 1, 1, true, kRelu},        // RGB stem, 7x7 s2
+    {1, 10, 9, 7, 17, 5, 5, 1, 1, 2, 2, 1, 1, 1, false, kRelu6},     // 5x5
+    {1, 7, 7, 16, 64, 1, 1, 1, 1, 0, 0, 1, 1, 1, true, kNone},       // 1x1: input in place
+    {2, 6, 5, 64, 17, 1, 1, 1, 1, 0, 0, 1, 1, 1, false, kRelu},      // ... two images
+    {1, 9, 9, 64, 16, 1, 1, 2, 2, 0, 0, 1, 1, 1, true, kNone},       // strided 1x1: im2col
+    {1, 8, 9, 17, 129, 3, 3, 2, 1, 1, 0, 1, 1, 1, true, kRelu6},     // mixed stride, padding
+    {1, 11, 10, 16, 16, 3, 3, 1, 1, 2, 2, 2, 2, 1, true, kNone},     // dilation 2
+    {2, 7, 6, 64, 64, 3, 3, 1, 1, 1, 1, 1, 1, 2, true, kRelu},       // groups 2
+    {1, 6, 7, 16, 24, 1, 1, 1, 1, 0, 0, 1, 1, 2, false, kNone},      // groups 2, 1x1
+    {1, 6, 6, 16, 16, 3, 3, 1, 1, 3, 3, 1, 1, 1, true, kRelu},       // padding 3: rows of bias
+    {1, 20, 20, 64, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, true, kNone},     // several im2col chunks
+    {1, 5, 6, 129, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, false, kNone},      // 129 input channels
+    {1, 9, 13, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 16, true, kRelu6},    // depthwise
+    {2, 10, 11, 17, 17, 3, 3, 2, 2, 1, 1, 1, 1, 17, false, kNone},   // ... stride 2, 17 channels
+    {1, 12, 12, 129, 129, 5, 5, 1, 1, 2, 2, 1, 1, 129, true, kRelu}, // ... 5x5, 129 channels
+    {1, 9, 10, 7, 7, 3, 3, 1, 1, 2, 2, 2, 2, 7, true, kNone},        // ... dilated, 7 channels
+    {1, 5, 4, 3, 3, 7, 7, 1, 1, 3, 3, 1, 1, 3, true, kNone},         // ... 7x7 over a 5x4 image
+    {1, 8, 8, 64, 64, 3, 3, 2, 2, 0, 0, 1, 1, 64, false, kRelu6},    // ... stride 2, no padding
+    {1, 6, 6, 16, 16, 3, 3, 1, 1, 3, 3, 1, 1, 16, true, kNone},      // ... padding 3
+    {1, 9, 9, 1, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, true, kNone},         // ... one channel
+    {1, 7, 8, 16, 32, 3, 3, 1, 1, 1, 1, 1, 1, 16, true, kRelu},      // multiplier 2: GEMM
+};
+
+/// The arguments of one convolution_nhwc call and its inputs.
+struct ConvCall {
+  TensorPtr x, w, b;
+  Values v;
+  std::vector<EValue*> args;
+
+  ConvCall(const ConvCase& c, uint32_t seed) {
+    x = make_f({c.n, c.h, c.w, c.c},
+               random_floats(static_cast<size_t>(c.n * c.h * c.w * c.c), seed));
+    const int32_t in_cg = c.c / static_cast<int32_t>(c.groups);
+    w = make_f({c.oc, in_cg, c.kh, c.kw},
+               random_floats(static_cast<size_t>(c.oc * in_cg * c.kh * c.kw), seed + 1));
+    b = make_f({c.oc}, random_floats(static_cast<size_t>(c.oc), seed + 2));
+    EValue* lo = c.clamp == Clamp::none ? v.none() : v.real(0.0);
+    EValue* hi = c.clamp == Clamp::relu6 ? v.real(6.0) : v.none();
+    args = {x->ev(),           w->ev(),          c.bias ? b->ev() : v.none(),
+            v.ints({c.sh, c.sw}), v.ints({c.ph, c.pw}), v.ints({c.dh, c.dw}),
+            v.integer(c.groups), lo, hi, nullptr, nullptr};
+  }
+  /// A fresh dynamic out for the call (args 9 and 10).
+  TensorPtr make_out() {
+    TensorPtr out = make_dynamic(ScalarType::Float, 4, 1 << 18);
+    args[9] = args[10] = out->ev();
+    return out;
+  }
+  /// Runs `fn` with `temp_bytes` of temp memory and `state`; ctx.error().
+  Error run(KernelFn fn, size_t temp_bytes = 8 << 20, const void* state = nullptr) {
+    std::vector<uint8_t> temp(temp_bytes);
+    KernelContext ctx(temp_bytes ? temp.data() : nullptr, temp_bytes);
+    ctx.set_state(state);
+    fn(ctx, Span<EValue*>(args.data(), args.size()));
+    return ctx.error();
+  }
+};
+
+/// Per output (channels-last), T = |bias| + sum over the taps inside the
+/// image of |w x|: the scale of the rounding errors of its float sums.
+std::vector<double> magnitudes(const ConvCase& c, const ConvCall& call, int32_t oh, int32_t ow) {
+  const std::vector<float> x = call.x->get<float>(), w = call.w->get<float>();
+  const std::vector<float> b = call.b->get<float>();
+  const int64_t in_cg = c.c / c.groups, out_cg = c.oc / c.groups;
+  std::vector<double> t(static_cast<size_t>(c.n) * oh * ow * c.oc);
+  size_t i = 0;
+  for (int32_t n = 0; n < c.n; ++n) {
+    for (int32_t y = 0; y < oh; ++y) {
+      for (int32_t xo = 0; xo < ow; ++xo) {
+        for (int32_t o = 0; o < c.oc; ++o, ++i) {
+          double sum = c.bias ? std::fabs(b[static_cast<size_t>(o)]) : 0.0;
+          const int64_t g = o / out_cg;
+          for (int64_t ic = 0; ic < in_cg; ++ic) {
+            for (int32_t ki = 0; ki < c.kh; ++ki) {
+              const int64_t ih = y * c.sh - c.ph + ki * c.dh;
+              if (ih < 0 || ih >= c.h) continue;
+              for (int32_t kj = 0; kj < c.kw; ++kj) {
+                const int64_t iw = xo * c.sw - c.pw + kj * c.dw;
+                if (iw < 0 || iw >= c.w) continue;
+                sum += std::fabs(x[static_cast<size_t>(((n * c.h + ih) * c.w + iw) * c.c +
+                                                       g * in_cg + ic)] *
+                                 w[static_cast<size_t>(((o * in_cg + ic) * c.kh + ki) * c.kw +
+                                                       kj)]);
+              }
+            }
+          }
+          t[i] = sum;
+        }
+      }
+    }
+  }
+  return t;
+}
+
+bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+class OptimizedConvNhwc : public OptimizedKernelTest {
+ protected:
+  /// body(isa, threads, label) for every instruction set of this CPU (the
+  /// GEMM's set to the same) and thread count.
+  void each_isa_and_threads(const std::function<void(Isa, size_t, const std::string&)>& body) {
+    for (Isa isa : {Isa::generic, Isa::avx2, Isa::avx512, Isa::neon}) {
+      if (!optimized::set_isa(isa)) continue;
+      ASSERT_EQ(gemm::set_isa(isa), Error::Ok);
+      for (size_t threads : thread_counts()) {
+        ASSERT_EQ(set_num_threads(threads), Error::Ok);
+        body(isa, threads,
+             std::string(optimized::isa_name(isa)) + ", " + std::to_string(threads) + " threads");
+      }
+    }
+  }
+};
+
+TEST_F(OptimizedConvNhwc, ConvolutionMatchesPortable) {
+  uint32_t seed = 100;
+  for (const ConvCase& c : kConvCases) {
+    seed += 3;
+    const std::string name = name_of(c);
+    ConvCall call(c, seed);
+    TensorPtr ref = call.make_out();
+    ASSERT_EQ(call.run(&portable::convolution_nhwc_out), Error::Ok) << name;
+    const std::vector<float> want = ref->get<float>();
+    const int32_t oh = ref->shape()[1], ow = ref->shape()[2];
+    const std::vector<double> t = magnitudes(c, call, oh, ow);
+    const double k = static_cast<double>(c.c / c.groups * c.kh * c.kw);
+    const double tol = 2e-6 * std::sqrt(k);
+    ASSERT_EQ(want.size(), t.size()) << name;
+
+    std::vector<float> one_thread;
+    each_isa_and_threads([&](Isa, size_t threads, const std::string& config) {
+      const std::string label = name + " (" + config + ")";
+      TensorPtr out = call.make_out();
+      ASSERT_EQ(call.run(&optimized::convolution_nhwc_out), Error::Ok) << label;
+      ASSERT_EQ(out->shape(), ref->shape()) << label;
+      const std::vector<float> got = out->get<float>();
+      for (size_t i = 0; i < got.size(); ++i) {
+        ASSERT_NEAR(got[i], want[i], tol * t[i]) << label << " [" << i << "]";
+      }
+      if (threads == 1) one_thread = got;
+      EXPECT_TRUE(same_bits(got, one_thread)) << label << ": differs from 1 thread";
+
+      // The weight packed at load (prepare_convolution_nhwc), for the GEMM's
+      // set of this config (a packed B runs on the set it was packed for).
+      bool constant[11] = {false, true};
+      bool packed[11] = {};
+      void* state = optimized::prepare_convolution_nhwc(
+          Span<EValue* const>(call.args.data(), call.args.size()),
+          Span<const bool>(constant, 11), Span<bool>(packed, 11));
+      ASSERT_NE(state, nullptr) << label;
+      EXPECT_TRUE(packed[1]) << label;
+      TensorPtr prepacked = call.make_out();
+      ASSERT_EQ(call.run(&optimized::convolution_nhwc_out, 8 << 20, state), Error::Ok) << label;
+      EXPECT_TRUE(same_bits(prepacked->get<float>(), got)) << label << ": prepacked";
+
+      // Less temp memory: smaller im2col chunks, the same bits.
+      TensorPtr small = call.make_out();
+      ASSERT_EQ(call.run(&optimized::convolution_nhwc_out, 200 << 10, state), Error::Ok) << label;
+      EXPECT_TRUE(same_bits(small->get<float>(), got)) << label << ": 200 KiB of temp memory";
+      optimized::release_prepacked(state);
+    });
+
+    // No temp memory: the portable kernel.
+    TensorPtr fallback = call.make_out();
+    ASSERT_EQ(call.run(&optimized::convolution_nhwc_out, 0), Error::Ok) << name;
+    EXPECT_TRUE(same_bits(fallback->get<float>(), want)) << name << ": no temp memory";
+  }
+}
+
+TEST_F(OptimizedConvNhwc, RegisteredForFloat) {
+  // The registry resolves a float32 call to the optimized kernels.
+  ASSERT_EQ(register_optimized_kernels(), Error::Ok);
+  const ScalarType f[] = {ScalarType::Float, ScalarType::Float, ScalarType::Float,
+                          ScalarType::Float};
+  EXPECT_EQ(find_kernel("ember::convolution_nhwc.out", Span<const ScalarType>(f, 4)),
+            &optimized::convolution_nhwc_out);
+  EXPECT_EQ(find_kernel("ember::max_pool2d_nhwc.out", Span<const ScalarType>(f, 2)),
+            &optimized::max_pool2d_nhwc_out);
+}
+
+TEST_F(OptimizedConvNhwc, NanThroughTheClamp) {
+  // NaN inputs: NaN outputs exactly where the portable kernel has them,
+  // through relu6's clamp, on the depthwise and the GEMM paths.
+  const ConvCase cases[] = {
+      {1, 8, 9, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 16, true, kRelu6},
+      {1, 8, 9, 16, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, true, kRelu6},
+      {1, 8, 9, 16, 24, 1, 1, 1, 1, 0, 0, 1, 1, 1, false, kRelu},
+  };
+  for (const ConvCase& c : cases) {
+    const std::string name = name_of(c);
+    ConvCall call(c, 77);
+    float* x = call.x->t().data_as<float>();
+    x[5] = kNan;
+    x[16 * 30 + 3] = kNan;
+    x[16 * 50 + 11] = kInf;
+    TensorPtr ref = call.make_out();
+    ASSERT_EQ(call.run(&portable::convolution_nhwc_out), Error::Ok) << name;
+    const std::vector<float> want = ref->get<float>();
+    size_t nans = 0;
+    for (float y : want) nans += std::isnan(y) ? 1 : 0;
+    EXPECT_GT(nans, 0u) << name;
+    each_isa_and_threads([&](Isa, size_t, const std::string& config) {
+      TensorPtr out = call.make_out();
+      ASSERT_EQ(call.run(&optimized::convolution_nhwc_out), Error::Ok) << name;
+      const std::vector<float> got = out->get<float>();
+      for (size_t i = 0; i < got.size(); ++i) {
+        ASSERT_EQ(std::isnan(got[i]), std::isnan(want[i])) << name << " (" << config << ") " << i;
+        if (!std::isnan(want[i])) {
+          ASSERT_GE(got[i], 0.0f) << name;
+          if (c.clamp == Clamp::relu6) ASSERT_LE(got[i], 6.0f) << name;
+        }
+      }
+    });
+  }
+}
+
+struct PoolCase {
+  int32_t n, h, w, c;
+  int64_t kh, kw, sh, sw, ph, pw, dh, dw;
+  bool ceil;
+};
+
+TEST_F(OptimizedConvNhwc, MaxPoolMatchesPortableExactly) {
+  const PoolCase cases[] = {
+      {1, 28, 28, 64, 3, 3, 2, 2, 1, 1, 1, 1, false},   // ResNet's stem pool
+      {2, 7, 7, 17, 2, 2, 2, 2, 0, 0, 1, 1, true},      // ceil mode, 17 channels
+      {1, 17, 13, 3, 3, 3, 1, 1, 1, 1, 2, 2, false},    // dilated, 3 channels
+      {1, 9, 20, 129, 3, 2, 3, 3, 1, 1, 1, 1, true},    // 129 channels
+      {1, 5, 5, 1, 5, 5, 1, 1, 2, 2, 1, 1, false},      // one channel, windows past the edges
+      {2, 6, 6, 7, 1, 1, 2, 2, 0, 0, 1, 1, false},      // 1x1 stride 2
+  };
+  uint32_t seed = 900;
+  for (const PoolCase& c : cases) {
+    ++seed;
+    Values v;
+    const size_t n = static_cast<size_t>(c.n * c.h * c.w * c.c);
+    std::vector<float> x = random_floats(n, seed, -3.0f, 3.0f);
+    for (size_t i = 0; i < n; i += 5) x[i] = std::round(x[i]);  // ties
+    for (size_t i = 2; i < n; i += 11) x[i] = (i / 11) % 2 ? 0.0f : -0.0f;
+    if (n > 200) {
+      x[3] = kNan;
+      x[c.c + 3] = -kNan;  // another NaN after it in the same channel
+      x[40] = kNan;
+      for (size_t i = 60; i < 200; ++i) x[i] = -kInf;  // windows of only -inf
+    }
+    TensorPtr in = make_f({c.n, c.h, c.w, c.c}, x);
+    auto args = [&](TestTensor* out) {
+      return std::vector<EValue*>{in->ev(),        v.ints({c.kh, c.kw}), v.ints({c.sh, c.sw}),
+                                  v.ints({c.ph, c.pw}), v.ints({c.dh, c.dw}),
+                                  v.boolean(c.ceil), out->ev(),           out->ev()};
+    };
+    const std::string name = "pool " + std::to_string(c.h) + "x" + std::to_string(c.w) + "x" +
+                             std::to_string(c.c) + " k" + std::to_string(c.kh);
+    TensorPtr ref = make_dynamic(ScalarType::Float, 4, 1 << 16);
+    std::vector<EValue*> ref_args = args(ref.get());
+    KernelContext ctx(nullptr, 0);
+    portable::max_pool2d_nhwc_out(ctx, Span<EValue*>(ref_args.data(), ref_args.size()));
+    ASSERT_EQ(ctx.error(), Error::Ok) << name;
+    const std::vector<float> want = ref->get<float>();
+    each_isa_and_threads([&](Isa, size_t, const std::string& config) {
+      TensorPtr out = make_dynamic(ScalarType::Float, 4, 1 << 16);
+      ASSERT_EQ(run("ember::max_pool2d_nhwc.out", args(out.get())), Error::Ok) << name;
+      EXPECT_EQ(out->shape(), ref->shape()) << name;
+      EXPECT_TRUE(same_bits(out->get<float>(), want)) << name << " (" << config << ")";
+    });
+  }
+}
+
+TEST_F(OptimizedConvNhwc, BadCallsFailWithAnError) {
+  Values v;
+  auto expect_fails = [](KernelFn fn, std::vector<EValue*> args, const char* op,
+                         const std::string& what) {
+    LogCapture log;
+    KernelContext ctx(nullptr, 0);
+    fn(ctx, Span<EValue*>(args.data(), args.size()));
+    EXPECT_NE(ctx.error(), Error::Ok) << what;
+    EXPECT_TRUE(log.contains(op)) << what;
+  };
+  const char* conv = "ember::convolution_nhwc.out";
+  TensorPtr w = make_f({4, 3, 3, 3}, random_floats(108, 1));
+  TensorPtr x_int = make(ScalarType::Int, {1, 5, 5, 3});
+  TensorPtr x_3d = make_f({5, 5, 3}, random_floats(75, 2));
+  TensorPtr out = make_dynamic(ScalarType::Float, 4, 1 << 10);
+  auto conv_args = [&](TestTensor* x) {
+    return std::vector<EValue*>{x->ev(),          w->ev(),          v.none(),  v.ints({1, 1}),
+                                v.ints({1, 1}),   v.ints({1, 1}),   v.integer(1), v.none(),
+                                v.none(),         out->ev(),        out->ev()};
+  };
+  expect_fails(&optimized::convolution_nhwc_out, conv_args(x_int.get()), conv, "int32 input");
+  expect_fails(&optimized::convolution_nhwc_out, conv_args(x_3d.get()), conv, "3-d input");
+  std::vector<EValue*> short_args = conv_args(x_3d.get());
+  short_args.resize(5);
+  expect_fails(&optimized::convolution_nhwc_out, short_args, conv, "too few arguments");
+  const char* pool = "ember::max_pool2d_nhwc.out";
+  auto pool_args = [&](TestTensor* x) {
+    return std::vector<EValue*>{x->ev(),        v.ints({2, 2}), v.ints({2, 2}), v.ints({0, 0}),
+                                v.ints({1, 1}), v.boolean(false), out->ev(),    out->ev()};
+  };
+  expect_fails(&optimized::max_pool2d_nhwc_out, pool_args(x_int.get()), pool, "int32 input");
+  expect_fails(&optimized::max_pool2d_nhwc_out, pool_args(x_3d.get()), pool, "3-d input");
+  // Not a constant, or not a 4-d float32 weight: nothing to prepare.
+  std::vector<EValue*> args = conv_args(x_3d.get());
+  bool constant[11] = {false, false};
+  bool packed[11] = {};
+  EXPECT_EQ(optimized::prepare_convolution_nhwc(Span<EValue* const>(args.data(), args.size()),
+                                                Span<const bool>(constant, 11),
+                                                Span<bool>(packed, 11)),
+            nullptr);
+  EXPECT_FALSE(packed[1]);
+}
+
+}  // namespace
+}  // namespace test
+}  // namespace ember
