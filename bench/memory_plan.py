@@ -101,7 +101,9 @@ def plan_both(model, args: tuple) -> dict:
     """Ember's plan (bytes, lower bound, kept algorithm, every candidate) and
     ExecuTorch's planned bytes for one exported program, both with their
     default options (inputs and outputs planned, views shared, 16-byte
-    alignment)."""
+    alignment), on the same graph: Ember's channels-last pass is off (its
+    transposed copies of a CNN's input and last feature map are extra
+    tensors ExecuTorch's graph does not have)."""
     import torch
     from executorch.exir import to_edge
 
@@ -109,7 +111,7 @@ def plan_both(model, args: tuple) -> dict:
 
     ep = torch.export.export(model, args)
     session = ember.to_edge(ep)._import()
-    session.run_to("memory-plan")
+    session.run_to("memory-plan", channels_last=False)
     plan = session.memory_plans()["forward"]
     program = to_edge(ep).to_executorch()
     sizes = program.executorch_program.execution_plan[0].non_const_buffer_sizes

@@ -67,9 +67,10 @@ RankedTensorType withShape(Value v, ArrayRef<int64_t> shape) {
   return RankedTensorType::get(shape, elementOf(v));
 }
 
-/// A permute of `v`, at `like`'s location and source line.
+/// A permute of `v` at `like`'s location (its source line), with none of
+/// `like`'s attributes: a backend's refusal of `like` is not the permute's.
 edge::PermuteOp permute(OpBuilder &b, Operation *like, Value v, ArrayRef<int64_t> perm) {
-  return createPermute(b, like->getLoc(), like->getDiscardableAttrDictionary(), v, perm)
+  return createPermute(b, like->getLoc(), b.getDictionaryAttr({}), v, perm)
       .getDefiningOp<edge::PermuteOp>();
 }
 
@@ -152,7 +153,6 @@ Value channelVectorNhwc(OpBuilder &b, Operation *like, Value v) {
   auto view = b.create<edge::ViewOp>(like->getLoc(), withShape(v, shape), v,
                                      b.getDenseI64ArrayAttr(shape), ValueRange(),
                                      DenseI64ArrayAttr());
-  view->setDiscardableAttrs(like->getDiscardableAttrDictionary());
   return view.getResult();
 }
 

@@ -29,9 +29,10 @@ RankedTensorType withShape(Value v, ArrayRef<int64_t> shape) {
   return RankedTensorType::get(shape, elementOf(v));
 }
 
-/// A permute of `v`, at `like`'s location and source line.
+/// A permute of `v` at `like`'s location (its source line), with none of
+/// `like`'s attributes (a refusal recorded on it).
 Value permute(OpBuilder &b, Operation *like, Value v, ArrayRef<int64_t> perm) {
-  return createPermute(b, like->getLoc(), like->getDiscardableAttrDictionary(), v, perm);
+  return createPermute(b, like->getLoc(), b.getDictionaryAttr({}), v, perm);
 }
 
 /// conv -> permute(conv_nhwc(permute(x))).

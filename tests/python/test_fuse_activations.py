@@ -145,13 +145,19 @@ class ConvActivations(nn.Module):
 def test_convolution_and_clamp_run_as_one_op():
     torch.manual_seed(5)
     model, x = ConvActivations(), torch.randn(2, 3, 15, 15)
-    program = _program(model, (x,))
+    program = _program(model, (x,), channels_last=False)
     ir = program.ir()
     assert ir.count("edge.convolution_clamp") == 4 and ir.count("edge.relu") == 1, ir
     assert "edge.hardtanh" not in ir and "edge.clamp" not in ir
     with torch.no_grad():
         want = model(x)
     assert_close(_run(program, (x,)), want, rtol=1e-5, atol=1e-5)
+    # Channels-last (the default) keeps each clamp in its convolution_nhwc.
+    nhwc = _program(model, (x,))
+    lines = [line for line in nhwc.ir().splitlines() if "edge.convolution_nhwc" in line]
+    assert len(lines) == 5 and sum("min = " in line or "max = " in line for line in lines) == 4
+    assert "edge.hardtanh" not in nhwc.ir() and "edge.clamp" not in nhwc.ir()
+    assert_close(_run(nhwc, (x,)), want, rtol=1e-5, atol=1e-5)
     # Half precision, where the portable kernel computes and then clamps.
     half_model = copy.deepcopy(model).half()
     half = _program(half_model, (x.half(),))

@@ -48,10 +48,13 @@ def test_debug_info_names_every_call_and_its_source_lines(compiled):
     assert [d["instruction"] for d in info] == list(range(len(info)))
     assert {d["method"] for d in info} == {"forward"}
     by_op = {d["op"]: d for d in info}
-    # The convolution and the relu fused into it: both lines.
-    conv = by_op["edge.convolution_clamp"]
-    assert conv["target"] == "ember::convolution_clamp.out"
+    # The convolution and the relu fused into it (channels-last, the clamp
+    # in the convolution): both lines; the permute of the input to NHWC is
+    # the convolution's too.
+    conv = by_op["edge.convolution_nhwc"]
+    assert conv["target"] == "ember::convolution_nhwc.out"
     assert conv["source"].split("; ") == [_line("conv"), _line("relu")]
+    assert by_op["edge.permute"]["source"] == conv["source"]
     assert _line("fc") in by_op["edge.addmm"]["source"]
 
 
@@ -62,11 +65,12 @@ def test_the_slowest_source_line_is_the_convolution(compiled, tmp_path):
     profile = ember.runtime.load(tmp_path / "m.pte").profile(x, runs=3)
     insp = Inspector(tmp_path / "m.debug.json", profile)
     top = insp.by_source()[0]
-    assert _line("conv") in top.source and "edge.convolution_clamp" in top.ops
-    assert top.calls == 3 and top.share > 0.5
+    assert _line("conv") in top.source and "edge.convolution_nhwc" in top.ops
+    at_line = sum(d["source"] == top.source for d in prog.debug_info)  # with its permute
+    assert top.calls == 3 * at_line and top.share > 0.5
     assert sum(r.calls for r in insp.rows) == 3 * len(prog.debug_info)
     assert abs(sum(r.share for r in insp.rows) - 1.0) < 0.05
-    assert "edge.convolution_clamp" in insp.table().splitlines()[2]  # the first row
+    assert "edge.convolution_nhwc" in insp.table().splitlines()[2]  # the first row
     insp.save_html(tmp_path / "m.html")
     page = (tmp_path / "m.html").read_text()
     assert page.startswith("<!DOCTYPE html>") and "By source line" in page

@@ -77,7 +77,7 @@ def test_profile_counts_every_instruction_of_every_run(cnn):
 
     table = prof.table()
     assert f"profile of 'forward': {RUNS} runs" in table
-    assert re.search(rf"^ember::convolution_clamp\.out +kernel +{RUNS * 2} ", table, re.M), table
+    assert re.search(rf"^ember::convolution_nhwc\.out +kernel +{RUNS * 2} ", table, re.M), table
     assert re.search(rf"^total \(instructions\) +{RUNS * n} ", table, re.M), table
 
 

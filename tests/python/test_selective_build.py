@@ -101,7 +101,7 @@ def test_the_selection_is_what_the_programs_call(programs, tmp_path):
     sel = json.loads(out.stdout)
     want = _operators(programs["mobile"]) | _operators(programs["gelu"])
     assert set(sel["operators"]) == want
-    assert "aten::gelu.out" in want and "ember::convolution_clamp.out" in want
+    assert "aten::gelu.out" in want and "ember::convolution_nhwc.out" in want
     assert sel["dtypes"] == ["float32"] and sel["backends"] == []
     assert sel["operators"]["aten::gelu.out"]["files"] == [str(programs["gelu"])]
     header = (tmp_path / "selected_kernels.h").read_text()
@@ -177,8 +177,8 @@ def test_the_selected_runtime_links_only_its_kernels(selected_runtime):
         pytest.skip("nm is not on PATH")
     symbols = subprocess.run([nm, "-C", selected_runtime], capture_output=True, text=True,
                              check=True).stdout
-    assert "ember::portable::convolution_clamp_out" in symbols
-    assert "ember::optimized::convolution_clamp_out" in symbols
+    assert "ember::portable::convolution_nhwc_out" in symbols
+    assert "ember::optimized::convolution_nhwc_out" in symbols
     for gone in ("ember::portable::gelu_out", "ember::portable::bmm_out",
                  "ember::portable::embedding_out", "ember::optimized::gelu_out",
                  "ember::optimized::sdpa_out", "ember::optimized::linear_lowbit_out",

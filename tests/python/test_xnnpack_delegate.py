@@ -375,10 +375,13 @@ _lowered: dict[str, tuple[str, bytes]] = {}
 
 
 def _lower(case: Case) -> tuple[str, bytes]:
-    """Delegation summary and .pte of a case, compiled once for all runtimes."""
+    """Delegation summary and .pte of a case, compiled once for all runtimes
+    (convolutions XNNPACK leaves stay NCHW: ExecuTorch has no channels-last
+    kernel)."""
     if case.name not in _lowered:
-        edge = ember.to_edge_transform_and_lower(torch.export.export(case.model, case.args),
-                                                 partitioner=[XnnpackPartitioner()])
+        edge = ember.to_edge_transform_and_lower(
+            torch.export.export(case.model, case.args), partitioner=[XnnpackPartitioner()],
+            compile_config=ember.EdgeCompileConfig(channels_last=False))
         _lowered[case.name] = (edge.delegation_summary(), edge.to_executorch().buffer)
     return _lowered[case.name]
 
