@@ -132,6 +132,11 @@ LogicalResult ConvolutionNhwcOp::verify() {
   std::optional<double> hi = getMaxAttr() ? scalarValue(getMaxAttr()) : std::nullopt;
   if (lo && hi && *lo > *hi)
     return emitOpError("min ") << *lo << " is above max " << *hi;
+  StringRef activation = getActivation();
+  if (activation != "none" && activation != "silu" && activation != "hardswish")
+    return emitOpError("activation \"") << activation << "\" is not none, silu or hardswish";
+  if (activation != "none" && (lo || hi))
+    return emitOpError("takes bounds or an activation, not both");
   SmallVector<int64_t> out{x[0]};
   for (size_t d = 0; d < 2; ++d) {
     if (stride[d] < 1 || dilation[d] < 1 || padding[d] < 0)

@@ -353,11 +353,26 @@ void toChannelsLast(ConvOp conv, BoundAttr min, BoundAttr max) {
   auto nhwc = b.create<edge::ConvolutionNhwcOp>(
       conv.getLoc(), withShape(result, permutedShape(shapeOf(result), kToNhwc)), x,
       conv.getWeight(), conv.getBias(), conv.getStrideAttr(), conv.getPaddingAttr(),
-      conv.getDilationAttr(), conv.getGroupsAttr(), min, max, ValueRange(),
-      DenseI64ArrayAttr());
+      conv.getDilationAttr(), conv.getGroupsAttr(), min, max, b.getStringAttr("none"),
+      ValueRange(), DenseI64ArrayAttr());
   nhwc->setDiscardableAttrs(conv->getDiscardableAttrDictionary());
   result.replaceAllUsesWith(permute(b, conv, nhwc.getResult(), kToNchw).getResult());
   conv.erase();
+}
+
+/// silu(conv) or hardswish(conv) where the activation is the channels-last
+/// convolution's only reader and the convolution has no clamp: the
+/// convolution applies it to its output while that is in cache.
+void fuseActivation(Operation *act, StringRef name) {
+  auto conv = act->getOperand(0).getDefiningOp<edge::ConvolutionNhwcOp>();
+  if (!conv || !conv.getResult().hasOneUse() || conv.getMinAttr() || conv.getMaxAttr() ||
+      conv.getActivation() != "none" || act->hasAttr(edge::kDynamicResultsAttr))
+    return;
+  OpBuilder b(conv);
+  conv.setActivationAttr(b.getStringAttr(name));
+  conv->setLoc(b.getFusedLoc({conv.getLoc(), act->getLoc()}));  // both source lines
+  act->getResult(0).replaceAllUsesWith(conv.getResult());
+  act->erase();
 }
 
 struct ChannelsLastPass : impl::ChannelsLastBase<ChannelsLastPass> {
@@ -376,6 +391,13 @@ struct ChannelsLastPass : impl::ChannelsLastBase<ChannelsLastPass> {
         toChannelsLast(conv, conv.getMinAttr(), conv.getMaxAttr());
     }
     sinkChannelsLastPermutes(getOperation());
+    SmallVector<Operation *> activations;
+    getOperation().walk([&](Operation *op) {
+      if (isa<edge::SiluOp, edge::HardswishOp>(op))
+        activations.push_back(op);
+    });
+    for (Operation *op : activations)
+      fuseActivation(op, isa<edge::SiluOp>(op) ? "silu" : "hardswish");
   }
 };
 

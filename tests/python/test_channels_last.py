@@ -1,6 +1,7 @@
 """ember-channels-last end to end: float32 CNNs left to Ember's kernels run
 channels-last (ember::convolution_nhwc.out, ember::max_pool2d_nhwc.out), with
-one permute at the input and one at the end of each chain, and give eager
+one permute at the input and one at the end of each chain, SiLU and hardswish
+inside the convolutions they follow, and give eager
 PyTorch's results (and those of the same file compiled NCHW,
 EdgeCompileConfig(channels_last=False)). Chains end with a permute back where
 an op needs NCHW (an average pool, an upsample, a flatten); what a backend
@@ -91,7 +92,32 @@ class ConvNeXtish(nn.Module):
         return self.head(F.interpolate(x, scale_factor=2.0, mode="nearest"))
 
 
+class EfficientNetish(nn.Module):
+    """MBConv: SiLU after the expansion, the depthwise and the squeeze's 1x1
+    (each joins its convolution as its activation), a sigmoid gate, a 1x1
+    projection and the residual; a SiLU whose convolution output is read
+    twice stays an op of its own."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stem = nn.Conv2d(3, 24, 3, 2, 1)
+        self.expand = nn.Conv2d(24, 72, 1)
+        self.dw = nn.Conv2d(72, 72, 3, padding=1, groups=72)
+        self.se1 = nn.Conv2d(72, 6, 1)
+        self.se2 = nn.Conv2d(6, 72, 1)
+        self.project = nn.Conv2d(72, 24, 1)
+
+    def forward(self, x):
+        s = self.stem(x)
+        x = F.silu(s) + 0.1 * s                       # the stem's output read twice
+        y = F.silu(self.expand(x))
+        y = F.silu(self.dw(y))
+        g = torch.sigmoid(self.se2(F.silu(self.se1(y.mean((2, 3), keepdim=True)))))
+        return (self.project(y * g) + x).mean((2, 3))
+
+
 MODELS = {
+    "efficientnetish": (EfficientNetish, (2, 3, 33, 29)),
     "resnetish": (ResNetish, (2, 3, 37, 41)),
     "mobilenetish": (MobileNetish, (1, 3, 30, 34)),
     "convnextish": (ConvNeXtish, (1, 3, 64, 56)),
@@ -140,8 +166,14 @@ def test_cnn_runs_channels_last_and_matches_eager(case):
     # without keepdim needs none); the ConvNeXt block's own two permutes are
     # gone, its chain ends at the average pool and starts again after the
     # upsample.
-    expected = {"resnetish": 1, "mobilenetish": 2, "convnextish": 4}[name]
+    expected = {"resnetish": 1, "mobilenetish": 2, "convnextish": 4, "efficientnetish": 1}[name]
     assert ops.count("permute") == expected, ops
+    # SiLU and hardswish after a convolution read by nothing else run in it.
+    activated = re.findall(r'edge\.convolution_nhwc .*activation = "(\w+)"', program._planned_ir)
+    if name == "efficientnetish":
+        assert ops.count("silu") == 1 and activated.count("silu") == 3, (ops, activated)
+    if name == "mobilenetish":
+        assert "hardswish" not in ops and activated.count("hardswish") == 2, (ops, activated)
     with torch.no_grad():
         want = model(*args)
     got = _run(program, args)

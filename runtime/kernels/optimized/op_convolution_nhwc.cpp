@@ -19,6 +19,9 @@
 //       memory (1x1: read in place through a strided view) and packed by
 //       the GEMM per call.
 //   Too little temp memory for the smallest chunk: the portable kernel.
+// An activation (silu, hardswish) runs on each chunk's rows right after the
+// GEMM wrote them (1x1: chunks of 256 KiB of output for it), on each
+// depthwise row after the row.
 #include <cstring>
 #include <new>
 
@@ -108,6 +111,22 @@ WindowShape window_of(const portable::ConvShape& s) {
                      s.stride_h, s.stride_w, s.pad_h, s.pad_w, s.dil_h, s.dil_w};
 }
 
+/// Applies the call's activation to `rows` rows of `width` floats, `stride`
+/// apart, in place (nothing when it has none): right after they were
+/// written, while they are in cache.
+void activate(const portable::ConvNhwcCall& c, float* rows, int64_t count, int64_t width,
+              int64_t stride) {
+  if (c.activation == portable::ConvActivation::none) return;
+  const UnaryOp op =
+      c.activation == portable::ConvActivation::silu ? UnaryOp::Silu : UnaryOp::Hardswish;
+  const SimdKernels& k = simd();
+  if (width == stride) {
+    k.unary(op, rows, rows, count * width);
+    return;
+  }
+  for (int64_t r = 0; r < count; ++r) k.unary(op, rows + r * stride, rows + r * stride, width);
+}
+
 /// The depthwise convolution: false (nothing written) when the weight is
 /// not prepared and temp memory cannot hold its reordered copy.
 bool depthwise(KernelContext& ctx, const portable::ConvNhwcCall& c) {
@@ -130,6 +149,8 @@ bool depthwise(KernelContext& ctx, const portable::ConvNhwcCall& c) {
   parallel_rows(s.n * s.out_h, s.out_w * s.out_c * taps, [&](int64_t row) {
     const int64_t b = row / s.out_h, oh = row % s.out_h;
     k.depthwise_nhwc_rows(p, c.input + b * in_image, oh, oh + 1, c.out + b * out_image);
+    const int64_t width = s.out_w * s.out_c;
+    activate(c, c.out + b * out_image + oh * width, 1, width, width);
   });
   return true;
 }
@@ -199,7 +220,7 @@ struct GemmScratch {
 };
 
 bool allocate_scratch(KernelContext& ctx, const portable::ConvShape& s, bool prepared,
-                      bool in_place, GemmScratch* m) {
+                      bool in_place, bool activated, GemmScratch* m) {
   const int64_t taps = s.k_h * s.k_w, k = s.in_cg * taps, rows = s.n * s.out_h * s.out_w;
   for (int64_t bytes : kColumnBytes) {
     ctx.reset_temp();
@@ -210,6 +231,10 @@ bool allocate_scratch(KernelContext& ctx, const portable::ConvShape& s, bool pre
       if (m->reordered == nullptr) break;  // smaller chunks do not help
     }
     int64_t chunk = rows;
+    if (in_place && activated) {  // the activation reads rows the GEMM left in L2
+      chunk = (int64_t{256} << 10) / static_cast<int64_t>(sizeof(float)) / s.out_c;
+      chunk = chunk < 64 ? 64 : chunk > rows ? rows : chunk;
+    }
     if (!in_place) {
       chunk = bytes / static_cast<int64_t>(sizeof(float)) / k;
       chunk = chunk < 16 ? 16 : chunk;
@@ -236,7 +261,10 @@ bool gemm_convolution(KernelContext& ctx, const portable::ConvNhwcCall& c) {
   const bool in_place = taps == 1 && s.stride_h == 1 && s.stride_w == 1 && s.pad_h == 0 &&
                         s.pad_w == 0;
   GemmScratch m;
-  if (!allocate_scratch(ctx, s, state != nullptr, in_place, &m)) return false;
+  if (!allocate_scratch(ctx, s, state != nullptr, in_place,
+                        c.activation != portable::ConvActivation::none, &m)) {
+    return false;
+  }
   for (int64_t g = 0; g < s.groups; ++g) {
     gemm::Epilogue epilogue;
     epilogue.min = c.lo;
@@ -271,6 +299,11 @@ bool gemm_convolution(KernelContext& ctx, const portable::ConvNhwcCall& c) {
         kernel_fail(ctx, Error::Internal, kOp, "gemm failed (%s)", error_name(e));
         return true;
       }
+      if (c.activation != portable::ConvActivation::none) {
+        parallel_for(count, 1 + kElementwiseGrain / s.out_cg, [&](int64_t i0, int64_t i1) {
+          activate(c, out + i0 * s.out_c, i1 - i0, s.out_cg, s.out_c);
+        });
+      }
     }
   }
   return true;
@@ -281,7 +314,7 @@ bool gemm_convolution(KernelContext& ctx, const portable::ConvNhwcCall& c) {
 void* prepare_convolution_nhwc(Span<EValue* const> args, Span<const bool> constant,
                                Span<bool> packed) {
   // convolution_nhwc.out(input, weight, bias, stride, padding, dilation,
-  // groups, min, max, out): a constant float32 weight, reordered for the
+  // groups, min, max, activation, out): a constant float32 weight, reordered for the
   // depthwise rows or packed per group as the GEMM's B.
   if (args.size() < 7 || !args[6]->is_int()) return nullptr;
   const Tensor* w = constant_float(args, constant, 1, 4);

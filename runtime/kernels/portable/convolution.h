@@ -62,10 +62,27 @@ struct ConvClampArgs {
 /// not a number, neither bound, or min above max.
 bool read_convolution_clamp(KernelContext& ctx, Span<EValue*> args, ConvClampArgs* a);
 
+/// Each of n matrices [rows, cols] of src transposed into dst (NHWC <->
+/// NCHW images: rows = H * W, cols = C, or the other way).
+void transpose_floats(const float* src, int64_t n, int64_t rows, int64_t cols, float* dst);
+
+/// The activation ember::convolution_nhwc applies to its result.
+enum class ConvActivation : uint8_t { none, silu, hardswish };
+
+/// x * sigmoid(x) and x * clamp(x + 3, 0, 6) / 6 in aten::silu's and
+/// aten::hardswish's portable order (op_activation.cpp).
+inline float silu(float x) { return x * (1.0f / (1.0f + std::exp(-x))); }
+inline float hardswish(float x) {
+  float t = x + 3.0f;
+  t = t < 0.0f ? 0.0f : t;
+  t = t > 6.0f ? 6.0f : t;
+  return x * t / 6.0f;
+}
+
 /// ember::convolution_nhwc.out's checked float32 call: input [N, H, W, C]
 /// and out [N, OH, OW, OC] (resized), contiguous; the weight [OC, C / groups,
 /// KH, KW] as aten::convolution's; the clamp's bounds (-inf / inf when
-/// absent).
+/// absent) or the activation (never both).
 struct ConvNhwcCall {
   ConvShape s{};
   const float* input = nullptr;
@@ -73,6 +90,7 @@ struct ConvNhwcCall {
   const float* bias = nullptr;  ///< nullptr: no bias
   float* out = nullptr;
   float lo = -HUGE_VALF, hi = HUGE_VALF;
+  ConvActivation activation = ConvActivation::none;
 };
 
 /// Read and check ember::convolution_nhwc.out's arguments and resize out.

@@ -474,6 +474,16 @@ void check_and_resize(KernelContext& ctx, Span<EValue*> args, bool half_too, Che
 
 }  // namespace
 
+void transpose_floats(const float* src, int64_t n, int64_t rows, int64_t cols, float* dst) {
+  for (int64_t b = 0; b < n; ++b) {
+    const float* from = src + b * rows * cols;
+    float* to = dst + b * rows * cols;
+    for (int64_t i = 0; i < rows; ++i) {
+      for (int64_t j = 0; j < cols; ++j) to[j * rows + i] = from[i * cols + j];
+    }
+  }
+}
+
 void valid_range(int64_t offset, int64_t stride, int64_t extent, int64_t limit, int64_t* lo,
                  int64_t* hi) {
   int64_t l = offset >= 0 ? 0 : ceil_div(-offset, stride);
@@ -571,7 +581,7 @@ void convolution_clamp_out(KernelContext& ctx, Span<EValue*> args) {
 
 bool prepare_convolution_nhwc(KernelContext& ctx, Span<EValue*> args, ConvNhwcCall* call) {
   const char* op = "ember::convolution_nhwc.out";
-  ArgReader r(ctx, args, op, 11);
+  ArgReader r(ctx, args, op, 12);
   Tensor* input = r.tensor(0, "input");
   Tensor* weight = r.tensor(1, "weight");
   Tensor* bias = r.optional_tensor(2, "bias");
@@ -582,10 +592,26 @@ bool prepare_convolution_nhwc(KernelContext& ctx, Span<EValue*> args, ConvNhwcCa
   const bool has_lo = r.ok() && !args[7]->is_none(), has_hi = r.ok() && !args[8]->is_none();
   const double lo = has_lo ? r.scalar(7, "min").to_double() : -HUGE_VAL;
   const double hi = has_hi ? r.scalar(8, "max").to_double() : HUGE_VAL;
-  Tensor* out = r.tensor(9, "out");
+  Span<const char> activation;
+  const bool has_activation = r.optional_string(9, "activation", &activation);
+  Tensor* out = r.tensor(10, "out");
   if (!r.ok()) return false;
   if (lo > hi || lo != lo || hi != hi) {
     r.fail(Error::InvalidArgument, "the bounds [%g, %g] are not an interval", lo, hi);
+    return false;
+  }
+  call->activation = ConvActivation::none;
+  if (has_activation && string_equals(activation, "silu")) {
+    call->activation = ConvActivation::silu;
+  } else if (has_activation && string_equals(activation, "hardswish")) {
+    call->activation = ConvActivation::hardswish;
+  } else if (has_activation && !string_equals(activation, "none")) {
+    r.fail(Error::InvalidArgument, "activation \"%.*s\" is not none, silu or hardswish",
+           static_cast<int>(activation.size()), activation.data());
+    return false;
+  }
+  if (call->activation != ConvActivation::none && (has_lo || has_hi)) {
+    r.fail(Error::InvalidArgument, "takes bounds or an activation, not both");
     return false;
   }
   if (input->dim() != 4 || weight->dim() != 4) {
@@ -657,13 +683,50 @@ bool prepare_convolution_nhwc(KernelContext& ctx, Span<EValue*> args, ConvNhwcCa
   return true;
 }
 
-/// The reference channels-last convolution: each output value is its bias
-/// plus the sum, in float, of its taps inside the image (input channel,
-/// then kernel row, then column, as aten's direct loop), then clamped.
+/// The reference channels-last convolution: aten::convolution.out's
+/// portable computation on the input transposed to NCHW, its result
+/// transposed back; without temp memory for the two, each output value is its
+/// bias plus the sum, in float, of its taps inside the image (input channel,
+/// then kernel row, then column, as aten's direct loop). Then clamped or
+/// activated.
 void convolution_nhwc_out(KernelContext& ctx, Span<EValue*> args) {
   ConvNhwcCall c;
   if (!prepare_convolution_nhwc(ctx, args, &c)) return;
   const ConvShape& s = c.s;
+  const int64_t in_count = s.n * s.in_h * s.in_w * s.in_c;
+  const int64_t out_count = s.n * s.out_h * s.out_w * s.out_c;
+  float* x = static_cast<float*>(ctx.allocate_temp(static_cast<size_t>(in_count) * 4, 64));
+  float* y = x ? static_cast<float*>(ctx.allocate_temp(static_cast<size_t>(out_count) * 4, 64))
+               : nullptr;
+  if (y != nullptr) {
+    // The NCHW convolution (im2col and GEMM, with what temp memory is left)
+    // of the transposed input, transposed back.
+    transpose_floats(c.input, s.n, s.in_h * s.in_w, s.in_c, x);
+    ConvCall call;
+    call.s = s;
+    call.input = x;
+    call.weight = c.weight;
+    call.bias = c.bias;
+    call.out = y;
+    run_convolution(ctx, call);
+    if (ctx.error() != Error::Ok) return;
+    transpose_floats(y, s.n, s.out_c, s.out_h * s.out_w, c.out);
+    for (int64_t i = 0; i < out_count; ++i) {
+      float v = c.out[i];
+      if (c.activation == ConvActivation::silu) {
+        v = silu(v);
+      } else if (c.activation == ConvActivation::hardswish) {
+        v = hardswish(v);
+      } else {
+        v = v < c.lo ? c.lo : v;  // NaN stays NaN
+        v = v > c.hi ? c.hi : v;
+      }
+      c.out[i] = v;
+    }
+    return;
+  }
+  ctx.reset_temp();
+  // No temp memory for the transposes: a direct loop.
   for (int64_t b = 0; b < s.n; ++b) {
     const float* image = c.input + b * s.in_h * s.in_w * s.in_c;
     for (int64_t oh = 0; oh < s.out_h; ++oh) {
@@ -685,8 +748,14 @@ void convolution_nhwc_out(KernelContext& ctx, Span<EValue*> args) {
               }
             }
           }
-          acc = acc < c.lo ? c.lo : acc;  // NaN stays NaN
-          o[oc] = acc > c.hi ? c.hi : acc;
+          if (c.activation == ConvActivation::silu) {
+            o[oc] = silu(acc);
+          } else if (c.activation == ConvActivation::hardswish) {
+            o[oc] = hardswish(acc);
+          } else {
+            acc = acc < c.lo ? c.lo : acc;  // NaN stays NaN
+            o[oc] = acc > c.hi ? c.hi : acc;
+          }
         }
       }
     }

@@ -186,16 +186,6 @@ void quantized_linear_out(KernelContext& ctx, Span<EValue*> args) {
 
 namespace {
 
-/// Each of n matrices [rows, cols] of src transposed into dst.
-void transpose_floats(const float* src, int64_t n, int64_t rows, int64_t cols, float* dst) {
-  for (int64_t b = 0; b < n; ++b) {
-    const float* s = src + b * rows * cols;
-    float* d = dst + b * rows * cols;
-    for (int64_t i = 0; i < rows; ++i) {
-      for (int64_t j = 0; j < cols; ++j) d[j * rows + i] = s[i * cols + j];
-    }
-  }
-}
 
 /// quantized_convolution(_nhwc): channels-last activations are [N, H, W, C]
 /// (2-d only), computed as the NCHW convolution of their transposes.

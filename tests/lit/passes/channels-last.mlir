@@ -8,10 +8,10 @@
 // CHECK-LABEL: func.func @resnet_block
 // CHECK-NEXT: %[[W:.*]] = edge.constant
 // CHECK-NEXT: %[[T:.*]] = edge.permute %arg0 {dims = array<i64: 0, 2, 3, 1>} : (tensor<1x3x16x16xf32>) -> tensor<1x16x16x3xf32>
-// CHECK-NEXT: %[[A:.*]] = edge.convolution_nhwc %[[T]], %arg1, %arg2 {dilation = array<i64: 1, 1>, groups = 1 : i64, min = 0 : i64, padding = array<i64: 3, 3>, stride = array<i64: 2, 2>} : (tensor<1x16x16x3xf32>, tensor<8x3x7x7xf32>, tensor<8xf32>) -> tensor<1x8x8x8xf32>
+// CHECK-NEXT: %[[A:.*]] = edge.convolution_nhwc %[[T]], %arg1, %arg2 {activation = "none", dilation = array<i64: 1, 1>, groups = 1 : i64, min = 0 : i64, padding = array<i64: 3, 3>, stride = array<i64: 2, 2>} : (tensor<1x16x16x3xf32>, tensor<8x3x7x7xf32>, tensor<8xf32>) -> tensor<1x8x8x8xf32>
 // CHECK-NEXT: %[[P:.*]] = edge.max_pool2d_nhwc %[[A]] {ceil_mode = false, dilation = array<i64: 1, 1>, kernel_size = array<i64: 3, 3>, padding = array<i64: 1, 1>, stride = array<i64: 2, 2>} : (tensor<1x8x8x8xf32>) -> tensor<1x4x4x8xf32>
 // CHECK-NEXT: %[[B:.*]] = edge.convolution_nhwc %[[P]], %[[W]], %arg2 {{.*}}min = 0 : i64{{.*}} -> tensor<1x4x4x8xf32>
-// CHECK-NEXT: %[[C:.*]] = edge.convolution_nhwc %[[B]], %[[W]], %arg2 {dilation = array<i64: 1, 1>, groups = 1 : i64, padding = array<i64: 1, 1>, stride = array<i64: 1, 1>} : (tensor<1x4x4x8xf32>, tensor<8x8x3x3xf32>, tensor<8xf32>) -> tensor<1x4x4x8xf32>
+// CHECK-NEXT: %[[C:.*]] = edge.convolution_nhwc %[[B]], %[[W]], %arg2 {activation = "none", dilation = array<i64: 1, 1>, groups = 1 : i64, padding = array<i64: 1, 1>, stride = array<i64: 1, 1>} : (tensor<1x4x4x8xf32>, tensor<8x8x3x3xf32>, tensor<8xf32>) -> tensor<1x4x4x8xf32>
 // CHECK-NEXT: %[[S:.*]] = edge.add.Tensor %[[C]], %[[P]] {{.*}} -> tensor<1x4x4x8xf32>
 // CHECK-NEXT: %[[R:.*]] = edge.relu %[[S]] : (tensor<1x4x4x8xf32>) -> tensor<1x4x4x8xf32>
 // CHECK-NEXT: %[[M:.*]] = edge.mean.dim %[[R]] {dim = array<i64: 1, 2>, keepdim = false} : (tensor<1x4x4x8xf32>) -> tensor<1x8xf32>
@@ -79,4 +79,31 @@ func.func @left_alone(%x: tensor<1x4x5x5xf32>, %l: tensor<1x4x9xf32>, %h: tensor
   %c = edge.convolution %x, %wt, %none {dilation = array<i64: 1, 1>, groups = 1 : i64, output_padding = array<i64: 0, 0>, padding = array<i64: 0, 0>, stride = array<i64: 1, 1>, transposed = false} : (tensor<1x4x5x5xf32>, tensor<4x4x3x3xf32>, none) -> tensor<1x4x3x3xf32>
   %p:2 = edge.max_pool2d_with_indices %c {ceil_mode = false, dilation = array<i64: 1, 1>, kernel_size = array<i64: 3, 3>, padding = array<i64: 0, 0>, stride = array<i64: 3, 3>} : (tensor<1x4x3x3xf32>) -> (tensor<1x4x1x1xf32>, tensor<1x4x1x1xi64>)
   return %t, %o, %f, %r, %p#0, %p#1 : tensor<1x4x7x7xf32>, tensor<1x4x7xf32>, tensor<1x4x3x3xf16>, tensor<1x4x3x3xf32>, tensor<1x4x1x1xf32>, tensor<1x4x1x1xi64>
+}
+
+// -----
+
+// SiLU and hardswish after a channels-last convolution that nothing else
+// reads join it as its activation (applied while its output is in cache);
+// one read twice, or already clamped, keeps its activation op.
+// CHECK-LABEL: func.func @activations
+// CHECK: %[[A:.*]] = edge.convolution_nhwc {{.*}}activation = "silu"{{.*}} -> tensor<1x6x6x8xf32>
+// CHECK-NEXT: %[[B:.*]] = edge.convolution_nhwc %[[A]], {{.*}}activation = "hardswish"{{.*}} -> tensor<1x6x6x8xf32>
+// CHECK-NEXT: %[[C:.*]] = edge.convolution_nhwc %[[B]], {{.*}}activation = "none"{{.*}}min = 0 : i64{{.*}} -> tensor<1x6x6x8xf32>
+// CHECK-NEXT: %[[S:.*]] = edge.silu %[[C]]
+// CHECK-NEXT: %[[D:.*]] = edge.convolution_nhwc %[[S]], {{.*}}activation = "none"{{.*}} -> tensor<1x6x6x8xf32>
+// CHECK-NEXT: %[[T:.*]] = edge.silu %[[D]]
+// CHECK-NEXT: %[[M:.*]] = edge.mul.Tensor %[[T]], %[[D]]
+func.func @activations(%x: tensor<1x8x6x6xf32>, %w: tensor<8x8x3x3xf32>) -> tensor<1x8x6x6xf32> {
+  %none = edge.none
+  %a = edge.convolution %x, %w, %none {dilation = array<i64: 1, 1>, groups = 1 : i64, output_padding = array<i64: 0, 0>, padding = array<i64: 1, 1>, stride = array<i64: 1, 1>, transposed = false} : (tensor<1x8x6x6xf32>, tensor<8x8x3x3xf32>, none) -> tensor<1x8x6x6xf32>
+  %sa = edge.silu %a : (tensor<1x8x6x6xf32>) -> tensor<1x8x6x6xf32>
+  %b = edge.convolution %sa, %w, %none {dilation = array<i64: 1, 1>, groups = 1 : i64, output_padding = array<i64: 0, 0>, padding = array<i64: 1, 1>, stride = array<i64: 1, 1>, transposed = false} : (tensor<1x8x6x6xf32>, tensor<8x8x3x3xf32>, none) -> tensor<1x8x6x6xf32>
+  %hb = edge.hardswish %b : (tensor<1x8x6x6xf32>) -> tensor<1x8x6x6xf32>
+  %c = edge.convolution_clamp %hb, %w, %none {dilation = array<i64: 1, 1>, groups = 1 : i64, min = 0 : i64, output_padding = array<i64: 0, 0>, padding = array<i64: 1, 1>, stride = array<i64: 1, 1>, transposed = false} : (tensor<1x8x6x6xf32>, tensor<8x8x3x3xf32>, none) -> tensor<1x8x6x6xf32>
+  %sc = edge.silu %c : (tensor<1x8x6x6xf32>) -> tensor<1x8x6x6xf32>
+  %d = edge.convolution %sc, %w, %none {dilation = array<i64: 1, 1>, groups = 1 : i64, output_padding = array<i64: 0, 0>, padding = array<i64: 1, 1>, stride = array<i64: 1, 1>, transposed = false} : (tensor<1x8x6x6xf32>, tensor<8x8x3x3xf32>, none) -> tensor<1x8x6x6xf32>
+  %sd = edge.silu %d : (tensor<1x8x6x6xf32>) -> tensor<1x8x6x6xf32>
+  %m = edge.mul.Tensor %sd, %d : (tensor<1x8x6x6xf32>, tensor<1x8x6x6xf32>) -> tensor<1x8x6x6xf32>
+  return %m : tensor<1x8x6x6xf32>
 }

@@ -42,7 +42,8 @@ using optimized::Isa;
 constexpr float kNan = std::numeric_limits<float>::quiet_NaN();
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
-enum class Clamp { none, relu, relu6 };
+/// What follows the convolution: a clamp (its bounds) or an activation.
+enum class Clamp { none, relu, relu6, silu, hardswish };
 
 struct ConvCase {
   int32_t n, h, w, c, oc, kh, kw;
@@ -60,11 +61,16 @@ std::string name_of(const ConvCase& c) {
                 static_cast<long long>(c.pw), static_cast<long long>(c.dh),
                 static_cast<long long>(c.dw), static_cast<long long>(c.groups),
                 c.bias ? " bias" : "",
-                c.clamp == Clamp::relu ? " relu" : (c.clamp == Clamp::relu6 ? " relu6" : ""));
+                c.clamp == Clamp::relu        ? " relu"
+                : c.clamp == Clamp::relu6     ? " relu6"
+                : c.clamp == Clamp::silu      ? " silu"
+                : c.clamp == Clamp::hardswish ? " hardswish"
+                                              : "");
   return buf;
 }
 
-constexpr Clamp kNone = Clamp::none, kRelu = Clamp::relu, kRelu6 = Clamp::relu6;
+constexpr Clamp kNone = Clamp::none, kRelu = Clamp::relu, kRelu6 = Clamp::relu6,
+                kSilu = Clamp::silu, kHswish = Clamp::hardswish;
 
 const ConvCase kConvCases[] = {
     // n  h   w   c  oc  kh kw sh sw ph pw dh dw groups bias clamp
@@ -90,6 +96,11 @@ const ConvCase kConvCases[] = {
     {1, 6, 6, 16, 16, 3, 3, 1, 1, 3, 3, 1, 1, 16, true, kNone},      // ... padding 3
     {1, 9, 9, 1, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, true, kNone},         // ... one channel
     {1, 7, 8, 16, 32, 3, 3, 1, 1, 1, 1, 1, 1, 16, true, kRelu},      // multiplier 2: GEMM
+    {1, 30, 30, 16, 24, 1, 1, 1, 1, 0, 0, 1, 1, 1, true, kSilu},     // 1x1 + silu: row chunks
+    {1, 9, 9, 17, 33, 3, 3, 2, 2, 1, 1, 1, 1, 1, false, kHswish},    // im2col + hardswish
+    {1, 6, 7, 16, 24, 1, 1, 1, 1, 0, 0, 1, 1, 2, true, kSilu},       // groups 2 + silu
+    {2, 9, 13, 33, 33, 3, 3, 1, 1, 1, 1, 1, 1, 33, true, kSilu},     // depthwise + silu
+    {1, 8, 8, 16, 16, 5, 5, 2, 2, 2, 2, 1, 1, 16, false, kHswish},   // depthwise + hardswish
 };
 
 /// The arguments of one convolution_nhwc call and its inputs.
@@ -105,16 +116,20 @@ struct ConvCall {
     w = make_f({c.oc, in_cg, c.kh, c.kw},
                random_floats(static_cast<size_t>(c.oc * in_cg * c.kh * c.kw), seed + 1));
     b = make_f({c.oc}, random_floats(static_cast<size_t>(c.oc), seed + 2));
-    EValue* lo = c.clamp == Clamp::none ? v.none() : v.real(0.0);
+    const bool clamped = c.clamp == Clamp::relu || c.clamp == Clamp::relu6;
+    EValue* lo = clamped ? v.real(0.0) : v.none();
     EValue* hi = c.clamp == Clamp::relu6 ? v.real(6.0) : v.none();
+    EValue* act = v.str(c.clamp == Clamp::silu        ? "silu"
+                        : c.clamp == Clamp::hardswish ? "hardswish"
+                                                      : "none");
     args = {x->ev(),           w->ev(),          c.bias ? b->ev() : v.none(),
             v.ints({c.sh, c.sw}), v.ints({c.ph, c.pw}), v.ints({c.dh, c.dw}),
-            v.integer(c.groups), lo, hi, nullptr, nullptr};
+            v.integer(c.groups), lo, hi, act, nullptr, nullptr};
   }
-  /// A fresh dynamic out for the call (args 9 and 10).
+  /// A fresh dynamic out for the call (args 10 and 11).
   TensorPtr make_out() {
     TensorPtr out = make_dynamic(ScalarType::Float, 4, 1 << 18);
-    args[9] = args[10] = out->ev();
+    args[10] = args[11] = out->ev();
     return out;
   }
   /// Runs `fn` with `temp_bytes` of temp memory and `state`; ctx.error().
@@ -207,18 +222,23 @@ TEST_F(OptimizedConvNhwc, ConvolutionMatchesPortable) {
       ASSERT_EQ(out->shape(), ref->shape()) << label;
       const std::vector<float> got = out->get<float>();
       for (size_t i = 0; i < got.size(); ++i) {
-        ASSERT_NEAR(got[i], want[i], tol * t[i]) << label << " [" << i << "]";
+        // An activation passes the sum's error on at most 1.1x (their
+        // slopes), and adds its own vectorised rounding (op_activation).
+        const double bound = c.clamp == Clamp::silu || c.clamp == Clamp::hardswish
+                                 ? 1.1 * tol * t[i] + 1e-6 * std::fabs(want[i]) + 1e-7
+                                 : tol * t[i];
+        ASSERT_NEAR(got[i], want[i], bound) << label << " [" << i << "]";
       }
       if (threads == 1) one_thread = got;
       EXPECT_TRUE(same_bits(got, one_thread)) << label << ": differs from 1 thread";
 
       // The weight packed at load (prepare_convolution_nhwc), for the GEMM's
       // set of this config (a packed B runs on the set it was packed for).
-      bool constant[11] = {false, true};
-      bool packed[11] = {};
+      bool constant[12] = {false, true};
+      bool packed[12] = {};
       void* state = optimized::prepare_convolution_nhwc(
           Span<EValue* const>(call.args.data(), call.args.size()),
-          Span<const bool>(constant, 11), Span<bool>(packed, 11));
+          Span<const bool>(constant, 12), Span<bool>(packed, 12));
       ASSERT_NE(state, nullptr) << label;
       EXPECT_TRUE(packed[1]) << label;
       TensorPtr prepacked = call.make_out();
@@ -232,10 +252,20 @@ TEST_F(OptimizedConvNhwc, ConvolutionMatchesPortable) {
       optimized::release_prepacked(state);
     });
 
-    // No temp memory: the portable kernel.
+    // No temp memory: the portable kernel (its direct loop, without temp
+    // memory for its transposes; within the bound of its NCHW computation).
+    TensorPtr direct = call.make_out();
+    ASSERT_EQ(call.run(&portable::convolution_nhwc_out, 0), Error::Ok) << name;
+    const std::vector<float> direct_want = direct->get<float>();
     TensorPtr fallback = call.make_out();
     ASSERT_EQ(call.run(&optimized::convolution_nhwc_out, 0), Error::Ok) << name;
-    EXPECT_TRUE(same_bits(fallback->get<float>(), want)) << name << ": no temp memory";
+    EXPECT_TRUE(same_bits(fallback->get<float>(), direct_want)) << name << ": no temp memory";
+    for (size_t i = 0; i < want.size(); ++i) {
+      const double bound = c.clamp == Clamp::silu || c.clamp == Clamp::hardswish
+                               ? 1.1 * tol * t[i] + 1e-6 * std::fabs(want[i]) + 1e-7
+                               : tol * t[i];
+      ASSERT_NEAR(direct_want[i], want[i], bound) << name << ": direct loop [" << i << "]";
+    }
   }
 }
 
@@ -356,7 +386,7 @@ TEST_F(OptimizedConvNhwc, BadCallsFailWithAnError) {
   auto conv_args = [&](TestTensor* x) {
     return std::vector<EValue*>{x->ev(),          w->ev(),          v.none(),  v.ints({1, 1}),
                                 v.ints({1, 1}),   v.ints({1, 1}),   v.integer(1), v.none(),
-                                v.none(),         out->ev(),        out->ev()};
+                                v.none(),         v.str("none"),    out->ev(),    out->ev()};
   };
   expect_fails(&optimized::convolution_nhwc_out, conv_args(x_int.get()), conv, "int32 input");
   expect_fails(&optimized::convolution_nhwc_out, conv_args(x_3d.get()), conv, "3-d input");
@@ -372,11 +402,11 @@ TEST_F(OptimizedConvNhwc, BadCallsFailWithAnError) {
   expect_fails(&optimized::max_pool2d_nhwc_out, pool_args(x_3d.get()), pool, "3-d input");
   // Not a constant, or not a 4-d float32 weight: nothing to prepare.
   std::vector<EValue*> args = conv_args(x_3d.get());
-  bool constant[11] = {false, false};
-  bool packed[11] = {};
+  bool constant[12] = {false, false};
+  bool packed[12] = {};
   EXPECT_EQ(optimized::prepare_convolution_nhwc(Span<EValue* const>(args.data(), args.size()),
-                                                Span<const bool>(constant, 11),
-                                                Span<bool>(packed, 11)),
+                                                Span<const bool>(constant, 12),
+                                                Span<bool>(packed, 12)),
             nullptr);
   EXPECT_FALSE(packed[1]);
 }
