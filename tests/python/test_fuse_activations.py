@@ -63,13 +63,18 @@ def _assert_matches_eager(program, model, args, tol=1e-6):
 def test_silu_and_hardswish_run_as_one_op_each():
     torch.manual_seed(0)
     model, x = Block(), torch.randn(2, 3, 9, 9) * 3
-    program = _program(model, (x,))
+    program = _program(model, (x,), channels_last=False)
     ir = program.ir()
     assert ir.count("edge.silu") == 1 and ir.count("edge.hardswish") == 1
     # The gate read twice keeps its sigmoid and product; the hard sigmoid of
     # the squeeze-excite keeps its four ops (one clamp pair, the add and the divide).
     assert ir.count("edge.sigmoid") == 1 and ir.count("edge.clamp") == 2
     _assert_matches_eager(program, model, (x,))
+    # Channels-last (the default): both run inside the convolution before them.
+    nhwc = _program(model, (x,)).ir()
+    assert "edge.silu" not in nhwc and "edge.hardswish" not in nhwc
+    assert 'activation = "silu"' in nhwc and 'activation = "hardswish"' in nhwc
+    _assert_matches_eager(_program(model, (x,)), model, (x,))
 
 
 def test_fuse_activations_false_keeps_the_decomposition():
