@@ -35,6 +35,31 @@ const char* const kOp = "aten::convolution.out";
 
 int64_t ceil_div(int64_t a, int64_t b) { return a <= 0 ? -((-a) / b) : (a + b - 1) / b; }
 
+/// A clamp's optional Scalar bounds, arguments i and i + 1, as doubles
+/// (-inf / inf when absent; `given`: either is). False (the call failed)
+/// when one is not a number or they are not an interval.
+bool read_bounds(ArgReader& r, Span<EValue*> args, size_t i, double* lo, double* hi,
+                 bool* given) {
+  const bool has_lo = !args[i]->is_none(), has_hi = !args[i + 1]->is_none();
+  *lo = has_lo ? r.scalar(i, "min").to_double() : -HUGE_VAL;
+  *hi = has_hi ? r.scalar(i + 1, "max").to_double() : HUGE_VAL;
+  *given = has_lo || has_hi;
+  if (!r.ok()) return false;
+  if (*lo > *hi || *lo != *lo || *hi != *hi) {
+    r.fail(Error::InvalidArgument, "the bounds [%g, %g] are not an interval", *lo, *hi);
+    return false;
+  }
+  return true;
+}
+
+/// A channels-last convolution's value after its clamp or activation.
+float finish(const ConvNhwcCall& c, float v) {
+  if (c.activation == ConvActivation::silu) return silu(v);
+  if (c.activation == ConvActivation::hardswish) return hardswish(v);
+  v = v < c.lo ? c.lo : v;  // NaN stays NaN
+  return v > c.hi ? c.hi : v;
+}
+
 /// A per-spatial-dim list of 1 or `spatial` values (1 broadcasts). A 1-d
 /// convolution runs with H = 1, so its h value is `h_default`.
 bool spatial_param(ArgReader& r, Span<const int64_t> list, int spatial, const char* name,
@@ -537,16 +562,11 @@ bool read_convolution_clamp(KernelContext& ctx, Span<EValue*> args, ConvClampArg
   const char* op = "ember::convolution_clamp.out";
   ArgReader r(ctx, args, op, 13);
   if (!r.ok()) return false;
-  const bool has_lo = !args[9]->is_none(), has_hi = !args[10]->is_none();
-  const double lo = has_lo ? r.scalar(9, "min").to_double() : -HUGE_VAL;
-  const double hi = has_hi ? r.scalar(10, "max").to_double() : HUGE_VAL;
-  if (!r.ok()) return false;
-  if (!has_lo && !has_hi) {
+  bool given = false;
+  double lo = 0.0, hi = 0.0;
+  if (!read_bounds(r, args, 9, &lo, &hi, &given)) return false;
+  if (!given) {
     r.fail(Error::InvalidArgument, "neither min nor max is given");
-    return false;
-  }
-  if (lo > hi || lo != lo || hi != hi) {
-    r.fail(Error::InvalidArgument, "the bounds [%g, %g] are not an interval", lo, hi);
     return false;
   }
   for (int i = 0; i < 9; ++i) a->conv[i] = args[i];
@@ -589,17 +609,13 @@ bool prepare_convolution_nhwc(KernelContext& ctx, Span<EValue*> args, ConvNhwcCa
   Span<const int64_t> padding = r.int_list(4, "padding");
   Span<const int64_t> dilation = r.int_list(5, "dilation");
   const int64_t groups = r.integer(6, "groups");
-  const bool has_lo = r.ok() && !args[7]->is_none(), has_hi = r.ok() && !args[8]->is_none();
-  const double lo = has_lo ? r.scalar(7, "min").to_double() : -HUGE_VAL;
-  const double hi = has_hi ? r.scalar(8, "max").to_double() : HUGE_VAL;
   Span<const char> activation;
   const bool has_activation = r.optional_string(9, "activation", &activation);
   Tensor* out = r.tensor(10, "out");
   if (!r.ok()) return false;
-  if (lo > hi || lo != lo || hi != hi) {
-    r.fail(Error::InvalidArgument, "the bounds [%g, %g] are not an interval", lo, hi);
-    return false;
-  }
+  bool bounded = false;
+  double lo = 0.0, hi = 0.0;
+  if (!read_bounds(r, args, 7, &lo, &hi, &bounded)) return false;
   call->activation = ConvActivation::none;
   if (has_activation && string_equals(activation, "silu")) {
     call->activation = ConvActivation::silu;
@@ -610,7 +626,7 @@ bool prepare_convolution_nhwc(KernelContext& ctx, Span<EValue*> args, ConvNhwcCa
            static_cast<int>(activation.size()), activation.data());
     return false;
   }
-  if (call->activation != ConvActivation::none && (has_lo || has_hi)) {
+  if (call->activation != ConvActivation::none && bounded) {
     r.fail(Error::InvalidArgument, "takes bounds or an activation, not both");
     return false;
   }
@@ -711,18 +727,7 @@ void convolution_nhwc_out(KernelContext& ctx, Span<EValue*> args) {
     run_convolution(ctx, call);
     if (ctx.error() != Error::Ok) return;
     transpose_floats(y, s.n, s.out_c, s.out_h * s.out_w, c.out);
-    for (int64_t i = 0; i < out_count; ++i) {
-      float v = c.out[i];
-      if (c.activation == ConvActivation::silu) {
-        v = silu(v);
-      } else if (c.activation == ConvActivation::hardswish) {
-        v = hardswish(v);
-      } else {
-        v = v < c.lo ? c.lo : v;  // NaN stays NaN
-        v = v > c.hi ? c.hi : v;
-      }
-      c.out[i] = v;
-    }
+    for (int64_t i = 0; i < out_count; ++i) c.out[i] = finish(c, c.out[i]);
     return;
   }
   ctx.reset_temp();
@@ -748,14 +753,7 @@ void convolution_nhwc_out(KernelContext& ctx, Span<EValue*> args) {
               }
             }
           }
-          if (c.activation == ConvActivation::silu) {
-            o[oc] = silu(acc);
-          } else if (c.activation == ConvActivation::hardswish) {
-            o[oc] = hardswish(acc);
-          } else {
-            acc = acc < c.lo ? c.lo : acc;  // NaN stays NaN
-            o[oc] = acc > c.hi ? c.hi : acc;
-          }
+          o[oc] = finish(c, acc);
         }
       }
     }
