@@ -46,4 +46,18 @@ mlir::Type elementOf(mlir::Value v);
 /// the result's shape.
 mlir::LogicalResult verifyBinary(mlir::Operation *op);
 
+/// The result sizes of a forward convolution of input `x` by weight `w`
+/// ([OC, C / groups, K...]), channels at dim 1, or at dim 3 when
+/// `channelsLast`: checks that the groups divide the output channels and
+/// match the input's, that stride, padding and dilation have an entry per
+/// spatial dim with positive strides and dilations and no negative padding,
+/// and that each kernel fits its padded input; a dynamic input size gives a
+/// dynamic output size. Failure emits the diagnostic on `op`. Shared by the
+/// float and int8 channels-last convolutions and the int8 NCHW one.
+mlir::FailureOr<llvm::SmallVector<int64_t>>
+forwardConvolutionSizes(mlir::Operation *op, llvm::ArrayRef<int64_t> x, llvm::ArrayRef<int64_t> w,
+                        int64_t groups, llvm::ArrayRef<int64_t> stride,
+                        llvm::ArrayRef<int64_t> padding, llvm::ArrayRef<int64_t> dilation,
+                        bool channelsLast);
+
 }  // namespace ember::edge::verify

@@ -116,14 +116,11 @@ LogicalResult ConvolutionNhwcOp::verify() {
            << shapeStr(x) << " and " << shapeStr(w);
   if (!elementOf(getInput()).isF32() || elementOf(getWeight()) != elementOf(getInput()))
     return emitOpError("input and weight must be float32");
-  int64_t groups = getGroupsAttr().getInt();
-  if (groups < 1 || w[0] % groups != 0 ||
-      (!ShapedType::isDynamic(x[3]) && x[3] != w[1] * groups))
-    return emitOpError("input channels ") << x[3] << " do not match weight " << shapeStr(w)
-                                          << " with " << groups << " group(s)";
-  ArrayRef<int64_t> stride = getStride(), padding = getPadding(), dilation = getDilation();
-  if (stride.size() != 2 || padding.size() != 2 || dilation.size() != 2)
-    return emitOpError("stride, padding and dilation need 2 entries each");
+  FailureOr<SmallVector<int64_t>> out =
+      forwardConvolutionSizes(*this, x, w, getGroupsAttr().getInt(), getStride(), getPadding(),
+                              getDilation(), /*channelsLast=*/true);
+  if (failed(out))
+    return failure();
   if (auto biasType = dyn_cast<RankedTensorType>(getBias().getType()))
     if (biasType.getShape() != ArrayRef<int64_t>{w[0]})
       return emitOpError("bias shape ") << shapeStr(biasType.getShape()) << " should be ["
@@ -137,22 +134,7 @@ LogicalResult ConvolutionNhwcOp::verify() {
     return emitOpError("activation \"") << activation << "\" is not none, silu or hardswish";
   if (activation != "none" && (lo || hi))
     return emitOpError("takes bounds or an activation, not both");
-  SmallVector<int64_t> out{x[0]};
-  for (size_t d = 0; d < 2; ++d) {
-    if (stride[d] < 1 || dilation[d] < 1 || padding[d] < 0)
-      return emitOpError("stride and dilation must be positive and padding not negative");
-    int64_t size = x[1 + d];
-    if (ShapedType::isDynamic(size)) {
-      out.push_back(ShapedType::kDynamic);
-      continue;
-    }
-    int64_t span = dilation[d] * (w[2 + d] - 1) + 1;
-    if (size + 2 * padding[d] < span)
-      return emitOpError("kernel of ") << span << " exceeds the padded input " << size;
-    out.push_back((size + 2 * padding[d] - span) / stride[d] + 1);
-  }
-  out.push_back(w[0]);
-  return checkResult(*this, getResult(), out, elementOf(getInput()));
+  return checkResult(*this, getResult(), *out, elementOf(getInput()));
 }
 
 LogicalResult AddmmOp::verify() {
@@ -299,6 +281,43 @@ FailureOr<int64_t> normalizeDim(Operation *op, int64_t dim, int64_t rank, String
     return failure();
   }
   return dim < 0 ? dim + n : dim;
+}
+
+FailureOr<SmallVector<int64_t>> forwardConvolutionSizes(Operation *op, ArrayRef<int64_t> x,
+                                                       ArrayRef<int64_t> w, int64_t groups,
+                                                       ArrayRef<int64_t> stride,
+                                                       ArrayRef<int64_t> padding,
+                                                       ArrayRef<int64_t> dilation,
+                                                       bool channelsLast) {
+  const size_t spatial = x.size() - 2;
+  const size_t channelDim = channelsLast ? x.size() - 1 : 1, firstSpatial = channelsLast ? 1 : 2;
+  const int64_t channels = x[channelDim];
+  if (groups < 1 || w[0] % groups != 0 ||
+      (!ShapedType::isDynamic(channels) && channels != w[1] * groups))
+    return op->emitOpError("input channels ") << channels << " do not match weight "
+                                              << shapeStr(w) << " with " << groups
+                                              << " group(s)";
+  if (stride.size() != spatial || padding.size() != spatial || dilation.size() != spatial)
+    return op->emitOpError("stride, padding and dilation need ") << spatial << " entries each";
+  SmallVector<int64_t> out{x[0]};
+  if (!channelsLast)
+    out.push_back(w[0]);
+  for (size_t d = 0; d < spatial; ++d) {
+    if (stride[d] < 1 || dilation[d] < 1 || padding[d] < 0)
+      return op->emitOpError("stride and dilation must be positive and padding not negative");
+    int64_t size = x[firstSpatial + d];
+    if (ShapedType::isDynamic(size)) {
+      out.push_back(ShapedType::kDynamic);
+      continue;
+    }
+    int64_t span = dilation[d] * (w[2 + d] - 1) + 1;
+    if (size + 2 * padding[d] < span)
+      return op->emitOpError("kernel of ") << span << " exceeds the padded input " << size;
+    out.push_back((size + 2 * padding[d] - span) / stride[d] + 1);
+  }
+  if (channelsLast)
+    out.push_back(w[0]);
+  return out;
 }
 
 }  // namespace ember::edge::verify

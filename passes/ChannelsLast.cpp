@@ -51,6 +51,15 @@ Value createPermute(OpBuilder &b, Location loc, DictionaryAttr attrs, Value v,
   return p.getResult();
 }
 
+edge::PermuteOp permuteAt(OpBuilder &b, Operation *like, Value v, ArrayRef<int64_t> perm) {
+  return createPermute(b, like->getLoc(), b.getDictionaryAttr({}), v, perm)
+      .getDefiningOp<edge::PermuteOp>();
+}
+
+RankedTensorType withShape(Value v, ArrayRef<int64_t> shape) {
+  return RankedTensorType::get(shape, elementOf(v));
+}
+
 bool isStatic4d(Value v) {
   auto t = dyn_cast<RankedTensorType>(v.getType());
   return t && t.getRank() == 4 && t.hasStaticShape();
@@ -61,17 +70,6 @@ namespace {
 bool isPermute(Operation *op, ArrayRef<int64_t> perm) {
   auto p = dyn_cast_or_null<edge::PermuteOp>(op);
   return p && p.getDims() == perm;
-}
-
-RankedTensorType withShape(Value v, ArrayRef<int64_t> shape) {
-  return RankedTensorType::get(shape, elementOf(v));
-}
-
-/// A permute of `v` at `like`'s location (its source line), with none of
-/// `like`'s attributes: a backend's refusal of `like` is not the permute's.
-edge::PermuteOp permute(OpBuilder &b, Operation *like, Value v, ArrayRef<int64_t> perm) {
-  return createPermute(b, like->getLoc(), b.getDictionaryAttr({}), v, perm)
-      .getDefiningOp<edge::PermuteOp>();
 }
 
 /// An op that computes the same per element in either layout, reading one
@@ -251,10 +249,7 @@ private:
       moved->getResult(0).setType(withShape(
           user->getResult(0), permutedShape(shapeOf(user->getResult(0)), kToNhwc)));
       replaceWithNchw(b, user, moved->getResult(0));
-      llvm::SmallPtrSet<Operation *, 2> seen;  // mul(a, a): one permute twice
-      for (edge::PermuteOp q : permutes)
-        if (q != p && seen.insert(q).second && q.getResult().use_empty())
-          erase(q);
+      eraseUnread(permutes, p);
       return;
     }
     if (std::optional<int64_t> dim = catDim(user)) {
@@ -274,10 +269,7 @@ private:
       moved->getResult(0).setType(withShape(
           user->getResult(0), permutedShape(shapeOf(user->getResult(0)), kToNhwc)));
       replaceWithNchw(b, user, moved->getResult(0));
-      llvm::SmallPtrSet<Operation *, 4> seen;  // cat(a, a): one permute twice
-      for (edge::PermuteOp q : inputs)
-        if (q != p && seen.insert(q).second && q.getResult().use_empty())
-          erase(q);
+      eraseUnread(inputs, p);
       return;
     }
     if (isFloatMaxPool(user)) {
@@ -288,10 +280,7 @@ private:
           pool.getKernelSizeAttr(), pool.getStrideAttr(), pool.getPaddingAttr(),
           pool.getDilationAttr(), pool.getCeilModeAttr());
       nhwcPool->setDiscardableAttrs(pool->getDiscardableAttrDictionary());
-      edge::PermuteOp back = permute(b, user, nhwcPool.getResult(), kToNchw);
-      pooled.replaceAllUsesWith(back.getResult());
-      pool.erase();
-      work.insert(back);
+      replaceWithNchw(b, user, nhwcPool.getResult());  // the indices have no reader
       return;
     }
     if (isSpatialMean(user)) {
@@ -312,10 +301,20 @@ private:
     }
   }
 
-  /// `user`'s result becomes a permute to NCHW of its NHWC twin, which goes
-  /// on down in turn.
+  /// The permutes an op read that it no longer reads (but `p`, which the
+  /// caller erases when its last reader has moved), each once (mul(a, a),
+  /// cat(a, a): one permute twice).
+  void eraseUnread(ArrayRef<edge::PermuteOp> permutes, edge::PermuteOp p) {
+    llvm::SmallPtrSet<Operation *, 4> seen;
+    for (edge::PermuteOp q : permutes)
+      if (q != p && seen.insert(q).second && q.getResult().use_empty())
+        erase(q);
+  }
+
+  /// `user`'s result (its first) becomes a permute to NCHW of its NHWC twin,
+  /// which goes on down in turn.
   void replaceWithNchw(OpBuilder &b, Operation *user, Value nhwc) {
-    edge::PermuteOp back = permute(b, user, nhwc, kToNchw);
+    edge::PermuteOp back = permuteAt(b, user, nhwc, kToNchw);
     user->getResult(0).replaceAllUsesWith(back.getResult());
     user->erase();
     work.insert(back);
@@ -348,7 +347,7 @@ using BoundAttr = decltype(std::declval<edge::ConvolutionClampOp>().getMinAttr()
 template <typename ConvOp>
 void toChannelsLast(ConvOp conv, BoundAttr min, BoundAttr max) {
   OpBuilder b(conv);
-  Value x = permute(b, conv, conv.getInput(), kToNhwc).getResult();
+  Value x = permuteAt(b, conv, conv.getInput(), kToNhwc).getResult();
   Value result = conv.getResult();
   auto nhwc = b.create<edge::ConvolutionNhwcOp>(
       conv.getLoc(), withShape(result, permutedShape(shapeOf(result), kToNhwc)), x,
@@ -356,7 +355,7 @@ void toChannelsLast(ConvOp conv, BoundAttr min, BoundAttr max) {
       conv.getDilationAttr(), conv.getGroupsAttr(), min, max, b.getStringAttr("none"),
       ValueRange(), DenseI64ArrayAttr());
   nhwc->setDiscardableAttrs(conv->getDiscardableAttrDictionary());
-  result.replaceAllUsesWith(permute(b, conv, nhwc.getResult(), kToNchw).getResult());
+  result.replaceAllUsesWith(permuteAt(b, conv, nhwc.getResult(), kToNchw).getResult());
   conv.erase();
 }
 

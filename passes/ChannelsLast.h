@@ -33,6 +33,15 @@ llvm::SmallVector<int64_t> permutedShape(llvm::ArrayRef<int64_t> shape,
 mlir::Value createPermute(mlir::OpBuilder &b, mlir::Location loc, mlir::DictionaryAttr attrs,
                           mlir::Value v, llvm::ArrayRef<int64_t> perm);
 
+/// A permute of `v` by `perm` at `like`'s location (its source line), with
+/// none of `like`'s attributes: a backend's refusal of `like` is not the
+/// permute's.
+edge::PermuteOp permuteAt(mlir::OpBuilder &b, mlir::Operation *like, mlir::Value v,
+                          llvm::ArrayRef<int64_t> perm);
+
+/// `v`'s element type in a tensor of `shape`.
+mlir::RankedTensorType withShape(mlir::Value v, llvm::ArrayRef<int64_t> shape);
+
 /// A 4-d tensor of static sizes.
 bool isStatic4d(mlir::Value v);
 

@@ -25,20 +25,10 @@ using namespace ember::quant;
 
 namespace {
 
-RankedTensorType withShape(Value v, ArrayRef<int64_t> shape) {
-  return RankedTensorType::get(shape, elementOf(v));
-}
-
-/// A permute of `v` at `like`'s location (its source line), with none of
-/// `like`'s attributes (a refusal recorded on it).
-Value permute(OpBuilder &b, Operation *like, Value v, ArrayRef<int64_t> perm) {
-  return createPermute(b, like->getLoc(), b.getDictionaryAttr({}), v, perm);
-}
-
 /// conv -> permute(conv_nhwc(permute(x))).
 void toChannelsLast(edge::QuantizedConvolutionOp conv) {
   OpBuilder b(conv);
-  Value x = permute(b, conv, conv.getInput(), kToNhwc);
+  Value x = permuteAt(b, conv, conv.getInput(), kToNhwc).getResult();
   auto nhwc = b.create<edge::QuantizedConvolutionNhwcOp>(
       conv.getLoc(), withShape(conv.getResult(), permutedShape(shapeOf(conv.getResult()), kToNhwc)),
       x, conv.getInputScaleAttr(), conv.getInputZeroPointAttr(), conv.getWeight(),
@@ -47,7 +37,7 @@ void toChannelsLast(edge::QuantizedConvolutionOp conv) {
       conv.getOutputZeroPointAttr(), conv.getQuantMinAttr(), conv.getQuantMaxAttr(), ValueRange(),
       DenseI64ArrayAttr());
   nhwc->setDiscardableAttrs(conv->getDiscardableAttrDictionary());
-  conv.getResult().replaceAllUsesWith(permute(b, conv, nhwc.getResult(), kToNchw));
+  conv.getResult().replaceAllUsesWith(permuteAt(b, conv, nhwc.getResult(), kToNchw).getResult());
   conv.erase();
 }
 

@@ -540,48 +540,22 @@ LogicalResult verifyQuantizedConvolution(ConvOp op, bool channelsLast) {
       failed(checkQuantizedWeight(op, op.getWeight(), op.getWeightScales())))
     return failure();
   ArrayRef<int64_t> x = shapeOf(in), w = shapeOf(op.getWeight());
-  size_t spatial = x.size() - 2;
   if (channelsLast && x.size() != 4)
     return op.emitOpError("expects a 4-d channels-last input [N, H, W, C], got ") << shapeStr(x);
   if (x.size() < 3 || x.size() > 4 || w.size() != x.size())
     return op.emitOpError("expects a 3-d or 4-d input and weight of its rank, got ")
            << shapeStr(x) << " and " << shapeStr(w);
-  const size_t channelDim = channelsLast ? 3 : 1, firstSpatial = channelsLast ? 1 : 2;
-  int64_t groups = op.getGroupsAttr().getInt();
-  int64_t channels = x[channelDim];
-  if (groups < 1 || w[0] % groups != 0 ||
-      (!ShapedType::isDynamic(channels) && channels != w[1] * groups))
-    return op.emitOpError("input channels ") << channels << " do not match weight "
-                                             << shapeStr(w) << " with " << groups << " group(s)";
-  ArrayRef<int64_t> stride = op.getStride(), padding = op.getPadding(),
-                    dilation = op.getDilation();
-  if (stride.size() != spatial || padding.size() != spatial || dilation.size() != spatial)
-    return op.emitOpError("stride, padding and dilation need ") << spatial << " entries each";
-  SmallVector<int64_t> out{x[0]};
-  if (!channelsLast)
-    out.push_back(w[0]);
-  for (size_t d = 0; d < spatial; ++d) {
-    if (stride[d] < 1 || dilation[d] < 1 || padding[d] < 0)
-      return op.emitOpError("stride and dilation must be positive and padding not negative");
-    int64_t size = x[firstSpatial + d];
-    if (ShapedType::isDynamic(size)) {
-      out.push_back(ShapedType::kDynamic);
-      continue;
-    }
-    int64_t span = dilation[d] * (w[2 + d] - 1) + 1;
-    int64_t o = (size + 2 * padding[d] - span) / stride[d] + 1;
-    if (size + 2 * padding[d] < span)
-      return op.emitOpError("kernel of ") << span << " exceeds the padded input " << size;
-    out.push_back(o);
-  }
-  if (channelsLast)
-    out.push_back(w[0]);
+  FailureOr<SmallVector<int64_t>> out =
+      forwardConvolutionSizes(op, x, w, op.getGroupsAttr().getInt(), op.getStride(),
+                              op.getPadding(), op.getDilation(), channelsLast);
+  if (failed(out))
+    return failure();
   if (failed(checkBias(op, op.getBias(), w[0])) ||
       failed(checkQuantizedOutput(op, op.getResult(), op.getOutputScale().convertToDouble(),
                                   op.getOutputZeroPointAttr().getInt(),
                                   op.getQuantMinAttr().getInt(), op.getQuantMaxAttr().getInt())))
     return failure();
-  return checkResult(op, op.getResult(), out, Type());
+  return checkResult(op, op.getResult(), *out, Type());
 }
 
 LogicalResult QuantizedConvolutionOp::verify() {

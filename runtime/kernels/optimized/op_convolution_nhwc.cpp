@@ -27,6 +27,7 @@
 
 #include "runtime/kernels/optimized/common.h"
 #include "runtime/kernels/optimized/cpu.h"
+#include "runtime/kernels/optimized/im2col_nhwc.h"
 #include "runtime/kernels/optimized/optimized_kernels.h"
 #include "runtime/kernels/optimized/prepack.h"
 #include "runtime/kernels/portable/convolution.h"
@@ -155,56 +156,6 @@ bool depthwise(KernelContext& ctx, const portable::ConvNhwcCall& c) {
   return true;
 }
 
-/// in_cg floats: a call to memcpy for wide groups, a loop for the few
-/// channels of a first layer (RGB: 3 floats a tap).
-inline void copy_channels(float* dst, const float* src, int64_t in_cg) {
-  if (in_cg >= 16) {
-    std::memcpy(dst, src, static_cast<size_t>(in_cg) * sizeof(float));
-  } else {
-    for (int64_t c = 0; c < in_cg; ++c) dst[c] = src[c];
-  }
-}
-
-/// im2col rows [r0, r1) of the chunk of output pixels starting at flat pixel
-/// `first` (over all images), group g: row r holds the taps (ki, kj) of its
-/// pixel, in_cg channels each, zeros in the padding. A kernel row's taps
-/// are k_w * in_cg contiguous floats of the image when the group is all the
-/// channels, the dilation 1 and the taps inside the row: one copy.
-void im2col_rows(const portable::ConvShape& s, const float* input, int64_t g, int64_t first,
-                 int64_t r0, int64_t r1, float* col) {
-  const int64_t k = s.in_cg * s.k_h * s.k_w, pixels = s.out_h * s.out_w;
-  const int64_t row_taps = s.k_w * s.in_cg;  // floats of one kernel row of one pixel
-  const bool whole_rows = s.dil_w == 1 && s.groups == 1;
-  for (int64_t r = r0; r < r1; ++r) {
-    const int64_t flat = first + r, b = flat / pixels, p = flat % pixels;
-    const int64_t oh = p / s.out_w, ow = p % s.out_w;
-    const float* image = input + b * s.in_h * s.in_w * s.in_c;
-    const int64_t iw0 = ow * s.stride_w - s.pad_w;
-    const bool inside = whole_rows && iw0 >= 0 && iw0 + s.k_w <= s.in_w;
-    float* dst = col + r * k;
-    for (int64_t ki = 0; ki < s.k_h; ++ki, dst += row_taps) {
-      const int64_t ih = oh * s.stride_h - s.pad_h + ki * s.dil_h;
-      if (ih < 0 || ih >= s.in_h) {
-        std::memset(dst, 0, static_cast<size_t>(row_taps) * sizeof(float));
-        continue;
-      }
-      const float* src_row = image + ih * s.in_w * s.in_c + g * s.in_cg;
-      if (inside) {
-        std::memcpy(dst, src_row + iw0 * s.in_c, static_cast<size_t>(row_taps) * sizeof(float));
-        continue;
-      }
-      for (int64_t kj = 0; kj < s.k_w; ++kj) {
-        const int64_t iw = iw0 + kj * s.dil_w;
-        if (iw < 0 || iw >= s.in_w) {
-          std::memset(dst + kj * s.in_cg, 0, static_cast<size_t>(s.in_cg) * sizeof(float));
-        } else {
-          copy_channels(dst + kj * s.in_cg, src_row + iw * s.in_c, s.in_cg);
-        }
-      }
-    }
-  }
-}
-
 /// Column buffers from 1 MiB down to 64 KiB (about L2 down to L1 and a
 /// half on the machines measured), the largest the temp memory holds beside
 /// the GEMM's workspace.
@@ -284,7 +235,7 @@ bool gemm_convolution(KernelContext& ctx, const portable::ConvNhwcCall& c) {
       gemm::MatrixView a{c.input + r0 * s.in_c + g * s.in_cg, s.in_c, 1};
       if (!in_place) {
         parallel_for(count, 1 + kElementwiseGrain / k, [&](int64_t i0, int64_t i1) {
-          im2col_rows(s, c.input, g, r0, i0, i1, m.col);
+          im2col_nhwc_rows(s, c.input, g, r0, i0, i1, 0.0f, m.col);
         });
         a = gemm::MatrixView{m.col, k, 1};
       }

@@ -34,6 +34,7 @@
 #include "runtime/kernels/optimized/common.h"
 #include "runtime/kernels/optimized/cpu.h"
 #include "runtime/kernels/optimized/op_quantized.h"
+#include "runtime/kernels/optimized/im2col_nhwc.h"
 #include "runtime/kernels/optimized/optimized_kernels.h"
 #include "runtime/kernels/optimized/prepack.h"
 #include "runtime/kernels/portable/convolution.h"
@@ -335,55 +336,6 @@ int64_t chunk_pixels(int64_t k, int64_t out_cg, int64_t pixels, int64_t bytes) {
 constexpr int64_t kColumnBytes[] = {int64_t{4} << 20, int64_t{1} << 20, int64_t{256} << 10,
                                     int64_t{32} << 10};
 
-/// in_cg bytes from src to dst: a call to memcpy for wide groups, a loop the
-/// compiler unrolls for the few channels of a first layer (RGB: 3 bytes a tap).
-inline void copy_channels(uint8_t* dst, const uint8_t* src, int64_t in_cg) {
-  if (in_cg >= 16) {
-    std::memcpy(dst, src, static_cast<size_t>(in_cg));
-  } else {
-    for (int64_t c = 0; c < in_cg; ++c) dst[c] = src[c];
-  }
-}
-
-/// im2col^T of pixels [p0, p0 + count) of image `nhwc`, group g: row r holds
-/// the taps (ki, kj) of pixel p0 + r, in_cg channels each. A kernel row's
-/// taps (kj = 0 .. k_w - 1) of one pixel are k_w * in_cg contiguous bytes of
-/// the image when the group is all the channels, the dilation 1 and the
-/// taps inside the row: one copy each (a 7x7 RGB stem copies 21 bytes, not
-/// 7 taps of 3). Taps in the padding get the input zero point.
-void im2col_rows(const portable::ConvShape& s, const uint8_t* nhwc, int64_t g, int64_t p0,
-                 int64_t r0, int64_t r1, uint8_t pad, uint8_t* col) {
-  const int64_t k = s.in_cg * s.k_h * s.k_w;
-  const int64_t row_taps = s.k_w * s.in_cg;  // bytes of one kernel row of one pixel
-  const bool whole_rows = s.dil_w == 1 && s.groups == 1;
-  for (int64_t r = r0; r < r1; ++r) {
-    const int64_t p = p0 + r, oh = p / s.out_w, ow = p % s.out_w;
-    const int64_t iw0 = ow * s.stride_w - s.pad_w;
-    const bool inside = whole_rows && iw0 >= 0 && iw0 + s.k_w <= s.in_w;
-    uint8_t* dst = col + r * k;
-    for (int64_t ki = 0; ki < s.k_h; ++ki, dst += row_taps) {
-      const int64_t ih = oh * s.stride_h - s.pad_h + ki * s.dil_h;
-      if (ih < 0 || ih >= s.in_h) {
-        std::memset(dst, pad, static_cast<size_t>(row_taps));
-        continue;
-      }
-      const uint8_t* src_row = nhwc + ih * s.in_w * s.in_c + g * s.in_cg;
-      if (inside) {
-        std::memcpy(dst, src_row + iw0 * s.in_c, static_cast<size_t>(row_taps));
-        continue;
-      }
-      for (int64_t kj = 0; kj < s.k_w; ++kj) {
-        const int64_t iw = iw0 + kj * s.dil_w;
-        if (iw < 0 || iw >= s.in_w) {
-          std::memset(dst + kj * s.in_cg, pad, static_cast<size_t>(s.in_cg));
-        } else {
-          copy_channels(dst + kj * s.in_cg, src_row + iw * s.in_c, s.in_cg);
-        }
-      }
-    }
-  }
-}
-
 /// Scratch of a GEMM convolution: false if the context holds too little.
 struct GemmScratch {
   uint8_t* nhwc = nullptr;    ///< the whole input, NHWC (nullptr: the input is already)
@@ -481,7 +433,7 @@ bool gemm_convolution(KernelContext& ctx, const QConv& c) {
           a.lda = s.in_c;
         } else {
           parallel_for(count, 1 + kElementwiseGrain / (k > 0 ? k : 1), [&](int64_t r0, int64_t r1) {
-            im2col_rows(s, image, g, p0, r0, r1, pad, m.col);
+            im2col_nhwc_rows(s, image, g, p0, r0, r1, pad, m.col);
           });
           a.data = m.col;
           a.lda = k;

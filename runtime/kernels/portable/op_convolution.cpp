@@ -727,7 +727,10 @@ void convolution_nhwc_out(KernelContext& ctx, Span<EValue*> args) {
     run_convolution(ctx, call);
     if (ctx.error() != Error::Ok) return;
     transpose_floats(y, s.n, s.out_c, s.out_h * s.out_w, c.out);
-    for (int64_t i = 0; i < out_count; ++i) c.out[i] = finish(c, c.out[i]);
+    const bool clamped = c.lo != -HUGE_VALF || c.hi != HUGE_VALF;
+    if (c.activation != ConvActivation::none || clamped) {
+      for (int64_t i = 0; i < out_count; ++i) c.out[i] = finish(c, c.out[i]);
+    }
     return;
   }
   ctx.reset_temp();

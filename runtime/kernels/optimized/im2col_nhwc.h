@@ -1,0 +1,70 @@
+// The channels-last im2col of Ember's GEMM convolutions, float32
+// (op_convolution_nhwc.cpp) and int8 (op_quantized_conv.cpp): each output
+// pixel's row of taps, gathered from an NHWC image.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
+#include "runtime/kernels/portable/convolution.h"
+
+namespace ember {
+namespace optimized {
+
+/// in_cg elements from src to dst: a call to memcpy for wide groups, a loop
+/// the compiler unrolls for the few channels of a first layer (RGB: 3 a tap).
+template <typename T>
+inline void copy_channels(T* dst, const T* src, int64_t in_cg) {
+  if (in_cg >= 16) {
+    std::memcpy(dst, src, static_cast<size_t>(in_cg) * sizeof(T));
+  } else {
+    for (int64_t c = 0; c < in_cg; ++c) dst[c] = src[c];
+  }
+}
+
+/// im2col rows [r0, r1) of the output pixels from flat pixel `first` on
+/// (flat over the images of `input`, each in_h * in_w * in_c elements), group
+/// g: row r holds the taps (ki, kj) of pixel first + r, in_cg channels each,
+/// `pad` in the padding. A kernel row's taps (kj = 0 .. k_w - 1) of one
+/// pixel are k_w * in_cg contiguous elements of the image when the group is
+/// all the channels, the dilation 1 and the taps inside the row: one copy
+/// each (a 7x7 RGB stem copies 21 elements, not 7 taps of 3).
+template <typename T>
+void im2col_nhwc_rows(const portable::ConvShape& s, const T* input, int64_t g, int64_t first,
+                      int64_t r0, int64_t r1, T pad, T* col) {
+  const int64_t k = s.in_cg * s.k_h * s.k_w, pixels = s.out_h * s.out_w;
+  const int64_t row_taps = s.k_w * s.in_cg;  // elements of one kernel row of one pixel
+  const bool whole_rows = s.dil_w == 1 && s.groups == 1;
+  for (int64_t r = r0; r < r1; ++r) {
+    const int64_t flat = first + r, b = flat / pixels, p = flat % pixels;
+    const int64_t oh = p / s.out_w, ow = p % s.out_w;
+    const T* image = input + b * s.in_h * s.in_w * s.in_c;
+    const int64_t iw0 = ow * s.stride_w - s.pad_w;
+    const bool inside = whole_rows && iw0 >= 0 && iw0 + s.k_w <= s.in_w;
+    T* dst = col + r * k;
+    for (int64_t ki = 0; ki < s.k_h; ++ki, dst += row_taps) {
+      const int64_t ih = oh * s.stride_h - s.pad_h + ki * s.dil_h;
+      if (ih < 0 || ih >= s.in_h) {
+        std::fill_n(dst, row_taps, pad);
+        continue;
+      }
+      const T* src_row = image + ih * s.in_w * s.in_c + g * s.in_cg;
+      if (inside) {
+        std::memcpy(dst, src_row + iw0 * s.in_c, static_cast<size_t>(row_taps) * sizeof(T));
+        continue;
+      }
+      for (int64_t kj = 0; kj < s.k_w; ++kj) {
+        const int64_t iw = iw0 + kj * s.dil_w;
+        if (iw < 0 || iw >= s.in_w) {
+          std::fill_n(dst + kj * s.in_cg, s.in_cg, pad);
+        } else {
+          copy_channels(dst + kj * s.in_cg, src_row + iw * s.in_c, s.in_cg);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace optimized
+}  // namespace ember
