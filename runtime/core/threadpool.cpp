@@ -32,6 +32,11 @@
 #include "runtime/platform/platform.h"
 #endif
 
+#if defined(EMBER_HAVE_PTHREADPOOL) && defined(__linux__)
+#include <sys/syscall.h>
+#define EMBER_KEEP_WORKERS_OFF_CALLER 1
+#endif
+
 namespace ember {
 namespace {
 
@@ -46,19 +51,26 @@ constexpr uint64_t kWorkerWaitNs = 1000000;
 /// may be the one the other thread, or another process, waits for.
 constexpr uint64_t kSpinNs = 20000;
 /// When the workers stop helping, the team runs serially for a while with
-/// them asleep: after kMaxMisses calls in a row they ran no item of (calls
-/// too short to share or, on a busy machine, workers that do not get a core
-/// in time, so that waking them only costs the caller a system call and a
-/// worker the kernel may put on the caller's own core), or after a stall: a
-/// call whose caller waited longer than kStallNs, and longer than it worked,
-/// for an item a worker was running (the worker lost its core mid-item, and
-/// the call took longer than the caller alone would have). With load 9 on
-/// this 2-core VM, MobileNetV2 int8 at 2 threads took 20 ms a run against 10
-/// at 1 without this, the same with it. The serial span is kSoloMinNs when
-/// the workers had helped in most calls since the last one (an isolated
-/// stall, such as the VM losing its core, costs a run or so), else twice the
-/// last, up to kSoloMaxNs (a machine that stays busy).
+/// them asleep: after kMaxMisses calls in a row that a worker was awake for
+/// (spinning) and ran no item of (calls too short to share or, on a busy
+/// machine, a spinning worker that does not get a core in time); after
+/// kMaxWakeNs of calls that no worker had woken for yet (a machine too busy
+/// to run a woken worker, so that waking it only costs the caller system
+/// calls and a worker the kernel may put on the caller's own core); or after
+/// a stall: a call whose caller waited longer than kStallNs, and longer than
+/// it worked, for an item a worker was running (the worker lost its core
+/// mid-item, and the call took longer than the caller alone would have).
+/// With load 9 on this 2-core VM, MobileNetV2 int8 at 2 threads took 20 ms a
+/// run against 10 at 1 without this, the same with it. Calls made while the
+/// workers wake are not misses: after 20 ms idle, a sleeping worker of this
+/// VM takes 1-5 ms to run once woken (its virtual core was halted), and
+/// counting those calls had sent MobileNetV2 (55 calls in 4 ms) serial for
+/// most runs. The serial span is kSoloMinNs when the workers had helped in
+/// most calls since the last one (an isolated stall, such as the VM losing
+/// its core, costs a run or so), else twice the last, up to kSoloMaxNs (a
+/// machine that stays busy).
 constexpr uint32_t kMaxMisses = 16;
+constexpr uint64_t kMaxWakeNs = 10000000;
 constexpr uint64_t kStallNs = 100000;
 constexpr uint64_t kSoloMinNs = 2000000, kSoloMaxNs = 500000000;
 
@@ -81,6 +93,60 @@ inline void wait_step(uint32_t& spins, uint64_t start, bool& yielding) {
   if (++spins % 16 == 0 && platform::now_ns() >= start + kSpinNs) yielding = true;
 }
 
+#ifdef EMBER_KEEP_WORKERS_OFF_CALLER
+/// Keeps a pool's workers off the core the caller runs on. Linux wakes a
+/// sleeping thread on the waker's core when it judges the others
+/// unavailable; a virtual machine's idle core counts as such once its host
+/// descheduled it. On this 2-core VM, after 20 ms idle, the worker woken by
+/// a run's first call landed on the caller's core in most runs: it preempted
+/// the caller, ran the call alone, then took turns with the caller for
+/// 1-3 ms until the load balancer moved it, so 2 threads ran MobileNetV2 no
+/// faster than 1 (4.5 ms against 2.5 back to back). Allowed every core of
+/// their set but the caller's, woken workers go to another core. A system
+/// call per worker only when the caller's core changes (sched_getcpu()
+/// itself reads a per-thread variable); a set of one core leaves the
+/// workers where they are.
+struct OffCaller {
+  cpu_set_t cpus;                  ///< where the workers may run (their creator's set)
+  int off_cpu = -1;                ///< the core they are kept off (-1: none yet)
+  pid_t* tids = nullptr;           ///< the workers' thread ids, [count]
+  size_t count = 0;
+  std::atomic<size_t> taken{0}, written{0};  ///< entries of tids taken, written
+  std::atomic<bool> known{false};            ///< every id is written
+
+  /// Records the creating thread's set and room for `workers` ids.
+  bool init(size_t workers) {
+    if (sched_getaffinity(0, sizeof cpus, &cpus) != 0) CPU_ZERO(&cpus);
+    tids = new (std::nothrow) pid_t[workers];
+    count = workers;
+    return tids != nullptr;
+  }
+
+  /// Records a worker's id (each worker once, from any thread).
+  void add(pid_t tid) {
+    const size_t k = taken.fetch_add(1, std::memory_order_relaxed);
+    if (k >= count) return;
+    tids[k] = tid;
+    if (written.fetch_add(1, std::memory_order_acq_rel) + 1 == count) {
+      known.store(true, std::memory_order_release);
+    }
+  }
+
+  /// Called before work is handed to the workers, by the thread handing it.
+  void update() {
+    const int cpu = sched_getcpu();
+    if (cpu < 0 || cpu == off_cpu || !known.load(std::memory_order_acquire)) return;
+    off_cpu = cpu;
+    cpu_set_t allowed = cpus;
+    if (cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, &allowed) || CPU_COUNT(&allowed) < 2) return;
+    CPU_CLR(cpu, &allowed);
+    for (size_t i = 0; i < count; ++i) sched_setaffinity(tids[i], sizeof allowed, &allowed);
+  }
+};
+
+pid_t current_tid() { return static_cast<pid_t>(syscall(SYS_gettid)); }
+#endif
+
 /// Ember's workers for one thread count: threads - 1 of them, the caller
 /// being the last. A call is published as one word, (generation << 32) |
 /// items not yet claimed; caller and workers claim items (from the top down)
@@ -99,13 +165,19 @@ struct Team {
   std::atomic<uint64_t> solo_until{0};        ///< calls before this time run serially
   uint32_t generation = 0;                    ///< the last call's (caller side)
   uint32_t misses = 0;                        ///< calls in a row workers ran nothing of
+  uint64_t waking_since = 0;                  ///< start of the calls no worker was awake
+                                              ///< for (0: a worker was at the last)
   uint64_t solo_ns = kSoloMinNs;              ///< the last serial span
   uint32_t calls = 0, helped = 0;             ///< since the last serial span: calls,
                                               ///< and those a worker ran items of
   size_t workers = 0;
   std::mutex mutex;
   std::condition_variable wake;
+#ifdef EMBER_KEEP_WORKERS_OFF_CALLER
+  OffCaller off;  ///< keeps the workers off the caller's core
+#endif
 };
+
 
 /// Claims and runs items of call `gen` until none is left; how many it ran.
 size_t run_items(Team& t, uint32_t gen) {
@@ -156,6 +228,9 @@ uint32_t wait_for_call(Team& t, uint32_t seen) {
 
 void* worker_main(void* arg) {
   Team& t = *static_cast<Team*>(arg);
+#ifdef EMBER_KEEP_WORKERS_OFF_CALLER
+  t.off.add(current_tid());
+#endif
   uint32_t seen = 0;
   for (;;) {
     seen = wait_for_call(t, seen);
@@ -172,6 +247,7 @@ void go_solo(Team& t, uint64_t now) {
   t.solo_until.store(now + t.solo_ns, std::memory_order_relaxed);
   t.resting.store(true, std::memory_order_relaxed);
   t.misses = t.calls = t.helped = 0;
+  t.waking_since = 0;
 }
 
 /// Runs task over [0, range) with the team; false (nothing run) when another
@@ -185,6 +261,12 @@ bool team_run(Team& t, void (*task)(void*, size_t), void* context, size_t range)
     t.busy.store(false, std::memory_order_release);
     return false;
   }
+  // Workers awake before this call (spinning for it, or finishing the last
+  // call's item); none: this call wakes them, if they still sleep.
+  const bool present = t.awake.load(std::memory_order_relaxed) != 0;
+#ifdef EMBER_KEEP_WORKERS_OFF_CALLER
+  t.off.update();
+#endif
   t.task = task;
   t.context = context;
   t.done.store(0, std::memory_order_relaxed);
@@ -209,11 +291,18 @@ bool team_run(Team& t, void (*task)(void*, size_t), void* context, size_t range)
     waited = platform::now_ns() - worked;
     worked -= start;
   }
-  t.misses = ran == range ? t.misses + 1 : 0;
+  t.misses = ran != range ? 0 : present ? t.misses + 1 : t.misses;
+  if (present || ran != range) {
+    t.waking_since = 0;
+  } else if (t.waking_since == 0) {
+    t.waking_since = start;
+  }
   ++t.calls;
   t.helped += ran != range;
-  if ((waited > kStallNs && waited > worked) || t.misses >= kMaxMisses) {
-    go_solo(t, platform::now_ns());
+  const uint64_t now = platform::now_ns();
+  if ((waited > kStallNs && waited > worked) || t.misses >= kMaxMisses ||
+      (t.waking_since != 0 && now - t.waking_since > kMaxWakeNs)) {
+    go_solo(t, now);
   }
   t.busy.store(false, std::memory_order_release);
   return true;
@@ -223,6 +312,9 @@ bool team_run(Team& t, void (*task)(void*, size_t), void* context, size_t range)
 Team* make_team(size_t threads) {
   Team* t = new (std::nothrow) Team;
   if (t == nullptr) return nullptr;
+#ifdef EMBER_KEEP_WORKERS_OFF_CALLER
+  if (!t->off.init(threads - 1)) return nullptr;
+#endif
   for (size_t i = 0; i + 1 < threads; ++i) {
     pthread_t thread;
     t->awake.fetch_add(1, std::memory_order_relaxed);
@@ -244,7 +336,45 @@ struct PoolSlot {
   Team* team = nullptr;
   std::atomic<pthreadpool*> pool{nullptr};  ///< created by get_threadpool()
 #endif
+#ifdef EMBER_KEEP_WORKERS_OFF_CALLER
+  OffCaller pool_off;  ///< keeps the pthreadpool's workers off the caller's core
+#endif
 };
+
+#ifdef EMBER_KEEP_WORKERS_OFF_CALLER
+/// Learns the ids of a new pthreadpool's workers, which it does not tell: one
+/// command of `threads` items, each waiting (up to 200 ms) until every item
+/// has started, so that every thread of the pool runs one (pthreadpool gives
+/// each thread its own share of the range and lets a thread take another's
+/// only when its own are done). A pool that does not behave so, or a
+/// machine too busy to start them all in time, leaves its ids unknown and
+/// its workers unmoved.
+struct IdCollection {
+  OffCaller* off;
+  pid_t caller;
+  size_t threads;
+  uint64_t deadline;
+  std::atomic<size_t> started{0};
+};
+
+void learn_pool_workers(pthreadpool* pool, size_t threads, OffCaller& off) {
+  if (!off.init(threads - 1)) return;
+  IdCollection c{&off, current_tid(), threads, platform::now_ns() + 200000000};
+  pthreadpool_parallelize_1d(
+      pool,
+      [](void* context, size_t) {
+        auto* c = static_cast<IdCollection*>(context);
+        const pid_t tid = current_tid();
+        if (tid != c->caller) c->off->add(tid);
+        c->started.fetch_add(1, std::memory_order_acq_rel);
+        while (c->started.load(std::memory_order_acquire) < c->threads &&
+               platform::now_ns() < c->deadline) {
+          sched_yield();
+        }
+      },
+      &c, threads, 0);
+}
+#endif
 
 std::mutex g_mutex;
 #ifdef EMBER_HAVE_PTHREADPOOL
@@ -370,6 +500,9 @@ pthreadpool* get_threadpool() {
     if (pool == nullptr) {
       EMBER_LOG(Error, "get_threadpool: could not start a pool of %zu threads", slot->threads);
     }
+#ifdef EMBER_KEEP_WORKERS_OFF_CALLER
+    if (pool != nullptr) learn_pool_workers(pool, slot->threads, slot->pool_off);
+#endif
     slot->pool.store(pool);
   }
   return slot->pool.load();
@@ -386,7 +519,12 @@ void parallelize_1d(void (*task)(void* context, size_t i), void* context, size_t
   for (size_t i = 0; i < range; ++i) task(context, i);
 }
 
-void note_workers_awake() { g_workers_awake.store(true, std::memory_order_relaxed); }
+void begin_pool_call() {
+#ifdef EMBER_KEEP_WORKERS_OFF_CALLER
+  if (PoolSlot* slot = g_threads.load() > 1 ? g_current.load() : nullptr) slot->pool_off.update();
+#endif
+  g_workers_awake.store(true, std::memory_order_relaxed);
+}
 
 void rest_workers() {
 #ifdef EMBER_HAVE_PTHREADPOOL

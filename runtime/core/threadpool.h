@@ -27,7 +27,11 @@
 // waited on a worker that lost its core mid-item longer than the caller
 // worked, the calls run serially for a while with the workers asleep (2 ms,
 // doubling up to 0.5 s while the machine stays busy): on a busy machine
-// 2 threads then cost what 1 does.
+// 2 threads then cost what 1 does. On Linux both pools' workers are kept off
+// the core of the thread that hands them work (their affinity is every core
+// of the process's set but that one, changed when the caller's core
+// changes): the kernel otherwise may wake a sleeping worker on its waker's
+// core, where it can only take turns with the caller.
 //
 // Built without pthreadpool (EMBER_HAVE_PTHREADPOOL undefined) everything
 // runs on the caller's thread and set_num_threads() accepts only 1 (and 0).
@@ -82,10 +86,11 @@ void parallelize_1d(void (*task)(void* context, size_t i), void* context, size_t
 /// were last put to sleep. The next call wakes them again.
 void rest_workers();
 
-/// Record that the pthreadpool ran a call (a backend that
-/// hands get_threadpool() to its library, as XNNPACK does), so that the next
-/// rest_workers() puts the workers to sleep.
-void note_workers_awake();
+/// A backend that hands get_threadpool() to its library (XNNPACK) calls it
+/// before each call that runs on the pool, from the calling thread: it keeps
+/// the pool's workers off that thread's core (Linux) and records that they
+/// ran, so that the next rest_workers() puts them to sleep.
+void begin_pool_call();
 
 /// Ember's workers of the current thread count that are not asleep (spinning
 /// or running items); 0 for one thread. For tests and diagnostics.

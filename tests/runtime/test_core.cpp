@@ -2,6 +2,7 @@
 // helpers, scalar types, the kernel registry and the platform log sink.
 #include <gtest/gtest.h>
 
+#include <pthread.h>
 #include <sched.h>
 
 #include <atomic>
@@ -16,6 +17,10 @@
 #include "runtime/core/threadpool.h"
 #include "runtime/kernel/kernel.h"
 #include "runtime/platform/platform.h"
+
+#ifdef EMBER_HAVE_PTHREADPOOL
+#include <pthreadpool.h>
+#endif
 
 namespace ember {
 namespace {
@@ -478,6 +483,70 @@ TEST(ThreadPool, ResultsIdenticalAtOneAndTwoThreads) {
     for (int i = 0; i < 64; ++i) ASSERT_EQ(one.out[i], two.out[i]) << i;
   }
   ember::set_num_threads(0);
+}
+
+// Workers run on another core than the caller's (Linux wakes a sleeping
+// thread on its waker's core when it judges the others unavailable, as a
+// virtual machine's idle core can be): with the calling thread held to one
+// core, no item a worker runs runs there.
+#if defined(EMBER_HAVE_PTHREADPOOL) && defined(__linux__)
+namespace {
+struct WhereTask {
+  pthread_t caller;
+  std::atomic<int> worker_items{0}, on_callers_core{0};
+  int callers_core = -1;
+};
+void where_task(void* context, size_t) {
+  auto* t = static_cast<WhereTask*>(context);
+  const uint64_t until = ember::platform::now_ns() + 50000;
+  while (ember::platform::now_ns() < until) {
+  }
+  if (pthread_equal(pthread_self(), t->caller)) return;
+  t->worker_items++;
+  if (sched_getcpu() == t->callers_core) t->on_callers_core++;
+}
+}  // namespace
+#endif
+
+TEST(ThreadPool, WorkersStayOffTheCallersCore) {
+#if !defined(EMBER_HAVE_PTHREADPOOL) || !defined(__linux__)
+  GTEST_SKIP() << "Linux with pthreadpool only";
+#else
+  cpu_set_t all;
+  ASSERT_EQ(sched_getaffinity(0, sizeof all, &all), 0);
+  if (CPU_COUNT(&all) < 2) GTEST_SKIP() << "one core";
+  ASSERT_EQ(ember::set_num_threads(2), ember::Error::Ok);
+  // Both pools start before the caller holds itself to one core (threads
+  // inherit their creator's set).
+  pthreadpool* threadpool = ember::get_threadpool();
+  ASSERT_NE(threadpool, nullptr);
+  int core = 0;
+  while (!CPU_ISSET(core, &all)) ++core;
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(core, &one);
+  ASSERT_EQ(sched_setaffinity(0, sizeof one, &one), 0);
+  // Ember's workers, then the pthreadpool's (as the XNNPACK backend uses it).
+  WhereTask team, pool;
+  team.caller = pool.caller = pthread_self();
+  team.callers_core = pool.callers_core = core;
+  const uint64_t until = ember::platform::now_ns() + uint64_t{2000} * 1000000;
+  while ((team.worker_items.load() < 20 || pool.worker_items.load() < 20) &&
+         ember::platform::now_ns() < until) {
+    ember::parallelize_1d(where_task, &team, 8);
+    ember::begin_pool_call();
+    pthreadpool_parallelize_1d(threadpool, where_task, &pool, 8, 0);
+  }
+  ember::rest_workers();
+  ASSERT_EQ(sched_setaffinity(0, sizeof all, &all), 0);
+  ember::set_num_threads(0);
+  if (team.worker_items.load() == 0) GTEST_SKIP() << "the worker got no core in 2 s";
+  // A pool worker held on the caller's core gets no item: the caller, done
+  // with its own, takes the worker's before it runs.
+  EXPECT_GT(pool.worker_items.load(), 0);
+  EXPECT_EQ(team.on_callers_core.load(), 0) << "of " << team.worker_items.load();
+  EXPECT_EQ(pool.on_callers_core.load(), 0) << "of " << pool.worker_items.load();
+#endif
 }
 
 // Idle workers do not hold cores: rest_workers() puts them to sleep at once,

@@ -99,8 +99,8 @@ Error run_stage(Stage& s, void* const* slots) {
                 "XnnpackBackend: xnn_setup_runtime failed (status %d)", static_cast<int>(st));
     s.set_up = true;
   }
+  begin_pool_call();  // XNNPACK runs on the pool itself
   const xnn_status st = xnn_invoke_runtime(s.runtime);
-  note_workers_awake();  // XNNPACK ran on the pool itself
   EMBER_CHECK(st == xnn_status_success, Error::Internal,
               "XnnpackBackend: xnn_invoke_runtime failed (status %d)", static_cast<int>(st));
   return Error::Ok;
