@@ -511,9 +511,33 @@ pthreadpool* get_threadpool() {
 #endif
 }
 
+namespace {
+thread_local bool t_kernels_on_pthreadpool = false;  // a KernelsOnThreadpool is alive
+}  // namespace
+
+KernelsOnThreadpool::KernelsOnThreadpool() : outer_(!t_kernels_on_pthreadpool) {
+  t_kernels_on_pthreadpool = true;
+#ifdef EMBER_HAVE_PTHREADPOOL
+  // Ember's workers stop spinning for a call that will not come soon.
+  PoolSlot* slot = outer_ && g_threads.load() > 1 ? g_current.load() : nullptr;
+  if (slot != nullptr) slot->team->resting.store(true, std::memory_order_relaxed);
+#endif
+}
+
+KernelsOnThreadpool::~KernelsOnThreadpool() {
+  if (outer_) t_kernels_on_pthreadpool = false;
+}
+
 void parallelize_1d(void (*task)(void* context, size_t i), void* context, size_t range) {
 #ifdef EMBER_HAVE_PTHREADPOOL
   PoolSlot* slot = range > 1 ? current_slot() : nullptr;
+  if (slot != nullptr && t_kernels_on_pthreadpool) {
+    if (pthreadpool* pool = get_threadpool()) {
+      begin_pool_call();
+      pthreadpool_parallelize_1d(pool, task, context, range, 0);
+      return;
+    }
+  }
   if (slot != nullptr && team_run(*slot->team, task, context, range)) return;
 #endif
   for (size_t i = 0; i < range; ++i) task(context, i);

@@ -9,11 +9,16 @@ writes) and Ember's own (`ember.runtime.load`). Each is used when it can run
 an XnnpackBackend delegate: ExecuTorch's when `executorch` is importable,
 Ember's as soon as runtime/backends/xnnpack registers XnnpackBackend (the
 fixture probes it with a one-op program). Every case runs on each runtime
-available; a runtime that cannot is reported as skipped.
+available; a runtime that cannot is reported as skipped. Ember's runs twice:
+with the float convolutions on Ember's own channels-last kernel inside the
+delegate ("ember", EMBER_XNNPACK_CONVOLUTIONS=ember, the default on AVX-512
+CPUs) and on XNNPACK's ("ember-xnnpack-convs").
 """
 
 from __future__ import annotations
 
+import collections
+import os
 import sys
 import zlib
 from collections.abc import Callable
@@ -46,25 +51,47 @@ def _executorch_runner() -> Runner | None:
     return run
 
 
-def _ember_runner() -> Runner | None:
-    probe = ember.to_edge_transform_and_lower(
-        torch.export.export(nn.ReLU(), (torch.randn(2),)), partitioner=[XnnpackPartitioner()])
-    try:
-        ember.runtime.load(probe.to_executorch().buffer).load_method("forward")
-    except EmberRuntimeError as e:
-        if "backend 'XnnpackBackend' is not registered" in str(e):
-            return None
-        raise
+class convolutions_on:  # noqa: N801 - a context manager, used like a function
+    """EMBER_XNNPACK_CONVOLUTIONS set to `who` ("ember" or "xnnpack") while
+    Ember's runtime loads and runs (the delegate reads it at init)."""
 
-    def run(buffer: bytes, args: tuple) -> list:
-        out = ember.runtime.load(buffer).forward(*args)
-        return list(out) if isinstance(out, (tuple, list)) else [out]
-    return run
+    def __init__(self, who: str) -> None:
+        self.who = who
+
+    def __enter__(self) -> None:
+        self.saved = os.environ.get("EMBER_XNNPACK_CONVOLUTIONS")
+        os.environ["EMBER_XNNPACK_CONVOLUTIONS"] = self.who
+
+    def __exit__(self, *exc) -> None:
+        if self.saved is None:
+            del os.environ["EMBER_XNNPACK_CONVOLUTIONS"]
+        else:
+            os.environ["EMBER_XNNPACK_CONVOLUTIONS"] = self.saved
+
+
+def _ember_runner(convolutions: str) -> Callable[[], Runner | None]:
+    def make() -> Runner | None:
+        probe = ember.to_edge_transform_and_lower(
+            torch.export.export(nn.ReLU(), (torch.randn(2),)), partitioner=[XnnpackPartitioner()])
+        try:
+            ember.runtime.load(probe.to_executorch().buffer).load_method("forward")
+        except EmberRuntimeError as e:
+            if "backend 'XnnpackBackend' is not registered" in str(e):
+                return None
+            raise
+
+        def run(buffer: bytes, args: tuple) -> list:
+            with convolutions_on(convolutions):
+                out = ember.runtime.load(buffer).forward(*args)
+            return list(out) if isinstance(out, (tuple, list)) else [out]
+        return run
+    return make
 
 
 RUNTIMES: dict[str, Callable[[], Runner | None]] = {
     "executorch": _executorch_runner,
-    "ember": _ember_runner,
+    "ember": _ember_runner("ember"),
+    "ember-xnnpack-convs": _ember_runner("xnnpack"),
 }
 
 
@@ -494,3 +521,40 @@ def test_zoo_cnn_is_delegated_whole(name: str, run_pte: Runner, record_property)
     err = (got[0] - want).abs().max().item()
     assert err <= tolerance(want.abs().max().item()), err
     record_property("max_abs_error", err)
+
+
+def _delegate_steps(buffer: bytes, args: tuple, who: str) -> tuple[collections.Counter, list]:
+    """The delegate-internal events of one profiled run with the
+    convolutions on `who`, and its outputs."""
+    with convolutions_on(who):
+        module = ember.runtime.load(buffer)
+        profile = module.profile(*args)
+        out = module.forward(*args)
+    steps = collections.Counter(e.name for e in profile.events if e.kind == "delegate_internal")
+    return steps, list(out) if isinstance(out, (tuple, list)) else [out]
+
+
+@pytest.mark.parametrize("name", ["conv_chain_residual", "convnext_block", "lenet",
+                                  "conv2d_grouped", "conv2d_depthwise", "conv_depthwise_5x5",
+                                  "conv2d_depthwise_mult2_s2", "conv2d_dilated",
+                                  "conv2d_stride_pad_batch2", "conv1d"])
+def test_convolutions_on_embers_kernel_inside_the_delegate(name: str) -> None:
+    """Ember's runtime runs the float convolutions XNNPACK's blob holds with
+    its own kernel when told to (and by default on AVX-512 CPUs): each is a
+    step of its own ("XnnpackBackend::convolution"), the other nodes stay
+    XNNPACK stages, and both ways agree with eager. A depthwise convolution
+    with two outputs per input channel stays XNNPACK's."""
+    if _ember_runner("ember")() is None:
+        pytest.skip("Ember's runtime has no XnnpackBackend here")
+    case = CASES[name]
+    _, buffer = _lower(case)
+    with torch.no_grad():
+        want = case.model(*case.args)
+    own, got_own = _delegate_steps(buffer, case.args, "ember")
+    lib, got_lib = _delegate_steps(buffer, case.args, "xnnpack")
+    convolutions = sum(isinstance(m, (nn.Conv1d, nn.Conv2d)) for m in case.model.modules())
+    taken = 0 if name == "conv2d_depthwise_mult2_s2" else convolutions
+    assert own["XnnpackBackend::convolution"] == taken, own
+    assert lib["XnnpackBackend::convolution"] == 0, lib
+    _assert_matches_eager(got_own, want)
+    _assert_matches_eager(got_lib, want)

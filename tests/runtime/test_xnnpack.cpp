@@ -127,23 +127,56 @@ TEST(Xnnpack, BlobAndNamedDataFreedAfterInit) {
   EXPECT_EQ(loader.released_bytes, 3856u + 864 + 32 + 288 + 32 + 256 + 32 + 128 + 16 + 320 + 40);
 }
 
+/// EMBER_XNNPACK_CONVOLUTIONS=`who` while alive (delegate_plan.h).
+class ConvolutionsOn {
+ public:
+  explicit ConvolutionsOn(const char* who) { setenv("EMBER_XNNPACK_CONVOLUTIONS", who, 1); }
+  ~ConvolutionsOn() { unsetenv("EMBER_XNNPACK_CONVOLUTIONS"); }
+};
+
 // Profiled, each step is an event inside the delegate call: its three
-// XNNPACK stages and the three transposes Ember runs between them, per run.
+// XNNPACK stages and the three transposes Ember runs between them, per run;
+// with Ember's own kernel for the float convolutions (built with the
+// optimized kernels), each of the four convolutions a step of its own too,
+// and the outputs still ExecuTorch's.
 TEST(Xnnpack, StepsAreProfiled) {
-  std::vector<uint8_t> bytes = read_test_file("et_xnnpack_cnn.pte");
-  BufferDataLoader loader(bytes.data(), bytes.size());
-  static TraceEvent buffer[64];
-  ProfilingTracer tracer(buffer, 64);
-  run_et_file(&loader, &tracer);
-  size_t stages = 0, transposes = 0;
-  for (const TraceEvent& e : tracer.events()) {
-    if (e.kind != EventKind::DelegateInternal) continue;
-    stages += std::string(e.name) == "XnnpackBackend::stage";
-    transposes += std::string(e.name) == "XnnpackBackend::transpose";
-    EXPECT_LE(e.start_ns, e.end_ns);
+  for (const char* who : {"xnnpack", "ember"}) {
+    ConvolutionsOn convolutions(who);
+    std::vector<uint8_t> bytes = read_test_file("et_xnnpack_cnn.pte");
+    BufferDataLoader loader(bytes.data(), bytes.size());
+    static TraceEvent buffer[64];
+    ProfilingTracer tracer(buffer, 64);
+    run_et_file(&loader, &tracer);
+    size_t stages = 0, transposes = 0, convs = 0;
+    for (const TraceEvent& e : tracer.events()) {
+      if (e.kind != EventKind::DelegateInternal) continue;
+      stages += std::string(e.name) == "XnnpackBackend::stage";
+      transposes += std::string(e.name) == "XnnpackBackend::transpose";
+      convs += std::string(e.name) == "XnnpackBackend::convolution";
+      EXPECT_LE(e.start_ns, e.end_ns);
+    }
+    EXPECT_EQ(stages, 2u * 3) << who;  // two runs
+    EXPECT_EQ(transposes, 2u * 3) << who;
+#ifdef EMBER_HAVE_OPTIMIZED_KERNELS
+    EXPECT_EQ(convs, std::string(who) == "ember" ? 2u * 4 : 0u) << who;
+#else
+    EXPECT_EQ(convs, 0u) << who;
+#endif
   }
-  EXPECT_EQ(stages, 2u * 3);  // two runs
-  EXPECT_EQ(transposes, 2u * 3);
+}
+
+// Ember's convolutions take their temp memory from the method's, after the
+// intermediates, on two threads as on one.
+TEST(Xnnpack, EmberConvolutionsInTempMemory) {
+  ConvolutionsOn convolutions("ember");
+  for (size_t threads : {1, 2}) {
+    ASSERT_EQ(set_num_threads(threads), Error::Ok);
+    std::vector<uint8_t> bytes = read_test_file("et_xnnpack_cnn.pte");
+    BufferDataLoader loader(bytes.data(), bytes.size());
+    run_et_file(&loader, nullptr, Temp::SizedAfterLoad);
+    run_et_file(&loader);
+  }
+  ASSERT_EQ(set_num_threads(1), Error::Ok);
 }
 
 TEST(Xnnpack, RunsOnTwoThreads) {
@@ -404,7 +437,8 @@ TEST(Xnnpack, TransposedConstantIsFoldedAtInit) {
   const Error err = d.init(blob);
   platform::set_log_sink(nullptr);
   ASSERT_EQ(err, Error::Ok);
-  EXPECT_NE(plan.find("1 XNNPACK stages and 0 transposes run by Ember (1 transposes folded"),
+  EXPECT_NE(plan.find("1 XNNPACK stages, 0 transposes and 0 convolutions run by Ember "
+                      "(1 transposes folded"),
             std::string::npos) << plan;
   std::fill(blob.begin(), blob.end(), 0xA5);
   FloatArg in({3, 2}, {10, 20, 30, 40, 50, 60});

@@ -8,6 +8,13 @@
 #include "runtime/backends/xnnpack/delegate_plan.h"
 #include "runtime/platform/platform.h"
 
+#include <cstdlib>
+#include <cstring>
+
+#ifdef EMBER_HAVE_OPTIMIZED_KERNELS
+#include "runtime/kernels/optimized/cpu.h"
+#endif
+
 namespace ember {
 namespace xnnpack {
 namespace {
@@ -19,7 +26,82 @@ enum class Role : uint8_t {
   Xnnpack,    ///< an XNNPACK node in a stage (a data-free transpose becomes a reshape)
   Transpose,  ///< a transpose Ember runs between stages
   Folded,     ///< a transpose of a constant, computed once at init
+  Convolution,  ///< a float convolution Ember runs with its own kernel
 };
+
+#ifdef EMBER_HAVE_OPTIMIZED_KERNELS
+/// Node n as a convolution Ember's channels-last kernel runs: false when it
+/// is not one it takes (quantized or half, a run-time filter or bias,
+/// padding that differs between sides, flags such as TensorFlow's SAME
+/// padding, or a depth multiplier over several input channels, which
+/// XNNPACK's depthwise kernels do better than Ember's grouped GEMMs; one
+/// input channel is an ordinary convolution). The node's shapes were
+/// checked (node_check.cpp) before.
+bool ember_convolution(const Graph& g, const Node& n, optimized::ConvolutionNhwc* c,
+                       optimized::WeightLayout* layout) {
+  if (n.kind != K::Conv2d && n.kind != K::DepthwiseConv2d) return false;
+  if ((n.flags & ~kFlagKeepDims) != 0 || n.num_inputs < 2 || n.num_outputs != 1) return false;
+  const auto* p = static_cast<const fb::Convolution*>(n.fb->kind());  // both kinds' table
+  const Value& x = g.values[n.inputs[0]];
+  const Value& w = g.values[n.inputs[1]];
+  const Value& y = g.values[n.outputs[0]];
+  const bool has_bias = n.num_inputs > 2 && n.inputs[2] != kInvalidId;
+  auto plain_f32 = [](const Value& v) {
+    return v.dtype == fb::DataType::fp32 && v.quant == QuantKind::None && !v.dynamic_quant;
+  };
+  auto aligned = [](const Value& v) {
+    return v.data != nullptr && reinterpret_cast<uintptr_t>(v.data) % alignof(float) == 0;
+  };
+  if (!plain_f32(x) || !plain_f32(w) || !plain_f32(y) || x.is_constant || !w.is_constant ||
+      !aligned(w) || x.rank != 4 || y.rank != 4) {
+    return false;
+  }
+  if (has_bias) {
+    const Value& b = g.values[n.inputs[2]];
+    if (!plain_f32(b) || !b.is_constant || !aligned(b)) return false;
+  }
+  if (p->pad_top() != p->pad_bottom() || p->pad_left() != p->pad_right() ||
+      p->kernel_height() == 0 || p->kernel_width() == 0 || p->stride_height() == 0 ||
+      p->stride_width() == 0 || p->dilation_height() == 0 || p->dilation_width() == 0) {
+    return false;
+  }
+  portable::ConvShape& s = c->s;
+  s.n = static_cast<int64_t>(x.dims[0]);
+  s.in_h = static_cast<int64_t>(x.dims[1]);
+  s.in_w = static_cast<int64_t>(x.dims[2]);
+  s.in_c = static_cast<int64_t>(x.dims[3]);
+  s.out_h = static_cast<int64_t>(y.dims[1]);
+  s.out_w = static_cast<int64_t>(y.dims[2]);
+  s.out_c = static_cast<int64_t>(y.dims[3]);
+  s.k_h = p->kernel_height();
+  s.k_w = p->kernel_width();
+  s.stride_h = p->stride_height();
+  s.stride_w = p->stride_width();
+  s.pad_h = p->pad_top();
+  s.pad_w = p->pad_left();
+  s.dil_h = p->dilation_height();
+  s.dil_w = p->dilation_width();
+  s.groups = p->groups();
+  if (n.kind == K::DepthwiseConv2d) {
+    if (p->group_output_channels() != 1 && p->groups() != 1) return false;
+    s.in_cg = 1;
+    s.out_cg = p->group_output_channels();
+    *layout = optimized::WeightLayout::hwo;
+  } else {
+    s.in_cg = p->group_input_channels();
+    s.out_cg = p->group_output_channels();
+    *layout = optimized::WeightLayout::ohwi;
+  }
+  if (s.groups <= 0 || s.in_cg <= 0 || s.in_c != s.groups * s.in_cg ||
+      s.out_c != s.groups * s.out_cg) {
+    return false;
+  }
+  c->bias = has_bias ? reinterpret_cast<const float*>(g.values[n.inputs[2]].data) : nullptr;
+  c->lo = n.output_min;
+  c->hi = n.output_max;
+  return true;
+}
+#endif
 
 /// XNNPACK packs these operands into its own memory when it creates the
 /// runtime (convolution and fully-connected weights, PReLU slopes); every
@@ -44,10 +126,21 @@ TransposePlan transpose_plan(const Graph& g, const Node& n) {
 /// 1. Roles: transposes that move no data stay XNNPACK nodes (reshapes);
 /// a transpose of a constant (not a delegate output) is computed now (or,
 /// moving no data, shares its input's bytes) and its result is a constant.
-Error assign_roles(Graph& g, Role* role, OwnedMemory& memory) {
+/// With `own_convolutions`, the convolutions Ember's kernel takes are its.
+Error assign_roles(Graph& g, Role* role, OwnedMemory& memory, bool own_convolutions) {
   for (uint32_t i = 0; i < g.num_nodes; ++i) {
     const Node& n = g.nodes[i];
     role[i] = Role::Xnnpack;
+#ifdef EMBER_HAVE_OPTIMIZED_KERNELS
+    optimized::ConvolutionNhwc conv;
+    optimized::WeightLayout layout;
+    if (own_convolutions && ember_convolution(g, n, &conv, &layout)) {
+      role[i] = Role::Convolution;
+      continue;
+    }
+#else
+    (void)own_convolutions;
+#endif
     if (n.kind != K::StaticTranspose) continue;
     const TransposePlan plan = transpose_plan(g, n);
     Value& x = g.values[n.inputs[0]];
@@ -84,7 +177,9 @@ Error copy_constants(Graph& g, const Role* role, OwnedMemory& memory, OwnedMemor
       const Value& v = g.values[n.inputs[k]];
       if (!v.is_constant) continue;
       const bool aligned = reinterpret_cast<uintptr_t>(v.data) % datatype_size(v.dtype) == 0;
-      if (role[i] == Role::Transpose || !packed_operand(n.kind, k) || !aligned) {
+      // Ember's convolutions pack their filter at init, not their bias.
+      const bool read_at_run = role[i] == Role::Convolution ? k == 2 : !packed_operand(n.kind, k);
+      if (role[i] == Role::Transpose || read_at_run || !aligned) {
         keep[n.inputs[k]] = true;
       }
     }
@@ -235,6 +330,7 @@ Error assign_slots(const Graph& g, const Role* role, const uint32_t* step_of, ui
   for (uint32_t k = 0; k < in_arena; ++k) d->arena_slots[k].offset = placements[k].offset;
   // XNNPACK may read (never write) kExtraBytes past a tensor's end.
   d->arena_bytes = used > 0 ? used + kExtraBytes : 0;
+  d->temp_offset = (used + 63) / 64 * 64;
   return Error::Ok;
 }
 
@@ -276,9 +372,15 @@ Error build_delegate(Graph& g, OwnedMemory& scratch, Delegate* d) {
   d->steps = d->memory.allocate_array<Step>(g.num_nodes);
   d->stages = d->memory.allocate_array<Stage>(g.num_nodes);
   d->transposes = d->memory.allocate_array<TransposeStep>(g.num_nodes);
+#ifdef EMBER_HAVE_OPTIMIZED_KERNELS
+  d->convolutions = d->memory.allocate_array<ConvolutionStep>(g.num_nodes);
+  const bool convolutions_ok = d->convolutions != nullptr;
+#else
+  const bool convolutions_ok = true;
+#endif
   EMBER_CHECK(role != nullptr && step_of != nullptr && slot_of != nullptr && local != nullptr &&
                   stage_nodes != nullptr && d->steps != nullptr && d->stages != nullptr &&
-                  d->transposes != nullptr,
+                  d->transposes != nullptr && convolutions_ok,
               Error::MemoryAllocationFailed, "XnnpackBackend: out of memory for %u nodes",
               g.num_nodes);
   for (uint32_t i = 0; i < g.num_nodes; ++i) new (&d->stages[i]) Stage();
@@ -286,12 +388,12 @@ Error build_delegate(Graph& g, OwnedMemory& scratch, Delegate* d) {
   for (uint32_t id = 0; id < g.num_values; ++id) local[id] = kInvalidId;
 
   // 1. Roles, 2. steps: consecutive XNNPACK nodes share one.
-  EMBER_TRY(assign_roles(g, role, d->memory));
+  EMBER_TRY(assign_roles(g, role, d->memory, ember_runs_convolutions()));
   uint32_t num_steps = 0;
   bool open_stage = false;
   for (uint32_t i = 0; i < g.num_nodes; ++i) {
     if (role[i] == Role::Folded) continue;
-    if (role[i] == Role::Transpose || !open_stage) ++num_steps;
+    if (role[i] != Role::Xnnpack || !open_stage) ++num_steps;
     open_stage = role[i] == Role::Xnnpack;
     step_of[i] = num_steps - 1;
   }
@@ -313,11 +415,32 @@ Error build_delegate(Graph& g, OwnedMemory& scratch, Delegate* d) {
       t.src_slot = slot_of[n.inputs[0]];
       t.dst_slot = slot_of[n.outputs[0]];
       t.plan = transpose_plan(g, n);
-      step.is_transpose = true;
+      step.kind = StepKind::transpose;
       step.index = d->num_transposes++;
       ++i;
       continue;
     }
+#ifdef EMBER_HAVE_OPTIMIZED_KERNELS
+    if (role[i] == Role::Convolution) {
+      const Node& n = g.nodes[i];
+      ConvolutionStep& c = d->convolutions[d->num_convolutions];
+      optimized::WeightLayout layout;
+      ember_convolution(g, n, &c.conv, &layout);  // true: it was so at assign_roles
+      c.src_slot = slot_of[n.inputs[0]];
+      c.dst_slot = slot_of[n.outputs[0]];
+      const float* filter = reinterpret_cast<const float*>(g.values[n.inputs[1]].data);
+      c.conv.packed = optimized::pack_convolution_nhwc(c.conv.s, filter, layout);
+      EMBER_CHECK(c.conv.packed != nullptr, Error::MemoryAllocationFailed,
+                  "XnnpackBackend: out of memory packing the filter of node %u (%s)", i,
+                  node_kind_name(n.kind));
+      step.kind = StepKind::convolution;
+      step.index = d->num_convolutions++;
+      const size_t temp = optimized::convolution_nhwc_temp_bytes(c.conv.s);
+      if (d->temp_offset + temp > d->arena_bytes) d->arena_bytes = d->temp_offset + temp;
+      ++i;
+      continue;
+    }
+#endif
     uint32_t count = 0;
     const uint32_t this_step = step_of[i];
     for (; i < g.num_nodes && (role[i] == Role::Folded || step_of[i] == this_step); ++i) {
@@ -333,10 +456,24 @@ Error build_delegate(Graph& g, OwnedMemory& scratch, Delegate* d) {
     folded += role[k] == Role::Folded;
     reshapes += role[k] == Role::Xnnpack && g.nodes[k].kind == K::StaticTranspose;
   }
-  EMBER_LOG(Info, "XnnpackBackend: %u nodes as %u XNNPACK stages and %u transposes run by Ember "
-            "(%u transposes folded at init, %u run as reshapes)", g.num_nodes, d->num_stages,
-            d->num_transposes, folded, reshapes);
+  EMBER_LOG(Info, "XnnpackBackend: %u nodes as %u XNNPACK stages, %u transposes and %u "
+            "convolutions run by Ember (%u transposes folded at init, %u run as reshapes)",
+            g.num_nodes, d->num_stages, d->num_transposes, d->num_convolutions, folded, reshapes);
   return Error::Ok;
+}
+
+bool ember_runs_convolutions() {
+#ifdef EMBER_HAVE_OPTIMIZED_KERNELS
+  if (const char* env = std::getenv("EMBER_XNNPACK_CONVOLUTIONS")) {
+    if (std::strcmp(env, "ember") == 0) return true;
+    if (std::strcmp(env, "xnnpack") == 0) return false;
+    EMBER_LOG(Error, "EMBER_XNNPACK_CONVOLUTIONS='%s' is neither 'ember' nor 'xnnpack': ignored",
+              env);
+  }
+  return optimized::active_isa() == Isa::avx512;
+#else
+  return false;
+#endif
 }
 
 void destroy_delegate(Delegate* d) {
@@ -344,6 +481,13 @@ void destroy_delegate(Delegate* d) {
     if (d->stages[s].runtime != nullptr) xnn_delete_runtime(d->stages[s].runtime);
     d->stages[s].runtime = nullptr;
   }
+#ifdef EMBER_HAVE_OPTIMIZED_KERNELS
+  for (uint32_t c = 0; d->convolutions != nullptr && c < d->num_convolutions; ++c) {
+    optimized::release_convolution_nhwc(const_cast<void*>(d->convolutions[c].conv.packed));
+    d->convolutions[c].conv.packed = nullptr;
+  }
+  d->num_convolutions = 0;
+#endif
   d->memory.release();
 }
 

@@ -3,8 +3,9 @@
 // run (delegate_run.cpp).
 //
 // The node list is cut into steps: runs of consecutive XNNPACK nodes (a
-// "stage", one XNNPACK runtime each) and the transposes Ember runs between
-// them. Every value a step hands to another lives in a "slot": slots
+// "stage", one XNNPACK runtime each), the transposes Ember runs between
+// them, and the float convolutions Ember runs with its own kernel where that
+// is the faster one (see ember_runs_convolutions()). Every value a step hands to another lives in a "slot": slots
 // [0, num_args) are the delegate's arguments (their tensors' data, set at
 // each execute), the others buffers or constants fixed at init.
 #pragma once
@@ -15,6 +16,9 @@
 #include <cstdint>
 
 #include "runtime/backends/xnnpack/graph.h"
+#ifdef EMBER_HAVE_OPTIMIZED_KERNELS
+#include "runtime/kernels/optimized/conv_nhwc.h"
+#endif
 #include "runtime/kernels/common/transpose.h"
 #include "runtime/core/evalue.h"
 #include "runtime/core/event_tracer.h"
@@ -47,9 +51,22 @@ struct TransposeStep {
   TransposePlan plan;
 };
 
+#ifdef EMBER_HAVE_OPTIMIZED_KERNELS
+/// A float convolution Ember runs with its own channels-last kernel, its
+/// filter packed at init (the packing is the delegate's; the bias, if any,
+/// a copy in its memory).
+struct ConvolutionStep {
+  uint32_t src_slot = 0;
+  uint32_t dst_slot = 0;
+  optimized::ConvolutionNhwc conv;
+};
+#endif
+
+enum class StepKind : uint8_t { stage, transpose, convolution };
+
 struct Step {
-  bool is_transpose = false;
-  uint32_t index = 0;       ///< into stages or transposes
+  StepKind kind = StepKind::stage;
+  uint32_t index = 0;       ///< into stages, transposes or convolutions
   uint32_t first_node = 0;  ///< the blob's node the step starts with (for profiles)
 };
 
@@ -81,13 +98,28 @@ struct Delegate {
   uint32_t num_stages = 0;
   TransposeStep* transposes = nullptr;
   uint32_t num_transposes = 0;
+#ifdef EMBER_HAVE_OPTIMIZED_KERNELS
+  ConvolutionStep* convolutions = nullptr;
+#endif
+  uint32_t num_convolutions = 0;
   Step* steps = nullptr;
   uint32_t num_steps = 0;
   ArenaSlot* arena_slots = nullptr;
   uint32_t num_arena_slots = 0;
   size_t arena_bytes = 0;
+  size_t temp_offset = 0;        ///< the convolutions' temp memory: arena + temp_offset
   uint8_t* own_arena = nullptr;  ///< in `memory` when the temp memory is too small
 };
+
+/// Whether Ember's own channels-last kernel runs the float convolutions a
+/// delegate may give it (symmetric padding, constant filter and bias, no
+/// flags; depthwise with one output channel per input channel) instead of
+/// XNNPACK: on CPUs where the optimized kernels run AVX-512, where it was
+/// measured faster than Debian's XNNPACK (docs/xnnpack.md). The environment
+/// decides when set, read at each init: EMBER_XNNPACK_CONVOLUTIONS=ember or
+/// =xnnpack. Always false when the runtime is built without the optimized
+/// kernels.
+bool ember_runs_convolutions();
 
 /// Build `d` from the checked graph: fold transposes of constants, cut the
 /// steps, copy the constants XNNPACK reads at run time (it packs weights,
@@ -112,8 +144,9 @@ void destroy_delegate(Delegate* d);
 /// datatypes; outputs resized when they may be), place the arena at `arena`
 /// (d->arena_bytes of the call's temp memory, 64-byte aligned), set up a
 /// stage again only when an address changed, run the steps. Allocates
-/// nothing itself. With a tracer, each step is logged as a delegate-internal event
-/// ("XnnpackBackend::stage" or "XnnpackBackend::transpose", id: its first node).
+/// nothing itself. With a tracer, each step is logged as a delegate-internal
+/// event ("XnnpackBackend::stage", "XnnpackBackend::transpose" or
+/// "XnnpackBackend::convolution" (Ember's kernel), id: its first node).
 Error run_delegate(Delegate* d, Span<EValue*> args, uint8_t* arena, EventTracer* tracer,
                    DebugHandle debug_handle);
 

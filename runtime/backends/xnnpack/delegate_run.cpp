@@ -106,6 +106,23 @@ Error run_stage(Stage& s, void* const* slots) {
   return Error::Ok;
 }
 
+/// Convolution `index`, Ember's kernel, its temp memory the arena's end.
+Error run_convolution(const Delegate& d, uint32_t index, uint8_t* arena) {
+#ifdef EMBER_HAVE_OPTIMIZED_KERNELS
+  const ConvolutionStep& c = d.convolutions[index];
+  const auto* in = static_cast<const float*>(d.slots[c.src_slot]);
+  auto* out = static_cast<float*>(d.slots[c.dst_slot]);
+  const Error e = optimized::run_convolution_nhwc(c.conv, in, out, arena + d.temp_offset,
+                                                  d.arena_bytes - d.temp_offset);
+  EMBER_CHECK(e == Error::Ok, e, "XnnpackBackend: convolution step %u failed (%s)", index,
+              error_name(e));
+  return Error::Ok;
+#else
+  (void)d, (void)index, (void)arena;
+  return Error::Internal;  // no such step without the optimized kernels
+#endif
+}
+
 }  // namespace
 
 Error run_delegate(Delegate* d, Span<EValue*> args, uint8_t* arena, EventTracer* tracer,
@@ -119,18 +136,25 @@ Error run_delegate(Delegate* d, Span<EValue*> args, uint8_t* arena, EventTracer*
   for (uint32_t k = 0; k < d->num_arena_slots; ++k) {
     d->slots[d->arena_slots[k].slot] = arena + d->arena_slots[k].offset;
   }
+  // Ember's convolutions share XNNPACK's workers, and Ember's own rest
+  // meanwhile (one set spinning for the next call, not two).
+  KernelsOnThreadpool one_pool;
   for (uint32_t i = 0; i < d->num_steps; ++i) {
     const Step& step = d->steps[i];
     const uint64_t start_ns = tracer != nullptr ? platform::now_ns() : 0;
-    if (step.is_transpose) {
+    const char* event = "XnnpackBackend::stage";
+    if (step.kind == StepKind::transpose) {
       const TransposeStep& t = d->transposes[step.index];
       run_transpose(t.plan, d->slots[t.src_slot], d->slots[t.dst_slot]);
+      event = "XnnpackBackend::transpose";
+    } else if (step.kind == StepKind::convolution) {
+      EMBER_TRY(run_convolution(*d, step.index, arena));
+      event = "XnnpackBackend::convolution";
     } else {
       EMBER_TRY(run_stage(d->stages[step.index], d->slots));
     }
     if (tracer != nullptr) {
-      tracer->log_event(step.is_transpose ? "XnnpackBackend::transpose" : "XnnpackBackend::stage",
-                        start_ns, platform::now_ns(), debug_handle,
+      tracer->log_event(event, start_ns, platform::now_ns(), debug_handle,
                         static_cast<int32_t>(step.first_node));
     }
   }

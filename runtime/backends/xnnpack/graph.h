@@ -22,6 +22,9 @@ constexpr uint32_t kValueFlagInput = 1;       ///< XNN_VALUE_FLAG_EXTERNAL_INPUT
 constexpr uint32_t kValueFlagOutput = 2;      ///< XNN_VALUE_FLAG_EXTERNAL_OUTPUT
 constexpr uint32_t kMaxNodeInputs = 5;
 constexpr uint32_t kMaxNodeOutputs = 2;
+/// A node flag of newer XNNPACK (XNN_FLAG_KEEP_DIMS): the 2022 library's
+/// shapes already keep their dims, so it is dropped, never refused.
+constexpr uint32_t kFlagKeepDims = 0x40;
 /// Bytes XNNPACK may read past the end of an array (XNN_EXTRA_BYTES).
 constexpr size_t kExtraBytes = 16;
 

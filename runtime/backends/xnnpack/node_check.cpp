@@ -19,7 +19,6 @@ using K = fb::NodeKind;
 constexpr uint32_t kFlagTransposeWeights = 0x1;  // XNN_FLAG_TRANSPOSE_WEIGHTS
 constexpr uint32_t kFlagLegacyResize = 0x4;      // XNN_FLAG_TENSORFLOW_LEGACY_MODE
 constexpr uint32_t kFlagAlignCorners = 0x8;      // XNN_FLAG_ALIGN_CORNERS
-constexpr uint32_t kFlagKeepDims = 0x40;         // newer XNNPACK's XNN_FLAG_KEEP_DIMS
 constexpr uint64_t kMaxParam = uint64_t{1} << 20;  // pads, kernels, strides, channels
 
 /// One node being checked; fail() logs "node i (Kind): message".

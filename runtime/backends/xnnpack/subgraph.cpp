@@ -13,7 +13,6 @@ namespace {
 
 using K = fb::NodeKind;
 
-constexpr uint32_t kFlagKeepDims = 0x40;  // newer XNNPACK's; the 2022 shapes already keep them
 
 const char* status_name(xnn_status s) {
   switch (s) {

@@ -26,6 +26,7 @@
 #include <new>
 
 #include "runtime/kernels/optimized/common.h"
+#include "runtime/kernels/optimized/conv_nhwc.h"
 #include "runtime/kernels/optimized/cpu.h"
 #include "runtime/kernels/optimized/im2col_nhwc.h"
 #include "runtime/kernels/optimized/optimized_kernels.h"
@@ -260,7 +261,114 @@ bool gemm_convolution(KernelContext& ctx, const portable::ConvNhwcCall& c) {
   return true;
 }
 
+/// A channels-last filter's packers (pack_convolution_nhwc).
+struct PackChannelsLast {
+  const float* filter;
+  WeightLayout layout;
+  int64_t out_cg, k;  ///< GEMM: per group; depthwise: out_cg = the channels, k = taps
+  int64_t groups;
+};
+
+Error pack_channels_last_depthwise(const void* context, int64_t, void* dst, size_t bytes) {
+  const auto* p = static_cast<const PackChannelsLast*>(context);
+  const size_t need = static_cast<size_t>(p->out_cg * p->k) * sizeof(float);
+  if (bytes < need) return Error::Internal;
+  if (p->layout == WeightLayout::hwo) {  // [KH, KW, C]: the rows' layout already
+    std::memcpy(dst, p->filter, need);
+  } else {  // [C, KH, KW, 1]
+    reorder_depthwise(p->filter, p->out_cg, p->k, static_cast<float*>(dst));
+  }
+  return Error::Ok;
+}
+
+Error pack_channels_last_group(const void* context, int64_t g, void* dst, size_t bytes) {
+  const auto* p = static_cast<const PackChannelsLast*>(context);
+  if (p->layout == WeightLayout::hwo) {  // one input channel a group: B [taps, out_cg] rows
+    const int64_t row = p->out_cg * p->groups;  // apart by all the output channels
+    return gemm::pack_b(gemm::MatrixView{p->filter + g * p->out_cg, row, 1}, p->k, p->out_cg,
+                        dst, bytes);
+  }
+  // Group g's rows [out_cg, K], K in (kh, kw, ic) order: B transposed.
+  return gemm::pack_b(gemm::MatrixView{p->filter + g * p->out_cg * p->k, 1, p->k}, p->k,
+                      p->out_cg, dst, bytes);
+}
+
+/// Temp memory of a GEMM convolution whose im2col chunks take up to
+/// `column_bytes`, with a workspace of `workspace(chunk)` bytes.
+template <typename Workspace>
+size_t gemm_temp_bytes(const portable::ConvShape& s, int64_t column_bytes, Workspace workspace) {
+  if (is_depthwise(s.in_cg, s.out_cg)) return 0;  // the packed rows only
+  const int64_t taps = s.k_h * s.k_w, k = s.in_cg * taps, rows = s.n * s.out_h * s.out_w;
+  const bool in_place = taps == 1 && s.stride_h == 1 && s.stride_w == 1 && s.pad_h == 0 &&
+                        s.pad_w == 0;
+  int64_t chunk = rows;
+  size_t col = 0;
+  if (!in_place) {
+    chunk = column_bytes / static_cast<int64_t>(sizeof(float)) / k;
+    chunk = chunk < 16 ? 16 : chunk > rows ? rows : chunk;
+    col = static_cast<size_t>(chunk * k) * sizeof(float) + 64;
+  }
+  return col + workspace(chunk, k) + 64;  // each allocation 64-byte aligned
+}
+
 }  // namespace
+
+void* pack_convolution_nhwc(const portable::ConvShape& s, const float* filter,
+                            WeightLayout layout) {
+  const bool rows = is_depthwise(s.in_cg, s.out_cg);
+  if (filter == nullptr || s.groups <= 0 || (layout == WeightLayout::hwo && s.in_cg != 1)) {
+    return nullptr;
+  }
+  const int64_t taps = s.k_h * s.k_w;
+  if (rows) {
+    PackChannelsLast p{filter, layout, s.out_c, taps, s.groups};
+    return pack_parts(filter, 1, static_cast<size_t>(s.out_c * taps) * sizeof(float),
+                      &pack_channels_last_depthwise, &p);
+  }
+  const int64_t k = s.in_cg * taps;
+  PackChannelsLast p{filter, layout, s.out_cg, k, s.groups};
+  return pack_parts(filter, s.groups, gemm::packed_b_bytes(k, s.out_cg),
+                    &pack_channels_last_group, &p);
+}
+
+void release_convolution_nhwc(void* packed) {
+  if (packed != nullptr) release_prepacked(packed);
+}
+
+size_t convolution_nhwc_temp_bytes(const portable::ConvShape& s) {
+  return gemm_temp_bytes(s, kColumnBytes[0], [&](int64_t chunk, int64_t k) {
+    return gemm::workspace_bytes(chunk, s.out_cg, k, get_num_threads(), true, 1);
+  });
+}
+
+size_t convolution_nhwc_min_temp_bytes(const portable::ConvShape& s) {
+  constexpr int64_t kSmallest = kColumnBytes[sizeof(kColumnBytes) / sizeof(kColumnBytes[0]) - 1];
+  return gemm_temp_bytes(s, kSmallest, [](int64_t, int64_t) { return gemm::min_workspace_bytes(); });
+}
+
+Error run_convolution_nhwc(const ConvolutionNhwc& c, const float* input, float* out,
+                           uint8_t* temp, size_t temp_bytes) {
+  const portable::ConvShape& s = c.s;
+  const auto* packed = static_cast<const Prepacked*>(c.packed);
+  const bool rows = is_depthwise(s.in_cg, s.out_cg);  // the depthwise rows
+  if (packed == nullptr || s.in_cg <= 0 || packed->parts != (rows ? 1 : s.groups)) {
+    return Error::InvalidArgument;
+  }
+  if (s.n * s.out_h * s.out_w * s.out_c == 0) return Error::Ok;
+  KernelContext ctx(temp, temp_bytes);
+  ctx.set_state(packed);
+  portable::ConvNhwcCall call;
+  call.s = s;
+  call.input = input;
+  call.weight = static_cast<const float*>(packed->source);  // identifies the packing only
+  call.bias = c.bias;
+  call.out = out;
+  call.lo = c.lo;
+  call.hi = c.hi;
+  const bool done = rows ? depthwise(ctx, call) : gemm_convolution(ctx, call);
+  if (!done) return Error::MemoryAllocationFailed;
+  return ctx.error();
+}
 
 void* prepare_convolution_nhwc(Span<EValue* const> args, Span<const bool> constant,
                                Span<bool> packed) {

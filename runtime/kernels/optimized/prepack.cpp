@@ -10,6 +10,11 @@ void* make_prepacked(const void* source, int64_t parts, size_t part_bytes, PackP
                      const void* context) {
   const char* env = std::getenv("EMBER_PREPACK");
   if (env != nullptr && env[0] == '0' && env[1] == '\0') return nullptr;
+  return pack_parts(source, parts, part_bytes, pack, context);
+}
+
+void* pack_parts(const void* source, int64_t parts, size_t part_bytes, PackPart pack,
+                 const void* context) {
   if (parts <= 0) return nullptr;
   part_bytes = (part_bytes + 63) / 64 * 64;
   if (part_bytes != 0 && static_cast<size_t>(parts) > (SIZE_MAX - 64) / part_bytes) return nullptr;

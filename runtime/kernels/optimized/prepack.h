@@ -35,6 +35,12 @@ using PackPart = Error (*)(const void* context, int64_t i, void* dst, size_t byt
 void* make_prepacked(const void* source, int64_t parts, size_t part_bytes, PackPart pack,
                      const void* context);
 
+/// make_prepacked whatever EMBER_PREPACK says: for callers that keep only
+/// the packed form (a backend's weights), nullptr only when out of memory
+/// or a part failed.
+void* pack_parts(const void* source, int64_t parts, size_t part_bytes, PackPart pack,
+                 const void* context);
+
 /// Frees a make_prepacked block (the kernels' KernelReleaseFn).
 void release_prepacked(void* state);
 

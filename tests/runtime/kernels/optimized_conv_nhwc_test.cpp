@@ -16,6 +16,10 @@
 //   ember::max_pool2d_nhwc.out: bit for bit the portable kernel's (ties, -0
 //     and +0, NaN, windows of -inf, padding, dilation, ceil mode).
 //   Bad calls (wrong dtype, 3-d input) fail with an error naming the op.
+//   The backends' entry (conv_nhwc.h: filters in XNNPACK's channels-last
+//   layouts, [OC, KH, KW, IC / groups] and, one input channel a group,
+//   [KH, KW, OC]): the bits of the kernel above with its OIHW weight, at the
+//   temp memory it asks for and at the least it takes; below that an error.
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -25,6 +29,7 @@
 #include <vector>
 
 #include "runtime/core/threadpool.h"
+#include "runtime/kernels/optimized/conv_nhwc.h"
 #include "runtime/kernels/optimized/cpu.h"
 #include "runtime/kernels/optimized/gemm/gemm.h"
 #include "runtime/kernels/optimized/optimized_kernels.h"
@@ -267,6 +272,102 @@ TEST_F(OptimizedConvNhwc, ConvolutionMatchesPortable) {
       ASSERT_NEAR(direct_want[i], want[i], bound) << name << ": direct loop [" << i << "]";
     }
   }
+}
+
+/// Filter `w` [OC, in_cg, KH, KW] as [OC, KH, KW, in_cg], or (in_cg == 1)
+/// as [KH, KW, OC].
+std::vector<float> channels_last_filter(const std::vector<float>& w, const ConvCase& c,
+                                        optimized::WeightLayout layout) {
+  const int64_t in_cg = c.c / c.groups;
+  std::vector<float> out(w.size());
+  for (int32_t o = 0; o < c.oc; ++o) {
+    for (int64_t ic = 0; ic < in_cg; ++ic) {
+      for (int32_t ki = 0; ki < c.kh; ++ki) {
+        for (int32_t kj = 0; kj < c.kw; ++kj) {
+          const float v = w[static_cast<size_t>(((o * in_cg + ic) * c.kh + ki) * c.kw + kj)];
+          const size_t at = layout == optimized::WeightLayout::ohwi
+                                ? static_cast<size_t>(((o * c.kh + ki) * c.kw + kj) * in_cg + ic)
+                                : static_cast<size_t>((ki * c.kw + kj) * c.oc + o);
+          out[at] = v;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+TEST_F(OptimizedConvNhwc, ChannelsLastFiltersForBackends) {
+  uint32_t seed = 500;
+  for (const ConvCase& c : kConvCases) {
+    if (c.clamp == Clamp::silu || c.clamp == Clamp::hardswish) continue;  // bounds only
+    seed += 3;
+    const std::string name = name_of(c);
+    ConvCall call(c, seed);
+    TensorPtr ref = call.make_out();
+    ASSERT_EQ(call.run(&portable::convolution_nhwc_out), Error::Ok) << name;  // sizes out
+    portable::ConvShape s{};
+    s.n = c.n, s.in_c = c.c, s.in_h = c.h, s.in_w = c.w;
+    s.out_c = c.oc, s.out_h = ref->shape()[1], s.out_w = ref->shape()[2];
+    s.k_h = c.kh, s.k_w = c.kw, s.stride_h = c.sh, s.stride_w = c.sw;
+    s.pad_h = c.ph, s.pad_w = c.pw, s.dil_h = c.dh, s.dil_w = c.dw;
+    s.groups = c.groups, s.in_cg = c.c / c.groups, s.out_cg = c.oc / c.groups;
+    const std::vector<float> x = call.x->get<float>(), w = call.w->get<float>();
+    const std::vector<float> b = call.b->get<float>();
+    std::vector<optimized::WeightLayout> layouts = {optimized::WeightLayout::ohwi};
+    if (s.in_cg == 1) layouts.push_back(optimized::WeightLayout::hwo);
+    each_isa_and_threads([&](Isa, size_t, const std::string& config) {
+      const std::string label = name + " (" + config + ")";
+      bool constant[12] = {false, true};
+      bool packed[12] = {};
+      void* state = optimized::prepare_convolution_nhwc(
+          Span<EValue* const>(call.args.data(), call.args.size()),
+          Span<const bool>(constant, 12), Span<bool>(packed, 12));
+      ASSERT_NE(state, nullptr) << label;
+      TensorPtr out = call.make_out();
+      ASSERT_EQ(call.run(&optimized::convolution_nhwc_out, 8 << 20, state), Error::Ok) << label;
+      optimized::release_prepacked(state);
+      const std::vector<float> want = out->get<float>();
+      for (optimized::WeightLayout layout : layouts) {
+        const std::string what =
+            label + (layout == optimized::WeightLayout::ohwi ? ", ohwi" : ", hwo");
+        const std::vector<float> filter = channels_last_filter(w, c, layout);
+        optimized::ConvolutionNhwc conv;
+        conv.s = s;
+        conv.packed = optimized::pack_convolution_nhwc(s, filter.data(), layout);
+        ASSERT_NE(conv.packed, nullptr) << what;
+        conv.bias = c.bias ? b.data() : nullptr;
+        if (c.clamp == Clamp::relu || c.clamp == Clamp::relu6) conv.lo = 0.0f;
+        if (c.clamp == Clamp::relu6) conv.hi = 6.0f;
+        for (size_t temp_bytes : {optimized::convolution_nhwc_temp_bytes(s),
+                                  optimized::convolution_nhwc_min_temp_bytes(s)}) {
+          std::vector<uint8_t> temp(temp_bytes + 64);
+          auto* aligned = reinterpret_cast<uint8_t*>(
+              (reinterpret_cast<uintptr_t>(temp.data()) + 63) / 64 * 64);
+          std::vector<float> got(want.size(), kNan);
+          ASSERT_EQ(optimized::run_convolution_nhwc(conv, x.data(), got.data(), aligned,
+                                                    temp_bytes),
+                    Error::Ok)
+              << what << ", " << temp_bytes << " bytes of temp memory";
+          EXPECT_TRUE(same_bits(got, want)) << what << ", " << temp_bytes << " bytes of temp";
+        }
+        const size_t least = optimized::convolution_nhwc_min_temp_bytes(s);
+        if (least > 0) {
+          std::vector<uint8_t> temp(least);
+          std::vector<float> got(want.size(), kNan);
+          EXPECT_EQ(optimized::run_convolution_nhwc(conv, x.data(), got.data(), temp.data(),
+                                                    least / 2),
+                    Error::MemoryAllocationFailed)
+              << what;
+        }
+        optimized::release_convolution_nhwc(const_cast<void*>(conv.packed));
+      }
+    });
+  }
+  // A layout that does not fit the shape is refused.
+  portable::ConvShape s{1, 4, 5, 5, 4, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 4, 4};
+  std::vector<float> filter(4 * 9 * 4, 1.0f);
+  EXPECT_EQ(optimized::pack_convolution_nhwc(s, filter.data(), optimized::WeightLayout::hwo),
+            nullptr);
 }
 
 TEST_F(OptimizedConvNhwc, RegisteredForFloat) {
