@@ -480,7 +480,9 @@ def write_doc(results: list[dict], threads: list[int], budget: float, gap: float
 
     lines = [
         SECTION, "",
-        "Ember's runtime three ways: with its XNNPACK backend (Debian's XNNPACK of 2022) and",
+        "Ember's runtime three ways: with its XNNPACK backend (Debian's XNNPACK of 2022; on",
+        "AVX-512 CPUs the delegate's float convolutions run on Ember's own channels-last",
+        "kernel, docs/xnnpack.md) and",
         "the optimized kernels for what the delegate leaves; with the optimized kernels alone",
         "(no delegate; runtime/kernels/optimized); and with its portable kernels alone (one",
         "thread). \"Ember best\" is the faster of the first two per model. Threads come from the",

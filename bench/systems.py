@@ -7,7 +7,8 @@ in a process of its own (bench/worker.py).
                         alone (EMBER_KERNELS=portable in its worker)
     ember_opt    .pte   the same file; Ember's runtime, optimized kernels over portable
     ember_xnnpack .pte  ember.to_edge_transform_and_lower(XnnpackPartitioner) -> to_executorch;
-                        Ember's runtime with its XNNPACK backend (Debian's XNNPACK) and the
+                        Ember's runtime with its XNNPACK backend (Debian's XNNPACK; on
+                        AVX-512 CPUs its float convolutions on Ember's kernel) and the
                         optimized kernels for what the delegate leaves
     et_portable  .pte   executorch to_edge -> to_executorch; ExecuTorch's runtime, portable
     et_xnnpack   .pte   to_edge_transform_and_lower(XnnpackPartitioner) -> to_executorch;

@@ -18,6 +18,7 @@ CPUs) and on XNNPACK's ("ember-xnnpack-convs").
 from __future__ import annotations
 
 import collections
+import math
 import os
 import sys
 import zlib
@@ -141,6 +142,10 @@ def _conv_cases() -> list[Case]:
         Case("conv2d_depthwise", nn.Conv2d(8, 8, 3, groups=8, padding=1), [(1, 8, 7, 7)]),
         Case("conv2d_depthwise_mult2_s2", nn.Conv2d(4, 8, 3, groups=4, stride=2), [(2, 4, 9, 8)]),
         Case("conv2d_one_input_channel", nn.Conv2d(1, 4, 3), [(1, 1, 6, 6)]),
+        Case("conv2d_one_input_channel_7x7", nn.Conv2d(1, 8, 7, padding=3), [(1, 1, 9, 9)]),
+        Case("conv2d_grouped_deep", nn.Conv2d(16, 24, 3, groups=2, padding=1, stride=2),
+             [(2, 16, 7, 6)]),
+        Case("conv1d_deep", nn.Conv1d(16, 8, 3, padding=1), [(2, 16, 10)]),
         Case("conv_transpose2d", nn.ConvTranspose2d(4, 3, 3, stride=2, padding=1, output_padding=1),
              [(1, 4, 5, 5)]),
         Case("conv_transpose2d_groups", nn.ConvTranspose2d(4, 6, 2, stride=2, groups=2),
@@ -534,16 +539,33 @@ def _delegate_steps(buffer: bytes, args: tuple, who: str) -> tuple[collections.C
     return steps, list(out) if isinstance(out, (tuple, list)) else [out]
 
 
+def _embers(m: nn.Module) -> bool:
+    """Whether Ember's kernel takes module m's convolution from XNNPACK:
+    depthwise with one output channel per input channel, else a GEMM at
+    least 32 deep and no depth multiplier over several input channels."""
+    if not isinstance(m, (nn.Conv1d, nn.Conv2d)):
+        return False
+    in_cg, out_cg = m.in_channels // m.groups, m.out_channels // m.groups
+    if in_cg == 1 and out_cg == 1:
+        return True
+    if in_cg == 1 and m.groups > 1:
+        return False  # XNNPACK's depthwise kernel, with a multiplier
+    return in_cg * math.prod(m.kernel_size) >= 32
+
+
 @pytest.mark.parametrize("name", ["conv_chain_residual", "convnext_block", "lenet",
                                   "conv2d_grouped", "conv2d_depthwise", "conv_depthwise_5x5",
                                   "conv2d_depthwise_mult2_s2", "conv2d_dilated",
-                                  "conv2d_stride_pad_batch2", "conv1d"])
+                                  "conv2d_stride_pad_batch2", "conv1d",
+                                  "conv2d_one_input_channel_7x7", "conv2d_grouped_deep",
+                                  "conv1d_deep"])
 def test_convolutions_on_embers_kernel_inside_the_delegate(name: str) -> None:
     """Ember's runtime runs the float convolutions XNNPACK's blob holds with
     its own kernel when told to (and by default on AVX-512 CPUs): each is a
     step of its own ("XnnpackBackend::convolution"), the other nodes stay
     XNNPACK stages, and both ways agree with eager. A depthwise convolution
-    with two outputs per input channel stays XNNPACK's."""
+    with two outputs per input channel, and a GEMM under 32 deep, stay
+    XNNPACK's."""
     if _ember_runner("ember")() is None:
         pytest.skip("Ember's runtime has no XnnpackBackend here")
     case = CASES[name]
@@ -552,9 +574,7 @@ def test_convolutions_on_embers_kernel_inside_the_delegate(name: str) -> None:
         want = case.model(*case.args)
     own, got_own = _delegate_steps(buffer, case.args, "ember")
     lib, got_lib = _delegate_steps(buffer, case.args, "xnnpack")
-    convolutions = sum(isinstance(m, (nn.Conv1d, nn.Conv2d)) for m in case.model.modules())
-    taken = 0 if name == "conv2d_depthwise_mult2_s2" else convolutions
-    assert own["XnnpackBackend::convolution"] == taken, own
+    assert own["XnnpackBackend::convolution"] == sum(map(_embers, case.model.modules())), own
     assert lib["XnnpackBackend::convolution"] == 0, lib
     _assert_matches_eager(got_own, want)
     _assert_matches_eager(got_lib, want)
