@@ -137,6 +137,17 @@ struct ConvCall {
     args[10] = args[11] = out->ev();
     return out;
   }
+  /// The weight packed as at load (prepare_convolution_nhwc, the weight a
+  /// constant), for the GEMM's instruction set in use; whether it says so.
+  void* prepack(bool* weight_packed = nullptr) {
+    bool constant[12] = {false, true};
+    bool packed[12] = {};
+    void* state = optimized::prepare_convolution_nhwc(
+        Span<EValue* const>(args.data(), args.size()), Span<const bool>(constant, 12),
+        Span<bool>(packed, 12));
+    if (weight_packed != nullptr) *weight_packed = packed[1];
+    return state;
+  }
   /// Runs `fn` with `temp_bytes` of temp memory and `state`; ctx.error().
   Error run(KernelFn fn, size_t temp_bytes = 8 << 20, const void* state = nullptr) {
     std::vector<uint8_t> temp(temp_bytes);
@@ -239,13 +250,10 @@ TEST_F(OptimizedConvNhwc, ConvolutionMatchesPortable) {
 
       // The weight packed at load (prepare_convolution_nhwc), for the GEMM's
       // set of this config (a packed B runs on the set it was packed for).
-      bool constant[12] = {false, true};
-      bool packed[12] = {};
-      void* state = optimized::prepare_convolution_nhwc(
-          Span<EValue* const>(call.args.data(), call.args.size()),
-          Span<const bool>(constant, 12), Span<bool>(packed, 12));
+      bool weight_packed = false;
+      void* state = call.prepack(&weight_packed);
       ASSERT_NE(state, nullptr) << label;
-      EXPECT_TRUE(packed[1]) << label;
+      EXPECT_TRUE(weight_packed) << label;
       TensorPtr prepacked = call.make_out();
       ASSERT_EQ(call.run(&optimized::convolution_nhwc_out, 8 << 20, state), Error::Ok) << label;
       EXPECT_TRUE(same_bits(prepacked->get<float>(), got)) << label << ": prepacked";
@@ -317,11 +325,7 @@ TEST_F(OptimizedConvNhwc, ChannelsLastFiltersForBackends) {
     if (s.in_cg == 1) layouts.push_back(optimized::WeightLayout::hwo);
     each_isa_and_threads([&](Isa, size_t, const std::string& config) {
       const std::string label = name + " (" + config + ")";
-      bool constant[12] = {false, true};
-      bool packed[12] = {};
-      void* state = optimized::prepare_convolution_nhwc(
-          Span<EValue* const>(call.args.data(), call.args.size()),
-          Span<const bool>(constant, 12), Span<bool>(packed, 12));
+      void* state = call.prepack();
       ASSERT_NE(state, nullptr) << label;
       TensorPtr out = call.make_out();
       ASSERT_EQ(call.run(&optimized::convolution_nhwc_out, 8 << 20, state), Error::Ok) << label;
