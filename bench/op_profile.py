@@ -24,6 +24,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
+# The names a convolution of a file without delegates is traced under:
+# Ember's kernels, NCHW, clamped and channels-last.
+CONVOLUTIONS = {"aten::convolution.out", "ember::convolution_clamp.out",
+                "ember::convolution_nhwc.out"}
+
+
 def call_minima(trace: Path) -> list[tuple[str, float]]:
     """(op name, minimum duration in us over the runs) for each call of a run."""
     events = [e for e in json.loads(trace.read_text())["traceEvents"] if e["name"] != "forward"]
@@ -70,7 +76,7 @@ def main() -> None:
     if not args.model:
         return
     convs = conv_shapes(args.model)
-    durs = [d for name, d in calls if name == "aten::convolution.out"]
+    durs = [d for name, d in calls if name in CONVOLUTIONS]
     if len(durs) != len(convs):
         sys.exit(f"op_profile: {len(durs)} traced convolutions, {len(convs)} in {args.model}")
     kinds: dict[str, list[float]] = collections.defaultdict(lambda: [0, 0.0, 0.0])
