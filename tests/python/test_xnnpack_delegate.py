@@ -184,6 +184,10 @@ def _linear_cases() -> list[Case]:
         Case("linear_3d_input", nn.Linear(8, 5), [(2, 3, 8)]),
         Case("mlp_relu_hardtanh", nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 4),
                                                 nn.Hardtanh(-0.5, 0.5)), [(5, 8)]),
+        Case("linear_deep_3d", nn.Linear(48, 40, bias=False), [(2, 7, 48)]),
+        Case("linear_deep_relu", nn.Sequential(nn.Linear(64, 33), nn.ReLU6(), nn.Linear(33, 70)),
+             [(13, 64)]),
+        Case("linear_deep_one_row", nn.Linear(64, 10), [(1, 64)]),
     ]
 
 
@@ -558,14 +562,16 @@ def _embers(m: nn.Module) -> bool:
                                   "conv2d_depthwise_mult2_s2", "conv2d_dilated",
                                   "conv2d_stride_pad_batch2", "conv1d",
                                   "conv2d_one_input_channel_7x7", "conv2d_grouped_deep",
-                                  "conv1d_deep"])
+                                  "conv1d_deep", "conv_flatten_linear", "linear_deep_3d",
+                                  "linear_deep_relu", "linear_deep_one_row",
+                                  "gelu_between_linears"])
 def test_convolutions_on_embers_kernel_inside_the_delegate(name: str) -> None:
-    """Ember's runtime runs the float convolutions XNNPACK's blob holds with
-    its own kernel when told to (and by default on AVX-512 CPUs): each is a
-    step of its own ("XnnpackBackend::convolution"), the other nodes stay
-    XNNPACK stages, and both ways agree with eager. A depthwise convolution
-    with two outputs per input channel, and a GEMM under 32 deep, stay
-    XNNPACK's."""
+    """Ember's runtime runs the float convolutions and fully-connected layers
+    XNNPACK's blob holds with its own kernels when told to (and by default
+    on AVX-512 CPUs): each is a step of its own ("XnnpackBackend::convolution",
+    "XnnpackBackend::fully_connected"), the other nodes stay XNNPACK stages,
+    and both ways agree with eager. A depthwise convolution with two outputs
+    per input channel, and a GEMM under 32 deep, stay XNNPACK's."""
     if _ember_runner("ember")() is None:
         pytest.skip("Ember's runtime has no XnnpackBackend here")
     case = CASES[name]
@@ -574,7 +580,17 @@ def test_convolutions_on_embers_kernel_inside_the_delegate(name: str) -> None:
         want = case.model(*case.args)
     own, got_own = _delegate_steps(buffer, case.args, "ember")
     lib, got_lib = _delegate_steps(buffer, case.args, "xnnpack")
-    assert own["XnnpackBackend::convolution"] == sum(map(_embers, case.model.modules())), own
-    assert lib["XnnpackBackend::convolution"] == 0, lib
+    modules = list(case.model.modules())
+    assert own["XnnpackBackend::convolution"] == sum(map(_embers, modules)), own
+    rows: list[int] = []  # each linear's rows, seen in an eager call
+    hooks = [m.register_forward_hook(lambda m, x, y: rows.append(x[0].numel() // m.in_features))
+             for m in modules if isinstance(m, nn.Linear) and m.in_features >= 32]
+    with torch.no_grad():
+        case.model(*case.args)
+    for h in hooks:
+        h.remove()
+    linears = sum(r >= 12 for r in rows)
+    assert own["XnnpackBackend::fully_connected"] == linears, own
+    assert lib["XnnpackBackend::convolution"] == lib["XnnpackBackend::fully_connected"] == 0, lib
     _assert_matches_eager(got_own, want)
     _assert_matches_eager(got_lib, want)

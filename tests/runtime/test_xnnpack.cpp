@@ -440,8 +440,8 @@ TEST(Xnnpack, TransposedConstantIsFoldedAtInit) {
   const Error err = d.init(blob);
   platform::set_log_sink(nullptr);
   ASSERT_EQ(err, Error::Ok);
-  EXPECT_NE(plan.find("1 XNNPACK stages, 0 transposes and 0 convolutions run by Ember "
-                      "(1 transposes folded"),
+  EXPECT_NE(plan.find("1 XNNPACK stages, 0 transposes, 0 convolutions and 0 fully-connected "
+                      "layers run by Ember (1 transposes folded"),
             std::string::npos) << plan;
   std::fill(blob.begin(), blob.end(), 0xA5);
   FloatArg in({3, 2}, {10, 20, 30, 40, 50, 60});

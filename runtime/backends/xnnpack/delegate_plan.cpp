@@ -26,10 +26,21 @@ enum class Role : uint8_t {
   Xnnpack,    ///< an XNNPACK node in a stage (a data-free transpose becomes a reshape)
   Transpose,  ///< a transpose Ember runs between stages
   Folded,     ///< a transpose of a constant, computed once at init
-  Convolution,  ///< a float convolution Ember runs with its own kernel
+  Convolution,     ///< a float convolution Ember runs with its own kernel
+  FullyConnected,  ///< a float fully-connected layer Ember runs with its GEMM
 };
 
 #ifdef EMBER_HAVE_OPTIMIZED_KERNELS
+/// A float32 value with no quantization.
+bool plain_f32(const Value& v) {
+  return v.dtype == fb::DataType::fp32 && v.quant == QuantKind::None && !v.dynamic_quant;
+}
+
+/// A constant whose data can be read as floats.
+bool aligned_floats(const Value& v) {
+  return v.data != nullptr && reinterpret_cast<uintptr_t>(v.data) % alignof(float) == 0;
+}
+
 /// Node n as a convolution Ember's channels-last kernel runs: false when it
 /// is not one it takes (quantized or half, a run-time filter or bias,
 /// padding that differs between sides, flags such as TensorFlow's SAME
@@ -46,19 +57,13 @@ bool ember_convolution(const Graph& g, const Node& n, optimized::ConvolutionNhwc
   const Value& w = g.values[n.inputs[1]];
   const Value& y = g.values[n.outputs[0]];
   const bool has_bias = n.num_inputs > 2 && n.inputs[2] != kInvalidId;
-  auto plain_f32 = [](const Value& v) {
-    return v.dtype == fb::DataType::fp32 && v.quant == QuantKind::None && !v.dynamic_quant;
-  };
-  auto aligned = [](const Value& v) {
-    return v.data != nullptr && reinterpret_cast<uintptr_t>(v.data) % alignof(float) == 0;
-  };
   if (!plain_f32(x) || !plain_f32(w) || !plain_f32(y) || x.is_constant || !w.is_constant ||
-      !aligned(w) || x.rank != 4 || y.rank != 4) {
+      !aligned_floats(w) || x.rank != 4 || y.rank != 4) {
     return false;
   }
   if (has_bias) {
     const Value& b = g.values[n.inputs[2]];
-    if (!plain_f32(b) || !b.is_constant || !aligned(b)) return false;
+    if (!plain_f32(b) || !b.is_constant || !aligned_floats(b)) return false;
   }
   if (p->pad_top() != p->pad_bottom() || p->pad_left() != p->pad_right() ||
       p->kernel_height() == 0 || p->kernel_width() == 0 || p->stride_height() == 0 ||
@@ -107,6 +112,41 @@ bool ember_convolution(const Graph& g, const Node& n, optimized::ConvolutionNhwc
   c->hi = n.output_max;
   return true;
 }
+
+/// Node n as a fully-connected layer Ember's GEMM runs: false when it is
+/// not one it takes (quantized or half, a run-time weight or bias, flags
+/// other than the transposed weight's, a GEMM under 32 deep, as for the
+/// convolutions, or of fewer than 12 rows: a classifier's single row fills
+/// one of the 12 of the GEMM's AVX-512 tile, where XNNPACK's kernels stream
+/// the weight; MobileNetV3-small 1.72 ms with its two on Ember's GEMM, 1.62
+/// without). Its shapes were checked (node_check.cpp) before.
+bool ember_fully_connected(const Graph& g, const Node& n, optimized::FullyConnected* fc,
+                           bool* transposed) {
+  if (n.kind != K::FullyConnected || n.num_inputs < 2 || n.num_outputs != 1) return false;
+  if ((n.flags & ~(kFlagKeepDims | kFlagTransposeWeights)) != 0) return false;
+  const Value& x = g.values[n.inputs[0]];
+  const Value& w = g.values[n.inputs[1]];
+  const Value& y = g.values[n.outputs[0]];
+  const bool has_bias = n.num_inputs > 2 && n.inputs[2] != kInvalidId;
+  if (!plain_f32(x) || !plain_f32(w) || !plain_f32(y) || x.is_constant || !w.is_constant ||
+      !aligned_floats(w) || w.rank != 2) {
+    return false;
+  }
+  if (has_bias && (!plain_f32(g.values[n.inputs[2]]) || !g.values[n.inputs[2]].is_constant ||
+                   !aligned_floats(g.values[n.inputs[2]]))) {
+    return false;
+  }
+  *transposed = (n.flags & kFlagTransposeWeights) != 0;
+  fc->k = static_cast<int64_t>(*transposed ? w.dims[0] : w.dims[1]);
+  fc->n = static_cast<int64_t>(*transposed ? w.dims[1] : w.dims[0]);
+  if (fc->k < 32 || fc->n <= 0) return false;
+  fc->m = static_cast<int64_t>(x.numel) / fc->k;
+  if (fc->m < 12) return false;
+  fc->bias = has_bias ? reinterpret_cast<const float*>(g.values[n.inputs[2]].data) : nullptr;
+  fc->lo = n.output_min;
+  fc->hi = n.output_max;
+  return true;
+}
 #endif
 
 /// XNNPACK packs these operands into its own memory when it creates the
@@ -140,8 +180,14 @@ Error assign_roles(Graph& g, Role* role, OwnedMemory& memory, bool own_convoluti
 #ifdef EMBER_HAVE_OPTIMIZED_KERNELS
     optimized::ConvolutionNhwc conv;
     optimized::WeightLayout layout;
+    optimized::FullyConnected fc;
+    bool transposed = false;
     if (own_convolutions && ember_convolution(g, n, &conv, &layout)) {
       role[i] = Role::Convolution;
+      continue;
+    }
+    if (own_convolutions && ember_fully_connected(g, n, &fc, &transposed)) {
+      role[i] = Role::FullyConnected;
       continue;
     }
 #else
@@ -183,8 +229,9 @@ Error copy_constants(Graph& g, const Role* role, OwnedMemory& memory, OwnedMemor
       const Value& v = g.values[n.inputs[k]];
       if (!v.is_constant) continue;
       const bool aligned = reinterpret_cast<uintptr_t>(v.data) % datatype_size(v.dtype) == 0;
-      // Ember's convolutions pack their filter at init, not their bias.
-      const bool read_at_run = role[i] == Role::Convolution ? k == 2 : !packed_operand(n.kind, k);
+      // Ember's steps pack their filter at init, not their bias.
+      const bool embers = role[i] == Role::Convolution || role[i] == Role::FullyConnected;
+      const bool read_at_run = embers ? k == 2 : !packed_operand(n.kind, k);
       if (role[i] == Role::Transpose || read_at_run || !aligned) {
         keep[n.inputs[k]] = true;
       }
@@ -380,7 +427,8 @@ Error build_delegate(Graph& g, OwnedMemory& scratch, Delegate* d) {
   d->transposes = d->memory.allocate_array<TransposeStep>(g.num_nodes);
 #ifdef EMBER_HAVE_OPTIMIZED_KERNELS
   d->convolutions = d->memory.allocate_array<ConvolutionStep>(g.num_nodes);
-  const bool convolutions_ok = d->convolutions != nullptr;
+  d->fully_connected = d->memory.allocate_array<FullyConnectedStep>(g.num_nodes);
+  const bool convolutions_ok = d->convolutions != nullptr && d->fully_connected != nullptr;
 #else
   const bool convolutions_ok = true;
 #endif
@@ -446,6 +494,25 @@ Error build_delegate(Graph& g, OwnedMemory& scratch, Delegate* d) {
       ++i;
       continue;
     }
+    if (role[i] == Role::FullyConnected) {
+      const Node& n = g.nodes[i];
+      FullyConnectedStep& f = d->fully_connected[d->num_fully_connected];
+      bool transposed = false;
+      ember_fully_connected(g, n, &f.fc, &transposed);  // true: it was so at assign_roles
+      f.src_slot = slot_of[n.inputs[0]];
+      f.dst_slot = slot_of[n.outputs[0]];
+      const float* weight = reinterpret_cast<const float*>(g.values[n.inputs[1]].data);
+      f.fc.packed = optimized::pack_fully_connected(weight, f.fc.n, f.fc.k, transposed);
+      EMBER_CHECK(f.fc.packed != nullptr, Error::MemoryAllocationFailed,
+                  "XnnpackBackend: out of memory packing the weight of node %u "
+                  "(FullyConnected)", i);
+      step.kind = StepKind::fully_connected;
+      step.index = d->num_fully_connected++;
+      const size_t temp = optimized::fully_connected_temp_bytes(f.fc);
+      if (d->temp_offset + temp > d->arena_bytes) d->arena_bytes = d->temp_offset + temp;
+      ++i;
+      continue;
+    }
 #endif
     uint32_t count = 0;
     const uint32_t this_step = step_of[i];
@@ -462,9 +529,10 @@ Error build_delegate(Graph& g, OwnedMemory& scratch, Delegate* d) {
     folded += role[k] == Role::Folded;
     reshapes += role[k] == Role::Xnnpack && g.nodes[k].kind == K::StaticTranspose;
   }
-  EMBER_LOG(Info, "XnnpackBackend: %u nodes as %u XNNPACK stages, %u transposes and %u "
-            "convolutions run by Ember (%u transposes folded at init, %u run as reshapes)",
-            g.num_nodes, d->num_stages, d->num_transposes, d->num_convolutions, folded, reshapes);
+  EMBER_LOG(Info, "XnnpackBackend: %u nodes as %u XNNPACK stages, %u transposes, %u "
+            "convolutions and %u fully-connected layers run by Ember (%u transposes folded at "
+            "init, %u run as reshapes)", g.num_nodes, d->num_stages, d->num_transposes,
+            d->num_convolutions, d->num_fully_connected, folded, reshapes);
   return Error::Ok;
 }
 
@@ -493,6 +561,11 @@ void destroy_delegate(Delegate* d) {
     d->convolutions[c].conv.packed = nullptr;
   }
   d->num_convolutions = 0;
+  for (uint32_t f = 0; d->fully_connected != nullptr && f < d->num_fully_connected; ++f) {
+    optimized::release_fully_connected(const_cast<void*>(d->fully_connected[f].fc.packed));
+    d->fully_connected[f].fc.packed = nullptr;
+  }
+  d->num_fully_connected = 0;
 #endif
   d->memory.release();
 }

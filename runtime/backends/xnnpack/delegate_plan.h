@@ -18,6 +18,7 @@
 #include "runtime/backends/xnnpack/graph.h"
 #ifdef EMBER_HAVE_OPTIMIZED_KERNELS
 #include "runtime/kernels/optimized/conv_nhwc.h"
+#include "runtime/kernels/optimized/fully_connected.h"
 #endif
 #include "runtime/kernels/common/transpose.h"
 #include "runtime/core/evalue.h"
@@ -60,9 +61,17 @@ struct ConvolutionStep {
   uint32_t dst_slot = 0;
   optimized::ConvolutionNhwc conv;
 };
+
+/// A float fully-connected layer Ember runs with its GEMM, its weight packed
+/// at init (the bias, if any, a copy in the delegate's memory).
+struct FullyConnectedStep {
+  uint32_t src_slot = 0;
+  uint32_t dst_slot = 0;
+  optimized::FullyConnected fc;
+};
 #endif
 
-enum class StepKind : uint8_t { stage, transpose, convolution };
+enum class StepKind : uint8_t { stage, transpose, convolution, fully_connected };
 
 struct Step {
   StepKind kind = StepKind::stage;
@@ -100,25 +109,28 @@ struct Delegate {
   uint32_t num_transposes = 0;
 #ifdef EMBER_HAVE_OPTIMIZED_KERNELS
   ConvolutionStep* convolutions = nullptr;
+  FullyConnectedStep* fully_connected = nullptr;
 #endif
   uint32_t num_convolutions = 0;
+  uint32_t num_fully_connected = 0;
   Step* steps = nullptr;
   uint32_t num_steps = 0;
   ArenaSlot* arena_slots = nullptr;
   uint32_t num_arena_slots = 0;
   size_t arena_bytes = 0;
-  size_t temp_offset = 0;        ///< the convolutions' temp memory: arena + temp_offset
+  size_t temp_offset = 0;        ///< Ember's steps' temp memory: arena + temp_offset
   uint8_t* own_arena = nullptr;  ///< in `memory` when the temp memory is too small
 };
 
-/// Whether Ember's own channels-last kernel runs the float convolutions a
-/// delegate may give it (symmetric padding, constant filter and bias, no
-/// flags; depthwise with one output channel per input channel) instead of
-/// XNNPACK: on CPUs where the optimized kernels run AVX-512, where it was
-/// measured faster than Debian's XNNPACK (docs/xnnpack.md). The environment
-/// decides when set, read at each init: EMBER_XNNPACK_CONVOLUTIONS=ember or
-/// =xnnpack. Always false when the runtime is built without the optimized
-/// kernels.
+/// Whether Ember's own kernels run the float convolutions (its channels-last
+/// kernel: symmetric padding, constant filter and bias, no flags; depthwise
+/// with one output channel per input channel) and fully-connected layers
+/// (its GEMM, constant weight) a delegate may give them, instead of XNNPACK:
+/// on CPUs where the optimized kernels run AVX-512, where they were measured
+/// faster than Debian's XNNPACK (docs/xnnpack.md). The environment decides
+/// when set, read at each init: EMBER_XNNPACK_CONVOLUTIONS=ember or
+/// =xnnpack (both kinds). Always false when the runtime is built without
+/// the optimized kernels.
 bool ember_runs_convolutions();
 
 /// Build `d` from the checked graph: fold transposes of constants, cut the
@@ -145,8 +157,9 @@ void destroy_delegate(Delegate* d);
 /// (d->arena_bytes of the call's temp memory, 64-byte aligned), set up a
 /// stage again only when an address changed, run the steps. Allocates
 /// nothing itself. With a tracer, each step is logged as a delegate-internal
-/// event ("XnnpackBackend::stage", "XnnpackBackend::transpose" or
-/// "XnnpackBackend::convolution" (Ember's kernel), id: its first node).
+/// event ("XnnpackBackend::stage", "XnnpackBackend::transpose", or Ember's
+/// kernels: "XnnpackBackend::convolution", "XnnpackBackend::fully_connected";
+/// id: its first node).
 Error run_delegate(Delegate* d, Span<EValue*> args, uint8_t* arena, EventTracer* tracer,
                    DebugHandle debug_handle);
 

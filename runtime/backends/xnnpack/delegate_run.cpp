@@ -123,6 +123,23 @@ Error run_convolution(const Delegate& d, uint32_t index, uint8_t* arena) {
 #endif
 }
 
+/// Fully-connected layer `index`, Ember's GEMM, its workspace the arena's end.
+Error run_fully_connected(const Delegate& d, uint32_t index, uint8_t* arena) {
+#ifdef EMBER_HAVE_OPTIMIZED_KERNELS
+  const FullyConnectedStep& f = d.fully_connected[index];
+  const auto* in = static_cast<const float*>(d.slots[f.src_slot]);
+  auto* out = static_cast<float*>(d.slots[f.dst_slot]);
+  const Error e = optimized::run_fully_connected(f.fc, in, out, arena + d.temp_offset,
+                                                 d.arena_bytes - d.temp_offset);
+  EMBER_CHECK(e == Error::Ok, e, "XnnpackBackend: fully-connected step %u failed (%s)", index,
+              error_name(e));
+  return Error::Ok;
+#else
+  (void)d, (void)index, (void)arena;
+  return Error::Internal;  // no such step without the optimized kernels
+#endif
+}
+
 }  // namespace
 
 Error run_delegate(Delegate* d, Span<EValue*> args, uint8_t* arena, EventTracer* tracer,
@@ -150,6 +167,9 @@ Error run_delegate(Delegate* d, Span<EValue*> args, uint8_t* arena, EventTracer*
     } else if (step.kind == StepKind::convolution) {
       EMBER_TRY(run_convolution(*d, step.index, arena));
       event = "XnnpackBackend::convolution";
+    } else if (step.kind == StepKind::fully_connected) {
+      EMBER_TRY(run_fully_connected(*d, step.index, arena));
+      event = "XnnpackBackend::fully_connected";
     } else {
       EMBER_TRY(run_stage(d->stages[step.index], d->slots));
     }

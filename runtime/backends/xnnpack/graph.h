@@ -25,6 +25,9 @@ constexpr uint32_t kMaxNodeOutputs = 2;
 /// A node flag of newer XNNPACK (XNN_FLAG_KEEP_DIMS): the 2022 library's
 /// shapes already keep their dims, so it is dropped, never refused.
 constexpr uint32_t kFlagKeepDims = 0x40;
+/// A FullyConnected node's filter is [input channels, output channels]
+/// (XNN_FLAG_TRANSPOSE_WEIGHTS).
+constexpr uint32_t kFlagTransposeWeights = 0x1;
 /// Bytes XNNPACK may read past the end of an array (XNN_EXTRA_BYTES).
 constexpr size_t kExtraBytes = 16;
 

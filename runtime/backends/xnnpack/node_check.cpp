@@ -16,7 +16,6 @@ namespace {
 
 using K = fb::NodeKind;
 
-constexpr uint32_t kFlagTransposeWeights = 0x1;  // XNN_FLAG_TRANSPOSE_WEIGHTS
 constexpr uint32_t kFlagLegacyResize = 0x4;      // XNN_FLAG_TENSORFLOW_LEGACY_MODE
 constexpr uint32_t kFlagAlignCorners = 0x8;      // XNN_FLAG_ALIGN_CORNERS
 constexpr uint64_t kMaxParam = uint64_t{1} << 20;  // pads, kernels, strides, channels

@@ -5,6 +5,9 @@
 // transposed operands (other dim orders), addmm's bias forms and beta/alpha
 // (beta 0 over NaN), the registry's choice, small scratch, bit-identical
 // results across thread counts, and the portable fallback with its errors.
+// The backends' entry (fully_connected.h): the bits of aten::linear.out for
+// the weight as [n, k] and transposed as [k, n], at the temp memory it asks
+// for and at the least; the clamp; an error below the least.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -13,6 +16,7 @@
 #include <string>
 
 #include "runtime/core/threadpool.h"
+#include "runtime/kernels/optimized/fully_connected.h"
 #include "runtime/kernels/optimized/gemm/gemm.h"
 #include "runtime/kernels/optimized/optimized_kernels.h"
 #include "runtime/kernels/optimized/prepack.h"
@@ -141,6 +145,77 @@ TEST_F(OptimizedLinear, LinearMatchesFloat64AndPortable) {
           expect_product(out->get<float>(), x, wt, batch * m, s.n, s.k, 1.0, added, label);
           expect_product(ref->get<float>(), x, wt, batch * m, s.n, s.k, 1.0, added,
                          label + " (portable)");
+        }
+      }
+    }
+  });
+}
+
+TEST_F(OptimizedLinear, FullyConnectedForBackendsGivesLinearsBits) {
+  struct Shape {
+    int32_t m, n, k;
+  };
+  each_config([&](const std::string& config) {
+    uint32_t seed = 700;
+    for (Shape s : {Shape{1, 1000, 2048}, Shape{7, 17, 129}, Shape{129, 33, 300},
+                    Shape{197, 64, 32}}) {
+      for (bool with_bias : {false, true}) {
+        Values v;
+        const std::vector<float> x = random_floats(s.m * s.k, seed++);
+        const std::vector<float> w = random_floats(s.n * s.k, seed++);
+        const std::vector<float> bias = random_floats(s.n, seed++);
+        std::vector<float> wt(static_cast<size_t>(s.k) * s.n);  // w^T as [k, n]
+        for (int32_t j = 0; j < s.n; ++j) {
+          for (int32_t p = 0; p < s.k; ++p) wt[p * s.n + j] = w[j * s.k + p];
+        }
+        auto tx = make_f({s.m, s.k}, x);
+        auto tw = make_f({s.n, s.k}, w);
+        auto tb = make_f({s.n}, bias);
+        auto out = make(ScalarType::Float, {s.m, s.n});
+        const std::string label = config + ", " + std::to_string(s.m) + "x" +
+                                  std::to_string(s.n) + "x" + std::to_string(s.k) +
+                                  (with_bias ? ", bias" : "");
+        ASSERT_EQ(call(&optimized::linear_out,
+                       {tx->ev(), tw->ev(), with_bias ? tb->ev() : v.none(), out->ev(),
+                        out->ev()}),
+                  Error::Ok)
+            << label;
+        const std::vector<float> want = out->get<float>();
+        for (bool transposed : {false, true}) {
+          void* packed = optimized::pack_fully_connected(transposed ? wt.data() : w.data(), s.n,
+                                                         s.k, transposed);
+          ASSERT_NE(packed, nullptr) << label;
+          optimized::FullyConnected fc;
+          fc.packed = packed;
+          fc.m = s.m, fc.n = s.n, fc.k = s.k;
+          fc.bias = with_bias ? bias.data() : nullptr;
+          for (size_t bytes : {optimized::fully_connected_temp_bytes(fc),
+                               optimized::fully_connected_min_temp_bytes()}) {
+            std::vector<uint8_t> temp(bytes);
+            std::vector<float> got(want.size(), kNan);
+            ASSERT_EQ(optimized::run_fully_connected(fc, x.data(), got.data(), temp.data(), bytes),
+                      Error::Ok)
+                << label;
+            EXPECT_EQ(std::memcmp(got.data(), want.data(), want.size() * sizeof(float)), 0)
+                << label << (transposed ? ", transposed" : "") << ", " << bytes << " bytes";
+          }
+          // Clamped: the same values, clamped.
+          fc.lo = -0.5f;
+          fc.hi = 0.25f;
+          std::vector<uint8_t> temp(optimized::fully_connected_temp_bytes(fc));
+          std::vector<float> got(want.size(), kNan);
+          ASSERT_EQ(optimized::run_fully_connected(fc, x.data(), got.data(), temp.data(),
+                                                   temp.size()),
+                    Error::Ok);
+          for (size_t i = 0; i < want.size(); ++i) {
+            ASSERT_EQ(got[i], std::min(0.25f, std::max(-0.5f, want[i]))) << label << " [" << i
+                                                                          << "]";
+          }
+          EXPECT_EQ(optimized::run_fully_connected(fc, x.data(), got.data(), temp.data(),
+                                                   optimized::fully_connected_min_temp_bytes() -
+                                                       1),
+                    Error::MemoryAllocationFailed);
+          optimized::release_fully_connected(packed);
         }
       }
     }
