@@ -106,36 +106,26 @@ Error run_stage(Stage& s, void* const* slots) {
   return Error::Ok;
 }
 
-/// Convolution `index`, Ember's kernel, its temp memory the arena's end.
-Error run_convolution(const Delegate& d, uint32_t index, uint8_t* arena) {
+/// Step `index` of Ember's kernels (a convolution or a fully-connected
+/// layer), its temp memory the arena's end.
+Error run_embers(const Delegate& d, StepKind kind, uint32_t index, uint8_t* arena) {
 #ifdef EMBER_HAVE_OPTIMIZED_KERNELS
-  const ConvolutionStep& c = d.convolutions[index];
-  const auto* in = static_cast<const float*>(d.slots[c.src_slot]);
-  auto* out = static_cast<float*>(d.slots[c.dst_slot]);
-  const Error e = optimized::run_convolution_nhwc(c.conv, in, out, arena + d.temp_offset,
-                                                  d.arena_bytes - d.temp_offset);
-  EMBER_CHECK(e == Error::Ok, e, "XnnpackBackend: convolution step %u failed (%s)", index,
-              error_name(e));
+  const bool conv = kind == StepKind::convolution;
+  const uint32_t src = conv ? d.convolutions[index].src_slot : d.fully_connected[index].src_slot;
+  const uint32_t dst = conv ? d.convolutions[index].dst_slot : d.fully_connected[index].dst_slot;
+  const auto* in = static_cast<const float*>(d.slots[src]);
+  auto* out = static_cast<float*>(d.slots[dst]);
+  uint8_t* temp = arena + d.temp_offset;
+  const size_t temp_bytes = d.arena_bytes - d.temp_offset;
+  const Error e =
+      conv ? optimized::run_convolution_nhwc(d.convolutions[index].conv, in, out, temp, temp_bytes)
+           : optimized::run_fully_connected(d.fully_connected[index].fc, in, out, temp,
+                                            temp_bytes);
+  EMBER_CHECK(e == Error::Ok, e, "XnnpackBackend: %s step %u failed (%s)",
+              conv ? "convolution" : "fully-connected", index, error_name(e));
   return Error::Ok;
 #else
-  (void)d, (void)index, (void)arena;
-  return Error::Internal;  // no such step without the optimized kernels
-#endif
-}
-
-/// Fully-connected layer `index`, Ember's GEMM, its workspace the arena's end.
-Error run_fully_connected(const Delegate& d, uint32_t index, uint8_t* arena) {
-#ifdef EMBER_HAVE_OPTIMIZED_KERNELS
-  const FullyConnectedStep& f = d.fully_connected[index];
-  const auto* in = static_cast<const float*>(d.slots[f.src_slot]);
-  auto* out = static_cast<float*>(d.slots[f.dst_slot]);
-  const Error e = optimized::run_fully_connected(f.fc, in, out, arena + d.temp_offset,
-                                                 d.arena_bytes - d.temp_offset);
-  EMBER_CHECK(e == Error::Ok, e, "XnnpackBackend: fully-connected step %u failed (%s)", index,
-              error_name(e));
-  return Error::Ok;
-#else
-  (void)d, (void)index, (void)arena;
+  (void)d, (void)kind, (void)index, (void)arena;
   return Error::Internal;  // no such step without the optimized kernels
 #endif
 }
@@ -164,12 +154,10 @@ Error run_delegate(Delegate* d, Span<EValue*> args, uint8_t* arena, EventTracer*
       const TransposeStep& t = d->transposes[step.index];
       run_transpose(t.plan, d->slots[t.src_slot], d->slots[t.dst_slot]);
       event = "XnnpackBackend::transpose";
-    } else if (step.kind == StepKind::convolution) {
-      EMBER_TRY(run_convolution(*d, step.index, arena));
-      event = "XnnpackBackend::convolution";
-    } else if (step.kind == StepKind::fully_connected) {
-      EMBER_TRY(run_fully_connected(*d, step.index, arena));
-      event = "XnnpackBackend::fully_connected";
+    } else if (step.kind != StepKind::stage) {
+      EMBER_TRY(run_embers(*d, step.kind, step.index, arena));
+      event = step.kind == StepKind::convolution ? "XnnpackBackend::convolution"
+                                                 : "XnnpackBackend::fully_connected";
     } else {
       EMBER_TRY(run_stage(d->stages[step.index], d->slots));
     }
