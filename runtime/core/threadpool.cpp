@@ -118,7 +118,7 @@ struct OffCaller {
   bool init(size_t workers) {
     if (sched_getaffinity(0, sizeof cpus, &cpus) != 0) CPU_ZERO(&cpus);
     tids = new (std::nothrow) pid_t[workers];
-    count = workers;
+    count = tids != nullptr ? workers : 0;
     return tids != nullptr;
   }
 
@@ -177,7 +177,6 @@ struct Team {
   OffCaller off;  ///< keeps the workers off the caller's core
 #endif
 };
-
 
 /// Claims and runs items of call `gen` until none is left; how many it ran.
 size_t run_items(Team& t, uint32_t gen) {
@@ -431,6 +430,10 @@ Result<PoolSlot*> slot_for(size_t threads) {
 #endif
 }
 
+/// The slot of the current thread count once one with workers is in use,
+/// without choosing the default (nullptr before, and for one thread).
+PoolSlot* started_slot() { return g_threads.load() > 1 ? g_current.load() : nullptr; }
+
 /// The slot of the current thread count (the default chosen on first use);
 /// nullptr for one thread.
 PoolSlot* current_slot() {
@@ -519,7 +522,7 @@ KernelsOnThreadpool::KernelsOnThreadpool() : outer_(!t_kernels_on_pthreadpool) {
   t_kernels_on_pthreadpool = true;
 #ifdef EMBER_HAVE_PTHREADPOOL
   // Ember's workers stop spinning for a call that will not come soon.
-  PoolSlot* slot = outer_ && g_threads.load() > 1 ? g_current.load() : nullptr;
+  PoolSlot* slot = outer_ ? started_slot() : nullptr;
   if (slot != nullptr) slot->team->resting.store(true, std::memory_order_relaxed);
 #endif
 }
@@ -545,14 +548,14 @@ void parallelize_1d(void (*task)(void* context, size_t i), void* context, size_t
 
 void begin_pool_call() {
 #ifdef EMBER_KEEP_WORKERS_OFF_CALLER
-  if (PoolSlot* slot = g_threads.load() > 1 ? g_current.load() : nullptr) slot->pool_off.update();
+  if (PoolSlot* slot = started_slot()) slot->pool_off.update();
 #endif
   g_workers_awake.store(true, std::memory_order_relaxed);
 }
 
 void rest_workers() {
 #ifdef EMBER_HAVE_PTHREADPOOL
-  PoolSlot* slot = g_threads.load() > 1 ? g_current.load() : nullptr;
+  PoolSlot* slot = started_slot();
   if (slot == nullptr) return;
   // Ember's workers: a flag they read while spinning; nothing to wake.
   slot->team->resting.store(true, std::memory_order_relaxed);
@@ -569,7 +572,7 @@ void rest_workers() {
 
 size_t awake_workers() {
 #ifdef EMBER_HAVE_PTHREADPOOL
-  PoolSlot* slot = g_threads.load() > 1 ? g_current.load() : nullptr;
+  PoolSlot* slot = started_slot();
   return slot == nullptr ? 0 : slot->team->awake.load(std::memory_order_relaxed);
 #else
   return 0;

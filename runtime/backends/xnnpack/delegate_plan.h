@@ -4,8 +4,10 @@
 //
 // The node list is cut into steps: runs of consecutive XNNPACK nodes (a
 // "stage", one XNNPACK runtime each), the transposes Ember runs between
-// them, and the float convolutions Ember runs with its own kernel where that
-// is the faster one (see ember_runs_convolutions()). Every value a step hands to another lives in a "slot": slots
+// them, and the float convolutions and fully-connected layers Ember runs
+// with its own kernels where those are the faster ones (see
+// ember_runs_convolutions()). Every value a step hands to another lives in
+// a "slot": slots
 // [0, num_args) are the delegate's arguments (their tensors' data, set at
 // each execute), the others buffers or constants fixed at init.
 #pragma once
@@ -75,7 +77,7 @@ enum class StepKind : uint8_t { stage, transpose, convolution, fully_connected }
 
 struct Step {
   StepKind kind = StepKind::stage;
-  uint32_t index = 0;       ///< into stages, transposes or convolutions
+  uint32_t index = 0;       ///< into the array of its kind
   uint32_t first_node = 0;  ///< the blob's node the step starts with (for profiles)
 };
 

@@ -13,7 +13,6 @@ namespace {
 
 using K = fb::NodeKind;
 
-
 const char* status_name(xnn_status s) {
   switch (s) {
     case xnn_status_success: return "success";

@@ -40,6 +40,18 @@ namespace {
 
 constexpr const char* kOp = "ember::convolution_nhwc.out";
 
+/// A 1x1, stride-1, unpadded convolution reads its input in place as A.
+bool reads_input_in_place(const portable::ConvShape& s) {
+  return s.k_h * s.k_w == 1 && s.stride_h == 1 && s.stride_w == 1 && s.pad_h == 0 &&
+         s.pad_w == 0;
+}
+
+/// Output pixels per im2col chunk of `column_bytes` (at least 16, at most `rows`).
+int64_t column_chunk(int64_t column_bytes, int64_t k, int64_t rows) {
+  const int64_t chunk = column_bytes / static_cast<int64_t>(sizeof(float)) / k;
+  return chunk < 16 ? 16 : chunk > rows ? rows : chunk;
+}
+
 /// The weight's layout decides the path, so that load and calls agree.
 bool is_depthwise(int64_t in_cg, int64_t out_cg) { return in_cg == 1 && out_cg == 1; }
 
@@ -188,9 +200,7 @@ bool allocate_scratch(KernelContext& ctx, const portable::ConvShape& s, bool pre
       chunk = chunk < 64 ? 64 : chunk > rows ? rows : chunk;
     }
     if (!in_place) {
-      chunk = bytes / static_cast<int64_t>(sizeof(float)) / k;
-      chunk = chunk < 16 ? 16 : chunk;
-      chunk = chunk > rows ? rows : chunk;
+      chunk = column_chunk(bytes, k, rows);
       m->col = static_cast<float*>(
           ctx.allocate_temp(static_cast<size_t>(chunk * k) * sizeof(float), 64));
       if (m->col == nullptr) continue;
@@ -210,8 +220,7 @@ bool gemm_convolution(KernelContext& ctx, const portable::ConvNhwcCall& c) {
   const int64_t taps = s.k_h * s.k_w, k = s.in_cg * taps, rows = s.n * s.out_h * s.out_w;
   const Prepacked* state = prepacked_for(ctx, c.weight);
   if (state != nullptr && state->parts != s.groups) state = nullptr;
-  const bool in_place = taps == 1 && s.stride_h == 1 && s.stride_w == 1 && s.pad_h == 0 &&
-                        s.pad_w == 0;
+  const bool in_place = reads_input_in_place(s);
   GemmScratch m;
   if (!allocate_scratch(ctx, s, state != nullptr, in_place,
                         c.activation != portable::ConvActivation::none, &m)) {
@@ -298,14 +307,11 @@ Error pack_channels_last_group(const void* context, int64_t g, void* dst, size_t
 template <typename Workspace>
 size_t gemm_temp_bytes(const portable::ConvShape& s, int64_t column_bytes, Workspace workspace) {
   if (is_depthwise(s.in_cg, s.out_cg)) return 0;  // the packed rows only
-  const int64_t taps = s.k_h * s.k_w, k = s.in_cg * taps, rows = s.n * s.out_h * s.out_w;
-  const bool in_place = taps == 1 && s.stride_h == 1 && s.stride_w == 1 && s.pad_h == 0 &&
-                        s.pad_w == 0;
+  const int64_t k = s.in_cg * s.k_h * s.k_w, rows = s.n * s.out_h * s.out_w;
   int64_t chunk = rows;
   size_t col = 0;
-  if (!in_place) {
-    chunk = column_bytes / static_cast<int64_t>(sizeof(float)) / k;
-    chunk = chunk < 16 ? 16 : chunk > rows ? rows : chunk;
+  if (!reads_input_in_place(s)) {
+    chunk = column_chunk(column_bytes, k, rows);
     col = static_cast<size_t>(chunk * k) * sizeof(float) + 64;
   }
   return col + workspace(chunk, k) + 64;  // each allocation 64-byte aligned
@@ -343,7 +349,8 @@ size_t convolution_nhwc_temp_bytes(const portable::ConvShape& s) {
 
 size_t convolution_nhwc_min_temp_bytes(const portable::ConvShape& s) {
   constexpr int64_t kSmallest = kColumnBytes[sizeof(kColumnBytes) / sizeof(kColumnBytes[0]) - 1];
-  return gemm_temp_bytes(s, kSmallest, [](int64_t, int64_t) { return gemm::min_workspace_bytes(); });
+  return gemm_temp_bytes(s, kSmallest,
+                         [](int64_t, int64_t) { return gemm::min_workspace_bytes(); });
 }
 
 Error run_convolution_nhwc(const ConvolutionNhwc& c, const float* input, float* out,
