@@ -1,6 +1,7 @@
 // CPU features and the EMBER_KERNELS_ISA setting (cpu_features.h).
 #include "runtime/kernels/common/cpu_features.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <initializer_list>
@@ -101,6 +102,49 @@ bool cpu_has_arm_dotprod() {
 #else
   return false;
 #endif
+}
+
+namespace {
+
+/// The first line of /sys/devices/system/cpu/cpu0/cache/index<i>/<file>
+/// into `out`; false if there is none.
+bool read_cache_file(int index, const char* file, char* out, size_t size) {
+  char path[96];
+  std::snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu0/cache/index%d/%s", index, file);
+  std::FILE* f = std::fopen(path, "r");
+  if (f == nullptr) return false;
+  const bool ok = std::fgets(out, static_cast<int>(size), f) != nullptr;
+  std::fclose(f);
+  return ok;
+}
+
+CacheGeometry read_l1_data_cache() {
+  for (int i = 0; i < 8; ++i) {
+    char level[16], type[32], ways[16], size[32];
+    if (!read_cache_file(i, "level", level, sizeof(level)) ||
+        !read_cache_file(i, "type", type, sizeof(type))) {
+      break;
+    }
+    if (std::atoi(level) != 1 || std::strncmp(type, "Data", 4) != 0) continue;
+    if (!read_cache_file(i, "ways_of_associativity", ways, sizeof(ways)) ||
+        !read_cache_file(i, "size", size, sizeof(size))) {
+      break;
+    }
+    char* unit = nullptr;
+    unsigned long bytes = std::strtoul(size, &unit, 10);
+    if (unit != nullptr && (*unit == 'K' || *unit == 'k')) bytes <<= 10;
+    const long n = std::atol(ways);
+    if (n <= 0 || bytes == 0 || bytes % static_cast<unsigned long>(n) != 0) break;
+    return CacheGeometry{static_cast<uint32_t>(n), static_cast<uint32_t>(bytes / n)};
+  }
+  return CacheGeometry{0, 0};
+}
+
+}  // namespace
+
+CacheGeometry l1_data_cache() {
+  static const CacheGeometry geometry = read_l1_data_cache();
+  return geometry;
 }
 
 }  // namespace ember

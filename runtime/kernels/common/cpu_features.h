@@ -39,6 +39,15 @@ bool cpu_has_avx_vnni();
 /// The Armv8.2 dot-product extension (FEAT_DotProd: sdot/udot); false off aarch64.
 bool cpu_has_arm_dotprod();
 
+/// The level-1 data cache's shape: addresses `way_bytes` apart share a set,
+/// and a set holds `ways` lines. {0, 0} when the system does not say (read
+/// once, from Linux's /sys/devices/system/cpu/cpu0/cache).
+struct CacheGeometry {
+  uint32_t ways;
+  uint32_t way_bytes;
+};
+CacheGeometry l1_data_cache();
+
 /// One kernel library's instruction-set choice (gemm, qgemm, lowbit each
 /// keep one, with their own enum E): made by `initial` at the first get()
 /// (the CPU's best, or an environment variable), replaced by set() (tests,

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -223,7 +224,7 @@ TEST_P(GemmIsa, OddSizes) {
     }
   }
   // Past one depth block, a long thin product, and row-major A whose rows are
-  // 4 KiB apart (packed rather than read in place).
+  // 4 KiB apart (read in place or packed, as many as the L1's sets hold).
   for (Case t : {Case{255, 33, 300}, Case{3, 255, 513}, Case{40, 1, 255}, Case{29, 40, 1024}}) {
     Operands o = make_operands(t, seed++);
     expect_matches_reference(t, o, run_gemm(t, o, full_workspace(t)));
@@ -482,6 +483,26 @@ TEST(Gemm, IsaSelection) {
 #endif
   EXPECT_EQ(active_isa(), Isa::generic);  // a refused set_isa changes nothing
   EXPECT_EQ(set_isa(saved), Error::Ok);
+}
+
+// What decides whether A's rows are read in place: the L1 data cache's shape,
+// which Linux states (the test machine's sysfs), in whole 64-byte lines.
+TEST(Gemm, L1DataCacheShape) {
+  const ember::CacheGeometry l1 = ember::l1_data_cache();
+  if (l1.ways == 0) {
+    EXPECT_EQ(l1.way_bytes, 0u);
+#if defined(__linux__)
+    FILE* f = std::fopen("/sys/devices/system/cpu/cpu0/cache/index0/ways_of_associativity", "r");
+    const bool stated = f != nullptr;
+    if (stated) std::fclose(f);
+    EXPECT_FALSE(stated) << "sysfs states the cache, yet it was not read";
+#endif
+    return;
+  }
+  EXPECT_LE(l1.ways, 64u);
+  EXPECT_GE(l1.way_bytes, 64u);
+  EXPECT_EQ(l1.way_bytes % 64, 0u);
+  EXPECT_EQ(ember::l1_data_cache().ways, l1.ways);  // read once, the same every call
 }
 
 // Run by ctest with EMBER_GEMM_ISA or EMBER_KERNELS_ISA set
