@@ -4,8 +4,77 @@
 #include <algorithm>
 #include <cstring>
 
+#include "runtime/kernels/common/cpu_features.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 namespace ember {
 namespace gemm {
+namespace {
+
+/// Depth rows of a transposed B packed per pass: the panel rows they fill
+/// (kTransposeRows x NR floats, 8 KiB at NR = 32) stay in L1 while every
+/// column writes into them.
+constexpr size_t kTransposeRows = 64;
+
+#if defined(__x86_64__)
+/// dst[i * nr + c] = src[c * cs + i] for i, c < 8: eight columns of a
+/// transposed B (8 floats each) into eight panel rows.
+__attribute__((target("avx2"))) void transpose_8x8(const float* src, int64_t cs, float* dst,
+                                                    size_t nr) {
+  __m256 r[8], t[8];
+  for (int c = 0; c < 8; ++c) r[c] = _mm256_loadu_ps(src + c * cs);
+  for (int c = 0; c < 8; c += 2) {
+    t[c] = _mm256_unpacklo_ps(r[c], r[c + 1]);
+    t[c + 1] = _mm256_unpackhi_ps(r[c], r[c + 1]);
+  }
+  for (int c = 0; c < 8; c += 4) {
+    r[c] = _mm256_shuffle_ps(t[c], t[c + 2], _MM_SHUFFLE(1, 0, 1, 0));
+    r[c + 1] = _mm256_shuffle_ps(t[c], t[c + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    r[c + 2] = _mm256_shuffle_ps(t[c + 1], t[c + 3], _MM_SHUFFLE(1, 0, 1, 0));
+    r[c + 3] = _mm256_shuffle_ps(t[c + 1], t[c + 3], _MM_SHUFFLE(3, 2, 3, 2));
+  }
+  for (int i = 0; i < 4; ++i) {
+    _mm256_storeu_ps(dst + i * nr, _mm256_permute2f128_ps(r[i], r[i + 4], 0x20));
+    _mm256_storeu_ps(dst + (i + 4) * nr, _mm256_permute2f128_ps(r[i], r[i + 4], 0x31));
+  }
+}
+
+/// Rows [0, rows) of the 8-column groups of a transposed panel; returns the
+/// columns done (a multiple of 8, 0 without AVX2).
+size_t pack_transposed_avx2(const float* src, int64_t cs, size_t rows, size_t cols, size_t nr,
+                            float* dst) {
+  static const bool avx2 = cpu_supports(Isa::avx2);
+  if (!avx2 || rows % 8 != 0) return 0;
+  const size_t groups = cols / 8 * 8;
+  for (size_t j = 0; j < groups; j += 8) {
+    for (size_t p = 0; p < rows; p += 8) transpose_8x8(src + j * cs + p, cs, dst + p * nr + j, nr);
+  }
+  return groups;
+}
+#endif
+
+/// A transposed B (a linear layer's [n, k] weight, column j at src + j * cs)
+/// into a panel: dst[p * nr + j] = src[j * cs + p], kTransposeRows depth rows
+/// at a time, each column read contiguously.
+void pack_transposed_panel(const float* src, int64_t cs, size_t kc, size_t cols, size_t nr,
+                           float* dst) {
+  for (size_t p0 = 0; p0 < kc; p0 += kTransposeRows) {
+    const size_t rows = std::min(kTransposeRows, kc - p0);
+    size_t done = 0;
+#if defined(__x86_64__)
+    done = pack_transposed_avx2(src + p0, cs, rows, cols, nr, dst + p0 * nr);
+#endif
+    for (size_t j = done; j < cols; ++j) {
+      const float* col = src + (int64_t)j * cs + (int64_t)p0;
+      for (size_t p = 0; p < rows; ++p) dst[(p0 + p) * nr + j] = col[p];
+    }
+  }
+}
+
+}  // namespace
 
 /// B(p0 .. p0+kc, j0 .. j0+cols) into one panel: dst[p * nr + j], columns
 /// past `cols` zeroed (the kernels compute all nr columns).
@@ -25,11 +94,7 @@ void pack_b_panel(MatrixView b, size_t p0, size_t kc, size_t j0, size_t cols, si
     for (size_t j = cols; j < nr; ++j) dst[p * nr + j] = 0.0f;
   }
   if (rs == 1) {
-    // Transposed B (a linear layer's [n, k] weight): read each column contiguously.
-    for (size_t j = 0; j < cols; ++j) {
-      const float* col = b.data + (int64_t)(j0 + j) * cs + (int64_t)p0;
-      for (size_t p = 0; p < kc; ++p) dst[p * nr + j] = col[p];
-    }
+    pack_transposed_panel(b.data + (int64_t)j0 * cs + (int64_t)p0, cs, kc, cols, nr, dst);
     return;
   }
   for (size_t p = 0; p < kc; ++p) {
