@@ -188,6 +188,9 @@ def _linear_cases() -> list[Case]:
         Case("linear_deep_relu", nn.Sequential(nn.Linear(64, 33), nn.ReLU6(), nn.Linear(33, 70)),
              [(13, 64)]),
         Case("linear_deep_one_row", nn.Linear(64, 10), [(1, 64)]),
+        # One row, a weight of 2**18 or more: a classifier, on Ember's GEMM.
+        Case("linear_classifier_one_row", nn.Sequential(nn.Linear(640, 512), nn.Hardswish(),
+                                                        nn.Linear(512, 520)), [(1, 640)]),
     ]
 
 
@@ -564,7 +567,7 @@ def _embers(m: nn.Module) -> bool:
                                   "conv2d_one_input_channel_7x7", "conv2d_grouped_deep",
                                   "conv1d_deep", "conv_flatten_linear", "linear_deep_3d",
                                   "linear_deep_relu", "linear_deep_one_row",
-                                  "gelu_between_linears"])
+                                  "linear_classifier_one_row", "gelu_between_linears"])
 def test_convolutions_on_embers_kernel_inside_the_delegate(name: str) -> None:
     """Ember's runtime runs the float convolutions and fully-connected layers
     XNNPACK's blob holds with its own kernels when told to (and by default
@@ -582,14 +585,17 @@ def test_convolutions_on_embers_kernel_inside_the_delegate(name: str) -> None:
     lib, got_lib = _delegate_steps(buffer, case.args, "xnnpack")
     modules = list(case.model.modules())
     assert own["XnnpackBackend::convolution"] == sum(map(_embers, modules)), own
-    rows: list[int] = []  # each linear's rows, seen in an eager call
-    hooks = [m.register_forward_hook(lambda m, x, y: rows.append(x[0].numel() // m.in_features))
-             for m in modules if isinstance(m, nn.Linear) and m.in_features >= 32]
+    # Each linear's rows and weight size, seen in an eager call: Ember's GEMM
+    # takes 12 rows or more, or fewer with a weight of 2**18 elements or more.
+    shapes: list[tuple[int, int]] = []
+    hooks = [m.register_forward_hook(
+        lambda m, x, y: shapes.append((x[0].numel() // m.in_features, m.weight.numel())))
+        for m in modules if isinstance(m, nn.Linear) and m.in_features >= 32]
     with torch.no_grad():
         case.model(*case.args)
     for h in hooks:
         h.remove()
-    linears = sum(r >= 12 for r in rows)
+    linears = sum(rows >= 12 or weight >= 1 << 18 for rows, weight in shapes)
     assert own["XnnpackBackend::fully_connected"] == linears, own
     assert lib["XnnpackBackend::convolution"] == lib["XnnpackBackend::fully_connected"] == 0, lib
     _assert_matches_eager(got_own, want)

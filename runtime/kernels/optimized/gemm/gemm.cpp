@@ -35,6 +35,12 @@ constexpr size_t kAlign = 64;
 /// Below this many multiply-adds (batch * m * n * k, about 10 us on one
 /// core) a call runs serially: waking the pool would cost more than it saves.
 constexpr uint64_t kSerialWork = uint64_t{1} << 20;
+/// Fewer rows than this cost what this many do, in that count: a call of a
+/// row or two streams B from memory at about a quarter of the multiply-add
+/// rate of full tiles (bench/gemm.py: 1 x 1000 x 1024 at 52 GFLOP/s, one
+/// thread). Counted as one row, MobileNetV3's 1 x 1000 x 1024 classifier ran
+/// serially (40 us) where XNNPACK's took 34 us at 2 threads.
+constexpr uint64_t kStreamingRows = 4;
 /// Rectangles of C per pool task when a call is threaded.
 constexpr size_t kUnitsPerTask = 4;
 /// What packing one float of A or B costs, in multiply-adds of the same
@@ -163,7 +169,7 @@ bool make_plan(const KernelSet& ks, size_t batch, size_t m, size_t n, size_t k, 
   const size_t kc = std::max<size_t>(1, std::min(ks.kc, k));
   const size_t m_tiles = div_up(m, ks.mr);
   const size_t n_tiles = div_up(n, ks.nr);
-  const uint64_t work = (uint64_t)batch * m * n * k;
+  const uint64_t work = (uint64_t)batch * std::max<uint64_t>(m, kStreamingRows) * n * k;
   size_t tasks = work < kSerialWork ? 1 : std::max<size_t>(1, threads);
   tasks = std::min(tasks, batch * m_tiles * n_tiles);
   const size_t smallest = block_bytes(ks.mr, ks.nr, kc, pack_a, pack_b);
