@@ -72,6 +72,15 @@ class BackendInitContext {
   /// The same, at once, for bytes get_named_data() returned: the backend
   /// keeps no pointer into them. A later get_named_data() still works.
   void release_named_data(Span<const uint8_t> bytes) const;
+  /// Bytes inside `processed` init() will not read again (weights it has
+  /// packed), given back at once when the blob was loaded on its own (a
+  /// segment), as set_processed_freeable() gives the whole of it back when
+  /// init ends. Inline data is part of the program: nothing happens.
+  void release_processed(Span<const uint8_t> bytes) const {
+    if (processed_segment_) release_named_data(bytes);
+  }
+  /// The executor says, before init(), whether `processed` is a segment.
+  void set_processed_segment(bool segment) { processed_segment_ = segment; }
 
   /// Ask that execute() may take up to `nbytes` at once from allocate_temp()
   /// (e.g. the intermediate values of a compiled graph, which then share
@@ -92,6 +101,7 @@ class BackendInitContext {
   const char* backend_id_;
   const Program* program_;
   bool processed_freeable_ = false;
+  bool processed_segment_ = false;
   size_t temp_capacity_ = 0;
   size_t temp_requested_ = 0;
 };

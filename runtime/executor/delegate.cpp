@@ -67,12 +67,14 @@ Error init_delegate(const Program& program, const char* method_name, const fb::B
   }
 
   BackendInitContext context(allocator, method_name, id, &program, temp_capacity);
+  const bool segment = d->processed()->location() == fb::DataLocation::SEGMENT;
+  context.set_processed_segment(segment);
   Result<DelegateHandle*> handle =
       backend->init(context, *data, Span<const CompileSpec>(views, num_specs));
   EMBER_CHECK(handle.ok(), handle.error(), "delegate %zu: backend '%.64s' failed to initialize: %s",
               index, id, error_name(handle.error()));
   // A backend done with its blob lets a separately loaded one (a segment) go.
-  if (context.processed_freeable() && d->processed()->location() == fb::DataLocation::SEGMENT) {
+  if (context.processed_freeable() && segment) {
     program.release_data(*data);
   }
   out->backend = backend;

@@ -527,6 +527,7 @@ Error parse_graph(Span<const uint8_t> blob, const BackendInitContext& context,
   out->values = scratch.allocate_array<Value>(out->num_values);
   out->nodes = scratch.allocate_array<Node>(out->num_nodes);
   // At most two named-data reads per value: its data and its scales.
+  out->blob = blob;
   out->named = scratch.allocate_array<Span<const uint8_t>>(2 * size_t{out->num_values});
   EMBER_CHECK(out->values != nullptr && out->nodes != nullptr && out->named != nullptr,
               Error::MemoryAllocationFailed, "XnnpackBackend: out of memory for %u values",

@@ -41,6 +41,22 @@ bool aligned_floats(const Value& v) {
   return v.data != nullptr && reinterpret_cast<uintptr_t>(v.data) % alignof(float) == 0;
 }
 
+/// Node n's operands as Ember's kernels take them: input, weight, output
+/// (and bias, when there is one) float32 with no quantization, the input a
+/// run-time value, the weight and bias constants readable as floats.
+bool float_operands_constant_weight(const Graph& g, const Node& n) {
+  const Value& x = g.values[n.inputs[0]];
+  const Value& w = g.values[n.inputs[1]];
+  const Value& y = g.values[n.outputs[0]];
+  if (!plain_f32(x) || !plain_f32(w) || !plain_f32(y) || x.is_constant || !w.is_constant ||
+      !aligned_floats(w)) {
+    return false;
+  }
+  if (n.num_inputs < 3 || n.inputs[2] == kInvalidId) return true;
+  const Value& b = g.values[n.inputs[2]];
+  return plain_f32(b) && b.is_constant && aligned_floats(b);
+}
+
 /// Node n as a convolution Ember's channels-last kernel runs: false when it
 /// is not one it takes (quantized or half, a run-time filter or bias,
 /// padding that differs between sides, flags such as TensorFlow's SAME
@@ -54,17 +70,9 @@ bool ember_convolution(const Graph& g, const Node& n, optimized::ConvolutionNhwc
   if ((n.flags & ~kFlagKeepDims) != 0 || n.num_inputs < 2 || n.num_outputs != 1) return false;
   const auto* p = static_cast<const fb::Convolution*>(n.fb->kind());  // both kinds' table
   const Value& x = g.values[n.inputs[0]];
-  const Value& w = g.values[n.inputs[1]];
   const Value& y = g.values[n.outputs[0]];
   const bool has_bias = n.num_inputs > 2 && n.inputs[2] != kInvalidId;
-  if (!plain_f32(x) || !plain_f32(w) || !plain_f32(y) || x.is_constant || !w.is_constant ||
-      !aligned_floats(w) || x.rank != 4 || y.rank != 4) {
-    return false;
-  }
-  if (has_bias) {
-    const Value& b = g.values[n.inputs[2]];
-    if (!plain_f32(b) || !b.is_constant || !aligned_floats(b)) return false;
-  }
+  if (!float_operands_constant_weight(g, n) || x.rank != 4 || y.rank != 4) return false;
   if (p->pad_top() != p->pad_bottom() || p->pad_left() != p->pad_right() ||
       p->kernel_height() == 0 || p->kernel_width() == 0 || p->stride_height() == 0 ||
       p->stride_width() == 0 || p->dilation_height() == 0 || p->dilation_width() == 0) {
@@ -132,16 +140,8 @@ bool ember_fully_connected(const Graph& g, const Node& n, optimized::FullyConnec
   if ((n.flags & ~(kFlagKeepDims | kFlagTransposeWeights)) != 0) return false;
   const Value& x = g.values[n.inputs[0]];
   const Value& w = g.values[n.inputs[1]];
-  const Value& y = g.values[n.outputs[0]];
   const bool has_bias = n.num_inputs > 2 && n.inputs[2] != kInvalidId;
-  if (!plain_f32(x) || !plain_f32(w) || !plain_f32(y) || x.is_constant || !w.is_constant ||
-      !aligned_floats(w) || w.rank != 2) {
-    return false;
-  }
-  if (has_bias && (!plain_f32(g.values[n.inputs[2]]) || !g.values[n.inputs[2]].is_constant ||
-                   !aligned_floats(g.values[n.inputs[2]]))) {
-    return false;
-  }
+  if (!float_operands_constant_weight(g, n) || w.rank != 2) return false;
   *transposed = (n.flags & kFlagTransposeWeights) != 0;
   fc->k = static_cast<int64_t>(*transposed ? w.dims[0] : w.dims[1]);
   fc->n = static_cast<int64_t>(*transposed ? w.dims[1] : w.dims[0]);
@@ -420,9 +420,88 @@ Error record_externals(const Graph& g, Delegate* d) {
   return Error::Ok;
 }
 
+bool inside(Span<const uint8_t> part, Span<const uint8_t> whole) {
+  return part.data() >= whole.data() && part.size() <= whole.size() &&
+         static_cast<size_t>(part.data() - whole.data()) <= whole.size() - part.size();
+}
+
+/// Gives back the pages of the constants node n's packing read (its weight
+/// in an Ember step; what packed_operand() names in an XNNPACK stage, once
+/// the stage's runtime exists): nothing reads them again, unless another
+/// node does, which then reads them back from the file. Only bytes of the
+/// blob or of the named data are given back (copy_constants' copies are the
+/// delegate's own), and the loader gives back only whole pages.
+void release_packed(const Graph& g, const Node& n, bool embers,
+                    const BackendInitContext* context) {
+  if (context == nullptr) return;
+  for (uint32_t k = 0; k < n.num_inputs; ++k) {
+    if (n.inputs[k] == kInvalidId || !(embers ? k == 1 : packed_operand(n.kind, k))) continue;
+    const Value& v = g.values[n.inputs[k]];
+    if (!v.is_constant || v.data == nullptr) continue;
+    const Span<const uint8_t> bytes(v.data, v.nbytes);
+    if (inside(bytes, g.blob)) {
+      context->release_processed(bytes);
+      continue;
+    }
+    for (uint32_t i = 0; i < g.num_named; ++i) {
+      if (inside(bytes, g.named[i])) {
+        context->release_named_data(bytes);
+        break;
+      }
+    }
+  }
+}
+
+#ifdef EMBER_HAVE_OPTIMIZED_KERNELS
+/// Room for a step's temp memory at the end of the arena.
+void reserve_temp(Delegate* d, size_t bytes) {
+  if (d->temp_offset + bytes > d->arena_bytes) d->arena_bytes = d->temp_offset + bytes;
+}
+
+/// Node i (Role::Convolution) as `step`: its filter packed now.
+Error add_convolution(const Graph& g, uint32_t i, const uint32_t* slot_of, Delegate* d,
+                      Step* step) {
+  const Node& n = g.nodes[i];
+  ConvolutionStep& c = d->convolutions[d->num_convolutions];
+  optimized::WeightLayout layout;
+  ember_convolution(g, n, &c.conv, &layout);  // true: it was so at assign_roles
+  c.src_slot = slot_of[n.inputs[0]];
+  c.dst_slot = slot_of[n.outputs[0]];
+  const float* filter = reinterpret_cast<const float*>(g.values[n.inputs[1]].data);
+  c.conv.packed = optimized::pack_convolution_nhwc(c.conv.s, filter, layout);
+  EMBER_CHECK(c.conv.packed != nullptr, Error::MemoryAllocationFailed,
+              "XnnpackBackend: out of memory packing the filter of node %u (%s)", i,
+              node_kind_name(n.kind));
+  step->kind = StepKind::convolution;
+  step->index = d->num_convolutions++;
+  reserve_temp(d, optimized::convolution_nhwc_temp_bytes(c.conv.s));
+  return Error::Ok;
+}
+
+/// Node i (Role::FullyConnected) as `step`: its weight packed now.
+Error add_fully_connected(const Graph& g, uint32_t i, const uint32_t* slot_of, Delegate* d,
+                          Step* step) {
+  const Node& n = g.nodes[i];
+  FullyConnectedStep& f = d->fully_connected[d->num_fully_connected];
+  bool transposed = false;
+  ember_fully_connected(g, n, &f.fc, &transposed);  // true: it was so at assign_roles
+  f.src_slot = slot_of[n.inputs[0]];
+  f.dst_slot = slot_of[n.outputs[0]];
+  const float* weight = reinterpret_cast<const float*>(g.values[n.inputs[1]].data);
+  f.fc.packed = optimized::pack_fully_connected(weight, f.fc.n, f.fc.k, transposed);
+  EMBER_CHECK(f.fc.packed != nullptr, Error::MemoryAllocationFailed,
+              "XnnpackBackend: out of memory packing the weight of node %u (FullyConnected)", i);
+  step->kind = StepKind::fully_connected;
+  step->index = d->num_fully_connected++;
+  reserve_temp(d, optimized::fully_connected_temp_bytes(f.fc));
+  return Error::Ok;
+}
+#endif
+
 }  // namespace
 
-Error build_delegate(Graph& g, OwnedMemory& scratch, Delegate* d) {
+Error build_delegate(Graph& g, OwnedMemory& scratch, Delegate* d,
+                     const BackendInitContext* context) {
   Role* role = scratch.allocate_array<Role>(g.num_nodes);
   uint32_t* step_of = scratch.allocate_array<uint32_t>(g.num_nodes);
   uint32_t* slot_of = scratch.allocate_array<uint32_t>(g.num_values);
@@ -448,7 +527,7 @@ Error build_delegate(Graph& g, OwnedMemory& scratch, Delegate* d) {
   for (uint32_t id = 0; id < g.num_values; ++id) local[id] = kInvalidId;
 
   // 1. Roles, 2. steps: consecutive XNNPACK nodes share one.
-  EMBER_TRY(assign_roles(g, role, d->memory, ember_runs_convolutions()));
+  EMBER_TRY(assign_roles(g, role, d->memory, ember_runs_gemm_nodes()));
   uint32_t num_steps = 0;
   bool open_stage = false;
   for (uint32_t i = 0; i < g.num_nodes; ++i) {
@@ -481,41 +560,10 @@ Error build_delegate(Graph& g, OwnedMemory& scratch, Delegate* d) {
       continue;
     }
 #ifdef EMBER_HAVE_OPTIMIZED_KERNELS
-    if (role[i] == Role::Convolution) {
-      const Node& n = g.nodes[i];
-      ConvolutionStep& c = d->convolutions[d->num_convolutions];
-      optimized::WeightLayout layout;
-      ember_convolution(g, n, &c.conv, &layout);  // true: it was so at assign_roles
-      c.src_slot = slot_of[n.inputs[0]];
-      c.dst_slot = slot_of[n.outputs[0]];
-      const float* filter = reinterpret_cast<const float*>(g.values[n.inputs[1]].data);
-      c.conv.packed = optimized::pack_convolution_nhwc(c.conv.s, filter, layout);
-      EMBER_CHECK(c.conv.packed != nullptr, Error::MemoryAllocationFailed,
-                  "XnnpackBackend: out of memory packing the filter of node %u (%s)", i,
-                  node_kind_name(n.kind));
-      step.kind = StepKind::convolution;
-      step.index = d->num_convolutions++;
-      const size_t temp = optimized::convolution_nhwc_temp_bytes(c.conv.s);
-      if (d->temp_offset + temp > d->arena_bytes) d->arena_bytes = d->temp_offset + temp;
-      ++i;
-      continue;
-    }
-    if (role[i] == Role::FullyConnected) {
-      const Node& n = g.nodes[i];
-      FullyConnectedStep& f = d->fully_connected[d->num_fully_connected];
-      bool transposed = false;
-      ember_fully_connected(g, n, &f.fc, &transposed);  // true: it was so at assign_roles
-      f.src_slot = slot_of[n.inputs[0]];
-      f.dst_slot = slot_of[n.outputs[0]];
-      const float* weight = reinterpret_cast<const float*>(g.values[n.inputs[1]].data);
-      f.fc.packed = optimized::pack_fully_connected(weight, f.fc.n, f.fc.k, transposed);
-      EMBER_CHECK(f.fc.packed != nullptr, Error::MemoryAllocationFailed,
-                  "XnnpackBackend: out of memory packing the weight of node %u "
-                  "(FullyConnected)", i);
-      step.kind = StepKind::fully_connected;
-      step.index = d->num_fully_connected++;
-      const size_t temp = optimized::fully_connected_temp_bytes(f.fc);
-      if (d->temp_offset + temp > d->arena_bytes) d->arena_bytes = d->temp_offset + temp;
+    if (role[i] == Role::Convolution || role[i] == Role::FullyConnected) {
+      EMBER_TRY(role[i] == Role::Convolution ? add_convolution(g, i, slot_of, d, &step)
+                                             : add_fully_connected(g, i, slot_of, d, &step));
+      release_packed(g, g.nodes[i], true, context);
       ++i;
       continue;
     }
@@ -528,6 +576,9 @@ Error build_delegate(Graph& g, OwnedMemory& scratch, Delegate* d) {
     step.index = d->num_stages++;
     EMBER_TRY(define_stage(g, stage_nodes, count, step_of, this_step, slot_of, local, d->memory,
                            &d->stages[step.index]));
+    for (uint32_t k = 0; k < count; ++k) {
+      release_packed(g, g.nodes[stage_nodes[k]], false, context);
+    }
   }
   EMBER_TRY(record_externals(g, d));
   uint32_t folded = 0, reshapes = 0;
@@ -542,7 +593,7 @@ Error build_delegate(Graph& g, OwnedMemory& scratch, Delegate* d) {
   return Error::Ok;
 }
 
-bool ember_runs_convolutions() {
+bool ember_runs_gemm_nodes() {
 #ifdef EMBER_HAVE_OPTIMIZED_KERNELS
   if (const char* env = std::getenv("EMBER_XNNPACK_CONVOLUTIONS")) {
     if (std::strcmp(env, "ember") == 0) return true;

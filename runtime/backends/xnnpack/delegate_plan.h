@@ -6,7 +6,7 @@
 // "stage", one XNNPACK runtime each), the transposes Ember runs between
 // them, and the float convolutions and fully-connected layers Ember runs
 // with its own kernels where those are the faster ones (see
-// ember_runs_convolutions()). Every value a step hands to another lives in
+// ember_runs_gemm_nodes()). Every value a step hands to another lives in
 // a "slot": slots
 // [0, num_args) are the delegate's arguments (their tensors' data, set at
 // each execute), the others buffers or constants fixed at init.
@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "runtime/backend/backend.h"
 #include "runtime/backends/xnnpack/graph.h"
 #ifdef EMBER_HAVE_OPTIMIZED_KERNELS
 #include "runtime/kernels/optimized/conv_nhwc.h"
@@ -133,7 +134,7 @@ struct Delegate {
 /// when set, read at each init: EMBER_XNNPACK_CONVOLUTIONS=ember or
 /// =xnnpack (both kinds). Always false when the runtime is built without
 /// the optimized kernels.
-bool ember_runs_convolutions();
+bool ember_runs_gemm_nodes();
 
 /// Build `d` from the checked graph: fold transposes of constants, cut the
 /// steps, copy the constants XNNPACK reads at run time (it packs weights,
@@ -141,7 +142,11 @@ bool ember_runs_convolutions();
 /// values that live only during a call, define and create each stage's
 /// runtime on the process's thread pool. Nothing in `d` points into the
 /// blob afterwards. Temporary memory from `scratch`. On failure `d` may be half built: destroy it.
-Error build_delegate(Graph& graph, OwnedMemory& scratch, Delegate* d);
+/// With `context`, each weight's file pages are given back (release_named_data)
+/// as soon as it is packed: a load then holds the packed weights and one
+/// step's sources at a time, not every source until init returns.
+Error build_delegate(Graph& graph, OwnedMemory& scratch, Delegate* d,
+                     const BackendInitContext* context = nullptr);
 
 /// Define stage `stage_index`'s subgraph (nodes `nodes[0..num_nodes)`) and
 /// create its runtime. `step_of_node[i]` is node i's step; `slot_of[v]` is

@@ -106,6 +106,7 @@ struct Graph {
   /// Named-data bytes init() read (to release once the weights are packed).
   Span<const uint8_t>* named = nullptr;
   uint32_t num_named = 0;
+  Span<const uint8_t> blob;  ///< the processed data parse_graph read
 };
 
 /// A node kind's name, as the format spells it ("Conv2d").

@@ -35,7 +35,7 @@ class XnnpackBackend final : public BackendInterface {
     void* storage = std::malloc(sizeof(Delegate));
     EMBER_CHECK(storage != nullptr, Error::MemoryAllocationFailed, "XnnpackBackend: out of memory");
     Delegate* d = new (storage) Delegate();
-    const Error err = xnnpack::build_delegate(graph, scratch, d);
+    const Error err = xnnpack::build_delegate(graph, scratch, d, &context);
     if (err != Error::Ok) {
       release(d);
       return err;

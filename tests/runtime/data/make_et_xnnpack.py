@@ -1,5 +1,8 @@
 """Write et_xnnpack_cnn.pte (ExecuTorch 1.4.1 + XnnpackPartitioner), its input
-and ExecuTorch's own outputs for it (tests/runtime/test_xnnpack.cpp reads them).
+and ExecuTorch's own outputs for it, and ember_xnnpack_cnn.pte, the same model
+and weights exported by Ember's XnnpackPartitioner (its constants inside the
+delegate's blob, where ExecuTorch's are named data); tests/runtime/test_xnnpack.cpp
+reads them.
 
     .venv/bin/python tests/runtime/data/make_et_xnnpack.py
 """
@@ -60,6 +63,14 @@ def main() -> None:
     print("ExecuTorch vs eager:", max(float(np.abs(o - w).max()) for o, w in zip(outs, wants)))
     np.save(HERE / "et_xnnpack_cnn_output0_et141.npy", outs[0])
     np.save(HERE / "et_xnnpack_cnn_output1_et141.npy", outs[1])
+    write_ember_file(ep)
+
+
+def write_ember_file(ep: torch.export.ExportedProgram) -> None:
+    import ember
+    from ember.partitioners import XnnpackPartitioner
+    lowered = ember.to_edge_transform_and_lower(ep, partitioner=[XnnpackPartitioner()])
+    (HERE / "ember_xnnpack_cnn.pte").write_bytes(lowered.to_executorch().buffer)
 
 
 if __name__ == "__main__":
