@@ -25,9 +25,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 # The names a convolution of a file without delegates is traced under:
-# Ember's kernels, NCHW, clamped and channels-last.
+# Ember's kernels, NCHW, clamped and channels-last, float and int8.
 CONVOLUTIONS = {"aten::convolution.out", "ember::convolution_clamp.out",
-                "ember::convolution_nhwc.out"}
+                "ember::convolution_nhwc.out", "ember::quantized_convolution.out",
+                "ember::quantized_convolution_nhwc.out"}
 
 
 def call_minima(trace: Path) -> list[tuple[str, float]]:
