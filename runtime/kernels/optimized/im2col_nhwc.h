@@ -23,6 +23,21 @@ inline void copy_channels(T* dst, const T* src, int64_t in_cg) {
   }
 }
 
+/// Bytes [0, n) of src to dst as two moves of one Word each, the first
+/// and the last sizeof(Word) bytes (overlapping when n < 2 * sizeof(Word)).
+template <typename Word>
+inline void copy_ends(uint8_t* d, const uint8_t* s, size_t n) {
+  Word head, tail;
+  std::memcpy(&head, s, sizeof(Word));
+  std::memcpy(&tail, s + n - sizeof(Word), sizeof(Word));
+  std::memcpy(d, &head, sizeof(Word));
+  std::memcpy(d + n - sizeof(Word), &tail, sizeof(Word));
+}
+
+struct Bytes16 {
+  uint8_t b[16];
+};
+
 /// n bytes from src to dst for the short runs of a first layer's kernel rows
 /// (a 3x3 RGB int8 stem: 9 bytes): up to 32 as two overlapping fixed-size
 /// moves, longer ones by memcpy. A call to memcpy per run had cost the im2col
@@ -33,23 +48,11 @@ inline void copy_run(void* dst, const void* src, size_t n) {
   if (n > 32) {
     std::memcpy(d, s, n);
   } else if (n >= 16) {
-    uint8_t head[16], tail[16];
-    std::memcpy(head, s, 16);
-    std::memcpy(tail, s + n - 16, 16);
-    std::memcpy(d, head, 16);
-    std::memcpy(d + n - 16, tail, 16);
+    copy_ends<Bytes16>(d, s, n);
   } else if (n >= 8) {
-    uint64_t head, tail;
-    std::memcpy(&head, s, 8);
-    std::memcpy(&tail, s + n - 8, 8);
-    std::memcpy(d, &head, 8);
-    std::memcpy(d + n - 8, &tail, 8);
+    copy_ends<uint64_t>(d, s, n);
   } else if (n >= 4) {
-    uint32_t head, tail;
-    std::memcpy(&head, s, 4);
-    std::memcpy(&tail, s + n - 4, 4);
-    std::memcpy(d, &head, 4);
-    std::memcpy(d + n - 4, &tail, 4);
+    copy_ends<uint32_t>(d, s, n);
   } else {
     for (size_t i = 0; i < n; ++i) d[i] = s[i];
   }
