@@ -10,28 +10,13 @@
 
 namespace ember {
 namespace optimized {
-namespace {
-
-struct PackWeight {
-  const float* weight;
-  int64_t n, k;
-  bool transposed;
-};
-
-Error pack_weight(const void* context, int64_t, void* dst, size_t bytes) {
-  const auto* p = static_cast<const PackWeight*>(context);
-  // B [k, n]: the weight [n, k] read transposed, or [k, n] as it is.
-  const gemm::MatrixView b = p->transposed ? gemm::MatrixView{p->weight, p->n, 1}
-                                           : gemm::MatrixView{p->weight, 1, p->k};
-  return gemm::pack_b(b, p->k, p->n, dst, bytes);
-}
-
-}  // namespace
 
 void* pack_fully_connected(const float* weight, int64_t n, int64_t k, bool transposed) {
   if (weight == nullptr || n <= 0 || k <= 0) return nullptr;
-  PackWeight p{weight, n, k, transposed};
-  return pack_parts(weight, 1, gemm::packed_b_bytes(k, n), &pack_weight, &p);
+  // B [k, n]: the weight [n, k] read transposed, or [k, n] as it is.
+  const GemmB b{transposed ? gemm::MatrixView{weight, n, 1} : gemm::MatrixView{weight, 1, k}, k,
+                n};
+  return pack_parts(weight, 1, gemm::packed_b_bytes(k, n), &pack_gemm_b, &b);
 }
 
 void release_fully_connected(void* packed) {

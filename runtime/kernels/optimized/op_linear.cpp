@@ -39,20 +39,10 @@ gemm::MatrixView view_of(const Tensor& t, int row, int64_t offset = 0) {
 /// How addmm's self enters the product.
 enum class SelfUse { bias_per_column, bias_per_row, copy };
 
-/// Packs B [k, n] (a PackPart for make_prepacked).
-struct PackB {
-  gemm::MatrixView b;
-  int64_t k, n;
-};
-Error pack_b_part(const void* context, int64_t, void* dst, size_t bytes) {
-  const auto* p = static_cast<const PackB*>(context);
-  return gemm::pack_b(p->b, p->k, p->n, dst, bytes);
-}
-
 /// A constant right operand B [k, n] packed for the active GEMM ISA, or nullptr.
 void* pack_weight(const Tensor& source, gemm::MatrixView b, int64_t k, int64_t n) {
-  const PackB context{b, k, n};
-  return make_prepacked(source.data(), 1, gemm::packed_b_bytes(k, n), &pack_b_part, &context);
+  const GemmB context{b, k, n};
+  return make_prepacked(source.data(), 1, gemm::packed_b_bytes(k, n), &pack_gemm_b, &context);
 }
 
 /// The panels of `b` this call's instruction packed at load, or nullptr.

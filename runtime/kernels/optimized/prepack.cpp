@@ -31,6 +31,11 @@ void* pack_parts(const void* source, int64_t parts, size_t part_bytes, PackPart 
   return block;
 }
 
+Error pack_gemm_b(const void* context, int64_t, void* dst, size_t bytes) {
+  const auto* p = static_cast<const GemmB*>(context);
+  return gemm::pack_b(p->b, p->k, p->n, dst, bytes);
+}
+
 void release_prepacked(void* state) { ::operator delete(state, std::align_val_t{64}); }
 
 const Tensor* constant_float(Span<EValue* const> args, Span<const bool> constant, size_t index,

@@ -11,6 +11,7 @@
 
 #include "runtime/core/error.h"
 #include "runtime/kernel/kernel.h"
+#include "runtime/kernels/optimized/gemm/gemm.h"
 
 namespace ember {
 namespace optimized {
@@ -40,6 +41,17 @@ void* make_prepacked(const void* source, int64_t parts, size_t part_bytes, PackP
 /// or a part failed.
 void* pack_parts(const void* source, int64_t parts, size_t part_bytes, PackPart pack,
                  const void* context);
+
+/// A GEMM's B [k, n] (a view: row-major, or a linear's [n, k] weight read
+/// transposed) for pack_gemm_b.
+struct GemmB {
+  gemm::MatrixView b;
+  int64_t k, n;
+};
+
+/// The PackPart of a constant B (context: a GemmB): gemm::pack_b into the
+/// part, for the GEMM's instruction set in use.
+Error pack_gemm_b(const void* context, int64_t part, void* dst, size_t bytes);
 
 /// Frees a make_prepacked block (the kernels' KernelReleaseFn).
 void release_prepacked(void* state);
