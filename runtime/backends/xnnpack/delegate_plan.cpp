@@ -167,6 +167,15 @@ bool packed_operand(K kind, uint32_t k) {
   }
 }
 
+/// Whether operand k of a node with this role is packed at init, so that
+/// nothing reads its bytes afterwards: an Ember step packs its weight
+/// (operand 1; its bias is read at each run), XNNPACK what packed_operand()
+/// names.
+bool packed_at_init(Role role, K kind, uint32_t k) {
+  const bool embers = role == Role::Convolution || role == Role::FullyConnected;
+  return embers ? k == 1 : packed_operand(kind, k);
+}
+
 TransposePlan transpose_plan(const Graph& g, const Node& n) {
   const Value& x = g.values[n.inputs[0]];
   const auto* perm = n.fb->kind_as_StaticTranspose()->perm();
@@ -235,9 +244,7 @@ Error copy_constants(Graph& g, const Role* role, OwnedMemory& memory, OwnedMemor
       const Value& v = g.values[n.inputs[k]];
       if (!v.is_constant) continue;
       const bool aligned = reinterpret_cast<uintptr_t>(v.data) % datatype_size(v.dtype) == 0;
-      // Ember's steps pack their filter at init, not their bias.
-      const bool embers = role[i] == Role::Convolution || role[i] == Role::FullyConnected;
-      const bool read_at_run = embers ? k == 2 : !packed_operand(n.kind, k);
+      const bool read_at_run = !packed_at_init(role[i], n.kind, k);
       if (role[i] == Role::Transpose || read_at_run || !aligned) {
         keep[n.inputs[k]] = true;
       }
@@ -420,22 +427,22 @@ Error record_externals(const Graph& g, Delegate* d) {
   return Error::Ok;
 }
 
+/// Whether `part` lies wholly within `whole`.
 bool inside(Span<const uint8_t> part, Span<const uint8_t> whole) {
   return part.data() >= whole.data() && part.size() <= whole.size() &&
          static_cast<size_t>(part.data() - whole.data()) <= whole.size() - part.size();
 }
 
-/// Gives back the pages of the constants node n's packing read (its weight
-/// in an Ember step; what packed_operand() names in an XNNPACK stage, once
-/// the stage's runtime exists): nothing reads them again, unless another
-/// node does, which then reads them back from the file. Only bytes of the
-/// blob or of the named data are given back (copy_constants' copies are the
-/// delegate's own), and the loader gives back only whole pages.
-void release_packed(const Graph& g, const Node& n, bool embers,
-                    const BackendInitContext* context) {
+/// Gives back the pages of the constants node n's packing read
+/// (packed_at_init; an XNNPACK stage's once its runtime exists): nothing
+/// reads them again, unless another node does, which then reads them back
+/// from the file. Only bytes of the blob or of the named data are given back
+/// (copy_constants' copies are the delegate's own), and the loader gives
+/// back only whole pages.
+void release_packed(const Graph& g, const Node& n, Role role, const BackendInitContext* context) {
   if (context == nullptr) return;
   for (uint32_t k = 0; k < n.num_inputs; ++k) {
-    if (n.inputs[k] == kInvalidId || !(embers ? k == 1 : packed_operand(n.kind, k))) continue;
+    if (n.inputs[k] == kInvalidId || !packed_at_init(role, n.kind, k)) continue;
     const Value& v = g.values[n.inputs[k]];
     if (!v.is_constant || v.data == nullptr) continue;
     const Span<const uint8_t> bytes(v.data, v.nbytes);
@@ -563,7 +570,7 @@ Error build_delegate(Graph& g, OwnedMemory& scratch, Delegate* d,
     if (role[i] == Role::Convolution || role[i] == Role::FullyConnected) {
       EMBER_TRY(role[i] == Role::Convolution ? add_convolution(g, i, slot_of, d, &step)
                                              : add_fully_connected(g, i, slot_of, d, &step));
-      release_packed(g, g.nodes[i], true, context);
+      release_packed(g, g.nodes[i], role[i], context);
       ++i;
       continue;
     }
@@ -577,7 +584,7 @@ Error build_delegate(Graph& g, OwnedMemory& scratch, Delegate* d,
     EMBER_TRY(define_stage(g, stage_nodes, count, step_of, this_step, slot_of, local, d->memory,
                            &d->stages[step.index]));
     for (uint32_t k = 0; k < count; ++k) {
-      release_packed(g, g.nodes[stage_nodes[k]], false, context);
+      release_packed(g, g.nodes[stage_nodes[k]], Role::Xnnpack, context);
     }
   }
   EMBER_TRY(record_externals(g, d));

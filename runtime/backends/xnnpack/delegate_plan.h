@@ -142,8 +142,8 @@ bool ember_runs_gemm_nodes();
 /// values that live only during a call, define and create each stage's
 /// runtime on the process's thread pool. Nothing in `d` points into the
 /// blob afterwards. Temporary memory from `scratch`. On failure `d` may be half built: destroy it.
-/// With `context`, each weight's file pages are given back (release_named_data)
-/// as soon as it is packed: a load then holds the packed weights and one
+/// With `context`, each weight's file pages are given back (release_processed
+/// or release_named_data) as soon as it is packed: a load then holds the packed weights and one
 /// step's sources at a time, not every source until init returns.
 Error build_delegate(Graph& graph, OwnedMemory& scratch, Delegate* d,
                      const BackendInitContext* context = nullptr);
