@@ -118,8 +118,6 @@ TEST(Xnnpack, TempMemoryTakenAwayIsAnError) {
   EXPECT_TRUE(log.contains("temp memory cannot give")) << log.text();
 }
 
-// Weights packed at init: the executor gives the blob (a segment) and the
-// named data back, the loader scribbles over them, and the results hold.
 /// EMBER_XNNPACK_CONVOLUTIONS=`who` while alive (delegate_plan.h).
 class ConvolutionsOn {
  public:
@@ -127,49 +125,42 @@ class ConvolutionsOn {
   ~ConvolutionsOn() { unsetenv("EMBER_XNNPACK_CONVOLUTIONS"); }
 };
 
-// The loader poisons what it is given back, and the outputs stay
-// ExecuTorch's: nothing reads a released byte. Each weight goes back as soon
-// as it is packed (the stage's runtime created, or Ember's step packed), then
-// the blob and all 10 named-data weights when init ends. An Ember step packs
-// its filter, not its bias (copied, given back at the end only).
-TEST(Xnnpack, BlobAndNamedDataFreedAfterInit) {
-  const size_t named = 864 + 32 + 288 + 32 + 256 + 32 + 128 + 16 + 320 + 40;
+/// The interop model's 10 weights: its 4 convolutions' filters and biases, its linear's.
+constexpr size_t kWeightBytes = 864 + 32 + 288 + 32 + 256 + 32 + 128 + 16 + 320 + 40;
+
+/// Runs `file` (the interop model) through a loader that poisons what it is
+/// given back, with XNNPACK's and with Ember's convolutions: the outputs stay
+/// ExecuTorch's, so nothing reads a released byte. Each of the model's 10
+/// weights goes back as soon as it is packed (its stage's runtime created,
+/// or Ember's step packed; Ember's step packs its filter, not its bias,
+/// which is copied), then init's end gives back `end` spans of `end_bytes`.
+void expect_weights_released_when_packed(const char* file, size_t end, size_t end_bytes) {
   for (const char* who : {"xnnpack", "ember"}) {
     ConvolutionsOn convolutions(who);
-    PoisoningLoader loader(read_test_file("et_xnnpack_cnn.pte"));
+    PoisoningLoader loader(read_test_file(file));
     run_et_file(&loader);
-    size_t early = 10, early_bytes = named;
+    size_t early = 10, early_bytes = kWeightBytes;
 #ifdef EMBER_HAVE_OPTIMIZED_KERNELS
     if (std::string(who) == "ember") {
       early = 9;  // the bias of the convolution Ember runs
-      early_bytes = named - 32;
+      early_bytes = kWeightBytes - 32;
     }
 #endif
-    EXPECT_EQ(loader.releases, 11u + early) << who;
-    EXPECT_EQ(loader.released_bytes, 3856u + named + early_bytes) << who;
+    EXPECT_EQ(loader.releases, end + early) << file << ", " << who;
+    EXPECT_EQ(loader.released_bytes, end_bytes + early_bytes) << file << ", " << who;
   }
 }
 
+// ExecuTorch's file: its weights are named data, given back again with the
+// blob (a segment) when init ends.
+TEST(Xnnpack, BlobAndNamedDataFreedAfterInit) {
+  expect_weights_released_when_packed("et_xnnpack_cnn.pte", 11, 3856 + kWeightBytes);
+}
+
 // Ember's own file of the same model keeps its constants inside the
-// delegate's blob (a segment): each weight goes back as soon as it is packed
-// (whole pages only: the loader is told every span), the poisoned bytes are
-// not read again, and the outputs are ExecuTorch's.
+// delegate's blob (a segment), given back whole when init ends.
 TEST(Xnnpack, WeightsInTheBlobFreedWhenPacked) {
-  for (const char* who : {"xnnpack", "ember"}) {
-    ConvolutionsOn convolutions(who);
-    PoisoningLoader loader(read_test_file("ember_xnnpack_cnn.pte"));
-    run_et_file(&loader);
-    const size_t blob = 4888, weights = 864 + 32 + 288 + 32 + 256 + 32 + 128 + 16 + 320 + 40;
-    size_t early = 10, early_bytes = weights;
-#ifdef EMBER_HAVE_OPTIMIZED_KERNELS
-    if (std::string(who) == "ember") {
-      early = 9;  // the bias of the convolution Ember runs is copied, not packed
-      early_bytes = weights - 32;
-    }
-#endif
-    EXPECT_EQ(loader.releases, early + 1) << who;
-    EXPECT_EQ(loader.released_bytes, early_bytes + blob) << who;
-  }
+  expect_weights_released_when_packed("ember_xnnpack_cnn.pte", 1, 4888);
 }
 
 // Profiled, each step is an event inside the delegate call: its three
