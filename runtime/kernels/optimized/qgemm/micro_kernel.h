@@ -2,8 +2,10 @@
 // micro-kernels (kernels_<isa>.cpp, each compiled with only its ISA's flags).
 //
 // Depth is taken in groups of 4 (kp = k rounded up to 4, zero padded):
-//   packed A panel: [kp / 4][MR][4] bytes (rows past M never read)
-//   packed B panel: [kp / 4][NR][4] int8
+//   packed A panel: [kp / 4][MR][4] bytes (rows past M never read), or the
+//                   family's own layout of a_bytes bytes an element (pack_a)
+//   packed B panel: [kp / 4][NR][4] int8 (BLayout::quads), or by pairs of
+//                   depth steps [kp / 4][2][NR][2] (BLayout::pairs)
 // A micro-kernel computes an M x NR tile (M <= MR, a template parameter) over
 // the whole depth in int32 registers:
 //   dot[i][j] = sum_p a[i][p] * b[p][j]      (a in the family's domain: u8 or s8)
@@ -53,6 +55,12 @@ using MicroKernel = void (*)(size_t kg, const uint8_t* a, const int8_t* b, void*
 using PackA = void (*)(const uint8_t* a, size_t lda, size_t rows, size_t k, uint8_t flip,
                        uint8_t* dst);
 
+/// How a B panel's group of 4 depth steps is laid out (packing.h).
+enum class BLayout {
+  quads,  ///< [NR][4]: a column's 4 steps together (dot-product instructions)
+  pairs,  ///< [2][NR][2]: steps 0-1 of every column, then steps 2-3 (vpmaddwd)
+};
+
 /// A micro-kernel family and its blocking.
 struct KernelSet {
   Isa isa;
@@ -61,6 +69,8 @@ struct KernelSet {
   bool a_signed;       ///< A packed as int8 (NEON sdot) rather than uint8
   MicroKernel kernels[kMaxMr];  ///< kernels[m - 1] computes m rows
   PackA pack_a = nullptr;       ///< the family's own A packing (nullptr: pack_a_block)
+  size_t a_bytes = 1;           ///< bytes of a packed A element (2: pack_a widens to int16)
+  BLayout b_layout = BLayout::quads;
 };
 
 /// The family of `isa`, or nullptr when this build has none (dispatch.cpp).

@@ -37,7 +37,7 @@ void pack_a_block(const uint8_t* a, size_t lda, size_t rows, size_t k, size_t mr
 }
 
 void pack_b_panel(const int8_t* w, size_t ldw, size_t k, size_t j0, size_t cols, size_t nr,
-                  int8_t* dst, int32_t* colsum) {
+                  bool pairs, int8_t* dst, int32_t* colsum) {
   const size_t kg = (k + 3) / 4;
   std::memset(dst, 0, kg * nr * 4);
   for (size_t j = 0; j < nr; ++j) {
@@ -45,7 +45,8 @@ void pack_b_panel(const int8_t* w, size_t ldw, size_t k, size_t j0, size_t cols,
     if (j < cols) {
       const int8_t* row = w + (j0 + j) * ldw;
       for (size_t p = 0; p < k; ++p) {
-        dst[(p / 4) * nr * 4 + j * 4 + p % 4] = row[p];
+        const size_t at = pairs ? (p % 4 / 2) * nr * 2 + j * 2 + p % 2 : j * 4 + p % 4;
+        dst[(p / 4) * nr * 4 + at] = row[p];
         sum += row[p];
       }
     }

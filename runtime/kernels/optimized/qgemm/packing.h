@@ -16,10 +16,11 @@ void pack_a_block(const uint8_t* a, size_t lda, size_t rows, size_t k, size_t mr
                   uint8_t* dst);
 
 /// Columns [j0, j0 + cols) of B = W^T (W row j at w + j * ldw) into one
-/// NR-wide panel of kp depth ([p / 4][j][p % 4]), columns past `cols` and
-/// depth past k zero; colsum[j] (nr values) gets each column's sum.
+/// NR-wide panel of kp depth, columns past `cols` and depth past k zero;
+/// colsum[j] (nr values) gets each column's sum. Byte (p, j) is at
+/// [p / 4][j][p % 4] when `pairs` is false, else [p / 4][p % 4 / 2][j][p % 2].
 void pack_b_panel(const int8_t* w, size_t ldw, size_t k, size_t j0, size_t cols, size_t nr,
-                  int8_t* dst, int32_t* colsum);
+                  bool pairs, int8_t* dst, int32_t* colsum);
 
 }  // namespace qgemm
 }  // namespace ember

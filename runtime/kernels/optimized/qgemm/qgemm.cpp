@@ -197,10 +197,10 @@ void choose_grid(size_t m_tiles, size_t n_tiles, size_t mr, size_t nr, size_t pa
 /// False if one task's smallest block (one MR panel) does not fit.
 bool make_plan(const KernelSet& ks, size_t m, size_t n, size_t k, size_t threads, size_t bytes,
                Plan& plan) {
-  const size_t kp = depth_bytes(k);
+  const size_t ka = depth_bytes(k) * ks.a_bytes;  // bytes of a packed row of A
   const size_t m_tiles = div_up(m, ks.mr);
   const size_t n_tiles = div_up(n, ks.nr);
-  const size_t smallest = round_up(ks.mr * kp, kAlign);
+  const size_t smallest = round_up(ks.mr * ka, kAlign);
   if (smallest > bytes) return false;
   size_t tasks = (uint64_t)m * n * k < kSerialWork ? 1 : std::max<size_t>(1, threads);
   tasks = std::min(tasks, m_tiles * n_tiles);
@@ -215,10 +215,10 @@ bool make_plan(const KernelSet& ks, size_t m, size_t n, size_t k, size_t threads
   // task's share of the workspace, else fewer (at least one MR panel).
   const size_t rect_rows = div_up(m_tiles, plan.tm) * ks.mr;
   const size_t per_task = bytes / tasks;
-  size_t mc = kp == 0 ? rect_rows : std::min(rect_rows, kABlockBytes / kp / ks.mr * ks.mr);
-  if (kp > 0) mc = std::min(mc, per_task / kAlign * kAlign / kp / ks.mr * ks.mr);
+  size_t mc = ka == 0 ? rect_rows : std::min(rect_rows, kABlockBytes / ka / ks.mr * ks.mr);
+  if (ka > 0) mc = std::min(mc, per_task / kAlign * kAlign / ka / ks.mr * ks.mr);
   plan.mc = std::max(mc, ks.mr);
-  plan.task_bytes = round_up(plan.mc * kp, kAlign);
+  plan.task_bytes = round_up(plan.mc * ka, kAlign);
   return true;
 }
 
@@ -282,7 +282,7 @@ void compute_block(const Job& job, size_t i0, size_t i1, size_t n0, size_t n1,
       }
       t.a_scale = row_scale;
       t.a_zp = row_zp;
-      ks.kernels[rows - 1](kp / 4, a_buf + (i - i0) * kp, b_panel,
+      ks.kernels[rows - 1](kp / 4, a_buf + (i - i0) * kp * ks.a_bytes, b_panel,
                            job.c + (i * job.ldc + j0) * job.elem, job.ldc, t);
     }
   }
@@ -361,19 +361,19 @@ Error pack_qb(const int8_t* w, int64_t k, int64_t n, int64_t w_row_stride, void*
   const size_t kp = depth_bytes((size_t)k);
   for (size_t j = 0; j < (size_t)n; j += ks.nr) {
     pack_b_panel(w, (size_t)w_row_stride, (size_t)k, j, std::min(ks.nr, (size_t)n - j), ks.nr,
-                 panels + j * kp, colsum + j);
+                 ks.b_layout == BLayout::pairs, panels + j * kp, colsum + j);
   }
   return Error::Ok;
 }
 
 size_t min_workspace_bytes(int64_t k) {
-  size_t mr = 0;
+  size_t panel_row = 0;  // the largest packed A panel a byte of depth
   for (Isa isa : {Isa::generic, Isa::avx2, Isa::avx512vnni, Isa::neon, Isa::neon_dot}) {
     const KernelSet* ks = kernels_for(isa);
-    if (ks != nullptr) mr = std::max(mr, ks->mr);
+    if (ks != nullptr) panel_row = std::max(panel_row, ks->mr * ks->a_bytes);
   }
   const size_t kp = depth_bytes((size_t)std::max<int64_t>(0, std::min(k, kMaxDepth)));
-  return kAlign + round_up(mr * kp, kAlign);
+  return kAlign + round_up(panel_row * kp, kAlign);
 }
 
 size_t workspace_bytes(int64_t m, int64_t n, int64_t k, size_t num_threads) {
