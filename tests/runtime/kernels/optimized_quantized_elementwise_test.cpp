@@ -187,7 +187,7 @@ TEST_F(OptimizedQuantizedElementwise, LutMatchesPortable) {
     uint32_t seed = 3;
     for (ScalarType in_t : {kI8, kU8}) {
       for (ScalarType table_t : {kI8, kU8}) {
-        for (int32_t n : {1, 63, 64, 65, 70001, 200003}) {
+        for (int32_t n : {1, 31, 32, 33, 63, 64, 65, 70001, 200003}) {
           auto x = random_bytes(in_t, {n}, seed++);
           auto table = random_bytes(table_t, {256}, seed++);
           auto out = make(table_t, {n}), ref = make(table_t, {n});
