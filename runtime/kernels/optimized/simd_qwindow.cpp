@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 
 #include "runtime/kernels/optimized/simd_qwindow.h"
 
@@ -602,6 +603,30 @@ inline IChan requant_chan(IChan acc, const float* scale, const float* bias,
   return __builtin_convertvector(v, IChan);
 }
 
+/// o[l] = v[l] for the kCh lanes, each within its byte type's range. The
+/// x86 sets narrow in registers (saturating packs, exact on in-range values;
+/// AVX-512's vpmovdb truncates, exact too) and store once: a lane-by-lane
+/// loop became 8 extracts and a chain of shifts and ors a vector.
+#if defined(__AVX512F__)
+template <typename Out>
+inline void store_lanes(IChan v, Out* o) {
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(o), _mm512_cvtepi32_epi8((__m512i)v));
+}
+#elif defined(__AVX2__)
+template <typename Out>
+inline void store_lanes(IChan v, Out* o) {
+  const __m256i x = (__m256i)v;
+  const __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(x), _mm256_extracti128_si256(x, 1));
+  const __m128i b = std::is_signed<Out>::value ? _mm_packs_epi16(w, w) : _mm_packus_epi16(w, w);
+  _mm_storel_epi64(reinterpret_cast<__m128i*>(o), b);
+}
+#else
+template <typename Out>
+inline void store_lanes(IChan v, Out* o) {
+  for (int l = 0; l < kCh; ++l) o[l] = static_cast<Out>(v[l]);
+}
+#endif
+
 /// The kCh-channel block at c0 of one output pixel whose int32 sums are
 /// acc: requantized and stored. The callers pass copies of the parameters
 /// held in locals: a byte store may alias anything the compiler cannot see
@@ -609,8 +634,7 @@ inline IChan requant_chan(IChan acc, const float* scale, const float* bias,
 template <typename Out>
 inline void store_chan(const float* scale, const float* bias, const QDepthwiseParams& q,
                        int64_t c0, IChan acc, Out* o) {
-  const IChan v = requant_chan(acc, scale + c0, bias + c0, q);
-  for (int l = 0; l < kCh; ++l) o[c0 + l] = static_cast<Out>(v[l]);
+  store_lanes(requant_chan(acc, scale + c0, bias + c0, q), o + c0);
 }
 
 /// Channel c of output (oh, ow), one tap at a time over the taps t: the
