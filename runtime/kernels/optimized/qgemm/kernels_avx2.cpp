@@ -14,6 +14,7 @@
 // Compiled with -mavx2 -mfma only.
 #include <immintrin.h>
 
+#include <cmath>
 #include <cstring>
 #include <utility>
 
@@ -26,39 +27,114 @@ namespace {
 constexpr size_t kMr = 6;
 constexpr size_t kNr = 16;
 
-/// The epilogue of micro_kernel.h on 8 columns from `j` of a row.
-inline void epilogue8(__m256i dot, float a_scale, int32_t a_zp, const TileArgs& t, size_t j,
-                      void* c) {
-  const __m256i colsum = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(t.colsum + j));
-  const __m256i acc = _mm256_sub_epi32(dot, _mm256_mullo_epi32(_mm256_set1_epi32(a_zp), colsum));
-  const __m256 s = _mm256_mul_ps(_mm256_set1_ps(a_scale), _mm256_loadu_ps(t.b_scale + j));
-  __m256 y = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), s);
-  if (t.bias != nullptr) y = _mm256_add_ps(y, _mm256_loadu_ps(t.bias + j));
-  if (t.out == OutType::f32) {
-    if (t.clamp) {
-      y = _mm256_max_ps(_mm256_set1_ps(t.min), y);
-      y = _mm256_min_ps(_mm256_set1_ps(t.max), y);
-    }
-    _mm256_storeu_ps(static_cast<float*>(c) + j, y);
-    return;
-  }
-  __m256 v = _mm256_round_ps(_mm256_mul_ps(y, _mm256_set1_ps(t.inv_out)),
-                             _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  v = _mm256_add_ps(v, _mm256_set1_ps(t.out_zp));
-  v = _mm256_max_ps(v, _mm256_set1_ps(t.qmin));  // MAXPS gives its second operand on NaN
-  v = _mm256_min_ps(v, _mm256_set1_ps(t.qmax));
-  const __m256i q = _mm256_cvtps_epi32(v);
-  const __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
-  const __m128i bytes = t.out == OutType::s8 ? _mm_packs_epi16(w, w) : _mm_packus_epi16(w, w);
-  _mm_storel_epi64(reinterpret_cast<__m128i*>(static_cast<uint8_t*>(c) + j), bytes);
+/// What the epilogue of micro_kernel.h needs for 8 columns of a tile, in
+/// registers: the columns' sums, weight scales and bias, and for the current
+/// row's activation scale and zero point a_zp * colsum and a_scale * b_scale
+/// (recomputed only when a row's differ from the last row's: never for a
+/// per-tensor activation).
+struct Columns8 {
+  __m256i colsum, zc;
+  __m256 b_scale, s, bias;
+};
+
+/// The requantization's constants, broadcast once a tile: qmin and qmax less
+/// the zero point (see requant8), the f32 output's min and max.
+struct Requant8 {
+  __m256 inv_out;
+  __m256i out_zp;
+  __m256 qmin, qmax, min, max;
+};
+
+inline Columns8 columns8(const TileArgs& t, size_t j0) {
+  Columns8 k;
+  k.colsum = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(t.colsum + j0));
+  k.b_scale = _mm256_loadu_ps(t.b_scale + j0);
+  k.bias = t.bias != nullptr ? _mm256_loadu_ps(t.bias + j0) : _mm256_setzero_ps();
+  k.zc = _mm256_setzero_si256();
+  k.s = _mm256_setzero_ps();
+  return k;
 }
 
-/// `a`: the panel as int16 pairs, [kg][2][kMr] of 32 bits; `b`: [kg][2][kNr][2] int8.
+inline void set_row(Columns8& k, float a_scale, int32_t a_zp) {
+  k.zc = _mm256_mullo_epi32(_mm256_set1_epi32(a_zp), k.colsum);
+  k.s = _mm256_mul_ps(_mm256_set1_ps(a_scale), k.b_scale);
+}
+
+/// The epilogue's float32 steps on 8 columns of one row, in the scalar
+/// reference's order (a missing bias adds nothing: y + 0 is not y for -0).
+template <bool kBias>
+inline __m256 scaled8(__m256i dot, const Columns8& k) {
+  __m256 y = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(dot, k.zc)), k.s);
+  if constexpr (kBias) y = _mm256_add_ps(y, k.bias);
+  return y;
+}
+
+/// y requantized to 8 int32 lanes within [qmin, qmax]: the reference's
+/// rint(y * inv_out) + out_zp clamped, computed as rint(clamp(y * inv_out,
+/// qmin - out_zp, qmax - out_zp)) + out_zp (integer bounds: the same; MAXPS
+/// gives its second operand for NaN, so NaN still ends at qmin). Rounded by
+/// vroundps to nearest even whatever MXCSR says.
+inline __m256i requant8(__m256 y, const Requant8& r) {
+  __m256 v = _mm256_mul_ps(y, r.inv_out);
+  v = _mm256_max_ps(v, r.qmin);
+  v = _mm256_min_ps(v, r.qmax);
+  v = _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  return _mm256_add_epi32(_mm256_cvttps_epi32(v), r.out_zp);
+}
+
+/// Rows [0, M) of a full-width tile whose accumulators are dot (lanes 0-7,
+/// then 8-15): the parameters read into registers once (a byte store may
+/// alias anything, so a loop reading them through t would reload them after
+/// every store).
+template <size_t M, OutType kOut, bool kBias, bool kClamp>
+void epilogue_tile(const __m256i (*dot)[2], void* c, size_t ldc, const TileArgs& t) {
+  const size_t elem = kOut == OutType::f32 ? sizeof(float) : 1;
+  const Requant8 r{_mm256_set1_ps(t.inv_out),         _mm256_set1_epi32((int32_t)t.out_zp),
+                   _mm256_set1_ps(t.qmin - t.out_zp), _mm256_set1_ps(t.qmax - t.out_zp),
+                   _mm256_set1_ps(t.min),             _mm256_set1_ps(t.max)};
+  Columns8 k0 = columns8(t, 0), k1 = columns8(t, 8);
+  float a_scale[M];
+  int32_t a_zp[M];
+  std::memcpy(a_scale, t.a_scale, sizeof a_scale);
+  std::memcpy(a_zp, t.a_zp, sizeof a_zp);
+  for (size_t i = 0; i < M; ++i) {
+    if (i == 0 || a_scale[i] != a_scale[i - 1] || a_zp[i] != a_zp[i - 1] ||
+        std::signbit(a_scale[i]) != std::signbit(a_scale[i - 1])) {
+      set_row(k0, a_scale[i], a_zp[i]);
+      set_row(k1, a_scale[i], a_zp[i]);
+    }
+    void* row = static_cast<uint8_t*>(c) + i * ldc * elem;
+    __m256 y0 = scaled8<kBias>(_mm256_load_si256(&dot[i][0]), k0);
+    __m256 y1 = scaled8<kBias>(_mm256_load_si256(&dot[i][1]), k1);
+    if constexpr (kOut == OutType::f32) {
+      if constexpr (kClamp) {
+        y0 = _mm256_min_ps(r.max, _mm256_max_ps(r.min, y0));
+        y1 = _mm256_min_ps(r.max, _mm256_max_ps(r.min, y1));
+      }
+      _mm256_storeu_ps(static_cast<float*>(row), y0);
+      _mm256_storeu_ps(static_cast<float*>(row) + 8, y1);
+    } else {
+      // 16 lanes within [qmin, qmax] (inside int8's or uint8's range): the
+      // saturating packs are exact. vpackssdw packs within 128-bit halves
+      // (y0's lanes 0-3, y1's 0-3 | y0's 4-7, y1's 4-7); the 64-bit permute
+      // puts the row's 16 words in order, then one 128-bit pack to bytes.
+      const __m256i w = _mm256_permute4x64_epi64(
+          _mm256_packs_epi32(requant8(y0, r), requant8(y1, r)), 0xd8);
+      const __m128i lo = _mm256_castsi256_si128(w), hi = _mm256_extracti128_si256(w, 1);
+      const __m128i b = kOut == OutType::s8 ? _mm_packs_epi16(lo, hi) : _mm_packus_epi16(lo, hi);
+      _mm_storeu_si128(static_cast<__m128i*>(row), b);
+    }
+  }
+}
+
+/// dot[i] = the int32 sums of a's row i times b's 16 columns over kg groups.
+/// Through memory: the epilogue's constants need the registers.
 template <size_t M>
-void kernel(size_t kg, const uint8_t* a, const int8_t* b, void* c, size_t ldc, const TileArgs& t) {
-  // Columns 0-7 and 8-15 of each row. Every loop over the rows is unrolled so
-  // that the arrays live in registers (a loop GCC keeps rolled indexes them
-  // in memory: the accumulators then round-trip through the stack each step).
+__attribute__((always_inline)) inline void accumulate(size_t kg, const uint8_t* a, const int8_t* b,
+                                                      __m256i (*dot)[2]) {
+  // Every loop over the rows is unrolled so that the arrays live in
+  // registers (a loop GCC keeps rolled indexes them in memory: the
+  // accumulators then round-trip through the stack each step).
   __m256i lo[M], hi[M];
 #pragma GCC unroll 8
   for (size_t i = 0; i < M; ++i) lo[i] = hi[i] = _mm256_setzero_si256();
@@ -78,19 +154,44 @@ void kernel(size_t kg, const uint8_t* a, const int8_t* b, void* c, size_t ldc, c
     a += kMr * 4;
     b += kNr * 2;
   }
-  const size_t elem = t.out == OutType::f32 ? sizeof(float) : 1;
 #pragma GCC unroll 8
   for (size_t i = 0; i < M; ++i) {
-    void* row = static_cast<uint8_t*>(c) + i * ldc * elem;
-    if (t.cols == kNr) {
-      epilogue8(lo[i], t.a_scale[i], t.a_zp[i], t, 0, row);
-      epilogue8(hi[i], t.a_scale[i], t.a_zp[i], t, 8, row);
-    } else {
+    _mm256_store_si256(&dot[i][0], lo[i]);
+    _mm256_store_si256(&dot[i][1], hi[i]);
+  }
+}
+
+/// `a`: the panel as int16 pairs, [kg][2][kMr] of 32 bits; `b`: [kg][2][kNr][2] int8.
+template <size_t M>
+void kernel(size_t kg, const uint8_t* a, const int8_t* b, void* c, size_t ldc, const TileArgs& t) {
+  __m256i dot[M][2];
+  accumulate<M>(kg, a, b, dot);
+  if (t.cols < kNr) {  // the last column panel: the scalar epilogue (the same values)
+    const size_t elem = t.out == OutType::f32 ? sizeof(float) : 1;
+    for (size_t i = 0; i < M; ++i) {
       alignas(32) int32_t tmp[kNr];
-      _mm256_store_si256(reinterpret_cast<__m256i*>(tmp), lo[i]);
-      _mm256_store_si256(reinterpret_cast<__m256i*>(tmp + 8), hi[i]);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(tmp), dot[i][0]);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(tmp + 8), dot[i][1]);
+      void* row = static_cast<uint8_t*>(c) + i * ldc * elem;
       epilogue_row_scalar(tmp, t.a_scale[i], t.a_zp[i], t, row);
     }
+    return;
+  }
+  const bool bias = t.bias != nullptr;
+  if (t.out == OutType::f32) {
+    if (t.clamp) {
+      bias ? epilogue_tile<M, OutType::f32, true, true>(dot, c, ldc, t)
+           : epilogue_tile<M, OutType::f32, false, true>(dot, c, ldc, t);
+    } else {
+      bias ? epilogue_tile<M, OutType::f32, true, false>(dot, c, ldc, t)
+           : epilogue_tile<M, OutType::f32, false, false>(dot, c, ldc, t);
+    }
+  } else if (t.out == OutType::s8) {
+    bias ? epilogue_tile<M, OutType::s8, true, false>(dot, c, ldc, t)
+         : epilogue_tile<M, OutType::s8, false, false>(dot, c, ldc, t);
+  } else {
+    bias ? epilogue_tile<M, OutType::u8, true, false>(dot, c, ldc, t)
+         : epilogue_tile<M, OutType::u8, false, false>(dot, c, ldc, t);
   }
 }
 
