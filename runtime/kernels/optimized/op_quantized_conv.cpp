@@ -247,6 +247,8 @@ bool depthwise_nhwc(KernelContext& ctx, const QConv& c) {
   const int64_t taps = s.k_h * s.k_w, ch = s.out_c;
   ctx.reset_temp();
   auto* w32 = static_cast<int32_t*>(ctx.allocate_temp(static_cast<size_t>(taps * ch) * 4, 64));
+  const int64_t pairs = (taps + 1) / 2;
+  auto* wp = static_cast<int32_t*>(ctx.allocate_temp(static_cast<size_t>(pairs * ch) * 4, 64));
   auto* scale = static_cast<float*>(ctx.allocate_temp(static_cast<size_t>(ch) * 4, 64));
   auto* bias = static_cast<float*>(ctx.allocate_temp(static_cast<size_t>(ch) * 4, 64));
   // Folding the zero point into one product per channel keeps the sums
@@ -254,7 +256,8 @@ bool depthwise_nhwc(KernelContext& ctx, const QConv& c) {
   const bool fold = taps <= 4096;
   auto* zp_sum =
       fold ? static_cast<int32_t*>(ctx.allocate_temp(static_cast<size_t>(ch) * 4, 64)) : nullptr;
-  if (w32 == nullptr || scale == nullptr || bias == nullptr || (fold && zp_sum == nullptr)) {
+  if (w32 == nullptr || wp == nullptr || scale == nullptr || bias == nullptr ||
+      (fold && zp_sum == nullptr)) {
     return false;
   }
   const int8_t* w = c.weight->data_as<const int8_t>();  // [C, 1, KH, KW]
@@ -264,6 +267,13 @@ bool depthwise_nhwc(KernelContext& ctx, const QConv& c) {
       w32[t * ch + k] = w[k * taps + t];
       sum += w[k * taps + t];
     }
+    for (int64_t t = 0; t < pairs; ++t) {
+      const uint16_t lo = static_cast<uint16_t>(static_cast<int16_t>(w[k * taps + 2 * t]));
+      const uint16_t hi = 2 * t + 1 < taps
+                              ? static_cast<uint16_t>(static_cast<int16_t>(w[k * taps + 2 * t + 1]))
+                              : 0;
+      wp[t * ch + k] = static_cast<int32_t>(static_cast<uint32_t>(lo) | uint32_t{hi} << 16);
+    }
     if (fold) zp_sum[k] = c.a.zero_point * sum;
     scale[k] = c.a.scale * c.scales[c.per_channel ? k : 0];
     bias[k] = c.bias != nullptr ? c.bias[k] : 0.0f;
@@ -272,6 +282,7 @@ bool depthwise_nhwc(KernelContext& ctx, const QConv& c) {
   p.s = window_of(s);
   p.channels = ch;
   p.weight = w32;
+  p.weight_pairs = wp;
   p.scale = scale;
   p.bias = bias;
   p.zp_sum = zp_sum;

@@ -34,6 +34,10 @@ struct QDepthwiseNhwc {
   WindowShape s;
   int64_t channels;
   const int32_t* weight;  ///< [k_h * k_w][channels]
+  /// [(k_h * k_w + 1) / 2][channels]: the taps (flattened ki * k_w + kj) in
+  /// pairs, pair t of channel c the int16s weight[2t][c] (low half) and
+  /// weight[2t + 1][c] (high; 0 past the last tap), for vpmaddwd; or nullptr.
+  const int32_t* weight_pairs;
   const float* scale;     ///< [channels]
   const float* bias;      ///< [channels]
   /// [channels]: in_zero_point * the sum of the channel's weights over all
