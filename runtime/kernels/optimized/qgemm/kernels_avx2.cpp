@@ -82,11 +82,11 @@ inline __m256i requant8(__m256 y, const Requant8& r) {
   return _mm256_add_epi32(_mm256_cvttps_epi32(v), r.out_zp);
 }
 
-/// Rows [0, M) of a full-width tile whose accumulators are dot (lanes 0-7,
-/// then 8-15): the parameters read into registers once (a byte store may
-/// alias anything, so a loop reading them through t would reload them after
-/// every store).
-template <size_t M, OutType kOut, bool kBias, bool kClamp>
+/// Columns [0, 8 * kHalves) of rows [0, M) of a tile whose accumulators are
+/// dot (lanes 0-7, then 8-15): the parameters read into registers once (a
+/// byte store may alias anything, so a loop reading them through t would
+/// reload them after every store).
+template <size_t M, size_t kHalves, OutType kOut, bool kBias, bool kClamp>
 void epilogue_tile(const __m256i (*dot)[2], void* c, size_t ldc, const TileArgs& t) {
   const size_t elem = kOut == OutType::f32 ? sizeof(float) : 1;
   const Requant8 r{_mm256_set1_ps(t.inv_out),         _mm256_set1_epi32((int32_t)t.out_zp),
@@ -105,6 +105,19 @@ void epilogue_tile(const __m256i (*dot)[2], void* c, size_t ldc, const TileArgs&
     }
     void* row = static_cast<uint8_t*>(c) + i * ldc * elem;
     __m256 y0 = scaled8<kBias>(_mm256_load_si256(&dot[i][0]), k0);
+    if constexpr (kHalves == 1) {
+      if constexpr (kOut == OutType::f32) {
+        if constexpr (kClamp) y0 = _mm256_min_ps(r.max, _mm256_max_ps(r.min, y0));
+        _mm256_storeu_ps(static_cast<float*>(row), y0);
+      } else {
+        const __m256i q = requant8(y0, r);
+        const __m128i w =
+            _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
+        const __m128i b = kOut == OutType::s8 ? _mm_packs_epi16(w, w) : _mm_packus_epi16(w, w);
+        _mm_storel_epi64(static_cast<__m128i*>(row), b);
+      }
+      continue;
+    }
     __m256 y1 = scaled8<kBias>(_mm256_load_si256(&dot[i][1]), k1);
     if constexpr (kOut == OutType::f32) {
       if constexpr (kClamp) {
@@ -124,6 +137,27 @@ void epilogue_tile(const __m256i (*dot)[2], void* c, size_t ldc, const TileArgs&
       const __m128i b = kOut == OutType::s8 ? _mm_packs_epi16(lo, hi) : _mm_packus_epi16(lo, hi);
       _mm_storeu_si128(static_cast<__m128i*>(row), b);
     }
+  }
+}
+
+/// epilogue_tile for the tile's output type, bias and clamp.
+template <size_t M, size_t kHalves>
+void vector_epilogue(const __m256i (*dot)[2], void* c, size_t ldc, const TileArgs& t) {
+  const bool bias = t.bias != nullptr;
+  if (t.out == OutType::f32) {
+    if (t.clamp) {
+      bias ? epilogue_tile<M, kHalves, OutType::f32, true, true>(dot, c, ldc, t)
+           : epilogue_tile<M, kHalves, OutType::f32, false, true>(dot, c, ldc, t);
+    } else {
+      bias ? epilogue_tile<M, kHalves, OutType::f32, true, false>(dot, c, ldc, t)
+           : epilogue_tile<M, kHalves, OutType::f32, false, false>(dot, c, ldc, t);
+    }
+  } else if (t.out == OutType::s8) {
+    bias ? epilogue_tile<M, kHalves, OutType::s8, true, false>(dot, c, ldc, t)
+         : epilogue_tile<M, kHalves, OutType::s8, false, false>(dot, c, ldc, t);
+  } else {
+    bias ? epilogue_tile<M, kHalves, OutType::u8, true, false>(dot, c, ldc, t)
+         : epilogue_tile<M, kHalves, OutType::u8, false, false>(dot, c, ldc, t);
   }
 }
 
@@ -162,36 +196,31 @@ __attribute__((always_inline)) inline void accumulate(size_t kg, const uint8_t* 
 }
 
 /// `a`: the panel as int16 pairs, [kg][2][kMr] of 32 bits; `b`: [kg][2][kNr][2] int8.
+/// Whole 8-column halves take the vector epilogue, the last panel's columns
+/// past them the scalar one (the same values).
 template <size_t M>
 void kernel(size_t kg, const uint8_t* a, const int8_t* b, void* c, size_t ldc, const TileArgs& t) {
   __m256i dot[M][2];
   accumulate<M>(kg, a, b, dot);
-  if (t.cols < kNr) {  // the last column panel: the scalar epilogue (the same values)
-    const size_t elem = t.out == OutType::f32 ? sizeof(float) : 1;
-    for (size_t i = 0; i < M; ++i) {
-      alignas(32) int32_t tmp[kNr];
-      _mm256_store_si256(reinterpret_cast<__m256i*>(tmp), dot[i][0]);
-      _mm256_store_si256(reinterpret_cast<__m256i*>(tmp + 8), dot[i][1]);
-      void* row = static_cast<uint8_t*>(c) + i * ldc * elem;
-      epilogue_row_scalar(tmp, t.a_scale[i], t.a_zp[i], t, row);
-    }
+  const size_t halves = t.cols / 8;
+  if (halves == 2) {
+    vector_epilogue<M, 2>(dot, c, ldc, t);
     return;
   }
-  const bool bias = t.bias != nullptr;
-  if (t.out == OutType::f32) {
-    if (t.clamp) {
-      bias ? epilogue_tile<M, OutType::f32, true, true>(dot, c, ldc, t)
-           : epilogue_tile<M, OutType::f32, false, true>(dot, c, ldc, t);
-    } else {
-      bias ? epilogue_tile<M, OutType::f32, true, false>(dot, c, ldc, t)
-           : epilogue_tile<M, OutType::f32, false, false>(dot, c, ldc, t);
-    }
-  } else if (t.out == OutType::s8) {
-    bias ? epilogue_tile<M, OutType::s8, true, false>(dot, c, ldc, t)
-         : epilogue_tile<M, OutType::s8, false, false>(dot, c, ldc, t);
-  } else {
-    bias ? epilogue_tile<M, OutType::u8, true, false>(dot, c, ldc, t)
-         : epilogue_tile<M, OutType::u8, false, false>(dot, c, ldc, t);
+  if (halves == 1) vector_epilogue<M, 1>(dot, c, ldc, t);
+  const size_t j0 = 8 * halves;
+  if (j0 == t.cols) return;
+  TileArgs rest = t;
+  rest.cols = t.cols - j0;
+  rest.colsum += j0;
+  rest.b_scale += j0;
+  if (rest.bias != nullptr) rest.bias += j0;
+  const size_t elem = t.out == OutType::f32 ? sizeof(float) : 1;
+  for (size_t i = 0; i < M; ++i) {
+    alignas(32) int32_t tmp[8];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(tmp), dot[i][halves]);
+    uint8_t* row = static_cast<uint8_t*>(c) + (i * ldc + j0) * elem;
+    epilogue_row_scalar(tmp, t.a_scale[i], t.a_zp[i], rest, row);
   }
 }
 
