@@ -10,8 +10,8 @@
 // The first two take the float32 steps of the chain they replace (the
 // dequantize and quantize kernels' and aten::mul's / aten::mean's), so
 // their results are the same bits: in chunks through the vector loops
-// (simd_kernels.h), or in AVX-512 registers when the kernels' instruction
-// set is avx512. Everything off these paths, and every error, goes to the
+// (simd_kernels.h), or in AVX-512 or AVX2 registers when the kernels'
+// instruction set is avx512 or avx2. Everything off these paths, and every error, goes to the
 // portable kernel unchanged.
 #include <cstring>
 
@@ -115,6 +115,12 @@ EMBER_AVX2 void lut_avx2(const uint8_t* x, const uint8_t* lut, uint8_t* y, int64
 }
 #undef EMBER_AVX2
 
+/// One operand of quantized_mul: its bytes and dequantize parameters.
+struct MulOperand {
+  const uint8_t* data;
+  float scale, zero_point;
+};
+
 // AVX-512 loops of quantized_mul and quantized_mean that keep a step's
 // values in registers instead of the chunk buffers: the same float32 steps
 // as the dequantize and quantize kernels (simd_kernels.cpp) and the
@@ -176,7 +182,87 @@ EMBER_AVX512 void mean_accumulate_avx512(const uint8_t* x, int64_t rows, int64_t
 
 /// Whether the AVX-512 loops run: the kernels' instruction set is avx512.
 bool use_avx512_loops() { return active_isa() == Isa::avx512; }
+
+// The same loops with AVX2 (the kernels' instruction set is avx2), 8 lanes
+// at a time over the whole multiples of 8; the caller takes the rest.
+#define EMBER_AVX2 __attribute__((target("avx2")))
+
+/// 8 bytes as dequantized floats.
+EMBER_AVX2 inline __m256 dequantize8(const uint8_t* x, bool is_unsigned, __m256 scale,
+                                     __m256 zp) {
+  const __m128i b = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(x));
+  const __m256i w = is_unsigned ? _mm256_cvtepu8_epi32(b) : _mm256_cvtepi8_epi32(b);
+  return _mm256_mul_ps(_mm256_sub_ps(_mm256_cvtepi32_ps(w), zp), scale);
+}
+
+/// mul_quantize_avx512 over i < n / 8 * 8; returns that count.
+EMBER_AVX2 int64_t mul_quantize_avx2(const uint8_t* x, float sx, float zx, const float* g,
+                                     uint8_t* out, int64_t n, const quant::Requant& rq,
+                                     bool is_unsigned) {
+  const __m256 vs = _mm256_set1_ps(sx), vz = _mm256_set1_ps(zx), inv = _mm256_set1_ps(rq.inv_out);
+  const __m256 zo = _mm256_set1_ps(rq.zp), lo = _mm256_set1_ps(rq.qmin);
+  const __m256 hi = _mm256_set1_ps(rq.qmax);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 p = _mm256_mul_ps(dequantize8(x + i, is_unsigned, vs, vz), _mm256_loadu_ps(g + i));
+    __m256 y = _mm256_round_ps(_mm256_mul_ps(p, inv),
+                               _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    y = _mm256_min_ps(_mm256_max_ps(_mm256_add_ps(y, zo), lo), hi);
+    // A NaN converts to 0, as the quantize kernel's.
+    y = _mm256_andnot_ps(_mm256_cmp_ps(p, p, _CMP_UNORD_Q), y);
+    const __m256i q = _mm256_cvtps_epi32(y);  // integers within [qmin, qmax]: the packs are exact
+    const __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
+    const __m128i b = is_unsigned ? _mm_packus_epi16(w, w) : _mm_packs_epi16(w, w);
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(out + i), b);
+  }
+  return i;
+}
+
+/// mean_accumulate_avx512 over columns j < n / 8 * 8; returns that count.
+EMBER_AVX2 int64_t mean_accumulate_avx2(const uint8_t* x, int64_t rows, int64_t stride,
+                                        int64_t n, float s, float z, bool is_unsigned,
+                                        double* acc) {
+  const __m256 vs = _mm256_set1_ps(s), vz = _mm256_set1_ps(z);
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8) {
+    __m256d a0 = _mm256_loadu_pd(acc + j), a1 = _mm256_loadu_pd(acc + j + 4);
+    for (int64_t r = 0; r < rows; ++r) {
+      const __m256 v = dequantize8(x + r * stride + j, is_unsigned, vs, vz);
+      a0 = _mm256_add_pd(a0, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
+      a1 = _mm256_add_pd(a1, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
+    }
+    _mm256_storeu_pd(acc + j, a0);
+    _mm256_storeu_pd(acc + j + 4, a1);
+  }
+  return j;
+}
+#undef EMBER_AVX2
+
+bool use_avx2_loops() { return active_isa() == Isa::avx2; }
 #endif
+
+/// out[i] = quantize(dequantize(x[i]) * gf[i]) for n elements, gf the other
+/// operand already dequantized: the AVX-512 or AVX2 loop where the kernels'
+/// instruction set is one of those, else (and for AVX2's last elements)
+/// through the chunk buffer xf (n floats): the dequantize, mul and quantize
+/// kernels. The same bits either way.
+void mul_quantize(const SimdKernels& k, MulOperand x, const float* gf, float* xf, uint8_t* out,
+                  int64_t n, const quant::Requant& rq, bool is_unsigned) {
+  int64_t i = 0;
+#if defined(__x86_64__)
+  if (use_avx512_loops()) {
+    mul_quantize_avx512(x.data, x.scale, x.zero_point, gf, out, n, rq, is_unsigned);
+    return;
+  }
+  if (use_avx2_loops()) {
+    i = mul_quantize_avx2(x.data, x.scale, x.zero_point, gf, out, n, rq, is_unsigned);
+  }
+#endif
+  if (i == n) return;
+  k.dequantize(x.data + i, xf, n - i, x.scale, x.zero_point, is_unsigned);
+  k.binary(BinaryOp::Mul, xf, 1, gf + i, 1, xf, n - i, 1.0f);
+  k.quantize(xf, out + i, n - i, rq.inv_out, rq.zp, rq.qmin, rq.qmax, is_unsigned);
+}
 
 /// Floats a quantized_mul step dequantizes at once (on the stack).
 constexpr int64_t kMulChunk = 256;
@@ -205,11 +291,6 @@ bool is_channel_gate(const Tensor& x, const Tensor& g, MulShape* s) {
   return true;
 }
 
-/// One operand of quantized_mul: its bytes and dequantize parameters.
-struct MulOperand {
-  const uint8_t* data;
-  float scale, zero_point;
-};
 
 /// out[i] = quantize(dequantize(x[i]) * dequantize(g[i])) for n elements,
 /// in chunks: the float32 steps of the dequantize -> mul -> quantize chain
@@ -220,15 +301,7 @@ void mul_span(const SimdKernels& k, MulOperand x, MulOperand g, uint8_t* out, in
   for (int64_t i = 0; i < n; i += kMulChunk) {
     const int64_t len = n - i < kMulChunk ? n - i : kMulChunk;
     k.dequantize(g.data + i, gf, len, g.scale, g.zero_point, is_unsigned);
-#if defined(__x86_64__)
-    if (use_avx512_loops()) {
-      mul_quantize_avx512(x.data + i, x.scale, x.zero_point, gf, out + i, len, rq, is_unsigned);
-      continue;
-    }
-#endif
-    k.dequantize(x.data + i, xf, len, x.scale, x.zero_point, is_unsigned);
-    k.binary(BinaryOp::Mul, xf, 1, gf, 1, xf, len, 1.0f);
-    k.quantize(xf, out + i, len, rq.inv_out, rq.zp, rq.qmin, rq.qmax, is_unsigned);
+    mul_quantize(k, {x.data + i, x.scale, x.zero_point}, gf, xf, out + i, len, rq, is_unsigned);
   }
 }
 
@@ -248,9 +321,6 @@ void mul_gated_pixels(const SimdKernels& k, MulOperand x, MulOperand g, uint8_t*
   const int64_t c = s.channels;
   const int64_t per_step = c <= kGateSpan ? kGateSpan / c : 1;  // pixels a step
   const int64_t chunk = c <= kGateSpan ? c : kGateSpan;         // channels a step
-#if defined(__x86_64__)
-  const bool avx512 = use_avx512_loops();
-#endif
   for (int64_t row = begin; row < end;) {  // row = batch * pixels + pixel
     const int64_t n = row / s.pixels;
     const int64_t last = (n + 1) * s.pixels < end ? (n + 1) * s.pixels : end;
@@ -262,16 +332,8 @@ void mul_gated_pixels(const SimdKernels& k, MulOperand x, MulOperand g, uint8_t*
         // per_step > 1 only when len is all of c: the pixels are contiguous.
         const int64_t at = p * c + c0;
         const int64_t m = (last - p < per_step ? last - p : per_step) * len;
-#if defined(__x86_64__)
-        if (avx512) {
-          mul_quantize_avx512(x.data + at, x.scale, x.zero_point, gf, out + at, m, rq,
-                              is_unsigned);
-          continue;
-        }
-#endif
-        k.dequantize(x.data + at, xf, m, x.scale, x.zero_point, is_unsigned);
-        k.binary(BinaryOp::Mul, xf, 1, gf, 1, xf, m, 1.0f);
-        k.quantize(xf, out + at, m, rq.inv_out, rq.zp, rq.qmin, rq.qmax, is_unsigned);
+        mul_quantize(k, {x.data + at, x.scale, x.zero_point}, gf, xf, out + at, m, rq,
+                     is_unsigned);
       }
     }
     row = last;
@@ -326,6 +388,9 @@ void mean_columns(const SimdKernels& k, const uint8_t* x, const MeanShape& m, in
 #if defined(__x86_64__)
   if (use_avx512_loops()) {
     mean_accumulate_avx512(x + c0, m.len, m.inner, n, s, z, is_unsigned, acc);
+    r = m.len;
+  } else if (use_avx2_loops() && n % 8 == 0) {
+    mean_accumulate_avx2(x + c0, m.len, m.inner, n, s, z, is_unsigned, acc);
     r = m.len;
   }
 #endif
