@@ -34,6 +34,12 @@ namespace ember {
 namespace optimized {
 namespace {
 
+/// One operand of quantized_mul: its bytes and dequantize parameters.
+struct MulOperand {
+  const uint8_t* data;
+  float scale, zero_point;
+};
+
 /// y[i] = lut[x[i] ^ bias] over n bytes. The pointers are locals of their
 /// own (no aliasing of the table with what is stored): a byte load, a
 /// lookup and a store per element.
@@ -115,11 +121,6 @@ EMBER_AVX2 void lut_avx2(const uint8_t* x, const uint8_t* lut, uint8_t* y, int64
 }
 #undef EMBER_AVX2
 
-/// One operand of quantized_mul: its bytes and dequantize parameters.
-struct MulOperand {
-  const uint8_t* data;
-  float scale, zero_point;
-};
 
 // AVX-512 loops of quantized_mul and quantized_mean that keep a step's
 // values in registers instead of the chunk buffers: the same float32 steps
