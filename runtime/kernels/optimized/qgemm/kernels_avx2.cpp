@@ -92,7 +92,8 @@ void epilogue_tile(const __m256i (*dot)[2], void* c, size_t ldc, const TileArgs&
   const Requant8 r{_mm256_set1_ps(t.inv_out),         _mm256_set1_epi32((int32_t)t.out_zp),
                    _mm256_set1_ps(t.qmin - t.out_zp), _mm256_set1_ps(t.qmax - t.out_zp),
                    _mm256_set1_ps(t.min),             _mm256_set1_ps(t.max)};
-  Columns8 k0 = columns8(t, 0), k1 = columns8(t, 8);
+  Columns8 k[kHalves];
+  for (size_t h = 0; h < kHalves; ++h) k[h] = columns8(t, 8 * h);
   float a_scale[M];
   int32_t a_zp[M];
   std::memcpy(a_scale, t.a_scale, sizeof a_scale);
@@ -100,39 +101,28 @@ void epilogue_tile(const __m256i (*dot)[2], void* c, size_t ldc, const TileArgs&
   for (size_t i = 0; i < M; ++i) {
     if (i == 0 || a_scale[i] != a_scale[i - 1] || a_zp[i] != a_zp[i - 1] ||
         std::signbit(a_scale[i]) != std::signbit(a_scale[i - 1])) {
-      set_row(k0, a_scale[i], a_zp[i]);
-      set_row(k1, a_scale[i], a_zp[i]);
+      for (size_t h = 0; h < kHalves; ++h) set_row(k[h], a_scale[i], a_zp[i]);
     }
     void* row = static_cast<uint8_t*>(c) + i * ldc * elem;
-    __m256 y0 = scaled8<kBias>(_mm256_load_si256(&dot[i][0]), k0);
-    if constexpr (kHalves == 1) {
-      if constexpr (kOut == OutType::f32) {
-        if constexpr (kClamp) y0 = _mm256_min_ps(r.max, _mm256_max_ps(r.min, y0));
-        _mm256_storeu_ps(static_cast<float*>(row), y0);
-      } else {
-        const __m256i q = requant8(y0, r);
-        const __m128i w =
-            _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
-        const __m128i b = kOut == OutType::s8 ? _mm_packs_epi16(w, w) : _mm_packus_epi16(w, w);
-        _mm_storel_epi64(static_cast<__m128i*>(row), b);
-      }
-      continue;
-    }
-    __m256 y1 = scaled8<kBias>(_mm256_load_si256(&dot[i][1]), k1);
+    __m256 y[kHalves];
+    for (size_t h = 0; h < kHalves; ++h) y[h] = scaled8<kBias>(_mm256_load_si256(&dot[i][h]), k[h]);
     if constexpr (kOut == OutType::f32) {
-      if constexpr (kClamp) {
-        y0 = _mm256_min_ps(r.max, _mm256_max_ps(r.min, y0));
-        y1 = _mm256_min_ps(r.max, _mm256_max_ps(r.min, y1));
+      for (size_t h = 0; h < kHalves; ++h) {
+        if constexpr (kClamp) y[h] = _mm256_min_ps(r.max, _mm256_max_ps(r.min, y[h]));
+        _mm256_storeu_ps(static_cast<float*>(row) + 8 * h, y[h]);
       }
-      _mm256_storeu_ps(static_cast<float*>(row), y0);
-      _mm256_storeu_ps(static_cast<float*>(row) + 8, y1);
+    } else if constexpr (kHalves == 1) {
+      const __m256i q = requant8(y[0], r);
+      const __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
+      const __m128i b = kOut == OutType::s8 ? _mm_packs_epi16(w, w) : _mm_packus_epi16(w, w);
+      _mm_storel_epi64(static_cast<__m128i*>(row), b);
     } else {
       // 16 lanes within [qmin, qmax] (inside int8's or uint8's range): the
       // saturating packs are exact. vpackssdw packs within 128-bit halves
       // (y0's lanes 0-3, y1's 0-3 | y0's 4-7, y1's 4-7); the 64-bit permute
       // puts the row's 16 words in order, then one 128-bit pack to bytes.
       const __m256i w = _mm256_permute4x64_epi64(
-          _mm256_packs_epi32(requant8(y0, r), requant8(y1, r)), 0xd8);
+          _mm256_packs_epi32(requant8(y[0], r), requant8(y[1], r)), 0xd8);
       const __m128i lo = _mm256_castsi256_si128(w), hi = _mm256_extracti128_si256(w, 1);
       const __m128i b = kOut == OutType::s8 ? _mm_packs_epi16(lo, hi) : _mm_packus_epi16(lo, hi);
       _mm_storeu_si128(static_cast<__m128i*>(row), b);
