@@ -249,6 +249,7 @@ bool depthwise_nhwc(KernelContext& ctx, const QConv& c) {
   auto* w32 = static_cast<int32_t*>(ctx.allocate_temp(static_cast<size_t>(taps * ch) * 4, 64));
   const int64_t pairs = (taps + 1) / 2;
   auto* wp = static_cast<int32_t*>(ctx.allocate_temp(static_cast<size_t>(pairs * ch) * 4, 64));
+  auto* offsets = static_cast<int64_t*>(ctx.allocate_temp(static_cast<size_t>(2 * pairs) * 8, 64));
   auto* scale = static_cast<float*>(ctx.allocate_temp(static_cast<size_t>(ch) * 4, 64));
   auto* bias = static_cast<float*>(ctx.allocate_temp(static_cast<size_t>(ch) * 4, 64));
   // Folding the zero point into one product per channel keeps the sums
@@ -256,9 +257,13 @@ bool depthwise_nhwc(KernelContext& ctx, const QConv& c) {
   const bool fold = taps <= 4096;
   auto* zp_sum =
       fold ? static_cast<int32_t*>(ctx.allocate_temp(static_cast<size_t>(ch) * 4, 64)) : nullptr;
-  if (w32 == nullptr || wp == nullptr || scale == nullptr || bias == nullptr ||
-      (fold && zp_sum == nullptr)) {
+  if (w32 == nullptr || wp == nullptr || offsets == nullptr || scale == nullptr ||
+      bias == nullptr || (fold && zp_sum == nullptr)) {
     return false;
+  }
+  for (int64_t t = 0; t < 2 * pairs; ++t) {
+    const int64_t tap = t < taps ? t : taps - 1;
+    offsets[t] = ((tap / s.k_w) * s.dil_h * s.in_w + (tap % s.k_w) * s.dil_w) * ch;
   }
   const int8_t* w = c.weight->data_as<const int8_t>();  // [C, 1, KH, KW]
   for (int64_t k = 0; k < ch; ++k) {
@@ -283,6 +288,7 @@ bool depthwise_nhwc(KernelContext& ctx, const QConv& c) {
   p.channels = ch;
   p.weight = w32;
   p.weight_pairs = wp;
+  p.pair_offsets = offsets;
   p.scale = scale;
   p.bias = bias;
   p.zp_sum = zp_sum;

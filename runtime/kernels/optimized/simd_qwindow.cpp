@@ -687,23 +687,20 @@ void nhwc_pixel(const QDepthwiseNhwc& p, const In* in, int64_t oh, int64_t ow, O
 /// channels [0, c16), 16 at a time, taps in pairs (p.weight_pairs): for each
 /// pixel the two taps' 16 bytes are interleaved (vpunpck{l,h}bw), widened to
 /// int16 and multiplied by the pair's weights with vpmaddwd, one multiply-add
-/// of two taps per lane where the 32-bit path (vpmulld) does one tap. An odd
-/// last tap pairs with itself: its weight's high half is 0. The zero point
-/// comes off once a channel (p.zp_sum); the same integers as the 32-bit path.
+/// of two taps per lane where the 32-bit path (vpmulld) does one tap. The
+/// taps' input offsets come with the weights (p.pair_offsets, built once a
+/// call); an odd last tap pairs with itself, its weight's high half 0. The
+/// zero point comes off once a channel (p.zp_sum); the same integers as the
+/// 32-bit path.
 /// Returns c16, where the caller goes on.
 template <int kP, typename In, typename Out>
 int64_t nhwc_interior_pairs(const QDepthwiseNhwc& p, const In* in, int64_t oh, int64_t ow,
                             Out* out) {
-  constexpr int64_t kMaxTaps = 64;
   const WindowShape s = p.s;  // a local: see store_chan
   const int64_t c_all = p.channels, c16 = c_all / 16 * 16;
-  const int64_t taps = s.k_h * s.k_w, pairs = (taps + 1) / 2;
-  if (p.weight_pairs == nullptr || taps > kMaxTaps || c16 == 0) return 0;
-  int64_t offset[kMaxTaps + 1];  // each tap's input element from the pixel's first
-  for (int64_t t = 0; t < taps; ++t) {
-    offset[t] = ((t / s.k_w) * s.dil_h * s.in_w + (t % s.k_w) * s.dil_w) * c_all;
-  }
-  offset[taps] = offset[taps - 1];  // the odd last tap's partner: weight 0
+  const int64_t pairs = (s.k_h * s.k_w + 1) / 2;
+  if (p.weight_pairs == nullptr || c16 == 0) return 0;
+  const int64_t* offset = p.pair_offsets;
   const int64_t h = oh * s.stride_h - s.pad_h, w = ow * s.stride_w - s.pad_w;
   const In* base = in + (h * s.in_w + w) * c_all;
   const int64_t step = s.stride_w * c_all;

@@ -38,6 +38,10 @@ struct QDepthwiseNhwc {
   /// pairs, pair t of channel c the int16s weight[2t][c] (low half) and
   /// weight[2t + 1][c] (high; 0 past the last tap), for vpmaddwd; or nullptr.
   const int32_t* weight_pairs;
+  /// [2 * pairs]: tap t's input element from a pixel's first tap's,
+  /// (ki * dil_h * in_w + kj * dil_w) * channels; past the last tap (odd
+  /// counts) the last again. Given with weight_pairs.
+  const int64_t* pair_offsets;
   const float* scale;     ///< [channels]
   const float* bias;      ///< [channels]
   /// [channels]: in_zero_point * the sum of the channel's weights over all
