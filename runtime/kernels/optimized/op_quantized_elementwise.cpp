@@ -11,8 +11,8 @@
 // dequantize and quantize kernels' and aten::mul's / aten::mean's), so
 // their results are the same bits: in chunks through the vector loops
 // (simd_kernels.h), or in AVX-512 or AVX2 registers when the kernels'
-// instruction set is avx512 or avx2. Everything off these paths, and every error, goes to the
-// portable kernel unchanged.
+// instruction set is avx512 or avx2. Everything off these paths, and every
+// error, goes to the portable kernel unchanged.
 #include <cstring>
 
 #if defined(__x86_64__)
@@ -76,6 +76,8 @@ EMBER_VBMI void lut_vbmi(const uint8_t* x, const uint8_t* lut, uint8_t* y, int64
 }
 #undef EMBER_VBMI
 
+#define EMBER_AVX2 __attribute__((target("avx2")))
+
 /// Whether the VBMI lookup runs: AVX-512 in use (EMBER_KERNELS_ISA can
 /// turn it off) and the CPU has VBMI.
 bool use_lut_vbmi() {
@@ -90,7 +92,6 @@ bool use_lut_vbmi() {
 /// then bits 5, 6 and 7: vpblendvb reads a byte's top bit, so the 16-bit
 /// shifts left by 3, 2, 1 bring each bit there). 36 vector ops for 32
 /// bytes, where the scalar loop takes a load, a lookup and a store each.
-#define EMBER_AVX2 __attribute__((target("avx2")))
 EMBER_AVX2 inline __m256i lookup32(__m256i v, __m256i bias, const __m256i rows[16]) {
   const __m256i idx = _mm256_xor_si256(v, bias);
   const __m256i lo = _mm256_and_si256(idx, _mm256_set1_epi8(0x0f));
@@ -119,8 +120,6 @@ EMBER_AVX2 void lut_avx2(const uint8_t* x, const uint8_t* lut, uint8_t* y, int64
   }
   lut_scalar(x + i, lut, y + i, n - i, bias);
 }
-#undef EMBER_AVX2
-
 
 // AVX-512 loops of quantized_mul and quantized_mean that keep a step's
 // values in registers instead of the chunk buffers: the same float32 steps
@@ -185,8 +184,8 @@ EMBER_AVX512 void mean_accumulate_avx512(const uint8_t* x, int64_t rows, int64_t
 bool use_avx512_loops() { return active_isa() == Isa::avx512; }
 
 // The same loops with AVX2 (the kernels' instruction set is avx2), 8 lanes
-// at a time over the whole multiples of 8; the caller takes the rest.
-#define EMBER_AVX2 __attribute__((target("avx2")))
+// at a time: mul over the whole multiples of 8 (the caller takes the rest),
+// mean over a multiple of 8 columns.
 
 /// 8 bytes as dequantized floats.
 EMBER_AVX2 inline __m256 dequantize8(const uint8_t* x, bool is_unsigned, __m256 scale,
@@ -219,13 +218,12 @@ EMBER_AVX2 int64_t mul_quantize_avx2(const uint8_t* x, float sx, float zx, const
   return i;
 }
 
-/// mean_accumulate_avx512 over columns j < n / 8 * 8; returns that count.
-EMBER_AVX2 int64_t mean_accumulate_avx2(const uint8_t* x, int64_t rows, int64_t stride,
+/// mean_accumulate_avx512 for n a multiple of 8.
+EMBER_AVX2 void mean_accumulate_avx2(const uint8_t* x, int64_t rows, int64_t stride,
                                         int64_t n, float s, float z, bool is_unsigned,
                                         double* acc) {
   const __m256 vs = _mm256_set1_ps(s), vz = _mm256_set1_ps(z);
-  int64_t j = 0;
-  for (; j + 8 <= n; j += 8) {
+  for (int64_t j = 0; j < n; j += 8) {
     __m256d a0 = _mm256_loadu_pd(acc + j), a1 = _mm256_loadu_pd(acc + j + 4);
     for (int64_t r = 0; r < rows; ++r) {
       const __m256 v = dequantize8(x + r * stride + j, is_unsigned, vs, vz);
@@ -235,7 +233,6 @@ EMBER_AVX2 int64_t mean_accumulate_avx2(const uint8_t* x, int64_t rows, int64_t 
     _mm256_storeu_pd(acc + j, a0);
     _mm256_storeu_pd(acc + j + 4, a1);
   }
-  return j;
 }
 #undef EMBER_AVX2
 
@@ -291,7 +288,6 @@ bool is_channel_gate(const Tensor& x, const Tensor& g, MulShape* s) {
   }
   return true;
 }
-
 
 /// out[i] = quantize(dequantize(x[i]) * dequantize(g[i])) for n elements,
 /// in chunks: the float32 steps of the dequantize -> mul -> quantize chain
