@@ -239,62 +239,152 @@ void depthwise(const QConv& c) {
   });
 }
 
-/// The channels-last depthwise convolution: the weight reordered to
-/// [taps][C] int32 and the per-channel scales and biases in temp memory,
-/// output rows split over the pool. False when temp memory is too small.
+/// A depthwise weight [C, 1, KH, KW] in the forms the channels-last rows
+/// read (QDepthwiseNhwc): int32 [taps][C], the pairs, each channel's weight
+/// sum and, for C >= 64, the quads and their lanes' sums. Built once at load
+/// (prepare_quantized_convolution) or, without that, in each call's temp
+/// memory; `bytes()` is one buffer's size, each part 64-byte aligned.
+struct DepthwiseForms {
+  int64_t taps, ch, pairs, blocks, quads;
+  size_t w32, wp, sums, wq, quad_sums, end;  ///< byte offsets of the parts, and the size
+
+  DepthwiseForms(int64_t taps_, int64_t ch_)
+      : taps(taps_), ch(ch_), pairs((taps_ + 1) / 2), blocks(ch_ / 64), quads((taps_ + 3) / 4) {
+    const auto up = [](size_t n) { return (n + 63) / 64 * 64; };
+    w32 = 0;
+    wp = w32 + up(static_cast<size_t>(taps * ch) * 4);
+    sums = wp + up(static_cast<size_t>(pairs * ch) * 4);
+    wq = sums + up(static_cast<size_t>(ch) * 4);
+    quad_sums = wq + static_cast<size_t>(blocks * quads) * 256;
+    end = quad_sums + static_cast<size_t>(blocks) * 256;
+  }
+  size_t bytes() const { return end; }
+
+  /// Fills `dst` (bytes(), 64-byte aligned) from the weight w.
+  void fill(const int8_t* w, uint8_t* dst) const {
+    auto* w32p = reinterpret_cast<int32_t*>(dst + w32);
+    auto* wpp = reinterpret_cast<int32_t*>(dst + wp);
+    auto* sump = reinterpret_cast<int32_t*>(dst + sums);
+    for (int64_t k = 0; k < ch; ++k) {
+      int32_t sum = 0;
+      for (int64_t t = 0; t < taps; ++t) {
+        w32p[t * ch + k] = w[k * taps + t];
+        sum += w[k * taps + t];
+      }
+      for (int64_t t = 0; t < pairs; ++t) {
+        const auto lo = static_cast<uint16_t>(static_cast<int16_t>(w[k * taps + 2 * t]));
+        const auto hi = 2 * t + 1 < taps
+                            ? static_cast<uint16_t>(static_cast<int16_t>(w[k * taps + 2 * t + 1]))
+                            : uint16_t{0};
+        wpp[t * ch + k] = static_cast<int32_t>(static_cast<uint32_t>(lo) | uint32_t{hi} << 16);
+      }
+      sump[k] = sum;
+    }
+    auto* wqp = reinterpret_cast<int8_t*>(dst + wq);
+    auto* qsum = reinterpret_cast<int32_t*>(dst + quad_sums);
+    for (int64_t b = 0; b < blocks; ++b) {
+      for (int64_t k = 0; k < 4; ++k) {
+        for (int64_t l = 0; l < 16; ++l) {
+          const int64_t chan = 64 * b + quad_channel(k, l);
+          for (int64_t t = 0; t < 4 * quads; ++t) {
+            wqp[((b * quads + t / 4) * 4 + k) * 64 + 4 * l + t % 4] =
+                t < taps ? w[chan * taps + t] : int8_t{0};
+          }
+          qsum[(b * 4 + k) * 16 + l] = sump[chan];
+        }
+      }
+    }
+  }
+};
+
+/// pack_depthwise_forms's context: the weight and its forms' geometry.
+struct PackDepthwise {
+  const int8_t* weight;
+  DepthwiseForms forms;
+};
+Error pack_depthwise_forms(const void* context, int64_t, void* dst, size_t bytes) {
+  const auto* p = static_cast<const PackDepthwise*>(context);
+  if (bytes < p->forms.bytes()) return Error::InvalidArgument;
+  p->forms.fill(p->weight, static_cast<uint8_t*>(dst));
+  return Error::Ok;
+}
+
+/// The channels-last depthwise convolution: the weight's forms (prepared at
+/// load, else built in temp memory), the per-channel scales, biases and
+/// zero-point sums, and the taps' offsets in temp memory, output rows split
+/// over the pool. False when temp memory is too small.
 bool depthwise_nhwc(KernelContext& ctx, const QConv& c) {
   const portable::ConvShape& s = c.s;
   const int64_t taps = s.k_h * s.k_w, ch = s.out_c;
+  const DepthwiseForms f(taps, ch);
   ctx.reset_temp();
-  auto* w32 = static_cast<int32_t*>(ctx.allocate_temp(static_cast<size_t>(taps * ch) * 4, 64));
-  const int64_t pairs = (taps + 1) / 2;
-  auto* wp = static_cast<int32_t*>(ctx.allocate_temp(static_cast<size_t>(pairs * ch) * 4, 64));
-  auto* offsets = static_cast<int64_t*>(ctx.allocate_temp(static_cast<size_t>(2 * pairs) * 8, 64));
-  auto* scale = static_cast<float*>(ctx.allocate_temp(static_cast<size_t>(ch) * 4, 64));
-  auto* bias = static_cast<float*>(ctx.allocate_temp(static_cast<size_t>(ch) * 4, 64));
+  const Prepacked* state = prepacked_for(ctx, c.weight->data());
+  const uint8_t* forms = nullptr;
+  if (state != nullptr && state->parts == 1 && state->part_bytes >= f.bytes()) {
+    forms = static_cast<const uint8_t*>(state->part(0));
+  } else {
+    auto* built = static_cast<uint8_t*>(ctx.allocate_temp(f.bytes(), 64));
+    if (built == nullptr) return false;
+    f.fill(c.weight->data_as<const int8_t>(), built);
+    forms = built;
+  }
   // Folding the zero point into one product per channel keeps the sums
   // exact while sum |x| * |w| fits int32: |x| <= 255, |w| <= 128.
   const bool fold = taps <= 4096;
-  auto* zp_sum =
-      fold ? static_cast<int32_t*>(ctx.allocate_temp(static_cast<size_t>(ch) * 4, 64)) : nullptr;
-  if (w32 == nullptr || wp == nullptr || offsets == nullptr || scale == nullptr ||
-      bias == nullptr || (fold && zp_sum == nullptr)) {
+  const QWindowKernels& kernels = qwindow();
+  const bool quads = fold && kernels.depthwise_quads && f.blocks > 0;
+  const int64_t lanes = f.blocks * 64;
+  auto* offsets = static_cast<int64_t*>(ctx.allocate_temp(static_cast<size_t>(2 * f.pairs) * 8, 64));
+  auto* quad_offsets = static_cast<int64_t*>(ctx.allocate_temp(static_cast<size_t>(4 * f.quads) * 8, 64));
+  auto* scale = static_cast<float*>(ctx.allocate_temp(static_cast<size_t>(ch + 2 * lanes) * 4, 64));
+  auto* zp_sum = static_cast<int32_t*>(ctx.allocate_temp(static_cast<size_t>(ch + lanes) * 4, 64));
+  auto* bias = static_cast<float*>(ctx.allocate_temp(static_cast<size_t>(ch) * 4, 64));
+  if (offsets == nullptr || quad_offsets == nullptr || scale == nullptr || zp_sum == nullptr ||
+      bias == nullptr) {
     return false;
   }
-  for (int64_t t = 0; t < 2 * pairs; ++t) {
-    const int64_t tap = t < taps ? t : taps - 1;
-    offsets[t] = ((tap / s.k_w) * s.dil_h * s.in_w + (tap % s.k_w) * s.dil_w) * ch;
-  }
-  const int8_t* w = c.weight->data_as<const int8_t>();  // [C, 1, KH, KW]
+  const auto tap_offset = [&](int64_t t) {
+    const int64_t tap = t < taps ? t : taps - 1;  // past the last tap, the last (weight 0)
+    return ((tap / s.k_w) * s.dil_h * s.in_w + (tap % s.k_w) * s.dil_w) * ch;
+  };
+  for (int64_t t = 0; t < 2 * f.pairs; ++t) offsets[t] = tap_offset(t);
+  for (int64_t t = 0; t < 4 * f.quads; ++t) quad_offsets[t] = tap_offset(t);
+  const auto* sums = reinterpret_cast<const int32_t*>(forms + f.sums);
   for (int64_t k = 0; k < ch; ++k) {
-    int32_t sum = 0;
-    for (int64_t t = 0; t < taps; ++t) {
-      w32[t * ch + k] = w[k * taps + t];
-      sum += w[k * taps + t];
-    }
-    for (int64_t t = 0; t < pairs; ++t) {
-      const uint16_t lo = static_cast<uint16_t>(static_cast<int16_t>(w[k * taps + 2 * t]));
-      const uint16_t hi = 2 * t + 1 < taps
-                              ? static_cast<uint16_t>(static_cast<int16_t>(w[k * taps + 2 * t + 1]))
-                              : 0;
-      wp[t * ch + k] = static_cast<int32_t>(static_cast<uint32_t>(lo) | uint32_t{hi} << 16);
-    }
-    if (fold) zp_sum[k] = c.a.zero_point * sum;
+    zp_sum[k] = c.a.zero_point * sums[k];
     scale[k] = c.a.scale * c.scales[c.per_channel ? k : 0];
     bias[k] = c.bias != nullptr ? c.bias[k] : 0.0f;
   }
   QDepthwiseNhwc p{};
+  if (quads) {
+    // int8 input goes in as x + 128 (QDepthwiseNhwc::quad_zp_sum).
+    const int32_t shift = c.a.zero_point + (c.input->dtype() == ScalarType::Byte ? 0 : 128);
+    const auto* quad_sums = reinterpret_cast<const int32_t*>(forms + f.quad_sums);
+    float* quad_scale = scale + ch;
+    float* quad_bias = quad_scale + lanes;
+    int32_t* quad_zp = zp_sum + ch;
+    for (int64_t i = 0; i < lanes; ++i) {
+      const int64_t chan = i / 64 * 64 + quad_channel(i / 16 % 4, i % 16);
+      quad_scale[i] = scale[chan];
+      quad_bias[i] = bias[chan];
+      quad_zp[i] = shift * quad_sums[i];
+    }
+    p.weight_quads = reinterpret_cast<const int8_t*>(forms + f.wq);
+    p.quad_offsets = quad_offsets;
+    p.quad_scale = quad_scale;
+    p.quad_bias = quad_bias;
+    p.quad_zp_sum = quad_zp;
+  }
   p.s = window_of(s);
   p.channels = ch;
-  p.weight = w32;
-  p.weight_pairs = wp;
+  p.weight = reinterpret_cast<const int32_t*>(forms + f.w32);
+  p.weight_pairs = reinterpret_cast<const int32_t*>(forms + f.wp);
   p.pair_offsets = offsets;
   p.scale = scale;
   p.bias = bias;
-  p.zp_sum = zp_sum;
+  p.zp_sum = fold ? zp_sum : nullptr;
   p.q = depthwise_params(c);
   p.out_unsigned = c.out->dtype() == ScalarType::Byte;
-  const QWindowKernels& kernels = qwindow();
   const auto* in = c.input->data_as<const uint8_t>();
   auto* out = c.out->data_as<uint8_t>();
   const int64_t in_image = s.in_h * s.in_w * ch, out_image = s.out_h * s.out_w * ch;
@@ -482,7 +572,7 @@ bool gemm_convolution(KernelContext& ctx, const QConv& c) {
 
 void* prepare_quantized_convolution(Span<EValue* const> args, Span<const bool> constant,
                                     Span<bool> packed) {
-  // A constant weight of a convolution that runs on the GEMM (not depthwise).
+  // A constant weight: packed into the GEMM's panels, or a depthwise one's forms.
   if (args.size() != 16 || constant.size() < 4 || !constant[3] || !args[0]->is_tensor() ||
       !args[3]->is_tensor() || !args[9]->is_int()) {
     return nullptr;
@@ -502,7 +592,13 @@ void* prepare_quantized_convolution(Span<EValue* const> args, Span<const bool> c
   s.in_cg = w.size(1);
   s.out_cg = w.size(0) / groups;
   const int64_t k = s.in_cg * s.k_h * s.k_w;
-  if ((s.in_cg == 1 && s.out_cg == 1) || k > qgemm::kMaxDepth) return nullptr;
+  if (k > qgemm::kMaxDepth) return nullptr;
+  if (s.in_cg == 1 && s.out_cg == 1) {
+    // Depthwise: the channels-last rows' weight forms (the weight itself
+    // stays: the other paths read it).
+    const PackDepthwise forms{w.data_as<const int8_t>(), DepthwiseForms(k, w.size(0))};
+    return make_prepacked(w.data(), 1, forms.forms.bytes(), &pack_depthwise_forms, &forms);
+  }
   int8_t* scratch = new (std::nothrow) int8_t[static_cast<size_t>(s.out_cg * k)];
   if (scratch == nullptr) return nullptr;
   context.weight = w.data_as<const int8_t>();

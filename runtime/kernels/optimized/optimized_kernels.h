@@ -114,7 +114,8 @@ void embedding_2bit_out(KernelContext& ctx, Span<EValue*> args);
 void embedding_2bit_dtype_out(KernelContext& ctx, Span<EValue*> args);
 /// Load-time packing of the constant weights (prepack.h's release_prepacked
 /// frees them): the int8 weight of the linears, each group of a GEMM
-/// convolution (taps reordered), lowbit's weight with its scales and zero points.
+/// convolution (taps reordered), a depthwise convolution's weight in the forms
+/// its channels-last rows read, lowbit's weight with its scales and zero points.
 void* prepare_quantized_linear(Span<EValue* const> args, Span<const bool> constant,
                                Span<bool> packed);
 void* prepare_linear_dynamic_int8(Span<EValue* const> args, Span<const bool> constant,

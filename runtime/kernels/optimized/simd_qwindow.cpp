@@ -742,6 +742,108 @@ int64_t nhwc_interior_pairs(const QDepthwiseNhwc& p, const In* in, int64_t oh, i
 }
 #endif
 
+#if defined(__AVX512VNNI__)
+/// nhwc_interior_quads' requantization constants, in registers.
+struct QuadEpilogue {
+  __m512 inv_out, lo, hi;
+  __m512i zp;
+  explicit QuadEpilogue(const QDepthwiseParams& q)
+      : inv_out(_mm512_set1_ps(q.inv_out)), lo(_mm512_set1_ps(q.qmin - q.out_zp)),
+        hi(_mm512_set1_ps(q.qmax - q.out_zp)),
+        zp(_mm512_set1_epi32(static_cast<int32_t>(q.out_zp))) {}
+};
+
+/// requant_chan's values in fewer operations (as the qgemm epilogue's
+/// requant16): v clamped to [qmin - zp, qmax - zp] (NaN to the low bound:
+/// MAXPS gives its second operand), rounded half to even by the conversion
+/// itself (embedded rounding, whatever MXCSR says), plus zp in int32. The
+/// bounds are integers, so clamping before rounding equals requant_chan's
+/// clamp after it, and its margins lo / hi change nothing.
+inline __m512i requant_quads(__m512i sum, const float* scale, const float* bias,
+                             const QuadEpilogue& e) {
+  const __m512 y = _mm512_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(sum), _mm512_loadu_ps(scale)),
+                                 _mm512_loadu_ps(bias));
+  __m512 v = _mm512_mul_ps(y, e.inv_out);
+  v = _mm512_max_ps(v, e.lo);
+  v = _mm512_min_ps(v, e.hi);
+  const __m512i r = _mm512_cvt_roundps_epi32(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  return _mm512_add_epi32(r, e.zp);
+}
+
+/// kP interior pixels (nhwc_interior's kFold case) over channels [0, c64),
+/// 64 at a time, taps in quads (p.weight_quads): per pixel the 4 taps' 64
+/// bytes are interleaved by bytes then by words (vpunpck{l,h}bw, then
+/// {l,h}wd, within 128-bit lanes) into 4 vectors of 16 channels x 4 taps,
+/// and vpdpbusd adds 4 products a lane: 8 shuffles and 4 multiply-adds for
+/// 256 products, where the 32-bit path spends 16 widenings, 16 vpmulld and 16
+/// adds. int8 input goes in as x ^ 0x80 (x + 128, an unsigned byte); the
+/// zero point (+ 128) comes off once a channel (p.quad_zp_sum). The lanes'
+/// channels are permuted (quad_channel); the packs, also within 128-bit
+/// lanes, put them back in order (exact: the values are within the output's
+/// range). The same integers as the 32-bit path.
+/// Returns c64, where the caller goes on.
+template <int kP, typename In, typename Out>
+int64_t nhwc_interior_quads(const QDepthwiseNhwc& p, const In* in, int64_t oh, int64_t ow,
+                            Out* out) {
+  const WindowShape s = p.s;  // a local: see store_chan
+  const int64_t c_all = p.channels, c64 = c_all / 64 * 64;
+  const int64_t taps = s.k_h * s.k_w, quads = (taps + 3) / 4;
+  if (p.weight_quads == nullptr || c64 == 0) return 0;
+  const int64_t* offset = p.quad_offsets;
+  const int64_t h = oh * s.stride_h - s.pad_h, w = ow * s.stride_w - s.pad_w;
+  const In* base = in + (h * s.in_w + w) * c_all;
+  const int64_t step = s.stride_w * c_all;
+  const QuadEpilogue e(p.q);
+  const __m512i flip = _mm512_set1_epi8(std::is_signed<In>::value ? -128 : 0);
+  Out* o = out + (oh * s.out_w + ow) * c_all;
+  for (int64_t c0 = 0; c0 < c64; c0 += 64) {
+    const int64_t block = c0 / 64;
+    const int8_t* wq = p.weight_quads + block * quads * 256;
+    __m512i acc[kP][4];
+    for (int q = 0; q < kP; ++q) {
+      for (int k = 0; k < 4; ++k) acc[q][k] = _mm512_setzero_si512();
+    }
+    for (int64_t g = 0; g < quads; ++g) {
+      const __m512i* wv = reinterpret_cast<const __m512i*>(wq + g * 256);
+      const __m512i w0 = _mm512_load_si512(wv), w1 = _mm512_load_si512(wv + 1);
+      const __m512i w2 = _mm512_load_si512(wv + 2), w3 = _mm512_load_si512(wv + 3);
+      const In* x0 = base + offset[4 * g] + c0;
+      const In* x1 = base + offset[4 * g + 1] + c0;
+      const In* x2 = base + offset[4 * g + 2] + c0;
+      const In* x3 = base + offset[4 * g + 3] + c0;
+      for (int q = 0; q < kP; ++q) {
+        const int64_t d = q * step;
+        const __m512i t0 = _mm512_xor_si512(_mm512_loadu_si512(x0 + d), flip);
+        const __m512i t1 = _mm512_xor_si512(_mm512_loadu_si512(x1 + d), flip);
+        const __m512i t2 = _mm512_xor_si512(_mm512_loadu_si512(x2 + d), flip);
+        const __m512i t3 = _mm512_xor_si512(_mm512_loadu_si512(x3 + d), flip);
+        const __m512i a = _mm512_unpacklo_epi8(t0, t1), b = _mm512_unpackhi_epi8(t0, t1);
+        const __m512i e = _mm512_unpacklo_epi8(t2, t3), f = _mm512_unpackhi_epi8(t2, t3);
+        acc[q][0] = _mm512_dpbusd_epi32(acc[q][0], _mm512_unpacklo_epi16(a, e), w0);
+        acc[q][1] = _mm512_dpbusd_epi32(acc[q][1], _mm512_unpackhi_epi16(a, e), w1);
+        acc[q][2] = _mm512_dpbusd_epi32(acc[q][2], _mm512_unpacklo_epi16(b, f), w2);
+        acc[q][3] = _mm512_dpbusd_epi32(acc[q][3], _mm512_unpackhi_epi16(b, f), w3);
+      }
+    }
+    const float* scale = p.quad_scale + block * 64;
+    const float* bias = p.quad_bias + block * 64;
+    const int32_t* zp_sum = p.quad_zp_sum + block * 64;
+    for (int q = 0; q < kP; ++q) {
+      __m512i r[4];
+      for (int k = 0; k < 4; ++k) {
+        const __m512i sum = _mm512_sub_epi32(acc[q][k], _mm512_loadu_si512(zp_sum + 16 * k));
+        r[k] = requant_quads(sum, scale + 16 * k, bias + 16 * k, e);
+      }
+      const __m512i lo = _mm512_packs_epi32(r[0], r[1]), hi = _mm512_packs_epi32(r[2], r[3]);
+      const __m512i bytes = std::is_signed<Out>::value ? _mm512_packs_epi16(lo, hi)
+                                                       : _mm512_packus_epi16(lo, hi);
+      _mm512_storeu_si512(o + q * c_all + c0, bytes);
+    }
+  }
+  return c64;
+}
+#endif
+
 /// kP output pixels (oh, ow .. ow + kP - 1) whose every column tap lies
 /// inside the image, over kernel rows [kh0, kh1): one weight load serves kP
 /// pixels, and the kP sums are independent chains. With kFold (all kernel
@@ -761,6 +863,9 @@ void nhwc_interior(const QDepthwiseNhwc& p, const In* in, int64_t oh, int64_t kh
   const int32_t *weight = p.weight, *zp_sum = p.zp_sum;
   Out* o = out + (oh * s.out_w + ow) * c_all;
   int64_t c_start = 0;
+#if defined(__AVX512VNNI__)
+  if constexpr (kFold) c_start = nhwc_interior_quads<kP>(p, in, oh, ow, out);
+#endif
 #if defined(EMBER_QW_AVX2)
   if constexpr (kFold) c_start = nhwc_interior_pairs<kP>(p, in, oh, ow, out);
 #endif
@@ -886,8 +991,13 @@ void max_pool_nhwc_rows(const QMaxPoolNhwc& p, const void* in, int64_t oh0, int6
 }  // namespace
 
 const QWindowKernels& qwindow_kernels() {
+#if defined(__AVX512VNNI__)
+  constexpr bool kQuads = true;
+#else
+  constexpr bool kQuads = false;
+#endif
   static constexpr QWindowKernels kTable = {&depthwise_plane, &add, &depthwise_nhwc_rows,
-                                            &max_pool_nhwc_rows};
+                                            &max_pool_nhwc_rows, kQuads};
   return kTable;
 }
 

@@ -48,9 +48,27 @@ struct QDepthwiseNhwc {
   /// taps, taken off once for pixels whose taps all lie inside the image;
   /// nullptr: the zero point comes off every tap.
   const int32_t* zp_sum;
+  /// For copies with QWindowKernels::depthwise_quads (else nullptr): channels
+  /// [0, channels / 64 * 64) in blocks of 64 and the taps in quads of 4, for
+  /// vpdpbusd (4 u8 x s8 products a lane). Four tap vectors interleaved by
+  /// bytes, then by words, give four vectors whose lane l of 128-bit lane j
+  /// holds channel quad_channel(k, 4 j + l) of vector k; the weights,
+  /// scales, biases and zero-point sums come in that order, block by block.
+  /// [blocks][quads][4][64]: tap 4 g + b of lane l's channel in byte b of
+  /// lane l (0 past the last tap).
+  const int8_t* weight_quads;
+  const int64_t* quad_offsets;  ///< [4 * quads]: as pair_offsets, past the last tap the last
+  const float* quad_scale;      ///< [blocks][4][16]
+  const float* quad_bias;       ///< [blocks][4][16]
+  /// [blocks][4][16]: (zp + 128 for int8 input, whose bytes go in as x ^ 0x80
+  /// = x + 128; zp for uint8) * the sum of the channel's weights.
+  const int32_t* quad_zp_sum;
   QDepthwiseParams q;
   bool out_unsigned;      ///< uint8 out (else int8)
 };
+
+/// The channel (within its block of 64) of lane `lane` (0..15) of quad vector k (0..3).
+inline int64_t quad_channel(int64_t k, int64_t lane) { return 16 * (lane / 4) + 4 * k + lane % 4; }
 
 /// A channels-last max pool of one batch element: window as s, the image
 /// [H][W][C] and out [OH][OW][C] of int8 or uint8; padding never wins.
@@ -89,6 +107,9 @@ struct QWindowKernels {
   /// Output rows [oh0, oh1) of a channels-last max pool.
   void (*max_pool_nhwc_rows)(const QMaxPoolNhwc& p, const void* in, int64_t oh0, int64_t oh1,
                              void* out);
+  /// Whether depthwise_nhwc_rows runs QDepthwiseNhwc's quads (the AVX-512
+  /// VNNI copy), so that the caller builds them.
+  bool depthwise_quads;
 };
 
 // One table per instruction set compiled in (simd_qwindow.cpp).

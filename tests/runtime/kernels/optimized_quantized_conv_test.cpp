@@ -25,6 +25,7 @@
 #include "runtime/kernels/common/transpose.h"
 #include "runtime/kernels/common/cpu_features.h"
 #include "runtime/kernels/optimized/op_quantized.h"
+#include "runtime/kernels/optimized/prepack.h"
 #include "runtime/kernels/optimized/simd_qwindow.h"
 #include "runtime/kernels/optimized/optimized_kernels.h"
 #include "runtime/kernels/portable/portable_kernels.h"
@@ -93,8 +94,9 @@ struct DwCall {
     out = d.one_d ? make(d.out_t, {1, d.c, ow}) : make(d.out_t, {1, d.c, oh, ow});
     in_zp = d.in_t == kU8 ? 131 : -6;
     out_zp = d.out_t == kU8 ? 97 : -9;
+    // relu: a fused clamp to [0, 6]-like bounds, both inside the type's range.
     qmin = d.relu ? out_zp : (d.out_t == kU8 ? 0 : -128);
-    qmax = d.out_t == kU8 ? 255 : 127;
+    qmax = d.relu ? out_zp + 90 : (d.out_t == kU8 ? 255 : 127);
     // Spread a sum of kh * kw products over the out range (some saturate).
     out_scale = std::sqrt(double(kh) * d.kw) * 74.0 * 74.0 * x_scale * 0.0125 * 2.5 / 127.0;
     const std::vector<int64_t> st = d.one_d ? std::vector<int64_t>{d.stride}
@@ -109,9 +111,10 @@ struct DwCall {
             v.integer(qmin), v.integer(qmax),    out->ev(),         out->ev()};
   }
 
-  Error run(KernelFn fn, size_t temp_bytes = 16 << 20) {
+  Error run(KernelFn fn, size_t temp_bytes = 16 << 20, const void* state = nullptr) {
     std::vector<uint8_t> temp(temp_bytes);
     KernelContext ctx(temp_bytes ? temp.data() : nullptr, temp_bytes);
+    ctx.set_state(state);
     fn(ctx, Span<EValue*>(args.data(), args.size()));
     return ctx.error();
   }
@@ -178,6 +181,15 @@ std::vector<DwCase> dw_cases() {
   cases.push_back({2, 3, 5000, 3, 3, 1, 1, 1, false, kI8, kI8, true, true, true});
   cases.push_back({5, 0, 300, 1, 3, 1, 1, 1, true, kU8, kU8, false, true, false});
   cases.push_back({5, 0, 301, 1, 5, 2, 2, 2, true, kI8, kI8, true, false, false});
+  // 64 channels and more: the AVX-512 VNNI copy's blocks of 64 (quads of
+  // taps, one partial; 9, 25, 7 and 4 taps), then 16 or more channels on
+  // the other paths; every pairing of input and output types.
+  cases.push_back({64, 6, 7, 3, 3, 1, 1, 1, false, kI8, kI8, true, true, false});
+  cases.push_back({80, 13, 11, 3, 3, 2, 1, 1, false, kU8, kI8, false, true, true});
+  cases.push_back({144, 9, 12, 5, 5, 1, 2, 1, false, kI8, kU8, true, false, false});
+  cases.push_back({200, 8, 9, 3, 3, 1, 2, 2, false, kU8, kU8, true, true, true});
+  cases.push_back({128, 5, 12, 1, 7, 1, 3, 1, false, kI8, kI8, true, true, false});
+  cases.push_back({96, 7, 7, 2, 2, 2, 0, 1, false, kU8, kI8, true, false, true});
   return cases;
 }
 
@@ -253,16 +265,29 @@ TEST_F(OptimizedQuantizedConv, ChannelsLastDepthwiseMatchesIntegerReference) {
     for (size_t i = 0; i < want.size(); ++i) {
       ASSERT_LE(std::abs(want[i] - portable[i]), 1) << name << " [" << i << "]";
     }
+    // The weight's forms built in the call, and prepared at load as
+    // Method::load does for a constant weight.
+    bool constant[16] = {}, packed[16] = {};
+    constant[3] = true;
+    void* state = optimized::prepare_quantized_convolution(
+        Span<EValue* const>(call.args.data(), 16), Span<const bool>(constant, 16),
+        Span<bool>(packed, 16));
+    EXPECT_NE(state, nullptr) << name;
+    EXPECT_FALSE(packed[3]) << name;  // the other paths read the weight itself
     for (Isa isa : {Isa::generic, Isa::avx2, Isa::avx512, Isa::neon}) {
       if (!optimized::set_isa(isa)) continue;
       for (size_t threads : thread_counts()) {
         ASSERT_EQ(set_num_threads(threads), Error::Ok);
-        std::memset(out->t().data_as<uint8_t>(), 0x5a, static_cast<size_t>(out->t().numel()));
-        ASSERT_EQ(call.run(&optimized::quantized_convolution_nhwc_out), Error::Ok) << name;
-        EXPECT_EQ(values(*out), want) << name << ", " << isa_name(isa) << ", " << threads
-                                      << " threads";
+        for (const void* st : {static_cast<const void*>(nullptr), static_cast<const void*>(state)}) {
+          std::memset(out->t().data_as<uint8_t>(), 0x5a, static_cast<size_t>(out->t().numel()));
+          ASSERT_EQ(call.run(&optimized::quantized_convolution_nhwc_out, 16 << 20, st), Error::Ok)
+              << name;
+          EXPECT_EQ(values(*out), want) << name << ", " << isa_name(isa) << ", " << threads
+                                        << " threads" << (st != nullptr ? ", prepared" : "");
+        }
       }
     }
+    optimized::release_prepacked(state);
   }
 }
 
