@@ -241,7 +241,7 @@ void depthwise(const QConv& c) {
 
 /// A depthwise weight [C, 1, KH, KW] in the forms the channels-last rows
 /// read (QDepthwiseNhwc): int32 [taps][C], the pairs, each channel's weight
-/// sum and, for C >= 64, the quads and their lanes' sums. Built once at load
+/// sum and, for C >= 16, the quads and their lanes' sums. Built once at load
 /// (prepare_quantized_convolution) or, without that, in each call's temp
 /// memory; `bytes()` is one buffer's size, each part 64-byte aligned.
 struct DepthwiseForms {
@@ -249,7 +249,8 @@ struct DepthwiseForms {
   size_t w32, wp, sums, wq, quad_sums, end;  ///< byte offsets of the parts, and the size
 
   DepthwiseForms(int64_t taps_, int64_t ch_)
-      : taps(taps_), ch(ch_), pairs((taps_ + 1) / 2), blocks(ch_ / 64), quads((taps_ + 3) / 4) {
+      : taps(taps_), ch(ch_), pairs((taps_ + 1) / 2), blocks(quad_blocks(ch_)),
+        quads((taps_ + 3) / 4) {
     const auto up = [](size_t n) { return (n + 63) / 64 * 64; };
     w32 = 0;
     wp = w32 + up(static_cast<size_t>(taps * ch) * 4);
@@ -283,9 +284,11 @@ struct DepthwiseForms {
     auto* wqp = reinterpret_cast<int8_t*>(dst + wq);
     auto* qsum = reinterpret_cast<int32_t*>(dst + quad_sums);
     for (int64_t b = 0; b < blocks; ++b) {
+      int64_t first, width;
+      quad_block(ch, b, &first, &width);
       for (int64_t k = 0; k < 4; ++k) {
         for (int64_t l = 0; l < 16; ++l) {
-          const int64_t chan = 64 * b + quad_channel(k, l);
+          const int64_t chan = first + quad_channel(k, l, width);
           for (int64_t t = 0; t < 4 * quads; ++t) {
             wqp[((b * quads + t / 4) * 4 + k) * 64 + 4 * l + t % 4] =
                 t < taps ? w[chan * taps + t] : int8_t{0};
@@ -364,7 +367,9 @@ bool depthwise_nhwc(KernelContext& ctx, const QConv& c) {
     float* quad_bias = quad_scale + lanes;
     int32_t* quad_zp = zp_sum + ch;
     for (int64_t i = 0; i < lanes; ++i) {
-      const int64_t chan = i / 64 * 64 + quad_channel(i / 16 % 4, i % 16);
+      int64_t first, width;
+      quad_block(ch, i / 64, &first, &width);
+      const int64_t chan = first + quad_channel(i / 16 % 4, i % 16, width);
       quad_scale[i] = scale[chan];
       quad_bias[i] = bias[chan];
       quad_zp[i] = shift * quad_sums[i];

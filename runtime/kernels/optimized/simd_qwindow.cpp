@@ -770,77 +770,134 @@ inline __m512i requant_quads(__m512i sum, const float* scale, const float* bias,
   return _mm512_add_epi32(r, e.zp);
 }
 
-/// kP interior pixels (nhwc_interior's kFold case) over channels [0, c64),
-/// 64 at a time, taps in quads (p.weight_quads): per pixel the 4 taps' 64
-/// bytes are interleaved by bytes then by words (vpunpck{l,h}bw, then
-/// {l,h}wd, within 128-bit lanes) into 4 vectors of 16 channels x 4 taps,
-/// and vpdpbusd adds 4 products a lane: 8 shuffles and 4 multiply-adds for
-/// 256 products, where the 32-bit path spends 16 widenings, 16 vpmulld and 16
-/// adds. int8 input goes in as x ^ 0x80 (x + 128, an unsigned byte); the
-/// zero point (+ 128) comes off once a channel (p.quad_zp_sum). The lanes'
-/// channels are permuted (quad_channel); the packs, also within 128-bit
-/// lanes, put them back in order (exact: the values are within the output's
-/// range). The same integers as the 32-bit path.
-/// Returns c64, where the caller goes on.
+/// The 64 bytes at x of kPer pixels `step` elements apart, 64 / kPer each
+/// (one 128-bit lane or more a pixel).
+template <int kPer, typename T>
+inline __m512i load_pixels(const T* x, int64_t step) {
+  if constexpr (kPer == 1) {
+    return _mm512_loadu_si512(x);
+  } else if constexpr (kPer == 2) {
+    const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x));
+    const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + step));
+    return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+  } else {
+    __m512i v = _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x)));
+    v = _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(x + step)), 1);
+    v = _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(x + 2 * step)), 2);
+    return _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(x + 3 * step)),
+                              3);
+  }
+}
+
+/// load_pixels' inverse for the output.
+template <int kPer, typename T>
+inline void store_pixels(T* o, int64_t step, __m512i v) {
+  if constexpr (kPer == 1) {
+    _mm512_storeu_si512(o, v);
+  } else if constexpr (kPer == 2) {
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(o), _mm512_castsi512_si256(v));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(o + step), _mm512_extracti64x4_epi64(v, 1));
+  } else {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(o), _mm512_castsi512_si128(v));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(o + step), _mm512_extracti32x4_epi32(v, 1));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(o + 2 * step), _mm512_extracti32x4_epi32(v, 2));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(o + 3 * step), _mm512_extracti32x4_epi32(v, 3));
+  }
+}
+
+/// Quad block b (first channel c0) of kG x kPer interior pixels from
+/// (oh, ow): kG vectors, each of kPer pixels (64 / kPer channels).
+template <int kG, int kPer, typename In, typename Out>
+void quad_block_pixels(const QDepthwiseNhwc& p, const In* base, int64_t step, int64_t b,
+                       int64_t c0, const QuadEpilogue& e, Out* o) {
+  const int64_t c_all = p.channels, quads = (p.s.k_h * p.s.k_w + 3) / 4;
+  const int64_t* offset = p.quad_offsets;
+  const __m512i flip = _mm512_set1_epi8(std::is_signed<In>::value ? -128 : 0);
+  const int8_t* wq = p.weight_quads + b * quads * 256;
+  __m512i acc[kG][4];
+  for (int q = 0; q < kG; ++q) {
+    for (int k = 0; k < 4; ++k) acc[q][k] = _mm512_setzero_si512();
+  }
+  for (int64_t g = 0; g < quads; ++g) {
+    const __m512i* wv = reinterpret_cast<const __m512i*>(wq + g * 256);
+    const __m512i w0 = _mm512_load_si512(wv), w1 = _mm512_load_si512(wv + 1);
+    const __m512i w2 = _mm512_load_si512(wv + 2), w3 = _mm512_load_si512(wv + 3);
+    const In* x0 = base + offset[4 * g] + c0;
+    const In* x1 = base + offset[4 * g + 1] + c0;
+    const In* x2 = base + offset[4 * g + 2] + c0;
+    const In* x3 = base + offset[4 * g + 3] + c0;
+    for (int q = 0; q < kG; ++q) {
+      const int64_t d = q * kPer * step;
+      const __m512i t0 = _mm512_xor_si512(load_pixels<kPer>(x0 + d, step), flip);
+      const __m512i t1 = _mm512_xor_si512(load_pixels<kPer>(x1 + d, step), flip);
+      const __m512i t2 = _mm512_xor_si512(load_pixels<kPer>(x2 + d, step), flip);
+      const __m512i t3 = _mm512_xor_si512(load_pixels<kPer>(x3 + d, step), flip);
+      const __m512i lo = _mm512_unpacklo_epi8(t0, t1), hi = _mm512_unpackhi_epi8(t0, t1);
+      const __m512i lo2 = _mm512_unpacklo_epi8(t2, t3), hi2 = _mm512_unpackhi_epi8(t2, t3);
+      acc[q][0] = _mm512_dpbusd_epi32(acc[q][0], _mm512_unpacklo_epi16(lo, lo2), w0);
+      acc[q][1] = _mm512_dpbusd_epi32(acc[q][1], _mm512_unpackhi_epi16(lo, lo2), w1);
+      acc[q][2] = _mm512_dpbusd_epi32(acc[q][2], _mm512_unpacklo_epi16(hi, hi2), w2);
+      acc[q][3] = _mm512_dpbusd_epi32(acc[q][3], _mm512_unpackhi_epi16(hi, hi2), w3);
+    }
+  }
+  const float* scale = p.quad_scale + b * 64;
+  const float* bias = p.quad_bias + b * 64;
+  const int32_t* zp_sum = p.quad_zp_sum + b * 64;
+  for (int q = 0; q < kG; ++q) {
+    __m512i r[4];
+    for (int k = 0; k < 4; ++k) {
+      const __m512i sum = _mm512_sub_epi32(acc[q][k], _mm512_loadu_si512(zp_sum + 16 * k));
+      r[k] = requant_quads(sum, scale + 16 * k, bias + 16 * k, e);
+    }
+    const __m512i lo = _mm512_packs_epi32(r[0], r[1]), hi = _mm512_packs_epi32(r[2], r[3]);
+    const __m512i bytes = std::is_signed<Out>::value ? _mm512_packs_epi16(lo, hi)
+                                                     : _mm512_packus_epi16(lo, hi);
+    store_pixels<kPer>(o + q * kPer * c_all + c0, c_all, bytes);
+  }
+}
+
+/// kP interior pixels (nhwc_interior's kFold case) over the quad blocks
+/// (QDepthwiseNhwc::weight_quads) that fit: per pixel the 4 taps' 64 bytes
+/// are interleaved by bytes then by words (vpunpck{l,h}bw, then {l,h}wd,
+/// within 128-bit lanes) into 4 vectors of 16 channels x 4 taps, and
+/// vpdpbusd adds 4 products a lane: 8 shuffles and 4 multiply-adds for 256
+/// products, where the 32-bit path spends 16 widenings, 16 vpmulld and 16
+/// adds. A block of 32 or 16 channels puts 2 or 4 pixels in a vector (only
+/// with that many pixels). int8 input goes in as x ^ 0x80 (x + 128, an
+/// unsigned byte); the zero point (+ 128) comes off once a channel
+/// (p.quad_zp_sum). The lanes' channels are permuted (quad_channel); the
+/// packs, also within 128-bit lanes, put them back in order (exact: the
+/// values are within the output's range). The same integers as the 32-bit
+/// path. Returns the first channel left to the caller.
 template <int kP, typename In, typename Out>
 int64_t nhwc_interior_quads(const QDepthwiseNhwc& p, const In* in, int64_t oh, int64_t ow,
                             Out* out) {
+  if (p.weight_quads == nullptr) return 0;
   const WindowShape s = p.s;  // a local: see store_chan
-  const int64_t c_all = p.channels, c64 = c_all / 64 * 64;
-  const int64_t taps = s.k_h * s.k_w, quads = (taps + 3) / 4;
-  if (p.weight_quads == nullptr || c64 == 0) return 0;
-  const int64_t* offset = p.quad_offsets;
+  const int64_t c_all = p.channels, blocks = quad_blocks(c_all);
   const int64_t h = oh * s.stride_h - s.pad_h, w = ow * s.stride_w - s.pad_w;
   const In* base = in + (h * s.in_w + w) * c_all;
   const int64_t step = s.stride_w * c_all;
   const QuadEpilogue e(p.q);
-  const __m512i flip = _mm512_set1_epi8(std::is_signed<In>::value ? -128 : 0);
   Out* o = out + (oh * s.out_w + ow) * c_all;
-  for (int64_t c0 = 0; c0 < c64; c0 += 64) {
-    const int64_t block = c0 / 64;
-    const int8_t* wq = p.weight_quads + block * quads * 256;
-    __m512i acc[kP][4];
-    for (int q = 0; q < kP; ++q) {
-      for (int k = 0; k < 4; ++k) acc[q][k] = _mm512_setzero_si512();
-    }
-    for (int64_t g = 0; g < quads; ++g) {
-      const __m512i* wv = reinterpret_cast<const __m512i*>(wq + g * 256);
-      const __m512i w0 = _mm512_load_si512(wv), w1 = _mm512_load_si512(wv + 1);
-      const __m512i w2 = _mm512_load_si512(wv + 2), w3 = _mm512_load_si512(wv + 3);
-      const In* x0 = base + offset[4 * g] + c0;
-      const In* x1 = base + offset[4 * g + 1] + c0;
-      const In* x2 = base + offset[4 * g + 2] + c0;
-      const In* x3 = base + offset[4 * g + 3] + c0;
-      for (int q = 0; q < kP; ++q) {
-        const int64_t d = q * step;
-        const __m512i t0 = _mm512_xor_si512(_mm512_loadu_si512(x0 + d), flip);
-        const __m512i t1 = _mm512_xor_si512(_mm512_loadu_si512(x1 + d), flip);
-        const __m512i t2 = _mm512_xor_si512(_mm512_loadu_si512(x2 + d), flip);
-        const __m512i t3 = _mm512_xor_si512(_mm512_loadu_si512(x3 + d), flip);
-        const __m512i a = _mm512_unpacklo_epi8(t0, t1), b = _mm512_unpackhi_epi8(t0, t1);
-        const __m512i e = _mm512_unpacklo_epi8(t2, t3), f = _mm512_unpackhi_epi8(t2, t3);
-        acc[q][0] = _mm512_dpbusd_epi32(acc[q][0], _mm512_unpacklo_epi16(a, e), w0);
-        acc[q][1] = _mm512_dpbusd_epi32(acc[q][1], _mm512_unpackhi_epi16(a, e), w1);
-        acc[q][2] = _mm512_dpbusd_epi32(acc[q][2], _mm512_unpacklo_epi16(b, f), w2);
-        acc[q][3] = _mm512_dpbusd_epi32(acc[q][3], _mm512_unpackhi_epi16(b, f), w3);
+  int64_t done = 0;
+  for (int64_t b = 0; b < blocks; ++b) {
+    int64_t c0, width;
+    quad_block(c_all, b, &c0, &width);
+    if (width == 64) {
+      quad_block_pixels<kP, 1>(p, base, step, b, c0, e, o);
+    } else if (kP < 64 / width) {
+      break;
+    } else if constexpr (kP >= 4) {
+      if (width == 32) {
+        quad_block_pixels<kP / 2, 2>(p, base, step, b, c0, e, o);
+      } else {
+        quad_block_pixels<kP / 4, 4>(p, base, step, b, c0, e, o);
       }
     }
-    const float* scale = p.quad_scale + block * 64;
-    const float* bias = p.quad_bias + block * 64;
-    const int32_t* zp_sum = p.quad_zp_sum + block * 64;
-    for (int q = 0; q < kP; ++q) {
-      __m512i r[4];
-      for (int k = 0; k < 4; ++k) {
-        const __m512i sum = _mm512_sub_epi32(acc[q][k], _mm512_loadu_si512(zp_sum + 16 * k));
-        r[k] = requant_quads(sum, scale + 16 * k, bias + 16 * k, e);
-      }
-      const __m512i lo = _mm512_packs_epi32(r[0], r[1]), hi = _mm512_packs_epi32(r[2], r[3]);
-      const __m512i bytes = std::is_signed<Out>::value ? _mm512_packs_epi16(lo, hi)
-                                                       : _mm512_packus_epi16(lo, hi);
-      _mm512_storeu_si512(o + q * c_all + c0, bytes);
-    }
+    done = c0 + width;
   }
-  return c64;
+  return done;
 }
 #endif
 

@@ -48,11 +48,13 @@ struct QDepthwiseNhwc {
   /// taps, taken off once for pixels whose taps all lie inside the image;
   /// nullptr: the zero point comes off every tap.
   const int32_t* zp_sum;
-  /// For copies with QWindowKernels::depthwise_quads (else nullptr): channels
-  /// [0, channels / 64 * 64) in blocks of 64 and the taps in quads of 4, for
+  /// For copies with QWindowKernels::depthwise_quads (else nullptr): the
+  /// channels in quad blocks (quad_block) and the taps in quads of 4, for
   /// vpdpbusd (4 u8 x s8 products a lane). Four tap vectors interleaved by
   /// bytes, then by words, give four vectors whose lane l of 128-bit lane j
-  /// holds channel quad_channel(k, 4 j + l) of vector k; the weights,
+  /// holds channel quad_channel(k, 4 j + l, width) of vector k (from the
+  /// block's first); a block narrower than 64 channels holds 64 / width
+  /// pixels a vector, its 128-bit lanes repeating for each. The weights,
   /// scales, biases and zero-point sums come in that order, block by block.
   /// [blocks][quads][4][64]: tap 4 g + b of lane l's channel in byte b of
   /// lane l (0 past the last tap).
@@ -67,8 +69,32 @@ struct QDepthwiseNhwc {
   bool out_unsigned;      ///< uint8 out (else int8)
 };
 
-/// The channel (within its block of 64) of lane `lane` (0..15) of quad vector k (0..3).
-inline int64_t quad_channel(int64_t k, int64_t lane) { return 16 * (lane / 4) + 4 * k + lane % 4; }
+/// Quad blocks: channels [0, C / 64 * 64) in blocks of 64, then one block
+/// of 32 and one of 16 when as many channels are left (the rest runs the
+/// 32-bit path). quad_blocks(C) of them; block b's first channel and width.
+inline int64_t quad_blocks(int64_t channels) {
+  const int64_t r = channels % 64;
+  return channels / 64 + (r >= 32 ? 1 : 0) + (r % 32 >= 16 ? 1 : 0);
+}
+inline void quad_block(int64_t channels, int64_t b, int64_t* first, int64_t* width) {
+  const int64_t full = channels / 64, r = channels % 64;
+  if (b < full) {
+    *first = 64 * b;
+    *width = 64;
+  } else if (b == full && r >= 32) {
+    *first = 64 * full;
+    *width = 32;
+  } else {
+    *first = 64 * full + (r >= 32 ? 32 : 0);
+    *width = 16;
+  }
+}
+
+/// The channel (from its block's first) of lane `lane` (0..15) of quad
+/// vector k (0..3) in a block `width` channels wide.
+inline int64_t quad_channel(int64_t k, int64_t lane, int64_t width) {
+  return 16 * (lane / 4 % (width / 16)) + 4 * k + lane % 4;
+}
 
 /// A channels-last max pool of one batch element: window as s, the image
 /// [H][W][C] and out [OH][OW][C] of int8 or uint8; padding never wins.

@@ -181,15 +181,17 @@ std::vector<DwCase> dw_cases() {
   cases.push_back({2, 3, 5000, 3, 3, 1, 1, 1, false, kI8, kI8, true, true, true});
   cases.push_back({5, 0, 300, 1, 3, 1, 1, 1, true, kU8, kU8, false, true, false});
   cases.push_back({5, 0, 301, 1, 5, 2, 2, 2, true, kI8, kI8, true, false, false});
-  // 64 channels and more: the AVX-512 VNNI copy's blocks of 64 (quads of
-  // taps, one partial; 9, 25, 7 and 4 taps), then 16 or more channels on
-  // the other paths; every pairing of input and output types.
+  // Channels in the AVX-512 VNNI copy's quad blocks of 64, 32 and 16 (quads
+  // of taps, one partial; 9, 25, 7 and 4 taps) and past them; every pairing
+  // of input and output types.
   cases.push_back({64, 6, 7, 3, 3, 1, 1, 1, false, kI8, kI8, true, true, false});
   cases.push_back({80, 13, 11, 3, 3, 2, 1, 1, false, kU8, kI8, false, true, true});
   cases.push_back({144, 9, 12, 5, 5, 1, 2, 1, false, kI8, kU8, true, false, false});
   cases.push_back({200, 8, 9, 3, 3, 1, 2, 2, false, kU8, kU8, true, true, true});
   cases.push_back({128, 5, 12, 1, 7, 1, 3, 1, false, kI8, kI8, true, true, false});
   cases.push_back({96, 7, 7, 2, 2, 2, 0, 1, false, kU8, kI8, true, false, true});
+  cases.push_back({48, 9, 13, 3, 3, 1, 1, 1, false, kI8, kU8, true, true, false});
+  cases.push_back({112, 10, 11, 5, 5, 2, 2, 1, false, kU8, kU8, true, true, false});
   return cases;
 }
 
