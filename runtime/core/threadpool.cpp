@@ -44,8 +44,16 @@ namespace {
 /// How long an idle worker waits for the next call before it sleeps. A run's
 /// parallel calls follow each other within 10 us mostly, rarely over 1 ms
 /// (MobileNetV2, EfficientNet-B0, ResNet-18 int8); waking a sleeping worker
-/// takes about 100 us on this VM. rest_workers() ends the wait at once.
+/// takes about 100 us on this VM. rest_workers() shortens the wait to
+/// kRunGapNs.
 constexpr uint64_t kWorkerWaitNs = 1000000;
+/// How long after a run ends (rest_workers()) an idle worker still waits
+/// for a call: the next run of a loop that runs a method back to back (an
+/// LLM's decode steps, a benchmark) then finds it awake. Waking it cost a
+/// one-linear decode run at 2 threads as much as the second thread saved
+/// (8da4w 2048 x 2048: 25 us a run against 14 for the kernel with workers
+/// awake); past kSpinNs the wait yields its core between checks.
+constexpr uint64_t kRunGapNs = 200000;
 /// How long a waiting thread (an idle worker, or a caller waiting for an item
 /// a worker runs) spins before it yields its core between checks: the core
 /// may be the one the other thread, or another process, waits for.
@@ -159,7 +167,8 @@ struct Team {
   void* context = nullptr;
   alignas(64) std::atomic<size_t> done{0};  ///< items of the current call finished
   alignas(64) std::atomic<bool> busy{false};  ///< a caller owns the team
-  std::atomic<bool> resting{false};           ///< rest_workers(): sleep, do not wait
+  std::atomic<bool> resting{false};           ///< sleep, do not wait
+  std::atomic<uint64_t> rest_at{UINT64_MAX};  ///< rest_workers(): sleep from this time
   std::atomic<uint32_t> sleepers{0};          ///< workers waiting on `wake`
   std::atomic<size_t> awake{0};               ///< workers not asleep
   std::atomic<uint64_t> solo_until{0};        ///< calls before this time run serially
@@ -198,7 +207,7 @@ size_t run_items(Team& t, uint32_t gen) {
 }
 
 /// The generation of the next call after `seen`: waits up to kWorkerWaitNs
-/// (or until rest_workers()), then sleeps until a caller wakes it.
+/// (or until `resting`, or rest_at), then sleeps until a caller wakes it.
 uint32_t wait_for_call(Team& t, uint32_t seen) {
   const uint64_t start = platform::now_ns();
   bool yielding = false;
@@ -206,9 +215,12 @@ uint32_t wait_for_call(Team& t, uint32_t seen) {
     const auto gen = static_cast<uint32_t>(t.claim.load(std::memory_order_acquire) >> 32);
     if (gen != seen) return gen;
     wait_step(spins, start, yielding);
-    if ((yielding || spins % 16 == 0) && (t.resting.load(std::memory_order_relaxed) ||
-                                          platform::now_ns() >= start + kWorkerWaitNs)) {
-      break;
+    if (yielding || spins % 16 == 0) {
+      const uint64_t now = platform::now_ns();
+      if (t.resting.load(std::memory_order_relaxed) || now >= start + kWorkerWaitNs ||
+          now >= t.rest_at.load(std::memory_order_relaxed)) {
+        break;
+      }
     }
   }
   std::unique_lock<std::mutex> lock(t.mutex);
@@ -271,6 +283,7 @@ bool team_run(Team& t, void (*task)(void*, size_t), void* context, size_t range)
   t.done.store(0, std::memory_order_relaxed);
   const uint32_t gen = ++t.generation;
   t.resting.store(false, std::memory_order_relaxed);
+  t.rest_at.store(UINT64_MAX, std::memory_order_relaxed);
   t.claim.store(uint64_t{gen} << 32 | range, std::memory_order_seq_cst);
   if (t.sleepers.load(std::memory_order_seq_cst) != 0) {
     // The caller starts on the items at once: a worker that takes ~100 us to
@@ -557,8 +570,8 @@ void rest_workers() {
 #ifdef EMBER_HAVE_PTHREADPOOL
   PoolSlot* slot = started_slot();
   if (slot == nullptr) return;
-  // Ember's workers: a flag they read while spinning; nothing to wake.
-  slot->team->resting.store(true, std::memory_order_relaxed);
+  // Ember's workers: a time they read while waiting; nothing to wake.
+  slot->team->rest_at.store(platform::now_ns() + kRunGapNs, std::memory_order_relaxed);
   pthreadpool* pool = slot->pool.load();
   if (pool == nullptr || !g_workers_awake.exchange(false, std::memory_order_relaxed)) {
     return;  // no pthreadpool, or its workers already sleep

@@ -20,8 +20,9 @@
 // nothing but the work it would have shared). An idle worker waits about
 // 1 ms for the next call (spinning 20 us, then yielding its core between
 // checks), long enough to span the gaps between a run's calls, then sleeps;
-// rest_workers() (Method::execute, when a run ends) makes it sleep at once,
-// so idle workers do not hold cores the application needs. When the workers
+// rest_workers() (Method::execute, when a run ends) cuts that wait to
+// 0.2 ms, so that a loop running a method back to back finds its workers
+// awake and idle workers do not hold cores the application needs. When the workers
 // stop helping (16 calls in a row they ran nothing of: calls too short to
 // share, or a machine too busy to give them a core in time) or a call
 // waited on a worker that lost its core mid-item longer than the caller
@@ -97,11 +98,13 @@ class KernelsOnThreadpool {
   bool outer_;
 };
 
-/// Put the workers to sleep now rather than spinning for a next call
+/// Put the workers to sleep soon rather than waiting 1 ms for a next call
 /// (Method::execute calls it when a run ends, so that idle workers do not
-/// hold cores the application needs): Ember's read a flag (no system call),
-/// the pthreadpool's take an empty command if a backend woke them since they
-/// were last put to sleep. The next call wakes them again.
+/// hold cores the application needs): Ember's sleep 0.2 ms from now unless
+/// a call comes first (a time they read while waiting, no system call; the
+/// next run of a back-to-back loop finds them awake), the pthreadpool's take
+/// an empty command now if a backend woke them since they were last put to
+/// sleep. The next call wakes them again.
 void rest_workers();
 
 /// A backend that hands get_threadpool() to its library (XNNPACK) calls it

@@ -549,8 +549,8 @@ TEST(ThreadPool, WorkersStayOffTheCallersCore) {
 #endif
 }
 
-// Idle workers do not hold cores: rest_workers() puts them to sleep at once,
-// and without it they sleep after a short spin.
+// Idle workers do not hold cores: rest_workers() puts them to sleep within
+// 0.2 ms, and without it they sleep after a short spin.
 TEST(ThreadPool, WorkersSleepAfterRestAndWhenIdle) {
 #ifndef EMBER_HAVE_PTHREADPOOL
   GTEST_SKIP() << "no workers without pthreadpool";
@@ -569,7 +569,7 @@ TEST(ThreadPool, WorkersSleepAfterRestAndWhenIdle) {
   task.slow = true;
   ember::parallelize_1d(index_task, &task, 8);
   ember::rest_workers();
-  // Resting is a flag the worker reads while spinning: well under a second,
+  // Resting is a time the worker reads while waiting: well under a second,
   // unless the machine keeps the worker off its core that long.
   EXPECT_TRUE(asleep_within(1000));
   // A call wakes the worker (it runs items or spins for the next call)...
