@@ -27,12 +27,11 @@ namespace {
 constexpr uint32_t kMagic = 0x4c424d45;  // "EMBL"
 constexpr size_t kAlign = 64;
 constexpr int64_t kMaxGroup = 32768;  // |T| <= G * 255 * 255 fits int32 (kernels.h)
-/// Calls of at most this many multiply-adds run on the calling thread: 2^20 is
-/// a decode step of a 2048 x 512 linear, about 8 us on one Zen 4 core. Halving
-/// it saves at most 4 us, while a pool call costs 1-2 us with the workers
-/// spinning and tens of us when they sleep (the runtime rests them after each
-/// run, so a model's first parallel call always wakes them).
-constexpr uint64_t kSerialWork = uint64_t{1} << 20;
+/// Calls of at most this many multiply-adds run on the calling thread: a pool
+/// call costs 1-2 us with the workers awake (within a run, and for 0.2 ms
+/// after one) and tens of us when they sleep. A decode step of a 2048 x 512
+/// linear (2^20) takes 4.4 us on one Zen 5 core and 3.4 on two.
+constexpr uint64_t kSerialWork = uint64_t{1} << 18;
 constexpr size_t kUnitsPerTask = 4;
 
 struct Header {
