@@ -337,8 +337,11 @@ bool depthwise_nhwc(KernelContext& ctx, const QConv& c) {
   const QWindowKernels& kernels = qwindow();
   const bool quads = fold && kernels.depthwise_quads && f.blocks > 0;
   const int64_t lanes = f.blocks * 64;
-  auto* offsets = static_cast<int64_t*>(ctx.allocate_temp(static_cast<size_t>(2 * f.pairs) * 8, 64));
-  auto* quad_offsets = static_cast<int64_t*>(ctx.allocate_temp(static_cast<size_t>(4 * f.quads) * 8, 64));
+  const auto temp_offsets = [&](int64_t count) {
+    return static_cast<int64_t*>(ctx.allocate_temp(static_cast<size_t>(count) * 8, 64));
+  };
+  int64_t* offsets = temp_offsets(2 * f.pairs);
+  int64_t* quad_offsets = temp_offsets(4 * f.quads);
   auto* scale = static_cast<float*>(ctx.allocate_temp(static_cast<size_t>(ch + 2 * lanes) * 4, 64));
   auto* zp_sum = static_cast<int32_t*>(ctx.allocate_temp(static_cast<size_t>(ch + lanes) * 4, 64));
   auto* bias = static_cast<float*>(ctx.allocate_temp(static_cast<size_t>(ch) * 4, 64));

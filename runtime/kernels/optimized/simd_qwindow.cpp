@@ -482,12 +482,62 @@ inline int32_t requant_scalar(float y, const QDepthwiseParams& p) {
   return static_cast<int32_t>(v);
 }
 
+#if defined(EMBER_QW_AVX512)
+/// 16 bytes at p widened to float32 (sign- or zero-extended as T).
+template <typename T>
+inline __m512 load16_float(const T* p) {
+  const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  return _mm512_cvtepi32_ps(std::is_signed<T>::value ? _mm512_cvtepi8_epi32(b)
+                                                     : _mm512_cvtepu8_epi32(b));
+}
+
+/// add_of's elements [0, n / 64 * 64), 64 a step: the same float32 steps,
+/// then requant_scalar's value as qgemm's requant16 forms it (v clamped to the
+/// integer bounds [qmin - zp, qmax - zp], NaN to the low one, rounded half to
+/// even by the conversion's embedded rounding, plus zp: the same integer),
+/// narrowed by packs and one dword permutation (the packs interleave 128-bit
+/// lanes). The compiler's vectorisation of the scalar loop took about 0.45
+/// cycles an element (6% of int8 ResNet-50).
+/// Returns the first element left.
+template <typename T>
+int64_t add_avx512(const T* a, float sa, float za, const T* b, float sb, float zb, T* out,
+                   int64_t n, const QDepthwiseParams& p) {
+  const __m512 vsa = _mm512_set1_ps(sa), vza = _mm512_set1_ps(za);
+  const __m512 vsb = _mm512_set1_ps(sb), vzb = _mm512_set1_ps(zb);
+  const __m512 inv = _mm512_set1_ps(p.inv_out);
+  const __m512 lo = _mm512_set1_ps(p.qmin - p.out_zp), hi = _mm512_set1_ps(p.qmax - p.out_zp);
+  const __m512i zp = _mm512_set1_epi32(static_cast<int32_t>(p.out_zp));
+  const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+  const int64_t n64 = n / 64 * 64;
+  for (int64_t i = 0; i < n64; i += 64) {
+    __m512i r[4];
+    for (int q = 0; q < 4; ++q) {
+      const __m512 x = _mm512_mul_ps(_mm512_sub_ps(load16_float(a + i + 16 * q), vza), vsa);
+      const __m512 y = _mm512_mul_ps(_mm512_sub_ps(load16_float(b + i + 16 * q), vzb), vsb);
+      __m512 v = _mm512_mul_ps(_mm512_add_ps(x, y), inv);
+      v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
+      r[q] = _mm512_add_epi32(
+          _mm512_cvt_roundps_epi32(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), zp);
+    }
+    const __m512i w0 = _mm512_packs_epi32(r[0], r[1]), w1 = _mm512_packs_epi32(r[2], r[3]);
+    const __m512i bytes = std::is_signed<T>::value ? _mm512_packs_epi16(w0, w1)
+                                                   : _mm512_packus_epi16(w0, w1);
+    _mm512_storeu_si512(out + i, _mm512_permutexvar_epi32(order, bytes));
+  }
+  return n64;
+}
+#endif
+
 /// The quantized add's loop; -ffp-contract=off on this file keeps each
 /// multiply and add its own rounding, as in the portable kernel.
 template <typename T>
 void add_of(const T* a, float sa, float za, const T* b, float sb, float zb, T* out, int64_t n,
             const QDepthwiseParams& p) {
-  for (int64_t i = 0; i < n; ++i) {
+  int64_t start = 0;
+#if defined(EMBER_QW_AVX512)
+  start = add_avx512(a, sa, za, b, sb, zb, out, n, p);
+#endif
+  for (int64_t i = start; i < n; ++i) {
     const float y = (static_cast<float>(a[i]) - za) * sa + (static_cast<float>(b[i]) - zb) * sb;
     out[i] = static_cast<T>(requant_scalar(y, p));
   }
