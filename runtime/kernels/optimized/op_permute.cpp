@@ -1,9 +1,11 @@
 // permute_copy for dense tensors of 1-, 2- and 4-byte elements (float32,
 // float16, bfloat16, int32, ...) in the contiguous dim order, up to 6 dims
 // after merging: the tiled, threaded transpose of kernels/common/transpose.h
-// (the one XnnpackBackend runs between its stages). Other cases run the
-// portable kernel.
+// (the one XnnpackBackend runs between its stages); 2-4 byte planes
+// interleaved (an int8 image to channels-last) by SimdKernels::interleave_bytes.
+// Other cases run the portable kernel.
 #include "runtime/kernels/common/transpose.h"
+#include "runtime/kernels/optimized/cpu.h"
 #include "runtime/kernels/optimized/optimized_kernels.h"
 #include "runtime/kernels/common/kernel_utils.h"
 #include "runtime/kernels/portable/portable_kernels.h"
@@ -43,8 +45,17 @@ void permute_copy_out(KernelContext& ctx, Span<EValue*> args) {
   }
   if (!resize_out(ctx, op, "out", *out, sizes, ndim)) return;
   if (self->numel() == 0) return;
-  run_transpose(plan_transpose(in_dims, static_cast<uint32_t>(ndim), perm, elem), self->data(),
-                out->mutable_data());
+  const TransposePlan plan = plan_transpose(in_dims, static_cast<uint32_t>(ndim), perm, elem);
+  if (elem == 1 && plan.rank == 2 && plan.in_strides[0] == 1 && plan.dims[1] <= 4) {
+    // A few byte planes interleaved (an int8 image to channels-last).
+    simd().interleave_bytes(static_cast<const uint8_t*>(self->data()),
+                            static_cast<int64_t>(plan.dims[1]),
+                            static_cast<int64_t>(plan.in_strides[1]),
+                            static_cast<int64_t>(plan.dims[0]),
+                            static_cast<uint8_t*>(out->mutable_data()));
+    return;
+  }
+  run_transpose(plan, self->data(), out->mutable_data());
 }
 
 }  // namespace optimized

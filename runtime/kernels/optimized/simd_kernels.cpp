@@ -16,6 +16,10 @@
 //         keeps its relative accuracy.
 #include <cmath>
 
+#if defined(__SSSE3__)
+#include <tmmintrin.h>
+#endif
+
 #include "runtime/kernels/optimized/simd_kernels.h"
 #include "runtime/kernels/optimized/vec.h"
 
@@ -594,6 +598,55 @@ void dequantize(const void* q, float* x, int64_t n, float scale, float zp, bool 
   }
 }
 
+#if defined(__SSSE3__)
+/// interleave_bytes' first n / 16 * 16 elements, 16 a step: output chunk q
+/// (bytes 16 q .. 16 q + 15 of the 16 * planes) ORs one pshufb of each
+/// plane's 16 bytes, whose mask picks the plane's byte for the positions
+/// that are the plane's (g % planes == c: element g / planes) and zeroes
+/// the others. Returns the first element left.
+int64_t interleave_bytes_ssse3(const uint8_t* src, int64_t planes, int64_t ld_src, int64_t n,
+                               uint8_t* dst) {
+  __m128i mask[4][4];
+  for (int64_t q = 0; q < planes; ++q) {
+    for (int64_t c = 0; c < planes; ++c) {
+      alignas(16) int8_t m[16];
+      for (int64_t o = 0; o < 16; ++o) {
+        const int64_t g = 16 * q + o;
+        m[o] = g % planes == c ? static_cast<int8_t>(g / planes) : int8_t{-128};
+      }
+      mask[q][c] = _mm_load_si128(reinterpret_cast<const __m128i*>(m));
+    }
+  }
+  const int64_t n16 = n / 16 * 16;
+  for (int64_t i = 0; i < n16; i += 16) {
+    __m128i v[4];
+    for (int64_t c = 0; c < planes; ++c) {
+      v[c] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + c * ld_src + i));
+    }
+    uint8_t* out = dst + i * planes;
+    for (int64_t q = 0; q < planes; ++q) {
+      __m128i chunk = _mm_shuffle_epi8(v[0], mask[q][0]);
+      for (int64_t c = 1; c < planes; ++c) {
+        chunk = _mm_or_si128(chunk, _mm_shuffle_epi8(v[c], mask[q][c]));
+      }
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 16 * q), chunk);
+    }
+  }
+  return n16;
+}
+#endif
+
+void interleave_bytes(const uint8_t* src, int64_t planes, int64_t ld_src, int64_t n,
+                      uint8_t* dst) {
+  int64_t i = 0;
+#if defined(__SSSE3__)
+  i = interleave_bytes_ssse3(src, planes, ld_src, n, dst);
+#endif
+  for (; i < n; ++i) {
+    for (int64_t c = 0; c < planes; ++c) dst[i * planes + c] = src[c * ld_src + i];
+  }
+}
+
 }  // namespace
 
 // simd_window.cpp, this instruction set's copy.
@@ -613,7 +666,8 @@ const SimdKernels& simd_kernels() {
                                          &max_pool_nhwc_rows, &sum_row,       &dot,
                                          &attention_scores, &attention_dots, &attention_softmax,
                                          &attention_accumulate, &rms_norm_row,
-                                         &quantize,        &dequantize};
+                                         &quantize,        &dequantize,
+                                         &interleave_bytes};
   return kTable;
 }
 

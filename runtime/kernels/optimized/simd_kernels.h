@@ -122,6 +122,11 @@ struct SimdKernels {
                    float hi, bool is_unsigned);
   /// dequantize_per_tensor: x = (float(q) - zp) * scale, float32.
   void (*dequantize)(const void* q, float* x, int64_t n, float scale, float zp, bool is_unsigned);
+  /// dst[i * planes + c] = src[c * ld_src + i] for i < n, c < planes, 2 <= planes
+  /// <= 4: a few byte planes interleaved (an int8 image NCHW -> NHWC), where
+  /// the tiled transpose ran element by element.
+  void (*interleave_bytes)(const uint8_t* src, int64_t planes, int64_t ld_src, int64_t n,
+                           uint8_t* dst);
 };
 
 // One table per instruction set compiled in (simd_kernels.cpp).

@@ -555,10 +555,14 @@ TEST_F(Optimized, ClampFamilyAndScalarBinariesMatchPortable) {
 }
 
 // permute_copy: every permutation of a 4-d tensor with odd sizes, size-1
-// dims, float32, float16 and int8, large enough to thread; equal to portable.
+// dims, float32, float16 and int8, large enough to thread; 2, 3 and 4 byte
+// planes interleaved (an image to channels-last), with and without a tail
+// past 16; equal to portable.
 TEST_F(Optimized, PermuteMatchesPortable) {
   each_config([&](const std::string& config) {
-    const std::vector<std::vector<int32_t>> shapes = {{3, 1, 7, 17}, {2, 129, 3, 5}, {64, 33, 2, 31}};
+    const std::vector<std::vector<int32_t>> shapes = {
+        {3, 1, 7, 17}, {2, 129, 3, 5}, {64, 33, 2, 31}, {1, 3, 40, 41}, {4, 2, 1, 37},
+        {1, 3, 16, 4}};
     for (const auto& shape : shapes) {
       std::vector<int64_t> perm = {0, 1, 2, 3};
       do {
