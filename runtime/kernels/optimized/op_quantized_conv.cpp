@@ -342,10 +342,11 @@ bool depthwise_nhwc(KernelContext& ctx, const QConv& c) {
   };
   int64_t* offsets = temp_offsets(2 * f.pairs);
   int64_t* quad_offsets = temp_offsets(4 * f.quads);
+  auto* zp_row = static_cast<uint8_t*>(ctx.allocate_temp(static_cast<size_t>(ch), 64));
   auto* scale = static_cast<float*>(ctx.allocate_temp(static_cast<size_t>(ch + 2 * lanes) * 4, 64));
   auto* zp_sum = static_cast<int32_t*>(ctx.allocate_temp(static_cast<size_t>(ch + lanes) * 4, 64));
   auto* bias = static_cast<float*>(ctx.allocate_temp(static_cast<size_t>(ch) * 4, 64));
-  if (offsets == nullptr || quad_offsets == nullptr || scale == nullptr || zp_sum == nullptr ||
+  if (offsets == nullptr || quad_offsets == nullptr || zp_row == nullptr || scale == nullptr || zp_sum == nullptr ||
       bias == nullptr) {
     return false;
   }
@@ -378,6 +379,8 @@ bool depthwise_nhwc(KernelContext& ctx, const QConv& c) {
       quad_zp[i] = shift * quad_sums[i];
     }
     p.weight_quads = reinterpret_cast<const int8_t*>(forms + f.wq);
+    std::memset(zp_row, static_cast<uint8_t>(c.a.zero_point), static_cast<size_t>(ch));
+    p.zp_row = zp_row;
     p.quad_offsets = quad_offsets;
     p.quad_scale = quad_scale;
     p.quad_bias = quad_bias;

@@ -704,6 +704,218 @@ inline int32_t channel_sum(const QDepthwiseNhwc& p, const In* in, const TapRange
   return acc;
 }
 
+#if defined(__AVX512VNNI__)
+/// nhwc_quads' requantization constants, in registers.
+struct QuadEpilogue {
+  __m512 inv_out, lo, hi;
+  __m512i zp;
+  explicit QuadEpilogue(const QDepthwiseParams& q)
+      : inv_out(_mm512_set1_ps(q.inv_out)), lo(_mm512_set1_ps(q.qmin - q.out_zp)),
+        hi(_mm512_set1_ps(q.qmax - q.out_zp)),
+        zp(_mm512_set1_epi32(static_cast<int32_t>(q.out_zp))) {}
+};
+
+/// requant_chan's values in fewer operations (as the qgemm epilogue's
+/// requant16): v clamped to [qmin - zp, qmax - zp] (NaN to the low bound:
+/// MAXPS gives its second operand), rounded half to even by the conversion
+/// itself (embedded rounding, whatever MXCSR says), plus zp in int32. The
+/// bounds are integers, so clamping before rounding equals requant_chan's
+/// clamp after it, and its margins lo / hi change nothing.
+inline __m512i requant_quads(__m512i sum, const float* scale, const float* bias,
+                             const QuadEpilogue& e) {
+  const __m512 y = _mm512_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(sum), _mm512_loadu_ps(scale)),
+                                 _mm512_loadu_ps(bias));
+  __m512 v = _mm512_mul_ps(y, e.inv_out);
+  v = _mm512_max_ps(v, e.lo);
+  v = _mm512_min_ps(v, e.hi);
+  const __m512i r = _mm512_cvt_roundps_epi32(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  return _mm512_add_epi32(r, e.zp);
+}
+
+/// The 64 bytes at x of kPer pixels `step` elements apart, 64 / kPer each
+/// (one 128-bit lane or more a pixel).
+template <int kPer, typename T>
+inline __m512i load_pixels(const T* x, int64_t step) {
+  if constexpr (kPer == 1) {
+    return _mm512_loadu_si512(x);
+  } else if constexpr (kPer == 2) {
+    const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x));
+    const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + step));
+    return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+  } else {
+    __m512i v = _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x)));
+    v = _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(x + step)), 1);
+    v = _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(x + 2 * step)), 2);
+    return _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(x + 3 * step)),
+                              3);
+  }
+}
+
+/// load_pixels' inverse for the output.
+template <int kPer, typename T>
+inline void store_pixels(T* o, int64_t step, __m512i v) {
+  if constexpr (kPer == 1) {
+    _mm512_storeu_si512(o, v);
+  } else if constexpr (kPer == 2) {
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(o), _mm512_castsi512_si256(v));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(o + step), _mm512_extracti64x4_epi64(v, 1));
+  } else {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(o), _mm512_castsi512_si128(v));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(o + step), _mm512_extracti32x4_epi32(v, 1));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(o + 2 * step), _mm512_extracti32x4_epi32(v, 2));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(o + 3 * step), _mm512_extracti32x4_epi32(v, 3));
+  }
+}
+
+/// Where a pixel's taps are: inside the image, tap t of the pixel j pixels
+/// on at base + offset[t] + j * step.
+template <typename In>
+struct InsideTaps {
+  const In* base;
+  const int64_t* offset;
+  int64_t step;
+  const In* at(int64_t t) const { return base + offset[t]; }
+  int64_t step_of(int64_t) const { return step; }
+};
+
+/// Any pixel: tap t at tap[t] + j * step[t] (a tap off the image reads
+/// p.zp_row, step 0: x - zp = 0, exact with the zero point folded).
+template <typename In>
+struct TableTaps {
+  const In* const* tap;
+  const int64_t* step;
+  const In* at(int64_t t) const { return tap[t]; }
+  int64_t step_of(int64_t t) const { return step[t]; }
+};
+
+/// Quad block b (first channel c0) of kG x kPer pixels from the first,
+/// whose taps `taps` locates.
+template <int kG, int kPer, typename In, typename Taps, typename Out>
+void quad_block_pixels(const QDepthwiseNhwc& p, const Taps& taps, int64_t b, int64_t c0,
+                       const QuadEpilogue& e, Out* o) {
+  const int64_t c_all = p.channels, quads = (p.s.k_h * p.s.k_w + 3) / 4;
+  const __m512i flip = _mm512_set1_epi8(std::is_signed<In>::value ? -128 : 0);
+  const int8_t* wq = p.weight_quads + b * quads * 256;
+  __m512i acc[kG][4];
+  for (int q = 0; q < kG; ++q) {
+    for (int k = 0; k < 4; ++k) acc[q][k] = _mm512_setzero_si512();
+  }
+  for (int64_t g = 0; g < quads; ++g) {
+    const __m512i* wv = reinterpret_cast<const __m512i*>(wq + g * 256);
+    const __m512i w0 = _mm512_load_si512(wv), w1 = _mm512_load_si512(wv + 1);
+    const __m512i w2 = _mm512_load_si512(wv + 2), w3 = _mm512_load_si512(wv + 3);
+    const In *x0 = taps.at(4 * g) + c0, *x1 = taps.at(4 * g + 1) + c0;
+    const In *x2 = taps.at(4 * g + 2) + c0, *x3 = taps.at(4 * g + 3) + c0;
+    const int64_t s0 = taps.step_of(4 * g), s1 = taps.step_of(4 * g + 1);
+    const int64_t s2 = taps.step_of(4 * g + 2), s3 = taps.step_of(4 * g + 3);
+    for (int q = 0; q < kG; ++q) {
+      const int64_t d = q * kPer;
+      const __m512i t0 = _mm512_xor_si512(load_pixels<kPer>(x0 + d * s0, s0), flip);
+      const __m512i t1 = _mm512_xor_si512(load_pixels<kPer>(x1 + d * s1, s1), flip);
+      const __m512i t2 = _mm512_xor_si512(load_pixels<kPer>(x2 + d * s2, s2), flip);
+      const __m512i t3 = _mm512_xor_si512(load_pixels<kPer>(x3 + d * s3, s3), flip);
+      const __m512i lo = _mm512_unpacklo_epi8(t0, t1), hi = _mm512_unpackhi_epi8(t0, t1);
+      const __m512i lo2 = _mm512_unpacklo_epi8(t2, t3), hi2 = _mm512_unpackhi_epi8(t2, t3);
+      acc[q][0] = _mm512_dpbusd_epi32(acc[q][0], _mm512_unpacklo_epi16(lo, lo2), w0);
+      acc[q][1] = _mm512_dpbusd_epi32(acc[q][1], _mm512_unpackhi_epi16(lo, lo2), w1);
+      acc[q][2] = _mm512_dpbusd_epi32(acc[q][2], _mm512_unpacklo_epi16(hi, hi2), w2);
+      acc[q][3] = _mm512_dpbusd_epi32(acc[q][3], _mm512_unpackhi_epi16(hi, hi2), w3);
+    }
+  }
+  const float* scale = p.quad_scale + b * 64;
+  const float* bias = p.quad_bias + b * 64;
+  const int32_t* zp_sum = p.quad_zp_sum + b * 64;
+  for (int q = 0; q < kG; ++q) {
+    __m512i r[4];
+    for (int k = 0; k < 4; ++k) {
+      const __m512i sum = _mm512_sub_epi32(acc[q][k], _mm512_loadu_si512(zp_sum + 16 * k));
+      r[k] = requant_quads(sum, scale + 16 * k, bias + 16 * k, e);
+    }
+    const __m512i lo = _mm512_packs_epi32(r[0], r[1]), hi = _mm512_packs_epi32(r[2], r[3]);
+    const __m512i bytes = std::is_signed<Out>::value ? _mm512_packs_epi16(lo, hi)
+                                                     : _mm512_packus_epi16(lo, hi);
+    store_pixels<kPer>(o + q * kPer * c_all + c0, c_all, bytes);
+  }
+}
+
+/// The quad blocks that fit kP pixels from (oh, ow), whose taps `taps`
+/// locates; the first channel left to the caller.
+template <int kP, typename In, typename Taps, typename Out>
+int64_t quad_blocks_of(const QDepthwiseNhwc& p, const Taps& taps, int64_t oh, int64_t ow,
+                       Out* out) {
+  const int64_t c_all = p.channels, blocks = quad_blocks(c_all);
+  const QuadEpilogue e(p.q);
+  Out* o = out + (oh * p.s.out_w + ow) * c_all;
+  int64_t done = 0;
+  for (int64_t b = 0; b < blocks; ++b) {
+    int64_t c0, width;
+    quad_block(c_all, b, &c0, &width);
+    if (width == 64) {
+      quad_block_pixels<kP, 1, In>(p, taps, b, c0, e, o);
+    } else if (kP < 64 / width) {
+      break;
+    } else if constexpr (kP >= 4) {
+      if (width == 32) {
+        quad_block_pixels<kP / 2, 2, In>(p, taps, b, c0, e, o);
+      } else {
+        quad_block_pixels<kP / 4, 4, In>(p, taps, b, c0, e, o);
+      }
+    }
+    done = c0 + width;
+  }
+  return done;
+}
+
+/// Most taps a pixel may have for nhwc_quads (its stack tables).
+constexpr int64_t kMaxQuadTaps = 128;
+
+/// kP output pixels (oh, ow .. ow + kP - 1) over the quad blocks
+/// (QDepthwiseNhwc::weight_quads) that fit: per pixel the 4 taps' 64 bytes
+/// are interleaved by bytes then by words (vpunpck{l,h}bw, then {l,h}wd,
+/// within 128-bit lanes) into 4 vectors of 16 channels x 4 taps, and
+/// vpdpbusd adds 4 products a lane: 8 shuffles and 4 multiply-adds for 256
+/// products, where the 32-bit path spends 16 widenings, 16 vpmulld and 16
+/// adds. A block of 32 or 16 channels puts 2 or 4 pixels in a vector (only
+/// with that many pixels). int8 input goes in as x ^ 0x80 (x + 128, an
+/// unsigned byte); the zero point (+ 128) comes off once a channel
+/// (p.quad_zp_sum), so a tap off the image reads p.zp_row (bytes equal to
+/// the zero point, which add nothing). `inside`: every tap of the kP pixels
+/// lies inside the image (their offsets are p.quad_offsets); else every
+/// column tap must, or kP be 1. The lanes' channels are permuted
+/// (quad_channel); the packs, also within 128-bit lanes, put them back in
+/// order (exact: the values are within the output's range). The same
+/// integers as the 32-bit path. Returns the first channel left to the caller.
+template <int kP, typename In, typename Out>
+int64_t nhwc_quads(const QDepthwiseNhwc& p, const In* in, int64_t oh, int64_t ow, bool inside,
+                   Out* out) {
+  const WindowShape s = p.s;  // a local: see store_chan
+  const int64_t taps = s.k_h * s.k_w, slots = (taps + 3) / 4 * 4;
+  if (p.weight_quads == nullptr || slots > kMaxQuadTaps) return 0;
+  const int64_t c_all = p.channels, step = s.stride_w * c_all;
+  const int64_t h = oh * s.stride_h - s.pad_h, w = ow * s.stride_w - s.pad_w;
+  if (inside) {
+    const InsideTaps<In> at{in + (h * s.in_w + w) * c_all, p.quad_offsets, step};
+    return quad_blocks_of<kP, In>(p, at, oh, ow, out);
+  }
+  const In* zp_row = static_cast<const In*>(p.zp_row);
+  const In* tap[kMaxQuadTaps];
+  int64_t tap_step[kMaxQuadTaps];
+  int64_t ih = h, iw = w, kj = 0;  // tap t's input row and column (no division a tap)
+  for (int64_t t = 0; t < slots; ++t) {
+    const bool in_image = t < taps && ih >= 0 && ih < s.in_h && iw >= 0 && iw < s.in_w;
+    tap[t] = in_image ? in + (ih * s.in_w + iw) * c_all : zp_row;
+    tap_step[t] = in_image ? step : 0;
+    iw += s.dil_w;
+    if (++kj == s.k_w) {
+      kj = 0;
+      iw = w;
+      ih += s.dil_h;
+    }
+  }
+  return quad_blocks_of<kP, In>(p, TableTaps<In>{tap, tap_step}, oh, ow, out);
+}
+#endif
+
 /// One output pixel (oh, ow) over its taps inside the image (any pixel).
 template <typename In, typename Out>
 void nhwc_pixel(const QDepthwiseNhwc& p, const In* in, int64_t oh, int64_t ow, Out* out) {
@@ -715,7 +927,11 @@ void nhwc_pixel(const QDepthwiseNhwc& p, const In* in, int64_t oh, int64_t ow, O
   const QDepthwiseParams q = p.q;
   const float *scale = p.scale, *bias = p.bias;
   Out* o = out + (oh * s.out_w + ow) * c_all;
-  for (int64_t c0 = 0; c0 < c_vec; c0 += kCh) {
+  int64_t c_start = 0;
+#if defined(__AVX512VNNI__)
+  if (p.channels >= 64) c_start = nhwc_quads<1>(p, in, oh, ow, false, out);  // as nhwc_interior
+#endif
+  for (int64_t c0 = c_start; c0 < c_vec; c0 += kCh) {
     IChan acc = {};
     for (int64_t ki = t.kh0; ki < t.kh1; ++ki) {
       const In* row = in + (h + ki * s.dil_h) * s.in_w * c_all + c0;
@@ -792,164 +1008,6 @@ int64_t nhwc_interior_pairs(const QDepthwiseNhwc& p, const In* in, int64_t oh, i
 }
 #endif
 
-#if defined(__AVX512VNNI__)
-/// nhwc_interior_quads' requantization constants, in registers.
-struct QuadEpilogue {
-  __m512 inv_out, lo, hi;
-  __m512i zp;
-  explicit QuadEpilogue(const QDepthwiseParams& q)
-      : inv_out(_mm512_set1_ps(q.inv_out)), lo(_mm512_set1_ps(q.qmin - q.out_zp)),
-        hi(_mm512_set1_ps(q.qmax - q.out_zp)),
-        zp(_mm512_set1_epi32(static_cast<int32_t>(q.out_zp))) {}
-};
-
-/// requant_chan's values in fewer operations (as the qgemm epilogue's
-/// requant16): v clamped to [qmin - zp, qmax - zp] (NaN to the low bound:
-/// MAXPS gives its second operand), rounded half to even by the conversion
-/// itself (embedded rounding, whatever MXCSR says), plus zp in int32. The
-/// bounds are integers, so clamping before rounding equals requant_chan's
-/// clamp after it, and its margins lo / hi change nothing.
-inline __m512i requant_quads(__m512i sum, const float* scale, const float* bias,
-                             const QuadEpilogue& e) {
-  const __m512 y = _mm512_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(sum), _mm512_loadu_ps(scale)),
-                                 _mm512_loadu_ps(bias));
-  __m512 v = _mm512_mul_ps(y, e.inv_out);
-  v = _mm512_max_ps(v, e.lo);
-  v = _mm512_min_ps(v, e.hi);
-  const __m512i r = _mm512_cvt_roundps_epi32(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  return _mm512_add_epi32(r, e.zp);
-}
-
-/// The 64 bytes at x of kPer pixels `step` elements apart, 64 / kPer each
-/// (one 128-bit lane or more a pixel).
-template <int kPer, typename T>
-inline __m512i load_pixels(const T* x, int64_t step) {
-  if constexpr (kPer == 1) {
-    return _mm512_loadu_si512(x);
-  } else if constexpr (kPer == 2) {
-    const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x));
-    const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + step));
-    return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
-  } else {
-    __m512i v = _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x)));
-    v = _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(x + step)), 1);
-    v = _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(x + 2 * step)), 2);
-    return _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(x + 3 * step)),
-                              3);
-  }
-}
-
-/// load_pixels' inverse for the output.
-template <int kPer, typename T>
-inline void store_pixels(T* o, int64_t step, __m512i v) {
-  if constexpr (kPer == 1) {
-    _mm512_storeu_si512(o, v);
-  } else if constexpr (kPer == 2) {
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(o), _mm512_castsi512_si256(v));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(o + step), _mm512_extracti64x4_epi64(v, 1));
-  } else {
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(o), _mm512_castsi512_si128(v));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(o + step), _mm512_extracti32x4_epi32(v, 1));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(o + 2 * step), _mm512_extracti32x4_epi32(v, 2));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(o + 3 * step), _mm512_extracti32x4_epi32(v, 3));
-  }
-}
-
-/// Quad block b (first channel c0) of kG x kPer interior pixels from
-/// (oh, ow): kG vectors, each of kPer pixels (64 / kPer channels).
-template <int kG, int kPer, typename In, typename Out>
-void quad_block_pixels(const QDepthwiseNhwc& p, const In* base, int64_t step, int64_t b,
-                       int64_t c0, const QuadEpilogue& e, Out* o) {
-  const int64_t c_all = p.channels, quads = (p.s.k_h * p.s.k_w + 3) / 4;
-  const int64_t* offset = p.quad_offsets;
-  const __m512i flip = _mm512_set1_epi8(std::is_signed<In>::value ? -128 : 0);
-  const int8_t* wq = p.weight_quads + b * quads * 256;
-  __m512i acc[kG][4];
-  for (int q = 0; q < kG; ++q) {
-    for (int k = 0; k < 4; ++k) acc[q][k] = _mm512_setzero_si512();
-  }
-  for (int64_t g = 0; g < quads; ++g) {
-    const __m512i* wv = reinterpret_cast<const __m512i*>(wq + g * 256);
-    const __m512i w0 = _mm512_load_si512(wv), w1 = _mm512_load_si512(wv + 1);
-    const __m512i w2 = _mm512_load_si512(wv + 2), w3 = _mm512_load_si512(wv + 3);
-    const In* x0 = base + offset[4 * g] + c0;
-    const In* x1 = base + offset[4 * g + 1] + c0;
-    const In* x2 = base + offset[4 * g + 2] + c0;
-    const In* x3 = base + offset[4 * g + 3] + c0;
-    for (int q = 0; q < kG; ++q) {
-      const int64_t d = q * kPer * step;
-      const __m512i t0 = _mm512_xor_si512(load_pixels<kPer>(x0 + d, step), flip);
-      const __m512i t1 = _mm512_xor_si512(load_pixels<kPer>(x1 + d, step), flip);
-      const __m512i t2 = _mm512_xor_si512(load_pixels<kPer>(x2 + d, step), flip);
-      const __m512i t3 = _mm512_xor_si512(load_pixels<kPer>(x3 + d, step), flip);
-      const __m512i lo = _mm512_unpacklo_epi8(t0, t1), hi = _mm512_unpackhi_epi8(t0, t1);
-      const __m512i lo2 = _mm512_unpacklo_epi8(t2, t3), hi2 = _mm512_unpackhi_epi8(t2, t3);
-      acc[q][0] = _mm512_dpbusd_epi32(acc[q][0], _mm512_unpacklo_epi16(lo, lo2), w0);
-      acc[q][1] = _mm512_dpbusd_epi32(acc[q][1], _mm512_unpackhi_epi16(lo, lo2), w1);
-      acc[q][2] = _mm512_dpbusd_epi32(acc[q][2], _mm512_unpacklo_epi16(hi, hi2), w2);
-      acc[q][3] = _mm512_dpbusd_epi32(acc[q][3], _mm512_unpackhi_epi16(hi, hi2), w3);
-    }
-  }
-  const float* scale = p.quad_scale + b * 64;
-  const float* bias = p.quad_bias + b * 64;
-  const int32_t* zp_sum = p.quad_zp_sum + b * 64;
-  for (int q = 0; q < kG; ++q) {
-    __m512i r[4];
-    for (int k = 0; k < 4; ++k) {
-      const __m512i sum = _mm512_sub_epi32(acc[q][k], _mm512_loadu_si512(zp_sum + 16 * k));
-      r[k] = requant_quads(sum, scale + 16 * k, bias + 16 * k, e);
-    }
-    const __m512i lo = _mm512_packs_epi32(r[0], r[1]), hi = _mm512_packs_epi32(r[2], r[3]);
-    const __m512i bytes = std::is_signed<Out>::value ? _mm512_packs_epi16(lo, hi)
-                                                     : _mm512_packus_epi16(lo, hi);
-    store_pixels<kPer>(o + q * kPer * c_all + c0, c_all, bytes);
-  }
-}
-
-/// kP interior pixels (nhwc_interior's kFold case) over the quad blocks
-/// (QDepthwiseNhwc::weight_quads) that fit: per pixel the 4 taps' 64 bytes
-/// are interleaved by bytes then by words (vpunpck{l,h}bw, then {l,h}wd,
-/// within 128-bit lanes) into 4 vectors of 16 channels x 4 taps, and
-/// vpdpbusd adds 4 products a lane: 8 shuffles and 4 multiply-adds for 256
-/// products, where the 32-bit path spends 16 widenings, 16 vpmulld and 16
-/// adds. A block of 32 or 16 channels puts 2 or 4 pixels in a vector (only
-/// with that many pixels). int8 input goes in as x ^ 0x80 (x + 128, an
-/// unsigned byte); the zero point (+ 128) comes off once a channel
-/// (p.quad_zp_sum). The lanes' channels are permuted (quad_channel); the
-/// packs, also within 128-bit lanes, put them back in order (exact: the
-/// values are within the output's range). The same integers as the 32-bit
-/// path. Returns the first channel left to the caller.
-template <int kP, typename In, typename Out>
-int64_t nhwc_interior_quads(const QDepthwiseNhwc& p, const In* in, int64_t oh, int64_t ow,
-                            Out* out) {
-  if (p.weight_quads == nullptr) return 0;
-  const WindowShape s = p.s;  // a local: see store_chan
-  const int64_t c_all = p.channels, blocks = quad_blocks(c_all);
-  const int64_t h = oh * s.stride_h - s.pad_h, w = ow * s.stride_w - s.pad_w;
-  const In* base = in + (h * s.in_w + w) * c_all;
-  const int64_t step = s.stride_w * c_all;
-  const QuadEpilogue e(p.q);
-  Out* o = out + (oh * s.out_w + ow) * c_all;
-  int64_t done = 0;
-  for (int64_t b = 0; b < blocks; ++b) {
-    int64_t c0, width;
-    quad_block(c_all, b, &c0, &width);
-    if (width == 64) {
-      quad_block_pixels<kP, 1>(p, base, step, b, c0, e, o);
-    } else if (kP < 64 / width) {
-      break;
-    } else if constexpr (kP >= 4) {
-      if (width == 32) {
-        quad_block_pixels<kP / 2, 2>(p, base, step, b, c0, e, o);
-      } else {
-        quad_block_pixels<kP / 4, 4>(p, base, step, b, c0, e, o);
-      }
-    }
-    done = c0 + width;
-  }
-  return done;
-}
-#endif
 
 /// kP output pixels (oh, ow .. ow + kP - 1) whose every column tap lies
 /// inside the image, over kernel rows [kh0, kh1): one weight load serves kP
@@ -971,7 +1029,9 @@ void nhwc_interior(const QDepthwiseNhwc& p, const In* in, int64_t oh, int64_t kh
   Out* o = out + (oh * s.out_w + ow) * c_all;
   int64_t c_start = 0;
 #if defined(__AVX512VNNI__)
-  if constexpr (kFold) c_start = nhwc_interior_quads<kP>(p, in, oh, ow, out);
+  // Rows off the image read zp_row; with fewer than 64 channels building
+  // the taps' table for them costs more than the quads save.
+  if (kFold || p.channels >= 64) c_start = nhwc_quads<kP>(p, in, oh, ow, kFold, out);
 #endif
 #if defined(EMBER_QW_AVX2)
   if constexpr (kFold) c_start = nhwc_interior_pairs<kP>(p, in, oh, ow, out);

@@ -60,6 +60,9 @@ struct QDepthwiseNhwc {
   /// lane l (0 past the last tap).
   const int8_t* weight_quads;
   const int64_t* quad_offsets;  ///< [4 * quads]: as pair_offsets, past the last tap the last
+  /// [channels] bytes equal to the input's zero point: what a tap off the
+  /// image reads (it then adds nothing, the zero point being folded).
+  const void* zp_row;
   const float* quad_scale;      ///< [blocks][4][16]
   const float* quad_bias;       ///< [blocks][4][16]
   /// [blocks][4][16]: (zp + 128 for int8 input, whose bytes go in as x ^ 0x80
