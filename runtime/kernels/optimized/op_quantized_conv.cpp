@@ -346,8 +346,8 @@ bool depthwise_nhwc(KernelContext& ctx, const QConv& c) {
   auto* scale = static_cast<float*>(ctx.allocate_temp(static_cast<size_t>(ch + 2 * lanes) * 4, 64));
   auto* zp_sum = static_cast<int32_t*>(ctx.allocate_temp(static_cast<size_t>(ch + lanes) * 4, 64));
   auto* bias = static_cast<float*>(ctx.allocate_temp(static_cast<size_t>(ch) * 4, 64));
-  if (offsets == nullptr || quad_offsets == nullptr || zp_row == nullptr || scale == nullptr || zp_sum == nullptr ||
-      bias == nullptr) {
+  if (offsets == nullptr || quad_offsets == nullptr || zp_row == nullptr || scale == nullptr ||
+      zp_sum == nullptr || bias == nullptr) {
     return false;
   }
   const auto tap_offset = [&](int64_t t) {
