@@ -283,19 +283,13 @@ struct DepthwiseForms {
     }
     auto* wqp = reinterpret_cast<int8_t*>(dst + wq);
     auto* qsum = reinterpret_cast<int32_t*>(dst + quad_sums);
-    for (int64_t b = 0; b < blocks; ++b) {
-      int64_t first, width;
-      quad_block(ch, b, &first, &width);
-      for (int64_t k = 0; k < 4; ++k) {
-        for (int64_t l = 0; l < 16; ++l) {
-          const int64_t chan = first + quad_channel(k, l, width);
-          for (int64_t t = 0; t < 4 * quads; ++t) {
-            wqp[((b * quads + t / 4) * 4 + k) * 64 + 4 * l + t % 4] =
-                t < taps ? w[chan * taps + t] : int8_t{0};
-          }
-          qsum[(b * 4 + k) * 16 + l] = sump[chan];
-        }
+    for (int64_t i = 0; i < blocks * 64; ++i) {  // lane i: vector i / 16 % 4 of block i / 64
+      const int64_t b = i / 64, k = i / 16 % 4, l = i % 16, chan = quad_lane_channel(ch, i);
+      for (int64_t t = 0; t < 4 * quads; ++t) {
+        wqp[((b * quads + t / 4) * 4 + k) * 64 + 4 * l + t % 4] =
+            t < taps ? w[chan * taps + t] : int8_t{0};
       }
+      qsum[i] = sump[chan];
     }
   }
 };
@@ -371,9 +365,7 @@ bool depthwise_nhwc(KernelContext& ctx, const QConv& c) {
     float* quad_bias = quad_scale + lanes;
     int32_t* quad_zp = zp_sum + ch;
     for (int64_t i = 0; i < lanes; ++i) {
-      int64_t first, width;
-      quad_block(ch, i / 64, &first, &width);
-      const int64_t chan = first + quad_channel(i / 16 % 4, i % 16, width);
+      const int64_t chan = quad_lane_channel(ch, i);
       quad_scale[i] = scale[chan];
       quad_bias[i] = bias[chan];
       quad_zp[i] = shift * quad_sums[i];

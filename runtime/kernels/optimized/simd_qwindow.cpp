@@ -483,6 +483,31 @@ inline int32_t requant_scalar(float y, const QDepthwiseParams& p) {
 }
 
 #if defined(EMBER_QW_AVX512)
+/// requant_scalar's constants for 16 lanes, in registers.
+struct Requant16 {
+  __m512 inv_out, lo, hi;
+  __m512i zp;
+  explicit Requant16(const QDepthwiseParams& q)
+      : inv_out(_mm512_set1_ps(q.inv_out)), lo(_mm512_set1_ps(q.qmin - q.out_zp)),
+        hi(_mm512_set1_ps(q.qmax - q.out_zp)),
+        zp(_mm512_set1_epi32(static_cast<int32_t>(q.out_zp))) {}
+};
+
+/// requant_scalar(y) (and requant_chan's values) for 16 lanes in fewer
+/// operations, as the qgemm epilogue's requant16: y * inv_out clamped to
+/// [qmin - zp, qmax - zp] (NaN to the low bound: MAXPS gives its second
+/// operand), rounded half to even by the conversion itself (embedded
+/// rounding, whatever MXCSR says), plus zp in int32. The bounds are
+/// integers, so clamping before rounding equals the clamp after it, and
+/// the margins lo / hi of QDepthwiseParams change nothing.
+inline __m512i requant16(__m512 y, const Requant16& r) {
+  __m512 v = _mm512_mul_ps(y, r.inv_out);
+  v = _mm512_max_ps(v, r.lo);
+  v = _mm512_min_ps(v, r.hi);
+  const __m512i q = _mm512_cvt_roundps_epi32(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  return _mm512_add_epi32(q, r.zp);
+}
+
 /// 16 bytes at p widened to float32 (sign- or zero-extended as T).
 template <typename T>
 inline __m512 load16_float(const T* p) {
@@ -492,11 +517,8 @@ inline __m512 load16_float(const T* p) {
 }
 
 /// add_of's elements [0, n / 64 * 64), 64 a step: the same float32 steps,
-/// then requant_scalar's value as qgemm's requant16 forms it (v clamped to the
-/// integer bounds [qmin - zp, qmax - zp], NaN to the low one, rounded half to
-/// even by the conversion's embedded rounding, plus zp: the same integer),
-/// narrowed by packs and one dword permutation (the packs interleave 128-bit
-/// lanes). The compiler's vectorisation of the scalar loop took about 0.45
+/// requant16, then packs and one dword permutation (the packs interleave
+/// 128-bit lanes). The compiler's vectorisation of the scalar loop took about 0.45
 /// cycles an element (6% of int8 ResNet-50).
 /// Returns the first element left.
 template <typename T>
@@ -504,9 +526,7 @@ int64_t add_avx512(const T* a, float sa, float za, const T* b, float sb, float z
                    int64_t n, const QDepthwiseParams& p) {
   const __m512 vsa = _mm512_set1_ps(sa), vza = _mm512_set1_ps(za);
   const __m512 vsb = _mm512_set1_ps(sb), vzb = _mm512_set1_ps(zb);
-  const __m512 inv = _mm512_set1_ps(p.inv_out);
-  const __m512 lo = _mm512_set1_ps(p.qmin - p.out_zp), hi = _mm512_set1_ps(p.qmax - p.out_zp);
-  const __m512i zp = _mm512_set1_epi32(static_cast<int32_t>(p.out_zp));
+  const Requant16 rq(p);
   const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
   const int64_t n64 = n / 64 * 64;
   for (int64_t i = 0; i < n64; i += 64) {
@@ -514,10 +534,7 @@ int64_t add_avx512(const T* a, float sa, float za, const T* b, float sb, float z
     for (int q = 0; q < 4; ++q) {
       const __m512 x = _mm512_mul_ps(_mm512_sub_ps(load16_float(a + i + 16 * q), vza), vsa);
       const __m512 y = _mm512_mul_ps(_mm512_sub_ps(load16_float(b + i + 16 * q), vzb), vsb);
-      __m512 v = _mm512_mul_ps(_mm512_add_ps(x, y), inv);
-      v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
-      r[q] = _mm512_add_epi32(
-          _mm512_cvt_roundps_epi32(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), zp);
+      r[q] = requant16(_mm512_add_ps(x, y), rq);
     }
     const __m512i w0 = _mm512_packs_epi32(r[0], r[1]), w1 = _mm512_packs_epi32(r[2], r[3]);
     const __m512i bytes = std::is_signed<T>::value ? _mm512_packs_epi16(w0, w1)
@@ -705,33 +722,6 @@ inline int32_t channel_sum(const QDepthwiseNhwc& p, const In* in, const TapRange
 }
 
 #if defined(__AVX512VNNI__)
-/// nhwc_quads' requantization constants, in registers.
-struct QuadEpilogue {
-  __m512 inv_out, lo, hi;
-  __m512i zp;
-  explicit QuadEpilogue(const QDepthwiseParams& q)
-      : inv_out(_mm512_set1_ps(q.inv_out)), lo(_mm512_set1_ps(q.qmin - q.out_zp)),
-        hi(_mm512_set1_ps(q.qmax - q.out_zp)),
-        zp(_mm512_set1_epi32(static_cast<int32_t>(q.out_zp))) {}
-};
-
-/// requant_chan's values in fewer operations (as the qgemm epilogue's
-/// requant16): v clamped to [qmin - zp, qmax - zp] (NaN to the low bound:
-/// MAXPS gives its second operand), rounded half to even by the conversion
-/// itself (embedded rounding, whatever MXCSR says), plus zp in int32. The
-/// bounds are integers, so clamping before rounding equals requant_chan's
-/// clamp after it, and its margins lo / hi change nothing.
-inline __m512i requant_quads(__m512i sum, const float* scale, const float* bias,
-                             const QuadEpilogue& e) {
-  const __m512 y = _mm512_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(sum), _mm512_loadu_ps(scale)),
-                                 _mm512_loadu_ps(bias));
-  __m512 v = _mm512_mul_ps(y, e.inv_out);
-  v = _mm512_max_ps(v, e.lo);
-  v = _mm512_min_ps(v, e.hi);
-  const __m512i r = _mm512_cvt_roundps_epi32(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  return _mm512_add_epi32(r, e.zp);
-}
-
 /// The 64 bytes at x of kPer pixels `step` elements apart, 64 / kPer each
 /// (one 128-bit lane or more a pixel).
 template <int kPer, typename T>
@@ -792,7 +782,7 @@ struct TableTaps {
 /// whose taps `taps` locates.
 template <int kG, int kPer, typename In, typename Taps, typename Out>
 void quad_block_pixels(const QDepthwiseNhwc& p, const Taps& taps, int64_t b, int64_t c0,
-                       const QuadEpilogue& e, Out* o) {
+                       const Requant16& e, Out* o) {
   const int64_t c_all = p.channels, quads = (p.s.k_h * p.s.k_w + 3) / 4;
   const __m512i flip = _mm512_set1_epi8(std::is_signed<In>::value ? -128 : 0);
   const int8_t* wq = p.weight_quads + b * quads * 256;
@@ -828,8 +818,12 @@ void quad_block_pixels(const QDepthwiseNhwc& p, const Taps& taps, int64_t b, int
   for (int q = 0; q < kG; ++q) {
     __m512i r[4];
     for (int k = 0; k < 4; ++k) {
-      const __m512i sum = _mm512_sub_epi32(acc[q][k], _mm512_loadu_si512(zp_sum + 16 * k));
-      r[k] = requant_quads(sum, scale + 16 * k, bias + 16 * k, e);
+      // y = float(acc - zp_sum) * scale + bias, then requant16.
+      const __m512 acc_f =
+          _mm512_cvtepi32_ps(_mm512_sub_epi32(acc[q][k], _mm512_loadu_si512(zp_sum + 16 * k)));
+      r[k] = requant16(_mm512_add_ps(_mm512_mul_ps(acc_f, _mm512_loadu_ps(scale + 16 * k)),
+                                     _mm512_loadu_ps(bias + 16 * k)),
+                       e);
     }
     const __m512i lo = _mm512_packs_epi32(r[0], r[1]), hi = _mm512_packs_epi32(r[2], r[3]);
     const __m512i bytes = std::is_signed<Out>::value ? _mm512_packs_epi16(lo, hi)
@@ -844,7 +838,7 @@ template <int kP, typename In, typename Taps, typename Out>
 int64_t quad_blocks_of(const QDepthwiseNhwc& p, const Taps& taps, int64_t oh, int64_t ow,
                        Out* out) {
   const int64_t c_all = p.channels, blocks = quad_blocks(c_all);
-  const QuadEpilogue e(p.q);
+  const Requant16 e(p.q);
   Out* o = out + (oh * p.s.out_w + ow) * c_all;
   int64_t done = 0;
   for (int64_t b = 0; b < blocks; ++b) {
@@ -1007,7 +1001,6 @@ int64_t nhwc_interior_pairs(const QDepthwiseNhwc& p, const In* in, int64_t oh, i
   return c16;
 }
 #endif
-
 
 /// kP output pixels (oh, ow .. ow + kP - 1) whose every column tap lies
 /// inside the image, over kernel rows [kh0, kh1): one weight load serves kP

@@ -99,6 +99,14 @@ inline int64_t quad_channel(int64_t k, int64_t lane, int64_t width) {
   return 16 * (lane / 4 % (width / 16)) + 4 * k + lane % 4;
 }
 
+/// The channel of lane i (0 .. 64 quad_blocks(channels)) of the quads' lane
+/// order (vector i / 16 % 4 of block i / 64, lane i % 16).
+inline int64_t quad_lane_channel(int64_t channels, int64_t i) {
+  int64_t first, width;
+  quad_block(channels, i / 64, &first, &width);
+  return first + quad_channel(i / 16 % 4, i % 16, width);
+}
+
 /// A channels-last max pool of one batch element: window as s, the image
 /// [H][W][C] and out [OH][OW][C] of int8 or uint8; padding never wins.
 struct QMaxPoolNhwc {
