@@ -27,6 +27,8 @@
 
 #if defined(__AVX512F__) && defined(__AVX512BW__)
 #include <immintrin.h>
+
+#include "runtime/kernels/optimized/requant_avx512.h"
 #define EMBER_QW_AVX512 1
 #elif defined(__AVX2__)
 #include <immintrin.h>
@@ -494,18 +496,10 @@ struct Requant16 {
 };
 
 /// requant_scalar(y) (and requant_chan's values) for 16 lanes in fewer
-/// operations, as the qgemm epilogue's requant16: y * inv_out clamped to
-/// [qmin - zp, qmax - zp] (NaN to the low bound: MAXPS gives its second
-/// operand), rounded half to even by the conversion itself (embedded
-/// rounding, whatever MXCSR says), plus zp in int32. The bounds are
-/// integers, so clamping before rounding equals the clamp after it, and
-/// the margins lo / hi of QDepthwiseParams change nothing.
+/// operations (requant_lanes: QDepthwiseParams' margins lo / hi change
+/// nothing once the clamp is to the integer bounds).
 inline __m512i requant16(__m512 y, const Requant16& r) {
-  __m512 v = _mm512_mul_ps(y, r.inv_out);
-  v = _mm512_max_ps(v, r.lo);
-  v = _mm512_min_ps(v, r.hi);
-  const __m512i q = _mm512_cvt_roundps_epi32(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  return _mm512_add_epi32(q, r.zp);
+  return requant_lanes(y, r.inv_out, r.lo, r.hi, r.zp);
 }
 
 /// 16 bytes at p widened to float32 (sign- or zero-extended as T).

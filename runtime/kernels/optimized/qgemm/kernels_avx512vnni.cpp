@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "runtime/kernels/optimized/qgemm/micro_kernel.h"
+#include "runtime/kernels/optimized/requant_avx512.h"
 #include "runtime/kernels/optimized/qgemm/packing.h"
 
 namespace ember {
@@ -70,18 +71,9 @@ inline __m512 scaled16(__m512i dot, const Columns16& k) {
   return y;
 }
 
-/// y requantized to 16 int32 lanes within [qmin, qmax]: the reference's
-/// rint(y * inv_out) + out_zp clamped to [qmin, qmax], computed as
-/// rint(clamp(y * inv_out, qmin - out_zp, qmax - out_zp)) + out_zp. The
-/// bounds are integers, so clamping before or after rounding is the same;
-/// MAXPS gives its second operand for NaN, so NaN still ends at qmin. The
-/// rounding is embedded (to nearest even), whatever MXCSR says.
+/// y requantized to 16 int32 lanes within [qmin, qmax] (requant_lanes).
 inline __m512i requant16(__m512 y, const Requant16& r) {
-  __m512 v = _mm512_mul_ps(y, r.inv_out);
-  v = _mm512_max_ps(v, r.qmin);
-  v = _mm512_min_ps(v, r.qmax);
-  const __m512i q = _mm512_cvt_roundps_epi32(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  return _mm512_add_epi32(q, r.out_zp);
+  return optimized::requant_lanes(y, r.inv_out, r.qmin, r.qmax, r.out_zp);
 }
 
 /// The f32 output: y clamped to [min, max] (MAXPS / MINPS: NaN propagates)
