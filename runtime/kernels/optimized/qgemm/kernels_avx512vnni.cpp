@@ -89,8 +89,9 @@ inline void store_f32(__m512 y, const Requant16& r, __mmask16 mask, float* c) {
 
 /// Rows [0, M) of a tile whose accumulators are dot: the parameters are
 /// read into registers once (a byte store may alias anything, so a loop
-/// reading them through t would reload them after every store).
-template <size_t M, OutType kOut, bool kBias, bool kClamp>
+/// reading them through t would reload them after every store). kUniform:
+/// every row has row 0's scale and zero point (t.uniform_rows).
+template <size_t M, OutType kOut, bool kBias, bool kClamp, bool kUniform>
 void epilogue_tile(const int32_t (*dot)[kNr], void* c, size_t ldc, const TileArgs& t) {
   const size_t elem = kOut == OutType::f32 ? sizeof(float) : 1;
   const __mmask32 mask = t.cols >= 32 ? ~(__mmask32)0 : (((__mmask32)1 << t.cols) - 1);
@@ -105,9 +106,14 @@ void epilogue_tile(const int32_t (*dot)[kNr], void* c, size_t ldc, const TileArg
   int32_t a_zp[M];
   std::memcpy(a_scale, t.a_scale, sizeof a_scale);
   std::memcpy(a_zp, t.a_zp, sizeof a_zp);
+  if constexpr (kUniform) {
+    set_row(k0, a_scale[0], 0);  // dot is acc already
+    set_row(k1, a_scale[0], 0);
+  }
+#pragma GCC unroll 16
   for (size_t i = 0; i < M; ++i) {
-    if (i == 0 || a_scale[i] != a_scale[i - 1] || a_zp[i] != a_zp[i - 1] ||
-        std::signbit(a_scale[i]) != std::signbit(a_scale[i - 1])) {
+    if (!kUniform && (i == 0 || a_scale[i] != a_scale[i - 1] || a_zp[i] != a_zp[i - 1] ||
+                      std::signbit(a_scale[i]) != std::signbit(a_scale[i - 1]))) {
       set_row(k0, a_scale[i], a_zp[i]);
       set_row(k1, a_scale[i], a_zp[i]);
     }
@@ -134,12 +140,20 @@ void epilogue_tile(const int32_t (*dot)[kNr], void* c, size_t ldc, const TileArg
 }
 
 /// dot[i][0 .. 32) = sum over kg groups of a's row i times b's columns.
+/// Its own function: inlined beside the epilogues, GCC 12 spills
+/// accumulators inside the depth loop.
 template <size_t M>
-__attribute__((always_inline)) inline void accumulate(size_t kg, const uint8_t* a, const int8_t* b,
-                                                      int32_t (*dot)[kNr]) {
+__attribute__((noinline)) void accumulate(size_t kg, const uint8_t* a, const int8_t* b,
+                                          const int32_t* init, int32_t (*dot)[kNr]) {
   __m512i lo[M], hi[M];
+  {
+    const __m512i l = _mm512_loadu_si512(init), h = _mm512_loadu_si512(init + 16);
 #pragma GCC unroll 16
-  for (size_t i = 0; i < M; ++i) lo[i] = hi[i] = _mm512_setzero_si512();
+    for (size_t i = 0; i < M; ++i) {
+      lo[i] = l;
+      hi[i] = h;
+    }
+  }
   for (size_t g = 0; g < kg; ++g) {
     const __m512i b0 = _mm512_loadu_si512(b);
     const __m512i b1 = _mm512_loadu_si512(b + 64);
@@ -165,23 +179,34 @@ __attribute__((always_inline)) inline void accumulate(size_t kg, const uint8_t* 
   }
 }
 
-template <size_t M>
-void kernel(size_t kg, const uint8_t* a, const int8_t* b, void* c, size_t ldc, const TileArgs& t) {
-  alignas(64) int32_t dot[M][kNr];
-  accumulate<M>(kg, a, b, dot);
+template <size_t M, bool kUniform>
+void epilogue(const int32_t (*dot)[kNr], void* c, size_t ldc, const TileArgs& t) {
   const bool bias = t.bias != nullptr;
   if (t.out == OutType::f32) {
     if (t.clamp) {
-      bias ? epilogue_tile<M, OutType::f32, true, true>(dot, c, ldc, t)
-           : epilogue_tile<M, OutType::f32, false, true>(dot, c, ldc, t);
+      bias ? epilogue_tile<M, OutType::f32, true, true, kUniform>(dot, c, ldc, t)
+           : epilogue_tile<M, OutType::f32, false, true, kUniform>(dot, c, ldc, t);
     } else {
-      bias ? epilogue_tile<M, OutType::f32, true, false>(dot, c, ldc, t)
-           : epilogue_tile<M, OutType::f32, false, false>(dot, c, ldc, t);
+      bias ? epilogue_tile<M, OutType::f32, true, false, kUniform>(dot, c, ldc, t)
+           : epilogue_tile<M, OutType::f32, false, false, kUniform>(dot, c, ldc, t);
     }
   } else {  // s8 and u8 differ only in qmin / qmax
-    bias ? epilogue_tile<M, OutType::s8, true, false>(dot, c, ldc, t)
-         : epilogue_tile<M, OutType::s8, false, false>(dot, c, ldc, t);
+    bias ? epilogue_tile<M, OutType::s8, true, false, kUniform>(dot, c, ldc, t)
+         : epilogue_tile<M, OutType::s8, false, false, kUniform>(dot, c, ldc, t);
   }
+}
+
+template <size_t M>
+void kernel(size_t kg, const uint8_t* a, const int8_t* b, void* c, size_t ldc, const TileArgs& t) {
+  alignas(64) int32_t dot[M][kNr];
+  alignas(64) int32_t init[kNr];
+  const __m512i zp = _mm512_set1_epi32(t.uniform_rows ? t.a_zp[0] : 0);
+  for (size_t j = 0; j < kNr; j += 16) {
+    const __m512i zc = _mm512_mullo_epi32(zp, _mm512_loadu_si512(t.colsum + j));
+    _mm512_store_si512(init + j, _mm512_sub_epi32(_mm512_setzero_si512(), zc));
+  }
+  accumulate<M>(kg, a, b, init, dot);
+  t.uniform_rows ? epilogue<M, true>(dot, c, ldc, t) : epilogue<M, false>(dot, c, ldc, t);
 }
 
 inline void transpose16(__m512i r[16]) {

@@ -38,6 +38,7 @@ struct TileArgs {
   const float* bias;      ///< or nullptr
   const float* a_scale;   ///< activation scale per row
   const int32_t* a_zp;    ///< activation zero point per row, in the family's A domain
+  bool uniform_rows;      ///< every row's a_scale and a_zp are row 0's (per-tensor A)
   OutType out;
   size_t cols;            ///< columns stored (1..NR)
   bool clamp;             ///< f32: apply [min, max]

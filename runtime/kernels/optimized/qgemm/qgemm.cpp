@@ -273,15 +273,20 @@ void compute_block(const Job& job, size_t i0, size_t i1, size_t n0, size_t n1,
       t.bias = col_bias;
     }
     const int8_t* b_panel = job.panels + (j0 / ks.nr) * ks.nr * kp;
+    const bool per_row = job.a.row_scales != nullptr;
+    t.uniform_rows = !per_row;
+    t.a_scale = row_scale;
+    t.a_zp = row_zp;
+    if (!per_row) {
+      std::fill(row_scale, row_scale + ks.mr, job.a.scale);
+      std::fill(row_zp, row_zp + ks.mr, job.a.zero_point + job.shift);
+    }
     for (size_t i = i0; i < i1; i += ks.mr) {
       const size_t rows = std::min(ks.mr, i1 - i);
-      for (size_t r = 0; r < rows; ++r) {
-        const bool per_row = job.a.row_scales != nullptr;
-        row_scale[r] = per_row ? job.a.row_scales[i + r] : job.a.scale;
-        row_zp[r] = (per_row ? job.a.row_zero_points[i + r] : job.a.zero_point) + job.shift;
+      for (size_t r = 0; per_row && r < rows; ++r) {
+        row_scale[r] = job.a.row_scales[i + r];
+        row_zp[r] = job.a.row_zero_points[i + r] + job.shift;
       }
-      t.a_scale = row_scale;
-      t.a_zp = row_zp;
       ks.kernels[rows - 1](kp / 4, a_buf + (i - i0) * kp * ks.a_bytes, b_panel,
                            job.c + (i * job.ldc + j0) * job.elem, job.ldc, t);
     }
