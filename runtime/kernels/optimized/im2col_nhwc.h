@@ -58,6 +58,19 @@ inline void copy_run(void* dst, const void* src, size_t n) {
   }
 }
 
+/// copy_run's n bytes (n <= 32) as whole 16-byte moves, which also write up
+/// to 15 bytes past dst + n (the caller's next run overwrites them) and read
+/// as far past src + n: both must stay inside their buffers.
+inline void copy_run_over(void* dst, const void* src, size_t n) {
+  auto* d = static_cast<uint8_t*>(dst);
+  const auto* s = static_cast<const uint8_t*>(src);
+  Bytes16 lo, hi;
+  std::memcpy(&lo, s, 16);
+  if (n > 16) std::memcpy(&hi, s + 16, 16);
+  std::memcpy(d, &lo, 16);
+  if (n > 16) std::memcpy(d + 16, &hi, 16);
+}
+
 /// im2col rows [r0, r1) of the output pixels from flat pixel `first` on
 /// (flat over the images of `input`, each in_h * in_w * in_c elements), group
 /// g: row r holds the taps (ki, kj) of pixel first + r, in_cg channels each,
@@ -66,12 +79,22 @@ inline void copy_run(void* dst, const void* src, size_t n) {
 /// all the channels, the dilation 1 and the taps inside the row: one copy
 /// each (a 7x7 RGB stem copies 21 elements, not 7 taps of 3).
 template <typename T>
-void im2col_nhwc_rows(const portable::ConvShape& s, const T* input, int64_t g, int64_t first,
+void im2col_nhwc_rows(const portable::ConvShape& shape, const T* input, int64_t g, int64_t first,
                       int64_t r0, int64_t r1, T pad, T* col) {
+  // A copy in registers: through the reference, every byte store (which may
+  // alias anything) made the loop reload the sizes.
+  const portable::ConvShape s = shape;
   const int64_t k = s.in_cg * s.k_h * s.k_w, pixels = s.out_h * s.out_w;
   const int64_t row_taps = s.k_w * s.in_cg;  // elements of one kernel row of one pixel
   const bool whole_rows = s.dil_w == 1 && s.groups == 1;
   if (r0 >= r1) return;
+  // A run of up to 32 bytes moves as whole 16-byte words (copy_run_over)
+  // when the words stay inside the image's row and rows [r0, r1) of col: the
+  // bytes written past a run belong to the next run, written after it.
+  const size_t run_bytes = static_cast<size_t>(row_taps) * sizeof(T);
+  const size_t over = run_bytes <= 32 ? (run_bytes + 15) / 16 * 16 : 0;
+  const T* col_end = col + r1 * k;
+  const size_t image_row_bytes = static_cast<size_t>(s.in_w * s.in_c) * sizeof(T);
   // The first row's image and pixel by division, the others by counting.
   int64_t b = (first + r0) / pixels, oh = (first + r0) % pixels / s.out_w;
   int64_t ow = (first + r0) % pixels % s.out_w;
@@ -87,6 +110,29 @@ void im2col_nhwc_rows(const portable::ConvShape& s, const T* input, int64_t g, i
     const int64_t iw0 = ow * s.stride_w - s.pad_w;
     const bool inside = whole_rows && iw0 >= 0 && iw0 + s.k_w <= s.in_w;
     T* dst = col + r * k;
+    const int64_t ih0 = oh * s.stride_h - s.pad_h;
+    if (inside && over != 0 && over <= image_row_bytes && ih0 >= 0 && ih0 + (s.k_h - 1) * s.dil_h < s.in_h) {
+      // A streak of this output row's pixels whose kernel rows all move as
+      // whole words: up to the last pixel whose words stay inside the image
+      // row, short of row r1 - 1 (whose words would pass col_end).
+      const int64_t step = s.in_c * static_cast<int64_t>(sizeof(T));
+      const int64_t last_ow =
+          ((static_cast<int64_t>(image_row_bytes) - static_cast<int64_t>(over)) / step + s.pad_w) /
+          s.stride_w;
+      const int64_t n = std::min({last_ow + 1, s.out_w, ow + (r1 - 1 - r)}) - ow;
+      if (n > 0) {
+        const T* src = image + ih0 * s.in_w * s.in_c + iw0 * s.in_c;
+        const int64_t src_step = s.stride_w * s.in_c, row_step = s.dil_h * s.in_w * s.in_c;
+        for (int64_t j = 0; j < n; ++j, src += src_step, dst += k) {
+          for (int64_t ki = 0; ki < s.k_h; ++ki) {
+            copy_run_over(dst + ki * row_taps, src + ki * row_step, run_bytes);
+          }
+        }
+        r += n - 1;  // the loop's increments move on to the streak's next pixel
+        ow += n - 1;
+        continue;
+      }
+    }
     for (int64_t ki = 0; ki < s.k_h; ++ki, dst += row_taps) {
       const int64_t ih = oh * s.stride_h - s.pad_h + ki * s.dil_h;
       if (ih < 0 || ih >= s.in_h) {
@@ -95,7 +141,14 @@ void im2col_nhwc_rows(const portable::ConvShape& s, const T* input, int64_t g, i
       }
       const T* src_row = image + ih * s.in_w * s.in_c + g * s.in_cg;
       if (inside) {
-        copy_run(dst, src_row + iw0 * s.in_c, static_cast<size_t>(row_taps) * sizeof(T));
+        const size_t offset = static_cast<size_t>(iw0 * s.in_c) * sizeof(T);
+        if (over != 0 && offset + over <= image_row_bytes &&
+            reinterpret_cast<const uint8_t*>(dst) + over <=
+                reinterpret_cast<const uint8_t*>(col_end)) {
+          copy_run_over(dst, src_row + iw0 * s.in_c, run_bytes);
+        } else {
+          copy_run(dst, src_row + iw0 * s.in_c, run_bytes);
+        }
         continue;
       }
       for (int64_t kj = 0; kj < s.k_w; ++kj) {
