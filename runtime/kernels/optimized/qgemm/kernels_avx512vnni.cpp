@@ -17,7 +17,6 @@
 #include <utility>
 
 #include "runtime/kernels/optimized/qgemm/micro_kernel.h"
-#include "runtime/kernels/optimized/requant_avx512.h"
 #include "runtime/kernels/optimized/qgemm/packing.h"
 
 namespace ember {
@@ -37,12 +36,18 @@ struct Columns16 {
   __m512 b_scale, s, bias;
 };
 
-/// The requantization's constants, broadcast once a tile: qmin and qmax
-/// less the zero point (see requant16), the f32 output's min and max.
-struct Requant16 {
+/// The f32 output's clamp, broadcast once a tile.
+struct Clamp16 {
+  __m512 min, max;
+};
+
+/// The int8 output's constants, broadcast once a tile (narrow_pair).
+struct Narrow {
   __m512 inv_out;
-  __m512i out_zp;
-  __m512 qmin, qmax, min, max;
+  __m512 hi;             ///< qmax - out_zp
+  __m512i zp16;          ///< out_zp in each int16 lane
+  __m512i qmin8, qmax8;  ///< qmin, qmax in each byte
+  __m512i order;         ///< vpermd: two rows' dwords back in column order
 };
 
 inline Columns16 columns16(const TileArgs& t, size_t j0) {
@@ -71,15 +76,10 @@ inline __m512 scaled16(__m512i dot, const Columns16& k) {
   return y;
 }
 
-/// y requantized to 16 int32 lanes within [qmin, qmax] (requant_lanes).
-inline __m512i requant16(__m512 y, const Requant16& r) {
-  return optimized::requant_lanes(y, r.inv_out, r.qmin, r.qmax, r.out_zp);
-}
-
 /// The f32 output: y clamped to [min, max] (MAXPS / MINPS: NaN propagates)
 /// when kClamp, its first `mask` lanes stored.
 template <bool kClamp>
-inline void store_f32(__m512 y, const Requant16& r, __mmask16 mask, float* c) {
+inline void store_f32(__m512 y, const Clamp16& r, __mmask16 mask, float* c) {
   if constexpr (kClamp) {
     y = _mm512_max_ps(r.min, y);
     y = _mm512_min_ps(r.max, y);
@@ -87,55 +87,115 @@ inline void store_f32(__m512 y, const Requant16& r, __mmask16 mask, float* c) {
   _mm512_mask_storeu_ps(c, mask, y);
 }
 
-/// Rows [0, M) of a tile whose accumulators are dot: the parameters are
-/// read into registers once (a byte store may alias anything, so a loop
-/// reading them through t would reload them after every store). kUniform:
-/// every row has row 0's scale and zero point (t.uniform_rows).
-template <size_t M, OutType kOut, bool kBias, bool kClamp, bool kUniform>
-void epilogue_tile(const int32_t (*dot)[kNr], void* c, size_t ldc, const TileArgs& t) {
-  const size_t elem = kOut == OutType::f32 ? sizeof(float) : 1;
-  const __mmask32 mask = t.cols >= 32 ? ~(__mmask32)0 : (((__mmask32)1 << t.cols) - 1);
+/// Two rows of 32 columns (y00, y01: row i's halves; y10, y11: row i + 1's)
+/// requantized to bytes, row i in the low 256 bits and row i + 1 in the
+/// high. Each lane: v = min(qmax - zp, y * inv_out) (MINPS gives its second
+/// operand for NaN, so NaN stays), rounded to nearest even (NaN and values
+/// past int32 become INT_MIN); packed to int16 with saturation, + zp with
+/// saturation, packed to the type with saturation, clamped to [qmin, qmax].
+/// Every saturation is monotone and clips outside [qmin, qmax], so the
+/// result is the reference's rint(y * inv_out) + zp clamped (NaN -> qmin);
+/// the packs interleave the four vectors by dwords (4 columns), which one
+/// vpermd puts back. Two FP operations a vector fewer than clamping both
+/// ends in float, and no vpmovdb (two uops each).
+template <bool kU8>
+inline __m512i narrow_pair(__m512 y00, __m512 y01, __m512 y10, __m512 y11, const Narrow& r) {
+  const auto q = [&r](__m512 y) {
+    const __m512 v = _mm512_min_ps(r.hi, _mm512_mul_ps(y, r.inv_out));
+    return _mm512_cvt_roundps_epi32(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  };
+  const __m512i p0 = _mm512_adds_epi16(_mm512_packs_epi32(q(y00), q(y01)), r.zp16);
+  const __m512i p1 = _mm512_adds_epi16(_mm512_packs_epi32(q(y10), q(y11)), r.zp16);
+  __m512i b;
+  if constexpr (kU8) {
+    b = _mm512_min_epu8(_mm512_max_epu8(_mm512_packus_epi16(p0, p1), r.qmin8), r.qmax8);
+  } else {
+    b = _mm512_min_epi8(_mm512_max_epi8(_mm512_packs_epi16(p0, p1), r.qmin8), r.qmax8);
+  }
+  return _mm512_permutexvar_epi32(r.order, b);
+}
+
+/// Whether row i's scale or zero point differs from row i - 1's (a new
+/// set_row); -0 and +0 compare equal but give different products' signs.
+template <size_t M>
+inline bool new_row(const float (&a_scale)[M], const int32_t (&a_zp)[M], size_t i) {
+  return i == 0 || a_scale[i] != a_scale[i - 1] || a_zp[i] != a_zp[i - 1] ||
+         std::signbit(a_scale[i]) != std::signbit(a_scale[i - 1]);
+}
+
+/// Rows [0, M) of a tile whose accumulators are dot, to float32: the
+/// parameters are read into registers once (a store may alias anything, so
+/// a loop reading them through t would reload them after every store).
+/// kUniform: every row has row 0's scale and zero point (t.uniform_rows),
+/// and dot holds acc already (the accumulators started at -a_zp * colsum).
+template <size_t M, bool kBias, bool kClamp, bool kUniform>
+void epilogue_f32(const int32_t (*dot)[kNr], float* c, size_t ldc, const TileArgs& t) {
   const __mmask16 m0 = t.cols >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << t.cols) - 1);
   const __mmask16 m1 = t.cols >= 32 ? (__mmask16)0xffff
                                     : (__mmask16)(t.cols > 16 ? (1u << (t.cols - 16)) - 1 : 0);
-  const Requant16 r{_mm512_set1_ps(t.inv_out),          _mm512_set1_epi32((int32_t)t.out_zp),
-                    _mm512_set1_ps(t.qmin - t.out_zp), _mm512_set1_ps(t.qmax - t.out_zp),
-                    _mm512_set1_ps(t.min),             _mm512_set1_ps(t.max)};
+  const Clamp16 r{_mm512_set1_ps(t.min), _mm512_set1_ps(t.max)};
   Columns16 k0 = columns16(t, 0), k1 = columns16(t, 16);
   float a_scale[M];
   int32_t a_zp[M];
   std::memcpy(a_scale, t.a_scale, sizeof a_scale);
   std::memcpy(a_zp, t.a_zp, sizeof a_zp);
-  if constexpr (kUniform) {
-    set_row(k0, a_scale[0], 0);  // dot is acc already
-    set_row(k1, a_scale[0], 0);
-  }
 #pragma GCC unroll 16
   for (size_t i = 0; i < M; ++i) {
-    if (!kUniform && (i == 0 || a_scale[i] != a_scale[i - 1] || a_zp[i] != a_zp[i - 1] ||
-                      std::signbit(a_scale[i]) != std::signbit(a_scale[i - 1]))) {
-      set_row(k0, a_scale[i], a_zp[i]);
-      set_row(k1, a_scale[i], a_zp[i]);
+    if (kUniform ? i == 0 : new_row(a_scale, a_zp, i)) {
+      set_row(k0, a_scale[i], kUniform ? 0 : a_zp[i]);
+      set_row(k1, a_scale[i], kUniform ? 0 : a_zp[i]);
     }
-    void* row = static_cast<uint8_t*>(c) + i * ldc * elem;
-    const __m512 y0 = scaled16<kBias>(_mm512_load_si512(dot[i]), k0);
-    const __m512 y1 = scaled16<kBias>(_mm512_load_si512(dot[i] + 16), k1);
-    if constexpr (kOut == OutType::f32) {
-      store_f32<kClamp>(y0, r, m0, static_cast<float*>(row));
-      if (m1 != 0) store_f32<kClamp>(y1, r, m1, static_cast<float*>(row) + 16);
+    float* row = c + i * ldc;
+    store_f32<kClamp>(scaled16<kBias>(_mm512_load_si512(dot[i]), k0), r, m0, row);
+    if (m1 != 0) store_f32<kClamp>(scaled16<kBias>(_mm512_load_si512(dot[i] + 16), k1), r, m1, row + 16);
+  }
+}
+
+/// The same to int8 (s8, or u8 when kU8), two rows at a time (narrow_pair);
+/// an odd last row goes through narrow_pair beside itself.
+template <size_t M, bool kU8, bool kBias, bool kUniform>
+void epilogue_int8(const int32_t (*dot)[kNr], uint8_t* c, size_t ldc, const TileArgs& t) {
+  const bool full = t.cols >= 32;
+  const __mmask32 mask = full ? ~(__mmask32)0 : (((__mmask32)1 << t.cols) - 1);
+  const Narrow r{_mm512_set1_ps(t.inv_out),
+                 _mm512_set1_ps(t.qmax - t.out_zp),
+                 _mm512_set1_epi16((int16_t)t.out_zp),
+                 _mm512_set1_epi8((char)(int)t.qmin),
+                 _mm512_set1_epi8((char)(int)t.qmax),
+                 _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15)};
+  Columns16 k0 = columns16(t, 0), k1 = columns16(t, 16);
+  float a_scale[M];
+  int32_t a_zp[M];
+  std::memcpy(a_scale, t.a_scale, sizeof a_scale);
+  std::memcpy(a_zp, t.a_zp, sizeof a_zp);
+  const auto scaled_row = [&](size_t i, __m512& y0, __m512& y1) {
+    if (kUniform ? i == 0 : new_row(a_scale, a_zp, i)) {
+      set_row(k0, a_scale[i], kUniform ? 0 : a_zp[i]);
+      set_row(k1, a_scale[i], kUniform ? 0 : a_zp[i]);
+    }
+    y0 = scaled16<kBias>(_mm512_load_si512(dot[i]), k0);
+    y1 = scaled16<kBias>(_mm512_load_si512(dot[i] + 16), k1);
+  };
+  // A row's 32 bytes in one store (masked stores cost more).
+  const auto store = [&](size_t i, __m256i bytes) {
+    if (full) {
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(c + i * ldc), bytes);
     } else {
-      // Both halves narrowed in registers, then one store of the row's 32
-      // bytes: a narrowing store (vpmovdb to memory) costs several times
-      // more on some cores (AMD Zen 4).
-      const __m256i bytes = _mm256_inserti128_si256(
-          _mm256_castsi128_si256(_mm512_cvtepi32_epi8(requant16(y0, r))),
-          _mm512_cvtepi32_epi8(requant16(y1, r)), 1);
-      if (t.cols >= 32) {
-        _mm256_storeu_si256(static_cast<__m256i*>(row), bytes);  // masked stores cost more
-      } else {
-        _mm256_mask_storeu_epi8(row, mask, bytes);
-      }
+      _mm256_mask_storeu_epi8(c + i * ldc, mask, bytes);
     }
+  };
+  __m512 y00, y01, y10, y11;
+#pragma GCC unroll 8
+  for (size_t i = 0; i + 1 < M; i += 2) {
+    scaled_row(i, y00, y01);
+    scaled_row(i + 1, y10, y11);
+    const __m512i b = narrow_pair<kU8>(y00, y01, y10, y11, r);
+    store(i, _mm512_castsi512_si256(b));
+    store(i + 1, _mm512_extracti64x4_epi64(b, 1));
+  }
+  if constexpr (M % 2 == 1) {
+    scaled_row(M - 1, y00, y01);
+    store(M - 1, _mm512_castsi512_si256(narrow_pair<kU8>(y00, y01, y00, y01, r)));
   }
 }
 
@@ -182,17 +242,26 @@ __attribute__((noinline)) void accumulate(size_t kg, const uint8_t* a, const int
 template <size_t M, bool kUniform>
 void epilogue(const int32_t (*dot)[kNr], void* c, size_t ldc, const TileArgs& t) {
   const bool bias = t.bias != nullptr;
-  if (t.out == OutType::f32) {
-    if (t.clamp) {
-      bias ? epilogue_tile<M, OutType::f32, true, true, kUniform>(dot, c, ldc, t)
-           : epilogue_tile<M, OutType::f32, false, true, kUniform>(dot, c, ldc, t);
-    } else {
-      bias ? epilogue_tile<M, OutType::f32, true, false, kUniform>(dot, c, ldc, t)
-           : epilogue_tile<M, OutType::f32, false, false, kUniform>(dot, c, ldc, t);
-    }
-  } else {  // s8 and u8 differ only in qmin / qmax
-    bias ? epilogue_tile<M, OutType::s8, true, false, kUniform>(dot, c, ldc, t)
-         : epilogue_tile<M, OutType::s8, false, false, kUniform>(dot, c, ldc, t);
+  float* f = static_cast<float*>(c);
+  uint8_t* q = static_cast<uint8_t*>(c);
+  switch (t.out) {
+    case OutType::f32:
+      if (t.clamp) {
+        bias ? epilogue_f32<M, true, true, kUniform>(dot, f, ldc, t)
+             : epilogue_f32<M, false, true, kUniform>(dot, f, ldc, t);
+      } else {
+        bias ? epilogue_f32<M, true, false, kUniform>(dot, f, ldc, t)
+             : epilogue_f32<M, false, false, kUniform>(dot, f, ldc, t);
+      }
+      break;
+    case OutType::s8:
+      bias ? epilogue_int8<M, false, true, kUniform>(dot, q, ldc, t)
+           : epilogue_int8<M, false, false, kUniform>(dot, q, ldc, t);
+      break;
+    case OutType::u8:
+      bias ? epilogue_int8<M, true, true, kUniform>(dot, q, ldc, t)
+           : epilogue_int8<M, true, false, kUniform>(dot, q, ldc, t);
+      break;
   }
 }
 
