@@ -485,21 +485,11 @@ inline int32_t requant_scalar(float y, const QDepthwiseParams& p) {
 }
 
 #if defined(EMBER_QW_AVX512)
-/// requant_scalar's constants for 16 lanes, in registers.
-struct Requant16 {
-  __m512 inv_out, lo, hi;
-  __m512i zp;
-  explicit Requant16(const QDepthwiseParams& q)
-      : inv_out(_mm512_set1_ps(q.inv_out)), lo(_mm512_set1_ps(q.qmin - q.out_zp)),
-        hi(_mm512_set1_ps(q.qmax - q.out_zp)),
-        zp(_mm512_set1_epi32(static_cast<int32_t>(q.out_zp))) {}
-};
-
-/// requant_scalar(y) (and requant_chan's values) for 16 lanes in fewer
-/// operations (requant_lanes: QDepthwiseParams' margins lo / hi change
-/// nothing once the clamp is to the integer bounds).
-inline __m512i requant16(__m512 y, const Requant16& r) {
-  return requant_lanes(y, r.inv_out, r.lo, r.hi, r.zp);
+/// requant_scalar's constants for requant_narrow4 (QDepthwiseParams'
+/// margins lo / hi change nothing once the clamp is to the integer bounds).
+inline Narrow4 narrow4_of(const QDepthwiseParams& q) {
+  return Narrow4(q.inv_out, static_cast<int32_t>(q.out_zp), static_cast<int32_t>(q.qmin),
+                 static_cast<int32_t>(q.qmax));
 }
 
 /// 16 bytes at p widened to float32 (sign- or zero-extended as T).
@@ -511,7 +501,7 @@ inline __m512 load16_float(const T* p) {
 }
 
 /// add_of's elements [0, n / 64 * 64), 64 a step: the same float32 steps,
-/// requant16, then packs and one dword permutation (the packs interleave
+/// requant_narrow4, then one dword permutation (the packs interleave
 /// 128-bit lanes). The compiler's vectorisation of the scalar loop took about 0.45
 /// cycles an element (6% of int8 ResNet-50).
 /// Returns the first element left.
@@ -520,19 +510,18 @@ int64_t add_avx512(const T* a, float sa, float za, const T* b, float sb, float z
                    int64_t n, const QDepthwiseParams& p) {
   const __m512 vsa = _mm512_set1_ps(sa), vza = _mm512_set1_ps(za);
   const __m512 vsb = _mm512_set1_ps(sb), vzb = _mm512_set1_ps(zb);
-  const Requant16 rq(p);
-  const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+  const Narrow4 rq = narrow4_of(p);
+  const __m512i order = narrow4_order();
   const int64_t n64 = n / 64 * 64;
   for (int64_t i = 0; i < n64; i += 64) {
-    __m512i r[4];
+    __m512 y[4];
     for (int q = 0; q < 4; ++q) {
       const __m512 x = _mm512_mul_ps(_mm512_sub_ps(load16_float(a + i + 16 * q), vza), vsa);
-      const __m512 y = _mm512_mul_ps(_mm512_sub_ps(load16_float(b + i + 16 * q), vzb), vsb);
-      r[q] = requant16(_mm512_add_ps(x, y), rq);
+      const __m512 z = _mm512_mul_ps(_mm512_sub_ps(load16_float(b + i + 16 * q), vzb), vsb);
+      y[q] = _mm512_add_ps(x, z);
     }
-    const __m512i w0 = _mm512_packs_epi32(r[0], r[1]), w1 = _mm512_packs_epi32(r[2], r[3]);
-    const __m512i bytes = std::is_signed<T>::value ? _mm512_packs_epi16(w0, w1)
-                                                   : _mm512_packus_epi16(w0, w1);
+    const __m512i bytes =
+        requant_narrow4<!std::is_signed<T>::value>(y[0], y[1], y[2], y[3], rq);
     _mm512_storeu_si512(out + i, _mm512_permutexvar_epi32(order, bytes));
   }
   return n64;
@@ -776,13 +765,17 @@ struct TableTaps {
 /// whose taps `taps` locates.
 template <int kG, int kPer, typename In, typename Taps, typename Out>
 void quad_block_pixels(const QDepthwiseNhwc& p, const Taps& taps, int64_t b, int64_t c0,
-                       const Requant16& e, Out* o) {
+                       const Narrow4& e, Out* o) {
   const int64_t c_all = p.channels, quads = (p.s.k_h * p.s.k_w + 3) / 4;
   const __m512i flip = _mm512_set1_epi8(std::is_signed<In>::value ? -128 : 0);
   const int8_t* wq = p.weight_quads + b * quads * 256;
+  // The sums start at -zp_sum: the zero point (+ 128) off before the taps.
+  const int32_t* zp_sum = p.quad_zp_sum + b * 64;
   __m512i acc[kG][4];
-  for (int q = 0; q < kG; ++q) {
-    for (int k = 0; k < 4; ++k) acc[q][k] = _mm512_setzero_si512();
+  for (int k = 0; k < 4; ++k) {
+    const __m512i start = _mm512_sub_epi32(_mm512_setzero_si512(),
+                                           _mm512_loadu_si512(zp_sum + 16 * k));
+    for (int q = 0; q < kG; ++q) acc[q][k] = start;
   }
   for (int64_t g = 0; g < quads; ++g) {
     const __m512i* wv = reinterpret_cast<const __m512i*>(wq + g * 256);
@@ -808,20 +801,15 @@ void quad_block_pixels(const QDepthwiseNhwc& p, const Taps& taps, int64_t b, int
   }
   const float* scale = p.quad_scale + b * 64;
   const float* bias = p.quad_bias + b * 64;
-  const int32_t* zp_sum = p.quad_zp_sum + b * 64;
   for (int q = 0; q < kG; ++q) {
-    __m512i r[4];
-    for (int k = 0; k < 4; ++k) {
-      // y = float(acc - zp_sum) * scale + bias, then requant16.
-      const __m512 acc_f =
-          _mm512_cvtepi32_ps(_mm512_sub_epi32(acc[q][k], _mm512_loadu_si512(zp_sum + 16 * k)));
-      r[k] = requant16(_mm512_add_ps(_mm512_mul_ps(acc_f, _mm512_loadu_ps(scale + 16 * k)),
-                                     _mm512_loadu_ps(bias + 16 * k)),
-                       e);
+    __m512 y[4];
+    for (int k = 0; k < 4; ++k) {  // y = float(acc - zp_sum) * scale + bias
+      y[k] = _mm512_add_ps(
+          _mm512_mul_ps(_mm512_cvtepi32_ps(acc[q][k]), _mm512_loadu_ps(scale + 16 * k)),
+          _mm512_loadu_ps(bias + 16 * k));
     }
-    const __m512i lo = _mm512_packs_epi32(r[0], r[1]), hi = _mm512_packs_epi32(r[2], r[3]);
-    const __m512i bytes = std::is_signed<Out>::value ? _mm512_packs_epi16(lo, hi)
-                                                     : _mm512_packus_epi16(lo, hi);
+    const __m512i bytes =
+        requant_narrow4<!std::is_signed<Out>::value>(y[0], y[1], y[2], y[3], e);
     store_pixels<kPer>(o + q * kPer * c_all + c0, c_all, bytes);
   }
 }
@@ -832,7 +820,7 @@ template <int kP, typename In, typename Taps, typename Out>
 int64_t quad_blocks_of(const QDepthwiseNhwc& p, const Taps& taps, int64_t oh, int64_t ow,
                        Out* out) {
   const int64_t c_all = p.channels, blocks = quad_blocks(c_all);
-  const Requant16 e(p.q);
+  const Narrow4 e = narrow4_of(p.q);
   Out* o = out + (oh * p.s.out_w + ow) * c_all;
   int64_t done = 0;
   for (int64_t b = 0; b < blocks; ++b) {

@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "runtime/kernels/optimized/qgemm/micro_kernel.h"
+#include "runtime/kernels/optimized/requant_avx512.h"
 #include "runtime/kernels/optimized/qgemm/packing.h"
 
 namespace ember {
@@ -39,15 +40,6 @@ struct Columns16 {
 /// The f32 output's clamp, broadcast once a tile.
 struct Clamp16 {
   __m512 min, max;
-};
-
-/// The int8 output's constants, broadcast once a tile (narrow_pair).
-struct Narrow {
-  __m512 inv_out;
-  __m512 hi;             ///< qmax - out_zp
-  __m512i zp16;          ///< out_zp in each int16 lane
-  __m512i qmin8, qmax8;  ///< qmin, qmax in each byte
-  __m512i order;         ///< vpermd: two rows' dwords back in column order
 };
 
 inline Columns16 columns16(const TileArgs& t, size_t j0) {
@@ -88,31 +80,13 @@ inline void store_f32(__m512 y, const Clamp16& r, __mmask16 mask, float* c) {
 }
 
 /// Two rows of 32 columns (y00, y01: row i's halves; y10, y11: row i + 1's)
-/// requantized to bytes, row i in the low 256 bits and row i + 1 in the
-/// high. Each lane: v = min(qmax - zp, y * inv_out) (MINPS gives its second
-/// operand for NaN, so NaN stays), rounded to nearest even (NaN and values
-/// past int32 become INT_MIN); packed to int16 with saturation, + zp with
-/// saturation, packed to the type with saturation, clamped to [qmin, qmax].
-/// Every saturation is monotone and clips outside [qmin, qmax], so the
-/// result is the reference's rint(y * inv_out) + zp clamped (NaN -> qmin);
-/// the packs interleave the four vectors by dwords (4 columns), which one
-/// vpermd puts back. Two FP operations a vector fewer than clamping both
-/// ends in float, and no vpmovdb (two uops each).
+/// requantized to bytes (requant_narrow4), row i in the low 256 bits and
+/// row i + 1 in the high: two FP operations a vector fewer than clamping
+/// both ends in float, and no vpmovdb (two uops each).
 template <bool kU8>
-inline __m512i narrow_pair(__m512 y00, __m512 y01, __m512 y10, __m512 y11, const Narrow& r) {
-  const auto q = [&r](__m512 y) {
-    const __m512 v = _mm512_min_ps(r.hi, _mm512_mul_ps(y, r.inv_out));
-    return _mm512_cvt_roundps_epi32(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  };
-  const __m512i p0 = _mm512_adds_epi16(_mm512_packs_epi32(q(y00), q(y01)), r.zp16);
-  const __m512i p1 = _mm512_adds_epi16(_mm512_packs_epi32(q(y10), q(y11)), r.zp16);
-  __m512i b;
-  if constexpr (kU8) {
-    b = _mm512_min_epu8(_mm512_max_epu8(_mm512_packus_epi16(p0, p1), r.qmin8), r.qmax8);
-  } else {
-    b = _mm512_min_epi8(_mm512_max_epi8(_mm512_packs_epi16(p0, p1), r.qmin8), r.qmax8);
-  }
-  return _mm512_permutexvar_epi32(r.order, b);
+inline __m512i narrow_pair(__m512 y00, __m512 y01, __m512 y10, __m512 y11,
+                           const optimized::Narrow4& r, __m512i order) {
+  return _mm512_permutexvar_epi32(order, optimized::requant_narrow4<kU8>(y00, y01, y10, y11, r));
 }
 
 /// Whether row i's scale or zero point differs from row i - 1's (a new
@@ -157,12 +131,8 @@ template <size_t M, bool kU8, bool kBias, bool kUniform>
 void epilogue_int8(const int32_t (*dot)[kNr], uint8_t* c, size_t ldc, const TileArgs& t) {
   const bool full = t.cols >= 32;
   const __mmask32 mask = full ? ~(__mmask32)0 : (((__mmask32)1 << t.cols) - 1);
-  const Narrow r{_mm512_set1_ps(t.inv_out),
-                 _mm512_set1_ps(t.qmax - t.out_zp),
-                 _mm512_set1_epi16((int16_t)t.out_zp),
-                 _mm512_set1_epi8((char)(int)t.qmin),
-                 _mm512_set1_epi8((char)(int)t.qmax),
-                 _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15)};
+  const optimized::Narrow4 r(t.inv_out, (int32_t)t.out_zp, (int32_t)t.qmin, (int32_t)t.qmax);
+  const __m512i order = optimized::narrow4_order();
   Columns16 k0 = columns16(t, 0), k1 = columns16(t, 16);
   float a_scale[M];
   int32_t a_zp[M];
@@ -189,13 +159,13 @@ void epilogue_int8(const int32_t (*dot)[kNr], uint8_t* c, size_t ldc, const Tile
   for (size_t i = 0; i + 1 < M; i += 2) {
     scaled_row(i, y00, y01);
     scaled_row(i + 1, y10, y11);
-    const __m512i b = narrow_pair<kU8>(y00, y01, y10, y11, r);
+    const __m512i b = narrow_pair<kU8>(y00, y01, y10, y11, r, order);
     store(i, _mm512_castsi512_si256(b));
     store(i + 1, _mm512_extracti64x4_epi64(b, 1));
   }
   if constexpr (M % 2 == 1) {
     scaled_row(M - 1, y00, y01);
-    store(M - 1, _mm512_castsi512_si256(narrow_pair<kU8>(y00, y01, y00, y01, r)));
+    store(M - 1, _mm512_castsi512_si256(narrow_pair<kU8>(y00, y01, y00, y01, r, order)));
   }
 }
 
