@@ -44,6 +44,7 @@ const Shape kShapes[] = {
     {"mnv2_expand_3136x24x144", 3136, 24, 144},
     {"mnv2_project_3136x144x24", 3136, 144, 24},
     {"mnv2_expand_784x32x192", 784, 32, 192},
+    {"mnv2_project_12544x32x16", 12544, 32, 16},
 };
 
 template <typename T>

@@ -1,7 +1,8 @@
 // AVX-512 VNNI int8 micro-kernels: 14 x 32 tiles (28 zmm int32 accumulators,
 // two zmm of B per group of 4 depth steps, A's 4 bytes broadcast per row,
 // one vpdpbusd per row and zmm: uint8 A x int8 B summed 4 at a time without
-// saturation). Compiled with -mavx512f -mavx512bw -mavx512vl -mavx512vnni;
+// saturation), or 14 x 16 for a panel of 16 columns or fewer (the last of
+// N = 16, 48, 80, 144: half the products and half the epilogue). Compiled with -mavx512f -mavx512bw -mavx512vl -mavx512vnni;
 // the driver calls it only when the CPU has all of them.
 #include <immintrin.h>
 
@@ -102,7 +103,7 @@ inline bool new_row(const float (&a_scale)[M], const int32_t (&a_zp)[M], size_t 
 /// a loop reading them through t would reload them after every store).
 /// kUniform: every row has row 0's scale and zero point (t.uniform_rows),
 /// and dot holds acc already (the accumulators started at -a_zp * colsum).
-template <size_t M, bool kBias, bool kClamp, bool kUniform>
+template <size_t M, size_t kV, bool kBias, bool kClamp, bool kUniform>
 void epilogue_f32(const int32_t (*dot)[kNr], float* c, size_t ldc, const TileArgs& t) {
   const __mmask16 m0 = t.cols >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << t.cols) - 1);
   const __mmask16 m1 = t.cols >= 32 ? (__mmask16)0xffff
@@ -117,19 +118,23 @@ void epilogue_f32(const int32_t (*dot)[kNr], float* c, size_t ldc, const TileArg
   for (size_t i = 0; i < M; ++i) {
     if (kUniform ? i == 0 : new_row(a_scale, a_zp, i)) {
       set_row(k0, a_scale[i], kUniform ? 0 : a_zp[i]);
-      set_row(k1, a_scale[i], kUniform ? 0 : a_zp[i]);
+      if (kV == 2) set_row(k1, a_scale[i], kUniform ? 0 : a_zp[i]);
     }
     float* row = c + i * ldc;
     store_f32<kClamp>(scaled16<kBias>(_mm512_load_si512(dot[i]), k0), r, m0, row);
-    if (m1 != 0) store_f32<kClamp>(scaled16<kBias>(_mm512_load_si512(dot[i] + 16), k1), r, m1, row + 16);
+    if (kV == 2 && m1 != 0) {
+      store_f32<kClamp>(scaled16<kBias>(_mm512_load_si512(dot[i] + 16), k1), r, m1, row + 16);
+    }
   }
 }
 
-/// The same to int8 (s8, or u8 when kU8), two rows at a time (narrow_pair);
-/// an odd last row goes through narrow_pair beside itself.
-template <size_t M, bool kU8, bool kBias, bool kUniform>
+/// The same to int8 (s8, or u8 when kU8). 32 columns (kV = 2): two rows at
+/// a time (narrow_pair), an odd last row beside itself. 16 columns: four
+/// rows at a time, lane r of requant_narrow4's reordered result row i + r
+/// (the rows past M repeat the last one and are not stored).
+template <size_t M, size_t kV, bool kU8, bool kBias, bool kUniform>
 void epilogue_int8(const int32_t (*dot)[kNr], uint8_t* c, size_t ldc, const TileArgs& t) {
-  const bool full = t.cols >= 32;
+  const bool full = t.cols >= 16 * kV;
   const __mmask32 mask = full ? ~(__mmask32)0 : (((__mmask32)1 << t.cols) - 1);
   const optimized::Narrow4 r(t.inv_out, (int32_t)t.out_zp, (int32_t)t.qmin, (int32_t)t.qmax);
   const __m512i order = optimized::narrow4_order();
@@ -141,38 +146,65 @@ void epilogue_int8(const int32_t (*dot)[kNr], uint8_t* c, size_t ldc, const Tile
   const auto scaled_row = [&](size_t i, __m512& y0, __m512& y1) {
     if (kUniform ? i == 0 : new_row(a_scale, a_zp, i)) {
       set_row(k0, a_scale[i], kUniform ? 0 : a_zp[i]);
-      set_row(k1, a_scale[i], kUniform ? 0 : a_zp[i]);
+      if (kV == 2) set_row(k1, a_scale[i], kUniform ? 0 : a_zp[i]);
     }
     y0 = scaled16<kBias>(_mm512_load_si512(dot[i]), k0);
-    y1 = scaled16<kBias>(_mm512_load_si512(dot[i] + 16), k1);
+    if (kV == 2) y1 = scaled16<kBias>(_mm512_load_si512(dot[i] + 16), k1);
   };
-  // A row's 32 bytes in one store (masked stores cost more).
+  // A row's bytes in one store (masked stores cost more).
   const auto store = [&](size_t i, __m256i bytes) {
-    if (full) {
+    if (kV == 1) {
+      if (full) {
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(c + i * ldc), _mm256_castsi256_si128(bytes));
+      } else {
+        _mm_mask_storeu_epi8(c + i * ldc, (__mmask16)mask, _mm256_castsi256_si128(bytes));
+      }
+    } else if (full) {
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(c + i * ldc), bytes);
     } else {
       _mm256_mask_storeu_epi8(c + i * ldc, mask, bytes);
     }
   };
-  __m512 y00, y01, y10, y11;
+  if constexpr (kV == 2) {
+    __m512 y00, y01, y10, y11;
 #pragma GCC unroll 8
-  for (size_t i = 0; i + 1 < M; i += 2) {
-    scaled_row(i, y00, y01);
-    scaled_row(i + 1, y10, y11);
-    const __m512i b = narrow_pair<kU8>(y00, y01, y10, y11, r, order);
-    store(i, _mm512_castsi512_si256(b));
-    store(i + 1, _mm512_extracti64x4_epi64(b, 1));
-  }
-  if constexpr (M % 2 == 1) {
-    scaled_row(M - 1, y00, y01);
-    store(M - 1, _mm512_castsi512_si256(narrow_pair<kU8>(y00, y01, y00, y01, r, order)));
+    for (size_t i = 0; i + 1 < M; i += 2) {
+      scaled_row(i, y00, y01);
+      scaled_row(i + 1, y10, y11);
+      const __m512i b = narrow_pair<kU8>(y00, y01, y10, y11, r, order);
+      store(i, _mm512_castsi512_si256(b));
+      store(i + 1, _mm512_extracti64x4_epi64(b, 1));
+    }
+    if constexpr (M % 2 == 1) {
+      scaled_row(M - 1, y00, y01);
+      store(M - 1, _mm512_castsi512_si256(narrow_pair<kU8>(y00, y01, y00, y01, r, order)));
+    }
+  } else {
+    __m512 y[4], unused;
+#pragma GCC unroll 4
+    for (size_t i = 0; i < M; i += 4) {
+      for (size_t j = 0; j < 4; ++j) {
+        if (i + j < M) {
+          scaled_row(i + j, y[j], unused);
+        } else {
+          y[j] = y[j - 1];
+        }
+      }
+      const __m512i b = _mm512_permutexvar_epi32(
+          order, optimized::requant_narrow4<kU8>(y[0], y[1], y[2], y[3], r));
+      store(i, _mm512_castsi512_si256(b));
+      if (i + 1 < M) store(i + 1, _mm256_castsi128_si256(_mm512_extracti32x4_epi32(b, 1)));
+      if (i + 2 < M) store(i + 2, _mm256_castsi128_si256(_mm512_extracti32x4_epi32(b, 2)));
+      if (i + 3 < M) store(i + 3, _mm256_castsi128_si256(_mm512_extracti32x4_epi32(b, 3)));
+    }
   }
 }
 
-/// dot[i][0 .. 32) = sum over kg groups of a's row i times b's columns.
-/// Its own function: inlined beside the epilogues, GCC 12 spills
-/// accumulators inside the depth loop.
-template <size_t M>
+/// dot[i][0 .. 16 kV) = init + the sum over kg groups of a's row i times
+/// b's first 16 kV columns (wrapping int32, as vpdpbusd adds). Its own
+/// function: inlined beside the epilogues, GCC 12 spills accumulators inside
+/// the depth loop.
+template <size_t M, size_t kV>
 __attribute__((noinline)) void accumulate(size_t kg, const uint8_t* a, const int8_t* b,
                                           const int32_t* init, int32_t (*dot)[kNr]) {
   __m512i lo[M], hi[M];
@@ -181,21 +213,30 @@ __attribute__((noinline)) void accumulate(size_t kg, const uint8_t* a, const int
 #pragma GCC unroll 16
     for (size_t i = 0; i < M; ++i) {
       lo[i] = l;
-      hi[i] = h;
+      if (kV == 2) hi[i] = h;
     }
   }
   for (size_t g = 0; g < kg; ++g) {
     const __m512i b0 = _mm512_loadu_si512(b);
-    const __m512i b1 = _mm512_loadu_si512(b + 64);
     _mm_prefetch((const char*)(b + 8 * kNr * 4), _MM_HINT_T0);
-    _mm_prefetch((const char*)(b + 8 * kNr * 4 + 64), _MM_HINT_T0);
+    if constexpr (kV == 2) {
+      const __m512i b1 = _mm512_loadu_si512(b + 64);
+      _mm_prefetch((const char*)(b + 8 * kNr * 4 + 64), _MM_HINT_T0);
 #pragma GCC unroll 16
-    for (size_t i = 0; i < M; ++i) {
-      int32_t a4;
-      std::memcpy(&a4, a + 4 * i, 4);
-      const __m512i ai = _mm512_set1_epi32(a4);
-      lo[i] = _mm512_dpbusd_epi32(lo[i], ai, b0);
-      hi[i] = _mm512_dpbusd_epi32(hi[i], ai, b1);
+      for (size_t i = 0; i < M; ++i) {
+        int32_t a4;
+        std::memcpy(&a4, a + 4 * i, 4);
+        const __m512i ai = _mm512_set1_epi32(a4);
+        lo[i] = _mm512_dpbusd_epi32(lo[i], ai, b0);
+        hi[i] = _mm512_dpbusd_epi32(hi[i], ai, b1);
+      }
+    } else {
+#pragma GCC unroll 16
+      for (size_t i = 0; i < M; ++i) {
+        int32_t a4;
+        std::memcpy(&a4, a + 4 * i, 4);
+        lo[i] = _mm512_dpbusd_epi32(lo[i], _mm512_set1_epi32(a4), b0);
+      }
     }
     a += kMr * 4;
     b += kNr * 4;
@@ -205,11 +246,11 @@ __attribute__((noinline)) void accumulate(size_t kg, const uint8_t* a, const int
 #pragma GCC unroll 16
   for (size_t i = 0; i < M; ++i) {
     _mm512_store_si512(dot[i], lo[i]);
-    _mm512_store_si512(dot[i] + 16, hi[i]);
+    if (kV == 2) _mm512_store_si512(dot[i] + 16, hi[i]);
   }
 }
 
-template <size_t M, bool kUniform>
+template <size_t M, size_t kV, bool kUniform>
 void epilogue(const int32_t (*dot)[kNr], void* c, size_t ldc, const TileArgs& t) {
   const bool bias = t.bias != nullptr;
   float* f = static_cast<float*>(c);
@@ -217,26 +258,27 @@ void epilogue(const int32_t (*dot)[kNr], void* c, size_t ldc, const TileArgs& t)
   switch (t.out) {
     case OutType::f32:
       if (t.clamp) {
-        bias ? epilogue_f32<M, true, true, kUniform>(dot, f, ldc, t)
-             : epilogue_f32<M, false, true, kUniform>(dot, f, ldc, t);
+        bias ? epilogue_f32<M, kV, true, true, kUniform>(dot, f, ldc, t)
+             : epilogue_f32<M, kV, false, true, kUniform>(dot, f, ldc, t);
       } else {
-        bias ? epilogue_f32<M, true, false, kUniform>(dot, f, ldc, t)
-             : epilogue_f32<M, false, false, kUniform>(dot, f, ldc, t);
+        bias ? epilogue_f32<M, kV, true, false, kUniform>(dot, f, ldc, t)
+             : epilogue_f32<M, kV, false, false, kUniform>(dot, f, ldc, t);
       }
       break;
     case OutType::s8:
-      bias ? epilogue_int8<M, false, true, kUniform>(dot, q, ldc, t)
-           : epilogue_int8<M, false, false, kUniform>(dot, q, ldc, t);
+      bias ? epilogue_int8<M, kV, false, true, kUniform>(dot, q, ldc, t)
+           : epilogue_int8<M, kV, false, false, kUniform>(dot, q, ldc, t);
       break;
     case OutType::u8:
-      bias ? epilogue_int8<M, true, true, kUniform>(dot, q, ldc, t)
-           : epilogue_int8<M, true, false, kUniform>(dot, q, ldc, t);
+      bias ? epilogue_int8<M, kV, true, true, kUniform>(dot, q, ldc, t)
+           : epilogue_int8<M, kV, true, false, kUniform>(dot, q, ldc, t);
       break;
   }
 }
 
-template <size_t M>
-void kernel(size_t kg, const uint8_t* a, const int8_t* b, void* c, size_t ldc, const TileArgs& t) {
+/// One tile of 16 kV columns (t.cols <= 16 kV).
+template <size_t M, size_t kV>
+void tile(size_t kg, const uint8_t* a, const int8_t* b, void* c, size_t ldc, const TileArgs& t) {
   alignas(64) int32_t dot[M][kNr];
   alignas(64) int32_t init[kNr];
   const __m512i zp = _mm512_set1_epi32(t.uniform_rows ? t.a_zp[0] : 0);
@@ -244,8 +286,13 @@ void kernel(size_t kg, const uint8_t* a, const int8_t* b, void* c, size_t ldc, c
     const __m512i zc = _mm512_mullo_epi32(zp, _mm512_loadu_si512(t.colsum + j));
     _mm512_store_si512(init + j, _mm512_sub_epi32(_mm512_setzero_si512(), zc));
   }
-  accumulate<M>(kg, a, b, init, dot);
-  t.uniform_rows ? epilogue<M, true>(dot, c, ldc, t) : epilogue<M, false>(dot, c, ldc, t);
+  accumulate<M, kV>(kg, a, b, init, dot);
+  t.uniform_rows ? epilogue<M, kV, true>(dot, c, ldc, t) : epilogue<M, kV, false>(dot, c, ldc, t);
+}
+
+template <size_t M>
+void kernel(size_t kg, const uint8_t* a, const int8_t* b, void* c, size_t ldc, const TileArgs& t) {
+  t.cols <= 16 ? tile<M, 1>(kg, a, b, c, ldc, t) : tile<M, 2>(kg, a, b, c, ldc, t);
 }
 
 inline void transpose16(__m512i r[16]) {
