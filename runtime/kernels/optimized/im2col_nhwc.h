@@ -111,7 +111,8 @@ void im2col_nhwc_rows(const portable::ConvShape& shape, const T* input, int64_t 
     const bool inside = whole_rows && iw0 >= 0 && iw0 + s.k_w <= s.in_w;
     T* dst = col + r * k;
     const int64_t ih0 = oh * s.stride_h - s.pad_h;
-    if (inside && over != 0 && over <= image_row_bytes && ih0 >= 0 && ih0 + (s.k_h - 1) * s.dil_h < s.in_h) {
+    if (inside && over != 0 && over <= image_row_bytes && ih0 >= 0 &&
+        ih0 + (s.k_h - 1) * s.dil_h < s.in_h) {
       // A streak of this output row's pixels whose kernel rows all move as
       // whole words: up to the last pixel whose words stay inside the image
       // row, short of row r1 - 1 (whose words would pass col_end).

@@ -2,8 +2,9 @@
 // two zmm of B per group of 4 depth steps, A's 4 bytes broadcast per row,
 // one vpdpbusd per row and zmm: uint8 A x int8 B summed 4 at a time without
 // saturation), or 14 x 16 for a panel of 16 columns or fewer (the last of
-// N = 16, 48, 80, 144: half the products and half the epilogue). Compiled with -mavx512f -mavx512bw -mavx512vl -mavx512vnni;
-// the driver calls it only when the CPU has all of them.
+// N = 16, 48, 80, 144: half the products and half the epilogue). Compiled
+// with -mavx512f -mavx512bw -mavx512vl -mavx512vnni; the driver calls it only
+// when the CPU has all of them.
 #include <immintrin.h>
 
 // GCC 12's _mm512_max_ps/_mm512_min_ps/_mm512_cvtepi32_ps pass _mm512_undefined_*() as the
