@@ -122,7 +122,9 @@ def main(argv: list[str] | None = None) -> int:
     threads = a.threads or sorted({1, os.cpu_count() or 1})
     command = " ".join(["python -m bench.quant", *(argv if argv is not None else sys.argv[1:])])
     with tempfile.TemporaryDirectory(prefix="ember-bench-") as d:
-        warm_up_exporters(["ember_opt", "et_xnnpack"], Path(d))
+        # Every exporter timed below, the quantizing ones too (their first call
+        # imports and sets up the PT2E quantizer, torchao and each lowering).
+        warm_up_exporters(list(dict.fromkeys([*STATIC_KINDS, *DYNAMIC_KINDS])), Path(d))
     a.out.parent.mkdir(parents=True, exist_ok=True)
     results = []
     for name in a.models:
