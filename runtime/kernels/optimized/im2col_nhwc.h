@@ -115,12 +115,17 @@ void im2col_nhwc_rows(const portable::ConvShape& shape, const T* input, int64_t 
         ih0 + (s.k_h - 1) * s.dil_h < s.in_h) {
       // A streak of this output row's pixels whose kernel rows all move as
       // whole words: up to the last pixel whose words stay inside the image
-      // row, short of row r1 - 1 (whose words would pass col_end).
+      // row and the last row whose last run's words end by col_end (a row
+      // may be shorter than the words: a 1x1 stride-2 im2col of 3 channels).
       const int64_t step = s.in_c * static_cast<int64_t>(sizeof(T));
       const int64_t last_ow =
           ((static_cast<int64_t>(image_row_bytes) - static_cast<int64_t>(over)) / step + s.pad_w) /
           s.stride_w;
-      const int64_t n = std::min({last_ow + 1, s.out_w, ow + (r1 - 1 - r)}) - ow;
+      const int64_t row_bytes = k * static_cast<int64_t>(sizeof(T));
+      const int64_t room = r1 * row_bytes - (s.k_h - 1) * static_cast<int64_t>(run_bytes) -
+                           static_cast<int64_t>(over);  // where the last row's last run may start
+      const int64_t last_r = room < 0 ? r - 1 : room / row_bytes;
+      const int64_t n = std::min({last_ow + 1, s.out_w, ow + (last_r + 1 - r)}) - ow;
       if (n > 0) {
         const T* src = image + ih0 * s.in_w * s.in_c + iw0 * s.in_c;
         const int64_t src_step = s.stride_w * s.in_c, row_step = s.dil_h * s.in_w * s.in_c;

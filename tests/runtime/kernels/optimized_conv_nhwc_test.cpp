@@ -16,6 +16,9 @@
 //   ember::max_pool2d_nhwc.out: bit for bit the portable kernel's (ties, -0
 //     and +0, NaN, windows of -inf, padding, dilation, ceil mode).
 //   Bad calls (wrong dtype, 3-d input) fail with an error naming the op.
+//   im2col_nhwc_rows (shared with the int8 convolution): every row range of
+//   stems and short rows (runs moved as whole 16-byte words) gives each
+//   pixel's taps and writes nothing past its rows.
 //   The backends' entry (conv_nhwc.h: filters in XNNPACK's channels-last
 //   layouts, [OC, KH, KW, IC / groups] and, one input channel a group,
 //   [KH, KW, OC]): the bits of the kernel above with its OIHW weight, at the
@@ -32,6 +35,7 @@
 #include "runtime/kernels/optimized/conv_nhwc.h"
 #include "runtime/kernels/optimized/cpu.h"
 #include "runtime/kernels/optimized/gemm/gemm.h"
+#include "runtime/kernels/optimized/im2col_nhwc.h"
 #include "runtime/kernels/optimized/optimized_kernels.h"
 #include "runtime/kernels/optimized/prepack.h"
 #include "runtime/kernels/portable/portable_kernels.h"
@@ -470,6 +474,67 @@ TEST_F(OptimizedConvNhwc, MaxPoolMatchesPortableExactly) {
       EXPECT_EQ(out->shape(), ref->shape()) << name;
       EXPECT_TRUE(same_bits(out->get<float>(), want)) << name << " (" << config << ")";
     });
+  }
+}
+
+// The im2col's rows [r0, r1) against the taps read one by one, for shapes
+// whose kernel rows move as whole 16-byte words (3, 9, 21, 24 bytes; rows of
+// 3 bytes, shorter than a word), and no byte written after row r1 - 1 (the
+// canary); the image's buffer has no slack, so AddressSanitizer
+// (scripts/sanitize.sh) sees a read past it.
+TEST_F(OptimizedConvNhwc, Im2colRowsHoldTheTapsAndStayInTheirRows) {
+  struct Shape {
+    int64_t c, h, w, k, stride, pad;
+  };
+  const Shape shapes[] = {{3, 9, 11, 1, 2, 0}, {3, 20, 14, 3, 2, 1}, {3, 15, 19, 7, 2, 3},
+                          {8, 12, 11, 3, 1, 0}, {3, 5, 5, 3, 1, 1}};
+  for (const Shape& sh : shapes) {
+    portable::ConvShape s{};
+    s.n = 2;
+    s.in_c = s.in_cg = sh.c;
+    s.in_h = sh.h;
+    s.in_w = sh.w;
+    s.k_h = s.k_w = sh.k;
+    s.stride_h = s.stride_w = sh.stride;
+    s.pad_h = s.pad_w = sh.pad;
+    s.dil_h = s.dil_w = 1;
+    s.groups = 1;
+    s.out_h = (sh.h + 2 * sh.pad - sh.k) / sh.stride + 1;
+    s.out_w = (sh.w + 2 * sh.pad - sh.k) / sh.stride + 1;
+    s.out_c = s.out_cg = 4;
+    const int64_t k = sh.c * sh.k * sh.k, rows = s.n * s.out_h * s.out_w;
+    const int64_t image = sh.h * sh.w * sh.c;
+    std::vector<uint8_t> in(static_cast<size_t>(s.n * image));
+    for (int64_t i = 0; i < s.n * image; ++i) in[i] = static_cast<uint8_t>(i * 7 % 200);
+    const uint8_t pad = 0xC5;
+    for (int64_t r0 : {int64_t{0}, int64_t{1}, rows / 3}) {
+      for (int64_t r1 : {r0 + 1, rows / 2 + 1, rows}) {
+        if (r1 <= r0 || r1 > rows) continue;
+        std::vector<uint8_t> col(static_cast<size_t>(rows * k + 64), 0xAB);
+        optimized::im2col_nhwc_rows<uint8_t>(s, in.data(), 0, 0, r0, r1, pad, col.data());
+        const std::string where = "c" + std::to_string(sh.c) + " " + std::to_string(sh.h) + "x" +
+                                  std::to_string(sh.w) + " k" + std::to_string(sh.k) + " rows [" +
+                                  std::to_string(r0) + ", " + std::to_string(r1) + ")";
+        for (int64_t r = r0; r < r1; ++r) {
+          const int64_t b = r / (s.out_h * s.out_w), p = r % (s.out_h * s.out_w);
+          const int64_t oh = p / s.out_w, ow = p % s.out_w;
+          for (int64_t ki = 0; ki < sh.k; ++ki) {
+            for (int64_t kj = 0; kj < sh.k; ++kj) {
+              for (int64_t ch = 0; ch < sh.c; ++ch) {
+                const int64_t ih = oh * sh.stride - sh.pad + ki, iw = ow * sh.stride - sh.pad + kj;
+                const bool inside = ih >= 0 && ih < sh.h && iw >= 0 && iw < sh.w;
+                const uint8_t want = inside ? in[b * image + (ih * sh.w + iw) * sh.c + ch] : pad;
+                ASSERT_EQ(col[r * k + (ki * sh.k + kj) * sh.c + ch], want)
+                    << where << " row " << r << " tap " << ki << "," << kj << " channel " << ch;
+              }
+            }
+          }
+        }
+        for (size_t i = static_cast<size_t>(r1 * k); i < col.size(); ++i) {
+          ASSERT_EQ(col[i], 0xAB) << where << ": byte " << i << " written past row r1 - 1";
+        }
+      }
+    }
   }
 }
 

@@ -250,6 +250,7 @@ const ConvCase kConvCases[] = {
     {2, 3, 20, 14, 16, 3, 3, 2, 1, 1, 1, false},  // RGB stem (9-byte runs as words)
     {1, 3, 15, 19, 8, 7, 7, 2, 3, 1, 1, false},   // 7x7 stem (21-byte runs)
     {1, 8, 12, 11, 9, 3, 3, 1, 0, 1, 1, false},   // 24-byte runs, no padding
+    {1, 3, 9, 11, 5, 1, 1, 2, 0, 1, 1, false},    // 3-byte im2col rows, shorter than a word
     {2, 17, 7, 5, 33, 3, 3, 2, 1, 1, 1, false},   // stride 2
     {1, 33, 8, 9, 3, 3, 3, 1, 2, 2, 1, false},    // dilation 2
     {1, 33, 6, 6, 17, 1, 1, 1, 0, 1, 1, false},   // 1x1 on the NHWC input in place
