@@ -36,7 +36,7 @@ struct Narrow4 {
 /// the reference's; the zero point and the lower bound cost one operation a
 /// 32 or 64 values, not one a vector. The packs work within 128-bit lanes:
 /// lane L of the result holds y0's values 4L .. 4L + 3, then y1's, y2's and
-/// y3's (kNarrow4Order puts 64 consecutive values back in order).
+/// y3's (requant_narrow4_ordered puts them back in order).
 template <bool kUnsigned>
 inline __m512i requant_narrow4(__m512 y0, __m512 y1, __m512 y2, __m512 y3, const Narrow4& r) {
   const auto q = [&r](__m512 y) {
@@ -56,6 +56,14 @@ inline __m512i requant_narrow4(__m512 y0, __m512 y1, __m512 y2, __m512 y3, const
 /// y0, y1, y2, y3's values (4 bytes a dword).
 inline __m512i narrow4_order() {
   return _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+}
+
+/// requant_narrow4's bytes in y0, y1, y2, y3's order (y0's 16 values first),
+/// `order` being narrow4_order() (loaded once by the caller's loop).
+template <bool kUnsigned>
+inline __m512i requant_narrow4_ordered(__m512 y0, __m512 y1, __m512 y2, __m512 y3,
+                                       const Narrow4& r, __m512i order) {
+  return _mm512_permutexvar_epi32(order, requant_narrow4<kUnsigned>(y0, y1, y2, y3, r));
 }
 
 }  // namespace optimized

@@ -81,16 +81,6 @@ inline void store_f32(__m512 y, const Clamp16& r, __mmask16 mask, float* c) {
   _mm512_mask_storeu_ps(c, mask, y);
 }
 
-/// Two rows of 32 columns (y00, y01: row i's halves; y10, y11: row i + 1's)
-/// requantized to bytes (requant_narrow4), row i in the low 256 bits and
-/// row i + 1 in the high: two FP operations a vector fewer than clamping
-/// both ends in float, and no vpmovdb (two uops each).
-template <bool kU8>
-inline __m512i narrow_pair(__m512 y00, __m512 y01, __m512 y10, __m512 y11,
-                           const optimized::Narrow4& r, __m512i order) {
-  return _mm512_permutexvar_epi32(order, optimized::requant_narrow4<kU8>(y00, y01, y10, y11, r));
-}
-
 /// Whether row i's scale or zero point differs from row i - 1's (a new
 /// set_row); -0 and +0 compare equal but give different products' signs.
 template <size_t M>
@@ -129,10 +119,12 @@ void epilogue_f32(const int32_t (*dot)[kNr], float* c, size_t ldc, const TileArg
   }
 }
 
-/// The same to int8 (s8, or u8 when kU8). 32 columns (kV = 2): two rows at
-/// a time (narrow_pair), an odd last row beside itself. 16 columns: four
-/// rows at a time, lane r of requant_narrow4's reordered result row i + r
-/// (the rows past M repeat the last one and are not stored).
+/// The same to int8 (s8, or u8 when kU8) through requant_narrow4 (two FP
+/// operations a vector fewer than clamping both ends in float, and no
+/// vpmovdb). 32 columns (kV = 2): two rows at a time, row i in the low 256
+/// bits and row i + 1 in the high, an odd last row beside itself. 16
+/// columns: four rows at a time, 128-bit lane r row i + r (the rows past M
+/// repeat the last one and are not stored).
 template <size_t M, size_t kV, bool kU8, bool kBias, bool kUniform>
 void epilogue_int8(const int32_t (*dot)[kNr], uint8_t* c, size_t ldc, const TileArgs& t) {
   const bool full = t.cols >= 16 * kV;
@@ -172,13 +164,14 @@ void epilogue_int8(const int32_t (*dot)[kNr], uint8_t* c, size_t ldc, const Tile
     for (size_t i = 0; i + 1 < M; i += 2) {
       scaled_row(i, y00, y01);
       scaled_row(i + 1, y10, y11);
-      const __m512i b = narrow_pair<kU8>(y00, y01, y10, y11, r, order);
+      const __m512i b = optimized::requant_narrow4_ordered<kU8>(y00, y01, y10, y11, r, order);
       store(i, _mm512_castsi512_si256(b));
       store(i + 1, _mm512_extracti64x4_epi64(b, 1));
     }
     if constexpr (M % 2 == 1) {
       scaled_row(M - 1, y00, y01);
-      store(M - 1, _mm512_castsi512_si256(narrow_pair<kU8>(y00, y01, y00, y01, r, order)));
+      const __m512i b = optimized::requant_narrow4_ordered<kU8>(y00, y01, y00, y01, r, order);
+      store(M - 1, _mm512_castsi512_si256(b));
     }
   } else {
     __m512 y[4], unused;
@@ -191,8 +184,7 @@ void epilogue_int8(const int32_t (*dot)[kNr], uint8_t* c, size_t ldc, const Tile
           y[j] = y[j - 1];
         }
       }
-      const __m512i b = _mm512_permutexvar_epi32(
-          order, optimized::requant_narrow4<kU8>(y[0], y[1], y[2], y[3], r));
+      const __m512i b = optimized::requant_narrow4_ordered<kU8>(y[0], y[1], y[2], y[3], r, order);
       store(i, _mm512_castsi512_si256(b));
       if (i + 1 < M) store(i + 1, _mm256_castsi128_si256(_mm512_extracti32x4_epi32(b, 1)));
       if (i + 2 < M) store(i + 2, _mm256_castsi128_si256(_mm512_extracti32x4_epi32(b, 2)));

@@ -252,6 +252,16 @@ void compute_block(const Job& job, size_t i0, size_t i1, size_t n0, size_t n1,
   TileArgs t = job.args;
   float col_scale[kMaxNr], col_bias[kMaxNr], row_scale[kMaxMr];
   int32_t row_zp[kMaxMr];
+  // A per-tensor activation's rows are filled once (the tile is told so);
+  // per-row ones for each tile.
+  const bool per_row = job.a.row_scales != nullptr;
+  t.uniform_rows = !per_row;
+  t.a_scale = row_scale;
+  t.a_zp = row_zp;
+  if (!per_row) {
+    std::fill(row_scale, row_scale + ks.mr, job.a.scale);
+    std::fill(row_zp, row_zp + ks.mr, job.a.zero_point + job.shift);
+  }
   for (size_t j0 = n0; j0 < n1; j0 += ks.nr) {
     const size_t cols = std::min(ks.nr, job.n - j0);
     t.cols = cols;
@@ -273,14 +283,6 @@ void compute_block(const Job& job, size_t i0, size_t i1, size_t n0, size_t n1,
       t.bias = col_bias;
     }
     const int8_t* b_panel = job.panels + (j0 / ks.nr) * ks.nr * kp;
-    const bool per_row = job.a.row_scales != nullptr;
-    t.uniform_rows = !per_row;
-    t.a_scale = row_scale;
-    t.a_zp = row_zp;
-    if (!per_row) {
-      std::fill(row_scale, row_scale + ks.mr, job.a.scale);
-      std::fill(row_zp, row_zp + ks.mr, job.a.zero_point + job.shift);
-    }
     for (size_t i = i0; i < i1; i += ks.mr) {
       const size_t rows = std::min(ks.mr, i1 - i);
       for (size_t r = 0; per_row && r < rows; ++r) {
